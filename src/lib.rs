@@ -1,0 +1,16 @@
+//! mcp-onboard: onboard tenants to dedicated Gmail MCP servers on Blaxel.
+//!
+//! The engine decides (pure lifecycle transitions), the store persists (sled, secrets
+//! encrypted), and the edges do IO: the HTTP listener the customer's browser talks to, the
+//! Google OAuth client, the control socket that lets other processes drive the owner.
+
+pub mod cli;
+pub mod config;
+pub mod control;
+pub mod engine;
+pub mod google;
+pub mod http;
+pub mod logging;
+pub mod sandbox;
+pub mod store;
+pub mod time;

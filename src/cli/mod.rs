@@ -1,0 +1,156 @@
+//! The command line (clap): global options, subcommands, and dispatch. Subcommands other
+//! than `serve` talk to a running owner over the control socket, or open the database
+//! themselves when none runs.
+
+mod context;
+mod output;
+mod serve;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use clap::{Args, CommandFactory, Parser, Subcommand};
+
+pub use context::{Context, DEMO_BIND, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
+
+use crate::engine::lifecycle::NewTenant;
+use crate::engine::{Command, Reply};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mcp-onboard",
+    version,
+    about = "Onboard tenants to dedicated Gmail MCP servers on Blaxel"
+)]
+pub struct Cli {
+    /// Config file (default: config.toml in the user's config directory).
+    #[arg(long, global = true, env = "MCP_ONBOARD_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Directory holding the database, logs and control socket.
+    #[arg(long, global = true, env = "MCP_ONBOARD_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Key file for secrets at rest (default: secret.key in the config directory).
+    /// `MCP_ONBOARD_KEY` (base64 key) takes precedence.
+    #[arg(long, global = true, env = "MCP_ONBOARD_KEY_FILE", value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Run against the built-in stand-ins with throwaway credentials and a data dir of its own.
+    #[arg(long, global = true)]
+    pub demo: bool,
+    /// Machine-readable JSON output.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Option<Sub>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Sub {
+    /// Run the listener headless until SIGINT/SIGTERM (for systemd).
+    Serve,
+    /// Check the configuration.
+    #[command(subcommand)]
+    Config(ConfigCmd),
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenant(TenantCmd),
+    /// Issue a consent link for a tenant.
+    Link(LinkArgs),
+    /// Summary of all tenants by state.
+    Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCmd {
+    /// Validate everything that can be checked offline and print the redirect URI.
+    Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCmd {
+    /// Add a tenant.
+    Add(AddArgs),
+    /// List tenants.
+    List,
+    /// Show one tenant with its timeline.
+    Show { slug: String },
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Short id: lowercase letters, digits, hyphens (at most 31).
+    pub slug: String,
+    /// Display name shown to the customer.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Contact (who the operator deals with).
+    #[arg(long)]
+    pub contact: Option<String>,
+    /// The Google account the customer must sign in with.
+    #[arg(long, conflicts_with = "domain")]
+    pub email: Option<String>,
+    /// The Google Workspace domain the customer must sign in from.
+    #[arg(long)]
+    pub domain: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LinkArgs {
+    pub slug: String,
+    /// Link lifetime, e.g. 30m, 24h, 7d (1m to 30d).
+    #[arg(long, default_value = "7d", value_parser = parse_ttl)]
+    pub ttl: Duration,
+    /// Also draw the link as a QR code.
+    #[arg(long)]
+    pub qr: bool,
+}
+
+fn parse_ttl(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 30m, 24h, 7d)"))
+}
+
+pub async fn run(cli: Cli) -> Result<()> {
+    let Some(command) = &cli.command else {
+        Cli::command().print_help().context("printing help")?;
+        println!();
+        return Ok(());
+    };
+    let ctx = Context::resolve(&cli)?;
+    let _log = crate::logging::init(&ctx.data_dir);
+    match command {
+        Sub::Serve => serve::run(&ctx).await,
+        Sub::Config(ConfigCmd::Check) => output::config_check(&ctx, cli.json),
+        Sub::Tenant(TenantCmd::Add(a)) => {
+            let cmd = Command::AddTenant(NewTenant {
+                slug: a.slug.clone(),
+                display_name: a.name.clone(),
+                contact: a.contact.clone(),
+                expected_email: a.email.clone(),
+                expected_domain: a.domain.clone(),
+                integration: Default::default(),
+            });
+            let reply = ctx.execute(cmd).await?;
+            output::print(&reply, cli.json, None)
+        }
+        Sub::Tenant(TenantCmd::List) => {
+            output::print(&ctx.execute(Command::ListTenants).await?, cli.json, None)
+        }
+        Sub::Tenant(TenantCmd::Show { slug }) => output::print(
+            &ctx.execute(Command::ShowTenant { slug: slug.clone() })
+                .await?,
+            cli.json,
+            None,
+        ),
+        Sub::Link(l) => {
+            let reply = ctx
+                .execute(Command::IssueLink {
+                    slug: l.slug.clone(),
+                    ttl_secs: l.ttl.as_secs(),
+                })
+                .await?;
+            let qr = matches!(reply, Reply::Link(_)) && l.qr;
+            output::print(&reply, cli.json, qr.then_some(()))
+        }
+        Sub::Status => output::print(&ctx.execute(Command::Status).await?, cli.json, None),
+    }
+}

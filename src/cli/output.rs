@@ -1,0 +1,155 @@
+//! Printing replies for people (aligned text, QR code) or scripts (`--json`).
+
+use anyhow::{Context as _, Result};
+use qrcode::render::unicode::Dense1x2;
+use qrcode::{EcLevel, QrCode};
+use serde::Serialize;
+
+use super::context::Context;
+use crate::engine::Reply;
+use crate::engine::api::{LinkView, TenantView};
+
+fn json<T: Serialize>(v: &T) -> Result<()> {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(v).context("encoding JSON")?
+    );
+    Ok(())
+}
+
+/// Render `text` as a terminal QR code (dark modules drawn light so it scans on dark
+/// terminals too; quiet zone kept).
+pub fn qr_text(text: &str) -> Result<String> {
+    let code = QrCode::with_error_correction_level(text, EcLevel::L).context("QR encoding")?;
+    Ok(code
+        .render::<Dense1x2>()
+        .dark_color(Dense1x2::Light)
+        .light_color(Dense1x2::Dark)
+        .quiet_zone(true)
+        .build())
+}
+
+pub fn print(reply: &Reply, as_json: bool, qr: Option<()>) -> Result<()> {
+    if as_json {
+        return match reply {
+            Reply::Tenant(t) => json(t),
+            Reply::Tenants { tenants } => json(tenants),
+            Reply::Link(l) => json(l),
+            Reply::Status(s) => json(s),
+        };
+    }
+    match reply {
+        Reply::Tenant(t) => print_tenant(t),
+        Reply::Tenants { tenants } => {
+            if tenants.is_empty() {
+                println!("no tenants yet: `mcp-onboard tenant add SLUG` adds one");
+            }
+            let w = tenants
+                .iter()
+                .map(|t| t.slug.len())
+                .max()
+                .unwrap_or(4)
+                .max(4);
+            for t in tenants {
+                let extra = t
+                    .reason
+                    .as_deref()
+                    .or(t.google_email.as_deref())
+                    .unwrap_or("");
+                println!("{:w$}  {:16}  {}", t.slug, t.status.as_str(), extra);
+            }
+        }
+        Reply::Link(l) => print_link(l, qr.is_some())?,
+        Reply::Status(s) => {
+            println!("tenants: {}", s.tenants);
+            for (status, n) in &s.by_status {
+                println!("  {:16} {n}", status.as_str());
+            }
+            println!("public URL:   {}", s.public_url);
+            println!("redirect URI: {}", s.redirect_uri);
+            println!("data dir:     {}", s.data_dir);
+        }
+    }
+    Ok(())
+}
+
+fn print_link(l: &LinkView, qr: bool) -> Result<()> {
+    if qr {
+        println!("{}", qr_text(&l.url)?);
+    }
+    println!("{}", l.url);
+    println!("link {} for {} expires {}", l.id, l.slug, l.expires_at);
+    Ok(())
+}
+
+fn print_tenant(t: &TenantView) {
+    println!("{} ({})", t.slug, t.display_name);
+    println!("  status:   {}", t.status);
+    if let Some(r) = &t.reason {
+        println!("  reason:   {r}");
+    }
+    if let Some(e) = &t.google_email {
+        println!("  google:   {e}");
+    }
+    if let Some(c) = &t.contact {
+        println!("  contact:  {c}");
+    }
+    println!("  scopes:   {}", t.requested_scopes.join(" "));
+    for l in &t.links {
+        println!(
+            "  link {}: {} (expires {}, opened {}x)",
+            l.id, l.state, l.expires_at, l.open_count
+        );
+    }
+    println!("  timeline:");
+    for e in &t.events {
+        println!("    {}  {}", e.at, e.detail);
+    }
+}
+
+pub fn config_check(ctx: &Context, as_json: bool) -> Result<()> {
+    let cfg = &ctx.config;
+    let google = cfg.google_credentials();
+    let blaxel_ready = cfg.blaxel.workspace.is_some() && cfg.blaxel.api_key.is_some();
+    if as_json {
+        return json(&serde_json::json!({
+            "config_file": cfg.file.as_ref().map(|p| p.display().to_string()),
+            "data_dir": ctx.data_dir.display().to_string(),
+            "bind": cfg.listener.bind.to_string(),
+            "public_url": cfg.listener.public_url.to_string(),
+            "redirect_uri": cfg.redirect_uri().to_string(),
+            "google": google.as_ref().map(|_| "ok".to_owned()).unwrap_or_else(|e| e.to_string()),
+            "blaxel_api_url": cfg.blaxel.api_url.to_string(),
+        }));
+    }
+    println!(
+        "config file:  {}",
+        cfg.file
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "(none; defaults and environment)".into())
+    );
+    println!("data dir:     {}", ctx.data_dir.display());
+    println!(
+        "listener:     {} -> {}",
+        cfg.listener.bind, cfg.listener.public_url
+    );
+    println!(
+        "redirect URI: {}   <- register this in Google Cloud (OAuth client, Authorized redirect URIs)",
+        cfg.redirect_uri()
+    );
+    match &google {
+        Ok(c) => println!("google:       client {} (secret set)", c.client_id),
+        Err(e) => println!("google:       {e}"),
+    }
+    println!(
+        "blaxel:       {} ({})",
+        cfg.blaxel.api_url,
+        if blaxel_ready {
+            "workspace and key set"
+        } else {
+            "credentials resolved when provisioning"
+        }
+    );
+    google.map(|_| ()).map_err(Into::into)
+}

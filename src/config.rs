@@ -1,0 +1,442 @@
+//! Configuration: one precedence for every key (environment > config file > default), and
+//! errors that name the missing key and where to set it.
+//!
+//! Blaxel credentials may also come from the official CLI's `~/.blaxel/config.yaml`; that
+//! lookup belongs to the Blaxel module and happens only when provisioning needs them.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use secrecy::SecretString;
+use serde::Deserialize;
+use thiserror::Error;
+use url::Url;
+
+pub const GOOGLE_AUTH_URL: &str = "https://accounts.google.com/o/oauth2/v2/auth";
+pub const GOOGLE_TOKEN_URL: &str = "https://oauth2.googleapis.com/token";
+pub const GOOGLE_REVOKE_URL: &str = "https://oauth2.googleapis.com/revoke";
+pub const BLAXEL_API_URL: &str = "https://api.blaxel.ai/v0";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_PUBLIC_URL: &str = "http://localhost:8080";
+pub const CALLBACK_PATH: &str = "/oauth/callback";
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid: {detail}")]
+    Parse { path: PathBuf, detail: String },
+    #[error(
+        "missing {key}: set `{field}` under [{section}] in {file}, or the environment variable {env}"
+    )]
+    Missing {
+        key: &'static str,
+        section: &'static str,
+        field: &'static str,
+        env: &'static str,
+        file: String,
+    },
+    #[error("invalid {key} {value:?} (from {from}): {detail}")]
+    Invalid {
+        key: &'static str,
+        value: String,
+        from: String,
+        detail: String,
+    },
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    #[serde(default)]
+    listener: FileListener,
+    #[serde(default)]
+    google: FileGoogle,
+    #[serde(default)]
+    blaxel: FileBlaxel,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileListener {
+    bind: Option<String>,
+    public_url: Option<String>,
+    client_ip_header: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileGoogle {
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    auth_url: Option<String>,
+    token_url: Option<String>,
+    revoke_url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileBlaxel {
+    api_url: Option<String>,
+    workspace: Option<String>,
+    api_key: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ListenerConfig {
+    pub bind: SocketAddr,
+    pub public_url: Url,
+    /// Header carrying the client address when behind a trusted reverse proxy
+    /// (e.g. `X-Forwarded-For`); without it the TCP peer address is used.
+    pub client_ip_header: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct GoogleConfig {
+    pub client_id: Option<String>,
+    pub client_secret: Option<SecretString>,
+    pub auth_url: Url,
+    pub token_url: Url,
+    pub revoke_url: Url,
+}
+
+#[derive(Debug, Clone)]
+pub struct BlaxelConfig {
+    pub api_url: Url,
+    pub workspace: Option<String>,
+    pub api_key: Option<SecretString>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file read, if any (named in error messages).
+    pub file: Option<PathBuf>,
+    pub listener: ListenerConfig,
+    pub google: GoogleConfig,
+    pub blaxel: BlaxelConfig,
+}
+
+/// Google client credentials, present and checked.
+#[derive(Debug, Clone)]
+pub struct GoogleCredentials {
+    pub client_id: String,
+    pub client_secret: SecretString,
+}
+
+struct Source<'a> {
+    file: &'a str,
+    env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Source<'_> {
+    /// Environment first, then the file; empty values count as unset.
+    fn pick(&self, env: &str, file_value: Option<String>) -> Option<(String, String)> {
+        (self.env)(env)
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| (v, format!("environment variable {env}")))
+            .or_else(|| {
+                file_value
+                    .filter(|v| !v.trim().is_empty())
+                    .map(|v| (v, self.file.to_owned()))
+            })
+    }
+
+    fn url(
+        &self,
+        key: &'static str,
+        env: &str,
+        file_value: Option<String>,
+        default: &str,
+    ) -> Result<Url, ConfigError> {
+        let (value, from) = self
+            .pick(env, file_value)
+            .unwrap_or_else(|| (default.to_owned(), "the default".to_owned()));
+        let url = Url::parse(value.trim()).map_err(|e| ConfigError::Invalid {
+            key,
+            value: value.clone(),
+            from: from.clone(),
+            detail: e.to_string(),
+        })?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return Err(ConfigError::Invalid {
+                key,
+                value,
+                from,
+                detail: "expected an http:// or https:// URL".into(),
+            });
+        }
+        Ok(url)
+    }
+}
+
+fn is_loopback_host(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+impl Config {
+    /// Read `path` (if it exists, or fail if `required`) and overlay the environment.
+    pub fn load(
+        path: Option<&Path>,
+        required: bool,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let (file_cfg, file) = match path {
+            Some(p) => match std::fs::read_to_string(p) {
+                Ok(text) => {
+                    let cfg: FileConfig =
+                        toml::from_str(&text).map_err(|e| ConfigError::Parse {
+                            path: p.to_owned(),
+                            detail: e.to_string(),
+                        })?;
+                    (cfg, Some(p.to_owned()))
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+                    (FileConfig::default(), None)
+                }
+                Err(source) => {
+                    return Err(ConfigError::Read {
+                        path: p.to_owned(),
+                        source,
+                    });
+                }
+            },
+            None => (FileConfig::default(), None),
+        };
+        let file_name = path
+            .map(|p| format!("config file {}", p.display()))
+            .unwrap_or_else(|| "the config file".into());
+        let src = Source {
+            file: &file_name,
+            env,
+        };
+        let FileConfig {
+            listener,
+            google,
+            blaxel,
+        } = file_cfg;
+
+        let (bind_text, bind_from) = src
+            .pick("MCP_ONBOARD_BIND", listener.bind)
+            .unwrap_or_else(|| (DEFAULT_BIND.into(), "the default".into()));
+        let bind = bind_text
+            .trim()
+            .parse::<SocketAddr>()
+            .map_err(|e| ConfigError::Invalid {
+                key: "listener.bind",
+                value: bind_text.clone(),
+                from: bind_from,
+                detail: format!("{e}; expected address:port such as 127.0.0.1:8080"),
+            })?;
+        let public_url = src.url(
+            "listener.public_url",
+            "MCP_ONBOARD_PUBLIC_URL",
+            listener.public_url,
+            DEFAULT_PUBLIC_URL,
+        )?;
+        if public_url.scheme() == "http" && !is_loopback_host(&public_url) {
+            return Err(ConfigError::Invalid {
+                key: "listener.public_url",
+                value: public_url.to_string(),
+                from: file_name.clone(),
+                detail: "must be https:// unless it is localhost: Google only accepts http redirect URIs for localhost, and the customer's browser sends the authorization code to it".into(),
+            });
+        }
+        if public_url.query().is_some() || public_url.fragment().is_some() {
+            return Err(ConfigError::Invalid {
+                key: "listener.public_url",
+                value: public_url.to_string(),
+                from: file_name.clone(),
+                detail: "must not have a query or fragment".into(),
+            });
+        }
+        let google = GoogleConfig {
+            client_id: src.pick("GOOGLE_CLIENT_ID", google.client_id).map(|v| v.0),
+            client_secret: src
+                .pick("GOOGLE_CLIENT_SECRET", google.client_secret)
+                .map(|v| SecretString::from(v.0)),
+            auth_url: src.url(
+                "google.auth_url",
+                "GOOGLE_AUTH_URL",
+                google.auth_url,
+                GOOGLE_AUTH_URL,
+            )?,
+            token_url: src.url(
+                "google.token_url",
+                "GOOGLE_TOKEN_URL",
+                google.token_url,
+                GOOGLE_TOKEN_URL,
+            )?,
+            revoke_url: src.url(
+                "google.revoke_url",
+                "GOOGLE_REVOKE_URL",
+                google.revoke_url,
+                GOOGLE_REVOKE_URL,
+            )?,
+        };
+        let blaxel = BlaxelConfig {
+            api_url: src.url(
+                "blaxel.api_url",
+                "BL_API_URL",
+                blaxel.api_url,
+                BLAXEL_API_URL,
+            )?,
+            workspace: src.pick("BL_WORKSPACE", blaxel.workspace).map(|v| v.0),
+            api_key: src
+                .pick("BL_API_KEY", blaxel.api_key)
+                .map(|v| SecretString::from(v.0)),
+        };
+        Ok(Self {
+            file,
+            listener: ListenerConfig {
+                bind,
+                public_url,
+                client_ip_header: listener.client_ip_header.filter(|h| !h.trim().is_empty()),
+            },
+            google,
+            blaxel,
+        })
+    }
+
+    fn file_label(&self) -> String {
+        self.file
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "the config file".into())
+    }
+
+    /// The exact redirect URI to register in Google Cloud.
+    pub fn redirect_uri(&self) -> Url {
+        self.public_path(CALLBACK_PATH)
+    }
+
+    /// `public_url` joined with an absolute path, keeping any path prefix of `public_url`.
+    pub fn public_path(&self, path: &str) -> Url {
+        let mut url = self.listener.public_url.clone();
+        let base = url.path().trim_end_matches('/').to_owned();
+        url.set_path(&format!("{base}{path}"));
+        url
+    }
+
+    pub fn google_credentials(&self) -> Result<GoogleCredentials, ConfigError> {
+        let client_id = self.google.client_id.clone().ok_or(ConfigError::Missing {
+            key: "google.client_id",
+            section: "google",
+            field: "client_id",
+            env: "GOOGLE_CLIENT_ID",
+            file: self.file_label(),
+        })?;
+        let client_secret = self
+            .google
+            .client_secret
+            .clone()
+            .ok_or(ConfigError::Missing {
+                key: "google.client_secret",
+                section: "google",
+                field: "client_secret",
+                env: "GOOGLE_CLIENT_SECRET",
+                file: self.file_label(),
+            })?;
+        Ok(GoogleCredentials {
+            client_id,
+            client_secret,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+    use std::collections::HashMap;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    fn write(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn env_overrides_file_and_defaults_fill_the_rest() {
+        let (_d, path) = write(
+            "[listener]\npublic_url = \"https://onboard.example.com/base\"\n[google]\nclient_id = \"file-id\"\nclient_secret = \"file-secret\"\n",
+        );
+        let env = env_of(&[
+            ("GOOGLE_CLIENT_ID", "env-id"),
+            ("MCP_ONBOARD_BIND", "0.0.0.0:9000"),
+        ]);
+        let cfg = Config::load(Some(&path), true, &env).unwrap();
+        let creds = cfg.google_credentials().unwrap();
+        assert_eq!(creds.client_id, "env-id");
+        assert_eq!(creds.client_secret.expose_secret(), "file-secret");
+        assert_eq!(cfg.listener.bind.port(), 9000);
+        assert_eq!(
+            cfg.redirect_uri().as_str(),
+            "https://onboard.example.com/base/oauth/callback"
+        );
+        assert_eq!(cfg.google.token_url.as_str(), GOOGLE_TOKEN_URL);
+    }
+
+    #[test]
+    fn missing_secret_names_key_file_and_env() {
+        let (_d, path) = write("[google]\nclient_id = \"x\"\n");
+        let cfg = Config::load(Some(&path), true, &env_of(&[])).unwrap();
+        let err = cfg.google_credentials().unwrap_err().to_string();
+        assert!(err.contains("google.client_secret"), "{err}");
+        assert!(err.contains("GOOGLE_CLIENT_SECRET"), "{err}");
+        assert!(err.contains(&path.display().to_string()), "{err}");
+    }
+
+    #[test]
+    fn rejects_plain_http_public_url_off_loopback_and_unknown_keys() {
+        let (_d, path) = write("[listener]\npublic_url = \"http://onboard.example.com\"\n");
+        let err = Config::load(Some(&path), true, &env_of(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("https"), "{err}");
+        let (_d2, path2) = write("[google]\nclient_idd = \"typo\"\n");
+        let err = Config::load(Some(&path2), true, &env_of(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("client_idd"), "{err}");
+    }
+
+    #[test]
+    fn explicit_missing_file_is_an_error_default_missing_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nope.toml");
+        assert!(Config::load(Some(&path), true, &env_of(&[])).is_err());
+        let cfg = Config::load(Some(&path), false, &env_of(&[])).unwrap();
+        assert_eq!(
+            cfg.redirect_uri().as_str(),
+            "http://localhost:8080/oauth/callback"
+        );
+    }
+
+    #[test]
+    fn bad_bind_says_what_is_expected() {
+        let err = Config::load(None, false, &env_of(&[("MCP_ONBOARD_BIND", "localhost")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("MCP_ONBOARD_BIND") && err.contains("address:port"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,261 @@
+//! The tenant lifecycle as pure transitions: `apply(tenant, transition, now)` returns the
+//! next tenant and the audit event to record, and performs no IO.
+//!
+//! Invariants: an offboarded tenant accepts nothing; a tenant that already holds consent is
+//! never knocked back to `failed` or `link_*` by a later bad callback (those are recorded as
+//! events only), so a stale link or a replay cannot break a working MCP server.
+
+use thiserror::Error;
+
+use super::model::{
+    AuditEvent, EventKind, ExpectedAccount, FailureKind, GoogleIdentity, Integration, Tenant,
+    TenantStatus,
+};
+use crate::time::{Millis, rfc3339};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transition {
+    LinkIssued {
+        link_id: String,
+        expires_at: Millis,
+    },
+    LinkOpened {
+        link_id: String,
+    },
+    ConsentStarted {
+        link_id: String,
+    },
+    Consented {
+        identity: GoogleIdentity,
+        granted_scopes: Vec<String>,
+    },
+    ConsentFailed {
+        kind: FailureKind,
+        reason: String,
+    },
+    CallbackRefused {
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TransitionError {
+    #[error("tenant {0} is offboarded; add it again under a new slug")]
+    Offboarded(String),
+    #[error("tenant {0} is being offboarded")]
+    Offboarding(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum InvalidInput {
+    #[error(
+        "invalid slug {0:?}: use 1 to 31 characters, lowercase letters, digits and hyphens, starting with a letter or digit"
+    )]
+    Slug(String),
+    #[error("invalid display name: {0}")]
+    DisplayName(&'static str),
+    #[error("invalid email {0:?}: expected something like name@example.com")]
+    Email(String),
+    #[error("invalid domain {0:?}: expected something like example.com")]
+    Domain(String),
+}
+
+/// What an operator gives to add a tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct NewTenant {
+    pub slug: String,
+    pub display_name: Option<String>,
+    pub contact: Option<String>,
+    pub expected_email: Option<String>,
+    pub expected_domain: Option<String>,
+    #[serde(default)]
+    pub integration: Integration,
+}
+
+pub fn validate_slug(slug: &str) -> Result<(), InvalidInput> {
+    let bytes = slug.as_bytes();
+    let ok = !bytes.is_empty()
+        && bytes.len() <= 31
+        && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(InvalidInput::Slug(slug.to_owned()))
+    }
+}
+
+fn valid_domain(d: &str) -> bool {
+    let labels: Vec<&str> = d.split('.').collect();
+    d.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
+fn normalise_email(e: &str) -> Result<String, InvalidInput> {
+    let e = e.trim().to_ascii_lowercase();
+    match e.split_once('@') {
+        Some((local, domain))
+            if !local.is_empty()
+                && !local.contains(char::is_whitespace)
+                && valid_domain(domain) =>
+        {
+            Ok(e)
+        }
+        _ => Err(InvalidInput::Email(e)),
+    }
+}
+
+/// Validate an operator's input and build the tenant with its first event.
+pub fn new_tenant(input: &NewTenant, now: Millis) -> Result<(Tenant, AuditEvent), InvalidInput> {
+    validate_slug(&input.slug)?;
+    let display_name = input
+        .display_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .unwrap_or(&input.slug)
+        .to_owned();
+    if display_name.chars().count() > 100 {
+        return Err(InvalidInput::DisplayName("at most 100 characters"));
+    }
+    if display_name.chars().any(char::is_control) {
+        return Err(InvalidInput::DisplayName("no control characters"));
+    }
+    let expected = match (&input.expected_email, &input.expected_domain) {
+        (Some(e), _) => Some(ExpectedAccount::Email(normalise_email(e)?)),
+        (None, Some(d)) => {
+            let d = d.trim().trim_start_matches('@').to_ascii_lowercase();
+            if !valid_domain(&d) {
+                return Err(InvalidInput::Domain(d));
+            }
+            Some(ExpectedAccount::Domain(d))
+        }
+        (None, None) => None,
+    };
+    let tenant = Tenant {
+        slug: input.slug.clone(),
+        display_name,
+        contact: input.contact.clone().filter(|c| !c.trim().is_empty()),
+        expected,
+        integration: input.integration,
+        scopes: input.integration.scopes(),
+        status: TenantStatus::Created,
+        failure: None,
+        reason: None,
+        google: None,
+        granted_scopes: Vec::new(),
+        consented_at: None,
+        created_at: now,
+        updated_at: now,
+    };
+    let event = event(
+        &tenant.slug,
+        now,
+        EventKind::TenantAdded,
+        "tenant added".into(),
+    );
+    Ok((tenant, event))
+}
+
+fn event(slug: &str, at: Millis, kind: EventKind, detail: String) -> AuditEvent {
+    AuditEvent {
+        at,
+        tenant: slug.to_owned(),
+        kind,
+        detail,
+    }
+}
+
+/// Apply one transition. Pure: same inputs, same outputs.
+pub fn apply(
+    tenant: &Tenant,
+    transition: &Transition,
+    now: Millis,
+) -> Result<(Tenant, AuditEvent), TransitionError> {
+    match tenant.status {
+        TenantStatus::Offboarded => return Err(TransitionError::Offboarded(tenant.slug.clone())),
+        TenantStatus::Offboarding => {
+            return Err(TransitionError::Offboarding(tenant.slug.clone()));
+        }
+        _ => {}
+    }
+    let mut next = tenant.clone();
+    next.updated_at = now;
+    let consented = tenant.status.has_consent();
+    let (kind, detail) = match transition {
+        Transition::LinkIssued {
+            link_id,
+            expires_at,
+        } => {
+            if !consented {
+                set_status(&mut next, TenantStatus::LinkIssued);
+            }
+            (
+                EventKind::LinkIssued,
+                format!(
+                    "consent link {link_id} issued, expires {}",
+                    rfc3339(*expires_at)
+                ),
+            )
+        }
+        Transition::LinkOpened { link_id } => {
+            if !consented {
+                set_status(&mut next, TenantStatus::LinkOpened);
+            }
+            (
+                EventKind::LinkOpened,
+                format!("consent link {link_id} opened"),
+            )
+        }
+        Transition::ConsentStarted { link_id } => (
+            EventKind::ConsentStarted,
+            format!("customer continued to Google from link {link_id}"),
+        ),
+        Transition::Consented {
+            identity,
+            granted_scopes,
+        } => {
+            set_status(&mut next, TenantStatus::Consented);
+            next.google = Some(identity.clone());
+            next.granted_scopes = granted_scopes.clone();
+            next.consented_at = Some(now);
+            let who = identity.email.as_deref().unwrap_or(&identity.sub);
+            (
+                EventKind::Consented,
+                format!("consent granted by {who}; refresh token stored"),
+            )
+        }
+        Transition::ConsentFailed { kind, reason } => {
+            if consented {
+                (
+                    EventKind::ConsentFailed,
+                    format!("{reason} (earlier consent kept)"),
+                )
+            } else {
+                set_status(&mut next, TenantStatus::Failed);
+                next.failure = Some(*kind);
+                next.reason = Some(reason.clone());
+                (EventKind::ConsentFailed, reason.clone())
+            }
+        }
+        Transition::CallbackRefused { reason } => (EventKind::CallbackRefused, reason.clone()),
+    };
+    Ok((next.clone(), event(&next.slug, now, kind, detail)))
+}
+
+fn set_status(t: &mut Tenant, status: TenantStatus) {
+    t.status = status;
+    if status != TenantStatus::Failed {
+        t.failure = None;
+        t.reason = None;
+    }
+}

@@ -1,0 +1,224 @@
+//! Domain records: tenants, consent links, pending OAuth flows, audit events.
+//!
+//! These are the stored shapes (serde JSON in sled). Secrets never live here: refresh tokens
+//! and PKCE verifiers go through the store's encrypted secret slots.
+
+use serde::{Deserialize, Serialize};
+
+use crate::time::Millis;
+
+pub const GMAIL_SEND_SCOPE: &str = "https://www.googleapis.com/auth/gmail.send";
+pub const DRIVE_FILE_SCOPE: &str = "https://www.googleapis.com/auth/drive.file";
+
+/// Where a tenant is in its lifecycle. `snake_case` names are part of the JSON contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum TenantStatus {
+    Created,
+    LinkIssued,
+    LinkOpened,
+    Consented,
+    ConnectionReady,
+    ServerCreated,
+    Deployed,
+    Failed,
+    NeedsReconsent,
+    Offboarding,
+    Offboarded,
+}
+
+impl TenantStatus {
+    pub const ALL: [TenantStatus; 11] = [
+        TenantStatus::Created,
+        TenantStatus::LinkIssued,
+        TenantStatus::LinkOpened,
+        TenantStatus::Consented,
+        TenantStatus::ConnectionReady,
+        TenantStatus::ServerCreated,
+        TenantStatus::Deployed,
+        TenantStatus::Failed,
+        TenantStatus::NeedsReconsent,
+        TenantStatus::Offboarding,
+        TenantStatus::Offboarded,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TenantStatus::Created => "created",
+            TenantStatus::LinkIssued => "link_issued",
+            TenantStatus::LinkOpened => "link_opened",
+            TenantStatus::Consented => "consented",
+            TenantStatus::ConnectionReady => "connection_ready",
+            TenantStatus::ServerCreated => "server_created",
+            TenantStatus::Deployed => "deployed",
+            TenantStatus::Failed => "failed",
+            TenantStatus::NeedsReconsent => "needs_reconsent",
+            TenantStatus::Offboarding => "offboarding",
+            TenantStatus::Offboarded => "offboarded",
+        }
+    }
+
+    /// True once Google credentials for the tenant are stored.
+    pub fn has_consent(self) -> bool {
+        matches!(
+            self,
+            TenantStatus::Consented
+                | TenantStatus::ConnectionReady
+                | TenantStatus::ServerCreated
+                | TenantStatus::Deployed
+        )
+    }
+}
+
+impl std::fmt::Display for TenantStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a tenant is `failed`: a stable code for scripts next to the human reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    ConsentDenied,
+    ConsentError,
+    FlowExpired,
+    MissingCode,
+    ExchangeFailed,
+    NoRefreshToken,
+    ScopeMissing,
+    WrongAccount,
+    StoreFailed,
+    BlaxelRejected,
+    DeployFailed,
+}
+
+/// Which Google account the operator expects the customer to sign in with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum ExpectedAccount {
+    Email(String),
+    Domain(String),
+}
+
+/// The Blaxel integration a tenant is onboarded to; it fixes the Google scope asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Integration {
+    #[default]
+    Gmail,
+    GoogleDrive,
+}
+
+impl Integration {
+    pub fn name(self) -> &'static str {
+        match self {
+            Integration::Gmail => "gmail",
+            Integration::GoogleDrive => "google-drive",
+        }
+    }
+
+    /// Scopes asked at Google: the integration's own plus the identity scopes the MCP
+    /// server needs to learn the sender address from the id_token.
+    pub fn scopes(self) -> Vec<String> {
+        let own = match self {
+            Integration::Gmail => GMAIL_SEND_SCOPE,
+            Integration::GoogleDrive => DRIVE_FILE_SCOPE,
+        };
+        ["openid", "email", "profile", own]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect()
+    }
+
+    /// What the customer is told they are granting.
+    pub fn access_summary(self) -> &'static str {
+        match self {
+            Integration::Gmail => {
+                "send email as you (Gmail \"send\" only: it cannot read your mail)"
+            }
+            Integration::GoogleDrive => "see and edit only the Google Drive files it creates",
+        }
+    }
+}
+
+/// Who signed in at Google, read from the id_token claims.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GoogleIdentity {
+    pub sub: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub hd: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tenant {
+    pub slug: String,
+    pub display_name: String,
+    pub contact: Option<String>,
+    pub expected: Option<ExpectedAccount>,
+    pub integration: Integration,
+    pub scopes: Vec<String>,
+    pub status: TenantStatus,
+    pub failure: Option<FailureKind>,
+    pub reason: Option<String>,
+    pub google: Option<GoogleIdentity>,
+    pub granted_scopes: Vec<String>,
+    pub consented_at: Option<Millis>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+/// A consent link handed to a customer. Stored under the SHA-256 of its code, so the
+/// database alone does not give out working links.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentLink {
+    pub tenant: String,
+    /// First characters of the code's hash: lets an operator tell links apart.
+    pub id: String,
+    pub created_at: Millis,
+    pub expires_at: Millis,
+    pub revoked: bool,
+    pub opened_at: Option<Millis>,
+    pub open_count: u32,
+}
+
+/// One OAuth round trip in progress, stored under the SHA-256 of its `state`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingFlow {
+    pub tenant: String,
+    pub link_id: String,
+    pub redirect_uri: String,
+    pub created_at: Millis,
+    pub expires_at: Millis,
+}
+
+/// What happened to a flow whose state was used: kept briefly so a replay can be
+/// attributed to its tenant without touching the tenant's status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsedFlow {
+    pub tenant: String,
+    pub used_at: Millis,
+}
+
+/// One line of a tenant's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub at: Millis,
+    pub tenant: String,
+    pub kind: EventKind,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    TenantAdded,
+    LinkIssued,
+    LinkOpened,
+    ConsentStarted,
+    Consented,
+    ConsentFailed,
+    CallbackRefused,
+    StatusChanged,
+}

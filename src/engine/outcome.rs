@@ -1,0 +1,182 @@
+//! What the customer's browser is shown: plain words, no internal detail. The HTTP layer
+//! renders these; the operator's detail goes to the tenant's timeline instead.
+
+/// The interstitial page's facts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interstitial {
+    pub display_name: String,
+    pub access: String,
+    pub account_hint: Option<String>,
+    pub continue_path: String,
+}
+
+/// A final page: success or a failure with what to do next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub status: u16,
+    pub success: bool,
+    pub title: String,
+    pub message: String,
+}
+
+const AGAIN: &str = "Open the link you were sent again to retry.";
+
+fn fail(status: u16, title: &str, message: String) -> Outcome {
+    Outcome {
+        status,
+        success: false,
+        title: title.to_owned(),
+        message,
+    }
+}
+
+impl Outcome {
+    pub fn connected(display_name: &str, email: Option<&str>) -> Self {
+        let who = email.map(|e| format!(" as {e}")).unwrap_or_default();
+        Self {
+            status: 200,
+            success: true,
+            title: "You're connected".into(),
+            message: format!(
+                "{display_name} is now connected to your Google account{who}. You can close this window."
+            ),
+        }
+    }
+
+    pub fn link_unknown() -> Self {
+        fail(404, "Link not recognised", "This link is not valid. Check that it was copied completely, or ask the sender for a new one.".into())
+    }
+
+    pub fn link_gone(why: &str) -> Self {
+        fail(
+            410,
+            "Link no longer valid",
+            format!("{why} Ask the sender for a new link."),
+        )
+    }
+
+    pub fn not_configured() -> Self {
+        fail(
+            503,
+            "Not available right now",
+            "Sign-in is not available at the moment. Please try again later or contact the sender."
+                .into(),
+        )
+    }
+
+    pub fn internal(detail: &str) -> Self {
+        tracing::error!(detail, "internal failure while serving a customer page");
+        fail(
+            500,
+            "Something went wrong",
+            format!("We could not complete this step. {AGAIN}"),
+        )
+    }
+
+    pub fn callback_incomplete() -> Self {
+        fail(
+            400,
+            "Sign-in response incomplete",
+            format!(
+                "This page expects a response from Google's sign-in, and it was incomplete. {AGAIN}"
+            ),
+        )
+    }
+
+    pub fn state_unknown() -> Self {
+        fail(
+            400,
+            "Sign-in not recognised",
+            format!("This sign-in response was not recognised or has expired. {AGAIN}"),
+        )
+    }
+
+    pub fn replayed() -> Self {
+        fail(
+            400,
+            "Sign-in already used",
+            format!(
+                "This sign-in response was already used. If you are not connected yet: {AGAIN}"
+            ),
+        )
+    }
+
+    pub fn flow_expired() -> Self {
+        fail(
+            400,
+            "Sign-in expired",
+            format!("The sign-in took longer than 10 minutes and expired. {AGAIN}"),
+        )
+    }
+
+    pub fn denied() -> Self {
+        fail(
+            400,
+            "Access not granted",
+            format!(
+                "You chose not to grant access, so nothing was shared. If that was a mistake: {AGAIN}"
+            ),
+        )
+    }
+
+    pub fn google_error() -> Self {
+        fail(
+            400,
+            "Google reported a problem",
+            format!("Google could not complete the sign-in. {AGAIN}"),
+        )
+    }
+
+    pub fn exchange_failed() -> Self {
+        fail(
+            400,
+            "Sign-in could not be completed",
+            format!(
+                "We could not finish the sign-in with Google. {AGAIN} If it keeps failing, contact the sender."
+            ),
+        )
+    }
+
+    pub fn no_refresh_token() -> Self {
+        fail(
+            400,
+            "Lasting access not granted",
+            format!(
+                "Google did not grant lasting access. {AGAIN} If it happens again, remove this app under \"Third-party apps\" at myaccount.google.com/permissions first."
+            ),
+        )
+    }
+
+    pub fn scope_missing() -> Self {
+        fail(
+            400,
+            "A permission was not ticked",
+            format!(
+                "Every permission on Google's screen is needed, and at least one was left unticked. {AGAIN} Then tick every box."
+            ),
+        )
+    }
+
+    pub fn wrong_account(signed_in: Option<&str>, expected: &str) -> Self {
+        let who = signed_in.map(|e| format!(" as {e}")).unwrap_or_default();
+        fail(
+            400,
+            "Different Google account expected",
+            format!(
+                "You signed in{who}, but this invitation is for {expected}. {AGAIN} Then choose that account."
+            ),
+        )
+    }
+
+    pub fn rate_limited() -> Self {
+        fail(
+            429,
+            "Too many requests",
+            "Please wait a minute, then try again.".into(),
+        )
+    }
+
+    pub fn not_found() -> Self {
+        fail(404, "Not found", "There is nothing at this address.".into())
+    }
+}

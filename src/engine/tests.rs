@@ -1,0 +1,248 @@
+//! Pure lifecycle tests: no IO, no async.
+
+use proptest::prelude::*;
+use rstest::rstest;
+
+use super::lifecycle::{
+    InvalidInput, NewTenant, Transition, TransitionError, apply, new_tenant, validate_slug,
+};
+use super::model::{EventKind, ExpectedAccount, FailureKind, GoogleIdentity, Tenant, TenantStatus};
+
+fn tenant() -> Tenant {
+    let input = NewTenant {
+        slug: "acme".into(),
+        display_name: Some("Acme Corp".into()),
+        ..Default::default()
+    };
+    new_tenant(&input, 1_000).unwrap().0
+}
+
+fn identity() -> GoogleIdentity {
+    GoogleIdentity {
+        sub: "42".into(),
+        email: Some("ann@acme.com".into()),
+        email_verified: true,
+        hd: Some("acme.com".into()),
+    }
+}
+
+fn consented() -> Transition {
+    Transition::Consented {
+        identity: identity(),
+        granted_scopes: vec!["openid".into()],
+    }
+}
+
+fn failed() -> Transition {
+    Transition::ConsentFailed {
+        kind: FailureKind::ConsentDenied,
+        reason: "declined".into(),
+    }
+}
+
+#[rstest]
+#[case("acme", true)]
+#[case("a", true)]
+#[case("0-team", true)]
+#[case("a234567890123456789012345678901", true)]
+#[case("a2345678901234567890123456789012", false)]
+#[case("", false)]
+#[case("-acme", false)]
+#[case("Acme", false)]
+#[case("ac_me", false)]
+#[case("acmé", false)]
+fn slug_rules(#[case] slug: &str, #[case] ok: bool) {
+    assert_eq!(validate_slug(slug).is_ok(), ok, "{slug}");
+}
+
+#[test]
+fn new_tenant_normalises_and_validates_expected_account() {
+    let input = NewTenant {
+        slug: "acme".into(),
+        expected_email: Some(" Ann@ACME.com ".into()),
+        ..Default::default()
+    };
+    let (t, ev) = new_tenant(&input, 5).unwrap();
+    assert_eq!(
+        t.expected,
+        Some(ExpectedAccount::Email("ann@acme.com".into()))
+    );
+    assert_eq!(t.display_name, "acme");
+    assert_eq!(t.status, TenantStatus::Created);
+    assert_eq!(ev.kind, EventKind::TenantAdded);
+    assert!(t.scopes.iter().any(|s| s.ends_with("gmail.send")));
+    assert!(t.scopes.iter().any(|s| s == "openid"));
+
+    let bad = NewTenant {
+        slug: "acme".into(),
+        expected_email: Some("not-an-email".into()),
+        ..Default::default()
+    };
+    assert!(matches!(new_tenant(&bad, 5), Err(InvalidInput::Email(_))));
+    let bad = NewTenant {
+        slug: "acme".into(),
+        expected_domain: Some("nodot".into()),
+        ..Default::default()
+    };
+    assert!(matches!(new_tenant(&bad, 5), Err(InvalidInput::Domain(_))));
+    let dom = NewTenant {
+        slug: "acme".into(),
+        expected_domain: Some("@Acme.com".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        new_tenant(&dom, 5).unwrap().0.expected,
+        Some(ExpectedAccount::Domain("acme.com".into()))
+    );
+    let ctl = NewTenant {
+        slug: "acme".into(),
+        display_name: Some("a\u{7}b".into()),
+        ..Default::default()
+    };
+    assert!(matches!(
+        new_tenant(&ctl, 5),
+        Err(InvalidInput::DisplayName(_))
+    ));
+}
+
+#[test]
+fn happy_path_moves_through_the_states_with_one_event_each() {
+    let t = tenant();
+    let (t, e1) = apply(
+        &t,
+        &Transition::LinkIssued {
+            link_id: "ab12".into(),
+            expires_at: 99_000,
+        },
+        2_000,
+    )
+    .unwrap();
+    assert_eq!(t.status, TenantStatus::LinkIssued);
+    assert!(e1.detail.contains("ab12"));
+    let (t, _) = apply(
+        &t,
+        &Transition::LinkOpened {
+            link_id: "ab12".into(),
+        },
+        3_000,
+    )
+    .unwrap();
+    assert_eq!(t.status, TenantStatus::LinkOpened);
+    let (t, e) = apply(
+        &t,
+        &Transition::ConsentStarted {
+            link_id: "ab12".into(),
+        },
+        3_500,
+    )
+    .unwrap();
+    assert_eq!(
+        (t.status, e.kind),
+        (TenantStatus::LinkOpened, EventKind::ConsentStarted)
+    );
+    let (t, e) = apply(&t, &consented(), 4_000).unwrap();
+    assert_eq!(t.status, TenantStatus::Consented);
+    assert_eq!(t.google, Some(identity()));
+    assert_eq!(t.consented_at, Some(4_000));
+    assert_eq!(t.updated_at, 4_000);
+    assert!(e.detail.contains("ann@acme.com"));
+}
+
+#[test]
+fn failure_records_kind_and_reason_and_a_later_consent_clears_them() {
+    let (t, _) = apply(&tenant(), &failed(), 2_000).unwrap();
+    assert_eq!(t.status, TenantStatus::Failed);
+    assert_eq!(t.failure, Some(FailureKind::ConsentDenied));
+    assert_eq!(t.reason.as_deref(), Some("declined"));
+    let (t, _) = apply(
+        &t,
+        &Transition::LinkOpened {
+            link_id: "x".into(),
+        },
+        3_000,
+    )
+    .unwrap();
+    assert_eq!(
+        (t.status, t.failure.clone(), t.reason.clone()),
+        (TenantStatus::LinkOpened, None, None)
+    );
+    let (t, _) = apply(&t, &consented(), 4_000).unwrap();
+    assert_eq!(t.status, TenantStatus::Consented);
+}
+
+#[test]
+fn a_bad_callback_never_undoes_an_existing_consent() {
+    let (t, _) = apply(&tenant(), &consented(), 2_000).unwrap();
+    let (t2, e) = apply(&t, &failed(), 3_000).unwrap();
+    assert_eq!(t2.status, TenantStatus::Consented);
+    assert_eq!(t2.reason, None);
+    assert!(e.detail.contains("earlier consent kept"));
+    let (t3, _) = apply(
+        &t2,
+        &Transition::LinkOpened {
+            link_id: "x".into(),
+        },
+        4_000,
+    )
+    .unwrap();
+    assert_eq!(t3.status, TenantStatus::Consented);
+    let (t4, e) = apply(
+        &t3,
+        &Transition::CallbackRefused {
+            reason: "replay".into(),
+        },
+        5_000,
+    )
+    .unwrap();
+    assert_eq!(
+        (t4.status, e.kind),
+        (TenantStatus::Consented, EventKind::CallbackRefused)
+    );
+}
+
+#[test]
+fn offboarded_accepts_nothing() {
+    let mut t = tenant();
+    t.status = TenantStatus::Offboarded;
+    assert_eq!(
+        apply(&t, &consented(), 1).unwrap_err(),
+        TransitionError::Offboarded("acme".into())
+    );
+}
+
+fn any_transition() -> impl Strategy<Value = Transition> {
+    prop_oneof![
+        Just(Transition::LinkIssued {
+            link_id: "l".into(),
+            expires_at: 10
+        }),
+        Just(Transition::LinkOpened {
+            link_id: "l".into()
+        }),
+        Just(Transition::ConsentStarted {
+            link_id: "l".into()
+        }),
+        Just(consented()),
+        Just(failed()),
+        Just(Transition::CallbackRefused { reason: "r".into() }),
+    ]
+}
+
+proptest! {
+    /// Whatever happens: a reason exists exactly when failed, an identity exists whenever
+    /// consent is held, and once consent is held it stays held.
+    #[test]
+    fn invariants_hold_for_any_sequence(seq in proptest::collection::vec(any_transition(), 0..30)) {
+        let mut t = tenant();
+        let mut ever_consented = false;
+        for (i, tr) in seq.iter().enumerate() {
+            let (next, ev) = apply(&t, tr, 2_000 + i as i64).unwrap();
+            prop_assert_eq!(&ev.tenant, "acme");
+            prop_assert_eq!(next.reason.is_some(), next.status == TenantStatus::Failed);
+            if next.status.has_consent() { prop_assert!(next.google.is_some()); }
+            ever_consented |= next.status.has_consent();
+            if ever_consented { prop_assert!(next.status.has_consent()); }
+            t = next;
+        }
+    }
+}

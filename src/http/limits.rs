@@ -1,0 +1,164 @@
+//! Guards on the public routes: a per-client rate limit (governor, keyed by client IP),
+//! header and URI size limits, and security headers on every response.
+//!
+//! The client IP is the TCP peer, or, when a trusted reverse proxy is configured, the
+//! right-most address of its header (the one the proxy itself appended).
+
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use super::pages;
+use crate::engine::outcome::Outcome;
+
+pub const MAX_HEADER_BYTES: usize = 8 * 1024;
+pub const MAX_URI_BYTES: usize = 4 * 1024;
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Requests per minute per client, with a burst allowance.
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimit {
+    pub per_minute: NonZeroU32,
+    pub burst: NonZeroU32,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        Self {
+            per_minute: NonZeroU32::new(60).unwrap_or(NonZeroU32::MIN),
+            burst: NonZeroU32::new(30).unwrap_or(NonZeroU32::MIN),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Guard {
+    limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    client_ip_header: Option<header::HeaderName>,
+    csp: HeaderValue,
+}
+
+impl Guard {
+    pub fn new(limit: RateLimit, client_ip_header: Option<&str>, auth_origin: &str) -> Self {
+        let quota = Quota::per_minute(limit.per_minute).allow_burst(limit.burst);
+        let csp = format!(
+            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self' {auth_origin}; frame-ancestors 'none'; base-uri 'none'"
+        );
+        Self {
+            limiter: Arc::new(RateLimiter::keyed(quota)),
+            client_ip_header: client_ip_header.and_then(|h| h.parse().ok()),
+            csp: HeaderValue::from_str(&csp)
+                .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'")),
+        }
+    }
+
+    fn client_ip(&self, headers: &HeaderMap, peer: Option<SocketAddr>) -> Option<IpAddr> {
+        if let Some(name) = &self.client_ip_header {
+            let from_proxy = headers
+                .get_all(name)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+                .last();
+            if from_proxy.is_some() {
+                return from_proxy;
+            }
+        }
+        peer.map(|p| p.ip())
+    }
+
+    /// Drop old per-client state so memory stays bounded under many clients.
+    pub fn sweep(&self) {
+        self.limiter.retain_recent();
+        self.limiter.shrink_to_fit();
+    }
+}
+
+fn headers_size(h: &HeaderMap) -> usize {
+    h.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum()
+}
+
+fn secure(mut res: Response, csp: &HeaderValue) -> Response {
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, csp.clone());
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// Middleware for every route: size limits, rate limit (except `/healthz`), headers.
+pub async fn guard(State(g): State<Guard>, req: Request, next: Next) -> Response {
+    let csp = g.csp.clone();
+    if req.uri().to_string().len() > MAX_URI_BYTES {
+        let o = Outcome {
+            status: 414,
+            success: false,
+            title: "Address too long".into(),
+            message: "This address is too long to be valid.".into(),
+        };
+        return secure(pages::outcome(&o), &csp);
+    }
+    if headers_size(req.headers()) > MAX_HEADER_BYTES {
+        let o = Outcome {
+            status: 431,
+            success: false,
+            title: "Request too large".into(),
+            message: "The request headers are too large.".into(),
+        };
+        return secure(pages::outcome(&o), &csp);
+    }
+    if req.uri().path() != "/healthz" {
+        let peer = req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0);
+        if let Some(ip) = g.client_ip(req.headers(), peer) {
+            if g.limiter.check_key(&ip).is_err() {
+                tracing::warn!(%ip, path = req.uri().path(), "rate limited");
+                let mut res = pages::outcome(&Outcome::rate_limited());
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+                return secure(res, &csp);
+            }
+        }
+    }
+    secure(next.run(req).await, &csp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxy_header_uses_the_address_the_proxy_appended() {
+        let g = Guard::new(
+            RateLimit::default(),
+            Some("x-forwarded-for"),
+            "https://accounts.google.com",
+        );
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("6.6.6.6, 10.0.0.7"),
+        );
+        let peer: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        assert_eq!(g.client_ip(&h, Some(peer)), "10.0.0.7".parse().ok());
+        let plain = Guard::new(RateLimit::default(), None, "https://accounts.google.com");
+        assert_eq!(plain.client_ip(&h, Some(peer)), Some(peer.ip()));
+    }
+}

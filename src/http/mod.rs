@@ -1,0 +1,168 @@
+//! The public HTTP listener (axum): the consent link interstitial, Continue, the OAuth
+//! callback and a health check. Every route has size limits, a timeout and a per-client rate
+//! limit; bad input ends on a clear 4xx page, never a panic.
+
+pub mod limits;
+pub mod pages;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+pub use limits::RateLimit;
+
+use crate::engine::Engine;
+use crate::engine::consent::CallbackQuery;
+use crate::engine::outcome::Outcome;
+
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Clone)]
+struct AppState {
+    engine: Arc<Engine>,
+}
+
+/// The listener's router. `extra` is merged in (the sandbox stand-ins in demo mode).
+pub fn router(engine: Arc<Engine>, rate: RateLimit, extra: Option<Router>) -> Router {
+    let cfg = engine.config().clone();
+    let auth = &cfg.google.auth_url;
+    let auth_origin = auth.origin().ascii_serialization();
+    let guard = limits::Guard::new(rate, cfg.listener.client_ip_header.as_deref(), &auth_origin);
+    let sweeper = guard.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            sweeper.sweep();
+        }
+    });
+    let mut app = Router::new()
+        .route("/c/{code}", get(open_link))
+        .route("/c/{code}/continue", post(continue_link))
+        .route("/oauth/callback", get(callback))
+        .route("/healthz", get(healthz))
+        .fallback(not_found)
+        .with_state(AppState { engine });
+    if let Some(extra) = extra {
+        app = app.merge(extra);
+    }
+    app.layer(RequestBodyLimitLayer::new(limits::MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(axum::middleware::from_fn_with_state(guard, limits::guard))
+}
+
+/// Serve until `shutdown` resolves, then finish in-flight requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+async fn open_link(
+    State(s): State<AppState>,
+    code: Result<Path<String>, PathRejection>,
+) -> Response {
+    let Ok(Path(code)) = code else {
+        return pages::outcome(&Outcome::link_unknown());
+    };
+    match s.engine.open_link(&code) {
+        Ok(i) => pages::interstitial(&i),
+        Err(o) => pages::outcome(&o),
+    }
+}
+
+async fn continue_link(
+    State(s): State<AppState>,
+    code: Result<Path<String>, PathRejection>,
+) -> Response {
+    let Ok(Path(code)) = code else {
+        return pages::outcome(&Outcome::link_unknown());
+    };
+    match s.engine.continue_link(&code).await {
+        Ok(url) => Redirect::to(url.as_str()).into_response(),
+        Err(o) => pages::outcome(&o),
+    }
+}
+
+/// Parse leniently: any byte sequence gives a query; a repeated parameter is treated as
+/// missing, so no ambiguity reaches the engine.
+fn parse_callback(raw: Option<&str>) -> CallbackQuery {
+    let mut q = CallbackQuery::default();
+    let mut seen: Vec<String> = Vec::new();
+    let mut dup: Vec<String> = Vec::new();
+    for (k, v) in url::form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
+        if seen.contains(&k.to_string()) {
+            dup.push(k.to_string());
+        }
+        seen.push(k.to_string());
+        let v = Some(v.into_owned());
+        match k.as_ref() {
+            "state" => q.state = v,
+            "code" => q.code = v,
+            "error" => q.error = v,
+            "error_description" => q.error_description = v,
+            "scope" => q.scope = v,
+            _ => {}
+        }
+    }
+    for d in dup {
+        match d.as_str() {
+            "state" => q.state = None,
+            "code" => q.code = None,
+            _ => {}
+        }
+    }
+    q
+}
+
+async fn callback(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+    let q = parse_callback(raw.as_deref());
+    pages::outcome(&s.engine.callback(q).await)
+}
+
+async fn healthz() -> Response {
+    let mut res = (StatusCode::OK, "ok\n").into_response();
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    res
+}
+
+async fn not_found() -> Response {
+    pages::outcome(&Outcome::not_found())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callback_query_parsing_is_lenient_and_refuses_duplicates() {
+        let q = parse_callback(Some("state=a&code=b%20c&scope=x+y&junk=%ff"));
+        assert_eq!(q.state.as_deref(), Some("a"));
+        assert_eq!(q.code.as_deref(), Some("b c"));
+        assert_eq!(q.scope.as_deref(), Some("x y"));
+        let q = parse_callback(Some("state=a&state=b&code=c"));
+        assert_eq!(q.state, None);
+        assert_eq!(parse_callback(None).state, None);
+    }
+}

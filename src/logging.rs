@@ -1,0 +1,26 @@
+//! Logs go to a daily file under `<data dir>/logs`, never to the terminal (the TUI owns it,
+//! and scripts read stdout). `MCP_ONBOARD_LOG` sets the filter (default `info`).
+
+use std::path::Path;
+
+use tracing_appender::non_blocking::WorkerGuard;
+use tracing_subscriber::EnvFilter;
+
+pub const LOG_FILE_PREFIX: &str = "mcp-onboard.log";
+
+/// Install the file logger; keep the guard alive for the process's life.
+pub fn init(data_dir: &Path) -> Option<WorkerGuard> {
+    let dir = data_dir.join("logs");
+    std::fs::create_dir_all(&dir).ok()?;
+    let appender = tracing_appender::rolling::daily(&dir, LOG_FILE_PREFIX);
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter =
+        EnvFilter::try_from_env("MCP_ONBOARD_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init()
+        .ok()?;
+    Some(guard)
+}

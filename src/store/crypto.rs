@@ -1,0 +1,224 @@
+//! Secret encryption at rest: XChaCha20-Poly1305 under a 256-bit key kept outside the
+//! database (a 0600 key file or `MCP_ONBOARD_KEY`).
+//!
+//! Every ciphertext is bound to its slot by the associated data, so a ciphertext copied to
+//! another tenant's slot fails to open. There is no plaintext fallback: no key, no start.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use secrecy::{ExposeSecret, SecretString};
+use thiserror::Error;
+
+const NONCE_LEN: usize = 24;
+
+/// Where the database key comes from.
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    /// Base64 of 32 bytes, from `MCP_ONBOARD_KEY`.
+    Env(SecretString),
+    /// A key file, created 0600 when a new database is created.
+    File(PathBuf),
+}
+
+#[derive(Debug, Error)]
+pub enum KeyError {
+    #[error(
+        "MCP_ONBOARD_KEY is not a valid key: expected base64 of exactly 32 bytes (make one with `head -c 32 /dev/urandom | base64`)"
+    )]
+    BadEnvKey,
+    #[error("key file {path} is not a valid key: expected base64 of exactly 32 bytes")]
+    BadKeyFile { path: PathBuf },
+    #[error("key file {path} can be read by other users (mode {mode:o}); run `chmod 600 {path}`")]
+    KeyFileTooOpen { path: PathBuf, mode: u32 },
+    #[error(
+        "the database already exists but its key file {path} is missing; restore the key file or set MCP_ONBOARD_KEY to the key it was created with (secrets cannot be read without it)"
+    )]
+    MissingKey { path: PathBuf },
+    #[error("cannot use key file {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+#[derive(Debug, Error)]
+#[error("a secret could not be decrypted: the key does not match, or the data was altered")]
+pub struct DecryptError;
+
+/// The AEAD with its key. Debug never shows the key.
+pub struct Cipher {
+    aead: XChaCha20Poly1305,
+}
+
+impl std::fmt::Debug for Cipher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Cipher(..)")
+    }
+}
+
+fn decode_key(text: &str) -> Option<[u8; 32]> {
+    let text = text.trim();
+    let bytes = STANDARD
+        .decode(text)
+        .or_else(|_| URL_SAFE_NO_PAD.decode(text.trim_end_matches('=')))
+        .ok()?;
+    bytes.try_into().ok()
+}
+
+impl Cipher {
+    pub fn from_key(key: &[u8; 32]) -> Self {
+        Self {
+            aead: XChaCha20Poly1305::new(key.into()),
+        }
+    }
+
+    /// Load the key; create a key file only when `may_create` (a brand-new database).
+    pub fn load(source: &KeySource, may_create: bool) -> Result<Self, KeyError> {
+        match source {
+            KeySource::Env(text) => decode_key(text.expose_secret())
+                .map(|k| Self::from_key(&k))
+                .ok_or(KeyError::BadEnvKey),
+            KeySource::File(path) => Self::load_file(path, may_create),
+        }
+    }
+
+    fn load_file(path: &Path, may_create: bool) -> Result<Self, KeyError> {
+        let io = |source| KeyError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        match fs::metadata(path) {
+            Ok(meta) => {
+                let mode = meta.permissions().mode() & 0o777;
+                if mode & 0o077 != 0 {
+                    return Err(KeyError::KeyFileTooOpen {
+                        path: path.to_owned(),
+                        mode,
+                    });
+                }
+                let text = fs::read_to_string(path).map_err(io)?;
+                decode_key(&text)
+                    .map(|k| Self::from_key(&k))
+                    .ok_or_else(|| KeyError::BadKeyFile {
+                        path: path.to_owned(),
+                    })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if !may_create {
+                    return Err(KeyError::MissingKey {
+                        path: path.to_owned(),
+                    });
+                }
+                let key = XChaCha20Poly1305::generate_key(&mut OsRng);
+                if let Some(dir) = path.parent() {
+                    fs::create_dir_all(dir).map_err(io)?;
+                }
+                let mut file = fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(path)
+                    .map_err(io)?;
+                writeln!(file, "{}", STANDARD.encode(key)).map_err(io)?;
+                file.sync_all().map_err(io)?;
+                Ok(Self {
+                    aead: XChaCha20Poly1305::new(&key),
+                })
+            }
+            Err(e) => Err(io(e)),
+        }
+    }
+
+    /// Encrypt: `nonce || ciphertext`, bound to `slot`.
+    pub fn seal(&self, slot: &[u8], plaintext: &[u8]) -> Vec<u8> {
+        let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+        let payload = Payload {
+            msg: plaintext,
+            aad: slot,
+        };
+        // Encryption with a valid key and nonce only fails for messages over 256 GiB.
+        let ct = self.aead.encrypt(&nonce, payload).unwrap_or_default();
+        let mut out = Vec::with_capacity(NONCE_LEN + ct.len());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&ct);
+        out
+    }
+
+    pub fn open(&self, slot: &[u8], sealed: &[u8]) -> Result<Vec<u8>, DecryptError> {
+        if sealed.len() < NONCE_LEN {
+            return Err(DecryptError);
+        }
+        let (nonce, ct) = sealed.split_at(NONCE_LEN);
+        self.aead
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad: slot })
+            .map_err(|_| DecryptError)
+    }
+
+    pub fn open_string(&self, slot: &[u8], sealed: &[u8]) -> Result<SecretString, DecryptError> {
+        let bytes = self.open(slot, sealed)?;
+        String::from_utf8(bytes)
+            .map(SecretString::from)
+            .map_err(|_| DecryptError)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_secret_opens_only_in_its_slot_and_with_its_key() {
+        let c = Cipher::from_key(&[7; 32]);
+        let sealed = c.seal(b"tenant/acme", b"1//refresh");
+        assert!(!sealed.windows(10).any(|w| w == b"1//refresh"));
+        assert_eq!(
+            c.open(b"tenant/acme", &sealed).ok(),
+            Some(b"1//refresh".to_vec())
+        );
+        assert!(c.open(b"tenant/other", &sealed).is_err());
+        assert!(
+            Cipher::from_key(&[8; 32])
+                .open(b"tenant/acme", &sealed)
+                .is_err()
+        );
+        assert!(c.open(b"tenant/acme", &sealed[..10]).is_err());
+    }
+
+    #[test]
+    fn key_file_is_created_0600_and_reloaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/key");
+        let src = KeySource::File(path.clone());
+        assert!(matches!(
+            Cipher::load(&src, false),
+            Err(KeyError::MissingKey { .. })
+        ));
+        let c1 = Cipher::load(&src, true).unwrap();
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let c2 = Cipher::load(&src, false).unwrap();
+        let sealed = c1.seal(b"s", b"x");
+        assert_eq!(c2.open(b"s", &sealed).unwrap(), b"x");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        let err = Cipher::load(&src, false).unwrap_err().to_string();
+        assert!(err.contains("chmod 600"), "{err}");
+    }
+
+    #[test]
+    fn env_key_must_be_32_bytes_of_base64() {
+        let good = KeySource::Env(SecretString::from(STANDARD.encode([1u8; 32])));
+        assert!(Cipher::load(&good, false).is_ok());
+        let bad = KeySource::Env(SecretString::from("c2hvcnQ=".to_owned()));
+        assert!(matches!(
+            Cipher::load(&bad, false),
+            Err(KeyError::BadEnvKey)
+        ));
+    }
+}
