@@ -1,0 +1,241 @@
+//! Test harness: a real listener on loopback wired to a Google sandbox, driven over HTTP the
+//! way a browser would (no redirects followed automatically, so each hop is checked).
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use mcp_onboard::config::Config;
+use mcp_onboard::engine::api::{LinkView, TenantView};
+use mcp_onboard::engine::lifecycle::NewTenant;
+use mcp_onboard::engine::{Command, Engine, Reply};
+use mcp_onboard::http::{self, RateLimit};
+use mcp_onboard::sandbox::google::{
+    AUTH_PATH, GoogleSandbox, REVOKE_PATH, SandboxGoogleConfig, TOKEN_PATH,
+};
+use mcp_onboard::store::{KeySource, Store};
+use secrecy::SecretString;
+use url::Url;
+
+pub const CLIENT_ID: &str = "test-client.apps.sandbox";
+pub const CLIENT_SECRET: &str = "test-client-secret-XYZ";
+
+pub struct Harness {
+    pub dir: tempfile::TempDir,
+    pub engine: Arc<Engine>,
+    pub google: GoogleSandbox,
+    pub base: Url,
+    pub http: reqwest::Client,
+    pub key: String,
+}
+
+pub fn test_key() -> String {
+    base64::engine::general_purpose::STANDARD.encode([42u8; 32])
+}
+
+pub async fn harness() -> Harness {
+    harness_with(RateLimit {
+        per_minute: std::num::NonZeroU32::new(10_000).unwrap(),
+        burst: std::num::NonZeroU32::new(10_000).unwrap(),
+    })
+    .await
+}
+
+pub async fn harness_with(rate: RateLimit) -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let public = format!("http://{addr}");
+    let google = GoogleSandbox::new(SandboxGoogleConfig {
+        client_id: CLIENT_ID.into(),
+        client_secret: CLIENT_SECRET.into(),
+        redirect_uris: vec![format!("{public}/oauth/callback")],
+        default_email: "customer@example.com".into(),
+    });
+    let gbase = google.spawn().await.unwrap();
+    let g = |p: &str| format!("{}{}", gbase.as_str().trim_end_matches('/'), p);
+    let env: HashMap<&str, String> = HashMap::from([
+        ("MCP_ONBOARD_BIND", addr.to_string()),
+        ("MCP_ONBOARD_PUBLIC_URL", public.clone()),
+        ("GOOGLE_CLIENT_ID", CLIENT_ID.to_owned()),
+        ("GOOGLE_CLIENT_SECRET", CLIENT_SECRET.to_owned()),
+        ("GOOGLE_AUTH_URL", g(AUTH_PATH)),
+        ("GOOGLE_TOKEN_URL", g(TOKEN_PATH)),
+        ("GOOGLE_REVOKE_URL", g(REVOKE_PATH)),
+    ]);
+    let config = Config::load(None, false, &|k| env.get(k).cloned()).unwrap();
+    let key = test_key();
+    let store = Store::open(dir.path(), &KeySource::Env(SecretString::from(key.clone()))).unwrap();
+    let engine = Arc::new(Engine::new(Arc::new(store), Arc::new(config)).unwrap());
+    let app = http::router(engine.clone(), rate, None);
+    tokio::spawn(http::serve(listener, app, std::future::pending()));
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    Harness {
+        dir,
+        engine,
+        google,
+        base: Url::parse(&public).unwrap(),
+        http,
+        key,
+    }
+}
+
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+impl Harness {
+    pub async fn add(&self, slug: &str, email: Option<&str>, domain: Option<&str>) {
+        let input = NewTenant {
+            slug: slug.into(),
+            display_name: Some(format!("{slug} Ltd")),
+            expected_email: email.map(Into::into),
+            expected_domain: domain.map(Into::into),
+            ..Default::default()
+        };
+        self.engine
+            .execute(Command::AddTenant(input))
+            .await
+            .unwrap();
+    }
+
+    pub async fn link(&self, slug: &str) -> LinkView {
+        match self
+            .engine
+            .execute(Command::IssueLink {
+                slug: slug.into(),
+                ttl_secs: 3600,
+            })
+            .await
+            .unwrap()
+        {
+            Reply::Link(l) => l,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    pub async fn show(&self, slug: &str) -> TenantView {
+        match self
+            .engine
+            .execute(Command::ShowTenant { slug: slug.into() })
+            .await
+            .unwrap()
+        {
+            Reply::Tenant(t) => t,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    pub async fn get(&self, url: &str) -> Page {
+        let res = self.http.get(url).send().await.unwrap();
+        Self::page(res).await
+    }
+
+    pub async fn post_form(&self, url: &str, form: &[(String, String)]) -> Page {
+        let res = self.http.post(url).form(form).send().await.unwrap();
+        Self::page(res).await
+    }
+
+    async fn page(res: reqwest::Response) -> Page {
+        let status = res.status().as_u16();
+        let location = res
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let body = res.text().await.unwrap();
+        Page {
+            status,
+            location,
+            body,
+        }
+    }
+
+    /// Open the link and press Continue; returns Google's authorize URL.
+    pub async fn start(&self, link: &LinkView) -> Url {
+        let page = self.get(&link.url).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let action = extract(&page.body, r#"action=""#, '"');
+        let res = self
+            .post_form(
+                &format!("{}{}", self.base.as_str().trim_end_matches('/'), action),
+                &[],
+            )
+            .await;
+        assert_eq!(res.status, 303, "{}", res.body);
+        Url::parse(res.location.as_deref().unwrap()).unwrap()
+    }
+
+    /// At the sandbox consent page: press Allow (or Deny) as `email`, ticking `scopes`
+    /// (all requested ones when `None`). Returns the callback URL Google redirects to.
+    pub async fn consent(
+        &self,
+        authorize: &Url,
+        email: &str,
+        allow: bool,
+        scopes: Option<Vec<String>>,
+    ) -> String {
+        let page = self.get(authorize.as_str()).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let q: HashMap<String, String> = authorize.query_pairs().into_owned().collect();
+        let mut form: Vec<(String, String)> =
+            ["client_id", "redirect_uri", "state", "code_challenge"]
+                .iter()
+                .map(|k| ((*k).to_owned(), q.get(*k).cloned().unwrap_or_default()))
+                .collect();
+        form.push(("email".into(), email.into()));
+        form.push((
+            "decision".into(),
+            if allow { "allow" } else { "deny" }.into(),
+        ));
+        let scopes = scopes.unwrap_or_else(|| q["scope"].split(' ').map(str::to_owned).collect());
+        form.extend(scopes.into_iter().map(|s| ("scope".to_owned(), s)));
+        let approve = authorize.join("approve").unwrap();
+        let res = self.post_form(approve.as_str(), &form).await;
+        assert_eq!(res.status, 303, "{}", res.body);
+        res.location.unwrap()
+    }
+
+    /// The whole happy path for `slug`; returns the final page.
+    pub async fn onboard(&self, slug: &str, email: &str) -> Page {
+        let link = self.link(slug).await;
+        let auth = self.start(&link).await;
+        let cb = self.consent(&auth, email, true, None).await;
+        self.get(&cb).await
+    }
+
+    /// Every file under the data dir, concatenated.
+    pub fn data_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        collect(self.dir.path(), &mut out);
+        out
+    }
+}
+
+pub fn collect(dir: &std::path::Path, out: &mut Vec<u8>) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            collect(&p, out);
+        } else if let Ok(b) = std::fs::read(&p) {
+            out.extend_from_slice(&b);
+        }
+    }
+}
+
+pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+pub fn extract(body: &str, after: &str, end: char) -> String {
+    let start = body
+        .find(after)
+        .unwrap_or_else(|| panic!("{after} not in {body}"))
+        + after.len();
+    body[start..].split(end).next().unwrap().to_owned()
+}

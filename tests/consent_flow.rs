@@ -1,0 +1,156 @@
+//! The consent flow end to end over real HTTP on loopback: link, interstitial, Continue,
+//! the Google sandbox, the callback, and what is stored.
+
+mod common;
+
+use common::*;
+use mcp_onboard::engine::model::{EventKind, TenantStatus};
+
+#[tokio::test]
+async fn customer_consents_and_the_refresh_token_is_stored_encrypted() {
+    let h = harness().await;
+    h.add("acme", Some("ann@acme.com"), None).await;
+    let link = h.link("acme").await;
+    assert!(link.url.starts_with(h.base.as_str()), "{}", link.url);
+    assert_eq!(h.show("acme").await.status, TenantStatus::LinkIssued);
+
+    // The interstitial: tenant name, what is asked, a Continue form; opening records only.
+    let page = h.get(&link.url).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("acme Ltd"));
+    assert!(page.body.contains("send email as you"));
+    assert!(page.body.contains("ann@acme.com"));
+    assert!(page.body.contains(r#"method="post""#));
+    assert!(!page.body.contains("<script"));
+    let t = h.show("acme").await;
+    assert_eq!(t.status, TenantStatus::LinkOpened);
+    assert_eq!(t.links[0].open_count, 1);
+    assert_eq!(h.google.exchanges(), 0);
+
+    // Continue: a redirect to the authorize URL with every parameter Google needs.
+    let auth = h.start(&link).await;
+    let q: std::collections::HashMap<String, String> = auth.query_pairs().into_owned().collect();
+    assert_eq!(q["client_id"], CLIENT_ID);
+    assert_eq!(q["redirect_uri"], format!("{}oauth/callback", h.base));
+    assert_eq!(q["response_type"], "code");
+    assert_eq!(
+        q["scope"],
+        "openid email profile https://www.googleapis.com/auth/gmail.send"
+    );
+    assert_eq!(q["access_type"], "offline");
+    assert_eq!(q["prompt"], "consent");
+    assert_eq!(q["code_challenge_method"], "S256");
+    assert_eq!(q["code_challenge"].len(), 43);
+    assert!(q["state"].len() >= 22, "state carries at least 128 bits");
+    assert_eq!(q["login_hint"], "ann@acme.com");
+
+    let cb = h.consent(&auth, "ann@acme.com", true, None).await;
+    let page = h.get(&cb).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("You&#x27;re connected") || page.body.contains("You're connected"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("ann@acme.com"));
+
+    let t = h.show("acme").await;
+    assert_eq!(t.status, TenantStatus::Consented);
+    assert_eq!(t.google_email.as_deref(), Some("ann@acme.com"));
+    assert!(t.consented_at.is_some());
+    let kinds: Vec<EventKind> = t.events.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            EventKind::TenantAdded,
+            EventKind::LinkIssued,
+            EventKind::LinkOpened,
+            EventKind::LinkOpened,
+            EventKind::ConsentStarted,
+            EventKind::Consented
+        ]
+    );
+
+    // The refresh token Google issued is what we stored, and only encrypted.
+    let issued = h.google.live_refresh_tokens();
+    assert_eq!(issued.len(), 1);
+    let stored = h
+        .engine
+        .store()
+        .secret("acme", "refresh_token")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        secrecy::ExposeSecret::expose_secret(&stored),
+        issued[0].as_str()
+    );
+    h.engine.store().flush().await.unwrap();
+    let bytes = h.data_bytes();
+    assert!(
+        !contains(&bytes, issued[0].as_bytes()),
+        "refresh token in plain text on disk"
+    );
+    assert!(
+        !contains(&bytes, CLIENT_SECRET.as_bytes()),
+        "client secret on disk"
+    );
+    assert!(
+        contains(&bytes, b"ann@acme.com"),
+        "sanity: the scan does see stored data"
+    );
+}
+
+#[tokio::test]
+async fn a_replayed_callback_is_refused_and_the_consent_kept() {
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    let link = h.link("acme").await;
+    let auth = h.start(&link).await;
+    let cb = h.consent(&auth, "ann@acme.com", true, None).await;
+    assert_eq!(h.get(&cb).await.status, 200);
+    let again = h.get(&cb).await;
+    assert_eq!(again.status, 400);
+    assert!(again.body.contains("already used"), "{}", again.body);
+    let t = h.show("acme").await;
+    assert_eq!(t.status, TenantStatus::Consented);
+    assert_eq!(t.events.last().unwrap().kind, EventKind::CallbackRefused);
+    assert_eq!(h.google.exchanges(), 1, "a replay never reaches Google");
+}
+
+#[tokio::test]
+async fn two_racing_callbacks_for_one_state_exactly_one_wins() {
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    let link = h.link("acme").await;
+    let auth = h.start(&link).await;
+    let cb = h.consent(&auth, "ann@acme.com", true, None).await;
+    let (a, b) = tokio::join!(h.get(&cb), h.get(&cb));
+    let mut statuses = vec![a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, vec![200, 400]);
+    assert_eq!(h.google.exchanges(), 1);
+    assert_eq!(h.show("acme").await.status, TenantStatus::Consented);
+}
+
+#[tokio::test]
+async fn reconsent_replaces_the_stored_token() {
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    assert_eq!(h.onboard("acme", "ann@acme.com").await.status, 200);
+    let first = h
+        .engine
+        .store()
+        .secret("acme", "refresh_token")
+        .unwrap()
+        .unwrap();
+    assert_eq!(h.onboard("acme", "ann@acme.com").await.status, 200);
+    let second = h
+        .engine
+        .store()
+        .secret("acme", "refresh_token")
+        .unwrap()
+        .unwrap();
+    use secrecy::ExposeSecret;
+    assert_ne!(first.expose_secret(), second.expose_secret());
+    assert_eq!(h.show("acme").await.status, TenantStatus::Consented);
+}
