@@ -25,7 +25,7 @@ pub enum Command {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reply", rename_all = "snake_case")]
 pub enum Reply {
-    Tenant(TenantView),
+    Tenant(Box<TenantView>),
     Tenants { tenants: Vec<TenantSummary> },
     Link(LinkView),
     Status(StatusView),

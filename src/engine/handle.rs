@@ -139,12 +139,12 @@ impl Engine {
         let tenant = self.tenant(slug)?;
         let links = self.store.links_for(slug)?;
         let events = self.store.events(slug)?;
-        Ok(Reply::Tenant(TenantView::of(
+        Ok(Reply::Tenant(Box::new(TenantView::of(
             &tenant,
             &links,
             &events,
             now_ms(),
-        )))
+        ))))
     }
 
     fn status(&self) -> Result<Reply, EngineError> {

@@ -163,7 +163,7 @@ fn failure_records_kind_and_reason_and_a_later_consent_clears_them() {
     )
     .unwrap();
     assert_eq!(
-        (t.status, t.failure.clone(), t.reason.clone()),
+        (t.status, t.failure, t.reason.clone()),
         (TenantStatus::LinkOpened, None, None)
     );
     let (t, _) = apply(&t, &consented(), 4_000).unwrap();

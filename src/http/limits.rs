@@ -66,7 +66,7 @@ impl Guard {
                 .filter_map(|v| v.to_str().ok())
                 .flat_map(|v| v.split(','))
                 .filter_map(|s| s.trim().parse::<IpAddr>().ok())
-                .last();
+                .next_back();
             if from_proxy.is_some() {
                 return from_proxy;
             }

@@ -189,37 +189,37 @@ impl GoogleSandbox {
         Url::parse(&format!("http://{addr}")).map_err(std::io::Error::other)
     }
 
-    fn check_request(&self, q: &AuthQuery) -> Result<(String, Vec<String>), Response> {
+    fn check_request(&self, q: &AuthQuery) -> Result<(String, Vec<String>), Box<Response>> {
         if q.client_id.as_deref() != Some(self.cfg.client_id.as_str()) {
-            return Err(error_page(
+            return Err(Box::new(error_page(
                 StatusCode::UNAUTHORIZED,
                 "Error 401: invalid_client",
                 "The OAuth client was not found.",
-            ));
+            )));
         }
         let redirect = q.redirect_uri.clone().unwrap_or_default();
         if !self.cfg.redirect_uris.contains(&redirect) {
-            return Err(error_page(
+            return Err(Box::new(error_page(
                 StatusCode::BAD_REQUEST,
                 "Error 400: redirect_uri_mismatch",
                 &format!("redirect_uri {redirect} is not registered for this client."),
-            ));
+            )));
         }
         if q.response_type.as_deref() != Some("code") {
-            return Err(error_page(
+            return Err(Box::new(error_page(
                 StatusCode::BAD_REQUEST,
                 "Error 400: unsupported_response_type",
                 "response_type must be code.",
-            ));
+            )));
         }
         if q.code_challenge_method.as_deref() != Some("S256")
             || q.code_challenge.as_deref().is_none_or(|c| c.len() < 43)
         {
-            return Err(error_page(
+            return Err(Box::new(error_page(
                 StatusCode::BAD_REQUEST,
                 "Error 400: invalid_request",
                 "PKCE with S256 is required.",
-            ));
+            )));
         }
         let scopes: Vec<String> = q
             .scope
@@ -229,11 +229,11 @@ impl GoogleSandbox {
             .map(str::to_owned)
             .collect();
         if scopes.is_empty() {
-            return Err(error_page(
+            return Err(Box::new(error_page(
                 StatusCode::BAD_REQUEST,
                 "Error 400: invalid_request",
                 "Missing required parameter: scope",
-            ));
+            )));
         }
         Ok((redirect, scopes))
     }
@@ -242,7 +242,7 @@ impl GoogleSandbox {
 async fn authorize(State(s): State<GoogleSandbox>, Query(q): Query<AuthQuery>) -> Response {
     let (_redirect, scopes) = match s.check_request(&q) {
         Ok(v) => v,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let email = q
         .login_hint

@@ -127,7 +127,7 @@ impl Harness {
             .await
             .unwrap()
         {
-            Reply::Tenant(t) => t,
+            Reply::Tenant(t) => *t,
             other => panic!("unexpected {other:?}"),
         }
     }
