@@ -1,0 +1,2 @@
+pub mod blaxel;
+pub mod sandbox;
