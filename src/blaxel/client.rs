@@ -35,6 +35,7 @@ pub struct BlaxelClient {
     api_key: SecretString,
     http: reqwest::Client,
     timeout: Option<Duration>,
+    page_size: Option<u32>,
 }
 
 impl fmt::Debug for BlaxelClient {
@@ -63,6 +64,7 @@ impl BlaxelClient {
             api_key,
             http,
             timeout: None,
+            page_size: None,
         }
     }
 
@@ -75,6 +77,12 @@ impl BlaxelClient {
     /// Builder form of [`BlaxelClient::set_timeout`].
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// Page size [`BlaxelClient::list_functions`] asks for; `None` is the API default (50).
+    pub fn with_page_size(mut self, page_size: u32) -> Self {
+        self.page_size = Some(page_size);
         self
     }
 
@@ -174,7 +182,9 @@ impl BlaxelClient {
         let mut all = Vec::new();
         let mut cursor: Option<String> = None;
         for _ in 0..MAX_PAGES {
-            let page = self.list_functions_page(cursor.as_deref(), None).await?;
+            let page = self
+                .list_functions_page(cursor.as_deref(), self.page_size)
+                .await?;
             let next = page.next_cursor().map(str::to_owned);
             all.extend(page.data);
             match next {

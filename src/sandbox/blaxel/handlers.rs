@@ -86,7 +86,7 @@ pub async fn dispatch(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (index, latency, fault) = admit(&state, &method, &uri, &body);
+    let (index, latency, fault) = admit(&state, &method, &uri, &headers, &body);
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
@@ -139,8 +139,15 @@ fn admit(
     state: &BlaxelSandboxState,
     method: &Method,
     uri: &Uri,
+    headers: &HeaderMap,
     body: &Bytes,
 ) -> (usize, Duration, Option<Fault>) {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
     let mut inner = state.lock();
     let logged_body = (!body.is_empty()).then(|| {
         serde_json::from_slice::<Value>(body)
@@ -150,6 +157,8 @@ fn admit(
         method: method.to_string(),
         path: uri.path().to_owned(),
         query: uri.query().map(str::to_owned),
+        workspace: header("x-blaxel-workspace"),
+        api_version: header("blaxel-version"),
         body: logged_body,
         status: 0,
     });

@@ -62,6 +62,10 @@ pub struct LoggedRequest {
     /// Path without the query, e.g. `/v0/functions/gmail-mcp-acme`.
     pub path: String,
     pub query: Option<String>,
+    /// `X-Blaxel-Workspace` as sent.
+    pub workspace: Option<String>,
+    /// `Blaxel-Version` as sent.
+    pub api_version: Option<String>,
     /// The body as JSON; a non-JSON body is kept as a JSON string.
     pub body: Option<Value>,
     /// The status answered; 0 while the request is still in flight.
