@@ -97,6 +97,7 @@ pub struct BlaxelSandboxHandle {
 /// The sandbox as an axum router (routes under `/v0`), to mount elsewhere.
 pub fn router(state: BlaxelSandboxState) -> axum::Router {
     axum::Router::new()
+        .route("/v0/{*rest}", axum::routing::any(handlers::dispatch))
         .fallback(handlers::dispatch)
         .with_state(state)
 }
