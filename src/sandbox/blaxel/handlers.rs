@@ -15,7 +15,7 @@ use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
 use super::state::{BlaxelSandboxState, LoggedRequest};
-use super::{SUPPORTED_API_VERSIONS, resources};
+use super::{SUPPORTED_API_VERSIONS, listing, resources};
 
 /// An error answer of the sandbox.
 #[derive(Debug, Clone)]
@@ -260,7 +260,7 @@ fn handle(
         (&Method::DELETE, ["v0", "integrations", "connections", name]) => {
             resources::delete_connection(&mut inner, name)
         }
-        (&Method::GET, ["v0", "functions"]) => resources::list_functions(&inner, &query, paginated),
+        (&Method::GET, ["v0", "functions"]) => listing::list_functions(&inner, &query, paginated),
         (&Method::POST, ["v0", "functions"]) => resources::create_function(&mut inner, body),
         (&Method::GET, ["v0", "functions", name]) => resources::get_function(&inner, name),
         (&Method::PUT, ["v0", "functions", name]) => {

@@ -9,6 +9,7 @@
 //! chance, so tests are reproducible.
 
 mod handlers;
+mod listing;
 mod resources;
 mod state;
 mod validate;
