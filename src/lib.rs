@@ -4,6 +4,7 @@
 //! encrypted), and the edges do IO: the HTTP listener the customer's browser talks to, the
 //! Google OAuth client, the control socket that lets other processes drive the owner.
 
+pub mod blaxel;
 pub mod cli;
 pub mod config;
 pub mod control;

@@ -1,4 +1,5 @@
 //! Local stand-ins for the outside services (Google OAuth, Blaxel), for `--demo` and tests.
 //! They check what the real services check, so passing against them means something.
 
+pub mod blaxel;
 pub mod google;

@@ -1,0 +1,30 @@
+//! Blaxel control plane: typed client, request bodies, names, errors and credentials.
+//!
+//! Invariant: this module performs single HTTP calls and pure decisions only; retries,
+//! backoff and polling belong to the provisioner. Types follow the spec
+//! `controlplane.yml` (OpenAPI 3.0.3) and tolerate fields it does not list.
+
+mod client;
+mod compare;
+mod credentials;
+mod error;
+pub mod names;
+mod requests;
+mod types;
+
+pub use client::{BLAXEL_API_VERSION, BlaxelClient, VERSION_HEADER, WORKSPACE_HEADER};
+pub use compare::{function_needs_update, mcp_url};
+pub use credentials::{
+    BlaxelCredentials, CredentialsError, KeySource, default_blaxel_config_path, resolve_credentials,
+};
+pub use error::BlaxelError;
+pub use names::{InvalidSlug, ResourceNames, resource_names};
+pub use requests::{
+    ConnectionRequest, ConnectionRequestSpec, FunctionRequest, FunctionRequestRuntime,
+    FunctionRequestSpec, GMAIL_INTEGRATION, GoogleOAuthSecret, MCP_RUNTIME_TYPE, RequestMetadata,
+    SecretMap,
+};
+pub use types::{
+    CoreEvent, Function, FunctionPage, FunctionRuntime, FunctionSpec, IntegrationConnection,
+    IntegrationConnectionSpec, Metadata, PaginationMeta, Status,
+};
