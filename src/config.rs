@@ -57,6 +57,20 @@ struct FileConfig {
     google: FileGoogle,
     #[serde(default)]
     blaxel: FileBlaxel,
+    #[serde(default)]
+    provision: FileProvision,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileProvision {
+    concurrency: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProvisionConfig {
+    /// Blaxel calls in flight at once across all tenants.
+    pub concurrency: usize,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -117,6 +131,7 @@ pub struct Config {
     pub listener: ListenerConfig,
     pub google: GoogleConfig,
     pub blaxel: BlaxelConfig,
+    pub provision: ProvisionConfig,
 }
 
 /// Google client credentials, present and checked.
@@ -221,7 +236,25 @@ impl Config {
             listener,
             google,
             blaxel,
+            provision,
         } = file_cfg;
+        let concurrency = match src.pick(
+            "MCP_ONBOARD_PROVISION_CONCURRENCY",
+            provision.concurrency.map(|c| c.to_string()),
+        ) {
+            None => 8,
+            Some((text, from)) => match text.trim().parse::<usize>() {
+                Ok(n) if (1..=256).contains(&n) => n,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        key: "provision.concurrency",
+                        value: text,
+                        from,
+                        detail: "expected a whole number from 1 to 256".into(),
+                    });
+                }
+            },
+        };
 
         let (bind_text, bind_from) = src
             .pick("MCP_ONBOARD_BIND", listener.bind)
@@ -302,6 +335,7 @@ impl Config {
             },
             google,
             blaxel,
+            provision: ProvisionConfig { concurrency },
         })
     }
 

@@ -12,6 +12,7 @@ pub mod engine;
 pub mod google;
 pub mod http;
 pub mod logging;
+pub mod provision;
 pub mod sandbox;
 pub mod store;
 pub mod time;

@@ -4,6 +4,7 @@
 
 mod context;
 mod output;
+mod provisioning;
 mod serve;
 
 use std::path::PathBuf;
@@ -58,6 +59,8 @@ pub enum Sub {
     Link(LinkArgs),
     /// Summary of all tenants by state.
     Status,
+    /// Run a tenant's stopped provisioning job again.
+    Retry { slug: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -152,5 +155,10 @@ pub async fn run(cli: Cli) -> Result<()> {
             output::print(&reply, cli.json, qr.then_some(()))
         }
         Sub::Status => output::print(&ctx.execute(Command::Status).await?, cli.json, None),
+        Sub::Retry { slug } => output::print(
+            &ctx.execute(Command::Retry { slug: slug.clone() }).await?,
+            cli.json,
+            None,
+        ),
     }
 }

@@ -68,6 +68,7 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<()>) -> Result<()> {
             println!("public URL:   {}", s.public_url);
             println!("redirect URI: {}", s.redirect_uri);
             println!("data dir:     {}", s.data_dir);
+            println!("provisioner:  {}", s.provisioner);
         }
     }
     Ok(())
@@ -95,6 +96,29 @@ fn print_tenant(t: &TenantView) {
         println!("  contact:  {c}");
     }
     println!("  scopes:   {}", t.requested_scopes.join(" "));
+    if let Some(url) = &t.mcp_url {
+        println!("  MCP URL:  {url}");
+    }
+    if let Some(p) = &t.provisioning {
+        println!(
+            "  blaxel:   connection {}, MCP server {}",
+            p.connection_name, p.function_name
+        );
+        println!(
+            "            step {}, attempts {}",
+            p.step.as_str(),
+            p.attempts
+        );
+        if let (Some(s), Some(at)) = (&p.blaxel_status, &p.blaxel_status_at) {
+            println!("            last Blaxel status {s} (read {at})");
+        }
+        if let Some(next) = &p.next_retry_at {
+            println!("            next try {next}");
+        }
+        if let Some(e) = &p.last_error {
+            println!("            last error: {e}");
+        }
+    }
     for l in &t.links {
         println!(
             "  link {}: {} (expires {}, opened {}x)",

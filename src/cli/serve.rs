@@ -42,15 +42,21 @@ pub async fn run(ctx: &Context) -> Result<()> {
             ctx.data_dir.display()
         )
     })?;
-    let extra = ctx.demo.then(|| {
+    let extra = if ctx.demo {
         let google = GoogleSandbox::new(SandboxGoogleConfig {
             client_id: DEMO_CLIENT_ID.into(),
             client_secret: DEMO_CLIENT_SECRET.into(),
             redirect_uris: vec![ctx.config.redirect_uri().to_string()],
             default_email: "customer@example.com".into(),
         });
-        Router::new().nest(DEMO_GOOGLE_PREFIX, google.router())
-    });
+        Some(
+            Router::new()
+                .nest(DEMO_GOOGLE_PREFIX, google.router())
+                .merge(super::provisioning::demo_blaxel(ctx)?),
+        )
+    } else {
+        None
+    };
     let app = http::router(engine.clone(), RateLimit::default(), extra);
     let control_task = tokio::spawn(control::serve(socket, engine.clone()));
     let store = engine.store().clone();
@@ -70,10 +76,14 @@ pub async fn run(ctx: &Context) -> Result<()> {
     );
     println!("  redirect URI: {}", ctx.config.redirect_uri());
     println!("  data dir:     {}", ctx.data_dir.display());
+    let provisioner = super::provisioning::start(ctx, &engine)?;
     println!("  other commands in another terminal reach this process; Ctrl-C stops it");
     tracing::info!(%bind, "serving");
     let served = http::serve(listener, app, shutdown_signal()).await;
     control_task.abort();
+    if let Some(p) = provisioner {
+        p.abort();
+    }
     sweeper.abort();
     let _ = std::fs::remove_file(control::socket_path(&ctx.data_dir));
     engine.store().flush().await?;

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::lifecycle::NewTenant;
 use super::model::{
-    AuditEvent, ConsentLink, EventKind, ExpectedAccount, FailureKind, Integration, Tenant,
-    TenantStatus,
+    AuditEvent, ConsentLink, EventKind, ExpectedAccount, FailureKind, Integration, ProvisionState,
+    ProvisionStep, Tenant, TenantStatus,
 };
 use crate::time::{Millis, rfc3339};
 
@@ -20,6 +20,7 @@ pub enum Command {
     ShowTenant { slug: String },
     IssueLink { slug: String, ttl_secs: u64 },
     Status,
+    Retry { slug: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,6 +86,10 @@ pub struct TenantView {
     pub consented_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mcp_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisioning: Option<ProvisionView>,
     pub links: Vec<LinkSummary>,
     pub events: Vec<EventView>,
 }
@@ -105,6 +110,43 @@ pub struct StatusView {
     pub redirect_uri: String,
     pub data_dir: String,
     pub owner: String,
+    pub provisioner: String,
+}
+
+/// A tenant's Blaxel resources and job, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProvisionView {
+    pub step: ProvisionStep,
+    pub connection_name: String,
+    pub function_name: String,
+    pub attempts: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_retry_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed_step: Option<ProvisionStep>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blaxel_status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blaxel_status_at: Option<String>,
+}
+
+impl ProvisionView {
+    pub fn of(p: &ProvisionState) -> Self {
+        Self {
+            step: p.step,
+            connection_name: p.connection_name.clone(),
+            function_name: p.function_name.clone(),
+            attempts: p.attempts,
+            next_retry_at: (p.step.is_active() && p.attempts > 0)
+                .then(|| rfc3339(p.next_attempt_at)),
+            last_error: p.last_error.clone(),
+            failed_step: p.failed_step,
+            blaxel_status: p.blaxel_status.clone(),
+            blaxel_status_at: p.blaxel_status_at.map(rfc3339),
+        }
+    }
 }
 
 impl TenantSummary {
@@ -160,6 +202,8 @@ impl TenantView {
             consented_at: t.consented_at.map(rfc3339),
             created_at: rfc3339(t.created_at),
             updated_at: rfc3339(t.updated_at),
+            mcp_url: t.provision.as_ref().and_then(|p| p.mcp_url.clone()),
+            provisioning: t.provision.as_ref().map(ProvisionView::of),
             links: links.iter().map(|l| LinkSummary::of(l, now)).collect(),
             events: events
                 .iter()

@@ -372,7 +372,7 @@ impl Engine {
         let stored = self
             .store
             .update_tenant(slug, Some(("refresh_token", &refresh)), |cur| {
-                super::lifecycle::apply(cur, &t, now)
+                super::lifecycle::apply(cur, &t, now).map(|(t, e)| (t, Some(e)))
             });
         if let Err(e) = stored {
             return self.fail(
@@ -385,6 +385,7 @@ impl Engine {
         if let Err(e) = self.store.flush().await {
             return Outcome::internal(&e.to_string());
         }
+        self.wake_provisioner();
         Outcome::connected(&tenant.display_name, identity.email.as_deref())
     }
 }

@@ -60,6 +60,8 @@ pub struct Engine {
     pub(super) config: Arc<Config>,
     pub(super) google: Option<GoogleOAuth>,
     pub(super) google_missing: Option<String>,
+    wakeup: tokio::sync::Notify,
+    provisioner: std::sync::RwLock<String>,
 }
 
 pub fn random_token(bytes: usize) -> String {
@@ -97,7 +99,27 @@ impl Engine {
             config,
             google,
             google_missing,
+            wakeup: tokio::sync::Notify::new(),
+            provisioner: std::sync::RwLock::new(
+                "not running (only the process that serves runs it)".into(),
+            ),
         })
+    }
+
+    /// Tell the provisioner that a job may be due now.
+    pub fn wake_provisioner(&self) {
+        self.wakeup.notify_one();
+    }
+
+    pub fn provisioner_wakeup(&self) -> &tokio::sync::Notify {
+        &self.wakeup
+    }
+
+    /// What `status` says about provisioning (running against which workspace, or why not).
+    pub fn set_provisioner_state(&self, text: String) {
+        if let Ok(mut s) = self.provisioner.write() {
+            *s = text;
+        }
     }
 
     pub fn store(&self) -> &Arc<Store> {
@@ -132,6 +154,12 @@ impl Engine {
                 Ok(Reply::Link(link))
             }
             Command::Status => self.status(),
+            Command::Retry { slug } => {
+                self.transition(&slug, Transition::RetryRequested)?;
+                self.store.flush().await?;
+                self.wake_provisioner();
+                self.show(&slug)
+            }
         }
     }
 
@@ -160,6 +188,11 @@ impl Engine {
             redirect_uri: self.config.redirect_uri().to_string(),
             data_dir: self.store.dir().display().to_string(),
             owner: format!("process {}", std::process::id()),
+            provisioner: self
+                .provisioner
+                .read()
+                .map(|s| s.clone())
+                .unwrap_or_default(),
         }))
     }
 
@@ -172,9 +205,9 @@ impl Engine {
     /// Apply a lifecycle transition and record its event, atomically.
     pub fn transition(&self, slug: &str, t: Transition) -> Result<Tenant, EngineError> {
         let now = now_ms();
-        Ok(self
-            .store
-            .update_tenant(slug, None, |cur| lifecycle::apply(cur, &t, now))?)
+        Ok(self.store.update_tenant(slug, None, |cur| {
+            lifecycle::apply(cur, &t, now).map(|(t, e)| (t, Some(e)))
+        })?)
     }
 
     fn issue_link(&self, slug: &str, ttl: Duration) -> Result<LinkView, EngineError> {

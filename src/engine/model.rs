@@ -167,6 +167,70 @@ pub struct Tenant {
     pub consented_at: Option<Millis>,
     pub created_at: Millis,
     pub updated_at: Millis,
+    /// The Blaxel provisioning job, from the first consent on.
+    #[serde(default)]
+    pub provision: Option<ProvisionState>,
+}
+
+impl Tenant {
+    /// Google credentials are stored for this tenant (whatever Blaxel's state).
+    pub fn holds_consent(&self) -> bool {
+        self.consented_at.is_some() && !matches!(self.status, TenantStatus::NeedsReconsent)
+    }
+}
+
+/// Which provisioning step a job is at. `Done` and `Stopped` need nothing from the worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProvisionStep {
+    Connection,
+    Function,
+    Deploy,
+    Done,
+    Stopped,
+}
+
+impl ProvisionStep {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProvisionStep::Connection => "connection",
+            ProvisionStep::Function => "function",
+            ProvisionStep::Deploy => "deploy",
+            ProvisionStep::Done => "done",
+            ProvisionStep::Stopped => "stopped",
+        }
+    }
+
+    pub fn is_active(self) -> bool {
+        matches!(
+            self,
+            ProvisionStep::Connection | ProvisionStep::Function | ProvisionStep::Deploy
+        )
+    }
+}
+
+/// The stored state of a tenant's provisioning job: enough to resume after a crash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProvisionState {
+    /// Bumped by every new consent and every operator retry; results of calls started
+    /// under an older generation are stale and dropped.
+    pub generation: u64,
+    pub step: ProvisionStep,
+    pub connection_name: String,
+    pub function_name: String,
+    /// Attempts at the current step (calls that failed and will be retried, or polls).
+    pub attempts: u32,
+    pub next_attempt_at: Millis,
+    /// When the current step started (bounds how long a deploy may take).
+    pub step_started_at: Millis,
+    pub last_error: Option<String>,
+    pub failed_step: Option<ProvisionStep>,
+    /// Re-send the function even if it looks unchanged (after a failed deploy).
+    #[serde(default)]
+    pub force_update: bool,
+    pub blaxel_status: Option<String>,
+    pub blaxel_status_at: Option<Millis>,
+    pub mcp_url: Option<String>,
 }
 
 /// A consent link handed to a customer. Stored under the SHA-256 of its code, so the
@@ -221,4 +285,11 @@ pub enum EventKind {
     ConsentFailed,
     CallbackRefused,
     StatusChanged,
+    ConnectionReady,
+    ServerCreated,
+    DeployStatus,
+    Deployed,
+    ProvisionRetry,
+    ProvisionFailed,
+    RetryRequested,
 }

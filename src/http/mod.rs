@@ -46,22 +46,26 @@ pub fn router(engine: Arc<Engine>, rate: RateLimit, extra: Option<Router>) -> Ro
             sweeper.sweep();
         }
     });
-    let mut app = Router::new()
+    let mut app: Router = Router::new()
         .route("/c/{code}", get(open_link))
         .route("/c/{code}/continue", post(continue_link))
         .route("/oauth/callback", get(callback))
         .route("/healthz", get(healthz))
         .fallback(not_found)
         .with_state(AppState { engine });
-    if let Some(extra) = extra {
-        app = app.merge(extra);
-    }
-    app.layer(RequestBodyLimitLayer::new(limits::MAX_BODY_BYTES))
+    app = app
+        .layer(RequestBodyLimitLayer::new(limits::MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
-        .layer(axum::middleware::from_fn_with_state(guard, limits::guard))
+        .layer(axum::middleware::from_fn_with_state(guard, limits::guard));
+    // The stand-ins (demo mode) sit beside the public routes, outside their guards: they
+    // play other services, which have their own.
+    if let Some(extra) = extra {
+        app = app.merge(extra);
+    }
+    app
 }
 
 /// Serve until `shutdown` resolves, then finish in-flight requests.

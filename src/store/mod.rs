@@ -241,8 +241,8 @@ impl Store {
             .collect()
     }
 
-    /// Change a tenant and record the event atomically; `f` is pure and may run more than
-    /// once. With `secret`, the named secret is stored in the same transaction.
+    /// Change a tenant and record its event (if any) atomically; `f` is pure and may run
+    /// more than once. With `secret`, the named secret is stored in the same transaction.
     pub fn update_tenant<E, F>(
         &self,
         slug: &str,
@@ -250,7 +250,7 @@ impl Store {
         f: F,
     ) -> Result<Tenant, UpdateError<E>>
     where
-        F: Fn(&Tenant) -> Result<(Tenant, AuditEvent), E>,
+        F: Fn(&Tenant) -> Result<(Tenant, Option<AuditEvent>), E>,
     {
         let sealed = secret.map(|(name, value)| {
             let slot = secret_slot(slug, name);
@@ -269,8 +269,10 @@ impl Store {
                 let (next, event) = f(&current)
                     .map_err(|e| ConflictableTransactionError::Abort(UpdateError::Rejected(e)))?;
                 tenants.insert(slug.as_bytes(), encode(&next))?;
-                let id = events.generate_id()?;
-                events.insert(event_key(slug, id), encode(&event))?;
+                if let Some(event) = &event {
+                    let id = events.generate_id()?;
+                    events.insert(event_key(slug, id), encode(event))?;
+                }
                 if let Some((slot, sealed)) = &sealed {
                     secrets.insert(slot.as_slice(), sealed.as_slice())?;
                 }

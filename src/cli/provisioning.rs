@@ -1,0 +1,86 @@
+//! Starting the provisioner for `serve`: Blaxel credentials (or the demo's stand-in), the
+//! Google client the tenants consented to, and the settings from the config.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use axum::Router;
+use secrecy::SecretString;
+
+use super::context::Context;
+use crate::blaxel::{BlaxelClient, resolve_credentials};
+use crate::engine::Engine;
+use crate::provision::{OAuthClient, ProvisionSettings, Provisioner};
+use crate::sandbox::blaxel::{BlaxelSandboxConfig, BlaxelSandboxState, router};
+
+pub const DEMO_BLAXEL_PREFIX: &str = "/sandbox/blaxel";
+pub const DEMO_BLAXEL_WORKSPACE: &str = "demo";
+pub const DEMO_BLAXEL_KEY: &str = "bl_sandbox_demo_key";
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The demo's Blaxel stand-in, to mount on the listener.
+pub fn demo_blaxel(ctx: &Context) -> Result<Router> {
+    let run_url = ctx.config.public_path(&format!("{DEMO_BLAXEL_PREFIX}/run"));
+    let state = BlaxelSandboxState::new(BlaxelSandboxConfig {
+        workspace: DEMO_BLAXEL_WORKSPACE.into(),
+        api_key: SecretString::from(DEMO_BLAXEL_KEY),
+        deploy_delay: Duration::from_secs(3),
+        run_url: Some(run_url),
+        ..Default::default()
+    });
+    Ok(Router::new().nest(DEMO_BLAXEL_PREFIX, router(state)))
+}
+
+/// Start the provisioner, or say (in `status` and the log) why it cannot run.
+pub fn start(ctx: &Context, engine: &Arc<Engine>) -> Result<Option<tokio::task::JoinHandle<()>>> {
+    let cfg = &ctx.config;
+    let (api_url, workspace, api_key) = if ctx.demo {
+        let url = ctx.config.public_path(&format!("{DEMO_BLAXEL_PREFIX}/v0"));
+        (
+            url,
+            DEMO_BLAXEL_WORKSPACE.to_owned(),
+            SecretString::from(DEMO_BLAXEL_KEY),
+        )
+    } else {
+        match resolve_credentials(
+            cfg.blaxel.workspace.clone(),
+            cfg.blaxel.api_key.clone(),
+            None,
+        ) {
+            Ok(c) => (cfg.blaxel.api_url.clone(), c.workspace, c.api_key),
+            Err(e) => return Ok(disabled(engine, e.to_string())),
+        }
+    };
+    let oauth = match cfg.google_credentials() {
+        Ok(c) => OAuthClient {
+            client_id: c.client_id,
+            client_secret: c.client_secret,
+        },
+        Err(e) => return Ok(disabled(engine, e.to_string())),
+    };
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .context("building the Blaxel HTTP client")?;
+    let client = BlaxelClient::new(api_url.clone(), workspace.clone(), api_key, http)
+        .with_timeout(REQUEST_TIMEOUT);
+    let settings = ProvisionSettings {
+        concurrency: cfg.provision.concurrency,
+        ..Default::default()
+    };
+    engine.set_provisioner_state(format!(
+        "running: workspace {workspace} at {api_url}, {} calls at once",
+        settings.concurrency
+    ));
+    Ok(Some(
+        Provisioner::new(engine.clone(), client, oauth, settings).spawn(),
+    ))
+}
+
+fn disabled(engine: &Engine, why: String) -> Option<tokio::task::JoinHandle<()>> {
+    tracing::warn!(reason = %why, "provisioning disabled");
+    println!("  provisioning: disabled: {why}");
+    engine.set_provisioner_state(format!("disabled: {why}"));
+    None
+}

@@ -1,0 +1,235 @@
+//! One provisioning step for one tenant: call Blaxel, classify the answer, record the
+//! result as a lifecycle transition (or a quiet poll update).
+
+use crate::blaxel::{
+    BlaxelError, ConnectionRequest, FunctionRequest, GoogleOAuthSecret, RequestMetadata,
+    function_needs_update, mcp_url,
+};
+use crate::engine::EngineError;
+use crate::engine::lifecycle::{self, Transition, TransitionError};
+use crate::engine::model::{FailureKind, ProvisionState, ProvisionStep, Tenant};
+use crate::time::{add, duration_ms, now_ms};
+
+use super::{Provisioner, poll_delay, retry_delay};
+
+/// What a step came to.
+enum Outcome {
+    Advance(Transition),
+    Retry(BlaxelError),
+    Poll(String),
+    Fail(FailureKind, String),
+}
+
+/// Blaxel's answer decides: retry what may pass later, stop on anything else with
+/// Blaxel's own words.
+fn classify(e: BlaxelError) -> Outcome {
+    if e.is_retryable() {
+        Outcome::Retry(e)
+    } else {
+        Outcome::Fail(FailureKind::BlaxelRejected, e.to_string())
+    }
+}
+
+impl Provisioner {
+    pub(super) async fn run_step(&self, slug: &str) {
+        let tenant = match self.engine.store().tenant(slug) {
+            Ok(Some(t)) => t,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::error!(tenant = slug, error = %e, "cannot read tenant");
+                return;
+            }
+        };
+        let Some(job) = tenant.provision.clone() else {
+            return;
+        };
+        if !job.step.is_active() || job.next_attempt_at > now_ms() {
+            return;
+        }
+        let outcome = match job.step {
+            ProvisionStep::Connection => self.connection(&tenant, &job).await,
+            ProvisionStep::Function => self.function(&tenant, &job).await,
+            ProvisionStep::Deploy => self.deploy(&job).await,
+            ProvisionStep::Done | ProvisionStep::Stopped => return,
+        };
+        if let Err(e) = self.record(&tenant, &job, outcome) {
+            match e {
+                EngineError::Transition(TransitionError::Stale(_)) => {
+                    tracing::debug!(tenant = slug, "stale provisioning result dropped");
+                }
+                e => {
+                    tracing::error!(tenant = slug, error = %e, "cannot record provisioning result")
+                }
+            }
+        }
+    }
+
+    fn record(
+        &self,
+        tenant: &Tenant,
+        job: &ProvisionState,
+        outcome: Outcome,
+    ) -> Result<(), EngineError> {
+        let slug = tenant.slug.as_str();
+        let generation = job.generation;
+        let now = now_ms();
+        let s = &self.settings;
+        let transition = match outcome {
+            Outcome::Advance(t) => t,
+            Outcome::Retry(e) => {
+                let delay =
+                    retry_delay(job.attempts, s.base_backoff, s.max_backoff, e.retry_after());
+                tracing::info!(tenant = slug, step = job.step.as_str(), error = %e, ?delay, "retrying");
+                Transition::ProvisionRetry {
+                    generation,
+                    step: job.step,
+                    error: e.to_string(),
+                    next_attempt_at: add(now, delay),
+                }
+            }
+            Outcome::Fail(kind, reason) => {
+                tracing::warn!(tenant = slug, step = job.step.as_str(), %reason, "provisioning stopped");
+                Transition::ProvisionFailed {
+                    generation,
+                    step: job.step,
+                    kind,
+                    reason,
+                }
+            }
+            Outcome::Poll(status) => {
+                if now - job.step_started_at > duration_ms(s.deploy_timeout) {
+                    Transition::ProvisionFailed {
+                        generation,
+                        step: job.step,
+                        kind: FailureKind::DeployFailed,
+                        reason: format!(
+                            "still {status} after {}; check the function in the Blaxel console, then retry",
+                            humantime::format_duration(s.deploy_timeout)
+                        ),
+                    }
+                } else {
+                    let next = add(now, poll_delay(job.attempts, s.first_poll, s.max_poll));
+                    self.engine
+                        .store()
+                        .update_tenant(slug, None, |cur| {
+                            lifecycle::deploy_polled(cur, generation, &status, next, now)
+                        })
+                        .map_err(EngineError::from)?;
+                    return Ok(());
+                }
+            }
+        };
+        self.engine.transition(slug, transition)?;
+        Ok(())
+    }
+
+    async fn connection(&self, tenant: &Tenant, job: &ProvisionState) -> Outcome {
+        let refresh_token = match self.engine.store().secret(&tenant.slug, "refresh_token") {
+            Ok(Some(t)) => t,
+            Ok(None) => {
+                return Outcome::Fail(
+                    FailureKind::StoreFailed,
+                    "no refresh token is stored; issue a new consent link".into(),
+                );
+            }
+            Err(e) => return Outcome::Fail(FailureKind::StoreFailed, e.to_string()),
+        };
+        let secret = GoogleOAuthSecret {
+            client_id: self.oauth.client_id.clone(),
+            client_secret: self.oauth.client_secret.clone(),
+            refresh_token,
+        };
+        let meta = RequestMetadata::for_tenant(
+            job.connection_name.clone(),
+            &tenant.display_name,
+            &tenant.slug,
+        );
+        let body = ConnectionRequest::google_oauth(tenant.integration.name(), meta, &secret);
+        let advance = Outcome::Advance(Transition::ConnectionReady {
+            generation: job.generation,
+        });
+        match self.client.create_connection(&body).await {
+            Ok(_) => advance,
+            // It exists (an earlier consent, or our own create whose answer was lost):
+            // write the fresh secret, never values read back (they are masked).
+            Err(e) if e.is_conflict() => match self.client.update_connection(&body).await {
+                Ok(_) => advance,
+                Err(e) => classify(e),
+            },
+            Err(e) => classify(e),
+        }
+    }
+
+    async fn function(&self, tenant: &Tenant, job: &ProvisionState) -> Outcome {
+        let meta = RequestMetadata::for_tenant(
+            job.function_name.clone(),
+            &tenant.display_name,
+            &tenant.slug,
+        );
+        let body = FunctionRequest::mcp(meta, job.connection_name.clone());
+        let created = |status: Option<String>| {
+            Outcome::Advance(Transition::ServerCreated {
+                generation: job.generation,
+                blaxel_status: status,
+            })
+        };
+        let status_of =
+            |f: &crate::blaxel::Function| f.status.as_ref().map(|s| s.as_str().to_owned());
+        if job.force_update {
+            return match self.client.update_function(&body).await {
+                Ok(f) => created(status_of(&f)),
+                Err(e) if e.is_not_found() => match self.client.create_function(&body).await {
+                    Ok(f) => created(status_of(&f)),
+                    Err(e) => classify(e),
+                },
+                Err(e) => classify(e),
+            };
+        }
+        match self.client.create_function(&body).await {
+            Ok(f) => created(status_of(&f)),
+            Err(e) if e.is_conflict() => {
+                match self.client.get_function(&body.metadata.name).await {
+                    Ok(existing) if function_needs_update(&existing, &body) => {
+                        match self.client.update_function(&body).await {
+                            Ok(f) => created(status_of(&f)),
+                            Err(e) => classify(e),
+                        }
+                    }
+                    Ok(existing) => created(status_of(&existing)),
+                    Err(e) => classify(e),
+                }
+            }
+            Err(e) => classify(e),
+        }
+    }
+
+    async fn deploy(&self, job: &ProvisionState) -> Outcome {
+        match self.client.get_function(&job.function_name).await {
+            Ok(f) => match &f.status {
+                Some(s) if s.is_deployed() => Outcome::Advance(Transition::Deployed {
+                    generation: job.generation,
+                    mcp_url: mcp_url(&f),
+                    blaxel_status: s.as_str().to_owned(),
+                }),
+                Some(s) if s.is_terminal_failure() => Outcome::Fail(
+                    FailureKind::DeployFailed,
+                    format!(
+                        "Blaxel reports the MCP server {} as {}",
+                        job.function_name,
+                        s.as_str()
+                    ),
+                ),
+                Some(s) => Outcome::Poll(s.as_str().to_owned()),
+                None => Outcome::Poll("UNKNOWN".into()),
+            },
+            Err(e) if e.is_not_found() => Outcome::Fail(
+                FailureKind::BlaxelRejected,
+                format!(
+                    "the MCP server {} no longer exists at Blaxel; retry to create it again",
+                    job.function_name
+                ),
+            ),
+            Err(e) => classify(e),
+        }
+    }
+}
