@@ -5,6 +5,7 @@
 //! lookup belongs to the Blaxel module and happens only when provisioning needs them.
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 
 use secrecy::SecretString;
@@ -79,6 +80,8 @@ struct FileListener {
     bind: Option<String>,
     public_url: Option<String>,
     client_ip_header: Option<String>,
+    rate_limit_per_minute: Option<u32>,
+    rate_limit_burst: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -106,6 +109,9 @@ pub struct ListenerConfig {
     /// Header carrying the client address when behind a trusted reverse proxy
     /// (e.g. `X-Forwarded-For`); without it the TCP peer address is used.
     pub client_ip_header: Option<String>,
+    /// Requests per minute per client on the public routes, and the burst allowed.
+    pub rate_limit_per_minute: NonZeroU32,
+    pub rate_limit_burst: NonZeroU32,
 }
 
 #[derive(Debug, Clone)]
@@ -290,6 +296,33 @@ impl Config {
                 detail: "must not have a query or fragment".into(),
             });
         }
+        let positive = |key: &'static str, env: &str, file: Option<u32>, default: u32| match src
+            .pick(env, file.map(|v| v.to_string()))
+        {
+            None => Ok(NonZeroU32::new(default).unwrap_or(NonZeroU32::MIN)),
+            Some((text, from)) => {
+                text.trim()
+                    .parse::<NonZeroU32>()
+                    .map_err(|_| ConfigError::Invalid {
+                        key,
+                        value: text.clone(),
+                        from,
+                        detail: "expected a whole number of at least 1".into(),
+                    })
+            }
+        };
+        let rate_limit_per_minute = positive(
+            "listener.rate_limit_per_minute",
+            "MCP_ONBOARD_RATE_LIMIT_PER_MINUTE",
+            listener.rate_limit_per_minute,
+            60,
+        )?;
+        let rate_limit_burst = positive(
+            "listener.rate_limit_burst",
+            "MCP_ONBOARD_RATE_LIMIT_BURST",
+            listener.rate_limit_burst,
+            30,
+        )?;
         let google = GoogleConfig {
             client_id: src.pick("GOOGLE_CLIENT_ID", google.client_id).map(|v| v.0),
             client_secret: src
@@ -332,6 +365,8 @@ impl Config {
                 bind,
                 public_url,
                 client_ip_header: listener.client_ip_header.filter(|h| !h.trim().is_empty()),
+                rate_limit_per_minute,
+                rate_limit_burst,
             },
             google,
             blaxel,

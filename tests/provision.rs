@@ -11,7 +11,9 @@ use common::*;
 use mcp_onboard::blaxel::BlaxelClient;
 use mcp_onboard::engine::api::TenantView;
 use mcp_onboard::engine::lifecycle::{Transition, apply};
-use mcp_onboard::engine::model::{EventKind, FailureKind, GoogleIdentity, ProvisionStep, TenantStatus};
+use mcp_onboard::engine::model::{
+    EventKind, FailureKind, GoogleIdentity, ProvisionStep, TenantStatus,
+};
 use mcp_onboard::engine::{Command, EngineError};
 use mcp_onboard::provision::{OAuthClient, ProvisionSettings, Provisioner};
 use mcp_onboard::sandbox::blaxel::{BlaxelFaults, BlaxelSandboxConfig, BlaxelSandboxHandle, spawn};
@@ -52,19 +54,36 @@ async fn rig(faults: BlaxelFaults) -> Rig {
     let http = reqwest::Client::builder().build().unwrap();
     let client = BlaxelClient::new(blaxel.base_url(), WS.into(), SecretString::from(KEY), http)
         .with_timeout(Duration::from_millis(500));
-    let oauth = OAuthClient { client_id: CLIENT_ID.into(), client_secret: SecretString::from(CLIENT_SECRET) };
+    let oauth = OAuthClient {
+        client_id: CLIENT_ID.into(),
+        client_secret: SecretString::from(CLIENT_SECRET),
+    };
     let worker = Provisioner::new(h.engine.clone(), client, oauth, fast()).spawn();
-    Rig { h, blaxel, _worker: worker }
+    Rig {
+        h,
+        blaxel,
+        _worker: worker,
+    }
 }
 
 /// Store a consent directly (the HTTP path is covered elsewhere), as the callback would.
 fn consent_directly(h: &Harness, slug: &str, token: &str) {
-    let identity = GoogleIdentity { sub: slug.into(), email: Some(format!("it@{slug}.example")), email_verified: true, hd: None };
-    let t = Transition::Consented { identity, granted_scopes: vec![] };
+    let identity = GoogleIdentity {
+        sub: slug.into(),
+        email: Some(format!("it@{slug}.example")),
+        email_verified: true,
+        hd: None,
+    };
+    let t = Transition::Consented {
+        identity,
+        granted_scopes: vec![],
+    };
     let secret = SecretString::from(token.to_owned());
     h.engine
         .store()
-        .update_tenant(slug, Some(("refresh_token", &secret)), |cur| apply(cur, &t, mcp_onboard::time::now_ms()).map(|(t, e)| (t, Some(e))))
+        .update_tenant(slug, Some(("refresh_token", &secret)), |cur| {
+            apply(cur, &t, mcp_onboard::time::now_ms()).map(|(t, e)| (t, Some(e)))
+        })
         .unwrap();
     h.engine.wake_provisioner();
 }
@@ -76,7 +95,13 @@ async fn wait_for(h: &Harness, slug: &str, want: TenantStatus, within: Duration)
         if t.status == want {
             return t;
         }
-        assert!(start.elapsed() < within, "{slug} stuck at {:?} ({:?}): {:#?}", t.status, t.reason, t.provisioning);
+        assert!(
+            start.elapsed() < within,
+            "{slug} stuck at {:?} ({:?}): {:#?}",
+            t.status,
+            t.reason,
+            t.provisioning
+        );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
@@ -86,28 +111,60 @@ async fn consent_over_http_ends_deployed_with_the_issued_refresh_token_at_blaxel
     let r = rig(BlaxelFaults::default()).await;
     r.h.add("acme", None, None).await;
     assert_eq!(r.h.onboard("acme", "ann@acme.com").await.status, 200);
-    let t = wait_for(&r.h, "acme", TenantStatus::Deployed, Duration::from_secs(20)).await;
+    let t = wait_for(
+        &r.h,
+        "acme",
+        TenantStatus::Deployed,
+        Duration::from_secs(20),
+    )
+    .await;
 
     let conns = r.blaxel.connections();
     let funcs = r.blaxel.functions();
     assert_eq!((conns.len(), funcs.len()), (1, 1));
     let issued = r.h.google.live_refresh_tokens();
     assert_eq!(conns[0].secret.get("REFRESH_TOKEN"), Some(&issued[0]));
-    assert_eq!(conns[0].secret.get("CLIENT_ID").map(String::as_str), Some(CLIENT_ID));
-    assert_eq!(conns[0].secret.get("CLIENT_SECRET").map(String::as_str), Some(CLIENT_SECRET));
+    assert_eq!(
+        conns[0].secret.get("CLIENT_ID").map(String::as_str),
+        Some(CLIENT_ID)
+    );
+    assert_eq!(
+        conns[0].secret.get("CLIENT_SECRET").map(String::as_str),
+        Some(CLIENT_SECRET)
+    );
     assert_eq!(conns[0].integration.as_deref(), Some("gmail"));
-    assert_eq!(conns[0].labels.get("tenant").map(String::as_str), Some("acme"));
-    assert_eq!(conns[0].labels.get("managed-by").map(String::as_str), Some("mcp-onboard"));
-    assert_eq!(funcs[0].integration_connections, vec![conns[0].name.clone()]);
+    assert_eq!(
+        conns[0].labels.get("tenant").map(String::as_str),
+        Some("acme")
+    );
+    assert_eq!(
+        conns[0].labels.get("managed-by").map(String::as_str),
+        Some("mcp-onboard")
+    );
+    assert_eq!(
+        funcs[0].integration_connections,
+        vec![conns[0].name.clone()]
+    );
     assert_eq!(funcs[0].body["spec"]["runtime"]["type"], "mcp");
 
-    assert_eq!(t.mcp_url.as_deref(), Some(format!("{}/mcp", funcs[0].url).as_str()));
+    assert_eq!(
+        t.mcp_url.as_deref(),
+        Some(format!("{}/mcp", funcs[0].url).as_str())
+    );
     let p = t.provisioning.unwrap();
-    assert_eq!((p.step, p.connection_name.as_str(), p.function_name.as_str()), (ProvisionStep::Done, "gmail-acme", "gmail-mcp-acme"));
+    assert_eq!(
+        (p.step, p.connection_name.as_str(), p.function_name.as_str()),
+        (ProvisionStep::Done, "gmail-acme", "gmail-mcp-acme")
+    );
     assert_eq!(p.blaxel_status.as_deref(), Some("DEPLOYED"));
     assert!(p.blaxel_status_at.is_some());
     let kinds: Vec<EventKind> = t.events.iter().map(|e| e.kind).collect();
-    for k in [EventKind::Consented, EventKind::ConnectionReady, EventKind::ServerCreated, EventKind::Deployed] {
+    for k in [
+        EventKind::Consented,
+        EventKind::ConnectionReady,
+        EventKind::ServerCreated,
+        EventKind::Deployed,
+    ] {
         assert!(kinds.contains(&k), "{k:?} missing from {kinds:?}");
     }
     // Each request carried the headers the real API needs.
@@ -134,15 +191,23 @@ async fn fifty_tenants_through_500s_429s_timeouts_and_409s_all_deploy_exactly_on
     }
     // One tenant's connection already exists at Blaxel (an earlier life): create gets 409.
     let http = reqwest::Client::new();
-    let direct = BlaxelClient::new(r.blaxel.base_url(), WS.into(), SecretString::from(KEY), http);
+    let direct = BlaxelClient::new(
+        r.blaxel.base_url(),
+        WS.into(),
+        SecretString::from(KEY),
+        http,
+    );
     let stale = mcp_onboard::blaxel::GoogleOAuthSecret {
         client_id: CLIENT_ID.into(),
         client_secret: SecretString::from(CLIENT_SECRET),
         refresh_token: SecretString::from("1//stale"),
     };
-    let body = mcp_onboard::blaxel::ConnectionRequest::for_tenant("gmail", "t00", "t00", &stale).unwrap();
+    let body =
+        mcp_onboard::blaxel::ConnectionRequest::for_tenant("gmail", "t00", "t00", &stale).unwrap();
     for _ in 0..5 {
-        if direct.create_connection(&body).await.is_ok() || direct.get_connection("gmail-t00").await.is_ok() {
+        if direct.create_connection(&body).await.is_ok()
+            || direct.get_connection("gmail-t00").await.is_ok()
+        {
             break;
         }
     }
@@ -150,7 +215,13 @@ async fn fifty_tenants_through_500s_429s_timeouts_and_409s_all_deploy_exactly_on
         consent_directly(&r.h, &format!("t{i:02}"), &format!("1//token-{i:02}"));
     }
     for i in 0..50 {
-        wait_for(&r.h, &format!("t{i:02}"), TenantStatus::Deployed, Duration::from_secs(120)).await;
+        wait_for(
+            &r.h,
+            &format!("t{i:02}"),
+            TenantStatus::Deployed,
+            Duration::from_secs(120),
+        )
+        .await;
     }
     let conns = r.blaxel.connections();
     let funcs = r.blaxel.functions();
@@ -159,7 +230,11 @@ async fn fifty_tenants_through_500s_429s_timeouts_and_409s_all_deploy_exactly_on
     let by_name: BTreeMap<_, _> = conns.iter().map(|c| (c.name.clone(), c)).collect();
     for i in 0..50 {
         let c = by_name[&format!("gmail-t{i:02}")];
-        assert_eq!(c.secret["REFRESH_TOKEN"], format!("1//token-{i:02}"), "fresh secret, never the stale one");
+        assert_eq!(
+            c.secret["REFRESH_TOKEN"],
+            format!("1//token-{i:02}"),
+            "fresh secret, never the stale one"
+        );
     }
     let log = r.blaxel.request_log();
     assert!(log.iter().any(|q| q.status == 429), "faults were injected");
@@ -167,7 +242,13 @@ async fn fifty_tenants_through_500s_429s_timeouts_and_409s_all_deploy_exactly_on
     let retries: usize = {
         let mut n = 0;
         for i in 0..50 {
-            n += r.h.show(&format!("t{i:02}")).await.events.iter().filter(|e| e.kind == EventKind::ProvisionRetry).count();
+            n +=
+                r.h.show(&format!("t{i:02}"))
+                    .await
+                    .events
+                    .iter()
+                    .filter(|e| e.kind == EventKind::ProvisionRetry)
+                    .count();
         }
         n
     };
@@ -177,24 +258,48 @@ async fn fifty_tenants_through_500s_429s_timeouts_and_409s_all_deploy_exactly_on
 #[tokio::test]
 async fn a_400_stops_the_job_with_blaxels_message_and_retry_runs_it_again() {
     let message = "MCP server quota reached for workspace acme-ws (12 of 12)";
-    let faults = BlaxelFaults { reject_names: BTreeMap::from([("gmail-mcp-acme".to_owned(), message.to_owned())]), ..Default::default() };
+    let faults = BlaxelFaults {
+        reject_names: BTreeMap::from([("gmail-mcp-acme".to_owned(), message.to_owned())]),
+        ..Default::default()
+    };
     let r = rig(faults).await;
     r.h.add("acme", None, None).await;
     consent_directly(&r.h, "acme", "1//t");
     let t = wait_for(&r.h, "acme", TenantStatus::Failed, Duration::from_secs(20)).await;
     assert_eq!(t.failure, Some(FailureKind::BlaxelRejected));
     let reason = t.reason.unwrap();
-    assert!(reason.contains(message) && reason.contains("400"), "{reason}");
+    assert!(
+        reason.contains(message) && reason.contains("400"),
+        "{reason}"
+    );
     assert!(reason.starts_with("function step failed"), "{reason}");
     let p = t.provisioning.unwrap();
-    assert_eq!((p.step, p.failed_step), (ProvisionStep::Stopped, Some(ProvisionStep::Function)));
+    assert_eq!(
+        (p.step, p.failed_step),
+        (ProvisionStep::Stopped, Some(ProvisionStep::Function))
+    );
     let calls = r.blaxel.request_log().len();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(r.blaxel.request_log().len(), calls, "a 400 is not retried by itself");
+    assert_eq!(
+        r.blaxel.request_log().len(),
+        calls,
+        "a 400 is not retried by itself"
+    );
 
     r.blaxel.set_faults(BlaxelFaults::default());
-    r.h.engine.execute(Command::Retry { slug: "acme".into() }).await.unwrap();
-    let t = wait_for(&r.h, "acme", TenantStatus::Deployed, Duration::from_secs(20)).await;
+    r.h.engine
+        .execute(Command::Retry {
+            slug: "acme".into(),
+        })
+        .await
+        .unwrap();
+    let t = wait_for(
+        &r.h,
+        "acme",
+        TenantStatus::Deployed,
+        Duration::from_secs(20),
+    )
+    .await;
     assert!(t.reason.is_none());
     assert!(t.events.iter().any(|e| e.kind == EventKind::RetryRequested));
     assert_eq!(r.blaxel.functions().len(), 1);
@@ -202,17 +307,34 @@ async fn a_400_stops_the_job_with_blaxels_message_and_retry_runs_it_again() {
 
 #[tokio::test]
 async fn a_failed_deploy_is_reported_and_retry_redeploys() {
-    let faults = BlaxelFaults { fail_deploy: ["gmail-mcp-acme".to_owned()].into(), ..Default::default() };
+    let faults = BlaxelFaults {
+        fail_deploy: ["gmail-mcp-acme".to_owned()].into(),
+        ..Default::default()
+    };
     let r = rig(faults).await;
     r.h.add("acme", None, None).await;
     consent_directly(&r.h, "acme", "1//t");
     let t = wait_for(&r.h, "acme", TenantStatus::Failed, Duration::from_secs(20)).await;
     assert_eq!(t.failure, Some(FailureKind::DeployFailed));
     assert!(t.reason.as_deref().unwrap().contains("FAILED"));
-    assert_eq!(t.provisioning.unwrap().blaxel_status.as_deref(), Some("DEPLOYING"));
+    assert_eq!(
+        t.provisioning.unwrap().blaxel_status.as_deref(),
+        Some("DEPLOYING")
+    );
     r.blaxel.set_faults(BlaxelFaults::default());
-    r.h.engine.execute(Command::Retry { slug: "acme".into() }).await.unwrap();
-    wait_for(&r.h, "acme", TenantStatus::Deployed, Duration::from_secs(20)).await;
+    r.h.engine
+        .execute(Command::Retry {
+            slug: "acme".into(),
+        })
+        .await
+        .unwrap();
+    wait_for(
+        &r.h,
+        "acme",
+        TenantStatus::Deployed,
+        Duration::from_secs(20),
+    )
+    .await;
     let f = &r.blaxel.functions()[0];
     assert_eq!(f.deployments, 2, "the retry sent the function again");
 }
@@ -222,23 +344,51 @@ async fn reconsent_puts_the_new_token_into_the_same_connection() {
     let r = rig(BlaxelFaults::default()).await;
     r.h.add("acme", None, None).await;
     consent_directly(&r.h, "acme", "1//first");
-    wait_for(&r.h, "acme", TenantStatus::Deployed, Duration::from_secs(20)).await;
+    wait_for(
+        &r.h,
+        "acme",
+        TenantStatus::Deployed,
+        Duration::from_secs(20),
+    )
+    .await;
     consent_directly(&r.h, "acme", "1//second");
     let start = Instant::now();
     while r.blaxel.connections()[0].secret["REFRESH_TOKEN"] != "1//second" {
-        assert!(start.elapsed() < Duration::from_secs(20), "new token never reached Blaxel");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "new token never reached Blaxel"
+        );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    wait_for(&r.h, "acme", TenantStatus::Deployed, Duration::from_secs(20)).await;
-    assert_eq!((r.blaxel.connections().len(), r.blaxel.functions().len()), (1, 1));
-    assert_eq!(r.blaxel.functions()[0].deployments, 1, "an unchanged function is not redeployed");
+    wait_for(
+        &r.h,
+        "acme",
+        TenantStatus::Deployed,
+        Duration::from_secs(20),
+    )
+    .await;
+    assert_eq!(
+        (r.blaxel.connections().len(), r.blaxel.functions().len()),
+        (1, 1)
+    );
+    assert_eq!(
+        r.blaxel.functions()[0].deployments,
+        1,
+        "an unchanged function is not redeployed"
+    );
 }
 
 #[tokio::test]
 async fn retry_is_refused_when_there_is_nothing_to_retry() {
     let r = rig(BlaxelFaults::default()).await;
     r.h.add("acme", None, None).await;
-    let err = r.h.engine.execute(Command::Retry { slug: "acme".into() }).await.unwrap_err();
+    let err =
+        r.h.engine
+            .execute(Command::Retry {
+                slug: "acme".into(),
+            })
+            .await
+            .unwrap_err();
     assert!(matches!(err, EngineError::Transition(_)));
     assert!(err.to_string().contains("no consent yet"), "{err}");
     let _ = Arc::clone(&r.h.engine);

@@ -57,7 +57,11 @@ pub async fn run(ctx: &Context) -> Result<()> {
     } else {
         None
     };
-    let app = http::router(engine.clone(), RateLimit::default(), extra);
+    let rate = RateLimit {
+        per_minute: ctx.config.listener.rate_limit_per_minute,
+        burst: ctx.config.listener.rate_limit_burst,
+    };
+    let app = http::router(engine.clone(), rate, extra);
     let control_task = tokio::spawn(control::serve(socket, engine.clone()));
     let store = engine.store().clone();
     let sweeper = tokio::spawn(async move {

@@ -1,0 +1,230 @@
+//! Kill the owning process with SIGKILL in the middle of provisioning, start it again, and
+//! every job finishes with exactly one connection and one function per tenant.
+
+mod common;
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+use std::process::{Child, Command as Proc, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{CLIENT_ID, CLIENT_SECRET, extract, test_key};
+use mcp_onboard::control::Client;
+use mcp_onboard::engine::lifecycle::NewTenant;
+use mcp_onboard::engine::model::TenantStatus;
+use mcp_onboard::engine::{Command, Reply};
+use mcp_onboard::sandbox::blaxel::{BlaxelFaults, BlaxelSandboxConfig, spawn};
+use mcp_onboard::sandbox::google::{
+    AUTH_PATH, GoogleSandbox, REVOKE_PATH, SandboxGoogleConfig, TOKEN_PATH,
+};
+use secrecy::SecretString;
+use url::Url;
+
+const TENANTS: usize = 12;
+
+struct Owner(Child);
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(env: &HashMap<&str, String>, dir: &Path) -> Owner {
+    let child = Proc::new(env!("CARGO_BIN_EXE_mcp-onboard"))
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .envs(env)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    Owner(child)
+}
+
+async fn connect(data: &Path) -> Client {
+    let start = Instant::now();
+    loop {
+        if let Ok(Some(c)) = Client::connect(data).await {
+            return c;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "owner never came up"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn status(c: &mut Client, slug: &str) -> TenantStatus {
+    match c
+        .call(Command::ShowTenant { slug: slug.into() })
+        .await
+        .unwrap()
+    {
+        Reply::Tenant(t) => t.status,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Link → interstitial → Continue → sandbox Allow → callback, as a browser would.
+async fn consent(http: &reqwest::Client, c: &mut Client, base: &str, slug: &str) {
+    let Reply::Link(link) = c
+        .call(Command::IssueLink {
+            slug: slug.into(),
+            ttl_secs: 600,
+        })
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    let page = http
+        .get(&link.url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let action = extract(&page, r#"action=""#, '"');
+    let res = http.post(format!("{base}{action}")).send().await.unwrap();
+    let auth = Url::parse(res.headers()["location"].to_str().unwrap()).unwrap();
+    let q: HashMap<String, String> = auth.query_pairs().into_owned().collect();
+    let mut form: Vec<(String, String)> = ["client_id", "redirect_uri", "state", "code_challenge"]
+        .iter()
+        .map(|k| ((*k).to_owned(), q[*k].clone()))
+        .collect();
+    form.push(("email".into(), format!("it@{slug}.example")));
+    form.push(("decision".into(), "allow".into()));
+    form.extend(
+        q["scope"]
+            .split(' ')
+            .map(|s| ("scope".to_owned(), s.to_owned())),
+    );
+    let res = http
+        .post(auth.join("approve").unwrap())
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let cb = res.headers()["location"].to_str().unwrap().to_owned();
+    let res = http.get(cb).send().await.unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_provisioning_then_restart_finishes_every_job_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let google = GoogleSandbox::new(SandboxGoogleConfig {
+        client_id: CLIENT_ID.into(),
+        client_secret: CLIENT_SECRET.into(),
+        redirect_uris: vec![format!("{base}/oauth/callback")],
+        default_email: "x@example.com".into(),
+    });
+    let gbase = google.spawn().await.unwrap();
+    let g = |p: &str| format!("{}{p}", gbase.as_str().trim_end_matches('/'));
+    let blaxel = spawn(BlaxelSandboxConfig {
+        workspace: "ws".into(),
+        api_key: SecretString::from("bl_key"),
+        deploy_delay: Duration::from_millis(1500),
+        faults: BlaxelFaults {
+            latency: Duration::from_millis(150),
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let env: HashMap<&str, String> = HashMap::from([
+        ("MCP_ONBOARD_DATA_DIR", data.display().to_string()),
+        ("MCP_ONBOARD_KEY", test_key()),
+        ("MCP_ONBOARD_BIND", format!("127.0.0.1:{port}")),
+        ("MCP_ONBOARD_PUBLIC_URL", base.clone()),
+        ("MCP_ONBOARD_PROVISION_CONCURRENCY", "1".into()),
+        ("MCP_ONBOARD_RATE_LIMIT_PER_MINUTE", "10000".into()),
+        ("MCP_ONBOARD_RATE_LIMIT_BURST", "10000".into()),
+        ("GOOGLE_CLIENT_ID", CLIENT_ID.into()),
+        ("GOOGLE_CLIENT_SECRET", CLIENT_SECRET.into()),
+        ("GOOGLE_AUTH_URL", g(AUTH_PATH)),
+        ("GOOGLE_TOKEN_URL", g(TOKEN_PATH)),
+        ("GOOGLE_REVOKE_URL", g(REVOKE_PATH)),
+        ("BL_API_URL", blaxel.base_url().to_string()),
+        ("BL_WORKSPACE", "ws".into()),
+        ("BL_API_KEY", "bl_key".into()),
+    ]);
+
+    let mut owner = start(&env, dir.path());
+    let mut c = connect(&data).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let slugs: Vec<String> = (0..TENANTS).map(|i| format!("kill{i:02}")).collect();
+    for slug in &slugs {
+        c.call(Command::AddTenant(NewTenant {
+            slug: slug.clone(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap();
+        consent(&http, &mut c, &base, slug).await;
+    }
+    // Let provisioning get under way, then kill the owner outright.
+    let start_wait = Instant::now();
+    while blaxel.connections().len() < 2 {
+        assert!(
+            start_wait.elapsed() < Duration::from_secs(30),
+            "provisioning never started"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    owner.0.kill().unwrap(); // SIGKILL
+    owner.0.wait().unwrap();
+    let deployed_at_kill = blaxel
+        .functions()
+        .iter()
+        .filter(|f| f.status.is_deployed())
+        .count();
+    assert!(deployed_at_kill < TENANTS, "the kill must land mid-way");
+
+    let _owner = start(&env, dir.path());
+    let mut c = connect(&data).await;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for slug in &slugs {
+        while status(&mut c, slug).await != TenantStatus::Deployed {
+            assert!(
+                Instant::now() < deadline,
+                "{slug} did not finish after the restart"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let conns = blaxel.connections();
+    let funcs = blaxel.functions();
+    assert_eq!(conns.len(), TENANTS);
+    assert_eq!(funcs.len(), TENANTS);
+    let tokens: BTreeSet<String> = conns
+        .iter()
+        .map(|c| c.secret["REFRESH_TOKEN"].clone())
+        .collect();
+    let issued: BTreeSet<String> = google.live_refresh_tokens().into_iter().collect();
+    assert_eq!(
+        tokens, issued,
+        "each connection holds its tenant's own refresh token"
+    );
+    for f in &funcs {
+        assert_eq!(f.deployments, 1, "{} was deployed more than once", f.name);
+    }
+}
