@@ -2,6 +2,7 @@
 //! deployed MCP server, through injected faults, 400s, failed deploys and retries.
 
 mod common;
+mod spec_support;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -88,6 +89,27 @@ fn consent_directly(h: &Harness, slug: &str, token: &str) {
     h.engine.wake_provisioner();
 }
 
+/// Every body the provisioner sent validates against the real Blaxel spec.
+fn assert_bodies_match_the_spec(blaxel: &BlaxelSandboxHandle) {
+    let spec = spec_support::Spec::load();
+    let mut checked = 0;
+    for req in blaxel.request_log() {
+        let schema = match (
+            req.method.as_str(),
+            req.path.contains("/integrations/connections"),
+        ) {
+            ("POST" | "PUT", true) => "IntegrationConnection",
+            ("POST" | "PUT", false) => "Function",
+            _ => continue,
+        };
+        let body = req.body.clone().expect("a write has a body");
+        let errors = spec_support::full_check(&spec, schema, &body);
+        assert!(errors.is_empty(), "{} {}: {errors:?}", req.method, req.path);
+        checked += 1;
+    }
+    assert!(checked >= 2, "bodies were captured");
+}
+
 async fn wait_for(h: &Harness, slug: &str, want: TenantStatus, within: Duration) -> TenantView {
     let start = Instant::now();
     loop {
@@ -167,6 +189,7 @@ async fn consent_over_http_ends_deployed_with_the_issued_refresh_token_at_blaxel
     ] {
         assert!(kinds.contains(&k), "{k:?} missing from {kinds:?}");
     }
+    assert_bodies_match_the_spec(&r.blaxel);
     // Each request carried the headers the real API needs.
     for req in r.blaxel.request_log() {
         assert_eq!(req.workspace.as_deref(), Some(WS));
@@ -236,6 +259,7 @@ async fn fifty_tenants_through_500s_429s_timeouts_and_409s_all_deploy_exactly_on
             "fresh secret, never the stale one"
         );
     }
+    assert_bodies_match_the_spec(&r.blaxel);
     let log = r.blaxel.request_log();
     assert!(log.iter().any(|q| q.status == 429), "faults were injected");
     assert!(log.iter().any(|q| q.status == 409), "a create met a 409");
