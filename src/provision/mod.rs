@@ -117,29 +117,20 @@ impl Provisioner {
     /// Start a task for every due job; returns how long until the next one is due.
     fn dispatch_due(self: &Arc<Self>) -> Duration {
         let now = now_ms();
-        let mut next_due = now + crate::time::duration_ms(self.settings.scan_interval);
-        let tenants = match self.engine.store().tenants() {
-            Ok(t) => t,
+        let scan = crate::time::duration_ms(self.settings.scan_interval);
+        let (due, next) = match self.engine.store().due_jobs(now) {
+            Ok(v) => v,
             Err(e) => {
-                tracing::error!(error = %e, "provisioner cannot read tenants");
+                tracing::error!(error = %e, "provisioner cannot read its jobs");
                 return self.settings.scan_interval;
             }
         };
-        for t in tenants {
-            let Some(job) = &t.provision else { continue };
-            if !job.step.is_active() {
-                continue;
-            }
-            if job.next_attempt_at > now {
-                next_due = next_due.min(job.next_attempt_at);
-                continue;
-            }
-            if !self.claim(&t.slug) {
+        for slug in due {
+            if !self.claim(&slug) {
                 continue;
             }
             let this = self.clone();
             tokio::spawn(async move {
-                let slug = t.slug;
                 if let Ok(_permit) = this.permits.acquire().await {
                     this.run_step(&slug).await;
                 }
@@ -147,6 +138,7 @@ impl Provisioner {
                 this.engine.wake_provisioner();
             });
         }
-        Duration::from_millis(u64::try_from((next_due - now).max(10)).unwrap_or(10))
+        let wait = next.map_or(scan, |n| (n - now).clamp(10, scan));
+        Duration::from_millis(u64::try_from(wait).unwrap_or(10))
     }
 }
