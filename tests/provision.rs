@@ -42,6 +42,10 @@ fn fast() -> ProvisionSettings {
 }
 
 async fn rig(faults: BlaxelFaults) -> Rig {
+    rig_with(faults, fast()).await
+}
+
+async fn rig_with(faults: BlaxelFaults, settings: ProvisionSettings) -> Rig {
     let h = harness().await;
     let blaxel = spawn(BlaxelSandboxConfig {
         workspace: WS.into(),
@@ -59,7 +63,7 @@ async fn rig(faults: BlaxelFaults) -> Rig {
         client_id: CLIENT_ID.into(),
         client_secret: SecretString::from(CLIENT_SECRET),
     };
-    let worker = Provisioner::new(h.engine.clone(), client, oauth, fast()).spawn();
+    let worker = Provisioner::new(h.engine.clone(), client, oauth, settings).spawn();
     Rig {
         h,
         blaxel,
@@ -416,4 +420,34 @@ async fn retry_is_refused_when_there_is_nothing_to_retry() {
     assert!(matches!(err, EngineError::Transition(_)));
     assert!(err.to_string().contains("no consent yet"), "{err}");
     let _ = Arc::clone(&r.h.engine);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_consents_at_once_never_exceed_the_concurrency_bound() {
+    let faults = BlaxelFaults {
+        latency: Duration::from_millis(15),
+        ..Default::default()
+    };
+    let r = rig_with(
+        faults,
+        ProvisionSettings {
+            concurrency: 4,
+            ..fast()
+        },
+    )
+    .await;
+    let slugs: Vec<String> = (0..200).map(|i| format!("c{i:03}")).collect();
+    for s in &slugs {
+        r.h.add(s, None, None).await;
+    }
+    for s in &slugs {
+        consent_directly(&r.h, s, "1//t");
+    }
+    for s in &slugs {
+        wait_for(&r.h, s, TenantStatus::Deployed, Duration::from_secs(180)).await;
+    }
+    let max = r.blaxel.max_in_flight();
+    assert!(max <= 4, "{max} calls in flight at once, bound is 4");
+    assert!(max >= 2, "the work did run in parallel ({max})");
+    assert_eq!(r.blaxel.functions().len(), 200);
 }

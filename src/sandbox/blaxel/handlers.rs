@@ -86,6 +86,7 @@ pub async fn dispatch(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let _in_flight = InFlight::enter(&state);
     let (index, latency, fault) = admit(&state, &method, &uri, &headers, &body);
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -124,6 +125,26 @@ pub async fn dispatch(
         entry.status = response.status().as_u16();
     }
     response
+}
+
+/// Counts a request as in flight until dropped (also when the client goes away).
+struct InFlight(BlaxelSandboxState);
+
+impl InFlight {
+    fn enter(state: &BlaxelSandboxState) -> Self {
+        let mut inner = state.lock();
+        inner.in_flight += 1;
+        inner.max_in_flight = inner.max_in_flight.max(inner.in_flight);
+        drop(inner);
+        InFlight(state.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let mut inner = self.0.lock();
+        inner.in_flight = inner.in_flight.saturating_sub(1);
+    }
 }
 
 fn internal_error() -> ApiError {

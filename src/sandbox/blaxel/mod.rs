@@ -164,6 +164,10 @@ impl BlaxelSandboxHandle {
     }
 
     /// Every request received, in order.
+    pub fn max_in_flight(&self) -> u64 {
+        self.state.max_in_flight()
+    }
+
     pub fn request_log(&self) -> Vec<LoggedRequest> {
         self.state.request_log()
     }

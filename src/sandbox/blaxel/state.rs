@@ -35,6 +35,9 @@ pub(super) struct Inner {
     pub connections: BTreeMap<String, StoredConnection>,
     pub functions: BTreeMap<String, StoredFunction>,
     pub log: Vec<LoggedRequest>,
+    /// Requests being answered now, and the most there ever were at once.
+    pub in_flight: u64,
+    pub max_in_flight: u64,
 }
 
 pub(super) struct StoredConnection {
@@ -121,6 +124,8 @@ impl BlaxelSandboxState {
             connections: BTreeMap::new(),
             functions: BTreeMap::new(),
             log: Vec::new(),
+            in_flight: 0,
+            max_in_flight: 0,
         };
         BlaxelSandboxState {
             inner: Arc::new(Mutex::new(inner)),
@@ -187,6 +192,11 @@ impl BlaxelSandboxState {
                 body: stored.body.clone(),
             })
             .collect()
+    }
+
+    /// The most requests the sandbox was ever answering at the same time.
+    pub fn max_in_flight(&self) -> u64 {
+        self.lock().max_in_flight
     }
 
     pub fn request_log(&self) -> Vec<LoggedRequest> {
