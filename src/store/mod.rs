@@ -3,13 +3,14 @@
 //! Layout (one sled database under `<data dir>/db`): trees `meta` (schema version, key
 //! check), `tenants` (slug → JSON), `links` (SHA-256 of code → JSON), `flows` (SHA-256 of
 //! state → JSON with the sealed PKCE verifier), `used_flows` (tombstones for replays),
-//! `secrets` (slot → sealed bytes), `events` (slug, 0, big-endian id → JSON) and `jobs`
-//! (slug → big-endian next-attempt millis, for tenants whose provisioning job is active;
-//! kept in the same transaction as the tenant, so the provisioner finds due work without
-//! decoding every tenant).
+//! `secrets` (slot → sealed bytes) and `events` (slug, 0, big-endian id → JSON).
+//! An in-memory index of active provisioning jobs ordered by next attempt is built at open
+//! and updated under one lock with every tenant change, so finding due work costs in
+//! proportion to the work that is due, not to the number of tenants.
 //! Multi-record changes run in one sled transaction; callers flush before acknowledging.
 
 mod crypto;
+mod jobs;
 mod owner;
 
 use std::path::{Path, PathBuf};
@@ -86,7 +87,7 @@ pub struct Store {
     used_flows: sled::Tree,
     secrets: sled::Tree,
     events: sled::Tree,
-    jobs: sled::Tree,
+    jobs: std::sync::Mutex<jobs::JobIndex>,
     cipher: Cipher,
 }
 
@@ -173,19 +174,21 @@ impl Store {
             });
         }
         owner::record(dir);
-        Ok(Self {
+        let store = Self {
             tenants: db.open_tree("tenants")?,
             links: db.open_tree("links")?,
             flows: db.open_tree("flows")?,
             used_flows: db.open_tree("used_flows")?,
             secrets: db.open_tree("secrets")?,
             events: db.open_tree("events")?,
-            jobs: db.open_tree("jobs")?,
+            jobs: std::sync::Mutex::new(jobs::JobIndex::default()),
             meta,
             db,
             dir: dir.to_owned(),
             cipher,
-        })
+        };
+        store.rebuild_jobs()?;
+        Ok(store)
     }
 
     pub fn dir(&self) -> &Path {
@@ -262,8 +265,10 @@ impl Store {
             let sealed = self.cipher.seal(&slot, value.expose_secret().as_bytes());
             (slot, sealed)
         });
-        let res = (&self.tenants, &self.events, &self.secrets, &self.jobs).transaction(
-            |(tenants, events, secrets, jobs)| {
+        // Held across the transaction, so the index sees changes in commit order.
+        let mut index = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
+        let res = (&self.tenants, &self.events, &self.secrets).transaction(
+            |(tenants, events, secrets)| {
                 let Some(raw) = tenants.get(slug.as_bytes())? else {
                     return Err(ConflictableTransactionError::Abort(UpdateError::NotFound(
                         slug.to_owned(),
@@ -274,14 +279,6 @@ impl Store {
                 let (next, event) = f(&current)
                     .map_err(|e| ConflictableTransactionError::Abort(UpdateError::Rejected(e)))?;
                 tenants.insert(slug.as_bytes(), encode(&next))?;
-                match next.provision.as_ref().filter(|p| p.step.is_active()) {
-                    Some(p) => {
-                        jobs.insert(slug.as_bytes(), &p.next_attempt_at.to_be_bytes())?;
-                    }
-                    None => {
-                        jobs.remove(slug.as_bytes())?;
-                    }
-                }
                 if let Some(event) = &event {
                     let id = events.generate_id()?;
                     events.insert(event_key(slug, id), encode(event))?;
@@ -292,28 +289,26 @@ impl Store {
                 Ok(next)
             },
         );
-        res.map_err(|e| match e {
+        let next = res.map_err(|e| match e {
             TransactionError::Abort(a) => a,
             TransactionError::Storage(s) => UpdateError::Store(StoreError::Sled(s)),
-        })
+        })?;
+        index.set(&next);
+        Ok(next)
+    }
+
+    fn rebuild_jobs(&self) -> Result<(), StoreError> {
+        let tenants = self.tenants()?;
+        let mut index = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
+        for t in &tenants {
+            index.set(t);
+        }
+        Ok(())
     }
 
     /// Tenants whose provisioning job is due at `now`, and when the next one after falls due.
     pub fn due_jobs(&self, now: i64) -> Result<(Vec<String>, Option<i64>), StoreError> {
-        let mut due = Vec::new();
-        let mut next: Option<i64> = None;
-        for kv in self.jobs.iter() {
-            let (k, v) = kv?;
-            let at = <[u8; 8]>::try_from(v.as_ref())
-                .map(i64::from_be_bytes)
-                .unwrap_or(0);
-            if at <= now {
-                due.push(String::from_utf8_lossy(&k).into_owned());
-            } else {
-                next = Some(next.map_or(at, |n| n.min(at)));
-            }
-        }
-        Ok((due, next))
+        Ok(self.jobs.lock().unwrap_or_else(|p| p.into_inner()).due(now))
     }
 
     pub fn record_event(&self, event: &AuditEvent) -> Result<(), StoreError> {
