@@ -48,7 +48,7 @@ pub fn start(ctx: &Context, engine: &Arc<Engine>) -> Result<Option<tokio::task::
             cfg.blaxel.api_key.clone(),
             None,
         ) {
-            Ok(c) => (cfg.blaxel.api_url.clone(), c.workspace, c.api_key),
+            Ok(c) => (api_url_for(cfg, c.env.as_deref())?, c.workspace, c.api_key),
             Err(e) => return Ok(disabled(engine, e.to_string())),
         }
     };
@@ -69,13 +69,26 @@ pub fn start(ctx: &Context, engine: &Arc<Engine>) -> Result<Option<tokio::task::
         concurrency: cfg.provision.concurrency,
         ..Default::default()
     };
-    engine.set_provisioner_state(format!(
+    let state = format!(
         "running: workspace {workspace} at {api_url}, {} calls at once",
         settings.concurrency
-    ));
+    );
+    println!("  provisioning: {state}");
+    engine.set_provisioner_state(state);
     Ok(Some(
         Provisioner::new(engine.clone(), client, oauth, settings).spawn(),
     ))
+}
+
+/// The workspace entry of the Blaxel CLI config may say `env: dev`; like the official
+/// tools, that picks the dev API unless an API URL was set explicitly.
+fn api_url_for(cfg: &crate::config::Config, env: Option<&str>) -> Result<url::Url> {
+    let default = cfg.blaxel.api_url.as_str().trim_end_matches('/')
+        == crate::config::BLAXEL_API_URL.trim_end_matches('/');
+    if default && env.is_some_and(|e| e != "prod") {
+        return url::Url::parse("https://api.blaxel.dev/v0").context("dev API URL");
+    }
+    Ok(cfg.blaxel.api_url.clone())
 }
 
 fn disabled(engine: &Engine, why: String) -> Option<tokio::task::JoinHandle<()>> {
