@@ -131,49 +131,85 @@ fn print_tenant(t: &TenantView) {
     }
 }
 
+/// What provisioning would use, resolved offline (the Blaxel CLI config is read, no call is
+/// made), or what is missing.
+fn blaxel_check(ctx: &Context) -> Result<String, String> {
+    if ctx.demo {
+        return Ok("the built-in Blaxel stand-in (demo)".into());
+    }
+    let cfg = &ctx.config.blaxel;
+    crate::blaxel::resolve_credentials(cfg.workspace.clone(), cfg.api_key.clone(), None)
+        .map(|c| {
+            let from = match &c.key_source {
+                crate::blaxel::KeySource::Given => "BL_API_KEY or the config file".to_owned(),
+                crate::blaxel::KeySource::BlaxelConfig(p) => p.display().to_string(),
+            };
+            format!(
+                "workspace {} at {}, API key from {from}",
+                c.workspace, cfg.api_url
+            )
+        })
+        .map_err(|e| e.to_string())
+}
+
 pub fn config_check(ctx: &Context, as_json: bool) -> Result<()> {
     let cfg = &ctx.config;
-    let google = cfg.google_credentials();
-    let blaxel_ready = cfg.blaxel.workspace.is_some() && cfg.blaxel.api_key.is_some();
+    let google = cfg
+        .google_credentials()
+        .map(|c| format!("{} (secret set)", c.client_id))
+        .map_err(|e| e.to_string());
+    let blaxel = blaxel_check(ctx);
+    let problems: Vec<&String> = [google.as_ref().err(), blaxel.as_ref().err()]
+        .into_iter()
+        .flatten()
+        .collect();
     if as_json {
-        return json(&serde_json::json!({
+        json(&serde_json::json!({
+            "ok": problems.is_empty(),
             "config_file": cfg.file.as_ref().map(|p| p.display().to_string()),
             "data_dir": ctx.data_dir.display().to_string(),
             "bind": cfg.listener.bind.to_string(),
             "public_url": cfg.listener.public_url.to_string(),
             "redirect_uri": cfg.redirect_uri().to_string(),
-            "google": google.as_ref().map(|_| "ok".to_owned()).unwrap_or_else(|e| e.to_string()),
-            "blaxel_api_url": cfg.blaxel.api_url.to_string(),
-        }));
-    }
-    println!(
-        "config file:  {}",
-        cfg.file
-            .as_ref()
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|| "(none; defaults and environment)".into())
-    );
-    println!("data dir:     {}", ctx.data_dir.display());
-    println!(
-        "listener:     {} -> {}",
-        cfg.listener.bind, cfg.listener.public_url
-    );
-    println!(
-        "redirect URI: {}   <- register this in Google Cloud (OAuth client, Authorized redirect URIs)",
-        cfg.redirect_uri()
-    );
-    match &google {
-        Ok(c) => println!("google:       client {} (secret set)", c.client_id),
-        Err(e) => println!("google:       {e}"),
-    }
-    println!(
-        "blaxel:       {} ({})",
-        cfg.blaxel.api_url,
-        if blaxel_ready {
-            "workspace and key set"
-        } else {
-            "credentials resolved when provisioning"
+            "google": google.as_ref().map(|_| "ok").unwrap_or_else(|e| e.as_str()),
+            "blaxel": blaxel.as_ref().unwrap_or_else(|e| e),
+        }))?;
+    } else {
+        println!(
+            "config file:  {}",
+            cfg.file
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "(none; defaults and environment)".into())
+        );
+        println!("data dir:     {}", ctx.data_dir.display());
+        println!(
+            "listener:     {} -> {}",
+            cfg.listener.bind, cfg.listener.public_url
+        );
+        println!(
+            "redirect URI: {}   <- register this in Google Cloud (OAuth client, Authorized redirect URIs)",
+            cfg.redirect_uri()
+        );
+        match &google {
+            Ok(c) => println!("google:       client {c}"),
+            Err(e) => println!("google:       PROBLEM: {e}"),
         }
-    );
-    google.map(|_| ()).map_err(Into::into)
+        match &blaxel {
+            Ok(b) => println!("blaxel:       {b}"),
+            Err(e) => println!("blaxel:       PROBLEM: {e}"),
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "configuration incomplete: {}",
+            problems
+                .iter()
+                .map(|p| p.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    }
 }
