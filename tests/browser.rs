@@ -80,6 +80,8 @@ impl Browser {
             let mut driver = Command::new(driver_bin)
                 .arg(format!("--port={port}"))
                 .arg(format!("--log-path={}", log.display()))
+                // Chromium's scratch dirs go with the test's temp dir.
+                .env("TMPDIR", tmp)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
