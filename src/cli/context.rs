@@ -80,6 +80,11 @@ impl Context {
         })
     }
 
+    /// Create the data dir owner-only (0700) if it does not exist yet.
+    pub fn create_data_dir(&self) -> Result<()> {
+        create_private_dir(&self.data_dir)
+    }
+
     pub fn open_engine(&self) -> Result<Arc<Engine>> {
         create_private_dir(&self.data_dir)?;
         let store = Store::open(&self.data_dir, &self.key)?;

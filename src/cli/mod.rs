@@ -119,6 +119,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         return Ok(());
     };
     let ctx = Context::resolve(&cli)?;
+    // Before the logger, which would otherwise create the data dir with the umask's mode.
+    ctx.create_data_dir()?;
     let _log = crate::logging::init(&ctx.data_dir);
     match command {
         Sub::Serve => serve::run(&ctx).await,

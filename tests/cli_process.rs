@@ -1,0 +1,415 @@
+//! The real binary in real processes: `serve` owning the database, other invocations
+//! reaching it through the control socket, the consent flow over HTTP against the demo,
+//! what ends up on disk, shutdown, keys, and errors people will hit.
+
+mod support_proc;
+
+use std::os::unix::fs::PermissionsExt;
+
+use base64::Engine as _;
+use serde_json::Value;
+use support_proc::*;
+
+fn s<'a>(v: &'a Value, k: &str) -> &'a str {
+    v[k].as_str()
+        .unwrap_or_else(|| panic!("no string {k:?} in {v:#}"))
+}
+
+fn random_key() -> String {
+    let bytes: [u8; 32] = rand::random();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[test]
+fn other_processes_work_through_the_owners_control_socket() {
+    let mut w = World::new();
+    let serve = w.serve();
+    let pid = serve.pid();
+    assert!(
+        serve.stdout().contains("redirect URI:"),
+        "{}",
+        serve.stdout()
+    );
+
+    let added = w.json(&["tenant", "add", "acme", "--name", "Acme Ltd"]);
+    assert_eq!(s(&added, "slug"), "acme");
+    assert_eq!(s(&added, "status"), "created");
+
+    let link = w.json(&["link", "acme", "--ttl", "2h"]);
+    let url = s(&link, "url");
+    assert!(
+        url.starts_with(&format!("{}/c/", w.base_url())),
+        "link on the listener: {url}"
+    );
+    assert!(s(&link, "expires_at").ends_with('Z'), "{link:#}");
+    assert_eq!(s(&link, "slug"), "acme");
+
+    let t = w.tenant("acme");
+    assert_eq!(s(&t, "slug"), "acme");
+    assert_eq!(s(&t, "display_name"), "Acme Ltd");
+    assert_eq!(s(&t, "status"), "link_issued");
+    let kinds: Vec<&str> = t["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| s(e, "kind"))
+        .collect();
+    assert_eq!(kinds, ["tenant_added", "link_issued"]);
+
+    // The reply was computed by the serving process: it names itself as the owner. (The
+    // database is locked by it, so the CLI could not have opened it anyway.)
+    let st = w.json(&["status"]);
+    assert_eq!(s(&st, "owner"), format!("process {pid}"));
+    assert_eq!(st["tenants"], 1);
+    assert_eq!(st["by_status"]["link_issued"], 1);
+    assert_eq!(
+        s(&st, "redirect_uri"),
+        format!("{}/oauth/callback", w.base_url())
+    );
+
+    let list = w.json(&["tenant", "list"]);
+    let list = list.as_array().expect("a list");
+    assert_eq!(list.len(), 1);
+    assert_eq!(s(&list[0], "slug"), "acme");
+    assert_eq!(s(&list[0], "status"), "link_issued");
+
+    // Text output goes through the same path.
+    let text = w.ok(&["tenant", "list"]);
+    assert!(
+        text.contains("acme") && text.contains("link_issued"),
+        "{text}"
+    );
+
+    // Errors from the owner come back as a clear message and a failing exit code.
+    let out = w.run(&["tenant", "show", "nope"]);
+    assert!(!out.ok());
+    assert!(out.stderr.contains("no tenant \"nope\""), "{}", out.stderr);
+    let out = w.run(&["tenant", "add", "acme"]);
+    assert!(!out.ok());
+    assert!(out.stderr.contains("already exists"), "{}", out.stderr);
+
+    // The data dir is private to its owner.
+    let mode = std::fs::metadata(w.data_dir())
+        .expect("data dir")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o700, "data dir mode {:o}", mode & 0o777);
+    let sock = std::fs::metadata(&serve.socket)
+        .expect("socket")
+        .permissions()
+        .mode();
+    assert_eq!(sock & 0o777, 0o600, "socket mode {:o}", sock & 0o777);
+}
+
+#[test]
+fn a_second_serve_is_refused_with_the_holders_pid() {
+    let mut w = World::new();
+    let serve = w.serve();
+    let out = w.run(&["serve"]);
+    assert!(!out.ok(), "a second owner started: {}", out.stdout);
+    assert!(
+        out.stderr
+            .contains(&format!("in use by process {}", serve.pid())),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("os error") && !out.stderr.contains("could not acquire lock"),
+        "raw IO error shown: {}",
+        out.stderr
+    );
+    // The owner is unharmed.
+    assert_eq!(w.json(&["status"])["tenants"], 0);
+}
+
+/// Walk the customer's path over HTTP the way a browser would, checking each hop.
+async fn consent_over_http(link: &str, email: &str) -> String {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http client");
+    let base = url::Url::parse(link).expect("link URL");
+
+    let page = http.get(link).send().await.expect("open link");
+    assert_eq!(page.status(), 200);
+    let body = page.text().await.expect("interstitial");
+    assert!(body.contains("Continue"), "{body}");
+    let action = between(&body, r#"action=""#, '"');
+    let cont = base.join(&action).expect("continue URL");
+
+    let res = http.post(cont).send().await.expect("continue");
+    assert_eq!(res.status(), 303);
+    let authorize = res.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    assert!(
+        authorize.starts_with(&format!(
+            "{}/sandbox/google/",
+            base.origin().ascii_serialization()
+        )),
+        "the demo's Google is on the same listener: {authorize}"
+    );
+
+    let res = http.get(&authorize).send().await.expect("consent page");
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.expect("consent page body");
+    assert!(page.contains("Allow") && page.contains("Deny"), "{page}");
+    let mut form = hidden_inputs(&page);
+    assert!(form.iter().any(|(k, _)| k == "state"), "{page}");
+    form.push(("email".into(), email.into()));
+    form.push(("decision".into(), "allow".into()));
+    let authorize = url::Url::parse(&authorize).expect("authorize URL");
+    let scopes: Vec<String> = authorize
+        .query_pairs()
+        .find(|(k, _)| k == "scope")
+        .map(|(_, v)| v.split(' ').map(str::to_owned).collect())
+        .unwrap_or_default();
+    assert!(!scopes.is_empty());
+    form.extend(scopes.into_iter().map(|sc| ("scope".to_owned(), sc)));
+    let approve = authorize.join("approve").expect("approve URL");
+    let res = http
+        .post(approve)
+        .form(&form)
+        .send()
+        .await
+        .expect("approve");
+    assert_eq!(res.status(), 303);
+    let callback = res.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    assert!(callback.contains("/oauth/callback?"), "{callback}");
+
+    let res = http.get(&callback).send().await.expect("callback");
+    let status = res.status();
+    let body = res.text().await.expect("final page");
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_consent_over_http_stores_no_secret_in_clear_and_sigterm_stops_cleanly() {
+    let mut w = World::new(); // MCP_ONBOARD_LOG=trace: logs as talkative as they get
+    let mut serve = w.serve();
+    let pid = serve.pid();
+    w.ok(&["tenant", "add", "acme", "--name", "Acme Ltd"]);
+    let link = w.json(&["link", "acme"]);
+
+    let page = consent_over_http(s(&link, "url"), "ann@acme.com").await;
+    assert!(page.contains("connected"), "{page}");
+    assert!(page.contains("ann@acme.com"), "{page}");
+
+    let t = w.tenant("acme");
+    assert_eq!(s(&t, "status"), "consented");
+    assert_eq!(s(&t, "google_email"), "ann@acme.com");
+    assert!(t["consented_at"].is_string(), "{t:#}");
+
+    // SIGTERM: a clean exit that flushes and removes the control socket.
+    let status = serve.terminate();
+    assert!(status.success(), "serve exited with {status}");
+    assert!(serve.stdout().contains("stopped"), "{}", serve.stdout());
+    assert!(!serve.socket.exists(), "control socket left behind");
+
+    // Every byte of the data dir: database files and the trace-level logs.
+    let data = all_bytes(&w.data_dir());
+    let logs = all_bytes(&w.data_dir().join("logs"));
+    assert!(
+        contains(&logs, b"TRACE"),
+        "sanity: logging ran at trace level"
+    );
+    assert!(
+        contains(&data, b"ann@acme.com") && contains(&data, b"Acme Ltd"),
+        "sanity: the scan sees the stored tenant"
+    );
+    let tokens = refresh_tokens_in(&data, 20);
+    assert!(
+        tokens.is_empty(),
+        "refresh token in clear on disk: {tokens:?}"
+    );
+    assert!(
+        !contains(&data, b"demo-secret"),
+        "the client secret is on disk"
+    );
+    // ... and the scanner would have caught one.
+    let planted = b"xx 1//0gAbCdEfGhIjKlMnOpQrStUvWxYz-_0123456789 yy";
+    assert_eq!(refresh_tokens_in(planted, 20).len(), 1);
+
+    // With no owner left, the CLI opens the database itself.
+    let t = w.tenant("acme");
+    assert_eq!(s(&t, "status"), "consented");
+    let st = w.json(&["status"]);
+    assert_ne!(s(&st, "owner"), format!("process {pid}"));
+    assert!(!serve.socket.exists(), "a direct open serves no socket");
+}
+
+#[test]
+fn a_database_opens_only_with_the_key_it_was_created_with() {
+    let key = random_key();
+    let mut w = World::new();
+    w.env.push(("MCP_ONBOARD_KEY".into(), key.clone()));
+    w.ok(&["tenant", "add", "acme", "--name", "Acme Ltd"]);
+    assert!(
+        !w.data_dir().join("demo.key").exists(),
+        "with MCP_ONBOARD_KEY no key file is written"
+    );
+
+    w.env.retain(|(k, _)| k != "MCP_ONBOARD_KEY");
+    w.env.push(("MCP_ONBOARD_KEY".into(), random_key()));
+    let out = w.run(&["tenant", "list"]);
+    assert!(!out.ok(), "opened with another key: {}", out.stdout);
+    assert!(
+        out.stderr.contains("does not open this database"),
+        "{}",
+        out.stderr
+    );
+
+    w.env.retain(|(k, _)| k != "MCP_ONBOARD_KEY");
+    w.env.push(("MCP_ONBOARD_KEY".into(), "not a key".into()));
+    let out = w.run(&["tenant", "list"]);
+    assert!(!out.ok());
+    assert!(out.stderr.contains("MCP_ONBOARD_KEY"), "{}", out.stderr);
+
+    w.env.retain(|(k, _)| k != "MCP_ONBOARD_KEY");
+    w.env.push(("MCP_ONBOARD_KEY".into(), key));
+    let t = w.tenant("acme");
+    assert_eq!(s(&t, "display_name"), "Acme Ltd");
+    assert_eq!(t["events"].as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn a_missing_key_file_stops_the_tool_and_loses_nothing() {
+    let w = World::new();
+    let key_file = w.tmp.path().join("keys/secret.key");
+    let kf = key_file.to_str().expect("utf-8 path");
+    w.ok(&["--key-file", kf, "tenant", "add", "acme"]);
+    w.ok(&["--key-file", kf, "link", "acme"]);
+    let mode = std::fs::metadata(&key_file)
+        .expect("key file created on first use")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "key file mode {:o}", mode & 0o777);
+
+    let aside = w.tmp.path().join("keys/moved-away");
+    std::fs::rename(&key_file, &aside).expect("moving the key away");
+    let out = w.run(&["--key-file", kf, "tenant", "show", "acme"]);
+    assert!(!out.ok(), "opened without its key: {}", out.stdout);
+    assert!(
+        out.stderr.contains("key file")
+            && out.stderr.contains(kf)
+            && out.stderr.contains("missing"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !key_file.exists(),
+        "a new key must never be made for an existing database"
+    );
+
+    // Another valid key in the key file is refused too.
+    std::fs::write(&key_file, format!("{}\n", random_key())).expect("writing a key");
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let out = w.run(&["--key-file", kf, "tenant", "show", "acme"]);
+    assert!(!out.ok());
+    assert!(
+        out.stderr.contains("does not open this database"),
+        "{}",
+        out.stderr
+    );
+
+    std::fs::rename(&aside, &key_file).expect("restoring the key");
+    let t = w.json(&["--key-file", kf, "tenant", "show", "acme"]);
+    assert_eq!(s(&t, "status"), "link_issued");
+    assert_eq!(t["links"].as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn config_check_prints_the_redirect_uri() {
+    let w = World::new();
+    let out = w.ok(&["config", "check"]);
+    let want = format!("{}/oauth/callback", w.base_url());
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("redirect URI:") && l.contains(&want)),
+        "{out}"
+    );
+    let v = w.json(&["config", "check"]);
+    assert_eq!(s(&v, "redirect_uri"), want);
+    assert_eq!(s(&v, "google"), "ok");
+
+    // Real use: the public URL decides the redirect URI; missing Google credentials fail.
+    let mut real = World::new();
+    real.demo = false;
+    real.env.push((
+        "MCP_ONBOARD_PUBLIC_URL".into(),
+        "https://onboard.example.com".into(),
+    ));
+    let out = real.run(&["config", "check"]);
+    assert!(
+        !out.ok(),
+        "passed without Google credentials: {}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("redirect URI: https://onboard.example.com/oauth/callback"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stderr.contains("GOOGLE_CLIENT_ID"), "{}", out.stderr);
+    real.env.push((
+        "GOOGLE_CLIENT_ID".into(),
+        "id.apps.googleusercontent.com".into(),
+    ));
+    real.env
+        .push(("GOOGLE_CLIENT_SECRET".into(), "s3cret".into()));
+    let out = real.ok(&["config", "check"]);
+    assert!(
+        out.contains("client id.apps.googleusercontent.com"),
+        "{out}"
+    );
+    assert!(!out.contains("s3cret"), "the secret is printed: {out}");
+
+    // An http public URL that is not loopback is refused with the reason.
+    real.env.push((
+        "MCP_ONBOARD_PUBLIC_URL".into(),
+        "http://onboard.example.com".into(),
+    ));
+    let out = real.run(&["config", "check"]);
+    assert!(!out.ok());
+    assert!(out.stderr.contains("must be https://"), "{}", out.stderr);
+}
+
+#[test]
+fn bad_input_is_refused_clearly() {
+    let w = World::new();
+    let out = w.run(&["tenant", "add", "Bad Slug"]);
+    assert!(!out.ok());
+    assert!(out.stderr.contains("invalid slug"), "{}", out.stderr);
+
+    w.ok(&["tenant", "add", "acme"]);
+    for (ttl, says) in [
+        ("5x", "examples: 30m, 24h, 7d"),
+        ("soon", "examples: 30m, 24h, 7d"),
+        ("1s", "out of range"),
+        ("90d", "out of range"),
+    ] {
+        let out = w.run(&["link", "acme", "--ttl", ttl]);
+        assert!(!out.ok(), "--ttl {ttl} accepted: {}", out.stdout);
+        assert!(out.stderr.contains(says), "--ttl {ttl}: {}", out.stderr);
+    }
+
+    for args in [&["tenant", "show", "ghost"][..], &["link", "ghost"][..]] {
+        let out = w.run(args);
+        assert!(!out.ok(), "{args:?} succeeded: {}", out.stdout);
+        assert!(out.stderr.contains("no tenant \"ghost\""), "{}", out.stderr);
+    }
+
+    let out = w.run(&["tenant", "add", "x", "--email", "a@b.c", "--domain", "b.c"]);
+    assert!(!out.ok());
+    assert!(out.stderr.contains("cannot be used with"), "{}", out.stderr);
+
+    // Nothing half-made was left by the failures.
+    let list = w.json(&["tenant", "list"]);
+    assert_eq!(list.as_array().map(Vec::len), Some(1));
+}

@@ -1,0 +1,382 @@
+//! Helpers for tests that run the real binary: a private home and data dir per test, a free
+//! loopback port, CLI runs with a deadline, and a `serve` child that is killed on drop.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_mcp-onboard");
+/// Generous: the machine running the tests may be small and busy.
+pub const STARTUP: Duration = Duration::from_secs(20);
+pub const CLI_DEADLINE: Duration = Duration::from_secs(60);
+
+/// Environment variables of the tool that must not leak in from the caller's shell.
+const TOOL_VARS: &[&str] = &[
+    "MCP_ONBOARD_CONFIG",
+    "MCP_ONBOARD_DATA_DIR",
+    "MCP_ONBOARD_KEY",
+    "MCP_ONBOARD_KEY_FILE",
+    "MCP_ONBOARD_BIND",
+    "MCP_ONBOARD_PUBLIC_URL",
+    "MCP_ONBOARD_LOG",
+    "GOOGLE_CLIENT_ID",
+    "GOOGLE_CLIENT_SECRET",
+    "GOOGLE_AUTH_URL",
+    "GOOGLE_TOKEN_URL",
+    "GOOGLE_REVOKE_URL",
+    "BL_API_URL",
+    "BL_API_KEY",
+    "BL_WORKSPACE",
+];
+
+pub fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("binding a free loopback port");
+    l.local_addr().expect("local addr").port()
+}
+
+/// What a finished process printed.
+#[derive(Debug)]
+pub struct Out {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    pub fn ok(&self) -> bool {
+        self.status.success()
+    }
+}
+
+/// One test's world: a temp dir holding home, data dir and process output files.
+pub struct World {
+    pub tmp: tempfile::TempDir,
+    pub port: u16,
+    /// Extra environment for every process (e.g. `MCP_ONBOARD_KEY`).
+    pub env: Vec<(String, String)>,
+    /// `--demo` on every command.
+    pub demo: bool,
+    runs: std::cell::Cell<u32>,
+}
+
+impl World {
+    pub fn new() -> Self {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(tmp.path().join("home")).expect("home dir");
+        Self {
+            tmp,
+            port: free_port(),
+            env: vec![("MCP_ONBOARD_LOG".into(), "trace".into())],
+            demo: true,
+            runs: std::cell::Cell::new(0),
+        }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.tmp.path().join("data")
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        for v in TOOL_VARS {
+            c.env_remove(v);
+        }
+        let home = self.tmp.path().join("home");
+        c.env("HOME", &home)
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .env("XDG_DATA_HOME", home.join(".local/share"))
+            .env("MCP_ONBOARD_BIND", format!("127.0.0.1:{}", self.port))
+            .env("NO_COLOR", "1");
+        for (k, v) in &self.env {
+            c.env(k, v);
+        }
+        if self.demo {
+            c.arg("--demo");
+        }
+        c.arg("--data-dir").arg(self.data_dir());
+        c.args(args);
+        c.stdin(Stdio::null());
+        c
+    }
+
+    /// Fresh files to catch a child's output (files, not pipes: nothing can block).
+    fn out_files(&self, tag: &str) -> (PathBuf, PathBuf) {
+        let n = self.runs.get() + 1;
+        self.runs.set(n);
+        let dir = self.tmp.path().join("out");
+        std::fs::create_dir_all(&dir).expect("out dir");
+        (
+            dir.join(format!("{n}-{tag}.stdout")),
+            dir.join(format!("{n}-{tag}.stderr")),
+        )
+    }
+
+    /// Run a CLI command to completion (killed and failed after a generous deadline).
+    pub fn run(&self, args: &[&str]) -> Out {
+        let (o, e) = self.out_files("cli");
+        let mut c = self.command(args);
+        c.stdout(std::fs::File::create(&o).expect("stdout file"))
+            .stderr(std::fs::File::create(&e).expect("stderr file"));
+        let mut child = c.spawn().expect("spawning mcp-onboard");
+        let status = wait_deadline(&mut child, CLI_DEADLINE)
+            .unwrap_or_else(|| panic!("`mcp-onboard {}` did not finish", args.join(" ")));
+        Out {
+            status,
+            stdout: read(&o),
+            stderr: read(&e),
+        }
+    }
+
+    /// Run and require success.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.ok(),
+            "`mcp-onboard {}` failed: {}\n{}",
+            args.join(" "),
+            out.stderr,
+            out.stdout
+        );
+        out.stdout
+    }
+
+    /// Run with `--json`, require success, parse stdout.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let mut a = vec!["--json"];
+        a.extend_from_slice(args);
+        let text = self.ok(&a);
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+    }
+
+    /// Start `serve` and wait until its listener answers and its control socket exists.
+    /// Another process may grab the chosen port first; then a new port is tried.
+    pub fn serve(&mut self) -> Serve {
+        let mut last = String::new();
+        for _ in 0..5 {
+            let (o, e) = self.out_files("serve");
+            let mut c = self.command(&["serve"]);
+            c.stdout(std::fs::File::create(&o).expect("stdout file"))
+                .stderr(std::fs::File::create(&e).expect("stderr file"));
+            let child = c.spawn().expect("spawning mcp-onboard serve");
+            let mut s = Serve {
+                child: Some(child),
+                stdout: o,
+                stderr: e,
+                socket: self.data_dir().join("control.sock"),
+            };
+            match s.wait_ready(&self.base_url()) {
+                Ok(()) => return s,
+                Err(err) => {
+                    last = err;
+                    if last.contains("cannot listen") {
+                        self.port = free_port();
+                        continue;
+                    }
+                    panic!("serve did not start: {last}");
+                }
+            }
+        }
+        panic!("serve did not start: {last}");
+    }
+
+    pub fn tenant(&self, slug: &str) -> Value {
+        self.json(&["tenant", "show", slug])
+    }
+}
+
+impl Default for World {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+pub fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_default()
+}
+
+/// Wait for exit up to `limit`; on timeout kill the child and return `None`.
+pub fn wait_deadline(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
+    let until = Instant::now() + limit;
+    loop {
+        if let Some(st) = child.try_wait().expect("waiting for child") {
+            return Some(st);
+        }
+        if Instant::now() > until {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A running `mcp-onboard serve`; killed on drop if still running.
+pub struct Serve {
+    child: Option<Child>,
+    pub stdout: PathBuf,
+    pub stderr: PathBuf,
+    pub socket: PathBuf,
+}
+
+impl Serve {
+    pub fn pid(&self) -> u32 {
+        self.child
+            .as_ref()
+            .map(Child::id)
+            .expect("serve is running")
+    }
+
+    fn wait_ready(&mut self, base: &str) -> Result<(), String> {
+        let until = Instant::now() + STARTUP;
+        let health = format!("{base}/healthz");
+        loop {
+            if let Some(child) = self.child.as_mut() {
+                if let Ok(Some(st)) = child.try_wait() {
+                    self.child = None;
+                    return Err(format!("exited with {st}: {}", read(&self.stderr)));
+                }
+            }
+            if self.socket.exists() && http_ok(&health) {
+                return Ok(());
+            }
+            if Instant::now() > until {
+                return Err(format!(
+                    "not ready after {STARTUP:?}; stderr: {}",
+                    read(&self.stderr)
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Send SIGTERM and wait for the exit (the shell's `kill` builtin: no extra tools).
+    pub fn terminate(&mut self) -> ExitStatus {
+        let pid = self.pid();
+        let sent = Command::new("sh")
+            .args(["-c", "kill -TERM \"$0\"", &pid.to_string()])
+            .status()
+            .expect("running sh");
+        assert!(sent.success(), "kill -TERM {pid} failed");
+        let mut child = self.child.take().expect("serve is running");
+        wait_deadline(&mut child, STARTUP).expect("serve did not stop after SIGTERM")
+    }
+
+    pub fn stdout(&self) -> String {
+        read(&self.stdout)
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A plain HTTP/1.0 GET on loopback, no client library: true on a 200 answer.
+fn http_ok(url: &str) -> bool {
+    use std::io::{Read, Write};
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let Ok(mut s) = std::net::TcpStream::connect(host) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    if write!(s, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n").is_err() {
+        return false;
+    }
+    let mut buf = String::new();
+    let _ = s.read_to_string(&mut buf);
+    buf.starts_with("HTTP/1.1 200") || buf.starts_with("HTTP/1.0 200")
+}
+
+/// Every file under `dir`, concatenated (sockets and unreadable entries skipped).
+pub fn all_bytes(dir: &Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push(p),
+                Ok(t) if t.is_file() => {
+                    if let Ok(b) = std::fs::read(&p) {
+                        out.extend_from_slice(&b);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Google-style refresh tokens: `1//` then at least `min` base64url characters.
+pub fn refresh_tokens_in(hay: &[u8], min: usize) -> Vec<String> {
+    let b64url = |c: u8| c.is_ascii_alphanumeric() || c == b'-' || c == b'_';
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i + 3 <= hay.len() {
+        if &hay[i..i + 3] == b"1//" {
+            let run = hay[i + 3..].iter().take_while(|c| b64url(**c)).count();
+            if run >= min {
+                found.push(String::from_utf8_lossy(&hay[i..i + 3 + run]).into_owned());
+                i += 3 + run;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    found
+}
+
+/// The `value` of every `<input type="hidden" name=.. value=..>` in a page, in order.
+pub fn hidden_inputs(html: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for chunk in html.split("<input").skip(1) {
+        let tag = chunk.split('>').next().unwrap_or("");
+        if !tag.contains(r#"type="hidden""#) {
+            continue;
+        }
+        let attr = |name: &str| {
+            let key = format!(r#"{name}=""#);
+            tag.find(&key).map(|i| {
+                let v = &tag[i + key.len()..];
+                let v = v.split('"').next().unwrap_or("");
+                html_escape::decode_html_entities(v).into_owned()
+            })
+        };
+        if let (Some(n), Some(v)) = (attr("name"), attr("value")) {
+            out.push((n, v));
+        }
+    }
+    out
+}
+
+/// The text between `after` and the next `end`.
+pub fn between(body: &str, after: &str, end: char) -> String {
+    let start = body
+        .find(after)
+        .unwrap_or_else(|| panic!("{after:?} not in {body}"))
+        + after.len();
+    body[start..].split(end).next().unwrap_or("").to_owned()
+}
