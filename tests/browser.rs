@@ -412,8 +412,24 @@ async fn customer_opens_the_link_continues_allows_and_is_connected() {
     );
 
     let t = w.tenant("acme");
-    assert_eq!(t["status"], "consented");
     assert_eq!(t["google_email"], "customer@example.com");
+    // The demo goes on to provision the MCP server on its Blaxel stand-in.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let t = w.tenant("acme");
+        if t["status"] == "deployed" {
+            assert!(
+                t["mcp_url"].as_str().is_some_and(|u| u.ends_with("/mcp")),
+                "{t:#}"
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never deployed: {t:#}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
