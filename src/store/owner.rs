@@ -15,15 +15,27 @@ pub struct OwnerInfo {
 }
 
 const FILE: &str = "owner.json";
+/// Global options that take a separate value.
+const VALUE_OPTIONS: [&str; 3] = ["--config", "--data-dir", "--key-file"];
 
 /// Called right after the lock is taken: only the holder writes.
 pub(super) fn record(dir: &Path) {
-    let command = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .take(2)
-        .collect::<Vec<_>>()
-        .join(" ");
+    // The subcommand words only: options and their values (paths) are left out.
+    let mut words = Vec::new();
+    let mut skip_value = false;
+    for a in std::env::args().skip(1) {
+        if skip_value {
+            skip_value = false;
+        } else if a.starts_with('-') {
+            skip_value = !a.contains('=') && VALUE_OPTIONS.contains(&a.as_str());
+        } else {
+            words.push(a);
+        }
+        if words.len() == 2 {
+            break;
+        }
+    }
+    let command = words.join(" ");
     let info = OwnerInfo {
         pid: std::process::id(),
         command: format!("mcp-onboard {command}").trim().to_owned(),
