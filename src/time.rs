@@ -22,7 +22,7 @@ pub fn add(ms: Millis, d: Duration) -> Millis {
     ms.saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-/// Serde helper: store millis, show RFC 3339 alongside in views.
+/// A duration in whole milliseconds, saturating.
 pub fn duration_ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }

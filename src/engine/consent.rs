@@ -2,10 +2,10 @@
 //!
 //! Every outcome is a page for the customer (no internal detail) plus, when the tenant is
 //! known, a reason for the operator recorded through a lifecycle transition. The callback's
-//! state is deleted on first use, so of two racing callbacks exactly one proceeds; the
-//! refresh token is stored and flushed before the success page is returned.
+//! state is looked up by its SHA-256 and deleted on first use, so of two racing callbacks
+//! exactly one proceeds; the refresh token is stored and flushed before the success page is
+//! returned.
 
-use subtle::ConstantTimeEq;
 use url::Url;
 
 use super::handle::{
@@ -212,11 +212,8 @@ impl Engine {
             }
             Err(e) => return Outcome::internal(&e.to_string()),
         };
-        // The store is keyed by the hash; compare it again in constant time so the match
-        // itself never depends on timing.
-        if !bool::from(sha256(state).ct_eq(&hash))
-            || flow.redirect_uri != self.config.redirect_uri().as_str()
-        {
+        // Looked up by SHA-256, so the lookup's timing says nothing about the state itself.
+        if flow.redirect_uri != self.config.redirect_uri().as_str() {
             return Outcome::state_unknown();
         }
         let slug = flow.tenant.clone();

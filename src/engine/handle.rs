@@ -231,6 +231,9 @@ impl Engine {
             opened_at: None,
             open_count: 0,
         };
+        // The link first: a link whose tenant refuses the transition (offboarded) is dead
+        // anyway, while a recorded "issued" with no link behind it would mislead.
+        self.store.put_link(&hash, &link)?;
         self.transition(
             slug,
             Transition::LinkIssued {
@@ -238,7 +241,6 @@ impl Engine {
                 expires_at: link.expires_at,
             },
         )?;
-        self.store.put_link(&hash, &link)?;
         Ok(LinkView {
             slug: slug.to_owned(),
             url: self.config.public_path(&format!("/c/{code}")).to_string(),

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod consent;
 pub mod handle;
+mod jobs;
 pub mod lifecycle;
 pub mod model;
 pub mod outcome;

@@ -1,0 +1,239 @@
+//! Provisioning job transitions, pure like the rest of the lifecycle: a fresh job on every
+//! consent, the step results the provisioner reports, the operator's retry, and quiet deploy
+//! polls. Results from another generation or step are refused as stale.
+
+use super::lifecycle::{Transition, TransitionError, event, set_status};
+use super::model::{AuditEvent, EventKind, ProvisionState, ProvisionStep, Tenant, TenantStatus};
+use crate::time::{Millis, rfc3339};
+
+/// A fresh job at the first step, under the next generation.
+pub(super) fn new_job(tenant: &Tenant, now: Millis) -> ProvisionState {
+    let names = crate::blaxel::resource_names(tenant.integration.name(), &tenant.slug)
+        .unwrap_or_else(|_| crate::blaxel::ResourceNames {
+            connection: crate::blaxel::names::normalise_name(&format!(
+                "{}-{}",
+                tenant.integration.name(),
+                tenant.slug
+            )),
+            function: crate::blaxel::names::normalise_name(&format!(
+                "{}-mcp-{}",
+                tenant.integration.name(),
+                tenant.slug
+            )),
+        });
+    ProvisionState {
+        generation: tenant.provision.as_ref().map_or(1, |p| p.generation + 1),
+        step: ProvisionStep::Connection,
+        connection_name: names.connection,
+        function_name: names.function,
+        attempts: 0,
+        next_attempt_at: now,
+        step_started_at: now,
+        last_error: None,
+        failed_step: None,
+        force_update: false,
+        blaxel_status: tenant
+            .provision
+            .as_ref()
+            .and_then(|p| p.blaxel_status.clone()),
+        blaxel_status_at: tenant.provision.as_ref().and_then(|p| p.blaxel_status_at),
+        mcp_url: tenant.provision.as_ref().and_then(|p| p.mcp_url.clone()),
+    }
+}
+
+fn advance(job: &mut ProvisionState, step: ProvisionStep, now: Millis) {
+    job.step = step;
+    job.attempts = 0;
+    job.next_attempt_at = now;
+    job.step_started_at = now;
+    job.last_error = None;
+}
+
+/// The status a tenant shows while its job is at `step`.
+fn status_at(step: ProvisionStep) -> TenantStatus {
+    match step {
+        ProvisionStep::Connection => TenantStatus::Consented,
+        ProvisionStep::Function => TenantStatus::ConnectionReady,
+        ProvisionStep::Deploy => TenantStatus::ServerCreated,
+        ProvisionStep::Done => TenantStatus::Deployed,
+        ProvisionStep::Stopped => TenantStatus::Failed,
+    }
+}
+
+pub(super) fn retry(
+    next: &mut Tenant,
+    now: Millis,
+) -> Result<(EventKind, String), TransitionError> {
+    let slug = next.slug.clone();
+    let Some(job) = next.provision.as_mut() else {
+        return Err(TransitionError::NothingToRetry(
+            slug,
+            "it has no consent yet; issue a new consent link",
+        ));
+    };
+    if job.step != ProvisionStep::Stopped {
+        return Err(TransitionError::NothingToRetry(
+            slug,
+            "its provisioning is not stopped",
+        ));
+    }
+    let from = job.failed_step.unwrap_or(ProvisionStep::Connection);
+    // A failed deploy is retried by sending the function again, which redeploys it.
+    let (step, force) = match from {
+        ProvisionStep::Deploy => (ProvisionStep::Function, true),
+        s => (s, false),
+    };
+    job.generation += 1;
+    advance(job, step, now);
+    job.force_update = force;
+    job.failed_step = None;
+    set_status(next, status_at(step));
+    Ok((
+        EventKind::RetryRequested,
+        format!(
+            "operator asked to retry provisioning from the {} step",
+            step.as_str()
+        ),
+    ))
+}
+
+pub(super) fn provision_result(
+    next: &mut Tenant,
+    t: &Transition,
+    now: Millis,
+) -> Result<(EventKind, String), TransitionError> {
+    let slug = next.slug.clone();
+    let (generation, expected) = match t {
+        Transition::ConnectionReady { generation } => (*generation, ProvisionStep::Connection),
+        Transition::ServerCreated { generation, .. } => (*generation, ProvisionStep::Function),
+        Transition::Deployed { generation, .. } => (*generation, ProvisionStep::Deploy),
+        Transition::ProvisionRetry {
+            generation, step, ..
+        }
+        | Transition::ProvisionFailed {
+            generation, step, ..
+        } => (*generation, *step),
+        _ => return Err(TransitionError::Stale(slug)),
+    };
+    let Some(job) = next.provision.as_mut() else {
+        return Err(TransitionError::Stale(slug));
+    };
+    if job.generation != generation || job.step != expected {
+        return Err(TransitionError::Stale(slug));
+    }
+    let out = match t {
+        Transition::ConnectionReady { .. } => {
+            advance(job, ProvisionStep::Function, now);
+            (
+                EventKind::ConnectionReady,
+                format!(
+                    "Blaxel integration connection {} holds the credentials",
+                    job.connection_name
+                ),
+            )
+        }
+        Transition::ServerCreated { blaxel_status, .. } => {
+            advance(job, ProvisionStep::Deploy, now);
+            job.force_update = false;
+            if let Some(s) = blaxel_status {
+                job.blaxel_status = Some(s.clone());
+                job.blaxel_status_at = Some(now);
+            }
+            (
+                EventKind::ServerCreated,
+                format!(
+                    "MCP server {} created, bound to {}",
+                    job.function_name, job.connection_name
+                ),
+            )
+        }
+        Transition::Deployed {
+            mcp_url,
+            blaxel_status,
+            ..
+        } => {
+            advance(job, ProvisionStep::Done, now);
+            job.blaxel_status = Some(blaxel_status.clone());
+            job.blaxel_status_at = Some(now);
+            job.mcp_url = mcp_url.clone();
+            (
+                EventKind::Deployed,
+                format!(
+                    "MCP server {} deployed: {}",
+                    job.function_name,
+                    mcp_url.as_deref().unwrap_or("(Blaxel gave no URL)")
+                ),
+            )
+        }
+        Transition::ProvisionRetry {
+            step,
+            error,
+            next_attempt_at,
+            ..
+        } => {
+            job.attempts += 1;
+            job.next_attempt_at = *next_attempt_at;
+            job.last_error = Some(error.clone());
+            (
+                EventKind::ProvisionRetry,
+                format!(
+                    "{} step, attempt {} failed, retrying at {}: {error}",
+                    step.as_str(),
+                    job.attempts,
+                    rfc3339(*next_attempt_at)
+                ),
+            )
+        }
+        Transition::ProvisionFailed {
+            step, kind, reason, ..
+        } => {
+            job.step = ProvisionStep::Stopped;
+            job.failed_step = Some(*step);
+            job.last_error = Some(reason.clone());
+            let reason = format!("{} step failed: {reason}", step.as_str());
+            next.failure = Some(*kind);
+            next.reason = Some(reason.clone());
+            next.status = TenantStatus::Failed;
+            return Ok((EventKind::ProvisionFailed, reason));
+        }
+        _ => return Err(TransitionError::Stale(slug)),
+    };
+    let step = job.step;
+    set_status(next, status_at(step));
+    Ok(out)
+}
+
+/// A deploy poll that found the function still on its way: the job's bookkeeping moves
+/// on; an event is recorded only when Blaxel's status changed.
+pub fn deploy_polled(
+    tenant: &Tenant,
+    generation: u64,
+    blaxel_status: &str,
+    next_attempt_at: Millis,
+    now: Millis,
+) -> Result<(Tenant, Option<AuditEvent>), TransitionError> {
+    let mut next = tenant.clone();
+    let slug = tenant.slug.clone();
+    let Some(job) = next.provision.as_mut() else {
+        return Err(TransitionError::Stale(slug));
+    };
+    if job.generation != generation || job.step != ProvisionStep::Deploy {
+        return Err(TransitionError::Stale(slug));
+    }
+    let changed = job.blaxel_status.as_deref() != Some(blaxel_status);
+    job.attempts += 1;
+    job.next_attempt_at = next_attempt_at;
+    job.blaxel_status = Some(blaxel_status.to_owned());
+    job.blaxel_status_at = Some(now);
+    job.last_error = None;
+    next.updated_at = now;
+    let event = changed.then(|| {
+        event(
+            &slug,
+            now,
+            EventKind::DeployStatus,
+            format!("Blaxel reports {blaxel_status}"),
+        )
+    });
+    Ok((next, event))
+}
