@@ -321,3 +321,81 @@ fn fuzzed_paths_and_queries_never_get_a_5xx_and_the_server_stays_up() {
         assert_eq!(page.status, 200, "{}", page.body);
     });
 }
+
+mod connections {
+    use std::time::Duration;
+
+    use axum::Router;
+    use axum::routing::get;
+    use mcp_onboard::http::conn::{ConnLimits, serve};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    async fn server(limits: ConnLimits) -> std::net::SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = Router::new().route("/", get(|| async { "ok" }));
+        tokio::spawn(serve(listener, app, std::future::pending(), limits));
+        addr
+    }
+
+    async fn get_ok(addr: std::net::SocketAddr) -> String {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut out = String::new();
+        tokio::time::timeout(Duration::from_secs(10), s.read_to_string(&mut out))
+            .await
+            .unwrap()
+            .unwrap();
+        out
+    }
+
+    #[tokio::test]
+    async fn a_client_that_dribbles_its_headers_is_cut_off() {
+        let addr = server(ConnLimits {
+            header_read_timeout: Duration::from_millis(300),
+            ..Default::default()
+        })
+        .await;
+        assert!(get_ok(addr).await.ends_with("ok"));
+        let mut slow = TcpStream::connect(addr).await.unwrap();
+        slow.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        let mut out = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(10), slow.read_to_end(&mut out)).await;
+        assert!(read.is_ok(), "the server kept a half-sent request open");
+        let text = String::from_utf8_lossy(&out);
+        assert!(out.is_empty() || text.starts_with("HTTP/1.1 408"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn connections_beyond_the_cap_wait_for_a_free_slot() {
+        let addr = server(ConnLimits {
+            max_connections: 1,
+            ..Default::default()
+        })
+        .await;
+        let mut first = TcpStream::connect(addr).await.unwrap();
+        first
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut buf = [0u8; 256];
+        let n = first.read(&mut buf).await.unwrap();
+        assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+        // The first connection stays open (keep-alive): a second one is not served...
+        let second = tokio::spawn(get_ok(addr));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!second.is_finished(), "served beyond the cap");
+        // ...until the first goes away.
+        drop(first);
+        let out = second.await.unwrap();
+        assert!(
+            out.starts_with("HTTP/1.1 200") && out.ends_with("ok"),
+            "{out}"
+        );
+    }
+}

@@ -2,11 +2,11 @@
 //! callback and a health check. Every route has size limits, a timeout and a per-client rate
 //! limit; bad input ends on a clear 4xx page, never a panic.
 
+pub mod conn;
 pub mod limits;
 pub mod pages;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -68,18 +68,13 @@ pub fn router(engine: Arc<Engine>, rate: RateLimit, extra: Option<Router>) -> Ro
     app
 }
 
-/// Serve until `shutdown` resolves, then finish in-flight requests.
+/// Serve until `shutdown` resolves, then finish in-flight requests (see [`conn`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    conn::serve(listener, app, shutdown, conn::ConnLimits::default()).await
 }
 
 async fn open_link(
