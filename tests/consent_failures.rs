@@ -41,13 +41,7 @@ async fn customer_denies() {
 async fn google_reports_another_error() {
     let h = harness().await;
     h.add("acme", None, None).await;
-    let auth = h.start(&h.link("acme").await).await;
-    let state = auth
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
+    let state = h.started_state("acme").await;
     let page = h
         .get(&format!(
             "{}oauth/callback?state={state}&error=server_error&error_description=try+later",
@@ -67,13 +61,7 @@ async fn google_reports_another_error() {
 async fn missing_code() {
     let h = harness().await;
     h.add("acme", None, None).await;
-    let auth = h.start(&h.link("acme").await).await;
-    let state = auth
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
+    let state = h.started_state("acme").await;
     let page = h
         .get(&format!("{}oauth/callback?state={state}", h.base))
         .await;

@@ -171,6 +171,15 @@ impl Harness {
         Url::parse(res.location.as_deref().unwrap()).unwrap()
     }
 
+    /// Issue a link, open it, press Continue; returns the flow's `state`.
+    pub async fn started_state(&self, slug: &str) -> String {
+        let auth = self.start(&self.link(slug).await).await;
+        auth.query_pairs()
+            .find(|(k, _)| k == "state")
+            .map(|(_, v)| v.into_owned())
+            .expect("the authorize URL carries a state")
+    }
+
     /// At the sandbox consent page: press Allow (or Deny) as `email`, ticking `scopes`
     /// (all requested ones when `None`). Returns the callback URL Google redirects to.
     pub async fn consent(
