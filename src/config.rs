@@ -193,6 +193,21 @@ impl Source<'_> {
     }
 }
 
+/// Where and what, without the offending line: the file may hold secrets, and this text
+/// ends up on a terminal or in a journal.
+fn parse_detail(text: &str, e: &toml::de::Error) -> String {
+    let at = e
+        .span()
+        .map(|span| {
+            let before = text.get(..span.start).unwrap_or(text);
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("line {line}, column {column}: ")
+        })
+        .unwrap_or_default();
+    format!("{at}{}", e.message().trim())
+}
+
 fn is_loopback_host(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d == "localhost",
@@ -215,7 +230,7 @@ impl Config {
                     let cfg: FileConfig =
                         toml::from_str(&text).map_err(|e| ConfigError::Parse {
                             path: p.to_owned(),
-                            detail: e.to_string(),
+                            detail: parse_detail(&text, &e),
                         })?;
                     (cfg, Some(p.to_owned()))
                 }
@@ -484,6 +499,22 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("client_idd"), "{err}");
+    }
+
+    #[test]
+    fn parse_errors_never_echo_the_file() {
+        let (_d, path) = write("[blaxel]\napi_key = \"bl_live_SECRETKEY\n");
+        let err = Config::load(Some(&path), true, &env_of(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 2"), "{err}");
+        assert!(!err.contains("SECRETKEY"), "{err}");
+        let (_d, path) = write("[google]\nclient_secrte = \"GOCSPX-hush\"\n");
+        let err = Config::load(Some(&path), true, &env_of(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("client_secrte"), "{err}");
+        assert!(!err.contains("GOCSPX-hush"), "{err}");
     }
 
     #[test]

@@ -15,4 +15,5 @@ pub mod logging;
 pub mod provision;
 pub mod sandbox;
 pub mod store;
+pub mod text;
 pub mod time;

@@ -58,6 +58,29 @@ async fn google_reports_another_error() {
 }
 
 #[tokio::test]
+async fn outside_text_cannot_reach_the_operators_terminal_raw() {
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    let state = h.started_state("acme").await;
+    let page = h
+        .get(&format!(
+            "{}oauth/callback?state={state}&error=x&error_description=%1b]52;c;ZXZpbA==%07%1b[2J%0afake",
+            h.base
+        ))
+        .await;
+    assert_eq!(page.status, 400);
+    let t = h.show("acme").await;
+    let reason = t.reason.unwrap();
+    assert!(reason.contains("52;c;ZXZpbA=="), "{reason}");
+    assert!(!reason.chars().any(char::is_control), "{reason:?}");
+    assert!(
+        t.events
+            .iter()
+            .all(|e| !e.detail.chars().any(char::is_control))
+    );
+}
+
+#[tokio::test]
 async fn missing_code() {
     let h = harness().await;
     h.add("acme", None, None).await;
@@ -102,6 +125,7 @@ async fn expired_state_is_refused() {
     let flow = PendingFlow {
         tenant: "acme".into(),
         link_id: "x".into(),
+        link_hash: String::new(),
         redirect_uri: format!("{}oauth/callback", h.base),
         created_at: now_ms() - 700_000,
         expires_at: now_ms() - 100_000,

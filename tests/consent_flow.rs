@@ -129,6 +129,14 @@ async fn two_racing_callbacks_for_one_state_exactly_one_wins() {
     statuses.sort();
     assert_eq!(statuses, vec![200, 400]);
     assert_eq!(h.google.exchanges(), 1);
+    let t = h.show("acme").await;
+    assert!(
+        t.events
+            .iter()
+            .any(|e| e.kind == EventKind::CallbackRefused),
+        "the loser is recorded as a refused replay: {:?}",
+        t.events
+    );
     assert_eq!(h.show("acme").await.status, TenantStatus::Consented);
 }
 
@@ -153,4 +161,95 @@ async fn reconsent_replaces_the_stored_token() {
     use secrecy::ExposeSecret;
     assert_ne!(first.expose_secret(), second.expose_secret());
     assert_eq!(h.show("acme").await.status, TenantStatus::Consented);
+}
+
+#[tokio::test]
+async fn a_used_link_cannot_connect_another_account_later() {
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    let link = h.link("acme").await;
+    // Two tabs press Continue on the same link before either finishes.
+    let first = h.start(&link).await;
+    let second = h.start(&link).await;
+    let cb = h.consent(&first, "ann@acme.com", true, None).await;
+    assert_eq!(h.get(&cb).await.status, 200);
+    let cb2 = h.consent(&second, "mallory@evil.example", true, None).await;
+    let page = h.get(&cb2).await;
+    assert_eq!(page.status, 410, "{}", page.body);
+    assert!(page.body.contains("already used"), "{}", page.body);
+    assert_eq!(
+        h.google.exchanges(),
+        1,
+        "the second sign-in never reached Google"
+    );
+    // The link itself is spent, too.
+    let page = h.get(&link.url).await;
+    assert_eq!(page.status, 410);
+    let t = h.show("acme").await;
+    assert_eq!(t.google_email.as_deref(), Some("ann@acme.com"));
+    assert_eq!(t.status, TenantStatus::Consented);
+    assert_eq!(t.links[0].state, "used");
+    assert_eq!(t.events.last().unwrap().kind, EventKind::CallbackRefused);
+}
+
+#[tokio::test]
+async fn withdrawn_links_stop_working_and_a_new_one_still_can() {
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    let old = h.link("acme").await;
+    let reply = h
+        .engine
+        .execute(mcp_onboard::engine::Command::RevokeLinks {
+            slug: "acme".into(),
+        })
+        .await
+        .unwrap();
+    let mcp_onboard::engine::Reply::Tenant(t) = reply else {
+        panic!()
+    };
+    assert_eq!(t.links[0].state, "revoked");
+    assert_eq!(t.events.last().unwrap().kind, EventKind::LinksRevoked);
+    let page = h.get(&old.url).await;
+    assert_eq!(page.status, 410);
+    assert!(page.body.contains("withdrawn"));
+    assert_eq!(h.onboard("acme", "ann@acme.com").await.status, 200);
+}
+
+#[tokio::test]
+async fn a_browser_that_goes_away_mid_callback_still_gets_its_consent_recorded() {
+    use tokio::io::AsyncWriteExt;
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    h.google.set_knobs(mcp_onboard::sandbox::google::Knobs {
+        exchange_delay: std::time::Duration::from_millis(600),
+        ..Default::default()
+    });
+    let auth = h.start(&h.link("acme").await).await;
+    let cb = url::Url::parse(&h.consent(&auth, "ann@acme.com", true, None).await).unwrap();
+    let mut s = tokio::net::TcpStream::connect(h.base.socket_addrs(|| None).unwrap()[0])
+        .await
+        .unwrap();
+    let req = format!(
+        "GET {}?{} HTTP/1.1\r\nHost: x\r\n\r\n",
+        cb.path(),
+        cb.query().unwrap()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    drop(s); // the browser is gone before Google has answered
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while h.show("acme").await.status != TenantStatus::Consented {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the consent was lost with the connection"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        h.engine
+            .store()
+            .secret("acme", "refresh_token")
+            .unwrap()
+            .is_some()
+    );
 }

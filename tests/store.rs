@@ -145,6 +145,7 @@ fn flows_are_taken_once_and_swept_when_old() {
     let flow = |exp| PendingFlow {
         tenant: "a".into(),
         link_id: "l".into(),
+        link_hash: String::new(),
         redirect_uri: "r".into(),
         created_at: 0,
         expires_at: exp,

@@ -104,8 +104,11 @@ pub struct LinkArgs {
     #[arg(long, default_value = "7d", value_parser = parse_ttl)]
     pub ttl: Duration,
     /// Also draw the link as a QR code.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "revoke")]
     pub qr: bool,
+    /// Withdraw every unused link of the tenant instead of issuing one.
+    #[arg(long)]
+    pub revoke: bool,
 }
 
 fn parse_ttl(s: &str) -> Result<Duration, String> {
@@ -146,6 +149,14 @@ pub async fn run(cli: Cli) -> Result<()> {
             cli.json,
             None,
         ),
+        Sub::Link(l) if l.revoke => {
+            let reply = ctx
+                .execute(Command::RevokeLinks {
+                    slug: l.slug.clone(),
+                })
+                .await?;
+            output::print(&reply, cli.json, None)
+        }
         Sub::Link(l) => {
             let reply = ctx
                 .execute(Command::IssueLink {

@@ -21,6 +21,7 @@ pub enum Command {
     IssueLink { slug: String, ttl_secs: u64 },
     Status,
     Retry { slug: String },
+    RevokeLinks { slug: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -164,7 +165,9 @@ impl TenantSummary {
 
 impl LinkSummary {
     pub fn of(l: &ConsentLink, now: Millis) -> Self {
-        let state = if l.revoked {
+        let state = if l.used_at.is_some() {
+            "used"
+        } else if l.revoked {
             "revoked"
         } else if l.expires_at <= now {
             "expired"

@@ -96,6 +96,11 @@ impl Engine {
             Err(e) => return Err(Outcome::internal(&e.to_string())),
         };
         let now = now_ms();
+        if link.used_at.is_some() {
+            return Err(Outcome::link_gone(
+                "This link was already used to connect an account.",
+            ));
+        }
         if link.revoked {
             return Err(Outcome::link_gone("This link was withdrawn."));
         }
@@ -138,7 +143,7 @@ impl Engine {
 
     /// `POST /c/{code}/continue`: start a fresh single-use flow; returns Google's URL.
     pub async fn continue_link(&self, code: &str) -> Result<Url, Outcome> {
-        let (_hash, link, tenant) = self.live_link(code)?;
+        let (hash, link, tenant) = self.live_link(code)?;
         let Some(google) = &self.google else {
             let why = self.google_missing.clone().unwrap_or_default();
             tracing::error!(error = %why, "consent flow refused: Google is not configured");
@@ -150,6 +155,7 @@ impl Engine {
         let flow = PendingFlow {
             tenant: tenant.slug.clone(),
             link_id: link.id.clone(),
+            link_hash: hex(&hash),
             redirect_uri: self.config.redirect_uri().to_string(),
             created_at: now,
             expires_at: add(now, FLOW_TTL),
@@ -176,6 +182,7 @@ impl Engine {
 
     /// Record a failure on the tenant and return the customer's page.
     fn fail(&self, slug: &str, kind: FailureKind, reason: String, page: Outcome) -> Outcome {
+        let reason = crate::text::clean(&reason);
         tracing::info!(tenant = slug, ?kind, %reason, "consent failed");
         if let Err(e) = self.transition(slug, Transition::ConsentFailed { kind, reason }) {
             tracing::warn!(tenant = slug, error = %e, "could not record consent failure");
@@ -217,6 +224,21 @@ impl Engine {
             return Outcome::state_unknown();
         }
         let slug = flow.tenant.clone();
+        // One consent per link: a second tab, or a flow started before another consent
+        // went through the same link, stops here, before anything reaches Google.
+        let link_hash = unhex(&flow.link_hash);
+        if let Ok(Some(link)) = self.store.link(&link_hash) {
+            if link.used_at.is_some() {
+                let reason = format!(
+                    "a sign-in through consent link {} was refused: the link was already used",
+                    link.id
+                );
+                if let Err(e) = self.transition(&slug, Transition::CallbackRefused { reason }) {
+                    tracing::warn!(error = %e, "could not record refused callback");
+                }
+                return Outcome::link_gone("This link was already used to connect an account.");
+            }
+        }
         if flow.expires_at <= now {
             return self.fail(
                 &slug,
@@ -263,7 +285,7 @@ impl Engine {
             Ok(t) => t,
             Err(e) => return Outcome::internal(&e.to_string()),
         };
-        self.finish(tenant, code, &verifier).await
+        self.finish(tenant, code, &verifier, &link_hash).await
     }
 
     async fn finish(
@@ -271,6 +293,7 @@ impl Engine {
         tenant: Tenant,
         code: &str,
         verifier: &secrecy::SecretString,
+        link_hash: &[u8],
     ) -> Outcome {
         let slug = tenant.slug.as_str();
         let Some(google) = &self.google else {
@@ -372,6 +395,8 @@ impl Engine {
                 super::lifecycle::apply(cur, &t, now).map(|(t, e)| (t, Some(e)))
             });
         if let Err(e) = stored {
+            // Not kept, so not wanted either: give the grant back.
+            revoke().await;
             return self.fail(
                 slug,
                 FailureKind::StoreFailed,
@@ -379,12 +404,27 @@ impl Engine {
                 Outcome::internal("store"),
             );
         }
+        if let Err(e) = self.store.mark_link_used(link_hash, now) {
+            tracing::warn!(tenant = slug, error = %e, "could not mark the consent link used");
+        }
         if let Err(e) = self.store.flush().await {
             return Outcome::internal(&e.to_string());
         }
         self.wake_provisioner();
         Outcome::connected(&tenant.display_name, identity.email.as_deref())
     }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Decode our own hex; anything malformed gives bytes that match no link.
+fn unhex(text: &str) -> Vec<u8> {
+    (0..text.len() / 2)
+        .filter_map(|i| text.get(2 * i..2 * i + 2))
+        .filter_map(|h| u8::from_str_radix(h, 16).ok())
+        .collect()
 }
 
 #[cfg(test)]

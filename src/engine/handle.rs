@@ -154,6 +154,20 @@ impl Engine {
                 Ok(Reply::Link(link))
             }
             Command::Status => self.status(),
+            Command::RevokeLinks { slug } => {
+                self.tenant(&slug)?;
+                let ids = self.store.revoke_links(&slug)?;
+                if !ids.is_empty() {
+                    self.store.record_event(&super::model::AuditEvent {
+                        at: now_ms(),
+                        tenant: slug.clone(),
+                        kind: super::model::EventKind::LinksRevoked,
+                        detail: format!("operator withdrew consent links {}", ids.join(", ")),
+                    })?;
+                }
+                self.store.flush().await?;
+                self.show(&slug)
+            }
             Command::Retry { slug } => {
                 self.transition(&slug, Transition::RetryRequested)?;
                 self.store.flush().await?;
@@ -230,6 +244,7 @@ impl Engine {
             revoked: false,
             opened_at: None,
             open_count: 0,
+            used_at: None,
         };
         // The link first: a link whose tenant refuses the transition (offboarded) is dead
         // anyway, while a recorded "issued" with no link behind it would mislead.

@@ -173,7 +173,7 @@ pub(super) fn provision_result(
         } => {
             job.attempts += 1;
             job.next_attempt_at = *next_attempt_at;
-            job.last_error = Some(error.clone());
+            job.last_error = Some(crate::text::clean(error));
             (
                 EventKind::ProvisionRetry,
                 format!(
@@ -189,8 +189,8 @@ pub(super) fn provision_result(
         } => {
             job.step = ProvisionStep::Stopped;
             job.failed_step = Some(*step);
-            job.last_error = Some(reason.clone());
-            let reason = format!("{} step failed: {reason}", step.as_str());
+            job.last_error = Some(crate::text::clean(reason));
+            let reason = crate::text::clean(&format!("{} step failed: {reason}", step.as_str()));
             next.failure = Some(*kind);
             next.reason = Some(reason.clone());
             next.status = TenantStatus::Failed;
@@ -212,6 +212,13 @@ pub fn deploy_polled(
     next_attempt_at: Millis,
     now: Millis,
 ) -> Result<(Tenant, Option<AuditEvent>), TransitionError> {
+    match tenant.status {
+        TenantStatus::Offboarded => return Err(TransitionError::Offboarded(tenant.slug.clone())),
+        TenantStatus::Offboarding => {
+            return Err(TransitionError::Offboarding(tenant.slug.clone()));
+        }
+        _ => {}
+    }
     let mut next = tenant.clone();
     let slug = tenant.slug.clone();
     let Some(job) = next.provision.as_mut() else {

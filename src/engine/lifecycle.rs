@@ -205,7 +205,7 @@ pub(super) fn event(slug: &str, at: Millis, kind: EventKind, detail: String) -> 
         at,
         tenant: slug.to_owned(),
         kind,
-        detail,
+        detail: crate::text::clean(&detail),
     }
 }
 
@@ -264,9 +264,16 @@ pub fn apply(
             next.consented_at = Some(now);
             next.provision = Some(jobs::new_job(tenant, now));
             let who = identity.email.as_deref().unwrap_or(&identity.sub);
+            let changed = match &tenant.google {
+                Some(before) if before.sub != identity.sub => format!(
+                    " (Google account changed from {})",
+                    before.email.as_deref().unwrap_or(&before.sub)
+                ),
+                _ => String::new(),
+            };
             (
                 EventKind::Consented,
-                format!("consent granted by {who}; refresh token stored"),
+                format!("consent granted by {who}{changed}; refresh token stored"),
             )
         }
         Transition::ConsentFailed { kind, reason } => {
@@ -278,7 +285,7 @@ pub fn apply(
             } else {
                 set_status(&mut next, TenantStatus::Failed);
                 next.failure = Some(*kind);
-                next.reason = Some(reason.clone());
+                next.reason = Some(crate::text::clean(reason));
                 (EventKind::ConsentFailed, reason.clone())
             }
         }

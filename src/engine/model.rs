@@ -245,6 +245,10 @@ pub struct ConsentLink {
     pub revoked: bool,
     pub opened_at: Option<Millis>,
     pub open_count: u32,
+    /// Set by the consent that went through this link: a link serves one consent only,
+    /// so a forwarded or leaked link cannot switch the tenant to another account later.
+    #[serde(default)]
+    pub used_at: Option<Millis>,
 }
 
 /// One OAuth round trip in progress, stored under the SHA-256 of its `state`.
@@ -252,6 +256,9 @@ pub struct ConsentLink {
 pub struct PendingFlow {
     pub tenant: String,
     pub link_id: String,
+    /// Hex SHA-256 of the link's code, to mark the link used on success.
+    #[serde(default)]
+    pub link_hash: String,
     pub redirect_uri: String,
     pub created_at: Millis,
     pub expires_at: Millis,
@@ -292,4 +299,5 @@ pub enum EventKind {
     ProvisionRetry,
     ProvisionFailed,
     RetryRequested,
+    LinksRevoked,
 }

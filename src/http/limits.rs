@@ -129,7 +129,14 @@ pub async fn guard(State(g): State<Guard>, req: Request, next: Next) -> Response
             .map(|c| c.0);
         if let Some(ip) = g.client_ip(req.headers(), peer) {
             if g.limiter.check_key(&ip).is_err() {
-                tracing::warn!(%ip, path = req.uri().path(), "rate limited");
+                // Never the path itself: under /c/ it is a consent link's code.
+                let path = req.uri().path();
+                let route = if path.starts_with("/c/") {
+                    "/c/…"
+                } else {
+                    path
+                };
+                tracing::warn!(%ip, route, "rate limited");
                 let mut res = pages::outcome(&Outcome::rate_limited());
                 res.headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));

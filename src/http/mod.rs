@@ -136,7 +136,14 @@ fn parse_callback(raw: Option<&str>) -> CallbackQuery {
 
 async fn callback(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
     let q = parse_callback(raw.as_deref());
-    pages::outcome(&s.engine.callback(q).await)
+    // Once the state is taken the work must finish (store the token, or record the
+    // failure), even if the browser goes away or the request times out: it runs in its
+    // own task, and this request only waits for it.
+    let engine = s.engine.clone();
+    match tokio::spawn(async move { engine.callback(q).await }).await {
+        Ok(outcome) => pages::outcome(&outcome),
+        Err(e) => pages::outcome(&Outcome::internal(&e.to_string())),
+    }
 }
 
 async fn healthz() -> Response {

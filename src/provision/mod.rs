@@ -131,8 +131,13 @@ impl Provisioner {
             }
             let this = self.clone();
             tokio::spawn(async move {
-                if let Ok(_permit) = this.permits.acquire().await {
-                    this.run_step(&slug).await;
+                let recorded = match this.permits.acquire().await {
+                    Ok(_permit) => this.run_step(&slug).await,
+                    Err(_) => false,
+                };
+                if !recorded {
+                    // Keep the claim a while: an unexpected failure must not spin.
+                    tokio::time::sleep(this.settings.scan_interval).await;
                 }
                 this.release(&slug);
                 this.engine.wake_provisioner();

@@ -31,35 +31,42 @@ fn classify(e: BlaxelError) -> Outcome {
 }
 
 impl Provisioner {
-    pub(super) async fn run_step(&self, slug: &str) {
+    /// Run the tenant's due step. `false` when something unexpected kept its result from
+    /// being recorded: the job is still due, and the caller waits before it comes round.
+    pub(super) async fn run_step(&self, slug: &str) -> bool {
         let tenant = match self.engine.store().tenant(slug) {
             Ok(Some(t)) => t,
-            Ok(None) => return,
+            Ok(None) => return true,
             Err(e) => {
                 tracing::error!(tenant = slug, error = %e, "cannot read tenant");
-                return;
+                return false;
             }
         };
         let Some(job) = tenant.provision.clone() else {
-            return;
+            return true;
         };
         if !job.step.is_active() || job.next_attempt_at > now_ms() {
-            return;
+            return true;
         }
         let outcome = match job.step {
             ProvisionStep::Connection => self.connection(&tenant, &job).await,
             ProvisionStep::Function => self.function(&tenant, &job).await,
             ProvisionStep::Deploy => self.deploy(&job).await,
-            ProvisionStep::Done | ProvisionStep::Stopped => return,
+            ProvisionStep::Done | ProvisionStep::Stopped => return true,
         };
-        if let Err(e) = self.record(&tenant, &job, outcome) {
-            match e {
-                EngineError::Transition(TransitionError::Stale(_)) => {
-                    tracing::debug!(tenant = slug, "stale provisioning result dropped");
-                }
-                e => {
-                    tracing::error!(tenant = slug, error = %e, "cannot record provisioning result")
-                }
+        match self.record(&tenant, &job, outcome) {
+            Ok(()) => true,
+            Err(EngineError::Transition(
+                TransitionError::Stale(_)
+                | TransitionError::Offboarded(_)
+                | TransitionError::Offboarding(_),
+            )) => {
+                tracing::debug!(tenant = slug, "provisioning result no longer applies");
+                true
+            }
+            Err(e) => {
+                tracing::error!(tenant = slug, error = %e, "cannot record provisioning result");
+                false
             }
         }
     }

@@ -36,6 +36,8 @@ pub struct Knobs {
     pub omit_id_token: bool,
     /// Answer the code exchange with this OAuth error.
     pub fail_exchange: Option<String>,
+    /// Take this long to answer the code exchange.
+    pub exchange_delay: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -376,6 +378,10 @@ async fn token(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
+    let delay = s.lock().knobs.exchange_delay;
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     let (client_id, secret) = client_auth(&headers, &form);
     if client_id != s.cfg.client_id || secret != s.cfg.client_secret {
         return oauth_error(

@@ -128,6 +128,12 @@ impl Cipher {
                     .map_err(io)?;
                 writeln!(file, "{}", STANDARD.encode(key)).map_err(io)?;
                 file.sync_all().map_err(io)?;
+                // Make the new directory entry durable too.
+                let dir = path
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
+                fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
                 Ok(Self {
                     aead: XChaCha20Poly1305::new(&key),
                 })

@@ -368,6 +368,34 @@ impl Store {
         Ok(out)
     }
 
+    /// Mark a link used by a consent; `false` if it was used already (or is unknown).
+    pub fn mark_link_used(&self, code_hash: &[u8], now: i64) -> Result<bool, StoreError> {
+        let mut marked = false;
+        self.links.fetch_and_update(code_hash, |old| {
+            let old = old?;
+            let mut link: ConsentLink = serde_json::from_slice(old).ok()?;
+            marked = link.used_at.is_none();
+            link.used_at.get_or_insert(now);
+            Some(encode(&link))
+        })?;
+        Ok(marked)
+    }
+
+    /// Withdraw every link of a tenant that could still be used; returns their ids.
+    pub fn revoke_links(&self, slug: &str) -> Result<Vec<String>, StoreError> {
+        let mut revoked = Vec::new();
+        for kv in self.links.iter() {
+            let (k, v) = kv?;
+            let mut link: ConsentLink = decode("consent link", &v)?;
+            if link.tenant == slug && !link.revoked && link.used_at.is_none() {
+                link.revoked = true;
+                revoked.push(link.id.clone());
+                self.links.insert(k, encode(&link))?;
+            }
+        }
+        Ok(revoked)
+    }
+
     /// Record that a link was opened (count and first time).
     pub fn mark_link_opened(&self, code_hash: &[u8], now: i64) -> Result<(), StoreError> {
         self.links.fetch_and_update(code_hash, |old| {
@@ -406,17 +434,31 @@ impl Store {
         state_hash: &[u8],
         now: i64,
     ) -> Result<Option<(PendingFlow, SecretString)>, StoreError> {
-        let Some(raw) = self.flows.remove(state_hash)? else {
-            return Ok(None);
+        // Remove and leave the tombstone in one transaction, so a racing replay sees one
+        // or the other.
+        let taken = (&self.flows, &self.used_flows).transaction(|(flows, used)| {
+            let Some(raw) = flows.remove(state_hash)? else {
+                return Ok(None);
+            };
+            let tenant = serde_json::from_slice::<StoredFlow>(&raw)
+                .map(|s| s.flow.tenant)
+                .unwrap_or_default();
+            used.insert(
+                state_hash,
+                encode(&UsedFlow {
+                    tenant,
+                    used_at: now,
+                }),
+            )?;
+            Ok(Some(raw))
+        });
+        let raw = match taken {
+            Ok(Some(raw)) => raw,
+            Ok(None) => return Ok(None),
+            Err(TransactionError::Storage(e)) => return Err(StoreError::Sled(e)),
+            Err(TransactionError::Abort(())) => return Ok(None),
         };
         let stored: StoredFlow = decode("pending flow", &raw)?;
-        self.used_flows.insert(
-            state_hash,
-            encode(&UsedFlow {
-                tenant: stored.flow.tenant.clone(),
-                used_at: now,
-            }),
-        )?;
         let sealed = STANDARD
             .decode(&stored.verifier)
             .map_err(|_| StoreError::Decrypt)?;
