@@ -80,6 +80,7 @@ struct FileListener {
     bind: Option<String>,
     public_url: Option<String>,
     client_ip_header: Option<String>,
+    trusted_proxies: Option<Vec<String>>,
     rate_limit_per_minute: Option<u32>,
     rate_limit_burst: Option<u32>,
 }
@@ -109,6 +110,8 @@ pub struct ListenerConfig {
     /// Header carrying the client address when behind a trusted reverse proxy
     /// (e.g. `X-Forwarded-For`); without it the TCP peer address is used.
     pub client_ip_header: Option<String>,
+    /// Peers whose `client_ip_header` is believed (loopback ones always are).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Requests per minute per client on the public routes, and the burst allowed.
     pub rate_limit_per_minute: NonZeroU32,
     pub rate_limit_burst: NonZeroU32,
@@ -338,6 +341,27 @@ impl Config {
             listener.rate_limit_burst,
             30,
         )?;
+        let client_ip_header = listener.client_ip_header.filter(|h| !h.trim().is_empty());
+        if let Some(h) = &client_ip_header {
+            if axum::http::HeaderName::from_bytes(h.trim().as_bytes()).is_err() {
+                return Err(ConfigError::Invalid {
+                    key: "listener.client_ip_header",
+                    value: h.clone(),
+                    from: file_name.clone(),
+                    detail: "not a valid HTTP header name".into(),
+                });
+            }
+        }
+        let mut trusted_proxies = Vec::new();
+        for p in listener.trusted_proxies.unwrap_or_default() {
+            let ip = p.trim().parse().map_err(|_| ConfigError::Invalid {
+                key: "listener.trusted_proxies",
+                value: p.clone(),
+                from: file_name.clone(),
+                detail: "expected IP addresses such as \"10.0.0.5\"".into(),
+            })?;
+            trusted_proxies.push(ip);
+        }
         let google = GoogleConfig {
             client_id: src.pick("GOOGLE_CLIENT_ID", google.client_id).map(|v| v.0),
             client_secret: src
@@ -379,7 +403,8 @@ impl Config {
             listener: ListenerConfig {
                 bind,
                 public_url,
-                client_ip_header: listener.client_ip_header.filter(|h| !h.trim().is_empty()),
+                client_ip_header: client_ip_header.map(|h| h.trim().to_owned()),
+                trusted_proxies,
                 rate_limit_per_minute,
                 rate_limit_burst,
             },

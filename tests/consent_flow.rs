@@ -253,3 +253,25 @@ async fn a_browser_that_goes_away_mid_callback_still_gets_its_consent_recorded()
             .is_some()
     );
 }
+
+#[tokio::test]
+async fn a_new_link_may_switch_the_account_and_the_timeline_says_so() {
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    assert_eq!(h.onboard("acme", "ann@acme.com").await.status, 200);
+    assert_eq!(h.onboard("acme", "bob@acme.com").await.status, 200);
+    let t = h.show("acme").await;
+    assert_eq!(t.google_email.as_deref(), Some("bob@acme.com"));
+    let last = t
+        .events
+        .iter()
+        .rev()
+        .find(|e| e.kind == EventKind::Consented)
+        .unwrap();
+    assert!(
+        last.detail
+            .contains("Google account changed from ann@acme.com"),
+        "{}",
+        last.detail
+    );
+}

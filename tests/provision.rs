@@ -401,8 +401,15 @@ async fn reconsent_puts_the_new_token_into_the_same_connection() {
     );
     assert_eq!(
         r.blaxel.functions()[0].deployments,
-        1,
-        "an unchanged function is not redeployed"
+        2,
+        "a re-consent redeploys the server so it runs with the new token"
+    );
+    let t = r.h.show("acme").await;
+    assert!(
+        !t.events
+            .iter()
+            .any(|e| e.detail.contains("Google account changed")),
+        "the same account consented again"
     );
 }
 

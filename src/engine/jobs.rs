@@ -31,7 +31,10 @@ pub(super) fn new_job(tenant: &Tenant, now: Millis) -> ProvisionState {
         step_started_at: now,
         last_error: None,
         failed_step: None,
-        force_update: false,
+        // A re-consent redeploys the server: whether a running server picks up new
+        // connection secrets by itself is not documented, and `deployed` must mean it
+        // runs with the token just granted.
+        force_update: tenant.provision.is_some(),
         blaxel_status: tenant
             .provision
             .as_ref()

@@ -41,11 +41,17 @@ impl Default for RateLimit {
 pub struct Guard {
     limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     client_ip_header: Option<header::HeaderName>,
+    trusted_proxies: Arc<Vec<IpAddr>>,
     csp: HeaderValue,
 }
 
 impl Guard {
-    pub fn new(limit: RateLimit, client_ip_header: Option<&str>, auth_origin: &str) -> Self {
+    pub fn new(
+        limit: RateLimit,
+        client_ip_header: Option<&str>,
+        trusted_proxies: &[IpAddr],
+        auth_origin: &str,
+    ) -> Self {
         let quota = Quota::per_minute(limit.per_minute).allow_burst(limit.burst);
         let csp = format!(
             "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self' {auth_origin}; frame-ancestors 'none'; base-uri 'none'"
@@ -53,13 +59,33 @@ impl Guard {
         Self {
             limiter: Arc::new(RateLimiter::keyed(quota)),
             client_ip_header: client_ip_header.and_then(|h| h.parse().ok()),
+            trusted_proxies: Arc::new(trusted_proxies.to_vec()),
             csp: HeaderValue::from_str(&csp)
                 .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'")),
         }
     }
 
+    /// The rate-limit key of a request: the client's address, IPv6 by its /64 (one
+    /// subscriber's whole allocation).
+    fn client_key(&self, headers: &HeaderMap, peer: Option<SocketAddr>) -> Option<IpAddr> {
+        self.client_ip(headers, peer).map(|ip| match ip {
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => IpAddr::V4(v4),
+                None => {
+                    let s = v6.segments();
+                    IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+                }
+            },
+            v4 => v4,
+        })
+    }
+
     fn client_ip(&self, headers: &HeaderMap, peer: Option<SocketAddr>) -> Option<IpAddr> {
-        if let Some(name) = &self.client_ip_header {
+        // The header is believed only from a proxy: a client reaching the listener
+        // directly could otherwise pick any address and never be limited.
+        let from_proxy =
+            peer.is_some_and(|p| p.ip().is_loopback() || self.trusted_proxies.contains(&p.ip()));
+        if let Some(name) = self.client_ip_header.as_ref().filter(|_| from_proxy) {
             let from_proxy = headers
                 .get_all(name)
                 .iter()
@@ -127,7 +153,7 @@ pub async fn guard(State(g): State<Guard>, req: Request, next: Next) -> Response
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0);
-        if let Some(ip) = g.client_ip(req.headers(), peer) {
+        if let Some(ip) = g.client_key(req.headers(), peer) {
             if g.limiter.check_key(&ip).is_err() {
                 // Never the path itself: under /c/ it is a consent link's code.
                 let path = req.uri().path();
@@ -156,6 +182,7 @@ mod tests {
         let g = Guard::new(
             RateLimit::default(),
             Some("x-forwarded-for"),
+            &[],
             "https://accounts.google.com",
         );
         let mut h = HeaderMap::new();
@@ -165,7 +192,43 @@ mod tests {
         );
         let peer: SocketAddr = "127.0.0.1:5000".parse().unwrap();
         assert_eq!(g.client_ip(&h, Some(peer)), "10.0.0.7".parse().ok());
-        let plain = Guard::new(RateLimit::default(), None, "https://accounts.google.com");
+        let plain = Guard::new(
+            RateLimit::default(),
+            None,
+            &[],
+            "https://accounts.google.com",
+        );
         assert_eq!(plain.client_ip(&h, Some(peer)), Some(peer.ip()));
+        // From a peer that is not a trusted proxy, the header is ignored.
+        let direct: SocketAddr = "203.0.113.9:5000".parse().unwrap();
+        assert_eq!(g.client_ip(&h, Some(direct)), Some(direct.ip()));
+        let trusting = Guard::new(
+            RateLimit::default(),
+            Some("x-forwarded-for"),
+            &[direct.ip()],
+            "https://accounts.google.com",
+        );
+        assert_eq!(
+            trusting.client_ip(&h, Some(direct)),
+            "10.0.0.7".parse().ok()
+        );
+    }
+
+    #[test]
+    fn ipv6_clients_are_limited_by_their_64() {
+        let g = Guard::new(
+            RateLimit::default(),
+            None,
+            &[],
+            "https://accounts.google.com",
+        );
+        let h = HeaderMap::new();
+        let a: SocketAddr = "[2001:db8:1:2:aaaa::1]:1".parse().unwrap();
+        let b: SocketAddr = "[2001:db8:1:2:bbbb::9]:1".parse().unwrap();
+        let other: SocketAddr = "[2001:db8:1:3::1]:1".parse().unwrap();
+        assert_eq!(g.client_key(&h, Some(a)), g.client_key(&h, Some(b)));
+        assert_ne!(g.client_key(&h, Some(a)), g.client_key(&h, Some(other)));
+        let mapped: SocketAddr = "[::ffff:192.0.2.1]:1".parse().unwrap();
+        assert_eq!(g.client_key(&h, Some(mapped)), "192.0.2.1".parse().ok());
     }
 }

@@ -37,7 +37,12 @@ pub fn router(engine: Arc<Engine>, rate: RateLimit, extra: Option<Router>) -> Ro
     let cfg = engine.config().clone();
     let auth = &cfg.google.auth_url;
     let auth_origin = auth.origin().ascii_serialization();
-    let guard = limits::Guard::new(rate, cfg.listener.client_ip_header.as_deref(), &auth_origin);
+    let guard = limits::Guard::new(
+        rate,
+        cfg.listener.client_ip_header.as_deref(),
+        &cfg.listener.trusted_proxies,
+        &auth_origin,
+    );
     let sweeper = guard.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
