@@ -458,3 +458,26 @@ async fn two_hundred_consents_at_once_never_exceed_the_concurrency_bound() {
     assert!(max >= 2, "the work did run in parallel ({max})");
     assert_eq!(r.blaxel.functions().len(), 200);
 }
+
+#[tokio::test]
+async fn a_deploy_that_never_finishes_fails_after_the_deploy_timeout() {
+    let settings = ProvisionSettings {
+        deploy_timeout: Duration::from_millis(400),
+        ..fast()
+    };
+    let r = rig_with(BlaxelFaults::default(), settings).await;
+    r.blaxel.set_deploy_delay(Duration::from_secs(600));
+    r.h.add("acme", None, None).await;
+    consent_directly(&r.h, "acme", "1//t");
+    let t = wait_for(&r.h, "acme", TenantStatus::Failed, Duration::from_secs(20)).await;
+    assert_eq!(t.failure, Some(FailureKind::DeployFailed));
+    let reason = t.reason.unwrap();
+    assert!(reason.contains("still DEPLOYING after"), "{reason}");
+    let p = t.provisioning.unwrap();
+    assert_eq!(p.failed_step, Some(ProvisionStep::Deploy));
+    assert!(
+        p.attempts >= 2,
+        "it polled before giving up ({})",
+        p.attempts
+    );
+}

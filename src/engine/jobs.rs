@@ -41,6 +41,7 @@ pub(super) fn new_job(tenant: &Tenant, now: Millis) -> ProvisionState {
             .and_then(|p| p.blaxel_status.clone()),
         blaxel_status_at: tenant.provision.as_ref().and_then(|p| p.blaxel_status_at),
         mcp_url: tenant.provision.as_ref().and_then(|p| p.mcp_url.clone()),
+        waited_ms: 0,
     }
 }
 
@@ -50,6 +51,7 @@ fn advance(job: &mut ProvisionState, step: ProvisionStep, now: Millis) {
     job.next_attempt_at = now;
     job.step_started_at = now;
     job.last_error = None;
+    job.waited_ms = 0;
 }
 
 /// The status a tenant shows while its job is at `step`.
@@ -212,6 +214,7 @@ pub fn deploy_polled(
     tenant: &Tenant,
     generation: u64,
     blaxel_status: &str,
+    waited_ms: i64,
     next_attempt_at: Millis,
     now: Millis,
 ) -> Result<(Tenant, Option<AuditEvent>), TransitionError> {
@@ -232,6 +235,7 @@ pub fn deploy_polled(
     }
     let changed = job.blaxel_status.as_deref() != Some(blaxel_status);
     job.attempts += 1;
+    job.waited_ms = job.waited_ms.saturating_add(waited_ms.max(0));
     job.next_attempt_at = next_attempt_at;
     job.blaxel_status = Some(blaxel_status.to_owned());
     job.blaxel_status_at = Some(now);

@@ -231,6 +231,10 @@ pub struct ProvisionState {
     pub blaxel_status: Option<String>,
     pub blaxel_status_at: Option<Millis>,
     pub mcp_url: Option<String>,
+    /// Time seen waiting for the deploy, summed over polls (each gap capped, so time the
+    /// owning process was down does not count).
+    #[serde(default)]
+    pub waited_ms: i64,
 }
 
 /// A consent link handed to a customer. Stored under the SHA-256 of its code, so the

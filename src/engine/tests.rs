@@ -246,3 +246,48 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn deploy_wait_accumulates_over_polls_and_resets_on_the_next_step() {
+    use super::lifecycle::deploy_polled;
+    let (t, _) = apply(&tenant(), &consented(), 10).unwrap();
+    let (t, _) = apply(&t, &Transition::ConnectionReady { generation: 1 }, 20).unwrap();
+    let (t, _) = apply(
+        &t,
+        &Transition::ServerCreated {
+            generation: 1,
+            blaxel_status: Some("DEPLOYING".into()),
+        },
+        30,
+    )
+    .unwrap();
+    let (t, e) = deploy_polled(&t, 1, "DEPLOYING", 500, 1_000, 530).unwrap();
+    assert!(e.is_none(), "an unchanged status records no event");
+    let (t, e) = deploy_polled(&t, 1, "BUILDING", 700, 2_000, 1_230).unwrap();
+    assert_eq!(e.unwrap().kind, EventKind::DeployStatus);
+    let job = t.provision.clone().unwrap();
+    assert_eq!(
+        (job.waited_ms, job.attempts, job.next_attempt_at),
+        (1_200, 2, 2_000)
+    );
+    assert!(
+        deploy_polled(&t, 2, "DEPLOYING", 1, 1, 1).is_err(),
+        "another generation is stale"
+    );
+    let (t, _) = apply(
+        &t,
+        &Transition::Deployed {
+            generation: 1,
+            mcp_url: None,
+            blaxel_status: "DEPLOYED".into(),
+        },
+        1_300,
+    )
+    .unwrap();
+    let job = t.provision.unwrap();
+    assert_eq!(
+        (job.step, job.waited_ms),
+        (super::model::ProvisionStep::Done, 0)
+    );
+    assert_eq!(t.status, TenantStatus::Deployed);
+}

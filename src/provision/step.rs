@@ -104,7 +104,14 @@ impl Provisioner {
                 }
             }
             Outcome::Poll(status) => {
-                if now - job.step_started_at > duration_ms(s.deploy_timeout) {
+                // Time since the last look, capped: a process that was down for an hour
+                // has not seen the deploy wait an hour.
+                let last_look = job
+                    .blaxel_status_at
+                    .unwrap_or(job.step_started_at)
+                    .max(job.step_started_at);
+                let gap = (now - last_look).clamp(0, 2 * duration_ms(s.max_poll) + 1000);
+                if job.waited_ms + gap > duration_ms(s.deploy_timeout) {
                     Transition::ProvisionFailed {
                         generation,
                         step: job.step,
@@ -119,7 +126,7 @@ impl Provisioner {
                     self.engine
                         .store()
                         .update_tenant(slug, None, |cur| {
-                            lifecycle::deploy_polled(cur, generation, &status, next, now)
+                            lifecycle::deploy_polled(cur, generation, &status, gap, next, now)
                         })
                         .map_err(EngineError::from)?;
                     return Ok(());
