@@ -55,7 +55,7 @@ fn an_existing_database_refuses_a_missing_or_wrong_key_and_loses_nothing() {
             .record_event(&mcp_onboard::engine::model::AuditEvent {
                 at: 6,
                 tenant: "acme".into(),
-                kind: mcp_onboard::engine::model::EventKind::StatusChanged,
+                kind: mcp_onboard::engine::model::EventKind::LinksRevoked,
                 detail: "x".into(),
             })
             .unwrap();

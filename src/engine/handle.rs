@@ -20,7 +20,6 @@ use crate::time::{add, now_ms, rfc3339};
 
 pub const MIN_LINK_TTL: Duration = Duration::from_secs(60);
 pub const MAX_LINK_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
-pub const DEFAULT_LINK_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 pub const FLOW_TTL: Duration = Duration::from_secs(10 * 60);
 /// 16 random bytes = 128 bits, base64url without padding.
 pub const LINK_CODE_LEN: usize = 22;

@@ -28,20 +28,6 @@ pub enum TenantStatus {
 }
 
 impl TenantStatus {
-    pub const ALL: [TenantStatus; 11] = [
-        TenantStatus::Created,
-        TenantStatus::LinkIssued,
-        TenantStatus::LinkOpened,
-        TenantStatus::Consented,
-        TenantStatus::ConnectionReady,
-        TenantStatus::ServerCreated,
-        TenantStatus::Deployed,
-        TenantStatus::Failed,
-        TenantStatus::NeedsReconsent,
-        TenantStatus::Offboarding,
-        TenantStatus::Offboarded,
-    ];
-
     pub fn as_str(self) -> &'static str {
         match self {
             TenantStatus::Created => "created",
@@ -295,7 +281,6 @@ pub enum EventKind {
     Consented,
     ConsentFailed,
     CallbackRefused,
-    StatusChanged,
     ConnectionReady,
     ServerCreated,
     DeployStatus,
