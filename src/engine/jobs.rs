@@ -2,7 +2,7 @@
 //! consent, the step results the provisioner reports, the operator's retry, and quiet deploy
 //! polls. Results from another generation or step are refused as stale.
 
-use super::lifecycle::{Transition, TransitionError, event, set_status};
+use super::lifecycle::{Transition, TransitionError, ensure_active, event, set_status};
 use super::model::{AuditEvent, EventKind, ProvisionState, ProvisionStep, Tenant, TenantStatus};
 use crate::time::{Millis, rfc3339};
 
@@ -218,13 +218,7 @@ pub fn deploy_polled(
     next_attempt_at: Millis,
     now: Millis,
 ) -> Result<(Tenant, Option<AuditEvent>), TransitionError> {
-    match tenant.status {
-        TenantStatus::Offboarded => return Err(TransitionError::Offboarded(tenant.slug.clone())),
-        TenantStatus::Offboarding => {
-            return Err(TransitionError::Offboarding(tenant.slug.clone()));
-        }
-        _ => {}
-    }
+    ensure_active(tenant)?;
     let mut next = tenant.clone();
     let slug = tenant.slug.clone();
     let Some(job) = next.provision.as_mut() else {

@@ -209,19 +209,22 @@ pub(super) fn event(slug: &str, at: Millis, kind: EventKind, detail: String) -> 
     }
 }
 
+/// An offboarding or offboarded tenant accepts no transition at all.
+pub(super) fn ensure_active(tenant: &Tenant) -> Result<(), TransitionError> {
+    match tenant.status {
+        TenantStatus::Offboarded => Err(TransitionError::Offboarded(tenant.slug.clone())),
+        TenantStatus::Offboarding => Err(TransitionError::Offboarding(tenant.slug.clone())),
+        _ => Ok(()),
+    }
+}
+
 /// Apply one transition. Pure: same inputs, same outputs.
 pub fn apply(
     tenant: &Tenant,
     transition: &Transition,
     now: Millis,
 ) -> Result<(Tenant, AuditEvent), TransitionError> {
-    match tenant.status {
-        TenantStatus::Offboarded => return Err(TransitionError::Offboarded(tenant.slug.clone())),
-        TenantStatus::Offboarding => {
-            return Err(TransitionError::Offboarding(tenant.slug.clone()));
-        }
-        _ => {}
-    }
+    ensure_active(tenant)?;
     let mut next = tenant.clone();
     next.updated_at = now;
     let consented = tenant.holds_consent();

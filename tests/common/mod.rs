@@ -218,6 +218,15 @@ impl Harness {
         self.get(&cb).await
     }
 
+    /// Whether a refresh token is stored for `slug`.
+    pub fn has_token(&self, slug: &str) -> bool {
+        self.engine
+            .store()
+            .secret(slug, "refresh_token")
+            .unwrap()
+            .is_some()
+    }
+
     /// Every file under the data dir, concatenated.
     pub fn data_bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();
