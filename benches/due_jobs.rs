@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use mcp_onboard::engine::lifecycle::{NewTenant, Transition, apply, new_tenant};
 use mcp_onboard::engine::model::GoogleIdentity;
-use mcp_onboard::store::{KeySource, Store};
+use mcp_onboard::store::{Durability, KeySource, Store, StoreError, Writer};
 use secrecy::SecretString;
 
-fn fill(store: &Store, n: usize) {
+async fn fill(w: &Writer, n: usize) {
     let consent = Transition::Consented {
         identity: GoogleIdentity {
             sub: "1".into(),
@@ -33,16 +33,23 @@ fn fill(store: &Store, n: usize) {
             ..Default::default()
         };
         let (t, e) = new_tenant(&input, 1).expect("valid tenant");
-        store.insert_tenant(&t, &e).expect("insert");
-        if i % 2 == 0 {
-            let at = ((i / 2) % 100) as i64 * 1000;
-            store
-                .update_tenant(&slug, Some(("refresh_token", &token)), |cur| {
-                    apply(cur, &consent, at).map(|(t, e)| (t, Some(e)))
-                })
-                .expect("consent");
-        }
+        let consent = consent.clone();
+        let token = token.clone();
+        w.submit(Durability::Lazy, move |tx| {
+            tx.insert_tenant(t, e)?;
+            if i % 2 == 0 {
+                let at = ((i / 2) % 100) as i64 * 1000;
+                let cur = tx.tenant(&slug)?.expect("just added");
+                let (next, e) = apply(&cur, &consent, at).expect("consent");
+                tx.put_tenant(next, Some(e));
+                tx.put_secret(&slug, "refresh_token", &token);
+            }
+            Ok::<_, StoreError>(())
+        })
+        .await
+        .expect("fill");
     }
+    w.sync().await.expect("flush");
 }
 
 /// Only jobs consented at time 0 are due.
@@ -63,14 +70,12 @@ fn main() {
     );
     for n in [1_000usize, 10_000] {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = Store::open(dir.path(), &key).expect("open");
-        fill(&store, n);
-        // Let the store settle (flush what the fill wrote) before timing reads.
+        let (store, w) = Store::open(dir.path(), &key).expect("open");
+        // Fill, and let the store settle (flush what the fill wrote) before timing reads.
         tokio::runtime::Builder::new_current_thread()
             .build()
             .expect("runtime")
-            .block_on(store.flush())
-            .expect("flush");
+            .block_on(fill(&w, n));
         let rounds = 31;
         let (mut full, mut index) = (Vec::new(), Vec::new());
         // Each in its own loop: freeing the decoded tenants leaves the allocator work that
@@ -95,7 +100,7 @@ fn main() {
         let mut due_index = 0;
         for _ in 0..rounds {
             let t = Instant::now();
-            let (due, _) = store.due_jobs(NOW).expect("due");
+            let (due, _) = store.index().due_jobs(NOW);
             index.push(t.elapsed());
             due_index = due.len();
         }

@@ -225,7 +225,11 @@ async fn demo_consent_over_http_stores_no_secret_in_clear_and_sigterm_stops_clea
 
     // SIGTERM: a clean exit that flushes and removes the control socket.
     let status = serve.terminate();
-    assert!(status.success(), "serve exited with {status}");
+    assert!(
+        status.success(),
+        "serve exited with {status}: {}",
+        serve.stderr()
+    );
     assert!(serve.stdout().contains("stopped"), "{}", serve.stdout());
     assert!(!serve.socket.exists(), "control socket left behind");
 

@@ -130,9 +130,13 @@ async fn expired_state_is_refused() {
         created_at: now_ms() - 700_000,
         expires_at: now_ms() - 100_000,
     };
+    let hash = sha256(&state);
     h.engine
-        .store()
-        .put_flow(&sha256(&state), &flow, &SecretString::from("v".repeat(43)))
+        .commit_for_tests(move |tx| {
+            tx.put_flow(&hash, flow, &SecretString::from("v".repeat(43)));
+            Ok(())
+        })
+        .await
         .unwrap();
     let page = h
         .get(&format!("{}oauth/callback?state={state}&code=abc", h.base))
@@ -309,9 +313,16 @@ async fn expired_link_is_gone() {
     h.add("acme", None, None).await;
     let link = h.link("acme").await;
     let code = link.url.rsplit('/').next().unwrap().to_owned();
-    let mut stored = h.engine.store().link(&sha256(&code)).unwrap().unwrap();
-    stored.expires_at = now_ms() - 1;
-    h.engine.store().put_link(&sha256(&code), &stored).unwrap();
+    let hash = sha256(&code);
+    h.engine
+        .commit_for_tests(move |tx| {
+            let mut stored = tx.link(&hash)?.unwrap();
+            stored.expires_at = now_ms() - 1;
+            tx.put_link(&hash, stored);
+            Ok(())
+        })
+        .await
+        .unwrap();
     let page = h.get(&link.url).await;
     assert_eq!(page.status, 410);
     assert!(page.body.contains("expired"));

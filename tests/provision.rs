@@ -72,7 +72,7 @@ async fn rig_with(faults: BlaxelFaults, settings: ProvisionSettings) -> Rig {
 }
 
 /// Store a consent directly (the HTTP path is covered elsewhere), as the callback would.
-fn consent_directly(h: &Harness, slug: &str, token: &str) {
+async fn consent_directly(h: &Harness, slug: &str, token: &str) {
     let identity = GoogleIdentity {
         sub: slug.into(),
         email: Some(format!("it@{slug}.example")),
@@ -84,11 +84,16 @@ fn consent_directly(h: &Harness, slug: &str, token: &str) {
         granted_scopes: vec![],
     };
     let secret = SecretString::from(token.to_owned());
+    let slug = slug.to_owned();
     h.engine
-        .store()
-        .update_tenant(slug, Some(("refresh_token", &secret)), |cur| {
-            apply(cur, &t, mcp_onboard::time::now_ms()).map(|(t, e)| (t, Some(e)))
+        .commit_for_tests(move |tx| {
+            let cur = tx.tenant(&slug)?.unwrap();
+            let (next, e) = apply(&cur, &t, tx.now())?;
+            tx.put_tenant(next, Some(e));
+            tx.put_secret(&slug, "refresh_token", &secret);
+            Ok(())
         })
+        .await
         .unwrap();
     h.engine.wake_provisioner();
 }
@@ -239,7 +244,7 @@ async fn fifty_tenants_through_500s_429s_timeouts_and_409s_all_deploy_exactly_on
         }
     }
     for i in 0..50 {
-        consent_directly(&r.h, &format!("t{i:02}"), &format!("1//token-{i:02}"));
+        consent_directly(&r.h, &format!("t{i:02}"), &format!("1//token-{i:02}")).await;
     }
     for i in 0..50 {
         wait_for(
@@ -292,7 +297,7 @@ async fn a_400_stops_the_job_with_blaxels_message_and_retry_runs_it_again() {
     };
     let r = rig(faults).await;
     r.h.add("acme", None, None).await;
-    consent_directly(&r.h, "acme", "1//t");
+    consent_directly(&r.h, "acme", "1//t").await;
     let t = wait_for(&r.h, "acme", TenantStatus::Failed, Duration::from_secs(20)).await;
     assert_eq!(t.failure, Some(FailureKind::BlaxelRejected));
     let reason = t.reason.unwrap();
@@ -341,7 +346,7 @@ async fn a_failed_deploy_is_reported_and_retry_redeploys() {
     };
     let r = rig(faults).await;
     r.h.add("acme", None, None).await;
-    consent_directly(&r.h, "acme", "1//t");
+    consent_directly(&r.h, "acme", "1//t").await;
     let t = wait_for(&r.h, "acme", TenantStatus::Failed, Duration::from_secs(20)).await;
     assert_eq!(t.failure, Some(FailureKind::DeployFailed));
     assert!(t.reason.as_deref().unwrap().contains("FAILED"));
@@ -371,7 +376,7 @@ async fn a_failed_deploy_is_reported_and_retry_redeploys() {
 async fn reconsent_puts_the_new_token_into_the_same_connection() {
     let r = rig(BlaxelFaults::default()).await;
     r.h.add("acme", None, None).await;
-    consent_directly(&r.h, "acme", "1//first");
+    consent_directly(&r.h, "acme", "1//first").await;
     wait_for(
         &r.h,
         "acme",
@@ -379,7 +384,7 @@ async fn reconsent_puts_the_new_token_into_the_same_connection() {
         Duration::from_secs(20),
     )
     .await;
-    consent_directly(&r.h, "acme", "1//second");
+    consent_directly(&r.h, "acme", "1//second").await;
     let start = Instant::now();
     while r.blaxel.connections()[0].secret["REFRESH_TOKEN"] != "1//second" {
         assert!(
@@ -448,7 +453,7 @@ async fn two_hundred_consents_at_once_never_exceed_the_concurrency_bound() {
         r.h.add(s, None, None).await;
     }
     for s in &slugs {
-        consent_directly(&r.h, s, "1//t");
+        consent_directly(&r.h, s, "1//t").await;
     }
     for s in &slugs {
         wait_for(&r.h, s, TenantStatus::Deployed, Duration::from_secs(180)).await;
@@ -468,7 +473,7 @@ async fn a_deploy_that_never_finishes_fails_after_the_deploy_timeout() {
     let r = rig_with(BlaxelFaults::default(), settings).await;
     r.blaxel.set_deploy_delay(Duration::from_secs(600));
     r.h.add("acme", None, None).await;
-    consent_directly(&r.h, "acme", "1//t");
+    consent_directly(&r.h, "acme", "1//t").await;
     let t = wait_for(&r.h, "acme", TenantStatus::Failed, Duration::from_secs(20)).await;
     assert_eq!(t.failure, Some(FailureKind::DeployFailed));
     let reason = t.reason.unwrap();

@@ -1,9 +1,12 @@
-//! The typed store: keys, locking, the job index, flows and sweeping.
+//! The typed store: keys, locking, the writer and group commit, the job index, flows and
+//! sweeping, the published changes.
+
+use std::time::Duration;
 
 use base64::Engine as _;
 use mcp_onboard::engine::lifecycle::{NewTenant, Transition, apply, new_tenant};
-use mcp_onboard::engine::model::{GoogleIdentity, PendingFlow, ProvisionStep};
-use mcp_onboard::store::{KeySource, Store, StoreError};
+use mcp_onboard::engine::model::{GoogleIdentity, PendingFlow, ProvisionStep, TenantStatus};
+use mcp_onboard::store::{Change, Durability, KeySource, Store, StoreError, TakenFlow, Writer};
 use secrecy::{ExposeSecret, SecretString};
 
 fn key(byte: u8) -> KeySource {
@@ -12,7 +15,7 @@ fn key(byte: u8) -> KeySource {
     ))
 }
 
-fn add(store: &Store, slug: &str) {
+async fn add(w: &Writer, slug: &str) {
     let (t, e) = new_tenant(
         &NewTenant {
             slug: slug.into(),
@@ -21,11 +24,31 @@ fn add(store: &Store, slug: &str) {
         1,
     )
     .unwrap();
-    assert!(store.insert_tenant(&t, &e).unwrap());
+    let inserted = w
+        .submit(Durability::Durable, move |tx| tx.insert_tenant(t, e))
+        .await
+        .unwrap();
+    assert!(inserted);
 }
 
-fn consent(store: &Store, slug: &str, now: i64) {
-    let t = Transition::Consented {
+async fn transition(w: &Writer, slug: &str, t: Transition, now: i64, secret: Option<&str>) {
+    let slug = slug.to_owned();
+    let secret = secret.map(|s| SecretString::from(s.to_owned()));
+    w.submit(Durability::Durable, move |tx| {
+        let cur = tx.tenant(&slug)?.unwrap();
+        let (next, e) = apply(&cur, &t, now).unwrap();
+        tx.put_tenant(next, Some(e));
+        if let Some(s) = &secret {
+            tx.put_secret(&slug, "refresh_token", s);
+        }
+        Ok::<_, StoreError>(())
+    })
+    .await
+    .unwrap();
+}
+
+fn consented() -> Transition {
+    Transition::Consented {
         identity: GoogleIdentity {
             sub: "1".into(),
             email: None,
@@ -33,36 +56,27 @@ fn consent(store: &Store, slug: &str, now: i64) {
             hd: None,
         },
         granted_scopes: vec![],
-    };
-    let secret = SecretString::from("1//tok");
-    store
-        .update_tenant(slug, Some(("refresh_token", &secret)), |cur| {
-            apply(cur, &t, now).map(|(t, e)| (t, Some(e)))
-        })
-        .unwrap();
+    }
 }
 
-#[test]
-fn an_existing_database_refuses_a_missing_or_wrong_key_and_loses_nothing() {
+async fn consent(w: &Writer, slug: &str, now: i64) {
+    transition(w, slug, consented(), now, Some("1//tok")).await;
+}
+
+#[tokio::test]
+async fn an_existing_database_refuses_a_missing_or_wrong_key_and_loses_nothing() {
     let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
     let keyfile = dir.path().join("conf/secret.key");
     {
-        let store =
-            Store::open(&dir.path().join("data"), &KeySource::File(keyfile.clone())).unwrap();
-        add(&store, "acme");
-        consent(&store, "acme", 5);
-        store
-            .record_event(&mcp_onboard::engine::model::AuditEvent {
-                at: 6,
-                tenant: "acme".into(),
-                kind: mcp_onboard::engine::model::EventKind::LinksRevoked,
-                detail: "x".into(),
-            })
-            .unwrap();
+        let (_store, w) = Store::open(&data, &KeySource::File(keyfile.clone())).unwrap();
+        add(&w, "acme").await;
+        consent(&w, "acme", 5).await;
+        w.stop(Duration::from_secs(10)).await.unwrap();
     }
     let saved = std::fs::read(&keyfile).unwrap();
     std::fs::remove_file(&keyfile).unwrap();
-    let err = Store::open(&dir.path().join("data"), &KeySource::File(keyfile.clone())).unwrap_err();
+    let err = Store::open(&data, &KeySource::File(keyfile.clone())).unwrap_err();
     assert!(matches!(err, StoreError::Key(_)), "{err}");
     assert!(
         err.to_string().contains("key file") && err.to_string().contains("missing"),
@@ -72,12 +86,12 @@ fn an_existing_database_refuses_a_missing_or_wrong_key_and_loses_nothing() {
         !keyfile.exists(),
         "no new key is made for an existing database"
     );
-    let err = Store::open(&dir.path().join("data"), &key(9)).unwrap_err();
+    let err = Store::open(&data, &key(9)).unwrap_err();
     assert!(matches!(err, StoreError::WrongKey), "{err}");
     std::fs::write(&keyfile, saved).unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&keyfile, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let store = Store::open(&dir.path().join("data"), &KeySource::File(keyfile)).unwrap();
+    let (store, _w) = Store::open(&data, &KeySource::File(keyfile)).unwrap();
     assert_eq!(
         store
             .secret("acme", "refresh_token")
@@ -86,15 +100,15 @@ fn an_existing_database_refuses_a_missing_or_wrong_key_and_loses_nothing() {
             .expose_secret(),
         "1//tok"
     );
-    assert_eq!(store.events("acme").unwrap().len(), 3);
-    assert_eq!(store.schema_version().unwrap(), 1);
+    assert_eq!(store.timeline("acme").unwrap().len(), 2);
+    assert_eq!(store.schema_version().unwrap(), 2);
 }
 
 #[test]
 fn a_second_open_names_the_holder() {
     let dir = tempfile::tempdir().unwrap();
-    let _first = Store::open(dir.path(), &key(1)).unwrap();
-    let err = Store::open(dir.path(), &key(1)).unwrap_err();
+    let _first = Store::open(&dir.path().join("d"), &key(1)).unwrap();
+    let err = Store::open(&dir.path().join("d"), &key(1)).unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, StoreError::Locked { .. }), "{text}");
     assert!(
@@ -104,16 +118,26 @@ fn a_second_open_names_the_holder() {
 }
 
 #[test]
-fn the_job_index_follows_the_tenant() {
+fn a_data_dir_others_can_read_is_refused_with_the_fix() {
+    use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), &key(1)).unwrap();
-    add(&store, "a");
-    add(&store, "b");
-    assert_eq!(store.due_jobs(100).unwrap(), (vec![], None));
-    consent(&store, "a", 50);
-    consent(&store, "b", 500);
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let err = Store::open(dir.path(), &key(1)).unwrap_err().to_string();
+    assert!(err.contains("chmod 700"), "{err}");
+    assert!(!dir.path().join("db").exists(), "nothing was created");
+}
+
+#[tokio::test]
+async fn the_job_index_follows_the_tenant() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, w) = Store::open(&dir.path().join("d"), &key(1)).unwrap();
+    add(&w, "a").await;
+    add(&w, "b").await;
+    assert_eq!(store.index().due_jobs(100), (vec![], None));
+    consent(&w, "a", 50).await;
+    consent(&w, "b", 500).await;
     assert_eq!(
-        store.due_jobs(100).unwrap(),
+        store.index().due_jobs(100),
         (vec!["a".to_owned()], Some(500))
     );
     // Stopping a job takes it out of the index.
@@ -130,41 +154,146 @@ fn the_job_index_follows_the_tenant() {
         kind: mcp_onboard::engine::model::FailureKind::BlaxelRejected,
         reason: "no".into(),
     };
-    store
-        .update_tenant("a", None, |cur| {
-            apply(cur, &t, 60).map(|(t, e)| (t, Some(e)))
-        })
-        .unwrap();
-    assert_eq!(store.due_jobs(1000).unwrap(), (vec!["b".to_owned()], None));
+    transition(&w, "a", t, 60, None).await;
+    assert_eq!(store.index().due_jobs(1000), (vec!["b".to_owned()], None));
+    assert_eq!(store.index().counts().get(&TenantStatus::Failed), Some(&1));
 }
 
-#[test]
-fn flows_are_taken_once_and_swept_when_old() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), &key(1)).unwrap();
-    let flow = |exp| PendingFlow {
+fn flow(exp: i64) -> PendingFlow {
+    PendingFlow {
         tenant: "a".into(),
         link_id: "l".into(),
         link_hash: String::new(),
         redirect_uri: "r".into(),
         created_at: 0,
         expires_at: exp,
-    };
+    }
+}
+
+const OLD: [u8; 32] = [1; 32];
+const NEW: [u8; 32] = [2; 32];
+
+#[tokio::test]
+async fn flows_are_taken_once_and_swept_when_old() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, w) = Store::open(&dir.path().join("d"), &key(1)).unwrap();
     let v = SecretString::from("verifier");
-    store.put_flow(b"old", &flow(10), &v).unwrap();
-    store.put_flow(b"new", &flow(10_000), &v).unwrap();
-    let (f, verifier) = store.take_flow(b"new", 20).unwrap().unwrap();
+    w.submit(Durability::Lazy, move |tx| {
+        tx.put_flow(&OLD, flow(10), &v);
+        tx.put_flow(&NEW, flow(i64::MAX), &v);
+        Ok::<_, StoreError>(())
+    })
+    .await
+    .unwrap();
     assert_eq!(
-        (f.tenant.as_str(), verifier.expose_secret()),
-        ("a", "verifier")
+        store.index().pending_flows(),
+        1,
+        "one flow is still in its window"
     );
-    assert!(store.take_flow(b"new", 21).unwrap().is_none());
-    assert_eq!(store.used_flow(b"new").unwrap().unwrap().used_at, 20);
-    assert_eq!(
-        store.sweep_flows(100).unwrap(),
-        2,
-        "the expired flow and the tombstone"
+    let take = |h: &'static [u8]| w.submit(Durability::Lazy, move |tx| tx.take_flow(h));
+    match take(&NEW).await.unwrap() {
+        TakenFlow::Taken(f, verifier) => {
+            assert_eq!(
+                (f.tenant.as_str(), verifier.expose_secret()),
+                ("a", "verifier")
+            );
+        }
+        _ => panic!("the flow is there"),
+    }
+    assert!(matches!(take(&NEW).await.unwrap(), TakenFlow::Used(u) if u.tenant == "a"));
+    assert!(matches!(take(&[9; 32]).await.unwrap(), TakenFlow::Unknown));
+    assert!(store.used_flow(&NEW).unwrap().is_some());
+    let far = mcp_onboard::time::now_ms() + 10_000;
+    let swept = w
+        .submit(Durability::Lazy, move |tx| tx.sweep_flows(far))
+        .await
+        .unwrap();
+    assert_eq!(swept, 2, "the expired flow and the tombstone");
+    assert!(matches!(take(&OLD).await.unwrap(), TakenFlow::Unknown));
+    assert!(store.used_flow(&NEW).unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_refused_operation_writes_nothing_and_publishes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, w) = Store::open(&dir.path().join("d"), &key(1)).unwrap();
+    add(&w, "a").await;
+    let mut rx = store.subscribe();
+    let res: Result<(), StoreError> = w
+        .submit(Durability::Durable, |tx| {
+            let t = tx.tenant("a")?.unwrap();
+            let mut t2 = t.clone();
+            t2.display_name = "changed".into();
+            tx.put_tenant(t2, None);
+            tx.put_secret("a", "refresh_token", &SecretString::from("x"));
+            Err(StoreError::Closed("refused on purpose".into()))
+        })
+        .await;
+    assert!(res.is_err());
+    assert_eq!(store.tenant("a").unwrap().unwrap().display_name, "a");
+    assert!(store.secret("a", "refresh_token").unwrap().is_none());
+    assert_eq!(store.index().brief("a").unwrap().display_name, "a");
+    // The next change is the first anyone sees.
+    add(&w, "b").await;
+    let c = rx.recv().await.unwrap();
+    assert!(matches!(&c.change, Change::Tenant { tenant, .. } if tenant.slug == "b"));
+}
+
+#[tokio::test]
+async fn sequence_numbers_grow_across_restarts_even_after_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut last = 0;
+    for round in 0..3 {
+        let (store, w) = Store::open(&dir.path().join("d"), &key(1)).unwrap();
+        let mut rx = store.subscribe();
+        add(&w, &format!("t{round}")).await;
+        let c = rx.recv().await.unwrap();
+        assert!(c.seq > last, "round {round}: {} after {last}", c.seq);
+        last = c.seq;
+        if round == 1 {
+            // No orderly stop: the writer is just dropped, as in a crash.
+            drop(w);
+            std::thread::sleep(Duration::from_millis(300));
+        } else {
+            w.stop(Duration::from_secs(10)).await.unwrap();
+        }
+        drop(store);
+    }
+    let (store, _w) = Store::open(&dir.path().join("d"), &key(1)).unwrap();
+    let seqs: Vec<u64> = store
+        .entries_since(0, 100)
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(seqs.len(), 3);
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+}
+
+#[tokio::test]
+async fn many_durable_writers_at_once_share_flushes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, w) = Store::open(&dir.path().join("d"), &key(1)).unwrap();
+    let w = std::sync::Arc::new(w);
+    let before = store.stats();
+    let mut tasks = Vec::new();
+    for i in 0..256 {
+        let w = w.clone();
+        tasks.push(tokio::spawn(
+            async move { add(&w, &format!("t{i:03}")).await },
+        ));
+    }
+    for t in tasks {
+        tokio::time::timeout(Duration::from_secs(60), t)
+            .await
+            .expect("no writer waits forever")
+            .unwrap();
+    }
+    let after = store.stats();
+    let flushes = after.flushes - before.flushes;
+    assert_eq!(store.index().len(), 256);
+    assert!(
+        flushes < 256,
+        "group commit: {flushes} flushes for 256 durable writes"
     );
-    assert!(store.take_flow(b"old", 200).unwrap().is_none());
-    assert!(store.used_flow(b"new").unwrap().is_none());
 }

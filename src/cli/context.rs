@@ -11,15 +11,62 @@ use url::Url;
 use super::Cli;
 use crate::config::Config;
 use crate::control::Client;
-use crate::engine::{Command, Engine, Reply};
+use crate::engine::{Command, Engine, EngineApi, Local, Reply, Role};
+use crate::owner::OwnerOptions;
+pub use crate::owner::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_GOOGLE_PREFIX};
 use crate::sandbox::google::{AUTH_PATH, REVOKE_PATH, TOKEN_PATH};
-use crate::store::{KeySource, Store};
+use crate::store::KeySource;
 
 pub const DEMO_BIND: &str = "127.0.0.1:8089";
-pub const DEMO_CLIENT_ID: &str = "demo-client.apps.sandbox";
-pub const DEMO_CLIENT_SECRET: &str = "demo-secret";
-/// Where the demo mounts the Google stand-in on its own listener.
-pub const DEMO_GOOGLE_PREFIX: &str = "/sandbox/google";
+/// How long a command that opened the database itself may take to flush it at the end.
+const LOCAL_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// What a command talks to: the running owner, or the database opened by this process.
+pub enum Connection {
+    Owner(Client),
+    Direct(Arc<Engine>),
+}
+
+impl Connection {
+    pub fn api(&self) -> Box<dyn EngineApi + '_> {
+        match self {
+            Connection::Owner(c) => Box::new(ClientRef(c)),
+            Connection::Direct(e) => Box::new(Local(e.clone())),
+        }
+    }
+
+    /// Flush and release the database when this process opened it.
+    pub async fn close(self) -> Result<()> {
+        if let Connection::Direct(e) = self {
+            e.shutdown(LOCAL_GRACE).await?;
+        }
+        Ok(())
+    }
+}
+
+/// A borrowed client as an `EngineApi`.
+struct ClientRef<'a>(&'a Client);
+
+impl EngineApi for ClientRef<'_> {
+    fn call(
+        &self,
+        command: Command,
+    ) -> crate::engine::client::BoxFuture<'_, Result<Reply, crate::engine::ApiError>> {
+        EngineApi::call(self.0, command)
+    }
+
+    fn subscribe(
+        &self,
+        since: Option<u64>,
+    ) -> crate::engine::client::BoxFuture<'_, Result<crate::engine::Events, crate::engine::ApiError>>
+    {
+        EngineApi::subscribe(self.0, since)
+    }
+
+    fn attachment(&self) -> crate::engine::Attachment {
+        EngineApi::attachment(self.0)
+    }
+}
 
 pub struct Context {
     pub data_dir: PathBuf,
@@ -80,42 +127,52 @@ impl Context {
         })
     }
 
-    /// Create the data dir owner-only (0700) if it does not exist yet.
+    /// Create the data dir owner-only (0700) if it does not exist yet; refuse a more open one.
     pub fn create_data_dir(&self) -> Result<()> {
         create_private_dir(&self.data_dir)
     }
 
-    pub fn open_engine(&self) -> Result<Arc<Engine>> {
-        create_private_dir(&self.data_dir)?;
-        let store = Store::open(&self.data_dir, &self.key)?;
-        Ok(Arc::new(Engine::new(Arc::new(store), self.config.clone())?))
+    pub fn owner_options(&self) -> OwnerOptions {
+        OwnerOptions {
+            data_dir: self.data_dir.clone(),
+            key: self.key.clone(),
+            config: self.config.clone(),
+            demo: self.demo,
+            listener: None,
+        }
     }
 
-    /// Run a command through the owner if one runs, else against the database directly.
-    pub async fn execute(&self, command: Command) -> Result<Reply> {
-        if let Some(mut client) = Client::connect(&self.data_dir).await.with_context(|| {
+    /// The running owner over its control socket, or else the database opened here.
+    pub async fn connect(&self) -> Result<Connection> {
+        if let Some(client) = self.connect_owner().await? {
+            return Ok(Connection::Owner(client));
+        }
+        let engine =
+            Engine::open(&self.data_dir, &self.key, self.config.clone(), Role::Direct).await?;
+        Ok(Connection::Direct(engine))
+    }
+
+    /// The running owner, if one answers on the control socket.
+    pub async fn connect_owner(&self) -> Result<Option<Client>> {
+        Client::connect(&self.data_dir).await.with_context(|| {
             format!(
                 "cannot reach the control socket in {}",
                 self.data_dir.display()
             )
-        })? {
-            return Ok(client.call(command).await?);
-        }
-        let engine = self.open_engine()?;
-        Ok(engine.execute(command).await?)
+        })
+    }
+
+    /// Run one command through the owner if one runs, else against the database directly.
+    pub async fn execute(&self, command: Command) -> Result<Reply> {
+        let conn = self.connect().await?;
+        let res = conn.api().call(command).await;
+        conn.close().await?;
+        Ok(res?)
     }
 }
 
 fn create_private_dir(dir: &std::path::Path) -> Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    if !dir.exists() {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .with_context(|| format!("cannot create data dir {}", dir.display()))?;
-    }
-    Ok(())
+    Ok(crate::store::check_data_dir(dir)?)
 }
 
 /// The demo: everything on one loopback listener, the Google stand-in mounted under

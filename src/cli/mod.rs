@@ -4,8 +4,8 @@
 
 mod context;
 mod output;
-mod provisioning;
 mod serve;
+mod watch;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -61,6 +61,15 @@ pub enum Sub {
     Status,
     /// Run a tenant's stopped provisioning job again.
     Retry { slug: String },
+    /// Stream events from the running owner until interrupted.
+    Watch(WatchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// First replay the stored timeline entries after this sequence number.
+    #[arg(long, value_name = "SEQ")]
+    pub since: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -140,9 +149,14 @@ pub async fn run(cli: Cli) -> Result<()> {
             let reply = ctx.execute(cmd).await?;
             output::print(&reply, cli.json, None)
         }
-        Sub::Tenant(TenantCmd::List) => {
-            output::print(&ctx.execute(Command::ListTenants).await?, cli.json, None)
-        }
+        Sub::Tenant(TenantCmd::List) => output::print(
+            &ctx.execute(Command::ListTenants {
+                query: Default::default(),
+            })
+            .await?,
+            cli.json,
+            None,
+        ),
         Sub::Tenant(TenantCmd::Show { slug }) => output::print(
             &ctx.execute(Command::ShowTenant { slug: slug.clone() })
                 .await?,
@@ -173,5 +187,6 @@ pub async fn run(cli: Cli) -> Result<()> {
             cli.json,
             None,
         ),
+        Sub::Watch(w) => watch::run(&ctx, w.since, cli.json).await,
     }
 }

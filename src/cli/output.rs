@@ -33,14 +33,14 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<()>) -> Result<()> {
     if as_json {
         return match reply {
             Reply::Tenant(t) => json(t),
-            Reply::Tenants { tenants } => json(tenants),
+            Reply::Tenants { tenants, .. } => json(tenants),
             Reply::Link(l) => json(l),
             Reply::Status(s) => json(s),
         };
     }
     match reply {
         Reply::Tenant(t) => print_tenant(t),
-        Reply::Tenants { tenants } => {
+        Reply::Tenants { tenants, .. } => {
             if tenants.is_empty() {
                 println!("no tenants yet: `mcp-onboard tenant add SLUG` adds one");
             }
@@ -122,7 +122,10 @@ fn print_tenant(t: &TenantView) {
     for l in &t.links {
         println!(
             "  link {}: {} (expires {}, opened {}x)",
-            l.id, l.state, l.expires_at, l.open_count
+            l.id,
+            l.state.as_str(),
+            l.expires_at,
+            l.open_count
         );
     }
     println!("  timeline:");

@@ -1,36 +1,99 @@
-//! The serde Command/Reply types every face speaks: the CLI in process, other processes over
-//! the control socket, later the TUI. Views carry stored facts only (times as RFC 3339).
+//! The serde Command/Reply types every face speaks: the CLI and the console in process,
+//! other processes over the control socket. Views carry stored facts only (times as
+//! RFC 3339, plus milliseconds where a face counts down or ages).
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::lifecycle::NewTenant;
-use super::model::{
-    AuditEvent, ConsentLink, EventKind, ExpectedAccount, FailureKind, Integration, ProvisionState,
-    ProvisionStep, Tenant, TenantStatus,
+use crate::domain::brief::Brief;
+use crate::domain::lifecycle::NewTenant;
+use crate::domain::model::{
+    ConsentLink, EventKind, ExpectedAccount, FailureKind, Integration, LinkState, ProvisionState,
+    ProvisionStep, ProvisionerState, Tenant, TenantStatus, TimelineEntry,
 };
+use crate::store::StoreStats;
 use crate::time::{Millis, rfc3339};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case")]
 pub enum Command {
     AddTenant(NewTenant),
-    ListTenants,
-    ShowTenant { slug: String },
-    IssueLink { slug: String, ttl_secs: u64 },
+    ListTenants {
+        #[serde(default)]
+        query: ListQuery,
+    },
+    ShowTenant {
+        slug: String,
+    },
+    IssueLink {
+        slug: String,
+        ttl_secs: u64,
+    },
     Status,
-    Retry { slug: String },
-    RevokeLinks { slug: String },
+    Retry {
+        slug: String,
+    },
+    RevokeLinks {
+        slug: String,
+    },
+}
+
+impl Command {
+    /// Whether the command changes anything (for logs and, later, the audit).
+    pub fn is_write(&self) -> bool {
+        !matches!(
+            self,
+            Command::ListTenants { .. } | Command::ShowTenant { .. } | Command::Status
+        )
+    }
+}
+
+/// Which tenants a list shows: filters, then sort, then paging.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ListQuery {
+    /// Only these statuses (all when empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub status: Vec<TenantStatus>,
+    /// Case-insensitive text in the slug, name, Google account or reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub sort: SortKey,
+    /// Skip this many matching tenants (after sorting).
+    #[serde(default)]
+    pub offset: usize,
+    /// With the slug sort: only tenants after this slug.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+    /// At most this many (all when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SortKey {
+    #[default]
+    Slug,
+    Name,
+    Status,
+    /// Most recent change first.
+    Changed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reply", rename_all = "snake_case")]
 pub enum Reply {
     Tenant(Box<TenantView>),
-    Tenants { tenants: Vec<TenantSummary> },
+    Tenants {
+        tenants: Vec<TenantSummary>,
+        /// Tenants matching the filters, before paging.
+        #[serde(default)]
+        total: usize,
+    },
     Link(LinkView),
-    Status(StatusView),
+    Status(Box<StatusView>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,28 +102,51 @@ pub struct TenantSummary {
     pub display_name: String,
     pub status: TenantStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<FailureKind>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub google_email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_account: Option<ExpectedAccount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<ProvisionStep>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blaxel_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcp_url: Option<String>,
     pub updated_at: String,
+    /// `updated_at` in unix milliseconds.
+    #[serde(default)]
+    pub updated_ms: Millis,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventView {
+    #[serde(default)]
+    pub seq: u64,
     pub at: String,
     pub kind: EventKind,
     pub detail: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<TenantStatus>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkSummary {
     pub id: String,
+    #[serde(default)]
+    pub tenant: String,
     pub created_at: String,
     pub expires_at: String,
-    pub state: String,
+    #[serde(default)]
+    pub expires_ms: Millis,
+    pub state: LinkState,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub opened_at: Option<String>,
     pub open_count: u32,
+    #[serde(default)]
+    pub continue_count: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,6 +187,8 @@ pub struct LinkView {
     pub url: String,
     pub id: String,
     pub expires_at: String,
+    #[serde(default)]
+    pub expires_ms: Millis,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,8 +198,29 @@ pub struct StatusView {
     pub public_url: String,
     pub redirect_uri: String,
     pub data_dir: String,
+    /// Which process answered.
     pub owner: String,
+    #[serde(default)]
+    pub owner_pid: u32,
+    /// Whether that process serves the listener (it runs `serve` or a console).
+    #[serde(default)]
+    pub serving: bool,
     pub provisioner: String,
+    #[serde(default)]
+    pub provisioner_state: ProvisionerState,
+    /// The last sequence number handed out (a `watch --since` starting point).
+    #[serde(default)]
+    pub seq: u64,
+    #[serde(default)]
+    pub schema_version: u32,
+    #[serde(default)]
+    pub store: StoreStats,
+    /// Faces subscribed to events now.
+    #[serde(default)]
+    pub subscribers: usize,
+    /// OAuth flows started and not finished yet (customers mid-consent).
+    #[serde(default)]
+    pub pending_flows: usize,
 }
 
 /// A tenant's Blaxel resources and job, as stored.
@@ -123,6 +232,8 @@ pub struct ProvisionView {
     pub attempts: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_retry_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt_ms: Option<Millis>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -131,64 +242,82 @@ pub struct ProvisionView {
     pub blaxel_status: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blaxel_status_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blaxel_status_ms: Option<Millis>,
 }
 
 impl ProvisionView {
     pub fn of(p: &ProvisionState) -> Self {
+        let waiting = p.step.is_active() && p.attempts > 0;
         Self {
             step: p.step,
             connection_name: p.connection_name.clone(),
             function_name: p.function_name.clone(),
             attempts: p.attempts,
-            next_retry_at: (p.step.is_active() && p.attempts > 0)
-                .then(|| rfc3339(p.next_attempt_at)),
+            next_retry_at: waiting.then(|| rfc3339(p.next_attempt_at)),
+            next_attempt_ms: p.step.is_active().then_some(p.next_attempt_at),
             last_error: p.last_error.clone(),
             failed_step: p.failed_step,
             blaxel_status: p.blaxel_status.clone(),
             blaxel_status_at: p.blaxel_status_at.map(rfc3339),
+            blaxel_status_ms: p.blaxel_status_at,
         }
     }
 }
 
 impl TenantSummary {
     pub fn of(t: &Tenant) -> Self {
+        Self::of_brief(&Brief::of(t))
+    }
+
+    pub fn of_brief(b: &Brief) -> Self {
         Self {
-            slug: t.slug.clone(),
-            display_name: t.display_name.clone(),
-            status: t.status,
-            reason: t.reason.clone(),
-            google_email: t.google.as_ref().and_then(|g| g.email.clone()),
-            updated_at: rfc3339(t.updated_at),
+            slug: b.slug.clone(),
+            display_name: b.display_name.clone(),
+            status: b.status,
+            failure: b.failure,
+            reason: b.reason.clone(),
+            google_email: b.google_email.clone(),
+            expected_account: b.expected.clone(),
+            step: b.step,
+            blaxel_status: b.blaxel_status.clone(),
+            mcp_url: b.mcp_url.clone(),
+            updated_at: rfc3339(b.updated_at),
+            updated_ms: b.updated_at,
         }
     }
 }
 
 impl LinkSummary {
     pub fn of(l: &ConsentLink, now: Millis) -> Self {
-        let state = if l.used_at.is_some() {
-            "used"
-        } else if l.revoked {
-            "revoked"
-        } else if l.expires_at <= now {
-            "expired"
-        } else if l.opened_at.is_some() {
-            "opened"
-        } else {
-            "active"
-        };
         Self {
             id: l.id.clone(),
+            tenant: l.tenant.clone(),
             created_at: rfc3339(l.created_at),
             expires_at: rfc3339(l.expires_at),
-            state: state.to_owned(),
+            expires_ms: l.expires_at,
+            state: l.state(now),
             opened_at: l.opened_at.map(rfc3339),
             open_count: l.open_count,
+            continue_count: l.continue_count,
+        }
+    }
+}
+
+impl EventView {
+    pub fn of(e: &TimelineEntry) -> Self {
+        Self {
+            seq: e.seq,
+            at: rfc3339(e.at),
+            kind: e.kind,
+            detail: e.detail.clone(),
+            status: Some(e.status),
         }
     }
 }
 
 impl TenantView {
-    pub fn of(t: &Tenant, links: &[ConsentLink], events: &[AuditEvent], now: Millis) -> Self {
+    pub fn of(t: &Tenant, links: &[ConsentLink], events: &[TimelineEntry], now: Millis) -> Self {
         Self {
             slug: t.slug.clone(),
             display_name: t.display_name.clone(),
@@ -208,14 +337,7 @@ impl TenantView {
             mcp_url: t.provision.as_ref().and_then(|p| p.mcp_url.clone()),
             provisioning: t.provision.as_ref().map(ProvisionView::of),
             links: links.iter().map(|l| LinkSummary::of(l, now)).collect(),
-            events: events
-                .iter()
-                .map(|e| EventView {
-                    at: rfc3339(e.at),
-                    kind: e.kind,
-                    detail: e.detail.clone(),
-                })
-                .collect(),
+            events: events.iter().map(EventView::of).collect(),
         }
     }
 }

@@ -1,21 +1,36 @@
-//! The customer-facing consent flow: open a link, continue to Google, handle the callback.
+//! The customer-facing consent flow, the effects around the pure decisions in
+//! [`crate::domain::consent`]: open a link, continue to Google, handle the callback.
 //!
 //! Every outcome is a page for the customer (no internal detail) plus, when the tenant is
-//! known, a reason for the operator recorded through a lifecycle transition. The callback's
-//! state is looked up by its SHA-256 and deleted on first use, so of two racing callbacks
-//! exactly one proceeds; the refresh token is stored and flushed before the success page is
-//! returned.
+//! known, a reason for the operator recorded through the commit point. The link pages read
+//! only the in-memory index; the callback's state is taken (deleted, tombstoned) by the
+//! writer, so of two racing callbacks exactly one proceeds; the refresh token is stored,
+//! with the link marked used, in one transaction that is flushed before the success page.
+
+use std::time::Duration;
 
 use url::Url;
 
+use super::error::EngineError;
 use super::handle::{
-    Engine, EngineError, FLOW_TTL, LINK_CODE_LEN, STATE_LEN, random_token, sha256, well_formed,
+    Engine, FLOW_TTL, LINK_CODE_LEN, STATE_LEN, apply_in, random_token, sha256, well_formed,
 };
-use super::lifecycle::Transition;
-use super::model::{ExpectedAccount, FailureKind, GoogleIdentity, PendingFlow, Tenant};
 use super::outcome::{Interstitial, Outcome};
-use crate::google::{self, IdClaims};
+use crate::domain::brief::Brief;
+use crate::domain::consent::{
+    CallbackParams, GrantFacts, Page, Refusal, before_exchange, decide_grant,
+};
+use crate::domain::lifecycle::Transition;
+use crate::domain::model::{
+    ConsentLink, ExpectedAccount, FailureKind, GoogleIdentity, LinkState, PendingFlow, TenantStatus,
+};
+use crate::google;
+use crate::store::{Durability, TakenFlow, Tx};
 use crate::time::{add, now_ms};
+
+/// How long a link page waits for its counter to be written before it is shown anyway
+/// (the count lands later): a slow disk must not hold up the customer.
+const COUNT_WAIT: Duration = Duration::from_secs(2);
 
 /// The query Google sends to the redirect URI.
 #[derive(Debug, Default, Clone, serde::Deserialize)]
@@ -27,123 +42,167 @@ pub struct CallbackQuery {
     pub scope: Option<String>,
 }
 
-/// Google reports `email`/`profile` under their long names.
-fn normalise_scope(s: &str) -> &str {
-    match s {
-        "https://www.googleapis.com/auth/userinfo.email" => "email",
-        "https://www.googleapis.com/auth/userinfo.profile" => "profile",
-        other => other,
+fn page(p: &Page) -> Outcome {
+    match p {
+        Page::CallbackIncomplete => Outcome::callback_incomplete(),
+        Page::StateUnknown => Outcome::state_unknown(),
+        Page::Replayed => Outcome::replayed(),
+        Page::LinkGone(why) => Outcome::link_gone(why),
+        Page::FlowExpired => Outcome::flow_expired(),
+        Page::Denied => Outcome::denied(),
+        Page::GoogleError => Outcome::google_error(),
+        Page::ExchangeFailed => Outcome::exchange_failed(),
+        Page::NoRefreshToken => Outcome::no_refresh_token(),
+        Page::ScopeMissing => Outcome::scope_missing(),
+        Page::WrongAccount {
+            signed_in,
+            expected,
+        } => Outcome::wrong_account(signed_in.as_deref(), expected),
+        Page::Internal => Outcome::internal("consent"),
     }
 }
 
-/// Requested scopes missing from the granted ones.
-pub fn missing_scopes(requested: &[String], granted: &[String]) -> Vec<String> {
-    requested
-        .iter()
-        .filter(|r| {
-            !granted
-                .iter()
-                .any(|g| normalise_scope(g) == normalise_scope(r))
-        })
-        .cloned()
-        .collect()
+fn gone(state: LinkState) -> Outcome {
+    Outcome::link_gone(match state {
+        LinkState::Used => "This link was already used to connect an account.",
+        LinkState::Revoked => "This link was withdrawn.",
+        LinkState::Superseded => "A newer link was used to connect an account.",
+        LinkState::Expired => "This link has expired.",
+        LinkState::Active => "This invitation is no longer active.",
+    })
 }
 
-/// Does the signed-in account match what the operator expected? `Err` says who signed in.
-fn check_account(expected: Option<&ExpectedAccount>, c: &IdClaims) -> Result<(), String> {
-    let email = c
-        .email
-        .as_deref()
-        .unwrap_or("an account without an email")
-        .to_ascii_lowercase();
-    match expected {
-        None => Ok(()),
-        Some(ExpectedAccount::Email(want)) => {
-            if c.email_verified && email == *want {
-                Ok(())
-            } else if !c.email_verified && email == *want {
-                Err(format!(
-                    "{email} (address not verified by Google), expected {want}"
-                ))
-            } else {
-                Err(format!("{email}, expected {want}"))
-            }
-        }
-        Some(ExpectedAccount::Domain(want)) => match c.hd.as_deref() {
-            Some(hd) if hd.eq_ignore_ascii_case(want) => Ok(()),
-            Some(hd) => Err(format!(
-                "{email} of Workspace domain {hd}, expected domain {want}"
-            )),
-            None => Err(format!(
-                "{email} (not a Workspace account), expected domain {want}"
-            )),
-        },
+fn inactive(status: TenantStatus) -> bool {
+    matches!(status, TenantStatus::Offboarded | TenantStatus::Offboarding)
+}
+
+/// Count an open on the link; the first open of a link goes on the tenant's timeline.
+fn count_open(tx: &mut Tx<'_>, hash: &[u8]) -> Result<(), EngineError> {
+    let Some(mut link) = tx.link(hash)? else {
+        return Ok(());
+    };
+    if link.state(tx.now()) != LinkState::Active {
+        return Ok(());
     }
+    let first = link.opened_at.is_none();
+    link.open_count = link.open_count.saturating_add(1);
+    link.opened_at.get_or_insert(tx.now());
+    let (slug, link_id) = (link.tenant.clone(), link.id.clone());
+    tx.put_link(hash, link);
+    if first {
+        // A tenant being offboarded refuses the transition; the count still stands.
+        let _ = apply_in(tx, &slug, &Transition::LinkOpened { link_id });
+    }
+    Ok(())
+}
+
+/// Store a new flow for a link that can still start one; count the Continue.
+fn start_flow(
+    tx: &mut Tx<'_>,
+    hash: &[u8],
+    state_hash: &[u8],
+    flow: PendingFlow,
+    verifier: &secrecy::SecretString,
+) -> Result<(), EngineError> {
+    let mut link = tx
+        .link(hash)?
+        .ok_or_else(|| EngineError::Conflict("the link is gone".into()))?;
+    let state = link.state(tx.now());
+    if state != LinkState::Active {
+        return Err(EngineError::Conflict(format!("the link is {state}")));
+    }
+    tx.put_flow(state_hash, flow, verifier);
+    let first = link.continued_at.is_none();
+    link.continue_count = link.continue_count.saturating_add(1);
+    link.continued_at.get_or_insert(tx.now());
+    let (slug, link_id) = (link.tenant.clone(), link.id.clone());
+    tx.put_link(hash, link);
+    if first {
+        let _ = apply_in(tx, &slug, &Transition::ConsentStarted { link_id });
+    }
+    Ok(())
+}
+
+/// Store an accepted consent: the token, the tenant's new state and the link marked used,
+/// all in one transaction, and only while the link is still good for it.
+fn store_consent(
+    tx: &mut Tx<'_>,
+    slug: &str,
+    link_hash: &[u8],
+    t: &Transition,
+    refresh: &secrecy::SecretString,
+) -> Result<(), EngineError> {
+    let now = tx.now();
+    let mut link = tx
+        .link(link_hash)?
+        .ok_or_else(|| EngineError::Conflict("the consent link is gone".into()))?;
+    match link.state(now) {
+        LinkState::Active | LinkState::Expired => {}
+        s => return Err(EngineError::Conflict(format!("the consent link is {s}"))),
+    }
+    apply_in(tx, slug, t)?;
+    tx.put_secret(slug, "refresh_token", refresh);
+    link.used_at = Some(now);
+    tx.put_link(link_hash, link);
+    Ok(())
 }
 
 impl Engine {
-    fn live_link(
-        &self,
-        code: &str,
-    ) -> Result<(Vec<u8>, super::model::ConsentLink, Tenant), Outcome> {
+    /// The link behind `code` if it can still start a flow, with its tenant in brief; else
+    /// the page that says why not.
+    async fn live_link(&self, code: &str) -> Result<([u8; 32], ConsentLink, Brief), Outcome> {
         if !well_formed(code, LINK_CODE_LEN) {
             return Err(Outcome::link_unknown());
         }
         let hash = sha256(code);
-        let link = match self.store.link(&hash) {
-            Ok(Some(l)) => l,
-            Ok(None) => return Err(Outcome::link_unknown()),
-            Err(e) => return Err(Outcome::internal(&e.to_string())),
-        };
         let now = now_ms();
-        if link.used_at.is_some() {
-            return Err(Outcome::link_gone(
-                "This link was already used to connect an account.",
-            ));
+        {
+            let index = self.store.index();
+            if let Some(link) = index.live_link(&hash, now) {
+                return match index.brief(&link.tenant) {
+                    Some(b) if !inactive(b.status) => Ok((hash, link.clone(), b.clone())),
+                    _ => Err(Outcome::link_gone("This invitation is no longer active.")),
+                };
+            }
         }
-        if link.revoked {
-            return Err(Outcome::link_gone("This link was withdrawn."));
+        // Not live: the stored record says why (a blocking read, off the workers).
+        match self.store.read(move |s| s.link(&hash)).await {
+            Ok(Some(l)) => Err(gone(l.state(now))),
+            Ok(None) => Err(Outcome::link_unknown()),
+            Err(e) => Err(Outcome::internal(&e.to_string())),
         }
-        if link.expires_at <= now {
-            return Err(Outcome::link_gone("This link has expired."));
-        }
-        let tenant = match self.tenant(&link.tenant) {
-            Ok(t) => t,
-            Err(_) => return Err(Outcome::link_gone("This invitation is no longer active.")),
-        };
-        if matches!(
-            tenant.status,
-            super::model::TenantStatus::Offboarded | super::model::TenantStatus::Offboarding
-        ) {
-            return Err(Outcome::link_gone("This invitation is no longer active."));
-        }
-        Ok((hash.to_vec(), link, tenant))
     }
 
-    /// `GET /c/{code}`: record "opened" and describe what will be asked. Nothing else, since
+    /// `GET /c/{code}`: count the open and describe what will be asked. Nothing else, since
     /// mail scanners open links too.
-    pub fn open_link(&self, code: &str) -> Result<Interstitial, Outcome> {
-        let (hash, link, tenant) = self.live_link(code)?;
-        if let Err(e) = self.store.mark_link_opened(&hash, now_ms()) {
-            return Err(Outcome::internal(&e.to_string()));
-        }
-        if let Err(e) = self.transition(&tenant.slug, Transition::LinkOpened { link_id: link.id }) {
-            tracing::warn!(tenant = %tenant.slug, error = %e, "could not record link opened");
+    pub async fn open_link(&self, code: &str) -> Result<Interstitial, Outcome> {
+        let (hash, _link, brief) = self.live_link(code).await?;
+        let counted = self.commit(Durability::Lazy, move |tx| count_open(tx, &hash));
+        match tokio::time::timeout(COUNT_WAIT, counted).await {
+            Ok(Err(e)) => {
+                tracing::warn!(tenant = %brief.slug, error = %e, "could not count a link open")
+            }
+            Err(_) => tracing::warn!(tenant = %brief.slug, "counting a link open is slow"),
+            Ok(Ok(())) => {}
         }
         Ok(Interstitial {
-            display_name: tenant.display_name.clone(),
-            access: tenant.integration.access_summary().to_owned(),
-            account_hint: tenant.expected.as_ref().map(|e| match e {
+            display_name: brief.display_name.clone(),
+            access: brief.integration.access_summary().to_owned(),
+            account_hint: brief.expected.as_ref().map(|e| match e {
                 ExpectedAccount::Email(m) => m.clone(),
                 ExpectedAccount::Domain(d) => format!("an account of {d}"),
             }),
-            continue_path: format!("/c/{code}/continue"),
+            continue_path: self
+                .config
+                .public_path(&format!("/c/{code}/continue"))
+                .path()
+                .to_owned(),
         })
     }
 
     /// `POST /c/{code}/continue`: start a fresh single-use flow; returns Google's URL.
     pub async fn continue_link(&self, code: &str) -> Result<Url, Outcome> {
-        let (hash, link, tenant) = self.live_link(code)?;
+        let (hash, link, brief) = self.live_link(code).await?;
         let Some(google) = &self.google else {
             let why = self.google_missing.clone().unwrap_or_default();
             tracing::error!(error = %why, "consent flow refused: Google is not configured");
@@ -153,41 +212,61 @@ impl Engine {
         let (challenge, verifier) = google::new_pkce();
         let now = now_ms();
         let flow = PendingFlow {
-            tenant: tenant.slug.clone(),
+            tenant: brief.slug.clone(),
             link_id: link.id.clone(),
             link_hash: hex(&hash),
             redirect_uri: self.config.redirect_uri().to_string(),
             created_at: now,
             expires_at: add(now, FLOW_TTL),
         };
+        let state_hash = sha256(&state);
         let stored = self
-            .store
-            .put_flow(&sha256(&state), &flow, &verifier)
-            .map_err(EngineError::from)
-            .and_then(|()| {
-                self.transition(
-                    &tenant.slug,
-                    Transition::ConsentStarted { link_id: link.id },
-                )
-            });
-        if let Err(e) = stored {
-            return Err(Outcome::internal(&e.to_string()));
+            .commit(Durability::Lazy, move |tx| {
+                start_flow(tx, &hash, &state_hash, flow, &verifier)
+            })
+            .await;
+        match stored {
+            Ok(()) => {}
+            Err(EngineError::Conflict(_)) => {
+                return Err(Outcome::link_gone("This invitation is no longer active."));
+            }
+            Err(e) => return Err(Outcome::internal(&e.to_string())),
         }
-        let hint = match &tenant.expected {
+        let hint = match &brief.expected {
             Some(ExpectedAccount::Email(m)) => Some(m.as_str()),
             _ => None,
         };
-        Ok(google.authorize_url(&state, challenge, &tenant.scopes, hint))
+        Ok(google.authorize_url(&state, challenge, &brief.integration.scopes(), hint))
     }
 
-    /// Record a failure on the tenant and return the customer's page.
-    fn fail(&self, slug: &str, kind: FailureKind, reason: String, page: Outcome) -> Outcome {
-        let reason = crate::text::clean(&reason);
-        tracing::info!(tenant = slug, ?kind, %reason, "consent failed");
-        if let Err(e) = self.transition(slug, Transition::ConsentFailed { kind, reason }) {
-            tracing::warn!(tenant = slug, error = %e, "could not record consent failure");
+    /// Record a refusal on the tenant and return the customer's page.
+    async fn refuse(&self, slug: &str, r: Refusal) -> Outcome {
+        let reason = crate::text::clean(&r.reason);
+        tracing::info!(tenant = slug, kind = ?r.kind, %reason, "consent refused");
+        let t = match r.kind {
+            Some(kind) => Transition::ConsentFailed { kind, reason },
+            None => Transition::CallbackRefused { reason },
+        };
+        if let Err(e) = self.transition(slug, t, Durability::Lazy).await {
+            tracing::warn!(tenant = slug, error = %e, "could not record a refused consent");
         }
-        page
+        page(&r.page)
+    }
+
+    /// The state of a flow's link now (`None`: unknown).
+    async fn link_state(&self, link_hash_hex: &str) -> Option<LinkState> {
+        let hash = unhex(link_hash_hex);
+        let now = now_ms();
+        if self.store.index().live_link(&hash, now).is_some() {
+            return Some(LinkState::Active);
+        }
+        match self.store.read(move |s| s.link(&hash)).await {
+            Ok(l) => l.map(|l| l.state(now)),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read a flow's link");
+                None
+            }
+        }
     }
 
     /// `GET /oauth/callback`.
@@ -196,222 +275,189 @@ impl Engine {
             return Outcome::callback_incomplete();
         };
         let hash = sha256(state);
-        let now = now_ms();
-        let (flow, verifier) = match self.store.take_flow(&hash, now) {
-            Ok(Some(f)) => f,
-            Ok(None) => {
-                return match self.store.used_flow(&hash) {
-                    Ok(Some(used)) => {
-                        let reason =
-                            "a repeated sign-in response was refused (its state was already used)";
-                        if let Err(e) = self.transition(
-                            &used.tenant,
-                            Transition::CallbackRefused {
-                                reason: reason.into(),
-                            },
-                        ) {
-                            tracing::warn!(error = %e, "could not record replay");
-                        }
-                        Outcome::replayed()
-                    }
-                    _ => Outcome::state_unknown(),
+        let taken = self
+            .commit(Durability::Lazy, move |tx| Ok(tx.take_flow(&hash)?))
+            .await;
+        let (flow, verifier) = match taken {
+            Ok(TakenFlow::Taken(f, v)) => (f, v),
+            Ok(TakenFlow::Used(used)) => {
+                let r = Refusal {
+                    kind: None,
+                    reason: "a repeated sign-in response was refused (its state was already used)"
+                        .into(),
+                    page: Page::Replayed,
+                    revoke: false,
                 };
+                return self.refuse(&used.tenant, r).await;
             }
+            Ok(TakenFlow::Unknown) => return Outcome::state_unknown(),
             Err(e) => return Outcome::internal(&e.to_string()),
         };
-        // Looked up by SHA-256, so the lookup's timing says nothing about the state itself.
-        if flow.redirect_uri != self.config.redirect_uri().as_str() {
-            return Outcome::state_unknown();
-        }
         let slug = flow.tenant.clone();
-        // One consent per link: a second tab, or a flow started before another consent
-        // went through the same link, stops here, before anything reaches Google.
-        let link_hash = unhex(&flow.link_hash);
-        if let Ok(Some(link)) = self.store.link(&link_hash) {
-            if link.used_at.is_some() {
-                let reason = format!(
-                    "a sign-in through consent link {} was refused: the link was already used",
-                    link.id
-                );
-                if let Err(e) = self.transition(&slug, Transition::CallbackRefused { reason }) {
-                    tracing::warn!(error = %e, "could not record refused callback");
-                }
-                return Outcome::link_gone("This link was already used to connect an account.");
-            }
-        }
-        if flow.expires_at <= now {
-            return self.fail(
-                &slug,
-                FailureKind::FlowExpired,
-                "the customer came back from Google after the 10-minute sign-in window; they can open the consent link again".into(),
-                Outcome::flow_expired(),
-            );
-        }
-        if let Some(err) = q.error.as_deref() {
-            let desc = q
-                .error_description
-                .as_deref()
-                .map(|d| format!(": {d}"))
-                .unwrap_or_default();
-            return if err == "access_denied" {
-                self.fail(
-                    &slug,
-                    FailureKind::ConsentDenied,
-                    "the customer declined access at Google (access_denied)".into(),
-                    Outcome::denied(),
-                )
-            } else {
-                self.fail(
-                    &slug,
-                    FailureKind::ConsentError,
-                    format!("Google returned error {err}{desc}"),
-                    Outcome::google_error(),
-                )
-            };
-        }
-        let Some(code) = q
-            .code
-            .as_deref()
-            .filter(|c| !c.is_empty() && c.len() <= 2048)
-        else {
-            return self.fail(
-                &slug,
-                FailureKind::MissingCode,
-                "Google's response had no authorization code".into(),
-                Outcome::callback_incomplete(),
-            );
+        let link_state = self.link_state(&flow.link_hash).await;
+        let params = CallbackParams {
+            code: q.code.clone(),
+            error: q.error.clone(),
+            error_description: q.error_description.clone(),
         };
-        let tenant = match self.tenant(&slug) {
-            Ok(t) => t,
-            Err(e) => return Outcome::internal(&e.to_string()),
+        let redirect = self.config.redirect_uri().to_string();
+        let code = match before_exchange(
+            &flow,
+            link_state,
+            &flow.link_id,
+            &params,
+            &redirect,
+            now_ms(),
+        ) {
+            Ok(c) => c.to_owned(),
+            Err(r) if r.page == Page::StateUnknown => return page(&r.page),
+            Err(r) => return self.refuse(&slug, r).await,
         };
-        self.finish(tenant, code, &verifier, &link_hash).await
+        self.finish(&flow, &code, &verifier).await
     }
 
     async fn finish(
         &self,
-        tenant: Tenant,
+        flow: &PendingFlow,
         code: &str,
         verifier: &secrecy::SecretString,
-        link_hash: &[u8],
     ) -> Outcome {
-        let slug = tenant.slug.as_str();
+        let slug = flow.tenant.as_str();
         let Some(google) = &self.google else {
             let why = self.google_missing.clone().unwrap_or_default();
-            return self.fail(
-                slug,
-                FailureKind::ExchangeFailed,
-                format!("cannot exchange the code: {why}"),
-                Outcome::exchange_failed(),
-            );
+            return self
+                .refuse(
+                    slug,
+                    fail(
+                        FailureKind::ExchangeFailed,
+                        format!("cannot exchange the code: {why}"),
+                        Page::ExchangeFailed,
+                    ),
+                )
+                .await;
+        };
+        let s = slug.to_owned();
+        let tenant = match self.store.read(move |st| st.tenant(&s)).await {
+            Ok(Some(t)) => t,
+            Ok(None) => return Outcome::link_gone("This invitation is no longer active."),
+            Err(e) => return Outcome::internal(&e.to_string()),
         };
         let grant = match google.exchange(code, verifier).await {
             Ok(g) => g,
             Err(e) => {
-                return self.fail(
-                    slug,
-                    FailureKind::ExchangeFailed,
-                    format!("code exchange failed: {e}"),
-                    Outcome::exchange_failed(),
-                );
+                return self
+                    .refuse(
+                        slug,
+                        fail(
+                            FailureKind::ExchangeFailed,
+                            format!("code exchange failed: {e}"),
+                            Page::ExchangeFailed,
+                        ),
+                    )
+                    .await;
             }
         };
-        let granted = grant
-            .scopes
-            .clone()
-            .unwrap_or_else(|| tenant.scopes.clone());
+        let facts = GrantFacts {
+            has_refresh_token: grant.refresh_token.is_some(),
+            scopes: grant.scopes.clone(),
+            identity: grant.id_token.as_deref().map(|t| {
+                google::parse_id_token(t)
+                    .map(|c| GoogleIdentity {
+                        sub: c.sub,
+                        email: c.email,
+                        email_verified: c.email_verified,
+                        hd: c.hd,
+                    })
+                    .map_err(|e| e.to_string())
+            }),
+        };
+        let decided = decide_grant(tenant.expected.as_ref(), &tenant.scopes, &facts);
         let Some(refresh) = grant.refresh_token else {
-            return self.fail(
-                slug,
-                FailureKind::NoRefreshToken,
-                "Google returned no refresh token (offline access not granted)".into(),
-                Outcome::no_refresh_token(),
-            );
+            // No token: nothing to give back.
+            return match decided {
+                Err(r) => self.refuse(slug, r).await,
+                Ok(_) => {
+                    self.refuse(
+                        slug,
+                        fail(
+                            FailureKind::NoRefreshToken,
+                            "no refresh token",
+                            Page::NoRefreshToken,
+                        ),
+                    )
+                    .await
+                }
+            };
         };
         let revoke = || async {
             if let Err(e) = google.revoke(&refresh).await {
                 tracing::warn!(tenant = slug, error = %e, "could not revoke an unwanted grant");
             }
         };
-        let missing = missing_scopes(&tenant.scopes, &granted);
-        if !missing.is_empty() {
-            revoke().await;
-            return self.fail(
-                slug,
-                FailureKind::ScopeMissing,
-                format!("the customer did not grant {}", missing.join(", ")),
-                Outcome::scope_missing(),
-            );
-        }
-        let claims = match grant.id_token.as_deref().map(google::parse_id_token) {
-            Some(Ok(c)) => c,
-            Some(Err(e)) => {
-                revoke().await;
-                return self.fail(
-                    slug,
-                    FailureKind::ExchangeFailed,
-                    format!("unreadable id_token: {e}"),
-                    Outcome::exchange_failed(),
-                );
-            }
-            None => {
-                revoke().await;
-                return self.fail(
-                    slug,
-                    FailureKind::ScopeMissing,
-                    "Google returned no id_token (openid scope not granted)".into(),
-                    Outcome::scope_missing(),
-                );
+        let accepted = match decided {
+            Ok(a) => a,
+            Err(r) => {
+                if r.revoke {
+                    revoke().await;
+                }
+                return self.refuse(slug, r).await;
             }
         };
-        if let Err(who) = check_account(tenant.expected.as_ref(), &claims) {
-            revoke().await;
-            let expected = match &tenant.expected {
-                Some(ExpectedAccount::Email(m)) => m.clone(),
-                Some(ExpectedAccount::Domain(d)) => format!("an account of {d}"),
-                None => String::new(),
-            };
-            return self.fail(
-                slug,
-                FailureKind::WrongAccount,
-                format!("wrong Google account: signed in as {who}"),
-                Outcome::wrong_account(claims.email.as_deref(), &expected),
-            );
-        }
-        let identity = GoogleIdentity {
-            sub: claims.sub,
-            email: claims.email.map(|e| e.to_ascii_lowercase()),
-            email_verified: claims.email_verified,
-            hd: claims.hd,
-        };
+        let email = accepted.identity.email.clone();
         let t = Transition::Consented {
-            identity: identity.clone(),
-            granted_scopes: granted,
+            identity: accepted.identity,
+            granted_scopes: accepted.granted,
         };
-        let now = now_ms();
+        let link_hash = unhex(&flow.link_hash);
+        let token = refresh.clone();
+        let s = slug.to_owned();
         let stored = self
-            .store
-            .update_tenant(slug, Some(("refresh_token", &refresh)), |cur| {
-                super::lifecycle::apply(cur, &t, now).map(|(t, e)| (t, Some(e)))
-            });
-        if let Err(e) = stored {
-            // Not kept, so not wanted either: give the grant back.
-            revoke().await;
-            return self.fail(
-                slug,
-                FailureKind::StoreFailed,
-                format!("could not store the consent: {e}"),
-                Outcome::internal("store"),
-            );
-        }
-        if let Err(e) = self.store.mark_link_used(link_hash, now) {
-            tracing::warn!(tenant = slug, error = %e, "could not mark the consent link used");
-        }
-        if let Err(e) = self.store.flush().await {
-            return Outcome::internal(&e.to_string());
+            .commit(Durability::Durable, move |tx| {
+                store_consent(tx, &s, &link_hash, &t, &token)
+            })
+            .await;
+        match stored {
+            Ok(()) => {}
+            Err(EngineError::Conflict(why)) => {
+                // The link was used or withdrawn while the customer was at Google.
+                revoke().await;
+                let r = Refusal {
+                    kind: None,
+                    reason: format!(
+                        "a sign-in through consent link {} was refused: {why}",
+                        flow.link_id
+                    ),
+                    page: Page::LinkGone("This link was already used to connect an account."),
+                    revoke: true,
+                };
+                return self.refuse(slug, r).await;
+            }
+            Err(e) => {
+                // Not kept, so not wanted either: give the grant back.
+                revoke().await;
+                return self
+                    .refuse(
+                        slug,
+                        fail(
+                            FailureKind::StoreFailed,
+                            format!("could not store the consent: {e}"),
+                            Page::Internal,
+                        ),
+                    )
+                    .await;
+            }
         }
         self.wake_provisioner();
-        Outcome::connected(&tenant.display_name, identity.email.as_deref())
+        Outcome::connected(&tenant.display_name, email.as_deref())
+    }
+}
+
+fn fail(kind: FailureKind, reason: impl Into<String>, page: Page) -> Refusal {
+    Refusal {
+        kind: Some(kind),
+        reason: reason.into(),
+        page,
+        revoke: false,
     }
 }
 
@@ -425,67 +471,4 @@ fn unhex(text: &str) -> Vec<u8> {
         .filter_map(|i| text.get(2 * i..2 * i + 2))
         .filter_map(|h| u8::from_str_radix(h, 16).ok())
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn claims(email: &str, verified: bool, hd: Option<&str>) -> IdClaims {
-        IdClaims {
-            sub: "1".into(),
-            email: Some(email.into()),
-            email_verified: verified,
-            hd: hd.map(Into::into),
-        }
-    }
-
-    #[test]
-    fn scope_comparison_understands_googles_long_names() {
-        let req: Vec<String> = [
-            "openid",
-            "email",
-            "profile",
-            crate::engine::model::GMAIL_SEND_SCOPE,
-        ]
-        .map(String::from)
-        .to_vec();
-        let granted: Vec<String> = [
-            "openid",
-            "https://www.googleapis.com/auth/userinfo.email",
-            "https://www.googleapis.com/auth/userinfo.profile",
-        ]
-        .map(String::from)
-        .to_vec();
-        assert_eq!(
-            missing_scopes(&req, &granted),
-            vec![crate::engine::model::GMAIL_SEND_SCOPE.to_owned()]
-        );
-        let mut all = granted.clone();
-        all.push(crate::engine::model::GMAIL_SEND_SCOPE.into());
-        assert!(missing_scopes(&req, &all).is_empty());
-    }
-
-    #[test]
-    fn account_checks() {
-        let want = ExpectedAccount::Email("ann@acme.com".into());
-        assert!(
-            check_account(Some(&want), &claims("Ann@Acme.com", true, Some("acme.com"))).is_ok()
-        );
-        assert!(
-            check_account(Some(&want), &claims("ann@acme.com", false, None))
-                .unwrap_err()
-                .contains("not verified")
-        );
-        assert!(check_account(Some(&want), &claims("bob@acme.com", true, None)).is_err());
-        let dom = ExpectedAccount::Domain("acme.com".into());
-        assert!(check_account(Some(&dom), &claims("x@acme.com", true, Some("acme.com"))).is_ok());
-        // A personal account whose address merely ends in the domain is not a Workspace member.
-        assert!(
-            check_account(Some(&dom), &claims("x@acme.com", true, None))
-                .unwrap_err()
-                .contains("not a Workspace")
-        );
-        assert!(check_account(None, &claims("any@x.io", false, None)).is_ok());
-    }
 }

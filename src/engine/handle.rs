@@ -1,21 +1,29 @@
-//! The engine handle: runs Commands against the store, owns the consent-link and OAuth-flow
-//! bookkeeping, and applies lifecycle transitions atomically with their audit events.
+//! The engine handle: runs Commands, and is the one commit point of every change.
+//!
+//! [`Engine::commit`] is the only path to the store's writer: an operation reads what it
+//! needs through the transaction, applies a pure transition, and writes the record, its
+//! timeline entry and any secret together; the store then publishes what changed. Reads go
+//! to the in-memory index (lists, counts, the consent pages) or to a blocking thread.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use thiserror::Error;
 
-use super::api::{Command, LinkView, Reply, StatusView, TenantSummary, TenantView};
-use super::lifecycle::{self, InvalidInput, Transition, TransitionError};
-use super::model::{ConsentLink, Tenant};
-use crate::config::{Config, ConfigError};
+use super::api::{
+    Command, LinkView, ListQuery, Reply, SortKey, StatusView, TenantSummary, TenantView,
+};
+use super::error::EngineError;
+use super::events::Subscription;
+use crate::config::Config;
+use crate::domain::brief::Brief;
+use crate::domain::lifecycle::{self, Transition};
+use crate::domain::model::{ConsentLink, ProvisionerState, Tenant};
 use crate::google::GoogleOAuth;
-use crate::store::{Store, StoreError, UpdateError};
+use crate::store::{Durability, Store, Tx, Writer};
 use crate::time::{add, now_ms, rfc3339};
 
 pub const MIN_LINK_TTL: Duration = Duration::from_secs(60);
@@ -25,43 +33,6 @@ pub const FLOW_TTL: Duration = Duration::from_secs(10 * 60);
 pub const LINK_CODE_LEN: usize = 22;
 /// 32 random bytes, base64url without padding.
 pub const STATE_LEN: usize = 43;
-
-#[derive(Debug, Error)]
-pub enum EngineError {
-    #[error("no tenant {0:?}; `mcp-onboard tenant list` shows the tenants")]
-    UnknownTenant(String),
-    #[error("a tenant {0:?} already exists")]
-    Exists(String),
-    #[error(transparent)]
-    Invalid(#[from] InvalidInput),
-    #[error(transparent)]
-    Transition(#[from] TransitionError),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    #[error("{0}")]
-    BadRequest(String),
-}
-
-impl From<UpdateError<TransitionError>> for EngineError {
-    fn from(e: UpdateError<TransitionError>) -> Self {
-        match e {
-            UpdateError::NotFound(s) => EngineError::UnknownTenant(s),
-            UpdateError::Rejected(t) => EngineError::Transition(t),
-            UpdateError::Store(s) => EngineError::Store(s),
-        }
-    }
-}
-
-pub struct Engine {
-    pub(super) store: Arc<Store>,
-    pub(super) config: Arc<Config>,
-    pub(super) google: Option<GoogleOAuth>,
-    pub(super) google_missing: Option<String>,
-    wakeup: tokio::sync::Notify,
-    provisioner: std::sync::RwLock<String>,
-}
 
 pub fn random_token(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
@@ -81,10 +52,35 @@ pub fn well_formed(token: &str, len: usize) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// Which process this engine runs in, as `status` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The owner serving the listener (`serve`, or a console that owns the runtime).
+    Serving,
+    /// A short-lived command that opened the database itself.
+    Direct,
+}
+
+pub struct Engine {
+    pub(super) store: Store,
+    writer: Writer,
+    pub(super) config: Arc<Config>,
+    pub(super) google: Option<GoogleOAuth>,
+    pub(super) google_missing: Option<String>,
+    wakeup: tokio::sync::Notify,
+    provisioner: RwLock<ProvisionerState>,
+    role: Role,
+}
+
 impl Engine {
     /// Build the engine. Missing Google credentials do not stop it (tenants and links can
     /// still be managed); consent flows then fail with a clear reason.
-    pub fn new(store: Arc<Store>, config: Arc<Config>) -> Result<Self, EngineError> {
+    pub fn new(
+        store: Store,
+        writer: Writer,
+        config: Arc<Config>,
+        role: Role,
+    ) -> Result<Self, EngineError> {
         let (google, google_missing) = match config.google_credentials() {
             Ok(creds) => {
                 let g = GoogleOAuth::new(&config.google, &creds, &config.redirect_uri())
@@ -95,14 +91,77 @@ impl Engine {
         };
         Ok(Self {
             store,
+            writer,
             config,
             google,
             google_missing,
             wakeup: tokio::sync::Notify::new(),
-            provisioner: std::sync::RwLock::new(
-                "not running (only the process that serves runs it)".into(),
-            ),
+            provisioner: RwLock::new(ProvisionerState::default()),
+            role,
         })
+    }
+
+    /// Open the database in `dir` (on a blocking thread) and build the engine on it.
+    pub async fn open(
+        dir: &std::path::Path,
+        key: &crate::store::KeySource,
+        config: Arc<Config>,
+        role: Role,
+    ) -> Result<Arc<Self>, EngineError> {
+        let (dir, key) = (dir.to_owned(), key.clone());
+        let (store, writer) = tokio::task::spawn_blocking(move || Store::open(&dir, &key))
+            .await
+            .map_err(|e| EngineError::Unavailable(format!("opening the database: {e}")))??;
+        Ok(Arc::new(Self::new(store, writer, config, role)?))
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn config(&self) -> &Arc<Config> {
+        &self.config
+    }
+
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// Why consent cannot work now (no Google client), if it cannot.
+    pub fn consent_disabled(&self) -> Option<&str> {
+        self.google_missing.as_deref()
+    }
+
+    /// The one commit point: run `f` on the store's writer, in one transaction with the
+    /// batch it joins; what it writes is published once committed (for `Durable`, once
+    /// flushed too).
+    pub async fn commit<R, F>(&self, durability: Durability, f: F) -> Result<R, EngineError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Tx<'_>) -> Result<R, EngineError> + Send + 'static,
+    {
+        self.writer.submit(durability, f).await
+    }
+
+    /// Tests: pretend the disk is stuck for `d`.
+    #[doc(hidden)]
+    pub fn stall_writer_for_tests(&self, d: Duration) {
+        self.writer.stall_for_tests(d);
+    }
+
+    /// Everything acknowledged so far is on disk when this returns.
+    pub async fn sync(&self) -> Result<(), EngineError> {
+        Ok(self.writer.sync().await?)
+    }
+
+    /// Finish queued writes, flush and stop the writer (waits at most `grace`).
+    pub async fn shutdown(&self, grace: Duration) -> Result<(), EngineError> {
+        Ok(self.writer.stop(grace).await?)
+    }
+
+    /// Events from now on (or, with `since`, stored entries after it first).
+    pub fn subscribe(&self, since: Option<u64>) -> Subscription {
+        Subscription::new(&self.store, since)
     }
 
     /// Tell the provisioner that a job may be due now.
@@ -114,72 +173,138 @@ impl Engine {
         &self.wakeup
     }
 
-    /// What `status` says about provisioning (running against which workspace, or why not).
-    pub fn set_provisioner_state(&self, text: String) {
-        if let Ok(mut s) = self.provisioner.write() {
-            *s = text;
+    pub fn provisioner_state(&self) -> ProvisionerState {
+        self.provisioner
+            .read()
+            .map(|s| s.clone())
+            .unwrap_or_default()
+    }
+
+    /// Record and publish the provisioner's state (published only when it changed).
+    pub async fn set_provisioner_state(&self, state: ProvisionerState) {
+        {
+            let Ok(mut s) = self.provisioner.write() else {
+                return;
+            };
+            if *s == state {
+                return;
+            }
+            *s = state.clone();
         }
-    }
-
-    pub fn store(&self) -> &Arc<Store> {
-        &self.store
-    }
-
-    pub fn config(&self) -> &Arc<Config> {
-        &self.config
+        let res = self
+            .commit(Durability::Lazy, move |tx| {
+                tx.provisioner(state);
+                Ok(())
+            })
+            .await;
+        if let Err(e) = res {
+            tracing::debug!(error = %e, "provisioner state not published");
+        }
     }
 
     pub async fn execute(&self, command: Command) -> Result<Reply, EngineError> {
         match command {
             Command::AddTenant(input) => {
                 let (tenant, event) = lifecycle::new_tenant(&input, now_ms())?;
-                if !self.store.insert_tenant(&tenant, &event)? {
-                    return Err(EngineError::Exists(tenant.slug));
-                }
-                self.store.flush().await?;
-                self.show(&tenant.slug)
-            }
-            Command::ListTenants => {
-                let mut tenants = self.store.tenants()?;
-                tenants.sort_by(|a, b| a.slug.cmp(&b.slug));
-                Ok(Reply::Tenants {
-                    tenants: tenants.iter().map(TenantSummary::of).collect(),
+                let slug = tenant.slug.clone();
+                self.commit(Durability::Durable, move |tx| {
+                    let slug = tenant.slug.clone();
+                    if tx.insert_tenant(tenant, event)? {
+                        Ok(())
+                    } else {
+                        Err(EngineError::Exists(slug))
+                    }
                 })
+                .await?;
+                self.show(&slug).await
             }
-            Command::ShowTenant { slug } => self.show(&slug),
-            Command::IssueLink { slug, ttl_secs } => {
-                let link = self.issue_link(&slug, Duration::from_secs(ttl_secs))?;
-                self.store.flush().await?;
-                Ok(Reply::Link(link))
-            }
-            Command::Status => self.status(),
+            Command::ListTenants { query } => Ok(self.list(&query)),
+            Command::ShowTenant { slug } => self.show(&slug).await,
+            Command::IssueLink { slug, ttl_secs } => Ok(Reply::Link(
+                self.issue_link(&slug, Duration::from_secs(ttl_secs))
+                    .await?,
+            )),
+            Command::Status => Ok(Reply::Status(Box::new(self.status()))),
             Command::RevokeLinks { slug } => {
-                self.tenant(&slug)?;
-                let ids = self.store.revoke_links(&slug)?;
-                if !ids.is_empty() {
-                    self.store.record_event(&super::model::AuditEvent {
-                        at: now_ms(),
-                        tenant: slug.clone(),
-                        kind: super::model::EventKind::LinksRevoked,
-                        detail: format!("operator withdrew consent links {}", ids.join(", ")),
-                    })?;
-                }
-                self.store.flush().await?;
-                self.show(&slug)
+                self.revoke_links(&slug).await?;
+                self.show(&slug).await
             }
             Command::Retry { slug } => {
-                self.transition(&slug, Transition::RetryRequested)?;
-                self.store.flush().await?;
+                self.transition(&slug, Transition::RetryRequested, Durability::Durable)
+                    .await?;
                 self.wake_provisioner();
-                self.show(&slug)
+                self.show(&slug).await
             }
         }
     }
 
-    fn show(&self, slug: &str) -> Result<Reply, EngineError> {
-        let tenant = self.tenant(slug)?;
-        let links = self.store.links_for(slug)?;
-        let events = self.store.events(slug)?;
+    /// Tenants from the in-memory index: filter, sort, page.
+    pub fn list(&self, q: &ListQuery) -> Reply {
+        let needle = q.text.as_deref().map(str::to_lowercase).unwrap_or_default();
+        let index = self.store.index();
+        let keep = |b: &&Brief| {
+            (q.status.is_empty() || q.status.contains(&b.status)) && b.matches(&needle)
+        };
+        let limit = q.limit.unwrap_or(usize::MAX);
+        let (total, rows): (usize, Vec<TenantSummary>) = if q.sort == SortKey::Slug {
+            let mut total = 0;
+            let mut rows = Vec::new();
+            for b in index.briefs_after(q.after.as_deref()).filter(keep) {
+                if total >= q.offset && rows.len() < limit {
+                    rows.push(TenantSummary::of_brief(b));
+                }
+                total += 1;
+            }
+            (total, rows)
+        } else {
+            let mut hits: Vec<&Brief> = index
+                .briefs_after(q.after.as_deref())
+                .filter(keep)
+                .collect();
+            match q.sort {
+                SortKey::Name => hits.sort_by(|a, b| {
+                    a.display_name
+                        .to_lowercase()
+                        .cmp(&b.display_name.to_lowercase())
+                        .then_with(|| a.slug.cmp(&b.slug))
+                }),
+                SortKey::Status => {
+                    hits.sort_by(|a, b| a.status.cmp(&b.status).then_with(|| a.slug.cmp(&b.slug)))
+                }
+                SortKey::Changed => hits.sort_by(|a, b| {
+                    b.updated_at
+                        .cmp(&a.updated_at)
+                        .then_with(|| a.slug.cmp(&b.slug))
+                }),
+                SortKey::Slug => {}
+            }
+            let total = hits.len();
+            let rows = hits
+                .into_iter()
+                .skip(q.offset)
+                .take(limit)
+                .map(TenantSummary::of_brief)
+                .collect();
+            (total, rows)
+        };
+        Reply::Tenants {
+            tenants: rows,
+            total,
+        }
+    }
+
+    async fn show(&self, slug: &str) -> Result<Reply, EngineError> {
+        let s = slug.to_owned();
+        let (tenant, links, events) = self
+            .store
+            .read(move |st| {
+                let t = st.tenant(&s)?;
+                let links = st.links_for(&s)?;
+                let events = st.timeline(&s)?;
+                Ok((t, links, events))
+            })
+            .await?;
+        let tenant = tenant.ok_or_else(|| EngineError::UnknownTenant(slug.to_owned()))?;
         Ok(Reply::Tenant(Box::new(TenantView::of(
             &tenant,
             &links,
@@ -188,78 +313,138 @@ impl Engine {
         ))))
     }
 
-    fn status(&self) -> Result<Reply, EngineError> {
-        let tenants = self.store.tenants()?;
-        let mut by_status = std::collections::BTreeMap::new();
-        for t in &tenants {
-            *by_status.entry(t.status).or_insert(0) += 1;
-        }
-        Ok(Reply::Status(StatusView {
-            tenants: tenants.len(),
+    fn status(&self) -> StatusView {
+        let (tenants, by_status) = {
+            let index = self.store.index();
+            (index.len(), index.counts().clone())
+        };
+        let p = self.provisioner_state();
+        StatusView {
+            tenants,
             by_status,
             public_url: self.config.listener.public_url.to_string(),
             redirect_uri: self.config.redirect_uri().to_string(),
             data_dir: self.store.dir().display().to_string(),
             owner: format!("process {}", std::process::id()),
-            provisioner: self
-                .provisioner
-                .read()
-                .map(|s| s.clone())
-                .unwrap_or_default(),
-        }))
+            owner_pid: std::process::id(),
+            serving: self.role == Role::Serving,
+            provisioner: p.describe(),
+            provisioner_state: p,
+            seq: self.store.last_seq(),
+            schema_version: crate::store::SCHEMA_VERSION,
+            store: self.store.stats(),
+            subscribers: self.store.subscribers(),
+            pending_flows: self.store.index().pending_flows(),
+        }
     }
 
-    pub(super) fn tenant(&self, slug: &str) -> Result<Tenant, EngineError> {
-        self.store
-            .tenant(slug)?
-            .ok_or_else(|| EngineError::UnknownTenant(slug.to_owned()))
+    /// Apply a lifecycle transition through the commit point and record its event.
+    pub async fn transition(
+        &self,
+        slug: &str,
+        t: Transition,
+        durability: Durability,
+    ) -> Result<Tenant, EngineError> {
+        let slug = slug.to_owned();
+        self.commit(durability, move |tx| apply_in(tx, &slug, &t))
+            .await
     }
 
-    /// Apply a lifecycle transition and record its event, atomically.
-    pub fn transition(&self, slug: &str, t: Transition) -> Result<Tenant, EngineError> {
-        let now = now_ms();
-        Ok(self.store.update_tenant(slug, None, |cur| {
-            lifecycle::apply(cur, &t, now).map(|(t, e)| (t, Some(e)))
-        })?)
-    }
-
-    fn issue_link(&self, slug: &str, ttl: Duration) -> Result<LinkView, EngineError> {
+    async fn issue_link(&self, slug: &str, ttl: Duration) -> Result<LinkView, EngineError> {
         if !(MIN_LINK_TTL..=MAX_LINK_TTL).contains(&ttl) {
             return Err(EngineError::BadRequest(format!(
                 "link lifetime {} is out of range: use between 1m and 30d",
                 humantime::format_duration(ttl)
             )));
         }
-        self.tenant(slug)?;
         let code = random_token(16);
         let hash = sha256(&code);
-        let now = now_ms();
         let id: String = hash.iter().take(4).map(|b| format!("{b:02x}")).collect();
-        let link = ConsentLink {
-            tenant: slug.to_owned(),
-            id: id.clone(),
-            created_at: now,
-            expires_at: add(now, ttl),
-            revoked: false,
-            opened_at: None,
-            open_count: 0,
-            used_at: None,
-        };
-        // The link first: a link whose tenant refuses the transition (offboarded) is dead
-        // anyway, while a recorded "issued" with no link behind it would mislead.
-        self.store.put_link(&hash, &link)?;
-        self.transition(
-            slug,
-            Transition::LinkIssued {
-                link_id: id.clone(),
-                expires_at: link.expires_at,
-            },
-        )?;
+        let s = slug.to_owned();
+        let link_id = id.clone();
+        let expires_at = self
+            .commit(Durability::Durable, move |tx| {
+                let now = tx.now();
+                let link = ConsentLink::new(&s, &link_id, now, add(now, ttl));
+                let expires_at = link.expires_at;
+                // The transition first: an offboarded tenant refuses it, and then no link
+                // is written either (the whole operation is discarded).
+                apply_in(
+                    tx,
+                    &s,
+                    &Transition::LinkIssued {
+                        link_id,
+                        expires_at,
+                    },
+                )?;
+                tx.put_link(&hash, link);
+                Ok(expires_at)
+            })
+            .await?;
         Ok(LinkView {
             slug: slug.to_owned(),
             url: self.config.public_path(&format!("/c/{code}")).to_string(),
             id,
-            expires_at: rfc3339(link.expires_at),
+            expires_at: rfc3339(expires_at),
+            expires_ms: expires_at,
         })
     }
+
+    async fn revoke_links(&self, slug: &str) -> Result<(), EngineError> {
+        let s = slug.to_owned();
+        self.commit(Durability::Durable, move |tx| {
+            let now = tx.now();
+            let mut tenant = tx
+                .tenant(&s)?
+                .ok_or_else(|| EngineError::UnknownTenant(s.clone()))?;
+            let mut ids = Vec::new();
+            for (hash, mut link) in tx.links_of(&s)? {
+                if link.used_at.is_none() && !link.revoked {
+                    link.revoked = true;
+                    link.revoked_at = Some(now);
+                    ids.push(link.id.clone());
+                    tx.put_link(&hash, link);
+                }
+            }
+            if ids.is_empty() {
+                return Ok(());
+            }
+            // Flows already started through a withdrawn link end too.
+            for (state_hash, flow) in tx.flows_of(&s)? {
+                if ids.contains(&flow.link_id) {
+                    tx.end_flow(&state_hash, &s);
+                }
+            }
+            tenant.updated_at = now;
+            let event = crate::domain::transition::event(
+                &s,
+                now,
+                crate::domain::model::EventKind::LinksRevoked,
+                format!("operator withdrew consent links {}", ids.join(", ")),
+            );
+            tx.put_tenant(tenant, Some(event));
+            Ok(())
+        })
+        .await
+    }
+
+    /// Tests and tools: run an arbitrary operation through the commit point.
+    #[doc(hidden)]
+    pub async fn commit_for_tests<R, F>(&self, f: F) -> Result<R, EngineError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Tx<'_>) -> Result<R, EngineError> + Send + 'static,
+    {
+        self.commit(Durability::Durable, f).await
+    }
+}
+
+/// Inside an operation: apply `t` to the tenant and write it with its event.
+pub(super) fn apply_in(tx: &mut Tx<'_>, slug: &str, t: &Transition) -> Result<Tenant, EngineError> {
+    let cur = tx
+        .tenant(slug)?
+        .ok_or_else(|| EngineError::UnknownTenant(slug.to_owned()))?;
+    let (next, event) = lifecycle::apply(&cur, t, tx.now())?;
+    tx.put_tenant(next.clone(), Some(event));
+    Ok(next)
 }

@@ -1,15 +1,21 @@
-//! The engine: domain records, pure lifecycle transitions, the serde Command/Reply types that
-//! every face (CLI, control socket, listener, TUI) goes through, and the handle that runs them.
+//! The engine: the serde Command/Reply/Event types every face speaks, the one commit point
+//! through which every change reaches the store, the consent flow's effects, and the client
+//! API that hides whether a face holds the engine in process or across the control socket.
+//!
+//! The records and the pure transitions live in [`crate::domain`]; `model` and `lifecycle`
+//! are re-exported here for the faces.
 
 pub mod api;
+pub mod client;
 pub mod consent;
+pub mod error;
+pub mod events;
 pub mod handle;
-mod jobs;
-pub mod lifecycle;
-pub mod model;
 pub mod outcome;
-#[cfg(test)]
-mod tests;
 
+pub use crate::domain::{lifecycle, model};
 pub use api::{Command, Reply};
-pub use handle::{Engine, EngineError};
+pub use client::{Attachment, EngineApi, Events, Local};
+pub use error::{ApiError, EngineError, ErrorCode};
+pub use events::{Event, EventBody, Item};
+pub use handle::{Engine, Role};

@@ -89,7 +89,7 @@ async fn open_link(
     let Ok(Path(code)) = code else {
         return pages::outcome(&Outcome::link_unknown());
     };
-    match s.engine.open_link(&code) {
+    match s.engine.open_link(&code).await {
         Ok(i) => pages::interstitial(&i),
         Err(o) => pages::outcome(&o),
     }

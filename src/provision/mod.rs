@@ -11,6 +11,7 @@ mod backoff;
 mod step;
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,8 +21,12 @@ use tokio::sync::Semaphore;
 pub use backoff::{poll_delay, retry_delay};
 
 use crate::blaxel::BlaxelClient;
+use crate::domain::model::ProvisionerState;
 use crate::engine::Engine;
 use crate::time::now_ms;
+
+/// How often the provisioner's counters are compared and, when changed, published.
+const STATE_EVERY: Duration = Duration::from_millis(500);
 
 #[derive(Debug, Clone)]
 pub struct ProvisionSettings {
@@ -66,6 +71,9 @@ pub struct Provisioner {
     settings: ProvisionSettings,
     inflight: Mutex<HashSet<String>>,
     permits: Semaphore,
+    /// 0: no call yet, 1: Blaxel answered the last call, 2: it did not.
+    reachable: AtomicU8,
+    last_call_at: std::sync::atomic::AtomicI64,
 }
 
 impl Provisioner {
@@ -83,7 +91,42 @@ impl Provisioner {
             settings,
             inflight: Mutex::new(HashSet::new()),
             permits,
+            reachable: AtomicU8::new(0),
+            last_call_at: std::sync::atomic::AtomicI64::new(0),
         })
+    }
+
+    /// What `status`, `watch` and the console show about this provisioner now.
+    pub fn state(&self) -> ProvisionerState {
+        let (waiting, retrying) = {
+            let index = self.engine.store().index();
+            (index.active_jobs(), index.retrying_jobs())
+        };
+        let concurrency = self.settings.concurrency.max(1);
+        let last = self.last_call_at.load(Ordering::Relaxed);
+        ProvisionerState {
+            running: true,
+            disabled: None,
+            workspace: Some(self.client.workspace().to_owned()),
+            api_url: Some(self.client.api_url().to_string()),
+            concurrency,
+            in_flight: concurrency.saturating_sub(self.permits.available_permits()),
+            waiting,
+            retrying,
+            blaxel_reachable: match self.reachable.load(Ordering::Relaxed) {
+                1 => Some(true),
+                2 => Some(false),
+                _ => None,
+            },
+            last_call_at: (last > 0).then_some(last),
+        }
+    }
+
+    /// Note whether Blaxel answered a call (any HTTP answer counts, even an error).
+    pub(super) fn saw_blaxel(&self, answered: bool) {
+        self.reachable
+            .store(if answered { 1 } else { 2 }, Ordering::Relaxed);
+        self.last_call_at.store(now_ms(), Ordering::Relaxed);
     }
 
     /// Run until the task is aborted.
@@ -92,6 +135,17 @@ impl Provisioner {
     }
 
     async fn run(self: Arc<Self>) {
+        let publisher = self.clone();
+        let _state = AbortOnDrop(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(STATE_EVERY);
+            loop {
+                tick.tick().await;
+                publisher
+                    .engine
+                    .set_provisioner_state(publisher.state())
+                    .await;
+            }
+        }));
         loop {
             let wait = self.dispatch_due();
             tokio::select! {
@@ -118,13 +172,7 @@ impl Provisioner {
     fn dispatch_due(self: &Arc<Self>) -> Duration {
         let now = now_ms();
         let scan = crate::time::duration_ms(self.settings.scan_interval);
-        let (due, next) = match self.engine.store().due_jobs(now) {
-            Ok(v) => v,
-            Err(e) => {
-                tracing::error!(error = %e, "provisioner cannot read its jobs");
-                return self.settings.scan_interval;
-            }
-        };
+        let (due, next) = self.engine.store().index().due_jobs(now);
         for slug in due {
             if !self.claim(&slug) {
                 continue;
@@ -145,5 +193,14 @@ impl Provisioner {
         }
         let wait = next.map_or(scan, |n| (n - now).clamp(10, scan));
         Duration::from_millis(u64::try_from(wait).unwrap_or(10))
+    }
+}
+
+/// Aborts the task when dropped (the provisioner's own helper tasks end with it).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

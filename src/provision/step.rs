@@ -5,9 +5,11 @@ use crate::blaxel::{
     BlaxelError, ConnectionRequest, FunctionRequest, GoogleOAuthSecret, RequestMetadata,
     function_needs_update, mcp_url,
 };
+use crate::domain::lifecycle::{self, Transition, TransitionError};
+use crate::domain::model::{FailureKind, ProvisionState, ProvisionStep, Tenant};
+use crate::domain::provisioning::{PollDecision, poll_decision};
 use crate::engine::EngineError;
-use crate::engine::lifecycle::{self, Transition, TransitionError};
-use crate::engine::model::{FailureKind, ProvisionState, ProvisionStep, Tenant};
+use crate::store::Durability;
 use crate::time::{add, duration_ms, now_ms};
 
 use super::{Provisioner, poll_delay, retry_delay};
@@ -34,7 +36,8 @@ impl Provisioner {
     /// Run the tenant's due step. `false` when something unexpected kept its result from
     /// being recorded: the job is still due, and the caller waits before it comes round.
     pub(super) async fn run_step(&self, slug: &str) -> bool {
-        let tenant = match self.engine.store().tenant(slug) {
+        let s = slug.to_owned();
+        let tenant = match self.engine.store().read(move |st| st.tenant(&s)).await {
             Ok(Some(t)) => t,
             Ok(None) => return true,
             Err(e) => {
@@ -54,7 +57,8 @@ impl Provisioner {
             ProvisionStep::Deploy => self.deploy(&job).await,
             ProvisionStep::Done | ProvisionStep::Stopped => return true,
         };
-        match self.record(&tenant, &job, outcome) {
+        self.note_reachability(&outcome);
+        match self.record(&tenant, &job, outcome).await {
             Ok(()) => true,
             Err(EngineError::Transition(
                 TransitionError::Stale(_)
@@ -71,7 +75,15 @@ impl Provisioner {
         }
     }
 
-    fn record(
+    fn note_reachability(&self, outcome: &Outcome) {
+        match outcome {
+            Outcome::Retry(e) => self.saw_blaxel(e.status().is_some_and(|s| s < 500)),
+            Outcome::Fail(FailureKind::StoreFailed, _) => {}
+            _ => self.saw_blaxel(true),
+        }
+    }
+
+    async fn record(
         &self,
         tenant: &Tenant,
         job: &ProvisionState,
@@ -104,41 +116,63 @@ impl Provisioner {
                 }
             }
             Outcome::Poll(status) => {
-                // Time since the last look, capped: a process that was down for an hour
-                // has not seen the deploy wait an hour.
-                let last_look = job
-                    .blaxel_status_at
-                    .unwrap_or(job.step_started_at)
-                    .max(job.step_started_at);
-                let gap = (now - last_look).clamp(0, 2 * duration_ms(s.max_poll) + 1000);
-                if job.waited_ms + gap > duration_ms(s.deploy_timeout) {
-                    Transition::ProvisionFailed {
+                let delay = duration_ms(poll_delay(job.attempts, s.first_poll, s.max_poll));
+                match poll_decision(
+                    job,
+                    &status,
+                    now,
+                    duration_ms(s.max_poll),
+                    duration_ms(s.deploy_timeout),
+                    delay,
+                ) {
+                    PollDecision::TimedOut { reason } => Transition::ProvisionFailed {
                         generation,
                         step: job.step,
                         kind: FailureKind::DeployFailed,
-                        reason: format!(
-                            "still {status} after {}; check the function in the Blaxel console, then retry",
-                            humantime::format_duration(s.deploy_timeout)
-                        ),
+                        reason,
+                    },
+                    PollDecision::Wait {
+                        gap_ms,
+                        next_attempt_at,
+                    } => {
+                        let slug = slug.to_owned();
+                        self.engine
+                            .commit(Durability::Lazy, move |tx| {
+                                let cur = tx
+                                    .tenant(&slug)?
+                                    .ok_or_else(|| EngineError::UnknownTenant(slug.clone()))?;
+                                let (next, event) = lifecycle::deploy_polled(
+                                    &cur,
+                                    generation,
+                                    &status,
+                                    gap_ms,
+                                    next_attempt_at,
+                                    tx.now(),
+                                )?;
+                                tx.put_tenant(next, event);
+                                Ok(())
+                            })
+                            .await?;
+                        return Ok(());
                     }
-                } else {
-                    let next = add(now, poll_delay(job.attempts, s.first_poll, s.max_poll));
-                    self.engine
-                        .store()
-                        .update_tenant(slug, None, |cur| {
-                            lifecycle::deploy_polled(cur, generation, &status, gap, next, now)
-                        })
-                        .map_err(EngineError::from)?;
-                    return Ok(());
                 }
             }
         };
-        self.engine.transition(slug, transition)?;
+        // Each step is idempotent on replay, so its result need not wait for a flush.
+        self.engine
+            .transition(slug, transition, Durability::Lazy)
+            .await?;
         Ok(())
     }
 
     async fn connection(&self, tenant: &Tenant, job: &ProvisionState) -> Outcome {
-        let refresh_token = match self.engine.store().secret(&tenant.slug, "refresh_token") {
+        let slug = tenant.slug.clone();
+        let stored = self
+            .engine
+            .store()
+            .read(move |st| st.secret(&slug, "refresh_token"))
+            .await;
+        let refresh_token = match stored {
             Ok(Some(t)) => t,
             Ok(None) => {
                 return Outcome::Fail(

@@ -9,12 +9,12 @@ use base64::Engine as _;
 use mcp_onboard::config::Config;
 use mcp_onboard::engine::api::{LinkView, TenantView};
 use mcp_onboard::engine::lifecycle::NewTenant;
-use mcp_onboard::engine::{Command, Engine, Reply};
+use mcp_onboard::engine::{Command, Engine, Reply, Role};
 use mcp_onboard::http::{self, RateLimit};
 use mcp_onboard::sandbox::google::{
     AUTH_PATH, GoogleSandbox, REVOKE_PATH, SandboxGoogleConfig, TOKEN_PATH,
 };
-use mcp_onboard::store::{KeySource, Store};
+use mcp_onboard::store::KeySource;
 use secrecy::SecretString;
 use url::Url;
 
@@ -66,8 +66,14 @@ pub async fn harness_with(rate: RateLimit) -> Harness {
     ]);
     let config = Config::load(None, false, &|k| env.get(k).cloned()).unwrap();
     let key = test_key();
-    let store = Store::open(dir.path(), &KeySource::Env(SecretString::from(key.clone()))).unwrap();
-    let engine = Arc::new(Engine::new(Arc::new(store), Arc::new(config)).unwrap());
+    let engine = Engine::open(
+        &dir.path().join("data"),
+        &KeySource::Env(SecretString::from(key.clone())),
+        Arc::new(config),
+        Role::Serving,
+    )
+    .await
+    .unwrap();
     let app = http::router(engine.clone(), rate, None);
     tokio::spawn(http::serve(listener, app, std::future::pending()));
     let http = reqwest::Client::builder()
@@ -220,11 +226,16 @@ impl Harness {
 
     /// Whether a refresh token is stored for `slug`.
     pub fn has_token(&self, slug: &str) -> bool {
-        self.engine
-            .store()
-            .secret(slug, "refresh_token")
+        self.token(slug).is_some()
+    }
+
+    /// The refresh token stored for `slug`, decrypted.
+    pub fn token(&self, slug: &str) -> Option<secrecy::SecretString> {
+        let store = self.engine.store().clone();
+        let slug = slug.to_owned();
+        std::thread::spawn(move || store.secret(&slug, "refresh_token").unwrap())
+            .join()
             .unwrap()
-            .is_some()
     }
 
     /// Every file under the data dir, concatenated.

@@ -272,6 +272,10 @@ impl Serve {
     pub fn stdout(&self) -> String {
         read(&self.stdout)
     }
+
+    pub fn stderr(&self) -> String {
+        read(&self.stderr)
+    }
 }
 
 impl Drop for Serve {

@@ -232,13 +232,91 @@ pub struct ConsentLink {
     pub id: String,
     pub created_at: Millis,
     pub expires_at: Millis,
+    /// Withdrawn by the operator.
     pub revoked: bool,
     pub opened_at: Option<Millis>,
+    /// Times the link's page was shown (counted here, not on the tenant's timeline).
     pub open_count: u32,
     /// Set by the consent that went through this link: a link serves one consent only,
     /// so a forwarded or leaked link cannot switch the tenant to another account later.
     #[serde(default)]
     pub used_at: Option<Millis>,
+    /// Times Continue was pressed on the link's page.
+    #[serde(default)]
+    pub continue_count: u32,
+    #[serde(default)]
+    pub continued_at: Option<Millis>,
+    /// When the operator withdrew it.
+    #[serde(default)]
+    pub revoked_at: Option<Millis>,
+    /// When a consent through another link of the tenant made this one dead.
+    #[serde(default)]
+    pub superseded_at: Option<Millis>,
+}
+
+/// A link's state, one vocabulary for text, JSON and the console. Only `Active` can start
+/// a flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkState {
+    Active,
+    Used,
+    Revoked,
+    Expired,
+    Superseded,
+}
+
+impl LinkState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkState::Active => "active",
+            LinkState::Used => "used",
+            LinkState::Revoked => "revoked",
+            LinkState::Expired => "expired",
+            LinkState::Superseded => "superseded",
+        }
+    }
+}
+
+impl std::fmt::Display for LinkState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl ConsentLink {
+    /// A fresh link, unopened and unused.
+    pub fn new(tenant: &str, id: &str, created_at: Millis, expires_at: Millis) -> Self {
+        Self {
+            tenant: tenant.to_owned(),
+            id: id.to_owned(),
+            created_at,
+            expires_at,
+            revoked: false,
+            opened_at: None,
+            open_count: 0,
+            used_at: None,
+            continue_count: 0,
+            continued_at: None,
+            revoked_at: None,
+            superseded_at: None,
+        }
+    }
+
+    /// The link's state at `now`: what ended it, in the order it could have happened.
+    pub fn state(&self, now: Millis) -> LinkState {
+        if self.used_at.is_some() {
+            LinkState::Used
+        } else if self.revoked {
+            LinkState::Revoked
+        } else if self.superseded_at.is_some() {
+            LinkState::Superseded
+        } else if self.expires_at <= now {
+            LinkState::Expired
+        } else {
+            LinkState::Active
+        }
+    }
 }
 
 /// One OAuth round trip in progress, stored under the SHA-256 of its `state`.
@@ -262,7 +340,8 @@ pub struct UsedFlow {
     pub used_at: Millis,
 }
 
-/// One line of a tenant's timeline.
+/// One line of a tenant's timeline, as a transition produces it (the store gives it its
+/// sequence number when it is committed).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEvent {
     pub at: Millis,
@@ -289,4 +368,73 @@ pub enum EventKind {
     ProvisionFailed,
     RetryRequested,
     LinksRevoked,
+}
+
+/// A timeline entry as stored: the transition's event with its place in the one sequence
+/// every event shares, and the tenant's status right after it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub seq: u64,
+    pub at: Millis,
+    pub tenant: String,
+    pub kind: EventKind,
+    pub detail: String,
+    pub status: TenantStatus,
+}
+
+/// What the provisioner is doing, as every face shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ProvisionerState {
+    /// Whether the provisioner runs in the owning process.
+    pub running: bool,
+    /// Why it does not run (no Blaxel credentials, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_url: Option<String>,
+    /// Blaxel calls allowed in flight at once.
+    #[serde(default)]
+    pub concurrency: usize,
+    /// Blaxel calls in flight now.
+    #[serde(default)]
+    pub in_flight: usize,
+    /// Jobs with work left (due now or later).
+    #[serde(default)]
+    pub waiting: usize,
+    /// Jobs waiting after a failed attempt.
+    #[serde(default)]
+    pub retrying: usize,
+    /// Whether Blaxel answered the last call (`None` before the first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blaxel_reachable: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_call_at: Option<Millis>,
+}
+
+impl ProvisionerState {
+    /// One line for `status` and banners.
+    pub fn describe(&self) -> String {
+        if let Some(why) = &self.disabled {
+            return format!("disabled: {why}");
+        }
+        if !self.running {
+            return "not running (only the process that serves runs it)".into();
+        }
+        let reach = match self.blaxel_reachable {
+            Some(true) => ", Blaxel answering",
+            Some(false) => ", Blaxel NOT answering",
+            None => "",
+        };
+        format!(
+            "running: workspace {} at {}, {} calls at once; {} in flight, {} waiting, {} retrying{reach}",
+            self.workspace.as_deref().unwrap_or("?"),
+            self.api_url.as_deref().unwrap_or("?"),
+            self.concurrency,
+            self.in_flight,
+            self.waiting,
+            self.retrying,
+        )
+    }
 }

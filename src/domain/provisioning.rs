@@ -2,8 +2,8 @@
 //! consent, the step results the provisioner reports, the operator's retry, and quiet deploy
 //! polls. Results from another generation or step are refused as stale.
 
-use super::lifecycle::{Transition, TransitionError, ensure_active, event, set_status};
 use super::model::{AuditEvent, EventKind, ProvisionState, ProvisionStep, Tenant, TenantStatus};
+use super::transition::{Transition, TransitionError, ensure_active, event, set_status};
 use crate::time::{Millis, rfc3339};
 
 /// A fresh job at the first step, under the next generation.
@@ -244,4 +244,102 @@ pub fn deploy_polled(
         )
     });
     Ok((next, event))
+}
+
+/// What a deploy poll that found the server still on its way comes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PollDecision {
+    /// Poll again at `next_attempt_at`; `gap_ms` of waiting is added to the job's total.
+    Wait {
+        gap_ms: i64,
+        next_attempt_at: Millis,
+    },
+    /// The deploy took too long: stop the job with this reason.
+    TimedOut { reason: String },
+}
+
+/// The deploy-timeout rule. The time counted is the time seen waiting between polls, each
+/// gap capped at about two poll intervals, so an owner that was down for an hour has not
+/// seen the deploy wait an hour.
+pub fn poll_decision(
+    job: &ProvisionState,
+    status: &str,
+    now: Millis,
+    max_poll_ms: i64,
+    deploy_timeout_ms: i64,
+    next_delay_ms: i64,
+) -> PollDecision {
+    let last_look = job
+        .blaxel_status_at
+        .unwrap_or(job.step_started_at)
+        .max(job.step_started_at);
+    let gap_ms = (now - last_look).clamp(0, 2 * max_poll_ms + 1000);
+    if job.waited_ms.saturating_add(gap_ms) > deploy_timeout_ms {
+        let timeout =
+            std::time::Duration::from_millis(u64::try_from(deploy_timeout_ms).unwrap_or(0));
+        PollDecision::TimedOut {
+            reason: format!(
+                "still {status} after {}; check the function in the Blaxel console, then retry",
+                humantime::format_duration(timeout)
+            ),
+        }
+    } else {
+        PollDecision::Wait {
+            gap_ms,
+            next_attempt_at: now.saturating_add(next_delay_ms),
+        }
+    }
+}
+
+#[cfg(test)]
+mod poll_tests {
+    use super::*;
+    use rstest::rstest;
+
+    fn job(step_started_at: Millis, status_at: Option<Millis>, waited_ms: i64) -> ProvisionState {
+        ProvisionState {
+            generation: 1,
+            step: ProvisionStep::Deploy,
+            connection_name: "c".into(),
+            function_name: "f".into(),
+            attempts: 3,
+            next_attempt_at: 0,
+            step_started_at,
+            last_error: None,
+            failed_step: None,
+            force_update: false,
+            blaxel_status: Some("DEPLOYING".into()),
+            blaxel_status_at: status_at,
+            mcp_url: None,
+            waited_ms,
+        }
+    }
+
+    // max poll 15 s: a gap counts at most 31 s; timeout 20 min = 1_200_000 ms.
+    #[rstest]
+    #[case::first_poll(job(1_000, None, 0), 6_000, Some(5_000))]
+    #[case::since_last_look(job(0, Some(10_000), 1_000), 12_000, Some(2_000))]
+    #[case::downtime_is_capped(job(0, Some(10_000), 0), 3_610_000, Some(31_000))]
+    #[case::clock_going_back_counts_nothing(job(0, Some(10_000), 0), 9_000, Some(0))]
+    #[case::over_the_limit(job(0, Some(10_000), 1_190_000), 25_000, None)]
+    #[case::just_under(job(0, Some(10_000), 1_190_000), 20_000, Some(10_000))]
+    fn deploy_timeout_rule(
+        #[case] j: ProvisionState,
+        #[case] now: Millis,
+        #[case] gap: Option<i64>,
+    ) {
+        match poll_decision(&j, "DEPLOYING", now, 15_000, 1_200_000, 4_000) {
+            PollDecision::Wait {
+                gap_ms,
+                next_attempt_at,
+            } => {
+                assert_eq!(Some(gap_ms), gap);
+                assert_eq!(next_attempt_at, now + 4_000);
+            }
+            PollDecision::TimedOut { reason } => {
+                assert_eq!(gap, None, "{reason}");
+                assert!(reason.contains("still DEPLOYING after 20m"), "{reason}");
+            }
+        }
+    }
 }

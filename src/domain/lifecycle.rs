@@ -7,77 +7,13 @@
 
 use thiserror::Error;
 
-use super::jobs;
-pub use super::jobs::deploy_polled;
+use super::provisioning;
+pub use super::provisioning::deploy_polled;
+pub use super::transition::{Transition, TransitionError};
+use super::transition::{ensure_active, event, set_status};
 
-use super::model::{
-    AuditEvent, EventKind, ExpectedAccount, FailureKind, GoogleIdentity, Integration,
-    ProvisionStep, Tenant, TenantStatus,
-};
+use super::model::{AuditEvent, EventKind, ExpectedAccount, Integration, Tenant, TenantStatus};
 use crate::time::{Millis, rfc3339};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Transition {
-    LinkIssued {
-        link_id: String,
-        expires_at: Millis,
-    },
-    LinkOpened {
-        link_id: String,
-    },
-    ConsentStarted {
-        link_id: String,
-    },
-    Consented {
-        identity: GoogleIdentity,
-        granted_scopes: Vec<String>,
-    },
-    ConsentFailed {
-        kind: FailureKind,
-        reason: String,
-    },
-    CallbackRefused {
-        reason: String,
-    },
-    /// Provisioning results; `generation` and `step` say which job step produced them.
-    ConnectionReady {
-        generation: u64,
-    },
-    ServerCreated {
-        generation: u64,
-        blaxel_status: Option<String>,
-    },
-    Deployed {
-        generation: u64,
-        mcp_url: Option<String>,
-        blaxel_status: String,
-    },
-    ProvisionRetry {
-        generation: u64,
-        step: ProvisionStep,
-        error: String,
-        next_attempt_at: Millis,
-    },
-    ProvisionFailed {
-        generation: u64,
-        step: ProvisionStep,
-        kind: FailureKind,
-        reason: String,
-    },
-    RetryRequested,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-pub enum TransitionError {
-    #[error("tenant {0} is offboarded; add it again under a new slug")]
-    Offboarded(String),
-    #[error("tenant {0} is being offboarded")]
-    Offboarding(String),
-    #[error("a provisioning result for {0} is stale (the job moved on)")]
-    Stale(String),
-    #[error("tenant {0} has nothing to retry: {1}")]
-    NothingToRetry(String, &'static str),
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum InvalidInput {
@@ -200,24 +136,6 @@ pub fn new_tenant(input: &NewTenant, now: Millis) -> Result<(Tenant, AuditEvent)
     Ok((tenant, event))
 }
 
-pub(super) fn event(slug: &str, at: Millis, kind: EventKind, detail: String) -> AuditEvent {
-    AuditEvent {
-        at,
-        tenant: slug.to_owned(),
-        kind,
-        detail: crate::text::clean(&detail),
-    }
-}
-
-/// An offboarding or offboarded tenant accepts no transition at all.
-pub(super) fn ensure_active(tenant: &Tenant) -> Result<(), TransitionError> {
-    match tenant.status {
-        TenantStatus::Offboarded => Err(TransitionError::Offboarded(tenant.slug.clone())),
-        TenantStatus::Offboarding => Err(TransitionError::Offboarding(tenant.slug.clone())),
-        _ => Ok(()),
-    }
-}
-
 /// Apply one transition. Pure: same inputs, same outputs.
 pub fn apply(
     tenant: &Tenant,
@@ -265,7 +183,7 @@ pub fn apply(
             next.google = Some(identity.clone());
             next.granted_scopes = granted_scopes.clone();
             next.consented_at = Some(now);
-            next.provision = Some(jobs::new_job(tenant, now));
+            next.provision = Some(provisioning::new_job(tenant, now));
             let who = identity.email.as_deref().unwrap_or(&identity.sub);
             let changed = match &tenant.google {
                 Some(before) if before.sub != identity.sub => format!(
@@ -293,16 +211,8 @@ pub fn apply(
             }
         }
         Transition::CallbackRefused { reason } => (EventKind::CallbackRefused, reason.clone()),
-        Transition::RetryRequested => jobs::retry(&mut next, now)?,
-        provisioning => jobs::provision_result(&mut next, provisioning, now)?,
+        Transition::RetryRequested => provisioning::retry(&mut next, now)?,
+        provisioning => provisioning::provision_result(&mut next, provisioning, now)?,
     };
     Ok((next.clone(), event(&next.slug, now, kind, detail)))
-}
-
-pub(super) fn set_status(t: &mut Tenant, status: TenantStatus) {
-    t.status = status;
-    if status != TenantStatus::Failed {
-        t.failure = None;
-        t.reason = None;
-    }
 }

@@ -1,5 +1,6 @@
-//! Starting the provisioner for `serve`: Blaxel credentials (or the demo's stand-in), the
-//! Google client the tenants consented to, and the settings from the config.
+//! Starting the provisioner for the owner: Blaxel credentials (or the demo's stand-in), the
+//! Google client the tenants consented to, and the settings from the config. Whether it
+//! runs, and why not, is the engine's provisioner state: published, never printed.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,8 +9,9 @@ use anyhow::{Context as _, Result};
 use axum::Router;
 use secrecy::SecretString;
 
-use super::context::Context;
+use super::OwnerOptions;
 use crate::blaxel::{BlaxelClient, resolve_credentials};
+use crate::domain::model::ProvisionerState;
 use crate::engine::Engine;
 use crate::provision::{OAuthClient, ProvisionSettings, Provisioner};
 use crate::sandbox::blaxel::{BlaxelSandboxConfig, BlaxelSandboxState, router};
@@ -20,8 +22,10 @@ pub const DEMO_BLAXEL_KEY: &str = "bl_sandbox_demo_key";
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The demo's Blaxel stand-in, to mount on the listener.
-pub fn demo_blaxel(ctx: &Context) -> Result<Router> {
-    let run_url = ctx.config.public_path(&format!("{DEMO_BLAXEL_PREFIX}/run"));
+pub fn demo_blaxel(opts: &OwnerOptions) -> Result<Router> {
+    let run_url = opts
+        .config
+        .public_path(&format!("{DEMO_BLAXEL_PREFIX}/run"));
     let state = BlaxelSandboxState::new(BlaxelSandboxConfig {
         workspace: DEMO_BLAXEL_WORKSPACE.into(),
         api_key: SecretString::from(DEMO_BLAXEL_KEY),
@@ -33,10 +37,13 @@ pub fn demo_blaxel(ctx: &Context) -> Result<Router> {
 }
 
 /// Start the provisioner, or say (in `status` and the log) why it cannot run.
-pub fn start(ctx: &Context, engine: &Arc<Engine>) -> Result<Option<tokio::task::JoinHandle<()>>> {
-    let cfg = &ctx.config;
-    let (api_url, workspace, api_key) = if ctx.demo {
-        let url = ctx.config.public_path(&format!("{DEMO_BLAXEL_PREFIX}/v0"));
+pub async fn start(
+    opts: &OwnerOptions,
+    engine: &Arc<Engine>,
+) -> Result<Option<tokio::task::JoinHandle<()>>> {
+    let cfg = &opts.config;
+    let (api_url, workspace, api_key) = if opts.demo {
+        let url = cfg.public_path(&format!("{DEMO_BLAXEL_PREFIX}/v0"));
         (
             url,
             DEMO_BLAXEL_WORKSPACE.to_owned(),
@@ -49,7 +56,7 @@ pub fn start(ctx: &Context, engine: &Arc<Engine>) -> Result<Option<tokio::task::
             None,
         ) {
             Ok(c) => (api_url_for(cfg, c.env.as_deref())?, c.workspace, c.api_key),
-            Err(e) => return Ok(disabled(engine, e.to_string())),
+            Err(e) => return Ok(disabled(engine, e.to_string()).await),
         }
     };
     let oauth = match cfg.google_credentials() {
@@ -57,7 +64,7 @@ pub fn start(ctx: &Context, engine: &Arc<Engine>) -> Result<Option<tokio::task::
             client_id: c.client_id,
             client_secret: c.client_secret,
         },
-        Err(e) => return Ok(disabled(engine, e.to_string())),
+        Err(e) => return Ok(disabled(engine, e.to_string()).await),
     };
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -69,15 +76,10 @@ pub fn start(ctx: &Context, engine: &Arc<Engine>) -> Result<Option<tokio::task::
         concurrency: cfg.provision.concurrency,
         ..Default::default()
     };
-    let state = format!(
-        "running: workspace {workspace} at {api_url}, {} calls at once",
-        settings.concurrency
-    );
-    println!("  provisioning: {state}");
-    engine.set_provisioner_state(state);
-    Ok(Some(
-        Provisioner::new(engine.clone(), client, oauth, settings).spawn(),
-    ))
+    tracing::info!(%workspace, %api_url, concurrency = settings.concurrency, "provisioning");
+    let provisioner = Provisioner::new(engine.clone(), client, oauth, settings);
+    engine.set_provisioner_state(provisioner.state()).await;
+    Ok(Some(provisioner.spawn()))
 }
 
 /// The workspace entry of the Blaxel CLI config may say `env: dev`; like the official
@@ -91,9 +93,13 @@ fn api_url_for(cfg: &crate::config::Config, env: Option<&str>) -> Result<url::Ur
     Ok(cfg.blaxel.api_url.clone())
 }
 
-fn disabled(engine: &Engine, why: String) -> Option<tokio::task::JoinHandle<()>> {
+async fn disabled(engine: &Engine, why: String) -> Option<tokio::task::JoinHandle<()>> {
     tracing::warn!(reason = %why, "provisioning disabled");
-    println!("  provisioning: disabled: {why}");
-    engine.set_provisioner_state(format!("disabled: {why}"));
+    engine
+        .set_provisioner_state(ProvisionerState {
+            disabled: Some(why),
+            ..Default::default()
+        })
+        .await;
     None
 }

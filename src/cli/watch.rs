@@ -1,0 +1,83 @@
+//! `watch`: stream the running owner's events until interrupted, as text lines or (with
+//! `--json`) one JSON object per line. Needs a running owner: events live in its process.
+
+use anyhow::{Result, bail};
+use serde_json::json;
+
+use super::context::Context;
+use crate::engine::{Event, EventBody, Item};
+
+/// One event as a JSON line: `seq`, `kind`, `slug` and `status` where there are some, then
+/// the rest of what the event carries.
+pub fn json_line(e: &Event) -> serde_json::Value {
+    let mut v = serde_json::to_value(e).unwrap_or_else(|_| json!({}));
+    if let (Some(obj), Some(slug)) = (v.as_object_mut(), e.slug()) {
+        obj.insert("slug".into(), json!(slug));
+    }
+    v
+}
+
+pub fn text_line(e: &Event) -> String {
+    match &e.body {
+        EventBody::TenantChanged {
+            slug,
+            status,
+            entry,
+            ..
+        } => match entry {
+            Some(en) => format!(
+                "{:>8}  {}  {slug:16} {:16} {}",
+                e.seq,
+                en.at,
+                status.as_str(),
+                en.detail
+            ),
+            None => format!("{:>8}  {slug:16} {}", e.seq, status.as_str()),
+        },
+        EventBody::TenantRemoved { slug } => format!("{:>8}  {slug:16} removed", e.seq),
+        EventBody::LinkChanged { slug, link } => format!(
+            "{:>8}  {slug:16} link {} {} (opened {}x, continued {}x)",
+            e.seq,
+            link.id,
+            link.state.as_str(),
+            link.open_count,
+            link.continue_count
+        ),
+        EventBody::ProvisionerChanged { provisioner } => {
+            format!("{:>8}  provisioner {}", e.seq, provisioner.describe())
+        }
+    }
+}
+
+pub async fn run(ctx: &Context, since: Option<u64>, as_json: bool) -> Result<()> {
+    let Some(client) = ctx.connect_owner().await? else {
+        bail!(
+            "no owner is running on {} (nothing to watch): start `mcp-onboard serve` or the console first",
+            ctx.data_dir.display()
+        );
+    };
+    let mut events = client.subscribe(since).await?;
+    let stop = super::serve::shutdown_signal();
+    tokio::pin!(stop);
+    loop {
+        let item = tokio::select! {
+            i = events.recv() => i,
+            () = &mut stop => return Ok(()),
+        };
+        let Some(item) = item else {
+            bail!("the owner stopped");
+        };
+        match item {
+            Item::Event(e) if as_json => println!("{}", json_line(&e)),
+            Item::Event(e) => println!("{}", text_line(&e)),
+            Item::Lagged { missed } if as_json => {
+                println!("{}", json!({"kind": "lagged", "missed": missed}))
+            }
+            Item::Lagged { missed } => {
+                println!(
+                    "(fell behind: {missed} events missed; `mcp-onboard status` shows the state now)"
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! A tenant in brief: the fields lists, filters, counts and the consent pages need, small
+//! enough to keep every tenant's in memory. Derived from the full record, never stored.
+
+use serde::{Deserialize, Serialize};
+
+use super::model::{
+    ExpectedAccount, FailureKind, Integration, ProvisionStep, Tenant, TenantStatus,
+};
+use crate::time::Millis;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Brief {
+    pub slug: String,
+    pub display_name: String,
+    pub status: TenantStatus,
+    pub failure: Option<FailureKind>,
+    pub reason: Option<String>,
+    pub google_email: Option<String>,
+    pub expected: Option<ExpectedAccount>,
+    pub integration: Integration,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    pub step: Option<ProvisionStep>,
+    pub attempts: u32,
+    pub next_attempt_at: Option<Millis>,
+    pub blaxel_status: Option<String>,
+    pub mcp_url: Option<String>,
+}
+
+impl Brief {
+    pub fn of(t: &Tenant) -> Self {
+        let p = t.provision.as_ref();
+        Self {
+            slug: t.slug.clone(),
+            display_name: t.display_name.clone(),
+            status: t.status,
+            failure: t.failure,
+            reason: t.reason.clone(),
+            google_email: t.google.as_ref().and_then(|g| g.email.clone()),
+            expected: t.expected.clone(),
+            integration: t.integration,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+            step: p.map(|p| p.step),
+            attempts: p.map_or(0, |p| p.attempts),
+            next_attempt_at: p.filter(|p| p.step.is_active()).map(|p| p.next_attempt_at),
+            blaxel_status: p.and_then(|p| p.blaxel_status.clone()),
+            mcp_url: p.and_then(|p| p.mcp_url.clone()),
+        }
+    }
+
+    /// Whether a case-insensitive `needle` occurs in the slug, name, account or reason.
+    /// `needle` must already be lowercase.
+    pub fn matches(&self, needle: &str) -> bool {
+        if needle.is_empty() {
+            return true;
+        }
+        let hit = |s: &str| {
+            s.len() >= needle.len()
+                && s.as_bytes()
+                    .windows(needle.len())
+                    .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+        };
+        hit(&self.slug)
+            || hit(&self.display_name)
+            || self.google_email.as_deref().is_some_and(hit)
+            || self.reason.as_deref().is_some_and(hit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::lifecycle::{NewTenant, new_tenant};
+
+    #[test]
+    fn matches_any_shown_field_case_insensitively() {
+        let (t, _) = new_tenant(
+            &NewTenant {
+                slug: "beta-corp".into(),
+                display_name: Some("Beta Corporation".into()),
+                ..Default::default()
+            },
+            1,
+        )
+        .unwrap();
+        let b = Brief::of(&t);
+        assert!(b.matches("beta"));
+        assert!(b.matches("corporation"));
+        assert!(b.matches(""));
+        assert!(!b.matches("gamma"));
+        assert_eq!(b.step, None);
+    }
+}

@@ -1,0 +1,19 @@
+//! The domain: stored records and the pure decisions over them. A leaf module: it performs
+//! no IO and imports nothing from the store, the engine or the edges, so every face and the
+//! store can share it.
+//!
+//! - `model`: tenants, links, flows, timeline entries (the stored shapes);
+//! - `transition`: the `Transition` vocabulary and helpers shared by the lifecycle rules;
+//! - `lifecycle`: tenant input validation and `apply(tenant, transition, now)`;
+//! - `provisioning`: the Blaxel job's transitions and the deploy-timeout rule;
+//! - `consent`: the callback's decision tree (which failure, which page, whether to revoke);
+//! - `brief`: the compact summary of a tenant that in-memory indexes keep.
+
+pub mod brief;
+pub mod consent;
+pub mod lifecycle;
+pub mod model;
+pub mod provisioning;
+#[cfg(test)]
+mod tests;
+pub mod transition;

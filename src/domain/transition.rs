@@ -1,0 +1,98 @@
+//! The vocabulary of tenant changes: `Transition` (what happened), `TransitionError` (why a
+//! change is refused) and the small helpers every rule uses. Pure.
+
+use thiserror::Error;
+
+use super::model::{
+    AuditEvent, EventKind, FailureKind, GoogleIdentity, ProvisionStep, Tenant, TenantStatus,
+};
+use crate::time::Millis;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transition {
+    LinkIssued {
+        link_id: String,
+        expires_at: Millis,
+    },
+    LinkOpened {
+        link_id: String,
+    },
+    ConsentStarted {
+        link_id: String,
+    },
+    Consented {
+        identity: GoogleIdentity,
+        granted_scopes: Vec<String>,
+    },
+    ConsentFailed {
+        kind: FailureKind,
+        reason: String,
+    },
+    CallbackRefused {
+        reason: String,
+    },
+    /// Provisioning results; `generation` and `step` say which job step produced them.
+    ConnectionReady {
+        generation: u64,
+    },
+    ServerCreated {
+        generation: u64,
+        blaxel_status: Option<String>,
+    },
+    Deployed {
+        generation: u64,
+        mcp_url: Option<String>,
+        blaxel_status: String,
+    },
+    ProvisionRetry {
+        generation: u64,
+        step: ProvisionStep,
+        error: String,
+        next_attempt_at: Millis,
+    },
+    ProvisionFailed {
+        generation: u64,
+        step: ProvisionStep,
+        kind: FailureKind,
+        reason: String,
+    },
+    RetryRequested,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TransitionError {
+    #[error("tenant {0} is offboarded; add it again under a new slug")]
+    Offboarded(String),
+    #[error("tenant {0} is being offboarded")]
+    Offboarding(String),
+    #[error("a provisioning result for {0} is stale (the job moved on)")]
+    Stale(String),
+    #[error("tenant {0} has nothing to retry: {1}")]
+    NothingToRetry(String, &'static str),
+}
+
+pub fn event(slug: &str, at: Millis, kind: EventKind, detail: String) -> AuditEvent {
+    AuditEvent {
+        at,
+        tenant: slug.to_owned(),
+        kind,
+        detail: crate::text::clean(&detail),
+    }
+}
+
+/// An offboarding or offboarded tenant accepts no transition at all.
+pub fn ensure_active(tenant: &Tenant) -> Result<(), TransitionError> {
+    match tenant.status {
+        TenantStatus::Offboarded => Err(TransitionError::Offboarded(tenant.slug.clone())),
+        TenantStatus::Offboarding => Err(TransitionError::Offboarding(tenant.slug.clone())),
+        _ => Ok(()),
+    }
+}
+
+pub fn set_status(t: &mut Tenant, status: TenantStatus) {
+    t.status = status;
+    if status != TenantStatus::Failed {
+        t.failure = None;
+        t.reason = None;
+    }
+}

@@ -1,0 +1,188 @@
+//! Events: what every face learns about changes, in process or over the control socket.
+//!
+//! Each committed change becomes one [`Event`] with its sequence number (which only grows,
+//! across restarts too). A subscriber that falls behind gets [`Item::Lagged`] and refetches
+//! a snapshot (list and status); nothing is dropped silently. With `since`, stored timeline
+//! entries after that number are replayed first, then live events follow without a gap or a
+//! repeat.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+
+use super::api::{EventView, LinkSummary, TenantSummary};
+use crate::domain::model::{ProvisionerState, TenantStatus, TimelineEntry};
+use crate::store::{Change, Committed, Store, StoreError};
+use crate::time::now_ms;
+
+/// One change, numbered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub seq: u64,
+    #[serde(flatten)]
+    pub body: EventBody,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventBody {
+    /// A tenant changed: its new summary, and the timeline entry when there is one (a quiet
+    /// provisioning poll has none).
+    TenantChanged {
+        slug: String,
+        status: TenantStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        summary: Option<TenantSummary>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        entry: Option<EventView>,
+    },
+    TenantRemoved {
+        slug: String,
+    },
+    /// A consent link was issued, opened, used, withdrawn or superseded.
+    LinkChanged {
+        slug: String,
+        link: LinkSummary,
+    },
+    ProvisionerChanged {
+        provisioner: ProvisionerState,
+    },
+}
+
+impl Event {
+    pub fn slug(&self) -> Option<&str> {
+        match &self.body {
+            EventBody::TenantChanged { slug, .. }
+            | EventBody::TenantRemoved { slug }
+            | EventBody::LinkChanged { slug, .. } => Some(slug),
+            EventBody::ProvisionerChanged { .. } => None,
+        }
+    }
+
+    pub fn kind_str(&self) -> &'static str {
+        match &self.body {
+            EventBody::TenantChanged { .. } => "tenant_changed",
+            EventBody::TenantRemoved { .. } => "tenant_removed",
+            EventBody::LinkChanged { .. } => "link_changed",
+            EventBody::ProvisionerChanged { .. } => "provisioner_changed",
+        }
+    }
+
+    pub fn of(c: &Committed) -> Self {
+        let body = match &c.change {
+            Change::Tenant { tenant, entry } => EventBody::TenantChanged {
+                slug: tenant.slug.clone(),
+                status: tenant.status,
+                summary: Some(TenantSummary::of(tenant)),
+                entry: entry.as_ref().map(EventView::of),
+            },
+            Change::TenantRemoved { slug } => EventBody::TenantRemoved { slug: slug.clone() },
+            Change::Link { link } => EventBody::LinkChanged {
+                slug: link.tenant.clone(),
+                link: LinkSummary::of(link, now_ms()),
+            },
+            Change::Provisioner(p) => EventBody::ProvisionerChanged {
+                provisioner: p.clone(),
+            },
+        };
+        Self { seq: c.seq, body }
+    }
+
+    /// A stored timeline entry, replayed.
+    pub fn replayed(e: &TimelineEntry) -> Self {
+        Self {
+            seq: e.seq,
+            body: EventBody::TenantChanged {
+                slug: e.tenant.clone(),
+                status: e.status,
+                summary: None,
+                entry: Some(EventView::of(e)),
+            },
+        }
+    }
+}
+
+/// What a subscription yields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "item", rename_all = "snake_case")]
+pub enum Item {
+    Event(Box<Event>),
+    /// This many events were missed: refetch a snapshot.
+    Lagged {
+        missed: u64,
+    },
+}
+
+/// Stored entries replayed per read.
+const REPLAY_CHUNK: usize = 1000;
+
+/// A live subscription to the engine's events (in process).
+pub struct Subscription {
+    rx: broadcast::Receiver<Arc<Committed>>,
+    replay: std::collections::VecDeque<Event>,
+    store: Option<Store>,
+    /// Replay position: entries above this are still to be read from the store.
+    replay_from: Option<u64>,
+    /// Highest sequence number handed out, so live events the replay covered are skipped.
+    last: u64,
+}
+
+impl Subscription {
+    pub(super) fn new(store: &Store, since: Option<u64>) -> Self {
+        // Subscribe before reading the replay, so nothing falls between the two.
+        let rx = store.subscribe();
+        Self {
+            rx,
+            replay: Default::default(),
+            store: since.map(|_| store.clone()),
+            replay_from: since,
+            last: since.unwrap_or(0),
+        }
+    }
+
+    /// The next item; `None` once the engine has stopped.
+    pub async fn next(&mut self) -> Option<Item> {
+        loop {
+            if let Some(e) = self.replay.pop_front() {
+                self.last = self.last.max(e.seq);
+                return Some(Item::Event(Box::new(e)));
+            }
+            if let (Some(from), Some(store)) = (self.replay_from, self.store.clone()) {
+                let chunk: Result<Vec<TimelineEntry>, StoreError> = store
+                    .read(move |s| s.entries_since(from, REPLAY_CHUNK))
+                    .await;
+                match chunk {
+                    Ok(entries) if !entries.is_empty() => {
+                        self.replay_from = entries.last().map(|e| e.seq);
+                        self.replay.extend(entries.iter().map(Event::replayed));
+                        continue;
+                    }
+                    Ok(_) => {
+                        self.replay_from = None;
+                        self.store = None;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "replaying stored events failed");
+                        self.replay_from = None;
+                        self.store = None;
+                        return Some(Item::Lagged { missed: 0 });
+                    }
+                }
+            }
+            match self.rx.recv().await {
+                Ok(c) => {
+                    if c.seq <= self.last && self.last > 0 {
+                        continue;
+                    }
+                    self.last = c.seq;
+                    return Some(Item::Event(Box::new(Event::of(&c))));
+                }
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    return Some(Item::Lagged { missed: n });
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! The owner runtime as one library call: take the database lock, open the store and the
+//! engine, and run the listener, the provisioner, the sweepers and the control socket until
+//! [`Owner::shutdown`]. `serve` and the console both use it. Nothing here writes to stdout
+//! or stderr: what a face shows comes from [`Owner::info`] and the engine's events.
+
+pub mod provisioning;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use axum::Router;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::control;
+use crate::engine::{Engine, Role};
+use crate::http::{self, RateLimit};
+use crate::sandbox::google::{GoogleSandbox, SandboxGoogleConfig};
+use crate::store::{Durability, KeySource};
+use crate::time::now_ms;
+
+/// Where the demo mounts the Google stand-in on its own listener.
+pub const DEMO_GOOGLE_PREFIX: &str = "/sandbox/google";
+pub const DEMO_CLIENT_ID: &str = "demo-client.apps.sandbox";
+pub const DEMO_CLIENT_SECRET: &str = "demo-secret";
+/// Flows and their tombstones are kept this long after they were made or used.
+const FLOW_KEEP_MS: i64 = 3_600_000;
+const SWEEP_EVERY: Duration = Duration::from_secs(300);
+
+/// What the owner needs to start.
+pub struct OwnerOptions {
+    pub data_dir: PathBuf,
+    pub key: KeySource,
+    pub config: Arc<Config>,
+    /// Mount the Google and Blaxel stand-ins and provision against them.
+    pub demo: bool,
+    /// A listener bound already (tests); otherwise `listener.bind` is bound.
+    pub listener: Option<tokio::net::TcpListener>,
+}
+
+/// What a face may tell its operator about the running owner.
+#[derive(Debug, Clone)]
+pub struct OwnerInfo {
+    pub bind: SocketAddr,
+    pub public_url: String,
+    pub redirect_uri: String,
+    pub data_dir: PathBuf,
+    pub demo: bool,
+    pub pid: u32,
+}
+
+pub struct Owner {
+    engine: Arc<Engine>,
+    info: OwnerInfo,
+    stop: watch::Sender<bool>,
+    http: JoinHandle<std::io::Result<()>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Owner {
+    /// Start everything. Fails with a clear message when the database is held by another
+    /// process, the address is taken, or the data dir is too open.
+    pub async fn start(mut opts: OwnerOptions) -> Result<Self> {
+        let engine = Engine::open(
+            &opts.data_dir,
+            &opts.key,
+            opts.config.clone(),
+            Role::Serving,
+        )
+        .await?;
+        let bind = opts.config.listener.bind;
+        let listener = match opts.listener.take() {
+            Some(l) => l,
+            None => tokio::net::TcpListener::bind(bind).await.with_context(|| {
+                format!(
+                    "cannot listen on {bind}; set [listener].bind or MCP_ONBOARD_BIND to a free address"
+                )
+            })?,
+        };
+        let addr = listener.local_addr().context("listener address")?;
+        let socket = control::bind(&opts.data_dir).with_context(|| {
+            format!(
+                "cannot create the control socket in {}",
+                opts.data_dir.display()
+            )
+        })?;
+        let extra = if opts.demo {
+            let google = GoogleSandbox::new(SandboxGoogleConfig {
+                client_id: DEMO_CLIENT_ID.into(),
+                client_secret: DEMO_CLIENT_SECRET.into(),
+                redirect_uris: vec![opts.config.redirect_uri().to_string()],
+                default_email: "customer@example.com".into(),
+            });
+            Some(
+                Router::new()
+                    .nest(DEMO_GOOGLE_PREFIX, google.router())
+                    .merge(provisioning::demo_blaxel(&opts)?),
+            )
+        } else {
+            None
+        };
+        let rate = RateLimit {
+            per_minute: opts.config.listener.rate_limit_per_minute,
+            burst: opts.config.listener.rate_limit_burst,
+        };
+        let app = http::router(engine.clone(), rate, extra);
+        let (stop, mut stop_rx) = watch::channel(false);
+        let http = tokio::spawn(http::serve(listener, app, async move {
+            let _ = stop_rx.wait_for(|s| *s).await;
+        }));
+        let mut tasks = vec![
+            tokio::spawn(control::serve(socket, engine.clone())),
+            tokio::spawn(sweep(engine.clone())),
+        ];
+        if let Some(p) = provisioning::start(&opts, &engine).await? {
+            tasks.push(p);
+        }
+        tracing::info!(%addr, "serving");
+        let info = OwnerInfo {
+            bind: addr,
+            public_url: opts.config.listener.public_url.to_string(),
+            redirect_uri: opts.config.redirect_uri().to_string(),
+            data_dir: opts.data_dir.clone(),
+            demo: opts.demo,
+            pid: std::process::id(),
+        };
+        Ok(Self {
+            engine,
+            info,
+            stop,
+            http,
+            tasks,
+        })
+    }
+
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    pub fn info(&self) -> &OwnerInfo {
+        &self.info
+    }
+
+    /// Stop accepting, let requests in flight finish (at most `grace`), stop the workers,
+    /// remove the control socket, and flush. Whatever was acknowledged is on disk.
+    pub async fn shutdown(self, grace: Duration) -> Result<()> {
+        tracing::info!("shutting down");
+        let _ = self.stop.send(true);
+        let served = match tokio::time::timeout(grace, self.http).await {
+            Ok(Ok(r)) => r.context("listener failed"),
+            Ok(Err(e)) => Err(anyhow::anyhow!("listener task failed: {e}")),
+            Err(_) => {
+                tracing::warn!(
+                    ?grace,
+                    "requests still running after the grace period were cut"
+                );
+                Ok(())
+            }
+        };
+        for t in &self.tasks {
+            t.abort();
+        }
+        let _ = std::fs::remove_file(control::socket_path(&self.info.data_dir));
+        self.engine
+            .shutdown(grace)
+            .await
+            .context("flushing the database")?;
+        served
+    }
+}
+
+/// Drop old flows and their tombstones, and links that expired, from time to time.
+async fn sweep(engine: Arc<Engine>) {
+    let mut tick = tokio::time::interval(SWEEP_EVERY);
+    loop {
+        tick.tick().await;
+        let res = engine
+            .commit(Durability::Lazy, |tx| {
+                let n = tx.sweep_flows(now_ms() - FLOW_KEEP_MS)?;
+                tx.sweep_live_links();
+                Ok(n)
+            })
+            .await;
+        match res {
+            Ok(n) if n > 0 => tracing::debug!(swept = n, "old OAuth flows dropped"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "sweeping old OAuth flows failed"),
+        }
+    }
+}

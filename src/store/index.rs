@@ -1,0 +1,249 @@
+//! The read model: what the store keeps in memory so that reads on the request path never
+//! touch sled. Updated by the writer, after each batch commits, in commit order:
+//!
+//! - every tenant in brief (sorted by slug), and counts by status;
+//! - the active provisioning jobs by next attempt (the provisioner's work list);
+//! - the consent links that can still start a flow, by the SHA-256 of their code.
+//!
+//! Built from the trees at open; a link that ended (used, withdrawn, superseded, expired)
+//! leaves the map and is then read from sled when asked for.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::domain::brief::Brief;
+use crate::domain::model::{ConsentLink, LinkState, Tenant, TenantStatus};
+use crate::time::Millis;
+
+#[derive(Debug, Default)]
+pub struct Index {
+    briefs: BTreeMap<String, Brief>,
+    counts: BTreeMap<TenantStatus, usize>,
+    jobs: JobIndex,
+    live_links: HashMap<[u8; 32], ConsentLink>,
+    /// Pending OAuth flows by state hash, with their expiry.
+    flows: HashMap<[u8; 32], Millis>,
+}
+
+/// Active provisioning jobs by next attempt time.
+#[derive(Debug, Default)]
+struct JobIndex {
+    by_time: BTreeSet<(i64, String)>,
+    at: HashMap<String, i64>,
+    /// Active jobs waiting after a failed attempt.
+    retrying: std::collections::HashSet<String>,
+}
+
+impl JobIndex {
+    fn set(&mut self, t: &Tenant) {
+        if let Some(old) = self.at.remove(&t.slug) {
+            self.by_time.remove(&(old, t.slug.clone()));
+        }
+        self.retrying.remove(&t.slug);
+        if let Some(p) = t.provision.as_ref().filter(|p| p.step.is_active()) {
+            self.at.insert(t.slug.clone(), p.next_attempt_at);
+            self.by_time.insert((p.next_attempt_at, t.slug.clone()));
+            if p.last_error.is_some() {
+                self.retrying.insert(t.slug.clone());
+            }
+        }
+    }
+
+    fn due(&self, now: Millis) -> (Vec<String>, Option<Millis>) {
+        let mut due = Vec::new();
+        for (at, slug) in &self.by_time {
+            if *at > now {
+                return (due, Some(*at));
+            }
+            due.push(slug.clone());
+        }
+        (due, None)
+    }
+}
+
+fn hash32(hash: &[u8]) -> Option<[u8; 32]> {
+    <[u8; 32]>::try_from(hash).ok()
+}
+
+impl Index {
+    pub(super) fn put_tenant(&mut self, t: &Tenant) {
+        let brief = Brief::of(t);
+        if let Some(old) = self.briefs.insert(t.slug.clone(), brief) {
+            self.uncount(old.status);
+        }
+        *self.counts.entry(t.status).or_insert(0) += 1;
+        self.jobs.set(t);
+    }
+
+    fn uncount(&mut self, status: TenantStatus) {
+        if let Some(n) = self.counts.get_mut(&status) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.counts.remove(&status);
+            }
+        }
+    }
+
+    pub(super) fn remove_tenant(&mut self, slug: &str) {
+        if let Some(old) = self.briefs.remove(slug) {
+            self.uncount(old.status);
+        }
+        if let Some(at) = self.jobs.at.remove(slug) {
+            self.jobs.by_time.remove(&(at, slug.to_owned()));
+        }
+        self.jobs.retrying.remove(slug);
+    }
+
+    pub(super) fn put_link(&mut self, hash: &[u8], link: &ConsentLink, now: Millis) {
+        let Some(h) = hash32(hash) else { return };
+        if link.state(now) == LinkState::Active {
+            self.live_links.insert(h, link.clone());
+        } else {
+            self.live_links.remove(&h);
+        }
+    }
+
+    pub(super) fn sweep_links(&mut self, now: Millis) -> usize {
+        let before = self.live_links.len();
+        self.live_links
+            .retain(|_, l| l.state(now) == LinkState::Active);
+        before - self.live_links.len()
+    }
+
+    pub(super) fn put_flow(&mut self, hash: &[u8], expires_at: Millis) {
+        if let Some(h) = hash32(hash) {
+            self.flows.insert(h, expires_at);
+        }
+    }
+
+    pub(super) fn remove_flow(&mut self, hash: &[u8]) {
+        if let Some(h) = hash32(hash) {
+            self.flows.remove(&h);
+        }
+    }
+
+    /// OAuth flows started and still within their sign-in window.
+    pub fn pending_flows(&self) -> usize {
+        let now = crate::time::now_ms();
+        self.flows.values().filter(|e| **e > now).count()
+    }
+
+    pub fn brief(&self, slug: &str) -> Option<&Brief> {
+        self.briefs.get(slug)
+    }
+
+    /// Every tenant in slug order.
+    pub fn briefs(&self) -> impl Iterator<Item = &Brief> {
+        self.briefs.values()
+    }
+
+    /// Tenants from `after` (exclusive) on, in slug order.
+    pub fn briefs_after<'a>(
+        &'a self,
+        after: Option<&str>,
+    ) -> Box<dyn Iterator<Item = &'a Brief> + 'a> {
+        match after {
+            Some(a) => Box::new(
+                self.briefs
+                    .range::<str, _>((std::ops::Bound::Excluded(a), std::ops::Bound::Unbounded))
+                    .map(|(_, b)| b),
+            ),
+            None => Box::new(self.briefs.values()),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.briefs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.briefs.is_empty()
+    }
+
+    pub fn counts(&self) -> &BTreeMap<TenantStatus, usize> {
+        &self.counts
+    }
+
+    /// Tenants whose provisioning job is due at `now`, and when the next one after is.
+    pub fn due_jobs(&self, now: Millis) -> (Vec<String>, Option<Millis>) {
+        self.jobs.due(now)
+    }
+
+    /// Jobs with work left.
+    pub fn active_jobs(&self) -> usize {
+        self.jobs.at.len()
+    }
+
+    /// Active jobs waiting after a failed attempt.
+    pub fn retrying_jobs(&self) -> usize {
+        self.jobs.retrying.len()
+    }
+
+    /// A link that can still start a flow (and its state is checked again at `now`).
+    pub fn live_link(&self, hash: &[u8], now: Millis) -> Option<&ConsentLink> {
+        hash32(hash)
+            .and_then(|h| self.live_links.get(&h))
+            .filter(|l| l.state(now) == LinkState::Active)
+    }
+
+    pub fn live_link_count(&self) -> usize {
+        self.live_links.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::lifecycle::{NewTenant, new_tenant};
+
+    fn tenant(slug: &str) -> Tenant {
+        new_tenant(
+            &NewTenant {
+                slug: slug.into(),
+                ..Default::default()
+            },
+            1,
+        )
+        .unwrap()
+        .0
+    }
+
+    fn link(expires_at: Millis) -> ConsentLink {
+        ConsentLink::new("a", "l", 0, expires_at)
+    }
+
+    #[test]
+    fn counts_follow_status_changes_and_removal() {
+        let mut ix = Index::default();
+        let mut a = tenant("a");
+        ix.put_tenant(&a);
+        ix.put_tenant(&tenant("b"));
+        assert_eq!(ix.counts().get(&TenantStatus::Created), Some(&2));
+        a.status = TenantStatus::Failed;
+        ix.put_tenant(&a);
+        assert_eq!(ix.counts().get(&TenantStatus::Created), Some(&1));
+        assert_eq!(ix.counts().get(&TenantStatus::Failed), Some(&1));
+        ix.remove_tenant("a");
+        assert_eq!(ix.counts().get(&TenantStatus::Failed), None);
+        assert_eq!(ix.len(), 1);
+        let after: Vec<_> = ix.briefs_after(Some("a")).map(|b| b.slug.clone()).collect();
+        assert_eq!(after, vec!["b".to_owned()]);
+    }
+
+    #[test]
+    fn only_active_links_are_kept_live() {
+        let mut ix = Index::default();
+        ix.put_link(&[1; 32], &link(100), 0);
+        assert!(ix.live_link(&[1; 32], 50).is_some());
+        assert!(ix.live_link(&[1; 32], 100).is_none(), "expired at 100");
+        let mut used = link(100);
+        used.used_at = Some(5);
+        ix.put_link(&[1; 32], &used, 10);
+        assert_eq!(ix.live_link_count(), 0);
+        ix.put_link(&[2; 32], &link(100), 0);
+        assert_eq!(ix.sweep_links(200), 1);
+        assert!(
+            ix.live_link(&[9; 3], 0).is_none(),
+            "a short hash matches nothing"
+        );
+    }
+}

@@ -1,0 +1,438 @@
+//! The typed view an operation gets on the writer thread: reads see the committed state
+//! plus the writes of the batch so far; writes are buffered and committed with the batch
+//! (all or nothing). Every tenant or link written is published as one change, numbered in
+//! the one sequence; a timeline entry shares its change's number.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::index::Index;
+use super::layout::{
+    self, StoredFlow, T, decode, encode, flow_slot, secret_prefix, secret_slot, seq_key,
+    tenant_link_key, tenant_prefix, timeline_key,
+};
+use super::writer::{Overlay, SEQ_RESERVE, SeqState};
+use super::{StoreError, Trees};
+use crate::domain::model::{
+    AuditEvent, ConsentLink, PendingFlow, ProvisionerState, Tenant, TimelineEntry, UsedFlow,
+};
+use crate::time::Millis;
+
+/// What a committed operation changed, as published to subscribers.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// A tenant record was written; `entry` is the timeline line it came with, if any.
+    Tenant {
+        tenant: Arc<Tenant>,
+        entry: Option<TimelineEntry>,
+    },
+    /// A tenant record was deleted (a tenant that never consented, removed).
+    TenantRemoved { slug: String },
+    /// A consent link was written (issued, opened, used, withdrawn, superseded).
+    Link { link: ConsentLink },
+    /// The provisioner's state changed (nothing stored).
+    Provisioner(ProvisionerState),
+}
+
+/// A change with its number in the one sequence.
+#[derive(Debug, Clone)]
+pub struct Committed {
+    pub seq: u64,
+    pub change: Change,
+}
+
+pub(super) enum IndexUpdate {
+    Tenant(Arc<Tenant>),
+    RemoveTenant(String),
+    Link(Vec<u8>, ConsentLink),
+    FlowPut(Vec<u8>, Millis),
+    FlowGone(Vec<u8>),
+    SweepLinks,
+}
+
+impl IndexUpdate {
+    pub(super) fn apply(&self, index: &mut Index, now: Millis) {
+        match self {
+            IndexUpdate::Tenant(t) => index.put_tenant(t),
+            IndexUpdate::RemoveTenant(s) => index.remove_tenant(s),
+            IndexUpdate::Link(h, l) => index.put_link(h, l, now),
+            IndexUpdate::FlowPut(h, e) => index.put_flow(h, *e),
+            IndexUpdate::FlowGone(h) => index.remove_flow(h),
+            IndexUpdate::SweepLinks => {
+                index.sweep_links(now);
+            }
+        }
+    }
+}
+
+/// What taking a flow found.
+pub enum TakenFlow {
+    /// The flow, now removed (a tombstone stays), and its PKCE verifier.
+    Taken(PendingFlow, SecretString),
+    /// Already used, by a callback for this tenant.
+    Used(UsedFlow),
+    Unknown,
+}
+
+/// Keys and values, in key order.
+type Rows = Vec<(Vec<u8>, Vec<u8>)>;
+
+pub struct Tx<'a> {
+    trees: &'a Trees,
+    batch: &'a Overlay,
+    writes: Overlay,
+    changes: Vec<Committed>,
+    updates: Vec<IndexUpdate>,
+    seq: &'a mut SeqState,
+    now: Millis,
+}
+
+impl<'a> Tx<'a> {
+    pub(super) fn new(
+        trees: &'a Trees,
+        batch: &'a Overlay,
+        seq: &'a mut SeqState,
+        now: Millis,
+    ) -> Self {
+        Self {
+            trees,
+            batch,
+            writes: Overlay::new(),
+            changes: Vec::new(),
+            updates: Vec::new(),
+            seq,
+            now,
+        }
+    }
+
+    pub(super) fn into_parts(self) -> (Overlay, Vec<Committed>, Vec<IndexUpdate>) {
+        (self.writes, self.changes, self.updates)
+    }
+
+    /// Drop everything this operation wrote (its sequence numbers stay used).
+    pub(super) fn discard(&mut self) {
+        self.writes.clear();
+        self.changes.clear();
+        self.updates.clear();
+    }
+
+    /// The batch's clock: one time for every operation in it.
+    pub fn now(&self) -> Millis {
+        self.now
+    }
+
+    fn next_seq(&mut self) -> u64 {
+        let s = self.seq.next;
+        self.seq.next += 1;
+        if s > self.seq.reserved {
+            self.seq.reserved = s + SEQ_RESERVE;
+        }
+        s
+    }
+
+    fn get(&self, t: T, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let k = (t, key.to_vec());
+        if let Some(v) = self.writes.get(&k) {
+            return Ok(v.clone());
+        }
+        if let Some(v) = self.batch.get(&k) {
+            return Ok(v.clone());
+        }
+        Ok(self.trees.tree(t).get(key)?.map(|v| v.to_vec()))
+    }
+
+    fn put(&mut self, t: T, key: Vec<u8>, value: Vec<u8>) {
+        self.writes.insert((t, key), Some(value));
+    }
+
+    fn del(&mut self, t: T, key: Vec<u8>) {
+        self.writes.insert((t, key), None);
+    }
+
+    /// Every key with `prefix` in `t`, as the batch so far sees it, in key order.
+    fn scan(&self, t: T, prefix: &[u8]) -> Result<Rows, StoreError> {
+        let mut out = std::collections::BTreeMap::new();
+        for kv in self.trees.tree(t).scan_prefix(prefix) {
+            let (k, v) = kv?;
+            out.insert(k.to_vec(), Some(v.to_vec()));
+        }
+        for ov in [self.batch, &self.writes] {
+            for ((tree, k), v) in ov.range((t, prefix.to_vec())..) {
+                if *tree != t || !k.starts_with(prefix) {
+                    break;
+                }
+                out.insert(k.clone(), v.clone());
+            }
+        }
+        Ok(out
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k, v)))
+            .collect())
+    }
+
+    // ---- tenants and their timeline ----
+
+    pub fn tenant(&self, slug: &str) -> Result<Option<Tenant>, StoreError> {
+        self.get(T::Tenants, slug.as_bytes())?
+            .map(|v| decode(&format!("tenant {slug}"), &v))
+            .transpose()
+    }
+
+    /// Write a tenant, with the timeline line its transition produced (if any); returns
+    /// the change's sequence number.
+    pub fn put_tenant(&mut self, tenant: Tenant, entry: Option<AuditEvent>) -> u64 {
+        let seq = self.next_seq();
+        self.put(T::Tenants, tenant.slug.as_bytes().to_vec(), encode(&tenant));
+        let entry = entry.map(|e| TimelineEntry {
+            seq,
+            at: e.at,
+            tenant: tenant.slug.clone(),
+            kind: e.kind,
+            detail: e.detail,
+            status: tenant.status,
+        });
+        if let Some(e) = &entry {
+            self.put(T::Timeline, timeline_key(&tenant.slug, seq), encode(e));
+            self.put(
+                T::Seq,
+                seq_key(seq).to_vec(),
+                tenant.slug.as_bytes().to_vec(),
+            );
+        }
+        let tenant = Arc::new(tenant);
+        self.updates.push(IndexUpdate::Tenant(tenant.clone()));
+        self.changes.push(Committed {
+            seq,
+            change: Change::Tenant { tenant, entry },
+        });
+        seq
+    }
+
+    /// Add a new tenant; `false` (and nothing written) if the slug is taken.
+    pub fn insert_tenant(&mut self, tenant: Tenant, entry: AuditEvent) -> Result<bool, StoreError> {
+        if self.get(T::Tenants, tenant.slug.as_bytes())?.is_some() {
+            return Ok(false);
+        }
+        self.put_tenant(tenant, Some(entry));
+        Ok(true)
+    }
+
+    /// Delete a tenant with its timeline, links and secrets.
+    pub fn remove_tenant(&mut self, slug: &str) -> Result<(), StoreError> {
+        let prefix = tenant_prefix(slug);
+        for (k, v) in self.scan(T::Timeline, &prefix)? {
+            if let Ok(e) = decode::<TimelineEntry>("timeline entry", &v) {
+                self.del(T::Seq, seq_key(e.seq).to_vec());
+            }
+            self.del(T::Timeline, k);
+        }
+        for (k, _) in self.scan(T::TenantLinks, &prefix)? {
+            if let Some(h) = layout::hash_of_tenant_link(&k) {
+                self.del(T::Links, h.to_vec());
+            }
+            self.del(T::TenantLinks, k);
+        }
+        for (k, _) in self.scan(T::Secrets, &secret_prefix(slug))? {
+            self.del(T::Secrets, k);
+        }
+        self.del(T::Tenants, slug.as_bytes().to_vec());
+        let seq = self.next_seq();
+        self.updates
+            .push(IndexUpdate::RemoveTenant(slug.to_owned()));
+        self.changes.push(Committed {
+            seq,
+            change: Change::TenantRemoved {
+                slug: slug.to_owned(),
+            },
+        });
+        Ok(())
+    }
+
+    // ---- secrets ----
+
+    pub fn put_secret(&mut self, slug: &str, name: &str, value: &SecretString) {
+        let slot = secret_slot(slug, name);
+        let sealed = self
+            .trees
+            .cipher
+            .seal(&slot, value.expose_secret().as_bytes());
+        self.put(T::Secrets, slot, sealed);
+    }
+
+    pub fn delete_secret(&mut self, slug: &str, name: &str) {
+        self.del(T::Secrets, secret_slot(slug, name));
+    }
+
+    pub fn secret(&self, slug: &str, name: &str) -> Result<Option<SecretString>, StoreError> {
+        let slot = secret_slot(slug, name);
+        self.get(T::Secrets, &slot)?
+            .map(|v| {
+                self.trees
+                    .cipher
+                    .open_string(&slot, &v)
+                    .map_err(|_| StoreError::Decrypt)
+            })
+            .transpose()
+    }
+
+    // ---- consent links ----
+
+    pub fn link(&self, hash: &[u8]) -> Result<Option<ConsentLink>, StoreError> {
+        self.get(T::Links, hash)?
+            .map(|v| decode("consent link", &v))
+            .transpose()
+    }
+
+    /// Write a link (new or changed) and publish it.
+    pub fn put_link(&mut self, hash: &[u8], link: ConsentLink) {
+        self.put(T::Links, hash.to_vec(), encode(&link));
+        self.put(
+            T::TenantLinks,
+            tenant_link_key(&link.tenant, link.created_at, hash),
+            Vec::new(),
+        );
+        let seq = self.next_seq();
+        self.updates
+            .push(IndexUpdate::Link(hash.to_vec(), link.clone()));
+        self.changes.push(Committed {
+            seq,
+            change: Change::Link { link },
+        });
+    }
+
+    /// A tenant's links with their hashes, oldest first.
+    pub fn links_of(&self, slug: &str) -> Result<Vec<(Vec<u8>, ConsentLink)>, StoreError> {
+        let mut out = Vec::new();
+        for (k, _) in self.scan(T::TenantLinks, &tenant_prefix(slug))? {
+            let Some(h) = layout::hash_of_tenant_link(&k) else {
+                continue;
+            };
+            if let Some(l) = self.link(h)? {
+                out.push((h.to_vec(), l));
+            }
+        }
+        Ok(out)
+    }
+
+    // ---- pending OAuth flows ----
+
+    pub fn put_flow(&mut self, state_hash: &[u8], flow: PendingFlow, verifier: &SecretString) {
+        let sealed = self
+            .trees
+            .cipher
+            .seal(&flow_slot(state_hash), verifier.expose_secret().as_bytes());
+        self.updates
+            .push(IndexUpdate::FlowPut(state_hash.to_vec(), flow.expires_at));
+        let stored = StoredFlow {
+            flow,
+            verifier: STANDARD.encode(sealed),
+        };
+        self.put(T::Flows, state_hash.to_vec(), encode(&stored));
+    }
+
+    /// Remove the flow and leave a tombstone, so a replay is told apart from a state that
+    /// never existed; of two callbacks for one state exactly one gets it.
+    pub fn take_flow(&mut self, state_hash: &[u8]) -> Result<TakenFlow, StoreError> {
+        let Some(raw) = self.get(T::Flows, state_hash)? else {
+            return Ok(match self.get(T::UsedFlows, state_hash)? {
+                Some(v) => TakenFlow::Used(decode("used flow", &v)?),
+                None => TakenFlow::Unknown,
+            });
+        };
+        self.del(T::Flows, state_hash.to_vec());
+        self.updates
+            .push(IndexUpdate::FlowGone(state_hash.to_vec()));
+        let stored: Result<StoredFlow, _> = decode("pending flow", &raw);
+        let tenant = stored
+            .as_ref()
+            .map(|s| s.flow.tenant.clone())
+            .unwrap_or_default();
+        self.put(
+            T::UsedFlows,
+            state_hash.to_vec(),
+            encode(&UsedFlow {
+                tenant,
+                used_at: self.now,
+            }),
+        );
+        let stored = stored?;
+        let sealed = STANDARD
+            .decode(&stored.verifier)
+            .map_err(|_| StoreError::Decrypt)?;
+        let verifier = self
+            .trees
+            .cipher
+            .open_string(&flow_slot(state_hash), &sealed)
+            .map_err(|_| StoreError::Decrypt)?;
+        Ok(TakenFlow::Taken(stored.flow, verifier))
+    }
+
+    /// Pending flows of a tenant, with their state hashes.
+    pub fn flows_of(&self, slug: &str) -> Result<Vec<(Vec<u8>, PendingFlow)>, StoreError> {
+        let mut out = Vec::new();
+        for (k, v) in self.scan(T::Flows, &[])? {
+            if let Ok(s) = decode::<StoredFlow>("pending flow", &v) {
+                if s.flow.tenant == slug {
+                    out.push((k, s.flow));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// End a pending flow without using it (its link was withdrawn): a callback for it is
+    /// then refused as already used.
+    pub fn end_flow(&mut self, state_hash: &[u8], tenant: &str) {
+        self.del(T::Flows, state_hash.to_vec());
+        self.updates
+            .push(IndexUpdate::FlowGone(state_hash.to_vec()));
+        self.put(
+            T::UsedFlows,
+            state_hash.to_vec(),
+            encode(&UsedFlow {
+                tenant: tenant.to_owned(),
+                used_at: self.now,
+            }),
+        );
+    }
+
+    /// Drop flows that expired and tombstones older than `before`; returns how many went.
+    pub fn sweep_flows(&mut self, before: Millis) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for (k, v) in self.scan(T::Flows, &[])? {
+            let stored: Result<StoredFlow, _> = serde_json::from_slice(&v);
+            if stored.map(|s| s.flow.expires_at < before).unwrap_or(true) {
+                self.updates.push(IndexUpdate::FlowGone(k.clone()));
+                self.del(T::Flows, k);
+                n += 1;
+            }
+        }
+        for (k, v) in self.scan(T::UsedFlows, &[])? {
+            let used: Result<UsedFlow, _> = serde_json::from_slice(&v);
+            if used.map(|u| u.used_at < before).unwrap_or(true) {
+                self.del(T::UsedFlows, k);
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Let the index forget links that expired (they stay stored).
+    pub fn sweep_live_links(&mut self) {
+        self.updates.push(IndexUpdate::SweepLinks);
+    }
+
+    // ---- notices ----
+
+    /// Publish the provisioner's state (nothing is stored).
+    pub fn provisioner(&mut self, state: ProvisionerState) {
+        let seq = self.next_seq();
+        self.changes.push(Committed {
+            seq,
+            change: Change::Provisioner(state),
+        });
+    }
+}

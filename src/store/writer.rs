@@ -1,0 +1,482 @@
+//! The one writer: a dedicated thread that owns every write to sled, fed by a channel.
+//!
+//! Why: sled 0.34 deadlocks when several tasks call `flush_async` at once (spacejam/sled
+//! issue 1308) and every sled call blocks the thread it runs on; on a two-core box two
+//! blocked tokio workers are the whole runtime. So the async side only sends operations
+//! here and awaits their replies.
+//!
+//! How: the thread takes whatever is queued (a batch), runs each operation against an
+//! overlay of the batch's earlier writes, commits the whole batch in one sled transaction,
+//! updates the in-memory index, and then:
+//! - replies to operations that need not be durable (a link opened, a pending flow, an
+//!   idempotent provisioning step) at once;
+//! - if any operation in the batch must be durable (a consent's token, an operator's
+//!   command), calls `flush()` once, which covers every write of the batch, and only then
+//!   replies to those (group commit; nobody calls `flush_async`);
+//! - publishes the batch's changes, in sequence order, after that flush.
+//!
+//! Writes that were not flushed at once are flushed within [`LAZY_FLUSH`]. sled's own
+//! background flusher is off: this thread is the only one that flushes.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use sled::Transactional;
+use sled::transaction::TransactionError;
+use tokio::sync::{Semaphore, broadcast, oneshot};
+
+use super::index::Index;
+use super::layout::{META_SEQ_RESERVED, T};
+use super::tx::{Committed, IndexUpdate, Tx};
+use super::{StoreError, Trees};
+use crate::time::now_ms;
+
+/// Unflushed writes are made durable at most this long after they were committed.
+pub const LAZY_FLUSH: Duration = Duration::from_millis(200);
+/// Operations in one batch at most (so replies are not held back for long).
+const MAX_BATCH: usize = 2048;
+/// Operations queued or in progress at once; more wait (asynchronously) for room.
+const MAX_QUEUED: usize = 8192;
+/// Sequence numbers reserved on disk ahead of use, so a number once published is never
+/// handed out again after a crash.
+pub const SEQ_RESERVE: u64 = 1000;
+
+/// How a batch ended, for each of its operations (cloned to each).
+type BatchResult = Result<(), String>;
+type Completion = Box<dyn FnOnce(BatchResult) + Send>;
+type Run = Box<dyn FnOnce(&mut Tx<'_>) -> Completion + Send>;
+
+enum Msg {
+    Op {
+        durable: bool,
+        run: Run,
+    },
+    /// Flush everything written so far, then complete.
+    Barrier(Completion),
+    /// Tests: the disk stops answering for this long.
+    Stall(Duration),
+    Stop(Completion),
+}
+
+/// Counters a benchmark or `status` can read.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub batches: AtomicU64,
+    pub ops: AtomicU64,
+    pub durable_ops: AtomicU64,
+    pub flushes: AtomicU64,
+    pub flush_micros: AtomicU64,
+}
+
+/// A copy of the counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct StoreStats {
+    pub batches: u64,
+    pub ops: u64,
+    pub durable_ops: u64,
+    pub flushes: u64,
+    pub flush_micros: u64,
+}
+
+impl Stats {
+    pub fn snapshot(&self) -> StoreStats {
+        StoreStats {
+            batches: self.batches.load(Ordering::Relaxed),
+            ops: self.ops.load(Ordering::Relaxed),
+            durable_ops: self.durable_ops.load(Ordering::Relaxed),
+            flushes: self.flushes.load(Ordering::Relaxed),
+            flush_micros: self.flush_micros.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Where the sequence stands: `next` is handed out next; numbers up to `reserved` are
+/// covered by the reservation on disk.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct SeqState {
+    pub next: u64,
+    pub reserved: u64,
+}
+
+/// Whether the caller waits for the flush that makes the write durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Acknowledged only after the flush that covers it (group commit).
+    Durable,
+    /// Acknowledged once committed; flushed within [`LAZY_FLUSH`].
+    Lazy,
+}
+
+/// The sending half: the only way to change the store. Held by the engine alone.
+pub struct Writer {
+    tx: Mutex<Option<Sender<Msg>>>,
+    permits: Arc<Semaphore>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Writer(..)")
+    }
+}
+
+pub(super) struct Shared {
+    pub trees: Arc<Trees>,
+    pub index: Arc<RwLock<Index>>,
+    pub stats: Arc<Stats>,
+    pub events: broadcast::Sender<Arc<Committed>>,
+    pub last_seq: Arc<AtomicU64>,
+}
+
+impl Writer {
+    pub(super) fn start(shared: Shared, seq: SeqState) -> Result<Self, StoreError> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || Loop::new(shared, seq, rx).run())
+            .map_err(|e| StoreError::Closed(format!("cannot start the store writer: {e}")))?;
+        Ok(Self {
+            tx: Mutex::new(Some(tx)),
+            permits: Arc::new(Semaphore::new(MAX_QUEUED)),
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    fn sender(&self) -> Result<Sender<Msg>, StoreError> {
+        self.tx
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .ok_or_else(|| StoreError::Closed("the store is shutting down".into()))
+    }
+
+    /// Run `f` on the writer thread inside the next batch. `f` decides from what it reads
+    /// through the [`Tx`] and writes through it; when it returns `Err`, nothing it wrote
+    /// is kept. The future resolves after the commit, or for [`Durability::Durable`] after
+    /// the flush that covers it. The operation is queued when the future is first polled,
+    /// and runs to its end even if the future is then dropped.
+    pub fn submit<R, E, F>(
+        &self,
+        durability: Durability,
+        f: F,
+    ) -> impl Future<Output = Result<R, E>> + Send + 'static
+    where
+        R: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut Tx<'_>) -> Result<R, E> + Send + 'static,
+    {
+        let sender = self.sender();
+        let permits = self.permits.clone();
+        async move {
+            let sender = sender?;
+            let permit = permits
+                .acquire_owned()
+                .await
+                .map_err(|_| StoreError::Closed("the store is shutting down".into()))?;
+            let (reply_tx, reply_rx) = oneshot::channel::<Result<R, E>>();
+            let run: Run = Box::new(move |tx: &mut Tx<'_>| -> Completion {
+                let out = f(tx);
+                if out.is_err() {
+                    tx.discard();
+                }
+                Box::new(move |res: BatchResult| {
+                    let _permit = permit;
+                    let reply = match (out, res) {
+                        (Err(e), _) => Err(e),
+                        (Ok(r), Ok(())) => Ok(r),
+                        (Ok(_), Err(e)) => Err(E::from(StoreError::Write(e))),
+                    };
+                    let _ = reply_tx.send(reply);
+                })
+            });
+            sender
+                .send(Msg::Op {
+                    durable: durability == Durability::Durable,
+                    run,
+                })
+                .map_err(|_| StoreError::Closed("the store is shutting down".into()))?;
+            reply_rx.await.map_err(|_| {
+                E::from(StoreError::Closed(
+                    "the store writer stopped before answering".into(),
+                ))
+            })?
+        }
+    }
+
+    /// Resolve once everything submitted before is on disk.
+    pub async fn sync(&self) -> Result<(), StoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.sender()?
+            .send(Msg::Barrier(Box::new(move |r| {
+                let _ = tx.send(r);
+            })))
+            .map_err(|_| StoreError::Closed("the store is shutting down".into()))?;
+        rx.await
+            .map_err(|_| StoreError::Closed("the store writer stopped".into()))?
+            .map_err(StoreError::Write)
+    }
+
+    /// Tests: make the writer stop answering for `d`, as a stuck disk would.
+    #[doc(hidden)]
+    pub fn stall_for_tests(&self, d: Duration) {
+        if let Ok(s) = self.sender() {
+            let _ = s.send(Msg::Stall(d));
+        }
+    }
+
+    /// Finish what is queued, flush, and stop the thread. Waits at most `grace`; what was
+    /// acknowledged as durable is on disk whatever happens, since its reply came after
+    /// its flush.
+    pub async fn stop(&self, grace: Duration) -> Result<(), StoreError> {
+        let Some(sender) = self.tx.lock().unwrap_or_else(|p| p.into_inner()).take() else {
+            return Ok(());
+        };
+        let (tx, rx) = oneshot::channel();
+        let _ = sender.send(Msg::Stop(Box::new(move |r| {
+            let _ = tx.send(r);
+        })));
+        drop(sender);
+        let res = match tokio::time::timeout(grace, rx).await {
+            Ok(Ok(r)) => r.map_err(StoreError::Write),
+            Ok(Err(_)) => Err(StoreError::Closed("the store writer ended early".into())),
+            Err(_) => {
+                return Err(StoreError::Closed(format!(
+                    "the store writer did not finish within {grace:?}"
+                )));
+            }
+        };
+        let handle = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(h) = handle {
+            let _ = tokio::task::spawn_blocking(move || h.join()).await;
+        }
+        res
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        // Without an explicit stop, closing the channel lets the thread finish the queue,
+        // flush and end on its own.
+        self.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
+    }
+}
+
+/// The batch's writes so far: tree and key to the new value (`None`: removed).
+pub(super) type Overlay = BTreeMap<(T, Vec<u8>), Option<Vec<u8>>>;
+
+struct Loop {
+    shared: Shared,
+    seq: SeqState,
+    rx: Receiver<Msg>,
+    /// When unflushed writes were first committed.
+    dirty_since: Option<Instant>,
+}
+
+struct Done {
+    completion: Completion,
+    durable: bool,
+}
+
+impl Loop {
+    fn new(shared: Shared, seq: SeqState, rx: Receiver<Msg>) -> Self {
+        Self {
+            shared,
+            seq,
+            rx,
+            dirty_since: None,
+        }
+    }
+
+    fn run(mut self) {
+        let mut stop: Vec<Completion> = Vec::new();
+        loop {
+            let first = match self.dirty_since {
+                Some(since) => {
+                    let left = LAZY_FLUSH.saturating_sub(since.elapsed());
+                    match self.rx.recv_timeout(left) {
+                        Ok(m) => Some(m),
+                        Err(RecvTimeoutError::Timeout) => {
+                            let _ = self.flush();
+                            continue;
+                        }
+                        Err(RecvTimeoutError::Disconnected) => None,
+                    }
+                }
+                None => self.rx.recv().ok(),
+            };
+            let Some(first) = first else { break };
+            let mut msgs = vec![first];
+            while msgs.len() < MAX_BATCH {
+                match self.rx.try_recv() {
+                    Ok(m) => msgs.push(m),
+                    Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+                }
+            }
+            let mut ops = Vec::new();
+            let mut barriers = Vec::new();
+            for m in msgs {
+                match m {
+                    Msg::Op { durable, run } => ops.push((durable, run)),
+                    Msg::Barrier(c) => barriers.push(c),
+                    Msg::Stall(d) => std::thread::sleep(d),
+                    Msg::Stop(c) => stop.push(c),
+                }
+            }
+            self.batch(ops, barriers);
+            if !stop.is_empty() {
+                break;
+            }
+        }
+        // Whatever is still queued came before the stop: finish it.
+        let rest: Vec<Msg> = self.rx.try_iter().collect();
+        let mut ops = Vec::new();
+        let mut barriers = Vec::new();
+        for m in rest {
+            match m {
+                Msg::Op { durable, run } => ops.push((durable, run)),
+                Msg::Barrier(c) | Msg::Stop(c) => barriers.push(c),
+                Msg::Stall(_) => {}
+            }
+        }
+        self.batch(ops, barriers);
+        let res = self.flush();
+        for c in stop {
+            c(res.clone());
+        }
+    }
+
+    fn flush(&mut self) -> BatchResult {
+        let started = Instant::now();
+        let res = self
+            .shared
+            .trees
+            .db
+            .flush()
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        let s = &self.shared.stats;
+        s.flushes.fetch_add(1, Ordering::Relaxed);
+        s.flush_micros.fetch_add(
+            u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+        if res.is_ok() {
+            self.dirty_since = None;
+        } else {
+            tracing::error!(error = ?res, "store flush failed");
+        }
+        res
+    }
+
+    fn batch(&mut self, ops: Vec<(bool, Run)>, barriers: Vec<Completion>) {
+        if ops.is_empty() && barriers.is_empty() {
+            return;
+        }
+        let stats = self.shared.stats.clone();
+        stats.batches.fetch_add(1, Ordering::Relaxed);
+        let reserved_before = self.seq.reserved;
+        let mut overlay = Overlay::new();
+        let mut changes: Vec<Committed> = Vec::new();
+        let mut updates: Vec<IndexUpdate> = Vec::new();
+        let mut done: Vec<Done> = Vec::with_capacity(ops.len());
+        let now = now_ms();
+        for (durable, run) in ops {
+            stats.ops.fetch_add(1, Ordering::Relaxed);
+            if durable {
+                stats.durable_ops.fetch_add(1, Ordering::Relaxed);
+            }
+            let mut tx = Tx::new(&self.shared.trees, &overlay, &mut self.seq, now);
+            let completion = run(&mut tx);
+            let (writes, op_changes, op_updates) = tx.into_parts();
+            overlay.extend(writes);
+            changes.extend(op_changes);
+            updates.extend(op_updates);
+            done.push(Done {
+                completion,
+                durable,
+            });
+        }
+        let bumped = self.seq.reserved != reserved_before;
+        if bumped {
+            overlay.insert(
+                (T::Meta, META_SEQ_RESERVED.to_vec()),
+                Some(self.seq.reserved.to_be_bytes().to_vec()),
+            );
+        }
+        let committed = self.commit(&overlay);
+        if let Err(e) = committed {
+            tracing::error!(error = %e, "store batch failed; its operations are refused");
+            self.seq.reserved = reserved_before;
+            for d in done {
+                (d.completion)(Err(e.clone()));
+            }
+            for b in barriers {
+                b(Err(e.clone()));
+            }
+            return;
+        }
+        if !updates.is_empty() {
+            let mut index = self.shared.index.write().unwrap_or_else(|p| p.into_inner());
+            for u in &updates {
+                u.apply(&mut index, now);
+            }
+        }
+        let must_flush = bumped || !barriers.is_empty() || done.iter().any(|d| d.durable);
+        let mut durable = Vec::new();
+        for d in done {
+            if d.durable {
+                durable.push(d.completion);
+            } else {
+                (d.completion)(Ok(()));
+            }
+        }
+        if must_flush {
+            let res = self.flush();
+            for c in durable {
+                c(res.clone());
+            }
+            for b in barriers {
+                b(res.clone());
+            }
+        } else if !overlay.is_empty() && self.dirty_since.is_none() {
+            self.dirty_since = Some(Instant::now());
+        }
+        for c in changes {
+            self.shared.last_seq.fetch_max(c.seq, Ordering::AcqRel);
+            // No subscriber is fine.
+            let _ = self.shared.events.send(Arc::new(c));
+        }
+    }
+
+    fn commit(&self, overlay: &Overlay) -> BatchResult {
+        if overlay.is_empty() {
+            return Ok(());
+        }
+        let t = &self.shared.trees.trees;
+        let res: Result<(), TransactionError<()>> = (
+            &t[0], &t[1], &t[2], &t[3], &t[4], &t[5], &t[6], &t[7], &t[8],
+        )
+            .transaction(|(t0, t1, t2, t3, t4, t5, t6, t7, t8)| {
+                let views = [t0, t1, t2, t3, t4, t5, t6, t7, t8];
+                for ((tree, key), value) in overlay {
+                    let view = views[*tree as usize];
+                    match value {
+                        Some(v) => {
+                            view.insert(key.as_slice(), v.as_slice())?;
+                        }
+                        None => {
+                            view.remove(key.as_slice())?;
+                        }
+                    }
+                }
+                Ok(())
+            });
+        res.map_err(|e| match e {
+            TransactionError::Storage(s) => s.to_string(),
+            TransactionError::Abort(()) => "transaction aborted".into(),
+        })
+    }
+}
