@@ -1,5 +1,6 @@
 //! Logs go to a daily file under `<data dir>/logs`, never to the terminal (the TUI owns it,
 //! and scripts read stdout). `MCP_ONBOARD_LOG` sets the filter (default `info`).
+//! sled's own records are left out (see `init`).
 
 use std::path::Path;
 
@@ -16,11 +17,18 @@ pub fn init(data_dir: &Path) -> Option<WorkerGuard> {
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let filter =
         EnvFilter::try_from_env("MCP_ONBOARD_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    let subscriber = tracing_subscriber::fmt()
         .with_writer(writer)
         .with_ansi(false)
         .with_env_filter(filter)
-        .try_init()
-        .ok()?;
+        .finish();
+    tracing::subscriber::set_global_default(subscriber).ok()?;
+    // Records of the `log` crate (reqwest, hyper-util) join the log, but not sled's: sled
+    // logs from crossbeam-epoch's deferred frees, which also run while a thread's locals
+    // are being destroyed, and the formatter's thread-local buffer is gone by then.
+    let _ = tracing_log::LogTracer::builder()
+        .ignore_crate("sled")
+        .ignore_crate("crossbeam_epoch")
+        .init();
     Some(guard)
 }
