@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Child, Command as Proc, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{CLIENT_ID, CLIENT_SECRET, extract, test_key};
+use common::{CLIENT_ID, CLIENT_SECRET, test_key};
 use mcp_onboard::control::Client;
 use mcp_onboard::engine::lifecycle::NewTenant;
 use mcp_onboard::engine::model::TenantStatus;
@@ -18,7 +18,6 @@ use mcp_onboard::sandbox::google::{
     AUTH_PATH, GoogleSandbox, REVOKE_PATH, SandboxGoogleConfig, TOKEN_PATH,
 };
 use secrecy::SecretString;
-use url::Url;
 
 const TENANTS: usize = 12;
 
@@ -83,38 +82,9 @@ async fn consent(http: &reqwest::Client, c: &mut Client, base: &str, slug: &str)
     else {
         panic!()
     };
-    let page = http
-        .get(&link.url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let action = extract(&page, r#"action=""#, '"');
-    let res = http.post(format!("{base}{action}")).send().await.unwrap();
-    let auth = Url::parse(res.headers()["location"].to_str().unwrap()).unwrap();
-    let q: HashMap<String, String> = auth.query_pairs().into_owned().collect();
-    let mut form: Vec<(String, String)> = ["client_id", "redirect_uri", "state", "code_challenge"]
-        .iter()
-        .map(|k| ((*k).to_owned(), q[*k].clone()))
-        .collect();
-    form.push(("email".into(), format!("it@{slug}.example")));
-    form.push(("decision".into(), "allow".into()));
-    form.extend(
-        q["scope"]
-            .split(' ')
-            .map(|s| ("scope".to_owned(), s.to_owned())),
-    );
-    let res = http
-        .post(auth.join("approve").unwrap())
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    let cb = res.headers()["location"].to_str().unwrap().to_owned();
-    let res = http.get(cb).send().await.unwrap();
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let (status, body) =
+        common::consent_over_http(http, base, &link.url, &format!("it@{slug}.example")).await;
+    assert_eq!(status, 200, "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -268,3 +268,45 @@ pub fn extract(body: &str, after: &str, end: char) -> String {
         + after.len();
     body[start..].split(end).next().unwrap().to_owned()
 }
+
+/// What a browser does with a consent link, hop by hop, against a serve whose Google is a
+/// sandbox: open the link, press Continue, Allow as `email` with every scope ticked, and
+/// follow the callback. Returns the callback's status and page.
+pub async fn consent_over_http(
+    http: &reqwest::Client,
+    base: &str,
+    link_url: &str,
+    email: &str,
+) -> (u16, String) {
+    let page = http.get(link_url).send().await.unwrap();
+    assert_eq!(page.status(), 200, "link page");
+    let page = page.text().await.unwrap();
+    let action = extract(&page, r#"action=""#, '"');
+    let base = Url::parse(base).unwrap();
+    let res = http.post(base.join(&action).unwrap()).send().await.unwrap();
+    assert_eq!(res.status(), 303, "continue");
+    let auth = Url::parse(res.headers()["location"].to_str().unwrap()).unwrap();
+    let q: HashMap<String, String> = auth.query_pairs().into_owned().collect();
+    let mut form: Vec<(String, String)> = ["client_id", "redirect_uri", "state", "code_challenge"]
+        .iter()
+        .map(|k| ((*k).to_owned(), q[*k].clone()))
+        .collect();
+    form.push(("email".into(), email.into()));
+    form.push(("decision".into(), "allow".into()));
+    form.extend(
+        q["scope"]
+            .split(' ')
+            .map(|s| ("scope".to_owned(), s.to_owned())),
+    );
+    let res = http
+        .post(auth.join("approve").unwrap())
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "approve");
+    let cb = res.headers()["location"].to_str().unwrap().to_owned();
+    let res = http.get(cb).send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.text().await.unwrap())
+}
