@@ -457,3 +457,151 @@ fn bad_input_is_refused_clearly() {
     let list = w.json(&["tenant", "list"]);
     assert_eq!(list.as_array().map(Vec::len), Some(1));
 }
+
+/// A `watch --json` child whose output lands in a file, killed on drop.
+struct Watch {
+    child: std::process::Child,
+    out: std::path::PathBuf,
+}
+
+impl Watch {
+    fn start(w: &World, extra: &[&str]) -> Self {
+        let out = w.tmp.path().join(format!("watch-{}.jsonl", extra.len()));
+        let mut args = vec!["--json", "watch"];
+        args.extend_from_slice(extra);
+        let child = w
+            .command(&args)
+            .stdout(std::fs::File::create(&out).expect("watch output"))
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("watch");
+        Self { child, out }
+    }
+
+    fn lines(&self) -> Vec<Value> {
+        read(&self.out)
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    /// Wait (with a deadline, not a sleep) until a line satisfies `f`.
+    fn wait_for(&self, what: &str, f: impl Fn(&Value) -> bool) -> Vec<Value> {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let lines = self.lines();
+            if lines.iter().any(&f) {
+                return lines;
+            }
+            assert!(
+                std::time::Instant::now() < until,
+                "watch never showed {what}: {lines:#?}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn tenant_statuses(lines: &[Value], slug: &str) -> Vec<(u64, String)> {
+    lines
+        .iter()
+        .filter(|l| l["kind"] == "tenant_changed" && l["slug"] == slug)
+        .map(|l| {
+            (
+                l["seq"].as_u64().unwrap(),
+                l["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_json_streams_another_clients_changes_live_and_replays_with_since() {
+    let mut w = World::new();
+    let _serve = w.serve();
+    let watch = Watch::start(&w, &[]);
+    // Until the stream is attached, a probe tenant is added again and again.
+    let mut n = 0;
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        w.ok(&["tenant", "add", &format!("probe{n}")]);
+        let seen = watch.lines();
+        if seen.iter().any(|l| l["kind"] == "tenant_changed") {
+            break;
+        }
+        n += 1;
+        assert!(std::time::Instant::now() < until, "watch never attached");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    // Another client adds a tenant and onboards it; the stream shows every step, in order.
+    w.ok(&["tenant", "add", "acme"]);
+    let link = w.json(&["link", "acme"]);
+    let page = consent_over_http(s(&link, "url"), "ann@acme.com").await;
+    assert!(page.contains("connected"), "{page}");
+    let lines = watch.wait_for("acme deployed", |l| {
+        l["slug"] == "acme" && l["status"] == "deployed"
+    });
+    let got = tenant_statuses(&lines, "acme");
+    let mut statuses: Vec<&str> = got.iter().map(|(_, s)| s.as_str()).collect();
+    statuses.dedup();
+    assert_eq!(
+        statuses,
+        [
+            "created",
+            "link_issued",
+            "link_opened",
+            "consented",
+            "connection_ready",
+            "server_created",
+            "deployed"
+        ],
+        "{got:?}"
+    );
+    let seqs: Vec<u64> = lines.iter().filter_map(|l| l["seq"].as_u64()).collect();
+    assert!(seqs.windows(2).all(|p| p[0] < p[1]), "seq grows: {seqs:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["kind"] == "link_changed" && l["slug"] == "acme"),
+        "link events too"
+    );
+    assert!(
+        lines.iter().any(|l| l["kind"] == "provisioner_changed"),
+        "the provisioner's state is published"
+    );
+
+    // A consumer that missed all of it replays the stored timeline with --since.
+    let first = got[0].0;
+    let replay = Watch::start(&w, &["--since", &(first - 1).to_string()]);
+    let replayed = replay.wait_for("acme deployed again", |l| {
+        l["slug"] == "acme" && l["status"] == "deployed"
+    });
+    let again = tenant_statuses(&replayed, "acme");
+    let stored: Vec<u64> = w.tenant("acme")["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        again.iter().map(|(q, _)| *q).collect::<Vec<_>>(),
+        stored,
+        "the replay is the stored timeline, with its numbers"
+    );
+}
+
+#[test]
+fn watch_without_an_owner_says_so() {
+    let w = World::new();
+    w.ok(&["tenant", "add", "acme"]);
+    let out = w.run(&["watch"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stderr.contains("no owner is running"), "{}", out.stderr);
+}

@@ -59,7 +59,9 @@ fn config() -> Arc<Config> {
 #[tokio::test]
 async fn a_first_release_database_opens_migrated_with_everything_kept() {
     let (_tmp, data, key) = fixture();
-    let engine = Engine::open(&data, &key, config(), Role::Direct).await.unwrap();
+    let engine = Engine::open(&data, &key, config(), Role::Direct)
+        .await
+        .unwrap();
     let store = engine.store().clone();
     assert_eq!(store.schema_found(), 1);
     assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
@@ -69,7 +71,10 @@ async fn a_first_release_database_opens_migrated_with_everything_kept() {
     assert_eq!(acme.google_email.as_deref(), Some("ann@acme.com"));
     assert!(acme.mcp_url.as_deref().unwrap().ends_with("/mcp"));
     let kinds: Vec<EventKind> = acme.events.iter().map(|e| e.kind).collect();
-    assert_eq!(&kinds[..2], &[EventKind::TenantAdded, EventKind::LinkIssued]);
+    assert_eq!(
+        &kinds[..2],
+        &[EventKind::TenantAdded, EventKind::LinkIssued]
+    );
     assert!(kinds.contains(&EventKind::Consented));
     assert_eq!(kinds.last(), Some(&EventKind::Deployed));
     assert!(
@@ -77,7 +82,10 @@ async fn a_first_release_database_opens_migrated_with_everything_kept() {
         "one growing sequence: {:?}",
         acme.events
     );
-    assert_eq!(acme.events.last().unwrap().status, Some(TenantStatus::Deployed));
+    assert_eq!(
+        acme.events.last().unwrap().status,
+        Some(TenantStatus::Deployed)
+    );
     assert_eq!(acme.links.len(), 1);
     assert_eq!(acme.links[0].state, LinkState::Used);
     // The secret written by the first release still decrypts.
@@ -96,7 +104,11 @@ async fn a_first_release_database_opens_migrated_with_everything_kept() {
     assert_eq!(gamma.links[0].state, LinkState::Active);
     assert_eq!(gamma.links[0].open_count, 2);
     assert_eq!(gamma.status, TenantStatus::LinkOpened);
-    assert_eq!(store.index().pending_flows(), 1, "delta's flow is still pending");
+    assert_eq!(
+        store.index().pending_flows(),
+        1,
+        "delta's flow is still pending"
+    );
 
     // Counts, and the replay of every stored entry in one order.
     assert_eq!(store.index().len(), 4);
@@ -109,10 +121,12 @@ async fn a_first_release_database_opens_migrated_with_everything_kept() {
     // New changes are numbered after everything migrated.
     let mut sub = engine.subscribe(None);
     engine
-        .execute(Command::AddTenant(mcp_onboard::engine::lifecycle::NewTenant {
-            slug: "epsilon".into(),
-            ..Default::default()
-        }))
+        .execute(Command::AddTenant(
+            mcp_onboard::engine::lifecycle::NewTenant {
+                slug: "epsilon".into(),
+                ..Default::default()
+            },
+        ))
         .await
         .unwrap();
     let Some(mcp_onboard::engine::Item::Event(e)) = sub.next().await else {
@@ -127,7 +141,9 @@ async fn a_first_release_database_opens_migrated_with_everything_kept() {
     drop(store);
 
     // Open again: already current, nothing migrates twice.
-    let again = Engine::open(&data, &key, config(), Role::Direct).await.unwrap();
+    let again = Engine::open(&data, &key, config(), Role::Direct)
+        .await
+        .unwrap();
     assert_eq!(again.store().schema_found(), SCHEMA_VERSION);
     assert_eq!(show(&again, "acme").await.events, acme.events);
     assert_eq!(again.store().index().len(), 5);

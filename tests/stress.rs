@@ -115,14 +115,20 @@ async fn connect(data: &Path) -> Client {
         if let Ok(Some(c)) = Client::connect(data).await {
             return c;
         }
-        assert!(start.elapsed() < Duration::from_secs(30), "owner never came up");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "owner never came up"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
 /// `/healthz` over a fresh connection each time: how long the slowest answer took, and how
 /// many did not come within two seconds.
-fn health_monitor(addr: String, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<(Duration, u64, u64)> {
+fn health_monitor(
+    addr: String,
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<(Duration, u64, u64)> {
     std::thread::spawn(move || {
         use std::io::{Read, Write};
         let (mut worst, mut failed, mut ok) = (Duration::ZERO, 0u64, 0u64);
@@ -340,7 +346,10 @@ async fn many_clients_and_customers_at_once_then_sigterm_and_nothing_acknowledge
     let have: HashMap<String, TenantStatus> =
         tenants.into_iter().map(|t| (t.slug, t.status)).collect();
     for slug in &expected {
-        assert!(have.contains_key(slug), "{slug} was acknowledged but is gone");
+        assert!(
+            have.contains_key(slug),
+            "{slug} was acknowledged but is gone"
+        );
     }
     for slug in &consented {
         assert_eq!(have[slug], TenantStatus::Consented, "{slug}");

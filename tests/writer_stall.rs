@@ -53,7 +53,11 @@ async fn a_stuck_writer_does_not_stop_healthz() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(page.await.unwrap().unwrap(), 200, "the page did not wait for the disk");
+    assert_eq!(
+        page.await.unwrap().unwrap(),
+        200,
+        "the page did not wait for the disk"
+    );
     for w in waiting {
         tokio::time::timeout(Duration::from_secs(30), w)
             .await
