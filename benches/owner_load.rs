@@ -383,23 +383,27 @@ fn main() {
         .expect("runtime");
     rt.block_on(async {
         let s = start_owner().await;
-        println!("## writes over the control socket (tenant add, durable)");
-        println!("{:>8}  {:>12}  {:>16}", "clients", "adds/s", "flushes/ack");
-        for clients in [1usize, 8, 64] {
-            let (rate, per) = adds(&s, clients, secs, &format!("a{clients}")).await;
-            println!("{clients:>8}  {rate:>12.0}  {per:>16.3}");
+        // `OWNER_LOAD_ONLY=consent` skips to the consent pages (for profiling them).
+        let only_consent = std::env::var("OWNER_LOAD_ONLY").as_deref() == Ok("consent");
+        if !only_consent {
+            println!("## writes over the control socket (tenant add, durable)");
+            println!("{:>8}  {:>12}  {:>16}", "clients", "adds/s", "flushes/ack");
+            for clients in [1usize, 8, 64] {
+                let (rate, per) = adds(&s, clients, secs, &format!("a{clients}")).await;
+                println!("{clients:>8}  {rate:>12.0}  {per:>16.3}");
+            }
+            println!();
+            println!("## durable callbacks (whole flow against the Google stand-in)");
+            println!(
+                "{:>9}  {:>12}  {:>16}",
+                "customers", "callbacks/s", "flushes/ack"
+            );
+            for customers in [1usize, 64] {
+                let (rate, per) = callbacks(&s, customers, secs).await;
+                println!("{customers:>9}  {rate:>12.1}  {per:>16.3}");
+            }
+            println!();
         }
-        println!();
-        println!("## durable callbacks (whole flow against the Google stand-in)");
-        println!(
-            "{:>9}  {:>12}  {:>16}",
-            "customers", "callbacks/s", "flushes/ack"
-        );
-        for customers in [1usize, 64] {
-            let (rate, per) = callbacks(&s, customers, secs).await;
-            println!("{customers:>9}  {rate:>12.1}  {per:>16.3}");
-        }
-        println!();
 
         // Consent start: one link, opened and continued again and again.
         let probe = Client::connect(&s.data)
@@ -461,6 +465,11 @@ fn main() {
                 ("bare POST continue", bare_addr, bare_post.as_bytes(), 303),
                 ("ours POST continue", s.addr, post_req.as_bytes(), 303),
             ] {
+                if let Ok(only) = std::env::var("OWNER_LOAD_SCENARIO") {
+                    if !name.starts_with(&only) {
+                        continue;
+                    }
+                }
                 let r = tokio::task::block_in_place(|| load(addr, req, want, conns, secs));
                 println!(
                     "{name:>22}  {conns:>5}  {:>10.0}  {:>9.2?}  {:>9.2?}  {:>6}",

@@ -104,11 +104,7 @@ async fn a_first_release_database_opens_migrated_with_everything_kept() {
     assert_eq!(gamma.links[0].state, LinkState::Active);
     assert_eq!(gamma.links[0].open_count, 2);
     assert_eq!(gamma.status, TenantStatus::LinkOpened);
-    assert_eq!(
-        store.index().pending_flows(),
-        1,
-        "delta's flow is still pending"
-    );
+    assert_eq!(store.flow_count(), 1, "delta's flow is kept");
 
     // Counts, and the replay of every stored entry in one order.
     assert_eq!(store.index().len(), 4);

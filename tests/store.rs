@@ -297,3 +297,59 @@ async fn many_durable_writers_at_once_share_flushes() {
         "group commit: {flushes} flushes for 256 durable writes"
     );
 }
+
+#[tokio::test]
+async fn repeated_opens_are_counted_in_memory_and_written_once_per_flush() {
+    use mcp_onboard::engine::model::ConsentLink;
+    use mcp_onboard::store::Counted;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    const H: [u8; 32] = [7; 32];
+    {
+        let (store, w) = Store::open(&data, &key(1)).unwrap();
+        add(&w, "a").await;
+        w.submit(Durability::Durable, |tx| {
+            tx.put_link(&H, ConsentLink::new("a", "l1", 0, i64::MAX));
+            Ok::<_, StoreError>(())
+        })
+        .await
+        .unwrap();
+        let mut rx = store.subscribe();
+        let mut firsts = 0;
+        for _ in 0..300 {
+            let c = w
+                .submit(Durability::Lazy, |tx| tx.count_on_link(&H, false))
+                .await
+                .unwrap();
+            firsts += matches!(c, Counted::First(_)) as u32;
+        }
+        assert_eq!(firsts, 1, "only the first open is written at once");
+        assert_eq!(
+            store.links_for("a").unwrap()[0].open_count,
+            300,
+            "shown at once"
+        );
+        // Written together within a flush interval: far fewer link changes than opens.
+        tokio::time::sleep(mcp_onboard::store::LAZY_FLUSH * 3).await;
+        let mut link_changes = 0;
+        while let Ok(c) = rx.try_recv() {
+            link_changes += matches!(c.change, Change::Link { .. }) as u32;
+        }
+        assert!(
+            (1..20).contains(&link_changes),
+            "{link_changes} link writes for 300 opens"
+        );
+        let c = w
+            .submit(Durability::Lazy, |tx| tx.count_on_link(&H, false))
+            .await
+            .unwrap();
+        assert_eq!(c, Counted::Again);
+        w.stop(Duration::from_secs(10)).await.unwrap();
+    }
+    let (store, _w) = Store::open(&data, &key(1)).unwrap();
+    assert_eq!(
+        store.link(&H).unwrap().unwrap().open_count,
+        301,
+        "every count reached the disk, the last one at the stop"
+    );
+}

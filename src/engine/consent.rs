@@ -25,7 +25,7 @@ use crate::domain::model::{
     ConsentLink, ExpectedAccount, FailureKind, GoogleIdentity, LinkState, PendingFlow, TenantStatus,
 };
 use crate::google;
-use crate::store::{Durability, TakenFlow, Tx};
+use crate::store::{Counted, Durability, TakenFlow, Tx};
 use crate::time::{add, now_ms};
 
 /// How long a link page waits for its counter to be written before it is shown anyway
@@ -78,20 +78,15 @@ fn inactive(status: TenantStatus) -> bool {
 
 /// Count an open on the link; the first open of a link goes on the tenant's timeline.
 fn count_open(tx: &mut Tx<'_>, hash: &[u8]) -> Result<(), EngineError> {
-    let Some(mut link) = tx.link(hash)? else {
-        return Ok(());
-    };
-    if link.state(tx.now()) != LinkState::Active {
-        return Ok(());
-    }
-    let first = link.opened_at.is_none();
-    link.open_count = link.open_count.saturating_add(1);
-    link.opened_at.get_or_insert(tx.now());
-    let (slug, link_id) = (link.tenant.clone(), link.id.clone());
-    tx.put_link(hash, link);
-    if first {
+    if let Counted::First(link) = tx.count_on_link(hash, false)? {
         // A tenant being offboarded refuses the transition; the count still stands.
-        let _ = apply_in(tx, &slug, &Transition::LinkOpened { link_id });
+        let _ = apply_in(
+            tx,
+            &link.tenant,
+            &Transition::LinkOpened {
+                link_id: link.id.clone(),
+            },
+        );
     }
     Ok(())
 }
@@ -104,7 +99,7 @@ fn start_flow(
     flow: PendingFlow,
     verifier: &secrecy::SecretString,
 ) -> Result<(), EngineError> {
-    let mut link = tx
+    let link = tx
         .link(hash)?
         .ok_or_else(|| EngineError::Conflict("the link is gone".into()))?;
     let state = link.state(tx.now());
@@ -112,13 +107,14 @@ fn start_flow(
         return Err(EngineError::Conflict(format!("the link is {state}")));
     }
     tx.put_flow(state_hash, flow, verifier);
-    let first = link.continued_at.is_none();
-    link.continue_count = link.continue_count.saturating_add(1);
-    link.continued_at.get_or_insert(tx.now());
-    let (slug, link_id) = (link.tenant.clone(), link.id.clone());
-    tx.put_link(hash, link);
-    if first {
-        let _ = apply_in(tx, &slug, &Transition::ConsentStarted { link_id });
+    if let Counted::First(link) = tx.count_on_link(hash, true)? {
+        let _ = apply_in(
+            tx,
+            &link.tenant,
+            &Transition::ConsentStarted {
+                link_id: link.id.clone(),
+            },
+        );
     }
     Ok(())
 }

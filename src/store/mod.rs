@@ -30,7 +30,7 @@ pub use crypto::{Cipher, KeyError, KeySource};
 pub use index::Index;
 pub use layout::SCHEMA_VERSION;
 pub use owner::OwnerInfo;
-pub use tx::{Change, Committed, TakenFlow, Tx};
+pub use tx::{Change, Committed, Counted, TakenFlow, Tx};
 pub use writer::{Durability, LAZY_FLUSH, StoreStats, Writer};
 
 use crate::domain::model::{ConsentLink, Tenant, TimelineEntry, UsedFlow};
@@ -393,6 +393,7 @@ impl Store {
     }
 
     /// A tenant's links, oldest first, found through the per-tenant key (no scan of all).
+    /// Opens and Continues counted in the last moments are included.
     pub fn links_for(&self, slug: &str) -> Result<Vec<ConsentLink>, StoreError> {
         let mut out = Vec::new();
         for kv in self
@@ -401,7 +402,12 @@ impl Store {
         {
             let (k, _) = kv?;
             if let Some(h) = layout::hash_of_tenant_link(&k) {
-                if let Some(l) = self.link(h)? {
+                if let Some(mut l) = self.link(h)? {
+                    // Counts not written yet are in the index's copy of a live link.
+                    if let Some(live) = self.index().live_link(h, crate::time::now_ms()) {
+                        l.open_count = l.open_count.max(live.open_count);
+                        l.continue_count = l.continue_count.max(live.continue_count);
+                    }
                     out.push(l);
                 }
             }

@@ -68,6 +68,37 @@ impl IndexUpdate {
     }
 }
 
+/// Opens and Continues counted on a link but not yet written: a busy link is written once
+/// per [`super::LAZY_FLUSH`], not once per request. Reads through a [`Tx`] include them.
+#[derive(Debug, Default)]
+pub(super) struct Deferred {
+    pub links: std::collections::HashMap<Vec<u8>, Counts>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct Counts {
+    opens: u32,
+    continues: u32,
+}
+
+impl Counts {
+    fn apply(self, l: &mut ConsentLink) {
+        l.open_count = l.open_count.saturating_add(self.opens);
+        l.continue_count = l.continue_count.saturating_add(self.continues);
+    }
+}
+
+/// What counting a request on a link found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Counted {
+    /// The first of its kind on this link: written now, and here is the link.
+    First(Box<ConsentLink>),
+    /// Counted (written with the next lazy flush).
+    Again,
+    /// The link cannot start a flow (any more), or does not exist: nothing counted.
+    NotLive,
+}
+
 /// What taking a flow found.
 pub enum TakenFlow {
     /// The flow, now removed (a tombstone stays), and its PKCE verifier.
@@ -87,6 +118,9 @@ pub struct Tx<'a> {
     changes: Vec<Committed>,
     updates: Vec<IndexUpdate>,
     seq: &'a mut SeqState,
+    deferred: &'a mut Deferred,
+    /// Links whose deferred counts this operation wrote out (cleared once it is kept).
+    written_counts: Vec<Vec<u8>>,
     now: Millis,
 }
 
@@ -95,6 +129,7 @@ impl<'a> Tx<'a> {
         trees: &'a Trees,
         batch: &'a Overlay,
         seq: &'a mut SeqState,
+        deferred: &'a mut Deferred,
         now: Millis,
     ) -> Self {
         Self {
@@ -104,11 +139,16 @@ impl<'a> Tx<'a> {
             changes: Vec::new(),
             updates: Vec::new(),
             seq,
+            deferred,
+            written_counts: Vec::new(),
             now,
         }
     }
 
     pub(super) fn into_parts(self) -> (Overlay, Vec<Committed>, Vec<IndexUpdate>) {
+        for h in &self.written_counts {
+            self.deferred.links.remove(h);
+        }
         (self.writes, self.changes, self.updates)
     }
 
@@ -117,6 +157,7 @@ impl<'a> Tx<'a> {
         self.writes.clear();
         self.changes.clear();
         self.updates.clear();
+        self.written_counts.clear();
     }
 
     /// The batch's clock: one time for every operation in it.
@@ -280,14 +321,77 @@ impl<'a> Tx<'a> {
 
     // ---- consent links ----
 
+    /// A link, with the opens and Continues counted but not written yet.
     pub fn link(&self, hash: &[u8]) -> Result<Option<ConsentLink>, StoreError> {
-        self.get(T::Links, hash)?
+        let mut link: Option<ConsentLink> = self
+            .get(T::Links, hash)?
             .map(|v| decode("consent link", &v))
-            .transpose()
+            .transpose()?;
+        if let (Some(l), Some(c)) = (link.as_mut(), self.deferred.links.get(hash)) {
+            if !self.written_counts.iter().any(|h| h == hash) {
+                c.apply(l);
+            }
+        }
+        Ok(link)
     }
 
-    /// Write a link (new or changed) and publish it.
+    /// Count an open of a link's page (`continued`: a press of its Continue). The first of
+    /// each is written at once (the caller puts it on the timeline); later ones are written
+    /// together with the next lazy flush, so a link opened again and again costs one write
+    /// per flush interval, not one per request.
+    pub fn count_on_link(&mut self, hash: &[u8], continued: bool) -> Result<Counted, StoreError> {
+        let Some(mut link) = self.link(hash)? else {
+            return Ok(Counted::NotLive);
+        };
+        if link.state(self.now) != crate::domain::model::LinkState::Active {
+            return Ok(Counted::NotLive);
+        }
+        let first = if continued {
+            link.continued_at.is_none()
+        } else {
+            link.opened_at.is_none()
+        };
+        if first {
+            if continued {
+                link.continue_count = link.continue_count.saturating_add(1);
+                link.continued_at = Some(self.now);
+            } else {
+                link.open_count = link.open_count.saturating_add(1);
+                link.opened_at = Some(self.now);
+            }
+            self.put_link(hash, link.clone());
+            return Ok(Counted::First(Box::new(link)));
+        }
+        let c = self.deferred.links.entry(hash.to_vec()).or_default();
+        if continued {
+            c.continues = c.continues.saturating_add(1);
+            link.continue_count = link.continue_count.saturating_add(1);
+        } else {
+            c.opens = c.opens.saturating_add(1);
+            link.open_count = link.open_count.saturating_add(1);
+        }
+        // The index shows the count at once; the store has it within a flush interval.
+        self.updates.push(IndexUpdate::Link(hash.to_vec(), link));
+        Ok(Counted::Again)
+    }
+
+    /// Write out every count not written yet; returns how many links were written.
+    pub(super) fn write_deferred_counts(&mut self) -> Result<usize, StoreError> {
+        let hashes: Vec<Vec<u8>> = self.deferred.links.keys().cloned().collect();
+        for h in &hashes {
+            if let Some(l) = self.link(h)? {
+                self.put_link(h, l);
+            }
+        }
+        Ok(hashes.len())
+    }
+
+    /// Write a link (new or changed) and publish it. `link` must have been read through
+    /// [`Tx::link`] (it then carries the counts not written yet).
     pub fn put_link(&mut self, hash: &[u8], link: ConsentLink) {
+        if self.deferred.links.contains_key(hash) {
+            self.written_counts.push(hash.to_vec());
+        }
         self.put(T::Links, hash.to_vec(), encode(&link));
         self.put(
             T::TenantLinks,

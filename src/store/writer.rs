@@ -30,7 +30,7 @@ use tokio::sync::{Semaphore, broadcast, oneshot};
 
 use super::index::Index;
 use super::layout::{META_SEQ_RESERVED, T};
-use super::tx::{Committed, IndexUpdate, Tx};
+use super::tx::{Committed, Deferred, IndexUpdate, Tx};
 use super::{StoreError, Trees};
 use crate::time::now_ms;
 
@@ -271,8 +271,9 @@ struct Loop {
     shared: Shared,
     seq: SeqState,
     rx: Receiver<Msg>,
-    /// When unflushed writes were first committed.
+    /// When unflushed writes (or unwritten counts) first appeared.
     dirty_since: Option<Instant>,
+    deferred: Deferred,
 }
 
 struct Done {
@@ -287,6 +288,7 @@ impl Loop {
             seq,
             rx,
             dirty_since: None,
+            deferred: Deferred::default(),
         }
     }
 
@@ -299,6 +301,7 @@ impl Loop {
                     match self.rx.recv_timeout(left) {
                         Ok(m) => Some(m),
                         Err(RecvTimeoutError::Timeout) => {
+                            self.write_counts();
                             let _ = self.flush();
                             continue;
                         }
@@ -342,10 +345,25 @@ impl Loop {
             }
         }
         self.batch(ops, barriers);
+        self.write_counts();
         let res = self.flush();
         for c in stop {
             c(res.clone());
         }
+    }
+
+    /// Write the counts deferred so far, in one batch of their own.
+    fn write_counts(&mut self) {
+        if self.deferred.links.is_empty() {
+            return;
+        }
+        let run: Run = Box::new(|tx: &mut Tx<'_>| -> Completion {
+            if let Err(e) = tx.write_deferred_counts() {
+                tracing::warn!(error = %e, "writing link counts failed");
+            }
+            Box::new(|_| {})
+        });
+        self.batch(vec![(false, run)], Vec::new());
     }
 
     fn flush(&mut self) -> BatchResult {
@@ -388,7 +406,13 @@ impl Loop {
             if durable {
                 stats.durable_ops.fetch_add(1, Ordering::Relaxed);
             }
-            let mut tx = Tx::new(&self.shared.trees, &overlay, &mut self.seq, now);
+            let mut tx = Tx::new(
+                &self.shared.trees,
+                &overlay,
+                &mut self.seq,
+                &mut self.deferred,
+                now,
+            );
             let completion = run(&mut tx);
             let (writes, op_changes, op_updates) = tx.into_parts();
             overlay.extend(writes);
@@ -426,6 +450,18 @@ impl Loop {
         }
         let must_flush = bumped || !barriers.is_empty() || done.iter().any(|d| d.durable);
         let mut durable = Vec::new();
+        if !must_flush {
+            self.publish(changes);
+            for d in done {
+                (d.completion)(Ok(()));
+            }
+            if (!overlay.is_empty() || !self.deferred.links.is_empty())
+                && self.dirty_since.is_none()
+            {
+                self.dirty_since = Some(Instant::now());
+            }
+            return;
+        }
         for d in done {
             if d.durable {
                 durable.push(d.completion);
@@ -433,17 +469,18 @@ impl Loop {
                 (d.completion)(Ok(()));
             }
         }
-        if must_flush {
-            let res = self.flush();
-            for c in durable {
-                c(res.clone());
-            }
-            for b in barriers {
-                b(res.clone());
-            }
-        } else if !overlay.is_empty() && self.dirty_since.is_none() {
-            self.dirty_since = Some(Instant::now());
+        let res = self.flush();
+        // Published before the replies: whoever hears "done" can find it in the stream.
+        self.publish(changes);
+        for c in durable {
+            c(res.clone());
         }
+        for b in barriers {
+            b(res.clone());
+        }
+    }
+
+    fn publish(&self, changes: Vec<Committed>) {
         for c in changes {
             self.shared.last_seq.fetch_max(c.seq, Ordering::AcqRel);
             // No subscriber is fine.
