@@ -7,8 +7,6 @@
 //! writer, so of two racing callbacks exactly one proceeds; the refresh token is stored,
 //! with the link marked used, in one transaction that is flushed before the success page.
 
-use std::time::Duration;
-
 use url::Url;
 
 use super::error::EngineError;
@@ -27,10 +25,6 @@ use crate::domain::model::{
 use crate::google;
 use crate::store::{Counted, Durability, TakenFlow, Tx};
 use crate::time::{add, now_ms};
-
-/// How long a link page waits for its counter to be written before it is shown anyway
-/// (the count lands later): a slow disk must not hold up the customer.
-const COUNT_WAIT: Duration = Duration::from_secs(2);
 
 /// The query Google sends to the redirect URI.
 #[derive(Debug, Default, Clone, serde::Deserialize)]
@@ -97,7 +91,7 @@ fn start_flow(
     hash: &[u8],
     state_hash: &[u8],
     flow: PendingFlow,
-    verifier: &secrecy::SecretString,
+    sealed_verifier: String,
 ) -> Result<(), EngineError> {
     let link = tx
         .link(hash)?
@@ -106,7 +100,7 @@ fn start_flow(
     if state != LinkState::Active {
         return Err(EngineError::Conflict(format!("the link is {state}")));
     }
-    tx.put_flow(state_hash, flow, verifier);
+    tx.put_sealed_flow(state_hash, flow, sealed_verifier);
     if let Counted::First(link) = tx.count_on_link(hash, true)? {
         let _ = apply_in(
             tx,
@@ -173,14 +167,9 @@ impl Engine {
     /// mail scanners open links too.
     pub async fn open_link(&self, code: &str) -> Result<Interstitial, Outcome> {
         let (hash, _link, brief) = self.live_link(code).await?;
-        let counted = self.commit(Durability::Lazy, move |tx| count_open(tx, &hash));
-        match tokio::time::timeout(COUNT_WAIT, counted).await {
-            Ok(Err(e)) => {
-                tracing::warn!(tenant = %brief.slug, error = %e, "could not count a link open")
-            }
-            Err(_) => tracing::warn!(tenant = %brief.slug, "counting a link open is slow"),
-            Ok(Ok(())) => {}
-        }
+        // Queued, not waited for: the page does not wait for the disk, and the count is
+        // applied before anything queued after it.
+        drop(self.commit(Durability::Lazy, move |tx| count_open(tx, &hash)));
         Ok(Interstitial {
             display_name: brief.display_name.clone(),
             access: brief.integration.access_summary().to_owned(),
@@ -216,18 +205,13 @@ impl Engine {
             expires_at: add(now, FLOW_TTL),
         };
         let state_hash = sha256(&state);
-        let stored = self
-            .commit(Durability::Lazy, move |tx| {
-                start_flow(tx, &hash, &state_hash, flow, &verifier)
-            })
-            .await;
-        match stored {
-            Ok(()) => {}
-            Err(EngineError::Conflict(_)) => {
-                return Err(Outcome::link_gone("This invitation is no longer active."));
-            }
-            Err(e) => return Err(Outcome::internal(&e.to_string())),
-        }
+        let sealed = self.store.seal_flow_verifier(&state_hash, &verifier);
+        // Queued, not waited for: the callback, which comes after Google, takes the flow
+        // through the same queue, so it finds it. Should the write fail, the callback
+        // says the sign-in was not recognised and the customer opens the link again.
+        drop(self.commit(Durability::Lazy, move |tx| {
+            start_flow(tx, &hash, &state_hash, flow, sealed)
+        }));
         let hint = match &brief.expected {
             Some(ExpectedAccount::Email(m)) => Some(m.as_str()),
             _ => None,

@@ -36,7 +36,8 @@ pub const STATE_LEN: usize = 43;
 
 pub fn random_token(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
-    rand::rngs::OsRng.fill_bytes(&mut buf);
+    // ThreadRng: a ChaCha CSPRNG seeded (and reseeded) from the OS; no syscall per token.
+    rand::thread_rng().fill_bytes(&mut buf);
     URL_SAFE_NO_PAD.encode(buf)
 }
 
@@ -135,12 +136,19 @@ impl Engine {
     /// The one commit point: run `f` on the store's writer, in one transaction with the
     /// batch it joins; what it writes is published once committed (for `Durable`, once
     /// flushed too).
-    pub async fn commit<R, F>(&self, durability: Durability, f: F) -> Result<R, EngineError>
+    ///
+    /// The operation is queued when this is called; dropping the future leaves it to run
+    /// (for writes nobody waits for).
+    pub fn commit<R, F>(
+        &self,
+        durability: Durability,
+        f: F,
+    ) -> impl Future<Output = Result<R, EngineError>> + Send + 'static
     where
         R: Send + 'static,
         F: FnOnce(&mut Tx<'_>) -> Result<R, EngineError> + Send + 'static,
     {
-        self.writer.submit(durability, f).await
+        self.writer.submit(durability, f)
     }
 
     /// Tests: pretend the disk is stuck for `d`.
@@ -294,6 +302,8 @@ impl Engine {
     }
 
     async fn show(&self, slug: &str) -> Result<Reply, EngineError> {
+        // Everything queued before (an open counted a moment ago) is applied first.
+        self.writer.applied().await?;
         let s = slug.to_owned();
         let (tenant, links, events) = self
             .store

@@ -144,7 +144,9 @@ impl Cipher {
 
     /// Encrypt: `nonce || ciphertext`, bound to `slot`.
     pub fn seal(&self, slot: &[u8], plaintext: &[u8]) -> Vec<u8> {
-        let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+        // ThreadRng is a CSPRNG seeded from the OS; 192-bit random nonces never repeat in
+        // practice.
+        let nonce = XChaCha20Poly1305::generate_nonce(&mut rand::thread_rng());
         let payload = Payload {
             msg: plaintext,
             aad: slot,

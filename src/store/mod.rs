@@ -92,6 +92,16 @@ impl Trees {
     fn tree(&self, t: T) -> &sled::Tree {
         &self.trees[t as usize]
     }
+
+    fn seal_flow_verifier(&self, state_hash: &[u8], verifier: &SecretString) -> String {
+        use base64::Engine as _;
+        use secrecy::ExposeSecret;
+        let sealed = self.cipher.seal(
+            &layout::flow_slot(state_hash),
+            verifier.expose_secret().as_bytes(),
+        );
+        base64::engine::general_purpose::STANDARD.encode(sealed)
+    }
 }
 
 struct Inner {
@@ -274,6 +284,11 @@ impl Store {
             .get(META_SCHEMA)?
             .and_then(|v| layout::u32_of(&v))
             .unwrap_or(0))
+    }
+
+    /// Seal a PKCE verifier for the flow stored under `state_hash` (pure CPU: any thread).
+    pub fn seal_flow_verifier(&self, state_hash: &[u8], verifier: &SecretString) -> String {
+        self.inner.trees.seal_flow_verifier(state_hash, verifier)
     }
 
     /// The highest sequence number that may have been published so far.

@@ -424,15 +424,18 @@ impl<'a> Tx<'a> {
     // ---- pending OAuth flows ----
 
     pub fn put_flow(&mut self, state_hash: &[u8], flow: PendingFlow, verifier: &SecretString) {
-        let sealed = self
-            .trees
-            .cipher
-            .seal(&flow_slot(state_hash), verifier.expose_secret().as_bytes());
+        let sealed = self.trees.seal_flow_verifier(state_hash, verifier);
+        self.put_sealed_flow(state_hash, flow, sealed);
+    }
+
+    /// Store a flow whose verifier was sealed already (see
+    /// [`super::Store::seal_flow_verifier`], which the request thread can run).
+    pub fn put_sealed_flow(&mut self, state_hash: &[u8], flow: PendingFlow, sealed: String) {
         self.updates
             .push(IndexUpdate::FlowPut(state_hash.to_vec(), flow.expires_at));
         let stored = StoredFlow {
             flow,
-            verifier: STANDARD.encode(sealed),
+            verifier: sealed,
         };
         self.put(T::Flows, state_hash.to_vec(), encode(&stored));
     }

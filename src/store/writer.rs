@@ -156,8 +156,12 @@ impl Writer {
     /// Run `f` on the writer thread inside the next batch. `f` decides from what it reads
     /// through the [`Tx`] and writes through it; when it returns `Err`, nothing it wrote
     /// is kept. The future resolves after the commit, or for [`Durability::Durable`] after
-    /// the flush that covers it. The operation is queued when the future is first polled,
-    /// and runs to its end even if the future is then dropped.
+    /// the flush that covers it.
+    ///
+    /// The operation is queued at once, when this is called (unless the queue is full: then
+    /// when the future is first polled), and runs to its end even if the future is dropped:
+    /// a caller that needs no answer may drop it, and operations are applied in the order
+    /// they were queued.
     pub fn submit<R, E, F>(
         &self,
         durability: Durability,
@@ -170,40 +174,35 @@ impl Writer {
     {
         let sender = self.sender();
         let permits = self.permits.clone();
+        let durable = durability == Durability::Durable;
+        let queued = match (&sender, permits.clone().try_acquire_owned()) {
+            (Ok(s), Ok(permit)) => Ok(send(s, durable, permit, f)),
+            _ => Err(f),
+        };
         async move {
-            let sender = sender?;
-            let permit = permits
-                .acquire_owned()
-                .await
-                .map_err(|_| StoreError::Closed("the store is shutting down".into()))?;
-            let (reply_tx, reply_rx) = oneshot::channel::<Result<R, E>>();
-            let run: Run = Box::new(move |tx: &mut Tx<'_>| -> Completion {
-                let out = f(tx);
-                if out.is_err() {
-                    tx.discard();
+            let reply = match queued {
+                Ok(reply) => reply?,
+                Err(f) => {
+                    let sender = sender?;
+                    let permit = permits
+                        .acquire_owned()
+                        .await
+                        .map_err(|_| StoreError::Closed("the store is shutting down".into()))?;
+                    send(&sender, durable, permit, f)?
                 }
-                Box::new(move |res: BatchResult| {
-                    let _permit = permit;
-                    let reply = match (out, res) {
-                        (Err(e), _) => Err(e),
-                        (Ok(r), Ok(())) => Ok(r),
-                        (Ok(_), Err(e)) => Err(E::from(StoreError::Write(e))),
-                    };
-                    let _ = reply_tx.send(reply);
-                })
-            });
-            sender
-                .send(Msg::Op {
-                    durable: durability == Durability::Durable,
-                    run,
-                })
-                .map_err(|_| StoreError::Closed("the store is shutting down".into()))?;
-            reply_rx.await.map_err(|_| {
+            };
+            reply.await.map_err(|_| {
                 E::from(StoreError::Closed(
                     "the store writer stopped before answering".into(),
                 ))
             })?
         }
+    }
+
+    /// Resolve once every operation queued before has been applied (read your writes).
+    pub async fn applied(&self) -> Result<(), StoreError> {
+        self.submit(Durability::Lazy, |_| Ok::<_, StoreError>(()))
+            .await
     }
 
     /// Resolve once everything submitted before is on disk.
@@ -254,6 +253,40 @@ impl Writer {
         }
         res
     }
+}
+
+/// Queue one operation; the receiver gets its answer.
+fn send<R, E, F>(
+    sender: &Sender<Msg>,
+    durable: bool,
+    permit: tokio::sync::OwnedSemaphorePermit,
+    f: F,
+) -> Result<oneshot::Receiver<Result<R, E>>, StoreError>
+where
+    R: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+    F: FnOnce(&mut Tx<'_>) -> Result<R, E> + Send + 'static,
+{
+    let (reply_tx, reply_rx) = oneshot::channel::<Result<R, E>>();
+    let run: Run = Box::new(move |tx: &mut Tx<'_>| -> Completion {
+        let out = f(tx);
+        if out.is_err() {
+            tx.discard();
+        }
+        Box::new(move |res: BatchResult| {
+            let _permit = permit;
+            let reply = match (out, res) {
+                (Err(e), _) => Err(e),
+                (Ok(r), Ok(())) => Ok(r),
+                (Ok(_), Err(e)) => Err(E::from(StoreError::Write(e))),
+            };
+            let _ = reply_tx.send(reply);
+        })
+    });
+    sender
+        .send(Msg::Op { durable, run })
+        .map_err(|_| StoreError::Closed("the store is shutting down".into()))?;
+    Ok(reply_rx)
 }
 
 impl Drop for Writer {
