@@ -167,9 +167,11 @@ impl Engine {
     /// mail scanners open links too.
     pub async fn open_link(&self, code: &str) -> Result<Interstitial, Outcome> {
         let (hash, _link, brief) = self.live_link(code).await?;
-        // Queued, not waited for: the page does not wait for the disk, and the count is
-        // applied before anything queued after it.
-        drop(self.commit(Durability::Lazy, move |tx| count_open(tx, &hash)));
+        // A repeat open is only counted (in memory, written with the next lazy flush); the
+        // first is queued, not waited for: the page does not wait for the disk.
+        if !self.count_again(&hash, false) {
+            drop(self.commit(Durability::Lazy, move |tx| count_open(tx, &hash)));
+        }
         Ok(Interstitial {
             display_name: brief.display_name.clone(),
             access: brief.integration.access_summary().to_owned(),

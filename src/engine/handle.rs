@@ -151,6 +151,11 @@ impl Engine {
         self.writer.submit(durability, f)
     }
 
+    /// Count a repeated open or Continue of a live link (see [`Writer::count_again`]).
+    pub(super) fn count_again(&self, hash: &[u8], continued: bool) -> bool {
+        self.writer.count_again(hash, continued)
+    }
+
     /// Tests: pretend the disk is stuck for `d`.
     #[doc(hidden)]
     pub fn stall_writer_for_tests(&self, d: Duration) {

@@ -13,11 +13,42 @@ fn esc(s: &str) -> String {
     html_escape::encode_safe(s).into_owned()
 }
 
+/// Fill `{{name}}` placeholders in one pass; an unknown name is left as it is.
+fn render(template: &str, vars: &[(&str, &str)]) -> String {
+    let extra: usize = vars.iter().map(|(_, v)| v.len()).sum();
+    let mut out = String::with_capacity(template.len() + extra);
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        match after.find("}}") {
+            Some(end) => {
+                let name = &after[..end];
+                match vars.iter().find(|(k, _)| *k == name) {
+                    Some((_, v)) => out.push_str(v),
+                    None => {
+                        out.push_str("{{");
+                        out.push_str(name);
+                        out.push_str("}}");
+                    }
+                }
+                rest = &after[end + 2..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 fn page(status: StatusCode, class: &str, title: &str, body_html: &str) -> Response {
-    let html = PAGE
-        .replace("{{class}}", class)
-        .replace("{{title}}", &esc(title))
-        .replace("{{body}}", body_html);
+    let html = render(
+        PAGE,
+        &[("class", class), ("title", &esc(title)), ("body", body_html)],
+    );
     let mut res = (status, html).into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -43,14 +74,18 @@ pub fn interstitial(i: &Interstitial) -> Response {
         .as_deref()
         .map(|a| format!("<p>Please sign in with <strong>{}</strong>.</p>", esc(a)))
         .unwrap_or_default();
-    let body = INTERSTITIAL
-        .replace("{{tenant}}", &esc(&i.display_name))
-        .replace("{{access}}", &esc(&i.access))
-        .replace("{{account}}", &account)
-        .replace(
-            "{{continue}}",
-            &html_escape::encode_double_quoted_attribute(&i.continue_path),
-        );
+    let body = render(
+        INTERSTITIAL,
+        &[
+            ("tenant", &esc(&i.display_name)),
+            ("access", &esc(&i.access)),
+            ("account", &account),
+            (
+                "continue",
+                &html_escape::encode_double_quoted_attribute(&i.continue_path),
+            ),
+        ],
+    );
     page(
         StatusCode::OK,
         "ask",
@@ -78,6 +113,15 @@ mod tests {
         assert!(body.contains("&lt;script&gt;"));
         assert!(body.contains("send &amp; receive"));
         assert!(body.contains(r#"action="/c/abc/continue""#));
+    }
+
+    #[test]
+    fn placeholders_are_filled_in_one_pass_and_values_are_not_rescanned() {
+        assert_eq!(
+            render("<{{a}}|{{b}}|{{zz}}|{{", &[("a", "{{b}}"), ("b", "2")]),
+            "<{{b}}|2|{{zz}}|{{"
+        );
+        assert_eq!(render("plain", &[]), "plain");
     }
 
     fn futures_body(res: Response) -> String {

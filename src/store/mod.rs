@@ -111,6 +111,7 @@ struct Inner {
     stats: Arc<writer::Stats>,
     events: broadcast::Sender<Arc<Committed>>,
     last_seq: Arc<AtomicU64>,
+    deferred: Arc<std::sync::Mutex<tx::Deferred>>,
     schema_found: u32,
 }
 
@@ -242,6 +243,7 @@ impl Store {
         let stats = Arc::new(writer::Stats::default());
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let last_seq = Arc::new(AtomicU64::new(reserved));
+        let deferred = Arc::new(std::sync::Mutex::new(tx::Deferred::default()));
         let writer = Writer::start(
             writer::Shared {
                 trees: trees.clone(),
@@ -249,6 +251,7 @@ impl Store {
                 stats: stats.clone(),
                 events: events.clone(),
                 last_seq: last_seq.clone(),
+                deferred: deferred.clone(),
             },
             writer::SeqState {
                 next: reserved + 1,
@@ -263,6 +266,7 @@ impl Store {
                 stats,
                 events,
                 last_seq,
+                deferred,
                 schema_found: found,
             }),
         };
@@ -418,10 +422,18 @@ impl Store {
             let (k, _) = kv?;
             if let Some(h) = layout::hash_of_tenant_link(&k) {
                 if let Some(mut l) = self.link(h)? {
-                    // Counts not written yet are in the index's copy of a live link.
-                    if let Some(live) = self.index().live_link(h, crate::time::now_ms()) {
-                        l.open_count = l.open_count.max(live.open_count);
-                        l.continue_count = l.continue_count.max(live.continue_count);
+                    // Counts not written yet.
+                    let pending = self
+                        .inner
+                        .deferred
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .links
+                        .get(h)
+                        .copied();
+                    if let Some(c) = pending {
+                        l.open_count = l.open_count.saturating_add(c.opens);
+                        l.continue_count = l.continue_count.saturating_add(c.continues);
                     }
                     out.push(l);
                 }

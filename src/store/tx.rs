@@ -75,13 +75,20 @@ pub(super) struct Deferred {
     pub links: std::collections::HashMap<Vec<u8>, Counts>,
 }
 
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Counts {
-    opens: u32,
-    continues: u32,
+    pub opens: u32,
+    pub continues: u32,
 }
 
 impl Counts {
+    fn minus(self, other: Counts) -> Counts {
+        Counts {
+            opens: self.opens.saturating_sub(other.opens),
+            continues: self.continues.saturating_sub(other.continues),
+        }
+    }
+
     fn apply(self, l: &mut ConsentLink) {
         l.open_count = l.open_count.saturating_add(self.opens);
         l.continue_count = l.continue_count.saturating_add(self.continues);
@@ -118,9 +125,9 @@ pub struct Tx<'a> {
     changes: Vec<Committed>,
     updates: Vec<IndexUpdate>,
     seq: &'a mut SeqState,
-    deferred: &'a mut Deferred,
-    /// Links whose deferred counts this operation wrote out (cleared once it is kept).
-    written_counts: Vec<Vec<u8>>,
+    deferred: &'a std::sync::Mutex<Deferred>,
+    /// Deferred counts this operation wrote out (taken off once it is kept).
+    written_counts: Vec<(Vec<u8>, Counts)>,
     now: Millis,
 }
 
@@ -129,7 +136,7 @@ impl<'a> Tx<'a> {
         trees: &'a Trees,
         batch: &'a Overlay,
         seq: &'a mut SeqState,
-        deferred: &'a mut Deferred,
+        deferred: &'a std::sync::Mutex<Deferred>,
         now: Millis,
     ) -> Self {
         Self {
@@ -146,10 +153,27 @@ impl<'a> Tx<'a> {
     }
 
     pub(super) fn into_parts(self) -> (Overlay, Vec<Committed>, Vec<IndexUpdate>) {
-        for h in &self.written_counts {
-            self.deferred.links.remove(h);
+        if !self.written_counts.is_empty() {
+            let mut d = self.deferred.lock().unwrap_or_else(|p| p.into_inner());
+            for (h, written) in &self.written_counts {
+                if let Some(c) = d.links.get_mut(h) {
+                    *c = c.minus(*written);
+                    if *c == Counts::default() {
+                        d.links.remove(h);
+                    }
+                }
+            }
         }
         (self.writes, self.changes, self.updates)
+    }
+
+    fn pending(&self, hash: &[u8]) -> Option<Counts> {
+        self.deferred
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .links
+            .get(hash)
+            .copied()
     }
 
     /// Drop everything this operation wrote (its sequence numbers stay used).
@@ -327,8 +351,8 @@ impl<'a> Tx<'a> {
             .get(T::Links, hash)?
             .map(|v| decode("consent link", &v))
             .transpose()?;
-        if let (Some(l), Some(c)) = (link.as_mut(), self.deferred.links.get(hash)) {
-            if !self.written_counts.iter().any(|h| h == hash) {
+        if !self.written_counts.iter().any(|(h, _)| h == hash) {
+            if let (Some(l), Some(c)) = (link.as_mut(), self.pending(hash)) {
                 c.apply(l);
             }
         }
@@ -362,22 +386,26 @@ impl<'a> Tx<'a> {
             self.put_link(hash, link.clone());
             return Ok(Counted::First(Box::new(link)));
         }
-        let c = self.deferred.links.entry(hash.to_vec()).or_default();
+        let mut d = self.deferred.lock().unwrap_or_else(|p| p.into_inner());
+        let c = d.links.entry(hash.to_vec()).or_default();
         if continued {
             c.continues = c.continues.saturating_add(1);
-            link.continue_count = link.continue_count.saturating_add(1);
         } else {
             c.opens = c.opens.saturating_add(1);
-            link.open_count = link.open_count.saturating_add(1);
         }
-        // The index shows the count at once; the store has it within a flush interval.
-        self.updates.push(IndexUpdate::Link(hash.to_vec(), link));
         Ok(Counted::Again)
     }
 
     /// Write out every count not written yet; returns how many links were written.
     pub(super) fn write_deferred_counts(&mut self) -> Result<usize, StoreError> {
-        let hashes: Vec<Vec<u8>> = self.deferred.links.keys().cloned().collect();
+        let hashes: Vec<Vec<u8>> = self
+            .deferred
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .links
+            .keys()
+            .cloned()
+            .collect();
         for h in &hashes {
             if let Some(l) = self.link(h)? {
                 self.put_link(h, l);
@@ -389,8 +417,10 @@ impl<'a> Tx<'a> {
     /// Write a link (new or changed) and publish it. `link` must have been read through
     /// [`Tx::link`] (it then carries the counts not written yet).
     pub fn put_link(&mut self, hash: &[u8], link: ConsentLink) {
-        if self.deferred.links.contains_key(hash) {
-            self.written_counts.push(hash.to_vec());
+        if !self.written_counts.iter().any(|(h, _)| h == hash) {
+            if let Some(c) = self.pending(hash) {
+                self.written_counts.push((hash.to_vec(), c));
+            }
         }
         self.put(T::Links, hash.to_vec(), encode(&link));
         self.put(

@@ -115,6 +115,8 @@ pub struct Writer {
     tx: Mutex<Option<Sender<Msg>>>,
     permits: Arc<Semaphore>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    index: Arc<RwLock<Index>>,
+    deferred: Arc<Mutex<Deferred>>,
 }
 
 impl std::fmt::Debug for Writer {
@@ -129,11 +131,13 @@ pub(super) struct Shared {
     pub stats: Arc<Stats>,
     pub events: broadcast::Sender<Arc<Committed>>,
     pub last_seq: Arc<AtomicU64>,
+    pub deferred: Arc<Mutex<Deferred>>,
 }
 
 impl Writer {
     pub(super) fn start(shared: Shared, seq: SeqState) -> Result<Self, StoreError> {
         let (tx, rx) = std::sync::mpsc::channel();
+        let (index, deferred) = (shared.index.clone(), shared.deferred.clone());
         let thread = std::thread::Builder::new()
             .name("store-writer".into())
             .spawn(move || Loop::new(shared, seq, rx).run())
@@ -142,6 +146,8 @@ impl Writer {
             tx: Mutex::new(Some(tx)),
             permits: Arc::new(Semaphore::new(MAX_QUEUED)),
             thread: Mutex::new(Some(thread)),
+            index,
+            deferred,
         })
     }
 
@@ -197,6 +203,35 @@ impl Writer {
                 ))
             })?
         }
+    }
+
+    /// Count a repeated open (or, `continued`, a repeated Continue) of a live link without
+    /// queueing an operation: the count is kept in memory and written by the writer with
+    /// the next lazy flush. `false` when this is not a repeat (the first is an operation
+    /// of its own, so it goes on the timeline) or the link is not live: queue one then.
+    pub fn count_again(&self, hash: &[u8], continued: bool) -> bool {
+        let repeat = self
+            .index
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .live_link(hash, crate::time::now_ms())
+            .is_some_and(|l| {
+                if continued {
+                    l.continued_at.is_some()
+                } else {
+                    l.opened_at.is_some()
+                }
+            });
+        if repeat {
+            let mut d = self.deferred.lock().unwrap_or_else(|p| p.into_inner());
+            let c = d.links.entry(hash.to_vec()).or_default();
+            if continued {
+                c.continues = c.continues.saturating_add(1);
+            } else {
+                c.opens = c.opens.saturating_add(1);
+            }
+        }
+        repeat
     }
 
     /// Resolve once every operation queued before has been applied (read your writes).
@@ -304,9 +339,8 @@ struct Loop {
     shared: Shared,
     seq: SeqState,
     rx: Receiver<Msg>,
-    /// When unflushed writes (or unwritten counts) first appeared.
+    /// When unflushed writes first appeared.
     dirty_since: Option<Instant>,
-    deferred: Deferred,
 }
 
 struct Done {
@@ -321,27 +355,28 @@ impl Loop {
             seq,
             rx,
             dirty_since: None,
-            deferred: Deferred::default(),
         }
     }
 
     fn run(mut self) {
         let mut stop: Vec<Completion> = Vec::new();
         loop {
-            let first = match self.dirty_since {
-                Some(since) => {
-                    let left = LAZY_FLUSH.saturating_sub(since.elapsed());
-                    match self.rx.recv_timeout(left) {
-                        Ok(m) => Some(m),
-                        Err(RecvTimeoutError::Timeout) => {
-                            self.write_counts();
-                            let _ = self.flush();
-                            continue;
-                        }
-                        Err(RecvTimeoutError::Disconnected) => None,
+            // Counts noted by request handlers are written at least every LAZY_FLUSH, so
+            // the writer looks up that often even when nothing is queued.
+            let left = match self.dirty_since {
+                Some(since) => LAZY_FLUSH.saturating_sub(since.elapsed()),
+                None => LAZY_FLUSH,
+            };
+            let first = match self.rx.recv_timeout(left) {
+                Ok(m) => Some(m),
+                Err(RecvTimeoutError::Timeout) => {
+                    self.write_counts();
+                    if self.dirty_since.is_some() {
+                        let _ = self.flush();
                     }
+                    continue;
                 }
-                None => self.rx.recv().ok(),
+                Err(RecvTimeoutError::Disconnected) => None,
             };
             let Some(first) = first else { break };
             let mut msgs = vec![first];
@@ -387,7 +422,14 @@ impl Loop {
 
     /// Write the counts deferred so far, in one batch of their own.
     fn write_counts(&mut self) {
-        if self.deferred.links.is_empty() {
+        if self
+            .shared
+            .deferred
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .links
+            .is_empty()
+        {
             return;
         }
         let run: Run = Box::new(|tx: &mut Tx<'_>| -> Completion {
@@ -443,7 +485,7 @@ impl Loop {
                 &self.shared.trees,
                 &overlay,
                 &mut self.seq,
-                &mut self.deferred,
+                &self.shared.deferred,
                 now,
             );
             let completion = run(&mut tx);
@@ -488,9 +530,7 @@ impl Loop {
             for d in done {
                 (d.completion)(Ok(()));
             }
-            if (!overlay.is_empty() || !self.deferred.links.is_empty())
-                && self.dirty_since.is_none()
-            {
+            if !overlay.is_empty() && self.dirty_since.is_none() {
                 self.dirty_since = Some(Instant::now());
             }
             return;
