@@ -353,3 +353,35 @@ async fn repeated_opens_are_counted_in_memory_and_written_once_per_flush() {
         "every count reached the disk, the last one at the stop"
     );
 }
+
+#[tokio::test]
+async fn a_link_keeps_only_its_newest_few_pending_flows() {
+    use mcp_onboard::store::MAX_FLOWS_PER_LINK;
+    let dir = tempfile::tempdir().unwrap();
+    let (store, w) = Store::open(&dir.path().join("d"), &key(1)).unwrap();
+    let v = SecretString::from("verifier");
+    for i in 0..(MAX_FLOWS_PER_LINK as u8 + 10) {
+        let v = v.clone();
+        w.submit(Durability::Lazy, move |tx| {
+            let mut f = flow(i64::MAX);
+            f.link_hash = "ab".repeat(32);
+            tx.put_flow(&[i; 32], f, &v);
+            Ok::<_, StoreError>(())
+        })
+        .await
+        .unwrap();
+    }
+    assert_eq!(store.flow_count(), MAX_FLOWS_PER_LINK);
+    assert_eq!(store.index().pending_flows(), MAX_FLOWS_PER_LINK);
+    let newest = MAX_FLOWS_PER_LINK as u8 + 9;
+    let taken = w
+        .submit(Durability::Lazy, move |tx| tx.take_flow(&[newest; 32]))
+        .await
+        .unwrap();
+    assert!(matches!(taken, TakenFlow::Taken(..)), "the newest is kept");
+    let oldest = w
+        .submit(Durability::Lazy, |tx| tx.take_flow(&[0; 32]))
+        .await
+        .unwrap();
+    assert!(matches!(oldest, TakenFlow::Unknown), "the oldest went");
+}

@@ -47,7 +47,11 @@ fn render(template: &str, vars: &[(&str, &str)]) -> String {
 fn page(status: StatusCode, class: &str, title: &str, body_html: &str) -> Response {
     let html = render(
         PAGE,
-        &[("class", class), ("title", &esc(title)), ("body", body_html)],
+        &[
+            ("class", class),
+            ("title", &esc(title)),
+            ("body", body_html),
+        ],
     );
     let mut res = (status, html).into_response();
     res.headers_mut().insert(

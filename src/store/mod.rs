@@ -30,7 +30,7 @@ pub use crypto::{Cipher, KeyError, KeySource};
 pub use index::Index;
 pub use layout::SCHEMA_VERSION;
 pub use owner::OwnerInfo;
-pub use tx::{Change, Committed, Counted, TakenFlow, Tx};
+pub use tx::{Change, Committed, Counted, MAX_FLOWS_PER_LINK, TakenFlow, Tx};
 pub use writer::{Durability, LAZY_FLUSH, StoreStats, Writer};
 
 use crate::domain::model::{ConsentLink, Tenant, TimelineEntry, UsedFlow};
@@ -239,7 +239,8 @@ impl Store {
             .and_then(|v| layout::u64_of(&v))
             .unwrap_or(0);
         let trees = Arc::new(Trees { db, trees, cipher });
-        let index = Arc::new(RwLock::new(build_index(&trees)?));
+        let (index, link_flows) = build_index(&trees)?;
+        let index = Arc::new(RwLock::new(index));
         let stats = Arc::new(writer::Stats::default());
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let last_seq = Arc::new(AtomicU64::new(reserved));
@@ -257,6 +258,7 @@ impl Store {
                 next: reserved + 1,
                 reserved,
             },
+            link_flows,
         )?;
         let store = Store {
             inner: Arc::new(Inner {
@@ -455,9 +457,11 @@ impl Store {
     }
 }
 
-/// The read model from the trees: every tenant in brief, and the links still live.
-fn build_index(trees: &Trees) -> Result<Index, StoreError> {
+/// The read model from the trees: every tenant in brief, the links still live, the
+/// pending flows (by link, for the writer).
+fn build_index(trees: &Trees) -> Result<(Index, tx::LinkFlows), StoreError> {
     let mut index = Index::default();
+    let mut link_flows = tx::LinkFlows::default();
     for kv in trees.tree(T::Tenants).iter() {
         let (k, v) = kv?;
         let t: Tenant = decode(&format!("tenant {}", String::from_utf8_lossy(&k)), &v)?;
@@ -473,7 +477,11 @@ fn build_index(trees: &Trees) -> Result<Index, StoreError> {
         let (k, v) = kv?;
         if let Ok(f) = decode::<layout::StoredFlow>("pending flow", &v) {
             index.put_flow(&k, f.flow.expires_at);
+            link_flows
+                .entry(f.flow.link_hash.clone())
+                .or_default()
+                .push_back(k.to_vec());
         }
     }
-    Ok(index)
+    Ok((index, link_flows))
 }

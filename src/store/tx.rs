@@ -95,6 +95,14 @@ impl Counts {
     }
 }
 
+/// Pending flows per link (hex SHA-256 of the link code), oldest first: the writer keeps at
+/// most [`MAX_FLOWS_PER_LINK`] per link, so pressing Continue again and again cannot grow
+/// the store without bound (the oldest flow goes; its callback is then not recognised).
+pub(super) type LinkFlows = std::collections::HashMap<String, std::collections::VecDeque<Vec<u8>>>;
+
+/// Pending flows kept per link: a few browser tabs' worth.
+pub const MAX_FLOWS_PER_LINK: usize = 4;
+
 /// What counting a request on a link found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Counted {
@@ -126,6 +134,7 @@ pub struct Tx<'a> {
     updates: Vec<IndexUpdate>,
     seq: &'a mut SeqState,
     deferred: &'a std::sync::Mutex<Deferred>,
+    link_flows: &'a mut LinkFlows,
     /// Deferred counts this operation wrote out (taken off once it is kept).
     written_counts: Vec<(Vec<u8>, Counts)>,
     now: Millis,
@@ -137,6 +146,7 @@ impl<'a> Tx<'a> {
         batch: &'a Overlay,
         seq: &'a mut SeqState,
         deferred: &'a std::sync::Mutex<Deferred>,
+        link_flows: &'a mut LinkFlows,
         now: Millis,
     ) -> Self {
         Self {
@@ -147,6 +157,7 @@ impl<'a> Tx<'a> {
             updates: Vec::new(),
             seq,
             deferred,
+            link_flows,
             written_counts: Vec::new(),
             now,
         }
@@ -461,6 +472,18 @@ impl<'a> Tx<'a> {
     /// Store a flow whose verifier was sealed already (see
     /// [`super::Store::seal_flow_verifier`], which the request thread can run).
     pub fn put_sealed_flow(&mut self, state_hash: &[u8], flow: PendingFlow, sealed: String) {
+        let mine = self.link_flows.entry(flow.link_hash.clone()).or_default();
+        mine.push_back(state_hash.to_vec());
+        let mut dropped = Vec::new();
+        while mine.len() > MAX_FLOWS_PER_LINK {
+            if let Some(old) = mine.pop_front() {
+                dropped.push(old);
+            }
+        }
+        for old in dropped {
+            self.del(T::Flows, old.clone());
+            self.updates.push(IndexUpdate::FlowGone(old));
+        }
         self.updates
             .push(IndexUpdate::FlowPut(state_hash.to_vec(), flow.expires_at));
         let stored = StoredFlow {
@@ -483,6 +506,9 @@ impl<'a> Tx<'a> {
         self.updates
             .push(IndexUpdate::FlowGone(state_hash.to_vec()));
         let stored: Result<StoredFlow, _> = decode("pending flow", &raw);
+        if let Ok(s) = &stored {
+            self.forget_flow(&s.flow.link_hash, state_hash);
+        }
         let tenant = stored
             .as_ref()
             .map(|s| s.flow.tenant.clone())
@@ -520,6 +546,15 @@ impl<'a> Tx<'a> {
         Ok(out)
     }
 
+    fn forget_flow(&mut self, link_hash: &str, state_hash: &[u8]) {
+        if let Some(q) = self.link_flows.get_mut(link_hash) {
+            q.retain(|h| h != state_hash);
+            if q.is_empty() {
+                self.link_flows.remove(link_hash);
+            }
+        }
+    }
+
     /// End a pending flow without using it (its link was withdrawn): a callback for it is
     /// then refused as already used.
     pub fn end_flow(&mut self, state_hash: &[u8], tenant: &str) {
@@ -541,7 +576,14 @@ impl<'a> Tx<'a> {
         let mut n = 0;
         for (k, v) in self.scan(T::Flows, &[])? {
             let stored: Result<StoredFlow, _> = serde_json::from_slice(&v);
-            if stored.map(|s| s.flow.expires_at < before).unwrap_or(true) {
+            let old = match &stored {
+                Ok(s) => s.flow.expires_at < before,
+                Err(_) => true,
+            };
+            if old {
+                if let Ok(s) = &stored {
+                    self.forget_flow(&s.flow.link_hash, &k);
+                }
                 self.updates.push(IndexUpdate::FlowGone(k.clone()));
                 self.del(T::Flows, k);
                 n += 1;

@@ -30,7 +30,7 @@ use tokio::sync::{Semaphore, broadcast, oneshot};
 
 use super::index::Index;
 use super::layout::{META_SEQ_RESERVED, T};
-use super::tx::{Committed, Deferred, IndexUpdate, Tx};
+use super::tx::{Committed, Deferred, IndexUpdate, LinkFlows, Tx};
 use super::{StoreError, Trees};
 use crate::time::now_ms;
 
@@ -135,12 +135,16 @@ pub(super) struct Shared {
 }
 
 impl Writer {
-    pub(super) fn start(shared: Shared, seq: SeqState) -> Result<Self, StoreError> {
+    pub(super) fn start(
+        shared: Shared,
+        seq: SeqState,
+        link_flows: LinkFlows,
+    ) -> Result<Self, StoreError> {
         let (tx, rx) = std::sync::mpsc::channel();
         let (index, deferred) = (shared.index.clone(), shared.deferred.clone());
         let thread = std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || Loop::new(shared, seq, rx).run())
+            .spawn(move || Loop::new(shared, seq, rx, link_flows).run())
             .map_err(|e| StoreError::Closed(format!("cannot start the store writer: {e}")))?;
         Ok(Self {
             tx: Mutex::new(Some(tx)),
@@ -341,6 +345,7 @@ struct Loop {
     rx: Receiver<Msg>,
     /// When unflushed writes first appeared.
     dirty_since: Option<Instant>,
+    link_flows: LinkFlows,
 }
 
 struct Done {
@@ -349,12 +354,13 @@ struct Done {
 }
 
 impl Loop {
-    fn new(shared: Shared, seq: SeqState, rx: Receiver<Msg>) -> Self {
+    fn new(shared: Shared, seq: SeqState, rx: Receiver<Msg>, link_flows: LinkFlows) -> Self {
         Self {
             shared,
             seq,
             rx,
             dirty_since: None,
+            link_flows,
         }
     }
 
@@ -486,6 +492,7 @@ impl Loop {
                 &overlay,
                 &mut self.seq,
                 &self.shared.deferred,
+                &mut self.link_flows,
                 now,
             );
             let completion = run(&mut tx);
@@ -566,6 +573,21 @@ impl Loop {
             return Ok(());
         }
         let t = &self.shared.trees.trees;
+        // One tree only (a busy consent page writes just flows): a batch is atomic there,
+        // and cheaper than a transaction.
+        let first = overlay.keys().next().map(|(tree, _)| *tree);
+        if let Some(only) = first.filter(|f| overlay.keys().all(|(tree, _)| tree == f)) {
+            let mut batch = sled::Batch::default();
+            for ((_, key), value) in overlay {
+                match value {
+                    Some(v) => batch.insert(key.as_slice(), v.as_slice()),
+                    None => batch.remove(key.as_slice()),
+                }
+            }
+            return t[only as usize]
+                .apply_batch(batch)
+                .map_err(|e| e.to_string());
+        }
         let res: Result<(), TransactionError<()>> = (
             &t[0], &t[1], &t[2], &t[3], &t[4], &t[5], &t[6], &t[7], &t[8],
         )
