@@ -444,7 +444,23 @@ fn fail(kind: FailureKind, reason: impl Into<String>, page: Page) -> Refusal {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hex_round_trips() {
+        let b = [0u8, 1, 0xab, 0xff, 0x10];
+        assert_eq!(super::hex(&b), "0001abff10");
+        assert_eq!(super::unhex(&super::hex(&b)), b);
+    }
 }
 
 /// Decode our own hex; anything malformed gives bytes that match no link.

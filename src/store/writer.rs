@@ -36,6 +36,8 @@ use crate::time::now_ms;
 
 /// Unflushed writes are made durable at most this long after they were committed.
 pub const LAZY_FLUSH: Duration = Duration::from_millis(200);
+/// How long an idle writer keeps looking before it sleeps (see `Loop::poll_briefly`).
+const SPIN: Duration = Duration::from_micros(50);
 /// Operations in one batch at most (so replies are not held back for long).
 const MAX_BATCH: usize = 2048;
 /// Operations queued or in progress at once; more wait (asynchronously) for room.
@@ -373,7 +375,7 @@ impl Loop {
                 Some(since) => LAZY_FLUSH.saturating_sub(since.elapsed()),
                 None => LAZY_FLUSH,
             };
-            let first = match self.rx.recv_timeout(left) {
+            let first = match self.poll_briefly().map_or_else(|| self.rx.recv_timeout(left), Ok) {
                 Ok(m) => Some(m),
                 Err(RecvTimeoutError::Timeout) => {
                     self.write_counts();
@@ -423,6 +425,21 @@ impl Loop {
         let res = self.flush();
         for c in stop {
             c(res.clone());
+        }
+    }
+
+    /// Before sleeping on the channel, look again for a moment, giving the CPU away in
+    /// between: on a busy listener the next operation is usually a few microseconds away,
+    /// and a writer that is not asleep costs its senders no wake-up call.
+    fn poll_briefly(&self) -> Option<Msg> {
+        let until = Instant::now() + SPIN;
+        loop {
+            match self.rx.try_recv() {
+                Ok(m) => return Some(m),
+                Err(TryRecvError::Disconnected) => return None,
+                Err(TryRecvError::Empty) if Instant::now() >= until => return None,
+                Err(TryRecvError::Empty) => std::thread::yield_now(),
+            }
         }
     }
 
