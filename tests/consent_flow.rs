@@ -255,3 +255,26 @@ async fn a_new_link_may_switch_the_account_and_the_timeline_says_so() {
         last.detail
     );
 }
+
+#[tokio::test]
+async fn pressing_continue_again_gives_a_flow_that_completes() {
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    let link = h.link("acme").await;
+    let _first = h.start(&link).await;
+    let second = h.start(&link).await;
+    let cb = h.consent(&second, "ann@acme.com", true, None).await;
+    let page = h.get(&cb).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let t = h.show("acme").await;
+    assert_eq!(t.status, TenantStatus::Consented);
+    assert_eq!(t.links[0].continue_count, 2);
+    assert_eq!(
+        t.events
+            .iter()
+            .filter(|e| e.kind == EventKind::ConsentStarted)
+            .count(),
+        1,
+        "the second Continue is counted, not appended"
+    );
+}

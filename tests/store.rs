@@ -385,3 +385,47 @@ async fn a_link_keeps_only_its_newest_few_pending_flows() {
         .unwrap();
     assert!(matches!(oldest, TakenFlow::Unknown), "the oldest went");
 }
+
+#[tokio::test]
+async fn a_staged_flow_is_found_at_once_and_written_within_a_flush_interval() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    {
+        let (store, w) = Store::open(&data, &key(1)).unwrap();
+        let v = SecretString::from("verifier-1");
+        let mut f = flow(i64::MAX);
+        f.link_hash = "cd".repeat(32);
+        // Each verifier is sealed for its own slot.
+        w.stage_flow(&NEW, f.clone(), store.seal_flow_verifier(&NEW, &v));
+        w.stage_flow(&OLD, f, store.seal_flow_verifier(&OLD, &v));
+        assert_eq!(store.flow_count(), 2);
+        let taken = w
+            .submit(Durability::Lazy, |tx| tx.take_flow(&OLD))
+            .await
+            .unwrap();
+        assert!(
+            matches!(taken, TakenFlow::Taken(..)),
+            "found before any write"
+        );
+        tokio::time::sleep(mcp_onboard::store::LAZY_FLUSH * 3).await;
+        // Written and flushed by now: a crash (no stop) keeps it.
+        drop(w);
+        drop(store);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let (_store, w) = Store::open(&data, &key(1)).unwrap();
+    match w
+        .submit(Durability::Lazy, |tx| tx.take_flow(&NEW))
+        .await
+        .unwrap()
+    {
+        TakenFlow::Taken(_, v) => assert_eq!(v.expose_secret(), "verifier-1"),
+        _ => panic!("the staged flow reached the disk"),
+    }
+    assert!(matches!(
+        w.submit(Durability::Lazy, |tx| tx.take_flow(&OLD))
+            .await
+            .unwrap(),
+        TakenFlow::Used(_)
+    ));
+}

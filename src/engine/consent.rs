@@ -208,12 +208,17 @@ impl Engine {
         };
         let state_hash = sha256(&state);
         let sealed = self.store.seal_flow_verifier(&state_hash, &verifier);
-        // Queued, not waited for: the callback, which comes after Google, takes the flow
-        // through the same queue, so it finds it. Should the write fail, the callback
-        // says the sign-in was not recognised and the customer opens the link again.
-        drop(self.commit(Durability::Lazy, move |tx| {
-            start_flow(tx, &hash, &state_hash, flow, sealed)
-        }));
+        if self.count_again(&hash, true) {
+            // A repeat Continue: the flow is staged (the callback finds it at once) and
+            // written with the next lazy flush.
+            self.stage_flow(&state_hash, flow, sealed);
+        } else {
+            // The first Continue goes on the timeline. Queued, not waited for: the
+            // callback, which comes after Google, takes the flow through the same queue.
+            drop(self.commit(Durability::Lazy, move |tx| {
+                start_flow(tx, &hash, &state_hash, flow, sealed)
+            }));
+        }
         let hint = match &brief.expected {
             Some(ExpectedAccount::Email(m)) => Some(m.as_str()),
             _ => None,
@@ -453,6 +458,14 @@ fn hex(bytes: &[u8]) -> String {
     out
 }
 
+/// Decode our own hex; anything malformed gives bytes that match no link.
+fn unhex(text: &str) -> Vec<u8> {
+    (0..text.len() / 2)
+        .filter_map(|i| text.get(2 * i..2 * i + 2))
+        .filter_map(|h| u8::from_str_radix(h, 16).ok())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -461,12 +474,4 @@ mod tests {
         assert_eq!(super::hex(&b), "0001abff10");
         assert_eq!(super::unhex(&super::hex(&b)), b);
     }
-}
-
-/// Decode our own hex; anything malformed gives bytes that match no link.
-fn unhex(text: &str) -> Vec<u8> {
-    (0..text.len() / 2)
-        .filter_map(|i| text.get(2 * i..2 * i + 2))
-        .filter_map(|h| u8::from_str_radix(h, 16).ok())
-        .collect()
 }

@@ -151,6 +151,16 @@ impl Engine {
         self.writer.submit(durability, f)
     }
 
+    /// Stage a flow for a repeated Continue (see [`Writer::stage_flow`]).
+    pub(super) fn stage_flow(
+        &self,
+        state_hash: &[u8],
+        flow: crate::domain::model::PendingFlow,
+        sealed: String,
+    ) {
+        self.writer.stage_flow(state_hash, flow, sealed);
+    }
+
     /// Count a repeated open or Continue of a live link (see [`Writer::count_again`]).
     pub(super) fn count_again(&self, hash: &[u8], continued: bool) -> bool {
         self.writer.count_again(hash, continued)
@@ -349,7 +359,7 @@ impl Engine {
             schema_version: crate::store::SCHEMA_VERSION,
             store: self.store.stats(),
             subscribers: self.store.subscribers(),
-            pending_flows: self.store.index().pending_flows(),
+            pending_flows: self.store.pending_flows(),
         }
     }
 
@@ -427,7 +437,7 @@ impl Engine {
             // Flows already started through a withdrawn link end too.
             for (state_hash, flow) in tx.flows_of(&s)? {
                 if ids.contains(&flow.link_id) {
-                    tx.end_flow(&state_hash, &s);
+                    tx.end_flow(&state_hash, &flow);
                 }
             }
             tenant.updated_at = now;

@@ -244,7 +244,10 @@ impl Store {
         let stats = Arc::new(writer::Stats::default());
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let last_seq = Arc::new(AtomicU64::new(reserved));
-        let deferred = Arc::new(std::sync::Mutex::new(tx::Deferred::default()));
+        let deferred = Arc::new(std::sync::Mutex::new(tx::Deferred {
+            link_flows,
+            ..Default::default()
+        }));
         let writer = Writer::start(
             writer::Shared {
                 trees: trees.clone(),
@@ -258,7 +261,6 @@ impl Store {
                 next: reserved + 1,
                 reserved,
             },
-            link_flows,
         )?;
         let store = Store {
             inner: Arc::new(Inner {
@@ -451,9 +453,27 @@ impl Store {
             .transpose()
     }
 
-    /// Pending flows stored now (for tests and diagnostics).
+    /// Pending flows kept now, written or staged (for tests and diagnostics).
     pub fn flow_count(&self) -> usize {
-        self.tree(T::Flows).len()
+        let staged = self
+            .inner
+            .deferred
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .flows
+            .len();
+        self.tree(T::Flows).len() + staged
+    }
+
+    /// OAuth flows started and still within their sign-in window (customers mid-consent).
+    pub fn pending_flows(&self) -> usize {
+        let staged = self
+            .inner
+            .deferred
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .staged_pending(crate::time::now_ms());
+        self.index().pending_flows() + staged
     }
 }
 

@@ -70,9 +70,69 @@ impl IndexUpdate {
 
 /// Opens and Continues counted on a link but not yet written: a busy link is written once
 /// per [`super::LAZY_FLUSH`], not once per request. Reads through a [`Tx`] include them.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(super) struct Deferred {
     pub links: std::collections::HashMap<Vec<u8>, Counts>,
+    /// Flows staged by request handlers and not written yet (within a flush interval).
+    pub flows: std::collections::HashMap<Vec<u8>, StoredFlow>,
+    /// Every pending flow per link, staged or written, oldest first.
+    pub link_flows: LinkFlows,
+    /// Written flows pushed out by the per-link cap, to delete.
+    pub evicted: Vec<Vec<u8>>,
+}
+
+impl Deferred {
+    pub fn is_empty(&self) -> bool {
+        self.links.is_empty() && self.flows.is_empty() && self.evicted.is_empty()
+    }
+
+    /// Note a new flow of a link; returns the written flows the cap pushes out (staged
+    /// ones are simply dropped).
+    fn add_flow(&mut self, link_hash: &str, state_hash: &[u8]) -> Vec<Vec<u8>> {
+        let mine = self.link_flows.entry(link_hash.to_owned()).or_default();
+        mine.push_back(state_hash.to_vec());
+        let mut out = Vec::new();
+        while mine.len() > MAX_FLOWS_PER_LINK {
+            if let Some(old) = mine.pop_front() {
+                if self.flows.remove(&old).is_none() {
+                    out.push(old);
+                }
+            }
+        }
+        out
+    }
+
+    fn forget_flow(&mut self, link_hash: &str, state_hash: &[u8]) {
+        if let Some(q) = self.link_flows.get_mut(link_hash) {
+            q.retain(|h| h != state_hash);
+            if q.is_empty() {
+                self.link_flows.remove(link_hash);
+            }
+        }
+    }
+
+    /// Stage a flow from a request handler: it is found by the callback at once and
+    /// written with the next lazy flush (a press of Continue costs no disk write of its
+    /// own, and a flood of them is bounded by the per-link cap).
+    pub fn stage_flow(&mut self, state_hash: &[u8], flow: PendingFlow, sealed: String) {
+        let evicted = self.add_flow(&flow.link_hash, state_hash);
+        self.evicted.extend(evicted);
+        self.flows.insert(
+            state_hash.to_vec(),
+            StoredFlow {
+                flow,
+                verifier: sealed,
+            },
+        );
+    }
+
+    /// Staged flows still within their sign-in window.
+    pub fn staged_pending(&self, now: Millis) -> usize {
+        self.flows
+            .values()
+            .filter(|f| f.flow.expires_at > now)
+            .count()
+    }
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -134,7 +194,6 @@ pub struct Tx<'a> {
     updates: Vec<IndexUpdate>,
     seq: &'a mut SeqState,
     deferred: &'a std::sync::Mutex<Deferred>,
-    link_flows: &'a mut LinkFlows,
     /// Deferred counts this operation wrote out (taken off once it is kept).
     written_counts: Vec<(Vec<u8>, Counts)>,
     now: Millis,
@@ -146,7 +205,6 @@ impl<'a> Tx<'a> {
         batch: &'a Overlay,
         seq: &'a mut SeqState,
         deferred: &'a std::sync::Mutex<Deferred>,
-        link_flows: &'a mut LinkFlows,
         now: Millis,
     ) -> Self {
         Self {
@@ -157,7 +215,6 @@ impl<'a> Tx<'a> {
             updates: Vec::new(),
             seq,
             deferred,
-            link_flows,
             written_counts: Vec::new(),
             now,
         }
@@ -179,12 +236,7 @@ impl<'a> Tx<'a> {
     }
 
     fn pending(&self, hash: &[u8]) -> Option<Counts> {
-        self.deferred
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .links
-            .get(hash)
-            .copied()
+        self.lock().links.get(hash).copied()
     }
 
     /// Drop everything this operation wrote (its sequence numbers stay used).
@@ -407,6 +459,27 @@ impl<'a> Tx<'a> {
         Ok(Counted::Again)
     }
 
+    /// Write out the staged flows and the evictions of written ones.
+    pub(super) fn write_staged_flows(&mut self) {
+        let (flows, evicted) = {
+            let mut d = self.lock();
+            (std::mem::take(&mut d.flows), std::mem::take(&mut d.evicted))
+        };
+        for h in evicted {
+            self.del(T::Flows, h.clone());
+            self.updates.push(IndexUpdate::FlowGone(h));
+        }
+        for (h, stored) in flows {
+            self.updates
+                .push(IndexUpdate::FlowPut(h.clone(), stored.flow.expires_at));
+            self.put(T::Flows, h, encode(&stored));
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Deferred> {
+        self.deferred.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Write out every count not written yet; returns how many links were written.
     pub(super) fn write_deferred_counts(&mut self) -> Result<usize, StoreError> {
         let hashes: Vec<Vec<u8>> = self
@@ -472,15 +545,8 @@ impl<'a> Tx<'a> {
     /// Store a flow whose verifier was sealed already (see
     /// [`super::Store::seal_flow_verifier`], which the request thread can run).
     pub fn put_sealed_flow(&mut self, state_hash: &[u8], flow: PendingFlow, sealed: String) {
-        let mine = self.link_flows.entry(flow.link_hash.clone()).or_default();
-        mine.push_back(state_hash.to_vec());
-        let mut dropped = Vec::new();
-        while mine.len() > MAX_FLOWS_PER_LINK {
-            if let Some(old) = mine.pop_front() {
-                dropped.push(old);
-            }
-        }
-        for old in dropped {
+        let evicted = self.lock().add_flow(&flow.link_hash, state_hash);
+        for old in evicted {
             self.del(T::Flows, old.clone());
             self.updates.push(IndexUpdate::FlowGone(old));
         }
@@ -496,18 +562,24 @@ impl<'a> Tx<'a> {
     /// Remove the flow and leave a tombstone, so a replay is told apart from a state that
     /// never existed; of two callbacks for one state exactly one gets it.
     pub fn take_flow(&mut self, state_hash: &[u8]) -> Result<TakenFlow, StoreError> {
-        let Some(raw) = self.get(T::Flows, state_hash)? else {
-            return Ok(match self.get(T::UsedFlows, state_hash)? {
-                Some(v) => TakenFlow::Used(decode("used flow", &v)?),
-                None => TakenFlow::Unknown,
-            });
+        let staged = self.lock().flows.remove(state_hash);
+        let stored: Result<StoredFlow, StoreError> = match staged {
+            Some(s) => Ok(s),
+            None => {
+                let Some(raw) = self.get(T::Flows, state_hash)? else {
+                    return Ok(match self.get(T::UsedFlows, state_hash)? {
+                        Some(v) => TakenFlow::Used(decode("used flow", &v)?),
+                        None => TakenFlow::Unknown,
+                    });
+                };
+                self.del(T::Flows, state_hash.to_vec());
+                self.updates
+                    .push(IndexUpdate::FlowGone(state_hash.to_vec()));
+                decode("pending flow", &raw)
+            }
         };
-        self.del(T::Flows, state_hash.to_vec());
-        self.updates
-            .push(IndexUpdate::FlowGone(state_hash.to_vec()));
-        let stored: Result<StoredFlow, _> = decode("pending flow", &raw);
         if let Ok(s) = &stored {
-            self.forget_flow(&s.flow.link_hash, state_hash);
+            self.lock().forget_flow(&s.flow.link_hash, state_hash);
         }
         let tenant = stored
             .as_ref()
@@ -535,7 +607,13 @@ impl<'a> Tx<'a> {
 
     /// Pending flows of a tenant, with their state hashes.
     pub fn flows_of(&self, slug: &str) -> Result<Vec<(Vec<u8>, PendingFlow)>, StoreError> {
-        let mut out = Vec::new();
+        let mut out: Vec<(Vec<u8>, PendingFlow)> = self
+            .lock()
+            .flows
+            .iter()
+            .filter(|(_, s)| s.flow.tenant == slug)
+            .map(|(h, s)| (h.clone(), s.flow.clone()))
+            .collect();
         for (k, v) in self.scan(T::Flows, &[])? {
             if let Ok(s) = decode::<StoredFlow>("pending flow", &v) {
                 if s.flow.tenant == slug {
@@ -546,18 +624,15 @@ impl<'a> Tx<'a> {
         Ok(out)
     }
 
-    fn forget_flow(&mut self, link_hash: &str, state_hash: &[u8]) {
-        if let Some(q) = self.link_flows.get_mut(link_hash) {
-            q.retain(|h| h != state_hash);
-            if q.is_empty() {
-                self.link_flows.remove(link_hash);
-            }
-        }
-    }
-
     /// End a pending flow without using it (its link was withdrawn): a callback for it is
     /// then refused as already used.
-    pub fn end_flow(&mut self, state_hash: &[u8], tenant: &str) {
+    pub fn end_flow(&mut self, state_hash: &[u8], flow: &PendingFlow) {
+        let tenant = flow.tenant.as_str();
+        {
+            let mut d = self.lock();
+            d.flows.remove(state_hash);
+            d.forget_flow(&flow.link_hash, state_hash);
+        }
         self.del(T::Flows, state_hash.to_vec());
         self.updates
             .push(IndexUpdate::FlowGone(state_hash.to_vec()));
@@ -574,6 +649,20 @@ impl<'a> Tx<'a> {
     /// Drop flows that expired and tombstones older than `before`; returns how many went.
     pub fn sweep_flows(&mut self, before: Millis) -> Result<usize, StoreError> {
         let mut n = 0;
+        {
+            let mut d = self.lock();
+            let old: Vec<(Vec<u8>, String)> = d
+                .flows
+                .iter()
+                .filter(|(_, s)| s.flow.expires_at < before)
+                .map(|(h, s)| (h.clone(), s.flow.link_hash.clone()))
+                .collect();
+            for (h, link) in old {
+                d.flows.remove(&h);
+                d.forget_flow(&link, &h);
+                n += 1;
+            }
+        }
         for (k, v) in self.scan(T::Flows, &[])? {
             let stored: Result<StoredFlow, _> = serde_json::from_slice(&v);
             let old = match &stored {
@@ -582,7 +671,7 @@ impl<'a> Tx<'a> {
             };
             if old {
                 if let Ok(s) = &stored {
-                    self.forget_flow(&s.flow.link_hash, &k);
+                    self.lock().forget_flow(&s.flow.link_hash, &k);
                 }
                 self.updates.push(IndexUpdate::FlowGone(k.clone()));
                 self.del(T::Flows, k);

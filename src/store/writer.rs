@@ -30,7 +30,7 @@ use tokio::sync::{Semaphore, broadcast, oneshot};
 
 use super::index::Index;
 use super::layout::{META_SEQ_RESERVED, T};
-use super::tx::{Committed, Deferred, IndexUpdate, LinkFlows, Tx};
+use super::tx::{Committed, Deferred, IndexUpdate, Tx};
 use super::{StoreError, Trees};
 use crate::time::now_ms;
 
@@ -137,16 +137,12 @@ pub(super) struct Shared {
 }
 
 impl Writer {
-    pub(super) fn start(
-        shared: Shared,
-        seq: SeqState,
-        link_flows: LinkFlows,
-    ) -> Result<Self, StoreError> {
+    pub(super) fn start(shared: Shared, seq: SeqState) -> Result<Self, StoreError> {
         let (tx, rx) = std::sync::mpsc::channel();
         let (index, deferred) = (shared.index.clone(), shared.deferred.clone());
         let thread = std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || Loop::new(shared, seq, rx, link_flows).run())
+            .spawn(move || Loop::new(shared, seq, rx).run())
             .map_err(|e| StoreError::Closed(format!("cannot start the store writer: {e}")))?;
         Ok(Self {
             tx: Mutex::new(Some(tx)),
@@ -238,6 +234,20 @@ impl Writer {
             }
         }
         repeat
+    }
+
+    /// Stage a pending flow (its verifier sealed already) without queueing an operation:
+    /// the callback finds it at once, and the writer writes it with the next lazy flush.
+    pub fn stage_flow(
+        &self,
+        state_hash: &[u8],
+        flow: crate::domain::model::PendingFlow,
+        sealed: String,
+    ) {
+        self.deferred
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .stage_flow(state_hash, flow, sealed);
     }
 
     /// Resolve once every operation queued before has been applied (read your writes).
@@ -347,7 +357,6 @@ struct Loop {
     rx: Receiver<Msg>,
     /// When unflushed writes first appeared.
     dirty_since: Option<Instant>,
-    link_flows: LinkFlows,
 }
 
 struct Done {
@@ -356,13 +365,12 @@ struct Done {
 }
 
 impl Loop {
-    fn new(shared: Shared, seq: SeqState, rx: Receiver<Msg>, link_flows: LinkFlows) -> Self {
+    fn new(shared: Shared, seq: SeqState, rx: Receiver<Msg>) -> Self {
         Self {
             shared,
             seq,
             rx,
             dirty_since: None,
-            link_flows,
         }
     }
 
@@ -375,7 +383,10 @@ impl Loop {
                 Some(since) => LAZY_FLUSH.saturating_sub(since.elapsed()),
                 None => LAZY_FLUSH,
             };
-            let first = match self.poll_briefly().map_or_else(|| self.rx.recv_timeout(left), Ok) {
+            let first = match self
+                .poll_briefly()
+                .map_or_else(|| self.rx.recv_timeout(left), Ok)
+            {
                 Ok(m) => Some(m),
                 Err(RecvTimeoutError::Timeout) => {
                     self.write_counts();
@@ -450,12 +461,12 @@ impl Loop {
             .deferred
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .links
             .is_empty()
         {
             return;
         }
         let run: Run = Box::new(|tx: &mut Tx<'_>| -> Completion {
+            tx.write_staged_flows();
             if let Err(e) = tx.write_deferred_counts() {
                 tracing::warn!(error = %e, "writing link counts failed");
             }
@@ -509,7 +520,6 @@ impl Loop {
                 &overlay,
                 &mut self.seq,
                 &self.shared.deferred,
-                &mut self.link_flows,
                 now,
             );
             let completion = run(&mut tx);
