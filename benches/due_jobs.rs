@@ -70,7 +70,7 @@ fn main() {
     );
     for n in [1_000usize, 10_000] {
         let dir = tempfile::tempdir().expect("temp dir");
-        let (store, w) = Store::open(dir.path(), &key).expect("open");
+        let (store, w) = Store::open(&dir.path().join("data"), &key).expect("open");
         // Fill, and let the store settle (flush what the fill wrote) before timing reads.
         tokio::runtime::Builder::new_current_thread()
             .build()
