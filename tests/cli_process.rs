@@ -132,12 +132,26 @@ async fn consent_over_http(link: &str, email: &str) -> String {
 
     let page = http.get(link).send().await.expect("open link");
     assert_eq!(page.status(), 200);
+    let cookie = page
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .expect("the link page sets the consent cookie")
+        .to_owned();
     let body = page.text().await.expect("interstitial");
     assert!(body.contains("Continue"), "{body}");
     let action = between(&body, r#"action=""#, '"');
+    let token = between(&body, r#"name="token" value=""#, '"');
     let cont = base.join(&action).expect("continue URL");
 
-    let res = http.post(cont).send().await.expect("continue");
+    let res = http
+        .post(cont)
+        .header("cookie", &cookie)
+        .form(&[("token", token)])
+        .send()
+        .await
+        .expect("continue");
     assert_eq!(res.status(), 303);
     let authorize = res.headers()["location"]
         .to_str()
@@ -181,7 +195,12 @@ async fn consent_over_http(link: &str, email: &str) -> String {
         .to_owned();
     assert!(callback.contains("/oauth/callback?"), "{callback}");
 
-    let res = http.get(&callback).send().await.expect("callback");
+    let res = http
+        .get(&callback)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("callback");
     let status = res.status();
     let body = res.text().await.expect("final page");
     assert_eq!(status, 200, "{body}");

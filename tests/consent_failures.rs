@@ -129,6 +129,7 @@ async fn expired_state_is_refused() {
         redirect_uri: format!("{}oauth/callback", h.base),
         created_at: now_ms() - 700_000,
         expires_at: now_ms() - 100_000,
+        browser: String::new(),
     };
     let hash = sha256(&state);
     h.engine

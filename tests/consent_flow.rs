@@ -215,8 +215,9 @@ async fn a_browser_that_goes_away_mid_callback_still_gets_its_consent_recorded()
     let mut s = tokio::net::TcpStream::connect(h.base.socket_addrs(|| None).unwrap()[0])
         .await
         .unwrap();
+    let cookie = h.jar.lock().unwrap().clone().expect("the browser's cookie");
     let req = format!(
-        "GET {}?{} HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET {}?{} HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\n\r\n",
         cb.path(),
         cb.query().unwrap()
     );

@@ -214,12 +214,7 @@ async fn every_answer_carries_the_security_headers() {
     assert_eq!(res.status(), 200);
     assert_secure(&res, "interstitial");
 
-    let res = h
-        .http
-        .post(format!("{}/continue", link.url))
-        .send()
-        .await
-        .unwrap();
+    let res = h.press_continue(&link).await;
     assert_eq!(res.status(), 303);
     assert_secure(&res, "continue redirect");
     // The redirect goes to Google's origin, which form-action must allow or the browser

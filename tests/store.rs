@@ -167,6 +167,7 @@ fn flow(exp: i64) -> PendingFlow {
         redirect_uri: "r".into(),
         created_at: 0,
         expires_at: exp,
+        browser: String::new(),
     }
 }
 

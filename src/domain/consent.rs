@@ -23,6 +23,7 @@ pub enum Page {
         signed_in: Option<String>,
         expected: String,
     },
+    WrongBrowser,
     Internal,
 }
 
@@ -68,6 +69,7 @@ pub const MAX_CODE_LEN: usize = 2048;
 /// authorization code to exchange.
 pub fn before_exchange<'a>(
     flow: &PendingFlow,
+    same_browser: bool,
     link: Option<LinkState>,
     link_id: &str,
     params: &'a CallbackParams,
@@ -87,6 +89,13 @@ pub fn before_exchange<'a>(
             FailureKind::FlowExpired,
             "the customer came back from Google after the 10-minute sign-in window; they can open the consent link again",
             Page::FlowExpired,
+        ));
+    }
+    if !same_browser {
+        return Err(Refusal::fail(
+            FailureKind::WrongBrowser,
+            "the sign-in came back to another browser than the one that pressed Continue (the link's cookie was missing or different); the customer should open the link again in the browser they sign in with",
+            Page::WrongBrowser,
         ));
     }
     // One consent per link: a second tab, or a flow started before the link was used,
@@ -424,7 +433,27 @@ mod tests {
             redirect_uri: "https://x/cb".into(),
             created_at: 0,
             expires_at,
+            browser: String::new(),
         }
+    }
+
+    #[test]
+    fn a_callback_in_another_browser_is_refused_before_the_exchange() {
+        let p = params(Some("c"), None);
+        let r = before_exchange(
+            &flow(100),
+            false,
+            Some(LinkState::Active),
+            "ab",
+            &p,
+            "https://x/cb",
+            10,
+        )
+        .unwrap_err();
+        assert_eq!(
+            (r.kind, r.page),
+            (Some(FailureKind::WrongBrowser), Page::WrongBrowser)
+        );
     }
 
     fn params(code: Option<&str>, error: Option<&str>) -> CallbackParams {
@@ -516,7 +545,7 @@ mod tests {
         #[case] kind: Option<FailureKind>,
         #[case] page: Option<Page>,
     ) {
-        match before_exchange(&f, link, "ab", &p, redirect, 10) {
+        match before_exchange(&f, true, link, "ab", &p, redirect, 10) {
             Ok(code) => {
                 assert_eq!(page, None);
                 assert_eq!(code, "c");
@@ -527,5 +556,210 @@ mod tests {
                 assert!(!r.revoke, "nothing was granted yet");
             }
         }
+    }
+}
+
+// ---- binding a flow to the customer's browser ----
+
+/// A browser secret (the consent cookie's value): 32 random bytes, base64url.
+pub const BROWSER_SECRET_LEN: usize = 43;
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The Continue form's token: tied to the browser's cookie and to the link, so a page
+/// elsewhere can neither read it nor make one up.
+pub fn form_token(browser_secret: &str, link_hash: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"mcp-onboard continue v1\0");
+    h.update(browser_secret.as_bytes());
+    h.update(b"\0");
+    h.update(link_hash);
+    b64(&h.finalize())
+}
+
+/// What a pending flow keeps of the browser that started it: the cookie's SHA-256.
+pub fn browser_hash(browser_secret: &str) -> String {
+    use sha2::{Digest, Sha256};
+    b64(&Sha256::digest(browser_secret.as_bytes()))
+}
+
+fn same(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+/// What a press of Continue brought.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ContinueRequest {
+    pub sec_fetch_site: Option<String>,
+    pub origin: Option<String>,
+    /// The consent cookie's value.
+    pub cookie: Option<String>,
+    /// The form's token.
+    pub token: Option<String>,
+}
+
+/// Why a press of Continue was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContinueRefusal {
+    /// The browser says the form was sent from another site.
+    CrossSite,
+    /// An `Origin` that is neither ours nor `null`.
+    ForeignOrigin,
+    /// No consent cookie: the link's page was not opened in this browser.
+    NoCookie,
+    /// The form's token does not match the cookie and the link.
+    BadToken,
+}
+
+impl ContinueRefusal {
+    pub fn reason(self) -> &'static str {
+        match self {
+            ContinueRefusal::CrossSite => "sent from another web site",
+            ContinueRefusal::ForeignOrigin => "sent from a foreign origin",
+            ContinueRefusal::NoCookie => "sent by a browser that never opened the link",
+            ContinueRefusal::BadToken => "its form token did not match",
+        }
+    }
+}
+
+/// Only a press of Continue on our own page, in the browser that opened it, starts a flow.
+/// Our pages send `Referrer-Policy: no-referrer`, under which browsers send `Origin: null`
+/// on this POST: `null` is accepted, since the cookie and token must match anyway.
+pub fn check_continue<'a>(
+    public_origin: &str,
+    link_hash: &[u8],
+    req: &'a ContinueRequest,
+) -> Result<&'a str, ContinueRefusal> {
+    if req
+        .sec_fetch_site
+        .as_deref()
+        .is_some_and(|s| s.eq_ignore_ascii_case("cross-site"))
+    {
+        return Err(ContinueRefusal::CrossSite);
+    }
+    if let Some(o) = req.origin.as_deref() {
+        if o != "null" && !o.eq_ignore_ascii_case(public_origin) {
+            return Err(ContinueRefusal::ForeignOrigin);
+        }
+    }
+    let cookie = req
+        .cookie
+        .as_deref()
+        .filter(|c| c.len() == BROWSER_SECRET_LEN)
+        .ok_or(ContinueRefusal::NoCookie)?;
+    let token = req.token.as_deref().ok_or(ContinueRefusal::BadToken)?;
+    if !same(token, &form_token(cookie, link_hash)) {
+        return Err(ContinueRefusal::BadToken);
+    }
+    Ok(cookie)
+}
+
+/// Does the callback come back to the browser that started the flow? A flow without a
+/// browser binding (stored by an older version) never matches.
+pub fn same_browser(flow_browser_hash: &str, cookie: Option<&str>) -> bool {
+    match cookie {
+        Some(c) if !flow_browser_hash.is_empty() => same(flow_browser_hash, &browser_hash(c)),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod browser_tests {
+    use super::*;
+
+    const ORIGIN: &str = "https://onboard.example.com";
+
+    fn req(
+        site: Option<&str>,
+        origin: Option<&str>,
+        cookie: Option<&str>,
+        token: Option<String>,
+    ) -> ContinueRequest {
+        ContinueRequest {
+            sec_fetch_site: site.map(Into::into),
+            origin: origin.map(Into::into),
+            cookie: cookie.map(Into::into),
+            token,
+        }
+    }
+
+    #[test]
+    fn continue_needs_our_page_in_this_browser() {
+        let secret = "s".repeat(BROWSER_SECRET_LEN);
+        let good = form_token(&secret, b"link-a");
+        let ok = |r: &ContinueRequest| check_continue(ORIGIN, b"link-a", r).map(str::to_owned);
+        assert_eq!(
+            ok(&req(
+                Some("same-origin"),
+                Some(ORIGIN),
+                Some(&secret),
+                Some(good.clone())
+            )),
+            Ok(secret.clone())
+        );
+        assert!(
+            ok(&req(None, Some("null"), Some(&secret), Some(good.clone()))).is_ok(),
+            "no-referrer gives null"
+        );
+        assert!(ok(&req(None, None, Some(&secret), Some(good.clone()))).is_ok());
+        assert_eq!(
+            ok(&req(
+                Some("cross-site"),
+                None,
+                Some(&secret),
+                Some(good.clone())
+            )),
+            Err(ContinueRefusal::CrossSite)
+        );
+        assert_eq!(
+            ok(&req(
+                None,
+                Some("https://evil.example"),
+                Some(&secret),
+                Some(good.clone())
+            )),
+            Err(ContinueRefusal::ForeignOrigin)
+        );
+        assert_eq!(
+            ok(&req(None, None, None, Some(good.clone()))),
+            Err(ContinueRefusal::NoCookie)
+        );
+        assert_eq!(
+            ok(&req(None, None, Some(&secret), None)),
+            Err(ContinueRefusal::BadToken)
+        );
+        // A token for another link, or another browser, does not pass.
+        assert_eq!(
+            ok(&req(
+                None,
+                None,
+                Some(&secret),
+                Some(form_token(&secret, b"link-b"))
+            )),
+            Err(ContinueRefusal::BadToken)
+        );
+        let other = "o".repeat(BROWSER_SECRET_LEN);
+        assert_eq!(
+            ok(&req(None, None, Some(&other), Some(good))),
+            Err(ContinueRefusal::BadToken)
+        );
+    }
+
+    #[test]
+    fn the_callback_must_come_back_to_the_same_browser() {
+        let secret = "s".repeat(BROWSER_SECRET_LEN);
+        let h = browser_hash(&secret);
+        assert!(same_browser(&h, Some(&secret)));
+        assert!(!same_browser(&h, Some(&"x".repeat(BROWSER_SECRET_LEN))));
+        assert!(!same_browser(&h, None));
+        assert!(
+            !same_browser("", Some(&secret)),
+            "an unbound flow never matches"
+        );
     }
 }

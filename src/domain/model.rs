@@ -77,6 +77,8 @@ pub enum FailureKind {
     StoreFailed,
     BlaxelRejected,
     DeployFailed,
+    /// The callback came back to another browser than the one that pressed Continue.
+    WrongBrowser,
 }
 
 /// Which Google account the operator expects the customer to sign in with.
@@ -330,6 +332,10 @@ pub struct PendingFlow {
     pub redirect_uri: String,
     pub created_at: Millis,
     pub expires_at: Millis,
+    /// SHA-256 of the consent cookie of the browser that pressed Continue: the callback
+    /// must come back to that browser.
+    #[serde(default)]
+    pub browser: String,
 }
 
 /// What happened to a flow whose state was used: kept briefly so a replay can be

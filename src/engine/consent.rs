@@ -16,7 +16,8 @@ use super::handle::{
 use super::outcome::{Interstitial, Outcome};
 use crate::domain::brief::Brief;
 use crate::domain::consent::{
-    CallbackParams, GrantFacts, Page, Refusal, before_exchange, decide_grant,
+    CallbackParams, ContinueRequest, GrantFacts, Page, Refusal, before_exchange, browser_hash,
+    check_continue, decide_grant, form_token, same_browser,
 };
 use crate::domain::lifecycle::Transition;
 use crate::domain::model::{
@@ -52,6 +53,7 @@ fn page(p: &Page) -> Outcome {
             signed_in,
             expected,
         } => Outcome::wrong_account(signed_in.as_deref(), expected),
+        Page::WrongBrowser => Outcome::wrong_browser(),
         Page::Internal => Outcome::internal("consent"),
     }
 }
@@ -164,8 +166,9 @@ impl Engine {
     }
 
     /// `GET /c/{code}`: count the open and describe what will be asked. Nothing else, since
-    /// mail scanners open links too.
-    pub async fn open_link(&self, code: &str) -> Result<Interstitial, Outcome> {
+    /// mail scanners open links too. `browser` is the consent cookie the page is served
+    /// with; the Continue form carries a token tied to it and to the link.
+    pub async fn open_link(&self, code: &str, browser: &str) -> Result<Interstitial, Outcome> {
         let (hash, _link, brief) = self.live_link(code).await?;
         // A repeat open is only counted (in memory, written with the next lazy flush); the
         // first is queued, not waited for: the page does not wait for the disk.
@@ -184,12 +187,28 @@ impl Engine {
                 .public_path(&format!("/c/{code}/continue"))
                 .path()
                 .to_owned(),
+            token: form_token(browser, &hash),
         })
     }
 
-    /// `POST /c/{code}/continue`: start a fresh single-use flow; returns Google's URL.
-    pub async fn continue_link(&self, code: &str) -> Result<Url, Outcome> {
+    /// `POST /c/{code}/continue`: start a fresh single-use flow bound to this browser;
+    /// returns Google's URL. Only a press on our own page, in the browser that opened the
+    /// link, gets this far.
+    pub async fn continue_link(&self, code: &str, req: &ContinueRequest) -> Result<Url, Outcome> {
         let (hash, link, brief) = self.live_link(code).await?;
+        let origin = self
+            .config
+            .listener
+            .public_url
+            .origin()
+            .ascii_serialization();
+        let browser = match check_continue(&origin, &hash, req) {
+            Ok(b) => browser_hash(b),
+            Err(why) => {
+                tracing::warn!(tenant = %brief.slug, link = %link.id, reason = why.reason(), "Continue refused");
+                return Err(Outcome::continue_refused());
+            }
+        };
         let Some(google) = &self.google else {
             let why = self.google_missing.clone().unwrap_or_default();
             tracing::error!(error = %why, "consent flow refused: Google is not configured");
@@ -205,6 +224,7 @@ impl Engine {
             redirect_uri: self.config.redirect_uri().to_string(),
             created_at: now,
             expires_at: add(now, FLOW_TTL),
+            browser,
         };
         let state_hash = sha256(&state);
         let sealed = self.store.seal_flow_verifier(&state_hash, &verifier);
@@ -256,8 +276,8 @@ impl Engine {
         }
     }
 
-    /// `GET /oauth/callback`.
-    pub async fn callback(&self, q: CallbackQuery) -> Outcome {
+    /// `GET /oauth/callback`; `browser` is the consent cookie the callback came with.
+    pub async fn callback(&self, q: CallbackQuery, browser: Option<String>) -> Outcome {
         let Some(state) = q.state.as_deref().filter(|s| well_formed(s, STATE_LEN)) else {
             return Outcome::callback_incomplete();
         };
@@ -290,6 +310,7 @@ impl Engine {
         let redirect = self.config.redirect_uri().to_string();
         let code = match before_exchange(
             &flow,
+            same_browser(&flow.browser, browser.as_deref()),
             link_state,
             &flow.link_id,
             &params,

@@ -8,6 +8,8 @@ pub struct Interstitial {
     pub access: String,
     pub account_hint: Option<String>,
     pub continue_path: String,
+    /// The Continue form's token (tied to the browser's cookie and the link).
+    pub token: String,
 }
 
 /// A final page: success or a failure with what to do next.
@@ -165,6 +167,22 @@ impl Outcome {
             format!(
                 "You signed in{who}, but this invitation is for {expected}. {AGAIN} Then choose that account."
             ),
+        )
+    }
+
+    pub fn wrong_browser() -> Self {
+        fail(
+            400,
+            "Open the link in the browser you sign in with",
+            "This sign-in came back to a different browser than the one where the link was opened, so it was not used. Open the link you were sent again, in the browser you will sign in with.".into(),
+        )
+    }
+
+    pub fn continue_refused() -> Self {
+        fail(
+            403,
+            "Please open the link you were sent",
+            "This page only works when it is opened from the link you were sent, in the same browser. Open the link again.".into(),
         )
     }
 

@@ -2,6 +2,7 @@
 //! callback and a health check. Every route has size limits, a timeout and a per-client rate
 //! limit; bad input ends on a clear 4xx page, never a panic.
 
+pub mod browser;
 pub mod conn;
 pub mod limits;
 pub mod pages;
@@ -13,7 +14,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -21,6 +22,7 @@ use tower_http::timeout::TimeoutLayer;
 
 pub use limits::RateLimit;
 
+use crate::domain::consent::ContinueRequest;
 use crate::engine::Engine;
 use crate::engine::consent::CallbackQuery;
 use crate::engine::outcome::Outcome;
@@ -30,6 +32,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Clone)]
 struct AppState {
     engine: Arc<Engine>,
+    cookie: browser::ConsentCookie,
 }
 
 /// The listener's router. `extra` is merged in (the sandbox stand-ins in demo mode).
@@ -57,7 +60,10 @@ pub fn router(engine: Arc<Engine>, rate: RateLimit, extra: Option<Router>) -> Ro
         .route("/oauth/callback", get(callback))
         .route("/healthz", get(healthz))
         .fallback(not_found)
-        .with_state(AppState { engine });
+        .with_state(AppState {
+            cookie: browser::ConsentCookie::for_public_url(&cfg.listener.public_url),
+            engine,
+        });
     app = app
         .layer(RequestBodyLimitLayer::new(limits::MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
@@ -84,25 +90,56 @@ pub async fn serve(
 
 async fn open_link(
     State(s): State<AppState>,
+    headers: HeaderMap,
     code: Result<Path<String>, PathRejection>,
 ) -> Response {
     let Ok(Path(code)) = code else {
         return pages::outcome(&Outcome::link_unknown());
     };
-    match s.engine.open_link(&code).await {
-        Ok(i) => pages::interstitial(&i),
+    let (secret, fresh) = match s.cookie.read(&headers) {
+        Some(c) => (c, false),
+        None => (browser::ConsentCookie::new_secret(), true),
+    };
+    match s.engine.open_link(&code, &secret).await {
+        Ok(i) => {
+            let mut res = pages::interstitial(&i);
+            if fresh {
+                if let Some(v) = s.cookie.set_header(&secret) {
+                    res.headers_mut().append(header::SET_COOKIE, v);
+                }
+            }
+            res
+        }
         Err(o) => pages::outcome(&o),
     }
 }
 
+fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
 async fn continue_link(
     State(s): State<AppState>,
+    headers: HeaderMap,
     code: Result<Path<String>, PathRejection>,
+    body: axum::body::Bytes,
 ) -> Response {
     let Ok(Path(code)) = code else {
         return pages::outcome(&Outcome::link_unknown());
     };
-    match s.engine.continue_link(&code).await {
+    let token = url::form_urlencoded::parse(&body)
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.into_owned());
+    let req = ContinueRequest {
+        sec_fetch_site: header_text(&headers, "sec-fetch-site"),
+        origin: header_text(&headers, "origin"),
+        cookie: s.cookie.read(&headers),
+        token,
+    };
+    match s.engine.continue_link(&code, &req).await {
         Ok(url) => Redirect::to(url.as_str()).into_response(),
         Err(o) => pages::outcome(&o),
     }
@@ -139,13 +176,18 @@ fn parse_callback(raw: Option<&str>) -> CallbackQuery {
     q
 }
 
-async fn callback(State(s): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+async fn callback(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let q = parse_callback(raw.as_deref());
+    let browser = s.cookie.read(&headers);
     // Once the state is taken the work must finish (store the token, or record the
     // failure), even if the browser goes away or the request times out: it runs in its
     // own task, and this request only waits for it.
     let engine = s.engine.clone();
-    match tokio::spawn(async move { engine.callback(q).await }).await {
+    match tokio::spawn(async move { engine.callback(q, browser).await }).await {
         Ok(outcome) => pages::outcome(&outcome),
         Err(e) => pages::outcome(&Outcome::internal(&e.to_string())),
     }

@@ -88,6 +88,10 @@ pub fn interstitial(i: &Interstitial) -> Response {
                 "continue",
                 &html_escape::encode_double_quoted_attribute(&i.continue_path),
             ),
+            (
+                "token",
+                &html_escape::encode_double_quoted_attribute(&i.token),
+            ),
         ],
     );
     page(
@@ -109,6 +113,7 @@ mod tests {
             access: "send & receive".into(),
             account_hint: Some("a\"b@x.io".into()),
             continue_path: "/c/abc/continue".into(),
+            token: "t\"x".into(),
         };
         let res = interstitial(&i);
         assert_eq!(res.status(), StatusCode::OK);

@@ -28,6 +28,9 @@ pub struct Harness {
     pub base: Url,
     pub http: reqwest::Client,
     pub key: String,
+    /// The consent cookie this harness's "browser" holds (`name=value`), as a browser keeps
+    /// it: set by our pages, sent back to our listener.
+    pub jar: std::sync::Mutex<Option<String>>,
 }
 
 pub fn test_key() -> String {
@@ -87,7 +90,19 @@ pub async fn harness_with(rate: RateLimit) -> Harness {
         base: Url::parse(&public).unwrap(),
         http,
         key,
+        jar: std::sync::Mutex::new(None),
     }
+}
+
+/// The `name=value` of our consent cookie in a response, if it sets one.
+pub fn consent_cookie(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("mcp-onboard=") || v.starts_with("__Host-mcp-onboard="))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned)
 }
 
 pub struct Page {
@@ -138,14 +153,58 @@ impl Harness {
         }
     }
 
+    /// A request as a browser sends it: with our cookie when it goes to our listener.
+    fn with_cookie(&self, req: reqwest::RequestBuilder, url: &str) -> reqwest::RequestBuilder {
+        let ours = url.starts_with(self.base.as_str());
+        match self.jar.lock().unwrap().clone() {
+            Some(c) if ours => req.header("cookie", c),
+            _ => req,
+        }
+    }
+
+    fn keep_cookie(&self, res: &reqwest::Response) {
+        if let Some(c) = consent_cookie(res) {
+            *self.jar.lock().unwrap() = Some(c);
+        }
+    }
+
+    /// Another browser from now on: no cookie.
+    pub fn forget_cookies(&self) {
+        *self.jar.lock().unwrap() = None;
+    }
+
     pub async fn get(&self, url: &str) -> Page {
-        let res = self.http.get(url).send().await.unwrap();
+        let res = self
+            .with_cookie(self.http.get(url), url)
+            .send()
+            .await
+            .unwrap();
+        self.keep_cookie(&res);
         Self::page(res).await
     }
 
     pub async fn post_form(&self, url: &str, form: &[(String, String)]) -> Page {
-        let res = self.http.post(url).form(form).send().await.unwrap();
+        let res = self
+            .with_cookie(self.http.post(url).form(form), url)
+            .send()
+            .await
+            .unwrap();
+        self.keep_cookie(&res);
         Self::page(res).await
+    }
+
+    /// Open the link and press Continue on its page; the raw answer to Continue.
+    pub async fn press_continue(&self, link: &LinkView) -> reqwest::Response {
+        let page = self.get(&link.url).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let action = extract(&page.body, r#"action=""#, '"');
+        let token = extract(&page.body, r#"name="token" value=""#, '"');
+        let url = format!("{}{}", self.base.as_str().trim_end_matches('/'), action);
+        self.with_cookie(self.http.post(&url), &url)
+            .form(&[("token", token)])
+            .send()
+            .await
+            .unwrap()
     }
 
     async fn page(res: reqwest::Response) -> Page {
@@ -164,15 +223,7 @@ impl Harness {
 
     /// Open the link and press Continue; returns Google's authorize URL.
     pub async fn start(&self, link: &LinkView) -> Url {
-        let page = self.get(&link.url).await;
-        assert_eq!(page.status, 200, "{}", page.body);
-        let action = extract(&page.body, r#"action=""#, '"');
-        let res = self
-            .post_form(
-                &format!("{}{}", self.base.as_str().trim_end_matches('/'), action),
-                &[],
-            )
-            .await;
+        let res = Self::page(self.press_continue(link).await).await;
         assert_eq!(res.status, 303, "{}", res.body);
         Url::parse(res.location.as_deref().unwrap()).unwrap()
     }
@@ -280,10 +331,18 @@ pub async fn consent_over_http(
 ) -> (u16, String) {
     let page = http.get(link_url).send().await.unwrap();
     assert_eq!(page.status(), 200, "link page");
+    let cookie = consent_cookie(&page).expect("the link page sets the consent cookie");
     let page = page.text().await.unwrap();
     let action = extract(&page, r#"action=""#, '"');
+    let token = extract(&page, r#"name="token" value=""#, '"');
     let base = Url::parse(base).unwrap();
-    let res = http.post(base.join(&action).unwrap()).send().await.unwrap();
+    let res = http
+        .post(base.join(&action).unwrap())
+        .header("cookie", &cookie)
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 303, "continue");
     let auth = Url::parse(res.headers()["location"].to_str().unwrap()).unwrap();
     let q: HashMap<String, String> = auth.query_pairs().into_owned().collect();
@@ -306,7 +365,7 @@ pub async fn consent_over_http(
         .unwrap();
     assert_eq!(res.status(), 303, "approve");
     let cb = res.headers()["location"].to_str().unwrap().to_owned();
-    let res = http.get(cb).send().await.unwrap();
+    let res = http.get(cb).header("cookie", &cookie).send().await.unwrap();
     let status = res.status().as_u16();
     (status, res.text().await.unwrap())
 }
