@@ -45,11 +45,13 @@ async fn a_cross_site_continue_is_refused_and_starts_no_flow() {
         .await
         .unwrap();
     assert_eq!(res.status(), 403);
+    h.show("acme").await;
     assert_eq!(flows(), 0, "no refused Continue made a flow");
     assert_eq!(h.google.exchanges(), 0);
     // Our own page, in this browser, with Origin: null (no-referrer): accepted.
     let res = h.press_continue(&link).await;
     assert_eq!(res.status(), 303);
+    h.show("acme").await; // what was queued is applied
     assert_eq!(flows(), 1);
 }
 
@@ -70,4 +72,81 @@ async fn a_callback_in_another_browser_is_refused_and_the_tenant_says_why() {
     assert_eq!(t.failure, Some(FailureKind::WrongBrowser));
     assert!(t.reason.unwrap().contains("another browser"));
     assert!(!h.has_token("acme"));
+}
+
+#[tokio::test]
+async fn a_consent_through_one_link_kills_every_other_unused_link_of_the_tenant() {
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    let older = h.link("acme").await;
+    let newer = h.link("acme").await;
+    assert_eq!(h.onboard_through(&newer, "ann@acme.com").await.status, 200);
+    let t = h.show("acme").await;
+    let states: Vec<&str> = t.links.iter().map(|l| l.state.as_str()).collect();
+    assert_eq!(states, ["superseded", "used"]);
+    // The older link can no longer be consented through, by any account.
+    let page = h.get(&older.url).await;
+    assert_eq!(page.status, 410, "{}", page.body);
+    assert!(page.body.contains("newer link"), "{}", page.body);
+    assert_eq!(h.show("acme").await.google_email.as_deref(), Some("ann@acme.com"));
+}
+
+#[tokio::test]
+async fn a_flow_started_before_a_link_was_withdrawn_cannot_finish() {
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    let link = h.link("acme").await;
+    let auth = h.start(&link).await;
+    h.engine
+        .execute(mcp_onboard::engine::Command::RevokeLinks { slug: "acme".into() })
+        .await
+        .unwrap();
+    let cb = h.consent(&auth, "ann@acme.com", true, None).await;
+    let page = h.get(&cb).await;
+    assert_eq!(page.status, 400, "{}", page.body);
+    assert_eq!(h.google.exchanges(), 0);
+    assert!(!h.has_token("acme"));
+    assert!(h
+        .show("acme")
+        .await
+        .events
+        .iter()
+        .any(|e| e.kind == EventKind::CallbackRefused));
+}
+
+#[tokio::test]
+async fn an_unwanted_grant_is_kept_when_another_tenant_holds_a_consent_by_that_account() {
+    let h = harness().await;
+    h.add("first", None, None).await;
+    assert_eq!(h.onboard("first", "ann@acme.com").await.status, 200);
+    let working = h.google.live_refresh_tokens();
+    assert_eq!(working.len(), 1);
+    // The same Google account consents for a second tenant but leaves gmail.send unticked.
+    h.add("second", None, None).await;
+    let auth = h.start(&h.link("second").await).await;
+    let partial = ["openid", "email", "profile"].map(String::from).to_vec();
+    let cb = h.consent(&auth, "ann@acme.com", true, Some(partial)).await;
+    assert_eq!(h.get(&cb).await.status, 400);
+    // Revoking would have ended the grant, and with it the first tenant's token.
+    assert_eq!(h.google.revoked_count(), 0);
+    assert!(h.google.live_refresh_tokens().contains(&working[0]));
+    let t = h.show("second").await;
+    assert!(
+        t.reason.as_deref().unwrap().contains("kept at Google: first holds a consent"),
+        "{:?}",
+        t.reason
+    );
+    // With nobody holding a consent by the account, the grant is given back.
+    h.add("third", None, None).await;
+    let auth = h.start(&h.link("third").await).await;
+    let partial = ["openid", "email", "profile"].map(String::from).to_vec();
+    let cb = h.consent(&auth, "bob@acme.com", true, Some(partial)).await;
+    assert_eq!(h.get(&cb).await.status, 400);
+    assert_eq!(h.google.revoked_count(), 1);
+    assert!(h
+        .show("third")
+        .await
+        .reason
+        .unwrap()
+        .contains("given back at Google"));
 }

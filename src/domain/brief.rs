@@ -16,6 +16,8 @@ pub struct Brief {
     pub failure: Option<FailureKind>,
     pub reason: Option<String>,
     pub google_email: Option<String>,
+    /// The Google account (`sub`) whose consent the tenant holds now, if it holds one.
+    pub consent_sub: Option<String>,
     pub expected: Option<ExpectedAccount>,
     pub integration: Integration,
     pub created_at: Millis,
@@ -37,6 +39,11 @@ impl Brief {
             failure: t.failure,
             reason: t.reason.clone(),
             google_email: t.google.as_ref().and_then(|g| g.email.clone()),
+            consent_sub: t
+                .google
+                .as_ref()
+                .filter(|_| t.holds_consent())
+                .map(|g| g.sub.clone()),
             expected: t.expected.clone(),
             integration: t.integration,
             created_at: t.created_at,

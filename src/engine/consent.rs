@@ -136,6 +136,13 @@ fn store_consent(
     tx.put_secret(slug, "refresh_token", refresh);
     link.used_at = Some(now);
     tx.put_link(link_hash, link);
+    // Every other link of the tenant that could still start a flow is dead from now on.
+    for (h, mut other) in tx.links_of(slug)? {
+        if h != link_hash && other.state(now) == LinkState::Active {
+            other.superseded_at = Some(now);
+            tx.put_link(&h, other);
+        }
+    }
     Ok(())
 }
 
@@ -397,20 +404,24 @@ impl Engine {
                 }
             };
         };
-        let revoke = || async {
-            if let Err(e) = google.revoke(&refresh).await {
-                tracing::warn!(tenant = slug, error = %e, "could not revoke an unwanted grant");
-            }
+        let sub = match &facts.identity {
+            Some(Ok(id)) => Some(id.sub.clone()),
+            _ => None,
+        };
+        let give_back = |sub: Option<String>| {
+            let refresh = refresh.clone();
+            async move { self.give_back(google, &refresh, sub.as_deref(), slug).await }
         };
         let accepted = match decided {
             Ok(a) => a,
-            Err(r) => {
+            Err(mut r) => {
                 if r.revoke {
-                    revoke().await;
+                    r.reason.push_str(&give_back(sub).await);
                 }
                 return self.refuse(slug, r).await;
             }
         };
+        let sub = Some(accepted.identity.sub.clone());
         let email = accepted.identity.email.clone();
         let t = Transition::Consented {
             identity: accepted.identity,
@@ -428,11 +439,11 @@ impl Engine {
             Ok(()) => {}
             Err(EngineError::Conflict(why)) => {
                 // The link was used or withdrawn while the customer was at Google.
-                revoke().await;
+                let note = give_back(sub).await;
                 let r = Refusal {
                     kind: None,
                     reason: format!(
-                        "a sign-in through consent link {} was refused: {why}",
+                        "a sign-in through consent link {} was refused: {why}{note}",
                         flow.link_id
                     ),
                     page: Page::LinkGone("This link was already used to connect an account."),
@@ -442,13 +453,13 @@ impl Engine {
             }
             Err(e) => {
                 // Not kept, so not wanted either: give the grant back.
-                revoke().await;
+                let note = give_back(sub).await;
                 return self
                     .refuse(
                         slug,
                         fail(
                             FailureKind::StoreFailed,
-                            format!("could not store the consent: {e}"),
+                            format!("could not store the consent: {e}{note}"),
                             Page::Internal,
                         ),
                     )
@@ -457,6 +468,38 @@ impl Engine {
         }
         self.wake_provisioner();
         Outcome::connected(&tenant.display_name, email.as_deref())
+    }
+}
+
+impl Engine {
+    /// Give an unwanted grant back at Google, unless that would end a consent a tenant
+    /// holds: Google revokes an account's whole grant to our client, every refresh token
+    /// with it. Returns what to add to the operator's reason.
+    async fn give_back(
+        &self,
+        google: &google::GoogleOAuth,
+        refresh: &secrecy::SecretString,
+        sub: Option<&str>,
+        slug: &str,
+    ) -> String {
+        let Some(sub) = sub else {
+            return " (the grant was kept at Google: the account is unknown, and giving it back could end another tenant's consent by the same account)".into();
+        };
+        let holders = self.store.index().consents_by(sub);
+        if !holders.is_empty() {
+            return format!(
+                " (the grant was kept at Google: {} hold{} a consent by this Google account, which giving it back would end)",
+                holders.join(", "),
+                if holders.len() == 1 { "s" } else { "" }
+            );
+        }
+        match google.revoke(refresh).await {
+            Ok(()) => " (the grant was given back at Google)".into(),
+            Err(e) => {
+                tracing::warn!(tenant = slug, error = %e, "could not revoke an unwanted grant");
+                format!(" (giving the grant back at Google failed: {e})")
+            }
+        }
     }
 }
 

@@ -483,9 +483,16 @@ async fn revoke(
             .map(|(_, v)| v.into_owned())
     });
     let mut inner = s.lock();
-    match token.and_then(|t| inner.refresh.get_mut(&t)) {
-        Some(entry) => {
-            entry.1 = true;
+    let account = token.and_then(|t| inner.refresh.get(&t).map(|(email, _)| email.clone()));
+    match account {
+        Some(email) => {
+            // As Google does: revoking one token ends the account's whole grant to the
+            // client, every refresh token issued to it with it.
+            for (acct, revoked) in inner.refresh.values_mut() {
+                if *acct == email {
+                    *revoked = true;
+                }
+            }
             StatusCode::OK.into_response()
         }
         None => oauth_error(

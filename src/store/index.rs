@@ -22,6 +22,8 @@ pub struct Index {
     live_links: HashMap<[u8; 32], ConsentLink>,
     /// Pending OAuth flows by state hash, with their expiry.
     flows: HashMap<[u8; 32], Millis>,
+    /// Tenants holding a consent, by the Google account (`sub`) that gave it.
+    consents: HashMap<String, BTreeSet<String>>,
 }
 
 /// Active provisioning jobs by next attempt time.
@@ -67,8 +69,20 @@ fn hash32(hash: &[u8]) -> Option<[u8; 32]> {
 impl Index {
     pub(super) fn put_tenant(&mut self, t: &Tenant) {
         let brief = Brief::of(t);
+        if let Some(sub) = &brief.consent_sub {
+            self.consents
+                .entry(sub.clone())
+                .or_default()
+                .insert(t.slug.clone());
+        }
+        let new_sub = brief.consent_sub.clone();
         if let Some(old) = self.briefs.insert(t.slug.clone(), brief) {
             self.uncount(old.status);
+            if old.consent_sub != new_sub {
+                if let Some(sub) = old.consent_sub {
+                    self.forget_consent(&sub, &t.slug);
+                }
+            }
         }
         *self.counts.entry(t.status).or_insert(0) += 1;
         self.jobs.set(t);
@@ -83,9 +97,21 @@ impl Index {
         }
     }
 
+    fn forget_consent(&mut self, sub: &str, slug: &str) {
+        if let Some(set) = self.consents.get_mut(sub) {
+            set.remove(slug);
+            if set.is_empty() {
+                self.consents.remove(sub);
+            }
+        }
+    }
+
     pub(super) fn remove_tenant(&mut self, slug: &str) {
         if let Some(old) = self.briefs.remove(slug) {
             self.uncount(old.status);
+            if let Some(sub) = old.consent_sub {
+                self.forget_consent(&sub, slug);
+            }
         }
         if let Some(at) = self.jobs.at.remove(slug) {
             self.jobs.by_time.remove(&(at, slug.to_owned()));
@@ -125,6 +151,14 @@ impl Index {
     pub fn pending_flows(&self) -> usize {
         let now = crate::time::now_ms();
         self.flows.values().filter(|e| **e > now).count()
+    }
+
+    /// Tenants that hold a consent by this Google account now.
+    pub fn consents_by(&self, sub: &str) -> Vec<String> {
+        self.consents
+            .get(sub)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     pub fn brief(&self, slug: &str) -> Option<&Brief> {

@@ -270,7 +270,12 @@ impl Harness {
     /// The whole happy path for `slug`; returns the final page.
     pub async fn onboard(&self, slug: &str, email: &str) -> Page {
         let link = self.link(slug).await;
-        let auth = self.start(&link).await;
+        self.onboard_through(&link, email).await
+    }
+
+    /// The whole happy path through a given link.
+    pub async fn onboard_through(&self, link: &LinkView, email: &str) -> Page {
+        let auth = self.start(link).await;
         let cb = self.consent(&auth, email, true, None).await;
         self.get(&cb).await
     }
