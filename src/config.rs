@@ -16,6 +16,7 @@ use url::Url;
 pub const GOOGLE_AUTH_URL: &str = "https://accounts.google.com/o/oauth2/v2/auth";
 pub const GOOGLE_TOKEN_URL: &str = "https://oauth2.googleapis.com/token";
 pub const GOOGLE_REVOKE_URL: &str = "https://oauth2.googleapis.com/revoke";
+pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
 pub const BLAXEL_API_URL: &str = "https://api.blaxel.ai/v0";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_PUBLIC_URL: &str = "http://localhost:8080";
@@ -93,6 +94,7 @@ struct FileGoogle {
     auth_url: Option<String>,
     token_url: Option<String>,
     revoke_url: Option<String>,
+    issuer: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -124,6 +126,8 @@ pub struct GoogleConfig {
     pub auth_url: Url,
     pub token_url: Url,
     pub revoke_url: Url,
+    /// The `iss` every id_token must carry.
+    pub issuer: String,
 }
 
 #[derive(Debug, Clone)]
@@ -190,6 +194,30 @@ impl Source<'_> {
                 value,
                 from,
                 detail: "expected an http:// or https:// URL".into(),
+            });
+        }
+        Ok(url)
+    }
+
+    /// A URL of a service we send secrets to: `https://` unless it is on loopback.
+    fn secret_url(
+        &self,
+        key: &'static str,
+        env: &str,
+        file_value: Option<String>,
+        default: &str,
+    ) -> Result<Url, ConfigError> {
+        let url = self.url(key, env, file_value.clone(), default)?;
+        if url.scheme() == "http" && !is_loopback_host(&url) {
+            let from = self
+                .pick(env, file_value)
+                .map(|(_, f)| f)
+                .unwrap_or_else(|| "the default".into());
+            return Err(ConfigError::Invalid {
+                key,
+                value: url.to_string(),
+                from,
+                detail: "must be https:// unless it is a loopback address: the client secret, PKCE verifiers, refresh tokens and the Blaxel key travel to it".into(),
             });
         }
         Ok(url)
@@ -367,27 +395,31 @@ impl Config {
             client_secret: src
                 .pick("GOOGLE_CLIENT_SECRET", google.client_secret)
                 .map(|v| SecretString::from(v.0)),
-            auth_url: src.url(
+            auth_url: src.secret_url(
                 "google.auth_url",
                 "GOOGLE_AUTH_URL",
                 google.auth_url,
                 GOOGLE_AUTH_URL,
             )?,
-            token_url: src.url(
+            token_url: src.secret_url(
                 "google.token_url",
                 "GOOGLE_TOKEN_URL",
                 google.token_url,
                 GOOGLE_TOKEN_URL,
             )?,
-            revoke_url: src.url(
+            revoke_url: src.secret_url(
                 "google.revoke_url",
                 "GOOGLE_REVOKE_URL",
                 google.revoke_url,
                 GOOGLE_REVOKE_URL,
             )?,
+            issuer: src
+                .pick("GOOGLE_ISSUER", google.issuer)
+                .map(|v| v.0.trim().to_owned())
+                .unwrap_or_else(|| GOOGLE_ISSUER.to_owned()),
         };
         let blaxel = BlaxelConfig {
-            api_url: src.url(
+            api_url: src.secret_url(
                 "blaxel.api_url",
                 "BL_API_URL",
                 blaxel.api_url,
@@ -552,6 +584,24 @@ mod tests {
             cfg.redirect_uri().as_str(),
             "http://localhost:8080/oauth/callback"
         );
+    }
+
+    #[test]
+    fn secrets_travel_over_tls_except_on_loopback() {
+        for (env, key) in [
+            ("GOOGLE_TOKEN_URL", "google.token_url"),
+            ("GOOGLE_AUTH_URL", "google.auth_url"),
+            ("GOOGLE_REVOKE_URL", "google.revoke_url"),
+            ("BL_API_URL", "blaxel.api_url"),
+        ] {
+            let err = Config::load(None, false, &env_of(&[(env, "http://evil.example/x")]))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(key) && err.contains("https://"), "{err}");
+            assert!(err.contains(env), "says where it came from: {err}");
+            assert!(Config::load(None, false, &env_of(&[(env, "http://127.0.0.1:9/x")])).is_ok());
+            assert!(Config::load(None, false, &env_of(&[(env, "https://x.example/x")])).is_ok());
+        }
     }
 
     #[test]

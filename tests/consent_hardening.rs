@@ -150,3 +150,25 @@ async fn an_unwanted_grant_is_kept_when_another_tenant_holds_a_consent_by_that_a
         .unwrap()
         .contains("given back at Google"));
 }
+
+#[rstest::rstest]
+#[case::another_client(serde_json::json!({"aud": "someone-else.apps"}), "issued for someone-else.apps")]
+#[case::another_issuer(serde_json::json!({"iss": "https://evil.example"}), "issuer is https://evil.example")]
+#[case::expired(serde_json::json!({"exp": 1_000_000_000}), "expired")]
+#[case::no_expiry(serde_json::json!({"exp": null}), "no expiry")]
+#[case::several_audiences(serde_json::json!({"aud": ["x", common::CLIENT_ID], "azp": "x"}), "authorized party")]
+#[tokio::test]
+async fn an_id_token_not_for_us_is_refused(#[case] claims: serde_json::Value, #[case] why: &str) {
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    h.google.set_knobs(mcp_onboard::sandbox::google::Knobs {
+        id_token_claims: Some(claims),
+        ..Default::default()
+    });
+    let page = h.onboard("acme", "ann@acme.com").await;
+    assert_eq!(page.status, 400);
+    let t = h.show("acme").await;
+    assert_eq!(t.failure, Some(FailureKind::ExchangeFailed));
+    assert!(t.reason.as_deref().unwrap().contains(why), "{:?}", t.reason);
+    assert!(!h.has_token("acme"));
+}

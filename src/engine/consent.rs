@@ -16,8 +16,8 @@ use super::handle::{
 use super::outcome::{Interstitial, Outcome};
 use crate::domain::brief::Brief;
 use crate::domain::consent::{
-    CallbackParams, ContinueRequest, GrantFacts, Page, Refusal, before_exchange, browser_hash,
-    check_continue, decide_grant, form_token, same_browser,
+    CallbackParams, ContinueRequest, GrantFacts, Page, Refusal, TokenClaims, before_exchange,
+    browser_hash, check_claims, check_continue, decide_grant, form_token, same_browser,
 };
 use crate::domain::lifecycle::Transition;
 use crate::domain::model::{
@@ -376,14 +376,21 @@ impl Engine {
             has_refresh_token: grant.refresh_token.is_some(),
             scopes: grant.scopes.clone(),
             identity: grant.id_token.as_deref().map(|t| {
-                google::parse_id_token(t)
-                    .map(|c| GoogleIdentity {
-                        sub: c.sub,
-                        email: c.email,
-                        email_verified: c.email_verified,
-                        hd: c.hd,
-                    })
-                    .map_err(|e| e.to_string())
+                let c = google::parse_id_token(t).map_err(|e| e.to_string())?;
+                let claims = TokenClaims {
+                    iss: c.iss.clone(),
+                    aud: c.aud.clone(),
+                    azp: c.azp.clone(),
+                    exp: c.exp,
+                };
+                let client_id = self.config.google.client_id.as_deref().unwrap_or_default();
+                check_claims(&claims, &self.config.google.issuer, client_id, now_ms() / 1000)?;
+                Ok(GoogleIdentity {
+                    sub: c.sub,
+                    email: c.email,
+                    email_verified: c.email_verified,
+                    hd: c.hd,
+                })
             }),
         };
         let decided = decide_grant(tenant.expected.as_ref(), &tenant.scopes, &facts);

@@ -15,6 +15,30 @@ pub struct IdClaims {
     pub email_verified: bool,
     #[serde(default)]
     pub hd: Option<String>,
+    #[serde(default)]
+    pub iss: Option<String>,
+    /// One audience or several.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub aud: Vec<String>,
+    #[serde(default)]
+    pub azp: Option<String>,
+    /// Expiry, in seconds since the epoch.
+    #[serde(default)]
+    pub exp: Option<i64>,
+}
+
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum A {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Option::<A>::deserialize(d)? {
+        Some(A::One(s)) => vec![s],
+        Some(A::Many(v)) => v,
+        None => Vec::new(),
+    })
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -71,6 +95,11 @@ mod tests {
         assert_eq!(c.hd.as_deref(), Some("b.co"));
         let c = parse_id_token(&jwt(r#"{"sub":"1"}"#)).unwrap();
         assert!(!c.email_verified && c.email.is_none());
+        let c = parse_id_token(&jwt(r#"{"sub":"1","aud":["a","b"],"azp":"a","exp":9,"iss":"x"}"#))
+            .unwrap();
+        assert_eq!((c.aud.len(), c.azp.as_deref(), c.exp), (2, Some("a"), Some(9)));
+        let c = parse_id_token(&jwt(r#"{"sub":"1","aud":"a"}"#)).unwrap();
+        assert_eq!(c.aud, vec!["a".to_owned()]);
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub struct Knobs {
     pub fail_exchange: Option<String>,
     /// Take this long to answer the code exchange.
     pub exchange_delay: Duration,
+    /// Claims to set in (or, as `null`, leave out of) the id_token, e.g. another `aud`.
+    pub id_token_claims: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone)]
@@ -114,17 +116,30 @@ fn sub_of(email: &str) -> String {
     d.iter().take(10).map(|b| format!("{}", b % 10)).collect()
 }
 
-fn id_token(client_id: &str, email: &str) -> String {
+fn id_token(client_id: &str, email: &str, extra: Option<&serde_json::Value>) -> String {
     let domain = email.split_once('@').map(|x| x.1).unwrap_or("");
+    let now = crate::time::now_ms() / 1000;
     let mut claims = json!({
         "iss": "https://accounts.google.com",
         "aud": client_id,
+        "azp": client_id,
+        "iat": now,
+        "exp": now + 3600,
         "sub": sub_of(email),
         "email": email,
         "email_verified": true,
     });
     if domain != "gmail.com" && !domain.is_empty() {
         claims["hd"] = json!(domain);
+    }
+    if let (Some(serde_json::Value::Object(extra)), Some(c)) = (extra, claims.as_object_mut()) {
+        for (k, v) in extra {
+            if v.is_null() {
+                c.remove(k);
+            } else {
+                c.insert(k.clone(), v.clone());
+            }
+        }
     }
     let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","kid":"sandbox"}"#);
     let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
@@ -467,7 +482,11 @@ async fn token(
         body["refresh_token"] = json!(rt);
     }
     if !knobs.omit_id_token && pending.scopes.iter().any(|sc| sc == "openid") {
-        body["id_token"] = json!(id_token(&client_id, &pending.email));
+        body["id_token"] = json!(id_token(
+            &client_id,
+            &pending.email,
+            knobs.id_token_claims.as_ref()
+        ));
     }
     axum::Json(body).into_response()
 }
