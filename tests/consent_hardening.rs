@@ -172,3 +172,20 @@ async fn an_id_token_not_for_us_is_refused(#[case] claims: serde_json::Value, #[
     assert!(t.reason.as_deref().unwrap().contains(why), "{:?}", t.reason);
     assert!(!h.has_token("acme"));
 }
+
+#[tokio::test]
+async fn the_google_account_and_domain_are_stored_without_control_characters() {
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    let evil = "ann\u{1b}]52;c;ZXZpbA==\u{7}@evil\u{1b}[2J.example";
+    let page = h.onboard("acme", evil).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let t = h.show("acme").await;
+    let email = t.google_email.unwrap();
+    assert!(!email.chars().any(char::is_control), "{email:?}");
+    assert!(email.starts_with("ann"));
+    let line = t.events.iter().find(|e| e.kind == EventKind::Consented).unwrap();
+    assert!(!line.detail.chars().any(char::is_control), "{:?}", line.detail);
+    let json = serde_json::to_string(&h.engine.store().index().brief("acme").unwrap()).unwrap();
+    assert!(!json.contains("\\u001b"), "the hd too: {json}");
+}

@@ -52,13 +52,28 @@ pub fn function_needs_update(existing: &Function, wanted: &FunctionRequest) -> b
 pub fn mcp_url(function: &Function) -> Option<String> {
     let base = function.metadata.url.as_deref()?.trim();
     let base = base.trim_end_matches('/');
-    (!base.is_empty()).then(|| format!("{base}/mcp"))
+    (!base.is_empty()).then(|| crate::text::clean(&format!("{base}/mcp")))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn escapes_in_blaxels_url_and_statuses_are_cleaned_on_the_way_in() {
+        let f: Function = serde_json::from_value(json!({
+            "metadata": {"name": "f", "url": "https://run.example/\u{1b}]52;c;ZXZpbA==\u{7}x"},
+            "status": "WEIRD\u{1b}[2J",
+        }))
+        .unwrap();
+        let url = mcp_url(&f).unwrap();
+        assert!(!url.chars().any(char::is_control), "{url:?}");
+        assert!(url.ends_with("/mcp"));
+        let status = f.status.unwrap();
+        assert!(!status.as_str().chars().any(char::is_control), "{status:?}");
+        assert!(status.as_str().starts_with("WEIRD"));
+    }
 
     fn existing(value: serde_json::Value) -> Function {
         serde_json::from_value(value).unwrap()

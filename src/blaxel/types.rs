@@ -178,7 +178,12 @@ impl Status {
         KNOWN_STATUSES
             .iter()
             .find(|(text, _)| *text == value)
-            .map_or_else(|| Status::Other(value.to_owned()), |(_, s)| s.clone())
+            // Unknown text from outside is kept without control characters: it reaches
+            // an operator's terminal.
+            .map_or_else(
+                || Status::Other(crate::text::clean(value)),
+                |(_, s)| s.clone(),
+            )
     }
 
     /// True for `DEPLOYED`.

@@ -385,11 +385,12 @@ impl Engine {
                 };
                 let client_id = self.config.google.client_id.as_deref().unwrap_or_default();
                 check_claims(&claims, &self.config.google.issuer, client_id, now_ms() / 1000)?;
+                // What Google says about the account is shown to operators: cleaned here.
                 Ok(GoogleIdentity {
-                    sub: c.sub,
-                    email: c.email,
+                    sub: crate::text::clean(&c.sub),
+                    email: c.email.as_deref().map(crate::text::clean),
                     email_verified: c.email_verified,
-                    hd: c.hd,
+                    hd: c.hd.as_deref().map(crate::text::clean),
                 })
             }),
         };
