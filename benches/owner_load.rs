@@ -67,6 +67,7 @@ async fn start_owner() -> Setup {
         ("MCP_ONBOARD_PUBLIC_URL", base.clone()),
         ("MCP_ONBOARD_RATE_LIMIT_PER_MINUTE", "100000000".into()),
         ("MCP_ONBOARD_RATE_LIMIT_BURST", "100000000".into()),
+        ("MCP_ONBOARD_MAX_CONNECTIONS_PER_CLIENT", "100000".into()),
         ("GOOGLE_CLIENT_ID", CLIENT_ID.into()),
         ("GOOGLE_CLIENT_SECRET", CLIENT_SECRET.into()),
         ("GOOGLE_AUTH_URL", g(AUTH_PATH)),

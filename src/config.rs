@@ -84,6 +84,7 @@ struct FileListener {
     trusted_proxies: Option<Vec<String>>,
     rate_limit_per_minute: Option<u32>,
     rate_limit_burst: Option<u32>,
+    max_connections_per_client: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -117,6 +118,8 @@ pub struct ListenerConfig {
     /// Requests per minute per client on the public routes, and the burst allowed.
     pub rate_limit_per_minute: NonZeroU32,
     pub rate_limit_burst: NonZeroU32,
+    /// Connections open at once from one client (trusted proxies exempt).
+    pub max_connections_per_client: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -369,6 +372,13 @@ impl Config {
             listener.rate_limit_burst,
             30,
         )?;
+        let max_connections_per_client = positive(
+            "listener.max_connections_per_client",
+            "MCP_ONBOARD_MAX_CONNECTIONS_PER_CLIENT",
+            listener.max_connections_per_client,
+            64,
+        )?
+        .get() as usize;
         let client_ip_header = listener.client_ip_header.filter(|h| !h.trim().is_empty());
         if let Some(h) = &client_ip_header {
             if axum::http::HeaderName::from_bytes(h.trim().as_bytes()).is_err() {
@@ -439,6 +449,7 @@ impl Config {
                 trusted_proxies,
                 rate_limit_per_minute,
                 rate_limit_burst,
+                max_connections_per_client,
             },
             google,
             blaxel,

@@ -88,7 +88,10 @@ async fn a_consent_through_one_link_kills_every_other_unused_link_of_the_tenant(
     let page = h.get(&older.url).await;
     assert_eq!(page.status, 410, "{}", page.body);
     assert!(page.body.contains("newer link"), "{}", page.body);
-    assert_eq!(h.show("acme").await.google_email.as_deref(), Some("ann@acme.com"));
+    assert_eq!(
+        h.show("acme").await.google_email.as_deref(),
+        Some("ann@acme.com")
+    );
 }
 
 #[tokio::test]
@@ -98,7 +101,9 @@ async fn a_flow_started_before_a_link_was_withdrawn_cannot_finish() {
     let link = h.link("acme").await;
     let auth = h.start(&link).await;
     h.engine
-        .execute(mcp_onboard::engine::Command::RevokeLinks { slug: "acme".into() })
+        .execute(mcp_onboard::engine::Command::RevokeLinks {
+            slug: "acme".into(),
+        })
         .await
         .unwrap();
     let cb = h.consent(&auth, "ann@acme.com", true, None).await;
@@ -106,12 +111,13 @@ async fn a_flow_started_before_a_link_was_withdrawn_cannot_finish() {
     assert_eq!(page.status, 400, "{}", page.body);
     assert_eq!(h.google.exchanges(), 0);
     assert!(!h.has_token("acme"));
-    assert!(h
-        .show("acme")
-        .await
-        .events
-        .iter()
-        .any(|e| e.kind == EventKind::CallbackRefused));
+    assert!(
+        h.show("acme")
+            .await
+            .events
+            .iter()
+            .any(|e| e.kind == EventKind::CallbackRefused)
+    );
 }
 
 #[tokio::test]
@@ -132,7 +138,10 @@ async fn an_unwanted_grant_is_kept_when_another_tenant_holds_a_consent_by_that_a
     assert!(h.google.live_refresh_tokens().contains(&working[0]));
     let t = h.show("second").await;
     assert!(
-        t.reason.as_deref().unwrap().contains("kept at Google: first holds a consent"),
+        t.reason
+            .as_deref()
+            .unwrap()
+            .contains("kept at Google: first holds a consent"),
         "{:?}",
         t.reason
     );
@@ -143,12 +152,13 @@ async fn an_unwanted_grant_is_kept_when_another_tenant_holds_a_consent_by_that_a
     let cb = h.consent(&auth, "bob@acme.com", true, Some(partial)).await;
     assert_eq!(h.get(&cb).await.status, 400);
     assert_eq!(h.google.revoked_count(), 1);
-    assert!(h
-        .show("third")
-        .await
-        .reason
-        .unwrap()
-        .contains("given back at Google"));
+    assert!(
+        h.show("third")
+            .await
+            .reason
+            .unwrap()
+            .contains("given back at Google")
+    );
 }
 
 #[rstest::rstest]
@@ -184,8 +194,16 @@ async fn the_google_account_and_domain_are_stored_without_control_characters() {
     let email = t.google_email.unwrap();
     assert!(!email.chars().any(char::is_control), "{email:?}");
     assert!(email.starts_with("ann"));
-    let line = t.events.iter().find(|e| e.kind == EventKind::Consented).unwrap();
-    assert!(!line.detail.chars().any(char::is_control), "{:?}", line.detail);
+    let line = t
+        .events
+        .iter()
+        .find(|e| e.kind == EventKind::Consented)
+        .unwrap();
+    assert!(
+        !line.detail.chars().any(char::is_control),
+        "{:?}",
+        line.detail
+    );
     let json = serde_json::to_string(&h.engine.store().index().brief("acme").unwrap()).unwrap();
     assert!(!json.contains("\\u001b"), "the hd too: {json}");
 }

@@ -394,3 +394,72 @@ mod connections {
         );
     }
 }
+
+mod per_client {
+    use std::time::Duration;
+
+    use axum::Router;
+    use axum::routing::get;
+    use mcp_onboard::http::conn::{ConnLimits, serve};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    async fn server(limits: ConnLimits) -> std::net::SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = Router::new().route("/", get(|| async { "ok" }));
+        tokio::spawn(serve(listener, app, std::future::pending(), limits));
+        addr
+    }
+
+    /// Open a keep-alive connection and make one request on it; whether it was served.
+    async fn open_and_ask(addr: std::net::SocketAddr) -> (TcpStream, bool) {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        let _ = s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await;
+        let mut buf = [0u8; 256];
+        let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut buf))
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or(0);
+        let served = String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200");
+        (s, served)
+    }
+
+    #[tokio::test]
+    async fn one_client_gets_at_most_its_share_of_connections() {
+        let addr = server(ConnLimits {
+            max_per_client: 4,
+            ..Default::default()
+        })
+        .await;
+        let mut held = Vec::new();
+        for _ in 0..4 {
+            let (s, served) = open_and_ask(addr).await;
+            assert!(served);
+            held.push(s);
+        }
+        let (_fifth, served) = open_and_ask(addr).await;
+        assert!(!served, "the fifth connection from one client is closed");
+        held.pop();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let (_again, served) = open_and_ask(addr).await;
+        assert!(served, "a slot freed is a slot again");
+    }
+
+    #[tokio::test]
+    async fn a_trusted_proxy_is_exempt() {
+        let addr = server(ConnLimits {
+            max_per_client: 2,
+            exempt: vec!["127.0.0.1".parse().unwrap()],
+            ..Default::default()
+        })
+        .await;
+        let mut held = Vec::new();
+        for _ in 0..6 {
+            let (s, served) = open_and_ask(addr).await;
+            assert!(served, "the proxy carries many clients");
+            held.push(s);
+        }
+    }
+}

@@ -125,6 +125,7 @@ async fn sigkill_mid_provisioning_then_restart_finishes_every_job_once() {
         ("MCP_ONBOARD_PROVISION_CONCURRENCY", "1".into()),
         ("MCP_ONBOARD_RATE_LIMIT_PER_MINUTE", "10000".into()),
         ("MCP_ONBOARD_RATE_LIMIT_BURST", "10000".into()),
+        ("MCP_ONBOARD_MAX_CONNECTIONS_PER_CLIENT", "100000".into()),
         ("GOOGLE_CLIENT_ID", CLIENT_ID.into()),
         ("GOOGLE_CLIENT_SECRET", CLIENT_SECRET.into()),
         ("GOOGLE_AUTH_URL", g(AUTH_PATH)),

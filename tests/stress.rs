@@ -184,6 +184,7 @@ async fn many_clients_and_customers_at_once_then_sigterm_and_nothing_acknowledge
         ("MCP_ONBOARD_PUBLIC_URL", base.clone()),
         ("MCP_ONBOARD_RATE_LIMIT_PER_MINUTE", "1000000".into()),
         ("MCP_ONBOARD_RATE_LIMIT_BURST", "1000000".into()),
+        ("MCP_ONBOARD_MAX_CONNECTIONS_PER_CLIENT", "100000".into()),
         ("GOOGLE_CLIENT_ID", CLIENT_ID.into()),
         ("GOOGLE_CLIENT_SECRET", CLIENT_SECRET.into()),
         ("GOOGLE_AUTH_URL", g(AUTH_PATH)),

@@ -184,15 +184,27 @@ pub struct TokenClaims {
 /// Was the id_token issued by our issuer, for our client, and is it still valid? (Its
 /// signature may go unchecked: it came straight from the token endpoint over TLS, OIDC
 /// Core 3.1.3.7.) Google writes its issuer with or without `https://`.
-pub fn check_claims(c: &TokenClaims, issuer: &str, client_id: &str, now_secs: i64) -> Result<(), String> {
-    let bare = |s: &str| s.trim_end_matches('/').trim_start_matches("https://").to_owned();
+pub fn check_claims(
+    c: &TokenClaims,
+    issuer: &str,
+    client_id: &str,
+    now_secs: i64,
+) -> Result<(), String> {
+    let bare = |s: &str| {
+        s.trim_end_matches('/')
+            .trim_start_matches("https://")
+            .to_owned()
+    };
     match c.iss.as_deref() {
         Some(iss) if bare(iss) == bare(issuer) => {}
         Some(iss) => return Err(format!("its issuer is {iss}, expected {issuer}")),
         None => return Err("it names no issuer".into()),
     }
     if !c.aud.iter().any(|a| a == client_id) {
-        return Err(format!("it was issued for {}, not for this client", c.aud.join(", ")));
+        return Err(format!(
+            "it was issued for {}, not for this client",
+            c.aud.join(", ")
+        ));
     }
     if c.aud.len() > 1 && c.azp.as_deref() != Some(client_id) {
         return Err("it has several audiences and its authorized party is not this client".into());

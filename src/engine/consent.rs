@@ -384,7 +384,12 @@ impl Engine {
                     exp: c.exp,
                 };
                 let client_id = self.config.google.client_id.as_deref().unwrap_or_default();
-                check_claims(&claims, &self.config.google.issuer, client_id, now_ms() / 1000)?;
+                check_claims(
+                    &claims,
+                    &self.config.google.issuer,
+                    client_id,
+                    now_ms() / 1000,
+                )?;
                 // What Google says about the account is shown to operators: cleaned here.
                 Ok(GoogleIdentity {
                     sub: crate::text::clean(&c.sub),

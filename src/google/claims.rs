@@ -95,9 +95,14 @@ mod tests {
         assert_eq!(c.hd.as_deref(), Some("b.co"));
         let c = parse_id_token(&jwt(r#"{"sub":"1"}"#)).unwrap();
         assert!(!c.email_verified && c.email.is_none());
-        let c = parse_id_token(&jwt(r#"{"sub":"1","aud":["a","b"],"azp":"a","exp":9,"iss":"x"}"#))
-            .unwrap();
-        assert_eq!((c.aud.len(), c.azp.as_deref(), c.exp), (2, Some("a"), Some(9)));
+        let c = parse_id_token(&jwt(
+            r#"{"sub":"1","aud":["a","b"],"azp":"a","exp":9,"iss":"x"}"#,
+        ))
+        .unwrap();
+        assert_eq!(
+            (c.aud.len(), c.azp.as_deref(), c.exp),
+            (2, Some("a"), Some(9))
+        );
         let c = parse_id_token(&jwt(r#"{"sub":"1","aud":"a"}"#)).unwrap();
         assert_eq!(c.aud, vec!["a".to_owned()]);
     }

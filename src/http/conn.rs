@@ -6,6 +6,7 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,12 +19,19 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tower::ServiceExt;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ConnLimits {
     /// Time a client has to send its request headers.
     pub header_read_timeout: Duration,
     /// Connections open at once; more wait to be accepted.
     pub max_connections: usize,
+    /// Connections open at once from one client address (IPv6: one /64); more are closed.
+    pub max_per_client: usize,
+    /// Peers the per-client cap does not apply to: reverse proxies, which carry many
+    /// clients' connections.
+    pub exempt: Vec<IpAddr>,
+    /// Exempt loopback peers too (a proxy on this machine).
+    pub exempt_loopback: bool,
     /// On shutdown, how long requests in flight may take to finish.
     pub drain: Duration,
 }
@@ -33,8 +41,48 @@ impl Default for ConnLimits {
         Self {
             header_read_timeout: Duration::from_secs(10),
             max_connections: 1024,
+            max_per_client: 64,
+            exempt: Vec::new(),
+            exempt_loopback: false,
             drain: Duration::from_secs(30),
         }
+    }
+}
+
+/// Open connections per client key.
+#[derive(Default)]
+struct PerClient(std::sync::Mutex<std::collections::HashMap<IpAddr, usize>>);
+
+/// One open connection of a client, given back when dropped.
+struct Slot {
+    table: Arc<PerClient>,
+    key: IpAddr,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut t = self.table.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = t.get_mut(&self.key) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                t.remove(&self.key);
+            }
+        }
+    }
+}
+
+impl PerClient {
+    fn take(self: &Arc<Self>, key: IpAddr, max: usize) -> Option<Slot> {
+        let mut t = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let n = t.entry(key).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(Slot {
+            table: self.clone(),
+            key,
+        })
     }
 }
 
@@ -45,6 +93,8 @@ pub async fn serve(
     limits: ConnLimits,
 ) -> std::io::Result<()> {
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let per_client = Arc::new(PerClient::default());
+    let mut refused_logged: Option<std::time::Instant> = None;
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut conns = JoinSet::new();
     tokio::pin!(shutdown);
@@ -65,10 +115,29 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let ip = peer.ip();
+        let exempt = limits.exempt.contains(&ip) || (limits.exempt_loopback && ip.is_loopback());
+        let slot = if exempt {
+            None
+        } else {
+            match per_client.take(super::limits::client_key_of(ip), limits.max_per_client) {
+                Some(s) => Some(s),
+                None => {
+                    // Logged once a minute at most: a flood must not flood the log.
+                    if refused_logged.is_none_or(|t| t.elapsed() > Duration::from_secs(60)) {
+                        tracing::warn!(%ip, max = limits.max_per_client, "connection refused: too many open from one client");
+                        refused_logged = Some(std::time::Instant::now());
+                    }
+                    drop(stream);
+                    continue;
+                }
+            }
+        };
         let app = app.clone();
         let mut stop = stop_rx.clone();
         conns.spawn(async move {
             let _permit = permit;
+            let _slot = slot;
             let svc = tower::service_fn(move |mut req: hyper::Request<Incoming>| {
                 req.extensions_mut().insert(ConnectInfo(peer));
                 let app = app.clone();

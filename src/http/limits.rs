@@ -37,6 +37,20 @@ impl Default for RateLimit {
     }
 }
 
+/// One client's key: its address, IPv6 by its /64 (one subscriber's whole allocation).
+pub fn client_key_of(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+        v4 => v4,
+    }
+}
+
 #[derive(Clone)]
 pub struct Guard {
     limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
@@ -68,16 +82,7 @@ impl Guard {
     /// The rate-limit key of a request: the client's address, IPv6 by its /64 (one
     /// subscriber's whole allocation).
     fn client_key(&self, headers: &HeaderMap, peer: Option<SocketAddr>) -> Option<IpAddr> {
-        self.client_ip(headers, peer).map(|ip| match ip {
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => IpAddr::V4(v4),
-                None => {
-                    let s = v6.segments();
-                    IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-                }
-            },
-            v4 => v4,
-        })
+        self.client_ip(headers, peer).map(client_key_of)
     }
 
     fn client_ip(&self, headers: &HeaderMap, peer: Option<SocketAddr>) -> Option<IpAddr> {
@@ -86,15 +91,18 @@ impl Guard {
         let from_proxy =
             peer.is_some_and(|p| p.ip().is_loopback() || self.trusted_proxies.contains(&p.ip()));
         if let Some(name) = self.client_ip_header.as_ref().filter(|_| from_proxy) {
-            let from_proxy = headers
+            // The right-most entry is the one our proxy appended; anything to its left came
+            // from the client. An entry that does not parse (`unknown`, `ip:port`) is not
+            // skipped, which would let the client's own entry through: the peer counts then.
+            let last = headers
                 .get_all(name)
                 .iter()
                 .filter_map(|v| v.to_str().ok())
                 .flat_map(|v| v.split(','))
-                .filter_map(|s| s.trim().parse::<IpAddr>().ok())
-                .next_back();
-            if from_proxy.is_some() {
-                return from_proxy;
+                .next_back()
+                .and_then(|s| s.trim().parse::<IpAddr>().ok());
+            if last.is_some() {
+                return last;
             }
         }
         peer.map(|p| p.ip())
@@ -212,6 +220,16 @@ mod tests {
             trusting.client_ip(&h, Some(direct)),
             "10.0.0.7".parse().ok()
         );
+        // A right-most entry that does not parse never lets an earlier (client-written)
+        // entry through: the peer counts.
+        for tail in ["unknown", "10.0.0.7:4431", ""] {
+            let mut h = HeaderMap::new();
+            h.insert(
+                "x-forwarded-for",
+                HeaderValue::from_str(&format!("6.6.6.6, {tail}")).unwrap(),
+            );
+            assert_eq!(g.client_ip(&h, Some(peer)), Some(peer.ip()), "{tail:?}");
+        }
     }
 
     #[test]

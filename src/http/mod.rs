@@ -84,8 +84,20 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
+    limits: conn::ConnLimits,
 ) -> std::io::Result<()> {
-    conn::serve(listener, app, shutdown, conn::ConnLimits::default()).await
+    conn::serve(listener, app, shutdown, limits).await
+}
+
+/// The connection limits the listener config asks for.
+pub fn conn_limits(cfg: &crate::config::ListenerConfig) -> conn::ConnLimits {
+    conn::ConnLimits {
+        max_per_client: cfg.max_connections_per_client,
+        exempt: cfg.trusted_proxies.clone(),
+        // A loopback peer is a proxy only when the listener is told to read a proxy header.
+        exempt_loopback: cfg.client_ip_header.is_some(),
+        ..Default::default()
+    }
 }
 
 async fn open_link(

@@ -109,9 +109,15 @@ impl Owner {
         };
         let app = http::router(engine.clone(), rate, extra);
         let (stop, mut stop_rx) = watch::channel(false);
-        let http = tokio::spawn(http::serve(listener, app, async move {
-            let _ = stop_rx.wait_for(|s| *s).await;
-        }));
+        let limits = http::conn_limits(&opts.config.listener);
+        let http = tokio::spawn(http::serve(
+            listener,
+            app,
+            async move {
+                let _ = stop_rx.wait_for(|s| *s).await;
+            },
+            limits,
+        ));
         let mut tasks = vec![
             tokio::spawn(control::serve(socket, engine.clone())),
             tokio::spawn(sweep(engine.clone())),

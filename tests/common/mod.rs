@@ -78,7 +78,8 @@ pub async fn harness_with(rate: RateLimit) -> Harness {
     .await
     .unwrap();
     let app = http::router(engine.clone(), rate, None);
-    tokio::spawn(http::serve(listener, app, std::future::pending()));
+    let limits = http::conn_limits(&engine.config().listener);
+    tokio::spawn(http::serve(listener, app, std::future::pending(), limits));
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
