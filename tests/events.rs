@@ -295,3 +295,53 @@ async fn opening_one_link_500_times_adds_a_handful_of_timeline_entries() {
         1
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replaying_subscriber_misses_no_live_event_of_another_kind() {
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    let mut events = Events::Local(h.engine.subscribe(Some(0)));
+    h.link("acme").await;
+    h.engine
+        .execute(Command::RevokeLinks {
+            slug: "acme".into(),
+        })
+        .await
+        .unwrap();
+    let seen = drain(&mut events).await;
+    let kinds: Vec<&str> = seen.iter().map(|e| e.kind_str()).collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "link_changed").count(),
+        2,
+        "issued and withdrawn: {kinds:?}"
+    );
+    assert!(seen.windows(2).all(|w| w[0].seq < w[1].seq), "{seen:?}");
+    assert_eq!(
+        seen[0].seq,
+        h.show("acme").await.events[0].seq,
+        "the replay first"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_open_is_counted_even_when_the_writer_queue_is_full() {
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    let link = h.link("acme").await;
+    h.engine.stall_writer_for_tests(Duration::from_millis(1500));
+    // Fill the queue, as a burst during a slow disk would.
+    let held: Vec<_> = (0..8300)
+        .map(|_| {
+            let e = h.engine.clone();
+            tokio::spawn(async move { e.commit_for_tests(|_| Ok(())).await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(h.get(&link.url).await.status, 200);
+    for t in held {
+        t.await.unwrap().unwrap();
+    }
+    let t = h.show("acme").await;
+    assert_eq!(t.links[0].open_count, 1, "the open was not dropped");
+    assert!(t.events.iter().any(|e| e.kind == EventKind::LinkOpened));
+}

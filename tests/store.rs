@@ -430,3 +430,27 @@ async fn a_staged_flow_is_found_at_once_and_written_within_a_flush_interval() {
         TakenFlow::Used(_)
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staged_flows_are_written_within_a_flush_interval_even_while_the_writer_is_busy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, w) = Store::open(&dir.path().join("d"), &key(1)).unwrap();
+    let mut f = flow(i64::MAX);
+    f.link_hash = "ef".repeat(32);
+    w.stage_flow(
+        &[7u8; 32],
+        f,
+        store.seal_flow_verifier(&[7u8; 32], &SecretString::from("v")),
+    );
+    let start = std::time::Instant::now();
+    // A console asking for a tenant every 50 ms keeps the writer busy all along.
+    while start.elapsed() < Duration::from_secs(1) {
+        w.applied().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        store.index().pending_flows(),
+        1,
+        "written (the index counts written flows) within the interval"
+    );
+}

@@ -44,8 +44,14 @@ pub async fn run(ctx: &Context) -> Result<()> {
         owner.engine().provisioner_state().describe()
     );
     println!("  other commands in another terminal reach this process; Ctrl-C stops it");
-    shutdown_signal().await;
+    let failed = tokio::select! {
+        () = shutdown_signal() => None,
+        why = owner.store_failed() => Some(why),
+    };
     owner.shutdown(GRACE).await?;
+    if let Some(why) = failed {
+        anyhow::bail!("{why}; stopped");
+    }
     println!("stopped");
     Ok(())
 }

@@ -33,6 +33,9 @@ type Pending = Arc<std::sync::Mutex<HashMap<u64, oneshot::Sender<Result<Reply, A
 /// Each subscription's channel, and how many items it missed while its buffer was full.
 type Subs = Arc<std::sync::Mutex<HashMap<u64, (mpsc::Sender<Item>, u64)>>>;
 
+/// How long the owner has to answer the handshake.
+const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Events buffered per subscription on the client side.
 const SUB_BUFFER: usize = 4096;
 
@@ -83,16 +86,36 @@ impl Client {
         };
         write.write_all(&line(&hello)).await?;
         let mut reader = BufReader::new(read);
-        let first = match read_frame(&mut reader, MAX_SERVER_FRAME).await? {
-            Frame::Line(l) => l,
-            _ => return Err(gone().into()),
+        // An owner that does not answer the handshake (hung, or not an owner) is an error
+        // of its own, not a hang.
+        let first = match tokio::time::timeout(
+            HANDSHAKE_TIMEOUT,
+            read_frame(&mut reader, MAX_SERVER_FRAME),
+        )
+        .await
+        {
+            Ok(Ok(Frame::Line(l))) => l,
+            Ok(Ok(_)) => return Err(gone().into()),
+            Ok(Err(e)) => return Err(e.into()),
+            Err(_) => {
+                return Err(ApiError::new(
+                    ErrorCode::Unavailable,
+                    format!(
+                        "the process owning {} did not answer within {HANDSHAKE_TIMEOUT:?}",
+                        data_dir.display()
+                    ),
+                )
+                .into());
+            }
         };
         let (server_pid, server) = match serde_json::from_slice::<ServerFrame>(&first) {
+            // The same build on both ends: the frames carry the engine's own types, which
+            // grow from one version to the next.
             Ok(ServerFrame::Hello {
                 protocol,
                 server,
                 pid,
-            }) if protocol == PROTOCOL => (pid, server),
+            }) if protocol == PROTOCOL && server == software() => (pid, server),
             Ok(ServerFrame::Hello {
                 protocol, server, ..
             }) => {
@@ -178,7 +201,25 @@ async fn read_loop(
             Ok(Frame::Eof) | Err(_) => break,
         };
         let Ok(frame) = serde_json::from_slice::<ServerFrame>(&raw) else {
-            tracing::warn!("unreadable frame from the owner");
+            // Whatever it answers, its caller must hear something, not wait forever.
+            let id = serde_json::from_slice::<serde_json::Value>(&raw)
+                .ok()
+                .and_then(|v| v.get("id").and_then(|i| i.as_u64()));
+            tracing::warn!(?id, "unreadable frame from the owner");
+            if let Some(id) = id {
+                let err = ApiError::new(
+                    ErrorCode::Internal,
+                    "the owner's answer could not be read by this version",
+                );
+                if let Some(tx) = pending
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&id)
+                {
+                    let _ = tx.send(Err(err));
+                }
+                forward(&subs, id, Item::Lagged { missed: 1 });
+            }
             continue;
         };
         match frame {

@@ -180,7 +180,7 @@ impl Engine {
         // A repeat open is only counted (in memory, written with the next lazy flush); the
         // first is queued, not waited for: the page does not wait for the disk.
         if !self.count_again(&hash, false) {
-            drop(self.commit(Durability::Lazy, move |tx| count_open(tx, &hash)));
+            self.commit_detached("count a link open", move |tx| count_open(tx, &hash));
         }
         Ok(Interstitial {
             display_name: brief.display_name.clone(),
@@ -242,9 +242,9 @@ impl Engine {
         } else {
             // The first Continue goes on the timeline. Queued, not waited for: the
             // callback, which comes after Google, takes the flow through the same queue.
-            drop(self.commit(Durability::Lazy, move |tx| {
+            self.commit_detached("start a flow", move |tx| {
                 start_flow(tx, &hash, &state_hash, flow, sealed)
-            }));
+            });
         }
         let hint = match &brief.expected {
             Some(ExpectedAccount::Email(m)) => Some(m.as_str()),

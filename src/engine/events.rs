@@ -120,47 +120,87 @@ const REPLAY_CHUNK: usize = 1000;
 /// A live subscription to the engine's events (in process).
 pub struct Subscription {
     rx: broadcast::Receiver<Arc<Committed>>,
-    replay: std::collections::VecDeque<Event>,
+    queue: std::collections::VecDeque<Event>,
+    /// Held only while replaying (a subscription must not keep the database open).
     store: Option<Store>,
-    /// Replay position: entries above this are still to be read from the store.
+    /// With `since`: stored entries above this, up to `hi`, are still to be replayed.
     replay_from: Option<u64>,
-    /// Highest sequence number handed out, so live events the replay covered are skipped.
+    /// Whether this subscription replays (then stored entries up to `hi` come from the
+    /// replay, not from the live stream).
+    replays: bool,
+    /// The last number handed out when the subscription began.
+    hi: u64,
+    /// Highest sequence number handed to this subscriber.
     last: u64,
+}
+
+fn is_stored_entry(c: &Committed) -> bool {
+    matches!(&c.change, Change::Tenant { entry: Some(_), .. })
 }
 
 impl Subscription {
     pub(super) fn new(store: &Store, since: Option<u64>) -> Self {
-        // Subscribe before reading the replay, so nothing falls between the two.
+        // Subscribe before reading where the sequence stands, so nothing falls between.
         let rx = store.subscribe();
+        let hi = store.last_seq();
         Self {
             rx,
-            replay: Default::default(),
+            queue: Default::default(),
             store: since.map(|_| store.clone()),
             replay_from: since,
+            replays: since.is_some(),
+            hi,
             last: since.unwrap_or(0),
         }
+    }
+
+    /// After the replay: live events received meanwhile join it in sequence order (those
+    /// that are stored entries up to `hi` are in the replay already).
+    fn merge_received(&mut self) {
+        let mut merged: Vec<Event> = self.queue.drain(..).collect();
+        while let Ok(c) = self.rx.try_recv() {
+            if c.seq <= self.hi && is_stored_entry(&c) {
+                continue;
+            }
+            merged.push(Event::of(&c));
+        }
+        merged.sort_by_key(|e| e.seq);
+        merged.dedup_by_key(|e| e.seq);
+        self.queue = merged.into();
     }
 
     /// The next item; `None` once the engine has stopped.
     pub async fn next(&mut self) -> Option<Item> {
         loop {
-            if let Some(e) = self.replay.pop_front() {
+            if let Some(e) = self.queue.pop_front() {
+                if e.seq <= self.last && self.last > 0 && self.replay_from.is_none() {
+                    continue;
+                }
                 self.last = self.last.max(e.seq);
                 return Some(Item::Event(Box::new(e)));
             }
             if let (Some(from), Some(store)) = (self.replay_from, self.store.clone()) {
+                let hi = self.hi;
                 let chunk: Result<Vec<TimelineEntry>, StoreError> = store
                     .read(move |s| s.entries_since(from, REPLAY_CHUNK))
                     .await;
                 match chunk {
-                    Ok(entries) if !entries.is_empty() => {
-                        self.replay_from = entries.last().map(|e| e.seq);
-                        self.replay.extend(entries.iter().map(Event::replayed));
+                    Ok(entries) => {
+                        let full = entries.len() == REPLAY_CHUNK;
+                        let within: Vec<Event> = entries
+                            .iter()
+                            .filter(|e| e.seq <= hi)
+                            .map(Event::replayed)
+                            .collect();
+                        let done = !full || within.len() < entries.len();
+                        self.replay_from = within.last().map(|e| e.seq);
+                        self.queue.extend(within);
+                        if done || self.replay_from.is_none() {
+                            self.replay_from = None;
+                            self.store = None;
+                            self.merge_received();
+                        }
                         continue;
-                    }
-                    Ok(_) => {
-                        self.replay_from = None;
-                        self.store = None;
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "replaying stored events failed");
@@ -172,7 +212,10 @@ impl Subscription {
             }
             match self.rx.recv().await {
                 Ok(c) => {
-                    if c.seq <= self.last && self.last > 0 {
+                    if c.seq <= self.last {
+                        continue;
+                    }
+                    if self.replays && c.seq <= self.hi && is_stored_entry(&c) {
                         continue;
                     }
                     self.last = c.seq;

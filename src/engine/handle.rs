@@ -139,7 +139,7 @@ impl Engine {
     ///
     /// The operation is queued when this is called; dropping the future leaves it to run
     /// (for writes nobody waits for).
-    pub fn commit<R, F>(
+    pub(in crate::engine) fn commit<R, F>(
         &self,
         durability: Durability,
         f: F,
@@ -164,6 +164,25 @@ impl Engine {
     /// Count a repeated open or Continue of a live link (see [`Writer::count_again`]).
     pub(super) fn count_again(&self, hash: &[u8], continued: bool) -> bool {
         self.writer.count_again(hash, continued)
+    }
+
+    /// Queue an operation nobody waits for. It is queued now if the queue has room, and
+    /// otherwise as soon as it has: it is never dropped. Failures are logged.
+    pub(super) fn commit_detached<F>(&self, what: &'static str, f: F)
+    where
+        F: FnOnce(&mut Tx<'_>) -> Result<(), EngineError> + Send + 'static,
+    {
+        let fut = self.commit(Durability::Lazy, f);
+        tokio::spawn(async move {
+            if let Err(e) = fut.await {
+                tracing::warn!(error = %e, what, "a queued write failed");
+            }
+        });
+    }
+
+    /// Why the store stopped taking writes (a disk error), if it has.
+    pub fn store_failure(&self) -> Option<String> {
+        self.writer.failure()
     }
 
     /// Tests: pretend the disk is stuck for `d`.
@@ -241,7 +260,17 @@ impl Engine {
                 .await?;
                 self.show(&slug).await
             }
-            Command::ListTenants { query } => Ok(self.list(&query)),
+            Command::ListTenants { query } => {
+                // A long list is CPU work of tens of milliseconds: not on an async worker.
+                let snapshot = self.store.index().snapshot_after(query.after.as_deref());
+                if snapshot.len() < 2_000 {
+                    Ok(list_briefs(snapshot, &query))
+                } else {
+                    tokio::task::spawn_blocking(move || list_briefs(snapshot, &query))
+                        .await
+                        .map_err(|e| EngineError::Unavailable(format!("listing tenants: {e}")))
+                }
+            }
             Command::ShowTenant { slug } => self.show(&slug).await,
             Command::IssueLink { slug, ttl_secs } => Ok(Reply::Link(
                 self.issue_link(&slug, Duration::from_secs(ttl_secs))
@@ -261,59 +290,11 @@ impl Engine {
         }
     }
 
-    /// Tenants from the in-memory index: filter, sort, page.
+    /// Tenants from the in-memory index: filter, sort, page. The index is held only to
+    /// take shared handles of the briefs; the work is done after.
     pub fn list(&self, q: &ListQuery) -> Reply {
-        let needle = q.text.as_deref().map(str::to_lowercase).unwrap_or_default();
-        let index = self.store.index();
-        let keep = |b: &&Brief| {
-            (q.status.is_empty() || q.status.contains(&b.status)) && b.matches(&needle)
-        };
-        let limit = q.limit.unwrap_or(usize::MAX);
-        let (total, rows): (usize, Vec<TenantSummary>) = if q.sort == SortKey::Slug {
-            let mut total = 0;
-            let mut rows = Vec::new();
-            for b in index.briefs_after(q.after.as_deref()).filter(keep) {
-                if total >= q.offset && rows.len() < limit {
-                    rows.push(TenantSummary::of_brief(b));
-                }
-                total += 1;
-            }
-            (total, rows)
-        } else {
-            let mut hits: Vec<&Brief> = index
-                .briefs_after(q.after.as_deref())
-                .filter(keep)
-                .collect();
-            match q.sort {
-                SortKey::Name => hits.sort_by(|a, b| {
-                    a.display_name
-                        .to_lowercase()
-                        .cmp(&b.display_name.to_lowercase())
-                        .then_with(|| a.slug.cmp(&b.slug))
-                }),
-                SortKey::Status => {
-                    hits.sort_by(|a, b| a.status.cmp(&b.status).then_with(|| a.slug.cmp(&b.slug)))
-                }
-                SortKey::Changed => hits.sort_by(|a, b| {
-                    b.updated_at
-                        .cmp(&a.updated_at)
-                        .then_with(|| a.slug.cmp(&b.slug))
-                }),
-                SortKey::Slug => {}
-            }
-            let total = hits.len();
-            let rows = hits
-                .into_iter()
-                .skip(q.offset)
-                .take(limit)
-                .map(TenantSummary::of_brief)
-                .collect();
-            (total, rows)
-        };
-        Reply::Tenants {
-            tenants: rows,
-            total,
-        }
+        let snapshot = self.store.index().snapshot_after(q.after.as_deref());
+        list_briefs(snapshot, q)
     }
 
     async fn show(&self, slug: &str) -> Result<Reply, EngineError> {
@@ -453,6 +434,46 @@ impl Engine {
         .await
     }
 
+    /// A deploy poll that found the server still on its way: the job's bookkeeping moves
+    /// on, and a timeline entry is written only when Blaxel's status changed.
+    pub async fn deploy_polled(
+        &self,
+        slug: &str,
+        generation: u64,
+        status: String,
+        gap_ms: i64,
+        next_attempt_at: crate::time::Millis,
+    ) -> Result<(), EngineError> {
+        let slug = slug.to_owned();
+        self.commit(Durability::Lazy, move |tx| {
+            let cur = tx
+                .tenant(&slug)?
+                .ok_or_else(|| EngineError::UnknownTenant(slug.clone()))?;
+            let (next, event) = lifecycle::deploy_polled(
+                &cur,
+                generation,
+                &status,
+                gap_ms,
+                next_attempt_at,
+                tx.now(),
+            )?;
+            tx.put_tenant(next, event);
+            Ok(())
+        })
+        .await
+    }
+
+    /// Drop flows and tombstones older than `before`, and let the index forget links that
+    /// expired; returns how many records went.
+    pub async fn sweep(&self, before: crate::time::Millis) -> Result<usize, EngineError> {
+        self.commit(Durability::Lazy, move |tx| {
+            let n = tx.sweep_flows(before)?;
+            tx.sweep_live_links();
+            Ok(n)
+        })
+        .await
+    }
+
     /// Tests and tools: run an arbitrary operation through the commit point.
     #[doc(hidden)]
     pub async fn commit_for_tests<R, F>(&self, f: F) -> Result<R, EngineError>
@@ -461,6 +482,59 @@ impl Engine {
         F: FnOnce(&mut Tx<'_>) -> Result<R, EngineError> + Send + 'static,
     {
         self.commit(Durability::Durable, f).await
+    }
+}
+
+/// Filter, sort and page a snapshot of the index.
+fn list_briefs(snapshot: Vec<Arc<Brief>>, q: &ListQuery) -> Reply {
+    let needle = q.text.as_deref().map(str::to_lowercase).unwrap_or_default();
+    let keep = |b: &&Arc<Brief>| {
+        (q.status.is_empty() || q.status.contains(&b.status)) && b.matches(&needle)
+    };
+    let limit = q.limit.unwrap_or(usize::MAX);
+    let (total, rows): (usize, Vec<TenantSummary>) = if q.sort == SortKey::Slug {
+        let mut total = 0;
+        let mut rows = Vec::new();
+        for b in snapshot.iter().filter(keep) {
+            if total >= q.offset && rows.len() < limit {
+                rows.push(TenantSummary::of_brief(b));
+            }
+            total += 1;
+        }
+        (total, rows)
+    } else {
+        let mut hits: Vec<&Arc<Brief>> = snapshot.iter().filter(keep).collect();
+        match q.sort {
+            SortKey::Name => {
+                let mut keyed: Vec<(String, &Arc<Brief>)> = hits
+                    .into_iter()
+                    .map(|b| (b.display_name.to_lowercase(), b))
+                    .collect();
+                keyed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.slug.cmp(&b.1.slug)));
+                hits = keyed.into_iter().map(|(_, b)| b).collect();
+            }
+            SortKey::Status => {
+                hits.sort_by(|a, b| a.status.cmp(&b.status).then_with(|| a.slug.cmp(&b.slug)))
+            }
+            SortKey::Changed => hits.sort_by(|a, b| {
+                b.updated_at
+                    .cmp(&a.updated_at)
+                    .then_with(|| a.slug.cmp(&b.slug))
+            }),
+            SortKey::Slug => {}
+        }
+        let total = hits.len();
+        let rows = hits
+            .into_iter()
+            .skip(q.offset)
+            .take(limit)
+            .map(|b| TenantSummary::of_brief(b))
+            .collect();
+        (total, rows)
+    };
+    Reply::Tenants {
+        tenants: rows,
+        total,
     }
 }
 

@@ -20,7 +20,7 @@ use crate::control;
 use crate::engine::{Engine, Role};
 use crate::http::{self, RateLimit};
 use crate::sandbox::google::{GoogleSandbox, SandboxGoogleConfig};
-use crate::store::{Durability, KeySource};
+use crate::store::KeySource;
 use crate::time::now_ms;
 
 /// Where the demo mounts the Google stand-in on its own listener.
@@ -151,6 +151,17 @@ impl Owner {
         &self.info
     }
 
+    /// Resolves with the reason once the store stops taking writes (a disk error): the
+    /// owner cannot go on safely and should stop.
+    pub async fn store_failed(&self) -> String {
+        loop {
+            if let Some(why) = self.engine.store_failure() {
+                return why;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
     /// Stop accepting, let requests in flight finish (at most `grace`), stop the workers,
     /// remove the control socket, and flush. Whatever was acknowledged is on disk.
     pub async fn shutdown(self, grace: Duration) -> Result<()> {
@@ -184,13 +195,7 @@ async fn sweep(engine: Arc<Engine>) {
     let mut tick = tokio::time::interval(SWEEP_EVERY);
     loop {
         tick.tick().await;
-        let res = engine
-            .commit(Durability::Lazy, |tx| {
-                let n = tx.sweep_flows(now_ms() - FLOW_KEEP_MS)?;
-                tx.sweep_live_links();
-                Ok(n)
-            })
-            .await;
+        let res = engine.sweep(now_ms() - FLOW_KEEP_MS).await;
         match res {
             Ok(n) if n > 0 => tracing::debug!(swept = n, "old OAuth flows dropped"),
             Ok(_) => {}

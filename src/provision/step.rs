@@ -5,7 +5,7 @@ use crate::blaxel::{
     BlaxelError, ConnectionRequest, FunctionRequest, GoogleOAuthSecret, RequestMetadata,
     function_needs_update, mcp_url,
 };
-use crate::domain::lifecycle::{self, Transition, TransitionError};
+use crate::domain::lifecycle::{Transition, TransitionError};
 use crate::domain::model::{FailureKind, ProvisionState, ProvisionStep, Tenant};
 use crate::domain::provisioning::{PollDecision, poll_decision};
 use crate::engine::EngineError;
@@ -135,23 +135,8 @@ impl Provisioner {
                         gap_ms,
                         next_attempt_at,
                     } => {
-                        let slug = slug.to_owned();
                         self.engine
-                            .commit(Durability::Lazy, move |tx| {
-                                let cur = tx
-                                    .tenant(&slug)?
-                                    .ok_or_else(|| EngineError::UnknownTenant(slug.clone()))?;
-                                let (next, event) = lifecycle::deploy_polled(
-                                    &cur,
-                                    generation,
-                                    &status,
-                                    gap_ms,
-                                    next_attempt_at,
-                                    tx.now(),
-                                )?;
-                                tx.put_tenant(next, event);
-                                Ok(())
-                            })
+                            .deploy_polled(slug, generation, status, gap_ms, next_attempt_at)
                             .await?;
                         return Ok(());
                     }

@@ -16,7 +16,7 @@ use crate::time::Millis;
 
 #[derive(Debug, Default)]
 pub struct Index {
-    briefs: BTreeMap<String, Brief>,
+    briefs: BTreeMap<String, std::sync::Arc<Brief>>,
     counts: BTreeMap<TenantStatus, usize>,
     jobs: JobIndex,
     live_links: HashMap<[u8; 32], ConsentLink>,
@@ -76,11 +76,14 @@ impl Index {
                 .insert(t.slug.clone());
         }
         let new_sub = brief.consent_sub.clone();
-        if let Some(old) = self.briefs.insert(t.slug.clone(), brief) {
+        if let Some(old) = self
+            .briefs
+            .insert(t.slug.clone(), std::sync::Arc::new(brief))
+        {
             self.uncount(old.status);
             if old.consent_sub != new_sub {
-                if let Some(sub) = old.consent_sub {
-                    self.forget_consent(&sub, &t.slug);
+                if let Some(sub) = &old.consent_sub {
+                    self.forget_consent(sub, &t.slug);
                 }
             }
         }
@@ -109,10 +112,12 @@ impl Index {
     pub(super) fn remove_tenant(&mut self, slug: &str) {
         if let Some(old) = self.briefs.remove(slug) {
             self.uncount(old.status);
-            if let Some(sub) = old.consent_sub {
-                self.forget_consent(&sub, slug);
+            if let Some(sub) = &old.consent_sub {
+                self.forget_consent(sub, slug);
             }
         }
+        // Its links went with it: none may start a flow any more.
+        self.live_links.retain(|_, l| l.tenant != slug);
         if let Some(at) = self.jobs.at.remove(slug) {
             self.jobs.by_time.remove(&(at, slug.to_owned()));
         }
@@ -162,12 +167,25 @@ impl Index {
     }
 
     pub fn brief(&self, slug: &str) -> Option<&Brief> {
-        self.briefs.get(slug)
+        self.briefs.get(slug).map(|b| &**b)
+    }
+
+    /// The tenants from `after` (exclusive) on, in slug order, as shared handles: taking
+    /// them is cheap, so a long list is built without holding the index.
+    pub fn snapshot_after(&self, after: Option<&str>) -> Vec<std::sync::Arc<Brief>> {
+        match after {
+            Some(a) => self
+                .briefs
+                .range::<str, _>((std::ops::Bound::Excluded(a), std::ops::Bound::Unbounded))
+                .map(|(_, b)| b.clone())
+                .collect(),
+            None => self.briefs.values().cloned().collect(),
+        }
     }
 
     /// Every tenant in slug order.
     pub fn briefs(&self) -> impl Iterator<Item = &Brief> {
-        self.briefs.values()
+        self.briefs.values().map(|b| &**b)
     }
 
     /// Tenants from `after` (exclusive) on, in slug order.
@@ -179,9 +197,9 @@ impl Index {
             Some(a) => Box::new(
                 self.briefs
                     .range::<str, _>((std::ops::Bound::Excluded(a), std::ops::Bound::Unbounded))
-                    .map(|(_, b)| b),
+                    .map(|(_, b)| &**b),
             ),
-            None => Box::new(self.briefs.values()),
+            None => Box::new(self.briefs.values().map(|b| &**b)),
         }
     }
 

@@ -43,6 +43,16 @@ fn status_after(kind: EventKind, detail: &str, before: TenantStatus) -> TenantSt
         EventKind::ServerCreated => TenantStatus::ServerCreated,
         EventKind::Deployed => TenantStatus::Deployed,
         EventKind::ProvisionFailed => TenantStatus::Failed,
+        // "operator asked to retry provisioning from the STEP step": the status of that step.
+        EventKind::RetryRequested if detail.contains("from the connection step") => {
+            TenantStatus::Consented
+        }
+        EventKind::RetryRequested if detail.contains("from the function step") => {
+            TenantStatus::ConnectionReady
+        }
+        EventKind::RetryRequested if detail.contains("from the deploy step") => {
+            TenantStatus::ServerCreated
+        }
         _ => before,
     }
 }
@@ -143,6 +153,10 @@ mod tests {
             (K::LinkIssued, ""),
             (K::ConnectionReady, ""),
             (K::ProvisionFailed, ""),
+            (
+                K::RetryRequested,
+                "operator asked to retry provisioning from the function step",
+            ),
         ] {
             s = status_after(k, d, s);
             seen.push(s);
@@ -158,7 +172,8 @@ mod tests {
                 S::Consented,
                 S::Consented,
                 S::ConnectionReady,
-                S::Failed
+                S::Failed,
+                S::ConnectionReady
             ]
         );
     }

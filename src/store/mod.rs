@@ -256,6 +256,7 @@ impl Store {
                 events: events.clone(),
                 last_seq: last_seq.clone(),
                 deferred: deferred.clone(),
+                failed: Arc::new(std::sync::Mutex::new(None)),
             },
             writer::SeqState {
                 next: reserved + 1,

@@ -72,6 +72,9 @@ impl IndexUpdate {
 /// per [`super::LAZY_FLUSH`], not once per request. Reads through a [`Tx`] include them.
 #[derive(Default)]
 pub(super) struct Deferred {
+    /// When the oldest item not written yet came (the writer writes them within
+    /// [`super::LAZY_FLUSH`] of that).
+    pub since: Option<std::time::Instant>,
     pub links: std::collections::HashMap<Vec<u8>, Counts>,
     /// Flows staged by request handlers and not written yet (within a flush interval).
     pub flows: std::collections::HashMap<Vec<u8>, StoredFlow>,
@@ -84,6 +87,35 @@ pub(super) struct Deferred {
 impl Deferred {
     pub fn is_empty(&self) -> bool {
         self.links.is_empty() && self.flows.is_empty() && self.evicted.is_empty()
+    }
+
+    /// Note that something waits to be written.
+    pub fn touch(&mut self) {
+        self.since.get_or_insert_with(std::time::Instant::now);
+    }
+
+    /// Count a repeat open or Continue of a link.
+    pub fn count(&mut self, hash: &[u8], continued: bool) {
+        self.touch();
+        let c = self.links.entry(hash.to_vec()).or_default();
+        if continued {
+            c.continues = c.continues.saturating_add(1);
+        } else {
+            c.opens = c.opens.saturating_add(1);
+        }
+    }
+
+    /// Take off counts that were written; forget the clock once nothing waits.
+    pub fn written(&mut self, hash: &[u8], counts: Counts) {
+        if let Some(c) = self.links.get_mut(hash) {
+            *c = c.minus(counts);
+            if *c == Counts::default() {
+                self.links.remove(hash);
+            }
+        }
+        if self.is_empty() {
+            self.since = None;
+        }
     }
 
     /// Note a new flow of a link; returns the written flows the cap pushes out (staged
@@ -115,6 +147,7 @@ impl Deferred {
     /// written with the next lazy flush (a press of Continue costs no disk write of its
     /// own, and a flood of them is bounded by the per-link cap).
     pub fn stage_flow(&mut self, state_hash: &[u8], flow: PendingFlow, sealed: String) {
+        self.touch();
         let evicted = self.add_flow(&flow.link_hash, state_hash);
         self.evicted.extend(evicted);
         self.flows.insert(
@@ -163,6 +196,13 @@ pub(super) type LinkFlows = std::collections::HashMap<String, std::collections::
 /// Pending flows kept per link: a few browser tabs' worth.
 pub const MAX_FLOWS_PER_LINK: usize = 4;
 
+pub(super) struct Parts {
+    pub writes: Overlay,
+    pub changes: Vec<Committed>,
+    pub updates: Vec<IndexUpdate>,
+    pub written_counts: Vec<(Vec<u8>, Counts)>,
+}
+
 /// What counting a request on a link found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Counted {
@@ -194,7 +234,9 @@ pub struct Tx<'a> {
     updates: Vec<IndexUpdate>,
     seq: &'a mut SeqState,
     deferred: &'a std::sync::Mutex<Deferred>,
-    /// Deferred counts this operation wrote out (taken off once it is kept).
+    /// Deferred counts [`Tx::link`] added to what it read, per link.
+    applied: std::cell::RefCell<std::collections::HashMap<Vec<u8>, Counts>>,
+    /// Deferred counts this operation wrote out (taken off once its batch commits).
     written_counts: Vec<(Vec<u8>, Counts)>,
     now: Millis,
 }
@@ -215,24 +257,21 @@ impl<'a> Tx<'a> {
             updates: Vec::new(),
             seq,
             deferred,
+            applied: Default::default(),
             written_counts: Vec::new(),
             now,
         }
     }
 
-    pub(super) fn into_parts(self) -> (Overlay, Vec<Committed>, Vec<IndexUpdate>) {
-        if !self.written_counts.is_empty() {
-            let mut d = self.deferred.lock().unwrap_or_else(|p| p.into_inner());
-            for (h, written) in &self.written_counts {
-                if let Some(c) = d.links.get_mut(h) {
-                    *c = c.minus(*written);
-                    if *c == Counts::default() {
-                        d.links.remove(h);
-                    }
-                }
-            }
+    /// What the operation wrote, what it publishes, how the index changes, and the
+    /// deferred counts it wrote out (to take off once the batch commits).
+    pub(super) fn into_parts(self) -> Parts {
+        Parts {
+            writes: self.writes,
+            changes: self.changes,
+            updates: self.updates,
+            written_counts: self.written_counts,
         }
-        (self.writes, self.changes, self.updates)
     }
 
     fn pending(&self, hash: &[u8]) -> Option<Counts> {
@@ -417,6 +456,7 @@ impl<'a> Tx<'a> {
         if !self.written_counts.iter().any(|(h, _)| h == hash) {
             if let (Some(l), Some(c)) = (link.as_mut(), self.pending(hash)) {
                 c.apply(l);
+                self.applied.borrow_mut().insert(hash.to_vec(), c);
             }
         }
         Ok(link)
@@ -449,13 +489,7 @@ impl<'a> Tx<'a> {
             self.put_link(hash, link.clone());
             return Ok(Counted::First(Box::new(link)));
         }
-        let mut d = self.deferred.lock().unwrap_or_else(|p| p.into_inner());
-        let c = d.links.entry(hash.to_vec()).or_default();
-        if continued {
-            c.continues = c.continues.saturating_add(1);
-        } else {
-            c.opens = c.opens.saturating_add(1);
-        }
+        self.lock().count(hash, continued);
         Ok(Counted::Again)
     }
 
@@ -463,7 +497,11 @@ impl<'a> Tx<'a> {
     pub(super) fn write_staged_flows(&mut self) {
         let (flows, evicted) = {
             let mut d = self.lock();
-            (std::mem::take(&mut d.flows), std::mem::take(&mut d.evicted))
+            let taken = (std::mem::take(&mut d.flows), std::mem::take(&mut d.evicted));
+            if d.is_empty() {
+                d.since = None;
+            }
+            taken
         };
         for h in evicted {
             self.del(T::Flows, h.clone());
@@ -502,7 +540,8 @@ impl<'a> Tx<'a> {
     /// [`Tx::link`] (it then carries the counts not written yet).
     pub fn put_link(&mut self, hash: &[u8], link: ConsentLink) {
         if !self.written_counts.iter().any(|(h, _)| h == hash) {
-            if let Some(c) = self.pending(hash) {
+            // Exactly what `link` added to this link: counts that came since stay.
+            if let Some(c) = self.applied.borrow_mut().remove(hash) {
                 self.written_counts.push((hash.to_vec(), c));
             }
         }

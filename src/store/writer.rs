@@ -119,6 +119,7 @@ pub struct Writer {
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     index: Arc<RwLock<Index>>,
     deferred: Arc<Mutex<Deferred>>,
+    failed: Arc<Mutex<Option<String>>>,
 }
 
 impl std::fmt::Debug for Writer {
@@ -134,12 +135,18 @@ pub(super) struct Shared {
     pub events: broadcast::Sender<Arc<Committed>>,
     pub last_seq: Arc<AtomicU64>,
     pub deferred: Arc<Mutex<Deferred>>,
+    /// Why the writer stopped taking writes, once it has.
+    pub failed: Arc<Mutex<Option<String>>>,
 }
 
 impl Writer {
     pub(super) fn start(shared: Shared, seq: SeqState) -> Result<Self, StoreError> {
         let (tx, rx) = std::sync::mpsc::channel();
-        let (index, deferred) = (shared.index.clone(), shared.deferred.clone());
+        let (index, deferred, failed) = (
+            shared.index.clone(),
+            shared.deferred.clone(),
+            shared.failed.clone(),
+        );
         let thread = std::thread::Builder::new()
             .name("store-writer".into())
             .spawn(move || Loop::new(shared, seq, rx).run())
@@ -150,6 +157,7 @@ impl Writer {
             thread: Mutex::new(Some(thread)),
             index,
             deferred,
+            failed,
         })
     }
 
@@ -225,13 +233,10 @@ impl Writer {
                 }
             });
         if repeat {
-            let mut d = self.deferred.lock().unwrap_or_else(|p| p.into_inner());
-            let c = d.links.entry(hash.to_vec()).or_default();
-            if continued {
-                c.continues = c.continues.saturating_add(1);
-            } else {
-                c.opens = c.opens.saturating_add(1);
-            }
+            self.deferred
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .count(hash, continued);
         }
         repeat
     }
@@ -248,6 +253,14 @@ impl Writer {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .stage_flow(state_hash, flow, sealed);
+    }
+
+    /// Why the store stopped taking writes (a disk error), if it has: the owner should stop.
+    pub fn failure(&self) -> Option<String> {
+        self.failed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Resolve once every operation queued before has been applied (read your writes).
@@ -357,6 +370,8 @@ struct Loop {
     rx: Receiver<Msg>,
     /// When unflushed writes first appeared.
     dirty_since: Option<Instant>,
+    /// Set once a commit or a flush failed: the writer then refuses everything.
+    failed: Option<String>,
 }
 
 struct Done {
@@ -371,30 +386,24 @@ impl Loop {
             seq,
             rx,
             dirty_since: None,
+            failed: None,
         }
     }
 
     fn run(mut self) {
         let mut stop: Vec<Completion> = Vec::new();
         loop {
-            // Counts noted by request handlers are written at least every LAZY_FLUSH, so
-            // the writer looks up that often even when nothing is queued.
-            let left = match self.dirty_since {
-                Some(since) => LAZY_FLUSH.saturating_sub(since.elapsed()),
-                None => LAZY_FLUSH,
-            };
+            // Deadlines first, whatever is queued: counts and staged flows noted by the
+            // request handlers, and unflushed writes, reach the disk within LAZY_FLUSH
+            // even while operations keep coming.
+            self.housekeeping();
+            let left = self.next_deadline();
             let first = match self
                 .poll_briefly()
                 .map_or_else(|| self.rx.recv_timeout(left), Ok)
             {
                 Ok(m) => Some(m),
-                Err(RecvTimeoutError::Timeout) => {
-                    self.write_counts();
-                    if self.dirty_since.is_some() {
-                        let _ = self.flush();
-                    }
-                    continue;
-                }
+                Err(RecvTimeoutError::Timeout) => continue,
                 Err(RecvTimeoutError::Disconnected) => None,
             };
             let Some(first) = first else { break };
@@ -437,6 +446,37 @@ impl Loop {
         for c in stop {
             c(res.clone());
         }
+    }
+
+    fn deferred_since(&self) -> Option<Instant> {
+        self.shared
+            .deferred
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .since
+    }
+
+    fn housekeeping(&mut self) {
+        if self
+            .deferred_since()
+            .is_some_and(|t| t.elapsed() >= LAZY_FLUSH)
+        {
+            self.write_counts();
+        }
+        if self.dirty_since.is_some_and(|t| t.elapsed() >= LAZY_FLUSH) {
+            let _ = self.flush();
+        }
+    }
+
+    /// How long until the next deadline (at most LAZY_FLUSH: new deferred items may come).
+    fn next_deadline(&self) -> Duration {
+        [self.deferred_since(), self.dirty_since]
+            .into_iter()
+            .flatten()
+            .map(|t| LAZY_FLUSH.saturating_sub(t.elapsed()))
+            .min()
+            .unwrap_or(LAZY_FLUSH)
+            .max(Duration::from_millis(1))
     }
 
     /// Before sleeping on the channel, look again for a moment, giving the CPU away in
@@ -502,12 +542,36 @@ impl Loop {
         if ops.is_empty() && barriers.is_empty() {
             return;
         }
+        if let Some(why) = self.failed.clone() {
+            // Fail-stop: after a write or flush failed, nothing more is applied (what the
+            // disk holds is unknown); every caller hears so.
+            let empty = Overlay::new();
+            for (_, run) in ops {
+                // The operation runs (its closure owns the reply) but nothing it wrote is
+                // kept, and its caller gets the failure.
+                let mut tx = Tx::new(
+                    &self.shared.trees,
+                    &empty,
+                    &mut self.seq,
+                    &self.shared.deferred,
+                    now_ms(),
+                );
+                let completion = run(&mut tx);
+                drop(tx.into_parts());
+                completion(Err(why.clone()));
+            }
+            for b in barriers {
+                b(Err(why.clone()));
+            }
+            return;
+        }
         let stats = self.shared.stats.clone();
         stats.batches.fetch_add(1, Ordering::Relaxed);
         let reserved_before = self.seq.reserved;
         let mut overlay = Overlay::new();
         let mut changes: Vec<Committed> = Vec::new();
         let mut updates: Vec<IndexUpdate> = Vec::new();
+        let mut written_counts = Vec::new();
         let mut done: Vec<Done> = Vec::with_capacity(ops.len());
         let now = now_ms();
         for (durable, run) in ops {
@@ -523,10 +587,11 @@ impl Loop {
                 now,
             );
             let completion = run(&mut tx);
-            let (writes, op_changes, op_updates) = tx.into_parts();
-            overlay.extend(writes);
-            changes.extend(op_changes);
-            updates.extend(op_updates);
+            let parts = tx.into_parts();
+            overlay.extend(parts.writes);
+            changes.extend(parts.changes);
+            updates.extend(parts.updates);
+            written_counts.extend(parts.written_counts);
             done.push(Done {
                 completion,
                 durable,
@@ -541,8 +606,9 @@ impl Loop {
         }
         let committed = self.commit(&overlay);
         if let Err(e) = committed {
-            tracing::error!(error = %e, "store batch failed; its operations are refused");
+            tracing::error!(error = %e, "store batch failed; the store stops taking writes");
             self.seq.reserved = reserved_before;
+            self.fail(&e);
             for d in done {
                 (d.completion)(Err(e.clone()));
             }
@@ -551,6 +617,16 @@ impl Loop {
             }
             return;
         }
+        if !written_counts.is_empty() {
+            let mut d = self
+                .shared
+                .deferred
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            for (h, c) in &written_counts {
+                d.written(h, *c);
+            }
+        }
         if !updates.is_empty() {
             let mut index = self.shared.index.write().unwrap_or_else(|p| p.into_inner());
             for u in &updates {
@@ -558,7 +634,6 @@ impl Loop {
             }
         }
         let must_flush = bumped || !barriers.is_empty() || done.iter().any(|d| d.durable);
-        let mut durable = Vec::new();
         if !must_flush {
             self.publish(changes);
             for d in done {
@@ -569,22 +644,27 @@ impl Loop {
             }
             return;
         }
-        for d in done {
-            if d.durable {
-                durable.push(d.completion);
-            } else {
-                (d.completion)(Ok(()));
-            }
-        }
         let res = self.flush();
-        // Published before the replies: whoever hears "done" can find it in the stream.
-        self.publish(changes);
-        for c in durable {
-            c(res.clone());
+        if let Err(e) = &res {
+            // Committed in memory but not known to be on disk: nothing of it is
+            // published, and the store takes no more writes.
+            self.fail(e);
+        } else {
+            // Published before the replies: whoever hears "done" finds it in the stream.
+            self.publish(changes);
+        }
+        for d in done {
+            (d.completion)(if d.durable { res.clone() } else { Ok(()) });
         }
         for b in barriers {
             b(res.clone());
         }
+    }
+
+    fn fail(&mut self, why: &str) {
+        let why = format!("the store stopped taking writes after a disk error: {why}");
+        *self.shared.failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(why.clone());
+        self.failed = Some(why);
     }
 
     fn publish(&self, changes: Vec<Committed>) {
