@@ -288,10 +288,11 @@ async fn demo_consent_over_http_stores_no_secret_in_clear_and_sigterm_stops_clea
 fn a_database_opens_only_with_the_key_it_was_created_with() {
     let key = random_key();
     let mut w = World::new();
+    w.demo = false;
     w.env.push(("MCP_ONBOARD_KEY".into(), key.clone()));
     w.ok(&["tenant", "add", "acme", "--name", "Acme Ltd"]);
     assert!(
-        !w.data_dir().join("demo.key").exists(),
+        !w.tmp.path().join("home/.config/mcp-onboard/secret.key").exists(),
         "with MCP_ONBOARD_KEY no key file is written"
     );
 
@@ -320,7 +321,8 @@ fn a_database_opens_only_with_the_key_it_was_created_with() {
 
 #[test]
 fn a_missing_key_file_stops_the_tool_and_loses_nothing() {
-    let w = World::new();
+    let mut w = World::new();
+    w.demo = false;
     let key_file = w.tmp.path().join("keys/secret.key");
     let kf = key_file.to_str().expect("utf-8 path");
     w.ok(&["--key-file", kf, "tenant", "add", "acme"]);
@@ -614,6 +616,24 @@ async fn watch_json_streams_another_clients_changes_live_and_replays_with_since(
         stored,
         "the replay is the stored timeline, with its numbers"
     );
+}
+
+#[test]
+fn the_demo_keeps_to_its_own_data_dir_and_key_whatever_it_is_told() {
+    let mut w = World::new();
+    let real = w.tmp.path().join("real-data");
+    w.env.push(("MCP_ONBOARD_DATA_DIR".into(), real.display().to_string()));
+    w.env.push(("MCP_ONBOARD_KEY".into(), random_key()));
+    w.ok(&["tenant", "add", "acme"]);
+    let out = w.ok(&["--data-dir", real.to_str().unwrap(), "tenant", "list"]);
+    assert!(out.contains("acme"), "{out}");
+    assert!(!real.exists(), "the real data dir was never touched");
+    assert!(w.data_dir().join("demo.key").exists(), "the demo's own key");
+    // And the real world does not see the demo's tenant.
+    w.demo = false;
+    w.env.retain(|(k, _)| k != "MCP_ONBOARD_DATA_DIR");
+    let out = w.ok(&["--json", "tenant", "list"]);
+    assert_eq!(out.trim(), "[]");
 }
 
 #[test]

@@ -86,21 +86,25 @@ fn env(k: &str) -> Option<String> {
 impl Context {
     pub fn resolve(cli: &Cli) -> Result<Self> {
         let dirs = project_dirs();
+        // The demo keeps its throwaway data and key to itself, whatever the environment
+        // or the command line say: a demo must never touch real data.
         let data_dir = match (&cli.data_dir, &dirs) {
+            (_, Some(p)) if cli.demo => p.data_dir().join("demo"),
+            (_, None) if cli.demo => bail!(
+                "cannot find a home directory for the demo's data dir (set HOME)"
+            ),
             (Some(d), _) => d.clone(),
-            (None, Some(p)) if cli.demo => p.data_dir().join("demo"),
             (None, Some(p)) => p.data_dir().to_owned(),
             (None, None) => bail!(
                 "cannot find a home directory for the data dir: pass --data-dir or set MCP_ONBOARD_DATA_DIR"
             ),
         };
-        let key = if let Some(k) = env("MCP_ONBOARD_KEY").filter(|k| !k.is_empty()) {
+        let key = if cli.demo {
+            KeySource::File(data_dir.join("demo.key"))
+        } else if let Some(k) = env("MCP_ONBOARD_KEY").filter(|k| !k.is_empty()) {
             KeySource::Env(SecretString::from(k))
         } else if let Some(f) = &cli.key_file {
             KeySource::File(f.clone())
-        } else if cli.demo {
-            // Throwaway secrets: the demo keeps its key beside its own database.
-            KeySource::File(data_dir.join("demo.key"))
         } else {
             match &dirs {
                 Some(p) => KeySource::File(p.config_dir().join("secret.key")),

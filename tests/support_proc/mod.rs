@@ -76,8 +76,14 @@ impl World {
         }
     }
 
+    /// Where this world's commands keep their data: the demo's own dir under the private
+    /// home with `--demo` (it takes no other), `<tmp>/data` otherwise.
     pub fn data_dir(&self) -> PathBuf {
-        self.tmp.path().join("data")
+        if self.demo {
+            self.tmp.path().join("home/.local/share/mcp-onboard/demo")
+        } else {
+            self.tmp.path().join("data")
+        }
     }
 
     pub fn base_url(&self) -> String {
@@ -100,8 +106,9 @@ impl World {
         }
         if self.demo {
             c.arg("--demo");
+        } else {
+            c.arg("--data-dir").arg(self.data_dir());
         }
-        c.arg("--data-dir").arg(self.data_dir());
         c.args(args);
         c.stdin(Stdio::null());
         c
