@@ -61,6 +61,20 @@ struct FileConfig {
     blaxel: FileBlaxel,
     #[serde(default)]
     provision: FileProvision,
+    #[serde(default)]
+    logging: FileLogging,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileLogging {
+    keep_files: Option<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LoggingConfig {
+    /// Daily log files kept; older ones are deleted.
+    pub keep_files: usize,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -148,6 +162,7 @@ pub struct Config {
     pub google: GoogleConfig,
     pub blaxel: BlaxelConfig,
     pub provision: ProvisionConfig,
+    pub logging: LoggingConfig,
 }
 
 /// Google client credentials, present and checked.
@@ -292,6 +307,7 @@ impl Config {
             google,
             blaxel,
             provision,
+            logging,
         } = file_cfg;
         let concurrency = match src.pick(
             "MCP_ONBOARD_PROVISION_CONCURRENCY",
@@ -454,6 +470,15 @@ impl Config {
             google,
             blaxel,
             provision: ProvisionConfig { concurrency },
+            logging: LoggingConfig {
+                keep_files: positive(
+                    "logging.keep_files",
+                    "MCP_ONBOARD_LOG_KEEP_FILES",
+                    logging.keep_files,
+                    crate::logging::KEEP_FILES as u32,
+                )?
+                .get() as usize,
+            },
         })
     }
 

@@ -9,11 +9,20 @@ use tracing_subscriber::EnvFilter;
 
 pub const LOG_FILE_PREFIX: &str = "mcp-onboard.log";
 
-/// Install the file logger; keep the guard alive for the process's life.
-pub fn init(data_dir: &Path) -> Option<WorkerGuard> {
+/// Daily files kept by default (older ones are deleted).
+pub const KEEP_FILES: usize = 14;
+
+/// Install the file logger, keeping at most `keep_files` daily files; keep the guard alive
+/// for the process's life.
+pub fn init(data_dir: &Path, keep_files: usize) -> Option<WorkerGuard> {
     let dir = data_dir.join("logs");
     std::fs::create_dir_all(&dir).ok()?;
-    let appender = tracing_appender::rolling::daily(&dir, LOG_FILE_PREFIX);
+    let appender = tracing_appender::rolling::Builder::new()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix(LOG_FILE_PREFIX)
+        .max_log_files(keep_files.max(1))
+        .build(&dir)
+        .ok()?;
     let (writer, guard) = tracing_appender::non_blocking(appender);
     let filter =
         EnvFilter::try_from_env("MCP_ONBOARD_LOG").unwrap_or_else(|_| EnvFilter::new("info"));

@@ -292,7 +292,10 @@ fn a_database_opens_only_with_the_key_it_was_created_with() {
     w.env.push(("MCP_ONBOARD_KEY".into(), key.clone()));
     w.ok(&["tenant", "add", "acme", "--name", "Acme Ltd"]);
     assert!(
-        !w.tmp.path().join("home/.config/mcp-onboard/secret.key").exists(),
+        !w.tmp
+            .path()
+            .join("home/.config/mcp-onboard/secret.key")
+            .exists(),
         "with MCP_ONBOARD_KEY no key file is written"
     );
 
@@ -622,7 +625,8 @@ async fn watch_json_streams_another_clients_changes_live_and_replays_with_since(
 fn the_demo_keeps_to_its_own_data_dir_and_key_whatever_it_is_told() {
     let mut w = World::new();
     let real = w.tmp.path().join("real-data");
-    w.env.push(("MCP_ONBOARD_DATA_DIR".into(), real.display().to_string()));
+    w.env
+        .push(("MCP_ONBOARD_DATA_DIR".into(), real.display().to_string()));
     w.env.push(("MCP_ONBOARD_KEY".into(), random_key()));
     w.ok(&["tenant", "add", "acme"]);
     let out = w.ok(&["--data-dir", real.to_str().unwrap(), "tenant", "list"]);
@@ -643,4 +647,32 @@ fn watch_without_an_owner_says_so() {
     let out = w.run(&["watch"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stderr.contains("no owner is running"), "{}", out.stderr);
+}
+
+#[test]
+fn only_the_newest_log_files_are_kept() {
+    let mut w = World::new();
+    w.demo = false;
+    let logs = w.data_dir().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::set_permissions(w.data_dir(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    for day in 1..=20 {
+        std::fs::write(
+            logs.join(format!("mcp-onboard.log.2026-01-{day:02}")),
+            "old\n",
+        )
+        .unwrap();
+    }
+    w.env
+        .push(("MCP_ONBOARD_LOG_KEEP_FILES".into(), "5".into()));
+    w.ok(&["tenant", "list"]);
+    let kept: Vec<String> = std::fs::read_dir(&logs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(kept.len() <= 5, "{kept:?}");
+    assert!(
+        !kept.iter().any(|k| k.ends_with("2026-01-01")),
+        "the oldest went first: {kept:?}"
+    );
 }

@@ -207,3 +207,27 @@ async fn the_google_account_and_domain_are_stored_without_control_characters() {
     let json = serde_json::to_string(&h.engine.store().index().brief("acme").unwrap()).unwrap();
     assert!(!json.contains("\\u001b"), "the hd too: {json}");
 }
+
+#[tokio::test]
+async fn refused_sign_ins_are_counted_not_appended_without_bound() {
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    assert_eq!(h.onboard("acme", "ann@acme.com").await.status, 200);
+    let before = h.show("acme").await.events.len();
+    // Someone replays callbacks (unknown states are refused without a tenant; used ones
+    // name it): 300 of a used state.
+    let auth = h.start(&h.link("acme").await).await;
+    let cb = h.consent(&auth, "ann@acme.com", true, None).await;
+    assert_eq!(h.get(&cb).await.status, 200);
+    for _ in 0..300 {
+        assert_eq!(h.get(&cb).await.status, 400);
+    }
+    let t = h.show("acme").await;
+    let added = t.events.len() - before;
+    assert!(
+        added <= 6,
+        "{added} entries for one consent and 300 replays"
+    );
+    assert_eq!(t.refused_signins, 300);
+    assert_eq!(t.status, TenantStatus::Consented);
+}

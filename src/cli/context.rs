@@ -90,9 +90,9 @@ impl Context {
         // or the command line say: a demo must never touch real data.
         let data_dir = match (&cli.data_dir, &dirs) {
             (_, Some(p)) if cli.demo => p.data_dir().join("demo"),
-            (_, None) if cli.demo => bail!(
-                "cannot find a home directory for the demo's data dir (set HOME)"
-            ),
+            (_, None) if cli.demo => {
+                bail!("cannot find a home directory for the demo's data dir (set HOME)")
+            }
             (Some(d), _) => d.clone(),
             (None, Some(p)) => p.data_dir().to_owned(),
             (None, None) => bail!(

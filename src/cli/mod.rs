@@ -133,7 +133,7 @@ pub async fn run(cli: Cli) -> Result<()> {
     let ctx = Context::resolve(&cli)?;
     // Before the logger, which would otherwise create the data dir with the umask's mode.
     ctx.create_data_dir()?;
-    let _log = crate::logging::init(&ctx.data_dir);
+    let _log = crate::logging::init(&ctx.data_dir, ctx.config.logging.keep_files);
     match command {
         Sub::Serve => serve::run(&ctx).await,
         Sub::Config(ConfigCmd::Check) => output::config_check(&ctx, cli.json),

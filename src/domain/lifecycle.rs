@@ -41,6 +41,35 @@ pub struct NewTenant {
     pub integration: Integration,
 }
 
+/// Refused sign-ins on the timeline between two consents, at most.
+pub const MAX_REFUSALS_ON_TIMELINE: u32 = 50;
+/// A refused sign-in within this long of the last one on the timeline is only counted.
+pub const REFUSAL_WINDOW_MS: Millis = 60_000;
+
+/// Decide whether a refused sign-in (a replay, a denial, a dead link...) goes on the
+/// timeline or is only counted. Anyone on the internet can send them, so at most one a
+/// minute, and at most [`MAX_REFUSALS_ON_TIMELINE`] between consents, are kept; the count
+/// of the others goes with the next one kept, and on the tenant.
+pub fn note_refusal(tenant: &mut Tenant, event: &mut AuditEvent, now: Millis) -> bool {
+    let r = &mut tenant.refusals;
+    r.total = r.total.saturating_add(1);
+    let recent = r.last_at.is_some_and(|t| now - t < REFUSAL_WINDOW_MS);
+    if recent || r.on_timeline >= MAX_REFUSALS_ON_TIMELINE {
+        r.counted = r.counted.saturating_add(1);
+        return false;
+    }
+    if r.counted > 0 {
+        event.detail.push_str(&format!(
+            " ({} more refused sign-ins before this one were only counted)",
+            r.counted
+        ));
+    }
+    r.on_timeline += 1;
+    r.last_at = Some(now);
+    r.counted = 0;
+    true
+}
+
 pub fn validate_slug(slug: &str) -> Result<(), InvalidInput> {
     let bytes = slug.as_bytes();
     let ok = !bytes.is_empty()
@@ -126,6 +155,7 @@ pub fn new_tenant(input: &NewTenant, now: Millis) -> Result<(Tenant, AuditEvent)
         created_at: now,
         updated_at: now,
         provision: None,
+        refusals: Default::default(),
     };
     let event = event(
         &tenant.slug,
@@ -183,6 +213,7 @@ pub fn apply(
             next.google = Some(identity.clone());
             next.granted_scopes = granted_scopes.clone();
             next.consented_at = Some(now);
+            next.refusals = Default::default();
             next.provision = Some(provisioning::new_job(tenant, now));
             let who = identity.email.as_deref().unwrap_or(&identity.sub);
             let changed = match &tenant.google {

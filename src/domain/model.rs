@@ -158,6 +158,21 @@ pub struct Tenant {
     /// The Blaxel provisioning job, from the first consent on.
     #[serde(default)]
     pub provision: Option<ProvisionState>,
+    /// Refused sign-ins since the last consent: how many went on the timeline and how many
+    /// were only counted (so that nothing from outside grows the record without bound).
+    #[serde(default)]
+    pub refusals: Refusals,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Refusals {
+    /// All refused sign-ins since the last consent.
+    pub total: u32,
+    /// Those of them on the timeline.
+    pub on_timeline: u32,
+    /// Counted only, since the last one on the timeline.
+    pub counted: u32,
+    pub last_at: Option<Millis>,
 }
 
 impl Tenant {

@@ -179,6 +179,9 @@ pub struct TenantView {
     pub provisioning: Option<ProvisionView>,
     pub links: Vec<LinkSummary>,
     pub events: Vec<EventView>,
+    /// Refused sign-ins since the last consent (the timeline keeps some of them).
+    #[serde(default)]
+    pub refused_signins: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -338,6 +341,7 @@ impl TenantView {
             provisioning: t.provision.as_ref().map(ProvisionView::of),
             links: links.iter().map(|l| LinkSummary::of(l, now)).collect(),
             events: events.iter().map(EventView::of).collect(),
+            refused_signins: t.refusals.total,
         }
     }
 }

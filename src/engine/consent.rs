@@ -261,7 +261,20 @@ impl Engine {
             Some(kind) => Transition::ConsentFailed { kind, reason },
             None => Transition::CallbackRefused { reason },
         };
-        if let Err(e) = self.transition(slug, t, Durability::Lazy).await {
+        let s = slug.to_owned();
+        let recorded = self
+            .commit(Durability::Lazy, move |tx| {
+                let cur = tx
+                    .tenant(&s)?
+                    .ok_or_else(|| EngineError::UnknownTenant(s.clone()))?;
+                let now = tx.now();
+                let (mut next, mut event) = crate::domain::lifecycle::apply(&cur, &t, now)?;
+                let keep = crate::domain::lifecycle::note_refusal(&mut next, &mut event, now);
+                tx.put_tenant(next, keep.then_some(event));
+                Ok(())
+            })
+            .await;
+        if let Err(e) = recorded {
             tracing::warn!(tenant = slug, error = %e, "could not record a refused consent");
         }
         page(&r.page)

@@ -20,6 +20,7 @@ use crate::engine::outcome::Outcome;
 pub const MAX_HEADER_BYTES: usize = 8 * 1024;
 pub const MAX_URI_BYTES: usize = 4 * 1024;
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
+const LOG_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Requests per minute per client, with a burst allowance.
 #[derive(Debug, Clone, Copy)]
@@ -54,6 +55,8 @@ pub fn client_key_of(ip: IpAddr) -> IpAddr {
 #[derive(Clone)]
 pub struct Guard {
     limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    /// When each limited client was last logged: once per window each, not per request.
+    logged: Arc<std::sync::Mutex<std::collections::HashMap<IpAddr, std::time::Instant>>>,
     client_ip_header: Option<header::HeaderName>,
     trusted_proxies: Arc<Vec<IpAddr>>,
     csp: HeaderValue,
@@ -72,6 +75,7 @@ impl Guard {
         );
         Self {
             limiter: Arc::new(RateLimiter::keyed(quota)),
+            logged: Default::default(),
             client_ip_header: client_ip_header.and_then(|h| h.parse().ok()),
             trusted_proxies: Arc::new(trusted_proxies.to_vec()),
             csp: HeaderValue::from_str(&csp)
@@ -112,6 +116,26 @@ impl Guard {
     pub fn sweep(&self) {
         self.limiter.retain_recent();
         self.limiter.shrink_to_fit();
+        self.logged
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, t| t.elapsed() < LOG_WINDOW);
+    }
+
+    /// Whether a limited client should be logged now (once per window per client).
+    fn log_limited(&self, ip: IpAddr) -> bool {
+        let mut logged = self.logged.lock().unwrap_or_else(|p| p.into_inner());
+        match logged.get(&ip) {
+            Some(t) if t.elapsed() < LOG_WINDOW => false,
+            _ => {
+                // Bounded even between sweeps: a flood of addresses keeps the newest.
+                if logged.len() >= 10_000 {
+                    logged.clear();
+                }
+                logged.insert(ip, std::time::Instant::now());
+                true
+            }
+        }
     }
 }
 
@@ -170,7 +194,9 @@ pub async fn guard(State(g): State<Guard>, req: Request, next: Next) -> Response
                 } else {
                     path
                 };
-                tracing::warn!(%ip, route, "rate limited");
+                if g.log_limited(ip) {
+                    tracing::warn!(%ip, route, "rate limited (logged once a minute per client)");
+                }
                 let mut res = pages::outcome(&Outcome::rate_limited());
                 res.headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
@@ -230,6 +256,20 @@ mod tests {
             );
             assert_eq!(g.client_ip(&h, Some(peer)), Some(peer.ip()), "{tail:?}");
         }
+    }
+
+    #[test]
+    fn a_limited_client_is_logged_once_per_window() {
+        let g = Guard::new(
+            RateLimit::default(),
+            None,
+            &[],
+            "https://accounts.google.com",
+        );
+        let ip: IpAddr = "203.0.113.9".parse().unwrap();
+        assert!(g.log_limited(ip));
+        assert!(!g.log_limited(ip));
+        assert!(g.log_limited("203.0.113.10".parse().unwrap()));
     }
 
     #[test]
