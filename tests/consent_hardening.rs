@@ -231,3 +231,29 @@ async fn refused_sign_ins_are_counted_not_appended_without_bound() {
     assert_eq!(t.refused_signins, 300);
     assert_eq!(t.status, TenantStatus::Consented);
 }
+
+#[tokio::test]
+async fn the_whole_flow_works_under_a_public_url_with_a_path_prefix() {
+    let h = common::harness_behind_proxy("/onboard").await;
+    h.add("acme", None, None).await;
+    let link = h.link("acme").await;
+    assert!(link.url.contains("/onboard/c/"), "{}", link.url);
+    let page = h.get(&link.url).await;
+    assert!(
+        page.body.contains(r#"action="/onboard/c/"#),
+        "the form posts under the prefix: {}",
+        page.body
+    );
+    let auth = h.start(&link).await;
+    let redirect = auth
+        .query_pairs()
+        .find(|(k, _)| k == "redirect_uri")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    assert!(redirect.ends_with("/onboard/oauth/callback"), "{redirect}");
+    let cb = h.consent(&auth, "ann@acme.com", true, None).await;
+    assert!(cb.contains("/onboard/oauth/callback?"), "{cb}");
+    let done = h.get(&cb).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert_eq!(h.show("acme").await.status, TenantStatus::Consented);
+}

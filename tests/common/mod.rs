@@ -46,10 +46,76 @@ pub async fn harness() -> Harness {
 }
 
 pub async fn harness_with(rate: RateLimit) -> Harness {
+    build(rate, None).await
+}
+
+/// The listener behind a reverse proxy that serves it under `prefix` (e.g. `/onboard`) and
+/// strips the prefix on the way in: `public_url` carries the prefix.
+pub async fn harness_behind_proxy(prefix: &'static str) -> Harness {
+    build(
+        RateLimit {
+            per_minute: std::num::NonZeroU32::new(10_000).unwrap(),
+            burst: std::num::NonZeroU32::new(10_000).unwrap(),
+        },
+        Some(prefix),
+    )
+    .await
+}
+
+/// A small reverse proxy: `{prefix}/rest` → `http://{to}/rest`, headers and body passed
+/// both ways; anything outside the prefix is a 404.
+async fn proxy(prefix: &'static str, to: std::net::SocketAddr) -> std::net::SocketAddr {
+    use axum::body::Body;
+    use axum::extract::Request;
+    use axum::response::{IntoResponse, Response};
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let app = axum::Router::new().fallback(move |req: Request| {
+        let client = client.clone();
+        async move {
+            let path_q = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_default();
+            let Some(rest) = path_q.strip_prefix(prefix).filter(|r| r.starts_with('/')) else {
+                return (axum::http::StatusCode::NOT_FOUND, "outside the prefix").into_response();
+            };
+            let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes()).unwrap();
+            let mut out = client.request(method, format!("http://{to}{rest}"));
+            for (k, v) in req.headers() {
+                if k != "host" {
+                    out = out.header(k.as_str(), v.as_bytes());
+                }
+            }
+            let body = axum::body::to_bytes(req.into_body(), 1 << 20).await.unwrap();
+            let res = out.body(body.to_vec()).send().await.unwrap();
+            let mut back = Response::builder().status(res.status().as_u16());
+            for (k, v) in res.headers() {
+                back = back.header(k.as_str(), v.as_bytes());
+            }
+            back.body(Body::from(res.bytes().await.unwrap())).unwrap()
+        }
+    });
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(l, app).await });
+    addr
+}
+
+async fn build(rate: RateLimit, prefix: Option<&'static str>) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let public = format!("http://{addr}");
+    let (public, base) = match prefix {
+        Some(p) => {
+            let front = proxy(p, addr).await;
+            (format!("http://{front}{p}"), format!("http://{front}"))
+        }
+        None => (format!("http://{addr}"), format!("http://{addr}")),
+    };
     let google = GoogleSandbox::new(SandboxGoogleConfig {
         client_id: CLIENT_ID.into(),
         client_secret: CLIENT_SECRET.into(),
@@ -88,7 +154,7 @@ pub async fn harness_with(rate: RateLimit) -> Harness {
         dir,
         engine,
         google,
-        base: Url::parse(&public).unwrap(),
+        base: Url::parse(&base).unwrap(),
         http,
         key,
         jar: std::sync::Mutex::new(None),
