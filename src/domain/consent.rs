@@ -56,9 +56,10 @@ impl Refusal {
 }
 
 /// What the callback's query carried (after duplicate parameters were dropped).
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Default, Clone)]
 pub struct CallbackParams {
-    pub code: Option<String>,
+    /// The authorization code: a secret until it is exchanged (wiped when dropped).
+    pub code: Option<secrecy::SecretString>,
     pub error: Option<String>,
     pub error_description: Option<String>,
 }
@@ -150,7 +151,8 @@ pub fn before_exchange<'a>(
     }
     params
         .code
-        .as_deref()
+        .as_ref()
+        .map(secrecy::ExposeSecret::expose_secret)
         .filter(|c| !c.is_empty() && c.len() <= MAX_CODE_LEN)
         .ok_or_else(|| {
             Refusal::fail(
@@ -503,7 +505,7 @@ mod tests {
 
     fn params(code: Option<&str>, error: Option<&str>) -> CallbackParams {
         CallbackParams {
-            code: code.map(Into::into),
+            code: code.map(|c| secrecy::SecretString::from(c.to_owned())),
             error: error.map(Into::into),
             error_description: Some("desc".into()),
         }

@@ -31,7 +31,8 @@ use crate::time::{add, now_ms};
 #[derive(Debug, Default, Clone, serde::Deserialize)]
 pub struct CallbackQuery {
     pub state: Option<String>,
-    pub code: Option<String>,
+    /// Wiped when dropped.
+    pub code: Option<secrecy::SecretString>,
     pub error: Option<String>,
     pub error_description: Option<String>,
     pub scope: Option<String>,
@@ -323,7 +324,7 @@ impl Engine {
         let slug = flow.tenant.clone();
         let link_state = self.link_state(&flow.link_hash).await;
         let params = CallbackParams {
-            code: q.code.clone(),
+            code: q.code,
             error: q.error.clone(),
             error_description: q.error_description.clone(),
         };

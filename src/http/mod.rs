@@ -171,7 +171,7 @@ fn parse_callback(raw: Option<&str>) -> CallbackQuery {
         let v = Some(v.into_owned());
         match k.as_ref() {
             "state" => q.state = v,
-            "code" => q.code = v,
+            "code" => q.code = v.map(secrecy::SecretString::from),
             "error" => q.error = v,
             "error_description" => q.error_description = v,
             "scope" => q.scope = v,
@@ -193,7 +193,9 @@ async fn callback(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let q = parse_callback(raw.as_deref());
+    // The query carries the authorization code: wiped once parsed.
+    let raw = raw.map(zeroize::Zeroizing::new);
+    let q = parse_callback(raw.as_deref().map(String::as_str));
     let browser = s.cookie.read(&headers);
     // Once the state is taken the work must finish (store the token, or record the
     // failure), even if the browser goes away or the request times out: it runs in its
@@ -224,7 +226,10 @@ mod tests {
     fn callback_query_parsing_is_lenient_and_refuses_duplicates() {
         let q = parse_callback(Some("state=a&code=b%20c&scope=x+y&junk=%ff"));
         assert_eq!(q.state.as_deref(), Some("a"));
-        assert_eq!(q.code.as_deref(), Some("b c"));
+        assert_eq!(
+            q.code.as_ref().map(secrecy::ExposeSecret::expose_secret),
+            Some("b c")
+        );
         assert_eq!(q.scope.as_deref(), Some("x y"));
         let q = parse_callback(Some("state=a&state=b&code=c"));
         assert_eq!(q.state, None);

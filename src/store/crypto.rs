@@ -15,6 +15,7 @@ use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use secrecy::{ExposeSecret, SecretString};
 use thiserror::Error;
+use zeroize::{Zeroize, Zeroizing};
 
 const NONCE_LEN: usize = 24;
 
@@ -63,13 +64,21 @@ impl std::fmt::Debug for Cipher {
     }
 }
 
-fn decode_key(text: &str) -> Option<[u8; 32]> {
+/// The key's bytes from its base64 text; every copy is wiped when dropped.
+fn decode_key(text: &str) -> Option<Zeroizing<[u8; 32]>> {
     let text = text.trim();
-    let bytes = STANDARD
-        .decode(text)
-        .or_else(|_| URL_SAFE_NO_PAD.decode(text.trim_end_matches('=')))
-        .ok()?;
-    bytes.try_into().ok()
+    let bytes = Zeroizing::new(
+        STANDARD
+            .decode(text)
+            .or_else(|_| URL_SAFE_NO_PAD.decode(text.trim_end_matches('=')))
+            .ok()?,
+    );
+    let mut key = Zeroizing::new([0u8; 32]);
+    if bytes.len() != 32 {
+        return None;
+    }
+    key.copy_from_slice(&bytes);
+    Some(key)
 }
 
 impl Cipher {
@@ -103,7 +112,7 @@ impl Cipher {
                         mode,
                     });
                 }
-                let text = fs::read_to_string(path).map_err(io)?;
+                let text = Zeroizing::new(fs::read_to_string(path).map_err(io)?);
                 decode_key(&text)
                     .map(|k| Self::from_key(&k))
                     .ok_or_else(|| KeyError::BadKeyFile {
@@ -116,7 +125,7 @@ impl Cipher {
                         path: path.to_owned(),
                     });
                 }
-                let key = XChaCha20Poly1305::generate_key(&mut OsRng);
+                let mut key = XChaCha20Poly1305::generate_key(&mut OsRng);
                 if let Some(dir) = path.parent() {
                     fs::create_dir_all(dir).map_err(io)?;
                 }
@@ -126,7 +135,8 @@ impl Cipher {
                     .mode(0o600)
                     .open(path)
                     .map_err(io)?;
-                writeln!(file, "{}", STANDARD.encode(key)).map_err(io)?;
+                let text = Zeroizing::new(STANDARD.encode(key));
+                writeln!(file, "{}", *text).map_err(io)?;
                 file.sync_all().map_err(io)?;
                 // Make the new directory entry durable too.
                 let dir = path
@@ -134,9 +144,11 @@ impl Cipher {
                     .filter(|d| !d.as_os_str().is_empty())
                     .unwrap_or(Path::new("."));
                 fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
-                Ok(Self {
+                let cipher = Self {
                     aead: XChaCha20Poly1305::new(&key),
-                })
+                };
+                key.zeroize();
+                Ok(cipher)
             }
             Err(e) => Err(io(e)),
         }
@@ -173,7 +185,11 @@ impl Cipher {
         let bytes = self.open(slot, sealed)?;
         String::from_utf8(bytes)
             .map(SecretString::from)
-            .map_err(|_| DecryptError)
+            .map_err(|e| {
+                // Not text: wipe what was decrypted before letting it go.
+                e.into_bytes().zeroize();
+                DecryptError
+            })
     }
 }
 

@@ -90,7 +90,9 @@ async fn proxy(prefix: &'static str, to: std::net::SocketAddr) -> std::net::Sock
                     out = out.header(k.as_str(), v.as_bytes());
                 }
             }
-            let body = axum::body::to_bytes(req.into_body(), 1 << 20).await.unwrap();
+            let body = axum::body::to_bytes(req.into_body(), 1 << 20)
+                .await
+                .unwrap();
             let res = out.body(body.to_vec()).send().await.unwrap();
             let mut back = Response::builder().status(res.status().as_u16());
             for (k, v) in res.headers() {
