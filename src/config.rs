@@ -623,6 +623,15 @@ mod tests {
     }
 
     #[test]
+    fn the_example_config_loads() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/config.example.toml");
+        let cfg = Config::load(Some(&path), true, &env_of(&[])).unwrap();
+        assert_eq!(cfg.logging.keep_files, 14);
+        assert_eq!(cfg.listener.max_connections_per_client, 64);
+        assert_eq!(cfg.google.issuer, GOOGLE_ISSUER);
+    }
+
+    #[test]
     fn secrets_travel_over_tls_except_on_loopback() {
         for (env, key) in [
             ("GOOGLE_TOKEN_URL", "google.token_url"),
