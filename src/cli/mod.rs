@@ -10,8 +10,8 @@ mod watch;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context as _, Result};
-use clap::{Args, CommandFactory, Parser, Subcommand};
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
 
 pub use context::{Context, DEMO_BIND, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 
@@ -86,6 +86,29 @@ pub enum TenantCmd {
     List,
     /// Show one tenant with its timeline.
     Show { slug: String },
+    /// Change a tenant's name, contact or expected Google account.
+    Edit(EditArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// The tenant to change.
+    pub slug: String,
+    /// New display name shown to the customer.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// New contact (an empty value removes it).
+    #[arg(long)]
+    pub contact: Option<String>,
+    /// From now on the customer must sign in with this Google account.
+    #[arg(long, conflicts_with_all = ["domain", "any_account"])]
+    pub email: Option<String>,
+    /// From now on the customer must sign in from this Google Workspace domain.
+    #[arg(long, conflicts_with = "any_account")]
+    pub domain: Option<String>,
+    /// Accept any Google account from now on.
+    #[arg(long)]
+    pub any_account: bool,
 }
 
 #[derive(Debug, Args)]
@@ -115,6 +138,15 @@ pub struct LinkArgs {
     /// Also draw the link as a QR code.
     #[arg(long, conflicts_with = "revoke")]
     pub qr: bool,
+    /// Draw the QR code for a light terminal background (when colours are off).
+    #[arg(long, requires = "qr")]
+    pub invert: bool,
+    /// Also write the QR code as a PNG file.
+    #[arg(long, value_name = "FILE", conflicts_with = "revoke")]
+    pub qr_png: Option<PathBuf>,
+    /// Also write the QR code as an SVG file.
+    #[arg(long, value_name = "FILE", conflicts_with = "revoke")]
+    pub qr_svg: Option<PathBuf>,
     /// Withdraw every unused link of the tenant instead of issuing one.
     #[arg(long)]
     pub revoke: bool,
@@ -125,15 +157,13 @@ fn parse_ttl(s: &str) -> Result<Duration, String> {
 }
 
 pub async fn run(cli: Cli) -> Result<()> {
-    let Some(command) = &cli.command else {
-        Cli::command().print_help().context("printing help")?;
-        println!();
-        return Ok(());
-    };
     let ctx = Context::resolve(&cli)?;
     // Before the logger, which would otherwise create the data dir with the umask's mode.
     ctx.create_data_dir()?;
     let _log = crate::logging::init(&ctx.data_dir, ctx.config.logging.keep_files);
+    let Some(command) = &cli.command else {
+        return crate::tui::run(&ctx).await;
+    };
     match command {
         Sub::Serve => serve::run(&ctx).await,
         Sub::Config(ConfigCmd::Check) => output::config_check(&ctx, cli.json),
@@ -157,6 +187,19 @@ pub async fn run(cli: Cli) -> Result<()> {
             cli.json,
             None,
         ),
+        Sub::Tenant(TenantCmd::Edit(e)) => {
+            let cmd = Command::EditTenant {
+                slug: e.slug.clone(),
+                edit: crate::domain::lifecycle::TenantEdit {
+                    display_name: e.name.clone(),
+                    contact: e.contact.clone(),
+                    expected_email: e.email.clone(),
+                    expected_domain: e.domain.clone(),
+                    any_account: e.any_account,
+                },
+            };
+            output::print(&ctx.execute(cmd).await?, cli.json, None)
+        }
         Sub::Tenant(TenantCmd::Show { slug }) => output::print(
             &ctx.execute(Command::ShowTenant { slug: slug.clone() })
                 .await?,
@@ -178,8 +221,11 @@ pub async fn run(cli: Cli) -> Result<()> {
                     ttl_secs: l.ttl.as_secs(),
                 })
                 .await?;
-            let qr = matches!(reply, Reply::Link(_)) && l.qr;
-            output::print(&reply, cli.json, qr.then_some(()))
+            if let Reply::Link(link) = &reply {
+                output::write_qr_files(&link.url, l.qr_png.as_deref(), l.qr_svg.as_deref())?;
+            }
+            let qr = (matches!(reply, Reply::Link(_)) && l.qr).then_some(l.invert);
+            output::print(&reply, cli.json, qr)
         }
         Sub::Status => output::print(&ctx.execute(Command::Status).await?, cli.json, None),
         Sub::Retry { slug } => output::print(

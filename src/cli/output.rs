@@ -1,8 +1,6 @@
 //! Printing replies for people (aligned text, QR code) or scripts (`--json`).
 
 use anyhow::{Context as _, Result};
-use qrcode::render::unicode::Dense1x2;
-use qrcode::{EcLevel, QrCode};
 use serde::Serialize;
 
 use super::context::Context;
@@ -17,19 +15,47 @@ fn json<T: Serialize>(v: &T) -> Result<()> {
     Ok(())
 }
 
-/// Render `text` as a terminal QR code (dark modules drawn light so it scans on dark
-/// terminals too; quiet zone kept).
-pub fn qr_text(text: &str) -> Result<String> {
-    let code = QrCode::with_error_correction_level(text, EcLevel::L).context("QR encoding")?;
-    Ok(code
-        .render::<Dense1x2>()
-        .dark_color(Dense1x2::Light)
-        .light_color(Dense1x2::Dark)
-        .quiet_zone(true)
-        .build())
+/// Render `text` as a terminal QR code, quiet zone kept: black on white with colours when
+/// stdout is a terminal and `NO_COLOR` is unset; otherwise drawn for a dark background, or a
+/// light one with `invert`.
+pub fn qr_text(text: &str, invert: bool) -> Result<String> {
+    use std::io::IsTerminal;
+    let code = crate::qr::encode(text)?;
+    let colors = std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let style = match (colors, invert) {
+        (true, _) => crate::qr::TerminalStyle::Colors,
+        (false, false) => crate::qr::TerminalStyle::PlainForDark,
+        (false, true) => crate::qr::TerminalStyle::PlainForLight,
+    };
+    Ok(crate::qr::terminal(&code, style))
 }
 
-pub fn print(reply: &Reply, as_json: bool, qr: Option<()>) -> Result<()> {
+/// Write the link's QR code as PNG and SVG files, where asked.
+pub fn write_qr_files(
+    url: &str,
+    png: Option<&std::path::Path>,
+    svg: Option<&std::path::Path>,
+) -> Result<()> {
+    if png.is_none() && svg.is_none() {
+        return Ok(());
+    }
+    let code = crate::qr::encode(url)?;
+    if let Some(p) = png {
+        std::fs::write(p, crate::qr::png(&code, 8)?)
+            .with_context(|| format!("writing {}", p.display()))?;
+        eprintln!("QR code written to {}", p.display());
+    }
+    if let Some(p) = svg {
+        std::fs::write(p, crate::qr::svg(&code))
+            .with_context(|| format!("writing {}", p.display()))?;
+        eprintln!("QR code written to {}", p.display());
+    }
+    Ok(())
+}
+
+/// Print a reply; `qr`: draw a link as a QR code too (`Some(invert)`).
+pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
     if as_json {
         return match reply {
             Reply::Tenant(t) => json(t),
@@ -59,7 +85,7 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<()>) -> Result<()> {
                 println!("{:w$}  {:16}  {}", t.slug, t.status.as_str(), extra);
             }
         }
-        Reply::Link(l) => print_link(l, qr.is_some())?,
+        Reply::Link(l) => print_link(l, qr)?,
         Reply::Status(s) => {
             println!("tenants: {}", s.tenants);
             for (status, n) in &s.by_status {
@@ -74,9 +100,9 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<()>) -> Result<()> {
     Ok(())
 }
 
-fn print_link(l: &LinkView, qr: bool) -> Result<()> {
-    if qr {
-        println!("{}", qr_text(&l.url)?);
+fn print_link(l: &LinkView, qr: Option<bool>) -> Result<()> {
+    if let Some(invert) = qr {
+        println!("{}", qr_text(&l.url, invert)?);
     }
     println!("{}", l.url);
     println!("link {} for {} expires {}", l.id, l.slug, l.expires_at);

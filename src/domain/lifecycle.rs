@@ -85,7 +85,7 @@ pub fn validate_slug(slug: &str) -> Result<(), InvalidInput> {
     }
 }
 
-fn valid_domain(d: &str) -> bool {
+pub fn valid_domain(d: &str) -> bool {
     let labels: Vec<&str> = d.split('.').collect();
     d.len() <= 253
         && labels.len() >= 2
@@ -98,7 +98,7 @@ fn valid_domain(d: &str) -> bool {
         })
 }
 
-fn normalise_email(e: &str) -> Result<String, InvalidInput> {
+pub fn normalise_email(e: &str) -> Result<String, InvalidInput> {
     let e = e.trim().to_ascii_lowercase();
     match e.split_once('@') {
         Some((local, domain))
@@ -112,23 +112,43 @@ fn normalise_email(e: &str) -> Result<String, InvalidInput> {
     }
 }
 
-/// Validate an operator's input and build the tenant with its first event.
-pub fn new_tenant(input: &NewTenant, now: Millis) -> Result<(Tenant, AuditEvent), InvalidInput> {
-    validate_slug(&input.slug)?;
-    let display_name = input
-        .display_name
-        .as_deref()
+/// What an operator changes about a tenant; `None` keeps a field as it is.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct TenantEdit {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// An empty contact clears it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_domain: Option<String>,
+    /// Accept any Google account from now on (clears an expected email or domain).
+    #[serde(default)]
+    pub any_account: bool,
+}
+
+fn display_name(name: Option<&str>, slug: &str) -> Result<String, InvalidInput> {
+    let name = name
         .map(str::trim)
         .filter(|n| !n.is_empty())
-        .unwrap_or(&input.slug)
+        .unwrap_or(slug)
         .to_owned();
-    if display_name.chars().count() > 100 {
+    if name.chars().count() > 100 {
         return Err(InvalidInput::DisplayName("at most 100 characters"));
     }
-    if display_name.chars().any(char::is_control) {
+    if name.chars().any(char::is_control) {
         return Err(InvalidInput::DisplayName("no control characters"));
     }
-    let expected = match (&input.expected_email, &input.expected_domain) {
+    Ok(name)
+}
+
+fn expected_account(
+    email: Option<&str>,
+    domain: Option<&str>,
+) -> Result<Option<ExpectedAccount>, InvalidInput> {
+    Ok(match (email, domain) {
         (Some(e), _) => Some(ExpectedAccount::Email(normalise_email(e)?)),
         (None, Some(d)) => {
             let d = d.trim().trim_start_matches('@').to_ascii_lowercase();
@@ -138,7 +158,73 @@ pub fn new_tenant(input: &NewTenant, now: Millis) -> Result<(Tenant, AuditEvent)
             Some(ExpectedAccount::Domain(d))
         }
         (None, None) => None,
+    })
+}
+
+/// Apply an operator's edit; the event says what changed. Pure.
+pub fn edit_tenant(
+    t: &Tenant,
+    e: &TenantEdit,
+    now: Millis,
+) -> Result<(Tenant, Option<AuditEvent>), InvalidInput> {
+    let mut next = t.clone();
+    let mut changes = Vec::new();
+    if let Some(n) = &e.display_name {
+        let n = display_name(Some(n), &t.slug)?;
+        if n != t.display_name {
+            changes.push(format!("name is now {n:?}"));
+            next.display_name = n;
+        }
+    }
+    if let Some(c) = &e.contact {
+        if c.chars().any(char::is_control) || c.chars().count() > 200 {
+            return Err(InvalidInput::DisplayName("contact: at most 200 characters, no control characters"));
+        }
+        let c = Some(c.trim().to_owned()).filter(|c| !c.is_empty());
+        if c != t.contact {
+            changes.push(match &c {
+                Some(c) => format!("contact is now {c:?}"),
+                None => "contact removed".into(),
+            });
+            next.contact = c;
+        }
+    }
+    let expected = if e.any_account {
+        Some(None)
+    } else if e.expected_email.is_some() || e.expected_domain.is_some() {
+        Some(expected_account(
+            e.expected_email.as_deref(),
+            e.expected_domain.as_deref(),
+        )?)
+    } else {
+        None
     };
+    if let Some(x) = expected {
+        if x != t.expected {
+            changes.push(match &x {
+                Some(ExpectedAccount::Email(m)) => format!("expects the Google account {m}"),
+                Some(ExpectedAccount::Domain(d)) => format!("expects a Google account of {d}"),
+                None => "accepts any Google account".into(),
+            });
+            next.expected = x;
+        }
+    }
+    if changes.is_empty() {
+        return Ok((next, None));
+    }
+    next.updated_at = now;
+    let detail = format!("operator edited the tenant: {}", changes.join("; "));
+    Ok((next, Some(event(&t.slug, now, EventKind::TenantEdited, detail))))
+}
+
+/// Validate an operator's input and build the tenant with its first event.
+pub fn new_tenant(input: &NewTenant, now: Millis) -> Result<(Tenant, AuditEvent), InvalidInput> {
+    validate_slug(&input.slug)?;
+    let display_name = display_name(input.display_name.as_deref(), &input.slug)?;
+    let expected = expected_account(
+        input.expected_email.as_deref(),
+        input.expected_domain.as_deref(),
+    )?;
     let tenant = Tenant {
         slug: input.slug.clone(),
         display_name,

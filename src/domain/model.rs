@@ -389,6 +389,7 @@ pub enum EventKind {
     ProvisionFailed,
     RetryRequested,
     LinksRevoked,
+    TenantEdited,
 }
 
 /// A timeline entry as stored: the transition's event with its place in the one sequence

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::brief::Brief;
-use crate::domain::lifecycle::NewTenant;
+use crate::domain::lifecycle::{NewTenant, TenantEdit};
 use crate::domain::model::{
     ConsentLink, EventKind, ExpectedAccount, FailureKind, Integration, LinkState, ProvisionState,
     ProvisionStep, ProvisionerState, Tenant, TenantStatus, TimelineEntry,
@@ -36,6 +36,11 @@ pub enum Command {
     },
     RevokeLinks {
         slug: String,
+    },
+    EditTenant {
+        slug: String,
+        #[serde(flatten)]
+        edit: TenantEdit,
     },
 }
 

@@ -281,6 +281,22 @@ impl Engine {
                 self.revoke_links(&slug).await?;
                 self.show(&slug).await
             }
+            Command::EditTenant { slug, edit } => {
+                let s = slug.clone();
+                self.commit(Durability::Durable, move |tx| {
+                    let cur = tx
+                        .tenant(&s)?
+                        .ok_or_else(|| EngineError::UnknownTenant(s.clone()))?;
+                    crate::domain::transition::ensure_active(&cur)?;
+                    let (next, event) = lifecycle::edit_tenant(&cur, &edit, tx.now())?;
+                    if event.is_some() {
+                        tx.put_tenant(next, event);
+                    }
+                    Ok(())
+                })
+                .await?;
+                self.show(&slug).await
+            }
             Command::Retry { slug } => {
                 self.transition(&slug, Transition::RetryRequested, Durability::Durable)
                     .await?;

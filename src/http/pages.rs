@@ -13,35 +13,8 @@ fn esc(s: &str) -> String {
     html_escape::encode_safe(s).into_owned()
 }
 
-/// Fill `{{name}}` placeholders in one pass; an unknown name is left as it is.
 fn render(template: &str, vars: &[(&str, &str)]) -> String {
-    let extra: usize = vars.iter().map(|(_, v)| v.len()).sum();
-    let mut out = String::with_capacity(template.len() + extra);
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        match after.find("}}") {
-            Some(end) => {
-                let name = &after[..end];
-                match vars.iter().find(|(k, _)| *k == name) {
-                    Some((_, v)) => out.push_str(v),
-                    None => {
-                        out.push_str("{{");
-                        out.push_str(name);
-                        out.push_str("}}");
-                    }
-                }
-                rest = &after[end + 2..];
-            }
-            None => {
-                out.push_str(&rest[start..]);
-                rest = "";
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    crate::text::fill(template, vars)
 }
 
 fn page(status: StatusCode, class: &str, title: &str, body_html: &str) -> Response {

@@ -1,0 +1,284 @@
+//! The console: a ratatui dashboard for keyboard-driven onboarding over SSH.
+//!
+//! Shape: a pure `update(&mut Model, Msg) -> Vec<Effect>` ([`update`]), a `view(&Model)`
+//! that only reads ([`view`]), and this runner, which owns the terminal, feeds every input
+//! (keys, engine events, ticks, effect results) through one channel, performs the effects
+//! and redraws once per batch of messages, at most every [`FRAME`].
+//!
+//! The console is a client of the engine like the CLI: attached over the control socket
+//! when an owner runs, or running the owner in this process (the header says which). A
+//! dropped SSH connection (SIGHUP), SIGTERM, SIGINT, `q` and a panic all restore the
+//! terminal; an owned runtime is then stopped gracefully.
+
+pub mod keymap;
+pub mod model;
+pub mod style;
+pub mod update;
+pub mod view;
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste, Event, EventStream};
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+
+use crate::cli::Context;
+use crate::engine::{EngineApi, Local};
+use crate::owner::Owner;
+use crate::time::now_ms;
+use model::{Effect, Mode, Model, Msg, Setup, SetupLine};
+
+/// At most one frame this often (render coalescing).
+pub const FRAME: Duration = Duration::from_millis(16);
+/// How long an owned runtime may take to stop when the console quits.
+const GRACE: Duration = Duration::from_secs(30);
+
+/// What `config check` would say, as lines of the first-run panel.
+pub fn setup_lines(ctx: &Context) -> Vec<SetupLine> {
+    let cfg = &ctx.config;
+    let mut out = Vec::new();
+    match cfg.google_credentials() {
+        Ok(c) => out.push(SetupLine {
+            ok: true,
+            what: "google client".into(),
+            detail: format!("{} (secret set)", c.client_id),
+        }),
+        Err(e) => out.push(SetupLine {
+            ok: false,
+            what: "google client".into(),
+            detail: e.to_string(),
+        }),
+    }
+    out.push(SetupLine {
+        ok: true,
+        what: "listener.public_url".into(),
+        detail: cfg.listener.public_url.to_string(),
+    });
+    let blaxel = if ctx.demo {
+        Ok("the built-in Blaxel stand-in (demo)".to_owned())
+    } else {
+        crate::blaxel::resolve_credentials(cfg.blaxel.workspace.clone(), cfg.blaxel.api_key.clone(), None)
+            .map(|c| format!("workspace {} at {}", c.workspace, cfg.blaxel.api_url))
+            .map_err(|e| e.to_string())
+    };
+    out.push(match blaxel {
+        Ok(d) => SetupLine {
+            ok: true,
+            what: "blaxel".into(),
+            detail: d,
+        },
+        Err(e) => SetupLine {
+            ok: false,
+            what: "blaxel".into(),
+            detail: e,
+        },
+    });
+    out
+}
+
+pub async fn run(ctx: &Context) -> Result<()> {
+    use std::io::IsTerminal;
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        bail!("the console needs a terminal; for scripts use a subcommand (mcp-onboard --help)");
+    }
+    let problems = setup_lines(ctx);
+    let (api, owner, mode): (Arc<dyn EngineApi>, Option<Owner>, Mode) =
+        match ctx.connect_owner().await? {
+            Some(client) => {
+                let pid = client.server_pid();
+                (Arc::new(client), None, Mode::Attached { pid })
+            }
+            None => {
+                let owner = Owner::start(ctx.owner_options()).await?;
+                let api = Arc::new(Local(owner.engine().clone()));
+                (api, Some(owner), Mode::Owner)
+            }
+        };
+    let setup = Setup {
+        mode,
+        public_url: ctx.config.listener.public_url.to_string(),
+        redirect_uri: ctx.config.redirect_uri().to_string(),
+        data_dir: ctx.data_dir.display().to_string(),
+        message_template: crate::message::template(
+            directories::ProjectDirs::from("", "", "mcp-onboard")
+                .as_ref()
+                .map(|d| d.config_dir()),
+        ),
+        problems,
+    };
+    let mut terminal = ratatui::try_init().context("setting up the terminal")?;
+    // Bracketed paste on; mouse capture stays off, so text can be selected as usual.
+    let _ = crossterm::execute!(std::io::stdout(), EnableBracketedPaste);
+    let res = event_loop(&mut terminal, api, setup).await;
+    let _ = crossterm::execute!(std::io::stdout(), DisableBracketedPaste);
+    ratatui::restore();
+    if let Some(owner) = owner {
+        owner.shutdown(GRACE).await?;
+    }
+    res
+}
+
+async fn event_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    api: Arc<dyn EngineApi>,
+    setup: Setup,
+) -> Result<()> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let mut tasks = Vec::new();
+    {
+        let tx = tx.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut input = EventStream::new();
+            while let Some(ev) = input.next().await {
+                let msg = match ev {
+                    Ok(Event::Key(k)) => Msg::Key(k),
+                    Ok(Event::Paste(s)) => Msg::Paste(s),
+                    Ok(Event::Resize(w, h)) => Msg::Resize(w, h),
+                    Ok(_) => continue,
+                    // The terminal is gone (a dropped SSH connection): leave.
+                    Err(_) => Msg::Signal("terminal lost"),
+                };
+                if tx.send(msg).is_err() {
+                    return;
+                }
+            }
+        }));
+    }
+    {
+        let tx = tx.clone();
+        let api = api.clone();
+        tasks.push(tokio::spawn(async move {
+            match api.subscribe(None).await {
+                Ok(mut events) => {
+                    while let Some(item) = events.next().await {
+                        if tx.send(Msg::Engine(item)).is_err() {
+                            return;
+                        }
+                    }
+                    let _ = tx.send(Msg::Signal("the owner went away"));
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot subscribe to events");
+                    let _ = tx.send(Msg::Signal("no event stream"));
+                }
+            }
+        }));
+    }
+    {
+        let tx = tx.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                if tx.send(Msg::Tick(now_ms())).is_err() {
+                    return;
+                }
+            }
+        }));
+    }
+    {
+        let tx = tx.clone();
+        tasks.push(tokio::spawn(async move {
+            use tokio::signal::unix::{SignalKind, signal};
+            let (Ok(mut hup), Ok(mut term), Ok(mut int)) = (
+                signal(SignalKind::hangup()),
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+            ) else {
+                return;
+            };
+            let name = tokio::select! {
+                _ = hup.recv() => "SIGHUP",
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            };
+            let _ = tx.send(Msg::Signal(name));
+        }));
+    }
+    let mut m = Model::new(setup, view::theme(), now_ms());
+    let size = terminal.size().context("terminal size")?;
+    let mut fx = update::update(&mut m, Msg::Resize(size.width, size.height));
+    fx.extend(update::update(&mut m, Msg::Start));
+    let mut last_draw: Option<Instant> = None;
+    let result = loop {
+        for e in fx.drain(..) {
+            perform(e, &api, &tx);
+        }
+        if m.quit {
+            break Ok(());
+        }
+        // Coalesce: at most one frame per FRAME, whatever arrives meanwhile.
+        if let Some(t) = last_draw {
+            let wait = FRAME.saturating_sub(t.elapsed());
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+        }
+        while let Ok(msg) = rx.try_recv() {
+            fx.extend(update::update(&mut m, msg));
+        }
+        if !fx.is_empty() {
+            continue;
+        }
+        if let Err(e) = terminal.draw(|f| view::view(&m, f)) {
+            break Err(anyhow::Error::new(e).context("drawing"));
+        }
+        last_draw = Some(Instant::now());
+        let Some(msg) = rx.recv().await else {
+            break Ok(());
+        };
+        fx.extend(update::update(&mut m, msg));
+    };
+    for t in tasks {
+        t.abort();
+    }
+    result
+}
+
+fn perform(e: Effect, api: &Arc<dyn EngineApi>, tx: &mpsc::UnboundedSender<Msg>) {
+    match e {
+        Effect::Call { id, command } => {
+            let api = api.clone();
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let result = api.call(command).await;
+                let _ = tx.send(Msg::Reply { id, result });
+            });
+        }
+        Effect::Copy { text, what } => {
+            let mut out = std::io::stdout();
+            let res = crossterm::execute!(
+                out,
+                crossterm::clipboard::CopyToClipboard::to_clipboard_from(text.as_bytes())
+            )
+            .and_then(|()| out.flush())
+            .map(|()| what)
+            .map_err(|e| e.to_string());
+            let _ = tx.send(Msg::Copied(res));
+        }
+        Effect::Export { slug, url } => {
+            let res = export(&slug, &url);
+            let _ = tx.send(Msg::Exported(res));
+        }
+        Effect::Quit => {}
+    }
+}
+
+/// Write the QR code as `mcp-onboard-SLUG.png` and `.svg` in the working directory.
+fn export(slug: &str, url: &str) -> Result<Vec<String>, String> {
+    let code = crate::qr::encode(url).map_err(|e| e.to_string())?;
+    let png = format!("mcp-onboard-{slug}.png");
+    let svg = format!("mcp-onboard-{slug}.svg");
+    std::fs::write(&png, crate::qr::png(&code, 8).map_err(|e| e.to_string())?)
+        .map_err(|e| format!("{png}: {e}"))?;
+    std::fs::write(&svg, crate::qr::svg(&code)).map_err(|e| format!("{svg}: {e}"))?;
+    let abs = |p: &str| {
+        std::fs::canonicalize(p)
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| p.to_owned())
+    };
+    Ok(vec![abs(&png), abs(&svg)])
+}

@@ -1,0 +1,254 @@
+//! The console's state, the messages that change it and the effects it asks for. The model
+//! holds only what it was told: replies and events from the engine, keys, ticks.
+
+use std::collections::HashMap;
+
+use crossterm::event::KeyEvent;
+use tui_input::Input;
+
+use super::style::Theme;
+use crate::domain::model::{ProvisionerState, TenantStatus};
+use crate::engine::api::{Command, LinkView, Reply, SortKey, StatusView, TenantSummary, TenantView};
+use crate::engine::{ApiError, Item};
+use crate::time::Millis;
+
+/// How the console holds the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// This console runs the owner: the listener stops when it quits.
+    Owner,
+    /// Attached to the owner `pid` over its control socket.
+    Attached { pid: u32 },
+}
+
+/// What the console learns once at start.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    pub mode: Mode,
+    pub public_url: String,
+    pub redirect_uri: String,
+    pub data_dir: String,
+    /// The message template for `t`.
+    pub message_template: String,
+    /// The first-run panel, when the configuration is not complete.
+    pub problems: Vec<SetupLine>,
+}
+
+/// One line of the first-run panel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetupLine {
+    pub ok: bool,
+    pub what: String,
+    pub detail: String,
+}
+
+#[derive(Debug)]
+pub enum Msg {
+    /// The console has started: ask for the first data.
+    Start,
+    Key(KeyEvent),
+    Paste(String),
+    Resize(u16, u16),
+    /// Once a second: countdowns move, flashes fade.
+    Tick(Millis),
+    Engine(Item),
+    Reply {
+        id: u64,
+        result: Result<Reply, ApiError>,
+    },
+    /// The clipboard copy went out (or not).
+    Copied(Result<String, String>),
+    Exported(Result<Vec<String>, String>),
+    /// SIGHUP, SIGTERM or SIGINT: leave at once, gracefully.
+    Signal(&'static str),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Call { id: u64, command: Command },
+    /// Copy this to the operator's clipboard (OSC 52); `what` says what it is.
+    Copy { text: String, what: String },
+    /// Write the QR code of `url` as PNG and SVG files named after `slug`.
+    Export { slug: String, url: String },
+    Quit,
+}
+
+/// What a request was for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pending {
+    List { full: bool },
+    Status,
+    Show(String),
+    Add { slug: String, ttl: Option<u64> },
+    Edit(String),
+    Link(String),
+    Withdraw(String),
+    Retry(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Ok,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flash {
+    pub text: String,
+    pub level: Level,
+    pub until: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormKind {
+    Add,
+    Edit(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub label: &'static str,
+    pub input: Input,
+    pub help: &'static str,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Form {
+    pub kind: FormKind,
+    pub fields: Vec<Field>,
+    pub focus: usize,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfirmAction {
+    Withdraw(String),
+    Quit,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirm {
+    pub text: String,
+    pub action: ConfirmAction,
+}
+
+#[derive(Debug, Clone)]
+pub enum Screen {
+    Setup,
+    Tenants,
+    Link(String),
+    Form(Form),
+    Help,
+}
+
+pub struct Model {
+    pub theme: Theme,
+    pub setup: Setup,
+    pub now: Millis,
+    pub size: (u16, u16),
+    /// Every tenant in brief, sorted by `sort`.
+    pub rows: Vec<TenantSummary>,
+    /// Which rows pass the filter, in order (indices into `rows`).
+    pub visible: Vec<usize>,
+    /// Index into `visible`.
+    pub selected: usize,
+    /// The first visible row drawn.
+    pub scroll: usize,
+    pub filter: Input,
+    pub filtering: bool,
+    /// Only these statuses (from `:status`).
+    pub status_filter: Vec<TenantStatus>,
+    pub sort: SortKey,
+    /// Whether the full list has arrived (the first page comes first).
+    pub loaded: bool,
+    pub detail: Option<TenantView>,
+    /// The tenant whose detail is wanted next (a request is in flight).
+    pub detail_wanted: Option<String>,
+    /// Links issued in this console: only their hash is stored, so their text exists
+    /// only here.
+    pub links: HashMap<String, LinkView>,
+    pub screens: Vec<Screen>,
+    pub palette: Option<Input>,
+    pub confirm: Option<Confirm>,
+    pub flash: Option<Flash>,
+    pub pending: HashMap<u64, Pending>,
+    pub next_id: u64,
+    pub status: Option<StatusView>,
+    pub provisioner: ProvisionerState,
+    pub quit: bool,
+}
+
+/// How long a flash stays.
+pub const FLASH_MS: Millis = 6_000;
+
+impl Model {
+    pub fn new(setup: Setup, theme: Theme, now: Millis) -> Self {
+        let first = if setup.problems.iter().any(|p| !p.ok) {
+            Screen::Setup
+        } else {
+            Screen::Tenants
+        };
+        let mut screens = vec![Screen::Tenants];
+        if matches!(first, Screen::Setup) {
+            screens.push(Screen::Setup);
+        }
+        Self {
+            theme,
+            setup,
+            now,
+            size: (80, 24),
+            rows: Vec::new(),
+            visible: Vec::new(),
+            selected: 0,
+            scroll: 0,
+            filter: Input::default(),
+            filtering: false,
+            status_filter: Vec::new(),
+            sort: SortKey::Slug,
+            loaded: false,
+            detail: None,
+            detail_wanted: None,
+            links: HashMap::new(),
+            screens,
+            palette: None,
+            confirm: None,
+            flash: None,
+            pending: HashMap::new(),
+            next_id: 1,
+            status: None,
+            provisioner: ProvisionerState::default(),
+            quit: false,
+        }
+    }
+
+    pub fn screen(&self) -> &Screen {
+        self.screens.last().unwrap_or(&Screen::Tenants)
+    }
+
+    pub fn selected_row(&self) -> Option<&TenantSummary> {
+        self.visible.get(self.selected).and_then(|i| self.rows.get(*i))
+    }
+
+    pub fn selected_slug(&self) -> Option<String> {
+        self.selected_row().map(|r| r.slug.clone())
+    }
+
+    /// Rows of the table that fit the screen (what `page up`/`page down` move by).
+    pub fn table_rows(&self) -> usize {
+        super::view::table_height(self.size.1).max(1)
+    }
+
+    /// Tenants by status group, from the rows the console holds.
+    pub fn counts(&self) -> Vec<(super::style::Group, usize)> {
+        let mut counts: HashMap<super::style::Group, usize> = HashMap::new();
+        for r in &self.rows {
+            *counts.entry(super::style::group(r.status)).or_insert(0) += 1;
+        }
+        super::style::Group::ALL
+            .iter()
+            .filter_map(|g| counts.get(g).map(|n| (*g, *n)))
+            .collect()
+    }
+}

@@ -1,0 +1,962 @@
+//! `update(&mut Model, Msg) -> Vec<Effect>`: every change of the console's state, decided
+//! without IO. The runner performs the effects and feeds their results back as messages,
+//! tagged with the request id they answer.
+
+use std::time::Duration;
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use tui_input::Input;
+use tui_input::backend::crossterm::EventHandler;
+
+use super::keymap::{self, Action, Context};
+use super::model::{
+    Confirm, ConfirmAction, Effect, Field, Flash, Form, FormKind, Level, Model, Msg, Pending,
+    Screen, FLASH_MS,
+};
+use crate::domain::lifecycle::{NewTenant, TenantEdit, normalise_email, valid_domain, validate_slug};
+use crate::domain::model::{ExpectedAccount, TenantStatus};
+use crate::engine::api::{Command, ListQuery, Reply, SortKey, TenantSummary};
+use crate::engine::{EventBody, Item};
+
+/// Rows asked for first, so the first frame shows tenants before the whole list arrives.
+pub const FIRST_PAGE: usize = 200;
+const DEFAULT_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+
+pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    match msg {
+        Msg::Start => {
+            call(m, &mut fx, Pending::Status, Command::Status);
+            let page = ListQuery {
+                limit: Some(FIRST_PAGE),
+                ..Default::default()
+            };
+            call(m, &mut fx, Pending::List { full: false }, Command::ListTenants { query: page });
+            call(m, &mut fx, Pending::List { full: true }, list_all());
+        }
+        Msg::Tick(now) => {
+            m.now = now;
+            if m.flash.as_ref().is_some_and(|f| f.until <= now) {
+                m.flash = None;
+            }
+        }
+        Msg::Resize(w, h) => {
+            m.size = (w, h);
+            keep_in_view(m);
+        }
+        Msg::Key(k) => key(m, k, &mut fx),
+        Msg::Paste(text) => paste(m, &text),
+        Msg::Engine(item) => engine_event(m, item, &mut fx),
+        Msg::Reply { id, result } => reply(m, id, result, &mut fx),
+        Msg::Copied(r) => match r {
+            Ok(what) => flash(m, Level::Ok, format!("✔ {what} copied to the clipboard (OSC 52)")),
+            Err(e) => flash(m, Level::Error, format!("copy failed: {e}")),
+        },
+        Msg::Exported(r) => match r {
+            Ok(paths) => flash(m, Level::Ok, format!("✔ QR code written to {}", paths.join(" and "))),
+            Err(e) => flash(m, Level::Error, format!("export failed: {e}")),
+        },
+        Msg::Signal(name) => {
+            tracing::info!(signal = name, "leaving on a signal");
+            m.quit = true;
+            fx.push(Effect::Quit);
+        }
+    }
+    fx
+}
+
+fn list_all() -> Command {
+    Command::ListTenants {
+        query: ListQuery::default(),
+    }
+}
+
+fn call(m: &mut Model, fx: &mut Vec<Effect>, p: Pending, command: Command) {
+    let id = m.next_id;
+    m.next_id += 1;
+    m.pending.insert(id, p);
+    fx.push(Effect::Call { id, command });
+}
+
+pub fn flash(m: &mut Model, level: Level, text: String) {
+    m.flash = Some(Flash {
+        text,
+        level,
+        until: m.now + FLASH_MS,
+    });
+}
+
+// ---- the table ----
+
+fn sort_rows(rows: &mut [TenantSummary], sort: SortKey) {
+    match sort {
+        SortKey::Slug => rows.sort_by(|a, b| a.slug.cmp(&b.slug)),
+        SortKey::Name => rows.sort_by_cached_key(|r| (r.display_name.to_lowercase(), r.slug.clone())),
+        SortKey::Status => rows.sort_by(|a, b| a.status.cmp(&b.status).then_with(|| a.slug.cmp(&b.slug))),
+        SortKey::Changed => rows.sort_by(|a, b| b.updated_ms.cmp(&a.updated_ms).then_with(|| a.slug.cmp(&b.slug))),
+    }
+}
+
+fn passes(m: &Model, r: &TenantSummary, needle: &str) -> bool {
+    if !m.status_filter.is_empty() && !m.status_filter.contains(&r.status) {
+        return false;
+    }
+    if needle.is_empty() {
+        return true;
+    }
+    let hit = |s: &str| s.to_lowercase().contains(needle);
+    hit(&r.slug)
+        || hit(&r.display_name)
+        || r.google_email.as_deref().is_some_and(hit)
+        || r.reason.as_deref().is_some_and(hit)
+}
+
+/// Recompute which rows pass the filter, keeping the selection on the same tenant.
+pub fn refilter(m: &mut Model) {
+    let keep = m.selected_slug();
+    let needle = m.filter.value().to_lowercase();
+    let visible: Vec<usize> = (0..m.rows.len())
+        .filter(|i| passes(m, &m.rows[*i], &needle))
+        .collect();
+    m.visible = visible;
+    m.selected = keep
+        .and_then(|s| m.visible.iter().position(|i| m.rows[*i].slug == s))
+        .unwrap_or(0)
+        .min(m.visible.len().saturating_sub(1));
+    keep_in_view(m);
+}
+
+fn keep_in_view(m: &mut Model) {
+    let h = m.table_rows();
+    if m.selected < m.scroll {
+        m.scroll = m.selected;
+    } else if m.selected >= m.scroll + h {
+        m.scroll = m.selected + 1 - h;
+    }
+    let max = m.visible.len().saturating_sub(h);
+    m.scroll = m.scroll.min(max);
+}
+
+fn set_rows(m: &mut Model, mut rows: Vec<TenantSummary>) {
+    sort_rows(&mut rows, m.sort);
+    m.rows = rows;
+    refilter(m);
+}
+
+/// One tenant changed (or was added): put its new summary in place.
+fn upsert(m: &mut Model, s: TenantSummary) {
+    if let Some(i) = m.rows.iter().position(|r| r.slug == s.slug) {
+        m.rows.remove(i);
+    }
+    let at = match m.sort {
+        SortKey::Slug => m.rows.partition_point(|r| r.slug < s.slug),
+        _ => {
+            // Rare enough to sort again: it keeps one ordering rule.
+            m.rows.push(s);
+            sort_rows(&mut m.rows, m.sort);
+            refilter(m);
+            return;
+        }
+    };
+    m.rows.insert(at, s);
+    refilter(m);
+}
+
+fn remove(m: &mut Model, slug: &str) {
+    if let Some(i) = m.rows.iter().position(|r| r.slug == slug) {
+        m.rows.remove(i);
+        refilter(m);
+    }
+}
+
+/// Ask for the selected tenant's detail (one request at a time; the last wish wins).
+fn want_detail(m: &mut Model, fx: &mut Vec<Effect>) {
+    let Some(slug) = m.selected_slug() else {
+        m.detail = None;
+        return;
+    };
+    let in_flight = m.pending.values().any(|p| matches!(p, Pending::Show(_)));
+    if in_flight {
+        m.detail_wanted = Some(slug);
+    } else {
+        m.detail_wanted = None;
+        call(m, fx, Pending::Show(slug.clone()), Command::ShowTenant { slug });
+    }
+}
+
+fn move_to(m: &mut Model, to: usize, fx: &mut Vec<Effect>) {
+    let before = m.selected;
+    m.selected = to.min(m.visible.len().saturating_sub(1));
+    keep_in_view(m);
+    if m.selected != before || m.detail.is_none() {
+        want_detail(m, fx);
+    }
+}
+
+// ---- engine events and replies ----
+
+fn engine_event(m: &mut Model, item: Item, fx: &mut Vec<Effect>) {
+    let e = match item {
+        Item::Event(e) => e,
+        Item::Lagged { missed } => {
+            flash(m, Level::Info, format!("caught up after missing {missed} events"));
+            call(m, fx, Pending::List { full: true }, list_all());
+            call(m, fx, Pending::Status, Command::Status);
+            return;
+        }
+    };
+    let selected = m.selected_slug();
+    match e.body {
+        EventBody::TenantChanged { slug, summary, .. } => {
+            if let Some(s) = summary {
+                upsert(m, s);
+            }
+            if selected.as_deref() == Some(slug.as_str()) {
+                want_detail(m, fx);
+            } else if selected.is_none() {
+                want_detail(m, fx);
+            }
+        }
+        EventBody::TenantRemoved { slug } => {
+            remove(m, &slug);
+            if selected.as_deref() == Some(slug.as_str()) {
+                want_detail(m, fx);
+            }
+        }
+        EventBody::LinkChanged { slug, .. } => {
+            if selected.as_deref() == Some(slug.as_str()) {
+                want_detail(m, fx);
+            }
+        }
+        EventBody::ProvisionerChanged { provisioner } => m.provisioner = provisioner,
+    }
+}
+
+fn reply(m: &mut Model, id: u64, result: Result<Reply, crate::engine::ApiError>, fx: &mut Vec<Effect>) {
+    let Some(p) = m.pending.remove(&id) else {
+        return; // Stale: nobody waits for it.
+    };
+    let r = match result {
+        Ok(r) => r,
+        Err(e) => {
+            match &p {
+                Pending::Add { .. } | Pending::Edit(_) => {
+                    if let Some(Screen::Form(f)) = m.screens.last_mut() {
+                        f.error = Some(e.message.clone());
+                        return;
+                    }
+                }
+                Pending::Show(_) => {
+                    m.detail = None;
+                    if let Some(next) = m.detail_wanted.take() {
+                        let _ = next;
+                        want_detail(m, fx);
+                    }
+                    return;
+                }
+                _ => {}
+            }
+            flash(m, Level::Error, format!("✖ {}", e.message));
+            return;
+        }
+    };
+    match (p, r) {
+        (Pending::List { full }, Reply::Tenants { tenants, .. }) => {
+            // The first page must not replace a full list that came first.
+            if full || !m.loaded {
+                m.loaded |= full;
+                let had_detail = m.detail.is_some();
+                set_rows(m, tenants);
+                if !had_detail {
+                    want_detail(m, fx);
+                }
+            }
+        }
+        (Pending::Status, Reply::Status(s)) => {
+            m.provisioner = s.provisioner_state.clone();
+            m.status = Some(*s);
+        }
+        (Pending::Show(slug), Reply::Tenant(t)) => {
+            if m.selected_slug().as_deref() == Some(slug.as_str()) {
+                m.detail = Some(*t);
+            }
+            if let Some(next) = m.detail_wanted.take() {
+                if next != slug || m.selected_slug().as_deref() != Some(slug.as_str()) {
+                    want_detail(m, fx);
+                }
+            }
+        }
+        (Pending::Add { slug, ttl }, Reply::Tenant(t)) => {
+            close_form(m);
+            upsert(m, crate::engine::api::TenantSummary {
+                slug: t.slug.clone(),
+                display_name: t.display_name.clone(),
+                status: t.status,
+                failure: t.failure,
+                reason: t.reason.clone(),
+                google_email: t.google_email.clone(),
+                expected_account: t.expected_account.clone(),
+                step: None,
+                blaxel_status: None,
+                mcp_url: None,
+                updated_at: t.updated_at.clone(),
+                updated_ms: m.now,
+            });
+            select_slug(m, &slug, fx);
+            flash(m, Level::Ok, format!("✔ tenant {slug} added"));
+            if let Some(ttl) = ttl {
+                call(m, fx, Pending::Link(slug.clone()), Command::IssueLink { slug, ttl_secs: ttl });
+            }
+        }
+        (Pending::Edit(slug), Reply::Tenant(t)) => {
+            close_form(m);
+            flash(m, Level::Ok, format!("✔ tenant {slug} saved"));
+            m.detail = Some(*t);
+        }
+        (Pending::Link(slug), Reply::Link(l)) => {
+            m.links.insert(slug.clone(), l);
+            if !matches!(m.screen(), Screen::Link(s) if *s == slug) {
+                m.screens.push(Screen::Link(slug.clone()));
+            }
+            flash(m, Level::Ok, format!("✔ new consent link for {slug}"));
+            want_detail(m, fx);
+        }
+        (Pending::Withdraw(slug), Reply::Tenant(t)) => {
+            m.links.remove(&slug);
+            flash(m, Level::Ok, format!("✔ unused links of {slug} withdrawn"));
+            m.detail = Some(*t);
+        }
+        (Pending::Retry(slug), Reply::Tenant(t)) => {
+            flash(m, Level::Ok, format!("✔ provisioning of {slug} runs again"));
+            m.detail = Some(*t);
+        }
+        _ => {}
+    }
+}
+
+fn select_slug(m: &mut Model, slug: &str, fx: &mut Vec<Effect>) {
+    if let Some(pos) = m.visible.iter().position(|i| m.rows[*i].slug == slug) {
+        move_to(m, pos, fx);
+    } else {
+        // Filtered out: clear the filter so the operator sees what was just done.
+        m.filter = Input::default();
+        m.status_filter.clear();
+        refilter(m);
+        if let Some(pos) = m.visible.iter().position(|i| m.rows[*i].slug == slug) {
+            move_to(m, pos, fx);
+        }
+    }
+}
+
+// ---- keys ----
+
+fn context(m: &Model) -> Context {
+    if m.confirm.is_some() {
+        return Context::Confirm;
+    }
+    match m.screen() {
+        Screen::Setup => Context::Setup,
+        Screen::Tenants => Context::Tenants,
+        Screen::Link(_) => Context::Link,
+        Screen::Form(_) => Context::Form,
+        Screen::Help => Context::Help,
+    }
+}
+
+fn key(m: &mut Model, k: KeyEvent, fx: &mut Vec<Effect>) {
+    // No dependence on key-release events: only presses (and repeats) count.
+    if k.kind == KeyEventKind::Release {
+        return;
+    }
+    if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) && m.palette.is_none() && !m.filtering {
+        ask_quit(m, fx);
+        return;
+    }
+    if m.palette.is_some() {
+        palette_key(m, k, fx);
+        return;
+    }
+    if m.filtering {
+        filter_key(m, k, fx);
+        return;
+    }
+    let ctx = context(m);
+    if ctx == Context::Form {
+        if let Some(a) = keymap::action(ctx, &k) {
+            form_action(m, a, fx);
+        } else if let Some(Screen::Form(f)) = m.screens.last_mut() {
+            let i = f.focus;
+            f.fields[i].input.handle_event(&Event::Key(k));
+            validate_form(f);
+        }
+        return;
+    }
+    let Some(action) = keymap::action(ctx, &k) else {
+        return;
+    };
+    match ctx {
+        Context::Confirm => confirm_action(m, action, fx),
+        Context::Help => {
+            if action == Action::Back {
+                m.screens.pop();
+            }
+        }
+        Context::Setup => match action {
+            Action::Continue => {
+                m.screens.pop();
+            }
+            Action::CopyRedirect => fx.push(Effect::Copy {
+                text: m.setup.redirect_uri.clone(),
+                what: "the redirect URI".into(),
+            }),
+            Action::Quit => {
+                m.quit = true;
+                fx.push(Effect::Quit);
+            }
+            _ => {}
+        },
+        Context::Link => link_action(m, action, fx),
+        Context::Tenants => tenants_action(m, action, fx),
+        Context::Form => {}
+    }
+}
+
+fn tenants_action(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
+    let page = m.table_rows();
+    match a {
+        Action::Up => move_to(m, m.selected.saturating_sub(1), fx),
+        Action::Down => move_to(m, m.selected + 1, fx),
+        Action::PageUp => move_to(m, m.selected.saturating_sub(page), fx),
+        Action::PageDown => move_to(m, m.selected + page, fx),
+        Action::Top => move_to(m, 0, fx),
+        Action::Bottom => move_to(m, usize::MAX, fx),
+        Action::Back => {
+            if !m.filter.value().is_empty() || !m.status_filter.is_empty() {
+                m.filter = Input::default();
+                m.status_filter.clear();
+                refilter(m);
+                want_detail(m, fx);
+            }
+        }
+        Action::Filter => m.filtering = true,
+        Action::Sort => {
+            m.sort = match m.sort {
+                SortKey::Slug => SortKey::Status,
+                SortKey::Status => SortKey::Changed,
+                SortKey::Changed => SortKey::Name,
+                SortKey::Name => SortKey::Slug,
+            };
+            let mut rows = std::mem::take(&mut m.rows);
+            sort_rows(&mut rows, m.sort);
+            m.rows = rows;
+            refilter(m);
+        }
+        Action::Help => m.screens.push(Screen::Help),
+        Action::Palette => m.palette = Some(Input::default()),
+        Action::Add => m.screens.push(Screen::Form(add_form())),
+        Action::Edit => {
+            if let Some(f) = edit_form(m) {
+                m.screens.push(Screen::Form(f));
+            }
+        }
+        Action::Open => {
+            if let Some(slug) = m.selected_slug() {
+                m.screens.push(Screen::Link(slug));
+            }
+        }
+        Action::NewLink => {
+            if let Some(slug) = m.selected_slug() {
+                issue_link(m, slug, DEFAULT_TTL.as_secs(), fx);
+            }
+        }
+        Action::Withdraw => {
+            if let Some(slug) = m.selected_slug() {
+                ask_withdraw(m, slug);
+            }
+        }
+        Action::Retry => {
+            if let Some(slug) = m.selected_slug() {
+                call(m, fx, Pending::Retry(slug.clone()), Command::Retry { slug });
+            }
+        }
+        Action::Quit => ask_quit(m, fx),
+        _ => {}
+    }
+}
+
+fn issue_link(m: &mut Model, slug: String, ttl_secs: u64, fx: &mut Vec<Effect>) {
+    call(m, fx, Pending::Link(slug.clone()), Command::IssueLink { slug, ttl_secs });
+}
+
+fn ask_withdraw(m: &mut Model, slug: String) {
+    m.confirm = Some(Confirm {
+        text: format!(
+            "Withdraw every unused consent link of {slug}? Customers who have them will see \"This link was withdrawn\"."
+        ),
+        action: ConfirmAction::Withdraw(slug),
+    });
+}
+
+/// Quitting a console that owns the runtime stops the listener: ask first when that would
+/// cut someone off.
+fn ask_quit(m: &mut Model, fx: &mut Vec<Effect>) {
+    if m.setup.mode == super::model::Mode::Owner {
+        let (others, flows) = m
+            .status
+            .as_ref()
+            .map(|s| (s.subscribers.saturating_sub(1), s.pending_flows))
+            .unwrap_or((0, 0));
+        if others > 0 || flows > 0 {
+            let mut why = Vec::new();
+            if others > 0 {
+                why.push(format!("{others} other console{} or watcher{} attached", plural(others), plural(others)));
+            }
+            if flows > 0 {
+                why.push(format!("{flows} customer{} mid-consent", plural(flows)));
+            }
+            m.confirm = Some(Confirm {
+                text: format!(
+                    "Quit and stop the listener? {} will lose it.",
+                    why.join(" and ")
+                ),
+                action: ConfirmAction::Quit,
+            });
+            // Ask for fresh numbers while the operator reads.
+            call(m, fx, Pending::Status, Command::Status);
+            return;
+        }
+    }
+    m.quit = true;
+    fx.push(Effect::Quit);
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn confirm_action(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
+    let Some(c) = m.confirm.take() else { return };
+    if a != Action::Confirm {
+        return;
+    }
+    match c.action {
+        ConfirmAction::Withdraw(slug) => {
+            call(m, fx, Pending::Withdraw(slug.clone()), Command::RevokeLinks { slug });
+        }
+        ConfirmAction::Quit => {
+            m.quit = true;
+            fx.push(Effect::Quit);
+        }
+    }
+}
+
+fn link_action(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
+    let Screen::Link(slug) = m.screen().clone() else {
+        return;
+    };
+    let link = m.links.get(&slug).cloned();
+    match a {
+        Action::Back => {
+            m.screens.pop();
+        }
+        Action::Help => m.screens.push(Screen::Help),
+        Action::NewLink => issue_link(m, slug, DEFAULT_TTL.as_secs(), fx),
+        Action::Withdraw => ask_withdraw(m, slug),
+        Action::CopyLink | Action::CopyMessage | Action::Export => {
+            let Some(link) = link else {
+                flash(m, Level::Info, "no link issued in this console yet: press n for a new one".into());
+                return;
+            };
+            match a {
+                Action::CopyLink => fx.push(Effect::Copy {
+                    text: link.url.clone(),
+                    what: "the link".into(),
+                }),
+                Action::CopyMessage => {
+                    let text = message(m, &slug, &link);
+                    fx.push(Effect::Copy {
+                        text,
+                        what: "the message".into(),
+                    });
+                }
+                _ => fx.push(Effect::Export {
+                    slug,
+                    url: link.url,
+                }),
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The ready-to-send message for a link.
+pub fn message(m: &Model, slug: &str, link: &crate::engine::api::LinkView) -> String {
+    let row = m.rows.iter().find(|r| r.slug == slug);
+    let name = row.map_or(slug, |r| r.display_name.as_str());
+    crate::message::render(
+        &m.setup.message_template,
+        &crate::message::MessageFacts {
+            tenant: name,
+            link: &link.url,
+            expires: &link.expires_at,
+            integration: crate::domain::model::Integration::Gmail,
+            expected: row.and_then(|r| r.expected_account.as_ref()),
+        },
+    )
+}
+
+// ---- the filter and the palette ----
+
+fn filter_key(m: &mut Model, k: KeyEvent, fx: &mut Vec<Effect>) {
+    match k.code {
+        KeyCode::Enter => m.filtering = false,
+        KeyCode::Esc => {
+            m.filtering = false;
+            m.filter = Input::default();
+            refilter(m);
+            want_detail(m, fx);
+        }
+        KeyCode::Down | KeyCode::Up => {
+            m.filtering = false;
+            tenants_action(m, if k.code == KeyCode::Down { Action::Down } else { Action::Up }, fx);
+        }
+        _ => {
+            let before = m.filter.value().to_owned();
+            m.filter.handle_event(&Event::Key(k));
+            if m.filter.value() != before {
+                refilter(m);
+                want_detail(m, fx);
+            }
+        }
+    }
+}
+
+fn paste(m: &mut Model, text: &str) {
+    // One line only, and no control characters: a paste is text, never keys.
+    let clean: String = text
+        .lines()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
+    let append = |input: &mut Input| {
+        let v = format!("{}{}", input.value(), clean);
+        *input = Input::new(v);
+    };
+    if let Some(p) = m.palette.as_mut() {
+        append(p);
+    } else if m.filtering {
+        append(&mut m.filter);
+        refilter(m);
+    } else if let Some(Screen::Form(f)) = m.screens.last_mut() {
+        let i = f.focus;
+        append(&mut f.fields[i].input);
+        validate_form(f);
+    }
+}
+
+/// The palette's commands: `(name, arguments, what it does)`.
+pub const COMMANDS: &[(&str, &str, &str)] = &[
+    ("add", "", "add a tenant"),
+    ("edit", "SLUG", "edit a tenant"),
+    ("link", "SLUG [TTL]", "issue a consent link (TTL like 30m, 24h, 7d)"),
+    ("open", "SLUG", "show a tenant's link view"),
+    ("withdraw", "SLUG", "withdraw a tenant's unused links"),
+    ("retry", "SLUG", "retry a tenant's stopped provisioning"),
+    ("filter", "TEXT", "filter the table by text"),
+    ("status", "STATUS", "show only tenants in a status (e.g. failed); none: all"),
+    ("sort", "slug|status|changed|name", "sort the table"),
+    ("help", "", "the keys"),
+    ("quit", "", "quit"),
+];
+
+/// Completions for what is typed: command names, then slugs.
+pub fn completions(m: &Model, typed: &str) -> Vec<String> {
+    let mut parts = typed.splitn(2, ' ');
+    let cmd = parts.next().unwrap_or("");
+    match parts.next() {
+        None => COMMANDS
+            .iter()
+            .filter(|(c, _, _)| c.starts_with(cmd))
+            .map(|(c, _, _)| (*c).to_owned())
+            .collect(),
+        Some(arg) if ["edit", "link", "open", "withdraw", "retry"].contains(&cmd) => m
+            .rows
+            .iter()
+            .filter(|r| r.slug.starts_with(arg))
+            .take(20)
+            .map(|r| format!("{cmd} {}", r.slug))
+            .collect(),
+        Some(arg) if cmd == "status" => STATUSES
+            .iter()
+            .filter(|s| s.as_str().starts_with(arg))
+            .map(|s| format!("status {}", s.as_str()))
+            .collect(),
+        Some(_) => Vec::new(),
+    }
+}
+
+const STATUSES: [TenantStatus; 11] = [
+    TenantStatus::Created,
+    TenantStatus::LinkIssued,
+    TenantStatus::LinkOpened,
+    TenantStatus::Consented,
+    TenantStatus::ConnectionReady,
+    TenantStatus::ServerCreated,
+    TenantStatus::Deployed,
+    TenantStatus::Failed,
+    TenantStatus::NeedsReconsent,
+    TenantStatus::Offboarding,
+    TenantStatus::Offboarded,
+];
+
+fn palette_key(m: &mut Model, k: KeyEvent, fx: &mut Vec<Effect>) {
+    let Some(p) = m.palette.as_mut() else { return };
+    match k.code {
+        KeyCode::Esc => m.palette = None,
+        KeyCode::Tab => {
+            let typed = p.value().to_owned();
+            if let Some(first) = completions(m, &typed).into_iter().next() {
+                let done = if first.contains(' ') { first } else { format!("{first} ") };
+                m.palette = Some(Input::new(done));
+            }
+        }
+        KeyCode::Enter => {
+            let line = p.value().trim().to_owned();
+            m.palette = None;
+            run_command(m, &line, fx);
+        }
+        _ => {
+            p.handle_event(&Event::Key(k));
+        }
+    }
+}
+
+fn run_command(m: &mut Model, line: &str, fx: &mut Vec<Effect>) {
+    let mut words = line.split_whitespace();
+    let cmd = words.next().unwrap_or("");
+    let arg = words.next();
+    let slug = || arg.map(str::to_owned);
+    match cmd {
+        "" => {}
+        "add" => m.screens.push(Screen::Form(add_form())),
+        "help" => m.screens.push(Screen::Help),
+        "quit" | "q" => ask_quit(m, fx),
+        "filter" => {
+            let text: Vec<&str> = line.split_whitespace().skip(1).collect();
+            m.filter = Input::new(text.join(" "));
+            refilter(m);
+            want_detail(m, fx);
+        }
+        "status" => {
+            m.status_filter = match arg {
+                None => Vec::new(),
+                Some(s) => match STATUSES.iter().find(|x| x.as_str() == s) {
+                    Some(x) => vec![*x],
+                    None => {
+                        flash(m, Level::Error, format!("no status {s:?}: try tab"));
+                        return;
+                    }
+                },
+            };
+            refilter(m);
+            want_detail(m, fx);
+        }
+        "sort" => {
+            m.sort = match arg {
+                Some("status") => SortKey::Status,
+                Some("changed") => SortKey::Changed,
+                Some("name") => SortKey::Name,
+                Some("slug") | None => SortKey::Slug,
+                Some(other) => {
+                    flash(m, Level::Error, format!("cannot sort by {other:?}: slug, status, changed or name"));
+                    return;
+                }
+            };
+            let mut rows = std::mem::take(&mut m.rows);
+            sort_rows(&mut rows, m.sort);
+            m.rows = rows;
+            refilter(m);
+        }
+        "edit" | "link" | "open" | "withdraw" | "retry" => {
+            let Some(slug) = slug().or_else(|| m.selected_slug()) else {
+                flash(m, Level::Error, format!("{cmd}: which tenant? (:{cmd} SLUG)"));
+                return;
+            };
+            if !m.rows.iter().any(|r| r.slug == slug) {
+                flash(m, Level::Error, format!("no tenant {slug:?}"));
+                return;
+            }
+            select_slug(m, &slug, fx);
+            match cmd {
+                "edit" => tenants_action(m, Action::Edit, fx),
+                "open" => m.screens.push(Screen::Link(slug)),
+                "withdraw" => ask_withdraw(m, slug),
+                "retry" => call(m, fx, Pending::Retry(slug.clone()), Command::Retry { slug }),
+                _ => {
+                    let ttl = match words.next().map(parse_ttl) {
+                        None => Ok(DEFAULT_TTL.as_secs()),
+                        Some(r) => r,
+                    };
+                    match ttl {
+                        Ok(t) => issue_link(m, slug, t, fx),
+                        Err(e) => flash(m, Level::Error, e),
+                    }
+                }
+            }
+        }
+        other => flash(m, Level::Error, format!("no command {other:?}: press tab to see them, ? for keys")),
+    }
+}
+
+// ---- the form ----
+
+fn field(label: &'static str, help: &'static str, value: &str) -> Field {
+    Field {
+        label,
+        input: Input::new(value.to_owned()),
+        help,
+        error: None,
+    }
+}
+
+pub fn add_form() -> Form {
+    let mut f = Form {
+        kind: FormKind::Add,
+        fields: vec![
+            field("Slug", "1-31 lowercase letters, digits, hyphens; no hyphen at either end", ""),
+            field("Display name", "shown to the customer (default: the slug)", ""),
+            field("Contact", "who you deal with (for you only)", ""),
+            field("Expected email", "the customer must sign in with this Google account", ""),
+            field("Expected domain", "…or with an account of this Workspace domain", ""),
+            field("Link lifetime", "issue a link at once, lasting 1m to 30d (empty: no link yet)", "7d"),
+        ],
+        focus: 0,
+        error: None,
+    };
+    validate_form(&mut f);
+    f
+}
+
+fn edit_form(m: &Model) -> Option<Form> {
+    let d = m.detail.as_ref()?;
+    if Some(d.slug.as_str()) != m.selected_slug().as_deref() {
+        return None;
+    }
+    let (email, domain) = match &d.expected_account {
+        Some(ExpectedAccount::Email(e)) => (e.clone(), String::new()),
+        Some(ExpectedAccount::Domain(x)) => (String::new(), x.clone()),
+        None => (String::new(), String::new()),
+    };
+    let mut f = Form {
+        kind: FormKind::Edit(d.slug.clone()),
+        fields: vec![
+            field("Display name", "shown to the customer", &d.display_name),
+            field("Contact", "who you deal with (empty removes it)", d.contact.as_deref().unwrap_or("")),
+            field("Expected email", "empty with an empty domain: any Google account", &email),
+            field("Expected domain", "…or an account of this Workspace domain", &domain),
+        ],
+        focus: 0,
+        error: None,
+    };
+    validate_form(&mut f);
+    Some(f)
+}
+
+fn value<'a>(f: &'a Form, label: &str) -> &'a str {
+    f.fields
+        .iter()
+        .find(|x| x.label == label)
+        .map_or("", |x| x.input.value())
+}
+
+fn parse_ttl(s: &str) -> Result<u64, String> {
+    let d = humantime::parse_duration(s.trim()).map_err(|e| format!("link lifetime: {e} (e.g. 30m, 24h, 7d)"))?;
+    if !(Duration::from_secs(60)..=Duration::from_secs(30 * 24 * 3600)).contains(&d) {
+        return Err(format!("link lifetime {} is out of range: 1m to 30d", s.trim()));
+    }
+    Ok(d.as_secs())
+}
+
+/// Inline validation: every field says what is wrong with it as it is typed.
+pub fn validate_form(f: &mut Form) {
+    let email = value(f, "Expected email").trim().to_owned();
+    let domain = value(f, "Expected domain").trim().to_owned();
+    for fld in &mut f.fields {
+        let v = fld.input.value().trim();
+        fld.error = match fld.label {
+            "Slug" => validate_slug(v).err().map(|e| e.to_string()),
+            "Display name" if v.chars().count() > 100 => Some("at most 100 characters".into()),
+            "Expected email" if !v.is_empty() => normalise_email(v).err().map(|e| e.to_string()),
+            "Expected domain" if !v.is_empty() && !email.is_empty() => {
+                Some("give an email or a domain, not both".into())
+            }
+            "Expected domain" if !v.is_empty() => {
+                let d = v.trim_start_matches('@').to_ascii_lowercase();
+                (!valid_domain(&d)).then(|| format!("{d:?} is not a domain like example.com"))
+            }
+            "Link lifetime" if !v.is_empty() => parse_ttl(v).err(),
+            _ => None,
+        };
+    }
+    let _ = domain;
+    f.error = None;
+}
+
+fn close_form(m: &mut Model) {
+    if matches!(m.screen(), Screen::Form(_)) {
+        m.screens.pop();
+    }
+}
+
+fn form_action(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
+    let Some(Screen::Form(f)) = m.screens.last_mut() else {
+        return;
+    };
+    match a {
+        Action::NextField => f.focus = (f.focus + 1) % f.fields.len(),
+        Action::PrevField => f.focus = (f.focus + f.fields.len() - 1) % f.fields.len(),
+        Action::Cancel => {
+            m.screens.pop();
+        }
+        Action::Submit => {
+            validate_form(f);
+            if let Some(bad) = f.fields.iter().position(|x| x.error.is_some()) {
+                f.focus = bad;
+                f.error = Some("fix the field marked ✖ first".into());
+                return;
+            }
+            let opt = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+            let email = opt(value(f, "Expected email"));
+            let domain = opt(value(f, "Expected domain"));
+            match f.kind.clone() {
+                FormKind::Add => {
+                    let slug = value(f, "Slug").trim().to_owned();
+                    let ttl = opt(value(f, "Link lifetime")).map(|t| parse_ttl(&t).unwrap_or(DEFAULT_TTL.as_secs()));
+                    let input = NewTenant {
+                        slug: slug.clone(),
+                        display_name: opt(value(f, "Display name")),
+                        contact: opt(value(f, "Contact")),
+                        expected_email: email,
+                        expected_domain: domain,
+                        integration: Default::default(),
+                    };
+                    call(m, fx, Pending::Add { slug, ttl }, Command::AddTenant(input));
+                }
+                FormKind::Edit(slug) => {
+                    let any = email.is_none() && domain.is_none();
+                    let edit = TenantEdit {
+                        display_name: opt(value(f, "Display name")),
+                        contact: Some(value(f, "Contact").trim().to_owned()),
+                        expected_email: email,
+                        expected_domain: domain,
+                        any_account: any,
+                    };
+                    call(m, fx, Pending::Edit(slug.clone()), Command::EditTenant { slug, edit });
+                }
+            }
+        }
+        _ => {}
+    }
+}
