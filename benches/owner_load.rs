@@ -466,10 +466,10 @@ fn main() {
                 ("bare POST continue", bare_addr, bare_post.as_bytes(), 303),
                 ("ours POST continue", s.addr, post_req.as_bytes(), 303),
             ] {
-                if let Ok(only) = std::env::var("OWNER_LOAD_SCENARIO") {
-                    if !name.starts_with(&only) {
-                        continue;
-                    }
+                if let Ok(only) = std::env::var("OWNER_LOAD_SCENARIO")
+                    && !name.starts_with(&only)
+                {
+                    continue;
                 }
                 let r = tokio::task::block_in_place(|| load(addr, req, want, conns, secs));
                 println!(

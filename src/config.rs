@@ -396,15 +396,15 @@ impl Config {
         )?
         .get() as usize;
         let client_ip_header = listener.client_ip_header.filter(|h| !h.trim().is_empty());
-        if let Some(h) = &client_ip_header {
-            if axum::http::HeaderName::from_bytes(h.trim().as_bytes()).is_err() {
-                return Err(ConfigError::Invalid {
-                    key: "listener.client_ip_header",
-                    value: h.clone(),
-                    from: file_name.clone(),
-                    detail: "not a valid HTTP header name".into(),
-                });
-            }
+        if let Some(h) = &client_ip_header
+            && axum::http::HeaderName::from_bytes(h.trim().as_bytes()).is_err()
+        {
+            return Err(ConfigError::Invalid {
+                key: "listener.client_ip_header",
+                value: h.clone(),
+                from: file_name.clone(),
+                detail: "not a valid HTTP header name".into(),
+            });
         }
         let mut trusted_proxies = Vec::new();
         for p in listener.trusted_proxies.unwrap_or_default() {

@@ -18,7 +18,8 @@ pub enum QrError {
 }
 
 pub fn encode(text: &str) -> Result<QrCode, QrError> {
-    QrCode::with_error_correction_level(text, EcLevel::L).map_err(|e| QrError::Encode(e.to_string()))
+    QrCode::with_error_correction_level(text, EcLevel::L)
+        .map_err(|e| QrError::Encode(e.to_string()))
 }
 
 /// The code's lines for a terminal, one character per column and two modules per line.
@@ -109,7 +110,9 @@ pub fn png(code: &QrCode, scale: u32) -> Result<Vec<u8>, QrError> {
         let mut enc = png::Encoder::new(&mut out, side, side);
         enc.set_color(png::ColorType::Grayscale);
         enc.set_depth(png::BitDepth::Eight);
-        let mut w = enc.write_header().map_err(|e| QrError::Png(e.to_string()))?;
+        let mut w = enc
+            .write_header()
+            .map_err(|e| QrError::Png(e.to_string()))?;
         w.write_image_data(&pixels)
             .map_err(|e| QrError::Png(e.to_string()))?;
     }

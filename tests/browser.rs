@@ -94,13 +94,12 @@ impl Browser {
                 if let Ok(Some(_)) = driver.try_wait() {
                     break;
                 }
-                if let Ok(r) = http.get(format!("{base}/status")).send().await {
-                    if let Ok(v) = r.json::<Value>().await {
-                        if v["value"]["ready"] == true {
-                            ready = true;
-                            break;
-                        }
-                    }
+                if let Ok(r) = http.get(format!("{base}/status")).send().await
+                    && let Ok(v) = r.json::<Value>().await
+                    && v["value"]["ready"] == true
+                {
+                    ready = true;
+                    break;
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }

@@ -157,11 +157,11 @@ async fn a_lagging_subscriber_is_told_and_recovers_with_a_snapshot() {
     h.add("beta", None, None).await;
     let mut got_beta = false;
     while let Ok(Some(item)) = tokio::time::timeout(Duration::from_secs(5), slow.next()).await {
-        if let Item::Event(e) = item {
-            if e.slug() == Some("beta") {
-                got_beta = true;
-                break;
-            }
+        if let Item::Event(e) = item
+            && e.slug() == Some("beta")
+        {
+            got_beta = true;
+            break;
         }
     }
     assert!(got_beta, "live events follow the lag");

@@ -689,10 +689,11 @@ pub fn check_continue<'a>(
     {
         return Err(ContinueRefusal::CrossSite);
     }
-    if let Some(o) = req.origin.as_deref() {
-        if o != "null" && !o.eq_ignore_ascii_case(public_origin) {
-            return Err(ContinueRefusal::ForeignOrigin);
-        }
+    if let Some(o) = req.origin.as_deref()
+        && o != "null"
+        && !o.eq_ignore_ascii_case(public_origin)
+    {
+        return Err(ContinueRefusal::ForeignOrigin);
     }
     let cookie = req
         .cookie

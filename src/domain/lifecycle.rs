@@ -178,7 +178,9 @@ pub fn edit_tenant(
     }
     if let Some(c) = &e.contact {
         if c.chars().any(char::is_control) || c.chars().count() > 200 {
-            return Err(InvalidInput::DisplayName("contact: at most 200 characters, no control characters"));
+            return Err(InvalidInput::DisplayName(
+                "contact: at most 200 characters, no control characters",
+            ));
         }
         let c = Some(c.trim().to_owned()).filter(|c| !c.is_empty());
         if c != t.contact {
@@ -199,22 +201,25 @@ pub fn edit_tenant(
     } else {
         None
     };
-    if let Some(x) = expected {
-        if x != t.expected {
-            changes.push(match &x {
-                Some(ExpectedAccount::Email(m)) => format!("expects the Google account {m}"),
-                Some(ExpectedAccount::Domain(d)) => format!("expects a Google account of {d}"),
-                None => "accepts any Google account".into(),
-            });
-            next.expected = x;
-        }
+    if let Some(x) = expected
+        && x != t.expected
+    {
+        changes.push(match &x {
+            Some(ExpectedAccount::Email(m)) => format!("expects the Google account {m}"),
+            Some(ExpectedAccount::Domain(d)) => format!("expects a Google account of {d}"),
+            None => "accepts any Google account".into(),
+        });
+        next.expected = x;
     }
     if changes.is_empty() {
         return Ok((next, None));
     }
     next.updated_at = now;
     let detail = format!("operator edited the tenant: {}", changes.join("; "));
-    Ok((next, Some(event(&t.slug, now, EventKind::TenantEdited, detail))))
+    Ok((
+        next,
+        Some(event(&t.slug, now, EventKind::TenantEdited, detail)),
+    ))
 }
 
 /// Validate an operator's input and build the tenant with its first event.

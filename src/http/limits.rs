@@ -185,23 +185,23 @@ pub async fn guard(State(g): State<Guard>, req: Request, next: Next) -> Response
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0);
-        if let Some(ip) = g.client_key(req.headers(), peer) {
-            if g.limiter.check_key(&ip).is_err() {
-                // Never the path itself: under /c/ it is a consent link's code.
-                let path = req.uri().path();
-                let route = if path.starts_with("/c/") {
-                    "/c/…"
-                } else {
-                    path
-                };
-                if g.log_limited(ip) {
-                    tracing::warn!(%ip, route, "rate limited (logged once a minute per client)");
-                }
-                let mut res = pages::outcome(&Outcome::rate_limited());
-                res.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
-                return secure(res, &csp);
+        if let Some(ip) = g.client_key(req.headers(), peer)
+            && g.limiter.check_key(&ip).is_err()
+        {
+            // Never the path itself: under /c/ it is a consent link's code.
+            let path = req.uri().path();
+            let route = if path.starts_with("/c/") {
+                "/c/…"
+            } else {
+                path
+            };
+            if g.log_limited(ip) {
+                tracing::warn!(%ip, route, "rate limited (logged once a minute per client)");
             }
+            let mut res = pages::outcome(&Outcome::rate_limited());
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+            return secure(res, &csp);
         }
     }
     secure(next.run(req).await, &csp)

@@ -115,10 +115,8 @@ async fn open_link(
     match s.engine.open_link(&code, &secret).await {
         Ok(i) => {
             let mut res = pages::interstitial(&i);
-            if fresh {
-                if let Some(v) = s.cookie.set_header(&secret) {
-                    res.headers_mut().append(header::SET_COOKIE, v);
-                }
+            if fresh && let Some(v) = s.cookie.set_header(&secret) {
+                res.headers_mut().append(header::SET_COOKIE, v);
             }
             res
         }

@@ -373,16 +373,15 @@ fn client_auth(headers: &HeaderMap, form: &HashMap<String, String>) -> (String, 
         .and_then(|v| v.strip_prefix("Basic "))
         .and_then(|b| STANDARD.decode(b).ok())
         .and_then(|b| String::from_utf8(b).ok())
+        && let Some((id, secret)) = basic.split_once(':')
     {
-        if let Some((id, secret)) = basic.split_once(':') {
-            let dec = |s: &str| {
-                url::form_urlencoded::parse(format!("x={s}").as_bytes())
-                    .next()
-                    .map(|(_, v)| v.into_owned())
-                    .unwrap_or_default()
-            };
-            return (dec(id), dec(secret));
-        }
+        let dec = |s: &str| {
+            url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
+        return (dec(id), dec(secret));
     }
     let get = |k: &str| form.get(k).cloned().unwrap_or_default();
     (get("client_id"), get("client_secret"))

@@ -81,10 +81,10 @@ impl Index {
             .insert(t.slug.clone(), std::sync::Arc::new(brief))
         {
             self.uncount(old.status);
-            if old.consent_sub != new_sub {
-                if let Some(sub) = &old.consent_sub {
-                    self.forget_consent(sub, &t.slug);
-                }
+            if old.consent_sub != new_sub
+                && let Some(sub) = &old.consent_sub
+            {
+                self.forget_consent(sub, &t.slug);
             }
         }
         *self.counts.entry(t.status).or_insert(0) += 1;

@@ -425,23 +425,23 @@ impl Store {
             .scan_prefix(layout::tenant_prefix(slug))
         {
             let (k, _) = kv?;
-            if let Some(h) = layout::hash_of_tenant_link(&k) {
-                if let Some(mut l) = self.link(h)? {
-                    // Counts not written yet.
-                    let pending = self
-                        .inner
-                        .deferred
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .links
-                        .get(h)
-                        .copied();
-                    if let Some(c) = pending {
-                        l.open_count = l.open_count.saturating_add(c.opens);
-                        l.continue_count = l.continue_count.saturating_add(c.continues);
-                    }
-                    out.push(l);
+            if let Some(h) = layout::hash_of_tenant_link(&k)
+                && let Some(mut l) = self.link(h)?
+            {
+                // Counts not written yet.
+                let pending = self
+                    .inner
+                    .deferred
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .links
+                    .get(h)
+                    .copied();
+                if let Some(c) = pending {
+                    l.open_count = l.open_count.saturating_add(c.opens);
+                    l.continue_count = l.continue_count.saturating_add(c.continues);
                 }
+                out.push(l);
             }
         }
         Ok(out)

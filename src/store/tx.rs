@@ -125,10 +125,10 @@ impl Deferred {
         mine.push_back(state_hash.to_vec());
         let mut out = Vec::new();
         while mine.len() > MAX_FLOWS_PER_LINK {
-            if let Some(old) = mine.pop_front() {
-                if self.flows.remove(&old).is_none() {
-                    out.push(old);
-                }
+            if let Some(old) = mine.pop_front()
+                && self.flows.remove(&old).is_none()
+            {
+                out.push(old);
             }
         }
         out
@@ -453,11 +453,11 @@ impl<'a> Tx<'a> {
             .get(T::Links, hash)?
             .map(|v| decode("consent link", &v))
             .transpose()?;
-        if !self.written_counts.iter().any(|(h, _)| h == hash) {
-            if let (Some(l), Some(c)) = (link.as_mut(), self.pending(hash)) {
-                c.apply(l);
-                self.applied.borrow_mut().insert(hash.to_vec(), c);
-            }
+        if !self.written_counts.iter().any(|(h, _)| h == hash)
+            && let (Some(l), Some(c)) = (link.as_mut(), self.pending(hash))
+        {
+            c.apply(l);
+            self.applied.borrow_mut().insert(hash.to_vec(), c);
         }
         Ok(link)
     }
@@ -654,10 +654,10 @@ impl<'a> Tx<'a> {
             .map(|(h, s)| (h.clone(), s.flow.clone()))
             .collect();
         for (k, v) in self.scan(T::Flows, &[])? {
-            if let Ok(s) = decode::<StoredFlow>("pending flow", &v) {
-                if s.flow.tenant == slug {
-                    out.push((k, s.flow));
-                }
+            if let Ok(s) = decode::<StoredFlow>("pending flow", &v)
+                && s.flow.tenant == slug
+            {
+                out.push((k, s.flow));
             }
         }
         Ok(out)

@@ -108,41 +108,250 @@ use Action as A;
 use Context as C;
 
 pub const BINDINGS: &[Binding] = &[
-    b(C::Tenants, &[k('a')], A::Add, "add", "add a tenant (and issue its first link)"),
-    b(C::Tenants, &[code(KeyCode::Enter), k('l')], A::Open, "link", "open the link view of the selected tenant"),
-    b(C::Tenants, &[k('n')], A::NewLink, "new link", "issue a new consent link for the selected tenant"),
-    b(C::Tenants, &[k('e')], A::Edit, "edit", "edit the selected tenant"),
-    b(C::Tenants, &[k('r')], A::Retry, "retry", "retry the selected tenant's stopped provisioning"),
-    danger(b(C::Tenants, &[k('w')], A::Withdraw, "withdraw", "withdraw every unused link of the selected tenant")),
-    b(C::Tenants, &[k('/')], A::Filter, "filter", "filter the table (esc clears)"),
-    b(C::Tenants, &[k('s')], A::Sort, "sort", "sort by slug, status, last change, name"),
-    b(C::Tenants, &[k(':')], A::Palette, "command", "command palette (tab completes)"),
+    b(
+        C::Tenants,
+        &[k('a')],
+        A::Add,
+        "add",
+        "add a tenant (and issue its first link)",
+    ),
+    b(
+        C::Tenants,
+        &[code(KeyCode::Enter), k('l')],
+        A::Open,
+        "link",
+        "open the link view of the selected tenant",
+    ),
+    b(
+        C::Tenants,
+        &[k('n')],
+        A::NewLink,
+        "new link",
+        "issue a new consent link for the selected tenant",
+    ),
+    b(
+        C::Tenants,
+        &[k('e')],
+        A::Edit,
+        "edit",
+        "edit the selected tenant",
+    ),
+    b(
+        C::Tenants,
+        &[k('r')],
+        A::Retry,
+        "retry",
+        "retry the selected tenant's stopped provisioning",
+    ),
+    danger(b(
+        C::Tenants,
+        &[k('w')],
+        A::Withdraw,
+        "withdraw",
+        "withdraw every unused link of the selected tenant",
+    )),
+    b(
+        C::Tenants,
+        &[k('/')],
+        A::Filter,
+        "filter",
+        "filter the table (esc clears)",
+    ),
+    b(
+        C::Tenants,
+        &[k('s')],
+        A::Sort,
+        "sort",
+        "sort by slug, status, last change, name",
+    ),
+    b(
+        C::Tenants,
+        &[k(':')],
+        A::Palette,
+        "command",
+        "command palette (tab completes)",
+    ),
     b(C::Tenants, &[k('?')], A::Help, "help", "this help"),
-    b(C::Tenants, &[k('q'), Key(KeyCode::Char('c'), KeyModifiers::CONTROL)], A::Quit, "quit", "quit (asks first while customers are mid-consent or others are attached)"),
-    b(C::Tenants, &[code(KeyCode::Up), k('k')], A::Up, "", "move up"),
-    b(C::Tenants, &[code(KeyCode::Down), k('j')], A::Down, "", "move down"),
-    b(C::Tenants, &[code(KeyCode::PageUp)], A::PageUp, "", "page up"),
-    b(C::Tenants, &[code(KeyCode::PageDown)], A::PageDown, "", "page down"),
-    b(C::Tenants, &[code(KeyCode::Home), k('g')], A::Top, "", "first tenant"),
-    b(C::Tenants, &[code(KeyCode::End), k('G')], A::Bottom, "", "last tenant"),
-    b(C::Tenants, &[code(KeyCode::Esc)], A::Back, "", "clear the filter"),
-    b(C::Link, &[k('c')], A::CopyLink, "copy link", "copy the link (OSC 52: works over SSH and in tmux with set-clipboard on)"),
-    b(C::Link, &[k('t')], A::CopyMessage, "copy message", "copy a ready-to-send message with the link"),
-    b(C::Link, &[k('e')], A::Export, "export PNG/SVG", "write the QR code as PNG and SVG files"),
-    b(C::Link, &[k('n')], A::NewLink, "new link", "issue a new link (the old ones stay valid until used)"),
-    danger(b(C::Link, &[k('w')], A::Withdraw, "withdraw", "withdraw every unused link of this tenant")),
+    b(
+        C::Tenants,
+        &[k('q'), Key(KeyCode::Char('c'), KeyModifiers::CONTROL)],
+        A::Quit,
+        "quit",
+        "quit (asks first while customers are mid-consent or others are attached)",
+    ),
+    b(
+        C::Tenants,
+        &[code(KeyCode::Up), k('k')],
+        A::Up,
+        "",
+        "move up",
+    ),
+    b(
+        C::Tenants,
+        &[code(KeyCode::Down), k('j')],
+        A::Down,
+        "",
+        "move down",
+    ),
+    b(
+        C::Tenants,
+        &[code(KeyCode::PageUp)],
+        A::PageUp,
+        "",
+        "page up",
+    ),
+    b(
+        C::Tenants,
+        &[code(KeyCode::PageDown)],
+        A::PageDown,
+        "",
+        "page down",
+    ),
+    b(
+        C::Tenants,
+        &[code(KeyCode::Home), k('g')],
+        A::Top,
+        "",
+        "first tenant",
+    ),
+    b(
+        C::Tenants,
+        &[code(KeyCode::End), k('G')],
+        A::Bottom,
+        "",
+        "last tenant",
+    ),
+    b(
+        C::Tenants,
+        &[code(KeyCode::Esc)],
+        A::Back,
+        "",
+        "clear the filter",
+    ),
+    b(
+        C::Link,
+        &[k('c')],
+        A::CopyLink,
+        "copy link",
+        "copy the link (OSC 52: works over SSH and in tmux with set-clipboard on)",
+    ),
+    b(
+        C::Link,
+        &[k('t')],
+        A::CopyMessage,
+        "copy message",
+        "copy a ready-to-send message with the link",
+    ),
+    b(
+        C::Link,
+        &[k('e')],
+        A::Export,
+        "export PNG/SVG",
+        "write the QR code as PNG and SVG files",
+    ),
+    b(
+        C::Link,
+        &[k('n')],
+        A::NewLink,
+        "new link",
+        "issue a new link (the old ones stay valid until used)",
+    ),
+    danger(b(
+        C::Link,
+        &[k('w')],
+        A::Withdraw,
+        "withdraw",
+        "withdraw every unused link of this tenant",
+    )),
     b(C::Link, &[k('?')], A::Help, "help", "this help"),
-    b(C::Link, &[code(KeyCode::Esc), k('q')], A::Back, "back", "back to the tenants"),
-    b(C::Form, &[code(KeyCode::Tab), code(KeyCode::Down)], A::NextField, "next", "next field"),
-    b(C::Form, &[Key(KeyCode::BackTab, KeyModifiers::SHIFT), code(KeyCode::Up)], A::PrevField, "previous", "previous field"),
+    b(
+        C::Link,
+        &[code(KeyCode::Esc), k('q')],
+        A::Back,
+        "back",
+        "back to the tenants",
+    ),
+    b(
+        C::Form,
+        &[code(KeyCode::Tab), code(KeyCode::Down)],
+        A::NextField,
+        "next",
+        "next field",
+    ),
+    b(
+        C::Form,
+        &[
+            Key(KeyCode::BackTab, KeyModifiers::SHIFT),
+            code(KeyCode::Up),
+        ],
+        A::PrevField,
+        "previous",
+        "previous field",
+    ),
     b(C::Form, &[code(KeyCode::Enter)], A::Submit, "save", "save"),
-    b(C::Form, &[code(KeyCode::Esc)], A::Cancel, "cancel", "cancel"),
-    b(C::Help, &[code(KeyCode::Esc), k('q'), k('?')], A::Back, "close", "close the help"),
-    b(C::Confirm, &[k('y'), code(KeyCode::Enter)], A::Confirm, "yes", "go ahead"),
-    b(C::Confirm, &[k('n'), code(KeyCode::Esc)], A::Cancel, "no", "cancel"),
-    b(C::Setup, &[code(KeyCode::Enter)], A::Continue, "continue", "continue to the console as it is"),
-    b(C::Setup, &[k('c')], A::CopyRedirect, "copy redirect URI", "copy the redirect URI to register"),
-    b(C::Setup, &[k('q'), code(KeyCode::Esc)], A::Quit, "quit", "quit"),
+    b(
+        C::Form,
+        &[code(KeyCode::Esc)],
+        A::Cancel,
+        "cancel",
+        "cancel",
+    ),
+    b(
+        C::Help,
+        &[code(KeyCode::Esc), k('q'), k('?')],
+        A::Back,
+        "close",
+        "close the help",
+    ),
+    b(
+        C::Help,
+        &[code(KeyCode::Up), k('k')],
+        A::Up,
+        "",
+        "scroll up",
+    ),
+    b(
+        C::Help,
+        &[code(KeyCode::Down), k('j')],
+        A::Down,
+        "",
+        "scroll down",
+    ),
+    b(
+        C::Confirm,
+        &[k('y'), code(KeyCode::Enter)],
+        A::Confirm,
+        "yes",
+        "go ahead",
+    ),
+    b(
+        C::Confirm,
+        &[k('n'), code(KeyCode::Esc)],
+        A::Cancel,
+        "no",
+        "cancel",
+    ),
+    b(
+        C::Setup,
+        &[code(KeyCode::Enter)],
+        A::Continue,
+        "continue",
+        "continue to the console as it is",
+    ),
+    b(
+        C::Setup,
+        &[k('c')],
+        A::CopyRedirect,
+        "copy redirect URI",
+        "copy the redirect URI to register",
+    ),
+    b(
+        C::Setup,
+        &[k('q'), code(KeyCode::Esc)],
+        A::Quit,
+        "quit",
+        "quit",
+    ),
 ];
 
 fn matches(key: &Key, ev: &KeyEvent) -> bool {
@@ -220,12 +429,30 @@ mod tests {
 
     #[test]
     fn keys_map_to_actions_in_their_context_only() {
-        assert_eq!(action(C::Tenants, &ev(KeyCode::Char('a'), KeyModifiers::NONE)), Some(A::Add));
-        assert_eq!(action(C::Link, &ev(KeyCode::Char('a'), KeyModifiers::NONE)), None);
-        assert_eq!(action(C::Tenants, &ev(KeyCode::Char('G'), KeyModifiers::SHIFT)), Some(A::Bottom));
-        assert_eq!(action(C::Tenants, &ev(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(A::Quit));
-        assert_eq!(action(C::Tenants, &ev(KeyCode::Char('c'), KeyModifiers::NONE)), None);
-        assert_eq!(action(C::Form, &ev(KeyCode::BackTab, KeyModifiers::SHIFT)), Some(A::PrevField));
+        assert_eq!(
+            action(C::Tenants, &ev(KeyCode::Char('a'), KeyModifiers::NONE)),
+            Some(A::Add)
+        );
+        assert_eq!(
+            action(C::Link, &ev(KeyCode::Char('a'), KeyModifiers::NONE)),
+            None
+        );
+        assert_eq!(
+            action(C::Tenants, &ev(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+            Some(A::Bottom)
+        );
+        assert_eq!(
+            action(C::Tenants, &ev(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+            Some(A::Quit)
+        );
+        assert_eq!(
+            action(C::Tenants, &ev(KeyCode::Char('c'), KeyModifiers::NONE)),
+            None
+        );
+        assert_eq!(
+            action(C::Form, &ev(KeyCode::BackTab, KeyModifiers::SHIFT)),
+            Some(A::PrevField)
+        );
     }
 
     #[test]

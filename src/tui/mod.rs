@@ -13,6 +13,8 @@
 pub mod keymap;
 pub mod model;
 pub mod style;
+#[cfg(test)]
+pub(crate) mod tests;
 pub mod update;
 pub mod view;
 
@@ -60,9 +62,13 @@ pub fn setup_lines(ctx: &Context) -> Vec<SetupLine> {
     let blaxel = if ctx.demo {
         Ok("the built-in Blaxel stand-in (demo)".to_owned())
     } else {
-        crate::blaxel::resolve_credentials(cfg.blaxel.workspace.clone(), cfg.blaxel.api_key.clone(), None)
-            .map(|c| format!("workspace {} at {}", c.workspace, cfg.blaxel.api_url))
-            .map_err(|e| e.to_string())
+        crate::blaxel::resolve_credentials(
+            cfg.blaxel.workspace.clone(),
+            cfg.blaxel.api_key.clone(),
+            None,
+        )
+        .map(|c| format!("workspace {} at {}", c.workspace, cfg.blaxel.api_url))
+        .map_err(|e| e.to_string())
     };
     out.push(match blaxel {
         Ok(d) => SetupLine {

@@ -8,7 +8,9 @@ use tui_input::Input;
 
 use super::style::Theme;
 use crate::domain::model::{ProvisionerState, TenantStatus};
-use crate::engine::api::{Command, LinkView, Reply, SortKey, StatusView, TenantSummary, TenantView};
+use crate::engine::api::{
+    Command, LinkView, Reply, SortKey, StatusView, TenantSummary, TenantView,
+};
 use crate::engine::{ApiError, Item};
 use crate::time::Millis;
 
@@ -65,11 +67,20 @@ pub enum Msg {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    Call { id: u64, command: Command },
+    Call {
+        id: u64,
+        command: Command,
+    },
     /// Copy this to the operator's clipboard (OSC 52); `what` says what it is.
-    Copy { text: String, what: String },
+    Copy {
+        text: String,
+        what: String,
+    },
     /// Write the QR code of `url` as PNG and SVG files named after `slug`.
-    Export { slug: String, url: String },
+    Export {
+        slug: String,
+        url: String,
+    },
     Quit,
 }
 
@@ -177,6 +188,8 @@ pub struct Model {
     pub next_id: u64,
     pub status: Option<StatusView>,
     pub provisioner: ProvisionerState,
+    /// How far the help is scrolled.
+    pub help_scroll: u16,
     pub quit: bool,
 }
 
@@ -219,6 +232,7 @@ impl Model {
             next_id: 1,
             status: None,
             provisioner: ProvisionerState::default(),
+            help_scroll: 0,
             quit: false,
         }
     }
@@ -228,7 +242,9 @@ impl Model {
     }
 
     pub fn selected_row(&self) -> Option<&TenantSummary> {
-        self.visible.get(self.selected).and_then(|i| self.rows.get(*i))
+        self.visible
+            .get(self.selected)
+            .and_then(|i| self.rows.get(*i))
     }
 
     pub fn selected_slug(&self) -> Option<String> {

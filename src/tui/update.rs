@@ -10,10 +10,12 @@ use tui_input::backend::crossterm::EventHandler;
 
 use super::keymap::{self, Action, Context};
 use super::model::{
-    Confirm, ConfirmAction, Effect, Field, Flash, Form, FormKind, Level, Model, Msg, Pending,
-    Screen, FLASH_MS,
+    Confirm, ConfirmAction, Effect, FLASH_MS, Field, Flash, Form, FormKind, Level, Model, Msg,
+    Pending, Screen,
 };
-use crate::domain::lifecycle::{NewTenant, TenantEdit, normalise_email, valid_domain, validate_slug};
+use crate::domain::lifecycle::{
+    NewTenant, TenantEdit, normalise_email, valid_domain, validate_slug,
+};
 use crate::domain::model::{ExpectedAccount, TenantStatus};
 use crate::engine::api::{Command, ListQuery, Reply, SortKey, TenantSummary};
 use crate::engine::{EventBody, Item};
@@ -31,7 +33,12 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
                 limit: Some(FIRST_PAGE),
                 ..Default::default()
             };
-            call(m, &mut fx, Pending::List { full: false }, Command::ListTenants { query: page });
+            call(
+                m,
+                &mut fx,
+                Pending::List { full: false },
+                Command::ListTenants { query: page },
+            );
             call(m, &mut fx, Pending::List { full: true }, list_all());
         }
         Msg::Tick(now) => {
@@ -49,11 +56,19 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::Engine(item) => engine_event(m, item, &mut fx),
         Msg::Reply { id, result } => reply(m, id, result, &mut fx),
         Msg::Copied(r) => match r {
-            Ok(what) => flash(m, Level::Ok, format!("✔ {what} copied to the clipboard (OSC 52)")),
+            Ok(what) => flash(
+                m,
+                Level::Ok,
+                format!("✔ {what} copied to the clipboard (OSC 52)"),
+            ),
             Err(e) => flash(m, Level::Error, format!("copy failed: {e}")),
         },
         Msg::Exported(r) => match r {
-            Ok(paths) => flash(m, Level::Ok, format!("✔ QR code written to {}", paths.join(" and "))),
+            Ok(paths) => flash(
+                m,
+                Level::Ok,
+                format!("✔ QR code written to {}", paths.join(" and ")),
+            ),
             Err(e) => flash(m, Level::Error, format!("export failed: {e}")),
         },
         Msg::Signal(name) => {
@@ -91,9 +106,17 @@ pub fn flash(m: &mut Model, level: Level, text: String) {
 fn sort_rows(rows: &mut [TenantSummary], sort: SortKey) {
     match sort {
         SortKey::Slug => rows.sort_by(|a, b| a.slug.cmp(&b.slug)),
-        SortKey::Name => rows.sort_by_cached_key(|r| (r.display_name.to_lowercase(), r.slug.clone())),
-        SortKey::Status => rows.sort_by(|a, b| a.status.cmp(&b.status).then_with(|| a.slug.cmp(&b.slug))),
-        SortKey::Changed => rows.sort_by(|a, b| b.updated_ms.cmp(&a.updated_ms).then_with(|| a.slug.cmp(&b.slug))),
+        SortKey::Name => {
+            rows.sort_by_cached_key(|r| (r.display_name.to_lowercase(), r.slug.clone()))
+        }
+        SortKey::Status => {
+            rows.sort_by(|a, b| a.status.cmp(&b.status).then_with(|| a.slug.cmp(&b.slug)))
+        }
+        SortKey::Changed => rows.sort_by(|a, b| {
+            b.updated_ms
+                .cmp(&a.updated_ms)
+                .then_with(|| a.slug.cmp(&b.slug))
+        }),
     }
 }
 
@@ -114,6 +137,11 @@ fn passes(m: &Model, r: &TenantSummary, needle: &str) -> bool {
 /// Recompute which rows pass the filter, keeping the selection on the same tenant.
 pub fn refilter(m: &mut Model) {
     let keep = m.selected_slug();
+    refilter_keeping(m, keep);
+}
+
+/// The same, when the rows changed under the selection: `keep` is who was selected.
+fn refilter_keeping(m: &mut Model, keep: Option<String>) {
     let needle = m.filter.value().to_lowercase();
     let visible: Vec<usize> = (0..m.rows.len())
         .filter(|i| passes(m, &m.rows[*i], &needle))
@@ -137,35 +165,47 @@ fn keep_in_view(m: &mut Model) {
     m.scroll = m.scroll.min(max);
 }
 
-fn set_rows(m: &mut Model, mut rows: Vec<TenantSummary>) {
+/// Sort the rows again (the sort key changed), keeping the selection.
+fn resort(m: &mut Model) {
+    let keep = m.selected_slug();
+    let mut rows = std::mem::take(&mut m.rows);
     sort_rows(&mut rows, m.sort);
     m.rows = rows;
-    refilter(m);
+    refilter_keeping(m, keep);
+}
+
+fn set_rows(m: &mut Model, mut rows: Vec<TenantSummary>) {
+    let keep = m.selected_slug();
+    sort_rows(&mut rows, m.sort);
+    m.rows = rows;
+    refilter_keeping(m, keep);
 }
 
 /// One tenant changed (or was added): put its new summary in place.
 fn upsert(m: &mut Model, s: TenantSummary) {
+    let keep = m.selected_slug();
     if let Some(i) = m.rows.iter().position(|r| r.slug == s.slug) {
         m.rows.remove(i);
     }
-    let at = match m.sort {
-        SortKey::Slug => m.rows.partition_point(|r| r.slug < s.slug),
+    match m.sort {
+        SortKey::Slug => {
+            let at = m.rows.partition_point(|r| r.slug < s.slug);
+            m.rows.insert(at, s);
+        }
         _ => {
             // Rare enough to sort again: it keeps one ordering rule.
             m.rows.push(s);
             sort_rows(&mut m.rows, m.sort);
-            refilter(m);
-            return;
         }
-    };
-    m.rows.insert(at, s);
-    refilter(m);
+    }
+    refilter_keeping(m, keep);
 }
 
 fn remove(m: &mut Model, slug: &str) {
+    let keep = m.selected_slug();
     if let Some(i) = m.rows.iter().position(|r| r.slug == slug) {
         m.rows.remove(i);
-        refilter(m);
+        refilter_keeping(m, keep);
     }
 }
 
@@ -180,7 +220,12 @@ fn want_detail(m: &mut Model, fx: &mut Vec<Effect>) {
         m.detail_wanted = Some(slug);
     } else {
         m.detail_wanted = None;
-        call(m, fx, Pending::Show(slug.clone()), Command::ShowTenant { slug });
+        call(
+            m,
+            fx,
+            Pending::Show(slug.clone()),
+            Command::ShowTenant { slug },
+        );
     }
 }
 
@@ -199,7 +244,11 @@ fn engine_event(m: &mut Model, item: Item, fx: &mut Vec<Effect>) {
     let e = match item {
         Item::Event(e) => e,
         Item::Lagged { missed } => {
-            flash(m, Level::Info, format!("caught up after missing {missed} events"));
+            flash(
+                m,
+                Level::Info,
+                format!("caught up after missing {missed} events"),
+            );
             call(m, fx, Pending::List { full: true }, list_all());
             call(m, fx, Pending::Status, Command::Status);
             return;
@@ -211,9 +260,7 @@ fn engine_event(m: &mut Model, item: Item, fx: &mut Vec<Effect>) {
             if let Some(s) = summary {
                 upsert(m, s);
             }
-            if selected.as_deref() == Some(slug.as_str()) {
-                want_detail(m, fx);
-            } else if selected.is_none() {
+            if selected.is_none() || selected.as_deref() == Some(slug.as_str()) {
                 want_detail(m, fx);
             }
         }
@@ -232,7 +279,12 @@ fn engine_event(m: &mut Model, item: Item, fx: &mut Vec<Effect>) {
     }
 }
 
-fn reply(m: &mut Model, id: u64, result: Result<Reply, crate::engine::ApiError>, fx: &mut Vec<Effect>) {
+fn reply(
+    m: &mut Model,
+    id: u64,
+    result: Result<Reply, crate::engine::ApiError>,
+    fx: &mut Vec<Effect>,
+) {
     let Some(p) = m.pending.remove(&id) else {
         return; // Stale: nobody waits for it.
     };
@@ -261,9 +313,9 @@ fn reply(m: &mut Model, id: u64, result: Result<Reply, crate::engine::ApiError>,
         }
     };
     match (p, r) {
-        (Pending::List { full }, Reply::Tenants { tenants, .. }) => {
+        (Pending::List { full }, Reply::Tenants { tenants, .. })
             // The first page must not replace a full list that came first.
-            if full || !m.loaded {
+            if (full || !m.loaded) => {
                 m.loaded |= full;
                 let had_detail = m.detail.is_some();
                 set_rows(m, tenants);
@@ -271,7 +323,6 @@ fn reply(m: &mut Model, id: u64, result: Result<Reply, crate::engine::ApiError>,
                     want_detail(m, fx);
                 }
             }
-        }
         (Pending::Status, Reply::Status(s)) => {
             m.provisioner = s.provisioner_state.clone();
             m.status = Some(*s);
@@ -280,32 +331,42 @@ fn reply(m: &mut Model, id: u64, result: Result<Reply, crate::engine::ApiError>,
             if m.selected_slug().as_deref() == Some(slug.as_str()) {
                 m.detail = Some(*t);
             }
-            if let Some(next) = m.detail_wanted.take() {
-                if next != slug || m.selected_slug().as_deref() != Some(slug.as_str()) {
+            if let Some(next) = m.detail_wanted.take()
+                && (next != slug || m.selected_slug().as_deref() != Some(slug.as_str())) {
                     want_detail(m, fx);
                 }
-            }
         }
         (Pending::Add { slug, ttl }, Reply::Tenant(t)) => {
             close_form(m);
-            upsert(m, crate::engine::api::TenantSummary {
-                slug: t.slug.clone(),
-                display_name: t.display_name.clone(),
-                status: t.status,
-                failure: t.failure,
-                reason: t.reason.clone(),
-                google_email: t.google_email.clone(),
-                expected_account: t.expected_account.clone(),
-                step: None,
-                blaxel_status: None,
-                mcp_url: None,
-                updated_at: t.updated_at.clone(),
-                updated_ms: m.now,
-            });
+            upsert(
+                m,
+                crate::engine::api::TenantSummary {
+                    slug: t.slug.clone(),
+                    display_name: t.display_name.clone(),
+                    status: t.status,
+                    failure: t.failure,
+                    reason: t.reason.clone(),
+                    google_email: t.google_email.clone(),
+                    expected_account: t.expected_account.clone(),
+                    step: None,
+                    blaxel_status: None,
+                    mcp_url: None,
+                    updated_at: t.updated_at.clone(),
+                    updated_ms: m.now,
+                },
+            );
             select_slug(m, &slug, fx);
             flash(m, Level::Ok, format!("✔ tenant {slug} added"));
             if let Some(ttl) = ttl {
-                call(m, fx, Pending::Link(slug.clone()), Command::IssueLink { slug, ttl_secs: ttl });
+                call(
+                    m,
+                    fx,
+                    Pending::Link(slug.clone()),
+                    Command::IssueLink {
+                        slug,
+                        ttl_secs: ttl,
+                    },
+                );
             }
         }
         (Pending::Edit(slug), Reply::Tenant(t)) => {
@@ -368,7 +429,11 @@ fn key(m: &mut Model, k: KeyEvent, fx: &mut Vec<Effect>) {
     if k.kind == KeyEventKind::Release {
         return;
     }
-    if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) && m.palette.is_none() && !m.filtering {
+    if k.code == KeyCode::Char('c')
+        && k.modifiers.contains(KeyModifiers::CONTROL)
+        && m.palette.is_none()
+        && !m.filtering
+    {
         ask_quit(m, fx);
         return;
     }
@@ -396,11 +461,15 @@ fn key(m: &mut Model, k: KeyEvent, fx: &mut Vec<Effect>) {
     };
     match ctx {
         Context::Confirm => confirm_action(m, action, fx),
-        Context::Help => {
-            if action == Action::Back {
+        Context::Help => match action {
+            Action::Back => {
                 m.screens.pop();
+                m.help_scroll = 0;
             }
-        }
+            Action::Up => m.help_scroll = m.help_scroll.saturating_sub(1),
+            Action::Down => m.help_scroll = m.help_scroll.saturating_add(1).min(60),
+            _ => {}
+        },
         Context::Setup => match action {
             Action::Continue => {
                 m.screens.pop();
@@ -430,13 +499,11 @@ fn tenants_action(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
         Action::PageDown => move_to(m, m.selected + page, fx),
         Action::Top => move_to(m, 0, fx),
         Action::Bottom => move_to(m, usize::MAX, fx),
-        Action::Back => {
-            if !m.filter.value().is_empty() || !m.status_filter.is_empty() {
-                m.filter = Input::default();
-                m.status_filter.clear();
-                refilter(m);
-                want_detail(m, fx);
-            }
+        Action::Back if (!m.filter.value().is_empty() || !m.status_filter.is_empty()) => {
+            m.filter = Input::default();
+            m.status_filter.clear();
+            refilter(m);
+            want_detail(m, fx);
         }
         Action::Filter => m.filtering = true,
         Action::Sort => {
@@ -446,10 +513,7 @@ fn tenants_action(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
                 SortKey::Changed => SortKey::Name,
                 SortKey::Name => SortKey::Slug,
             };
-            let mut rows = std::mem::take(&mut m.rows);
-            sort_rows(&mut rows, m.sort);
-            m.rows = rows;
-            refilter(m);
+            resort(m);
         }
         Action::Help => m.screens.push(Screen::Help),
         Action::Palette => m.palette = Some(Input::default()),
@@ -485,7 +549,12 @@ fn tenants_action(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
 }
 
 fn issue_link(m: &mut Model, slug: String, ttl_secs: u64, fx: &mut Vec<Effect>) {
-    call(m, fx, Pending::Link(slug.clone()), Command::IssueLink { slug, ttl_secs });
+    call(
+        m,
+        fx,
+        Pending::Link(slug.clone()),
+        Command::IssueLink { slug, ttl_secs },
+    );
 }
 
 fn ask_withdraw(m: &mut Model, slug: String) {
@@ -509,7 +578,11 @@ fn ask_quit(m: &mut Model, fx: &mut Vec<Effect>) {
         if others > 0 || flows > 0 {
             let mut why = Vec::new();
             if others > 0 {
-                why.push(format!("{others} other console{} or watcher{} attached", plural(others), plural(others)));
+                why.push(format!(
+                    "{others} other console{} or watcher{} attached",
+                    plural(others),
+                    plural(others)
+                ));
             }
             if flows > 0 {
                 why.push(format!("{flows} customer{} mid-consent", plural(flows)));
@@ -541,7 +614,12 @@ fn confirm_action(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
     }
     match c.action {
         ConfirmAction::Withdraw(slug) => {
-            call(m, fx, Pending::Withdraw(slug.clone()), Command::RevokeLinks { slug });
+            call(
+                m,
+                fx,
+                Pending::Withdraw(slug.clone()),
+                Command::RevokeLinks { slug },
+            );
         }
         ConfirmAction::Quit => {
             m.quit = true;
@@ -564,7 +642,11 @@ fn link_action(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
         Action::Withdraw => ask_withdraw(m, slug),
         Action::CopyLink | Action::CopyMessage | Action::Export => {
             let Some(link) = link else {
-                flash(m, Level::Info, "no link issued in this console yet: press n for a new one".into());
+                flash(
+                    m,
+                    Level::Info,
+                    "no link issued in this console yet: press n for a new one".into(),
+                );
                 return;
             };
             match a {
@@ -618,7 +700,15 @@ fn filter_key(m: &mut Model, k: KeyEvent, fx: &mut Vec<Effect>) {
         }
         KeyCode::Down | KeyCode::Up => {
             m.filtering = false;
-            tenants_action(m, if k.code == KeyCode::Down { Action::Down } else { Action::Up }, fx);
+            tenants_action(
+                m,
+                if k.code == KeyCode::Down {
+                    Action::Down
+                } else {
+                    Action::Up
+                },
+                fx,
+            );
         }
         _ => {
             let before = m.filter.value().to_owned();
@@ -660,12 +750,20 @@ fn paste(m: &mut Model, text: &str) {
 pub const COMMANDS: &[(&str, &str, &str)] = &[
     ("add", "", "add a tenant"),
     ("edit", "SLUG", "edit a tenant"),
-    ("link", "SLUG [TTL]", "issue a consent link (TTL like 30m, 24h, 7d)"),
+    (
+        "link",
+        "SLUG [TTL]",
+        "issue a consent link (TTL like 30m, 24h, 7d)",
+    ),
     ("open", "SLUG", "show a tenant's link view"),
     ("withdraw", "SLUG", "withdraw a tenant's unused links"),
     ("retry", "SLUG", "retry a tenant's stopped provisioning"),
     ("filter", "TEXT", "filter the table by text"),
-    ("status", "STATUS", "show only tenants in a status (e.g. failed); none: all"),
+    (
+        "status",
+        "STATUS",
+        "show only tenants in a status (e.g. failed); none: all",
+    ),
     ("sort", "slug|status|changed|name", "sort the table"),
     ("help", "", "the keys"),
     ("quit", "", "quit"),
@@ -718,7 +816,11 @@ fn palette_key(m: &mut Model, k: KeyEvent, fx: &mut Vec<Effect>) {
         KeyCode::Tab => {
             let typed = p.value().to_owned();
             if let Some(first) = completions(m, &typed).into_iter().next() {
-                let done = if first.contains(' ') { first } else { format!("{first} ") };
+                let done = if first.contains(' ') {
+                    first
+                } else {
+                    format!("{first} ")
+                };
                 m.palette = Some(Input::new(done));
             }
         }
@@ -770,18 +872,23 @@ fn run_command(m: &mut Model, line: &str, fx: &mut Vec<Effect>) {
                 Some("name") => SortKey::Name,
                 Some("slug") | None => SortKey::Slug,
                 Some(other) => {
-                    flash(m, Level::Error, format!("cannot sort by {other:?}: slug, status, changed or name"));
+                    flash(
+                        m,
+                        Level::Error,
+                        format!("cannot sort by {other:?}: slug, status, changed or name"),
+                    );
                     return;
                 }
             };
-            let mut rows = std::mem::take(&mut m.rows);
-            sort_rows(&mut rows, m.sort);
-            m.rows = rows;
-            refilter(m);
+            resort(m);
         }
         "edit" | "link" | "open" | "withdraw" | "retry" => {
             let Some(slug) = slug().or_else(|| m.selected_slug()) else {
-                flash(m, Level::Error, format!("{cmd}: which tenant? (:{cmd} SLUG)"));
+                flash(
+                    m,
+                    Level::Error,
+                    format!("{cmd}: which tenant? (:{cmd} SLUG)"),
+                );
                 return;
             };
             if !m.rows.iter().any(|r| r.slug == slug) {
@@ -806,7 +913,11 @@ fn run_command(m: &mut Model, line: &str, fx: &mut Vec<Effect>) {
                 }
             }
         }
-        other => flash(m, Level::Error, format!("no command {other:?}: press tab to see them, ? for keys")),
+        other => flash(
+            m,
+            Level::Error,
+            format!("no command {other:?}: press tab to see them, ? for keys"),
+        ),
     }
 }
 
@@ -825,12 +936,32 @@ pub fn add_form() -> Form {
     let mut f = Form {
         kind: FormKind::Add,
         fields: vec![
-            field("Slug", "1-31 lowercase letters, digits, hyphens; no hyphen at either end", ""),
-            field("Display name", "shown to the customer (default: the slug)", ""),
+            field(
+                "Slug",
+                "1-31 lowercase letters, digits, hyphens; no hyphen at either end",
+                "",
+            ),
+            field(
+                "Display name",
+                "shown to the customer (default: the slug)",
+                "",
+            ),
             field("Contact", "who you deal with (for you only)", ""),
-            field("Expected email", "the customer must sign in with this Google account", ""),
-            field("Expected domain", "…or with an account of this Workspace domain", ""),
-            field("Link lifetime", "issue a link at once, lasting 1m to 30d (empty: no link yet)", "7d"),
+            field(
+                "Expected email",
+                "the customer must sign in with this Google account",
+                "",
+            ),
+            field(
+                "Expected domain",
+                "…or with an account of this Workspace domain",
+                "",
+            ),
+            field(
+                "Link lifetime",
+                "issue a link at once, lasting 1m to 30d (empty: no link yet)",
+                "7d",
+            ),
         ],
         focus: 0,
         error: None,
@@ -853,9 +984,21 @@ fn edit_form(m: &Model) -> Option<Form> {
         kind: FormKind::Edit(d.slug.clone()),
         fields: vec![
             field("Display name", "shown to the customer", &d.display_name),
-            field("Contact", "who you deal with (empty removes it)", d.contact.as_deref().unwrap_or("")),
-            field("Expected email", "empty with an empty domain: any Google account", &email),
-            field("Expected domain", "…or an account of this Workspace domain", &domain),
+            field(
+                "Contact",
+                "who you deal with (empty removes it)",
+                d.contact.as_deref().unwrap_or(""),
+            ),
+            field(
+                "Expected email",
+                "empty with an empty domain: any Google account",
+                &email,
+            ),
+            field(
+                "Expected domain",
+                "…or an account of this Workspace domain",
+                &domain,
+            ),
         ],
         focus: 0,
         error: None,
@@ -872,9 +1015,13 @@ fn value<'a>(f: &'a Form, label: &str) -> &'a str {
 }
 
 fn parse_ttl(s: &str) -> Result<u64, String> {
-    let d = humantime::parse_duration(s.trim()).map_err(|e| format!("link lifetime: {e} (e.g. 30m, 24h, 7d)"))?;
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|e| format!("link lifetime: {e} (e.g. 30m, 24h, 7d)"))?;
     if !(Duration::from_secs(60)..=Duration::from_secs(30 * 24 * 3600)).contains(&d) {
-        return Err(format!("link lifetime {} is out of range: 1m to 30d", s.trim()));
+        return Err(format!(
+            "link lifetime {} is out of range: 1m to 30d",
+            s.trim()
+        ));
     }
     Ok(d.as_secs())
 }
@@ -886,6 +1033,8 @@ pub fn validate_form(f: &mut Form) {
     for fld in &mut f.fields {
         let v = fld.input.value().trim();
         fld.error = match fld.label {
+            // Empty is not wrong yet: saving says it is needed.
+            "Slug" if v.is_empty() => None,
             "Slug" => validate_slug(v).err().map(|e| e.to_string()),
             "Display name" if v.chars().count() > 100 => Some("at most 100 characters".into()),
             "Expected email" if !v.is_empty() => normalise_email(v).err().map(|e| e.to_string()),
@@ -922,6 +1071,11 @@ fn form_action(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
         }
         Action::Submit => {
             validate_form(f);
+            if let Some(slug) = f.fields.iter_mut().find(|x| x.label == "Slug")
+                && slug.input.value().trim().is_empty()
+            {
+                slug.error = Some("a slug is needed".into());
+            }
             if let Some(bad) = f.fields.iter().position(|x| x.error.is_some()) {
                 f.focus = bad;
                 f.error = Some("fix the field marked ✖ first".into());
@@ -933,7 +1087,8 @@ fn form_action(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
             match f.kind.clone() {
                 FormKind::Add => {
                     let slug = value(f, "Slug").trim().to_owned();
-                    let ttl = opt(value(f, "Link lifetime")).map(|t| parse_ttl(&t).unwrap_or(DEFAULT_TTL.as_secs()));
+                    let ttl = opt(value(f, "Link lifetime"))
+                        .map(|t| parse_ttl(&t).unwrap_or(DEFAULT_TTL.as_secs()));
                     let input = NewTenant {
                         slug: slug.clone(),
                         display_name: opt(value(f, "Display name")),
@@ -953,7 +1108,12 @@ fn form_action(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
                         expected_domain: domain,
                         any_account: any,
                     };
-                    call(m, fx, Pending::Edit(slug.clone()), Command::EditTenant { slug, edit });
+                    call(
+                        m,
+                        fx,
+                        Pending::Edit(slug.clone()),
+                        Command::EditTenant { slug, edit },
+                    );
                 }
             }
         }

@@ -188,10 +188,10 @@ impl Spec {
                 return errors.push(format!("{path}: expected {kind}, got {value}"));
             }
         }
-        if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
-            if !allowed.contains(value) {
-                errors.push(format!("{path}: {value} is not one of {allowed:?}"));
-            }
+        if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
+            && !allowed.contains(value)
+        {
+            errors.push(format!("{path}: {value} is not one of {allowed:?}"));
         }
         if let Some(text) = value.as_str() {
             let len = text.chars().count() as u64;
@@ -210,18 +210,17 @@ impl Spec {
                 errors.push(format!("{path}: shorter than minLength"));
             }
         }
-        if let Some(n) = value.as_f64() {
-            if schema
+        if let Some(n) = value.as_f64()
+            && (schema
                 .get("minimum")
                 .and_then(Value::as_f64)
                 .is_some_and(|m| n < m)
                 || schema
                     .get("maximum")
                     .and_then(Value::as_f64)
-                    .is_some_and(|m| n > m)
-            {
-                errors.push(format!("{path}: {n} out of range"));
-            }
+                    .is_some_and(|m| n > m))
+        {
+            errors.push(format!("{path}: {n} out of range"));
         }
         if let (Some(items), Some(array)) = (schema.get("items"), value.as_array()) {
             for (i, item) in array.iter().enumerate() {

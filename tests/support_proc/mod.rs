@@ -245,11 +245,11 @@ impl Serve {
         let until = Instant::now() + STARTUP;
         let health = format!("{base}/healthz");
         loop {
-            if let Some(child) = self.child.as_mut() {
-                if let Ok(Some(st)) = child.try_wait() {
-                    self.child = None;
-                    return Err(format!("exited with {st}: {}", read(&self.stderr)));
-                }
+            if let Some(child) = self.child.as_mut()
+                && let Ok(Some(st)) = child.try_wait()
+            {
+                self.child = None;
+                return Err(format!("exited with {st}: {}", read(&self.stderr)));
             }
             if self.socket.exists() && http_ok(&health) {
                 return Ok(());

@@ -191,7 +191,8 @@ fn admit(
         inner.writes_seen += 1;
     }
     let w = inner.writes_seen;
-    let hits = |every: Option<u64>, count: u64| every.is_some_and(|e| e > 0 && count % e == 0);
+    let hits =
+        |every: Option<u64>, count: u64| every.is_some_and(|e| e > 0 && count.is_multiple_of(e));
     let f = &inner.faults;
     let fault = if hits(f.hang_every, n) {
         Some(Fault::Hang(f.hang_for))

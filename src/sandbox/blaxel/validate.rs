@@ -37,20 +37,20 @@ pub fn metadata(body: &Map<String, Value>) -> Result<String, ApiError> {
             "invalid name \"{name}\": must be lowercase alphanumeric with hyphens, not start or end with a hyphen, max {MAX_NAME_LEN} characters"
         )));
     }
-    if let Some(display) = optional_string(metadata, "metadata.displayName", "displayName")? {
-        if display.chars().count() > MAX_DISPLAY_NAME_LEN {
-            return Err(ApiError::bad_request(format!(
-                "metadata.displayName is longer than {MAX_DISPLAY_NAME_LEN} characters"
-            )));
-        }
+    if let Some(display) = optional_string(metadata, "metadata.displayName", "displayName")?
+        && display.chars().count() > MAX_DISPLAY_NAME_LEN
+    {
+        return Err(ApiError::bad_request(format!(
+            "metadata.displayName is longer than {MAX_DISPLAY_NAME_LEN} characters"
+        )));
     }
     string_map(metadata, "metadata.labels", "labels")?;
-    if let Some(id) = optional_string(metadata, "metadata.externalId", "externalId")? {
-        if id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-            return Err(ApiError::bad_request(
-                "metadata.externalId must be at most 64 alphanumerics or dashes",
-            ));
-        }
+    if let Some(id) = optional_string(metadata, "metadata.externalId", "externalId")?
+        && (id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+    {
+        return Err(ApiError::bad_request(
+            "metadata.externalId must be at most 64 alphanumerics or dashes",
+        ));
     }
     Ok(name.clone())
 }

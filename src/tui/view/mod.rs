@@ -116,9 +116,16 @@ fn header(m: &Model, f: &mut Frame, area: Rect) {
             Some(false) => ", Blaxel NOT answering",
             _ => "",
         };
-        let style = if p.blaxel_reachable == Some(false) { t.error() } else { t.ok() };
+        let style = if p.blaxel_reachable == Some(false) {
+            t.error()
+        } else {
+            t.ok()
+        };
         Span::styled(
-            format!("provisioner ● {} in flight, {} retrying{reach}", p.in_flight, p.retrying),
+            format!(
+                "provisioner ● {} in flight, {} retrying{reach}",
+                p.in_flight, p.retrying
+            ),
             style,
         )
     } else {
@@ -143,9 +150,18 @@ fn header(m: &Model, f: &mut Frame, area: Rect) {
     }
     let line1 = Line::from(line1);
     let mut spans = vec![Span::raw(format!(" tenants {}", m.rows.len()))];
-    for (g, n) in m.counts() {
+    let counts = m.counts();
+    // With room, each count says what it is; on a narrow terminal the glyphs do.
+    let long: usize = counts.iter().map(|(g, _)| g.label().len() + 8).sum();
+    let labels = long + 14 <= usize::from(area.width);
+    for (g, n) in counts {
         spans.push(Span::raw("   "));
-        spans.push(Span::styled(format!("{} {} {n}", g.glyph(), g.label()), t.group(g)));
+        let text = if labels {
+            format!("{} {} {n}", g.glyph(), g.label())
+        } else {
+            format!("{} {n}", g.glyph())
+        };
+        spans.push(Span::styled(text, t.group(g)));
     }
     if !m.loaded {
         spans.push(Span::styled("   (loading…)", t.dim()));
@@ -200,25 +216,34 @@ fn table(m: &Model, f: &mut Frame, area: Rect) {
                 .or_else(|| {
                     r.expected_account.as_ref().map(|e| match e {
                         crate::domain::model::ExpectedAccount::Email(x) => format!("(expects {x})"),
-                        crate::domain::model::ExpectedAccount::Domain(d) => format!("(expects *@{d})"),
+                        crate::domain::model::ExpectedAccount::Domain(d) => {
+                            format!("(expects *@{d})")
+                        }
                     })
                 })
                 .unwrap_or_default();
             let marker = if vi == m.selected { "▶ " } else { "  " };
-            let mut cells = vec![
-                Cell::from(format!("{marker}{}", r.slug)),
-            ];
+            let mut cells = vec![Cell::from(format!("{marker}{}", r.slug))];
             if wide {
                 cells.push(Cell::from(r.display_name.clone()));
             }
-            cells.push(Cell::from(Span::styled(style::status_text(r.status), t.status(r.status))));
+            cells.push(Cell::from(Span::styled(
+                style::status_text(r.status),
+                t.status(r.status),
+            )));
             cells.push(Cell::from(account));
             cells.push(Cell::from(ago(m.now, r.updated_ms)));
             if wide {
-                cells.push(Cell::from(r.blaxel_status.clone().unwrap_or_else(|| "-".into())));
+                cells.push(Cell::from(
+                    r.blaxel_status.clone().unwrap_or_else(|| "-".into()),
+                ));
             }
             let row = Row::new(cells);
-            if vi == m.selected { row.style(t.selected()) } else { row }
+            if vi == m.selected {
+                row.style(t.selected())
+            } else {
+                row
+            }
         })
         .collect();
     let (widths, heads): (Vec<Constraint>, Vec<&str>) = if wide {
@@ -231,7 +256,14 @@ fn table(m: &Model, f: &mut Frame, area: Rect) {
                 Constraint::Length(12),
                 Constraint::Length(12),
             ],
-            vec!["  SLUG", "NAME", "STATUS", "GOOGLE ACCOUNT", "LAST CHANGE", "MCP"],
+            vec![
+                "  SLUG",
+                "NAME",
+                "STATUS",
+                "GOOGLE ACCOUNT",
+                "LAST CHANGE",
+                "MCP",
+            ],
         )
     } else {
         (
@@ -286,7 +318,9 @@ fn filter_line(m: &Model, f: &mut Frame, area: Rect) {
 fn hint_bar(m: &Model, f: &mut Frame, area: Rect) {
     let t = m.theme;
     let hints = keymap::hints(context(m));
-    let width = |(k, w, d): &(String, &str, bool)| k.chars().count() + w.chars().count() + 3 + usize::from(*d);
+    let width = |(k, w, d): &(String, &str, bool)| {
+        k.chars().count() + w.chars().count() + 3 + usize::from(*d)
+    };
     let essential = |w: &str| w == "help" || w == "quit" || w == "back";
     let budget = usize::from(area.width).saturating_sub(1);
     let mut used: usize = hints.iter().filter(|h| essential(h.1)).map(width).sum();

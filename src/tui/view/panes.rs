@@ -24,14 +24,24 @@ pub fn lower(m: &Model, f: &mut Frame, area: Rect) {
 }
 
 fn kv<'a>(m: &Model, k: &'a str, v: impl Into<Span<'a>>) -> Line<'a> {
-    Line::from(vec![Span::styled(format!("{k:<9}"), m.theme.dim()), v.into()])
+    Line::from(vec![
+        Span::styled(format!("{k:<9}"), m.theme.dim()),
+        v.into(),
+    ])
 }
 
 fn detail(m: &Model, f: &mut Frame, area: Rect) {
     let t = m.theme;
-    let Some(d) = m.detail.as_ref().filter(|d| Some(d.slug.as_str()) == m.selected_slug().as_deref()) else {
+    let Some(d) = m
+        .detail
+        .as_ref()
+        .filter(|d| Some(d.slug.as_str()) == m.selected_slug().as_deref())
+    else {
         let text = if m.visible.is_empty() { "" } else { "…" };
-        f.render_widget(Paragraph::new(text).block(Block::bordered().title(" Tenant ")), area);
+        f.render_widget(
+            Paragraph::new(text).block(Block::bordered().title(" Tenant ")),
+            area,
+        );
         return;
     };
     let mut lines = vec![Line::from(vec![
@@ -43,24 +53,46 @@ fn detail(m: &Model, f: &mut Frame, area: Rect) {
     }
     match (&d.google_email, &d.expected_account) {
         (Some(e), _) => lines.push(kv(m, "account", e.clone())),
-        (None, Some(x)) => lines.push(kv(m, "expects", match x {
-            crate::domain::model::ExpectedAccount::Email(e) => e.clone(),
-            crate::domain::model::ExpectedAccount::Domain(dm) => format!("an account of {dm}"),
-        })),
+        (None, Some(x)) => lines.push(kv(
+            m,
+            "expects",
+            match x {
+                crate::domain::model::ExpectedAccount::Email(e) => e.clone(),
+                crate::domain::model::ExpectedAccount::Domain(dm) => format!("an account of {dm}"),
+            },
+        )),
         _ => {}
     }
-    if let Some(l) = d.links.iter().rev().find(|l| l.state == LinkState::Active).or(d.links.last()) {
+    if let Some(l) = d
+        .links
+        .iter()
+        .rev()
+        .find(|l| l.state == LinkState::Active)
+        .or(d.links.last())
+    {
         let when = if l.state == LinkState::Active {
             format!("expires {}", countdown(m.now, l.expires_ms))
         } else {
             l.state.as_str().to_owned()
         };
-        lines.push(kv(m, "link", format!("{} {when}, opened {}×, continued {}×", l.id, l.open_count, l.continue_count)));
+        lines.push(kv(
+            m,
+            "link",
+            format!(
+                "{} {when}, opened {}×, continued {}×",
+                l.id, l.open_count, l.continue_count
+            ),
+        ));
     }
     if !d.granted_scopes.is_empty() {
-        let missing = crate::domain::consent::missing_scopes(&d.requested_scopes, &d.granted_scopes);
+        let missing =
+            crate::domain::consent::missing_scopes(&d.requested_scopes, &d.granted_scopes);
         let text = if missing.is_empty() {
-            format!("✔ {} of {} granted", d.requested_scopes.len(), d.requested_scopes.len())
+            format!(
+                "✔ {} of {} granted",
+                d.requested_scopes.len(),
+                d.requested_scopes.len()
+            )
         } else {
             format!("✖ missing {}", missing.join(" "))
         };
@@ -110,18 +142,30 @@ fn provisioning(m: &Model, f: &mut Frame, area: Rect) {
         };
         lines.push(kv(m, "server", format!("{}  {status}", p.function_name)));
         if let Some(e) = &p.last_error {
-            let failed = p.failed_step.map(|s| format!(" at {}", s.as_str())).unwrap_or_default();
-            lines.push(Line::from(Span::styled(format!("✖ last error{failed}: {e}"), t.error())));
+            let failed = p
+                .failed_step
+                .map(|s| format!(" at {}", s.as_str()))
+                .unwrap_or_default();
+            lines.push(Line::from(Span::styled(
+                format!("✖ last error{failed}: {e}"),
+                t.error(),
+            )));
         }
     } else {
-        lines.push(Line::from(Span::styled("no provisioning job yet (it starts at consent)", t.dim())));
+        lines.push(Line::from(Span::styled(
+            "no provisioning job yet (it starts at consent)",
+            t.dim(),
+        )));
     }
     let p = &m.provisioner;
     lines.push(Line::from(""));
     let overall = if let Some(why) = &p.disabled {
         Span::styled(format!("provisioner disabled: {why}"), t.warn())
     } else if p.running {
-        Span::raw(format!("{} in flight of {}, {} waiting, {} retrying", p.in_flight, p.concurrency, p.waiting, p.retrying))
+        Span::raw(format!(
+            "{} in flight of {}, {} waiting, {} retrying",
+            p.in_flight, p.concurrency, p.waiting, p.retrying
+        ))
     } else {
         Span::styled("provisioner not running here".to_owned(), t.dim())
     };
@@ -131,7 +175,10 @@ fn provisioning(m: &Model, f: &mut Frame, area: Rect) {
         Some(false) => Span::styled("Blaxel NOT answering", t.error()),
         None => Span::styled("no Blaxel call yet", t.dim()),
     };
-    let when = p.last_call_at.map(|at| format!(" (last call {})", ago(m.now, at))).unwrap_or_default();
+    let when = p
+        .last_call_at
+        .map(|at| format!(" (last call {})", ago(m.now, at)))
+        .unwrap_or_default();
     lines.push(Line::from(vec![reach, Span::styled(when, t.dim())]));
     f.render_widget(
         Paragraph::new(lines)

@@ -20,13 +20,15 @@ pub fn link(m: &Model, f: &mut Frame, area: Rect, slug: &str) {
         .iter()
         .find(|r| r.slug == slug)
         .map_or(slug, |r| r.display_name.as_str());
-    // A top rule only: at 80x24 the QR code of a short link needs every row there is.
+    // A top rule only: at 80x24 the QR code of a short link needs every row there is. The
+    // rule carries the link itself, unwrapped, so it can be selected whole.
+    let title = match m.links.get(slug) {
+        Some(l) => format!(" {} ", l.url),
+        None => format!(" Consent link for {name} "),
+    };
     let block = Block::new()
         .borders(ratatui::widgets::Borders::TOP)
-        .title(Line::from(Span::styled(
-            format!(" Consent link for {name} "),
-            t.title(),
-        )));
+        .title(Line::from(Span::styled(title, t.title())));
     let inner = block.inner(area);
     f.render_widget(block, area);
     let Some(l) = m.links.get(slug) else {
@@ -39,7 +41,9 @@ pub fn link(m: &Model, f: &mut Frame, area: Rect, slug: &str) {
             )),
             Line::from(vec![
                 Span::styled("n", t.key()),
-                Span::raw(" issues a new one (earlier unused links stay valid until used or withdrawn)."),
+                Span::raw(
+                    " issues a new one (earlier unused links stay valid until used or withdrawn).",
+                ),
             ]),
             Line::from(""),
         ];
@@ -82,7 +86,9 @@ pub fn link(m: &Model, f: &mut Frame, area: Rect, slug: &str) {
     let detail = m.detail.as_ref().filter(|d| d.slug == slug);
     let this = detail.and_then(|d| d.links.iter().find(|x| x.id == l.id));
     let opened = match this {
-        Some(x) if x.open_count > 0 => format!("{}× (Continue {}×)", x.open_count, x.continue_count),
+        Some(x) if x.open_count > 0 => {
+            format!("{}× (Continue {}×)", x.open_count, x.continue_count)
+        }
         _ => "not yet".into(),
     };
     let state = this.map_or("active", |x| x.state.as_str());
@@ -92,12 +98,20 @@ pub fn link(m: &Model, f: &mut Frame, area: Rect, slug: &str) {
         None => "any Google account".into(),
     };
     let mut lines = vec![
-        Line::from(Span::styled(l.url.clone(), t.title())),
+        Line::from(Span::styled(format!("Consent link for {name}"), t.title())),
         Line::from(""),
         kv(m, "state", state.to_owned()),
-        kv(m, "expires", format!("{} ({})", countdown(m.now, l.expires_ms), l.expires_at)),
+        kv(
+            m,
+            "expires",
+            format!("{} ({})", countdown(m.now, l.expires_ms), l.expires_at),
+        ),
         kv(m, "opened", opened),
-        kv(m, "asks", "send mail as the customer (gmail.send), name and email".into()),
+        kv(
+            m,
+            "asks",
+            "send mail as the customer (gmail.send), name and email".into(),
+        ),
         kv(m, "account", account),
         Line::from(""),
     ];
@@ -124,7 +138,10 @@ pub fn link(m: &Model, f: &mut Frame, area: Rect, slug: &str) {
 }
 
 fn kv<'a>(m: &Model, k: &'a str, v: String) -> Line<'a> {
-    Line::from(vec![Span::styled(format!("{k:<9}"), m.theme.dim()), Span::raw(v)])
+    Line::from(vec![
+        Span::styled(format!("{k:<9}"), m.theme.dim()),
+        Span::raw(v),
+    ])
 }
 
 /// A box centred in `area`, cleared.
@@ -143,7 +160,7 @@ pub fn form(m: &Model, f: &mut Frame, area: Rect, form: &Form) {
         FormKind::Add => " Add a tenant ".to_owned(),
         FormKind::Edit(s) => format!(" Edit {s} "),
     };
-    let h = u16::try_from(form.fields.len() * 3 + 4).unwrap_or(20);
+    let h = u16::try_from(form.fields.len() * 2 + 3).unwrap_or(20);
     let r = popup(f, area, 76, h);
     let block = Block::bordered().title(Line::from(Span::styled(title, t.title())));
     let inner = block.inner(r);
@@ -159,7 +176,10 @@ pub fn form(m: &Model, f: &mut Frame, area: Rect, form: &Form) {
         };
         let label_style = if focus { t.key() } else { t.dim() };
         lines.push(Line::from(vec![
-            Span::styled(format!("{}{:<16}", if focus { "▶ " } else { "  " }, fld.label), label_style),
+            Span::styled(
+                format!("{}{:<16}", if focus { "▶ " } else { "  " }, fld.label),
+                label_style,
+            ),
             Span::raw(fld.input.value().to_owned()),
             mark,
         ]));
@@ -173,25 +193,26 @@ pub fn form(m: &Model, f: &mut Frame, area: Rect, form: &Form) {
             None => Span::styled(format!("                  {}", fld.help), t.dim()),
         };
         lines.push(Line::from(note));
-        lines.push(Line::from(""));
     }
     if let Some(e) = &form.error {
         lines.push(Line::from(Span::styled(format!("✖ {e}"), t.error())));
     }
-    f.render_widget(Paragraph::new(lines), inner);
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
     if let Some(c) = cursor {
         f.set_cursor_position(c);
     }
 }
 
-pub fn help(m: &Model, f: &mut Frame, area: Rect) {
+/// The help: every key of every screen and the palette's commands, from the keymap; it
+/// scrolls (↑/↓) where it does not fit.
+pub fn help_lines(m: &Model) -> Vec<Line<'static>> {
     let t = m.theme;
     let mut lines = Vec::new();
     for ctx in [Context::Tenants, Context::Link, Context::Form] {
         lines.push(Line::from(Span::styled(ctx.title(), t.title())));
         for (keys, what, danger) in keymap::help(ctx) {
             lines.push(Line::from(vec![
-                Span::styled(format!("  {keys:<14}"), t.key()),
+                Span::styled(format!("  {keys:<12}"), t.key()),
                 if danger {
                     Span::styled(format!("{what} (asks first)"), t.danger())
                 } else {
@@ -201,22 +222,32 @@ pub fn help(m: &Model, f: &mut Frame, area: Rect) {
         }
         lines.push(Line::from(""));
     }
-    lines.push(Line::from(Span::styled(":commands (tab completes)", t.title())));
+    lines.push(Line::from(Span::styled(
+        ":commands (tab completes)",
+        t.title(),
+    )));
     for (c, args, what) in COMMANDS {
         lines.push(Line::from(vec![
-            Span::styled(format!("  :{c} {args:<18}"), t.key()),
-            Span::raw(*what),
+            Span::styled(format!("  :{c} {args}"), t.key()),
+            Span::raw(format!("  {what}")),
         ]));
     }
-    let [a, b] = area.layout(&Layout::horizontal([
-        Constraint::Percentage(55),
-        Constraint::Percentage(45),
-    ]));
-    let split = lines.iter().position(|l| l.spans.first().is_some_and(|s| s.content.starts_with(":commands"))).unwrap_or(lines.len());
-    let right: Vec<Line> = lines.split_off(split);
-    let block = || Block::bordered().title(Line::from(Span::styled(" Help: q or esc closes ", t.title())));
-    f.render_widget(Paragraph::new(lines).block(block()), a);
-    f.render_widget(Paragraph::new(right).block(Block::bordered()).wrap(Wrap { trim: false }), b);
+    lines
+}
+
+pub fn help(m: &Model, f: &mut Frame, area: Rect) {
+    let t = m.theme;
+    let block = Block::bordered().title(Line::from(Span::styled(
+        " Help ─ ↑/↓ scroll, q or esc closes ",
+        t.title(),
+    )));
+    f.render_widget(
+        Paragraph::new(help_lines(m))
+            .wrap(Wrap { trim: false })
+            .scroll((m.help_scroll, 0))
+            .block(block),
+        area,
+    );
 }
 
 pub fn confirm(m: &Model, f: &mut Frame, area: Rect, text: &str) {
@@ -233,9 +264,9 @@ pub fn confirm(m: &Model, f: &mut Frame, area: Rect, text: &str) {
         ]),
     ];
     f.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(Block::bordered().title(Line::from(Span::styled(" Are you sure? ", t.danger())))),
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::bordered().title(Line::from(Span::styled(" Are you sure? ", t.danger()))),
+        ),
         r,
     );
 }
@@ -252,11 +283,21 @@ pub fn palette(m: &Model, f: &mut Frame, line: Rect, body: Rect, p: &Input) {
             height: n + 2,
         };
         f.render_widget(Clear, r);
-        let items: Vec<Line> = list.iter().take(6).map(|c| Line::from(format!(":{c}"))).collect();
-        f.render_widget(Paragraph::new(items).block(Block::bordered().title(" tab completes ")), r);
+        let items: Vec<Line> = list
+            .iter()
+            .take(6)
+            .map(|c| Line::from(format!(":{c}")))
+            .collect();
+        f.render_widget(
+            Paragraph::new(items).block(Block::bordered().title(" tab completes ")),
+            r,
+        );
     }
     f.render_widget(
-        Paragraph::new(Line::from(vec![Span::styled(" :", t.key()), Span::raw(p.value().to_owned())])),
+        Paragraph::new(Line::from(vec![
+            Span::styled(" :", t.key()),
+            Span::raw(p.value().to_owned()),
+        ])),
         line,
     );
     let x = line.x + 2 + u16::try_from(p.visual_cursor()).unwrap_or(0);
@@ -267,7 +308,11 @@ pub fn setup(m: &Model, f: &mut Frame, area: Rect) {
     let t = m.theme;
     let mut lines = Vec::new();
     for p in &m.setup.problems {
-        let (mark, style) = if p.ok { ("✔", t.ok()) } else { ("✖", t.error()) };
+        let (mark, style) = if p.ok {
+            ("✔", t.ok())
+        } else {
+            ("✖", t.error())
+        };
         lines.push(Line::from(vec![
             Span::styled(format!(" {mark} {:<22}", p.what), style),
             Span::raw(p.detail.clone()),
@@ -280,11 +325,16 @@ pub fn setup(m: &Model, f: &mut Frame, area: Rect) {
     )));
     lines.push(Line::from(format!("     {}", m.setup.redirect_uri)));
     lines.push(Line::from(""));
-    lines.push(Line::from(" Try it without any account:  mcp-onboard --demo"));
+    lines.push(Line::from(
+        " Try it without any account:  mcp-onboard --demo",
+    ));
     lines.push(Line::from(format!(" Data dir: {}", m.setup.data_dir)));
     lines.push(Line::from(""));
     for (key, word, _) in keymap::hints(Context::Setup) {
-        lines.push(Line::from(vec![Span::styled(format!("  {key:>4} "), t.key()), Span::raw(word)]));
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {key:>4} "), t.key()),
+            Span::raw(word),
+        ]));
     }
     f.render_widget(
         Paragraph::new(lines)

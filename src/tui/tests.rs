@@ -1,0 +1,683 @@
+//! Pure update tests: a message in, the model and the effects out. No terminal, no engine.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use super::model::{ConfirmAction, Effect, Mode, Model, Msg, Screen, Setup};
+use super::style::Theme;
+use super::update::{FIRST_PAGE, update};
+use crate::domain::lifecycle::NewTenant;
+use crate::domain::model::{ProvisionerState, TenantStatus};
+use crate::engine::api::{
+    Command, LinkView, ListQuery, Reply, SortKey, StatusView, TenantSummary, TenantView,
+};
+use crate::engine::{ApiError, ErrorCode, Event, EventBody, Item};
+
+pub fn setup(mode: Mode) -> Setup {
+    Setup {
+        mode,
+        public_url: "https://onboard.example.com/".into(),
+        redirect_uri: "https://onboard.example.com/oauth/callback".into(),
+        data_dir: "/var/lib/mcp-onboard".into(),
+        message_template: crate::message::template(None),
+        problems: Vec::new(),
+    }
+}
+
+pub fn summary(slug: &str, status: TenantStatus, updated_ms: i64) -> TenantSummary {
+    TenantSummary {
+        slug: slug.into(),
+        display_name: format!("{slug} Ltd"),
+        status,
+        failure: None,
+        reason: None,
+        google_email: status.has_consent().then(|| format!("it@{slug}.example")),
+        expected_account: None,
+        step: None,
+        blaxel_status: None,
+        mcp_url: None,
+        updated_at: "2026-12-01T00:00:00Z".into(),
+        updated_ms,
+    }
+}
+
+fn model() -> Model {
+    let mut m = Model::new(setup(Mode::Owner), Theme { color: true }, 1_000_000);
+    m.size = (80, 24);
+    m
+}
+
+fn key(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+fn code(c: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}
+
+fn typed(m: &mut Model, text: &str) -> Vec<Effect> {
+    text.chars().flat_map(|c| update(m, key(c))).collect()
+}
+
+/// Answer every call in `fx` that matches; returns the ids left.
+fn answer(
+    m: &mut Model,
+    fx: &[Effect],
+    f: impl Fn(&Command) -> Option<Result<Reply, ApiError>>,
+) -> Vec<Effect> {
+    let mut out = Vec::new();
+    for e in fx {
+        if let Effect::Call { id, command } = e
+            && let Some(result) = f(command)
+        {
+            out.extend(update(m, Msg::Reply { id: *id, result }));
+        }
+    }
+    out
+}
+
+fn calls(fx: &[Effect]) -> Vec<&Command> {
+    fx.iter()
+        .filter_map(|e| match e {
+            Effect::Call { command, .. } => Some(command),
+            _ => None,
+        })
+        .collect()
+}
+
+fn view(slug: &str, status: TenantStatus) -> TenantView {
+    TenantView {
+        slug: slug.into(),
+        display_name: format!("{slug} Ltd"),
+        status,
+        failure: None,
+        reason: None,
+        contact: None,
+        expected_account: None,
+        integration: Default::default(),
+        requested_scopes: vec![],
+        granted_scopes: vec![],
+        google_email: None,
+        google_sub: None,
+        consented_at: None,
+        created_at: "2026-12-01T00:00:00Z".into(),
+        updated_at: "2026-12-01T00:00:00Z".into(),
+        mcp_url: None,
+        provisioning: None,
+        links: vec![],
+        events: vec![],
+        refused_signins: 0,
+    }
+}
+
+/// A model holding `n` tenants, the first one's detail shown.
+fn loaded(n: usize) -> Model {
+    let mut m = model();
+    let fx = update(&mut m, Msg::Start);
+    let rows: Vec<TenantSummary> = (0..n)
+        .map(|i| summary(&format!("t{i:03}"), TenantStatus::Created, i as i64))
+        .collect();
+    let fx = answer(&mut m, &fx, |c| match c {
+        Command::ListTenants { .. } => Some(Ok(Reply::Tenants {
+            tenants: rows.clone(),
+            total: rows.len(),
+        })),
+        Command::Status => None,
+        _ => None,
+    });
+    answer(&mut m, &fx, |c| match c {
+        Command::ShowTenant { slug } => Some(Ok(Reply::Tenant(Box::new(view(
+            slug,
+            TenantStatus::Created,
+        ))))),
+        _ => None,
+    });
+    m
+}
+
+#[test]
+fn start_asks_for_status_a_first_page_and_then_everything() {
+    let mut m = model();
+    let fx = update(&mut m, Msg::Start);
+    let c = calls(&fx);
+    assert_eq!(c.len(), 3);
+    assert!(matches!(c[0], Command::Status));
+    assert!(matches!(c[1], Command::ListTenants { query } if query.limit == Some(FIRST_PAGE)));
+    assert!(matches!(c[2], Command::ListTenants { query } if *query == ListQuery::default()));
+}
+
+#[test]
+fn the_first_page_never_replaces_the_full_list() {
+    let mut m = model();
+    let fx = update(&mut m, Msg::Start);
+    let ids: Vec<(u64, bool)> = fx
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Call {
+                id,
+                command: Command::ListTenants { query },
+            } => Some((*id, query.limit.is_none())),
+            _ => None,
+        })
+        .collect();
+    let full = ids.iter().find(|x| x.1).unwrap().0;
+    let page = ids.iter().find(|x| !x.1).unwrap().0;
+    let rows = |n: usize| {
+        (0..n)
+            .map(|i| summary(&format!("t{i}"), TenantStatus::Created, 0))
+            .collect::<Vec<_>>()
+    };
+    update(
+        &mut m,
+        Msg::Reply {
+            id: full,
+            result: Ok(Reply::Tenants {
+                tenants: rows(500),
+                total: 500,
+            }),
+        },
+    );
+    update(
+        &mut m,
+        Msg::Reply {
+            id: page,
+            result: Ok(Reply::Tenants {
+                tenants: rows(200),
+                total: 500,
+            }),
+        },
+    );
+    assert_eq!(m.rows.len(), 500);
+    assert!(m.loaded);
+}
+
+#[test]
+fn moving_the_selection_asks_for_that_tenants_detail_and_pages_by_the_table() {
+    let mut m = loaded(100);
+    let fx = update(&mut m, code(KeyCode::Down));
+    assert_eq!(m.selected, 1);
+    assert!(matches!(calls(&fx)[..], [Command::ShowTenant { slug }] if slug == "t001"));
+    // Another move while that request runs: remembered, asked once the answer is in.
+    let fx2 = update(&mut m, key('j'));
+    assert!(calls(&fx2).is_empty());
+    assert_eq!(m.detail_wanted.as_deref(), Some("t002"));
+    let fx3 = answer(&mut m, &fx, |_| {
+        Some(Ok(Reply::Tenant(Box::new(view(
+            "t001",
+            TenantStatus::Created,
+        )))))
+    });
+    assert!(matches!(calls(&fx3)[..], [Command::ShowTenant { slug }] if slug == "t002"));
+    update(&mut m, code(KeyCode::PageDown));
+    assert_eq!(m.selected, 2 + m.table_rows());
+    update(&mut m, key('G'));
+    assert_eq!(m.selected, 99);
+    assert!(m.scroll + m.table_rows() > 99, "the last row is in view");
+    update(&mut m, key('g'));
+    assert_eq!((m.selected, m.scroll), (0, 0));
+}
+
+#[test]
+fn the_filter_narrows_live_and_esc_clears_it() {
+    let mut m = loaded(30);
+    update(&mut m, key('/'));
+    assert!(m.filtering);
+    typed(&mut m, "t01");
+    assert_eq!(m.visible.len(), 10);
+    update(&mut m, code(KeyCode::Enter));
+    assert!(!m.filtering);
+    assert_eq!(m.visible.len(), 10, "the filter stays after enter");
+    update(&mut m, code(KeyCode::Esc));
+    assert_eq!(m.visible.len(), 30);
+    update(&mut m, key('/'));
+    update(&mut m, Msg::Paste("t02\u{1b}[2J\nnext line".into()));
+    assert_eq!(
+        m.filter.value(),
+        "t02[2J",
+        "one line, no control characters"
+    );
+}
+
+#[test]
+fn sort_cycles_and_keeps_the_selected_tenant() {
+    let mut m = loaded(5);
+    m.rows[3].status = TenantStatus::Failed;
+    update(&mut m, key('j'));
+    update(&mut m, key('j'));
+    let slug = m.selected_slug();
+    update(&mut m, key('s'));
+    assert_eq!(m.sort, SortKey::Status);
+    assert_eq!(m.selected_slug(), slug);
+    assert_eq!(m.rows.last().unwrap().status, TenantStatus::Failed);
+    update(&mut m, key('s'));
+    assert_eq!(m.sort, SortKey::Changed);
+    assert_eq!(m.rows[0].slug, "t004", "most recent change first");
+}
+
+#[test]
+fn the_add_form_validates_inline_and_submits_a_tenant_then_its_link() {
+    let mut m = loaded(1);
+    update(&mut m, key('a'));
+    assert!(matches!(m.screen(), Screen::Form(_)));
+    typed(&mut m, "Bad-");
+    let Screen::Form(f) = m.screen() else {
+        panic!()
+    };
+    assert!(
+        f.fields[0]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("invalid slug")
+    );
+    let fx = update(&mut m, code(KeyCode::Enter));
+    assert!(calls(&fx).is_empty(), "refused while a field is wrong");
+    let Screen::Form(f) = m.screen() else {
+        panic!()
+    };
+    assert!(f.error.is_some());
+    for _ in 0..4 {
+        update(&mut m, code(KeyCode::Backspace));
+    }
+    typed(&mut m, "beta");
+    update(&mut m, code(KeyCode::Tab));
+    typed(&mut m, "Beta Corp");
+    update(&mut m, code(KeyCode::Tab));
+    update(&mut m, code(KeyCode::Tab));
+    typed(&mut m, "not-an-email");
+    let Screen::Form(f) = m.screen() else {
+        panic!()
+    };
+    assert!(f.fields[3].error.is_some());
+    for _ in 0.."not-an-email".len() {
+        update(&mut m, code(KeyCode::Backspace));
+    }
+    typed(&mut m, "ops@beta.io");
+    let fx = update(&mut m, code(KeyCode::Enter));
+    let c = calls(&fx);
+    let Command::AddTenant(NewTenant {
+        slug,
+        display_name,
+        expected_email,
+        ..
+    }) = c[0]
+    else {
+        panic!("{c:?}")
+    };
+    assert_eq!(
+        (
+            slug.as_str(),
+            display_name.as_deref(),
+            expected_email.as_deref()
+        ),
+        ("beta", Some("Beta Corp"), Some("ops@beta.io"))
+    );
+    let fx = answer(&mut m, &fx, |_| {
+        Some(Ok(Reply::Tenant(Box::new(view(
+            "beta",
+            TenantStatus::Created,
+        )))))
+    });
+    assert!(!matches!(m.screen(), Screen::Form(_)), "the form closes");
+    assert_eq!(m.selected_slug().as_deref(), Some("beta"));
+    let link = calls(&fx).into_iter().find_map(|c| match c {
+        Command::IssueLink { slug, ttl_secs } => Some((slug.clone(), *ttl_secs)),
+        _ => None,
+    });
+    assert_eq!(
+        link,
+        Some(("beta".into(), 7 * 24 * 3600)),
+        "the default lifetime"
+    );
+}
+
+#[test]
+fn a_refused_add_keeps_the_form_and_says_why() {
+    let mut m = loaded(1);
+    update(&mut m, key('a'));
+    typed(&mut m, "t000");
+    let fx = update(&mut m, code(KeyCode::Enter));
+    answer(&mut m, &fx, |_| {
+        Some(Err(ApiError::new(
+            ErrorCode::Conflict,
+            "a tenant \"t000\" already exists",
+        )))
+    });
+    let Screen::Form(f) = m.screen() else {
+        panic!("the form stays")
+    };
+    assert!(f.error.as_deref().unwrap().contains("already exists"));
+}
+
+#[test]
+fn edit_starts_from_the_tenant_and_sends_what_changed() {
+    let mut m = loaded(2);
+    update(&mut m, key('e'));
+    let Screen::Form(f) = m.screen() else {
+        panic!()
+    };
+    assert_eq!(f.fields[0].input.value(), "t000 Ltd");
+    update(&mut m, code(KeyCode::Tab));
+    update(&mut m, code(KeyCode::Tab));
+    typed(&mut m, "ann@acme.com");
+    let fx = update(&mut m, code(KeyCode::Enter));
+    let c = calls(&fx);
+    let Command::EditTenant { slug, edit } = c[0] else {
+        panic!("{c:?}")
+    };
+    assert_eq!(slug, "t000");
+    assert_eq!(edit.expected_email.as_deref(), Some("ann@acme.com"));
+    assert!(!edit.any_account);
+}
+
+fn link_view(slug: &str) -> LinkView {
+    LinkView {
+        slug: slug.into(),
+        url: "https://onboard.example.com/c/AAAAAAAAAAAAAAAAAAAAAA".into(),
+        id: "ab12cd34".into(),
+        expires_at: "2026-12-08T00:00:00Z".into(),
+        expires_ms: 1_000_000 + 7 * 86_400_000,
+    }
+}
+
+#[test]
+fn a_new_link_opens_the_link_view_where_it_can_be_copied_and_exported() {
+    let mut m = loaded(3);
+    let fx = update(&mut m, key('n'));
+    assert!(matches!(calls(&fx)[..], [Command::IssueLink { slug, .. }] if slug == "t000"));
+    answer(&mut m, &fx, |_| Some(Ok(Reply::Link(link_view("t000")))));
+    assert!(matches!(m.screen(), Screen::Link(s) if s == "t000"));
+    let fx = update(&mut m, key('c'));
+    assert_eq!(
+        fx,
+        vec![Effect::Copy {
+            text: link_view("t000").url,
+            what: "the link".into()
+        }]
+    );
+    let fx = update(&mut m, key('t'));
+    let [Effect::Copy { text, .. }] = &fx[..] else {
+        panic!("{fx:?}")
+    };
+    assert!(
+        text.contains(&link_view("t000").url)
+            && text.contains("t000 Ltd")
+            && text.contains("2026-12-08")
+    );
+    let fx = update(&mut m, key('e'));
+    assert_eq!(
+        fx,
+        vec![Effect::Export {
+            slug: "t000".into(),
+            url: link_view("t000").url
+        }]
+    );
+    update(&mut m, code(KeyCode::Esc));
+    assert!(matches!(m.screen(), Screen::Tenants));
+}
+
+#[test]
+fn the_link_view_without_a_link_offers_a_new_one() {
+    let mut m = loaded(1);
+    update(&mut m, code(KeyCode::Enter));
+    assert!(matches!(m.screen(), Screen::Link(_)));
+    let fx = update(&mut m, key('c'));
+    assert!(fx.is_empty());
+    assert!(m.flash.as_ref().unwrap().text.contains("press n"));
+}
+
+#[test]
+fn withdrawing_asks_first() {
+    let mut m = loaded(2);
+    let fx = update(&mut m, key('w'));
+    assert!(fx.is_empty());
+    assert!(matches!(&m.confirm, Some(c) if c.action == ConfirmAction::Withdraw("t000".into())));
+    update(&mut m, key('n'));
+    assert!(m.confirm.is_none());
+    update(&mut m, key('w'));
+    let fx = update(&mut m, key('y'));
+    assert!(matches!(calls(&fx)[..], [Command::RevokeLinks { slug }] if slug == "t000"));
+}
+
+#[test]
+fn retry_goes_straight_to_the_engine() {
+    let mut m = loaded(2);
+    let fx = update(&mut m, key('r'));
+    assert!(matches!(calls(&fx)[..], [Command::Retry { slug }] if slug == "t000"));
+    answer(&mut m, &fx, |_| {
+        Some(Err(ApiError::new(ErrorCode::Conflict, "nothing to retry")))
+    });
+    assert!(m.flash.as_ref().unwrap().text.contains("nothing to retry"));
+}
+
+fn event(seq: u64, body: EventBody) -> Msg {
+    Msg::Engine(Item::Event(Box::new(Event { seq, body })))
+}
+
+#[test]
+fn engine_events_change_the_table_live() {
+    let mut m = loaded(3);
+    update(
+        &mut m,
+        event(
+            10,
+            EventBody::TenantChanged {
+                slug: "new".into(),
+                status: TenantStatus::Created,
+                summary: Some(summary("new", TenantStatus::Created, 5)),
+                entry: None,
+            },
+        ),
+    );
+    assert_eq!(m.rows.len(), 4);
+    assert_eq!(m.rows[0].slug, "new", "in slug order");
+    let fx = update(
+        &mut m,
+        event(
+            11,
+            EventBody::TenantChanged {
+                slug: "new".into(),
+                status: TenantStatus::Deployed,
+                summary: Some(summary("new", TenantStatus::Deployed, 6)),
+                entry: None,
+            },
+        ),
+    );
+    assert_eq!(m.rows.len(), 4);
+    assert_eq!(m.rows[0].status, TenantStatus::Deployed);
+    assert!(
+        calls(&fx).is_empty(),
+        "not the selected one: no detail asked"
+    );
+    update(
+        &mut m,
+        event(12, EventBody::TenantRemoved { slug: "new".into() }),
+    );
+    assert_eq!(m.rows.len(), 3);
+    update(
+        &mut m,
+        event(
+            13,
+            EventBody::ProvisionerChanged {
+                provisioner: ProvisionerState {
+                    running: true,
+                    in_flight: 2,
+                    ..Default::default()
+                },
+            },
+        ),
+    );
+    assert_eq!(m.provisioner.in_flight, 2);
+    let fx = update(
+        &mut m,
+        event(
+            14,
+            EventBody::LinkChanged {
+                slug: "t000".into(),
+                link: crate::engine::api::LinkSummary {
+                    id: "x".into(),
+                    tenant: "t000".into(),
+                    created_at: String::new(),
+                    expires_at: String::new(),
+                    expires_ms: 0,
+                    state: crate::domain::model::LinkState::Active,
+                    opened_at: None,
+                    open_count: 1,
+                    continue_count: 0,
+                },
+            },
+        ),
+    );
+    assert!(
+        matches!(calls(&fx)[..], [Command::ShowTenant { slug }] if slug == "t000"),
+        "the selected tenant's detail is refreshed"
+    );
+}
+
+#[test]
+fn a_lag_refetches_a_snapshot() {
+    let mut m = loaded(3);
+    let fx = update(&mut m, Msg::Engine(Item::Lagged { missed: 40 }));
+    let c = calls(&fx);
+    assert!(
+        c.iter()
+            .any(|c| matches!(c, Command::ListTenants { query } if query.limit.is_none()))
+    );
+    assert!(c.iter().any(|c| matches!(c, Command::Status)));
+}
+
+fn status_with(subscribers: usize, pending_flows: usize) -> StatusView {
+    StatusView {
+        tenants: 0,
+        by_status: Default::default(),
+        public_url: String::new(),
+        redirect_uri: String::new(),
+        data_dir: String::new(),
+        owner: String::new(),
+        owner_pid: 1,
+        serving: true,
+        provisioner: String::new(),
+        provisioner_state: Default::default(),
+        seq: 0,
+        schema_version: 2,
+        store: Default::default(),
+        subscribers,
+        pending_flows,
+    }
+}
+
+#[test]
+fn quitting_an_owner_asks_first_when_it_would_cut_someone_off() {
+    let mut m = loaded(1);
+    m.status = Some(status_with(3, 2));
+    let fx = update(&mut m, key('q'));
+    assert!(!fx.contains(&Effect::Quit));
+    let c = m.confirm.as_ref().unwrap();
+    assert!(
+        c.text.contains("2 other consoles") && c.text.contains("2 customers mid-consent"),
+        "{}",
+        c.text
+    );
+    let fx = update(&mut m, key('y'));
+    assert!(fx.contains(&Effect::Quit));
+    // Nobody else there, or attached: no question.
+    let mut m = loaded(1);
+    m.status = Some(status_with(1, 0));
+    assert!(update(&mut m, key('q')).contains(&Effect::Quit));
+    let mut m = Model::new(setup(Mode::Attached { pid: 7 }), Theme { color: true }, 0);
+    m.status = Some(status_with(9, 9));
+    assert!(update(&mut m, key('q')).contains(&Effect::Quit));
+}
+
+#[test]
+fn the_palette_completes_and_runs_commands() {
+    let mut m = loaded(3);
+    update(&mut m, key(':'));
+    typed(&mut m, "li");
+    update(&mut m, code(KeyCode::Tab));
+    assert_eq!(m.palette.as_ref().unwrap().value(), "link ");
+    typed(&mut m, "t00");
+    update(&mut m, code(KeyCode::Tab));
+    assert_eq!(m.palette.as_ref().unwrap().value(), "link t000");
+    typed(&mut m, " 30m");
+    let fx = update(&mut m, code(KeyCode::Enter));
+    assert!(
+        matches!(calls(&fx)[..], [Command::IssueLink { slug, ttl_secs: 1800 }] if slug == "t000")
+    );
+    update(&mut m, key(':'));
+    typed(&mut m, "status fail");
+    update(&mut m, code(KeyCode::Tab));
+    update(&mut m, code(KeyCode::Enter));
+    assert_eq!(m.status_filter, vec![TenantStatus::Failed]);
+    assert!(m.visible.is_empty());
+    update(&mut m, key(':'));
+    typed(&mut m, "explode");
+    update(&mut m, code(KeyCode::Enter));
+    assert!(m.flash.as_ref().unwrap().text.contains("no command"));
+}
+
+#[test]
+fn signals_and_ctrl_c_quit_and_key_releases_do_nothing() {
+    let mut m = loaded(1);
+    let mut release = KeyEvent::new(KeyCode::Char('a'), KeyModifiers::NONE);
+    release.kind = KeyEventKind::Release;
+    assert!(update(&mut m, Msg::Key(release)).is_empty());
+    assert!(matches!(m.screen(), Screen::Tenants));
+    assert!(update(&mut m, Msg::Signal("SIGHUP")).contains(&Effect::Quit));
+    let mut m = loaded(1);
+    m.status = Some(status_with(1, 0));
+    let fx = update(
+        &mut m,
+        Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+    );
+    assert!(fx.contains(&Effect::Quit));
+}
+
+#[test]
+fn help_opens_and_closes_and_flashes_fade() {
+    let mut m = loaded(1);
+    update(&mut m, key('?'));
+    assert!(matches!(m.screen(), Screen::Help));
+    update(&mut m, key('q'));
+    assert!(matches!(m.screen(), Screen::Tenants));
+    update(&mut m, Msg::Copied(Ok("the link".into())));
+    assert!(m.flash.is_some());
+    let later = m.now + 10_000;
+    update(&mut m, Msg::Tick(later));
+    assert!(m.flash.is_none());
+}
+
+#[test]
+fn the_setup_panel_comes_first_when_something_is_missing_and_enter_goes_on() {
+    let mut s = setup(Mode::Owner);
+    s.problems.push(super::model::SetupLine {
+        ok: false,
+        what: "google client".into(),
+        detail: "missing".into(),
+    });
+    let mut m = Model::new(s, Theme { color: true }, 0);
+    assert!(matches!(m.screen(), Screen::Setup));
+    let fx = update(&mut m, key('c'));
+    assert!(matches!(&fx[..], [Effect::Copy { text, .. }] if text.ends_with("/oauth/callback")));
+    update(&mut m, code(KeyCode::Enter));
+    assert!(matches!(m.screen(), Screen::Tenants));
+}
+
+#[test]
+fn a_reply_nobody_waits_for_is_dropped() {
+    let mut m = loaded(2);
+    let before = m.rows.len();
+    let waiting = m.pending.len();
+    update(
+        &mut m,
+        Msg::Reply {
+            id: 9999,
+            result: Ok(Reply::Tenants {
+                tenants: vec![],
+                total: 0,
+            }),
+        },
+    );
+    assert_eq!(m.rows.len(), before);
+    assert_eq!(m.pending.len(), waiting);
+    assert!(!m.pending.contains_key(&9999));
+}
