@@ -118,7 +118,10 @@ pub async fn run(ctx: &Context) -> Result<()> {
     let mut terminal = ratatui::try_init().context("setting up the terminal")?;
     // Bracketed paste on; mouse capture stays off, so text can be selected as usual.
     let _ = crossterm::execute!(std::io::stdout(), EnableBracketedPaste);
-    let res = event_loop(&mut terminal, api, setup).await;
+    // An attached console outlives its owner: it reconnects to the next one (a restart
+    // under a service manager) through the same data dir.
+    let reconnect = owner.is_none().then(|| ctx.data_dir.clone());
+    let res = event_loop(&mut terminal, api, setup, reconnect).await;
     let _ = crossterm::execute!(std::io::stdout(), DisableBracketedPaste);
     ratatui::restore();
     if let Some(owner) = owner {
@@ -131,7 +134,9 @@ async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     api: Arc<dyn EngineApi>,
     setup: Setup,
+    reconnect: Option<std::path::PathBuf>,
 ) -> Result<()> {
+    let api = Arc::new(std::sync::RwLock::new(api));
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut tasks = Vec::new();
     {
@@ -157,18 +162,45 @@ async fn event_loop(
         let tx = tx.clone();
         let api = api.clone();
         tasks.push(tokio::spawn(async move {
-            match api.subscribe(None).await {
-                Ok(mut events) => {
-                    while let Some(item) = events.next().await {
-                        if tx.send(Msg::Engine(item)).is_err() {
-                            return;
+            loop {
+                let now = current(&api);
+                match now.subscribe(None).await {
+                    Ok(mut events) => {
+                        while let Some(item) = events.next().await {
+                            if tx.send(Msg::Engine(item)).is_err() {
+                                return;
+                            }
                         }
                     }
-                    let _ = tx.send(Msg::Signal("the owner went away"));
+                    Err(e) => tracing::error!(error = %e, "cannot subscribe to events"),
                 }
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot subscribe to events");
-                    let _ = tx.send(Msg::Signal("no event stream"));
+                let Some(dir) = reconnect.as_deref() else {
+                    // The console's own engine does not go away while it runs.
+                    let _ = tx.send(Msg::Signal("the engine stopped"));
+                    return;
+                };
+                tracing::warn!("the owner went away; reconnecting");
+                if tx.send(Msg::OwnerLost).is_err() {
+                    return;
+                }
+                let client = loop {
+                    tokio::time::sleep(RECONNECT).await;
+                    match crate::control::Client::connect(dir).await {
+                        Ok(Some(c)) => break c,
+                        Ok(None) => {}
+                        Err(e) => tracing::debug!(error = %e, "no owner yet"),
+                    }
+                    if tx.is_closed() {
+                        return;
+                    }
+                };
+                let pid = client.server_pid();
+                tracing::info!(pid, "attached again");
+                if let Ok(mut slot) = api.write() {
+                    *slot = Arc::new(client);
+                }
+                if tx.send(Msg::Reattached { pid }).is_err() {
+                    return;
                 }
             }
         }));
@@ -211,7 +243,7 @@ async fn event_loop(
     let mut last_draw: Option<Instant> = None;
     let result = loop {
         for e in fx.drain(..) {
-            perform(e, &api, &tx);
+            perform(e, &current(&api), &tx);
         }
         if m.quit {
             break Ok(());
@@ -242,6 +274,17 @@ async fn event_loop(
         t.abort();
     }
     result
+}
+
+/// How often an attached console whose owner went away looks for the next one.
+const RECONNECT: Duration = Duration::from_millis(500);
+
+/// The engine the console talks to now (an attached console swaps it on reconnect).
+fn current(api: &std::sync::RwLock<Arc<dyn EngineApi>>) -> Arc<dyn EngineApi> {
+    match api.read() {
+        Ok(a) => a.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
+    }
 }
 
 fn perform(e: Effect, api: &Arc<dyn EngineApi>, tx: &mpsc::UnboundedSender<Msg>) {

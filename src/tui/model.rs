@@ -63,6 +63,13 @@ pub enum Msg {
     Exported(Result<Vec<String>, String>),
     /// SIGHUP, SIGTERM or SIGINT: leave at once, gracefully.
     Signal(&'static str),
+    /// An attached console's owner went away (stopped or restarted); the runner keeps
+    /// trying to reach the next one.
+    OwnerLost,
+    /// An owner answers again (the same or a new process): everything is loaded afresh.
+    Reattached {
+        pid: u32,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -87,14 +94,21 @@ pub enum Effect {
 /// What a request was for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pending {
-    List { full: bool },
+    List {
+        full: bool,
+    },
     Status,
     Show(String),
-    Add { slug: String, ttl: Option<u64> },
+    Add {
+        slug: String,
+        ttl: Option<u64>,
+    },
     Edit(String),
     Link(String),
     Withdraw(String),
     Retry(String),
+    /// `q` on the owning console: quit once fresh numbers say nobody would be cut off.
+    QuitCheck,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,6 +204,8 @@ pub struct Model {
     pub provisioner: ProvisionerState,
     /// How far the help is scrolled.
     pub help_scroll: u16,
+    /// Since when an attached console has had no owner to talk to.
+    pub lost: Option<Millis>,
     pub quit: bool,
 }
 
@@ -233,6 +249,7 @@ impl Model {
             status: None,
             provisioner: ProvisionerState::default(),
             help_scroll: 0,
+            lost: None,
             quit: false,
         }
     }

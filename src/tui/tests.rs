@@ -565,11 +565,22 @@ fn status_with(subscribers: usize, pending_flows: usize) -> StatusView {
     }
 }
 
+/// `q` on the owning console asks the engine for fresh numbers and lets them decide.
+fn quit_with(m: &mut Model, msg: Msg, answer_with: Result<Reply, ApiError>) -> Vec<Effect> {
+    let fx = update(m, msg);
+    assert!(!fx.contains(&Effect::Quit), "quit before the numbers came");
+    assert!(matches!(calls(&fx)[..], [Command::Status]), "{fx:?}");
+    answer(m, &fx, |_| Some(answer_with.clone()))
+}
+
 #[test]
 fn quitting_an_owner_asks_first_when_it_would_cut_someone_off() {
     let mut m = loaded(1);
-    m.status = Some(status_with(3, 2));
-    let fx = update(&mut m, key('q'));
+    let fx = quit_with(
+        &mut m,
+        key('q'),
+        Ok(Reply::Status(Box::new(status_with(3, 2)))),
+    );
     assert!(!fx.contains(&Effect::Quit));
     let c = m.confirm.as_ref().unwrap();
     assert!(
@@ -579,13 +590,77 @@ fn quitting_an_owner_asks_first_when_it_would_cut_someone_off() {
     );
     let fx = update(&mut m, key('y'));
     assert!(fx.contains(&Effect::Quit));
-    // Nobody else there, or attached: no question.
+
+    // What was known before does not count: a console attached a moment ago does.
     let mut m = loaded(1);
     m.status = Some(status_with(1, 0));
-    assert!(update(&mut m, key('q')).contains(&Effect::Quit));
+    let fx = quit_with(
+        &mut m,
+        key('q'),
+        Ok(Reply::Status(Box::new(status_with(2, 0)))),
+    );
+    assert!(!fx.contains(&Effect::Quit));
+    assert!(
+        m.confirm
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("1 other console or watcher")
+    );
+    update(&mut m, key('n'));
+    assert!(m.confirm.is_none() && !m.quit);
+
+    // Nobody else there: no question.
+    let mut m = loaded(1);
+    let fx = quit_with(
+        &mut m,
+        key('q'),
+        Ok(Reply::Status(Box::new(status_with(1, 0)))),
+    );
+    assert!(fx.contains(&Effect::Quit) && m.confirm.is_none());
+    // The engine cannot say: quit.
+    let mut m = loaded(1);
+    let fx = quit_with(
+        &mut m,
+        key('q'),
+        Err(ApiError::new(
+            crate::engine::error::ErrorCode::Unavailable,
+            "gone",
+        )),
+    );
+    assert!(fx.contains(&Effect::Quit));
+    // Attached: quitting stops nothing, so nothing is asked.
     let mut m = Model::new(setup(Mode::Attached { pid: 7 }), Theme { color: true }, 0);
     m.status = Some(status_with(9, 9));
     assert!(update(&mut m, key('q')).contains(&Effect::Quit));
+}
+
+#[test]
+fn an_attached_console_that_loses_its_owner_says_so_and_reloads_when_attached_again() {
+    let mut m = Model::new(setup(Mode::Attached { pid: 7 }), Theme { color: true }, 0);
+    let fx = update(&mut m, Msg::Start);
+    answer(&mut m, &fx, |c| match c {
+        Command::ListTenants { .. } => Some(Ok(Reply::Tenants {
+            tenants: vec![summary("t000", TenantStatus::Deployed, 0)],
+            total: 1,
+        })),
+        _ => None,
+    });
+    assert!(!m.pending.is_empty(), "the status call is still out");
+    update(&mut m, Msg::OwnerLost);
+    assert!(m.lost.is_some());
+    assert!(m.pending.is_empty(), "nothing in flight will be answered");
+    assert!(m.flash.as_ref().unwrap().text.contains("pid 7"));
+    assert_eq!(m.rows.len(), 1, "what was known stays on screen");
+    let fx = update(&mut m, Msg::Reattached { pid: 8 });
+    assert!(m.lost.is_none());
+    assert_eq!(m.setup.mode, Mode::Attached { pid: 8 });
+    let c = calls(&fx);
+    assert!(c.iter().any(|c| matches!(c, Command::Status)));
+    assert!(
+        c.iter()
+            .any(|c| matches!(c, Command::ListTenants { query } if query.limit.is_none()))
+    );
 }
 
 #[test]
@@ -624,10 +699,10 @@ fn signals_and_ctrl_c_quit_and_key_releases_do_nothing() {
     assert!(matches!(m.screen(), Screen::Tenants));
     assert!(update(&mut m, Msg::Signal("SIGHUP")).contains(&Effect::Quit));
     let mut m = loaded(1);
-    m.status = Some(status_with(1, 0));
-    let fx = update(
+    let fx = quit_with(
         &mut m,
         Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+        Ok(Reply::Status(Box::new(status_with(1, 0)))),
     );
     assert!(fx.contains(&Effect::Quit));
 }

@@ -76,6 +76,30 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             m.quit = true;
             fx.push(Effect::Quit);
         }
+        Msg::OwnerLost => {
+            if m.lost.is_none() {
+                m.lost = Some(m.now);
+            }
+            let pid = match m.setup.mode {
+                super::model::Mode::Attached { pid } => format!(" (pid {pid})"),
+                super::model::Mode::Owner => String::new(),
+            };
+            flash(
+                m,
+                Level::Error,
+                format!("✖ the owner{pid} went away: reconnecting; what is shown may be stale"),
+            );
+            // Nothing in flight will be answered.
+            m.pending.clear();
+            m.detail_wanted = None;
+        }
+        Msg::Reattached { pid } => {
+            m.setup.mode = super::model::Mode::Attached { pid };
+            m.lost = None;
+            flash(m, Level::Ok, format!("✔ attached again, to pid {pid}"));
+            fx.extend(update(m, Msg::Start));
+            want_detail(m, &mut fx);
+        }
     }
     fx
 }
@@ -292,6 +316,12 @@ fn reply(
         Ok(r) => r,
         Err(e) => {
             match &p {
+                // The engine cannot say: nothing to protect that could be seen.
+                Pending::QuitCheck => {
+                    m.quit = true;
+                    fx.push(Effect::Quit);
+                    return;
+                }
                 Pending::Add { .. } | Pending::Edit(_) => {
                     if let Some(Screen::Form(f)) = m.screens.last_mut() {
                         f.error = Some(e.message.clone());
@@ -325,6 +355,11 @@ fn reply(
             }
         (Pending::Status, Reply::Status(s)) => {
             m.provisioner = s.provisioner_state.clone();
+            m.status = Some(*s);
+        }
+        (Pending::QuitCheck, Reply::Status(s)) => {
+            m.provisioner = s.provisioner_state.clone();
+            quit_checked(m, &s, fx);
             m.status = Some(*s);
         }
         (Pending::Show(slug), Reply::Tenant(t)) => {
@@ -567,40 +602,45 @@ fn ask_withdraw(m: &mut Model, slug: String) {
 }
 
 /// Quitting a console that owns the runtime stops the listener: ask first when that would
-/// cut someone off.
+/// cut someone off. The numbers are asked for afresh (a console may have attached a moment
+/// ago); the answer decides.
 fn ask_quit(m: &mut Model, fx: &mut Vec<Effect>) {
     if m.setup.mode == super::model::Mode::Owner {
-        let (others, flows) = m
-            .status
-            .as_ref()
-            .map(|s| (s.subscribers.saturating_sub(1), s.pending_flows))
-            .unwrap_or((0, 0));
-        if others > 0 || flows > 0 {
-            let mut why = Vec::new();
-            if others > 0 {
-                why.push(format!(
-                    "{others} other console{} or watcher{} attached",
-                    plural(others),
-                    plural(others)
-                ));
-            }
-            if flows > 0 {
-                why.push(format!("{flows} customer{} mid-consent", plural(flows)));
-            }
-            m.confirm = Some(Confirm {
-                text: format!(
-                    "Quit and stop the listener? {} will lose it.",
-                    why.join(" and ")
-                ),
-                action: ConfirmAction::Quit,
-            });
-            // Ask for fresh numbers while the operator reads.
-            call(m, fx, Pending::Status, Command::Status);
-            return;
+        if !m.pending.values().any(|p| *p == Pending::QuitCheck) {
+            call(m, fx, Pending::QuitCheck, Command::Status);
         }
+        return;
     }
     m.quit = true;
     fx.push(Effect::Quit);
+}
+
+/// The fresh numbers for `q` on the owning console.
+fn quit_checked(m: &mut Model, s: &crate::engine::api::StatusView, fx: &mut Vec<Effect>) {
+    let (others, flows) = (s.subscribers.saturating_sub(1), s.pending_flows);
+    if others == 0 && flows == 0 {
+        m.quit = true;
+        fx.push(Effect::Quit);
+        return;
+    }
+    let mut why = Vec::new();
+    if others > 0 {
+        why.push(format!(
+            "{others} other console{} or watcher{} attached",
+            plural(others),
+            plural(others)
+        ));
+    }
+    if flows > 0 {
+        why.push(format!("{flows} customer{} mid-consent", plural(flows)));
+    }
+    m.confirm = Some(Confirm {
+        text: format!(
+            "Quit and stop the listener? {} will lose it.",
+            why.join(" and ")
+        ),
+        action: ConfirmAction::Quit,
+    });
 }
 
 fn plural(n: usize) -> &'static str {
@@ -938,7 +978,7 @@ pub fn add_form() -> Form {
         fields: vec![
             field(
                 "Slug",
-                "1-31 lowercase letters, digits, hyphens; no hyphen at either end",
+                "a-z, 0-9 and inner hyphens, 1-31 long; it never changes",
                 "",
             ),
             field(
@@ -959,7 +999,7 @@ pub fn add_form() -> Form {
             ),
             field(
                 "Link lifetime",
-                "issue a link at once, lasting 1m to 30d (empty: no link yet)",
+                "issue a link now, for 1m to 30d (empty: no link yet)",
                 "7d",
             ),
         ],

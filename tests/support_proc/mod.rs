@@ -391,3 +391,88 @@ pub fn between(body: &str, after: &str, end: char) -> String {
         + after.len();
     body[start..].split(end).next().unwrap_or("").to_owned()
 }
+
+/// Walk the customer's path over HTTP the way a browser would, checking each hop.
+pub async fn consent_over_http(link: &str, email: &str) -> String {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http client");
+    let base = url::Url::parse(link).expect("link URL");
+
+    let page = http.get(link).send().await.expect("open link");
+    assert_eq!(page.status(), 200);
+    let cookie = page
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .expect("the link page sets the consent cookie")
+        .to_owned();
+    let body = page.text().await.expect("interstitial");
+    assert!(body.contains("Continue"), "{body}");
+    let action = between(&body, r#"action=""#, '"');
+    let token = between(&body, r#"name="token" value=""#, '"');
+    let cont = base.join(&action).expect("continue URL");
+
+    let res = http
+        .post(cont)
+        .header("cookie", &cookie)
+        .form(&[("token", token)])
+        .send()
+        .await
+        .expect("continue");
+    assert_eq!(res.status(), 303);
+    let authorize = res.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    assert!(
+        authorize.starts_with(&format!(
+            "{}/sandbox/google/",
+            base.origin().ascii_serialization()
+        )),
+        "the demo's Google is on the same listener: {authorize}"
+    );
+
+    let res = http.get(&authorize).send().await.expect("consent page");
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.expect("consent page body");
+    assert!(page.contains("Allow") && page.contains("Deny"), "{page}");
+    let mut form = hidden_inputs(&page);
+    assert!(form.iter().any(|(k, _)| k == "state"), "{page}");
+    form.push(("email".into(), email.into()));
+    form.push(("decision".into(), "allow".into()));
+    let authorize = url::Url::parse(&authorize).expect("authorize URL");
+    let scopes: Vec<String> = authorize
+        .query_pairs()
+        .find(|(k, _)| k == "scope")
+        .map(|(_, v)| v.split(' ').map(str::to_owned).collect())
+        .unwrap_or_default();
+    assert!(!scopes.is_empty());
+    form.extend(scopes.into_iter().map(|sc| ("scope".to_owned(), sc)));
+    let approve = authorize.join("approve").expect("approve URL");
+    let res = http
+        .post(approve)
+        .form(&form)
+        .send()
+        .await
+        .expect("approve");
+    assert_eq!(res.status(), 303);
+    let callback = res.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    assert!(callback.contains("/oauth/callback?"), "{callback}");
+
+    let res = http
+        .get(&callback)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("callback");
+    let status = res.status();
+    let body = res.text().await.expect("final page");
+    assert_eq!(status, 200, "{body}");
+    body
+}

@@ -106,6 +106,7 @@ fn header(m: &Model, f: &mut Frame, area: Rect) {
     let t = m.theme;
     let mode = match &m.setup.mode {
         Mode::Owner => "owner (quit stops the listener)".to_owned(),
+        Mode::Attached { .. } if m.lost.is_some() => "owner gone: reconnecting…".to_owned(),
         Mode::Attached { pid } => format!("attached to pid {pid}"),
     };
     let p = &m.provisioner;
@@ -140,7 +141,10 @@ fn header(m: &Model, f: &mut Frame, area: Rect) {
         Span::styled(" mcp-onboard  ", t.title()),
         Span::raw(ws),
         Span::raw(format!("{}  ", m.setup.public_url)),
-        Span::styled(format!("{mode}  "), t.dim()),
+        Span::styled(
+            format!("{mode}  "),
+            if m.lost.is_some() { t.error() } else { t.dim() },
+        ),
     ];
     let used: usize = line1.iter().map(|s| s.content.chars().count()).sum();
     // The provisioner goes on the first line when there is room, else on the second.

@@ -197,7 +197,8 @@ pub fn form(m: &Model, f: &mut Frame, area: Rect, form: &Form) {
     if let Some(e) = &form.error {
         lines.push(Line::from(Span::styled(format!("✖ {e}"), t.error())));
     }
-    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    // One line per row, clipped rather than wrapped: the cursor's row depends on it.
+    f.render_widget(Paragraph::new(lines), inner);
     if let Some(c) = cursor {
         f.set_cursor_position(c);
     }
