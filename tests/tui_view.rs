@@ -9,7 +9,7 @@ use mcp_onboard::engine::api::{
 };
 use mcp_onboard::tui::model::{Confirm, ConfirmAction, Mode, Model, Screen, Setup, SetupLine};
 use mcp_onboard::tui::style::Theme;
-use mcp_onboard::tui::update::{add_form, refilter};
+use mcp_onboard::tui::update::{add_form, refilter, set_rows};
 use mcp_onboard::tui::view::view;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -161,7 +161,7 @@ fn model(color: bool, size: (u16, u16)) -> Model {
     let mut m = Model::new(setup(Mode::Attached { pid: 4121 }), Theme { color }, NOW);
     m.size = size;
     m.loaded = true;
-    m.rows = vec![
+    let rows = vec![
         summary(
             "alphabeta",
             "AlphaBeta",
@@ -199,7 +199,7 @@ fn model(color: bool, size: (u16, u16)) -> Model {
         ),
         summary("omega", "Omega", TenantStatus::Created, None, 5),
     ];
-    refilter(&mut m);
+    set_rows(&mut m, rows);
     m.selected = 1;
     m.detail = Some(detail());
     m.provisioner = ProvisionerState {

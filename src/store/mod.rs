@@ -40,7 +40,7 @@ const KEY_CHECK_TEXT: &[u8] = b"mcp-onboard key check";
 /// Subscribers that fall further behind than this are told they lagged.
 pub const EVENT_BUFFER: usize = 4096;
 /// sled's page cache: enough for the working set, well under the memory budget.
-const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+const CACHE_BYTES: u64 = 32 * 1024 * 1024;
 
 #[derive(Debug, Error)]
 pub enum StoreError {

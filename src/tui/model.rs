@@ -94,8 +94,10 @@ pub enum Effect {
 /// What a request was for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pending {
-    List {
-        full: bool,
+    /// One page of the tenant list, for load `generation`, asked with this `limit`.
+    Page {
+        generation: u64,
+        limit: usize,
     },
     Status,
     Show(String),
@@ -188,6 +190,13 @@ pub struct Model {
     pub sort: SortKey,
     /// Whether the full list has arrived (the first page comes first).
     pub loaded: bool,
+    /// The list being loaded page by page, when one is.
+    pub loading: Option<Loading>,
+    pub load_generation: u64,
+    /// Rows by status group (`Group::index`), kept as rows come and go.
+    pub group_counts: [usize; 6],
+    /// The filter text and statuses `visible` was computed for (typing narrows from it).
+    pub visible_for: (String, Vec<TenantStatus>),
     pub detail: Option<TenantView>,
     /// The tenant whose detail is wanted next (a request is in flight).
     pub detail_wanted: Option<String>,
@@ -237,6 +246,10 @@ impl Model {
             status_filter: Vec::new(),
             sort: SortKey::Slug,
             loaded: false,
+            loading: None,
+            load_generation: 0,
+            group_counts: [0; 6],
+            visible_for: (String::new(), Vec::new()),
             detail: None,
             detail_wanted: None,
             links: HashMap::new(),
@@ -273,15 +286,33 @@ impl Model {
         super::view::table_height(self.size.1).max(1)
     }
 
+    /// Where a tenant's row is: a binary search when sorted by slug, else a scan.
+    pub fn row_of(&self, slug: &str) -> Option<usize> {
+        if self.sort == crate::engine::api::SortKey::Slug {
+            self.rows
+                .binary_search_by(|r| r.slug.as_str().cmp(slug))
+                .ok()
+        } else {
+            self.rows.iter().position(|r| r.slug == slug)
+        }
+    }
+
     /// Tenants by status group, from the rows the console holds.
     pub fn counts(&self) -> Vec<(super::style::Group, usize)> {
-        let mut counts: HashMap<super::style::Group, usize> = HashMap::new();
-        for r in &self.rows {
-            *counts.entry(super::style::group(r.status)).or_insert(0) += 1;
-        }
         super::style::Group::ALL
             .iter()
-            .filter_map(|g| counts.get(g).map(|n| (*g, *n)))
+            .map(|g| (*g, self.group_counts[g.index()]))
+            .filter(|(_, n)| *n > 0)
             .collect()
     }
+}
+
+/// A list arriving page by page. Events that arrive meanwhile are newer than the pages
+/// (or as new): they are kept aside and win over the pages when the last one is in.
+#[derive(Debug, Default)]
+pub struct Loading {
+    pub generation: u64,
+    pub rows: Vec<TenantSummary>,
+    /// Slug → its summary from an event, or `None`: removed.
+    pub touched: HashMap<String, Option<TenantSummary>>,
 }

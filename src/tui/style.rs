@@ -40,6 +40,18 @@ pub fn group(s: TenantStatus) -> Group {
 }
 
 impl Group {
+    /// Its place in `ALL`.
+    pub fn index(self) -> usize {
+        match self {
+            Group::Deployed => 0,
+            Group::Progress => 1,
+            Group::Customer => 2,
+            Group::Failed => 3,
+            Group::Reconsent => 4,
+            Group::Leaving => 5,
+        }
+    }
+
     pub fn glyph(self) -> &'static str {
         match self {
             Group::Customer => "✉",

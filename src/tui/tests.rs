@@ -3,8 +3,9 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::model::{ConfirmAction, Effect, Mode, Model, Msg, Screen, Setup};
+use super::style::Group;
 use super::style::Theme;
-use super::update::{FIRST_PAGE, update};
+use super::update::{FIRST_PAGE, PAGE, update};
 use crate::domain::lifecycle::NewTenant;
 use crate::domain::model::{ProvisionerState, TenantStatus};
 use crate::engine::api::{
@@ -109,6 +110,48 @@ fn view(slug: &str, status: TenantStatus) -> TenantView {
     }
 }
 
+/// What the engine answers to a list query over `rows` (sorted by slug): after, limit.
+fn page_of(rows: &[TenantSummary], q: &ListQuery) -> Reply {
+    let from = q
+        .after
+        .as_ref()
+        .map_or(0, |a| rows.partition_point(|r| r.slug <= *a));
+    let tenants: Vec<_> = rows[from..]
+        .iter()
+        .take(q.limit.unwrap_or(usize::MAX))
+        .cloned()
+        .collect();
+    Reply::Tenants {
+        tenants,
+        total: rows.len(),
+    }
+}
+
+/// Answer list pages from `rows` until the load is done; the other effects are returned.
+fn serve_pages(m: &mut Model, mut fx: Vec<Effect>, rows: &[TenantSummary]) -> Vec<Effect> {
+    let mut rest = Vec::new();
+    while !fx.is_empty() {
+        let mut next = Vec::new();
+        for e in fx {
+            match e {
+                Effect::Call {
+                    id,
+                    command: Command::ListTenants { query },
+                } => next.extend(update(
+                    m,
+                    Msg::Reply {
+                        id,
+                        result: Ok(page_of(rows, &query)),
+                    },
+                )),
+                other => rest.push(other),
+            }
+        }
+        fx = next;
+    }
+    rest
+}
+
 /// A model holding `n` tenants, the first one's detail shown.
 fn loaded(n: usize) -> Model {
     let mut m = model();
@@ -116,14 +159,7 @@ fn loaded(n: usize) -> Model {
     let rows: Vec<TenantSummary> = (0..n)
         .map(|i| summary(&format!("t{i:03}"), TenantStatus::Created, i as i64))
         .collect();
-    let fx = answer(&mut m, &fx, |c| match c {
-        Command::ListTenants { .. } => Some(Ok(Reply::Tenants {
-            tenants: rows.clone(),
-            total: rows.len(),
-        })),
-        Command::Status => None,
-        _ => None,
-    });
+    let fx = serve_pages(&mut m, fx, &rows);
     answer(&mut m, &fx, |c| match c {
         Command::ShowTenant { slug } => Some(Ok(Reply::Tenant(Box::new(view(
             slug,
@@ -135,59 +171,150 @@ fn loaded(n: usize) -> Model {
 }
 
 #[test]
-fn start_asks_for_status_a_first_page_and_then_everything() {
+fn start_asks_for_status_and_a_first_page_then_the_rest_page_by_page() {
     let mut m = model();
     let fx = update(&mut m, Msg::Start);
     let c = calls(&fx);
-    assert_eq!(c.len(), 3);
+    assert_eq!(c.len(), 2);
     assert!(matches!(c[0], Command::Status));
-    assert!(matches!(c[1], Command::ListTenants { query } if query.limit == Some(FIRST_PAGE)));
-    assert!(matches!(c[2], Command::ListTenants { query } if *query == ListQuery::default()));
-}
-
-#[test]
-fn the_first_page_never_replaces_the_full_list() {
-    let mut m = model();
-    let fx = update(&mut m, Msg::Start);
-    let ids: Vec<(u64, bool)> = fx
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Call {
-                id,
-                command: Command::ListTenants { query },
-            } => Some((*id, query.limit.is_none())),
+    assert!(matches!(c[1], Command::ListTenants { query }
+        if query.limit == Some(FIRST_PAGE) && query.after.is_none()));
+    let rows: Vec<TenantSummary> = (0..FIRST_PAGE + PAGE + 7)
+        .map(|i| summary(&format!("t{i:05}"), TenantStatus::Created, 0))
+        .collect();
+    // The first page is drawn at once, and the next is asked for after its last slug.
+    let Effect::Call {
+        id,
+        command: Command::ListTenants { query },
+    } = &fx[1]
+    else {
+        panic!("{fx:?}")
+    };
+    let fx = update(
+        &mut m,
+        Msg::Reply {
+            id: *id,
+            result: Ok(page_of(&rows, query)),
+        },
+    );
+    assert_eq!(m.rows.len(), FIRST_PAGE);
+    assert!(!m.loaded);
+    let next: Vec<_> = calls(&fx)
+        .into_iter()
+        .filter_map(|c| match c {
+            Command::ListTenants { query } => Some(query.clone()),
             _ => None,
         })
         .collect();
-    let full = ids.iter().find(|x| x.1).unwrap().0;
-    let page = ids.iter().find(|x| !x.1).unwrap().0;
-    let rows = |n: usize| {
-        (0..n)
-            .map(|i| summary(&format!("t{i}"), TenantStatus::Created, 0))
-            .collect::<Vec<_>>()
+    assert_eq!(next.len(), 1);
+    assert_eq!(next[0].limit, Some(PAGE));
+    assert_eq!(
+        next[0].after.as_deref(),
+        Some(rows[FIRST_PAGE - 1].slug.as_str())
+    );
+    serve_pages(&mut m, fx, &rows);
+    assert!(m.loaded && m.loading.is_none());
+    assert_eq!(m.rows.len(), rows.len());
+    assert_eq!(m.visible.len(), rows.len());
+    assert_eq!(m.counts(), vec![(Group::Customer, rows.len())]);
+}
+
+#[test]
+fn events_during_a_load_win_over_the_pages_that_come_after_them() {
+    let mut m = model();
+    let rows: Vec<TenantSummary> = (0..FIRST_PAGE + 50)
+        .map(|i| summary(&format!("t{i:05}"), TenantStatus::Created, 0))
+        .collect();
+    let fx = update(&mut m, Msg::Start);
+    let first = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::Call {
+                id,
+                command: Command::ListTenants { query },
+            } => Some((*id, query.clone())),
+            _ => None,
+        })
+        .unwrap();
+    let fx = update(
+        &mut m,
+        Msg::Reply {
+            id: first.0,
+            result: Ok(page_of(&rows, &first.1)),
+        },
+    );
+    // While the second page is out: one tenant on it is deployed, one removed, one added.
+    let changed = |slug: &str, st| {
+        event(
+            1,
+            EventBody::TenantChanged {
+                slug: slug.into(),
+                status: st,
+                summary: Some(summary(slug, st, 5)),
+                entry: None,
+            },
+        )
     };
+    update(&mut m, changed("t00220", TenantStatus::Deployed));
+    update(&mut m, changed("zz-new", TenantStatus::Created));
     update(
         &mut m,
-        Msg::Reply {
-            id: full,
-            result: Ok(Reply::Tenants {
-                tenants: rows(500),
-                total: 500,
-            }),
-        },
+        event(
+            2,
+            EventBody::TenantRemoved {
+                slug: "t00230".into(),
+            },
+        ),
     );
-    update(
-        &mut m,
-        Msg::Reply {
-            id: page,
-            result: Ok(Reply::Tenants {
-                tenants: rows(200),
-                total: 500,
-            }),
-        },
-    );
-    assert_eq!(m.rows.len(), 500);
+    // The page was read before those changes: it still has the old versions.
+    serve_pages(&mut m, fx, &rows);
     assert!(m.loaded);
+    assert_eq!(m.rows.len(), rows.len(), "one added, one removed");
+    let get = |slug: &str| m.rows.iter().find(|r| r.slug == slug).map(|r| r.status);
+    assert_eq!(get("t00220"), Some(TenantStatus::Deployed));
+    assert_eq!(get("t00230"), None);
+    assert_eq!(get("zz-new"), Some(TenantStatus::Created));
+    assert_eq!(
+        m.counts(),
+        vec![(Group::Deployed, 1), (Group::Customer, rows.len() - 1)]
+    );
+}
+
+#[test]
+fn a_page_of_a_load_started_over_is_dropped() {
+    let mut m = model();
+    let rows: Vec<TenantSummary> = (0..10)
+        .map(|i| summary(&format!("t{i}"), TenantStatus::Created, 0))
+        .collect();
+    let old = update(&mut m, Msg::Start);
+    // The stream lagged: the console loads again before the first answer is in.
+    let again = update(&mut m, Msg::Engine(Item::Lagged { missed: 9 }));
+    let stale: Vec<TenantSummary> = rows[..3].to_vec();
+    for e in &old {
+        if let Effect::Call {
+            id,
+            command: Command::ListTenants { .. },
+        } = e
+        {
+            update(
+                &mut m,
+                Msg::Reply {
+                    id: *id,
+                    result: Ok(Reply::Tenants {
+                        tenants: stale.clone(),
+                        total: 3,
+                    }),
+                },
+            );
+        }
+    }
+    assert!(
+        !m.loaded,
+        "the old load's answer does not finish the new one"
+    );
+    serve_pages(&mut m, again, &rows);
+    assert!(m.loaded);
+    assert_eq!(m.rows.len(), 10);
 }
 
 #[test]
@@ -539,8 +666,9 @@ fn a_lag_refetches_a_snapshot() {
     let fx = update(&mut m, Msg::Engine(Item::Lagged { missed: 40 }));
     let c = calls(&fx);
     assert!(
-        c.iter()
-            .any(|c| matches!(c, Command::ListTenants { query } if query.limit.is_none()))
+        c.iter().any(|c| matches!(c, Command::ListTenants { query }
+            if query.after.is_none() && query.limit == Some(FIRST_PAGE))),
+        "a fresh load from the first page: {c:?}"
     );
     assert!(c.iter().any(|c| matches!(c, Command::Status)));
 }
@@ -658,8 +786,9 @@ fn an_attached_console_that_loses_its_owner_says_so_and_reloads_when_attached_ag
     let c = calls(&fx);
     assert!(c.iter().any(|c| matches!(c, Command::Status)));
     assert!(
-        c.iter()
-            .any(|c| matches!(c, Command::ListTenants { query } if query.limit.is_none()))
+        c.iter().any(|c| matches!(c, Command::ListTenants { query }
+            if query.after.is_none() && query.limit == Some(FIRST_PAGE))),
+        "a fresh load from the first page: {c:?}"
     );
 }
 
@@ -755,4 +884,137 @@ fn a_reply_nobody_waits_for_is_dropped() {
     assert_eq!(m.rows.len(), before);
     assert_eq!(m.pending.len(), waiting);
     assert!(!m.pending.contains_key(&9999));
+}
+
+mod incremental {
+    //! The table is kept by small steps (a row out, a row in, indices shifted); whatever
+    //! happens, it must equal what sorting and filtering everything afresh gives.
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Change {
+            who: u8,
+            status: u8,
+            name: u8,
+            at: i64,
+        },
+        Remove {
+            who: u8,
+        },
+        Sort,
+        Filter(&'static str),
+        Type(char),
+        Status(Option<u8>),
+        Select(u8),
+    }
+
+    const STATUSES: [TenantStatus; 4] = [
+        TenantStatus::Created,
+        TenantStatus::LinkIssued,
+        TenantStatus::Deployed,
+        TenantStatus::Failed,
+    ];
+    const NAMES: [&str; 4] = ["Acme", "beta Labs", "Ünïcode GmbH", "zeta"];
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            6 => (0u8..40, 0u8..4, 0u8..4, 0i64..50)
+                .prop_map(|(who, status, name, at)| Op::Change { who, status, name, at }),
+            2 => (0u8..40).prop_map(|who| Op::Remove { who }),
+            1 => Just(Op::Sort),
+            1 => prop::sample::select(vec!["", "t1", "lab", "ünï", "ZETA", "t0"]).prop_map(Op::Filter),
+            1 => prop::sample::select(vec!['a', '1', 'e', 'ï']).prop_map(Op::Type),
+            1 => prop::option::of(0u8..4).prop_map(Op::Status),
+            1 => (0u8..50).prop_map(Op::Select),
+        ]
+    }
+
+    fn expected(m: &Model) -> Vec<String> {
+        let mut rows = m.rows.clone();
+        rows.sort_by(|a, b| match m.sort {
+            SortKey::Slug => a.slug.cmp(&b.slug),
+            SortKey::Name => (a.display_name.to_lowercase(), &a.slug)
+                .cmp(&(b.display_name.to_lowercase(), &b.slug)),
+            SortKey::Status => (a.status, &a.slug).cmp(&(b.status, &b.slug)),
+            SortKey::Changed => (std::cmp::Reverse(a.updated_ms), &a.slug)
+                .cmp(&(std::cmp::Reverse(b.updated_ms), &b.slug)),
+        });
+        let needle = m.filter.value().to_lowercase();
+        rows.iter()
+            .filter(|r| m.status_filter.is_empty() || m.status_filter.contains(&r.status))
+            .filter(|r| {
+                needle.is_empty()
+                    || [
+                        Some(&r.slug),
+                        Some(&r.display_name),
+                        r.google_email.as_ref(),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .any(|s| s.to_lowercase().contains(&needle))
+            })
+            .map(|r| r.slug.clone())
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn the_table_equals_sorting_and_filtering_afresh(ops in prop::collection::vec(op(), 1..60)) {
+            let mut m = loaded(20);
+            for op in ops {
+                let selected_before = if matches!(op, Op::Select(_)) { None } else { m.selected_slug() };
+                match op {
+                    Op::Change { who, status, name, at } => {
+                        let slug = format!("t{who:03}");
+                        let mut s = summary(&slug, STATUSES[status as usize], at);
+                        s.display_name = NAMES[name as usize].into();
+                        update(&mut m, event(1, EventBody::TenantChanged {
+                            slug, status: s.status, summary: Some(s), entry: None,
+                        }));
+                    }
+                    Op::Remove { who } => {
+                        update(&mut m, event(1, EventBody::TenantRemoved { slug: format!("t{who:03}") }));
+                    }
+                    Op::Sort => { update(&mut m, key('s')); }
+                    Op::Filter(f) => {
+                        m.filter = tui_input::Input::new(f.into());
+                        super::super::update::refilter(&mut m);
+                    }
+                    Op::Type(c) => {
+                        m.filtering = true;
+                        update(&mut m, key(c));
+                        m.filtering = false;
+                    }
+                    Op::Status(s) => {
+                        m.status_filter = s.map(|i| vec![STATUSES[i as usize]]).unwrap_or_default();
+                        super::super::update::refilter(&mut m);
+                    }
+                    Op::Select(i) => {
+                        m.selected = (i as usize).min(m.visible.len().saturating_sub(1));
+                    }
+                }
+                let shown: Vec<String> = m.visible.iter().map(|i| m.rows[*i].slug.clone()).collect();
+                prop_assert_eq!(&shown, &expected(&m));
+                let mut counts = [0usize; 6];
+                for r in &m.rows {
+                    counts[crate::tui::style::group(r.status).index()] += 1;
+                }
+                prop_assert_eq!(counts, m.group_counts);
+                let mut slugs: Vec<&str> = m.rows.iter().map(|r| r.slug.as_str()).collect();
+                slugs.sort();
+                slugs.dedup();
+                prop_assert_eq!(slugs.len(), m.rows.len(), "one row per tenant");
+                prop_assert!(m.visible.is_empty() || m.selected < m.visible.len());
+                // The selected tenant stays selected while it is shown.
+                if let Some(was) = selected_before
+                    && shown.contains(&was)
+                {
+                    prop_assert_eq!(m.selected_slug(), Some(was));
+                }
+            }
+        }
+    }
 }

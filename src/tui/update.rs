@@ -2,6 +2,8 @@
 //! without IO. The runner performs the effects and feeds their results back as messages,
 //! tagged with the request id they answer.
 
+use std::cmp::Ordering;
+use std::collections::HashMap;
 use std::time::Duration;
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
@@ -22,6 +24,8 @@ use crate::engine::{EventBody, Item};
 
 /// Rows asked for first, so the first frame shows tenants before the whole list arrives.
 pub const FIRST_PAGE: usize = 200;
+/// Rows per page after the first.
+pub const PAGE: usize = 5_000;
 const DEFAULT_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 
 pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
@@ -29,17 +33,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
     match msg {
         Msg::Start => {
             call(m, &mut fx, Pending::Status, Command::Status);
-            let page = ListQuery {
-                limit: Some(FIRST_PAGE),
-                ..Default::default()
-            };
-            call(
-                m,
-                &mut fx,
-                Pending::List { full: false },
-                Command::ListTenants { query: page },
-            );
-            call(m, &mut fx, Pending::List { full: true }, list_all());
+            start_load(m, &mut fx);
         }
         Msg::Tick(now) => {
             m.now = now;
@@ -104,10 +98,88 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
     fx
 }
 
-fn list_all() -> Command {
-    Command::ListTenants {
-        query: ListQuery::default(),
+/// Load every tenant afresh, page by page: a first small page to draw at once, then pages
+/// of `PAGE` (no one message has to hold 100,000 tenants, on either side of the socket).
+fn start_load(m: &mut Model, fx: &mut Vec<Effect>) {
+    m.load_generation += 1;
+    let generation = m.load_generation;
+    m.loading = Some(super::model::Loading {
+        generation,
+        ..Default::default()
+    });
+    ask_page(m, fx, generation, None, FIRST_PAGE);
+}
+
+fn ask_page(
+    m: &mut Model,
+    fx: &mut Vec<Effect>,
+    generation: u64,
+    after: Option<String>,
+    limit: usize,
+) {
+    let query = ListQuery {
+        after,
+        limit: Some(limit),
+        ..Default::default()
+    };
+    call(
+        m,
+        fx,
+        Pending::Page { generation, limit },
+        Command::ListTenants { query },
+    );
+}
+
+/// A page came in: keep it, ask for the next, or finish the load.
+fn page_in(
+    m: &mut Model,
+    generation: u64,
+    limit: usize,
+    tenants: Vec<TenantSummary>,
+    fx: &mut Vec<Effect>,
+) {
+    let Some(loading) = m.loading.as_mut().filter(|l| l.generation == generation) else {
+        return; // A load that was started over.
+    };
+    let first = loading.rows.is_empty();
+    let got = tenants.len();
+    loading.rows.extend(tenants);
+    let last = loading.rows.last().map(|r| r.slug.clone());
+    let more = got == limit && last.is_some();
+    if more {
+        if first && !m.loaded {
+            // Draw the first page now; the rest follows.
+            let rows = with_touched(loading.rows.clone(), &loading.touched);
+            let had_detail = m.detail.is_some();
+            set_rows(m, rows);
+            if !had_detail {
+                want_detail(m, fx);
+            }
+        }
+        ask_page(m, fx, generation, last, PAGE);
+        return;
     }
+    let Some(done) = m.loading.take() else { return };
+    let rows = with_touched(done.rows, &done.touched);
+    m.loaded = true;
+    let had_detail = m.detail.is_some();
+    set_rows(m, rows);
+    if !had_detail {
+        want_detail(m, fx);
+    }
+}
+
+/// The pages, with what events said since the load began put over them.
+fn with_touched(
+    mut rows: Vec<TenantSummary>,
+    touched: &HashMap<String, Option<TenantSummary>>,
+) -> Vec<TenantSummary> {
+    if touched.is_empty() {
+        return rows;
+    }
+    rows.retain(|r| !touched.contains_key(&r.slug));
+    rows.extend(touched.values().flatten().cloned());
+    rows
 }
 
 fn call(m: &mut Model, fx: &mut Vec<Effect>, p: Pending, command: Command) {
@@ -127,31 +199,56 @@ pub fn flash(m: &mut Model, level: Level, text: String) {
 
 // ---- the table ----
 
-fn sort_rows(rows: &mut [TenantSummary], sort: SortKey) {
+fn cmp_rows(a: &TenantSummary, b: &TenantSummary, sort: SortKey) -> Ordering {
     match sort {
-        SortKey::Slug => rows.sort_by(|a, b| a.slug.cmp(&b.slug)),
-        SortKey::Name => {
-            rows.sort_by_cached_key(|r| (r.display_name.to_lowercase(), r.slug.clone()))
-        }
-        SortKey::Status => {
-            rows.sort_by(|a, b| a.status.cmp(&b.status).then_with(|| a.slug.cmp(&b.slug)))
-        }
-        SortKey::Changed => rows.sort_by(|a, b| {
-            b.updated_ms
-                .cmp(&a.updated_ms)
-                .then_with(|| a.slug.cmp(&b.slug))
-        }),
+        SortKey::Slug => a.slug.cmp(&b.slug),
+        SortKey::Name => a
+            .display_name
+            .to_lowercase()
+            .cmp(&b.display_name.to_lowercase())
+            .then_with(|| a.slug.cmp(&b.slug)),
+        SortKey::Status => a.status.cmp(&b.status).then_with(|| a.slug.cmp(&b.slug)),
+        SortKey::Changed => b
+            .updated_ms
+            .cmp(&a.updated_ms)
+            .then_with(|| a.slug.cmp(&b.slug)),
     }
 }
 
-fn passes(m: &Model, r: &TenantSummary, needle: &str) -> bool {
-    if !m.status_filter.is_empty() && !m.status_filter.contains(&r.status) {
+fn sort_rows(rows: &mut [TenantSummary], sort: SortKey) {
+    match sort {
+        // One lowercase key per row, not one per comparison.
+        SortKey::Name => {
+            rows.sort_by_cached_key(|r| (r.display_name.to_lowercase(), r.slug.clone()))
+        }
+        // Slugs are unique: no two rows compare equal, so stability buys nothing.
+        _ => rows.sort_unstable_by(|a, b| cmp_rows(a, b, sort)),
+    }
+}
+
+/// Whether `hay` contains `needle` (already lowercase), ignoring case; no allocation for
+/// ASCII text, which slugs, emails and most names are.
+fn contains_folded(hay: &str, needle: &str) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    if hay.is_ascii() {
+        let (h, n) = (hay.as_bytes(), needle.as_bytes());
+        return needle.is_ascii()
+            && h.len() >= n.len()
+            && h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n));
+    }
+    hay.to_lowercase().contains(needle)
+}
+
+fn passes(status_filter: &[TenantStatus], r: &TenantSummary, needle: &str) -> bool {
+    if !status_filter.is_empty() && !status_filter.contains(&r.status) {
         return false;
     }
     if needle.is_empty() {
         return true;
     }
-    let hit = |s: &str| s.to_lowercase().contains(needle);
+    let hit = |s: &str| contains_folded(s, needle);
     hit(&r.slug)
         || hit(&r.display_name)
         || r.google_email.as_deref().is_some_and(hit)
@@ -164,16 +261,45 @@ pub fn refilter(m: &mut Model) {
     refilter_keeping(m, keep);
 }
 
+/// After a filter keystroke: when the text only grew (typing), only the rows shown can
+/// still pass, so only they are looked at.
+fn refilter_typed(m: &mut Model) {
+    let needle = m.filter.value().to_lowercase();
+    let (was, statuses) = &m.visible_for;
+    if !was.is_empty() && needle.contains(was.as_str()) && *statuses == m.status_filter {
+        let keep = m.selected_slug();
+        let (rows, sf) = (&m.rows, &m.status_filter);
+        m.visible.retain(|i| passes(sf, &rows[*i], &needle));
+        m.visible_for.0 = needle;
+        reselect(m, keep);
+    } else {
+        refilter(m);
+    }
+}
+
 /// The same, when the rows changed under the selection: `keep` is who was selected.
 fn refilter_keeping(m: &mut Model, keep: Option<String>) {
     let needle = m.filter.value().to_lowercase();
-    let visible: Vec<usize> = (0..m.rows.len())
-        .filter(|i| passes(m, &m.rows[*i], &needle))
-        .collect();
+    let sf = &m.status_filter;
+    let visible: Vec<usize> = if needle.is_empty() && sf.is_empty() {
+        (0..m.rows.len()).collect()
+    } else {
+        (0..m.rows.len())
+            .filter(|i| passes(sf, &m.rows[*i], &needle))
+            .collect()
+    };
     m.visible = visible;
-    m.selected = keep
-        .and_then(|s| m.visible.iter().position(|i| m.rows[*i].slug == s))
-        .unwrap_or(0)
+    m.visible_for = (needle, m.status_filter.clone());
+    reselect(m, keep);
+}
+
+/// Put the selection back on `keep` if it is still shown, else keep its place.
+fn reselect(m: &mut Model, keep: Option<String>) {
+    let at = keep
+        .and_then(|s| row_index(m, &s))
+        .and_then(|ri| m.visible.binary_search(&ri).ok());
+    m.selected = at
+        .unwrap_or(m.selected)
         .min(m.visible.len().saturating_sub(1));
     keep_in_view(m);
 }
@@ -189,6 +315,10 @@ fn keep_in_view(m: &mut Model) {
     m.scroll = m.scroll.min(max);
 }
 
+fn row_index(m: &Model, slug: &str) -> Option<usize> {
+    m.row_of(slug)
+}
+
 /// Sort the rows again (the sort key changed), keeping the selection.
 fn resort(m: &mut Model) {
     let keep = m.selected_slug();
@@ -198,38 +328,74 @@ fn resort(m: &mut Model) {
     refilter_keeping(m, keep);
 }
 
-fn set_rows(m: &mut Model, mut rows: Vec<TenantSummary>) {
+/// Replace every row (a load finished), sorted by the current key; counts and filter follow.
+pub fn set_rows(m: &mut Model, mut rows: Vec<TenantSummary>) {
     let keep = m.selected_slug();
     sort_rows(&mut rows, m.sort);
+    m.group_counts = [0; 6];
+    for r in &rows {
+        m.group_counts[super::style::group(r.status).index()] += 1;
+    }
     m.rows = rows;
     refilter_keeping(m, keep);
 }
 
+/// Take row `i` out, keeping `visible` and the counts right: O(shown rows), no refilter.
+fn take_row(m: &mut Model, i: usize) -> TenantSummary {
+    let old = m.rows.remove(i);
+    let g = super::style::group(old.status).index();
+    m.group_counts[g] = m.group_counts[g].saturating_sub(1);
+    if let Ok(p) = m.visible.binary_search(&i) {
+        m.visible.remove(p);
+    }
+    for v in &mut m.visible {
+        if *v > i {
+            *v -= 1;
+        }
+    }
+    old
+}
+
+/// Put a row in its sorted place, shown if it passes the filter.
+fn put_row(m: &mut Model, s: TenantSummary) {
+    let at = m
+        .rows
+        .partition_point(|r| cmp_rows(r, &s, m.sort) == Ordering::Less);
+    m.group_counts[super::style::group(s.status).index()] += 1;
+    let shown = passes(&m.status_filter, &s, &m.visible_for.0);
+    m.rows.insert(at, s);
+    for v in &mut m.visible {
+        if *v >= at {
+            *v += 1;
+        }
+    }
+    if shown {
+        let p = m.visible.partition_point(|v| *v < at);
+        m.visible.insert(p, at);
+    }
+}
+
 /// One tenant changed (or was added): put its new summary in place.
 fn upsert(m: &mut Model, s: TenantSummary) {
+    if let Some(l) = m.loading.as_mut() {
+        l.touched.insert(s.slug.clone(), Some(s.clone()));
+    }
     let keep = m.selected_slug();
-    if let Some(i) = m.rows.iter().position(|r| r.slug == s.slug) {
-        m.rows.remove(i);
+    if let Some(i) = row_index(m, &s.slug) {
+        take_row(m, i);
     }
-    match m.sort {
-        SortKey::Slug => {
-            let at = m.rows.partition_point(|r| r.slug < s.slug);
-            m.rows.insert(at, s);
-        }
-        _ => {
-            // Rare enough to sort again: it keeps one ordering rule.
-            m.rows.push(s);
-            sort_rows(&mut m.rows, m.sort);
-        }
-    }
-    refilter_keeping(m, keep);
+    put_row(m, s);
+    reselect(m, keep);
 }
 
 fn remove(m: &mut Model, slug: &str) {
+    if let Some(l) = m.loading.as_mut() {
+        l.touched.insert(slug.to_owned(), None);
+    }
     let keep = m.selected_slug();
-    if let Some(i) = m.rows.iter().position(|r| r.slug == slug) {
-        m.rows.remove(i);
-        refilter_keeping(m, keep);
+    if let Some(i) = row_index(m, slug) {
+        take_row(m, i);
+        reselect(m, keep);
     }
 }
 
@@ -273,7 +439,7 @@ fn engine_event(m: &mut Model, item: Item, fx: &mut Vec<Effect>) {
                 Level::Info,
                 format!("caught up after missing {missed} events"),
             );
-            call(m, fx, Pending::List { full: true }, list_all());
+            start_load(m, fx);
             call(m, fx, Pending::Status, Command::Status);
             return;
         }
@@ -343,16 +509,9 @@ fn reply(
         }
     };
     match (p, r) {
-        (Pending::List { full }, Reply::Tenants { tenants, .. })
-            // The first page must not replace a full list that came first.
-            if (full || !m.loaded) => {
-                m.loaded |= full;
-                let had_detail = m.detail.is_some();
-                set_rows(m, tenants);
-                if !had_detail {
-                    want_detail(m, fx);
-                }
-            }
+        (Pending::Page { generation, limit }, Reply::Tenants { tenants, .. }) => {
+            page_in(m, generation, limit, tenants, fx);
+        }
         (Pending::Status, Reply::Status(s)) => {
             m.provisioner = s.provisioner_state.clone();
             m.status = Some(*s);
@@ -367,9 +526,10 @@ fn reply(
                 m.detail = Some(*t);
             }
             if let Some(next) = m.detail_wanted.take()
-                && (next != slug || m.selected_slug().as_deref() != Some(slug.as_str())) {
-                    want_detail(m, fx);
-                }
+                && (next != slug || m.selected_slug().as_deref() != Some(slug.as_str()))
+            {
+                want_detail(m, fx);
+            }
         }
         (Pending::Add { slug, ttl }, Reply::Tenant(t)) => {
             close_form(m);
@@ -754,7 +914,7 @@ fn filter_key(m: &mut Model, k: KeyEvent, fx: &mut Vec<Effect>) {
             let before = m.filter.value().to_owned();
             m.filter.handle_event(&Event::Key(k));
             if m.filter.value() != before {
-                refilter(m);
+                refilter_typed(m);
                 want_detail(m, fx);
             }
         }

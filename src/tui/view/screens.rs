@@ -82,7 +82,7 @@ pub fn link(m: &Model, f: &mut Frame, area: Rect, slug: &str) {
             .collect();
         f.render_widget(Paragraph::new(lines), a);
     }
-    let row = m.rows.iter().find(|r| r.slug == slug);
+    let row = m.row_of(slug).and_then(|i| m.rows.get(i));
     let detail = m.detail.as_ref().filter(|d| d.slug == slug);
     let this = detail.and_then(|d| d.links.iter().find(|x| x.id == l.id));
     let opened = match this {
