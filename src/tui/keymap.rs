@@ -177,7 +177,7 @@ pub const BINDINGS: &[Binding] = &[
         &[k('q'), Key(KeyCode::Char('c'), KeyModifiers::CONTROL)],
         A::Quit,
         "quit",
-        "quit (asks first while customers are mid-consent or others are attached)",
+        "quit (asks first if that would cut others off)",
     ),
     b(
         C::Tenants,
@@ -397,9 +397,23 @@ pub fn label(key: &Key) -> String {
 
 /// The hints bar of a context: `(keys, hint, danger)`.
 pub fn hints(ctx: Context) -> Vec<(String, &'static str, bool)> {
+    hints_with(ctx, true)
+}
+
+/// The actions that work on the selected tenant.
+pub fn needs_tenant(a: Action) -> bool {
+    matches!(
+        a,
+        Action::Open | Action::NewLink | Action::Edit | Action::Retry | Action::Withdraw
+    )
+}
+
+/// The hints, without those that need a selected tenant when there is none.
+pub fn hints_with(ctx: Context, tenant: bool) -> Vec<(String, &'static str, bool)> {
     BINDINGS
         .iter()
         .filter(|b| b.context == ctx && !b.hint.is_empty())
+        .filter(|b| tenant || ctx != Context::Tenants || !needs_tenant(b.action))
         .map(|b| (label(&b.keys[0]), b.hint, b.danger))
         .collect()
 }

@@ -1018,3 +1018,28 @@ mod incremental {
         }
     }
 }
+
+#[test]
+fn actions_on_a_tenant_with_none_shown_say_why_and_the_bar_leaves_them_out() {
+    let mut m = loaded(0);
+    for c in ['e', 'n', 'r', 'w', 'l'] {
+        m.flash = None;
+        let fx = update(&mut m, key(c));
+        assert!(fx.is_empty(), "{c}: {fx:?}");
+        assert!(m.flash.as_ref().unwrap().text.contains("press a"), "{c}");
+    }
+    let bar: Vec<&str> =
+        crate::tui::keymap::hints_with(crate::tui::keymap::Context::Tenants, false)
+            .into_iter()
+            .map(|h| h.1)
+            .collect();
+    assert!(bar.contains(&"add") && bar.contains(&"quit"));
+    assert!(!bar.contains(&"edit") && !bar.contains(&"retry") && !bar.contains(&"link"));
+    // Filtered to nothing: the way back is named.
+    let mut m = loaded(3);
+    update(&mut m, key('/'));
+    typed(&mut m, "zzz");
+    update(&mut m, code(KeyCode::Enter));
+    update(&mut m, key('e'));
+    assert!(m.flash.as_ref().unwrap().text.contains("esc clears"));
+}

@@ -687,6 +687,15 @@ fn key(m: &mut Model, k: KeyEvent, fx: &mut Vec<Effect>) {
 
 fn tenants_action(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
     let page = m.table_rows();
+    if keymap::needs_tenant(a) && m.selected_row().is_none() {
+        let why = if m.rows.is_empty() {
+            "no tenant yet: press a to add one"
+        } else {
+            "no tenant shown: esc clears the filter"
+        };
+        flash(m, Level::Info, why.into());
+        return;
+    }
     match a {
         Action::Up => move_to(m, m.selected.saturating_sub(1), fx),
         Action::Down => move_to(m, m.selected + 1, fx),

@@ -321,7 +321,7 @@ fn filter_line(m: &Model, f: &mut Frame, area: Rect) {
 /// The keys valid here, as many as fit; `?` (help) and quit always have a place.
 fn hint_bar(m: &Model, f: &mut Frame, area: Rect) {
     let t = m.theme;
-    let hints = keymap::hints(context(m));
+    let hints = keymap::hints_with(context(m), m.selected_row().is_some());
     let width = |(k, w, d): &(String, &str, bool)| {
         k.chars().count() + w.chars().count() + 3 + usize::from(*d)
     };

@@ -97,24 +97,28 @@ pub fn link(m: &Model, f: &mut Frame, area: Rect, slug: &str) {
         Some(crate::domain::model::ExpectedAccount::Domain(d)) => format!("an account of {d}"),
         None => "any Google account".into(),
     };
+    let width = usize::from(text_area.width);
     let mut lines = vec![
         Line::from(Span::styled(format!("Consent link for {name}"), t.title())),
         Line::from(""),
-        kv(m, "state", state.to_owned()),
-        kv(
-            m,
+    ];
+    let facts = [
+        ("state", state.to_owned()),
+        (
             "expires",
             format!("{} ({})", countdown(m.now, l.expires_ms), l.expires_at),
         ),
-        kv(m, "opened", opened),
-        kv(
-            m,
+        ("opened", opened),
+        (
             "asks",
             "send mail as the customer (gmail.send), name and email".into(),
         ),
-        kv(m, "account", account),
-        Line::from(""),
+        ("account", account),
     ];
+    for (k, v) in facts {
+        lines.extend(kv_wrapped(m, k, &v, width));
+    }
+    lines.push(Line::from(""));
     if !fits {
         lines.push(Line::from(Span::styled(
             format!(
@@ -137,11 +141,33 @@ pub fn link(m: &Model, f: &mut Frame, area: Rect, slug: &str) {
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), text_area);
 }
 
-fn kv<'a>(m: &Model, k: &'a str, v: String) -> Line<'a> {
-    Line::from(vec![
-        Span::styled(format!("{k:<9}"), m.theme.dim()),
-        Span::raw(v),
-    ])
+/// `key     value`, the value wrapped at word boundaries under itself.
+fn kv_wrapped(m: &Model, k: &str, v: &str, width: usize) -> Vec<Line<'static>> {
+    const KEY: usize = 9;
+    let room = width.saturating_sub(KEY).max(10);
+    let mut rows: Vec<String> = vec![String::new()];
+    for word in v.split(' ') {
+        let last = rows.last_mut().map_or(0, |r| r.chars().count());
+        if last > 0 && last + 1 + word.chars().count() > room {
+            rows.push(String::new());
+        }
+        if let Some(r) = rows.last_mut() {
+            if !r.is_empty() {
+                r.push(' ');
+            }
+            r.push_str(word);
+        }
+    }
+    rows.into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let key = if i == 0 { k } else { "" };
+            Line::from(vec![
+                Span::styled(format!("{key:<KEY$}"), m.theme.dim()),
+                Span::raw(r),
+            ])
+        })
+        .collect()
 }
 
 /// A box centred in `area`, cleared.
