@@ -7,7 +7,9 @@
 //!   against the Google stand-in (each acknowledged only after its flush);
 //! - `GET /c/{code}` and `POST /c/{code}/continue` against a bare handler that returns a
 //!   fixed 1.5 KB page or a fixed 303: same load tool, same connections, keep-alive, rate
-//!   limit lifted; requests per second and latency percentiles.
+//!   limit lifted; requests per second and latency percentiles. Each request is what a
+//!   customer's browser sends after the first open: the consent cookie, and for Continue
+//!   the form token.
 //!
 //! Everything runs in this one process (owner, stand-ins, load), so each pair shares the
 //! machine alike. Run with `cargo bench --bench owner_load` (`-- --quick` for short runs).
@@ -206,25 +208,38 @@ async fn callbacks(s: &Setup, customers: usize, secs: f64) -> (f64, f64) {
     )
 }
 
-async fn consent(http: &reqwest::Client, base: &str, link: &str, email: &str) {
-    let page = http
-        .get(link)
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("page");
-    let action = page
-        .split(r#"action=""#)
+/// The value after `after` up to the next `"` in a page.
+fn field<'a>(page: &'a str, after: &str) -> &'a str {
+    page.split(after)
         .nth(1)
         .and_then(|r| r.split('"').next())
-        .expect("form");
+        .unwrap_or_else(|| panic!("no {after} in the page"))
+}
+
+/// The `name=value` of the consent cookie a response sets.
+fn set_cookie(res: &reqwest::Response) -> String {
+    res.headers()
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .expect("the link page sets the consent cookie")
+        .to_owned()
+}
+
+async fn consent(http: &reqwest::Client, base: &str, link: &str, email: &str) {
+    let res = http.get(link).send().await.expect("page");
+    let cookie = set_cookie(&res);
+    let page = res.text().await.expect("page");
+    let action = field(&page, r#"action=""#).to_owned();
+    let token = field(&page, r#"name="token" value=""#).to_owned();
     let res = http
         .post(format!("{base}{action}"))
+        .header(header::COOKIE, &cookie)
+        .form(&[("token", token)])
         .send()
         .await
         .expect("continue");
+    assert_eq!(res.status(), 303, "continue");
     let auth = Url::parse(res.headers()["location"].to_str().expect("loc")).expect("url");
     let q: HashMap<String, String> = auth.query_pairs().into_owned().collect();
     let mut form: Vec<(String, String)> = ["client_id", "redirect_uri", "state", "code_challenge"]
@@ -245,7 +260,12 @@ async fn consent(http: &reqwest::Client, base: &str, link: &str, email: &str) {
         .await
         .expect("approve");
     let cb = res.headers()["location"].to_str().expect("cb").to_owned();
-    let res = http.get(cb).send().await.expect("callback");
+    let res = http
+        .get(cb)
+        .header(header::COOKIE, &cookie)
+        .send()
+        .await
+        .expect("callback");
     assert_eq!(res.status(), 200, "connected");
 }
 
@@ -431,9 +451,20 @@ fn main() {
         };
         let path = Url::parse(&link.url).expect("url").path().to_owned();
         let host = s.addr.to_string();
-        let get_req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n");
-        let post_req =
-            format!("POST {path}/continue HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\n\r\n");
+        // A customer's browser: the first open sets the cookie and shows the form token;
+        // every request after carries the cookie, and Continue posts the token with it.
+        let first = reqwest::get(&link.url).await.expect("open the link");
+        let cookie = set_cookie(&first);
+        let page = first.text().await.expect("page");
+        let token = field(&page, r#"name="token" value=""#).to_owned();
+        let form = format!("token={token}");
+        let get_req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\n\r\n");
+        let post_req = format!(
+            "POST {path}/continue HTTP/1.1\r\nHost: {host}\r\nCookie: {cookie}\r\n\
+             Sec-Fetch-Site: same-origin\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+             Content-Length: {}\r\n\r\n{form}",
+            form.len()
+        );
         let mut buf = Vec::new();
         let mut one = TcpStream::connect(s.addr).expect("connect");
         one.write_all(get_req.as_bytes()).expect("write");
