@@ -41,3 +41,45 @@ mod tests {
         assert!(now_ms() > 1_700_000_000_000);
     }
 }
+
+/// A duration in the largest unit that divides it, as an operator types one: `45d`, `36h`,
+/// `90m`, `20s`; mixed units only when nothing divides it (`1h 30m 5s`).
+pub fn short_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    for (unit, n) in [("d", 86_400), ("h", 3_600), ("m", 60)] {
+        if s >= n && s % n == 0 {
+            return format!("{}{unit}", s / n);
+        }
+    }
+    if s < 60 {
+        return format!("{s}s");
+    }
+    let (h, m, sec) = (s / 3600, s % 3600 / 60, s % 60);
+    let mut parts = Vec::new();
+    if h > 0 {
+        parts.push(format!("{h}h"));
+    }
+    if m > 0 {
+        parts.push(format!("{m}m"));
+    }
+    if sec > 0 {
+        parts.push(format!("{sec}s"));
+    }
+    parts.join(" ")
+}
+
+#[cfg(test)]
+mod short_tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_typed() {
+        let f = |s| short_duration(Duration::from_secs(s));
+        assert_eq!(f(45 * 86_400), "45d");
+        assert_eq!(f(36 * 3_600), "36h");
+        assert_eq!(f(90 * 60), "90m");
+        assert_eq!(f(20), "20s");
+        assert_eq!(f(0), "0s");
+        assert_eq!(f(3_600 + 30 * 60 + 5), "1h 30m 5s");
+    }
+}

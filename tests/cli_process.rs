@@ -241,6 +241,13 @@ fn a_database_opens_only_with_the_key_it_was_created_with() {
 fn a_missing_key_file_stops_the_tool_and_loses_nothing() {
     let mut w = World::new();
     w.demo = false;
+    // A Google client, so that links can be issued (consent is disabled without one).
+    w.env.push((
+        "GOOGLE_CLIENT_ID".into(),
+        "it.apps.googleusercontent.com".into(),
+    ));
+    w.env
+        .push(("GOOGLE_CLIENT_SECRET".into(), "it-secret".into()));
     let key_file = w.tmp.path().join("keys/secret.key");
     let kf = key_file.to_str().expect("utf-8 path");
     w.ok(&["--key-file", kf, "tenant", "add", "acme"]);

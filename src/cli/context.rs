@@ -168,10 +168,17 @@ impl Context {
 
     /// Run one command through the owner if one runs, else against the database directly.
     pub async fn execute(&self, command: Command) -> Result<Reply> {
+        Ok(self.execute_noting_owner(command).await?.0)
+    }
+
+    /// The same, saying whether an owner answered (`false`: this process opened the
+    /// database, and nothing serves the listener).
+    pub async fn execute_noting_owner(&self, command: Command) -> Result<(Reply, bool)> {
         let conn = self.connect().await?;
+        let owner = matches!(conn, Connection::Owner(_));
         let res = conn.api().call(command).await;
         conn.close().await?;
-        Ok(res?)
+        Ok((res?, owner))
     }
 }
 

@@ -152,8 +152,16 @@ pub struct LinkArgs {
     pub revoke: bool,
 }
 
+/// Said when a link is issued with no owner running.
+const NO_OWNER_FOR_LINK: &str =
+    "no owner is running: nothing answers this link until `mcp-onboard serve` or the console runs";
+
 fn parse_ttl(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 30m, 24h, 7d)"))
+    let d = humantime::parse_duration(s).map_err(|e| format!("{e} (examples: 30m, 24h, 7d)"))?;
+    if !(crate::engine::MIN_LINK_TTL..=crate::engine::MAX_LINK_TTL).contains(&d) {
+        return Err(format!("{s} is out of range: use 1m to 30d"));
+    }
+    Ok(d)
 }
 
 pub async fn run(cli: Cli) -> Result<()> {
@@ -215,17 +223,18 @@ pub async fn run(cli: Cli) -> Result<()> {
             output::print(&reply, cli.json, None)
         }
         Sub::Link(l) => {
-            let reply = ctx
-                .execute(Command::IssueLink {
+            let (reply, owner) = ctx
+                .execute_noting_owner(Command::IssueLink {
                     slug: l.slug.clone(),
                     ttl_secs: l.ttl.as_secs(),
                 })
                 .await?;
-            if let Reply::Link(link) = &reply {
-                output::write_qr_files(&link.url, l.qr_png.as_deref(), l.qr_svg.as_deref())?;
-            }
-            let qr = (matches!(reply, Reply::Link(_)) && l.qr).then_some(l.invert);
-            output::print(&reply, cli.json, qr)
+            let Reply::Link(link) = &reply else {
+                return output::print(&reply, cli.json, None);
+            };
+            output::write_qr_files(&link.url, l.qr_png.as_deref(), l.qr_svg.as_deref())?;
+            let warning = (!owner).then_some(NO_OWNER_FOR_LINK);
+            output::print_link(link, cli.json, l.qr.then_some(l.invert), warning)
         }
         Sub::Status => output::print(&ctx.execute(Command::Status).await?, cli.json, None),
         Sub::Retry { slug } => output::print(

@@ -85,7 +85,7 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
                 println!("{:w$}  {:16}  {}", t.slug, t.status.as_str(), extra);
             }
         }
-        Reply::Link(l) => print_link(l, qr)?,
+        Reply::Link(l) => print_link_text(l, qr)?,
         Reply::Status(s) => {
             println!("tenants: {}", s.tenants);
             for (status, n) in &s.by_status {
@@ -94,13 +94,44 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
             println!("public URL:   {}", s.public_url);
             println!("redirect URI: {}", s.redirect_uri);
             println!("data dir:     {}", s.data_dir);
+            if s.serving {
+                println!(
+                    "owner:        process {} (serving the listener)",
+                    s.owner_pid
+                );
+            } else {
+                println!(
+                    "owner:        none running (this command read the database itself; nothing answers consent links until `serve` or the console runs)"
+                );
+            }
+            println!("consent:      {}", s.consent);
             println!("provisioner:  {}", s.provisioner);
         }
     }
     Ok(())
 }
 
-fn print_link(l: &LinkView, qr: Option<bool>) -> Result<()> {
+/// Print an issued link; `warning` goes to stderr (with `--json`: a `warning` field).
+pub fn print_link(
+    l: &LinkView,
+    as_json: bool,
+    qr: Option<bool>,
+    warning: Option<&str>,
+) -> Result<()> {
+    if as_json {
+        let mut v = serde_json::to_value(l).context("encoding JSON")?;
+        if let (Some(w), Some(o)) = (warning, v.as_object_mut()) {
+            o.insert("warning".into(), w.into());
+        }
+        return json(&v);
+    }
+    if let Some(w) = warning {
+        eprintln!("warning: {w}");
+    }
+    print_link_text(l, qr)
+}
+
+fn print_link_text(l: &LinkView, qr: Option<bool>) -> Result<()> {
     if let Some(invert) = qr {
         println!("{}", qr_text(&l.url, invert)?);
     }

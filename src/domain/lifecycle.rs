@@ -18,7 +18,7 @@ use crate::time::{Millis, rfc3339};
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum InvalidInput {
     #[error(
-        "invalid slug {0:?}: use 1 to 31 characters, lowercase letters, digits and hyphens, starting with a letter or digit"
+        "invalid slug {0:?}: use 1 to 31 characters, lowercase letters, digits and hyphens, starting and ending with a letter or digit"
     )]
     Slug(String),
     #[error("invalid display name: {0}")]
@@ -75,6 +75,9 @@ pub fn validate_slug(slug: &str) -> Result<(), InvalidInput> {
     let ok = !bytes.is_empty()
         && bytes.len() <= 31
         && (bytes[0].is_ascii_lowercase() || bytes[0].is_ascii_digit())
+        // Blaxel names end with a letter or digit: a trailing hyphen would have to be
+        // rewritten, and the names would no longer read as the slug.
+        && bytes[bytes.len() - 1] != b'-'
         && bytes
             .iter()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-');

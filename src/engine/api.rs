@@ -229,6 +229,10 @@ pub struct StatusView {
     /// OAuth flows started and not finished yet (customers mid-consent).
     #[serde(default)]
     pub pending_flows: usize,
+    /// `enabled`, or `disabled: <what is missing>` (no Google client: links would lead
+    /// nowhere, so none is issued).
+    #[serde(default)]
+    pub consent: String,
 }
 
 /// A tenant's Blaxel resources and job, as stored.

@@ -220,6 +220,12 @@ impl Engine {
         let Some(google) = &self.google else {
             let why = self.google_missing.clone().unwrap_or_default();
             tracing::error!(error = %why, "consent flow refused: Google is not configured");
+            self.record_refusal(
+                &brief.slug,
+                None,
+                &format!("Continue refused: consent is disabled ({why})"),
+            )
+            .await;
             return Err(Outcome::not_configured());
         };
         let state = random_token(32);
@@ -256,9 +262,16 @@ impl Engine {
 
     /// Record a refusal on the tenant and return the customer's page.
     async fn refuse(&self, slug: &str, r: Refusal) -> Outcome {
-        let reason = crate::text::clean(&r.reason);
-        tracing::info!(tenant = slug, kind = ?r.kind, %reason, "consent refused");
-        let t = match r.kind {
+        self.record_refusal(slug, r.kind, &r.reason).await;
+        page(&r.page)
+    }
+
+    /// Put a refusal on the tenant: counted always, on the timeline within the bounds of
+    /// `note_refusal` (anyone can send them).
+    async fn record_refusal(&self, slug: &str, kind: Option<FailureKind>, reason: &str) {
+        let reason = crate::text::clean(reason);
+        tracing::info!(tenant = slug, kind = ?kind, %reason, "consent refused");
+        let t = match kind {
             Some(kind) => Transition::ConsentFailed { kind, reason },
             None => Transition::CallbackRefused { reason },
         };
@@ -278,7 +291,6 @@ impl Engine {
         if let Err(e) = recorded {
             tracing::warn!(tenant = slug, error = %e, "could not record a refused consent");
         }
-        page(&r.page)
     }
 
     /// The state of a flow's link now (`None`: unknown).

@@ -357,6 +357,15 @@ impl Engine {
             store: self.store.stats(),
             subscribers: self.store.subscribers(),
             pending_flows: self.store.pending_flows(),
+            consent: self.describe_consent(),
+        }
+    }
+
+    /// `enabled`, or `disabled: <why>`.
+    pub fn describe_consent(&self) -> String {
+        match self.consent_disabled() {
+            None => "enabled".into(),
+            Some(why) => format!("disabled: {why}"),
         }
     }
 
@@ -376,7 +385,13 @@ impl Engine {
         if !(MIN_LINK_TTL..=MAX_LINK_TTL).contains(&ttl) {
             return Err(EngineError::BadRequest(format!(
                 "link lifetime {} is out of range: use between 1m and 30d",
-                humantime::format_duration(ttl)
+                crate::time::short_duration(ttl)
+            )));
+        }
+        if let Some(why) = self.consent_disabled() {
+            return Err(EngineError::Unavailable(format!(
+                "consent is disabled: {why}; a link would lead the customer nowhere, so none \
+                 was issued (`mcp-onboard config check` says what is missing)"
             )));
         }
         let code = random_token(16);

@@ -18,4 +18,4 @@ pub use api::{Command, Reply};
 pub use client::{Attachment, EngineApi, Events, Local};
 pub use error::{ApiError, EngineError, ErrorCode};
 pub use events::{Event, EventBody, Item};
-pub use handle::{Engine, Role};
+pub use handle::{Engine, MAX_LINK_TTL, MIN_LINK_TTL, Role};

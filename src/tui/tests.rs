@@ -690,6 +690,7 @@ fn status_with(subscribers: usize, pending_flows: usize) -> StatusView {
         store: Default::default(),
         subscribers,
         pending_flows,
+        consent: "enabled".into(),
     }
 }
 
@@ -1042,4 +1043,842 @@ fn actions_on_a_tenant_with_none_shown_say_why_and_the_bar_leaves_them_out() {
     update(&mut m, code(KeyCode::Enter));
     update(&mut m, key('e'));
     assert!(m.flash.as_ref().unwrap().text.contains("esc clears"));
+}
+
+// ---- coverage of every action, event and message ----
+
+use super::model::{FLASH_MS, Level};
+
+/// Answer every detail request in `fx` (and those that follow) with a plain view; the other
+/// effects are returned.
+fn settle(m: &mut Model, mut fx: Vec<Effect>) -> Vec<Effect> {
+    let mut rest = Vec::new();
+    while !fx.is_empty() {
+        let mut next = Vec::new();
+        for e in fx {
+            match e {
+                Effect::Call {
+                    id,
+                    command: Command::ShowTenant { slug },
+                } => next.extend(update(
+                    m,
+                    Msg::Reply {
+                        id,
+                        result: Ok(Reply::Tenant(Box::new(view(&slug, TenantStatus::Created)))),
+                    },
+                )),
+                other => rest.push(other),
+            }
+        }
+        fx = next;
+    }
+    rest
+}
+
+fn flashed(m: &Model) -> (Level, &str) {
+    let f = m.flash.as_ref().expect("a flash");
+    (f.level, f.text.as_str())
+}
+
+fn refused(code: ErrorCode, message: &str) -> Option<Result<Reply, ApiError>> {
+    Some(Err(ApiError::new(code, message)))
+}
+
+fn shows(fx: &[Effect]) -> Vec<&str> {
+    calls(fx)
+        .into_iter()
+        .filter_map(|c| match c {
+            Command::ShowTenant { slug } => Some(slug.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn setup_panel(mode: Mode) -> Model {
+    let mut s = setup(mode);
+    s.problems.push(super::model::SetupLine {
+        ok: false,
+        what: "google client".into(),
+        detail: "missing".into(),
+    });
+    Model::new(s, Theme { color: true }, 0)
+}
+
+fn link_summary(slug: &str) -> crate::engine::api::LinkSummary {
+    crate::engine::api::LinkSummary {
+        id: "x".into(),
+        tenant: slug.into(),
+        created_at: String::new(),
+        expires_at: String::new(),
+        expires_ms: 0,
+        state: crate::domain::model::LinkState::Active,
+        opened_at: None,
+        open_count: 1,
+        continue_count: 0,
+    }
+}
+
+/// The link view of `t000`, with a link issued in this console.
+fn link_screen_with_a_link(n: usize) -> Model {
+    let mut m = loaded(n);
+    let fx = update(&mut m, key('n'));
+    let fx = answer(&mut m, &fx, |c| match c {
+        Command::IssueLink { slug, .. } => Some(Ok(Reply::Link(link_view(slug)))),
+        _ => None,
+    });
+    settle(&mut m, fx);
+    assert!(matches!(m.screen(), Screen::Link(s) if s == "t000"));
+    m
+}
+
+// -- Tenants --
+
+#[test]
+fn up_and_k_move_the_selection_up_and_ask_for_that_tenants_detail() {
+    let mut m = loaded(10);
+    let fx = update(&mut m, key('G'));
+    settle(&mut m, fx);
+    let fx = update(&mut m, code(KeyCode::Up));
+    assert_eq!(m.selected_slug().as_deref(), Some("t008"));
+    assert_eq!(shows(&fx), vec!["t008"]);
+    settle(&mut m, fx);
+    let fx = update(&mut m, key('k'));
+    assert_eq!(m.selected_slug().as_deref(), Some("t007"));
+    assert_eq!(shows(&fx), vec!["t007"]);
+    settle(&mut m, fx);
+    // At the top, up stays there and asks nothing again.
+    let fx = update(&mut m, key('g'));
+    settle(&mut m, fx);
+    let fx = update(&mut m, key('k'));
+    assert_eq!(m.selected, 0);
+    assert!(calls(&fx).is_empty(), "{fx:?}");
+}
+
+#[test]
+fn page_up_moves_back_by_a_table_of_rows_and_stops_at_the_top() {
+    let mut m = loaded(100);
+    let fx = update(&mut m, key('G'));
+    settle(&mut m, fx);
+    let page = m.table_rows();
+    let fx = update(&mut m, code(KeyCode::PageUp));
+    assert_eq!(m.selected, 99 - page);
+    let want = format!("t{:03}", 99 - page);
+    assert_eq!(shows(&fx), vec![want.as_str()]);
+    assert!(m.scroll <= m.selected && m.selected < m.scroll + page);
+    settle(&mut m, fx);
+    for _ in 0..(100 / page + 2) {
+        let fx = update(&mut m, code(KeyCode::PageUp));
+        settle(&mut m, fx);
+    }
+    assert_eq!((m.selected, m.scroll), (0, 0));
+}
+
+#[test]
+fn esc_on_the_table_without_a_filter_does_nothing() {
+    let mut m = loaded(3);
+    let fx = update(&mut m, code(KeyCode::Esc));
+    assert!(fx.is_empty(), "{fx:?}");
+    assert!(matches!(m.screen(), Screen::Tenants));
+    assert!(!m.quit && m.confirm.is_none());
+    assert_eq!(m.visible.len(), 3);
+}
+
+#[test]
+fn esc_on_the_table_clears_a_status_filter_and_asks_for_the_selected_detail() {
+    let mut m = loaded(3);
+    update(&mut m, key(':'));
+    typed(&mut m, "status failed");
+    update(&mut m, code(KeyCode::Enter));
+    assert_eq!(m.status_filter, vec![TenantStatus::Failed]);
+    assert!(m.visible.is_empty());
+    assert!(m.detail.is_none(), "nothing shown: no detail");
+    let fx = update(&mut m, code(KeyCode::Esc));
+    assert!(m.status_filter.is_empty());
+    assert_eq!(m.visible.len(), 3);
+    assert_eq!(m.selected_slug().as_deref(), Some("t000"));
+    assert_eq!(shows(&fx), vec!["t000"]);
+}
+
+#[test]
+fn sort_goes_on_to_name_and_then_back_to_slug() {
+    let mut m = loaded(3);
+    m.rows[0].display_name = "zeta".into();
+    m.rows[1].display_name = "Alpha".into();
+    m.rows[2].display_name = "beta".into();
+    for _ in 0..3 {
+        update(&mut m, key('s'));
+    }
+    assert_eq!(m.sort, SortKey::Name);
+    let order: Vec<&str> = m.visible.iter().map(|i| m.rows[*i].slug.as_str()).collect();
+    assert_eq!(
+        order,
+        vec!["t001", "t002", "t000"],
+        "by name, ignoring case"
+    );
+    assert_eq!(m.selected_slug().as_deref(), Some("t000"), "still selected");
+    update(&mut m, key('s'));
+    assert_eq!(m.sort, SortKey::Slug);
+    let order: Vec<&str> = m.visible.iter().map(|i| m.rows[*i].slug.as_str()).collect();
+    assert_eq!(order, vec!["t000", "t001", "t002"]);
+    assert_eq!(m.selected_slug().as_deref(), Some("t000"));
+}
+
+#[test]
+fn l_opens_the_link_view_of_the_selected_tenant() {
+    let mut m = loaded(3);
+    let fx = update(&mut m, key('j'));
+    settle(&mut m, fx);
+    let fx = update(&mut m, key('l'));
+    assert!(fx.is_empty(), "{fx:?}");
+    assert!(matches!(m.screen(), Screen::Link(s) if s == "t001"));
+}
+
+#[test]
+fn pressing_quit_twice_asks_the_engine_only_once() {
+    let mut m = loaded(1);
+    let first = update(&mut m, key('q'));
+    assert!(matches!(calls(&first)[..], [Command::Status]));
+    let again = update(&mut m, key('q'));
+    assert!(again.is_empty(), "the question is out already: {again:?}");
+    let fx = answer(&mut m, &first, |_| {
+        Some(Ok(Reply::Status(Box::new(status_with(1, 0)))))
+    });
+    assert_eq!(fx, vec![Effect::Quit]);
+    assert!(m.quit);
+}
+
+// -- Link view --
+
+#[test]
+fn n_in_the_link_view_issues_a_new_link_and_stays_in_that_view() {
+    let mut m = loaded(2);
+    update(&mut m, code(KeyCode::Enter));
+    let depth = m.screens.len();
+    let fx = update(&mut m, key('n'));
+    assert!(
+        matches!(calls(&fx)[..], [Command::IssueLink { slug, ttl_secs }]
+            if slug == "t000" && *ttl_secs == 7 * 24 * 3600),
+        "{fx:?}"
+    );
+    answer(&mut m, &fx, |_| Some(Ok(Reply::Link(link_view("t000")))));
+    assert_eq!(m.screens.len(), depth, "no second link view on top");
+    assert!(matches!(m.screen(), Screen::Link(s) if s == "t000"));
+    assert_eq!(flashed(&m), (Level::Ok, "✔ new consent link for t000"));
+    let fx = update(&mut m, key('c'));
+    assert_eq!(
+        fx,
+        vec![Effect::Copy {
+            text: link_view("t000").url,
+            what: "the link".into()
+        }]
+    );
+}
+
+#[test]
+fn w_in_the_link_view_asks_then_withdraws_and_forgets_the_link() {
+    let mut m = link_screen_with_a_link(2);
+    let fx = update(&mut m, key('w'));
+    assert!(fx.is_empty(), "{fx:?}");
+    assert!(matches!(&m.confirm, Some(c) if c.action == ConfirmAction::Withdraw("t000".into())));
+    let fx = update(&mut m, key('y'));
+    assert!(m.confirm.is_none());
+    assert!(matches!(calls(&fx)[..], [Command::RevokeLinks { slug }] if slug == "t000"));
+    answer(&mut m, &fx, |_| {
+        Some(Ok(Reply::Tenant(Box::new(view(
+            "t000",
+            TenantStatus::LinkIssued,
+        )))))
+    });
+    assert!(!m.links.contains_key("t000"));
+    assert_eq!(flashed(&m), (Level::Ok, "✔ unused links of t000 withdrawn"));
+    assert!(matches!(m.screen(), Screen::Link(s) if s == "t000"));
+    assert_eq!(
+        m.detail.as_ref().map(|d| d.status),
+        Some(TenantStatus::LinkIssued)
+    );
+    // The withdrawn link can no longer be copied.
+    let fx = update(&mut m, key('c'));
+    assert!(fx.is_empty());
+    assert!(flashed(&m).1.contains("press n"));
+}
+
+#[test]
+fn help_from_the_link_view_returns_to_it_and_q_goes_back_to_the_tenants() {
+    let mut m = loaded(1);
+    update(&mut m, code(KeyCode::Enter));
+    update(&mut m, key('?'));
+    assert!(matches!(m.screen(), Screen::Help));
+    update(&mut m, code(KeyCode::Esc));
+    assert!(matches!(m.screen(), Screen::Link(s) if s == "t000"));
+    let fx = update(&mut m, key('q'));
+    assert!(
+        fx.is_empty(),
+        "q in the link view goes back, it does not quit"
+    );
+    assert!(matches!(m.screen(), Screen::Tenants));
+    assert!(!m.quit);
+}
+
+// -- Form --
+
+#[test]
+fn shift_tab_and_up_go_to_the_previous_field_and_focus_wraps_around() {
+    let mut m = loaded(1);
+    update(&mut m, key('a'));
+    let focus = |m: &Model| match m.screen() {
+        Screen::Form(f) => (f.focus, f.fields.len()),
+        _ => panic!("not a form"),
+    };
+    assert_eq!(focus(&m), (0, 6));
+    update(
+        &mut m,
+        Msg::Key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT)),
+    );
+    assert_eq!(focus(&m).0, 5, "from the first field to the last");
+    update(&mut m, code(KeyCode::Up));
+    assert_eq!(focus(&m).0, 4);
+    update(&mut m, code(KeyCode::Tab));
+    update(&mut m, code(KeyCode::Down));
+    assert_eq!(focus(&m).0, 0, "from the last field to the first");
+}
+
+#[test]
+fn esc_cancels_a_form_without_sending_anything() {
+    let mut m = loaded(1);
+    update(&mut m, key('a'));
+    typed(&mut m, "beta");
+    let fx = update(&mut m, code(KeyCode::Esc));
+    assert!(calls(&fx).is_empty(), "{fx:?}");
+    assert!(matches!(m.screen(), Screen::Tenants));
+    assert_eq!(m.rows.len(), 1);
+    update(&mut m, key('e'));
+    assert!(matches!(m.screen(), Screen::Form(_)));
+    let fx = update(&mut m, code(KeyCode::Esc));
+    assert!(calls(&fx).is_empty(), "{fx:?}");
+    assert!(matches!(m.screen(), Screen::Tenants));
+}
+
+#[test]
+fn a_refused_add_after_the_form_was_cancelled_is_flashed() {
+    let mut m = loaded(1);
+    update(&mut m, key('a'));
+    typed(&mut m, "t000");
+    let fx = update(&mut m, code(KeyCode::Enter));
+    assert!(matches!(calls(&fx)[..], [Command::AddTenant(_)]));
+    update(&mut m, code(KeyCode::Esc));
+    answer(&mut m, &fx, |_| {
+        refused(ErrorCode::Conflict, "a tenant \"t000\" already exists")
+    });
+    assert!(matches!(m.screen(), Screen::Tenants));
+    assert_eq!(
+        flashed(&m),
+        (Level::Error, "✖ a tenant \"t000\" already exists")
+    );
+}
+
+#[test]
+fn an_add_without_a_link_lifetime_issues_no_link() {
+    let mut m = loaded(1);
+    update(&mut m, key('a'));
+    typed(&mut m, "beta");
+    update(
+        &mut m,
+        Msg::Key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT)),
+    );
+    update(&mut m, code(KeyCode::Backspace));
+    update(&mut m, code(KeyCode::Backspace));
+    let fx = update(&mut m, code(KeyCode::Enter));
+    assert!(
+        matches!(calls(&fx)[..], [Command::AddTenant(NewTenant { slug, .. })] if slug == "beta")
+    );
+    let fx = answer(&mut m, &fx, |_| {
+        Some(Ok(Reply::Tenant(Box::new(view(
+            "beta",
+            TenantStatus::Created,
+        )))))
+    });
+    assert!(
+        !calls(&fx)
+            .iter()
+            .any(|c| matches!(c, Command::IssueLink { .. })),
+        "{fx:?}"
+    );
+    assert_eq!(flashed(&m), (Level::Ok, "✔ tenant beta added"));
+    assert_eq!(m.selected_slug().as_deref(), Some("beta"));
+    assert!(matches!(m.screen(), Screen::Tenants));
+}
+
+#[test]
+fn a_refused_edit_keeps_the_form_and_says_why() {
+    let mut m = loaded(2);
+    update(&mut m, key('e'));
+    let fx = update(&mut m, code(KeyCode::Enter));
+    assert!(matches!(calls(&fx)[..], [Command::EditTenant { slug, .. }] if slug == "t000"));
+    answer(&mut m, &fx, |_| {
+        refused(ErrorCode::InvalidInput, "display name too long")
+    });
+    let Screen::Form(f) = m.screen() else {
+        panic!("the form stays")
+    };
+    assert_eq!(f.error.as_deref(), Some("display name too long"));
+    assert!(m.flash.is_none(), "said in the form, not flashed");
+}
+
+#[test]
+fn a_saved_edit_closes_the_form_and_shows_the_new_detail() {
+    let mut m = loaded(2);
+    update(&mut m, key('e'));
+    let fx = update(&mut m, code(KeyCode::Enter));
+    answer(&mut m, &fx, |_| {
+        let mut v = view("t000", TenantStatus::Created);
+        v.display_name = "New Name".into();
+        Some(Ok(Reply::Tenant(Box::new(v))))
+    });
+    assert!(matches!(m.screen(), Screen::Tenants));
+    assert_eq!(flashed(&m), (Level::Ok, "✔ tenant t000 saved"));
+    assert_eq!(
+        m.detail.as_ref().map(|d| d.display_name.as_str()),
+        Some("New Name")
+    );
+}
+
+// -- Help --
+
+#[test]
+fn help_scrolls_within_bounds_and_starts_at_the_top_again() {
+    let mut m = loaded(1);
+    update(&mut m, key('?'));
+    update(&mut m, code(KeyCode::Up));
+    assert_eq!(m.help_scroll, 0, "not above the top");
+    update(&mut m, key('j'));
+    update(&mut m, code(KeyCode::Down));
+    update(&mut m, key('j'));
+    assert_eq!(m.help_scroll, 3);
+    update(&mut m, key('k'));
+    assert_eq!(m.help_scroll, 2);
+    for _ in 0..100 {
+        update(&mut m, code(KeyCode::Down));
+    }
+    assert_eq!(m.help_scroll, 60, "scrolling stops");
+    update(&mut m, code(KeyCode::Esc));
+    assert!(matches!(m.screen(), Screen::Tenants));
+    assert_eq!(m.help_scroll, 0);
+    update(&mut m, key('?'));
+    update(&mut m, key('?'));
+    assert!(matches!(m.screen(), Screen::Tenants), "? closes it too");
+}
+
+// -- Confirm --
+
+#[test]
+fn enter_confirms_esc_cancels_and_other_keys_leave_the_question_open() {
+    let mut m = loaded(2);
+    update(&mut m, key('w'));
+    let fx = update(&mut m, code(KeyCode::Enter));
+    assert!(matches!(calls(&fx)[..], [Command::RevokeLinks { slug }] if slug == "t000"));
+    assert!(m.confirm.is_none());
+    update(&mut m, key('w'));
+    let fx = update(&mut m, code(KeyCode::Esc));
+    assert!(fx.is_empty(), "{fx:?}");
+    assert!(m.confirm.is_none());
+    update(&mut m, key('w'));
+    let fx = update(&mut m, key('x'));
+    assert!(fx.is_empty());
+    assert!(m.confirm.is_some(), "an unbound key answers nothing");
+    assert!(matches!(m.screen(), Screen::Tenants));
+}
+
+// -- Setup --
+
+#[test]
+fn q_or_esc_on_the_setup_panel_quits() {
+    let mut m = setup_panel(Mode::Owner);
+    assert!(matches!(m.screen(), Screen::Setup));
+    assert_eq!(update(&mut m, key('q')), vec![Effect::Quit]);
+    assert!(m.quit);
+    let mut m = setup_panel(Mode::Owner);
+    assert_eq!(update(&mut m, code(KeyCode::Esc)), vec![Effect::Quit]);
+    assert!(m.quit);
+}
+
+// -- Messages --
+
+#[test]
+fn resize_keeps_the_selected_row_in_view_and_the_table_full() {
+    let mut m = loaded(100);
+    let fx = update(&mut m, key('G'));
+    settle(&mut m, fx);
+    assert_eq!(m.selected, 99);
+    // Taller: more rows fit, so the table scrolls back to stay full.
+    let fx = update(&mut m, Msg::Resize(80, 60));
+    assert!(fx.is_empty());
+    assert_eq!(m.size, (80, 60));
+    assert_eq!(m.scroll, 100 - m.table_rows());
+    // Shorter: the selected row stays in view.
+    update(&mut m, Msg::Resize(80, 10));
+    let h = m.table_rows();
+    assert!(m.scroll <= 99 && 99 < m.scroll + h, "{} + {h}", m.scroll);
+    assert_eq!(m.selected, 99);
+}
+
+#[test]
+fn copies_and_exports_are_flashed_as_done_or_failed() {
+    let mut m = loaded(1);
+    assert!(update(&mut m, Msg::Copied(Ok("the link".into()))).is_empty());
+    assert_eq!(
+        flashed(&m),
+        (Level::Ok, "✔ the link copied to the clipboard (OSC 52)")
+    );
+    update(&mut m, Msg::Copied(Err("no terminal".into())));
+    assert_eq!(flashed(&m), (Level::Error, "copy failed: no terminal"));
+    assert!(
+        update(
+            &mut m,
+            Msg::Exported(Ok(vec!["t000.png".into(), "t000.svg".into()]))
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        flashed(&m),
+        (Level::Ok, "✔ QR code written to t000.png and t000.svg")
+    );
+    update(&mut m, Msg::Exported(Err("disk full".into())));
+    assert_eq!(flashed(&m), (Level::Error, "export failed: disk full"));
+}
+
+#[test]
+fn a_flash_stays_until_its_time_is_up() {
+    let mut m = loaded(1);
+    update(&mut m, Msg::Copied(Ok("the link".into())));
+    let until = m.now + FLASH_MS;
+    update(&mut m, Msg::Tick(until - 1));
+    assert_eq!(m.now, until - 1);
+    assert!(m.flash.is_some(), "not yet");
+    update(&mut m, Msg::Tick(until));
+    assert!(m.flash.is_none());
+}
+
+#[test]
+fn paste_goes_into_the_palette_or_the_focused_form_field() {
+    let mut m = loaded(3);
+    update(&mut m, key(':'));
+    assert!(update(&mut m, Msg::Paste("link t001\nrm -rf /".into())).is_empty());
+    assert_eq!(m.palette.as_ref().map(|p| p.value()), Some("link t001"));
+    let fx = update(&mut m, code(KeyCode::Enter));
+    assert!(
+        calls(&fx)
+            .iter()
+            .any(|c| matches!(c, Command::IssueLink { slug, .. } if slug == "t001")),
+        "the pasted command runs: {fx:?}"
+    );
+
+    let mut m = loaded(1);
+    update(&mut m, key('a'));
+    update(&mut m, Msg::Paste("Bad-".into()));
+    let Screen::Form(f) = m.screen() else {
+        panic!()
+    };
+    assert_eq!(f.fields[0].input.value(), "Bad-");
+    assert!(f.fields[0].error.is_some(), "a paste is validated too");
+    update(&mut m, code(KeyCode::Tab));
+    update(&mut m, Msg::Paste("Beta\tCorp\nsecond".into()));
+    let Screen::Form(f) = m.screen() else {
+        panic!()
+    };
+    assert_eq!(f.fields[1].input.value(), "BetaCorp");
+}
+
+#[test]
+fn paste_on_the_bare_table_does_nothing() {
+    let mut m = loaded(3);
+    let fx = update(&mut m, Msg::Paste("t001".into()));
+    assert!(fx.is_empty());
+    assert_eq!(m.filter.value(), "");
+    assert!(!m.filtering);
+    assert_eq!(m.visible.len(), 3);
+}
+
+#[test]
+#[ignore = "bug: a paste into the filter moves the selection but asks for no detail (update.rs:49, 948-950)"]
+fn pasting_into_the_filter_asks_for_the_newly_selected_tenants_detail() {
+    let mut m = loaded(30);
+    update(&mut m, key('/'));
+    let fx = update(&mut m, Msg::Paste("t01".into()));
+    assert_eq!(m.visible.len(), 10);
+    assert_eq!(m.selected_slug().as_deref(), Some("t010"));
+    assert_eq!(
+        shows(&fx),
+        vec!["t010"],
+        "typing the same asks for it; a paste must too"
+    );
+}
+
+// -- Engine events --
+
+#[test]
+fn a_replayed_change_without_a_summary_keeps_the_row_and_refreshes_the_selected_detail() {
+    let mut m = loaded(3);
+    let replayed = |slug: &str| {
+        event(
+            20,
+            EventBody::TenantChanged {
+                slug: slug.into(),
+                status: TenantStatus::Deployed,
+                summary: None,
+                entry: None,
+            },
+        )
+    };
+    let fx = update(&mut m, replayed("t000"));
+    assert_eq!(shows(&fx), vec!["t000"]);
+    assert!(m.rows.iter().all(|r| r.status == TenantStatus::Created));
+    assert_eq!(m.rows.len(), 3);
+    settle(&mut m, fx);
+    let fx = update(&mut m, replayed("t001"));
+    assert!(calls(&fx).is_empty(), "not the selected one: {fx:?}");
+}
+
+#[test]
+fn removing_the_selected_tenant_selects_the_next_and_asks_for_its_detail() {
+    let mut m = loaded(3);
+    let fx = update(
+        &mut m,
+        event(
+            21,
+            EventBody::TenantRemoved {
+                slug: "t000".into(),
+            },
+        ),
+    );
+    assert_eq!(m.rows.len(), 2);
+    assert_eq!(m.selected_slug().as_deref(), Some("t001"));
+    assert_eq!(shows(&fx), vec!["t001"]);
+    // The last one gone: nothing selected, no detail.
+    let mut m = loaded(1);
+    let fx = update(
+        &mut m,
+        event(
+            22,
+            EventBody::TenantRemoved {
+                slug: "t000".into(),
+            },
+        ),
+    );
+    assert!(calls(&fx).is_empty());
+    assert!(m.rows.is_empty() && m.visible.is_empty());
+    assert!(m.detail.is_none());
+}
+
+#[test]
+fn a_link_change_of_another_tenant_asks_nothing() {
+    let mut m = loaded(3);
+    let fx = update(
+        &mut m,
+        event(
+            23,
+            EventBody::LinkChanged {
+                slug: "t001".into(),
+                link: link_summary("t001"),
+            },
+        ),
+    );
+    assert!(fx.is_empty(), "{fx:?}");
+    assert_eq!(m.selected_slug().as_deref(), Some("t000"));
+}
+
+#[test]
+fn a_lag_says_how_many_events_were_missed() {
+    let mut m = loaded(3);
+    update(&mut m, Msg::Engine(Item::Lagged { missed: 40 }));
+    assert_eq!(
+        flashed(&m),
+        (Level::Info, "caught up after missing 40 events")
+    );
+    assert!(m.loading.is_some(), "a fresh load is under way");
+    assert_eq!(m.rows.len(), 3, "the old rows stay until it is in");
+}
+
+// -- Replies, per request --
+
+#[test]
+fn the_status_reply_sets_the_status_and_the_provisioner() {
+    let mut m = model();
+    let fx = update(&mut m, Msg::Start);
+    answer(&mut m, &fx, |c| match c {
+        Command::Status => {
+            let mut s = status_with(2, 1);
+            s.provisioner_state.running = true;
+            s.provisioner_state.in_flight = 3;
+            Some(Ok(Reply::Status(Box::new(s))))
+        }
+        _ => None,
+    });
+    assert_eq!(m.status.as_ref().map(|s| s.subscribers), Some(2));
+    assert!(m.provisioner.running);
+    assert_eq!(m.provisioner.in_flight, 3);
+    assert!(
+        !m.quit && m.confirm.is_none(),
+        "a plain status decides nothing"
+    );
+}
+
+#[test]
+fn a_failed_status_is_flashed() {
+    let mut m = model();
+    let fx = update(&mut m, Msg::Start);
+    answer(&mut m, &fx, |c| match c {
+        Command::Status => refused(ErrorCode::Unavailable, "engine busy"),
+        _ => None,
+    });
+    assert_eq!(flashed(&m), (Level::Error, "✖ engine busy"));
+    assert!(m.status.is_none());
+}
+
+#[test]
+fn a_failed_page_is_flashed() {
+    let mut m = model();
+    let fx = update(&mut m, Msg::Start);
+    let fx = answer(&mut m, &fx, |c| match c {
+        Command::ListTenants { .. } => refused(ErrorCode::Internal, "store locked"),
+        _ => None,
+    });
+    assert!(shows(&fx).is_empty());
+    assert_eq!(flashed(&m), (Level::Error, "✖ store locked"));
+    assert!(m.rows.is_empty() && !m.loaded);
+}
+
+#[test]
+#[ignore = "bug: a failed page leaves the load pending forever (update.rs:505-508): `(loading…)` stays, events pile up in `touched`"]
+fn a_failed_page_does_not_leave_the_load_hanging() {
+    let mut m = model();
+    let fx = update(&mut m, Msg::Start);
+    let fx = answer(&mut m, &fx, |c| match c {
+        Command::ListTenants { .. } => refused(ErrorCode::Internal, "store locked"),
+        _ => None,
+    });
+    let retried = calls(&fx)
+        .iter()
+        .any(|c| matches!(c, Command::ListTenants { .. }));
+    assert!(
+        m.loading.is_none() || retried,
+        "either the load is given up or it is asked again"
+    );
+}
+
+#[test]
+fn a_failed_detail_clears_it_and_asks_for_the_one_wanted_next() {
+    let mut m = loaded(3);
+    let first = update(&mut m, key('j'));
+    assert_eq!(shows(&first), vec!["t001"]);
+    assert!(calls(&update(&mut m, key('j'))).is_empty());
+    assert_eq!(m.detail_wanted.as_deref(), Some("t002"));
+    let fx = answer(&mut m, &first, |_| {
+        refused(ErrorCode::NotFound, "no tenant \"t001\"")
+    });
+    assert!(m.detail.is_none());
+    assert!(m.detail_wanted.is_none());
+    assert_eq!(shows(&fx), vec!["t002"]);
+    assert!(m.flash.is_none(), "a missing detail is not flashed");
+    // Nothing else wanted: cleared, nothing asked.
+    let fx = answer(&mut m, &fx, |_| {
+        refused(ErrorCode::NotFound, "no tenant \"t002\"")
+    });
+    assert!(fx.is_empty());
+    assert!(m.detail.is_none());
+}
+
+#[test]
+fn a_refused_link_is_flashed_and_opens_nothing() {
+    let mut m = loaded(2);
+    let fx = update(&mut m, key('n'));
+    answer(&mut m, &fx, |_| {
+        refused(ErrorCode::Conflict, "t000 is offboarded")
+    });
+    assert_eq!(flashed(&m), (Level::Error, "✖ t000 is offboarded"));
+    assert!(matches!(m.screen(), Screen::Tenants));
+    assert!(m.links.is_empty());
+}
+
+#[test]
+fn a_refused_withdraw_is_flashed_and_keeps_the_link() {
+    let mut m = link_screen_with_a_link(2);
+    update(&mut m, key('w'));
+    let fx = update(&mut m, key('y'));
+    answer(&mut m, &fx, |_| {
+        refused(ErrorCode::Unavailable, "store busy")
+    });
+    assert_eq!(flashed(&m), (Level::Error, "✖ store busy"));
+    assert!(m.links.contains_key("t000"));
+    assert!(matches!(m.screen(), Screen::Link(s) if s == "t000"));
+    assert!(matches!(
+        &update(&mut m, key('c'))[..],
+        [Effect::Copy { .. }]
+    ));
+}
+
+#[test]
+fn a_retry_that_runs_says_so_and_shows_the_new_detail() {
+    let mut m = loaded(2);
+    let fx = update(&mut m, key('r'));
+    answer(&mut m, &fx, |_| {
+        Some(Ok(Reply::Tenant(Box::new(view(
+            "t000",
+            TenantStatus::ConnectionReady,
+        )))))
+    });
+    assert_eq!(
+        flashed(&m),
+        (Level::Ok, "✔ provisioning of t000 runs again")
+    );
+    assert_eq!(
+        m.detail.as_ref().map(|d| (d.slug.as_str(), d.status)),
+        Some(("t000", TenantStatus::ConnectionReady))
+    );
+}
+
+#[test]
+#[ignore = "bug: a retry's reply replaces the detail even when another tenant is selected now (update.rs:587)"]
+fn a_retry_reply_after_the_selection_moved_keeps_the_selected_detail() {
+    let mut m = loaded(3);
+    let retry = update(&mut m, key('r'));
+    let fx = update(&mut m, key('j'));
+    settle(&mut m, fx);
+    assert_eq!(m.detail.as_ref().map(|d| d.slug.as_str()), Some("t001"));
+    answer(&mut m, &retry, |_| {
+        Some(Ok(Reply::Tenant(Box::new(view(
+            "t000",
+            TenantStatus::ConnectionReady,
+        )))))
+    });
+    assert_eq!(flashed(&m).0, Level::Ok);
+    assert_eq!(
+        m.detail.as_ref().map(|d| d.slug.as_str()),
+        Some("t001"),
+        "the selected tenant's detail stays"
+    );
+    update(&mut m, key('e'));
+    assert!(matches!(m.screen(), Screen::Form(_)), "so e still edits it");
+}
+
+#[test]
+#[ignore = "bug: a withdraw's reply replaces the detail even when another tenant is selected now (update.rs:583)"]
+fn a_withdraw_reply_after_the_selection_moved_keeps_the_selected_detail() {
+    let mut m = loaded(3);
+    update(&mut m, key('w'));
+    let withdraw = update(&mut m, key('y'));
+    let fx = update(&mut m, key('j'));
+    settle(&mut m, fx);
+    assert_eq!(m.detail.as_ref().map(|d| d.slug.as_str()), Some("t001"));
+    answer(&mut m, &withdraw, |_| {
+        Some(Ok(Reply::Tenant(Box::new(view(
+            "t000",
+            TenantStatus::LinkIssued,
+        )))))
+    });
+    assert_eq!(flashed(&m).0, Level::Ok);
+    assert_eq!(
+        m.detail.as_ref().map(|d| d.slug.as_str()),
+        Some("t001"),
+        "the selected tenant's detail stays"
+    );
 }
