@@ -215,6 +215,8 @@ pub struct Model {
     pub help_scroll: u16,
     /// Since when an attached console has had no owner to talk to.
     pub lost: Option<Millis>,
+    /// When to load the list again after a failed load.
+    pub reload_at: Option<Millis>,
     pub quit: bool,
 }
 
@@ -263,6 +265,7 @@ impl Model {
             provisioner: ProvisionerState::default(),
             help_scroll: 0,
             lost: None,
+            reload_at: None,
             quit: false,
         }
     }

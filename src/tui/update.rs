@@ -26,6 +26,8 @@ use crate::engine::{EventBody, Item};
 pub const FIRST_PAGE: usize = 200;
 /// Rows per page after the first.
 pub const PAGE: usize = 5_000;
+/// A load that failed is tried again this long after.
+const RELOAD_AFTER_MS: i64 = 2_000;
 const DEFAULT_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 
 pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
@@ -37,6 +39,10 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::Tick(now) => {
             m.now = now;
+            if m.reload_at.is_some_and(|t| t <= now) {
+                m.reload_at = None;
+                start_load(m, &mut fx);
+            }
             if m.flash.as_ref().is_some_and(|f| f.until <= now) {
                 m.flash = None;
             }
@@ -46,7 +52,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             keep_in_view(m);
         }
         Msg::Key(k) => key(m, k, &mut fx),
-        Msg::Paste(text) => paste(m, &text),
+        Msg::Paste(text) => paste(m, &text, &mut fx),
         Msg::Engine(item) => engine_event(m, item, &mut fx),
         Msg::Reply { id, result } => reply(m, id, result, &mut fx),
         Msg::Copied(r) => match r {
@@ -502,6 +508,21 @@ fn reply(
                     }
                     return;
                 }
+                Pending::Page { generation, .. }
+                    if m.loading
+                        .as_ref()
+                        .is_some_and(|l| l.generation == *generation) =>
+                {
+                    // Give this load up and start a fresh one a little later (on a tick).
+                    m.loading = None;
+                    m.reload_at = Some(m.now + RELOAD_AFTER_MS);
+                    flash(
+                        m,
+                        Level::Error,
+                        format!("✖ could not load the tenants: {}; trying again", e.message),
+                    );
+                    return;
+                }
                 _ => {}
             }
             flash(m, Level::Error, format!("✖ {}", e.message));
@@ -567,7 +588,7 @@ fn reply(
         (Pending::Edit(slug), Reply::Tenant(t)) => {
             close_form(m);
             flash(m, Level::Ok, format!("✔ tenant {slug} saved"));
-            m.detail = Some(*t);
+            set_detail_if_selected(m, *t);
         }
         (Pending::Link(slug), Reply::Link(l)) => {
             m.links.insert(slug.clone(), l);
@@ -580,13 +601,21 @@ fn reply(
         (Pending::Withdraw(slug), Reply::Tenant(t)) => {
             m.links.remove(&slug);
             flash(m, Level::Ok, format!("✔ unused links of {slug} withdrawn"));
-            m.detail = Some(*t);
+            set_detail_if_selected(m, *t);
         }
         (Pending::Retry(slug), Reply::Tenant(t)) => {
             flash(m, Level::Ok, format!("✔ provisioning of {slug} runs again"));
-            m.detail = Some(*t);
+            set_detail_if_selected(m, *t);
         }
         _ => {}
+    }
+}
+
+/// A reply carries a tenant's detail: shown only if that tenant is still the one selected
+/// (the operator may have moved on while it was out).
+fn set_detail_if_selected(m: &mut Model, t: crate::engine::api::TenantView) {
+    if m.selected_slug().as_deref() == Some(t.slug.as_str()) {
+        m.detail = Some(t);
     }
 }
 
@@ -627,8 +656,8 @@ fn key(m: &mut Model, k: KeyEvent, fx: &mut Vec<Effect>) {
     if k.code == KeyCode::Char('c')
         && k.modifiers.contains(KeyModifiers::CONTROL)
         && m.palette.is_none()
-        && !m.filtering
     {
+        m.filtering = false;
         ask_quit(m, fx);
         return;
     }
@@ -722,11 +751,14 @@ fn tenants_action(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
         Action::Help => m.screens.push(Screen::Help),
         Action::Palette => m.palette = Some(Input::default()),
         Action::Add => m.screens.push(Screen::Form(add_form())),
-        Action::Edit => {
-            if let Some(f) = edit_form(m) {
-                m.screens.push(Screen::Form(f));
-            }
-        }
+        Action::Edit => match edit_form(m) {
+            Some(f) => m.screens.push(Screen::Form(f)),
+            None => flash(
+                m,
+                Level::Info,
+                "the tenant's details are still loading: try again in a moment".into(),
+            ),
+        },
         Action::Open => {
             if let Some(slug) = m.selected_slug() {
                 m.screens.push(Screen::Link(slug));
@@ -930,7 +962,7 @@ fn filter_key(m: &mut Model, k: KeyEvent, fx: &mut Vec<Effect>) {
     }
 }
 
-fn paste(m: &mut Model, text: &str) {
+fn paste(m: &mut Model, text: &str, fx: &mut Vec<Effect>) {
     // One line only, and no control characters: a paste is text, never keys.
     let clean: String = text
         .lines()
@@ -947,7 +979,8 @@ fn paste(m: &mut Model, text: &str) {
         append(p);
     } else if m.filtering {
         append(&mut m.filter);
-        refilter(m);
+        refilter_typed(m);
+        want_detail(m, fx);
     } else if let Some(Screen::Form(f)) = m.screens.last_mut() {
         let i = f.focus;
         append(&mut f.fields[i].input);
