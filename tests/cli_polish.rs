@@ -206,3 +206,59 @@ fn a_ttl_out_of_range_is_shown_as_typed() {
         assert!(!out.stderr.contains("month"), "{}", out.stderr);
     }
 }
+
+#[test]
+fn a_command_about_to_create_a_database_and_key_says_so_once() {
+    let mut w = real_world();
+    let key = w.tmp.path().join("secret.key");
+    w.env
+        .push(("MCP_ONBOARD_KEY_FILE".into(), key.display().to_string()));
+    let first = w.run(&["status"]);
+    assert!(first.ok(), "{}", first.stderr);
+    assert!(
+        first.stderr.contains(&format!(
+            "note: no database in {} yet: creating a new one",
+            w.data_dir().display()
+        )),
+        "{}",
+        first.stderr
+    );
+    assert!(
+        first
+            .stderr
+            .contains(&format!("note: creating a new key in {}", key.display()))
+            && first.stderr.contains("back it up"),
+        "{}",
+        first.stderr
+    );
+    // The second time there is nothing new to say.
+    let second = w.run(&["status"]);
+    assert!(
+        second.ok() && !second.stderr.contains("note:"),
+        "{}",
+        second.stderr
+    );
+}
+
+#[test]
+fn real_commands_while_a_demo_owner_runs_point_at_it() {
+    let mut demo = World::new();
+    let _serve = demo.serve();
+    // The same home, real data: a different (new) database.
+    let mut real = World::new();
+    real.demo = false;
+    real.env = demo.env.clone();
+    let out = {
+        let mut c = real.command(&["status"]);
+        c.env("HOME", demo.tmp.path().join("home"))
+            .env("XDG_DATA_HOME", demo.tmp.path().join("home/.local/share"))
+            .env("XDG_CONFIG_HOME", demo.tmp.path().join("home/.config"));
+        c.output().expect("status")
+    };
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("a --demo owner is running: add --demo to talk to it"),
+        "{err}"
+    );
+}

@@ -146,11 +146,45 @@ impl Context {
         }
     }
 
+    /// Say on stderr when opening the database here is about to create a new one (and a
+    /// new key): a wrong data dir, or the demo's data mistaken for real data, shows at once.
+    pub fn note_if_new(&self) {
+        if self.data_dir.join("db").exists() {
+            return;
+        }
+        let what = if self.demo { "the demo's" } else { "a new" };
+        eprintln!(
+            "note: no database in {} yet: creating {what} one",
+            self.data_dir.display()
+        );
+        let demo_runs = !self.demo
+            && project_dirs()
+                .map(|d| d.data_dir().join("demo").join("control.sock"))
+                .is_some_and(|s| s.exists());
+        if demo_runs {
+            eprintln!("note: a --demo owner is running: add --demo to talk to it");
+        }
+        if let KeySource::File(f) = &self.key
+            && !f.exists()
+        {
+            eprintln!(
+                "note: creating a new key in {}{}",
+                f.display(),
+                if self.demo {
+                    ""
+                } else {
+                    ": back it up, without it the stored tokens are lost"
+                }
+            );
+        }
+    }
+
     /// The running owner over its control socket, or else the database opened here.
     pub async fn connect(&self) -> Result<Connection> {
         if let Some(client) = self.connect_owner().await? {
             return Ok(Connection::Owner(client));
         }
+        self.note_if_new();
         let engine =
             Engine::open(&self.data_dir, &self.key, self.config.clone(), Role::Direct).await?;
         Ok(Connection::Direct(engine))

@@ -98,6 +98,7 @@ pub async fn run(ctx: &Context) -> Result<()> {
                 (Arc::new(client), None, Mode::Attached { pid })
             }
             None => {
+                ctx.note_if_new();
                 let owner = Owner::start(ctx.owner_options()).await?;
                 let api = Arc::new(Local(owner.engine().clone()));
                 (api, Some(owner), Mode::Owner)
