@@ -24,10 +24,11 @@ pub const CALLBACK_PATH: &str = "/oauth/callback";
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
+    /// The IO error is in the message, not the source chain: it is said once.
+    #[error("cannot read config file {path}: {}", io_text(error))]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("config file {path} is not valid: {detail}")]
     Parse { path: PathBuf, detail: String },
@@ -48,6 +49,14 @@ pub enum ConfigError {
         from: String,
         detail: String,
     },
+}
+
+fn io_text(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "it does not exist".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -286,10 +295,10 @@ impl Config {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
                     (FileConfig::default(), None)
                 }
-                Err(source) => {
+                Err(error) => {
                     return Err(ConfigError::Read {
                         path: p.to_owned(),
-                        source,
+                        error,
                     });
                 }
             },
