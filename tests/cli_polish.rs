@@ -262,3 +262,71 @@ fn real_commands_while_a_demo_owner_runs_point_at_it() {
         "{err}"
     );
 }
+
+#[test]
+fn tenant_list_filters_by_status_and_text_and_pages_with_a_hint() {
+    let w = World::new();
+    for slug in ["alpha", "bravo", "charlie", "delta", "echo"] {
+        w.ok(&["tenant", "add", slug, "--name", &format!("{slug} Inc")]);
+    }
+    w.ok(&["link", "bravo"]);
+    w.ok(&["link", "delta"]);
+
+    let text = w.ok(&["tenant", "list"]);
+    let mut lines = text.lines();
+    let head = lines.next().expect("a header");
+    for col in ["SLUG", "NAME", "STATUS", "ACCOUNT", "REASON", "LAST CHANGE"] {
+        assert!(head.contains(col), "{head}");
+    }
+    assert_eq!(lines.count(), 5, "{text}");
+
+    let linked = w.json(&["tenant", "list", "--status", "link_issued"]);
+    let slugs: Vec<&str> = linked
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|t| s(t, "slug"))
+        .collect();
+    assert_eq!(slugs, ["bravo", "delta"]);
+
+    let both = w.json(&[
+        "tenant",
+        "list",
+        "--status",
+        "link_issued",
+        "--status",
+        "created",
+    ]);
+    assert_eq!(both.as_array().map(Vec::len), Some(5));
+
+    let hit = w.json(&["tenant", "list", "--filter", "CHARLIE"]);
+    assert_eq!(hit.as_array().map(Vec::len), Some(1), "{hit:#}");
+    assert_eq!(s(&hit[0], "slug"), "charlie");
+
+    // A page of two says how to get the next; the last page says nothing.
+    let out = w.run(&["tenant", "list", "--limit", "2"]);
+    assert!(out.ok(), "{}", out.stderr);
+    assert_eq!(out.stdout.lines().count(), 3, "{}", out.stdout);
+    assert!(
+        out.stderr
+            .contains("2 shown, 3 more; the next page: --after bravo"),
+        "{}",
+        out.stderr
+    );
+    let out = w.run(&["tenant", "list", "--limit", "2", "--after", "bravo"]);
+    assert!(out.stdout.contains("charlie") && out.stdout.contains("delta"));
+    assert!(!out.stdout.contains("bravo"), "{}", out.stdout);
+    assert!(out.stderr.contains("--after delta"), "{}", out.stderr);
+    let out = w.run(&["tenant", "list", "--limit", "2", "--after", "delta"]);
+    assert!(out.stdout.contains("echo"), "{}", out.stdout);
+    assert!(!out.stderr.contains("next page"), "{}", out.stderr);
+
+    // A status that does not exist is refused with the ones that do.
+    let out = w.run(&["tenant", "list", "--status", "broken"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        out.stderr.contains("no status \"broken\"") && out.stderr.contains("link_issued"),
+        "{}",
+        out.stderr
+    );
+}

@@ -82,12 +82,38 @@ pub enum ConfigCmd {
 pub enum TenantCmd {
     /// Add a tenant.
     Add(AddArgs),
-    /// List tenants.
-    List,
+    /// List tenants (all, or filtered and a page at a time).
+    List(ListArgs),
     /// Show one tenant with its timeline.
     Show { slug: String },
     /// Change a tenant's name, contact or expected Google account.
     Edit(EditArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only tenants in this status (repeat for several), e.g. `failed`, `link_issued`.
+    #[arg(long, value_name = "STATUS", value_parser = parse_status)]
+    pub status: Vec<crate::domain::model::TenantStatus>,
+    /// Only tenants whose slug, name, Google account or reason contains this text.
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Option<String>,
+    /// At most this many (by slug).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Only tenants after this slug (the next page).
+    #[arg(long, value_name = "SLUG")]
+    pub after: Option<String>,
+}
+
+fn parse_status(s: &str) -> Result<crate::domain::model::TenantStatus, String> {
+    crate::domain::model::TenantStatus::parse(s).ok_or_else(|| {
+        let all: Vec<&str> = crate::domain::model::TenantStatus::ALL
+            .iter()
+            .map(|x| x.as_str())
+            .collect();
+        format!("no status {s:?}: use one of {}", all.join(", "))
+    })
 }
 
 #[derive(Debug, Args)]
@@ -187,14 +213,17 @@ pub async fn run(cli: Cli) -> Result<()> {
             let reply = ctx.execute(cmd).await?;
             output::print(&reply, cli.json, None)
         }
-        Sub::Tenant(TenantCmd::List) => output::print(
-            &ctx.execute(Command::ListTenants {
-                query: Default::default(),
-            })
-            .await?,
-            cli.json,
-            None,
-        ),
+        Sub::Tenant(TenantCmd::List(a)) => {
+            let query = crate::engine::api::ListQuery {
+                status: a.status.clone(),
+                text: a.filter.clone(),
+                after: a.after.clone(),
+                limit: a.limit,
+                ..Default::default()
+            };
+            let reply = ctx.execute(Command::ListTenants { query }).await?;
+            output::print_list(&reply, cli.json, a.limit)
+        }
         Sub::Tenant(TenantCmd::Edit(e)) => {
             let cmd = Command::EditTenant {
                 slug: e.slug.clone(),

@@ -67,23 +67,7 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
     match reply {
         Reply::Tenant(t) => print_tenant(t),
         Reply::Tenants { tenants, .. } => {
-            if tenants.is_empty() {
-                println!("no tenants yet: `mcp-onboard tenant add SLUG` adds one");
-            }
-            let w = tenants
-                .iter()
-                .map(|t| t.slug.len())
-                .max()
-                .unwrap_or(4)
-                .max(4);
-            for t in tenants {
-                let extra = t
-                    .reason
-                    .as_deref()
-                    .or(t.google_email.as_deref())
-                    .unwrap_or("");
-                println!("{:w$}  {:16}  {}", t.slug, t.status.as_str(), extra);
-            }
+            print!("{}", tenant_table(tenants, crate::time::now_ms()));
         }
         Reply::Link(l) => print_link_text(l, qr)?,
         Reply::Status(s) => {
@@ -138,6 +122,111 @@ fn print_link_text(l: &LinkView, qr: Option<bool>) -> Result<()> {
     println!("{}", l.url);
     println!("link {} for {} expires {}", l.id, l.slug, l.expires_at);
     Ok(())
+}
+
+/// `tenant list`: the table, and on stderr how to get the next page when one was asked for.
+pub fn print_list(reply: &Reply, as_json: bool, limit: Option<usize>) -> Result<()> {
+    let Reply::Tenants { tenants, total } = reply else {
+        return print(reply, as_json, None);
+    };
+    if as_json {
+        // An array, as ever: page on with `--after` the last slug until a short page.
+        return json(tenants);
+    }
+    if tenants.is_empty() && *total == 0 {
+        println!("no tenants: `mcp-onboard tenant add SLUG` adds one");
+        return Ok(());
+    }
+    print!("{}", tenant_table(tenants, crate::time::now_ms()));
+    if let (Some(_), Some(last)) = (limit, tenants.last())
+        && *total > tenants.len()
+    {
+        eprintln!(
+            "{} shown, {} more; the next page: --after {}",
+            tenants.len(),
+            total - tenants.len(),
+            last.slug
+        );
+    }
+    Ok(())
+}
+
+const NAME_MAX: usize = 24;
+const ACCOUNT_MAX: usize = 32;
+const REASON_MAX: usize = 48;
+
+fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_owned()
+    } else {
+        let mut out: String = s.chars().take(max - 1).collect();
+        out.push('…');
+        out
+    }
+}
+
+/// How long ago, in the largest unit: `12s`, `5m`, `3h`, `2d`.
+pub fn age(now: crate::time::Millis, then: crate::time::Millis) -> String {
+    let s = ((now - then) / 1000).max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3_600 => format!("{}m", s / 60),
+        3_600..86_400 => format!("{}h", s / 3_600),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
+/// The tenants as a table with a header row and fixed columns, as `kubectl get` prints.
+pub fn tenant_table(
+    tenants: &[crate::engine::api::TenantSummary],
+    now: crate::time::Millis,
+) -> String {
+    let rows: Vec<[String; 6]> = tenants
+        .iter()
+        .map(|t| {
+            let account = t
+                .google_email
+                .clone()
+                .unwrap_or_else(|| match &t.expected_account {
+                    Some(crate::domain::model::ExpectedAccount::Email(e)) => format!("({e})"),
+                    Some(crate::domain::model::ExpectedAccount::Domain(d)) => format!("(*@{d})"),
+                    None => "-".into(),
+                });
+            [
+                t.slug.clone(),
+                clip(&t.display_name, NAME_MAX),
+                t.status.as_str().to_owned(),
+                clip(&account, ACCOUNT_MAX),
+                clip(t.reason.as_deref().unwrap_or("-"), REASON_MAX),
+                age(now, t.updated_ms),
+            ]
+        })
+        .collect();
+    let head = ["SLUG", "NAME", "STATUS", "ACCOUNT", "REASON", "LAST CHANGE"];
+    let mut width = head.map(|h| h.chars().count());
+    for r in &rows {
+        for (w, c) in width.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: [&str; 6]| {
+        let mut out = String::new();
+        for (i, (c, w)) in cells.iter().zip(width).enumerate() {
+            if i + 1 == cells.len() {
+                out.push_str(c);
+            } else {
+                out.push_str(c);
+                out.push_str(&" ".repeat(w - c.chars().count() + 3));
+            }
+        }
+        out.push('\n');
+        out
+    };
+    let mut out = line(head);
+    for r in &rows {
+        out.push_str(&line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]]));
+    }
+    out
 }
 
 fn print_tenant(t: &TenantView) {
@@ -271,5 +360,69 @@ pub fn config_check(ctx: &Context, as_json: bool) -> Result<()> {
                 .collect::<Vec<_>>()
                 .join("; ")
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::model::{ExpectedAccount, TenantStatus};
+    use crate::engine::api::TenantSummary;
+
+    fn row(slug: &str, name: &str, status: TenantStatus, ago_s: i64) -> TenantSummary {
+        TenantSummary {
+            slug: slug.into(),
+            display_name: name.into(),
+            status,
+            failure: None,
+            reason: None,
+            google_email: None,
+            expected_account: None,
+            step: None,
+            blaxel_status: None,
+            mcp_url: None,
+            updated_at: String::new(),
+            updated_ms: 1_000_000_000 - ago_s * 1000,
+        }
+    }
+
+    #[test]
+    fn the_tenant_table_has_a_header_aligned_columns_and_clipped_long_cells() {
+        let now = 1_000_000_000;
+        let mut deployed = row("acme", "Acme Corporation", TenantStatus::Deployed, 42);
+        deployed.google_email = Some("ops@acme.example".into());
+        let mut failed = row(
+            "globex-europe",
+            "Globex Europe Holdings International Limited",
+            TenantStatus::Failed,
+            3 * 3600 + 5,
+        );
+        failed.reason = Some(
+            "Blaxel refused the integration connection: the workspace quota is exhausted".into(),
+        );
+        failed.expected_account = Some(ExpectedAccount::Domain("globex.example".into()));
+        let mut linked = row("initech", "Initech", TenantStatus::LinkIssued, 9 * 60);
+        linked.expected_account = Some(ExpectedAccount::Email("bill@initech.example".into()));
+        let old = row("umbrella", "Umbrella", TenantStatus::Created, 3 * 86_400);
+        let table = tenant_table(&[deployed, failed, linked, old], now);
+        insta::assert_snapshot!(table);
+        let widths: Vec<usize> = table
+            .lines()
+            .map(|l| l.find("STATUS").or_else(|| l.find("deployed")).unwrap_or(0))
+            .take(2)
+            .collect();
+        assert_eq!(widths[0], widths[1], "the STATUS column lines up");
+        assert!(table.contains("Globex Europe Holdings …"), "{table}");
+    }
+
+    #[test]
+    fn age_uses_the_largest_whole_unit() {
+        assert_eq!(age(100_000, 100_000), "0s");
+        assert_eq!(age(159_000, 100_000), "59s");
+        assert_eq!(age(160_000, 100_000), "1m");
+        assert_eq!(age(100_000 + 3_600_000, 100_000), "1h");
+        assert_eq!(age(100_000 + 86_400_000 * 2, 100_000), "2d");
+        // A clock that went back is not a negative age.
+        assert_eq!(age(100_000, 200_000), "0s");
     }
 }

@@ -28,6 +28,26 @@ pub enum TenantStatus {
 }
 
 impl TenantStatus {
+    /// Every status, in lifecycle order.
+    pub const ALL: [TenantStatus; 11] = [
+        TenantStatus::Created,
+        TenantStatus::LinkIssued,
+        TenantStatus::LinkOpened,
+        TenantStatus::Consented,
+        TenantStatus::ConnectionReady,
+        TenantStatus::ServerCreated,
+        TenantStatus::Deployed,
+        TenantStatus::Failed,
+        TenantStatus::NeedsReconsent,
+        TenantStatus::Offboarding,
+        TenantStatus::Offboarded,
+    ];
+
+    /// From its `snake_case` name.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             TenantStatus::Created => "created",

@@ -1037,19 +1037,7 @@ pub fn completions(m: &Model, typed: &str) -> Vec<String> {
     }
 }
 
-const STATUSES: [TenantStatus; 11] = [
-    TenantStatus::Created,
-    TenantStatus::LinkIssued,
-    TenantStatus::LinkOpened,
-    TenantStatus::Consented,
-    TenantStatus::ConnectionReady,
-    TenantStatus::ServerCreated,
-    TenantStatus::Deployed,
-    TenantStatus::Failed,
-    TenantStatus::NeedsReconsent,
-    TenantStatus::Offboarding,
-    TenantStatus::Offboarded,
-];
+const STATUSES: [TenantStatus; 11] = TenantStatus::ALL;
 
 fn palette_key(m: &mut Model, k: KeyEvent, fx: &mut Vec<Effect>) {
     let Some(p) = m.palette.as_mut() else { return };
