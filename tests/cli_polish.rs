@@ -330,3 +330,224 @@ fn tenant_list_filters_by_status_and_text_and_pages_with_a_hint() {
         out.stderr
     );
 }
+
+/// A real (not demo) world against in-process Google and Blaxel stand-ins.
+async fn world_with_standins(
+    faults: mcp_onboard::sandbox::blaxel::BlaxelFaults,
+) -> (
+    World,
+    mcp_onboard::sandbox::google::GoogleSandbox,
+    mcp_onboard::sandbox::blaxel::BlaxelSandboxHandle,
+) {
+    use mcp_onboard::sandbox::google::{
+        AUTH_PATH, GoogleSandbox, REVOKE_PATH, SandboxGoogleConfig, TOKEN_PATH,
+    };
+    let mut w = World::new();
+    w.demo = false;
+    let base = w.base_url();
+    let google = GoogleSandbox::new(SandboxGoogleConfig {
+        client_id: "it.apps.googleusercontent.com".into(),
+        client_secret: "it-secret".into(),
+        redirect_uris: vec![format!("{}/oauth/callback", base.trim_end_matches('/'))],
+        default_email: "x@example.com".into(),
+    });
+    let gbase = google.spawn().await.expect("google stand-in");
+    let g = |p: &str| format!("{}{p}", gbase.as_str().trim_end_matches('/'));
+    let blaxel =
+        mcp_onboard::sandbox::blaxel::spawn(mcp_onboard::sandbox::blaxel::BlaxelSandboxConfig {
+            workspace: "ws".into(),
+            api_key: secrecy::SecretString::from("bl_key"),
+            deploy_delay: std::time::Duration::from_millis(50),
+            faults,
+            ..Default::default()
+        })
+        .await
+        .expect("blaxel stand-in");
+    for (k, v) in [
+        (
+            "GOOGLE_CLIENT_ID",
+            "it.apps.googleusercontent.com".to_owned(),
+        ),
+        ("GOOGLE_CLIENT_SECRET", "it-secret".to_owned()),
+        ("GOOGLE_AUTH_URL", g(AUTH_PATH)),
+        ("GOOGLE_TOKEN_URL", g(TOKEN_PATH)),
+        ("GOOGLE_REVOKE_URL", g(REVOKE_PATH)),
+        ("MCP_ONBOARD_PUBLIC_URL", base.clone()),
+        ("BL_API_URL", blaxel.base_url().to_string()),
+        ("BL_WORKSPACE", "ws".to_owned()),
+        ("BL_API_KEY", "bl_key".to_owned()),
+    ] {
+        w.env.push((k.into(), v));
+    }
+    (w, google, blaxel)
+}
+
+fn wait_status(w: &World, slug: &str, want: &str) -> Value {
+    let start = std::time::Instant::now();
+    loop {
+        let t = w.tenant(slug);
+        if t["status"] == want {
+            return t;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "{slug} never reached {want}: {t:#}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_all_failed_counts_asks_and_retries_only_stopped_jobs() {
+    use mcp_onboard::sandbox::blaxel::BlaxelFaults;
+    let faults = BlaxelFaults {
+        reject_names: [
+            ("gmail-mcp-acme".to_owned(), "quota reached".to_owned()),
+            ("gmail-mcp-beta".to_owned(), "quota reached".to_owned()),
+        ]
+        .into(),
+        ..Default::default()
+    };
+    let (mut w, _google, blaxel) = world_with_standins(faults).await;
+    let _serve = w.serve();
+    for slug in ["acme", "beta", "fine"] {
+        w.ok(&["tenant", "add", slug]);
+        let link = w.json(&["link", slug]);
+        let (status, body) =
+            consent_through(s(&link, "url"), &format!("it@{slug}.example"), false).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    // One more fails before consent (the wrong Google account): no job to run again.
+    w.ok(&["tenant", "add", "early", "--email", "boss@early.example"]);
+    let link = w.json(&["link", "early"]);
+    let (status, body) = consent_through(s(&link, "url"), "intern@early.example", false).await;
+    assert!(
+        body.contains("Different Google account expected"),
+        "{status}: {body}"
+    );
+    wait_status(&w, "early", "failed");
+    wait_status(&w, "acme", "failed");
+    wait_status(&w, "beta", "failed");
+    wait_status(&w, "fine", "deployed");
+
+    // Not a terminal and no --yes: it says how many and does nothing.
+    let out = w.run(&["retry", "--all-failed"]);
+    assert_eq!(out.status.code(), Some(1), "{}", out.stdout);
+    assert!(
+        out.stderr
+            .contains("2 failed tenants would be retried: add --yes to confirm"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(s(&w.tenant("acme"), "status"), "failed", "nothing retried");
+
+    blaxel.set_faults(BlaxelFaults::default());
+    let out = w.json(&["retry", "--all-failed", "--yes"]);
+    assert_eq!(
+        out["retried"],
+        serde_json::json!(["acme", "beta"]),
+        "{out:#}"
+    );
+    wait_status(&w, "acme", "deployed");
+    wait_status(&w, "beta", "deployed");
+    assert_eq!(s(&w.tenant("early"), "status"), "failed");
+
+    let out = w.ok(&["retry", "--all-failed"]);
+    assert!(
+        out.contains(
+            "no failed provisioning to retry (1 more failed before consent and needs a new link instead)"
+        ),
+        "{out}"
+    );
+    // A slug and --all-failed together, or neither, are a bad command line.
+    assert_eq!(w.run(&["retry"]).status.code(), Some(2));
+    assert_eq!(
+        w.run(&["retry", "acme", "--all-failed"]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn tenant_links_lists_states_expiry_and_opens_and_never_a_code() {
+    let w = World::new();
+    w.ok(&["tenant", "add", "acme"]);
+    let out = w.ok(&["tenant", "links", "acme"]);
+    assert!(out.contains("no links for acme"), "{out}");
+    let first = w.json(&["link", "acme", "--ttl", "1h"]);
+    w.ok(&["link", "acme", "--revoke"]);
+    let second = w.json(&["link", "acme"]);
+
+    let links = w.json(&["tenant", "links", "acme"]);
+    let links = links.as_array().expect("an array");
+    assert_eq!(links.len(), 2, "{links:#?}");
+    let by_id = |id: &str| {
+        links
+            .iter()
+            .find(|l| l["id"] == id)
+            .unwrap_or_else(|| panic!("no link {id}: {links:#?}"))
+    };
+    assert_eq!(s(by_id(s(&first, "id")), "state"), "revoked");
+    assert_eq!(s(by_id(s(&second, "id")), "state"), "active");
+    assert_eq!(
+        s(by_id(s(&second, "id")), "expires_at"),
+        s(&second, "expires_at")
+    );
+    assert_eq!(by_id(s(&second, "id"))["open_count"], 0);
+
+    let text = w.ok(&["tenant", "links", "acme"]);
+    let head = text.lines().next().unwrap_or_default();
+    for col in ["ID", "STATE", "EXPIRES", "OPENS"] {
+        assert!(head.contains(col), "{head}");
+    }
+    // The newest first.
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    assert!(rows[0].starts_with(s(&second, "id")), "{text}");
+    for l in [&first, &second] {
+        let code = s(l, "url").rsplit('/').next().unwrap();
+        assert!(!text.contains(code), "a link's code is never shown: {text}");
+        assert!(!links.iter().any(|x| x.to_string().contains(code)));
+    }
+    let out = w.run(&["tenant", "links", "nobody"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stderr.contains("no tenant \"nobody\""),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn tenant_remove_deletes_a_tenant_that_never_consented_and_refuses_one_that_did() {
+    let w = World::new();
+    w.ok(&["tenant", "add", "acme"]);
+    w.ok(&["link", "acme"]);
+    let out = w.ok(&["tenant", "remove", "acme"]);
+    assert!(out.contains("removed acme"), "{out}");
+    let out = w.run(&["tenant", "show", "acme"]);
+    assert_eq!(out.status.code(), Some(1));
+
+    let out = w.run(&["--json", "tenant", "remove", "acme"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err: Value = serde_json::from_str(out.stderr.trim()).expect("a JSON error");
+    assert_eq!(err["error"]["code"], "not_found", "{err:#}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenant_remove_refuses_a_consented_tenant_and_says_it_needs_offboarding() {
+    let mut w = World::new();
+    w.ok(&["tenant", "add", "acme"]);
+    let _serve = w.serve();
+    let link = w.json(&["link", "acme"]);
+    consent_over_http(s(&link, "url"), "it@acme.example").await;
+    wait_status(&w, "acme", "deployed");
+    let out = w.run(&["--json", "tenant", "remove", "acme"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err: Value = serde_json::from_str(out.stderr.trim()).expect("a JSON error");
+    assert_eq!(err["error"]["code"], "conflict", "{err:#}");
+    let msg = err["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains("has consented (deployed)") && msg.contains("offboarded, not removed"),
+        "{msg}"
+    );
+    assert_eq!(s(&w.tenant("acme"), "status"), "deployed", "nothing lost");
+}

@@ -139,12 +139,18 @@ impl Tty {
     /// stderr after `SCREEN_WAIT`.
     fn wait(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
         let until = Instant::now() + SCREEN_WAIT;
+        // The console may have exited with its last screen (or the shell's line after it)
+        // still on its way to the pane: give the pane a moment before calling it gone.
+        let mut exited_at: Option<Instant> = None;
         loop {
             let s = self.screen();
             if ok(&s) {
                 return s;
             }
-            let exited = !s.contains("CONSOLE-EXITED") && self.dir.join("status").exists();
+            if exited_at.is_none() && self.dir.join("status").exists() {
+                exited_at = Some(Instant::now());
+            }
+            let exited = exited_at.is_some_and(|t| t.elapsed() > Duration::from_secs(3));
             if exited || Instant::now() > until {
                 panic!(
                     "the screen never showed {what}{}:\n{s}\n--- stderr:\n{}",

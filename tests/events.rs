@@ -345,3 +345,112 @@ async fn a_first_open_is_counted_even_when_the_writer_queue_is_full() {
     assert_eq!(t.links[0].open_count, 1, "the open was not dropped");
     assert!(t.events.iter().any(|e| e.kind == EventKind::LinkOpened));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_a_tenant_that_never_consented_takes_its_links_and_tells_every_face() {
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    h.add("kept", None, None).await;
+    let link = h.link("acme").await;
+    // The customer opened the link and pressed Continue: a flow is pending at Google.
+    let authorize = h.start(&link).await;
+    let mut events = Events::Local(h.engine.subscribe(None));
+
+    let reply = h
+        .engine
+        .execute(Command::RemoveTenant {
+            slug: "acme".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        reply,
+        Reply::Removed {
+            slug: "acme".into()
+        }
+    );
+    let seen = drain(&mut events).await;
+    assert!(
+        seen.iter().any(|e| e.body
+            == EventBody::TenantRemoved {
+                slug: "acme".into()
+            }),
+        "{seen:?}"
+    );
+    let err = h
+        .engine
+        .execute(Command::ShowTenant {
+            slug: "acme".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::NotFound);
+    let Reply::Tenants { tenants, total } = h
+        .engine
+        .execute(Command::ListTenants {
+            query: ListQuery::default(),
+        })
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!((tenants.len(), total), (1, 1));
+    assert_eq!(tenants[0].slug, "kept");
+
+    // The link is dead, and the flow begun before cannot finish: no grant is taken.
+    let page = h.get(&link.url).await;
+    assert_eq!(page.status, 404, "{}", page.body);
+    assert!(page.body.contains("Link not recognised"), "{}", page.body);
+    let state = authorize
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    let cb = h
+        .base
+        .join(&format!("/oauth/callback?state={state}&code=c"))
+        .unwrap();
+    let page = h.get(cb.as_str()).await;
+    assert!(page.status >= 400, "{} {}", page.status, page.body);
+    assert!(!h.has_token("acme"));
+
+    // The slug is free again.
+    h.add("acme", None, None).await;
+    assert_eq!(h.show("acme").await.links.len(), 0, "no old link came back");
+}
+
+#[tokio::test]
+async fn a_tenant_that_consented_is_not_removed_and_nothing_is_lost() {
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    h.onboard("acme", "it@acme.example").await;
+    let before = h.show("acme").await;
+    assert!(before.consented_at.is_some());
+    let err = h
+        .engine
+        .execute(Command::RemoveTenant {
+            slug: "acme".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Conflict);
+    let msg = err.to_string();
+    assert!(
+        msg.contains("has consented") && msg.contains("offboarded, not removed"),
+        "{msg}"
+    );
+    let after = h.show("acme").await;
+    assert_eq!(after.links, before.links);
+    assert_eq!(after.events.len(), before.events.len());
+    assert!(h.has_token("acme"), "the token stays");
+
+    let err = h
+        .engine
+        .execute(Command::RemoveTenant {
+            slug: "nobody".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::NotFound);
+}

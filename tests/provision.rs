@@ -15,7 +15,7 @@ use mcp_onboard::engine::lifecycle::{Transition, apply};
 use mcp_onboard::engine::model::{
     EventKind, FailureKind, GoogleIdentity, ProvisionStep, TenantStatus,
 };
-use mcp_onboard::engine::{Command, EngineError};
+use mcp_onboard::engine::{Command, EngineError, Reply};
 use mcp_onboard::provision::{OAuthClient, ProvisionSettings, Provisioner};
 use mcp_onboard::sandbox::blaxel::{BlaxelFaults, BlaxelSandboxConfig, BlaxelSandboxHandle, spawn};
 use secrecy::SecretString;
@@ -484,5 +484,76 @@ async fn a_deploy_that_never_finishes_fails_after_the_deploy_timeout() {
         p.attempts >= 2,
         "it polled before giving up ({})",
         p.attempts
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_all_failed_runs_every_stopped_job_again_and_leaves_failures_before_consent() {
+    let fail: std::collections::BTreeSet<String> = (0..12)
+        .filter(|i| i % 3 == 0)
+        .map(|i| format!("gmail-mcp-t{i:02}"))
+        .collect();
+    let r = rig(BlaxelFaults {
+        fail_deploy: fail.clone(),
+        ..Default::default()
+    })
+    .await;
+    for i in 0..12 {
+        let slug = format!("t{i:02}");
+        r.h.add(&slug, None, None).await;
+        consent_directly(&r.h, &slug, "1//t").await;
+    }
+    // One that failed before consent: nothing to run again.
+    r.h.add("early", None, None).await;
+    r.h.engine
+        .transition(
+            "early",
+            Transition::ConsentFailed {
+                kind: FailureKind::ConsentDenied,
+                reason: "the customer declined".into(),
+            },
+            mcp_onboard::store::Durability::Durable,
+        )
+        .await
+        .unwrap();
+    for i in 0..12 {
+        let want = if i % 3 == 0 {
+            TenantStatus::Failed
+        } else {
+            TenantStatus::Deployed
+        };
+        wait_for(&r.h, &format!("t{i:02}"), want, Duration::from_secs(30)).await;
+    }
+
+    r.blaxel.set_faults(BlaxelFaults::default());
+    let reply = r.h.engine.execute(Command::RetryAllFailed).await.unwrap();
+    let Reply::Retried { retried, skipped } = reply else {
+        panic!("{reply:?}")
+    };
+    assert_eq!(retried, ["t00", "t03", "t06", "t09"]);
+    assert!(skipped.is_empty(), "{skipped:?}");
+    for slug in &retried {
+        let t = wait_for(&r.h, slug, TenantStatus::Deployed, Duration::from_secs(30)).await;
+        assert!(t.events.iter().any(|e| e.kind == EventKind::RetryRequested));
+    }
+    let early = r.h.show("early").await;
+    assert_eq!(early.status, TenantStatus::Failed, "left as it was");
+    assert!(
+        !early
+            .events
+            .iter()
+            .any(|e| e.kind == EventKind::RetryRequested),
+        "{:?}",
+        early.events
+    );
+
+    // Nothing failed now: nothing retried, and asking again is harmless.
+    let again = r.h.engine.execute(Command::RetryAllFailed).await.unwrap();
+    assert_eq!(
+        again,
+        Reply::Retried {
+            retried: vec![],
+            skipped: vec![]
+        }
     );
 }

@@ -59,10 +59,23 @@ pub enum Sub {
     Link(LinkArgs),
     /// Summary of all tenants by state.
     Status,
-    /// Run a tenant's stopped provisioning job again.
-    Retry { slug: String },
+    /// Run a tenant's stopped provisioning job again (or every failed tenant's).
+    Retry(RetryArgs),
     /// Stream events from the running owner until interrupted.
     Watch(WatchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RetryArgs {
+    /// The tenant whose provisioning to run again.
+    #[arg(required_unless_present = "all_failed", conflicts_with = "all_failed")]
+    pub slug: Option<String>,
+    /// Every failed tenant: says how many and asks first.
+    #[arg(long)]
+    pub all_failed: bool,
+    /// Do not ask (for scripts).
+    #[arg(long, requires = "all_failed")]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]
@@ -85,9 +98,22 @@ pub enum TenantCmd {
     /// List tenants (all, or filtered and a page at a time).
     List(ListArgs),
     /// Show one tenant with its timeline.
-    Show { slug: String },
+    Show {
+        /// The tenant to show.
+        slug: String,
+    },
+    /// A tenant's consent links: state, expiry and opens (never the link itself).
+    Links {
+        /// The tenant whose links to list.
+        slug: String,
+    },
     /// Change a tenant's name, contact or expected Google account.
     Edit(EditArgs),
+    /// Delete a tenant that never consented, with its links and timeline.
+    Remove {
+        /// The tenant to delete.
+        slug: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -266,13 +292,93 @@ pub async fn run(cli: Cli) -> Result<()> {
             output::print_link(link, cli.json, l.qr.then_some(l.invert), warning)
         }
         Sub::Status => output::print(&ctx.execute(Command::Status).await?, cli.json, None),
-        Sub::Retry { slug } => output::print(
-            &ctx.execute(Command::Retry { slug: slug.clone() }).await?,
+        Sub::Retry(r) => match &r.slug {
+            Some(slug) => output::print(
+                &ctx.execute(Command::Retry { slug: slug.clone() }).await?,
+                cli.json,
+                None,
+            ),
+            None => retry_all_failed(&ctx, r.yes, cli.json).await,
+        },
+        Sub::Tenant(TenantCmd::Links { slug }) => {
+            let reply = ctx
+                .execute(Command::ShowTenant { slug: slug.clone() })
+                .await?;
+            output::print_links(&reply, cli.json)
+        }
+        Sub::Tenant(TenantCmd::Remove { slug }) => output::print(
+            &ctx.execute(Command::RemoveTenant { slug: slug.clone() })
+                .await?,
             cli.json,
             None,
         ),
         Sub::Watch(w) => watch::run(&ctx, w.since, cli.json).await,
     }
+}
+
+/// `retry --all-failed`: count the failed tenants whose provisioning stopped, ask (unless
+/// `--yes`), retry them. Those that failed before consent need a new link instead.
+async fn retry_all_failed(ctx: &Context, yes: bool, as_json: bool) -> Result<()> {
+    use crate::domain::model::{ProvisionStep, TenantStatus};
+    use std::io::{BufRead, IsTerminal, Write};
+    let list = Command::ListTenants {
+        query: crate::engine::api::ListQuery {
+            status: vec![TenantStatus::Failed],
+            ..Default::default()
+        },
+    };
+    let Reply::Tenants { tenants, .. } = ctx.execute(list).await? else {
+        anyhow::bail!("the owner answered the list with something else");
+    };
+    let retryable = tenants
+        .iter()
+        .filter(|t| t.step == Some(ProvisionStep::Stopped))
+        .count();
+    let before_consent = tenants.len() - retryable;
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let aside = if before_consent > 0 {
+        format!(
+            " ({before_consent} more failed before consent and need{} a new link instead)",
+            if before_consent == 1 { "s" } else { "" }
+        )
+    } else {
+        String::new()
+    };
+    if retryable == 0 {
+        if as_json {
+            return output::print(
+                &Reply::Retried {
+                    retried: Vec::new(),
+                    skipped: Vec::new(),
+                },
+                true,
+                None,
+            );
+        }
+        println!("no failed provisioning to retry{aside}");
+        return Ok(());
+    }
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(crate::engine::EngineError::BadRequest(format!(
+                "{retryable} failed tenant{} would be retried: add --yes to confirm (stdin is not a terminal to ask on)",
+                plural(retryable)
+            ))
+            .into());
+        }
+        eprint!(
+            "Retry provisioning of {retryable} failed tenant{}{aside}? [y/N] ",
+            plural(retryable)
+        );
+        std::io::stderr().flush().ok();
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES") {
+            eprintln!("nothing retried");
+            return Ok(());
+        }
+    }
+    output::print(&ctx.execute(Command::RetryAllFailed).await?, as_json, None)
 }
 
 /// The documented code of an error that ends a command, from what caused it.

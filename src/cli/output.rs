@@ -62,6 +62,10 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
             Reply::Tenants { tenants, .. } => json(tenants),
             Reply::Link(l) => json(l),
             Reply::Status(s) => json(s),
+            Reply::Removed { slug } => json(&serde_json::json!({ "removed": slug })),
+            Reply::Retried { retried, skipped } => {
+                json(&serde_json::json!({ "retried": retried, "skipped": skipped }))
+            }
         };
     }
     match reply {
@@ -90,6 +94,17 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
             }
             println!("consent:      {}", s.consent);
             println!("provisioner:  {}", s.provisioner);
+        }
+        Reply::Removed { slug } => println!("removed {slug} with its links and timeline"),
+        Reply::Retried { retried, skipped } => {
+            println!(
+                "retried {} failed tenant{}",
+                retried.len(),
+                if retried.len() == 1 { "" } else { "s" }
+            );
+            for s in skipped {
+                println!("  not retried: {}: {}", s.slug, s.reason);
+            }
         }
     }
     Ok(())
@@ -151,6 +166,80 @@ pub fn print_list(reply: &Reply, as_json: bool, limit: Option<usize>) -> Result<
     Ok(())
 }
 
+/// `tenant links`: the links with state, expiry and opens; never a code (none is stored).
+pub fn print_links(reply: &Reply, as_json: bool) -> Result<()> {
+    let Reply::Tenant(t) = reply else {
+        return print(reply, as_json, None);
+    };
+    if as_json {
+        return json(&t.links);
+    }
+    if t.links.is_empty() {
+        println!(
+            "no links for {}: `mcp-onboard link {}` issues one",
+            t.slug, t.slug
+        );
+        return Ok(());
+    }
+    print!("{}", links_table(&t.links));
+    Ok(())
+}
+
+/// The links as a table, newest first.
+pub fn links_table(links: &[crate::engine::api::LinkSummary]) -> String {
+    let head = [
+        "ID",
+        "STATE",
+        "CREATED",
+        "EXPIRES",
+        "OPENS",
+        "CONTINUES",
+        "LAST OPENED",
+    ];
+    let rows: Vec<[String; 7]> = links
+        .iter()
+        .rev()
+        .map(|l| {
+            [
+                l.id.clone(),
+                l.state.as_str().to_owned(),
+                l.created_at.clone(),
+                l.expires_at.clone(),
+                l.open_count.to_string(),
+                l.continue_count.to_string(),
+                l.opened_at.clone().unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    table(&head, &rows)
+}
+
+/// Left-aligned columns three spaces apart; the last column is not padded.
+fn table<const N: usize>(head: &[&str; N], rows: &[[String; N]]) -> String {
+    let mut width = head.map(|h| h.chars().count());
+    for r in rows {
+        for (w, c) in width.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: [&str; N]| {
+        let mut out = String::new();
+        for (i, (c, w)) in cells.iter().zip(width).enumerate() {
+            out.push_str(c);
+            if i + 1 < N {
+                out.push_str(&" ".repeat(w - c.chars().count() + 3));
+            }
+        }
+        out.push('\n');
+        out
+    };
+    let mut out = line(*head);
+    for r in rows {
+        out.push_str(&line(std::array::from_fn(|i| r[i].as_str())));
+    }
+    out
+}
+
 const NAME_MAX: usize = 24;
 const ACCOUNT_MAX: usize = 32;
 const REASON_MAX: usize = 48;
@@ -202,31 +291,10 @@ pub fn tenant_table(
             ]
         })
         .collect();
-    let head = ["SLUG", "NAME", "STATUS", "ACCOUNT", "REASON", "LAST CHANGE"];
-    let mut width = head.map(|h| h.chars().count());
-    for r in &rows {
-        for (w, c) in width.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let line = |cells: [&str; 6]| {
-        let mut out = String::new();
-        for (i, (c, w)) in cells.iter().zip(width).enumerate() {
-            if i + 1 == cells.len() {
-                out.push_str(c);
-            } else {
-                out.push_str(c);
-                out.push_str(&" ".repeat(w - c.chars().count() + 3));
-            }
-        }
-        out.push('\n');
-        out
-    };
-    let mut out = line(head);
-    for r in &rows {
-        out.push_str(&line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]]));
-    }
-    out
+    table(
+        &["SLUG", "NAME", "STATUS", "ACCOUNT", "REASON", "LAST CHANGE"],
+        &rows,
+    )
 }
 
 fn print_tenant(t: &TenantView) {

@@ -69,6 +69,10 @@ pub enum TransitionError {
     Stale(String),
     #[error("tenant {0} has nothing to retry: {1}")]
     NothingToRetry(String, &'static str),
+    #[error(
+        "tenant {0} has consented ({1}): its Google grant and Blaxel resources would be left behind; a consented tenant is offboarded, not removed"
+    )]
+    Consented(String, &'static str),
 }
 
 pub fn event(slug: &str, at: Millis, kind: EventKind, detail: String) -> AuditEvent {
@@ -87,6 +91,19 @@ pub fn ensure_active(tenant: &Tenant) -> Result<(), TransitionError> {
         TenantStatus::Offboarding => Err(TransitionError::Offboarding(tenant.slug.clone())),
         _ => Ok(()),
     }
+}
+
+/// Only a tenant that never consented may be removed outright: nothing of it exists at
+/// Google or Blaxel yet. One that has consented holds a grant and (maybe) Blaxel resources.
+pub fn ensure_removable(tenant: &Tenant) -> Result<(), TransitionError> {
+    ensure_active(tenant)?;
+    if tenant.consented_at.is_some() || tenant.provision.is_some() {
+        return Err(TransitionError::Consented(
+            tenant.slug.clone(),
+            tenant.status.as_str(),
+        ));
+    }
+    Ok(())
 }
 
 pub fn set_status(t: &mut Tenant, status: TenantStatus) {

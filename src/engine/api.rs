@@ -42,6 +42,12 @@ pub enum Command {
         #[serde(flatten)]
         edit: TenantEdit,
     },
+    /// Delete a tenant that never consented, with its links and timeline.
+    RemoveTenant {
+        slug: String,
+    },
+    /// Retry every failed tenant whose provisioning stopped (not those failed before consent).
+    RetryAllFailed,
 }
 
 impl Command {
@@ -99,6 +105,21 @@ pub enum Reply {
     },
     Link(LinkView),
     Status(Box<StatusView>),
+    Removed {
+        slug: String,
+    },
+    /// `RetryAllFailed`: the tenants retried, and those that could not be (with why).
+    Retried {
+        retried: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        skipped: Vec<Skipped>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    pub slug: String,
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -14,14 +14,14 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use super::api::{
-    Command, LinkView, ListQuery, Reply, SortKey, StatusView, TenantSummary, TenantView,
+    Command, LinkView, ListQuery, Reply, Skipped, SortKey, StatusView, TenantSummary, TenantView,
 };
 use super::error::EngineError;
 use super::events::Subscription;
 use crate::config::Config;
 use crate::domain::brief::Brief;
 use crate::domain::lifecycle::{self, Transition};
-use crate::domain::model::{ConsentLink, ProvisionerState, Tenant};
+use crate::domain::model::{ConsentLink, ProvisionerState, Tenant, TenantStatus};
 use crate::google::GoogleOAuth;
 use crate::store::{Durability, Store, Tx, Writer};
 use crate::time::{add, now_ms, rfc3339};
@@ -303,7 +303,67 @@ impl Engine {
                 self.wake_provisioner();
                 self.show(&slug).await
             }
+            Command::RemoveTenant { slug } => {
+                let s = slug.clone();
+                self.commit(Durability::Durable, move |tx| {
+                    let cur = tx
+                        .tenant(&s)?
+                        .ok_or_else(|| EngineError::UnknownTenant(s.clone()))?;
+                    crate::domain::transition::ensure_removable(&cur)?;
+                    Ok(tx.remove_tenant(&s)?)
+                })
+                .await?;
+                Ok(Reply::Removed { slug })
+            }
+            Command::RetryAllFailed => self.retry_all_failed().await,
         }
+    }
+
+    /// Retry every failed tenant whose provisioning stopped, a batch per commit; one that
+    /// changed meanwhile and cannot be retried is skipped with the reason.
+    async fn retry_all_failed(&self) -> Result<Reply, EngineError> {
+        const BATCH: usize = 500;
+        let failed: Vec<String> = match self.list(&ListQuery {
+            status: vec![TenantStatus::Failed],
+            ..Default::default()
+        }) {
+            // Those that failed before consent have no job to run again: a new link it is.
+            Reply::Tenants { tenants, .. } => tenants
+                .into_iter()
+                .filter(|t| t.step == Some(crate::domain::model::ProvisionStep::Stopped))
+                .map(|t| t.slug)
+                .collect(),
+            _ => Vec::new(),
+        };
+        let mut retried = Vec::new();
+        let mut skipped = Vec::new();
+        for batch in failed.chunks(BATCH) {
+            let batch = batch.to_vec();
+            let (ok, not) = self
+                .commit(Durability::Durable, move |tx| {
+                    let mut ok = Vec::new();
+                    let mut not = Vec::new();
+                    for slug in batch {
+                        match apply_in(tx, &slug, &Transition::RetryRequested) {
+                            Ok(_) => ok.push(slug),
+                            // Gone or changed since the list: nothing to say.
+                            Err(EngineError::UnknownTenant(_)) => {}
+                            Err(e) => not.push(Skipped {
+                                slug,
+                                reason: e.to_string(),
+                            }),
+                        }
+                    }
+                    Ok((ok, not))
+                })
+                .await?;
+            retried.extend(ok);
+            skipped.extend(not);
+        }
+        if !retried.is_empty() {
+            self.wake_provisioner();
+        }
+        Ok(Reply::Retried { retried, skipped })
     }
 
     /// Tenants from the in-memory index: filter, sort, page. The index is held only to
