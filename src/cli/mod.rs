@@ -10,7 +10,7 @@ mod watch;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use clap::{Args, Parser, Subcommand};
 
 pub use context::{Context, DEMO_BIND, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
@@ -18,28 +18,35 @@ pub use context::{Context, DEMO_BIND, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 use crate::engine::lifecycle::NewTenant;
 use crate::engine::{Command, Reply};
 
+/// The heading global options are listed under in every command's help.
+const GLOBAL: &str = "Global options";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "mcp-onboard",
     version,
-    about = "Onboard tenants to dedicated Gmail MCP servers on Blaxel"
+    about = "Onboard tenants to dedicated Gmail MCP servers on Blaxel",
+    long_about = "Onboard tenants to dedicated Gmail MCP servers on Blaxel.\n\n\
+                  With no command, opens the console (attached to a running `serve`, or owning \
+                  the database itself). `--demo` runs against built-in stand-ins of Google and \
+                  Blaxel with throwaway credentials."
 )]
 pub struct Cli {
     /// Config file (default: config.toml in the user's config directory).
-    #[arg(long, global = true, env = "MCP_ONBOARD_CONFIG", value_name = "FILE")]
+    #[arg(long, global = true, env = "MCP_ONBOARD_CONFIG", hide_env_values = true, value_name = "FILE", help_heading = GLOBAL)]
     pub config: Option<PathBuf>,
     /// Directory holding the database, logs and control socket.
-    #[arg(long, global = true, env = "MCP_ONBOARD_DATA_DIR", value_name = "DIR")]
+    #[arg(long, global = true, env = "MCP_ONBOARD_DATA_DIR", hide_env_values = true, value_name = "DIR", help_heading = GLOBAL)]
     pub data_dir: Option<PathBuf>,
     /// Key file for secrets at rest (default: secret.key in the config directory).
     /// `MCP_ONBOARD_KEY` (base64 key) takes precedence.
-    #[arg(long, global = true, env = "MCP_ONBOARD_KEY_FILE", value_name = "FILE")]
+    #[arg(long, global = true, env = "MCP_ONBOARD_KEY_FILE", hide_env_values = true, value_name = "FILE", help_heading = GLOBAL)]
     pub key_file: Option<PathBuf>,
     /// Run against the built-in stand-ins with throwaway credentials and a data dir of its own.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub demo: bool,
-    /// Machine-readable JSON output.
-    #[arg(long, global = true)]
+    /// Machine-readable JSON output (errors too, as `{"error": {"code", "message"}}`).
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub json: bool,
     #[command(subcommand)]
     pub command: Option<Sub>,
@@ -63,6 +70,13 @@ pub enum Sub {
     Retry(RetryArgs),
     /// Stream events from the running owner until interrupted.
     Watch(WatchArgs),
+    /// Print a shell completion script (e.g. `mcp-onboard completions bash`).
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `mcp-onboard man > mcp-onboard.1`.
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -183,6 +197,7 @@ pub struct AddArgs {
 
 #[derive(Debug, Args)]
 pub struct LinkArgs {
+    /// The tenant to issue the link for (or, with `--revoke`, whose links to withdraw).
     pub slug: String,
     /// Link lifetime, e.g. 30m, 24h, 7d (1m to 30d).
     #[arg(long, default_value = "7d", value_parser = parse_ttl, conflicts_with = "revoke")]
@@ -216,7 +231,31 @@ fn parse_ttl(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// What needs no configuration, database or key: completions and the man page.
+fn print_generated(command: &Sub) -> Result<bool> {
+    use clap::CommandFactory;
+    match command {
+        Sub::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(*shell, &mut cmd, "mcp-onboard", &mut std::io::stdout());
+            Ok(true)
+        }
+        Sub::Man => {
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut std::io::stdout())
+                .context("writing the man page")?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
 pub async fn run(cli: Cli) -> Result<()> {
+    if let Some(c) = &cli.command
+        && print_generated(c)?
+    {
+        return Ok(());
+    }
     let ctx = Context::resolve(&cli)?;
     // Before the logger, which would otherwise create the data dir with the umask's mode.
     ctx.create_data_dir()?;
@@ -313,6 +352,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             None,
         ),
         Sub::Watch(w) => watch::run(&ctx, w.since, cli.json).await,
+        Sub::Completions { .. } | Sub::Man => print_generated(command).map(|_| ()),
     }
 }
 
