@@ -551,3 +551,69 @@ async fn tenant_remove_refuses_a_consented_tenant_and_says_it_needs_offboarding(
     );
     assert_eq!(s(&w.tenant("acme"), "status"), "deployed", "nothing lost");
 }
+
+#[test]
+fn serve_stopping_with_a_request_in_flight_says_what_it_waits_for_and_how_long() {
+    use std::io::{Read, Write};
+    let mut w = World::new();
+    w.ok(&["tenant", "add", "acme"]);
+    let mut serve = w.serve();
+    // A Continue whose form is still on its way: a request in flight.
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", w.port)).expect("connect");
+    write!(
+        conn,
+        "POST /c/AAAAAAAAAAAAAAAAAAAAAA/continue HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 12\r\n\r\ntoken="
+    )
+    .expect("send the headers and half the body");
+    conn.flush().expect("flush");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+
+    let pid = serve.pid().to_string();
+    let sent = std::process::Command::new("sh")
+        .args(["-c", "kill -TERM \"$0\"", &pid])
+        .status()
+        .expect("sh");
+    assert!(sent.success());
+    let start = std::time::Instant::now();
+    loop {
+        let out = serve.stdout();
+        if out.contains("stopping:") {
+            assert!(
+                out.contains(
+                    "stopping: waiting up to 30s for 1 request in flight to finish, then flushing the database"
+                ),
+                "{out}"
+            );
+            break;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "no stopping line: {out}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // The rest of the form arrives: the request is answered and serve stops at once.
+    conn.write_all(b"abcdef").expect("the rest of the body");
+    let mut answer = String::new();
+    let _ = conn.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 "), "{answer}");
+    let status = serve.terminate_wait();
+    assert!(status.success(), "{}", serve.stderr());
+    let out = serve.stdout();
+    assert!(out.trim_end().ends_with("stopped"), "{out}");
+    assert!(!out.contains("cut"), "{out}");
+}
+
+#[test]
+fn serve_stopping_idle_says_there_is_nothing_in_flight() {
+    let mut w = World::new();
+    let mut serve = w.serve();
+    let status = serve.terminate();
+    assert!(status.success());
+    let out = serve.stdout();
+    assert!(
+        out.contains("stopping: no requests in flight; flushing the database"),
+        "{out}"
+    );
+}

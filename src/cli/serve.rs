@@ -50,7 +50,52 @@ pub async fn run(ctx: &Context) -> Result<()> {
         () = shutdown_signal() => None,
         why = owner.store_failed() => Some(why),
     };
-    owner.shutdown(GRACE).await?;
+    let stats = owner.listener_stats();
+    let wait = owner.drain_time();
+    let in_flight = stats.in_flight();
+    if in_flight > 0 {
+        println!(
+            "stopping: waiting up to {} for {in_flight} request{} in flight to finish, then flushing the database",
+            crate::time::short_duration(wait),
+            if in_flight == 1 { "" } else { "s" }
+        );
+    } else {
+        println!("stopping: no requests in flight; flushing the database");
+    }
+    // While they finish, say now and then how many are left and how long at most.
+    let progress = tokio::spawn({
+        let stats = stats.clone();
+        async move {
+            let began = tokio::time::Instant::now();
+            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let n = stats.in_flight();
+                if n == 0 {
+                    break;
+                }
+                let left = wait.saturating_sub(began.elapsed());
+                println!(
+                    "stopping: still waiting for {n} request{} ({} at most)",
+                    if n == 1 { "" } else { "s" },
+                    crate::time::short_duration(left)
+                );
+            }
+        }
+    });
+    let done = owner.shutdown(GRACE).await;
+    progress.abort();
+    let cut = stats.cut();
+    if cut > 0 {
+        println!(
+            "{cut} request{} still running after {} {} cut",
+            if cut == 1 { "" } else { "s" },
+            crate::time::short_duration(wait),
+            if cut == 1 { "was" } else { "were" }
+        );
+    }
+    done?;
     if let Some(why) = failed {
         anyhow::bail!("{why}; stopped");
     }

@@ -8,6 +8,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -34,6 +35,43 @@ pub struct ConnLimits {
     pub exempt_loopback: bool,
     /// On shutdown, how long requests in flight may take to finish.
     pub drain: Duration,
+    /// What the listener is doing, for whoever stops it.
+    pub stats: Arc<ConnStats>,
+}
+
+/// Requests in flight now, and how many a stop cut after the drain time.
+#[derive(Debug, Default)]
+pub struct ConnStats {
+    in_flight: AtomicUsize,
+    cut: AtomicUsize,
+}
+
+impl ConnStats {
+    /// Requests being answered now (an idle keep-alive connection is not one).
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// Connections the last stop closed with a request still running, after the drain time.
+    pub fn cut(&self) -> usize {
+        self.cut.load(Ordering::Relaxed)
+    }
+}
+
+/// One request in flight, counted until it is answered (or dropped).
+struct InFlight(Arc<ConnStats>);
+
+impl InFlight {
+    fn new(stats: &Arc<ConnStats>) -> Self {
+        stats.in_flight.fetch_add(1, Ordering::Relaxed);
+        Self(stats.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Default for ConnLimits {
@@ -45,6 +83,7 @@ impl Default for ConnLimits {
             exempt: Vec::new(),
             exempt_loopback: false,
             drain: Duration::from_secs(30),
+            stats: Arc::default(),
         }
     }
 }
@@ -135,13 +174,19 @@ pub async fn serve(
         };
         let app = app.clone();
         let mut stop = stop_rx.clone();
+        let stats = limits.stats.clone();
         conns.spawn(async move {
             let _permit = permit;
             let _slot = slot;
             let svc = tower::service_fn(move |mut req: hyper::Request<Incoming>| {
                 req.extensions_mut().insert(ConnectInfo(peer));
                 let app = app.clone();
-                async move { app.oneshot(req).await.map_err(|e: Infallible| match e {}) }
+                let counted = InFlight::new(&stats);
+                async move {
+                    let res = app.oneshot(req).await.map_err(|e: Infallible| match e {});
+                    drop(counted);
+                    res
+                }
             });
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder
@@ -171,7 +216,14 @@ pub async fn serve(
     })
     .await;
     if drained.is_err() {
-        tracing::warn!("connections still open after the drain time were closed");
+        let cut = limits.stats.in_flight();
+        limits.stats.cut.store(cut, Ordering::Relaxed);
+        tracing::warn!(
+            cut,
+            "connections still open after the drain time were closed"
+        );
+        // Closed now, not whenever the runtime gets round to dropping them.
+        conns.shutdown().await;
     }
     Ok(())
 }

@@ -59,6 +59,8 @@ pub struct Owner {
     stop: watch::Sender<bool>,
     http: JoinHandle<std::io::Result<()>>,
     tasks: Vec<JoinHandle<()>>,
+    listener_stats: Arc<http::conn::ConnStats>,
+    drain: Duration,
 }
 
 impl Owner {
@@ -110,6 +112,8 @@ impl Owner {
         let app = http::router(engine.clone(), rate, extra);
         let (stop, mut stop_rx) = watch::channel(false);
         let limits = http::conn_limits(&opts.config.listener);
+        let listener_stats = limits.stats.clone();
+        let drain = limits.drain;
         let http = tokio::spawn(http::serve(
             listener,
             app,
@@ -140,6 +144,8 @@ impl Owner {
             stop,
             http,
             tasks,
+            listener_stats,
+            drain,
         })
     }
 
@@ -149,6 +155,16 @@ impl Owner {
 
     pub fn info(&self) -> &OwnerInfo {
         &self.info
+    }
+
+    /// What the listener is doing (requests in flight), readable while it stops too.
+    pub fn listener_stats(&self) -> Arc<http::conn::ConnStats> {
+        self.listener_stats.clone()
+    }
+
+    /// How long a stop waits for requests in flight.
+    pub fn drain_time(&self) -> Duration {
+        self.drain
     }
 
     /// Resolves with the reason once the store stops taking writes (a disk error): the
@@ -167,17 +183,21 @@ impl Owner {
     pub async fn shutdown(self, grace: Duration) -> Result<()> {
         tracing::info!("shutting down");
         let _ = self.stop.send(true);
-        let served = match tokio::time::timeout(grace, self.http).await {
-            Ok(Ok(r)) => r.context("listener failed"),
-            Ok(Err(e)) => Err(anyhow::anyhow!("listener task failed: {e}")),
-            Err(_) => {
-                tracing::warn!(
-                    ?grace,
-                    "requests still running after the grace period were cut"
-                );
-                Ok(())
-            }
-        };
+        // The listener cuts what is left after its own drain time; this is a backstop.
+        let served =
+            match tokio::time::timeout(grace.max(self.drain) + Duration::from_secs(5), self.http)
+                .await
+            {
+                Ok(Ok(r)) => r.context("listener failed"),
+                Ok(Err(e)) => Err(anyhow::anyhow!("listener task failed: {e}")),
+                Err(_) => {
+                    tracing::warn!(
+                        ?grace,
+                        "requests still running after the grace period were cut"
+                    );
+                    Ok(())
+                }
+            };
         for t in &self.tasks {
             t.abort();
         }

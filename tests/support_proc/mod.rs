@@ -276,6 +276,12 @@ impl Serve {
         wait_deadline(&mut child, STARTUP).expect("serve did not stop after SIGTERM")
     }
 
+    /// Wait for an exit already asked for (a signal sent by the test itself).
+    pub fn terminate_wait(&mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("serve is running");
+        wait_deadline(&mut child, STARTUP).expect("serve did not stop")
+    }
+
     pub fn stdout(&self) -> String {
         read(&self.stdout)
     }
