@@ -499,6 +499,11 @@ fn tenant_links_lists_states_expiry_and_opens_and_never_a_code() {
     for col in ["ID", "STATE", "EXPIRES", "OPENS"] {
         assert!(head.contains(col), "{head}");
     }
+    // One vocabulary: the words of the JSON are the words of the text.
+    assert!(
+        text.contains("   revoked   ") && text.contains("   active   "),
+        "{text}"
+    );
     // The newest first.
     let rows: Vec<&str> = text.lines().skip(1).collect();
     assert!(rows[0].starts_with(s(&second, "id")), "{text}");

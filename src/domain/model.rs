@@ -480,3 +480,27 @@ impl ProvisionerState {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_and_link_states_have_one_word_each_in_text_and_json() {
+        for st in TenantStatus::ALL {
+            let json = serde_json::to_value(st).unwrap();
+            assert_eq!(json, st.as_str(), "{st:?}");
+            assert_eq!(TenantStatus::parse(st.as_str()), Some(st));
+        }
+        for l in [
+            LinkState::Active,
+            LinkState::Used,
+            LinkState::Revoked,
+            LinkState::Expired,
+            LinkState::Superseded,
+        ] {
+            assert_eq!(serde_json::to_value(l).unwrap(), l.as_str(), "{l:?}");
+            assert_eq!(l.to_string(), l.as_str());
+        }
+    }
+}
