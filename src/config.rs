@@ -72,7 +72,26 @@ struct FileConfig {
     provision: FileProvision,
     #[serde(default)]
     logging: FileLogging,
+    #[serde(default)]
+    health: FileHealth,
 }
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileHealth {
+    interval: Option<String>,
+}
+
+/// Token health checks.
+#[derive(Debug, Clone)]
+pub struct HealthConfig {
+    /// Time between rounds of checks (jittered); `None`: no periodic checks (`health`
+    /// still checks on demand).
+    pub interval: Option<std::time::Duration>,
+}
+
+/// Rounds of token checks every 6 hours unless told otherwise.
+pub const HEALTH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -119,6 +138,7 @@ struct FileGoogle {
     token_url: Option<String>,
     revoke_url: Option<String>,
     issuer: Option<String>,
+    app_in_testing: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -154,6 +174,9 @@ pub struct GoogleConfig {
     pub revoke_url: Url,
     /// The `iss` every id_token must carry.
     pub issuer: String,
+    /// The OAuth app is in Testing status: Google expires refresh tokens 7 days after
+    /// consent, and `tenant show` counts down to it.
+    pub app_in_testing: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -172,6 +195,7 @@ pub struct Config {
     pub blaxel: BlaxelConfig,
     pub provision: ProvisionConfig,
     pub logging: LoggingConfig,
+    pub health: HealthConfig,
 }
 
 /// Google client credentials, present and checked.
@@ -317,7 +341,55 @@ impl Config {
             blaxel,
             provision,
             logging,
+            health,
         } = file_cfg;
+        let health_interval = match src.pick("MCP_ONBOARD_HEALTH_INTERVAL", health.interval) {
+            None => Some(HEALTH_INTERVAL),
+            Some((text, from)) => {
+                let t = text.trim();
+                if t.eq_ignore_ascii_case("off") {
+                    None
+                } else {
+                    match humantime::parse_duration(t) {
+                        Ok(d) if d >= std::time::Duration::from_secs(60) => Some(d),
+                        Ok(_) => {
+                            return Err(ConfigError::Invalid {
+                                key: "health.interval",
+                                value: text,
+                                from,
+                                detail: "at least 1m (or `off`)".into(),
+                            });
+                        }
+                        Err(e) => {
+                            return Err(ConfigError::Invalid {
+                                key: "health.interval",
+                                value: text,
+                                from,
+                                detail: format!("{e} (e.g. 6h, 30m, or off)"),
+                            });
+                        }
+                    }
+                }
+            }
+        };
+        let app_in_testing = match src.pick(
+            "GOOGLE_APP_IN_TESTING",
+            google.app_in_testing.map(|b| b.to_string()),
+        ) {
+            None => false,
+            Some((text, from)) => match text.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" => false,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        key: "google.app_in_testing",
+                        value: text,
+                        from,
+                        detail: "true or false".into(),
+                    });
+                }
+            },
+        };
         let concurrency = match src.pick(
             "MCP_ONBOARD_PROVISION_CONCURRENCY",
             provision.concurrency.map(|c| c.to_string()),
@@ -452,6 +524,7 @@ impl Config {
                 .pick("GOOGLE_ISSUER", google.issuer)
                 .map(|v| v.0.trim().to_owned())
                 .unwrap_or_else(|| GOOGLE_ISSUER.to_owned()),
+            app_in_testing,
         };
         let blaxel = BlaxelConfig {
             api_url: src.secret_url(
@@ -487,6 +560,9 @@ impl Config {
                     crate::logging::KEEP_FILES as u32,
                 )?
                 .get() as usize,
+            },
+            health: HealthConfig {
+                interval: health_interval,
             },
         })
     }

@@ -143,6 +143,7 @@ fn detail() -> TenantView {
             ),
         ],
         refused_signins: 0,
+        token: None,
     }
 }
 

@@ -230,6 +230,10 @@ fn demo_config() -> Result<Config> {
             "MCP_ONBOARD_PUBLIC_URL" => Some(format!("http://{bind}")),
             "GOOGLE_CLIENT_ID" => Some(DEMO_CLIENT_ID.to_owned()),
             "GOOGLE_CLIENT_SECRET" => Some(DEMO_CLIENT_SECRET.to_owned()),
+            // The demo's tokens are its own stand-in's: `health` checks them on demand.
+            "MCP_ONBOARD_HEALTH_INTERVAL" => {
+                Some(env("MCP_ONBOARD_HEALTH_INTERVAL").unwrap_or_else(|| "off".to_owned()))
+            }
             _ => None,
         }
     };

@@ -70,6 +70,11 @@ pub enum Sub {
     Retry(RetryArgs),
     /// Stream events from the running owner until interrupted.
     Watch(WatchArgs),
+    /// Check refresh tokens at Google now: one tenant's, or every consented tenant's.
+    Health {
+        /// The tenant to check (all that hold a consent when absent).
+        slug: Option<String>,
+    },
     /// Print a shell completion script (e.g. `mcp-onboard completions bash`).
     Completions {
         /// The shell to complete for.
@@ -353,6 +358,12 @@ pub async fn run(cli: Cli) -> Result<()> {
         ),
         Sub::Watch(w) => watch::run(&ctx, w.since, cli.json).await,
         Sub::Completions { .. } | Sub::Man => print_generated(command).map(|_| ()),
+        Sub::Health { slug } => output::print(
+            &ctx.execute(Command::CheckHealth { slug: slug.clone() })
+                .await?,
+            cli.json,
+            None,
+        ),
     }
 }
 

@@ -66,6 +66,9 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
             Reply::Retried { retried, skipped } => {
                 json(&serde_json::json!({ "retried": retried, "skipped": skipped }))
             }
+            Reply::Health { checks, alarm } => {
+                json(&serde_json::json!({ "checks": checks, "alarm": alarm }))
+            }
         };
     }
     match reply {
@@ -96,6 +99,7 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
             println!("provisioner:  {}", s.provisioner);
         }
         Reply::Removed { slug } => println!("removed {slug} with its links and timeline"),
+        Reply::Health { checks, alarm } => print!("{}", health_text(checks, alarm.as_ref())),
         Reply::Retried { retried, skipped } => {
             println!(
                 "retried {} failed tenant{}",
@@ -164,6 +168,44 @@ pub fn print_list(reply: &Reply, as_json: bool, limit: Option<usize>) -> Result<
         );
     }
     Ok(())
+}
+
+/// `health`: one row per tenant checked, a count by class, and the alarm if raised.
+pub fn health_text(
+    checks: &[crate::engine::health::HealthCheck],
+    alarm: Option<&crate::engine::health::HealthAlarm>,
+) -> String {
+    let mut out = String::new();
+    if let Some(a) = alarm {
+        out.push_str(&format!("ALARM since {}: {}\n", a.since, a.reason));
+    }
+    if checks.is_empty() {
+        out.push_str("no tenant holds a consent: nothing to check\n");
+        return out;
+    }
+    let rows: Vec<[String; 4]> = checks
+        .iter()
+        .map(|c| {
+            [
+                c.slug.clone(),
+                c.health.as_str().to_owned(),
+                c.status.as_str().to_owned(),
+                clip(&c.reason, 100),
+            ]
+        })
+        .collect();
+    out.push_str(&table(&["SLUG", "HEALTH", "STATUS", "REASON"], &rows));
+    let mut counts = std::collections::BTreeMap::new();
+    for c in checks {
+        *counts.entry(c.health.as_str()).or_insert(0usize) += 1;
+    }
+    let summary: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    out.push_str(&format!(
+        "checked {}: {}\n",
+        checks.len(),
+        summary.join(", ")
+    ));
+    out
 }
 
 /// `tenant links`: the links with state, expiry and opens; never a code (none is stored).

@@ -12,6 +12,7 @@ pub use super::provisioning::deploy_polled;
 pub use super::transition::{Transition, TransitionError};
 use super::transition::{ensure_active, event, set_status};
 
+use super::health::{Health, TokenHealth};
 use super::model::{AuditEvent, EventKind, ExpectedAccount, Integration, Tenant, TenantStatus};
 use crate::time::{Millis, rfc3339};
 
@@ -250,6 +251,7 @@ pub fn new_tenant(input: &NewTenant, now: Millis) -> Result<(Tenant, AuditEvent)
         updated_at: now,
         provision: None,
         refusals: Default::default(),
+        health: None,
     };
     let event = event(
         &tenant.slug,
@@ -308,6 +310,7 @@ pub fn apply(
             next.granted_scopes = granted_scopes.clone();
             next.consented_at = Some(now);
             next.refusals = Default::default();
+            next.health = None;
             next.provision = Some(provisioning::new_job(tenant, now));
             let who = identity.email.as_deref().unwrap_or(&identity.sub);
             let changed = match &tenant.google {
@@ -336,8 +339,82 @@ pub fn apply(
             }
         }
         Transition::CallbackRefused { reason } => (EventKind::CallbackRefused, reason.clone()),
+        Transition::HealthChecked { health, reason } => {
+            health_checked(&mut next, *health, reason, now)?
+        }
         Transition::RetryRequested => provisioning::retry(&mut next, now)?,
         provisioning => provisioning::provision_result(&mut next, provisioning, now)?,
     };
     Ok((next.clone(), event(&next.slug, now, kind, detail)))
+}
+
+/// A token check's verdict on the tenant. Only a consent held can be checked; a client
+/// error is no verdict on the tenant and is not applied.
+fn health_checked(
+    next: &mut Tenant,
+    health: Health,
+    reason: &str,
+    now: Millis,
+) -> Result<(EventKind, String), TransitionError> {
+    if !next.holds_consent() {
+        return Err(TransitionError::NothingToCheck(
+            next.slug.clone(),
+            "it holds no consent",
+        ));
+    }
+    let before = next.health.clone();
+    let reason = crate::text::clean(reason);
+    let mut h = TokenHealth {
+        checked_at: now,
+        health,
+        reason: reason.clone(),
+        healthy_at: before.as_ref().and_then(|b| b.healthy_at),
+        transient_in_a_row: 0,
+    };
+    let out = match health {
+        Health::Healthy => {
+            h.healthy_at = Some(now);
+            (
+                EventKind::TokenHealthy,
+                "token check: the refresh token works".to_owned(),
+            )
+        }
+        Health::Transient => {
+            // No verdict: the previous one stands, with one more inconclusive check.
+            let mut kept = before.unwrap_or(h);
+            kept.checked_at = now;
+            kept.transient_in_a_row = kept.transient_in_a_row.saturating_add(1);
+            next.health = Some(kept);
+            return Ok((
+                EventKind::TokenHealthy,
+                format!("token check inconclusive: {reason}"),
+            ));
+        }
+        Health::NeedsReconsent => {
+            set_status(next, TenantStatus::NeedsReconsent);
+            next.reason = Some(reason.clone());
+            (
+                EventKind::TokenRejected,
+                format!("token check: {reason}; a new consent link brings the tenant back"),
+            )
+        }
+        Health::ClientError => {
+            return Err(TransitionError::NothingToCheck(
+                next.slug.clone(),
+                "a client error is no verdict on a tenant",
+            ));
+        }
+    };
+    next.health = Some(h);
+    Ok(out)
+}
+
+/// Whether a check's entry belongs on the timeline: a new verdict, not a repeat.
+pub fn health_entry_kept(before: Option<&TokenHealth>, after: Option<&TokenHealth>) -> bool {
+    match (before, after) {
+        (_, None) => false,
+        (_, Some(a)) if a.health == Health::Transient => false,
+        (None, Some(_)) => true,
+        (Some(b), Some(a)) => b.health != a.health,
+    }
 }

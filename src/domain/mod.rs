@@ -7,10 +7,12 @@
 //! - `lifecycle`: tenant input validation and `apply(tenant, transition, now)`;
 //! - `provisioning`: the Blaxel job's transitions and the deploy-timeout rule;
 //! - `consent`: the callback's decision tree (which failure, which page, whether to revoke);
+//! - `health`: what a refresh's answer says about a consent (token health);
 //! - `brief`: the compact summary of a tenant that in-memory indexes keep.
 
 pub mod brief;
 pub mod consent;
+pub mod health;
 pub mod lifecycle;
 pub mod model;
 pub mod provisioning;

@@ -182,6 +182,9 @@ pub struct Tenant {
     /// were only counted (so that nothing from outside grows the record without bound).
     #[serde(default)]
     pub refusals: Refusals,
+    /// The last token health check, since the last consent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<super::health::TokenHealth>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -410,6 +413,10 @@ pub enum EventKind {
     RetryRequested,
     LinksRevoked,
     TenantEdited,
+    /// A token check found the refresh token working (the first time, or again).
+    TokenHealthy,
+    /// A token check found the refresh token refused: re-consent needed.
+    TokenRejected,
 }
 
 /// A timeline entry as stored: the transition's event with its place in the one sequence

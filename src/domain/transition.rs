@@ -31,6 +31,11 @@ pub enum Transition {
     CallbackRefused {
         reason: String,
     },
+    /// A token health check's verdict (see `health::classify`).
+    HealthChecked {
+        health: crate::domain::health::Health,
+        reason: String,
+    },
     /// Provisioning results; `generation` and `step` say which job step produced them.
     ConnectionReady {
         generation: u64,
@@ -69,6 +74,8 @@ pub enum TransitionError {
     Stale(String),
     #[error("tenant {0} has nothing to retry: {1}")]
     NothingToRetry(String, &'static str),
+    #[error("tenant {0} has no token to check: {1}")]
+    NothingToCheck(String, &'static str),
     #[error(
         "tenant {0} has consented ({1}): its Google grant and Blaxel resources would be left behind; a consented tenant is offboarded, not removed"
     )]

@@ -48,6 +48,11 @@ pub enum Command {
     },
     /// Retry every failed tenant whose provisioning stopped (not those failed before consent).
     RetryAllFailed,
+    /// Check refresh tokens at Google now: one tenant's, or every consented tenant's.
+    CheckHealth {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        slug: Option<String>,
+    },
 }
 
 impl Command {
@@ -113,6 +118,12 @@ pub enum Reply {
         retried: Vec<String>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         skipped: Vec<Skipped>,
+    },
+    /// Token checks: one per tenant checked, and the alarm about our client if raised.
+    Health {
+        checks: Vec<super::health::HealthCheck>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        alarm: Option<super::health::HealthAlarm>,
     },
 }
 
@@ -208,6 +219,9 @@ pub struct TenantView {
     /// Refused sign-ins since the last consent (the timeline keeps some of them).
     #[serde(default)]
     pub refused_signins: u32,
+    /// The refresh token's health, for a tenant that consented.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<super::health::TokenView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -254,6 +268,11 @@ pub struct StatusView {
     /// nowhere, so none is issued).
     #[serde(default)]
     pub consent: String,
+    /// How token checks run, or the alarm that paused them.
+    #[serde(default)]
+    pub health: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_alarm: Option<super::health::HealthAlarm>,
 }
 
 /// A tenant's Blaxel resources and job, as stored.
@@ -372,6 +391,7 @@ impl TenantView {
             links: links.iter().map(|l| LinkSummary::of(l, now)).collect(),
             events: events.iter().map(EventView::of).collect(),
             refused_signins: t.refusals.total,
+            token: super::health::token_view(t.health.as_ref(), t.consented_at, false),
         }
     }
 }

@@ -70,6 +70,7 @@ pub struct Engine {
     pub(super) google_missing: Option<String>,
     wakeup: tokio::sync::Notify,
     provisioner: RwLock<ProvisionerState>,
+    pub(super) health: RwLock<super::health::HealthState>,
     role: Role,
 }
 
@@ -98,6 +99,7 @@ impl Engine {
             google_missing,
             wakeup: tokio::sync::Notify::new(),
             provisioner: RwLock::new(ProvisionerState::default()),
+            health: RwLock::default(),
             role,
         })
     }
@@ -316,6 +318,7 @@ impl Engine {
                 Ok(Reply::Removed { slug })
             }
             Command::RetryAllFailed => self.retry_all_failed().await,
+            Command::CheckHealth { slug } => self.health_command(slug).await,
         }
     }
 
@@ -387,12 +390,13 @@ impl Engine {
             })
             .await?;
         let tenant = tenant.ok_or_else(|| EngineError::UnknownTenant(slug.to_owned()))?;
-        Ok(Reply::Tenant(Box::new(TenantView::of(
-            &tenant,
-            &links,
-            &events,
-            now_ms(),
-        ))))
+        let mut view = TenantView::of(&tenant, &links, &events, now_ms());
+        view.token = super::health::token_view(
+            tenant.health.as_ref(),
+            tenant.consented_at,
+            self.config.google.app_in_testing,
+        );
+        Ok(Reply::Tenant(Box::new(view)))
     }
 
     fn status(&self) -> StatusView {
@@ -418,6 +422,32 @@ impl Engine {
             subscribers: self.store.subscribers(),
             pending_flows: self.store.pending_flows(),
             consent: self.describe_consent(),
+            health: self.describe_health(),
+            health_alarm: self.health_alarm(),
+        }
+    }
+
+    /// How token checks run: the interval, or the alarm that paused them.
+    pub fn describe_health(&self) -> String {
+        if let Some(a) = self.health_alarm() {
+            return format!("ALARM since {}: {}", a.since, a.reason);
+        }
+        if self.google.is_none() {
+            return "off: no Google client".into();
+        }
+        match (self.config.health.interval, self.role) {
+            (Some(d), Role::Serving) => format!(
+                "every {} (jittered); `mcp-onboard health` checks now",
+                crate::time::short_duration(d)
+            ),
+            (Some(d), Role::Direct) => format!(
+                "every {} while an owner runs; `mcp-onboard health` checks now",
+                crate::time::short_duration(d)
+            ),
+            (None, _) => {
+                "periodic checks off (health.interval = off); `mcp-onboard health` checks now"
+                    .into()
+            }
         }
     }
 

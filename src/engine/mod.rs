@@ -11,6 +11,7 @@ pub mod consent;
 pub mod error;
 pub mod events;
 pub mod handle;
+pub mod health;
 pub mod outcome;
 
 pub use crate::domain::{lifecycle, model};

@@ -86,7 +86,12 @@ pub struct GoogleOAuth {
     client: Client,
     http: oauth2::reqwest::Client,
     revoke_url: Url,
+    token_url: Url,
+    client_id: String,
+    client_secret: SecretString,
 }
+
+pub use crate::domain::health::RefreshAnswer;
 
 /// A fresh PKCE pair: the challenge goes in the URL, the verifier into the store.
 pub fn new_pkce() -> (PkceCodeChallenge, SecretString) {
@@ -118,6 +123,9 @@ impl GoogleOAuth {
             client,
             http,
             revoke_url: cfg.revoke_url.clone(),
+            token_url: cfg.token_url.clone(),
+            client_id: creds.client_id.clone(),
+            client_secret: creds.client_secret.clone(),
         })
     }
 
@@ -171,6 +179,37 @@ impl GoogleOAuth {
             Err(RequestTokenError::Request(e)) => Err(GoogleError::Network(e.to_string())),
             Err(RequestTokenError::Parse(e, _)) => Err(GoogleError::Unreadable(e.to_string())),
             Err(RequestTokenError::Other(e)) => Err(GoogleError::Unreadable(e)),
+        }
+    }
+
+    /// Try a refresh token at the token endpoint (RFC 6749 section 6), as a health check.
+    /// A plain form POST, so that the HTTP status reaches the classification.
+    pub async fn refresh(&self, refresh_token: &SecretString) -> RefreshAnswer {
+        let res = self
+            .http
+            .post(self.token_url.clone())
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token.expose_secret()),
+                ("client_id", self.client_id.as_str()),
+                ("client_secret", self.client_secret.expose_secret()),
+            ])
+            .send()
+            .await;
+        let res = match res {
+            Ok(r) => r,
+            Err(e) => return RefreshAnswer::Unreachable(e.to_string()),
+        };
+        let status = res.status().as_u16();
+        let body: serde_json::Value = res.json().await.unwrap_or(serde_json::Value::Null);
+        let text = |k: &str| body.get(k).and_then(|v| v.as_str()).map(str::to_owned);
+        if status == 200 && text("access_token").is_some() {
+            return RefreshAnswer::Granted;
+        }
+        RefreshAnswer::Refused {
+            status,
+            error: text("error"),
+            description: text("error_description"),
         }
     }
 

@@ -40,6 +40,10 @@ pub struct Knobs {
     pub exchange_delay: Duration,
     /// Claims to set in (or, as `null`, leave out of) the id_token, e.g. another `aud`.
     pub id_token_claims: Option<serde_json::Value>,
+    /// Answer every refresh with this HTTP status and OAuth error code (an empty code: a
+    /// body that is not JSON, as a failing proxy sends), e.g. `(503, "")`, `(429,
+    /// "rate_limit_exceeded")`, `(401, "invalid_client")`.
+    pub fail_refresh: Option<(u16, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -65,6 +69,7 @@ struct Inner {
     refresh: HashMap<String, (String, bool)>, // token -> (email, revoked)
     knobs: Knobs,
     exchanges: u32,
+    refreshes: u32,
 }
 
 #[derive(Clone)]
@@ -173,6 +178,24 @@ impl GoogleSandbox {
             .filter(|(_, (_, revoked))| !revoked)
             .map(|(t, _)| t.clone())
             .collect()
+    }
+
+    /// The customer removes the app's access (or the token expires): every refresh token
+    /// issued to `email` stops working, as at Google.
+    pub fn revoke_account(&self, email: &str) -> usize {
+        let mut n = 0;
+        for (who, revoked) in self.lock().refresh.values_mut() {
+            if who == email && !*revoked {
+                *revoked = true;
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Refreshes answered (successfully or not).
+    pub fn refreshes(&self) -> u32 {
+        self.lock().refreshes
     }
 
     pub fn revoked_count(&self) -> usize {
@@ -408,11 +431,27 @@ async fn token(
     match get("grant_type").as_str() {
         "authorization_code" => {}
         "refresh_token" => {
-            let live = s
-                .lock()
-                .refresh
-                .get(&get("refresh_token"))
-                .map(|(_, revoked)| !revoked);
+            let (live, fail) = {
+                let mut inner = s.lock();
+                inner.refreshes += 1;
+                let live = inner
+                    .refresh
+                    .get(&get("refresh_token"))
+                    .map(|(_, revoked)| !revoked);
+                (live, inner.knobs.fail_refresh.clone())
+            };
+            if let Some((status, code)) = fail {
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+                return if code.is_empty() {
+                    (
+                        status,
+                        Html("<html><body>Service Unavailable</body></html>"),
+                    )
+                        .into_response()
+                } else {
+                    oauth_error(status, &code, "Refused by the sandbox's fault knob.")
+                };
+            }
             return if live == Some(true) {
                 axum::Json(json!({"access_token": format!("ya29.{}", random_token(24)), "expires_in": 3599, "token_type": "Bearer"})).into_response()
             } else {

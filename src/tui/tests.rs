@@ -107,6 +107,7 @@ fn view(slug: &str, status: TenantStatus) -> TenantView {
         links: vec![],
         events: vec![],
         refused_signins: 0,
+        token: None,
     }
 }
 
@@ -691,6 +692,8 @@ fn status_with(subscribers: usize, pending_flows: usize) -> StatusView {
         subscribers,
         pending_flows,
         consent: "enabled".into(),
+        health: "every 6h (jittered)".into(),
+        health_alarm: None,
     }
 }
 
