@@ -351,13 +351,13 @@ impl Config {
                     None
                 } else {
                     match humantime::parse_duration(t) {
-                        Ok(d) if d >= std::time::Duration::from_secs(60) => Some(d),
+                        Ok(d) if d >= std::time::Duration::from_secs(1) => Some(d),
                         Ok(_) => {
                             return Err(ConfigError::Invalid {
                                 key: "health.interval",
                                 value: text,
                                 from,
-                                detail: "at least 1m (or `off`)".into(),
+                                detail: "at least 1s (or `off`)".into(),
                             });
                         }
                         Err(e) => {

@@ -622,3 +622,91 @@ fn serve_stopping_idle_says_there_is_nothing_in_flight() {
         "{out}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_checks_tokens_by_itself_and_health_and_show_tell_the_operator() {
+    let (mut w, google, _blaxel) = world_with_standins(Default::default()).await;
+    w.env
+        .push(("MCP_ONBOARD_HEALTH_INTERVAL".into(), "1s".into()));
+    w.env.push(("GOOGLE_APP_IN_TESTING".into(), "true".into()));
+    let serve = w.serve();
+    assert!(
+        serve.stdout().contains("token checks: every 1s (jittered)"),
+        "{}",
+        serve.stdout()
+    );
+    for slug in ["acme", "acme-eu", "beta"] {
+        w.ok(&["tenant", "add", slug]);
+        let link = w.json(&["link", slug]);
+        // acme and acme-eu are one customer's account.
+        let email = if slug == "beta" {
+            "it@beta.example"
+        } else {
+            "it@acme.example"
+        };
+        let (status, body) = consent_through(s(&link, "url"), email, false).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    wait_status(&w, "acme", "deployed");
+
+    // On demand, all at once.
+    let text = w.ok(&["health"]);
+    assert!(text.starts_with("SLUG"), "{text}");
+    assert!(text.contains("checked 3: 3 healthy"), "{text}");
+    let show = w.ok(&["tenant", "show", "acme"]);
+    assert!(show.contains("  token:    healthy (checked "), "{show}");
+    assert!(
+        show.contains("the app is in Testing: Google ends this token at"),
+        "{show}"
+    );
+    assert!(
+        show.contains("2 refresh tokens issued to us by this Google account"),
+        "{show}"
+    );
+
+    // The customer removes the app's access: the owner notices by itself.
+    assert_eq!(google.revoke_account("it@acme.example"), 2);
+    let t = wait_status(&w, "acme", "needs_reconsent");
+    assert!(
+        t["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("invalid_grant"),
+        "{t:#}"
+    );
+    wait_status(&w, "acme-eu", "needs_reconsent");
+    assert_eq!(s(&w.tenant("beta"), "status"), "deployed");
+    let j = w.json(&["health", "beta"]);
+    assert_eq!(j["checks"][0]["health"], "healthy", "{j:#}");
+    let out = w.run(&["health", "acme"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stderr.contains("has no token to check"),
+        "{}",
+        out.stderr
+    );
+
+    // Our client is condemned: one alarm in status, nobody flipped.
+    google.set_knobs(mcp_onboard::sandbox::google::Knobs {
+        fail_refresh: Some((401, "invalid_client".into())),
+        ..Default::default()
+    });
+    let start = std::time::Instant::now();
+    loop {
+        let st = w.ok(&["status"]);
+        if st.contains("token checks: ALARM since") {
+            assert!(st.contains("invalid_client"), "{st}");
+            break;
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(30), "{st}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(s(&w.tenant("beta"), "status"), "deployed");
+    // Fixed: the next probe clears it.
+    google.set_knobs(Default::default());
+    let start = std::time::Instant::now();
+    while w.ok(&["status"]).contains("ALARM") {
+        assert!(start.elapsed() < std::time::Duration::from_secs(30));
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}

@@ -557,3 +557,57 @@ async fn retry_all_failed_runs_every_stopped_job_again_and_leaves_failures_befor
         }
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_token_found_by_a_check_and_a_new_consent_bring_the_same_server_back() {
+    let r = rig(BlaxelFaults::default()).await;
+    r.h.add("acme", None, None).await;
+    let page = r.h.onboard("acme", "it@acme.example").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    wait_for(
+        &r.h,
+        "acme",
+        TenantStatus::Deployed,
+        Duration::from_secs(20),
+    )
+    .await;
+    let first = r.h.token("acme").unwrap();
+
+    assert_eq!(r.h.google.revoke_account("it@acme.example"), 1);
+    r.h.engine
+        .execute(Command::CheckHealth {
+            slug: Some("acme".into()),
+        })
+        .await
+        .unwrap();
+    let t = r.h.show("acme").await;
+    assert_eq!(t.status, TenantStatus::NeedsReconsent);
+
+    let page = r.h.onboard("acme", "it@acme.example").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    wait_for(
+        &r.h,
+        "acme",
+        TenantStatus::Deployed,
+        Duration::from_secs(20),
+    )
+    .await;
+    let second = r.h.token("acme").unwrap();
+    use secrecy::ExposeSecret;
+    assert_ne!(first.expose_secret(), second.expose_secret());
+    assert_eq!(
+        (r.blaxel.connections().len(), r.blaxel.functions().len()),
+        (1, 1),
+        "the same connection and server"
+    );
+    assert_eq!(
+        r.blaxel.connections()[0].secret["REFRESH_TOKEN"],
+        second.expose_secret(),
+        "the connection holds the new token"
+    );
+    assert_eq!(
+        r.h.google.live_refresh_tokens(),
+        [second.expose_secret().to_owned()]
+    );
+    assert_bodies_match_the_spec(&r.blaxel);
+}

@@ -1,12 +1,14 @@
 //! The console's screens drawn on a TestBackend at 80x24 and 120x40, snapshotted, and the
 //! status colours asserted cell by cell (and their absence under NO_COLOR).
 
+use mcp_onboard::domain::health::Health;
 use mcp_onboard::domain::model::{
     EventKind, ExpectedAccount, LinkState, ProvisionStep, ProvisionerState, TenantStatus,
 };
 use mcp_onboard::engine::api::{
-    EventView, LinkSummary, LinkView, ProvisionView, TenantSummary, TenantView,
+    EventView, LinkSummary, LinkView, ProvisionView, StatusView, TenantSummary, TenantView,
 };
+use mcp_onboard::engine::health::{HealthAlarm, TokenView};
 use mcp_onboard::tui::model::{Confirm, ConfirmAction, Mode, Model, Screen, Setup, SetupLine};
 use mcp_onboard::tui::style::Theme;
 use mcp_onboard::tui::update::{add_form, refilter, set_rows};
@@ -288,7 +290,82 @@ fn screens(size: (u16, u16)) -> Vec<(&'static str, Model)> {
     empty.size = size;
     empty.loaded = true;
     out.push(("empty-owner", empty));
+    out.push(("token-refused", token_refused(size)));
     out
+}
+
+/// gamma's token was refused at the last check, and Google refuses our client now.
+fn token_refused(size: (u16, u16)) -> Model {
+    let mut m = model(true, size);
+    m.selected = m
+        .visible
+        .iter()
+        .position(|&i| m.rows[i].slug == "gamma")
+        .unwrap();
+    let mut d = detail();
+    d.slug = "gamma".into();
+    d.display_name = "Gamma GmbH".into();
+    d.status = TenantStatus::NeedsReconsent;
+    d.reason = Some("Google refused the refresh token (400 invalid_grant)".into());
+    d.google_email = Some("it@gamma.de".into());
+    d.provisioning = None;
+    d.mcp_url = None;
+    d.events.truncate(2);
+    d.token = Some(TokenView {
+        health: Some(Health::NeedsReconsent),
+        reason: d.reason.clone(),
+        checked_at: Some("2026-12-01T00:00:00Z".into()),
+        healthy_at: None,
+        inconclusive_in_a_row: 0,
+        testing_expires_at: None,
+        testing_expires_ms: None,
+        account_tokens_issued: 1,
+    });
+    m.detail = Some(d);
+    m.status = Some(StatusView {
+        health_alarm: Some(HealthAlarm {
+            reason: "Google refused our OAuth client (401 invalid_client)".into(),
+            since: "2026-12-01T00:00:00Z".into(),
+        }),
+        ..Default::default()
+    });
+    m
+}
+
+/// The foreground of the first cell of `text` on screen.
+fn text_fg(t: &Terminal<TestBackend>, text: &str) -> Color {
+    let buf = t.backend().buffer();
+    let area = buf.area;
+    for y in 0..area.height {
+        let cells: Vec<String> = (0..area.width)
+            .map(|x| buf[(x, y)].symbol().to_owned())
+            .collect();
+        let line: String = cells.concat();
+        if let Some(byte) = line.find(text) {
+            // Cells may hold several bytes: find the cell where `text` starts.
+            let mut at = 0;
+            for (x, c) in cells.iter().enumerate() {
+                if at == byte {
+                    return buf[(x as u16, y)].fg;
+                }
+                at += c.len();
+            }
+        }
+    }
+    panic!("no {text:?} on screen");
+}
+
+#[test]
+fn a_refused_token_and_a_refused_client_are_red() {
+    let t = draw(&token_refused((120, 40)));
+    assert_eq!(text_fg(&t, "✖ refused by Google"), Color::Red);
+    assert_eq!(text_fg(&t, "⚠ token checks paused"), Color::Red);
+    let plain = {
+        let mut m = token_refused((120, 40));
+        m.theme = Theme { color: false };
+        draw(&m)
+    };
+    assert_eq!(text_fg(&plain, "✖ refused by Google"), Color::Reset);
 }
 
 #[rstest]

@@ -96,6 +96,7 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
                 );
             }
             println!("consent:      {}", s.consent);
+            println!("token checks: {}", s.health);
             println!("provisioner:  {}", s.provisioner);
         }
         Reply::Removed { slug } => println!("removed {slug} with its links and timeline"),
@@ -373,6 +374,40 @@ fn print_tenant(t: &TenantView) {
         }
         if let Some(e) = &p.last_error {
             println!("            last error: {e}");
+        }
+    }
+    if let Some(tok) = &t.token {
+        match (&tok.health, &tok.checked_at) {
+            (Some(h), Some(at)) => println!("  token:    {h} (checked {at})"),
+            _ => println!(
+                "  token:    not checked yet (`mcp-onboard health {}`)",
+                t.slug
+            ),
+        }
+        if let Some(r) = tok
+            .reason
+            .as_ref()
+            .filter(|_| tok.health != Some(crate::domain::health::Health::Healthy))
+        {
+            println!("            {r}");
+        }
+        if tok.inconclusive_in_a_row > 0 {
+            println!(
+                "            {} inconclusive check(s) since",
+                tok.inconclusive_in_a_row
+            );
+        }
+        if let Some(at) = &tok.testing_expires_at {
+            println!(
+                "            the app is in Testing: Google ends this token at {at} (7 days after consent)"
+            );
+        }
+        let n = tok.account_tokens_issued;
+        if n > 1 {
+            println!(
+                "            {n} refresh tokens issued to us by this Google account (Google keeps at most {}; the oldest stop working beyond)",
+                crate::domain::health::TOKENS_PER_ACCOUNT
+            );
         }
     }
     for l in &t.links {

@@ -41,6 +41,7 @@ pub async fn run(ctx: &Context) -> Result<()> {
     println!("  redirect URI: {}", info.redirect_uri);
     println!("  data dir:     {}", info.data_dir.display());
     println!("  consent:      {}", owner.engine().describe_consent());
+    println!("  token checks: {}", owner.engine().describe_health());
     println!(
         "  provisioning: {}",
         owner.engine().provisioner_state().describe()

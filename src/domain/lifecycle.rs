@@ -252,6 +252,7 @@ pub fn new_tenant(input: &NewTenant, now: Millis) -> Result<(Tenant, AuditEvent)
         provision: None,
         refusals: Default::default(),
         health: None,
+        tokens_issued: 0,
     };
     let event = event(
         &tenant.slug,
@@ -311,6 +312,16 @@ pub fn apply(
             next.consented_at = Some(now);
             next.refusals = Default::default();
             next.health = None;
+            // Counted per account: another account's consent starts the count over.
+            let same_account = tenant
+                .google
+                .as_ref()
+                .is_some_and(|g| g.sub == identity.sub);
+            next.tokens_issued = if same_account {
+                tenant.tokens_by_current_account().saturating_add(1)
+            } else {
+                1
+            };
             next.provision = Some(provisioning::new_job(tenant, now));
             let who = identity.email.as_deref().unwrap_or(&identity.sub);
             let changed = match &tenant.google {

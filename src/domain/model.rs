@@ -185,6 +185,21 @@ pub struct Tenant {
     /// The last token health check, since the last consent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health: Option<super::health::TokenHealth>,
+    /// Refresh tokens Google issued to us through this tenant's consents (each consent
+    /// issues one; one by the same account does not end the earlier ones).
+    #[serde(default)]
+    pub tokens_issued: u32,
+}
+
+impl Tenant {
+    /// Tokens issued through this tenant by the account it holds a consent by now (a
+    /// record from before the count was kept counts its one consent).
+    pub fn tokens_by_current_account(&self) -> u32 {
+        match self.consented_at {
+            Some(_) => self.tokens_issued.max(1),
+            None => 0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]

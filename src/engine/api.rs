@@ -234,7 +234,7 @@ pub struct LinkView {
     pub expires_ms: Millis,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct StatusView {
     pub tenants: usize,
     pub by_status: BTreeMap<TenantStatus, usize>,

@@ -396,6 +396,9 @@ impl Engine {
             tenant.consented_at,
             self.config.google.app_in_testing,
         );
+        if let (Some(v), Some(g)) = (view.token.as_mut(), tenant.google.as_ref()) {
+            v.account_tokens_issued = self.tokens_issued_by(&g.sub, &tenant).await;
+        }
         Ok(Reply::Tenant(Box::new(view)))
     }
 
@@ -425,6 +428,36 @@ impl Engine {
             health: self.describe_health(),
             health_alarm: self.health_alarm(),
         }
+    }
+
+    /// Refresh tokens issued to our client by the account `sub`, over every tenant it holds
+    /// a consent for (`tenant` is one of them, read already).
+    async fn tokens_issued_by(&self, sub: &str, tenant: &Tenant) -> u32 {
+        let others: Vec<String> = self
+            .store
+            .index()
+            .consents_by(sub)
+            .into_iter()
+            .filter(|s| *s != tenant.slug)
+            .collect();
+        let mine = tenant.tokens_by_current_account();
+        if others.is_empty() {
+            return mine;
+        }
+        let theirs = self
+            .store
+            .read(move |st| {
+                let mut n = 0u32;
+                for s in others {
+                    if let Some(t) = st.tenant(&s)? {
+                        n = n.saturating_add(t.tokens_by_current_account());
+                    }
+                }
+                Ok(n)
+            })
+            .await
+            .unwrap_or(0);
+        mine.saturating_add(theirs)
     }
 
     /// How token checks run: the interval, or the alarm that paused them.

@@ -205,6 +205,9 @@ pub fn token_view(
         inconclusive_in_a_row: health.map_or(0, |h| h.transient_in_a_row),
         testing_expires_at: app_in_testing
             .then(|| crate::time::rfc3339(crate::domain::health::testing_expiry(consented_at))),
+        testing_expires_ms: app_in_testing
+            .then(|| crate::domain::health::testing_expiry(consented_at)),
+        account_tokens_issued: 0,
     })
 }
 
@@ -223,4 +226,11 @@ pub struct TokenView {
     /// For an app in Testing status: Google expires the refresh token at this time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub testing_expires_at: Option<String>,
+    /// `testing_expires_at` in unix milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub testing_expires_ms: Option<Millis>,
+    /// Refresh tokens issued to our client by this tenant's Google account, through every
+    /// tenant it consented for; Google keeps at most 100 live and ends the oldest beyond.
+    #[serde(default)]
+    pub account_tokens_issued: u32,
 }

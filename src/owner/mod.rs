@@ -129,6 +129,11 @@ impl Owner {
         if let Some(p) = provisioning::start(&opts, &engine).await? {
             tasks.push(p);
         }
+        if let Some(every) = opts.config.health.interval
+            && engine.consent_disabled().is_none()
+        {
+            tasks.push(tokio::spawn(health_rounds(engine.clone(), every)));
+        }
         tracing::info!(%addr, "serving");
         let info = OwnerInfo {
             bind: addr,
@@ -207,6 +212,34 @@ impl Owner {
             .await
             .context("flushing the database")?;
         served
+    }
+}
+
+/// A round of token checks every `every`, jittered by a fifth either way so that many
+/// owners (or restarts) do not ask Google at the same moment. While the alarm about our
+/// client is raised, a round only probes one tenant; once that works, the round goes on.
+async fn health_rounds(engine: Arc<Engine>, every: Duration) {
+    use rand::Rng;
+    loop {
+        let jitter = rand::thread_rng().gen_range(0.8..1.2);
+        tokio::time::sleep(every.mul_f64(jitter)).await;
+        let mut slugs = engine.checkable();
+        if engine.health_alarm().is_some() {
+            let Some(first) = slugs.first().cloned() else {
+                continue;
+            };
+            let probe = engine.check_health(vec![first]).await;
+            if engine.health_alarm().is_some() || probe.is_empty() {
+                continue;
+            }
+            slugs.remove(0);
+        }
+        let checks = engine.check_health(slugs).await;
+        let revoked = checks
+            .iter()
+            .filter(|c| c.health == crate::domain::health::Health::NeedsReconsent)
+            .count();
+        tracing::info!(checked = checks.len(), revoked, "token check round done");
     }
 }
 

@@ -23,6 +23,7 @@ pub enum Action {
     NewLink,
     Withdraw,
     Retry,
+    CheckToken,
     CopyLink,
     CopyMessage,
     Export,
@@ -142,6 +143,13 @@ pub const BINDINGS: &[Binding] = &[
         A::Retry,
         "retry",
         "retry the selected tenant's stopped provisioning",
+    ),
+    b(
+        C::Tenants,
+        &[k('h')],
+        A::CheckToken,
+        "",
+        "check the selected tenant's refresh token at Google now",
     ),
     danger(b(
         C::Tenants,
@@ -404,7 +412,12 @@ pub fn hints(ctx: Context) -> Vec<(String, &'static str, bool)> {
 pub fn needs_tenant(a: Action) -> bool {
     matches!(
         a,
-        Action::Open | Action::NewLink | Action::Edit | Action::Retry | Action::Withdraw
+        Action::Open
+            | Action::NewLink
+            | Action::Edit
+            | Action::Retry
+            | Action::Withdraw
+            | Action::CheckToken
     )
 }
 

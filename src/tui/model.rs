@@ -109,6 +109,7 @@ pub enum Pending {
     Link(String),
     Withdraw(String),
     Retry(String),
+    CheckToken(String),
     /// `q` on the owning console: quit once fresh numbers say nobody would be cut off.
     QuitCheck,
 }

@@ -1921,3 +1921,44 @@ fn ctrl_c_while_filtering_quits_as_anywhere_else() {
     assert!(fx.contains(&Effect::Quit));
     assert!(!m.filtering);
 }
+
+#[test]
+fn h_checks_the_selected_tenants_token_and_a_refusal_raises_the_alarm_in_the_header() {
+    use crate::domain::health::Health;
+    use crate::engine::health::{HealthAlarm, HealthCheck};
+    let mut m = loaded(2);
+    m.status = Some(status_with(2, 0));
+    let fx = update(&mut m, key('h'));
+    assert!(
+        matches!(calls(&fx)[..], [Command::CheckHealth { slug: Some(s) }] if s == "t000"),
+        "{fx:?}"
+    );
+    assert_eq!(flashed(&m).0, Level::Info);
+    let fx = answer(&mut m, &fx, |_| {
+        Some(Ok(Reply::Health {
+            checks: vec![HealthCheck {
+                slug: "t000".into(),
+                health: Health::ClientError,
+                reason: "Google refused our OAuth client (401 invalid_client)".into(),
+                checked_at: "2026-12-01T00:00:00Z".into(),
+                status: TenantStatus::Deployed,
+            }],
+            alarm: Some(HealthAlarm {
+                reason: "Google refused our OAuth client (401 invalid_client)".into(),
+                since: "2026-12-01T00:00:00Z".into(),
+            }),
+        }))
+    });
+    let (level, text) = flashed(&m);
+    assert_eq!(level, Level::Error);
+    assert!(text.contains("t000: token client_error"), "{text}");
+    assert!(m.status.as_ref().unwrap().health_alarm.is_some());
+    // The detail is asked again: the check may have changed the tenant.
+    assert!(
+        matches!(calls(&fx)[..], [Command::ShowTenant { slug }] if slug == "t000"),
+        "{fx:?}"
+    );
+    // With no tenant shown, h says why it does nothing.
+    let mut empty = loaded(0);
+    assert!(calls(&update(&mut empty, key('h'))).is_empty());
+}

@@ -607,6 +607,35 @@ fn reply(
             flash(m, Level::Ok, format!("✔ provisioning of {slug} runs again"));
             set_detail_if_selected(m, *t);
         }
+        (Pending::CheckToken(slug), Reply::Health { checks, alarm }) => {
+            if let Some(s) = m.status.as_mut() {
+                s.health_alarm = alarm.clone();
+            }
+            match checks.first() {
+                Some(c) => {
+                    let level = match c.health {
+                        crate::domain::health::Health::Healthy => Level::Ok,
+                        crate::domain::health::Health::Transient => Level::Info,
+                        _ => Level::Error,
+                    };
+                    flash(
+                        m,
+                        level,
+                        format!("{slug}: token {}: {}", c.health, c.reason),
+                    );
+                }
+                None => flash(m, Level::Info, format!("{slug}: nothing checked")),
+            }
+            // The check may have changed the tenant: its event brings the row; ask the detail.
+            if m.selected_slug().as_deref() == Some(slug.as_str()) {
+                call(
+                    m,
+                    fx,
+                    Pending::Show(slug.clone()),
+                    Command::ShowTenant { slug },
+                );
+            }
+        }
         _ => {}
     }
 }
@@ -777,6 +806,21 @@ fn tenants_action(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
         Action::Retry => {
             if let Some(slug) = m.selected_slug() {
                 call(m, fx, Pending::Retry(slug.clone()), Command::Retry { slug });
+            }
+        }
+        Action::CheckToken => {
+            if let Some(slug) = m.selected_slug() {
+                flash(
+                    m,
+                    Level::Info,
+                    format!("checking {slug}'s token at Google…"),
+                );
+                call(
+                    m,
+                    fx,
+                    Pending::CheckToken(slug.clone()),
+                    Command::CheckHealth { slug: Some(slug) },
+                );
             }
         }
         Action::Quit => ask_quit(m, fx),

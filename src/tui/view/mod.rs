@@ -154,6 +154,10 @@ fn header(m: &Model, f: &mut Frame, area: Rect) {
     }
     let line1 = Line::from(line1);
     let mut spans = vec![Span::raw(format!(" tenants {}", m.rows.len()))];
+    // Google refusing our client concerns every tenant: said first, in red.
+    if m.status.as_ref().is_some_and(|s| s.health_alarm.is_some()) {
+        spans.push(Span::styled("   ⚠ token checks paused", t.error()));
+    }
     let counts = m.counts();
     // With room, each count says what it is; on a narrow terminal the glyphs do.
     let long: usize = counts.iter().map(|(g, _)| g.label().len() + 8).sum();
@@ -170,6 +174,7 @@ fn header(m: &Model, f: &mut Frame, area: Rect) {
     if !m.loaded {
         spans.push(Span::styled("   (loading…)", t.dim()));
     }
+
     if !wide {
         spans.push(Span::raw("   "));
         spans.push(prov);

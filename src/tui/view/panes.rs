@@ -63,6 +63,24 @@ fn detail(m: &Model, f: &mut Frame, area: Rect) {
         )),
         _ => {}
     }
+    if let Some(tok) = &d.token {
+        use crate::domain::health::Health;
+        let expiry = tok
+            .testing_expires_ms
+            .map(|at| format!(", Testing app: ends {}", countdown(m.now, at)))
+            .unwrap_or_default();
+        let (text, style) = match tok.health {
+            Some(Health::Healthy) => (format!("✔ healthy{expiry}"), t.ok()),
+            Some(Health::NeedsReconsent) => (
+                "✖ refused by Google: needs a new consent".to_owned(),
+                t.error(),
+            ),
+            Some(Health::Transient) => (format!("… no verdict yet (Google busy){expiry}"), t.dim()),
+            Some(Health::ClientError) => ("✖ our OAuth client was refused".to_owned(), t.error()),
+            None => (format!("not checked yet (h checks){expiry}"), t.dim()),
+        };
+        lines.push(kv(m, "token", Span::styled(text, style)));
+    }
     if let Some(l) = d
         .links
         .iter()
