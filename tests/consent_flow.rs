@@ -236,22 +236,44 @@ async fn a_browser_that_goes_away_mid_callback_still_gets_its_consent_recorded()
 }
 
 #[tokio::test]
-async fn a_new_link_may_switch_the_account_and_the_timeline_says_so() {
+async fn a_new_link_may_switch_the_account_once_the_operator_approves_and_the_timeline_says_so() {
     let h = harness().await;
     h.add("acme", None, None).await;
     assert_eq!(h.onboard("acme", "ann@acme.com").await.status, 200);
     assert_eq!(h.onboard("acme", "bob@acme.com").await.status, 200);
+    let t = h.show("acme").await;
+    // Another account than before: it waits for the operator (the identity gate).
+    assert_eq!(t.status, TenantStatus::AwaitingApproval);
+    assert_eq!(t.google_email.as_deref(), Some("ann@acme.com"));
+    let waiting = t
+        .events
+        .iter()
+        .rev()
+        .find(|e| e.kind == EventKind::ApprovalRequested)
+        .unwrap();
+    assert!(
+        waiting
+            .detail
+            .contains("consent by bob@acme.com, not ann@acme.com"),
+        "{}",
+        waiting.detail
+    );
+    h.engine
+        .execute(mcp_onboard::engine::Command::Approve {
+            slug: "acme".into(),
+        })
+        .await
+        .unwrap();
     let t = h.show("acme").await;
     assert_eq!(t.google_email.as_deref(), Some("bob@acme.com"));
     let last = t
         .events
         .iter()
         .rev()
-        .find(|e| e.kind == EventKind::Consented)
+        .find(|e| e.kind == EventKind::Approved)
         .unwrap();
     assert!(
-        last.detail
-            .contains("Google account changed from ann@acme.com"),
+        last.detail.contains("(was ann@acme.com)"),
         "{}",
         last.detail
     );

@@ -611,3 +611,239 @@ async fn a_revoked_token_found_by_a_check_and_a_new_consent_bring_the_same_serve
     );
     assert_bodies_match_the_spec(&r.blaxel);
 }
+
+mod identity_gate {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    fn live(r: &Rig) -> Vec<String> {
+        let mut v = r.h.google.live_refresh_tokens();
+        v.sort();
+        v
+    }
+
+    /// acme deployed with it@acme.example; then a consent by other@acme.example.
+    async fn waiting(r: &Rig) -> (String, String) {
+        r.h.add("acme", None, None).await;
+        let page = r.h.onboard("acme", "it@acme.example").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        wait_for(
+            &r.h,
+            "acme",
+            TenantStatus::Deployed,
+            Duration::from_secs(20),
+        )
+        .await;
+        let old = r.h.token("acme").unwrap().expose_secret().to_owned();
+        let page = r.h.onboard("acme", "other@acme.example").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(
+            page.body.contains("Almost done")
+                && page.body.contains("waits for a check by the administrator"),
+            "{}",
+            page.body
+        );
+        let t = r.h.show("acme").await;
+        assert_eq!(t.status, TenantStatus::AwaitingApproval);
+        let p = t.pending_consent.clone().expect("a pending consent");
+        assert_eq!(p.account, "other@acme.example");
+        assert_eq!(p.underlying, TenantStatus::Deployed);
+        assert_eq!(
+            t.google_email.as_deref(),
+            Some("it@acme.example"),
+            "both shown"
+        );
+        let new =
+            r.h.secret("acme", "pending_refresh_token")
+                .expect("kept aside, encrypted")
+                .expose_secret()
+                .to_owned();
+        assert_eq!(
+            r.h.token("acme").unwrap().expose_secret(),
+            old,
+            "not swapped yet"
+        );
+        assert_eq!(
+            r.blaxel.connections()[0].secret["REFRESH_TOKEN"],
+            old,
+            "Blaxel still has the old token"
+        );
+        (old, new)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn another_account_waits_and_approve_deploys_it_and_gives_the_old_grant_back() {
+        let r = rig(BlaxelFaults::default()).await;
+        let (old, new) = waiting(&r).await;
+        // No new link while it waits.
+        let err =
+            r.h.engine
+                .execute(Command::IssueLink {
+                    slug: "acme".into(),
+                    ttl_secs: 3600,
+                })
+                .await
+                .unwrap_err();
+        assert!(err.to_string().contains("waiting for approval"), "{err}");
+
+        r.h.engine
+            .execute(Command::Approve {
+                slug: "acme".into(),
+            })
+            .await
+            .unwrap();
+        let t = wait_for(
+            &r.h,
+            "acme",
+            TenantStatus::Deployed,
+            Duration::from_secs(20),
+        )
+        .await;
+        assert_eq!(t.google_email.as_deref(), Some("other@acme.example"));
+        assert!(t.pending_consent.is_none());
+        assert_eq!(r.h.token("acme").unwrap().expose_secret(), new);
+        assert!(r.h.secret("acme", "pending_refresh_token").is_none());
+        assert_eq!(
+            (r.blaxel.connections().len(), r.blaxel.functions().len()),
+            (1, 1)
+        );
+        assert_eq!(r.blaxel.connections()[0].secret["REFRESH_TOKEN"], new);
+        assert_eq!(
+            live(&r),
+            std::slice::from_ref(&new),
+            "the old account's grant is given back"
+        );
+        assert!(!live(&r).contains(&old));
+        assert!(t.events.iter().any(|e| e.kind == EventKind::Approved));
+        assert!(
+            t.events
+                .iter()
+                .any(|e| e.kind == EventKind::GrantRevoked && e.detail.contains("given back")),
+            "{:#?}",
+            t.events
+        );
+        // Nothing waits any more.
+        let err =
+            r.h.engine
+                .execute(Command::Approve {
+                    slug: "acme".into(),
+                })
+                .await
+                .unwrap_err();
+        assert!(err.to_string().contains("no consent waiting"), "{err}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn approve_keeps_the_old_grant_when_another_tenant_holds_a_consent_by_it() {
+        let r = rig(BlaxelFaults::default()).await;
+        r.h.add("sister", None, None).await;
+        r.h.onboard("sister", "it@acme.example").await;
+        let (old, new) = waiting(&r).await;
+        r.h.engine
+            .execute(Command::Approve {
+                slug: "acme".into(),
+            })
+            .await
+            .unwrap();
+        let t = wait_for(
+            &r.h,
+            "acme",
+            TenantStatus::Deployed,
+            Duration::from_secs(20),
+        )
+        .await;
+        assert!(
+            live(&r).contains(&old),
+            "sister still uses it@acme.example's grant"
+        );
+        assert!(live(&r).contains(&new));
+        assert!(
+            t.events
+                .iter()
+                .any(|e| e.kind == EventKind::GrantRevoked && e.detail.contains("sister")),
+            "{:#?}",
+            t.events
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reject_gives_the_new_grant_back_and_wipes_it_and_the_old_consent_stays() {
+        let r = rig(BlaxelFaults::default()).await;
+        let (old, new) = waiting(&r).await;
+        let calls = r.blaxel.request_log().len();
+        r.h.engine
+            .execute(Command::Reject {
+                slug: "acme".into(),
+            })
+            .await
+            .unwrap();
+        let t = r.h.show("acme").await;
+        assert_eq!(t.status, TenantStatus::Deployed);
+        assert_eq!(t.google_email.as_deref(), Some("it@acme.example"));
+        assert!(t.pending_consent.is_none());
+        assert!(
+            r.h.secret("acme", "pending_refresh_token").is_none(),
+            "wiped"
+        );
+        assert_eq!(r.h.token("acme").unwrap().expose_secret(), old);
+        assert!(!live(&r).contains(&new), "given back at Google");
+        assert!(live(&r).contains(&old));
+        assert!(t.events.iter().any(|e| e.kind == EventKind::Rejected));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(r.blaxel.request_log().len(), calls, "Blaxel untouched");
+        // The tenant can be linked again.
+        r.h.engine
+            .execute(Command::IssueLink {
+                slug: "acme".into(),
+                ttl_secs: 3600,
+            })
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reject_keeps_the_new_grant_when_another_tenant_holds_a_consent_by_that_account() {
+        let r = rig(BlaxelFaults::default()).await;
+        r.h.add("bee", None, None).await;
+        r.h.onboard("bee", "other@acme.example").await;
+        let (_old, new) = waiting(&r).await;
+        r.h.engine
+            .execute(Command::Reject {
+                slug: "acme".into(),
+            })
+            .await
+            .unwrap();
+        assert!(
+            live(&r).contains(&new),
+            "bee holds a consent by other@acme.example: Google would end it too"
+        );
+        assert!(r.h.secret("acme", "pending_refresh_token").is_none());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn with_an_expected_account_another_account_is_still_refused() {
+        let r = rig(BlaxelFaults::default()).await;
+        r.h.add("acme", Some("it@acme.example"), None).await;
+        r.h.onboard("acme", "it@acme.example").await;
+        wait_for(
+            &r.h,
+            "acme",
+            TenantStatus::Deployed,
+            Duration::from_secs(20),
+        )
+        .await;
+        let page = r.h.onboard("acme", "other@acme.example").await;
+        assert!(
+            page.body.contains("Different Google account expected"),
+            "{}",
+            page.body
+        );
+        let t = r.h.show("acme").await;
+        assert_eq!(
+            t.status,
+            TenantStatus::Deployed,
+            "the earlier consent is kept"
+        );
+        assert!(t.pending_consent.is_none());
+    }
+}

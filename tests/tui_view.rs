@@ -6,7 +6,8 @@ use mcp_onboard::domain::model::{
     EventKind, ExpectedAccount, LinkState, ProvisionStep, ProvisionerState, TenantStatus,
 };
 use mcp_onboard::engine::api::{
-    EventView, LinkSummary, LinkView, ProvisionView, StatusView, TenantSummary, TenantView,
+    EventView, LinkSummary, LinkView, PendingView, ProvisionView, StatusView, TenantSummary,
+    TenantView,
 };
 use mcp_onboard::engine::health::{HealthAlarm, TokenView};
 use mcp_onboard::tui::model::{Confirm, ConfirmAction, Mode, Model, Screen, Setup, SetupLine};
@@ -146,6 +147,7 @@ fn detail() -> TenantView {
         ],
         refused_signins: 0,
         token: None,
+        pending_consent: None,
     }
 }
 
@@ -291,7 +293,39 @@ fn screens(size: (u16, u16)) -> Vec<(&'static str, Model)> {
     empty.loaded = true;
     out.push(("empty-owner", empty));
     out.push(("token-refused", token_refused(size)));
+    out.push(("awaiting-approval", awaiting_approval(size)));
     out
+}
+
+/// betamax was consented by another account than before: it waits for the operator.
+fn awaiting_approval(size: (u16, u16)) -> Model {
+    let mut m = model(true, size);
+    let mut rows = m.rows.clone();
+    for r in &mut rows {
+        if r.slug == "betamax" {
+            r.status = TenantStatus::AwaitingApproval;
+        }
+    }
+    set_rows(&mut m, rows);
+    m.selected = m
+        .visible
+        .iter()
+        .position(|&i| m.rows[i].slug == "betamax")
+        .unwrap();
+    let mut d = detail();
+    d.slug = "betamax".into();
+    d.display_name = "Betamax Ltd".into();
+    d.status = TenantStatus::AwaitingApproval;
+    d.google_email = Some("it@betamax.co.uk".into());
+    d.events.truncate(1);
+    d.pending_consent = Some(PendingView {
+        account: "intern@gmail.com".into(),
+        sub: "1029".into(),
+        at: "2026-12-01T00:00:00Z".into(),
+        underlying: TenantStatus::Deployed,
+    });
+    m.detail = Some(d);
+    m
 }
 
 /// gamma's token was refused at the last check, and Google refuses our client now.
@@ -353,6 +387,13 @@ fn text_fg(t: &Terminal<TestBackend>, text: &str) -> Color {
         }
     }
     panic!("no {text:?} on screen");
+}
+
+#[test]
+fn a_consent_waiting_for_approval_is_cyan_with_its_glyph() {
+    let t = draw(&awaiting_approval((120, 40)));
+    assert_eq!(text_fg(&t, "◆ consent by intern@gmail.com"), Color::Cyan);
+    assert_eq!(text_fg(&t, "◆ awaiting approval"), Color::Cyan);
 }
 
 #[test]

@@ -70,6 +70,16 @@ pub enum Sub {
     Retry(RetryArgs),
     /// Stream events from the running owner until interrupted.
     Watch(WatchArgs),
+    /// Accept a consent by another Google account than before (it waits for approval).
+    Approve {
+        /// The tenant whose waiting consent to accept.
+        slug: String,
+    },
+    /// Refuse a consent waiting for approval: its grant is given back at Google and wiped.
+    Reject {
+        /// The tenant whose waiting consent to refuse.
+        slug: String,
+    },
     /// Check refresh tokens at Google now: one tenant's, or every consented tenant's.
     Health {
         /// The tenant to check (all that hold a consent when absent).
@@ -358,6 +368,16 @@ pub async fn run(cli: Cli) -> Result<()> {
         ),
         Sub::Watch(w) => watch::run(&ctx, w.since, cli.json).await,
         Sub::Completions { .. } | Sub::Man => print_generated(command).map(|_| ()),
+        Sub::Approve { slug } => output::print(
+            &ctx.execute(Command::Approve { slug: slug.clone() }).await?,
+            cli.json,
+            None,
+        ),
+        Sub::Reject { slug } => output::print(
+            &ctx.execute(Command::Reject { slug: slug.clone() }).await?,
+            cli.json,
+            None,
+        ),
         Sub::Health { slug } => output::print(
             &ctx.execute(Command::CheckHealth { slug: slug.clone() })
                 .await?,

@@ -349,6 +349,12 @@ fn print_tenant(t: &TenantView) {
     if let Some(e) = &t.google_email {
         println!("  google:   {e}");
     }
+    if let Some(p) = &t.pending_consent {
+        println!(
+            "  waiting:  a consent by {} (since {}) instead of the account above: `mcp-onboard approve {}` or `mcp-onboard reject {}`",
+            p.account, p.at, t.slug, t.slug
+        );
+    }
     if let Some(c) = &t.contact {
         println!("  contact:  {c}");
     }

@@ -13,7 +13,9 @@ pub use super::transition::{Transition, TransitionError};
 use super::transition::{ensure_active, event, set_status};
 
 use super::health::{Health, TokenHealth};
-use super::model::{AuditEvent, EventKind, ExpectedAccount, Integration, Tenant, TenantStatus};
+use super::model::{
+    AuditEvent, EventKind, ExpectedAccount, Integration, PendingConsent, Tenant, TenantStatus,
+};
 use crate::time::{Millis, rfc3339};
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -253,6 +255,7 @@ pub fn new_tenant(input: &NewTenant, now: Millis) -> Result<(Tenant, AuditEvent)
         refusals: Default::default(),
         health: None,
         tokens_issued: 0,
+        pending: None,
     };
     let event = event(
         &tenant.slug,
@@ -278,6 +281,9 @@ pub fn apply(
             link_id,
             expires_at,
         } => {
+            if tenant.status == TenantStatus::AwaitingApproval {
+                return Err(TransitionError::AwaitingApproval(tenant.slug.clone()));
+            }
             if !consented {
                 set_status(&mut next, TenantStatus::LinkIssued);
             }
@@ -353,9 +359,95 @@ pub fn apply(
         Transition::HealthChecked { health, reason } => {
             health_checked(&mut next, *health, reason, now)?
         }
+        Transition::AwaitApproval {
+            identity,
+            granted_scopes,
+        } => {
+            let before = tenant
+                .google
+                .as_ref()
+                .map(|g| g.email.clone().unwrap_or_else(|| g.sub.clone()))
+                .unwrap_or_default();
+            let who = identity
+                .email
+                .clone()
+                .unwrap_or_else(|| identity.sub.clone());
+            next.pending = Some(PendingConsent {
+                identity: identity.clone(),
+                granted_scopes: granted_scopes.clone(),
+                at: now,
+                underlying: tenant
+                    .pending
+                    .as_ref()
+                    .map_or(tenant.status, |p| p.underlying),
+            });
+            next.status = TenantStatus::AwaitingApproval;
+            next.refusals = Default::default();
+            (
+                EventKind::ApprovalRequested,
+                format!(
+                    "consent by {who}, not {before} as before: kept aside until the operator approves (`mcp-onboard approve {slug}`) or rejects it (`mcp-onboard reject {slug}`)",
+                    slug = tenant.slug
+                ),
+            )
+        }
+        Transition::Approve => {
+            let Some(p) = tenant.pending.clone() else {
+                return Err(TransitionError::NothingPending(tenant.slug.clone()));
+            };
+            let mut base = tenant.clone();
+            base.pending = None;
+            base.status = p.underlying;
+            let (approved, _) = apply(
+                &base,
+                &Transition::Consented {
+                    identity: p.identity.clone(),
+                    granted_scopes: p.granted_scopes.clone(),
+                },
+                now,
+            )?;
+            next = approved;
+            let who = p.identity.email.clone().unwrap_or(p.identity.sub);
+            let was = tenant
+                .google
+                .as_ref()
+                .map(|g| g.email.clone().unwrap_or_else(|| g.sub.clone()))
+                .unwrap_or_default();
+            (
+                EventKind::Approved,
+                format!(
+                    "operator approved the consent by {who} (was {was}); its refresh token goes to Blaxel"
+                ),
+            )
+        }
+        Transition::Reject => {
+            let Some(p) = tenant.pending.clone() else {
+                return Err(TransitionError::NothingPending(tenant.slug.clone()));
+            };
+            next.pending = None;
+            next.status = p.underlying;
+            let who = p.identity.email.unwrap_or(p.identity.sub);
+            (
+                EventKind::Rejected,
+                format!("operator rejected the consent by {who}; the previous consent stays"),
+            )
+        }
         Transition::RetryRequested => provisioning::retry(&mut next, now)?,
         provisioning => provisioning::provision_result(&mut next, provisioning, now)?,
     };
+    // While a consent waits for approval the status says so; what the tenant would be
+    // otherwise (its previous consent's job moves on) is kept beside the pending consent.
+    if tenant.status == TenantStatus::AwaitingApproval
+        && !matches!(
+            transition,
+            Transition::Approve | Transition::Reject | Transition::AwaitApproval { .. }
+        )
+    {
+        if let Some(p) = next.pending.as_mut() {
+            p.underlying = next.status;
+        }
+        next.status = TenantStatus::AwaitingApproval;
+    }
     Ok((next.clone(), event(&next.slug, now, kind, detail)))
 }
 

@@ -25,11 +25,14 @@ pub enum TenantStatus {
     NeedsReconsent,
     Offboarding,
     Offboarded,
+    /// Another Google account than the previous consent's consented: the grant is kept
+    /// aside until the operator approves or rejects it.
+    AwaitingApproval,
 }
 
 impl TenantStatus {
     /// Every status, in lifecycle order.
-    pub const ALL: [TenantStatus; 11] = [
+    pub const ALL: [TenantStatus; 12] = [
         TenantStatus::Created,
         TenantStatus::LinkIssued,
         TenantStatus::LinkOpened,
@@ -39,6 +42,7 @@ impl TenantStatus {
         TenantStatus::Deployed,
         TenantStatus::Failed,
         TenantStatus::NeedsReconsent,
+        TenantStatus::AwaitingApproval,
         TenantStatus::Offboarding,
         TenantStatus::Offboarded,
     ];
@@ -61,6 +65,7 @@ impl TenantStatus {
             TenantStatus::NeedsReconsent => "needs_reconsent",
             TenantStatus::Offboarding => "offboarding",
             TenantStatus::Offboarded => "offboarded",
+            TenantStatus::AwaitingApproval => "awaiting_approval",
         }
     }
 
@@ -189,6 +194,21 @@ pub struct Tenant {
     /// issues one; one by the same account does not end the earlier ones).
     #[serde(default)]
     pub tokens_issued: u32,
+    /// A consent by another account than the previous one, waiting for the operator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<PendingConsent>,
+}
+
+/// A consent kept aside for the operator's approval (its refresh token is the secret
+/// `pending_refresh_token`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingConsent {
+    pub identity: GoogleIdentity,
+    pub granted_scopes: Vec<String>,
+    pub at: Millis,
+    /// The status the tenant would have without the pending consent (kept up to date while
+    /// it waits: the previous consent's job may still move).
+    pub underlying: TenantStatus,
 }
 
 impl Tenant {
@@ -432,6 +452,12 @@ pub enum EventKind {
     TokenHealthy,
     /// A token check found the refresh token refused: re-consent needed.
     TokenRejected,
+    /// A consent by another account waits for the operator.
+    ApprovalRequested,
+    Approved,
+    Rejected,
+    /// A grant was given back at Google (or kept, and why).
+    GrantRevoked,
 }
 
 /// A timeline entry as stored: the transition's event with its place in the one sequence

@@ -31,6 +31,15 @@ pub enum Transition {
     CallbackRefused {
         reason: String,
     },
+    /// A consent by another account than the previous one: kept aside for the operator.
+    AwaitApproval {
+        identity: GoogleIdentity,
+        granted_scopes: Vec<String>,
+    },
+    /// The operator approves the pending consent: it becomes the tenant's consent.
+    Approve,
+    /// The operator rejects it: the previous consent stays.
+    Reject,
     /// A token health check's verdict (see `health::classify`).
     HealthChecked {
         health: crate::domain::health::Health,
@@ -76,6 +85,12 @@ pub enum TransitionError {
     NothingToRetry(String, &'static str),
     #[error("tenant {0} has no token to check: {1}")]
     NothingToCheck(String, &'static str),
+    #[error("tenant {0} has no consent waiting for approval")]
+    NothingPending(String),
+    #[error(
+        "tenant {0} has a consent by another Google account waiting for approval: `mcp-onboard approve {0}` or `mcp-onboard reject {0}` first"
+    )]
+    AwaitingApproval(String),
     #[error(
         "tenant {0} has consented ({1}): its Google grant and Blaxel resources would be left behind; a consented tenant is offboarded, not removed"
     )]

@@ -48,6 +48,14 @@ pub enum Command {
     },
     /// Retry every failed tenant whose provisioning stopped (not those failed before consent).
     RetryAllFailed,
+    /// Make the consent waiting for approval the tenant's consent.
+    Approve {
+        slug: String,
+    },
+    /// Give the consent waiting for approval back at Google and wipe it.
+    Reject {
+        slug: String,
+    },
     /// Check refresh tokens at Google now: one tenant's, or every consented tenant's.
     CheckHealth {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -222,6 +230,19 @@ pub struct TenantView {
     /// The refresh token's health, for a tenant that consented.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<super::health::TokenView>,
+    /// A consent by another Google account than the current one, waiting for approval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_consent: Option<PendingView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingView {
+    /// The account that consented (its email, or its `sub` when Google gave none).
+    pub account: String,
+    pub sub: String,
+    pub at: String,
+    /// The status the tenant would have without it.
+    pub underlying: TenantStatus,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -392,6 +413,16 @@ impl TenantView {
             events: events.iter().map(EventView::of).collect(),
             refused_signins: t.refusals.total,
             token: super::health::token_view(t.health.as_ref(), t.consented_at, false),
+            pending_consent: t.pending.as_ref().map(|p| PendingView {
+                account: p
+                    .identity
+                    .email
+                    .clone()
+                    .unwrap_or_else(|| p.identity.sub.clone()),
+                sub: p.identity.sub.clone(),
+                at: rfc3339(p.at),
+                underlying: p.underlying,
+            }),
         }
     }
 }

@@ -124,7 +124,7 @@ fn store_consent(
     link_hash: &[u8],
     t: &Transition,
     refresh: &secrecy::SecretString,
-) -> Result<(), EngineError> {
+) -> Result<Stored, EngineError> {
     let now = tx.now();
     let mut link = tx
         .link(link_hash)?
@@ -133,8 +133,32 @@ fn store_consent(
         LinkState::Active | LinkState::Expired => {}
         s => return Err(EngineError::Conflict(format!("the consent link is {s}"))),
     }
-    apply_in(tx, slug, t)?;
-    tx.put_secret(slug, "refresh_token", refresh);
+    let cur = tx
+        .tenant(slug)?
+        .ok_or_else(|| EngineError::UnknownTenant(slug.to_owned()))?;
+    // The identity gate: with no account pinned, another account than the previous
+    // consent's is kept aside for the operator (a pinned one was refused already).
+    let stored = match t {
+        Transition::Consented {
+            identity,
+            granted_scopes,
+        } if cur.expected.is_none()
+            && cur.google.as_ref().is_some_and(|g| g.sub != identity.sub) =>
+        {
+            let gate = Transition::AwaitApproval {
+                identity: identity.clone(),
+                granted_scopes: granted_scopes.clone(),
+            };
+            apply_in(tx, slug, &gate)?;
+            tx.put_secret(slug, PENDING_TOKEN, refresh);
+            Stored::AwaitingApproval
+        }
+        _ => {
+            apply_in(tx, slug, t)?;
+            tx.put_secret(slug, "refresh_token", refresh);
+            Stored::Consented
+        }
+    };
     link.used_at = Some(now);
     tx.put_link(link_hash, link);
     // Every other link of the tenant that could still start a flow is dead from now on.
@@ -144,7 +168,17 @@ fn store_consent(
             tx.put_link(&h, other);
         }
     }
-    Ok(())
+    Ok(stored)
+}
+
+/// The secret holding a consent's refresh token while it waits for approval.
+pub const PENDING_TOKEN: &str = "pending_refresh_token";
+
+/// Where a consent's token went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stored {
+    Consented,
+    AwaitingApproval,
 }
 
 impl Engine {
@@ -474,8 +508,8 @@ impl Engine {
                 store_consent(tx, &s, &link_hash, &t, &token)
             })
             .await;
-        match stored {
-            Ok(()) => {}
+        let stored = match stored {
+            Ok(s) => s,
             Err(EngineError::Conflict(why)) => {
                 // The link was used or withdrawn while the customer was at Google.
                 let note = give_back(sub).await;
@@ -504,6 +538,9 @@ impl Engine {
                     )
                     .await;
             }
+        };
+        if stored == Stored::AwaitingApproval {
+            return Outcome::awaiting_approval(&tenant.display_name, email.as_deref());
         }
         self.wake_provisioner();
         Outcome::connected(&tenant.display_name, email.as_deref())
@@ -514,7 +551,7 @@ impl Engine {
     /// Give an unwanted grant back at Google, unless that would end a consent a tenant
     /// holds: Google revokes an account's whole grant to our client, every refresh token
     /// with it. Returns what to add to the operator's reason.
-    async fn give_back(
+    pub(super) async fn give_back(
         &self,
         google: &google::GoogleOAuth,
         refresh: &secrecy::SecretString,

@@ -319,6 +319,8 @@ impl Engine {
             }
             Command::RetryAllFailed => self.retry_all_failed().await,
             Command::CheckHealth { slug } => self.health_command(slug).await,
+            Command::Approve { slug } => self.approve(&slug).await,
+            Command::Reject { slug } => self.reject(&slug).await,
         }
     }
 
@@ -376,7 +378,7 @@ impl Engine {
         list_briefs(snapshot, q)
     }
 
-    async fn show(&self, slug: &str) -> Result<Reply, EngineError> {
+    pub(super) async fn show(&self, slug: &str) -> Result<Reply, EngineError> {
         // Everything queued before (an open counted a moment ago) is applied first.
         self.writer.applied().await?;
         let s = slug.to_owned();

@@ -6,6 +6,7 @@
 //! are re-exported here for the faces.
 
 pub mod api;
+mod approval;
 pub mod client;
 pub mod consent;
 pub mod error;

@@ -45,6 +45,19 @@ impl Outcome {
         }
     }
 
+    /// The consent is kept, but by another account than before: the operator checks it.
+    pub fn awaiting_approval(display_name: &str, email: Option<&str>) -> Self {
+        let who = email.map(|e| format!(" ({e})")).unwrap_or_default();
+        Self {
+            status: 200,
+            success: true,
+            title: "Almost done".into(),
+            message: format!(
+                "Thank you. The Google account you signed in with{who} is not the one connected before, so the connection for {display_name} waits for a check by the administrator who sent you the link. Nothing more is needed from you; you can close this window."
+            ),
+        }
+    }
+
     pub fn link_unknown() -> Self {
         fail(404, "Link not recognised", "This link is not valid. Check that it was copied completely, or ask the sender for a new one.".into())
     }

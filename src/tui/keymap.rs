@@ -24,6 +24,8 @@ pub enum Action {
     Withdraw,
     Retry,
     CheckToken,
+    Approve,
+    Reject,
     CopyLink,
     CopyMessage,
     Export,
@@ -151,6 +153,20 @@ pub const BINDINGS: &[Binding] = &[
         "",
         "check the selected tenant's refresh token at Google now",
     ),
+    b(
+        C::Tenants,
+        &[k('A')],
+        A::Approve,
+        "",
+        "approve the consent by another Google account waiting for the selected tenant",
+    ),
+    danger(b(
+        C::Tenants,
+        &[k('X')],
+        A::Reject,
+        "",
+        "reject it: its grant is given back at Google and wiped",
+    )),
     danger(b(
         C::Tenants,
         &[k('w')],
@@ -418,6 +434,8 @@ pub fn needs_tenant(a: Action) -> bool {
             | Action::Retry
             | Action::Withdraw
             | Action::CheckToken
+            | Action::Approve
+            | Action::Reject
     )
 }
 

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use crossterm::event::KeyEvent;
 use tui_input::Input;
 
-use super::style::Theme;
+use super::style::{Group, Theme};
 use crate::domain::model::{ProvisionerState, TenantStatus};
 use crate::engine::api::{
     Command, LinkView, Reply, SortKey, StatusView, TenantSummary, TenantView,
@@ -110,6 +110,8 @@ pub enum Pending {
     Withdraw(String),
     Retry(String),
     CheckToken(String),
+    Approve(String),
+    Reject(String),
     /// `q` on the owning console: quit once fresh numbers say nobody would be cut off.
     QuitCheck,
 }
@@ -153,6 +155,8 @@ pub struct Form {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfirmAction {
     Withdraw(String),
+    Approve(String),
+    Reject(String),
     Quit,
 }
 
@@ -195,7 +199,7 @@ pub struct Model {
     pub loading: Option<Loading>,
     pub load_generation: u64,
     /// Rows by status group (`Group::index`), kept as rows come and go.
-    pub group_counts: [usize; 6],
+    pub group_counts: [usize; Group::ALL.len()],
     /// The filter text and statuses `visible` was computed for (typing narrows from it).
     pub visible_for: (String, Vec<TenantStatus>),
     pub detail: Option<TenantView>,
@@ -251,7 +255,7 @@ impl Model {
             loaded: false,
             loading: None,
             load_generation: 0,
-            group_counts: [0; 6],
+            group_counts: [0; Group::ALL.len()],
             visible_for: (String::new(), Vec::new()),
             detail: None,
             detail_wanted: None,

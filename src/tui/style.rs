@@ -21,6 +21,8 @@ pub enum Group {
     Deployed,
     Failed,
     Reconsent,
+    /// A consent by another account waits for the operator.
+    Approval,
     Leaving,
 }
 
@@ -35,6 +37,7 @@ pub fn group(s: TenantStatus) -> Group {
         TenantStatus::Deployed => Group::Deployed,
         TenantStatus::Failed => Group::Failed,
         TenantStatus::NeedsReconsent => Group::Reconsent,
+        TenantStatus::AwaitingApproval => Group::Approval,
         TenantStatus::Offboarding | TenantStatus::Offboarded => Group::Leaving,
     }
 }
@@ -48,7 +51,8 @@ impl Group {
             Group::Customer => 2,
             Group::Failed => 3,
             Group::Reconsent => 4,
-            Group::Leaving => 5,
+            Group::Approval => 5,
+            Group::Leaving => 6,
         }
     }
 
@@ -59,6 +63,7 @@ impl Group {
             Group::Deployed => "●",
             Group::Failed => "✖",
             Group::Reconsent => "⚠",
+            Group::Approval => "◆",
             Group::Leaving => "⊘",
         }
     }
@@ -70,6 +75,7 @@ impl Group {
             Group::Deployed => "deployed",
             Group::Failed => "failed",
             Group::Reconsent => "re-consent",
+            Group::Approval => "awaiting approval",
             Group::Leaving => "offboarded",
         }
     }
@@ -81,16 +87,18 @@ impl Group {
             Group::Deployed => Color::Green,
             Group::Failed => Color::Red,
             Group::Reconsent => Color::Magenta,
+            Group::Approval => Color::Cyan,
             Group::Leaving => Color::DarkGray,
         }
     }
 
-    pub const ALL: [Group; 6] = [
+    pub const ALL: [Group; 7] = [
         Group::Deployed,
         Group::Progress,
         Group::Customer,
         Group::Failed,
         Group::Reconsent,
+        Group::Approval,
         Group::Leaving,
     ];
 }

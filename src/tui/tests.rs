@@ -108,6 +108,7 @@ fn view(slug: &str, status: TenantStatus) -> TenantView {
         events: vec![],
         refused_signins: 0,
         token: None,
+        pending_consent: None,
     }
 }
 
@@ -1002,7 +1003,7 @@ mod incremental {
                 }
                 let shown: Vec<String> = m.visible.iter().map(|i| m.rows[*i].slug.clone()).collect();
                 prop_assert_eq!(&shown, &expected(&m));
-                let mut counts = [0usize; 6];
+                let mut counts = [0usize; crate::tui::style::Group::ALL.len()];
                 for r in &m.rows {
                     counts[crate::tui::style::group(r.status).index()] += 1;
                 }
@@ -1961,4 +1962,63 @@ fn h_checks_the_selected_tenants_token_and_a_refusal_raises_the_alarm_in_the_hea
     // With no tenant shown, h says why it does nothing.
     let mut empty = loaded(0);
     assert!(calls(&update(&mut empty, key('h'))).is_empty());
+}
+
+#[test]
+fn a_and_x_decide_a_waiting_consent_after_a_confirm_that_names_both_accounts() {
+    use crate::engine::api::PendingView;
+    let mut m = loaded(2);
+    // No consent waits: A says so and asks nothing.
+    let fx = update(&mut m, key('A'));
+    assert!(calls(&fx).is_empty());
+    assert!(m.confirm.is_none());
+    assert!(
+        flashed(&m).1.contains("no consent waiting"),
+        "{:?}",
+        m.flash
+    );
+
+    let mut d = view("t000", TenantStatus::AwaitingApproval);
+    d.google_email = Some("ann@acme.com".into());
+    d.pending_consent = Some(PendingView {
+        account: "bob@acme.com".into(),
+        sub: "2".into(),
+        at: "2026-12-01T00:00:00Z".into(),
+        underlying: TenantStatus::Deployed,
+    });
+    m.detail = Some(d.clone());
+    for (k, want) in [('A', "Approve"), ('X', "Reject")] {
+        let fx = update(&mut m, key(k));
+        assert!(fx.is_empty(), "asks first");
+        let text = m
+            .confirm
+            .as_ref()
+            .map(|c| c.text.clone())
+            .unwrap_or_default();
+        assert!(
+            text.starts_with(want)
+                && text.contains("bob@acme.com")
+                && text.contains("ann@acme.com"),
+            "{text}"
+        );
+        let fx = update(&mut m, key('y'));
+        let sent = calls(&fx);
+        match k {
+            'A' => assert!(matches!(sent[..], [Command::Approve { slug }] if slug == "t000")),
+            _ => assert!(matches!(sent[..], [Command::Reject { slug }] if slug == "t000")),
+        }
+        let mut after = d.clone();
+        after.status = TenantStatus::Deployed;
+        after.pending_consent = None;
+        answer(&mut m, &fx, |_| {
+            Some(Ok(Reply::Tenant(Box::new(after.clone()))))
+        });
+        assert_eq!(flashed(&m).0, Level::Ok);
+        assert!(m.detail.as_ref().unwrap().pending_consent.is_none());
+        m.detail = Some(d.clone());
+    }
+    // n cancels.
+    update(&mut m, key('X'));
+    let fx = update(&mut m, key('n'));
+    assert!(calls(&fx).is_empty() && m.confirm.is_none());
 }

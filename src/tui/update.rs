@@ -338,7 +338,7 @@ fn resort(m: &mut Model) {
 pub fn set_rows(m: &mut Model, mut rows: Vec<TenantSummary>) {
     let keep = m.selected_slug();
     sort_rows(&mut rows, m.sort);
-    m.group_counts = [0; 6];
+    m.group_counts = [0; super::style::Group::ALL.len()];
     for r in &rows {
         m.group_counts[super::style::group(r.status).index()] += 1;
     }
@@ -607,6 +607,22 @@ fn reply(
             flash(m, Level::Ok, format!("✔ provisioning of {slug} runs again"));
             set_detail_if_selected(m, *t);
         }
+        (Pending::Approve(slug), Reply::Tenant(t)) => {
+            flash(
+                m,
+                Level::Ok,
+                format!("✔ {slug}: the new account's consent is in; provisioning runs"),
+            );
+            set_detail_if_selected(m, *t);
+        }
+        (Pending::Reject(slug), Reply::Tenant(t)) => {
+            flash(
+                m,
+                Level::Ok,
+                format!("✔ {slug}: the waiting consent was rejected and wiped"),
+            );
+            set_detail_if_selected(m, *t);
+        }
         (Pending::CheckToken(slug), Reply::Health { checks, alarm }) => {
             if let Some(s) = m.status.as_mut() {
                 s.health_alarm = alarm.clone();
@@ -823,9 +839,48 @@ fn tenants_action(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
                 );
             }
         }
+        Action::Approve | Action::Reject => ask_decision(m, a),
         Action::Quit => ask_quit(m, fx),
         _ => {}
     }
+}
+
+/// `A`/`X`: only for a tenant with a consent waiting, shown with both accounts.
+fn ask_decision(m: &mut Model, a: Action) {
+    let Some(slug) = m.selected_slug() else {
+        return;
+    };
+    let waiting = m.detail.as_ref().filter(|d| d.slug == slug).and_then(|d| {
+        d.pending_consent
+            .clone()
+            .map(|p| (p, d.google_email.clone()))
+    });
+    let Some((p, before)) = waiting else {
+        flash(
+            m,
+            Level::Error,
+            format!("{slug} has no consent waiting for approval"),
+        );
+        return;
+    };
+    let before = before.unwrap_or_else(|| "the previous account".into());
+    m.confirm = Some(if a == Action::Approve {
+        Confirm {
+            text: format!(
+                "Approve the consent of {slug} by {}? It replaces {before}: its token goes to Blaxel, and {before}'s grant is given back at Google unless another tenant holds a consent by it.",
+                p.account
+            ),
+            action: ConfirmAction::Approve(slug),
+        }
+    } else {
+        Confirm {
+            text: format!(
+                "Reject the consent of {slug} by {}? Its grant is given back at Google (unless another tenant holds a consent by it) and wiped; {before} stays.",
+                p.account
+            ),
+            action: ConfirmAction::Reject(slug),
+        }
+    });
 }
 
 fn issue_link(m: &mut Model, slug: String, ttl_secs: u64, fx: &mut Vec<Effect>) {
@@ -904,6 +959,22 @@ fn confirm_action(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
                 fx,
                 Pending::Withdraw(slug.clone()),
                 Command::RevokeLinks { slug },
+            );
+        }
+        ConfirmAction::Approve(slug) => {
+            call(
+                m,
+                fx,
+                Pending::Approve(slug.clone()),
+                Command::Approve { slug },
+            );
+        }
+        ConfirmAction::Reject(slug) => {
+            call(
+                m,
+                fx,
+                Pending::Reject(slug.clone()),
+                Command::Reject { slug },
             );
         }
         ConfirmAction::Quit => {
@@ -1081,7 +1152,7 @@ pub fn completions(m: &Model, typed: &str) -> Vec<String> {
     }
 }
 
-const STATUSES: [TenantStatus; 11] = TenantStatus::ALL;
+const STATUSES: [TenantStatus; 12] = TenantStatus::ALL;
 
 fn palette_key(m: &mut Model, k: KeyEvent, fx: &mut Vec<Effect>) {
     let Some(p) = m.palette.as_mut() else { return };

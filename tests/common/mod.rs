@@ -356,9 +356,14 @@ impl Harness {
 
     /// The refresh token stored for `slug`, decrypted.
     pub fn token(&self, slug: &str) -> Option<secrecy::SecretString> {
+        self.secret(slug, "refresh_token")
+    }
+
+    /// Any secret stored for `slug`, decrypted (read on a thread of its own).
+    pub fn secret(&self, slug: &str, name: &str) -> Option<secrecy::SecretString> {
         let store = self.engine.store().clone();
-        let slug = slug.to_owned();
-        std::thread::spawn(move || store.secret(&slug, "refresh_token").unwrap())
+        let (slug, name) = (slug.to_owned(), name.to_owned());
+        std::thread::spawn(move || store.secret(&slug, &name).unwrap())
             .join()
             .unwrap()
     }

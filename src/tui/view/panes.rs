@@ -63,6 +63,16 @@ fn detail(m: &Model, f: &mut Frame, area: Rect) {
         )),
         _ => {}
     }
+    if let Some(p) = &d.pending_consent {
+        lines.push(kv(
+            m,
+            "waiting",
+            Span::styled(
+                format!("◆ consent by {}: A approves, X rejects", p.account),
+                t.group(style::Group::Approval),
+            ),
+        ));
+    }
     if let Some(tok) = &d.token {
         use crate::domain::health::Health;
         let expiry = tok
