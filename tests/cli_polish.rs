@@ -321,6 +321,10 @@ fn tenant_list_filters_by_status_and_text_and_pages_with_a_hint() {
     assert!(out.stdout.contains("echo"), "{}", out.stdout);
     assert!(!out.stderr.contains("next page"), "{}", out.stderr);
 
+    // Filters that match nothing say so (not "no tenants").
+    let out = w.ok(&["tenant", "list", "--status", "failed"]);
+    assert_eq!(out.trim(), "no tenant matches");
+
     // A status that does not exist is refused with the ones that do.
     let out = w.run(&["tenant", "list", "--status", "broken"]);
     assert_eq!(out.status.code(), Some(2));

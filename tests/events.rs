@@ -454,3 +454,62 @@ async fn a_tenant_that_consented_is_not_removed_and_nothing_is_lost() {
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::NotFound);
 }
+
+async fn batches(h: &Harness) -> u64 {
+    let Reply::Status(s) = h.engine.execute(Command::Status).await.unwrap() else {
+        panic!()
+    };
+    s.store.batches
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_a_tenant_right_after_a_repeat_open_leaves_the_writer_idle() {
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    let link = h.link("acme").await;
+    assert_eq!(h.get(&link.url).await.status, 200);
+    h.engine.sync().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A repeat open is counted in memory, to be written with the next lazy flush.
+    assert_eq!(h.get(&link.url).await.status, 200);
+    h.engine
+        .execute(Command::RemoveTenant {
+            slug: "acme".into(),
+        })
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let a = batches(&h).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let b = batches(&h).await;
+    assert!(
+        b - a < 20,
+        "the writer ran {} batches in one idle second",
+        b - a
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_tenants_flow_does_not_touch_a_new_tenant_of_the_same_slug() {
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    let auth = h.start(&h.link("acme").await).await;
+    let cb = h.consent(&auth, "it@acme.example", true, None).await;
+    h.engine
+        .execute(Command::RemoveTenant {
+            slug: "acme".into(),
+        })
+        .await
+        .unwrap();
+    h.add("acme", None, None).await;
+    h.forget_cookies();
+    let page = h.get(&cb).await;
+    assert!(page.status >= 400, "{}", page.body);
+    let t = h.show("acme").await;
+    assert_eq!(t.status, TenantStatus::Created, "{:?}", t.reason);
+    assert_eq!(t.events.len(), 1, "{:#?}", t.events);
+    let Reply::Status(s) = h.engine.execute(Command::Status).await.unwrap() else {
+        panic!()
+    };
+    assert_eq!(s.pending_flows, 0);
+}

@@ -167,9 +167,19 @@ async fn a_condemned_client_flips_nobody_raises_one_alarm_and_stops_the_round() 
     });
     let before = h.google.refreshes();
     let r = check(&h, None).await;
-    let Reply::Health { checks: got, alarm } = &r else {
+    let Reply::Health {
+        checks: got,
+        skipped,
+        alarm,
+    } = &r
+    else {
         panic!()
     };
+    assert!(
+        !skipped.is_empty() && skipped.iter().all(|s| s.reason.contains("stopped early")),
+        "the rest are said not checked: {skipped:?}"
+    );
+    assert_eq!(got.len() + skipped.len(), 12);
     let alarm = alarm.clone().expect("an alarm");
     assert!(alarm.reason.contains("invalid_client"), "{}", alarm.reason);
     assert!(got.iter().all(|c| c.health == Health::ClientError));
@@ -191,6 +201,11 @@ async fn a_condemned_client_flips_nobody_raises_one_alarm_and_stops_the_round() 
         s.health
     );
 
+    // Raised again, it keeps the time it was first raised.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    check(&h, Some("t00")).await;
+    assert_eq!(h.engine.health_alarm().unwrap().since, alarm.since);
+
     // The client is fixed: the next answer clears the alarm.
     h.google.set_knobs(Knobs::default());
     let r = check(&h, Some("t00")).await;
@@ -199,4 +214,44 @@ async fn a_condemned_client_flips_nobody_raises_one_alarm_and_stops_the_round() 
     };
     assert!(alarm.is_none());
     assert!(h.engine.health_alarm().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_google_ends_the_round_early_instead_of_asking_about_everyone() {
+    let h = harness().await;
+    for i in 0..20 {
+        consented(&h, &format!("t{i:02}"), &format!("it@t{i:02}.example")).await;
+    }
+    h.google.set_knobs(Knobs {
+        fail_refresh: Some((503, String::new())),
+        ..Default::default()
+    });
+    let before = h.google.refreshes();
+    let r = check(&h, None).await;
+    let Reply::Health {
+        checks, skipped, ..
+    } = &r
+    else {
+        panic!()
+    };
+    let asked = (h.google.refreshes() - before) as usize;
+    let most = mcp_onboard::engine::health::TRANSIENT_STOP
+        + mcp_onboard::engine::health::CHECK_CONCURRENCY;
+    assert!(asked <= most, "asked {asked} of 20");
+    assert_eq!(checks.len(), asked);
+    assert_eq!(skipped.len(), 20 - asked);
+    assert!(h.engine.health_alarm().is_none(), "busy is no alarm");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_verdict_again_is_no_change_to_the_tenant() {
+    let h = harness().await;
+    consented(&h, "acme", "it@acme.example").await;
+    check(&h, Some("acme")).await;
+    let first = h.show("acme").await.updated_at;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    check(&h, Some("acme")).await;
+    let t = h.show("acme").await;
+    assert_eq!(t.updated_at, first, "LAST CHANGE stays");
+    assert!(t.token.unwrap().checked_at.is_some());
 }

@@ -302,7 +302,8 @@ pub async fn run(cli: Cli) -> Result<()> {
                 ..Default::default()
             };
             let reply = ctx.execute(Command::ListTenants { query }).await?;
-            output::print_list(&reply, cli.json, a.limit)
+            let filtered = !a.status.is_empty() || a.filter.is_some() || a.after.is_some();
+            output::print_list(&reply, cli.json, a.limit, filtered)
         }
         Sub::Tenant(TenantCmd::Edit(e)) => {
             let cmd = Command::EditTenant {
@@ -449,7 +450,29 @@ async fn retry_all_failed(ctx: &Context, yes: bool, as_json: bool) -> Result<()>
             return Ok(());
         }
     }
-    output::print(&ctx.execute(Command::RetryAllFailed).await?, as_json, None)
+    // Exactly those counted and confirmed: one failed since is not retried unasked.
+    let confirmed: Vec<String> = tenants
+        .into_iter()
+        .filter(|t| t.step == Some(ProvisionStep::Stopped))
+        .map(|t| t.slug)
+        .collect();
+    let (mut retried, mut skipped) = (Vec::new(), Vec::new());
+    for chunk in confirmed.chunks(1000) {
+        let reply = ctx
+            .execute(Command::RetryAllFailed {
+                slugs: chunk.to_vec(),
+            })
+            .await?;
+        if let Reply::Retried {
+            retried: r,
+            skipped: s,
+        } = reply
+        {
+            retried.extend(r);
+            skipped.extend(s);
+        }
+    }
+    output::print(&Reply::Retried { retried, skipped }, as_json, None)
 }
 
 /// The documented code of an error that ends a command, from what caused it.

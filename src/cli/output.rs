@@ -66,9 +66,13 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
             Reply::Retried { retried, skipped } => {
                 json(&serde_json::json!({ "retried": retried, "skipped": skipped }))
             }
-            Reply::Health { checks, alarm } => {
-                json(&serde_json::json!({ "checks": checks, "alarm": alarm }))
-            }
+            Reply::Health {
+                checks,
+                skipped,
+                alarm,
+            } => json(
+                &serde_json::json!({ "checks": checks, "not_checked": skipped, "alarm": alarm }),
+            ),
         };
     }
     match reply {
@@ -100,7 +104,11 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
             println!("provisioner:  {}", s.provisioner);
         }
         Reply::Removed { slug } => println!("removed {slug} with its links and timeline"),
-        Reply::Health { checks, alarm } => print!("{}", health_text(checks, alarm.as_ref())),
+        Reply::Health {
+            checks,
+            skipped,
+            alarm,
+        } => print!("{}", health_text(checks, skipped, alarm.as_ref())),
         Reply::Retried { retried, skipped } => {
             println!(
                 "retried {} failed tenant{}",
@@ -145,7 +153,12 @@ fn print_link_text(l: &LinkView, qr: Option<bool>) -> Result<()> {
 }
 
 /// `tenant list`: the table, and on stderr how to get the next page when one was asked for.
-pub fn print_list(reply: &Reply, as_json: bool, limit: Option<usize>) -> Result<()> {
+pub fn print_list(
+    reply: &Reply,
+    as_json: bool,
+    limit: Option<usize>,
+    filtered: bool,
+) -> Result<()> {
     let Reply::Tenants { tenants, total } = reply else {
         return print(reply, as_json, None);
     };
@@ -154,7 +167,11 @@ pub fn print_list(reply: &Reply, as_json: bool, limit: Option<usize>) -> Result<
         return json(tenants);
     }
     if tenants.is_empty() && *total == 0 {
-        println!("no tenants: `mcp-onboard tenant add SLUG` adds one");
+        if filtered {
+            println!("no tenant matches");
+        } else {
+            println!("no tenants: `mcp-onboard tenant add SLUG` adds one");
+        }
         return Ok(());
     }
     print!("{}", tenant_table(tenants, crate::time::now_ms()));
@@ -174,13 +191,14 @@ pub fn print_list(reply: &Reply, as_json: bool, limit: Option<usize>) -> Result<
 /// `health`: one row per tenant checked, a count by class, and the alarm if raised.
 pub fn health_text(
     checks: &[crate::engine::health::HealthCheck],
+    skipped: &[crate::engine::api::Skipped],
     alarm: Option<&crate::engine::health::HealthAlarm>,
 ) -> String {
     let mut out = String::new();
     if let Some(a) = alarm {
         out.push_str(&format!("ALARM since {}: {}\n", a.since, a.reason));
     }
-    if checks.is_empty() {
+    if checks.is_empty() && skipped.is_empty() {
         out.push_str("no tenant holds a consent: nothing to check\n");
         return out;
     }

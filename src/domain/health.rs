@@ -68,11 +68,11 @@ pub fn classify(answer: &RefreshAnswer) -> (Health, String) {
             error,
             description,
         } => {
-            let said = match (error.as_deref(), description.as_deref()) {
+            let said = crate::text::clean(&match (error.as_deref(), description.as_deref()) {
                 (Some(e), Some(d)) => format!("{status} {e}: {d}"),
                 (Some(e), None) => format!("{status} {e}"),
                 (None, _) => format!("{status}"),
-            };
+            });
             match (error.as_deref(), *status) {
                 (Some("invalid_grant"), _) => (
                     Health::NeedsReconsent,
@@ -80,7 +80,20 @@ pub fn classify(answer: &RefreshAnswer) -> (Health, String) {
                         "Google refused the refresh token ({said}); likely causes: {INVALID_GRANT_CAUSES}"
                     ),
                 ),
-                (Some("invalid_client" | "unauthorized_client"), _) => (
+                // Refusals about one customer's account, not about our client.
+                (Some("admin_policy_enforced"), _) => (
+                    Health::NeedsReconsent,
+                    format!(
+                        "the customer's Google Workspace administrator blocks this app ({said}): they must allow it, then a new consent brings the tenant back"
+                    ),
+                ),
+                (Some("policy_enforced"), _) => (
+                    Health::NeedsReconsent,
+                    format!(
+                        "a Google policy on the customer's account refuses this app, e.g. Advanced Protection ({said}); a new consent by an account it allows brings the tenant back"
+                    ),
+                ),
+                (Some("invalid_client" | "unauthorized_client" | "deleted_client"), _) => (
                     Health::ClientError,
                     format!(
                         "Google refused our OAuth client ({said}): the client was deleted or its secret rotated; no tenant is to blame, checks are paused until the client works again"
@@ -93,6 +106,12 @@ pub fn classify(answer: &RefreshAnswer) -> (Health, String) {
                 (_, 408) => (
                     Health::Transient,
                     format!("Google's token endpoint timed out ({said}); will try again"),
+                ),
+                (_, 200..=299) => (
+                    Health::Transient,
+                    format!(
+                        "Google's token endpoint answered {said} without an access token; will try again"
+                    ),
                 ),
                 _ => (
                     Health::ClientError,
@@ -154,6 +173,10 @@ mod tests {
     #[case::timeout(refused(408, None), Health::Transient)]
     #[case::unreachable(RefreshAnswer::Unreachable("connection refused".into()), Health::Transient)]
     #[case::bad_request(refused(400, Some("invalid_request")), Health::ClientError)]
+    #[case::deleted(refused(401, Some("deleted_client")), Health::ClientError)]
+    #[case::workspace_policy(refused(400, Some("admin_policy_enforced")), Health::NeedsReconsent)]
+    #[case::advanced_protection(refused(400, Some("policy_enforced")), Health::NeedsReconsent)]
+    #[case::unreadable_200(refused(200, None), Health::Transient)]
     fn each_answer_has_its_class(#[case] answer: RefreshAnswer, #[case] want: Health) {
         assert_eq!(classify(&answer).0, want);
     }
@@ -165,6 +188,16 @@ mod tests {
         for cause in ["removed the app's access", "7 days", "password", "100"] {
             assert!(why.contains(cause), "{why}");
         }
+    }
+
+    #[test]
+    fn what_google_says_is_cleaned_before_anyone_reads_it() {
+        let (_, why) = classify(&RefreshAnswer::Refused {
+            status: 400,
+            error: Some("invalid_grant".into()),
+            description: Some("bad\u{1b}[31m red\nline".into()),
+        });
+        assert!(!why.contains('\u{1b}') && !why.contains('\n'), "{why:?}");
     }
 
     #[test]

@@ -432,9 +432,22 @@ pub fn apply(
                 format!("operator rejected the consent by {who}; the previous consent stays"),
             )
         }
+        Transition::RetryRequested if tenant.status == TenantStatus::NeedsReconsent => {
+            return Err(TransitionError::NothingToRetry(
+                tenant.slug.clone(),
+                "Google refused its refresh token; a new consent link brings it back",
+            ));
+        }
         Transition::RetryRequested => provisioning::retry(&mut next, now)?,
         provisioning => provisioning::provision_result(&mut next, provisioning, now)?,
     };
+    // A refused token stays said until a new consent: the previous consent's job moving on
+    // (Blaxel recovering) must not show the tenant as fine again.
+    if tenant.status == TenantStatus::NeedsReconsent && transition.is_provisioning_result() {
+        next.status = TenantStatus::NeedsReconsent;
+        next.failure = tenant.failure;
+        next.reason = tenant.reason.clone();
+    }
     // While a consent waits for approval the status says so; what the tenant would be
     // otherwise (its previous consent's job moves on) is kept beside the pending consent.
     if tenant.status == TenantStatus::AwaitingApproval

@@ -294,3 +294,97 @@ fn deploy_wait_accumulates_over_polls_and_resets_on_the_next_step() {
     );
     assert_eq!(t.status, TenantStatus::Deployed);
 }
+
+mod after_onboarding {
+    use crate::domain::health::Health;
+    use crate::domain::lifecycle::{NewTenant, Transition, apply, new_tenant};
+    use crate::domain::model::{GoogleIdentity, ProvisionStep, TenantStatus};
+
+    fn consented() -> crate::domain::model::Tenant {
+        let (t, _) = new_tenant(
+            &NewTenant {
+                slug: "acme".into(),
+                ..Default::default()
+            },
+            1,
+        )
+        .unwrap();
+        let (t, _) = apply(
+            &t,
+            &Transition::Consented {
+                identity: GoogleIdentity {
+                    sub: "1".into(),
+                    email: Some("it@acme.example".into()),
+                    email_verified: true,
+                    hd: None,
+                },
+                granted_scopes: t.scopes.clone(),
+            },
+            2,
+        )
+        .unwrap();
+        t
+    }
+
+    #[test]
+    fn a_provisioning_result_does_not_undo_needs_reconsent_and_retry_says_why() {
+        let t = consented();
+        let generation = t.provision.as_ref().unwrap().generation;
+        let (t, _) = apply(
+            &t,
+            &Transition::HealthChecked {
+                health: Health::NeedsReconsent,
+                reason: "400 invalid_grant".into(),
+            },
+            3,
+        )
+        .unwrap();
+        let (t, _) = apply(&t, &Transition::ConnectionReady { generation }, 4).unwrap();
+        assert_eq!(t.status, TenantStatus::NeedsReconsent);
+        assert_eq!(t.reason.as_deref(), Some("400 invalid_grant"));
+        assert_eq!(
+            t.provision.as_ref().unwrap().step,
+            ProvisionStep::Function,
+            "the job itself moved on"
+        );
+        let err = apply(&t, &Transition::RetryRequested, 5).unwrap_err();
+        assert!(err.to_string().contains("new consent link"), "{err}");
+    }
+
+    #[test]
+    fn a_pending_consent_keeps_the_status_while_the_job_moves_and_reject_restores_it() {
+        let t = consented();
+        let generation = t.provision.as_ref().unwrap().generation;
+        let (t, _) = apply(
+            &t,
+            &Transition::AwaitApproval {
+                identity: GoogleIdentity {
+                    sub: "2".into(),
+                    email: Some("bob@gmail.com".into()),
+                    email_verified: true,
+                    hd: None,
+                },
+                granted_scopes: vec![],
+            },
+            3,
+        )
+        .unwrap();
+        assert_eq!(t.status, TenantStatus::AwaitingApproval);
+        let (t, _) = apply(&t, &Transition::ConnectionReady { generation }, 4).unwrap();
+        assert_eq!(t.status, TenantStatus::AwaitingApproval);
+        assert_eq!(
+            t.pending.as_ref().unwrap().underlying,
+            TenantStatus::ConnectionReady
+        );
+        let (rejected, _) = apply(&t, &Transition::Reject, 5).unwrap();
+        assert_eq!(rejected.status, TenantStatus::ConnectionReady);
+        assert!(rejected.pending.is_none());
+        assert_eq!(rejected.google.unwrap().sub, "1");
+        let (approved, e) = apply(&t, &Transition::Approve, 6).unwrap();
+        assert_eq!(approved.status, TenantStatus::Consented);
+        assert_eq!(approved.google.as_ref().unwrap().sub, "2");
+        assert_eq!(approved.tokens_issued, 1, "another account: counted afresh");
+        assert!(e.detail.contains("(was it@acme.example)"), "{}", e.detail);
+        assert!(apply(&approved, &Transition::Approve, 7).is_err());
+    }
+}

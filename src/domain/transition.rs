@@ -73,6 +73,20 @@ pub enum Transition {
     RetryRequested,
 }
 
+impl Transition {
+    /// A result of the Blaxel job (not an operator's or a customer's act).
+    pub fn is_provisioning_result(&self) -> bool {
+        matches!(
+            self,
+            Transition::ConnectionReady { .. }
+                | Transition::ServerCreated { .. }
+                | Transition::Deployed { .. }
+                | Transition::ProvisionRetry { .. }
+                | Transition::ProvisionFailed { .. }
+        )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum TransitionError {
     #[error("tenant {0} is offboarded; add it again under a new slug")]

@@ -46,8 +46,12 @@ pub enum Command {
     RemoveTenant {
         slug: String,
     },
-    /// Retry every failed tenant whose provisioning stopped (not those failed before consent).
-    RetryAllFailed,
+    /// Retry every failed tenant whose provisioning stopped (not those failed before
+    /// consent); with `slugs`, only those of them (the ones an operator confirmed).
+    RetryAllFailed {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        slugs: Vec<String>,
+    },
     /// Make the consent waiting for approval the tenant's consent.
     Approve {
         slug: String,
@@ -130,6 +134,9 @@ pub enum Reply {
     /// Token checks: one per tenant checked, and the alarm about our client if raised.
     Health {
         checks: Vec<super::health::HealthCheck>,
+        /// Tenants not checked, and why (the round stopped early, a store error).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        skipped: Vec<Skipped>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         alarm: Option<super::health::HealthAlarm>,
     },

@@ -519,7 +519,12 @@ impl Engine {
                         "a sign-in through consent link {} was refused: {why}{note}",
                         flow.link_id
                     ),
-                    page: Page::LinkGone("This link was already used to connect an account."),
+                    page: Page::LinkGone(if why.contains("gone") {
+                        // Removed (with its tenant) while the customer was at Google.
+                        "This invitation is no longer active."
+                    } else {
+                        "This link was already used to connect an account."
+                    }),
                     revoke: true,
                 };
                 return self.refuse(slug, r).await;

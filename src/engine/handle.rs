@@ -317,7 +317,7 @@ impl Engine {
                 .await?;
                 Ok(Reply::Removed { slug })
             }
-            Command::RetryAllFailed => self.retry_all_failed().await,
+            Command::RetryAllFailed { slugs } => self.retry_all_failed(slugs).await,
             Command::CheckHealth { slug } => self.health_command(slug).await,
             Command::Approve { slug } => self.approve(&slug).await,
             Command::Reject { slug } => self.reject(&slug).await,
@@ -326,8 +326,9 @@ impl Engine {
 
     /// Retry every failed tenant whose provisioning stopped, a batch per commit; one that
     /// changed meanwhile and cannot be retried is skipped with the reason.
-    async fn retry_all_failed(&self) -> Result<Reply, EngineError> {
+    async fn retry_all_failed(&self, only: Vec<String>) -> Result<Reply, EngineError> {
         const BATCH: usize = 500;
+        let only: std::collections::HashSet<String> = only.into_iter().collect();
         let failed: Vec<String> = match self.list(&ListQuery {
             status: vec![TenantStatus::Failed],
             ..Default::default()
@@ -336,6 +337,7 @@ impl Engine {
             Reply::Tenants { tenants, .. } => tenants
                 .into_iter()
                 .filter(|t| t.step == Some(crate::domain::model::ProvisionStep::Stopped))
+                .filter(|t| only.is_empty() || only.contains(&t.slug))
                 .map(|t| t.slug)
                 .collect(),
             _ => Vec::new(),

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::api::Reply;
+use super::api::{Reply, Skipped};
 use super::error::EngineError;
 use super::handle::Engine;
 use crate::domain::health::{Health, TokenHealth, classify};
@@ -16,6 +16,8 @@ use crate::time::{Millis, now_ms};
 
 /// Checks in flight at once in a round: Google's token endpoint is shared by all tenants.
 pub const CHECK_CONCURRENCY: usize = 4;
+/// Inconclusive answers in a row that end a round early.
+pub const TRANSIENT_STOP: usize = 8;
 
 /// One tenant's check, as faces show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,6 +54,14 @@ impl Engine {
     fn set_alarm(&self, alarm: Option<HealthAlarm>) {
         if let Ok(mut h) = self.health.write() {
             let changed = h.alarm.is_some() != alarm.is_some();
+            // Raised once: its time is when it was first raised.
+            let alarm = match (&h.alarm, alarm) {
+                (Some(old), Some(mut new)) => {
+                    new.since = old.since.clone();
+                    Some(new)
+                }
+                (_, new) => new,
+            };
             h.alarm = alarm.clone();
             if changed {
                 match alarm {
@@ -129,8 +139,12 @@ impl Engine {
                     // A new consent (a new token) came while we asked about the old one.
                     return Ok(cur);
                 }
-                let (next, event) = lifecycle::apply(&cur, &t, tx.now())?;
+                let (mut next, event) = lifecycle::apply(&cur, &t, tx.now())?;
                 let keep = lifecycle::health_entry_kept(cur.health.as_ref(), next.health.as_ref());
+                if !keep && next.status == cur.status {
+                    // The same verdict again is no change to show as the tenant's last.
+                    next.updated_at = cur.updated_at;
+                }
                 tx.put_tenant(next.clone(), keep.then_some(event));
                 Ok(next)
             })
@@ -144,46 +158,75 @@ impl Engine {
         })
     }
 
-    /// Check these tenants, a few at a time; a client error stops the round (the others
-    /// would only say the same).
-    pub async fn check_health(&self, slugs: Vec<String>) -> Vec<HealthCheck> {
+    /// Check these tenants, a few at a time. A client error stops the round (the others
+    /// would only say the same), and so do [`TRANSIENT_STOP`] inconclusive answers in a row
+    /// (Google is busy: asking about every other tenant now would only add to it). Returns
+    /// the checks made and the tenants not checked, with why.
+    pub async fn check_health(&self, slugs: Vec<String>) -> (Vec<HealthCheck>, Vec<Skipped>) {
         use futures_util::StreamExt;
-        let stop = std::sync::atomic::AtomicBool::new(false);
-        let stop = &stop;
-        let mut out: Vec<HealthCheck> = futures_util::stream::iter(slugs)
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let stop = AtomicBool::new(false);
+        let transient_run = AtomicUsize::new(0);
+        let (stop, transient_run) = (&stop, &transient_run);
+        let results: Vec<Result<HealthCheck, Skipped>> = futures_util::stream::iter(slugs)
             .map(|slug| async move {
-                if stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    return None;
+                if stop.load(Ordering::Relaxed) {
+                    return Err(Skipped {
+                        slug,
+                        reason: "the round stopped early (see the checks made)".into(),
+                    });
                 }
                 match self.check_health_of(&slug).await {
                     Ok(check) => {
-                        if check.health == Health::ClientError {
-                            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                        match check.health {
+                            Health::ClientError => stop.store(true, Ordering::Relaxed),
+                            Health::Transient => {
+                                if transient_run.fetch_add(1, Ordering::Relaxed) + 1
+                                    >= TRANSIENT_STOP
+                                {
+                                    stop.store(true, Ordering::Relaxed);
+                                }
+                            }
+                            _ => transient_run.store(0, Ordering::Relaxed),
                         }
-                        Some(check)
+                        Ok(check)
                     }
-                    Err(e) => {
-                        tracing::debug!(tenant = %slug, error = %e, "not checked");
-                        None
-                    }
+                    Err(e) => Err(Skipped {
+                        slug,
+                        reason: e.to_string(),
+                    }),
                 }
             })
             .buffer_unordered(CHECK_CONCURRENCY)
-            .filter_map(std::future::ready)
             .collect()
             .await;
-        out.sort_by(|a, b| a.slug.cmp(&b.slug));
-        out
+        let (mut done, mut skipped) = (Vec::new(), Vec::new());
+        for r in results {
+            match r {
+                Ok(c) => done.push(c),
+                Err(s) => skipped.push(s),
+            }
+        }
+        done.sort_by(|a, b| a.slug.cmp(&b.slug));
+        skipped.sort_by(|a, b| a.slug.cmp(&b.slug));
+        (done, skipped)
     }
 
     /// `health [SLUG]`: one tenant, or every tenant holding a consent.
     pub(super) async fn health_command(&self, slug: Option<String>) -> Result<Reply, EngineError> {
-        let checks = match slug {
-            Some(s) => vec![self.check_health_of(&s).await?],
+        if self.google.is_none() {
+            return Err(EngineError::Unavailable(format!(
+                "token checks need the Google client: {}",
+                self.google_missing.clone().unwrap_or_default()
+            )));
+        }
+        let (checks, skipped) = match slug {
+            Some(s) => (vec![self.check_health_of(&s).await?], Vec::new()),
             None => self.check_health(self.checkable()).await,
         };
         Ok(Reply::Health {
             checks,
+            skipped,
             alarm: self.health_alarm(),
         })
     }

@@ -220,26 +220,40 @@ impl Owner {
 /// client is raised, a round only probes one tenant; once that works, the round goes on.
 async fn health_rounds(engine: Arc<Engine>, every: Duration) {
     use rand::Rng;
+    // The first round comes soon after start (within a few minutes, or the interval if
+    // shorter): an owner restarted more often than the interval still checks.
+    let mut wait = {
+        let soon = Duration::from_secs(rand::thread_rng().gen_range(60..300));
+        soon.min(every.mul_f64(rand::thread_rng().gen_range(0.8..1.2)))
+    };
     loop {
-        let jitter = rand::thread_rng().gen_range(0.8..1.2);
-        tokio::time::sleep(every.mul_f64(jitter)).await;
+        tokio::time::sleep(wait).await;
+        wait = every.mul_f64(rand::thread_rng().gen_range(0.8..1.2));
         let mut slugs = engine.checkable();
         if engine.health_alarm().is_some() {
-            let Some(first) = slugs.first().cloned() else {
-                continue;
-            };
-            let probe = engine.check_health(vec![first]).await;
-            if engine.health_alarm().is_some() || probe.is_empty() {
+            // Probe one tenant, a different one each time: one account's odd answer must
+            // not keep the checks paused for everyone.
+            if slugs.is_empty() {
                 continue;
             }
-            slugs.remove(0);
+            let pick = rand::thread_rng().gen_range(0..slugs.len());
+            let probe = slugs.swap_remove(pick);
+            engine.check_health(vec![probe]).await;
+            if engine.health_alarm().is_some() {
+                continue;
+            }
         }
-        let checks = engine.check_health(slugs).await;
+        let (checks, skipped) = engine.check_health(slugs).await;
         let revoked = checks
             .iter()
             .filter(|c| c.health == crate::domain::health::Health::NeedsReconsent)
             .count();
-        tracing::info!(checked = checks.len(), revoked, "token check round done");
+        tracing::info!(
+            checked = checks.len(),
+            revoked,
+            not_checked = skipped.len(),
+            "token check round done"
+        );
     }
 }
 

@@ -390,6 +390,18 @@ impl<'a> Tx<'a> {
     /// Delete a tenant with its timeline, links and secrets.
     pub fn remove_tenant(&mut self, slug: &str) -> Result<(), StoreError> {
         let prefix = tenant_prefix(slug);
+        // Its pending OAuth flows and their tombstones go too: a callback for one is then
+        // a state never seen, and touches nothing (not a new tenant of the same slug).
+        for (h, _) in self.flows_of(slug)? {
+            self.lock().flows.remove(&h);
+            self.del(T::Flows, h.clone());
+            self.updates.push(IndexUpdate::FlowGone(h));
+        }
+        for (k, v) in self.scan(T::UsedFlows, &[])? {
+            if decode::<UsedFlow>("used flow", &v).is_ok_and(|u| u.tenant == slug) {
+                self.del(T::UsedFlows, k);
+            }
+        }
         for (k, v) in self.scan(T::Timeline, &prefix)? {
             if let Ok(e) = decode::<TimelineEntry>("timeline entry", &v) {
                 self.del(T::Seq, seq_key(e.seq).to_vec());
@@ -399,6 +411,15 @@ impl<'a> Tx<'a> {
         for (k, _) in self.scan(T::TenantLinks, &prefix)? {
             if let Some(h) = layout::hash_of_tenant_link(&k) {
                 self.del(T::Links, h.to_vec());
+                // Counts and flow lists kept in memory for the link go with it: nothing
+                // would ever write them, and the writer would wait for them forever.
+                let hex: String = h.iter().map(|b| format!("{b:02x}")).collect();
+                let mut d = self.lock();
+                d.links.remove(h);
+                d.link_flows.remove(&hex);
+                if d.is_empty() {
+                    d.since = None;
+                }
             }
             self.del(T::TenantLinks, k);
         }
@@ -529,8 +550,16 @@ impl<'a> Tx<'a> {
             .cloned()
             .collect();
         for h in &hashes {
-            if let Some(l) = self.link(h)? {
-                self.put_link(h, l);
+            match self.link(h)? {
+                Some(l) => self.put_link(h, l),
+                // The link is gone (its tenant was removed): its counts with it.
+                None => {
+                    let mut d = self.lock();
+                    d.links.remove(h);
+                    if d.is_empty() {
+                        d.since = None;
+                    }
+                }
             }
         }
         Ok(hashes.len())

@@ -215,6 +215,9 @@ pub struct Model {
     pub pending: HashMap<u64, Pending>,
     pub next_id: u64,
     pub status: Option<StatusView>,
+    /// When the status was last asked for: it is asked again now and then, for what no
+    /// event carries (the alarm about our OAuth client).
+    pub status_asked_at: Millis,
     pub provisioner: ProvisionerState,
     /// How far the help is scrolled.
     pub help_scroll: u16,
@@ -267,6 +270,7 @@ impl Model {
             pending: HashMap::new(),
             next_id: 1,
             status: None,
+            status_asked_at: now,
             provisioner: ProvisionerState::default(),
             help_scroll: 0,
             lost: None,

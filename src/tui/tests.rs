@@ -1937,6 +1937,7 @@ fn h_checks_the_selected_tenants_token_and_a_refusal_raises_the_alarm_in_the_hea
     assert_eq!(flashed(&m).0, Level::Info);
     let fx = answer(&mut m, &fx, |_| {
         Some(Ok(Reply::Health {
+            skipped: vec![],
             checks: vec![HealthCheck {
                 slug: "t000".into(),
                 health: Health::ClientError,
@@ -2021,4 +2022,30 @@ fn a_and_x_decide_a_waiting_consent_after_a_confirm_that_names_both_accounts() {
     update(&mut m, key('X'));
     let fx = update(&mut m, key('n'));
     assert!(calls(&fx).is_empty() && m.confirm.is_none());
+}
+
+#[test]
+fn the_status_is_asked_again_every_half_minute_for_the_alarm_no_event_carries() {
+    let mut m = model();
+    let fx = update(&mut m, Msg::Start);
+    answer(&mut m, &fx, |c| {
+        matches!(c, Command::Status).then(|| Ok(Reply::Status(Box::new(status_with(1, 0)))))
+    });
+    let soon = m.now + 1_000;
+    let fx = update(&mut m, Msg::Tick(soon));
+    assert!(calls(&fx).is_empty(), "{fx:?}");
+    let t = m.now + 31_000;
+    let fx = update(&mut m, Msg::Tick(t));
+    assert!(matches!(calls(&fx)[..], [Command::Status]), "{fx:?}");
+    // Not again while that one is out.
+    assert!(calls(&update(&mut m, Msg::Tick(t + 40_000))).is_empty());
+    let mut s = status_with(1, 0);
+    s.health_alarm = Some(crate::engine::health::HealthAlarm {
+        reason: "401 invalid_client".into(),
+        since: "2026-12-01T00:00:00Z".into(),
+    });
+    answer(&mut m, &fx, |_| {
+        Some(Ok(Reply::Status(Box::new(s.clone()))))
+    });
+    assert!(m.status.as_ref().unwrap().health_alarm.is_some());
 }

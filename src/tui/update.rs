@@ -28,6 +28,8 @@ pub const FIRST_PAGE: usize = 200;
 pub const PAGE: usize = 5_000;
 /// A load that failed is tried again this long after.
 const RELOAD_AFTER_MS: i64 = 2_000;
+/// The status is asked again this often (the alarm about our client is in it).
+const STATUS_EVERY_MS: i64 = 30_000;
 const DEFAULT_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 
 pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
@@ -39,6 +41,12 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::Tick(now) => {
             m.now = now;
+            if now - m.status_asked_at >= STATUS_EVERY_MS
+                && !m.pending.values().any(|p| matches!(p, Pending::Status))
+            {
+                m.status_asked_at = now;
+                call(m, &mut fx, Pending::Status, Command::Status);
+            }
             if m.reload_at.is_some_and(|t| t <= now) {
                 m.reload_at = None;
                 start_load(m, &mut fx);
@@ -623,7 +631,7 @@ fn reply(
             );
             set_detail_if_selected(m, *t);
         }
-        (Pending::CheckToken(slug), Reply::Health { checks, alarm }) => {
+        (Pending::CheckToken(slug), Reply::Health { checks, alarm, .. }) => {
             if let Some(s) = m.status.as_mut() {
                 s.health_alarm = alarm.clone();
             }
