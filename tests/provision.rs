@@ -46,11 +46,20 @@ async fn rig(faults: BlaxelFaults) -> Rig {
 }
 
 async fn rig_with(faults: BlaxelFaults, settings: ProvisionSettings) -> Rig {
+    rig_full(faults, settings, Duration::ZERO).await
+}
+
+async fn rig_full(
+    faults: BlaxelFaults,
+    settings: ProvisionSettings,
+    delete_delay: Duration,
+) -> Rig {
     let h = harness().await;
     let blaxel = spawn(BlaxelSandboxConfig {
         workspace: WS.into(),
         api_key: SecretString::from(KEY),
         deploy_delay: Duration::from_millis(150),
+        delete_delay,
         faults,
         ..Default::default()
     })
@@ -872,5 +881,222 @@ mod identity_gate {
             "the earlier consent is kept"
         );
         assert!(t.pending_consent.is_none());
+    }
+}
+
+mod offboarding {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    async fn deployed(r: &Rig, slug: &str, email: &str) -> String {
+        r.h.add(slug, None, None).await;
+        let page = r.h.onboard(slug, email).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        wait_for(&r.h, slug, TenantStatus::Deployed, Duration::from_secs(20)).await;
+        r.h.token(slug).unwrap().expose_secret().to_owned()
+    }
+
+    async fn offboard(r: &Rig, slugs: &[&str]) -> Reply {
+        r.h.engine
+            .execute(Command::Offboard {
+                slugs: slugs.iter().map(|s| (*s).to_owned()).collect(),
+            })
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn offboarding_revokes_deletes_wipes_and_keeps_the_record() {
+        let r = rig_full(BlaxelFaults::default(), fast(), Duration::from_millis(400)).await;
+        let token = deployed(&r, "acme", "it@acme.example").await;
+        let kept = deployed(&r, "kept", "ops@kept.example").await;
+        let reply = offboard(&r, &["acme", "nobody"]).await;
+        let Reply::Offboarding { started, skipped } = reply else {
+            panic!("{reply:?}")
+        };
+        assert_eq!(started, ["acme"]);
+        assert_eq!(skipped.len(), 1);
+        assert!(skipped[0].reason.contains("no tenant"), "{skipped:?}");
+
+        let t = wait_for(
+            &r.h,
+            "acme",
+            TenantStatus::Offboarded,
+            Duration::from_secs(30),
+        )
+        .await;
+        // Blaxel: nothing of acme left, kept untouched.
+        let names: Vec<String> = r.blaxel.functions().into_iter().map(|f| f.name).collect();
+        assert_eq!(names, ["gmail-mcp-kept"]);
+        let conns: Vec<String> = r.blaxel.connections().into_iter().map(|c| c.name).collect();
+        assert_eq!(conns, ["gmail-kept"]);
+        // Google: acme's token revoked, kept's live.
+        let live = r.h.google.live_refresh_tokens();
+        assert!(!live.contains(&token) && live.contains(&kept), "{live:?}");
+        // The store: no secret of acme, and its token nowhere in the files.
+        assert!(r.h.token("acme").is_none());
+        r.h.engine.sync().await.unwrap();
+        assert!(!contains(&r.h.data_bytes(), token.as_bytes()));
+        // The record and its history stay; each step said what it did.
+        let steps: Vec<&str> = t
+            .events
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.kind,
+                    EventKind::OffboardRequested | EventKind::OffboardStep | EventKind::Offboarded
+                )
+            })
+            .map(|e| e.detail.as_str())
+            .collect();
+        assert_eq!(steps.len(), 5, "{steps:#?}");
+        assert!(steps[1].contains("revoked at Google"), "{steps:#?}");
+        assert!(
+            steps[2].contains("MCP server gmail-mcp-acme deleted"),
+            "{steps:#?}"
+        );
+        assert!(
+            steps[4].contains("connection gmail-acme deleted")
+                && steps[4].contains("secrets wiped")
+        );
+        assert!(
+            t.events.iter().any(|e| e.kind == EventKind::Consented),
+            "history kept"
+        );
+        // Nothing more can happen to it.
+        let err =
+            r.h.engine
+                .execute(Command::IssueLink {
+                    slug: "acme".into(),
+                    ttl_secs: 3600,
+                })
+                .await
+                .unwrap_err();
+        assert!(err.to_string().contains("offboarded"), "{err}");
+        let Reply::Offboarding { started, .. } = offboard(&r, &["acme"]).await else {
+            panic!()
+        };
+        assert!(started.is_empty());
+        assert_bodies_match_the_spec(&r.blaxel);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn offboarding_through_500s_429s_and_a_slow_server_deletion_completes() {
+        let faults = BlaxelFaults {
+            error_every: Some(3),
+            rate_limit_every: Some(5),
+            retry_after: Duration::from_millis(50),
+            ..Default::default()
+        };
+        let r = rig_full(BlaxelFaults::default(), fast(), Duration::from_millis(700)).await;
+        for i in 0..6 {
+            deployed(&r, &format!("t{i}"), &format!("it@t{i}.example")).await;
+        }
+        r.blaxel.set_faults(faults);
+        let slugs: Vec<String> = (0..6).map(|i| format!("t{i}")).collect();
+        let refs: Vec<&str> = slugs.iter().map(String::as_str).collect();
+        offboard(&r, &refs).await;
+        for s in &slugs {
+            wait_for(&r.h, s, TenantStatus::Offboarded, Duration::from_secs(60)).await;
+        }
+        assert!(r.blaxel.functions().is_empty() && r.blaxel.connections().is_empty());
+        assert!(r.h.google.live_refresh_tokens().is_empty());
+        let t = r.h.show("t0").await;
+        assert!(
+            t.events.iter().any(|e| e.kind == EventKind::ProvisionRetry),
+            "faults were met and retried: {:#?}",
+            t.events
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_grant_another_tenant_still_uses_is_kept_at_google() {
+        let r = rig(BlaxelFaults::default()).await;
+        let shared = deployed(&r, "acme", "it@acme.example").await;
+        let sister = deployed(&r, "sister", "it@acme.example").await;
+        offboard(&r, &["acme"]).await;
+        let t = wait_for(
+            &r.h,
+            "acme",
+            TenantStatus::Offboarded,
+            Duration::from_secs(30),
+        )
+        .await;
+        let live = r.h.google.live_refresh_tokens();
+        assert!(live.contains(&shared) && live.contains(&sister), "{live:?}");
+        assert!(
+            t.events
+                .iter()
+                .any(|e| e.detail.contains("kept at Google") && e.detail.contains("sister")),
+            "{:#?}",
+            t.events
+        );
+        assert_eq!(r.h.show("sister").await.status, TenantStatus::Deployed);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn offboarding_resumes_where_it_was_after_the_provisioner_stops_mid_way() {
+        let mut r = rig_full(BlaxelFaults::default(), fast(), Duration::from_secs(2)).await;
+        deployed(&r, "acme", "it@acme.example").await;
+        offboard(&r, &["acme"]).await;
+        // Wait until the server's deletion is under way, then stop the provisioner.
+        let start = Instant::now();
+        loop {
+            let t = r.h.show("acme").await;
+            if t.provisioning
+                .as_ref()
+                .is_some_and(|p| p.step == ProvisionStep::AwaitServerGone)
+            {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "{:?}",
+                t.provisioning
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        r._worker.abort();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(r.h.show("acme").await.status, TenantStatus::Offboarding);
+        // A new provisioner (as after a restart) picks the job up at its step.
+        let http = reqwest::Client::builder().build().unwrap();
+        let client = BlaxelClient::new(
+            r.blaxel.base_url(),
+            WS.into(),
+            SecretString::from(KEY),
+            http,
+        )
+        .with_timeout(Duration::from_millis(500));
+        let oauth = OAuthClient {
+            client_id: CLIENT_ID.into(),
+            client_secret: SecretString::from(CLIENT_SECRET),
+        };
+        r._worker = Provisioner::new(r.h.engine.clone(), client, oauth, fast()).spawn();
+        let t = wait_for(
+            &r.h,
+            "acme",
+            TenantStatus::Offboarded,
+            Duration::from_secs(30),
+        )
+        .await;
+        assert!(r.blaxel.functions().is_empty() && r.blaxel.connections().is_empty());
+        let deletes = r
+            .blaxel
+            .request_log()
+            .iter()
+            .filter(|q| q.method == "DELETE" && q.path.contains("/functions/"))
+            .count();
+        assert_eq!(
+            deletes, 1,
+            "the server was deleted once, not again after the restart"
+        );
+        assert_eq!(
+            t.events
+                .iter()
+                .filter(|e| e.kind == EventKind::Offboarded)
+                .count(),
+            1
+        );
     }
 }

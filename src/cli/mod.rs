@@ -70,6 +70,9 @@ pub enum Sub {
     Retry(RetryArgs),
     /// Stream events from the running owner until interrupted.
     Watch(WatchArgs),
+    /// Offboard tenants: give their grants back at Google, delete their MCP servers and
+    /// connections, wipe their secrets (asks first).
+    Offboard(OffboardArgs),
     /// Accept a consent by another Google account than before (it waits for approval).
     Approve {
         /// The tenant whose waiting consent to accept.
@@ -92,6 +95,22 @@ pub enum Sub {
     },
     /// Print the man page (roff), e.g. `mcp-onboard man > mcp-onboard.1`.
     Man,
+}
+
+#[derive(Debug, Args)]
+pub struct OffboardArgs {
+    /// The tenant to offboard.
+    #[arg(required_unless_present_any = ["status", "file"], conflicts_with_all = ["status", "file"])]
+    pub slug: Option<String>,
+    /// Every tenant in this status (repeat for several), e.g. for an incident.
+    #[arg(long, value_name = "STATUS", value_parser = parse_status, conflicts_with = "file")]
+    pub status: Vec<crate::domain::model::TenantStatus>,
+    /// The tenants named in this file, one slug a line (`#` starts a comment).
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Do not ask (for scripts); without it, the count is shown and a terminal asked.
+    #[arg(long)]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]
@@ -369,6 +388,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         ),
         Sub::Watch(w) => watch::run(&ctx, w.since, cli.json).await,
         Sub::Completions { .. } | Sub::Man => print_generated(command).map(|_| ()),
+        Sub::Offboard(o) => offboard(&ctx, o, cli.json).await,
         Sub::Approve { slug } => output::print(
             &ctx.execute(Command::Approve { slug: slug.clone() }).await?,
             cli.json,
@@ -386,6 +406,99 @@ pub async fn run(cli: Cli) -> Result<()> {
             None,
         ),
     }
+}
+
+/// `offboard`: gather the tenants, say how many, ask (unless `--yes`), start.
+async fn offboard(ctx: &Context, o: &OffboardArgs, as_json: bool) -> Result<()> {
+    let slugs: Vec<String> = if let Some(s) = &o.slug {
+        vec![s.clone()]
+    } else if let Some(f) = &o.file {
+        let text =
+            std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+        let mut out = Vec::new();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if line.is_empty() {
+                continue;
+            }
+            if crate::engine::lifecycle::validate_slug(line).is_err() {
+                return Err(crate::engine::EngineError::BadRequest(format!(
+                    "{}:{}: {line:?} is not a slug; nothing was offboarded",
+                    f.display(),
+                    n + 1
+                ))
+                .into());
+            }
+            out.push(line.to_owned());
+        }
+        out.sort();
+        out.dedup();
+        out
+    } else {
+        let list = Command::ListTenants {
+            query: crate::engine::api::ListQuery {
+                status: o.status.clone(),
+                ..Default::default()
+            },
+        };
+        match ctx.execute(list).await? {
+            Reply::Tenants { tenants, .. } => tenants.into_iter().map(|t| t.slug).collect(),
+            _ => Vec::new(),
+        }
+    };
+    if slugs.is_empty() {
+        println!("no tenant to offboard");
+        return Ok(());
+    }
+    let n = slugs.len();
+    let what = if n == 1 {
+        slugs[0].clone()
+    } else {
+        format!("{n} tenants")
+    };
+    let ask = format!(
+        "Offboard {what}? Grants go back to Google, MCP servers and connections are deleted at Blaxel, secrets are wiped; the records stay as offboarded. [y/N] "
+    );
+    if !confirm(o.yes, &ask, &format!("{what} would be offboarded"))? {
+        eprintln!("nothing offboarded");
+        return Ok(());
+    }
+    let (mut started, mut skipped) = (Vec::new(), Vec::new());
+    for chunk in slugs.chunks(1000) {
+        if let Reply::Offboarding {
+            started: a,
+            skipped: b,
+        } = ctx
+            .execute(Command::Offboard {
+                slugs: chunk.to_vec(),
+            })
+            .await?
+        {
+            started.extend(a);
+            skipped.extend(b);
+        }
+    }
+    output::print(&Reply::Offboarding { started, skipped }, as_json, None)
+}
+
+/// Ask on the terminal unless `yes`; without a terminal to ask on, refuse (`what` says
+/// what would have been done).
+fn confirm(yes: bool, question: &str, what: &str) -> Result<bool> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if yes {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(crate::engine::EngineError::BadRequest(format!(
+            "{what}: add --yes to confirm (stdin is not a terminal to ask on)"
+        ))
+        .into());
+    }
+    eprint!("{question}");
+    std::io::stderr().flush().ok();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES"))
 }
 
 /// `retry --all-failed`: count the failed tenants whose provisioning stopped, ask (unless

@@ -63,6 +63,9 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
             Reply::Link(l) => json(l),
             Reply::Status(s) => json(s),
             Reply::Removed { slug } => json(&serde_json::json!({ "removed": slug })),
+            Reply::Offboarding { started, skipped } => {
+                json(&serde_json::json!({ "started": started, "skipped": skipped }))
+            }
             Reply::Retried { retried, skipped } => {
                 json(&serde_json::json!({ "retried": retried, "skipped": skipped }))
             }
@@ -104,6 +107,16 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
             println!("provisioner:  {}", s.provisioner);
         }
         Reply::Removed { slug } => println!("removed {slug} with its links and timeline"),
+        Reply::Offboarding { started, skipped } => {
+            println!(
+                "offboarding {} tenant{}: `mcp-onboard tenant show SLUG` follows each step",
+                started.len(),
+                if started.len() == 1 { "" } else { "s" }
+            );
+            for s in skipped {
+                println!("  not offboarded: {}: {}", s.slug, s.reason);
+            }
+        }
         Reply::Health {
             checks,
             skipped,

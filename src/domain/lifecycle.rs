@@ -272,7 +272,20 @@ pub fn apply(
     transition: &Transition,
     now: Millis,
 ) -> Result<(Tenant, AuditEvent), TransitionError> {
-    ensure_active(tenant)?;
+    // An offboarding tenant takes only its offboarding job's results (and a retry of it).
+    let offboard_job = tenant.provision.as_ref().is_some_and(|p| {
+        p.step.is_offboarding() || p.failed_step.is_some_and(|f| f.is_offboarding())
+    });
+    let offboard_result = matches!(
+        transition,
+        Transition::OffboardStepDone { .. }
+            | Transition::ProvisionRetry { .. }
+            | Transition::ProvisionFailed { .. }
+            | Transition::RetryRequested
+    );
+    if !(tenant.status == TenantStatus::Offboarding && offboard_job && offboard_result) {
+        ensure_active(tenant)?;
+    }
     let mut next = tenant.clone();
     next.updated_at = now;
     let consented = tenant.holds_consent();
@@ -432,6 +445,12 @@ pub fn apply(
                 format!("operator rejected the consent by {who}; the previous consent stays"),
             )
         }
+        Transition::OffboardRequested => provisioning::offboard(&mut next, now)?,
+        Transition::OffboardStepDone {
+            generation,
+            step,
+            detail,
+        } => provisioning::offboard_step_done(&mut next, *generation, *step, detail, now)?,
         Transition::RetryRequested if tenant.status == TenantStatus::NeedsReconsent => {
             return Err(TransitionError::NothingToRetry(
                 tenant.slug.clone(),
@@ -453,7 +472,10 @@ pub fn apply(
     if tenant.status == TenantStatus::AwaitingApproval
         && !matches!(
             transition,
-            Transition::Approve | Transition::Reject | Transition::AwaitApproval { .. }
+            Transition::Approve
+                | Transition::Reject
+                | Transition::AwaitApproval { .. }
+                | Transition::OffboardRequested
         )
     {
         if let Some(p) = next.pending.as_mut() {

@@ -236,7 +236,11 @@ pub struct Refusals {
 impl Tenant {
     /// Google credentials are stored for this tenant (whatever Blaxel's state).
     pub fn holds_consent(&self) -> bool {
-        self.consented_at.is_some() && !matches!(self.status, TenantStatus::NeedsReconsent)
+        self.consented_at.is_some()
+            && !matches!(
+                self.status,
+                TenantStatus::NeedsReconsent | TenantStatus::Offboarding | TenantStatus::Offboarded
+            )
     }
 }
 
@@ -249,6 +253,15 @@ pub enum ProvisionStep {
     Deploy,
     Done,
     Stopped,
+    /// Offboarding: give the refresh token back at Google (unless another tenant holds a
+    /// consent by that account).
+    RevokeGrant,
+    /// Offboarding: delete the MCP server.
+    DeleteServer,
+    /// Offboarding: wait until Blaxel has deleted it (its connection is in use until then).
+    AwaitServerGone,
+    /// Offboarding: delete the integration connection; then the secrets are wiped.
+    DeleteConnection,
 }
 
 impl ProvisionStep {
@@ -259,6 +272,10 @@ impl ProvisionStep {
             ProvisionStep::Deploy => "deploy",
             ProvisionStep::Done => "done",
             ProvisionStep::Stopped => "stopped",
+            ProvisionStep::RevokeGrant => "revoke_grant",
+            ProvisionStep::DeleteServer => "delete_server",
+            ProvisionStep::AwaitServerGone => "await_server_gone",
+            ProvisionStep::DeleteConnection => "delete_connection",
         }
     }
 
@@ -266,7 +283,28 @@ impl ProvisionStep {
         matches!(
             self,
             ProvisionStep::Connection | ProvisionStep::Function | ProvisionStep::Deploy
+        ) || self.is_offboarding()
+    }
+
+    /// A step of offboarding (not of provisioning).
+    pub fn is_offboarding(self) -> bool {
+        matches!(
+            self,
+            ProvisionStep::RevokeGrant
+                | ProvisionStep::DeleteServer
+                | ProvisionStep::AwaitServerGone
+                | ProvisionStep::DeleteConnection
         )
+    }
+
+    /// The offboarding step after this one (`Done` after the last).
+    pub fn next_offboarding(self) -> ProvisionStep {
+        match self {
+            ProvisionStep::RevokeGrant => ProvisionStep::DeleteServer,
+            ProvisionStep::DeleteServer => ProvisionStep::AwaitServerGone,
+            ProvisionStep::AwaitServerGone => ProvisionStep::DeleteConnection,
+            _ => ProvisionStep::Done,
+        }
     }
 }
 
@@ -458,6 +496,10 @@ pub enum EventKind {
     Rejected,
     /// A grant was given back at Google (or kept, and why).
     GrantRevoked,
+    OffboardRequested,
+    /// One offboarding step done.
+    OffboardStep,
+    Offboarded,
 }
 
 /// A timeline entry as stored: the transition's event with its place in the one sequence

@@ -62,7 +62,71 @@ fn status_at(step: ProvisionStep) -> TenantStatus {
         ProvisionStep::Deploy => TenantStatus::ServerCreated,
         ProvisionStep::Done => TenantStatus::Deployed,
         ProvisionStep::Stopped => TenantStatus::Failed,
+        ProvisionStep::RevokeGrant
+        | ProvisionStep::DeleteServer
+        | ProvisionStep::AwaitServerGone
+        | ProvisionStep::DeleteConnection => TenantStatus::Offboarding,
     }
+}
+
+/// Start offboarding: a new job generation at its first step (a tenant that never got a
+/// job gets one for the names its resources would have).
+pub(super) fn offboard(
+    next: &mut Tenant,
+    now: Millis,
+) -> Result<(EventKind, String), TransitionError> {
+    if next.status == TenantStatus::Offboarding {
+        return Err(TransitionError::Offboarding(next.slug.clone()));
+    }
+    let mut job = match next.provision.take() {
+        Some(j) => j,
+        None => new_job(next, now),
+    };
+    job.generation += 1;
+    job.failed_step = None;
+    job.force_update = false;
+    advance(&mut job, ProvisionStep::RevokeGrant, now);
+    next.provision = Some(job);
+    next.status = TenantStatus::Offboarding;
+    next.failure = None;
+    next.reason = None;
+    Ok((
+        EventKind::OffboardRequested,
+        "operator asked to offboard: the grant goes back to Google, the MCP server and the connection are deleted, the secrets wiped".into(),
+    ))
+}
+
+/// One offboarding step done: on to the next; after the last, `offboarded`.
+pub(super) fn offboard_step_done(
+    next: &mut Tenant,
+    generation: u64,
+    step: ProvisionStep,
+    detail: &str,
+    now: Millis,
+) -> Result<(EventKind, String), TransitionError> {
+    let slug = next.slug.clone();
+    let Some(job) = next.provision.as_mut() else {
+        return Err(TransitionError::Stale(slug));
+    };
+    if job.generation != generation || job.step != step || !step.is_offboarding() {
+        return Err(TransitionError::Stale(slug));
+    }
+    let to = step.next_offboarding();
+    advance(job, to, now);
+    let detail = crate::text::clean(detail);
+    if to == ProvisionStep::Done {
+        job.mcp_url = None;
+        job.blaxel_status = None;
+        next.status = TenantStatus::Offboarded;
+        next.pending = None;
+        next.health = None;
+        return Ok((
+            EventKind::Offboarded,
+            format!("{detail}; secrets wiped: offboarded"),
+        ));
+    }
+    next.status = TenantStatus::Offboarding;
+    Ok((EventKind::OffboardStep, detail))
 }
 
 pub(super) fn retry(
@@ -83,6 +147,21 @@ pub(super) fn retry(
         ));
     }
     let from = job.failed_step.unwrap_or(ProvisionStep::Connection);
+    if from.is_offboarding() {
+        job.generation += 1;
+        advance(job, from, now);
+        job.failed_step = None;
+        next.status = TenantStatus::Offboarding;
+        next.failure = None;
+        next.reason = None;
+        return Ok((
+            EventKind::RetryRequested,
+            format!(
+                "operator asked to retry offboarding from the {} step",
+                from.as_str()
+            ),
+        ));
+    }
     // A failed deploy is retried by sending the function again, which redeploys it.
     let (step, force) = match from {
         ProvisionStep::Deploy => (ProvisionStep::Function, true),
@@ -195,10 +274,22 @@ pub(super) fn provision_result(
             job.step = ProvisionStep::Stopped;
             job.failed_step = Some(*step);
             job.last_error = Some(crate::text::clean(reason));
-            let reason = crate::text::clean(&format!("{} step failed: {reason}", step.as_str()));
+            let offboarding = step.is_offboarding();
+            let reason = crate::text::clean(&if offboarding {
+                format!(
+                    "offboarding stopped at the {} step: {reason}; `mcp-onboard retry {slug}` runs it again",
+                    step.as_str()
+                )
+            } else {
+                format!("{} step failed: {reason}", step.as_str())
+            });
             next.failure = Some(*kind);
             next.reason = Some(reason.clone());
-            next.status = TenantStatus::Failed;
+            next.status = if offboarding {
+                TenantStatus::Offboarding
+            } else {
+                TenantStatus::Failed
+            };
             return Ok((EventKind::ProvisionFailed, reason));
         }
         _ => return Err(TransitionError::Stale(slug)),

@@ -40,6 +40,15 @@ pub enum Transition {
     Approve,
     /// The operator rejects it: the previous consent stays.
     Reject,
+    /// The operator asks to offboard the tenant: its grant given back, its Blaxel
+    /// resources deleted, its secrets wiped; the record stays as `offboarded`.
+    OffboardRequested,
+    /// An offboarding step of job `generation` is done; `detail` says what was done.
+    OffboardStepDone {
+        generation: u64,
+        step: ProvisionStep,
+        detail: String,
+    },
     /// A token health check's verdict (see `health::classify`).
     HealthChecked {
         health: crate::domain::health::Health,
@@ -83,6 +92,7 @@ impl Transition {
                 | Transition::Deployed { .. }
                 | Transition::ProvisionRetry { .. }
                 | Transition::ProvisionFailed { .. }
+                | Transition::OffboardStepDone { .. }
         )
     }
 }

@@ -52,6 +52,11 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         slugs: Vec<String>,
     },
+    /// Offboard these tenants: give their grants back, delete their Blaxel resources,
+    /// wipe their secrets; each record stays as `offboarded`.
+    Offboard {
+        slugs: Vec<String>,
+    },
     /// Make the consent waiting for approval the tenant's consent.
     Approve {
         slug: String,
@@ -128,6 +133,12 @@ pub enum Reply {
     /// `RetryAllFailed`: the tenants retried, and those that could not be (with why).
     Retried {
         retried: Vec<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        skipped: Vec<Skipped>,
+    },
+    /// `Offboard`: the tenants whose offboarding started, and those refused (with why).
+    Offboarding {
+        started: Vec<String>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         skipped: Vec<Skipped>,
     },

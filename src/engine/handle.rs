@@ -320,6 +320,7 @@ impl Engine {
             Command::RetryAllFailed { slugs } => self.retry_all_failed(slugs).await,
             Command::CheckHealth { slug } => self.health_command(slug).await,
             Command::Approve { slug } => self.approve(&slug).await,
+            Command::Offboard { slugs } => self.offboard(slugs).await,
             Command::Reject { slug } => self.reject(&slug).await,
         }
     }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod events;
 pub mod handle;
 pub mod health;
+pub mod offboard;
 pub mod outcome;
 
 pub use crate::domain::{lifecycle, model};

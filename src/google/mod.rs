@@ -213,6 +213,24 @@ impl GoogleOAuth {
         }
     }
 
+    /// Revoke a token at Google and give back the HTTP status it answered (200: revoked;
+    /// 400 `invalid_token`: it was not live any more), or why there was no answer.
+    pub async fn revoke_status(&self, token: &SecretString) -> Result<(u16, String), String> {
+        let res = self
+            .http
+            .post(self.revoke_url.clone())
+            .form(&[("token", token.expose_secret())])
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = res.status().as_u16();
+        let body = res.text().await.unwrap_or_default();
+        Ok((
+            status,
+            crate::text::clean(&body.chars().take(200).collect::<String>()),
+        ))
+    }
+
     /// Revoke a refresh token (and with it the grant) at Google. Done with a plain form
     /// POST: Google's endpoint takes `token` alone, and the oauth2 crate insists on https,
     /// which the loopback stand-ins do not serve.

@@ -20,6 +20,10 @@ enum Outcome {
     Retry(BlaxelError),
     Poll(String),
     Fail(FailureKind, String),
+    /// An offboarding step done, with what was done.
+    Offboarded(String),
+    /// Not yet (Blaxel still deleting, a 409 "in use", Google busy): ask again later.
+    Wait(String),
 }
 
 /// Blaxel's answer decides: retry what may pass later, stop on anything else with
@@ -55,6 +59,16 @@ impl Provisioner {
             ProvisionStep::Connection => self.connection(&tenant, &job).await,
             ProvisionStep::Function => self.function(&tenant, &job).await,
             ProvisionStep::Deploy => self.deploy(&job).await,
+            ProvisionStep::RevokeGrant => match self.engine.offboard_revoke(&tenant).await {
+                crate::engine::offboard::RevokeOutcome::Done(d) => Outcome::Offboarded(d),
+                crate::engine::offboard::RevokeOutcome::Retry(w) => Outcome::Wait(w),
+                crate::engine::offboard::RevokeOutcome::Fail(r) => {
+                    Outcome::Fail(FailureKind::ExchangeFailed, r)
+                }
+            },
+            ProvisionStep::DeleteServer => self.delete_server(&job).await,
+            ProvisionStep::AwaitServerGone => self.server_gone(&job).await,
+            ProvisionStep::DeleteConnection => self.delete_connection(&job).await,
             ProvisionStep::Done | ProvisionStep::Stopped => return true,
         };
         self.note_reachability(&outcome);
@@ -83,6 +97,50 @@ impl Provisioner {
         }
     }
 
+    async fn delete_server(&self, job: &ProvisionState) -> Outcome {
+        match self.client.delete_function(&job.function_name).await {
+            Ok(_) => Outcome::Offboarded(format!("MCP server {} deleted", job.function_name)),
+            Err(e) if e.is_not_found() => Outcome::Offboarded(format!(
+                "MCP server {} was not at Blaxel (deleted already)",
+                job.function_name
+            )),
+            Err(e) => classify(e),
+        }
+    }
+
+    async fn server_gone(&self, job: &ProvisionState) -> Outcome {
+        match self.client.get_function(&job.function_name).await {
+            Err(e) if e.is_not_found() => {
+                Outcome::Offboarded(format!("MCP server {} is gone", job.function_name))
+            }
+            Ok(f) => Outcome::Wait(format!(
+                "Blaxel is still deleting the MCP server {} ({})",
+                job.function_name,
+                f.status.as_ref().map_or("no status", |s| s.as_str())
+            )),
+            Err(e) => classify(e),
+        }
+    }
+
+    async fn delete_connection(&self, job: &ProvisionState) -> Outcome {
+        match self.client.delete_connection(&job.connection_name).await {
+            Ok(_) => Outcome::Offboarded(format!(
+                "integration connection {} deleted",
+                job.connection_name
+            )),
+            Err(e) if e.is_not_found() => Outcome::Offboarded(format!(
+                "integration connection {} was not at Blaxel (deleted already)",
+                job.connection_name
+            )),
+            // In use: a server bound to it is still being deleted.
+            Err(e) if e.is_conflict() => Outcome::Wait(format!(
+                "the connection {} is still in use at Blaxel: {e}",
+                job.connection_name
+            )),
+            Err(e) => classify(e),
+        }
+    }
+
     async fn record(
         &self,
         tenant: &Tenant,
@@ -95,6 +153,23 @@ impl Provisioner {
         let s = &self.settings;
         let transition = match outcome {
             Outcome::Advance(t) => t,
+            Outcome::Offboarded(detail) => {
+                tracing::info!(tenant = slug, step = job.step.as_str(), %detail, "offboarding step done");
+                return self
+                    .engine
+                    .offboard_step_done(slug, generation, job.step, detail)
+                    .await;
+            }
+            Outcome::Wait(why) => {
+                let delay = retry_delay(job.attempts, s.base_backoff, s.max_backoff, None);
+                tracing::info!(tenant = slug, step = job.step.as_str(), %why, ?delay, "waiting");
+                Transition::ProvisionRetry {
+                    generation,
+                    step: job.step,
+                    error: why,
+                    next_attempt_at: add(now, delay),
+                }
+            }
             Outcome::Retry(e) => {
                 let delay =
                     retry_delay(job.attempts, s.base_backoff, s.max_backoff, e.retry_after());
