@@ -714,3 +714,55 @@ async fn the_owner_checks_tokens_by_itself_and_health_and_show_tell_the_operator
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offboard_asks_first_reads_a_file_or_a_status_and_ends_offboarded() {
+    let mut w = World::new();
+    let _serve = w.serve();
+    for slug in ["acme", "beta", "gamma"] {
+        w.ok(&["tenant", "add", slug]);
+        let link = w.json(&["link", slug]);
+        consent_over_http(s(&link, "url"), &format!("it@{slug}.example")).await;
+    }
+    for slug in ["acme", "beta", "gamma"] {
+        wait_status(&w, slug, "deployed");
+    }
+    // No terminal to ask on and no --yes: nothing happens.
+    let out = w.run(&["offboard", "acme"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stderr.contains("acme would be offboarded: add --yes"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(s(&w.tenant("acme"), "status"), "deployed");
+
+    // A file with a line that is not a slug offboards nothing.
+    let list = w.tmp.path().join("incident.txt");
+    std::fs::write(&list, "acme\n# the other one\nbeta  # too\nNot A Slug\n").unwrap();
+    let out = w.run(&["offboard", "--file", list.to_str().unwrap(), "--yes"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stderr.contains(":4: \"Not A Slug\" is not a slug"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(s(&w.tenant("beta"), "status"), "deployed");
+
+    std::fs::write(&list, "acme\n# the other one\nbeta  # too\n").unwrap();
+    let j = w.json(&["offboard", "--file", list.to_str().unwrap(), "--yes"]);
+    assert_eq!(j["started"], serde_json::json!(["acme", "beta"]), "{j:#}");
+    wait_status(&w, "acme", "offboarded");
+    wait_status(&w, "beta", "offboarded");
+    let show = w.ok(&["tenant", "show", "acme"]);
+    assert!(show.contains("secrets wiped: offboarded"), "{show}");
+
+    // By status: the one still deployed.
+    let out = w.ok(&["offboard", "--status", "deployed", "--yes"]);
+    assert!(out.contains("offboarding 1 tenant"), "{out}");
+    wait_status(&w, "gamma", "offboarded");
+    let out = w.ok(&["offboard", "--status", "deployed", "--yes"]);
+    assert!(out.contains("no tenant to offboard"), "{out}");
+    // Neither a slug nor a selection is a bad command line.
+    assert_eq!(w.run(&["offboard"]).status.code(), Some(2));
+}

@@ -1,5 +1,6 @@
-//! Kill the owning process with SIGKILL in the middle of provisioning, start it again, and
-//! every job finishes with exactly one connection and one function per tenant.
+//! Kill the owning process with SIGKILL in the middle of provisioning (or offboarding),
+//! start it again, and every job finishes: exactly one connection and one function per
+//! tenant (or none left, every grant given back).
 
 mod common;
 
@@ -87,8 +88,18 @@ async fn consent(http: &reqwest::Client, c: &mut Client, base: &str, slug: &str)
     assert_eq!(status, 200, "{body}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigkill_mid_provisioning_then_restart_finishes_every_job_once() {
+/// A data dir, a loopback port, the Google and Blaxel stand-ins and the environment of
+/// a real owner against them.
+struct World {
+    dir: tempfile::TempDir,
+    data: std::path::PathBuf,
+    base: String,
+    google: GoogleSandbox,
+    blaxel: mcp_onboard::sandbox::blaxel::BlaxelSandboxHandle,
+    env: HashMap<&'static str, String>,
+}
+
+async fn world(delete_delay: Duration) -> World {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -109,6 +120,7 @@ async fn sigkill_mid_provisioning_then_restart_finishes_every_job_once() {
         workspace: "ws".into(),
         api_key: SecretString::from("bl_key"),
         deploy_delay: Duration::from_millis(1500),
+        delete_delay,
         faults: BlaxelFaults {
             latency: Duration::from_millis(150),
             ..Default::default()
@@ -135,7 +147,26 @@ async fn sigkill_mid_provisioning_then_restart_finishes_every_job_once() {
         ("BL_WORKSPACE", "ws".into()),
         ("BL_API_KEY", "bl_key".into()),
     ]);
+    World {
+        dir,
+        data,
+        base,
+        google,
+        blaxel,
+        env,
+    }
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_provisioning_then_restart_finishes_every_job_once() {
+    let World {
+        dir,
+        data,
+        base,
+        google,
+        blaxel,
+        env,
+    } = world(Duration::ZERO).await;
     let mut owner = start(&env, dir.path());
     let mut c = connect(&data).await;
     let http = reqwest::Client::builder()
@@ -197,5 +228,101 @@ async fn sigkill_mid_provisioning_then_restart_finishes_every_job_once() {
     );
     for f in &funcs {
         assert_eq!(f.deployments, 1, "{} was deployed more than once", f.name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_mid_offboarding_then_restart_finishes_every_offboarding_once() {
+    const N: usize = 6;
+    let w = world(Duration::from_millis(1200)).await;
+    let mut owner = start(&w.env, w.dir.path());
+    let mut c = connect(&w.data).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let slugs: Vec<String> = (0..N).map(|i| format!("off{i}")).collect();
+    for slug in &slugs {
+        c.call(Command::AddTenant(NewTenant {
+            slug: slug.clone(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap();
+        consent(&http, &mut c, &w.base, slug).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for slug in &slugs {
+        while status(&mut c, slug).await != TenantStatus::Deployed {
+            assert!(Instant::now() < deadline, "{slug} never deployed");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    c.call(Command::Offboard {
+        slugs: slugs.clone(),
+    })
+    .await
+    .unwrap();
+    // Kill it once some servers are on their way out and before all are done.
+    let until = Instant::now() + Duration::from_secs(60);
+    loop {
+        let deleting = w
+            .blaxel
+            .request_log()
+            .iter()
+            .filter(|q| q.method == "DELETE")
+            .count();
+        if deleting >= 2 {
+            break;
+        }
+        assert!(Instant::now() < until, "offboarding never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    owner.0.kill().unwrap();
+    owner.0.wait().unwrap();
+    assert!(
+        !w.blaxel.connections().is_empty(),
+        "the kill must land before every connection is gone"
+    );
+
+    let _owner = start(&w.env, w.dir.path());
+    let mut c = connect(&w.data).await;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for slug in &slugs {
+        while status(&mut c, slug).await != TenantStatus::Offboarded {
+            assert!(
+                Instant::now() < deadline,
+                "{slug} did not finish offboarding after the restart"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    assert!(
+        w.blaxel.functions().is_empty(),
+        "{:?}",
+        w.blaxel.functions()
+    );
+    assert!(w.blaxel.connections().is_empty());
+    assert!(
+        w.google.live_refresh_tokens().is_empty(),
+        "every grant given back"
+    );
+    for slug in &slugs {
+        let Reply::Tenant(t) = c
+            .call(Command::ShowTenant { slug: slug.clone() })
+            .await
+            .unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            t.events
+                .iter()
+                .filter(|e| e.kind == mcp_onboard::engine::model::EventKind::Offboarded)
+                .count(),
+            1,
+            "{slug}: {:#?}",
+            t.events
+        );
     }
 }

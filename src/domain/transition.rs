@@ -116,7 +116,7 @@ pub enum TransitionError {
     )]
     AwaitingApproval(String),
     #[error(
-        "tenant {0} has consented ({1}): its Google grant and Blaxel resources would be left behind; a consented tenant is offboarded, not removed"
+        "tenant {0} has consented ({1}): its Google grant and Blaxel resources would be left behind; a consented tenant is offboarded, not removed (`mcp-onboard offboard {0}`)"
     )]
     Consented(String, &'static str),
 }

@@ -26,6 +26,7 @@ pub enum Action {
     CheckToken,
     Approve,
     Reject,
+    Offboard,
     CopyLink,
     CopyMessage,
     Export,
@@ -166,6 +167,13 @@ pub const BINDINGS: &[Binding] = &[
         A::Reject,
         "",
         "reject it: its grant is given back at Google and wiped",
+    )),
+    danger(b(
+        C::Tenants,
+        &[k('O')],
+        A::Offboard,
+        "",
+        "offboard the selected tenant: grant back to Google, Blaxel resources deleted, secrets wiped",
     )),
     danger(b(
         C::Tenants,
@@ -436,6 +444,7 @@ pub fn needs_tenant(a: Action) -> bool {
             | Action::CheckToken
             | Action::Approve
             | Action::Reject
+            | Action::Offboard
     )
 }
 

@@ -112,6 +112,7 @@ pub enum Pending {
     CheckToken(String),
     Approve(String),
     Reject(String),
+    Offboard(String),
     /// `q` on the owning console: quit once fresh numbers say nobody would be cut off.
     QuitCheck,
 }
@@ -157,6 +158,7 @@ pub enum ConfirmAction {
     Withdraw(String),
     Approve(String),
     Reject(String),
+    Offboard(String),
     Quit,
 }
 

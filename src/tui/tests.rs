@@ -2049,3 +2049,31 @@ fn the_status_is_asked_again_every_half_minute_for_the_alarm_no_event_carries() 
     });
     assert!(m.status.as_ref().unwrap().health_alarm.is_some());
 }
+
+#[test]
+fn o_offboards_the_selected_tenant_after_a_confirm() {
+    let mut m = loaded(2);
+    assert!(update(&mut m, key('O')).is_empty());
+    assert!(matches!(&m.confirm, Some(c) if c.action == ConfirmAction::Offboard("t000".into())));
+    let fx = update(&mut m, key('y'));
+    assert!(
+        matches!(&calls(&fx)[..], [Command::Offboard { slugs }] if slugs == &["t000".to_owned()]),
+        "{fx:?}"
+    );
+    answer(&mut m, &fx, |_| {
+        Some(Ok(Reply::Offboarding {
+            started: vec![],
+            skipped: vec![crate::engine::api::Skipped {
+                slug: "t000".into(),
+                reason: "tenant t000 is being offboarded".into(),
+            }],
+        }))
+    });
+    assert_eq!(
+        flashed(&m),
+        (
+            Level::Error,
+            "✖ t000 not offboarded: tenant t000 is being offboarded"
+        )
+    );
+}

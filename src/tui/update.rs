@@ -615,6 +615,20 @@ fn reply(
             flash(m, Level::Ok, format!("✔ provisioning of {slug} runs again"));
             set_detail_if_selected(m, *t);
         }
+        (Pending::Offboard(slug), Reply::Offboarding { started, skipped }) => {
+            if started.contains(&slug) {
+                flash(
+                    m,
+                    Level::Ok,
+                    format!("✔ offboarding {slug}: each step shows on its timeline"),
+                );
+            } else {
+                let why = skipped
+                    .first()
+                    .map_or("refused".to_owned(), |s| s.reason.clone());
+                flash(m, Level::Error, format!("✖ {slug} not offboarded: {why}"));
+            }
+        }
         (Pending::Approve(slug), Reply::Tenant(t)) => {
             flash(
                 m,
@@ -848,6 +862,16 @@ fn tenants_action(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
             }
         }
         Action::Approve | Action::Reject => ask_decision(m, a),
+        Action::Offboard => {
+            if let Some(slug) = m.selected_slug() {
+                m.confirm = Some(Confirm {
+                    text: format!(
+                        "Offboard {slug}? Its grant goes back to Google (unless another tenant holds a consent by that account), its MCP server and connection are deleted at Blaxel and its secrets wiped. The record stays, as offboarded."
+                    ),
+                    action: ConfirmAction::Offboard(slug),
+                });
+            }
+        }
         Action::Quit => ask_quit(m, fx),
         _ => {}
     }
@@ -983,6 +1007,14 @@ fn confirm_action(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
                 fx,
                 Pending::Reject(slug.clone()),
                 Command::Reject { slug },
+            );
+        }
+        ConfirmAction::Offboard(slug) => {
+            call(
+                m,
+                fx,
+                Pending::Offboard(slug.clone()),
+                Command::Offboard { slugs: vec![slug] },
             );
         }
         ConfirmAction::Quit => {
