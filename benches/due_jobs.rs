@@ -42,7 +42,7 @@ async fn fill(w: &Writer, n: usize) {
                 let cur = tx.tenant(&slug)?.expect("just added");
                 let (next, e) = apply(&cur, &consent, at).expect("consent");
                 tx.put_tenant(next, Some(e));
-                tx.put_secret(&slug, "refresh_token", &token);
+                tx.put_secret(&slug, "refresh_token", &token)?;
             }
             Ok::<_, StoreError>(())
         })

@@ -99,7 +99,7 @@ async fn consent_directly(h: &Harness, slug: &str, token: &str) {
             let cur = tx.tenant(&slug)?.unwrap();
             let (next, e) = apply(&cur, &t, tx.now())?;
             tx.put_tenant(next, Some(e));
-            tx.put_secret(&slug, "refresh_token", &secret);
+            tx.put_secret(&slug, "refresh_token", &secret)?;
             Ok(())
         })
         .await
@@ -910,6 +910,21 @@ mod offboarding {
         let r = rig_full(BlaxelFaults::default(), fast(), Duration::from_millis(400)).await;
         let token = deployed(&r, "acme", "it@acme.example").await;
         let kept = deployed(&r, "kept", "ops@kept.example").await;
+        // What lies on disk of acme's token now (sled may keep such bytes around a while).
+        let sealed =
+            r.h.engine
+                .store()
+                .sealed_secret_for_tests("acme", "refresh_token")
+                .expect("a sealed token");
+        assert_eq!(
+            r.h.engine
+                .store()
+                .open_sealed_for_tests("acme", "refresh_token", &sealed)
+                .unwrap()
+                .expose_secret(),
+            token,
+            "it opens while acme's data key exists"
+        );
         let reply = offboard(&r, &["acme", "nobody"]).await;
         let Reply::Offboarding { started, skipped } = reply else {
             panic!("{reply:?}")
@@ -937,6 +952,15 @@ mod offboarding {
         assert!(r.h.token("acme").is_none());
         r.h.engine.sync().await.unwrap();
         assert!(!contains(&r.h.data_bytes(), token.as_bytes()));
+        // acme's data key is destroyed: its old ciphertext can never be opened again.
+        assert!(
+            r.h.engine
+                .store()
+                .open_sealed_for_tests("acme", "refresh_token", &sealed)
+                .is_err()
+        );
+        // kept's still opens: every tenant has a key of its own.
+        assert_eq!(r.h.token("kept").unwrap().expose_secret(), kept);
         // The record and its history stay; each step said what it did.
         let steps: Vec<&str> = t
             .events

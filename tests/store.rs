@@ -39,7 +39,7 @@ async fn transition(w: &Writer, slug: &str, t: Transition, now: i64, secret: Opt
         let (next, e) = apply(&cur, &t, now).unwrap();
         tx.put_tenant(next, Some(e));
         if let Some(s) = &secret {
-            tx.put_secret(&slug, "refresh_token", s);
+            tx.put_secret(&slug, "refresh_token", s)?;
         }
         Ok::<_, StoreError>(())
     })
@@ -101,7 +101,10 @@ async fn an_existing_database_refuses_a_missing_or_wrong_key_and_loses_nothing()
         "1//tok"
     );
     assert_eq!(store.timeline("acme").unwrap().len(), 2);
-    assert_eq!(store.schema_version().unwrap(), 2);
+    assert_eq!(
+        store.schema_version().unwrap(),
+        mcp_onboard::store::SCHEMA_VERSION
+    );
 }
 
 #[test]
@@ -226,7 +229,7 @@ async fn a_refused_operation_writes_nothing_and_publishes_nothing() {
             let mut t2 = t.clone();
             t2.display_name = "changed".into();
             tx.put_tenant(t2, None);
-            tx.put_secret("a", "refresh_token", &SecretString::from("x"));
+            tx.put_secret("a", "refresh_token", &SecretString::from("x"))?;
             Err(StoreError::Closed("refused on purpose".into()))
         })
         .await;

@@ -32,7 +32,7 @@ impl Engine {
                 })?;
                 let old_token = tx.secret(&s, "refresh_token")?;
                 apply_in(tx, &s, &Transition::Approve)?;
-                tx.put_secret(&s, "refresh_token", &new_token);
+                tx.put_secret(&s, "refresh_token", &new_token)?;
                 tx.delete_secret(&s, PENDING_TOKEN);
                 Ok((
                     cur.google.map(|g| g.sub),

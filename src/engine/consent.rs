@@ -150,12 +150,12 @@ fn store_consent(
                 granted_scopes: granted_scopes.clone(),
             };
             apply_in(tx, slug, &gate)?;
-            tx.put_secret(slug, PENDING_TOKEN, refresh);
+            tx.put_secret(slug, PENDING_TOKEN, refresh)?;
             Stored::AwaitingApproval
         }
         _ => {
             apply_in(tx, slug, t)?;
-            tx.put_secret(slug, "refresh_token", refresh);
+            tx.put_secret(slug, "refresh_token", refresh)?;
             Stored::Consented
         }
     };

@@ -164,6 +164,8 @@ impl Engine {
             if last {
                 tx.delete_secret(&s, "refresh_token");
                 tx.delete_secret(&s, PENDING_TOKEN);
+                // Whatever copy of their ciphertext sled still holds can never be opened.
+                tx.destroy_tenant_key(&s);
             }
             Ok(())
         })

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::StoreError;
 use crate::domain::model::PendingFlow;
 
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The trees, in the order the writer's transaction views them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -34,9 +34,10 @@ pub enum T {
     Flows,
     UsedFlows,
     Secrets,
+    TenantKeys,
 }
 
-pub const TREES: [(T, &str); 9] = [
+pub const TREES: [(T, &str); 10] = [
     (T::Meta, "meta"),
     (T::Tenants, "tenants"),
     (T::Timeline, "timeline"),
@@ -46,6 +47,7 @@ pub const TREES: [(T, &str); 9] = [
     (T::Flows, "flows"),
     (T::UsedFlows, "used_flows"),
     (T::Secrets, "secrets"),
+    (T::TenantKeys, "tenant_keys"),
 ];
 
 pub const META_SCHEMA: &[u8] = b"schema_version";
@@ -102,6 +104,18 @@ pub fn hash_of_tenant_link(key: &[u8]) -> Option<&[u8]> {
 
 pub fn secret_slot(slug: &str, name: &str) -> Vec<u8> {
     format!("tenant/{slug}/{name}").into_bytes()
+}
+
+/// A tenant's data key is sealed under the master key in this slot.
+pub fn tenant_key_slot(slug: &str) -> Vec<u8> {
+    format!("tenant_key/{slug}").into_bytes()
+}
+
+/// The slug of a secret's slot (`tenant/SLUG/NAME`).
+pub fn slug_of_secret_slot(slot: &[u8]) -> Option<&str> {
+    let s = std::str::from_utf8(slot).ok()?;
+    let rest = s.strip_prefix("tenant/")?;
+    rest.split_once('/').map(|(slug, _)| slug)
 }
 
 pub fn secret_prefix(slug: &str) -> Vec<u8> {

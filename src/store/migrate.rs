@@ -133,6 +133,71 @@ pub(super) fn v1_to_v2(db: &sled::Db) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Version 3 seals each tenant's secrets under a data key of its own (made here, sealed
+/// under the master key in `tenant_keys`), so that offboarding can destroy it. Safe to run
+/// again after a crash part-way: a secret that no longer opens with the master key is one
+/// re-sealed already, and is checked to open with its tenant's key.
+pub(super) fn v2_to_v3(db: &sled::Db, master: &super::Cipher) -> Result<(), StoreError> {
+    let secrets = db.open_tree("secrets")?;
+    let keys = db.open_tree("tenant_keys")?;
+    let meta = db.open_tree("meta")?;
+    let mut ciphers: BTreeMap<String, super::Cipher> = BTreeMap::new();
+    for item in secrets.iter() {
+        let (slot, sealed) = item?;
+        let Some(slug) = layout::slug_of_secret_slot(&slot).map(str::to_owned) else {
+            continue;
+        };
+        if !ciphers.contains_key(&slug) {
+            let cipher = match keys.get(slug.as_bytes())? {
+                Some(k) => tenant_cipher(master, &slug, &k)?,
+                None => {
+                    use rand::RngCore;
+                    let mut key = zeroize::Zeroizing::new([0u8; 32]);
+                    rand::thread_rng().fill_bytes(key.as_mut());
+                    keys.insert(
+                        slug.as_bytes(),
+                        master.seal(&layout::tenant_key_slot(&slug), key.as_ref()),
+                    )?;
+                    super::Cipher::from_key(&key)
+                }
+            };
+            ciphers.insert(slug.clone(), cipher);
+        }
+        let Some(cipher) = ciphers.get(&slug) else {
+            continue;
+        };
+        match master.open(&slot, &sealed) {
+            Ok(plain) => {
+                let plain = zeroize::Zeroizing::new(plain);
+                secrets.insert(&slot, cipher.seal(&slot, &plain))?;
+            }
+            // Re-sealed by an earlier, interrupted run.
+            Err(_) => {
+                cipher
+                    .open(&slot, &sealed)
+                    .map_err(|_| StoreError::Decrypt)?;
+            }
+        }
+    }
+    db.flush()?;
+    meta.insert(META_SCHEMA, &3u32.to_be_bytes())?;
+    db.flush()?;
+    Ok(())
+}
+
+fn tenant_cipher(
+    master: &super::Cipher,
+    slug: &str,
+    sealed: &[u8],
+) -> Result<super::Cipher, StoreError> {
+    let key = zeroize::Zeroizing::new(
+        master
+            .open(&layout::tenant_key_slot(slug), sealed)
+            .map_err(|_| StoreError::Decrypt)?,
+    );
+    let key: &[u8; 32] = key.as_slice().try_into().map_err(|_| StoreError::Decrypt)?;
+    Ok(super::Cipher::from_key(key))
+}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,6 +240,48 @@ mod tests {
                 S::Failed,
                 S::ConnectionReady
             ]
+        );
+    }
+}
+
+#[cfg(test)]
+mod v3_tests {
+    use super::*;
+    use crate::store::Cipher;
+
+    #[test]
+    fn v2_to_v3_reseals_under_tenant_keys_and_may_run_again_after_a_crash() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let master = Cipher::from_key(&[7u8; 32]);
+        let secrets = db.open_tree("secrets").unwrap();
+        for (slug, token) in [("acme", "1//a"), ("beta", "1//b")] {
+            let slot = layout::secret_slot(slug, "refresh_token");
+            secrets
+                .insert(&slot, master.seal(&slot, token.as_bytes()))
+                .unwrap();
+        }
+        v2_to_v3(&db, &master).unwrap();
+        let keys = db.open_tree("tenant_keys").unwrap();
+        let open = |slug: &str| {
+            let slot = layout::secret_slot(slug, "refresh_token");
+            let sealed = secrets.get(&slot).unwrap().unwrap();
+            assert!(
+                master.open(&slot, &sealed).is_err(),
+                "no longer under the master key"
+            );
+            let c = tenant_cipher(&master, slug, &keys.get(slug).unwrap().unwrap()).unwrap();
+            String::from_utf8(c.open(&slot, &sealed).unwrap()).unwrap()
+        };
+        assert_eq!(open("acme"), "1//a");
+        assert_eq!(open("beta"), "1//b");
+        // As if the schema version had not been written before a crash: a second run
+        // finds everything re-sealed and keeps it.
+        v2_to_v3(&db, &master).unwrap();
+        assert_eq!(open("acme"), "1//a");
+        let meta = db.open_tree("meta").unwrap();
+        assert_eq!(
+            layout::u32_of(&meta.get(META_SCHEMA).unwrap().unwrap()),
+            Some(3)
         );
     }
 }

@@ -84,13 +84,37 @@ pub enum StoreError {
 /// The sled trees and the cipher, shared by the writer and the readers.
 pub(crate) struct Trees {
     db: sled::Db,
-    trees: [sled::Tree; 9],
+    trees: [sled::Tree; TREES.len()],
     cipher: Cipher,
 }
 
 impl Trees {
     fn tree(&self, t: T) -> &sled::Tree {
         &self.trees[t as usize]
+    }
+
+    /// A tenant's data key from its sealed form (`None`: the tenant has none, or it was
+    /// destroyed at offboarding, and nothing of it can be opened).
+    fn tenant_cipher(&self, slug: &str, sealed: Option<&[u8]>) -> Result<Cipher, StoreError> {
+        let sealed = sealed.ok_or(StoreError::Decrypt)?;
+        let key = zeroize::Zeroizing::new(
+            self.cipher
+                .open(&layout::tenant_key_slot(slug), sealed)
+                .map_err(|_| StoreError::Decrypt)?,
+        );
+        let key: &[u8; 32] = key.as_slice().try_into().map_err(|_| StoreError::Decrypt)?;
+        Ok(Cipher::from_key(key))
+    }
+
+    /// A new data key for `slug`, sealed under the master key.
+    fn new_tenant_key(&self, slug: &str) -> (Cipher, Vec<u8>) {
+        use rand::RngCore;
+        let mut key = zeroize::Zeroizing::new([0u8; 32]);
+        rand::thread_rng().fill_bytes(key.as_mut());
+        let sealed = self
+            .cipher
+            .seal(&layout::tenant_key_slot(slug), key.as_ref());
+        (Cipher::from_key(&key), sealed)
     }
 
     fn seal_flow_verifier(&self, state_hash: &[u8], verifier: &SecretString) -> String {
@@ -217,7 +241,11 @@ impl Store {
             .and_then(|v| layout::u32_of(&v))
             .unwrap_or(0);
         match found {
-            1 => migrate::v1_to_v2(&db)?,
+            1 => {
+                migrate::v1_to_v2(&db)?;
+                migrate::v2_to_v3(&db, &cipher)?;
+            }
+            2 => migrate::v2_to_v3(&db, &cipher)?,
             SCHEMA_VERSION => {}
             _ => {
                 return Err(StoreError::Schema {
@@ -231,7 +259,7 @@ impl Store {
         for (_, name) in TREES {
             opened.push(db.open_tree(name)?);
         }
-        let trees: [sled::Tree; 9] = opened
+        let trees: [sled::Tree; TREES.len()] = opened
             .try_into()
             .map_err(|_| StoreError::Closed("tree list".into()))?;
         let reserved = meta
@@ -397,16 +425,41 @@ impl Store {
 
     pub fn secret(&self, slug: &str, name: &str) -> Result<Option<SecretString>, StoreError> {
         let slot = layout::secret_slot(slug, name);
+        let Some(sealed) = self.tree(T::Secrets).get(&slot)? else {
+            return Ok(None);
+        };
+        let key = self.tree(T::TenantKeys).get(slug.as_bytes())?;
+        let cipher = self.inner.trees.tenant_cipher(slug, key.as_deref())?;
+        cipher
+            .open_string(&slot, &sealed)
+            .map(Some)
+            .map_err(|_| StoreError::Decrypt)
+    }
+
+    /// Tests: a secret's stored ciphertext, as it lies on disk.
+    #[doc(hidden)]
+    pub fn sealed_secret_for_tests(&self, slug: &str, name: &str) -> Option<Vec<u8>> {
         self.tree(T::Secrets)
-            .get(&slot)?
-            .map(|v| {
-                self.inner
-                    .trees
-                    .cipher
-                    .open_string(&slot, &v)
-                    .map_err(|_| StoreError::Decrypt)
-            })
-            .transpose()
+            .get(layout::secret_slot(slug, name))
+            .ok()
+            .flatten()
+            .map(|v| v.to_vec())
+    }
+
+    /// Tests: try to open a ciphertext of `slug`'s with whatever key the store has for it
+    /// now (none once the tenant was offboarded).
+    #[doc(hidden)]
+    pub fn open_sealed_for_tests(
+        &self,
+        slug: &str,
+        name: &str,
+        sealed: &[u8],
+    ) -> Result<SecretString, StoreError> {
+        let key = self.tree(T::TenantKeys).get(slug.as_bytes())?;
+        let cipher = self.inner.trees.tenant_cipher(slug, key.as_deref())?;
+        cipher
+            .open_string(&layout::secret_slot(slug, name), sealed)
+            .map_err(|_| StoreError::Decrypt)
     }
 
     pub fn link(&self, code_hash: &[u8]) -> Result<Option<ConsentLink>, StoreError> {

@@ -426,6 +426,7 @@ impl<'a> Tx<'a> {
         for (k, _) in self.scan(T::Secrets, &secret_prefix(slug))? {
             self.del(T::Secrets, k);
         }
+        self.destroy_tenant_key(slug);
         self.del(T::Tenants, slug.as_bytes().to_vec());
         let seq = self.next_seq();
         self.updates
@@ -441,29 +442,50 @@ impl<'a> Tx<'a> {
 
     // ---- secrets ----
 
-    pub fn put_secret(&mut self, slug: &str, name: &str, value: &SecretString) {
+    /// Store a secret under the tenant's own data key (made on first use, sealed under the
+    /// master key), so that destroying that key at offboarding leaves any copy of its old
+    /// ciphertext (sled keeps overwritten data on disk for a while) unreadable.
+    pub fn put_secret(
+        &mut self,
+        slug: &str,
+        name: &str,
+        value: &SecretString,
+    ) -> Result<(), StoreError> {
+        let cipher = match self.get(T::TenantKeys, slug.as_bytes())? {
+            Some(sealed) => self.trees.tenant_cipher(slug, Some(&sealed))?,
+            None => {
+                let (cipher, sealed) = self.trees.new_tenant_key(slug);
+                self.put(T::TenantKeys, slug.as_bytes().to_vec(), sealed);
+                cipher
+            }
+        };
         let slot = secret_slot(slug, name);
-        let sealed = self
-            .trees
-            .cipher
-            .seal(&slot, value.expose_secret().as_bytes());
+        let sealed = cipher.seal(&slot, value.expose_secret().as_bytes());
         self.put(T::Secrets, slot, sealed);
+        Ok(())
     }
 
     pub fn delete_secret(&mut self, slug: &str, name: &str) {
         self.del(T::Secrets, secret_slot(slug, name));
     }
 
+    /// Destroy the tenant's data key: whatever was sealed under it can never be opened
+    /// again, wherever a copy lies.
+    pub fn destroy_tenant_key(&mut self, slug: &str) {
+        self.del(T::TenantKeys, slug.as_bytes().to_vec());
+    }
+
     pub fn secret(&self, slug: &str, name: &str) -> Result<Option<SecretString>, StoreError> {
         let slot = secret_slot(slug, name);
-        self.get(T::Secrets, &slot)?
-            .map(|v| {
-                self.trees
-                    .cipher
-                    .open_string(&slot, &v)
-                    .map_err(|_| StoreError::Decrypt)
-            })
-            .transpose()
+        let Some(sealed) = self.get(T::Secrets, &slot)? else {
+            return Ok(None);
+        };
+        let key = self.get(T::TenantKeys, slug.as_bytes())?;
+        let cipher = self.trees.tenant_cipher(slug, key.as_deref())?;
+        cipher
+            .open_string(&slot, &sealed)
+            .map(Some)
+            .map_err(|_| StoreError::Decrypt)
     }
 
     // ---- consent links ----
