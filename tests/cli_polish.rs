@@ -766,3 +766,82 @@ async fn offboard_asks_first_reads_a_file_or_a_status_and_ends_offboarded() {
     // Neither a slug nor a selection is a bad command line.
     assert_eq!(w.run(&["offboard"]).status.code(), Some(2));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_taken_from_the_running_owner_restores_into_an_empty_data_dir() {
+    use std::os::unix::fs::PermissionsExt;
+    let (mut w, _google, _blaxel) = world_with_standins(Default::default()).await;
+    let serve = w.serve();
+    w.ok(&["tenant", "add", "acme"]);
+    let link = w.json(&["link", "acme"]);
+    let (status, body) = consent_through(s(&link, "url"), "it@acme.example", false).await;
+    assert_eq!(status, 200, "{body}");
+    wait_status(&w, "acme", "deployed");
+    w.ok(&["tenant", "add", "beta"]);
+
+    let file = w.tmp.path().join("onboard.backup");
+    let f = file.to_str().unwrap();
+    let j = w.json(&["backup", f]);
+    assert!(j["entries"].as_u64().unwrap() > 5, "{j:#}");
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "it holds sealed secrets: for its owner only");
+    let out = w.run(&["backup", f]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stderr.contains("exists already"), "{}", out.stderr);
+    drop(serve);
+
+    // Into an empty data dir, with the same key.
+    let other = w.tmp.path().join("restored");
+    w.other_data_dir = Some(other.clone());
+    let out = w.ok(&["restore", f]);
+    assert!(out.contains("restored"), "{out}");
+    let list = w.json(&["tenant", "list"]);
+    let slugs: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| s(t, "slug"))
+        .collect();
+    assert_eq!(slugs, ["acme", "beta"]);
+    // The restored refresh token still opens and still works at Google.
+    let h = w.json(&["health", "acme"]);
+    assert_eq!(h["checks"][0]["health"], "healthy", "{h:#}");
+
+    // Never over a database.
+    let out = w.run(&["restore", f]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stderr.contains("holds a database already"),
+        "{}",
+        out.stderr
+    );
+    // A damaged file is refused, and so is another key.
+    let mut bytes = std::fs::read(&file).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x55;
+    let damaged = w.tmp.path().join("damaged.backup");
+    std::fs::write(&damaged, &bytes).unwrap();
+    let empty = w.tmp.path().join("empty");
+    w.other_data_dir = Some(empty.clone());
+    let out = w.run(&["restore", damaged.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stderr.contains("checksum does not match"),
+        "{}",
+        out.stderr
+    );
+    let mut c = w.command(&["restore", f]);
+    use base64::Engine as _;
+    c.env(
+        "MCP_ONBOARD_KEY",
+        base64::engine::general_purpose::STANDARD.encode([9u8; 32]),
+    );
+    let out = c.output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("does not open this database"), "{err}");
+    assert!(
+        !empty.join("db").exists(),
+        "nothing written for a wrong key"
+    );
+}

@@ -70,6 +70,16 @@ pub enum Sub {
     Retry(RetryArgs),
     /// Stream events from the running owner until interrupted.
     Watch(WatchArgs),
+    /// Write a consistent backup of the database to FILE (secrets stay sealed).
+    Backup {
+        /// The file to write (a new one; it is never overwritten).
+        file: PathBuf,
+    },
+    /// Restore a backup into an empty data dir (with the key it was made under).
+    Restore {
+        /// The backup file to read.
+        file: PathBuf,
+    },
     /// Offboard tenants: give their grants back at Google, delete their MCP servers and
     /// connections, wipe their secrets (asks first).
     Offboard(OffboardArgs),
@@ -389,6 +399,41 @@ pub async fn run(cli: Cli) -> Result<()> {
         Sub::Watch(w) => watch::run(&ctx, w.since, cli.json).await,
         Sub::Completions { .. } | Sub::Man => print_generated(command).map(|_| ()),
         Sub::Offboard(o) => offboard(&ctx, o, cli.json).await,
+        Sub::Backup { file } => {
+            let abs = std::path::absolute(file)
+                .with_context(|| format!("resolving {}", file.display()))?;
+            let reply = ctx
+                .execute(Command::Backup {
+                    path: abs.display().to_string(),
+                })
+                .await?;
+            output::print(&reply, cli.json, None)
+        }
+        Sub::Restore { file } => {
+            let (dir, key, file) = (ctx.data_dir.clone(), ctx.key.clone(), file.clone());
+            let summary =
+                tokio::task::spawn_blocking(move || crate::store::restore(&dir, &key, &file))
+                    .await
+                    .context("restoring")??;
+            if cli.json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "restored_into": ctx.data_dir.display().to_string(),
+                        "entries": summary.entries,
+                        "schema_version": summary.schema_version,
+                    })
+                );
+            } else {
+                println!(
+                    "restored {} entries (schema version {}) into {}; the next command opens it (and brings it up to date)",
+                    summary.entries,
+                    summary.schema_version,
+                    ctx.data_dir.display()
+                );
+            }
+            Ok(())
+        }
         Sub::Approve { slug } => output::print(
             &ctx.execute(Command::Approve { slug: slug.clone() }).await?,
             cli.json,

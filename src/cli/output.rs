@@ -63,6 +63,12 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
             Reply::Link(l) => json(l),
             Reply::Status(s) => json(s),
             Reply::Removed { slug } => json(&serde_json::json!({ "removed": slug })),
+            Reply::BackedUp { path, summary } => json(&serde_json::json!({
+                "path": path,
+                "entries": summary.entries,
+                "bytes": summary.bytes,
+                "schema_version": summary.schema_version,
+            })),
             Reply::Offboarding { started, skipped } => {
                 json(&serde_json::json!({ "started": started, "skipped": skipped }))
             }
@@ -107,6 +113,10 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
             println!("provisioner:  {}", s.provisioner);
         }
         Reply::Removed { slug } => println!("removed {slug} with its links and timeline"),
+        Reply::BackedUp { path, summary } => println!(
+            "backup written to {path}: {} entries, {} bytes, schema version {} (secrets stay sealed: keep the key apart from it)",
+            summary.entries, summary.bytes, summary.schema_version
+        ),
         Reply::Offboarding { started, skipped } => {
             println!(
                 "offboarding {} tenant{}: `mcp-onboard tenant show SLUG` follows each step",

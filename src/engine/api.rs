@@ -57,6 +57,10 @@ pub enum Command {
     Offboard {
         slugs: Vec<String>,
     },
+    /// Write a consistent backup of the database to this file (an absolute path, new).
+    Backup {
+        path: String,
+    },
     /// Make the consent waiting for approval the tenant's consent.
     Approve {
         slug: String,
@@ -135,6 +139,11 @@ pub enum Reply {
         retried: Vec<String>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         skipped: Vec<Skipped>,
+    },
+    BackedUp {
+        path: String,
+        #[serde(flatten)]
+        summary: crate::store::BackupSummary,
     },
     /// `Offboard`: the tenants whose offboarding started, and those refused (with why).
     Offboarding {

@@ -321,6 +321,19 @@ impl Engine {
             Command::CheckHealth { slug } => self.health_command(slug).await,
             Command::Approve { slug } => self.approve(&slug).await,
             Command::Offboard { slugs } => self.offboard(slugs).await,
+            Command::Backup { path } => {
+                let p = std::path::PathBuf::from(&path);
+                if !p.is_absolute() {
+                    return Err(EngineError::BadRequest(format!(
+                        "the backup path {path:?} must be absolute"
+                    )));
+                }
+                // On the writer's own thread, between batches: a consistent snapshot.
+                let summary = self
+                    .commit(Durability::Lazy, move |tx| Ok(tx.backup_to(&p)?))
+                    .await?;
+                Ok(Reply::BackedUp { path, summary })
+            }
             Command::Reject { slug } => self.reject(&slug).await,
         }
     }

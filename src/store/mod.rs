@@ -9,6 +9,7 @@
 //!
 //! The layout is in [`layout`]; [`migrate`] brings an older database up to it on open.
 
+mod backup;
 mod crypto;
 mod index;
 pub mod layout;
@@ -26,6 +27,7 @@ use secrecy::SecretString;
 use thiserror::Error;
 use tokio::sync::broadcast;
 
+pub use backup::{BackupSummary, restore};
 pub use crypto::{Cipher, KeyError, KeySource};
 pub use index::Index;
 pub use layout::SCHEMA_VERSION;

@@ -440,6 +440,14 @@ impl<'a> Tx<'a> {
         Ok(())
     }
 
+    // ---- backups ----
+
+    /// Write a backup of everything committed so far and this batch's writes before this
+    /// operation (a consistent snapshot: the writer does nothing else meanwhile).
+    pub fn backup_to(&self, path: &std::path::Path) -> Result<super::BackupSummary, StoreError> {
+        super::backup::write_file(self.trees, &[self.batch, &self.writes], path)
+    }
+
     // ---- secrets ----
 
     /// Store a secret under the tenant's own data key (made on first use, sealed under the

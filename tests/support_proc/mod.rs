@@ -60,6 +60,8 @@ pub struct World {
     pub env: Vec<(String, String)>,
     /// `--demo` on every command.
     pub demo: bool,
+    /// Another data dir than `<tmp>/data` for the commands run from now on (not demo).
+    pub other_data_dir: Option<PathBuf>,
     runs: std::cell::Cell<u32>,
 }
 
@@ -72,6 +74,7 @@ impl World {
             port: free_port(),
             env: vec![("MCP_ONBOARD_LOG".into(), "trace".into())],
             demo: true,
+            other_data_dir: None,
             runs: std::cell::Cell::new(0),
         }
     }
@@ -81,6 +84,8 @@ impl World {
     pub fn data_dir(&self) -> PathBuf {
         if self.demo {
             self.tmp.path().join("home/.local/share/mcp-onboard/demo")
+        } else if let Some(d) = &self.other_data_dir {
+            d.clone()
         } else {
             self.tmp.path().join("data")
         }
