@@ -845,3 +845,77 @@ async fn a_backup_taken_from_the_running_owner_restores_into_an_empty_data_dir()
         "nothing written for a wrong key"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_rotate_reseals_under_a_new_master_key_and_an_interrupted_one_finishes_on_open() {
+    use std::os::unix::fs::PermissionsExt;
+    let (mut w, _google, _blaxel) = world_with_standins(Default::default()).await;
+    let serve = w.serve();
+    w.ok(&["tenant", "add", "acme"]);
+    let link = w.json(&["link", "acme"]);
+    let (status, body) = consent_through(s(&link, "url"), "it@acme.example", false).await;
+    assert_eq!(status, 200, "{body}");
+    wait_status(&w, "acme", "deployed");
+    let out = w.run(&["key", "rotate"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stderr.contains("stop the owner first"),
+        "{}",
+        out.stderr
+    );
+    drop(serve);
+
+    let key_file = w.tmp.path().join("home/.config/mcp-onboard/secret.key");
+    let old = std::fs::read_to_string(&key_file).expect("the key file");
+    let out = w.ok(&["key", "rotate"]);
+    assert!(out.contains("1 tenant keys"), "{out}");
+    let new = std::fs::read_to_string(&key_file).unwrap();
+    assert_ne!(old, new);
+    assert_eq!(
+        std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    // The token still opens (through its tenant key) and works at Google.
+    let h = w.json(&["health", "acme"]);
+    assert_eq!(h["checks"][0]["health"], "healthy", "{h:#}");
+    // The old key opens nothing any more.
+    let mut c = w.command(&["tenant", "list"]);
+    c.env("MCP_ONBOARD_KEY", old.trim());
+    let out = c.output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not open this database"));
+
+    // As if a rotation stopped after re-sealing, before the new key file was renamed:
+    // the new key lies beside the old file, and opening finishes the job.
+    let pending = w.tmp.path().join("home/.config/mcp-onboard/secret.key.new");
+    w.ok(&["key", "rotate", "--new-key-file", pending.to_str().unwrap()]);
+    assert_eq!(
+        std::fs::read_to_string(&key_file).unwrap(),
+        new,
+        "not replaced"
+    );
+    let list = w.json(&["tenant", "list"]);
+    assert_eq!(
+        list.as_array().map(Vec::len),
+        Some(1),
+        "opened with the new key"
+    );
+    assert!(!pending.exists(), "moved into place");
+    assert_ne!(std::fs::read_to_string(&key_file).unwrap(), new);
+
+    // With the key in MCP_ONBOARD_KEY, the new one goes where it is told.
+    let current = std::fs::read_to_string(&key_file).unwrap();
+    w.env
+        .push(("MCP_ONBOARD_KEY".into(), current.trim().to_owned()));
+    let out = w.run(&["key", "rotate"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stderr.contains("--new-key-file"), "{}", out.stderr);
+    let fresh = w.tmp.path().join("fresh.key");
+    w.ok(&["key", "rotate", "--new-key-file", fresh.to_str().unwrap()]);
+    let fresh_key = std::fs::read_to_string(&fresh).unwrap();
+    w.env.retain(|(k, _)| k != "MCP_ONBOARD_KEY");
+    w.env
+        .push(("MCP_ONBOARD_KEY".into(), fresh_key.trim().to_owned()));
+    let h = w.json(&["health", "acme"]);
+    assert_eq!(h["checks"][0]["health"], "healthy", "{h:#}");
+}

@@ -70,6 +70,9 @@ pub enum Sub {
     Retry(RetryArgs),
     /// Stream events from the running owner until interrupted.
     Watch(WatchArgs),
+    /// The master key for secrets at rest.
+    #[command(subcommand)]
+    Key(KeyCmd),
     /// Write a consistent backup of the database to FILE (secrets stay sealed).
     Backup {
         /// The file to write (a new one; it is never overwritten).
@@ -141,6 +144,17 @@ pub struct WatchArgs {
     /// First replay the stored timeline entries after this sequence number.
     #[arg(long, value_name = "SEQ")]
     pub since: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCmd {
+    /// Re-seal every tenant's data key under a new master key (stop the owner first).
+    Rotate {
+        /// Where to write the new key when it comes from MCP_ONBOARD_KEY (a new file,
+        /// 0600); with a key file the new key replaces it.
+        #[arg(long, value_name = "FILE")]
+        new_key_file: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -399,6 +413,39 @@ pub async fn run(cli: Cli) -> Result<()> {
         Sub::Watch(w) => watch::run(&ctx, w.since, cli.json).await,
         Sub::Completions { .. } | Sub::Man => print_generated(command).map(|_| ()),
         Sub::Offboard(o) => offboard(&ctx, o, cli.json).await,
+        Sub::Key(KeyCmd::Rotate { new_key_file }) => {
+            let (dir, key, out) = (ctx.data_dir.clone(), ctx.key.clone(), new_key_file.clone());
+            let done = tokio::task::spawn_blocking(move || {
+                crate::store::rotate::rotate(&dir, &key, out.as_deref())
+            })
+            .await
+            .context("rotating the key")?
+            .map_err(|e| match e {
+                crate::store::StoreError::Locked { .. } => anyhow::anyhow!(
+                    "{e}; key rotation needs the database to itself: stop the owner first"
+                ),
+                e => e.into(),
+            })?;
+            if cli.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&done).context("encoding JSON")?
+                );
+            } else {
+                println!(
+                    "master key rotated: {} tenant keys and {} pending sign-ins re-sealed; the new key is in {}{}",
+                    done.tenant_keys,
+                    done.flows,
+                    done.key_file.display(),
+                    if new_key_file.is_some() {
+                        " (set MCP_ONBOARD_KEY to it; the old key no longer opens the database)"
+                    } else {
+                        " (the old key no longer opens the database: update any copy of it)"
+                    }
+                );
+            }
+            Ok(())
+        }
         Sub::Backup { file } => {
             let abs = std::path::absolute(file)
                 .with_context(|| format!("resolving {}", file.display()))?;

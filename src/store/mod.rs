@@ -15,6 +15,7 @@ mod index;
 pub mod layout;
 mod migrate;
 mod owner;
+pub mod rotate;
 mod tx;
 mod writer;
 
@@ -39,6 +40,7 @@ use crate::domain::model::{ConsentLink, Tenant, TimelineEntry, UsedFlow};
 use layout::{META_KEY_CHECK, META_SCHEMA, META_SEQ_RESERVED, T, TREES, decode};
 
 const KEY_CHECK_TEXT: &[u8] = b"mcp-onboard key check";
+const KEY_CHECK_SLOT: &[u8] = b"meta/key_check";
 /// Subscribers that fall further behind than this are told they lagged.
 pub const EVENT_BUFFER: usize = 4096;
 /// sled's page cache: enough for the working set, well under the memory budget.
@@ -155,6 +157,25 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// Open the sled database in `dir` for a tool that needs it to itself (no writer).
+fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
+    sled::Config::new()
+        .path(dir.join("db"))
+        .cache_capacity(CACHE_BYTES)
+        .flush_every_ms(None)
+        .open()
+        .map_err(|e| {
+            if is_lock_error(&e) {
+                StoreError::Locked {
+                    dir: dir.to_owned(),
+                    holder: owner::describe_holder(dir),
+                }
+            } else {
+                StoreError::Sled(e)
+            }
+        })
+}
+
 fn is_lock_error(e: &sled::Error) -> bool {
     matches!(e, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
 }
@@ -222,12 +243,12 @@ impl Store {
                 dir: dir.to_owned(),
             });
         }
-        let cipher = Cipher::load(key, check.is_none())?;
+        let mut cipher = Cipher::load(key, check.is_none())?;
         match &check {
             Some(sealed) => {
-                cipher
-                    .open(b"meta/key_check", sealed)
-                    .map_err(|_| StoreError::WrongKey)?;
+                if cipher.open(KEY_CHECK_SLOT, sealed).is_err() {
+                    cipher = rotate::finish(key, sealed).ok_or(StoreError::WrongKey)?;
+                }
             }
             None => {
                 meta.insert(

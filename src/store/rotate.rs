@@ -1,0 +1,177 @@
+//! Rotating the master key: every tenant's data key (and every pending flow's verifier, and
+//! the key check) is re-sealed under a new master key in one transaction; the secrets
+//! themselves, sealed under the tenant keys, are not touched. Needs the database to itself.
+//!
+//! Crash safety with a key file: the new key is written beside it first
+//! (`<key file>.new`, 0600, synced), then the database is re-sealed and flushed, then the
+//! new file is renamed over the old one. A crash before the flush leaves the old key
+//! working (the `.new` file is stale and replaced next time); a crash after it leaves a
+//! database only the `.new` key opens, and opening it finishes the rename (see `finish`).
+
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use sled::Transactional;
+use zeroize::Zeroizing;
+
+use super::layout::{self, META_KEY_CHECK, StoredFlow};
+use super::{Cipher, KEY_CHECK_SLOT, KEY_CHECK_TEXT, KeySource, StoreError};
+
+/// What a rotation did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Rotated {
+    pub tenant_keys: usize,
+    pub flows: usize,
+    /// Where the new key is now.
+    pub key_file: PathBuf,
+}
+
+/// The file a rotation writes the new key to before it replaces `path`.
+pub fn pending_key_file(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".new");
+    path.with_file_name(name)
+}
+
+fn write_key(path: &Path, key: &[u8; 32], replace: bool) -> Result<(), StoreError> {
+    let io = |e: std::io::Error| {
+        StoreError::Write(format!("writing the new key to {}: {e}", path.display()))
+    };
+    if replace {
+        match std::fs::remove_file(path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(e)),
+        }
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(io)?;
+    let text = Zeroizing::new(STANDARD.encode(key));
+    writeln!(f, "{}", *text).map_err(io)?;
+    f.sync_all().map_err(io)?;
+    sync_dir(path).map_err(io)
+}
+
+fn sync_dir(path: &Path) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::File::open(dir)?.sync_all()
+}
+
+/// Rotate the master key of the database in `dir`. With a key file the new key replaces
+/// it; with `MCP_ONBOARD_KEY` the new key is written to `new_key_file` (which must not
+/// exist), for the operator to put where that variable comes from.
+pub fn rotate(
+    dir: &Path,
+    key: &KeySource,
+    new_key_file: Option<&Path>,
+) -> Result<Rotated, StoreError> {
+    super::check_data_dir(dir)?;
+    if !super::exists(dir) {
+        return Err(StoreError::Write(format!(
+            "{} holds no database",
+            dir.display()
+        )));
+    }
+    let db = super::open_sled(dir)?;
+    let meta = db.open_tree("meta")?;
+    let keys = db.open_tree("tenant_keys")?;
+    let flows = db.open_tree("flows")?;
+    let old = Cipher::load(key, false)?;
+    let check = meta.get(META_KEY_CHECK)?.ok_or(StoreError::WrongKey)?;
+    old.open(KEY_CHECK_SLOT, &check)
+        .map_err(|_| StoreError::WrongKey)?;
+
+    let mut new_key = Zeroizing::new([0u8; 32]);
+    rand::RngCore::fill_bytes(&mut rand::thread_rng(), new_key.as_mut());
+    let new = Cipher::from_key(&new_key);
+    // Re-seal in memory first: nothing is written unless every piece opens.
+    let mut key_rows = Vec::new();
+    for kv in keys.iter() {
+        let (slug, sealed) = kv?;
+        let slug_text = String::from_utf8_lossy(&slug).into_owned();
+        let slot = layout::tenant_key_slot(&slug_text);
+        let plain = Zeroizing::new(old.open(&slot, &sealed).map_err(|_| StoreError::Decrypt)?);
+        key_rows.push((slug.to_vec(), new.seal(&slot, &plain)));
+    }
+    let mut flow_rows = Vec::new();
+    for kv in flows.iter() {
+        let (hash, raw) = kv?;
+        let mut stored: StoredFlow = layout::decode("pending flow", &raw)?;
+        let slot = layout::flow_slot(&hash);
+        let sealed = STANDARD
+            .decode(&stored.verifier)
+            .map_err(|_| StoreError::Decrypt)?;
+        let plain = Zeroizing::new(old.open(&slot, &sealed).map_err(|_| StoreError::Decrypt)?);
+        stored.verifier = STANDARD.encode(new.seal(&slot, &plain));
+        flow_rows.push((hash.to_vec(), layout::encode(&stored)));
+    }
+    let new_check = new.seal(KEY_CHECK_SLOT, KEY_CHECK_TEXT);
+
+    let target = match (key, new_key_file) {
+        (_, Some(f)) => {
+            write_key(f, &new_key, false)?;
+            f.to_owned()
+        }
+        (KeySource::File(path), None) => {
+            write_key(&pending_key_file(path), &new_key, true)?;
+            path.clone()
+        }
+        (KeySource::Env(_), None) => {
+            return Err(StoreError::Write(
+                "the key comes from MCP_ONBOARD_KEY: give --new-key-file FILE for the new key (then set MCP_ONBOARD_KEY to it)".into(),
+            ));
+        }
+    };
+    let res: Result<(), sled::transaction::TransactionError<()>> = (&meta, &keys, &flows)
+        .transaction(|(m, k, f)| {
+            m.insert(META_KEY_CHECK, new_check.as_slice())?;
+            for (slug, sealed) in &key_rows {
+                k.insert(slug.as_slice(), sealed.as_slice())?;
+            }
+            for (hash, stored) in &flow_rows {
+                f.insert(hash.as_slice(), stored.as_slice())?;
+            }
+            Ok(())
+        });
+    res.map_err(|e| StoreError::Write(format!("re-sealing under the new key: {e:?}")))?;
+    db.flush()?;
+    if let (KeySource::File(path), None) = (key, new_key_file) {
+        let pending = pending_key_file(path);
+        std::fs::rename(&pending, path)
+            .and_then(|()| sync_dir(path))
+            .map_err(|e| StoreError::Write(format!("putting the new key in place: {e}")))?;
+    }
+    Ok(Rotated {
+        tenant_keys: key_rows.len(),
+        flows: flow_rows.len(),
+        key_file: target,
+    })
+}
+
+/// On open, when the key file does not open the key check: a rotation that stopped after
+/// re-sealing left the new key in `<key file>.new`; if that one opens it, put it in place.
+pub(super) fn finish(key: &KeySource, check: &[u8]) -> Option<Cipher> {
+    let KeySource::File(path) = key else {
+        return None;
+    };
+    let pending = pending_key_file(path);
+    if !pending.exists() {
+        return None;
+    }
+    let cipher = Cipher::load(&KeySource::File(pending.clone()), false).ok()?;
+    cipher.open(KEY_CHECK_SLOT, check).ok()?;
+    std::fs::rename(&pending, path).ok()?;
+    let _ = sync_dir(path);
+    tracing::warn!(key = %path.display(), "finished an interrupted key rotation");
+    Some(cipher)
+}
