@@ -460,3 +460,47 @@ async fn customer_who_denies_sees_access_not_granted() {
     assert_eq!(t["status"], "failed");
     assert_eq!(t["failure"], "consent_denied");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_signing_in_with_another_account_than_before_is_told_it_waits_for_a_check() {
+    let Some(driver) = tools() else { return };
+    let (w, _serve, link) = demo_with_link("initech", "Initech");
+    let b = Browser::start(&driver, w.tmp.path()).await;
+    // The first consent, by the demo's default account.
+    b.goto(&link).await;
+    b.wait_for("/c/", "Continue").await;
+    let button = b.find("form button[type=submit]").await;
+    b.click(&button).await;
+    b.wait_for("/sandbox/google/", "Allow").await;
+    let allow = b.find("#allow").await;
+    b.click(&allow).await;
+    b.wait_for("/oauth/callback", "connected").await;
+
+    // A new link, and someone else signs in with it.
+    let again = w.json(&["link", "initech"]);
+    b.goto(again["url"].as_str().unwrap()).await;
+    b.wait_for("/c/", "Continue").await;
+    let button = b.find("form button[type=submit]").await;
+    b.click(&button).await;
+    b.wait_for("/sandbox/google/", "Allow").await;
+    b.run_script("document.querySelector('input[name=email]').value = 'intern@gmail.com';")
+        .await;
+    let allow = b.find("#allow").await;
+    b.click(&allow).await;
+    let text = b.wait_for("/oauth/callback", "Almost done").await;
+    assert!(
+        text.contains("(intern@gmail.com) is not the one connected before")
+            && text.contains("waits for a check by the administrator who sent you the link"),
+        "{text}"
+    );
+    assert!(!text.contains("You're connected"), "{text}");
+    let complaints = b.console().await;
+    assert!(
+        csp_complaints(&complaints).is_empty(),
+        "the browser blocked something: {complaints:#?}"
+    );
+    let t = w.tenant("initech");
+    assert_eq!(t["status"], "awaiting_approval", "{t:#}");
+    assert_eq!(t["google_email"], "customer@example.com");
+    assert_eq!(t["pending_consent"]["account"], "intern@gmail.com");
+}
