@@ -127,6 +127,8 @@ struct FileListener {
     rate_limit_per_minute: Option<u32>,
     rate_limit_burst: Option<u32>,
     max_connections_per_client: Option<u32>,
+    return_url: Option<String>,
+    return_redirect: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -163,6 +165,11 @@ pub struct ListenerConfig {
     pub rate_limit_burst: NonZeroU32,
     /// Connections open at once from one client (trusted proxies exempt).
     pub max_connections_per_client: usize,
+    /// The company's own page the customer returns to after the consent (with `tenant` and
+    /// `outcome` appended); a tenant's own `return_url` wins.
+    pub return_url: Option<Url>,
+    /// Send the browser there by itself after a consent instead of offering a link.
+    pub return_redirect: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -288,6 +295,10 @@ fn parse_detail(text: &str, e: &toml::de::Error) -> String {
         })
         .unwrap_or_default();
     format!("{at}{}", e.message().trim())
+}
+
+fn return_url(text: &str) -> Result<Url, String> {
+    crate::domain::lifecycle::validate_return_url(text)
 }
 
 fn is_loopback_host(url: &Url) -> bool {
@@ -469,6 +480,45 @@ impl Config {
             listener.rate_limit_burst,
             30,
         )?;
+        let return_url = match src.pick("MCP_ONBOARD_RETURN_URL", listener.return_url) {
+            None => None,
+            Some((text, from)) => {
+                Some(
+                    return_url(text.trim()).map_err(|detail| ConfigError::Invalid {
+                        key: "listener.return_url",
+                        value: text.clone(),
+                        from,
+                        detail,
+                    })?,
+                )
+            }
+        };
+        let return_redirect = match src.pick(
+            "MCP_ONBOARD_RETURN_REDIRECT",
+            listener.return_redirect.map(|b| b.to_string()),
+        ) {
+            None => false,
+            Some((text, from)) => match text.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" => false,
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        key: "listener.return_redirect",
+                        value: text,
+                        from,
+                        detail: "true or false".into(),
+                    });
+                }
+            },
+        };
+        if return_redirect && return_url.is_none() {
+            return Err(ConfigError::Invalid {
+                key: "listener.return_redirect",
+                value: "true".into(),
+                from: "the configuration".into(),
+                detail: "needs listener.return_url".into(),
+            });
+        }
         let max_connections_per_client = positive(
             "listener.max_connections_per_client",
             "MCP_ONBOARD_MAX_CONNECTIONS_PER_CLIENT",
@@ -548,6 +598,8 @@ impl Config {
                 rate_limit_per_minute,
                 rate_limit_burst,
                 max_connections_per_client,
+                return_url,
+                return_redirect,
             },
             google,
             blaxel,
@@ -653,6 +705,45 @@ mod tests {
             "https://onboard.example.com/base/oauth/callback"
         );
         assert_eq!(cfg.google.token_url.as_str(), GOOGLE_TOKEN_URL);
+    }
+
+    #[test]
+    fn a_return_url_must_be_https_off_loopback_and_redirect_needs_one() {
+        let load = |vars: &[(&str, &str)]| Config::load(None, false, &env_of(vars));
+        let err = load(&[("MCP_ONBOARD_RETURN_URL", "http://app.example.com/done")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("listener.return_url") && err.contains("must be https://"),
+            "{err}"
+        );
+        for bad in [
+            "https://u:p@app.example.com/",
+            "https://app.example.com/#x",
+            "ftp://x",
+        ] {
+            assert!(load(&[("MCP_ONBOARD_RETURN_URL", bad)]).is_err(), "{bad}");
+        }
+        let cfg = load(&[(
+            "MCP_ONBOARD_RETURN_URL",
+            "https://app.example.com/done?from=mcp",
+        )])
+        .unwrap();
+        assert_eq!(
+            cfg.listener.return_url.unwrap().as_str(),
+            "https://app.example.com/done?from=mcp"
+        );
+        assert!(!cfg.listener.return_redirect);
+        let cfg = load(&[
+            ("MCP_ONBOARD_RETURN_URL", "http://127.0.0.1:3000/done"),
+            ("MCP_ONBOARD_RETURN_REDIRECT", "true"),
+        ])
+        .unwrap();
+        assert!(cfg.listener.return_redirect);
+        let err = load(&[("MCP_ONBOARD_RETURN_REDIRECT", "true")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("needs listener.return_url"), "{err}");
     }
 
     #[test]

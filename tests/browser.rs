@@ -504,3 +504,79 @@ async fn a_customer_signing_in_with_another_account_than_before_is_told_it_waits
     assert_eq!(t["google_email"], "customer@example.com");
     assert_eq!(t["pending_consent"]["account"], "intern@gmail.com");
 }
+
+/// The company's own frontend, on loopback: answers every page with what it was asked.
+async fn company_frontend() -> String {
+    use axum::extract::RawQuery;
+    let app = axum::Router::new().route(
+        "/{*path}",
+        axum::routing::get(|uri: axum::http::Uri, RawQuery(q): RawQuery| async move {
+            axum::response::Html(format!(
+                "<!doctype html><title>Acme app</title><h1>Welcome back</h1><p id=q>{} {}</p>",
+                uri.path(),
+                q.unwrap_or_default()
+            ))
+        }),
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(l, app).await });
+    format!("http://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_consent_the_customer_ends_on_the_companys_own_page() {
+    let Some(driver) = tools() else { return };
+    let front = company_frontend().await;
+    let mut w = World::new();
+    // With return_redirect the success page sends the browser on by itself.
+    w.env.push((
+        "MCP_ONBOARD_RETURN_URL".into(),
+        format!("{front}/onboarded"),
+    ));
+    w.env
+        .push(("MCP_ONBOARD_RETURN_REDIRECT".into(), "true".into()));
+    let _serve = w.serve();
+    w.ok(&["tenant", "add", "acme", "--name", "Acme Ltd"]);
+    let link = w.json(&["link", "acme"]);
+    let b = Browser::start(&driver, w.tmp.path()).await;
+    b.goto(link["url"].as_str().unwrap()).await;
+    b.wait_for("/c/", "Continue").await;
+    let button = b.find("form button[type=submit]").await;
+    b.click(&button).await;
+    b.wait_for("/sandbox/google/", "Allow").await;
+    let allow = b.find("#allow").await;
+    b.click(&allow).await;
+    let text = b.wait_for("/onboarded", "Welcome back").await;
+    assert!(
+        text.contains("/onboarded tenant=acme&outcome=connected"),
+        "{text}"
+    );
+    assert_eq!(w.tenant("acme")["google_email"], "customer@example.com");
+
+    // A tenant with a page of its own, and a customer who denies: offered as a link back.
+    w.ok(&[
+        "tenant",
+        "add",
+        "globex",
+        "--return-url",
+        &format!("{front}/globex/setup?step=2"),
+    ]);
+    let link = w.json(&["link", "globex"]);
+    b.goto(link["url"].as_str().unwrap()).await;
+    b.wait_for("/c/", "Continue").await;
+    let button = b.find("form button[type=submit]").await;
+    b.click(&button).await;
+    b.wait_for("/sandbox/google/", "Deny").await;
+    let deny = b.find("#deny").await;
+    b.click(&deny).await;
+    let text = b.wait_for("/oauth/callback", "Access not granted").await;
+    assert!(text.contains("Back to 127.0.0.1"), "{text}");
+    let back = b.find("a.next").await;
+    b.click(&back).await;
+    let text = b.wait_for("/globex/setup", "Welcome back").await;
+    assert!(
+        text.contains("/globex/setup step=2&tenant=globex&outcome=denied"),
+        "{text}"
+    );
+}

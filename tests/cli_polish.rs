@@ -919,3 +919,34 @@ async fn key_rotate_reseals_under_a_new_master_key_and_an_interrupted_one_finish
     let h = w.json(&["health", "acme"]);
     assert_eq!(h["checks"][0]["health"], "healthy", "{h:#}");
 }
+
+#[test]
+fn a_tenants_return_url_is_checked_shown_and_removed_with_an_empty_one() {
+    let w = World::new();
+    let out = w.run(&[
+        "tenant",
+        "add",
+        "acme",
+        "--return-url",
+        "http://app.example.com/x",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stderr.contains("must be https://"), "{}", out.stderr);
+    let out = w.run(&["tenant", "show", "acme"]);
+    assert_eq!(out.status.code(), Some(1), "nothing was added");
+    w.ok(&[
+        "tenant",
+        "add",
+        "acme",
+        "--return-url",
+        "https://app.example.com/done",
+    ]);
+    let t = w.tenant("acme");
+    assert_eq!(t["return_url"], "https://app.example.com/done");
+    assert!(
+        w.ok(&["tenant", "show", "acme"])
+            .contains("returns:  https://app.example.com/done")
+    );
+    w.ok(&["tenant", "edit", "acme", "--return-url", ""]);
+    assert!(w.tenant("acme").get("return_url").is_none());
+}

@@ -148,6 +148,7 @@ fn detail() -> TenantView {
         refused_signins: 0,
         token: None,
         pending_consent: None,
+        return_url: None,
     }
 }
 

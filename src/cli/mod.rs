@@ -233,6 +233,10 @@ pub struct EditArgs {
     /// Accept any Google account from now on.
     #[arg(long)]
     pub any_account: bool,
+    /// Return the customer to this page after consent (empty: back to
+    /// `listener.return_url`).
+    #[arg(long, value_name = "URL")]
+    pub return_url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -251,6 +255,10 @@ pub struct AddArgs {
     /// The Google Workspace domain the customer must sign in from.
     #[arg(long)]
     pub domain: Option<String>,
+    /// Return the customer to this page after consent (https://; instead of
+    /// `listener.return_url`), with `?tenant=SLUG&outcome=...` appended.
+    #[arg(long, value_name = "URL")]
+    pub return_url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -332,6 +340,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 expected_email: a.email.clone(),
                 expected_domain: a.domain.clone(),
                 integration: Default::default(),
+                return_url: a.return_url.clone(),
             });
             let reply = ctx.execute(cmd).await?;
             output::print(&reply, cli.json, None)
@@ -357,6 +366,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                     expected_email: e.email.clone(),
                     expected_domain: e.domain.clone(),
                     any_account: e.any_account,
+                    return_url: e.return_url.clone(),
                 },
             };
             output::print(&ctx.execute(cmd).await?, cli.json, None)

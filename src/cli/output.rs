@@ -399,6 +399,9 @@ fn print_tenant(t: &TenantView) {
     if let Some(c) = &t.contact {
         println!("  contact:  {c}");
     }
+    if let Some(u) = &t.return_url {
+        println!("  returns:  {u}");
+    }
     println!("  scopes:   {}", t.requested_scopes.join(" "));
     if let Some(url) = &t.mcp_url {
         println!("  MCP URL:  {url}");

@@ -30,6 +30,44 @@ pub enum InvalidInput {
     Email(String),
     #[error("invalid domain {0:?}: expected something like example.com")]
     Domain(String),
+    #[error("invalid return URL {0:?}: {1}")]
+    ReturnUrl(String, String),
+}
+
+/// A URL customers are sent to after consent: `https://` (plain `http://` only on a
+/// loopback address), with a host and no credentials or fragment.
+pub fn validate_return_url(text: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(text).map_err(|e| format!("{e}; expected an https:// URL"))?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => return Err("expected an https:// URL with a host".into()),
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => {
+            return Err(
+                "must be https:// (plain http:// only on a loopback address): customers' browsers are sent to it"
+                    .into(),
+            );
+        }
+        _ => return Err("expected an https:// URL".into()),
+    }
+    if !url.username().is_empty() || url.password().is_some() || url.fragment().is_some() {
+        return Err("may not carry credentials or a #fragment".into());
+    }
+    Ok(url)
+}
+
+fn return_url_of(text: Option<&str>) -> Result<Option<String>, InvalidInput> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => validate_return_url(t)
+            .map(|u| Some(u.to_string()))
+            .map_err(|why| InvalidInput::ReturnUrl(t.to_owned(), why)),
+    }
 }
 
 /// What an operator gives to add a tenant.
@@ -42,6 +80,9 @@ pub struct NewTenant {
     pub expected_domain: Option<String>,
     #[serde(default)]
     pub integration: Integration,
+    /// This tenant's own page to return to after consent (else `listener.return_url`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_url: Option<String>,
 }
 
 /// Refused sign-ins on the timeline between two consents, at most.
@@ -133,6 +174,9 @@ pub struct TenantEdit {
     /// Accept any Google account from now on (clears an expected email or domain).
     #[serde(default)]
     pub any_account: bool,
+    /// A new return URL (an empty one removes it: `listener.return_url` applies again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_url: Option<String>,
 }
 
 fn display_name(name: Option<&str>, slug: &str) -> Result<String, InvalidInput> {
@@ -217,6 +261,16 @@ pub fn edit_tenant(
         });
         next.expected = x;
     }
+    if let Some(r) = &e.return_url {
+        let r = return_url_of(Some(r))?;
+        if r != t.return_url {
+            changes.push(match &r {
+                Some(u) => format!("returns customers to {u}"),
+                None => "return URL removed".into(),
+            });
+            next.return_url = r;
+        }
+    }
     if changes.is_empty() {
         return Ok((next, None));
     }
@@ -256,6 +310,7 @@ pub fn new_tenant(input: &NewTenant, now: Millis) -> Result<(Tenant, AuditEvent)
         health: None,
         tokens_issued: 0,
         pending: None,
+        return_url: return_url_of(input.return_url.as_deref())?,
     };
     let event = event(
         &tenant.slug,

@@ -197,6 +197,9 @@ pub struct Tenant {
     /// A consent by another account than the previous one, waiting for the operator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending: Option<PendingConsent>,
+    /// The company's page customers return to after consent (else `listener.return_url`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_url: Option<String>,
 }
 
 /// A consent kept aside for the operator's approval (its refresh token is the secret

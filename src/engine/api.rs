@@ -260,6 +260,9 @@ pub struct TenantView {
     /// A consent by another Google account than the current one, waiting for approval.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_consent: Option<PendingView>,
+    /// The tenant's own return URL (else `listener.return_url` applies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -450,6 +453,7 @@ impl TenantView {
                 at: rfc3339(p.at),
                 underlying: p.underlying,
             }),
+            return_url: t.return_url.clone(),
         }
     }
 }

@@ -368,27 +368,56 @@ impl Engine {
             Err(e) => return Outcome::internal(&e.to_string()),
         };
         let slug = flow.tenant.clone();
-        let link_state = self.link_state(&flow.link_hash).await;
-        let params = CallbackParams {
-            code: q.code,
-            error: q.error.clone(),
-            error_description: q.error_description.clone(),
+        let outcome = async {
+            let link_state = self.link_state(&flow.link_hash).await;
+            let params = CallbackParams {
+                code: q.code,
+                error: q.error.clone(),
+                error_description: q.error_description.clone(),
+            };
+            let redirect = self.config.redirect_uri().to_string();
+            let code = match before_exchange(
+                &flow,
+                same_browser(&flow.browser, browser.as_deref()),
+                link_state,
+                &flow.link_id,
+                &params,
+                &redirect,
+                now_ms(),
+            ) {
+                Ok(c) => c.to_owned(),
+                Err(r) if r.page == Page::StateUnknown => return page(&r.page),
+                Err(r) => return self.refuse(&slug, r).await,
+            };
+            self.finish(&flow, &code, &verifier).await
+        }
+        .await;
+        self.hand_off(&slug, outcome).await
+    }
+
+    /// Add the way back to the company's frontend: the tenant's return URL, else
+    /// `listener.return_url`, with `tenant` and `outcome` appended (never a URL from the
+    /// request). With `listener.return_redirect` a success sends the browser there.
+    async fn hand_off(&self, slug: &str, mut outcome: Outcome) -> Outcome {
+        let s = slug.to_owned();
+        let own = match self.store.read(move |st| st.tenant(&s)).await {
+            Ok(Some(t)) => t.return_url,
+            _ => None,
         };
-        let redirect = self.config.redirect_uri().to_string();
-        let code = match before_exchange(
-            &flow,
-            same_browser(&flow.browser, browser.as_deref()),
-            link_state,
-            &flow.link_id,
-            &params,
-            &redirect,
-            now_ms(),
-        ) {
-            Ok(c) => c.to_owned(),
-            Err(r) if r.page == Page::StateUnknown => return page(&r.page),
-            Err(r) => return self.refuse(&slug, r).await,
+        let base = match own {
+            Some(u) => url::Url::parse(&u).ok(),
+            None => self.config.listener.return_url.clone(),
         };
-        self.finish(&flow, &code, &verifier).await
+        if let Some(mut url) = base {
+            url.query_pairs_mut()
+                .append_pair("tenant", slug)
+                .append_pair("outcome", outcome.hand_off());
+            outcome.next = Some(super::outcome::Next {
+                url: url.to_string(),
+                redirect: outcome.success && self.config.listener.return_redirect,
+            });
+        }
+        outcome
     }
 
     async fn finish(

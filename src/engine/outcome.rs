@@ -19,6 +19,29 @@ pub struct Outcome {
     pub success: bool,
     pub title: String,
     pub message: String,
+    /// Where the customer goes next: the company's own page (`listener.return_url`, or the
+    /// tenant's), with `?tenant=SLUG&outcome=connected|pending|denied|failed`.
+    pub next: Option<Next>,
+}
+
+/// The way back to the company's frontend.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Next {
+    pub url: String,
+    /// Send the browser there by itself (a 303) instead of offering a link.
+    pub redirect: bool,
+}
+
+impl Outcome {
+    /// What the hand-off URL's `outcome` says about this page.
+    pub fn hand_off(&self) -> &'static str {
+        match (self.success, self.title.as_str()) {
+            (true, "Almost done") => "pending",
+            (true, _) => "connected",
+            (false, "Access not granted") => "denied",
+            (false, _) => "failed",
+        }
+    }
 }
 
 const AGAIN: &str = "Open the link you were sent again to retry.";
@@ -29,6 +52,7 @@ fn fail(status: u16, title: &str, message: String) -> Outcome {
         success: false,
         title: title.to_owned(),
         message,
+        next: None,
     }
 }
 
@@ -42,6 +66,7 @@ impl Outcome {
             message: format!(
                 "{display_name} is now connected to your Google account{who}. You can close this window."
             ),
+            next: None,
         }
     }
 
@@ -55,6 +80,7 @@ impl Outcome {
             message: format!(
                 "Thank you. The Google account you signed in with{who} is not the one connected before, so the connection for {display_name} waits for a check by the administrator who sent you the link. Nothing more is needed from you; you can close this window."
             ),
+            next: None,
         }
     }
 

@@ -168,6 +168,7 @@ pub async fn guard(State(g): State<Guard>, req: Request, next: Next) -> Response
             success: false,
             title: "Address too long".into(),
             message: "This address is too long to be valid.".into(),
+            next: None,
         };
         return secure(pages::outcome(&o), &csp);
     }
@@ -177,6 +178,7 @@ pub async fn guard(State(g): State<Guard>, req: Request, next: Next) -> Response
             success: false,
             title: "Request too large".into(),
             message: "The request headers are too large.".into(),
+            next: None,
         };
         return secure(pages::outcome(&o), &csp);
     }

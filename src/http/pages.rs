@@ -37,12 +37,39 @@ fn page(status: StatusCode, class: &str, title: &str, body_html: &str) -> Respon
 pub fn outcome(o: &Outcome) -> Response {
     let status = StatusCode::from_u16(o.status).unwrap_or(StatusCode::BAD_REQUEST);
     let class = if o.success { "ok" } else { "fail" };
-    page(
-        status,
+    let mut body = format!("<p>{}</p>", esc(&o.message));
+    if let Some(next) = &o.next {
+        let host = url::Url::parse(&next.url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_default();
+        let label = if o.success {
+            format!("Continue to {host}")
+        } else {
+            format!("Back to {host}")
+        };
+        body.push_str(&format!(
+            r#"<p><a class="next" href="{}">{}</a></p>"#,
+            html_escape::encode_double_quoted_attribute(&next.url),
+            esc(&label)
+        ));
+    }
+    let mut res = page(
+        if o.next.as_ref().is_some_and(|n| n.redirect) {
+            StatusCode::SEE_OTHER
+        } else {
+            status
+        },
         class,
         &o.title,
-        &format!("<p>{}</p>", esc(&o.message)),
-    )
+        &body,
+    );
+    if let Some(next) = o.next.as_ref().filter(|n| n.redirect)
+        && let Ok(v) = HeaderValue::from_str(&next.url)
+    {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res
 }
 
 pub fn interstitial(i: &Interstitial) -> Response {

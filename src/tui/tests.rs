@@ -109,6 +109,7 @@ fn view(slug: &str, status: TenantStatus) -> TenantView {
         refused_signins: 0,
         token: None,
         pending_consent: None,
+        return_url: None,
     }
 }
 

@@ -1481,6 +1481,7 @@ fn form_action(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
                         expected_email: email,
                         expected_domain: domain,
                         integration: Default::default(),
+                        return_url: None,
                     };
                     call(m, fx, Pending::Add { slug, ttl }, Command::AddTenant(input));
                 }
@@ -1492,6 +1493,7 @@ fn form_action(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
                         expected_email: email,
                         expected_domain: domain,
                         any_account: any,
+                        return_url: None,
                     };
                     call(
                         m,
