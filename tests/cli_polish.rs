@@ -950,3 +950,28 @@ fn a_tenants_return_url_is_checked_shown_and_removed_with_an_empty_one() {
     w.ok(&["tenant", "edit", "acme", "--return-url", ""]);
     assert!(w.tenant("acme").get("return_url").is_none());
 }
+
+#[test]
+fn export_writes_every_tenant_as_csv_or_json() {
+    let w = World::new();
+    w.ok(&["tenant", "add", "acme", "--name", "Acme, Inc."]);
+    w.ok(&["tenant", "add", "beta"]);
+    let csv = w.ok(&["export"]);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "slug,name,status,google_email,mcp_url,updated_at");
+    assert!(
+        lines[1].starts_with("acme,\"Acme, Inc.\",created,,,"),
+        "{csv}"
+    );
+    assert!(lines[2].starts_with("beta,beta,created,,,"), "{csv}");
+    let j = w.json(&["export"]);
+    assert_eq!(j.as_array().map(Vec::len), Some(2));
+    assert_eq!(j[0]["slug"], "acme");
+    assert_eq!(j[0]["status"], "created");
+    assert!(j[0]["mcp_url"].is_null());
+    // --csv asks for CSV even with the global --json.
+    assert!(
+        w.ok(&["--json", "export", "--csv"])
+            .starts_with("slug,name")
+    );
+}

@@ -73,6 +73,13 @@ pub enum Sub {
     /// The master key for secrets at rest.
     #[command(subcommand)]
     Key(KeyCmd),
+    /// Every tenant's slug, status, Google account and MCP URL, for scripts: CSV with a
+    /// header row, or with `--json` a JSON array.
+    Export {
+        /// CSV (the default; wins over `--json`).
+        #[arg(long)]
+        csv: bool,
+    },
     /// Write a consistent backup of the database to FILE (secrets stay sealed).
     Backup {
         /// The file to write (a new one; it is never overwritten).
@@ -455,6 +462,14 @@ pub async fn run(cli: Cli) -> Result<()> {
                 );
             }
             Ok(())
+        }
+        Sub::Export { csv } => {
+            let reply = ctx
+                .execute(Command::ListTenants {
+                    query: Default::default(),
+                })
+                .await?;
+            output::print_export(&reply, cli.json && !*csv)
         }
         Sub::Backup { file } => {
             let abs = std::path::absolute(file)
