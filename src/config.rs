@@ -74,6 +74,52 @@ struct FileConfig {
     logging: FileLogging,
     #[serde(default)]
     health: FileHealth,
+    #[serde(default)]
+    webhook: Vec<FileWebhook>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileWebhook {
+    url: String,
+    secret: String,
+    events: Option<Vec<String>>,
+}
+
+/// The event types a webhook can receive.
+pub const WEBHOOK_EVENTS: [&str; 5] = [
+    "tenant.consented",
+    "tenant.deployed",
+    "tenant.failed",
+    "tenant.needs_reconsent",
+    "tenant.offboarded",
+];
+
+/// A receiver of tenant events (Standard Webhooks signing).
+#[derive(Clone)]
+pub struct WebhookConfig {
+    pub url: Url,
+    /// The signing key: the base64 after `whsec_`, decoded.
+    pub key: zeroize::Zeroizing<Vec<u8>>,
+    /// The event types it wants (all when `None`).
+    pub events: Option<Vec<String>>,
+}
+
+impl std::fmt::Debug for WebhookConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookConfig")
+            .field("url", &self.url.as_str())
+            .field("events", &self.events)
+            .finish_non_exhaustive()
+    }
+}
+
+impl WebhookConfig {
+    pub fn wants(&self, event_type: &str) -> bool {
+        self.events
+            .as_ref()
+            .is_none_or(|e| e.iter().any(|x| x == event_type))
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -203,6 +249,7 @@ pub struct Config {
     pub provision: ProvisionConfig,
     pub logging: LoggingConfig,
     pub health: HealthConfig,
+    pub webhooks: Vec<WebhookConfig>,
 }
 
 /// Google client credentials, present and checked.
@@ -353,7 +400,53 @@ impl Config {
             provision,
             logging,
             health,
+            webhook,
         } = file_cfg;
+        let mut webhooks = Vec::new();
+        for (i, w) in webhook.into_iter().enumerate() {
+            let from = file_name.clone();
+            let url = Url::parse(w.url.trim())
+                .ok()
+                .filter(|u| u.scheme() == "https" || (u.scheme() == "http" && is_loopback_host(u)))
+                .ok_or_else(|| ConfigError::Invalid {
+                    key: "webhook.url",
+                    value: w.url.clone(),
+                    from: format!("{from}, webhook {}", i + 1),
+                    detail: "expected an https:// URL (plain http:// only on a loopback address)"
+                        .into(),
+                })?;
+            use base64::Engine as _;
+            let decoded = w
+                .secret
+                .trim()
+                .strip_prefix("whsec_")
+                .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+                .filter(|k| (24..=64).contains(&k.len()))
+                .ok_or_else(|| ConfigError::Invalid {
+                    key: "webhook.secret",
+                    value: "(hidden)".into(),
+                    from: format!("{from}, webhook {}", i + 1),
+                    detail: "expected whsec_ followed by base64 of 24 to 64 bytes (e.g. `echo whsec_$(head -c 32 /dev/urandom | base64)`)".into(),
+                })?;
+            if let Some(bad) = w
+                .events
+                .iter()
+                .flatten()
+                .find(|e| !WEBHOOK_EVENTS.contains(&e.as_str()))
+            {
+                return Err(ConfigError::Invalid {
+                    key: "webhook.events",
+                    value: bad.clone(),
+                    from: format!("{from}, webhook {}", i + 1),
+                    detail: format!("expected some of {}", WEBHOOK_EVENTS.join(", ")),
+                });
+            }
+            webhooks.push(WebhookConfig {
+                url,
+                key: zeroize::Zeroizing::new(decoded),
+                events: w.events,
+            });
+        }
         let health_interval = match src.pick("MCP_ONBOARD_HEALTH_INTERVAL", health.interval) {
             None => Some(HEALTH_INTERVAL),
             Some((text, from)) => {
@@ -616,6 +709,7 @@ impl Config {
             health: HealthConfig {
                 interval: health_interval,
             },
+            webhooks,
         })
     }
 

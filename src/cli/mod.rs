@@ -70,6 +70,9 @@ pub enum Sub {
     Retry(RetryArgs),
     /// Stream events from the running owner until interrupted.
     Watch(WatchArgs),
+    /// Webhooks that receive tenant events.
+    #[command(subcommand)]
+    Webhook(WebhookCmd),
     /// The master key for secrets at rest.
     #[command(subcommand)]
     Key(KeyCmd),
@@ -151,6 +154,12 @@ pub struct WatchArgs {
     /// First replay the stored timeline entries after this sequence number.
     #[arg(long, value_name = "SEQ")]
     pub since: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhookCmd {
+    /// Send a signed sample event to every configured webhook and say what each answered.
+    Test,
 }
 
 #[derive(Debug, Subcommand)]
@@ -460,6 +469,15 @@ pub async fn run(cli: Cli) -> Result<()> {
                         " (the old key no longer opens the database: update any copy of it)"
                     }
                 );
+            }
+            Ok(())
+        }
+        Sub::Webhook(WebhookCmd::Test) => {
+            let reply = ctx.execute(Command::WebhookTest).await?;
+            let failed = matches!(&reply, Reply::WebhookTest { deliveries } if deliveries.iter().any(|d| !d.ok()));
+            output::print(&reply, cli.json, None)?;
+            if failed {
+                anyhow::bail!("a webhook did not take the test event");
             }
             Ok(())
         }

@@ -63,6 +63,7 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
             Reply::Link(l) => json(l),
             Reply::Status(s) => json(s),
             Reply::Removed { slug } => json(&serde_json::json!({ "removed": slug })),
+            Reply::WebhookTest { deliveries } => json(deliveries),
             Reply::BackedUp { path, summary } => json(&serde_json::json!({
                 "path": path,
                 "entries": summary.entries,
@@ -110,9 +111,28 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
             }
             println!("consent:      {}", s.consent);
             println!("token checks: {}", s.health);
+            if s.webhooks > 0 {
+                println!(
+                    "webhooks:     {} receiver{}, {} event{} waiting",
+                    s.webhooks,
+                    if s.webhooks == 1 { "" } else { "s" },
+                    s.outbox,
+                    if s.outbox == 1 { "" } else { "s" }
+                );
+            }
             println!("provisioner:  {}", s.provisioner);
         }
         Reply::Removed { slug } => println!("removed {slug} with its links and timeline"),
+        Reply::WebhookTest { deliveries } => {
+            for d in deliveries {
+                match (d.status, &d.error) {
+                    (Some(s), _) if d.ok() => println!("{}: took it ({s})", d.url),
+                    (Some(s), _) => println!("{}: refused it ({s})", d.url),
+                    (None, Some(e)) => println!("{}: no answer: {e}", d.url),
+                    (None, None) => println!("{}: no answer", d.url),
+                }
+            }
+        }
         Reply::BackedUp { path, summary } => println!(
             "backup written to {path}: {} entries, {} bytes, schema version {} (secrets stay sealed: keep the key apart from it)",
             summary.entries, summary.bytes, summary.schema_version

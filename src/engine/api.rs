@@ -57,6 +57,8 @@ pub enum Command {
     Offboard {
         slugs: Vec<String>,
     },
+    /// Send a sample event to every configured webhook now.
+    WebhookTest,
     /// Write a consistent backup of the database to this file (an absolute path, new).
     Backup {
         path: String,
@@ -139,6 +141,9 @@ pub enum Reply {
         retried: Vec<String>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         skipped: Vec<Skipped>,
+    },
+    WebhookTest {
+        deliveries: Vec<super::webhooks::Delivery>,
     },
     BackedUp {
         path: String,
@@ -322,6 +327,11 @@ pub struct StatusView {
     /// How token checks run, or the alarm that paused them.
     #[serde(default)]
     pub health: String,
+    /// Webhook receivers configured, and events waiting in the outbox for them.
+    #[serde(default)]
+    pub webhooks: usize,
+    #[serde(default)]
+    pub outbox: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health_alarm: Option<super::health::HealthAlarm>,
 }

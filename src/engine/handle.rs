@@ -91,6 +91,9 @@ impl Engine {
             }
             Err(e) => (None, Some(e.to_string())),
         };
+        if !config.webhooks.is_empty() {
+            store.enable_outbox();
+        }
         Ok(Self {
             store,
             writer,
@@ -321,6 +324,16 @@ impl Engine {
             Command::CheckHealth { slug } => self.health_command(slug).await,
             Command::Approve { slug } => self.approve(&slug).await,
             Command::Offboard { slugs } => self.offboard(slugs).await,
+            Command::WebhookTest => {
+                if self.config.webhooks.is_empty() {
+                    return Err(EngineError::BadRequest(
+                        "no webhook is configured: add a [[webhook]] with url and secret to the config file".into(),
+                    ));
+                }
+                Ok(Reply::WebhookTest {
+                    deliveries: self.webhook_test().await,
+                })
+            }
             Command::Backup { path } => {
                 let p = std::path::PathBuf::from(&path);
                 if !p.is_absolute() {
@@ -445,6 +458,8 @@ impl Engine {
             consent: self.describe_consent(),
             health: self.describe_health(),
             health_alarm: self.health_alarm(),
+            webhooks: self.config.webhooks.len(),
+            outbox: self.store.outbox_len(),
         }
     }
 

@@ -15,6 +15,7 @@ pub mod handle;
 pub mod health;
 pub mod offboard;
 pub mod outcome;
+pub mod webhooks;
 
 pub use crate::domain::{lifecycle, model};
 pub use api::{Command, Reply};

@@ -129,6 +129,9 @@ impl Owner {
         if let Some(p) = provisioning::start(&opts, &engine).await? {
             tasks.push(p);
         }
+        if !opts.config.webhooks.is_empty() {
+            tasks.push(tokio::spawn(crate::engine::webhooks::run(engine.clone())));
+        }
         if let Some(every) = opts.config.health.interval
             && engine.consent_disabled().is_none()
         {

@@ -35,9 +35,10 @@ pub enum T {
     UsedFlows,
     Secrets,
     TenantKeys,
+    Outbox,
 }
 
-pub const TREES: [(T, &str); 10] = [
+pub const TREES: [(T, &str); 11] = [
     (T::Meta, "meta"),
     (T::Tenants, "tenants"),
     (T::Timeline, "timeline"),
@@ -48,6 +49,7 @@ pub const TREES: [(T, &str); 10] = [
     (T::UsedFlows, "used_flows"),
     (T::Secrets, "secrets"),
     (T::TenantKeys, "tenant_keys"),
+    (T::Outbox, "outbox"),
 ];
 
 pub const META_SCHEMA: &[u8] = b"schema_version";

@@ -90,6 +90,8 @@ pub(crate) struct Trees {
     db: sled::Db,
     trees: [sled::Tree; TREES.len()],
     cipher: Cipher,
+    /// Tenant events go to the outbox (webhooks are configured).
+    outbox_on: std::sync::atomic::AtomicBool,
 }
 
 impl Trees {
@@ -289,7 +291,12 @@ impl Store {
             .get(META_SEQ_RESERVED)?
             .and_then(|v| layout::u64_of(&v))
             .unwrap_or(0);
-        let trees = Arc::new(Trees { db, trees, cipher });
+        let trees = Arc::new(Trees {
+            db,
+            trees,
+            cipher,
+            outbox_on: std::sync::atomic::AtomicBool::new(false),
+        });
         let (index, link_flows) = build_index(&trees)?;
         let index = Arc::new(RwLock::new(index));
         let stats = Arc::new(writer::Stats::default());
@@ -457,6 +464,32 @@ impl Store {
             .open_string(&slot, &sealed)
             .map(Some)
             .map_err(|_| StoreError::Decrypt)
+    }
+
+    /// From now on, tenant events go to the webhook outbox (see `Tx::put_tenant`).
+    pub fn enable_outbox(&self) {
+        self.inner
+            .trees
+            .outbox_on
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The oldest `limit` events in the webhook outbox, with their keys.
+    pub fn outbox(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, crate::domain::model::OutboxEvent)>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.tree(T::Outbox).iter().take(limit) {
+            let (k, v) = kv?;
+            out.push((k.to_vec(), decode("outbox event", &v)?));
+        }
+        Ok(out)
+    }
+
+    /// Events waiting in the webhook outbox.
+    pub fn outbox_len(&self) -> usize {
+        self.tree(T::Outbox).len()
     }
 
     /// Tests: a secret's stored ciphertext, as it lies on disk.

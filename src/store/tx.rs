@@ -351,6 +351,14 @@ impl<'a> Tx<'a> {
     /// Write a tenant, with the timeline line its transition produced (if any); returns
     /// the change's sequence number.
     pub fn put_tenant(&mut self, tenant: Tenant, entry: Option<AuditEvent>) -> u64 {
+        if entry.is_some()
+            && self
+                .trees
+                .outbox_on
+                .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            self.enqueue_webhook_event(&tenant);
+        }
         let seq = self.next_seq();
         self.put(T::Tenants, tenant.slug.as_bytes().to_vec(), encode(&tenant));
         let entry = entry.map(|e| TimelineEntry {
@@ -438,6 +446,66 @@ impl<'a> Tx<'a> {
             },
         });
         Ok(())
+    }
+
+    // ---- the webhook outbox ----
+
+    /// Put the webhook event this tenant's change is (if any) in the outbox, in the same
+    /// commit as the change: no event is lost to a crash, and none is sent for a change
+    /// that did not happen.
+    fn enqueue_webhook_event(&mut self, tenant: &Tenant) {
+        use rand::RngCore;
+        let before = self
+            .get(T::Tenants, tenant.slug.as_bytes())
+            .ok()
+            .flatten()
+            .and_then(|v| decode::<Tenant>("tenant", &v).ok())
+            .map(|t| t.status);
+        let Some((event_type, data)) = crate::domain::model::OutboxEvent::of_change(before, tenant)
+        else {
+            return;
+        };
+        let mut rnd = [0u8; 8];
+        rand::thread_rng().fill_bytes(&mut rnd);
+        let mut key = (self.now.max(0) as u64).to_be_bytes().to_vec();
+        key.extend_from_slice(&rnd);
+        let id: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        let event = crate::domain::model::OutboxEvent {
+            id: format!("msg_{id}"),
+            event_type: event_type.to_owned(),
+            at: self.now,
+            data,
+            delivered: Vec::new(),
+        };
+        self.put(T::Outbox, key, encode(&event));
+    }
+
+    /// Note that `url` took the event under `key`; once every webhook that wants it has,
+    /// the event goes.
+    pub fn outbox_delivered(
+        &mut self,
+        key: &[u8],
+        url: &str,
+        done: impl Fn(&crate::domain::model::OutboxEvent) -> bool,
+    ) -> Result<(), StoreError> {
+        let Some(raw) = self.get(T::Outbox, key)? else {
+            return Ok(());
+        };
+        let mut e: crate::domain::model::OutboxEvent = decode("outbox event", &raw)?;
+        if !e.delivered.iter().any(|u| u == url) {
+            e.delivered.push(url.to_owned());
+        }
+        if done(&e) {
+            self.del(T::Outbox, key.to_vec());
+        } else {
+            self.put(T::Outbox, key.to_vec(), encode(&e));
+        }
+        Ok(())
+    }
+
+    /// Drop an event from the outbox (nobody wants it, or it is too old to matter).
+    pub fn outbox_drop(&mut self, key: &[u8]) {
+        self.del(T::Outbox, key.to_vec());
     }
 
     // ---- backups ----

@@ -696,6 +696,8 @@ fn status_with(subscribers: usize, pending_flows: usize) -> StatusView {
         consent: "enabled".into(),
         health: "every 6h (jittered)".into(),
         health_alarm: None,
+        webhooks: 0,
+        outbox: 0,
     }
 }
 
