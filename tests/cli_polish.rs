@@ -980,11 +980,13 @@ mod webhooks {
     use super::*;
     use std::sync::{Arc, Mutex};
 
+    /// A POST seen: id, timestamp, signature, body, and whether it was taken.
+    type Seen = (String, String, String, String, bool);
+
     #[derive(Clone, Default)]
     struct Receiver {
         down: Arc<std::sync::atomic::AtomicBool>,
-        /// Every POST seen, taken or not: (id, timestamp, signature, body, taken).
-        seen: Arc<Mutex<Vec<(String, String, String, String, bool)>>>,
+        seen: Arc<Mutex<Vec<Seen>>>,
     }
 
     async fn receiver() -> (Receiver, String) {
