@@ -885,23 +885,32 @@ async fn key_rotate_reseals_under_a_new_master_key_and_an_interrupted_one_finish
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not open this database"));
 
-    // As if a rotation stopped after re-sealing, before the new key file was renamed:
-    // the new key lies beside the old file, and opening finishes the job.
+    // As if a rotation stopped after re-sealing, before the new key file was renamed: the
+    // database is sealed under the new key, which lies beside the old file.
+    let before = std::fs::read_to_string(&key_file).unwrap();
+    w.ok(&["key", "rotate"]);
     let pending = w.tmp.path().join("home/.config/mcp-onboard/secret.key.new");
-    w.ok(&["key", "rotate", "--new-key-file", pending.to_str().unwrap()]);
-    assert_eq!(
-        std::fs::read_to_string(&key_file).unwrap(),
-        new,
-        "not replaced"
-    );
+    std::fs::rename(&key_file, &pending).unwrap();
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&key_file)
+            .unwrap();
+        f.write_all(before.as_bytes()).unwrap();
+    }
+    let newest = std::fs::read_to_string(&pending).unwrap();
     let list = w.json(&["tenant", "list"]);
-    assert_eq!(
-        list.as_array().map(Vec::len),
-        Some(1),
-        "opened with the new key"
-    );
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "opened with the new key");
     assert!(!pending.exists(), "moved into place");
-    assert_ne!(std::fs::read_to_string(&key_file).unwrap(), new);
+    assert_eq!(std::fs::read_to_string(&key_file).unwrap(), newest);
+    // --new-key-file is for a key in MCP_ONBOARD_KEY, not beside a key file.
+    let out = w.run(&["key", "rotate", "--new-key-file", "/tmp/never.key"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stderr.contains("replaced in place"), "{}", out.stderr);
 
     // With the key in MCP_ONBOARD_KEY, the new one goes where it is told.
     let current = std::fs::read_to_string(&key_file).unwrap();

@@ -90,6 +90,18 @@ pub fn rotate(
     let check = meta.get(META_KEY_CHECK)?.ok_or(StoreError::WrongKey)?;
     old.open(KEY_CHECK_SLOT, &check)
         .map_err(|_| StoreError::WrongKey)?;
+    // Before schema 3 the secrets are sealed under the master key itself: rotating then
+    // would lose them. Opening the database brings it up to date first.
+    let schema = meta
+        .get(layout::META_SCHEMA)?
+        .and_then(|v| layout::u32_of(&v))
+        .unwrap_or(0);
+    if schema != layout::SCHEMA_VERSION {
+        return Err(StoreError::Write(format!(
+            "the database has schema version {schema}: run any command once (e.g. `mcp-onboard status`) to bring it up to version {}, then rotate",
+            layout::SCHEMA_VERSION
+        )));
+    }
 
     let mut new_key = Zeroizing::new([0u8; 32]);
     rand::RngCore::fill_bytes(&mut rand::thread_rng(), new_key.as_mut());
@@ -102,6 +114,22 @@ pub fn rotate(
         let slot = layout::tenant_key_slot(&slug_text);
         let plain = Zeroizing::new(old.open(&slot, &sealed).map_err(|_| StoreError::Decrypt)?);
         key_rows.push((slug.to_vec(), new.seal(&slot, &plain)));
+    }
+    // Every secret must open with its tenant's key: nothing is sealed under the master key
+    // that the rotation would strand.
+    let secrets = db.open_tree("secrets")?;
+    for kv in secrets.iter() {
+        let (slot, sealed) = kv?;
+        let slug = layout::slug_of_secret_slot(&slot).unwrap_or_default().to_owned();
+        let tk = keys.get(slug.as_bytes())?.ok_or(StoreError::Decrypt)?;
+        let plain = Zeroizing::new(
+            old.open(&layout::tenant_key_slot(&slug), &tk)
+                .map_err(|_| StoreError::Decrypt)?,
+        );
+        let k: &[u8; 32] = plain.as_slice().try_into().map_err(|_| StoreError::Decrypt)?;
+        Cipher::from_key(k)
+            .open(&slot, &sealed)
+            .map_err(|_| StoreError::Decrypt)?;
     }
     let mut flow_rows = Vec::new();
     for kv in flows.iter() {
@@ -118,6 +146,12 @@ pub fn rotate(
     let new_check = new.seal(KEY_CHECK_SLOT, KEY_CHECK_TEXT);
 
     let target = match (key, new_key_file) {
+        (KeySource::File(path), Some(_)) => {
+            return Err(StoreError::Write(format!(
+                "the key comes from the key file {}: it is replaced in place; --new-key-file is for a key given in MCP_ONBOARD_KEY",
+                path.display()
+            )));
+        }
         (_, Some(f)) => {
             write_key(f, &new_key, false)?;
             f.to_owned()
