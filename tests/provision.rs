@@ -857,6 +857,31 @@ mod identity_gate {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_grant_a_waiting_consent_uses_is_not_given_back_when_another_tenant_leaves() {
+        let r = rig(BlaxelFaults::default()).await;
+        r.h.add("bee", None, None).await;
+        r.h.onboard("bee", "other@acme.example").await;
+        wait_for(&r.h, "bee", TenantStatus::Deployed, Duration::from_secs(20)).await;
+        let (_old, new) = waiting(&r).await;
+        r.h.engine
+            .execute(Command::Offboard {
+                slugs: vec!["bee".into()],
+            })
+            .await
+            .unwrap();
+        let t = wait_for(&r.h, "bee", TenantStatus::Offboarded, Duration::from_secs(30)).await;
+        assert!(
+            live(&r).contains(&new),
+            "acme's waiting consent by other@acme.example still needs that grant"
+        );
+        assert!(
+            t.events.iter().any(|e| e.detail.contains("kept at Google") && e.detail.contains("acme")),
+            "{:#?}",
+            t.events
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn with_an_expected_account_another_account_is_still_refused() {
         let r = rig(BlaxelFaults::default()).await;
         r.h.add("acme", Some("it@acme.example"), None).await;

@@ -18,6 +18,9 @@ pub struct Brief {
     pub google_email: Option<String>,
     /// The Google account (`sub`) whose consent the tenant holds now, if it holds one.
     pub consent_sub: Option<String>,
+    /// The account of a consent waiting for approval: its grant is in use too (giving
+    /// that account's grant back at Google would end it).
+    pub pending_sub: Option<String>,
     pub expected: Option<ExpectedAccount>,
     pub integration: Integration,
     pub created_at: Millis,
@@ -44,6 +47,16 @@ impl Brief {
                 .as_ref()
                 .filter(|_| t.holds_consent())
                 .map(|g| g.sub.clone()),
+            pending_sub: t
+                .pending
+                .as_ref()
+                .filter(|_| {
+                    !matches!(
+                        t.status,
+                        TenantStatus::Offboarding | TenantStatus::Offboarded
+                    )
+                })
+                .map(|p| p.identity.sub.clone()),
             expected: t.expected.clone(),
             integration: t.integration,
             created_at: t.created_at,
@@ -97,5 +110,12 @@ mod tests {
         assert!(b.matches(""));
         assert!(!b.matches("gamma"));
         assert_eq!(b.step, None);
+    }
+}
+
+impl Brief {
+    /// Every Google account whose grant this tenant uses now.
+    pub fn grant_subs(&self) -> impl Iterator<Item = &String> {
+        self.consent_sub.iter().chain(self.pending_sub.iter())
     }
 }

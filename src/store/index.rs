@@ -69,22 +69,22 @@ fn hash32(hash: &[u8]) -> Option<[u8; 32]> {
 impl Index {
     pub(super) fn put_tenant(&mut self, t: &Tenant) {
         let brief = Brief::of(t);
-        if let Some(sub) = &brief.consent_sub {
+        let new_subs: Vec<String> = brief.grant_subs().cloned().collect();
+        for sub in &new_subs {
             self.consents
                 .entry(sub.clone())
                 .or_default()
                 .insert(t.slug.clone());
         }
-        let new_sub = brief.consent_sub.clone();
         if let Some(old) = self
             .briefs
             .insert(t.slug.clone(), std::sync::Arc::new(brief))
         {
             self.uncount(old.status);
-            if old.consent_sub != new_sub
-                && let Some(sub) = &old.consent_sub
-            {
-                self.forget_consent(sub, &t.slug);
+            for sub in old.grant_subs() {
+                if !new_subs.contains(sub) {
+                    self.forget_consent(sub, &t.slug);
+                }
             }
         }
         *self.counts.entry(t.status).or_insert(0) += 1;
@@ -112,7 +112,7 @@ impl Index {
     pub(super) fn remove_tenant(&mut self, slug: &str) {
         if let Some(old) = self.briefs.remove(slug) {
             self.uncount(old.status);
-            if let Some(sub) = &old.consent_sub {
+            for sub in old.grant_subs() {
                 self.forget_consent(sub, slug);
             }
         }
