@@ -951,10 +951,16 @@ mod offboarding {
             "it opens while acme's data key exists"
         );
         let reply = offboard(&r, &["acme", "nobody"]).await;
-        let Reply::Offboarding { started, skipped } = reply else {
+        let Reply::Offboarding {
+            started,
+            skipped,
+            note,
+        } = reply
+        else {
             panic!("{reply:?}")
         };
         assert_eq!(started, ["acme"]);
+        assert!(note.is_none(), "the provisioner runs here: {note:?}");
         assert_eq!(skipped.len(), 1);
         assert!(skipped[0].reason.contains("no tenant"), "{skipped:?}");
 
@@ -1056,6 +1062,31 @@ mod offboarding {
             "faults were met and retried: {:#?}",
             t.events
         );
+        // Waiting for a slow deletion is said when the reason is new (a fault in between
+        // is another), not once per check.
+        let waits = t
+            .events
+            .iter()
+            .filter(|e| e.detail.contains("still deleting"))
+            .count();
+        assert!(waits <= 3, "{waits} wait entries: {:#?}", t.events);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_tenant_that_never_consented_is_removed_not_offboarded_and_links_die_at_once() {
+        let r = rig(BlaxelFaults::default()).await;
+        r.h.add("fresh", None, None).await;
+        let Reply::Offboarding { started, skipped, .. } = offboard(&r, &["fresh"]).await else {
+            panic!()
+        };
+        assert!(started.is_empty());
+        assert!(skipped[0].reason.contains("tenant remove fresh"), "{skipped:?}");
+        // A consented one: its links stop working as soon as offboarding starts.
+        deployed(&r, "acme", "it@acme.example").await;
+        let link = r.h.link("acme").await;
+        offboard(&r, &["acme"]).await;
+        let page = r.h.get(&link.url).await;
+        assert!(page.status >= 400, "{} {}", page.status, page.body);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

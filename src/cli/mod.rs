@@ -598,11 +598,12 @@ async fn offboard(ctx: &Context, o: &OffboardArgs, as_json: bool) -> Result<()> 
         eprintln!("nothing offboarded");
         return Ok(());
     }
-    let (mut started, mut skipped) = (Vec::new(), Vec::new());
+    let (mut started, mut skipped, mut note) = (Vec::new(), Vec::new(), None);
     for chunk in slugs.chunks(1000) {
         if let Reply::Offboarding {
             started: a,
             skipped: b,
+            note: n,
         } = ctx
             .execute(Command::Offboard {
                 slugs: chunk.to_vec(),
@@ -611,9 +612,18 @@ async fn offboard(ctx: &Context, o: &OffboardArgs, as_json: bool) -> Result<()> 
         {
             started.extend(a);
             skipped.extend(b);
+            note = note.or(n);
         }
     }
-    output::print(&Reply::Offboarding { started, skipped }, as_json, None)
+    output::print(
+        &Reply::Offboarding {
+            started,
+            skipped,
+            note,
+        },
+        as_json,
+        None,
+    )
 }
 
 /// Ask on the terminal unless `yes`; without a terminal to ask on, refuse (`what` says

@@ -70,9 +70,11 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
                 "bytes": summary.bytes,
                 "schema_version": summary.schema_version,
             })),
-            Reply::Offboarding { started, skipped } => {
-                json(&serde_json::json!({ "started": started, "skipped": skipped }))
-            }
+            Reply::Offboarding {
+                started,
+                skipped,
+                note,
+            } => json(&serde_json::json!({ "started": started, "skipped": skipped, "note": note })),
             Reply::Retried { retried, skipped } => {
                 json(&serde_json::json!({ "retried": retried, "skipped": skipped }))
             }
@@ -137,7 +139,14 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
             "backup written to {path}: {} entries, {} bytes, schema version {} (secrets stay sealed: keep the key apart from it)",
             summary.entries, summary.bytes, summary.schema_version
         ),
-        Reply::Offboarding { started, skipped } => {
+        Reply::Offboarding {
+            started,
+            skipped,
+            note,
+        } => {
+            if let Some(n) = note {
+                eprintln!("note: {n}");
+            }
             println!(
                 "offboarding {} tenant{}: `mcp-onboard tenant show SLUG` follows each step",
                 started.len(),

@@ -78,6 +78,9 @@ pub(super) fn offboard(
     if next.status == TenantStatus::Offboarding {
         return Err(TransitionError::Offboarding(next.slug.clone()));
     }
+    if next.consented_at.is_none() && next.provision.is_none() {
+        return Err(TransitionError::NeverConsented(next.slug.clone()));
+    }
     let mut job = match next.provision.take() {
         Some(j) => j,
         None => new_job(next, now),

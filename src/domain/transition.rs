@@ -109,6 +109,10 @@ pub enum TransitionError {
     NothingToRetry(String, &'static str),
     #[error("tenant {0} has no token to check: {1}")]
     NothingToCheck(String, &'static str),
+    #[error(
+        "tenant {0} never consented: nothing of it is at Google or Blaxel; `mcp-onboard tenant remove {0}` deletes it"
+    )]
+    NeverConsented(String),
     #[error("tenant {0} has no consent waiting for approval")]
     NothingPending(String),
     #[error(

@@ -155,6 +155,9 @@ pub enum Reply {
         started: Vec<String>,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         skipped: Vec<Skipped>,
+        /// Said when the offboarding cannot go on in this process yet.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
     },
     /// Token checks: one per tenant checked, and the alarm about our client if raised.
     Health {

@@ -32,7 +32,20 @@ impl Engine {
                     let (mut ok, mut not) = (Vec::new(), Vec::new());
                     for slug in batch {
                         match apply_in(tx, &slug, &Transition::OffboardRequested) {
-                            Ok(_) => ok.push(slug),
+                            Ok(_) => {
+                                // No customer can start or finish a consent from now on.
+                                let now = tx.now();
+                                for (h, mut l) in tx.links_of(&slug)? {
+                                    if l.state(now) == crate::domain::model::LinkState::Active {
+                                        l.revoked_at = Some(now);
+                                        tx.put_link(&h, l);
+                                    }
+                                }
+                                for (h, f) in tx.flows_of(&slug)? {
+                                    tx.end_flow(&h, &f);
+                                }
+                                ok.push(slug)
+                            }
                             Err(e) => not.push(Skipped {
                                 slug,
                                 reason: e.to_string(),
@@ -48,7 +61,14 @@ impl Engine {
         if !started.is_empty() {
             self.wake_provisioner();
         }
-        Ok(Reply::Offboarding { started, skipped })
+        let note = (!started.is_empty() && !self.provisioner_state().running).then(|| {
+            "no provisioner runs in this process (no owner, or no Blaxel credentials): offboarding goes on once `serve` or the console runs with them".to_owned()
+        });
+        Ok(Reply::Offboarding {
+            started,
+            skipped,
+            note,
+        })
     }
 
     /// The revoke step: give the tenant's refresh token (and a consent waiting for
@@ -135,6 +155,39 @@ impl Engine {
         RevokeOutcome::Done(said.join("; "))
     }
 
+    /// An offboarding step that has to wait: the job's next try is set; the timeline hears
+    /// of it only when the reason is new (a slow deletion is one entry, not hundreds).
+    pub async fn offboard_wait(
+        &self,
+        slug: &str,
+        generation: u64,
+        step: ProvisionStep,
+        why: String,
+        next_attempt_at: crate::time::Millis,
+    ) -> Result<(), EngineError> {
+        let s = slug.to_owned();
+        self.commit(Durability::Lazy, move |tx| {
+            let cur = tx
+                .tenant(&s)?
+                .ok_or_else(|| EngineError::UnknownTenant(s.clone()))?;
+            let same = cur
+                .provision
+                .as_ref()
+                .and_then(|p| p.last_error.as_deref())
+                == Some(crate::text::clean(&why).as_str());
+            let t = Transition::ProvisionRetry {
+                generation,
+                step,
+                error: why,
+                next_attempt_at,
+            };
+            let (next, event) = crate::domain::lifecycle::apply(&cur, &t, tx.now())?;
+            tx.put_tenant(next, (!same).then_some(event));
+            Ok(())
+        })
+        .await
+    }
+
     /// Record an offboarding step done; after the last one the secrets go in the same
     /// commit (durably: a wipe is not to be replayed from memory).
     pub async fn offboard_step_done(
@@ -162,9 +215,7 @@ impl Engine {
                 },
             )?;
             if last {
-                tx.delete_secret(&s, "refresh_token");
-                tx.delete_secret(&s, PENDING_TOKEN);
-                // Whatever copy of their ciphertext sled still holds can never be opened.
+                tx.delete_secrets_of(&s)?;
                 tx.destroy_tenant_key(&s);
             }
             Ok(())

@@ -109,15 +109,36 @@ impl Provisioner {
     }
 
     async fn server_gone(&self, job: &ProvisionState) -> Outcome {
+        use crate::blaxel::Status;
+        /// Checks (with backoff up to a minute apart) before giving up: about two hours.
+        const MAX_WAITS: u32 = 120;
         match self.client.get_function(&job.function_name).await {
             Err(e) if e.is_not_found() => {
                 Outcome::Offboarded(format!("MCP server {} is gone", job.function_name))
             }
-            Ok(f) => Outcome::Wait(format!(
-                "Blaxel is still deleting the MCP server {} ({})",
-                job.function_name,
-                f.status.as_ref().map_or("no status", |s| s.as_str())
+            Ok(f) if f.status == Some(Status::Terminated) => Outcome::Offboarded(format!(
+                "MCP server {} is terminated",
+                job.function_name
             )),
+            Ok(_) if job.attempts >= MAX_WAITS => Outcome::Fail(
+                FailureKind::BlaxelRejected,
+                format!(
+                    "Blaxel has not deleted the MCP server {} after {MAX_WAITS} checks",
+                    job.function_name
+                ),
+            ),
+            Ok(f) if f.status == Some(Status::Deleting) => Outcome::Wait(format!(
+                "Blaxel is still deleting the MCP server {}",
+                job.function_name
+            )),
+            // Not being deleted (the delete did not take): ask again, then wait.
+            Ok(f) => match self.client.delete_function(&job.function_name).await {
+                Ok(_) | Err(_) => Outcome::Wait(format!(
+                    "the MCP server {} was {}, not being deleted: asked Blaxel again",
+                    job.function_name,
+                    f.status.as_ref().map_or("without a status", |s| s.as_str())
+                )),
+            },
             Err(e) => classify(e),
         }
     }
@@ -163,12 +184,11 @@ impl Provisioner {
             Outcome::Wait(why) => {
                 let delay = retry_delay(job.attempts, s.base_backoff, s.max_backoff, None);
                 tracing::info!(tenant = slug, step = job.step.as_str(), %why, ?delay, "waiting");
-                Transition::ProvisionRetry {
-                    generation,
-                    step: job.step,
-                    error: why,
-                    next_attempt_at: add(now, delay),
-                }
+                // Quietly: only a new reason to wait goes on the timeline.
+                return self
+                    .engine
+                    .offboard_wait(slug, generation, job.step, why, add(now, delay))
+                    .await;
             }
             Outcome::Retry(e) => {
                 let delay =

@@ -545,6 +545,14 @@ impl<'a> Tx<'a> {
         self.del(T::Secrets, secret_slot(slug, name));
     }
 
+    /// Delete every secret of the tenant.
+    pub fn delete_secrets_of(&mut self, slug: &str) -> Result<(), StoreError> {
+        for (k, _) in self.scan(T::Secrets, &secret_prefix(slug))? {
+            self.del(T::Secrets, k);
+        }
+        Ok(())
+    }
+
     /// Destroy the tenant's data key: whatever was sealed under it can never be opened
     /// again, wherever a copy lies.
     pub fn destroy_tenant_key(&mut self, slug: &str) {

@@ -2065,6 +2065,7 @@ fn o_offboards_the_selected_tenant_after_a_confirm() {
     );
     answer(&mut m, &fx, |_| {
         Some(Ok(Reply::Offboarding {
+            note: None,
             started: vec![],
             skipped: vec![crate::engine::api::Skipped {
                 slug: "t000".into(),
