@@ -904,7 +904,11 @@ async fn key_rotate_reseals_under_a_new_master_key_and_an_interrupted_one_finish
     }
     let newest = std::fs::read_to_string(&pending).unwrap();
     let list = w.json(&["tenant", "list"]);
-    assert_eq!(list.as_array().map(Vec::len), Some(1), "opened with the new key");
+    assert_eq!(
+        list.as_array().map(Vec::len),
+        Some(1),
+        "opened with the new key"
+    );
     assert!(!pending.exists(), "moved into place");
     assert_eq!(std::fs::read_to_string(&key_file).unwrap(), newest);
     // --new-key-file is for a key in MCP_ONBOARD_KEY, not beside a key file.

@@ -154,13 +154,24 @@ async fn a_key_rotation_is_refused_before_the_database_is_brought_up_to_date() {
     let old_key = std::fs::read_to_string(key_path).unwrap();
     let err = mcp_onboard::store::rotate::rotate(&data, &key, None).unwrap_err();
     assert!(err.to_string().contains("schema version 1"), "{err}");
-    assert_eq!(std::fs::read_to_string(key_path).unwrap(), old_key, "key untouched");
+    assert_eq!(
+        std::fs::read_to_string(key_path).unwrap(),
+        old_key,
+        "key untouched"
+    );
     // Opened once (migrated), it rotates, and the secret still opens afterwards.
-    let engine = Engine::open(&data, &key, config(), Role::Direct).await.unwrap();
-    engine.shutdown(std::time::Duration::from_secs(10)).await.unwrap();
+    let engine = Engine::open(&data, &key, config(), Role::Direct)
+        .await
+        .unwrap();
+    engine
+        .shutdown(std::time::Duration::from_secs(10))
+        .await
+        .unwrap();
     drop(engine);
     mcp_onboard::store::rotate::rotate(&data, &key, None).unwrap();
-    let engine = Engine::open(&data, &key, config(), Role::Direct).await.unwrap();
+    let engine = Engine::open(&data, &key, config(), Role::Direct)
+        .await
+        .unwrap();
     let token = engine
         .store()
         .read(|s| s.secret("acme", "refresh_token"))

@@ -869,13 +869,21 @@ mod identity_gate {
             })
             .await
             .unwrap();
-        let t = wait_for(&r.h, "bee", TenantStatus::Offboarded, Duration::from_secs(30)).await;
+        let t = wait_for(
+            &r.h,
+            "bee",
+            TenantStatus::Offboarded,
+            Duration::from_secs(30),
+        )
+        .await;
         assert!(
             live(&r).contains(&new),
             "acme's waiting consent by other@acme.example still needs that grant"
         );
         assert!(
-            t.events.iter().any(|e| e.detail.contains("kept at Google") && e.detail.contains("acme")),
+            t.events
+                .iter()
+                .any(|e| e.detail.contains("kept at Google") && e.detail.contains("acme")),
             "{:#?}",
             t.events
         );
@@ -1076,11 +1084,17 @@ mod offboarding {
     async fn a_tenant_that_never_consented_is_removed_not_offboarded_and_links_die_at_once() {
         let r = rig(BlaxelFaults::default()).await;
         r.h.add("fresh", None, None).await;
-        let Reply::Offboarding { started, skipped, .. } = offboard(&r, &["fresh"]).await else {
+        let Reply::Offboarding {
+            started, skipped, ..
+        } = offboard(&r, &["fresh"]).await
+        else {
             panic!()
         };
         assert!(started.is_empty());
-        assert!(skipped[0].reason.contains("tenant remove fresh"), "{skipped:?}");
+        assert!(
+            skipped[0].reason.contains("tenant remove fresh"),
+            "{skipped:?}"
+        );
         // A consented one: its links stop working as soon as offboarding starts.
         deployed(&r, "acme", "it@acme.example").await;
         let link = r.h.link("acme").await;

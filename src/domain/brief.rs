@@ -88,6 +88,13 @@ impl Brief {
     }
 }
 
+impl Brief {
+    /// Every Google account whose grant this tenant uses now.
+    pub fn grant_subs(&self) -> impl Iterator<Item = &String> {
+        self.consent_sub.iter().chain(self.pending_sub.iter())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,12 +117,5 @@ mod tests {
         assert!(b.matches(""));
         assert!(!b.matches("gamma"));
         assert_eq!(b.step, None);
-    }
-}
-
-impl Brief {
-    /// Every Google account whose grant this tenant uses now.
-    pub fn grant_subs(&self) -> impl Iterator<Item = &String> {
-        self.consent_sub.iter().chain(self.pending_sub.iter())
     }
 }

@@ -170,10 +170,7 @@ impl Engine {
             let cur = tx
                 .tenant(&s)?
                 .ok_or_else(|| EngineError::UnknownTenant(s.clone()))?;
-            let same = cur
-                .provision
-                .as_ref()
-                .and_then(|p| p.last_error.as_deref())
+            let same = cur.provision.as_ref().and_then(|p| p.last_error.as_deref())
                 == Some(crate::text::clean(&why).as_str());
             let t = Transition::ProvisionRetry {
                 generation,

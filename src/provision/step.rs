@@ -116,10 +116,9 @@ impl Provisioner {
             Err(e) if e.is_not_found() => {
                 Outcome::Offboarded(format!("MCP server {} is gone", job.function_name))
             }
-            Ok(f) if f.status == Some(Status::Terminated) => Outcome::Offboarded(format!(
-                "MCP server {} is terminated",
-                job.function_name
-            )),
+            Ok(f) if f.status == Some(Status::Terminated) => {
+                Outcome::Offboarded(format!("MCP server {} is terminated", job.function_name))
+            }
             Ok(_) if job.attempts >= MAX_WAITS => Outcome::Fail(
                 FailureKind::BlaxelRejected,
                 format!(

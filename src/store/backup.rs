@@ -71,30 +71,49 @@ pub(super) fn write(
     w.write_all(&schema.to_be_bytes()).map_err(io)?;
     let mut entries = 0u64;
     for (t, name) in TREES {
-        let mut rows: std::collections::BTreeMap<Vec<u8>, Option<Vec<u8>>> = Default::default();
-        for kv in trees.tree(t).iter() {
-            let (k, v) = kv?;
-            rows.insert(k.to_vec(), Some(v.to_vec()));
-        }
+        // The writes of the batch under way for this tree (few), laid over what sled
+        // holds as the tree is streamed: nothing is copied whole into memory.
+        let mut over: std::collections::BTreeMap<Vec<u8>, Option<Vec<u8>>> = Default::default();
         for ov in overlays {
             for ((tree, k), v) in ov.range((t, Vec::new())..) {
                 if *tree != t {
                     break;
                 }
-                rows.insert(k.clone(), v.clone());
+                over.insert(k.clone(), v.clone());
             }
         }
         w.write_all(&(name.len() as u32).to_be_bytes())
             .map_err(io)?;
         w.write_all(name.as_bytes()).map_err(io)?;
-        for (k, v) in rows {
-            let Some(v) = v else { continue };
+        let mut row = |w: &mut Hashing<_>, k: &[u8], v: &[u8]| -> Result<(), StoreError> {
             w.write_all(&[1]).map_err(io)?;
             w.write_all(&(k.len() as u32).to_be_bytes()).map_err(io)?;
-            w.write_all(&k).map_err(io)?;
+            w.write_all(k).map_err(io)?;
             w.write_all(&(v.len() as u32).to_be_bytes()).map_err(io)?;
-            w.write_all(&v).map_err(io)?;
+            w.write_all(v).map_err(io)?;
             entries += 1;
+            Ok(())
+        };
+        for kv in trees.tree(t).iter() {
+            let (k, v) = kv?;
+            while let Some(first) = over.first_key_value().map(|(ok, _)| ok.clone()) {
+                if first.as_slice() >= k.as_ref() {
+                    break;
+                }
+                if let Some(Some(ov)) = over.remove(&first) {
+                    row(&mut w, &first, &ov)?;
+                }
+            }
+            match over.remove(k.as_ref()) {
+                Some(Some(ov)) => row(&mut w, &k, &ov)?,
+                Some(None) => {}
+                None => row(&mut w, &k, &v)?,
+            }
+        }
+        for (k, v) in std::mem::take(&mut over) {
+            if let Some(v) = v {
+                row(&mut w, &k, &v)?;
+            }
         }
         w.write_all(&[0]).map_err(io)?;
     }
@@ -126,7 +145,11 @@ pub(super) fn write_file(
             path.display()
         )));
     }
-    let partial = path.with_extension("partial");
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".partial");
+    let partial = path.with_file_name(name);
+    // A part left by a backup that stopped is ours to replace.
+    let _ = std::fs::remove_file(&partial);
     let file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -135,7 +158,16 @@ pub(super) fn write_file(
         .map_err(|e| StoreError::Write(format!("creating {}: {e}", partial.display())))?;
     let done = write(trees, overlays, &file).and_then(|s| {
         file.sync_all().map_err(io)?;
-        std::fs::rename(&partial, path).map_err(io)?;
+        // Linked in place, not renamed: a file that appeared meanwhile is never replaced.
+        std::fs::hard_link(&partial, path).map_err(io)?;
+        std::fs::remove_file(&partial).map_err(io)?;
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io)?;
         Ok(s)
     });
     if done.is_err() {
@@ -239,18 +271,30 @@ pub fn restore(dir: &Path, key: &KeySource, file: &Path) -> Result<BackupSummary
         .open(KEY_CHECK_SLOT, &check)
         .map_err(|_| StoreError::WrongKey)?;
     super::check_data_dir(dir)?;
-    let db = sled::Config::new().path(dir.join("db")).open()?;
-    let mut entries = 0u64;
-    for (name, rows) in &trees {
-        let tree = db.open_tree(name)?;
-        let mut batch = sled::Batch::default();
-        for (k, v) in rows {
-            batch.insert(k.as_slice(), v.as_slice());
-            entries += 1;
-        }
-        tree.apply_batch(batch)?;
+    // Written aside and renamed into place once complete: a restore that stops part-way
+    // leaves no database that would open with part of the data.
+    let aside = dir.join("db.restoring");
+    if aside.exists() {
+        std::fs::remove_dir_all(&aside)
+            .map_err(|e| StoreError::Write(format!("removing {}: {e}", aside.display())))?;
     }
-    db.flush()?;
+    let mut entries = 0u64;
+    {
+        let db = sled::Config::new().path(&aside).open()?;
+        for (name, rows) in &trees {
+            let tree = db.open_tree(name)?;
+            let mut batch = sled::Batch::default();
+            for (k, v) in rows {
+                batch.insert(k.as_slice(), v.as_slice());
+                entries += 1;
+            }
+            tree.apply_batch(batch)?;
+        }
+        db.flush()?;
+    }
+    std::fs::rename(&aside, dir.join("db"))
+        .and_then(|()| std::fs::File::open(dir)?.sync_all())
+        .map_err(|e| StoreError::Write(format!("putting the restored database in place: {e}")))?;
     Ok(BackupSummary {
         entries,
         bytes: bytes.len() as u64,

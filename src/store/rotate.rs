@@ -120,13 +120,18 @@ pub fn rotate(
     let secrets = db.open_tree("secrets")?;
     for kv in secrets.iter() {
         let (slot, sealed) = kv?;
-        let slug = layout::slug_of_secret_slot(&slot).unwrap_or_default().to_owned();
+        let slug = layout::slug_of_secret_slot(&slot)
+            .unwrap_or_default()
+            .to_owned();
         let tk = keys.get(slug.as_bytes())?.ok_or(StoreError::Decrypt)?;
         let plain = Zeroizing::new(
             old.open(&layout::tenant_key_slot(&slug), &tk)
                 .map_err(|_| StoreError::Decrypt)?,
         );
-        let k: &[u8; 32] = plain.as_slice().try_into().map_err(|_| StoreError::Decrypt)?;
+        let k: &[u8; 32] = plain
+            .as_slice()
+            .try_into()
+            .map_err(|_| StoreError::Decrypt)?;
         Cipher::from_key(k)
             .open(&slot, &sealed)
             .map_err(|_| StoreError::Decrypt)?;

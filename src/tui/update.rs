@@ -615,7 +615,12 @@ fn reply(
             flash(m, Level::Ok, format!("✔ provisioning of {slug} runs again"));
             set_detail_if_selected(m, *t);
         }
-        (Pending::Offboard(slug), Reply::Offboarding { started, skipped, .. }) => {
+        (
+            Pending::Offboard(slug),
+            Reply::Offboarding {
+                started, skipped, ..
+            },
+        ) => {
             if started.contains(&slug) {
                 flash(
                     m,
