@@ -266,6 +266,28 @@ struct Source<'a> {
 
 impl Source<'_> {
     /// Environment first, then the file; empty values count as unset.
+    /// A true/false setting (`true`, `false`, `1`, `0`, `yes`, `no`); false when unset.
+    fn flag(
+        &self,
+        key: &'static str,
+        env: &str,
+        file_value: Option<String>,
+    ) -> Result<bool, ConfigError> {
+        match self.pick(env, file_value) {
+            None => Ok(false),
+            Some((text, from)) => match text.trim().to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => Ok(true),
+                "false" | "0" | "no" => Ok(false),
+                _ => Err(ConfigError::Invalid {
+                    key,
+                    value: text,
+                    from,
+                    detail: "true or false".into(),
+                }),
+            },
+        }
+    }
+
     fn pick(&self, env: &str, file_value: Option<String>) -> Option<(String, String)> {
         (self.env)(env)
             .filter(|v| !v.trim().is_empty())
@@ -476,24 +498,11 @@ impl Config {
                 }
             }
         };
-        let app_in_testing = match src.pick(
+        let app_in_testing = src.flag(
+            "google.app_in_testing",
             "GOOGLE_APP_IN_TESTING",
             google.app_in_testing.map(|b| b.to_string()),
-        ) {
-            None => false,
-            Some((text, from)) => match text.trim().to_ascii_lowercase().as_str() {
-                "true" | "1" | "yes" => true,
-                "false" | "0" | "no" => false,
-                _ => {
-                    return Err(ConfigError::Invalid {
-                        key: "google.app_in_testing",
-                        value: text,
-                        from,
-                        detail: "true or false".into(),
-                    });
-                }
-            },
-        };
+        )?;
         let concurrency = match src.pick(
             "MCP_ONBOARD_PROVISION_CONCURRENCY",
             provision.concurrency.map(|c| c.to_string()),
@@ -586,24 +595,11 @@ impl Config {
                 )
             }
         };
-        let return_redirect = match src.pick(
+        let return_redirect = src.flag(
+            "listener.return_redirect",
             "MCP_ONBOARD_RETURN_REDIRECT",
             listener.return_redirect.map(|b| b.to_string()),
-        ) {
-            None => false,
-            Some((text, from)) => match text.trim().to_ascii_lowercase().as_str() {
-                "true" | "1" | "yes" => true,
-                "false" | "0" | "no" => false,
-                _ => {
-                    return Err(ConfigError::Invalid {
-                        key: "listener.return_redirect",
-                        value: text,
-                        from,
-                        detail: "true or false".into(),
-                    });
-                }
-            },
-        };
+        )?;
         if return_redirect && return_url.is_none() {
             return Err(ConfigError::Invalid {
                 key: "listener.return_redirect",

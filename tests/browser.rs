@@ -345,6 +345,15 @@ fn csp_complaints(console: &[String]) -> Vec<&String> {
         .collect()
 }
 
+/// Open a consent link, press Continue, and wait for the Google stand-in's page.
+async fn to_google(b: &Browser, link: &str, word: &str) {
+    b.goto(link).await;
+    b.wait_for("/c/", "Continue").await;
+    let button = b.find("form button[type=submit]").await;
+    b.click(&button).await;
+    b.wait_for("/sandbox/google/", word).await;
+}
+
 /// The demo with one tenant and a fresh consent link.
 fn demo_with_link(slug: &str, name: &str) -> (World, Serve, String) {
     let mut w = World::new();
@@ -437,11 +446,7 @@ async fn customer_who_denies_sees_access_not_granted() {
     let (w, _serve, link) = demo_with_link("globex", "Globex");
     let b = Browser::start(&driver, w.tmp.path()).await;
 
-    b.goto(&link).await;
-    b.wait_for("/c/", "Continue").await;
-    let button = b.find("form button[type=submit]").await;
-    b.click(&button).await;
-    b.wait_for("/sandbox/google/", "Deny").await;
+    to_google(&b, &link, "Deny").await;
     let deny = b.find("#deny").await;
     b.click(&deny).await;
 
@@ -467,22 +472,14 @@ async fn a_customer_signing_in_with_another_account_than_before_is_told_it_waits
     let (w, _serve, link) = demo_with_link("initech", "Initech");
     let b = Browser::start(&driver, w.tmp.path()).await;
     // The first consent, by the demo's default account.
-    b.goto(&link).await;
-    b.wait_for("/c/", "Continue").await;
-    let button = b.find("form button[type=submit]").await;
-    b.click(&button).await;
-    b.wait_for("/sandbox/google/", "Allow").await;
+    to_google(&b, &link, "Allow").await;
     let allow = b.find("#allow").await;
     b.click(&allow).await;
     b.wait_for("/oauth/callback", "connected").await;
 
     // A new link, and someone else signs in with it.
     let again = w.json(&["link", "initech"]);
-    b.goto(again["url"].as_str().unwrap()).await;
-    b.wait_for("/c/", "Continue").await;
-    let button = b.find("form button[type=submit]").await;
-    b.click(&button).await;
-    b.wait_for("/sandbox/google/", "Allow").await;
+    to_google(&b, again["url"].as_str().unwrap(), "Allow").await;
     b.run_script("document.querySelector('input[name=email]').value = 'intern@gmail.com';")
         .await;
     let allow = b.find("#allow").await;
@@ -540,11 +537,7 @@ async fn after_consent_the_customer_ends_on_the_companys_own_page() {
     w.ok(&["tenant", "add", "acme", "--name", "Acme Ltd"]);
     let link = w.json(&["link", "acme"]);
     let b = Browser::start(&driver, w.tmp.path()).await;
-    b.goto(link["url"].as_str().unwrap()).await;
-    b.wait_for("/c/", "Continue").await;
-    let button = b.find("form button[type=submit]").await;
-    b.click(&button).await;
-    b.wait_for("/sandbox/google/", "Allow").await;
+    to_google(&b, link["url"].as_str().unwrap(), "Allow").await;
     let allow = b.find("#allow").await;
     b.click(&allow).await;
     let text = b.wait_for("/onboarded", "Welcome back").await;
@@ -563,11 +556,7 @@ async fn after_consent_the_customer_ends_on_the_companys_own_page() {
         &format!("{front}/globex/setup?step=2"),
     ]);
     let link = w.json(&["link", "globex"]);
-    b.goto(link["url"].as_str().unwrap()).await;
-    b.wait_for("/c/", "Continue").await;
-    let button = b.find("form button[type=submit]").await;
-    b.click(&button).await;
-    b.wait_for("/sandbox/google/", "Deny").await;
+    to_google(&b, link["url"].as_str().unwrap(), "Deny").await;
     let deny = b.find("#deny").await;
     b.click(&deny).await;
     let text = b.wait_for("/oauth/callback", "Access not granted").await;

@@ -159,7 +159,8 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// Open the sled database in `dir` for a tool that needs it to itself (no writer).
+/// Open the sled database in `dir`, flushed by nobody but its user (the writer, or a tool
+/// that needs the database to itself).
 fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
     sled::Config::new()
         .path(dir.join("db"))
@@ -222,22 +223,8 @@ impl Store {
     /// the key source is a file; an existing one refuses to open without its key.
     pub fn open(dir: &Path, key: &KeySource) -> Result<(Self, Writer), StoreError> {
         check_data_dir(dir)?;
-        let db = sled::Config::new()
-            .path(dir.join("db"))
-            .cache_capacity(CACHE_BYTES)
-            // The writer is the only flusher (see `writer`).
-            .flush_every_ms(None)
-            .open()
-            .map_err(|e| {
-                if is_lock_error(&e) {
-                    StoreError::Locked {
-                        dir: dir.to_owned(),
-                        holder: owner::describe_holder(dir),
-                    }
-                } else {
-                    StoreError::Sled(e)
-                }
-            })?;
+        // The writer is the only flusher (see `writer`).
+        let db = open_sled(dir)?;
         let meta = db.open_tree("meta")?;
         let check = meta.get(META_KEY_CHECK)?;
         if check.is_none() && !db.open_tree("tenants")?.is_empty() {
