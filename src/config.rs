@@ -76,6 +76,14 @@ struct FileConfig {
     health: FileHealth,
     #[serde(default)]
     webhook: Vec<FileWebhook>,
+    #[serde(default)]
+    metrics: FileMetrics,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileMetrics {
+    bind: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -250,6 +258,8 @@ pub struct Config {
     pub logging: LoggingConfig,
     pub health: HealthConfig,
     pub webhooks: Vec<WebhookConfig>,
+    /// Where `/metrics` is served (off when `None`); never the public listener.
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 /// Google client credentials, present and checked.
@@ -423,6 +433,7 @@ impl Config {
             logging,
             health,
             webhook,
+            metrics,
         } = file_cfg;
         let mut webhooks = Vec::new();
         for (i, w) in webhook.into_iter().enumerate() {
@@ -608,6 +619,29 @@ impl Config {
                 detail: "needs listener.return_url".into(),
             });
         }
+        let metrics_bind = match src.pick("MCP_ONBOARD_METRICS_BIND", metrics.bind) {
+            None => None,
+            Some((text, from)) => {
+                let addr = text
+                    .trim()
+                    .parse::<SocketAddr>()
+                    .map_err(|e| ConfigError::Invalid {
+                        key: "metrics.bind",
+                        value: text.clone(),
+                        from: from.clone(),
+                        detail: format!("{e}; expected address:port such as 127.0.0.1:9090"),
+                    })?;
+                if addr == bind {
+                    return Err(ConfigError::Invalid {
+                        key: "metrics.bind",
+                        value: text,
+                        from,
+                        detail: "must not be the public listener's address".into(),
+                    });
+                }
+                Some(addr)
+            }
+        };
         let max_connections_per_client = positive(
             "listener.max_connections_per_client",
             "MCP_ONBOARD_MAX_CONNECTIONS_PER_CLIENT",
@@ -706,6 +740,7 @@ impl Config {
                 interval: health_interval,
             },
             webhooks,
+            metrics_bind,
         })
     }
 

@@ -14,6 +14,7 @@ pub mod google;
 pub mod http;
 pub mod logging;
 pub mod message;
+pub mod metrics;
 pub mod owner;
 pub mod provision;
 pub mod qr;

@@ -1056,6 +1056,8 @@ mod webhooks {
         use base64::Engine as _;
         let (rx, url) = receiver().await;
         rx.down.store(true, std::sync::atomic::Ordering::Relaxed);
+        // Another receiver, up all along: the one that is down holds up only itself.
+        let (up, up_url) = receiver().await;
         let key = [5u8; 32];
         let secret = format!(
             "whsec_{}",
@@ -1065,7 +1067,9 @@ mod webhooks {
         let cfg = w.tmp.path().join("config.toml");
         std::fs::write(
             &cfg,
-            format!("[[webhook]]\nurl = \"{url}\"\nsecret = \"{secret}\"\n"),
+            format!(
+                "[[webhook]]\nurl = \"{url}\"\nsecret = \"{secret}\"\n\n[[webhook]]\nurl = \"{up_url}\"\nsecret = \"{secret}\"\nevents = [\"tenant.deployed\"]\n"
+            ),
         )
         .unwrap();
         w.env
@@ -1076,16 +1080,23 @@ mod webhooks {
         let (status, body) = consent_through(s(&link, "url"), "it@acme.example", false).await;
         assert_eq!(status, 200, "{body}");
         wait_status(&w, "acme", "deployed");
-        // Tried while down, and refused.
+        // Tried while down, and refused; the other took its event meanwhile.
         let start = std::time::Instant::now();
-        while rx.seen.lock().unwrap().is_empty() {
+        while rx.seen.lock().unwrap().is_empty() || up.seen.lock().unwrap().is_empty() {
             assert!(start.elapsed() < std::time::Duration::from_secs(20));
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
+        let other = up.seen.lock().unwrap().clone();
+        assert_eq!(
+            other.len(),
+            1,
+            "only the type it asked for, once: {other:?}"
+        );
+        assert!(other[0].3.contains("tenant.deployed") && other[0].4);
         assert!(serve.terminate().success());
         let st = w.ok(&["status"]);
         assert!(
-            st.contains("webhooks:     1 receiver, 2 events waiting"),
+            st.contains("webhooks:     2 receivers, 2 events waiting"),
             "{st}"
         );
 
@@ -1175,4 +1186,63 @@ mod webhooks {
             );
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_served_apart_from_the_listener_parse_as_prometheus_text_and_count_a_consent() {
+    let mut w = World::new();
+    let port = free_port();
+    w.env.push((
+        "MCP_ONBOARD_METRICS_BIND".into(),
+        format!("127.0.0.1:{port}"),
+    ));
+    let _serve = w.serve();
+    w.ok(&["tenant", "add", "acme"]);
+    let link = w.json(&["link", "acme"]);
+    consent_over_http(s(&link, "url"), "it@acme.example").await;
+    wait_status(&w, "acme", "deployed");
+    let http = reqwest::Client::new();
+    let res = http
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .await
+        .expect("metrics");
+    assert_eq!(res.status(), 200);
+    let ct = res.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(ct.starts_with("application/openmetrics-text"), "{ct}");
+    let text = res.text().await.unwrap();
+    let lines = text.lines().map(|l| Ok(l.to_owned()));
+    let scrape = prometheus_parse::Scrape::parse(lines).expect("Prometheus text");
+    let value = |name: &str, label: Option<(&str, &str)>| -> f64 {
+        scrape
+            .samples
+            .iter()
+            .find(|s| s.metric == name && label.is_none_or(|(k, v)| s.labels.get(k) == Some(v)))
+            .map(|s| match s.value {
+                prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Untyped(v) => v,
+                _ => f64::NAN,
+            })
+            .unwrap_or_else(|| panic!("no {name} {label:?} in:\n{text}"))
+    };
+    assert_eq!(value("mcp_onboard_consents_total", None), 1.0);
+    assert!(value("mcp_onboard_callbacks_total", None) >= 1.0);
+    assert_eq!(
+        value("mcp_onboard_tenants", Some(("status", "deployed"))),
+        1.0
+    );
+    assert!(value("mcp_onboard_blaxel_calls_total", Some(("result", "done"))) >= 3.0);
+    assert!(value("mcp_onboard_store_flushes_total", None) >= 1.0);
+    assert!(
+        text.contains("mcp_onboard_callback_seconds_bucket"),
+        "{text}"
+    );
+    // Never on the public listener.
+    let res = http
+        .get(format!("{}/metrics", w.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
 }

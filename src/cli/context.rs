@@ -232,7 +232,9 @@ fn demo_config() -> Result<Config> {
             "GOOGLE_CLIENT_SECRET" => Some(DEMO_CLIENT_SECRET.to_owned()),
             // The demo's tokens are its own stand-in's: `health` checks them on demand.
             // Trying the hand-off to a company's frontend works in the demo too.
-            "MCP_ONBOARD_RETURN_URL" | "MCP_ONBOARD_RETURN_REDIRECT" => env(k),
+            "MCP_ONBOARD_RETURN_URL"
+            | "MCP_ONBOARD_RETURN_REDIRECT"
+            | "MCP_ONBOARD_METRICS_BIND" => env(k),
             "MCP_ONBOARD_HEALTH_INTERVAL" => {
                 Some(env("MCP_ONBOARD_HEALTH_INTERVAL").unwrap_or_else(|| "off".to_owned()))
             }

@@ -304,6 +304,19 @@ impl Engine {
     /// `note_refusal` (anyone can send them).
     async fn record_refusal(&self, slug: &str, kind: Option<FailureKind>, reason: &str) {
         let reason = crate::text::clean(reason);
+        let label = kind.map_or_else(
+            || "refused".to_owned(),
+            |k| {
+                serde_json::to_value(k)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_else(|| "other".into())
+            },
+        );
+        self.metrics()
+            .consent_failures
+            .get_or_create(&crate::metrics::Kind { kind: label })
+            .inc();
         tracing::info!(tenant = slug, kind = ?kind, %reason, "consent refused");
         let t = match kind {
             Some(kind) => Transition::ConsentFailed { kind, reason },
@@ -345,6 +358,15 @@ impl Engine {
 
     /// `GET /oauth/callback`; `browser` is the consent cookie the callback came with.
     pub async fn callback(&self, q: CallbackQuery, browser: Option<String>) -> Outcome {
+        let started = std::time::Instant::now();
+        let outcome = self.callback_answer(q, browser).await;
+        let m = self.metrics();
+        m.callbacks.inc();
+        m.callback_seconds.observe(started.elapsed().as_secs_f64());
+        outcome
+    }
+
+    async fn callback_answer(&self, q: CallbackQuery, browser: Option<String>) -> Outcome {
         let Some(state) = q.state.as_deref().filter(|s| well_formed(s, STATE_LEN)) else {
             return Outcome::callback_incomplete();
         };
@@ -405,7 +427,8 @@ impl Engine {
             _ => None,
         };
         let base = match own {
-            Some(u) => url::Url::parse(&u).ok(),
+            // Checked again: a record may come from a backup or an older release.
+            Some(u) => crate::domain::lifecycle::validate_return_url(&u).ok(),
             None => self.config.listener.return_url.clone(),
         };
         if let Some(mut url) = base {
@@ -573,6 +596,7 @@ impl Engine {
                     .await;
             }
         };
+        self.metrics().consents.inc();
         if stored == Stored::AwaitingApproval {
             return Outcome::awaiting_approval(&tenant.display_name, email.as_deref());
         }

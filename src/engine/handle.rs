@@ -71,6 +71,7 @@ pub struct Engine {
     wakeup: tokio::sync::Notify,
     provisioner: RwLock<ProvisionerState>,
     pub(super) health: RwLock<super::health::HealthState>,
+    metrics: crate::metrics::Metrics,
     role: Role,
 }
 
@@ -103,6 +104,7 @@ impl Engine {
             wakeup: tokio::sync::Notify::new(),
             provisioner: RwLock::new(ProvisionerState::default()),
             health: RwLock::default(),
+            metrics: crate::metrics::Metrics::default(),
             role,
         })
     }
@@ -131,6 +133,11 @@ impl Engine {
 
     pub fn role(&self) -> Role {
         self.role
+    }
+
+    /// What `/metrics` counts.
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.metrics
     }
 
     /// Why consent cannot work now (no Google client), if it cannot.

@@ -77,14 +77,14 @@ async fn post(http: &reqwest::Client, hook: &WebhookConfig, id: &str, body: Stri
         .await;
     match res {
         Ok(r) => Delivery {
-            url: hook.url.to_string(),
+            url: shown(&hook.url),
             status: Some(r.status().as_u16()),
             error: None,
         },
         Err(e) => Delivery {
-            url: hook.url.to_string(),
+            url: shown(&hook.url),
             status: None,
-            error: Some(e.to_string()),
+            error: Some(e.without_url().to_string()),
         },
     }
 }
@@ -116,89 +116,133 @@ impl Engine {
     }
 }
 
-/// Deliver the outbox until the task is aborted.
+/// Deliver the outbox until the task is aborted: one task per receiver (a slow or dead one
+/// delays nobody else), each with its own place in the outbox, and one that drops what no
+/// receiver needs any more.
 pub async fn run(engine: Arc<Engine>) {
     let hooks = engine.config().webhooks.clone();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..hooks.len() {
+        tasks.spawn(receiver(engine.clone(), hooks.clone(), i));
+    }
+    tasks.spawn(sweep(engine.clone(), hooks));
+    while tasks.join_next().await.is_some() {}
+}
+
+/// Where a receiver's URL may be shown: scheme, host and port (a path or query may carry
+/// a token).
+fn shown(url: &url::Url) -> String {
+    format!(
+        "{}://{}{}",
+        url.scheme(),
+        url.host_str().unwrap_or_default(),
+        url.port().map(|p| format!(":{p}")).unwrap_or_default()
+    )
+}
+
+async fn receiver(engine: Arc<Engine>, hooks: Vec<WebhookConfig>, me: usize) {
+    let hook = &hooks[me];
+    let url = hook.url.to_string();
     let http = client();
-    // Per receiver: failed attempts in a row, and when to try again.
-    let mut backoff: Vec<(u32, Millis)> = vec![(0, 0); hooks.len()];
+    let mut failures = 0u32;
+    // The last event this receiver has been through (taken, or not wanted).
+    let mut cursor: Option<Vec<u8>> = None;
     loop {
-        let events = match engine.store().read(|s| s.outbox(200)).await {
-            Ok(e) => e,
+        let after = cursor.clone();
+        let page = match engine
+            .store()
+            .read(move |s| s.outbox_after(after.as_deref(), 100))
+            .await
+        {
+            Ok(p) => p,
             Err(e) => {
                 tracing::warn!(error = %e, "reading the webhook outbox failed");
                 tokio::time::sleep(IDLE).await;
                 continue;
             }
         };
-        let now = now_ms();
-        let mut progressed = false;
-        for (key, e) in &events {
-            let wanted = hooks.iter().any(|h| h.wants(&e.event_type));
-            if !wanted || now - e.at > KEEP_MS {
-                if wanted {
-                    tracing::warn!(id = %e.id, kind = %e.event_type, "webhook event dropped undelivered after 3 days");
-                }
-                let k = key.clone();
-                let _ = engine
-                    .commit_outbox(move |tx| {
-                        tx.outbox_drop(&k);
-                        Ok(())
-                    })
-                    .await;
-                progressed = true;
-            }
-        }
-        for (i, hook) in hooks.iter().enumerate() {
-            if backoff[i].1 > now {
+        let mut stuck = false;
+        for (key, e) in &page {
+            if !hook.wants(&e.event_type) || e.delivered.contains(&url) || now_ms() - e.at > KEEP_MS
+            {
+                cursor = Some(key.clone());
                 continue;
             }
-            let url = hook.url.to_string();
-            // In order: this receiver's next event, then the next, until one fails.
-            for (key, e) in &events {
-                if !hook.wants(&e.event_type) || e.delivered.contains(&url) || now - e.at > KEEP_MS
-                {
-                    continue;
-                }
-                let d = post(&http, hook, &e.id, body(e)).await;
-                if !d.ok() {
-                    let (n, _) = backoff[i];
-                    let delay = (1000i64 << n.min(9)).min(MAX_BACKOFF_MS);
-                    backoff[i] = (n + 1, now_ms() + delay);
-                    tracing::info!(url = %hook.url, id = %e.id, status = ?d.status, error = ?d.error, delay_ms = delay, "webhook not taken; trying again later");
-                    break;
-                }
-                backoff[i] = (0, 0);
-                let (k, u) = (key.clone(), url.clone());
-                let all: Vec<(String, bool)> = hooks
-                    .iter()
-                    .map(|h| (h.url.to_string(), h.wants(&e.event_type)))
-                    .collect();
-                let res = engine
-                    .commit_outbox(move |tx| {
-                        tx.outbox_delivered(&k, &u, |ev| {
-                            all.iter()
-                                .filter(|(_, wants)| *wants)
-                                .all(|(url, _)| ev.delivered.contains(url))
-                        })?;
-                        Ok(())
-                    })
-                    .await;
-                if let Err(err) = res {
-                    tracing::warn!(error = %err, "could not note a webhook delivery");
-                    break;
-                }
-                progressed = true;
+            let d = post(&http, hook, &e.id, body(e)).await;
+            if !d.ok() {
+                stuck = true;
+                break;
             }
-        }
-        if !progressed {
-            let next = backoff
+            let (k, u) = (key.clone(), url.clone());
+            let all: Vec<(String, bool)> = hooks
                 .iter()
-                .map(|(_, at)| *at)
-                .filter(|at| *at > now_ms())
-                .min()
-                .map(|at| Duration::from_millis(u64::try_from(at - now_ms()).unwrap_or(0)));
-            tokio::time::sleep(next.map_or(IDLE, |n| n.min(IDLE))).await;
+                .map(|h| (h.url.to_string(), h.wants(&e.event_type)))
+                .collect();
+            let noted = engine
+                .commit_outbox(move |tx| {
+                    tx.outbox_delivered(&k, &u, |ev| {
+                        all.iter()
+                            .filter(|(_, wants)| *wants)
+                            .all(|(url, _)| ev.delivered.contains(url))
+                    })?;
+                    Ok(())
+                })
+                .await;
+            if let Err(err) = noted {
+                tracing::warn!(error = %err, "could not note a webhook delivery");
+                stuck = true;
+                break;
+            }
+            failures = 0;
+            cursor = Some(key.clone());
+        }
+        if stuck {
+            let delay = (1000i64 << failures.min(9)).min(MAX_BACKOFF_MS);
+            failures += 1;
+            tracing::info!(receiver = %shown(&hook.url), delay_ms = delay, "webhook not taken; trying again later");
+            tokio::time::sleep(Duration::from_millis(u64::try_from(delay).unwrap_or(1000))).await;
+        } else if page.len() < 100 {
+            tokio::time::sleep(IDLE).await;
+        }
+    }
+}
+
+/// Drop events every receiver that wants them has taken (a receiver removed from the
+/// config, or its list narrowed), nobody wants, or no receiver took within [`KEEP_MS`].
+async fn sweep(engine: Arc<Engine>, hooks: Vec<WebhookConfig>) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let Ok(page) = engine.store().read(|s| s.outbox_after(None, 1000)).await else {
+            continue;
+        };
+        let now = now_ms();
+        let gone: Vec<Vec<u8>> = page
+            .iter()
+            .filter(|(_, e)| {
+                let done = hooks
+                    .iter()
+                    .filter(|h| h.wants(&e.event_type))
+                    .all(|h| e.delivered.contains(&h.url.to_string()));
+                if !done && now - e.at > KEEP_MS {
+                    tracing::warn!(id = %e.id, kind = %e.event_type, "webhook event dropped undelivered after 3 days");
+                }
+                done || now - e.at > KEEP_MS
+            })
+            .map(|(k, _)| k.clone())
+            .collect();
+        if gone.is_empty() {
+            continue;
+        }
+        let res = engine
+            .commit_outbox(move |tx| {
+                for k in &gone {
+                    tx.outbox_drop(k);
+                }
+                Ok(())
+            })
+            .await;
+        if let Err(e) = res {
+            tracing::warn!(error = %e, "could not sweep the webhook outbox");
         }
     }
 }

@@ -129,6 +129,13 @@ impl Owner {
         if let Some(p) = provisioning::start(&opts, &engine).await? {
             tasks.push(p);
         }
+        if let Some(at) = opts.config.metrics_bind {
+            let l = tokio::net::TcpListener::bind(at)
+                .await
+                .with_context(|| format!("cannot listen for metrics on {at} (metrics.bind)"))?;
+            tracing::info!(%at, "metrics served");
+            tasks.push(tokio::spawn(crate::metrics::serve(l, engine.clone())));
+        }
         if !opts.config.webhooks.is_empty() {
             tasks.push(tokio::spawn(crate::engine::webhooks::run(engine.clone())));
         }

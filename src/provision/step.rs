@@ -55,6 +55,7 @@ impl Provisioner {
         if !job.step.is_active() || job.next_attempt_at > now_ms() {
             return true;
         }
+        let started = std::time::Instant::now();
         let outcome = match job.step {
             ProvisionStep::Connection => self.connection(&tenant, &job).await,
             ProvisionStep::Function => self.function(&tenant, &job).await,
@@ -72,6 +73,15 @@ impl Provisioner {
             ProvisionStep::Done | ProvisionStep::Stopped => return true,
         };
         self.note_reachability(&outcome);
+        let result = match &outcome {
+            Outcome::Advance(_) | Outcome::Offboarded(_) => "done",
+            Outcome::Retry(_) => "retry",
+            Outcome::Poll(_) | Outcome::Wait(_) => "wait",
+            Outcome::Fail(..) => "failed",
+        };
+        self.engine
+            .metrics()
+            .observe_blaxel(result, started.elapsed());
         match self.record(&tenant, &job, outcome).await {
             Ok(()) => true,
             Err(EngineError::Transition(

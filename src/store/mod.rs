@@ -461,13 +461,24 @@ impl Store {
             .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
-    /// The oldest `limit` events in the webhook outbox, with their keys.
-    pub fn outbox(
+    /// Up to `limit` events of the webhook outbox after `after` (from the oldest when
+    /// `None`), in order, with their keys.
+    pub fn outbox_after(
         &self,
+        after: Option<&[u8]>,
         limit: usize,
     ) -> Result<Vec<(Vec<u8>, crate::domain::model::OutboxEvent)>, StoreError> {
+        use std::ops::Bound;
+        let from = match after {
+            Some(k) => Bound::Excluded(k.to_vec()),
+            None => Bound::Unbounded,
+        };
         let mut out = Vec::new();
-        for kv in self.tree(T::Outbox).iter().take(limit) {
+        for kv in self
+            .tree(T::Outbox)
+            .range::<Vec<u8>, _>((from, Bound::Unbounded))
+            .take(limit)
+        {
             let (k, v) = kv?;
             out.push((k.to_vec(), decode("outbox event", &v)?));
         }

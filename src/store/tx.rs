@@ -351,15 +351,15 @@ impl<'a> Tx<'a> {
     /// Write a tenant, with the timeline line its transition produced (if any); returns
     /// the change's sequence number.
     pub fn put_tenant(&mut self, tenant: Tenant, entry: Option<AuditEvent>) -> u64 {
-        if entry.is_some()
-            && self
-                .trees
-                .outbox_on
-                .load(std::sync::atomic::Ordering::Relaxed)
-        {
-            self.enqueue_webhook_event(&tenant);
-        }
         let seq = self.next_seq();
+        // Any write may change the status (not only those with a timeline line).
+        if self
+            .trees
+            .outbox_on
+            .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            self.enqueue_webhook_event(&tenant, seq);
+        }
         self.put(T::Tenants, tenant.slug.as_bytes().to_vec(), encode(&tenant));
         let entry = entry.map(|e| TimelineEntry {
             seq,
@@ -453,8 +453,7 @@ impl<'a> Tx<'a> {
     /// Put the webhook event this tenant's change is (if any) in the outbox, in the same
     /// commit as the change: no event is lost to a crash, and none is sent for a change
     /// that did not happen.
-    fn enqueue_webhook_event(&mut self, tenant: &Tenant) {
-        use rand::RngCore;
+    fn enqueue_webhook_event(&mut self, tenant: &Tenant, seq: u64) {
         let before = self
             .get(T::Tenants, tenant.slug.as_bytes())
             .ok()
@@ -465,13 +464,13 @@ impl<'a> Tx<'a> {
         else {
             return;
         };
-        let mut rnd = [0u8; 8];
-        rand::thread_rng().fill_bytes(&mut rnd);
-        let mut key = (self.now.max(0) as u64).to_be_bytes().to_vec();
-        key.extend_from_slice(&rnd);
-        let id: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        // Keyed by the change's sequence number: the order of the changes, across batches
+        // and restarts, whatever the clock does.
+        let key = seq_key(seq).to_vec();
+        // A random part too: two installations sending to one receiver never share an id.
+        let salt: u64 = rand::random();
         let event = crate::domain::model::OutboxEvent {
-            id: format!("msg_{id}"),
+            id: format!("msg_{seq:016x}{salt:016x}"),
             event_type: event_type.to_owned(),
             at: self.now,
             data,
