@@ -183,6 +183,8 @@ struct FileListener {
     max_connections_per_client: Option<u32>,
     return_url: Option<String>,
     return_redirect: Option<bool>,
+    tls_cert: Option<String>,
+    tls_key: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -224,6 +226,8 @@ pub struct ListenerConfig {
     pub return_url: Option<Url>,
     /// Send the browser there by itself after a consent instead of offering a link.
     pub return_redirect: bool,
+    /// Serve HTTPS with this PEM certificate chain and key (reloaded on SIGHUP).
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 #[derive(Debug, Clone)]
@@ -619,6 +623,23 @@ impl Config {
                 detail: "needs listener.return_url".into(),
             });
         }
+        let tls = match (
+            src.pick("MCP_ONBOARD_TLS_CERT", listener.tls_cert.clone()),
+            src.pick("MCP_ONBOARD_TLS_KEY", listener.tls_key.clone()),
+        ) {
+            (None, None) => None,
+            (Some((c, _)), Some((k, _))) => {
+                Some((PathBuf::from(c.trim()), PathBuf::from(k.trim())))
+            }
+            (Some((v, from)), None) | (None, Some((v, from))) => {
+                return Err(ConfigError::Invalid {
+                    key: "listener.tls_cert",
+                    value: v,
+                    from,
+                    detail: "listener.tls_cert and listener.tls_key go together".into(),
+                });
+            }
+        };
         let metrics_bind = match src.pick("MCP_ONBOARD_METRICS_BIND", metrics.bind) {
             None => None,
             Some((text, from)) => {
@@ -723,6 +744,7 @@ impl Config {
                 max_connections_per_client,
                 return_url,
                 return_redirect,
+                tls,
             },
             google,
             blaxel,

@@ -33,10 +33,15 @@ pub async fn run(ctx: &Context) -> Result<()> {
     let owner = Owner::start(ctx.owner_options()).await?;
     let info = owner.info().clone();
     println!(
-        "mcp-onboard{} serving {} (listening on {})",
+        "mcp-onboard{} serving {} (listening on {}{})",
         if info.demo { " --demo" } else { "" },
         info.public_url,
-        info.bind
+        info.bind,
+        if ctx.config.listener.tls.is_some() {
+            ", TLS; SIGHUP reloads the certificate"
+        } else {
+            ""
+        }
     );
     println!("  redirect URI: {}", info.redirect_uri);
     println!("  data dir:     {}", info.data_dir.display());
@@ -47,9 +52,28 @@ pub async fn run(ctx: &Context) -> Result<()> {
         owner.engine().provisioner_state().describe()
     );
     println!("  other commands in another terminal reach this process; Ctrl-C stops it");
-    let failed = tokio::select! {
-        () = shutdown_signal() => None,
-        why = owner.store_failed() => Some(why),
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    let failed = loop {
+        tokio::select! {
+            () = shutdown_signal() => break None,
+            why = owner.store_failed() => break Some(why),
+            Some(()) = async {
+                match hup.as_mut() {
+                    Some(h) => h.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => match owner.reload_tls() {
+                Ok(true) => {
+                    tracing::info!("TLS certificate reloaded");
+                    println!("TLS certificate reloaded");
+                }
+                Ok(false) => tracing::info!("SIGHUP: no TLS to reload"),
+                Err(e) => {
+                    tracing::error!(error = %e, "TLS certificate not reloaded; the old one stays");
+                    eprintln!("TLS certificate not reloaded (the old one stays): {e}");
+                }
+            },
+        }
     };
     let stats = owner.listener_stats();
     let wait = owner.drain_time();

@@ -37,6 +37,8 @@ pub struct ConnLimits {
     pub drain: Duration,
     /// What the listener is doing, for whoever stops it.
     pub stats: Arc<ConnStats>,
+    /// Serve HTTPS with this certificate (reloadable) instead of plain HTTP.
+    pub tls: Option<super::tls::Tls>,
 }
 
 /// Requests in flight now, and how many a stop cut after the drain time.
@@ -84,6 +86,7 @@ impl Default for ConnLimits {
             exempt_loopback: false,
             drain: Duration::from_secs(30),
             stats: Arc::default(),
+            tls: None,
         }
     }
 }
@@ -122,6 +125,43 @@ impl PerClient {
             table: self.clone(),
             key,
         })
+    }
+}
+
+/// One connection, plain or TLS: hyper with the header timeout, ended gracefully on stop.
+async fn serve_io<I, S>(
+    io: I,
+    svc: S,
+    limits: &ConnLimits,
+    stop: &mut watch::Receiver<bool>,
+    peer: std::net::SocketAddr,
+) where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    S: tower::Service<
+            hyper::Request<Incoming>,
+            Response = axum::response::Response,
+            Error = Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    let conn = builder.serve_connection(io, TowerToHyperService::new(svc));
+    tokio::pin!(conn);
+    tokio::select! {
+        r = conn.as_mut() => {
+            if let Err(e) = r {
+                tracing::debug!(%peer, error = %e, "connection ended");
+            }
+        }
+        _ = stop.changed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
     }
 }
 
@@ -175,6 +215,7 @@ pub async fn serve(
         let app = app.clone();
         let mut stop = stop_rx.clone();
         let stats = limits.stats.clone();
+        let limits = limits.clone();
         conns.spawn(async move {
             let _permit = permit;
             let _slot = slot;
@@ -188,22 +229,20 @@ pub async fn serve(
                     res
                 }
             });
-            let mut builder = hyper::server::conn::http1::Builder::new();
-            builder
-                .timer(TokioTimer::new())
-                .header_read_timeout(limits.header_read_timeout);
-            let conn =
-                builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc));
-            tokio::pin!(conn);
-            tokio::select! {
-                r = conn.as_mut() => {
-                    if let Err(e) = r {
-                        tracing::debug!(%peer, error = %e, "connection ended");
+            match &limits.tls {
+                None => serve_io(TokioIo::new(stream), svc, &limits, &mut stop, peer).await,
+                Some(tls) => {
+                    // The handshake gets the same time as the headers do.
+                    let hs = tokio::time::timeout(
+                        limits.header_read_timeout,
+                        tls.acceptor().accept(stream),
+                    )
+                    .await;
+                    match hs {
+                        Ok(Ok(s)) => serve_io(TokioIo::new(s), svc, &limits, &mut stop, peer).await,
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                     }
-                }
-                _ = stop.changed() => {
-                    conn.as_mut().graceful_shutdown();
-                    let _ = conn.await;
                 }
             }
         });

@@ -6,6 +6,7 @@ pub mod browser;
 pub mod conn;
 pub mod limits;
 pub mod pages;
+pub mod tls;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -91,7 +92,16 @@ pub async fn serve(
 
 /// The connection limits the listener config asks for.
 pub fn conn_limits(cfg: &crate::config::ListenerConfig) -> conn::ConnLimits {
+    conn_limits_with(cfg, None)
+}
+
+/// The same, serving TLS with `tls`.
+pub fn conn_limits_with(
+    cfg: &crate::config::ListenerConfig,
+    tls: Option<tls::Tls>,
+) -> conn::ConnLimits {
     conn::ConnLimits {
+        tls,
         max_per_client: cfg.max_connections_per_client,
         exempt: cfg.trusted_proxies.clone(),
         // A loopback peer is a proxy only when the listener is told to read a proxy header.

@@ -61,6 +61,7 @@ pub struct Owner {
     tasks: Vec<JoinHandle<()>>,
     listener_stats: Arc<http::conn::ConnStats>,
     drain: Duration,
+    tls: Option<http::tls::Tls>,
 }
 
 impl Owner {
@@ -111,7 +112,14 @@ impl Owner {
         };
         let app = http::router(engine.clone(), rate, extra);
         let (stop, mut stop_rx) = watch::channel(false);
-        let limits = http::conn_limits(&opts.config.listener);
+        let tls = match &opts.config.listener.tls {
+            Some((cert, key)) => Some(
+                http::tls::Tls::new(cert, key)
+                    .map_err(|e| anyhow::anyhow!("{e} (listener.tls_cert, listener.tls_key)"))?,
+            ),
+            None => None,
+        };
+        let limits = http::conn_limits_with(&opts.config.listener, tls.clone());
         let listener_stats = limits.stats.clone();
         let drain = limits.drain;
         let http = tokio::spawn(http::serve(
@@ -161,6 +169,7 @@ impl Owner {
             tasks,
             listener_stats,
             drain,
+            tls,
         })
     }
 
@@ -175,6 +184,14 @@ impl Owner {
     /// What the listener is doing (requests in flight), readable while it stops too.
     pub fn listener_stats(&self) -> Arc<http::conn::ConnStats> {
         self.listener_stats.clone()
+    }
+
+    /// Read the TLS certificate and key again (SIGHUP); `Ok(false)` when TLS is off.
+    pub fn reload_tls(&self) -> Result<bool, String> {
+        match &self.tls {
+            Some(t) => t.reload().map(|()| true),
+            None => Ok(false),
+        }
     }
 
     /// How long a stop waits for requests in flight.

@@ -202,6 +202,40 @@ impl World {
     pub fn tenant(&self, slug: &str) -> Value {
         self.json(&["tenant", "show", slug])
     }
+
+    /// `serve` with TLS on the listener: ready once the control socket answers and the
+    /// listener takes connections (the port is not changed: the certificate and public URL
+    /// name it).
+    pub fn serve_tls(&mut self, _trusted_der: &[u8]) -> Serve {
+        let (o, e) = self.out_files("serve");
+        let mut c = self.command(&["serve"]);
+        c.stdout(std::fs::File::create(&o).expect("stdout file"))
+            .stderr(std::fs::File::create(&e).expect("stderr file"));
+        let child = c.spawn().expect("spawning mcp-onboard serve");
+        let mut s = Serve {
+            child: Some(child),
+            stdout: o,
+            stderr: e,
+            socket: self.data_dir().join("control.sock"),
+        };
+        let until = Instant::now() + STARTUP;
+        loop {
+            if let Some(child) = s.child.as_mut()
+                && let Ok(Some(st)) = child.try_wait()
+            {
+                panic!("serve exited with {st}: {}", read(&s.stderr));
+            }
+            if s.socket.exists() && std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return s;
+            }
+            assert!(
+                Instant::now() < until,
+                "serve not ready: {}",
+                read(&s.stderr)
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
 }
 
 impl Default for World {
@@ -417,6 +451,17 @@ pub async fn consent_through(link: &str, email: &str, demo: bool) -> (u16, Strin
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("http client");
+    consent_with(&http, link, email, demo).await
+}
+
+/// The same with a given client (one that trusts a test certificate, say); it must not
+/// follow redirects.
+pub async fn consent_with(
+    http: &reqwest::Client,
+    link: &str,
+    email: &str,
+    demo: bool,
+) -> (u16, String) {
     let base = url::Url::parse(link).expect("link URL");
 
     let page = http.get(link).send().await.expect("open link");
