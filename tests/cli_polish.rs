@@ -1394,3 +1394,103 @@ mod tls {
         );
     }
 }
+
+#[test]
+fn importing_a_csv_with_a_bad_row_adds_nothing_and_a_good_one_of_1000_then_gets_1000_links() {
+    let w = World::new();
+    let bad = w.tmp.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "slug,name,email,domain\nacme,Acme Corp,it@acme.example,\nNot-A-Slug,X,,\nbeta,Beta,it@beta.example,beta.example\ngamma,\"Gamma, Inc.\",,gamma.example\n",
+    )
+    .unwrap();
+    let out = w.run(&["tenant", "import", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stderr.contains("2 bad rows, nothing was added"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("line 3: invalid slug \"Not-A-Slug\""),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("line 4: email and domain are both set"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        w.json(&["tenant", "list"]).as_array().map(Vec::len),
+        Some(0)
+    );
+    let unknown = w.tmp.path().join("unknown.csv");
+    std::fs::write(&unknown, "slug,phone\nacme,123\n").unwrap();
+    let out = w.run(&["tenant", "import", unknown.to_str().unwrap()]);
+    assert!(
+        out.stderr.contains("unknown column \"phone\""),
+        "{}",
+        out.stderr
+    );
+
+    let good = w.tmp.path().join("good.csv");
+    let mut text = String::from("slug,name,contact,email,domain\n");
+    for i in 0..1000 {
+        text.push_str(&format!("t{i:04},Tenant {i},ops {i},,\n"));
+    }
+    std::fs::write(&good, text).unwrap();
+    let out = w.ok(&["tenant", "import", good.to_str().unwrap()]);
+    assert!(out.contains("added 1000 tenants"), "{out}");
+    let t = w.tenant("t0042");
+    assert_eq!(t["display_name"], "Tenant 42");
+    // Importing the same again: every row exists, nothing added.
+    let out = w.run(&["tenant", "import", good.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stderr.contains("1000 bad rows"), "{}", out.stderr);
+
+    let links = w.json(&["link", "--all-new", "--ttl", "2d"]);
+    let links = links.as_array().expect("an array");
+    assert_eq!(links.len(), 1000);
+    assert!(links.iter().all(
+        |l| l["url"].as_str().is_some_and(|u| u.contains("/c/")) && l["expires_at"].is_string()
+    ));
+    let slugs: std::collections::BTreeSet<&str> = links.iter().map(|l| s(l, "slug")).collect();
+    assert_eq!(slugs.len(), 1000);
+    // They all have a live link now: none is issued again.
+    assert_eq!(
+        w.json(&["link", "--all-new"]).as_array().map(Vec::len),
+        Some(0)
+    );
+}
+
+#[test]
+fn link_with_message_prints_the_text_to_send_the_customer() {
+    let w = World::new();
+    w.ok(&[
+        "tenant",
+        "add",
+        "acme",
+        "--name",
+        "Acme Corp",
+        "--email",
+        "it@acme.example",
+    ]);
+    let out = w.ok(&["link", "acme", "--message"]);
+    let url = out
+        .lines()
+        .find(|l| l.starts_with("http"))
+        .unwrap()
+        .to_owned();
+    assert!(out.contains("Hello Acme Corp,"), "{out}");
+    assert!(
+        out.matches(url.as_str()).count() >= 2,
+        "the link, and the link in the message: {out}"
+    );
+    assert!(
+        out.contains("Please sign in with it@acme.example."),
+        "{out}"
+    );
+    let j = w.json(&["link", "acme", "--message"]);
+    assert!(s(&j, "message").contains(s(&j, "url")), "{j:#}");
+}

@@ -513,3 +513,47 @@ async fn a_removed_tenants_flow_does_not_touch_a_new_tenant_of_the_same_slug() {
     };
     assert_eq!(s.pending_flows, 0);
 }
+
+#[tokio::test]
+async fn an_import_adds_all_of_its_tenants_or_none() {
+    use mcp_onboard::engine::lifecycle::NewTenant;
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    let new = |s: &str| NewTenant {
+        slug: s.into(),
+        ..Default::default()
+    };
+    let err = h
+        .engine
+        .execute(Command::ImportTenants {
+            tenants: vec![new("beta"), new("acme"), new("gamma")],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Conflict);
+    assert!(err.to_string().contains("acme"), "{err}");
+    for s in ["beta", "gamma"] {
+        let e = h
+            .engine
+            .execute(Command::ShowTenant { slug: s.into() })
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), ErrorCode::NotFound, "{s} was not added");
+    }
+    let err = h
+        .engine
+        .execute(Command::ImportTenants {
+            tenants: vec![new("beta"), new("BAD SLUG")],
+        })
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("row 2"), "{err}");
+    let reply = h
+        .engine
+        .execute(Command::ImportTenants {
+            tenants: vec![new("beta"), new("gamma")],
+        })
+        .await
+        .unwrap();
+    assert_eq!(reply, Reply::Imported { added: 2 });
+}

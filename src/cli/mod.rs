@@ -197,6 +197,12 @@ pub enum TenantCmd {
     },
     /// Change a tenant's name, contact or expected Google account.
     Edit(EditArgs),
+    /// Add the tenants of a CSV file (header `slug,name,contact,email,domain`; only `slug`
+    /// required): all or none, every bad row named by its line.
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+    },
     /// Delete a tenant that never consented, with its links and timeline.
     Remove {
         /// The tenant to delete.
@@ -280,7 +286,14 @@ pub struct AddArgs {
 #[derive(Debug, Args)]
 pub struct LinkArgs {
     /// The tenant to issue the link for (or, with `--revoke`, whose links to withdraw).
-    pub slug: String,
+    #[arg(required_unless_present = "all_new", conflicts_with = "all_new")]
+    pub slug: Option<String>,
+    /// A link for every tenant that has not consented and has no live link.
+    #[arg(long, conflicts_with_all = ["revoke", "qr", "qr_png", "qr_svg", "message"])]
+    pub all_new: bool,
+    /// Also print the ready-to-send message for the customer, with the link in it.
+    #[arg(long, conflicts_with = "revoke")]
+    pub message: bool,
     /// Link lifetime, e.g. 30m, 24h, 7d (1m to 30d).
     #[arg(long, default_value = "7d", value_parser = parse_ttl, conflicts_with = "revoke")]
     pub ttl: Duration,
@@ -393,18 +406,30 @@ pub async fn run(cli: Cli) -> Result<()> {
             cli.json,
             None,
         ),
+        Sub::Link(l) if l.all_new => {
+            let (reply, owner) = ctx
+                .execute_noting_owner(Command::LinkAllNew {
+                    ttl_secs: l.ttl.as_secs(),
+                })
+                .await?;
+            if !owner {
+                eprintln!("warning: {NO_OWNER_FOR_LINK}");
+            }
+            output::print(&reply, cli.json, None)
+        }
         Sub::Link(l) if l.revoke => {
             let reply = ctx
                 .execute(Command::RevokeLinks {
-                    slug: l.slug.clone(),
+                    slug: l.slug.clone().unwrap_or_default(),
                 })
                 .await?;
             output::print(&reply, cli.json, None)
         }
         Sub::Link(l) => {
+            let slug = l.slug.clone().unwrap_or_default();
             let (reply, owner) = ctx
                 .execute_noting_owner(Command::IssueLink {
-                    slug: l.slug.clone(),
+                    slug: slug.clone(),
                     ttl_secs: l.ttl.as_secs(),
                 })
                 .await?;
@@ -413,7 +438,35 @@ pub async fn run(cli: Cli) -> Result<()> {
             };
             output::write_qr_files(&link.url, l.qr_png.as_deref(), l.qr_svg.as_deref())?;
             let warning = (!owner).then_some(NO_OWNER_FOR_LINK);
-            output::print_link(link, cli.json, l.qr.then_some(l.invert), warning)
+            let message = if l.message {
+                let Reply::Tenant(t) = ctx.execute(Command::ShowTenant { slug }).await? else {
+                    anyhow::bail!("the owner answered with something else than the tenant");
+                };
+                let template = crate::message::template(
+                    directories::ProjectDirs::from("", "", "mcp-onboard")
+                        .as_ref()
+                        .map(|d| d.config_dir()),
+                );
+                Some(crate::message::render(
+                    &template,
+                    &crate::message::MessageFacts {
+                        tenant: &t.display_name,
+                        link: &link.url,
+                        expires: &link.expires_at,
+                        integration: t.integration,
+                        expected: t.expected_account.as_ref(),
+                    },
+                ))
+            } else {
+                None
+            };
+            output::print_link_with(
+                link,
+                cli.json,
+                l.qr.then_some(l.invert),
+                warning,
+                message.as_deref(),
+            )
         }
         Sub::Status => output::print(&ctx.execute(Command::Status).await?, cli.json, None),
         Sub::Retry(r) => match &r.slug {
@@ -430,6 +483,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 .await?;
             output::print_links(&reply, cli.json)
         }
+        Sub::Tenant(TenantCmd::Import { file }) => import_tenants(&ctx, file, cli.json).await,
         Sub::Tenant(TenantCmd::Remove { slug }) => output::print(
             &ctx.execute(Command::RemoveTenant { slug: slug.clone() })
                 .await?,
@@ -541,6 +595,122 @@ pub async fn run(cli: Cli) -> Result<()> {
             None,
         ),
     }
+}
+
+/// `tenant import`: read and check every row (all of them, naming each bad one by its
+/// line), then add them all, or none.
+async fn import_tenants(ctx: &Context, file: &std::path::Path, as_json: bool) -> Result<()> {
+    const COLUMNS: [&str; 5] = ["slug", "name", "contact", "email", "domain"];
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(file)
+        .with_context(|| format!("reading {}", file.display()))?;
+    let headers = reader
+        .headers()
+        .with_context(|| format!("reading the header row of {}", file.display()))?
+        .clone();
+    if let Some(bad) = headers.iter().find(|h| !COLUMNS.contains(h)) {
+        return Err(crate::engine::EngineError::BadRequest(format!(
+            "{}: unknown column {bad:?} (the columns are {}); nothing was added",
+            file.display(),
+            COLUMNS.join(",")
+        ))
+        .into());
+    }
+    let Some(at_slug) = headers.iter().position(|h| h == "slug") else {
+        return Err(crate::engine::EngineError::BadRequest(format!(
+            "{}: no slug column; nothing was added",
+            file.display()
+        ))
+        .into());
+    };
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let (at_name, at_contact, at_email, at_domain) =
+        (col("name"), col("contact"), col("email"), col("domain"));
+    let existing: std::collections::HashSet<String> = match ctx
+        .execute(Command::ListTenants {
+            query: Default::default(),
+        })
+        .await?
+    {
+        Reply::Tenants { tenants, .. } => tenants.into_iter().map(|t| t.slug).collect(),
+        _ => Default::default(),
+    };
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen = std::collections::HashMap::new();
+    for (i, rec) in reader.records().enumerate() {
+        let line = i + 2;
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(format!("line {line}: {e}"));
+                continue;
+            }
+        };
+        let get = |at: Option<usize>| {
+            at.and_then(|a| rec.get(a))
+                .map(str::to_owned)
+                .filter(|v| !v.is_empty())
+        };
+        let input = NewTenant {
+            slug: rec.get(at_slug).unwrap_or_default().to_owned(),
+            display_name: get(at_name),
+            contact: get(at_contact),
+            expected_email: get(at_email),
+            expected_domain: get(at_domain),
+            integration: Default::default(),
+            return_url: None,
+        };
+        if input.expected_email.is_some() && input.expected_domain.is_some() {
+            errors.push(format!(
+                "line {line}: email and domain are both set; give at most one"
+            ));
+            continue;
+        }
+        if let Err(e) = crate::engine::lifecycle::new_tenant(&input, 0) {
+            errors.push(format!("line {line}: {e}"));
+            continue;
+        }
+        if let Some(first) = seen.insert(input.slug.clone(), line) {
+            errors.push(format!(
+                "line {line}: {} is already on line {first}",
+                input.slug
+            ));
+            continue;
+        }
+        if existing.contains(&input.slug) {
+            errors.push(format!(
+                "line {line}: a tenant {:?} exists already",
+                input.slug
+            ));
+            continue;
+        }
+        rows.push(input);
+    }
+    if !errors.is_empty() {
+        return Err(crate::engine::EngineError::BadRequest(format!(
+            "{}: {} bad row{}, nothing was added:\n  {}",
+            file.display(),
+            errors.len(),
+            if errors.len() == 1 { "" } else { "s" },
+            errors.join("\n  ")
+        ))
+        .into());
+    }
+    let mut added = 0;
+    // In parts that fit a control-socket frame; each part is all or none.
+    for part in rows.chunks(200) {
+        if let Reply::Imported { added: n } = ctx
+            .execute(Command::ImportTenants {
+                tenants: part.to_vec(),
+            })
+            .await?
+        {
+            added += n;
+        }
+    }
+    output::print(&Reply::Imported { added }, as_json, None)
 }
 
 /// `offboard`: gather the tenants, say how many, ask (unless `--yes`), start.

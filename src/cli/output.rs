@@ -64,6 +64,13 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
             Reply::Status(s) => json(s),
             Reply::Removed { slug } => json(&serde_json::json!({ "removed": slug })),
             Reply::WebhookTest { deliveries } => json(deliveries),
+            Reply::Imported { added } => json(&serde_json::json!({ "added": added })),
+            Reply::Links { links } => json(
+                &links
+                    .iter()
+                    .map(|l| serde_json::json!({"slug": l.slug, "url": l.url, "expires_at": l.expires_at, "id": l.id}))
+                    .collect::<Vec<_>>(),
+            ),
             Reply::BackedUp { path, summary } => json(&serde_json::json!({
                 "path": path,
                 "entries": summary.entries,
@@ -125,6 +132,17 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
             println!("provisioner:  {}", s.provisioner);
         }
         Reply::Removed { slug } => println!("removed {slug} with its links and timeline"),
+        Reply::Imported { added } => {
+            println!("added {added} tenant{}", if *added == 1 { "" } else { "s" })
+        }
+        Reply::Links { links } => {
+            if links.is_empty() {
+                println!("no tenant waits for a first link");
+            }
+            for l in links {
+                println!("{}  {}  expires {}", l.slug, l.url, l.expires_at);
+            }
+        }
         Reply::WebhookTest { deliveries } => {
             for d in deliveries {
                 match (d.status, &d.error) {
@@ -175,24 +193,36 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
     Ok(())
 }
 
-/// Print an issued link; `warning` goes to stderr (with `--json`: a `warning` field).
-pub fn print_link(
+/// Print an issued link, and the ready-to-send message after it when there is one;
+/// `warning` goes to stderr (with `--json` both are fields: `warning`, `message`).
+pub fn print_link_with(
     l: &LinkView,
     as_json: bool,
     qr: Option<bool>,
     warning: Option<&str>,
+    message: Option<&str>,
 ) -> Result<()> {
     if as_json {
         let mut v = serde_json::to_value(l).context("encoding JSON")?;
-        if let (Some(w), Some(o)) = (warning, v.as_object_mut()) {
-            o.insert("warning".into(), w.into());
+        if let Some(o) = v.as_object_mut() {
+            if let Some(w) = warning {
+                o.insert("warning".into(), w.into());
+            }
+            if let Some(m) = message {
+                o.insert("message".into(), m.into());
+            }
         }
         return json(&v);
     }
     if let Some(w) = warning {
         eprintln!("warning: {w}");
     }
-    print_link_text(l, qr)
+    print_link_text(l, qr)?;
+    if let Some(m) = message {
+        println!();
+        println!("{m}");
+    }
+    Ok(())
 }
 
 fn print_link_text(l: &LinkView, qr: Option<bool>) -> Result<()> {

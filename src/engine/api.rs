@@ -57,6 +57,14 @@ pub enum Command {
     Offboard {
         slugs: Vec<String>,
     },
+    /// Add these tenants, all or none (one commit).
+    ImportTenants {
+        tenants: Vec<NewTenant>,
+    },
+    /// Issue a link to every tenant that has not consented and has no live link.
+    LinkAllNew {
+        ttl_secs: u64,
+    },
     /// Send a sample event to every configured webhook now.
     WebhookTest,
     /// Write a consistent backup of the database to this file (an absolute path, new).
@@ -144,6 +152,14 @@ pub enum Reply {
     },
     WebhookTest {
         deliveries: Vec<super::webhooks::Delivery>,
+    },
+    /// `ImportTenants`: how many were added.
+    Imported {
+        added: usize,
+    },
+    /// `LinkAllNew`: the links issued, by slug.
+    Links {
+        links: Vec<LinkView>,
     },
     BackedUp {
         path: String,

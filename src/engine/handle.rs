@@ -331,6 +331,39 @@ impl Engine {
             Command::CheckHealth { slug } => self.health_command(slug).await,
             Command::Approve { slug } => self.approve(&slug).await,
             Command::Offboard { slugs } => self.offboard(slugs).await,
+            Command::ImportTenants { tenants } => {
+                // Validated whole first: a bad row adds nothing.
+                let mut built = Vec::with_capacity(tenants.len());
+                for (i, input) in tenants.iter().enumerate() {
+                    let (t, e) = lifecycle::new_tenant(input, now_ms())
+                        .map_err(|e| EngineError::BadRequest(format!("row {}: {e}", i + 1)))?;
+                    built.push((t, e));
+                }
+                let added = built.len();
+                self.commit(Durability::Durable, move |tx| {
+                    let mut taken = Vec::new();
+                    for (t, e) in built {
+                        let slug = t.slug.clone();
+                        if !tx.insert_tenant(t, e)? {
+                            taken.push(slug);
+                        }
+                    }
+                    if taken.is_empty() {
+                        Ok(())
+                    } else {
+                        // All or none: the operation is discarded.
+                        Err(EngineError::Conflict(format!(
+                            "these tenants exist already, so none was added: {}",
+                            taken.join(", ")
+                        )))
+                    }
+                })
+                .await?;
+                Ok(Reply::Imported { added })
+            }
+            Command::LinkAllNew { ttl_secs } => {
+                self.link_all_new(Duration::from_secs(ttl_secs)).await
+            }
             Command::WebhookTest => {
                 if self.config.webhooks.is_empty() {
                     return Err(EngineError::BadRequest(
@@ -542,6 +575,86 @@ impl Engine {
         let slug = slug.to_owned();
         self.commit(durability, move |tx| apply_in(tx, &slug, &t))
             .await
+    }
+
+    /// A link for every tenant that never consented and has no live link (not those
+    /// leaving, or waiting for an approval), issued a batch per commit.
+    async fn link_all_new(&self, ttl: Duration) -> Result<Reply, EngineError> {
+        if !(MIN_LINK_TTL..=MAX_LINK_TTL).contains(&ttl) {
+            return Err(EngineError::BadRequest(format!(
+                "link lifetime {} is out of range: use between 1m and 30d",
+                crate::time::short_duration(ttl)
+            )));
+        }
+        if let Some(why) = self.consent_disabled() {
+            return Err(EngineError::Unavailable(format!(
+                "consent is disabled: {why}; no link was issued"
+            )));
+        }
+        let slugs: Vec<String> = {
+            let index = self.store.index();
+            let live = index.tenants_with_live_links(now_ms());
+            index
+                .briefs()
+                .filter(|b| {
+                    b.consent_sub.is_none()
+                        && b.step.is_none()
+                        && matches!(
+                            b.status,
+                            TenantStatus::Created
+                                | TenantStatus::LinkIssued
+                                | TenantStatus::LinkOpened
+                                | TenantStatus::Failed
+                        )
+                        && !live.contains(&b.slug)
+                })
+                .map(|b| b.slug.clone())
+                .collect()
+        };
+        let mut links = Vec::with_capacity(slugs.len());
+        for batch in slugs.chunks(500) {
+            let made: Vec<(String, String, [u8; 32], String)> = batch
+                .iter()
+                .map(|s| {
+                    let code = random_token(16);
+                    let hash = sha256(&code);
+                    let id: String = hash.iter().take(4).map(|b| format!("{b:02x}")).collect();
+                    (s.clone(), code, hash, id)
+                })
+                .collect();
+            let for_tx: Vec<(String, [u8; 32], String)> = made
+                .iter()
+                .map(|(s, _, h, id)| (s.clone(), *h, id.clone()))
+                .collect();
+            let expires_at = self
+                .commit(Durability::Durable, move |tx| {
+                    let now = tx.now();
+                    let expires_at = add(now, ttl);
+                    for (slug, hash, id) in for_tx {
+                        apply_in(
+                            tx,
+                            &slug,
+                            &Transition::LinkIssued {
+                                link_id: id.clone(),
+                                expires_at,
+                            },
+                        )?;
+                        tx.put_link(&hash, ConsentLink::new(&slug, &id, now, expires_at));
+                    }
+                    Ok(expires_at)
+                })
+                .await?;
+            for (slug, code, _, id) in made {
+                links.push(LinkView {
+                    slug,
+                    url: self.config.public_path(&format!("/c/{code}")).to_string(),
+                    id,
+                    expires_at: rfc3339(expires_at),
+                    expires_ms: expires_at,
+                });
+            }
+        }
+        Ok(Reply::Links { links })
     }
 
     async fn issue_link(&self, slug: &str, ttl: Duration) -> Result<LinkView, EngineError> {

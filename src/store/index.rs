@@ -237,6 +237,15 @@ impl Index {
             .filter(|l| l.state(now) == LinkState::Active)
     }
 
+    /// The tenants with a link that can still start a consent.
+    pub fn tenants_with_live_links(&self, now: Millis) -> std::collections::HashSet<String> {
+        self.live_links
+            .values()
+            .filter(|l| l.state(now) == LinkState::Active)
+            .map(|l| l.tenant.clone())
+            .collect()
+    }
+
     pub fn live_link_count(&self) -> usize {
         self.live_links.len()
     }
