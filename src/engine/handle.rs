@@ -580,17 +580,7 @@ impl Engine {
     /// A link for every tenant that never consented and has no live link (not those
     /// leaving, or waiting for an approval), issued a batch per commit.
     async fn link_all_new(&self, ttl: Duration) -> Result<Reply, EngineError> {
-        if !(MIN_LINK_TTL..=MAX_LINK_TTL).contains(&ttl) {
-            return Err(EngineError::BadRequest(format!(
-                "link lifetime {} is out of range: use between 1m and 30d",
-                crate::time::short_duration(ttl)
-            )));
-        }
-        if let Some(why) = self.consent_disabled() {
-            return Err(EngineError::Unavailable(format!(
-                "consent is disabled: {why}; no link was issued"
-            )));
-        }
+        self.may_issue_links(ttl)?;
         let slugs: Vec<String> = {
             let index = self.store.index();
             let live = index.tenants_with_live_links(now_ms());
@@ -657,7 +647,9 @@ impl Engine {
         Ok(Reply::Links { links })
     }
 
-    async fn issue_link(&self, slug: &str, ttl: Duration) -> Result<LinkView, EngineError> {
+    /// Links of this lifetime may be issued now: the lifetime is in range, and consent
+    /// works (a link would otherwise lead the customer nowhere).
+    fn may_issue_links(&self, ttl: Duration) -> Result<(), EngineError> {
         if !(MIN_LINK_TTL..=MAX_LINK_TTL).contains(&ttl) {
             return Err(EngineError::BadRequest(format!(
                 "link lifetime {} is out of range: use between 1m and 30d",
@@ -670,6 +662,11 @@ impl Engine {
                  was issued (`mcp-onboard config check` says what is missing)"
             )));
         }
+        Ok(())
+    }
+
+    async fn issue_link(&self, slug: &str, ttl: Duration) -> Result<LinkView, EngineError> {
+        self.may_issue_links(ttl)?;
         let code = random_token(16);
         let hash = sha256(&code);
         let id: String = hash.iter().take(4).map(|b| format!("{b:02x}")).collect();

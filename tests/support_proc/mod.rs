@@ -173,17 +173,7 @@ impl World {
     pub fn serve(&mut self) -> Serve {
         let mut last = String::new();
         for _ in 0..5 {
-            let (o, e) = self.out_files("serve");
-            let mut c = self.command(&["serve"]);
-            c.stdout(std::fs::File::create(&o).expect("stdout file"))
-                .stderr(std::fs::File::create(&e).expect("stderr file"));
-            let child = c.spawn().expect("spawning mcp-onboard serve");
-            let mut s = Serve {
-                child: Some(child),
-                stdout: o,
-                stderr: e,
-                socket: self.data_dir().join("control.sock"),
-            };
+            let mut s = self.spawn_serve();
             match s.wait_ready(&self.base_url()) {
                 Ok(()) => return s,
                 Err(err) => {
@@ -199,6 +189,21 @@ impl World {
         panic!("serve did not start: {last}");
     }
 
+    /// Start `serve` with its output caught in files (not waited for).
+    fn spawn_serve(&self) -> Serve {
+        let (o, e) = self.out_files("serve");
+        let mut c = self.command(&["serve"]);
+        c.stdout(std::fs::File::create(&o).expect("stdout file"))
+            .stderr(std::fs::File::create(&e).expect("stderr file"));
+        let child = c.spawn().expect("spawning mcp-onboard serve");
+        Serve {
+            child: Some(child),
+            stdout: o,
+            stderr: e,
+            socket: self.data_dir().join("control.sock"),
+        }
+    }
+
     pub fn tenant(&self, slug: &str) -> Value {
         self.json(&["tenant", "show", slug])
     }
@@ -207,17 +212,7 @@ impl World {
     /// listener takes connections (the port is not changed: the certificate and public URL
     /// name it).
     pub fn serve_tls(&mut self, _trusted_der: &[u8]) -> Serve {
-        let (o, e) = self.out_files("serve");
-        let mut c = self.command(&["serve"]);
-        c.stdout(std::fs::File::create(&o).expect("stdout file"))
-            .stderr(std::fs::File::create(&e).expect("stderr file"));
-        let child = c.spawn().expect("spawning mcp-onboard serve");
-        let mut s = Serve {
-            child: Some(child),
-            stdout: o,
-            stderr: e,
-            socket: self.data_dir().join("control.sock"),
-        };
+        let mut s = self.spawn_serve();
         let until = Instant::now() + STARTUP;
         loop {
             if let Some(child) = s.child.as_mut()
