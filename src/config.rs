@@ -163,12 +163,15 @@ pub struct LoggingConfig {
 #[serde(deny_unknown_fields)]
 struct FileProvision {
     concurrency: Option<usize>,
+    reconcile_interval: Option<String>,
 }
 
 #[derive(Debug, Clone)]
 pub struct ProvisionConfig {
     /// Blaxel calls in flight at once across all tenants.
     pub concurrency: usize,
+    /// Time between reconcile passes (drift), the first soon after start; `None`: off.
+    pub reconcile_interval: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -518,6 +521,24 @@ impl Config {
             "GOOGLE_APP_IN_TESTING",
             google.app_in_testing.map(|b| b.to_string()),
         )?;
+        let reconcile_interval = match src.pick(
+            "MCP_ONBOARD_RECONCILE_INTERVAL",
+            provision.reconcile_interval.clone(),
+        ) {
+            None => Some(std::time::Duration::from_secs(3600)),
+            Some((text, _)) if text.trim().eq_ignore_ascii_case("off") => None,
+            Some((text, from)) => match humantime::parse_duration(text.trim()) {
+                Ok(d) if d >= std::time::Duration::from_secs(1) => Some(d),
+                _ => {
+                    return Err(ConfigError::Invalid {
+                        key: "provision.reconcile_interval",
+                        value: text,
+                        from,
+                        detail: "a duration of at least 1s (e.g. 1h, 30m) or off".into(),
+                    });
+                }
+            },
+        };
         let concurrency = match src.pick(
             "MCP_ONBOARD_PROVISION_CONCURRENCY",
             provision.concurrency.map(|c| c.to_string()),
@@ -748,7 +769,10 @@ impl Config {
             },
             google,
             blaxel,
-            provision: ProvisionConfig { concurrency },
+            provision: ProvisionConfig {
+                concurrency,
+                reconcile_interval,
+            },
             logging: LoggingConfig {
                 keep_files: positive(
                     "logging.keep_files",

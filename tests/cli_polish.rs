@@ -1494,3 +1494,19 @@ fn link_with_message_prints_the_text_to_send_the_customer() {
     let j = w.json(&["link", "acme", "--message"]);
     assert!(s(&j, "message").contains(s(&j, "url")), "{j:#}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconcile_over_the_socket_reports_no_drift_as_json_and_needs_an_owner() {
+    let mut w = World::new();
+    let out = w.run(&["reconcile"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stderr.contains("runs in the owner"), "{}", out.stderr);
+    let _serve = w.serve();
+    w.ok(&["tenant", "add", "acme"]);
+    let link = w.json(&["link", "acme"]);
+    consent_over_http(s(&link, "url"), "it@acme.example").await;
+    wait_status(&w, "acme", "deployed");
+    let j = w.json(&["reconcile"]);
+    assert_eq!(j, serde_json::json!({"findings": []}));
+    assert!(w.ok(&["reconcile"]).contains("no drift"));
+}

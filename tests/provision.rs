@@ -72,6 +72,7 @@ async fn rig_full(
         client_id: CLIENT_ID.into(),
         client_secret: SecretString::from(CLIENT_SECRET),
     };
+    h.engine.set_blaxel(client.clone());
     let worker = Provisioner::new(h.engine.clone(), client, oauth, settings).spawn();
     Rig {
         h,
@@ -1192,5 +1193,125 @@ mod offboarding {
                 .count(),
             1
         );
+    }
+}
+
+mod drift {
+    use super::*;
+    use mcp_onboard::blaxel::{FunctionRequest, RequestMetadata};
+
+    fn kinds(r: &Reply) -> Vec<(String, String)> {
+        let Reply::Findings { findings } = r else {
+            panic!("{r:?}")
+        };
+        findings
+            .iter()
+            .map(|f| (f.kind.clone(), format!("{}/{}", f.resource, f.name)))
+            .collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reconcile_finds_a_server_deleted_behind_our_back_and_an_orphan_and_fixes_only_on_request()
+     {
+        let r = rig(BlaxelFaults::default()).await;
+        for slug in ["acme", "beta"] {
+            r.h.add(slug, None, None).await;
+            r.h.onboard(slug, &format!("it@{slug}.example")).await;
+            wait_for(&r.h, slug, TenantStatus::Deployed, Duration::from_secs(20)).await;
+        }
+        assert!(kinds(&r.h.engine.execute(Command::Reconcile).await.unwrap()).is_empty());
+        let http = reqwest::Client::builder().build().unwrap();
+        let other = BlaxelClient::new(
+            r.blaxel.base_url(),
+            WS.into(),
+            SecretString::from(KEY),
+            http,
+        );
+        other.delete_function("gmail-mcp-acme").await.unwrap();
+        let ghost = FunctionRequest::mcp(
+            RequestMetadata::for_tenant("gmail-mcp-ghost".into(), "Ghost", "ghost"),
+            "gmail-beta".into(),
+        );
+        other.create_function(&ghost).await.unwrap();
+
+        let found = kinds(&r.h.engine.execute(Command::Reconcile).await.unwrap());
+        assert!(
+            found.contains(&("missing_server".into(), "function/gmail-mcp-acme".into())),
+            "{found:?}"
+        );
+        assert!(
+            found.contains(&("orphan".into(), "function/gmail-mcp-ghost".into())),
+            "{found:?}"
+        );
+        assert_eq!(found.len(), 2, "{found:?}");
+        // Nothing is changed by looking.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(
+            r.blaxel
+                .functions()
+                .iter()
+                .all(|f| f.name != "gmail-mcp-acme")
+        );
+
+        r.h.engine
+            .execute(Command::ReconcileFix {
+                slugs: vec!["acme".into()],
+            })
+            .await
+            .unwrap();
+        let start = Instant::now();
+        loop {
+            let t = r.h.show("acme").await;
+            if t.status == TenantStatus::Deployed
+                && r.blaxel
+                    .functions()
+                    .iter()
+                    .any(|f| f.name == "gmail-mcp-acme")
+            {
+                break;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "{:?}",
+                t.provisioning
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let found = kinds(&r.h.engine.execute(Command::Reconcile).await.unwrap());
+        assert_eq!(
+            found,
+            [("orphan".to_owned(), "function/gmail-mcp-ghost".to_owned())]
+        );
+
+        // Only an orphan is deleted, and only when named.
+        let err =
+            r.h.engine
+                .execute(Command::DeleteOrphan {
+                    what: "function/gmail-mcp-beta".into(),
+                })
+                .await
+                .unwrap_err();
+        assert!(err.to_string().contains("not an orphan"), "{err}");
+        assert!(
+            r.blaxel
+                .functions()
+                .iter()
+                .any(|f| f.name == "gmail-mcp-beta")
+        );
+        let after =
+            r.h.engine
+                .execute(Command::DeleteOrphan {
+                    what: "function/gmail-mcp-ghost".into(),
+                })
+                .await
+                .unwrap();
+        assert!(kinds(&after).is_empty(), "{after:?}");
+        assert!(
+            r.blaxel
+                .functions()
+                .iter()
+                .all(|f| f.name != "gmail-mcp-ghost")
+        );
+        assert_bodies_match_the_spec(&r.blaxel);
     }
 }

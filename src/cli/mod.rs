@@ -70,6 +70,8 @@ pub enum Sub {
     Retry(RetryArgs),
     /// Stream events from the running owner until interrupted.
     Watch(WatchArgs),
+    /// Compare Blaxel with the store (drift), and fix what the operator says.
+    Reconcile(ReconcileArgs),
     /// Webhooks that receive tenant events.
     #[command(subcommand)]
     Webhook(WebhookCmd),
@@ -154,6 +156,20 @@ pub struct WatchArgs {
     /// First replay the stored timeline entries after this sequence number.
     #[arg(long, value_name = "SEQ")]
     pub since: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    /// Hand this tenant back to the provisioner, which makes what is missing again.
+    #[arg(long, value_name = "SLUG", conflicts_with_all = ["fix_all", "delete_orphan"])]
+    pub fix: Vec<String>,
+    /// The same for every tenant with a finding.
+    #[arg(long, conflicts_with = "delete_orphan")]
+    pub fix_all: bool,
+    /// Delete a resource labelled as ours that no tenant owns: `function/NAME` or
+    /// `connection/NAME`.
+    #[arg(long, value_name = "KIND/NAME")]
+    pub delete_orphan: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -525,6 +541,18 @@ pub async fn run(cli: Cli) -> Result<()> {
                 );
             }
             Ok(())
+        }
+        Sub::Reconcile(r) => {
+            let cmd = if let Some(what) = &r.delete_orphan {
+                Command::DeleteOrphan { what: what.clone() }
+            } else if r.fix_all || !r.fix.is_empty() {
+                Command::ReconcileFix {
+                    slugs: r.fix.clone(),
+                }
+            } else {
+                Command::Reconcile
+            };
+            output::print(&ctx.execute(cmd).await?, cli.json, None)
         }
         Sub::Webhook(WebhookCmd::Test) => {
             let reply = ctx.execute(Command::WebhookTest).await?;

@@ -65,6 +65,7 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
             Reply::Removed { slug } => json(&serde_json::json!({ "removed": slug })),
             Reply::WebhookTest { deliveries } => json(deliveries),
             Reply::Imported { added } => json(&serde_json::json!({ "added": added })),
+            Reply::Findings { findings } => json(&serde_json::json!({ "findings": findings })),
             Reply::Links { links } => json(
                 &links
                     .iter()
@@ -132,6 +133,24 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
             println!("provisioner:  {}", s.provisioner);
         }
         Reply::Removed { slug } => println!("removed {slug} with its links and timeline"),
+        Reply::Findings { findings } => {
+            if findings.is_empty() {
+                println!("Blaxel and the store agree: no drift");
+            }
+            for f in findings {
+                println!(
+                    "{:18} {}/{}{}: {}",
+                    f.kind,
+                    f.resource,
+                    f.name,
+                    f.slug
+                        .as_ref()
+                        .map(|s| format!(" ({s})"))
+                        .unwrap_or_default(),
+                    f.detail
+                );
+            }
+        }
         Reply::Imported { added } => {
             println!("added {added} tenant{}", if *added == 1 { "" } else { "s" })
         }

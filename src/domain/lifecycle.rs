@@ -501,6 +501,20 @@ pub fn apply(
             )
         }
         Transition::OffboardRequested => provisioning::offboard(&mut next, now)?,
+        Transition::Reprovision => {
+            if !tenant.holds_consent() || tenant.provision.is_none() {
+                return Err(TransitionError::NothingToRetry(
+                    tenant.slug.clone(),
+                    "it holds no consent to provision with",
+                ));
+            }
+            next.provision = Some(provisioning::new_job(tenant, now));
+            set_status(&mut next, TenantStatus::Consented);
+            (
+                EventKind::RetryRequested,
+                "operator asked to provision again (reconcile): the connection and the server are made again".into(),
+            )
+        }
         Transition::OffboardStepDone {
             generation,
             step,

@@ -40,6 +40,9 @@ pub enum Transition {
     Approve,
     /// The operator rejects it: the previous consent stays.
     Reject,
+    /// The operator hands the tenant back to the provisioner (drift): a new job makes its
+    /// connection and server again, as after a consent.
+    Reprovision,
     /// The operator asks to offboard the tenant: its grant given back, its Blaxel
     /// resources deleted, its secrets wiped; the record stays as `offboarded`.
     OffboardRequested,

@@ -57,6 +57,17 @@ pub enum Command {
     Offboard {
         slugs: Vec<String>,
     },
+    /// Compare Blaxel with the store (drift).
+    Reconcile,
+    /// Hand these tenants (every one with a finding when empty) back to the provisioner.
+    ReconcileFix {
+        #[serde(default)]
+        slugs: Vec<String>,
+    },
+    /// Delete an orphan at Blaxel: `function/NAME` or `connection/NAME`.
+    DeleteOrphan {
+        what: String,
+    },
     /// Add these tenants, all or none (one commit).
     ImportTenants {
         tenants: Vec<NewTenant>,
@@ -152,6 +163,10 @@ pub enum Reply {
     },
     WebhookTest {
         deliveries: Vec<super::webhooks::Delivery>,
+    },
+    /// `Reconcile`: the disagreements found.
+    Findings {
+        findings: Vec<super::reconcile::Finding>,
     },
     /// `ImportTenants`: how many were added.
     Imported {

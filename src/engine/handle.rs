@@ -72,6 +72,8 @@ pub struct Engine {
     provisioner: RwLock<ProvisionerState>,
     pub(super) health: RwLock<super::health::HealthState>,
     metrics: crate::metrics::Metrics,
+    /// The Blaxel client, once provisioning runs here (reconcile uses it).
+    pub(super) blaxel: std::sync::OnceLock<crate::blaxel::BlaxelClient>,
     role: Role,
 }
 
@@ -105,6 +107,7 @@ impl Engine {
             provisioner: RwLock::new(ProvisionerState::default()),
             health: RwLock::default(),
             metrics: crate::metrics::Metrics::default(),
+            blaxel: std::sync::OnceLock::new(),
             role,
         })
     }
@@ -133,6 +136,11 @@ impl Engine {
 
     pub fn role(&self) -> Role {
         self.role
+    }
+
+    /// Provisioning runs here with this client: reconcile may use it too.
+    pub fn set_blaxel(&self, client: crate::blaxel::BlaxelClient) {
+        let _ = self.blaxel.set(client);
     }
 
     /// What `/metrics` counts.
@@ -331,6 +339,22 @@ impl Engine {
             Command::CheckHealth { slug } => self.health_command(slug).await,
             Command::Approve { slug } => self.approve(&slug).await,
             Command::Offboard { slugs } => self.offboard(slugs).await,
+            Command::Reconcile => Ok(Reply::Findings {
+                findings: self.reconcile().await?,
+            }),
+            Command::ReconcileFix { slugs } => {
+                let fixed = self.reconcile_fix(slugs).await?;
+                Ok(Reply::Retried {
+                    retried: fixed,
+                    skipped: Vec::new(),
+                })
+            }
+            Command::DeleteOrphan { what } => {
+                self.delete_orphan(&what).await?;
+                Ok(Reply::Findings {
+                    findings: self.reconcile().await?,
+                })
+            }
             Command::ImportTenants { tenants } => {
                 // Validated whole first: a bad row adds nothing.
                 let mut built = Vec::with_capacity(tenants.len());
@@ -575,6 +599,32 @@ impl Engine {
         let slug = slug.to_owned();
         self.commit(durability, move |tx| apply_in(tx, &slug, &t))
             .await
+    }
+
+    /// `reconcile --fix`: hand these tenants (all with findings when empty) back to the
+    /// provisioner, which makes what is missing or wrong again.
+    async fn reconcile_fix(&self, slugs: Vec<String>) -> Result<Vec<String>, EngineError> {
+        let slugs = if slugs.is_empty() {
+            let mut s: Vec<String> = self
+                .reconcile()
+                .await?
+                .into_iter()
+                .filter_map(|f| f.slug)
+                .collect();
+            s.sort();
+            s.dedup();
+            s
+        } else {
+            slugs
+        };
+        let mut fixed = Vec::new();
+        for slug in slugs {
+            self.transition(&slug, Transition::Reprovision, Durability::Durable)
+                .await?;
+            fixed.push(slug);
+        }
+        self.wake_provisioner();
+        Ok(fixed)
     }
 
     /// A link for every tenant that never consented and has no live link (not those

@@ -15,6 +15,7 @@ pub mod handle;
 pub mod health;
 pub mod offboard;
 pub mod outcome;
+pub mod reconcile;
 pub mod webhooks;
 
 pub use crate::domain::{lifecycle, model};

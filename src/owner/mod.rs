@@ -136,6 +136,9 @@ impl Owner {
         ];
         if let Some(p) = provisioning::start(&opts, &engine).await? {
             tasks.push(p);
+            if let Some(every) = opts.config.provision.reconcile_interval {
+                tasks.push(tokio::spawn(reconcile_rounds(engine.clone(), every)));
+            }
         }
         if let Some(at) = opts.config.metrics_bind {
             let l = tokio::net::TcpListener::bind(at)
@@ -239,6 +242,29 @@ impl Owner {
             .await
             .context("flushing the database")?;
         served
+    }
+}
+
+/// A reconcile pass soon after start (once provisioning had a moment), then every
+/// `every`: what it finds is logged for the operator, nothing is changed.
+async fn reconcile_rounds(engine: Arc<Engine>, every: Duration) {
+    let mut wait = every.min(Duration::from_secs(60));
+    loop {
+        tokio::time::sleep(wait).await;
+        wait = every;
+        match engine.reconcile().await {
+            Ok(found) if found.is_empty() => tracing::info!("reconcile: no drift"),
+            Ok(found) => {
+                for f in &found {
+                    tracing::warn!(kind = %f.kind, resource = %f.resource, name = %f.name, slug = ?f.slug, detail = %f.detail, "drift");
+                }
+                tracing::warn!(
+                    findings = found.len(),
+                    "reconcile: drift found; `mcp-onboard reconcile` shows it"
+                );
+            }
+            Err(e) => tracing::warn!(error = %e, "reconcile failed"),
+        }
     }
 }
 

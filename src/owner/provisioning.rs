@@ -77,6 +77,7 @@ pub async fn start(
         ..Default::default()
     };
     tracing::info!(%workspace, %api_url, concurrency = settings.concurrency, "provisioning");
+    engine.set_blaxel(client.clone());
     let provisioner = Provisioner::new(engine.clone(), client, oauth, settings);
     engine.set_provisioner_state(provisioner.state()).await;
     Ok(Some(provisioner.spawn()))
