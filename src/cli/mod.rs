@@ -70,6 +70,8 @@ pub enum Sub {
     Retry(RetryArgs),
     /// Stream events from the running owner until interrupted.
     Watch(WatchArgs),
+    /// The audit chain: every operator command and lifecycle event with who did it.
+    Audit(AuditArgs),
     /// Compare Blaxel with the store (drift), and fix what the operator says.
     Reconcile(ReconcileArgs),
     /// Webhooks that receive tenant events.
@@ -156,6 +158,38 @@ pub struct WatchArgs {
     /// First replay the stored timeline entries after this sequence number.
     #[arg(long, value_name = "SEQ")]
     pub since: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct AuditArgs {
+    #[command(subcommand)]
+    pub verify: Option<AuditCmd>,
+    /// Only the entries about this tenant.
+    #[arg(long, value_name = "SLUG")]
+    pub tenant: Option<String>,
+    /// Only entries from then on: an RFC 3339 time or a duration back from now (`24h`).
+    #[arg(long, value_name = "WHEN", value_parser = parse_since)]
+    pub since: Option<i64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// Check the chain and its head; names the first broken entry (exit 1).
+    Verify,
+}
+
+fn parse_since(s: &str) -> Result<i64, String> {
+    if let Ok(t) = humantime::parse_rfc3339_weak(s) {
+        let ms = t
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_err(|e| e.to_string())?
+            .as_millis();
+        return i64::try_from(ms).map_err(|e| e.to_string());
+    }
+    let d = humantime::parse_duration(s)
+        .map_err(|_| format!("{s:?}: expected an RFC 3339 time or a duration such as 24h"))?;
+    Ok(crate::time::now_ms() - crate::time::duration_ms(d))
 }
 
 #[derive(Debug, Args)]
@@ -542,6 +576,32 @@ pub async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Sub::Audit(a) => match a.verify {
+            Some(AuditCmd::Verify) => {
+                let reply = ctx.execute(Command::AuditVerify).await?;
+                let broken = matches!(
+                    &reply,
+                    Reply::AuditVerified {
+                        broken_at: Some(_),
+                        ..
+                    }
+                );
+                output::print(&reply, cli.json, None)?;
+                if broken {
+                    anyhow::bail!("the audit chain does not hold");
+                }
+                Ok(())
+            }
+            None => output::print(
+                &ctx.execute(Command::Audit {
+                    tenant: a.tenant.clone(),
+                    since_ms: a.since,
+                })
+                .await?,
+                cli.json,
+                None,
+            ),
+        },
         Sub::Reconcile(r) => {
             let cmd = if let Some(what) = &r.delete_orphan {
                 Command::DeleteOrphan { what: what.clone() }

@@ -66,6 +66,18 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
             Reply::WebhookTest { deliveries } => json(deliveries),
             Reply::Imported { added } => json(&serde_json::json!({ "added": added })),
             Reply::Findings { findings } => json(&serde_json::json!({ "findings": findings })),
+            Reply::Audit { records } => {
+                // JSON lines: one entry a line, for tools that stream.
+                for r in records {
+                    println!("{}", serde_json::to_string(r).context("encoding JSON")?);
+                }
+                Ok(())
+            }
+            Reply::AuditVerified {
+                entries,
+                broken_at,
+                why,
+            } => json(&serde_json::json!({ "ok": broken_at.is_none(), "entries": entries, "broken_at": broken_at, "why": why })),
             Reply::Links { links } => json(
                 &links
                     .iter()
@@ -133,6 +145,48 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
             println!("provisioner:  {}", s.provisioner);
         }
         Reply::Removed { slug } => println!("removed {slug} with its links and timeline"),
+        Reply::Audit { records } => {
+            for r in records {
+                let who = r
+                    .actor
+                    .as_ref()
+                    .map(|a| {
+                        format!(
+                            " by uid {}{}",
+                            a.uid.map_or("?".into(), |u| u.to_string()),
+                            a.user
+                                .as_ref()
+                                .map(|u| format!(" ({u}, reported)"))
+                                .unwrap_or_default()
+                        )
+                    })
+                    .unwrap_or_default();
+                println!(
+                    "{:>6}  {}  {:7} {}{}{}: {}",
+                    r.seq,
+                    crate::time::rfc3339(r.at),
+                    r.kind,
+                    r.what,
+                    r.tenant
+                        .as_ref()
+                        .map(|t| format!(" {t}"))
+                        .unwrap_or_default(),
+                    who,
+                    r.detail
+                );
+            }
+        }
+        Reply::AuditVerified {
+            entries,
+            broken_at,
+            why,
+        } => match broken_at {
+            None => println!("the audit chain holds: {entries} entries, head MAC valid"),
+            Some(at) => println!(
+                "the audit chain is broken at entry {at}: {}",
+                why.as_deref().unwrap_or("")
+            ),
+        },
         Reply::Findings { findings } => {
             if findings.is_empty() {
                 println!("Blaxel and the store agree: no drift");

@@ -269,8 +269,15 @@ async fn serve_frames<R: AsyncBufRead + Unpin>(
                 }
                 let engine = engine.clone();
                 let out = out.clone();
+                let actor = crate::domain::model::Actor {
+                    uid: Some(peer.uid),
+                    pid: peer.pid,
+                    user: operator.user.clone(),
+                    sudo_user: operator.sudo_user.clone(),
+                    ssh_client: operator.ssh_client.clone(),
+                };
                 tokio::spawn(async move {
-                    let f = match engine.execute(command).await {
+                    let f = match engine.execute_by(command, actor).await {
                         Ok(reply) => ServerFrame::Reply { id, reply },
                         Err(e) => ServerFrame::Error {
                             id,

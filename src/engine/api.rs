@@ -57,6 +57,15 @@ pub enum Command {
     Offboard {
         slugs: Vec<String>,
     },
+    /// The audit chain's entries (a tenant's only, from a time on).
+    Audit {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tenant: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since_ms: Option<Millis>,
+    },
+    /// Check the audit chain and its head.
+    AuditVerify,
     /// Compare Blaxel with the store (drift).
     Reconcile,
     /// Hand these tenants (every one with a finding when empty) back to the provisioner.
@@ -98,12 +107,32 @@ pub enum Command {
 }
 
 impl Command {
-    /// Whether the command changes anything (for logs and, later, the audit).
+    /// Whether the command changes anything (for logs and the audit).
     pub fn is_write(&self) -> bool {
         !matches!(
             self,
-            Command::ListTenants { .. } | Command::ShowTenant { .. } | Command::Status
+            Command::ListTenants { .. }
+                | Command::ShowTenant { .. }
+                | Command::Status
+                | Command::Audit { .. }
+                | Command::AuditVerify
+                | Command::Reconcile
         )
+    }
+
+    /// The tenant the command is about, when it names one.
+    pub fn tenant(&self) -> Option<&str> {
+        match self {
+            Command::AddTenant(n) => Some(&n.slug),
+            Command::IssueLink { slug, .. }
+            | Command::Retry { slug }
+            | Command::RevokeLinks { slug }
+            | Command::EditTenant { slug, .. }
+            | Command::RemoveTenant { slug }
+            | Command::Approve { slug }
+            | Command::Reject { slug } => Some(slug),
+            _ => None,
+        }
     }
 }
 
@@ -163,6 +192,17 @@ pub enum Reply {
     },
     WebhookTest {
         deliveries: Vec<super::webhooks::Delivery>,
+    },
+    Audit {
+        records: Vec<crate::domain::model::AuditRecord>,
+    },
+    /// `AuditVerify`: how many entries hold, or the first that does not.
+    AuditVerified {
+        entries: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        broken_at: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        why: Option<String>,
     },
     /// `Reconcile`: the disagreements found.
     Findings {

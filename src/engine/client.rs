@@ -50,7 +50,12 @@ pub struct Local(pub Arc<Engine>);
 
 impl EngineApi for Local {
     fn call(&self, command: Command) -> BoxFuture<'_, Result<Reply, ApiError>> {
-        Box::pin(async move { self.0.execute(command).await.map_err(ApiError::from) })
+        Box::pin(async move {
+            self.0
+                .execute_by(command, this_process())
+                .await
+                .map_err(ApiError::from)
+        })
     }
 
     fn subscribe(&self, since: Option<u64>) -> BoxFuture<'_, Result<Events, ApiError>> {
@@ -62,5 +67,19 @@ impl EngineApi for Local {
             pid: std::process::id(),
             serving: self.0.role() == super::handle::Role::Serving,
         }
+    }
+}
+
+/// This process, as the kernel knows it, and its operator as its environment says: who a
+/// command run here is audited as.
+pub fn this_process() -> crate::domain::model::Actor {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    crate::domain::model::Actor {
+        uid: Some(rustix::process::geteuid().as_raw()),
+        pid: i32::try_from(std::process::id()).ok(),
+        user: var("USER").or_else(|| var("LOGNAME")),
+        sudo_user: var("SUDO_USER"),
+        ssh_client: var("SSH_CONNECTION")
+            .and_then(|c| c.split_whitespace().next().map(str::to_owned)),
     }
 }

@@ -62,6 +62,11 @@ pub enum Role {
     Direct,
 }
 
+tokio::task_local! {
+    /// Who the command under way is executed for.
+    static ACTOR: Option<crate::domain::model::Actor>;
+}
+
 pub struct Engine {
     pub(super) store: Store,
     writer: Writer,
@@ -168,7 +173,37 @@ impl Engine {
         R: Send + 'static,
         F: FnOnce(&mut Tx<'_>) -> Result<R, EngineError> + Send + 'static,
     {
-        self.writer.submit(durability, f)
+        // An operator's command: its events are audited with who asked.
+        let actor = ACTOR.try_with(Clone::clone).ok().flatten();
+        self.writer.submit(durability, move |tx| {
+            tx.set_actor(actor);
+            f(tx)
+        })
+    }
+
+    /// Execute an operator's command, audited with who asked (the control socket's peer, or
+    /// this process).
+    pub async fn execute_by(
+        &self,
+        command: Command,
+        actor: crate::domain::model::Actor,
+    ) -> Result<Reply, EngineError> {
+        if command.is_write() {
+            let what = serde_json::to_value(&command)
+                .ok()
+                .and_then(|v| v.get("command").and_then(|c| c.as_str()).map(str::to_owned))
+                .unwrap_or_default();
+            let tenant = command.tenant().map(str::to_owned);
+            let detail = serde_json::to_string(&command).unwrap_or_default();
+            let a = actor.clone();
+            self.commit(Durability::Lazy, move |tx| {
+                tx.set_actor(Some(a));
+                tx.append_audit("command", &what, tenant.as_deref(), &detail);
+                Ok(())
+            })
+            .await?;
+        }
+        ACTOR.scope(Some(actor), self.execute(command)).await
     }
 
     /// Stage a flow for a repeated Continue (see [`Writer::stage_flow`]).
@@ -339,6 +374,27 @@ impl Engine {
             Command::CheckHealth { slug } => self.health_command(slug).await,
             Command::Approve { slug } => self.approve(&slug).await,
             Command::Offboard { slugs } => self.offboard(slugs).await,
+            Command::Audit { tenant, since_ms } => Ok(Reply::Audit {
+                records: self
+                    .store
+                    .read(move |s| s.audit_records(tenant.as_deref(), since_ms))
+                    .await?,
+            }),
+            Command::AuditVerify => {
+                let r = self.store.read(|s| s.verify_audit()).await?;
+                Ok(match r {
+                    Ok(entries) => Reply::AuditVerified {
+                        entries,
+                        broken_at: None,
+                        why: None,
+                    },
+                    Err((at, why)) => Reply::AuditVerified {
+                        entries: 0,
+                        broken_at: Some(at),
+                        why: Some(why),
+                    },
+                })
+            }
             Command::Reconcile => Ok(Reply::Findings {
                 findings: self.reconcile().await?,
             }),

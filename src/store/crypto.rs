@@ -56,12 +56,26 @@ pub struct DecryptError;
 /// The AEAD with its key. Debug never shows the key.
 pub struct Cipher {
     aead: XChaCha20Poly1305,
+    /// The audit chain's MAC key, derived from the master key.
+    audit_key: Zeroizing<[u8; 32]>,
 }
 
 impl std::fmt::Debug for Cipher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Cipher(..)")
     }
+}
+
+/// The audit MAC key: HMAC-SHA256 under the master key of a fixed label (another key from
+/// the same secret, never the master key itself).
+fn derive_audit_key(master: &[u8; 32]) -> Zeroizing<[u8; 32]> {
+    use hmac::Mac;
+    let mut out = Zeroizing::new([0u8; 32]);
+    if let Ok(mut m) = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(master) {
+        m.update(b"mcp-onboard audit chain v1");
+        out.copy_from_slice(&m.finalize().into_bytes());
+    }
+    out
 }
 
 /// The key's bytes from its base64 text; every copy is wiped when dropped.
@@ -85,7 +99,25 @@ impl Cipher {
     pub fn from_key(key: &[u8; 32]) -> Self {
         Self {
             aead: XChaCha20Poly1305::new(key.into()),
+            audit_key: derive_audit_key(key),
         }
+    }
+
+    /// The audit head's MAC: HMAC-SHA256 of the last sequence number and hash.
+    pub fn audit_mac(&self, seq: u64, hash: &str) -> String {
+        use hmac::Mac;
+        let Ok(mut m) =
+            <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(self.audit_key.as_ref())
+        else {
+            return String::new();
+        };
+        m.update(&seq.to_be_bytes());
+        m.update(hash.as_bytes());
+        m.finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     /// Load the key; create a key file only when `may_create` (a brand-new database).
@@ -144,9 +176,9 @@ impl Cipher {
                     .filter(|d| !d.as_os_str().is_empty())
                     .unwrap_or(Path::new("."));
                 fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
-                let cipher = Self {
-                    aead: XChaCha20Poly1305::new(&key),
-                };
+                let mut raw = Zeroizing::new([0u8; 32]);
+                raw.copy_from_slice(&key);
+                let cipher = Self::from_key(&raw);
                 key.zeroize();
                 Ok(cipher)
             }

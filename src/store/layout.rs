@@ -36,9 +36,10 @@ pub enum T {
     Secrets,
     TenantKeys,
     Outbox,
+    Audit,
 }
 
-pub const TREES: [(T, &str); 11] = [
+pub const TREES: [(T, &str); 12] = [
     (T::Meta, "meta"),
     (T::Tenants, "tenants"),
     (T::Timeline, "timeline"),
@@ -50,11 +51,14 @@ pub const TREES: [(T, &str); 11] = [
     (T::Secrets, "secrets"),
     (T::TenantKeys, "tenant_keys"),
     (T::Outbox, "outbox"),
+    (T::Audit, "audit"),
 ];
 
 pub const META_SCHEMA: &[u8] = b"schema_version";
 pub const META_KEY_CHECK: &[u8] = b"key_check";
 pub const META_SEQ_RESERVED: &[u8] = b"seq_reserved";
+/// The audit chain's head (last entry's sequence number and hash, with a MAC).
+pub const META_AUDIT_HEAD: &[u8] = b"audit_head";
 
 /// A flow as stored: the verifier sealed, base64.
 #[derive(Serialize, Deserialize)]

@@ -453,6 +453,89 @@ impl Store {
             .map_err(|_| StoreError::Decrypt)
     }
 
+    /// The audit chain's entries in order, those of `tenant` only when given, from `since`.
+    pub fn audit_records(
+        &self,
+        tenant: Option<&str>,
+        since: Option<crate::time::Millis>,
+    ) -> Result<Vec<crate::domain::model::AuditRecord>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.tree(T::Audit).iter() {
+            let (_, v) = kv?;
+            let r: crate::domain::model::AuditRecord = decode("audit entry", &v)?;
+            if tenant.is_some_and(|t| r.tenant.as_deref() != Some(t)) {
+                continue;
+            }
+            if since.is_some_and(|s| r.at < s) {
+                continue;
+            }
+            out.push(r);
+        }
+        Ok(out)
+    }
+
+    /// Check the audit chain: each entry's hash, its link to the one before, no gap, and the
+    /// head (last number, hash, MAC). `Err` names the first entry that does not hold.
+    pub fn verify_audit(&self) -> Result<Result<u64, (u64, String)>, StoreError> {
+        use crate::domain::model::{AuditHead, AuditRecord};
+        let mut prev = String::new();
+        let mut expect = 1u64;
+        for kv in self.tree(T::Audit).iter() {
+            let (k, v) = kv?;
+            let at = layout::u64_of(&k).unwrap_or(0);
+            let Ok(r) = decode::<AuditRecord>("audit entry", &v) else {
+                return Ok(Err((at, "the entry is unreadable".into())));
+            };
+            if r.seq != expect || at != expect {
+                return Ok(Err((
+                    expect,
+                    format!("entry {expect} is missing (found {})", r.seq),
+                )));
+            }
+            if r.prev != prev {
+                return Ok(Err((
+                    r.seq,
+                    "it does not follow the entry before it".into(),
+                )));
+            }
+            if r.compute_hash() != r.hash {
+                return Ok(Err((
+                    r.seq,
+                    "its content was altered (the hash does not match)".into(),
+                )));
+            }
+            prev = r.hash;
+            expect += 1;
+        }
+        let last = expect - 1;
+        let head: Option<AuditHead> = self
+            .tree(T::Meta)
+            .get(layout::META_AUDIT_HEAD)?
+            .and_then(|v| decode("audit head", &v).ok());
+        match head {
+            None if last == 0 => Ok(Ok(0)),
+            None => Ok(Err((last, "the chain's head is missing".into()))),
+            Some(h) => {
+                if h.mac != self.inner.trees.cipher.audit_mac(h.seq, &h.hash) {
+                    return Ok(Err((
+                        h.seq,
+                        "the head's MAC does not match: it was not written with this key".into(),
+                    )));
+                }
+                if h.seq != last || h.hash != prev {
+                    return Ok(Err((
+                        last + 1,
+                        format!(
+                            "the head says {} entries, {last} are there: entries were removed",
+                            h.seq
+                        ),
+                    )));
+                }
+                Ok(Ok(last))
+            }
+        }
+    }
+
     /// From now on, tenant events go to the webhook outbox (see `Tx::put_tenant`).
     pub fn enable_outbox(&self) {
         self.inner

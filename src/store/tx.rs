@@ -239,6 +239,8 @@ pub struct Tx<'a> {
     /// Deferred counts this operation wrote out (taken off once its batch commits).
     written_counts: Vec<(Vec<u8>, Counts)>,
     now: Millis,
+    /// Who this operation is done for (an operator's command), for the audit chain.
+    actor: Option<crate::domain::model::Actor>,
 }
 
 impl<'a> Tx<'a> {
@@ -260,6 +262,7 @@ impl<'a> Tx<'a> {
             applied: Default::default(),
             written_counts: Vec::new(),
             now,
+            actor: None,
         }
     }
 
@@ -351,6 +354,13 @@ impl<'a> Tx<'a> {
     /// Write a tenant, with the timeline line its transition produced (if any); returns
     /// the change's sequence number.
     pub fn put_tenant(&mut self, tenant: Tenant, entry: Option<AuditEvent>) -> u64 {
+        if let Some(e) = &entry {
+            let what = serde_json::to_value(e.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            self.append_audit("event", &what, Some(&tenant.slug), &e.detail);
+        }
         let seq = self.next_seq();
         // Any write may change the status (not only those with a timeline line).
         if self
@@ -446,6 +456,44 @@ impl<'a> Tx<'a> {
             },
         });
         Ok(())
+    }
+
+    // ---- the audit chain ----
+
+    /// Say who this operation is done for (its events are audited with it).
+    pub fn set_actor(&mut self, actor: Option<crate::domain::model::Actor>) {
+        self.actor = actor;
+    }
+
+    /// Append an entry to the audit chain: its hash covers the previous head's, and the
+    /// new head carries a MAC under the key derived from the master key.
+    pub fn append_audit(&mut self, kind: &str, what: &str, tenant: Option<&str>, detail: &str) {
+        use crate::domain::model::{AuditHead, AuditRecord};
+        let head: Option<AuditHead> = self
+            .get(T::Meta, layout::META_AUDIT_HEAD)
+            .ok()
+            .flatten()
+            .and_then(|v| decode("audit head", &v).ok());
+        let (seq, prev) = head.map_or((1, String::new()), |h| (h.seq + 1, h.hash));
+        let mut rec = AuditRecord {
+            seq,
+            at: self.now,
+            kind: kind.to_owned(),
+            what: what.to_owned(),
+            tenant: tenant.map(str::to_owned),
+            detail: crate::text::clean(detail),
+            actor: self.actor.clone(),
+            prev,
+            hash: String::new(),
+        };
+        rec.hash = rec.compute_hash();
+        let head = AuditHead {
+            seq,
+            mac: self.trees.cipher.audit_mac(seq, &rec.hash),
+            hash: rec.hash.clone(),
+        };
+        self.put(T::Audit, seq.to_be_bytes().to_vec(), encode(&rec));
+        self.put(T::Meta, layout::META_AUDIT_HEAD.to_vec(), encode(&head));
     }
 
     // ---- the webhook outbox ----

@@ -696,10 +696,10 @@ impl Loop {
                 .map_err(|e| e.to_string());
         }
         let res: Result<(), TransactionError<()>> = (
-            &t[0], &t[1], &t[2], &t[3], &t[4], &t[5], &t[6], &t[7], &t[8], &t[9], &t[10],
+            &t[0], &t[1], &t[2], &t[3], &t[4], &t[5], &t[6], &t[7], &t[8], &t[9], &t[10], &t[11],
         )
-            .transaction(|(t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10)| {
-                let views = [t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10];
+            .transaction(|(t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11)| {
+                let views = [t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, t10, t11];
                 for ((tree, key), value) in overlay {
                     let view = views[*tree as usize];
                     match value {
