@@ -875,6 +875,8 @@ async fn key_rotate_reseals_under_a_new_master_key_and_an_interrupted_one_finish
         std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777,
         0o600
     );
+    // The audit chain's head was sealed again under the new key: it still verifies.
+    assert!(w.ok(&["audit", "verify"]).contains("the audit chain holds"));
     // The token still opens (through its tenant key) and works at Google.
     let h = w.json(&["health", "acme"]);
     assert_eq!(h["checks"][0]["health"], "healthy", "{h:#}");

@@ -149,6 +149,20 @@ pub fn rotate(
         flow_rows.push((hash.to_vec(), layout::encode(&stored)));
     }
     let new_check = new.seal(KEY_CHECK_SLOT, KEY_CHECK_TEXT);
+    // The audit head's MAC is keyed from the master key: made again under the new one.
+    let new_head = match meta.get(layout::META_AUDIT_HEAD)? {
+        Some(raw) => {
+            let mut head: crate::domain::model::AuditHead = layout::decode("audit head", &raw)?;
+            if head.mac != old.audit_mac(head.seq, &head.hash) {
+                return Err(StoreError::Write(
+                    "the audit chain's head does not verify under the current key; run `mcp-onboard audit verify` before rotating".into(),
+                ));
+            }
+            head.mac = new.audit_mac(head.seq, &head.hash);
+            Some(layout::encode(&head))
+        }
+        None => None,
+    };
 
     let target = match (key, new_key_file) {
         (KeySource::File(path), Some(_)) => {
@@ -174,6 +188,9 @@ pub fn rotate(
     let res: Result<(), sled::transaction::TransactionError<()>> = (&meta, &keys, &flows)
         .transaction(|(m, k, f)| {
             m.insert(META_KEY_CHECK, new_check.as_slice())?;
+            if let Some(h) = &new_head {
+                m.insert(layout::META_AUDIT_HEAD, h.as_slice())?;
+            }
             for (slug, sealed) in &key_rows {
                 k.insert(slug.as_slice(), sealed.as_slice())?;
             }
