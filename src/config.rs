@@ -383,10 +383,6 @@ fn parse_detail(text: &str, e: &toml::de::Error) -> String {
     format!("{at}{}", e.message().trim())
 }
 
-fn return_url(text: &str) -> Result<Url, String> {
-    crate::domain::lifecycle::validate_return_url(text)
-}
-
 fn is_loopback_host(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d == "localhost",
@@ -620,16 +616,16 @@ impl Config {
         )?;
         let return_url = match src.pick("MCP_ONBOARD_RETURN_URL", listener.return_url) {
             None => None,
-            Some((text, from)) => {
-                Some(
-                    return_url(text.trim()).map_err(|detail| ConfigError::Invalid {
+            Some((text, from)) => Some(
+                crate::domain::lifecycle::validate_return_url(text.trim()).map_err(|detail| {
+                    ConfigError::Invalid {
                         key: "listener.return_url",
                         value: text.clone(),
                         from,
                         detail,
-                    })?,
-                )
-            }
+                    }
+                })?,
+            ),
         };
         let return_redirect = src.flag(
             "listener.return_redirect",

@@ -1327,7 +1327,7 @@ mod tls {
         ] {
             w.env.push((k.into(), v));
         }
-        let mut serve = w.serve_tls(&der);
+        let mut serve = w.serve_tls();
         assert!(
             serve.stdout().contains(", TLS; SIGHUP reloads"),
             "{}",

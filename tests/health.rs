@@ -29,8 +29,7 @@ fn checks(r: &Reply) -> Vec<(String, Health, TenantStatus)> {
         .collect()
 }
 
-fn entries(h: &Harness, t: &mcp_onboard::engine::api::TenantView, kind: EventKind) -> usize {
-    let _ = h;
+fn entries(t: &mcp_onboard::engine::api::TenantView, kind: EventKind) -> usize {
     t.events.iter().filter(|e| e.kind == kind).count()
 }
 
@@ -52,12 +51,7 @@ async fn a_working_token_is_healthy_and_said_once_on_the_timeline() {
         );
     }
     let t = h.show("acme").await;
-    assert_eq!(
-        entries(&h, &t, EventKind::TokenHealthy),
-        1,
-        "{:#?}",
-        t.events
-    );
+    assert_eq!(entries(&t, EventKind::TokenHealthy), 1, "{:#?}", t.events);
     let token = t.token.clone().expect("a token view");
     assert_eq!(token.health, Some(Health::Healthy));
     assert!(token.healthy_at.is_some());
@@ -89,7 +83,7 @@ async fn a_revoked_token_puts_the_tenant_in_needs_reconsent_after_one_check() {
         reason.contains("invalid_grant") && reason.contains("removed the app's access"),
         "{reason}"
     );
-    assert_eq!(entries(&h, &t, EventKind::TokenRejected), 1);
+    assert_eq!(entries(&t, EventKind::TokenRejected), 1);
     // A tenant that needs a new consent holds none to check.
     let err = h
         .engine
@@ -144,7 +138,7 @@ async fn busy_or_failing_google_is_transient_and_never_flips_a_status() {
     );
     assert_eq!(token.inconclusive_in_a_row, 3);
     assert_eq!(
-        entries(&h, &t, EventKind::TokenHealthy),
+        entries(&t, EventKind::TokenHealthy),
         1,
         "no entry per retry"
     );

@@ -71,6 +71,23 @@ async fn status(c: &mut Client, slug: &str) -> TenantStatus {
     }
 }
 
+/// Add these tenants over the socket and take each through its consent.
+async fn add_and_consent(c: &mut Client, base: &str, slugs: &[String]) {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for slug in slugs {
+        c.call(Command::AddTenant(NewTenant {
+            slug: slug.clone(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap();
+        consent(&http, c, base, slug).await;
+    }
+}
+
 /// Link → interstitial → Continue → sandbox Allow → callback, as a browser would.
 async fn consent(http: &reqwest::Client, c: &mut Client, base: &str, slug: &str) {
     let Reply::Link(link) = c
@@ -169,20 +186,8 @@ async fn sigkill_mid_provisioning_then_restart_finishes_every_job_once() {
     } = world(Duration::ZERO).await;
     let mut owner = start(&env, dir.path());
     let mut c = connect(&data).await;
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
     let slugs: Vec<String> = (0..TENANTS).map(|i| format!("kill{i:02}")).collect();
-    for slug in &slugs {
-        c.call(Command::AddTenant(NewTenant {
-            slug: slug.clone(),
-            ..Default::default()
-        }))
-        .await
-        .unwrap();
-        consent(&http, &mut c, &base, slug).await;
-    }
+    add_and_consent(&mut c, &base, &slugs).await;
     // Let provisioning get under way, then kill the owner outright.
     let start_wait = Instant::now();
     while blaxel.connections().len() < 2 {
@@ -237,20 +242,8 @@ async fn sigkill_mid_offboarding_then_restart_finishes_every_offboarding_once() 
     let w = world(Duration::from_millis(1200)).await;
     let mut owner = start(&w.env, w.dir.path());
     let mut c = connect(&w.data).await;
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
     let slugs: Vec<String> = (0..N).map(|i| format!("off{i}")).collect();
-    for slug in &slugs {
-        c.call(Command::AddTenant(NewTenant {
-            slug: slug.clone(),
-            ..Default::default()
-        }))
-        .await
-        .unwrap();
-        consent(&http, &mut c, &w.base, slug).await;
-    }
+    add_and_consent(&mut c, &w.base, &slugs).await;
     let deadline = Instant::now() + Duration::from_secs(120);
     for slug in &slugs {
         while status(&mut c, slug).await != TenantStatus::Deployed {

@@ -1,6 +1,6 @@
 //! The one writer: a dedicated thread that owns every write to sled, fed by a channel.
 //!
-//! Why: sled 0.34 deadlocks when several tasks call `flush_async` at once (spacejam/sled
+//! Why: sled 0.34 deadlocks when several asynchronous flushes overlap (spacejam/sled
 //! issue 1308) and every sled call blocks the thread it runs on; on a two-core box two
 //! blocked tokio workers are the whole runtime. So the async side only sends operations
 //! here and awaits their replies.
@@ -12,7 +12,7 @@
 //!   idempotent provisioning step) at once;
 //! - if any operation in the batch must be durable (a consent's token, an operator's
 //!   command), calls `flush()` once, which covers every write of the batch, and only then
-//!   replies to those (group commit; nobody calls `flush_async`);
+//!   replies to those (group commit; nothing else flushes while the writer runs);
 //! - publishes the batch's changes, in sequence order, after that flush.
 //!
 //! Writes that were not flushed at once are flushed within [`LAZY_FLUSH`]. sled's own

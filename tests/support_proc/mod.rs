@@ -211,7 +211,7 @@ impl World {
     /// `serve` with TLS on the listener: ready once the control socket answers and the
     /// listener takes connections (the port is not changed: the certificate and public URL
     /// name it).
-    pub fn serve_tls(&mut self, _trusted_der: &[u8]) -> Serve {
+    pub fn serve_tls(&mut self) -> Serve {
         let mut s = self.spawn_serve();
         let until = Instant::now() + STARTUP;
         loop {
