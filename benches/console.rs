@@ -251,13 +251,17 @@ fn in_process(rt: &tokio::runtime::Runtime, data: &Path, key: &KeySource, n: usi
 
 /// A private tmux server with one idle session; consoles run in windows of it.
 struct Tmux {
+    /// The server's socket, in a directory of its own that goes with it.
     socket: String,
+    _dir: tempfile::TempDir,
 }
 
 impl Tmux {
     fn start() -> Tmux {
+        let dir = tempfile::tempdir().expect("a directory for the tmux socket");
         let t = Tmux {
-            socket: format!("mcp-onboard-bench-{}", std::process::id()),
+            socket: dir.path().join("tmux.sock").to_str().expect("path").to_owned(),
+            _dir: dir,
         };
         t.run(&[
             "-f",
@@ -279,7 +283,7 @@ impl Tmux {
 
     fn run(&self, args: &[&str]) -> String {
         let out = Proc::new("tmux")
-            .arg("-L")
+            .arg("-S")
             .arg(&self.socket)
             .args(args)
             .output()
@@ -321,7 +325,7 @@ impl Tmux {
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = Proc::new("tmux")
-            .arg("-L")
+            .arg("-S")
             .arg(&self.socket)
             .arg("kill-server")
             .output();

@@ -1,5 +1,5 @@
 //! Request bodies our client sends, and the sandbox's answers, validated against the real
-//! Blaxel spec (`../shared/blaxel/controlplane.yml`, OpenAPI 3.0.3), with a small validator
+//! Blaxel spec (`tests/fixtures/blaxel/controlplane.yml`, OpenAPI 3.0.3), with a small validator
 //! of the OpenAPI subset on those paths. It fails loudly on a schema keyword it does not
 //! implement, so a spec change cannot silently weaken the check.
 
@@ -240,4 +240,41 @@ fn what_the_spec_requires_of_our_objects() {
         runtime["properties"].get("type").is_none(),
         "runtime.type came back into the spec: drop ALLOWED_EXTRA"
     );
+}
+
+/// The vendored spec is the one `SOURCE.md` names: an edited copy would make every check
+/// above prove nothing about the real API.
+#[test]
+fn the_vendored_spec_is_unmodified() {
+    use sha2::{Digest, Sha256};
+    let path = spec_support::spec_path();
+    let bytes = std::fs::read(&path).expect("the vendored spec");
+    let actual: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let source = std::fs::read_to_string(path.with_file_name("SOURCE.md")).expect("SOURCE.md");
+    let recorded = source
+        .lines()
+        .find(|l| l.starts_with("| SHA-256 |"))
+        .and_then(|l| l.split('`').nth(1))
+        .expect("SOURCE.md records the SHA-256");
+    assert_eq!(actual, recorded, "controlplane.yml differs from the copy SOURCE.md describes");
+    assert!(
+        source.contains(&format!("{} bytes", group_thousands(bytes.len()))),
+        "SOURCE.md records another size than {} bytes",
+        bytes.len()
+    );
+}
+
+fn group_thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

@@ -76,7 +76,9 @@ impl Tty {
         );
         let run = dir.join("run.sh");
         std::fs::write(&run, script).expect("script");
-        let socket = format!("mcp-onboard-test-{}-{tag}-{}", std::process::id(), w.port);
+        // The server's socket lives in the test's own temporary directory (`-S`, not `-L`,
+        // which would leave it under /tmp/tmux-UID after the test).
+        let socket = dir.join("tmux.sock").to_str().expect("path").to_owned();
         let t = Tty { socket, dir };
         t.tmux(&[
             "-f",
@@ -97,7 +99,7 @@ impl Tty {
 
     fn tmux(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")
-            .arg("-L")
+            .arg("-S")
             .arg(&self.socket)
             .args(args)
             .output()
@@ -204,10 +206,11 @@ impl Tty {
 impl Drop for Tty {
     fn drop(&mut self) {
         let _ = Command::new("tmux")
-            .arg("-L")
+            .arg("-S")
             .arg(&self.socket)
             .arg("kill-server")
             .output();
+        let _ = std::fs::remove_file(&self.socket);
     }
 }
 

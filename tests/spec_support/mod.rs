@@ -1,4 +1,4 @@
-//! The Blaxel spec (`../shared/blaxel/controlplane.yml`, OpenAPI 3.0.3) and a small
+//! The Blaxel spec (`tests/fixtures/blaxel/controlplane.yml`, vendored, OpenAPI 3.0.3) and a small
 //! validator of the OpenAPI subset on the paths we use, shared by the tests that check what
 //! we send. It fails loudly on a schema keyword it does not implement.
 #![allow(dead_code)]
@@ -41,18 +41,21 @@ pub enum Mode {
     Response,
 }
 
+/// The vendored copy of the spec, inside the crate (see `SOURCE.md` beside it).
+pub fn spec_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/blaxel/controlplane.yml")
+}
+
 pub struct Spec {
     root: Value,
 }
 
 impl Spec {
     pub fn load() -> Spec {
-        let path =
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/blaxel/controlplane.yml");
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        let text = std::fs::read_to_string(spec_path()).unwrap_or_else(|e| {
             panic!(
-                "the Blaxel spec must sit beside the crate at {}: {e}",
-                path.display()
+                "the vendored Blaxel spec is missing at {}: {e}",
+                spec_path().display()
             )
         });
         Spec {
