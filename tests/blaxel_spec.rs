@@ -259,7 +259,10 @@ fn the_vendored_spec_is_unmodified() {
         .find(|l| l.starts_with("| SHA-256 |"))
         .and_then(|l| l.split('`').nth(1))
         .expect("SOURCE.md records the SHA-256");
-    assert_eq!(actual, recorded, "controlplane.yml differs from the copy SOURCE.md describes");
+    assert_eq!(
+        actual, recorded,
+        "controlplane.yml differs from the copy SOURCE.md describes"
+    );
     assert!(
         source.contains(&format!("{} bytes", group_thousands(bytes.len()))),
         "SOURCE.md records another size than {} bytes",
