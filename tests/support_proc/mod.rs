@@ -96,6 +96,19 @@ impl World {
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = self.command_at_home(&[]);
+        if self.demo {
+            c.arg("--demo");
+        } else {
+            c.arg("--data-dir").arg(self.data_dir());
+        }
+        c.args(args);
+        c
+    }
+
+    /// A command with the world's private home and environment but neither `--demo` nor
+    /// `--data-dir`: data dir, key and config at their defaults under that home.
+    pub fn command_at_home(&self, args: &[&str]) -> Command {
         let mut c = Command::new(BIN);
         for v in TOOL_VARS {
             c.env_remove(v);
@@ -108,11 +121,6 @@ impl World {
             .env("NO_COLOR", "1");
         for (k, v) in &self.env {
             c.env(k, v);
-        }
-        if self.demo {
-            c.arg("--demo");
-        } else {
-            c.arg("--data-dir").arg(self.data_dir());
         }
         c.args(args);
         c.stdin(Stdio::null());
@@ -133,8 +141,12 @@ impl World {
 
     /// Run a CLI command to completion (killed and failed after a generous deadline).
     pub fn run(&self, args: &[&str]) -> Out {
+        self.run_command(self.command(args), args)
+    }
+
+    /// Run a prepared command to completion, the same way.
+    pub fn run_command(&self, mut c: Command, args: &[&str]) -> Out {
         let (o, e) = self.out_files("cli");
-        let mut c = self.command(args);
         c.stdout(std::fs::File::create(&o).expect("stdout file"))
             .stderr(std::fs::File::create(&e).expect("stderr file"));
         let mut child = c.spawn().expect("spawning mcp-onboard");
