@@ -155,7 +155,7 @@ impl Context {
 
     /// Say on stderr when opening the database here is about to create a new one (and a
     /// new key): a wrong data dir, or the demo's data mistaken for real data, shows at once.
-    pub fn note_if_new(&self) {
+    pub async fn note_if_new(&self) {
         if self.data_dir.join("db").exists() {
             return;
         }
@@ -164,7 +164,7 @@ impl Context {
             "note: no database in {} yet: creating {what} one",
             self.data_dir.display()
         );
-        if !self.demo && super::first_run::demo_owner_runs() {
+        if !self.demo && super::first_run::demo_owner_runs().await {
             eprintln!("note: a --demo owner is running: add --demo to talk to it");
         }
         if let KeySource::File(f) = &self.key
@@ -189,9 +189,9 @@ impl Context {
             return Ok(Connection::Owner(client));
         }
         if self.creation == Creation::Existing && !crate::store::exists(&self.data_dir) {
-            return Err(super::first_run::nothing_yet(&self.data_dir).into());
+            return Err(super::first_run::nothing_yet(&self.data_dir).await.into());
         }
-        self.note_if_new();
+        self.note_if_new().await;
         let engine =
             Engine::open(&self.data_dir, &self.key, self.config.clone(), Role::Direct).await?;
         Ok(Connection::Direct(engine))

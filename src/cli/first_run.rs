@@ -57,18 +57,18 @@ pub fn prepare(ctx: &Context) -> Result<Option<WorkerGuard>> {
 }
 
 /// Stop unless a database is there (for commands that open it without the engine).
-pub fn require_database(ctx: &Context) -> Result<()> {
+pub async fn require_database(ctx: &Context) -> Result<()> {
     if crate::store::exists(&ctx.data_dir) {
         Ok(())
     } else {
-        Err(nothing_yet(&ctx.data_dir).into())
+        Err(nothing_yet(&ctx.data_dir).await.into())
     }
 }
 
 /// What a command that only reads says where nothing was ever created.
-pub fn nothing_yet(data_dir: &Path) -> ApiError {
+pub async fn nothing_yet(data_dir: &Path) -> ApiError {
     let dir = data_dir.display();
-    let message = if demo_owner_runs() {
+    let message = if demo_owner_runs().await {
         format!(
             "nothing here yet: no database in {dir}, and a --demo owner is running: add --demo \
              to talk to it (`mcp-onboard serve` starts a real one)"
@@ -84,21 +84,30 @@ pub fn nothing_yet(data_dir: &Path) -> ApiError {
 }
 
 /// Whether an owner started with `--demo` answers on the demo's control socket.
-pub fn demo_owner_runs() -> bool {
-    demo_data_dir().is_some_and(|d| {
-        std::os::unix::net::UnixStream::connect(crate::control::socket_path(&d)).is_ok()
-    })
+pub async fn demo_owner_runs() -> bool {
+    match demo_data_dir() {
+        Some(dir) => listening(&dir).await,
+        None => false,
+    }
+}
+
+/// Whether a process listens on the control socket in `dir` (a connection, nothing sent).
+async fn listening(dir: &Path) -> bool {
+    let connect = tokio::net::UnixStream::connect(crate::control::socket_path(dir));
+    matches!(
+        tokio::time::timeout(std::time::Duration::from_secs(2), connect).await,
+        Ok(Ok(_))
+    )
 }
 
 /// A console started without `--demo` where no database is yet, while a `--demo` owner
 /// runs: the operator most likely meant the demo, so ask before a real database (and its
 /// key) is created beside it. `false`: nothing is to be done.
-pub fn console_may_create(ctx: &Context) -> Result<bool> {
+pub async fn console_may_create(ctx: &Context) -> Result<bool> {
     if ctx.demo
         || crate::store::exists(&ctx.data_dir)
-        || std::os::unix::net::UnixStream::connect(crate::control::socket_path(&ctx.data_dir))
-            .is_ok()
-        || !demo_owner_runs()
+        || listening(&ctx.data_dir).await
+        || !demo_owner_runs().await
     {
         return Ok(true);
     }

@@ -418,7 +418,7 @@ pub async fn run(cli: Cli) -> Result<()> {
     let ctx = Context::resolve(&cli)?;
     let Some(command) = &cli.command else {
         crate::tui::require_terminal()?;
-        if !first_run::console_may_create(&ctx)? {
+        if !first_run::console_may_create(&ctx).await? {
             return Ok(());
         }
         let _log = first_run::prepare(&ctx)?;
@@ -519,7 +519,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Sub::Completions { .. } | Sub::Man => print_generated(command).map(|_| ()),
         Sub::Offboard(o) => offboard(&ctx, o, cli.json).await,
         Sub::Key(KeyCmd::Rotate { new_key_file }) => {
-            first_run::require_database(&ctx)?;
+            first_run::require_database(&ctx).await?;
             let (dir, key, out) = (ctx.data_dir.clone(), ctx.key.clone(), new_key_file.clone());
             let done = tokio::task::spawn_blocking(move || {
                 crate::store::rotate::rotate(&dir, &key, out.as_deref())

@@ -104,7 +104,7 @@ pub async fn run(ctx: &Context) -> Result<()> {
                 (Arc::new(client), None, Mode::Attached { pid })
             }
             None => {
-                ctx.note_if_new();
+                ctx.note_if_new().await;
                 let owner = Owner::start(ctx.owner_options()).await?;
                 let api = Arc::new(Local(owner.engine().clone()));
                 (api, Some(owner), Mode::Owner)

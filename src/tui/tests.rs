@@ -532,7 +532,9 @@ fn a_new_link_opens_the_link_view_where_it_can_be_copied_and_exported() {
     assert!(
         text.contains(&link_view("t000").url)
             && text.contains("t000 Ltd")
-            && text.contains("2026-12-08")
+            && text.contains("December 2026")
+            && !text.contains("2026-12-08T"),
+        "the expiry as a person reads it: {text}"
     );
     let fx = update(&mut m, key('e'));
     assert_eq!(
