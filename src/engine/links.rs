@@ -138,3 +138,30 @@ fn withdraw_links(
     tx.put_tenant(tenant, Some(event));
     Ok(ids)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::Command;
+    use crate::engine::api::LinkView;
+
+    #[test]
+    fn clients_that_know_nothing_of_replace_still_speak_the_same_protocol() {
+        let old: Command =
+            serde_json::from_str(r#"{"command":"issue_link","slug":"acme","ttl_secs":60}"#)
+                .expect("an older client's command");
+        assert_eq!(
+            old,
+            Command::IssueLink {
+                slug: "acme".into(),
+                ttl_secs: 60,
+                replace: false
+            }
+        );
+        let view: LinkView = serde_json::from_str(
+            r#"{"slug":"acme","url":"https://x/c/a","id":"ab12cd34","expires_at":"2026-12-08T12:00:00Z"}"#,
+        )
+        .expect("an older owner's reply");
+        assert_eq!((view.earlier_active, view.withdrawn.len()), (0, 0));
+        assert_eq!(view.earlier_active_until, None);
+    }
+}
