@@ -180,7 +180,7 @@ fn a_new_link_says_the_earlier_ones_stay_valid_and_replace_withdraws_them() {
     assert_eq!(notes.len(), 1, "{}", out.stderr);
     assert!(
         notes[0].starts_with("note: 1 earlier link of acme stays valid until ")
-            && notes[0].ends_with("; `--replace` withdraws them"),
+            && notes[0].ends_with("; `--replace` withdraws it"),
         "{}",
         notes[0]
     );

@@ -77,11 +77,15 @@ pub fn earlier_links_note(link: &LinkView, zone: &jiff::tz::TimeZone) -> Option<
         .earlier_active_until_ms
         .map(|ms| crate::time::for_people(ms, zone))
         .unwrap_or_else(|| "they expire".to_owned());
+    let (stays, them) = if n == 1 {
+        ("stays", "it")
+    } else {
+        ("stay", "them")
+    };
     Some(format!(
-        "{n} earlier link{} of {} stay{} valid until {until}; `--replace` withdraws them",
+        "{n} earlier link{} of {} {stays} valid until {until}; `--replace` withdraws {them}",
         plural(n),
         link.slug,
-        if n == 1 { "s" } else { "" }
     ))
 }
 
@@ -109,7 +113,8 @@ mod tests {
         l.earlier_active = 1;
         assert!(
             earlier_links_note(&l, &utc)
-                .is_some_and(|n| n.starts_with("1 earlier link of acme stays valid"))
+                .is_some_and(|n| n.starts_with("1 earlier link of acme stays valid")
+                    && n.ends_with("`--replace` withdraws it"))
         );
         l.earlier_active = 0;
         l.withdrawn = vec!["ab12cd34".into(), "ef56ab78".into()];
