@@ -180,7 +180,8 @@ impl World {
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
     }
 
-    /// Start `serve` and wait until its listener answers and its control socket exists.
+    /// Start `serve` and wait until its listener answers, its control socket exists and its
+    /// start banner is printed.
     /// Another process may grab the chosen port first; then a new port is tried.
     pub fn serve(&mut self) -> Serve {
         let mut last = String::new();
@@ -232,7 +233,10 @@ impl World {
             {
                 panic!("serve exited with {st}: {}", read(&s.stderr));
             }
-            if s.socket.exists() && std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            if s.socket.exists()
+                && std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+                && s.banner_printed()
+            {
                 return s;
             }
             assert!(
@@ -297,7 +301,7 @@ impl Serve {
                 self.child = None;
                 return Err(format!("exited with {st}: {}", read(&self.stderr)));
             }
-            if self.socket.exists() && http_ok(&health) {
+            if self.socket.exists() && http_ok(&health) && self.banner_printed() {
                 return Ok(());
             }
             if Instant::now() > until {
@@ -308,6 +312,11 @@ impl Serve {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// Whether the whole start banner is out (its last line), so a test can read it.
+    fn banner_printed(&self) -> bool {
+        read(&self.stdout).contains("Ctrl-C stops it")
     }
 
     /// Send SIGTERM and wait for the exit (the shell's `kill` builtin: no extra tools).
