@@ -183,6 +183,7 @@ async fn callbacks(s: &Setup, customers: usize, secs: f64) -> (f64, f64) {
                         .call(Command::IssueLink {
                             slug: slug.clone(),
                             ttl_secs: 3600,
+                            replace: false,
                         })
                         .await
                         .expect("link")
@@ -443,6 +444,7 @@ fn main() {
             .call(Command::IssueLink {
                 slug: "load".into(),
                 ttl_secs: 30 * 24 * 3600,
+                replace: false,
             })
             .await
             .expect("link")

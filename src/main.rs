@@ -1,12 +1,12 @@
 //! mcp-onboard binary: parse the command line and run it; errors go to stderr with a
-//! non-zero exit code.
+//! non-zero exit code (2 for an invalid command line; 141, quietly, when the reader of the
+//! output went away).
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = mcp_onboard::cli::Cli::parse();
+    mcp_onboard::cli::end_quietly_on_broken_pipe();
+    let cli = mcp_onboard::cli::parse();
     let json = cli.json;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -1,4 +1,6 @@
-//! Wall-clock time as unix milliseconds: the one representation stored and compared.
+//! Wall-clock time as unix milliseconds: the one representation stored and compared; RFC
+//! 3339 in UTC for operators and JSON, and for text a person reads (a message to a customer)
+//! the local time zone with its name.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -27,6 +29,29 @@ pub fn duration_ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
+/// The operator's time zone: `TZ`, else `/etc/localtime`, else UTC.
+pub fn local_zone() -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
+/// A time as a person reads it, in `zone` with the zone's name:
+/// `Friday 11 December 2026, 14:05 CET`.
+pub fn for_people(ms: Millis, zone: &jiff::tz::TimeZone) -> String {
+    match jiff::Timestamp::from_millisecond(ms) {
+        Ok(t) => t
+            .to_zoned(zone.clone())
+            .strftime("%A %-d %B %Y, %H:%M %Z")
+            .to_string(),
+        Err(_) => rfc3339(ms),
+    }
+}
+
+/// The same for an RFC 3339 time (as views carry them); `None` when it does not parse.
+pub fn rfc3339_for_people(text: &str, zone: &jiff::tz::TimeZone) -> Option<String> {
+    let t: jiff::Timestamp = text.parse().ok()?;
+    Some(for_people(t.as_millisecond(), zone))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,6 +64,25 @@ mod tests {
             "1970-01-01T00:01:30Z"
         );
         assert!(now_ms() > 1_700_000_000_000);
+    }
+
+    #[test]
+    fn people_read_times_in_their_zone_with_its_name() {
+        let paris = jiff::tz::TimeZone::get("Europe/Paris").expect("the bundled tzdb");
+        // 2026-12-11T13:05:00Z
+        let ms = 1_796_994_300_000;
+        assert_eq!(rfc3339(ms), "2026-12-11T13:05:00Z");
+        assert_eq!(for_people(ms, &paris), "Friday 11 December 2026, 14:05 CET");
+        assert_eq!(
+            for_people(ms, &jiff::tz::TimeZone::UTC),
+            "Friday 11 December 2026, 13:05 UTC"
+        );
+        // Summer time has its own name.
+        assert_eq!(
+            rfc3339_for_people("2026-07-01T08:00:00Z", &paris).as_deref(),
+            Some("Wednesday 1 July 2026, 10:00 CEST")
+        );
+        assert_eq!(rfc3339_for_people("soon", &paris), None);
     }
 }
 

@@ -166,6 +166,7 @@ fn a_link_issued_with_no_owner_running_warns_on_stderr_or_in_json() {
 #[test]
 fn status_with_no_owner_says_so() {
     let w = real_world();
+    w.ok(&["tenant", "add", "acme"]);
     let out = w.ok(&["status"]);
     assert!(
         out.contains("owner:        none running")
@@ -213,26 +214,30 @@ fn a_command_about_to_create_a_database_and_key_says_so_once() {
     let key = w.tmp.path().join("secret.key");
     w.env
         .push(("MCP_ONBOARD_KEY_FILE".into(), key.display().to_string()));
-    let first = w.run(&["status"]);
+    // A command that only reads creates nothing (see `cli_first_hour`); one that adds does.
+    let first = w.run(&["tenant", "add", "acme"]);
     assert!(first.ok(), "{}", first.stderr);
-    assert!(
-        first.stderr.contains(&format!(
-            "note: no database in {} yet: creating a new one",
-            w.data_dir().display()
-        )),
+    let created = format!(
+        "note: no database in {} yet: creating a new one",
+        w.data_dir().display()
+    );
+    assert_eq!(
+        first.stderr.matches(&created).count(),
+        1,
         "{}",
         first.stderr
     );
-    assert!(
-        first
-            .stderr
-            .contains(&format!("note: creating a new key in {}", key.display()))
-            && first.stderr.contains("back it up"),
+    let new_key = format!("note: creating a new key in {}", key.display());
+    assert_eq!(
+        first.stderr.matches(&new_key).count(),
+        1,
         "{}",
         first.stderr
     );
+    assert!(first.stderr.contains("back it up"), "{}", first.stderr);
+    assert!(key.exists() && w.data_dir().join("db").exists());
     // The second time there is nothing new to say.
-    let second = w.run(&["status"]);
+    let second = w.run(&["tenant", "add", "beta"]);
     assert!(
         second.ok() && !second.stderr.contains("note:"),
         "{}",
@@ -241,7 +246,7 @@ fn a_command_about_to_create_a_database_and_key_says_so_once() {
 }
 
 #[test]
-fn real_commands_while_a_demo_owner_runs_point_at_it() {
+fn real_commands_while_a_demo_owner_runs_point_at_it_and_create_nothing() {
     let mut demo = World::new();
     let _serve = demo.serve();
     // The same home, real data: a different (new) database.
@@ -256,11 +261,12 @@ fn real_commands_while_a_demo_owner_runs_point_at_it() {
         c.output().expect("status")
     };
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{err}");
+    assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
         err.contains("a --demo owner is running: add --demo to talk to it"),
         "{err}"
     );
+    assert!(!real.data_dir().exists(), "nothing created");
 }
 
 #[test]

@@ -555,11 +555,19 @@ fn the_demo_keeps_to_its_own_data_dir_and_key_whatever_it_is_told() {
     assert!(out.contains("acme"), "{out}");
     assert!(!real.exists(), "the real data dir was never touched");
     assert!(w.data_dir().join("demo.key").exists(), "the demo's own key");
-    // And the real world does not see the demo's tenant.
+    // And the real world does not see the demo's tenant: it has none yet.
     w.demo = false;
     w.env.retain(|(k, _)| k != "MCP_ONBOARD_DATA_DIR");
+    w.ok(&["tenant", "add", "beta"]);
     let out = w.ok(&["--json", "tenant", "list"]);
-    assert_eq!(out.trim(), "[]");
+    let list: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let slugs: Vec<&str> = list
+        .as_array()
+        .expect("an array")
+        .iter()
+        .filter_map(|t| t["slug"].as_str())
+        .collect();
+    assert_eq!(slugs, ["beta"]);
 }
 
 #[test]
@@ -587,7 +595,7 @@ fn only_the_newest_log_files_are_kept() {
     }
     w.env
         .push(("MCP_ONBOARD_LOG_KEEP_FILES".into(), "5".into()));
-    w.ok(&["tenant", "list"]);
+    w.ok(&["tenant", "add", "acme"]);
     let kept: Vec<String> = std::fs::read_dir(&logs)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

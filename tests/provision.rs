@@ -718,6 +718,7 @@ mod identity_gate {
                 .execute(Command::IssueLink {
                     slug: "acme".into(),
                     ttl_secs: 3600,
+                    replace: false,
                 })
                 .await
                 .unwrap_err();
@@ -833,6 +834,7 @@ mod identity_gate {
             .execute(Command::IssueLink {
                 slug: "acme".into(),
                 ttl_secs: 3600,
+                replace: false,
             })
             .await
             .unwrap();
@@ -1033,6 +1035,7 @@ mod offboarding {
                 .execute(Command::IssueLink {
                     slug: "acme".into(),
                     ttl_secs: 3600,
+                    replace: false,
                 })
                 .await
                 .unwrap_err();

@@ -94,6 +94,7 @@ async fn consent(http: &reqwest::Client, c: &mut Client, base: &str, slug: &str)
         .call(Command::IssueLink {
             slug: slug.into(),
             ttl_secs: 600,
+            replace: false,
         })
         .await
         .unwrap()

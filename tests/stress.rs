@@ -214,6 +214,7 @@ async fn many_clients_and_customers_at_once_then_sigterm_and_nothing_acknowledge
             .call(Command::IssueLink {
                 slug: slug.clone(),
                 ttl_secs: 3600,
+                replace: false,
             })
             .await
             .unwrap()
@@ -262,6 +263,7 @@ async fn many_clients_and_customers_at_once_then_sigterm_and_nothing_acknowledge
                     c.call(Command::IssueLink {
                         slug: slug.clone(),
                         ttl_secs: 3600,
+                        replace: false,
                     })
                     .await
                     .unwrap();

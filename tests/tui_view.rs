@@ -241,6 +241,7 @@ fn screens(size: (u16, u16)) -> Vec<(&'static str, Model)> {
             id: "ab12cd34".into(),
             expires_at: "2026-12-06T12:01:07Z".into(),
             expires_ms: NOW + 6 * 86_400_000 + 23 * 3_600_000,
+            ..Default::default()
         },
     );
     link.screens.push(Screen::Link("beta-corp".into()));

@@ -9,6 +9,7 @@ use secrecy::SecretString;
 use url::Url;
 
 use super::Cli;
+use super::first_run::Creation;
 use crate::config::Config;
 use crate::control::Client;
 use crate::engine::{Command, Engine, EngineApi, Local, Reply, Role};
@@ -73,10 +74,17 @@ pub struct Context {
     pub key: KeySource,
     pub config: Arc<Config>,
     pub demo: bool,
+    /// Whether this command may create the database where none is yet.
+    pub creation: Creation,
 }
 
 fn project_dirs() -> Option<directories::ProjectDirs> {
     directories::ProjectDirs::from("", "", "mcp-onboard")
+}
+
+/// Where `--demo` keeps its data and key, whatever else is configured.
+pub fn demo_data_dir() -> Option<PathBuf> {
+    project_dirs().map(|p| p.data_dir().join("demo"))
 }
 
 fn env(k: &str) -> Option<String> {
@@ -89,10 +97,8 @@ impl Context {
         // The demo keeps its throwaway data and key to itself, whatever the environment
         // or the command line say: a demo must never touch real data.
         let data_dir = match (&cli.data_dir, &dirs) {
-            (_, Some(p)) if cli.demo => p.data_dir().join("demo"),
-            (_, None) if cli.demo => {
-                bail!("cannot find a home directory for the demo's data dir (set HOME)")
-            }
+            _ if cli.demo => demo_data_dir()
+                .context("cannot find a home directory for the demo's data dir (set HOME)")?,
             (Some(d), _) => d.clone(),
             (None, Some(p)) => p.data_dir().to_owned(),
             (None, None) => bail!(
@@ -128,6 +134,7 @@ impl Context {
             key,
             config: Arc::new(config),
             demo: cli.demo,
+            creation: Creation::of(cli.command.as_ref(), cli.demo),
         })
     }
 
@@ -148,7 +155,7 @@ impl Context {
 
     /// Say on stderr when opening the database here is about to create a new one (and a
     /// new key): a wrong data dir, or the demo's data mistaken for real data, shows at once.
-    pub fn note_if_new(&self) {
+    pub async fn note_if_new(&self) {
         if self.data_dir.join("db").exists() {
             return;
         }
@@ -157,11 +164,7 @@ impl Context {
             "note: no database in {} yet: creating {what} one",
             self.data_dir.display()
         );
-        let demo_runs = !self.demo
-            && project_dirs()
-                .map(|d| d.data_dir().join("demo").join("control.sock"))
-                .is_some_and(|s| s.exists());
-        if demo_runs {
+        if !self.demo && super::first_run::demo_owner_runs().await {
             eprintln!("note: a --demo owner is running: add --demo to talk to it");
         }
         if let KeySource::File(f) = &self.key
@@ -179,12 +182,16 @@ impl Context {
         }
     }
 
-    /// The running owner over its control socket, or else the database opened here.
+    /// The running owner over its control socket, or else the database opened here (or
+    /// created, when this command may create it).
     pub async fn connect(&self) -> Result<Connection> {
         if let Some(client) = self.connect_owner().await? {
             return Ok(Connection::Owner(client));
         }
-        self.note_if_new();
+        if self.creation == Creation::Existing && !crate::store::exists(&self.data_dir) {
+            return Err(super::first_run::nothing_yet(&self.data_dir).await.into());
+        }
+        self.note_if_new().await;
         let engine =
             Engine::open(&self.data_dir, &self.key, self.config.clone(), Role::Direct).await?;
         Ok(Connection::Direct(engine))

@@ -2,8 +2,12 @@
 //! than `serve` talk to a running owner over the control socket, or open the database
 //! themselves when none runs.
 
+mod bad_args;
 mod context;
+mod first_run;
+mod link;
 mod output;
+mod pipe;
 mod serve;
 mod watch;
 
@@ -13,7 +17,9 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use clap::{Args, Parser, Subcommand};
 
+pub use bad_args::parse;
 pub use context::{Context, DEMO_BIND, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
+pub use pipe::end_quietly_on_broken_pipe;
 
 use crate::engine::lifecycle::NewTenant;
 use crate::engine::{Command, Reply};
@@ -136,7 +142,7 @@ pub struct OffboardArgs {
     #[arg(long, value_name = "FILE")]
     pub file: Option<PathBuf>,
     /// Do not ask (for scripts); without it, the count is shown and a terminal asked.
-    #[arg(long)]
+    #[arg(short, long)]
     pub yes: bool,
 }
 
@@ -149,7 +155,7 @@ pub struct RetryArgs {
     #[arg(long)]
     pub all_failed: bool,
     /// Do not ask (for scripts).
-    #[arg(long, requires = "all_failed")]
+    #[arg(short, long, requires = "all_failed")]
     pub yes: bool,
 }
 
@@ -166,7 +172,7 @@ pub struct AuditArgs {
     #[command(subcommand)]
     pub verify: Option<AuditCmd>,
     /// Only the entries about this tenant.
-    #[arg(long, value_name = "SLUG")]
+    #[arg(long, visible_alias = "slug", value_name = "SLUG")]
     pub tenant: Option<String>,
     /// Only entries from then on: an RFC 3339 time or a duration back from now (`24h`).
     #[arg(long, value_name = "WHEN", value_parser = parse_since)]
@@ -266,7 +272,7 @@ pub struct ListArgs {
     #[arg(long, value_name = "STATUS", value_parser = parse_status)]
     pub status: Vec<crate::domain::model::TenantStatus>,
     /// Only tenants whose slug, name, Google account or reason contains this text.
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, visible_alias = "search", value_name = "TEXT")]
     pub filter: Option<String>,
     /// At most this many (by slug).
     #[arg(long, value_name = "N")]
@@ -291,7 +297,7 @@ pub struct EditArgs {
     /// The tenant to change.
     pub slug: String,
     /// New display name shown to the customer.
-    #[arg(long)]
+    #[arg(long, visible_alias = "display-name")]
     pub name: Option<String>,
     /// New contact (an empty value removes it).
     #[arg(long)]
@@ -316,7 +322,7 @@ pub struct AddArgs {
     /// Short id: lowercase letters, digits, hyphens (at most 31).
     pub slug: String,
     /// Display name shown to the customer.
-    #[arg(long)]
+    #[arg(long, visible_alias = "display-name")]
     pub name: Option<String>,
     /// Contact (who the operator deals with).
     #[arg(long)]
@@ -339,13 +345,17 @@ pub struct LinkArgs {
     #[arg(required_unless_present = "all_new", conflicts_with = "all_new")]
     pub slug: Option<String>,
     /// A link for every tenant that has not consented and has no live link.
-    #[arg(long, conflicts_with_all = ["revoke", "qr", "qr_png", "qr_svg", "message"])]
+    #[arg(long, conflicts_with_all = ["revoke", "qr", "qr_png", "qr_svg", "message", "replace"])]
     pub all_new: bool,
+    /// Withdraw the tenant's other active links in the same step (they stay valid
+    /// otherwise, until they expire).
+    #[arg(long, conflicts_with = "revoke")]
+    pub replace: bool,
     /// Also print the ready-to-send message for the customer, with the link in it.
     #[arg(long, conflicts_with = "revoke")]
     pub message: bool,
     /// Link lifetime, e.g. 30m, 24h, 7d (1m to 30d).
-    #[arg(long, default_value = "7d", value_parser = parse_ttl, conflicts_with = "revoke")]
+    #[arg(long, visible_aliases = ["lifetime", "expires-in"], default_value = "7d", value_parser = parse_ttl, conflicts_with = "revoke")]
     pub ttl: Duration,
     /// Also draw the link as a QR code.
     #[arg(long, conflicts_with = "revoke")]
@@ -360,7 +370,7 @@ pub struct LinkArgs {
     #[arg(long, value_name = "FILE", conflicts_with = "revoke")]
     pub qr_svg: Option<PathBuf>,
     /// Withdraw every unused link of the tenant instead of issuing one.
-    #[arg(long)]
+    #[arg(long, visible_alias = "withdraw")]
     pub revoke: bool,
 }
 
@@ -380,15 +390,19 @@ fn parse_ttl(s: &str) -> Result<Duration, String> {
 fn print_generated(command: &Sub) -> Result<bool> {
     use clap::CommandFactory;
     match command {
+        // Into a buffer, then printed: a reader gone away ends quietly (see `pipe`).
         Sub::Completions { shell } => {
-            let mut cmd = Cli::command();
-            clap_complete::generate(*shell, &mut cmd, "mcp-onboard", &mut std::io::stdout());
+            let mut out = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "mcp-onboard", &mut out);
+            print!("{}", String::from_utf8_lossy(&out));
             Ok(true)
         }
         Sub::Man => {
+            let mut out = Vec::new();
             clap_mangen::Man::new(Cli::command())
-                .render(&mut std::io::stdout())
+                .render(&mut out)
                 .context("writing the man page")?;
+            print!("{}", String::from_utf8_lossy(&out));
             Ok(true)
         }
         _ => Ok(false),
@@ -402,12 +416,15 @@ pub async fn run(cli: Cli) -> Result<()> {
         return Ok(());
     }
     let ctx = Context::resolve(&cli)?;
-    // Before the logger, which would otherwise create the data dir with the umask's mode.
-    ctx.create_data_dir()?;
-    let _log = crate::logging::init(&ctx.data_dir, ctx.config.logging.keep_files);
     let Some(command) = &cli.command else {
+        crate::tui::require_terminal()?;
+        if !first_run::console_may_create(&ctx).await? {
+            return Ok(());
+        }
+        let _log = first_run::prepare(&ctx)?;
         return crate::tui::run(&ctx).await;
     };
+    let _log = first_run::prepare(&ctx)?;
     match command {
         Sub::Serve => serve::run(&ctx).await,
         Sub::Config(ConfigCmd::Check) => output::config_check(&ctx, cli.json),
@@ -475,49 +492,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 .await?;
             output::print(&reply, cli.json, None)
         }
-        Sub::Link(l) => {
-            let slug = l.slug.clone().unwrap_or_default();
-            let (reply, owner) = ctx
-                .execute_noting_owner(Command::IssueLink {
-                    slug: slug.clone(),
-                    ttl_secs: l.ttl.as_secs(),
-                })
-                .await?;
-            let Reply::Link(link) = &reply else {
-                return output::print(&reply, cli.json, None);
-            };
-            output::write_qr_files(&link.url, l.qr_png.as_deref(), l.qr_svg.as_deref())?;
-            let warning = (!owner).then_some(NO_OWNER_FOR_LINK);
-            let message = if l.message {
-                let Reply::Tenant(t) = ctx.execute(Command::ShowTenant { slug }).await? else {
-                    anyhow::bail!("the owner answered with something else than the tenant");
-                };
-                let template = crate::message::template(
-                    directories::ProjectDirs::from("", "", "mcp-onboard")
-                        .as_ref()
-                        .map(|d| d.config_dir()),
-                );
-                Some(crate::message::render(
-                    &template,
-                    &crate::message::MessageFacts {
-                        tenant: &t.display_name,
-                        link: &link.url,
-                        expires: &link.expires_at,
-                        integration: t.integration,
-                        expected: t.expected_account.as_ref(),
-                    },
-                ))
-            } else {
-                None
-            };
-            output::print_link_with(
-                link,
-                cli.json,
-                l.qr.then_some(l.invert),
-                warning,
-                message.as_deref(),
-            )
-        }
+        Sub::Link(l) => link::issue(&ctx, l, cli.json).await,
         Sub::Status => output::print(&ctx.execute(Command::Status).await?, cli.json, None),
         Sub::Retry(r) => match &r.slug {
             Some(slug) => output::print(
@@ -544,6 +519,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Sub::Completions { .. } | Sub::Man => print_generated(command).map(|_| ()),
         Sub::Offboard(o) => offboard(&ctx, o, cli.json).await,
         Sub::Key(KeyCmd::Rotate { new_key_file }) => {
+            first_run::require_database(&ctx).await?;
             let (dir, key, out) = (ctx.data_dir.clone(), ctx.key.clone(), new_key_file.clone());
             let done = tokio::task::spawn_blocking(move || {
                 crate::store::rotate::rotate(&dir, &key, out.as_deref())

@@ -694,6 +694,7 @@ pub fn config_check(ctx: &Context, as_json: bool) -> Result<()> {
             "ok": problems.is_empty(),
             "config_file": cfg.file.as_ref().map(|p| p.display().to_string()),
             "data_dir": ctx.data_dir.display().to_string(),
+            "database_exists": crate::store::exists(&ctx.data_dir),
             "bind": cfg.listener.bind.to_string(),
             "public_url": cfg.listener.public_url.to_string(),
             "redirect_uri": cfg.redirect_uri().to_string(),
@@ -709,6 +710,11 @@ pub fn config_check(ctx: &Context, as_json: bool) -> Result<()> {
                 .unwrap_or_else(|| "(none; defaults and environment)".into())
         );
         println!("data dir:     {}", ctx.data_dir.display());
+        if !crate::store::exists(&ctx.data_dir) {
+            println!(
+                "database:     none yet (`mcp-onboard serve` or the console creates it, with its key)"
+            );
+        }
         println!(
             "listener:     {} -> {}",
             cfg.listener.bind, cfg.listener.public_url

@@ -29,7 +29,7 @@ pub async fn shutdown_signal() {
 }
 
 pub async fn run(ctx: &Context) -> Result<()> {
-    ctx.note_if_new();
+    ctx.note_if_new().await;
     let owner = Owner::start(ctx.owner_options()).await?;
     let info = owner.info().clone();
     println!(

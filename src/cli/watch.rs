@@ -51,6 +51,7 @@ pub fn text_line(e: &Event) -> String {
 
 pub async fn run(ctx: &Context, since: Option<u64>, as_json: bool) -> Result<()> {
     let Some(client) = ctx.connect_owner().await? else {
+        super::first_run::require_database(ctx).await?;
         bail!(
             "no owner is running on {} (nothing to watch): start `mcp-onboard serve` or the console first",
             ctx.data_dir.display()

@@ -29,6 +29,9 @@ pub enum Command {
     IssueLink {
         slug: String,
         ttl_secs: u64,
+        /// Withdraw the tenant's other active links in the same commit.
+        #[serde(default)]
+        replace: bool,
     },
     Status,
     Retry {
@@ -354,7 +357,7 @@ pub struct PendingView {
     pub underlying: TenantStatus,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct LinkView {
     pub slug: String,
     pub url: String,
@@ -362,6 +365,18 @@ pub struct LinkView {
     pub expires_at: String,
     #[serde(default)]
     pub expires_ms: Millis,
+    /// The tenant's other links still active once this one was issued: each can still
+    /// start a consent until it expires.
+    #[serde(default)]
+    pub earlier_active: usize,
+    /// When the last of them expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub earlier_active_until: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub earlier_active_until_ms: Option<Millis>,
+    /// The ids of the links withdrawn in the same commit (`replace`).
+    #[serde(default)]
+    pub withdrawn: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -327,8 +327,12 @@ impl Engine {
                 }
             }
             Command::ShowTenant { slug } => self.show(&slug).await,
-            Command::IssueLink { slug, ttl_secs } => Ok(Reply::Link(
-                self.issue_link(&slug, Duration::from_secs(ttl_secs))
+            Command::IssueLink {
+                slug,
+                ttl_secs,
+                replace,
+            } => Ok(Reply::Link(
+                self.issue_link(&slug, Duration::from_secs(ttl_secs), replace)
                     .await?,
             )),
             Command::Status => Ok(Reply::Status(Box::new(self.status()))),
@@ -747,6 +751,8 @@ impl Engine {
                     id,
                     expires_at: rfc3339(expires_at),
                     expires_ms: expires_at,
+                    // Only tenants with no live link get one.
+                    ..Default::default()
                 });
             }
         }
@@ -755,7 +761,7 @@ impl Engine {
 
     /// Links of this lifetime may be issued now: the lifetime is in range, and consent
     /// works (a link would otherwise lead the customer nowhere).
-    fn may_issue_links(&self, ttl: Duration) -> Result<(), EngineError> {
+    pub(super) fn may_issue_links(&self, ttl: Duration) -> Result<(), EngineError> {
         if !(MIN_LINK_TTL..=MAX_LINK_TTL).contains(&ttl) {
             return Err(EngineError::BadRequest(format!(
                 "link lifetime {} is out of range: use between 1m and 30d",
@@ -769,79 +775,6 @@ impl Engine {
             )));
         }
         Ok(())
-    }
-
-    async fn issue_link(&self, slug: &str, ttl: Duration) -> Result<LinkView, EngineError> {
-        self.may_issue_links(ttl)?;
-        let code = random_token(16);
-        let hash = sha256(&code);
-        let id: String = hash.iter().take(4).map(|b| format!("{b:02x}")).collect();
-        let s = slug.to_owned();
-        let link_id = id.clone();
-        let expires_at = self
-            .commit(Durability::Durable, move |tx| {
-                let now = tx.now();
-                let link = ConsentLink::new(&s, &link_id, now, add(now, ttl));
-                let expires_at = link.expires_at;
-                // The transition first: an offboarded tenant refuses it, and then no link
-                // is written either (the whole operation is discarded).
-                apply_in(
-                    tx,
-                    &s,
-                    &Transition::LinkIssued {
-                        link_id,
-                        expires_at,
-                    },
-                )?;
-                tx.put_link(&hash, link);
-                Ok(expires_at)
-            })
-            .await?;
-        Ok(LinkView {
-            slug: slug.to_owned(),
-            url: self.config.public_path(&format!("/c/{code}")).to_string(),
-            id,
-            expires_at: rfc3339(expires_at),
-            expires_ms: expires_at,
-        })
-    }
-
-    async fn revoke_links(&self, slug: &str) -> Result<(), EngineError> {
-        let s = slug.to_owned();
-        self.commit(Durability::Durable, move |tx| {
-            let now = tx.now();
-            let mut tenant = tx
-                .tenant(&s)?
-                .ok_or_else(|| EngineError::UnknownTenant(s.clone()))?;
-            let mut ids = Vec::new();
-            for (hash, mut link) in tx.links_of(&s)? {
-                if link.used_at.is_none() && !link.revoked {
-                    link.revoked = true;
-                    link.revoked_at = Some(now);
-                    ids.push(link.id.clone());
-                    tx.put_link(&hash, link);
-                }
-            }
-            if ids.is_empty() {
-                return Ok(());
-            }
-            // Flows already started through a withdrawn link end too.
-            for (state_hash, flow) in tx.flows_of(&s)? {
-                if ids.contains(&flow.link_id) {
-                    tx.end_flow(&state_hash, &flow);
-                }
-            }
-            tenant.updated_at = now;
-            let event = crate::domain::transition::event(
-                &s,
-                now,
-                crate::domain::model::EventKind::LinksRevoked,
-                format!("operator withdrew consent links {}", ids.join(", ")),
-            );
-            tx.put_tenant(tenant, Some(event));
-            Ok(())
-        })
-        .await
     }
 
     /// A deploy poll that found the server still on its way: the job's bookkeeping moves

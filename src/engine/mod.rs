@@ -13,6 +13,7 @@ pub mod error;
 pub mod events;
 pub mod handle;
 pub mod health;
+mod links;
 pub mod offboard;
 pub mod outcome;
 pub mod reconcile;

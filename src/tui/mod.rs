@@ -85,11 +85,17 @@ pub fn setup_lines(ctx: &Context) -> Vec<SetupLine> {
     out
 }
 
-pub async fn run(ctx: &Context) -> Result<()> {
+/// The console draws on a terminal and reads keys from one.
+pub fn require_terminal() -> Result<()> {
     use std::io::IsTerminal;
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         bail!("the console needs a terminal; for scripts use a subcommand (mcp-onboard --help)");
     }
+    Ok(())
+}
+
+pub async fn run(ctx: &Context) -> Result<()> {
+    require_terminal()?;
     let problems = setup_lines(ctx);
     let (api, owner, mode): (Arc<dyn EngineApi>, Option<Owner>, Mode) =
         match ctx.connect_owner().await? {
@@ -98,7 +104,7 @@ pub async fn run(ctx: &Context) -> Result<()> {
                 (Arc::new(client), None, Mode::Attached { pid })
             }
             None => {
-                ctx.note_if_new();
+                ctx.note_if_new().await;
                 let owner = Owner::start(ctx.owner_options()).await?;
                 let api = Arc::new(Local(owner.engine().clone()));
                 (api, Some(owner), Mode::Owner)

@@ -589,6 +589,7 @@ fn reply(
                     Command::IssueLink {
                         slug,
                         ttl_secs: ttl,
+                        replace: false,
                     },
                 );
             }
@@ -925,7 +926,11 @@ fn issue_link(m: &mut Model, slug: String, ttl_secs: u64, fx: &mut Vec<Effect>) 
         m,
         fx,
         Pending::Link(slug.clone()),
-        Command::IssueLink { slug, ttl_secs },
+        Command::IssueLink {
+            slug,
+            ttl_secs,
+            replace: false,
+        },
     );
 }
 

@@ -201,6 +201,7 @@ impl Harness {
             .execute(Command::IssueLink {
                 slug: slug.into(),
                 ttl_secs: 3600,
+                replace: false,
             })
             .await
             .unwrap()

@@ -96,6 +96,19 @@ impl World {
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = self.command_at_home(&[]);
+        if self.demo {
+            c.arg("--demo");
+        } else {
+            c.arg("--data-dir").arg(self.data_dir());
+        }
+        c.args(args);
+        c
+    }
+
+    /// A command with the world's private home and environment but neither `--demo` nor
+    /// `--data-dir`: data dir, key and config at their defaults under that home.
+    pub fn command_at_home(&self, args: &[&str]) -> Command {
         let mut c = Command::new(BIN);
         for v in TOOL_VARS {
             c.env_remove(v);
@@ -108,11 +121,6 @@ impl World {
             .env("NO_COLOR", "1");
         for (k, v) in &self.env {
             c.env(k, v);
-        }
-        if self.demo {
-            c.arg("--demo");
-        } else {
-            c.arg("--data-dir").arg(self.data_dir());
         }
         c.args(args);
         c.stdin(Stdio::null());
@@ -133,8 +141,12 @@ impl World {
 
     /// Run a CLI command to completion (killed and failed after a generous deadline).
     pub fn run(&self, args: &[&str]) -> Out {
+        self.run_command(self.command(args), args)
+    }
+
+    /// Run a prepared command to completion, the same way.
+    pub fn run_command(&self, mut c: Command, args: &[&str]) -> Out {
         let (o, e) = self.out_files("cli");
-        let mut c = self.command(args);
         c.stdout(std::fs::File::create(&o).expect("stdout file"))
             .stderr(std::fs::File::create(&e).expect("stderr file"));
         let mut child = c.spawn().expect("spawning mcp-onboard");
@@ -168,7 +180,8 @@ impl World {
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
     }
 
-    /// Start `serve` and wait until its listener answers and its control socket exists.
+    /// Start `serve` and wait until its listener answers, its control socket exists and its
+    /// start banner is printed.
     /// Another process may grab the chosen port first; then a new port is tried.
     pub fn serve(&mut self) -> Serve {
         let mut last = String::new();
@@ -220,7 +233,10 @@ impl World {
             {
                 panic!("serve exited with {st}: {}", read(&s.stderr));
             }
-            if s.socket.exists() && std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            if s.socket.exists()
+                && std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+                && s.banner_printed()
+            {
                 return s;
             }
             assert!(
@@ -285,7 +301,7 @@ impl Serve {
                 self.child = None;
                 return Err(format!("exited with {st}: {}", read(&self.stderr)));
             }
-            if self.socket.exists() && http_ok(&health) {
+            if self.socket.exists() && http_ok(&health) && self.banner_printed() {
                 return Ok(());
             }
             if Instant::now() > until {
@@ -296,6 +312,11 @@ impl Serve {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// Whether the whole start banner is out (its last line), so a test can read it.
+    fn banner_printed(&self) -> bool {
+        read(&self.stdout).contains("Ctrl-C stops it")
     }
 
     /// Send SIGTERM and wait for the exit (the shell's `kill` builtin: no extra tools).
