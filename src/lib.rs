@@ -20,6 +20,7 @@ pub mod provision;
 pub mod qr;
 pub mod sandbox;
 pub mod store;
+pub mod task_guard;
 pub mod text;
 pub mod time;
 pub mod tui;

@@ -38,6 +38,7 @@ fn fast() -> ProvisionSettings {
         max_poll: Duration::from_millis(200),
         deploy_timeout: Duration::from_secs(60),
         scan_interval: Duration::from_millis(200),
+        ..Default::default()
     }
 }
 

@@ -172,8 +172,13 @@ fn code_text(code: Value) -> Option<String> {
     }
 }
 
+/// The longest wait an upstream answer can ask for; a longer one is taken as this.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
 /// `Retry-After-Ms` (milliseconds, sent by some Blaxel front ends) wins over `Retry-After`
-/// (delay in seconds, or an HTTP date; a date in the past means "now").
+/// (delay in seconds, or an HTTP date; a date in the past means "now"). Read defensively:
+/// a negative, NaN, infinite or unreadable value is ignored, and every wait is clamped to
+/// [`MAX_RETRY_AFTER`].
 pub(crate) fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let header = |name: &str| {
         headers
@@ -185,14 +190,17 @@ pub(crate) fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<
         && ms.is_finite()
         && ms >= 0.0
     {
-        return Some(Duration::from_secs_f64(ms / 1000.0));
+        let max_ms = MAX_RETRY_AFTER.as_millis() as f64;
+        return Some(Duration::from_secs_f64(ms.min(max_ms) / 1000.0));
     }
     let value = header("retry-after")?;
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+    let wait = if let Ok(secs) = value.parse::<u64>() {
+        Duration::from_secs(secs)
+    } else {
+        let at = httpdate::parse_http_date(value).ok()?;
+        at.duration_since(now).unwrap_or(Duration::ZERO)
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
 }
 
 #[cfg(test)]
@@ -223,6 +231,55 @@ mod tests {
         );
         assert_eq!(p(&[("retry-after", "soon")]), None);
         assert_eq!(p(&[]), None);
+    }
+
+    #[test]
+    fn wild_waits_are_clamped_or_ignored() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+        let p = |pairs: &[(&'static str, &str)]| parse_retry_after(&headers(pairs), now);
+        assert_eq!(p(&[("retry-after-ms", "1e300")]), Some(MAX_RETRY_AFTER));
+        assert_eq!(
+            p(&[("retry-after", "18446744073709551615")]),
+            Some(MAX_RETRY_AFTER)
+        );
+        let far = httpdate::fmt_http_date(now + Duration::from_secs(10 * 365 * 86_400));
+        assert_eq!(p(&[("retry-after", &far)]), Some(MAX_RETRY_AFTER));
+        for bad in ["-5", "NaN", "inf", "-inf", "", "0x10", "1e"] {
+            assert_eq!(p(&[("retry-after-ms", bad)]), None, "{bad}");
+            assert_eq!(
+                p(&[("retry-after-ms", bad), ("retry-after", "7")]),
+                Some(Duration::from_secs(7)),
+                "{bad} falls back to Retry-After"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_header_value_parses_without_panic_and_within_the_clamp(
+            ms in "\\PC{0,40}",
+            secs in "\\PC{0,40}",
+            number in proptest::num::f64::ANY,
+            whole in proptest::num::u64::ANY,
+        ) {
+            let now = SystemTime::now();
+            for (a, b) in [
+                (ms.as_str(), secs.as_str()),
+                (&number.to_string(), &whole.to_string()),
+                (&format!("{number:e}"), &format!("-{whole}")),
+            ] {
+                let mut map = HeaderMap::new();
+                if let Ok(v) = HeaderValue::from_str(a) {
+                    map.insert("retry-after-ms", v);
+                }
+                if let Ok(v) = HeaderValue::from_str(b) {
+                    map.insert("retry-after", v);
+                }
+                if let Some(d) = parse_retry_after(&map, now) {
+                    proptest::prop_assert!(d <= MAX_RETRY_AFTER, "{a:?} {b:?}: {d:?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -277,12 +277,18 @@ async fn serve_frames<R: AsyncBufRead + Unpin>(
                     ssh_client: operator.ssh_client.clone(),
                 };
                 tokio::spawn(async move {
-                    let f = match engine.execute_by(command, actor).await {
-                        Ok(reply) => ServerFrame::Reply { id, reply },
-                        Err(e) => ServerFrame::Error {
+                    let run = engine.execute_by(command, actor);
+                    let f = match crate::task_guard::catch_panic("control call", run).await {
+                        Ok(Ok(reply)) => ServerFrame::Reply { id, reply },
+                        Ok(Err(e)) => ServerFrame::Error {
                             id,
                             error: e.into(),
                         },
+                        Err(why) => error(
+                            id,
+                            ErrorCode::Internal,
+                            format!("an internal error stopped the command ({why}; logged)"),
+                        ),
                     };
                     let _ = out.send(f).await;
                 });
