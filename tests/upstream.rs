@@ -94,3 +94,135 @@ async fn a_panic_in_a_provisioning_step_stops_the_job_as_failed_and_retry_runs_i
     .await;
     assert!(!r.worker.is_finished());
 }
+
+#[tokio::test]
+async fn secrets_a_front_end_echoes_back_reach_no_record_face_webhook_or_file() {
+    let refresh = "1//0gSecretRefreshToken-ABC_def";
+    let r = rig(
+        BlaxelFaults {
+            echo_every: Some(1),
+            ..Default::default()
+        },
+        fast(),
+    )
+    .await;
+    r.h.engine.store().enable_outbox();
+    r.h.add("acme", None, None).await;
+    consent_directly(&r.h, "acme", refresh).await;
+    let t = wait_for(&r.h, "acme", TenantStatus::Failed, Duration::from_secs(10)).await;
+    let reason = t.reason.clone().unwrap();
+    assert!(
+        reason.contains("could not process the request") && reason.contains("[redacted]"),
+        "the echo is kept, its secrets are not: {reason}"
+    );
+    let secrets = [refresh, common::CLIENT_SECRET, KEY];
+    let mut seen = vec![("show", serde_json::to_string(&t).unwrap())];
+    let list =
+        r.h.engine
+            .execute(Command::ListTenants {
+                query: Default::default(),
+            })
+            .await
+            .unwrap();
+    seen.push(("list", serde_json::to_string(&list).unwrap()));
+    let outbox =
+        r.h.engine
+            .store()
+            .read(|s| s.outbox_after(None, 100))
+            .await
+            .unwrap();
+    let failed: Vec<_> = outbox
+        .iter()
+        .filter(|(_, e)| e.event_type == "tenant.failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "the tenant.failed webhook is waiting");
+    for (_, e) in &outbox {
+        seen.push(("webhook", mcp_onboard::engine::webhooks::body(e)));
+    }
+    for (what, text) in &seen {
+        for s in secrets {
+            assert!(!text.contains(s), "{what} holds {s}: {text}");
+        }
+    }
+    r.h.engine.sync().await.unwrap();
+    let disk = r.h.data_bytes();
+    for s in secrets {
+        assert!(
+            !common::contains(&disk, s.as_bytes()),
+            "the database files hold {s}"
+        );
+    }
+}
+
+/// A token and revoke endpoint that answers every request with an OAuth error whose
+/// description is the form it was sent, as a careless proxy in front of Google might.
+async fn echoing_google() -> url::Url {
+    let app = axum::Router::new().fallback(|body: String| async move {
+        (
+            axum::http::StatusCode::BAD_REQUEST,
+            axum::Json(serde_json::json!({
+                "error": "invalid_grant",
+                "error_description": format!("bad request: {body}"),
+            })),
+        )
+    });
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(l, app).await });
+    url::Url::parse(&format!("http://{addr}/")).unwrap()
+}
+
+#[tokio::test]
+async fn secrets_google_or_a_proxy_echoes_back_are_taken_out_of_every_answer() {
+    use mcp_onboard::domain::health::RefreshAnswer;
+    use secrecy::SecretString;
+    let base = echoing_google().await;
+    let secret = "GOCSPX-client/secret+value";
+    let cfg = mcp_onboard::config::GoogleConfig {
+        client_id: None,
+        client_secret: None,
+        auth_url: base.join("auth").unwrap(),
+        token_url: base.join("token").unwrap(),
+        revoke_url: base.join("revoke").unwrap(),
+        issuer: "https://accounts.google.com".into(),
+        app_in_testing: false,
+    };
+    let creds = mcp_onboard::config::GoogleCredentials {
+        client_id: "client.apps".into(),
+        client_secret: SecretString::from(secret),
+    };
+    let google =
+        mcp_onboard::google::GoogleOAuth::new(&cfg, &creds, &base.join("cb").unwrap()).unwrap();
+    let token = SecretString::from("1//0gRefresh/Token+Value=");
+    let verifier = SecretString::from("pkce-verifier-value-0123456789");
+    let mut said = Vec::new();
+    match google.refresh(&token).await {
+        RefreshAnswer::Refused { description, .. } => said.push(description.unwrap()),
+        other => panic!("{other:?}"),
+    }
+    said.push(
+        google
+            .exchange("4/0the-one-time-code", &verifier)
+            .await
+            .unwrap_err()
+            .to_string(),
+    );
+    said.push(google.revoke(&token).await.unwrap_err().to_string());
+    said.push(google.revoke_status(&token).await.unwrap().1);
+    for text in &said {
+        assert!(
+            text.contains("bad request") || text.contains("400"),
+            "{text}"
+        );
+        for s in [
+            "GOCSPX",
+            "client%2Fsecret",
+            "0gRefresh",
+            "Token%2BValue",
+            "pkce-verifier",
+            "0the-one",
+        ] {
+            assert!(!text.contains(s), "{s} in {text}");
+        }
+    }
+}

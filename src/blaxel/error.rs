@@ -2,7 +2,8 @@
 //!
 //! Invariant: the client never retries; it classifies. An API error keeps Blaxel's own
 //! `error`/`message` verbatim (a non-JSON body is kept as text), because the operator
-//! reads them. Nothing here ever holds a secret.
+//! reads them, except for the secrets of the request, which are taken out (an answer that
+//! echoes the request would carry them): nothing here ever holds a secret.
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
@@ -11,6 +12,8 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 use serde_json::Value;
+
+use crate::redact::Redactor;
 
 /// Longest error body text kept from a non-JSON answer.
 const MAX_TEXT_BODY: usize = 500;
@@ -108,9 +111,17 @@ impl BlaxelError {
         }
     }
 
-    /// Builds an [`BlaxelError::Api`] from a non-success answer.
-    pub(crate) fn from_response(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Self {
+    /// Builds an [`BlaxelError::Api`] from a non-success answer, with the request's
+    /// secrets taken out before anything is cut or kept.
+    pub(crate) fn from_response(
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: &[u8],
+        redactor: &Redactor,
+    ) -> Self {
         let reason = status.canonical_reason().unwrap_or_default().to_owned();
+        let body = redactor.redact(&String::from_utf8_lossy(body));
+        let body = body.as_bytes();
         let (error, message, code) = match serde_json::from_slice::<ErrorBody>(body) {
             Ok(parsed) if parsed.error.is_some() || parsed.message.is_some() => (
                 parsed.error.unwrap_or(reason),
@@ -130,6 +141,38 @@ impl BlaxelError {
             message,
             code,
             retry_after: parse_retry_after(headers, SystemTime::now()),
+        }
+        .redacted(redactor)
+    }
+
+    /// The same error with every text it holds passed through `redactor`.
+    pub(crate) fn redacted(self, redactor: &Redactor) -> Self {
+        let r = |t: String| redactor.redact(&t);
+        match self {
+            BlaxelError::Api {
+                status,
+                error,
+                message,
+                code,
+                retry_after,
+            } => BlaxelError::Api {
+                status,
+                error: r(error),
+                message: redactor.redact_opt(message),
+                code: redactor.redact_opt(code),
+                retry_after,
+            },
+            BlaxelError::Transport { message, timeout } => BlaxelError::Transport {
+                message: r(message),
+                timeout,
+            },
+            BlaxelError::Decode { status, message } => BlaxelError::Decode {
+                status,
+                message: r(message),
+            },
+            BlaxelError::Request { message } => BlaxelError::Request {
+                message: r(message),
+            },
         }
     }
 
@@ -289,6 +332,7 @@ mod tests {
             StatusCode::CONFLICT,
             &h,
             br#"{"error":"Function with this name already exists","code":409}"#,
+            &Redactor::default(),
         );
         assert!(matches!(&num, BlaxelError::Api { code: Some(c), .. } if c == "409"));
         assert!(num.is_conflict() && !num.is_retryable());
@@ -300,6 +344,7 @@ mod tests {
             StatusCode::BAD_REQUEST,
             &h,
             br#"{"error":"BAD_REQUEST","message":"name too long","code":"E_NAME"}"#,
+            &Redactor::default(),
         );
         assert!(matches!(&text, BlaxelError::Api { code: Some(c), .. } if c == "E_NAME"));
         assert_eq!(
@@ -314,17 +359,58 @@ mod tests {
             StatusCode::BAD_GATEWAY,
             &HeaderMap::new(),
             b"<html>upstream down</html>",
+            &Redactor::default(),
         );
         assert!(err.is_retryable());
         assert_eq!(
             err.to_string(),
             "Blaxel failed to handle the request (502 Bad Gateway): <html>upstream down</html>"
         );
-        let empty = BlaxelError::from_response(StatusCode::REQUEST_TIMEOUT, &HeaderMap::new(), b"");
+        let empty = BlaxelError::from_response(
+            StatusCode::REQUEST_TIMEOUT,
+            &HeaderMap::new(),
+            b"",
+            &Redactor::default(),
+        );
         assert!(empty.is_retryable());
         assert_eq!(
             empty.to_string(),
             "Blaxel rejected the request (408): Request Timeout"
         );
+    }
+
+    #[test]
+    fn secrets_of_the_request_are_taken_out_before_the_text_is_cut() {
+        let secret = "1//0gRefreshTokenValue";
+        let r = Redactor::new([secret, "bl_key_value"]);
+        // The cut at MAX_TEXT_BODY falls inside the secret: no prefix of it may remain.
+        let body = format!(
+            "{}{secret} Bearer bl_key_value",
+            "x".repeat(MAX_TEXT_BODY - 8)
+        );
+        let err = BlaxelError::from_response(
+            StatusCode::BAD_GATEWAY,
+            &HeaderMap::new(),
+            body.as_bytes(),
+            &r,
+        );
+        assert!(!err.to_string().contains("1//0g"), "{err}");
+        let json = serde_json::json!({
+            "error": "BAD_REQUEST",
+            "message": format!("echo {{\"REFRESH_TOKEN\":\"{secret}\"}} auth Bearer bl_key_value"),
+            "code": secret,
+        });
+        let err = BlaxelError::from_response(
+            StatusCode::BAD_REQUEST,
+            &HeaderMap::new(),
+            json.to_string().as_bytes(),
+            &r,
+        );
+        let shown = format!("{err} {err:?}");
+        assert!(
+            !shown.contains(secret) && !shown.contains("bl_key_value"),
+            "{shown}"
+        );
+        assert!(shown.contains("[redacted]"), "{shown}");
     }
 }
