@@ -3,6 +3,7 @@
 //! themselves when none runs.
 
 mod context;
+mod inert;
 mod output;
 mod serve;
 mod watch;

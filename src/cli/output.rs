@@ -1,9 +1,11 @@
-//! Printing replies for people (aligned text, QR code) or scripts (`--json`).
+//! Printing replies for people (aligned text, QR code) or scripts (`--json`). What is
+//! printed for a person goes through [`inert`] first.
 
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
 use super::context::Context;
+use super::inert::inert;
 use crate::engine::Reply;
 use crate::engine::api::{LinkView, TenantView};
 
@@ -107,7 +109,7 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
             ),
         };
     }
-    match reply {
+    match &inert(reply)? {
         Reply::Tenant(t) => print_tenant(t),
         Reply::Tenants { tenants, .. } => {
             print!("{}", tenant_table(tenants, crate::time::now_ms()));
@@ -290,10 +292,10 @@ pub fn print_link_with(
     if let Some(w) = warning {
         eprintln!("warning: {w}");
     }
-    print_link_text(l, qr)?;
+    print_link_text(&inert(l)?, qr)?;
     if let Some(m) = message {
         println!();
-        println!("{m}");
+        println!("{}", crate::text::escape_keeping_lines(m));
     }
     Ok(())
 }
@@ -321,6 +323,7 @@ pub fn print_list(
         // An array, as ever: page on with `--after` the last slug until a short page.
         return json(tenants);
     }
+    let tenants = &inert(tenants)?;
     if tenants.is_empty() && *total == 0 {
         if filtered {
             println!("no tenant matches");
@@ -440,6 +443,7 @@ pub fn print_links(reply: &Reply, as_json: bool) -> Result<()> {
     if as_json {
         return json(&t.links);
     }
+    let t = &inert(t)?;
     if t.links.is_empty() {
         println!(
             "no links for {}: `mcp-onboard link {}` issues one",
