@@ -37,7 +37,7 @@ impl Default for ControlLimits {
             outbox_bytes: 8 << 20,
             calls_in_flight: 8,
             stalled_grace: Duration::from_secs(30),
-            connections_per_uid: 64,
+            connections_per_uid: 256,
             subscriptions_per_uid: 64,
         }
     }

@@ -4,13 +4,15 @@
 
 use super::lifecycle::InvalidInput;
 
-/// The one check of free text an operator gives ([`crate::text::refuse_unsafe`]).
+/// The one check of free text an operator gives ([`crate::text::refuse_unsafe`]), made on
+/// the text as it is kept (trimmed: a trailing newline of a paste is no harm).
 pub(super) fn plain_text(field: &'static str, text: &str) -> Result<(), InvalidInput> {
     crate::text::refuse_unsafe(text).map_err(|why| InvalidInput::Text(field, why))
 }
 
 /// A contact as given (trimmed; empty is none): at most 200 characters of plain text.
 pub(super) fn contact_of(c: &str) -> Result<Option<String>, InvalidInput> {
+    let c = c.trim();
     plain_text("contact", c)?;
     if c.chars().count() > 200 {
         return Err(InvalidInput::Text(
@@ -18,5 +20,5 @@ pub(super) fn contact_of(c: &str) -> Result<Option<String>, InvalidInput> {
             "at most 200 characters".into(),
         ));
     }
-    Ok(Some(c.trim().to_owned()).filter(|c| !c.is_empty()))
+    Ok(Some(c.to_owned()).filter(|c| !c.is_empty()))
 }

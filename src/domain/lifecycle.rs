@@ -66,7 +66,7 @@ pub fn validate_return_url(text: &str) -> Result<url::Url, String> {
 
 fn return_url_of(text: Option<&str>) -> Result<Option<String>, InvalidInput> {
     if let Some(t) = text {
-        plain_text("return URL", t)?;
+        plain_text("return URL", t.trim())?;
     }
     match text.map(str::trim).filter(|t| !t.is_empty()) {
         None => Ok(None),
@@ -152,7 +152,7 @@ pub fn valid_domain(d: &str) -> bool {
 }
 
 pub fn normalise_email(e: &str) -> Result<String, InvalidInput> {
-    plain_text("email", e)?;
+    plain_text("email", e.trim())?;
     let e = e.trim().to_ascii_lowercase();
     match e.split_once('@') {
         Some((local, domain))
@@ -206,7 +206,7 @@ fn expected_account(
     Ok(match (email, domain) {
         (Some(e), _) => Some(ExpectedAccount::Email(normalise_email(e)?)),
         (None, Some(d)) => {
-            plain_text("domain", d)?;
+            plain_text("domain", d.trim())?;
             let d = d.trim().trim_start_matches('@').to_ascii_lowercase();
             if !valid_domain(&d) {
                 return Err(InvalidInput::Domain(d));
