@@ -19,7 +19,7 @@ async fn a_retry_after_ms_of_1e300_is_clamped_and_the_tenant_is_retried_not_stuc
         retry_after_ms_raw: Some("1e300".into()),
         ..Default::default()
     };
-    let r = rig(
+    let r = rig_with(
         faults,
         ProvisionSettings {
             max_retry_after: Duration::from_millis(300),
@@ -52,7 +52,7 @@ async fn a_retry_after_ms_of_1e300_is_clamped_and_the_tenant_is_retried_not_stuc
 
 #[tokio::test]
 async fn a_panic_in_a_provisioning_step_stops_the_job_as_failed_and_retry_runs_it_again() {
-    let r = rig(BlaxelFaults::default(), fast()).await;
+    let r = rig(BlaxelFaults::default()).await;
     r.provisioner.panic_on_step_for_tests(Some("acme"));
     r.h.add("acme", None, None).await;
     r.h.add("beta", None, None).await;
@@ -98,13 +98,10 @@ async fn a_panic_in_a_provisioning_step_stops_the_job_as_failed_and_retry_runs_i
 #[tokio::test]
 async fn secrets_a_front_end_echoes_back_reach_no_record_face_webhook_or_file() {
     let refresh = "1//0gSecretRefreshToken-ABC_def";
-    let r = rig(
-        BlaxelFaults {
-            echo_every: Some(1),
-            ..Default::default()
-        },
-        fast(),
-    )
+    let r = rig(BlaxelFaults {
+        echo_every: Some(1),
+        ..Default::default()
+    })
     .await;
     r.h.engine.store().enable_outbox();
     r.h.add("acme", None, None).await;

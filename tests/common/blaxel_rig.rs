@@ -38,12 +38,26 @@ pub fn fast() -> ProvisionSettings {
     }
 }
 
-pub async fn rig(faults: BlaxelFaults, settings: ProvisionSettings) -> Rig {
+pub async fn rig(faults: BlaxelFaults) -> Rig {
+    rig_with(faults, fast()).await
+}
+
+pub async fn rig_with(faults: BlaxelFaults, settings: ProvisionSettings) -> Rig {
+    rig_full(faults, settings, Duration::ZERO).await
+}
+
+/// `delete_delay`: how long a deleted server stays `DELETING` at the stand-in.
+pub async fn rig_full(
+    faults: BlaxelFaults,
+    settings: ProvisionSettings,
+    delete_delay: Duration,
+) -> Rig {
     let h = harness().await;
     let blaxel = spawn(BlaxelSandboxConfig {
         workspace: WS.into(),
         api_key: SecretString::from(KEY),
         deploy_delay: Duration::from_millis(150),
+        delete_delay,
         faults,
         ..Default::default()
     })
