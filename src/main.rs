@@ -25,7 +25,12 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // It may quote what an operator typed or what was stored: escaped, as replies are.
+            let message = format!("{e:#}");
+            eprintln!(
+                "error: {}",
+                mcp_onboard::text::escape_keeping_lines(&message)
+            );
             ExitCode::FAILURE
         }
     }

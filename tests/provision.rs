@@ -8,105 +8,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::blaxel_rig::*;
 use common::*;
 use mcp_onboard::blaxel::BlaxelClient;
-use mcp_onboard::engine::api::TenantView;
-use mcp_onboard::engine::lifecycle::{Transition, apply};
-use mcp_onboard::engine::model::{
-    EventKind, FailureKind, GoogleIdentity, ProvisionStep, TenantStatus,
-};
+use mcp_onboard::engine::lifecycle::Transition;
+use mcp_onboard::engine::model::{EventKind, FailureKind, ProvisionStep, TenantStatus};
 use mcp_onboard::engine::{Command, EngineError, Reply};
 use mcp_onboard::provision::{OAuthClient, ProvisionSettings, Provisioner};
-use mcp_onboard::sandbox::blaxel::{BlaxelFaults, BlaxelSandboxConfig, BlaxelSandboxHandle, spawn};
+use mcp_onboard::sandbox::blaxel::{BlaxelFaults, BlaxelSandboxHandle};
 use secrecy::SecretString;
-
-const WS: &str = "acme-ws";
-const KEY: &str = "bl_test_key";
-
-struct Rig {
-    h: Harness,
-    blaxel: BlaxelSandboxHandle,
-    _worker: tokio::task::JoinHandle<()>,
-}
-
-fn fast() -> ProvisionSettings {
-    ProvisionSettings {
-        concurrency: 8,
-        base_backoff: Duration::from_millis(20),
-        max_backoff: Duration::from_millis(300),
-        first_poll: Duration::from_millis(50),
-        max_poll: Duration::from_millis(200),
-        deploy_timeout: Duration::from_secs(60),
-        scan_interval: Duration::from_millis(200),
-    }
-}
-
-async fn rig(faults: BlaxelFaults) -> Rig {
-    rig_with(faults, fast()).await
-}
-
-async fn rig_with(faults: BlaxelFaults, settings: ProvisionSettings) -> Rig {
-    rig_full(faults, settings, Duration::ZERO).await
-}
-
-async fn rig_full(
-    faults: BlaxelFaults,
-    settings: ProvisionSettings,
-    delete_delay: Duration,
-) -> Rig {
-    let h = harness().await;
-    let blaxel = spawn(BlaxelSandboxConfig {
-        workspace: WS.into(),
-        api_key: SecretString::from(KEY),
-        deploy_delay: Duration::from_millis(150),
-        delete_delay,
-        faults,
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let http = reqwest::Client::builder().build().unwrap();
-    let client = BlaxelClient::new(blaxel.base_url(), WS.into(), SecretString::from(KEY), http)
-        .with_timeout(Duration::from_millis(500));
-    let oauth = OAuthClient {
-        client_id: CLIENT_ID.into(),
-        client_secret: SecretString::from(CLIENT_SECRET),
-    };
-    h.engine.set_blaxel(client.clone());
-    let worker = Provisioner::new(h.engine.clone(), client, oauth, settings).spawn();
-    Rig {
-        h,
-        blaxel,
-        _worker: worker,
-    }
-}
-
-/// Store a consent directly (the HTTP path is covered elsewhere), as the callback would.
-async fn consent_directly(h: &Harness, slug: &str, token: &str) {
-    let identity = GoogleIdentity {
-        sub: slug.into(),
-        email: Some(format!("it@{slug}.example")),
-        email_verified: true,
-        hd: None,
-    };
-    let t = Transition::Consented {
-        identity,
-        granted_scopes: vec![],
-    };
-    let secret = SecretString::from(token.to_owned());
-    let slug = slug.to_owned();
-    h.engine
-        .commit_for_tests(move |tx| {
-            let cur = tx.tenant(&slug)?.unwrap();
-            let (next, e) = apply(&cur, &t, tx.now())?;
-            tx.put_tenant(next, Some(e));
-            tx.put_secret(&slug, "refresh_token", &secret)?;
-            Ok(())
-        })
-        .await
-        .unwrap();
-    h.engine.wake_provisioner();
-}
 
 /// Every body the provisioner sent validates against the real Blaxel spec.
 fn assert_bodies_match_the_spec(blaxel: &BlaxelSandboxHandle) {
@@ -127,24 +37,6 @@ fn assert_bodies_match_the_spec(blaxel: &BlaxelSandboxHandle) {
         checked += 1;
     }
     assert!(checked >= 2, "bodies were captured");
-}
-
-async fn wait_for(h: &Harness, slug: &str, want: TenantStatus, within: Duration) -> TenantView {
-    let start = Instant::now();
-    loop {
-        let t = h.show(slug).await;
-        if t.status == want {
-            return t;
-        }
-        assert!(
-            start.elapsed() < within,
-            "{slug} stuck at {:?} ({:?}): {:#?}",
-            t.status,
-            t.reason,
-            t.provisioning
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
 }
 
 #[tokio::test]
@@ -1154,7 +1046,7 @@ mod offboarding {
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        r._worker.abort();
+        r.worker.abort();
         tokio::time::sleep(Duration::from_millis(200)).await;
         assert_eq!(r.h.show("acme").await.status, TenantStatus::Offboarding);
         // A new provisioner (as after a restart) picks the job up at its step.
@@ -1170,7 +1062,7 @@ mod offboarding {
             client_id: CLIENT_ID.into(),
             client_secret: SecretString::from(CLIENT_SECRET),
         };
-        r._worker = Provisioner::new(r.h.engine.clone(), client, oauth, fast()).spawn();
+        r.worker = Provisioner::new(r.h.engine.clone(), client, oauth, fast()).spawn();
         let t = wait_for(
             &r.h,
             "acme",

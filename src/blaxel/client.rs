@@ -17,6 +17,7 @@ use url::Url;
 use super::error::BlaxelError;
 use super::requests::{ConnectionRequest, FunctionRequest};
 use super::types::{Function, FunctionPage, IntegrationConnection};
+use crate::redact::Redactor;
 
 /// API version pinned by this client, as the official SDKs do.
 pub const BLAXEL_API_VERSION: &str = "2026-04-28";
@@ -100,13 +101,16 @@ impl BlaxelClient {
         body: &ConnectionRequest,
     ) -> Result<IntegrationConnection, BlaxelError> {
         let url = self.url(&["integrations", "connections"], &[]);
-        self.send(self.request(Method::POST, url), Some(body)).await
+        let sent = body.secret_values();
+        self.send(self.request(Method::POST, url), Some(body), &sent)
+            .await
     }
 
     /// `GET /integrations/connections/{name}` (secrets come back masked).
     pub async fn get_connection(&self, name: &str) -> Result<IntegrationConnection, BlaxelError> {
         let url = self.url(&["integrations", "connections", name], &[]);
-        self.send(self.request(Method::GET, url), None::<&()>).await
+        self.send(self.request(Method::GET, url), None::<&()>, &[])
+            .await
     }
 
     /// `PUT /integrations/connections/{name}` with the full body (fresh secrets).
@@ -115,7 +119,9 @@ impl BlaxelClient {
         body: &ConnectionRequest,
     ) -> Result<IntegrationConnection, BlaxelError> {
         let url = self.url(&["integrations", "connections", body.name()], &[]);
-        self.send(self.request(Method::PUT, url), Some(body)).await
+        let sent = body.secret_values();
+        self.send(self.request(Method::PUT, url), Some(body), &sent)
+            .await
     }
 
     /// `DELETE /integrations/connections/{name}`. A 409 means a function still uses it.
@@ -124,38 +130,42 @@ impl BlaxelClient {
         name: &str,
     ) -> Result<IntegrationConnection, BlaxelError> {
         let url = self.url(&["integrations", "connections", name], &[]);
-        self.send(self.request(Method::DELETE, url), None::<&()>)
+        self.send(self.request(Method::DELETE, url), None::<&()>, &[])
             .await
     }
 
     /// `GET /integrations/connections` (a bare array; the API does not paginate it).
     pub async fn list_connections(&self) -> Result<Vec<IntegrationConnection>, BlaxelError> {
         let url = self.url(&["integrations", "connections"], &[]);
-        self.send(self.request(Method::GET, url), None::<&()>).await
+        self.send(self.request(Method::GET, url), None::<&()>, &[])
+            .await
     }
 
     /// `POST /functions`. A 409 means the name exists: GET it and PUT if it differs.
     pub async fn create_function(&self, body: &FunctionRequest) -> Result<Function, BlaxelError> {
         let url = self.url(&["functions"], &[]);
-        self.send(self.request(Method::POST, url), Some(body)).await
+        self.send(self.request(Method::POST, url), Some(body), &[])
+            .await
     }
 
     /// `GET /functions/{name}`: poll this for `status`.
     pub async fn get_function(&self, name: &str) -> Result<Function, BlaxelError> {
         let url = self.url(&["functions", name], &[]);
-        self.send(self.request(Method::GET, url), None::<&()>).await
+        self.send(self.request(Method::GET, url), None::<&()>, &[])
+            .await
     }
 
     /// `PUT /functions/{name}` with the full body; triggers a new deployment.
     pub async fn update_function(&self, body: &FunctionRequest) -> Result<Function, BlaxelError> {
         let url = self.url(&["functions", body.name()], &[]);
-        self.send(self.request(Method::PUT, url), Some(body)).await
+        self.send(self.request(Method::PUT, url), Some(body), &[])
+            .await
     }
 
     /// `DELETE /functions/{name}`. Deletion may finish later (status `DELETING`).
     pub async fn delete_function(&self, name: &str) -> Result<Function, BlaxelError> {
         let url = self.url(&["functions", name], &[]);
-        self.send(self.request(Method::DELETE, url), None::<&()>)
+        self.send(self.request(Method::DELETE, url), None::<&()>, &[])
             .await
     }
 
@@ -174,7 +184,8 @@ impl BlaxelClient {
             query.push(("limit", limit));
         }
         let url = self.url(&["functions"], &query);
-        self.send(self.request(Method::GET, url), None::<&()>).await
+        self.send(self.request(Method::GET, url), None::<&()>, &[])
+            .await
     }
 
     /// All functions of the workspace, following the pagination cursor.
@@ -224,11 +235,17 @@ impl BlaxelClient {
         }
     }
 
+    /// One request; every error it ends in has `sent` (the secrets in its body) and our
+    /// API key taken out of whatever Blaxel, or a front end, said back.
     async fn send<B: Serialize + ?Sized, T: DeserializeOwned>(
         &self,
         builder: RequestBuilder,
         body: Option<&B>,
+        sent: &[&str],
     ) -> Result<T, BlaxelError> {
+        let redactor = || {
+            Redactor::new(std::iter::once(self.api_key.expose_secret()).chain(sent.iter().copied()))
+        };
         let builder = match body {
             Some(body) => {
                 let bytes = serde_json::to_vec(body).map_err(|e| BlaxelError::Request {
@@ -243,21 +260,24 @@ impl BlaxelClient {
         let response = builder
             .send()
             .await
-            .map_err(|e| BlaxelError::from_reqwest(&e))?;
+            .map_err(|e| BlaxelError::from_reqwest(&e).redacted(&redactor()))?;
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response
             .bytes()
             .await
-            .map_err(|e| BlaxelError::from_reqwest(&e))?;
+            .map_err(|e| BlaxelError::from_reqwest(&e).redacted(&redactor()))?;
         if !status.is_success() {
-            let err = BlaxelError::from_response(status, &headers, &bytes);
+            let err = BlaxelError::from_response(status, &headers, &bytes, &redactor());
             tracing::debug!(status = status.as_u16(), error = %err, "blaxel request failed");
             return Err(err);
         }
-        serde_json::from_slice(&bytes).map_err(|e| BlaxelError::Decode {
-            status: status.as_u16(),
-            message: e.to_string(),
+        serde_json::from_slice(&bytes).map_err(|e| {
+            BlaxelError::Decode {
+                status: status.as_u16(),
+                message: e.to_string(),
+            }
+            .redacted(&redactor())
         })
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Invariant: the client never retries; it classifies. An API error keeps Blaxel's own
 //! `error`/`message` verbatim (a non-JSON body is kept as text), because the operator
-//! reads them. Nothing here ever holds a secret.
+//! reads them, except for the secrets of the request, which are taken out (an answer that
+//! echoes the request would carry them): nothing here ever holds a secret.
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
@@ -11,6 +12,8 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 use serde_json::Value;
+
+use crate::redact::Redactor;
 
 /// Longest error body text kept from a non-JSON answer.
 const MAX_TEXT_BODY: usize = 500;
@@ -108,9 +111,17 @@ impl BlaxelError {
         }
     }
 
-    /// Builds an [`BlaxelError::Api`] from a non-success answer.
-    pub(crate) fn from_response(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Self {
+    /// Builds an [`BlaxelError::Api`] from a non-success answer, with the request's
+    /// secrets taken out before anything is cut or kept.
+    pub(crate) fn from_response(
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: &[u8],
+        redactor: &Redactor,
+    ) -> Self {
         let reason = status.canonical_reason().unwrap_or_default().to_owned();
+        let body = redactor.redact(&String::from_utf8_lossy(body));
+        let body = body.as_bytes();
         let (error, message, code) = match serde_json::from_slice::<ErrorBody>(body) {
             Ok(parsed) if parsed.error.is_some() || parsed.message.is_some() => (
                 parsed.error.unwrap_or(reason),
@@ -130,6 +141,38 @@ impl BlaxelError {
             message,
             code,
             retry_after: parse_retry_after(headers, SystemTime::now()),
+        }
+        .redacted(redactor)
+    }
+
+    /// The same error with every text it holds passed through `redactor`.
+    pub(crate) fn redacted(self, redactor: &Redactor) -> Self {
+        let r = |t: String| redactor.redact(&t);
+        match self {
+            BlaxelError::Api {
+                status,
+                error,
+                message,
+                code,
+                retry_after,
+            } => BlaxelError::Api {
+                status,
+                error: r(error),
+                message: redactor.redact_opt(message),
+                code: redactor.redact_opt(code),
+                retry_after,
+            },
+            BlaxelError::Transport { message, timeout } => BlaxelError::Transport {
+                message: r(message),
+                timeout,
+            },
+            BlaxelError::Decode { status, message } => BlaxelError::Decode {
+                status,
+                message: r(message),
+            },
+            BlaxelError::Request { message } => BlaxelError::Request {
+                message: r(message),
+            },
         }
     }
 
@@ -172,8 +215,13 @@ fn code_text(code: Value) -> Option<String> {
     }
 }
 
+/// The longest wait an upstream answer can ask for; a longer one is taken as this.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
 /// `Retry-After-Ms` (milliseconds, sent by some Blaxel front ends) wins over `Retry-After`
-/// (delay in seconds, or an HTTP date; a date in the past means "now").
+/// (delay in seconds, or an HTTP date; a date in the past means "now"). Read defensively:
+/// a negative, NaN, infinite or unreadable value is ignored, and every wait is clamped to
+/// [`MAX_RETRY_AFTER`].
 pub(crate) fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let header = |name: &str| {
         headers
@@ -185,14 +233,17 @@ pub(crate) fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<
         && ms.is_finite()
         && ms >= 0.0
     {
-        return Some(Duration::from_secs_f64(ms / 1000.0));
+        let max_ms = MAX_RETRY_AFTER.as_millis() as f64;
+        return Some(Duration::from_secs_f64(ms.min(max_ms) / 1000.0));
     }
     let value = header("retry-after")?;
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+    let wait = if let Ok(secs) = value.parse::<u64>() {
+        Duration::from_secs(secs)
+    } else {
+        let at = httpdate::parse_http_date(value).ok()?;
+        at.duration_since(now).unwrap_or(Duration::ZERO)
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
 }
 
 #[cfg(test)]
@@ -226,12 +277,62 @@ mod tests {
     }
 
     #[test]
+    fn wild_waits_are_clamped_or_ignored() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+        let p = |pairs: &[(&'static str, &str)]| parse_retry_after(&headers(pairs), now);
+        assert_eq!(p(&[("retry-after-ms", "1e300")]), Some(MAX_RETRY_AFTER));
+        assert_eq!(
+            p(&[("retry-after", "18446744073709551615")]),
+            Some(MAX_RETRY_AFTER)
+        );
+        let far = httpdate::fmt_http_date(now + Duration::from_secs(10 * 365 * 86_400));
+        assert_eq!(p(&[("retry-after", &far)]), Some(MAX_RETRY_AFTER));
+        for bad in ["-5", "NaN", "inf", "-inf", "", "0x10", "1e"] {
+            assert_eq!(p(&[("retry-after-ms", bad)]), None, "{bad}");
+            assert_eq!(
+                p(&[("retry-after-ms", bad), ("retry-after", "7")]),
+                Some(Duration::from_secs(7)),
+                "{bad} falls back to Retry-After"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_header_value_parses_without_panic_and_within_the_clamp(
+            ms in "\\PC{0,40}",
+            secs in "\\PC{0,40}",
+            number in proptest::num::f64::ANY,
+            whole in proptest::num::u64::ANY,
+        ) {
+            let now = SystemTime::now();
+            for (a, b) in [
+                (ms.as_str(), secs.as_str()),
+                (&number.to_string(), &whole.to_string()),
+                (&format!("{number:e}"), &format!("-{whole}")),
+            ] {
+                let mut map = HeaderMap::new();
+                if let Ok(v) = HeaderValue::from_str(a) {
+                    map.insert("retry-after-ms", v);
+                }
+                if let Ok(v) = HeaderValue::from_str(b) {
+                    map.insert("retry-after", v);
+                }
+                if let Some(d) = parse_retry_after(&map, now) {
+                    proptest::prop_assert!(d <= MAX_RETRY_AFTER, "{a:?} {b:?}: {d:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn error_body_code_may_be_string_or_number() {
         let h = HeaderMap::new();
         let num = BlaxelError::from_response(
             StatusCode::CONFLICT,
             &h,
             br#"{"error":"Function with this name already exists","code":409}"#,
+            &Redactor::default(),
         );
         assert!(matches!(&num, BlaxelError::Api { code: Some(c), .. } if c == "409"));
         assert!(num.is_conflict() && !num.is_retryable());
@@ -243,6 +344,7 @@ mod tests {
             StatusCode::BAD_REQUEST,
             &h,
             br#"{"error":"BAD_REQUEST","message":"name too long","code":"E_NAME"}"#,
+            &Redactor::default(),
         );
         assert!(matches!(&text, BlaxelError::Api { code: Some(c), .. } if c == "E_NAME"));
         assert_eq!(
@@ -257,17 +359,58 @@ mod tests {
             StatusCode::BAD_GATEWAY,
             &HeaderMap::new(),
             b"<html>upstream down</html>",
+            &Redactor::default(),
         );
         assert!(err.is_retryable());
         assert_eq!(
             err.to_string(),
             "Blaxel failed to handle the request (502 Bad Gateway): <html>upstream down</html>"
         );
-        let empty = BlaxelError::from_response(StatusCode::REQUEST_TIMEOUT, &HeaderMap::new(), b"");
+        let empty = BlaxelError::from_response(
+            StatusCode::REQUEST_TIMEOUT,
+            &HeaderMap::new(),
+            b"",
+            &Redactor::default(),
+        );
         assert!(empty.is_retryable());
         assert_eq!(
             empty.to_string(),
             "Blaxel rejected the request (408): Request Timeout"
         );
+    }
+
+    #[test]
+    fn secrets_of_the_request_are_taken_out_before_the_text_is_cut() {
+        let secret = "1//0gRefreshTokenValue";
+        let r = Redactor::new([secret, "bl_key_value"]);
+        // The cut at MAX_TEXT_BODY falls inside the secret: no prefix of it may remain.
+        let body = format!(
+            "{}{secret} Bearer bl_key_value",
+            "x".repeat(MAX_TEXT_BODY - 8)
+        );
+        let err = BlaxelError::from_response(
+            StatusCode::BAD_GATEWAY,
+            &HeaderMap::new(),
+            body.as_bytes(),
+            &r,
+        );
+        assert!(!err.to_string().contains("1//0g"), "{err}");
+        let json = serde_json::json!({
+            "error": "BAD_REQUEST",
+            "message": format!("echo {{\"REFRESH_TOKEN\":\"{secret}\"}} auth Bearer bl_key_value"),
+            "code": secret,
+        });
+        let err = BlaxelError::from_response(
+            StatusCode::BAD_REQUEST,
+            &HeaderMap::new(),
+            json.to_string().as_bytes(),
+            &r,
+        );
+        let shown = format!("{err} {err:?}");
+        assert!(
+            !shown.contains(secret) && !shown.contains("bl_key_value"),
+            "{shown}"
+        );
+        assert!(shown.contains("[redacted]"), "{shown}");
     }
 }

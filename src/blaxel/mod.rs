@@ -17,7 +17,7 @@ pub use compare::{function_needs_update, mcp_url};
 pub use credentials::{
     BlaxelCredentials, CredentialsError, KeySource, default_blaxel_config_path, resolve_credentials,
 };
-pub use error::BlaxelError;
+pub use error::{BlaxelError, MAX_RETRY_AFTER};
 pub use names::{InvalidSlug, ResourceNames, resource_names};
 pub use requests::{
     ConnectionRequest, ConnectionRequestSpec, FunctionRequest, FunctionRequestRuntime,

@@ -138,6 +138,16 @@ impl ConnectionRequest {
     pub fn name(&self) -> &str {
         &self.metadata.name
     }
+
+    /// Every value of the secret map, to take out of whatever comes back.
+    pub(crate) fn secret_values(&self) -> Vec<&str> {
+        self.spec
+            .secret
+            .0
+            .values()
+            .map(|v| v.expose_secret())
+            .collect()
+    }
 }
 
 /// Body of `POST`/`PUT /functions[/{name}]` for an MCP server bound to connections.

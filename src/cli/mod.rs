@@ -4,7 +4,9 @@
 
 mod bad_args;
 mod context;
+mod export;
 mod first_run;
+mod inert;
 mod link;
 mod output;
 mod pipe;
@@ -92,6 +94,10 @@ pub enum Sub {
         /// CSV (the default; wins over `--json`).
         #[arg(long)]
         csv: bool,
+        /// Cells exactly as stored: no `'` before a cell starting with `=`, `+`, `-`, `@`,
+        /// a tab or CR (a spreadsheet would run it as a formula), nothing escaped.
+        #[arg(long)]
+        raw: bool,
     },
     /// Write a consistent backup of the database to FILE (secrets stay sealed).
     Backup {
@@ -599,13 +605,13 @@ pub async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Sub::Export { csv } => {
+        Sub::Export { csv, raw } => {
             let reply = ctx
                 .execute(Command::ListTenants {
                     query: Default::default(),
                 })
                 .await?;
-            output::print_export(&reply, cli.json && !*csv)
+            export::print_export(&reply, cli.json && !*csv, *raw)
         }
         Sub::Backup { file } => {
             let abs = std::path::absolute(file)

@@ -1,13 +1,15 @@
-//! Printing replies for people (aligned text, QR code) or scripts (`--json`).
+//! Printing replies for people (aligned text, QR code) or scripts (`--json`). What is
+//! printed for a person goes through [`inert`] first.
 
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
 use super::context::Context;
+use super::inert::inert;
 use crate::engine::Reply;
 use crate::engine::api::{LinkView, TenantView};
 
-fn json<T: Serialize>(v: &T) -> Result<()> {
+pub(super) fn json<T: Serialize>(v: &T) -> Result<()> {
     println!(
         "{}",
         serde_json::to_string_pretty(v).context("encoding JSON")?
@@ -107,7 +109,7 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
             ),
         };
     }
-    match reply {
+    match &inert(reply)? {
         Reply::Tenant(t) => print_tenant(t),
         Reply::Tenants { tenants, .. } => {
             print!("{}", tenant_table(tenants, crate::time::now_ms()));
@@ -290,10 +292,10 @@ pub fn print_link_with(
     if let Some(w) = warning {
         eprintln!("warning: {w}");
     }
-    print_link_text(l, qr)?;
+    print_link_text(&inert(l)?, qr)?;
     if let Some(m) = message {
         println!();
-        println!("{m}");
+        println!("{}", crate::text::escape_keeping_lines(m));
     }
     Ok(())
 }
@@ -321,6 +323,7 @@ pub fn print_list(
         // An array, as ever: page on with `--after` the last slug until a short page.
         return json(tenants);
     }
+    let tenants = &inert(tenants)?;
     if tenants.is_empty() && *total == 0 {
         if filtered {
             println!("no tenant matches");
@@ -382,56 +385,6 @@ pub fn health_text(
     out
 }
 
-/// `export`: one row per tenant, CSV (RFC 4180 quoting) or a JSON array.
-pub fn print_export(reply: &Reply, as_json: bool) -> Result<()> {
-    let Reply::Tenants { tenants, .. } = reply else {
-        return print(reply, as_json, None);
-    };
-    if as_json {
-        let rows: Vec<serde_json::Value> = tenants
-            .iter()
-            .map(|t| {
-                serde_json::json!({
-                    "slug": t.slug,
-                    "name": t.display_name,
-                    "status": t.status,
-                    "google_email": t.google_email,
-                    "mcp_url": t.mcp_url,
-                    "updated_at": t.updated_at,
-                })
-            })
-            .collect();
-        return json(&rows);
-    }
-    print!("{}", export_csv(tenants));
-    Ok(())
-}
-
-/// The CSV `export` prints.
-pub fn export_csv(tenants: &[crate::engine::api::TenantSummary]) -> String {
-    fn cell(s: &str) -> String {
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_owned()
-        }
-    }
-    let mut out = String::from("slug,name,status,google_email,mcp_url,updated_at\r\n");
-    for t in tenants {
-        let row = [
-            cell(&t.slug),
-            cell(&t.display_name),
-            cell(t.status.as_str()),
-            cell(t.google_email.as_deref().unwrap_or("")),
-            cell(t.mcp_url.as_deref().unwrap_or("")),
-            cell(&t.updated_at),
-        ];
-        out.push_str(&row.join(","));
-        out.push_str("\r\n");
-    }
-    out
-}
-
 /// `tenant links`: the links with state, expiry and opens; never a code (none is stored).
 pub fn print_links(reply: &Reply, as_json: bool) -> Result<()> {
     let Reply::Tenant(t) = reply else {
@@ -440,6 +393,7 @@ pub fn print_links(reply: &Reply, as_json: bool) -> Result<()> {
     if as_json {
         return json(&t.links);
     }
+    let t = &inert(t)?;
     if t.links.is_empty() {
         println!(
             "no links for {}: `mcp-onboard link {}` issues one",
@@ -796,24 +750,6 @@ mod tests {
             .collect();
         assert_eq!(widths[0], widths[1], "the STATUS column lines up");
         assert!(table.contains("Globex Europe Holdings …"), "{table}");
-    }
-
-    #[test]
-    fn the_export_is_csv_with_quoting_where_a_cell_needs_it() {
-        let mut a = row("acme", "Acme, \"the\" Corp", TenantStatus::Deployed, 1);
-        a.google_email = Some("it@acme.example".into());
-        a.mcp_url = Some("https://run.blaxel.ai/ws/functions/gmail-mcp-acme/mcp".into());
-        a.updated_at = "2026-12-02T10:00:00Z".into();
-        let b = row("beta", "Beta", TenantStatus::Created, 1);
-        let csv = export_csv(&[a, b]);
-        let lines: Vec<&str> = csv.split("\r\n").collect();
-        assert_eq!(lines[0], "slug,name,status,google_email,mcp_url,updated_at");
-        assert_eq!(
-            lines[1],
-            "acme,\"Acme, \"\"the\"\" Corp\",deployed,it@acme.example,https://run.blaxel.ai/ws/functions/gmail-mcp-acme/mcp,2026-12-02T10:00:00Z"
-        );
-        assert_eq!(lines[2], "beta,Beta,created,,,");
-        assert_eq!(lines[3], "", "every row ends with CRLF");
     }
 
     #[test]

@@ -70,7 +70,7 @@ pub async fn run(ctx: &Context, since: Option<u64>, as_json: bool) -> Result<()>
         };
         match item {
             Item::Event(e) if as_json => println!("{}", json_line(&e)),
-            Item::Event(e) => println!("{}", text_line(&e)),
+            Item::Event(e) => println!("{}", text_line(&super::inert::inert(&*e)?)),
             Item::Lagged { missed } if as_json => {
                 println!("{}", json!({"kind": "lagged", "missed": missed}))
             }

@@ -9,6 +9,7 @@
 //! typed errors and event streams.
 
 pub mod client;
+mod outbox;
 pub mod protocol;
 mod server;
 
@@ -16,7 +17,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 pub use client::{Client, ClientError};
-pub use server::serve;
+pub use outbox::{ControlLimits, ControlStats};
+pub use server::{serve, serve_with};
 
 pub const SOCKET_NAME: &str = "control.sock";
 

@@ -1,21 +1,21 @@
 //! The owner's side of the control socket: one task per client; each call runs in its own
 //! task and answers under its id, so a slow command does not hold up others; events of a
-//! subscription are forwarded until the client goes. Every answer goes through one writer
-//! task per connection. Bad frames get an error and the connection goes on.
+//! subscription are forwarded until the client goes. Every answer goes through one bounded
+//! queue and writer task per connection ([`super::outbox`]): a client that stops reading
+//! is dropped, and connections and subscriptions are capped per uid. Bad frames get an
+//! error and the connection goes on.
 
 use std::sync::Arc;
 
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, watch};
 
+use super::outbox::{ControlLimits, ControlStats, Gone, Outbox, Slot};
 use super::protocol::{
     ClientFrame, MAX_CLIENT_FRAME, Operator, PROTOCOL, ServerFrame, line, software,
 };
 use crate::engine::{ApiError, Engine, ErrorCode, Item};
-
-/// Frames queued to one client before its subscriptions start to lag.
-const OUTBOX: usize = 1024;
 
 /// A peer as the kernel reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,15 +78,26 @@ fn own_uid() -> u32 {
     rustix::process::geteuid().as_raw()
 }
 
-/// Accept clients until the task is dropped.
+/// Accept clients until the task is dropped, with the default limits.
 pub async fn serve(listener: UnixListener, engine: Arc<Engine>) {
+    serve_with(listener, engine, ControlLimits::default(), Arc::default()).await
+}
+
+/// Accept clients until the task is dropped; `stats` tells what they hold.
+pub async fn serve_with(
+    listener: UnixListener,
+    engine: Arc<Engine>,
+    limits: ControlLimits,
+    stats: Arc<ControlStats>,
+) {
     let me = own_uid();
+    let limits = Arc::new(limits);
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
-                let engine = engine.clone();
+                let (engine, limits, stats) = (engine.clone(), limits.clone(), stats.clone());
                 tokio::spawn(async move {
-                    if let Err(e) = handle(stream, engine, me).await {
+                    if let Err(e) = handle(stream, engine, me, &limits, &stats).await {
                         tracing::debug!(error = %e, "control client ended");
                     }
                 });
@@ -123,7 +134,13 @@ fn legacy_answer(raw: &[u8]) -> Option<Vec<u8>> {
     })))
 }
 
-async fn handle(stream: UnixStream, engine: Arc<Engine>, me: u32) -> std::io::Result<()> {
+async fn handle(
+    stream: UnixStream,
+    engine: Arc<Engine>,
+    me: u32,
+    limits: &ControlLimits,
+    stats: &Arc<ControlStats>,
+) -> std::io::Result<()> {
     let cred = stream.peer_cred()?;
     let peer = Peer {
         uid: cred.uid(),
@@ -140,6 +157,19 @@ async fn handle(stream: UnixStream, engine: Arc<Engine>, me: u32) -> std::io::Re
         write.write_all(&line(&f)).await?;
         return Ok(());
     }
+    let Some(_slot) = stats.take(peer.uid, false, limits.connections_per_uid) else {
+        tracing::warn!(uid = peer.uid, pid = ?peer.pid, max = limits.connections_per_uid, "control client refused: too many connections of its uid");
+        let f = error(
+            0,
+            ErrorCode::Unavailable,
+            format!(
+                "too many control connections of uid {} (at most {}): close some first",
+                peer.uid, limits.connections_per_uid
+            ),
+        );
+        write.write_all(&line(&f)).await?;
+        return Ok(());
+    };
     let mut reader = BufReader::new(read);
     // The handshake.
     let operator = match read_frame(&mut reader, MAX_CLIENT_FRAME).await? {
@@ -192,129 +222,219 @@ async fn handle(stream: UnixStream, engine: Arc<Engine>, me: u32) -> std::io::Re
         pid: std::process::id(),
     };
     write.write_all(&line(&hello)).await?;
-    let (out_tx, mut out_rx) = mpsc::channel::<ServerFrame>(OUTBOX);
-    let writer = tokio::spawn(async move {
-        while let Some(f) = out_rx.recv().await {
-            if write.write_all(&line(&f)).await.is_err() {
-                break;
-            }
-        }
-    });
-    let mut subs: std::collections::HashMap<u64, tokio::task::JoinHandle<()>> = Default::default();
-    let res = serve_frames(&mut reader, &engine, &out_tx, &mut subs, peer, &operator).await;
-    for (_, s) in subs {
-        s.abort();
-    }
-    drop(out_tx);
+    let (out, dropped, writer) = Outbox::start(write, limits, stats.clone(), peer.uid);
+    let mut conn = Conn {
+        engine: &engine,
+        out,
+        dropped,
+        calls: Arc::new(Semaphore::new(limits.calls_in_flight.max(1))),
+        subs: Default::default(),
+        peer,
+        operator: &operator,
+        limits,
+        stats,
+    };
+    let res = conn.serve_frames(&mut reader).await;
+    drop(conn);
     let _ = writer.await;
     res
 }
 
-async fn serve_frames<R: AsyncBufRead + Unpin>(
-    reader: &mut R,
-    engine: &Arc<Engine>,
-    out: &mpsc::Sender<ServerFrame>,
-    subs: &mut std::collections::HashMap<u64, tokio::task::JoinHandle<()>>,
+/// One client's connection after the handshake.
+struct Conn<'a> {
+    engine: &'a Arc<Engine>,
+    out: Outbox,
+    /// Turns true when the client is dropped (or its writer ends).
+    dropped: watch::Receiver<bool>,
+    /// Calls running at once.
+    calls: Arc<Semaphore>,
+    subs: std::collections::HashMap<u64, Subscription>,
     peer: Peer,
-    operator: &Operator,
-) -> std::io::Result<()> {
-    loop {
-        let raw = match read_frame(reader, MAX_CLIENT_FRAME).await? {
-            Frame::Eof => return Ok(()),
-            Frame::TooLong => {
-                let f = error(
-                    0,
-                    ErrorCode::InvalidInput,
-                    format!("frame too large (at most {MAX_CLIENT_FRAME} bytes)"),
-                );
-                if out.send(f).await.is_err() {
-                    return Ok(());
-                }
-                continue;
-            }
-            Frame::Line(raw) => raw,
-        };
-        if raw.iter().all(u8::is_ascii_whitespace) {
-            continue;
+    operator: &'a Operator,
+    limits: &'a ControlLimits,
+    stats: &'a Arc<ControlStats>,
+}
+
+impl Conn<'_> {
+    /// Read the next frame, unless the client is dropped first.
+    async fn next_frame<R: AsyncBufRead + Unpin>(
+        &mut self,
+        reader: &mut R,
+    ) -> std::io::Result<Frame> {
+        tokio::select! {
+            f = read_frame(reader, MAX_CLIENT_FRAME) => f,
+            _ = self.dropped.wait_for(|d| *d) => Ok(Frame::Eof),
         }
-        let frame = match serde_json::from_slice::<ClientFrame>(&raw) {
-            Ok(f) => f,
-            Err(e) => {
-                let id = serde_json::from_slice::<serde_json::Value>(&raw)
-                    .ok()
-                    .and_then(|v| v.get("id").and_then(|i| i.as_u64()))
-                    .unwrap_or(0);
-                let f = error(id, ErrorCode::InvalidInput, format!("malformed frame: {e}"));
-                if out.send(f).await.is_err() {
-                    return Ok(());
-                }
-                continue;
-            }
-        };
-        match frame {
-            ClientFrame::Hello { .. } => {
-                let _ = out
-                    .send(error(0, ErrorCode::InvalidInput, "hello was already said"))
-                    .await;
-            }
-            ClientFrame::Call { id, command } => {
-                if command.is_write() {
-                    tracing::info!(
-                        uid = peer.uid,
-                        pid = ?peer.pid,
-                        user = ?operator.user,
-                        command = ?std::mem::discriminant(&command),
-                        "control command"
+    }
+
+    async fn serve_frames<R: AsyncBufRead + Unpin>(
+        &mut self,
+        reader: &mut R,
+    ) -> std::io::Result<()> {
+        loop {
+            let raw = match self.next_frame(reader).await? {
+                Frame::Eof => return Ok(()),
+                Frame::TooLong => {
+                    let f = error(
+                        0,
+                        ErrorCode::InvalidInput,
+                        format!("frame too large (at most {MAX_CLIENT_FRAME} bytes)"),
                     );
-                }
-                let engine = engine.clone();
-                let out = out.clone();
-                let actor = crate::domain::model::Actor {
-                    uid: Some(peer.uid),
-                    pid: peer.pid,
-                    user: operator.user.clone(),
-                    sudo_user: operator.sudo_user.clone(),
-                    ssh_client: operator.ssh_client.clone(),
-                };
-                tokio::spawn(async move {
-                    let f = match engine.execute_by(command, actor).await {
-                        Ok(reply) => ServerFrame::Reply { id, reply },
-                        Err(e) => ServerFrame::Error {
-                            id,
-                            error: e.into(),
-                        },
-                    };
-                    let _ = out.send(f).await;
-                });
-            }
-            ClientFrame::Subscribe { id, since } => {
-                let mut sub = engine.subscribe(since);
-                let seq = engine.store().last_seq();
-                let out = out.clone();
-                let task = tokio::spawn(async move {
-                    if out.send(ServerFrame::Subscribed { id, seq }).await.is_err() {
-                        return;
+                    if self.out.send(&f).await.is_err() {
+                        return Ok(());
                     }
-                    while let Some(item) = sub.next().await {
-                        let f = match item {
-                            Item::Event(event) => ServerFrame::Event { id, event },
-                            Item::Lagged { missed } => ServerFrame::Lagged { id, missed },
-                        };
-                        if out.send(f).await.is_err() {
-                            return;
-                        }
-                    }
-                });
-                if let Some(old) = subs.insert(id, task) {
-                    old.abort();
+                    continue;
                 }
+                Frame::Line(raw) => raw,
+            };
+            if raw.iter().all(u8::is_ascii_whitespace) {
+                continue;
             }
-            ClientFrame::Unsubscribe { id } => {
-                if let Some(t) = subs.remove(&id) {
-                    t.abort();
+            let frame = match serde_json::from_slice::<ClientFrame>(&raw) {
+                Ok(f) => f,
+                Err(e) => {
+                    let id = serde_json::from_slice::<serde_json::Value>(&raw)
+                        .ok()
+                        .and_then(|v| v.get("id").and_then(|i| i.as_u64()))
+                        .unwrap_or(0);
+                    let f = error(id, ErrorCode::InvalidInput, format!("malformed frame: {e}"));
+                    if self.out.send(&f).await.is_err() {
+                        return Ok(());
+                    }
+                    continue;
                 }
+            };
+            let sent = match frame {
+                ClientFrame::Hello { .. } => {
+                    self.out
+                        .send(&error(0, ErrorCode::InvalidInput, "hello was already said"))
+                        .await
+                }
+                ClientFrame::Call { id, command } => self.call(id, command).await,
+                ClientFrame::Subscribe { id, since } => self.subscribe(id, since).await,
+                ClientFrame::Unsubscribe { id } => {
+                    self.subs.remove(&id);
+                    Ok(())
+                }
+            };
+            if sent.is_err() {
+                return Ok(());
             }
         }
+    }
+
+    /// Run a call in a task of its own, once fewer than the limit are running (until
+    /// then the client's next frames stay unread).
+    async fn call(&mut self, id: u64, command: crate::engine::Command) -> Result<(), Gone> {
+        let permit = tokio::select! {
+            p = self.calls.clone().acquire_owned() => p.map_err(|_| Gone)?,
+            _ = self.dropped.wait_for(|d| *d) => return Err(Gone),
+        };
+        let (peer, operator) = (self.peer, self.operator);
+        if command.is_write() {
+            tracing::info!(
+                uid = peer.uid,
+                pid = ?peer.pid,
+                user = ?operator.user,
+                command = ?std::mem::discriminant(&command),
+                "control command"
+            );
+        }
+        let engine = self.engine.clone();
+        let out = self.out.clone();
+        let actor = crate::domain::model::Actor {
+            uid: Some(peer.uid),
+            pid: peer.pid,
+            user: operator.user.clone(),
+            sudo_user: operator.sudo_user.clone(),
+            ssh_client: operator.ssh_client.clone(),
+        };
+        tokio::spawn(async move {
+            let run = engine.execute_by(command, actor);
+            let f = match crate::task_guard::catch_panic("control call", run).await {
+                Ok(Ok(reply)) => ServerFrame::Reply { id, reply },
+                Ok(Err(e)) => ServerFrame::Error {
+                    id,
+                    error: e.into(),
+                },
+                Err(why) => error(
+                    id,
+                    ErrorCode::Internal,
+                    format!("an internal error stopped the command ({why}; logged)"),
+                ),
+            };
+            let _ = out.send(&f).await;
+            drop(permit);
+        });
+        Ok(())
+    }
+
+    /// Forward the engine's events under `id`; an event that finds the client's queue
+    /// full is counted, and the client told how many it missed once there is room.
+    async fn subscribe(&mut self, id: u64, since: Option<u64>) -> Result<(), Gone> {
+        // The same id again replaces its subscription.
+        self.subs.remove(&id);
+        let max = self.limits.subscriptions_per_uid;
+        let Some(slot) = self.stats.take(self.peer.uid, true, max) else {
+            let why = format!(
+                "too many subscriptions of uid {} (at most {max}): unsubscribe some first",
+                self.peer.uid
+            );
+            return self.out.send(&error(id, ErrorCode::Unavailable, why)).await;
+        };
+        let mut sub = self.engine.subscribe(since);
+        let seq = self.engine.store().last_seq();
+        let out = self.out.clone();
+        let task = tokio::spawn(async move {
+            if out
+                .send(&ServerFrame::Subscribed { id, seq })
+                .await
+                .is_err()
+            {
+                return;
+            }
+            let mut missed = 0u64;
+            while let Some(item) = sub.next().await {
+                let frame = match item {
+                    Item::Event(event) => Some(ServerFrame::Event { id, event }),
+                    Item::Lagged { missed: m } => {
+                        missed += m;
+                        None
+                    }
+                };
+                if missed > 0 {
+                    match out.try_send(&ServerFrame::Lagged { id, missed }) {
+                        Ok(true) => missed = 0,
+                        Ok(false) => {
+                            missed += u64::from(frame.is_some());
+                            continue;
+                        }
+                        Err(Gone) => return,
+                    }
+                }
+                if let Some(f) = frame {
+                    match out.try_send(&f) {
+                        Ok(true) => {}
+                        Ok(false) => missed += 1,
+                        Err(Gone) => return,
+                    }
+                }
+            }
+        });
+        self.subs.insert(id, Subscription { task, _slot: slot });
+        Ok(())
+    }
+}
+
+/// A subscription's forwarding task, counted against its uid; dropping it ends both.
+struct Subscription {
+    task: tokio::task::JoinHandle<()>,
+    _slot: Slot,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 

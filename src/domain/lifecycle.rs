@@ -13,6 +13,7 @@ pub use super::transition::{Transition, TransitionError};
 use super::transition::{ensure_active, event, set_status};
 
 use super::health::{Health, TokenHealth};
+use super::input::{contact_of, plain_text};
 use super::model::{
     AuditEvent, EventKind, ExpectedAccount, Integration, PendingConsent, Tenant, TenantStatus,
 };
@@ -32,6 +33,8 @@ pub enum InvalidInput {
     Domain(String),
     #[error("invalid return URL {0:?}: {1}")]
     ReturnUrl(String, String),
+    #[error("invalid {0}: {1}")]
+    Text(&'static str, String),
 }
 
 /// A URL customers are sent to after consent: `https://` (plain `http://` only on a
@@ -62,6 +65,9 @@ pub fn validate_return_url(text: &str) -> Result<url::Url, String> {
 }
 
 fn return_url_of(text: Option<&str>) -> Result<Option<String>, InvalidInput> {
+    if let Some(t) = text {
+        plain_text("return URL", t.trim())?;
+    }
     match text.map(str::trim).filter(|t| !t.is_empty()) {
         None => Ok(None),
         Some(t) => validate_return_url(t)
@@ -146,6 +152,7 @@ pub fn valid_domain(d: &str) -> bool {
 }
 
 pub fn normalise_email(e: &str) -> Result<String, InvalidInput> {
+    plain_text("email", e.trim())?;
     let e = e.trim().to_ascii_lowercase();
     match e.split_once('@') {
         Some((local, domain))
@@ -188,9 +195,7 @@ fn display_name(name: Option<&str>, slug: &str) -> Result<String, InvalidInput> 
     if name.chars().count() > 100 {
         return Err(InvalidInput::DisplayName("at most 100 characters"));
     }
-    if name.chars().any(char::is_control) {
-        return Err(InvalidInput::DisplayName("no control characters"));
-    }
+    plain_text("display name", &name)?;
     Ok(name)
 }
 
@@ -201,6 +206,7 @@ fn expected_account(
     Ok(match (email, domain) {
         (Some(e), _) => Some(ExpectedAccount::Email(normalise_email(e)?)),
         (None, Some(d)) => {
+            plain_text("domain", d.trim())?;
             let d = d.trim().trim_start_matches('@').to_ascii_lowercase();
             if !valid_domain(&d) {
                 return Err(InvalidInput::Domain(d));
@@ -227,12 +233,7 @@ pub fn edit_tenant(
         }
     }
     if let Some(c) = &e.contact {
-        if c.chars().any(char::is_control) || c.chars().count() > 200 {
-            return Err(InvalidInput::DisplayName(
-                "contact: at most 200 characters, no control characters",
-            ));
-        }
-        let c = Some(c.trim().to_owned()).filter(|c| !c.is_empty());
+        let c = contact_of(c)?;
         if c != t.contact {
             changes.push(match &c {
                 Some(c) => format!("contact is now {c:?}"),
@@ -293,7 +294,10 @@ pub fn new_tenant(input: &NewTenant, now: Millis) -> Result<(Tenant, AuditEvent)
     let tenant = Tenant {
         slug: input.slug.clone(),
         display_name,
-        contact: input.contact.clone().filter(|c| !c.trim().is_empty()),
+        contact: match input.contact.as_deref() {
+            Some(c) => contact_of(c)?,
+            None => None,
+        },
         expected,
         integration: input.integration,
         scopes: input.integration.scopes(),

@@ -5,6 +5,7 @@
 //! - `model`: tenants, links, flows, timeline entries (the stored shapes);
 //! - `transition`: the `Transition` vocabulary and helpers shared by the lifecycle rules;
 //! - `lifecycle`: tenant input validation and `apply(tenant, transition, now)`;
+//! - `input`: the one check of free text an operator gives;
 //! - `provisioning`: the Blaxel job's transitions and the deploy-timeout rule;
 //! - `consent`: the callback's decision tree (which failure, which page, whether to revoke);
 //! - `health`: what a refresh's answer says about a consent (token health);
@@ -13,6 +14,7 @@
 pub mod brief;
 pub mod consent;
 pub mod health;
+mod input;
 pub mod lifecycle;
 pub mod model;
 pub mod provisioning;

@@ -104,6 +104,8 @@ pub enum FailureKind {
     DeployFailed,
     /// The callback came back to another browser than the one that pressed Continue.
     WrongBrowser,
+    /// A bug stopped the job (a panic, caught and logged); `retry` runs it again.
+    Internal,
 }
 
 /// Which Google account the operator expects the customer to sign in with.

@@ -104,7 +104,7 @@ fn new_tenant_normalises_and_validates_expected_account() {
     };
     assert!(matches!(
         new_tenant(&ctl, 5),
-        Err(InvalidInput::DisplayName(_))
+        Err(InvalidInput::Text("display name", _))
     ));
 }
 

@@ -176,7 +176,15 @@ impl Engine {
                         reason: "the round stopped early (see the checks made)".into(),
                     });
                 }
-                match self.check_health_of(&slug).await {
+                let what = format!("token check of {slug}");
+                let checked = crate::task_guard::catch_panic(&what, self.check_health_of(&slug))
+                    .await
+                    .unwrap_or_else(|why| {
+                        Err(EngineError::Unavailable(format!(
+                            "an internal error stopped the check ({why}; logged)"
+                        )))
+                    });
+                match checked {
                     Ok(check) => {
                         match check.health {
                             Health::ClientError => stop.store(true, Ordering::Relaxed),

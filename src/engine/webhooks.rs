@@ -123,10 +123,28 @@ pub async fn run(engine: Arc<Engine>) {
     let hooks = engine.config().webhooks.clone();
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..hooks.len() {
-        tasks.spawn(receiver(engine.clone(), hooks.clone(), i));
+        let (engine, hooks) = (engine.clone(), hooks.clone());
+        tasks.spawn(restarting("webhook delivery", move || {
+            receiver(engine.clone(), hooks.clone(), i)
+        }));
     }
-    tasks.spawn(sweep(engine.clone(), hooks));
+    let e = engine.clone();
+    tasks.spawn(restarting("webhook outbox sweep", move || {
+        sweep(e.clone(), hooks.clone())
+    }));
     while tasks.join_next().await.is_some() {}
+}
+
+/// Run the task made by `make`; after a panic (logged), start it again a little later: its
+/// place in the outbox is read again from what was delivered, so nothing is lost.
+async fn restarting<F, Fut>(what: &str, make: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    while crate::task_guard::catch_panic(what, make()).await.is_err() {
+        tokio::time::sleep(IDLE).await;
+    }
 }
 
 /// Where a receiver's URL may be shown: scheme, host and port (a path or query may carry

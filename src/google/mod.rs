@@ -3,6 +3,10 @@
 //!
 //! The id_token comes straight from the token endpoint over TLS, so per OpenID Connect
 //! Core 3.1.3.7 its signature check may be skipped; its claims are only parsed.
+//!
+//! Every text Google (or whatever answers in its place) sends back in an error has the
+//! secrets of that request (client secret, code, PKCE verifier, refresh token) taken out
+//! before it leaves this module ([`crate::redact`]).
 
 mod claims;
 
@@ -25,6 +29,7 @@ use url::Url;
 pub use claims::{ClaimsError, IdClaims, parse_id_token};
 
 use crate::config::{GoogleConfig, GoogleCredentials};
+use crate::redact::Redactor;
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 pub struct IdTokenField {
@@ -60,6 +65,21 @@ pub enum GoogleError {
     Unreadable(String),
     #[error("revoking at Google failed: {0}")]
     Revoke(String),
+}
+
+impl GoogleError {
+    /// The same error with every text it holds passed through `r`.
+    fn redacted(self, r: &Redactor) -> Self {
+        match self {
+            GoogleError::Refused { error, description } => GoogleError::Refused {
+                error: r.redact(&error),
+                description: r.redact_opt(description),
+            },
+            GoogleError::Network(t) => GoogleError::Network(r.redact(&t)),
+            GoogleError::Unreadable(t) => GoogleError::Unreadable(r.redact(&t)),
+            GoogleError::Revoke(t) => GoogleError::Revoke(r.redact(&t)),
+        }
+    }
 }
 
 /// What a successful exchange gives us.
@@ -151,7 +171,25 @@ impl GoogleOAuth {
         req.url().0
     }
 
+    /// What to take out of Google's answers to a request that carried `sent`.
+    fn redactor(&self, sent: &[&str]) -> Redactor {
+        Redactor::new(
+            std::iter::once(self.client_secret.expose_secret()).chain(sent.iter().copied()),
+        )
+    }
+
     pub async fn exchange(
+        &self,
+        code: &str,
+        verifier: &SecretString,
+    ) -> Result<TokenGrant, GoogleError> {
+        let r = self.redactor(&[code, verifier.expose_secret()]);
+        self.exchange_raw(code, verifier)
+            .await
+            .map_err(|e| e.redacted(&r))
+    }
+
+    async fn exchange_raw(
         &self,
         code: &str,
         verifier: &SecretString,
@@ -185,6 +223,23 @@ impl GoogleOAuth {
     /// Try a refresh token at the token endpoint (RFC 6749 section 6), as a health check.
     /// A plain form POST, so that the HTTP status reaches the classification.
     pub async fn refresh(&self, refresh_token: &SecretString) -> RefreshAnswer {
+        let r = self.redactor(&[refresh_token.expose_secret()]);
+        match self.refresh_raw(refresh_token).await {
+            RefreshAnswer::Granted => RefreshAnswer::Granted,
+            RefreshAnswer::Refused {
+                status,
+                error,
+                description,
+            } => RefreshAnswer::Refused {
+                status,
+                error: r.redact_opt(error),
+                description: r.redact_opt(description),
+            },
+            RefreshAnswer::Unreachable(why) => RefreshAnswer::Unreachable(r.redact(&why)),
+        }
+    }
+
+    async fn refresh_raw(&self, refresh_token: &SecretString) -> RefreshAnswer {
         let res = self
             .http
             .post(self.token_url.clone())
@@ -216,6 +271,13 @@ impl GoogleOAuth {
     /// Revoke a token at Google and give back the HTTP status it answered (200: revoked;
     /// 400 `invalid_token`: it was not live any more), or why there was no answer.
     pub async fn revoke_status(&self, token: &SecretString) -> Result<(u16, String), String> {
+        let r = self.redactor(&[token.expose_secret()]);
+        self.revoke_status_raw(token)
+            .await
+            .map_err(|e| r.redact(&e))
+    }
+
+    async fn revoke_status_raw(&self, token: &SecretString) -> Result<(u16, String), String> {
         let res = self
             .http
             .post(self.revoke_url.clone())
@@ -225,6 +287,7 @@ impl GoogleOAuth {
             .map_err(|e| e.to_string())?;
         let status = res.status().as_u16();
         let body = res.text().await.unwrap_or_default();
+        let body = self.redactor(&[token.expose_secret()]).redact(&body);
         Ok((
             status,
             crate::text::clean(&body.chars().take(200).collect::<String>()),
@@ -235,6 +298,13 @@ impl GoogleOAuth {
     /// POST: Google's endpoint takes `token` alone, and the oauth2 crate insists on https,
     /// which the loopback stand-ins do not serve.
     pub async fn revoke(&self, refresh_token: &SecretString) -> Result<(), GoogleError> {
+        let r = self.redactor(&[refresh_token.expose_secret()]);
+        self.revoke_raw(refresh_token)
+            .await
+            .map_err(|e| e.redacted(&r))
+    }
+
+    async fn revoke_raw(&self, refresh_token: &SecretString) -> Result<(), GoogleError> {
         let res = self
             .http
             .post(self.revoke_url.clone())
@@ -247,6 +317,10 @@ impl GoogleOAuth {
         } else {
             let status = res.status();
             let body = res.text().await.unwrap_or_default();
+            // Taken out before the cut, which could leave a secret's beginning.
+            let body = self
+                .redactor(&[refresh_token.expose_secret()])
+                .redact(&body);
             Err(GoogleError::Revoke(format!(
                 "{status}: {}",
                 body.chars().take(200).collect::<String>()

@@ -5,7 +5,8 @@ use std::time::Duration;
 use rand::Rng;
 
 /// Delay before retry number `attempt + 1`: "equal jitter" (half fixed, half random) on
-/// `base * 2^attempt`, capped at `max`, and never shorter than the server's `Retry-After`.
+/// `base * 2^attempt`, capped at `max`, and never shorter than the server's `Retry-After`
+/// (itself taken as at most [`crate::blaxel::MAX_RETRY_AFTER`]).
 pub fn retry_delay(
     attempt: u32,
     base: Duration,
@@ -17,7 +18,7 @@ pub fn retry_delay(
     let jitter = rand::thread_rng().gen_range(0..=half.as_millis().max(1) as u64);
     let delay = half + Duration::from_millis(jitter);
     match retry_after {
-        Some(ra) => delay.max(ra.min(Duration::from_secs(3600))),
+        Some(ra) => delay.max(ra.min(crate::blaxel::MAX_RETRY_AFTER)),
         None => delay,
     }
 }

@@ -40,6 +40,8 @@ pub struct ProvisionSettings {
     pub deploy_timeout: Duration,
     /// Rescan for due jobs at least this often.
     pub scan_interval: Duration,
+    /// The longest `Retry-After` honoured (a longer one waits this long).
+    pub max_retry_after: Duration,
 }
 
 impl Default for ProvisionSettings {
@@ -52,6 +54,7 @@ impl Default for ProvisionSettings {
             max_poll: Duration::from_secs(15),
             deploy_timeout: Duration::from_secs(20 * 60),
             scan_interval: Duration::from_secs(5),
+            max_retry_after: crate::blaxel::MAX_RETRY_AFTER,
         }
     }
 }
@@ -74,6 +77,8 @@ pub struct Provisioner {
     /// 0: no call yet, 1: Blaxel answered the last call, 2: it did not.
     reachable: AtomicU8,
     last_call_at: std::sync::atomic::AtomicI64,
+    /// Tests: the tenant whose next step panics.
+    panic_on: Mutex<Option<String>>,
 }
 
 impl Provisioner {
@@ -93,7 +98,22 @@ impl Provisioner {
             permits,
             reachable: AtomicU8::new(0),
             last_call_at: std::sync::atomic::AtomicI64::new(0),
+            panic_on: Mutex::new(None),
         })
+    }
+
+    /// Tests: make the next steps of `slug` panic (`None`: none), as a bug would.
+    #[doc(hidden)]
+    pub fn panic_on_step_for_tests(&self, slug: Option<&str>) {
+        if let Ok(mut p) = self.panic_on.lock() {
+            *p = slug.map(str::to_owned);
+        }
+    }
+
+    fn panics_here(&self, slug: &str) -> bool {
+        self.panic_on
+            .lock()
+            .is_ok_and(|p| p.as_deref() == Some(slug))
     }
 
     /// What `status`, `watch` and the console show about this provisioner now.
@@ -180,7 +200,13 @@ impl Provisioner {
             let this = self.clone();
             tokio::spawn(async move {
                 let recorded = match this.permits.acquire().await {
-                    Ok(_permit) => this.run_step(&slug).await,
+                    Ok(_permit) => {
+                        let what = format!("provisioning {slug}");
+                        match crate::task_guard::catch_panic(&what, this.run_step(&slug)).await {
+                            Ok(recorded) => recorded,
+                            Err(why) => this.stop_after_panic(&slug, &why).await,
+                        }
+                    }
                     Err(_) => false,
                 };
                 if !recorded {

@@ -56,6 +56,9 @@ impl Provisioner {
             return true;
         }
         let started = std::time::Instant::now();
+        if self.panics_here(slug) {
+            panic!("injected panic in the {} step", job.step.as_str());
+        }
         let outcome = match job.step {
             ProvisionStep::Connection => self.connection(&tenant, &job).await,
             ProvisionStep::Function => self.function(&tenant, &job).await,
@@ -94,6 +97,40 @@ impl Provisioner {
             }
             Err(e) => {
                 tracing::error!(tenant = slug, error = %e, "cannot record provisioning result");
+                false
+            }
+        }
+    }
+
+    /// A panic stopped the tenant's step: stop its job as `failed` (internal), so that
+    /// `retry` runs it again, rather than leave it due and panicking round after round.
+    /// `false` when even that could not be recorded.
+    pub(super) async fn stop_after_panic(&self, slug: &str, why: &str) -> bool {
+        let s = slug.to_owned();
+        let job = match self.engine.store().read(move |st| st.tenant(&s)).await {
+            Ok(Some(t)) => t.provision,
+            Ok(None) => return true,
+            Err(_) => return false,
+        };
+        let Some(job) = job.filter(|j| j.step.is_active()) else {
+            return true;
+        };
+        let transition = Transition::ProvisionFailed {
+            generation: job.generation,
+            step: job.step,
+            kind: FailureKind::Internal,
+            reason: format!(
+                "an internal error stopped it ({why}; logged); `mcp-onboard retry {slug}` runs it again"
+            ),
+        };
+        match self
+            .engine
+            .transition(slug, transition, Durability::Lazy)
+            .await
+        {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::error!(tenant = slug, error = %e, "cannot stop the job after a panic");
                 false
             }
         }
@@ -200,8 +237,8 @@ impl Provisioner {
                     .await;
             }
             Outcome::Retry(e) => {
-                let delay =
-                    retry_delay(job.attempts, s.base_backoff, s.max_backoff, e.retry_after());
+                let asked = e.retry_after().map(|ra| ra.min(s.max_retry_after));
+                let delay = retry_delay(job.attempts, s.base_backoff, s.max_backoff, asked);
                 tracing::info!(tenant = slug, step = job.step.as_str(), error = %e, ?delay, "retrying");
                 Transition::ProvisionRetry {
                     generation,

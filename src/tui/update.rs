@@ -1128,13 +1128,14 @@ fn filter_key(m: &mut Model, k: KeyEvent, fx: &mut Vec<Effect>) {
 }
 
 fn paste(m: &mut Model, text: &str, fx: &mut Vec<Effect>) {
-    // One line only, and no control characters: a paste is text, never keys.
+    // One line only, and no control characters (nor bidi controls): a paste is text,
+    // never keys.
     let clean: String = text
         .lines()
         .next()
         .unwrap_or("")
         .chars()
-        .filter(|c| !c.is_control())
+        .filter(|c| !crate::text::is_unsafe(*c))
         .collect();
     let append = |input: &mut Input| {
         let v = format!("{}{}", input.value(), clean);
@@ -1427,6 +1428,10 @@ pub fn validate_form(f: &mut Form) {
     let domain = value(f, "Expected domain").trim().to_owned();
     for fld in &mut f.fields {
         let v = fld.input.value().trim();
+        if let Err(why) = crate::text::refuse_unsafe(v) {
+            fld.error = Some(why);
+            continue;
+        }
         fld.error = match fld.label {
             // Empty is not wrong yet: saving says it is needed.
             "Slug" if v.is_empty() => None,

@@ -2,6 +2,8 @@
 //! way a browser would (no redirects followed automatically, so each hop is checked).
 #![allow(dead_code)]
 
+pub mod blaxel_rig;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 

@@ -24,6 +24,8 @@ pub struct ApiError {
     pub error: String,
     pub message: String,
     pub retry_after: Option<Duration>,
+    /// Sent as `Retry-After-Ms` verbatim (instead of the one from `retry_after`).
+    pub retry_after_ms_raw: Option<String>,
 }
 
 impl ApiError {
@@ -33,6 +35,7 @@ impl ApiError {
             error: error.to_owned(),
             message: message.into(),
             retry_after: None,
+            retry_after_ms_raw: None,
         }
     }
 
@@ -63,7 +66,10 @@ impl IntoResponse for ApiError {
             if let Ok(v) = HeaderValue::from_str(&secs) {
                 headers.insert("retry-after", v);
             }
-            if let Ok(v) = HeaderValue::from_str(&wait.as_millis().to_string()) {
+            let ms = self
+                .retry_after_ms_raw
+                .unwrap_or_else(|| wait.as_millis().to_string());
+            if let Ok(v) = HeaderValue::from_str(&ms) {
                 headers.insert("retry-after-ms", v);
             }
         }
@@ -73,8 +79,9 @@ impl IntoResponse for ApiError {
 
 enum Fault {
     Hang(Duration),
-    RateLimit(Duration),
+    RateLimit(Duration, Option<String>),
     Error,
+    Echo,
     ApplyThenError,
 }
 
@@ -100,8 +107,9 @@ pub async fn dispatch(
                 "injected hang",
             ))
         }
-        Some(Fault::RateLimit(wait)) => Err(ApiError {
+        Some(Fault::RateLimit(wait, raw)) => Err(ApiError {
             retry_after: Some(wait),
+            retry_after_ms_raw: raw,
             ..ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "TOO_MANY_REQUESTS",
@@ -109,6 +117,7 @@ pub async fn dispatch(
             )
         }),
         Some(Fault::Error) => Err(internal_error()),
+        Some(Fault::Echo) => Err(echo(&headers, &body)),
         Some(Fault::ApplyThenError) | None => {
             let outcome = handle(&state, &method, &uri, &headers, &body);
             match (fault, outcome) {
@@ -145,6 +154,18 @@ impl Drop for InFlight {
         let mut inner = self.0.lock();
         inner.in_flight = inner.in_flight.saturating_sub(1);
     }
+}
+
+/// A 400 that repeats what it was sent: the body and the `Authorization` header.
+fn echo(headers: &HeaderMap, body: &[u8]) -> ApiError {
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    ApiError::bad_request(format!(
+        "could not process the request (Authorization: {auth}): {}",
+        String::from_utf8_lossy(body)
+    ))
 }
 
 fn internal_error() -> ApiError {
@@ -197,9 +218,14 @@ fn admit(
     let fault = if hits(f.hang_every, n) {
         Some(Fault::Hang(f.hang_for))
     } else if hits(f.rate_limit_every, n) {
-        Some(Fault::RateLimit(f.retry_after))
+        Some(Fault::RateLimit(
+            f.retry_after,
+            f.retry_after_ms_raw.clone(),
+        ))
     } else if hits(f.error_every, n) {
         Some(Fault::Error)
+    } else if is_write && hits(f.echo_every, w) {
+        Some(Fault::Echo)
     } else if is_write && hits(f.apply_then_error_every, w) {
         Some(Fault::ApplyThenError)
     } else {

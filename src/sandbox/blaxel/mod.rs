@@ -63,7 +63,7 @@ impl Default for BlaxelSandboxConfig {
 
 /// Latency and injected faults. "Every n-th" counts requests since the faults were last
 /// set (1-based), so `Some(1)` hits every request and `Some(3)` the 3rd, 6th, ...
-/// When several match one request, the order is: hang, 429, 500, apply-then-500.
+/// When several match one request, the order is: hang, 429, 500, echo, apply-then-500.
 #[derive(Debug, Clone, Default)]
 pub struct BlaxelFaults {
     /// Delay added to every request.
@@ -75,8 +75,13 @@ pub struct BlaxelFaults {
     /// `Retry-After-Ms` set from `retry_after`.
     pub rate_limit_every: Option<u64>,
     pub retry_after: Duration,
+    /// Sent as the 429's `Retry-After-Ms` verbatim instead of `retry_after` (e.g. `1e300`).
+    pub retry_after_ms_raw: Option<String>,
     /// Every n-th request answers 500 without applying anything.
     pub error_every: Option<u64>,
+    /// Every n-th *write* answers 400 with the request's body and its `Authorization`
+    /// header echoed in the message, as a careless proxy or front end does.
+    pub echo_every: Option<u64>,
     /// Every n-th *write* (POST, PUT, DELETE) is applied and then answered with 500, so
     /// a retried create meets a 409.
     pub apply_then_error_every: Option<u64>,

@@ -1,0 +1,137 @@
+//! An engine wired to a running provisioner and the Blaxel stand-in, with helpers to store
+//! a consent directly and wait for a tenant's status.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mcp_onboard::blaxel::BlaxelClient;
+use mcp_onboard::engine::api::TenantView;
+use mcp_onboard::engine::lifecycle::{Transition, apply};
+use mcp_onboard::engine::model::{GoogleIdentity, TenantStatus};
+use mcp_onboard::provision::{OAuthClient, ProvisionSettings, Provisioner};
+use mcp_onboard::sandbox::blaxel::{BlaxelFaults, BlaxelSandboxConfig, BlaxelSandboxHandle, spawn};
+use secrecy::SecretString;
+
+use super::{CLIENT_ID, CLIENT_SECRET, Harness, harness};
+
+pub const WS: &str = "acme-ws";
+pub const KEY: &str = "bl_test_key";
+
+pub struct Rig {
+    pub h: Harness,
+    pub blaxel: BlaxelSandboxHandle,
+    pub provisioner: Arc<Provisioner>,
+    pub worker: tokio::task::JoinHandle<()>,
+}
+
+/// Short backoffs and polls, so that faults and retries play out in a test's time.
+pub fn fast() -> ProvisionSettings {
+    ProvisionSettings {
+        concurrency: 8,
+        base_backoff: Duration::from_millis(20),
+        max_backoff: Duration::from_millis(300),
+        first_poll: Duration::from_millis(50),
+        max_poll: Duration::from_millis(200),
+        deploy_timeout: Duration::from_secs(60),
+        scan_interval: Duration::from_millis(200),
+        ..Default::default()
+    }
+}
+
+pub async fn rig(faults: BlaxelFaults) -> Rig {
+    rig_with(faults, fast()).await
+}
+
+pub async fn rig_with(faults: BlaxelFaults, settings: ProvisionSettings) -> Rig {
+    rig_full(faults, settings, Duration::ZERO).await
+}
+
+/// `delete_delay`: how long a deleted server stays `DELETING` at the stand-in.
+pub async fn rig_full(
+    faults: BlaxelFaults,
+    settings: ProvisionSettings,
+    delete_delay: Duration,
+) -> Rig {
+    let h = harness().await;
+    let blaxel = spawn(BlaxelSandboxConfig {
+        workspace: WS.into(),
+        api_key: SecretString::from(KEY),
+        deploy_delay: Duration::from_millis(150),
+        delete_delay,
+        faults,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let http = reqwest::Client::builder().build().unwrap();
+    let client = BlaxelClient::new(blaxel.base_url(), WS.into(), SecretString::from(KEY), http)
+        .with_timeout(Duration::from_millis(500));
+    let oauth = OAuthClient {
+        client_id: CLIENT_ID.into(),
+        client_secret: SecretString::from(CLIENT_SECRET),
+    };
+    h.engine.set_blaxel(client.clone());
+    let provisioner = Provisioner::new(h.engine.clone(), client, oauth, settings);
+    let worker = provisioner.clone().spawn();
+    Rig {
+        h,
+        blaxel,
+        provisioner,
+        worker,
+    }
+}
+
+/// Store a consent directly (the HTTP path is covered elsewhere), as the callback would.
+pub async fn consent_directly(h: &Harness, slug: &str, token: &str) {
+    let identity = GoogleIdentity {
+        sub: slug.into(),
+        email: Some(format!("it@{slug}.example")),
+        email_verified: true,
+        hd: None,
+    };
+    let t = Transition::Consented {
+        identity,
+        granted_scopes: vec![],
+    };
+    let secret = SecretString::from(token.to_owned());
+    let slug = slug.to_owned();
+    h.engine
+        .commit_for_tests(move |tx| {
+            let cur = tx.tenant(&slug)?.unwrap();
+            let (next, e) = apply(&cur, &t, tx.now())?;
+            tx.put_tenant(next, Some(e));
+            tx.put_secret(&slug, "refresh_token", &secret)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    h.engine.wake_provisioner();
+}
+
+/// Poll until `ok` holds for the tenant, or fail with what it looks like.
+pub async fn wait_until(
+    h: &Harness,
+    slug: &str,
+    within: Duration,
+    ok: impl Fn(&TenantView) -> bool,
+) -> TenantView {
+    let start = Instant::now();
+    loop {
+        let t = h.show(slug).await;
+        if ok(&t) {
+            return t;
+        }
+        assert!(
+            start.elapsed() < within,
+            "{slug} stuck at {:?} ({:?}): {:#?}",
+            t.status,
+            t.reason,
+            t.provisioning
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+pub async fn wait_for(h: &Harness, slug: &str, want: TenantStatus, within: Duration) -> TenantView {
+    wait_until(h, slug, within, |t| t.status == want).await
+}
