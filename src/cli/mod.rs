@@ -476,6 +476,14 @@ pub async fn run(cli: Cli) -> Result<()> {
             output::print(&reply, cli.json, None)
         }
         Sub::Link(l) => {
+            // A QR file that cannot be written must not cost an issued (and unseen) link.
+            let files: Vec<&std::path::Path> = l
+                .qr_png
+                .iter()
+                .chain(&l.qr_svg)
+                .map(|p| p.as_path())
+                .collect();
+            crate::qr_file::ensure_free(&files)?;
             let slug = l.slug.clone().unwrap_or_default();
             let (reply, owner) = ctx
                 .execute_noting_owner(Command::IssueLink {
