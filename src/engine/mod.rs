@@ -16,6 +16,7 @@ pub mod health;
 pub mod offboard;
 pub mod outcome;
 pub mod reconcile;
+mod retry;
 pub mod webhooks;
 
 pub use crate::domain::{lifecycle, model};
