@@ -537,7 +537,8 @@ fn a_new_link_opens_the_link_view_where_it_can_be_copied_and_exported() {
     assert_eq!(
         fx,
         vec![Effect::Export {
-            slug: "t000".into(),
+            data_dir: "/var/lib/mcp-onboard".into(),
+            name: "t000-ab12cd34".into(),
             url: link_view("t000").url
         }]
     );
@@ -698,6 +699,7 @@ fn status_with(subscribers: usize, pending_flows: usize) -> StatusView {
         health_alarm: None,
         webhooks: 0,
         outbox: 0,
+        setup: Vec::new(),
     }
 }
 
@@ -1466,7 +1468,9 @@ fn help_scrolls_within_bounds_and_starts_at_the_top_again() {
     for _ in 0..100 {
         update(&mut m, code(KeyCode::Down));
     }
-    assert_eq!(m.help_scroll, 60, "scrolling stops");
+    let end = super::view::layout::help_max_scroll(&m);
+    assert!(end > 3, "the help is longer than its box at 80x24");
+    assert_eq!(m.help_scroll, end, "scrolling stops at the help's last row");
     update(&mut m, code(KeyCode::Esc));
     assert!(matches!(m.screen(), Screen::Tenants));
     assert_eq!(m.help_scroll, 0);
