@@ -16,7 +16,7 @@ pub const EXPORT_DIR: &str = "exports";
 #[derive(Debug, Error)]
 pub enum QrFileError {
     #[error(
-        "{0} exists already (a file or a link to one); a QR file never replaces anything: remove it or pick another name"
+        "a file exists already at {0} (a QR file never replaces one, nor writes through a link): remove it or pick another name"
     )]
     Exists(PathBuf),
     #[error("writing {path}: {source}")]
@@ -150,7 +150,11 @@ mod tests {
         std::fs::write(&svg, "keep me").unwrap();
         let err = write(URL, Some(&png), Some(&svg)).unwrap_err();
         assert!(matches!(&err, QrFileError::Exists(p) if *p == svg), "{err}");
-        assert!(err.to_string().contains("b.svg exists already"), "{err}");
+        assert!(
+            err.to_string()
+                .contains(&format!("exists already at {}", svg.display())),
+            "{err}"
+        );
         assert_eq!(std::fs::read_to_string(&svg).unwrap(), "keep me");
         assert!(!png.exists(), "nothing half-written is left");
     }

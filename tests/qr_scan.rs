@@ -259,7 +259,7 @@ fn link_never_overwrites_a_qr_file_nor_writes_through_a_symlink_and_keeps_new_on
     assert_eq!(out.status.code(), Some(1), "{}", out.stdout);
     assert!(
         out.stderr
-            .contains(&format!("{} exists already", kept.display())),
+            .contains(&format!("exists already at {}", kept.display())),
         "{}",
         out.stderr
     );
@@ -273,7 +273,7 @@ fn link_never_overwrites_a_qr_file_nor_writes_through_a_symlink_and_keeps_new_on
     assert_eq!(out.status.code(), Some(1), "{}", out.stdout);
     assert!(
         out.stderr
-            .contains(&format!("{} exists already", link.display())),
+            .contains(&format!("exists already at {}", link.display())),
         "{}",
         out.stderr
     );

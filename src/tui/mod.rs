@@ -17,6 +17,8 @@ mod selected;
 pub mod style;
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+mod tests_selected;
 pub mod update;
 pub mod view;
 

@@ -1,6 +1,7 @@
 //! Keys on the selected tenant that the console answers itself: copying its MCP URL,
 //! scrolling its timeline, and `r` on a tenant that failed before it consented (nothing to
-//! retry: the console says what can be done instead, as the engine does for the CLI).
+//! retry: the console says what can be done instead, as the engine does for the CLI); and
+//! how the files of an export are named in its flash.
 
 use super::keymap::Action;
 use super::model::{Effect, Level, Model, Pending};
@@ -71,4 +72,17 @@ pub fn retry(m: &mut Model, slug: String, fx: &mut Vec<Effect>) {
     });
     let text = before_consent::retry_refusal(&slug, failure, reason.as_deref(), until, "n");
     flash(m, Level::Info, text);
+}
+
+/// Files written side by side, as one says them: `/d/x.png and .svg` for one name in two
+/// kinds, else every path in full.
+pub fn files(paths: &[String]) -> String {
+    if let [a, b] = paths
+        && let (Some((stem_a, ext_a)), Some((stem_b, ext_b))) =
+            (a.rsplit_once('.'), b.rsplit_once('.'))
+        && stem_a == stem_b
+    {
+        return format!("{stem_a}.{ext_a} and .{ext_b}");
+    }
+    paths.join(" and ")
 }

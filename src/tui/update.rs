@@ -75,7 +75,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             Ok(paths) => flash(
                 m,
                 Level::Ok,
-                format!("✔ QR code written to {}", paths.join(" and ")),
+                format!("✔ QR code written to {}", super::selected::files(&paths)),
             ),
             Err(e) => flash(m, Level::Error, format!("export failed: {e}")),
         },
