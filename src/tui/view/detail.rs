@@ -247,9 +247,25 @@ pub fn max_back(m: &Model, area: Rect) -> usize {
     let r = rows(m, d, area.width.saturating_sub(2));
     let h = heights(&r);
     let room = older_room(&r, usize::from(area.height.saturating_sub(2)));
-    (0..=h.len())
-        .find(|b| window(&h, *b, room).start == 0)
-        .unwrap_or(h.len())
+    farthest_back(&h, room)
+}
+
+/// The least `back` at which the window of `room` rows shows the first entry.
+fn farthest_back(h: &[usize], room: usize) -> usize {
+    if window(h, 0, room).start == 0 {
+        return 0;
+    }
+    // Back until the first entries fill the room beside the marker of the later ones (at
+    // least the first entry, cut if it must be).
+    let mut used = 0;
+    let fit = h
+        .iter()
+        .take_while(|x| {
+            used += **x;
+            used < room
+        })
+        .count();
+    h.len() - fit.max(1)
 }
 
 pub fn draw(m: &Model, f: &mut Frame, area: Rect) {
@@ -314,4 +330,32 @@ pub fn url_line(m: &Model, f: &mut Frame, area: Rect) {
         spans.push(Span::styled(wrap::fit(url, room), t.ok()));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn scrolling_back_stops_where_the_first_entry_shows(
+            h in proptest::collection::vec(1usize..4, 1..30),
+            room in 1usize..12,
+        ) {
+            let back = farthest_back(&h, room);
+            prop_assert_eq!(window(&h, back, room).start, 0);
+            if back > 0 {
+                prop_assert!(window(&h, back - 1, room).start > 0);
+            }
+            // Markers included, the window never takes more than its room.
+            for b in 0..=h.len() {
+                let w = window(&h, b, room);
+                let rows: usize = h[w.start..w.end].iter().sum::<usize>().min(room)
+                    + usize::from(w.earlier)
+                    + usize::from(w.later);
+                prop_assert!(rows <= room, "back {} {:?}", b, (w.start, w.end, w.earlier, w.later));
+            }
+        }
+    }
 }
