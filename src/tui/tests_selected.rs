@@ -241,3 +241,23 @@ fn the_new_keys_are_in_the_hints_and_the_help() {
         assert!(help.iter().any(|(keys, _, _)| keys == k), "{k} in the help");
     }
 }
+
+#[test]
+fn a_status_from_an_owner_of_before_still_reads_with_no_set_up() {
+    let mut v = serde_json::to_value(status_with(0, 0)).unwrap();
+    assert!(v.get("setup").is_none(), "an empty set-up is not sent");
+    v["setup"] = serde_json::json!([{"ok": false, "what": "blaxel", "detail": "missing"}]);
+    let with: crate::engine::api::StatusView = serde_json::from_value(v.clone()).unwrap();
+    assert_eq!(with.setup, vec![line(false, "blaxel")]);
+    v.as_object_mut().unwrap().remove("setup");
+    let old: crate::engine::api::StatusView = serde_json::from_value(v).unwrap();
+    assert!(old.setup.is_empty());
+    // Attached to such an owner, the console has nothing to say about the set-up.
+    let mut m = attached();
+    let fx = update(&mut m, Msg::Start);
+    answer(&mut m, &fx, |c| {
+        matches!(c, Command::Status).then(|| Ok(Reply::Status(Box::new(old.clone()))))
+    });
+    assert!(matches!(m.screen(), Screen::Tenants));
+    assert!(m.setup.problems.is_empty());
+}

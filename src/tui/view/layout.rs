@@ -70,7 +70,9 @@ pub fn tenants(m: &Model, body: Rect) -> TenantsAreas {
     let wanted = u16::try_from(m.visible.len().saturating_add(3))
         .unwrap_or(u16::MAX)
         .max(MIN_TABLE);
-    let share = (body.height * 11 / 20).max(MIN_TABLE);
+    let share = u16::try_from(u32::from(body.height) * 11 / 20)
+        .unwrap_or(u16::MAX)
+        .max(MIN_TABLE);
     let room = body.height.saturating_sub(url_h.saturating_add(need));
     let table = wanted.min(share.min(room).max(MIN_TABLE)).min(body.height);
     let [table, lower, url_line] = body.layout(&Layout::vertical([
