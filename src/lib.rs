@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod owner;
 pub mod provision;
 pub mod qr;
+pub mod qr_file;
 pub mod redact;
 pub mod sandbox;
 pub mod store;

@@ -37,6 +37,51 @@ async fn customer_denies() {
     assert_eq!(h.google.exchanges(), 0);
 }
 
+/// After Deny the customer's page says to open the link again; the operator is told the same:
+/// no retry (nothing exists at Google or Blaxel), the link works until it expires, and how to
+/// issue a new one. The stored status stays `failed` (scripts and webhooks see no change).
+#[tokio::test]
+async fn a_denied_tenant_is_not_retried_and_the_refusal_says_its_link_still_works() {
+    use mcp_onboard::engine::api::Command;
+    use mcp_onboard::engine::model::LinkState;
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    let link = h.link("acme").await;
+    let auth = h.start(&link).await;
+    let cb = h.consent(&auth, "ann@acme.com", false, None).await;
+    h.get(&cb).await;
+    failed_with(&h, "acme", FailureKind::ConsentDenied).await;
+
+    let err = h
+        .engine
+        .execute(Command::Retry {
+            slug: "acme".into(),
+        })
+        .await
+        .unwrap_err();
+    let msg = err.to_string();
+    let until = &link.expires_at;
+    let until = format!("{} {} UTC", &until[..10], &until[11..16]);
+    assert_eq!(
+        msg,
+        format!(
+            "tenant acme declined at Google: nothing to retry; their link works until {until}; \
+             `mcp-onboard link acme` issues a new one"
+        )
+    );
+    assert_eq!(
+        mcp_onboard::engine::ApiError::from(err).code,
+        mcp_onboard::engine::ErrorCode::Conflict
+    );
+    let t = h.show("acme").await;
+    assert_eq!(t.status, TenantStatus::Failed);
+    assert_eq!(t.links[0].state, LinkState::Active, "the link still works");
+    // And it does: the customer opens it again and consents this time.
+    let page = h.onboard_through(&link, "ann@acme.com").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(h.has_token("acme"));
+}
+
 #[tokio::test]
 async fn google_reports_another_error() {
     let h = harness().await;

@@ -240,6 +240,63 @@ fn link_writes_png_and_svg_files_and_a_terminal_code_that_all_scan_to_the_printe
     );
 }
 
+/// A QR file holds a live link: it is created new and private, never over a file and never
+/// through a symlink; a refused file costs no link.
+#[test]
+fn link_never_overwrites_a_qr_file_nor_writes_through_a_symlink_and_keeps_new_ones_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let w = World::new();
+    w.ok(&["tenant", "add", "acme"]);
+    let links = |w: &World| {
+        w.json(&["tenant", "links", "acme"])
+            .as_array()
+            .map_or(0, Vec::len)
+    };
+
+    let kept = w.tmp.path().join("kept.png");
+    std::fs::write(&kept, "someone's picture").unwrap();
+    let out = w.run(&["link", "acme", "--qr-png", kept.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", out.stdout);
+    assert!(
+        out.stderr
+            .contains(&format!("exists already at {}", kept.display())),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), "someone's picture");
+    assert_eq!(links(&w), 0, "no link was issued for nothing");
+
+    let target = w.tmp.path().join("planted.svg");
+    let link = w.tmp.path().join("link.svg");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let out = w.run(&["link", "acme", "--qr-svg", link.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", out.stdout);
+    assert!(
+        out.stderr
+            .contains(&format!("exists already at {}", link.display())),
+        "{}",
+        out.stderr
+    );
+    assert!(!target.exists(), "nothing went through the dangling link");
+
+    let png = w.tmp.path().join("new.png");
+    let svg = w.tmp.path().join("new.svg");
+    let out = w.run(&[
+        "link",
+        "acme",
+        "--qr-png",
+        png.to_str().unwrap(),
+        "--qr-svg",
+        svg.to_str().unwrap(),
+    ]);
+    assert!(out.ok(), "{}", out.stderr);
+    for f in [&png, &svg] {
+        let mode = std::fs::metadata(f).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", f.display());
+    }
+    assert_eq!(links(&w), 1);
+}
+
 #[test]
 fn the_wrong_rendering_for_the_theme_does_not_scan() {
     // This is what the terminal code looked like on a light theme before: a negative.

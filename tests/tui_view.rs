@@ -1,233 +1,17 @@
 //! The console's screens drawn on a TestBackend at 80x24 and 120x40, snapshotted, and the
 //! status colours asserted cell by cell (and their absence under NO_COLOR).
 
-use mcp_onboard::domain::health::Health;
-use mcp_onboard::domain::model::{
-    EventKind, ExpectedAccount, LinkState, ProvisionStep, ProvisionerState, TenantStatus,
-};
-use mcp_onboard::engine::api::{
-    EventView, LinkSummary, LinkView, PendingView, ProvisionView, StatusView, TenantSummary,
-    TenantView,
-};
-use mcp_onboard::engine::health::{HealthAlarm, TokenView};
-use mcp_onboard::tui::model::{Confirm, ConfirmAction, Mode, Model, Screen, Setup, SetupLine};
+mod support_view;
+
+use mcp_onboard::engine::api::LinkView;
+use mcp_onboard::tui::model::{Confirm, ConfirmAction, Mode, Model, Msg, Screen, SetupLine};
 use mcp_onboard::tui::style::Theme;
-use mcp_onboard::tui::update::{add_form, refilter, set_rows};
-use mcp_onboard::tui::view::view;
+use mcp_onboard::tui::update::{add_form, refilter, update, validate_form};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 use rstest::rstest;
-
-const NOW: i64 = 1_796_000_000_000;
-
-fn summary(
-    slug: &str,
-    name: &str,
-    status: TenantStatus,
-    email: Option<&str>,
-    ago_s: i64,
-) -> TenantSummary {
-    TenantSummary {
-        slug: slug.into(),
-        display_name: name.into(),
-        status,
-        failure: None,
-        reason: (status == TenantStatus::Failed)
-            .then(|| "the customer declined access at Google".into()),
-        google_email: email.map(Into::into),
-        expected_account: (email.is_none() && status == TenantStatus::LinkOpened)
-            .then(|| ExpectedAccount::Domain("betalabs.dev".into())),
-        step: None,
-        blaxel_status: (status == TenantStatus::Deployed).then(|| "DEPLOYED".into()),
-        mcp_url: None,
-        updated_at: "2026-11-29T10:00:00Z".into(),
-        updated_ms: NOW - ago_s * 1000,
-    }
-}
-
-fn entry(seq: u64, at: &str, kind: EventKind, detail: &str) -> EventView {
-    EventView {
-        seq,
-        at: format!("2026-11-29T{at}Z"),
-        kind,
-        detail: detail.into(),
-        status: None,
-    }
-}
-
-fn detail() -> TenantView {
-    TenantView {
-        slug: "beta-corp".into(),
-        display_name: "Beta Corporation".into(),
-        status: TenantStatus::ServerCreated,
-        failure: None,
-        reason: None,
-        contact: Some("Ops team".into()),
-        expected_account: None,
-        integration: Default::default(),
-        requested_scopes: [
-            "openid",
-            "email",
-            "profile",
-            "https://www.googleapis.com/auth/gmail.send",
-        ]
-        .map(String::from)
-        .to_vec(),
-        granted_scopes: [
-            "openid",
-            "email",
-            "profile",
-            "https://www.googleapis.com/auth/gmail.send",
-        ]
-        .map(String::from)
-        .to_vec(),
-        google_email: Some("ops@beta.io".into()),
-        google_sub: Some("1".into()),
-        consented_at: None,
-        created_at: "2026-11-29T12:00:00Z".into(),
-        updated_at: "2026-11-29T12:04:05Z".into(),
-        mcp_url: None,
-        provisioning: Some(ProvisionView {
-            step: ProvisionStep::Deploy,
-            connection_name: "gmail-beta-corp".into(),
-            function_name: "gmail-mcp-beta-corp".into(),
-            attempts: 3,
-            next_retry_at: None,
-            next_attempt_ms: Some(NOW + 4_000),
-            last_error: None,
-            failed_step: None,
-            blaxel_status: Some("DEPLOYING".into()),
-            blaxel_status_at: None,
-            blaxel_status_ms: Some(NOW - 18_000),
-        }),
-        links: vec![LinkSummary {
-            id: "ab12cd34".into(),
-            tenant: "beta-corp".into(),
-            created_at: String::new(),
-            expires_at: String::new(),
-            expires_ms: NOW + 6 * 86_400_000,
-            state: LinkState::Used,
-            opened_at: None,
-            open_count: 2,
-            continue_count: 1,
-        }],
-        events: vec![
-            entry(1, "12:00:00", EventKind::TenantAdded, "tenant added"),
-            entry(
-                2,
-                "12:01:07",
-                EventKind::LinkIssued,
-                "consent link ab12cd34 issued",
-            ),
-            entry(
-                3,
-                "12:03:40",
-                EventKind::LinkOpened,
-                "consent link ab12cd34 opened",
-            ),
-            entry(
-                4,
-                "12:04:02",
-                EventKind::Consented,
-                "consent granted by ops@beta.io",
-            ),
-            entry(
-                5,
-                "12:04:03",
-                EventKind::ConnectionReady,
-                "Blaxel integration connection gmail-beta-corp holds the credentials",
-            ),
-            entry(
-                6,
-                "12:04:05",
-                EventKind::ServerCreated,
-                "MCP server gmail-mcp-beta-corp created",
-            ),
-        ],
-        refused_signins: 0,
-        token: None,
-        pending_consent: None,
-        return_url: None,
-    }
-}
-
-fn setup(mode: Mode) -> Setup {
-    Setup {
-        mode,
-        public_url: "https://onboard.acme.io/".into(),
-        redirect_uri: "https://onboard.acme.io/oauth/callback".into(),
-        data_dir: "/var/lib/mcp-onboard".into(),
-        message_template: String::new(),
-        problems: Vec::new(),
-    }
-}
-
-fn model(color: bool, size: (u16, u16)) -> Model {
-    let mut m = Model::new(setup(Mode::Attached { pid: 4121 }), Theme { color }, NOW);
-    m.size = size;
-    m.loaded = true;
-    let rows = vec![
-        summary(
-            "alphabeta",
-            "AlphaBeta",
-            TenantStatus::Failed,
-            Some("admin@alphabeta.io"),
-            3600,
-        ),
-        summary(
-            "beta-corp",
-            "Beta Corporation",
-            TenantStatus::ServerCreated,
-            Some("ops@beta.io"),
-            12,
-        ),
-        summary(
-            "beta-labs",
-            "Beta Labs",
-            TenantStatus::LinkOpened,
-            None,
-            180,
-        ),
-        summary(
-            "betamax",
-            "Betamax Ltd",
-            TenantStatus::Deployed,
-            Some("it@betamax.co.uk"),
-            172_800,
-        ),
-        summary(
-            "gamma",
-            "Gamma GmbH",
-            TenantStatus::NeedsReconsent,
-            Some("it@gamma.de"),
-            86_400,
-        ),
-        summary("omega", "Omega", TenantStatus::Created, None, 5),
-    ];
-    set_rows(&mut m, rows);
-    m.selected = 1;
-    m.detail = Some(detail());
-    m.provisioner = ProvisionerState {
-        running: true,
-        workspace: Some("acme-prod".into()),
-        api_url: Some("https://api.blaxel.ai/v0".into()),
-        concurrency: 8,
-        in_flight: 3,
-        waiting: 9,
-        retrying: 1,
-        blaxel_reachable: Some(true),
-        last_call_at: Some(NOW - 2_000),
-        ..Default::default()
-    };
-    m
-}
-
-fn draw(m: &Model) -> Terminal<TestBackend> {
-    let mut t = Terminal::new(TestBackend::new(m.size.0, m.size.1)).unwrap();
-    t.draw(|f| view(m, f)).unwrap();
-    t
-}
+use support_view::*;
 
 fn screens(size: (u16, u16)) -> Vec<(&'static str, Model)> {
     let mut out = Vec::new();
@@ -296,76 +80,168 @@ fn screens(size: (u16, u16)) -> Vec<(&'static str, Model)> {
     out.push(("empty-owner", empty));
     out.push(("token-refused", token_refused(size)));
     out.push(("awaiting-approval", awaiting_approval(size)));
+    out.push(("deployed", deployed(size)));
+    let mut back = deployed(size);
+    back.timeline_back = Some(("betamax".into(), 2));
+    out.push(("deployed-timeline-back", back));
+    out.push(("declined", declined(size)));
+    let mut retried = declined(size);
+    update(&mut retried, key('r'));
+    out.push(("declined-retry", retried));
+    out.push(("form-error", form_error(size)));
+    out.push(("palette-more", palette_more(size)));
+    let mut end = model(true, size);
+    end.screens.push(Screen::Help);
+    end.help_scroll = u16::MAX;
+    out.push(("help-end", end));
     out
 }
 
-/// betamax was consented by another account than before: it waits for the operator.
-fn awaiting_approval(size: (u16, u16)) -> Model {
+fn key(c: char) -> Msg {
+    Msg::Key(crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Char(c),
+        crossterm::event::KeyModifiers::NONE,
+    ))
+}
+
+/// The add form with a bad slug, saved: the field's error and the form's.
+fn form_error(size: (u16, u16)) -> Model {
     let mut m = model(true, size);
-    let mut rows = m.rows.clone();
-    for r in &mut rows {
-        if r.slug == "betamax" {
-            r.status = TenantStatus::AwaitingApproval;
-        }
-    }
-    set_rows(&mut m, rows);
-    m.selected = m
-        .visible
-        .iter()
-        .position(|&i| m.rows[i].slug == "betamax")
-        .unwrap();
-    let mut d = detail();
-    d.slug = "betamax".into();
-    d.display_name = "Betamax Ltd".into();
-    d.status = TenantStatus::AwaitingApproval;
-    d.google_email = Some("it@betamax.co.uk".into());
-    d.events.truncate(1);
-    d.pending_consent = Some(PendingView {
-        account: "intern@gmail.com".into(),
-        sub: "1029".into(),
-        at: "2026-12-01T00:00:00Z".into(),
-        underlying: TenantStatus::Deployed,
-    });
-    m.detail = Some(d);
+    let mut form = add_form();
+    form.fields[0].input = tui_input::Input::new("Beta_Corp".into());
+    validate_form(&mut form);
+    form.error = Some("fix the field marked ✖ first".into());
+    m.screens.push(Screen::Form(form));
     m
 }
 
-/// gamma's token was refused at the last check, and Google refuses our client now.
-fn token_refused(size: (u16, u16)) -> Model {
+/// `:status ` typed: more statuses than the box has rows.
+fn palette_more(size: (u16, u16)) -> Model {
     let mut m = model(true, size);
-    m.selected = m
-        .visible
-        .iter()
-        .position(|&i| m.rows[i].slug == "gamma")
-        .unwrap();
-    let mut d = detail();
-    d.slug = "gamma".into();
-    d.display_name = "Gamma GmbH".into();
-    d.status = TenantStatus::NeedsReconsent;
-    d.reason = Some("Google refused the refresh token (400 invalid_grant)".into());
-    d.google_email = Some("it@gamma.de".into());
-    d.provisioning = None;
-    d.mcp_url = None;
-    d.events.truncate(2);
-    d.token = Some(TokenView {
-        health: Some(Health::NeedsReconsent),
-        reason: d.reason.clone(),
-        checked_at: Some("2026-12-01T00:00:00Z".into()),
-        healthy_at: None,
-        inconclusive_in_a_row: 0,
-        testing_expires_at: None,
-        testing_expires_ms: None,
-        account_tokens_issued: 1,
-    });
-    m.detail = Some(d);
-    m.status = Some(StatusView {
-        health_alarm: Some(HealthAlarm {
-            reason: "Google refused our OAuth client (401 invalid_client)".into(),
-            since: "2026-12-01T00:00:00Z".into(),
-        }),
-        ..Default::default()
-    });
+    m.palette = Some(tui_input::Input::new("status ".into()));
     m
+}
+
+/// The screen as text, one string per row.
+fn rows(t: &Terminal<TestBackend>) -> Vec<String> {
+    let buf = t.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect()
+}
+
+#[rstest]
+#[case::small(80, 24)]
+#[case::large(120, 40)]
+fn a_deployed_tenant_shows_its_whole_mcp_url_on_a_line_of_its_own_and_its_newest_entry(
+    #[case] w: u16,
+    #[case] h: u16,
+) {
+    let screen = rows(&draw(&deployed((w, h))));
+    let url_rows: Vec<&String> = screen.iter().filter(|r| r.contains(MCP_URL)).collect();
+    assert!(
+        url_rows.iter().any(|r| !r.contains('│')),
+        "the whole URL on a line of its own:\n{}",
+        screen.join("\n")
+    );
+    assert!(
+        screen
+            .iter()
+            .any(|r| r.contains("12:04:41  MCP server gmail-mcp-betamax")),
+        "the newest timeline entry is in view:\n{}",
+        screen.join("\n")
+    );
+    // Scrolled back, the newest entry stays, and markers say what is out of view.
+    let mut back = deployed((w, h));
+    back.timeline_back = Some(("betamax".into(), 1));
+    let text = rows(&draw(&back)).join("\n");
+    assert!(text.contains("12:04:41  MCP server"), "{text}");
+}
+
+#[test]
+fn the_timeline_scrolls_back_to_its_first_entry_and_no_further_at_80x24() {
+    let m = deployed((80, 24));
+    let max = mcp_onboard::tui::view::layout::timeline_max_back(&m);
+    assert!(max > 0, "at 80x24 some entries are out of view");
+    let text = rows(&draw(&m)).join("\n");
+    assert!(text.contains("earlier  [ scrolls back"), "{text}");
+    for size in [(80, 24), (80, 28)] {
+        let mut first = deployed(size);
+        first.timeline_back = Some(("betamax".into(), usize::MAX));
+        let text = rows(&draw(&first)).join("\n");
+        assert!(text.contains("12:00:00  tenant added"), "{text}");
+        assert!(text.contains("12:04:41  MCP server"), "{text}");
+    }
+    // With a row to spare, a marker says newer entries are out of view.
+    let mut first = deployed((80, 28));
+    first.timeline_back = Some(("betamax".into(), usize::MAX));
+    let text = rows(&draw(&first)).join("\n");
+    assert!(text.contains("later  ] scrolls on"), "{text}");
+}
+
+#[rstest]
+#[case::small(80, 24)]
+#[case::large(120, 40)]
+fn a_declined_tenant_reads_declined_and_r_says_what_can_be_done(#[case] w: u16, #[case] h: u16) {
+    let text = rows(&draw(&declined((w, h)))).join("\n");
+    assert!(text.contains("✖ declined"), "{text}");
+    assert!(text.contains("their link works until"), "{text}");
+    let mut m = declined((w, h));
+    update(&mut m, key('r'));
+    let text = rows(&draw(&m)).join(" ");
+    assert!(text.contains("nothing to retry"), "{text}");
+    assert!(text.contains("n issues a new one"), "{text}");
+}
+
+#[rstest]
+#[case::small(80, 24)]
+#[case::large(120, 40)]
+fn the_form_error_is_wrapped_not_cut(#[case] w: u16, #[case] h: u16) {
+    let screen = rows(&draw(&form_error((w, h))));
+    // The form's box is 76 columns wide, centred: the text between its borders, row by row.
+    let x0 = usize::from((w - 76) / 2) + 1;
+    let inside: String = screen
+        .iter()
+        .map(|r| r.chars().skip(x0).take(74).collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        inside.contains("starting and ending with a letter or digit"),
+        "{}",
+        screen.join("\n")
+    );
+}
+
+#[rstest]
+#[case::small(80, 24)]
+#[case::large(120, 40)]
+fn completions_stay_inside_the_pane_and_say_how_many_more(#[case] w: u16, #[case] h: u16) {
+    let text = rows(&draw(&palette_more((w, h)))).join("\n");
+    assert!(text.contains(" more: type to narrow"), "{text}");
+    assert!(
+        !text.contains("└└") && !text.contains("│┌") && !text.contains("┘─"),
+        "no border drawn over another:\n{text}"
+    );
+}
+
+#[rstest]
+#[case::small(80, 24)]
+#[case::large(120, 40)]
+fn help_scrolls_to_its_last_row_and_no_further(#[case] w: u16, #[case] h: u16) {
+    let mut m = model(true, (w, h));
+    m.screens.push(Screen::Help);
+    m.help_scroll = u16::MAX;
+    let screen = rows(&draw(&m));
+    // The box's last row inside its border is the help's last row, not blank space.
+    let last = &screen[usize::from(h) - 4];
+    assert!(last.contains(":quit"), "{}", screen.join("\n"));
 }
 
 /// The foreground of the first cell of `text` on screen.

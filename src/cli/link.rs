@@ -10,6 +10,14 @@ use crate::engine::api::LinkView;
 use crate::engine::{Command, Reply};
 
 pub async fn issue(ctx: &Context, l: &LinkArgs, as_json: bool) -> Result<()> {
+    // A QR file that cannot be written must not cost an issued (and unseen) link.
+    let files: Vec<&std::path::Path> = l
+        .qr_png
+        .iter()
+        .chain(&l.qr_svg)
+        .map(|p| p.as_path())
+        .collect();
+    crate::qr_file::ensure_free(&files)?;
     let slug = l.slug.clone().unwrap_or_default();
     let (reply, owner) = ctx
         .execute_noting_owner(Command::IssueLink {

@@ -33,24 +33,13 @@ pub fn qr_text(text: &str, invert: bool) -> Result<String> {
     Ok(crate::qr::terminal(&code, style))
 }
 
-/// Write the link's QR code as PNG and SVG files, where asked.
+/// Write the link's QR code as PNG and SVG files, where asked (each created new, 0600).
 pub fn write_qr_files(
     url: &str,
     png: Option<&std::path::Path>,
     svg: Option<&std::path::Path>,
 ) -> Result<()> {
-    if png.is_none() && svg.is_none() {
-        return Ok(());
-    }
-    let code = crate::qr::encode(url)?;
-    if let Some(p) = png {
-        std::fs::write(p, crate::qr::png(&code, 8)?)
-            .with_context(|| format!("writing {}", p.display()))?;
-        eprintln!("QR code written to {}", p.display());
-    }
-    if let Some(p) = svg {
-        std::fs::write(p, crate::qr::svg(&code))
-            .with_context(|| format!("writing {}", p.display()))?;
+    for p in crate::qr_file::write(url, png, svg)? {
         eprintln!("QR code written to {}", p.display());
     }
     Ok(())

@@ -9,8 +9,10 @@
 //! - `provisioning`: the Blaxel job's transitions and the deploy-timeout rule;
 //! - `consent`: the callback's decision tree (which failure, which page, whether to revoke);
 //! - `health`: what a refresh's answer says about a consent (token health);
-//! - `brief`: the compact summary of a tenant that in-memory indexes keep.
+//! - `brief`: the compact summary of a tenant that in-memory indexes keep;
+//! - `before_consent`: what a tenant that failed before consenting can do instead of a retry.
 
+pub mod before_consent;
 pub mod brief;
 pub mod consent;
 pub mod health;

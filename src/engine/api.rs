@@ -423,6 +423,18 @@ pub struct StatusView {
     pub outbox: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health_alarm: Option<super::health::HealthAlarm>,
+    /// The owner's own set-up (Google client, public URL, Blaxel), for the set-up panel of
+    /// a console attached to it; empty from an engine that does not own the runtime.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub setup: Vec<SetupLine>,
+}
+
+/// One line of the set-up panel: a setting and what the owner found of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetupLine {
+    pub ok: bool,
+    pub what: String,
+    pub detail: String,
 }
 
 /// A tenant's Blaxel resources and job, as stored.

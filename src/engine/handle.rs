@@ -79,6 +79,8 @@ pub struct Engine {
     metrics: crate::metrics::Metrics,
     /// The Blaxel client, once provisioning runs here (reconcile uses it).
     pub(super) blaxel: std::sync::OnceLock<crate::blaxel::BlaxelClient>,
+    /// What the owner found of its set-up when it started (reported by `status`).
+    setup: std::sync::OnceLock<Vec<super::api::SetupLine>>,
     role: Role,
 }
 
@@ -113,6 +115,7 @@ impl Engine {
             health: RwLock::default(),
             metrics: crate::metrics::Metrics::default(),
             blaxel: std::sync::OnceLock::new(),
+            setup: std::sync::OnceLock::new(),
             role,
         })
     }
@@ -146,6 +149,11 @@ impl Engine {
     /// Provisioning runs here with this client: reconcile may use it too.
     pub fn set_blaxel(&self, client: crate::blaxel::BlaxelClient) {
         let _ = self.blaxel.set(client);
+    }
+
+    /// The owner's set-up, found once at its start: `status` carries it to attached faces.
+    pub fn set_setup(&self, lines: Vec<super::api::SetupLine>) {
+        let _ = self.setup.set(lines);
     }
 
     /// What `/metrics` counts.
@@ -356,12 +364,7 @@ impl Engine {
                 .await?;
                 self.show(&slug).await
             }
-            Command::Retry { slug } => {
-                self.transition(&slug, Transition::RetryRequested, Durability::Durable)
-                    .await?;
-                self.wake_provisioner();
-                self.show(&slug).await
-            }
+            Command::Retry { slug } => self.retry(&slug).await,
             Command::RemoveTenant { slug } => {
                 let s = slug.clone();
                 self.commit(Durability::Durable, move |tx| {
@@ -584,6 +587,7 @@ impl Engine {
             health_alarm: self.health_alarm(),
             webhooks: self.config.webhooks.len(),
             outbox: self.store.outbox_len(),
+            setup: self.setup.get().cloned().unwrap_or_default(),
         }
     }
 

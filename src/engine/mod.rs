@@ -17,6 +17,7 @@ mod links;
 pub mod offboard;
 pub mod outcome;
 pub mod reconcile;
+mod retry;
 pub mod webhooks;
 
 pub use crate::domain::{lifecycle, model};

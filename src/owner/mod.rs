@@ -4,6 +4,7 @@
 //! or stderr: what a face shows comes from [`Owner::info`] and the engine's events.
 
 pub mod provisioning;
+pub mod setup;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -75,6 +76,7 @@ impl Owner {
             Role::Serving,
         )
         .await?;
+        engine.set_setup(setup::lines(&opts.config, opts.demo));
         let bind = opts.config.listener.bind;
         let listener = match opts.listener.take() {
             Some(l) => l,

@@ -37,6 +37,9 @@ pub enum Action {
     Cancel,
     Continue,
     CopyRedirect,
+    CopyMcpUrl,
+    TimelineBack,
+    TimelineOn,
 }
 
 /// Where a key applies.
@@ -160,6 +163,27 @@ pub const BINDINGS: &[Binding] = &[
         A::Approve,
         "",
         "approve the consent by another Google account waiting for the selected tenant",
+    ),
+    b(
+        C::Tenants,
+        &[k('c')],
+        A::CopyMcpUrl,
+        "copy URL",
+        "copy the selected tenant's MCP URL (OSC 52), whole even where it is cut on screen",
+    ),
+    b(
+        C::Tenants,
+        &[k('[')],
+        A::TimelineBack,
+        "timeline",
+        "scroll the selected tenant's timeline back (its newest entry stays in view)",
+    ),
+    b(
+        C::Tenants,
+        &[k(']')],
+        A::TimelineOn,
+        "",
+        "scroll the timeline on, toward its newest entries",
     ),
     danger(b(
         C::Tenants,
@@ -445,15 +469,27 @@ pub fn needs_tenant(a: Action) -> bool {
             | Action::Approve
             | Action::Reject
             | Action::Offboard
+            | Action::CopyMcpUrl
+            | Action::TimelineBack
+            | Action::TimelineOn
     )
 }
 
 /// The hints, without those that need a selected tenant when there is none.
 pub fn hints_with(ctx: Context, tenant: bool) -> Vec<(String, &'static str, bool)> {
+    hints_where(ctx, |a| {
+        tenant || ctx != Context::Tenants || !needs_tenant(a)
+    })
+}
+
+/// The hints of the actions `keep` says can be used now.
+pub fn hints_where(
+    ctx: Context,
+    keep: impl Fn(Action) -> bool,
+) -> Vec<(String, &'static str, bool)> {
     BINDINGS
         .iter()
-        .filter(|b| b.context == ctx && !b.hint.is_empty())
-        .filter(|b| tenant || ctx != Context::Tenants || !needs_tenant(b.action))
+        .filter(|b| b.context == ctx && !b.hint.is_empty() && keep(b.action))
         .map(|b| (label(&b.keys[0]), b.hint, b.danger))
         .collect()
 }
@@ -501,7 +537,8 @@ mod tests {
         );
         assert_eq!(
             action(C::Tenants, &ev(KeyCode::Char('c'), KeyModifiers::NONE)),
-            None
+            Some(A::CopyMcpUrl),
+            "c without Ctrl copies; Ctrl-C quits"
         );
         assert_eq!(
             action(C::Form, &ev(KeyCode::BackTab, KeyModifiers::SHIFT)),

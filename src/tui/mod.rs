@@ -10,11 +10,15 @@
 //! dropped SSH connection (SIGHUP), SIGTERM, SIGINT, `q` and a panic all restore the
 //! terminal; an owned runtime is then stopped gracefully.
 
+mod attached;
 pub mod keymap;
 pub mod model;
+mod selected;
 pub mod style;
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+mod tests_selected;
 pub mod update;
 pub mod view;
 
@@ -31,59 +35,12 @@ use crate::cli::Context;
 use crate::engine::{EngineApi, Local};
 use crate::owner::Owner;
 use crate::time::now_ms;
-use model::{Effect, Mode, Model, Msg, Setup, SetupLine};
+use model::{Effect, Mode, Model, Msg, Setup};
 
 /// At most one frame this often (render coalescing).
 pub const FRAME: Duration = Duration::from_millis(16);
 /// How long an owned runtime may take to stop when the console quits.
 const GRACE: Duration = Duration::from_secs(30);
-
-/// What `config check` would say, as lines of the first-run panel.
-pub fn setup_lines(ctx: &Context) -> Vec<SetupLine> {
-    let cfg = &ctx.config;
-    let mut out = Vec::new();
-    match cfg.google_credentials() {
-        Ok(c) => out.push(SetupLine {
-            ok: true,
-            what: "google client".into(),
-            detail: format!("{} (secret set)", c.client_id),
-        }),
-        Err(e) => out.push(SetupLine {
-            ok: false,
-            what: "google client".into(),
-            detail: e.to_string(),
-        }),
-    }
-    out.push(SetupLine {
-        ok: true,
-        what: "listener.public_url".into(),
-        detail: cfg.listener.public_url.to_string(),
-    });
-    let blaxel = if ctx.demo {
-        Ok("the built-in Blaxel stand-in (demo)".to_owned())
-    } else {
-        crate::blaxel::resolve_credentials(
-            cfg.blaxel.workspace.clone(),
-            cfg.blaxel.api_key.clone(),
-            None,
-        )
-        .map(|c| format!("workspace {} at {}", c.workspace, cfg.blaxel.api_url))
-        .map_err(|e| e.to_string())
-    };
-    out.push(match blaxel {
-        Ok(d) => SetupLine {
-            ok: true,
-            what: "blaxel".into(),
-            detail: d,
-        },
-        Err(e) => SetupLine {
-            ok: false,
-            what: "blaxel".into(),
-            detail: e,
-        },
-    });
-    out
-}
 
 /// The console draws on a terminal and reads keys from one.
 pub fn require_terminal() -> Result<()> {
@@ -96,7 +53,6 @@ pub fn require_terminal() -> Result<()> {
 
 pub async fn run(ctx: &Context) -> Result<()> {
     require_terminal()?;
-    let problems = setup_lines(ctx);
     let (api, owner, mode): (Arc<dyn EngineApi>, Option<Owner>, Mode) =
         match ctx.connect_owner().await? {
             Some(client) => {
@@ -110,6 +66,12 @@ pub async fn run(ctx: &Context) -> Result<()> {
                 (api, Some(owner), Mode::Owner)
             }
         };
+    // An attached console shows its owner's set-up (from its status), not its own
+    // config's; an owning console's config is the owner's.
+    let problems = match mode {
+        Mode::Owner => crate::owner::setup::lines(&ctx.config, ctx.demo),
+        Mode::Attached { .. } => Vec::new(),
+    };
     let setup = Setup {
         mode,
         public_url: ctx.config.listener.public_url.to_string(),
@@ -315,26 +277,26 @@ fn perform(e: Effect, api: &Arc<dyn EngineApi>, tx: &mpsc::UnboundedSender<Msg>)
             .map_err(|e| e.to_string());
             let _ = tx.send(Msg::Copied(res));
         }
-        Effect::Export { slug, url } => {
-            let res = export(&slug, &url);
-            let _ = tx.send(Msg::Exported(res));
+        Effect::Export {
+            data_dir,
+            name,
+            url,
+        } => {
+            let tx = tx.clone();
+            tokio::task::spawn_blocking(move || {
+                let _ = tx.send(Msg::Exported(export(&data_dir, &name, &url)));
+            });
         }
         Effect::Quit => {}
     }
 }
 
-/// Write the QR code as `mcp-onboard-SLUG.png` and `.svg` in the working directory.
-fn export(slug: &str, url: &str) -> Result<Vec<String>, String> {
-    let code = crate::qr::encode(url).map_err(|e| e.to_string())?;
-    let png = format!("mcp-onboard-{slug}.png");
-    let svg = format!("mcp-onboard-{slug}.svg");
-    std::fs::write(&png, crate::qr::png(&code, 8).map_err(|e| e.to_string())?)
-        .map_err(|e| format!("{png}: {e}"))?;
-    std::fs::write(&svg, crate::qr::svg(&code)).map_err(|e| format!("{svg}: {e}"))?;
-    let abs = |p: &str| {
-        std::fs::canonicalize(p)
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|_| p.to_owned())
-    };
-    Ok(vec![abs(&png), abs(&svg)])
+/// Write the QR code as `NAME.png` and `NAME.svg` in the data dir's export folder.
+fn export(data_dir: &std::path::Path, name: &str, url: &str) -> Result<Vec<String>, String> {
+    use crate::qr_file;
+    let dir = qr_file::export_dir(data_dir).map_err(|e| e.to_string())?;
+    let png = dir.join(format!("{name}.png"));
+    let svg = dir.join(format!("{name}.svg"));
+    let written = qr_file::write(url, Some(&png), Some(&svg)).map_err(|e| e.to_string())?;
+    Ok(written.iter().map(|p| p.display().to_string()).collect())
 }

@@ -36,13 +36,8 @@ pub struct Setup {
     pub problems: Vec<SetupLine>,
 }
 
-/// One line of the first-run panel.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SetupLine {
-    pub ok: bool,
-    pub what: String,
-    pub detail: String,
-}
+/// One line of the first-run panel (the owner's, when attached).
+pub use crate::engine::api::SetupLine;
 
 #[derive(Debug)]
 pub enum Msg {
@@ -83,9 +78,10 @@ pub enum Effect {
         text: String,
         what: String,
     },
-    /// Write the QR code of `url` as PNG and SVG files named after `slug`.
+    /// Write the QR code of `url` as `NAME.png` and `NAME.svg` in the data dir's exports.
     Export {
-        slug: String,
+        data_dir: std::path::PathBuf,
+        name: String,
         url: String,
     },
     Quit,
@@ -223,10 +219,14 @@ pub struct Model {
     pub provisioner: ProvisionerState,
     /// How far the help is scrolled.
     pub help_scroll: u16,
+    /// How many entries back the timeline of this tenant is scrolled (`[` and `]`).
+    pub timeline_back: Option<(String, usize)>,
     /// Since when an attached console has had no owner to talk to.
     pub lost: Option<Millis>,
     /// When to load the list again after a failed load.
     pub reload_at: Option<Millis>,
+    /// Whether the set-up panel was decided on (at start, or from the owner's first status).
+    pub setup_checked: bool,
     pub quit: bool,
 }
 
@@ -240,6 +240,7 @@ impl Model {
         } else {
             Screen::Tenants
         };
+        let owner = setup.mode == Mode::Owner;
         let mut screens = vec![Screen::Tenants];
         if matches!(first, Screen::Setup) {
             screens.push(Screen::Setup);
@@ -275,8 +276,10 @@ impl Model {
             status_asked_at: now,
             provisioner: ProvisionerState::default(),
             help_scroll: 0,
+            timeline_back: None,
             lost: None,
             reload_at: None,
+            setup_checked: owner,
             quit: false,
         }
     }
@@ -297,7 +300,7 @@ impl Model {
 
     /// Rows of the table that fit the screen (what `page up`/`page down` move by).
     pub fn table_rows(&self) -> usize {
-        super::view::table_height(self.size.1).max(1)
+        super::view::layout::table_rows(self).max(1)
     }
 
     /// Where a tenant's row is: a binary search when sorted by slug, else a scan.

@@ -4,7 +4,7 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
-use crate::domain::model::TenantStatus;
+use crate::domain::model::{FailureKind, TenantStatus};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Theme {
@@ -106,6 +106,20 @@ impl Group {
 /// A status as the table shows it: `● deployed`.
 pub fn status_text(s: TenantStatus) -> String {
     format!("{} {}", group(s).glyph(), s.as_str().replace('_', " "))
+}
+
+/// A tenant's status as the console shows it: `✖ declined` when the customer pressed Deny
+/// (the stored status stays `failed`, with its reason), else as [`status_text`].
+pub fn tenant_status(s: TenantStatus, failure: Option<FailureKind>) -> String {
+    if s == TenantStatus::Failed {
+        format!(
+            "{} {}",
+            group(s).glyph(),
+            crate::domain::before_consent::failed_word(failure)
+        )
+    } else {
+        status_text(s)
+    }
 }
 
 impl Theme {

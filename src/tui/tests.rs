@@ -41,17 +41,17 @@ pub fn summary(slug: &str, status: TenantStatus, updated_ms: i64) -> TenantSumma
     }
 }
 
-fn model() -> Model {
+pub(super) fn model() -> Model {
     let mut m = Model::new(setup(Mode::Owner), Theme { color: true }, 1_000_000);
     m.size = (80, 24);
     m
 }
 
-fn key(c: char) -> Msg {
+pub(super) fn key(c: char) -> Msg {
     Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
 }
 
-fn code(c: KeyCode) -> Msg {
+pub(super) fn code(c: KeyCode) -> Msg {
     Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
 }
 
@@ -60,7 +60,7 @@ fn typed(m: &mut Model, text: &str) -> Vec<Effect> {
 }
 
 /// Answer every call in `fx` that matches; returns the ids left.
-fn answer(
+pub(super) fn answer(
     m: &mut Model,
     fx: &[Effect],
     f: impl Fn(&Command) -> Option<Result<Reply, ApiError>>,
@@ -76,7 +76,7 @@ fn answer(
     out
 }
 
-fn calls(fx: &[Effect]) -> Vec<&Command> {
+pub(super) fn calls(fx: &[Effect]) -> Vec<&Command> {
     fx.iter()
         .filter_map(|e| match e {
             Effect::Call { command, .. } => Some(command),
@@ -85,7 +85,7 @@ fn calls(fx: &[Effect]) -> Vec<&Command> {
         .collect()
 }
 
-fn view(slug: &str, status: TenantStatus) -> TenantView {
+pub(super) fn view(slug: &str, status: TenantStatus) -> TenantView {
     TenantView {
         slug: slug.into(),
         display_name: format!("{slug} Ltd"),
@@ -156,7 +156,7 @@ fn serve_pages(m: &mut Model, mut fx: Vec<Effect>, rows: &[TenantSummary]) -> Ve
 }
 
 /// A model holding `n` tenants, the first one's detail shown.
-fn loaded(n: usize) -> Model {
+pub(super) fn loaded(n: usize) -> Model {
     let mut m = model();
     let fx = update(&mut m, Msg::Start);
     let rows: Vec<TenantSummary> = (0..n)
@@ -540,7 +540,8 @@ fn a_new_link_opens_the_link_view_where_it_can_be_copied_and_exported() {
     assert_eq!(
         fx,
         vec![Effect::Export {
-            slug: "t000".into(),
+            data_dir: "/var/lib/mcp-onboard".into(),
+            name: "t000-ab12cd34".into(),
             url: link_view("t000").url
         }]
     );
@@ -679,7 +680,7 @@ fn a_lag_refetches_a_snapshot() {
     assert!(c.iter().any(|c| matches!(c, Command::Status)));
 }
 
-fn status_with(subscribers: usize, pending_flows: usize) -> StatusView {
+pub(super) fn status_with(subscribers: usize, pending_flows: usize) -> StatusView {
     StatusView {
         tenants: 0,
         by_status: Default::default(),
@@ -701,6 +702,7 @@ fn status_with(subscribers: usize, pending_flows: usize) -> StatusView {
         health_alarm: None,
         webhooks: 0,
         outbox: 0,
+        setup: Vec::new(),
     }
 }
 
@@ -1085,7 +1087,7 @@ fn settle(m: &mut Model, mut fx: Vec<Effect>) -> Vec<Effect> {
     rest
 }
 
-fn flashed(m: &Model) -> (Level, &str) {
+pub(super) fn flashed(m: &Model) -> (Level, &str) {
     let f = m.flash.as_ref().expect("a flash");
     (f.level, f.text.as_str())
 }
@@ -1469,7 +1471,9 @@ fn help_scrolls_within_bounds_and_starts_at_the_top_again() {
     for _ in 0..100 {
         update(&mut m, code(KeyCode::Down));
     }
-    assert_eq!(m.help_scroll, 60, "scrolling stops");
+    let end = super::view::layout::help_max_scroll(&m);
+    assert!(end > 3, "the help is longer than its box at 80x24");
+    assert_eq!(m.help_scroll, end, "scrolling stops at the help's last row");
     update(&mut m, code(KeyCode::Esc));
     assert!(matches!(m.screen(), Screen::Tenants));
     assert_eq!(m.help_scroll, 0);
@@ -1544,13 +1548,19 @@ fn copies_and_exports_are_flashed_as_done_or_failed() {
     assert!(
         update(
             &mut m,
-            Msg::Exported(Ok(vec!["t000.png".into(), "t000.svg".into()]))
+            Msg::Exported(Ok(vec![
+                "/data/exports/t000-ab12cd34.png".into(),
+                "/data/exports/t000-ab12cd34.svg".into()
+            ]))
         )
         .is_empty()
     );
     assert_eq!(
         flashed(&m),
-        (Level::Ok, "✔ QR code written to t000.png and t000.svg")
+        (
+            Level::Ok,
+            "✔ QR code written to /data/exports/t000-ab12cd34.png and .svg"
+        )
     );
     update(&mut m, Msg::Exported(Err("disk full".into())));
     assert_eq!(flashed(&m), (Level::Error, "export failed: disk full"));

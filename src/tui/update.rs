@@ -75,7 +75,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
             Ok(paths) => flash(
                 m,
                 Level::Ok,
-                format!("✔ QR code written to {}", paths.join(" and ")),
+                format!("✔ QR code written to {}", super::selected::files(&paths)),
             ),
             Err(e) => flash(m, Level::Error, format!("export failed: {e}")),
         },
@@ -196,7 +196,7 @@ fn with_touched(
     rows
 }
 
-fn call(m: &mut Model, fx: &mut Vec<Effect>, p: Pending, command: Command) {
+pub(super) fn call(m: &mut Model, fx: &mut Vec<Effect>, p: Pending, command: Command) {
     let id = m.next_id;
     m.next_id += 1;
     m.pending.insert(id, p);
@@ -543,6 +543,7 @@ fn reply(
         }
         (Pending::Status, Reply::Status(s)) => {
             m.provisioner = s.provisioner_state.clone();
+            super::attached::take_status(m, &s);
             m.status = Some(*s);
         }
         (Pending::QuitCheck, Reply::Status(s)) => {
@@ -764,7 +765,10 @@ fn key(m: &mut Model, k: KeyEvent, fx: &mut Vec<Effect>) {
                 m.help_scroll = 0;
             }
             Action::Up => m.help_scroll = m.help_scroll.saturating_sub(1),
-            Action::Down => m.help_scroll = m.help_scroll.saturating_add(1).min(60),
+            Action::Down => {
+                let end = super::view::layout::help_max_scroll(m);
+                m.help_scroll = m.help_scroll.saturating_add(1).min(end);
+            }
             _ => {}
         },
         Context::Setup => match action {
@@ -849,8 +853,11 @@ fn tenants_action(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
         }
         Action::Retry => {
             if let Some(slug) = m.selected_slug() {
-                call(m, fx, Pending::Retry(slug.clone()), Command::Retry { slug });
+                super::selected::retry(m, slug, fx);
             }
+        }
+        Action::CopyMcpUrl | Action::TimelineBack | Action::TimelineOn => {
+            super::selected::act(m, a, fx)
         }
         Action::CheckToken => {
             if let Some(slug) = m.selected_slug() {
@@ -1068,7 +1075,8 @@ fn link_action(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
                     });
                 }
                 _ => fx.push(Effect::Export {
-                    slug,
+                    data_dir: m.setup.data_dir.clone().into(),
+                    name: format!("{slug}-{}", link.id),
                     url: link.url,
                 }),
             }
@@ -1296,7 +1304,7 @@ fn run_command(m: &mut Model, line: &str, fx: &mut Vec<Effect>) {
                 "edit" => tenants_action(m, Action::Edit, fx),
                 "open" => m.screens.push(Screen::Link(slug)),
                 "withdraw" => ask_withdraw(m, slug),
-                "retry" => call(m, fx, Pending::Retry(slug.clone()), Command::Retry { slug }),
+                "retry" => super::selected::retry(m, slug, fx),
                 _ => {
                     let ttl = match words.next().map(parse_ttl) {
                         None => Ok(DEFAULT_TTL.as_secs()),

@@ -2,11 +2,16 @@
 //! Only the rows that fit are drawn, so the table costs the same with 100,000 tenants as
 //! with ten.
 
+mod detail;
+pub mod layout;
 mod panes;
 mod screens;
+mod wrap;
+
+pub use detail::mcp_url;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
@@ -17,25 +22,13 @@ use super::style::{self, Theme};
 use crate::engine::api::SortKey;
 use crate::time::Millis;
 
-/// Height of the table block for a terminal of height `h` (borders and heading included).
-fn table_block(h: u16) -> u16 {
-    let body = h.saturating_sub(4);
-    (body * 11 / 20).max(6).min(body)
-}
-
-/// Data rows of the table on a terminal of height `h`.
-pub fn table_height(h: u16) -> usize {
-    usize::from(table_block(h).saturating_sub(3))
-}
-
 pub fn view(m: &Model, f: &mut Frame) {
-    let area = f.area();
-    let [head, body, flash, hints] = area.layout(&Layout::vertical([
-        Constraint::Length(2),
-        Constraint::Min(3),
-        Constraint::Length(1),
-        Constraint::Length(1),
-    ]));
+    let layout::ScreenAreas {
+        head,
+        body,
+        flash,
+        hints,
+    } = layout::screen(m, f.area());
     header(m, f, head);
     match m.screen() {
         Screen::Setup => screens::setup(m, f, body),
@@ -192,12 +185,15 @@ fn sort_name(s: SortKey) -> &'static str {
 }
 
 fn tenants(m: &Model, f: &mut Frame, area: Rect) {
-    let [top, bottom] = area.layout(&Layout::vertical([
-        Constraint::Length(table_block(area.height + 4)),
-        Constraint::Min(0),
-    ]));
-    table(m, f, top);
-    panes::lower(m, f, bottom);
+    let a = layout::tenants(m, area);
+    table(m, f, a.table);
+    if a.detail.height >= 3 {
+        detail::draw(m, f, a.detail);
+        panes::provisioning(m, f, a.provisioning);
+    }
+    if let Some(url) = a.url {
+        detail::url_line(m, f, url);
+    }
 }
 
 fn table(m: &Model, f: &mut Frame, area: Rect) {
@@ -215,8 +211,14 @@ fn table(m: &Model, f: &mut Frame, area: Rect) {
         .title(Line::from(Span::styled(title, t.title())))
         .title_bottom(Line::from(count).right_aligned());
     let rows_here = usize::from(area.height.saturating_sub(3));
-    let end = (m.scroll + rows_here).min(m.visible.len());
-    let rows: Vec<Row> = (m.scroll..end)
+    // The table's height follows the selected tenant's panes: keep the selection in view.
+    let scroll = m
+        .scroll
+        .min(m.selected)
+        .max((m.selected + 1).saturating_sub(rows_here))
+        .min(m.visible.len().saturating_sub(rows_here));
+    let end = (scroll + rows_here).min(m.visible.len());
+    let rows: Vec<Row> = (scroll..end)
         .filter_map(|vi| m.visible.get(vi).map(|ri| (vi, &m.rows[*ri])))
         .map(|(vi, r)| {
             let account = r
@@ -237,7 +239,7 @@ fn table(m: &Model, f: &mut Frame, area: Rect) {
                 cells.push(Cell::from(r.display_name.clone()));
             }
             cells.push(Cell::from(Span::styled(
-                style::status_text(r.status),
+                style::tenant_status(r.status, r.failure),
                 t.status(r.status),
             )));
             cells.push(Cell::from(account));
@@ -307,7 +309,11 @@ fn flash_line(m: &Model, f: &mut Frame, area: Rect) {
             Level::Ok => t.ok(),
             Level::Error => t.error(),
         };
-        f.render_widget(Paragraph::new(format!(" {}", fl.text)).style(style), area);
+        let rows: Vec<Line> = layout::flash_rows(m, area.width)
+            .into_iter()
+            .map(|r| Line::from(format!(" {r}")))
+            .collect();
+        f.render_widget(Paragraph::new(rows).style(style), area);
     }
 }
 
@@ -326,7 +332,15 @@ fn filter_line(m: &Model, f: &mut Frame, area: Rect) {
 /// The keys valid here, as many as fit; `?` (help) and quit always have a place.
 fn hint_bar(m: &Model, f: &mut Frame, area: Rect) {
     let t = m.theme;
-    let hints = keymap::hints_with(context(m), m.selected_row().is_some());
+    let ctx = context(m);
+    let tenant = m.selected_row().is_some();
+    let hints = keymap::hints_where(ctx, |a| match a {
+        _ if ctx != Context::Tenants => true,
+        _ if keymap::needs_tenant(a) && !tenant => false,
+        keymap::Action::CopyMcpUrl => detail::mcp_url(m).is_some(),
+        keymap::Action::TimelineBack => layout::timeline_max_back(m) > 0,
+        _ => true,
+    });
     let width = |(k, w, d): &(String, &str, bool)| {
         k.chars().count() + w.chars().count() + 3 + usize::from(*d)
     };

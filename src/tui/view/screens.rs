@@ -8,6 +8,8 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use tui_input::Input;
 
 use super::countdown;
+use super::layout;
+use super::wrap::hanging;
 use crate::domain::model::LinkState;
 use crate::tui::keymap::{self, Context};
 use crate::tui::model::{Form, FormKind, Model};
@@ -143,31 +145,8 @@ pub fn link(m: &Model, f: &mut Frame, area: Rect, slug: &str) {
 
 /// `key     value`, the value wrapped at word boundaries under itself.
 fn kv_wrapped(m: &Model, k: &str, v: &str, width: usize) -> Vec<Line<'static>> {
-    const KEY: usize = 9;
-    let room = width.saturating_sub(KEY).max(10);
-    let mut rows: Vec<String> = vec![String::new()];
-    for word in v.split(' ') {
-        let last = rows.last_mut().map_or(0, |r| r.chars().count());
-        if last > 0 && last + 1 + word.chars().count() > room {
-            rows.push(String::new());
-        }
-        if let Some(r) = rows.last_mut() {
-            if !r.is_empty() {
-                r.push(' ');
-            }
-            r.push_str(word);
-        }
-    }
-    rows.into_iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let key = if i == 0 { k } else { "" };
-            Line::from(vec![
-                Span::styled(format!("{key:<KEY$}"), m.theme.dim()),
-                Span::raw(r),
-            ])
-        })
-        .collect()
+    let key = Span::styled(format!("{k:<9}"), m.theme.dim());
+    hanging(key, v, ratatui::style::Style::new(), width)
 }
 
 /// A box centred in `area`, cleared.
@@ -186,12 +165,10 @@ pub fn form(m: &Model, f: &mut Frame, area: Rect, form: &Form) {
         FormKind::Add => " Add a tenant ".to_owned(),
         FormKind::Edit(s) => format!(" Edit {s} "),
     };
-    let h = u16::try_from(form.fields.len() * 2 + 3).unwrap_or(20);
-    let r = popup(f, area, 76, h);
-    let block = Block::bordered().title(Line::from(Span::styled(title, t.title())));
-    let inner = block.inner(r);
-    f.render_widget(block, r);
+    const LABEL: usize = 18;
+    let width = usize::from(area.width.min(76).saturating_sub(2));
     let mut lines = Vec::new();
+    // The focused field's row and column of its cursor, inside the box.
     let mut cursor = None;
     for (i, fld) in form.fields.iter().enumerate() {
         let focus = i == form.focus;
@@ -201,6 +178,10 @@ pub fn form(m: &Model, f: &mut Frame, area: Rect, form: &Form) {
             None => Span::raw(""),
         };
         let label_style = if focus { t.key() } else { t.dim() };
+        if focus {
+            cursor = Some((LABEL + fld.input.visual_cursor(), lines.len()));
+        }
+        // The value itself stays on its row (the cursor is on it), clipped if it must be.
         lines.push(Line::from(vec![
             Span::styled(
                 format!("{}{:<16}", if focus { "▶ " } else { "  " }, fld.label),
@@ -209,43 +190,43 @@ pub fn form(m: &Model, f: &mut Frame, area: Rect, form: &Form) {
             Span::raw(fld.input.value().to_owned()),
             mark,
         ]));
-        if focus {
-            let y = inner.y + u16::try_from(lines.len() - 1).unwrap_or(0);
-            let x = inner.x + 18 + u16::try_from(fld.input.visual_cursor()).unwrap_or(0);
-            cursor = Some((x.min(inner.right().saturating_sub(1)), y));
-        }
-        let note = match &fld.error {
-            Some(e) => Span::styled(format!("                  {e}"), t.error()),
-            None => Span::styled(format!("                  {}", fld.help), t.dim()),
+        let (note, style) = match &fld.error {
+            Some(e) => (e.as_str(), t.error()),
+            None => (fld.help, t.dim()),
         };
-        lines.push(Line::from(note));
+        lines.extend(hanging(Span::raw(" ".repeat(LABEL)), note, style, width));
     }
     if let Some(e) = &form.error {
-        lines.push(Line::from(Span::styled(format!("✖ {e}"), t.error())));
+        lines.extend(hanging(Span::styled("✖ ", t.error()), e, t.error(), width));
     }
-    // One line per row, clipped rather than wrapped: the cursor's row depends on it.
+    let h = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+    let r = popup(f, area, 76, h);
+    let block = Block::bordered().title(Line::from(Span::styled(title, t.title())));
+    let inner = block.inner(r);
+    f.render_widget(block, r);
     f.render_widget(Paragraph::new(lines), inner);
-    if let Some(c) = cursor {
-        f.set_cursor_position(c);
+    if let Some((x, y)) = cursor {
+        let x = inner.x + u16::try_from(x).unwrap_or(u16::MAX).min(inner.width);
+        let y = inner.y + u16::try_from(y).unwrap_or(0);
+        f.set_cursor_position((x.min(inner.right().saturating_sub(1)), y));
     }
 }
 
-/// The help: every key of every screen and the palette's commands, from the keymap; it
-/// scrolls (↑/↓) where it does not fit.
-pub fn help_lines(m: &Model) -> Vec<Line<'static>> {
+/// The help: every key of every screen and the palette's commands, from the keymap, in
+/// rows of `width` columns; it scrolls (↑/↓) where it does not fit, down to its last row.
+pub fn help_rows(m: &Model, width: u16) -> Vec<Line<'static>> {
     let t = m.theme;
+    let w = usize::from(width);
     let mut lines = Vec::new();
     for ctx in [Context::Tenants, Context::Link, Context::Form] {
         lines.push(Line::from(Span::styled(ctx.title(), t.title())));
         for (keys, what, danger) in keymap::help(ctx) {
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {keys:<12}"), t.key()),
-                if danger {
-                    Span::styled(format!("{what} (asks first)"), t.danger())
-                } else {
-                    Span::raw(what)
-                },
-            ]));
+            let lead = Span::styled(format!("  {keys:<12}"), t.key());
+            lines.extend(if danger {
+                hanging(lead, &format!("{what} (asks first)"), t.danger(), w)
+            } else {
+                hanging(lead, what, ratatui::style::Style::new(), w)
+            });
         }
         lines.push(Line::from(""));
     }
@@ -254,10 +235,8 @@ pub fn help_lines(m: &Model) -> Vec<Line<'static>> {
         t.title(),
     )));
     for (c, args, what) in COMMANDS {
-        lines.push(Line::from(vec![
-            Span::styled(format!("  :{c} {args}"), t.key()),
-            Span::raw(format!("  {what}")),
-        ]));
+        let lead = Span::styled(format!("  :{c} {args}  "), t.key());
+        lines.extend(hanging(lead, what, ratatui::style::Style::new(), w));
     }
     lines
 }
@@ -268,10 +247,10 @@ pub fn help(m: &Model, f: &mut Frame, area: Rect) {
         " Help ─ ↑/↓ scroll, q or esc closes ",
         t.title(),
     )));
+    let scroll = m.help_scroll.min(layout::help_max_scroll(m));
     f.render_widget(
-        Paragraph::new(help_lines(m))
-            .wrap(Wrap { trim: false })
-            .scroll((m.help_scroll, 0))
+        Paragraph::new(help_rows(m, area.width.saturating_sub(2)))
+            .scroll((scroll, 0))
             .block(block),
         area,
     );
@@ -298,27 +277,41 @@ pub fn confirm(m: &Model, f: &mut Frame, area: Rect, text: &str) {
     );
 }
 
+/// The palette's line, and its completions in a box inside the selected tenant's pane
+/// (never over the panes' borders), saying how many more there are than it shows.
 pub fn palette(m: &Model, f: &mut Frame, line: Rect, body: Rect, p: &Input) {
     let t = m.theme;
     let list = completions(m, p.value());
-    if !list.is_empty() {
-        let n = u16::try_from(list.len().min(6)).unwrap_or(6);
+    let pane = layout::tenants(m, body).detail;
+    let room = usize::from(pane.height.saturating_sub(5)).min(8);
+    if !list.is_empty() && room > 0 {
+        let n = list.len().min(room);
+        let more = list.len() - n;
+        let h = u16::try_from(n + 2).unwrap_or(u16::MAX);
+        // A column and a row clear of the pane's borders on every side.
         let r = Rect {
-            x: body.x + 1,
-            y: body.bottom().saturating_sub(n + 2),
-            width: body.width.min(50),
-            height: n + 2,
+            x: pane.x + 2,
+            y: pane.bottom().saturating_sub(h + 2),
+            width: pane.width.saturating_sub(4).min(50),
+            height: h,
         };
         f.render_widget(Clear, r);
         let items: Vec<Line> = list
             .iter()
-            .take(6)
+            .take(n)
             .map(|c| Line::from(format!(":{c}")))
             .collect();
-        f.render_widget(
-            Paragraph::new(items).block(Block::bordered().title(" tab completes ")),
-            r,
-        );
+        let mut block = Block::bordered().title(" tab completes ");
+        if more > 0 {
+            block = block.title_bottom(
+                Line::from(Span::styled(
+                    format!(" +{more} more: type to narrow "),
+                    t.dim(),
+                ))
+                .right_aligned(),
+            );
+        }
+        f.render_widget(Paragraph::new(items).block(block), r);
     }
     f.render_widget(
         Paragraph::new(Line::from(vec![

@@ -1,0 +1,88 @@
+//! Keys on the selected tenant that the console answers itself: copying its MCP URL,
+//! scrolling its timeline, and `r` on a tenant that failed before it consented (nothing to
+//! retry: the console says what can be done instead, as the engine does for the CLI); and
+//! how the files of an export are named in its flash.
+
+use super::keymap::Action;
+use super::model::{Effect, Level, Model, Pending};
+use super::update::{call, flash};
+use super::view::layout;
+use crate::domain::before_consent;
+use crate::engine::api::Command;
+
+pub fn act(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
+    let Some(slug) = m.selected_slug() else {
+        return;
+    };
+    match a {
+        Action::CopyMcpUrl => match super::view::mcp_url(m) {
+            Some(url) => fx.push(Effect::Copy {
+                text: url.to_owned(),
+                what: format!("the MCP URL of {slug}"),
+            }),
+            None => flash(
+                m,
+                Level::Info,
+                format!("{slug} has no MCP URL yet: it comes once its server is deployed"),
+            ),
+        },
+        Action::TimelineBack | Action::TimelineOn => {
+            let now = match &m.timeline_back {
+                Some((s, n)) if *s == slug => *n,
+                _ => 0,
+            };
+            let max = layout::timeline_max_back(m);
+            let next = if a == Action::TimelineBack {
+                (now + 1).min(max)
+            } else {
+                now.saturating_sub(1)
+            };
+            if a == Action::TimelineBack && max == 0 {
+                flash(
+                    m,
+                    Level::Info,
+                    format!("{slug}'s whole timeline is in view"),
+                );
+            }
+            m.timeline_back = Some((slug, next));
+        }
+        _ => {}
+    }
+}
+
+/// `r` (or `:retry`): provisioning that stopped runs again; a tenant that failed before it
+/// consented is told apart from its row and answered here.
+pub fn retry(m: &mut Model, slug: String, fx: &mut Vec<Effect>) {
+    let Some(row) = m.row_of(&slug).and_then(|i| m.rows.get(i)) else {
+        return;
+    };
+    if !before_consent::failed_before_consent(row.status, row.step.is_some()) {
+        call(m, fx, Pending::Retry(slug.clone()), Command::Retry { slug });
+        return;
+    }
+    let (failure, reason) = (row.failure, row.reason.clone());
+    // Until when its link works is in its detail (the row does not hold links).
+    let until = m.detail.as_ref().filter(|d| d.slug == slug).and_then(|d| {
+        before_consent::link_works_until(
+            d.links
+                .iter()
+                .filter(|l| l.expires_ms > m.now)
+                .map(|l| (l.state, l.expires_ms)),
+        )
+    });
+    let text = before_consent::retry_refusal(&slug, failure, reason.as_deref(), until, "n");
+    flash(m, Level::Info, text);
+}
+
+/// Files written side by side, as one says them: `/d/x.png and .svg` for one name in two
+/// kinds, else every path in full.
+pub fn files(paths: &[String]) -> String {
+    if let [a, b] = paths
+        && let (Some((stem_a, ext_a)), Some((stem_b, ext_b))) =
+            (a.rsplit_once('.'), b.rsplit_once('.'))
+        && stem_a == stem_b
+    {
+        return format!("{stem_a}.{ext_a} and .{ext_b}");
+    }
+    paths.join(" and ")
+}

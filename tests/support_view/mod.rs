@@ -1,0 +1,397 @@
+//! Fixtures for the console's view tests: a model of six tenants (one selected, with its
+//! detail), as an operator would see it attached to a running owner, and variations of it.
+#![allow(dead_code)]
+
+use mcp_onboard::domain::health::Health;
+use mcp_onboard::domain::model::{
+    EventKind, ExpectedAccount, FailureKind, LinkState, ProvisionStep, ProvisionerState,
+    TenantStatus,
+};
+use mcp_onboard::engine::api::{
+    EventView, LinkSummary, PendingView, ProvisionView, StatusView, TenantSummary, TenantView,
+};
+use mcp_onboard::engine::health::{HealthAlarm, TokenView};
+use mcp_onboard::tui::model::{Mode, Model, Setup};
+use mcp_onboard::tui::style::Theme;
+use mcp_onboard::tui::update::set_rows;
+use mcp_onboard::tui::view::view;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+pub const NOW: i64 = 1_796_000_000_000;
+
+pub fn summary(
+    slug: &str,
+    name: &str,
+    status: TenantStatus,
+    email: Option<&str>,
+    ago_s: i64,
+) -> TenantSummary {
+    TenantSummary {
+        slug: slug.into(),
+        display_name: name.into(),
+        status,
+        failure: None,
+        reason: (status == TenantStatus::Failed)
+            .then(|| "the customer declined access at Google".into()),
+        google_email: email.map(Into::into),
+        expected_account: (email.is_none() && status == TenantStatus::LinkOpened)
+            .then(|| ExpectedAccount::Domain("betalabs.dev".into())),
+        step: None,
+        blaxel_status: (status == TenantStatus::Deployed).then(|| "DEPLOYED".into()),
+        mcp_url: None,
+        updated_at: "2026-11-29T10:00:00Z".into(),
+        updated_ms: NOW - ago_s * 1000,
+    }
+}
+
+pub fn entry(seq: u64, at: &str, kind: EventKind, detail: &str) -> EventView {
+    EventView {
+        seq,
+        at: format!("2026-11-29T{at}Z"),
+        kind,
+        detail: detail.into(),
+        status: None,
+    }
+}
+
+pub fn detail() -> TenantView {
+    TenantView {
+        slug: "beta-corp".into(),
+        display_name: "Beta Corporation".into(),
+        status: TenantStatus::ServerCreated,
+        failure: None,
+        reason: None,
+        contact: Some("Ops team".into()),
+        expected_account: None,
+        integration: Default::default(),
+        requested_scopes: [
+            "openid",
+            "email",
+            "profile",
+            "https://www.googleapis.com/auth/gmail.send",
+        ]
+        .map(String::from)
+        .to_vec(),
+        granted_scopes: [
+            "openid",
+            "email",
+            "profile",
+            "https://www.googleapis.com/auth/gmail.send",
+        ]
+        .map(String::from)
+        .to_vec(),
+        google_email: Some("ops@beta.io".into()),
+        google_sub: Some("1".into()),
+        consented_at: None,
+        created_at: "2026-11-29T12:00:00Z".into(),
+        updated_at: "2026-11-29T12:04:05Z".into(),
+        mcp_url: None,
+        provisioning: Some(ProvisionView {
+            step: ProvisionStep::Deploy,
+            connection_name: "gmail-beta-corp".into(),
+            function_name: "gmail-mcp-beta-corp".into(),
+            attempts: 3,
+            next_retry_at: None,
+            next_attempt_ms: Some(NOW + 4_000),
+            last_error: None,
+            failed_step: None,
+            blaxel_status: Some("DEPLOYING".into()),
+            blaxel_status_at: None,
+            blaxel_status_ms: Some(NOW - 18_000),
+        }),
+        links: vec![LinkSummary {
+            id: "ab12cd34".into(),
+            tenant: "beta-corp".into(),
+            created_at: String::new(),
+            expires_at: String::new(),
+            expires_ms: NOW + 6 * 86_400_000,
+            state: LinkState::Used,
+            opened_at: None,
+            open_count: 2,
+            continue_count: 1,
+        }],
+        events: vec![
+            entry(1, "12:00:00", EventKind::TenantAdded, "tenant added"),
+            entry(
+                2,
+                "12:01:07",
+                EventKind::LinkIssued,
+                "consent link ab12cd34 issued",
+            ),
+            entry(
+                3,
+                "12:03:40",
+                EventKind::LinkOpened,
+                "consent link ab12cd34 opened",
+            ),
+            entry(
+                4,
+                "12:04:02",
+                EventKind::Consented,
+                "consent granted by ops@beta.io",
+            ),
+            entry(
+                5,
+                "12:04:03",
+                EventKind::ConnectionReady,
+                "Blaxel integration connection gmail-beta-corp holds the credentials",
+            ),
+            entry(
+                6,
+                "12:04:05",
+                EventKind::ServerCreated,
+                "MCP server gmail-mcp-beta-corp created",
+            ),
+        ],
+        refused_signins: 0,
+        token: None,
+        pending_consent: None,
+        return_url: None,
+    }
+}
+
+pub fn setup(mode: Mode) -> Setup {
+    Setup {
+        mode,
+        public_url: "https://onboard.acme.io/".into(),
+        redirect_uri: "https://onboard.acme.io/oauth/callback".into(),
+        data_dir: "/var/lib/mcp-onboard".into(),
+        message_template: String::new(),
+        problems: Vec::new(),
+    }
+}
+
+pub fn model(color: bool, size: (u16, u16)) -> Model {
+    let mut m = Model::new(setup(Mode::Attached { pid: 4121 }), Theme { color }, NOW);
+    m.size = size;
+    m.loaded = true;
+    let rows = vec![
+        summary(
+            "alphabeta",
+            "AlphaBeta",
+            TenantStatus::Failed,
+            Some("admin@alphabeta.io"),
+            3600,
+        ),
+        summary(
+            "beta-corp",
+            "Beta Corporation",
+            TenantStatus::ServerCreated,
+            Some("ops@beta.io"),
+            12,
+        ),
+        summary(
+            "beta-labs",
+            "Beta Labs",
+            TenantStatus::LinkOpened,
+            None,
+            180,
+        ),
+        summary(
+            "betamax",
+            "Betamax Ltd",
+            TenantStatus::Deployed,
+            Some("it@betamax.co.uk"),
+            172_800,
+        ),
+        summary(
+            "gamma",
+            "Gamma GmbH",
+            TenantStatus::NeedsReconsent,
+            Some("it@gamma.de"),
+            86_400,
+        ),
+        summary("omega", "Omega", TenantStatus::Created, None, 5),
+    ];
+    set_rows(&mut m, rows);
+    m.selected = 1;
+    m.detail = Some(detail());
+    m.provisioner = ProvisionerState {
+        running: true,
+        workspace: Some("acme-prod".into()),
+        api_url: Some("https://api.blaxel.ai/v0".into()),
+        concurrency: 8,
+        in_flight: 3,
+        waiting: 9,
+        retrying: 1,
+        blaxel_reachable: Some(true),
+        last_call_at: Some(NOW - 2_000),
+        ..Default::default()
+    };
+    m
+}
+
+pub fn draw(m: &Model) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(m.size.0, m.size.1)).unwrap();
+    t.draw(|f| view(m, f)).unwrap();
+    t
+}
+
+/// betamax was consented by another account than before: it waits for the operator.
+pub fn awaiting_approval(size: (u16, u16)) -> Model {
+    let mut m = model(true, size);
+    let mut rows = m.rows.clone();
+    for r in &mut rows {
+        if r.slug == "betamax" {
+            r.status = TenantStatus::AwaitingApproval;
+        }
+    }
+    set_rows(&mut m, rows);
+    m.selected = m
+        .visible
+        .iter()
+        .position(|&i| m.rows[i].slug == "betamax")
+        .unwrap();
+    let mut d = detail();
+    d.slug = "betamax".into();
+    d.display_name = "Betamax Ltd".into();
+    d.status = TenantStatus::AwaitingApproval;
+    d.google_email = Some("it@betamax.co.uk".into());
+    d.events.truncate(1);
+    d.pending_consent = Some(PendingView {
+        account: "intern@gmail.com".into(),
+        sub: "1029".into(),
+        at: "2026-12-01T00:00:00Z".into(),
+        underlying: TenantStatus::Deployed,
+    });
+    m.detail = Some(d);
+    m
+}
+
+/// gamma's token was refused at the last check, and Google refuses our client now.
+pub fn token_refused(size: (u16, u16)) -> Model {
+    let mut m = model(true, size);
+    m.selected = m
+        .visible
+        .iter()
+        .position(|&i| m.rows[i].slug == "gamma")
+        .unwrap();
+    let mut d = detail();
+    d.slug = "gamma".into();
+    d.display_name = "Gamma GmbH".into();
+    d.status = TenantStatus::NeedsReconsent;
+    d.reason = Some("Google refused the refresh token (400 invalid_grant)".into());
+    d.google_email = Some("it@gamma.de".into());
+    d.provisioning = None;
+    d.mcp_url = None;
+    d.events.truncate(2);
+    d.token = Some(TokenView {
+        health: Some(Health::NeedsReconsent),
+        reason: d.reason.clone(),
+        checked_at: Some("2026-12-01T00:00:00Z".into()),
+        healthy_at: None,
+        inconclusive_in_a_row: 0,
+        testing_expires_at: None,
+        testing_expires_ms: None,
+        account_tokens_issued: 1,
+    });
+    m.detail = Some(d);
+    m.status = Some(StatusView {
+        health_alarm: Some(HealthAlarm {
+            reason: "Google refused our OAuth client (401 invalid_client)".into(),
+            since: "2026-12-01T00:00:00Z".into(),
+        }),
+        ..Default::default()
+    });
+    m
+}
+
+/// Select `slug` in the table.
+pub fn select(m: &mut Model, slug: &str) {
+    m.selected = m
+        .visible
+        .iter()
+        .position(|&i| m.rows[i].slug == slug)
+        .unwrap();
+}
+
+pub const MCP_URL: &str = "https://run.blaxel.ai/acme-prod/functions/gmail-mcp-betamax/mcp";
+
+/// betamax is deployed: its MCP URL is known, and its newest timeline entry says so.
+pub fn deployed(size: (u16, u16)) -> Model {
+    let mut m = model(true, size);
+    let mut rows = m.rows.clone();
+    for r in &mut rows {
+        if r.slug == "betamax" {
+            r.mcp_url = Some(MCP_URL.into());
+        }
+    }
+    set_rows(&mut m, rows);
+    select(&mut m, "betamax");
+    let mut d = detail();
+    d.slug = "betamax".into();
+    d.display_name = "Betamax Ltd".into();
+    d.status = TenantStatus::Deployed;
+    d.google_email = Some("it@betamax.co.uk".into());
+    d.mcp_url = Some(MCP_URL.into());
+    if let Some(p) = d.provisioning.as_mut() {
+        p.step = ProvisionStep::Done;
+        p.attempts = 1;
+        p.connection_name = "gmail-betamax".into();
+        p.function_name = "gmail-mcp-betamax".into();
+        p.blaxel_status = Some("DEPLOYED".into());
+    }
+    d.links[0].id = "9f3e07aa".into();
+    for e in &mut d.events {
+        e.detail = e
+            .detail
+            .replace("beta-corp", "betamax")
+            .replace("ab12cd34", "9f3e07aa")
+            .replace("ops@beta.io", "it@betamax.co.uk");
+    }
+    d.events.push(entry(
+        7,
+        "12:04:41",
+        EventKind::Deployed,
+        &format!("MCP server gmail-mcp-betamax deployed: {MCP_URL}"),
+    ));
+    d.token = Some(TokenView {
+        health: Some(Health::Healthy),
+        reason: None,
+        checked_at: Some("2026-11-29T13:00:00Z".into()),
+        healthy_at: Some("2026-11-29T13:00:00Z".into()),
+        inconclusive_in_a_row: 0,
+        testing_expires_at: None,
+        testing_expires_ms: None,
+        account_tokens_issued: 1,
+    });
+    m.detail = Some(d);
+    m
+}
+
+/// alphabeta's customer pressed Deny: stored `failed` (consent_denied), its link active.
+pub fn declined(size: (u16, u16)) -> Model {
+    let mut m = model(true, size);
+    let mut rows = m.rows.clone();
+    for r in &mut rows {
+        if r.slug == "alphabeta" {
+            r.failure = Some(FailureKind::ConsentDenied);
+            r.reason = Some("the customer declined access at Google (access_denied)".into());
+            r.google_email = None;
+        }
+    }
+    set_rows(&mut m, rows);
+    select(&mut m, "alphabeta");
+    let mut d = detail();
+    d.slug = "alphabeta".into();
+    d.display_name = "AlphaBeta".into();
+    d.status = TenantStatus::Failed;
+    d.failure = Some(FailureKind::ConsentDenied);
+    d.reason = Some("the customer declined access at Google (access_denied)".into());
+    d.google_email = None;
+    d.granted_scopes.clear();
+    d.provisioning = None;
+    d.links[0].state = LinkState::Active;
+    d.links[0].expires_at = "2026-12-05T12:01:07Z".into();
+    d.links[0].expires_ms = NOW + 6 * 86_400_000;
+    d.events.truncate(3);
+    d.events.push(entry(
+        4,
+        "12:04:02",
+        EventKind::ConsentFailed,
+        "the customer declined access at Google (access_denied)",
+    ));
+    m.detail = Some(d);
+    m
+}
