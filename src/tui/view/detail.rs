@@ -176,6 +176,9 @@ struct Window {
 }
 
 fn window(heights: &[usize], back: usize, room: usize) -> Window {
+    if room == 1 && !heights.is_empty() {
+        return one_row_window(heights, back);
+    }
     let end = heights.len() - back.min(heights.len());
     let none = Window {
         start: end,
@@ -202,17 +205,12 @@ fn window(heights: &[usize], back: usize, room: usize) -> Window {
         later = false;
         (start, used) = fill(room);
     }
-    if start == end && end == heights.len() {
-        // Not one entry fits whole: unscrolled, the marker says they are there...
-        return Window {
-            earlier: true,
-            ..none
-        };
-    }
     if start == end {
-        // ...and scrolled back, the nearest one shows, cut to the room.
+        // Not one entry fits whole: the nearest one shows, cut to the room (a marker alone
+        // would hide the newest of the older entries for good).
         return Window {
             start: end - 1,
+            earlier: end > 1 && room >= 2,
             ..none
         };
     }
@@ -227,6 +225,37 @@ fn window(heights: &[usize], back: usize, room: usize) -> Window {
         end,
         earlier: start > 0 && used < budget,
         later,
+    }
+}
+
+/// A window of one row: unscrolled, the newest of the older entries when it fits, else a
+/// marker that says how to scroll back; scrolled back by `k`, the `k`-th newest, cut to the
+/// row if it must be.
+fn one_row_window(heights: &[usize], back: usize) -> Window {
+    let n = heights.len();
+    if back == 0 {
+        return if heights[n - 1] == 1 {
+            Window {
+                start: n - 1,
+                end: n,
+                earlier: false,
+                later: false,
+            }
+        } else {
+            Window {
+                start: n,
+                end: n,
+                earlier: true,
+                later: false,
+            }
+        };
+    }
+    let start = n - back.min(n);
+    Window {
+        start,
+        end: start + 1,
+        earlier: false,
+        later: false,
     }
 }
 
@@ -254,6 +283,10 @@ pub fn max_back(m: &Model, area: Rect) -> usize {
 fn farthest_back(h: &[usize], room: usize) -> usize {
     if window(h, 0, room).start == 0 {
         return 0;
+    }
+    if room == 1 {
+        // One entry a step, back to the first.
+        return h.len();
     }
     // Back until the first entries fill the room beside the marker of the later ones (at
     // least the first entry, cut if it must be).
@@ -351,7 +384,9 @@ mod tests {
             // Markers included, the window never takes more than its room.
             for b in 0..=h.len() {
                 let w = window(&h, b, room);
-                let rows: usize = h[w.start..w.end].iter().sum::<usize>().min(room)
+                // An entry taller than the room is drawn cut to one row.
+                let whole: usize = h[w.start..w.end].iter().sum();
+                let rows = if whole <= room { whole } else { 1 }
                     + usize::from(w.earlier)
                     + usize::from(w.later);
                 prop_assert!(rows <= room, "back {} {:?}", b, (w.start, w.end, w.earlier, w.later));
