@@ -68,6 +68,7 @@ impl Owner {
     /// Start everything. Fails with a clear message when the database is held by another
     /// process, the address is taken, or the data dir is too open.
     pub async fn start(mut opts: OwnerOptions) -> Result<Self> {
+        let descriptors = http::budget::raise_limit();
         let engine = Engine::open(
             &opts.data_dir,
             &opts.key,
@@ -120,6 +121,7 @@ impl Owner {
             None => None,
         };
         let limits = http::conn_limits_with(&opts.config.listener, tls.clone());
+        http::budget::report(descriptors, limits.max_connections);
         let listener_stats = limits.stats.clone();
         let drain = limits.drain;
         let http = tokio::spawn(http::serve(
