@@ -141,6 +141,23 @@ impl PerClient {
     }
 }
 
+/// Connections the kernel completes and queues before they are accepted. Under a flood the
+/// listener drains this queue by making room (see [`super::shed`]); a full queue would drop
+/// new connection attempts, a customer's among them, to be retried only seconds later.
+pub const BACKLOG: u32 = 4096;
+
+/// Listen on `addr` with [`BACKLOG`] (the kernel caps it at `net.core.somaxconn`).
+pub fn bind(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
+}
+
 /// How one connection is served.
 struct Serving {
     header_timeout: Duration,

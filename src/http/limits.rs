@@ -374,6 +374,19 @@ mod tests {
         );
     }
 
+    #[test]
+    fn the_uri_is_measured_without_being_copied_as_its_text_would_be() {
+        for u in [
+            "/oauth/callback?state=abc&code=4%2F0AeanS0",
+            "http://example.com:8080/c/x?y=z",
+            "/",
+            "*",
+        ] {
+            let uri: axum::http::Uri = u.parse().unwrap();
+            assert_eq!(uri_len(&uri), uri.to_string().len(), "{u}");
+        }
+    }
+
     #[tokio::test]
     async fn hsts_is_sent_only_when_the_listener_serves_tls() {
         use axum::routing::get;

@@ -79,7 +79,7 @@ impl Owner {
         let bind = opts.config.listener.bind;
         let listener = match opts.listener.take() {
             Some(l) => l,
-            None => tokio::net::TcpListener::bind(bind).await.with_context(|| {
+            None => http::conn::bind(bind).with_context(|| {
                 format!(
                     "cannot listen on {bind}; set [listener].bind or MCP_ONBOARD_BIND to a free address"
                 )
@@ -143,8 +143,7 @@ impl Owner {
             }
         }
         if let Some(at) = opts.config.metrics_bind {
-            let l = tokio::net::TcpListener::bind(at)
-                .await
+            let l = http::conn::bind(at)
                 .with_context(|| format!("cannot listen for metrics on {at} (metrics.bind)"))?;
             tracing::info!(%at, "metrics served");
             tasks.push(tokio::spawn(crate::metrics::serve(l, engine.clone())));
