@@ -1,9 +1,11 @@
 //! A real `serve` under a descriptor limit of a box without `LimitNOFILE` (1024), its
 //! listener flooded by idle and slow connections from many loopback addresses in different
-//! /24s (two addresses per /24, two connections per address, as a botnet would), each
-//! reconnecting as soon as it is cut. Meanwhile a customer's whole consent must complete
-//! (the code exchange at Google and the provisioning at Blaxel included), `/healthz` must
-//! answer, and a CLI command over the control socket must be answered by the owner.
+//! /24s (two addresses per /24, two connections per address, as a botnet would: one slow,
+//! the other silent or idle after one request), each reconnecting as soon as it is cut.
+//! Meanwhile a customer's whole consent must complete (the code exchange at Google and the
+//! provisioning at Blaxel included), `/healthz` must answer, a CLI command over the control
+//! socket must be answered by the owner, and the owner must never hold the descriptors
+//! kept for calls out.
 //!
 //! CI runs a reduced size. The full size:
 //! `MCP_ONBOARD_FLOOD=full cargo test --release --test listener_flood -- --nocapture`.
@@ -57,14 +59,24 @@ struct Seen {
     cut: AtomicU64,
 }
 
+/// What a flooding connection does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Connect and send nothing.
+    Idle,
+    /// A request line, then a header line every half second.
+    Slow,
+    /// One whole request, then nothing (kept alive).
+    Served,
+}
+
 /// One flooding connection, made first after `start` and again whenever the server closes
-/// it: idle (connect and send nothing), or slow (a request line, then a header line every
-/// half second).
+/// it.
 async fn flood(
     start: Duration,
     from: Ipv4Addr,
     to: SocketAddr,
-    slow: bool,
+    kind: Kind,
     seen: Arc<Seen>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -91,10 +103,16 @@ async fn flood(
             seen.started.fetch_add(1, Ordering::Relaxed);
         }
         let mut buf = [0u8; 512];
-        if slow && s.write_all(b"GET /healthz HTTP/1.1\r\n").await.is_err() {
+        let opening: &[u8] = match kind {
+            Kind::Idle => b"",
+            Kind::Slow => b"GET /healthz HTTP/1.1\r\n",
+            Kind::Served => b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+        };
+        if s.write_all(opening).await.is_err() {
             seen.cut.fetch_add(1, Ordering::Relaxed);
             continue;
         }
+        let slow = kind == Kind::Slow;
         loop {
             tokio::select! {
                 r = s.read(&mut buf) => {
@@ -190,13 +208,14 @@ async fn a_flood_of_idle_and_slow_connections_from_many_networks_does_not_starve
     // never free many descriptors at once.
     let ramp = Duration::from_secs(10);
     for n in 0..size.connections / 2 {
-        for slow in [false, true] {
+        let first = if n % 2 == 0 { Kind::Idle } else { Kind::Served };
+        for kind in [first, Kind::Slow] {
             let i = u32::try_from(flooders.len()).expect("few enough connections");
             flooders.push(tokio::spawn(flood(
                 ramp * i / u32::try_from(size.connections).expect("few enough connections"),
                 flood_addr(n),
                 to,
-                slow,
+                kind,
                 seen.clone(),
                 stop_rx.clone(),
             )));

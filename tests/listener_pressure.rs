@@ -1,6 +1,6 @@
 //! The accept loop under pressure: a cap per network above the per-client cap, room made
-//! for a new connection by closing the one that waited longest without sending a request
-//! (never a client's), and the `/metrics` listener served under the same limits.
+//! for a new connection by closing the one idle longest (never one whose request is being
+//! answered), and the `/metrics` listener served under the same limits.
 
 mod common;
 
@@ -92,24 +92,45 @@ async fn a_network_gets_more_than_one_client_but_not_without_bound() {
     }
 }
 
+/// A server whose `/slow` takes `slow` to answer.
+async fn server_with_slow(limits: ConnLimits, slow: Duration) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = Router::new().route("/", get(|| async { "ok" })).route(
+        "/slow",
+        get(move || async move {
+            tokio::time::sleep(slow).await;
+            "slow"
+        }),
+    );
+    tokio::spawn(serve(listener, app, std::future::pending(), limits));
+    addr
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn when_full_the_connection_that_waited_longest_without_a_request_makes_room() {
-    let addr = server(ConnLimits {
-        max_connections: 3,
-        ..Default::default()
-    })
+async fn when_full_the_connection_idle_longest_makes_room_never_one_being_answered() {
+    let addr = server_with_slow(
+        ConnLimits {
+            max_connections: 3,
+            ..Default::default()
+        },
+        Duration::from_secs(6),
+    )
     .await;
     let wait = Duration::from_secs(10);
     let local = Ipv4Addr::LOCALHOST;
-    // A client being served (keep-alive), then two connections that send nothing.
-    let mut client = connect_from(local, addr).await;
-    assert!(ask(&mut client, "/", wait).await);
+    // A request being answered (the oldest connection), then two that send nothing.
+    let mut busy = connect_from(local, addr).await;
+    busy.write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
     let mut idle_old = connect_from(local, addr).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     let mut idle_new = connect_from(local, addr).await;
-    // Full: a new connection is served, in place of the idle one that waited longest.
-    let mut second = connect_from(local, addr).await;
-    assert!(ask(&mut second, "/", wait).await, "no room was made");
+    // Full: a new connection is served, in place of the one idle longest.
+    let mut first = connect_from(local, addr).await;
+    assert!(ask(&mut first, "/", wait).await, "no room was made");
     assert!(
         closed_within(&mut idle_old, wait).await,
         "the oldest idle one stays"
@@ -118,21 +139,62 @@ async fn when_full_the_connection_that_waited_longest_without_a_request_makes_ro
         !closed_within(&mut idle_new, Duration::from_millis(200)).await,
         "the younger idle one was closed too"
     );
-    // Then the other idle one goes for the next.
+    // Then the other idle one goes for the next; then the first, idle since its answer.
+    let mut second = connect_from(local, addr).await;
+    assert!(ask(&mut second, "/", wait).await, "no room was made");
+    assert!(closed_within(&mut idle_new, wait).await);
     let mut third = connect_from(local, addr).await;
     assert!(ask(&mut third, "/", wait).await, "no room was made");
-    assert!(closed_within(&mut idle_new, wait).await);
-    // Every connection is a client's now: none is closed, a new one waits for a slot.
     assert!(
-        ask(&mut client, "/", wait).await,
-        "a client's connection was closed"
+        closed_within(&mut first, wait).await,
+        "idle between requests"
     );
-    let mut fourth = connect_from(local, addr).await;
-    assert!(!ask(&mut fourth, "/", Duration::from_millis(1500)).await);
-    assert!(ask(&mut second, "/", wait).await && ask(&mut third, "/", wait).await);
-    drop(client);
+    // The request being answered all along was never cut.
+    let mut out = String::new();
+    tokio::time::timeout(wait, busy.read_to_string(&mut out))
+        .await
+        .ok();
+    assert!(
+        out.starts_with("HTTP/1.1 200") && out.contains("slow"),
+        "{out:?}"
+    );
+    drop((second, third));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_every_connection_is_being_answered_a_new_one_waits_for_a_slot() {
+    let addr = server_with_slow(
+        ConnLimits {
+            max_connections: 2,
+            ..Default::default()
+        },
+        Duration::from_secs(3),
+    )
+    .await;
+    let mut busy = Vec::new();
+    for _ in 0..2 {
+        let mut s = connect_from(Ipv4Addr::LOCALHOST, addr).await;
+        s.write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        busy.push(s);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut new = connect_from(Ipv4Addr::LOCALHOST, addr).await;
+    assert!(
+        !ask(&mut new, "/", Duration::from_millis(1500)).await,
+        "served beyond the cap"
+    );
+    for mut s in busy {
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.unwrap();
+        assert!(
+            out.contains("slow"),
+            "a request in progress was cut: {out:?}"
+        );
+    }
     let mut out = [0u8; 256];
-    let n = tokio::time::timeout(wait, fourth.read(&mut out))
+    let n = tokio::time::timeout(Duration::from_secs(10), new.read(&mut out))
         .await
         .expect("served once a slot is free")
         .unwrap();

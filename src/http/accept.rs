@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::shed::Waiting;
+use super::shed::Idle;
 
 /// How often one kind of event is logged at most.
 pub const LOG_WINDOW: Duration = Duration::from_secs(60);
@@ -51,16 +51,16 @@ impl AcceptErrors {
         self.pause = None;
     }
 
-    /// An accept failed: when it was for want of descriptors, close the connection that
-    /// waited longest for its request (a descriptor for what must go on); log, then pause.
-    pub async fn failed(&mut self, e: &std::io::Error, waiting: &Waiting) {
+    /// An accept failed: when it was for want of descriptors, close the connection idle
+    /// longest (a descriptor for what must go on); log, then pause.
+    pub async fn failed(&mut self, e: &std::io::Error, idle: &Idle) {
         let out_of_files = matches!(
             e.raw_os_error(),
             Some(code) if code == rustix::io::Errno::MFILE.raw_os_error()
                 || code == rustix::io::Errno::NFILE.raw_os_error()
         );
         if out_of_files {
-            waiting.shed_oldest(Duration::ZERO);
+            idle.shed_oldest(Duration::ZERO);
         }
         let pause = self.next_pause();
         if let Some(n) = self.log.note() {

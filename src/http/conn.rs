@@ -1,6 +1,6 @@
 //! The accept loop: hyper HTTP/1 connections with a header read timeout (a client that
 //! dribbles its headers is cut off), caps on open connections (in all, per client, per
-//! network), room made under a flood by closing the connections that never sent a request
+//! network), room made under a flood by closing the connections idle longest
 //! (see [`super::shed`]), then a graceful stop that lets requests in flight finish.
 //!
 //! axum's own `serve` sets no timer, so hyper's header read timeout would not apply.
@@ -31,8 +31,8 @@ pub struct ConnLimits {
     /// The header timeout of a connection accepted while fewer than a quarter of the
     /// connection slots are free (it applies to the TLS handshake too).
     pub pressure_header_timeout: Duration,
-    /// Connections open at once. When all are taken, the oldest that has not sent a whole
-    /// request is closed for a new one; if every one has, new ones wait to be accepted.
+    /// Connections open at once. When all are taken, the one idle longest (no request in
+    /// progress) is closed for a new one; if none is, new ones wait to be accepted.
     pub max_connections: usize,
     /// Connections open at once from one client address (IPv6: one /64); more are closed.
     pub max_per_client: usize,
@@ -196,7 +196,7 @@ where
             conn.as_mut().graceful_shutdown();
             let _ = conn.await;
         }
-        () = how.ticket.shed() => tracing::debug!(%peer, "connection closed to make room"),
+        () = how.ticket.shed() => tracing::debug!(%peer, "idle connection closed to make room"),
     }
 }
 
@@ -219,16 +219,15 @@ fn admit(
     Some(vec![client, network])
 }
 
-/// A free connection slot, or one made by closing the connection that has waited longest
-/// for its request (then `true`); when every open connection is a client's, wait for one
-/// to end.
-async fn room(permits: &Arc<Semaphore>, waiting: &shed::Waiting) -> (OwnedSemaphorePermit, bool) {
+/// A free connection slot, or one made by closing the connection idle longest (then
+/// `true`); when every open connection has a request in progress, wait for one to end.
+async fn room(permits: &Arc<Semaphore>, idle: &shed::Idle) -> (OwnedSemaphorePermit, bool) {
     let mut closed = false;
     loop {
         if let Ok(p) = permits.clone().try_acquire_owned() {
             return (p, closed);
         }
-        let retry = match waiting.shed_oldest(shed::MIN_AGE) {
+        let retry = match idle.shed_oldest(shed::MIN_AGE) {
             shed::Shed::NotBefore(at) => Some(tokio::time::Instant::from_std(at)),
             shed::Shed::Closed => {
                 closed = true;
@@ -254,7 +253,7 @@ pub async fn serve(
     let permits = Arc::new(Semaphore::new(max));
     let per_client = Arc::new(PerClient::default());
     let per_network = Arc::new(PerClient::default());
-    let waiting = Arc::new(shed::Waiting::default());
+    let idle = Arc::new(shed::Idle::default());
     let mut errors = AcceptErrors::default();
     let (mut refused, mut made_room) = (LogEvery::default(), LogEvery::default());
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -268,7 +267,7 @@ pub async fn serve(
                     v
                 }
                 Err(e) => {
-                    errors.failed(&e, &waiting).await;
+                    errors.failed(&e, &idle).await;
                     continue;
                 }
             },
@@ -283,17 +282,17 @@ pub async fn serve(
             continue;
         };
         let (permit, closed) = tokio::select! {
-            r = room(&permits, &waiting) => r,
+            r = room(&permits, &idle) => r,
             () = &mut shutdown => break,
         };
         if closed && let Some(n) = made_room.note() {
             tracing::warn!(
                 max,
                 closed = n,
-                "listener full: connections that sent no request were closed to make room (logged once a minute)"
+                "listener full: idle connections were closed to make room (logged once a minute)"
             );
         }
-        // Under pressure a new connection gets less time to show it is a client's.
+        // Under pressure a new connection gets less time to send its request.
         let header_timeout = if permits.available_permits() < max / 4 {
             limits
                 .header_read_timeout
@@ -304,7 +303,7 @@ pub async fn serve(
         let how = Serving {
             header_timeout,
             peer,
-            ticket: waiting.enter(),
+            ticket: idle.enter(),
         };
         let app = app.clone();
         let mut stop = stop_rx.clone();
@@ -319,9 +318,11 @@ pub async fn serve(
                 req.extensions_mut().insert(ConnectInfo(peer));
                 let app = app.clone();
                 let counted = InFlight::new(&stats);
+                let ticket = ticket.clone();
                 async move {
                     let res = app.oneshot(req).await.map_err(|e: Infallible| match e {});
                     drop(counted);
+                    ticket.answered();
                     res
                 }
             });
