@@ -749,10 +749,8 @@ impl Config {
                 trusted_proxies,
                 rate_limit_per_minute,
                 rate_limit_burst,
-                max_connections_per_network: src.max_connections_per_network(
-                    listener.max_connections_per_network,
-                    max_connections_per_client,
-                )?,
+                max_connections_per_network: src
+                    .max_connections_per_network(listener.max_connections_per_network)?,
                 max_connections_per_client,
                 return_url,
                 return_redirect,

@@ -34,11 +34,11 @@ impl Source<'_> {
         }
     }
 
-    /// `listener.max_connections_per_network`, never below the per-client cap.
+    /// `listener.max_connections_per_network` (the listener never applies less than the
+    /// per-client cap).
     pub(super) fn max_connections_per_network(
         &self,
         file: Option<u32>,
-        per_client: usize,
     ) -> Result<usize, ConfigError> {
         let n = self.positive(
             "listener.max_connections_per_network",
@@ -46,7 +46,7 @@ impl Source<'_> {
             file,
             MAX_CONNECTIONS_PER_NETWORK,
         )?;
-        Ok((n.get() as usize).max(per_client))
+        Ok(n.get() as usize)
     }
 }
 
@@ -63,17 +63,11 @@ mod tests {
     }
 
     #[test]
-    fn the_per_network_cap_has_a_default_and_is_never_below_the_per_client_cap() {
+    fn the_per_network_cap_has_a_default_and_is_read_from_the_environment() {
         let c = load(&[]).unwrap();
         assert_eq!(c.listener.max_connections_per_network, 256);
         let c = load(&[("MCP_ONBOARD_MAX_CONNECTIONS_PER_NETWORK", "1000")]).unwrap();
         assert_eq!(c.listener.max_connections_per_network, 1000);
-        let c = load(&[
-            ("MCP_ONBOARD_MAX_CONNECTIONS_PER_NETWORK", "10"),
-            ("MCP_ONBOARD_MAX_CONNECTIONS_PER_CLIENT", "100"),
-        ])
-        .unwrap();
-        assert_eq!(c.listener.max_connections_per_network, 100);
         let e = load(&[("MCP_ONBOARD_MAX_CONNECTIONS_PER_NETWORK", "0")]).unwrap_err();
         assert!(
             e.to_string()

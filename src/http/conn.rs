@@ -37,7 +37,7 @@ pub struct ConnLimits {
     /// Connections open at once from one client address (IPv6: one /64); more are closed.
     pub max_per_client: usize,
     /// Connections open at once from one network (IPv4: a /24, IPv6: a /48); more are
-    /// closed.
+    /// closed. Never less than `max_per_client` applies (one address is in one network).
     pub max_per_network: usize,
     /// Peers the per-client cap does not apply to: reverse proxies, which carry many
     /// clients' connections.
@@ -361,4 +361,33 @@ pub async fn serve(
         conns.shutdown().await;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_network_never_gets_less_than_one_client_and_an_exempt_peer_no_cap() {
+        let limits = ConnLimits {
+            max_per_client: 4,
+            max_per_network: 2,
+            exempt: vec!["192.0.2.9".parse().unwrap()],
+            ..Default::default()
+        };
+        let (c, n) = (Arc::default(), Arc::default());
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let held: Vec<_> = (0..4)
+            .map(|_| admit(ip("192.0.2.1"), &limits, &c, &n).expect("within the client's cap"))
+            .collect();
+        assert!(admit(ip("192.0.2.1"), &limits, &c, &n).is_none());
+        assert!(
+            admit(ip("192.0.2.2"), &limits, &c, &n).is_none(),
+            "the network is full"
+        );
+        assert!(admit(ip("192.0.3.1"), &limits, &c, &n).is_some());
+        assert!((0..10).all(|_| admit(ip("192.0.2.9"), &limits, &c, &n).is_some()));
+        drop(held);
+        assert!(admit(ip("192.0.2.2"), &limits, &c, &n).is_some());
+    }
 }
