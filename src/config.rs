@@ -13,6 +13,8 @@ use serde::Deserialize;
 use thiserror::Error;
 use url::Url;
 
+mod numbers;
+
 pub const GOOGLE_AUTH_URL: &str = "https://accounts.google.com/o/oauth2/v2/auth";
 pub const GOOGLE_TOKEN_URL: &str = "https://oauth2.googleapis.com/token";
 pub const GOOGLE_REVOKE_URL: &str = "https://oauth2.googleapis.com/revoke";
@@ -184,6 +186,7 @@ struct FileListener {
     rate_limit_per_minute: Option<u32>,
     rate_limit_burst: Option<u32>,
     max_connections_per_client: Option<u32>,
+    max_connections_per_network: Option<u32>,
     return_url: Option<String>,
     return_redirect: Option<bool>,
     tls_cert: Option<String>,
@@ -224,6 +227,8 @@ pub struct ListenerConfig {
     pub rate_limit_burst: NonZeroU32,
     /// Connections open at once from one client (trusted proxies exempt).
     pub max_connections_per_client: usize,
+    /// Connections open at once from one IPv4 /24 or IPv6 /48 (trusted proxies exempt).
+    pub max_connections_per_network: usize,
     /// The company's own page the customer returns to after the consent (with `tenant` and
     /// `outcome` appended); a tenant's own `return_url` wins.
     pub return_url: Option<Url>,
@@ -587,21 +592,7 @@ impl Config {
                 detail: "must not have a query or fragment".into(),
             });
         }
-        let positive = |key: &'static str, env: &str, file: Option<u32>, default: u32| match src
-            .pick(env, file.map(|v| v.to_string()))
-        {
-            None => Ok(NonZeroU32::new(default).unwrap_or(NonZeroU32::MIN)),
-            Some((text, from)) => {
-                text.trim()
-                    .parse::<NonZeroU32>()
-                    .map_err(|_| ConfigError::Invalid {
-                        key,
-                        value: text.clone(),
-                        from,
-                        detail: "expected a whole number of at least 1".into(),
-                    })
-            }
-        };
+        let positive = |key, env: &str, file, default| src.positive(key, env, file, default);
         let rate_limit_per_minute = positive(
             "listener.rate_limit_per_minute",
             "MCP_ONBOARD_RATE_LIMIT_PER_MINUTE",
@@ -758,6 +749,8 @@ impl Config {
                 trusted_proxies,
                 rate_limit_per_minute,
                 rate_limit_burst,
+                max_connections_per_network: src
+                    .max_connections_per_network(listener.max_connections_per_network)?,
                 max_connections_per_client,
                 return_url,
                 return_redirect,

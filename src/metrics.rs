@@ -147,8 +147,15 @@ impl Metrics {
     }
 }
 
-/// Serve `/metrics` on `listener` until the task is aborted.
+/// Connections the `/metrics` listener holds at once (within the descriptor budget's
+/// reserve for the control socket), and from one scraper.
+const MAX_CONNECTIONS: usize = 16;
+const MAX_PER_CLIENT: usize = 8;
+
+/// Serve `/metrics` on `listener` until the task is aborted, through the public listener's
+/// accept loop: its header timeout, a connection cap and the request limits.
 pub async fn serve(listener: tokio::net::TcpListener, engine: Arc<crate::engine::Engine>) {
+    use crate::http;
     use axum::http::header;
     use axum::response::IntoResponse;
     let app = axum::Router::new().route(
@@ -167,7 +174,14 @@ pub async fn serve(listener: tokio::net::TcpListener, engine: Arc<crate::engine:
             }
         }),
     );
-    if let Err(e) = axum::serve(listener, app).await {
+    let app = http::request_limits(app).layer(axum::middleware::from_fn(http::limits::sizes));
+    let limits = http::conn::ConnLimits {
+        max_connections: MAX_CONNECTIONS,
+        max_per_client: MAX_PER_CLIENT,
+        max_per_network: MAX_CONNECTIONS,
+        ..Default::default()
+    };
+    if let Err(e) = http::conn::serve(listener, app, std::future::pending(), limits).await {
         tracing::warn!(error = %e, "the metrics listener stopped");
     }
 }

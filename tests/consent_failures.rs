@@ -167,6 +167,9 @@ async fn expired_state_is_refused() {
     h.add("acme", None, None).await;
     h.link("acme").await;
     let state = "B".repeat(43);
+    // Started in this browser, which comes back with its cookie.
+    let cookie = "C".repeat(43);
+    *h.jar.lock().unwrap() = Some(format!("mcp-onboard={cookie}"));
     let flow = PendingFlow {
         tenant: "acme".into(),
         link_id: "x".into(),
@@ -174,7 +177,7 @@ async fn expired_state_is_refused() {
         redirect_uri: format!("{}oauth/callback", h.base),
         created_at: now_ms() - 700_000,
         expires_at: now_ms() - 100_000,
-        browser: String::new(),
+        browser: mcp_onboard::domain::consent::browser_hash(&cookie),
     };
     let hash = sha256(&state);
     h.engine

@@ -56,22 +56,84 @@ async fn a_cross_site_continue_is_refused_and_starts_no_flow() {
 }
 
 #[tokio::test]
-async fn a_callback_in_another_browser_is_refused_and_the_tenant_says_why() {
+async fn a_callback_in_another_browser_is_refused_and_changes_nothing() {
     let h = harness().await;
     h.add("acme", None, None).await;
     let auth = h.start(&h.link("acme").await).await;
     let cb = h.consent(&auth, "victim@example.com", true, None).await;
-    // The Google URL was handed to someone else: their browser has no cookie of ours.
-    h.forget_cookies();
-    let page = h.get(&cb).await;
-    assert_eq!(page.status, 400);
-    assert!(page.body.contains("browser"), "{}", page.body);
+    let before = h.show("acme").await;
+    let own = h.jar.lock().unwrap().take();
+    // The Google URL was handed to someone else: their browser has no cookie of ours, or
+    // one of its own.
+    for other in [None, Some(format!("mcp-onboard={}", "x".repeat(43)))] {
+        *h.jar.lock().unwrap() = other;
+        let page = h.get(&cb).await;
+        assert_eq!(page.status, 400);
+        assert!(page.body.contains("browser"), "{}", page.body);
+    }
     assert_eq!(h.google.exchanges(), 0, "the code is never exchanged");
     let t = h.show("acme").await;
-    assert_ne!(t.status, TenantStatus::Consented);
-    assert_eq!(t.failure, Some(FailureKind::WrongBrowser));
-    assert!(t.reason.unwrap().contains("another browser"));
+    assert_eq!(t.status, before.status);
+    assert_eq!(t.failure, None);
+    assert_eq!(t.reason, before.reason);
+    assert_eq!(
+        t.events.len(),
+        before.events.len(),
+        "nothing on the timeline"
+    );
+    assert_eq!(h.engine.store().flow_count(), 1, "the flow is kept");
     assert!(!h.has_token("acme"));
+    let counted = h
+        .engine
+        .metrics()
+        .consent_failures
+        .get_or_create(&mcp_onboard::metrics::Kind {
+            kind: "wrong_browser".into(),
+        })
+        .get();
+    assert_eq!(counted, 2);
+    // The customer's own browser still completes the consent with the same state.
+    *h.jar.lock().unwrap() = own;
+    let page = h.get(&cb).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(h.show("acme").await.status, TenantStatus::Consented);
+    assert!(h.has_token("acme"));
+}
+
+#[tokio::test]
+async fn a_continue_token_made_without_the_server_key_is_refused() {
+    use base64::Engine as _;
+    use sha2::{Digest, Sha256};
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    let link = h.link("acme").await;
+    let page = h.get(&link.url).await;
+    assert_eq!(page.status, 200);
+    let cookie = h.jar.lock().unwrap().clone().unwrap();
+    let secret = cookie.split_once('=').unwrap().1.to_owned();
+    let code = link.url.rsplit('/').next().unwrap();
+    // The token as an unkeyed hash of the cookie and the link made it: anyone who plants
+    // a cookie could compute it.
+    let mut d = Sha256::new();
+    d.update(b"mcp-onboard continue v1\0");
+    d.update(secret.as_bytes());
+    d.update(b"\0");
+    d.update(Sha256::digest(code.as_bytes()));
+    let unkeyed = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(d.finalize());
+    let page_token = common::extract(&page.body, r#"name="token" value=""#, '"');
+    assert_ne!(unkeyed, page_token);
+    let res = h
+        .http
+        .post(format!("{}/continue", link.url))
+        .header("cookie", &cookie)
+        .form(&[("token", unkeyed)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert_eq!(h.engine.store().flow_count(), 0, "no flow started");
+    // The page's own token works.
+    assert_eq!(h.press_continue(&link).await.status(), 303);
 }
 
 #[tokio::test]

@@ -23,7 +23,6 @@ pub enum Page {
         signed_in: Option<String>,
         expected: String,
     },
-    WrongBrowser,
     Internal,
 }
 
@@ -70,7 +69,6 @@ pub const MAX_CODE_LEN: usize = 2048;
 /// authorization code to exchange.
 pub fn before_exchange<'a>(
     flow: &PendingFlow,
-    same_browser: bool,
     link: Option<LinkState>,
     link_id: &str,
     params: &'a CallbackParams,
@@ -90,13 +88,6 @@ pub fn before_exchange<'a>(
             FailureKind::FlowExpired,
             "the customer came back from Google after the 10-minute sign-in window; they can open the consent link again",
             Page::FlowExpired,
-        ));
-    }
-    if !same_browser {
-        return Err(Refusal::fail(
-            FailureKind::WrongBrowser,
-            "the sign-in came back to another browser than the one that pressed Continue (the link's cookie was missing or different); the customer should open the link again in the browser they sign in with",
-            Page::WrongBrowser,
         ));
     }
     // One consent per link: a second tab, or a flow started before the link was used,
@@ -484,25 +475,6 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_callback_in_another_browser_is_refused_before_the_exchange() {
-        let p = params(Some("c"), None);
-        let r = before_exchange(
-            &flow(100),
-            false,
-            Some(LinkState::Active),
-            "ab",
-            &p,
-            "https://x/cb",
-            10,
-        )
-        .unwrap_err();
-        assert_eq!(
-            (r.kind, r.page),
-            (Some(FailureKind::WrongBrowser), Page::WrongBrowser)
-        );
-    }
-
     fn params(code: Option<&str>, error: Option<&str>) -> CallbackParams {
         CallbackParams {
             code: code.map(|c| secrecy::SecretString::from(c.to_owned())),
@@ -592,7 +564,7 @@ mod tests {
         #[case] kind: Option<FailureKind>,
         #[case] page: Option<Page>,
     ) {
-        match before_exchange(&f, true, link, "ab", &p, redirect, 10) {
+        match before_exchange(&f, link, "ab", &p, redirect, 10) {
             Ok(code) => {
                 assert_eq!(page, None);
                 assert_eq!(code, "c");
@@ -616,16 +588,19 @@ fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// The Continue form's token: tied to the browser's cookie and to the link, so a page
-/// elsewhere can neither read it nor make one up.
-pub fn form_token(browser_secret: &str, link_hash: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    h.update(b"mcp-onboard continue v1\0");
-    h.update(browser_secret.as_bytes());
-    h.update(b"\0");
-    h.update(link_hash);
-    b64(&h.finalize())
+/// The Continue form's token: HMAC-SHA256 under `key` (a server secret derived from the
+/// master key) of the browser's cookie and the link, so a page elsewhere can neither read
+/// it nor make one up, even for a cookie it planted.
+pub fn form_token(key: &[u8], browser_secret: &str, link_hash: &[u8]) -> String {
+    use hmac::Mac;
+    let Ok(mut m) = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(key) else {
+        return String::new();
+    };
+    m.update(b"mcp-onboard continue v2\0");
+    m.update(browser_secret.as_bytes());
+    m.update(b"\0");
+    m.update(link_hash);
+    b64(&m.finalize().into_bytes())
 }
 
 /// What a pending flow keeps of the browser that started it: the cookie's SHA-256.
@@ -679,6 +654,7 @@ impl ContinueRefusal {
 /// on this POST: `null` is accepted, since the cookie and token must match anyway.
 pub fn check_continue<'a>(
     public_origin: &str,
+    key: &[u8],
     link_hash: &[u8],
     req: &'a ContinueRequest,
 ) -> Result<&'a str, ContinueRefusal> {
@@ -701,7 +677,8 @@ pub fn check_continue<'a>(
         .filter(|c| c.len() == BROWSER_SECRET_LEN)
         .ok_or(ContinueRefusal::NoCookie)?;
     let token = req.token.as_deref().ok_or(ContinueRefusal::BadToken)?;
-    if !same(token, &form_token(cookie, link_hash)) {
+    let want = form_token(key, cookie, link_hash);
+    if want.is_empty() || !same(token, &want) {
         return Err(ContinueRefusal::BadToken);
     }
     Ok(cookie)
@@ -752,6 +729,7 @@ mod browser_tests {
     use super::*;
 
     const ORIGIN: &str = "https://onboard.example.com";
+    const KEY: &[u8] = &[7u8; 32];
 
     fn req(
         site: Option<&str>,
@@ -770,8 +748,8 @@ mod browser_tests {
     #[test]
     fn continue_needs_our_page_in_this_browser() {
         let secret = "s".repeat(BROWSER_SECRET_LEN);
-        let good = form_token(&secret, b"link-a");
-        let ok = |r: &ContinueRequest| check_continue(ORIGIN, b"link-a", r).map(str::to_owned);
+        let good = form_token(KEY, &secret, b"link-a");
+        let ok = |r: &ContinueRequest| check_continue(ORIGIN, KEY, b"link-a", r).map(str::to_owned);
         assert_eq!(
             ok(&req(
                 Some("same-origin"),
@@ -818,7 +796,7 @@ mod browser_tests {
                 None,
                 None,
                 Some(&secret),
-                Some(form_token(&secret, b"link-b"))
+                Some(form_token(KEY, &secret, b"link-b"))
             )),
             Err(ContinueRefusal::BadToken)
         );
@@ -827,6 +805,28 @@ mod browser_tests {
             ok(&req(None, None, Some(&other), Some(good))),
             Err(ContinueRefusal::BadToken)
         );
+    }
+
+    #[test]
+    fn a_token_without_the_server_key_does_not_pass() {
+        use sha2::{Digest, Sha256};
+        let secret = "s".repeat(BROWSER_SECRET_LEN);
+        let with = |token: String| req(None, None, Some(&secret), Some(token));
+        // Another server's key, or the unkeyed hash of earlier releases: refused.
+        let other = form_token(&[8u8; 32], &secret, b"link-a");
+        assert_ne!(other, form_token(KEY, &secret, b"link-a"));
+        let mut h = Sha256::new();
+        h.update(b"mcp-onboard continue v1\0");
+        h.update(secret.as_bytes());
+        h.update(b"\0");
+        h.update(b"link-a");
+        let unkeyed = b64(&h.finalize());
+        for token in [other, unkeyed] {
+            assert_eq!(
+                check_continue(ORIGIN, KEY, b"link-a", &with(token)),
+                Err(ContinueRefusal::BadToken)
+            );
+        }
     }
 
     #[test]

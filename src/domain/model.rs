@@ -102,7 +102,8 @@ pub enum FailureKind {
     StoreFailed,
     BlaxelRejected,
     DeployFailed,
-    /// The callback came back to another browser than the one that pressed Continue.
+    /// The callback came back to another browser than the one that pressed Continue (kept
+    /// for records of earlier releases: such a callback now changes nothing).
     WrongBrowser,
     /// A bug stopped the job (a panic, caught and logged); `retry` runs it again.
     Internal,

@@ -9,6 +9,7 @@
 
 use url::Url;
 
+use super::binding::{Taking, take_in_same_browser};
 use super::error::EngineError;
 use super::handle::{
     Engine, FLOW_TTL, LINK_CODE_LEN, STATE_LEN, apply_in, random_token, sha256, well_formed,
@@ -17,7 +18,7 @@ use super::outcome::{Interstitial, Outcome};
 use crate::domain::brief::Brief;
 use crate::domain::consent::{
     CallbackParams, ContinueRequest, GrantFacts, Page, Refusal, TokenClaims, before_exchange,
-    browser_hash, check_claims, check_continue, decide_grant, form_token, same_browser,
+    browser_hash, check_claims, check_continue, decide_grant, form_token,
 };
 use crate::domain::lifecycle::Transition;
 use crate::domain::model::{
@@ -54,7 +55,6 @@ fn page(p: &Page) -> Outcome {
             signed_in,
             expected,
         } => Outcome::wrong_account(signed_in.as_deref(), expected),
-        Page::WrongBrowser => Outcome::wrong_browser(),
         Page::Internal => Outcome::internal("consent"),
     }
 }
@@ -229,7 +229,7 @@ impl Engine {
                 .public_path(&format!("/c/{code}/continue"))
                 .path()
                 .to_owned(),
-            token: form_token(browser, &hash),
+            token: form_token(self.store.form_key(), browser, &hash),
         })
     }
 
@@ -244,7 +244,7 @@ impl Engine {
             .public_url
             .origin()
             .ascii_serialization();
-        let browser = match check_continue(&origin, &hash, req) {
+        let browser = match check_continue(&origin, self.store.form_key(), &hash, req) {
             Ok(b) => browser_hash(b),
             Err(why) => {
                 tracing::warn!(tenant = %brief.slug, link = %link.id, reason = why.reason(), "Continue refused");
@@ -371,12 +371,16 @@ impl Engine {
             return Outcome::callback_incomplete();
         };
         let hash = sha256(state);
+        let cookie = browser.clone();
         let taken = self
-            .commit(Durability::Lazy, move |tx| Ok(tx.take_flow(&hash)?))
+            .commit(Durability::Lazy, move |tx| {
+                take_in_same_browser(tx, &hash, cookie.as_deref())
+            })
             .await;
         let (flow, verifier) = match taken {
-            Ok(TakenFlow::Taken(f, v)) => (f, v),
-            Ok(TakenFlow::Used(used)) => {
+            Ok(Taking::OtherBrowser { tenant }) => return self.other_browser(&tenant),
+            Ok(Taking::Flow(TakenFlow::Taken(f, v))) => (f, v),
+            Ok(Taking::Flow(TakenFlow::Used(used))) => {
                 let r = Refusal {
                     kind: None,
                     reason: "a repeated sign-in response was refused (its state was already used)"
@@ -386,7 +390,7 @@ impl Engine {
                 };
                 return self.refuse(&used.tenant, r).await;
             }
-            Ok(TakenFlow::Unknown) => return Outcome::state_unknown(),
+            Ok(Taking::Flow(TakenFlow::Unknown)) => return Outcome::state_unknown(),
             Err(e) => return Outcome::internal(&e.to_string()),
         };
         let slug = flow.tenant.clone();
@@ -398,20 +402,20 @@ impl Engine {
                 error_description: q.error_description.clone(),
             };
             let redirect = self.config.redirect_uri().to_string();
+            // Borrowed from the query's wiped copy, never copied.
             let code = match before_exchange(
                 &flow,
-                same_browser(&flow.browser, browser.as_deref()),
                 link_state,
                 &flow.link_id,
                 &params,
                 &redirect,
                 now_ms(),
             ) {
-                Ok(c) => c.to_owned(),
+                Ok(c) => c,
                 Err(r) if r.page == Page::StateUnknown => return page(&r.page),
                 Err(r) => return self.refuse(&slug, r).await,
             };
-            self.finish(&flow, &code, &verifier).await
+            self.finish(&flow, code, &verifier).await
         }
         .await;
         self.hand_off(&slug, outcome).await

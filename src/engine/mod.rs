@@ -7,6 +7,7 @@
 
 pub mod api;
 mod approval;
+mod binding;
 pub mod client;
 pub mod consent;
 pub mod error;

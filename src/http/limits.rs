@@ -52,6 +52,21 @@ pub fn client_key_of(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// One client's network, for the connection cap a network shares: IPv4 by its /24, IPv6
+/// by its /48 (one site's allocation; a /56 holds 256 client keys).
+pub fn network_key_of(ip: IpAddr) -> IpAddr {
+    match client_key_of(ip) {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            IpAddr::V4(std::net::Ipv4Addr::new(a, b, c, 0))
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], 0, 0, 0, 0, 0))
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Guard {
     limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
@@ -60,6 +75,8 @@ pub struct Guard {
     client_ip_header: Option<header::HeaderName>,
     trusted_proxies: Arc<Vec<IpAddr>>,
     csp: HeaderValue,
+    /// Send `Strict-Transport-Security` (the listener serves TLS itself).
+    hsts: bool,
 }
 
 impl Guard {
@@ -80,7 +97,14 @@ impl Guard {
             trusted_proxies: Arc::new(trusted_proxies.to_vec()),
             csp: HeaderValue::from_str(&csp)
                 .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'")),
+            hsts: false,
         }
+    }
+
+    /// Answers say `Strict-Transport-Security` (the listener serves TLS itself).
+    pub fn with_hsts(mut self, on: bool) -> Self {
+        self.hsts = on;
+        self
     }
 
     /// The rate-limit key of a request: the client's address, IPv6 by its /64 (one
@@ -143,7 +167,7 @@ fn headers_size(h: &HeaderMap) -> usize {
     h.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum()
 }
 
-fn secure(mut res: Response, csp: &HeaderValue) -> Response {
+fn secure(mut res: Response, csp: &HeaderValue, hsts: bool) -> Response {
     let h = res.headers_mut();
     h.insert(header::CONTENT_SECURITY_POLICY, csp.clone());
     h.insert(
@@ -156,13 +180,28 @@ fn secure(mut res: Response, csp: &HeaderValue) -> Response {
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if hsts {
+        // HTTPS only, for a year: sent when the listener serves TLS itself (behind a
+        // proxy, the proxy says it).
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     res
 }
 
-/// Middleware for every route: size limits, rate limit (except `/healthz`), headers.
-pub async fn guard(State(g): State<Guard>, req: Request, next: Next) -> Response {
-    let csp = g.csp.clone();
-    if req.uri().to_string().len() > MAX_URI_BYTES {
+/// The request target's length, counted without copying it (it may carry an
+/// authorization code).
+fn uri_len(uri: &axum::http::Uri) -> usize {
+    uri.scheme_str().map_or(0, |s| s.len() + 3)
+        + uri.authority().map_or(0, |a| a.as_str().len())
+        + uri.path_and_query().map_or(0, |p| p.as_str().len())
+}
+
+/// The page for a request over the URI or header size limits, if it is.
+fn too_large(req: &Request) -> Option<Response> {
+    if uri_len(req.uri()) > MAX_URI_BYTES {
         let o = Outcome {
             status: 414,
             success: false,
@@ -170,7 +209,7 @@ pub async fn guard(State(g): State<Guard>, req: Request, next: Next) -> Response
             message: "This address is too long to be valid.".into(),
             next: None,
         };
-        return secure(pages::outcome(&o), &csp);
+        return Some(pages::outcome(&o));
     }
     if headers_size(req.headers()) > MAX_HEADER_BYTES {
         let o = Outcome {
@@ -180,7 +219,24 @@ pub async fn guard(State(g): State<Guard>, req: Request, next: Next) -> Response
             message: "The request headers are too large.".into(),
             next: None,
         };
-        return secure(pages::outcome(&o), &csp);
+        return Some(pages::outcome(&o));
+    }
+    None
+}
+
+/// Middleware for a private listener's routes (`/metrics`): the size limits alone.
+pub async fn sizes(req: Request, next: Next) -> Response {
+    match too_large(&req) {
+        Some(res) => res,
+        None => next.run(req).await,
+    }
+}
+
+/// Middleware for every route: size limits, rate limit (except `/healthz`), headers.
+pub async fn guard(State(g): State<Guard>, req: Request, next: Next) -> Response {
+    let (csp, hsts) = (g.csp.clone(), g.hsts);
+    if let Some(res) = too_large(&req) {
+        return secure(res, &csp, hsts);
     }
     if req.uri().path() != "/healthz" {
         let peer = req
@@ -203,10 +259,10 @@ pub async fn guard(State(g): State<Guard>, req: Request, next: Next) -> Response
             let mut res = pages::outcome(&Outcome::rate_limited());
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
-            return secure(res, &csp);
+            return secure(res, &csp, hsts);
         }
     }
-    secure(next.run(req).await, &csp)
+    secure(next.run(req).await, &csp, hsts)
 }
 
 #[cfg(test)]
@@ -290,5 +346,77 @@ mod tests {
         assert_ne!(g.client_key(&h, Some(a)), g.client_key(&h, Some(other)));
         let mapped: SocketAddr = "[::ffff:192.0.2.1]:1".parse().unwrap();
         assert_eq!(g.client_key(&h, Some(mapped)), "192.0.2.1".parse().ok());
+    }
+
+    #[test]
+    fn networks_are_ipv4_24s_and_ipv6_48s_above_the_client_keys() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        // IPv6: a client is its /64, a network its /48, so one /56 is one network.
+        let a = ip("2001:db8:1:2:aaaa::1");
+        let same_64 = ip("2001:db8:1:2:bbbb::9");
+        let same_56 = ip("2001:db8:1:ff::1");
+        let other_48 = ip("2001:db8:2:2::1");
+        assert_eq!(client_key_of(a), client_key_of(same_64));
+        assert_ne!(client_key_of(a), client_key_of(same_56));
+        assert_eq!(network_key_of(a), ip("2001:db8:1::"));
+        assert_eq!(network_key_of(a), network_key_of(same_56));
+        assert_ne!(network_key_of(a), network_key_of(other_48));
+        // IPv4 (mapped too): a client is its address, a network its /24.
+        assert_eq!(network_key_of(ip("192.0.2.77")), ip("192.0.2.0"));
+        assert_eq!(network_key_of(ip("::ffff:192.0.2.9")), ip("192.0.2.0"));
+        assert_ne!(
+            client_key_of(ip("192.0.2.77")),
+            client_key_of(ip("192.0.2.9"))
+        );
+        assert_ne!(
+            network_key_of(ip("192.0.2.77")),
+            network_key_of(ip("192.0.3.77"))
+        );
+    }
+
+    #[test]
+    fn the_uri_is_measured_without_being_copied_as_its_text_would_be() {
+        for u in [
+            "/oauth/callback?state=abc&code=4%2F0AeanS0",
+            "http://example.com:8080/c/x?y=z",
+            "/",
+            "*",
+        ] {
+            let uri: axum::http::Uri = u.parse().unwrap();
+            assert_eq!(uri_len(&uri), uri.to_string().len(), "{u}");
+        }
+    }
+
+    #[tokio::test]
+    async fn hsts_is_sent_only_when_the_listener_serves_tls() {
+        use axum::routing::get;
+        use tower::ServiceExt;
+        for tls in [false, true] {
+            let g = Guard::new(
+                RateLimit::default(),
+                None,
+                &[],
+                "https://accounts.google.com",
+            )
+            .with_hsts(tls);
+            let app = axum::Router::new()
+                .route("/healthz", get(|| async { "ok" }))
+                .layer(axum::middleware::from_fn_with_state(g, guard));
+            let res = app
+                .oneshot(
+                    Request::builder()
+                        .uri("/healthz")
+                        .body(axum::body::Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                res.headers()
+                    .get(header::STRICT_TRANSPORT_SECURITY)
+                    .map(|v| v.to_str().unwrap().to_owned()),
+                tls.then(|| "max-age=31536000".to_owned()),
+            );
+        }
     }
 }

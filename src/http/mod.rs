@@ -2,10 +2,13 @@
 //! callback and a health check. Every route has size limits, a timeout and a per-client rate
 //! limit; bad input ends on a clear 4xx page, never a panic.
 
+pub mod accept;
 pub mod browser;
+pub mod budget;
 pub mod conn;
 pub mod limits;
 pub mod pages;
+pub mod shed;
 pub mod tls;
 
 use std::future::Future;
@@ -46,7 +49,8 @@ pub fn router(engine: Arc<Engine>, rate: RateLimit, extra: Option<Router>) -> Ro
         cfg.listener.client_ip_header.as_deref(),
         &cfg.listener.trusted_proxies,
         &auth_origin,
-    );
+    )
+    .with_hsts(cfg.listener.tls.is_some());
     let sweeper = guard.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
@@ -65,19 +69,22 @@ pub fn router(engine: Arc<Engine>, rate: RateLimit, extra: Option<Router>) -> Ro
             cookie: browser::ConsentCookie::for_public_url(&cfg.listener.public_url),
             engine,
         });
-    app = app
-        .layer(RequestBodyLimitLayer::new(limits::MAX_BODY_BYTES))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ))
-        .layer(axum::middleware::from_fn_with_state(guard, limits::guard));
+    app = request_limits(app).layer(axum::middleware::from_fn_with_state(guard, limits::guard));
     // The stand-ins (demo mode) sit beside the public routes, outside their guards: they
     // play other services, which have their own.
     if let Some(extra) = extra {
         app = app.merge(extra);
     }
     app
+}
+
+/// The body size limit and the time limit of every request, on every listener.
+pub fn request_limits(app: Router) -> Router {
+    app.layer(RequestBodyLimitLayer::new(limits::MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
 }
 
 /// Serve until `shutdown` resolves, then finish in-flight requests (see [`conn`]).
@@ -90,7 +97,7 @@ pub async fn serve(
     conn::serve(listener, app, shutdown, limits).await
 }
 
-/// The connection limits the listener config asks for.
+/// The connection limits the listener config asks for, within the descriptor budget.
 pub fn conn_limits(cfg: &crate::config::ListenerConfig) -> conn::ConnLimits {
     conn_limits_with(cfg, None)
 }
@@ -100,9 +107,15 @@ pub fn conn_limits_with(
     cfg: &crate::config::ListenerConfig,
     tls: Option<tls::Tls>,
 ) -> conn::ConnLimits {
+    let max_connections = budget::listener_cap(
+        conn::ConnLimits::default().max_connections,
+        budget::descriptor_limit(),
+    );
     conn::ConnLimits {
         tls,
+        max_connections,
         max_per_client: cfg.max_connections_per_client,
+        max_per_network: cfg.max_connections_per_network,
         exempt: cfg.trusted_proxies.clone(),
         // A loopback peer is a proxy only when the listener is told to read a proxy header.
         exempt_loopback: cfg.client_ip_header.is_some(),

@@ -69,6 +69,7 @@ impl Owner {
     /// Start everything. Fails with a clear message when the database is held by another
     /// process, the address is taken, or the data dir is too open.
     pub async fn start(mut opts: OwnerOptions) -> Result<Self> {
+        let descriptors = http::budget::raise_limit();
         let engine = Engine::open(
             &opts.data_dir,
             &opts.key,
@@ -80,7 +81,7 @@ impl Owner {
         let bind = opts.config.listener.bind;
         let listener = match opts.listener.take() {
             Some(l) => l,
-            None => tokio::net::TcpListener::bind(bind).await.with_context(|| {
+            None => http::conn::bind(bind).with_context(|| {
                 format!(
                     "cannot listen on {bind}; set [listener].bind or MCP_ONBOARD_BIND to a free address"
                 )
@@ -122,6 +123,7 @@ impl Owner {
             None => None,
         };
         let limits = http::conn_limits_with(&opts.config.listener, tls.clone());
+        http::budget::report(descriptors, limits.max_connections);
         let listener_stats = limits.stats.clone();
         let drain = limits.drain;
         let http = tokio::spawn(http::serve(
@@ -143,8 +145,7 @@ impl Owner {
             }
         }
         if let Some(at) = opts.config.metrics_bind {
-            let l = tokio::net::TcpListener::bind(at)
-                .await
+            let l = http::conn::bind(at)
                 .with_context(|| format!("cannot listen for metrics on {at} (metrics.bind)"))?;
             tracing::info!(%at, "metrics served");
             tasks.push(tokio::spawn(crate::metrics::serve(l, engine.clone())));

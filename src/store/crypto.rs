@@ -58,6 +58,8 @@ pub struct Cipher {
     aead: XChaCha20Poly1305,
     /// The audit chain's MAC key, derived from the master key.
     audit_key: Zeroizing<[u8; 32]>,
+    /// The Continue form token's key, derived from the master key.
+    form_key: Zeroizing<[u8; 32]>,
 }
 
 impl std::fmt::Debug for Cipher {
@@ -66,13 +68,13 @@ impl std::fmt::Debug for Cipher {
     }
 }
 
-/// The audit MAC key: HMAC-SHA256 under the master key of a fixed label (another key from
-/// the same secret, never the master key itself).
-fn derive_audit_key(master: &[u8; 32]) -> Zeroizing<[u8; 32]> {
+/// A key for one use: HMAC-SHA256 under the master key of a fixed label (another key from
+/// the same secret for each label, never the master key itself).
+fn derive_key(master: &[u8; 32], label: &[u8]) -> Zeroizing<[u8; 32]> {
     use hmac::Mac;
     let mut out = Zeroizing::new([0u8; 32]);
     if let Ok(mut m) = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(master) {
-        m.update(b"mcp-onboard audit chain v1");
+        m.update(label);
         out.copy_from_slice(&m.finalize().into_bytes());
     }
     out
@@ -99,8 +101,14 @@ impl Cipher {
     pub fn from_key(key: &[u8; 32]) -> Self {
         Self {
             aead: XChaCha20Poly1305::new(key.into()),
-            audit_key: derive_audit_key(key),
+            audit_key: derive_key(key, b"mcp-onboard audit chain v1"),
+            form_key: derive_key(key, b"mcp-onboard continue form v1"),
         }
+    }
+
+    /// The key of the Continue form's token (see [`crate::domain::consent::form_token`]).
+    pub fn form_key(&self) -> &[u8; 32] {
+        &self.form_key
     }
 
     /// The audit head's MAC: HMAC-SHA256 of the last sequence number and hash.

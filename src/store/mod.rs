@@ -340,6 +340,11 @@ impl Store {
             .unwrap_or(0))
     }
 
+    /// The key of the Continue form's token, derived from the master key.
+    pub fn form_key(&self) -> &[u8; 32] {
+        self.inner.trees.cipher.form_key()
+    }
+
     /// Seal a PKCE verifier for the flow stored under `state_hash` (pure CPU: any thread).
     pub fn seal_flow_verifier(&self, state_hash: &[u8], verifier: &SecretString) -> String {
         self.inner.trees.seal_flow_verifier(state_hash, verifier)

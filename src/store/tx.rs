@@ -780,6 +780,17 @@ impl<'a> Tx<'a> {
         self.put(T::Flows, state_hash.to_vec(), encode(&stored));
     }
 
+    /// The pending flow under `state_hash`, staged or written, left in place.
+    pub fn pending_flow(&self, state_hash: &[u8]) -> Result<Option<PendingFlow>, StoreError> {
+        if let Some(s) = self.lock().flows.get(state_hash) {
+            return Ok(Some(s.flow.clone()));
+        }
+        match self.get(T::Flows, state_hash)? {
+            Some(raw) => Ok(Some(decode::<StoredFlow>("pending flow", &raw)?.flow)),
+            None => Ok(None),
+        }
+    }
+
     /// Remove the flow and leave a tombstone, so a replay is told apart from a state that
     /// never existed; of two callbacks for one state exactly one gets it.
     pub fn take_flow(&mut self, state_hash: &[u8]) -> Result<TakenFlow, StoreError> {

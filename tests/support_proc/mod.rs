@@ -9,6 +9,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod standins;
+#[allow(unused_imports)]
+pub use standins::*;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_mcp-onboard");
 /// Generous: the machine running the tests may be small and busy.
 pub const STARTUP: Duration = Duration::from_secs(20);
@@ -62,6 +66,8 @@ pub struct World {
     pub demo: bool,
     /// Another data dir than `<tmp>/data` for the commands run from now on (not demo).
     pub other_data_dir: Option<PathBuf>,
+    /// `serve` runs with this descriptor limit (soft and hard `RLIMIT_NOFILE`).
+    pub serve_nofile: Option<u64>,
     runs: std::cell::Cell<u32>,
 }
 
@@ -75,6 +81,7 @@ impl World {
             env: vec![("MCP_ONBOARD_LOG".into(), "trace".into())],
             demo: true,
             other_data_dir: None,
+            serve_nofile: None,
             runs: std::cell::Cell::new(0),
         }
     }
@@ -208,6 +215,9 @@ impl World {
         let mut c = self.command(&["serve"]);
         c.stdout(std::fs::File::create(&o).expect("stdout file"))
             .stderr(std::fs::File::create(&e).expect("stderr file"));
+        if let Some(n) = self.serve_nofile {
+            standins::limit_descriptors(&mut c, n);
+        }
         let child = c.spawn().expect("spawning mcp-onboard serve");
         Serve {
             child: Some(child),
