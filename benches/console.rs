@@ -260,7 +260,12 @@ impl Tmux {
     fn start() -> Tmux {
         let dir = tempfile::tempdir().expect("a directory for the tmux socket");
         let t = Tmux {
-            socket: dir.path().join("tmux.sock").to_str().expect("path").to_owned(),
+            socket: dir
+                .path()
+                .join("tmux.sock")
+                .to_str()
+                .expect("path")
+                .to_owned(),
             _dir: dir,
         };
         t.run(&[

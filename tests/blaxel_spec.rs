@@ -259,7 +259,10 @@ fn the_vendored_spec_is_unmodified() {
         .find(|l| l.starts_with("| SHA-256 |"))
         .and_then(|l| l.split('`').nth(1))
         .expect("SOURCE.md records the SHA-256");
-    assert_eq!(actual, recorded, "controlplane.yml differs from the copy SOURCE.md describes");
+    assert_eq!(
+        actual, recorded,
+        "controlplane.yml differs from the copy SOURCE.md describes"
+    );
     assert!(
         source.contains(&format!("{} bytes", group_thousands(bytes.len()))),
         "SOURCE.md records another size than {} bytes",
@@ -271,7 +274,7 @@ fn group_thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

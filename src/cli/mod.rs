@@ -2,8 +2,10 @@
 //! than `serve` talk to a running owner over the control socket, or open the database
 //! themselves when none runs.
 
+mod audit;
 mod context;
 mod output;
+mod restore;
 mod serve;
 mod watch;
 
@@ -13,6 +15,7 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use clap::{Args, Parser, Subcommand};
 
+pub use audit::{AuditArgs, AuditCmd};
 pub use context::{Context, DEMO_BIND, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 
 use crate::engine::lifecycle::NewTenant;
@@ -92,10 +95,15 @@ pub enum Sub {
         /// The file to write (a new one; it is never overwritten).
         file: PathBuf,
     },
-    /// Restore a backup into an empty data dir (with the key it was made under).
+    /// Restore a backup into an empty data dir (with the key it was made under); a file
+    /// that does not verify under that key is refused.
     Restore {
         /// The backup file to read.
         file: PathBuf,
+        /// Restore a backup of the old format (1), which carries no MAC and so cannot be
+        /// told apart from one altered without the key: only one you know the history of.
+        #[arg(long)]
+        accept_unauthenticated: bool,
     },
     /// Offboard tenants: give their grants back at Google, delete their MCP servers and
     /// connections, wipe their secrets (asks first).
@@ -158,38 +166,6 @@ pub struct WatchArgs {
     /// First replay the stored timeline entries after this sequence number.
     #[arg(long, value_name = "SEQ")]
     pub since: Option<u64>,
-}
-
-#[derive(Debug, Args)]
-#[command(args_conflicts_with_subcommands = true)]
-pub struct AuditArgs {
-    #[command(subcommand)]
-    pub verify: Option<AuditCmd>,
-    /// Only the entries about this tenant.
-    #[arg(long, value_name = "SLUG")]
-    pub tenant: Option<String>,
-    /// Only entries from then on: an RFC 3339 time or a duration back from now (`24h`).
-    #[arg(long, value_name = "WHEN", value_parser = parse_since)]
-    pub since: Option<i64>,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum AuditCmd {
-    /// Check the chain and its head; names the first broken entry (exit 1).
-    Verify,
-}
-
-fn parse_since(s: &str) -> Result<i64, String> {
-    if let Ok(t) = humantime::parse_rfc3339_weak(s) {
-        let ms = t
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_err(|e| e.to_string())?
-            .as_millis();
-        return i64::try_from(ms).map_err(|e| e.to_string());
-    }
-    let d = humantime::parse_duration(s)
-        .map_err(|_| format!("{s:?}: expected an RFC 3339 time or a duration such as 24h"))?;
-    Ok(crate::time::now_ms() - crate::time::duration_ms(d))
 }
 
 #[derive(Debug, Args)]
@@ -545,8 +521,14 @@ pub async fn run(cli: Cli) -> Result<()> {
         Sub::Offboard(o) => offboard(&ctx, o, cli.json).await,
         Sub::Key(KeyCmd::Rotate { new_key_file }) => {
             let (dir, key, out) = (ctx.data_dir.clone(), ctx.key.clone(), new_key_file.clone());
+            let hooks: Vec<String> = ctx
+                .config
+                .webhooks
+                .iter()
+                .map(|h| h.url.to_string())
+                .collect();
             let done = tokio::task::spawn_blocking(move || {
-                crate::store::rotate::rotate(&dir, &key, out.as_deref())
+                crate::store::rotate::rotate(&dir, &key, out.as_deref(), &hooks)
             })
             .await
             .context("rotating the key")?
@@ -576,32 +558,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Sub::Audit(a) => match a.verify {
-            Some(AuditCmd::Verify) => {
-                let reply = ctx.execute(Command::AuditVerify).await?;
-                let broken = matches!(
-                    &reply,
-                    Reply::AuditVerified {
-                        broken_at: Some(_),
-                        ..
-                    }
-                );
-                output::print(&reply, cli.json, None)?;
-                if broken {
-                    anyhow::bail!("the audit chain does not hold");
-                }
-                Ok(())
-            }
-            None => output::print(
-                &ctx.execute(Command::Audit {
-                    tenant: a.tenant.clone(),
-                    since_ms: a.since,
-                })
-                .await?,
-                cli.json,
-                None,
-            ),
-        },
+        Sub::Audit(a) => audit::run(&ctx, a, cli.json).await,
         Sub::Reconcile(r) => {
             let cmd = if let Some(what) = &r.delete_orphan {
                 Command::DeleteOrphan { what: what.clone() }
@@ -641,31 +598,10 @@ pub async fn run(cli: Cli) -> Result<()> {
                 .await?;
             output::print(&reply, cli.json, None)
         }
-        Sub::Restore { file } => {
-            let (dir, key, file) = (ctx.data_dir.clone(), ctx.key.clone(), file.clone());
-            let summary =
-                tokio::task::spawn_blocking(move || crate::store::restore(&dir, &key, &file))
-                    .await
-                    .context("restoring")??;
-            if cli.json {
-                println!(
-                    "{}",
-                    serde_json::json!({
-                        "restored_into": ctx.data_dir.display().to_string(),
-                        "entries": summary.entries,
-                        "schema_version": summary.schema_version,
-                    })
-                );
-            } else {
-                println!(
-                    "restored {} entries (schema version {}) into {}; the next command opens it (and brings it up to date)",
-                    summary.entries,
-                    summary.schema_version,
-                    ctx.data_dir.display()
-                );
-            }
-            Ok(())
-        }
+        Sub::Restore {
+            file,
+            accept_unauthenticated,
+        } => restore::run(&ctx, file, *accept_unauthenticated, cli.json).await,
         Sub::Approve { slug } => output::print(
             &ctx.execute(Command::Approve { slug: slug.clone() }).await?,
             cli.json,
@@ -1008,9 +944,10 @@ pub fn error_code(e: &anyhow::Error) -> crate::engine::ErrorCode {
         if let Some(s) = cause.downcast_ref::<StoreError>() {
             return match s {
                 StoreError::Locked { .. } => ErrorCode::Conflict,
-                StoreError::Key(_) | StoreError::WrongKey | StoreError::KeyCheckMissing { .. } => {
-                    ErrorCode::InvalidInput
-                }
+                StoreError::Key(_)
+                | StoreError::WrongKey
+                | StoreError::KeyCheckMissing { .. }
+                | StoreError::BackupRefused(_) => ErrorCode::InvalidInput,
                 StoreError::Closed(_) => ErrorCode::Unavailable,
                 _ => ErrorCode::Internal,
             };

@@ -8,8 +8,10 @@
 //! - `provisioning`: the Blaxel job's transitions and the deploy-timeout rule;
 //! - `consent`: the callback's decision tree (which failure, which page, whether to revoke);
 //! - `health`: what a refresh's answer says about a consent (token health);
-//! - `brief`: the compact summary of a tenant that in-memory indexes keep.
+//! - `brief`: the compact summary of a tenant that in-memory indexes keep;
+//! - `anchor`: an audit chain entry noted outside the box (`SEQ:HASH`).
 
+pub mod anchor;
 pub mod brief;
 pub mod consent;
 pub mod health;

@@ -64,8 +64,13 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         since_ms: Option<Millis>,
     },
-    /// Check the audit chain and its head.
-    AuditVerify,
+    /// Check the audit chain and its head, and that the chain extends each anchor.
+    AuditVerify {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        expect: Vec<crate::domain::anchor::AuditAnchor>,
+    },
+    /// The audit chain's head: the anchor to note outside the box.
+    AuditHead,
     /// Compare Blaxel with the store (drift).
     Reconcile,
     /// Hand these tenants (every one with a finding when empty) back to the provisioner.
@@ -115,7 +120,8 @@ impl Command {
                 | Command::ShowTenant { .. }
                 | Command::Status
                 | Command::Audit { .. }
-                | Command::AuditVerify
+                | Command::AuditVerify { .. }
+                | Command::AuditHead
                 | Command::Reconcile
         )
     }
@@ -203,6 +209,12 @@ pub enum Reply {
         broken_at: Option<u64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         why: Option<String>,
+    },
+    /// `AuditHead`: the head as `SEQ:HASH`, and when its entry was written.
+    AuditHead {
+        #[serde(flatten)]
+        anchor: crate::domain::anchor::AuditAnchor,
+        at: String,
     },
     /// `Reconcile`: the disagreements found.
     Findings {

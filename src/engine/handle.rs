@@ -380,21 +380,8 @@ impl Engine {
                     .read(move |s| s.audit_records(tenant.as_deref(), since_ms))
                     .await?,
             }),
-            Command::AuditVerify => {
-                let r = self.store.read(|s| s.verify_audit()).await?;
-                Ok(match r {
-                    Ok(entries) => Reply::AuditVerified {
-                        entries,
-                        broken_at: None,
-                        why: None,
-                    },
-                    Err((at, why)) => Reply::AuditVerified {
-                        entries: 0,
-                        broken_at: Some(at),
-                        why: Some(why),
-                    },
-                })
-            }
+            Command::AuditVerify { expect } => self.audit_verify(expect).await,
+            Command::AuditHead => self.audit_head().await,
             Command::Reconcile => Ok(Reply::Findings {
                 findings: self.reconcile().await?,
             }),

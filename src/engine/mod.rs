@@ -7,6 +7,7 @@
 
 pub mod api;
 mod approval;
+mod audit;
 pub mod client;
 pub mod consent;
 pub mod error;
