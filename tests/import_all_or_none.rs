@@ -73,8 +73,22 @@ fn import_racing_an_add(w: &mut World, owner: bool) {
         }
         w.ok(&["tenant", "add", &clash]);
     } else {
-        // No owner: the import holds the database; try to add the clash until the import
-        // is over or one add gets in.
+        // No owner: once the import holds the database (it says so in `owner.json`), try
+        // to add the clash until the import is over or one add gets in.
+        let holder = format!("\"pid\":{}", child.id());
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while !std::fs::read_to_string(w.data_dir().join("owner.json"))
+            .is_ok_and(|o| o.contains(&holder))
+        {
+            if let Ok(Some(_)) = child.try_wait() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the import never opened the database"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
         loop {
             if let Ok(Some(_)) = child.try_wait() {
                 break;
@@ -105,9 +119,14 @@ fn import_racing_an_add(w: &mut World, owner: bool) {
         assert_eq!(count(w), n as u64);
     }
     eprintln!(
-        "{n} rows {} an owner: {:.1} s",
+        "{n} rows {} an owner: {:.1} s ({})",
         if owner { "with" } else { "without" },
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        if status.success() {
+            "imported whole, the add refused"
+        } else {
+            "the add first, the import refused whole, then imported whole"
+        }
     );
 }
 

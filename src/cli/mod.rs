@@ -4,6 +4,7 @@
 
 mod audit;
 mod context;
+mod import;
 mod output;
 mod restore;
 mod serve;
@@ -95,10 +96,9 @@ pub enum Sub {
         /// The file to write (a new one; it is never overwritten).
         file: PathBuf,
     },
-    /// Restore a backup into an empty data dir (with the key it was made under); a file
-    /// that does not verify under that key is refused.
+    /// Restore a backup into an empty data dir (with the key it was made under).
     Restore {
-        /// The backup file to read.
+        /// The backup file to read (refused unless it verifies under the key).
         file: PathBuf,
         /// Restore a backup of the old format (1), which carries no MAC and so cannot be
         /// told apart from one altered without the key: only one you know the history of.
@@ -509,7 +509,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 .await?;
             output::print_links(&reply, cli.json)
         }
-        Sub::Tenant(TenantCmd::Import { file }) => import_tenants(&ctx, file, cli.json).await,
+        Sub::Tenant(TenantCmd::Import { file }) => import::run(&ctx, file, cli.json).await,
         Sub::Tenant(TenantCmd::Remove { slug }) => output::print(
             &ctx.execute(Command::RemoveTenant { slug: slug.clone() })
                 .await?,
@@ -619,122 +619,6 @@ pub async fn run(cli: Cli) -> Result<()> {
             None,
         ),
     }
-}
-
-/// `tenant import`: read and check every row (all of them, naming each bad one by its
-/// line), then add them all, or none.
-async fn import_tenants(ctx: &Context, file: &std::path::Path, as_json: bool) -> Result<()> {
-    const COLUMNS: [&str; 5] = ["slug", "name", "contact", "email", "domain"];
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_path(file)
-        .with_context(|| format!("reading {}", file.display()))?;
-    let headers = reader
-        .headers()
-        .with_context(|| format!("reading the header row of {}", file.display()))?
-        .clone();
-    if let Some(bad) = headers.iter().find(|h| !COLUMNS.contains(h)) {
-        return Err(crate::engine::EngineError::BadRequest(format!(
-            "{}: unknown column {bad:?} (the columns are {}); nothing was added",
-            file.display(),
-            COLUMNS.join(",")
-        ))
-        .into());
-    }
-    let Some(at_slug) = headers.iter().position(|h| h == "slug") else {
-        return Err(crate::engine::EngineError::BadRequest(format!(
-            "{}: no slug column; nothing was added",
-            file.display()
-        ))
-        .into());
-    };
-    let col = |name: &str| headers.iter().position(|h| h == name);
-    let (at_name, at_contact, at_email, at_domain) =
-        (col("name"), col("contact"), col("email"), col("domain"));
-    let existing: std::collections::HashSet<String> = match ctx
-        .execute(Command::ListTenants {
-            query: Default::default(),
-        })
-        .await?
-    {
-        Reply::Tenants { tenants, .. } => tenants.into_iter().map(|t| t.slug).collect(),
-        _ => Default::default(),
-    };
-    let mut rows = Vec::new();
-    let mut errors = Vec::new();
-    let mut seen = std::collections::HashMap::new();
-    for (i, rec) in reader.records().enumerate() {
-        let line = i + 2;
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(format!("line {line}: {e}"));
-                continue;
-            }
-        };
-        let get = |at: Option<usize>| {
-            at.and_then(|a| rec.get(a))
-                .map(str::to_owned)
-                .filter(|v| !v.is_empty())
-        };
-        let input = NewTenant {
-            slug: rec.get(at_slug).unwrap_or_default().to_owned(),
-            display_name: get(at_name),
-            contact: get(at_contact),
-            expected_email: get(at_email),
-            expected_domain: get(at_domain),
-            integration: Default::default(),
-            return_url: None,
-        };
-        if input.expected_email.is_some() && input.expected_domain.is_some() {
-            errors.push(format!(
-                "line {line}: email and domain are both set; give at most one"
-            ));
-            continue;
-        }
-        if let Err(e) = crate::engine::lifecycle::new_tenant(&input, 0) {
-            errors.push(format!("line {line}: {e}"));
-            continue;
-        }
-        if let Some(first) = seen.insert(input.slug.clone(), line) {
-            errors.push(format!(
-                "line {line}: {} is already on line {first}",
-                input.slug
-            ));
-            continue;
-        }
-        if existing.contains(&input.slug) {
-            errors.push(format!(
-                "line {line}: a tenant {:?} exists already",
-                input.slug
-            ));
-            continue;
-        }
-        rows.push(input);
-    }
-    if !errors.is_empty() {
-        return Err(crate::engine::EngineError::BadRequest(format!(
-            "{}: {} bad row{}, nothing was added:\n  {}",
-            file.display(),
-            errors.len(),
-            if errors.len() == 1 { "" } else { "s" },
-            errors.join("\n  ")
-        ))
-        .into());
-    }
-    let mut added = 0;
-    // In parts that fit a control-socket frame; each part is all or none.
-    for part in rows.chunks(200) {
-        if let Reply::Imported { added: n } = ctx
-            .execute(Command::ImportTenants {
-                tenants: part.to_vec(),
-            })
-            .await?
-        {
-            added += n;
-        }
-    }
-    output::print(&Reply::Imported { added }, as_json, None)
 }
 
 /// `offboard`: gather the tenants, say how many, ask (unless `--yes`), start.

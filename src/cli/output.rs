@@ -67,6 +67,7 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
             Reply::Imported { added } => json(&serde_json::json!({ "added": added })),
             Reply::Findings { findings } => json(&serde_json::json!({ "findings": findings })),
             Reply::AuditHead { .. } => super::audit::print(reply, true),
+            Reply::ImportStaged { .. } => super::import::print(reply, true),
             Reply::Audit { records } => {
                 // JSON lines: one entry a line, for tools that stream.
                 for r in records {
@@ -189,6 +190,7 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
             ),
         },
         Reply::AuditHead { .. } => super::audit::print(reply, false)?,
+        Reply::ImportStaged { .. } => super::import::print(reply, false)?,
         Reply::Findings { findings } => {
             if findings.is_empty() {
                 println!("Blaxel and the store agree: no drift");

@@ -86,6 +86,22 @@ pub enum Command {
     ImportTenants {
         tenants: Vec<NewTenant>,
     },
+    /// Stage a part of an import (a new import when `import` is absent); nothing is added
+    /// before `ImportCommit`.
+    ImportStage {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        import: Option<String>,
+        tenants: Vec<NewTenant>,
+    },
+    /// Add every row staged under `import` (`rows` of them), all or none (one commit).
+    ImportCommit {
+        import: String,
+        rows: usize,
+    },
+    /// Drop a staged import.
+    ImportDiscard {
+        import: String,
+    },
     /// Issue a link to every tenant that has not consented and has no live link.
     LinkAllNew {
         ttl_secs: u64,
@@ -122,6 +138,8 @@ impl Command {
                 | Command::Audit { .. }
                 | Command::AuditVerify { .. }
                 | Command::AuditHead
+                | Command::ImportStage { .. }
+                | Command::ImportDiscard { .. }
                 | Command::Reconcile
         )
     }
@@ -220,9 +238,17 @@ pub enum Reply {
     Findings {
         findings: Vec<super::reconcile::Finding>,
     },
-    /// `ImportTenants`: how many were added.
+    /// `ImportTenants`, `ImportCommit`: how many were added (`ImportDiscard`: none).
     Imported {
         added: usize,
+    },
+    /// `ImportStage`: the import's id, its rows staged so far, and which slugs of the
+    /// part exist already (the commit would refuse them).
+    ImportStaged {
+        import: String,
+        staged: usize,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        existing: Vec<String>,
     },
     /// `LinkAllNew`: the links issued, by slug.
     Links {

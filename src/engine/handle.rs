@@ -80,6 +80,8 @@ pub struct Engine {
     /// The Blaxel client, once provisioning runs here (reconcile uses it).
     pub(super) blaxel: std::sync::OnceLock<crate::blaxel::BlaxelClient>,
     role: Role,
+    /// Imports being staged (see `import`).
+    pub(super) imports: super::import::Staging,
 }
 
 impl Engine {
@@ -114,6 +116,7 @@ impl Engine {
             metrics: crate::metrics::Metrics::default(),
             blaxel: std::sync::OnceLock::new(),
             role,
+            imports: Default::default(),
         })
     }
 
@@ -128,7 +131,10 @@ impl Engine {
         let (store, writer) = tokio::task::spawn_blocking(move || Store::open(&dir, &key))
             .await
             .map_err(|e| EngineError::Unavailable(format!("opening the database: {e}")))??;
-        Ok(Arc::new(Self::new(store, writer, config, role)?))
+        let engine = Arc::new(Self::new(store, writer, config, role)?);
+        // An import a crash left decided is written before anything else.
+        engine.finish_imports().await;
+        Ok(engine)
     }
 
     pub fn store(&self) -> &Store {
@@ -398,36 +404,10 @@ impl Engine {
                     findings: self.reconcile().await?,
                 })
             }
-            Command::ImportTenants { tenants } => {
-                // Validated whole first: a bad row adds nothing.
-                let mut built = Vec::with_capacity(tenants.len());
-                for (i, input) in tenants.iter().enumerate() {
-                    let (t, e) = lifecycle::new_tenant(input, now_ms())
-                        .map_err(|e| EngineError::BadRequest(format!("row {}: {e}", i + 1)))?;
-                    built.push((t, e));
-                }
-                let added = built.len();
-                self.commit(Durability::Durable, move |tx| {
-                    let mut taken = Vec::new();
-                    for (t, e) in built {
-                        let slug = t.slug.clone();
-                        if !tx.insert_tenant(t, e)? {
-                            taken.push(slug);
-                        }
-                    }
-                    if taken.is_empty() {
-                        Ok(())
-                    } else {
-                        // All or none: the operation is discarded.
-                        Err(EngineError::Conflict(format!(
-                            "these tenants exist already, so none was added: {}",
-                            taken.join(", ")
-                        )))
-                    }
-                })
-                .await?;
-                Ok(Reply::Imported { added })
-            }
+            Command::ImportTenants { tenants } => self.import_all(tenants).await,
+            Command::ImportStage { import, tenants } => self.import_stage(import, tenants),
+            Command::ImportCommit { import, rows } => self.import_commit(import, rows).await,
+            Command::ImportDiscard { import } => Ok(self.import_discard(&import)),
             Command::LinkAllNew { ttl_secs } => {
                 self.link_all_new(Duration::from_secs(ttl_secs)).await
             }

@@ -14,6 +14,7 @@ pub mod error;
 pub mod events;
 pub mod handle;
 pub mod health;
+pub mod import;
 pub mod offboard;
 pub mod outcome;
 pub mod reconcile;

@@ -3,6 +3,7 @@
 //! | tree | key | value |
 //! |---|---|---|
 //! | `meta` | `schema_version`, `key_check`, `seq_reserved`, `audit_head` | u32 BE, sealed text, u64 BE, JSON |
+//! | `meta` | `import/ID/` chunk (u32 BE): an import decided, not yet written | JSON rows (see `import`) |
 //! | `tenants` | slug | tenant JSON |
 //! | `timeline` | slug, 0, seq (u64 BE) | timeline entry JSON |
 //! | `seq` | seq (u64 BE) | slug: the one sequence, for replay |

@@ -12,6 +12,7 @@
 mod audit;
 mod backup;
 mod crypto;
+mod import;
 mod index;
 pub mod layout;
 mod migrate;
@@ -97,6 +98,8 @@ pub(crate) struct Trees {
     cipher: Cipher,
     /// Tenant events go to the outbox (webhooks are configured).
     outbox_on: std::sync::atomic::AtomicBool,
+    /// Slugs of imports decided and not yet written (see `import`).
+    importing: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl Trees {
@@ -292,11 +295,13 @@ impl Store {
             .get(META_SEQ_RESERVED)?
             .and_then(|v| layout::u64_of(&v))
             .unwrap_or(0);
+        let importing = std::sync::Mutex::new(import::reserved_in(&trees[T::Meta as usize])?);
         let trees = Arc::new(Trees {
             db,
             trees,
             cipher,
             outbox_on: std::sync::atomic::AtomicBool::new(false),
+            importing,
         });
         let (index, link_flows) = build_index(&trees)?;
         let index = Arc::new(RwLock::new(index));
@@ -547,6 +552,11 @@ impl Store {
     /// How a webhook receiver without an `id` is recorded (a keyed hash of its URL).
     pub fn webhook_receiver(&self, url: &str) -> String {
         self.inner.trees.cipher.webhook_receiver(url)
+    }
+
+    /// The import journal's chunks not written yet (see `import`), in order.
+    pub fn pending_import_chunks(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+        import::pending(self.tree(T::Meta))
     }
 
     /// Events waiting in the webhook outbox.

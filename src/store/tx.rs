@@ -303,7 +303,11 @@ impl<'a> Tx<'a> {
         s
     }
 
-    fn get(&self, t: T, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+    pub(super) fn trees(&self) -> &Trees {
+        self.trees
+    }
+
+    pub(super) fn get(&self, t: T, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let k = (t, key.to_vec());
         if let Some(v) = self.writes.get(&k) {
             return Ok(v.clone());
@@ -314,11 +318,11 @@ impl<'a> Tx<'a> {
         Ok(self.trees.tree(t).get(key)?.map(|v| v.to_vec()))
     }
 
-    fn put(&mut self, t: T, key: Vec<u8>, value: Vec<u8>) {
+    pub(super) fn put(&mut self, t: T, key: Vec<u8>, value: Vec<u8>) {
         self.writes.insert((t, key), Some(value));
     }
 
-    fn del(&mut self, t: T, key: Vec<u8>) {
+    pub(super) fn del(&mut self, t: T, key: Vec<u8>) {
         self.writes.insert((t, key), None);
     }
 
@@ -396,9 +400,12 @@ impl<'a> Tx<'a> {
         seq
     }
 
-    /// Add a new tenant; `false` (and nothing written) if the slug is taken.
+    /// Add a new tenant; `false` (and nothing written) if the slug is taken (by a tenant,
+    /// or by an import decided and not yet written).
     pub fn insert_tenant(&mut self, tenant: Tenant, entry: AuditEvent) -> Result<bool, StoreError> {
-        if self.get(T::Tenants, tenant.slug.as_bytes())?.is_some() {
+        if self.get(T::Tenants, tenant.slug.as_bytes())?.is_some()
+            || super::import::is_reserved(self.trees, &tenant.slug)
+        {
             return Ok(false);
         }
         self.put_tenant(tenant, Some(entry));
