@@ -37,3 +37,28 @@ pub(super) fn webhook_id(
     }
     Ok(Some(id))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_id_is_a_short_name_of_its_own() {
+        let crm = WebhookConfig {
+            id: Some("crm".into()),
+            url: url::Url::parse("https://hooks.example.com/x").unwrap(),
+            key: zeroize::Zeroizing::new(vec![1; 32]),
+            events: None,
+        };
+        let before = [crm];
+        assert_eq!(webhook_id(None, &before, "f").unwrap(), None);
+        assert_eq!(
+            webhook_id(Some(" billing.v2 ".into()), &before, "f").unwrap(),
+            Some("billing.v2".into())
+        );
+        for bad in ["", "has space", "a:b", &"x".repeat(65), "crm"] {
+            let e = webhook_id(Some(bad.into()), &before, "f").unwrap_err();
+            assert!(e.to_string().contains("webhook.id"), "{bad:?}: {e}");
+        }
+    }
+}

@@ -22,7 +22,7 @@ use crate::store::Durability;
 use crate::time::now_ms;
 
 /// Rows staged at once, over every import.
-pub const MAX_STAGED_ROWS: usize = 1_000_000;
+pub const MAX_STAGED_ROWS: usize = 500_000;
 /// Imports staged at once.
 pub const MAX_IMPORTS: usize = 8;
 /// An import with no part or commit for this long is dropped.
@@ -161,7 +161,12 @@ impl Engine {
         import: String,
         rows: usize,
     ) -> Result<Reply, EngineError> {
-        let staged = self.imports.lock().remove(&import).ok_or_else(|| {
+        let staged = {
+            let mut all = self.imports.lock();
+            all.retain(|_, s| s.touched.elapsed() < IDLE);
+            all.remove(&import)
+        };
+        let staged = staged.ok_or_else(|| {
             EngineError::BadRequest(format!(
                 "no import {import} is staged (it was committed, dropped, or left for over {} minutes); nothing was added",
                 IDLE.as_secs() / 60
