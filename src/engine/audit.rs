@@ -44,3 +44,37 @@ impl Engine {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Command;
+
+    #[test]
+    fn the_head_and_an_anchored_verify_cross_the_socket_intact() {
+        let anchor = AuditAnchor {
+            seq: 7,
+            hash: "ab".repeat(32),
+        };
+        let reply = Reply::AuditHead {
+            anchor: anchor.clone(),
+            at: "2026-12-02T10:04:11Z".into(),
+        };
+        let text = serde_json::to_string(&reply).unwrap();
+        assert_eq!(
+            serde_json::from_str::<Reply>(&text).unwrap(),
+            reply,
+            "{text}"
+        );
+        let cmd = Command::AuditVerify {
+            expect: vec![anchor],
+        };
+        let text = serde_json::to_string(&cmd).unwrap();
+        assert_eq!(serde_json::from_str::<Command>(&text).unwrap(), cmd);
+        // A client of before (no anchors) still reads as a plain verify.
+        assert_eq!(
+            serde_json::from_str::<Command>(r#"{"command":"audit_verify"}"#).unwrap(),
+            Command::AuditVerify { expect: vec![] }
+        );
+    }
+}
