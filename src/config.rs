@@ -14,6 +14,8 @@ use thiserror::Error;
 use url::Url;
 
 mod numbers;
+mod webhook_id;
+use webhook_id::webhook_id;
 
 pub const GOOGLE_AUTH_URL: &str = "https://accounts.google.com/o/oauth2/v2/auth";
 pub const GOOGLE_TOKEN_URL: &str = "https://oauth2.googleapis.com/token";
@@ -91,6 +93,8 @@ struct FileMetrics {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileWebhook {
+    /// How deliveries to it are recorded (else a keyed hash of its URL).
+    id: Option<String>,
     url: String,
     secret: String,
     events: Option<Vec<String>>,
@@ -108,6 +112,9 @@ pub const WEBHOOK_EVENTS: [&str; 5] = [
 /// A receiver of tenant events (Standard Webhooks signing).
 #[derive(Clone)]
 pub struct WebhookConfig {
+    /// The operator's name for it (`[[webhook]] id`): deliveries are recorded under it, so
+    /// they stay its own if its URL changes. Without one, under a keyed hash of the URL.
+    pub id: Option<String>,
     pub url: Url,
     /// The signing key: the base64 after `whsec_`, decoded.
     pub key: zeroize::Zeroizing<Vec<u8>>,
@@ -118,6 +125,7 @@ pub struct WebhookConfig {
 impl std::fmt::Debug for WebhookConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WebhookConfig")
+            .field("id", &self.id)
             .field("url", &self.url.as_str())
             .field("events", &self.events)
             .finish_non_exhaustive()
@@ -482,7 +490,9 @@ impl Config {
                     detail: format!("expected some of {}", WEBHOOK_EVENTS.join(", ")),
                 });
             }
+            let id = webhook_id(w.id, &webhooks, &format!("{from}, webhook {}", i + 1))?;
             webhooks.push(WebhookConfig {
+                id,
                 url,
                 key: zeroize::Zeroizing::new(decoded),
                 events: w.events,

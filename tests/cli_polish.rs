@@ -7,21 +7,6 @@ mod support_proc;
 use serde_json::Value;
 use support_proc::*;
 
-/// A world with real (not demo) data and a Google client configured.
-fn real_world() -> World {
-    let mut w = World::new();
-    w.demo = false;
-    w.env.push((
-        "GOOGLE_CLIENT_ID".into(),
-        "it.apps.googleusercontent.com".into(),
-    ));
-    w.env
-        .push(("GOOGLE_CLIENT_SECRET".into(), "it-secret".into()));
-    let base = w.base_url();
-    w.env.push(("MCP_ONBOARD_PUBLIC_URL".into(), base));
-    w
-}
-
 fn without_google(w: &mut World) {
     w.env.retain(|(k, _)| !k.starts_with("GOOGLE_"));
 }

@@ -2,14 +2,17 @@
 //! than `serve` talk to a running owner over the control socket, or open the database
 //! themselves when none runs.
 
+mod audit;
 mod bad_args;
 mod context;
 mod export;
 mod first_run;
+mod import;
 mod inert;
 mod link;
 mod output;
 mod pipe;
+mod restore;
 mod serve;
 mod watch;
 
@@ -19,6 +22,7 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use clap::{Args, Parser, Subcommand};
 
+pub use audit::{AuditArgs, AuditCmd};
 pub use bad_args::parse;
 pub use context::{Context, DEMO_BIND, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 pub use pipe::end_quietly_on_broken_pipe;
@@ -106,8 +110,12 @@ pub enum Sub {
     },
     /// Restore a backup into an empty data dir (with the key it was made under).
     Restore {
-        /// The backup file to read.
+        /// The backup file to read (refused unless it verifies under the key).
         file: PathBuf,
+        /// Restore a backup of the old format (1), which carries no MAC and so cannot be
+        /// told apart from one altered without the key: only one you know the history of.
+        #[arg(long)]
+        accept_unauthenticated: bool,
     },
     /// Offboard tenants: give their grants back at Google, delete their MCP servers and
     /// connections, wipe their secrets (asks first).
@@ -170,38 +178,6 @@ pub struct WatchArgs {
     /// First replay the stored timeline entries after this sequence number.
     #[arg(long, value_name = "SEQ")]
     pub since: Option<u64>,
-}
-
-#[derive(Debug, Args)]
-#[command(args_conflicts_with_subcommands = true)]
-pub struct AuditArgs {
-    #[command(subcommand)]
-    pub verify: Option<AuditCmd>,
-    /// Only the entries about this tenant.
-    #[arg(long, visible_alias = "slug", value_name = "SLUG")]
-    pub tenant: Option<String>,
-    /// Only entries from then on: an RFC 3339 time or a duration back from now (`24h`).
-    #[arg(long, value_name = "WHEN", value_parser = parse_since)]
-    pub since: Option<i64>,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum AuditCmd {
-    /// Check the chain and its head; names the first broken entry (exit 1).
-    Verify,
-}
-
-fn parse_since(s: &str) -> Result<i64, String> {
-    if let Ok(t) = humantime::parse_rfc3339_weak(s) {
-        let ms = t
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_err(|e| e.to_string())?
-            .as_millis();
-        return i64::try_from(ms).map_err(|e| e.to_string());
-    }
-    let d = humantime::parse_duration(s)
-        .map_err(|_| format!("{s:?}: expected an RFC 3339 time or a duration such as 24h"))?;
-    Ok(crate::time::now_ms() - crate::time::duration_ms(d))
 }
 
 #[derive(Debug, Args)]
@@ -514,7 +490,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 .await?;
             output::print_links(&reply, cli.json)
         }
-        Sub::Tenant(TenantCmd::Import { file }) => import_tenants(&ctx, file, cli.json).await,
+        Sub::Tenant(TenantCmd::Import { file }) => import::run(&ctx, file, cli.json).await,
         Sub::Tenant(TenantCmd::Remove { slug }) => output::print(
             &ctx.execute(Command::RemoveTenant { slug: slug.clone() })
                 .await?,
@@ -527,8 +503,14 @@ pub async fn run(cli: Cli) -> Result<()> {
         Sub::Key(KeyCmd::Rotate { new_key_file }) => {
             first_run::require_database(&ctx).await?;
             let (dir, key, out) = (ctx.data_dir.clone(), ctx.key.clone(), new_key_file.clone());
+            let hooks: Vec<String> = ctx
+                .config
+                .webhooks
+                .iter()
+                .map(|h| h.url.to_string())
+                .collect();
             let done = tokio::task::spawn_blocking(move || {
-                crate::store::rotate::rotate(&dir, &key, out.as_deref())
+                crate::store::rotate::rotate(&dir, &key, out.as_deref(), &hooks)
             })
             .await
             .context("rotating the key")?
@@ -558,32 +540,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Sub::Audit(a) => match a.verify {
-            Some(AuditCmd::Verify) => {
-                let reply = ctx.execute(Command::AuditVerify).await?;
-                let broken = matches!(
-                    &reply,
-                    Reply::AuditVerified {
-                        broken_at: Some(_),
-                        ..
-                    }
-                );
-                output::print(&reply, cli.json, None)?;
-                if broken {
-                    anyhow::bail!("the audit chain does not hold");
-                }
-                Ok(())
-            }
-            None => output::print(
-                &ctx.execute(Command::Audit {
-                    tenant: a.tenant.clone(),
-                    since_ms: a.since,
-                })
-                .await?,
-                cli.json,
-                None,
-            ),
-        },
+        Sub::Audit(a) => audit::run(&ctx, a, cli.json).await,
         Sub::Reconcile(r) => {
             let cmd = if let Some(what) = &r.delete_orphan {
                 Command::DeleteOrphan { what: what.clone() }
@@ -623,31 +580,10 @@ pub async fn run(cli: Cli) -> Result<()> {
                 .await?;
             output::print(&reply, cli.json, None)
         }
-        Sub::Restore { file } => {
-            let (dir, key, file) = (ctx.data_dir.clone(), ctx.key.clone(), file.clone());
-            let summary =
-                tokio::task::spawn_blocking(move || crate::store::restore(&dir, &key, &file))
-                    .await
-                    .context("restoring")??;
-            if cli.json {
-                println!(
-                    "{}",
-                    serde_json::json!({
-                        "restored_into": ctx.data_dir.display().to_string(),
-                        "entries": summary.entries,
-                        "schema_version": summary.schema_version,
-                    })
-                );
-            } else {
-                println!(
-                    "restored {} entries (schema version {}) into {}; the next command opens it (and brings it up to date)",
-                    summary.entries,
-                    summary.schema_version,
-                    ctx.data_dir.display()
-                );
-            }
-            Ok(())
-        }
+        Sub::Restore {
+            file,
+            accept_unauthenticated,
+        } => restore::run(&ctx, file, *accept_unauthenticated, cli.json).await,
         Sub::Approve { slug } => output::print(
             &ctx.execute(Command::Approve { slug: slug.clone() }).await?,
             cli.json,
@@ -665,122 +601,6 @@ pub async fn run(cli: Cli) -> Result<()> {
             None,
         ),
     }
-}
-
-/// `tenant import`: read and check every row (all of them, naming each bad one by its
-/// line), then add them all, or none.
-async fn import_tenants(ctx: &Context, file: &std::path::Path, as_json: bool) -> Result<()> {
-    const COLUMNS: [&str; 5] = ["slug", "name", "contact", "email", "domain"];
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_path(file)
-        .with_context(|| format!("reading {}", file.display()))?;
-    let headers = reader
-        .headers()
-        .with_context(|| format!("reading the header row of {}", file.display()))?
-        .clone();
-    if let Some(bad) = headers.iter().find(|h| !COLUMNS.contains(h)) {
-        return Err(crate::engine::EngineError::BadRequest(format!(
-            "{}: unknown column {bad:?} (the columns are {}); nothing was added",
-            file.display(),
-            COLUMNS.join(",")
-        ))
-        .into());
-    }
-    let Some(at_slug) = headers.iter().position(|h| h == "slug") else {
-        return Err(crate::engine::EngineError::BadRequest(format!(
-            "{}: no slug column; nothing was added",
-            file.display()
-        ))
-        .into());
-    };
-    let col = |name: &str| headers.iter().position(|h| h == name);
-    let (at_name, at_contact, at_email, at_domain) =
-        (col("name"), col("contact"), col("email"), col("domain"));
-    let existing: std::collections::HashSet<String> = match ctx
-        .execute(Command::ListTenants {
-            query: Default::default(),
-        })
-        .await?
-    {
-        Reply::Tenants { tenants, .. } => tenants.into_iter().map(|t| t.slug).collect(),
-        _ => Default::default(),
-    };
-    let mut rows = Vec::new();
-    let mut errors = Vec::new();
-    let mut seen = std::collections::HashMap::new();
-    for (i, rec) in reader.records().enumerate() {
-        let line = i + 2;
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(format!("line {line}: {e}"));
-                continue;
-            }
-        };
-        let get = |at: Option<usize>| {
-            at.and_then(|a| rec.get(a))
-                .map(str::to_owned)
-                .filter(|v| !v.is_empty())
-        };
-        let input = NewTenant {
-            slug: rec.get(at_slug).unwrap_or_default().to_owned(),
-            display_name: get(at_name),
-            contact: get(at_contact),
-            expected_email: get(at_email),
-            expected_domain: get(at_domain),
-            integration: Default::default(),
-            return_url: None,
-        };
-        if input.expected_email.is_some() && input.expected_domain.is_some() {
-            errors.push(format!(
-                "line {line}: email and domain are both set; give at most one"
-            ));
-            continue;
-        }
-        if let Err(e) = crate::engine::lifecycle::new_tenant(&input, 0) {
-            errors.push(format!("line {line}: {e}"));
-            continue;
-        }
-        if let Some(first) = seen.insert(input.slug.clone(), line) {
-            errors.push(format!(
-                "line {line}: {} is already on line {first}",
-                input.slug
-            ));
-            continue;
-        }
-        if existing.contains(&input.slug) {
-            errors.push(format!(
-                "line {line}: a tenant {:?} exists already",
-                input.slug
-            ));
-            continue;
-        }
-        rows.push(input);
-    }
-    if !errors.is_empty() {
-        return Err(crate::engine::EngineError::BadRequest(format!(
-            "{}: {} bad row{}, nothing was added:\n  {}",
-            file.display(),
-            errors.len(),
-            if errors.len() == 1 { "" } else { "s" },
-            errors.join("\n  ")
-        ))
-        .into());
-    }
-    let mut added = 0;
-    // In parts that fit a control-socket frame; each part is all or none.
-    for part in rows.chunks(200) {
-        if let Reply::Imported { added: n } = ctx
-            .execute(Command::ImportTenants {
-                tenants: part.to_vec(),
-            })
-            .await?
-        {
-            added += n;
-        }
-    }
-    output::print(&Reply::Imported { added }, as_json, None)
 }
 
 /// `offboard`: gather the tenants, say how many, ask (unless `--yes`), start.
@@ -990,9 +810,10 @@ pub fn error_code(e: &anyhow::Error) -> crate::engine::ErrorCode {
         if let Some(s) = cause.downcast_ref::<StoreError>() {
             return match s {
                 StoreError::Locked { .. } => ErrorCode::Conflict,
-                StoreError::Key(_) | StoreError::WrongKey | StoreError::KeyCheckMissing { .. } => {
-                    ErrorCode::InvalidInput
-                }
+                StoreError::Key(_)
+                | StoreError::WrongKey
+                | StoreError::KeyCheckMissing { .. }
+                | StoreError::BackupRefused(_) => ErrorCode::InvalidInput,
                 StoreError::Closed(_) => ErrorCode::Unavailable,
                 _ => ErrorCode::Internal,
             };

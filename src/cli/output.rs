@@ -57,6 +57,8 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
             Reply::WebhookTest { deliveries } => json(deliveries),
             Reply::Imported { added } => json(&serde_json::json!({ "added": added })),
             Reply::Findings { findings } => json(&serde_json::json!({ "findings": findings })),
+            Reply::AuditHead { .. } => super::audit::print(reply, true),
+            Reply::ImportStaged { .. } => super::import::print(reply, true),
             Reply::Audit { records } => {
                 // JSON lines: one entry a line, for tools that stream.
                 for r in records {
@@ -178,6 +180,8 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
                 why.as_deref().unwrap_or("")
             ),
         },
+        Reply::AuditHead { .. } => super::audit::print(reply, false)?,
+        Reply::ImportStaged { .. } => super::import::print(reply, false)?,
         Reply::Findings { findings } => {
             if findings.is_empty() {
                 println!("Blaxel and the store agree: no drift");

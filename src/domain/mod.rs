@@ -10,8 +10,10 @@
 //! - `consent`: the callback's decision tree (which failure, which page, whether to revoke);
 //! - `health`: what a refresh's answer says about a consent (token health);
 //! - `brief`: the compact summary of a tenant that in-memory indexes keep;
-//! - `before_consent`: what a tenant that failed before consenting can do instead of a retry.
+//! - `before_consent`: what a tenant that failed before consenting can do instead of a retry;
+//! - `anchor`: an audit chain entry noted outside the box (`SEQ:HASH`).
 
+pub mod anchor;
 pub mod before_consent;
 pub mod brief;
 pub mod consent;

@@ -610,7 +610,8 @@ pub struct OutboxEvent {
     pub event_type: String,
     pub at: Millis,
     pub data: serde_json::Value,
-    /// The webhook URLs that took it already.
+    /// The receivers that took it already, by id (`[[webhook]] id`, or a keyed hash of
+    /// the URL): never a URL, which may carry a password or a token.
     #[serde(default)]
     pub delivered: Vec<String>,
 }

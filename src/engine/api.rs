@@ -67,8 +67,13 @@ pub enum Command {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         since_ms: Option<Millis>,
     },
-    /// Check the audit chain and its head.
-    AuditVerify,
+    /// Check the audit chain and its head, and that the chain extends each anchor.
+    AuditVerify {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        expect: Vec<crate::domain::anchor::AuditAnchor>,
+    },
+    /// The audit chain's head: the anchor to note outside the box.
+    AuditHead,
     /// Compare Blaxel with the store (drift).
     Reconcile,
     /// Hand these tenants (every one with a finding when empty) back to the provisioner.
@@ -83,6 +88,22 @@ pub enum Command {
     /// Add these tenants, all or none (one commit).
     ImportTenants {
         tenants: Vec<NewTenant>,
+    },
+    /// Stage a part of an import (a new import when `import` is absent); nothing is added
+    /// before `ImportCommit`.
+    ImportStage {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        import: Option<String>,
+        tenants: Vec<NewTenant>,
+    },
+    /// Add every row staged under `import` (`rows` of them), all or none (one commit).
+    ImportCommit {
+        import: String,
+        rows: usize,
+    },
+    /// Drop a staged import.
+    ImportDiscard {
+        import: String,
     },
     /// Issue a link to every tenant that has not consented and has no live link.
     LinkAllNew {
@@ -118,7 +139,10 @@ impl Command {
                 | Command::ShowTenant { .. }
                 | Command::Status
                 | Command::Audit { .. }
-                | Command::AuditVerify
+                | Command::AuditVerify { .. }
+                | Command::AuditHead
+                | Command::ImportStage { .. }
+                | Command::ImportDiscard { .. }
                 | Command::Reconcile
         )
     }
@@ -207,13 +231,27 @@ pub enum Reply {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         why: Option<String>,
     },
+    /// `AuditHead`: the head as `SEQ:HASH`, and when its entry was written.
+    AuditHead {
+        #[serde(flatten)]
+        anchor: crate::domain::anchor::AuditAnchor,
+        at: String,
+    },
     /// `Reconcile`: the disagreements found.
     Findings {
         findings: Vec<super::reconcile::Finding>,
     },
-    /// `ImportTenants`: how many were added.
+    /// `ImportTenants`, `ImportCommit`: how many were added (`ImportDiscard`: none).
     Imported {
         added: usize,
+    },
+    /// `ImportStage`: the import's id, its rows staged so far, and which slugs of the
+    /// part exist already (the commit would refuse them).
+    ImportStaged {
+        import: String,
+        staged: usize,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        existing: Vec<String>,
     },
     /// `LinkAllNew`: the links issued, by slug.
     Links {

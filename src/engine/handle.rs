@@ -82,6 +82,8 @@ pub struct Engine {
     /// What the owner found of its set-up when it started (reported by `status`).
     setup: std::sync::OnceLock<Vec<super::api::SetupLine>>,
     role: Role,
+    /// Imports being staged (see `import`).
+    pub(super) imports: super::import::Staging,
 }
 
 impl Engine {
@@ -117,6 +119,7 @@ impl Engine {
             blaxel: std::sync::OnceLock::new(),
             setup: std::sync::OnceLock::new(),
             role,
+            imports: Default::default(),
         })
     }
 
@@ -131,7 +134,10 @@ impl Engine {
         let (store, writer) = tokio::task::spawn_blocking(move || Store::open(&dir, &key))
             .await
             .map_err(|e| EngineError::Unavailable(format!("opening the database: {e}")))??;
-        Ok(Arc::new(Self::new(store, writer, config, role)?))
+        let engine = Arc::new(Self::new(store, writer, config, role)?);
+        // An import a crash left decided is written before anything else.
+        engine.finish_imports().await;
+        Ok(engine)
     }
 
     pub fn store(&self) -> &Store {
@@ -387,21 +393,8 @@ impl Engine {
                     .read(move |s| s.audit_records(tenant.as_deref(), since_ms))
                     .await?,
             }),
-            Command::AuditVerify => {
-                let r = self.store.read(|s| s.verify_audit()).await?;
-                Ok(match r {
-                    Ok(entries) => Reply::AuditVerified {
-                        entries,
-                        broken_at: None,
-                        why: None,
-                    },
-                    Err((at, why)) => Reply::AuditVerified {
-                        entries: 0,
-                        broken_at: Some(at),
-                        why: Some(why),
-                    },
-                })
-            }
+            Command::AuditVerify { expect } => self.audit_verify(expect).await,
+            Command::AuditHead => self.audit_head().await,
             Command::Reconcile => Ok(Reply::Findings {
                 findings: self.reconcile().await?,
             }),
@@ -418,36 +411,10 @@ impl Engine {
                     findings: self.reconcile().await?,
                 })
             }
-            Command::ImportTenants { tenants } => {
-                // Validated whole first: a bad row adds nothing.
-                let mut built = Vec::with_capacity(tenants.len());
-                for (i, input) in tenants.iter().enumerate() {
-                    let (t, e) = lifecycle::new_tenant(input, now_ms())
-                        .map_err(|e| EngineError::BadRequest(format!("row {}: {e}", i + 1)))?;
-                    built.push((t, e));
-                }
-                let added = built.len();
-                self.commit(Durability::Durable, move |tx| {
-                    let mut taken = Vec::new();
-                    for (t, e) in built {
-                        let slug = t.slug.clone();
-                        if !tx.insert_tenant(t, e)? {
-                            taken.push(slug);
-                        }
-                    }
-                    if taken.is_empty() {
-                        Ok(())
-                    } else {
-                        // All or none: the operation is discarded.
-                        Err(EngineError::Conflict(format!(
-                            "these tenants exist already, so none was added: {}",
-                            taken.join(", ")
-                        )))
-                    }
-                })
-                .await?;
-                Ok(Reply::Imported { added })
-            }
+            Command::ImportTenants { tenants } => self.import_all(tenants).await,
+            Command::ImportStage { import, tenants } => self.import_stage(import, tenants),
+            Command::ImportCommit { import, rows } => self.import_commit(import, rows).await,
+            Command::ImportDiscard { import } => Ok(self.import_discard(&import)),
             Command::LinkAllNew { ttl_secs } => {
                 self.link_all_new(Duration::from_secs(ttl_secs)).await
             }

@@ -7,6 +7,7 @@
 
 pub mod api;
 mod approval;
+mod audit;
 mod binding;
 pub mod client;
 pub mod consent;
@@ -14,6 +15,7 @@ pub mod error;
 pub mod events;
 pub mod handle;
 pub mod health;
+pub mod import;
 mod links;
 pub mod offboard;
 pub mod outcome;

@@ -116,11 +116,61 @@ impl Engine {
     }
 }
 
+/// How a receiver's deliveries are recorded in the outbox: under its `id`, else under a
+/// keyed hash of its URL (the URL, which may carry a password or a token, is never
+/// stored). Both stay the same when the config is reordered. Records made under the hash
+/// (by the migration, or before an `id` was given) count for a receiver with an `id` too.
+#[derive(Debug, Clone)]
+struct Receiver {
+    record: String,
+    also: Option<String>,
+}
+
+impl Receiver {
+    fn of(engine: &Engine, hook: &WebhookConfig) -> Self {
+        let hashed = engine.store().webhook_receiver(hook.url.as_str());
+        match &hook.id {
+            Some(id) => Self {
+                record: id.clone(),
+                also: Some(hashed),
+            },
+            None => Self {
+                record: hashed,
+                also: None,
+            },
+        }
+    }
+
+    fn took(&self, e: &OutboxEvent) -> bool {
+        e.delivered
+            .iter()
+            .any(|d| *d == self.record || self.also.as_ref() == Some(d))
+    }
+}
+
+/// The configured receivers with how each is recorded.
+type Hooks = Arc<Vec<(WebhookConfig, Receiver)>>;
+
+/// Whether every receiver that wants `e` took it.
+fn all_took(hooks: &Hooks, e: &OutboxEvent) -> bool {
+    hooks
+        .iter()
+        .filter(|(h, _)| h.wants(&e.event_type))
+        .all(|(_, r)| r.took(e))
+}
+
 /// Deliver the outbox until the task is aborted: one task per receiver (a slow or dead one
 /// delays nobody else), each with its own place in the outbox, and one that drops what no
 /// receiver needs any more.
 pub async fn run(engine: Arc<Engine>) {
-    let hooks = engine.config().webhooks.clone();
+    let hooks: Hooks = Arc::new(
+        engine
+            .config()
+            .webhooks
+            .iter()
+            .map(|h| (h.clone(), Receiver::of(&engine, h)))
+            .collect(),
+    );
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..hooks.len() {
         let (engine, hooks) = (engine.clone(), hooks.clone());
@@ -158,9 +208,10 @@ fn shown(url: &url::Url) -> String {
     )
 }
 
-async fn receiver(engine: Arc<Engine>, hooks: Vec<WebhookConfig>, me: usize) {
-    let hook = &hooks[me];
-    let url = hook.url.to_string();
+async fn receiver(engine: Arc<Engine>, hooks: Hooks, me: usize) {
+    let Some((hook, recorded)) = hooks.get(me) else {
+        return;
+    };
     let http = client();
     let mut failures = 0u32;
     // The last event this receiver has been through (taken, or not wanted).
@@ -181,8 +232,7 @@ async fn receiver(engine: Arc<Engine>, hooks: Vec<WebhookConfig>, me: usize) {
         };
         let mut stuck = false;
         for (key, e) in &page {
-            if !hook.wants(&e.event_type) || e.delivered.contains(&url) || now_ms() - e.at > KEEP_MS
-            {
+            if !hook.wants(&e.event_type) || recorded.took(e) || now_ms() - e.at > KEEP_MS {
                 cursor = Some(key.clone());
                 continue;
             }
@@ -191,18 +241,10 @@ async fn receiver(engine: Arc<Engine>, hooks: Vec<WebhookConfig>, me: usize) {
                 stuck = true;
                 break;
             }
-            let (k, u) = (key.clone(), url.clone());
-            let all: Vec<(String, bool)> = hooks
-                .iter()
-                .map(|h| (h.url.to_string(), h.wants(&e.event_type)))
-                .collect();
+            let (k, r, all) = (key.clone(), recorded.record.clone(), hooks.clone());
             let noted = engine
                 .commit_outbox(move |tx| {
-                    tx.outbox_delivered(&k, &u, |ev| {
-                        all.iter()
-                            .filter(|(_, wants)| *wants)
-                            .all(|(url, _)| ev.delivered.contains(url))
-                    })?;
+                    tx.outbox_delivered(&k, &r, |ev| all_took(&all, ev))?;
                     Ok(())
                 })
                 .await;
@@ -227,7 +269,7 @@ async fn receiver(engine: Arc<Engine>, hooks: Vec<WebhookConfig>, me: usize) {
 
 /// Drop events every receiver that wants them has taken (a receiver removed from the
 /// config, or its list narrowed), nobody wants, or no receiver took within [`KEEP_MS`].
-async fn sweep(engine: Arc<Engine>, hooks: Vec<WebhookConfig>) {
+async fn sweep(engine: Arc<Engine>, hooks: Hooks) {
     loop {
         tokio::time::sleep(Duration::from_secs(5)).await;
         let Ok(page) = engine.store().read(|s| s.outbox_after(None, 1000)).await else {
@@ -237,10 +279,7 @@ async fn sweep(engine: Arc<Engine>, hooks: Vec<WebhookConfig>) {
         let gone: Vec<Vec<u8>> = page
             .iter()
             .filter(|(_, e)| {
-                let done = hooks
-                    .iter()
-                    .filter(|h| h.wants(&e.event_type))
-                    .all(|h| e.delivered.contains(&h.url.to_string()));
+                let done = all_took(&hooks, e);
                 if !done && now - e.at > KEEP_MS {
                     tracing::warn!(id = %e.id, kind = %e.event_type, "webhook event dropped undelivered after 3 days");
                 }

@@ -3,6 +3,7 @@
 //! [`Owner::shutdown`]. `serve` and the console both use it. Nothing here writes to stdout
 //! or stderr: what a face shows comes from [`Owner::info`] and the engine's events.
 
+mod audit_head;
 pub mod provisioning;
 pub mod setup;
 
@@ -137,6 +138,7 @@ impl Owner {
         let mut tasks = vec![
             tokio::spawn(control::serve(socket, engine.clone())),
             tokio::spawn(sweep(engine.clone())),
+            tokio::spawn(audit_head::log_daily(engine.clone())),
         ];
         if let Some(p) = provisioning::start(&opts, &engine).await? {
             tasks.push(p);

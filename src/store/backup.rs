@@ -2,21 +2,30 @@
 //! file is as safe as the database, and useless without its key), and restoring one into
 //! an empty data dir.
 //!
-//! The file: a header line `mcp-onboard backup 1`, the schema version (u32), then for each
-//! tree its name and its entries (`1`, key length u32, key, value length u32, value; `0`
-//! ends the tree), `0xff` after the last tree, and the SHA-256 of everything before it.
-//! All integers big-endian.
+//! The file (format 2): a header line `mcp-onboard backup 2`, the schema version (u32),
+//! then for each tree its name and its entries (`1`, key length u32, key, value length u32,
+//! value; `0` ends the tree), `0xff` after the last tree, and an HMAC-SHA256 of everything
+//! before it under a key derived from the master key: nobody without the key can change
+//! a byte of it (remove audit entries, plant a link) and have it restored. All integers
+//! big-endian.
+//!
+//! Format 1 (the releases before) ended in a plain SHA-256, which anyone can make again
+//! after editing the file: it is restored only when the operator accepts it
+//! unauthenticated.
 
 use std::io::{Read, Write};
 use std::path::Path;
 
+use hmac::Mac;
 use sha2::{Digest, Sha256};
 
 use super::layout::{self, META_KEY_CHECK, META_SCHEMA, T, TREES};
 use super::writer::Overlay;
 use super::{Cipher, KeySource, StoreError};
 
-const MAGIC: &[u8] = b"mcp-onboard backup 1\n";
+const MAGIC: &[u8] = b"mcp-onboard backup 2\n";
+/// The unauthenticated format of the releases before.
+const MAGIC_V1: &[u8] = b"mcp-onboard backup 1\n";
 const KEY_CHECK_SLOT: &[u8] = b"meta/key_check";
 
 /// What a backup or a restore wrote.
@@ -27,17 +36,17 @@ pub struct BackupSummary {
     pub schema_version: u32,
 }
 
-/// Hashes what goes through it.
+/// MACs what goes through it.
 struct Hashing<W> {
     inner: W,
-    hash: Sha256,
+    mac: hmac::Hmac<Sha256>,
     bytes: u64,
 }
 
 impl<W: Write> Write for Hashing<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.inner.write(buf)?;
-        self.hash.update(&buf[..n]);
+        self.mac.update(&buf[..n]);
         self.bytes += n as u64;
         Ok(n)
     }
@@ -59,7 +68,7 @@ pub(super) fn write(
 ) -> Result<BackupSummary, StoreError> {
     let mut w = Hashing {
         inner: std::io::BufWriter::new(out),
-        hash: Sha256::new(),
+        mac: trees.cipher.backup_mac(),
         bytes: 0,
     };
     let schema = trees
@@ -118,7 +127,7 @@ pub(super) fn write(
         w.write_all(&[0]).map_err(io)?;
     }
     w.write_all(&[0xff]).map_err(io)?;
-    let digest = w.hash.clone().finalize();
+    let digest = w.mac.clone().finalize().into_bytes();
     let bytes = w.bytes + digest.len() as u64;
     w.inner.write_all(&digest).map_err(io)?;
     w.inner.flush().map_err(io)?;
@@ -186,18 +195,69 @@ fn bad(why: &str) -> StoreError {
     }
 }
 
-/// Read and check a backup: its header, its hash, its shape.
-fn read(bytes: &[u8]) -> Result<(u32, Vec<Tree>), StoreError> {
-    if bytes.len() < MAGIC.len() + 4 + 1 + 32 || !bytes.starts_with(MAGIC) {
+/// Which backup format a file is in, as far as its first line says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    /// Authenticated under the master key.
+    Maced,
+    /// The old format: a plain checksum anyone can make.
+    Unauthenticated,
+}
+
+/// Read and check a backup: its header, its MAC (or, for the old format, its checksum),
+/// its shape. `Err` says why it is refused.
+fn read(bytes: &[u8], cipher: &Cipher) -> Result<(Format, u32, Vec<Tree>), StoreError> {
+    let format = if bytes.starts_with(MAGIC) {
+        Format::Maced
+    } else if bytes.starts_with(MAGIC_V1) {
+        Format::Unauthenticated
+    } else {
+        return Err(bad("not an mcp-onboard backup"));
+    };
+    if bytes.len() < MAGIC.len() + 4 + 1 + 32 {
         return Err(bad("not an mcp-onboard backup"));
     }
-    let (body, digest) = bytes.split_at(bytes.len() - 32);
-    if Sha256::digest(body).as_slice() != digest {
-        return Err(bad(
-            "its checksum does not match: the file is damaged or incomplete",
-        ));
+    let (body, tag) = bytes.split_at(bytes.len() - 32);
+    let checked = match format {
+        Format::Maced => {
+            let mut mac = cipher.backup_mac();
+            mac.update(body);
+            mac.verify_slice(tag).is_ok()
+        }
+        Format::Unauthenticated => Sha256::digest(body).as_slice() == tag,
+    };
+    let parsed = parse(body);
+    if !checked {
+        // Made under another key, if its own key check says so; else altered or damaged.
+        if let Ok((_, trees)) = &parsed
+            && key_check(trees).is_some_and(|c| cipher.open(KEY_CHECK_SLOT, &c).is_err())
+        {
+            return Err(StoreError::WrongKey);
+        }
+        return Err(StoreError::BackupRefused(match format {
+            Format::Maced => "it does not verify under this key: the checksum does not match (an HMAC under a key derived from the master key), so it was altered, damaged or cut short after it was written".into(),
+            Format::Unauthenticated => "its checksum does not match: the file is damaged or incomplete".into(),
+        }));
     }
-    let mut r = &body[MAGIC.len()..];
+    let (schema, trees) = parsed?;
+    Ok((format, schema, trees))
+}
+
+fn key_check(trees: &[Tree]) -> Option<Vec<u8>> {
+    trees
+        .iter()
+        .find(|(n, _)| n == "meta")
+        .and_then(|(_, rows)| rows.iter().find(|(k, _)| k == META_KEY_CHECK))
+        .map(|(_, v)| v.clone())
+}
+
+/// The trees of a backup's body (after its first line, before its MAC).
+fn parse(body: &[u8]) -> Result<(u32, Vec<Tree>), StoreError> {
+    let start = body
+        .iter()
+        .position(|b| *b == b'\n')
+        .map_or(body.len(), |i| i + 1);
+    let mut r = &body[start..];
     let u32_of = |r: &mut &[u8]| -> Result<u32, StoreError> {
         let mut b = [0u8; 4];
         r.read_exact(&mut b).map_err(|_| bad("truncated"))?;
@@ -241,10 +301,23 @@ fn read(bytes: &[u8]) -> Result<(u32, Vec<Tree>), StoreError> {
     Ok((schema, trees))
 }
 
+/// What a restore wrote, and whether the file was one of the old, unauthenticated format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Restored {
+    pub summary: BackupSummary,
+    pub unauthenticated: bool,
+}
+
 /// Restore `file` into `dir`, which must hold no database. The key must be the one the
-/// backed-up database was made with (its secrets stay sealed under it); that is checked
+/// backed-up database was made with (its secrets stay sealed under it), and the file must
+/// verify under it (or, in the old format, be accepted unauthenticated): both are checked
 /// before anything is written.
-pub fn restore(dir: &Path, key: &KeySource, file: &Path) -> Result<BackupSummary, StoreError> {
+pub fn restore(
+    dir: &Path,
+    key: &KeySource,
+    file: &Path,
+    accept_unauthenticated: bool,
+) -> Result<Restored, StoreError> {
     if super::exists(dir) {
         return Err(StoreError::Write(format!(
             "{} holds a database already; restore into an empty data dir (e.g. `--data-dir NEW`)",
@@ -253,20 +326,28 @@ pub fn restore(dir: &Path, key: &KeySource, file: &Path) -> Result<BackupSummary
     }
     let bytes = std::fs::read(file)
         .map_err(|e| StoreError::Write(format!("reading {}: {e}", file.display())))?;
-    let (schema, trees) = read(&bytes)?;
+    let cipher = Cipher::load(key, false)?;
+    let refused = |why: String| {
+        StoreError::BackupRefused(format!("{}: {why}; nothing was restored", file.display()))
+    };
+    let (format, schema, trees) = read(&bytes, &cipher).map_err(|e| match e {
+        StoreError::BackupRefused(why) => refused(why),
+        e => e,
+    })?;
+    let unauthenticated = format == Format::Unauthenticated;
+    if unauthenticated && !accept_unauthenticated {
+        return Err(refused(format!(
+            "it is a backup of the old format (1), whose checksum anyone can make again after editing it, so it cannot be told apart from one altered without the key. If you know where it has been, restore it with `mcp-onboard restore {} --accept-unauthenticated`",
+            file.display()
+        )));
+    }
     if schema > layout::SCHEMA_VERSION {
         return Err(StoreError::Schema {
             found: schema,
             expected: layout::SCHEMA_VERSION,
         });
     }
-    let check = trees
-        .iter()
-        .find(|(n, _)| n == "meta")
-        .and_then(|(_, rows)| rows.iter().find(|(k, _)| k == META_KEY_CHECK))
-        .map(|(_, v)| v.clone())
-        .ok_or_else(|| bad("it has no key check"))?;
-    let cipher = Cipher::load(key, false)?;
+    let check = key_check(&trees).ok_or_else(|| bad("it has no key check"))?;
     cipher
         .open(KEY_CHECK_SLOT, &check)
         .map_err(|_| StoreError::WrongKey)?;
@@ -295,9 +376,15 @@ pub fn restore(dir: &Path, key: &KeySource, file: &Path) -> Result<BackupSummary
     std::fs::rename(&aside, dir.join("db"))
         .and_then(|()| std::fs::File::open(dir)?.sync_all())
         .map_err(|e| StoreError::Write(format!("putting the restored database in place: {e}")))?;
-    Ok(BackupSummary {
-        entries,
-        bytes: bytes.len() as u64,
-        schema_version: schema,
+    if unauthenticated {
+        tracing::warn!(file = %file.display(), "restored a backup of the old, unauthenticated format, as the operator accepted");
+    }
+    Ok(Restored {
+        summary: BackupSummary {
+            entries,
+            bytes: bytes.len() as u64,
+            schema_version: schema,
+        },
+        unauthenticated,
     })
 }

@@ -60,6 +60,10 @@ pub struct Cipher {
     audit_key: Zeroizing<[u8; 32]>,
     /// The Continue form token's key, derived from the master key.
     form_key: Zeroizing<[u8; 32]>,
+    /// The key a backup file is authenticated under.
+    backup_key: Zeroizing<[u8; 32]>,
+    /// The key a webhook receiver's URL is hashed under, to name it without storing it.
+    webhook_key: Zeroizing<[u8; 32]>,
 }
 
 impl std::fmt::Debug for Cipher {
@@ -68,8 +72,8 @@ impl std::fmt::Debug for Cipher {
     }
 }
 
-/// A key for one use: HMAC-SHA256 under the master key of a fixed label (another key from
-/// the same secret for each label, never the master key itself).
+/// A key for one use: HMAC-SHA256 under the master key of that use's label (another key
+/// from the same secret, never the master key itself; one label per use).
 fn derive_key(master: &[u8; 32], label: &[u8]) -> Zeroizing<[u8; 32]> {
     use hmac::Mac;
     let mut out = Zeroizing::new([0u8; 32]);
@@ -78,6 +82,20 @@ fn derive_key(master: &[u8; 32], label: &[u8]) -> Zeroizing<[u8; 32]> {
         out.copy_from_slice(&m.finalize().into_bytes());
     }
     out
+}
+
+const AUDIT_LABEL: &[u8] = b"mcp-onboard audit chain v1";
+const BACKUP_LABEL: &[u8] = b"mcp-onboard backup file v2";
+const WEBHOOK_LABEL: &[u8] = b"mcp-onboard webhook receiver v1";
+const FORM_LABEL: &[u8] = b"mcp-onboard continue form v1";
+
+/// HMAC-SHA256 under `key`.
+fn hmac(key: &[u8; 32]) -> hmac::Hmac<sha2::Sha256> {
+    // HMAC pads a key shorter than its block (64 bytes) with zeros: the MAC under the
+    // padded block is the MAC under the 32-byte key, and this way has no failure case.
+    let mut block = Zeroizing::new([0u8; 64]);
+    block[..32].copy_from_slice(key);
+    <hmac::Hmac<sha2::Sha256> as hmac::digest::KeyInit>::new(&(*block).into())
 }
 
 /// The key's bytes from its base64 text; every copy is wiped when dropped.
@@ -101,8 +119,10 @@ impl Cipher {
     pub fn from_key(key: &[u8; 32]) -> Self {
         Self {
             aead: XChaCha20Poly1305::new(key.into()),
-            audit_key: derive_key(key, b"mcp-onboard audit chain v1"),
-            form_key: derive_key(key, b"mcp-onboard continue form v1"),
+            audit_key: derive_key(key, AUDIT_LABEL),
+            form_key: derive_key(key, FORM_LABEL),
+            backup_key: derive_key(key, BACKUP_LABEL),
+            webhook_key: derive_key(key, WEBHOOK_LABEL),
         }
     }
 
@@ -111,14 +131,26 @@ impl Cipher {
         &self.form_key
     }
 
+    /// A MAC over a whole backup file: feed it the file's bytes.
+    pub fn backup_mac(&self) -> hmac::Hmac<sha2::Sha256> {
+        hmac(&self.backup_key)
+    }
+
+    /// How a webhook receiver without an explicit id is recorded: a keyed hash of its URL
+    /// (the URL, which may carry a password or a token, is never stored).
+    pub fn webhook_receiver(&self, url: &str) -> String {
+        use hmac::Mac;
+        let mut m = hmac(&self.webhook_key);
+        m.update(url.as_bytes());
+        let digest = m.finalize().into_bytes();
+        let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        format!("url-hmac:{hex}")
+    }
+
     /// The audit head's MAC: HMAC-SHA256 of the last sequence number and hash.
     pub fn audit_mac(&self, seq: u64, hash: &str) -> String {
         use hmac::Mac;
-        let Ok(mut m) =
-            <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(self.audit_key.as_ref())
-        else {
-            return String::new();
-        };
+        let mut m = hmac(&self.audit_key);
         m.update(&seq.to_be_bytes());
         m.update(hash.as_bytes());
         m.finalize()
@@ -273,6 +305,34 @@ mod tests {
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
         let err = Cipher::load(&src, false).unwrap_err().to_string();
         assert!(err.contains("chmod 600"), "{err}");
+    }
+
+    #[test]
+    fn derived_keys_are_one_per_use_and_the_audit_mac_is_unchanged() {
+        use hmac::Mac;
+        let c = Cipher::from_key(&[7; 32]);
+        // As the audit MAC was made before (the key from a slice).
+        let mut k = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&[7; 32]).unwrap();
+        k.update(AUDIT_LABEL);
+        let audit_key = k.finalize().into_bytes();
+        let mut m = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&audit_key).unwrap();
+        m.update(&5u64.to_be_bytes());
+        m.update(b"abc");
+        let want: String = m
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(c.audit_mac(5, "abc"), want);
+        assert_ne!(*c.audit_key, *c.backup_key);
+        assert_ne!(*c.backup_key, *c.webhook_key);
+        let id = c.webhook_receiver("https://u:p@hooks.example/t0k");
+        assert!(id.starts_with("url-hmac:") && !id.contains("t0k"), "{id}");
+        assert_ne!(
+            id,
+            Cipher::from_key(&[8; 32]).webhook_receiver("https://u:p@hooks.example/t0k")
+        );
     }
 
     #[test]

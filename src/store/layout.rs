@@ -1,8 +1,9 @@
-//! The stored layout (schema version 2): which tree holds what, and how keys are built.
+//! The stored layout (schema version 4): which tree holds what, and how keys are built.
 //!
 //! | tree | key | value |
 //! |---|---|---|
-//! | `meta` | `schema_version`, `key_check`, `seq_reserved` | u32 BE, sealed text, u64 BE |
+//! | `meta` | `schema_version`, `key_check`, `seq_reserved`, `audit_head` | u32 BE, sealed text, u64 BE, JSON |
+//! | `meta` | `import/ID/` chunk (u32 BE): an import decided, not yet written | JSON rows (see `import`) |
 //! | `tenants` | slug | tenant JSON |
 //! | `timeline` | slug, 0, seq (u64 BE) | timeline entry JSON |
 //! | `seq` | seq (u64 BE) | slug: the one sequence, for replay |
@@ -11,6 +12,9 @@
 //! | `flows` | SHA-256 of the state | flow JSON with the sealed PKCE verifier |
 //! | `used_flows` | SHA-256 of the state | tombstone JSON (a replay is told apart) |
 //! | `secrets` | `tenant/SLUG/NAME`, `flow/HASH` | XChaCha20-Poly1305, bound to the slot |
+//! | `tenant_keys` | slug | the tenant's data key, sealed under the master key |
+//! | `outbox` | seq (u64 BE) | webhook event JSON, with the ids of the receivers that took it |
+//! | `audit` | seq (u64 BE), from 0 (the genesis) | audit entry JSON (see `audit`) |
 //!
 //! Slugs never contain a 0 byte, so `slug, 0` is an exact prefix.
 
@@ -20,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use super::StoreError;
 use crate::domain::model::PendingFlow;
 
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// The trees, in the order the writer's transaction views them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -9,11 +9,14 @@
 //!
 //! The layout is in [`layout`]; [`migrate`] brings an older database up to it on open.
 
+mod audit;
 mod backup;
 mod crypto;
+mod import;
 mod index;
 pub mod layout;
 mod migrate;
+mod migrate_v4;
 mod owner;
 pub mod rotate;
 mod tx;
@@ -28,7 +31,7 @@ use secrecy::SecretString;
 use thiserror::Error;
 use tokio::sync::broadcast;
 
-pub use backup::{BackupSummary, restore};
+pub use backup::{BackupSummary, Restored, restore};
 pub use crypto::{Cipher, KeyError, KeySource};
 pub use index::Index;
 pub use layout::SCHEMA_VERSION;
@@ -79,6 +82,9 @@ pub enum StoreError {
     DataDirTooOpen { dir: PathBuf, mode: u32 },
     #[error("writing to the database failed: {0}")]
     Write(String),
+    /// A backup that is not restored, and why.
+    #[error("{0}")]
+    BackupRefused(String),
     #[error("{0}")]
     Closed(String),
     #[error("a database read did not finish: {0}")]
@@ -92,6 +98,8 @@ pub(crate) struct Trees {
     cipher: Cipher,
     /// Tenant events go to the outbox (webhooks are configured).
     outbox_on: std::sync::atomic::AtomicBool,
+    /// Slugs of imports decided and not yet written (see `import`).
+    importing: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl Trees {
@@ -162,6 +170,7 @@ impl std::fmt::Debug for Store {
 /// Open the sled database in `dir`, flushed by nobody but its user (the writer, or a tool
 /// that needs the database to itself).
 fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
+    migrate_v4::finish_swap(dir)?;
     sled::Config::new()
         .path(dir.join("db"))
         .cache_capacity(CACHE_BYTES)
@@ -214,7 +223,7 @@ pub fn check_data_dir(dir: &Path) -> Result<(), StoreError> {
 
 /// Whether `dir` holds a database already.
 pub fn exists(dir: &Path) -> bool {
-    dir.join("db").join("conf").exists()
+    dir.join("db").join("conf").exists() || migrate_v4::migrated_exists(dir)
 }
 
 impl Store {
@@ -224,7 +233,8 @@ impl Store {
     pub fn open(dir: &Path, key: &KeySource) -> Result<(Self, Writer), StoreError> {
         check_data_dir(dir)?;
         // The writer is the only flusher (see `writer`).
-        let db = open_sled(dir)?;
+        let mut db = open_sled(dir)?;
+        migrate_v4::clean_up(dir);
         let meta = db.open_tree("meta")?;
         let check = meta.get(META_KEY_CHECK)?;
         if check.is_none() && !db.open_tree("tenants")?.is_empty() {
@@ -245,6 +255,9 @@ impl Store {
                     cipher.seal(b"meta/key_check", KEY_CHECK_TEXT),
                 )?;
                 meta.insert(META_SCHEMA, &SCHEMA_VERSION.to_be_bytes())?;
+                if db.open_tree("audit")?.is_empty() {
+                    audit::start_chain(&db, &cipher)?;
+                }
                 db.flush()?;
             }
         }
@@ -253,11 +266,15 @@ impl Store {
             .and_then(|v| layout::u32_of(&v))
             .unwrap_or(0);
         match found {
-            1 => {
-                migrate::v1_to_v2(&db)?;
-                migrate::v2_to_v3(&db, &cipher)?;
+            1..=3 => {
+                if found == 1 {
+                    migrate::v1_to_v2(&db)?;
+                }
+                if found <= 2 {
+                    migrate::v2_to_v3(&db, &cipher)?;
+                }
+                db = migrate_v4::v3_to_v4(dir, db, &cipher)?;
             }
-            2 => migrate::v2_to_v3(&db, &cipher)?,
             SCHEMA_VERSION => {}
             _ => {
                 return Err(StoreError::Schema {
@@ -274,15 +291,17 @@ impl Store {
         let trees: [sled::Tree; TREES.len()] = opened
             .try_into()
             .map_err(|_| StoreError::Closed("tree list".into()))?;
-        let reserved = meta
+        let reserved = trees[T::Meta as usize]
             .get(META_SEQ_RESERVED)?
             .and_then(|v| layout::u64_of(&v))
             .unwrap_or(0);
+        let importing = std::sync::Mutex::new(import::reserved_in(&trees[T::Meta as usize])?);
         let trees = Arc::new(Trees {
             db,
             trees,
             cipher,
             outbox_on: std::sync::atomic::AtomicBool::new(false),
+            importing,
         });
         let (index, link_flows) = build_index(&trees)?;
         let index = Arc::new(RwLock::new(index));
@@ -479,66 +498,28 @@ impl Store {
         Ok(out)
     }
 
-    /// Check the audit chain: each entry's hash, its link to the one before, no gap, and the
-    /// head (last number, hash, MAC). `Err` names the first entry that does not hold.
-    pub fn verify_audit(&self) -> Result<Result<u64, (u64, String)>, StoreError> {
-        use crate::domain::model::{AuditHead, AuditRecord};
-        let mut prev = String::new();
-        let mut expect = 1u64;
-        for kv in self.tree(T::Audit).iter() {
-            let (k, v) = kv?;
-            let at = layout::u64_of(&k).unwrap_or(0);
-            let Ok(r) = decode::<AuditRecord>("audit entry", &v) else {
-                return Ok(Err((at, "the entry is unreadable".into())));
-            };
-            if r.seq != expect || at != expect {
-                return Ok(Err((
-                    expect,
-                    format!("entry {expect} is missing (found {})", r.seq),
-                )));
-            }
-            if r.prev != prev {
-                return Ok(Err((
-                    r.seq,
-                    "it does not follow the entry before it".into(),
-                )));
-            }
-            if r.compute_hash() != r.hash {
-                return Ok(Err((
-                    r.seq,
-                    "its content was altered (the hash does not match)".into(),
-                )));
-            }
-            prev = r.hash;
-            expect += 1;
-        }
-        let last = expect - 1;
-        let head: Option<AuditHead> = self
-            .tree(T::Meta)
-            .get(layout::META_AUDIT_HEAD)?
-            .and_then(|v| decode("audit head", &v).ok());
-        match head {
-            None if last == 0 => Ok(Ok(0)),
-            None => Ok(Err((last, "the chain's head is missing".into()))),
-            Some(h) => {
-                if h.mac != self.inner.trees.cipher.audit_mac(h.seq, &h.hash) {
-                    return Ok(Err((
-                        h.seq,
-                        "the head's MAC does not match: it was not written with this key".into(),
-                    )));
-                }
-                if h.seq != last || h.hash != prev {
-                    return Ok(Err((
-                        last + 1,
-                        format!(
-                            "the head says {} entries, {last} are there: entries were removed",
-                            h.seq
-                        ),
-                    )));
-                }
-                Ok(Ok(last))
-            }
-        }
+    /// Check the audit chain (see [`audit::verify`]), with the anchors an operator noted.
+    pub fn verify_audit(
+        &self,
+        anchors: &[crate::domain::anchor::AuditAnchor],
+    ) -> Result<audit::Verdict, StoreError> {
+        let t = &self.inner.trees;
+        audit::verify(
+            t.tree(T::Audit),
+            t.tree(T::Meta),
+            t.tree(T::Tenants).len(),
+            &t.cipher,
+            anchors,
+        )
+    }
+
+    /// The audit chain's head and when its entry was written, if its MAC holds.
+    pub fn audit_head(
+        &self,
+    ) -> Result<Result<(crate::domain::model::AuditHead, crate::time::Millis), String>, StoreError>
+    {
+        let t = &self.inner.trees;
+        audit::checked_head(t.tree(T::Audit), t.tree(T::Meta), &t.cipher)
     }
 
     /// From now on, tenant events go to the webhook outbox (see `Tx::put_tenant`).
@@ -571,6 +552,16 @@ impl Store {
             out.push((k.to_vec(), decode("outbox event", &v)?));
         }
         Ok(out)
+    }
+
+    /// How a webhook receiver without an `id` is recorded (a keyed hash of its URL).
+    pub fn webhook_receiver(&self, url: &str) -> String {
+        self.inner.trees.cipher.webhook_receiver(url)
+    }
+
+    /// The import journal's chunks not written yet (see `import`), in order.
+    pub fn pending_import_chunks(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+        import::pending(self.tree(T::Meta))
     }
 
     /// Events waiting in the webhook outbox.

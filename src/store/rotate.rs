@@ -69,11 +69,14 @@ fn sync_dir(path: &Path) -> std::io::Result<()> {
 
 /// Rotate the master key of the database in `dir`. With a key file the new key replaces
 /// it; with `MCP_ONBOARD_KEY` the new key is written to `new_key_file` (which must not
-/// exist), for the operator to put where that variable comes from.
+/// exist), for the operator to put where that variable comes from. The outbox's records of
+/// the receivers at `webhook_urls` (keyed hashes of their URLs) are made again under the
+/// new key, so they are not sent again what they took.
 pub fn rotate(
     dir: &Path,
     key: &KeySource,
     new_key_file: Option<&Path>,
+    webhook_urls: &[String],
 ) -> Result<Rotated, StoreError> {
     super::check_data_dir(dir)?;
     if !super::exists(dir) {
@@ -148,6 +151,22 @@ pub fn rotate(
         stored.verifier = STANDARD.encode(new.seal(&slot, &plain));
         flow_rows.push((hash.to_vec(), layout::encode(&stored)));
     }
+    let outbox = db.open_tree("outbox")?;
+    let renamed: Vec<(String, String)> = webhook_urls
+        .iter()
+        .map(|u| (old.webhook_receiver(u), new.webhook_receiver(u)))
+        .collect();
+    let mut outbox_rows = Vec::new();
+    for kv in outbox.iter() {
+        let (k, raw) = kv?;
+        let mut e: crate::domain::model::OutboxEvent = layout::decode("outbox event", &raw)?;
+        for d in &mut e.delivered {
+            if let Some((_, to)) = renamed.iter().find(|(from, _)| from == d) {
+                d.clone_from(to);
+            }
+        }
+        outbox_rows.push((k.to_vec(), layout::encode(&e)));
+    }
     let new_check = new.seal(KEY_CHECK_SLOT, KEY_CHECK_TEXT);
     // The audit head's MAC is keyed from the master key: made again under the new one.
     let new_head = match meta.get(layout::META_AUDIT_HEAD)? {
@@ -185,8 +204,11 @@ pub fn rotate(
             ));
         }
     };
-    let res: Result<(), sled::transaction::TransactionError<()>> = (&meta, &keys, &flows)
-        .transaction(|(m, k, f)| {
+    let res: Result<(), sled::transaction::TransactionError<()>> = (&meta, &keys, &flows, &outbox)
+        .transaction(|(m, k, f, o)| {
+            for (key, e) in &outbox_rows {
+                o.insert(key.as_slice(), e.as_slice())?;
+            }
             m.insert(META_KEY_CHECK, new_check.as_slice())?;
             if let Some(h) = &new_head {
                 m.insert(layout::META_AUDIT_HEAD, h.as_slice())?;

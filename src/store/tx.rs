@@ -303,7 +303,11 @@ impl<'a> Tx<'a> {
         s
     }
 
-    fn get(&self, t: T, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+    pub(super) fn trees(&self) -> &Trees {
+        self.trees
+    }
+
+    pub(super) fn get(&self, t: T, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let k = (t, key.to_vec());
         if let Some(v) = self.writes.get(&k) {
             return Ok(v.clone());
@@ -314,11 +318,11 @@ impl<'a> Tx<'a> {
         Ok(self.trees.tree(t).get(key)?.map(|v| v.to_vec()))
     }
 
-    fn put(&mut self, t: T, key: Vec<u8>, value: Vec<u8>) {
+    pub(super) fn put(&mut self, t: T, key: Vec<u8>, value: Vec<u8>) {
         self.writes.insert((t, key), Some(value));
     }
 
-    fn del(&mut self, t: T, key: Vec<u8>) {
+    pub(super) fn del(&mut self, t: T, key: Vec<u8>) {
         self.writes.insert((t, key), None);
     }
 
@@ -396,9 +400,12 @@ impl<'a> Tx<'a> {
         seq
     }
 
-    /// Add a new tenant; `false` (and nothing written) if the slug is taken.
+    /// Add a new tenant; `false` (and nothing written) if the slug is taken (by a tenant,
+    /// or by an import decided and not yet written).
     pub fn insert_tenant(&mut self, tenant: Tenant, entry: AuditEvent) -> Result<bool, StoreError> {
-        if self.get(T::Tenants, tenant.slug.as_bytes())?.is_some() {
+        if self.get(T::Tenants, tenant.slug.as_bytes())?.is_some()
+            || super::import::is_reserved(self.trees, &tenant.slug)
+        {
             return Ok(false);
         }
         self.put_tenant(tenant, Some(entry));
@@ -468,31 +475,21 @@ impl<'a> Tx<'a> {
     /// Append an entry to the audit chain: its hash covers the previous head's, and the
     /// new head carries a MAC under the key derived from the master key.
     pub fn append_audit(&mut self, kind: &str, what: &str, tenant: Option<&str>, detail: &str) {
-        use crate::domain::model::{AuditHead, AuditRecord};
-        let head: Option<AuditHead> = self
+        let head: Option<crate::domain::model::AuditHead> = self
             .get(T::Meta, layout::META_AUDIT_HEAD)
             .ok()
             .flatten()
             .and_then(|v| decode("audit head", &v).ok());
-        let (seq, prev) = head.map_or((1, String::new()), |h| (h.seq + 1, h.hash));
-        let mut rec = AuditRecord {
-            seq,
+        let entry = super::audit::Entry {
             at: self.now,
-            kind: kind.to_owned(),
-            what: what.to_owned(),
-            tenant: tenant.map(str::to_owned),
-            detail: crate::text::clean(detail),
+            kind,
+            what,
+            tenant,
+            detail,
             actor: self.actor.clone(),
-            prev,
-            hash: String::new(),
         };
-        rec.hash = rec.compute_hash();
-        let head = AuditHead {
-            seq,
-            mac: self.trees.cipher.audit_mac(seq, &rec.hash),
-            hash: rec.hash.clone(),
-        };
-        self.put(T::Audit, seq.to_be_bytes().to_vec(), encode(&rec));
+        let (rec, head) = super::audit::link(&self.trees.cipher, head.as_ref(), entry);
+        self.put(T::Audit, super::audit::key(rec.seq).to_vec(), encode(&rec));
         self.put(T::Meta, layout::META_AUDIT_HEAD.to_vec(), encode(&head));
     }
 
@@ -527,20 +524,20 @@ impl<'a> Tx<'a> {
         self.put(T::Outbox, key, encode(&event));
     }
 
-    /// Note that `url` took the event under `key`; once every webhook that wants it has,
-    /// the event goes.
+    /// Note that the receiver recorded as `receiver` (its id, never its URL) took the event
+    /// under `key`; once every webhook that wants it has, the event goes.
     pub fn outbox_delivered(
         &mut self,
         key: &[u8],
-        url: &str,
+        receiver: &str,
         done: impl Fn(&crate::domain::model::OutboxEvent) -> bool,
     ) -> Result<(), StoreError> {
         let Some(raw) = self.get(T::Outbox, key)? else {
             return Ok(());
         };
         let mut e: crate::domain::model::OutboxEvent = decode("outbox event", &raw)?;
-        if !e.delivered.iter().any(|u| u == url) {
-            e.delivered.push(url.to_owned());
+        if !e.delivered.iter().any(|r| r == receiver) {
+            e.delivered.push(receiver.to_owned());
         }
         if done(&e) {
             self.del(T::Outbox, key.to_vec());

@@ -566,3 +566,84 @@ pub async fn consent_with(
     let body = res.text().await.expect("final page");
     (status, body)
 }
+
+/// A world with real (not demo) data and a Google client configured.
+pub fn real_world() -> World {
+    let mut w = World::new();
+    w.demo = false;
+    w.env.push((
+        "GOOGLE_CLIENT_ID".into(),
+        "it.apps.googleusercontent.com".into(),
+    ));
+    w.env
+        .push(("GOOGLE_CLIENT_SECRET".into(), "it-secret".into()));
+    let base = w.base_url();
+    w.env.push(("MCP_ONBOARD_PUBLIC_URL".into(), base));
+    w
+}
+
+/// A real (not demo) world against in-process Google and Blaxel stand-ins.
+pub async fn world_with_standins(
+    faults: mcp_onboard::sandbox::blaxel::BlaxelFaults,
+) -> (
+    World,
+    mcp_onboard::sandbox::google::GoogleSandbox,
+    mcp_onboard::sandbox::blaxel::BlaxelSandboxHandle,
+) {
+    use mcp_onboard::sandbox::google::{
+        AUTH_PATH, GoogleSandbox, REVOKE_PATH, SandboxGoogleConfig, TOKEN_PATH,
+    };
+    let mut w = World::new();
+    w.demo = false;
+    let base = w.base_url();
+    let google = GoogleSandbox::new(SandboxGoogleConfig {
+        client_id: "it.apps.googleusercontent.com".into(),
+        client_secret: "it-secret".into(),
+        redirect_uris: vec![format!("{}/oauth/callback", base.trim_end_matches('/'))],
+        default_email: "x@example.com".into(),
+    });
+    let gbase = google.spawn().await.expect("google stand-in");
+    let g = |p: &str| format!("{}{p}", gbase.as_str().trim_end_matches('/'));
+    let blaxel =
+        mcp_onboard::sandbox::blaxel::spawn(mcp_onboard::sandbox::blaxel::BlaxelSandboxConfig {
+            workspace: "ws".into(),
+            api_key: secrecy::SecretString::from("bl_key"),
+            deploy_delay: std::time::Duration::from_millis(50),
+            faults,
+            ..Default::default()
+        })
+        .await
+        .expect("blaxel stand-in");
+    for (k, v) in [
+        (
+            "GOOGLE_CLIENT_ID",
+            "it.apps.googleusercontent.com".to_owned(),
+        ),
+        ("GOOGLE_CLIENT_SECRET", "it-secret".to_owned()),
+        ("GOOGLE_AUTH_URL", g(AUTH_PATH)),
+        ("GOOGLE_TOKEN_URL", g(TOKEN_PATH)),
+        ("GOOGLE_REVOKE_URL", g(REVOKE_PATH)),
+        ("MCP_ONBOARD_PUBLIC_URL", base.clone()),
+        ("BL_API_URL", blaxel.base_url().to_string()),
+        ("BL_WORKSPACE", "ws".to_owned()),
+        ("BL_API_KEY", "bl_key".to_owned()),
+    ] {
+        w.env.push((k.into(), v));
+    }
+    (w, google, blaxel)
+}
+
+pub fn wait_status(w: &World, slug: &str, want: &str) -> Value {
+    let start = std::time::Instant::now();
+    loop {
+        let t = w.tenant(slug);
+        if t["status"] == want {
+            return t;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "{slug} never reached {want}: {t:#}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}

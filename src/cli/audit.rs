@@ -1,0 +1,106 @@
+//! `audit`: list the chain, verify it (against anchors noted outside the box), and print
+//! its head, the anchor to note.
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+
+use super::{Context, output};
+use crate::domain::anchor::AuditAnchor;
+use crate::engine::{Command, Reply};
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct AuditArgs {
+    #[command(subcommand)]
+    pub verify: Option<AuditCmd>,
+    /// Only the entries about this tenant.
+    #[arg(long, visible_alias = "slug", value_name = "SLUG")]
+    pub tenant: Option<String>,
+    /// Only entries from then on: an RFC 3339 time or a duration back from now (`24h`).
+    #[arg(long, value_name = "WHEN", value_parser = parse_since)]
+    pub since: Option<i64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// Check the chain and its head; names the first broken entry (exit 1).
+    Verify {
+        /// A head noted earlier (`SEQ:HASH`, as `audit head` prints it): the chain must
+        /// still have that entry, with that hash (repeat for several). Shows a chain
+        /// rolled back to an older copy, which its own MAC cannot.
+        #[arg(long, value_name = "SEQ:HASH")]
+        expect: Vec<AuditAnchor>,
+    },
+    /// Print the chain's head as SEQ:HASH, the anchor to keep outside this machine.
+    Head,
+}
+
+fn parse_since(s: &str) -> Result<i64, String> {
+    if let Ok(t) = humantime::parse_rfc3339_weak(s) {
+        let ms = t
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_err(|e| e.to_string())?
+            .as_millis();
+        return i64::try_from(ms).map_err(|e| e.to_string());
+    }
+    let d = humantime::parse_duration(s)
+        .map_err(|_| format!("{s:?}: expected an RFC 3339 time or a duration such as 24h"))?;
+    Ok(crate::time::now_ms() - crate::time::duration_ms(d))
+}
+
+pub async fn run(ctx: &Context, a: &AuditArgs, as_json: bool) -> Result<()> {
+    match &a.verify {
+        Some(AuditCmd::Verify { expect }) => {
+            let reply = ctx
+                .execute(Command::AuditVerify {
+                    expect: expect.clone(),
+                })
+                .await?;
+            let broken = matches!(
+                &reply,
+                Reply::AuditVerified {
+                    broken_at: Some(_),
+                    ..
+                }
+            );
+            output::print(&reply, as_json, None)?;
+            if broken {
+                anyhow::bail!("the audit chain does not hold");
+            }
+            if !as_json {
+                for anchor in expect {
+                    println!("it extends the anchored head {anchor}");
+                }
+            }
+            Ok(())
+        }
+        Some(AuditCmd::Head) => {
+            output::print(&ctx.execute(Command::AuditHead).await?, as_json, None)
+        }
+        None => output::print(
+            &ctx.execute(Command::Audit {
+                tenant: a.tenant.clone(),
+                since_ms: a.since,
+            })
+            .await?,
+            as_json,
+            None,
+        ),
+    }
+}
+
+/// Print what only `audit` asks for: the head.
+pub fn print(reply: &Reply, as_json: bool) -> Result<()> {
+    if let Reply::AuditHead { anchor, at } = reply {
+        if as_json {
+            let v = serde_json::json!({ "seq": anchor.seq, "hash": anchor.hash, "at": at });
+            println!("{v}");
+        } else {
+            println!(
+                "audit chain head: {anchor} (entry {}, written {at})\nkeep it outside this machine; later, `mcp-onboard audit verify --expect {anchor}` proves the chain still extends it",
+                anchor.seq
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,247 @@
+//! The audit chain as stored: tree `audit` keyed by sequence number (u64 BE), its head
+//! (last number and hash, with a MAC under a key derived from the master key) in `meta`.
+//!
+//! Entry 0 is the genesis, written when the database is made (or by the migration that
+//! brought the chain in); every later entry's hash covers the one before. So nobody
+//! without the key can remove entries from the end (the head's MAC says how many there
+//! are), nor empty the chain (a chain without its genesis does not verify). Rolling the
+//! whole database back to an older copy keeps a genuine MAC: an anchor noted outside the
+//! box (`audit head`, checked by `audit verify --expect`) is what shows that.
+
+use super::layout::{META_AUDIT_HEAD, decode, encode};
+use super::{Cipher, StoreError};
+use crate::domain::anchor::{AuditAnchor, GENESIS_KIND, GENESIS_SEQ};
+use crate::domain::model::{Actor, AuditHead, AuditRecord};
+use crate::time::Millis;
+
+/// What an entry says, before it is linked into the chain.
+pub(super) struct Entry<'a> {
+    pub at: Millis,
+    pub kind: &'a str,
+    pub what: &'a str,
+    pub tenant: Option<&'a str>,
+    pub detail: &'a str,
+    pub actor: Option<Actor>,
+}
+
+/// `Err((entry, why))`: the first entry that does not hold.
+pub type Verdict = Result<u64, (u64, String)>;
+
+pub(super) fn key(seq: u64) -> [u8; 8] {
+    seq.to_be_bytes()
+}
+
+/// Hash `rec` (its `prev` set) and make the head it becomes.
+pub(super) fn seal(cipher: &Cipher, mut rec: AuditRecord) -> (AuditRecord, AuditHead) {
+    rec.hash = rec.compute_hash();
+    let head = AuditHead {
+        seq: rec.seq,
+        mac: cipher.audit_mac(rec.seq, &rec.hash),
+        hash: rec.hash.clone(),
+    };
+    (rec, head)
+}
+
+/// The entry after `head`. Without a head the entry takes number 1, linked to nothing:
+/// only a genesis starts a chain, so a chain whose start was removed never verifies again.
+pub(super) fn link(
+    cipher: &Cipher,
+    head: Option<&AuditHead>,
+    e: Entry<'_>,
+) -> (AuditRecord, AuditHead) {
+    let (seq, prev) = head.map_or((1, String::new()), |h| (h.seq + 1, h.hash.clone()));
+    seal(
+        cipher,
+        AuditRecord {
+            seq,
+            at: e.at,
+            kind: e.kind.to_owned(),
+            what: e.what.to_owned(),
+            tenant: e.tenant.map(str::to_owned),
+            detail: crate::text::clean(e.detail),
+            actor: e.actor,
+            prev,
+            hash: String::new(),
+        },
+    )
+}
+
+/// The genesis entry, saying how the chain began.
+pub(super) fn genesis(
+    cipher: &Cipher,
+    at: Millis,
+    what: &str,
+    detail: &str,
+) -> (AuditRecord, AuditHead) {
+    seal(
+        cipher,
+        AuditRecord {
+            seq: GENESIS_SEQ,
+            at,
+            kind: GENESIS_KIND.to_owned(),
+            what: what.to_owned(),
+            tenant: None,
+            detail: detail.to_owned(),
+            actor: None,
+            prev: String::new(),
+            hash: String::new(),
+        },
+    )
+}
+
+/// Write the genesis of a new chain straight into sled (the database being made).
+pub(super) fn start_chain(db: &sled::Db, cipher: &Cipher) -> Result<(), StoreError> {
+    let (rec, head) = genesis(
+        cipher,
+        crate::time::now_ms(),
+        "database_created",
+        &format!(
+            "the audit chain starts with the database (schema version {})",
+            super::SCHEMA_VERSION
+        ),
+    );
+    db.open_tree("audit")?.insert(key(rec.seq), encode(&rec))?;
+    db.open_tree("meta")?
+        .insert(META_AUDIT_HEAD, encode(&head))?;
+    Ok(())
+}
+
+/// The stored head, if any (unreadable counts as none).
+pub(super) fn stored_head(meta: &sled::Tree) -> Result<Option<AuditHead>, StoreError> {
+    Ok(meta
+        .get(META_AUDIT_HEAD)?
+        .and_then(|v| decode("audit head", &v).ok()))
+}
+
+/// Check the chain: a genesis first, each entry's hash, its link to the one before, no
+/// gap, the head (number, hash, MAC), and each anchor (the entry at its number has its
+/// hash). `Ok` is the number of entries.
+pub(super) fn verify(
+    audit: &sled::Tree,
+    meta: &sled::Tree,
+    tenants: usize,
+    cipher: &Cipher,
+    anchors: &[AuditAnchor],
+) -> Result<Verdict, StoreError> {
+    let mut prev = String::new();
+    let mut expect = GENESIS_SEQ;
+    for kv in audit.iter() {
+        let (k, v) = kv?;
+        let at = super::layout::u64_of(&k).unwrap_or(u64::MAX);
+        let Ok(r) = decode::<AuditRecord>("audit entry", &v) else {
+            return Ok(Err((at, "the entry is unreadable".into())));
+        };
+        if r.seq != expect || at != expect {
+            let why = if expect == GENESIS_SEQ {
+                format!(
+                    "the genesis entry is missing (the chain starts at entry {at}): its start was removed"
+                )
+            } else {
+                format!("entry {expect} is missing (found {})", r.seq)
+            };
+            return Ok(Err((expect, why)));
+        }
+        if expect == GENESIS_SEQ && r.kind != GENESIS_KIND {
+            return Ok(Err((expect, "entry 0 is not the genesis entry".into())));
+        }
+        if r.prev != prev {
+            return Ok(Err((
+                r.seq,
+                "it does not follow the entry before it".into(),
+            )));
+        }
+        if r.compute_hash() != r.hash {
+            return Ok(Err((
+                r.seq,
+                "its content was altered (the hash does not match)".into(),
+            )));
+        }
+        if let Some(a) = anchors.iter().find(|a| a.seq == r.seq && a.hash != r.hash) {
+            return Ok(Err((
+                r.seq,
+                format!(
+                    "entry {} is not the anchored one (its hash is {}, the anchor {a} says {}): the chain was rewritten or rolled back since the anchor was taken",
+                    r.seq,
+                    short(&r.hash),
+                    short(&a.hash)
+                ),
+            )));
+        }
+        prev = r.hash;
+        expect += 1;
+    }
+    let head = stored_head(meta)?;
+    let Some(last) = expect.checked_sub(1) else {
+        let why = match (&head, tenants) {
+            (Some(h), _) => format!(
+                "the chain is empty but its head says it ends at entry {}: its entries, the genesis among them, were removed",
+                h.seq
+            ),
+            (None, 0) => "the chain is empty: it has no genesis entry".to_owned(),
+            (None, n) => format!(
+                "the chain is empty, without its genesis entry, but the database holds {n} tenant{}: its entries were removed",
+                if n == 1 { "" } else { "s" }
+            ),
+        };
+        return Ok(Err((GENESIS_SEQ, why)));
+    };
+    let Some(h) = head else {
+        return Ok(Err((last, "the chain's head is missing".into())));
+    };
+    if h.mac != cipher.audit_mac(h.seq, &h.hash) {
+        return Ok(Err((
+            h.seq,
+            "the head's MAC does not match: it was not written with this key".into(),
+        )));
+    }
+    if h.seq != last || h.hash != prev {
+        return Ok(Err((
+            last + 1,
+            format!(
+                "the head says it ends at entry {}, the chain ends at entry {last}: entries were removed",
+                h.seq
+            ),
+        )));
+    }
+    if let Some(a) = anchors.iter().find(|a| a.seq > last) {
+        return Ok(Err((
+            a.seq,
+            format!(
+                "entry {} of the anchor {a} is not in the chain, which ends at entry {last}: it was rolled back since the anchor was taken",
+                a.seq
+            ),
+        )));
+    }
+    Ok(Ok(last + 1))
+}
+
+/// The head and when its entry was written, if its MAC holds under this key and its entry
+/// is there; `Err` says why not.
+pub(super) fn checked_head(
+    audit: &sled::Tree,
+    meta: &sled::Tree,
+    cipher: &Cipher,
+) -> Result<Result<(AuditHead, Millis), String>, StoreError> {
+    let Some(h) = stored_head(meta)? else {
+        return Ok(Err("the audit chain has no head: run `audit verify`".into()));
+    };
+    if h.mac != cipher.audit_mac(h.seq, &h.hash) {
+        return Ok(Err(
+            "the audit chain's head does not verify under this key: run `audit verify`".into(),
+        ));
+    }
+    let at = audit
+        .get(key(h.seq))?
+        .and_then(|v| decode::<AuditRecord>("audit entry", &v).ok())
+        .filter(|r| r.hash == h.hash)
+        .map(|r| r.at);
+    Ok(at
+        .map(|at| (h, at))
+        .ok_or_else(|| "the head's entry is not in the chain: run `audit verify`".to_owned()))
+}
+
+/// The first hex digits of a hash, enough to tell two apart in a message.
+fn short(hash: &str) -> String {
+    let s: String = hash.chars().take(12).collect();
+    format!("{s}…")
+}

@@ -1,0 +1,93 @@
+//! An import is one decision: once decided, every row of it is written, even across a
+//! crash (the next open writes what is left), and until then its slugs stay reserved.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use mcp_onboard::config::Config;
+use mcp_onboard::engine::api::{Command, Reply};
+use mcp_onboard::engine::lifecycle::NewTenant;
+use mcp_onboard::engine::{Engine, ErrorCode, Role};
+use mcp_onboard::store::KeySource;
+use secrecy::SecretString;
+
+fn new(slug: &str) -> NewTenant {
+    NewTenant {
+        slug: slug.into(),
+        ..Default::default()
+    }
+}
+
+async fn open(dir: &std::path::Path) -> Arc<Engine> {
+    let key = KeySource::Env(SecretString::from(
+        base64::engine::general_purpose::STANDARD.encode([4u8; 32]),
+    ));
+    let config = Arc::new(Config::load(None, false, &|_| None).unwrap());
+    Engine::open(dir, &key, config, Role::Direct).await.unwrap()
+}
+
+#[tokio::test]
+async fn an_import_decided_before_a_crash_is_written_whole_at_the_next_open() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let engine = open(&data).await;
+    engine
+        .execute(Command::AddTenant(new("acme")))
+        .await
+        .unwrap();
+    // Decided, nothing written yet: as if the process stopped right after the decision.
+    let rows: Vec<NewTenant> = (0..2500).map(|i| new(&format!("t{i:04}"))).collect();
+    let chunks = engine
+        .commit_for_tests(move |tx| Ok(tx.import_decide("cut-short", rows)?))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(chunks.len(), 3);
+    // Reserved: neither another command nor another import takes one of its slugs.
+    let err = engine
+        .execute(Command::AddTenant(new("t0001")))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Conflict, "{err}");
+    let err = engine
+        .execute(Command::ImportTenants {
+            tenants: vec![new("beta"), new("t0002")],
+        })
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("none was added"), "{err}");
+    assert_eq!(engine.store().index().len(), 1, "nothing written yet");
+    engine
+        .shutdown(std::time::Duration::from_secs(10))
+        .await
+        .unwrap();
+    drop(engine);
+
+    let engine = open(&data).await;
+    assert_eq!(
+        engine.store().index().len(),
+        2501,
+        "acme and the whole import"
+    );
+    assert!(engine.store().pending_import_chunks().unwrap().is_empty());
+    let Reply::AuditVerified { broken_at, .. } = engine
+        .execute(Command::AuditVerify { expect: Vec::new() })
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(broken_at, None);
+    // The slug is a tenant's now, and free of the reservation for nothing else.
+    let err = engine
+        .execute(Command::AddTenant(new("t2499")))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Conflict);
+    engine
+        .execute(Command::ImportTenants {
+            tenants: vec![new("beta")],
+        })
+        .await
+        .unwrap();
+}
