@@ -82,7 +82,11 @@ pub fn files(paths: &[String]) -> String {
             (a.rsplit_once('.'), b.rsplit_once('.'))
         && stem_a == stem_b
     {
-        return format!("{stem_a}.{ext_a} and .{ext_b}");
+        // The file names first, then their folder: a long folder may need the next row.
+        return match stem_a.rsplit_once('/') {
+            Some((dir, name)) => format!("{name}.{ext_a} and .{ext_b} in {dir}"),
+            None => format!("{stem_a}.{ext_a} and .{ext_b}"),
+        };
     }
     paths.join(" and ")
 }

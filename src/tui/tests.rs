@@ -1559,7 +1559,7 @@ fn copies_and_exports_are_flashed_as_done_or_failed() {
         flashed(&m),
         (
             Level::Ok,
-            "✔ QR code written to /data/exports/t000-ab12cd34.png and .svg"
+            "✔ QR code written to t000-ab12cd34.png and .svg in /data/exports"
         )
     );
     update(&mut m, Msg::Exported(Err("disk full".into())));

@@ -42,7 +42,7 @@ pub fn flash_rows(m: &Model, width: u16) -> Vec<String> {
         return Vec::new();
     };
     let room = usize::from(width).saturating_sub(1);
-    let mut rows = wrap::rows(&f.text, room);
+    let mut rows = wrap::rows_breaking_words(&f.text, room);
     if rows.len() > FLASH_ROWS {
         let rest = rows.split_off(FLASH_ROWS - 1).join(" ");
         rows.push(wrap::fit(&rest, room));

@@ -64,6 +64,64 @@ pub fn rows(text: &str, room: usize) -> Vec<String> {
     out
 }
 
+/// `text` cut into rows of at most `room` columns like [`rows`], except that a word wider
+/// than a row (a file's path) is broken across rows, after a `/` where it can be, rather than
+/// cut: for a message whose every character counts.
+pub fn rows_breaking_words(text: &str, room: usize) -> Vec<String> {
+    let room = room.max(1);
+    let mut out = vec![String::new()];
+    let mut used = 0;
+    for word in text.split(' ') {
+        let mut rest = word;
+        loop {
+            let space = usize::from(used > 0);
+            let w = width(rest);
+            let Some(row) = out.last_mut() else { break };
+            if used + space + w <= room {
+                if space == 1 {
+                    row.push(' ');
+                }
+                row.push_str(rest);
+                used += space + w;
+                break;
+            }
+            let avail = room - used - space.min(room - used);
+            if w <= room || avail < CUT_HERE.min(room) {
+                // On a row of its own it fits, or too little is left here to start it.
+                out.push(String::new());
+                used = 0;
+                continue;
+            }
+            let head = fit_prefix(rest, avail);
+            let cut = head.rfind('/').map_or(head.len(), |i| i + 1);
+            if space == 1 {
+                row.push(' ');
+            }
+            row.push_str(&rest[..cut]);
+            rest = &rest[cut..];
+            out.push(String::new());
+            used = 0;
+        }
+    }
+    out
+}
+
+/// The longest start of `s` that takes at most `room` columns (at least one character).
+fn fit_prefix(s: &str, room: usize) -> &str {
+    let mut used = 0;
+    let mut end = 0;
+    let mut buf = [0u8; 4];
+    for (i, c) in s.char_indices() {
+        let w = width(c.encode_utf8(&mut buf));
+        if used + w > room && end > 0 {
+            break;
+        }
+        used += w;
+        end = i + c.len_utf8();
+    }
+    &s[..end]
+}
+
 /// `text` in rows of `room` columns, each row indented by `indent` columns after the first
 /// (`first` is put before the first row, and takes the same columns).
 pub fn hanging(first: Span<'static>, text: &str, style: Style, room: usize) -> Vec<Line<'static>> {
@@ -105,5 +163,29 @@ mod tests {
         let lines = hanging(Span::raw("key  "), "a b c d", Style::new(), 8);
         let text: Vec<String> = lines.iter().map(ToString::to_string).collect();
         assert_eq!(text, vec!["key  a b", "     c d"]);
+    }
+}
+
+#[cfg(test)]
+mod breaking_tests {
+    use super::*;
+
+    #[test]
+    fn a_path_wider_than_a_row_is_broken_after_a_slash_and_kept_whole() {
+        let path = "/srv/a-rather-long-folder/with/many/parts/mcp-onboard/demo/exports";
+        let text = format!("✔ QR code written to beta-ab12cd34.png and .svg in {path}");
+        let rows = rows_breaking_words(&text, 40);
+        assert!(rows.iter().all(|r| width(r) <= 40), "{rows:?}");
+        assert_eq!(rows.concat().replace(' ', ""), text.replace(' ', ""));
+        assert!(rows.iter().any(|r| r.ends_with('/')), "{rows:?}");
+        // Text that fits is wrapped at spaces as usual.
+        assert_eq!(rows_breaking_words("a b c", 3), vec!["a b", "c"]);
+    }
+
+    #[test]
+    fn a_word_without_a_slash_is_broken_where_the_row_ends() {
+        let rows = rows_breaking_words("x 0123456789abcdefghij", 12);
+        assert!(rows.iter().all(|r| width(r) <= 12), "{rows:?}");
+        assert_eq!(rows, vec!["x", "0123456789ab", "cdefghij"]);
     }
 }
