@@ -2,7 +2,7 @@
 //! active links in the same commit), say on stderr which earlier links stay valid, and
 //! print it with its QR code and the ready-to-send message when asked.
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 
 use super::context::Context;
 use super::{LinkArgs, NO_OWNER_FOR_LINK, output};
@@ -29,7 +29,6 @@ pub async fn issue(ctx: &Context, l: &LinkArgs, as_json: bool) -> Result<()> {
     let Reply::Link(link) = &reply else {
         return output::print(&reply, as_json, None);
     };
-    output::write_qr_files(&link.url, l.qr_png.as_deref(), l.qr_svg.as_deref())?;
     if !as_json && let Some(note) = earlier_links_note(link, &crate::time::local_zone()) {
         eprintln!("note: {note}");
     }
@@ -56,13 +55,17 @@ pub async fn issue(ctx: &Context, l: &LinkArgs, as_json: bool) -> Result<()> {
     } else {
         None
     };
+    // The link is printed before its QR files are written: a file that cannot be written
+    // after all (a full disk, a name taken meanwhile) must not lose the link just issued.
     output::print_link_with(
         link,
         as_json,
         l.qr.then_some(l.invert),
         warning,
         message.as_deref(),
-    )
+    )?;
+    output::write_qr_files(&link.url, l.qr_png.as_deref(), l.qr_svg.as_deref())
+        .context("the link above was issued, but its QR code was not written")
 }
 
 /// What became of the tenant's other links: withdrawn, or still valid (and how to
