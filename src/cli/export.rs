@@ -7,12 +7,24 @@
 use anyhow::Result;
 
 use super::inert::inert;
+use super::instance::Instance;
 use super::output::{json, print};
-use crate::engine::Reply;
 use crate::engine::api::TenantSummary;
+use crate::engine::{Command, Reply};
+
+/// `export`: every tenant, as CSV (`csv` wins over `as_json`) or a JSON array; `raw`:
+/// cells as stored.
+pub async fn run(instance: &Instance, csv: bool, raw: bool, as_json: bool) -> Result<()> {
+    let reply = instance
+        .execute(Command::ListTenants {
+            query: Default::default(),
+        })
+        .await?;
+    print_export(&reply, as_json && !csv, raw)
+}
 
 /// Print the reply of the tenant listing as the export.
-pub fn print_export(reply: &Reply, as_json: bool, raw: bool) -> Result<()> {
+fn print_export(reply: &Reply, as_json: bool, raw: bool) -> Result<()> {
     let Reply::Tenants { tenants, .. } = reply else {
         return print(reply, as_json, None);
     };

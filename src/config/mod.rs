@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use url::Url;
 
 mod blaxel;
+pub mod check;
+pub mod dirs;
 mod error;
 mod file;
 mod google;
