@@ -91,24 +91,8 @@ pub fn export_csv(tenants: &[TenantSummary], raw: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::fixtures::summary as row;
     use crate::domain::model::TenantStatus;
-
-    fn row(slug: &str, name: &str) -> TenantSummary {
-        TenantSummary {
-            slug: slug.into(),
-            display_name: name.into(),
-            status: TenantStatus::Created,
-            failure: None,
-            reason: None,
-            google_email: None,
-            expected_account: None,
-            step: None,
-            blaxel_status: None,
-            mcp_url: None,
-            updated_at: String::new(),
-            updated_ms: 0,
-        }
-    }
 
     #[test]
     fn the_export_is_csv_with_quoting_where_a_cell_needs_it() {

@@ -17,6 +17,8 @@ mod demo;
 mod errors;
 mod export;
 mod first_run;
+#[cfg(test)]
+mod fixtures;
 mod import;
 mod inert;
 mod instance;

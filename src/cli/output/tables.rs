@@ -149,18 +149,9 @@ mod tests {
 
     fn row(slug: &str, name: &str, status: TenantStatus, ago_s: i64) -> TenantSummary {
         TenantSummary {
-            slug: slug.into(),
-            display_name: name.into(),
             status,
-            failure: None,
-            reason: None,
-            google_email: None,
-            expected_account: None,
-            step: None,
-            blaxel_status: None,
-            mcp_url: None,
-            updated_at: String::new(),
             updated_ms: 1_000_000_000 - ago_s * 1000,
+            ..crate::cli::fixtures::summary(slug, name)
         }
     }
 
