@@ -145,20 +145,12 @@ pub const SOON: Duration = Duration::from_secs(20);
 impl Rig {
     /// Run `command` on the engine; it must succeed.
     pub async fn run(&self, command: Command) -> Reply {
-        let what = format!("{command:?}");
-        match self.h.engine.execute(command).await {
-            Ok(reply) => reply,
-            Err(e) => panic!("{what} was refused: {e}"),
-        }
+        self.h.run(command).await
     }
 
     /// Run `command`, which the engine must refuse: why it did.
     pub async fn refused(&self, command: Command) -> EngineError {
-        let what = format!("{command:?}");
-        match self.h.engine.execute(command).await {
-            Ok(reply) => panic!("{what} was accepted: {reply:?}"),
-            Err(e) => e,
-        }
+        self.h.refused(command).await
     }
 
     /// `slug` added and consented (directly, as the callback would) with refresh `token`.
