@@ -21,6 +21,12 @@ pub struct MessageFacts<'a> {
     pub expected: Option<&'a ExpectedAccount>,
 }
 
+/// The template the operator set: `message.txt` in the user's config directory if it
+/// exists and reads, else the built-in one.
+pub fn configured_template() -> String {
+    template(crate::config::dirs::config_dir().as_deref())
+}
+
 /// The template: `config_dir/message.txt` if it exists and reads, else the built-in one.
 pub fn template(config_dir: Option<&Path>) -> String {
     config_dir

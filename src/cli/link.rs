@@ -1,15 +1,79 @@
-//! `link SLUG`: issue a consent link (with `--replace`, withdrawing the tenant's other
-//! active links in the same commit), say on stderr which earlier links stay valid, and
-//! print it with its QR code and the ready-to-send message when asked.
+//! `link`: issue a consent link (with `--replace`, withdrawing the tenant's other active
+//! links in the same commit), say on stderr which earlier links stay valid, and print it
+//! with its QR code and the ready-to-send message when asked; or a link for every new
+//! tenant at once (`--all-new`), or withdraw a tenant's unused links (`--revoke`).
+
+use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context as _, Result};
+use clap::Args;
 
-use super::context::Context;
-use super::{LinkArgs, NO_OWNER_FOR_LINK, output};
+use super::instance::Instance;
+use super::output;
+use super::reply::run_and_print;
 use crate::engine::api::LinkView;
 use crate::engine::{Command, Reply};
 
-pub async fn issue(ctx: &Context, l: &LinkArgs, as_json: bool) -> Result<()> {
+#[derive(Debug, Args)]
+pub struct LinkArgs {
+    /// The tenant to issue the link for (or, with `--revoke`, whose links to withdraw).
+    #[arg(required_unless_present = "all_new", conflicts_with = "all_new")]
+    pub slug: Option<String>,
+    /// A link for every tenant that has not consented and has no live link.
+    #[arg(long, conflicts_with_all = ["revoke", "qr", "qr_png", "qr_svg", "message", "replace"])]
+    pub all_new: bool,
+    /// Withdraw the tenant's other active links in the same step (they stay valid
+    /// otherwise, until they expire).
+    #[arg(long, conflicts_with = "revoke")]
+    pub replace: bool,
+    /// Also print the ready-to-send message for the customer, with the link in it.
+    #[arg(long, conflicts_with = "revoke")]
+    pub message: bool,
+    /// Link lifetime, e.g. 30m, 24h, 7d (1m to 30d).
+    #[arg(long, visible_aliases = ["lifetime", "expires-in"], default_value = "7d", value_parser = crate::domain::link_ttl::parse_ttl, conflicts_with = "revoke")]
+    pub ttl: Duration,
+    /// Also draw the link as a QR code.
+    #[arg(long, conflicts_with = "revoke")]
+    pub qr: bool,
+    /// Draw the QR code for a light terminal background (when colours are off).
+    #[arg(long, requires = "qr")]
+    pub invert: bool,
+    /// Also write the QR code as a PNG file.
+    #[arg(long, value_name = "FILE", conflicts_with = "revoke")]
+    pub qr_png: Option<PathBuf>,
+    /// Also write the QR code as an SVG file.
+    #[arg(long, value_name = "FILE", conflicts_with = "revoke")]
+    pub qr_svg: Option<PathBuf>,
+    /// Withdraw every unused link of the tenant instead of issuing one.
+    #[arg(long, visible_alias = "withdraw")]
+    pub revoke: bool,
+}
+
+/// Said when a link is issued with no owner running.
+const NO_OWNER_FOR_LINK: &str =
+    "no owner is running: nothing answers this link until `mcp-onboard serve` or the console runs";
+
+pub async fn run(instance: &Instance, l: &LinkArgs, as_json: bool) -> Result<()> {
+    if l.all_new {
+        let (reply, owner) = instance
+            .execute_noting_owner(Command::LinkAllNew {
+                ttl_secs: l.ttl.as_secs(),
+            })
+            .await?;
+        if !owner {
+            eprintln!("warning: {NO_OWNER_FOR_LINK}");
+        }
+        output::print(&reply, as_json, None)
+    } else if l.revoke {
+        let slug = l.slug.clone().unwrap_or_default();
+        run_and_print(instance, Command::RevokeLinks { slug }, as_json).await
+    } else {
+        issue(instance, l, as_json).await
+    }
+}
+
+async fn issue(instance: &Instance, l: &LinkArgs, as_json: bool) -> Result<()> {
     // A QR file that cannot be written must not cost an issued (and unseen) link.
     let files: Vec<&std::path::Path> = l
         .qr_png
@@ -19,7 +83,7 @@ pub async fn issue(ctx: &Context, l: &LinkArgs, as_json: bool) -> Result<()> {
         .collect();
     crate::qr_file::ensure_free(&files)?;
     let slug = l.slug.clone().unwrap_or_default();
-    let (reply, owner) = ctx
+    let (reply, owner) = instance
         .execute_noting_owner(Command::IssueLink {
             slug: slug.clone(),
             ttl_secs: l.ttl.as_secs(),
@@ -34,14 +98,10 @@ pub async fn issue(ctx: &Context, l: &LinkArgs, as_json: bool) -> Result<()> {
     }
     let warning = (!owner).then_some(NO_OWNER_FOR_LINK);
     let message = if l.message {
-        let Reply::Tenant(t) = ctx.execute(Command::ShowTenant { slug }).await? else {
+        let Reply::Tenant(t) = instance.execute(Command::ShowTenant { slug }).await? else {
             anyhow::bail!("the owner answered with something else than the tenant");
         };
-        let template = crate::message::template(
-            directories::ProjectDirs::from("", "", "mcp-onboard")
-                .as_ref()
-                .map(|d| d.config_dir()),
-        );
+        let template = crate::message::configured_template();
         Some(crate::message::render(
             &template,
             &crate::message::MessageFacts {

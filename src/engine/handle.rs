@@ -26,8 +26,7 @@ use crate::google::GoogleOAuth;
 use crate::store::{Durability, Store, Tx, Writer};
 use crate::time::{add, now_ms, rfc3339};
 
-pub const MIN_LINK_TTL: Duration = Duration::from_secs(60);
-pub const MAX_LINK_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+pub use crate::domain::link_ttl::{MAX_LINK_TTL, MIN_LINK_TTL};
 pub const FLOW_TTL: Duration = Duration::from_secs(10 * 60);
 /// 16 random bytes = 128 bits, base64url without padding.
 pub const LINK_CODE_LEN: usize = 22;

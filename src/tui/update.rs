@@ -18,6 +18,7 @@ use super::model::{
 use crate::domain::lifecycle::{
     NewTenant, TenantEdit, normalise_email, valid_domain, validate_slug,
 };
+use crate::domain::link_ttl::parse_ttl;
 use crate::domain::model::{ExpectedAccount, TenantStatus};
 use crate::engine::api::{Command, ListQuery, Reply, SortKey, TenantSummary};
 use crate::engine::{EventBody, Item};
@@ -1305,16 +1306,10 @@ fn run_command(m: &mut Model, line: &str, fx: &mut Vec<Effect>) {
                 "open" => m.screens.push(Screen::Link(slug)),
                 "withdraw" => ask_withdraw(m, slug),
                 "retry" => super::selected::retry(m, slug, fx),
-                _ => {
-                    let ttl = match words.next().map(parse_ttl) {
-                        None => Ok(DEFAULT_TTL.as_secs()),
-                        Some(r) => r,
-                    };
-                    match ttl {
-                        Ok(t) => issue_link(m, slug, t, fx),
-                        Err(e) => flash(m, Level::Error, e),
-                    }
-                }
+                _ => match words.next().map_or(Ok(DEFAULT_TTL), parse_ttl) {
+                    Ok(t) => issue_link(m, slug, t.as_secs(), fx),
+                    Err(e) => flash(m, Level::Error, format!("link lifetime: {e}")),
+                },
             }
         }
         other => flash(
@@ -1418,18 +1413,6 @@ fn value<'a>(f: &'a Form, label: &str) -> &'a str {
         .map_or("", |x| x.input.value())
 }
 
-fn parse_ttl(s: &str) -> Result<u64, String> {
-    let d = humantime::parse_duration(s.trim())
-        .map_err(|e| format!("link lifetime: {e} (e.g. 30m, 24h, 7d)"))?;
-    if !(Duration::from_secs(60)..=Duration::from_secs(30 * 24 * 3600)).contains(&d) {
-        return Err(format!(
-            "link lifetime {} is out of range: 1m to 30d",
-            s.trim()
-        ));
-    }
-    Ok(d.as_secs())
-}
-
 /// Inline validation: every field says what is wrong with it as it is typed.
 pub fn validate_form(f: &mut Form) {
     let email = value(f, "Expected email").trim().to_owned();
@@ -1453,7 +1436,9 @@ pub fn validate_form(f: &mut Form) {
                 let d = v.trim_start_matches('@').to_ascii_lowercase();
                 (!valid_domain(&d)).then(|| format!("{d:?} is not a domain like example.com"))
             }
-            "Link lifetime" if !v.is_empty() => parse_ttl(v).err(),
+            "Link lifetime" if !v.is_empty() => {
+                parse_ttl(v).err().map(|e| format!("link lifetime: {e}"))
+            }
             _ => None,
         };
     }
@@ -1496,7 +1481,7 @@ fn form_action(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
                 FormKind::Add => {
                     let slug = value(f, "Slug").trim().to_owned();
                     let ttl = opt(value(f, "Link lifetime"))
-                        .map(|t| parse_ttl(&t).unwrap_or(DEFAULT_TTL.as_secs()));
+                        .map(|t| parse_ttl(&t).unwrap_or(DEFAULT_TTL).as_secs());
                     let input = NewTenant {
                         slug: slug.clone(),
                         display_name: opt(value(f, "Display name")),

@@ -66,17 +66,6 @@ fn context(m: &Model) -> Context {
     }
 }
 
-/// "12s ago", "3m ago", "2h ago", "5d ago".
-pub fn ago(now: Millis, then: Millis) -> String {
-    let s = (now - then).max(0) / 1000;
-    match s {
-        0..=59 => format!("{s}s ago"),
-        60..=3599 => format!("{}m ago", s / 60),
-        3600..=86_399 => format!("{}h ago", s / 3600),
-        _ => format!("{}d ago", s / 86_400),
-    }
-}
-
 /// "in 6d 23h", "in 4m 10s", "now".
 pub fn countdown(now: Millis, at: Millis) -> String {
     let s = (at - now) / 1000;
@@ -243,7 +232,7 @@ fn table(m: &Model, f: &mut Frame, area: Rect) {
                 t.status(r.status),
             )));
             cells.push(Cell::from(account));
-            cells.push(Cell::from(ago(m.now, r.updated_ms)));
+            cells.push(Cell::from(crate::time::ago(m.now, r.updated_ms)));
             if wide {
                 cells.push(Cell::from(
                     r.blaxel_status.clone().unwrap_or_else(|| "-".into()),

@@ -9,7 +9,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use super::wrap::hanging;
-use super::{ago, countdown, detail};
+use super::{countdown, detail};
+use crate::time::ago;
 use crate::tui::model::Model;
 
 fn kv(m: &Model, k: &str, v: &str, style: Style, width: u16) -> Vec<Line<'static>> {

@@ -1,26 +1,39 @@
-//! Resolving where things are (data dir, config file, key) and how to reach the engine:
-//! through a running owner's control socket, or by opening the database directly.
+//! The instance a command acts on: where its data is (data dir, config file, key), whether
+//! the command may create it, and how to reach its engine: through a running owner's
+//! control socket, or by opening the database directly.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result, bail};
 use secrecy::SecretString;
-use url::Url;
 
-use super::Cli;
-use super::first_run::Creation;
 use crate::config::Config;
 use crate::control::Client;
 use crate::engine::{Command, Engine, EngineApi, Local, Reply, Role};
 use crate::owner::OwnerOptions;
-pub use crate::owner::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_GOOGLE_PREFIX};
-use crate::sandbox::google::{AUTH_PATH, REVOKE_PATH, TOKEN_PATH};
 use crate::store::KeySource;
 
-pub const DEMO_BIND: &str = "127.0.0.1:8089";
 /// How long a command that opened the database itself may take to flush it at the end.
 const LOCAL_GRACE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// What a command may do where no database is yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Creation {
+    /// Create it (and its key, when the key is a file that does not exist yet).
+    MayCreate,
+    /// Use the database that is there; with none, stop and say how to start.
+    Existing,
+}
+
+/// What the command line (and its environment variables) named; the rest is found.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Given<'a> {
+    pub config: Option<&'a Path>,
+    pub data_dir: Option<&'a Path>,
+    pub key_file: Option<&'a Path>,
+    pub demo: bool,
+}
 
 /// What a command talks to: the running owner, or the database opened by this process.
 pub enum Connection {
@@ -69,7 +82,8 @@ impl EngineApi for ClientRef<'_> {
     }
 }
 
-pub struct Context {
+/// The instance a command acts on.
+pub struct Instance {
     pub data_dir: PathBuf,
     pub key: KeySource,
     pub config: Arc<Config>,
@@ -78,53 +92,47 @@ pub struct Context {
     pub creation: Creation,
 }
 
-fn project_dirs() -> Option<directories::ProjectDirs> {
-    directories::ProjectDirs::from("", "", "mcp-onboard")
-}
-
-/// Where `--demo` keeps its data and key, whatever else is configured.
-pub fn demo_data_dir() -> Option<PathBuf> {
-    project_dirs().map(|p| p.data_dir().join("demo"))
-}
-
 fn env(k: &str) -> Option<String> {
     std::env::var(k).ok()
 }
 
-impl Context {
-    pub fn resolve(cli: &Cli) -> Result<Self> {
-        let dirs = project_dirs();
+impl Instance {
+    pub fn resolve(given: Given<'_>, creation: Creation) -> Result<Self> {
+        use crate::config::dirs;
         // The demo keeps its throwaway data and key to itself, whatever the environment
         // or the command line say: a demo must never touch real data.
-        let data_dir = match (&cli.data_dir, &dirs) {
-            _ if cli.demo => demo_data_dir()
-                .context("cannot find a home directory for the demo's data dir (set HOME)")?,
-            (Some(d), _) => d.clone(),
-            (None, Some(p)) => p.data_dir().to_owned(),
-            (None, None) => bail!(
+        let data_dir = if given.demo {
+            dirs::demo_data_dir()
+                .context("cannot find a home directory for the demo's data dir (set HOME)")?
+        } else if let Some(d) = given.data_dir {
+            d.to_owned()
+        } else if let Some(d) = dirs::data_dir() {
+            d
+        } else {
+            bail!(
                 "cannot find a home directory for the data dir: pass --data-dir or set MCP_ONBOARD_DATA_DIR"
-            ),
+            )
         };
-        let key = if cli.demo {
+        let key = if given.demo {
             KeySource::File(data_dir.join("demo.key"))
         } else if let Some(k) = env("MCP_ONBOARD_KEY").filter(|k| !k.is_empty()) {
             KeySource::Env(SecretString::from(k))
-        } else if let Some(f) = &cli.key_file {
-            KeySource::File(f.clone())
+        } else if let Some(f) = given.key_file {
+            KeySource::File(f.to_owned())
         } else {
-            match &dirs {
-                Some(p) => KeySource::File(p.config_dir().join("secret.key")),
+            match dirs::config_dir() {
+                Some(d) => KeySource::File(d.join("secret.key")),
                 None => bail!(
                     "cannot find a config directory for the key file: pass --key-file or set MCP_ONBOARD_KEY"
                 ),
             }
         };
-        let config = if cli.demo {
-            demo_config()?
+        let config = if given.demo {
+            super::demo::config(&env)?
         } else {
-            let (path, required) = match (&cli.config, &dirs) {
-                (Some(p), _) => (Some(p.clone()), true),
-                (None, Some(d)) => (Some(d.config_dir().join("config.toml")), false),
+            let (path, required) = match (given.config, dirs::config_dir()) {
+                (Some(p), _) => (Some(p.to_owned()), true),
+                (None, Some(d)) => (Some(d.join("config.toml")), false),
                 (None, None) => (None, false),
             };
             Config::load(path.as_deref(), required, &env)?
@@ -133,14 +141,14 @@ impl Context {
             data_dir,
             key,
             config: Arc::new(config),
-            demo: cli.demo,
-            creation: Creation::of(cli.command.as_ref(), cli.demo),
+            demo: given.demo,
+            creation,
         })
     }
 
     /// Create the data dir owner-only (0700) if it does not exist yet; refuse a more open one.
     pub fn create_data_dir(&self) -> Result<()> {
-        create_private_dir(&self.data_dir)
+        Ok(crate::store::check_data_dir(&self.data_dir)?)
     }
 
     pub fn owner_options(&self) -> OwnerOptions {
@@ -153,32 +161,42 @@ impl Context {
         }
     }
 
-    /// Say on stderr when opening the database here is about to create a new one (and a
-    /// new key): a wrong data dir, or the demo's data mistaken for real data, shows at once.
-    pub async fn note_if_new(&self) {
+    /// What to say on stderr before opening the database here creates a new one (and a new
+    /// key): a wrong data dir, or the demo's data mistaken for real data, shows at once.
+    /// Nothing when there is a database already.
+    pub async fn new_database_notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
         if self.data_dir.join("db").exists() {
-            return;
+            return notes;
         }
         let what = if self.demo { "the demo's" } else { "a new" };
-        eprintln!(
-            "note: no database in {} yet: creating {what} one",
+        notes.push(format!(
+            "no database in {} yet: creating {what} one",
             self.data_dir.display()
-        );
-        if !self.demo && super::first_run::demo_owner_runs().await {
-            eprintln!("note: a --demo owner is running: add --demo to talk to it");
+        ));
+        if !self.demo && super::probe::demo_owner_runs().await {
+            notes.push("a --demo owner is running: add --demo to talk to it".to_owned());
         }
         if let KeySource::File(f) = &self.key
             && !f.exists()
         {
-            eprintln!(
-                "note: creating a new key in {}{}",
+            notes.push(format!(
+                "creating a new key in {}{}",
                 f.display(),
                 if self.demo {
                     ""
                 } else {
                     ": back it up, without it the stored tokens are lost"
                 }
-            );
+            ));
+        }
+        notes
+    }
+
+    /// Say the [`new_database_notes`](Self::new_database_notes) on stderr.
+    pub async fn note_if_new(&self) {
+        for note in self.new_database_notes().await {
+            eprintln!("note: {note}");
         }
     }
 
@@ -189,7 +207,7 @@ impl Context {
             return Ok(Connection::Owner(client));
         }
         if self.creation == Creation::Existing && !crate::store::exists(&self.data_dir) {
-            return Err(super::first_run::nothing_yet(&self.data_dir).await.into());
+            return Err(super::probe::nothing_yet(&self.data_dir).await.into());
         }
         self.note_if_new().await;
         let engine =
@@ -221,40 +239,4 @@ impl Context {
         conn.close().await?;
         Ok((res?, owner))
     }
-}
-
-fn create_private_dir(dir: &std::path::Path) -> Result<()> {
-    Ok(crate::store::check_data_dir(dir)?)
-}
-
-/// The demo: everything on one loopback listener, the Google stand-in mounted under
-/// `/sandbox/google`. Only `MCP_ONBOARD_BIND` is read from the environment (to move the port).
-fn demo_config() -> Result<Config> {
-    let bind = env("MCP_ONBOARD_BIND").unwrap_or_else(|| DEMO_BIND.to_owned());
-    let bind_env = |k: &str| -> Option<String> {
-        match k {
-            "MCP_ONBOARD_BIND" => Some(bind.clone()),
-            "MCP_ONBOARD_PUBLIC_URL" => Some(format!("http://{bind}")),
-            "GOOGLE_CLIENT_ID" => Some(DEMO_CLIENT_ID.to_owned()),
-            "GOOGLE_CLIENT_SECRET" => Some(DEMO_CLIENT_SECRET.to_owned()),
-            // The demo's tokens are its own stand-in's: `health` checks them on demand.
-            // Trying the hand-off to a company's frontend works in the demo too.
-            "MCP_ONBOARD_RETURN_URL"
-            | "MCP_ONBOARD_RETURN_REDIRECT"
-            | "MCP_ONBOARD_METRICS_BIND" => env(k),
-            "MCP_ONBOARD_HEALTH_INTERVAL" => {
-                Some(env("MCP_ONBOARD_HEALTH_INTERVAL").unwrap_or_else(|| "off".to_owned()))
-            }
-            _ => None,
-        }
-    };
-    let mut cfg = Config::load(None, false, &bind_env)?;
-    let base = cfg.public_path(DEMO_GOOGLE_PREFIX);
-    let at = |p: &str| -> Result<Url> {
-        Url::parse(&format!("{}{p}", base.as_str().trim_end_matches('/'))).context("demo URL")
-    };
-    cfg.google.auth_url = at(AUTH_PATH)?;
-    cfg.google.token_url = at(TOKEN_PATH)?;
-    cfg.google.revoke_url = at(REVOKE_PATH)?;
-    Ok(cfg)
 }

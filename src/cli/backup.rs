@@ -1,17 +1,37 @@
+//! `backup`: a consistent copy of the database into a new file (secrets stay sealed); and
 //! `restore`: a backup into an empty data dir, refused unless it verifies under the key
 //! (or, in the old unauthenticated format, the operator accepts it as it is).
 
+use std::path::Path;
+
 use anyhow::{Context as _, Result};
 
-use super::Context;
+use super::instance::Instance;
+use super::reply::run_and_print;
+use crate::engine::Command;
 
-pub async fn run(
-    ctx: &Context,
-    file: &std::path::Path,
+/// `backup FILE`: written by the engine (the owner's, or this process's), to the file's
+/// absolute path (the owner may run in another directory).
+pub async fn backup(instance: &Instance, file: &Path, as_json: bool) -> Result<()> {
+    let abs = std::path::absolute(file).with_context(|| format!("resolving {}", file.display()))?;
+    let command = Command::Backup {
+        path: abs.display().to_string(),
+    };
+    run_and_print(instance, command, as_json).await
+}
+
+/// `restore FILE`: into this instance's data dir, which must have no database yet.
+pub async fn restore(
+    instance: &Instance,
+    file: &Path,
     accept_unauthenticated: bool,
     as_json: bool,
 ) -> Result<()> {
-    let (dir, key, file) = (ctx.data_dir.clone(), ctx.key.clone(), file.to_owned());
+    let (dir, key, file) = (
+        instance.data_dir.clone(),
+        instance.key.clone(),
+        file.to_owned(),
+    );
     let done = tokio::task::spawn_blocking(move || {
         crate::store::restore(&dir, &key, &file, accept_unauthenticated)
     })
@@ -27,7 +47,7 @@ pub async fn run(
         println!(
             "{}",
             serde_json::json!({
-                "restored_into": ctx.data_dir.display().to_string(),
+                "restored_into": instance.data_dir.display().to_string(),
                 "entries": summary.entries,
                 "schema_version": summary.schema_version,
                 "unauthenticated": done.unauthenticated,
@@ -38,7 +58,7 @@ pub async fn run(
             "restored {} entries (schema version {}) into {}; the next command opens it (and brings it up to date)",
             summary.entries,
             summary.schema_version,
-            ctx.data_dir.display()
+            instance.data_dir.display()
         );
     }
     Ok(())
