@@ -1,24 +1,24 @@
 //! The console: a ratatui dashboard for keyboard-driven onboarding over SSH.
 //!
-//! Shape: a pure `update(&mut Model, Msg) -> Vec<Effect>` ([`update`]), a `view(&Model)`
-//! that only reads ([`view`]), and this runner, which owns the terminal, feeds every input
-//! (keys, engine events, ticks, effect results) through one channel, performs the effects
-//! and redraws once per batch of messages, at most every [`FRAME`].
+//! Shape: the state ([`model`]: what the console is doing is one [`model::Mode`]), a pure
+//! `update(&mut Model, Msg) -> Vec<Effect>` ([`update`]), a `view(&Model)` that only reads
+//! ([`view`]), both sizing things by one [`layout`], one registry of [`commands`] for the
+//! keys, the palette, the hints and the help, and this runner, which owns the terminal,
+//! feeds every input (keys, engine events, ticks, effect results) through one channel,
+//! performs the effects and redraws once per batch of messages, at most every [`FRAME`].
 //!
 //! The console is a client of the engine like the CLI: attached over the control socket
 //! when an owner runs, or running the owner in this process (the header says which). A
 //! dropped SSH connection (SIGHUP), SIGTERM, SIGINT, `q` and a panic all restore the
 //! terminal; an owned runtime is then stopped gracefully.
 
-mod attached;
-pub mod keymap;
+pub mod clock;
+pub mod commands;
+pub mod layout;
 pub mod model;
-mod selected;
 pub mod style;
 #[cfg(test)]
-pub(crate) mod tests;
-#[cfg(test)]
-mod tests_selected;
+mod tests;
 pub mod update;
 pub mod view;
 
@@ -35,7 +35,7 @@ use crate::cli::Context;
 use crate::engine::{EngineApi, Local};
 use crate::owner::Owner;
 use crate::time::now_ms;
-use model::{Effect, Mode, Model, Msg, Setup};
+use model::{Effect, Model, Msg, Setup};
 
 /// At most one frame this often (render coalescing).
 pub const FRAME: Duration = Duration::from_millis(16);
@@ -53,27 +53,24 @@ pub fn require_terminal() -> Result<()> {
 
 pub async fn run(ctx: &Context) -> Result<()> {
     require_terminal()?;
-    let (api, owner, mode): (Arc<dyn EngineApi>, Option<Owner>, Mode) =
-        match ctx.connect_owner().await? {
-            Some(client) => {
-                let pid = client.server_pid();
-                (Arc::new(client), None, Mode::Attached { pid })
-            }
-            None => {
-                ctx.note_if_new().await;
-                let owner = Owner::start(ctx.owner_options()).await?;
-                let api = Arc::new(Local(owner.engine().clone()));
-                (api, Some(owner), Mode::Owner)
-            }
-        };
+    let (api, owner): (Arc<dyn EngineApi>, Option<Owner>) = match ctx.connect_owner().await? {
+        Some(client) => (Arc::new(client), None),
+        None => {
+            ctx.note_if_new().await;
+            let owner = Owner::start(ctx.owner_options()).await?;
+            let api = Arc::new(Local(owner.engine().clone()));
+            (api, Some(owner))
+        }
+    };
+    let attachment = api.attachment();
     // An attached console shows its owner's set-up (from its status), not its own
     // config's; an owning console's config is the owner's.
-    let problems = match mode {
-        Mode::Owner => crate::owner::setup::lines(&ctx.config, ctx.demo),
-        Mode::Attached { .. } => Vec::new(),
+    let problems = match owner {
+        Some(_) => crate::owner::setup::lines(&ctx.config, ctx.demo),
+        None => Vec::new(),
     };
     let setup = Setup {
-        mode,
+        attachment,
         public_url: ctx.config.listener.public_url.to_string(),
         redirect_uri: ctx.config.redirect_uri().to_string(),
         data_dir: ctx.data_dir.display().to_string(),
@@ -163,12 +160,12 @@ async fn event_loop(
                         return;
                     }
                 };
-                let pid = client.server_pid();
-                tracing::info!(pid, "attached again");
+                let attachment = client.attachment();
+                tracing::info!(pid = client.server_pid(), "attached again");
                 if let Ok(mut slot) = api.write() {
                     *slot = Arc::new(client);
                 }
-                if tx.send(Msg::Reattached { pid }).is_err() {
+                if tx.send(Msg::Reattached(attachment)).is_err() {
                     return;
                 }
             }

@@ -1,0 +1,52 @@
+//! The answer to a question: yes does what was asked, no (or `Esc`) goes back to where it
+//! was asked. A new link's question about the earlier links has three answers: keep them,
+//! withdraw them, or issue nothing.
+
+use super::effect::{call, quit_now};
+use super::link;
+use crate::engine::api::Command;
+use crate::tui::commands::Action;
+use crate::tui::model::{ConfirmAction, Effect, Mode, Model, Pending};
+
+pub(super) fn act(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
+    let Mode::Confirm { confirm, back } = std::mem::replace(&mut m.mode, Mode::Table) else {
+        return;
+    };
+    m.mode = *back;
+    if !matches!(
+        a,
+        Action::Confirm | Action::KeepLinks | Action::WithdrawLinks
+    ) {
+        return;
+    }
+    match confirm.action {
+        ConfirmAction::Withdraw(slug) => call(
+            m,
+            fx,
+            Pending::Withdraw(slug.clone()),
+            Command::RevokeLinks { slug },
+        ),
+        ConfirmAction::Approve(slug) => call(
+            m,
+            fx,
+            Pending::Approve(slug.clone()),
+            Command::Approve { slug },
+        ),
+        ConfirmAction::Reject(slug) => call(
+            m,
+            fx,
+            Pending::Reject(slug.clone()),
+            Command::Reject { slug },
+        ),
+        ConfirmAction::Offboard(slug) => call(
+            m,
+            fx,
+            Pending::Offboard(slug.clone()),
+            Command::Offboard { slugs: vec![slug] },
+        ),
+        ConfirmAction::Quit => quit_now(m, fx),
+        ConfirmAction::EarlierLinks { slug, ttl_secs } => {
+            link::issue(m, slug, ttl_secs, a == Action::WithdrawLinks, fx);
+        }
+    }
+}
