@@ -65,7 +65,7 @@ fn on_table(a: Action, m: &Model) -> Availability {
         Action::Retry => ready(
             row.step == Some(ProvisionStep::Stopped) && row.status != TenantStatus::NeedsReconsent,
         ),
-        Action::CheckToken => ready(row.status.has_consent()),
+        Action::CheckToken => ready(holds_consent(row)),
         Action::Approve | Action::Reject => {
             if m.shown_detail()
                 .is_some_and(|d| d.pending_consent.is_some())
@@ -114,6 +114,17 @@ fn active(row: &TenantSummary) -> bool {
         row.status,
         TenantStatus::Offboarding | TenantStatus::Offboarded
     )
+}
+
+/// Whether the tenant holds a consent whose token can be checked (as the engine's health
+/// check decides, from what the row shows: an account that consented, a status that still
+/// stands on it).
+fn holds_consent(row: &TenantSummary) -> bool {
+    row.google_email.is_some()
+        && !matches!(
+            row.status,
+            TenantStatus::NeedsReconsent | TenantStatus::Offboarding | TenantStatus::Offboarded
+        )
 }
 
 /// A tenant waiting for the operator's approval takes no new link until it is decided.

@@ -1,6 +1,7 @@
 //! Pure update tests: a message in, the model and the effects out. No terminal, no engine.
 //! Helpers here; the tests by concern beside them.
 
+mod available;
 mod commands;
 mod engine_events;
 mod form;
