@@ -92,6 +92,7 @@ fn screens(size: (u16, u16)) -> Vec<(&'static str, Model)> {
     update(&mut retried, key('r'));
     out.push(("declined-retry", retried));
     out.push(("form-error", form_error(size)));
+    out.push(("new-link-earlier", new_link_earlier(size)));
     out.push(("palette-more", palette_more(size)));
     let mut end = model(true, size);
     end.mode = help_over_the_table(u16::MAX);
@@ -122,6 +123,16 @@ fn form_error(size: (u16, u16)) -> Model {
     validate_form(&mut form);
     form.error = Some("fix the field marked ✖ first".into());
     m.mode = Mode::Form(form);
+    m
+}
+
+/// `n` on beta-corp, whose earlier link is still active: keep it or withdraw it?
+fn new_link_earlier(size: (u16, u16)) -> Model {
+    let mut m = model(true, size);
+    if let Some(d) = m.detail.view.as_mut() {
+        d.links[0].state = mcp_onboard::domain::model::LinkState::Active;
+    }
+    update(&mut m, key('n'));
     m
 }
 

@@ -3,12 +3,14 @@
 
 use std::time::Duration;
 
-use super::effect::call;
+use super::effect::{call, flash};
 use super::rows::want_detail;
 use super::{help, question};
 use crate::engine::api::{Command, LinkView};
+use crate::time::Millis;
+use crate::tui::clock::countdown;
 use crate::tui::commands::Action;
-use crate::tui::model::{Effect, Level, Mode, Model, Pending};
+use crate::tui::model::{ConfirmAction, Effect, Level, Mode, Model, Pending};
 
 /// A link's lifetime unless the operator says otherwise.
 pub(super) const DEFAULT_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -48,9 +50,50 @@ pub(super) fn act(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
     }
 }
 
-/// A new link for `slug`, valid `ttl_secs`.
+/// A new link for `slug`, valid `ttl_secs`. When its detail shows earlier links still
+/// active, the operator says first whether they stay valid or are withdrawn with it; when
+/// the detail is not in yet, the flash after says what became of them.
 pub(super) fn new_link(m: &mut Model, slug: String, ttl_secs: u64, fx: &mut Vec<Effect>) {
-    issue(m, slug, ttl_secs, false, fx);
+    match m.active_links(&slug) {
+        Some((n, until)) if n > 0 => {
+            let text = format!(
+                "New link for {slug}: its {} unless withdrawn now.",
+                still_valid(n, until, m.now)
+            );
+            question::ask(m, text, ConfirmAction::EarlierLinks { slug, ttl_secs });
+        }
+        _ => issue(m, slug, ttl_secs, false, fx),
+    }
+}
+
+/// `2 earlier links stay valid (the last expires in 6d 0h)`.
+fn still_valid(n: usize, until: Option<Millis>, now: Millis) -> String {
+    let when = until.map(|at| countdown(now, at));
+    match (n, when) {
+        (1, Some(w)) => format!("1 earlier link stays valid (it expires {w})"),
+        (1, None) => "1 earlier link stays valid".into(),
+        (n, Some(w)) => format!("{n} earlier links stay valid (the last expires {w})"),
+        (n, None) => format!("{n} earlier links stay valid"),
+    }
+}
+
+/// What became of the tenant's other links when this one was issued.
+fn earlier_note(l: &LinkView, now: Millis) -> String {
+    let n = l.withdrawn.len();
+    if n > 0 {
+        let s = if n == 1 { "" } else { "s" };
+        return format!(
+            "; {n} earlier link{s} withdrawn ({}): only the new one works",
+            l.withdrawn.join(", ")
+        );
+    }
+    if l.earlier_active > 0 {
+        return format!(
+            "; {}",
+            still_valid(l.earlier_active, l.earlier_active_until_ms, now)
+        );
+    }
+    String::new()
 }
 
 /// Ask the engine for the link; with `replace`, the tenant's other active links are
@@ -77,11 +120,12 @@ pub(super) fn issue(
 /// The link came: it is kept (only this console ever sees its text) and its view opens,
 /// unless the operator is in the middle of something else.
 pub(super) fn issued(m: &mut Model, slug: String, l: LinkView, fx: &mut Vec<Effect>) {
+    let note = earlier_note(&l, m.now);
     m.links.insert(slug.clone(), l);
     if matches!(m.mode, Mode::Table | Mode::Link(_)) {
         m.mode = Mode::Link(slug.clone());
     }
-    super::effect::flash(m, Level::Ok, format!("✔ new consent link for {slug}"));
+    flash(m, Level::Ok, format!("✔ new consent link for {slug}{note}"));
     want_detail(m, fx);
 }
 
