@@ -12,14 +12,7 @@ fn a_new_link_opens_the_link_view_where_it_can_be_copied_and_exported() {
     assert!(matches!(calls(&fx)[..], [Command::IssueLink { slug, .. }] if slug == "t000"));
     answer(&mut m, &fx, |_| Some(Ok(Reply::Link(link_view("t000")))));
     assert!(matches!(&m.mode, Mode::Link(s) if s == "t000"));
-    let fx = update(&mut m, key('c'));
-    assert_eq!(
-        fx,
-        vec![Effect::Copy {
-            text: link_view("t000").url,
-            what: "the link".into()
-        }]
-    );
+    assert_eq!(update(&mut m, key('c')), copy_of_the_link());
     let fx = update(&mut m, key('t'));
     let [Effect::Copy { text, .. }] = &fx[..] else {
         panic!("{fx:?}")
@@ -67,14 +60,7 @@ fn n_in_the_link_view_issues_a_new_link_and_stays_in_that_view() {
     answer(&mut m, &fx, |_| Some(Ok(Reply::Link(link_view("t000")))));
     assert!(matches!(&m.mode, Mode::Link(s) if s == "t000"));
     assert_eq!(flashed(&m), (Level::Ok, "✔ new consent link for t000"));
-    let fx = update(&mut m, key('c'));
-    assert_eq!(
-        fx,
-        vec![Effect::Copy {
-            text: link_view("t000").url,
-            what: "the link".into()
-        }]
-    );
+    assert_eq!(update(&mut m, key('c')), copy_of_the_link());
     // No second link view on top: one esc is back on the table.
     update(&mut m, code(KeyCode::Esc));
     assert!(matches!(m.mode, Mode::Table));

@@ -169,33 +169,36 @@ pub(super) fn page_of(rows: &[TenantSummary], q: &ListQuery) -> Reply {
     }
 }
 
-/// Answer list pages from `rows` until the load is done; the other effects are returned.
-pub(super) fn serve_pages(
+/// Answer the calls in `fx` that `f` answers, and those that follow, until none is left;
+/// the other effects are returned.
+pub(super) fn serve(
     m: &mut Model,
     mut fx: Vec<Effect>,
-    rows: &[TenantSummary],
+    f: impl Fn(&Command) -> Option<Result<Reply, ApiError>>,
 ) -> Vec<Effect> {
     let mut rest = Vec::new();
     while !fx.is_empty() {
         let mut next = Vec::new();
         for e in fx {
-            match e {
-                Effect::Call {
-                    id,
-                    command: Command::ListTenants { query },
-                } => next.extend(update(
-                    m,
-                    Msg::Reply {
-                        id,
-                        result: Ok(page_of(rows, &query)),
-                    },
-                )),
-                other => rest.push(other),
+            match &e {
+                Effect::Call { id, command } => match f(command) {
+                    Some(result) => next.extend(update(m, Msg::Reply { id: *id, result })),
+                    None => rest.push(e),
+                },
+                _ => rest.push(e),
             }
         }
         fx = next;
     }
     rest
+}
+
+/// Answer list pages from `rows` until the load is done; the other effects are returned.
+pub(super) fn serve_pages(m: &mut Model, fx: Vec<Effect>, rows: &[TenantSummary]) -> Vec<Effect> {
+    serve(m, fx, |c| match c {
+        Command::ListTenants { query } => Some(Ok(page_of(rows, query))),
+        _ => None,
+    })
 }
 
 /// A model holding `n` tenants, the first one's detail shown.
@@ -215,28 +218,28 @@ pub(super) fn loaded(n: usize) -> Model {
 
 /// Answer every detail request in `fx` (and those that follow) with a plain view; the other
 /// effects are returned.
-pub(super) fn settle(m: &mut Model, mut fx: Vec<Effect>) -> Vec<Effect> {
-    let mut rest = Vec::new();
-    while !fx.is_empty() {
-        let mut next = Vec::new();
-        for e in fx {
-            match e {
-                Effect::Call {
-                    id,
-                    command: Command::ShowTenant { slug },
-                } => next.extend(update(
-                    m,
-                    Msg::Reply {
-                        id,
-                        result: Ok(Reply::Tenant(Box::new(view(&slug, TenantStatus::Created)))),
-                    },
-                )),
-                other => rest.push(other),
-            }
-        }
-        fx = next;
-    }
-    rest
+pub(super) fn settle(m: &mut Model, fx: Vec<Effect>) -> Vec<Effect> {
+    serve(m, fx, |c| match c {
+        Command::ShowTenant { slug } => tenant(slug, TenantStatus::Created),
+        _ => None,
+    })
+}
+
+/// The slugs of the rows shown, in order.
+pub(super) fn shown(m: &Model) -> Vec<&str> {
+    m.table
+        .visible
+        .iter()
+        .map(|i| m.table.rows[*i].slug.as_str())
+        .collect()
+}
+
+/// What `c` does in the link view of `t000` with its link.
+pub(super) fn copy_of_the_link() -> Vec<Effect> {
+    vec![Effect::Copy {
+        text: link_view("t000").url,
+        what: "the link".into(),
+    }]
 }
 
 pub(super) fn event(seq: u64, body: EventBody) -> Msg {

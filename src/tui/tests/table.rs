@@ -148,12 +148,7 @@ fn sort_goes_on_to_name_and_then_back_to_slug() {
         update(&mut m, key('s'));
     }
     assert_eq!(m.table.sort, SortKey::Name);
-    let order: Vec<&str> = m
-        .table
-        .visible
-        .iter()
-        .map(|i| m.table.rows[*i].slug.as_str())
-        .collect();
+    let order = shown(&m);
     assert_eq!(
         order,
         vec!["t001", "t002", "t000"],
@@ -162,12 +157,7 @@ fn sort_goes_on_to_name_and_then_back_to_slug() {
     assert_eq!(m.selected_slug().as_deref(), Some("t000"), "still selected");
     update(&mut m, key('s'));
     assert_eq!(m.table.sort, SortKey::Slug);
-    let order: Vec<&str> = m
-        .table
-        .visible
-        .iter()
-        .map(|i| m.table.rows[*i].slug.as_str())
-        .collect();
+    let order = shown(&m);
     assert_eq!(order, vec!["t000", "t001", "t002"]);
     assert_eq!(m.selected_slug().as_deref(), Some("t000"));
 }

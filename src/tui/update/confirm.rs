@@ -19,34 +19,22 @@ pub(super) fn act(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
     ) {
         return;
     }
-    match confirm.action {
-        ConfirmAction::Withdraw(slug) => call(
-            m,
-            fx,
+    let (p, command) = match confirm.action {
+        ConfirmAction::Withdraw(slug) => (
             Pending::Withdraw(slug.clone()),
             Command::RevokeLinks { slug },
         ),
-        ConfirmAction::Approve(slug) => call(
-            m,
-            fx,
-            Pending::Approve(slug.clone()),
-            Command::Approve { slug },
-        ),
-        ConfirmAction::Reject(slug) => call(
-            m,
-            fx,
-            Pending::Reject(slug.clone()),
-            Command::Reject { slug },
-        ),
-        ConfirmAction::Offboard(slug) => call(
-            m,
-            fx,
+        ConfirmAction::Approve(slug) => (Pending::Approve(slug.clone()), Command::Approve { slug }),
+        ConfirmAction::Reject(slug) => (Pending::Reject(slug.clone()), Command::Reject { slug }),
+        ConfirmAction::Offboard(slug) => (
             Pending::Offboard(slug.clone()),
             Command::Offboard { slugs: vec![slug] },
         ),
-        ConfirmAction::Quit => quit_now(m, fx),
+        ConfirmAction::Quit => return quit_now(m, fx),
         ConfirmAction::EarlierLinks { slug, ttl_secs } => {
-            link::issue(m, slug, ttl_secs, a == Action::WithdrawLinks, fx);
+            let replace = a == Action::WithdrawLinks;
+            return link::issue(m, slug, ttl_secs, replace, fx);
         }
-    }
+    };
+    call(m, fx, p, command);
 }
