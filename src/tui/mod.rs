@@ -1,24 +1,24 @@
 //! The console: a ratatui dashboard for keyboard-driven onboarding over SSH.
 //!
-//! Shape: a pure `update(&mut Model, Msg) -> Vec<Effect>` ([`update`]), a `view(&Model)`
-//! that only reads ([`view`]), and this runner, which owns the terminal, feeds every input
-//! (keys, engine events, ticks, effect results) through one channel, performs the effects
-//! and redraws once per batch of messages, at most every [`FRAME`].
+//! Shape: the state ([`model`]: what the console is doing is one [`model::Mode`]), a pure
+//! `update(&mut Model, Msg) -> Vec<Effect>` ([`update`]), a `view(&Model)` that only reads
+//! ([`view`]), both sizing things by one [`layout`], one registry of [`commands`] for the
+//! keys, the palette, the hints and the help, and this runner, which owns the terminal,
+//! feeds every input (keys, engine events, ticks, effect results) through one channel,
+//! performs the effects and redraws once per batch of messages, at most every [`FRAME`].
 //!
 //! The console is a client of the engine like the CLI: attached over the control socket
 //! when an owner runs, or running the owner in this process (the header says which). A
 //! dropped SSH connection (SIGHUP), SIGTERM, SIGINT, `q` and a panic all restore the
 //! terminal; an owned runtime is then stopped gracefully.
 
-mod attached;
-pub mod keymap;
+pub mod clock;
+pub mod commands;
+pub mod layout;
 pub mod model;
-mod selected;
 pub mod style;
 #[cfg(test)]
-pub(crate) mod tests;
-#[cfg(test)]
-mod tests_selected;
+mod tests;
 pub mod update;
 pub mod view;
 
@@ -35,7 +35,7 @@ use crate::control::Client;
 use crate::engine::{EngineApi, Local};
 use crate::owner::{Owner, OwnerOptions};
 use crate::time::now_ms;
-use model::{Effect, Mode, Model, Msg, Setup};
+use model::{Effect, Model, Msg, Setup};
 
 /// At most one frame this often (render coalescing).
 pub const FRAME: Duration = Duration::from_millis(16);
@@ -75,28 +75,26 @@ pub async fn run(launch: Launch) -> Result<()> {
         options.demo,
         options.data_dir.clone(),
     );
-    let (api, owner, mode): (Arc<dyn EngineApi>, Option<Owner>, Mode) = match attach {
-        Some(client) => {
-            let pid = client.server_pid();
-            (Arc::new(client), None, Mode::Attached { pid })
-        }
+    let (api, owner): (Arc<dyn EngineApi>, Option<Owner>) = match attach {
+        Some(client) => (Arc::new(client), None),
         None => {
             for note in &notes {
                 eprintln!("note: {note}");
             }
             let owner = Owner::start(options).await?;
             let api = Arc::new(Local(owner.engine().clone()));
-            (api, Some(owner), Mode::Owner)
+            (api, Some(owner))
         }
     };
+    let attachment = api.attachment();
     // An attached console shows its owner's set-up (from its status), not its own
     // config's; an owning console's config is the owner's.
-    let problems = match mode {
-        Mode::Owner => crate::owner::setup::lines(&config, demo),
-        Mode::Attached { .. } => Vec::new(),
+    let problems = match owner {
+        Some(_) => crate::owner::setup::lines(&config, demo),
+        None => Vec::new(),
     };
     let setup = Setup {
-        mode,
+        attachment,
         public_url: config.listener.public_url.to_string(),
         redirect_uri: config.redirect_uri().to_string(),
         data_dir: data_dir.display().to_string(),
@@ -182,12 +180,12 @@ async fn event_loop(
                         return;
                     }
                 };
-                let pid = client.server_pid();
-                tracing::info!(pid, "attached again");
+                let attachment = client.attachment();
+                tracing::info!(pid = client.server_pid(), "attached again");
                 if let Ok(mut slot) = api.write() {
                     *slot = Arc::new(client);
                 }
-                if tx.send(Msg::Reattached { pid }).is_err() {
+                if tx.send(Msg::Reattached(attachment)).is_err() {
                     return;
                 }
             }

@@ -4,21 +4,19 @@
 
 use crossterm::event::KeyCode;
 
-use super::keymap::{self, Context};
-use super::model::{Effect, Level, Mode, Model, Msg, Screen, SetupLine};
-use super::style::Theme;
-use super::tests::{answer, calls, code, flashed, key, loaded, setup, status_with, view};
-use super::update::{set_rows, update};
-use super::view::layout;
-use crate::domain::model::{EventKind, FailureKind, LinkState, ProvisionStep, TenantStatus};
-use crate::engine::api::{Command, EventView, LinkSummary, Reply, TenantView};
+use super::*;
+use crate::domain::model::{EventKind, FailureKind, ProvisionStep};
+use crate::engine::api::EventView;
+use crate::tui::commands::{self, Scope};
+use crate::tui::layout;
+use crate::tui::update::set_rows;
 
 const URL: &str = "https://run.blaxel.ai/ws/functions/gmail-mcp-t000/mcp";
 
 /// `t000` deployed with its MCP URL and a timeline of `events` entries, `t001` created.
 fn deployed(events: usize) -> Model {
     let mut m = loaded(2);
-    let mut rows = m.rows.clone();
+    let mut rows = m.table.rows.clone();
     rows[0].status = TenantStatus::Deployed;
     rows[0].mcp_url = Some(URL.into());
     set_rows(&mut m, rows);
@@ -33,7 +31,7 @@ fn deployed(events: usize) -> Model {
             status: None,
         })
         .collect();
-    m.detail = Some(d);
+    m.detail.view = Some(d);
     m
 }
 
@@ -72,22 +70,26 @@ fn brackets_scroll_the_timeline_back_to_its_first_entry_and_on_again() {
         assert!(update(&mut m, key('[')).is_empty());
     }
     assert_eq!(
-        m.timeline_back,
+        m.detail.timeline_back,
         Some(("t000".into(), max)),
         "no further back"
     );
     update(&mut m, key(']'));
-    assert_eq!(m.timeline_back, Some(("t000".into(), max - 1)));
+    assert_eq!(m.detail.timeline_back, Some(("t000".into(), max - 1)));
     for _ in 0..100 {
         update(&mut m, key(']'));
     }
-    assert_eq!(m.timeline_back, Some(("t000".into(), 0)), "no further on");
+    assert_eq!(
+        m.detail.timeline_back,
+        Some(("t000".into(), 0)),
+        "no further on"
+    );
     // The scroll belongs to its tenant: another one starts at its newest entry.
     update(&mut m, key('['));
     update(&mut m, key('j'));
-    assert_eq!(super::view::mcp_url(&m), None);
+    assert_eq!(m.mcp_url(), None);
     assert_ne!(
-        m.timeline_back.as_ref().map(|(s, _)| s.as_str()),
+        m.detail.timeline_back.as_ref().map(|(s, _)| s.as_str()),
         Some("t001")
     );
 }
@@ -97,7 +99,7 @@ fn a_timeline_that_fits_says_so_instead_of_scrolling() {
     let mut m = deployed(2);
     assert_eq!(layout::timeline_max_back(&m), 0);
     update(&mut m, key('['));
-    assert_eq!(m.timeline_back, Some(("t000".into(), 0)));
+    assert_eq!(m.detail.timeline_back, Some(("t000".into(), 0)));
     assert_eq!(
         flashed(&m),
         (Level::Info, "t000's whole timeline is in view")
@@ -107,7 +109,7 @@ fn a_timeline_that_fits_says_so_instead_of_scrolling() {
 /// `t000` declined at Google (stored `failed`, consent_denied, no job), its link active.
 fn declined() -> Model {
     let mut m = loaded(2);
-    let mut rows = m.rows.clone();
+    let mut rows = m.table.rows.clone();
     rows[0].status = TenantStatus::Failed;
     rows[0].failure = Some(FailureKind::ConsentDenied);
     rows[0].reason = Some("the customer declined access at Google (access_denied)".into());
@@ -126,7 +128,7 @@ fn declined() -> Model {
         open_count: 1,
         continue_count: 1,
     }];
-    m.detail = Some(d);
+    m.detail.view = Some(d);
     m
 }
 
@@ -157,7 +159,7 @@ fn r_on_a_declined_tenant_says_their_link_still_works_and_asks_nothing() {
 #[test]
 fn r_on_stopped_provisioning_still_asks_the_engine() {
     let mut m = loaded(1);
-    let mut rows = m.rows.clone();
+    let mut rows = m.table.rows.clone();
     rows[0].status = TenantStatus::Failed;
     rows[0].step = Some(ProvisionStep::Stopped);
     set_rows(&mut m, rows);
@@ -165,8 +167,8 @@ fn r_on_stopped_provisioning_still_asks_the_engine() {
     assert!(matches!(calls(&fx)[..], [Command::Retry { slug }] if slug == "t000"));
 }
 
-fn attached() -> Model {
-    let mut m = Model::new(setup(Mode::Attached { pid: 7 }), Theme { color: true }, 0);
+fn attached_console() -> Model {
+    let mut m = Model::new(setup(attached(7)), Theme { color: true }, 0);
     m.size = (80, 24);
     m
 }
@@ -189,56 +191,53 @@ fn line(ok: bool, what: &str) -> SetupLine {
 #[test]
 fn an_attached_console_shows_its_owners_set_up_not_its_own() {
     // Fully set up owner: the console opens on the tenants, whatever its own config.
-    let mut m = attached();
-    assert!(matches!(m.screen(), Screen::Tenants));
+    let mut m = attached_console();
+    assert!(matches!(&m.mode, Mode::Table));
     let fx = update(&mut m, Msg::Start);
     answer(&mut m, &fx, |c| {
         matches!(c, Command::Status).then(|| Ok(owner_status(vec![line(true, "google client")])))
     });
-    assert!(matches!(m.screen(), Screen::Tenants));
+    assert!(matches!(&m.mode, Mode::Table));
     assert_eq!(m.setup.public_url, "https://owner.example.com/");
     assert_eq!(m.setup.problems, vec![line(true, "google client")]);
 
     // An owner missing its Google client: the panel says so, once.
-    let mut m = attached();
+    let mut m = attached_console();
     let fx = update(&mut m, Msg::Start);
     let missing = || Some(Ok(owner_status(vec![line(false, "google client")])));
     answer(&mut m, &fx, |c| {
         matches!(c, Command::Status).then(missing).flatten()
     });
-    assert!(matches!(m.screen(), Screen::Setup));
+    assert!(matches!(&m.mode, Mode::Setup));
     update(&mut m, code(KeyCode::Enter));
-    assert!(matches!(m.screen(), Screen::Tenants));
+    assert!(matches!(&m.mode, Mode::Table));
     let fx = update(&mut m, Msg::Tick(60_000));
     answer(&mut m, &fx, |c| {
         matches!(c, Command::Status).then(missing).flatten()
     });
-    assert!(matches!(m.screen(), Screen::Tenants), "not pushed again");
+    assert!(matches!(&m.mode, Mode::Table), "not pushed again");
 }
 
 #[test]
 fn an_owning_console_keeps_the_panel_it_started_with() {
-    let mut m = super::tests::model();
+    let mut m = model();
     let fx = update(&mut m, Msg::Start);
     answer(&mut m, &fx, |c| {
         matches!(c, Command::Status).then(|| Ok(owner_status(vec![line(false, "blaxel")])))
     });
-    assert!(matches!(m.screen(), Screen::Tenants));
+    assert!(matches!(&m.mode, Mode::Table));
     assert!(m.setup.problems.is_empty());
 }
 
 #[test]
 fn the_new_keys_are_in_the_hints_and_the_help() {
-    let hints = keymap::hints(Context::Tenants);
+    let hints = commands::hints(Scope::Table);
     for (k, word) in [("c", "copy URL"), ("[", "timeline")] {
-        assert!(
-            hints.iter().any(|(key, w, _)| key == k && *w == word),
-            "{k}"
-        );
+        assert!(hints.iter().any(|h| h.key == k && h.word == word), "{k}");
     }
-    let help = keymap::help(Context::Tenants);
+    let help = commands::help(Scope::Table);
     for k in ["c", "[", "]"] {
-        assert!(help.iter().any(|(keys, _, _)| keys == k), "{k} in the help");
+        assert!(help.iter().any(|l| l.keys == k), "{k} in the help");
     }
 }
 
@@ -253,11 +252,11 @@ fn a_status_from_an_owner_of_before_still_reads_with_no_set_up() {
     let old: crate::engine::api::StatusView = serde_json::from_value(v).unwrap();
     assert!(old.setup.is_empty());
     // Attached to such an owner, the console has nothing to say about the set-up.
-    let mut m = attached();
+    let mut m = attached_console();
     let fx = update(&mut m, Msg::Start);
     answer(&mut m, &fx, |c| {
         matches!(c, Command::Status).then(|| Ok(Reply::Status(Box::new(old.clone()))))
     });
-    assert!(matches!(m.screen(), Screen::Tenants));
+    assert!(matches!(&m.mode, Mode::Table));
     assert!(m.setup.problems.is_empty());
 }

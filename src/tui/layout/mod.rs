@@ -1,11 +1,18 @@
 //! Where everything goes, decided from the model alone: `view` draws into these areas and
-//! `update` pages and scrolls by them, so the two never disagree. The table takes the rows
+//! `update` pages and scrolls by them, so the two never disagree. The panes' rows are built
+//! here too (the facts, the timeline, the provisioning, the help), since what they need
+//! decides the layout. The table takes the rows
 //! it needs, up to its share; the selected tenant's panes take the rest, and always at least
 //! what they need to show every fact and the newest timeline entry (the table gives way).
 
+pub mod detail;
+pub mod help;
+pub mod provisioning;
+pub mod timeline;
+pub mod wrap;
+
 use ratatui::layout::{Constraint, Layout, Rect};
 
-use super::{detail, panes, wrap};
 use crate::tui::model::Model;
 
 /// The table's least height: borders, heading and two rows.
@@ -59,15 +66,15 @@ pub struct TenantsAreas {
 }
 
 pub fn tenants(m: &Model, body: Rect) -> TenantsAreas {
-    let url = detail::mcp_url(m).is_some() && body.height >= MIN_TABLE + 4;
+    let url = m.mcp_url().is_some() && body.height >= MIN_TABLE + 4;
     let url_h = u16::from(url);
     let (left, right) = panes(Rect { height: 10, ..body });
     let inner = |r: Rect| r.width.saturating_sub(2);
     let need = detail::rows_needed(m, inner(left))
-        .max(panes::provisioning_rows(m, inner(right)).len())
+        .max(provisioning::provisioning_rows(m, inner(right)).len())
         .saturating_add(2);
     let need = u16::try_from(need).unwrap_or(u16::MAX);
-    let wanted = u16::try_from(m.visible.len().saturating_add(3))
+    let wanted = u16::try_from(m.table.visible.len().saturating_add(3))
         .unwrap_or(u16::MAX)
         .max(MIN_TABLE);
     let share = u16::try_from(u32::from(body.height) * 11 / 20)
@@ -103,10 +110,10 @@ fn whole(m: &Model) -> Rect {
     Rect::new(0, 0, m.size.0, m.size.1)
 }
 
-/// Data rows the table shows now (what page up and page down move by).
+/// Data rows the table shows now (what page up and page down move by), at least one.
 pub fn table_rows(m: &Model) -> usize {
     let body = screen(m, whole(m)).body;
-    usize::from(tenants(m, body).table.height.saturating_sub(3))
+    usize::from(tenants(m, body).table.height.saturating_sub(3)).max(1)
 }
 
 /// How far back the selected tenant's timeline can be scrolled.
@@ -118,7 +125,7 @@ pub fn timeline_max_back(m: &Model) -> usize {
 /// How far the help can be scrolled: to its last row at the bottom of its box.
 pub fn help_max_scroll(m: &Model) -> u16 {
     let body = screen(m, whole(m)).body;
-    let rows = super::screens::help_rows(m, body.width.saturating_sub(2)).len();
+    let rows = help::help_rows(m, body.width.saturating_sub(2), &|_, _| false).len();
     let shown = usize::from(body.height.saturating_sub(2));
     u16::try_from(rows.saturating_sub(shown)).unwrap_or(u16::MAX)
 }

@@ -3,31 +3,29 @@
 //! retry: the console says what can be done instead, as the engine does for the CLI); and
 //! how the files of an export are named in its flash.
 
-use super::keymap::Action;
-use super::model::{Effect, Level, Model, Pending};
-use super::update::{call, flash};
-use super::view::layout;
+use super::effect::{call, flash};
 use crate::domain::before_consent;
 use crate::engine::api::Command;
+use crate::tui::commands::Action;
+use crate::tui::layout;
+use crate::tui::model::{Effect, Level, Model, Pending};
 
-pub fn act(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
+pub(super) fn act(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
     let Some(slug) = m.selected_slug() else {
         return;
     };
     match a {
-        Action::CopyMcpUrl => match super::view::mcp_url(m) {
-            Some(url) => fx.push(Effect::Copy {
-                text: url.to_owned(),
-                what: format!("the MCP URL of {slug}"),
-            }),
-            None => flash(
-                m,
-                Level::Info,
-                format!("{slug} has no MCP URL yet: it comes once its server is deployed"),
-            ),
-        },
+        // Available only with a URL.
+        Action::CopyMcpUrl => {
+            if let Some(url) = m.mcp_url() {
+                fx.push(Effect::Copy {
+                    text: url.to_owned(),
+                    what: format!("the MCP URL of {slug}"),
+                });
+            }
+        }
         Action::TimelineBack | Action::TimelineOn => {
-            let now = match &m.timeline_back {
+            let now = match &m.detail.timeline_back {
                 Some((s, n)) if *s == slug => *n,
                 _ => 0,
             };
@@ -44,7 +42,7 @@ pub fn act(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
                     format!("{slug}'s whole timeline is in view"),
                 );
             }
-            m.timeline_back = Some((slug, next));
+            m.detail.timeline_back = Some((slug, next));
         }
         _ => {}
     }
@@ -52,8 +50,8 @@ pub fn act(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
 
 /// `r` (or `:retry`): provisioning that stopped runs again; a tenant that failed before it
 /// consented is told apart from its row and answered here.
-pub fn retry(m: &mut Model, slug: String, fx: &mut Vec<Effect>) {
-    let Some(row) = m.row_of(&slug).and_then(|i| m.rows.get(i)) else {
+pub(super) fn retry(m: &mut Model, slug: String, fx: &mut Vec<Effect>) {
+    let Some(row) = m.row_of(&slug).and_then(|i| m.table.rows.get(i)) else {
         return;
     };
     if !before_consent::failed_before_consent(row.status, row.step.is_some()) {
@@ -62,21 +60,26 @@ pub fn retry(m: &mut Model, slug: String, fx: &mut Vec<Effect>) {
     }
     let (failure, reason) = (row.failure, row.reason.clone());
     // Until when its link works is in its detail (the row does not hold links).
-    let until = m.detail.as_ref().filter(|d| d.slug == slug).and_then(|d| {
-        before_consent::link_works_until(
-            d.links
-                .iter()
-                .filter(|l| l.expires_ms > m.now)
-                .map(|l| (l.state, l.expires_ms)),
-        )
-    });
+    let until = m
+        .detail
+        .view
+        .as_ref()
+        .filter(|d| d.slug == slug)
+        .and_then(|d| {
+            before_consent::link_works_until(
+                d.links
+                    .iter()
+                    .filter(|l| l.expires_ms > m.now)
+                    .map(|l| (l.state, l.expires_ms)),
+            )
+        });
     let text = before_consent::retry_refusal(&slug, failure, reason.as_deref(), until, "n");
     flash(m, Level::Info, text);
 }
 
-/// Files written side by side, as one says them: `/d/x.png and .svg` for one name in two
+/// Files written side by side, as one says them: `x.png and .svg in /d` for one name in two
 /// kinds, else every path in full.
-pub fn files(paths: &[String]) -> String {
+pub(super) fn files(paths: &[String]) -> String {
     if let [a, b] = paths
         && let (Some((stem_a, ext_a)), Some((stem_b, ext_b))) =
             (a.rsplit_once('.'), b.rsplit_once('.'))

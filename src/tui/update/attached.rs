@@ -2,11 +2,11 @@
 //! may differ from the owner's (or be missing): the set-up panel, the public URL, the
 //! redirect URI and the data dir it shows are the owner's.
 
-use super::model::{Mode, Model, Screen};
 use crate::engine::api::StatusView;
+use crate::tui::model::{Mode, Model};
 
-pub fn take_status(m: &mut Model, s: &StatusView) {
-    if m.setup.mode == Mode::Owner {
+pub(super) fn take_status(m: &mut Model, s: &StatusView) {
+    if m.setup.owns() {
         // Its own configuration is the owner's: the panel was decided at start.
         return;
     }
@@ -21,18 +21,14 @@ pub fn take_status(m: &mut Model, s: &StatusView) {
     if !s.setup.is_empty() {
         m.setup.problems = s.setup.clone();
     }
-    if m.setup_checked {
+    if m.engine.setup_checked {
         return;
     }
-    m.setup_checked = true;
+    m.engine.setup_checked = true;
     // The first answer decides, as the first frame does for an owning console; only over
     // the bare table, never over what the operator has opened meanwhile.
     let missing = m.setup.problems.iter().any(|p| !p.ok);
-    let bare = matches!(m.screens.as_slice(), [Screen::Tenants])
-        && m.confirm.is_none()
-        && m.palette.is_none()
-        && !m.filtering;
-    if missing && bare {
-        m.screens.push(Screen::Setup);
+    if missing && matches!(m.mode, Mode::Table) {
+        m.mode = Mode::Setup;
     }
 }

@@ -6,6 +6,8 @@
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
+use crate::tui::style::Theme;
+
 /// Display width (terminal columns) of `s`.
 pub fn width(s: &str) -> usize {
     Span::raw(s).width()
@@ -138,6 +140,13 @@ pub fn hanging(first: Span<'static>, text: &str, style: Style, room: usize) -> V
             Line::from(vec![lead, Span::styled(r, style)])
         })
         .collect()
+}
+
+/// `key      value`: the key dim in nine columns, the value wrapped in rows of `room`
+/// columns under itself.
+pub fn kv(theme: Theme, k: &str, v: &str, style: Style, room: usize) -> Vec<Line<'static>> {
+    let key = Span::styled(format!("{k:<9}"), theme.dim());
+    hanging(key, v, style, room)
 }
 
 #[cfg(test)]
