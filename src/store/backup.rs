@@ -11,7 +11,8 @@
 //!
 //! Format 1 (the releases before) ended in a plain SHA-256, which anyone can make again
 //! after editing the file: it is restored only when the operator accepts it
-//! unauthenticated.
+//! unauthenticated, and never when it holds a schema that came with format 2 (it was
+//! relabelled).
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -27,6 +28,9 @@ const MAGIC: &[u8] = b"mcp-onboard backup 2\n";
 /// The unauthenticated format of the releases before.
 const MAGIC_V1: &[u8] = b"mcp-onboard backup 1\n";
 const KEY_CHECK_SLOT: &[u8] = b"meta/key_check";
+/// The schema that came with the authenticated format: no genuine backup of the old
+/// format holds it or a later one.
+const MACED_SINCE_SCHEMA: u32 = 4;
 
 /// What a backup or a restore wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -339,6 +343,11 @@ pub fn restore(
         return Err(refused(format!(
             "it is a backup of the old format (1), whose checksum anyone can make again after editing it, so it cannot be told apart from one altered without the key. If you know where it has been, restore it with `mcp-onboard restore {} --accept-unauthenticated`",
             file.display()
+        )));
+    }
+    if unauthenticated && schema >= MACED_SINCE_SCHEMA {
+        return Err(refused(format!(
+            "it says it is of the old format (1) but holds schema version {schema}, which only the authenticated format holds: it was relabelled to escape the check, so it is never restored"
         )));
     }
     if schema > layout::SCHEMA_VERSION {
