@@ -51,8 +51,8 @@ impl AcceptErrors {
         self.pause = None;
     }
 
-    /// An accept failed: when it was for want of descriptors, close the connection idle
-    /// longest (a descriptor for what must go on); log, then pause.
+    /// An accept failed: when it was for want of descriptors, close one connection (a
+    /// descriptor for what must go on; a new one of any age may go); log, then pause.
     pub async fn failed(&mut self, e: &std::io::Error, idle: &Idle) {
         let out_of_files = matches!(
             e.raw_os_error(),
@@ -60,7 +60,7 @@ impl AcceptErrors {
                 || code == rustix::io::Errno::NFILE.raw_os_error()
         );
         if out_of_files {
-            idle.shed_oldest(Duration::ZERO);
+            idle.shed_one(Duration::ZERO);
         }
         let pause = self.next_pause();
         if let Some(n) = self.log.note() {

@@ -10,6 +10,7 @@ pub mod limits;
 pub mod pages;
 pub mod shed;
 pub mod tls;
+pub mod victim;
 
 use std::future::Future;
 use std::sync::Arc;
