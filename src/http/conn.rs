@@ -54,14 +54,21 @@ pub struct ConnLimits {
     pub tls: Option<super::tls::Tls>,
 }
 
-/// Requests in flight now, and how many a stop cut after the drain time.
+/// Connections open and requests in flight now, and how many a stop cut after the drain
+/// time.
 #[derive(Debug, Default)]
 pub struct ConnStats {
+    open: AtomicUsize,
     in_flight: AtomicUsize,
     cut: AtomicUsize,
 }
 
 impl ConnStats {
+    /// Connections accepted and not closed yet.
+    pub fn open(&self) -> usize {
+        self.open.load(Ordering::Relaxed)
+    }
+
     /// Requests being answered now (an idle keep-alive connection is not one).
     pub fn in_flight(&self) -> usize {
         self.in_flight.load(Ordering::Relaxed)
@@ -86,6 +93,22 @@ impl InFlight {
 impl Drop for InFlight {
     fn drop(&mut self) {
         self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// One open connection, counted until it is closed.
+struct Open(Arc<ConnStats>);
+
+impl Open {
+    fn new(stats: &Arc<ConnStats>) -> Self {
+        stats.open.fetch_add(1, Ordering::Relaxed);
+        Self(stats.clone())
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -322,9 +345,11 @@ pub async fn serve(
         let mut stop = stop_rx.clone();
         let stats = limits.stats.clone();
         let tls = limits.tls.clone();
+        let open = Open::new(&limits.stats);
         conns.spawn(async move {
             let _permit = permit;
             let _slots = slots;
+            let _open = open;
             let ticket = how.ticket.clone();
             let svc = tower::service_fn(move |req: hyper::Request<Incoming>| {
                 let mut req = ticket.watch(req);
