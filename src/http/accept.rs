@@ -4,8 +4,6 @@
 
 use std::time::{Duration, Instant};
 
-use super::shed::Idle;
-
 /// How often one kind of event is logged at most.
 pub const LOG_WINDOW: Duration = Duration::from_secs(60);
 const FIRST_PAUSE: Duration = Duration::from_millis(10);
@@ -51,20 +49,25 @@ impl AcceptErrors {
         self.pause = None;
     }
 
-    /// An accept failed: when it was for want of descriptors, close one connection (a
-    /// descriptor for what must go on; a new one of any age may go); log, then pause.
-    pub async fn failed(&mut self, e: &std::io::Error, idle: &Idle) {
+    /// An accept on `socket` failed: when it was for want of descriptors, `make_room`
+    /// (close a connection: a descriptor for what must go on); log, then pause.
+    pub async fn failed(
+        &mut self,
+        socket: &'static str,
+        e: &std::io::Error,
+        make_room: impl FnOnce(),
+    ) {
         let out_of_files = matches!(
             e.raw_os_error(),
             Some(code) if code == rustix::io::Errno::MFILE.raw_os_error()
                 || code == rustix::io::Errno::NFILE.raw_os_error()
         );
         if out_of_files {
-            idle.shed_one(Duration::ZERO);
+            make_room();
         }
         let pause = self.next_pause();
         if let Some(n) = self.log.note() {
-            tracing::warn!(error = %e, failures = n, ?pause, "accept failed (logged once a minute, with the failures since the last line)");
+            tracing::warn!(socket, error = %e, failures = n, ?pause, "accept failed (logged once a minute, with the failures since the last line)");
         }
         tokio::time::sleep(pause).await;
     }

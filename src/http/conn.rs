@@ -303,7 +303,8 @@ pub async fn serve(
                     v
                 }
                 Err(e) => {
-                    errors.failed(&e, &idle).await;
+                    // Any connection may go, a new one of any age too.
+                    errors.failed("listener", &e, || { idle.shed_one(Duration::ZERO); }).await;
                     continue;
                 }
             },
