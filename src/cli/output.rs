@@ -70,7 +70,8 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
                 entries,
                 broken_at,
                 why,
-            } => json(&serde_json::json!({ "ok": broken_at.is_none(), "entries": entries, "broken_at": broken_at, "why": why })),
+                anchors_checked,
+            } => json(&serde_json::json!({ "ok": broken_at.is_none(), "entries": entries, "broken_at": broken_at, "why": why, "anchors_checked": anchors_checked })),
             Reply::Links { links } => json(
                 &links
                     .iter()
@@ -173,6 +174,7 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
             entries,
             broken_at,
             why,
+            ..
         } => match broken_at {
             None => println!("the audit chain holds: {entries} entries, head MAC valid"),
             Some(at) => println!(
