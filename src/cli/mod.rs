@@ -116,6 +116,10 @@ pub enum Sub {
         /// told apart from one altered without the key: only one you know the history of.
         #[arg(long)]
         accept_unauthenticated: bool,
+        /// An audit head noted earlier (`SEQ:HASH`, as `audit head` prints it): restore
+        /// only a backup whose chain holds that entry (repeat for several).
+        #[arg(long, value_name = "SEQ:HASH")]
+        expect: Vec<crate::domain::anchor::AuditAnchor>,
     },
     /// Offboard tenants: give their grants back at Google, delete their MCP servers and
     /// connections, wipe their secrets (asks first).
@@ -583,7 +587,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Sub::Restore {
             file,
             accept_unauthenticated,
-        } => restore::run(&ctx, file, *accept_unauthenticated, cli.json).await,
+            expect,
+        } => restore::run(&ctx, file, (*accept_unauthenticated, expect), cli.json).await,
         Sub::Approve { slug } => output::print(
             &ctx.execute(Command::Approve { slug: slug.clone() }).await?,
             cli.json,
