@@ -1,6 +1,7 @@
-//! What the accept loop does when it cannot take a connection as it is: back off on accept
-//! errors (out of descriptors and the like), and log such events once a minute each with
-//! how many there were, so a flood does not flood the log.
+//! What an accept loop (the listener's, the control socket's) does when it cannot take a
+//! connection as it is: back off on accept errors (out of descriptors and the like), and
+//! log such events once a minute each with how many there were, so a flood does not flood
+//! the log.
 
 use std::time::{Duration, Instant};
 
