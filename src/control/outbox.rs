@@ -121,18 +121,15 @@ impl ControlStats {
         uid: u32,
         limits: &ControlLimits,
     ) -> Result<Slot, String> {
-        let all: usize = self
-            .per_uid
-            .lock()
-            .map(|m| m.values().map(|(c, _)| c).sum())
-            .unwrap_or(usize::MAX);
+        let mut map = self.lock_uids();
+        let all: usize = map.values().map(|(c, _)| c).sum();
         if all >= limits.connections {
             return Err(format!(
                 "too many control connections (at most {} in all): close some first",
                 limits.connections
             ));
         }
-        self.take(uid, false, limits.connections_per_uid)
+        self.count_in(&mut map, uid, false, limits.connections_per_uid)
             .ok_or_else(|| {
                 format!(
                     "too many control connections of uid {uid} (at most {}): close some first",
@@ -144,7 +141,20 @@ impl ControlStats {
     /// Count one more connection (`subscription: false`) or subscription of `uid`, unless
     /// it has `max` already; the guard gives it back.
     pub(super) fn take(self: &Arc<Self>, uid: u32, subscription: bool, max: usize) -> Option<Slot> {
-        let mut map = self.per_uid.lock().ok()?;
+        self.count_in(&mut self.lock_uids(), uid, subscription, max)
+    }
+
+    fn lock_uids(&self) -> std::sync::MutexGuard<'_, HashMap<u32, (usize, usize)>> {
+        self.per_uid.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn count_in(
+        self: &Arc<Self>,
+        map: &mut HashMap<u32, (usize, usize)>,
+        uid: u32,
+        subscription: bool,
+        max: usize,
+    ) -> Option<Slot> {
         let entry = map.entry(uid).or_default();
         let n = if subscription {
             &mut entry.1
@@ -172,9 +182,8 @@ pub(super) struct Slot {
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        if let Ok(mut map) = self.stats.per_uid.lock()
-            && let Some(entry) = map.get_mut(&self.uid)
-        {
+        let mut map = self.stats.lock_uids();
+        if let Some(entry) = map.get_mut(&self.uid) {
             let n = if self.subscription {
                 &mut entry.1
             } else {

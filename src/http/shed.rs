@@ -60,8 +60,8 @@ fn count(map: &mut HashMap<IpAddr, usize>, key: IpAddr, up: bool) {
     }
 }
 
-/// Every open connection of the listener (the name is older than its job: the idle ones
-/// are those it may close).
+/// Every open connection of the listener and where each stands; those with no request in
+/// progress (idle), or kept alive, are the ones it may close.
 #[derive(Default)]
 pub struct Idle {
     table: Mutex<Table>,
@@ -121,8 +121,8 @@ impl Idle {
         self.table.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Close the connection that should make room (see [`super::victim`]); a new one only
-    /// once it is `min_age` old.
+    /// Close the connection that should make room (see [`super::victim`]), only one open
+    /// for `min_age` at least.
     pub fn shed_one(&self, min_age: Duration) -> Shed {
         let t = self.lock();
         let candidates = t.open.iter().map(|(k, e)| {
