@@ -65,6 +65,9 @@ pub async fn run(instance: &Instance, a: &AuditArgs, as_json: bool) -> Result<()
                     ..
                 }
             );
+            if !broken {
+                anchors_checked(&reply, expect)?;
+            }
             output::print(&reply, as_json, None)?;
             if broken {
                 anyhow::bail!("the audit chain does not hold");
@@ -85,4 +88,26 @@ pub async fn run(instance: &Instance, a: &AuditArgs, as_json: bool) -> Result<()
             run_and_print(instance, command, as_json).await
         }
     }
+}
+
+/// An answer that holds says it checked every anchor asked for: an owner of a build
+/// before anchors ignores them, and its "holds" proves nothing about them.
+fn anchors_checked(reply: &Reply, expect: &[AuditAnchor]) -> Result<()> {
+    let checked = match reply {
+        Reply::AuditVerified {
+            anchors_checked, ..
+        } => anchors_checked.unwrap_or(0),
+        _ => 0,
+    };
+    if checked < expect.len() {
+        anyhow::bail!(
+            "the owner answering did not check the anchors (it is of a build before `--expect`): nothing proves the chain extends {}; restart it with this build, or stop it and run this again",
+            expect
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Ok(())
 }

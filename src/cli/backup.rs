@@ -1,6 +1,7 @@
 //! `backup`: a consistent copy of the database into a new file (secrets stay sealed); and
 //! `restore`: a backup into an empty data dir, refused unless it verifies under the key
-//! (or, in the old unauthenticated format, the operator accepts it as it is).
+//! (or, in the old unauthenticated format, the operator accepts it as it is) and holds the
+//! anchors asked for; says which audit chain (genesis and head) it brought back.
 
 use std::path::Path;
 
@@ -8,6 +9,7 @@ use anyhow::{Context as _, Result};
 
 use super::instance::Instance;
 use super::reply::run_and_print;
+use crate::domain::anchor::AuditAnchor;
 use crate::engine::Command;
 
 /// `backup FILE`: written by the engine (the owner's, or this process's), to the file's
@@ -24,7 +26,7 @@ pub async fn backup(instance: &Instance, file: &Path, as_json: bool) -> Result<(
 pub async fn restore(
     instance: &Instance,
     file: &Path,
-    accept_unauthenticated: bool,
+    (accept_unauthenticated, expect): (bool, &[AuditAnchor]),
     as_json: bool,
 ) -> Result<()> {
     let (dir, key, file) = (
@@ -32,8 +34,9 @@ pub async fn restore(
         instance.key.clone(),
         file.to_owned(),
     );
+    let expect = expect.to_vec();
     let done = tokio::task::spawn_blocking(move || {
-        crate::store::restore(&dir, &key, &file, accept_unauthenticated)
+        crate::store::restore(&dir, &key, &file, accept_unauthenticated, &expect)
     })
     .await
     .context("restoring")??;
@@ -43,6 +46,8 @@ pub async fn restore(
         );
     }
     let summary = done.summary;
+    let anchor = |a: &Option<AuditAnchor>| a.as_ref().map(ToString::to_string);
+    let (genesis, head) = (anchor(&done.chain.genesis), anchor(&done.chain.head));
     if as_json {
         println!(
             "{}",
@@ -51,6 +56,8 @@ pub async fn restore(
                 "entries": summary.entries,
                 "schema_version": summary.schema_version,
                 "unauthenticated": done.unauthenticated,
+                "audit_genesis": genesis,
+                "audit_head": head,
             })
         );
     } else {
@@ -59,6 +66,12 @@ pub async fn restore(
             summary.entries,
             summary.schema_version,
             instance.data_dir.display()
+        );
+        let none = || "none".to_owned();
+        println!(
+            "its audit chain: genesis {}, head {}",
+            genesis.unwrap_or_else(none),
+            head.unwrap_or_else(none)
         );
     }
     Ok(())

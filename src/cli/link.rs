@@ -93,6 +93,9 @@ async fn issue(instance: &Instance, l: &LinkArgs, as_json: bool) -> Result<()> {
     let Reply::Link(link) = &reply else {
         return output::print(&reply, as_json, None);
     };
+    if l.replace && link.withdrawn.is_none() {
+        eprintln!("warning: {}", replace_ignored(&link.slug));
+    }
     if !as_json && let Some(note) = earlier_links_note(link, &crate::time::local_zone()) {
         eprintln!("note: {note}");
     }
@@ -128,16 +131,23 @@ async fn issue(instance: &Instance, l: &LinkArgs, as_json: bool) -> Result<()> {
         .context("the link above was issued, but its QR code was not written")
 }
 
+/// Said when the owner's answer does not say what `--replace` withdrew.
+fn replace_ignored(slug: &str) -> String {
+    format!(
+        "the owner answering is of a build before --replace and ignored it: the earlier links of {slug} were not withdrawn and still work. Withdraw them all with `mcp-onboard link {slug} --revoke` (this new one too) and issue a new link, or restart the owner with this build"
+    )
+}
+
 /// What became of the tenant's other links: withdrawn, or still valid (and how to
 /// withdraw them); nothing when it had none.
 pub fn earlier_links_note(link: &LinkView, zone: &jiff::tz::TimeZone) -> Option<String> {
     let plural = |n: usize| if n == 1 { "" } else { "s" };
-    if !link.withdrawn.is_empty() {
-        let n = link.withdrawn.len();
+    if let Some(withdrawn) = link.withdrawn.as_ref().filter(|w| !w.is_empty()) {
+        let n = withdrawn.len();
         return Some(format!(
             "withdrew {n} earlier link{} ({}): only the new one works now",
             plural(n),
-            link.withdrawn.join(", ")
+            withdrawn.join(", ")
         ));
     }
     let n = link.earlier_active;
@@ -188,7 +198,7 @@ mod tests {
                     && n.ends_with("`--replace` withdraws it"))
         );
         l.earlier_active = 0;
-        l.withdrawn = vec!["ab12cd34".into(), "ef56ab78".into()];
+        l.withdrawn = Some(vec!["ab12cd34".into(), "ef56ab78".into()]);
         assert_eq!(
             earlier_links_note(&l, &utc).as_deref(),
             Some("withdrew 2 earlier links (ab12cd34, ef56ab78): only the new one works now")

@@ -147,6 +147,10 @@ pub enum Sub {
         /// told apart from one altered without the key: only one you know the history of.
         #[arg(long)]
         accept_unauthenticated: bool,
+        /// An audit head noted earlier (`SEQ:HASH`, as `audit head` prints it): restore
+        /// only a backup whose chain holds that entry (repeat for several).
+        #[arg(long, value_name = "SEQ:HASH")]
+        expect: Vec<crate::domain::anchor::AuditAnchor>,
     },
     /// Offboard tenants: give their grants back at Google, delete their MCP servers and
     /// connections, wipe their secrets (asks first).
@@ -253,7 +257,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Sub::Restore {
             file,
             accept_unauthenticated,
-        } => backup::restore(at, file, *accept_unauthenticated, json).await,
+            expect,
+        } => backup::restore(at, file, (*accept_unauthenticated, expect), json).await,
         Sub::Offboard(o) => offboard::run(at, o, json).await,
         Sub::Approve { slug } => {
             run_and_print(at, Command::Approve { slug: slug.clone() }, json).await

@@ -230,6 +230,10 @@ pub enum Reply {
         broken_at: Option<u64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         why: Option<String>,
+        /// How many anchors (`expect`) were checked; absent from an owner of before
+        /// anchors, which ignores them (then nothing proves the chain extends them).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        anchors_checked: Option<usize>,
     },
     /// `AuditHead`: the head as `SEQ:HASH`, and when its entry was written.
     AuditHead {
@@ -412,9 +416,10 @@ pub struct LinkView {
     pub earlier_active_until: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub earlier_active_until_ms: Option<Millis>,
-    /// The ids of the links withdrawn in the same commit (`replace`).
-    #[serde(default)]
-    pub withdrawn: Vec<String>,
+    /// The ids of the links withdrawn in the same commit (`replace`); absent from an owner
+    /// of before `replace`, which ignores it (then no link was withdrawn).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawn: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -13,17 +13,20 @@ impl Engine {
         &self,
         expect: Vec<AuditAnchor>,
     ) -> Result<Reply, EngineError> {
+        let anchors_checked = Some(expect.len());
         let r = self.store.read(move |s| s.verify_audit(&expect)).await?;
         Ok(match r {
             Ok(entries) => Reply::AuditVerified {
                 entries,
                 broken_at: None,
                 why: None,
+                anchors_checked,
             },
             Err((at, why)) => Reply::AuditVerified {
                 entries: 0,
                 broken_at: Some(at),
                 why: Some(why),
+                anchors_checked,
             },
         })
     }

@@ -84,7 +84,7 @@ impl Engine {
             earlier_active: others.active,
             earlier_active_until: others.until.map(rfc3339),
             earlier_active_until_ms: others.until,
-            withdrawn: others.withdrawn,
+            withdrawn: Some(others.withdrawn),
         })
     }
 
@@ -161,7 +161,8 @@ mod tests {
             r#"{"slug":"acme","url":"https://x/c/a","id":"ab12cd34","expires_at":"2026-12-08T12:00:00Z"}"#,
         )
         .expect("an older owner's reply");
-        assert_eq!((view.earlier_active, view.withdrawn.len()), (0, 0));
+        // It does not say it withdrew anything: nothing was (the CLI warns on --replace).
+        assert_eq!((view.earlier_active, view.withdrawn), (0, None));
         assert_eq!(view.earlier_active_until, None);
     }
 }

@@ -12,6 +12,7 @@ pub mod page_render;
 pub mod pages;
 pub mod shed;
 pub mod tls;
+pub mod victim;
 
 use std::future::Future;
 use std::sync::Arc;

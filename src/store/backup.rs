@@ -11,7 +11,8 @@
 //!
 //! Format 1 (the releases before) ended in a plain SHA-256, which anyone can make again
 //! after editing the file: it is restored only when the operator accepts it
-//! unauthenticated.
+//! unauthenticated, and never when it holds a schema that came with format 2 (it was
+//! relabelled).
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -19,14 +20,19 @@ use std::path::Path;
 use hmac::Mac;
 use sha2::{Digest, Sha256};
 
+use super::backup_chain::{self, ChainEnds, Tree};
 use super::layout::{self, META_KEY_CHECK, META_SCHEMA, T, TREES};
 use super::writer::Overlay;
 use super::{Cipher, KeySource, StoreError};
+use crate::domain::anchor::AuditAnchor;
 
 const MAGIC: &[u8] = b"mcp-onboard backup 2\n";
 /// The unauthenticated format of the releases before.
 const MAGIC_V1: &[u8] = b"mcp-onboard backup 1\n";
 const KEY_CHECK_SLOT: &[u8] = b"meta/key_check";
+/// The schema that came with the authenticated format: no genuine backup of the old
+/// format holds it or a later one.
+const MACED_SINCE_SCHEMA: u32 = 4;
 
 /// What a backup or a restore wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -185,9 +191,6 @@ pub(super) fn write_file(
     done
 }
 
-/// One tree as read back.
-type Tree = (String, Vec<(Vec<u8>, Vec<u8>)>);
-
 fn bad(why: &str) -> StoreError {
     StoreError::Codec {
         what: "backup file".into(),
@@ -301,22 +304,25 @@ fn parse(body: &[u8]) -> Result<(u32, Vec<Tree>), StoreError> {
     Ok((schema, trees))
 }
 
-/// What a restore wrote, and whether the file was one of the old, unauthenticated format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a restore wrote, whether the file was one of the old, unauthenticated format, and
+/// the ends of the audit chain it brought back.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Restored {
     pub summary: BackupSummary,
     pub unauthenticated: bool,
+    pub chain: ChainEnds,
 }
 
 /// Restore `file` into `dir`, which must hold no database. The key must be the one the
-/// backed-up database was made with (its secrets stay sealed under it), and the file must
-/// verify under it (or, in the old format, be accepted unauthenticated): both are checked
-/// before anything is written.
+/// backed-up database was made with (its secrets stay sealed under it), the file must
+/// verify under it (or, in the old format, be accepted unauthenticated), and its audit
+/// chain must hold every anchor in `expect`: all is checked before anything is written.
 pub fn restore(
     dir: &Path,
     key: &KeySource,
     file: &Path,
     accept_unauthenticated: bool,
+    expect: &[AuditAnchor],
 ) -> Result<Restored, StoreError> {
     if super::exists(dir) {
         return Err(StoreError::Write(format!(
@@ -341,6 +347,11 @@ pub fn restore(
             file.display()
         )));
     }
+    if unauthenticated && schema >= MACED_SINCE_SCHEMA {
+        return Err(refused(format!(
+            "it says it is of the old format (1) but holds schema version {schema}, which only the authenticated format holds: it was relabelled to escape the check, so it is never restored"
+        )));
+    }
     if schema > layout::SCHEMA_VERSION {
         return Err(StoreError::Schema {
             found: schema,
@@ -351,6 +362,9 @@ pub fn restore(
     cipher
         .open(KEY_CHECK_SLOT, &check)
         .map_err(|_| StoreError::WrongKey)?;
+    if let Some(why) = backup_chain::missing(&trees, expect) {
+        return Err(refused(why));
+    }
     super::check_data_dir(dir)?;
     // Written aside and renamed into place once complete: a restore that stops part-way
     // leaves no database that would open with part of the data.
@@ -386,5 +400,6 @@ pub fn restore(
             schema_version: schema,
         },
         unauthenticated,
+        chain: backup_chain::ends(&trees),
     })
 }

@@ -11,6 +11,7 @@
 
 mod audit;
 mod backup;
+mod backup_chain;
 mod crypto;
 mod import;
 mod index;
@@ -32,6 +33,7 @@ use thiserror::Error;
 use tokio::sync::broadcast;
 
 pub use backup::{BackupSummary, Restored, restore};
+pub use backup_chain::ChainEnds;
 pub use crypto::{Cipher, KeyError, KeySource};
 pub use index::Index;
 pub use layout::SCHEMA_VERSION;

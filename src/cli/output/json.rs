@@ -49,7 +49,8 @@ pub fn reply(reply: &Reply) -> Result<()> {
             entries,
             broken_at,
             why,
-        } => json(&serde_json::json!({ "ok": broken_at.is_none(), "entries": entries, "broken_at": broken_at, "why": why })),
+            anchors_checked,
+        } => json(&serde_json::json!({ "ok": broken_at.is_none(), "entries": entries, "broken_at": broken_at, "why": why, "anchors_checked": anchors_checked })),
         Reply::Links { links } => json(
             &links
                 .iter()

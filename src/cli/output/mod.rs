@@ -39,6 +39,7 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
             entries,
             broken_at,
             why,
+            ..
         } => audit::verified(*entries, *broken_at, why.as_deref()),
         Reply::AuditHead { anchor, at } => audit::head(anchor, at),
         Reply::ImportStaged { import, staged, .. } => {

@@ -144,7 +144,7 @@ fn the_flash_after_says_what_became_of_the_earlier_links(
         let mut l = link_view("t000");
         l.earlier_active = kept;
         l.earlier_active_until_ms = (kept > 0).then_some(now + 2 * DAY);
-        l.withdrawn = withdrawn.iter().map(|s| (*s).to_owned()).collect();
+        l.withdrawn = Some(withdrawn.iter().map(|s| (*s).to_owned()).collect());
         Some(Ok(Reply::Link(l)))
     });
     assert_eq!(flashed(&m), (Level::Ok, said));

@@ -79,12 +79,13 @@ fn still_valid(n: usize, until: Option<Millis>, now: Millis) -> String {
 
 /// What became of the tenant's other links when this one was issued.
 fn earlier_note(l: &LinkView, now: Millis) -> String {
-    let n = l.withdrawn.len();
+    let withdrawn = l.withdrawn.as_deref().unwrap_or_default();
+    let n = withdrawn.len();
     if n > 0 {
         let s = if n == 1 { "" } else { "s" };
         return format!(
             "; {n} earlier link{s} withdrawn ({}): only the new one works",
-            l.withdrawn.join(", ")
+            withdrawn.join(", ")
         );
     }
     if l.earlier_active > 0 {
