@@ -198,6 +198,18 @@ pub fn bound(scope: Scope) -> impl Iterator<Item = (&'static [Key], &'static Ent
     })
 }
 
+/// The first key of `action` in `scope`, as the hints bar names it (`n`).
+pub fn key_of(scope: Scope, action: Action) -> Option<String> {
+    bound(scope)
+        .find(|(keys, e)| e.action == action && !keys.is_empty())
+        .map(|(keys, _)| keys::label(&keys[0]))
+}
+
+/// How the console issues a link, in what it says: the table's key for it.
+pub fn new_link_key() -> String {
+    key_of(Scope::Table, Action::NewLink).unwrap_or_else(|| ":link".into())
+}
+
 /// One key of the hints bar.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hint {

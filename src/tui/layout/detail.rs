@@ -12,6 +12,7 @@ use crate::domain::before_consent;
 use crate::domain::model::{ExpectedAccount, LinkState};
 use crate::engine::api::TenantView;
 use crate::tui::clock::countdown;
+use crate::tui::commands;
 use crate::tui::model::Model;
 use crate::tui::style;
 
@@ -43,7 +44,7 @@ pub fn rows(m: &Model, d: &TenantView, width: u16) -> Rows {
                 .filter(|l| l.expires_ms > m.now)
                 .map(|l| (l.state, l.expires_ms)),
         );
-        let text = before_consent::instead(until, "n");
+        let text = before_consent::instead(until, &commands::new_link_key());
         head.extend(kv(m, "next", &text, t.warn(), width));
     }
     match (&d.google_email, &d.expected_account) {
