@@ -60,7 +60,7 @@ pub fn tenant_table(
             [
                 t.slug.clone(),
                 clip(&t.display_name, NAME_MAX),
-                t.status.as_str().to_owned(),
+                super::tenant::status_text(t.status, t.failure),
                 clip(&account, ACCOUNT_MAX),
                 clip(t.reason.as_deref().unwrap_or("-"), REASON_MAX),
                 crate::time::age(now, t.updated_ms),
