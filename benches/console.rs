@@ -111,6 +111,7 @@ fn in_process(rt: &tokio::runtime::Runtime, data: &Path, key: &KeySource, n: usi
             public_url: "https://onboard.example.com/".into(),
             redirect_uri: "https://onboard.example.com/oauth/callback".into(),
             data_dir: data.display().to_string(),
+            exports: data.join("exports"),
             message_template: mcp_onboard::message::template(None),
             problems: vec![],
         };

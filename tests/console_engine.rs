@@ -21,6 +21,7 @@ fn console(now: i64) -> Model {
         public_url: String::new(),
         redirect_uri: String::new(),
         data_dir: String::new(),
+        exports: Default::default(),
         message_template: String::new(),
         problems: Vec::new(),
     };

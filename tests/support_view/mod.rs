@@ -166,6 +166,7 @@ pub fn setup(attachment: Attachment) -> Setup {
         public_url: "https://onboard.acme.io/".into(),
         redirect_uri: "https://onboard.acme.io/oauth/callback".into(),
         data_dir: "/var/lib/mcp-onboard".into(),
+        exports: "/home/op/.local/share/mcp-onboard/exports".into(),
         message_template: String::new(),
         problems: Vec::new(),
     }

@@ -43,12 +43,16 @@ pub(super) fn attached(pid: u32) -> Attachment {
     }
 }
 
+/// The console's own exports folder in these tests.
+pub(super) const EXPORTS: &str = "/home/op/.local/share/mcp-onboard/exports";
+
 pub(super) fn setup(attachment: Attachment) -> Setup {
     Setup {
         attachment,
         public_url: "https://onboard.example.com/".into(),
         redirect_uri: "https://onboard.example.com/oauth/callback".into(),
         data_dir: "/var/lib/mcp-onboard".into(),
+        exports: EXPORTS.into(),
         message_template: crate::message::template(None),
         problems: Vec::new(),
     }
