@@ -397,3 +397,59 @@ pub fn declined(size: (u16, u16)) -> Model {
     m.detail.view = Some(d);
     m
 }
+
+/// Blaxel's verbatim error for beta-corp: some 600 characters, one of its words wider than
+/// any pane, its last words `request 7f3a9c2e ends here`.
+pub fn long_error() -> String {
+    let mut text = String::from("Blaxel refused the MCP server gmail-mcp-beta-corp (400):");
+    for n in 1..=7 {
+        text.push_str(&format!(
+            " field spec.runtime.envs[{n}] is not valid for an integration connection;"
+        ));
+    }
+    text.push_str(
+        " detail {\"code\":\"INVALID_ARGUMENT\",\"field\":\"spec.integrationConnections[0].secret.REFRESH_TOKEN\"}",
+    );
+    text.push_str(" request 7f3a9c2e ends here");
+    text
+}
+
+/// beta-corp failed at Blaxel with [`long_error`], its reason as long, and an older
+/// timeline entry that says it all again.
+pub fn long_texts(size: (u16, u16)) -> Model {
+    let mut m = model(true, size);
+    let mut d = detail();
+    d.status = TenantStatus::Failed;
+    d.failure = Some(FailureKind::BlaxelRejected);
+    let error = long_error();
+    d.reason = Some(format!("provisioning stopped: {error}"));
+    if let Some(p) = d.provisioning.as_mut() {
+        p.step = ProvisionStep::Stopped;
+        p.failed_step = Some(ProvisionStep::Function);
+        p.last_error = Some(error.clone());
+        p.next_attempt_ms = None;
+    }
+    d.events.push(entry(
+        7,
+        "12:04:06",
+        EventKind::ProvisionFailed,
+        &format!("provisioning stopped at function: {error}"),
+    ));
+    d.events.push(entry(
+        8,
+        "12:09:00",
+        EventKind::TenantEdited,
+        "display name changed",
+    ));
+    let mut rows = m.table.rows.clone();
+    for r in &mut rows {
+        if r.slug == "beta-corp" {
+            r.status = TenantStatus::Failed;
+            r.step = Some(ProvisionStep::Stopped);
+        }
+    }
+    set_rows(&mut m, rows);
+    select(&mut m, "beta-corp");
+    m.detail.view = Some(d);
+    m
+}

@@ -3,6 +3,7 @@
 
 mod available;
 mod commands;
+mod details;
 mod earlier_links;
 mod engine_events;
 mod form;
