@@ -111,7 +111,7 @@ fn main() {
     let (index_all, r) = time(rounds, || engine.list(&all));
     assert_eq!(count(&r), n);
     let (decode_all, decoded) = time(rounds, || {
-        let mut t = store.tenants().expect("decode");
+        let mut t = store.reader().tenants().expect("decode");
         t.sort_by(|a, b| a.slug.cmp(&b.slug));
         t.iter().map(TenantSummary::of).collect::<Vec<_>>()
     });

@@ -111,9 +111,10 @@ impl Metrics {
     pub fn render(&self, engine: &crate::engine::Engine) -> String {
         let store = engine.store();
         {
-            let index = store.index();
+            let node = store.node();
+            let (_, counts) = node.counts();
             for s in crate::domain::model::TenantStatus::ALL {
-                let n = index.counts().get(&s).copied().unwrap_or(0);
+                let n = counts.get(&s).copied().unwrap_or(0);
                 self.tenants
                     .get_or_create(&Status {
                         status: s.as_str().to_owned(),
@@ -121,7 +122,7 @@ impl Metrics {
                     .set(i64::try_from(n).unwrap_or(i64::MAX));
             }
             self.queue
-                .set(i64::try_from(index.active_jobs()).unwrap_or(i64::MAX));
+                .set(i64::try_from(node.jobs().active).unwrap_or(i64::MAX));
         }
         self.outbox
             .set(i64::try_from(store.outbox_len()).unwrap_or(i64::MAX));

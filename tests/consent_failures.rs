@@ -182,7 +182,7 @@ async fn expired_state_is_refused() {
     let hash = sha256(&state);
     h.engine
         .commit_for_tests(move |tx| {
-            tx.put_flow(&hash, flow, &SecretString::from("v".repeat(43)));
+            tx.put_flow(&hash, flow.clone(), &SecretString::from("v".repeat(43)))?;
             Ok(())
         })
         .await
@@ -367,7 +367,7 @@ async fn expired_link_is_gone() {
         .commit_for_tests(move |tx| {
             let mut stored = tx.link(&hash)?.unwrap();
             stored.expires_at = now_ms() - 1;
-            tx.put_link(&hash, stored);
+            tx.put_link(&hash, stored)?;
             Ok(())
         })
         .await

@@ -130,7 +130,7 @@ async fn a_lagging_subscriber_is_told_and_recovers_with_a_snapshot() {
             for i in 0..(mcp_onboard::store::EVENT_BUFFER + 100) {
                 let mut l = l.clone();
                 l.open_count = i as u32;
-                tx.put_link(&hash, l);
+                tx.put_link(&hash, l)?;
             }
             Ok(())
         })

@@ -38,7 +38,7 @@ async fn an_import_decided_before_a_crash_is_written_whole_at_the_next_open() {
     // Decided, nothing written yet: as if the process stopped right after the decision.
     let rows: Vec<NewTenant> = (0..2500).map(|i| new(&format!("t{i:04}"))).collect();
     let chunks = engine
-        .commit_for_tests(move |tx| Ok(tx.import_decide("cut-short", rows)?))
+        .commit_for_tests(move |tx| Ok(tx.import_decide("cut-short", rows.clone())?))
         .await
         .unwrap()
         .unwrap();
@@ -56,7 +56,7 @@ async fn an_import_decided_before_a_crash_is_written_whole_at_the_next_open() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("none was added"), "{err}");
-    assert_eq!(engine.store().index().len(), 1, "nothing written yet");
+    assert_eq!(engine.store().node().counts().0, 1, "nothing written yet");
     engine
         .shutdown(std::time::Duration::from_secs(10))
         .await
@@ -65,11 +65,18 @@ async fn an_import_decided_before_a_crash_is_written_whole_at_the_next_open() {
 
     let engine = open(&data).await;
     assert_eq!(
-        engine.store().index().len(),
+        engine.store().node().counts().0,
         2501,
         "acme and the whole import"
     );
-    assert!(engine.store().pending_import_chunks().unwrap().is_empty());
+    assert!(
+        engine
+            .store()
+            .reader()
+            .pending_import_chunks()
+            .unwrap()
+            .is_empty()
+    );
     let Reply::AuditVerified { broken_at, .. } = engine
         .execute(Command::AuditVerify { expect: Vec::new() })
         .await

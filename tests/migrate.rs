@@ -79,7 +79,7 @@ async fn a_first_release_database_opens_migrated_with_everything_kept() {
         .unwrap();
     let store = engine.store().clone();
     assert_eq!(store.schema_found(), 1);
-    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    assert_eq!(store.reader().schema_version().unwrap(), SCHEMA_VERSION);
 
     let acme = show(&engine, "acme").await;
     assert_eq!(acme.status, TenantStatus::Deployed);
@@ -119,10 +119,10 @@ async fn a_first_release_database_opens_migrated_with_everything_kept() {
     assert_eq!(gamma.links[0].state, LinkState::Active);
     assert_eq!(gamma.links[0].open_count, 2);
     assert_eq!(gamma.status, TenantStatus::LinkOpened);
-    assert_eq!(store.flow_count(), 1, "delta's flow is kept");
+    assert_eq!(store.node().flow_count(), 1, "delta's flow is kept");
 
     // Counts, and the replay of every stored entry in one order.
-    assert_eq!(store.index().len(), 4);
+    assert_eq!(store.node().counts().0, 4);
     let all = store.read(|s| s.entries_since(0, 10_000)).await.unwrap();
     assert!(all.windows(2).all(|w| w[0].seq < w[1].seq));
     assert_eq!(
@@ -157,7 +157,7 @@ async fn a_first_release_database_opens_migrated_with_everything_kept() {
         .unwrap();
     assert_eq!(again.store().schema_found(), SCHEMA_VERSION);
     assert_eq!(show(&again, "acme").await.events, acme.events);
-    assert_eq!(again.store().index().len(), 5);
+    assert_eq!(again.store().node().counts().0, 5);
 }
 
 #[tokio::test]
@@ -251,7 +251,7 @@ async fn a_schema_3_database_is_migrated_to_receivers_by_id_and_a_genesis_with_n
         .unwrap();
     let store = engine.store().clone();
     assert_eq!(store.schema_found(), 3);
-    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    assert_eq!(store.reader().schema_version().unwrap(), SCHEMA_VERSION);
 
     // Everything kept.
     let acme = show(&engine, "acme").await;
@@ -351,7 +351,7 @@ async fn a_migration_to_schema_4_cut_short_is_done_again_or_its_swap_finished() 
             SCHEMA_VERSION
         };
         assert_eq!(engine.store().schema_found(), want, "{stop}");
-        assert_eq!(engine.store().index().len(), 3, "{stop}");
+        assert_eq!(engine.store().node().counts().0, 3, "{stop}");
         assert_eq!(verified(&engine).await, 18, "{stop}");
         for left in ["db.migrating", "db.migrated", "db.old"] {
             assert!(!data.join(left).exists(), "{stop}: {left} left");

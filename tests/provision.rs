@@ -842,11 +842,13 @@ mod offboarding {
         let sealed =
             r.h.engine
                 .store()
+                .reader()
                 .sealed_secret_for_tests("acme", "refresh_token")
                 .expect("a sealed token");
         assert_eq!(
             r.h.engine
                 .store()
+                .reader()
                 .open_sealed_for_tests("acme", "refresh_token", &sealed)
                 .unwrap()
                 .expose_secret(),
@@ -890,6 +892,7 @@ mod offboarding {
         assert!(
             r.h.engine
                 .store()
+                .reader()
                 .open_sealed_for_tests("acme", "refresh_token", &sealed)
                 .is_err()
         );

@@ -342,7 +342,7 @@ impl Conn<'_> {
         }
         let engine = self.engine.clone();
         let out = self.out.clone();
-        let actor = crate::domain::model::Actor {
+        let actor = crate::domain::audit::Operator {
             uid: Some(peer.uid),
             pid: peer.pid,
             user: operator.user.clone(),

@@ -221,7 +221,7 @@ pub enum Reply {
         deliveries: Vec<super::webhooks::Delivery>,
     },
     Audit {
-        records: Vec<crate::domain::model::AuditRecord>,
+        records: Vec<crate::domain::audit::AuditRecord>,
     },
     /// `AuditVerify`: how many entries hold, or the first that does not.
     AuditVerified {

@@ -33,7 +33,7 @@ impl Engine {
                 let old_token = tx.secret(&s, "refresh_token")?;
                 apply_in(tx, &s, &Transition::Approve)?;
                 tx.put_secret(&s, "refresh_token", &new_token)?;
-                tx.delete_secret(&s, PENDING_TOKEN);
+                tx.delete_secret(&s, PENDING_TOKEN)?;
                 Ok((
                     cur.google.map(|g| g.sub),
                     old_token,
@@ -65,7 +65,7 @@ impl Engine {
                     .ok_or_else(|| TransitionError::NothingPending(s.clone()))?;
                 let token = tx.secret(&s, PENDING_TOKEN)?;
                 apply_in(tx, &s, &Transition::Reject)?;
-                tx.delete_secret(&s, PENDING_TOKEN);
+                tx.delete_secret(&s, PENDING_TOKEN)?;
                 Ok((pending.identity.sub, token))
             })
             .await?;
@@ -99,8 +99,13 @@ impl Engine {
                 };
                 let now = tx.now();
                 cur.updated_at = now;
-                let e = crate::domain::transition::event(&s, now, EventKind::GrantRevoked, detail);
-                tx.put_tenant(cur, Some(e));
+                let e = crate::domain::transition::event(
+                    &s,
+                    now,
+                    EventKind::GrantRevoked,
+                    detail.clone(),
+                );
+                tx.put_tenant(cur, Some(e))?;
                 Ok(())
             })
             .await;

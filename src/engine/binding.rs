@@ -22,7 +22,7 @@ pub(super) enum Taking {
 /// one `cookie` comes from; in one transaction, so the check and the take cannot be told
 /// apart by a racing callback.
 pub(super) fn take_in_same_browser(
-    tx: &mut Tx<'_>,
+    tx: &mut dyn Tx,
     state_hash: &[u8],
     cookie: Option<&str>,
 ) -> Result<Taking, EngineError> {

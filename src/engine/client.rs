@@ -72,9 +72,9 @@ impl EngineApi for Local {
 
 /// This process, as the kernel knows it, and its operator as its environment says: who a
 /// command run here is audited as.
-pub fn this_process() -> crate::domain::model::Actor {
+pub fn this_process() -> crate::domain::audit::Operator {
     let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    crate::domain::model::Actor {
+    crate::domain::audit::Operator {
         uid: Some(rustix::process::geteuid().as_raw()),
         pid: i32::try_from(std::process::id()).ok(),
         user: var("USER").or_else(|| var("LOGNAME")),

@@ -74,7 +74,7 @@ fn inactive(status: TenantStatus) -> bool {
 }
 
 /// Count an open on the link; the first open of a link goes on the tenant's timeline.
-fn count_open(tx: &mut Tx<'_>, hash: &[u8]) -> Result<(), EngineError> {
+fn count_open(tx: &mut dyn Tx, hash: &[u8]) -> Result<(), EngineError> {
     if let Counted::First(link) = tx.count_on_link(hash, false)? {
         // A tenant being offboarded refuses the transition; the count still stands.
         let _ = apply_in(
@@ -90,7 +90,7 @@ fn count_open(tx: &mut Tx<'_>, hash: &[u8]) -> Result<(), EngineError> {
 
 /// Store a new flow for a link that can still start one; count the Continue.
 fn start_flow(
-    tx: &mut Tx<'_>,
+    tx: &mut dyn Tx,
     hash: &[u8],
     state_hash: &[u8],
     flow: PendingFlow,
@@ -103,7 +103,7 @@ fn start_flow(
     if state != LinkState::Active {
         return Err(EngineError::Conflict(format!("the link is {state}")));
     }
-    tx.put_sealed_flow(state_hash, flow, sealed_verifier);
+    tx.put_sealed_flow(state_hash, flow, sealed_verifier)?;
     if let Counted::First(link) = tx.count_on_link(hash, true)? {
         let _ = apply_in(
             tx,
@@ -119,7 +119,7 @@ fn start_flow(
 /// Store an accepted consent: the token, the tenant's new state and the link marked used,
 /// all in one transaction, and only while the link is still good for it.
 fn store_consent(
-    tx: &mut Tx<'_>,
+    tx: &mut dyn Tx,
     slug: &str,
     link_hash: &[u8],
     t: &Transition,
@@ -160,12 +160,12 @@ fn store_consent(
         }
     };
     link.used_at = Some(now);
-    tx.put_link(link_hash, link);
+    tx.put_link(link_hash, link)?;
     // Every other link of the tenant that could still start a flow is dead from now on.
     for (h, mut other) in tx.links_of(slug)? {
         if h != link_hash && other.state(now) == LinkState::Active {
             other.superseded_at = Some(now);
-            tx.put_link(&h, other);
+            tx.put_link(&h, other)?;
         }
     }
     Ok(stored)
@@ -184,17 +184,20 @@ enum Stored {
 impl Engine {
     /// The link behind `code` if it can still start a flow, with its tenant in brief; else
     /// the page that says why not.
-    async fn live_link(&self, code: &str) -> Result<([u8; 32], ConsentLink, Brief), Outcome> {
+    async fn live_link(
+        &self,
+        code: &str,
+    ) -> Result<([u8; 32], ConsentLink, std::sync::Arc<Brief>), Outcome> {
         if !well_formed(code, LINK_CODE_LEN) {
             return Err(Outcome::link_unknown());
         }
         let hash = sha256(code);
         let now = now_ms();
         {
-            let index = self.store.index();
-            if let Some(link) = index.live_link(&hash, now) {
-                return match index.brief(&link.tenant) {
-                    Some(b) if !inactive(b.status) => Ok((hash, link.clone(), b.clone())),
+            let node = self.store.node();
+            if let Some(link) = node.live_link(&hash, now) {
+                return match node.brief(&link.tenant) {
+                    Some(b) if !inactive(b.status) => Ok((hash, link, b)),
                     _ => Err(Outcome::link_gone("This invitation is no longer active.")),
                 };
             }
@@ -284,7 +287,7 @@ impl Engine {
             // The first Continue goes on the timeline. Queued, not waited for: the
             // callback, which comes after Google, takes the flow through the same queue.
             self.commit_detached("start a flow", move |tx| {
-                start_flow(tx, &hash, &state_hash, flow, sealed)
+                start_flow(tx, &hash, &state_hash, flow.clone(), sealed.clone())
             });
         }
         let hint = match &brief.expected {
@@ -331,7 +334,7 @@ impl Engine {
                 let now = tx.now();
                 let (mut next, mut event) = crate::domain::lifecycle::apply(&cur, &t, now)?;
                 let keep = crate::domain::lifecycle::note_refusal(&mut next, &mut event, now);
-                tx.put_tenant(next, keep.then_some(event));
+                tx.put_tenant(next, keep.then_some(event))?;
                 Ok(())
             })
             .await;
@@ -344,7 +347,7 @@ impl Engine {
     async fn link_state(&self, link_hash_hex: &str) -> Option<LinkState> {
         let hash = unhex(link_hash_hex);
         let now = now_ms();
-        if self.store.index().live_link(&hash, now).is_some() {
+        if self.store.node().live_link(&hash, now).is_some() {
             return Some(LinkState::Active);
         }
         match self.store.read(move |s| s.link(&hash)).await {
@@ -623,7 +626,7 @@ impl Engine {
         let Some(sub) = sub else {
             return " (the grant was kept at Google: the account is unknown, and giving it back could end another tenant's consent by the same account)".into();
         };
-        let holders = self.store.index().consents_by(sub);
+        let holders = self.store.node().consents_by(sub);
         if !holders.is_empty() {
             return format!(
                 " (the grant was kept at Google: {} hold{} a consent by this Google account, which giving it back would end)",

@@ -5,7 +5,7 @@
 //! timeline entry and any secret together; the store then publishes what changed. Reads go
 //! to the in-memory index (lists, counts, the consent pages) or to a blocking thread.
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -19,11 +19,12 @@ use super::api::{
 use super::error::EngineError;
 use super::events::Subscription;
 use crate::config::Config;
+use crate::domain::actor::{Actor, Worker};
 use crate::domain::brief::Brief;
 use crate::domain::lifecycle::{self, Transition};
 use crate::domain::model::{ConsentLink, ProvisionerState, Tenant, TenantStatus};
 use crate::google::GoogleOAuth;
-use crate::store::{Durability, Store, Tx, Writer};
+use crate::store::{Durability, Store, Tx};
 use crate::time::{add, now_ms, rfc3339};
 
 pub const MIN_LINK_TTL: Duration = Duration::from_secs(60);
@@ -64,18 +65,15 @@ pub enum Role {
 
 tokio::task_local! {
     /// Who the command under way is executed for.
-    static ACTOR: Option<crate::domain::model::Actor>;
+    static ACTOR: Option<crate::domain::audit::Operator>;
 }
 
 pub struct Engine {
     pub(super) store: Store,
-    writer: Writer,
     pub(super) config: Arc<Config>,
     pub(super) google: Option<GoogleOAuth>,
     pub(super) google_missing: Option<String>,
     wakeup: tokio::sync::Notify,
-    provisioner: RwLock<ProvisionerState>,
-    pub(super) health: RwLock<super::health::HealthState>,
     metrics: crate::metrics::Metrics,
     /// The Blaxel client, once provisioning runs here (reconcile uses it).
     pub(super) blaxel: std::sync::OnceLock<crate::blaxel::BlaxelClient>,
@@ -89,12 +87,7 @@ pub struct Engine {
 impl Engine {
     /// Build the engine. Missing Google credentials do not stop it (tenants and links can
     /// still be managed); consent flows then fail with a clear reason.
-    pub fn new(
-        store: Store,
-        writer: Writer,
-        config: Arc<Config>,
-        role: Role,
-    ) -> Result<Self, EngineError> {
+    pub fn new(store: Store, config: Arc<Config>, role: Role) -> Result<Self, EngineError> {
         let (google, google_missing) = match config.google_credentials() {
             Ok(creds) => {
                 let g = GoogleOAuth::new(&config.google, &creds, &config.redirect_uri())
@@ -108,13 +101,10 @@ impl Engine {
         }
         Ok(Self {
             store,
-            writer,
             config,
             google,
             google_missing,
             wakeup: tokio::sync::Notify::new(),
-            provisioner: RwLock::new(ProvisionerState::default()),
-            health: RwLock::default(),
             metrics: crate::metrics::Metrics::default(),
             blaxel: std::sync::OnceLock::new(),
             setup: std::sync::OnceLock::new(),
@@ -131,10 +121,10 @@ impl Engine {
         role: Role,
     ) -> Result<Arc<Self>, EngineError> {
         let (dir, key) = (dir.to_owned(), key.clone());
-        let (store, writer) = tokio::task::spawn_blocking(move || Store::open(&dir, &key))
+        let store = tokio::task::spawn_blocking(move || Store::open(&dir, &key))
             .await
             .map_err(|e| EngineError::Unavailable(format!("opening the database: {e}")))??;
-        let engine = Arc::new(Self::new(store, writer, config, role)?);
+        let engine = Arc::new(Self::new(store, config, role)?);
         // An import a crash left decided is written before anything else.
         engine.finish_imports().await;
         Ok(engine)
@@ -185,14 +175,14 @@ impl Engine {
     ) -> impl Future<Output = Result<R, EngineError>> + Send + 'static
     where
         R: Send + 'static,
-        F: FnOnce(&mut Tx<'_>) -> Result<R, EngineError> + Send + 'static,
+        F: Fn(&mut dyn Tx) -> Result<R, EngineError> + Send + 'static,
     {
         // An operator's command: its events are audited with who asked.
-        let actor = ACTOR.try_with(Clone::clone).ok().flatten();
-        self.writer.submit(durability, move |tx| {
-            tx.set_actor(actor);
-            f(tx)
-        })
+        let actor = match ACTOR.try_with(Clone::clone).ok().flatten() {
+            Some(o) => Actor::Operator(o),
+            None => Actor::System(Worker::Owner),
+        };
+        self.store.commit(&actor, durability, f)
     }
 
     /// Execute an operator's command, audited with who asked (the control socket's peer, or
@@ -200,7 +190,7 @@ impl Engine {
     pub async fn execute_by(
         &self,
         command: Command,
-        actor: crate::domain::model::Actor,
+        actor: crate::domain::audit::Operator,
     ) -> Result<Reply, EngineError> {
         if command.is_write() {
             let what = serde_json::to_value(&command)
@@ -209,37 +199,38 @@ impl Engine {
                 .unwrap_or_default();
             let tenant = command.tenant().map(str::to_owned);
             let detail = serde_json::to_string(&command).unwrap_or_default();
-            let a = actor.clone();
-            self.commit(Durability::Lazy, move |tx| {
-                tx.set_actor(Some(a));
-                tx.append_audit("command", &what, tenant.as_deref(), &detail);
-                Ok(())
-            })
-            .await?;
+            let a = Actor::Operator(actor.clone());
+            self.store
+                .commit(&a, Durability::Lazy, move |tx| {
+                    tx.append_audit("command", &what, tenant.as_deref(), &detail)?;
+                    Ok::<_, EngineError>(())
+                })
+                .await?;
         }
         ACTOR.scope(Some(actor), self.execute(command)).await
     }
 
-    /// Stage a flow for a repeated Continue (see [`Writer::stage_flow`]).
+    /// Stage a flow for a repeated Continue (see [`crate::store::NodeLocal::stage_flow`]).
     pub(super) fn stage_flow(
         &self,
         state_hash: &[u8],
         flow: crate::domain::model::PendingFlow,
         sealed: String,
     ) {
-        self.writer.stage_flow(state_hash, flow, sealed);
+        self.store.node().stage_flow(state_hash, flow, sealed);
     }
 
-    /// Count a repeated open or Continue of a live link (see [`Writer::count_again`]).
+    /// Count a repeated open or Continue of a live link (see
+    /// [`crate::store::NodeLocal::count_again`]).
     pub(super) fn count_again(&self, hash: &[u8], continued: bool) -> bool {
-        self.writer.count_again(hash, continued)
+        self.store.node().count_again(hash, continued)
     }
 
     /// Queue an operation nobody waits for. It is queued now if the queue has room, and
     /// otherwise as soon as it has: it is never dropped. Failures are logged.
     pub(super) fn commit_detached<F>(&self, what: &'static str, f: F)
     where
-        F: FnOnce(&mut Tx<'_>) -> Result<(), EngineError> + Send + 'static,
+        F: Fn(&mut dyn Tx) -> Result<(), EngineError> + Send + 'static,
     {
         let fut = self.commit(Durability::Lazy, f);
         tokio::spawn(async move {
@@ -251,23 +242,23 @@ impl Engine {
 
     /// Why the store stopped taking writes (a disk error), if it has.
     pub fn store_failure(&self) -> Option<String> {
-        self.writer.failure()
+        self.store.failure()
     }
 
     /// Tests: pretend the disk is stuck for `d`.
     #[doc(hidden)]
     pub fn stall_writer_for_tests(&self, d: Duration) {
-        self.writer.stall_for_tests(d);
+        self.store.stall_for_tests(d);
     }
 
     /// Everything acknowledged so far is on disk when this returns.
     pub async fn sync(&self) -> Result<(), EngineError> {
-        Ok(self.writer.sync().await?)
+        Ok(self.store.sync().await?)
     }
 
     /// Finish queued writes, flush and stop the writer (waits at most `grace`).
     pub async fn shutdown(&self, grace: Duration) -> Result<(), EngineError> {
-        Ok(self.writer.stop(grace).await?)
+        Ok(self.store.stop(grace).await?)
     }
 
     /// Events from now on (or, with `since`, stored entries after it first).
@@ -285,26 +276,17 @@ impl Engine {
     }
 
     pub fn provisioner_state(&self) -> ProvisionerState {
-        self.provisioner
-            .read()
-            .map(|s| s.clone())
-            .unwrap_or_default()
+        self.store.node().published().provisioner()
     }
 
     /// Record and publish the provisioner's state (published only when it changed).
     pub async fn set_provisioner_state(&self, state: ProvisionerState) {
-        {
-            let Ok(mut s) = self.provisioner.write() else {
-                return;
-            };
-            if *s == state {
-                return;
-            }
-            *s = state.clone();
+        if !self.store.node().published().set_provisioner(&state) {
+            return;
         }
         let res = self
             .commit(Durability::Lazy, move |tx| {
-                tx.provisioner(state);
+                tx.publish_provisioner(state.clone())?;
                 Ok(())
             })
             .await;
@@ -320,7 +302,7 @@ impl Engine {
                 let slug = tenant.slug.clone();
                 self.commit(Durability::Durable, move |tx| {
                     let slug = tenant.slug.clone();
-                    if tx.insert_tenant(tenant, event)? {
+                    if tx.insert_tenant(tenant.clone(), event.clone())? {
                         Ok(())
                     } else {
                         Err(EngineError::Exists(slug))
@@ -331,7 +313,7 @@ impl Engine {
             }
             Command::ListTenants { query } => {
                 // A long list is CPU work of tens of milliseconds: not on an async worker.
-                let snapshot = self.store.index().snapshot_after(query.after.as_deref());
+                let snapshot = self.store.node().briefs_after(query.after.as_deref());
                 if snapshot.len() < 2_000 {
                     Ok(list_briefs(snapshot, &query))
                 } else {
@@ -363,7 +345,7 @@ impl Engine {
                     crate::domain::transition::ensure_active(&cur)?;
                     let (next, event) = lifecycle::edit_tenant(&cur, &edit, tx.now())?;
                     if event.is_some() {
-                        tx.put_tenant(next, event);
+                        tx.put_tenant(next, event)?;
                     }
                     Ok(())
                 })
@@ -435,10 +417,8 @@ impl Engine {
                         "the backup path {path:?} must be absolute"
                     )));
                 }
-                // On the writer's own thread, between batches: a consistent snapshot.
-                let summary = self
-                    .commit(Durability::Lazy, move |tx| Ok(tx.backup_to(&p)?))
-                    .await?;
+                // A consistent snapshot of everything committed.
+                let summary = self.store.backup(p).await?;
                 Ok(Reply::BackedUp { path, summary })
             }
             Command::Reject { slug } => self.reject(&slug).await,
@@ -471,7 +451,7 @@ impl Engine {
                 .commit(Durability::Durable, move |tx| {
                     let mut ok = Vec::new();
                     let mut not = Vec::new();
-                    for slug in batch {
+                    for slug in batch.iter().cloned() {
                         match apply_in(tx, &slug, &Transition::RetryRequested) {
                             Ok(_) => ok.push(slug),
                             // Gone or changed since the list: nothing to say.
@@ -497,13 +477,13 @@ impl Engine {
     /// Tenants from the in-memory index: filter, sort, page. The index is held only to
     /// take shared handles of the briefs; the work is done after.
     pub fn list(&self, q: &ListQuery) -> Reply {
-        let snapshot = self.store.index().snapshot_after(q.after.as_deref());
+        let snapshot = self.store.node().briefs_after(q.after.as_deref());
         list_briefs(snapshot, q)
     }
 
     pub(super) async fn show(&self, slug: &str) -> Result<Reply, EngineError> {
         // Everything queued before (an open counted a moment ago) is applied first.
-        self.writer.applied().await?;
+        self.store.applied().await?;
         let s = slug.to_owned();
         let (tenant, links, events) = self
             .store
@@ -528,10 +508,7 @@ impl Engine {
     }
 
     fn status(&self) -> StatusView {
-        let (tenants, by_status) = {
-            let index = self.store.index();
-            (index.len(), index.counts().clone())
-        };
+        let (tenants, by_status) = self.store.node().counts();
         let p = self.provisioner_state();
         StatusView {
             tenants,
@@ -548,7 +525,7 @@ impl Engine {
             schema_version: crate::store::SCHEMA_VERSION,
             store: self.store.stats(),
             subscribers: self.store.subscribers(),
-            pending_flows: self.store.pending_flows(),
+            pending_flows: self.store.node().pending_flows(),
             consent: self.describe_consent(),
             health: self.describe_health(),
             health_alarm: self.health_alarm(),
@@ -563,7 +540,7 @@ impl Engine {
     async fn tokens_issued_by(&self, sub: &str, tenant: &Tenant) -> u32 {
         let others: Vec<String> = self
             .store
-            .index()
+            .node()
             .consents_by(sub)
             .into_iter()
             .filter(|s| *s != tenant.slug)
@@ -663,10 +640,10 @@ impl Engine {
     async fn link_all_new(&self, ttl: Duration) -> Result<Reply, EngineError> {
         self.may_issue_links(ttl)?;
         let slugs: Vec<String> = {
-            let index = self.store.index();
-            let live = index.tenants_with_live_links(now_ms());
-            index
-                .briefs()
+            let node = self.store.node();
+            let live = node.tenants_with_live_links(now_ms());
+            node.briefs_after(None)
+                .iter()
                 .filter(|b| {
                     b.consent_sub.is_none()
                         && b.step.is_none()
@@ -701,16 +678,16 @@ impl Engine {
                 .commit(Durability::Durable, move |tx| {
                     let now = tx.now();
                     let expires_at = add(now, ttl);
-                    for (slug, hash, id) in for_tx {
+                    for (slug, hash, id) in &for_tx {
                         apply_in(
                             tx,
-                            &slug,
+                            slug,
                             &Transition::LinkIssued {
                                 link_id: id.clone(),
                                 expires_at,
                             },
                         )?;
-                        tx.put_link(&hash, ConsentLink::new(&slug, &id, now, expires_at));
+                        tx.put_link(hash, ConsentLink::new(slug, id, now, expires_at))?;
                     }
                     Ok(expires_at)
                 })
@@ -771,7 +748,7 @@ impl Engine {
                 next_attempt_at,
                 tx.now(),
             )?;
-            tx.put_tenant(next, event);
+            tx.put_tenant(next, event)?;
             Ok(())
         })
         .await
@@ -782,7 +759,7 @@ impl Engine {
     pub async fn sweep(&self, before: crate::time::Millis) -> Result<usize, EngineError> {
         self.commit(Durability::Lazy, move |tx| {
             let n = tx.sweep_flows(before)?;
-            tx.sweep_live_links();
+            tx.sweep_live_links()?;
             Ok(n)
         })
         .await
@@ -793,7 +770,7 @@ impl Engine {
     pub async fn commit_for_tests<R, F>(&self, f: F) -> Result<R, EngineError>
     where
         R: Send + 'static,
-        F: FnOnce(&mut Tx<'_>) -> Result<R, EngineError> + Send + 'static,
+        F: Fn(&mut dyn Tx) -> Result<R, EngineError> + Send + 'static,
     {
         self.commit(Durability::Durable, f).await
     }
@@ -853,11 +830,11 @@ fn list_briefs(snapshot: Vec<Arc<Brief>>, q: &ListQuery) -> Reply {
 }
 
 /// Inside an operation: apply `t` to the tenant and write it with its event.
-pub(super) fn apply_in(tx: &mut Tx<'_>, slug: &str, t: &Transition) -> Result<Tenant, EngineError> {
+pub(super) fn apply_in(tx: &mut dyn Tx, slug: &str, t: &Transition) -> Result<Tenant, EngineError> {
     let cur = tx
         .tenant(slug)?
         .ok_or_else(|| EngineError::UnknownTenant(slug.to_owned()))?;
     let (next, event) = lifecycle::apply(&cur, t, tx.now())?;
-    tx.put_tenant(next.clone(), Some(event));
+    tx.put_tenant(next.clone(), Some(event))?;
     Ok(next)
 }

@@ -30,53 +30,27 @@ pub struct HealthCheck {
     pub status: TenantStatus,
 }
 
-/// The alarm raised when Google condemns our client.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HealthAlarm {
-    pub reason: String,
-    pub since: String,
-}
-
-#[derive(Debug, Default)]
-pub(super) struct HealthState {
-    pub alarm: Option<HealthAlarm>,
-}
+pub use crate::domain::health::HealthAlarm;
 
 impl Engine {
     /// The alarm about our OAuth client, if one is raised.
     pub fn health_alarm(&self) -> Option<HealthAlarm> {
-        self.health
-            .read()
-            .map(|h| h.alarm.clone())
-            .unwrap_or_default()
+        self.store.node().published().health_alarm()
     }
 
     fn set_alarm(&self, alarm: Option<HealthAlarm>) {
-        if let Ok(mut h) = self.health.write() {
-            let changed = h.alarm.is_some() != alarm.is_some();
-            // Raised once: its time is when it was first raised.
-            let alarm = match (&h.alarm, alarm) {
-                (Some(old), Some(mut new)) => {
-                    new.since = old.since.clone();
-                    Some(new)
-                }
-                (_, new) => new,
-            };
-            h.alarm = alarm.clone();
-            if changed {
-                match alarm {
-                    Some(a) => tracing::error!(reason = %a.reason, "token checks paused"),
-                    None => tracing::info!("token checks resumed: the OAuth client works"),
-                }
-            }
+        match self.store.node().published().set_health_alarm(alarm) {
+            Some(Some(a)) => tracing::error!(reason = %a.reason, "token checks paused"),
+            Some(None) => tracing::info!("token checks resumed: the OAuth client works"),
+            None => {}
         }
     }
 
     /// The tenants a round checks: those holding a consent, in slug order.
     pub fn checkable(&self) -> Vec<String> {
         self.store
-            .index()
-            .snapshot_after(None)
+            .node()
+            .briefs_after(None)
             .iter()
             .filter(|b| b.consent_sub.is_some())
             .map(|b| b.slug.clone())
@@ -145,7 +119,7 @@ impl Engine {
                     // The same verdict again is no change to show as the tenant's last.
                     next.updated_at = cur.updated_at;
                 }
-                tx.put_tenant(next.clone(), keep.then_some(event));
+                tx.put_tenant(next.clone(), keep.then_some(event))?;
                 Ok(next)
             })
             .await?;

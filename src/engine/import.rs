@@ -115,7 +115,7 @@ impl Engine {
             return Err(EngineError::Unavailable("the import went away".into()));
         };
         let now = now_ms();
-        let index = self.store.index();
+        let node = self.store.node();
         let mut existing = Vec::new();
         let mut bad = None;
         for (i, row) in tenants.iter().enumerate() {
@@ -128,11 +128,10 @@ impl Engine {
                 bad = Some(format!("row {n}: {} is in the import already", row.slug));
                 break;
             }
-            if index.brief(&row.slug).is_some() {
+            if node.brief(&row.slug).is_some() {
                 existing.push(row.slug.clone());
             }
         }
-        drop(index);
         if let Some(why) = bad {
             return fail(
                 &mut all,
@@ -201,7 +200,7 @@ impl Engine {
         let id = random_token(16);
         let chunks = self
             .commit(Durability::Durable, move |tx| {
-                tx.import_decide(&id, tenants)?.map_err(|taken| {
+                tx.import_decide(&id, tenants.clone())?.map_err(|taken| {
                     EngineError::Conflict(format!(
                         "{} of the {added} tenants exist already (or are being imported), so none was added: {}",
                         taken.len(),

@@ -54,7 +54,7 @@ impl Engine {
                     tx,
                     &s,
                     &Transition::LinkIssued {
-                        link_id,
+                        link_id: link_id.clone(),
                         expires_at,
                     },
                 )?;
@@ -64,7 +64,7 @@ impl Engine {
                     .filter(|(_, l)| l.state(now) == LinkState::Active)
                     .map(|(_, l)| l.expires_at)
                     .collect();
-                tx.put_link(&hash, link);
+                tx.put_link(&hash, link)?;
                 Ok((
                     expires_at,
                     Others {
@@ -102,7 +102,7 @@ impl Engine {
 /// them, and put one line on the timeline (`why` follows the ids); their ids (none: nothing
 /// is written).
 fn withdraw_links(
-    tx: &mut Tx<'_>,
+    tx: &mut dyn Tx,
     slug: &str,
     why: &str,
     pick: impl Fn(&ConsentLink) -> bool,
@@ -117,7 +117,7 @@ fn withdraw_links(
             link.revoked = true;
             link.revoked_at = Some(now);
             ids.push(link.id.clone());
-            tx.put_link(&hash, link);
+            tx.put_link(&hash, link)?;
         }
     }
     if ids.is_empty() {
@@ -125,7 +125,7 @@ fn withdraw_links(
     }
     for (state_hash, flow) in tx.flows_of(slug)? {
         if ids.contains(&flow.link_id) {
-            tx.end_flow(&state_hash, &flow);
+            tx.end_flow(&state_hash, &flow)?;
         }
     }
     tenant.updated_at = now;
@@ -135,7 +135,7 @@ fn withdraw_links(
         EventKind::LinksRevoked,
         format!("operator withdrew consent links {}{why}", ids.join(", ")),
     );
-    tx.put_tenant(tenant, Some(event));
+    tx.put_tenant(tenant, Some(event))?;
     Ok(ids)
 }
 

@@ -30,7 +30,7 @@ impl Engine {
             let (ok, not) = self
                 .commit(Durability::Durable, move |tx| {
                     let (mut ok, mut not) = (Vec::new(), Vec::new());
-                    for slug in batch {
+                    for slug in batch.iter().cloned() {
                         match apply_in(tx, &slug, &Transition::OffboardRequested) {
                             Ok(_) => {
                                 // No customer can start or finish a consent from now on.
@@ -38,11 +38,11 @@ impl Engine {
                                 for (h, mut l) in tx.links_of(&slug)? {
                                     if l.state(now) == crate::domain::model::LinkState::Active {
                                         l.revoked_at = Some(now);
-                                        tx.put_link(&h, l);
+                                        tx.put_link(&h, l)?;
                                     }
                                 }
                                 for (h, f) in tx.flows_of(&slug)? {
-                                    tx.end_flow(&h, &f);
+                                    tx.end_flow(&h, &f)?;
                                 }
                                 ok.push(slug)
                             }
@@ -122,7 +122,7 @@ impl Engine {
             if let Some(sub) = &sub {
                 let holders: Vec<String> = self
                     .store
-                    .index()
+                    .node()
                     .consents_by(sub)
                     .into_iter()
                     .filter(|h| *h != slug)
@@ -175,11 +175,11 @@ impl Engine {
             let t = Transition::ProvisionRetry {
                 generation,
                 step,
-                error: why,
+                error: why.clone(),
                 next_attempt_at,
             };
             let (next, event) = crate::domain::lifecycle::apply(&cur, &t, tx.now())?;
-            tx.put_tenant(next, (!same).then_some(event));
+            tx.put_tenant(next, (!same).then_some(event))?;
             Ok(())
         })
         .await
@@ -208,12 +208,12 @@ impl Engine {
                 &Transition::OffboardStepDone {
                     generation,
                     step,
-                    detail,
+                    detail: detail.clone(),
                 },
             )?;
             if last {
                 tx.delete_secrets_of(&s)?;
-                tx.destroy_tenant_key(&s);
+                tx.destroy_tenant_key(&s)?;
             }
             Ok(())
         })

@@ -15,7 +15,7 @@ use sha2::Sha256;
 
 use super::handle::Engine;
 use crate::config::WebhookConfig;
-use crate::domain::model::OutboxEvent;
+use crate::domain::outbox::OutboxEvent;
 use crate::store::Durability;
 use crate::time::{Millis, now_ms, rfc3339};
 
@@ -244,7 +244,7 @@ async fn receiver(engine: Arc<Engine>, hooks: Hooks, me: usize) {
             let (k, r, all) = (key.clone(), recorded.record.clone(), hooks.clone());
             let noted = engine
                 .commit_outbox(move |tx| {
-                    tx.outbox_delivered(&k, &r, |ev| all_took(&all, ev))?;
+                    tx.outbox_delivered(&k, &r, &|ev| all_took(&all, ev))?;
                     Ok(())
                 })
                 .await;
@@ -293,7 +293,7 @@ async fn sweep(engine: Arc<Engine>, hooks: Hooks) {
         let res = engine
             .commit_outbox(move |tx| {
                 for k in &gone {
-                    tx.outbox_drop(k);
+                    tx.outbox_drop(k)?;
                 }
                 Ok(())
             })
@@ -310,7 +310,7 @@ impl Engine {
     /// drop).
     pub(super) async fn commit_outbox<F>(&self, f: F) -> Result<(), super::EngineError>
     where
-        F: FnOnce(&mut crate::store::Tx<'_>) -> Result<(), super::EngineError> + Send + 'static,
+        F: Fn(&mut dyn crate::store::Tx) -> Result<(), super::EngineError> + Send + 'static,
     {
         self.commit(Durability::Lazy, f).await
     }

@@ -118,10 +118,8 @@ impl Provisioner {
 
     /// What `status`, `watch` and the console show about this provisioner now.
     pub fn state(&self) -> ProvisionerState {
-        let (waiting, retrying) = {
-            let index = self.engine.store().index();
-            (index.active_jobs(), index.retrying_jobs())
-        };
+        let jobs = self.engine.store().node().jobs();
+        let (waiting, retrying) = (jobs.active, jobs.retrying);
         let concurrency = self.settings.concurrency.max(1);
         let last = self.last_call_at.load(Ordering::Relaxed);
         ProvisionerState {
@@ -192,7 +190,7 @@ impl Provisioner {
     fn dispatch_due(self: &Arc<Self>) -> Duration {
         let now = now_ms();
         let scan = crate::time::duration_ms(self.settings.scan_interval);
-        let (due, next) = self.engine.store().index().due_jobs(now);
+        let (due, next) = self.engine.store().node().due_jobs(now);
         for slug in due {
             if !self.claim(&slug) {
                 continue;

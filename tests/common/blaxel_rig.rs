@@ -99,7 +99,7 @@ pub async fn consent_directly(h: &Harness, slug: &str, token: &str) {
         .commit_for_tests(move |tx| {
             let cur = tx.tenant(&slug)?.unwrap();
             let (next, e) = apply(&cur, &t, tx.now())?;
-            tx.put_tenant(next, Some(e));
+            tx.put_tenant(next, Some(e))?;
             tx.put_secret(&slug, "refresh_token", &secret)?;
             Ok(())
         })

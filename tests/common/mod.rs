@@ -366,7 +366,7 @@ impl Harness {
     pub fn secret(&self, slug: &str, name: &str) -> Option<secrecy::SecretString> {
         let store = self.engine.store().clone();
         let (slug, name) = (slug.to_owned(), name.to_owned());
-        std::thread::spawn(move || store.secret(&slug, &name).unwrap())
+        std::thread::spawn(move || store.reader().secret(&slug, &name).unwrap())
             .join()
             .unwrap()
     }

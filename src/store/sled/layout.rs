@@ -21,8 +21,8 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::StoreError;
 use crate::domain::model::PendingFlow;
+use crate::store::StoreError;
 
 pub const SCHEMA_VERSION: u32 = 4;
 
@@ -59,7 +59,7 @@ pub const TREES: [(T, &str); 12] = [
 ];
 
 pub const META_SCHEMA: &[u8] = b"schema_version";
-pub const META_KEY_CHECK: &[u8] = b"key_check";
+pub const META_KEY_CHECK: &[u8] = crate::store::KEY_CHECK_RECORD.1;
 pub const META_SEQ_RESERVED: &[u8] = b"seq_reserved";
 /// The audit chain's head (last entry's sequence number and hash, with a MAC).
 pub const META_AUDIT_HEAD: &[u8] = b"audit_head";
@@ -110,32 +110,6 @@ pub fn tenant_link_key(slug: &str, created_at: i64, hash: &[u8]) -> Vec<u8> {
 /// The link hash at the end of a `tenant_links` key.
 pub fn hash_of_tenant_link(key: &[u8]) -> Option<&[u8]> {
     key.len().checked_sub(32).map(|at| &key[at..])
-}
-
-pub fn secret_slot(slug: &str, name: &str) -> Vec<u8> {
-    format!("tenant/{slug}/{name}").into_bytes()
-}
-
-/// A tenant's data key is sealed under the master key in this slot.
-pub fn tenant_key_slot(slug: &str) -> Vec<u8> {
-    format!("tenant_key/{slug}").into_bytes()
-}
-
-/// The slug of a secret's slot (`tenant/SLUG/NAME`).
-pub fn slug_of_secret_slot(slot: &[u8]) -> Option<&str> {
-    let s = std::str::from_utf8(slot).ok()?;
-    let rest = s.strip_prefix("tenant/")?;
-    rest.split_once('/').map(|(slug, _)| slug)
-}
-
-pub fn secret_prefix(slug: &str) -> Vec<u8> {
-    format!("tenant/{slug}/").into_bytes()
-}
-
-pub fn flow_slot(hash: &[u8]) -> Vec<u8> {
-    let mut s = b"flow/".to_vec();
-    s.extend_from_slice(hash);
-    s
 }
 
 pub fn u64_of(bytes: &[u8]) -> Option<u64> {

@@ -8,8 +8,6 @@
 //! working (the `.new` file is stale and replaced next time); a crash after it leaves a
 //! database only the `.new` key opens, and opening it finishes the rename (see `finish`).
 
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
@@ -18,7 +16,10 @@ use sled::Transactional;
 use zeroize::Zeroizing;
 
 use super::layout::{self, META_KEY_CHECK, StoredFlow};
-use super::{Cipher, KEY_CHECK_SLOT, KEY_CHECK_TEXT, KeySource, StoreError};
+use crate::store::{
+    Cipher, KEY_CHECK_SLOT, KEY_CHECK_TEXT, KeySource, StoreError, flow_slot, slug_of_secret_slot,
+    sync_dir, tenant_key_slot, write_key_file,
+};
 
 /// What a rotation did.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -36,35 +37,10 @@ pub fn pending_key_file(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
+/// Write the new key (see [`write_key_file`]), saying where it failed.
 fn write_key(path: &Path, key: &[u8; 32], replace: bool) -> Result<(), StoreError> {
-    let io = |e: std::io::Error| {
-        StoreError::Write(format!("writing the new key to {}: {e}", path.display()))
-    };
-    if replace {
-        match std::fs::remove_file(path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io(e)),
-        }
-    }
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(io)?;
-    let text = Zeroizing::new(STANDARD.encode(key));
-    writeln!(f, "{}", *text).map_err(io)?;
-    f.sync_all().map_err(io)?;
-    sync_dir(path).map_err(io)
-}
-
-fn sync_dir(path: &Path) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::File::open(dir)?.sync_all()
+    write_key_file(path, key, replace)
+        .map_err(|e| StoreError::Write(format!("writing the new key to {}: {e}", path.display())))
 }
 
 /// Rotate the master key of the database in `dir`. With a key file the new key replaces
@@ -78,14 +54,14 @@ pub fn rotate(
     new_key_file: Option<&Path>,
     webhook_urls: &[String],
 ) -> Result<Rotated, StoreError> {
-    super::check_data_dir(dir)?;
-    if !super::exists(dir) {
+    super::open::check_data_dir(dir)?;
+    if !super::open::exists(dir) {
         return Err(StoreError::Write(format!(
             "{} holds no database",
             dir.display()
         )));
     }
-    let db = super::open_sled(dir)?;
+    let db = super::open::open_sled(dir)?;
     let meta = db.open_tree("meta")?;
     let keys = db.open_tree("tenant_keys")?;
     let flows = db.open_tree("flows")?;
@@ -114,7 +90,7 @@ pub fn rotate(
     for kv in keys.iter() {
         let (slug, sealed) = kv?;
         let slug_text = String::from_utf8_lossy(&slug).into_owned();
-        let slot = layout::tenant_key_slot(&slug_text);
+        let slot = tenant_key_slot(&slug_text);
         let plain = Zeroizing::new(old.open(&slot, &sealed).map_err(|_| StoreError::Decrypt)?);
         key_rows.push((slug.to_vec(), new.seal(&slot, &plain)));
     }
@@ -123,12 +99,10 @@ pub fn rotate(
     let secrets = db.open_tree("secrets")?;
     for kv in secrets.iter() {
         let (slot, sealed) = kv?;
-        let slug = layout::slug_of_secret_slot(&slot)
-            .unwrap_or_default()
-            .to_owned();
+        let slug = slug_of_secret_slot(&slot).unwrap_or_default().to_owned();
         let tk = keys.get(slug.as_bytes())?.ok_or(StoreError::Decrypt)?;
         let plain = Zeroizing::new(
-            old.open(&layout::tenant_key_slot(&slug), &tk)
+            old.open(&tenant_key_slot(&slug), &tk)
                 .map_err(|_| StoreError::Decrypt)?,
         );
         let k: &[u8; 32] = plain
@@ -143,7 +117,7 @@ pub fn rotate(
     for kv in flows.iter() {
         let (hash, raw) = kv?;
         let mut stored: StoredFlow = layout::decode("pending flow", &raw)?;
-        let slot = layout::flow_slot(&hash);
+        let slot = flow_slot(&hash);
         let sealed = STANDARD
             .decode(&stored.verifier)
             .map_err(|_| StoreError::Decrypt)?;
@@ -159,7 +133,7 @@ pub fn rotate(
     let mut outbox_rows = Vec::new();
     for kv in outbox.iter() {
         let (k, raw) = kv?;
-        let mut e: crate::domain::model::OutboxEvent = layout::decode("outbox event", &raw)?;
+        let mut e: crate::domain::outbox::OutboxEvent = layout::decode("outbox event", &raw)?;
         for d in &mut e.delivered {
             if let Some((_, to)) = renamed.iter().find(|(from, _)| from == d) {
                 d.clone_from(to);
@@ -171,7 +145,7 @@ pub fn rotate(
     // The audit head's MAC is keyed from the master key: made again under the new one.
     let new_head = match meta.get(layout::META_AUDIT_HEAD)? {
         Some(raw) => {
-            let mut head: crate::domain::model::AuditHead = layout::decode("audit head", &raw)?;
+            let mut head: crate::domain::audit::AuditHead = layout::decode("audit head", &raw)?;
             if head.mac != old.audit_mac(head.seq, &head.hash) {
                 return Err(StoreError::Write(
                     "the audit chain's head does not verify under the current key; run `mcp-onboard audit verify` before rotating".into(),

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::time::{now_ms, rfc3339};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct OwnerInfo {
+pub struct LockHolder {
     pub pid: u32,
     pub command: String,
     pub since: i64,
@@ -36,7 +36,7 @@ pub(super) fn record(dir: &Path) {
         }
     }
     let command = words.join(" ");
-    let info = OwnerInfo {
+    let info = LockHolder {
         pid: std::process::id(),
         command: format!("mcp-onboard {command}").trim().to_owned(),
         since: now_ms(),
@@ -50,7 +50,7 @@ pub(super) fn record(dir: &Path) {
 pub(super) fn describe_holder(dir: &Path) -> String {
     std::fs::read(dir.join(FILE))
         .ok()
-        .and_then(|b| serde_json::from_slice::<OwnerInfo>(&b).ok())
+        .and_then(|b| serde_json::from_slice::<LockHolder>(&b).ok())
         .map(|o| {
             format!(
                 "process {} (`{}`, since {})",

@@ -5,8 +5,7 @@
 //! another tenant's slot fails to open. There is no plaintext fallback: no key, no start.
 
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
@@ -17,7 +16,20 @@ use secrecy::{ExposeSecret, SecretString};
 use thiserror::Error;
 use zeroize::{Zeroize, Zeroizing};
 
+mod key_file;
+mod slot;
+
+pub use key_file::{sync_dir, write_key_file};
+pub use slot::{flow_slot, secret_prefix, secret_slot, slug_of_secret_slot, tenant_key_slot};
+
 const NONCE_LEN: usize = 24;
+
+/// The key check: this text sealed under the master key, in this slot, stored as the
+/// record `key_check` of `meta`. A key that does not open it is not the database's.
+pub const KEY_CHECK_TEXT: &[u8] = b"mcp-onboard key check";
+pub const KEY_CHECK_SLOT: &[u8] = b"meta/key_check";
+/// Where the key check is stored: its section (`meta`) and key.
+pub const KEY_CHECK_RECORD: (&str, &[u8]) = ("meta", b"key_check");
 
 /// Where the database key comes from.
 #[derive(Debug, Clone)]
@@ -197,30 +209,13 @@ impl Cipher {
                         path: path.to_owned(),
                     });
                 }
-                let mut key = XChaCha20Poly1305::generate_key(&mut OsRng);
+                let mut key = Zeroizing::new([0u8; 32]);
+                key.copy_from_slice(&XChaCha20Poly1305::generate_key(&mut OsRng));
                 if let Some(dir) = path.parent() {
                     fs::create_dir_all(dir).map_err(io)?;
                 }
-                let mut file = fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .open(path)
-                    .map_err(io)?;
-                let text = Zeroizing::new(STANDARD.encode(key));
-                writeln!(file, "{}", *text).map_err(io)?;
-                file.sync_all().map_err(io)?;
-                // Make the new directory entry durable too.
-                let dir = path
-                    .parent()
-                    .filter(|d| !d.as_os_str().is_empty())
-                    .unwrap_or(Path::new("."));
-                fs::File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
-                let mut raw = Zeroizing::new([0u8; 32]);
-                raw.copy_from_slice(&key);
-                let cipher = Self::from_key(&raw);
-                key.zeroize();
-                Ok(cipher)
+                key_file::write_key_file(path, &key, false).map_err(io)?;
+                Ok(Self::from_key(&key))
             }
             Err(e) => Err(io(e)),
         }

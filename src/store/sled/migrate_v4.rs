@@ -1,6 +1,6 @@
 //! Version 4: webhook receivers are recorded in the outbox by an identifier (a keyed hash
-//! of the URL; see [`super::Cipher::webhook_receiver`]) instead of their URL, and the audit
-//! chain starts at a genesis entry (see [`super::audit`]).
+//! of the URL; see [`Cipher::webhook_receiver`]) instead of their URL, and the audit
+//! chain starts at a genesis entry (see [`crate::store::audit`]).
 //!
 //! The migration writes a fresh copy of the database (`db.migrating`, renamed
 //! `db.migrated` once complete) and swaps it in for the old one, which is then deleted: an
@@ -11,11 +11,13 @@
 
 use std::path::Path;
 
-use super::audit;
+use super::audit::{key, stored_head};
 use super::layout::{META_AUDIT_HEAD, META_SCHEMA, T, TREES, decode, encode};
-use super::{Cipher, StoreError};
 use crate::domain::anchor::{GENESIS_KIND, GENESIS_SEQ};
-use crate::domain::model::{AuditHead, AuditRecord, OutboxEvent};
+use crate::domain::audit::{AuditHead, AuditRecord};
+use crate::domain::outbox::OutboxEvent;
+use crate::store::audit::{genesis, seal};
+use crate::store::{Cipher, StoreError};
 
 const MIGRATING: &str = "db.migrating";
 const MIGRATED: &str = "db.migrated";
@@ -84,7 +86,7 @@ pub(super) fn v3_to_v4(dir: &Path, old: sled::Db, cipher: &Cipher) -> Result<sle
         .and_then(|()| std::fs::rename(&done, dir.join("db")))
         .and_then(|()| sync())
         .map_err(|e| io("swapping the copy in", e))?;
-    let db = super::open_sled(dir)?;
+    let db = super::open::open_sled(dir)?;
     drop(old);
     clean_up(dir);
     tracing::info!("migration to schema version 4 done");
@@ -128,7 +130,7 @@ fn chain(db: &sled::Db, cipher: &Cipher) -> Result<(), StoreError> {
     let tenants = db.open_tree("tenants")?.len();
     let now = crate::time::now_ms();
     let Some(first) = tree.iter().next().transpose()? else {
-        let (g, head) = audit::genesis(
+        let (g, head) = genesis(
             cipher,
             now,
             "chain_started_by_migration",
@@ -136,7 +138,7 @@ fn chain(db: &sled::Db, cipher: &Cipher) -> Result<(), StoreError> {
                 "the audit chain starts at the migration to schema version 4 (the database had none; it held {tenants} tenants)"
             ),
         );
-        tree.insert(audit::key(GENESIS_SEQ), encode(&g))?;
+        tree.insert(key(GENESIS_SEQ), encode(&g))?;
         meta.insert(META_AUDIT_HEAD, encode(&head))?;
         return Ok(());
     };
@@ -147,14 +149,14 @@ fn chain(db: &sled::Db, cipher: &Cipher) -> Result<(), StoreError> {
         .iter()
         .map(|kv| decode("audit entry", &kv?.1))
         .collect::<Result<_, _>>()?;
-    let head = audit::stored_head(&meta)?;
+    let head = stored_head(&meta)?;
     let Some(old_head) = head.filter(|h| holds(&entries, h, cipher)) else {
         tracing::warn!(
             "the audit chain did not verify before the migration: it is kept as it was, without a genesis entry, and `audit verify` reports where it breaks"
         );
         return Ok(());
     };
-    let (g, mut head) = audit::genesis(
+    let (g, mut head) = genesis(
         cipher,
         now,
         "chain_started_by_migration",
@@ -165,13 +167,13 @@ fn chain(db: &sled::Db, cipher: &Cipher) -> Result<(), StoreError> {
         ),
     );
     let mut batch = sled::Batch::default();
-    batch.insert(&audit::key(GENESIS_SEQ), encode(&g));
+    batch.insert(&key(GENESIS_SEQ), encode(&g));
     let mut prev = g.hash;
     for mut rec in entries {
         rec.prev = prev;
-        let (rec, h) = audit::seal(cipher, rec);
+        let (rec, h) = seal(cipher, rec);
         prev = rec.hash.clone();
-        batch.insert(&audit::key(rec.seq), encode(&rec));
+        batch.insert(&key(rec.seq), encode(&rec));
         head = h;
     }
     tree.apply_batch(batch)?;
@@ -197,12 +199,13 @@ fn holds(entries: &[AuditRecord], head: &AuditHead, cipher: &Cipher) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::audit::{Entry, link};
 
     fn entry(cipher: &Cipher, head: Option<&AuditHead>, what: &str) -> (AuditRecord, AuditHead) {
-        audit::link(
+        link(
             cipher,
             head,
-            audit::Entry {
+            Entry {
                 at: 1,
                 kind: "command",
                 what,
@@ -225,23 +228,22 @@ mod tests {
             let mut head = None;
             for what in ["a", "b", "c"] {
                 let (r, h) = entry(&cipher, head.as_ref(), what);
-                tree.insert(audit::key(r.seq), encode(&r)).unwrap();
+                tree.insert(key(r.seq), encode(&r)).unwrap();
                 head = Some(h);
             }
             meta.insert(META_AUDIT_HEAD, encode(&head.clone().unwrap()))
                 .unwrap();
             if broken {
-                tree.remove(audit::key(2)).unwrap();
+                tree.remove(key(2)).unwrap();
             }
             chain(&db, &cipher).unwrap();
-            let v = audit::verify(&tree, &meta, 1, &cipher, &[]).unwrap();
+            let v = super::super::audit::verify_stored(&tree, &meta, 1, &cipher, &[]).unwrap();
             if broken {
                 assert!(v.is_err(), "{v:?}");
-                assert!(tree.get(audit::key(0)).unwrap().is_none(), "kept as it was");
+                assert!(tree.get(key(0)).unwrap().is_none(), "kept as it was");
             } else {
                 assert_eq!(v, Ok(4), "the genesis and the three entries");
-                let g: AuditRecord =
-                    decode("g", &tree.get(audit::key(0)).unwrap().unwrap()).unwrap();
+                let g: AuditRecord = decode("g", &tree.get(key(0)).unwrap().unwrap()).unwrap();
                 assert!(g.detail.contains(&head.unwrap().hash), "{}", g.detail);
             }
         }

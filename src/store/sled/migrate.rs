@@ -11,12 +11,12 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::StoreError;
 use super::layout::{
     self, META_SCHEMA, META_SEQ_RESERVED, encode, seq_key, tenant_link_key, timeline_key,
 };
-use super::writer::SEQ_RESERVE;
+use super::overlay::SEQ_RESERVE;
 use crate::domain::model::{ConsentLink, EventKind, Tenant, TenantStatus, TimelineEntry};
+use crate::store::{Cipher, StoreError, slug_of_secret_slot, tenant_key_slot};
 
 /// A version 1 event: what `events` held.
 #[derive(Deserialize)]
@@ -137,14 +137,14 @@ pub(super) fn v1_to_v2(db: &sled::Db) -> Result<(), StoreError> {
 /// under the master key in `tenant_keys`), so that offboarding can destroy it. Safe to run
 /// again after a crash part-way: a secret that no longer opens with the master key is one
 /// re-sealed already, and is checked to open with its tenant's key.
-pub(super) fn v2_to_v3(db: &sled::Db, master: &super::Cipher) -> Result<(), StoreError> {
+pub(super) fn v2_to_v3(db: &sled::Db, master: &Cipher) -> Result<(), StoreError> {
     let secrets = db.open_tree("secrets")?;
     let keys = db.open_tree("tenant_keys")?;
     let meta = db.open_tree("meta")?;
-    let mut ciphers: BTreeMap<String, super::Cipher> = BTreeMap::new();
+    let mut ciphers: BTreeMap<String, Cipher> = BTreeMap::new();
     for item in secrets.iter() {
         let (slot, sealed) = item?;
-        let Some(slug) = layout::slug_of_secret_slot(&slot).map(str::to_owned) else {
+        let Some(slug) = slug_of_secret_slot(&slot).map(str::to_owned) else {
             continue;
         };
         if !ciphers.contains_key(&slug) {
@@ -156,9 +156,9 @@ pub(super) fn v2_to_v3(db: &sled::Db, master: &super::Cipher) -> Result<(), Stor
                     rand::thread_rng().fill_bytes(key.as_mut());
                     keys.insert(
                         slug.as_bytes(),
-                        master.seal(&layout::tenant_key_slot(&slug), key.as_ref()),
+                        master.seal(&tenant_key_slot(&slug), key.as_ref()),
                     )?;
-                    super::Cipher::from_key(&key)
+                    Cipher::from_key(&key)
                 }
             };
             ciphers.insert(slug.clone(), cipher);
@@ -185,18 +185,14 @@ pub(super) fn v2_to_v3(db: &sled::Db, master: &super::Cipher) -> Result<(), Stor
     Ok(())
 }
 
-fn tenant_cipher(
-    master: &super::Cipher,
-    slug: &str,
-    sealed: &[u8],
-) -> Result<super::Cipher, StoreError> {
+fn tenant_cipher(master: &Cipher, slug: &str, sealed: &[u8]) -> Result<Cipher, StoreError> {
     let key = zeroize::Zeroizing::new(
         master
-            .open(&layout::tenant_key_slot(slug), sealed)
+            .open(&tenant_key_slot(slug), sealed)
             .map_err(|_| StoreError::Decrypt)?,
     );
     let key: &[u8; 32] = key.as_slice().try_into().map_err(|_| StoreError::Decrypt)?;
-    Ok(super::Cipher::from_key(key))
+    Ok(Cipher::from_key(key))
 }
 #[cfg(test)]
 mod tests {
@@ -255,7 +251,7 @@ mod v3_tests {
         let master = Cipher::from_key(&[7u8; 32]);
         let secrets = db.open_tree("secrets").unwrap();
         for (slug, token) in [("acme", "1//a"), ("beta", "1//b")] {
-            let slot = layout::secret_slot(slug, "refresh_token");
+            let slot = crate::store::secret_slot(slug, "refresh_token");
             secrets
                 .insert(&slot, master.seal(&slot, token.as_bytes()))
                 .unwrap();
@@ -263,7 +259,7 @@ mod v3_tests {
         v2_to_v3(&db, &master).unwrap();
         let keys = db.open_tree("tenant_keys").unwrap();
         let open = |slug: &str| {
-            let slot = layout::secret_slot(slug, "refresh_token");
+            let slot = crate::store::secret_slot(slug, "refresh_token");
             let sealed = secrets.get(&slot).unwrap().unwrap();
             assert!(
                 master.open(&slot, &sealed).is_err(),
