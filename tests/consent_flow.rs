@@ -185,9 +185,12 @@ async fn withdrawn_links_stop_working_and_a_new_one_still_can() {
     let old = h.link("acme").await;
     let reply = h
         .engine
-        .execute(mcp_onboard::engine::Command::RevokeLinks {
-            slug: "acme".into(),
-        })
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            mcp_onboard::engine::Command::RevokeLinks {
+                slug: "acme".into(),
+            },
+        )
         .await
         .unwrap();
     let mcp_onboard::engine::Reply::Tenant(t) = reply else {
@@ -259,9 +262,12 @@ async fn a_new_link_may_switch_the_account_once_the_operator_approves_and_the_ti
         waiting.detail
     );
     h.engine
-        .execute(mcp_onboard::engine::Command::Approve {
-            slug: "acme".into(),
-        })
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            mcp_onboard::engine::Command::Approve {
+                slug: "acme".into(),
+            },
+        )
         .await
         .unwrap();
     let t = h.show("acme").await;

@@ -54,9 +54,12 @@ async fn a_client_that_never_reads_is_dropped_within_the_bound_while_others_are_
         .collect();
     for chunk in tenants.chunks(200) {
         h.engine
-            .execute(Command::ImportTenants {
-                tenants: chunk.to_vec(),
-            })
+            .run(
+                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+                Command::ImportTenants {
+                    tenants: chunk.to_vec(),
+                },
+            )
             .await
             .unwrap();
     }

@@ -123,7 +123,7 @@ async fn a_lagging_subscriber_is_told_and_recovers_with_a_snapshot() {
     // More changes than the buffer holds, while the subscriber reads nothing.
     let link = h.link("acme").await;
     let code = link.url.rsplit('/').next().unwrap().to_owned();
-    let hash = mcp_onboard::engine::handle::sha256(&code);
+    let hash = mcp_onboard::engine::token::sha256(&code);
     h.engine
         .commit_for_tests(move |tx| {
             let l = tx.link(&hash)?.unwrap();
@@ -143,9 +143,12 @@ async fn a_lagging_subscriber_is_told_and_recovers_with_a_snapshot() {
     // The snapshot a face refetches then is the current state.
     let Reply::Tenants { tenants, total } = h
         .engine
-        .execute(Command::ListTenants {
-            query: ListQuery::default(),
-        })
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::ListTenants {
+                query: ListQuery::default(),
+            },
+        )
         .await
         .unwrap()
     else {
@@ -303,9 +306,12 @@ async fn a_replaying_subscriber_misses_no_live_event_of_another_kind() {
     let mut events = Events::Local(h.engine.subscribe(Some(0)));
     h.link("acme").await;
     h.engine
-        .execute(Command::RevokeLinks {
-            slug: "acme".into(),
-        })
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::RevokeLinks {
+                slug: "acme".into(),
+            },
+        )
         .await
         .unwrap();
     let seen = drain(&mut events).await;
@@ -358,9 +364,12 @@ async fn removing_a_tenant_that_never_consented_takes_its_links_and_tells_every_
 
     let reply = h
         .engine
-        .execute(Command::RemoveTenant {
-            slug: "acme".into(),
-        })
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::RemoveTenant {
+                slug: "acme".into(),
+            },
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -379,17 +388,23 @@ async fn removing_a_tenant_that_never_consented_takes_its_links_and_tells_every_
     );
     let err = h
         .engine
-        .execute(Command::ShowTenant {
-            slug: "acme".into(),
-        })
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::ShowTenant {
+                slug: "acme".into(),
+            },
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::NotFound);
     let Reply::Tenants { tenants, total } = h
         .engine
-        .execute(Command::ListTenants {
-            query: ListQuery::default(),
-        })
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::ListTenants {
+                query: ListQuery::default(),
+            },
+        )
         .await
         .unwrap()
     else {
@@ -429,9 +444,12 @@ async fn a_tenant_that_consented_is_not_removed_and_nothing_is_lost() {
     assert!(before.consented_at.is_some());
     let err = h
         .engine
-        .execute(Command::RemoveTenant {
-            slug: "acme".into(),
-        })
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::RemoveTenant {
+                slug: "acme".into(),
+            },
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Conflict);
@@ -447,16 +465,27 @@ async fn a_tenant_that_consented_is_not_removed_and_nothing_is_lost() {
 
     let err = h
         .engine
-        .execute(Command::RemoveTenant {
-            slug: "nobody".into(),
-        })
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::RemoveTenant {
+                slug: "nobody".into(),
+            },
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::NotFound);
 }
 
 async fn batches(h: &Harness) -> u64 {
-    let Reply::Status(s) = h.engine.execute(Command::Status).await.unwrap() else {
+    let Reply::Status(s) = h
+        .engine
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::Status,
+        )
+        .await
+        .unwrap()
+    else {
         panic!()
     };
     s.store.batches
@@ -473,9 +502,12 @@ async fn removing_a_tenant_right_after_a_repeat_open_leaves_the_writer_idle() {
     // A repeat open is counted in memory, to be written with the next lazy flush.
     assert_eq!(h.get(&link.url).await.status, 200);
     h.engine
-        .execute(Command::RemoveTenant {
-            slug: "acme".into(),
-        })
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::RemoveTenant {
+                slug: "acme".into(),
+            },
+        )
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -496,9 +528,12 @@ async fn a_removed_tenants_flow_does_not_touch_a_new_tenant_of_the_same_slug() {
     let auth = h.start(&h.link("acme").await).await;
     let cb = h.consent(&auth, "it@acme.example", true, None).await;
     h.engine
-        .execute(Command::RemoveTenant {
-            slug: "acme".into(),
-        })
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::RemoveTenant {
+                slug: "acme".into(),
+            },
+        )
         .await
         .unwrap();
     h.add("acme", None, None).await;
@@ -508,7 +543,15 @@ async fn a_removed_tenants_flow_does_not_touch_a_new_tenant_of_the_same_slug() {
     let t = h.show("acme").await;
     assert_eq!(t.status, TenantStatus::Created, "{:?}", t.reason);
     assert_eq!(t.events.len(), 1, "{:#?}", t.events);
-    let Reply::Status(s) = h.engine.execute(Command::Status).await.unwrap() else {
+    let Reply::Status(s) = h
+        .engine
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::Status,
+        )
+        .await
+        .unwrap()
+    else {
         panic!()
     };
     assert_eq!(s.pending_flows, 0);
@@ -525,9 +568,12 @@ async fn an_import_adds_all_of_its_tenants_or_none() {
     };
     let err = h
         .engine
-        .execute(Command::ImportTenants {
-            tenants: vec![new("beta"), new("acme"), new("gamma")],
-        })
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::ImportTenants {
+                tenants: vec![new("beta"), new("acme"), new("gamma")],
+            },
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Conflict);
@@ -535,24 +581,33 @@ async fn an_import_adds_all_of_its_tenants_or_none() {
     for s in ["beta", "gamma"] {
         let e = h
             .engine
-            .execute(Command::ShowTenant { slug: s.into() })
+            .run(
+                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+                Command::ShowTenant { slug: s.into() },
+            )
             .await
             .unwrap_err();
         assert_eq!(e.code(), ErrorCode::NotFound, "{s} was not added");
     }
     let err = h
         .engine
-        .execute(Command::ImportTenants {
-            tenants: vec![new("beta"), new("BAD SLUG")],
-        })
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::ImportTenants {
+                tenants: vec![new("beta"), new("BAD SLUG")],
+            },
+        )
         .await
         .unwrap_err();
     assert!(err.to_string().contains("row 2"), "{err}");
     let reply = h
         .engine
-        .execute(Command::ImportTenants {
-            tenants: vec![new("beta"), new("gamma")],
-        })
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::ImportTenants {
+                tenants: vec![new("beta"), new("gamma")],
+            },
+        )
         .await
         .unwrap();
     assert_eq!(reply, Reply::Imported { added: 2 });

@@ -13,7 +13,8 @@ use common::*;
 use mcp_onboard::blaxel::BlaxelClient;
 use mcp_onboard::engine::lifecycle::Transition;
 use mcp_onboard::engine::model::{EventKind, FailureKind, ProvisionStep, TenantStatus};
-use mcp_onboard::engine::{Command, EngineError, Reply};
+use mcp_onboard::engine::ops::jobs::Record;
+use mcp_onboard::engine::{Actor, Command, EngineError, Reply, Worker};
 use mcp_onboard::provision::{OAuthClient, ProvisionSettings, Provisioner};
 use mcp_onboard::sandbox::blaxel::{BlaxelFaults, BlaxelSandboxHandle};
 use secrecy::SecretString;
@@ -202,7 +203,7 @@ async fn a_400_stops_the_job_with_blaxels_message_and_retry_runs_it_again() {
     consent_directly(&r.h, "acme", "1//t").await;
     let t = wait_for(&r.h, "acme", TenantStatus::Failed, Duration::from_secs(20)).await;
     assert_eq!(t.failure, Some(FailureKind::BlaxelRejected));
-    let reason = t.reason.unwrap();
+    let reason = t.summary.reason.clone().unwrap();
     assert!(
         reason.contains(message) && reason.contains("400"),
         "{reason}"
@@ -223,9 +224,12 @@ async fn a_400_stops_the_job_with_blaxels_message_and_retry_runs_it_again() {
 
     r.blaxel.set_faults(BlaxelFaults::default());
     r.h.engine
-        .execute(Command::Retry {
-            slug: "acme".into(),
-        })
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::Retry {
+                slug: "acme".into(),
+            },
+        )
         .await
         .unwrap();
     let t = wait_for(
@@ -258,9 +262,12 @@ async fn a_failed_deploy_is_reported_and_retry_redeploys() {
     );
     r.blaxel.set_faults(BlaxelFaults::default());
     r.h.engine
-        .execute(Command::Retry {
-            slug: "acme".into(),
-        })
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::Retry {
+                slug: "acme".into(),
+            },
+        )
         .await
         .unwrap();
     wait_for(
@@ -326,9 +333,12 @@ async fn retry_is_refused_when_there_is_nothing_to_retry() {
     r.h.add("acme", None, None).await;
     let err =
         r.h.engine
-            .execute(Command::Retry {
-                slug: "acme".into(),
-            })
+            .run(
+                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+                Command::Retry {
+                    slug: "acme".into(),
+                },
+            )
             .await
             .unwrap_err();
     assert!(matches!(err, EngineError::Transition(_)));
@@ -378,7 +388,7 @@ async fn a_deploy_that_never_finishes_fails_after_the_deploy_timeout() {
     consent_directly(&r.h, "acme", "1//t").await;
     let t = wait_for(&r.h, "acme", TenantStatus::Failed, Duration::from_secs(20)).await;
     assert_eq!(t.failure, Some(FailureKind::DeployFailed));
-    let reason = t.reason.unwrap();
+    let reason = t.summary.reason.clone().unwrap();
     assert!(reason.contains("still DEPLOYING after"), "{reason}");
     let p = t.provisioning.unwrap();
     assert_eq!(p.failed_step, Some(ProvisionStep::Deploy));
@@ -407,15 +417,16 @@ async fn retry_all_failed_runs_every_stopped_job_again_and_leaves_failures_befor
     }
     // One that failed before consent: nothing to run again.
     r.h.add("early", None, None).await;
+    let failed = Record {
+        slug: "early".into(),
+        transition: Transition::ConsentFailed {
+            kind: FailureKind::ConsentDenied,
+            reason: "the customer declined".into(),
+        },
+        durability: mcp_onboard::store::Durability::Durable,
+    };
     r.h.engine
-        .transition(
-            "early",
-            Transition::ConsentFailed {
-                kind: FailureKind::ConsentDenied,
-                reason: "the customer declined".into(),
-            },
-            mcp_onboard::store::Durability::Durable,
-        )
+        .run(Actor::System(Worker::Owner), failed)
         .await
         .unwrap();
     for i in 0..12 {
@@ -431,9 +442,12 @@ async fn retry_all_failed_runs_every_stopped_job_again_and_leaves_failures_befor
     // Only those confirmed, when named; then all the others.
     let reply =
         r.h.engine
-            .execute(Command::RetryAllFailed {
-                slugs: vec!["t03".into(), "t00".into(), "t01".into()],
-            })
+            .run(
+                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+                Command::RetryAllFailed {
+                    slugs: vec!["t03".into(), "t00".into(), "t01".into()],
+                },
+            )
             .await
             .unwrap();
     let Reply::Retried { retried, skipped } = reply else {
@@ -443,7 +457,10 @@ async fn retry_all_failed_runs_every_stopped_job_again_and_leaves_failures_befor
     assert!(skipped.is_empty(), "{skipped:?}");
     let reply =
         r.h.engine
-            .execute(Command::RetryAllFailed { slugs: vec![] })
+            .run(
+                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+                Command::RetryAllFailed { slugs: vec![] },
+            )
             .await
             .unwrap();
     let Reply::Retried {
@@ -475,7 +492,10 @@ async fn retry_all_failed_runs_every_stopped_job_again_and_leaves_failures_befor
     // Nothing failed now: nothing retried, and asking again is harmless.
     let again =
         r.h.engine
-            .execute(Command::RetryAllFailed { slugs: vec![] })
+            .run(
+                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+                Command::RetryAllFailed { slugs: vec![] },
+            )
             .await
             .unwrap();
     assert_eq!(
@@ -504,9 +524,12 @@ async fn a_revoked_token_found_by_a_check_and_a_new_consent_bring_the_same_serve
 
     assert_eq!(r.h.google.revoke_account("it@acme.example"), 1);
     r.h.engine
-        .execute(Command::CheckHealth {
-            slug: Some("acme".into()),
-        })
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::CheckHealth {
+                slug: Some("acme".into()),
+            },
+        )
         .await
         .unwrap();
     let t = r.h.show("acme").await;
@@ -607,19 +630,25 @@ mod identity_gate {
         // No new link while it waits.
         let err =
             r.h.engine
-                .execute(Command::IssueLink {
-                    slug: "acme".into(),
-                    ttl_secs: 3600,
-                    replace: false,
-                })
+                .run(
+                    mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+                    Command::IssueLink {
+                        slug: "acme".into(),
+                        ttl_secs: 3600,
+                        replace: false,
+                    },
+                )
                 .await
                 .unwrap_err();
         assert!(err.to_string().contains("waiting for approval"), "{err}");
 
         r.h.engine
-            .execute(Command::Approve {
-                slug: "acme".into(),
-            })
+            .run(
+                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+                Command::Approve {
+                    slug: "acme".into(),
+                },
+            )
             .await
             .unwrap();
         let t = wait_for(
@@ -655,9 +684,12 @@ mod identity_gate {
         // Nothing waits any more.
         let err =
             r.h.engine
-                .execute(Command::Approve {
-                    slug: "acme".into(),
-                })
+                .run(
+                    mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+                    Command::Approve {
+                        slug: "acme".into(),
+                    },
+                )
                 .await
                 .unwrap_err();
         assert!(err.to_string().contains("no consent waiting"), "{err}");
@@ -670,9 +702,12 @@ mod identity_gate {
         r.h.onboard("sister", "it@acme.example").await;
         let (old, new) = waiting(&r).await;
         r.h.engine
-            .execute(Command::Approve {
-                slug: "acme".into(),
-            })
+            .run(
+                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+                Command::Approve {
+                    slug: "acme".into(),
+                },
+            )
             .await
             .unwrap();
         let t = wait_for(
@@ -702,9 +737,12 @@ mod identity_gate {
         let (old, new) = waiting(&r).await;
         let calls = r.blaxel.request_log().len();
         r.h.engine
-            .execute(Command::Reject {
-                slug: "acme".into(),
-            })
+            .run(
+                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+                Command::Reject {
+                    slug: "acme".into(),
+                },
+            )
             .await
             .unwrap();
         let t = r.h.show("acme").await;
@@ -723,11 +761,14 @@ mod identity_gate {
         assert_eq!(r.blaxel.request_log().len(), calls, "Blaxel untouched");
         // The tenant can be linked again.
         r.h.engine
-            .execute(Command::IssueLink {
-                slug: "acme".into(),
-                ttl_secs: 3600,
-                replace: false,
-            })
+            .run(
+                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+                Command::IssueLink {
+                    slug: "acme".into(),
+                    ttl_secs: 3600,
+                    replace: false,
+                },
+            )
             .await
             .unwrap();
     }
@@ -739,9 +780,12 @@ mod identity_gate {
         r.h.onboard("bee", "other@acme.example").await;
         let (_old, new) = waiting(&r).await;
         r.h.engine
-            .execute(Command::Reject {
-                slug: "acme".into(),
-            })
+            .run(
+                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+                Command::Reject {
+                    slug: "acme".into(),
+                },
+            )
             .await
             .unwrap();
         assert!(
@@ -759,9 +803,12 @@ mod identity_gate {
         wait_for(&r.h, "bee", TenantStatus::Deployed, Duration::from_secs(20)).await;
         let (_old, new) = waiting(&r).await;
         r.h.engine
-            .execute(Command::Offboard {
-                slugs: vec!["bee".into()],
-            })
+            .run(
+                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+                Command::Offboard {
+                    slugs: vec!["bee".into()],
+                },
+            )
             .await
             .unwrap();
         let t = wait_for(
@@ -826,9 +873,12 @@ mod offboarding {
 
     async fn offboard(r: &Rig, slugs: &[&str]) -> Reply {
         r.h.engine
-            .execute(Command::Offboard {
-                slugs: slugs.iter().map(|s| (*s).to_owned()).collect(),
-            })
+            .run(
+                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+                Command::Offboard {
+                    slugs: slugs.iter().map(|s| (*s).to_owned()).collect(),
+                },
+            )
             .await
             .unwrap()
     }
@@ -927,11 +977,14 @@ mod offboarding {
         // Nothing more can happen to it.
         let err =
             r.h.engine
-                .execute(Command::IssueLink {
-                    slug: "acme".into(),
-                    ttl_secs: 3600,
-                    replace: false,
-                })
+                .run(
+                    mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+                    Command::IssueLink {
+                        slug: "acme".into(),
+                        ttl_secs: 3600,
+                        replace: false,
+                    },
+                )
                 .await
                 .unwrap_err();
         assert!(err.to_string().contains("offboarded"), "{err}");
@@ -1117,7 +1170,18 @@ mod drift {
             r.h.onboard(slug, &format!("it@{slug}.example")).await;
             wait_for(&r.h, slug, TenantStatus::Deployed, Duration::from_secs(20)).await;
         }
-        assert!(kinds(&r.h.engine.execute(Command::Reconcile).await.unwrap()).is_empty());
+        assert!(
+            kinds(
+                &r.h.engine
+                    .run(
+                        mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+                        Command::Reconcile
+                    )
+                    .await
+                    .unwrap()
+            )
+            .is_empty()
+        );
         let http = reqwest::Client::builder().build().unwrap();
         let other = BlaxelClient::new(
             r.blaxel.base_url(),
@@ -1132,7 +1196,15 @@ mod drift {
         );
         other.create_function(&ghost).await.unwrap();
 
-        let found = kinds(&r.h.engine.execute(Command::Reconcile).await.unwrap());
+        let found = kinds(
+            &r.h.engine
+                .run(
+                    mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+                    Command::Reconcile,
+                )
+                .await
+                .unwrap(),
+        );
         assert!(
             found.contains(&("missing_server".into(), "function/gmail-mcp-acme".into())),
             "{found:?}"
@@ -1152,9 +1224,12 @@ mod drift {
         );
 
         r.h.engine
-            .execute(Command::ReconcileFix {
-                slugs: vec!["acme".into()],
-            })
+            .run(
+                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+                Command::ReconcileFix {
+                    slugs: vec!["acme".into()],
+                },
+            )
             .await
             .unwrap();
         let start = Instant::now();
@@ -1175,7 +1250,15 @@ mod drift {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let found = kinds(&r.h.engine.execute(Command::Reconcile).await.unwrap());
+        let found = kinds(
+            &r.h.engine
+                .run(
+                    mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+                    Command::Reconcile,
+                )
+                .await
+                .unwrap(),
+        );
         assert_eq!(
             found,
             [("orphan".to_owned(), "function/gmail-mcp-ghost".to_owned())]
@@ -1184,9 +1267,12 @@ mod drift {
         // Only an orphan is deleted, and only when named.
         let err =
             r.h.engine
-                .execute(Command::DeleteOrphan {
-                    what: "function/gmail-mcp-beta".into(),
-                })
+                .run(
+                    mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+                    Command::DeleteOrphan {
+                        what: "function/gmail-mcp-beta".into(),
+                    },
+                )
                 .await
                 .unwrap_err();
         assert!(err.to_string().contains("not an orphan"), "{err}");
@@ -1198,9 +1284,12 @@ mod drift {
         );
         let after =
             r.h.engine
-                .execute(Command::DeleteOrphan {
-                    what: "function/gmail-mcp-ghost".into(),
-                })
+                .run(
+                    mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+                    Command::DeleteOrphan {
+                        what: "function/gmail-mcp-ghost".into(),
+                    },
+                )
                 .await
                 .unwrap();
         assert!(kinds(&after).is_empty(), "{after:?}");

@@ -12,7 +12,7 @@ use super::Cli;
 use super::first_run::Creation;
 use crate::config::Config;
 use crate::control::Client;
-use crate::engine::{Command, Engine, EngineApi, Local, Reply, Role};
+use crate::engine::{Command, Engine, EngineApi, Local, Placement, Reply};
 use crate::owner::OwnerOptions;
 pub use crate::owner::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_GOOGLE_PREFIX};
 use crate::sandbox::google::{AUTH_PATH, REVOKE_PATH, TOKEN_PATH};
@@ -192,8 +192,13 @@ impl Context {
             return Err(super::first_run::nothing_yet(&self.data_dir).await.into());
         }
         self.note_if_new().await;
-        let engine =
-            Engine::open(&self.data_dir, &self.key, self.config.clone(), Role::Direct).await?;
+        let engine = Engine::open(
+            &self.data_dir,
+            &self.key,
+            self.config.clone(),
+            Placement::Direct,
+        )
+        .await?;
         Ok(Connection::Direct(engine))
     }
 

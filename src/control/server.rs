@@ -350,7 +350,7 @@ impl Conn<'_> {
             ssh_client: operator.ssh_client.clone(),
         };
         tokio::spawn(async move {
-            let run = engine.execute_by(command, actor);
+            let run = engine.run(crate::domain::actor::Actor::Operator(actor), command);
             let f = match crate::task_guard::catch_panic("control call", run).await {
                 Ok(Ok(reply)) => ServerFrame::Reply { id, reply },
                 Ok(Err(e)) => ServerFrame::Error {
@@ -383,7 +383,7 @@ impl Conn<'_> {
             return self.out.send(&error(id, ErrorCode::Unavailable, why)).await;
         };
         let mut sub = self.engine.subscribe(since);
-        let seq = self.engine.store().last_seq();
+        let seq = self.engine.last_seq();
         let out = self.out.clone();
         let task = tokio::spawn(async move {
             if out

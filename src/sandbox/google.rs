@@ -19,7 +19,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use url::Url;
 
-use crate::engine::handle::random_token;
+use crate::engine::token::random_token;
 
 pub const AUTH_PATH: &str = "/o/oauth2/v2/auth";
 pub const APPROVE_PATH: &str = "/o/oauth2/v2/approve";

@@ -87,22 +87,27 @@ pub(super) fn calls(fx: &[Effect]) -> Vec<&Command> {
 
 pub(super) fn view(slug: &str, status: TenantStatus) -> TenantView {
     TenantView {
-        slug: slug.into(),
-        display_name: format!("{slug} Ltd"),
-        status,
-        failure: None,
-        reason: None,
+        summary: TenantSummary {
+            slug: slug.into(),
+            display_name: format!("{slug} Ltd"),
+            status,
+            failure: None,
+            reason: None,
+            google_email: None,
+            expected_account: None,
+            step: None,
+            blaxel_status: None,
+            mcp_url: None,
+            updated_at: "2026-12-01T00:00:00Z".into(),
+            updated_ms: 0,
+        },
         contact: None,
-        expected_account: None,
         integration: Default::default(),
         requested_scopes: vec![],
         granted_scopes: vec![],
-        google_email: None,
         google_sub: None,
         consented_at: None,
         created_at: "2026-12-01T00:00:00Z".into(),
-        updated_at: "2026-12-01T00:00:00Z".into(),
-        mcp_url: None,
         provisioning: None,
         links: vec![],
         events: vec![],
@@ -1942,7 +1947,7 @@ fn ctrl_c_while_filtering_quits_as_anywhere_else() {
 #[test]
 fn h_checks_the_selected_tenants_token_and_a_refusal_raises_the_alarm_in_the_header() {
     use crate::domain::health::Health;
-    use crate::engine::health::{HealthAlarm, HealthCheck};
+    use crate::engine::api::{HealthAlarm, HealthCheck};
     let mut m = loaded(2);
     m.status = Some(status_with(2, 0));
     let fx = update(&mut m, key('h'));
@@ -2056,7 +2061,7 @@ fn the_status_is_asked_again_every_half_minute_for_the_alarm_no_event_carries() 
     // Not again while that one is out.
     assert!(calls(&update(&mut m, Msg::Tick(t + 40_000))).is_empty());
     let mut s = status_with(1, 0);
-    s.health_alarm = Some(crate::engine::health::HealthAlarm {
+    s.health_alarm = Some(crate::engine::api::HealthAlarm {
         reason: "401 invalid_client".into(),
         since: "2026-12-01T00:00:00Z".into(),
     });

@@ -12,7 +12,7 @@ use mcp_onboard::provision::{OAuthClient, ProvisionSettings, Provisioner};
 use mcp_onboard::sandbox::blaxel::{BlaxelFaults, BlaxelSandboxConfig, BlaxelSandboxHandle, spawn};
 use secrecy::SecretString;
 
-use super::{CLIENT_ID, CLIENT_SECRET, Harness, harness};
+use super::{CLIENT_ID, CLIENT_SECRET, Harness, harness_with_blaxel};
 
 pub const WS: &str = "acme-ws";
 pub const KEY: &str = "bl_test_key";
@@ -52,7 +52,6 @@ pub async fn rig_full(
     settings: ProvisionSettings,
     delete_delay: Duration,
 ) -> Rig {
-    let h = harness().await;
     let blaxel = spawn(BlaxelSandboxConfig {
         workspace: WS.into(),
         api_key: SecretString::from(KEY),
@@ -70,7 +69,7 @@ pub async fn rig_full(
         client_id: CLIENT_ID.into(),
         client_secret: SecretString::from(CLIENT_SECRET),
     };
-    h.engine.set_blaxel(client.clone());
+    let h = harness_with_blaxel(client.clone()).await;
     let provisioner = Provisioner::new(h.engine.clone(), client, oauth, settings);
     let worker = provisioner.clone().spawn();
     Rig {

@@ -11,7 +11,7 @@ use base64::Engine as _;
 use mcp_onboard::config::Config;
 use mcp_onboard::engine::api::{LinkView, TenantView};
 use mcp_onboard::engine::lifecycle::NewTenant;
-use mcp_onboard::engine::{Command, Engine, Reply, Role};
+use mcp_onboard::engine::{Command, Engine, Parts, Placement, Reply};
 use mcp_onboard::http::{self, RateLimit};
 use mcp_onboard::sandbox::google::{
     AUTH_PATH, GoogleSandbox, REVOKE_PATH, SandboxGoogleConfig, TOKEN_PATH,
@@ -48,7 +48,20 @@ pub async fn harness() -> Harness {
 }
 
 pub async fn harness_with(rate: RateLimit) -> Harness {
-    build(rate, None).await
+    build(rate, None, None).await
+}
+
+/// A harness whose engine provisions with `blaxel` (the owner gives the engine its client).
+pub async fn harness_with_blaxel(blaxel: mcp_onboard::blaxel::BlaxelClient) -> Harness {
+    build(
+        RateLimit {
+            per_minute: std::num::NonZeroU32::new(10_000).unwrap(),
+            burst: std::num::NonZeroU32::new(10_000).unwrap(),
+        },
+        None,
+        Some(blaxel),
+    )
+    .await
 }
 
 /// The listener behind a reverse proxy that serves it under `prefix` (e.g. `/onboard`) and
@@ -60,6 +73,7 @@ pub async fn harness_behind_proxy(prefix: &'static str) -> Harness {
             burst: std::num::NonZeroU32::new(10_000).unwrap(),
         },
         Some(prefix),
+        None,
     )
     .await
 }
@@ -109,7 +123,11 @@ async fn proxy(prefix: &'static str, to: std::net::SocketAddr) -> std::net::Sock
     addr
 }
 
-async fn build(rate: RateLimit, prefix: Option<&'static str>) -> Harness {
+async fn build(
+    rate: RateLimit,
+    prefix: Option<&'static str>,
+    blaxel: Option<mcp_onboard::blaxel::BlaxelClient>,
+) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -139,11 +157,16 @@ async fn build(rate: RateLimit, prefix: Option<&'static str>) -> Harness {
     ]);
     let config = Config::load(None, false, &|k| env.get(k).cloned()).unwrap();
     let key = test_key();
-    let engine = Engine::open(
+    let parts = Parts {
+        placement: Placement::Serving,
+        blaxel,
+        setup: Vec::new(),
+    };
+    let engine = Engine::open_with(
         &dir.path().join("data"),
         &KeySource::Env(SecretString::from(key.clone())),
         Arc::new(config),
-        Role::Serving,
+        parts,
     )
     .await
     .unwrap();
@@ -192,7 +215,10 @@ impl Harness {
             ..Default::default()
         };
         self.engine
-            .execute(Command::AddTenant(input))
+            .run(
+                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+                Command::AddTenant(input),
+            )
             .await
             .unwrap();
     }
@@ -200,11 +226,14 @@ impl Harness {
     pub async fn link(&self, slug: &str) -> LinkView {
         match self
             .engine
-            .execute(Command::IssueLink {
-                slug: slug.into(),
-                ttl_secs: 3600,
-                replace: false,
-            })
+            .run(
+                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+                Command::IssueLink {
+                    slug: slug.into(),
+                    ttl_secs: 3600,
+                    replace: false,
+                },
+            )
             .await
             .unwrap()
         {
@@ -216,7 +245,10 @@ impl Harness {
     pub async fn show(&self, slug: &str) -> TenantView {
         match self
             .engine
-            .execute(Command::ShowTenant { slug: slug.into() })
+            .run(
+                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+                Command::ShowTenant { slug: slug.into() },
+            )
             .await
             .unwrap()
         {

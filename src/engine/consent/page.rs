@@ -14,7 +14,7 @@ pub struct Interstitial {
 
 /// A final page: success or a failure with what to do next.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
+pub struct CustomerPage {
     pub status: u16,
     pub success: bool,
     pub title: String,
@@ -32,7 +32,7 @@ pub struct Next {
     pub redirect: bool,
 }
 
-impl Outcome {
+impl CustomerPage {
     /// What the hand-off URL's `outcome` says about this page.
     pub fn hand_off(&self) -> &'static str {
         match (self.success, self.title.as_str()) {
@@ -46,8 +46,8 @@ impl Outcome {
 
 const AGAIN: &str = "Open the link you were sent again to retry.";
 
-fn fail(status: u16, title: &str, message: String) -> Outcome {
-    Outcome {
+fn fail(status: u16, title: &str, message: String) -> CustomerPage {
+    CustomerPage {
         status,
         success: false,
         title: title.to_owned(),
@@ -56,7 +56,7 @@ fn fail(status: u16, title: &str, message: String) -> Outcome {
     }
 }
 
-impl Outcome {
+impl CustomerPage {
     pub fn connected(display_name: &str, email: Option<&str>) -> Self {
         let who = email.map(|e| format!(" as {e}")).unwrap_or_default();
         Self {
