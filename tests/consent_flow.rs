@@ -307,3 +307,35 @@ async fn pressing_continue_again_gives_a_flow_that_completes() {
         "the second Continue is counted, not appended"
     );
 }
+
+#[tokio::test]
+async fn offboarding_withdraws_the_tenants_live_links() {
+    use mcp_onboard::engine::model::LinkState;
+    use mcp_onboard::engine::{Actor, Command, Worker};
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    assert_eq!(h.onboard("acme", "ann@acme.com").await.status, 200);
+    // A link for a re-consent, never opened.
+    let again = h.link("acme").await;
+    h.engine
+        .run(
+            Actor::System(Worker::Owner),
+            Command::Offboard {
+                slugs: vec!["acme".into()],
+            },
+        )
+        .await
+        .unwrap();
+    let t = h.show("acme").await;
+    assert_eq!(t.status, TenantStatus::Offboarding);
+    let states: Vec<LinkState> = t.links.iter().map(|l| l.state).collect();
+    assert_eq!(
+        states,
+        [LinkState::Used, LinkState::Revoked],
+        "{:?}",
+        t.links
+    );
+    let page = h.get(&again.url).await;
+    assert_eq!(page.status, 410, "{}", page.body);
+    assert!(page.body.contains("withdrawn"), "{}", page.body);
+}

@@ -4,21 +4,19 @@
 
 use super::CallbackQuery;
 use super::driver::{
-    Stored, Taking, fail, other_browser, page, refuse, store_consent, take_in_same_browser,
+    Stored, Taking, other_browser, page, refuse, store_consent, take_in_same_browser,
 };
 use super::page::{CustomerPage, Next};
 use crate::domain::actor::Actor;
 use crate::domain::consent::{
     CallbackParams, GrantFacts, Page, Refusal, TokenClaims, before_exchange, check_claims,
-    decide_grant,
 };
-use crate::domain::lifecycle::Transition;
-use crate::domain::model::{FailureKind, GoogleIdentity, LinkState, PendingFlow};
+use crate::domain::model::{FailureKind, GoogleIdentity, LinkState, PendingFlow, Tenant};
 use crate::engine::core::Core;
 use crate::engine::error::EngineError;
 use crate::engine::ops::grants::give_back;
 use crate::engine::token::{STATE_LEN, sha256, unhex, well_formed};
-use crate::google;
+use crate::google::{self, GoogleOAuth};
 use crate::store::{Durability, TakenFlow};
 use crate::time::now_ms;
 
@@ -84,7 +82,11 @@ async fn answer(
         Err(e) => return CustomerPage::internal(&e.to_string()),
     };
     let slug = flow.tenant.clone();
-    let outcome = async {
+    // The tenant, read once: what the pages name, and where the customer goes back to
+    // (the consent itself is decided on the record as the transaction finds it).
+    let s = slug.clone();
+    let tenant = core.store().read(move |st| st.tenant(&s)).await;
+    let page = async {
         let link_state = link_state(core, &flow.link_hash).await;
         let params = CallbackParams {
             code: q.code,
@@ -105,21 +107,32 @@ async fn answer(
             Err(r) if r.page == Page::StateUnknown => return page(&r.page),
             Err(r) => return refuse(core, actor, &slug, r).await,
         };
-        finish(core, actor, &flow, code, &verifier).await
+        let google = match core.google() {
+            Ok(g) => g,
+            Err(why) => {
+                let r = Refusal::fail(
+                    FailureKind::ExchangeFailed,
+                    format!("cannot exchange the code: {why}"),
+                    Page::ExchangeFailed,
+                );
+                return refuse(core, actor, &slug, r).await;
+            }
+        };
+        match &tenant {
+            Ok(Some(t)) => finish(core, actor, google, &flow, t, code, &verifier).await,
+            Ok(None) => CustomerPage::link_gone("This invitation is no longer active."),
+            Err(e) => CustomerPage::internal(&e.to_string()),
+        }
     }
     .await;
-    hand_off(core, &slug, outcome).await
+    let return_url = tenant.ok().flatten().and_then(|t| t.return_url);
+    hand_off(core, &slug, return_url, page)
 }
 
-/// Add the way back to the company's frontend: the tenant's return URL, else
+/// Add the way back to the company's frontend: the tenant's return URL (`own`), else
 /// `listener.return_url`, with `tenant` and `outcome` appended (never a URL from the
 /// request). With `listener.return_redirect` a success sends the browser there.
-async fn hand_off(core: &Core, slug: &str, mut outcome: CustomerPage) -> CustomerPage {
-    let s = slug.to_owned();
-    let own = match core.store().read(move |st| st.tenant(&s)).await {
-        Ok(Some(t)) => t.return_url,
-        _ => None,
-    };
+fn hand_off(core: &Core, slug: &str, own: Option<String>, mut page: CustomerPage) -> CustomerPage {
     let base = match own {
         // Checked again: a record may come from a backup or an older release.
         Some(u) => crate::domain::lifecycle::validate_return_url(&u).ok(),
@@ -128,62 +141,19 @@ async fn hand_off(core: &Core, slug: &str, mut outcome: CustomerPage) -> Custome
     if let Some(mut url) = base {
         url.query_pairs_mut()
             .append_pair("tenant", slug)
-            .append_pair("outcome", outcome.hand_off());
-        outcome.next = Some(Next {
+            .append_pair("outcome", page.hand_off());
+        page.next = Some(Next {
             url: url.to_string(),
-            redirect: outcome.success && core.config().listener.return_redirect,
+            redirect: page.success && core.config().listener.return_redirect,
         });
     }
-    outcome
+    page
 }
 
-async fn finish(
-    core: &Core,
-    actor: &Actor,
-    flow: &PendingFlow,
-    code: &str,
-    verifier: &secrecy::SecretString,
-) -> CustomerPage {
-    let slug = flow.tenant.as_str();
-    let google = match core.google() {
-        Ok(g) => g,
-        Err(why) => {
-            return refuse(
-                core,
-                actor,
-                slug,
-                fail(
-                    FailureKind::ExchangeFailed,
-                    format!("cannot exchange the code: {why}"),
-                    Page::ExchangeFailed,
-                ),
-            )
-            .await;
-        }
-    };
-    let s = slug.to_owned();
-    let tenant = match core.store().read(move |st| st.tenant(&s)).await {
-        Ok(Some(t)) => t,
-        Ok(None) => return CustomerPage::link_gone("This invitation is no longer active."),
-        Err(e) => return CustomerPage::internal(&e.to_string()),
-    };
-    let grant = match google.exchange(code, verifier).await {
-        Ok(g) => g,
-        Err(e) => {
-            return refuse(
-                core,
-                actor,
-                slug,
-                fail(
-                    FailureKind::ExchangeFailed,
-                    format!("code exchange failed: {e}"),
-                    Page::ExchangeFailed,
-                ),
-            )
-            .await;
-        }
-    };
-    let facts = GrantFacts {
+/// What Google's token endpoint gave, as the decision reads it: the id_token's claims
+/// checked, and what it says of the account cleaned (it is shown to operators).
+fn grant_facts(core: &Core, grant: &google::TokenGrant) -> GrantFacts {
+    GrantFacts {
         has_refresh_token: grant.refresh_token.is_some(),
         scopes: grant.scopes.clone(),
         identity: grant.id_token.as_deref().map(|t| {
@@ -206,7 +176,6 @@ async fn finish(
                 client_id,
                 now_ms() / 1000,
             )?;
-            // What Google says about the account is shown to operators: cleaned here.
             Ok(GoogleIdentity {
                 sub: crate::text::clean(&c.sub),
                 email: c.email.as_deref().map(crate::text::clean),
@@ -214,59 +183,67 @@ async fn finish(
                 hd: c.hd.as_deref().map(crate::text::clean),
             })
         }),
+    }
+}
+
+/// Exchange the code, then decide on the grant and store what the decision says (in one
+/// transaction, on the tenant as it is then); refuse, giving an unwanted grant back.
+async fn finish(
+    core: &Core,
+    actor: &Actor,
+    google: &GoogleOAuth,
+    flow: &PendingFlow,
+    tenant: &Tenant,
+    code: &str,
+    verifier: &secrecy::SecretString,
+) -> CustomerPage {
+    let slug = flow.tenant.as_str();
+    let grant = match google.exchange(code, verifier).await {
+        Ok(g) => g,
+        Err(e) => {
+            let r = Refusal::fail(
+                FailureKind::ExchangeFailed,
+                format!("code exchange failed: {e}"),
+                Page::ExchangeFailed,
+            );
+            return refuse(core, actor, slug, r).await;
+        }
     };
-    let decided = decide_grant(tenant.expected.as_ref(), &tenant.scopes, &facts);
-    let Some(refresh) = grant.refresh_token else {
-        // No token: nothing to give back.
-        return match decided {
-            Err(r) => refuse(core, actor, slug, r).await,
-            Ok(_) => {
-                refuse(
-                    core,
-                    actor,
-                    slug,
-                    fail(
-                        FailureKind::NoRefreshToken,
-                        "no refresh token",
-                        Page::NoRefreshToken,
-                    ),
-                )
-                .await
-            }
-        };
-    };
+    let facts = grant_facts(core, &grant);
     let sub = match &facts.identity {
         Some(Ok(id)) => Some(id.sub.clone()),
         _ => None,
     };
+    let email = match &facts.identity {
+        Some(Ok(id)) => id.email.as_deref().map(str::to_ascii_lowercase),
+        _ => None,
+    };
+    let refresh = grant.refresh_token;
+    // Give the grant back (when one was made and nobody keeps it); what to tell the
+    // operator of it.
     let give_back = |sub: Option<String>| {
         let refresh = refresh.clone();
-        async move { give_back(core, google, &refresh, sub.as_deref(), slug).await }
+        async move {
+            match refresh {
+                Some(r) => give_back(core, google, &r, sub.as_deref(), slug).await,
+                None => String::new(),
+            }
+        }
     };
-    let accepted = match decided {
-        Ok(a) => a,
-        Err(mut r) => {
+    let link_hash = unhex(&flow.link_hash);
+    let (s, kept, decided) = (slug.to_owned(), refresh.clone(), facts.clone());
+    let stored = core
+        .commit(actor, Durability::Durable, move |tx| {
+            store_consent(tx, &s, &link_hash, &decided, kept.as_ref())
+        })
+        .await;
+    let stored = match stored {
+        Ok(Stored::Refused(mut r)) => {
             if r.revoke {
                 r.reason.push_str(&give_back(sub).await);
             }
             return refuse(core, actor, slug, r).await;
         }
-    };
-    let sub = Some(accepted.identity.sub.clone());
-    let email = accepted.identity.email.clone();
-    let t = Transition::Consented {
-        identity: accepted.identity,
-        granted_scopes: accepted.granted,
-    };
-    let link_hash = unhex(&flow.link_hash);
-    let token = refresh.clone();
-    let s = slug.to_owned();
-    let stored = core
-        .commit(actor, Durability::Durable, move |tx| {
-            store_consent(tx, &s, &link_hash, &t, &token)
-        })
-        .await;
-    let stored = match stored {
         Ok(s) => s,
         Err(EngineError::Conflict(why)) => {
             // The link was used or withdrawn while the customer was at Google.
@@ -290,17 +267,12 @@ async fn finish(
         Err(e) => {
             // Not kept, so not wanted either: give the grant back.
             let note = give_back(sub).await;
-            return refuse(
-                core,
-                actor,
-                slug,
-                fail(
-                    FailureKind::StoreFailed,
-                    format!("could not store the consent: {e}{note}"),
-                    Page::Internal,
-                ),
-            )
-            .await;
+            let r = Refusal::fail(
+                FailureKind::StoreFailed,
+                format!("could not store the consent: {e}{note}"),
+                Page::Internal,
+            );
+            return refuse(core, actor, slug, r).await;
         }
     };
     core.metrics().consents.inc();

@@ -2,15 +2,19 @@
 //! its page), a consent stored with its link marked used and the tenant's other links
 //! superseded, a flow taken only in the browser that started it.
 
+use secrecy::SecretString;
+
 use super::page::CustomerPage;
 use crate::domain::actor::Actor;
-use crate::domain::consent::{Page, Refusal, same_browser};
+use crate::domain::consent::{
+    ConsentDecision, GrantFacts, Page, Refusal, consume_link, decide_consent, same_browser,
+};
 use crate::domain::lifecycle::{self, Transition};
-use crate::domain::model::{FailureKind, LinkState};
+use crate::domain::model::FailureKind;
 use crate::engine::core::Core;
 use crate::engine::error::EngineError;
 use crate::engine::ops::grants::{PENDING_TOKEN, REFRESH_TOKEN};
-use crate::engine::ops::{apply_in, tenant_in};
+use crate::engine::ops::{apply_in, tenant_in, write_links};
 use crate::store::{Durability, TakenFlow, Tx};
 
 /// The customer's page for a refusal's kind of page.
@@ -31,16 +35,6 @@ pub(super) fn page(p: &Page) -> CustomerPage {
             expected,
         } => CustomerPage::wrong_account(signed_in.as_deref(), expected),
         Page::Internal => CustomerPage::internal("consent"),
-    }
-}
-
-/// A refusal that fails the tenant's consent with `kind`.
-pub(super) fn fail(kind: FailureKind, reason: impl Into<String>, page: Page) -> Refusal {
-    Refusal {
-        kind: Some(kind),
-        reason: reason.into(),
-        page,
-        revoke: false,
     }
 }
 
@@ -94,63 +88,53 @@ pub(super) async fn record_refusal(
     }
 }
 
-/// Where a consent's token went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where a consent's grant went.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Stored {
     Consented,
     AwaitingApproval,
+    /// Refused, by the decision on the tenant as it is now: nothing was written.
+    Refused(Refusal),
 }
 
-/// Store an accepted consent: the token, the tenant's new state and the link marked used,
-/// all in one transaction, and only while the link is still good for it.
+/// Decide on the grant (`facts`) for the tenant as it is now ([`decide_consent`]) and
+/// store what that says: the token (`refresh`), the tenant's new state and its links (the
+/// one consented through used, the others superseded), all in one transaction, and only
+/// while the link can take the consent.
 pub(super) fn store_consent(
     tx: &mut dyn Tx,
     slug: &str,
     link_hash: &[u8],
-    t: &Transition,
-    refresh: &secrecy::SecretString,
+    facts: &GrantFacts,
+    refresh: Option<&SecretString>,
 ) -> Result<Stored, EngineError> {
-    let now = tx.now();
-    let mut link = tx
-        .link(link_hash)?
-        .ok_or_else(|| EngineError::Conflict("the consent link is gone".into()))?;
-    match link.state(now) {
-        LinkState::Active | LinkState::Expired => {}
-        s => return Err(EngineError::Conflict(format!("the consent link is {s}"))),
-    }
     let cur = tenant_in(tx, slug)?;
-    // The identity gate: with no account pinned, another account than the previous
-    // consent's is kept aside for the operator (a pinned one was refused already).
-    let stored = match t {
-        Transition::Consented {
-            identity,
-            granted_scopes,
-        } if cur.expected.is_none()
-            && cur.google.as_ref().is_some_and(|g| g.sub != identity.sub) =>
-        {
-            let gate = Transition::AwaitApproval {
-                identity: identity.clone(),
-                granted_scopes: granted_scopes.clone(),
-            };
-            apply_in(tx, slug, &gate)?;
-            tx.put_secret(slug, PENDING_TOKEN, refresh)?;
-            Stored::AwaitingApproval
-        }
-        _ => {
-            apply_in(tx, slug, t)?;
-            tx.put_secret(slug, REFRESH_TOKEN, refresh)?;
-            Stored::Consented
-        }
+    let (transition, secret, stored) = match decide_consent(&cur, facts) {
+        ConsentDecision::Refuse(r) => return Ok(Stored::Refused(r)),
+        ConsentDecision::Accept { identity, granted } => (
+            Transition::Consented {
+                identity,
+                granted_scopes: granted,
+            },
+            REFRESH_TOKEN,
+            Stored::Consented,
+        ),
+        ConsentDecision::AwaitApproval { identity, granted } => (
+            Transition::AwaitApproval {
+                identity,
+                granted_scopes: granted,
+            },
+            PENDING_TOKEN,
+            Stored::AwaitingApproval,
+        ),
     };
-    link.used_at = Some(now);
-    tx.put_link(link_hash, link)?;
-    // Every other link of the tenant that could still start a flow is dead from now on.
-    for (h, mut other) in tx.links_of(slug)? {
-        if h != link_hash && other.state(now) == LinkState::Active {
-            other.superseded_at = Some(now);
-            tx.put_link(&h, other)?;
-        }
-    }
+    // A grant is kept only with its refresh token (the decision says so too).
+    let refresh = refresh.ok_or_else(|| EngineError::Conflict("no refresh token".into()))?;
+    let links =
+        consume_link(&tx.links_of(slug)?, link_hash, tx.now()).map_err(EngineError::Conflict)?;
+    apply_in(tx, slug, &transition)?;
+    tx.put_secret(slug, secret, refresh)?;
+    write_links(tx, links)?;
     Ok(stored)
 }
 

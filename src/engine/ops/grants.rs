@@ -5,6 +5,7 @@
 use secrecy::SecretString;
 
 use crate::domain::actor::Actor;
+use crate::domain::consent::{GiveBack, give_back as decide};
 use crate::domain::model::EventKind;
 use crate::engine::core::Core;
 use crate::google::GoogleOAuth;
@@ -24,16 +25,9 @@ pub async fn give_back(
     sub: Option<&str>,
     slug: &str,
 ) -> String {
-    let Some(sub) = sub else {
-        return " (the grant was kept at Google: the account is unknown, and giving it back could end another tenant's consent by the same account)".into();
-    };
-    let holders = core.store().node().consents_by(sub);
-    if !holders.is_empty() {
-        return format!(
-            " (the grant was kept at Google: {} hold{} a consent by this Google account, which giving it back would end)",
-            holders.join(", "),
-            if holders.len() == 1 { "s" } else { "" }
-        );
+    let holders = sub.map_or_else(Vec::new, |s| core.store().node().consents_by(s));
+    if let GiveBack::Keep(why) = decide(sub, &holders) {
+        return format!(" (the grant was kept at Google: {why})");
     }
     match google.revoke(refresh).await {
         Ok(()) => " (the grant was given back at Google)".into(),

@@ -8,9 +8,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::apply::{apply_in, tenant_in};
+use super::apply::{apply_in, tenant_in, write_links};
 use super::batch::in_batches;
 use crate::domain::actor::Actor;
+use crate::domain::consent::{Withdrawal, withdraw};
 use crate::domain::lifecycle::Transition;
 use crate::domain::model::{ConsentLink, EventKind, LinkState, TenantStatus};
 use crate::engine::api::{LinkView, Reply};
@@ -73,9 +74,8 @@ pub async fn issue(
             let link = ConsentLink::new(&s, &link_id, now, add(now, ttl));
             let expires_at = link.expires_at;
             let withdrawn = if replace {
-                withdraw_links(tx, &s, &format!(" (replaced by link {link_id})"), |l| {
-                    l.state(now) == LinkState::Active
-                })?
+                let why = format!(" (replaced by link {link_id})");
+                withdraw_links(tx, &s, &why, Withdrawal::Active)?
             } else {
                 Vec::new()
             };
@@ -123,7 +123,7 @@ pub async fn issue(
 pub async fn revoke(core: &Core, actor: &Actor, slug: &str) -> Result<(), EngineError> {
     let s = slug.to_owned();
     core.commit(actor, Durability::Durable, move |tx| {
-        withdraw_links(tx, &s, "", |l| l.used_at.is_none() && !l.revoked).map(|_| ())
+        withdraw_links(tx, &s, "", Withdrawal::Unused).map(|_| ())
     })
     .await
 }
@@ -197,29 +197,23 @@ pub async fn link_all_new(core: &Core, actor: &Actor, ttl: Duration) -> Result<R
     Ok(Reply::Links { links })
 }
 
-/// Withdraw the tenant's links that `pick` chooses, end the flows already started through
-/// them, and put one line on the timeline (`why` follows the ids); their ids (none: nothing
-/// is written).
+/// Withdraw the tenant's links `which` takes, end the flows already started through them,
+/// and put one line on the timeline (`why` follows the ids); their ids (none: nothing is
+/// written).
 fn withdraw_links(
     tx: &mut dyn Tx,
     slug: &str,
     why: &str,
-    pick: impl Fn(&ConsentLink) -> bool,
+    which: Withdrawal,
 ) -> Result<Vec<String>, EngineError> {
     let now = tx.now();
     let mut tenant = tenant_in(tx, slug)?;
-    let mut ids = Vec::new();
-    for (hash, mut link) in tx.links_of(slug)? {
-        if pick(&link) {
-            link.revoked = true;
-            link.revoked_at = Some(now);
-            ids.push(link.id.clone());
-            tx.put_link(&hash, link)?;
-        }
+    let changes = withdraw(&tx.links_of(slug)?, which, now);
+    if changes.is_empty() {
+        return Ok(Vec::new());
     }
-    if ids.is_empty() {
-        return Ok(ids);
-    }
+    let ids: Vec<String> = changes.iter().map(|c| c.link.id.clone()).collect();
+    write_links(tx, changes)?;
     for (state_hash, flow) in tx.flows_of(slug)? {
         if ids.contains(&flow.link_id) {
             tx.end_flow(&state_hash, &flow)?;

@@ -26,4 +26,4 @@ pub mod reconcile;
 pub mod tenants;
 pub mod webhooks;
 
-pub use apply::{apply_in, tenant_in};
+pub use apply::{apply_in, tenant_in, write_links};

@@ -4,12 +4,13 @@
 
 use secrecy::SecretString;
 
-use super::apply::{apply_in, tenant_in};
+use super::apply::{apply_in, tenant_in, write_links};
 use super::batch::in_batches;
 use super::grants::{PENDING_TOKEN, REFRESH_TOKEN};
 use crate::domain::actor::Actor;
+use crate::domain::consent::{Withdrawal, holding, withdraw};
 use crate::domain::lifecycle::{self, Transition};
-use crate::domain::model::{LinkState, ProvisionStep, Tenant};
+use crate::domain::model::{ProvisionStep, Tenant};
 use crate::engine::api::Reply;
 use crate::engine::core::Core;
 use crate::engine::error::EngineError;
@@ -26,13 +27,8 @@ pub async fn offboard(
     let started = in_batches(core, actor, &slugs, |tx, slug| {
         apply_in(tx, slug, &Transition::OffboardRequested)?;
         // No customer can start or finish a consent from now on.
-        let now = tx.now();
-        for (h, mut l) in tx.links_of(slug)? {
-            if l.state(now) == LinkState::Active {
-                l.revoked_at = Some(now);
-                tx.put_link(&h, l)?;
-            }
-        }
+        let withdrawn = withdraw(&tx.links_of(slug)?, Withdrawal::Active, tx.now());
+        write_links(tx, withdrawn)?;
         for (h, f) in tx.flows_of(slug)? {
             tx.end_flow(&h, &f)?;
         }
@@ -125,9 +121,8 @@ impl Operation for GiveBackGrants {
                     .collect();
                 if !holders.is_empty() {
                     said.push(format!(
-                        "{what} was kept at Google: {} hold{} a consent by the same account, which giving it back would end",
-                        holders.join(", "),
-                        if holders.len() == 1 { "s" } else { "" }
+                        "{what} was kept at Google: {} a consent by the same account, which giving it back would end",
+                        holding(&holders)
                     ));
                     continue;
                 }
