@@ -89,7 +89,7 @@ pub fn restore(
     file: &Path,
     accept_unauthenticated: bool,
 ) -> Result<Restored, StoreError> {
-    if super::open::exists(dir) {
+    if super::files::exists(dir) {
         return Err(StoreError::Write(format!(
             "{} holds a database already; restore into an empty data dir (e.g. `--data-dir NEW`)",
             dir.display()
@@ -123,7 +123,7 @@ pub fn restore(
     cipher
         .open(KEY_CHECK_SLOT, &check)
         .map_err(|_| StoreError::WrongKey)?;
-    super::open::check_data_dir(dir)?;
+    super::files::check_data_dir(dir)?;
     // Written aside and renamed into place once complete: a restore that stops part-way
     // leaves no database that would open with part of the data.
     let aside = dir.join("db.restoring");

@@ -7,11 +7,12 @@
 //! in-place rewrite would leave the URLs, with the passwords and tokens some carry, in the
 //! old log pages on disk. The old database is not changed before the swap, so a crash
 //! part-way leaves it to migrate again; a crash between the two renames of the swap is
-//! finished by the next open ([`finish_swap`]).
+//! finished by the next open (`files::finish_swap`).
 
 use std::path::Path;
 
 use super::audit::{key, stored_head};
+use super::files::{MIGRATED, OLD, clean_up, io, open_sled};
 use super::layout::{META_AUDIT_HEAD, META_SCHEMA, T, TREES, decode, encode};
 use crate::domain::anchor::{GENESIS_KIND, GENESIS_SEQ};
 use crate::domain::audit::{AuditHead, AuditRecord};
@@ -20,41 +21,8 @@ use crate::store::audit::{genesis, seal};
 use crate::store::{Cipher, StoreError};
 
 const MIGRATING: &str = "db.migrating";
-const MIGRATED: &str = "db.migrated";
-const OLD: &str = "db.old";
 /// Rows copied per sled batch.
 const BATCH: usize = 4096;
-
-fn io(what: &str, e: std::io::Error) -> StoreError {
-    StoreError::Write(format!("migrating to schema version 4: {what}: {e}"))
-}
-
-/// A complete copy exists, as the migration writes it before the swap.
-pub(super) fn migrated_exists(dir: &Path) -> bool {
-    dir.join(MIGRATED).join("conf").exists()
-}
-
-/// Before the database is opened: a swap that stopped between its two renames left no
-/// `db` but a complete `db.migrated`; put it in place.
-pub(super) fn finish_swap(dir: &Path) -> Result<(), StoreError> {
-    if !dir.join("db").join("conf").exists() && migrated_exists(dir) {
-        std::fs::rename(dir.join(MIGRATED), dir.join("db"))
-            .and_then(|()| std::fs::File::open(dir)?.sync_all())
-            .map_err(|e| io("finishing an interrupted swap", e))?;
-        tracing::warn!("finished the swap of an interrupted migration to schema version 4");
-    }
-    Ok(())
-}
-
-/// Once the database is open (its lock held): delete what an earlier swap left behind.
-pub(super) fn clean_up(dir: &Path) {
-    let old = dir.join(OLD);
-    if old.exists()
-        && let Err(e) = std::fs::remove_dir_all(&old)
-    {
-        tracing::warn!(error = %e, "could not delete the database replaced by the migration");
-    }
-}
 
 /// Migrate `old` (schema 3, open at `dir/db` with its lock held) and return the migrated
 /// database, open at `dir/db` in its place.
@@ -86,7 +54,7 @@ pub(super) fn v3_to_v4(dir: &Path, old: sled::Db, cipher: &Cipher) -> Result<sle
         .and_then(|()| std::fs::rename(&done, dir.join("db")))
         .and_then(|()| sync())
         .map_err(|e| io("swapping the copy in", e))?;
-    let db = super::open::open_sled(dir)?;
+    let db = open_sled(dir)?;
     drop(old);
     clean_up(dir);
     tracing::info!("migration to schema version 4 done");

@@ -1,9 +1,10 @@
 //! The embedded backend: sled 0.34 in the data dir, owned by one process (a second one is
 //! told who holds it). Every `sled::` type stays in this folder.
 //!
-//! - `open`: opening (lock, key check, migration, read model) and the data dir;
-//! - `writer`, `batch`: the one writer thread, batching operations into one transaction
-//!   and one flush (group commit);
+//! - `open`: opening (lock, key check, migration, read model); `files`: the data dir and
+//!   the database's files;
+//! - `writer`, `batch`, `queue`: the one writer thread, batching operations into one
+//!   transaction and one flush (group commit);
 //! - `tx`, `tx_links`, `tx_store`: the transaction an operation runs in;
 //! - `read`: reads outside the writer; `node`: the node-local state;
 //! - `layout`: the trees and their keys; `overlay`, `deferred`, `index_update`: the
@@ -15,6 +16,7 @@ mod audit;
 mod backup;
 mod batch;
 mod deferred;
+mod files;
 mod import;
 mod index_update;
 pub mod layout;
@@ -24,6 +26,7 @@ mod migrate_v4;
 mod node;
 mod open;
 mod overlay;
+mod queue;
 mod read;
 pub mod rotate;
 mod trees;
@@ -40,8 +43,9 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 
 pub use backup::{Restored, restore};
-pub use open::{EVENT_BUFFER, check_data_dir, exists};
-pub use writer::LAZY_FLUSH;
+pub use files::{check_data_dir, exists};
+pub use open::EVENT_BUFFER;
+pub use queue::LAZY_FLUSH;
 
 use crate::domain::actor::Actor;
 use crate::store::backup::BackupSummary;
@@ -51,9 +55,10 @@ use crate::store::{
 };
 use layout::T;
 use node::SledNode;
+use queue::Stats;
 use read::SledReader;
 use trees::Trees;
-use writer::{Stats, Writer};
+use writer::Writer;
 
 pub struct SledBackend {
     dir: PathBuf,

@@ -2,7 +2,6 @@
 //! told who holds it), the key checked, an older layout migrated, the read model built and
 //! the writer started.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex, RwLock};
@@ -10,82 +9,23 @@ use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::broadcast;
 
 use super::deferred::{Deferred, LinkFlows};
+use super::files::{check_data_dir, clean_up, open_sled};
 use super::layout::{
     self, META_KEY_CHECK, META_SCHEMA, META_SEQ_RESERVED, SCHEMA_VERSION, StoredFlow, T, TREES,
     decode,
 };
 use super::node::SledNode;
 use super::overlay::SeqState;
+use super::queue::{Shared, Stats};
 use super::read::SledReader;
 use super::trees::Trees;
-use super::writer::{Shared, Stats, Writer};
+use super::writer::Writer;
 use super::{SledBackend, audit, import, lock, migrate, migrate_v4, rotate};
 use crate::domain::model::{ConsentLink, Tenant};
 use crate::store::{Cipher, Index, KEY_CHECK_SLOT, KEY_CHECK_TEXT, KeySource, StoreError};
 
 /// Subscribers that fall further behind than this are told they lagged.
 pub const EVENT_BUFFER: usize = 4096;
-/// sled's page cache: enough for the working set, well under the memory budget.
-const CACHE_BYTES: u64 = 32 * 1024 * 1024;
-
-/// Open the sled database in `dir`, flushed by nobody but its user (the writer, or a tool
-/// that needs the database to itself).
-pub(super) fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
-    migrate_v4::finish_swap(dir)?;
-    sled::Config::new()
-        .path(dir.join("db"))
-        .cache_capacity(CACHE_BYTES)
-        .flush_every_ms(None)
-        .open()
-        .map_err(|e| {
-            if is_lock_error(&e) {
-                StoreError::Locked {
-                    dir: dir.to_owned(),
-                    holder: lock::describe_holder(dir),
-                }
-            } else {
-                StoreError::from(e)
-            }
-        })
-}
-
-fn is_lock_error(e: &sled::Error) -> bool {
-    matches!(e, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
-}
-
-/// Refuse a data dir that others can read; create it 0700 when missing.
-pub fn check_data_dir(dir: &Path) -> Result<(), StoreError> {
-    use std::os::unix::fs::DirBuilderExt;
-    match std::fs::metadata(dir) {
-        Ok(meta) => {
-            let mode = meta.permissions().mode() & 0o777;
-            if mode & 0o077 != 0 {
-                return Err(StoreError::DataDirTooOpen {
-                    dir: dir.to_owned(),
-                    mode,
-                });
-            }
-            Ok(())
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(|source| StoreError::DataDir {
-                dir: dir.to_owned(),
-                source,
-            }),
-        Err(source) => Err(StoreError::DataDir {
-            dir: dir.to_owned(),
-            source,
-        }),
-    }
-}
-
-/// Whether `dir` holds a database already.
-pub fn exists(dir: &Path) -> bool {
-    dir.join("db").join("conf").exists() || migrate_v4::migrated_exists(dir)
-}
 
 /// Open (or create) the database in `dir` and start its writer. Blocks (sled IO, a
 /// migration): call it from a blocking thread. A new database gets a new key file when
@@ -94,7 +34,7 @@ pub(super) fn open(dir: &Path, key: &KeySource) -> Result<SledBackend, StoreErro
     check_data_dir(dir)?;
     // The writer is the only flusher (see `writer`).
     let mut db = open_sled(dir)?;
-    migrate_v4::clean_up(dir);
+    clean_up(dir);
     let meta = db.open_tree("meta")?;
     let check = meta.get(META_KEY_CHECK)?;
     if check.is_none() && !db.open_tree("tenants")?.is_empty() {

@@ -54,14 +54,14 @@ pub fn rotate(
     new_key_file: Option<&Path>,
     webhook_urls: &[String],
 ) -> Result<Rotated, StoreError> {
-    super::open::check_data_dir(dir)?;
-    if !super::open::exists(dir) {
+    super::files::check_data_dir(dir)?;
+    if !super::files::exists(dir) {
         return Err(StoreError::Write(format!(
             "{} holds no database",
             dir.display()
         )));
     }
-    let db = super::open::open_sled(dir)?;
+    let db = super::files::open_sled(dir)?;
     let meta = db.open_tree("meta")?;
     let keys = db.open_tree("tenant_keys")?;
     let flows = db.open_tree("flows")?;
