@@ -59,17 +59,18 @@ pub(super) async fn live_link(
     }
 }
 
-/// Count an open on the link; the first open of a link goes on the tenant's timeline.
-fn count_open(tx: &mut dyn Tx, hash: &[u8]) -> Result<(), EngineError> {
-    if let Counted::First(link) = tx.count_on_link(hash, false)? {
+/// Count an open of the link (`continued`: a press of its Continue); the first of each
+/// goes on the tenant's timeline.
+pub(super) fn count(tx: &mut dyn Tx, hash: &[u8], continued: bool) -> Result<(), EngineError> {
+    if let Counted::First(link) = tx.count_on_link(hash, continued)? {
+        let link_id = link.id.clone();
+        let t = if continued {
+            Transition::ConsentStarted { link_id }
+        } else {
+            Transition::LinkOpened { link_id }
+        };
         // A tenant being offboarded refuses the transition; the count still stands.
-        let _ = apply_in(
-            tx,
-            &link.tenant,
-            &Transition::LinkOpened {
-                link_id: link.id.clone(),
-            },
-        );
+        let _ = apply_in(tx, &link.tenant, &t);
     }
     Ok(())
 }
@@ -84,7 +85,9 @@ pub(super) async fn open_link(
     // A repeat open is only counted (in memory, written with the next lazy write); the
     // first is queued, not waited for: the page does not wait for the disk.
     if !core.store().node().count_again(&hash, false) {
-        core.commit_detached(actor, "count a link open", move |tx| count_open(tx, &hash));
+        core.commit_detached(actor, "count a link open", move |tx| {
+            count(tx, &hash, false)
+        });
     }
     Ok(Interstitial {
         display_name: brief.display_name.clone(),

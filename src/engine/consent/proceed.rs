@@ -6,18 +6,16 @@ use std::time::Duration;
 use url::Url;
 
 use super::driver::record_refusal;
-use super::open::live_link;
+use super::open::{count, live_link};
 use super::page::CustomerPage;
 use crate::domain::actor::Actor;
 use crate::domain::consent::{ContinueRequest, browser_hash, check_continue};
-use crate::domain::lifecycle::Transition;
 use crate::domain::model::{ExpectedAccount, LinkState, PendingFlow};
 use crate::engine::core::Core;
 use crate::engine::error::EngineError;
-use crate::engine::ops::apply_in;
 use crate::engine::token::{hex, random_token, sha256};
 use crate::google;
-use crate::store::{Counted, Tx};
+use crate::store::Tx;
 use crate::time::{add, now_ms};
 
 /// How long a customer has at Google before the flow expires.
@@ -39,16 +37,7 @@ fn start_flow(
         return Err(EngineError::Conflict(format!("the link is {state}")));
     }
     tx.put_sealed_flow(state_hash, flow, sealed_verifier)?;
-    if let Counted::First(link) = tx.count_on_link(hash, true)? {
-        let _ = apply_in(
-            tx,
-            &link.tenant,
-            &Transition::ConsentStarted {
-                link_id: link.id.clone(),
-            },
-        );
-    }
-    Ok(())
+    count(tx, hash, true)
 }
 
 pub(super) async fn continue_link(

@@ -9,21 +9,28 @@ use super::grants::{PENDING_TOKEN, REFRESH_TOKEN, give_back_and_note};
 use super::tenants::show;
 use crate::domain::actor::Actor;
 use crate::domain::lifecycle::Transition;
+use crate::domain::model::{PendingConsent, Tenant};
 use crate::domain::transition::TransitionError;
 use crate::engine::api::Reply;
 use crate::engine::core::Core;
 use crate::engine::error::EngineError;
-use crate::store::Durability;
+use crate::store::{Durability, Tx};
+
+/// The tenant and the consent waiting for its approval (refused when none waits).
+fn waiting(tx: &dyn Tx, slug: &str) -> Result<(Tenant, PendingConsent), EngineError> {
+    let cur = tenant_in(tx, slug)?;
+    let pending = cur
+        .pending
+        .clone()
+        .ok_or_else(|| TransitionError::NothingPending(slug.to_owned()))?;
+    Ok((cur, pending))
+}
 
 pub async fn approve(core: &Core, actor: &Actor, slug: &str) -> Result<Reply, EngineError> {
     let s = slug.to_owned();
     let (old_sub, old_token, new_sub) = core
         .commit(actor, Durability::Durable, move |tx| {
-            let cur = tenant_in(tx, &s)?;
-            let pending = cur
-                .pending
-                .clone()
-                .ok_or_else(|| TransitionError::NothingPending(s.clone()))?;
+            let (cur, pending) = waiting(tx, &s)?;
             let new_token = tx.secret(&s, PENDING_TOKEN)?.ok_or_else(|| {
                 EngineError::Conflict(format!(
                     "the consent waiting for {s} has lost its token; reject it and issue a new link"
@@ -58,11 +65,7 @@ pub async fn reject(core: &Core, actor: &Actor, slug: &str) -> Result<Reply, Eng
     let s = slug.to_owned();
     let (sub, token) = core
         .commit(actor, Durability::Durable, move |tx| {
-            let cur = tenant_in(tx, &s)?;
-            let pending = cur
-                .pending
-                .clone()
-                .ok_or_else(|| TransitionError::NothingPending(s.clone()))?;
+            let (_, pending) = waiting(tx, &s)?;
             let token = tx.secret(&s, PENDING_TOKEN)?;
             apply_in(tx, &s, &Transition::Reject)?;
             tx.delete_secret(&s, PENDING_TOKEN)?;

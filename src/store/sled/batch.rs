@@ -27,6 +27,34 @@ const MAX_BATCH: usize = 2048;
 /// An operation as queued: whether it must be durable, for whom, and what it runs.
 type Queued = (bool, Option<Operator>, Run);
 
+/// Messages taken from the queue, by kind (each kind in the order it came).
+#[derive(Default)]
+struct Sorted {
+    ops: Vec<Queued>,
+    barriers: Vec<Completion>,
+    stalls: Vec<Duration>,
+    stops: Vec<Completion>,
+}
+
+impl Sorted {
+    fn of(msgs: impl IntoIterator<Item = Msg>) -> Self {
+        let mut s = Self::default();
+        for m in msgs {
+            match m {
+                Msg::Op {
+                    durable,
+                    actor,
+                    run,
+                } => s.ops.push((durable, actor, run)),
+                Msg::Barrier(c) => s.barriers.push(c),
+                Msg::Stall(d) => s.stalls.push(d),
+                Msg::Stop(c) => s.stops.push(c),
+            }
+        }
+        s
+    }
+}
+
 pub(super) struct Loop {
     shared: Shared,
     seq: SeqState,
@@ -77,41 +105,21 @@ impl Loop {
                     Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
                 }
             }
-            let mut ops = Vec::new();
-            let mut barriers = Vec::new();
-            for m in msgs {
-                match m {
-                    Msg::Op {
-                        durable,
-                        actor,
-                        run,
-                    } => ops.push((durable, actor, run)),
-                    Msg::Barrier(c) => barriers.push(c),
-                    Msg::Stall(d) => std::thread::sleep(d),
-                    Msg::Stop(c) => stop.push(c),
-                }
+            let sorted = Sorted::of(msgs);
+            for d in sorted.stalls {
+                std::thread::sleep(d);
             }
-            self.batch(ops, barriers);
+            stop.extend(sorted.stops);
+            self.batch(sorted.ops, sorted.barriers);
             if !stop.is_empty() {
                 break;
             }
         }
-        // Whatever is still queued came before the stop: finish it.
-        let rest: Vec<Msg> = self.rx.try_iter().collect();
-        let mut ops = Vec::new();
-        let mut barriers = Vec::new();
-        for m in rest {
-            match m {
-                Msg::Op {
-                    durable,
-                    actor,
-                    run,
-                } => ops.push((durable, actor, run)),
-                Msg::Barrier(c) | Msg::Stop(c) => barriers.push(c),
-                Msg::Stall(_) => {}
-            }
-        }
-        self.batch(ops, barriers);
+        // Whatever is still queued came before the stop: finish it (a stop asked again is
+        // answered like a barrier; a stall no longer matters).
+        let mut rest = Sorted::of(self.rx.try_iter());
+        rest.barriers.append(&mut rest.stops);
+        self.batch(rest.ops, rest.barriers);
         self.write_counts();
         let res = self.flush();
         for c in stop {
