@@ -22,7 +22,7 @@ use mcp_onboard::config::Config;
 use mcp_onboard::engine::lifecycle::{NewTenant, new_tenant};
 use mcp_onboard::engine::{Engine, EngineApi, Local, Placement};
 use mcp_onboard::store::KeySource;
-use mcp_onboard::tui::model::{Effect, Mode, Model, Msg, Setup};
+use mcp_onboard::tui::model::{Effect, Model, Msg, Setup};
 use mcp_onboard::tui::style::Theme;
 use mcp_onboard::tui::update::update;
 use mcp_onboard::tui::view::view;
@@ -107,7 +107,7 @@ fn in_process(rt: &tokio::runtime::Runtime, data: &Path, key: &KeySource, n: usi
     let api = Local(engine.clone());
     for (w, h) in [(120u16, 40u16), (80, 24)] {
         let setup = Setup {
-            mode: Mode::Owner,
+            attachment: api.attachment(),
             public_url: "https://onboard.example.com/".into(),
             redirect_uri: "https://onboard.example.com/oauth/callback".into(),
             data_dir: data.display().to_string(),
@@ -118,7 +118,7 @@ fn in_process(rt: &tokio::runtime::Runtime, data: &Path, key: &KeySource, n: usi
         let mut fx = update(&mut m, Msg::Resize(w, h));
         fx.extend(update(&mut m, Msg::Start));
         settle(rt, &api, &mut m, fx);
-        assert_eq!(m.rows.len(), n, "the whole list is in the model");
+        assert_eq!(m.table.rows.len(), n, "the whole list is in the model");
         let mut term = Terminal::new(TestBackend::new(w, h)).expect("terminal");
         term.draw(|f| view(&m, f)).expect("draw");
         let rounds = if quick { 50 } else { 300 };
@@ -154,7 +154,7 @@ fn in_process(rt: &tokio::runtime::Runtime, data: &Path, key: &KeySource, n: usi
                 filter.push(t.elapsed());
             }
             assert!(
-                !m.visible.is_empty() && m.visible.len() < n,
+                !m.table.visible.is_empty() && m.table.visible.len() < n,
                 "the filter narrowed the table"
             );
             for _ in typed.chars() {
@@ -163,7 +163,7 @@ fn in_process(rt: &tokio::runtime::Runtime, data: &Path, key: &KeySource, n: usi
                 term.draw(|f| view(&m, f)).expect("draw");
                 filter.push(t.elapsed());
             }
-            assert_eq!(m.visible.len(), n);
+            assert_eq!(m.table.visible.len(), n);
         }
         let _ = update(&mut m, press(KeyCode::Esc));
 
@@ -172,13 +172,13 @@ fn in_process(rt: &tokio::runtime::Runtime, data: &Path, key: &KeySource, n: usi
         let mut events = Vec::new();
         for (round, sort_key) in [(0u64, "slug"), (1, "changed")] {
             if sort_key == "changed" {
-                while m.sort != mcp_onboard::engine::api::SortKey::Changed {
+                while m.table.sort != mcp_onboard::engine::api::SortKey::Changed {
                     let _ = update(&mut m, press(KeyCode::Char('s')));
                 }
             }
             for i in 0..if quick { 200 } else { 1000 } {
                 let slug = format!("tenant-{:06}", (i * 7919 + round as usize * 13) % n);
-                let Some(row) = m.rows.iter().find(|r| r.slug == slug).cloned() else {
+                let Some(row) = m.table.rows.iter().find(|r| r.slug == slug).cloned() else {
                     continue;
                 };
                 let mut s = row;

@@ -12,6 +12,7 @@ pub mod domain;
 pub mod engine;
 pub mod google;
 pub mod http;
+pub mod i18n;
 pub mod logging;
 pub mod message;
 pub mod metrics;

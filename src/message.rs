@@ -1,14 +1,15 @@
-//! The ready-to-send message for a consent link: the template in `assets/message.txt`
-//! (or `message.txt` in the config directory, when there is one) with the tenant's name,
-//! the link, its expiry and what the customer will be asked filled in. The text has one
-//! line per paragraph (mail and chat clients wrap it themselves, and never break the link),
-//! whatever the template's own line breaks; the expiry reads in the operator's time zone.
+//! The ready-to-send message for a consent link: the template in
+//! `assets/locales/en/message.txt` (or `message.txt` in the config directory, when there is
+//! one) with the tenant's name, the link, its expiry and what the customer will be asked
+//! filled in. The text has one line per paragraph (mail and chat clients wrap it themselves,
+//! and never break the link), whatever the template's own line breaks; the expiry reads in
+//! the operator's time zone.
 
 use std::path::Path;
 
 use crate::domain::model::{ExpectedAccount, Integration};
 
-const DEFAULT: &str = include_str!("../assets/message.txt");
+const DEFAULT: &str = include_str!("../assets/locales/en/message.txt");
 
 /// What goes into the message.
 pub struct MessageFacts<'a> {
@@ -18,6 +19,12 @@ pub struct MessageFacts<'a> {
     pub expires: &'a str,
     pub integration: Integration,
     pub expected: Option<&'a ExpectedAccount>,
+}
+
+/// The template the operator set: `message.txt` in the user's config directory if it
+/// exists and reads, else the built-in one.
+pub fn configured_template() -> String {
+    template(crate::config::dirs::config_dir().as_deref())
 }
 
 /// The template: `config_dir/message.txt` if it exists and reads, else the built-in one.

@@ -19,21 +19,30 @@ pub enum QrFileError {
         "a file exists already at {0} (a QR file never replaces one, nor writes through a link): remove it or pick another name"
     )]
     Exists(PathBuf),
-    #[error("writing {path}: {source}")]
+    #[error("there is no folder {0} to write the QR code into")]
+    NoFolder(PathBuf),
+    #[error("writing {path}")]
     Io {
         path: PathBuf,
+        #[source]
         source: std::io::Error,
     },
     #[error(transparent)]
     Qr(#[from] QrError),
 }
 
-/// Refuse, before anything is issued, when one of `paths` is taken already.
+/// Refuse, before anything is issued, when one of `paths` is taken already or its folder is
+/// not there.
 pub fn ensure_free(paths: &[&Path]) -> Result<(), QrFileError> {
     for p in paths {
         // `symlink_metadata`: a dangling link is there too.
         if std::fs::symlink_metadata(p).is_ok() {
             return Err(QrFileError::Exists(full(p)));
+        }
+        let path = full(p);
+        let folder = path.parent().unwrap_or(Path::new("/"));
+        if !folder.is_dir() {
+            return Err(QrFileError::NoFolder(folder.to_owned()));
         }
     }
     Ok(())

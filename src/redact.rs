@@ -6,8 +6,15 @@
 //!
 //! Each secret is looked for as it is, JSON-escaped (once and twice, and with `\/`), and
 //! URL-encoded (form style and percent style, either case); any `Bearer <token>` goes too.
+//! Every copy made on the way (the forms, the text before a form is taken out) is wiped
+//! when dropped.
 
-use std::collections::BTreeSet;
+use std::cmp::Reverse;
+
+use zeroize::Zeroizing;
+
+/// A string wiped from memory when dropped.
+type Wiped = Zeroizing<String>;
 
 /// What a secret is replaced with.
 pub const REDACTED: &str = "[redacted]";
@@ -18,7 +25,7 @@ const MIN_SECRET_CHARS: usize = 6;
 #[derive(Clone, Default)]
 pub struct Redactor {
     /// Every form of every secret, longest first (a form may contain a shorter one).
-    needles: Vec<String>,
+    needles: Vec<Wiped>,
 }
 
 impl std::fmt::Debug for Redactor {
@@ -27,25 +34,38 @@ impl std::fmt::Debug for Redactor {
     }
 }
 
+/// Redactors made on this thread, for tests that check none is made where none is needed.
+#[cfg(test)]
+pub fn built_here() -> usize {
+    BUILT.with(std::cell::Cell::get)
+}
+
+#[cfg(test)]
+thread_local! {
+    static BUILT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 impl Redactor {
     pub fn new<'a>(secrets: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut forms = BTreeSet::new();
+        #[cfg(test)]
+        BUILT.with(|b| b.set(b.get() + 1));
+        let mut needles = Vec::new();
         for s in secrets {
             if s.chars().count() >= MIN_SECRET_CHARS {
-                forms.extend(forms_of(s));
+                needles.extend(forms_of(s));
             }
         }
-        let mut needles: Vec<String> = forms.into_iter().collect();
-        needles.sort_by_key(|n| std::cmp::Reverse(n.len()));
+        needles.sort_by(|a, b| (Reverse(a.len()), a.as_str()).cmp(&(Reverse(b.len()), b.as_str())));
+        needles.dedup();
         Self { needles }
     }
 
     /// `text` with every form of every secret, and any bearer token, replaced.
     pub fn redact(&self, text: &str) -> String {
-        let mut out = text.to_owned();
+        let mut out = Wiped::new(text.to_owned());
         for n in &self.needles {
             if out.contains(n.as_str()) {
-                out = out.replace(n.as_str(), REDACTED);
+                out = Wiped::new(out.replace(n.as_str(), REDACTED));
             }
         }
         redact_bearer(&out)
@@ -57,47 +77,52 @@ impl Redactor {
 }
 
 /// The ways a secret can be written in an echo of a request.
-fn forms_of(s: &str) -> Vec<String> {
+fn forms_of(s: &str) -> Vec<Wiped> {
     let json = json_escaped(s);
-    let form: String = url::form_urlencoded::byte_serialize(s.as_bytes()).collect();
+    let form = Wiped::new(url::form_urlencoded::byte_serialize(s.as_bytes()).collect());
     let percent = percent_encoded(s);
     vec![
-        s.to_owned(),
+        Wiped::new(s.to_owned()),
         json_escaped(&json),
-        json.replace('/', "\\/"),
+        Wiped::new(json.replace('/', "\\/")),
         json,
-        form.replace('+', "%20"),
+        Wiped::new(form.replace('+', "%20")),
         form,
         lower_hex(&percent),
         percent,
     ]
 }
 
-fn json_escaped(s: &str) -> String {
-    let quoted = serde_json::to_string(s).unwrap_or_default();
-    quoted
-        .strip_prefix('"')
-        .and_then(|q| q.strip_suffix('"'))
-        .unwrap_or(s)
-        .to_owned()
+fn json_escaped(s: &str) -> Wiped {
+    let quoted = Wiped::new(serde_json::to_string(s).unwrap_or_default());
+    Wiped::new(
+        quoted
+            .strip_prefix('"')
+            .and_then(|q| q.strip_suffix('"'))
+            .unwrap_or(s)
+            .to_owned(),
+    )
 }
 
 /// Every byte but RFC 3986's unreserved ones as `%XX`.
-fn percent_encoded(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
+fn percent_encoded(s: &str) -> Wiped {
+    use std::fmt::Write as _;
+    // Sized for the worst case up front: growing would leave unwiped copies behind.
+    let mut out = Wiped::new(String::with_capacity(s.len() * 3));
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            // Written in place: no copy of the secret's byte is left elsewhere.
+            let _ = write!(&mut *out, "%{b:02X}");
         }
     }
     out
 }
 
 /// `%2F` as `%2f`, the rest as it is.
-fn lower_hex(percent: &str) -> String {
-    let mut out = String::with_capacity(percent.len());
+fn lower_hex(percent: &str) -> Wiped {
+    let mut out = Wiped::new(String::with_capacity(percent.len()));
     let mut after_percent = 0;
     for c in percent.chars() {
         if c == '%' {
@@ -153,8 +178,8 @@ mod tests {
             serde_json::to_string(&serde_json::to_string(secret).unwrap()).unwrap(),
             serde_json::to_string(secret).unwrap().replace('/', "\\/"),
             url::form_urlencoded::byte_serialize(secret.as_bytes()).collect(),
-            percent_encoded(secret),
-            lower_hex(&percent_encoded(secret)),
+            percent_encoded(secret).as_str().to_owned(),
+            lower_hex(&percent_encoded(secret)).as_str().to_owned(),
         ];
         for f in forms {
             let text = format!("echo: {f} end");
@@ -184,7 +209,7 @@ mod tests {
             form in 0usize..8,
         ) {
             let r = Redactor::new([secret.as_str()]);
-            let f = forms_of(&secret)[form].clone();
+            let f = forms_of(&secret)[form].as_str().to_owned();
             let out = r.redact(&format!("{before}{f}{after}"));
             prop_assert!(!out.contains(&f), "{out:?}");
         }

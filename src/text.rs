@@ -12,14 +12,21 @@ use std::borrow::Cow;
 pub const MAX_OUTSIDE_TEXT: usize = 500;
 
 /// C0 and C1 controls (DEL too), the bidi embedding, override and isolate controls
-/// (U+202A-U+202E, U+2066-U+2069) and the line and paragraph separators (U+2028, U+2029).
+/// (U+202A-U+202E, U+2066-U+2069), the bidi marks (left-to-right U+200E, right-to-left
+/// U+200F, Arabic letter U+061C) and the line and paragraph separators (U+2028, U+2029).
 /// The zero-width joiner and non-joiner (U+200D, U+200C) are not among them: names in
 /// Persian or Indic scripts, and emoji, need them.
 pub fn is_unsafe(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
-            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}'
+            '\u{202A}'..='\u{202E}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{200E}'
+                | '\u{200F}'
+                | '\u{061C}'
+                | '\u{2028}'
+                | '\u{2029}'
         )
 }
 
@@ -125,9 +132,9 @@ mod tests {
     use proptest::prelude::*;
 
     /// One character of each class [`is_unsafe`] holds.
-    const UNSAFE: [char; 12] = [
+    const UNSAFE: [char; 15] = [
         '\u{0}', '\u{1b}', '\n', '\u{7f}', '\u{85}', '\u{9b}', '\u{202a}', '\u{202e}', '\u{2066}',
-        '\u{2069}', '\u{2028}', '\u{2029}',
+        '\u{2069}', '\u{2028}', '\u{2029}', '\u{200e}', '\u{200f}', '\u{61c}',
     ];
 
     #[test]
@@ -170,9 +177,24 @@ mod tests {
         assert_eq!(escape_keeping_lines("one\ntwo\u{7}"), "one\ntwo\\u{7}");
     }
 
+    #[test]
+    fn the_bidi_marks_are_refused_and_written_out_too() {
+        // Left-to-right, right-to-left and Arabic letter marks: Trojan Source lists them.
+        for (c, out) in [
+            ('\u{200e}', "\\u{200e}"),
+            ('\u{200f}', "\\u{200f}"),
+            ('\u{61c}', "\\u{61c}"),
+        ] {
+            let why = refuse_unsafe(&format!("ab{c}c")).unwrap_err();
+            assert!(why.contains("a bidi control"), "{why}");
+            assert_eq!(escape(&format!("ab{c}c")), format!("ab{out}c"));
+            assert_eq!(clean(&format!("ab{c}c")), "ab\u{FFFD}c");
+        }
+    }
+
     proptest! {
         #[test]
-        fn output_never_holds_an_unsafe_character(s in "\\PC*|[\\x00-\\x1f\\x7f-\\x9f\\u{2028}\\u{2029}\\u{202a}-\\u{202e}\\u{2066}-\\u{2069}a-z]{0,50}") {
+        fn output_never_holds_an_unsafe_character(s in "\\PC*|[\\x00-\\x1f\\x7f-\\x9f\\u{2028}\\u{2029}\\u{202a}-\\u{202e}\\u{2066}-\\u{2069}\\u{200e}\\u{200f}\\u{61c}a-z]{0,50}") {
             prop_assert!(!clean(&s).chars().any(is_unsafe));
             prop_assert!(!escape(&s).chars().any(is_unsafe));
             prop_assert!(!escape_keeping_lines(&s).chars().any(|c| is_unsafe(c) && c != '\n'));
@@ -182,7 +204,7 @@ mod tests {
         fn text_with_any_unsafe_character_is_refused(
             before in "\\PC{0,20}",
             after in "\\PC{0,20}",
-            pick in 0usize..12,
+            pick in 0usize..UNSAFE.len(),
         ) {
             let c = UNSAFE[pick];
             let text = format!("{before}{c}{after}");

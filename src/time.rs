@@ -52,9 +52,39 @@ pub fn rfc3339_for_people(text: &str, zone: &jiff::tz::TimeZone) -> Option<Strin
     Some(for_people(t.as_millisecond(), zone))
 }
 
+/// How long ago, in the largest whole unit: `12s`, `5m`, `3h`, `2d`; a clock that went
+/// back is no negative age.
+pub fn age(now: Millis, then: Millis) -> String {
+    let s = ((now - then) / 1000).max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3_600 => format!("{}m", s / 60),
+        3_600..86_400 => format!("{}h", s / 3_600),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
+/// The same, said: `12s ago`, `3m ago`.
+pub fn ago(now: Millis, then: Millis) -> String {
+    format!("{} ago", age(now, then))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn age_uses_the_largest_whole_unit() {
+        assert_eq!(age(100_000, 100_000), "0s");
+        assert_eq!(age(159_000, 100_000), "59s");
+        assert_eq!(age(160_000, 100_000), "1m");
+        assert_eq!(age(100_000 + 3_600_000, 100_000), "1h");
+        assert_eq!(age(100_000 + 86_400_000 * 2, 100_000), "2d");
+        // A clock that went back is not a negative age.
+        assert_eq!(age(100_000, 200_000), "0s");
+        assert_eq!(ago(100_000 + 3 * 60_000 + 59_000, 100_000), "3m ago");
+        assert_eq!(ago(100_000, 200_000), "0s ago");
+    }
 
     #[test]
     fn formats_epoch_and_adds() {

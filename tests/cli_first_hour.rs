@@ -262,7 +262,7 @@ async fn replace_withdraws_in_the_same_commit_and_ends_the_flows_started_through
     else {
         panic!("not a link")
     };
-    assert_eq!(new.withdrawn, vec![old.id.clone()]);
+    assert_eq!(new.withdrawn, Some(vec![old.id.clone()]));
     assert_eq!(new.earlier_active, 0);
     let t = h.show("acme").await;
     let n = t.events.len();

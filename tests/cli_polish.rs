@@ -1218,34 +1218,16 @@ mod tls {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_whole_consent_flow_runs_over_the_listeners_own_tls_and_sighup_swaps_the_certificate()
      {
-        use mcp_onboard::sandbox::google::{
-            AUTH_PATH, GoogleSandbox, REVOKE_PATH, SandboxGoogleConfig, TOKEN_PATH,
-        };
         let mut w = World::new();
         w.demo = false;
         let public = format!("https://localhost:{}", w.port);
-        let google = GoogleSandbox::new(SandboxGoogleConfig {
-            client_id: "it.apps.googleusercontent.com".into(),
-            client_secret: "it-secret".into(),
-            redirect_uris: vec![format!("{public}/oauth/callback")],
-            default_email: "x@example.com".into(),
-        });
-        let gbase = google.spawn().await.unwrap();
-        let g = |p: &str| format!("{}{p}", gbase.as_str().trim_end_matches('/'));
+        let _google = google_standin(&mut w, &public).await;
         let (pem, key, der) = cert("first");
         let cert_file = w.tmp.path().join("tls.crt");
         let key_file = w.tmp.path().join("tls.key");
         std::fs::write(&cert_file, &pem).unwrap();
         std::fs::write(&key_file, &key).unwrap();
         for (k, v) in [
-            (
-                "GOOGLE_CLIENT_ID",
-                "it.apps.googleusercontent.com".to_owned(),
-            ),
-            ("GOOGLE_CLIENT_SECRET", "it-secret".to_owned()),
-            ("GOOGLE_AUTH_URL", g(AUTH_PATH)),
-            ("GOOGLE_TOKEN_URL", g(TOKEN_PATH)),
-            ("GOOGLE_REVOKE_URL", g(REVOKE_PATH)),
             ("MCP_ONBOARD_PUBLIC_URL", public.clone()),
             ("MCP_ONBOARD_TLS_CERT", cert_file.display().to_string()),
             ("MCP_ONBOARD_TLS_KEY", key_file.display().to_string()),

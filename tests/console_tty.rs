@@ -247,7 +247,7 @@ async fn at_80x24_a_deployed_tenants_mcp_url_and_last_timeline_entry_are_in_view
     tty.keys(&["e"]);
     let exports = w.data_dir().join("exports");
     let s = tty.wait("the export said, with its folder", |s| {
-        s.contains("QR code written to") && s.contains("/exports/beta-")
+        s.contains("QR code written to beta-") && s.contains("/exports")
     });
     use std::os::unix::fs::PermissionsExt;
     let mode =

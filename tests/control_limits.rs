@@ -16,12 +16,18 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 
 const OUTBOX: usize = 512 * 1024;
+/// What every client together may have queued.
+const TOTAL: usize = 1024 * 1024;
 
 fn limits() -> ControlLimits {
     ControlLimits {
         outbox_bytes: OUTBOX,
+        outbox_bytes_total: TOTAL,
         calls_in_flight: 4,
+        calls_in_flight_total: 64,
         stalled_grace: Duration::from_millis(600),
+        hello_within: Duration::from_millis(300),
+        connections: 8,
         connections_per_uid: 6,
         subscriptions_per_uid: 3,
     }
@@ -218,6 +224,141 @@ async fn connections_and_subscriptions_are_capped_per_uid() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     // A closed connection frees its place too.
+    let client = Client::connect(&dir).await.unwrap().unwrap();
+    assert!(matches!(
+        client.call(Command::Status).await.unwrap(),
+        Reply::Status(_)
+    ));
+}
+
+#[tokio::test]
+async fn control_connections_are_capped_in_all_below_the_descriptors_kept_for_them() {
+    let h = harness().await;
+    let dir = h.dir.path().join("data");
+    let listener = control::bind(&dir).unwrap();
+    let limits = ControlLimits {
+        connections: 4,
+        ..limits()
+    };
+    tokio::spawn(control::serve_with(
+        listener,
+        h.engine.clone(),
+        limits,
+        Arc::default(),
+    ));
+    let mut open = Vec::new();
+    for _ in 0..4 {
+        open.push(Client::connect(&dir).await.unwrap().unwrap());
+    }
+    let refused = match Client::connect(&dir).await {
+        Err(control::ClientError::Api(e)) => e.message,
+        Ok(_) => panic!("a fifth connection was served"),
+        Err(e) => panic!("{e}"),
+    };
+    assert!(refused.contains("at most 4 in all"), "{refused}");
+    // What the owner keeps descriptors for holds every connection it lets in, and one uid
+    // cannot take them all.
+    let d = ControlLimits::default();
+    assert!(d.connections_per_uid < d.connections);
+    let metrics = mcp_onboard::http::metrics::MAX_CONNECTIONS;
+    assert!(
+        (d.connections + metrics) as u64 <= mcp_onboard::http::budget::RESERVED_CONTROL,
+        "{} control connections, {} descriptors kept for the control socket and /metrics",
+        d.connections,
+        mcp_onboard::http::budget::RESERVED_CONTROL
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_clients_that_never_read_hold_is_bounded_for_all_of_them_together() {
+    let h = harness().await;
+    let tenants: Vec<NewTenant> = (0..300)
+        .map(|i| NewTenant {
+            slug: format!("tenant-{i:04}"),
+            display_name: Some(format!("Tenant number {i} with a longish name")),
+            ..Default::default()
+        })
+        .collect();
+    h.run(Command::ImportTenants { tenants }).await;
+    let dir = h.dir.path().join("data");
+    let stats = Arc::new(ControlStats::default());
+    let listener = control::bind(&dir).unwrap();
+    let limits = ControlLimits {
+        stalled_grace: Duration::from_secs(1),
+        ..limits()
+    };
+    tokio::spawn(control::serve_with(
+        listener,
+        h.engine.clone(),
+        limits,
+        stats.clone(),
+    ));
+    // Five clients send list calls and never read: each may hold its own budget, all of
+    // them together no more than the owner's.
+    let mut floods = Vec::new();
+    for _ in 0..5 {
+        let mut s = UnixStream::connect(control::socket_path(&dir))
+            .await
+            .unwrap();
+        hello(&mut s).await;
+        for id in 1..=40u64 {
+            let call = format!(
+                "{{\"type\":\"call\",\"id\":{id},\"command\":{{\"command\":\"list_tenants\"}}}}\n"
+            );
+            s.write_all(call.as_bytes()).await.unwrap();
+        }
+        floods.push(s);
+    }
+    // They fill what they may; a client that reads is answered once they are dropped.
+    let other = Client::connect(&dir).await.unwrap().unwrap();
+    let start = Instant::now();
+    while stats.buffered_bytes() < TOTAL * 3 / 4 {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the flood never filled the budget: {} bytes",
+            stats.buffered_bytes()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(matches!(
+        other.call(Command::Status).await.unwrap(),
+        Reply::Status(_)
+    ));
+    let peak = stats.peak_buffered_bytes();
+    assert!(
+        peak <= TOTAL,
+        "{peak} bytes held for clients that do not read, the bound for all is {TOTAL}"
+    );
+    drop(floods);
+}
+
+#[tokio::test]
+async fn a_client_that_never_says_hello_is_closed_and_its_place_freed() {
+    let h = harness().await;
+    let dir = h.dir.path().join("data");
+    let listener = control::bind(&dir).unwrap();
+    tokio::spawn(control::serve_with(
+        listener,
+        h.engine.clone(),
+        limits(),
+        Arc::default(),
+    ));
+    // Every place of the uid taken by connections that say nothing.
+    let mut silent = Vec::new();
+    for _ in 0..6 {
+        silent.push(
+            UnixStream::connect(control::socket_path(&dir))
+                .await
+                .unwrap(),
+        );
+    }
+    for s in &mut silent {
+        let mut sink = Vec::new();
+        tokio::time::timeout(Duration::from_secs(15), s.read_to_end(&mut sink))
+            .await
+            .expect("closed without a hello")
+            .ok();
+    }
     let client = Client::connect(&dir).await.unwrap().unwrap();
     assert!(matches!(
         client.call(Command::Status).await.unwrap(),

@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::{Harness, harness};
 use mcp_onboard::control::protocol::{PROTOCOL, ServerFrame};
 use mcp_onboard::control::{self, Client};
-use mcp_onboard::engine::api::{Command, ListQuery, Reply};
+use mcp_onboard::engine::api::{Command, Reply};
 use mcp_onboard::engine::model::{EventKind, TenantStatus};
 use mcp_onboard::engine::{ErrorCode, Event, EventBody, Events, Item};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -141,19 +141,7 @@ async fn a_lagging_subscriber_is_told_and_recovers_with_a_snapshot() {
         other => panic!("expected to be told of the lag: {other:?}"),
     }
     // The snapshot a face refetches then is the current state.
-    let Reply::Tenants { tenants, total } = h
-        .engine
-        .run(
-            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-            Command::ListTenants {
-                query: ListQuery::default(),
-            },
-        )
-        .await
-        .unwrap()
-    else {
-        panic!()
-    };
+    let (tenants, total) = h.list().await;
     assert_eq!(total, 1);
     assert_eq!(tenants[0].status, TenantStatus::LinkIssued);
     // And the stream goes on after the lag.
@@ -305,15 +293,10 @@ async fn a_replaying_subscriber_misses_no_live_event_of_another_kind() {
     h.add("acme", None, None).await;
     let mut events = Events::Local(h.engine.subscribe(Some(0)));
     h.link("acme").await;
-    h.engine
-        .run(
-            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-            Command::RevokeLinks {
-                slug: "acme".into(),
-            },
-        )
-        .await
-        .unwrap();
+    h.run(Command::RevokeLinks {
+        slug: "acme".into(),
+    })
+    .await;
     let seen = drain(&mut events).await;
     let kinds: Vec<&str> = seen.iter().map(|e| e.kind_str()).collect();
     assert_eq!(
@@ -363,15 +346,10 @@ async fn removing_a_tenant_that_never_consented_takes_its_links_and_tells_every_
     let mut events = Events::Local(h.engine.subscribe(None));
 
     let reply = h
-        .engine
-        .run(
-            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-            Command::RemoveTenant {
-                slug: "acme".into(),
-            },
-        )
-        .await
-        .unwrap();
+        .run(Command::RemoveTenant {
+            slug: "acme".into(),
+        })
+        .await;
     assert_eq!(
         reply,
         Reply::Removed {
@@ -387,29 +365,12 @@ async fn removing_a_tenant_that_never_consented_takes_its_links_and_tells_every_
         "{seen:?}"
     );
     let err = h
-        .engine
-        .run(
-            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-            Command::ShowTenant {
-                slug: "acme".into(),
-            },
-        )
-        .await
-        .unwrap_err();
+        .refused(Command::ShowTenant {
+            slug: "acme".into(),
+        })
+        .await;
     assert_eq!(err.code(), ErrorCode::NotFound);
-    let Reply::Tenants { tenants, total } = h
-        .engine
-        .run(
-            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-            Command::ListTenants {
-                query: ListQuery::default(),
-            },
-        )
-        .await
-        .unwrap()
-    else {
-        panic!()
-    };
+    let (tenants, total) = h.list().await;
     assert_eq!((tenants.len(), total), (1, 1));
     assert_eq!(tenants[0].slug, "kept");
 
@@ -443,15 +404,10 @@ async fn a_tenant_that_consented_is_not_removed_and_nothing_is_lost() {
     let before = h.show("acme").await;
     assert!(before.consented_at.is_some());
     let err = h
-        .engine
-        .run(
-            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-            Command::RemoveTenant {
-                slug: "acme".into(),
-            },
-        )
-        .await
-        .unwrap_err();
+        .refused(Command::RemoveTenant {
+            slug: "acme".into(),
+        })
+        .await;
     assert_eq!(err.code(), ErrorCode::Conflict);
     let msg = err.to_string();
     assert!(
@@ -464,30 +420,15 @@ async fn a_tenant_that_consented_is_not_removed_and_nothing_is_lost() {
     assert!(h.has_token("acme"), "the token stays");
 
     let err = h
-        .engine
-        .run(
-            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-            Command::RemoveTenant {
-                slug: "nobody".into(),
-            },
-        )
-        .await
-        .unwrap_err();
+        .refused(Command::RemoveTenant {
+            slug: "nobody".into(),
+        })
+        .await;
     assert_eq!(err.code(), ErrorCode::NotFound);
 }
 
 async fn batches(h: &Harness) -> u64 {
-    let Reply::Status(s) = h
-        .engine
-        .run(
-            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-            Command::Status,
-        )
-        .await
-        .unwrap()
-    else {
-        panic!()
-    };
+    let s = h.status().await;
     s.store.batches
 }
 
@@ -501,15 +442,10 @@ async fn removing_a_tenant_right_after_a_repeat_open_leaves_the_writer_idle() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     // A repeat open is counted in memory, to be written with the next lazy flush.
     assert_eq!(h.get(&link.url).await.status, 200);
-    h.engine
-        .run(
-            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-            Command::RemoveTenant {
-                slug: "acme".into(),
-            },
-        )
-        .await
-        .unwrap();
+    h.run(Command::RemoveTenant {
+        slug: "acme".into(),
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let a = batches(&h).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -527,15 +463,10 @@ async fn a_removed_tenants_flow_does_not_touch_a_new_tenant_of_the_same_slug() {
     h.add("acme", None, None).await;
     let auth = h.start(&h.link("acme").await).await;
     let cb = h.consent(&auth, "it@acme.example", true, None).await;
-    h.engine
-        .run(
-            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-            Command::RemoveTenant {
-                slug: "acme".into(),
-            },
-        )
-        .await
-        .unwrap();
+    h.run(Command::RemoveTenant {
+        slug: "acme".into(),
+    })
+    .await;
     h.add("acme", None, None).await;
     h.forget_cookies();
     let page = h.get(&cb).await;
@@ -543,17 +474,7 @@ async fn a_removed_tenants_flow_does_not_touch_a_new_tenant_of_the_same_slug() {
     let t = h.show("acme").await;
     assert_eq!(t.status, TenantStatus::Created, "{:?}", t.reason);
     assert_eq!(t.events.len(), 1, "{:#?}", t.events);
-    let Reply::Status(s) = h
-        .engine
-        .run(
-            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-            Command::Status,
-        )
-        .await
-        .unwrap()
-    else {
-        panic!()
-    };
+    let s = h.status().await;
     assert_eq!(s.pending_flows, 0);
 }
 
@@ -567,48 +488,26 @@ async fn an_import_adds_all_of_its_tenants_or_none() {
         ..Default::default()
     };
     let err = h
-        .engine
-        .run(
-            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-            Command::ImportTenants {
-                tenants: vec![new("beta"), new("acme"), new("gamma")],
-            },
-        )
-        .await
-        .unwrap_err();
+        .refused(Command::ImportTenants {
+            tenants: vec![new("beta"), new("acme"), new("gamma")],
+        })
+        .await;
     assert_eq!(err.code(), ErrorCode::Conflict);
     assert!(err.to_string().contains("acme"), "{err}");
     for s in ["beta", "gamma"] {
-        let e = h
-            .engine
-            .run(
-                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-                Command::ShowTenant { slug: s.into() },
-            )
-            .await
-            .unwrap_err();
+        let e = h.refused(Command::ShowTenant { slug: s.into() }).await;
         assert_eq!(e.code(), ErrorCode::NotFound, "{s} was not added");
     }
     let err = h
-        .engine
-        .run(
-            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-            Command::ImportTenants {
-                tenants: vec![new("beta"), new("BAD SLUG")],
-            },
-        )
-        .await
-        .unwrap_err();
+        .refused(Command::ImportTenants {
+            tenants: vec![new("beta"), new("BAD SLUG")],
+        })
+        .await;
     assert!(err.to_string().contains("row 2"), "{err}");
     let reply = h
-        .engine
-        .run(
-            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-            Command::ImportTenants {
-                tenants: vec![new("beta"), new("gamma")],
-            },
-        )
-        .await
-        .unwrap();
+        .run(Command::ImportTenants {
+            tenants: vec![new("beta"), new("gamma")],
+        })
+        .await;
     assert_eq!(reply, Reply::Imported { added: 2 });
 }

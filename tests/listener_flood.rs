@@ -7,9 +7,16 @@
 //! socket must be answered by the owner, and the owner must never hold the descriptors
 //! kept for calls out.
 //!
+//! The second flood is kept-alive connections from a handful of addresses (under both the
+//! per-client and the per-network cap), each asking something cheap twice a second
+//! (`/healthz`, or a page that does not exist: 404, then 429 once rate limited), more of
+//! them than the listener has slots. A new customer's connection must still be served
+//! within a few seconds, and the whole consent complete.
+//!
 //! CI runs a reduced size. The full size:
 //! `MCP_ONBOARD_FLOOD=full cargo test --release --test listener_flood -- --nocapture`.
 
+mod support_flood;
 mod support_proc;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -17,10 +24,19 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use mcp_onboard::http::budget::RESERVED_OUTBOUND;
+use mcp_onboard::http::budget::{RESERVED_OUTBOUND, listener_cap};
+use mcp_onboard::http::conn::ConnLimits;
+use support_flood::*;
 use support_proc::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
+
+/// One flood at a time: each needs the machine to itself.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn full() -> bool {
+    std::env::var("MCP_ONBOARD_FLOOD").as_deref() == Ok("full")
+}
 
 struct Size {
     /// `serve`'s descriptor limit, soft and hard.
@@ -30,7 +46,7 @@ struct Size {
 }
 
 fn size() -> Size {
-    if std::env::var("MCP_ONBOARD_FLOOD").as_deref() == Ok("full") {
+    if full() {
         Size {
             nofile: 4096,
             connections: 4400,
@@ -185,6 +201,7 @@ fn raise_own_limit(need: u64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_flood_of_idle_and_slow_connections_from_many_networks_does_not_starve_a_customer() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let size = size();
     raise_own_limit(size.connections as u64 + 512);
     let (mut w, google, _blaxel) = world_with_standins(Default::default()).await;
@@ -222,10 +239,12 @@ async fn a_flood_of_idle_and_slow_connections_from_many_networks_does_not_starve
         }
     }
     // The flood is in place once every connection was made (the kernel queues what the
-    // owner does not accept yet) and the owner holds at least 512 descriptors (its
-    // listener is full, or its descriptors taken).
+    // owner does not accept yet) and the owner holds a descriptor for each slot of its
+    // listener (it is full, or its descriptors taken).
+    let slots = listener_cap(ConnLimits::default().max_connections, size.nofile) as u64;
     let until = Instant::now() + Duration::from_secs(60);
-    while seen.started.load(Ordering::Relaxed) < size.connections as u64 || fds(serve.pid()) < 512 {
+    while seen.started.load(Ordering::Relaxed) < size.connections as u64 || fds(serve.pid()) < slots
+    {
         assert!(
             Instant::now() < until,
             "the flood never got in place: {} connections, {} descriptors",
@@ -293,5 +312,96 @@ async fn a_flood_of_idle_and_slow_connections_from_many_networks_does_not_starve
         size.connections / 2,
         size.nofile,
         started.elapsed(),
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn kept_alive_clients_asking_cheap_questions_from_a_few_addresses_do_not_starve_a_customer() {
+    let _alone = ONE_AT_A_TIME.lock().await;
+    let nofile: u64 = if full() { 4096 } else { 1024 };
+    let slots = listener_cap(ConnLimits::default().max_connections, nofile);
+    // More than the listener has slots, a few percent.
+    let addresses = (slots + slots / 20).div_ceil(PER_ADDRESS);
+    let connections = addresses * PER_ADDRESS;
+    raise_own_limit(connections as u64 + 512);
+    let (mut w, google, _blaxel) = world_with_standins(Default::default()).await;
+    w.env.retain(|(k, _)| k != "MCP_ONBOARD_LOG");
+    w.env.push(("MCP_ONBOARD_LOG".into(), "info".into()));
+    w.serve_nofile = Some(nofile);
+    let _serve = w.serve();
+    w.ok(&["tenant", "add", "acme"]);
+    let link = w.json(&["link", "acme"]);
+    let url = link["url"].as_str().expect("link url").to_owned();
+    let to: SocketAddr = ([127, 0, 0, 1], w.port).into();
+
+    let started = Instant::now();
+    let asked = Arc::new(Asked::default());
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut askers = Vec::new();
+    for i in 0..connections {
+        // Half ask for /healthz (never rate limited), half for a page that is not there.
+        let path = if i % 2 == 0 { "/healthz" } else { "/nope" };
+        let start = Duration::from_millis(u64::try_from(i % 500).expect("small"));
+        askers.push(tokio::spawn(keep_asking(
+            start,
+            asking_addr(i % addresses),
+            to,
+            path,
+            asked.clone(),
+            stop_rx.clone(),
+        )));
+    }
+    // In place once the listener is full of them.
+    let until = Instant::now() + Duration::from_secs(60);
+    while asked.served.load(Ordering::Relaxed) < slots as u64 - 16 {
+        assert!(
+            Instant::now() < until,
+            "the flood never got in place: {} of {slots} slots served",
+            asked.served.load(Ordering::Relaxed)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Some rounds of questions at the full listener.
+    let answers = asked.answers.load(Ordering::Relaxed);
+    let until = Instant::now() + Duration::from_secs(30);
+    while asked.answers.load(Ordering::Relaxed) < answers + 2 * slots as u64 {
+        assert!(Instant::now() < until, "the askers stopped being answered");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let flooded = started.elapsed();
+
+    // A new customer's connection is served at once, again and again.
+    let mut slowest = Duration::ZERO;
+    for _ in 0..4 {
+        let took = tokio::task::spawn_blocking(move || healthz(to, Duration::from_secs(5)))
+            .await
+            .expect("health check thread")
+            .expect("a new connection's /healthz answered within 5 s");
+        slowest = slowest.max(took);
+    }
+    // And the customer's whole consent completes.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("http client");
+    let (status, body) = consent_with(&http, &url, "it@acme.example", false).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("is now connected"), "{body}");
+    assert!(google.exchanges() >= 1, "the code was exchanged at Google");
+    let t = tokio::task::block_in_place(|| wait_status(&w, "acme", "deployed"));
+    assert_eq!(t["google_email"], "it@acme.example");
+    let cut = asked.cut.load(Ordering::Relaxed);
+    assert!(cut > 0, "no kept-alive connection was closed to make room");
+
+    let _ = stop_tx.send(true);
+    for a in askers {
+        let _ = a.await;
+    }
+    eprintln!(
+        "kept-alive flood: {connections} connections from {addresses} addresses in {} /24s against {slots} slots, in place after {flooded:?}; new connections answered (slowest {slowest:?}) and the consent done {:?} after the start; {} answers to the flood, {cut} of its connections closed",
+        addresses.div_ceil(ADDRESSES_PER_NET),
+        started.elapsed(),
+        asked.answers.load(Ordering::Relaxed),
     );
 }

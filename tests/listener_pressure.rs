@@ -1,15 +1,17 @@
 //! The accept loop under pressure: a cap per network above the per-client cap, room made
-//! for a new connection by closing the one idle longest (never one whose request is being
-//! answered), and the `/metrics` listener served under the same limits.
+//! for a new connection by closing another (of the network holding the most first; one
+//! kept alive between requests however often it asks; never one whose first request is
+//! being answered), and the `/metrics` listener served under the same limits.
 
 mod common;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
-use mcp_onboard::http::conn::{ConnLimits, serve};
+use mcp_onboard::http::conn::{ConnLimits, ConnStats, serve};
 use mcp_onboard::http::limits::MAX_HEADER_BYTES;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
@@ -92,6 +94,20 @@ async fn a_network_gets_more_than_one_client_but_not_without_bound() {
     }
 }
 
+/// Wait until the listener's `stats` say `what` (polled, within ten seconds).
+async fn until(what: &str, stats: &ConnStats, f: impl Fn(&ConnStats) -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !f(stats) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never {what}: {} open, {} in flight",
+            stats.open(),
+            stats.in_flight()
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 /// A server whose `/slow` takes `slow` to answer.
 async fn server_with_slow(limits: ConnLimits, slow: Duration) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -109,9 +125,11 @@ async fn server_with_slow(limits: ConnLimits, slow: Duration) -> SocketAddr {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_full_the_connection_idle_longest_makes_room_never_one_being_answered() {
+    let stats = Arc::new(ConnStats::default());
     let addr = server_with_slow(
         ConnLimits {
             max_connections: 3,
+            stats: stats.clone(),
             ..Default::default()
         },
         Duration::from_secs(6),
@@ -119,15 +137,17 @@ async fn when_full_the_connection_idle_longest_makes_room_never_one_being_answer
     .await;
     let wait = Duration::from_secs(10);
     let local = Ipv4Addr::LOCALHOST;
-    // A request being answered (the oldest connection), then two that send nothing.
+    // A request being answered (the oldest connection), then two that send nothing, each
+    // accepted before the next is made.
     let mut busy = connect_from(local, addr).await;
     busy.write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    until("busy", &stats, |s| s.in_flight() == 1).await;
     let mut idle_old = connect_from(local, addr).await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    until("two open", &stats, |s| s.open() == 2).await;
     let mut idle_new = connect_from(local, addr).await;
+    until("three open", &stats, |s| s.open() == 3).await;
     // Full: a new connection is served, in place of the one idle longest.
     let mut first = connect_from(local, addr).await;
     assert!(ask(&mut first, "/", wait).await, "no room was made");
@@ -161,11 +181,97 @@ async fn when_full_the_connection_idle_longest_makes_room_never_one_being_answer
     drop((second, third));
 }
 
+/// A kept-alive connection from `from` asking `/` every 100 ms until the server closes it;
+/// then it says how many answers it had.
+fn chatty(from: Ipv4Addr, to: SocketAddr) -> tokio::task::JoinHandle<usize> {
+    tokio::spawn(async move {
+        let mut s = connect_from(from, to).await;
+        let mut answers = 0;
+        while ask(&mut s, "/", Duration::from_secs(5)).await {
+            answers += 1;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        answers
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_asking_again_and_again_still_makes_room_for_a_new_one() {
+    let stats = Arc::new(ConnStats::default());
+    let addr = server(ConnLimits {
+        max_connections: 2,
+        stats: stats.clone(),
+        ..Default::default()
+    })
+    .await;
+    let local = Ipv4Addr::LOCALHOST;
+    let askers = [chatty(local, addr), chatty(local, addr)];
+    until("both open", &stats, |s| s.open() == 2).await;
+    // A newcomer is served within a few seconds, in place of one of them.
+    let mut new = connect_from([127, 0, 0, 2].into(), addr).await;
+    assert!(
+        ask(&mut new, "/", Duration::from_secs(5)).await,
+        "no room was made"
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let ended = loop {
+        if let Some(i) = askers.iter().position(|a| a.is_finished()) {
+            break i;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "neither was closed");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let [a, b] = askers;
+    let (ended, other) = if ended == 0 { (a, b) } else { (b, a) };
+    let answers = ended.await.unwrap();
+    assert!(answers >= 2, "it had asked again and again: {answers}");
+    assert!(!other.is_finished(), "both were closed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_network_holding_the_most_connections_makes_room_first() {
+    let stats = Arc::new(ConnStats::default());
+    let addr = server(ConnLimits {
+        max_connections: 3,
+        stats: stats.clone(),
+        ..Default::default()
+    })
+    .await;
+    let wait = Duration::from_secs(5);
+    // A lone client first (open longest), then two of another /24; each asks once.
+    let mut held = Vec::new();
+    for (i, from) in [[127, 0, 20, 1], [127, 0, 21, 1], [127, 0, 21, 2]]
+        .into_iter()
+        .enumerate()
+    {
+        let mut s = connect_from(from.into(), addr).await;
+        assert!(ask(&mut s, "/", wait).await, "{from:?}");
+        until("open", &stats, |s| s.open() == i + 1).await;
+        held.push(s);
+    }
+    // Once all three may go, the newcomer's room comes from the crowded network.
+    tokio::time::sleep(mcp_onboard::http::shed::MIN_AGE + Duration::from_millis(100)).await;
+    let mut new = connect_from([127, 0, 22, 1].into(), addr).await;
+    assert!(ask(&mut new, "/", wait).await, "no room was made");
+    let mut lone = held.remove(0);
+    let mut crowd_closed = 0;
+    for mut s in held {
+        crowd_closed += usize::from(closed_within(&mut s, Duration::from_millis(500)).await);
+    }
+    assert_eq!(crowd_closed, 1, "one of the crowded network made room");
+    assert!(
+        !closed_within(&mut lone, Duration::from_millis(200)).await,
+        "the lone client was closed"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_every_connection_is_being_answered_a_new_one_waits_for_a_slot() {
+    let stats = Arc::new(ConnStats::default());
     let addr = server_with_slow(
         ConnLimits {
             max_connections: 2,
+            stats: stats.clone(),
             ..Default::default()
         },
         Duration::from_secs(3),
@@ -179,7 +285,7 @@ async fn when_every_connection_is_being_answered_a_new_one_waits_for_a_slot() {
             .unwrap();
         busy.push(s);
     }
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    until("both busy", &stats, |s| s.in_flight() == 2).await;
     let mut new = connect_from(Ipv4Addr::LOCALHOST, addr).await;
     assert!(
         !ask(&mut new, "/", Duration::from_millis(1500)).await,

@@ -6,7 +6,7 @@ mod spec_support;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::blaxel_rig::*;
 use common::*;
@@ -40,18 +40,20 @@ fn assert_bodies_match_the_spec(blaxel: &BlaxelSandboxHandle) {
     assert!(checked >= 2, "bodies were captured");
 }
 
+/// Issue a link of an hour for `slug`.
+fn an_hours_link(slug: &str) -> Command {
+    Command::IssueLink {
+        slug: slug.into(),
+        ttl_secs: 3600,
+        replace: false,
+    }
+}
+
 #[tokio::test]
 async fn consent_over_http_ends_deployed_with_the_issued_refresh_token_at_blaxel() {
     let r = rig(BlaxelFaults::default()).await;
     r.h.add("acme", None, None).await;
-    assert_eq!(r.h.onboard("acme", "ann@acme.com").await.status, 200);
-    let t = wait_for(
-        &r.h,
-        "acme",
-        TenantStatus::Deployed,
-        Duration::from_secs(20),
-    )
-    .await;
+    let t = r.onboard_again("acme", "ann@acme.com").await;
 
     let conns = r.blaxel.connections();
     let funcs = r.blaxel.functions();
@@ -199,9 +201,8 @@ async fn a_400_stops_the_job_with_blaxels_message_and_retry_runs_it_again() {
         ..Default::default()
     };
     let r = rig(faults).await;
-    r.h.add("acme", None, None).await;
-    consent_directly(&r.h, "acme", "1//t").await;
-    let t = wait_for(&r.h, "acme", TenantStatus::Failed, Duration::from_secs(20)).await;
+    r.consented("acme", "1//t").await;
+    let t = r.reaches("acme", TenantStatus::Failed).await;
     assert_eq!(t.failure, Some(FailureKind::BlaxelRejected));
     let reason = t.summary.reason.clone().unwrap();
     assert!(
@@ -222,23 +223,7 @@ async fn a_400_stops_the_job_with_blaxels_message_and_retry_runs_it_again() {
         "a 400 is not retried by itself"
     );
 
-    r.blaxel.set_faults(BlaxelFaults::default());
-    r.h.engine
-        .run(
-            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-            Command::Retry {
-                slug: "acme".into(),
-            },
-        )
-        .await
-        .unwrap();
-    let t = wait_for(
-        &r.h,
-        "acme",
-        TenantStatus::Deployed,
-        Duration::from_secs(20),
-    )
-    .await;
+    let t = r.retry_until_deployed("acme").await;
     assert!(t.reason.is_none());
     assert!(t.events.iter().any(|e| e.kind == EventKind::RetryRequested));
     assert_eq!(r.blaxel.functions().len(), 1);
@@ -251,32 +236,15 @@ async fn a_failed_deploy_is_reported_and_retry_redeploys() {
         ..Default::default()
     };
     let r = rig(faults).await;
-    r.h.add("acme", None, None).await;
-    consent_directly(&r.h, "acme", "1//t").await;
-    let t = wait_for(&r.h, "acme", TenantStatus::Failed, Duration::from_secs(20)).await;
+    r.consented("acme", "1//t").await;
+    let t = r.reaches("acme", TenantStatus::Failed).await;
     assert_eq!(t.failure, Some(FailureKind::DeployFailed));
     assert!(t.reason.as_deref().unwrap().contains("FAILED"));
     assert_eq!(
         t.provisioning.unwrap().blaxel_status.as_deref(),
         Some("DEPLOYING")
     );
-    r.blaxel.set_faults(BlaxelFaults::default());
-    r.h.engine
-        .run(
-            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-            Command::Retry {
-                slug: "acme".into(),
-            },
-        )
-        .await
-        .unwrap();
-    wait_for(
-        &r.h,
-        "acme",
-        TenantStatus::Deployed,
-        Duration::from_secs(20),
-    )
-    .await;
+    r.retry_until_deployed("acme").await;
     let f = &r.blaxel.functions()[0];
     assert_eq!(f.deployments, 2, "the retry sent the function again");
 }
@@ -284,31 +252,18 @@ async fn a_failed_deploy_is_reported_and_retry_redeploys() {
 #[tokio::test]
 async fn reconsent_puts_the_new_token_into_the_same_connection() {
     let r = rig(BlaxelFaults::default()).await;
-    r.h.add("acme", None, None).await;
-    consent_directly(&r.h, "acme", "1//first").await;
-    wait_for(
-        &r.h,
-        "acme",
-        TenantStatus::Deployed,
-        Duration::from_secs(20),
-    )
-    .await;
+    r.consented("acme", "1//first").await;
+    r.reaches("acme", TenantStatus::Deployed).await;
     consent_directly(&r.h, "acme", "1//second").await;
-    let start = Instant::now();
-    while r.blaxel.connections()[0].secret["REFRESH_TOKEN"] != "1//second" {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "new token never reached Blaxel"
-        );
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    wait_for(
-        &r.h,
-        "acme",
-        TenantStatus::Deployed,
-        Duration::from_secs(20),
-    )
+    poll_until(SOON, async || {
+        let at_blaxel = r.blaxel.connections()[0].secret["REFRESH_TOKEN"].clone();
+        match at_blaxel.as_str() {
+            "1//second" => Ok(()),
+            _ => Err(format!("new token never reached Blaxel: {at_blaxel}")),
+        }
+    })
     .await;
+    r.reaches("acme", TenantStatus::Deployed).await;
     assert_eq!(
         (r.blaxel.connections().len(), r.blaxel.functions().len()),
         (1, 1)
@@ -331,16 +286,11 @@ async fn reconsent_puts_the_new_token_into_the_same_connection() {
 async fn retry_is_refused_when_there_is_nothing_to_retry() {
     let r = rig(BlaxelFaults::default()).await;
     r.h.add("acme", None, None).await;
-    let err =
-        r.h.engine
-            .run(
-                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-                Command::Retry {
-                    slug: "acme".into(),
-                },
-            )
-            .await
-            .unwrap_err();
+    let err = r
+        .refused(Command::Retry {
+            slug: "acme".into(),
+        })
+        .await;
     assert!(matches!(err, EngineError::Transition(_)));
     assert!(err.to_string().contains("no consent yet"), "{err}");
     let _ = Arc::clone(&r.h.engine);
@@ -362,10 +312,7 @@ async fn two_hundred_consents_at_once_never_exceed_the_concurrency_bound() {
     .await;
     let slugs: Vec<String> = (0..200).map(|i| format!("c{i:03}")).collect();
     for s in &slugs {
-        r.h.add(s, None, None).await;
-    }
-    for s in &slugs {
-        consent_directly(&r.h, s, "1//t").await;
+        r.consented(s, "1//t").await;
     }
     for s in &slugs {
         wait_for(&r.h, s, TenantStatus::Deployed, Duration::from_secs(180)).await;
@@ -384,9 +331,8 @@ async fn a_deploy_that_never_finishes_fails_after_the_deploy_timeout() {
     };
     let r = rig_with(BlaxelFaults::default(), settings).await;
     r.blaxel.set_deploy_delay(Duration::from_secs(600));
-    r.h.add("acme", None, None).await;
-    consent_directly(&r.h, "acme", "1//t").await;
-    let t = wait_for(&r.h, "acme", TenantStatus::Failed, Duration::from_secs(20)).await;
+    r.consented("acme", "1//t").await;
+    let t = r.reaches("acme", TenantStatus::Failed).await;
     assert_eq!(t.failure, Some(FailureKind::DeployFailed));
     let reason = t.summary.reason.clone().unwrap();
     assert!(reason.contains("still DEPLOYING after"), "{reason}");
@@ -411,9 +357,7 @@ async fn retry_all_failed_runs_every_stopped_job_again_and_leaves_failures_befor
     })
     .await;
     for i in 0..12 {
-        let slug = format!("t{i:02}");
-        r.h.add(&slug, None, None).await;
-        consent_directly(&r.h, &slug, "1//t").await;
+        r.consented(&format!("t{i:02}"), "1//t").await;
     }
     // One that failed before consent: nothing to run again.
     r.h.add("early", None, None).await;
@@ -440,29 +384,17 @@ async fn retry_all_failed_runs_every_stopped_job_again_and_leaves_failures_befor
 
     r.blaxel.set_faults(BlaxelFaults::default());
     // Only those confirmed, when named; then all the others.
-    let reply =
-        r.h.engine
-            .run(
-                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-                Command::RetryAllFailed {
-                    slugs: vec!["t03".into(), "t00".into(), "t01".into()],
-                },
-            )
-            .await
-            .unwrap();
+    let reply = r
+        .run(Command::RetryAllFailed {
+            slugs: vec!["t03".into(), "t00".into(), "t01".into()],
+        })
+        .await;
     let Reply::Retried { retried, skipped } = reply else {
         panic!("{reply:?}")
     };
     assert_eq!(retried, ["t00", "t03"], "t01 is deployed: not failed");
     assert!(skipped.is_empty(), "{skipped:?}");
-    let reply =
-        r.h.engine
-            .run(
-                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-                Command::RetryAllFailed { slugs: vec![] },
-            )
-            .await
-            .unwrap();
+    let reply = r.run(Command::RetryAllFailed { slugs: vec![] }).await;
     let Reply::Retried {
         retried: rest,
         skipped,
@@ -490,14 +422,7 @@ async fn retry_all_failed_runs_every_stopped_job_again_and_leaves_failures_befor
     );
 
     // Nothing failed now: nothing retried, and asking again is harmless.
-    let again =
-        r.h.engine
-            .run(
-                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-                Command::RetryAllFailed { slugs: vec![] },
-            )
-            .await
-            .unwrap();
+    let again = r.run(Command::RetryAllFailed { slugs: vec![] }).await;
     assert_eq!(
         again,
         Reply::Retried {
@@ -510,43 +435,20 @@ async fn retry_all_failed_runs_every_stopped_job_again_and_leaves_failures_befor
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_token_found_by_a_check_and_a_new_consent_bring_the_same_server_back() {
     let r = rig(BlaxelFaults::default()).await;
-    r.h.add("acme", None, None).await;
-    let page = r.h.onboard("acme", "it@acme.example").await;
-    assert_eq!(page.status, 200, "{}", page.body);
-    wait_for(
-        &r.h,
-        "acme",
-        TenantStatus::Deployed,
-        Duration::from_secs(20),
-    )
-    .await;
-    let first = r.h.token("acme").unwrap();
+    let first = r.onboarded("acme", "it@acme.example").await;
 
     assert_eq!(r.h.google.revoke_account("it@acme.example"), 1);
-    r.h.engine
-        .run(
-            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-            Command::CheckHealth {
-                slug: Some("acme".into()),
-            },
-        )
-        .await
-        .unwrap();
+    r.run(Command::CheckHealth {
+        slug: Some("acme".into()),
+    })
+    .await;
     let t = r.h.show("acme").await;
     assert_eq!(t.status, TenantStatus::NeedsReconsent);
 
-    let page = r.h.onboard("acme", "it@acme.example").await;
-    assert_eq!(page.status, 200, "{}", page.body);
-    wait_for(
-        &r.h,
-        "acme",
-        TenantStatus::Deployed,
-        Duration::from_secs(20),
-    )
-    .await;
+    r.onboard_again("acme", "it@acme.example").await;
     let second = r.h.token("acme").unwrap();
     use secrecy::ExposeSecret;
-    assert_ne!(first.expose_secret(), second.expose_secret());
+    assert_ne!(first, second.expose_secret());
     assert_eq!(
         (r.blaxel.connections().len(), r.blaxel.functions().len()),
         (1, 1),
@@ -576,17 +478,7 @@ mod identity_gate {
 
     /// acme deployed with it@acme.example; then a consent by other@acme.example.
     async fn waiting(r: &Rig) -> (String, String) {
-        r.h.add("acme", None, None).await;
-        let page = r.h.onboard("acme", "it@acme.example").await;
-        assert_eq!(page.status, 200, "{}", page.body);
-        wait_for(
-            &r.h,
-            "acme",
-            TenantStatus::Deployed,
-            Duration::from_secs(20),
-        )
-        .await;
-        let old = r.h.token("acme").unwrap().expose_secret().to_owned();
+        let old = r.onboarded("acme", "it@acme.example").await;
         let page = r.h.onboard("acme", "other@acme.example").await;
         assert_eq!(page.status, 200, "{}", page.body);
         assert!(
@@ -623,41 +515,33 @@ mod identity_gate {
         (old, new)
     }
 
+    /// The operator approves (or rejects) acme's waiting consent.
+    async fn decide(r: &Rig, approve: bool) {
+        let slug = "acme".to_owned();
+        let command = if approve {
+            Command::Approve { slug }
+        } else {
+            Command::Reject { slug }
+        };
+        r.run(command).await;
+    }
+
+    /// Another tenant consented to by `email` over HTTP (not waited for further).
+    async fn consented_over_http(r: &Rig, slug: &str, email: &str) {
+        r.h.add(slug, None, None).await;
+        r.h.onboard(slug, email).await;
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn another_account_waits_and_approve_deploys_it_and_gives_the_old_grant_back() {
         let r = rig(BlaxelFaults::default()).await;
         let (old, new) = waiting(&r).await;
         // No new link while it waits.
-        let err =
-            r.h.engine
-                .run(
-                    mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-                    Command::IssueLink {
-                        slug: "acme".into(),
-                        ttl_secs: 3600,
-                        replace: false,
-                    },
-                )
-                .await
-                .unwrap_err();
+        let err = r.refused(an_hours_link("acme")).await;
         assert!(err.to_string().contains("waiting for approval"), "{err}");
 
-        r.h.engine
-            .run(
-                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-                Command::Approve {
-                    slug: "acme".into(),
-                },
-            )
-            .await
-            .unwrap();
-        let t = wait_for(
-            &r.h,
-            "acme",
-            TenantStatus::Deployed,
-            Duration::from_secs(20),
-        )
-        .await;
+        decide(&r, true).await;
+        let t = r.reaches("acme", TenantStatus::Deployed).await;
         assert_eq!(t.google_email.as_deref(), Some("other@acme.example"));
         assert!(t.pending_consent.is_none());
         assert_eq!(r.h.token("acme").unwrap().expose_secret(), new);
@@ -682,41 +566,21 @@ mod identity_gate {
             t.events
         );
         // Nothing waits any more.
-        let err =
-            r.h.engine
-                .run(
-                    mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-                    Command::Approve {
-                        slug: "acme".into(),
-                    },
-                )
-                .await
-                .unwrap_err();
+        let err = r
+            .refused(Command::Approve {
+                slug: "acme".into(),
+            })
+            .await;
         assert!(err.to_string().contains("no consent waiting"), "{err}");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn approve_keeps_the_old_grant_when_another_tenant_holds_a_consent_by_it() {
         let r = rig(BlaxelFaults::default()).await;
-        r.h.add("sister", None, None).await;
-        r.h.onboard("sister", "it@acme.example").await;
+        consented_over_http(&r, "sister", "it@acme.example").await;
         let (old, new) = waiting(&r).await;
-        r.h.engine
-            .run(
-                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-                Command::Approve {
-                    slug: "acme".into(),
-                },
-            )
-            .await
-            .unwrap();
-        let t = wait_for(
-            &r.h,
-            "acme",
-            TenantStatus::Deployed,
-            Duration::from_secs(20),
-        )
-        .await;
+        decide(&r, true).await;
+        let t = r.reaches("acme", TenantStatus::Deployed).await;
         assert!(
             live(&r).contains(&old),
             "sister still uses it@acme.example's grant"
@@ -736,15 +600,7 @@ mod identity_gate {
         let r = rig(BlaxelFaults::default()).await;
         let (old, new) = waiting(&r).await;
         let calls = r.blaxel.request_log().len();
-        r.h.engine
-            .run(
-                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-                Command::Reject {
-                    slug: "acme".into(),
-                },
-            )
-            .await
-            .unwrap();
+        decide(&r, false).await;
         let t = r.h.show("acme").await;
         assert_eq!(t.status, TenantStatus::Deployed);
         assert_eq!(t.google_email.as_deref(), Some("it@acme.example"));
@@ -760,34 +616,15 @@ mod identity_gate {
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(r.blaxel.request_log().len(), calls, "Blaxel untouched");
         // The tenant can be linked again.
-        r.h.engine
-            .run(
-                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-                Command::IssueLink {
-                    slug: "acme".into(),
-                    ttl_secs: 3600,
-                    replace: false,
-                },
-            )
-            .await
-            .unwrap();
+        r.run(an_hours_link("acme")).await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn reject_keeps_the_new_grant_when_another_tenant_holds_a_consent_by_that_account() {
         let r = rig(BlaxelFaults::default()).await;
-        r.h.add("bee", None, None).await;
-        r.h.onboard("bee", "other@acme.example").await;
+        consented_over_http(&r, "bee", "other@acme.example").await;
         let (_old, new) = waiting(&r).await;
-        r.h.engine
-            .run(
-                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-                Command::Reject {
-                    slug: "acme".into(),
-                },
-            )
-            .await
-            .unwrap();
+        decide(&r, false).await;
         assert!(
             live(&r).contains(&new),
             "bee holds a consent by other@acme.example: Google would end it too"
@@ -798,26 +635,10 @@ mod identity_gate {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_grant_a_waiting_consent_uses_is_not_given_back_when_another_tenant_leaves() {
         let r = rig(BlaxelFaults::default()).await;
-        r.h.add("bee", None, None).await;
-        r.h.onboard("bee", "other@acme.example").await;
-        wait_for(&r.h, "bee", TenantStatus::Deployed, Duration::from_secs(20)).await;
+        r.onboarded("bee", "other@acme.example").await;
         let (_old, new) = waiting(&r).await;
-        r.h.engine
-            .run(
-                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-                Command::Offboard {
-                    slugs: vec!["bee".into()],
-                },
-            )
-            .await
-            .unwrap();
-        let t = wait_for(
-            &r.h,
-            "bee",
-            TenantStatus::Offboarded,
-            Duration::from_secs(30),
-        )
-        .await;
+        r.offboard(&["bee"]).await;
+        let t = r.offboarded("bee").await;
         assert!(
             live(&r).contains(&new),
             "acme's waiting consent by other@acme.example still needs that grant"
@@ -835,14 +656,7 @@ mod identity_gate {
     async fn with_an_expected_account_another_account_is_still_refused() {
         let r = rig(BlaxelFaults::default()).await;
         r.h.add("acme", Some("it@acme.example"), None).await;
-        r.h.onboard("acme", "it@acme.example").await;
-        wait_for(
-            &r.h,
-            "acme",
-            TenantStatus::Deployed,
-            Duration::from_secs(20),
-        )
-        .await;
+        r.onboard_again("acme", "it@acme.example").await;
         let page = r.h.onboard("acme", "other@acme.example").await;
         assert!(
             page.body.contains("Different Google account expected"),
@@ -863,31 +677,11 @@ mod offboarding {
     use super::*;
     use secrecy::ExposeSecret;
 
-    async fn deployed(r: &Rig, slug: &str, email: &str) -> String {
-        r.h.add(slug, None, None).await;
-        let page = r.h.onboard(slug, email).await;
-        assert_eq!(page.status, 200, "{}", page.body);
-        wait_for(&r.h, slug, TenantStatus::Deployed, Duration::from_secs(20)).await;
-        r.h.token(slug).unwrap().expose_secret().to_owned()
-    }
-
-    async fn offboard(r: &Rig, slugs: &[&str]) -> Reply {
-        r.h.engine
-            .run(
-                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-                Command::Offboard {
-                    slugs: slugs.iter().map(|s| (*s).to_owned()).collect(),
-                },
-            )
-            .await
-            .unwrap()
-    }
-
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn offboarding_revokes_deletes_wipes_and_keeps_the_record() {
         let r = rig_full(BlaxelFaults::default(), fast(), Duration::from_millis(400)).await;
-        let token = deployed(&r, "acme", "it@acme.example").await;
-        let kept = deployed(&r, "kept", "ops@kept.example").await;
+        let token = r.onboarded("acme", "it@acme.example").await;
+        let kept = r.onboarded("kept", "ops@kept.example").await;
         // What lies on disk of acme's token now (sled may keep such bytes around a while).
         let sealed =
             r.h.engine
@@ -905,7 +699,7 @@ mod offboarding {
             token,
             "it opens while acme's data key exists"
         );
-        let reply = offboard(&r, &["acme", "nobody"]).await;
+        let reply = r.offboard(&["acme", "nobody"]).await;
         let Reply::Offboarding {
             started,
             skipped,
@@ -919,13 +713,7 @@ mod offboarding {
         assert_eq!(skipped.len(), 1);
         assert!(skipped[0].reason.contains("no tenant"), "{skipped:?}");
 
-        let t = wait_for(
-            &r.h,
-            "acme",
-            TenantStatus::Offboarded,
-            Duration::from_secs(30),
-        )
-        .await;
+        let t = r.offboarded("acme").await;
         // Blaxel: nothing of acme left, kept untouched.
         let names: Vec<String> = r.blaxel.functions().into_iter().map(|f| f.name).collect();
         assert_eq!(names, ["gmail-mcp-kept"]);
@@ -975,20 +763,9 @@ mod offboarding {
             "history kept"
         );
         // Nothing more can happen to it.
-        let err =
-            r.h.engine
-                .run(
-                    mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-                    Command::IssueLink {
-                        slug: "acme".into(),
-                        ttl_secs: 3600,
-                        replace: false,
-                    },
-                )
-                .await
-                .unwrap_err();
+        let err = r.refused(an_hours_link("acme")).await;
         assert!(err.to_string().contains("offboarded"), "{err}");
-        let Reply::Offboarding { started, .. } = offboard(&r, &["acme"]).await else {
+        let Reply::Offboarding { started, .. } = r.offboard(&["acme"]).await else {
             panic!()
         };
         assert!(started.is_empty());
@@ -1005,12 +782,13 @@ mod offboarding {
         };
         let r = rig_full(BlaxelFaults::default(), fast(), Duration::from_millis(700)).await;
         for i in 0..6 {
-            deployed(&r, &format!("t{i}"), &format!("it@t{i}.example")).await;
+            r.onboarded(&format!("t{i}"), &format!("it@t{i}.example"))
+                .await;
         }
         r.blaxel.set_faults(faults);
         let slugs: Vec<String> = (0..6).map(|i| format!("t{i}")).collect();
         let refs: Vec<&str> = slugs.iter().map(String::as_str).collect();
-        offboard(&r, &refs).await;
+        r.offboard(&refs).await;
         for s in &slugs {
             wait_for(&r.h, s, TenantStatus::Offboarded, Duration::from_secs(60)).await;
         }
@@ -1038,7 +816,7 @@ mod offboarding {
         r.h.add("fresh", None, None).await;
         let Reply::Offboarding {
             started, skipped, ..
-        } = offboard(&r, &["fresh"]).await
+        } = r.offboard(&["fresh"]).await
         else {
             panic!()
         };
@@ -1048,9 +826,9 @@ mod offboarding {
             "{skipped:?}"
         );
         // A consented one: its links stop working as soon as offboarding starts.
-        deployed(&r, "acme", "it@acme.example").await;
+        r.onboarded("acme", "it@acme.example").await;
         let link = r.h.link("acme").await;
-        offboard(&r, &["acme"]).await;
+        r.offboard(&["acme"]).await;
         let page = r.h.get(&link.url).await;
         assert!(page.status >= 400, "{} {}", page.status, page.body);
     }
@@ -1058,16 +836,10 @@ mod offboarding {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_grant_another_tenant_still_uses_is_kept_at_google() {
         let r = rig(BlaxelFaults::default()).await;
-        let shared = deployed(&r, "acme", "it@acme.example").await;
-        let sister = deployed(&r, "sister", "it@acme.example").await;
-        offboard(&r, &["acme"]).await;
-        let t = wait_for(
-            &r.h,
-            "acme",
-            TenantStatus::Offboarded,
-            Duration::from_secs(30),
-        )
-        .await;
+        let shared = r.onboarded("acme", "it@acme.example").await;
+        let sister = r.onboarded("sister", "it@acme.example").await;
+        r.offboard(&["acme"]).await;
+        let t = r.offboarded("acme").await;
         let live = r.h.google.live_refresh_tokens();
         assert!(live.contains(&shared) && live.contains(&sister), "{live:?}");
         assert!(
@@ -1083,25 +855,15 @@ mod offboarding {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn offboarding_resumes_where_it_was_after_the_provisioner_stops_mid_way() {
         let mut r = rig_full(BlaxelFaults::default(), fast(), Duration::from_secs(2)).await;
-        deployed(&r, "acme", "it@acme.example").await;
-        offboard(&r, &["acme"]).await;
+        r.onboarded("acme", "it@acme.example").await;
+        r.offboard(&["acme"]).await;
         // Wait until the server's deletion is under way, then stop the provisioner.
-        let start = Instant::now();
-        loop {
-            let t = r.h.show("acme").await;
-            if t.provisioning
+        wait_until(&r.h, "acme", SOON, |t| {
+            t.provisioning
                 .as_ref()
                 .is_some_and(|p| p.step == ProvisionStep::AwaitServerGone)
-            {
-                break;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "{:?}",
-                t.provisioning
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        })
+        .await;
         r.worker.abort();
         tokio::time::sleep(Duration::from_millis(200)).await;
         assert_eq!(r.h.show("acme").await.status, TenantStatus::Offboarding);
@@ -1119,13 +881,7 @@ mod offboarding {
             client_secret: SecretString::from(CLIENT_SECRET),
         };
         r.worker = Provisioner::new(r.h.engine.clone(), client, oauth, fast()).spawn();
-        let t = wait_for(
-            &r.h,
-            "acme",
-            TenantStatus::Offboarded,
-            Duration::from_secs(30),
-        )
-        .await;
+        let t = r.offboarded("acme").await;
         assert!(r.blaxel.functions().is_empty() && r.blaxel.connections().is_empty());
         let deletes = r
             .blaxel
@@ -1166,22 +922,9 @@ mod drift {
      {
         let r = rig(BlaxelFaults::default()).await;
         for slug in ["acme", "beta"] {
-            r.h.add(slug, None, None).await;
-            r.h.onboard(slug, &format!("it@{slug}.example")).await;
-            wait_for(&r.h, slug, TenantStatus::Deployed, Duration::from_secs(20)).await;
+            r.onboarded(slug, &format!("it@{slug}.example")).await;
         }
-        assert!(
-            kinds(
-                &r.h.engine
-                    .run(
-                        mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-                        Command::Reconcile
-                    )
-                    .await
-                    .unwrap()
-            )
-            .is_empty()
-        );
+        assert!(kinds(&r.run(Command::Reconcile).await).is_empty());
         let http = reqwest::Client::builder().build().unwrap();
         let other = BlaxelClient::new(
             r.blaxel.base_url(),
@@ -1196,15 +939,7 @@ mod drift {
         );
         other.create_function(&ghost).await.unwrap();
 
-        let found = kinds(
-            &r.h.engine
-                .run(
-                    mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-                    Command::Reconcile,
-                )
-                .await
-                .unwrap(),
-        );
+        let found = kinds(&r.run(Command::Reconcile).await);
         assert!(
             found.contains(&("missing_server".into(), "function/gmail-mcp-acme".into())),
             "{found:?}"
@@ -1223,58 +958,35 @@ mod drift {
                 .all(|f| f.name != "gmail-mcp-acme")
         );
 
-        r.h.engine
-            .run(
-                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-                Command::ReconcileFix {
-                    slugs: vec!["acme".into()],
-                },
-            )
-            .await
-            .unwrap();
-        let start = Instant::now();
-        loop {
+        r.run(Command::ReconcileFix {
+            slugs: vec!["acme".into()],
+        })
+        .await;
+        poll_until(SOON, async || {
             let t = r.h.show("acme").await;
-            if t.status == TenantStatus::Deployed
-                && r.blaxel
-                    .functions()
-                    .iter()
-                    .any(|f| f.name == "gmail-mcp-acme")
-            {
-                break;
+            let back = r
+                .blaxel
+                .functions()
+                .iter()
+                .any(|f| f.name == "gmail-mcp-acme");
+            match (t.status, back) {
+                (TenantStatus::Deployed, true) => Ok(()),
+                _ => Err(t.provisioning),
             }
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "{:?}",
-                t.provisioning
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let found = kinds(
-            &r.h.engine
-                .run(
-                    mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-                    Command::Reconcile,
-                )
-                .await
-                .unwrap(),
-        );
+        })
+        .await;
+        let found = kinds(&r.run(Command::Reconcile).await);
         assert_eq!(
             found,
             [("orphan".to_owned(), "function/gmail-mcp-ghost".to_owned())]
         );
 
         // Only an orphan is deleted, and only when named.
-        let err =
-            r.h.engine
-                .run(
-                    mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-                    Command::DeleteOrphan {
-                        what: "function/gmail-mcp-beta".into(),
-                    },
-                )
-                .await
-                .unwrap_err();
+        let err = r
+            .refused(Command::DeleteOrphan {
+                what: "function/gmail-mcp-beta".into(),
+            })
+            .await;
         assert!(err.to_string().contains("not an orphan"), "{err}");
         assert!(
             r.blaxel
@@ -1282,16 +994,11 @@ mod drift {
                 .iter()
                 .any(|f| f.name == "gmail-mcp-beta")
         );
-        let after =
-            r.h.engine
-                .run(
-                    mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-                    Command::DeleteOrphan {
-                        what: "function/gmail-mcp-ghost".into(),
-                    },
-                )
-                .await
-                .unwrap();
+        let after = r
+            .run(Command::DeleteOrphan {
+                what: "function/gmail-mcp-ghost".into(),
+            })
+            .await;
         assert!(kinds(&after).is_empty(), "{after:?}");
         assert!(
             r.blaxel

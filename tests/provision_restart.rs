@@ -9,15 +9,13 @@ use std::path::Path;
 use std::process::{Child, Command as Proc, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{CLIENT_ID, CLIENT_SECRET, test_key};
+use common::test_key;
 use mcp_onboard::control::Client;
 use mcp_onboard::engine::lifecycle::NewTenant;
 use mcp_onboard::engine::model::TenantStatus;
 use mcp_onboard::engine::{Command, Reply};
 use mcp_onboard::sandbox::blaxel::{BlaxelFaults, BlaxelSandboxConfig, spawn};
-use mcp_onboard::sandbox::google::{
-    AUTH_PATH, GoogleSandbox, REVOKE_PATH, SandboxGoogleConfig, TOKEN_PATH,
-};
+use mcp_onboard::sandbox::google::GoogleSandbox;
 use secrecy::SecretString;
 
 const TENANTS: usize = 12;
@@ -46,20 +44,6 @@ fn start(env: &HashMap<&str, String>, dir: &Path) -> Owner {
     Owner(child)
 }
 
-async fn connect(data: &Path) -> Client {
-    let start = Instant::now();
-    loop {
-        if let Ok(Some(c)) = Client::connect(data).await {
-            return c;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "owner never came up"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 async fn status(c: &mut Client, slug: &str) -> TenantStatus {
     match c
         .call(Command::ShowTenant { slug: slug.into() })
@@ -85,6 +69,25 @@ async fn add_and_consent(c: &mut Client, base: &str, slugs: &[String]) {
         .await
         .unwrap();
         consent(&http, c, base, slug).await;
+    }
+}
+
+/// Wait (up to two minutes for all) until every one of `slugs` is in `want` after the
+/// restart.
+async fn all_reach(c: &mut Client, slugs: &[String], want: TenantStatus) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for slug in slugs {
+        loop {
+            let now = status(c, slug).await;
+            if now == want {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{slug} did not reach {want:?} after the restart (it is {now:?})"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 }
 
@@ -126,14 +129,7 @@ async fn world(delete_delay: Duration) -> World {
         .unwrap()
         .port();
     let base = format!("http://127.0.0.1:{port}");
-    let google = GoogleSandbox::new(SandboxGoogleConfig {
-        client_id: CLIENT_ID.into(),
-        client_secret: CLIENT_SECRET.into(),
-        redirect_uris: vec![format!("{base}/oauth/callback")],
-        default_email: "x@example.com".into(),
-    });
-    let gbase = google.spawn().await.unwrap();
-    let g = |p: &str| format!("{}{p}", gbase.as_str().trim_end_matches('/'));
+    let (google, google_env) = common::google_standin(&base, "x@example.com").await;
     let blaxel = spawn(BlaxelSandboxConfig {
         workspace: "ws".into(),
         api_key: SecretString::from("bl_key"),
@@ -147,7 +143,7 @@ async fn world(delete_delay: Duration) -> World {
     })
     .await
     .unwrap();
-    let env: HashMap<&str, String> = HashMap::from([
+    let mut env: HashMap<&str, String> = HashMap::from([
         ("MCP_ONBOARD_DATA_DIR", data.display().to_string()),
         ("MCP_ONBOARD_KEY", test_key()),
         ("MCP_ONBOARD_BIND", format!("127.0.0.1:{port}")),
@@ -156,15 +152,11 @@ async fn world(delete_delay: Duration) -> World {
         ("MCP_ONBOARD_RATE_LIMIT_PER_MINUTE", "10000".into()),
         ("MCP_ONBOARD_RATE_LIMIT_BURST", "10000".into()),
         ("MCP_ONBOARD_MAX_CONNECTIONS_PER_CLIENT", "100000".into()),
-        ("GOOGLE_CLIENT_ID", CLIENT_ID.into()),
-        ("GOOGLE_CLIENT_SECRET", CLIENT_SECRET.into()),
-        ("GOOGLE_AUTH_URL", g(AUTH_PATH)),
-        ("GOOGLE_TOKEN_URL", g(TOKEN_PATH)),
-        ("GOOGLE_REVOKE_URL", g(REVOKE_PATH)),
         ("BL_API_URL", blaxel.base_url().to_string()),
         ("BL_WORKSPACE", "ws".into()),
         ("BL_API_KEY", "bl_key".into()),
     ]);
+    env.extend(google_env);
     World {
         dir,
         data,
@@ -186,7 +178,7 @@ async fn sigkill_mid_provisioning_then_restart_finishes_every_job_once() {
         env,
     } = world(Duration::ZERO).await;
     let mut owner = start(&env, dir.path());
-    let mut c = connect(&data).await;
+    let mut c = common::owner_client(&data).await;
     let slugs: Vec<String> = (0..TENANTS).map(|i| format!("kill{i:02}")).collect();
     add_and_consent(&mut c, &base, &slugs).await;
     // Let provisioning get under way, then kill the owner outright.
@@ -208,17 +200,8 @@ async fn sigkill_mid_provisioning_then_restart_finishes_every_job_once() {
     assert!(deployed_at_kill < TENANTS, "the kill must land mid-way");
 
     let _owner = start(&env, dir.path());
-    let mut c = connect(&data).await;
-    let deadline = Instant::now() + Duration::from_secs(120);
-    for slug in &slugs {
-        while status(&mut c, slug).await != TenantStatus::Deployed {
-            assert!(
-                Instant::now() < deadline,
-                "{slug} did not finish after the restart"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
+    let mut c = common::owner_client(&data).await;
+    all_reach(&mut c, &slugs, TenantStatus::Deployed).await;
     let conns = blaxel.connections();
     let funcs = blaxel.functions();
     assert_eq!(conns.len(), TENANTS);
@@ -242,7 +225,7 @@ async fn sigkill_mid_offboarding_then_restart_finishes_every_offboarding_once() 
     const N: usize = 6;
     let w = world(Duration::from_millis(1200)).await;
     let mut owner = start(&w.env, w.dir.path());
-    let mut c = connect(&w.data).await;
+    let mut c = common::owner_client(&w.data).await;
     let slugs: Vec<String> = (0..N).map(|i| format!("off{i}")).collect();
     add_and_consent(&mut c, &w.base, &slugs).await;
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -280,17 +263,8 @@ async fn sigkill_mid_offboarding_then_restart_finishes_every_offboarding_once() 
     );
 
     let _owner = start(&w.env, w.dir.path());
-    let mut c = connect(&w.data).await;
-    let deadline = Instant::now() + Duration::from_secs(120);
-    for slug in &slugs {
-        while status(&mut c, slug).await != TenantStatus::Offboarded {
-            assert!(
-                Instant::now() < deadline,
-                "{slug} did not finish offboarding after the restart"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
+    let mut c = common::owner_client(&w.data).await;
+    all_reach(&mut c, &slugs, TenantStatus::Offboarded).await;
     assert!(
         w.blaxel.functions().is_empty(),
         "{:?}",

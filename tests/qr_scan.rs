@@ -230,14 +230,41 @@ fn link_writes_png_and_svg_files_and_a_terminal_code_that_all_scan_to_the_printe
         "terminal code on a light theme"
     );
 
-    // A file that cannot be written is a clear error.
+    // A folder that is not there is a clear error, before any link is issued.
+    let before = w
+        .json(&["tenant", "links", "acme"])
+        .as_array()
+        .map_or(0, Vec::len);
     let out = w.run(&["link", "acme", "--qr-png", "/nonexistent-dir/x.png"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        out.stderr.contains("writing /nonexistent-dir/x.png"),
+        out.stderr
+            .contains("there is no folder /nonexistent-dir to write the QR code into"),
         "{}",
         out.stderr
     );
+    let after = w
+        .json(&["tenant", "links", "acme"])
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(after, before, "no link was issued for nothing");
+
+    // A file that cannot be written once the link is issued (a folder that takes no files,
+    // even from root) loses no link: it is printed first, then the error says so, once.
+    let out = w.run(&["link", "acme", "--qr-png", "/proc/x.png"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stdout.contains("/c/"),
+        "the link is printed: {}",
+        out.stdout
+    );
+    assert!(
+        out.stderr
+            .contains("the link above was issued, but its QR code was not written"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.stderr.matches("os error").count(), 1, "{}", out.stderr);
 }
 
 /// A QR file holds a live link: it is created new and private, never over a file and never

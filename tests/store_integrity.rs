@@ -149,6 +149,21 @@ fn a_backup_rewritten_without_the_key_is_refused_and_restores_nothing() {
         assert!(!dir.join("db").exists(), "{what}: no database was made");
     }
 
+    // A backup of this release relabelled as the old format: no genuine one of that format
+    // has schema 4, so it is refused even when the operator accepts the old format.
+    let f = w.tmp.path().join("relabelled.backup");
+    std::fs::write(&f, forge(&stripped, b"mcp-onboard backup 1\n")).unwrap();
+    let dir = w.tmp.path().join("restored-relabelled");
+    w.other_data_dir = Some(dir.clone());
+    let out = w.run(&["restore", f.to_str().unwrap(), "--accept-unauthenticated"]);
+    assert_eq!(out.status.code(), Some(1), "{}", out.stdout);
+    assert!(
+        out.stderr.contains("schema version 4") && out.stderr.contains("nothing was restored"),
+        "{}",
+        out.stderr
+    );
+    assert!(!dir.join("db").exists(), "no database was made");
+
     // The backup as written restores, and its chain holds.
     w.other_data_dir = Some(w.tmp.path().join("restored"));
     w.ok(&["restore", file.to_str().unwrap()]);
@@ -199,6 +214,34 @@ fn an_old_format_backup_is_restored_only_when_the_operator_accepts_it_unauthenti
         serde_json::from_str(w.ok(&["--json", "audit"]).lines().next().expect("an entry")).unwrap();
     assert_eq!(first["seq"], 0);
     assert_eq!(first["kind"], "genesis");
+}
+
+#[test]
+fn an_old_backup_emptied_but_for_its_head_restores_to_a_chain_that_does_not_verify() {
+    let mut w = World::new();
+    w.demo = false;
+    let key = std::fs::read_to_string(fixture_v3().join("key")).unwrap();
+    w.env
+        .push(("MCP_ONBOARD_KEY".into(), key.trim().to_owned()));
+    let mut b = parse(&std::fs::read(fixture_v3().join("backup-v1")).unwrap());
+    assert!(!b.tree("audit").is_empty());
+    assert!(b.tree("meta").iter().any(|(k, _)| k == b"audit_head"));
+    b.tree("audit").clear();
+    let file = w.tmp.path().join("emptied.backup");
+    std::fs::write(&file, forge(&b, b"mcp-onboard backup 1\n")).unwrap();
+    w.ok(&[
+        "restore",
+        file.to_str().unwrap(),
+        "--accept-unauthenticated",
+    ]);
+    // The upgrade on open writes no genesis over a head whose entries are gone.
+    let out = w.run(&["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(1), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("broken at entry 0") && out.stdout.contains("were removed"),
+        "{}",
+        out.stdout
+    );
 }
 
 /// Change the stopped database's audit tree (and meta) directly, as someone with write

@@ -16,14 +16,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{CLIENT_ID, CLIENT_SECRET, consent_over_http, test_key};
-use mcp_onboard::control::Client;
+use common::{consent_over_http, test_key};
 use mcp_onboard::engine::lifecycle::NewTenant;
 use mcp_onboard::engine::model::TenantStatus;
 use mcp_onboard::engine::{Command, Reply};
-use mcp_onboard::sandbox::google::{
-    AUTH_PATH, GoogleSandbox, REVOKE_PATH, SandboxGoogleConfig, TOKEN_PATH,
-};
 
 struct Size {
     clients: usize,
@@ -109,20 +105,6 @@ fn start(env: &HashMap<&str, String>, home: &Path) -> Owner {
     Owner(Some(child))
 }
 
-async fn connect(data: &Path) -> Client {
-    let start = Instant::now();
-    loop {
-        if let Ok(Some(c)) = Client::connect(data).await {
-            return c;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "owner never came up"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// `/healthz` over a fresh connection each time: how long the slowest answer took, and how
 /// many did not come within two seconds.
 fn health_monitor(
@@ -169,15 +151,8 @@ async fn many_clients_and_customers_at_once_then_sigterm_and_nothing_acknowledge
         .unwrap()
         .port();
     let base = format!("http://127.0.0.1:{port}");
-    let google = GoogleSandbox::new(SandboxGoogleConfig {
-        client_id: CLIENT_ID.into(),
-        client_secret: CLIENT_SECRET.into(),
-        redirect_uris: vec![format!("{base}/oauth/callback")],
-        default_email: "x@example.com".into(),
-    });
-    let gbase = google.spawn().await.unwrap();
-    let g = |p: &str| format!("{}{p}", gbase.as_str().trim_end_matches('/'));
-    let env: HashMap<&str, String> = HashMap::from([
+    let (_google, google_env) = common::google_standin(&base, "x@example.com").await;
+    let mut env: HashMap<&str, String> = HashMap::from([
         ("MCP_ONBOARD_DATA_DIR", data.display().to_string()),
         ("MCP_ONBOARD_KEY", test_key()),
         ("MCP_ONBOARD_BIND", format!("127.0.0.1:{port}")),
@@ -185,14 +160,10 @@ async fn many_clients_and_customers_at_once_then_sigterm_and_nothing_acknowledge
         ("MCP_ONBOARD_RATE_LIMIT_PER_MINUTE", "1000000".into()),
         ("MCP_ONBOARD_RATE_LIMIT_BURST", "1000000".into()),
         ("MCP_ONBOARD_MAX_CONNECTIONS_PER_CLIENT", "100000".into()),
-        ("GOOGLE_CLIENT_ID", CLIENT_ID.into()),
-        ("GOOGLE_CLIENT_SECRET", CLIENT_SECRET.into()),
-        ("GOOGLE_AUTH_URL", g(AUTH_PATH)),
-        ("GOOGLE_TOKEN_URL", g(TOKEN_PATH)),
-        ("GOOGLE_REVOKE_URL", g(REVOKE_PATH)),
     ]);
+    env.extend(google_env);
     let mut owner = start(&env, &home);
-    let setup = connect(&data).await;
+    let setup = common::owner_client(&data).await;
     drop(setup);
     let stop = Arc::new(AtomicBool::new(false));
     let monitor = health_monitor(format!("127.0.0.1:{port}"), stop.clone());
@@ -200,7 +171,7 @@ async fn many_clients_and_customers_at_once_then_sigterm_and_nothing_acknowledge
 
     // Customers: tenants and links made first, then all of them go through at once while
     // the clients below write.
-    let c = connect(&data).await;
+    let c = common::owner_client(&data).await;
     let mut links = Vec::new();
     for i in 0..size.customers {
         let slug = format!("cust{i:04}");
@@ -250,7 +221,7 @@ async fn many_clients_and_customers_at_once_then_sigterm_and_nothing_acknowledge
             let acked = acked.clone();
             let n = size.adds_per_client;
             tokio::spawn(async move {
-                let c = connect(&data).await;
+                let c = common::owner_client(&data).await;
                 let mut mine = Vec::new();
                 for j in 0..n {
                     let slug = format!("c{i:02}-{j:03}");
@@ -336,7 +307,7 @@ async fn many_clients_and_customers_at_once_then_sigterm_and_nothing_acknowledge
 
     // Restarted: everything acknowledged is there.
     let _owner = start(&env, &home);
-    let c = connect(&data).await;
+    let c = common::owner_client(&data).await;
     let Reply::Tenants { tenants, .. } = c
         .call(Command::ListTenants {
             query: Default::default(),

@@ -4,7 +4,7 @@
 mod support_view;
 
 use mcp_onboard::engine::api::LinkView;
-use mcp_onboard::tui::model::{Confirm, ConfirmAction, Mode, Model, Msg, Screen, SetupLine};
+use mcp_onboard::tui::model::{Confirm, ConfirmAction, Mode, Model, Msg, SetupLine};
 use mcp_onboard::tui::style::Theme;
 use mcp_onboard::tui::update::{add_form, refilter, update, validate_form};
 use ratatui::Terminal;
@@ -28,32 +28,35 @@ fn screens(size: (u16, u16)) -> Vec<(&'static str, Model)> {
             ..Default::default()
         },
     );
-    link.screens.push(Screen::Link("beta-corp".into()));
+    link.mode = Mode::Link("beta-corp".into());
     out.push(("link", link));
     let mut nolink = model(true, size);
-    nolink.screens.push(Screen::Link("beta-corp".into()));
+    nolink.mode = Mode::Link("beta-corp".into());
     out.push(("link-none-issued", nolink));
     let mut form = model(true, size);
-    form.screens.push(Screen::Form(add_form()));
+    form.mode = Mode::Form(add_form());
     out.push(("form", form));
     let mut help = model(true, size);
-    help.screens.push(Screen::Help);
+    help.mode = help_over_the_table(0);
     out.push(("help", help));
     let mut confirm = model(true, size);
-    confirm.confirm = Some(Confirm {
-        text: "Withdraw every unused consent link of beta-corp?".into(),
-        action: ConfirmAction::Withdraw("beta-corp".into()),
-    });
+    confirm.mode = Mode::Confirm {
+        confirm: Confirm {
+            text: "Withdraw every unused consent link of beta-corp?".into(),
+            action: ConfirmAction::Withdraw("beta-corp".into()),
+        },
+        back: Box::new(Mode::Table),
+    };
     out.push(("confirm", confirm));
     let mut palette = model(true, size);
-    palette.palette = Some(tui_input::Input::new("li".into()));
+    palette.mode = Mode::Palette(tui_input::Input::new("li".into()));
     out.push(("palette", palette));
     let mut filtered = model(true, size);
-    filtered.filter = tui_input::Input::new("beta".into());
-    filtered.filtering = true;
+    filtered.table.filter = tui_input::Input::new("beta".into());
+    filtered.mode = Mode::Filter;
     refilter(&mut filtered);
     out.push(("filter", filtered));
-    let mut s = setup(Mode::Owner);
+    let mut s = setup(owner());
     s.problems = vec![
         SetupLine {
             ok: false,
@@ -74,27 +77,35 @@ fn screens(size: (u16, u16)) -> Vec<(&'static str, Model)> {
     let mut first = Model::new(s, Theme { color: true }, NOW);
     first.size = size;
     out.push(("setup", first));
-    let mut empty = Model::new(setup(Mode::Owner), Theme { color: true }, NOW);
+    let mut empty = Model::new(setup(owner()), Theme { color: true }, NOW);
     empty.size = size;
-    empty.loaded = true;
+    empty.load.loaded = true;
     out.push(("empty-owner", empty));
     out.push(("token-refused", token_refused(size)));
     out.push(("awaiting-approval", awaiting_approval(size)));
     out.push(("deployed", deployed(size)));
     let mut back = deployed(size);
-    back.timeline_back = Some(("betamax".into(), 2));
+    back.detail.timeline_back = Some(("betamax".into(), 2));
     out.push(("deployed-timeline-back", back));
     out.push(("declined", declined(size)));
     let mut retried = declined(size);
     update(&mut retried, key('r'));
     out.push(("declined-retry", retried));
     out.push(("form-error", form_error(size)));
+    out.push(("new-link-earlier", new_link_earlier(size)));
     out.push(("palette-more", palette_more(size)));
     let mut end = model(true, size);
-    end.screens.push(Screen::Help);
-    end.help_scroll = u16::MAX;
+    end.mode = help_over_the_table(u16::MAX);
     out.push(("help-end", end));
     out
+}
+
+/// The help, scrolled this far, over the table.
+fn help_over_the_table(scroll: u16) -> Mode {
+    Mode::Help {
+        scroll,
+        back: Box::new(Mode::Table),
+    }
 }
 
 fn key(c: char) -> Msg {
@@ -111,14 +122,24 @@ fn form_error(size: (u16, u16)) -> Model {
     form.fields[0].input = tui_input::Input::new("Beta_Corp".into());
     validate_form(&mut form);
     form.error = Some("fix the field marked ✖ first".into());
-    m.screens.push(Screen::Form(form));
+    m.mode = Mode::Form(form);
+    m
+}
+
+/// `n` on beta-corp, whose earlier link is still active: keep it or withdraw it?
+fn new_link_earlier(size: (u16, u16)) -> Model {
+    let mut m = model(true, size);
+    if let Some(d) = m.detail.view.as_mut() {
+        d.links[0].state = mcp_onboard::domain::model::LinkState::Active;
+    }
+    update(&mut m, key('n'));
     m
 }
 
 /// `:status ` typed: more statuses than the box has rows.
 fn palette_more(size: (u16, u16)) -> Model {
     let mut m = model(true, size);
-    m.palette = Some(tui_input::Input::new("status ".into()));
+    m.mode = Mode::Palette(tui_input::Input::new("status ".into()));
     m
 }
 
@@ -157,7 +178,7 @@ fn a_deployed_tenant_shows_its_whole_mcp_url_on_a_line_of_its_own_and_its_newest
     );
     // Scrolled back, the newest entry stays, and markers say what is out of view.
     let mut back = deployed((w, h));
-    back.timeline_back = Some(("betamax".into(), 1));
+    back.detail.timeline_back = Some(("betamax".into(), 1));
     let text = rows(&draw(&back)).join("\n");
     assert!(text.contains("12:04:41  MCP server"), "{text}");
 }
@@ -165,20 +186,20 @@ fn a_deployed_tenant_shows_its_whole_mcp_url_on_a_line_of_its_own_and_its_newest
 #[test]
 fn the_timeline_scrolls_back_to_its_first_entry_and_no_further_at_80x24() {
     let m = deployed((80, 24));
-    let max = mcp_onboard::tui::view::layout::timeline_max_back(&m);
+    let max = mcp_onboard::tui::layout::timeline_max_back(&m);
     assert!(max > 0, "at 80x24 some entries are out of view");
     let text = rows(&draw(&m)).join("\n");
     assert!(text.contains("earlier  [ scrolls back"), "{text}");
     for size in [(80, 24), (80, 28)] {
         let mut first = deployed(size);
-        first.timeline_back = Some(("betamax".into(), usize::MAX));
+        first.detail.timeline_back = Some(("betamax".into(), usize::MAX));
         let text = rows(&draw(&first)).join("\n");
         assert!(text.contains("12:00:00  tenant added"), "{text}");
         assert!(text.contains("12:04:41  MCP server"), "{text}");
     }
     // With a row to spare, a marker says newer entries are out of view.
     let mut first = deployed((80, 28));
-    first.timeline_back = Some(("betamax".into(), usize::MAX));
+    first.detail.timeline_back = Some(("betamax".into(), usize::MAX));
     let text = rows(&draw(&first)).join("\n");
     assert!(text.contains("later  ] scrolls on"), "{text}");
 }
@@ -236,8 +257,7 @@ fn completions_stay_inside_the_pane_and_say_how_many_more(#[case] w: u16, #[case
 #[case::large(120, 40)]
 fn help_scrolls_to_its_last_row_and_no_further(#[case] w: u16, #[case] h: u16) {
     let mut m = model(true, (w, h));
-    m.screens.push(Screen::Help);
-    m.help_scroll = u16::MAX;
+    m.mode = help_over_the_table(u16::MAX);
     let screen = rows(&draw(&m));
     // The box's last row inside its border is the help's last row, not blank space.
     let last = &screen[usize::from(h) - 4];

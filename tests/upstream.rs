@@ -54,10 +54,8 @@ async fn a_retry_after_ms_of_1e300_is_clamped_and_the_tenant_is_retried_not_stuc
 async fn a_panic_in_a_provisioning_step_stops_the_job_as_failed_and_retry_runs_it_again() {
     let r = rig(BlaxelFaults::default()).await;
     r.provisioner.panic_on_step_for_tests(Some("acme"));
-    r.h.add("acme", None, None).await;
-    r.h.add("beta", None, None).await;
-    consent_directly(&r.h, "acme", "1//a").await;
-    consent_directly(&r.h, "beta", "1//b").await;
+    r.consented("acme", "1//a").await;
+    r.consented("beta", "1//b").await;
     let t = wait_for(&r.h, "acme", TenantStatus::Failed, Duration::from_secs(10)).await;
     assert_eq!(t.failure, Some(FailureKind::Internal));
     let reason = t.summary.reason.unwrap();
@@ -71,30 +69,9 @@ async fn a_panic_in_a_provisioning_step_stops_the_job_as_failed_and_retry_runs_i
         (ProvisionStep::Stopped, Some(ProvisionStep::Connection))
     );
     // Another tenant is not held up, and the provisioner runs on.
-    wait_for(
-        &r.h,
-        "beta",
-        TenantStatus::Deployed,
-        Duration::from_secs(20),
-    )
-    .await;
+    r.reaches("beta", TenantStatus::Deployed).await;
     r.provisioner.panic_on_step_for_tests(None);
-    r.h.engine
-        .run(
-            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-            Command::Retry {
-                slug: "acme".into(),
-            },
-        )
-        .await
-        .unwrap();
-    wait_for(
-        &r.h,
-        "acme",
-        TenantStatus::Deployed,
-        Duration::from_secs(20),
-    )
-    .await;
+    r.retry_until_deployed("acme").await;
     assert!(!r.worker.is_finished());
 }
 

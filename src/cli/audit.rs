@@ -4,7 +4,9 @@
 use anyhow::Result;
 use clap::{Args, Subcommand};
 
-use super::{Context, output};
+use super::instance::Instance;
+use super::output;
+use super::reply::run_and_print;
 use crate::domain::anchor::AuditAnchor;
 use crate::engine::{Command, Reply};
 
@@ -48,10 +50,10 @@ fn parse_since(s: &str) -> Result<i64, String> {
     Ok(crate::time::now_ms() - crate::time::duration_ms(d))
 }
 
-pub async fn run(ctx: &Context, a: &AuditArgs, as_json: bool) -> Result<()> {
+pub async fn run(instance: &Instance, a: &AuditArgs, as_json: bool) -> Result<()> {
     match &a.verify {
         Some(AuditCmd::Verify { expect }) => {
-            let reply = ctx
+            let reply = instance
                 .execute(Command::AuditVerify {
                     expect: expect.clone(),
                 })
@@ -63,6 +65,9 @@ pub async fn run(ctx: &Context, a: &AuditArgs, as_json: bool) -> Result<()> {
                     ..
                 }
             );
+            if !broken {
+                anchors_checked(&reply, expect)?;
+            }
             output::print(&reply, as_json, None)?;
             if broken {
                 anyhow::bail!("the audit chain does not hold");
@@ -74,33 +79,35 @@ pub async fn run(ctx: &Context, a: &AuditArgs, as_json: bool) -> Result<()> {
             }
             Ok(())
         }
-        Some(AuditCmd::Head) => {
-            output::print(&ctx.execute(Command::AuditHead).await?, as_json, None)
-        }
-        None => output::print(
-            &ctx.execute(Command::Audit {
+        Some(AuditCmd::Head) => run_and_print(instance, Command::AuditHead, as_json).await,
+        None => {
+            let command = Command::Audit {
                 tenant: a.tenant.clone(),
                 since_ms: a.since,
-            })
-            .await?,
-            as_json,
-            None,
-        ),
+            };
+            run_and_print(instance, command, as_json).await
+        }
     }
 }
 
-/// Print what only `audit` asks for: the head.
-pub fn print(reply: &Reply, as_json: bool) -> Result<()> {
-    if let Reply::AuditHead { anchor, at } = reply {
-        if as_json {
-            let v = serde_json::json!({ "seq": anchor.seq, "hash": anchor.hash, "at": at });
-            println!("{v}");
-        } else {
-            println!(
-                "audit chain head: {anchor} (entry {}, written {at})\nkeep it outside this machine; later, `mcp-onboard audit verify --expect {anchor}` proves the chain still extends it",
-                anchor.seq
-            );
-        }
+/// An answer that holds says it checked every anchor asked for: an owner of a build
+/// before anchors ignores them, and its "holds" proves nothing about them.
+fn anchors_checked(reply: &Reply, expect: &[AuditAnchor]) -> Result<()> {
+    let checked = match reply {
+        Reply::AuditVerified {
+            anchors_checked, ..
+        } => anchors_checked.unwrap_or(0),
+        _ => 0,
+    };
+    if checked < expect.len() {
+        anyhow::bail!(
+            "the owner answering did not check the anchors (it is of a build before `--expect`): nothing proves the chain extends {}; restart it with this build, or stop it and run this again",
+            expect
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     Ok(())
 }

@@ -7,12 +7,24 @@
 use anyhow::Result;
 
 use super::inert::inert;
+use super::instance::Instance;
 use super::output::{json, print};
-use crate::engine::Reply;
 use crate::engine::api::TenantSummary;
+use crate::engine::{Command, Reply};
+
+/// `export`: every tenant, as CSV (`csv` wins over `as_json`) or a JSON array; `raw`:
+/// cells as stored.
+pub async fn run(instance: &Instance, csv: bool, raw: bool, as_json: bool) -> Result<()> {
+    let reply = instance
+        .execute(Command::ListTenants {
+            query: Default::default(),
+        })
+        .await?;
+    print_export(&reply, as_json && !csv, raw)
+}
 
 /// Print the reply of the tenant listing as the export.
-pub fn print_export(reply: &Reply, as_json: bool, raw: bool) -> Result<()> {
+fn print_export(reply: &Reply, as_json: bool, raw: bool) -> Result<()> {
     let Reply::Tenants { tenants, .. } = reply else {
         return print(reply, as_json, None);
     };
@@ -79,24 +91,8 @@ pub fn export_csv(tenants: &[TenantSummary], raw: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::fixtures::summary as row;
     use crate::domain::model::TenantStatus;
-
-    fn row(slug: &str, name: &str) -> TenantSummary {
-        TenantSummary {
-            slug: slug.into(),
-            display_name: name.into(),
-            status: TenantStatus::Created,
-            failure: None,
-            reason: None,
-            google_email: None,
-            expected_account: None,
-            step: None,
-            blaxel_status: None,
-            mcp_url: None,
-            updated_at: String::new(),
-            updated_ms: 0,
-        }
-    }
 
     #[test]
     fn the_export_is_csv_with_quoting_where_a_cell_needs_it() {

@@ -10,7 +10,8 @@ use std::collections::HashMap;
 
 use anyhow::{Context as _, Result};
 
-use super::{Context, output};
+use super::instance::Instance;
+use super::output;
 use crate::engine::lifecycle::NewTenant;
 use crate::engine::{ApiError, Attachment, Command, EngineApi, ErrorCode, Reply};
 
@@ -25,29 +26,14 @@ type Row = (usize, NewTenant);
 /// A bad row: its line, and why.
 type Bad = (usize, String);
 
-pub async fn run(ctx: &Context, file: &std::path::Path, as_json: bool) -> Result<()> {
+pub async fn run(instance: &Instance, file: &std::path::Path, as_json: bool) -> Result<()> {
     let (rows, errors) = read(file)?;
-    let conn = ctx.connect().await?;
+    let conn = instance.connect().await?;
     let res = import(&*conn.api(), file, rows, errors).await;
     let closed = conn.close().await;
     let added = res?;
     closed?;
     output::print(&Reply::Imported { added }, as_json, None)
-}
-
-/// Print what only `tenant import` gets: a staged part.
-pub fn print(reply: &Reply, as_json: bool) -> Result<()> {
-    if let Reply::ImportStaged { import, staged, .. } = reply {
-        if as_json {
-            println!(
-                "{}",
-                serde_json::json!({ "import": import, "staged": staged })
-            );
-        } else {
-            println!("{staged} rows staged under import {import} (none added yet)");
-        }
-    }
-    Ok(())
 }
 
 fn refused(text: String) -> anyhow::Error {

@@ -63,18 +63,11 @@ mod tests {
     #[test]
     fn every_string_of_a_reply_comes_out_escaped_and_the_rest_unchanged() {
         let summary = TenantSummary {
-            slug: "acme".into(),
-            display_name: EVIL.into(),
             status: TenantStatus::Failed,
-            failure: None,
             reason: Some(EVIL.into()),
             google_email: Some(EVIL.into()),
-            expected_account: None,
-            step: None,
-            blaxel_status: None,
-            mcp_url: None,
-            updated_at: String::new(),
             updated_ms: 42,
+            ..crate::cli::fixtures::summary("acme", EVIL)
         };
         let record: AuditRecord = serde_json::from_value(serde_json::json!({
             "seq": 7, "at": 1, "kind": "command", "what": "remove_tenant",

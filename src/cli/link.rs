@@ -1,15 +1,79 @@
-//! `link SLUG`: issue a consent link (with `--replace`, withdrawing the tenant's other
-//! active links in the same commit), say on stderr which earlier links stay valid, and
-//! print it with its QR code and the ready-to-send message when asked.
+//! `link`: issue a consent link (with `--replace`, withdrawing the tenant's other active
+//! links in the same commit), say on stderr which earlier links stay valid, and print it
+//! with its QR code and the ready-to-send message when asked; or a link for every new
+//! tenant at once (`--all-new`), or withdraw a tenant's unused links (`--revoke`).
 
-use anyhow::Result;
+use std::path::PathBuf;
+use std::time::Duration;
 
-use super::context::Context;
-use super::{LinkArgs, NO_OWNER_FOR_LINK, output};
+use anyhow::{Context as _, Result};
+use clap::Args;
+
+use super::instance::Instance;
+use super::output;
+use super::reply::run_and_print;
 use crate::engine::api::LinkView;
 use crate::engine::{Command, Reply};
 
-pub async fn issue(ctx: &Context, l: &LinkArgs, as_json: bool) -> Result<()> {
+#[derive(Debug, Args)]
+pub struct LinkArgs {
+    /// The tenant to issue the link for (or, with `--revoke`, whose links to withdraw).
+    #[arg(required_unless_present = "all_new", conflicts_with = "all_new")]
+    pub slug: Option<String>,
+    /// A link for every tenant that has not consented and has no live link.
+    #[arg(long, conflicts_with_all = ["revoke", "qr", "qr_png", "qr_svg", "message", "replace"])]
+    pub all_new: bool,
+    /// Withdraw the tenant's other active links in the same step (they stay valid
+    /// otherwise, until they expire).
+    #[arg(long, conflicts_with = "revoke")]
+    pub replace: bool,
+    /// Also print the ready-to-send message for the customer, with the link in it.
+    #[arg(long, conflicts_with = "revoke")]
+    pub message: bool,
+    /// Link lifetime, e.g. 30m, 24h, 7d (1m to 30d).
+    #[arg(long, visible_aliases = ["lifetime", "expires-in"], default_value = "7d", value_parser = crate::domain::link_ttl::parse_ttl, conflicts_with = "revoke")]
+    pub ttl: Duration,
+    /// Also draw the link as a QR code.
+    #[arg(long, conflicts_with = "revoke")]
+    pub qr: bool,
+    /// Draw the QR code for a light terminal background (when colours are off).
+    #[arg(long, requires = "qr")]
+    pub invert: bool,
+    /// Also write the QR code as a PNG file.
+    #[arg(long, value_name = "FILE", conflicts_with = "revoke")]
+    pub qr_png: Option<PathBuf>,
+    /// Also write the QR code as an SVG file.
+    #[arg(long, value_name = "FILE", conflicts_with = "revoke")]
+    pub qr_svg: Option<PathBuf>,
+    /// Withdraw every unused link of the tenant instead of issuing one.
+    #[arg(long, visible_alias = "withdraw")]
+    pub revoke: bool,
+}
+
+/// Said when a link is issued with no owner running.
+const NO_OWNER_FOR_LINK: &str =
+    "no owner is running: nothing answers this link until `mcp-onboard serve` or the console runs";
+
+pub async fn run(instance: &Instance, l: &LinkArgs, as_json: bool) -> Result<()> {
+    if l.all_new {
+        let (reply, owner) = instance
+            .execute_noting_owner(Command::LinkAllNew {
+                ttl_secs: l.ttl.as_secs(),
+            })
+            .await?;
+        if !owner {
+            eprintln!("warning: {NO_OWNER_FOR_LINK}");
+        }
+        output::print(&reply, as_json, None)
+    } else if l.revoke {
+        let slug = l.slug.clone().unwrap_or_default();
+        run_and_print(instance, Command::RevokeLinks { slug }, as_json).await
+    } else {
+        issue(instance, l, as_json).await
+    }
+}
+
+async fn issue(instance: &Instance, l: &LinkArgs, as_json: bool) -> Result<()> {
     // A QR file that cannot be written must not cost an issued (and unseen) link.
     let files: Vec<&std::path::Path> = l
         .qr_png
@@ -19,7 +83,7 @@ pub async fn issue(ctx: &Context, l: &LinkArgs, as_json: bool) -> Result<()> {
         .collect();
     crate::qr_file::ensure_free(&files)?;
     let slug = l.slug.clone().unwrap_or_default();
-    let (reply, owner) = ctx
+    let (reply, owner) = instance
         .execute_noting_owner(Command::IssueLink {
             slug: slug.clone(),
             ttl_secs: l.ttl.as_secs(),
@@ -29,20 +93,18 @@ pub async fn issue(ctx: &Context, l: &LinkArgs, as_json: bool) -> Result<()> {
     let Reply::Link(link) = &reply else {
         return output::print(&reply, as_json, None);
     };
-    output::write_qr_files(&link.url, l.qr_png.as_deref(), l.qr_svg.as_deref())?;
+    if l.replace && link.withdrawn.is_none() {
+        eprintln!("warning: {}", replace_ignored(&link.slug));
+    }
     if !as_json && let Some(note) = earlier_links_note(link, &crate::time::local_zone()) {
         eprintln!("note: {note}");
     }
     let warning = (!owner).then_some(NO_OWNER_FOR_LINK);
     let message = if l.message {
-        let Reply::Tenant(t) = ctx.execute(Command::ShowTenant { slug }).await? else {
+        let Reply::Tenant(t) = instance.execute(Command::ShowTenant { slug }).await? else {
             anyhow::bail!("the owner answered with something else than the tenant");
         };
-        let template = crate::message::template(
-            directories::ProjectDirs::from("", "", "mcp-onboard")
-                .as_ref()
-                .map(|d| d.config_dir()),
-        );
+        let template = crate::message::configured_template();
         Some(crate::message::render(
             &template,
             &crate::message::MessageFacts {
@@ -56,12 +118,23 @@ pub async fn issue(ctx: &Context, l: &LinkArgs, as_json: bool) -> Result<()> {
     } else {
         None
     };
+    // The link is printed before its QR files are written: a file that cannot be written
+    // after all (a full disk, a name taken meanwhile) must not lose the link just issued.
     output::print_link_with(
         link,
         as_json,
         l.qr.then_some(l.invert),
         warning,
         message.as_deref(),
+    )?;
+    output::write_qr_files(&link.url, l.qr_png.as_deref(), l.qr_svg.as_deref())
+        .context("the link above was issued, but its QR code was not written")
+}
+
+/// Said when the owner's answer does not say what `--replace` withdrew.
+fn replace_ignored(slug: &str) -> String {
+    format!(
+        "the owner answering is of a build before --replace and ignored it: the earlier links of {slug} were not withdrawn and still work. Withdraw them all with `mcp-onboard link {slug} --revoke` (this new one too) and issue a new link, or restart the owner with this build"
     )
 }
 
@@ -69,12 +142,12 @@ pub async fn issue(ctx: &Context, l: &LinkArgs, as_json: bool) -> Result<()> {
 /// withdraw them); nothing when it had none.
 pub fn earlier_links_note(link: &LinkView, zone: &jiff::tz::TimeZone) -> Option<String> {
     let plural = |n: usize| if n == 1 { "" } else { "s" };
-    if !link.withdrawn.is_empty() {
-        let n = link.withdrawn.len();
+    if let Some(withdrawn) = link.withdrawn.as_ref().filter(|w| !w.is_empty()) {
+        let n = withdrawn.len();
         return Some(format!(
             "withdrew {n} earlier link{} ({}): only the new one works now",
             plural(n),
-            link.withdrawn.join(", ")
+            withdrawn.join(", ")
         ));
     }
     let n = link.earlier_active;
@@ -125,7 +198,7 @@ mod tests {
                     && n.ends_with("`--replace` withdraws it"))
         );
         l.earlier_active = 0;
-        l.withdrawn = vec!["ab12cd34".into(), "ef56ab78".into()];
+        l.withdrawn = Some(vec!["ab12cd34".into(), "ef56ab78".into()]);
         assert_eq!(
             earlier_links_note(&l, &utc).as_deref(),
             Some("withdrew 2 earlier links (ab12cd34, ef56ab78): only the new one works now")

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use super::context::Context;
+use super::instance::Instance;
 use crate::owner::Owner;
 
 /// How long requests in flight and the final flush may take after a stop signal.
@@ -28,16 +28,16 @@ pub async fn shutdown_signal() {
     tracing::info!("shutdown requested");
 }
 
-pub async fn run(ctx: &Context) -> Result<()> {
-    ctx.note_if_new().await;
-    let owner = Owner::start(ctx.owner_options()).await?;
+pub async fn run(instance: &Instance) -> Result<()> {
+    instance.note_if_new().await;
+    let owner = Owner::start(instance.owner_options()).await?;
     let info = owner.info().clone();
     println!(
         "mcp-onboard{} serving {} (listening on {}{})",
         if info.demo { " --demo" } else { "" },
         info.public_url,
         info.bind,
-        if ctx.config.listener.tls.is_some() {
+        if instance.config.listener.tls.is_some() {
             ", TLS; SIGHUP reloads the certificate"
         } else {
             ""

@@ -2,10 +2,18 @@
 //! `--json`) one JSON object per line. Needs a running owner: events live in its process.
 
 use anyhow::{Result, bail};
+use clap::Args;
 use serde_json::json;
 
-use super::context::Context;
+use super::instance::Instance;
 use crate::engine::{Event, EventBody, Item};
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// First replay the stored timeline entries after this sequence number.
+    #[arg(long, value_name = "SEQ")]
+    pub since: Option<u64>,
+}
 
 /// One event as a JSON line: `seq`, `kind`, `slug` and `status` where there are some, then
 /// the rest of what the event carries.
@@ -49,15 +57,15 @@ pub fn text_line(e: &Event) -> String {
     }
 }
 
-pub async fn run(ctx: &Context, since: Option<u64>, as_json: bool) -> Result<()> {
-    let Some(client) = ctx.connect_owner().await? else {
-        super::first_run::require_database(ctx).await?;
+pub async fn run(instance: &Instance, w: &WatchArgs, as_json: bool) -> Result<()> {
+    let Some(client) = instance.connect_owner().await? else {
+        super::first_run::require_database(instance).await?;
         bail!(
             "no owner is running on {} (nothing to watch): start `mcp-onboard serve` or the console first",
-            ctx.data_dir.display()
+            instance.data_dir.display()
         );
     };
-    let mut events = client.subscribe(since).await?;
+    let mut events = client.subscribe(w.since).await?;
     let stop = super::serve::shutdown_signal();
     tokio::pin!(stop);
     loop {

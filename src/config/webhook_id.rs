@@ -1,14 +1,14 @@
 //! A webhook's `id`: the name its deliveries are recorded under. Letters, digits, `.`,
 //! `_` and `-`, at most 64, one per receiver.
 
-use super::{ConfigError, WebhookConfig};
+use super::ConfigError;
 
 const MAX_LEN: usize = 64;
 
-/// Check the `id` of the webhook named `from`, against those already read.
+/// Check the `id` of the webhook named `from`, against the ids of those already read.
 pub(super) fn webhook_id(
     id: Option<String>,
-    before: &[WebhookConfig],
+    taken: &[&str],
     from: &str,
 ) -> Result<Option<String>, ConfigError> {
     let Some(id) = id.map(|i| i.trim().to_owned()) else {
@@ -30,7 +30,7 @@ pub(super) fn webhook_id(
             "1 to 64 letters, digits, `.`, `_` or `-` (e.g. crm)",
         ));
     }
-    if before.iter().any(|w| w.id.as_deref() == Some(id.as_str())) {
+    if taken.contains(&id.as_str()) {
         return Err(invalid(
             "another webhook has this id already; each needs its own",
         ));
@@ -44,13 +44,7 @@ mod tests {
 
     #[test]
     fn an_id_is_a_short_name_of_its_own() {
-        let crm = WebhookConfig {
-            id: Some("crm".into()),
-            url: url::Url::parse("https://hooks.example.com/x").unwrap(),
-            key: zeroize::Zeroizing::new(vec![1; 32]),
-            events: None,
-        };
-        let before = [crm];
+        let before = ["crm"];
         assert_eq!(webhook_id(None, &before, "f").unwrap(), None);
         assert_eq!(
             webhook_id(Some(" billing.v2 ".into()), &before, "f").unwrap(),

@@ -21,12 +21,19 @@ use crate::engine::api::{Command, Reply};
 use crate::engine::client::{Attachment, BoxFuture, EngineApi, Events};
 use crate::engine::{ApiError, ErrorCode, Item};
 
+/// Said once each: the text holds the cause, so no cause is chained after it.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     #[error("control socket: {0}")]
-    Io(#[from] std::io::Error),
-    #[error("{0}")]
+    Io(std::io::Error),
+    #[error(transparent)]
     Api(#[from] ApiError),
+}
+
+impl From<std::io::Error> for ClientError {
+    fn from(e: std::io::Error) -> Self {
+        Self::Io(e)
+    }
 }
 
 type Pending = Arc<std::sync::Mutex<HashMap<u64, oneshot::Sender<Result<Reply, ApiError>>>>>;
@@ -290,6 +297,27 @@ impl EngineApi for Client {
         Attachment::Socket {
             pid: self.server_pid,
             version: self.server.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_of_the_owner_or_the_socket_is_said_once() {
+        let refused = ClientError::from(ApiError::new(
+            ErrorCode::Unavailable,
+            "too many control connections",
+        ));
+        let io = ClientError::from(std::io::Error::other("broken pipe"));
+        for (e, said) in [
+            (refused, "too many control connections"),
+            (io, "broken pipe"),
+        ] {
+            let text = format!("{:#}", anyhow::Error::from(e).context("cannot reach"));
+            assert_eq!(text.matches(said).count(), 1, "{text}");
         }
     }
 }

@@ -17,7 +17,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 pub use client::{Client, ClientError};
-pub use outbox::{ControlLimits, ControlStats};
+pub use outbox::{ControlLimits, ControlStats, MAX_CONNECTIONS};
 pub use server::{serve, serve_with};
 
 pub const SOCKET_NAME: &str = "control.sock";

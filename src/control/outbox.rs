@@ -3,7 +3,11 @@
 //! than the budget goes alone), a call's reply waits for room, a subscription's event that
 //! finds no room is counted as missed (the client is told it lagged), and a client that
 //! stops reading (no room for [`ControlLimits::stalled_grace`], or one frame not taken in
-//! that time) is dropped with a log line. Connections and subscriptions are capped per uid.
+//! that time) is dropped with a log line. Every client together is bounded too
+//! ([`Totals`]): bytes queued (a client that cannot get room in time is dropped the same
+//! way), calls running, and connections (within the descriptors kept for the control
+//! socket, see [`crate::http::budget`]); connections and subscriptions are also capped per
+//! uid.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -16,16 +20,31 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
 use super::protocol::{ServerFrame, line};
 
-/// How much one control client may hold of the owner, and how long it may stall.
+/// Control connections open at once, every uid together: the owner keeps descriptors for
+/// them ([`crate::http::budget::RESERVED_CONTROL`]).
+pub const MAX_CONNECTIONS: usize = 192;
+
+/// How much one control client, and every client together, may hold of the owner, and how
+/// long a client may stall.
 #[derive(Debug, Clone)]
 pub struct ControlLimits {
     /// Bytes of frames queued for one client.
     pub outbox_bytes: usize,
+    /// Bytes of frames queued for every client together.
+    pub outbox_bytes_total: usize,
     /// Calls of one client running at once; its next frames wait unread until one ends.
     pub calls_in_flight: usize,
+    /// Calls of every client together running at once (each holds its reply until it is
+    /// queued); further ones wait unread the same way.
+    pub calls_in_flight_total: usize,
     /// A client that takes nothing from its full queue for this long is dropped.
     pub stalled_grace: Duration,
-    /// Connections one uid may hold open at once.
+    /// A client that has not said hello this long after connecting is closed.
+    pub hello_within: Duration,
+    /// Connections open at once, every uid together.
+    pub connections: usize,
+    /// Connections one uid may hold open at once (fewer than all: root, or the owner's
+    /// uid, still gets in).
     pub connections_per_uid: usize,
     /// Subscriptions one uid may hold at once, over all its connections.
     pub subscriptions_per_uid: usize,
@@ -35,10 +54,37 @@ impl Default for ControlLimits {
     fn default() -> Self {
         Self {
             outbox_bytes: 8 << 20,
+            outbox_bytes_total: 64 << 20,
             calls_in_flight: 8,
+            calls_in_flight_total: 64,
             stalled_grace: Duration::from_secs(30),
-            connections_per_uid: 256,
+            hello_within: Duration::from_secs(5),
+            connections: MAX_CONNECTIONS,
+            connections_per_uid: 160,
             subscriptions_per_uid: 64,
+        }
+    }
+}
+
+/// What every client together may hold: bytes queued, and calls running.
+#[derive(Clone)]
+pub(super) struct Totals {
+    room: Arc<Semaphore>,
+    budget: usize,
+    pub(super) calls: Arc<Semaphore>,
+}
+
+impl Totals {
+    pub(super) fn new(limits: &ControlLimits) -> Self {
+        let budget = limits.outbox_bytes_total.clamp(1, Semaphore::MAX_PERMITS);
+        Self {
+            room: Arc::new(Semaphore::new(budget)),
+            budget,
+            calls: Arc::new(Semaphore::new(
+                limits
+                    .calls_in_flight_total
+                    .clamp(1, Semaphore::MAX_PERMITS),
+            )),
         }
     }
 }
@@ -68,10 +114,47 @@ impl ControlStats {
         self.dropped.load(Ordering::Relaxed)
     }
 
+    /// Count one more connection of `uid`, unless it or every uid together has the most
+    /// the limits allow already (`Err` says which); the guard gives it back.
+    pub(super) fn take_connection(
+        self: &Arc<Self>,
+        uid: u32,
+        limits: &ControlLimits,
+    ) -> Result<Slot, String> {
+        let mut map = self.lock_uids();
+        let all: usize = map.values().map(|(c, _)| c).sum();
+        if all >= limits.connections {
+            return Err(format!(
+                "too many control connections (at most {} in all): close some first",
+                limits.connections
+            ));
+        }
+        self.count_in(&mut map, uid, false, limits.connections_per_uid)
+            .ok_or_else(|| {
+                format!(
+                    "too many control connections of uid {uid} (at most {}): close some first",
+                    limits.connections_per_uid
+                )
+            })
+    }
+
     /// Count one more connection (`subscription: false`) or subscription of `uid`, unless
     /// it has `max` already; the guard gives it back.
     pub(super) fn take(self: &Arc<Self>, uid: u32, subscription: bool, max: usize) -> Option<Slot> {
-        let mut map = self.per_uid.lock().ok()?;
+        self.count_in(&mut self.lock_uids(), uid, subscription, max)
+    }
+
+    fn lock_uids(&self) -> std::sync::MutexGuard<'_, HashMap<u32, (usize, usize)>> {
+        self.per_uid.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn count_in(
+        self: &Arc<Self>,
+        map: &mut HashMap<u32, (usize, usize)>,
+        uid: u32,
+        subscription: bool,
+        max: usize,
+    ) -> Option<Slot> {
         let entry = map.entry(uid).or_default();
         let n = if subscription {
             &mut entry.1
@@ -99,9 +182,8 @@ pub(super) struct Slot {
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        if let Ok(mut map) = self.stats.per_uid.lock()
-            && let Some(entry) = map.get_mut(&self.uid)
-        {
+        let mut map = self.stats.lock_uids();
+        if let Some(entry) = map.get_mut(&self.uid) {
             let n = if self.subscription {
                 &mut entry.1
             } else {
@@ -115,11 +197,12 @@ impl Drop for Slot {
     }
 }
 
-/// One frame waiting to be written; its bytes count as buffered until it is dropped.
+/// One frame waiting to be written; its bytes count as buffered (in its client's room and
+/// in the room of all) until it is dropped.
 struct Queued {
     bytes: Vec<u8>,
     stats: Arc<ControlStats>,
-    _room: OwnedSemaphorePermit,
+    _room: (OwnedSemaphorePermit, OwnedSemaphorePermit),
 }
 
 impl Drop for Queued {
@@ -138,6 +221,7 @@ pub(super) struct Gone;
 struct Shared {
     room: Arc<Semaphore>,
     budget: usize,
+    totals: Totals,
     grace: Duration,
     stats: Arc<ControlStats>,
     dropped: watch::Sender<bool>,
@@ -172,7 +256,7 @@ impl Outbox {
     pub(super) fn start(
         mut write: OwnedWriteHalf,
         limits: &ControlLimits,
-        stats: Arc<ControlStats>,
+        (stats, totals): (Arc<ControlStats>, Totals),
         uid: u32,
     ) -> (Self, watch::Receiver<bool>, tokio::task::JoinHandle<()>) {
         let (tx, mut rx) = mpsc::unbounded_channel::<Queued>();
@@ -181,6 +265,7 @@ impl Outbox {
         let shared = Arc::new(Shared {
             room: Arc::new(Semaphore::new(budget)),
             budget,
+            totals,
             grace: limits.stalled_grace,
             stats,
             dropped,
@@ -213,7 +298,11 @@ impl Outbox {
         (Self { tx, shared }, dropped_rx, writer)
     }
 
-    fn queue(&self, bytes: Vec<u8>, room: OwnedSemaphorePermit) -> Result<(), Gone> {
+    fn queue(
+        &self,
+        bytes: Vec<u8>,
+        room: (OwnedSemaphorePermit, OwnedSemaphorePermit),
+    ) -> Result<(), Gone> {
         let stats = &self.shared.stats;
         let n = bytes.len();
         let now = stats.buffered.fetch_add(n, Ordering::Relaxed) + n;
@@ -226,26 +315,52 @@ impl Outbox {
         self.tx.send(queued).map_err(|_| Gone)
     }
 
-    fn permits(&self, len: usize) -> u32 {
-        u32::try_from(len.clamp(1, self.shared.budget)).unwrap_or(u32::MAX)
+    /// Permits for `len` bytes in a room of `budget` (a larger frame takes the whole room).
+    fn permits(len: usize, budget: usize) -> u32 {
+        u32::try_from(len.clamp(1, budget)).unwrap_or(u32::MAX)
     }
 
-    /// Queue a frame, waiting for room; a client that makes none within the grace period
-    /// is dropped.
+    /// Queue a frame, waiting for room in the client's queue, then in the room of all; a
+    /// client that gets neither within the grace period is dropped.
     pub(super) async fn send(&self, frame: &ServerFrame) -> Result<(), Gone> {
         let bytes = line(frame);
-        let want = self.permits(bytes.len());
+        let s = &self.shared;
+        let deadline = tokio::time::Instant::now() + s.grace;
+        let own = s
+            .room
+            .clone()
+            .acquire_many_owned(Self::permits(bytes.len(), s.budget));
+        let own = self.within(deadline, own, "its queue stayed full").await?;
+        let all = s
+            .totals
+            .room
+            .clone()
+            .acquire_many_owned(Self::permits(bytes.len(), s.totals.budget));
+        let all = self
+            .within(deadline, all, "the room for all clients stayed full")
+            .await?;
+        self.queue(bytes, (own, all))
+    }
+
+    /// Room by `deadline`, unless the client is dropped first; the client is dropped when
+    /// there is none by then.
+    async fn within(
+        &self,
+        deadline: tokio::time::Instant,
+        room: impl std::future::Future<Output = Result<OwnedSemaphorePermit, tokio::sync::AcquireError>>,
+        why: &str,
+    ) -> Result<OwnedSemaphorePermit, Gone> {
         let s = &self.shared;
         let mut stop = s.dropped.subscribe();
         let room = tokio::select! {
-            r = tokio::time::timeout(s.grace, s.room.clone().acquire_many_owned(want)) => r,
+            r = tokio::time::timeout_at(deadline, room) => r,
             _ = stop.wait_for(|d| *d) => return Err(Gone),
         };
         match room {
-            Ok(Ok(permit)) => self.queue(bytes, permit),
+            Ok(Ok(permit)) => Ok(permit),
             Ok(Err(_)) => Err(Gone),
             Err(_) => {
-                s.drop_client("its queue stayed full");
+                s.drop_client(why);
                 Err(Gone)
             }
         }
@@ -258,11 +373,19 @@ impl Outbox {
             return Err(Gone);
         }
         let bytes = line(frame);
-        let want = self.permits(bytes.len());
-        match self.shared.room.clone().try_acquire_many_owned(want) {
-            Ok(permit) => self.queue(bytes, permit).map(|()| true),
-            Err(tokio::sync::TryAcquireError::NoPermits) => Ok(false),
-            Err(tokio::sync::TryAcquireError::Closed) => Err(Gone),
+        let s = &self.shared;
+        let own = s
+            .room
+            .clone()
+            .try_acquire_many_owned(Self::permits(bytes.len(), s.budget));
+        let all = s
+            .totals
+            .room
+            .clone()
+            .try_acquire_many_owned(Self::permits(bytes.len(), s.totals.budget));
+        match (own, all) {
+            (Ok(own), Ok(all)) => self.queue(bytes, (own, all)).map(|()| true),
+            _ => Ok(false),
         }
     }
 }

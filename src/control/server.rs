@@ -2,8 +2,9 @@
 //! task and answers under its id, so a slow command does not hold up others; events of a
 //! subscription are forwarded until the client goes. Every answer goes through one bounded
 //! queue and writer task per connection ([`super::outbox`]): a client that stops reading
-//! is dropped, and connections and subscriptions are capped per uid. Bad frames get an
-//! error and the connection goes on.
+//! is dropped, what all clients hold together is bounded, and connections and
+//! subscriptions are capped (connections in all too). A client that does not say hello in
+//! time is closed. Bad frames get an error and the connection goes on.
 
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{Semaphore, watch};
 
-use super::outbox::{ControlLimits, ControlStats, Gone, Outbox, Slot};
+use super::outbox::{ControlLimits, ControlStats, Gone, Outbox, Slot, Totals};
 use super::protocol::{
     ClientFrame, MAX_CLIENT_FRAME, Operator, PROTOCOL, ServerFrame, line, software,
 };
@@ -91,21 +92,22 @@ pub async fn serve_with(
     stats: Arc<ControlStats>,
 ) {
     let me = own_uid();
+    let totals = Totals::new(&limits);
     let limits = Arc::new(limits);
+    let mut errors = crate::http::accept::AcceptErrors::default();
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
-                let (engine, limits, stats) = (engine.clone(), limits.clone(), stats.clone());
+                errors.ok();
+                let (engine, limits) = (engine.clone(), limits.clone());
+                let shared = (stats.clone(), totals.clone());
                 tokio::spawn(async move {
-                    if let Err(e) = handle(stream, engine, me, &limits, &stats).await {
+                    if let Err(e) = handle(stream, engine, me, &limits, shared).await {
                         tracing::debug!(error = %e, "control client ended");
                     }
                 });
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "control socket accept failed");
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
+            Err(e) => errors.failed("control socket", &e, || {}).await,
         }
     }
 }
@@ -139,8 +141,9 @@ async fn handle(
     engine: Arc<Engine>,
     me: u32,
     limits: &ControlLimits,
-    stats: &Arc<ControlStats>,
+    (stats, totals): (Arc<ControlStats>, Totals),
 ) -> std::io::Result<()> {
+    let stats = &stats;
     let cred = stream.peer_cred()?;
     let peer = Peer {
         uid: cred.uid(),
@@ -157,22 +160,26 @@ async fn handle(
         write.write_all(&line(&f)).await?;
         return Ok(());
     }
-    let Some(_slot) = stats.take(peer.uid, false, limits.connections_per_uid) else {
-        tracing::warn!(uid = peer.uid, pid = ?peer.pid, max = limits.connections_per_uid, "control client refused: too many connections of its uid");
-        let f = error(
-            0,
-            ErrorCode::Unavailable,
-            format!(
-                "too many control connections of uid {} (at most {}): close some first",
-                peer.uid, limits.connections_per_uid
-            ),
-        );
-        write.write_all(&line(&f)).await?;
-        return Ok(());
+    let _slot = match stats.take_connection(peer.uid, limits) {
+        Ok(slot) => slot,
+        Err(why) => {
+            tracing::warn!(uid = peer.uid, pid = ?peer.pid, "control client refused: {why}");
+            let f = error(0, ErrorCode::Unavailable, why);
+            write.write_all(&line(&f)).await?;
+            return Ok(());
+        }
     };
     let mut reader = BufReader::new(read);
-    // The handshake.
-    let operator = match read_frame(&mut reader, MAX_CLIENT_FRAME).await? {
+    // The handshake, within its time: a silent client would hold a descriptor.
+    let hello = tokio::time::timeout(
+        limits.hello_within,
+        read_frame(&mut reader, MAX_CLIENT_FRAME),
+    );
+    let Ok(first) = hello.await else {
+        tracing::debug!(uid = peer.uid, pid = ?peer.pid, "control client closed: no hello in time");
+        return Ok(());
+    };
+    let operator = match first? {
         Frame::Eof => return Ok(()),
         Frame::TooLong => {
             let f = error(0, ErrorCode::InvalidInput, "the hello frame is too large");
@@ -222,12 +229,14 @@ async fn handle(
         pid: std::process::id(),
     };
     write.write_all(&line(&hello)).await?;
-    let (out, dropped, writer) = Outbox::start(write, limits, stats.clone(), peer.uid);
+    let calls_of_all = totals.calls.clone();
+    let (out, dropped, writer) = Outbox::start(write, limits, (stats.clone(), totals), peer.uid);
     let mut conn = Conn {
         engine: &engine,
         out,
         dropped,
         calls: Arc::new(Semaphore::new(limits.calls_in_flight.max(1))),
+        calls_of_all,
         subs: Default::default(),
         peer,
         operator: &operator,
@@ -246,8 +255,9 @@ struct Conn<'a> {
     out: Outbox,
     /// Turns true when the client is dropped (or its writer ends).
     dropped: watch::Receiver<bool>,
-    /// Calls running at once.
+    /// Calls running at once, of this client and of all.
     calls: Arc<Semaphore>,
+    calls_of_all: Arc<Semaphore>,
     subs: std::collections::HashMap<u64, Subscription>,
     peer: Peer,
     operator: &'a Operator,
@@ -323,11 +333,16 @@ impl Conn<'_> {
         }
     }
 
-    /// Run a call in a task of its own, once fewer than the limit are running (until
-    /// then the client's next frames stay unread).
+    /// Run a call in a task of its own, once fewer than the limits (the client's, and all
+    /// clients') are running (until then the client's next frames stay unread).
     async fn call(&mut self, id: u64, command: crate::engine::Command) -> Result<(), Gone> {
+        let (own, all) = (self.calls.clone(), self.calls_of_all.clone());
+        let both = async move {
+            let own = own.acquire_owned().await?;
+            Ok::<_, tokio::sync::AcquireError>((own, all.acquire_owned().await?))
+        };
         let permit = tokio::select! {
-            p = self.calls.clone().acquire_owned() => p.map_err(|_| Gone)?,
+            p = both => p.map_err(|_| Gone)?,
             _ = self.dropped.wait_for(|d| *d) => return Err(Gone),
         };
         let (peer, operator) = (self.peer, self.operator);

@@ -16,7 +16,8 @@
 //! - `health`: what a refresh's answer says about a consent (token health);
 //! - `brief`: the compact summary of a tenant that in-memory indexes keep;
 //! - `before_consent`: what a tenant that failed before consenting can do instead of a retry;
-//! - `anchor`: an audit chain entry noted outside the box (`SEQ:HASH`).
+//! - `anchor`: an audit chain entry noted outside the box (`SEQ:HASH`);
+//! - `link_ttl`: a consent link's lifetime, its range and how an operator types it.
 
 pub mod actor;
 pub mod anchor;
@@ -28,6 +29,7 @@ pub mod health;
 mod input;
 pub mod lifecycle;
 pub mod link;
+pub mod link_ttl;
 pub mod model;
 pub mod outbox;
 pub mod provisioning;

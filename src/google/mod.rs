@@ -171,7 +171,8 @@ impl GoogleOAuth {
         req.url().0
     }
 
-    /// What to take out of Google's answers to a request that carried `sent`.
+    /// What to take out of Google's answers to a request that carried `sent`. Made only
+    /// for an answer that is an error (or has a body): it holds copies of every secret.
     fn redactor(&self, sent: &[&str]) -> Redactor {
         Redactor::new(
             std::iter::once(self.client_secret.expose_secret()).chain(sent.iter().copied()),
@@ -183,10 +184,9 @@ impl GoogleOAuth {
         code: &str,
         verifier: &SecretString,
     ) -> Result<TokenGrant, GoogleError> {
-        let r = self.redactor(&[code, verifier.expose_secret()]);
         self.exchange_raw(code, verifier)
             .await
-            .map_err(|e| e.redacted(&r))
+            .map_err(|e| e.redacted(&self.redactor(&[code, verifier.expose_secret()])))
     }
 
     async fn exchange_raw(
@@ -223,19 +223,22 @@ impl GoogleOAuth {
     /// Try a refresh token at the token endpoint (RFC 6749 section 6), as a health check.
     /// A plain form POST, so that the HTTP status reaches the classification.
     pub async fn refresh(&self, refresh_token: &SecretString) -> RefreshAnswer {
-        let r = self.redactor(&[refresh_token.expose_secret()]);
+        let r = || self.redactor(&[refresh_token.expose_secret()]);
         match self.refresh_raw(refresh_token).await {
             RefreshAnswer::Granted => RefreshAnswer::Granted,
             RefreshAnswer::Refused {
                 status,
                 error,
                 description,
-            } => RefreshAnswer::Refused {
-                status,
-                error: r.redact_opt(error),
-                description: r.redact_opt(description),
-            },
-            RefreshAnswer::Unreachable(why) => RefreshAnswer::Unreachable(r.redact(&why)),
+            } => {
+                let r = r();
+                RefreshAnswer::Refused {
+                    status,
+                    error: r.redact_opt(error),
+                    description: r.redact_opt(description),
+                }
+            }
+            RefreshAnswer::Unreachable(why) => RefreshAnswer::Unreachable(r().redact(&why)),
         }
     }
 
@@ -271,10 +274,9 @@ impl GoogleOAuth {
     /// Revoke a token at Google and give back the HTTP status it answered (200: revoked;
     /// 400 `invalid_token`: it was not live any more), or why there was no answer.
     pub async fn revoke_status(&self, token: &SecretString) -> Result<(u16, String), String> {
-        let r = self.redactor(&[token.expose_secret()]);
         self.revoke_status_raw(token)
             .await
-            .map_err(|e| r.redact(&e))
+            .map_err(|e| self.redactor(&[token.expose_secret()]).redact(&e))
     }
 
     async fn revoke_status_raw(&self, token: &SecretString) -> Result<(u16, String), String> {
@@ -287,7 +289,11 @@ impl GoogleOAuth {
             .map_err(|e| e.to_string())?;
         let status = res.status().as_u16();
         let body = res.text().await.unwrap_or_default();
-        let body = self.redactor(&[token.expose_secret()]).redact(&body);
+        let body = if body.is_empty() {
+            body
+        } else {
+            self.redactor(&[token.expose_secret()]).redact(&body)
+        };
         Ok((
             status,
             crate::text::clean(&body.chars().take(200).collect::<String>()),
@@ -298,10 +304,9 @@ impl GoogleOAuth {
     /// POST: Google's endpoint takes `token` alone, and the oauth2 crate insists on https,
     /// which the loopback stand-ins do not serve.
     pub async fn revoke(&self, refresh_token: &SecretString) -> Result<(), GoogleError> {
-        let r = self.redactor(&[refresh_token.expose_secret()]);
         self.revoke_raw(refresh_token)
             .await
-            .map_err(|e| e.redacted(&r))
+            .map_err(|e| e.redacted(&self.redactor(&[refresh_token.expose_secret()])))
     }
 
     async fn revoke_raw(&self, refresh_token: &SecretString) -> Result<(), GoogleError> {
@@ -326,5 +331,81 @@ impl GoogleOAuth {
                 body.chars().take(200).collect::<String>()
             )))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::post;
+
+    /// A token and revoke endpoint that grants everything asked.
+    async fn granting_google() -> Url {
+        let app = axum::Router::new()
+            .route(
+                "/token",
+                post(|| async {
+                    axum::Json(serde_json::json!({
+                        "access_token": "ya29.access",
+                        "token_type": "Bearer",
+                        "expires_in": 3600,
+                        "refresh_token": "1//0gRefresh",
+                    }))
+                }),
+            )
+            .route("/revoke", post(|| async { "" }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}/", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Url::parse(&base).unwrap()
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn no_copy_of_a_secret_is_made_for_redaction_unless_an_answer_is_an_error() {
+        let base = granting_google().await;
+        let cfg = GoogleConfig {
+            client_id: None,
+            client_secret: None,
+            auth_url: base.join("auth").unwrap(),
+            token_url: base.join("token").unwrap(),
+            revoke_url: base.join("revoke").unwrap(),
+            issuer: "https://accounts.google.com".into(),
+            app_in_testing: false,
+        };
+        let creds = GoogleCredentials {
+            client_id: "client.apps".into(),
+            client_secret: SecretString::from("GOCSPX-client-secret"),
+        };
+        let google = GoogleOAuth::new(&cfg, &creds, &base.join("cb").unwrap()).unwrap();
+        let token = SecretString::from("1//0gRefresh");
+        let built = crate::redact::built_here();
+        let grant = google
+            .exchange("4/0code-value", &SecretString::from("pkce-verifier-value"))
+            .await
+            .unwrap();
+        assert!(grant.refresh_token.is_some());
+        assert_eq!(google.refresh(&token).await, RefreshAnswer::Granted);
+        google.revoke(&token).await.unwrap();
+        assert_eq!(google.revoke_status(&token).await.unwrap().0, 200);
+        assert_eq!(
+            crate::redact::built_here(),
+            built,
+            "a redactor (copies of the code, the verifier, the secrets) was made for a success"
+        );
+        // An error still has them taken out.
+        let unreachable = GoogleOAuth::new(
+            &GoogleConfig {
+                token_url: Url::parse("http://127.0.0.1:9/token").unwrap(),
+                ..cfg
+            },
+            &creds,
+            &base,
+        )
+        .unwrap();
+        assert!(matches!(
+            unreachable.refresh(&token).await,
+            RefreshAnswer::Unreachable(_)
+        ));
+        assert!(crate::redact::built_here() > built);
     }
 }

@@ -1,10 +1,9 @@
-//! What the accept loop does when it cannot take a connection as it is: back off on accept
-//! errors (out of descriptors and the like), and log such events once a minute each with
-//! how many there were, so a flood does not flood the log.
+//! What an accept loop (the listener's, the control socket's) does when it cannot take a
+//! connection as it is: back off on accept errors (out of descriptors and the like), and
+//! log such events once a minute each with how many there were, so a flood does not flood
+//! the log.
 
 use std::time::{Duration, Instant};
-
-use super::shed::Idle;
 
 /// How often one kind of event is logged at most.
 pub const LOG_WINDOW: Duration = Duration::from_secs(60);
@@ -51,20 +50,25 @@ impl AcceptErrors {
         self.pause = None;
     }
 
-    /// An accept failed: when it was for want of descriptors, close the connection idle
-    /// longest (a descriptor for what must go on); log, then pause.
-    pub async fn failed(&mut self, e: &std::io::Error, idle: &Idle) {
+    /// An accept on `socket` failed: when it was for want of descriptors, `make_room`
+    /// (close a connection: a descriptor for what must go on); log, then pause.
+    pub async fn failed(
+        &mut self,
+        socket: &'static str,
+        e: &std::io::Error,
+        make_room: impl FnOnce(),
+    ) {
         let out_of_files = matches!(
             e.raw_os_error(),
             Some(code) if code == rustix::io::Errno::MFILE.raw_os_error()
                 || code == rustix::io::Errno::NFILE.raw_os_error()
         );
         if out_of_files {
-            idle.shed_oldest(Duration::ZERO);
+            make_room();
         }
         let pause = self.next_pause();
         if let Some(n) = self.log.note() {
-            tracing::warn!(error = %e, failures = n, ?pause, "accept failed (logged once a minute, with the failures since the last line)");
+            tracing::warn!(socket, error = %e, failures = n, ?pause, "accept failed (logged once a minute, with the failures since the last line)");
         }
         tokio::time::sleep(pause).await;
     }

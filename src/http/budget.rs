@@ -8,8 +8,10 @@ use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
 /// Outbound calls: Google's token and revoke endpoints and token checks, Blaxel (at most
 /// `provision.concurrency` at once, 8 by default), webhooks and mail.
 pub const RESERVED_OUTBOUND: u64 = 256;
-/// The control socket and its clients, and the `/metrics` listener.
-pub const RESERVED_CONTROL: u64 = 64;
+/// The control socket and its clients (at most [`crate::control::MAX_CONNECTIONS`]), the
+/// `/metrics` listener and its connections, and a few to spare.
+pub const RESERVED_CONTROL: u64 =
+    (crate::control::MAX_CONNECTIONS + super::metrics::MAX_CONNECTIONS) as u64 + 16;
 /// The store's files, the log files, the standard streams and the runtime's own.
 pub const RESERVED_STORE: u64 = 64;
 /// Descriptors the public listener never takes.
@@ -87,13 +89,13 @@ mod tests {
 
     #[test]
     fn the_listener_gets_what_the_reserve_leaves_and_never_more_than_configured() {
-        assert_eq!(RESERVED, 384);
-        assert_eq!(listener_cap(1024, 1024), 640);
+        assert_eq!(RESERVED, 544);
+        assert_eq!(listener_cap(1024, 1024), 480);
         assert_eq!(listener_cap(1024, 65_536), 1024);
         assert_eq!(listener_cap(100, 1024), 100);
         assert_eq!(listener_cap(1024, u64::MAX), 1024);
         assert_eq!(listener_cap(1024, 256), MIN_LISTENER);
-        assert!(too_low(256) && !too_low(1024));
+        assert!(too_low(512) && !too_low(1024));
     }
 
     #[test]

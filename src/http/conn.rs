@@ -1,7 +1,8 @@
 //! The accept loop: hyper HTTP/1 connections with a header read timeout (a client that
 //! dribbles its headers is cut off), caps on open connections (in all, per client, per
-//! network), room made under a flood by closing the connections idle longest
-//! (see [`super::shed`]), then a graceful stop that lets requests in flight finish.
+//! network), room made under a flood by closing a connection of whoever holds the most
+//! (see [`super::shed`] and [`super::victim`]), then a graceful stop that lets requests in
+//! flight finish.
 //!
 //! axum's own `serve` sets no timer, so hyper's header read timeout would not apply.
 
@@ -31,8 +32,9 @@ pub struct ConnLimits {
     /// The header timeout of a connection accepted while fewer than a quarter of the
     /// connection slots are free (it applies to the TLS handshake too).
     pub pressure_header_timeout: Duration,
-    /// Connections open at once. When all are taken, the one idle longest (no request in
-    /// progress) is closed for a new one; if none is, new ones wait to be accepted.
+    /// Connections open at once. When all are taken, one open for a second at least is
+    /// closed for a new one (see [`super::victim`]), never a first request being answered;
+    /// if none may go, new ones wait to be accepted.
     pub max_connections: usize,
     /// Connections open at once from one client address (IPv6: one /64); more are closed.
     pub max_per_client: usize,
@@ -52,14 +54,21 @@ pub struct ConnLimits {
     pub tls: Option<super::tls::Tls>,
 }
 
-/// Requests in flight now, and how many a stop cut after the drain time.
+/// Connections open and requests in flight now, and how many a stop cut after the drain
+/// time.
 #[derive(Debug, Default)]
 pub struct ConnStats {
+    open: AtomicUsize,
     in_flight: AtomicUsize,
     cut: AtomicUsize,
 }
 
 impl ConnStats {
+    /// Connections accepted and not closed yet.
+    pub fn open(&self) -> usize {
+        self.open.load(Ordering::Relaxed)
+    }
+
     /// Requests being answered now (an idle keep-alive connection is not one).
     pub fn in_flight(&self) -> usize {
         self.in_flight.load(Ordering::Relaxed)
@@ -84,6 +93,22 @@ impl InFlight {
 impl Drop for InFlight {
     fn drop(&mut self) {
         self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// One open connection, counted until it is closed.
+struct Open(Arc<ConnStats>);
+
+impl Open {
+    fn new(stats: &Arc<ConnStats>) -> Self {
+        stats.open.fetch_add(1, Ordering::Relaxed);
+        Self(stats.clone())
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -196,7 +221,13 @@ where
             conn.as_mut().graceful_shutdown();
             let _ = conn.await;
         }
-        () = how.ticket.shed() => tracing::debug!(%peer, "idle connection closed to make room"),
+        () = how.ticket.shed() => {
+            if how.ticket.after_answer() {
+                conn.as_mut().graceful_shutdown();
+                let _ = conn.await;
+            }
+            tracing::debug!(%peer, "connection closed to make room");
+        }
     }
 }
 
@@ -219,19 +250,24 @@ fn admit(
     Some(vec![client, network])
 }
 
-/// A free connection slot, or one made by closing the connection idle longest (then
-/// `true`); when every open connection has a request in progress, wait for one to end.
+/// A free connection slot, or one made by closing a connection (then `true`; which one:
+/// see [`super::victim`]); when none may go, wait for one to end.
 async fn room(permits: &Arc<Semaphore>, idle: &shed::Idle) -> (OwnedSemaphorePermit, bool) {
     let mut closed = false;
     loop {
         if let Ok(p) = permits.clone().try_acquire_owned() {
             return (p, closed);
         }
-        let retry = match idle.shed_oldest(shed::MIN_AGE) {
+        let retry = match idle.shed_one(shed::MIN_AGE) {
             shed::Shed::NotBefore(at) => Some(tokio::time::Instant::from_std(at)),
             shed::Shed::Closed => {
                 closed = true;
                 None
+            }
+            // Its slot comes once its answer is sent; should that take long, another goes.
+            shed::Shed::Closing => {
+                closed = true;
+                Some(tokio::time::Instant::now() + shed::MIN_AGE)
             }
             shed::Shed::Nobody => None,
         };
@@ -267,7 +303,8 @@ pub async fn serve(
                     v
                 }
                 Err(e) => {
-                    errors.failed(&e, &idle).await;
+                    // Any connection may go, a new one of any age too.
+                    errors.failed("listener", &e, || { idle.shed_one(Duration::ZERO); }).await;
                     continue;
                 }
             },
@@ -303,15 +340,17 @@ pub async fn serve(
         let how = Serving {
             header_timeout,
             peer,
-            ticket: idle.enter(),
+            ticket: idle.enter(ip),
         };
         let app = app.clone();
         let mut stop = stop_rx.clone();
         let stats = limits.stats.clone();
         let tls = limits.tls.clone();
+        let open = Open::new(&limits.stats);
         conns.spawn(async move {
             let _permit = permit;
             let _slots = slots;
+            let _open = open;
             let ticket = how.ticket.clone();
             let svc = tower::service_fn(move |req: hyper::Request<Incoming>| {
                 let mut req = ticket.watch(req);

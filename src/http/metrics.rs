@@ -10,7 +10,7 @@ use crate::engine::Engine;
 
 /// Connections the `/metrics` listener holds at once (within the descriptor budget's
 /// reserve for the control socket), and from one scraper.
-const MAX_CONNECTIONS: usize = 16;
+pub const MAX_CONNECTIONS: usize = 16;
 const MAX_PER_CLIENT: usize = 8;
 
 /// Serve `/metrics` on `listener` until the task is aborted, through the public listener's

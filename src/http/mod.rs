@@ -3,14 +3,17 @@
 //! limit; bad input ends on a clear 4xx page, never a panic.
 
 pub mod accept;
+pub mod brand_color;
 pub mod browser;
 pub mod budget;
 pub mod conn;
 pub mod limits;
 pub mod metrics;
+pub mod page_render;
 pub mod pages;
 pub mod shed;
 pub mod tls;
+pub mod victim;
 
 use std::future::Future;
 use std::sync::Arc;

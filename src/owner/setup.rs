@@ -4,43 +4,24 @@
 //! not what its own configuration would have.
 
 use crate::config::Config;
+use crate::config::check::Findings;
 use crate::engine::api::SetupLine;
 
 /// What `config` (with `demo`, the built-in stand-ins) gives, one line per setting.
 pub fn lines(config: &Config, demo: bool) -> Vec<SetupLine> {
-    let line = |what: &str, found: Result<String, String>| match found {
-        Ok(detail) => SetupLine {
-            ok: true,
+    let line = |what: &str, found: Result<String, String>| {
+        let ok = found.is_ok();
+        let (Ok(detail) | Err(detail)) = found;
+        SetupLine {
+            ok,
             what: what.into(),
             detail,
-        },
-        Err(detail) => SetupLine {
-            ok: false,
-            what: what.into(),
-            detail,
-        },
+        }
     };
-    let google = config
-        .google_credentials()
-        .map(|c| format!("{} (secret set)", c.client_id))
-        .map_err(|e| e.to_string());
-    let blaxel = if demo {
-        Ok("the built-in Blaxel stand-in (demo)".to_owned())
-    } else {
-        crate::blaxel::resolve_credentials(
-            config.blaxel.workspace.clone(),
-            config.blaxel.api_key.clone(),
-            None,
-        )
-        .map(|c| format!("workspace {} at {}", c.workspace, config.blaxel.api_url))
-        .map_err(|e| e.to_string())
-    };
+    let found = Findings::of(config, demo);
     vec![
-        line("google client", google),
-        line(
-            "listener.public_url",
-            Ok(config.listener.public_url.to_string()),
-        ),
-        line("blaxel", blaxel),
+        line("google client", found.google_client()),
+        line("listener.public_url", Ok(found.public_url.to_string())),
+        line("blaxel", found.blaxel.map(|b| b.to_string())),
     ]
 }

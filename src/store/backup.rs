@@ -13,7 +13,8 @@
 //!
 //! Format 1 (the releases before) ended in a plain SHA-256, which anyone can make again
 //! after editing the file: it is restored only when the operator accepts it
-//! unauthenticated.
+//! unauthenticated, and never when it holds a schema that came with format 2 (it was
+//! relabelled).
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -27,6 +28,9 @@ use super::error::StoreError;
 const MAGIC: &[u8] = b"mcp-onboard backup 2\n";
 /// The unauthenticated format of the releases before.
 const MAGIC_V1: &[u8] = b"mcp-onboard backup 1\n";
+/// The schema that came with the authenticated format: no genuine backup of the old
+/// format holds it or a later one.
+pub const MACED_SINCE_SCHEMA: u32 = 4;
 
 /// What a backup or a restore wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

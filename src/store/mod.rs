@@ -53,7 +53,9 @@ pub use index::Index;
 pub use node::{JobCounts, NodeLocal, Published};
 pub use read::Reader;
 pub use sled::layout::SCHEMA_VERSION;
-pub use sled::{EVENT_BUFFER, LAZY_FLUSH, Restored, check_data_dir, exists, restore, rotate};
+pub use sled::{
+    ChainEnds, EVENT_BUFFER, LAZY_FLUSH, Restored, check_data_dir, exists, restore, rotate,
+};
 pub use tx::{FlowTx, ImportTx, LinkTx, MAX_FLOWS_PER_LINK, OutboxTx, SecretTx, TenantTx, Tx};
 
 impl Store {

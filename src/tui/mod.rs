@@ -1,24 +1,24 @@
 //! The console: a ratatui dashboard for keyboard-driven onboarding over SSH.
 //!
-//! Shape: a pure `update(&mut Model, Msg) -> Vec<Effect>` ([`update`]), a `view(&Model)`
-//! that only reads ([`view`]), and this runner, which owns the terminal, feeds every input
-//! (keys, engine events, ticks, effect results) through one channel, performs the effects
-//! and redraws once per batch of messages, at most every [`FRAME`].
+//! Shape: the state ([`model`]: what the console is doing is one [`model::Mode`]), a pure
+//! `update(&mut Model, Msg) -> Vec<Effect>` ([`update`]), a `view(&Model)` that only reads
+//! ([`view`]), both sizing things by one [`layout`], one registry of [`commands`] for the
+//! keys, the palette, the hints and the help, and this runner, which owns the terminal,
+//! feeds every input (keys, engine events, ticks, effect results) through one channel,
+//! performs the effects and redraws once per batch of messages, at most every [`FRAME`].
 //!
 //! The console is a client of the engine like the CLI: attached over the control socket
 //! when an owner runs, or running the owner in this process (the header says which). A
 //! dropped SSH connection (SIGHUP), SIGTERM, SIGINT, `q` and a panic all restore the
 //! terminal; an owned runtime is then stopped gracefully.
 
-mod attached;
-pub mod keymap;
+pub mod clock;
+pub mod commands;
+pub mod layout;
 pub mod model;
-mod selected;
 pub mod style;
 #[cfg(test)]
-pub(crate) mod tests;
-#[cfg(test)]
-mod tests_selected;
+mod tests;
 pub mod update;
 pub mod view;
 
@@ -31,11 +31,11 @@ use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste, Event, Event
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
-use crate::cli::Context;
+use crate::control::Client;
 use crate::engine::{EngineApi, Local};
-use crate::owner::Owner;
+use crate::owner::{Owner, OwnerOptions};
 use crate::time::now_ms;
-use model::{Effect, Mode, Model, Msg, Setup};
+use model::{Effect, Model, Msg, Setup};
 
 /// At most one frame this often (render coalescing).
 pub const FRAME: Duration = Duration::from_millis(16);
@@ -51,37 +51,54 @@ pub fn require_terminal() -> Result<()> {
     Ok(())
 }
 
-pub async fn run(ctx: &Context) -> Result<()> {
+/// What the console starts with: the owner to attach to, or how to be one.
+pub struct Launch {
+    /// The owner running on the data dir, if one answered on its control socket.
+    pub attach: Option<Client>,
+    /// Else the owner this process runs (its data dir, key and config; the set-up shown
+    /// is this config's).
+    pub owner: OwnerOptions,
+    /// Said on stderr before this process owns the database (a new one is about to be
+    /// created, and where).
+    pub notes: Vec<String>,
+}
+
+pub async fn run(launch: Launch) -> Result<()> {
     require_terminal()?;
-    let (api, owner, mode): (Arc<dyn EngineApi>, Option<Owner>, Mode) =
-        match ctx.connect_owner().await? {
-            Some(client) => {
-                let pid = client.server_pid();
-                (Arc::new(client), None, Mode::Attached { pid })
+    let Launch {
+        attach,
+        owner: options,
+        notes,
+    } = launch;
+    let (config, demo, data_dir) = (
+        options.config.clone(),
+        options.demo,
+        options.data_dir.clone(),
+    );
+    let (api, owner): (Arc<dyn EngineApi>, Option<Owner>) = match attach {
+        Some(client) => (Arc::new(client), None),
+        None => {
+            for note in &notes {
+                eprintln!("note: {note}");
             }
-            None => {
-                ctx.note_if_new().await;
-                let owner = Owner::start(ctx.owner_options()).await?;
-                let api = Arc::new(Local(owner.engine().clone()));
-                (api, Some(owner), Mode::Owner)
-            }
-        };
+            let owner = Owner::start(options).await?;
+            let api = Arc::new(Local(owner.engine().clone()));
+            (api, Some(owner))
+        }
+    };
+    let attachment = api.attachment();
     // An attached console shows its owner's set-up (from its status), not its own
     // config's; an owning console's config is the owner's.
-    let problems = match mode {
-        Mode::Owner => crate::owner::setup::lines(&ctx.config, ctx.demo),
-        Mode::Attached { .. } => Vec::new(),
+    let problems = match owner {
+        Some(_) => crate::owner::setup::lines(&config, demo),
+        None => Vec::new(),
     };
     let setup = Setup {
-        mode,
-        public_url: ctx.config.listener.public_url.to_string(),
-        redirect_uri: ctx.config.redirect_uri().to_string(),
-        data_dir: ctx.data_dir.display().to_string(),
-        message_template: crate::message::template(
-            directories::ProjectDirs::from("", "", "mcp-onboard")
-                .as_ref()
-                .map(|d| d.config_dir()),
-        ),
+        attachment,
+        public_url: config.listener.public_url.to_string(),
+        redirect_uri: config.redirect_uri().to_string(),
+        data_dir: data_dir.display().to_string(),
+        message_template: crate::message::configured_template(),
         problems,
     };
     let mut terminal = ratatui::try_init().context("setting up the terminal")?;
@@ -89,7 +106,7 @@ pub async fn run(ctx: &Context) -> Result<()> {
     let _ = crossterm::execute!(std::io::stdout(), EnableBracketedPaste);
     // An attached console outlives its owner: it reconnects to the next one (a restart
     // under a service manager) through the same data dir.
-    let reconnect = owner.is_none().then(|| ctx.data_dir.clone());
+    let reconnect = owner.is_none().then_some(data_dir);
     let res = event_loop(&mut terminal, api, setup, reconnect).await;
     let _ = crossterm::execute!(std::io::stdout(), DisableBracketedPaste);
     ratatui::restore();
@@ -163,12 +180,12 @@ async fn event_loop(
                         return;
                     }
                 };
-                let pid = client.server_pid();
-                tracing::info!(pid, "attached again");
+                let attachment = client.attachment();
+                tracing::info!(pid = client.server_pid(), "attached again");
                 if let Ok(mut slot) = api.write() {
                     *slot = Arc::new(client);
                 }
-                if tx.send(Msg::Reattached { pid }).is_err() {
+                if tx.send(Msg::Reattached(attachment)).is_err() {
                     return;
                 }
             }

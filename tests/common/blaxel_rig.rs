@@ -1,5 +1,7 @@
-//! An engine wired to a running provisioner and the Blaxel stand-in, with helpers to store
-//! a consent directly and wait for a tenant's status.
+//! An engine wired to a running provisioner and the Blaxel stand-in, with helpers for the
+//! walks tests repeat: store a consent directly or onboard over HTTP, wait for a tenant's
+//! status, retry and wait until it is deployed again, run a command that must succeed (or
+//! be refused), poll until something holds.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -8,6 +10,7 @@ use mcp_onboard::blaxel::BlaxelClient;
 use mcp_onboard::engine::api::TenantView;
 use mcp_onboard::engine::lifecycle::{Transition, apply};
 use mcp_onboard::engine::model::{GoogleIdentity, TenantStatus};
+use mcp_onboard::engine::{Command, EngineError, Reply};
 use mcp_onboard::provision::{OAuthClient, ProvisionSettings, Provisioner};
 use mcp_onboard::sandbox::blaxel::{BlaxelFaults, BlaxelSandboxConfig, BlaxelSandboxHandle, spawn};
 use secrecy::SecretString;
@@ -133,4 +136,96 @@ pub async fn wait_until(
 
 pub async fn wait_for(h: &Harness, slug: &str, want: TenantStatus, within: Duration) -> TenantView {
     wait_until(h, slug, within, |t| t.status == want).await
+}
+
+/// How long one tenant is given to get where a test expects it (deployed, failed).
+pub const SOON: Duration = Duration::from_secs(20);
+
+impl Rig {
+    /// Run `command` on the engine; it must succeed.
+    pub async fn run(&self, command: Command) -> Reply {
+        self.h.run(command).await
+    }
+
+    /// Run `command`, which the engine must refuse: why it did.
+    pub async fn refused(&self, command: Command) -> EngineError {
+        self.h.refused(command).await
+    }
+
+    /// `slug` added and consented (directly, as the callback would) with refresh `token`.
+    pub async fn consented(&self, slug: &str, token: &str) {
+        self.h.add(slug, None, None).await;
+        consent_directly(&self.h, slug, token).await;
+    }
+
+    /// `slug` added, onboarded over HTTP by `email` ("you're connected") and deployed:
+    /// the refresh token stored for it.
+    pub async fn onboarded(&self, slug: &str, email: &str) -> String {
+        self.h.add(slug, None, None).await;
+        self.onboard_again(slug, email).await;
+        self.token(slug)
+    }
+
+    /// A consent by `email` over HTTP to a tenant there already, which ends deployed.
+    pub async fn onboard_again(&self, slug: &str, email: &str) -> TenantView {
+        let page = self.h.onboard(slug, email).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        self.reaches(slug, TenantStatus::Deployed).await
+    }
+
+    /// The refresh token stored for `slug`.
+    pub fn token(&self, slug: &str) -> String {
+        use secrecy::ExposeSecret;
+        match self.h.token(slug) {
+            Some(t) => t.expose_secret().to_owned(),
+            None => panic!("no refresh token stored for {slug}"),
+        }
+    }
+
+    /// Wait (up to [`SOON`]) until `slug` is in `status`.
+    pub async fn reaches(&self, slug: &str, status: TenantStatus) -> TenantView {
+        wait_for(&self.h, slug, status, SOON).await
+    }
+
+    /// Start offboarding `slugs`: the engine's answer.
+    pub async fn offboard(&self, slugs: &[&str]) -> Reply {
+        self.run(Command::Offboard {
+            slugs: slugs.iter().map(|s| (*s).to_owned()).collect(),
+        })
+        .await
+    }
+
+    /// Wait (up to 30s: several steps, each may be retried) until `slug` is offboarded.
+    pub async fn offboarded(&self, slug: &str) -> TenantView {
+        wait_for(
+            &self.h,
+            slug,
+            TenantStatus::Offboarded,
+            Duration::from_secs(30),
+        )
+        .await
+    }
+
+    /// The stand-in's faults cleared, `retry` of `slug`, and `slug` deployed again.
+    pub async fn retry_until_deployed(&self, slug: &str) -> TenantView {
+        self.blaxel.set_faults(BlaxelFaults::default());
+        self.run(Command::Retry { slug: slug.into() }).await;
+        self.reaches(slug, TenantStatus::Deployed).await
+    }
+}
+
+/// Poll `check` until it says `Ok`, or fail after `within` with what it said last.
+pub async fn poll_until<E: std::fmt::Debug>(
+    within: Duration,
+    check: impl AsyncFn() -> Result<(), E>,
+) {
+    let start = Instant::now();
+    loop {
+        let last = match check().await {
+            Ok(()) => return,
+            Err(e) => e,
+        };
+        assert!(start.elapsed() < within, "still not there: {last:?}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
 }

@@ -9,9 +9,9 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use mcp_onboard::config::Config;
-use mcp_onboard::engine::api::{LinkView, TenantView};
+use mcp_onboard::engine::api::{LinkView, StatusView, TenantSummary, TenantView};
 use mcp_onboard::engine::lifecycle::NewTenant;
-use mcp_onboard::engine::{Command, Engine, Parts, Placement, Reply};
+use mcp_onboard::engine::{Actor, Command, Engine, EngineError, Parts, Placement, Reply, Worker};
 use mcp_onboard::http::{self, RateLimit};
 use mcp_onboard::sandbox::google::{
     AUTH_PATH, GoogleSandbox, REVOKE_PATH, SandboxGoogleConfig, TOKEN_PATH,
@@ -19,6 +19,9 @@ use mcp_onboard::sandbox::google::{
 use mcp_onboard::store::KeySource;
 use secrecy::SecretString;
 use url::Url;
+
+/// Who the harness runs operator commands as.
+pub const OWNER: Actor = Actor::System(Worker::Owner);
 
 pub const CLIENT_ID: &str = "test-client.apps.sandbox";
 pub const CLIENT_SECRET: &str = "test-client-secret-XYZ";
@@ -123,6 +126,31 @@ async fn proxy(prefix: &'static str, to: std::net::SocketAddr) -> std::net::Sock
     addr
 }
 
+/// A Google stand-in for the owner whose public URL is `public` (`default_email` signs in
+/// unless a test says otherwise), and the environment that points that owner at it: the
+/// client's id and secret and the three endpoints.
+pub async fn google_standin(
+    public: &str,
+    default_email: &str,
+) -> (GoogleSandbox, Vec<(&'static str, String)>) {
+    let google = GoogleSandbox::new(SandboxGoogleConfig {
+        client_id: CLIENT_ID.into(),
+        client_secret: CLIENT_SECRET.into(),
+        redirect_uris: vec![format!("{public}/oauth/callback")],
+        default_email: default_email.into(),
+    });
+    let gbase = google.spawn().await.unwrap();
+    let g = |p: &str| format!("{}{}", gbase.as_str().trim_end_matches('/'), p);
+    let env = vec![
+        ("GOOGLE_CLIENT_ID", CLIENT_ID.to_owned()),
+        ("GOOGLE_CLIENT_SECRET", CLIENT_SECRET.to_owned()),
+        ("GOOGLE_AUTH_URL", g(AUTH_PATH)),
+        ("GOOGLE_TOKEN_URL", g(TOKEN_PATH)),
+        ("GOOGLE_REVOKE_URL", g(REVOKE_PATH)),
+    ];
+    (google, env)
+}
+
 async fn build(
     rate: RateLimit,
     prefix: Option<&'static str>,
@@ -138,23 +166,12 @@ async fn build(
         }
         None => (format!("http://{addr}"), format!("http://{addr}")),
     };
-    let google = GoogleSandbox::new(SandboxGoogleConfig {
-        client_id: CLIENT_ID.into(),
-        client_secret: CLIENT_SECRET.into(),
-        redirect_uris: vec![format!("{public}/oauth/callback")],
-        default_email: "customer@example.com".into(),
-    });
-    let gbase = google.spawn().await.unwrap();
-    let g = |p: &str| format!("{}{}", gbase.as_str().trim_end_matches('/'), p);
-    let env: HashMap<&str, String> = HashMap::from([
+    let (google, google_env) = google_standin(&public, "customer@example.com").await;
+    let mut env: HashMap<&str, String> = HashMap::from([
         ("MCP_ONBOARD_BIND", addr.to_string()),
         ("MCP_ONBOARD_PUBLIC_URL", public.clone()),
-        ("GOOGLE_CLIENT_ID", CLIENT_ID.to_owned()),
-        ("GOOGLE_CLIENT_SECRET", CLIENT_SECRET.to_owned()),
-        ("GOOGLE_AUTH_URL", g(AUTH_PATH)),
-        ("GOOGLE_TOKEN_URL", g(TOKEN_PATH)),
-        ("GOOGLE_REVOKE_URL", g(REVOKE_PATH)),
     ]);
+    env.extend(google_env);
     let config = Config::load(None, false, &|k| env.get(k).cloned()).unwrap();
     let key = test_key();
     let parts = Parts {
@@ -215,19 +232,55 @@ impl Harness {
             ..Default::default()
         };
         self.engine
-            .run(
-                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-                Command::AddTenant(input),
-            )
+            .run(OWNER, Command::AddTenant(input))
             .await
             .unwrap();
+    }
+
+    /// Run `command` on the engine; it must succeed.
+    pub async fn run(&self, command: Command) -> Reply {
+        let what = format!("{command:?}");
+        match self.engine.run(OWNER, command).await {
+            Ok(reply) => reply,
+            Err(e) => panic!("{what} was refused: {e}"),
+        }
+    }
+
+    /// Run `command`, which the engine must refuse: why it did.
+    pub async fn refused(&self, command: Command) -> EngineError {
+        let what = format!("{command:?}");
+        match self.engine.run(OWNER, command).await {
+            Ok(reply) => panic!("{what} was accepted: {reply:?}"),
+            Err(e) => e,
+        }
+    }
+
+    /// Every tenant (one page, unfiltered) and how many there are.
+    pub async fn list(&self) -> (Vec<TenantSummary>, usize) {
+        match self
+            .run(Command::ListTenants {
+                query: Default::default(),
+            })
+            .await
+        {
+            Reply::Tenants { tenants, total } => (tenants, total),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    /// What `status` says.
+    pub async fn status(&self) -> StatusView {
+        match self.run(Command::Status).await {
+            Reply::Status(s) => *s,
+            other => panic!("unexpected {other:?}"),
+        }
     }
 
     pub async fn link(&self, slug: &str) -> LinkView {
         match self
             .engine
             .run(
-                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+                OWNER,
                 Command::IssueLink {
                     slug: slug.into(),
                     ttl_secs: 3600,
@@ -245,10 +298,7 @@ impl Harness {
     pub async fn show(&self, slug: &str) -> TenantView {
         match self
             .engine
-            .run(
-                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
-                Command::ShowTenant { slug: slug.into() },
-            )
+            .run(OWNER, Command::ShowTenant { slug: slug.into() })
             .await
             .unwrap()
         {
@@ -482,4 +532,20 @@ pub async fn consent_over_http(
     let res = http.get(cb).header("cookie", &cookie).send().await.unwrap();
     let status = res.status().as_u16();
     (status, res.text().await.unwrap())
+}
+
+/// The control client of the owner process serving `data`, once it answers (it may still
+/// be starting).
+pub async fn owner_client(data: &std::path::Path) -> mcp_onboard::control::Client {
+    let start = std::time::Instant::now();
+    loop {
+        if let Ok(Some(c)) = mcp_onboard::control::Client::connect(data).await {
+            return c;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "owner never came up"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }

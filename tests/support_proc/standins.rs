@@ -31,20 +31,10 @@ pub async fn world_with_standins(
     mcp_onboard::sandbox::google::GoogleSandbox,
     mcp_onboard::sandbox::blaxel::BlaxelSandboxHandle,
 ) {
-    use mcp_onboard::sandbox::google::{
-        AUTH_PATH, GoogleSandbox, REVOKE_PATH, SandboxGoogleConfig, TOKEN_PATH,
-    };
     let mut w = World::new();
     w.demo = false;
     let base = w.base_url();
-    let google = GoogleSandbox::new(SandboxGoogleConfig {
-        client_id: "it.apps.googleusercontent.com".into(),
-        client_secret: "it-secret".into(),
-        redirect_uris: vec![format!("{}/oauth/callback", base.trim_end_matches('/'))],
-        default_email: "x@example.com".into(),
-    });
-    let gbase = google.spawn().await.expect("google stand-in");
-    let g = |p: &str| format!("{}{p}", gbase.as_str().trim_end_matches('/'));
+    let google = google_standin(&mut w, base.trim_end_matches('/')).await;
     let blaxel =
         mcp_onboard::sandbox::blaxel::spawn(mcp_onboard::sandbox::blaxel::BlaxelSandboxConfig {
             workspace: "ws".into(),
@@ -56,14 +46,6 @@ pub async fn world_with_standins(
         .await
         .expect("blaxel stand-in");
     for (k, v) in [
-        (
-            "GOOGLE_CLIENT_ID",
-            "it.apps.googleusercontent.com".to_owned(),
-        ),
-        ("GOOGLE_CLIENT_SECRET", "it-secret".to_owned()),
-        ("GOOGLE_AUTH_URL", g(AUTH_PATH)),
-        ("GOOGLE_TOKEN_URL", g(TOKEN_PATH)),
-        ("GOOGLE_REVOKE_URL", g(REVOKE_PATH)),
         ("MCP_ONBOARD_PUBLIC_URL", base.clone()),
         ("BL_API_URL", blaxel.base_url().to_string()),
         ("BL_WORKSPACE", "ws".to_owned()),
@@ -72,6 +54,38 @@ pub async fn world_with_standins(
         w.env.push((k.into(), v));
     }
     (w, google, blaxel)
+}
+
+/// A Google stand-in for the world's owner at `public` (its URL as customers reach it),
+/// and the world's environment pointed at it: the client's id and secret, the endpoints.
+pub async fn google_standin(
+    w: &mut World,
+    public: &str,
+) -> mcp_onboard::sandbox::google::GoogleSandbox {
+    use mcp_onboard::sandbox::google::{
+        AUTH_PATH, GoogleSandbox, REVOKE_PATH, SandboxGoogleConfig, TOKEN_PATH,
+    };
+    let google = GoogleSandbox::new(SandboxGoogleConfig {
+        client_id: "it.apps.googleusercontent.com".into(),
+        client_secret: "it-secret".into(),
+        redirect_uris: vec![format!("{public}/oauth/callback")],
+        default_email: "x@example.com".into(),
+    });
+    let gbase = google.spawn().await.expect("google stand-in");
+    let g = |p: &str| format!("{}{p}", gbase.as_str().trim_end_matches('/'));
+    for (k, v) in [
+        (
+            "GOOGLE_CLIENT_ID",
+            "it.apps.googleusercontent.com".to_owned(),
+        ),
+        ("GOOGLE_CLIENT_SECRET", "it-secret".to_owned()),
+        ("GOOGLE_AUTH_URL", g(AUTH_PATH)),
+        ("GOOGLE_TOKEN_URL", g(TOKEN_PATH)),
+        ("GOOGLE_REVOKE_URL", g(REVOKE_PATH)),
+    ] {
+        w.env.push((k.into(), v));
+    }
+    google
 }
 
 pub fn wait_status(w: &World, slug: &str, want: &str) -> Value {

@@ -7,11 +7,12 @@ use mcp_onboard::domain::model::{
     EventKind, ExpectedAccount, FailureKind, LinkState, ProvisionStep, ProvisionerState,
     TenantStatus,
 };
+use mcp_onboard::engine::Attachment;
 use mcp_onboard::engine::api::{
     EventView, LinkSummary, PendingView, ProvisionView, StatusView, TenantSummary, TenantView,
 };
 use mcp_onboard::engine::api::{HealthAlarm, TokenView};
-use mcp_onboard::tui::model::{Mode, Model, Setup};
+use mcp_onboard::tui::model::{Model, Setup};
 use mcp_onboard::tui::style::Theme;
 use mcp_onboard::tui::update::set_rows;
 use mcp_onboard::tui::view::view;
@@ -156,9 +157,17 @@ pub fn detail() -> TenantView {
     }
 }
 
-pub fn setup(mode: Mode) -> Setup {
+/// A console that runs the owner.
+pub fn owner() -> Attachment {
+    Attachment::InProcess {
+        pid: 4120,
+        placement: mcp_onboard::engine::Placement::Serving,
+    }
+}
+
+pub fn setup(attachment: Attachment) -> Setup {
     Setup {
-        mode,
+        attachment,
         public_url: "https://onboard.acme.io/".into(),
         redirect_uri: "https://onboard.acme.io/oauth/callback".into(),
         data_dir: "/var/lib/mcp-onboard".into(),
@@ -168,9 +177,13 @@ pub fn setup(mode: Mode) -> Setup {
 }
 
 pub fn model(color: bool, size: (u16, u16)) -> Model {
-    let mut m = Model::new(setup(Mode::Attached { pid: 4121 }), Theme { color }, NOW);
+    let attached = Attachment::Socket {
+        pid: 4121,
+        version: "test".into(),
+    };
+    let mut m = Model::new(setup(attached), Theme { color }, NOW);
     m.size = size;
-    m.loaded = true;
+    m.load.loaded = true;
     let rows = vec![
         summary(
             "alphabeta",
@@ -210,9 +223,9 @@ pub fn model(color: bool, size: (u16, u16)) -> Model {
         summary("omega", "Omega", TenantStatus::Created, None, 5),
     ];
     set_rows(&mut m, rows);
-    m.selected = 1;
-    m.detail = Some(detail());
-    m.provisioner = ProvisionerState {
+    m.table.selected = 1;
+    m.detail.view = Some(detail());
+    m.engine.provisioner = ProvisionerState {
         running: true,
         workspace: Some("acme-prod".into()),
         api_url: Some("https://api.blaxel.ai/v0".into()),
@@ -236,18 +249,14 @@ pub fn draw(m: &Model) -> Terminal<TestBackend> {
 /// betamax was consented by another account than before: it waits for the operator.
 pub fn awaiting_approval(size: (u16, u16)) -> Model {
     let mut m = model(true, size);
-    let mut rows = m.rows.clone();
+    let mut rows = m.table.rows.clone();
     for r in &mut rows {
         if r.slug == "betamax" {
             r.status = TenantStatus::AwaitingApproval;
         }
     }
     set_rows(&mut m, rows);
-    m.selected = m
-        .visible
-        .iter()
-        .position(|&i| m.rows[i].slug == "betamax")
-        .unwrap();
+    select(&mut m, "betamax");
     let mut d = detail();
     d.slug = "betamax".into();
     d.display_name = "Betamax Ltd".into();
@@ -260,18 +269,14 @@ pub fn awaiting_approval(size: (u16, u16)) -> Model {
         at: "2026-12-01T00:00:00Z".into(),
         underlying: TenantStatus::Deployed,
     });
-    m.detail = Some(d);
+    m.detail.view = Some(d);
     m
 }
 
 /// gamma's token was refused at the last check, and Google refuses our client now.
 pub fn token_refused(size: (u16, u16)) -> Model {
     let mut m = model(true, size);
-    m.selected = m
-        .visible
-        .iter()
-        .position(|&i| m.rows[i].slug == "gamma")
-        .unwrap();
+    select(&mut m, "gamma");
     let mut d = detail();
     d.slug = "gamma".into();
     d.display_name = "Gamma GmbH".into();
@@ -291,8 +296,8 @@ pub fn token_refused(size: (u16, u16)) -> Model {
         testing_expires_ms: None,
         account_tokens_issued: 1,
     });
-    m.detail = Some(d);
-    m.status = Some(StatusView {
+    m.detail.view = Some(d);
+    m.engine.status = Some(StatusView {
         health_alarm: Some(HealthAlarm {
             reason: "Google refused our OAuth client (401 invalid_client)".into(),
             since: "2026-12-01T00:00:00Z".into(),
@@ -304,11 +309,7 @@ pub fn token_refused(size: (u16, u16)) -> Model {
 
 /// Select `slug` in the table.
 pub fn select(m: &mut Model, slug: &str) {
-    m.selected = m
-        .visible
-        .iter()
-        .position(|&i| m.rows[i].slug == slug)
-        .unwrap();
+    m.table.selected = m.table.shown_at(slug).unwrap();
 }
 
 pub const MCP_URL: &str = "https://run.blaxel.ai/acme-prod/functions/gmail-mcp-betamax/mcp";
@@ -316,7 +317,7 @@ pub const MCP_URL: &str = "https://run.blaxel.ai/acme-prod/functions/gmail-mcp-b
 /// betamax is deployed: its MCP URL is known, and its newest timeline entry says so.
 pub fn deployed(size: (u16, u16)) -> Model {
     let mut m = model(true, size);
-    let mut rows = m.rows.clone();
+    let mut rows = m.table.rows.clone();
     for r in &mut rows {
         if r.slug == "betamax" {
             r.mcp_url = Some(MCP_URL.into());
@@ -361,14 +362,14 @@ pub fn deployed(size: (u16, u16)) -> Model {
         testing_expires_ms: None,
         account_tokens_issued: 1,
     });
-    m.detail = Some(d);
+    m.detail.view = Some(d);
     m
 }
 
 /// alphabeta's customer pressed Deny: stored `failed` (consent_denied), its link active.
 pub fn declined(size: (u16, u16)) -> Model {
     let mut m = model(true, size);
-    let mut rows = m.rows.clone();
+    let mut rows = m.table.rows.clone();
     for r in &mut rows {
         if r.slug == "alphabeta" {
             r.failure = Some(FailureKind::ConsentDenied);
@@ -397,6 +398,6 @@ pub fn declined(size: (u16, u16)) -> Model {
         EventKind::ConsentFailed,
         "the customer declined access at Google (access_denied)",
     ));
-    m.detail = Some(d);
+    m.detail.view = Some(d);
     m
 }

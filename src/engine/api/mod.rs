@@ -237,6 +237,10 @@ pub enum Reply {
         broken_at: Option<u64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         why: Option<String>,
+        /// How many anchors (`expect`) were checked; absent from an owner of before
+        /// anchors, which ignores them (then nothing proves the chain extends them).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        anchors_checked: Option<usize>,
     },
     /// `AuditHead`: the head as `SEQ:HASH`, and when its entry was written.
     AuditHead {

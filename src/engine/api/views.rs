@@ -139,9 +139,10 @@ pub struct LinkView {
     pub earlier_active_until: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub earlier_active_until_ms: Option<Millis>,
-    /// The ids of the links withdrawn in the same commit (`replace`).
-    #[serde(default)]
-    pub withdrawn: Vec<String>,
+    /// The ids of the links withdrawn in the same commit (`replace`); absent from an owner
+    /// of before `replace`, which ignores it (then no link was withdrawn).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawn: Option<Vec<String>>,
 }
 
 /// A tenant's Blaxel resources and job, as stored.

@@ -89,17 +89,20 @@ pub async fn audit(
 /// `AuditVerify`: the chain holds and extends every anchor, or the first entry that does
 /// not.
 pub async fn audit_verify(core: &Core, expect: Vec<AuditAnchor>) -> Result<Reply, EngineError> {
+    let anchors_checked = Some(expect.len());
     let r = core.store().read(move |s| s.verify_audit(&expect)).await?;
     Ok(match r {
         Ok(entries) => Reply::AuditVerified {
             entries,
             broken_at: None,
             why: None,
+            anchors_checked,
         },
         Err((at, why)) => Reply::AuditVerified {
             entries: 0,
             broken_at: Some(at),
             why: Some(why),
+            anchors_checked,
         },
     })
 }

@@ -21,8 +21,7 @@ use crate::engine::token::new_link_code;
 use crate::store::{Durability, Tx};
 use crate::time::{Millis, add, now_ms, rfc3339};
 
-pub const MIN_LINK_TTL: Duration = Duration::from_secs(60);
-pub const MAX_LINK_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+pub use crate::domain::link_ttl::{MAX_LINK_TTL, MIN_LINK_TTL};
 
 /// What an issue did to the tenant's other links.
 struct Others {
@@ -115,7 +114,7 @@ pub async fn issue(
         earlier_active: others.active,
         earlier_active_until: others.until.map(rfc3339),
         earlier_active_until_ms: others.until,
-        withdrawn: others.withdrawn,
+        withdrawn: Some(others.withdrawn),
     }))
 }
 
@@ -252,7 +251,8 @@ mod tests {
             r#"{"slug":"acme","url":"https://x/c/a","id":"ab12cd34","expires_at":"2026-12-08T12:00:00Z"}"#,
         )
         .expect("an older owner's reply");
-        assert_eq!((view.earlier_active, view.withdrawn.len()), (0, 0));
+        // It does not say it withdrew anything: nothing was (the CLI warns on --replace).
+        assert_eq!((view.earlier_active, view.withdrawn), (0, None));
         assert_eq!(view.earlier_active_until, None);
     }
 }

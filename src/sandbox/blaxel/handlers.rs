@@ -1,367 +1,220 @@
-//! HTTP face of the Blaxel sandbox: logging, injected faults, auth, workspace and version
-//! checks, then routing to the resource operations.
+//! The connection and function operations of the Blaxel sandbox on its in-memory store.
 //!
-//! Invariant: every request is logged before anything else happens, counted exactly once
-//! for fault injection, and answered with a JSON `{error, message, code}` body on failure,
-//! like the real API.
+//! Invariants: names are unique per kind; a function binds only existing connections; a
+//! connection bound by a function (even one being deleted) cannot be deleted; answers go
+//! through [`super::views`], so they never contain a secret value.
 
-use std::time::{Duration, Instant};
+use std::time::{Instant, SystemTime};
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
-use secrecy::ExposeSecret;
-use serde_json::{Value, json};
+use serde_json::{Map, Value};
 
-use super::state::{BlaxelSandboxState, LoggedRequest};
-use super::{SUPPORTED_API_VERSIONS, listing, resources};
+use super::error::ApiError;
+use super::state::{Inner, StoredConnection, StoredFunction};
+use super::validate;
+use super::views::{connection_view, function_view};
 
-/// An error answer of the sandbox.
-#[derive(Debug, Clone)]
-pub struct ApiError {
-    pub status: StatusCode,
-    pub error: String,
-    pub message: String,
-    pub retry_after: Option<Duration>,
-    /// Sent as `Retry-After-Ms` verbatim (instead of the one from `retry_after`).
-    pub retry_after_ms_raw: Option<String>,
+fn now_text() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
 }
 
-impl ApiError {
-    pub fn new(status: StatusCode, error: &str, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            error: error.to_owned(),
-            message: message.into(),
-            retry_after: None,
-            retry_after_ms_raw: None,
+fn rejected(inner: &Inner, name: &str) -> Result<(), ApiError> {
+    match inner.settings.faults.reject_names.get(name) {
+        Some(message) => Err(ApiError::bad_request(message.clone())),
+        None => Ok(()),
+    }
+}
+
+fn checked_body(
+    inner: &Inner,
+    body: &[u8],
+    is_function: bool,
+) -> Result<(String, Map<String, Value>), ApiError> {
+    let body = validate::object_body(body)?;
+    let name = validate::metadata(&body)?;
+    rejected(inner, &name)?;
+    if is_function {
+        let bound = validate::function_spec(&body)?;
+        if let Some(missing) = bound.iter().find(|c| !inner.connections.contains_key(*c)) {
+            return Err(ApiError::bad_request(format!(
+                "integration connection \"{missing}\" does not exist"
+            )));
         }
+    } else {
+        validate::connection_spec(&body)?;
     }
+    Ok((name, body))
+}
 
-    pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", message)
-    }
-
-    pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", message)
-    }
-
-    pub fn conflict(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, "CONFLICT", message)
+fn same_name(path_name: &str, body_name: &str) -> Result<(), ApiError> {
+    if path_name == body_name {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "metadata.name \"{body_name}\" does not match \"{path_name}\" in the path; names cannot be changed"
+        )))
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = json!({
-            "error": self.error,
-            "message": self.message,
-            "code": self.status.as_u16(),
-        });
-        let mut response = (self.status, axum::Json(body)).into_response();
-        if let Some(wait) = self.retry_after {
-            let secs = wait.as_millis().div_ceil(1000).to_string();
-            let headers = response.headers_mut();
-            if let Ok(v) = HeaderValue::from_str(&secs) {
-                headers.insert("retry-after", v);
-            }
-            let ms = self
-                .retry_after_ms_raw
-                .unwrap_or_else(|| wait.as_millis().to_string());
-            if let Ok(v) = HeaderValue::from_str(&ms) {
-                headers.insert("retry-after-ms", v);
-            }
-        }
-        response
-    }
-}
-
-enum Fault {
-    Hang(Duration),
-    RateLimit(Duration, Option<String>),
-    Error,
-    Echo,
-    ApplyThenError,
-}
-
-/// The single handler behind every route.
-pub async fn dispatch(
-    State(state): State<BlaxelSandboxState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let _in_flight = InFlight::enter(&state);
-    let (index, latency, fault) = admit(&state, &method, &uri, &headers, &body);
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
-    let result = match fault {
-        Some(Fault::Hang(duration)) => {
-            tokio::time::sleep(duration).await;
-            Err(ApiError::new(
-                StatusCode::GATEWAY_TIMEOUT,
-                "GATEWAY_TIMEOUT",
-                "injected hang",
-            ))
-        }
-        Some(Fault::RateLimit(wait, raw)) => Err(ApiError {
-            retry_after: Some(wait),
-            retry_after_ms_raw: raw,
-            ..ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "TOO_MANY_REQUESTS",
-                "injected rate limit",
-            )
-        }),
-        Some(Fault::Error) => Err(internal_error()),
-        Some(Fault::Echo) => Err(echo(&headers, &body)),
-        Some(Fault::ApplyThenError) | None => {
-            let outcome = handle(&state, &method, &uri, &headers, &body);
-            match (fault, outcome) {
-                (Some(Fault::ApplyThenError), Ok(_)) => Err(internal_error()),
-                (_, outcome) => outcome,
-            }
-        }
-    };
-    let response = match result {
-        Ok(value) => (StatusCode::OK, axum::Json(value)).into_response(),
-        Err(err) => err.into_response(),
-    };
-    if let Some(entry) = state.lock().log.get_mut(index) {
-        entry.status = response.status().as_u16();
-    }
-    response
-}
-
-/// Counts a request as in flight until dropped (also when the client goes away).
-struct InFlight(BlaxelSandboxState);
-
-impl InFlight {
-    fn enter(state: &BlaxelSandboxState) -> Self {
-        let mut inner = state.lock();
-        inner.in_flight += 1;
-        inner.max_in_flight = inner.max_in_flight.max(inner.in_flight);
-        drop(inner);
-        InFlight(state.clone())
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        let mut inner = self.0.lock();
-        inner.in_flight = inner.in_flight.saturating_sub(1);
-    }
-}
-
-/// A 400 that repeats what it was sent: the body and the `Authorization` header.
-fn echo(headers: &HeaderMap, body: &[u8]) -> ApiError {
-    let auth = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    ApiError::bad_request(format!(
-        "could not process the request (Authorization: {auth}): {}",
-        String::from_utf8_lossy(body)
-    ))
-}
-
-fn internal_error() -> ApiError {
-    ApiError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "INTERNAL_ERROR",
-        "injected server error",
+pub fn list_connections(inner: &Inner) -> Value {
+    Value::Array(
+        inner
+            .connections
+            .values()
+            .map(|c| connection_view(inner, c))
+            .collect(),
     )
 }
 
-/// Logs the request, advances the counters and picks the fault for it, if any.
-fn admit(
-    state: &BlaxelSandboxState,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: &Bytes,
-) -> (usize, Duration, Option<Fault>) {
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    let mut inner = state.lock();
-    let logged_body = (!body.is_empty()).then(|| {
-        serde_json::from_slice::<Value>(body)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()))
-    });
-    inner.log.push(LoggedRequest {
-        method: method.to_string(),
-        path: uri.path().to_owned(),
-        query: uri.query().map(str::to_owned),
-        workspace: header("x-blaxel-workspace"),
-        api_version: header("blaxel-version"),
-        body: logged_body,
-        status: 0,
-    });
-    let index = inner.log.len() - 1;
-    inner.requests_seen += 1;
-    let n = inner.requests_seen;
-    let is_write = matches!(*method, Method::POST | Method::PUT | Method::DELETE);
-    if is_write {
-        inner.writes_seen += 1;
+pub fn create_connection(inner: &mut Inner, body: &[u8]) -> Result<Value, ApiError> {
+    let (name, body) = checked_body(inner, body, false)?;
+    if inner.connections.contains_key(&name) {
+        return Err(ApiError::conflict(format!(
+            "Integration connection {name} already exists"
+        )));
     }
-    let w = inner.writes_seen;
-    let hits =
-        |every: Option<u64>, count: u64| every.is_some_and(|e| e > 0 && count.is_multiple_of(e));
-    let f = &inner.faults;
-    let fault = if hits(f.hang_every, n) {
-        Some(Fault::Hang(f.hang_for))
-    } else if hits(f.rate_limit_every, n) {
-        Some(Fault::RateLimit(
-            f.retry_after,
-            f.retry_after_ms_raw.clone(),
-        ))
-    } else if hits(f.error_every, n) {
-        Some(Fault::Error)
-    } else if is_write && hits(f.echo_every, w) {
-        Some(Fault::Echo)
-    } else if is_write && hits(f.apply_then_error_every, w) {
-        Some(Fault::ApplyThenError)
-    } else {
-        None
+    let now = now_text();
+    let stored = StoredConnection {
+        body: Value::Object(body),
+        created_at: now.clone(),
+        updated_at: now,
     };
-    (index, f.latency, fault)
+    let view = connection_view(inner, &stored);
+    inner.connections.insert(name, stored);
+    Ok(view)
 }
 
-fn handle(
-    state: &BlaxelSandboxState,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<Value, ApiError> {
-    let mut inner = state.lock();
-    check_auth(headers, inner.api_key.expose_secret())?;
-    let query: Vec<(String, String)> = uri
-        .query()
-        .map(|q| {
-            url::form_urlencoded::parse(q.as_bytes())
-                .into_owned()
-                .collect()
-        })
+pub fn get_connection(inner: &Inner, name: &str) -> Result<Value, ApiError> {
+    inner
+        .connections
+        .get(name)
+        .map(|c| connection_view(inner, c))
+        .ok_or_else(|| ApiError::not_found(format!("Integration connection {name} not found")))
+}
+
+pub fn update_connection(inner: &mut Inner, name: &str, body: &[u8]) -> Result<Value, ApiError> {
+    if !inner.connections.contains_key(name) {
+        return Err(ApiError::not_found(format!(
+            "Integration connection {name} not found"
+        )));
+    }
+    let (body_name, body) = checked_body(inner, body, false)?;
+    same_name(name, &body_name)?;
+    let created_at = inner
+        .connections
+        .get(name)
+        .map(|c| c.created_at.clone())
         .unwrap_or_default();
-    let workspace = headers
-        .get("x-blaxel-workspace")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| {
-            query
-                .iter()
-                .find(|(k, _)| k == "workspace")
-                .map(|(_, v)| v.clone())
-        });
-    match workspace {
-        None => {
-            return Err(ApiError::bad_request(
-                "no workspace given: set the X-Blaxel-Workspace header",
-            ));
-        }
-        Some(ws) if ws != inner.workspace => {
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "WORKSPACE_NOT_FOUND",
-                format!("workspace {ws} not found"),
-            ));
-        }
-        Some(_) => {}
-    }
-    let version = headers.get("blaxel-version").and_then(|v| v.to_str().ok());
-    if let Some(version) = version.filter(|v| !SUPPORTED_API_VERSIONS.contains(v)) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_api_version",
-            format!(
-                "Unknown API version \"{version}\". Valid versions: {}.",
-                SUPPORTED_API_VERSIONS.join(", ")
-            ),
-        ));
-    }
-    let paginated = version.is_some_and(|v| v >= "2026-04-28");
-    inner.purge(Instant::now());
-    let segments: Vec<&str> = uri.path().trim_matches('/').split('/').collect();
-    let decoded: Vec<String> = segments.iter().map(|s| percent_decode(s)).collect();
-    let path: Vec<&str> = decoded.iter().map(String::as_str).collect();
-    match (method, path.as_slice()) {
-        (&Method::GET, ["v0", "integrations", "connections"]) => {
-            Ok(resources::list_connections(&inner))
-        }
-        (&Method::POST, ["v0", "integrations", "connections"]) => {
-            resources::create_connection(&mut inner, body)
-        }
-        (&Method::GET, ["v0", "integrations", "connections", name]) => {
-            resources::get_connection(&inner, name)
-        }
-        (&Method::PUT, ["v0", "integrations", "connections", name]) => {
-            resources::update_connection(&mut inner, name, body)
-        }
-        (&Method::DELETE, ["v0", "integrations", "connections", name]) => {
-            resources::delete_connection(&mut inner, name)
-        }
-        (&Method::GET, ["v0", "functions"]) => listing::list_functions(&inner, &query, paginated),
-        (&Method::POST, ["v0", "functions"]) => resources::create_function(&mut inner, body),
-        (&Method::GET, ["v0", "functions", name]) => resources::get_function(&inner, name),
-        (&Method::PUT, ["v0", "functions", name]) => {
-            resources::update_function(&mut inner, name, body)
-        }
-        (&Method::DELETE, ["v0", "functions", name]) => {
-            resources::delete_function(&mut inner, name)
-        }
-        _ => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "ROUTE_NOT_FOUND",
-            format!("no route for {method} {}", uri.path()),
-        )),
-    }
+    let stored = StoredConnection {
+        body: Value::Object(body),
+        created_at,
+        updated_at: now_text(),
+    };
+    let view = connection_view(inner, &stored);
+    inner.connections.insert(name.to_owned(), stored);
+    Ok(view)
 }
 
-fn check_auth(headers: &HeaderMap, key: &str) -> Result<(), ApiError> {
-    let presented = ["authorization", "x-blaxel-authorization"]
+pub fn delete_connection(inner: &mut Inner, name: &str) -> Result<Value, ApiError> {
+    let users: Vec<&str> = inner
+        .functions
         .iter()
-        .filter_map(|name| headers.get(*name)?.to_str().ok())
-        .filter_map(|value| value.strip_prefix("Bearer "))
-        .any(|token| token.trim() == key);
-    if presented {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "AUTHENTICATION_FAILED",
-            "Unauthorized - Invalid or missing authentication credentials",
-        ))
+        .filter(|(_, f)| {
+            f.body
+                .pointer("/spec/integrationConnections")
+                .and_then(Value::as_array)
+                .is_some_and(|a| a.iter().any(|c| c.as_str() == Some(name)))
+        })
+        .map(|(n, _)| n.as_str())
+        .collect();
+    if !inner.connections.contains_key(name) {
+        return Err(ApiError::not_found(format!(
+            "Integration connection {name} not found"
+        )));
     }
+    if !users.is_empty() {
+        return Err(ApiError::conflict(format!(
+            "Integration connection {name} is in use by functions: {}",
+            users.join(", ")
+        )));
+    }
+    let stored = inner.connections.remove(name);
+    Ok(stored
+        .map(|c| connection_view(inner, &c))
+        .unwrap_or(Value::Null))
 }
 
-/// Decodes `%XX` escapes of a path segment (invalid escapes are kept as they are).
-fn percent_decode(segment: &str) -> String {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
+pub fn create_function(inner: &mut Inner, body: &[u8]) -> Result<Value, ApiError> {
+    let (name, body) = checked_body(inner, body, true)?;
+    if inner.functions.contains_key(&name) {
+        return Err(ApiError::conflict(format!(
+            "Function {name} already exists"
+        )));
     }
-    String::from_utf8_lossy(&out).into_owned()
+    let now = Instant::now();
+    let stamp = now_text();
+    inner.next_seq += 1;
+    let stored = StoredFunction {
+        body: Value::Object(body),
+        created_at: stamp.clone(),
+        updated_at: stamp,
+        seq: inner.next_seq,
+        ready_at: now + inner.settings.deploy_delay,
+        deleted_at: None,
+        deployments: 1,
+    };
+    let view = function_view(inner, &name, &stored, now);
+    inner.functions.insert(name, stored);
+    Ok(view)
+}
+
+fn live_function<'a>(inner: &'a Inner, name: &str) -> Result<&'a StoredFunction, ApiError> {
+    inner
+        .functions
+        .get(name)
+        .ok_or_else(|| ApiError::not_found(format!("Function {name} not found")))
+}
+
+pub fn get_function(inner: &Inner, name: &str) -> Result<Value, ApiError> {
+    let stored = live_function(inner, name)?;
+    Ok(function_view(inner, name, stored, Instant::now()))
+}
+
+pub fn update_function(inner: &mut Inner, name: &str, body: &[u8]) -> Result<Value, ApiError> {
+    let existing = live_function(inner, name)?;
+    if existing.deleted_at.is_some() {
+        return Err(ApiError::conflict(format!(
+            "Function {name} is being deleted"
+        )));
+    }
+    let (created_at, seq, deployments) = (
+        existing.created_at.clone(),
+        existing.seq,
+        existing.deployments,
+    );
+    let (body_name, body) = checked_body(inner, body, true)?;
+    same_name(name, &body_name)?;
+    let now = Instant::now();
+    let stored = StoredFunction {
+        body: Value::Object(body),
+        created_at,
+        updated_at: now_text(),
+        seq,
+        ready_at: now + inner.settings.deploy_delay,
+        deleted_at: None,
+        deployments: deployments + 1,
+    };
+    let view = function_view(inner, name, &stored, now);
+    inner.functions.insert(name.to_owned(), stored);
+    Ok(view)
+}
+
+pub fn delete_function(inner: &mut Inner, name: &str) -> Result<Value, ApiError> {
+    let now = Instant::now();
+    live_function(inner, name)?;
+    if let Some(stored) = inner.functions.get_mut(name) {
+        stored.deleted_at.get_or_insert(now);
+    }
+    let view = live_function(inner, name).map(|f| function_view(inner, name, f, now))?;
+    inner.purge(now);
+    Ok(view)
 }

@@ -8,9 +8,9 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
-use super::handlers::ApiError;
-use super::resources::function_view;
+use super::error::ApiError;
 use super::state::{Inner, StoredFunction};
+use super::views::function_view;
 use crate::blaxel::Status;
 
 const DEFAULT_LIMIT: usize = 50;

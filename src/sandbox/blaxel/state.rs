@@ -9,11 +9,10 @@ use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use secrecy::SecretString;
 use serde_json::Value;
 use url::Url;
 
-use super::{BlaxelFaults, BlaxelSandboxConfig};
+use super::settings::{BlaxelFaults, BlaxelSandboxConfig};
 use crate::blaxel::Status;
 
 /// Handle on the sandbox's state; cheap to clone.
@@ -23,12 +22,8 @@ pub struct BlaxelSandboxState {
 }
 
 pub(super) struct Inner {
-    pub workspace: String,
-    pub api_key: SecretString,
-    pub deploy_delay: Duration,
-    pub delete_delay: Duration,
-    pub run_url: Option<Url>,
-    pub faults: BlaxelFaults,
+    /// The settings it was started with; the faults and the deploy delay change later.
+    pub settings: BlaxelSandboxConfig,
     pub requests_seen: u64,
     pub writes_seen: u64,
     pub next_seq: u64,
@@ -112,12 +107,7 @@ pub struct SandboxFunction {
 impl BlaxelSandboxState {
     pub fn new(config: BlaxelSandboxConfig) -> Self {
         let inner = Inner {
-            workspace: config.workspace,
-            api_key: config.api_key,
-            deploy_delay: config.deploy_delay,
-            delete_delay: config.delete_delay,
-            run_url: config.run_url,
-            faults: config.faults,
+            settings: config,
             requests_seen: 0,
             writes_seen: 0,
             next_seq: 0,
@@ -139,17 +129,17 @@ impl BlaxelSandboxState {
     /// Replaces the faults and restarts the request counters.
     pub fn set_faults(&self, faults: BlaxelFaults) {
         let mut inner = self.lock();
-        inner.faults = faults;
+        inner.settings.faults = faults;
         inner.requests_seen = 0;
         inner.writes_seen = 0;
     }
 
     pub fn faults(&self) -> BlaxelFaults {
-        self.lock().faults.clone()
+        self.lock().settings.faults.clone()
     }
 
     pub fn set_deploy_delay(&self, delay: Duration) {
-        self.lock().deploy_delay = delay;
+        self.lock().settings.deploy_delay = delay;
     }
 
     pub fn connections(&self) -> Vec<SandboxConnection> {
@@ -207,11 +197,12 @@ impl BlaxelSandboxState {
 impl Inner {
     pub fn function_url(&self, name: &str) -> String {
         let base = self
+            .settings
             .run_url
             .as_ref()
             .map_or("http://127.0.0.1/run", Url::as_str)
             .trim_end_matches('/');
-        format!("{base}/{}/functions/{name}", self.workspace)
+        format!("{base}/{}/functions/{name}", self.settings.workspace)
     }
 
     pub fn status_of(&self, name: &str, f: &StoredFunction, now: Instant) -> Status {
@@ -219,7 +210,7 @@ impl Inner {
             Status::Deleting
         } else if now < f.ready_at {
             Status::Deploying
-        } else if self.faults.fail_deploy.contains(name) {
+        } else if self.settings.faults.fail_deploy.contains(name) {
             Status::Failed
         } else {
             Status::Deployed
@@ -229,12 +220,12 @@ impl Inner {
     /// A deleted function is gone once its `delete_delay` has passed.
     pub fn is_gone(&self, f: &StoredFunction, now: Instant) -> bool {
         f.deleted_at
-            .is_some_and(|at| now.duration_since(at) >= self.delete_delay)
+            .is_some_and(|at| now.duration_since(at) >= self.settings.delete_delay)
     }
 
     /// Drops functions whose deletion has finished.
     pub fn purge(&mut self, now: Instant) {
-        let delay = self.delete_delay;
+        let delay = self.settings.delete_delay;
         self.functions
             .retain(|_, f| f.deleted_at.is_none_or(|at| now.duration_since(at) < delay));
     }

@@ -7,8 +7,8 @@
 
 use serde_json::{Map, Value};
 
-use super::SECRET_MASK;
-use super::handlers::ApiError;
+use super::error::ApiError;
+use super::settings::SECRET_MASK;
 use crate::blaxel::names::{MAX_DISPLAY_NAME_LEN, MAX_NAME_LEN, is_valid_resource_name};
 
 /// Secret keys a Google OAuth integration needs (documented multi-tenant flow).

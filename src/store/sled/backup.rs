@@ -4,11 +4,13 @@
 
 use std::path::Path;
 
+use super::backup_chain::{self, ChainEnds};
 use super::layout::{self, META_SCHEMA, T, TREES};
 use super::overlay::Overlay;
 use super::trees::Trees;
+use crate::domain::anchor::AuditAnchor;
 use crate::store::backup::{
-    BackupSummary, BackupWriter, Format, Section, key_check, read, write_file,
+    BackupSummary, BackupWriter, Format, MACED_SINCE_SCHEMA, Section, key_check, read, write_file,
 };
 use crate::store::{Cipher, KEY_CHECK_SLOT, KeySource, StoreError};
 
@@ -72,22 +74,25 @@ fn bad(why: &str) -> StoreError {
     }
 }
 
-/// What a restore wrote, and whether the file was one of the old, unauthenticated format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a restore wrote, whether the file was one of the old, unauthenticated format, and
+/// the ends of the audit chain it brought back.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Restored {
     pub summary: BackupSummary,
     pub unauthenticated: bool,
+    pub chain: ChainEnds,
 }
 
 /// Restore `file` into `dir`, which must hold no database. The key must be the one the
-/// backed-up database was made with (its secrets stay sealed under it), and the file must
-/// verify under it (or, in the old format, be accepted unauthenticated): both are checked
-/// before anything is written.
+/// backed-up database was made with (its secrets stay sealed under it), the file must
+/// verify under it (or, in the old format, be accepted unauthenticated), and its audit
+/// chain must hold every anchor in `expect`: all is checked before anything is written.
 pub fn restore(
     dir: &Path,
     key: &KeySource,
     file: &Path,
     accept_unauthenticated: bool,
+    expect: &[AuditAnchor],
 ) -> Result<Restored, StoreError> {
     if super::files::exists(dir) {
         return Err(StoreError::Write(format!(
@@ -113,6 +118,11 @@ pub fn restore(
             file.display()
         )));
     }
+    if unauthenticated && schema >= MACED_SINCE_SCHEMA {
+        return Err(refused(format!(
+            "it says it is of the old format (1) but holds schema version {schema}, which only the authenticated format holds: it was relabelled to escape the check, so it is never restored"
+        )));
+    }
     if schema > layout::SCHEMA_VERSION {
         return Err(StoreError::Schema {
             found: schema,
@@ -123,6 +133,9 @@ pub fn restore(
     cipher
         .open(KEY_CHECK_SLOT, &check)
         .map_err(|_| StoreError::WrongKey)?;
+    if let Some(why) = backup_chain::missing(&trees, expect) {
+        return Err(refused(why));
+    }
     super::files::check_data_dir(dir)?;
     // Written aside and renamed into place once complete: a restore that stops part-way
     // leaves no database that would open with part of the data.
@@ -158,5 +171,6 @@ pub fn restore(
             schema_version: schema,
         },
         unauthenticated,
+        chain: backup_chain::ends(&trees),
     })
 }

@@ -90,14 +90,21 @@ fn copy(old: &sled::Db, new: &sled::Db, cipher: &Cipher) -> Result<(), StoreErro
     Ok(())
 }
 
-/// Start the chain at a genesis entry: alone when there was no chain; before the entries
-/// there were, re-linked after it, when they verify; a chain that does not verify is kept
-/// as it is, and `audit verify` goes on saying where it breaks.
+/// Start the chain at a genesis entry: alone when there was no chain (no entry and no
+/// head); before the entries there were, re-linked after it, when they verify. A chain
+/// that does not verify is kept as it is, and `audit verify` goes on saying where it
+/// breaks; so is a head without entries, which proves entries were removed.
 fn chain(db: &sled::Db, cipher: &Cipher) -> Result<(), StoreError> {
     let (tree, meta) = (db.open_tree("audit")?, db.open_tree("meta")?);
     let tenants = db.open_tree("tenants")?.len();
     let now = crate::time::now_ms();
     let Some(first) = tree.iter().next().transpose()? else {
+        if meta.contains_key(META_AUDIT_HEAD)? {
+            tracing::warn!(
+                "the audit chain has a head but no entries: they were removed. It is kept as it was, without a genesis entry, and `audit verify` reports it"
+            );
+            return Ok(());
+        }
         let (g, head) = genesis(
             cipher,
             now,
@@ -182,6 +189,32 @@ mod tests {
                 actor: None,
             },
         )
+    }
+
+    #[test]
+    fn a_head_over_an_emptied_chain_gets_no_genesis_and_keeps_failing() {
+        let cipher = Cipher::from_key(&[3; 32]);
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let (tree, meta) = (
+            db.open_tree("audit").unwrap(),
+            db.open_tree("meta").unwrap(),
+        );
+        let mut head = None;
+        for what in ["a", "b", "c"] {
+            let (_, h) = entry(&cipher, head.as_ref(), what);
+            head = Some(h);
+        }
+        // Every entry removed, the signed head of entry 3 kept.
+        let head = head.unwrap();
+        meta.insert(META_AUDIT_HEAD, encode(&head)).unwrap();
+        chain(&db, &cipher).unwrap();
+        assert!(tree.is_empty(), "no genesis was written");
+        assert_eq!(stored_head(&meta).unwrap(), Some(head));
+        let v = super::super::audit::verify_stored(&tree, &meta, 3, &cipher, &[]).unwrap();
+        assert!(
+            matches!(&v, Err((0, why)) if why.contains("were removed")),
+            "{v:?}"
+        );
     }
 
     #[test]

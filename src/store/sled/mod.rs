@@ -10,10 +10,12 @@
 //! - `layout`: the trees and their keys; `overlay`, `deferred`, `index_update`: the
 //!   writer's bookkeeping; `trees`: what they share;
 //! - `audit`, `import`: the audit chain and the import journal as stored;
-//! - `backup`, `rotate`, `migrate`, `migrate_v4`, `lock`: tools that need the database.
+//! - `backup` (with `backup_chain`: the audit chain a backup holds), `rotate`, `migrate`,
+//!   `migrate_v4`, `lock`: tools that need the database.
 
 mod audit;
 mod backup;
+mod backup_chain;
 mod batch;
 mod deferred;
 mod files;
@@ -43,6 +45,7 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 
 pub use backup::{Restored, restore};
+pub use backup_chain::ChainEnds;
 pub use files::{check_data_dir, exists};
 pub use open::EVENT_BUFFER;
 pub use queue::LAZY_FLUSH;

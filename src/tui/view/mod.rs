@@ -3,12 +3,11 @@
 //! with ten.
 
 mod detail;
-pub mod layout;
+mod help;
+mod hints;
+mod palette;
 mod panes;
 mod screens;
-mod wrap;
-
-pub use detail::mcp_url;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -16,11 +15,11 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
-use super::keymap::{self, Context};
-use super::model::{Level, Mode, Model, Screen};
+use super::layout;
+use super::model::{Level, Mode, Model};
 use super::style::{self, Theme};
+use crate::engine::Attachment;
 use crate::engine::api::SortKey;
-use crate::time::Millis;
 
 pub fn view(m: &Model, f: &mut Frame) {
     let layout::ScreenAreas {
@@ -30,79 +29,42 @@ pub fn view(m: &Model, f: &mut Frame) {
         hints,
     } = layout::screen(m, f.area());
     header(m, f, head);
-    match m.screen() {
-        Screen::Setup => screens::setup(m, f, body),
-        Screen::Tenants => tenants(m, f, body),
-        Screen::Link(slug) => screens::link(m, f, body, slug),
-        Screen::Form(form) => {
+    screen(m, &m.mode, f, body);
+    flash_line(m, f, flash);
+    match &m.mode {
+        Mode::Palette(p) => palette::draw(m, f, hints, body, p),
+        Mode::Filter => hints::filter_line(m, f, hints),
+        _ => hints::bar(m, f, hints),
+    }
+}
+
+/// What `mode` shows in the body: a question over what it was asked from.
+fn screen(m: &Model, mode: &Mode, f: &mut Frame, body: Rect) {
+    match mode {
+        Mode::Setup => screens::setup(m, f, body),
+        Mode::Table | Mode::Filter | Mode::Palette(_) => tenants(m, f, body),
+        Mode::Link(slug) => screens::link(m, f, body, slug),
+        Mode::Form(form) => {
             tenants(m, f, body);
             screens::form(m, f, body, form);
         }
-        Screen::Help => screens::help(m, f, body),
-    }
-    if let Some(c) = &m.confirm {
-        screens::confirm(m, f, body, &c.text);
-    }
-    flash_line(m, f, flash);
-    if let Some(p) = &m.palette {
-        screens::palette(m, f, hints, body, p);
-    } else if m.filtering {
-        filter_line(m, f, hints);
-    } else {
-        hint_bar(m, f, hints);
-    }
-}
-
-fn context(m: &Model) -> Context {
-    if m.confirm.is_some() {
-        return Context::Confirm;
-    }
-    match m.screen() {
-        Screen::Setup => Context::Setup,
-        Screen::Tenants => Context::Tenants,
-        Screen::Link(_) => Context::Link,
-        Screen::Form(_) => Context::Form,
-        Screen::Help => Context::Help,
-    }
-}
-
-/// "12s ago", "3m ago", "2h ago", "5d ago".
-pub fn ago(now: Millis, then: Millis) -> String {
-    let s = (now - then).max(0) / 1000;
-    match s {
-        0..=59 => format!("{s}s ago"),
-        60..=3599 => format!("{}m ago", s / 60),
-        3600..=86_399 => format!("{}h ago", s / 3600),
-        _ => format!("{}d ago", s / 86_400),
-    }
-}
-
-/// "in 6d 23h", "in 4m 10s", "now".
-pub fn countdown(now: Millis, at: Millis) -> String {
-    let s = (at - now) / 1000;
-    if s <= 0 {
-        return "now".into();
-    }
-    let (d, h, mi, se) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60, s % 60);
-    if d > 0 {
-        format!("in {d}d {h}h")
-    } else if h > 0 {
-        format!("in {h}h {mi}m")
-    } else if mi > 0 {
-        format!("in {mi}m {se}s")
-    } else {
-        format!("in {se}s")
+        Mode::Help { scroll, .. } => help::draw(m, f, body, *scroll),
+        Mode::Confirm { confirm, back } => {
+            screen(m, back, f, body);
+            screens::confirm(m, f, body, confirm);
+        }
     }
 }
 
 fn header(m: &Model, f: &mut Frame, area: Rect) {
     let t = m.theme;
-    let mode = match &m.setup.mode {
-        Mode::Owner => "owner (quit stops the listener)".to_owned(),
-        Mode::Attached { .. } if m.lost.is_some() => "owner gone: reconnecting…".to_owned(),
-        Mode::Attached { pid } => format!("attached to pid {pid}"),
+    let lost = m.engine.lost.is_some();
+    let mode = match &m.setup.attachment {
+        Attachment::InProcess { .. } => "owner (quit stops the listener)".to_owned(),
+        Attachment::Socket { .. } if lost => "owner gone: reconnecting…".to_owned(),
+        Attachment::Socket { pid, .. } => format!("attached to pid {pid}"),
     };
-    let p = &m.provisioner;
+    let p = &m.engine.provisioner;
     let prov = if p.disabled.is_some() {
         Span::styled("provisioner ⊘ disabled", t.warn())
     } else if p.running {
@@ -134,10 +96,7 @@ fn header(m: &Model, f: &mut Frame, area: Rect) {
         Span::styled(" mcp-onboard  ", t.title()),
         Span::raw(ws),
         Span::raw(format!("{}  ", m.setup.public_url)),
-        Span::styled(
-            format!("{mode}  "),
-            if m.lost.is_some() { t.error() } else { t.dim() },
-        ),
+        Span::styled(format!("{mode}  "), if lost { t.error() } else { t.dim() }),
     ];
     let used: usize = line1.iter().map(|s| s.content.chars().count()).sum();
     // The provisioner goes on the first line when there is room, else on the second.
@@ -146,9 +105,13 @@ fn header(m: &Model, f: &mut Frame, area: Rect) {
         line1.push(prov.clone());
     }
     let line1 = Line::from(line1);
-    let mut spans = vec![Span::raw(format!(" tenants {}", m.rows.len()))];
+    let mut spans = vec![Span::raw(format!(" tenants {}", m.table.rows.len()))];
     // Google refusing our client concerns every tenant: said first, in red.
-    if m.status.as_ref().is_some_and(|s| s.health_alarm.is_some()) {
+    if m.engine
+        .status
+        .as_ref()
+        .is_some_and(|s| s.health_alarm.is_some())
+    {
         spans.push(Span::styled("   ⚠ token checks paused", t.error()));
     }
     let counts = m.counts();
@@ -164,7 +127,7 @@ fn header(m: &Model, f: &mut Frame, area: Rect) {
         };
         spans.push(Span::styled(text, t.group(g)));
     }
-    if !m.loaded {
+    if !m.load.loaded {
         spans.push(Span::styled("   (loading…)", t.dim()));
     }
 
@@ -198,28 +161,29 @@ fn tenants(m: &Model, f: &mut Frame, area: Rect) {
 
 fn table(m: &Model, f: &mut Frame, area: Rect) {
     let t = m.theme;
+    let tb = &m.table;
     let wide = area.width >= 100;
-    let mut title = format!(" Tenants ─ sorted by {} ", sort_name(m.sort));
-    if !m.filter.value().is_empty() {
-        title.push_str(&format!("─ filter: /{} ", m.filter.value()));
+    let mut title = format!(" Tenants ─ sorted by {} ", sort_name(tb.sort));
+    if !tb.filter.value().is_empty() {
+        title.push_str(&format!("─ filter: /{} ", tb.filter.value()));
     }
-    if let Some(s) = m.status_filter.first() {
+    if let Some(s) = tb.status_filter.first() {
         title.push_str(&format!("─ status {} ", s.as_str()));
     }
-    let count = format!(" {} of {} ", m.visible.len(), m.rows.len());
+    let count = format!(" {} of {} ", tb.visible.len(), tb.rows.len());
     let block = Block::bordered()
         .title(Line::from(Span::styled(title, t.title())))
         .title_bottom(Line::from(count).right_aligned());
     let rows_here = usize::from(area.height.saturating_sub(3));
     // The table's height follows the selected tenant's panes: keep the selection in view.
-    let scroll = m
+    let scroll = tb
         .scroll
-        .min(m.selected)
-        .max((m.selected + 1).saturating_sub(rows_here))
-        .min(m.visible.len().saturating_sub(rows_here));
-    let end = (scroll + rows_here).min(m.visible.len());
+        .min(tb.selected)
+        .max((tb.selected + 1).saturating_sub(rows_here))
+        .min(tb.visible.len().saturating_sub(rows_here));
+    let end = (scroll + rows_here).min(tb.visible.len());
     let rows: Vec<Row> = (scroll..end)
-        .filter_map(|vi| m.visible.get(vi).map(|ri| (vi, &m.rows[*ri])))
+        .filter_map(|vi| tb.visible.get(vi).map(|ri| (vi, &tb.rows[*ri])))
         .map(|(vi, r)| {
             let account = r
                 .google_email
@@ -233,7 +197,7 @@ fn table(m: &Model, f: &mut Frame, area: Rect) {
                     })
                 })
                 .unwrap_or_default();
-            let marker = if vi == m.selected { "▶ " } else { "  " };
+            let marker = if vi == tb.selected { "▶ " } else { "  " };
             let mut cells = vec![Cell::from(format!("{marker}{}", r.slug))];
             if wide {
                 cells.push(Cell::from(r.display_name.clone()));
@@ -243,14 +207,14 @@ fn table(m: &Model, f: &mut Frame, area: Rect) {
                 t.status(r.status),
             )));
             cells.push(Cell::from(account));
-            cells.push(Cell::from(ago(m.now, r.updated_ms)));
+            cells.push(Cell::from(crate::time::ago(m.now, r.updated_ms)));
             if wide {
                 cells.push(Cell::from(
                     r.blaxel_status.clone().unwrap_or_else(|| "-".into()),
                 ));
             }
             let row = Row::new(cells);
-            if vi == m.selected {
+            if vi == tb.selected {
                 row.style(t.selected())
             } else {
                 row
@@ -287,7 +251,7 @@ fn table(m: &Model, f: &mut Frame, area: Rect) {
             vec!["  SLUG", "STATUS", "GOOGLE ACCOUNT", "CHANGED"],
         )
     };
-    let empty = m.rows.is_empty() && m.loaded;
+    let empty = tb.rows.is_empty() && m.load.loaded;
     let table = Table::new(rows, widths)
         .header(Row::new(heads).style(t.dim()))
         .block(block);
@@ -315,57 +279,6 @@ fn flash_line(m: &Model, f: &mut Frame, area: Rect) {
             .collect();
         f.render_widget(Paragraph::new(rows).style(style), area);
     }
-}
-
-fn filter_line(m: &Model, f: &mut Frame, area: Rect) {
-    let t = m.theme;
-    let text = Line::from(vec![
-        Span::styled(" /", t.key()),
-        Span::raw(m.filter.value().to_owned()),
-        Span::styled("   ⏎ keep  esc clear", t.dim()),
-    ]);
-    f.render_widget(Paragraph::new(text), area);
-    let x = area.x + 2 + u16::try_from(m.filter.visual_cursor()).unwrap_or(0);
-    f.set_cursor_position((x.min(area.right().saturating_sub(1)), area.y));
-}
-
-/// The keys valid here, as many as fit; `?` (help) and quit always have a place.
-fn hint_bar(m: &Model, f: &mut Frame, area: Rect) {
-    let t = m.theme;
-    let ctx = context(m);
-    let tenant = m.selected_row().is_some();
-    let hints = keymap::hints_where(ctx, |a| match a {
-        _ if ctx != Context::Tenants => true,
-        _ if keymap::needs_tenant(a) && !tenant => false,
-        keymap::Action::CopyMcpUrl => detail::mcp_url(m).is_some(),
-        keymap::Action::TimelineBack => layout::timeline_max_back(m) > 0,
-        _ => true,
-    });
-    let width = |(k, w, d): &(String, &str, bool)| {
-        k.chars().count() + w.chars().count() + 3 + usize::from(*d)
-    };
-    let essential = |w: &str| w == "help" || w == "quit" || w == "back";
-    let budget = usize::from(area.width).saturating_sub(1);
-    let mut used: usize = hints.iter().filter(|h| essential(h.1)).map(width).sum();
-    let mut keep = Vec::new();
-    for h in &hints {
-        if essential(h.1) {
-            keep.push(h);
-        } else if used + width(h) <= budget {
-            used += width(h);
-            keep.push(h);
-        }
-    }
-    let mut spans = vec![Span::raw(" ")];
-    for (key, word, danger) in keep {
-        spans.push(Span::styled(key.clone(), t.key()));
-        if *danger {
-            spans.push(Span::styled(format!(" {word}!  "), t.danger()));
-        } else {
-            spans.push(Span::raw(format!(" {word}  ")));
-        }
-    }
-    f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
 /// The theme a console uses (tests set it explicitly).

@@ -1,23 +1,21 @@
-//! The other screens: the link view with its QR code, the add/edit form, help, the command
-//! palette, the confirm box and the first-run set-up panel.
+//! The other screens: the link view with its QR code, the add/edit form, the question box
+//! and the first-run set-up panel.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
-use tui_input::Input;
 
-use super::countdown;
-use super::layout;
-use super::wrap::hanging;
 use crate::domain::model::LinkState;
-use crate::tui::keymap::{self, Context};
-use crate::tui::model::{Form, FormKind, Model};
-use crate::tui::update::{COMMANDS, completions};
+use crate::tui::clock::countdown;
+use crate::tui::commands::{self, Scope, available};
+use crate::tui::layout::wrap::{self, hanging};
+use crate::tui::model::{Confirm, ConfirmAction, Form, FormKind, Model};
 
 pub fn link(m: &Model, f: &mut Frame, area: Rect, slug: &str) {
     let t = m.theme;
     let name = m
+        .table
         .rows
         .iter()
         .find(|r| r.slug == slug)
@@ -49,7 +47,7 @@ pub fn link(m: &Model, f: &mut Frame, area: Rect, slug: &str) {
             ]),
             Line::from(""),
         ];
-        if let Some(d) = m.detail.as_ref().filter(|d| d.slug == slug) {
+        if let Some(d) = m.detail.view.as_ref().filter(|d| d.slug == slug) {
             for x in &d.links {
                 let when = if x.state == LinkState::Active {
                     format!("expires {}", countdown(m.now, x.expires_ms))
@@ -84,8 +82,8 @@ pub fn link(m: &Model, f: &mut Frame, area: Rect, slug: &str) {
             .collect();
         f.render_widget(Paragraph::new(lines), a);
     }
-    let row = m.row_of(slug).and_then(|i| m.rows.get(i));
-    let detail = m.detail.as_ref().filter(|d| d.slug == slug);
+    let row = m.row_of(slug).and_then(|i| m.table.rows.get(i));
+    let detail = m.detail.view.as_ref().filter(|d| d.slug == slug);
     let this = detail.and_then(|d| d.links.iter().find(|x| x.id == l.id));
     let opened = match this {
         Some(x) if x.open_count > 0 => {
@@ -118,7 +116,13 @@ pub fn link(m: &Model, f: &mut Frame, area: Rect, slug: &str) {
         ("account", account),
     ];
     for (k, v) in facts {
-        lines.extend(kv_wrapped(m, k, &v, width));
+        lines.extend(wrap::kv(
+            m.theme,
+            k,
+            &v,
+            ratatui::style::Style::new(),
+            width,
+        ));
     }
     lines.push(Line::from(""));
     if !fits {
@@ -130,23 +134,17 @@ pub fn link(m: &Model, f: &mut Frame, area: Rect, slug: &str) {
         )));
         lines.push(Line::from(""));
     }
-    for (key, word, danger) in keymap::hints(Context::Link) {
+    for h in available::offered(Scope::Link, m) {
         lines.push(Line::from(vec![
-            Span::styled(format!("{key:>4} "), t.key()),
-            if danger {
-                Span::styled(format!("{word}!"), t.danger())
+            Span::styled(format!("{:>4} ", h.key), t.key()),
+            if h.danger {
+                Span::styled(format!("{}!", h.word), t.danger())
             } else {
-                Span::raw(word)
+                Span::raw(h.word)
             },
         ]));
     }
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), text_area);
-}
-
-/// `key     value`, the value wrapped at word boundaries under itself.
-fn kv_wrapped(m: &Model, k: &str, v: &str, width: usize) -> Vec<Line<'static>> {
-    let key = Span::styled(format!("{k:<9}"), m.theme.dim());
-    hanging(key, v, ratatui::style::Style::new(), width)
 }
 
 /// A box centred in `area`, cleared.
@@ -184,7 +182,7 @@ pub fn form(m: &Model, f: &mut Frame, area: Rect, form: &Form) {
         // The value itself stays on its row (the cursor is on it), clipped if it must be.
         lines.push(Line::from(vec![
             Span::styled(
-                format!("{}{:<16}", if focus { "▶ " } else { "  " }, fld.label),
+                format!("{}{:<16}", if focus { "▶ " } else { "  " }, fld.key.label()),
                 label_style,
             ),
             Span::raw(fld.input.value().to_owned()),
@@ -212,116 +210,28 @@ pub fn form(m: &Model, f: &mut Frame, area: Rect, form: &Form) {
     }
 }
 
-/// The help: every key of every screen and the palette's commands, from the keymap, in
-/// rows of `width` columns; it scrolls (↑/↓) where it does not fit, down to its last row.
-pub fn help_rows(m: &Model, width: u16) -> Vec<Line<'static>> {
-    let t = m.theme;
-    let w = usize::from(width);
-    let mut lines = Vec::new();
-    for ctx in [Context::Tenants, Context::Link, Context::Form] {
-        lines.push(Line::from(Span::styled(ctx.title(), t.title())));
-        for (keys, what, danger) in keymap::help(ctx) {
-            let lead = Span::styled(format!("  {keys:<12}"), t.key());
-            lines.extend(if danger {
-                hanging(lead, &format!("{what} (asks first)"), t.danger(), w)
-            } else {
-                hanging(lead, what, ratatui::style::Style::new(), w)
-            });
-        }
-        lines.push(Line::from(""));
-    }
-    lines.push(Line::from(Span::styled(
-        ":commands (tab completes)",
-        t.title(),
-    )));
-    for (c, args, what) in COMMANDS {
-        let lead = Span::styled(format!("  :{c} {args}  "), t.key());
-        lines.extend(hanging(lead, what, ratatui::style::Style::new(), w));
-    }
-    lines
-}
-
-pub fn help(m: &Model, f: &mut Frame, area: Rect) {
-    let t = m.theme;
-    let block = Block::bordered().title(Line::from(Span::styled(
-        " Help ─ ↑/↓ scroll, q or esc closes ",
-        t.title(),
-    )));
-    let scroll = m.help_scroll.min(layout::help_max_scroll(m));
-    f.render_widget(
-        Paragraph::new(help_rows(m, area.width.saturating_sub(2)))
-            .scroll((scroll, 0))
-            .block(block),
-        area,
-    );
-}
-
-pub fn confirm(m: &Model, f: &mut Frame, area: Rect, text: &str) {
+/// A question in a box over what it was asked from, with the keys that answer it.
+pub fn confirm(m: &Model, f: &mut Frame, area: Rect, c: &Confirm) {
     let t = m.theme;
     let r = popup(f, area, 60, 7);
-    let lines = vec![
-        Line::from(text.to_owned()),
-        Line::from(""),
-        Line::from(vec![
-            Span::styled("y", t.key()),
-            Span::raw(" yes   "),
-            Span::styled("n", t.key()),
-            Span::raw(" no"),
-        ]),
-    ];
+    let hints = commands::hints(commands::question_scope(&c.action));
+    let mut keys = Vec::new();
+    for (i, h) in hints.iter().enumerate() {
+        let gap = if i + 1 < hints.len() { "   " } else { "" };
+        keys.push(Span::styled(h.key.clone(), t.key()));
+        keys.push(Span::raw(format!(" {}{gap}", h.word)));
+    }
+    let lines = vec![Line::from(c.text.clone()), Line::from(""), Line::from(keys)];
+    let title = match c.action {
+        ConfirmAction::EarlierLinks { .. } => " Earlier links ",
+        _ => " Are you sure? ",
+    };
     f.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-            Block::bordered().title(Line::from(Span::styled(" Are you sure? ", t.danger()))),
-        ),
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::bordered().title(Line::from(Span::styled(title, t.danger())))),
         r,
     );
-}
-
-/// The palette's line, and its completions in a box inside the selected tenant's pane
-/// (never over the panes' borders), saying how many more there are than it shows.
-pub fn palette(m: &Model, f: &mut Frame, line: Rect, body: Rect, p: &Input) {
-    let t = m.theme;
-    let list = completions(m, p.value());
-    let pane = layout::tenants(m, body).detail;
-    let room = usize::from(pane.height.saturating_sub(5)).min(8);
-    if !list.is_empty() && room > 0 {
-        let n = list.len().min(room);
-        let more = list.len() - n;
-        let h = u16::try_from(n + 2).unwrap_or(u16::MAX);
-        // A column and a row clear of the pane's borders on every side.
-        let r = Rect {
-            x: pane.x + 2,
-            y: pane.bottom().saturating_sub(h + 2),
-            width: pane.width.saturating_sub(4).min(50),
-            height: h,
-        };
-        f.render_widget(Clear, r);
-        let items: Vec<Line> = list
-            .iter()
-            .take(n)
-            .map(|c| Line::from(format!(":{c}")))
-            .collect();
-        let mut block = Block::bordered().title(" tab completes ");
-        if more > 0 {
-            block = block.title_bottom(
-                Line::from(Span::styled(
-                    format!(" +{more} more: type to narrow "),
-                    t.dim(),
-                ))
-                .right_aligned(),
-            );
-        }
-        f.render_widget(Paragraph::new(items).block(block), r);
-    }
-    f.render_widget(
-        Paragraph::new(Line::from(vec![
-            Span::styled(" :", t.key()),
-            Span::raw(p.value().to_owned()),
-        ])),
-        line,
-    );
-    let x = line.x + 2 + u16::try_from(p.visual_cursor()).unwrap_or(0);
-    f.set_cursor_position((x.min(line.right().saturating_sub(1)), line.y));
 }
 
 pub fn setup(m: &Model, f: &mut Frame, area: Rect) {
@@ -350,10 +260,10 @@ pub fn setup(m: &Model, f: &mut Frame, area: Rect) {
     ));
     lines.push(Line::from(format!(" Data dir: {}", m.setup.data_dir)));
     lines.push(Line::from(""));
-    for (key, word, _) in keymap::hints(Context::Setup) {
+    for h in commands::hints(Scope::Setup) {
         lines.push(Line::from(vec![
-            Span::styled(format!("  {key:>4} "), t.key()),
-            Span::raw(word),
+            Span::styled(format!("  {:>4} ", h.key), t.key()),
+            Span::raw(h.word),
         ]));
     }
     f.render_widget(

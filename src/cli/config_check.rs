@@ -1,0 +1,87 @@
+//! `config check`: everything that can be checked offline, and the redirect URI to
+//! register at Google, as text or JSON. The facts come from [`crate::config::check`], the
+//! same the console's set-up panel shows.
+
+use anyhow::Result;
+use clap::Subcommand;
+
+use super::instance::Instance;
+use super::output;
+use crate::config::check::{Blaxel, Findings};
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCmd {
+    /// Validate everything that can be checked offline and print the redirect URI.
+    Check,
+}
+
+pub fn run(instance: &Instance, cmd: &ConfigCmd, as_json: bool) -> Result<()> {
+    match cmd {
+        ConfigCmd::Check => check(instance, as_json),
+    }
+}
+
+/// Provisioning's credentials as `config check` says them: with where the key comes from.
+fn blaxel_text(b: &Blaxel) -> String {
+    match b.key_from() {
+        Some(from) => format!("{b}, API key from {from}"),
+        None => b.to_string(),
+    }
+}
+
+fn check(instance: &Instance, as_json: bool) -> Result<()> {
+    let cfg = &instance.config;
+    let found = Findings::of(cfg, instance.demo);
+    let google = found.google_client();
+    let blaxel = found.blaxel.as_ref().map(blaxel_text);
+    let database_exists = crate::store::exists(&instance.data_dir);
+    if as_json {
+        output::json(&serde_json::json!({
+            "ok": found.problems().is_empty(),
+            "config_file": cfg.file.as_ref().map(|p| p.display().to_string()),
+            "data_dir": instance.data_dir.display().to_string(),
+            "database_exists": database_exists,
+            "bind": cfg.listener.bind.to_string(),
+            "public_url": found.public_url.to_string(),
+            "redirect_uri": cfg.redirect_uri().to_string(),
+            "google": google.as_ref().map(|_| "ok").unwrap_or_else(|e| e.as_str()),
+            "blaxel": blaxel.as_ref().unwrap_or_else(|e| e),
+        }))?;
+    } else {
+        println!(
+            "config file:  {}",
+            cfg.file
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "(none; defaults and environment)".into())
+        );
+        println!("data dir:     {}", instance.data_dir.display());
+        if !database_exists {
+            println!(
+                "database:     none yet (`mcp-onboard serve` or the console creates it, with its key)"
+            );
+        }
+        println!(
+            "listener:     {} -> {}",
+            cfg.listener.bind, found.public_url
+        );
+        println!(
+            "redirect URI: {}   <- register this in Google Cloud (OAuth client, Authorized redirect URIs)",
+            cfg.redirect_uri()
+        );
+        match &google {
+            Ok(c) => println!("google:       client {c}"),
+            Err(e) => println!("google:       PROBLEM: {e}"),
+        }
+        match &blaxel {
+            Ok(b) => println!("blaxel:       {b}"),
+            Err(e) => println!("blaxel:       PROBLEM: {e}"),
+        }
+    }
+    let problems = found.problems();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!("configuration incomplete: {}", problems.join("; "))
+    }
+}

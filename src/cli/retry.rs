@@ -1,0 +1,109 @@
+//! `retry`: run a tenant's stopped provisioning job again, or (`--all-failed`) every
+//! failed tenant's, after saying how many and asking.
+
+use anyhow::Result;
+use clap::Args;
+
+use super::instance::Instance;
+use super::output;
+use super::prompt::confirm;
+use super::reply::run_and_print;
+use crate::engine::{Command, Reply};
+
+#[derive(Debug, Args)]
+pub struct RetryArgs {
+    /// The tenant whose provisioning to run again.
+    #[arg(required_unless_present = "all_failed", conflicts_with = "all_failed")]
+    pub slug: Option<String>,
+    /// Every failed tenant: says how many and asks first.
+    #[arg(long)]
+    pub all_failed: bool,
+    /// Do not ask (for scripts).
+    #[arg(short, long, requires = "all_failed")]
+    pub yes: bool,
+}
+
+pub async fn run(instance: &Instance, r: &RetryArgs, as_json: bool) -> Result<()> {
+    match &r.slug {
+        Some(slug) => run_and_print(instance, Command::Retry { slug: slug.clone() }, as_json).await,
+        None => all_failed(instance, r.yes, as_json).await,
+    }
+}
+
+/// `retry --all-failed`: count the failed tenants whose provisioning stopped, ask (unless
+/// `--yes`), retry them. Those that failed before consent need a new link instead.
+async fn all_failed(instance: &Instance, yes: bool, as_json: bool) -> Result<()> {
+    use crate::domain::model::{ProvisionStep, TenantStatus};
+    let list = Command::ListTenants {
+        query: crate::engine::api::ListQuery {
+            status: vec![TenantStatus::Failed],
+            ..Default::default()
+        },
+    };
+    let Reply::Tenants { tenants, .. } = instance.execute(list).await? else {
+        anyhow::bail!("the owner answered the list with something else");
+    };
+    let retryable = tenants
+        .iter()
+        .filter(|t| t.step == Some(ProvisionStep::Stopped))
+        .count();
+    let before_consent = tenants.len() - retryable;
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let aside = if before_consent > 0 {
+        format!(
+            " ({before_consent} more failed before consent and need{} a new link instead)",
+            if before_consent == 1 { "s" } else { "" }
+        )
+    } else {
+        String::new()
+    };
+    if retryable == 0 {
+        if as_json {
+            return output::print(
+                &Reply::Retried {
+                    retried: Vec::new(),
+                    skipped: Vec::new(),
+                },
+                true,
+                None,
+            );
+        }
+        println!("no failed provisioning to retry{aside}");
+        return Ok(());
+    }
+    let question = format!(
+        "Retry provisioning of {retryable} failed tenant{}{aside}? [y/N] ",
+        plural(retryable)
+    );
+    let what = format!(
+        "{retryable} failed tenant{} would be retried",
+        plural(retryable)
+    );
+    if !confirm(yes, &question, &what)? {
+        eprintln!("nothing retried");
+        return Ok(());
+    }
+    // Exactly those counted and confirmed: one failed since is not retried unasked.
+    let confirmed: Vec<String> = tenants
+        .into_iter()
+        .filter(|t| t.step == Some(ProvisionStep::Stopped))
+        .map(|t| t.slug)
+        .collect();
+    let (mut retried, mut skipped) = (Vec::new(), Vec::new());
+    for chunk in confirmed.chunks(1000) {
+        let reply = instance
+            .execute(Command::RetryAllFailed {
+                slugs: chunk.to_vec(),
+            })
+            .await?;
+        if let Reply::Retried {
+            retried: r,
+            skipped: s,
+        } = reply
+        {
+            retried.extend(r);
+            skipped.extend(s);
+        }
+    }
+    output::print(&Reply::Retried { retried, skipped }, as_json, None)
+}

@@ -1,0 +1,97 @@
+//! Every page the customer can get, with made-up facts: what the snapshot tests, the
+//! browser's accessibility check and a preview of the pages render.
+
+use super::{Failure, Gone, PageKind};
+use crate::domain::model::{ExpectedAccount, Integration};
+
+/// Every page kind (each reason a link is gone, each kind of expected account), by name.
+pub fn samples(tenant: &str) -> Vec<(&'static str, PageKind)> {
+    let failed = |failure| PageKind::Failed {
+        tenant: Some(tenant.to_owned()),
+        failure,
+    };
+    let anonymous = |failure| PageKind::Failed {
+        tenant: None,
+        failure,
+    };
+    vec![
+        (
+            "ask",
+            PageKind::Ask {
+                tenant: tenant.to_owned(),
+                integrations: vec![Integration::Gmail],
+                account: Some(ExpectedAccount::Email("ann@example.com".into())),
+                continue_path: "/c/SAMPLECODE/continue".into(),
+                token: "sample-form-token".into(),
+            },
+        ),
+        (
+            "ask-drive-and-gmail",
+            PageKind::Ask {
+                tenant: tenant.to_owned(),
+                integrations: vec![Integration::Gmail, Integration::GoogleDrive],
+                account: Some(ExpectedAccount::Domain("example.com".into())),
+                continue_path: "/c/SAMPLECODE/continue".into(),
+                token: "sample-form-token".into(),
+            },
+        ),
+        (
+            "connected",
+            PageKind::Connected {
+                tenant: tenant.to_owned(),
+                email: Some("ann@example.com".into()),
+                integrations: vec![Integration::Gmail],
+            },
+        ),
+        (
+            "awaiting-approval",
+            PageKind::AwaitingApproval {
+                tenant: tenant.to_owned(),
+                email: Some("intern@example.org".into()),
+            },
+        ),
+        ("link-unknown", anonymous(Failure::LinkUnknown)),
+        ("link-used", failed(Failure::LinkGone(Gone::Used))),
+        ("link-withdrawn", failed(Failure::LinkGone(Gone::Withdrawn))),
+        (
+            "link-superseded",
+            failed(Failure::LinkGone(Gone::Superseded)),
+        ),
+        ("link-expired", failed(Failure::LinkGone(Gone::Expired))),
+        ("link-inactive", failed(Failure::LinkGone(Gone::Inactive))),
+        ("not-configured", failed(Failure::NotConfigured)),
+        ("internal", anonymous(Failure::Internal)),
+        (
+            "callback-incomplete",
+            anonymous(Failure::CallbackIncomplete),
+        ),
+        ("state-unknown", anonymous(Failure::StateUnknown)),
+        ("replayed", anonymous(Failure::Replayed)),
+        ("flow-expired", failed(Failure::FlowExpired { minutes: 10 })),
+        ("denied", failed(Failure::Denied)),
+        ("google-error", failed(Failure::GoogleError)),
+        ("exchange-failed", failed(Failure::ExchangeFailed)),
+        ("no-refresh-token", failed(Failure::NoRefreshToken)),
+        ("scope-missing", failed(Failure::ScopeMissing)),
+        (
+            "wrong-account",
+            failed(Failure::WrongAccount {
+                signed_in: Some("bob@example.org".into()),
+                expected: ExpectedAccount::Email("ann@example.com".into()),
+            }),
+        ),
+        (
+            "wrong-account-domain",
+            failed(Failure::WrongAccount {
+                signed_in: None,
+                expected: ExpectedAccount::Domain("example.com".into()),
+            }),
+        ),
+        ("wrong-browser", failed(Failure::WrongBrowser)),
+        ("continue-refused", failed(Failure::ContinueRefused)),
+        ("rate-limited", anonymous(Failure::RateLimited)),
+        ("not-found", anonymous(Failure::NotFound)),
+        ("uri-too-long", anonymous(Failure::UriTooLong)),
+        ("headers-too-large", anonymous(Failure::HeadersTooLarge)),
+    ]
+}

@@ -1,0 +1,19 @@
+//! A Google-like OAuth 2.0 server: consent page with Allow/Deny and per-scope checkboxes
+//! (granular consent), exact redirect-URI match, client secret and PKCE S256 checks,
+//! single-use codes that expire, refresh and id tokens, and revocation.
+//!
+//! Knobs let tests grant fewer scopes, omit the refresh token or fail the exchange.
+//!
+//! Its parts depend on each other in one direction: `server` (routes) → `consent` (the
+//! consent page) and `token` (token and revoke endpoints) → `tokens` (what is issued) and
+//! `answers` (error answers) → `state`.
+
+mod answers;
+mod consent;
+mod server;
+mod state;
+mod token;
+mod tokens;
+
+pub use server::{APPROVE_PATH, AUTH_PATH, REVOKE_PATH, TOKEN_PATH};
+pub use state::{CODE_TTL, GoogleSandbox, Knobs, SandboxGoogleConfig};

@@ -1,0 +1,141 @@
+//! Whether a command can be used now, from what the model holds: the hints bar offers only
+//! what is ready, the help greys the rest, and a key whose command is blocked says why.
+//!
+//! The console's copy of a tenant can lag the engine by a moment, so only what the console
+//! knows for sure blocks a key (no tenant shown, no consent waiting, no link issued here,
+//! no MCP URL); for the rest (a retry on a job that does not look stopped, ...) the key
+//! still asks the engine, which has the last word, but the command is not offered.
+
+use super::{Action, Scope, Target};
+use crate::domain::model::{ProvisionStep, TenantStatus};
+use crate::engine::api::TenantSummary;
+use crate::tui::layout;
+use crate::tui::model::{Level, Model};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Availability {
+    /// Offered: in the hints bar, plain in the help.
+    Ready,
+    /// Not offered now (nothing the console holds says it would work), but its key still
+    /// asks the engine.
+    Unlikely,
+    /// Not possible now: its key says why, at this level, and does nothing.
+    Blocked(Level, String),
+}
+
+use Availability::{Blocked, Ready, Unlikely};
+
+/// Whether `action` can be used in `scope` now.
+pub fn of(scope: Scope, action: Action, m: &Model) -> Availability {
+    match scope {
+        Scope::Table => on_table(action, m),
+        Scope::Link => match m.mode.link_slug() {
+            Some(slug) => in_link_view(action, slug, m),
+            None => Ready,
+        },
+        _ => Ready,
+    }
+}
+
+/// Ready or not.
+fn ready(yes: bool) -> Availability {
+    if yes { Ready } else { Unlikely }
+}
+
+fn on_table(a: Action, m: &Model) -> Availability {
+    if a == Action::ClearFilter {
+        return ready(m.table.filtered());
+    }
+    if a.target() != Target::Tenant {
+        return Ready;
+    }
+    let Some(row) = m.selected_row() else {
+        let why = if m.table.rows.is_empty() {
+            "no tenant yet: press a to add one"
+        } else {
+            "no tenant shown: esc clears the filter"
+        };
+        return Blocked(Level::Info, why.into());
+    };
+    let slug = &row.slug;
+    match a {
+        Action::NewLink => ready(takes_links(row)),
+        Action::Edit | Action::Offboard => ready(active(row)),
+        Action::Withdraw => ready(m.active_links(slug).is_none_or(|(n, _)| n > 0)),
+        Action::Retry => ready(
+            row.step == Some(ProvisionStep::Stopped) && row.status != TenantStatus::NeedsReconsent,
+        ),
+        Action::CheckToken => ready(holds_consent(row)),
+        Action::Approve | Action::Reject => {
+            if m.shown_detail()
+                .is_some_and(|d| d.pending_consent.is_some())
+            {
+                Ready
+            } else {
+                Blocked(
+                    Level::Error,
+                    format!("{slug} has no consent waiting for approval"),
+                )
+            }
+        }
+        Action::CopyMcpUrl => match m.mcp_url() {
+            Some(_) => Ready,
+            None => Blocked(
+                Level::Info,
+                format!("{slug} has no MCP URL yet: it comes once its server is deployed"),
+            ),
+        },
+        Action::TimelineBack => ready(layout::timeline_max_back(m) > 0),
+        Action::TimelineOn => ready(m.timeline_back() > 0),
+        _ => Ready,
+    }
+}
+
+fn in_link_view(a: Action, slug: &str, m: &Model) -> Availability {
+    let issued_here = m.links.contains_key(slug);
+    match a {
+        Action::CopyLink | Action::CopyMessage | Action::Export if !issued_here => Blocked(
+            Level::Info,
+            "no link issued in this console yet: press n for a new one".into(),
+        ),
+        Action::Withdraw => ready(issued_here || m.active_links(slug).is_none_or(|(n, _)| n > 0)),
+        Action::NewLink => ready(
+            m.row_of(slug)
+                .and_then(|i| m.table.rows.get(i))
+                .is_none_or(takes_links),
+        ),
+        _ => Ready,
+    }
+}
+
+/// Offboarding and offboarded tenants take no new links, edits or offboarding.
+fn active(row: &TenantSummary) -> bool {
+    !matches!(
+        row.status,
+        TenantStatus::Offboarding | TenantStatus::Offboarded
+    )
+}
+
+/// Whether the tenant holds a consent whose token can be checked (as the engine's health
+/// check decides, from what the row shows: an account that consented, a status that still
+/// stands on it).
+fn holds_consent(row: &TenantSummary) -> bool {
+    row.google_email.is_some()
+        && !matches!(
+            row.status,
+            TenantStatus::NeedsReconsent | TenantStatus::Offboarding | TenantStatus::Offboarded
+        )
+}
+
+/// A tenant waiting for the operator's approval takes no new link until it is decided.
+fn takes_links(row: &TenantSummary) -> bool {
+    active(row) && row.status != TenantStatus::AwaitingApproval
+}
+
+/// The hints of `scope` that can be used now.
+pub fn offered(scope: Scope, m: &Model) -> Vec<super::Hint> {
+    super::hints(scope)
+        .into_iter()
+        .filter(|h| of(scope, h.action, m) == Ready)
+        .collect()
+}
