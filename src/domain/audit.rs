@@ -25,6 +25,50 @@ pub struct Operator {
     pub ssh_client: Option<String>,
 }
 
+impl Operator {
+    /// An operator known by its peer's uid and pid, with what its client claims.
+    pub fn new(uid: u32, pid: Option<i32>, claimed: Claimed) -> Self {
+        let Claimed {
+            user,
+            sudo_user,
+            ssh_client,
+        } = claimed;
+        Self {
+            uid: Some(uid),
+            pid,
+            user,
+            sudo_user,
+            ssh_client,
+        }
+    }
+}
+
+/// What a client says about the person running it: reported, not verified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Claimed {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sudo_user: Option<String>,
+    /// The SSH client address, from `SSH_CONNECTION`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh_client: Option<String>,
+}
+
+impl Claimed {
+    /// What this process's environment says: `USER` (or `LOGNAME`), `SUDO_USER`, and the
+    /// client address of `SSH_CONNECTION`.
+    pub fn from_env() -> Self {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        Self {
+            user: var("USER").or_else(|| var("LOGNAME")),
+            sudo_user: var("SUDO_USER"),
+            ssh_client: var("SSH_CONNECTION")
+                .and_then(|c| c.split_whitespace().next().map(str::to_owned)),
+        }
+    }
+}
+
 /// One entry of the audit chain: its hash covers the previous entry's hash and itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditRecord {

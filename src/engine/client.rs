@@ -11,7 +11,7 @@ use super::core::Placement;
 use super::error::ApiError;
 use super::events::{Item, Subscription};
 use crate::domain::actor::Actor;
-use crate::domain::audit::Operator;
+use crate::domain::audit::{Claimed, Operator};
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -77,13 +77,12 @@ impl EngineApi for Local {
 /// This process, as the kernel knows it, and its operator as its environment says: who a
 /// command run here is audited as.
 pub fn this_process() -> Operator {
-    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     Operator {
-        uid: Some(rustix::process::geteuid().as_raw()),
         pid: i32::try_from(std::process::id()).ok(),
-        user: var("USER").or_else(|| var("LOGNAME")),
-        sudo_user: var("SUDO_USER"),
-        ssh_client: var("SSH_CONNECTION")
-            .and_then(|c| c.split_whitespace().next().map(str::to_owned)),
+        ..Operator::new(
+            rustix::process::geteuid().as_raw(),
+            None,
+            Claimed::from_env(),
+        )
     }
 }
