@@ -249,11 +249,14 @@ async fn replace_withdraws_in_the_same_commit_and_ends_the_flows_started_through
     let started = h.start(&old).await;
     let Reply::Link(new) = h
         .engine
-        .execute(Command::IssueLink {
-            slug: "acme".into(),
-            ttl_secs: 3600,
-            replace: true,
-        })
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::IssueLink {
+                slug: "acme".into(),
+                ttl_secs: 3600,
+                replace: true,
+            },
+        )
         .await
         .expect("issued")
     else {

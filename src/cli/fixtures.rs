@@ -25,22 +25,14 @@ pub fn summary(slug: &str, name: &str) -> TenantSummary {
 /// The detail of a just-created tenant `slug` named `name`.
 pub fn view(slug: &str, name: &str) -> TenantView {
     TenantView {
-        slug: slug.into(),
-        display_name: name.into(),
-        status: TenantStatus::Created,
-        failure: None,
-        reason: None,
+        summary: summary(slug, name),
         contact: None,
-        expected_account: None,
         integration: Default::default(),
         requested_scopes: Vec::new(),
         granted_scopes: Vec::new(),
-        google_email: None,
         google_sub: None,
         consented_at: None,
         created_at: String::new(),
-        updated_at: String::new(),
-        mcp_url: None,
         provisioning: None,
         links: Vec::new(),
         events: Vec::new(),

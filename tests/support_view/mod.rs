@@ -11,7 +11,7 @@ use mcp_onboard::engine::Attachment;
 use mcp_onboard::engine::api::{
     EventView, LinkSummary, PendingView, ProvisionView, StatusView, TenantSummary, TenantView,
 };
-use mcp_onboard::engine::health::{HealthAlarm, TokenView};
+use mcp_onboard::engine::api::{HealthAlarm, TokenView};
 use mcp_onboard::tui::model::{Model, Setup};
 use mcp_onboard::tui::style::Theme;
 use mcp_onboard::tui::update::set_rows;
@@ -58,13 +58,21 @@ pub fn entry(seq: u64, at: &str, kind: EventKind, detail: &str) -> EventView {
 
 pub fn detail() -> TenantView {
     TenantView {
-        slug: "beta-corp".into(),
-        display_name: "Beta Corporation".into(),
-        status: TenantStatus::ServerCreated,
-        failure: None,
-        reason: None,
+        summary: TenantSummary {
+            slug: "beta-corp".into(),
+            display_name: "Beta Corporation".into(),
+            status: TenantStatus::ServerCreated,
+            failure: None,
+            reason: None,
+            google_email: Some("ops@beta.io".into()),
+            expected_account: None,
+            step: None,
+            blaxel_status: None,
+            mcp_url: None,
+            updated_at: "2026-11-29T12:04:05Z".into(),
+            updated_ms: 0,
+        },
         contact: Some("Ops team".into()),
-        expected_account: None,
         integration: Default::default(),
         requested_scopes: [
             "openid",
@@ -82,12 +90,9 @@ pub fn detail() -> TenantView {
         ]
         .map(String::from)
         .to_vec(),
-        google_email: Some("ops@beta.io".into()),
         google_sub: Some("1".into()),
         consented_at: None,
         created_at: "2026-11-29T12:00:00Z".into(),
-        updated_at: "2026-11-29T12:04:05Z".into(),
-        mcp_url: None,
         provisioning: Some(ProvisionView {
             step: ProvisionStep::Deploy,
             connection_name: "gmail-beta-corp".into(),
@@ -156,7 +161,7 @@ pub fn detail() -> TenantView {
 pub fn owner() -> Attachment {
     Attachment::InProcess {
         pid: 4120,
-        serving: true,
+        placement: mcp_onboard::engine::Placement::Serving,
     }
 }
 

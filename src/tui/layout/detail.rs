@@ -133,7 +133,7 @@ pub fn one_row(m: &Model, e: &crate::engine::api::EventView, width: u16) -> Line
     Line::from(wrap::fit(&text, usize::from(width)))
 }
 
-fn token(m: &Model, tok: &crate::engine::health::TokenView) -> (String, Style) {
+fn token(m: &Model, tok: &crate::engine::api::TokenView) -> (String, Style) {
     use crate::domain::health::Health;
     let t = m.theme;
     let expiry = tok
