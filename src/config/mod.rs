@@ -19,6 +19,7 @@ mod error;
 mod file;
 mod google;
 mod health;
+mod integrations;
 mod listener;
 mod logging;
 mod metrics;
@@ -34,6 +35,7 @@ pub use google::{
     GoogleCredentials,
 };
 pub use health::{HEALTH_INTERVAL, HealthConfig};
+pub use integrations::IntegrationClients;
 pub use listener::{DEFAULT_BIND, DEFAULT_PUBLIC_URL, ListenerConfig, MAX_CONNECTIONS_PER_NETWORK};
 pub use logging::LoggingConfig;
 pub use provision::ProvisionConfig;
@@ -47,6 +49,8 @@ pub struct Config {
     pub file: Option<PathBuf>,
     pub listener: ListenerConfig,
     pub google: GoogleConfig,
+    /// OAuth clients of single integrations (`[integrations.NAME]`).
+    pub integration_clients: IntegrationClients,
     pub blaxel: BlaxelConfig,
     pub provision: ProvisionConfig,
     pub logging: LoggingConfig,
@@ -78,6 +82,7 @@ impl Config {
             health: health::resolve(&src)?,
             webhooks: webhook::resolve(&src)?,
             metrics_bind: metrics::resolve(&src, listener.bind)?,
+            integration_clients: integrations::resolve(&src)?,
             listener,
             file: None,
         };
@@ -105,6 +110,18 @@ impl Config {
         let base = url.path().trim_end_matches('/').to_owned();
         url.set_path(&format!("{base}{path}"));
         url
+    }
+
+    /// The OAuth client that asks for `integration`'s consents: its own if set, else
+    /// `[google]`'s.
+    pub fn google_credentials_for(
+        &self,
+        integration: crate::domain::integration::Integration,
+    ) -> Result<GoogleCredentials, ConfigError> {
+        match self.integration_clients.get(integration) {
+            Some(own) => Ok(own.clone()),
+            None => self.google_credentials(),
+        }
     }
 
     pub fn google_credentials(&self) -> Result<GoogleCredentials, ConfigError> {

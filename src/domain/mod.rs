@@ -2,6 +2,8 @@
 //! no IO and imports nothing from the store, the engine or the edges, so every face and the
 //! store can share it.
 //!
+//! - `integration`: the integration profiles (one table: scopes, page text, secret and
+//!   resource names);
 //! - `model`: tenants, their jobs and timeline entries (the stored shapes); `link`: consent
 //!   links and OAuth flows;
 //! - `actor`: who an operation is done for (an operator, a customer, a worker);
@@ -27,6 +29,7 @@ pub mod brief;
 pub mod consent;
 pub mod health;
 mod input;
+pub mod integration;
 pub mod lifecycle;
 pub mod link;
 pub mod link_ttl;

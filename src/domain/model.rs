@@ -8,8 +8,7 @@ use serde::{Deserialize, Serialize};
 pub use super::link::{ConsentLink, LinkState, PendingFlow, UsedFlow};
 use crate::time::Millis;
 
-pub const GMAIL_SEND_SCOPE: &str = "https://www.googleapis.com/auth/gmail.send";
-pub const DRIVE_FILE_SCOPE: &str = "https://www.googleapis.com/auth/drive.file";
+pub use super::integration::{DRIVE_FILE_SCOPE, GMAIL_SEND_SCOPE, Integration};
 
 /// Where a tenant is in its lifecycle. `snake_case` names are part of the JSON contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
@@ -116,47 +115,6 @@ pub enum FailureKind {
 pub enum ExpectedAccount {
     Email(String),
     Domain(String),
-}
-
-/// The Blaxel integration a tenant is onboarded to; it fixes the Google scope asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum Integration {
-    #[default]
-    Gmail,
-    GoogleDrive,
-}
-
-impl Integration {
-    pub fn name(self) -> &'static str {
-        match self {
-            Integration::Gmail => "gmail",
-            Integration::GoogleDrive => "google-drive",
-        }
-    }
-
-    /// Scopes asked at Google: the integration's own plus the identity scopes the MCP
-    /// server needs to learn the sender address from the id_token.
-    pub fn scopes(self) -> Vec<String> {
-        let own = match self {
-            Integration::Gmail => GMAIL_SEND_SCOPE,
-            Integration::GoogleDrive => DRIVE_FILE_SCOPE,
-        };
-        ["openid", "email", "profile", own]
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect()
-    }
-
-    /// What the customer is told they are granting.
-    pub fn access_summary(self) -> &'static str {
-        match self {
-            Integration::Gmail => {
-                "send email as you (Gmail \"send\" only: it cannot read your mail)"
-            }
-            Integration::GoogleDrive => "see and edit only the Google Drive files it creates",
-        }
-    }
 }
 
 /// Who signed in at Google, read from the id_token claims.

@@ -8,17 +8,18 @@ use crate::time::{Millis, rfc3339};
 
 /// A fresh job at the first step, under the next generation.
 pub(super) fn new_job(tenant: &Tenant, now: Millis) -> ProvisionState {
-    let names = crate::blaxel::resource_names(tenant.integration.name(), &tenant.slug)
+    let parts = tenant.integration.profile().names;
+    let names = tenant
+        .integration
+        .resource_names(&tenant.slug)
         .unwrap_or_else(|_| crate::blaxel::ResourceNames {
             connection: crate::blaxel::names::normalise_name(&format!(
                 "{}-{}",
-                tenant.integration.name(),
-                tenant.slug
+                parts.connection, tenant.slug
             )),
             function: crate::blaxel::names::normalise_name(&format!(
-                "{}-mcp-{}",
-                tenant.integration.name(),
-                tenant.slug
+                "{}-{}",
+                parts.function, tenant.slug
             )),
         });
     ProvisionState {

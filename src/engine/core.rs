@@ -51,6 +51,8 @@ pub struct Core {
     config: Arc<Config>,
     /// The Google client, or why there is none (consent flows then fail with that reason).
     google: Result<GoogleOAuth, String>,
+    /// The clients of integrations with one of their own (`[integrations.NAME]`).
+    own_google: std::collections::BTreeMap<crate::domain::model::Integration, GoogleOAuth>,
     blaxel: Option<BlaxelClient>,
     metrics: Metrics,
     wakeup: Notify,
@@ -70,6 +72,14 @@ impl Core {
             ),
             Err(e) => Err(e.to_string()),
         };
+        let mut own_google = std::collections::BTreeMap::new();
+        for integration in crate::domain::model::Integration::all() {
+            if let Some(creds) = config.integration_clients.get(integration) {
+                let client = GoogleOAuth::new(&config.google, creds, &config.redirect_uri())
+                    .map_err(|e| EngineError::BadRequest(e.to_string()))?;
+                own_google.insert(integration, client);
+            }
+        }
         if !config.webhooks.is_empty() {
             store.enable_outbox();
         }
@@ -77,6 +87,7 @@ impl Core {
             store,
             config,
             google,
+            own_google,
             blaxel: parts.blaxel,
             metrics: Metrics::default(),
             wakeup: Notify::new(),
@@ -101,6 +112,17 @@ impl Core {
     /// The Google client; `Err` says why there is none.
     pub fn google(&self) -> Result<&GoogleOAuth, &str> {
         self.google.as_ref().map_err(String::as_str)
+    }
+
+    /// The Google client that asks for (and refreshes) `integration`'s consents.
+    pub fn google_for(
+        &self,
+        integration: crate::domain::model::Integration,
+    ) -> Result<&GoogleOAuth, &str> {
+        match self.own_google.get(&integration) {
+            Some(own) => Ok(own),
+            None => self.google(),
+        }
     }
 
     /// Why consent cannot work now (no Google client), if it cannot.

@@ -15,7 +15,7 @@ use crate::domain::actor::{Actor, Worker};
 use crate::domain::model::ProvisionerState;
 use crate::engine::Engine;
 use crate::engine::ops::jobs::PublishProvisioner;
-use crate::provision::{OAuthClient, ProvisionSettings, Provisioner};
+use crate::provision::{OAuthClient, OAuthClients, ProvisionSettings, Provisioner};
 use crate::sandbox::blaxel::{BlaxelSandboxConfig, BlaxelSandboxState, router};
 
 pub const DEMO_BLAXEL_PREFIX: &str = "/sandbox/blaxel";
@@ -43,7 +43,7 @@ pub fn demo_blaxel(opts: &OwnerOptions) -> Result<Router> {
 /// consented to, and its settings.
 pub struct Provisioning {
     pub client: BlaxelClient,
-    oauth: OAuthClient,
+    oauth: OAuthClients,
     settings: ProvisionSettings,
 }
 
@@ -75,6 +75,18 @@ pub fn prepare(opts: &OwnerOptions) -> Result<Result<Provisioning, String>> {
         },
         Err(e) => return Ok(Err(e.to_string())),
     };
+    let own = crate::domain::model::Integration::all()
+        .filter_map(|i| {
+            cfg.integration_clients.get(i).map(|c| {
+                let client = OAuthClient {
+                    client_id: c.client_id.clone(),
+                    client_secret: c.client_secret.clone(),
+                };
+                (i, client)
+            })
+        })
+        .collect();
+    let oauth = OAuthClients::new(oauth, own);
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

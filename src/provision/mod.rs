@@ -22,7 +22,7 @@ pub use backoff::{poll_delay, retry_delay};
 
 use crate::blaxel::BlaxelClient;
 use crate::domain::actor::{Actor, Worker};
-use crate::domain::model::ProvisionerState;
+use crate::domain::model::{Integration, ProvisionerState};
 use crate::engine::Engine;
 use crate::engine::ops::jobs::PublishProvisioner;
 use crate::time::now_ms;
@@ -71,10 +71,38 @@ pub struct OAuthClient {
     pub client_secret: SecretString,
 }
 
+/// The OAuth client of each integration (`[integrations.NAME]`, else `[google]`'s): the
+/// one whose consent issued a tenant's refresh token goes into its connection.
+#[derive(Clone)]
+pub struct OAuthClients {
+    default: OAuthClient,
+    own: std::collections::BTreeMap<Integration, OAuthClient>,
+}
+
+impl OAuthClients {
+    /// `default` for every integration but those of `own`.
+    pub fn new(
+        default: OAuthClient,
+        own: std::collections::BTreeMap<Integration, OAuthClient>,
+    ) -> Self {
+        OAuthClients { default, own }
+    }
+
+    pub fn of(&self, integration: Integration) -> &OAuthClient {
+        self.own.get(&integration).unwrap_or(&self.default)
+    }
+}
+
+impl From<OAuthClient> for OAuthClients {
+    fn from(default: OAuthClient) -> Self {
+        OAuthClients::new(default, Default::default())
+    }
+}
+
 pub struct Provisioner {
     engine: Arc<Engine>,
     client: BlaxelClient,
-    oauth: OAuthClient,
+    oauth: OAuthClients,
     settings: ProvisionSettings,
     inflight: Mutex<HashSet<String>>,
     permits: Semaphore,
@@ -89,9 +117,10 @@ impl Provisioner {
     pub fn new(
         engine: Arc<Engine>,
         client: BlaxelClient,
-        oauth: OAuthClient,
+        oauth: impl Into<OAuthClients>,
         settings: ProvisionSettings,
     ) -> Arc<Self> {
+        let oauth = oauth.into();
         let permits = Semaphore::new(settings.concurrency.max(1));
         Arc::new(Self {
             engine,

@@ -330,9 +330,10 @@ impl Provisioner {
             }
             Err(e) => return StepResult::Fail(FailureKind::StoreFailed, e.to_string()),
         };
+        let oauth = self.oauth.of(tenant.integration);
         let secret = GoogleOAuthSecret {
-            client_id: self.oauth.client_id.clone(),
-            client_secret: self.oauth.client_secret.clone(),
+            client_id: oauth.client_id.clone(),
+            client_secret: oauth.client_secret.clone(),
             refresh_token,
         };
         let meta = RequestMetadata::for_tenant(
@@ -340,7 +341,12 @@ impl Provisioner {
             &tenant.display_name,
             &tenant.slug,
         );
-        let body = ConnectionRequest::google_oauth(tenant.integration.name(), meta, &secret);
+        let body = ConnectionRequest::google_oauth(
+            tenant.integration.name(),
+            &tenant.integration.profile().secrets,
+            meta,
+            &secret,
+        );
         let advance = StepResult::Advance(Transition::ConnectionReady {
             generation: job.generation,
         });

@@ -86,6 +86,10 @@ async fn answer(
     // (the consent itself is decided on the record as the transaction finds it).
     let s = slug.clone();
     let tenant = core.store().read(move |st| st.tenant(&s)).await;
+    let integration = match &tenant {
+        Ok(Some(t)) => t.integration,
+        _ => Default::default(),
+    };
     let page = async {
         let link_state = link_state(core, &flow.link_hash).await;
         let params = CallbackParams {
@@ -107,7 +111,7 @@ async fn answer(
             Err(r) if r.page == Page::StateUnknown => return page(&r.page),
             Err(r) => return refuse(core, actor, &slug, r).await,
         };
-        let google = match core.google() {
+        let google = match core.google_for(integration) {
             Ok(g) => g,
             Err(why) => {
                 let r = Refusal::fail(

@@ -60,7 +60,7 @@ pub(super) async fn continue_link(
             return Err(CustomerPage::continue_refused());
         }
     };
-    let google = match core.google() {
+    let google = match core.google_for(brief.integration) {
         Ok(g) => g,
         Err(why) => {
             tracing::error!(error = %why, "consent flow refused: Google is not configured");

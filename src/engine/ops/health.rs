@@ -51,13 +51,13 @@ fn no_client(why: &str) -> EngineError {
 
 /// Check one tenant's refresh token now and record the verdict.
 async fn check_one(core: &Core, actor: &Actor, slug: &str) -> Result<HealthCheck, EngineError> {
-    let google = core.google().map_err(no_client)?;
     let s = slug.to_owned();
     let (tenant, token) = core
         .store()
         .read(move |st| Ok((st.tenant(&s)?, st.secret(&s, REFRESH_TOKEN)?)))
         .await?;
     let tenant = tenant.ok_or_else(|| EngineError::UnknownTenant(slug.to_owned()))?;
+    let google = core.google_for(tenant.integration).map_err(no_client)?;
     let (Some(token), true) = (token, tenant.holds_consent()) else {
         return Err(TransitionError::NothingToCheck(slug.to_owned(), "it holds no consent").into());
     };

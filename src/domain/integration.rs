@@ -1,0 +1,221 @@
+//! Integration profiles: the one table of the Blaxel integrations that take a Google refresh
+//! token. Each entry says the Blaxel integration name, the scopes asked beyond the identity
+//! scopes, what the customer's page says it allows, the secret names of its connection and
+//! the parts of its resource names.
+//!
+//! Invariant: adding an integration of this shape is one variant of [`Integration`] and one
+//! entry of [`PROFILES`]; every rule about an integration reads its profile. Each
+//! integration is granted by its own Google authorization asking only its own scopes, so a
+//! token can do only its integration's job.
+
+use serde::{Deserialize, Serialize};
+
+use crate::blaxel::names::{NameParts, ResourceNames};
+use crate::blaxel::{GOOGLE_OAUTH_SECRETS, SecretNames};
+
+pub const GMAIL_SEND_SCOPE: &str = "https://www.googleapis.com/auth/gmail.send";
+pub const DRIVE_FILE_SCOPE: &str = "https://www.googleapis.com/auth/drive.file";
+
+/// Scopes every consent asks besides the integration's own: the MCP server learns the
+/// account it acts for from the id_token.
+pub const IDENTITY_SCOPES: [&str; 3] = ["openid", "email", "profile"];
+
+/// The Blaxel integration a tenant is onboarded to; its profile fixes everything else.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Integration {
+    #[default]
+    Gmail,
+    GoogleDrive,
+}
+
+/// One supported integration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IntegrationProfile {
+    pub integration: Integration,
+    /// Blaxel's integration name; operators and the config name it so too.
+    pub name: &'static str,
+    /// Scopes asked at Google beyond [`IDENTITY_SCOPES`].
+    pub scopes: &'static [&'static str],
+    /// Id of the page message saying what the customer allows (in every language).
+    pub allows_message: &'static str,
+    /// The same in English, for the terminal and messages an operator sends.
+    pub allows: &'static str,
+    pub secrets: SecretNames,
+    /// Connection `{connection}-{slug}`, MCP server `{function}-{slug}`.
+    pub names: NameParts<'static>,
+}
+
+/// Every supported integration, in the order they are listed and consented.
+pub const PROFILES: [IntegrationProfile; 2] = [
+    IntegrationProfile {
+        integration: Integration::Gmail,
+        name: "gmail",
+        scopes: &[GMAIL_SEND_SCOPE],
+        allows_message: "allow-gmail",
+        allows: "send email as you (Gmail \"send\" only: it cannot read your mail)",
+        secrets: GOOGLE_OAUTH_SECRETS,
+        names: NameParts {
+            connection: "gmail",
+            function: "gmail-mcp",
+        },
+    },
+    IntegrationProfile {
+        integration: Integration::GoogleDrive,
+        name: "google-drive",
+        scopes: &[DRIVE_FILE_SCOPE],
+        allows_message: "allow-google-drive",
+        allows: "see and edit only the Google Drive files it creates",
+        secrets: GOOGLE_OAUTH_SECRETS,
+        names: NameParts {
+            connection: "google-drive",
+            function: "google-drive-mcp",
+        },
+    },
+];
+
+impl Integration {
+    /// Every integration, in the table's order.
+    pub fn all() -> impl Iterator<Item = Integration> {
+        PROFILES.iter().map(|p| p.integration)
+    }
+
+    /// Its entry of [`PROFILES`].
+    pub fn profile(self) -> &'static IntegrationProfile {
+        let index = match self {
+            Integration::Gmail => 0,
+            Integration::GoogleDrive => 1,
+        };
+        &PROFILES[index]
+    }
+
+    /// From its name (`gmail`, `google-drive`).
+    pub fn parse(name: &str) -> Option<Self> {
+        let name = name.trim();
+        PROFILES
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
+            .map(|p| p.integration)
+    }
+
+    /// The names there are, for messages: `gmail, google-drive`.
+    pub fn names() -> String {
+        PROFILES
+            .iter()
+            .map(|p| p.name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    pub fn name(self) -> &'static str {
+        self.profile().name
+    }
+
+    /// Scopes asked at Google: the identity scopes and the integration's own, only those.
+    pub fn scopes(self) -> Vec<String> {
+        IDENTITY_SCOPES
+            .iter()
+            .chain(self.profile().scopes)
+            .map(|s| (*s).to_owned())
+            .collect()
+    }
+
+    /// What the customer is told they are granting.
+    pub fn access_summary(self) -> &'static str {
+        self.profile().allows
+    }
+
+    /// The names of the tenant's Blaxel resources for this integration.
+    pub fn resource_names(
+        self,
+        slug: &str,
+    ) -> Result<ResourceNames, crate::blaxel::names::InvalidSlug> {
+        crate::blaxel::names::names_from_parts(&self.profile().names, slug)
+    }
+}
+
+impl std::fmt::Display for Integration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Integration {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Integration::parse(s)
+            .ok_or_else(|| format!("unknown integration {s:?}: use one of {}", Self::names()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_integration_has_its_own_entry_and_name() {
+        for (i, p) in PROFILES.iter().enumerate() {
+            assert_eq!(p.integration.profile(), p, "{}", p.name);
+            assert_eq!(Integration::parse(p.name), Some(p.integration));
+            assert_eq!(serde_json::to_value(p.integration).unwrap(), p.name);
+            assert_eq!(p.integration.to_string(), p.name);
+            for q in &PROFILES[i + 1..] {
+                assert_ne!(p.integration, q.integration);
+                assert_ne!(p.name, q.name);
+                assert_ne!(p.allows_message, q.allows_message);
+            }
+        }
+        assert_eq!(
+            Integration::parse("Google-Drive"),
+            Some(Integration::GoogleDrive)
+        );
+        assert_eq!(Integration::parse("drive"), None);
+        let err = "drive".parse::<Integration>().unwrap_err();
+        assert!(err.contains("gmail, google-drive"), "{err}");
+    }
+
+    #[test]
+    fn each_integration_asks_only_its_own_scopes() {
+        assert_eq!(
+            Integration::Gmail.scopes(),
+            ["openid", "email", "profile", GMAIL_SEND_SCOPE]
+        );
+        assert_eq!(
+            Integration::GoogleDrive.scopes(),
+            ["openid", "email", "profile", DRIVE_FILE_SCOPE]
+        );
+        for p in &PROFILES {
+            for q in &PROFILES {
+                if p.integration != q.integration {
+                    for own in q.scopes {
+                        assert!(!p.integration.scopes().iter().any(|s| s == own));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Names are `{prefix}-{slug}`: no prefix may be another's followed by a hyphen, or
+    /// one integration's name for a slug could be another's for another slug.
+    #[test]
+    fn no_resource_prefix_extends_another() {
+        let prefixes = |pick: fn(&NameParts<'static>) -> &'static str| {
+            PROFILES.iter().map(move |p| pick(&p.names))
+        };
+        for pick in [
+            (|n: &NameParts<'static>| n.connection) as fn(&NameParts<'static>) -> &'static str,
+            |n: &NameParts<'static>| n.function,
+        ] {
+            for a in prefixes(pick) {
+                for b in prefixes(pick) {
+                    if a != b {
+                        assert!(!b.starts_with(&format!("{a}-")), "{a} / {b}");
+                    }
+                }
+            }
+        }
+    }
+}
