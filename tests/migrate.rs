@@ -11,7 +11,8 @@
 //! entries without a genesis; the outbox holds the two events `acme` caused, each taken by
 //! `V3_HOOK` and recorded under its URL. `backup-v1` is a backup of it in the old format.
 
-use std::os::unix::fs::PermissionsExt;
+mod support_fixture;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -21,39 +22,11 @@ use mcp_onboard::engine::model::{EventKind, LinkState, TenantStatus};
 use mcp_onboard::engine::{Command, Engine, Placement};
 use mcp_onboard::store::{KeySource, SCHEMA_VERSION};
 use secrecy::ExposeSecret;
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
-}
+use support_fixture::{copy_dir, fixture_of};
 
 /// A private copy of the first release's fixture.
 fn fixture() -> (tempfile::TempDir, std::path::PathBuf, KeySource) {
     fixture_of("schema-v1")
-}
-
-/// A private copy of a fixture: data dir 0700, key file 0600.
-fn fixture_of(name: &str) -> (tempfile::TempDir, std::path::PathBuf, KeySource) {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).unwrap();
-    copy_dir(&src.join("db"), &data.join("db"));
-    let key = tmp.path().join("key");
-    std::fs::copy(src.join("key"), &key).unwrap();
-    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
-    (tmp, data, KeySource::File(key))
 }
 
 async fn show(e: &Engine, slug: &str) -> TenantView {
