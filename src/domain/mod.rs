@@ -12,6 +12,7 @@
 //! - `transition`: the `Transition` vocabulary and helpers shared by the lifecycle rules;
 //! - `lifecycle`: `apply(tenant, transition, now)` (and, re-exported, the input's checks);
 //! - `input`: what an operator gives about a tenant, checked (the one check of free text);
+//! - `summary`: the tenant's status as a summary of its integrations';
 //! - `provisioning`: the Blaxel job's transitions and the deploy-timeout rule;
 //! - `consent`: the consent flow's decisions (the identity gate, the callback's decision
 //!   tree, links used, superseded and withdrawn, grants given back);
@@ -36,6 +37,7 @@ pub mod link_ttl;
 pub mod model;
 pub mod outbox;
 pub mod provisioning;
+pub mod summary;
 #[cfg(test)]
 mod tests;
 pub mod transition;
