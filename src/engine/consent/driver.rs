@@ -108,7 +108,12 @@ pub(super) fn store_consent(
     facts: &GrantFacts,
     refresh: Option<&SecretString>,
 ) -> Result<Stored, EngineError> {
-    let cur = tenant_in(tx, slug)?;
+    // A tenant removed while its customer was at Google took its links with it: the
+    // customer is told the invitation is no longer active, as for any link gone.
+    let cur = tenant_in(tx, slug).map_err(|e| match e {
+        EngineError::UnknownTenant(_) => EngineError::Conflict("the consent link is gone".into()),
+        e => e,
+    })?;
     let (transition, secret, stored) = match decide_consent(&cur, facts) {
         ConsentDecision::Refuse(r) => return Ok(Stored::Refused(r)),
         ConsentDecision::Accept { identity, granted } => (

@@ -69,8 +69,12 @@ pub(super) fn count(tx: &mut dyn Tx, hash: &[u8], continued: bool) -> Result<(),
         } else {
             Transition::LinkOpened { link_id }
         };
-        // A tenant being offboarded refuses the transition; the count still stands.
-        let _ = apply_in(tx, &link.tenant, &t);
+        // A tenant being offboarded (or gone) refuses the transition; the count still
+        // stands. A store error fails the commit.
+        match apply_in(tx, &link.tenant, &t) {
+            Ok(_) | Err(EngineError::Transition(_) | EngineError::UnknownTenant(_)) => {}
+            Err(e) => return Err(e),
+        }
     }
     Ok(())
 }
