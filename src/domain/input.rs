@@ -295,6 +295,7 @@ pub fn new_tenant(input: &NewTenant, now: Millis) -> Result<(Tenant, AuditEvent)
         tokens_issued: 0,
         pending: None,
         return_url: return_url_of(input.return_url.as_deref())?,
+        lang: None,
     };
     let event = event(
         &tenant.slug,
