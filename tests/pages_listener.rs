@@ -26,6 +26,16 @@ async fn get_in(h: &Harness, url: &str, accept: Option<&str>) -> (u16, String) {
 /// Open `link` in a browser asking for `accept`, then press Continue on that page;
 /// Google's authorize URL.
 async fn continue_in(h: &Harness, link: &LinkView, url: &str, accept: &str) -> url::Url {
+    continue_with_cookie(h, link, url, accept).await.0
+}
+
+/// The same, and the browser's consent cookie.
+async fn continue_with_cookie(
+    h: &Harness,
+    link: &LinkView,
+    url: &str,
+    accept: &str,
+) -> (url::Url, String) {
     let res = h
         .http
         .get(url)
@@ -42,7 +52,7 @@ async fn continue_in(h: &Harness, link: &LinkView, url: &str, accept: &str) -> u
     let res = h
         .http
         .post(&post)
-        .header("cookie", cookie)
+        .header("cookie", &cookie)
         .header("origin", h.base.as_str().trim_end_matches('/'))
         .header("accept-language", accept)
         .form(&[("token", token), ("lang", lang)])
@@ -50,7 +60,8 @@ async fn continue_in(h: &Harness, link: &LinkView, url: &str, accept: &str) -> u
         .await
         .expect("Continue");
     assert_eq!(res.status().as_u16(), 303, "{}", link.url);
-    url::Url::parse(res.headers()["location"].to_str().expect("text")).expect("a URL")
+    let auth = url::Url::parse(res.headers()["location"].to_str().expect("text")).expect("a URL");
+    (auth, cookie)
 }
 
 fn hl(url: &url::Url) -> String {
@@ -125,4 +136,53 @@ async fn failure_pages_speak_the_browsers_language_and_name_the_brand() {
         !cb.contains("<nav"),
         "no switcher on Google's one-time answer: {cb}"
     );
+}
+
+#[tokio::test]
+async fn the_tenants_language_beats_the_browsers_and_its_link_carries_it() {
+    use mcp_onboard::domain::lifecycle::NewTenant;
+    use mcp_onboard::engine::Command;
+    let h = harness_with_env(&BRAND).await;
+    h.run(Command::AddTenant(NewTenant {
+        slug: "acme".into(),
+        display_name: Some("Acme GmbH".into()),
+        lang: Some("de".into()),
+        ..Default::default()
+    }))
+    .await;
+    let link = h.link("acme").await;
+    assert!(link.url.ends_with("?lang=de"), "{}", link.url);
+    let bare = link.url.trim_end_matches("?lang=de");
+    let (_, page) = get_in(&h, bare, Some("fr-FR, ja")).await;
+    assert!(page.contains(r#"<html lang="de">"#), "the tenant's: {page}");
+    assert!(page.contains("für Acme GmbH"), "{page}");
+    let (_, page) = get_in(&h, &format!("{bare}?lang=es"), Some("fr")).await;
+    assert!(
+        page.contains(r#"<html lang="es">"#),
+        "?lang= still wins: {page}"
+    );
+    // Google's answer comes back without ?lang=: the tenant's language still speaks.
+    let (auth, cookie) = continue_with_cookie(&h, &link, bare, "fr").await;
+    assert_eq!(hl(&auth), "de");
+    let state = auth
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .expect("a state");
+    let res = h
+        .http
+        .get(format!(
+            "{}oauth/callback?state={state}&error=access_denied",
+            h.base
+        ))
+        .header("cookie", cookie)
+        .header("accept-language", "fr")
+        .send()
+        .await
+        .expect("an answer");
+    let status = res.status().as_u16();
+    let page = res.text().await.expect("a body");
+    assert_eq!(status, 400, "{page}");
+    assert!(page.contains(r#"<html lang="de">"#), "{page}");
+    assert!(page.contains("Acme GmbH"), "the tenant it was for: {page}");
 }

@@ -57,6 +57,9 @@ pub fn rows(m: &Model, d: &TenantView, width: u16) -> Rows {
         }
         _ => {}
     }
+    if let Some(l) = &d.lang {
+        head.extend(kv(m, "language", l, Style::new(), width));
+    }
     if let Some(p) = &d.pending_consent {
         let v = format!("◆ consent by {}: A approves, X rejects", p.account);
         head.extend(kv(m, "waiting", &v, t.group(style::Group::Approval), width));

@@ -172,6 +172,7 @@ fn submit(f: &mut Form) -> Option<(Pending, Command)> {
                 expected_domain: domain,
                 integration: Default::default(),
                 return_url: None,
+                lang: None,
             };
             Some((Pending::Add { slug, ttl }, Command::AddTenant(input)))
         }
@@ -184,6 +185,7 @@ fn submit(f: &mut Form) -> Option<(Pending, Command)> {
                 expected_domain: domain,
                 any_account: any,
                 return_url: None,
+                lang: None,
             };
             Some((
                 Pending::Edit(slug.clone()),
