@@ -147,16 +147,6 @@ impl Integration {
             .map(|s| (*s).to_owned())
             .collect()
     }
-
-    /// What the customer is told they are granting.
-    pub fn access_summary(self) -> &'static str {
-        match self {
-            Integration::Gmail => {
-                "send email as you (Gmail \"send\" only: it cannot read your mail)"
-            }
-            Integration::GoogleDrive => "see and edit only the Google Drive files it creates",
-        }
-    }
 }
 
 /// Who signed in at Google, read from the id_token claims.

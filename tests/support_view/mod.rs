@@ -173,7 +173,7 @@ pub fn setup(attachment: Attachment) -> Setup {
         public_url: "https://onboard.acme.io/".into(),
         redirect_uri: "https://onboard.acme.io/oauth/callback".into(),
         data_dir: "/var/lib/mcp-onboard".into(),
-        message_template: String::new(),
+        message_template: Default::default(),
         problems: Vec::new(),
     }
 }

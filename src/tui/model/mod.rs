@@ -31,7 +31,7 @@ pub struct Setup {
     pub redirect_uri: String,
     pub data_dir: String,
     /// The message template for `t`.
-    pub message_template: String,
+    pub message_template: crate::message::OwnTemplates,
     /// The first-run panel, when the configuration is not complete.
     pub problems: Vec<SetupLine>,
 }
