@@ -186,3 +186,26 @@ async fn the_tenants_language_beats_the_browsers_and_its_link_carries_it() {
     assert!(page.contains(r#"<html lang="de">"#), "{page}");
     assert!(page.contains("Acme GmbH"), "the tenant it was for: {page}");
 }
+
+#[tokio::test]
+async fn every_language_is_served_by_the_listener_and_marked() {
+    let h = harness_with_env(&BRAND).await;
+    h.add("acme", None, None).await;
+    let link = h.link("acme").await;
+    for lang in mcp_onboard::i18n::Lang::all() {
+        let (status, page) = get_in(&h, &format!("{}?lang={}", link.url, lang.tag()), None).await;
+        assert_eq!(status, 200);
+        assert!(
+            page.contains(&format!(r#"<html lang="{}">"#, lang.tag())),
+            "{lang}: {page}"
+        );
+        assert!(
+            page.contains(&format!(r#"aria-current="true">{}</a>"#, lang.name())),
+            "{lang}: the switcher marks it"
+        );
+        assert!(
+            page.contains("Parcel AI") && page.contains("acme Ltd"),
+            "{lang}"
+        );
+    }
+}
