@@ -89,7 +89,7 @@ pub(super) fn edit_form(m: &Model) -> Option<Form> {
 }
 
 /// What the language field takes.
-const LANGUAGE_HELP: &str = "pages and message: en de fr es pt-BR ja (empty: the browser's)";
+const LANGUAGE_HELP: &str = "pages and message: en de fr es pt-BR ja (empty: any)";
 
 /// A link lifetime typed in the console, in seconds (the rule is the domain's, shared with
 /// the CLI).
