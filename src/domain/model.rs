@@ -147,16 +147,6 @@ impl Integration {
             .map(|s| (*s).to_owned())
             .collect()
     }
-
-    /// What the customer is told they are granting.
-    pub fn access_summary(self) -> &'static str {
-        match self {
-            Integration::Gmail => {
-                "send email as you (Gmail \"send\" only: it cannot read your mail)"
-            }
-            Integration::GoogleDrive => "see and edit only the Google Drive files it creates",
-        }
-    }
 }
 
 /// Who signed in at Google, read from the id_token claims.
@@ -204,6 +194,10 @@ pub struct Tenant {
     /// The company's page customers return to after consent (else `listener.return_url`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_url: Option<String>,
+    /// The language of the tenant's pages and message (a tag of [`crate::i18n::Lang`]);
+    /// else the customer's browser chooses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
 }
 
 /// A consent kept aside for the operator's approval (its refresh token is the secret
@@ -219,6 +213,11 @@ pub struct PendingConsent {
 }
 
 impl Tenant {
+    /// The tenant's language, when it has a supported one.
+    pub fn language(&self) -> Option<crate::i18n::Lang> {
+        self.lang.as_deref().and_then(crate::i18n::Lang::from_tag)
+    }
+
     /// Tokens issued through this tenant by the account it holds a consent by now (a
     /// record from before the count was kept counts its one consent).
     pub fn tokens_by_current_account(&self) -> u32 {

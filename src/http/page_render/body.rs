@@ -40,9 +40,10 @@ pub(super) fn body(page: &Page, brand: &Brand) -> String {
                 para(&mut out, "account", &line);
             }
             out.push_str(&format!(
-                r#"<form method="post" action="{}"><input type="hidden" name="token" value="{}"><button type="submit">{}</button></form>"#,
+                r#"<form method="post" action="{}"><input type="hidden" name="token" value="{}"><input type="hidden" name="lang" value="{}"><button type="submit">{}</button></form>"#,
                 attr(continue_path),
                 attr(token),
+                lang.tag(),
                 t(lang, "ask-continue", &[])
             ));
             out.push('\n');
