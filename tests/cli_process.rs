@@ -352,6 +352,16 @@ fn config_check_prints_the_redirect_uri() {
         "context:\n  workspace: acme-ws\nworkspaces:\n- name: acme-ws\n  credentials:\n    apiKey: bl_k3y\n",
     )
     .unwrap();
+    // Blaxel is fine now; a public listener still needs the brand's name.
+    let out = real.run(&["config", "check"]);
+    assert!(!out.ok(), "passed without a brand name: {}", out.stdout);
+    assert!(
+        out.stderr.contains("MCP_ONBOARD_BRAND_NAME"),
+        "{}",
+        out.stderr
+    );
+    real.env
+        .push(("MCP_ONBOARD_BRAND_NAME".into(), "Parcel AI".into()));
     let out = real.ok(&["config", "check"]);
     assert!(out.contains("workspace acme-ws"), "{out}");
     assert!(out.contains(".blaxel/config.yaml"), "{out}");

@@ -18,7 +18,7 @@ async fn customer_consents_and_the_refresh_token_is_stored_encrypted() {
     let page = h.get(&link.url).await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("acme Ltd"));
-    assert!(page.body.contains("send email as you"));
+    assert!(page.body.contains("Send email as you"));
     assert!(page.body.contains("ann@acme.com"));
     assert!(page.body.contains(r#"method="post""#));
     assert!(!page.body.contains("<script"));
@@ -43,6 +43,7 @@ async fn customer_consents_and_the_refresh_token_is_stored_encrypted() {
     assert_eq!(q["code_challenge"].len(), 43);
     assert!(q["state"].len() >= 22, "state carries at least 128 bits");
     assert_eq!(q["login_hint"], "ann@acme.com");
+    assert_eq!(q["hl"], "en", "Google speaks the page's language");
 
     let cb = h.consent(&auth, "ann@acme.com", true, None).await;
     let page = h.get(&cb).await;

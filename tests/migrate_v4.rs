@@ -1,6 +1,6 @@
 //! Opening a database written by the release of schema version 4.
 //!
-//! `tests/fixtures/schema-v4` was made by that release's binary in `--demo` (how: its
+//! `tests/fixtures/schema-v4-states` was made by a binary of that schema in `--demo` (how: its
 //! `SOURCE.md`): `acme` consented and deployed with a token checked healthy, `beta` awaits
 //! consent through a link, `gamma` was only added, `delta` failed (consent declined),
 //! `epsilon` failed (wrong account), `zeta` is deployed with a consent by another account
@@ -34,13 +34,13 @@ async fn shown(e: &Engine, slug: &str) -> serde_json::Value {
 }
 
 fn shown_before(slug: &str) -> serde_json::Value {
-    let path = fixture_dir("schema-v4").join(format!("shown/{slug}.json"));
+    let path = fixture_dir("schema-v4-states").join(format!("shown/{slug}.json"));
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 #[tokio::test]
 async fn a_schema_4_database_opens_with_every_tenant_as_that_release_showed_it() {
-    let (_tmp, data, key) = fixture_of("schema-v4");
+    let (_tmp, data, key) = fixture_of("schema-v4-states");
     let config = Arc::new(Config::load(None, false, &|_| None).unwrap());
     let engine = Engine::open(&data, &key, config, Placement::Direct)
         .await

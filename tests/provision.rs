@@ -482,8 +482,7 @@ mod identity_gate {
         let page = r.h.onboard("acme", "other@acme.example").await;
         assert_eq!(page.status, 200, "{}", page.body);
         assert!(
-            page.body.contains("Almost done")
-                && page.body.contains("waits for a check by the administrator"),
+            page.body.contains("Almost done") && page.body.contains("waits for a check by"),
             "{}",
             page.body
         );

@@ -150,7 +150,7 @@ fn a_backup_rewritten_without_the_key_is_refused_and_restores_nothing() {
     }
 
     // A backup of this release relabelled as the old format: no genuine one of that format
-    // has schema 4, so it is refused even when the operator accepts the old format.
+    // has schema 4 or later, so it is refused even when the operator accepts the old format.
     let f = w.tmp.path().join("relabelled.backup");
     std::fs::write(&f, forge(&stripped, b"mcp-onboard backup 1\n")).unwrap();
     let dir = w.tmp.path().join("restored-relabelled");
@@ -158,7 +158,7 @@ fn a_backup_rewritten_without_the_key_is_refused_and_restores_nothing() {
     let out = w.run(&["restore", f.to_str().unwrap(), "--accept-unauthenticated"]);
     assert_eq!(out.status.code(), Some(1), "{}", out.stdout);
     assert!(
-        out.stderr.contains("schema version 4") && out.stderr.contains("nothing was restored"),
+        out.stderr.contains("schema version 5") && out.stderr.contains("nothing was restored"),
         "{}",
         out.stderr
     );

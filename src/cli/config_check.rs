@@ -29,6 +29,27 @@ fn blaxel_text(b: &Blaxel) -> String {
     }
 }
 
+/// The brand as `config check --json` gives it.
+fn brand_json(cfg: &crate::config::Config, found: &Findings) -> serde_json::Value {
+    let b = &cfg.brand;
+    serde_json::json!({
+        "ok": found.brand.is_ok(),
+        "problem": found.brand.as_ref().err(),
+        "name": b.name,
+        "google_app_name": b.google_app(),
+        "logo": b.logo.as_ref().map(|l| serde_json::json!({
+            "path": l.path.display().to_string(),
+            "content_type": l.kind.content_type(),
+            "bytes": l.bytes.len(),
+        })),
+        "accent_color": b.accent.hex(),
+        "button_text_color": crate::http::brand_color::text_on(b.accent).hex(),
+        "support_contact": b.support_contact.as_ref().map(|s| s.shown()),
+        "privacy_policy_url": b.privacy_policy_url.as_ref().map(|u| u.as_str()),
+        "terms_url": b.terms_url.as_ref().map(|u| u.as_str()),
+    })
+}
+
 fn check(instance: &Instance, as_json: bool) -> Result<()> {
     let cfg = &instance.config;
     let found = Findings::of(cfg, instance.demo);
@@ -46,6 +67,7 @@ fn check(instance: &Instance, as_json: bool) -> Result<()> {
             "redirect_uri": cfg.redirect_uri().to_string(),
             "google": google.as_ref().map(|_| "ok").unwrap_or_else(|e| e.as_str()),
             "blaxel": blaxel.as_ref().unwrap_or_else(|e| e),
+            "brand": brand_json(cfg, &found),
         }))?;
     } else {
         println!(
@@ -76,6 +98,10 @@ fn check(instance: &Instance, as_json: bool) -> Result<()> {
         match &blaxel {
             Ok(b) => println!("blaxel:       {b}"),
             Err(e) => println!("blaxel:       PROBLEM: {e}"),
+        }
+        match &found.brand {
+            Ok(b) => println!("brand:        {b}"),
+            Err(e) => println!("brand:        PROBLEM: {e}"),
         }
     }
     let problems = found.problems();

@@ -17,6 +17,7 @@ pub fn summary(slug: &str, name: &str) -> TenantSummary {
         step: None,
         blaxel_status: None,
         mcp_url: None,
+        lang: None,
         updated_at: String::new(),
         updated_ms: 0,
     }

@@ -91,6 +91,7 @@ fn read(file: &std::path::Path) -> Result<(Vec<Row>, Vec<Bad>)> {
             expected_domain: get(at_domain),
             integration: Default::default(),
             return_url: None,
+            lang: None,
         };
         if input.expected_email.is_some() && input.expected_domain.is_some() {
             errors.push((

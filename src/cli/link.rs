@@ -113,6 +113,7 @@ async fn issue(instance: &Instance, l: &LinkArgs, as_json: bool) -> Result<()> {
                 expires: &link.expires_at,
                 integration: t.integration,
                 expected: t.expected_account.as_ref(),
+                lang: t.lang.as_deref().and_then(crate::i18n::Lang::from_tag),
             },
         ))
     } else {

@@ -26,6 +26,7 @@ mod keys;
 mod link;
 mod offboard;
 mod output;
+mod pages;
 mod pipe;
 mod probe;
 mod prompt;
@@ -51,6 +52,7 @@ pub use instance::{Creation, Given, Instance};
 pub use keys::KeyCmd;
 pub use link::LinkArgs;
 pub use offboard::OffboardArgs;
+pub use pages::PagesCmd;
 pub use pipe::end_quietly_on_broken_pipe;
 pub use reconcile::ReconcileArgs;
 pub use retry::RetryArgs;
@@ -107,6 +109,9 @@ pub enum Sub {
     Tenant(TenantCmd),
     /// Issue a consent link for a tenant.
     Link(LinkArgs),
+    /// The customer's pages: preview them with the brand and in every language.
+    #[command(subcommand)]
+    Pages(PagesCmd),
     /// Summary of all tenants by state.
     Status,
     /// Run a tenant's stopped provisioning job again (or every failed tenant's).
@@ -182,8 +187,12 @@ pub enum Sub {
 /// Which commands may create the database where none is yet. `serve`, the console (which
 /// owns the database when no `serve` runs), and the commands that add something (`tenant
 /// add`, `tenant import`, `link`, `restore`) may; every other command acts on what exists.
-/// The demo's data is throwaway: with `--demo` every command may.
+/// The demo's data is throwaway: with `--demo` every command may but `pages preview`.
 pub fn creation(command: Option<&Sub>, demo: bool) -> Creation {
+    // A preview only reads, even the demo's.
+    if matches!(command, Some(Sub::Pages(_))) {
+        return Creation::Existing;
+    }
     if demo {
         return Creation::MayCreate;
     }
@@ -245,6 +254,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Sub::Config(c) => config_check::run(at, c, json),
         Sub::Tenant(t) => tenant::run(at, t, json).await,
         Sub::Link(l) => link::run(at, l, json).await,
+        Sub::Pages(p) => pages::run(at, p, json).await,
         Sub::Status => run_and_print(at, Command::Status, json).await,
         Sub::Retry(r) => retry::run(at, r, json).await,
         Sub::Watch(w) => watch::run(at, w, json).await,

@@ -93,6 +93,10 @@ pub struct EditArgs {
     /// `listener.return_url`).
     #[arg(long, value_name = "URL")]
     pub return_url: Option<String>,
+    /// The language of the tenant's pages, links and message: en, de, fr, es, pt-BR or
+    /// ja (empty: the customer's browser chooses).
+    #[arg(long, value_name = "TAG")]
+    pub lang: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -115,6 +119,10 @@ pub struct AddArgs {
     /// `listener.return_url`), with `?tenant=SLUG&outcome=...` appended.
     #[arg(long, value_name = "URL")]
     pub return_url: Option<String>,
+    /// The language of the tenant's pages, links and message: en, de, fr, es, pt-BR or
+    /// ja (else the customer's browser chooses).
+    #[arg(long, value_name = "TAG")]
+    pub lang: Option<String>,
 }
 
 pub async fn run(instance: &Instance, cmd: &TenantCmd, as_json: bool) -> Result<()> {
@@ -128,6 +136,7 @@ pub async fn run(instance: &Instance, cmd: &TenantCmd, as_json: bool) -> Result<
                 expected_domain: a.domain.clone(),
                 integration: Default::default(),
                 return_url: a.return_url.clone(),
+                lang: a.lang.clone(),
             };
             run_and_print(instance, Command::AddTenant(new), as_json).await
         }
@@ -151,6 +160,7 @@ pub async fn run(instance: &Instance, cmd: &TenantCmd, as_json: bool) -> Result<
                 expected_domain: e.domain.clone(),
                 any_account: e.any_account,
                 return_url: e.return_url.clone(),
+                lang: e.lang.clone(),
             };
             let slug = e.slug.clone();
             run_and_print(instance, Command::EditTenant { slug, edit }, as_json).await

@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 use url::Url;
 
 mod blaxel;
+mod brand;
+pub mod brand_logo;
 pub mod check;
 pub mod dirs;
 mod error;
@@ -29,6 +31,7 @@ mod webhook;
 mod webhook_id;
 
 pub use blaxel::{BLAXEL_API_URL, BlaxelConfig};
+pub use brand::{BrandConfig, SupportContact};
 pub use error::ConfigError;
 pub use google::{
     GOOGLE_AUTH_URL, GOOGLE_ISSUER, GOOGLE_REVOKE_URL, GOOGLE_TOKEN_URL, GoogleConfig,
@@ -56,6 +59,8 @@ pub struct Config {
     pub logging: LoggingConfig,
     pub health: HealthConfig,
     pub webhooks: Vec<WebhookConfig>,
+    /// The company that asks, as the customer's pages show it.
+    pub brand: BrandConfig,
     /// Where `/metrics` is served (off when `None`); never the public listener.
     pub metrics_bind: Option<SocketAddr>,
 }
@@ -83,6 +88,7 @@ impl Config {
             webhooks: webhook::resolve(&src)?,
             metrics_bind: metrics::resolve(&src, listener.bind)?,
             integration_clients: integrations::resolve(&src)?,
+            brand: brand::resolve(&src)?,
             listener,
             file: None,
         };
@@ -90,6 +96,20 @@ impl Config {
             file: src.finish()?,
             ..config
         })
+    }
+
+    /// Whether customers reach the listener from elsewhere (`public_url` off loopback).
+    pub fn is_public(&self) -> bool {
+        !source::is_loopback_host(&self.listener.public_url)
+    }
+
+    /// What serving the customer's pages needs of the configuration: with a public
+    /// listener, the brand's name (`demo`: the demo has its own brand).
+    pub fn check_for_serving(&self, demo: bool) -> Result<(), ConfigError> {
+        if self.is_public() && !demo {
+            self.brand.required_name(&self.file_label())?;
+        }
+        Ok(())
     }
 
     fn file_label(&self) -> String {

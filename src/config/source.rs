@@ -35,6 +35,12 @@ impl<'a> Source<'a> {
         &self.label
     }
 
+    /// The folder of the config file read, if any: a relative path in the file is taken
+    /// from there.
+    pub fn file_dir(&self) -> Option<&std::path::Path> {
+        self.file.path().and_then(std::path::Path::parent)
+    }
+
     /// The config file's `[key]` (its default when absent).
     pub fn section<T: DeserializeOwned + Default>(
         &self,

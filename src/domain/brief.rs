@@ -30,6 +30,9 @@ pub struct Brief {
     pub next_attempt_at: Option<Millis>,
     pub blaxel_status: Option<String>,
     pub mcp_url: Option<String>,
+    /// The tenant's language, if it has one.
+    #[serde(default)]
+    pub lang: Option<crate::i18n::Lang>,
 }
 
 impl Brief {
@@ -66,6 +69,7 @@ impl Brief {
             next_attempt_at: p.filter(|p| p.step.is_active()).map(|p| p.next_attempt_at),
             blaxel_status: p.and_then(|p| p.blaxel_status.clone()),
             mcp_url: p.and_then(|p| p.mcp_url.clone()),
+            lang: t.language(),
         }
     }
 

@@ -25,6 +25,8 @@ pub enum InvalidInput {
     ReturnUrl(String, String),
     #[error("invalid {0}: {1}")]
     Text(&'static str, String),
+    #[error("unsupported language {0:?}: use one of {1}")]
+    Lang(String, String),
 }
 
 /// A URL customers are sent to after consent: `https://` (plain `http://` only on a
@@ -66,6 +68,21 @@ fn return_url_of(text: Option<&str>) -> Result<Option<String>, InvalidInput> {
     }
 }
 
+/// A tenant's language as given (trimmed; empty is none): a supported tag, kept as the
+/// list of languages spells it (`pt-br` is kept as `pt-BR`).
+fn lang_of(text: &str) -> Result<Option<String>, InvalidInput> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    crate::i18n::Lang::from_tag(t)
+        .map(|l| Some(l.tag().to_owned()))
+        .ok_or_else(|| {
+            let tags: Vec<&str> = crate::i18n::Lang::all().map(|l| l.tag()).collect();
+            InvalidInput::Lang(crate::text::clean(t), tags.join(", "))
+        })
+}
+
 /// What an operator gives to add a tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct NewTenant {
@@ -79,6 +96,9 @@ pub struct NewTenant {
     /// This tenant's own page to return to after consent (else `listener.return_url`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_url: Option<String>,
+    /// The language of the tenant's pages and message (a supported tag).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
 }
 
 /// The one check of free text an operator gives ([`crate::text::refuse_unsafe`]), made on
@@ -164,6 +184,9 @@ pub struct TenantEdit {
     /// A new return URL (an empty one removes it: `listener.return_url` applies again).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_url: Option<String>,
+    /// A new language (an empty one removes it: the customer's browser chooses again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
 }
 
 fn display_name(name: Option<&str>, slug: &str) -> Result<String, InvalidInput> {
@@ -252,6 +275,16 @@ pub fn edit_tenant(
             next.return_url = r;
         }
     }
+    if let Some(l) = &e.lang {
+        let l = lang_of(l)?;
+        if l != t.lang {
+            changes.push(match &l {
+                Some(tag) => format!("language {tag}"),
+                None => "language removed (the browser's applies)".into(),
+            });
+            next.lang = l;
+        }
+    }
     if changes.is_empty() {
         return Ok((next, None));
     }
@@ -295,6 +328,10 @@ pub fn new_tenant(input: &NewTenant, now: Millis) -> Result<(Tenant, AuditEvent)
         tokens_issued: 0,
         pending: None,
         return_url: return_url_of(input.return_url.as_deref())?,
+        lang: match input.lang.as_deref() {
+            Some(l) => lang_of(l)?,
+            None => None,
+        },
     };
     let event = event(
         &tenant.slug,

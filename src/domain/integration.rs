@@ -41,8 +41,8 @@ pub struct IntegrationProfile {
     pub scopes: &'static [&'static str],
     /// Id of the page message saying what the customer allows (in every language).
     pub allows_message: &'static str,
-    /// The same in English, for the terminal and messages an operator sends.
-    pub allows: &'static str,
+    /// Id of the message's line saying the same (the ready-to-send message).
+    pub access_message: &'static str,
     pub secrets: SecretNames,
     /// Connection `{connection}-{slug}`, MCP server `{function}-{slug}`.
     pub names: NameParts<'static>,
@@ -55,7 +55,7 @@ pub const PROFILES: [IntegrationProfile; 2] = [
         name: "gmail",
         scopes: &[GMAIL_SEND_SCOPE],
         allows_message: "allow-gmail",
-        allows: "send email as you (Gmail \"send\" only: it cannot read your mail)",
+        access_message: "message-access-gmail",
         secrets: GOOGLE_OAUTH_SECRETS,
         names: NameParts {
             connection: "gmail",
@@ -67,7 +67,7 @@ pub const PROFILES: [IntegrationProfile; 2] = [
         name: "google-drive",
         scopes: &[DRIVE_FILE_SCOPE],
         allows_message: "allow-google-drive",
-        allows: "see and edit only the Google Drive files it creates",
+        access_message: "message-access-google-drive",
         secrets: GOOGLE_OAUTH_SECRETS,
         names: NameParts {
             connection: "google-drive",
@@ -122,11 +122,6 @@ impl Integration {
             .collect()
     }
 
-    /// What the customer is told they are granting.
-    pub fn access_summary(self) -> &'static str {
-        self.profile().allows
-    }
-
     /// The names of the tenant's Blaxel resources for this integration.
     pub fn resource_names(
         self,
@@ -166,6 +161,7 @@ mod tests {
                 assert_ne!(p.integration, q.integration);
                 assert_ne!(p.name, q.name);
                 assert_ne!(p.allows_message, q.allows_message);
+                assert_ne!(p.access_message, q.access_message);
             }
         }
         assert_eq!(

@@ -162,6 +162,10 @@ pub struct Tenant {
     /// The company's page customers return to after consent (else `listener.return_url`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_url: Option<String>,
+    /// The language of the tenant's pages and message (a tag of [`crate::i18n::Lang`]);
+    /// else the customer's browser chooses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
 }
 
 /// A consent kept aside for the operator's approval (its refresh token is the secret
@@ -177,6 +181,11 @@ pub struct PendingConsent {
 }
 
 impl Tenant {
+    /// The tenant's language, when it has a supported one.
+    pub fn language(&self) -> Option<crate::i18n::Lang> {
+        self.lang.as_deref().and_then(crate::i18n::Lang::from_tag)
+    }
+
     /// Tokens issued through this tenant by the account it holds a consent by now (a
     /// record from before the count was kept counts its one consent).
     pub fn tokens_by_current_account(&self) -> u32 {

@@ -156,6 +156,7 @@ impl GoogleOAuth {
         challenge: PkceCodeChallenge,
         scopes: &[String],
         login_hint: Option<&str>,
+        hl: &str,
     ) -> Url {
         let state = state.to_owned();
         let mut req = self
@@ -164,7 +165,9 @@ impl GoogleOAuth {
             .add_scopes(scopes.iter().cloned().map(Scope::new))
             .set_pkce_challenge(challenge)
             .add_extra_param("access_type", "offline")
-            .add_extra_param("prompt", "consent");
+            .add_extra_param("prompt", "consent")
+            // The language of Google's screens: the one our page spoke.
+            .add_extra_param("hl", hl);
         if let Some(hint) = login_hint {
             req = req.add_extra_param("login_hint", hint);
         }

@@ -77,6 +77,7 @@ impl Owner {
     /// Start everything. Fails with a clear message when the database is held by another
     /// process, the address is taken, or the data dir is too open.
     pub async fn start(mut opts: OwnerOptions) -> Result<Self> {
+        opts.config.check_for_serving(opts.demo)?;
         let descriptors = http::budget::raise_limit();
         let provisioning = provisioning::prepare(&opts)?;
         let parts = Parts {

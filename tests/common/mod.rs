@@ -51,7 +51,21 @@ pub async fn harness() -> Harness {
 }
 
 pub async fn harness_with(rate: RateLimit) -> Harness {
-    build(rate, None, None).await
+    build(rate, None, None, &[]).await
+}
+
+/// A harness whose configuration also has `env` (e.g. the brand's variables).
+pub async fn harness_with_env(env: &[(&'static str, &str)]) -> Harness {
+    build(
+        RateLimit {
+            per_minute: std::num::NonZeroU32::new(10_000).unwrap(),
+            burst: std::num::NonZeroU32::new(10_000).unwrap(),
+        },
+        None,
+        None,
+        env,
+    )
+    .await
 }
 
 /// A harness whose engine provisions with `blaxel` (the owner gives the engine its client).
@@ -63,6 +77,7 @@ pub async fn harness_with_blaxel(blaxel: mcp_onboard::blaxel::BlaxelClient) -> H
         },
         None,
         Some(blaxel),
+        &[],
     )
     .await
 }
@@ -77,6 +92,7 @@ pub async fn harness_behind_proxy(prefix: &'static str) -> Harness {
         },
         Some(prefix),
         None,
+        &[],
     )
     .await
 }
@@ -155,6 +171,7 @@ async fn build(
     rate: RateLimit,
     prefix: Option<&'static str>,
     blaxel: Option<mcp_onboard::blaxel::BlaxelClient>,
+    extra: &[(&'static str, &str)],
 ) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -172,6 +189,7 @@ async fn build(
         ("MCP_ONBOARD_PUBLIC_URL", public.clone()),
     ]);
     env.extend(google_env);
+    env.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
     let config = Config::load(None, false, &|k| env.get(k).cloned()).unwrap();
     let key = test_key();
     let parts = Parts {

@@ -41,6 +41,7 @@ pub fn summary(
         step: None,
         blaxel_status: (status == TenantStatus::Deployed).then(|| "DEPLOYED".into()),
         mcp_url: None,
+        lang: None,
         updated_at: "2026-11-29T10:00:00Z".into(),
         updated_ms: NOW - ago_s * 1000,
     }
@@ -69,6 +70,7 @@ pub fn detail() -> TenantView {
             step: None,
             blaxel_status: None,
             mcp_url: None,
+            lang: None,
             updated_at: "2026-11-29T12:04:05Z".into(),
             updated_ms: 0,
         },
@@ -172,7 +174,7 @@ pub fn setup(attachment: Attachment) -> Setup {
         redirect_uri: "https://onboard.acme.io/oauth/callback".into(),
         data_dir: "/var/lib/mcp-onboard".into(),
         exports: "/home/op/.local/share/mcp-onboard/exports".into(),
-        message_template: String::new(),
+        message_template: Default::default(),
         problems: Vec::new(),
     }
 }

@@ -18,14 +18,15 @@ mod decision;
 mod give_back;
 mod grant;
 mod links;
+pub mod page;
 
 pub use browser::{
     BROWSER_SECRET_LEN, ContinueRefusal, ContinueRequest, browser_hash, check_continue, form_token,
     same_browser,
 };
-pub use callback::{CallbackParams, MAX_CODE_LEN, Page, Refusal, before_exchange};
+pub use callback::{CallbackParams, MAX_CODE_LEN, Refusal, before_exchange};
 pub use claims::{TokenClaims, check_claims};
 pub use decision::{ConsentDecision, decide_consent, needs_approval};
 pub use give_back::{GiveBack, give_back, holding};
-pub use grant::{Accepted, GrantFacts, check_account, decide_grant, expected_text, missing_scopes};
+pub use grant::{Accepted, GrantFacts, check_account, decide_grant, missing_scopes};
 pub use links::{LinkChange, Withdrawal, consume_link, withdraw};

@@ -30,6 +30,9 @@ pub struct TenantSummary {
     pub blaxel_status: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mcp_url: Option<String>,
+    /// The tenant's language (its pages, links and message), if set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
     pub updated_at: String,
     /// `updated_at` in unix milliseconds.
     #[serde(default)]
@@ -204,6 +207,7 @@ impl TenantSummary {
             step: b.step,
             blaxel_status: b.blaxel_status.clone(),
             mcp_url: b.mcp_url.clone(),
+            lang: b.lang.map(|l| l.tag().to_owned()),
             updated_at: rfc3339(b.updated_at),
             updated_ms: b.updated_at,
         }

@@ -8,8 +8,9 @@ use super::driver::{
 };
 use super::page::{CustomerPage, Next};
 use crate::domain::actor::Actor;
+use crate::domain::consent::page::{Failure, Gone, PageKind};
 use crate::domain::consent::{
-    CallbackParams, GrantFacts, Page, Refusal, TokenClaims, before_exchange, check_claims,
+    CallbackParams, GrantFacts, Refusal, TokenClaims, before_exchange, check_claims,
 };
 use crate::domain::model::{FailureKind, GoogleIdentity, LinkState, PendingFlow, Tenant};
 use crate::engine::core::Core;
@@ -57,7 +58,7 @@ async fn answer(
     browser: Option<String>,
 ) -> CustomerPage {
     let Some(state) = q.state.as_deref().filter(|s| well_formed(s, STATE_LEN)) else {
-        return CustomerPage::callback_incomplete();
+        return Failure::CallbackIncomplete.into();
     };
     let hash = sha256(state);
     let taken = core
@@ -73,12 +74,12 @@ async fn answer(
                 kind: None,
                 reason: "a repeated sign-in response was refused (its state was already used)"
                     .into(),
-                page: Page::Replayed,
+                page: Failure::Replayed,
                 revoke: false,
             };
             return refuse(core, actor, &used.tenant, r).await;
         }
-        Ok(Taking::Flow(TakenFlow::Unknown)) => return CustomerPage::state_unknown(),
+        Ok(Taking::Flow(TakenFlow::Unknown)) => return Failure::StateUnknown.into(),
         Err(e) => return CustomerPage::internal(&e.to_string()),
     };
     let slug = flow.tenant.clone();
@@ -108,7 +109,7 @@ async fn answer(
             now_ms(),
         ) {
             Ok(c) => c,
-            Err(r) if r.page == Page::StateUnknown => return page(&r.page),
+            Err(r) if r.page == Failure::StateUnknown => return page(&r.page),
             Err(r) => return refuse(core, actor, &slug, r).await,
         };
         let google = match core.google_for(integration) {
@@ -117,26 +118,41 @@ async fn answer(
                 let r = Refusal::fail(
                     FailureKind::ExchangeFailed,
                     format!("cannot exchange the code: {why}"),
-                    Page::ExchangeFailed,
+                    Failure::ExchangeFailed,
                 );
                 return refuse(core, actor, &slug, r).await;
             }
         };
         match &tenant {
             Ok(Some(t)) => finish(core, actor, google, &flow, t, code, &verifier).await,
-            Ok(None) => CustomerPage::link_gone("This invitation is no longer active."),
+            Ok(None) => CustomerPage::link_gone(Gone::Inactive),
             Err(e) => CustomerPage::internal(&e.to_string()),
         }
     }
     .await;
-    let return_url = tenant.ok().flatten().and_then(|t| t.return_url);
-    hand_off(core, &slug, return_url, page)
+    hand_off(core, &slug, tenant.ok().flatten(), page)
 }
 
-/// Add the way back to the company's frontend: the tenant's return URL (`own`), else
-/// `listener.return_url`, with `tenant` and `outcome` appended (never a URL from the
-/// request). With `listener.return_redirect` a success sends the browser there.
-fn hand_off(core: &Core, slug: &str, own: Option<String>, mut page: CustomerPage) -> CustomerPage {
+/// Name the tenant on a failure and speak its language; add the way back to the
+/// company's frontend: the tenant's return URL, else `listener.return_url`, with `tenant`
+/// and `outcome` appended (never a URL from the request). With `listener.return_redirect`
+/// a success sends the browser there.
+fn hand_off(
+    core: &Core,
+    slug: &str,
+    tenant: Option<Tenant>,
+    mut page: CustomerPage,
+) -> CustomerPage {
+    let own = match tenant {
+        Some(t) => {
+            page.lang = page.lang.or(t.language());
+            if let PageKind::Failed { tenant: named, .. } = &mut page.kind {
+                named.get_or_insert(t.display_name);
+            }
+            t.return_url
+        }
+        None => None,
+    };
     let base = match own {
         // Checked again: a record may come from a backup or an older release.
         Some(u) => crate::domain::lifecycle::validate_return_url(&u).ok(),
@@ -148,7 +164,7 @@ fn hand_off(core: &Core, slug: &str, own: Option<String>, mut page: CustomerPage
             .append_pair("outcome", page.hand_off());
         page.next = Some(Next {
             url: url.to_string(),
-            redirect: page.success && core.config().listener.return_redirect,
+            redirect: page.success() && core.config().listener.return_redirect,
         });
     }
     page
@@ -208,7 +224,7 @@ async fn finish(
             let r = Refusal::fail(
                 FailureKind::ExchangeFailed,
                 format!("code exchange failed: {e}"),
-                Page::ExchangeFailed,
+                Failure::ExchangeFailed,
             );
             return refuse(core, actor, slug, r).await;
         }
@@ -258,11 +274,11 @@ async fn finish(
                     "a sign-in through consent link {} was refused: {why}{note}",
                     flow.link_id
                 ),
-                page: Page::LinkGone(if why.contains("gone") {
+                page: Failure::LinkGone(if why.contains("gone") {
                     // Removed (with its tenant) while the customer was at Google.
-                    "This invitation is no longer active."
+                    Gone::Inactive
                 } else {
-                    "This link was already used to connect an account."
+                    Gone::Used
                 }),
                 revoke: true,
             };
@@ -274,15 +290,25 @@ async fn finish(
             let r = Refusal::fail(
                 FailureKind::StoreFailed,
                 format!("could not store the consent: {e}{note}"),
-                Page::Internal,
+                Failure::Internal,
             );
             return refuse(core, actor, slug, r).await;
         }
     };
     core.metrics().consents.inc();
+    let tenant_name = tenant.display_name.clone();
     if stored == Stored::AwaitingApproval {
-        return CustomerPage::awaiting_approval(&tenant.display_name, email.as_deref());
+        return PageKind::AwaitingApproval {
+            tenant: tenant_name,
+            email,
+        }
+        .into();
     }
     core.wake_provisioner();
-    CustomerPage::connected(&tenant.display_name, email.as_deref())
+    PageKind::Connected {
+        tenant: tenant_name,
+        email,
+        integrations: vec![tenant.integration],
+    }
+    .into()
 }

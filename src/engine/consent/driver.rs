@@ -6,8 +6,9 @@ use secrecy::SecretString;
 
 use super::page::CustomerPage;
 use crate::domain::actor::Actor;
+use crate::domain::consent::page::Failure;
 use crate::domain::consent::{
-    ConsentDecision, GrantFacts, Page, Refusal, consume_link, decide_consent, same_browser,
+    ConsentDecision, GrantFacts, Refusal, consume_link, decide_consent, same_browser,
 };
 use crate::domain::lifecycle::{self, Transition};
 use crate::domain::model::FailureKind;
@@ -17,25 +18,12 @@ use crate::engine::ops::grants::{PENDING_TOKEN, REFRESH_TOKEN};
 use crate::engine::ops::{apply_in, tenant_in, write_links};
 use crate::store::{Durability, TakenFlow, Tx};
 
-/// The customer's page for a refusal's kind of page.
-pub(super) fn page(p: &Page) -> CustomerPage {
-    match p {
-        Page::CallbackIncomplete => CustomerPage::callback_incomplete(),
-        Page::StateUnknown => CustomerPage::state_unknown(),
-        Page::Replayed => CustomerPage::replayed(),
-        Page::LinkGone(why) => CustomerPage::link_gone(why),
-        Page::FlowExpired => CustomerPage::flow_expired(),
-        Page::Denied => CustomerPage::denied(),
-        Page::GoogleError => CustomerPage::google_error(),
-        Page::ExchangeFailed => CustomerPage::exchange_failed(),
-        Page::NoRefreshToken => CustomerPage::no_refresh_token(),
-        Page::ScopeMissing => CustomerPage::scope_missing(),
-        Page::WrongAccount {
-            signed_in,
-            expected,
-        } => CustomerPage::wrong_account(signed_in.as_deref(), expected),
-        Page::Internal => CustomerPage::internal("consent"),
+/// The customer's page for a refusal's failure.
+pub(super) fn page(failure: &Failure) -> CustomerPage {
+    if *failure == Failure::Internal {
+        return CustomerPage::internal("consent");
     }
+    CustomerPage::from(failure.clone())
 }
 
 /// Record a refusal on the tenant and return the customer's page.
@@ -108,7 +96,12 @@ pub(super) fn store_consent(
     facts: &GrantFacts,
     refresh: Option<&SecretString>,
 ) -> Result<Stored, EngineError> {
-    let cur = tenant_in(tx, slug)?;
+    // A tenant removed while its customer was at Google took its links with it: the
+    // customer is told the invitation is no longer active, as for any link gone.
+    let cur = tenant_in(tx, slug).map_err(|e| match e {
+        EngineError::UnknownTenant(_) => EngineError::Conflict("the consent link is gone".into()),
+        e => e,
+    })?;
     let (transition, secret, stored) = match decide_consent(&cur, facts) {
         ConsentDecision::Refuse(r) => return Ok(Stored::Refused(r)),
         ConsentDecision::Accept { identity, granted } => (
@@ -178,5 +171,5 @@ pub(super) fn other_browser(core: &Core, tenant: &str) -> CustomerPage {
         tenant,
         "a sign-in came back to another browser than the one that pressed Continue (the link's cookie was missing or different): refused, the flow is kept for the customer's own browser"
     );
-    CustomerPage::wrong_browser()
+    Failure::WrongBrowser.into()
 }

@@ -22,7 +22,8 @@ use super::core::Core;
 use super::operation::Operation;
 use crate::domain::actor::Actor;
 use crate::domain::consent::ContinueRequest;
-pub use page::{CustomerPage, Interstitial, Next};
+use crate::i18n::Asked;
+pub use page::{CustomerPage, Next};
 
 /// The query Google sends to the redirect URI.
 #[derive(Debug, Default, Clone, serde::Deserialize)]
@@ -44,7 +45,7 @@ pub struct OpenLink {
 }
 
 impl Operation for OpenLink {
-    type Output = Result<Interstitial, CustomerPage>;
+    type Output = Result<CustomerPage, CustomerPage>;
 
     async fn run(self, core: &Core, actor: &Actor) -> Self::Output {
         open::open_link(core, actor, &self.code, &self.browser).await
@@ -57,13 +58,16 @@ impl Operation for OpenLink {
 pub struct ContinueLink {
     pub code: String,
     pub request: ContinueRequest,
+    /// The language of the page the form was on, and the browser's: Google's consent
+    /// screen is asked to speak the page's language.
+    pub asked: Asked,
 }
 
 impl Operation for ContinueLink {
     type Output = Result<Url, CustomerPage>;
 
     async fn run(self, core: &Core, actor: &Actor) -> Self::Output {
-        proceed::continue_link(core, actor, &self.code, &self.request).await
+        proceed::continue_link(core, actor, &self.code, &self.request, &self.asked).await
     }
 }
 

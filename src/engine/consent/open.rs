@@ -3,29 +3,19 @@
 
 use std::sync::Arc;
 
-use super::page::{CustomerPage, Interstitial};
+use super::page::CustomerPage;
 use crate::domain::actor::Actor;
 use crate::domain::brief::Brief;
 use crate::domain::consent::form_token;
+use crate::domain::consent::page::{Failure, Gone, PageKind};
 use crate::domain::lifecycle::Transition;
-use crate::domain::model::{ConsentLink, ExpectedAccount, LinkState, TenantStatus};
+use crate::domain::model::{ConsentLink, TenantStatus};
 use crate::engine::core::Core;
 use crate::engine::error::EngineError;
 use crate::engine::ops::apply_in;
 use crate::engine::token::{LINK_CODE_LEN, sha256, well_formed};
 use crate::store::{Counted, Tx};
 use crate::time::now_ms;
-
-/// The page for a link that can no longer start a flow.
-pub(super) fn gone(state: LinkState) -> CustomerPage {
-    CustomerPage::link_gone(match state {
-        LinkState::Used => "This link was already used to connect an account.",
-        LinkState::Revoked => "This link was withdrawn.",
-        LinkState::Superseded => "A newer link was used to connect an account.",
-        LinkState::Expired => "This link has expired.",
-        LinkState::Active => "This invitation is no longer active.",
-    })
-}
 
 fn inactive(status: TenantStatus) -> bool {
     matches!(status, TenantStatus::Offboarded | TenantStatus::Offboarding)
@@ -46,14 +36,17 @@ pub(super) async fn live_link(
     if let Some(link) = node.live_link(&hash, now) {
         return match node.brief(&link.tenant) {
             Some(b) if !inactive(b.status) => Ok((hash, link, b)),
-            _ => Err(CustomerPage::link_gone(
-                "This invitation is no longer active.",
+            Some(b) => Err(CustomerPage::failed_for(
+                &b.display_name,
+                b.lang,
+                Failure::LinkGone(Gone::Inactive),
             )),
+            None => Err(CustomerPage::link_gone(Gone::Inactive)),
         };
     }
     // Not live: the stored record says why (a blocking read, off the workers).
     match core.store().read(move |s| s.link(&hash)).await {
-        Ok(Some(l)) => Err(gone(l.state(now))),
+        Ok(Some(l)) => Err(CustomerPage::link_gone(Gone::from(l.state(now)))),
         Ok(None) => Err(CustomerPage::link_unknown()),
         Err(e) => Err(CustomerPage::internal(&e.to_string())),
     }
@@ -69,8 +62,12 @@ pub(super) fn count(tx: &mut dyn Tx, hash: &[u8], continued: bool) -> Result<(),
         } else {
             Transition::LinkOpened { link_id }
         };
-        // A tenant being offboarded refuses the transition; the count still stands.
-        let _ = apply_in(tx, &link.tenant, &t);
+        // A tenant being offboarded (or gone) refuses the transition; the count still
+        // stands. A store error fails the commit.
+        match apply_in(tx, &link.tenant, &t) {
+            Ok(_) | Err(EngineError::Transition(_) | EngineError::UnknownTenant(_)) => {}
+            Err(e) => return Err(e),
+        }
     }
     Ok(())
 }
@@ -80,7 +77,7 @@ pub(super) async fn open_link(
     actor: &Actor,
     code: &str,
     browser: &str,
-) -> Result<Interstitial, CustomerPage> {
+) -> Result<CustomerPage, CustomerPage> {
     let (hash, _link, brief) = live_link(core, code).await?;
     // A repeat open is only counted (in memory, written with the next lazy write); the
     // first is queued, not waited for: the page does not wait for the disk.
@@ -89,18 +86,16 @@ pub(super) async fn open_link(
             count(tx, &hash, false)
         });
     }
-    Ok(Interstitial {
-        display_name: brief.display_name.clone(),
-        access: brief.integration.access_summary().to_owned(),
-        account_hint: brief.expected.as_ref().map(|e| match e {
-            ExpectedAccount::Email(m) => m.clone(),
-            ExpectedAccount::Domain(d) => format!("an account of {d}"),
-        }),
+    let ask = PageKind::Ask {
+        tenant: brief.display_name.clone(),
+        integrations: vec![brief.integration],
+        account: brief.expected.clone(),
         continue_path: core
             .config()
             .public_path(&format!("/c/{code}/continue"))
             .path()
             .to_owned(),
         token: form_token(core.store().form_key(), browser, &hash),
-    })
+    };
+    Ok(CustomerPage::from(ask).in_lang(brief.lang))
 }

@@ -9,12 +9,14 @@ use super::driver::record_refusal;
 use super::open::{count, live_link};
 use super::page::CustomerPage;
 use crate::domain::actor::Actor;
+use crate::domain::consent::page::Failure;
 use crate::domain::consent::{ContinueRequest, browser_hash, check_continue};
 use crate::domain::model::{ExpectedAccount, LinkState, PendingFlow};
 use crate::engine::core::Core;
 use crate::engine::error::EngineError;
 use crate::engine::token::{hex, random_token, sha256};
 use crate::google;
+use crate::i18n::Asked;
 use crate::store::Tx;
 use crate::time::{add, now_ms};
 
@@ -45,6 +47,7 @@ pub(super) async fn continue_link(
     actor: &Actor,
     code: &str,
     req: &ContinueRequest,
+    asked: &Asked,
 ) -> Result<Url, CustomerPage> {
     let (hash, link, brief) = live_link(core, code).await?;
     let origin = core
@@ -57,7 +60,11 @@ pub(super) async fn continue_link(
         Ok(b) => browser_hash(b),
         Err(why) => {
             tracing::warn!(tenant = %brief.slug, link = %link.id, reason = why.reason(), "Continue refused");
-            return Err(CustomerPage::continue_refused());
+            return Err(CustomerPage::failed_for(
+                &brief.display_name,
+                brief.lang,
+                Failure::ContinueRefused,
+            ));
         }
     };
     let google = match core.google_for(brief.integration) {
@@ -72,7 +79,11 @@ pub(super) async fn continue_link(
                 &format!("Continue refused: consent is disabled ({why})"),
             )
             .await;
-            return Err(CustomerPage::not_configured());
+            return Err(CustomerPage::failed_for(
+                &brief.display_name,
+                brief.lang,
+                Failure::NotConfigured,
+            ));
         }
     };
     let state = random_token(32);
@@ -104,5 +115,12 @@ pub(super) async fn continue_link(
         Some(ExpectedAccount::Email(m)) => Some(m.as_str()),
         _ => None,
     };
-    Ok(google.authorize_url(&state, challenge, &brief.integration.scopes(), hint))
+    let lang = asked.lang(brief.lang);
+    Ok(google.authorize_url(
+        &state,
+        challenge,
+        &brief.integration.scopes(),
+        hint,
+        lang.tag(),
+    ))
 }

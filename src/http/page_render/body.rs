@@ -40,9 +40,10 @@ pub(super) fn body(page: &Page, brand: &Brand) -> String {
                 para(&mut out, "account", &line);
             }
             out.push_str(&format!(
-                r#"<form method="post" action="{}"><input type="hidden" name="token" value="{}"><button type="submit">{}</button></form>"#,
+                r#"<form method="post" action="{}"><input type="hidden" name="token" value="{}"><input type="hidden" name="lang" value="{}"><button type="submit">{}</button></form>"#,
                 attr(continue_path),
                 attr(token),
+                lang.tag(),
                 t(lang, "ask-continue", &[])
             ));
             out.push('\n');
@@ -164,10 +165,7 @@ fn allowed(
 ) {
     out.push_str(&format!("<h2>{}</h2>\n<ul>", t(lang, heading, &[app])));
     for i in integrations {
-        let id = match i {
-            Integration::Gmail => "allow-gmail",
-            Integration::GoogleDrive => "allow-google-drive",
-        };
+        let id = i.profile().allows_message;
         out.push_str(&format!("<li>{}</li>", t(lang, id, &[])));
     }
     out.push_str(&format!(

@@ -9,7 +9,7 @@ mod body;
 mod kinds;
 mod samples;
 
-pub use kinds::{Failure, Gone, PageKind};
+pub use crate::domain::consent::page::{Failure, Gone, PageKind};
 pub use samples::samples;
 
 use crate::http::brand_color::{self, Rgb};

@@ -147,65 +147,64 @@ fn the_switcher_links_every_language_in_itself_and_marks_the_current_one() {
 }
 
 #[test]
-fn statuses_and_hand_offs_are_those_of_the_engines_pages() {
-    let pairs: Vec<(Failure, CustomerPage)> = vec![
-        (Failure::LinkUnknown, CustomerPage::link_unknown()),
-        (Failure::LinkGone(Gone::Used), CustomerPage::link_gone("x")),
-        (Failure::NotConfigured, CustomerPage::not_configured()),
-        (Failure::Internal, CustomerPage::internal("test")),
-        (
-            Failure::CallbackIncomplete,
-            CustomerPage::callback_incomplete(),
-        ),
-        (Failure::StateUnknown, CustomerPage::state_unknown()),
-        (Failure::Replayed, CustomerPage::replayed()),
-        (
-            Failure::FlowExpired { minutes: 10 },
-            CustomerPage::flow_expired(),
-        ),
-        (Failure::Denied, CustomerPage::denied()),
-        (Failure::GoogleError, CustomerPage::google_error()),
-        (Failure::ExchangeFailed, CustomerPage::exchange_failed()),
-        (Failure::NoRefreshToken, CustomerPage::no_refresh_token()),
-        (Failure::ScopeMissing, CustomerPage::scope_missing()),
+fn statuses_and_hand_offs_are_those_the_listener_always_served() {
+    let failures: Vec<(Failure, u16)> = vec![
+        (Failure::LinkUnknown, 404),
+        (Failure::LinkGone(Gone::Used), 410),
+        (Failure::NotConfigured, 503),
+        (Failure::Internal, 500),
+        (Failure::CallbackIncomplete, 400),
+        (Failure::StateUnknown, 400),
+        (Failure::Replayed, 400),
+        (Failure::FlowExpired { minutes: 10 }, 400),
+        (Failure::Denied, 400),
+        (Failure::GoogleError, 400),
+        (Failure::ExchangeFailed, 400),
+        (Failure::NoRefreshToken, 400),
+        (Failure::ScopeMissing, 400),
         (
             Failure::WrongAccount {
                 signed_in: None,
                 expected: ExpectedAccount::Email("a@b.c".into()),
             },
-            CustomerPage::wrong_account(None, "a@b.c"),
+            400,
         ),
-        (Failure::WrongBrowser, CustomerPage::wrong_browser()),
-        (Failure::ContinueRefused, CustomerPage::continue_refused()),
-        (Failure::RateLimited, CustomerPage::rate_limited()),
-        (Failure::NotFound, CustomerPage::not_found()),
+        (Failure::WrongBrowser, 400),
+        (Failure::ContinueRefused, 403),
+        (Failure::RateLimited, 429),
+        (Failure::NotFound, 404),
+        (Failure::UriTooLong, 414),
+        (Failure::HeadersTooLarge, 431),
     ];
-    for (failure, outcome) in pairs {
-        let kind = PageKind::Failed {
-            tenant: None,
-            failure: failure.clone(),
+    for (failure, status) in failures {
+        let page = CustomerPage::from(failure.clone());
+        assert_eq!(page.kind.status(), status, "{failure:?}");
+        let outcome = if failure == Failure::Denied {
+            "denied"
+        } else {
+            "failed"
         };
-        assert_eq!(kind.status(), outcome.status, "{failure:?}");
-        assert_eq!(kind.hand_off(), Some(outcome.hand_off()), "{failure:?}");
+        assert_eq!(page.hand_off(), outcome, "{failure:?}");
+        assert!(!page.success());
     }
-    let connected = CustomerPage::connected("Acme", None);
-    let kind = samples("Acme")
-        .into_iter()
-        .find(|(n, _)| *n == "connected")
-        .expect("a sample")
-        .1;
-    assert_eq!(
-        (kind.status(), kind.hand_off()),
-        (connected.status, Some(connected.hand_off()))
-    );
-    let pending = CustomerPage::awaiting_approval("Acme", None);
-    let kind = PageKind::AwaitingApproval {
+    let connected = CustomerPage::from(PageKind::Connected {
         tenant: "Acme".into(),
         email: None,
-    };
-    assert_eq!(kind.hand_off(), Some(pending.hand_off()));
-    assert_eq!(Failure::UriTooLong.status(), 414);
-    assert_eq!(Failure::HeadersTooLarge.status(), 431);
+        integrations: vec![Integration::Gmail],
+    });
+    assert_eq!(
+        (connected.kind.status(), connected.hand_off()),
+        (200, "connected")
+    );
+    let pending = CustomerPage::from(PageKind::AwaitingApproval {
+        tenant: "Acme".into(),
+        email: None,
+    });
+    assert_eq!(
+        (pending.kind.status(), pending.hand_off()),
+        (200, "pending")
+    );
+    assert!(connected.success() && pending.success());
 }
 
 #[test]

@@ -53,6 +53,8 @@ pub(super) struct Inner {
     pub knobs: Knobs,
     pub exchanges: u32,
     pub refreshes: u32,
+    /// Requests to the token endpoint, counted as they arrive (before any delay).
+    pub token_requests: u32,
 }
 
 #[derive(Clone)]
@@ -111,5 +113,10 @@ impl GoogleSandbox {
 
     pub fn exchanges(&self) -> u32 {
         self.lock().exchanges
+    }
+
+    /// Requests the token endpoint has received so far, answered or not yet.
+    pub fn token_requests(&self) -> u32 {
+        self.lock().token_requests
     }
 }

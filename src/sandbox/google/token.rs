@@ -43,7 +43,11 @@ pub(super) async fn token(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let delay = s.lock().knobs.exchange_delay;
+    let delay = {
+        let mut inner = s.lock();
+        inner.token_requests += 1;
+        inner.knobs.exchange_delay
+    };
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }

@@ -25,6 +25,7 @@ pub mod layout;
 mod lock;
 mod migrate;
 mod migrate_v4;
+mod migrate_v5;
 mod node;
 mod open;
 mod overlay;

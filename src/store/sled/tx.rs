@@ -190,7 +190,7 @@ impl TenantTx for SledTx<'_> {
             .outbox_on
             .load(std::sync::atomic::Ordering::Relaxed)
         {
-            self.enqueue_webhook_event(&tenant, seq);
+            self.enqueue_webhook_event(&tenant, seq)?;
         }
         self.put(T::Tenants, tenant.slug.as_bytes().to_vec(), encode(&tenant));
         let entry = entry.map(|e| TimelineEntry {
@@ -292,11 +292,12 @@ impl Tx for SledTx<'_> {
         tenant: Option<&str>,
         detail: &str,
     ) -> Result<(), StoreError> {
-        let head: Option<AuditHead> = self
-            .get(T::Meta, layout::META_AUDIT_HEAD)
-            .ok()
-            .flatten()
-            .and_then(|v| decode("audit head", &v).ok());
+        // A head that cannot be read fails the commit: starting the chain again from no head
+        // would overwrite its first entries.
+        let head: Option<AuditHead> = match self.get(T::Meta, layout::META_AUDIT_HEAD)? {
+            Some(v) => Some(decode("audit head", &v)?),
+            None => None,
+        };
         let entry = crate::store::audit::Entry {
             at: self.now,
             kind,
@@ -321,15 +322,15 @@ impl SledTx<'_> {
     /// Put the webhook event this tenant's change is (if any) in the outbox, in the same
     /// commit as the change: no event is lost to a crash, and none is sent for a change
     /// that did not happen.
-    fn enqueue_webhook_event(&mut self, tenant: &Tenant, seq: u64) {
-        let before = self
-            .get(T::Tenants, tenant.slug.as_bytes())
-            .ok()
-            .flatten()
-            .and_then(|v| decode::<Tenant>("tenant", &v).ok())
-            .map(|t| t.status);
+    fn enqueue_webhook_event(&mut self, tenant: &Tenant, seq: u64) -> Result<(), StoreError> {
+        // The status before, read as the commit sees it: a read that fails fails the
+        // commit rather than send an event for a change that may not be one.
+        let before = match self.get(T::Tenants, tenant.slug.as_bytes())? {
+            Some(v) => Some(decode::<Tenant>("tenant", &v)?.status),
+            None => None,
+        };
         let Some((event_type, data)) = OutboxEvent::of_change(before, tenant) else {
-            return;
+            return Ok(());
         };
         // Keyed by the change's sequence number: the order of the changes, across batches
         // and restarts, whatever the clock does.
@@ -344,5 +345,6 @@ impl SledTx<'_> {
             delivered: Vec::new(),
         };
         self.put(T::Outbox, key, encode(&event));
+        Ok(())
     }
 }

@@ -68,6 +68,9 @@ pub fn rows(m: &Model, d: &TenantView, width: u16, extent: Extent) -> Rows {
         }
         _ => {}
     }
+    if let Some(l) = &d.lang {
+        put(kv("language", l, Style::new()));
+    }
     if let Some(p) = &d.pending_consent {
         let v = format!("◆ consent by {}: A approves, X rejects", p.account);
         put(kv("waiting", &v, t.group(style::Group::Approval)));

@@ -34,7 +34,7 @@ pub struct Setup {
     /// names (see [`crate::tui::exports`]).
     pub exports: std::path::PathBuf,
     /// The message template for `t`.
-    pub message_template: String,
+    pub message_template: crate::message::OwnTemplates,
     /// The first-run panel, when the configuration is not complete.
     pub problems: Vec<SetupLine>,
 }

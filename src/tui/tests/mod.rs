@@ -71,6 +71,7 @@ pub(super) fn summary(slug: &str, status: TenantStatus, updated_ms: i64) -> Tena
         step: None,
         blaxel_status: None,
         mcp_url: None,
+        lang: None,
         updated_at: "2026-12-01T00:00:00Z".into(),
         updated_ms,
     }
@@ -137,6 +138,7 @@ pub(super) fn view(slug: &str, status: TenantStatus) -> TenantView {
             step: None,
             blaxel_status: None,
             mcp_url: None,
+            lang: None,
             updated_at: "2026-12-01T00:00:00Z".into(),
             updated_ms: 0,
         },

@@ -37,6 +37,7 @@ pub fn add_form() -> Form {
                 "…or with an account of this Workspace domain",
                 "",
             ),
+            Field::new(K::Language, LANGUAGE_HELP, ""),
             Field::new(
                 K::LinkLifetime,
                 "issue a link now, for 1m to 30d (empty: no link yet)",
@@ -78,6 +79,7 @@ pub(super) fn edit_form(m: &Model) -> Option<Form> {
                 "…or an account of this Workspace domain",
                 &domain,
             ),
+            Field::new(K::Language, LANGUAGE_HELP, d.lang.as_deref().unwrap_or("")),
         ],
         focus: 0,
         error: None,
@@ -85,6 +87,9 @@ pub(super) fn edit_form(m: &Model) -> Option<Form> {
     validate_form(&mut f);
     Some(f)
 }
+
+/// What the language field takes.
+const LANGUAGE_HELP: &str = "pages and message: en de fr es pt-BR ja (empty: any)";
 
 /// A link lifetime typed in the console, in seconds (the rule is the domain's, shared with
 /// the CLI).
@@ -116,6 +121,9 @@ pub fn validate_form(f: &mut Form) {
             K::ExpectedDomain if !v.is_empty() => {
                 let d = v.trim_start_matches('@').to_ascii_lowercase();
                 (!valid_domain(&d)).then(|| format!("{d:?} is not a domain like example.com"))
+            }
+            K::Language if !v.is_empty() && crate::i18n::Lang::from_tag(v).is_none() => {
+                Some(format!("{v:?} is not one of en, de, fr, es, pt-BR, ja"))
             }
             K::LinkLifetime if !v.is_empty() => parse_ttl(v).err(),
             _ => None,
@@ -172,6 +180,7 @@ fn submit(f: &mut Form) -> Option<(Pending, Command)> {
                 expected_domain: domain,
                 integration: Default::default(),
                 return_url: None,
+                lang: opt(f.value(K::Language)),
             };
             Some((Pending::Add { slug, ttl }, Command::AddTenant(input)))
         }
@@ -184,6 +193,7 @@ fn submit(f: &mut Form) -> Option<(Pending, Command)> {
                 expected_domain: domain,
                 any_account: any,
                 return_url: None,
+                lang: Some(f.value(K::Language).trim().to_owned()),
             };
             Some((
                 Pending::Edit(slug.clone()),

@@ -142,6 +142,9 @@ pub fn message(m: &Model, slug: &str, link: &LinkView) -> String {
             expires: &link.expires_at,
             integration: crate::domain::model::Integration::Gmail,
             expected: row.and_then(|r| r.expected_account.as_ref()),
+            lang: row
+                .and_then(|r| r.lang.as_deref())
+                .and_then(crate::i18n::Lang::from_tag),
         },
     )
 }
