@@ -332,6 +332,7 @@ pub fn new_tenant(input: &NewTenant, now: Millis) -> Result<(Tenant, AuditEvent)
             Some(l) => lang_of(l)?,
             None => None,
         },
+        added: Vec::new(),
     };
     let event = event(
         &tenant.slug,

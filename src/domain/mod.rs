@@ -29,6 +29,7 @@ pub mod before_consent;
 pub mod brief;
 pub mod consent;
 pub mod health;
+pub mod held;
 mod input;
 pub mod integration;
 pub mod lifecycle;

@@ -166,6 +166,10 @@ pub struct Tenant {
     /// else the customer's browser chooses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
+    /// The integrations added after its first (`integration`, whose state the fields
+    /// above carry), each with its own state; see [`super::held`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub added: Vec<super::held::IntegrationState>,
 }
 
 /// A consent kept aside for the operator's approval (its refresh token is the secret
@@ -365,6 +369,10 @@ pub struct TimelineEntry {
     pub kind: EventKind,
     pub detail: String,
     pub status: TenantStatus,
+    /// The integration the entry is about when it is one added after the tenant's first
+    /// (none: the first, or the tenant as a whole).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integration: Option<Integration>,
 }
 
 /// What the provisioner is doing, as every face shows it.

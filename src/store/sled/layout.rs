@@ -1,4 +1,4 @@
-//! The stored layout (schema version 5): which tree holds what, and how keys are built.
+//! The stored layout (schema version 6): which tree holds what, and how keys are built.
 //!
 //! | tree | key | value |
 //! |---|---|---|
@@ -24,7 +24,8 @@ use serde::{Deserialize, Serialize};
 use crate::domain::model::PendingFlow;
 use crate::store::StoreError;
 
-pub const SCHEMA_VERSION: u32 = 5;
+/// The version this release writes: that of its last migration.
+pub const SCHEMA_VERSION: u32 = super::migrate_v6::VERSION;
 
 /// The trees, in the order the writer's transaction views them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -26,6 +26,7 @@ mod lock;
 mod migrate;
 mod migrate_v4;
 mod migrate_v5;
+mod migrate_v6;
 mod node;
 mod open;
 mod overlay;

@@ -20,7 +20,9 @@ use super::queue::{Shared, Stats};
 use super::read::SledReader;
 use super::trees::Trees;
 use super::writer::Writer;
-use super::{SledBackend, audit, import, lock, migrate, migrate_v4, migrate_v5, rotate};
+use super::{
+    SledBackend, audit, import, lock, migrate, migrate_v4, migrate_v5, migrate_v6, rotate,
+};
 use crate::domain::model::{ConsentLink, Tenant};
 use crate::store::{Cipher, Index, KEY_CHECK_SLOT, KEY_CHECK_TEXT, KeySource, StoreError};
 
@@ -63,7 +65,7 @@ pub(super) fn open(dir: &Path, key: &KeySource) -> Result<SledBackend, StoreErro
         .and_then(|v| layout::u32_of(&v))
         .unwrap_or(0);
     match found {
-        1..=4 => {
+        1..=5 => {
             if found == 1 {
                 migrate::v1_to_v2(&db)?;
             }
@@ -73,7 +75,10 @@ pub(super) fn open(dir: &Path, key: &KeySource) -> Result<SledBackend, StoreErro
             if found <= 3 {
                 db = migrate_v4::v3_to_v4(dir, db, &cipher)?;
             }
-            migrate_v5::v4_to_v5(&db)?;
+            if found <= 4 {
+                migrate_v5::v4_to_v5(&db)?;
+            }
+            migrate_v6::v5_to_v6(&db)?;
         }
         SCHEMA_VERSION => {}
         _ => {

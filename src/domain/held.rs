@@ -1,0 +1,243 @@
+//! The integrations a tenant holds. Its first integration (the one it was added with) keeps
+//! its state in the tenant's own fields, exactly as a tenant of one integration always did;
+//! each integration added after it holds its own state here: consent, granted scopes, token
+//! (a sealed secret of its own name), token health, provisioning job (its Blaxel connection
+//! and MCP server), status and failure. The Google account is the tenant's, one for all its
+//! integrations. The tenant's status is the summary of its integrations'
+//! ([`super::summary::tenant_status`]).
+
+use serde::{Deserialize, Serialize};
+
+use super::health::TokenHealth;
+use super::integration::Integration;
+use super::model::{FailureKind, PendingConsent, ProvisionState, Refusals, Tenant, TenantStatus};
+use super::summary::tenant_status;
+use crate::time::Millis;
+
+/// The state of one integration a tenant holds beyond its first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrationState {
+    pub integration: Integration,
+    /// Scopes asked at Google for this integration alone.
+    pub scopes: Vec<String>,
+    pub status: TenantStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<FailureKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub granted_scopes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consented_at: Option<Millis>,
+    pub added_at: Millis,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provision: Option<ProvisionState>,
+    #[serde(default)]
+    pub refusals: Refusals,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<TokenHealth>,
+    #[serde(default)]
+    pub tokens_issued: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<PendingConsent>,
+}
+
+impl IntegrationState {
+    /// An integration just added: nothing consented yet.
+    pub fn new(integration: Integration, now: Millis) -> Self {
+        IntegrationState {
+            integration,
+            scopes: integration.scopes(),
+            status: TenantStatus::Created,
+            failure: None,
+            reason: None,
+            granted_scopes: Vec::new(),
+            consented_at: None,
+            added_at: now,
+            provision: None,
+            refusals: Refusals::default(),
+            health: None,
+            tokens_issued: 0,
+            pending: None,
+        }
+    }
+}
+
+/// Asked to add an integration the tenant holds already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlreadyHeld(pub Integration);
+
+impl std::fmt::Display for AlreadyHeld {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the tenant holds {} already", self.0)
+    }
+}
+
+impl std::error::Error for AlreadyHeld {}
+
+impl Tenant {
+    /// Every integration it holds, its first first.
+    pub fn integrations(&self) -> Vec<Integration> {
+        std::iter::once(self.integration)
+            .chain(self.added.iter().map(|s| s.integration))
+            .collect()
+    }
+
+    pub fn holds(&self, integration: Integration) -> bool {
+        self.integration == integration || self.added_state(integration).is_some()
+    }
+
+    /// The state of an integration added after the first (`None` for the first: its state
+    /// is the tenant's own fields).
+    pub fn added_state(&self, integration: Integration) -> Option<&IntegrationState> {
+        self.added.iter().find(|s| s.integration == integration)
+    }
+
+    /// The status of one integration it holds.
+    pub fn status_of(&self, integration: Integration) -> Option<TenantStatus> {
+        if self.integration == integration {
+            return Some(self.status);
+        }
+        self.added_state(integration).map(|s| s.status)
+    }
+
+    /// The tenant's status: its integrations' summarised, the one needing attention first.
+    pub fn summary_status(&self) -> TenantStatus {
+        tenant_status(std::iter::once(self.status).chain(self.added.iter().map(|s| s.status)))
+            .unwrap_or(self.status)
+    }
+
+    /// Add an integration, not yet consented, after those it holds.
+    pub fn add_integration(
+        &mut self,
+        integration: Integration,
+        now: Millis,
+    ) -> Result<(), AlreadyHeld> {
+        if self.holds(integration) {
+            return Err(AlreadyHeld(integration));
+        }
+        self.added.push(IntegrationState::new(integration, now));
+        Ok(())
+    }
+
+    /// The name of one of an integration's secrets (`base`: the first integration's name of
+    /// it, e.g. `refresh_token`): the first integration's keep their names, an added one's
+    /// are prefixed with its name, so no two integrations share a token.
+    pub fn secret_name(&self, integration: Integration, base: &str) -> Option<String> {
+        if self.integration == integration {
+            Some(base.to_owned())
+        } else if self.holds(integration) {
+            Some(format!("{}/{base}", integration.name()))
+        } else {
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::lifecycle::{NewTenant, new_tenant};
+
+    fn acme() -> Tenant {
+        let input = NewTenant {
+            slug: "acme".into(),
+            ..Default::default()
+        };
+        new_tenant(&input, 1).unwrap().0
+    }
+
+    #[test]
+    fn a_new_tenant_holds_only_its_first_integration() {
+        let t = acme();
+        assert_eq!(t.integrations(), [Integration::Gmail]);
+        assert!(t.holds(Integration::Gmail));
+        assert!(!t.holds(Integration::GoogleDrive));
+        assert_eq!(t.status_of(Integration::GoogleDrive), None);
+        assert_eq!(t.summary_status(), TenantStatus::Created);
+    }
+
+    #[test]
+    fn an_added_integration_has_its_own_state_and_scopes() {
+        let mut t = acme();
+        t.status = TenantStatus::Deployed;
+        t.add_integration(Integration::GoogleDrive, 7).unwrap();
+        assert_eq!(
+            t.integrations(),
+            [Integration::Gmail, Integration::GoogleDrive]
+        );
+        let drive = t.added_state(Integration::GoogleDrive).unwrap();
+        assert_eq!(drive.status, TenantStatus::Created);
+        assert_eq!(drive.added_at, 7);
+        assert_eq!(drive.scopes, Integration::GoogleDrive.scopes());
+        assert_ne!(drive.scopes, t.scopes);
+        assert_eq!(
+            t.status_of(Integration::Gmail),
+            Some(TenantStatus::Deployed)
+        );
+        assert_eq!(
+            t.status_of(Integration::GoogleDrive),
+            Some(TenantStatus::Created)
+        );
+        assert_eq!(t.summary_status(), TenantStatus::Created);
+        assert_eq!(
+            t.add_integration(Integration::GoogleDrive, 8),
+            Err(AlreadyHeld(Integration::GoogleDrive))
+        );
+        assert_eq!(
+            t.add_integration(Integration::Gmail, 8),
+            Err(AlreadyHeld(Integration::Gmail))
+        );
+        assert_eq!(t.added.len(), 1);
+    }
+
+    #[test]
+    fn the_tenant_reads_as_its_integration_needing_attention() {
+        let mut t = acme();
+        t.status = TenantStatus::Deployed;
+        t.add_integration(Integration::GoogleDrive, 2).unwrap();
+        t.added[0].status = TenantStatus::Failed;
+        assert_eq!(t.summary_status(), TenantStatus::Failed);
+        t.added[0].status = TenantStatus::Deployed;
+        assert_eq!(t.summary_status(), TenantStatus::Deployed);
+    }
+
+    #[test]
+    fn each_integration_has_its_own_secret_names() {
+        let mut t = acme();
+        assert_eq!(
+            t.secret_name(Integration::Gmail, "refresh_token")
+                .as_deref(),
+            Some("refresh_token")
+        );
+        assert_eq!(
+            t.secret_name(Integration::GoogleDrive, "refresh_token"),
+            None
+        );
+        t.add_integration(Integration::GoogleDrive, 2).unwrap();
+        assert_eq!(
+            t.secret_name(Integration::GoogleDrive, "refresh_token")
+                .as_deref(),
+            Some("google-drive/refresh_token")
+        );
+    }
+
+    #[test]
+    fn a_tenant_stored_before_integrations_were_several_reads_with_none_added() {
+        let mut json = serde_json::to_value(acme()).unwrap();
+        json.as_object_mut().unwrap().remove("added");
+        let t: Tenant = serde_json::from_value(json).unwrap();
+        assert!(t.added.is_empty());
+        assert_eq!(t.integrations(), [Integration::Gmail]);
+    }
+
+    #[test]
+    fn an_added_integration_is_stored_and_read_back() {
+        let mut t = acme();
+        t.add_integration(Integration::GoogleDrive, 2).unwrap();
+        let json = serde_json::to_string(&t).unwrap();
+        assert!(json.contains("\"added\""), "{json}");
+        let back: Tenant = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, t);
+    }
+}

@@ -1,0 +1,43 @@
+//! Schema version 6 (a tenant holds integrations) reached from the databases written at
+//! schema 4 (`tests/fixtures/schema-v4`, `schema-v4-states`), through 5: every tenant holds
+//! its current integration and nothing else, its status and timeline as they were.
+
+mod support_fixture;
+
+use std::sync::Arc;
+
+use mcp_onboard::config::Config;
+use mcp_onboard::domain::model::Integration;
+use mcp_onboard::engine::{Engine, Placement};
+use support_fixture::fixture_of;
+
+#[tokio::test]
+async fn a_schema_4_database_opens_at_schema_6_with_each_tenant_holding_its_integration() {
+    for (fixture, tenants) in [("schema-v4", 2), ("schema-v4-states", 6)] {
+        let (_tmp, data, key) = fixture_of(fixture);
+        let config = Arc::new(Config::load(None, false, &|_| None).unwrap());
+        let engine = Engine::open(&data, &key, config, Placement::Direct)
+            .await
+            .unwrap();
+        let store = engine.store().clone();
+        assert_eq!(store.schema_found(), 4, "{fixture}");
+        assert_eq!(store.reader().schema_version().unwrap(), 6, "{fixture}");
+        let all = store.read(|s| s.tenants()).await.unwrap();
+        assert_eq!(all.len(), tenants, "{fixture}");
+        for t in &all {
+            assert_eq!(
+                t.integrations(),
+                [Integration::Gmail],
+                "{fixture} {}",
+                t.slug
+            );
+            assert!(t.added.is_empty(), "{fixture} {}", t.slug);
+            assert_eq!(t.summary_status(), t.status, "{fixture} {}", t.slug);
+            let slug = t.slug.clone();
+            let timeline = store.read(move |s| s.timeline(&slug)).await.unwrap();
+            assert!(!timeline.is_empty(), "{fixture} {}", t.slug);
+            assert!(timeline.iter().all(|e| e.integration.is_none()));
+            assert_eq!(timeline.last().map(|e| e.status), Some(t.status));
+        }
+    }
+}
