@@ -1064,6 +1064,7 @@ mod webhooks {
         assert_eq!(deployed["google_email"], "it@acme.example");
         assert_eq!(deployed["connection"], "gmail-acme");
         assert_eq!(deployed["function"], "gmail-mcp-acme");
+        assert_eq!(deployed["integration"], "gmail");
         assert!(deployed["mcp_url"].as_str().unwrap().ends_with("/mcp"));
         // The ids refused while down are the ids taken later.
         let refused: std::collections::BTreeSet<&String> =

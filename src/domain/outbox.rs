@@ -43,6 +43,7 @@ impl OutboxEvent {
             "name": after.display_name,
             "status": after.status,
             "google_email": after.google.as_ref().and_then(|g| g.email.clone()),
+            "integration": after.integration.name(),
         });
         if let Some(o) = data.as_object_mut() {
             if after.status == TenantStatus::Deployed
@@ -61,5 +62,58 @@ impl OutboxEvent {
             }
         }
         Some((t, data))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::lifecycle::{NewTenant, new_tenant};
+    use crate::domain::model::GoogleIdentity;
+
+    /// A Gmail-only tenant deployed, as the provisioner leaves it.
+    fn deployed() -> Tenant {
+        let input = NewTenant {
+            slug: "acme".into(),
+            display_name: Some("Acme Ltd".into()),
+            ..Default::default()
+        };
+        let mut t = new_tenant(&input, 1).unwrap().0;
+        t.google = Some(GoogleIdentity {
+            sub: "1".into(),
+            email: Some("it@acme.example".into()),
+            email_verified: true,
+            hd: None,
+        });
+        let mut job = crate::domain::provisioning::new_job(&t, 2);
+        job.step = crate::domain::model::ProvisionStep::Done;
+        job.mcp_url = Some("https://run.example/acme/mcp".into());
+        t.provision = Some(job);
+        t.status = TenantStatus::Deployed;
+        t
+    }
+
+    #[test]
+    fn a_gmail_only_tenant_deployed_is_the_event_of_the_previous_release_naming_its_integration() {
+        let (kind, data) =
+            OutboxEvent::of_change(Some(TenantStatus::ServerCreated), &deployed()).unwrap();
+        assert_eq!(kind, "tenant.deployed");
+        assert_eq!(
+            data,
+            serde_json::json!({
+                "slug": "acme",
+                "name": "Acme Ltd",
+                "status": "deployed",
+                "google_email": "it@acme.example",
+                "mcp_url": "https://run.example/acme/mcp",
+                "connection": "gmail-acme",
+                "function": "gmail-mcp-acme",
+                "integration": "gmail",
+            })
+        );
+        assert_eq!(
+            OutboxEvent::of_change(Some(TenantStatus::Deployed), &deployed()),
+            None
+        );
     }
 }
