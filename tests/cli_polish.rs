@@ -1160,6 +1160,10 @@ async fn metrics_are_served_apart_from_the_listener_parse_as_prometheus_text_and
         value("mcp_onboard_tenants", Some(("status", "deployed"))),
         1.0
     );
+    assert!(
+        text.contains("mcp_onboard_integrations{integration=\"gmail\",status=\"deployed\"} 1"),
+        "{text}"
+    );
     assert!(value("mcp_onboard_blaxel_calls_total", Some(("result", "done"))) >= 3.0);
     assert!(value("mcp_onboard_store_flushes_total", None) >= 1.0);
     assert!(

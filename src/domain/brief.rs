@@ -12,7 +12,11 @@ use crate::time::Millis;
 pub struct Brief {
     pub slug: String,
     pub display_name: String,
+    /// The tenant's status: its integrations' summarised ([`Tenant::summary_status`]).
     pub status: TenantStatus,
+    /// Each integration it holds with its own status, its first first.
+    #[serde(default)]
+    pub statuses: Vec<(Integration, TenantStatus)>,
     pub failure: Option<FailureKind>,
     pub reason: Option<String>,
     pub google_email: Option<String>,
@@ -41,7 +45,12 @@ impl Brief {
         Self {
             slug: t.slug.clone(),
             display_name: t.display_name.clone(),
-            status: t.status,
+            status: t.summary_status(),
+            statuses: t
+                .integrations()
+                .into_iter()
+                .filter_map(|i| t.status_of(i).map(|s| (i, s)))
+                .collect(),
             failure: t.failure,
             reason: t.reason.clone(),
             google_email: t.google.as_ref().and_then(|g| g.email.clone()),

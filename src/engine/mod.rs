@@ -165,6 +165,7 @@ impl Engine {
         let node = store.node();
         Gauges {
             by_status: node.counts().1,
+            by_integration: node.counts_by_integration(),
             queue: node.jobs().active,
             outbox: store.outbox_len(),
             flushes: store.stats().flushes,

@@ -11,13 +11,15 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::domain::brief::Brief;
-use crate::domain::model::{ConsentLink, LinkState, Tenant, TenantStatus};
+use crate::domain::model::{ConsentLink, Integration, LinkState, Tenant, TenantStatus};
 use crate::time::Millis;
 
 #[derive(Debug, Default)]
 pub struct Index {
     briefs: BTreeMap<String, std::sync::Arc<Brief>>,
     counts: BTreeMap<TenantStatus, usize>,
+    /// Integrations of tenants, by integration and its status.
+    by_integration: BTreeMap<(Integration, TenantStatus), usize>,
     jobs: JobIndex,
     live_links: HashMap<[u8; 32], ConsentLink>,
     /// Pending OAuth flows by state hash, with their expiry.
@@ -70,6 +72,7 @@ impl Index {
     pub(super) fn put_tenant(&mut self, t: &Tenant) {
         let brief = Brief::of(t);
         let new_subs: Vec<String> = brief.grant_subs().cloned().collect();
+        let (status, statuses) = (brief.status, brief.statuses.clone());
         for sub in &new_subs {
             self.consents
                 .entry(sub.clone())
@@ -80,23 +83,32 @@ impl Index {
             .briefs
             .insert(t.slug.clone(), std::sync::Arc::new(brief))
         {
-            self.uncount(old.status);
+            self.uncount(&old);
             for sub in old.grant_subs() {
                 if !new_subs.contains(sub) {
                     self.forget_consent(sub, &t.slug);
                 }
             }
         }
-        *self.counts.entry(t.status).or_insert(0) += 1;
+        *self.counts.entry(status).or_insert(0) += 1;
+        for held in statuses {
+            *self.by_integration.entry(held).or_insert(0) += 1;
+        }
         self.jobs.set(t);
     }
 
-    fn uncount(&mut self, status: TenantStatus) {
-        if let Some(n) = self.counts.get_mut(&status) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                self.counts.remove(&status);
+    fn uncount(&mut self, old: &Brief) {
+        fn down<K: Ord>(map: &mut BTreeMap<K, usize>, key: K) {
+            if let Some(n) = map.get_mut(&key) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    map.remove(&key);
+                }
             }
+        }
+        down(&mut self.counts, old.status);
+        for held in &old.statuses {
+            down(&mut self.by_integration, *held);
         }
     }
 
@@ -111,7 +123,7 @@ impl Index {
 
     pub(super) fn remove_tenant(&mut self, slug: &str) {
         if let Some(old) = self.briefs.remove(slug) {
-            self.uncount(old.status);
+            self.uncount(&old);
             for sub in old.grant_subs() {
                 self.forget_consent(sub, slug);
             }
@@ -220,6 +232,11 @@ impl Index {
         &self.counts
     }
 
+    /// Integrations of tenants, by integration and status.
+    pub fn counts_by_integration(&self) -> &BTreeMap<(Integration, TenantStatus), usize> {
+        &self.by_integration
+    }
+
     /// Tenants whose provisioning job is due at `now`, and when the next one after is.
     pub fn due_jobs(&self, now: Millis) -> (Vec<String>, Option<Millis>) {
         self.jobs.due(now)
@@ -293,6 +310,26 @@ mod tests {
         assert_eq!(ix.len(), 1);
         let after: Vec<_> = ix.briefs_after(Some("a")).map(|b| b.slug.clone()).collect();
         assert_eq!(after, vec!["b".to_owned()]);
+    }
+
+    #[test]
+    fn counts_by_integration_follow_each_integration_and_the_tenant_its_summary() {
+        use Integration::{Gmail, GoogleDrive};
+        let mut ix = Index::default();
+        let mut a = tenant("a");
+        a.status = TenantStatus::Deployed;
+        ix.put_tenant(&a);
+        let by = |ix: &Index, i, s| ix.counts_by_integration().get(&(i, s)).copied();
+        assert_eq!(by(&ix, Gmail, TenantStatus::Deployed), Some(1));
+        a.add_integration(GoogleDrive, 2).unwrap();
+        ix.put_tenant(&a);
+        assert_eq!(by(&ix, Gmail, TenantStatus::Deployed), Some(1));
+        assert_eq!(by(&ix, GoogleDrive, TenantStatus::Created), Some(1));
+        assert_eq!(ix.counts().get(&TenantStatus::Created), Some(&1));
+        assert_eq!(ix.counts().get(&TenantStatus::Deployed), None);
+        ix.remove_tenant("a");
+        assert!(ix.counts_by_integration().is_empty());
+        assert!(ix.counts().is_empty());
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::sync::{Arc, RwLock};
 
 use crate::domain::brief::Brief;
 use crate::domain::health::{HealthAlarm, next_alarm};
-use crate::domain::model::{ConsentLink, PendingFlow, ProvisionerState, TenantStatus};
+use crate::domain::model::{ConsentLink, Integration, PendingFlow, ProvisionerState, TenantStatus};
 use crate::time::Millis;
 
 /// Provisioning jobs with work left, and those of them waiting after a failed attempt.
@@ -31,6 +31,8 @@ pub trait NodeLocal: Send + Sync {
     fn briefs_after(&self, after: Option<&str>) -> Vec<Arc<Brief>>;
     /// How many tenants there are, and how many in each status.
     fn counts(&self) -> (usize, BTreeMap<TenantStatus, usize>);
+    /// How many integrations of tenants there are of each integration in each status.
+    fn counts_by_integration(&self) -> BTreeMap<(Integration, TenantStatus), usize>;
     /// Tenants whose provisioning job is due at `now`, and when the next one after is.
     fn due_jobs(&self, now: Millis) -> (Vec<String>, Option<Millis>);
     fn jobs(&self) -> JobCounts;

@@ -9,7 +9,7 @@ use super::deferred::Deferred;
 use super::layout::T;
 use super::trees::Trees;
 use crate::domain::brief::Brief;
-use crate::domain::model::{ConsentLink, PendingFlow, TenantStatus};
+use crate::domain::model::{ConsentLink, Integration, PendingFlow, TenantStatus};
 use crate::store::{Index, JobCounts, NodeLocal, Published};
 use crate::time::{Millis, now_ms};
 
@@ -43,6 +43,10 @@ impl NodeLocal for SledNode {
     fn counts(&self) -> (usize, BTreeMap<TenantStatus, usize>) {
         let index = self.index();
         (index.len(), index.counts().clone())
+    }
+
+    fn counts_by_integration(&self) -> BTreeMap<(Integration, TenantStatus), usize> {
+        self.index().counts_by_integration().clone()
     }
 
     fn due_jobs(&self, now: Millis) -> (Vec<String>, Option<Millis>) {
