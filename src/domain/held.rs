@@ -63,6 +63,22 @@ impl IntegrationState {
     }
 }
 
+/// Google credentials are stored for an integration consented at `consented_at` that is
+/// now at `status` (whatever Blaxel's state).
+pub fn credentials_held(consented_at: Option<Millis>, status: TenantStatus) -> bool {
+    consented_at.is_some()
+        && !matches!(
+            status,
+            TenantStatus::NeedsReconsent | TenantStatus::Offboarding | TenantStatus::Offboarded
+        )
+}
+
+impl IntegrationState {
+    pub fn holds_consent(&self) -> bool {
+        credentials_held(self.consented_at, self.status)
+    }
+}
+
 /// Asked to add an integration the tenant holds already.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AlreadyHeld(pub Integration);
@@ -105,6 +121,20 @@ impl Tenant {
     pub fn summary_status(&self) -> TenantStatus {
         tenant_status(std::iter::once(self.status).chain(self.added.iter().map(|s| s.status)))
             .unwrap_or(self.status)
+    }
+
+    /// The integrations holding a consent now (all by the tenant's one Google account).
+    pub fn consented_integrations(&self) -> Vec<Integration> {
+        let first = self.holds_consent().then_some(self.integration);
+        first
+            .into_iter()
+            .chain(
+                self.added
+                    .iter()
+                    .filter(|s| s.holds_consent())
+                    .map(|s| s.integration),
+            )
+            .collect()
     }
 
     /// Add an integration, not yet consented, after those it holds.
@@ -200,6 +230,24 @@ mod tests {
         assert_eq!(t.summary_status(), TenantStatus::Failed);
         t.added[0].status = TenantStatus::Deployed;
         assert_eq!(t.summary_status(), TenantStatus::Deployed);
+    }
+
+    #[test]
+    fn each_integration_holds_its_own_consent() {
+        let mut t = acme();
+        assert!(t.consented_integrations().is_empty());
+        t.add_integration(Integration::GoogleDrive, 2).unwrap();
+        t.added[0].consented_at = Some(3);
+        t.added[0].status = TenantStatus::Deployed;
+        assert_eq!(t.consented_integrations(), [Integration::GoogleDrive]);
+        t.consented_at = Some(4);
+        t.status = TenantStatus::Deployed;
+        assert_eq!(
+            t.consented_integrations(),
+            [Integration::Gmail, Integration::GoogleDrive]
+        );
+        t.added[0].status = TenantStatus::NeedsReconsent;
+        assert_eq!(t.consented_integrations(), [Integration::Gmail]);
     }
 
     #[test]

@@ -214,11 +214,7 @@ pub struct Refusals {
 impl Tenant {
     /// Google credentials are stored for this tenant (whatever Blaxel's state).
     pub fn holds_consent(&self) -> bool {
-        self.consented_at.is_some()
-            && !matches!(
-                self.status,
-                TenantStatus::NeedsReconsent | TenantStatus::Offboarding | TenantStatus::Offboarded
-            )
+        super::held::credentials_held(self.consented_at, self.status)
     }
 }
 

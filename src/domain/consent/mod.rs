@@ -9,7 +9,8 @@
 //! - `grant`: after the exchange, the grant kept or refused;
 //! - `decision`: the identity gate and the callback's last decision;
 //! - `links`: a consent using its link and superseding the others; a withdrawal;
-//! - `give_back`: whether an unwanted grant goes back at Google.
+//! - `give_back`: whether an unwanted grant goes back at Google (and who else holds a
+//!   consent by its account when one integration of a tenant gives its own up).
 
 mod browser;
 mod callback;
@@ -27,6 +28,6 @@ pub use browser::{
 pub use callback::{CallbackParams, MAX_CODE_LEN, Refusal, before_exchange};
 pub use claims::{TokenClaims, check_claims};
 pub use decision::{ConsentDecision, decide_consent, needs_approval};
-pub use give_back::{GiveBack, give_back, holding};
+pub use give_back::{GiveBack, give_back, holders_besides, holding};
 pub use grant::{Accepted, GrantFacts, check_account, decide_grant, missing_scopes};
 pub use links::{LinkChange, Withdrawal, consume_link, withdraw};
