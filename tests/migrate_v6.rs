@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use mcp_onboard::config::Config;
 use mcp_onboard::domain::model::Integration;
-use mcp_onboard::engine::{Engine, Placement};
+use mcp_onboard::engine::api::Reply;
+use mcp_onboard::engine::{Actor, Command, Engine, Placement, Worker};
 use support_fixture::fixture_of;
 
 #[tokio::test]
@@ -38,6 +39,45 @@ async fn a_schema_4_database_opens_at_schema_6_with_each_tenant_holding_its_inte
             assert!(!timeline.is_empty(), "{fixture} {}", t.slug);
             assert!(timeline.iter().all(|e| e.integration.is_none()));
             assert_eq!(timeline.last().map(|e| e.status), Some(t.status));
+            let shown = engine
+                .run(
+                    Actor::System(Worker::Owner),
+                    Command::ShowTenant {
+                        slug: t.slug.clone(),
+                    },
+                )
+                .await
+                .unwrap();
+            let Reply::Tenant(view) = shown else {
+                panic!("{shown:?}")
+            };
+            assert_eq!(view.integrations.len(), 1, "{fixture} {}", t.slug);
+            let gmail = &view.integrations[0];
+            assert_eq!(gmail.integration, Integration::Gmail);
+            assert_eq!(gmail.status, t.status);
+            assert_eq!(gmail.mcp_url, view.mcp_url, "{fixture} {}", t.slug);
         }
     }
+    let (_tmp, data, key) = fixture_of("schema-v4-states");
+    let config = Arc::new(Config::load(None, false, &|_| None).unwrap());
+    let engine = Engine::open(&data, &key, config, Placement::Direct)
+        .await
+        .unwrap();
+    let Reply::Tenant(acme) = engine
+        .run(
+            Actor::System(Worker::Owner),
+            Command::ShowTenant {
+                slug: "acme".into(),
+            },
+        )
+        .await
+        .unwrap()
+    else {
+        panic!("no tenant")
+    };
+    let url = acme.integrations[0].mcp_url.as_deref().unwrap_or_default();
+    assert!(
+        url.ends_with("/mcp"),
+        "the deployed tenant's MCP URL: {url:?}"
+    );
 }

@@ -41,5 +41,6 @@ pub fn view(slug: &str, name: &str) -> TenantView {
         token: None,
         pending_consent: None,
         return_url: None,
+        integrations: Vec::new(),
     }
 }

@@ -156,6 +156,7 @@ pub fn detail() -> TenantView {
         token: None,
         pending_consent: None,
         return_url: None,
+        integrations: Vec::new(),
     }
 }
 

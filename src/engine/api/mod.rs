@@ -4,12 +4,14 @@
 //! or ages). A leaf: nothing here depends on the rest of the engine.
 
 mod checks;
+mod integration_view;
 mod status;
 mod views;
 
 use serde::{Deserialize, Serialize};
 
 pub use checks::{Delivery, Finding, HealthCheck, TokenView, token_view};
+pub use integration_view::IntegrationView;
 pub use status::{SetupLine, StatusView};
 pub use views::{
     EventView, LinkSummary, LinkView, PendingView, ProvisionView, TenantSummary, TenantView,

@@ -99,6 +99,9 @@ pub struct TenantView {
     /// The tenant's own return URL (else `listener.return_url` applies).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_url: Option<String>,
+    /// Each integration it holds, its first first.
+    #[serde(default)]
+    pub integrations: Vec<super::IntegrationView>,
 }
 
 impl std::ops::Deref for TenantView {
@@ -276,6 +279,7 @@ impl TenantView {
                 underlying: p.underlying,
             }),
             return_url: t.return_url.clone(),
+            integrations: super::IntegrationView::of_tenant(t),
         }
     }
 }

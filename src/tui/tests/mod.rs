@@ -156,6 +156,7 @@ pub(super) fn view(slug: &str, status: TenantStatus) -> TenantView {
         token: None,
         pending_consent: None,
         return_url: None,
+        integrations: Vec::new(),
     }
 }
 
