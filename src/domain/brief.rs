@@ -20,8 +20,12 @@ pub struct Brief {
     pub failure: Option<FailureKind>,
     pub reason: Option<String>,
     pub google_email: Option<String>,
-    /// The Google account (`sub`) whose consent the tenant holds now, if it holds one.
+    /// The Google account (`sub`) whose consent the tenant holds now, for any of its
+    /// integrations, if it holds one.
     pub consent_sub: Option<String>,
+    /// The integrations holding a consent by that account now, its first first.
+    #[serde(default)]
+    pub consented: Vec<Integration>,
     /// The account of a consent waiting for approval: its grant is in use too (giving
     /// that account's grant back at Google would end it).
     pub pending_sub: Option<String>,
@@ -42,6 +46,7 @@ pub struct Brief {
 impl Brief {
     pub fn of(t: &Tenant) -> Self {
         let p = t.provision.as_ref();
+        let consented = t.consented_integrations();
         Self {
             slug: t.slug.clone(),
             display_name: t.display_name.clone(),
@@ -57,8 +62,9 @@ impl Brief {
             consent_sub: t
                 .google
                 .as_ref()
-                .filter(|_| t.holds_consent())
+                .filter(|_| !consented.is_empty())
                 .map(|g| g.sub.clone()),
+            consented,
             pending_sub: t
                 .pending
                 .as_ref()
@@ -102,6 +108,11 @@ impl Brief {
 }
 
 impl Brief {
+    /// Whether its first integration holds a consent (the token a check tries).
+    pub fn first_consented(&self) -> bool {
+        self.consented.contains(&self.integration)
+    }
+
     /// Every Google account whose grant this tenant uses now.
     pub fn grant_subs(&self) -> impl Iterator<Item = &String> {
         self.consent_sub.iter().chain(self.pending_sub.iter())
@@ -130,5 +141,32 @@ mod tests {
         assert!(b.matches(""));
         assert!(!b.matches("gamma"));
         assert_eq!(b.step, None);
+    }
+
+    #[test]
+    fn a_tenant_whose_only_consent_is_an_added_integrations_holds_one_by_its_account() {
+        let (mut t, _) = new_tenant(
+            &NewTenant {
+                slug: "acme".into(),
+                ..Default::default()
+            },
+            1,
+        )
+        .unwrap();
+        t.google = Some(crate::domain::model::GoogleIdentity {
+            sub: "111".into(),
+            email: Some("a@example.com".into()),
+            email_verified: true,
+            hd: None,
+        });
+        t.add_integration(Integration::GoogleDrive, 2).unwrap();
+        assert_eq!(Brief::of(&t).consent_sub, None);
+        t.added[0].consented_at = Some(3);
+        t.added[0].status = TenantStatus::Deployed;
+        let b = Brief::of(&t);
+        assert_eq!(b.consent_sub.as_deref(), Some("111"));
+        assert_eq!(b.consented, [Integration::GoogleDrive]);
+        assert!(!b.first_consented());
+        assert_eq!(b.grant_subs().collect::<Vec<_>>(), ["111"]);
     }
 }

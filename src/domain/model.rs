@@ -318,6 +318,10 @@ pub struct AuditEvent {
     pub tenant: String,
     pub kind: EventKind,
     pub detail: String,
+    /// The integration it is about when one added after the tenant's first (its timeline
+    /// entry names it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integration: Option<Integration>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -353,6 +357,11 @@ pub enum EventKind {
     /// One offboarding step done.
     OffboardStep,
     Offboarded,
+    /// The tenant holds one more integration.
+    IntegrationAdded,
+    /// An integration added after the tenant's first was removed (and its grant given
+    /// back, or kept, and why).
+    IntegrationRemoved,
 }
 
 /// A timeline entry as stored: the transition's event with its place in the one sequence

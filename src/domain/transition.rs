@@ -134,6 +134,7 @@ pub fn event(slug: &str, at: Millis, kind: EventKind, detail: String) -> AuditEv
         tenant: slug.to_owned(),
         kind,
         detail: crate::text::clean(&detail),
+        integration: None,
     }
 }
 

@@ -54,6 +54,7 @@ pub fn entry(seq: u64, at: &str, kind: EventKind, detail: &str) -> EventView {
         kind,
         detail: detail.into(),
         status: None,
+        integration: None,
     }
 }
 

@@ -20,7 +20,7 @@ pub use views::{
 use crate::domain::audit::AuditRecord;
 pub use crate::domain::health::HealthAlarm;
 use crate::domain::lifecycle::{NewTenant, TenantEdit};
-use crate::domain::model::TenantStatus;
+use crate::domain::model::{Integration, TenantStatus};
 use crate::store::BackupSummary;
 use crate::time::Millis;
 
@@ -132,6 +132,17 @@ pub enum Command {
     Reject {
         slug: String,
     },
+    /// The tenant holds this integration from now on (not yet consented).
+    AddIntegration {
+        slug: String,
+        integration: Integration,
+    },
+    /// Stop holding an integration added after the tenant's first: its grant given back
+    /// at Google unless another consent by that account stands, its token wiped.
+    RemoveIntegration {
+        slug: String,
+        integration: Integration,
+    },
     /// Check refresh tokens at Google now: one tenant's, or every consented tenant's.
     CheckHealth {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -166,7 +177,9 @@ impl Command {
             | Command::EditTenant { slug, .. }
             | Command::RemoveTenant { slug }
             | Command::Approve { slug }
-            | Command::Reject { slug } => Some(slug),
+            | Command::Reject { slug }
+            | Command::AddIntegration { slug, .. }
+            | Command::RemoveIntegration { slug, .. } => Some(slug),
             _ => None,
         }
     }

@@ -48,6 +48,9 @@ pub struct EventView {
     pub detail: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<TenantStatus>,
+    /// The integration it is about, when one added after the tenant's first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integration: Option<Integration>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -241,6 +244,7 @@ impl EventView {
             kind: e.kind,
             detail: e.detail.clone(),
             status: Some(e.status),
+            integration: e.integration,
         }
     }
 }

@@ -4,7 +4,10 @@
 
 use std::time::Duration;
 
-use super::{admin, approval, health, import, jobs, links, offboard, reconcile, tenants, webhooks};
+use super::{
+    admin, approval, health, import, integrations, jobs, links, offboard, reconcile, tenants,
+    webhooks,
+};
 use crate::domain::actor::Actor;
 use crate::engine::api::{Command, Reply};
 use crate::engine::core::Core;
@@ -60,6 +63,12 @@ impl Operation for Command {
             }
             Command::ImportDiscard { import } => Ok(import::discard(core, &import)),
             Command::WebhookTest => webhooks::test(core).await,
+            Command::AddIntegration { slug, integration } => {
+                integrations::add(core, actor, slug, integration).await
+            }
+            Command::RemoveIntegration { slug, integration } => {
+                integrations::remove(core, actor, slug, integration).await
+            }
         }
     }
 }

@@ -34,13 +34,14 @@ fn set_alarm(core: &Core, alarm: Option<HealthAlarm>) {
     }
 }
 
-/// The tenants a round checks: those holding a consent, in slug order.
+/// The tenants a round checks: those whose first integration holds a consent, in slug
+/// order.
 pub fn checkable(core: &Core) -> Vec<String> {
     core.store()
         .node()
         .briefs_after(None)
         .iter()
-        .filter(|b| b.consent_sub.is_some())
+        .filter(|b| b.first_consented())
         .map(|b| b.slug.clone())
         .collect()
 }

@@ -4,7 +4,7 @@
 //! (`command`), dispatched to these.
 //!
 //! - `tenants`: add, show, list, edit, remove; `links`: issue, withdraw, link every new
-//!   tenant; `jobs`: retries and the provisioner's records; `approval`: the identity
+//!   tenant; `integrations`: adding and removing a tenant's integration; `jobs`: retries and the provisioner's records; `approval`: the identity
 //!   gate's approve and reject; `offboard`: the command and its steps; `grants`: giving a
 //!   Google grant back; `health`: token checks; `reconcile`: drift at Blaxel; `import`:
 //!   importing tenants as one decision; `webhooks`: the outbox's delivery; `admin`:
@@ -19,6 +19,7 @@ mod command;
 pub mod grants;
 pub mod health;
 pub mod import;
+pub mod integrations;
 pub mod jobs;
 pub mod links;
 pub mod offboard;

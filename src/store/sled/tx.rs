@@ -200,7 +200,7 @@ impl TenantTx for SledTx<'_> {
             kind: e.kind,
             detail: e.detail,
             status: tenant.status,
-            integration: None,
+            integration: e.integration,
         });
         if let Some(e) = &entry {
             self.put(T::Timeline, timeline_key(&tenant.slug, seq), encode(e));
