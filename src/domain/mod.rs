@@ -12,7 +12,9 @@
 //! - `transition`: the `Transition` vocabulary and helpers shared by the lifecycle rules;
 //! - `lifecycle`: `apply(tenant, transition, now)` (and, re-exported, the input's checks);
 //! - `input`: what an operator gives about a tenant, checked (the one check of free text);
-//! - `summary`: the tenant's status as a summary of its integrations';
+//! - `summary`: the tenant's status as a summary of its integrations'; `held`: the
+//!   integrations a tenant holds beyond its first; `facet`: one integration as a tenant of
+//!   it alone (transitions on it, provisioning job keys);
 //! - `provisioning`: the Blaxel job's transitions and the deploy-timeout rule;
 //! - `consent`: the consent flow's decisions (the identity gate, the callback's decision
 //!   tree, links used, superseded and withdrawn, grants given back);
@@ -28,6 +30,7 @@ pub mod audit;
 pub mod before_consent;
 pub mod brief;
 pub mod consent;
+pub mod facet;
 pub mod health;
 pub mod held;
 mod input;

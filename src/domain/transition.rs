@@ -102,6 +102,8 @@ impl Transition {
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum TransitionError {
+    #[error("tenant {0} does not hold {1}")]
+    NotHeld(String, super::integration::Integration),
     #[error("tenant {0} is offboarded; add it again under a new slug")]
     Offboarded(String),
     #[error("tenant {0} is being offboarded")]
