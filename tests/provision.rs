@@ -362,6 +362,7 @@ async fn retry_all_failed_runs_every_stopped_job_again_and_leaves_failures_befor
     // One that failed before consent: nothing to run again.
     r.h.add("early", None, None).await;
     let failed = Record {
+        integration: None,
         slug: "early".into(),
         transition: Transition::ConsentFailed {
             kind: FailureKind::ConsentDenied,

@@ -87,6 +87,29 @@ impl Tenant {
     }
 }
 
+/// Run a change `f` (a lifecycle rule) on one integration of `tenant` (`None`, or its
+/// first: on the tenant itself) and write its result back; the event names an added
+/// integration.
+pub fn with_facet<E: From<TransitionError>>(
+    tenant: &Tenant,
+    integration: Option<Integration>,
+    f: impl FnOnce(&Tenant) -> Result<(Tenant, Option<AuditEvent>), E>,
+) -> Result<(Tenant, Option<AuditEvent>), E> {
+    let Some(i) = integration.filter(|i| *i != tenant.integration) else {
+        return f(tenant);
+    };
+    let facet = tenant
+        .facet(i)
+        .ok_or_else(|| TransitionError::NotHeld(tenant.slug.clone(), i))?;
+    let (done, mut event) = f(&facet)?;
+    let mut next = tenant.clone();
+    next.merge_facet(done);
+    if let Some(e) = event.as_mut() {
+        e.integration = Some(i);
+    }
+    Ok((next, event))
+}
+
 /// Apply `t` to one integration of `tenant` (`None`: its first, as
 /// [`lifecycle::apply`] does); the event names an added integration.
 pub fn apply_to(
@@ -95,16 +118,10 @@ pub fn apply_to(
     t: &Transition,
     now: Millis,
 ) -> Result<(Tenant, AuditEvent), TransitionError> {
-    let Some(i) = integration.filter(|i| *i != tenant.integration) else {
-        return lifecycle::apply(tenant, t, now);
-    };
-    let facet = tenant
-        .facet(i)
-        .ok_or_else(|| TransitionError::NotHeld(tenant.slug.clone(), i))?;
-    let (f, mut event) = lifecycle::apply(&facet, t, now)?;
-    let mut next = tenant.clone();
-    next.merge_facet(f);
-    event.integration = Some(i);
+    let (next, event) = with_facet(tenant, integration, |f| {
+        lifecycle::apply(f, t, now).map(|(n, e)| (n, Some(e)))
+    })?;
+    let event = event.ok_or_else(|| TransitionError::Stale(tenant.slug.clone()))?;
     Ok((next, event))
 }
 

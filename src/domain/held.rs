@@ -155,12 +155,21 @@ impl Tenant {
     /// are prefixed with its name, so no two integrations share a token.
     pub fn secret_name(&self, integration: Integration, base: &str) -> Option<String> {
         if self.integration == integration {
-            Some(base.to_owned())
+            Some(integration_secret(None, base))
         } else if self.holds(integration) {
-            Some(format!("{}/{base}", integration.name()))
+            Some(integration_secret(Some(integration), base))
         } else {
             None
         }
+    }
+}
+
+/// The name of a secret of a tenant's integration: `base` for its first (`None`), prefixed
+/// with the integration's name for one added after it.
+pub fn integration_secret(added: Option<Integration>, base: &str) -> String {
+    match added {
+        None => base.to_owned(),
+        Some(i) => format!("{}/{base}", i.name()),
     }
 }
 

@@ -126,7 +126,8 @@ impl Engine {
         ops::tenants::list(&self.core, q)
     }
 
-    /// Tenants whose provisioning job is due at `now`, and when the next one after is.
+    /// Provisioning jobs due at `now` (by `job_key`: a tenant's first integration's is its
+    /// slug), and when the next one after is.
     pub fn due_jobs(&self, now: Millis) -> (Vec<String>, Option<Millis>) {
         self.core.store().node().due_jobs(now)
     }

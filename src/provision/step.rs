@@ -1,12 +1,13 @@
-//! One provisioning step for one tenant: call Blaxel, classify the answer, record the
+//! One provisioning step for one tenant's integration: call Blaxel, classify the answer, record the
 //! result as a lifecycle transition (or a quiet poll update).
 
 use crate::blaxel::{
     BlaxelError, ConnectionRequest, FunctionRequest, GoogleOAuthSecret, RequestMetadata,
     function_needs_update, mcp_url,
 };
+use crate::domain::facet::parse_job_key;
 use crate::domain::lifecycle::{Transition, TransitionError};
-use crate::domain::model::{FailureKind, ProvisionState, ProvisionStep, Tenant};
+use crate::domain::model::{FailureKind, Integration, ProvisionState, ProvisionStep, Tenant};
 use crate::domain::provisioning::{PollDecision, poll_decision};
 use crate::engine::EngineError;
 use crate::engine::ops::jobs::{DeployPolled, Job, Record, RefreshToken};
@@ -39,9 +40,15 @@ fn classify(e: BlaxelError) -> StepResult {
 }
 
 impl Provisioner {
-    /// Run the tenant's due step. `false` when something unexpected kept its result from
-    /// being recorded: the job is still due, and the caller waits before it comes round.
-    pub(super) async fn run_step(&self, slug: &str) -> bool {
+    /// Run the due step of the job `key` (a [`job_key`]: a tenant's first integration, or
+    /// one added after it). `false` when something unexpected kept its result from being
+    /// recorded: the job is still due, and the caller waits before it comes round.
+    pub(super) async fn run_step(&self, key: &str) -> bool {
+        let Some((slug, integration)) = parse_job_key(key) else {
+            tracing::error!(job = key, "a job names no known integration");
+            return false;
+        };
+        let slug = slug.as_str();
         let job = Job {
             slug: slug.to_owned(),
         };
@@ -53,6 +60,14 @@ impl Provisioner {
                 return false;
             }
         };
+        // The integration's job runs on its facet: its own state, names and token.
+        let tenant = match integration {
+            None => tenant,
+            Some(i) => match tenant.facet(i) {
+                Some(f) => f,
+                None => return true,
+            },
+        };
         let Some(job) = tenant.provision.clone() else {
             return true;
         };
@@ -60,16 +75,17 @@ impl Provisioner {
             return true;
         }
         let started = std::time::Instant::now();
-        if self.panics_here(slug) {
+        if self.panics_here(key) {
             panic!("injected panic in the {} step", job.step.as_str());
         }
         let outcome = match job.step {
-            ProvisionStep::Connection => self.connection(&tenant, &job).await,
+            ProvisionStep::Connection => self.connection(&tenant, integration, &job).await,
             ProvisionStep::Function => self.function(&tenant, &job).await,
             ProvisionStep::Deploy => self.deploy(&job).await,
             ProvisionStep::RevokeGrant => {
                 let give_back = GiveBackGrants {
                     tenant: tenant.clone(),
+                    integration,
                 };
                 match self.engine.run(ME, give_back).await {
                     RevokeResult::Done(d) => StepResult::Offboarded(d),
@@ -92,7 +108,7 @@ impl Provisioner {
         self.engine
             .metrics()
             .observe_blaxel(result, started.elapsed());
-        match self.record(&tenant, &job, outcome).await {
+        match self.record(&tenant, integration, &job, outcome).await {
             Ok(()) => true,
             Err(EngineError::Transition(
                 TransitionError::Stale(_)
@@ -112,12 +128,19 @@ impl Provisioner {
     /// A panic stopped the tenant's step: stop its job as `failed` (internal), so that
     /// `retry` runs it again, rather than leave it due and panicking round after round.
     /// `false` when even that could not be recorded.
-    pub(super) async fn stop_after_panic(&self, slug: &str, why: &str) -> bool {
+    pub(super) async fn stop_after_panic(&self, key: &str, why: &str) -> bool {
+        let Some((slug, integration)) = parse_job_key(key) else {
+            return false;
+        };
+        let slug = slug.as_str();
         let read = Job {
             slug: slug.to_owned(),
         };
         let job = match self.engine.run(ME, read).await {
-            Ok(Some(t)) => t.provision,
+            Ok(Some(t)) => match integration {
+                None => t.provision,
+                Some(i) => t.facet(i).and_then(|f| f.provision),
+            },
             Ok(None) => return true,
             Err(_) => return false,
         };
@@ -134,6 +157,7 @@ impl Provisioner {
         };
         let record = Record {
             slug: slug.to_owned(),
+            integration,
             transition,
             durability: Durability::Lazy,
         };
@@ -221,6 +245,7 @@ impl Provisioner {
     async fn record(
         &self,
         tenant: &Tenant,
+        integration: Option<Integration>,
         job: &ProvisionState,
         outcome: StepResult,
     ) -> Result<(), EngineError> {
@@ -234,6 +259,7 @@ impl Provisioner {
                 tracing::info!(tenant = slug, step = job.step.as_str(), %detail, "offboarding step done");
                 let done = OffboardStepDone {
                     slug: slug.to_owned(),
+                    integration,
                     generation,
                     step: job.step,
                     detail,
@@ -246,6 +272,7 @@ impl Provisioner {
                 // Quietly: only a new reason to wait goes on the timeline.
                 let wait = OffboardWait {
                     slug: slug.to_owned(),
+                    integration,
                     generation,
                     step: job.step,
                     why,
@@ -295,6 +322,7 @@ impl Provisioner {
                     } => {
                         let polled = DeployPolled {
                             slug: slug.to_owned(),
+                            integration,
                             generation,
                             status,
                             gap_ms,
@@ -308,6 +336,7 @@ impl Provisioner {
         // Each step is idempotent on replay, so its result need not wait for a flush.
         let record = Record {
             slug: slug.to_owned(),
+            integration,
             transition,
             durability: Durability::Lazy,
         };
@@ -315,9 +344,15 @@ impl Provisioner {
         Ok(())
     }
 
-    async fn connection(&self, tenant: &Tenant, job: &ProvisionState) -> StepResult {
+    async fn connection(
+        &self,
+        tenant: &Tenant,
+        integration: Option<Integration>,
+        job: &ProvisionState,
+    ) -> StepResult {
         let read = RefreshToken {
             slug: tenant.slug.clone(),
+            integration,
         };
         let stored = self.engine.run(ME, read).await;
         let refresh_token = match stored {

@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::domain::brief::Brief;
+use crate::domain::facet::job_key;
 use crate::domain::model::{ConsentLink, Integration, LinkState, Tenant, TenantStatus};
 use crate::time::Millis;
 
@@ -28,7 +29,7 @@ pub struct Index {
     consents: HashMap<String, BTreeSet<String>>,
 }
 
-/// Active provisioning jobs by next attempt time.
+/// Active provisioning jobs by next attempt time, by [`job_key`].
 #[derive(Debug, Default)]
 struct JobIndex {
     by_time: BTreeSet<(i64, String)>,
@@ -38,17 +39,37 @@ struct JobIndex {
 }
 
 impl JobIndex {
+    /// The tenant's jobs, one per integration it holds, keyed by [`job_key`].
     fn set(&mut self, t: &Tenant) {
-        if let Some(old) = self.at.remove(&t.slug) {
-            self.by_time.remove(&(old, t.slug.clone()));
-        }
-        self.retrying.remove(&t.slug);
-        if let Some(p) = t.provision.as_ref().filter(|p| p.step.is_active()) {
-            self.at.insert(t.slug.clone(), p.next_attempt_at);
-            self.by_time.insert((p.next_attempt_at, t.slug.clone()));
+        self.forget(&t.slug);
+        let first = std::iter::once((None, t.provision.as_ref()));
+        let added = t
+            .added
+            .iter()
+            .map(|s| (Some(s.integration), s.provision.as_ref()));
+        for (integration, job) in first.chain(added) {
+            let Some(p) = job.filter(|p| p.step.is_active()) else {
+                continue;
+            };
+            let key = job_key(&t.slug, integration);
+            self.at.insert(key.clone(), p.next_attempt_at);
+            self.by_time.insert((p.next_attempt_at, key.clone()));
             if p.last_error.is_some() {
-                self.retrying.insert(t.slug.clone());
+                self.retrying.insert(key);
             }
+        }
+    }
+
+    /// Drop every job of the tenant `slug`.
+    fn forget(&mut self, slug: &str) {
+        let keys = std::iter::once(None)
+            .chain(Integration::all().map(Some))
+            .map(|i| job_key(slug, i));
+        for key in keys {
+            if let Some(old) = self.at.remove(&key) {
+                self.by_time.remove(&(old, key.clone()));
+            }
+            self.retrying.remove(&key);
         }
     }
 
@@ -130,10 +151,7 @@ impl Index {
         }
         // Its links went with it: none may start a flow any more.
         self.live_links.retain(|_, l| l.tenant != slug);
-        if let Some(at) = self.jobs.at.remove(slug) {
-            self.jobs.by_time.remove(&(at, slug.to_owned()));
-        }
-        self.jobs.retrying.remove(slug);
+        self.jobs.forget(slug);
     }
 
     pub(super) fn put_link(&mut self, hash: &[u8], link: &ConsentLink, now: Millis) {

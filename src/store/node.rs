@@ -33,7 +33,8 @@ pub trait NodeLocal: Send + Sync {
     fn counts(&self) -> (usize, BTreeMap<TenantStatus, usize>);
     /// How many integrations of tenants there are of each integration in each status.
     fn counts_by_integration(&self) -> BTreeMap<(Integration, TenantStatus), usize>;
-    /// Tenants whose provisioning job is due at `now`, and when the next one after is.
+    /// Provisioning jobs due at `now` (by [`crate::domain::facet::job_key`]: a tenant's
+    /// first integration's is its slug), and when the next one after is.
     fn due_jobs(&self, now: Millis) -> (Vec<String>, Option<Millis>);
     fn jobs(&self) -> JobCounts;
     /// A link that can still start a flow (its state checked at `now`).

@@ -1,21 +1,24 @@
 //! The integrations a tenant holds: adding one, and removing one it holds beyond its first.
-//! Removing one wipes its tokens and gives its grant back at Google only while no other
+//! Removing one offboards it alone (its Blaxel resources, when it has any, through the
+//! provisioner), wipes its tokens and gives its grant back at Google only while no other
 //! integration of any tenant (the same tenant's included) holds a consent by that account
-//! (Google's revoke ends the account's whole grant to our client); otherwise it says why
-//! the grant was kept. Each change goes on the timeline naming the integration.
+//! (Google's revoke ends the account's whole grant to our client, see
+//! [`super::offboard::GiveBackGrants`]); otherwise it says why the grant was kept. Each
+//! change goes on the timeline naming the integration.
 
-use secrecy::SecretString;
-
-use super::apply::tenant_in;
+use super::apply::{apply_for, tenant_in};
 use super::grants::{PENDING_TOKEN, REFRESH_TOKEN};
+use super::offboard::{GiveBackGrants, RevokeResult};
 use super::tenants::show;
 use crate::domain::actor::Actor;
-use crate::domain::consent::{GiveBack, give_back, holders_besides};
+use crate::domain::held::integration_secret;
+use crate::domain::lifecycle::Transition;
 use crate::domain::model::{EventKind, Integration, Tenant};
 use crate::domain::transition::{ensure_active, event};
 use crate::engine::api::Reply;
 use crate::engine::core::Core;
 use crate::engine::error::EngineError;
+use crate::engine::operation::Operation;
 use crate::store::Durability;
 
 /// `tenant integration add`: the tenant holds `integration` from now on, not yet consented.
@@ -76,18 +79,13 @@ fn refusal(tenant: &Tenant, integration: Integration) -> Option<String> {
             "{integration} is the first integration of tenant {slug}: `mcp-onboard offboard {slug}` offboards the tenant"
         ));
     }
-    let Some(state) = tenant.added_state(integration) else {
-        return Some(format!("tenant {slug} does not hold {integration}"));
-    };
-    state.provision.as_ref().map(|_| {
-        format!(
-            "{integration} of tenant {slug} has Blaxel resources: they are offboarded with the tenant (`mcp-onboard offboard {slug}`)"
-        )
-    })
+    (!tenant.holds(integration)).then(|| format!("tenant {slug} does not hold {integration}"))
 }
 
-/// `tenant integration remove`: give the integration's grant back (or keep it, and say
-/// why), wipe its tokens and stop holding it.
+/// `tenant integration remove`: an integration with Blaxel resources is offboarded by the
+/// provisioner (its grant given back or kept, its MCP server and connection deleted, then
+/// its tokens and state wiped); one without is removed now, its grant given back (or kept,
+/// and why) and its tokens wiped.
 pub async fn remove(
     core: &Core,
     actor: &Actor,
@@ -95,45 +93,48 @@ pub async fn remove(
     integration: Integration,
 ) -> Result<Reply, EngineError> {
     let s = slug.clone();
-    let (tenant, current, pending) = core
-        .store()
-        .read(move |st| {
-            let t = st.tenant(&s)?;
-            let name = |base: &str| t.as_ref().and_then(|t| t.secret_name(integration, base));
-            let current = name(REFRESH_TOKEN).map(|n| st.secret(&s, &n)).transpose()?;
-            let pending = name(PENDING_TOKEN).map(|n| st.secret(&s, &n)).transpose()?;
-            Ok((t, current.flatten(), pending.flatten()))
-        })
-        .await?;
+    let tenant = core.store().read(move |st| st.tenant(&s)).await?;
     let tenant = tenant.ok_or_else(|| EngineError::UnknownTenant(slug.clone()))?;
     ensure_active(&tenant)?;
     if let Some(why) = refusal(&tenant, integration) {
         return Err(EngineError::Conflict(why));
     }
-    let pending_sub = tenant
+    let provisioned = tenant
         .added_state(integration)
-        .and_then(|s| s.pending.as_ref())
-        .map(|p| p.identity.sub.clone());
-    let current_sub = tenant.google.as_ref().map(|g| g.sub.clone());
-    let mut said = Vec::new();
-    for (token, sub, what) in [
-        (current, current_sub, "its refresh token"),
-        (pending, pending_sub, "its consent waiting for approval"),
-    ] {
-        let Some(token) = token else { continue };
-        said.push(give_back_one(core, &tenant, integration, &token, sub.as_deref(), what).await?);
+        .is_some_and(|s| s.provision.is_some());
+    if provisioned {
+        let s = slug.clone();
+        core.commit(actor, Durability::Durable, move |tx| {
+            apply_for(tx, &s, Some(integration), &Transition::OffboardRequested)?;
+            Ok(())
+        })
+        .await?;
+        core.wake_provisioner();
+        return show(core, &slug).await;
     }
-    if said.is_empty() {
-        said.push("no grant to give back at Google (no token stored)".into());
-    }
-    let detail = format!("{integration} removed: {}", said.join("; "));
+    let Some(facet) = tenant.facet(integration) else {
+        return Err(EngineError::Conflict(format!(
+            "tenant {slug} does not hold {integration}"
+        )));
+    };
+    let give_back = GiveBackGrants {
+        tenant: facet,
+        integration: Some(integration),
+    };
+    let said = match give_back.run(core, actor).await {
+        RevokeResult::Done(said) => said,
+        RevokeResult::Retry(why) | RevokeResult::Fail(why) => {
+            return Err(EngineError::Unavailable(format!(
+                "{why}; nothing was removed"
+            )));
+        }
+    };
+    let detail = format!("{integration} removed: {said}");
     let s = slug.clone();
     core.commit(actor, Durability::Durable, move |tx| {
         let mut next = tenant_in(tx, &s)?;
         for base in [REFRESH_TOKEN, PENDING_TOKEN] {
-            if let Some(name) = next.secret_name(integration, base) {
-                tx.delete_secret(&s, &name)?;
-            }
+            tx.delete_secret(&s, &integration_secret(Some(integration), base))?;
         }
         next.added.retain(|a| a.integration != integration);
         let now = tx.now();
@@ -145,39 +146,4 @@ pub async fn remove(
     })
     .await?;
     show(core, &slug).await
-}
-
-/// Give one grant of `integration` back at Google, or keep it; what happened, for the
-/// timeline. A failure to reach Google removes nothing (the operator tries again).
-async fn give_back_one(
-    core: &Core,
-    tenant: &Tenant,
-    integration: Integration,
-    token: &SecretString,
-    sub: Option<&str>,
-    what: &str,
-) -> Result<String, EngineError> {
-    let holders = sub.map_or_else(Vec::new, |s| {
-        holders_besides((&tenant.slug, integration), &holding_consents_by(core, s))
-    });
-    if let GiveBack::Keep(why) = give_back(sub, &holders) {
-        return Ok(format!("{what} was kept at Google ({why}) and wiped here"));
-    }
-    let google = core.google_for(integration).map_err(|why| {
-        EngineError::Unavailable(format!(
-            "{what} cannot be given back at Google: {why}; nothing was removed"
-        ))
-    })?;
-    match google.revoke_status(token).await {
-        Ok((200, _)) => Ok(format!("{what} was revoked at Google")),
-        Ok((400, body)) if body.contains("invalid_token") => {
-            Ok(format!("{what} was no longer live at Google"))
-        }
-        Ok((s, body)) => Err(EngineError::Unavailable(format!(
-            "Google answered {s} to the revoke of {what}: {body}; nothing was removed"
-        ))),
-        Err(e) => Err(EngineError::Unavailable(format!(
-            "could not reach Google to revoke {what}: {e}; nothing was removed"
-        ))),
-    }
 }

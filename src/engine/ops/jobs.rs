@@ -10,14 +10,15 @@ use std::collections::HashSet;
 
 use secrecy::SecretString;
 
-use super::apply::{apply_in, tenant_in};
+use super::apply::{apply_for, apply_in, tenant_in};
 use super::batch::in_batches;
 use super::grants::REFRESH_TOKEN;
 use super::tenants::{list, show};
 use crate::domain::actor::Actor;
 use crate::domain::before_consent;
+use crate::domain::facet::with_facet;
 use crate::domain::lifecycle::{self, Transition, TransitionError};
-use crate::domain::model::{ProvisionStep, ProvisionerState, Tenant, TenantStatus};
+use crate::domain::model::{Integration, ProvisionStep, ProvisionerState, Tenant, TenantStatus};
 use crate::engine::api::{ListQuery, Reply};
 use crate::engine::core::Core;
 use crate::engine::error::EngineError;
@@ -28,6 +29,7 @@ use crate::time::{Millis, now_ms};
 pub async fn retry(core: &Core, actor: &Actor, slug: &str) -> Result<Reply, EngineError> {
     let done = Record {
         slug: slug.to_owned(),
+        integration: None,
         transition: Transition::RetryRequested,
         durability: Durability::Durable,
     }
@@ -126,9 +128,11 @@ impl Operation for Job {
     }
 }
 
-/// The provisioner: the refresh token a tenant's connection is made with.
+/// The provisioner: the refresh token a tenant's connection is made with (`integration`:
+/// one added after its first).
 pub struct RefreshToken {
     pub slug: String,
+    pub integration: Option<Integration>,
 }
 
 impl Operation for RefreshToken {
@@ -137,7 +141,15 @@ impl Operation for RefreshToken {
     async fn run(self, core: &Core, _actor: &Actor) -> Self::Output {
         Ok(core
             .store()
-            .read(move |st| st.secret(&self.slug, REFRESH_TOKEN))
+            .read(move |st| {
+                let name = match self.integration {
+                    None => Some(REFRESH_TOKEN.to_owned()),
+                    Some(i) => st
+                        .tenant(&self.slug)?
+                        .and_then(|t| t.secret_name(i, REFRESH_TOKEN)),
+                };
+                name.map_or(Ok(None), |n| st.secret(&self.slug, &n))
+            })
             .await?)
     }
 }
@@ -146,6 +158,8 @@ impl Operation for RefreshToken {
 /// the tenant as written.
 pub struct Record {
     pub slug: String,
+    /// One added after the tenant's first (`None`: its first).
+    pub integration: Option<Integration>,
     pub transition: Transition,
     pub durability: Durability,
 }
@@ -156,11 +170,12 @@ impl Operation for Record {
     async fn run(self, core: &Core, actor: &Actor) -> Self::Output {
         let Record {
             slug,
+            integration,
             transition,
             durability,
         } = self;
         core.commit(actor, durability, move |tx| {
-            apply_in(tx, &slug, &transition)
+            apply_for(tx, &slug, integration, &transition)
         })
         .await
     }
@@ -170,6 +185,7 @@ impl Operation for Record {
 /// and a timeline entry is written only when Blaxel's status changed.
 pub struct DeployPolled {
     pub slug: String,
+    pub integration: Option<Integration>,
     pub generation: u64,
     pub status: String,
     pub gap_ms: i64,
@@ -182,14 +198,17 @@ impl Operation for DeployPolled {
     async fn run(self, core: &Core, actor: &Actor) -> Self::Output {
         core.commit(actor, Durability::Lazy, move |tx| {
             let cur = tenant_in(tx, &self.slug)?;
-            let (next, event) = lifecycle::deploy_polled(
-                &cur,
-                self.generation,
-                &self.status,
-                self.gap_ms,
-                self.next_attempt_at,
-                tx.now(),
-            )?;
+            let now = tx.now();
+            let (next, event) = with_facet(&cur, self.integration, |f| {
+                lifecycle::deploy_polled(
+                    f,
+                    self.generation,
+                    &self.status,
+                    self.gap_ms,
+                    self.next_attempt_at,
+                    now,
+                )
+            })?;
             tx.put_tenant(next, event)?;
             Ok(())
         })

@@ -27,4 +27,4 @@ pub mod reconcile;
 pub mod tenants;
 pub mod webhooks;
 
-pub use apply::{apply_in, tenant_in, write_links};
+pub use apply::{apply_for, apply_in, tenant_in, write_links};

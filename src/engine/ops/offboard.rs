@@ -7,10 +7,13 @@ use secrecy::SecretString;
 use super::apply::{apply_in, tenant_in, write_links};
 use super::batch::in_batches;
 use super::grants::{PENDING_TOKEN, REFRESH_TOKEN};
+use super::integrations::holding_consents_by;
 use crate::domain::actor::Actor;
-use crate::domain::consent::{Withdrawal, holding, withdraw};
+use crate::domain::consent::{Withdrawal, holders_besides, holding, withdraw};
+use crate::domain::facet::{self, with_facet};
+use crate::domain::held::integration_secret;
 use crate::domain::lifecycle::{self, Transition};
-use crate::domain::model::{ProvisionStep, Tenant};
+use crate::domain::model::{Integration, ProvisionStep, Tenant};
 use crate::engine::api::Reply;
 use crate::engine::core::Core;
 use crate::engine::error::EngineError;
@@ -62,18 +65,25 @@ pub enum RevokeResult {
 /// back at Google, unless another tenant holds a consent by that account.
 pub struct GiveBackGrants {
     pub tenant: Tenant,
+    /// An integration added after the tenant's first, whose grant alone goes back (`None`:
+    /// the tenant's).
+    pub integration: Option<Integration>,
 }
 
 impl Operation for GiveBackGrants {
     type Output = RevokeResult;
 
     async fn run(self, core: &Core, _actor: &Actor) -> RevokeResult {
-        let tenant = self.tenant;
+        let (tenant, integration) = (self.tenant, self.integration);
         let slug = tenant.slug.clone();
         let s = slug.clone();
+        let (current_name, pending_name) = (
+            integration_secret(integration, REFRESH_TOKEN),
+            integration_secret(integration, PENDING_TOKEN),
+        );
         let tokens = core
             .store()
-            .read(move |st| Ok((st.secret(&s, REFRESH_TOKEN)?, st.secret(&s, PENDING_TOKEN)?)))
+            .read(move |st| Ok((st.secret(&s, &current_name)?, st.secret(&s, &pending_name)?)))
             .await;
         let (current, pending) = match tokens {
             Ok(t) => t,
@@ -101,7 +111,7 @@ impl Operation for GiveBackGrants {
         if grants.is_empty() {
             return RevokeResult::Done("no grant to give back at Google (no token stored)".into());
         }
-        let google = match core.google() {
+        let google = match core.google_for(tenant.integration) {
             Ok(g) => g,
             Err(why) => {
                 return RevokeResult::Fail(format!(
@@ -112,13 +122,16 @@ impl Operation for GiveBackGrants {
         let mut said = Vec::new();
         for (token, sub, what) in grants {
             if let Some(sub) = &sub {
-                let holders: Vec<String> = core
-                    .store()
-                    .node()
-                    .consents_by(sub)
-                    .into_iter()
-                    .filter(|h| *h != slug)
-                    .collect();
+                let holders: Vec<String> = match integration {
+                    None => core
+                        .store()
+                        .node()
+                        .consents_by(sub)
+                        .into_iter()
+                        .filter(|h| *h != slug)
+                        .collect(),
+                    Some(i) => holders_besides((&slug, i), &holding_consents_by(core, sub)),
+                };
                 if !holders.is_empty() {
                     said.push(format!(
                         "{what} was kept at Google: {} a consent by the same account, which giving it back would end",
@@ -151,6 +164,7 @@ impl Operation for GiveBackGrants {
 /// it only when the reason is new (a slow deletion is one entry, not hundreds).
 pub struct OffboardWait {
     pub slug: String,
+    pub integration: Option<Integration>,
     pub generation: u64,
     pub step: ProvisionStep,
     pub why: String,
@@ -163,16 +177,21 @@ impl Operation for OffboardWait {
     async fn run(self, core: &Core, actor: &Actor) -> Self::Output {
         core.commit(actor, Durability::Lazy, move |tx| {
             let cur = tenant_in(tx, &self.slug)?;
-            let same = cur.provision.as_ref().and_then(|p| p.last_error.as_deref())
-                == Some(crate::text::clean(&self.why).as_str());
+            let why = crate::text::clean(&self.why);
             let t = Transition::ProvisionRetry {
                 generation: self.generation,
                 step: self.step,
                 error: self.why.clone(),
                 next_attempt_at: self.next_attempt_at,
             };
-            let (next, event) = lifecycle::apply(&cur, &t, tx.now())?;
-            tx.put_tenant(next, (!same).then_some(event))?;
+            let now = tx.now();
+            let (next, event) = with_facet(&cur, self.integration, |f| {
+                let same = f.provision.as_ref().and_then(|p| p.last_error.as_deref())
+                    == Some(why.as_str());
+                let (next, event) = lifecycle::apply(f, &t, now)?;
+                Ok::<_, EngineError>((next, (!same).then_some(event)))
+            })?;
+            tx.put_tenant(next, event)?;
             Ok(())
         })
         .await
@@ -183,6 +202,7 @@ impl Operation for OffboardWait {
 /// (durably: a wipe is not to be replayed from memory).
 pub struct OffboardStepDone {
     pub slug: String,
+    pub integration: Option<Integration>,
     pub generation: u64,
     pub step: ProvisionStep,
     pub detail: String,
@@ -199,19 +219,30 @@ impl Operation for OffboardStepDone {
             Durability::Lazy
         };
         core.commit(actor, durability, move |tx| {
-            apply_in(
-                tx,
-                &self.slug,
-                &Transition::OffboardStepDone {
-                    generation: self.generation,
-                    step: self.step,
-                    detail: self.detail.clone(),
-                },
-            )?;
+            let t = Transition::OffboardStepDone {
+                generation: self.generation,
+                step: self.step,
+                detail: self.detail.clone(),
+            };
+            let Some(i) = self.integration else {
+                apply_in(tx, &self.slug, &t)?;
+                if last {
+                    tx.delete_secrets_of(&self.slug)?;
+                    tx.destroy_tenant_key(&self.slug)?;
+                }
+                return Ok(());
+            };
+            // One integration of the tenant: after its last step, its secrets and its
+            // state go; the tenant and its other integrations stay.
+            let cur = tenant_in(tx, &self.slug)?;
+            let (mut next, event) = facet::apply_to(&cur, Some(i), &t, tx.now())?;
             if last {
-                tx.delete_secrets_of(&self.slug)?;
-                tx.destroy_tenant_key(&self.slug)?;
+                for base in [REFRESH_TOKEN, PENDING_TOKEN] {
+                    tx.delete_secret(&self.slug, &integration_secret(Some(i), base))?;
+                }
+                next.added.retain(|a| a.integration != i);
             }
+            tx.put_tenant(next, Some(event))?;
             Ok(())
         })
         .await
