@@ -181,6 +181,7 @@ async fn callbacks(s: &Setup, customers: usize, secs: f64) -> (f64, f64) {
                 while Instant::now() < until {
                     let Reply::Link(l) = c
                         .call(Command::IssueLink {
+                            integration: None,
                             slug: slug.clone(),
                             ttl_secs: 3600,
                             replace: false,
@@ -442,6 +443,7 @@ fn main() {
             .expect("add");
         let Reply::Link(link) = probe
             .call(Command::IssueLink {
+                integration: None,
                 slug: "load".into(),
                 ttl_secs: 30 * 24 * 3600,
                 replace: false,

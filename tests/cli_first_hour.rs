@@ -252,6 +252,7 @@ async fn replace_withdraws_in_the_same_commit_and_ends_the_flows_started_through
         .run(
             mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
             Command::IssueLink {
+                integration: None,
                 slug: "acme".into(),
                 ttl_secs: 3600,
                 replace: true,

@@ -190,3 +190,126 @@ async fn a_drive_grant_goes_back_only_when_no_tenant_holds_a_consent_by_that_acc
     );
     assert!(h.secret("beta", DRIVE_TOKEN).is_none());
 }
+
+fn scopes_asked(auth: &url::Url) -> String {
+    auth.query_pairs()
+        .find(|(k, _)| k == "scope")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn one_link_asks_each_integration_in_turn_by_one_account_and_is_used_after_the_last() {
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    integration(&h, "acme", Integration::GoogleDrive, true)
+        .await
+        .unwrap();
+    let link = h.link("acme").await;
+    // First Gmail, with only Gmail's scope.
+    let auth = h.start(&link).await;
+    let asked = scopes_asked(&auth);
+    assert!(
+        asked.contains("gmail.send") && !asked.contains("drive"),
+        "{asked}"
+    );
+    let cb = h.consent(&auth, "ann@acme.com", true, None).await;
+    assert_eq!(h.get(&cb).await.status, 200);
+    let t = h.show("acme").await;
+    assert!(
+        t.links[0].state == mcp_onboard::engine::model::LinkState::Active,
+        "{:?}",
+        t.links
+    );
+    assert_eq!(t.integrations[0].status, TenantStatus::Consented);
+    assert_eq!(t.integrations[1].status, TenantStatus::Created);
+    let gmail = h.token("acme").unwrap().expose_secret().to_owned();
+
+    // The same link, now for Drive alone; another account is refused in between.
+    let auth = h.start(&link).await;
+    let asked = scopes_asked(&auth);
+    assert!(
+        asked.contains("drive.file") && !asked.contains("gmail"),
+        "{asked}"
+    );
+    let cb = h.consent(&auth, "bob@acme.com", true, None).await;
+    assert_eq!(h.get(&cb).await.status, 400);
+    assert!(h.secret("acme", DRIVE_TOKEN).is_none());
+    assert!(
+        h.google.live_refresh_tokens().contains(&gmail),
+        "Gmail's grant stands"
+    );
+    let auth = h.start(&link).await;
+    let cb = h.consent(&auth, "ann@acme.com", true, None).await;
+    assert_eq!(h.get(&cb).await.status, 200);
+
+    let drive = h.secret("acme", DRIVE_TOKEN).expect("Drive's own token");
+    assert_ne!(drive.expose_secret(), gmail);
+    assert_eq!(h.token("acme").unwrap().expose_secret(), gmail);
+    let t = h.show("acme").await;
+    assert_eq!(t.integrations[1].status, TenantStatus::Consented);
+    assert_eq!(t.status, TenantStatus::Consented);
+    assert_eq!(
+        t.links[0].state,
+        mcp_onboard::engine::model::LinkState::Used
+    );
+    let consented: Vec<_> = t
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::Consented)
+        .map(|e| e.integration)
+        .collect();
+    assert_eq!(consented.len(), 2, "{:?}", t.events);
+    assert!(consented.contains(&Some(Integration::GoogleDrive)));
+    // Used now: its page says so.
+    let page = h.get(&link.url).await;
+    assert_eq!(page.status, 410, "{}", page.body);
+    assert!(page.body.contains("already used"), "{}", page.body);
+}
+
+#[tokio::test]
+async fn a_link_for_one_integration_asks_that_one_only() {
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    integration(&h, "acme", Integration::GoogleDrive, true)
+        .await
+        .unwrap();
+    let issue = Command::IssueLink {
+        slug: "acme".into(),
+        ttl_secs: 3600,
+        replace: false,
+        integration: Some(Integration::GoogleDrive),
+    };
+    let Reply::Link(link) = h.engine.run(OWNER, issue).await.unwrap() else {
+        panic!("a link");
+    };
+    let auth = h.start(&link).await;
+    let asked = scopes_asked(&auth);
+    assert!(
+        asked.contains("drive.file") && !asked.contains("gmail"),
+        "{asked}"
+    );
+    let cb = h.consent(&auth, "ann@acme.com", true, None).await;
+    assert_eq!(h.get(&cb).await.status, 200);
+    assert!(h.secret("acme", DRIVE_TOKEN).is_some());
+    assert!(h.token("acme").is_none(), "Gmail not consented");
+    let t = h.show("acme").await;
+    assert_eq!(
+        t.links[0].state,
+        mcp_onboard::engine::model::LinkState::Used
+    );
+    assert_eq!(t.integrations[0].status, TenantStatus::LinkOpened);
+    // A link for an integration the tenant does not hold is refused.
+    h.add("beta", None, None).await;
+    let issue = Command::IssueLink {
+        slug: "beta".into(),
+        ttl_secs: 3600,
+        replace: false,
+        integration: Some(Integration::GoogleDrive),
+    };
+    let refused = h.engine.run(OWNER, issue).await;
+    assert!(
+        matches!(refused, Err(EngineError::Conflict(_))),
+        "{refused:?}"
+    );
+}

@@ -43,6 +43,7 @@ fn assert_bodies_match_the_spec(blaxel: &BlaxelSandboxHandle) {
 /// Issue a link of an hour for `slug`.
 fn an_hours_link(slug: &str) -> Command {
     Command::IssueLink {
+        integration: None,
         slug: slug.into(),
         ttl_secs: 3600,
         replace: false,

@@ -95,6 +95,7 @@ async fn all_reach(c: &mut Client, slugs: &[String], want: TenantStatus) {
 async fn consent(http: &reqwest::Client, c: &mut Client, base: &str, slug: &str) {
     let Reply::Link(link) = c
         .call(Command::IssueLink {
+            integration: None,
             slug: slug.into(),
             ttl_secs: 600,
             replace: false,

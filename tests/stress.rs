@@ -183,6 +183,7 @@ async fn many_clients_and_customers_at_once_then_sigterm_and_nothing_acknowledge
         .unwrap();
         let Reply::Link(l) = c
             .call(Command::IssueLink {
+                integration: None,
                 slug: slug.clone(),
                 ttl_secs: 3600,
                 replace: false,
@@ -232,6 +233,7 @@ async fn many_clients_and_customers_at_once_then_sigterm_and_nothing_acknowledge
                     .await
                     .unwrap();
                     c.call(Command::IssueLink {
+                        integration: None,
                         slug: slug.clone(),
                         ttl_secs: 3600,
                         replace: false,

@@ -48,6 +48,10 @@ pub struct LinkArgs {
     /// Withdraw every unused link of the tenant instead of issuing one.
     #[arg(long, visible_alias = "withdraw")]
     pub revoke: bool,
+    /// A link for this one integration of the tenant (gmail, google-drive); without it a
+    /// link asks a consent for each integration not yet consented, one after another.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["revoke", "all_new"])]
+    pub integration: Option<crate::domain::integration::Integration>,
 }
 
 /// Said when a link is issued with no owner running.
@@ -85,6 +89,7 @@ async fn issue(instance: &Instance, l: &LinkArgs, as_json: bool) -> Result<()> {
     let slug = l.slug.clone().unwrap_or_default();
     let (reply, owner) = instance
         .execute_noting_owner(Command::IssueLink {
+            integration: l.integration,
             slug: slug.clone(),
             ttl_secs: l.ttl.as_secs(),
             replace: l.replace,

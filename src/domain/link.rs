@@ -33,6 +33,13 @@ pub struct ConsentLink {
     /// When a consent through another link of the tenant made this one dead.
     #[serde(default)]
     pub superseded_at: Option<Millis>,
+    /// The one integration the link asks a consent for (`link --integration`); `None`:
+    /// every integration of the tenant not yet consented, one consent after another.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only: Option<super::integration::Integration>,
+    /// The integrations consented through it so far (it is used after the last).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub done: Vec<super::integration::Integration>,
 }
 
 /// A link's state, one vocabulary for text, JSON and the console. Only `Active` can start
@@ -81,6 +88,8 @@ impl ConsentLink {
             continued_at: None,
             revoked_at: None,
             superseded_at: None,
+            only: None,
+            done: Vec::new(),
         }
     }
 
@@ -115,6 +124,9 @@ pub struct PendingFlow {
     /// must come back to that browser.
     #[serde(default)]
     pub browser: String,
+    /// The integration this consent is for, when one added after the tenant's first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integration: Option<super::integration::Integration>,
 }
 
 /// What happened to a flow whose state was used: kept briefly so a replay can be

@@ -300,6 +300,7 @@ impl Harness {
             .run(
                 OWNER,
                 Command::IssueLink {
+                    integration: None,
                     slug: slug.into(),
                     ttl_secs: 3600,
                     replace: false,

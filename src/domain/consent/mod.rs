@@ -9,6 +9,7 @@
 //! - `grant`: after the exchange, the grant kept or refused;
 //! - `decision`: the identity gate and the callback's last decision;
 //! - `links`: a consent using its link and superseding the others; a withdrawal;
+//! - `several`: one link, several consents (which integration next, the link's progress);
 //! - `give_back`: whether an unwanted grant goes back at Google (and who else holds a
 //!   consent by its account when one integration of a tenant gives its own up).
 
@@ -20,6 +21,7 @@ mod give_back;
 mod grant;
 mod links;
 pub mod page;
+pub mod several;
 
 pub use browser::{
     BROWSER_SECRET_LEN, ContinueRefusal, ContinueRequest, browser_hash, check_continue, form_token,

@@ -41,6 +41,10 @@ pub enum Command {
         /// Withdraw the tenant's other active links in the same commit.
         #[serde(default)]
         replace: bool,
+        /// The one integration the link asks a consent for (none: every integration of
+        /// the tenant not yet consented, one after another).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        integration: Option<Integration>,
     },
     Status,
     Retry {

@@ -87,8 +87,10 @@ async fn answer(
     // (the consent itself is decided on the record as the transaction finds it).
     let s = slug.clone();
     let tenant = core.store().read(move |st| st.tenant(&s)).await;
-    let integration = match &tenant {
-        Ok(Some(t)) => t.integration,
+    // The integration this consent is for: the flow's, else the tenant's first.
+    let integration = match (&tenant, flow.integration) {
+        (_, Some(i)) => i,
+        (Ok(Some(t)), None) => t.integration,
         _ => Default::default(),
     };
     let page = async {
@@ -164,7 +166,10 @@ fn hand_off(
             .append_pair("outcome", page.hand_off());
         page.next = Some(Next {
             url: url.to_string(),
-            redirect: page.success() && core.config().listener.return_redirect,
+            // Not while the link still asks for another consent.
+            redirect: page.success()
+                && core.config().listener.return_redirect
+                && page.consents.as_ref().is_none_or(|p| p.finished()),
         });
     }
     page
@@ -252,9 +257,10 @@ async fn finish(
     };
     let link_hash = unhex(&flow.link_hash);
     let (s, kept, decided) = (slug.to_owned(), refresh.clone(), facts.clone());
+    let integration = flow.integration;
     let stored = core
         .commit(actor, Durability::Durable, move |tx| {
-            store_consent(tx, &s, &link_hash, &decided, kept.as_ref())
+            store_consent(tx, &s, &link_hash, &decided, kept.as_ref(), integration)
         })
         .await;
     let stored = match stored {
@@ -297,18 +303,19 @@ async fn finish(
     };
     core.metrics().consents.inc();
     let tenant_name = tenant.display_name.clone();
-    if stored == Stored::AwaitingApproval {
+    let Stored::Consented(progress) = stored else {
         return PageKind::AwaitingApproval {
             tenant: tenant_name,
             email,
         }
         .into();
-    }
+    };
     core.wake_provisioner();
-    PageKind::Connected {
+    let mut page = CustomerPage::from(PageKind::Connected {
         tenant: tenant_name,
         email,
-        integrations: vec![tenant.integration],
-    }
-    .into()
+        integrations: progress.done.clone(),
+    });
+    page.consents = Some(progress);
+    page
 }

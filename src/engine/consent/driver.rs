@@ -7,15 +7,19 @@ use secrecy::SecretString;
 use super::page::CustomerPage;
 use crate::domain::actor::Actor;
 use crate::domain::consent::page::Failure;
+use crate::domain::consent::several::{Progress, after_consent, first_account_only};
 use crate::domain::consent::{
-    ConsentDecision, GrantFacts, Refusal, consume_link, decide_consent, same_browser,
+    ConsentDecision, GrantFacts, LinkChange, Refusal, consume_link, decide_consent, same_browser,
 };
+use crate::domain::held::integration_secret;
 use crate::domain::lifecycle::{self, Transition};
-use crate::domain::model::FailureKind;
+use crate::domain::model::{
+    ExpectedAccount, FailureKind, GoogleIdentity, Integration, LinkState, Tenant,
+};
 use crate::engine::core::Core;
 use crate::engine::error::EngineError;
 use crate::engine::ops::grants::{PENDING_TOKEN, REFRESH_TOKEN};
-use crate::engine::ops::{apply_in, tenant_in, write_links};
+use crate::engine::ops::{apply_for, tenant_in, write_links};
 use crate::store::{Durability, TakenFlow, Tx};
 
 /// The customer's page for a refusal's failure.
@@ -79,38 +83,54 @@ pub(super) async fn record_refusal(
 /// Where a consent's grant went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Stored {
-    Consented,
+    /// Stored, and where the link stands (the next integration it asks for, if any).
+    Consented(Progress),
     AwaitingApproval,
     /// Refused, by the decision on the tenant as it is now: nothing was written.
     Refused(Refusal),
 }
 
-/// Decide on the grant (`facts`) for the tenant as it is now ([`decide_consent`]) and
-/// store what that says: the token (`refresh`), the tenant's new state and its links (the
-/// one consented through used, the others superseded), all in one transaction, and only
-/// while the link can take the consent.
+/// Decide on the grant (`facts`) for `integration` of the tenant (`None`: its first) as it
+/// is now ([`decide_consent`] on that integration) and store what that says: the token
+/// (`refresh`) under that integration's name, its new state and the tenant's links (the
+/// one consented through used after its last consent, the others superseded then), all in
+/// one transaction, and only while the link can take the consent. A link that took a
+/// consent already takes only the same account.
 pub(super) fn store_consent(
     tx: &mut dyn Tx,
     slug: &str,
     link_hash: &[u8],
     facts: &GrantFacts,
     refresh: Option<&SecretString>,
+    integration: Option<Integration>,
 ) -> Result<Stored, EngineError> {
     // A tenant removed while its customer was at Google took its links with it: the
     // customer is told the invitation is no longer active, as for any link gone.
+    let gone = || EngineError::Conflict("the consent link is gone".into());
     let cur = tenant_in(tx, slug).map_err(|e| match e {
-        EngineError::UnknownTenant(_) => EngineError::Conflict("the consent link is gone".into()),
+        EngineError::UnknownTenant(_) => gone(),
         e => e,
     })?;
-    let (transition, secret, stored) = match decide_consent(&cur, facts) {
+    let for_integration = integration.unwrap_or(cur.integration);
+    let facet = cur.facet(for_integration).ok_or_else(gone)?;
+    let links = tx.links_of(slug)?;
+    let link = links
+        .iter()
+        .find(|(h, _)| h == link_hash)
+        .map(|(_, l)| l.clone())
+        .ok_or_else(gone)?;
+    let (transition, secret, stored) = match decide_consent(&facet, facts) {
         ConsentDecision::Refuse(r) => return Ok(Stored::Refused(r)),
+        ConsentDecision::AwaitApproval { identity, .. } if first_account_only(&link) => {
+            return Ok(Stored::Refused(another_account(&facet, &identity)));
+        }
         ConsentDecision::Accept { identity, granted } => (
             Transition::Consented {
                 identity,
                 granted_scopes: granted,
             },
             REFRESH_TOKEN,
-            Stored::Consented,
+            None,
         ),
         ConsentDecision::AwaitApproval { identity, granted } => (
             Transition::AwaitApproval {
@@ -118,17 +138,62 @@ pub(super) fn store_consent(
                 granted_scopes: granted,
             },
             PENDING_TOKEN,
-            Stored::AwaitingApproval,
+            Some(Stored::AwaitingApproval),
         ),
     };
     // A grant is kept only with its refresh token (the decision says so too).
     let refresh = refresh.ok_or_else(|| EngineError::Conflict("no refresh token".into()))?;
-    let links =
-        consume_link(&tx.links_of(slug)?, link_hash, tx.now()).map_err(EngineError::Conflict)?;
-    apply_in(tx, slug, &transition)?;
-    tx.put_secret(slug, secret, refresh)?;
-    write_links(tx, links)?;
-    Ok(stored)
+    let added = integration.filter(|i| *i != cur.integration);
+    let next = apply_for(tx, slug, added, &transition)?;
+    let progress = after_consent(
+        &next.integrations(),
+        &next.consented_integrations(),
+        &link,
+        for_integration,
+    );
+    let changes = if progress.finished() || stored.is_some() {
+        let mut changes =
+            consume_link(&links, link_hash, tx.now()).map_err(EngineError::Conflict)?;
+        for c in changes.iter_mut().filter(|c| c.hash == link_hash) {
+            c.link.done = progress.done.clone();
+        }
+        changes
+    } else {
+        // More to consent through it: it stays open, for the same account.
+        match link.state(tx.now()) {
+            LinkState::Active | LinkState::Expired => {}
+            s => return Err(EngineError::Conflict(format!("the consent link is {s}"))),
+        }
+        let mut l = link;
+        l.done = progress.done.clone();
+        vec![LinkChange {
+            hash: link_hash.to_vec(),
+            link: l,
+        }]
+    };
+    tx.put_secret(slug, &integration_secret(added, secret), refresh)?;
+    write_links(tx, changes)?;
+    Ok(stored.unwrap_or(Stored::Consented(progress)))
+}
+
+/// A later consent through a link by another account than its first: refused, and the
+/// grant given back (unless that would end a consent someone holds).
+fn another_account(tenant: &Tenant, identity: &GoogleIdentity) -> Refusal {
+    let first = tenant.google.as_ref();
+    let expected = first.and_then(|g| g.email.clone()).unwrap_or_default();
+    Refusal::fail(
+        FailureKind::WrongAccount,
+        format!(
+            "{} signed in for {} through a link whose first consent was by {expected}: one Google account per tenant",
+            identity.email.as_deref().unwrap_or(&identity.sub),
+            tenant.integration
+        ),
+        Failure::WrongAccount {
+            signed_in: identity.email.clone(),
+            expected: ExpectedAccount::Email(expected),
+        },
+    )
+    .revoking()
 }
 
 /// What a callback found under its state.

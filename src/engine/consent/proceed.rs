@@ -1,5 +1,6 @@
 //! Continue: a press on the link's page starts a fresh single-use OAuth flow (state, PKCE
-//! verifier, bound to this browser) and sends the customer to Google.
+//! verifier, bound to this browser) for the next integration the link covers and sends the
+//! customer to Google for that integration's scopes alone.
 
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use super::open::{count, live_link};
 use super::page::CustomerPage;
 use crate::domain::actor::Actor;
 use crate::domain::consent::page::Failure;
+use crate::domain::consent::several::next_to_consent;
 use crate::domain::consent::{ContinueRequest, browser_hash, check_continue};
 use crate::domain::model::{ExpectedAccount, LinkState, PendingFlow};
 use crate::engine::core::Core;
@@ -67,7 +69,11 @@ pub(super) async fn continue_link(
             ));
         }
     };
-    let google = match core.google_for(brief.integration) {
+    // One consent per integration, each asking only its own scopes.
+    let integrations: Vec<_> = brief.statuses.iter().map(|(i, _)| *i).collect();
+    let integration =
+        next_to_consent(&integrations, &brief.consented, &link).unwrap_or(brief.integration);
+    let google = match core.google_for(integration) {
         Ok(g) => g,
         Err(why) => {
             tracing::error!(error = %why, "consent flow refused: Google is not configured");
@@ -97,6 +103,7 @@ pub(super) async fn continue_link(
         created_at: now,
         expires_at: add(now, FLOW_TTL),
         browser,
+        integration: (integration != brief.integration).then_some(integration),
     };
     let state_hash = sha256(&state);
     let sealed = core.store().seal_flow_verifier(&state_hash, &verifier);
@@ -116,11 +123,5 @@ pub(super) async fn continue_link(
         _ => None,
     };
     let lang = asked.lang(brief.lang);
-    Ok(google.authorize_url(
-        &state,
-        challenge,
-        &brief.integration.scopes(),
-        hint,
-        lang.tag(),
-    ))
+    Ok(google.authorize_url(&state, challenge, &integration.scopes(), hint, lang.tag()))
 }

@@ -29,10 +29,14 @@ impl Operation for Command {
             Command::EditTenant { slug, edit } => tenants::edit(core, actor, slug, edit).await,
             Command::RemoveTenant { slug } => tenants::remove(core, actor, slug).await,
             Command::IssueLink {
+                integration,
                 slug,
                 ttl_secs,
                 replace,
-            } => links::issue(core, actor, &slug, Duration::from_secs(ttl_secs), replace).await,
+            } => {
+                let ttl = Duration::from_secs(ttl_secs);
+                links::issue(core, actor, &slug, ttl, replace, integration).await
+            }
             Command::RevokeLinks { slug } => {
                 links::revoke(core, actor, &slug).await?;
                 tenants::show(core, &slug).await

@@ -12,6 +12,7 @@ use super::apply::{apply_in, tenant_in, write_links};
 use super::batch::in_batches;
 use crate::domain::actor::Actor;
 use crate::domain::consent::{Withdrawal, withdraw};
+use crate::domain::integration::Integration;
 use crate::domain::lifecycle::Transition;
 use crate::domain::model::{ConsentLink, EventKind, LinkState, TenantStatus};
 use crate::engine::api::{LinkView, Reply};
@@ -58,15 +59,16 @@ fn link_url(core: &Core, slug: &str, code: &str) -> String {
     url.to_string()
 }
 
-/// Issue a link to `slug`; with `replace`, withdraw its other active links in the same
-/// commit. The view says how many others stay active (and until when) or which were
-/// withdrawn.
+/// Issue a link to `slug` (for `integration` alone, when given: one the tenant holds);
+/// with `replace`, withdraw its other active links in the same commit. The view says how
+/// many others stay active (and until when) or which were withdrawn.
 pub async fn issue(
     core: &Core,
     actor: &Actor,
     slug: &str,
     ttl: Duration,
     replace: bool,
+    integration: Option<Integration>,
 ) -> Result<Reply, EngineError> {
     may_issue_links(core, ttl)?;
     let (code, hash, id) = new_link_code();
@@ -75,7 +77,15 @@ pub async fn issue(
     let (expires_at, others) = core
         .commit(actor, Durability::Durable, move |tx| {
             let now = tx.now();
-            let link = ConsentLink::new(&s, &link_id, now, add(now, ttl));
+            if let Some(i) = integration
+                && !tenant_in(tx, &s)?.holds(i)
+            {
+                return Err(EngineError::Conflict(format!(
+                    "tenant {s} does not hold {i}: `mcp-onboard tenant integration add {s} {i}` first"
+                )));
+            }
+            let mut link = ConsentLink::new(&s, &link_id, now, add(now, ttl));
+            link.only = integration;
             let expires_at = link.expires_at;
             let withdrawn = if replace {
                 let why = format!(" (replaced by link {link_id})");
@@ -247,6 +257,7 @@ mod tests {
         assert_eq!(
             old,
             Command::IssueLink {
+                integration: None,
                 slug: "acme".into(),
                 ttl_secs: 60,
                 replace: false

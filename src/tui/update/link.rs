@@ -111,6 +111,7 @@ pub(super) fn issue(
         fx,
         Pending::Link(slug.clone()),
         Command::IssueLink {
+            integration: None,
             slug,
             ttl_secs,
             replace,

@@ -1,0 +1,132 @@
+//! One link, several consents: a link covers every integration of its tenant not yet
+//! consented (or the one it was issued for), one Google consent each with only that
+//! integration's scopes; the customer is offered the next after each, and the link counts
+//! as used after the last. In between, it takes only the account of its first consent.
+
+use crate::domain::integration::Integration;
+use crate::domain::model::ConsentLink;
+
+/// The integration a Continue on `link` asks a consent for: the one it was issued for,
+/// else the first of the tenant's `integrations` (its first first) neither consented
+/// (`consented`) nor done through the link; with none left, the tenant's first (a new
+/// consent for it, as a link of one integration always gave).
+pub fn next_to_consent(
+    integrations: &[Integration],
+    consented: &[Integration],
+    link: &ConsentLink,
+) -> Option<Integration> {
+    if let Some(only) = link.only {
+        return integrations.contains(&only).then_some(only);
+    }
+    integrations
+        .iter()
+        .find(|i| !consented.contains(i) && !link.done.contains(i))
+        .or(integrations.first())
+        .copied()
+}
+
+/// Where a link stands after a consent to `integration` through it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    /// Consented through the link so far, this one last.
+    pub done: Vec<Integration>,
+    /// Still to consent through it, in order (empty: the link is used).
+    pub remaining: Vec<Integration>,
+}
+
+impl Progress {
+    pub fn finished(&self) -> bool {
+        self.remaining.is_empty()
+    }
+
+    pub fn total(&self) -> usize {
+        self.done.len() + self.remaining.len()
+    }
+}
+
+/// `integration` consented through `link`; `consented`: the tenant's integrations holding
+/// a consent now, this one included.
+pub fn after_consent(
+    integrations: &[Integration],
+    consented: &[Integration],
+    link: &ConsentLink,
+    integration: Integration,
+) -> Progress {
+    let mut done = link.done.clone();
+    if !done.contains(&integration) {
+        done.push(integration);
+    }
+    let remaining = if link.only.is_some() {
+        Vec::new()
+    } else {
+        integrations
+            .iter()
+            .filter(|i| !consented.contains(i) && !done.contains(i))
+            .copied()
+            .collect()
+    };
+    Progress { done, remaining }
+}
+
+/// Whether a consent through `link` must be by the account of its first consent (one
+/// went through it already).
+pub fn first_account_only(link: &ConsentLink) -> bool {
+    !link.done.is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Integration::{Gmail, GoogleDrive};
+
+    fn link() -> ConsentLink {
+        ConsentLink::new("acme", "ab", 0, 100)
+    }
+
+    #[test]
+    fn a_link_asks_each_integration_not_consented_in_turn_and_is_used_after_the_last() {
+        let both = [Gmail, GoogleDrive];
+        let mut l = link();
+        assert_eq!(next_to_consent(&both, &[], &l), Some(Gmail));
+        assert!(!first_account_only(&l));
+        let p = after_consent(&both, &[Gmail], &l, Gmail);
+        assert_eq!(p.done, [Gmail]);
+        assert_eq!(p.remaining, [GoogleDrive]);
+        assert!(!p.finished());
+        assert_eq!((p.done.len(), p.total()), (1, 2));
+        l.done = p.done;
+        assert!(first_account_only(&l));
+        assert_eq!(next_to_consent(&both, &[Gmail], &l), Some(GoogleDrive));
+        let p = after_consent(&both, &[Gmail, GoogleDrive], &l, GoogleDrive);
+        assert_eq!(p.done, [Gmail, GoogleDrive]);
+        assert!(p.finished());
+        assert_eq!(p.total(), 2);
+    }
+
+    #[test]
+    fn a_link_skips_what_is_consented_already() {
+        let both = [Gmail, GoogleDrive];
+        let l = link();
+        // Gmail works: a new link asks for Drive alone.
+        assert_eq!(next_to_consent(&both, &[Gmail], &l), Some(GoogleDrive));
+        let p = after_consent(&both, &[Gmail, GoogleDrive], &l, GoogleDrive);
+        assert!(p.finished());
+        assert_eq!(p.total(), 1);
+        // Everything consented: a new consent for the first (re-consent), as before.
+        assert_eq!(next_to_consent(&both, &both, &l), Some(Gmail));
+        assert!(after_consent(&both, &both, &l, Gmail).finished());
+        // A tenant of one integration: as it always was.
+        assert_eq!(next_to_consent(&[Gmail], &[], &l), Some(Gmail));
+        assert!(after_consent(&[Gmail], &[Gmail], &l, Gmail).finished());
+    }
+
+    #[test]
+    fn a_link_for_one_integration_asks_that_one_only() {
+        let both = [Gmail, GoogleDrive];
+        let mut l = link();
+        l.only = Some(GoogleDrive);
+        assert_eq!(next_to_consent(&both, &[], &l), Some(GoogleDrive));
+        assert!(after_consent(&both, &[GoogleDrive], &l, GoogleDrive).finished());
+        assert_eq!(next_to_consent(&[Gmail], &[], &l), None);
+    }
+}
