@@ -90,6 +90,7 @@ fn read(file: &std::path::Path) -> Result<(Vec<Row>, Vec<Bad>)> {
             expected_email: get(at_email),
             expected_domain: get(at_domain),
             integration: Default::default(),
+            also: Vec::new(),
             return_url: None,
             lang: None,
         };

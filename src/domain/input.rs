@@ -27,6 +27,8 @@ pub enum InvalidInput {
     Text(&'static str, String),
     #[error("unsupported language {0:?}: use one of {1}")]
     Lang(String, String),
+    #[error("{0} is named twice: a tenant holds each integration once")]
+    IntegrationTwice(Integration),
 }
 
 /// A URL customers are sent to after consent: `https://` (plain `http://` only on a
@@ -93,6 +95,9 @@ pub struct NewTenant {
     pub expected_domain: Option<String>,
     #[serde(default)]
     pub integration: Integration,
+    /// The integrations it holds beyond its first (`--integrations gmail,google-drive`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<Integration>,
     /// This tenant's own page to return to after consent (else `listener.return_url`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_url: Option<String>,
@@ -304,7 +309,7 @@ pub fn new_tenant(input: &NewTenant, now: Millis) -> Result<(Tenant, AuditEvent)
         input.expected_email.as_deref(),
         input.expected_domain.as_deref(),
     )?;
-    let tenant = Tenant {
+    let mut tenant = Tenant {
         slug: input.slug.clone(),
         display_name,
         contact: match input.contact.as_deref() {
@@ -334,6 +339,11 @@ pub fn new_tenant(input: &NewTenant, now: Millis) -> Result<(Tenant, AuditEvent)
         },
         added: Vec::new(),
     };
+    for i in &input.also {
+        tenant
+            .add_integration(*i, now)
+            .map_err(|e| InvalidInput::IntegrationTwice(e.0))?;
+    }
     let event = event(
         &tenant.slug,
         now,

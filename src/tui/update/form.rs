@@ -179,6 +179,7 @@ fn submit(f: &mut Form) -> Option<(Pending, Command)> {
                 expected_email: email,
                 expected_domain: domain,
                 integration: Default::default(),
+                also: Vec::new(),
                 return_url: None,
                 lang: opt(f.value(K::Language)),
             };

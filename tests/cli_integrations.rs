@@ -1,0 +1,66 @@
+//! A tenant's integrations from the command line: `tenant add --integrations`, `tenant
+//! integration add|remove`, `tenant show --json` listing each, `link --integration`.
+
+mod support_proc;
+
+use support_proc::*;
+
+fn names(t: &serde_json::Value) -> Vec<String> {
+    t["integrations"]
+        .as_array()
+        .expect("integrations")
+        .iter()
+        .map(|i| i["integration"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_tenants_integrations_are_named_added_and_removed_from_the_command_line() {
+    let w = World::new();
+    w.ok(&["tenant", "add", "plain"]);
+    assert_eq!(names(&w.tenant("plain")), ["gmail"]);
+    w.ok(&[
+        "tenant",
+        "add",
+        "acme",
+        "--integrations",
+        "gmail,google-drive",
+    ]);
+    let t = w.tenant("acme");
+    assert_eq!(names(&t), ["gmail", "google-drive"]);
+    assert_eq!(t["integrations"][1]["status"], "created");
+    // Named twice, or unknown: refused, nothing added.
+    let out = w.run(&["tenant", "add", "twice", "--integrations", "gmail,gmail"]);
+    assert!(!out.ok());
+    assert!(
+        out.stderr.contains("gmail is named twice"),
+        "{}",
+        out.stderr
+    );
+    let out = w.run(&["tenant", "add", "odd", "--integrations", "gmail,dropbox"]);
+    assert!(!out.ok(), "{}", out.stdout);
+
+    w.ok(&["tenant", "integration", "add", "plain", "google-drive"]);
+    assert_eq!(names(&w.tenant("plain")), ["gmail", "google-drive"]);
+    let out = w.run(&["tenant", "integration", "add", "plain", "google-drive"]);
+    assert!(!out.ok());
+    assert!(
+        out.stderr.contains("holds google-drive already"),
+        "{}",
+        out.stderr
+    );
+
+    w.ok(&["link", "acme", "--integration", "google-drive"]);
+    w.ok(&["tenant", "integration", "remove", "acme", "google-drive"]);
+    let t = w.tenant("acme");
+    assert_eq!(names(&t), ["gmail"]);
+    let events = t["events"].as_array().expect("events");
+    let removed = events
+        .iter()
+        .find(|e| e["kind"] == "integration_removed")
+        .expect("the removal on the timeline");
+    assert_eq!(removed["integration"], "google-drive");
+    let out = w.run(&["tenant", "integration", "remove", "acme", "gmail"]);
+    assert!(!out.ok());
+    assert!(out.stderr.contains("offboard acme"), "{}", out.stderr);
+}
