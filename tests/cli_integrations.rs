@@ -64,3 +64,26 @@ fn a_tenants_integrations_are_named_added_and_removed_from_the_command_line() {
     assert!(!out.ok());
     assert!(out.stderr.contains("offboard acme"), "{}", out.stderr);
 }
+
+#[test]
+fn an_import_names_each_tenants_integrations() {
+    let w = World::new();
+    let csv = w.tmp.path().join("tenants.csv");
+    std::fs::write(
+        &csv,
+        "slug,name,integrations\nacme,Acme,gmail google-drive\nbeta,Beta,\ngamma,Gamma,google-drive\n",
+    )
+    .unwrap();
+    w.ok(&["tenant", "import", csv.to_str().unwrap()]);
+    assert_eq!(names(&w.tenant("acme")), ["gmail", "google-drive"]);
+    assert_eq!(names(&w.tenant("beta")), ["gmail"]);
+    assert_eq!(names(&w.tenant("gamma")), ["google-drive"]);
+    std::fs::write(&csv, "slug,integrations\ndelta,gmail;dropbox\n").unwrap();
+    let out = w.run(&["tenant", "import", csv.to_str().unwrap()]);
+    assert!(!out.ok());
+    assert!(
+        out.stderr.contains("line 2") && out.stderr.contains("dropbox"),
+        "{}",
+        out.stderr
+    );
+}

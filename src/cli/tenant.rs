@@ -30,8 +30,8 @@ pub enum TenantCmd {
     },
     /// Change a tenant's name, contact or expected Google account.
     Edit(EditArgs),
-    /// Add the tenants of a CSV file (header `slug,name,contact,email,domain`; only `slug`
-    /// required): all or none, every bad row named by its line.
+    /// Add the tenants of a CSV file (header `slug,name,contact,email,domain,integrations`;
+    /// only `slug` required): all or none, every bad row named by its line.
     Import {
         /// The CSV file.
         file: PathBuf,

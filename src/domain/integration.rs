@@ -100,6 +100,19 @@ impl Integration {
             .map(|p| p.integration)
     }
 
+    /// A list of integrations as typed (`gmail,google-drive`; commas, semicolons or
+    /// spaces between), the first first; `Err` names one that is unknown.
+    pub fn parse_list(text: &str) -> Result<Vec<Self>, String> {
+        text.split([',', ';', ' '])
+            .filter(|n| !n.trim().is_empty())
+            .map(|n| {
+                Self::parse(n).ok_or_else(|| {
+                    format!("unknown integration {:?}: use {}", n.trim(), Self::names())
+                })
+            })
+            .collect()
+    }
+
     /// The names there are, for messages: `gmail, google-drive`.
     pub fn names() -> String {
         PROFILES
@@ -149,6 +162,22 @@ impl std::str::FromStr for Integration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_list_of_integrations_is_read_in_order() {
+        use Integration::{Gmail, GoogleDrive};
+        assert_eq!(
+            Integration::parse_list("gmail,google-drive"),
+            Ok(vec![Gmail, GoogleDrive])
+        );
+        assert_eq!(
+            Integration::parse_list(" google-drive; gmail "),
+            Ok(vec![GoogleDrive, Gmail])
+        );
+        assert_eq!(Integration::parse_list(""), Ok(vec![]));
+        let bad = Integration::parse_list("gmail dropbox").unwrap_err();
+        assert!(bad.contains("\"dropbox\""), "{bad}");
+    }
 
     #[test]
     fn every_integration_has_its_own_entry_and_name() {
