@@ -313,3 +313,45 @@ async fn a_link_for_one_integration_asks_that_one_only() {
         "{refused:?}"
     );
 }
+
+#[tokio::test]
+async fn a_tenant_is_not_offboarded_whole_while_an_added_integration_has_its_own_resources() {
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    assert_eq!(h.onboard("acme", "ann@acme.com").await.status, 200);
+    integration(&h, "acme", Integration::GoogleDrive, true)
+        .await
+        .unwrap();
+    let link = h.engine.run(
+        OWNER,
+        Command::IssueLink {
+            slug: "acme".into(),
+            ttl_secs: 3600,
+            replace: false,
+            integration: Some(Integration::GoogleDrive),
+        },
+    );
+    let Reply::Link(link) = link.await.unwrap() else {
+        panic!("a link");
+    };
+    assert_eq!(h.onboard_through(&link, "ann@acme.com").await.status, 200);
+    let off = Command::Offboard {
+        slugs: vec!["acme".into()],
+    };
+    let Reply::Offboarding {
+        started, skipped, ..
+    } = h.engine.run(OWNER, off).await.unwrap()
+    else {
+        panic!("an offboarding");
+    };
+    assert!(started.is_empty());
+    assert_eq!(skipped.len(), 1);
+    assert!(
+        skipped[0]
+            .reason
+            .contains("tenant integration remove acme google-drive"),
+        "{}",
+        skipped[0].reason
+    );
+    assert_eq!(h.show("acme").await.status, TenantStatus::Consented);
+}

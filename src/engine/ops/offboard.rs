@@ -28,6 +28,13 @@ pub async fn offboard(
     slugs: Vec<String>,
 ) -> Result<Reply, EngineError> {
     let started = in_batches(core, actor, &slugs, |tx, slug| {
+        // An added integration's own resources go first, by its own offboarding.
+        let held = tenant_in(tx, slug)?.added_with_resources();
+        if let Some(i) = held.first() {
+            return Err(EngineError::Conflict(format!(
+                "its {i} has Blaxel resources of its own: `mcp-onboard tenant integration remove {slug} {i}` first"
+            )));
+        }
         apply_in(tx, slug, &Transition::OffboardRequested)?;
         // No customer can start or finish a consent from now on.
         let withdrawn = withdraw(&tx.links_of(slug)?, Withdrawal::Active, tx.now());
