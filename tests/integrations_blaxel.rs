@@ -9,9 +9,9 @@ use std::time::Duration;
 use common::OWNER;
 use common::blaxel_rig::{poll_until, rig};
 use mcp_onboard::domain::facet::apply_to;
-use mcp_onboard::engine::Command;
 use mcp_onboard::engine::lifecycle::Transition;
 use mcp_onboard::engine::model::{EventKind, Integration, TenantStatus};
+use mcp_onboard::engine::{Command, Reply};
 use mcp_onboard::sandbox::blaxel::BlaxelFaults;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -78,6 +78,13 @@ async fn drive_is_deployed_beside_gmail_and_removed_alone() {
             .any(|e| e.integration == Some(Integration::GoogleDrive))
     );
     assert!(deployed.clone().any(|e| e.integration.is_none()));
+
+    // Drive's resources are its own, not orphans.
+    let Reply::Findings { findings } = r.h.engine.run(OWNER, Command::Reconcile).await.unwrap()
+    else {
+        panic!("findings");
+    };
+    assert!(findings.is_empty(), "{findings:?}");
 
     let remove = Command::RemoveIntegration {
         slug: "acme".into(),

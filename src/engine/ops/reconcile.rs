@@ -89,7 +89,12 @@ pub async fn find_drift(core: &Core) -> Result<Vec<Finding>, EngineError> {
         .iter()
         .map(|f| (f.metadata.name.as_str(), f))
         .collect();
-    for t in &tenants {
+    // Each integration of a tenant owns its own resources: its facet carries its job.
+    let facets: Vec<_> = tenants
+        .iter()
+        .flat_map(|t| t.integrations().into_iter().filter_map(|i| t.facet(i)))
+        .collect();
+    for t in &facets {
         let Some(job) = &t.provision else { continue };
         if matches!(t.status, TenantStatus::Offboarded) {
             continue;
