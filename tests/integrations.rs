@@ -355,3 +355,31 @@ async fn a_tenant_is_not_offboarded_whole_while_an_added_integration_has_its_own
     );
     assert_eq!(h.show("acme").await.status, TenantStatus::Consented);
 }
+
+#[tokio::test]
+async fn a_refused_consent_for_drive_is_drives_alone() {
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    assert_eq!(h.onboard("acme", "ann@acme.com").await.status, 200);
+    integration(&h, "acme", Integration::GoogleDrive, true)
+        .await
+        .unwrap();
+    let link = h.link("acme").await;
+    let auth = h.start(&link).await;
+    assert!(scopes_asked(&auth).contains("drive.file"));
+    let cb = h.consent(&auth, "ann@acme.com", false, None).await;
+    assert_eq!(h.get(&cb).await.status, 400);
+    let t = h.show("acme").await;
+    assert_eq!(
+        t.integrations[0].status,
+        TenantStatus::Consented,
+        "Gmail untouched"
+    );
+    assert_eq!(t.integrations[1].status, TenantStatus::Failed);
+    let failed = t
+        .events
+        .iter()
+        .find(|e| e.kind == EventKind::ConsentFailed)
+        .expect("the refusal on the timeline");
+    assert_eq!(failed.integration, Some(Integration::GoogleDrive));
+}

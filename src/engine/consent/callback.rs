@@ -77,7 +77,7 @@ async fn answer(
                 page: Failure::Replayed,
                 revoke: false,
             };
-            return refuse(core, actor, &used.tenant, r).await;
+            return refuse(core, actor, &used.tenant, None, r).await;
         }
         Ok(Taking::Flow(TakenFlow::Unknown)) => return Failure::StateUnknown.into(),
         Err(e) => return CustomerPage::internal(&e.to_string()),
@@ -112,7 +112,7 @@ async fn answer(
         ) {
             Ok(c) => c,
             Err(r) if r.page == Failure::StateUnknown => return page(&r.page),
-            Err(r) => return refuse(core, actor, &slug, r).await,
+            Err(r) => return refuse(core, actor, &slug, flow.integration, r).await,
         };
         let google = match core.google_for(integration) {
             Ok(g) => g,
@@ -122,7 +122,7 @@ async fn answer(
                     format!("cannot exchange the code: {why}"),
                     Failure::ExchangeFailed,
                 );
-                return refuse(core, actor, &slug, r).await;
+                return refuse(core, actor, &slug, flow.integration, r).await;
             }
         };
         match &tenant {
@@ -231,7 +231,7 @@ async fn finish(
                 format!("code exchange failed: {e}"),
                 Failure::ExchangeFailed,
             );
-            return refuse(core, actor, slug, r).await;
+            return refuse(core, actor, slug, flow.integration, r).await;
         }
     };
     let facts = grant_facts(core, &grant);
@@ -268,7 +268,7 @@ async fn finish(
             if r.revoke {
                 r.reason.push_str(&give_back(sub).await);
             }
-            return refuse(core, actor, slug, r).await;
+            return refuse(core, actor, slug, flow.integration, r).await;
         }
         Ok(s) => s,
         Err(EngineError::Conflict(why)) => {
@@ -288,7 +288,7 @@ async fn finish(
                 }),
                 revoke: true,
             };
-            return refuse(core, actor, slug, r).await;
+            return refuse(core, actor, slug, flow.integration, r).await;
         }
         Err(e) => {
             // Not kept, so not wanted either: give the grant back.
@@ -298,7 +298,7 @@ async fn finish(
                 format!("could not store the consent: {e}{note}"),
                 Failure::Internal,
             );
-            return refuse(core, actor, slug, r).await;
+            return refuse(core, actor, slug, flow.integration, r).await;
         }
     };
     core.metrics().consents.inc();

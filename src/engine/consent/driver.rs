@@ -11,6 +11,7 @@ use crate::domain::consent::several::{Progress, after_consent, first_account_onl
 use crate::domain::consent::{
     ConsentDecision, GrantFacts, LinkChange, Refusal, consume_link, decide_consent, same_browser,
 };
+use crate::domain::facet::with_facet;
 use crate::domain::held::integration_secret;
 use crate::domain::lifecycle::{self, Transition};
 use crate::domain::model::{
@@ -30,9 +31,16 @@ pub(super) fn page(failure: &Failure) -> CustomerPage {
     CustomerPage::from(failure.clone())
 }
 
-/// Record a refusal on the tenant and return the customer's page.
-pub(super) async fn refuse(core: &Core, actor: &Actor, slug: &str, r: Refusal) -> CustomerPage {
-    record_refusal(core, actor, slug, r.kind, &r.reason).await;
+/// Record a refusal on the tenant (on `integration`, the flow's, when one added after its
+/// first) and return the customer's page.
+pub(super) async fn refuse(
+    core: &Core,
+    actor: &Actor,
+    slug: &str,
+    integration: Option<Integration>,
+    r: Refusal,
+) -> CustomerPage {
+    record_refusal(core, actor, slug, integration, r.kind, &r.reason).await;
     page(&r.page)
 }
 
@@ -42,6 +50,7 @@ pub(super) async fn record_refusal(
     core: &Core,
     actor: &Actor,
     slug: &str,
+    integration: Option<Integration>,
     kind: Option<FailureKind>,
     reason: &str,
 ) {
@@ -69,9 +78,12 @@ pub(super) async fn record_refusal(
         .commit(actor, Durability::Lazy, move |tx| {
             let cur = tenant_in(tx, &s)?;
             let now = tx.now();
-            let (mut next, mut event) = lifecycle::apply(&cur, &t, now)?;
-            let keep = lifecycle::note_refusal(&mut next, &mut event, now);
-            tx.put_tenant(next, keep.then_some(event))?;
+            let (next, event) = with_facet(&cur, integration, |f| {
+                let (mut next, mut event) = lifecycle::apply(f, &t, now)?;
+                let keep = lifecycle::note_refusal(&mut next, &mut event, now);
+                Ok::<_, EngineError>((next, keep.then_some(event)))
+            })?;
+            tx.put_tenant(next, event)?;
             Ok(())
         })
         .await;

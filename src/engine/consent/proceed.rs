@@ -82,6 +82,7 @@ pub(super) async fn continue_link(
                 actor,
                 &brief.slug,
                 None,
+                None,
                 &format!("Continue refused: consent is disabled ({why})"),
             )
             .await;
