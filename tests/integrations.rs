@@ -383,3 +383,62 @@ async fn a_refused_consent_for_drive_is_drives_alone() {
         .expect("the refusal on the timeline");
     assert_eq!(failed.integration, Some(Integration::GoogleDrive));
 }
+
+#[tokio::test]
+async fn retry_runs_a_stopped_job_of_an_added_integration_again() {
+    use mcp_onboard::domain::facet::apply_to;
+    use mcp_onboard::engine::lifecycle::Transition;
+    use mcp_onboard::engine::model::{FailureKind, ProvisionStep};
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    assert_eq!(h.onboard("acme", "ann@acme.com").await.status, 200);
+    integration(&h, "acme", Integration::GoogleDrive, true)
+        .await
+        .unwrap();
+    let drive = Some(Integration::GoogleDrive);
+    h.engine
+        .commit_for_tests(move |tx| {
+            let cur = tx.tenant("acme")?.expect("acme");
+            let consent = Transition::Consented {
+                identity: cur.google.clone().expect("an account"),
+                granted_scopes: Integration::GoogleDrive.scopes(),
+            };
+            let (t, _) = apply_to(&cur, drive, &consent, tx.now())?;
+            let generation = t.added[0].provision.as_ref().expect("a job").generation;
+            let stop = Transition::ProvisionFailed {
+                generation,
+                step: ProvisionStep::Connection,
+                kind: FailureKind::BlaxelRejected,
+                reason: "refused".into(),
+            };
+            let (t, e) = apply_to(&t, drive, &stop, tx.now())?;
+            tx.put_tenant(t, Some(e))?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let t = h.show("acme").await;
+    assert_eq!(
+        t.status,
+        TenantStatus::Failed,
+        "the tenant reads as its Drive"
+    );
+    assert_eq!(t.integrations[1].status, TenantStatus::Failed);
+    h.engine
+        .run(
+            OWNER,
+            Command::Retry {
+                slug: "acme".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let t = h.show("acme").await;
+    assert_eq!(t.integrations[1].status, TenantStatus::Consented);
+    assert_eq!(t.integrations[0].status, TenantStatus::Consented);
+    let retried = t
+        .events
+        .iter()
+        .find(|e| e.kind == EventKind::RetryRequested);
+    assert_eq!(retried.map(|e| e.integration), Some(drive));
+}

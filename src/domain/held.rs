@@ -148,6 +148,20 @@ impl Tenant {
             .collect()
     }
 
+    /// Integrations added after its first whose provisioning job stopped (`retry` runs
+    /// them again).
+    pub fn added_stopped(&self) -> Vec<Integration> {
+        self.added
+            .iter()
+            .filter(|s| {
+                s.provision
+                    .as_ref()
+                    .is_some_and(|p| p.step == super::model::ProvisionStep::Stopped)
+            })
+            .map(|s| s.integration)
+            .collect()
+    }
+
     /// Add an integration, not yet consented, after those it holds.
     pub fn add_integration(
         &mut self,

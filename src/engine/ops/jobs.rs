@@ -27,6 +27,33 @@ use crate::store::Durability;
 use crate::time::{Millis, now_ms};
 
 pub async fn retry(core: &Core, actor: &Actor, slug: &str) -> Result<Reply, EngineError> {
+    // An integration added after the first whose job stopped is retried with the first's.
+    let s = slug.to_owned();
+    let stopped = core
+        .store()
+        .read(move |st| {
+            Ok(st
+                .tenant(&s)?
+                .map(|t| t.added_stopped())
+                .unwrap_or_default())
+        })
+        .await?;
+    if !stopped.is_empty() {
+        let s = slug.to_owned();
+        core.commit(actor, Durability::Durable, move |tx| {
+            for i in &stopped {
+                apply_for(tx, &s, Some(*i), &Transition::RetryRequested)?;
+            }
+            // The first's too, when it has anything to retry.
+            match apply_in(tx, &s, &Transition::RetryRequested) {
+                Ok(_) | Err(EngineError::Transition(TransitionError::NothingToRetry(..))) => Ok(()),
+                Err(e) => Err(e),
+            }
+        })
+        .await?;
+        core.wake_provisioner();
+        return show(core, slug).await;
+    }
     let done = Record {
         slug: slug.to_owned(),
         integration: None,
