@@ -129,7 +129,8 @@ pub fn tenant_text(t: &TenantView, now: Millis) -> String {
     }
     out.push("  timeline:".to_owned());
     for e in &t.events {
-        out.push(format!("    {}  {}", e.at, e.detail));
+        let about = e.integration.map(|i| format!("[{i}] ")).unwrap_or_default();
+        out.push(format!("    {}  {about}{}", e.at, e.detail));
     }
     out.push(String::new());
     out.join("\n")
@@ -161,6 +162,32 @@ mod tests {
             continue_count: 1,
         }];
         t
+    }
+
+    #[test]
+    fn a_timeline_entry_about_an_added_integration_names_it() {
+        let mut t = declined();
+        let entry = |integration| crate::engine::api::EventView {
+            seq: 1,
+            at: "2026-12-01T00:00:00Z".into(),
+            kind: crate::domain::model::EventKind::Consented,
+            detail: "consent granted".into(),
+            status: None,
+            integration,
+        };
+        t.events = vec![
+            entry(None),
+            entry(Some(crate::domain::model::Integration::GoogleDrive)),
+        ];
+        let text = tenant_text(&t, 0);
+        assert!(
+            text.contains("\n    2026-12-01T00:00:00Z  consent granted\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n    2026-12-01T00:00:00Z  [google-drive] consent granted\n"),
+            "{text}"
+        );
     }
 
     #[test]
