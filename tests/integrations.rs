@@ -206,7 +206,15 @@ async fn one_link_asks_each_integration_in_turn_by_one_account_and_is_used_after
         .await
         .unwrap();
     let link = h.link("acme").await;
-    // First Gmail, with only Gmail's scope.
+    // Its page lists both; Gmail comes first, with only Gmail's scope.
+    let page = h.get(&link.url).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("Google Drive files you use"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.to_lowercase().contains("send"), "{}", page.body);
     let auth = h.start(&link).await;
     let asked = scopes_asked(&auth);
     assert!(
@@ -225,7 +233,19 @@ async fn one_link_asks_each_integration_in_turn_by_one_account_and_is_used_after
     assert_eq!(t.integrations[1].status, TenantStatus::Created);
     let gmail = h.token("acme").unwrap().expose_secret().to_owned();
 
-    // The same link, now for Drive alone; another account is refused in between.
+    // The same link, now for Drive alone (its page lists Drive only); another account is
+    // refused in between.
+    let page = h.get(&link.url).await;
+    assert!(
+        page.body.contains("Google Drive files you use"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.to_lowercase().contains("send email"),
+        "{}",
+        page.body
+    );
     let auth = h.start(&link).await;
     let asked = scopes_asked(&auth);
     assert!(

@@ -6,23 +6,42 @@
 use crate::domain::integration::Integration;
 use crate::domain::model::ConsentLink;
 
-/// The integration a Continue on `link` asks a consent for: the one it was issued for,
-/// else the first of the tenant's `integrations` (its first first) neither consented
-/// (`consented`) nor done through the link; with none left, the tenant's first (a new
-/// consent for it, as a link of one integration always gave).
+/// The integrations a consent through `link` is still asked for, in the order Continue asks
+/// them: the one it was issued for (if the tenant holds it), else those of the tenant's
+/// `integrations` (its first first) neither consented (`consented`) nor done through the
+/// link; with none left, the tenant's first (a new consent for it, as a link of one
+/// integration always gave).
+pub fn to_consent(
+    integrations: &[Integration],
+    consented: &[Integration],
+    link: &ConsentLink,
+) -> Vec<Integration> {
+    if let Some(only) = link.only {
+        return integrations
+            .iter()
+            .copied()
+            .filter(|i| *i == only)
+            .collect();
+    }
+    let left: Vec<Integration> = integrations
+        .iter()
+        .copied()
+        .filter(|i| !consented.contains(i) && !link.done.contains(i))
+        .collect();
+    if left.is_empty() {
+        integrations.first().copied().into_iter().collect()
+    } else {
+        left
+    }
+}
+
+/// The integration a Continue on `link` asks a consent for: the first of [`to_consent`].
 pub fn next_to_consent(
     integrations: &[Integration],
     consented: &[Integration],
     link: &ConsentLink,
 ) -> Option<Integration> {
-    if let Some(only) = link.only {
-        return integrations.contains(&only).then_some(only);
-    }
-    integrations
-        .iter()
-        .find(|i| !consented.contains(i) && !link.done.contains(i))
-        .or(integrations.first())
-        .copied()
+    to_consent(integrations, consented, link).first().copied()
 }
 
 /// Where a link stands after a consent to `integration` through it.
@@ -87,6 +106,7 @@ mod tests {
     fn a_link_asks_each_integration_not_consented_in_turn_and_is_used_after_the_last() {
         let both = [Gmail, GoogleDrive];
         let mut l = link();
+        assert_eq!(to_consent(&both, &[], &l), both);
         assert_eq!(next_to_consent(&both, &[], &l), Some(Gmail));
         assert!(!first_account_only(&l));
         let p = after_consent(&both, &[Gmail], &l, Gmail);

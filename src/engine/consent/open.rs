@@ -8,6 +8,7 @@ use crate::domain::actor::Actor;
 use crate::domain::brief::Brief;
 use crate::domain::consent::form_token;
 use crate::domain::consent::page::{Failure, Gone, PageKind};
+use crate::domain::consent::several::to_consent;
 use crate::domain::lifecycle::Transition;
 use crate::domain::model::{ConsentLink, TenantStatus};
 use crate::engine::core::Core;
@@ -78,7 +79,7 @@ pub(super) async fn open_link(
     code: &str,
     browser: &str,
 ) -> Result<CustomerPage, CustomerPage> {
-    let (hash, _link, brief) = live_link(core, code).await?;
+    let (hash, link, brief) = live_link(core, code).await?;
     // A repeat open is only counted (in memory, written with the next lazy write); the
     // first is queued, not waited for: the page does not wait for the disk.
     if !core.store().node().count_again(&hash, false) {
@@ -88,7 +89,11 @@ pub(super) async fn open_link(
     }
     let ask = PageKind::Ask {
         tenant: brief.display_name.clone(),
-        integrations: vec![brief.integration],
+        // Every integration the link still asks a consent for, one after another.
+        integrations: {
+            let held: Vec<_> = brief.statuses.iter().map(|(i, _)| *i).collect();
+            to_consent(&held, &brief.consented, &link)
+        },
         account: brief.expected.clone(),
         continue_path: core
             .config()
