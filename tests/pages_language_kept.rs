@@ -241,3 +241,41 @@ fn an_svg_logo_with_an_outside_reference_spelt_with_escapes_is_refused() {
     ];
     assert_eq!(accepted(&svgs), Vec::<&str>::new());
 }
+
+#[tokio::test]
+async fn the_logo_is_served_as_what_it_is_under_the_pages_policy() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let path = dir.path().join("logo.svg");
+    std::fs::write(
+        &path,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1"><rect width="1" height="1"/></svg>"#,
+    )
+    .expect("a logo");
+    let path = path.display().to_string();
+    let h = harness_with_env(&[
+        ("MCP_ONBOARD_BRAND_NAME", "Parcel AI"),
+        ("MCP_ONBOARD_BRAND_LOGO", &path),
+    ])
+    .await;
+    let res = h
+        .http
+        .get(format!("{}brand/logo", h.base))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(res.status().as_u16(), 200);
+    let header = |k: &str| {
+        res.headers()
+            .get(k)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(header("content-type"), "image/svg+xml");
+    assert_eq!(header("x-content-type-options"), "nosniff");
+    let csp = header("content-security-policy");
+    assert!(
+        csp.starts_with("default-src 'none';") && !csp.contains("script-src"),
+        "{csp}"
+    );
+}
