@@ -181,6 +181,7 @@ async fn expired_state_is_refused() {
         created_at: now_ms() - 700_000,
         expires_at: now_ms() - 100_000,
         browser: mcp_onboard::domain::consent::browser_hash(&cookie),
+        lang: None,
     };
     let hash = sha256(&state);
     h.engine

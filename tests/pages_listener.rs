@@ -139,7 +139,7 @@ async fn failure_pages_speak_the_browsers_language_and_name_the_brand() {
 }
 
 #[tokio::test]
-async fn the_tenants_language_beats_the_browsers_and_its_link_carries_it() {
+async fn the_tenants_language_beats_the_browsers_and_its_link_carries_none() {
     use mcp_onboard::domain::lifecycle::NewTenant;
     use mcp_onboard::engine::Command;
     let h = harness_with_env(&BRAND).await;
@@ -151,8 +151,9 @@ async fn the_tenants_language_beats_the_browsers_and_its_link_carries_it() {
     }))
     .await;
     let link = h.link("acme").await;
-    assert!(link.url.ends_with("?lang=de"), "{}", link.url);
-    let bare = link.url.trim_end_matches("?lang=de");
+    // The link carries no language: the page reads the tenant's as it is now.
+    assert!(!link.url.contains("lang="), "{}", link.url);
+    let bare = link.url.as_str();
     let (_, page) = get_in(&h, bare, Some("fr-FR, ja")).await;
     assert!(page.contains(r#"<html lang="de">"#), "the tenant's: {page}");
     assert!(page.contains("für Acme GmbH"), "{page}");

@@ -180,6 +180,7 @@ fn flow(exp: i64) -> PendingFlow {
         created_at: 0,
         expires_at: exp,
         browser: String::new(),
+        lang: None,
     }
 }
 

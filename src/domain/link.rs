@@ -115,6 +115,10 @@ pub struct PendingFlow {
     /// must come back to that browser.
     #[serde(default)]
     pub browser: String,
+    /// The language the customer's pages spoke at Continue and Google was asked in: the
+    /// page after Google speaks it too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
 }
 
 /// What happened to a flow whose state was used: kept briefly so a replay can be

@@ -149,6 +149,7 @@ mod tests {
             created_at: 0,
             expires_at,
             browser: String::new(),
+            lang: None,
         }
     }
 

@@ -142,7 +142,8 @@ fn a_hand_off_that_redirects_is_a_303_to_the_companys_page() {
         headers[header::LOCATION],
         "https://app.example.com/done?tenant=acme&outcome=connected"
     );
-    let (status, _, html) = body(pages.failure(Failure::RateLimited, &HeaderMap::new(), false));
+    let (status, _, html) =
+        body(pages.failure(Failure::RateLimited, None, &HeaderMap::new(), false));
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert!(html.contains("Too many requests"));
 }
