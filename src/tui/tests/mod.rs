@@ -14,6 +14,7 @@ mod messages;
 mod modes;
 mod palette;
 mod registry;
+mod review_con3;
 mod selected;
 mod table;
 
