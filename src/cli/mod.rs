@@ -33,6 +33,8 @@ mod prompt;
 mod reconcile;
 mod reply;
 mod retry;
+#[cfg(test)]
+mod review_con3;
 mod serve;
 mod tenant;
 mod watch;
