@@ -57,13 +57,13 @@ fn the_full_view_with_no_room_draws_and_clamps() {
         let _ = draw(&m);
         update(&mut m, key('G'));
         let end = details::max_scroll(&m);
-        assert!(matches!(m.mode, Mode::Details { scroll } if scroll == end));
+        assert!(matches!(m.mode, Mode::Details { scroll, .. } if scroll == end));
         let _ = draw(&m);
         update(&mut m, key('j'));
-        assert!(matches!(m.mode, Mode::Details { scroll } if scroll == end));
+        assert!(matches!(m.mode, Mode::Details { scroll, .. } if scroll == end));
         update(&mut m, key('g'));
         update(&mut m, key('k'));
-        assert!(matches!(m.mode, Mode::Details { scroll: 0 }));
+        assert!(matches!(m.mode, Mode::Details { scroll: 0, .. }));
     }
 }
 

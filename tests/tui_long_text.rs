@@ -42,7 +42,7 @@ fn full_view(mut m: Model) -> Model {
     let fx = update(&mut m, key('d'));
     assert!(fx.is_empty(), "its detail is held: nothing to ask: {fx:?}");
     assert!(
-        matches!(m.mode, Mode::Details { scroll: 0 }),
+        matches!(m.mode, Mode::Details { scroll: 0, .. }),
         "{:?}",
         m.mode
     );
@@ -94,15 +94,15 @@ fn the_full_view_holds_every_character_and_scrolls_to_the_end(#[case] w: u16, #[
     );
     let max = details::max_scroll(&end);
     assert!(
-        matches!(end.mode, Mode::Details { scroll } if scroll == max),
+        matches!(end.mode, Mode::Details { scroll, .. } if scroll == max),
         "{:?}",
         end.mode
     );
     // No further than the end; `g` back to the top, `esc` back to the table.
     update(&mut end, key('j'));
-    assert!(matches!(end.mode, Mode::Details { scroll } if scroll == max));
+    assert!(matches!(end.mode, Mode::Details { scroll, .. } if scroll == max));
     update(&mut end, key('g'));
-    assert!(matches!(end.mode, Mode::Details { scroll: 0 }));
+    assert!(matches!(end.mode, Mode::Details { scroll: 0, .. }));
     update(
         &mut end,
         Msg::Key(crossterm::event::KeyEvent::new(

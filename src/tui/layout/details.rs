@@ -1,4 +1,4 @@
-//! The full view of the selected tenant (`d`): every fact, its provisioning and its whole
+//! The full view of a tenant (`d`): every fact, its provisioning and its whole
 //! timeline, nothing capped or cut, as rows of the view's width; where it goes on the
 //! screen, and how far it scrolls (to its last row at the bottom of its box).
 
@@ -27,7 +27,7 @@ pub fn areas(m: &Model, body: Rect) -> DetailsAreas {
     }
 }
 
-/// Every row of the selected tenant at `width` columns: its facts, its provisioning, its
+/// Every row of the tenant in view at `width` columns: its facts, its provisioning, its
 /// timeline from the first entry to the newest.
 pub fn rows(m: &Model, width: u16) -> Vec<Line<'static>> {
     let Some(d) = m.shown_detail() else {

@@ -14,7 +14,6 @@ mod messages;
 mod modes;
 mod palette;
 mod registry;
-mod review_con3;
 mod selected;
 mod table;
 
