@@ -33,8 +33,6 @@ mod prompt;
 mod reconcile;
 mod reply;
 mod retry;
-#[cfg(test)]
-mod review_con3;
 mod serve;
 mod tenant;
 mod watch;
