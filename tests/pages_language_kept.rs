@@ -5,6 +5,7 @@
 //! is spelt.
 
 mod common;
+mod support_pages;
 
 use std::num::NonZeroU32;
 
@@ -12,61 +13,12 @@ use common::*;
 use mcp_onboard::config::brand_logo;
 use mcp_onboard::domain::lifecycle::{NewTenant, TenantEdit};
 use mcp_onboard::engine::Command;
-use mcp_onboard::engine::api::LinkView;
 use mcp_onboard::http::RateLimit;
 use mcp_onboard::http::page_render::{Brand, Page, PageKind, render};
 use mcp_onboard::i18n::Lang;
+use support_pages::*;
 
 const BRAND: [(&str, &str); 1] = [("MCP_ONBOARD_BRAND_NAME", "Parcel AI")];
-
-fn html_lang(page: &str) -> String {
-    extract(page, r#"<html lang=""#, '"')
-}
-
-/// Open `url` asking for `accept`, press Continue; Google's authorize URL and the cookie.
-async fn press_continue(
-    h: &Harness,
-    link: &LinkView,
-    url: &str,
-    accept: &str,
-) -> (url::Url, String) {
-    let res = h
-        .http
-        .get(url)
-        .header("accept-language", accept)
-        .send()
-        .await
-        .expect("the page");
-    let cookie = consent_cookie(&res).expect("the consent cookie");
-    let body = res.text().await.expect("a body");
-    let action = extract(&body, r#"action=""#, '"');
-    let token = extract(&body, r#"name="token" value=""#, '"');
-    let lang = extract(&body, r#"name="lang" value=""#, '"');
-    let res = h
-        .http
-        .post(format!(
-            "{}{}",
-            h.base.as_str().trim_end_matches('/'),
-            action
-        ))
-        .header("cookie", &cookie)
-        .header("origin", h.base.as_str().trim_end_matches('/'))
-        .header("accept-language", accept)
-        .form(&[("token", token), ("lang", lang)])
-        .send()
-        .await
-        .expect("Continue");
-    assert_eq!(res.status().as_u16(), 303, "{}", link.url);
-    let auth = url::Url::parse(res.headers()["location"].to_str().expect("text")).expect("a URL");
-    (auth, cookie)
-}
-
-fn param(url: &url::Url, name: &str) -> String {
-    url.query_pairs()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
-}
 
 /// Google answers "denied" to the flow of `auth`; the callback's page.
 async fn google_denies(h: &Harness, auth: &url::Url, cookie: &str, accept: &str) -> String {
@@ -75,7 +27,7 @@ async fn google_denies(h: &Harness, auth: &url::Url, cookie: &str, accept: &str)
         .get(format!(
             "{}oauth/callback?state={}&error=access_denied",
             h.base,
-            param(auth, "state")
+            query_param(auth, "state")
         ))
         .header("cookie", cookie)
         .header("accept-language", accept)
@@ -99,8 +51,8 @@ async fn the_language_chosen_on_the_page_still_speaks_after_google() {
     let link = h.link("acme").await;
     let bare = link.url.split('?').next().expect("a URL").to_owned();
     // The customer reads German, picks 日本語 in the switcher, and Google speaks Japanese.
-    let (auth, cookie) = press_continue(&h, &link, &format!("{bare}?lang=ja"), "fr").await;
-    assert_eq!(param(&auth, "hl"), "ja");
+    let (auth, cookie) = continue_with_cookie(&h, &link, &format!("{bare}?lang=ja"), "fr").await;
+    assert_eq!(query_param(&auth, "hl"), "ja");
     let page = google_denies(&h, &auth, &cookie, "fr").await;
     assert_eq!(
         html_lang(&page),
@@ -111,8 +63,9 @@ async fn the_language_chosen_on_the_page_still_speaks_after_google() {
     // A tenant without a language: the browser says fr, the customer picks es.
     h.add("beta", None, None).await;
     let link = h.link("beta").await;
-    let (auth, cookie) = press_continue(&h, &link, &format!("{}?lang=es", link.url), "fr").await;
-    assert_eq!(param(&auth, "hl"), "es");
+    let (auth, cookie) =
+        continue_with_cookie(&h, &link, &format!("{}?lang=es", link.url), "fr").await;
+    assert_eq!(query_param(&auth, "hl"), "es");
     let page = google_denies(&h, &auth, &cookie, "fr").await;
     assert_eq!(html_lang(&page), "es", "{page}");
 }
