@@ -9,8 +9,6 @@ mod support_view;
 use mcp_onboard::tui::layout::details;
 use mcp_onboard::tui::model::{Mode, Model, Msg};
 use mcp_onboard::tui::update::update;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use rstest::rstest;
 use support_view::*;
 
@@ -19,18 +17,6 @@ fn key(c: char) -> Msg {
         crossterm::event::KeyCode::Char(c),
         crossterm::event::KeyModifiers::NONE,
     ))
-}
-
-/// The screen as text, one string per row.
-fn rows(t: &Terminal<TestBackend>) -> Vec<String> {
-    let buf = t.backend().buffer();
-    (0..buf.area.height)
-        .map(|y| {
-            (0..buf.area.width)
-                .map(|x| buf[(x, y)].symbol())
-                .collect::<String>()
-        })
-        .collect()
 }
 
 /// `text` without any white space: what is left when rows are joined, however they broke.
