@@ -10,11 +10,6 @@ use base64::Engine as _;
 use serde_json::Value;
 use support_proc::*;
 
-fn s<'a>(v: &'a Value, k: &str) -> &'a str {
-    v[k].as_str()
-        .unwrap_or_else(|| panic!("no string {k:?} in {v:#}"))
-}
-
 fn random_key() -> String {
     let bytes: [u8; 32] = rand::random();
     base64::engine::general_purpose::STANDARD.encode(bytes)
