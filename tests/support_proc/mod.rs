@@ -466,3 +466,9 @@ pub fn s<'a>(v: &'a Value, k: &str) -> &'a str {
     v[k].as_str()
         .unwrap_or_else(|| panic!("no string {k:?} in {v:#}"))
 }
+
+/// A fresh master key, as `MCP_ONBOARD_KEY` takes it.
+pub fn random_key() -> String {
+    let bytes: [u8; 32] = rand::random();
+    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes)
+}
