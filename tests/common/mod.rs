@@ -4,10 +4,13 @@
 
 pub mod blaxel_rig;
 mod consent;
+mod events;
 mod scan;
 
 #[allow(unused_imports)]
 pub use consent::*;
+#[allow(unused_imports)]
+pub use events::*;
 #[allow(unused_imports)]
 pub use scan::*;
 
