@@ -9,11 +9,7 @@ use crate::engine::consent::Next;
 use crate::i18n::Lang;
 
 fn config(env: &[(&str, &str)]) -> Config {
-    let env: std::collections::HashMap<String, String> = env
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    Config::load(None, false, &|k| env.get(k).cloned()).expect("a config")
+    Config::from_env_pairs(env).expect("a config")
 }
 
 fn body(res: Response) -> (StatusCode, HeaderMap, String) {
