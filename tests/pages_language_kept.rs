@@ -11,7 +11,7 @@ use std::num::NonZeroU32;
 
 use common::*;
 use mcp_onboard::config::brand_logo;
-use mcp_onboard::domain::lifecycle::{NewTenant, TenantEdit};
+use mcp_onboard::domain::lifecycle::TenantEdit;
 use mcp_onboard::engine::Command;
 use mcp_onboard::http::RateLimit;
 use mcp_onboard::http::page_render::{Brand, Page, PageKind, render};
@@ -41,15 +41,9 @@ async fn google_denies(h: &Harness, auth: &url::Url, cookie: &str, accept: &str)
 #[tokio::test]
 async fn the_language_chosen_on_the_page_still_speaks_after_google() {
     let h = harness_with_env(&BRAND).await;
-    h.run(Command::AddTenant(NewTenant {
-        slug: "acme".into(),
-        display_name: Some("Acme GmbH".into()),
-        lang: Some("de".into()),
-        ..Default::default()
-    }))
-    .await;
+    add_speaking(&h, "acme", "Acme GmbH", "de").await;
     let link = h.link("acme").await;
-    let bare = link.url.split('?').next().expect("a URL").to_owned();
+    let bare = link.url.clone();
     // The customer reads German, picks 日本語 in the switcher, and Google speaks Japanese.
     let (auth, cookie) = continue_with_cookie(&h, &link, &format!("{bare}?lang=ja"), "fr").await;
     assert_eq!(query_param(&auth, "hl"), "ja");
@@ -73,13 +67,7 @@ async fn the_language_chosen_on_the_page_still_speaks_after_google() {
 #[tokio::test]
 async fn a_sent_link_speaks_the_tenants_language_as_the_operator_last_set_it() {
     let h = harness_with_env(&BRAND).await;
-    h.run(Command::AddTenant(NewTenant {
-        slug: "acme".into(),
-        display_name: Some("Acme SA".into()),
-        lang: Some("de".into()),
-        ..Default::default()
-    }))
-    .await;
+    add_speaking(&h, "acme", "Acme SA", "de").await;
     let link = h.link("acme").await;
     // The operator corrects the tenant's language after the link went out.
     h.run(Command::EditTenant {

@@ -87,16 +87,8 @@ async fn failure_pages_speak_the_browsers_language_and_name_the_brand() {
 
 #[tokio::test]
 async fn the_tenants_language_beats_the_browsers_and_its_link_carries_none() {
-    use mcp_onboard::domain::lifecycle::NewTenant;
-    use mcp_onboard::engine::Command;
     let h = harness_with_env(&BRAND).await;
-    h.run(Command::AddTenant(NewTenant {
-        slug: "acme".into(),
-        display_name: Some("Acme GmbH".into()),
-        lang: Some("de".into()),
-        ..Default::default()
-    }))
-    .await;
+    add_speaking(&h, "acme", "Acme GmbH", "de").await;
     let link = h.link("acme").await;
     // The link carries no language: the page reads the tenant's as it is now.
     assert!(!link.url.contains("lang="), "{}", link.url);

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test file uses its own part
 
+use mcp_onboard::domain::lifecycle::NewTenant;
+use mcp_onboard::engine::Command;
 use mcp_onboard::engine::api::LinkView;
 
 use crate::common::*;
@@ -69,4 +71,15 @@ pub fn query_param(url: &url::Url, name: &str) -> String {
 /// The language a page says it is in.
 pub fn html_lang(page: &str) -> String {
     extract(page, r#"<html lang=""#, '"')
+}
+
+/// Add `slug` named `name` whose pages speak `lang`.
+pub async fn add_speaking(h: &Harness, slug: &str, name: &str, lang: &str) {
+    h.run(Command::AddTenant(NewTenant {
+        slug: slug.into(),
+        display_name: Some(name.into()),
+        lang: Some(lang.into()),
+        ..Default::default()
+    }))
+    .await;
 }
