@@ -67,7 +67,7 @@ mod tests {
             reason: Some(EVIL.into()),
             google_email: Some(EVIL.into()),
             updated_ms: 42,
-            ..crate::cli::fixtures::summary("acme", EVIL)
+            ..crate::engine::api::fixtures::summary("acme", EVIL)
         };
         let record: AuditRecord = serde_json::from_value(serde_json::json!({
             "seq": 7, "at": 1, "kind": "command", "what": "remove_tenant",

@@ -101,7 +101,7 @@ mod tests {
     /// `declined` in the console, `tenant list` and `tenant show`, but `failed` here.
     #[test]
     fn watch_says_declined_like_list_and_show() {
-        let mut summary = crate::cli::fixtures::summary("acme", "Acme Ltd");
+        let mut summary = crate::engine::api::fixtures::summary("acme", "Acme Ltd");
         summary.status = TenantStatus::Failed;
         summary.failure = Some(FailureKind::ConsentDenied);
         let e = Event {
