@@ -1,8 +1,6 @@
 //! A customer's consent over HTTP, hop by hop as a browser does it: the consent cookie a
 //! page sets, a value cut out of a page, and the whole walk from link to callback.
 
-use std::collections::HashMap;
-
 use url::Url;
 
 /// The `name=value` of our consent cookie in a response, if it sets one.
@@ -49,18 +47,7 @@ pub async fn consent_over_http(
         .unwrap();
     assert_eq!(res.status(), 303, "continue");
     let auth = Url::parse(res.headers()["location"].to_str().unwrap()).unwrap();
-    let q: HashMap<String, String> = auth.query_pairs().into_owned().collect();
-    let mut form: Vec<(String, String)> = ["client_id", "redirect_uri", "state", "code_challenge"]
-        .iter()
-        .map(|k| ((*k).to_owned(), q[*k].clone()))
-        .collect();
-    form.push(("email".into(), email.into()));
-    form.push(("decision".into(), "allow".into()));
-    form.extend(
-        q["scope"]
-            .split(' ')
-            .map(|s| ("scope".to_owned(), s.to_owned())),
-    );
+    let form = mcp_onboard::sandbox::google::allow_form(&auth, email);
     let res = http
         .post(auth.join("approve").unwrap())
         .form(&form)
