@@ -243,18 +243,7 @@ async fn consent(http: &reqwest::Client, base: &str, link: &str, email: &str) {
         .expect("continue");
     assert_eq!(res.status(), 303, "continue");
     let auth = Url::parse(res.headers()["location"].to_str().expect("loc")).expect("url");
-    let q: HashMap<String, String> = auth.query_pairs().into_owned().collect();
-    let mut form: Vec<(String, String)> = ["client_id", "redirect_uri", "state", "code_challenge"]
-        .iter()
-        .map(|k| ((*k).to_owned(), q[*k].clone()))
-        .collect();
-    form.push(("email".into(), email.into()));
-    form.push(("decision".into(), "allow".into()));
-    form.extend(
-        q["scope"]
-            .split(' ')
-            .map(|s| ("scope".to_owned(), s.to_owned())),
-    );
+    let form = mcp_onboard::sandbox::google::allow_form(&auth, email);
     let res = http
         .post(auth.join("approve").expect("approve"))
         .form(&form)

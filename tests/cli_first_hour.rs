@@ -157,11 +157,6 @@ fn a_console_without_demo_beside_a_running_demo_asks_before_creating_a_real_data
     assert!(!home.join(".config/mcp-onboard/secret.key").exists());
 }
 
-fn s<'a>(v: &'a Value, k: &str) -> &'a str {
-    v[k].as_str()
-        .unwrap_or_else(|| panic!("no string {k:?} in {v:#}"))
-}
-
 #[test]
 fn a_new_link_says_the_earlier_ones_stay_valid_and_replace_withdraws_them() {
     let w = World::new();

@@ -182,6 +182,7 @@ async fn expired_state_is_refused() {
         expires_at: now_ms() - 100_000,
         browser: mcp_onboard::domain::consent::browser_hash(&cookie),
         integration: None,
+        lang: None,
     };
     let hash = sha256(&state);
     h.engine

@@ -2,21 +2,8 @@
 //! languages one after the other): the `<html lang>`, the title and the body. The
 //! stylesheet is the same on every page; it is snapshotted once.
 
-use mcp_onboard::http::brand_color::Rgb;
-use mcp_onboard::http::page_render::{Brand, Page, render, samples};
+use mcp_onboard::http::page_render::{Brand, Page, render, sample_brand, samples};
 use mcp_onboard::i18n::Lang;
-
-fn brand() -> Brand {
-    Brand {
-        name: "Parcel AI".into(),
-        google_app: "Parcel Mail Assistant".into(),
-        logo_url: Some("/brand/logo".into()),
-        accent: Rgb(0x0b, 0x7a, 0x75),
-        support_contact: Some("help@parcel.example".into()),
-        privacy_policy_url: Some("https://parcel.example/privacy".into()),
-        terms_url: Some("https://parcel.example/terms".into()),
-    }
-}
 
 /// The document less its stylesheet.
 fn without_style(html: &str) -> String {
@@ -27,7 +14,7 @@ fn without_style(html: &str) -> String {
 
 #[test]
 fn every_page_in_every_language() {
-    let brand = brand();
+    let brand = sample_brand();
     for (name, kind) in samples("Acme Ltd") {
         let mut all = String::new();
         for lang in Lang::all() {
@@ -52,7 +39,7 @@ fn the_stylesheet() {
         next: None,
         switcher: true,
     };
-    let html = render(&page, &brand());
+    let html = render(&page, &sample_brand());
     let (_, rest) = html.split_once("<style>").expect("a stylesheet");
     let (style, _) = rest.split_once("</style>").expect("the stylesheet's end");
     insta::assert_snapshot!("stylesheet", style);
@@ -72,7 +59,7 @@ fn no_page_in_any_language_presents_the_tenant_as_the_one_who_asks() {
     let brand = Brand {
         name: "Brandco".into(),
         google_app: "Brandco Mail".into(),
-        ..brand()
+        ..sample_brand()
     };
     for lang in Lang::all() {
         for (name, kind) in samples("Tenantco") {

@@ -19,9 +19,8 @@ use std::path::PathBuf;
 use axum::extract::{Path, RawQuery};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use mcp_onboard::http::brand_color::Rgb;
 use mcp_onboard::http::limits::{self, Guard, RateLimit};
-use mcp_onboard::http::page_render::{Brand, Page, render, samples};
+use mcp_onboard::http::page_render::{Page, render, sample_brand, samples};
 use mcp_onboard::i18n::{Lang, negotiate};
 use serde_json::Value;
 use support_browser::*;
@@ -31,18 +30,6 @@ const TENANT: &str = "Acme Ltd";
 const SHOT: [&str; 4] = ["ask", "connected", "awaiting-approval", "denied"];
 const PHONE: u32 = 360;
 const DESKTOP: u32 = 1280;
-
-fn brand() -> Brand {
-    Brand {
-        name: "Parcel AI".into(),
-        google_app: "Parcel Mail Assistant".into(),
-        logo_url: Some("/brand/logo".into()),
-        accent: Rgb(0x0b, 0x7a, 0x75),
-        support_contact: Some("help@parcel.example".into()),
-        privacy_policy_url: Some("https://parcel.example/privacy".into()),
-        terms_url: Some("https://parcel.example/terms".into()),
-    }
-}
 
 fn shots_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("pages-a11y");
@@ -71,7 +58,7 @@ async fn page(Path(name): Path<String>, RawQuery(query): RawQuery, headers: Head
             next: None,
             switcher: true,
         },
-        &brand(),
+        &sample_brand(),
     );
     let mut res = (status, html).into_response();
     res.headers_mut().insert(

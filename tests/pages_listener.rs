@@ -4,72 +4,15 @@
 //! page's language (`hl=`).
 
 mod common;
+mod support_pages;
 
 use common::*;
-use mcp_onboard::engine::api::LinkView;
+use support_pages::*;
 
 const BRAND: [(&str, &str); 2] = [
     ("MCP_ONBOARD_BRAND_NAME", "Parcel AI"),
     ("MCP_ONBOARD_BRAND_GOOGLE_APP_NAME", "Parcel Mail"),
 ];
-
-/// GET `url` with `Accept-Language: accept` (none when `None`), keeping the cookie.
-async fn get_in(h: &Harness, url: &str, accept: Option<&str>) -> (u16, String) {
-    let mut req = h.http.get(url);
-    if let Some(a) = accept {
-        req = req.header("accept-language", a);
-    }
-    let res = req.send().await.expect("an answer");
-    (res.status().as_u16(), res.text().await.expect("a body"))
-}
-
-/// Open `link` in a browser asking for `accept`, then press Continue on that page;
-/// Google's authorize URL.
-async fn continue_in(h: &Harness, link: &LinkView, url: &str, accept: &str) -> url::Url {
-    continue_with_cookie(h, link, url, accept).await.0
-}
-
-/// The same, and the browser's consent cookie.
-async fn continue_with_cookie(
-    h: &Harness,
-    link: &LinkView,
-    url: &str,
-    accept: &str,
-) -> (url::Url, String) {
-    let res = h
-        .http
-        .get(url)
-        .header("accept-language", accept)
-        .send()
-        .await
-        .expect("the page");
-    let cookie = consent_cookie(&res).expect("the consent cookie");
-    let body = res.text().await.expect("a body");
-    let action = extract(&body, r#"action=""#, '"');
-    let token = extract(&body, r#"name="token" value=""#, '"');
-    let lang = extract(&body, r#"name="lang" value=""#, '"');
-    let post = format!("{}{}", h.base.as_str().trim_end_matches('/'), action);
-    let res = h
-        .http
-        .post(&post)
-        .header("cookie", &cookie)
-        .header("origin", h.base.as_str().trim_end_matches('/'))
-        .header("accept-language", accept)
-        .form(&[("token", token), ("lang", lang)])
-        .send()
-        .await
-        .expect("Continue");
-    assert_eq!(res.status().as_u16(), 303, "{}", link.url);
-    let auth = url::Url::parse(res.headers()["location"].to_str().expect("text")).expect("a URL");
-    (auth, cookie)
-}
-
-fn hl(url: &url::Url) -> String {
-    url.query_pairs()
-        .find(|(k, _)| k == "hl")
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
-}
 
 #[tokio::test]
 async fn the_link_page_names_the_brand_for_the_tenant_in_the_browsers_language() {
@@ -108,10 +51,14 @@ async fn continue_asks_google_for_the_pages_language() {
     h.add("acme", None, None).await;
     let link = h.link("acme").await;
     let auth = continue_in(&h, &link, &link.url, "ja-JP").await;
-    assert_eq!(hl(&auth), "ja");
+    assert_eq!(query_param(&auth, "hl"), "ja");
     let link = h.link("acme").await;
     let auth = continue_in(&h, &link, &format!("{}?lang=pt-BR", link.url), "ja-JP").await;
-    assert_eq!(hl(&auth), "pt-BR", "the page's language, not the browser's");
+    assert_eq!(
+        query_param(&auth, "hl"),
+        "pt-BR",
+        "the page's language, not the browser's"
+    );
 }
 
 #[tokio::test]
@@ -139,20 +86,13 @@ async fn failure_pages_speak_the_browsers_language_and_name_the_brand() {
 }
 
 #[tokio::test]
-async fn the_tenants_language_beats_the_browsers_and_its_link_carries_it() {
-    use mcp_onboard::domain::lifecycle::NewTenant;
-    use mcp_onboard::engine::Command;
+async fn the_tenants_language_beats_the_browsers_and_its_link_carries_none() {
     let h = harness_with_env(&BRAND).await;
-    h.run(Command::AddTenant(NewTenant {
-        slug: "acme".into(),
-        display_name: Some("Acme GmbH".into()),
-        lang: Some("de".into()),
-        ..Default::default()
-    }))
-    .await;
+    add_speaking(&h, "acme", "Acme GmbH", "de").await;
     let link = h.link("acme").await;
-    assert!(link.url.ends_with("?lang=de"), "{}", link.url);
-    let bare = link.url.trim_end_matches("?lang=de");
+    // The link carries no language: the page reads the tenant's as it is now.
+    assert!(!link.url.contains("lang="), "{}", link.url);
+    let bare = link.url.as_str();
     let (_, page) = get_in(&h, bare, Some("fr-FR, ja")).await;
     assert!(page.contains(r#"<html lang="de">"#), "the tenant's: {page}");
     assert!(page.contains("für Acme GmbH"), "{page}");
@@ -163,7 +103,7 @@ async fn the_tenants_language_beats_the_browsers_and_its_link_carries_it() {
     );
     // Google's answer comes back without ?lang=: the tenant's language still speaks.
     let (auth, cookie) = continue_with_cookie(&h, &link, bare, "fr").await;
-    assert_eq!(hl(&auth), "de");
+    assert_eq!(query_param(&auth, "hl"), "de");
     let state = auth
         .query_pairs()
         .find(|(k, _)| k == "state")

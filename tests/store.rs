@@ -181,6 +181,7 @@ fn flow(exp: i64) -> PendingFlow {
         expires_at: exp,
         browser: String::new(),
         integration: None,
+        lang: None,
     }
 }
 

@@ -143,18 +143,6 @@ fn palette_more(size: (u16, u16)) -> Model {
     m
 }
 
-/// The screen as text, one string per row.
-fn rows(t: &Terminal<TestBackend>) -> Vec<String> {
-    let buf = t.backend().buffer();
-    (0..buf.area.height)
-        .map(|y| {
-            (0..buf.area.width)
-                .map(|x| buf[(x, y)].symbol())
-                .collect::<String>()
-        })
-        .collect()
-}
-
 #[rstest]
 #[case::small(80, 24)]
 #[case::large(120, 40)]

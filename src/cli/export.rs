@@ -91,8 +91,8 @@ pub fn export_csv(tenants: &[TenantSummary], raw: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::fixtures::summary as row;
     use crate::domain::model::TenantStatus;
+    use crate::engine::api::fixtures::summary as row;
 
     #[test]
     fn the_export_is_csv_with_quoting_where_a_cell_needs_it() {

@@ -17,8 +17,6 @@ mod demo;
 mod errors;
 mod export;
 mod first_run;
-#[cfg(test)]
-mod fixtures;
 mod import;
 mod inert;
 mod instance;

@@ -112,6 +112,31 @@ fn svg_refusal(svg: &str) -> Option<String> {
             return Some(format!("the SVG holds {what}"));
         }
     }
+    // Escapes would spell any of the words checked here in other letters (`&#117;rl(`,
+    // `u\72l(`): a logo needs neither.
+    if svg.contains("&#") {
+        return Some("the SVG holds a character reference (&#...;)".into());
+    }
+    if svg.contains('\\') {
+        return Some("the SVG holds a backslash (a CSS escape)".into());
+    }
+    // Elements by their local name, whatever prefix names their namespace (`<svg:script>`).
+    for (at, _) in svg.match_indices('<') {
+        let name: String = svg[at + 1..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '-' | '_' | '.'))
+            .collect();
+        let local = name.rsplit(':').next().unwrap_or_default();
+        for (bad, what) in [
+            ("script", "a <script> element"),
+            ("foreignobject", "a <foreignObject> element"),
+            ("iframe", "an <iframe> element"),
+        ] {
+            if local == bad {
+                return Some(format!("the SVG holds {what}"));
+            }
+        }
+    }
     // Event attributes: ` onload=`, `\tonclick =` ...
     let bytes = svg.as_bytes();
     for (at, _) in svg.match_indices("on") {

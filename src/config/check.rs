@@ -160,11 +160,7 @@ mod tests {
     use super::*;
 
     fn config(env: &[(&str, &str)]) -> Config {
-        let env: std::collections::HashMap<String, String> = env
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Config::load(None, false, &|k| env.get(k).cloned()).unwrap()
+        Config::from_env_pairs(env).unwrap()
     }
 
     #[test]

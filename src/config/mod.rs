@@ -66,6 +66,16 @@ pub struct Config {
 }
 
 impl Config {
+    /// For tests: no file, the environment given as pairs.
+    #[cfg(test)]
+    pub(crate) fn from_env_pairs(env: &[(&str, &str)]) -> Result<Self, ConfigError> {
+        let env: std::collections::HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Self::load(None, false, &|k| env.get(k).cloned())
+    }
+
     /// Read `path` (if it exists, or fail if `required`) and overlay the environment.
     pub fn load(
         path: Option<&Path>,

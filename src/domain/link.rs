@@ -127,6 +127,10 @@ pub struct PendingFlow {
     /// The integration this consent is for, when one added after the tenant's first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub integration: Option<super::integration::Integration>,
+    /// The language the customer's pages spoke at Continue and Google was asked in: the
+    /// page after Google speaks it too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
 }
 
 /// What happened to a flow whose state was used: kept briefly so a replay can be

@@ -213,11 +213,11 @@ fn uri_len(uri: &axum::http::Uri) -> usize {
 /// The page for a request over the URI or header size limits, if it is.
 fn too_large(req: &Request, pages: &Pages) -> Option<Response> {
     if uri_len(req.uri()) > MAX_URI_BYTES {
-        return Some(pages.failure(Failure::UriTooLong, req.headers(), false));
+        return Some(pages.failure(Failure::UriTooLong, None, req.headers(), false));
     }
     if headers_size(req.headers()) > MAX_HEADER_BYTES {
         // Headers this large are not read, not even for the language.
-        return Some(pages.failure(Failure::HeadersTooLarge, &HeaderMap::new(), false));
+        return Some(pages.failure(Failure::HeadersTooLarge, None, &HeaderMap::new(), false));
     }
     None
 }
@@ -254,7 +254,12 @@ pub async fn guard(State(g): State<Guard>, req: Request, next: Next) -> Response
             if g.log_limited(ip) {
                 tracing::warn!(%ip, route, "rate limited (logged once a minute per client)");
             }
-            let mut res = g.pages.failure(Failure::RateLimited, req.headers(), false);
+            let mut res = g.pages.failure(
+                Failure::RateLimited,
+                req.uri().query(),
+                req.headers(),
+                false,
+            );
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
             return secure(res, &csp, hsts);

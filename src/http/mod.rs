@@ -22,7 +22,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -274,8 +274,9 @@ async fn healthz() -> Response {
     res
 }
 
-async fn not_found(State(s): State<AppState>, headers: HeaderMap) -> Response {
-    s.pages.failure(Failure::NotFound, &headers, false)
+async fn not_found(State(s): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+    s.pages
+        .failure(Failure::NotFound, uri.query(), &headers, false)
 }
 
 async fn logo(State(s): State<AppState>, headers: HeaderMap) -> Response {

@@ -126,11 +126,18 @@ impl Pages {
         res
     }
 
-    /// A failure page for a request, before any tenant is known.
-    pub fn failure(&self, failure: Failure, headers: &HeaderMap, switcher: bool) -> Response {
+    /// A failure page for a request, before any tenant is known: in the language its
+    /// `query` asks for (`?lang=`), else the browser's.
+    pub fn failure(
+        &self,
+        failure: Failure,
+        query: Option<&str>,
+        headers: &HeaderMap,
+        switcher: bool,
+    ) -> Response {
         self.respond(
             &CustomerPage::from(failure),
-            &asked(None, headers),
+            &asked(query_lang(query), headers),
             switcher,
         )
     }
@@ -138,7 +145,7 @@ impl Pages {
     /// The logo, as configured; 404 without one.
     pub fn logo(&self, headers: &HeaderMap) -> Response {
         let Some(logo) = &self.logo else {
-            return self.failure(Failure::NotFound, headers, false);
+            return self.failure(Failure::NotFound, None, headers, false);
         };
         let mut res = (StatusCode::OK, logo.bytes.to_vec()).into_response();
         let h = res.headers_mut();

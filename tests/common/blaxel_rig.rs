@@ -229,3 +229,13 @@ pub async fn poll_until<E: std::fmt::Debug>(
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
+
+/// Issue a link of an hour for `slug`.
+pub fn an_hours_link(slug: &str) -> Command {
+    Command::IssueLink {
+        integration: None,
+        slug: slug.into(),
+        ttl_secs: 3600,
+        replace: false,
+    }
+}

@@ -3,6 +3,16 @@
 #![allow(dead_code)]
 
 pub mod blaxel_rig;
+mod consent;
+mod events;
+mod scan;
+
+#[allow(unused_imports)]
+pub use consent::*;
+#[allow(unused_imports)]
+pub use events::*;
+#[allow(unused_imports)]
+pub use scan::*;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -221,17 +231,6 @@ async fn build(
         key,
         jar: std::sync::Mutex::new(None),
     }
-}
-
-/// The `name=value` of our consent cookie in a response, if it sets one.
-pub fn consent_cookie(res: &reqwest::Response) -> Option<String> {
-    res.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("mcp-onboard=") || v.starts_with("__Host-mcp-onboard="))
-        .and_then(|v| v.split(';').next())
-        .map(str::to_owned)
 }
 
 pub struct Page {
@@ -478,79 +477,6 @@ impl Harness {
         collect(self.dir.path(), &mut out);
         out
     }
-}
-
-pub fn collect(dir: &std::path::Path, out: &mut Vec<u8>) {
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = entry.path();
-        if p.is_dir() {
-            collect(&p, out);
-        } else if let Ok(b) = std::fs::read(&p) {
-            out.extend_from_slice(&b);
-        }
-    }
-}
-
-pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
-}
-
-pub fn extract(body: &str, after: &str, end: char) -> String {
-    let start = body
-        .find(after)
-        .unwrap_or_else(|| panic!("{after} not in {body}"))
-        + after.len();
-    body[start..].split(end).next().unwrap().to_owned()
-}
-
-/// What a browser does with a consent link, hop by hop, against a serve whose Google is a
-/// sandbox: open the link, press Continue, Allow as `email` with every scope ticked, and
-/// follow the callback. Returns the callback's status and page.
-pub async fn consent_over_http(
-    http: &reqwest::Client,
-    base: &str,
-    link_url: &str,
-    email: &str,
-) -> (u16, String) {
-    let page = http.get(link_url).send().await.unwrap();
-    assert_eq!(page.status(), 200, "link page");
-    let cookie = consent_cookie(&page).expect("the link page sets the consent cookie");
-    let page = page.text().await.unwrap();
-    let action = extract(&page, r#"action=""#, '"');
-    let token = extract(&page, r#"name="token" value=""#, '"');
-    let base = Url::parse(base).unwrap();
-    let res = http
-        .post(base.join(&action).unwrap())
-        .header("cookie", &cookie)
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303, "continue");
-    let auth = Url::parse(res.headers()["location"].to_str().unwrap()).unwrap();
-    let q: HashMap<String, String> = auth.query_pairs().into_owned().collect();
-    let mut form: Vec<(String, String)> = ["client_id", "redirect_uri", "state", "code_challenge"]
-        .iter()
-        .map(|k| ((*k).to_owned(), q[*k].clone()))
-        .collect();
-    form.push(("email".into(), email.into()));
-    form.push(("decision".into(), "allow".into()));
-    form.extend(
-        q["scope"]
-            .split(' ')
-            .map(|s| ("scope".to_owned(), s.to_owned())),
-    );
-    let res = http
-        .post(auth.join("approve").unwrap())
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303, "approve");
-    let cb = res.headers()["location"].to_str().unwrap().to_owned();
-    let res = http.get(cb).header("cookie", &cookie).send().await.unwrap();
-    let status = res.status().as_u16();
-    (status, res.text().await.unwrap())
 }
 
 /// The control client of the owner process serving `data`, once it answers (it may still

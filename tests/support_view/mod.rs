@@ -251,6 +251,18 @@ pub fn draw(m: &Model) -> Terminal<TestBackend> {
     t
 }
 
+/// The screen as text, one string per row.
+pub fn rows(t: &Terminal<TestBackend>) -> Vec<String> {
+    let buf = t.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect()
+}
+
 /// betamax was consented by another account than before: it waits for the operator.
 pub fn awaiting_approval(size: (u16, u16)) -> Model {
     let mut m = model(true, size);

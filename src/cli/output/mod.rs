@@ -20,6 +20,7 @@ use crate::engine::Reply;
 pub use json::json;
 pub use link::{print_link_with, write_qr_files};
 pub use tables::{links_table, tenant_table};
+pub use tenant::status_text;
 
 /// Print a reply; `qr`: draw a link as a QR code too (`Some(invert)`).
 pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {

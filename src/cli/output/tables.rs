@@ -151,7 +151,7 @@ mod tests {
         TenantSummary {
             status,
             updated_ms: 1_000_000_000 - ago_s * 1000,
-            ..crate::cli::fixtures::summary(slug, name)
+            ..crate::engine::api::fixtures::summary(slug, name)
         }
     }
 

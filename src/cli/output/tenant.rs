@@ -139,9 +139,9 @@ pub fn tenant_text(t: &TenantView, now: Millis) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::fixtures;
     use crate::domain::model::LinkState;
     use crate::engine::api::LinkSummary;
+    use crate::engine::api::fixtures;
 
     const DAY: Millis = 86_400_000;
 

@@ -150,6 +150,7 @@ mod tests {
             expires_at,
             browser: String::new(),
             integration: None,
+            lang: None,
         }
     }
 

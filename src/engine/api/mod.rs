@@ -4,6 +4,8 @@
 //! or ages). A leaf: nothing here depends on the rest of the engine.
 
 mod checks;
+#[cfg(test)]
+pub mod fixtures;
 mod integration_view;
 mod status;
 mod views;

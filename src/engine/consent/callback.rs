@@ -83,6 +83,8 @@ async fn answer(
         Err(e) => return CustomerPage::internal(&e.to_string()),
     };
     let slug = flow.tenant.clone();
+    // The language the pages spoke before Google (the customer's choice among them).
+    let spoken = flow.lang.as_deref().and_then(crate::i18n::Lang::from_tag);
     // The tenant, read once: what the pages name, and where the customer goes back to
     // (the consent itself is decided on the record as the transaction finds it).
     let s = slug.clone();
@@ -132,6 +134,8 @@ async fn answer(
         }
     }
     .await;
+    let mut page = page;
+    page.lang = page.lang.or(spoken);
     hand_off(core, &slug, tenant.ok().flatten(), page)
 }
 

@@ -96,6 +96,7 @@ pub(super) async fn continue_link(
     let state = random_token(32);
     let (challenge, verifier) = google::new_pkce();
     let now = now_ms();
+    let lang = asked.lang(brief.lang);
     let flow = PendingFlow {
         tenant: brief.slug.clone(),
         link_id: link.id.clone(),
@@ -105,6 +106,7 @@ pub(super) async fn continue_link(
         expires_at: add(now, FLOW_TTL),
         browser,
         integration: (integration != brief.integration).then_some(integration),
+        lang: Some(lang.tag().to_owned()),
     };
     let state_hash = sha256(&state);
     let sealed = core.store().seal_flow_verifier(&state_hash, &verifier);
@@ -123,6 +125,5 @@ pub(super) async fn continue_link(
         Some(ExpectedAccount::Email(m)) => Some(m.as_str()),
         _ => None,
     };
-    let lang = asked.lang(brief.lang);
     Ok(google.authorize_url(&state, challenge, &integration.scopes(), hint, lang.tag()))
 }

@@ -49,14 +49,10 @@ fn may_issue_links(core: &Core, ttl: Duration) -> Result<(), EngineError> {
     Ok(())
 }
 
-/// The URL a link's code is opened at; with the tenant's language when it has one (the
-/// page speaks it; a `?lang=` of the customer's choice still overrides it).
-fn link_url(core: &Core, slug: &str, code: &str) -> String {
-    let mut url = core.config().public_path(&format!("/c/{code}"));
-    if let Some(lang) = core.store().node().brief(slug).and_then(|b| b.lang) {
-        url.query_pairs_mut().append_pair("lang", lang.tag());
-    }
-    url.to_string()
+/// The URL a link's code is opened at. It carries no language: the page reads the
+/// tenant's as the operator last set it, so a link already sent never speaks an old one.
+fn link_url(core: &Core, code: &str) -> String {
+    core.config().public_path(&format!("/c/{code}")).to_string()
 }
 
 /// Issue a link to `slug` (for `integration` alone, when given: one the tenant holds);
@@ -122,7 +118,7 @@ pub async fn issue(
         .await?;
     Ok(Reply::Link(LinkView {
         slug: slug.to_owned(),
-        url: link_url(core, slug, &code),
+        url: link_url(core, &code),
         id,
         expires_at: rfc3339(expires_at),
         expires_ms: expires_at,
@@ -198,7 +194,7 @@ pub async fn link_all_new(core: &Core, actor: &Actor, ttl: Duration) -> Result<R
         .filter_map(|slug| {
             let (code, _, id) = codes.get(&slug)?;
             Some(LinkView {
-                url: link_url(core, &slug, code),
+                url: link_url(core, code),
                 id: id.clone(),
                 slug,
                 expires_at: rfc3339(expires_at),

@@ -70,6 +70,8 @@ pub(super) fn body(page: &Page, brand: &Brand) -> String {
             let lead = t(lang, "awaiting-approval", &[name, tenant]);
             para(&mut out, "lead", &lead);
             signed_in(&mut out, lang, email.as_deref());
+            // Google's grant stands while it waits: say how to withdraw it.
+            revoke(&mut out, lang);
             if page.next.is_none() {
                 para(&mut out, "", &t(lang, "close-window", &[]));
             }

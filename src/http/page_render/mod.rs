@@ -10,7 +10,7 @@ mod kinds;
 mod samples;
 
 pub use crate::domain::consent::page::{Failure, Gone, PageKind};
-pub use samples::samples;
+pub use samples::{sample_brand, samples};
 
 use crate::http::brand_color::{self, Rgb};
 use crate::i18n::{Arg, Lang, text};

@@ -1,8 +1,22 @@
 //! Every page the customer can get, with made-up facts: what the snapshot tests, the
 //! browser's accessibility check and a preview of the pages render.
 
-use super::{Failure, Gone, PageKind};
+use super::{Brand, Failure, Gone, PageKind};
 use crate::domain::model::{ExpectedAccount, Integration};
+use crate::http::brand_color::Rgb;
+
+/// A made-up brand with every field set.
+pub fn sample_brand() -> Brand {
+    Brand {
+        name: "Parcel AI".into(),
+        google_app: "Parcel Mail Assistant".into(),
+        logo_url: Some("/brand/logo".into()),
+        accent: Rgb(0x0b, 0x7a, 0x75),
+        support_contact: Some("help@parcel.example".into()),
+        privacy_policy_url: Some("https://parcel.example/privacy".into()),
+        terms_url: Some("https://parcel.example/terms".into()),
+    }
+}
 
 /// Every page kind (each reason a link is gone, each kind of expected account), by name.
 pub fn samples(tenant: &str) -> Vec<(&'static str, PageKind)> {

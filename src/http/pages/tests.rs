@@ -9,11 +9,7 @@ use crate::engine::consent::Next;
 use crate::i18n::Lang;
 
 fn config(env: &[(&str, &str)]) -> Config {
-    let env: std::collections::HashMap<String, String> = env
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    Config::load(None, false, &|k| env.get(k).cloned()).expect("a config")
+    Config::from_env_pairs(env).expect("a config")
 }
 
 fn body(res: Response) -> (StatusCode, HeaderMap, String) {
@@ -142,7 +138,8 @@ fn a_hand_off_that_redirects_is_a_303_to_the_companys_page() {
         headers[header::LOCATION],
         "https://app.example.com/done?tenant=acme&outcome=connected"
     );
-    let (status, _, html) = body(pages.failure(Failure::RateLimited, &HeaderMap::new(), false));
+    let (status, _, html) =
+        body(pages.failure(Failure::RateLimited, None, &HeaderMap::new(), false));
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert!(html.contains("Too many requests"));
 }

@@ -127,6 +127,26 @@ pub(super) async fn authorize(
     Html(page).into_response()
 }
 
+/// What the consent page's Allow posts (to [`super::APPROVE_PATH`]) for the authorization
+/// request `authorize`, signed in as `email`, with every scope asked for ticked: for
+/// clients that drive the stand-in without reading its page.
+pub fn allow_form(authorize: &Url, email: &str) -> Vec<(String, String)> {
+    let q: HashMap<String, String> = authorize.query_pairs().into_owned().collect();
+    let mut form: Vec<(String, String)> = ["client_id", "redirect_uri", "state", "code_challenge"]
+        .iter()
+        .map(|k| ((*k).to_owned(), q.get(*k).cloned().unwrap_or_default()))
+        .collect();
+    form.push(("email".into(), email.into()));
+    form.push(("decision".into(), "allow".into()));
+    let scopes = q.get("scope").map(String::as_str).unwrap_or_default();
+    form.extend(
+        scopes
+            .split(' ')
+            .map(|s| ("scope".to_owned(), s.to_owned())),
+    );
+    form
+}
+
 pub(super) async fn approve(State(s): State<GoogleSandbox>, body: String) -> Response {
     let mut fields: HashMap<String, String> = HashMap::new();
     let mut ticked: Vec<String> = Vec::new();

@@ -15,5 +15,6 @@ mod state;
 mod token;
 mod tokens;
 
+pub use consent::allow_form;
 pub use server::{APPROVE_PATH, AUTH_PATH, REVOKE_PATH, TOKEN_PATH};
 pub use state::{CODE_TTL, GoogleSandbox, Knobs, SandboxGoogleConfig};

@@ -126,38 +126,11 @@ pub(super) fn calls(fx: &[Effect]) -> Vec<&Command> {
 }
 
 pub(super) fn view(slug: &str, status: TenantStatus) -> TenantView {
-    TenantView {
-        summary: TenantSummary {
-            slug: slug.into(),
-            display_name: format!("{slug} Ltd"),
-            status,
-            failure: None,
-            reason: None,
-            google_email: None,
-            expected_account: None,
-            step: None,
-            blaxel_status: None,
-            mcp_url: None,
-            lang: None,
-            updated_at: "2026-12-01T00:00:00Z".into(),
-            updated_ms: 0,
-        },
-        contact: None,
-        integration: Default::default(),
-        requested_scopes: vec![],
-        granted_scopes: vec![],
-        google_sub: None,
-        consented_at: None,
-        created_at: "2026-12-01T00:00:00Z".into(),
-        provisioning: None,
-        links: vec![],
-        events: vec![],
-        refused_signins: 0,
-        token: None,
-        pending_consent: None,
-        return_url: None,
-        integrations: Vec::new(),
-    }
+    let mut v = crate::engine::api::fixtures::view(slug, &format!("{slug} Ltd"));
+    v.summary.status = status;
+    v.summary.updated_at = "2026-12-01T00:00:00Z".into();
+    v.created_at = "2026-12-01T00:00:00Z".into();
+    v
 }
 
 /// A tenant's reply to a command: its detail.

@@ -1,8 +1,8 @@
-//! Keys on the selected tenant that the console answers itself: copying its MCP URL,
-//! scrolling its timeline, and `r` on a tenant that failed before it consented (nothing to
-//! retry: the console says what can be done instead, as the engine does for the CLI, never
-//! guessing at links it has not read); and how the files of an export are named in its
-//! flash.
+//! Keys on the selected tenant that the console answers itself: copying its MCP URL (the
+//! one of the tenant in view), scrolling its timeline, and `r` on a tenant that failed
+//! before it consented (nothing to retry: the console says what can be done instead, as the
+//! engine does for the CLI, never guessing at links it has not read); and how the files of
+//! an export are named in its flash.
 
 use super::effect::{call, flash};
 use crate::domain::before_consent;
@@ -18,7 +18,7 @@ pub(super) fn act(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
     match a {
         // Available only with a URL.
         Action::CopyMcpUrl => {
-            if let Some(url) = m.mcp_url() {
+            if let (Some(url), Some(slug)) = (m.mcp_url(), m.in_view()) {
                 fx.push(Effect::Copy {
                     text: url.to_owned(),
                     what: format!("the MCP URL of {slug}"),

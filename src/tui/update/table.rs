@@ -51,7 +51,7 @@ fn on_selected(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
             ),
         },
         Action::Open => m.mode = Mode::Link(slug),
-        Action::Details => details::open(m, fx),
+        Action::Details => details::open(m, slug, fx),
         Action::NewLink => link::new_link(m, slug, link::DEFAULT_TTL.as_secs(), fx),
         Action::Withdraw => question::ask_withdraw(m, slug),
         Action::Retry => selected::retry(m, slug, fx),

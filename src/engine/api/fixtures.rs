@@ -1,5 +1,5 @@
-//! What the CLI's printing tests print: a tenant row, and a tenant's detail, with nothing
-//! but its slug and name set, for each test to fill in what it looks at.
+//! For tests of what the faces show: a tenant row, and a tenant's detail, with nothing but
+//! its slug and name set, for each test to fill in what it looks at.
 
 use crate::domain::model::TenantStatus;
 use crate::engine::api::{TenantSummary, TenantView};
