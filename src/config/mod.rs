@@ -25,8 +25,10 @@ mod integrations;
 mod listener;
 mod logging;
 mod metrics;
+pub mod postgres_url;
 mod provision;
 mod source;
+mod store;
 mod webhook;
 mod webhook_id;
 
@@ -42,6 +44,7 @@ pub use integrations::IntegrationClients;
 pub use listener::{DEFAULT_BIND, DEFAULT_PUBLIC_URL, ListenerConfig, MAX_CONNECTIONS_PER_NETWORK};
 pub use logging::LoggingConfig;
 pub use provision::ProvisionConfig;
+pub use store::{StoreBackend, StoreConfig};
 pub use webhook::{WEBHOOK_EVENTS, WebhookConfig};
 
 pub const CALLBACK_PATH: &str = "/oauth/callback";
@@ -63,6 +66,8 @@ pub struct Config {
     pub brand: BrandConfig,
     /// Where `/metrics` is served (off when `None`); never the public listener.
     pub metrics_bind: Option<SocketAddr>,
+    /// Which backend holds the data.
+    pub store: StoreConfig,
 }
 
 impl Config {
@@ -99,6 +104,7 @@ impl Config {
             metrics_bind: metrics::resolve(&src, listener.bind)?,
             integration_clients: integrations::resolve(&src)?,
             brand: brand::resolve(&src)?,
+            store: store::resolve(&src)?,
             listener,
             file: None,
         };
