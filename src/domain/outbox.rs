@@ -63,6 +63,27 @@ impl OutboxEvent {
         }
         Some((t, data))
     }
+
+    /// The outbox event of the change numbered `seq` (of `before` into `after`, at `at`),
+    /// if it is one. Its id carries the number (the order of the changes, whatever the
+    /// clock does) and a random part: two installations sending to one receiver never share
+    /// an id.
+    pub fn of_commit(
+        before: Option<TenantStatus>,
+        after: &Tenant,
+        seq: u64,
+        at: crate::time::Millis,
+    ) -> Option<Self> {
+        let (event_type, data) = Self::of_change(before, after)?;
+        let salt: u64 = rand::random();
+        Some(OutboxEvent {
+            id: format!("msg_{seq:016x}{salt:016x}"),
+            event_type: event_type.to_owned(),
+            at,
+            data,
+            delivered: Vec::new(),
+        })
+    }
 }
 
 #[cfg(test)]

@@ -72,8 +72,8 @@ impl Engine {
         config: Arc<Config>,
         parts: Parts,
     ) -> Result<Arc<Self>, EngineError> {
-        let (dir, key) = (dir.to_owned(), key.clone());
-        let store = tokio::task::spawn_blocking(move || Store::open(&dir, &key))
+        let (dir, key, backend) = (dir.to_owned(), key.clone(), config.store.clone());
+        let store = tokio::task::spawn_blocking(move || Store::open_with(&dir, &key, &backend))
             .await
             .map_err(|e| EngineError::Unavailable(format!("opening the database: {e}")))??;
         let engine = Arc::new(Self {

@@ -2,6 +2,7 @@
 //! the transaction's operations.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use secrecy::SecretString;
 
@@ -71,4 +72,26 @@ pub struct StoreStats {
     pub durable_ops: u64,
     pub flushes: u64,
     pub flush_micros: u64,
+}
+
+/// The counters behind [`StoreStats`], as a backend keeps them.
+#[derive(Debug, Default)]
+pub(in crate::store) struct Stats {
+    pub batches: AtomicU64,
+    pub ops: AtomicU64,
+    pub durable_ops: AtomicU64,
+    pub flushes: AtomicU64,
+    pub flush_micros: AtomicU64,
+}
+
+impl Stats {
+    pub fn snapshot(&self) -> StoreStats {
+        StoreStats {
+            batches: self.batches.load(Ordering::Relaxed),
+            ops: self.ops.load(Ordering::Relaxed),
+            durable_ops: self.durable_ops.load(Ordering::Relaxed),
+            flushes: self.flushes.load(Ordering::Relaxed),
+            flush_micros: self.flush_micros.load(Ordering::Relaxed),
+        }
+    }
 }

@@ -188,6 +188,11 @@ impl Index {
         self.flows.values().filter(|e| **e > now).count()
     }
 
+    /// OAuth flows kept, whether or not still within their sign-in window.
+    pub fn flows_kept(&self) -> usize {
+        self.flows.len()
+    }
+
     /// Tenants that hold a consent by this Google account now.
     pub fn consents_by(&self, sub: &str) -> Vec<String> {
         self.consents

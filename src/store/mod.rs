@@ -24,22 +24,28 @@
 //!   backend); a backend only ever holds ciphertext.
 //! - **Backups** are one file format for every backend ([`backup`]).
 //!
-//! Backends: [`sled`] (embedded, one process; the default).
+//! Backends: [`sled`] (embedded, one process; the default) and [`postgres`] (a database
+//! shared with other processes later; one process at a time for now).
 
 pub mod audit;
 mod backend;
 pub mod backup;
 mod change;
+mod counts;
 mod crypto;
 mod error;
 mod index;
+mod index_update;
 mod node;
+pub mod postgres;
 mod read;
 pub mod sled;
 mod tx;
 
 use std::path::Path;
 use std::sync::Arc;
+
+use crate::config::{StoreBackend, StoreConfig};
 
 pub use backend::{Backend, BoxFuture, Discard, Store, TxOp};
 pub use backup::BackupSummary;
@@ -63,5 +69,30 @@ impl Store {
     /// from a blocking thread.
     pub fn open(dir: &Path, key: &KeySource) -> Result<Self, StoreError> {
         Ok(Store::new(Arc::new(sled::SledBackend::open(dir, key)?)))
+    }
+
+    /// Open (or create) the store the configuration names, for the data dir `dir` (where
+    /// sled keeps it; with PostgreSQL, the key file, the control socket and the logs stay
+    /// there). Blocks: call it from a blocking thread.
+    pub fn open_with(
+        dir: &Path,
+        key: &KeySource,
+        config: &StoreConfig,
+    ) -> Result<Self, StoreError> {
+        match &config.backend {
+            StoreBackend::Sled => Self::open(dir, key),
+            StoreBackend::Postgres(url) => Ok(Store::new(Arc::new(postgres::PgBackend::open(
+                dir, key, url,
+            )?))),
+        }
+    }
+}
+
+/// Whether there is a store to open: sled's files in `dir`; a PostgreSQL database is
+/// named by the configuration (opening it says what is wrong with it, if anything).
+pub fn exists_for(config: &StoreConfig, dir: &Path) -> bool {
+    match config.backend {
+        StoreBackend::Sled => exists(dir),
+        StoreBackend::Postgres(_) => true,
     }
 }

@@ -52,6 +52,13 @@ pub trait NodeLocal: Send + Sync {
     /// not a repeat (the first goes on the timeline, through a transaction) or the link is
     /// not live.
     fn count_again(&self, hash: &[u8], continued: bool) -> bool;
+    /// Whether flows are staged here ([`NodeLocal::stage_flow`]) and may be queued without
+    /// waiting for their commit: only when this process alone takes the callbacks. A
+    /// backend another process may share says no: a flow is then committed before the
+    /// customer is sent to Google, wherever the callback lands.
+    fn stages_flows(&self) -> bool {
+        true
+    }
     /// Stage a pending flow (its verifier sealed already) without a transaction of its
     /// own: a callback finds it at once, and it is written with the next lazy write.
     fn stage_flow(&self, state_hash: &[u8], flow: PendingFlow, sealed: String);

@@ -252,6 +252,15 @@ impl PgServer {
         ]
     }
 
+    /// The store's configuration for this server.
+    pub fn store_config(&self) -> mcp_onboard::config::StoreConfig {
+        let url = mcp_onboard::config::postgres_url::PostgresUrl::parse(&self.url())
+            .expect("the test server's URI");
+        mcp_onboard::config::StoreConfig {
+            backend: mcp_onboard::config::StoreBackend::Postgres(Box::new(url)),
+        }
+    }
+
     /// Run SQL through a connection of its own (a test looking behind the store's back).
     pub async fn sql(&self, statements: &str) -> Vec<tokio_postgres::SimpleQueryMessage> {
         let (client, conn) = tokio_postgres::connect(&self.url(), tokio_postgres::NoTls)

@@ -19,7 +19,7 @@ use crate::engine::error::EngineError;
 use crate::engine::token::{hex, random_token, sha256};
 use crate::google;
 use crate::i18n::Asked;
-use crate::store::Tx;
+use crate::store::{Durability, Tx};
 use crate::time::{add, now_ms};
 
 /// How long a customer has at Google before the flow expires.
@@ -110,16 +110,37 @@ pub(super) async fn continue_link(
     };
     let state_hash = sha256(&state);
     let sealed = core.store().seal_flow_verifier(&state_hash, &verifier);
-    if core.store().node().count_again(&hash, true) {
-        // A repeat Continue: the flow is staged (the callback finds it at once) and
-        // written with the next lazy write.
-        core.store().node().stage_flow(&state_hash, flow, sealed);
+    let node = core.store().node();
+    let repeat = node.count_again(&hash, true);
+    if node.stages_flows() {
+        if repeat {
+            // A repeat Continue: the flow is staged (the callback finds it at once) and
+            // written with the next lazy write.
+            node.stage_flow(&state_hash, flow, sealed);
+        } else {
+            // The first Continue goes on the timeline. Queued, not waited for: the
+            // callback, which comes after Google, takes the flow through the same queue.
+            core.commit_detached(actor, "start a flow", move |tx| {
+                start_flow(tx, &hash, &state_hash, flow.clone(), sealed.clone())
+            });
+        }
     } else {
-        // The first Continue goes on the timeline. Queued, not waited for: the callback,
-        // which comes after Google, takes the flow through the same queue.
-        core.commit_detached(actor, "start a flow", move |tx| {
-            start_flow(tx, &hash, &state_hash, flow.clone(), sealed.clone())
-        });
+        // Another process may take the callback: the flow is committed before the
+        // customer goes to Google.
+        let committed = core
+            .commit(actor, Durability::Lazy, move |tx| {
+                if repeat {
+                    tx.put_sealed_flow(&state_hash, flow.clone(), sealed.clone())?;
+                    Ok(())
+                } else {
+                    start_flow(tx, &hash, &state_hash, flow.clone(), sealed.clone())
+                }
+            })
+            .await;
+        if let Err(e) = committed {
+            tracing::error!(tenant = %brief.slug, error = %e, "storing a new flow failed");
+            return Err(CustomerPage::internal(&e.to_string()));
+        }
     }
     let hint = match &brief.expected {
         Some(ExpectedAccount::Email(m)) => Some(m.as_str()),

@@ -10,13 +10,13 @@ use std::time::{Duration, Instant};
 use sled::Transactional;
 use sled::transaction::TransactionError;
 
-use super::index_update::IndexUpdate;
 use super::layout::{META_SEQ_RESERVED, T};
 use super::overlay::{Overlay, SeqState};
 use super::queue::{BatchResult, Completion, LAZY_FLUSH, Msg, Run, Shared};
 use super::tx::SledTx;
 use crate::domain::audit::Operator;
 use crate::store::Committed;
+use crate::store::index_update::IndexUpdate;
 use crate::time::now_ms;
 
 /// How long an idle writer keeps looking before it sleeps (see `Loop::poll_briefly`).

@@ -7,8 +7,8 @@
 //!   transaction and one flush (group commit);
 //! - `tx`, `tx_links`, `tx_store`: the transaction an operation runs in;
 //! - `read`: reads outside the writer; `node`: the node-local state;
-//! - `layout`: the trees and their keys; `overlay`, `deferred`, `index_update`: the
-//!   writer's bookkeeping; `trees`: what they share;
+//! - `layout`: the trees and their keys; `overlay`, `deferred`: the writer's bookkeeping;
+//!   `trees`: what they share;
 //! - `audit`, `import`: the audit chain and the import journal as stored;
 //! - `backup` (with `backup_chain`: the audit chain a backup holds), `rotate`, `migrate`,
 //!   `migrate_v4`, `lock`: tools that need the database.
@@ -19,8 +19,7 @@ mod backup_chain;
 mod batch;
 mod deferred;
 mod files;
-mod import;
-mod index_update;
+pub(in crate::store) mod import;
 pub mod layout;
 mod lock;
 mod migrate;

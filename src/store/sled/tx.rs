@@ -9,13 +9,13 @@
 use std::sync::Arc;
 
 use super::deferred::{Counts, Deferred};
-use super::index_update::IndexUpdate;
 use super::layout::{self, T, decode, encode, seq_key, tenant_prefix, timeline_key};
 use super::overlay::{Overlay, SEQ_RESERVE, SeqState};
 use super::trees::Trees;
 use crate::domain::audit::{AuditHead, Operator};
 use crate::domain::model::{AuditEvent, ProvisionerState, Tenant, TimelineEntry, UsedFlow};
 use crate::domain::outbox::OutboxEvent;
+use crate::store::index_update::IndexUpdate;
 use crate::store::{Change, Committed, FlowTx, SecretTx, StoreError, TenantTx, Tx};
 use crate::time::Millis;
 
@@ -330,21 +330,12 @@ impl SledTx<'_> {
             Some(v) => Some(decode::<Tenant>("tenant", &v)?.status),
             None => None,
         };
-        let Some((event_type, data)) = OutboxEvent::of_change(before, tenant) else {
+        let Some(event) = OutboxEvent::of_commit(before, tenant, seq, self.now) else {
             return Ok(());
         };
         // Keyed by the change's sequence number: the order of the changes, across batches
         // and restarts, whatever the clock does.
         let key = seq_key(seq).to_vec();
-        // A random part too: two installations sending to one receiver never share an id.
-        let salt: u64 = rand::random();
-        let event = OutboxEvent {
-            id: format!("msg_{seq:016x}{salt:016x}"),
-            event_type: event_type.to_owned(),
-            at: self.now,
-            data,
-            delivered: Vec::new(),
-        };
         self.put(T::Outbox, key, encode(&event));
         Ok(())
     }

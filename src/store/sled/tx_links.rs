@@ -2,10 +2,10 @@
 
 use secrecy::SecretString;
 
-use super::index_update::IndexUpdate;
 use super::layout::{self, StoredFlow, T, decode, encode, tenant_link_key, tenant_prefix};
 use super::tx::SledTx;
 use crate::domain::model::{ConsentLink, PendingFlow, UsedFlow};
+use crate::store::index_update::IndexUpdate;
 use crate::store::{Change, Counted, FlowTx, LinkTx, StoreError, TakenFlow, Tx};
 use crate::time::Millis;
 
@@ -28,30 +28,11 @@ impl LinkTx for SledTx<'_> {
     /// next lazy flush, so a link opened again and again costs one write per flush
     /// interval, not one per request.
     fn count_on_link(&mut self, hash: &[u8], continued: bool) -> Result<Counted, StoreError> {
-        let Some(mut link) = self.link(hash)? else {
-            return Ok(Counted::NotLive);
-        };
-        if link.state(self.now()) != crate::domain::model::LinkState::Active {
-            return Ok(Counted::NotLive);
+        let counted = crate::store::counts::count_first(self, hash, continued)?;
+        if counted == Counted::Again {
+            self.lock().count(hash, continued);
         }
-        let first = if continued {
-            link.continued_at.is_none()
-        } else {
-            link.opened_at.is_none()
-        };
-        if first {
-            if continued {
-                link.continue_count = link.continue_count.saturating_add(1);
-                link.continued_at = Some(self.now());
-            } else {
-                link.open_count = link.open_count.saturating_add(1);
-                link.opened_at = Some(self.now());
-            }
-            self.put_link(hash, link.clone())?;
-            return Ok(Counted::First(Box::new(link)));
-        }
-        self.lock().count(hash, continued);
-        Ok(Counted::Again)
+        Ok(counted)
     }
 
     fn put_link(&mut self, hash: &[u8], link: ConsentLink) -> Result<(), StoreError> {

@@ -1,11 +1,11 @@
-//! How a committed operation changes the in-memory read model: collected by the
-//! transaction, applied by the writer once the batch commits, in commit order.
+//! How a committed operation changes the in-memory read model ([`super::Index`]):
+//! collected by a backend's transaction, applied once it commits, in commit order.
 
 use crate::domain::model::{ConsentLink, Tenant};
 use crate::store::Index;
 use crate::time::Millis;
 
-pub(super) enum IndexUpdate {
+pub(in crate::store) enum IndexUpdate {
     Tenant(std::sync::Arc<Tenant>),
     RemoveTenant(String),
     Link(Vec<u8>, ConsentLink),
@@ -15,7 +15,7 @@ pub(super) enum IndexUpdate {
 }
 
 impl IndexUpdate {
-    pub(super) fn apply(&self, index: &mut Index, now: Millis) {
+    pub(in crate::store) fn apply(&self, index: &mut Index, now: Millis) {
         match self {
             IndexUpdate::Tenant(t) => index.put_tenant(t),
             IndexUpdate::RemoveTenant(s) => index.remove_tenant(s),

@@ -1,0 +1,165 @@
+//! The PostgreSQL backend: the store in a database an operator already runs (and
+//! replicates), reached through `tokio-postgres` on a runtime of the backend's own, with
+//! TLS through rustls. Every `tokio_postgres` type stays in this folder.
+//!
+//! - `open`: opening (the schema migrated, the key checked, the read model built);
+//!   `schema` and `migrations/`: the numbered migrations;
+//! - `writer`, `batch`: the one writer of this process, a batch of operations per
+//!   SERIALIZABLE transaction, run again when the database asks;
+//! - `tx`, `tx_links`, `tx_store`: the transaction an operation runs in;
+//! - `read`: reads on a pool of connections; `node`: the node-local state;
+//! - `shared`: what they share; `db`: connections and errors; `rt`: the runtime; `tls`:
+//!   libpq's `sslmode` over rustls.
+//!
+//! What sled keeps only in this process is in the database or derived from it: flows are
+//! committed before the customer goes to Google, repeated opens are added as increments,
+//! the provisioner's state is stored, and the change sequence is a row each writing
+//! transaction holds to its commit (numbers in commit order, never reused, never back).
+
+mod batch;
+mod db;
+mod node;
+mod open;
+mod read;
+mod rt;
+mod schema;
+mod shared;
+mod tls;
+mod tx;
+mod tx_links;
+mod tx_store;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use tokio::sync::broadcast;
+
+pub use schema::PG_SCHEMA_VERSION;
+
+use crate::config::postgres_url::PostgresUrl;
+use crate::domain::actor::Actor;
+use crate::store::backup::BackupSummary;
+use crate::store::{
+    Backend, BoxFuture, Cipher, Committed, Durability, KeySource, NodeLocal, Reader, StoreError,
+    StoreStats, TxOp,
+};
+use node::PgNode;
+use read::PgReader;
+use rt::Rt;
+use shared::Shared;
+use writer::Writer;
+
+pub struct PgBackend {
+    dir: PathBuf,
+    /// The database's URI without its password.
+    shown: String,
+    schema_found: u32,
+    reader: Arc<PgReader>,
+    node: PgNode,
+    shared: Arc<Shared>,
+    writer: Arc<Writer>,
+    /// Kept last: the connections live on it.
+    #[allow(dead_code)]
+    rt: Arc<Rt>,
+}
+
+impl PgBackend {
+    /// Open (or create) the store in the database `url` names; `dir` is the data dir (the
+    /// key file, the control socket and the logs stay there). Blocks: call it from a
+    /// blocking thread.
+    pub fn open(dir: &Path, key: &KeySource, url: &PostgresUrl) -> Result<Self, StoreError> {
+        open::open(dir, key, url)
+    }
+
+    /// The database's URI, without its password.
+    pub fn shown(&self) -> &str {
+        &self.shown
+    }
+}
+
+impl Backend for PgBackend {
+    fn submit(
+        &self,
+        actor: &Actor,
+        durability: Durability,
+        op: TxOp,
+    ) -> BoxFuture<'static, Result<(), StoreError>> {
+        self.writer
+            .submit(actor.operator().cloned(), durability, op)
+    }
+
+    fn reader(&self) -> Arc<dyn Reader> {
+        self.reader.clone()
+    }
+
+    fn node(&self) -> &dyn NodeLocal {
+        &self.node
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Arc<Committed>> {
+        self.shared.events.subscribe()
+    }
+
+    fn subscribers(&self) -> usize {
+        self.shared.events.receiver_count()
+    }
+
+    fn last_seq(&self) -> u64 {
+        self.shared.last_seq.load(Ordering::Acquire)
+    }
+
+    fn applied(&self) -> BoxFuture<'static, Result<(), StoreError>> {
+        self.writer.barrier(false)
+    }
+
+    fn sync(&self) -> BoxFuture<'static, Result<(), StoreError>> {
+        self.writer.barrier(true)
+    }
+
+    fn stop(&self, grace: Duration) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.writer.stop(grace))
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.shared.failure()
+    }
+
+    fn backup(&self, _path: PathBuf) -> BoxFuture<'static, Result<BackupSummary, StoreError>> {
+        Box::pin(async {
+            Err(StoreError::Write(
+                "backup of a PostgreSQL store is not supported yet: use pg_dump".into(),
+            ))
+        })
+    }
+
+    fn stats(&self) -> StoreStats {
+        self.shared.stats.snapshot()
+    }
+
+    fn outbox_len(&self) -> usize {
+        self.shared.outbox_len.load(Ordering::Relaxed)
+    }
+
+    fn enable_outbox(&self) {
+        self.shared.outbox_on.store(true, Ordering::Relaxed);
+    }
+
+    fn cipher(&self) -> &Cipher {
+        &self.shared.cipher
+    }
+
+    fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn schema_found(&self) -> u32 {
+        self.schema_found
+    }
+
+    fn stall_for_tests(&self, d: Duration) {
+        self.writer.stall_for_tests(d);
+    }
+}

@@ -1,0 +1,189 @@
+//! Opening the PostgreSQL store: the data dir checked (it still holds the key file, the
+//! control socket and the logs), the server reached, the schema migrated, the key checked
+//! (a database whose key check our master key does not open is refused, as with sled), the
+//! read model built and the writer started.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
+use std::sync::{Arc, Mutex, RwLock};
+
+use tokio::sync::broadcast;
+
+use super::db::{Conn, Target, store_error};
+use super::node::PgNode;
+use super::read::PgReader;
+use super::rt::Rt;
+use super::schema::{self, PG_SCHEMA_VERSION};
+use super::shared::Shared;
+use super::tx::meta_key;
+use super::tx_links::link_of;
+use super::writer::Writer;
+use super::{PgBackend, tls};
+use crate::config::postgres_url::PostgresUrl;
+use crate::domain::model::{ProvisionerState, Tenant};
+use crate::store::sled::layout::{META_AUDIT_HEAD, META_KEY_CHECK, decode, encode};
+use crate::store::{
+    Cipher, EVENT_BUFFER, Index, KEY_CHECK_SLOT, KEY_CHECK_TEXT, KeySource, Published, StoreError,
+    check_data_dir,
+};
+
+/// Open the store in the database `url` names (blocks: call it from a blocking thread).
+pub(super) fn open(
+    dir: &Path,
+    key: &KeySource,
+    url: &PostgresUrl,
+) -> Result<PgBackend, StoreError> {
+    check_data_dir(dir)?;
+    let rt = Rt::start()?;
+    let target = Target {
+        url: url.clone(),
+        tls: tls::connector(url)?,
+        rt: rt.clone(),
+    };
+    let conn = Conn::new(target.connect()?, rt.clone());
+    let schema = schema::migrate(&conn)?;
+    let q = |sql: &'static str, params: super::db::Params<'_>| {
+        conn.query(sql, params).map_err(|e| store_error(&e))
+    };
+    let check_key = meta_key(META_KEY_CHECK);
+    let check: Option<Vec<u8>> = q("SELECT value FROM meta WHERE key = $1", &[&check_key])?
+        .first()
+        .map(|r| r.get(0));
+    if check.is_none() && !q("SELECT 1 FROM tenants LIMIT 1", &[])?.is_empty() {
+        return Err(StoreError::KeyCheckMissing {
+            dir: url.shown().into(),
+        });
+    }
+    let cipher = Cipher::load(key, check.is_none())?;
+    let check = match check {
+        Some(c) => c,
+        None => start(&conn, &cipher)?,
+    };
+    if cipher.open(KEY_CHECK_SLOT, &check).is_err() {
+        return Err(StoreError::WrongKey);
+    }
+    let index = build_index(&q)?;
+    let outbox = q("SELECT count(*) FROM outbox", &[])?
+        .first()
+        .map_or(0, |r| r.get::<_, i64>(0));
+    let last = q("SELECT last FROM change_seq WHERE id = 1", &[])?
+        .first()
+        .map_or(0, |r| r.get::<_, i64>(0));
+    let published = Published::default();
+    let stored = q(
+        "SELECT record FROM published WHERE name = 'provisioner'",
+        &[],
+    )?;
+    if let Some(r) = stored.first()
+        && let Ok(state) = decode::<ProvisionerState>("provisioner state", &r.get::<_, Vec<u8>>(0))
+    {
+        published.set_provisioner(&state);
+    }
+    drop(conn);
+    let (events, _) = broadcast::channel(EVENT_BUFFER);
+    let shared = Arc::new(Shared {
+        cipher,
+        index: RwLock::new(index),
+        pending: Mutex::default(),
+        outbox_on: AtomicBool::new(false),
+        outbox_len: AtomicUsize::new(usize::try_from(outbox).unwrap_or(0)),
+        events,
+        last_seq: AtomicU64::new(u64::try_from(last).unwrap_or(0)),
+        failed: Mutex::new(None),
+        stats: Default::default(),
+    });
+    let reader = Arc::new(PgReader {
+        rt: rt.clone(),
+        pool: target.pool()?,
+        shared: shared.clone(),
+    });
+    let writer = Arc::new(Writer::start(shared.clone(), target)?);
+    Ok(PgBackend {
+        dir: dir.to_owned(),
+        shown: url.shown().to_owned(),
+        schema_found: schema,
+        reader,
+        node: PgNode {
+            shared: shared.clone(),
+            writer: writer.clone(),
+            published,
+        },
+        shared,
+        writer,
+        rt,
+    })
+}
+
+/// A new database: its key check and the genesis of its audit chain, in one transaction
+/// (two processes starting at once keep the first's); returns the key check kept.
+fn start(conn: &Conn, cipher: &Cipher) -> Result<Vec<u8>, StoreError> {
+    let (genesis, head) = crate::store::audit::genesis(
+        cipher,
+        crate::time::now_ms(),
+        "database_created",
+        &format!(
+            "the audit chain starts with the database (PostgreSQL schema version {PG_SCHEMA_VERSION})"
+        ),
+    );
+    let run = || -> Result<(), tokio_postgres::Error> {
+        conn.batch("BEGIN")?;
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+            &[
+                &meta_key(META_KEY_CHECK),
+                &cipher.seal(KEY_CHECK_SLOT, KEY_CHECK_TEXT),
+            ],
+        )?;
+        let fresh = conn.execute(
+            "INSERT INTO audit (seq, record) VALUES (0, $1) ON CONFLICT (seq) DO NOTHING",
+            &[&encode(&genesis)],
+        )?;
+        if fresh == 1 {
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+                &[&meta_key(META_AUDIT_HEAD), &encode(&head)],
+            )?;
+        }
+        conn.batch("COMMIT")?;
+        Ok(())
+    };
+    if let Err(e) = run() {
+        let _ = conn.batch("ROLLBACK");
+        return Err(store_error(&e));
+    }
+    conn.query(
+        "SELECT value FROM meta WHERE key = $1",
+        &[&meta_key(META_KEY_CHECK)],
+    )
+    .map_err(|e| store_error(&e))?
+    .first()
+    .map(|r| r.get(0))
+    .ok_or_else(|| StoreError::Database("the key check was not kept".into()))
+}
+
+type Query<'a> = dyn Fn(&'static str, super::db::Params<'_>) -> Result<Vec<tokio_postgres::Row>, StoreError>
+    + 'a;
+
+/// The read model from the tables: every tenant in brief, the links still live, the
+/// pending flows.
+fn build_index(q: &Query<'_>) -> Result<Index, StoreError> {
+    let mut index = Index::default();
+    for r in q("SELECT slug, record FROM tenants", &[])? {
+        let slug: String = r.get(0);
+        let t: Tenant = decode(&format!("tenant {slug}"), &r.get::<_, Vec<u8>>(1))?;
+        index.put_tenant(&t);
+    }
+    let now = crate::time::now_ms();
+    for r in q(
+        "SELECT hash, record, open_count, continue_count FROM links",
+        &[],
+    )? {
+        let hash: Vec<u8> = r.get(0);
+        index.put_link(&hash, &link_of(&r, 1)?, now);
+    }
+    for r in q("SELECT state_hash, expires_at FROM flows", &[])? {
+        let hash: Vec<u8> = r.get(0);
+        index.put_flow(&hash, r.get(1));
+    }
+    Ok(index)
+}

@@ -1,0 +1,272 @@
+//! The PostgreSQL transaction's consent links and pending OAuth flows (see `tx`). A link's
+//! counts live in columns of their own: what a transaction read, with the counts noted in
+//! memory, is what it writes; the writer adds the counts noted since as increments.
+
+use secrecy::SecretString;
+use tokio_postgres::Row;
+
+use super::shared::Effect;
+use super::tx::PgTx;
+use crate::domain::model::{ConsentLink, PendingFlow, UsedFlow};
+use crate::store::counts::count_first;
+use crate::store::index_update::IndexUpdate;
+use crate::store::sled::layout::{StoredFlow, decode, encode};
+use crate::store::{
+    Change, Counted, FlowTx, LinkTx, MAX_FLOWS_PER_LINK, StoreError, TakenFlow, Tx,
+};
+use crate::time::Millis;
+
+/// A link from its row (`record`, `open_count`, `continue_count`).
+pub(super) fn link_of(row: &Row, at: usize) -> Result<ConsentLink, StoreError> {
+    let mut link: ConsentLink = decode("consent link", &row.get::<_, Vec<u8>>(at))?;
+    link.open_count = u32::try_from(row.get::<_, i64>(at + 1)).unwrap_or(u32::MAX);
+    link.continue_count = u32::try_from(row.get::<_, i64>(at + 2)).unwrap_or(u32::MAX);
+    Ok(link)
+}
+
+impl PgTx<'_> {
+    /// A link as stored, with the counts noted in memory and not yet written (unless this
+    /// operation wrote them already).
+    fn with_pending(&self, hash: &[u8], mut link: ConsentLink) -> ConsentLink {
+        if self.written.iter().any(|h| h == hash) {
+            return link;
+        }
+        let pending = self.shared.pending().links.get(hash).copied();
+        if let Some(c) = pending {
+            c.apply(&mut link);
+            self.applied.borrow_mut().insert(hash.to_vec(), c);
+        }
+        link
+    }
+
+    /// Write out the counts noted in memory, as increments; returns how many links.
+    pub(super) fn write_pending_counts(&mut self) -> Result<usize, StoreError> {
+        let pending: Vec<_> = self
+            .shared
+            .pending()
+            .links
+            .iter()
+            .map(|(h, c)| (h.clone(), *c))
+            .collect();
+        for (h, c) in &pending {
+            let rows = self.q(
+                "UPDATE links SET open_count = open_count + $2, continue_count = continue_count + $3 \
+                 WHERE hash = $1 RETURNING record, open_count, continue_count",
+                &[h, &i64::from(c.opens), &i64::from(c.continues)],
+            )?;
+            // A link gone (its tenant removed) takes its counts with it.
+            self.effects.push(Effect::CountsWritten(h.clone(), *c));
+            if let Some(row) = rows.first() {
+                let link = link_of(row, 0)?;
+                self.index(IndexUpdate::Link(h.clone(), link.clone()));
+                self.publish(Change::Link { link });
+            }
+        }
+        Ok(pending.len())
+    }
+}
+
+impl LinkTx for PgTx<'_> {
+    fn link(&self, hash: &[u8]) -> Result<Option<ConsentLink>, StoreError> {
+        let rows = self.q(
+            "SELECT record, open_count, continue_count FROM links WHERE hash = $1",
+            &[&hash],
+        )?;
+        rows.first()
+            .map(|r| Ok(self.with_pending(hash, link_of(r, 0)?)))
+            .transpose()
+    }
+
+    fn put_link(&mut self, hash: &[u8], link: ConsentLink) -> Result<(), StoreError> {
+        if !self.written.iter().any(|h| h == hash) {
+            // Exactly what `link` added to this link: counts that came since stay.
+            if let Some(c) = self.applied.borrow_mut().remove(hash) {
+                self.effects.push(Effect::CountsWritten(hash.to_vec(), c));
+            }
+            self.written.push(hash.to_vec());
+        }
+        self.x(
+            "INSERT INTO links (hash, tenant, created_at, record, open_count, continue_count) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (hash) DO UPDATE SET \
+             tenant = EXCLUDED.tenant, created_at = EXCLUDED.created_at, record = EXCLUDED.record, \
+             open_count = EXCLUDED.open_count, continue_count = EXCLUDED.continue_count",
+            &[
+                &hash,
+                &link.tenant,
+                &link.created_at,
+                &encode(&link),
+                &i64::from(link.open_count),
+                &i64::from(link.continue_count),
+            ],
+        )?;
+        self.index(IndexUpdate::Link(hash.to_vec(), link.clone()));
+        self.publish(Change::Link { link });
+        Ok(())
+    }
+
+    fn links_of(&self, slug: &str) -> Result<Vec<(Vec<u8>, ConsentLink)>, StoreError> {
+        self.q(
+            "SELECT hash, record, open_count, continue_count FROM links WHERE tenant = $1 \
+             ORDER BY created_at, hash",
+            &[&slug],
+        )?
+        .iter()
+        .map(|r| {
+            let hash: Vec<u8> = r.get(0);
+            let link = self.with_pending(&hash, link_of(r, 1)?);
+            Ok((hash, link))
+        })
+        .collect()
+    }
+
+    fn count_on_link(&mut self, hash: &[u8], continued: bool) -> Result<Counted, StoreError> {
+        let counted = count_first(self, hash, continued)?;
+        if counted == Counted::Again {
+            self.shared.pending().count(hash, continued);
+        }
+        Ok(counted)
+    }
+
+    fn sweep_live_links(&mut self) -> Result<(), StoreError> {
+        self.index(IndexUpdate::SweepLinks);
+        Ok(())
+    }
+}
+
+impl PgTx<'_> {
+    fn tombstone(&mut self, state_hash: &[u8], tenant: &str) -> Result<(), StoreError> {
+        let used = UsedFlow {
+            tenant: tenant.to_owned(),
+            used_at: self.now(),
+        };
+        self.x(
+            "INSERT INTO used_flows (state_hash, tenant, used_at, record) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (state_hash) DO UPDATE SET tenant = EXCLUDED.tenant, \
+             used_at = EXCLUDED.used_at, record = EXCLUDED.record",
+            &[&state_hash, &used.tenant, &used.used_at, &encode(&used)],
+        )
+        .map(|_| ())
+    }
+}
+
+impl FlowTx for PgTx<'_> {
+    fn put_flow(
+        &mut self,
+        state_hash: &[u8],
+        flow: PendingFlow,
+        verifier: &SecretString,
+    ) -> Result<(), StoreError> {
+        let sealed = self.shared.cipher.seal_flow_verifier(state_hash, verifier);
+        self.put_sealed_flow(state_hash, flow, sealed)
+    }
+
+    fn put_sealed_flow(
+        &mut self,
+        state_hash: &[u8],
+        flow: PendingFlow,
+        sealed: String,
+    ) -> Result<(), StoreError> {
+        let expires_at = flow.expires_at;
+        let (link_hash, tenant) = (flow.link_hash.clone(), flow.tenant.clone());
+        let stored = StoredFlow {
+            flow,
+            verifier: sealed,
+        };
+        self.x(
+            "INSERT INTO flows (state_hash, link_hash, tenant, expires_at, record) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (state_hash) DO UPDATE SET \
+             link_hash = EXCLUDED.link_hash, tenant = EXCLUDED.tenant, \
+             expires_at = EXCLUDED.expires_at, record = EXCLUDED.record",
+            &[
+                &state_hash,
+                &link_hash,
+                &tenant,
+                &expires_at,
+                &encode(&stored),
+            ],
+        )?;
+        self.index(IndexUpdate::FlowPut(state_hash.to_vec(), expires_at));
+        // The link keeps its newest few: the oldest go.
+        let cap = i64::try_from(MAX_FLOWS_PER_LINK).unwrap_or(i64::MAX);
+        for r in self.q(
+            "DELETE FROM flows WHERE state_hash IN (SELECT state_hash FROM flows \
+             WHERE link_hash = $1 ORDER BY n DESC OFFSET $2) RETURNING state_hash",
+            &[&link_hash, &cap],
+        )? {
+            self.index(IndexUpdate::FlowGone(r.get(0)));
+        }
+        Ok(())
+    }
+
+    fn pending_flow(&self, state_hash: &[u8]) -> Result<Option<PendingFlow>, StoreError> {
+        self.bytes(
+            "SELECT record FROM flows WHERE state_hash = $1",
+            &[&state_hash],
+        )?
+        .map(|v| Ok(decode::<StoredFlow>("pending flow", &v)?.flow))
+        .transpose()
+    }
+
+    fn take_flow(&mut self, state_hash: &[u8]) -> Result<TakenFlow, StoreError> {
+        let rows = self.q(
+            "DELETE FROM flows WHERE state_hash = $1 RETURNING tenant, record",
+            &[&state_hash],
+        )?;
+        let Some(row) = rows.first() else {
+            return Ok(
+                match self.bytes(
+                    "SELECT record FROM used_flows WHERE state_hash = $1",
+                    &[&state_hash],
+                )? {
+                    Some(v) => TakenFlow::Used(decode("used flow", &v)?),
+                    None => TakenFlow::Unknown,
+                },
+            );
+        };
+        self.index(IndexUpdate::FlowGone(state_hash.to_vec()));
+        let tenant: String = row.get(0);
+        let stored: Result<StoredFlow, StoreError> =
+            decode("pending flow", &row.get::<_, Vec<u8>>(1));
+        // Spent whatever it holds: a replay is told apart.
+        self.tombstone(state_hash, &tenant)?;
+        let stored = stored?;
+        let verifier = self
+            .shared
+            .cipher
+            .open_flow_verifier(state_hash, &stored.verifier)
+            .map_err(|_| StoreError::Decrypt)?;
+        Ok(TakenFlow::Taken(stored.flow, verifier))
+    }
+
+    fn flows_of(&self, slug: &str) -> Result<Vec<(Vec<u8>, PendingFlow)>, StoreError> {
+        let mut out = Vec::new();
+        for r in self.q(
+            "SELECT state_hash, record FROM flows WHERE tenant = $1 ORDER BY n",
+            &[&slug],
+        )? {
+            if let Ok(s) = decode::<StoredFlow>("pending flow", &r.get::<_, Vec<u8>>(1)) {
+                out.push((r.get(0), s.flow));
+            }
+        }
+        Ok(out)
+    }
+
+    fn end_flow(&mut self, state_hash: &[u8], flow: &PendingFlow) -> Result<(), StoreError> {
+        self.x("DELETE FROM flows WHERE state_hash = $1", &[&state_hash])?;
+        self.index(IndexUpdate::FlowGone(state_hash.to_vec()));
+        self.tombstone(state_hash, &flow.tenant)
+    }
+
+    fn sweep_flows(&mut self, before: Millis) -> Result<usize, StoreError> {
+        let gone = self.q(
+            "DELETE FROM flows WHERE expires_at < $1 RETURNING state_hash",
+            &[&before],
+        )?;
+        let n = gone.len();
+        for r in gone {
+            self.index(IndexUpdate::FlowGone(r.get(0)));
+        }
+        let used = self.x("DELETE FROM used_flows WHERE used_at < $1", &[&before])?;
+        Ok(n + usize::try_from(used).unwrap_or(usize::MAX))
+    }
+}
