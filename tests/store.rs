@@ -1,5 +1,9 @@
 //! The typed store: keys, locking, the writer and group commit, the job index, flows and
-//! sweeping, the published changes.
+//! sweeping, the published changes. What every backend promises runs on each (`case`s
+//! `sled` and `postgres`); sled's own machinery (its lock, the writer's group commit and
+//! staging) on sled alone.
+
+mod support_pg;
 
 use std::time::Duration;
 
@@ -11,7 +15,9 @@ use mcp_onboard::store::{Change, Durability, KeySource, Store, StoreError, Taken
 
 /// Who these writes are done for: nobody the audit chain names.
 const ME: Actor = Actor::System(Worker::Owner);
+use rstest::rstest;
 use secrecy::{ExposeSecret, SecretString};
+use support_pg::{Backend, Home};
 
 fn key(byte: u8) -> KeySource {
     KeySource::Env(SecretString::from(
@@ -70,20 +76,26 @@ async fn consent(store: &Store, slug: &str, now: i64) {
     transition(store, slug, consented(), now, Some("1//tok")).await;
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn an_existing_database_refuses_a_missing_or_wrong_key_and_loses_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let keyfile = dir.path().join("conf/secret.key");
+async fn an_existing_database_refuses_a_missing_or_wrong_key_and_loses_nothing(
+    #[case] backend: Backend,
+) {
+    let Some(home) = Home::new(backend) else {
+        return;
+    };
+    let keyfile = home.dir.path().join("conf/secret.key");
     {
-        let store = Store::open(&data, &KeySource::File(keyfile.clone())).unwrap();
+        let store = home.open(&KeySource::File(keyfile.clone())).unwrap();
         add(&store, "acme").await;
         consent(&store, "acme", 5).await;
         store.stop(Duration::from_secs(10)).await.unwrap();
     }
     let saved = std::fs::read(&keyfile).unwrap();
     std::fs::remove_file(&keyfile).unwrap();
-    let err = Store::open(&data, &KeySource::File(keyfile.clone())).unwrap_err();
+    let err = home.open(&KeySource::File(keyfile.clone())).unwrap_err();
     assert!(matches!(err, StoreError::Key(_)), "{err}");
     assert!(
         err.to_string().contains("key file") && err.to_string().contains("missing"),
@@ -93,12 +105,12 @@ async fn an_existing_database_refuses_a_missing_or_wrong_key_and_loses_nothing()
         !keyfile.exists(),
         "no new key is made for an existing database"
     );
-    let err = Store::open(&data, &key(9)).unwrap_err();
+    let err = home.open(&key(9)).unwrap_err();
     assert!(matches!(err, StoreError::WrongKey), "{err}");
     std::fs::write(&keyfile, saved).unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&keyfile, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let store = Store::open(&data, &KeySource::File(keyfile)).unwrap();
+    let store = home.open(&KeySource::File(keyfile)).unwrap();
     assert_eq!(
         store
             .reader()
@@ -109,10 +121,11 @@ async fn an_existing_database_refuses_a_missing_or_wrong_key_and_loses_nothing()
         "1//tok"
     );
     assert_eq!(store.reader().timeline("acme").unwrap().len(), 2);
-    assert_eq!(
-        store.reader().schema_version().unwrap(),
-        mcp_onboard::store::SCHEMA_VERSION
-    );
+    let schema = match backend {
+        Backend::Sled => mcp_onboard::store::SCHEMA_VERSION,
+        Backend::Postgres => mcp_onboard::store::postgres::PG_SCHEMA_VERSION,
+    };
+    assert_eq!(store.reader().schema_version().unwrap(), schema);
 }
 
 #[test]
@@ -138,10 +151,15 @@ fn a_data_dir_others_can_read_is_refused_with_the_fix() {
     assert!(!dir.path().join("db").exists(), "nothing was created");
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn the_job_index_follows_the_tenant() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("d"), &key(1)).unwrap();
+async fn the_job_index_follows_the_tenant(#[case] backend: Backend) {
+    let Some(home) = Home::new(backend) else {
+        return;
+    };
+    let store = home.open(&key(1)).unwrap();
     add(&store, "a").await;
     add(&store, "b").await;
     assert_eq!(store.node().due_jobs(100), (vec![], None));
@@ -188,10 +206,15 @@ fn flow(exp: i64) -> PendingFlow {
 const OLD: [u8; 32] = [1; 32];
 const NEW: [u8; 32] = [2; 32];
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn flows_are_taken_once_and_swept_when_old() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("d"), &key(1)).unwrap();
+async fn flows_are_taken_once_and_swept_when_old(#[case] backend: Backend) {
+    let Some(home) = Home::new(backend) else {
+        return;
+    };
+    let store = home.open(&key(1)).unwrap();
     let v = SecretString::from("verifier");
     store
         .commit(&ME, Durability::Lazy, move |tx| {
@@ -229,10 +252,15 @@ async fn flows_are_taken_once_and_swept_when_old() {
     assert!(store.reader().used_flow(&NEW).unwrap().is_none());
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn a_refused_operation_writes_nothing_and_publishes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("d"), &key(1)).unwrap();
+async fn a_refused_operation_writes_nothing_and_publishes_nothing(#[case] backend: Backend) {
+    let Some(home) = Home::new(backend) else {
+        return;
+    };
+    let store = home.open(&key(1)).unwrap();
     add(&store, "a").await;
     let mut rx = store.subscribe();
     let res: Result<(), StoreError> = store
@@ -264,12 +292,17 @@ async fn a_refused_operation_writes_nothing_and_publishes_nothing() {
     assert!(matches!(&c.change, Change::Tenant { tenant, .. } if tenant.slug == "b"));
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn sequence_numbers_grow_across_restarts_even_after_a_crash() {
-    let dir = tempfile::tempdir().unwrap();
+async fn sequence_numbers_grow_across_restarts_even_after_a_crash(#[case] backend: Backend) {
+    let Some(home) = Home::new(backend) else {
+        return;
+    };
     let mut last = 0;
     for round in 0..3 {
-        let store = Store::open(&dir.path().join("d"), &key(1)).unwrap();
+        let store = home.open(&key(1)).unwrap();
         let mut rx = store.subscribe();
         add(&store, &format!("t{round}")).await;
         let c = rx.recv().await.unwrap();
@@ -284,7 +317,7 @@ async fn sequence_numbers_grow_across_restarts_even_after_a_crash() {
             drop(store);
         }
     }
-    let store = Store::open(&dir.path().join("d"), &key(1)).unwrap();
+    let store = home.open(&key(1)).unwrap();
     let seqs: Vec<u64> = store
         .reader()
         .entries_since(0, 100)
@@ -323,15 +356,19 @@ async fn many_durable_writers_at_once_share_flushes() {
     );
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn repeated_opens_are_counted_in_memory_and_written_once_per_flush() {
+async fn repeated_opens_are_counted_in_memory_and_written_once_per_flush(#[case] backend: Backend) {
+    let Some(home) = Home::new(backend) else {
+        return;
+    };
     use mcp_onboard::engine::model::ConsentLink;
     use mcp_onboard::store::Counted;
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("d");
     const H: [u8; 32] = [7; 32];
     {
-        let store = Store::open(&data, &key(1)).unwrap();
+        let store = home.open(&key(1)).unwrap();
         add(&store, "a").await;
         store
             .commit(&ME, Durability::Durable, |tx| {
@@ -372,7 +409,7 @@ async fn repeated_opens_are_counted_in_memory_and_written_once_per_flush() {
         assert_eq!(c, Counted::Again);
         store.stop(Duration::from_secs(10)).await.unwrap();
     }
-    let store = Store::open(&data, &key(1)).unwrap();
+    let store = home.open(&key(1)).unwrap();
     assert_eq!(
         store.reader().link(&H).unwrap().unwrap().open_count,
         301,
@@ -380,11 +417,16 @@ async fn repeated_opens_are_counted_in_memory_and_written_once_per_flush() {
     );
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn a_link_keeps_only_its_newest_few_pending_flows() {
+async fn a_link_keeps_only_its_newest_few_pending_flows(#[case] backend: Backend) {
+    let Some(home) = Home::new(backend) else {
+        return;
+    };
     use mcp_onboard::store::MAX_FLOWS_PER_LINK;
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("d"), &key(1)).unwrap();
+    let store = home.open(&key(1)).unwrap();
     let v = SecretString::from("verifier");
     for i in 0..(MAX_FLOWS_PER_LINK as u8 + 10) {
         let v = v.clone();

@@ -310,3 +310,54 @@ fn text(out: &Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     )
 }
+
+/// The backends a contract test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sled,
+    Postgres,
+}
+
+/// Where a test's store lives: a data dir, and for PostgreSQL a server of its own.
+pub struct Home {
+    pub dir: tempfile::TempDir,
+    pub pg: Option<PgServer>,
+}
+
+impl Home {
+    /// `None`: PostgreSQL is not installed (the test is SKIPPED, see [`PgServer::start`]).
+    pub fn new(backend: Backend) -> Option<Self> {
+        let pg = match backend {
+            Backend::Sled => None,
+            Backend::Postgres => Some(PgServer::start()?),
+        };
+        Some(Self {
+            dir: tempfile::tempdir().expect("a temporary directory"),
+            pg,
+        })
+    }
+
+    /// The data dir (created by the store).
+    pub fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn config(&self) -> mcp_onboard::config::StoreConfig {
+        self.pg
+            .as_ref()
+            .map(PgServer::store_config)
+            .unwrap_or_default()
+    }
+
+    /// The environment that selects this store (nothing for sled, the default).
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        self.pg.as_ref().map(PgServer::env).unwrap_or_default()
+    }
+
+    pub fn open(
+        &self,
+        key: &mcp_onboard::store::KeySource,
+    ) -> Result<mcp_onboard::store::Store, mcp_onboard::store::StoreError> {
+        mcp_onboard::store::Store::open_with(&self.data(), key, &self.config())
+    }
+}
