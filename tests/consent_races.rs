@@ -5,8 +5,10 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::pg::Backend;
 use common::*;
 use mcp_onboard::engine::{Actor, Command, Worker};
+use rstest::rstest;
 
 /// Poll `f` until it holds, or fail with `what` after 20 s.
 async fn wait_for(what: &str, f: impl Fn() -> bool) {
@@ -17,10 +19,16 @@ async fn wait_for(what: &str, f: impl Fn() -> bool) {
     }
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn a_tenant_removed_while_the_customer_is_at_google_says_the_invitation_is_no_longer_active()
-{
-    let h = harness().await;
+async fn a_tenant_removed_while_the_customer_is_at_google_says_the_invitation_is_no_longer_active(
+    #[case] backend: Backend,
+) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     h.add("acme", None, None).await;
     let auth = h.start(&h.link("acme").await).await;
     let cb = h.consent(&auth, "ann@acme.com", true, None).await;

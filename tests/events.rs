@@ -6,12 +6,14 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Harness, drain, harness};
+use common::pg::Backend;
+use common::{Harness, drain, harness, harness_on};
 use mcp_onboard::control::protocol::{PROTOCOL, ServerFrame};
 use mcp_onboard::control::{self, Client};
 use mcp_onboard::engine::api::{Command, Reply};
 use mcp_onboard::engine::model::{EventKind, TenantStatus};
 use mcp_onboard::engine::{ErrorCode, Event, EventBody, Events, Item};
+use rstest::rstest;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 fn data_dir(h: &Harness) -> std::path::PathBuf {
@@ -24,9 +26,14 @@ fn serve_socket(h: &Harness) {
     tokio::spawn(control::serve(listener, h.engine.clone()));
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn every_transition_publishes_exactly_one_event_with_its_entry() {
-    let h = harness().await;
+async fn every_transition_publishes_exactly_one_event_with_its_entry(#[case] backend: Backend) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     let mut events = Events::Local(h.engine.subscribe(None));
     h.add("acme", None, None).await;
     let page = h.onboard("acme", "ann@acme.com").await;
@@ -82,9 +89,16 @@ async fn every_transition_publishes_exactly_one_event_with_its_entry() {
     assert!(seen.windows(2).all(|w| w[0].seq < w[1].seq), "{seen:#?}");
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn a_subscriber_in_process_and_one_over_the_socket_see_the_same_sequence() {
-    let h = harness().await;
+async fn a_subscriber_in_process_and_one_over_the_socket_see_the_same_sequence(
+    #[case] backend: Backend,
+) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     serve_socket(&h);
     let client = Client::connect(&data_dir(&h)).await.unwrap().unwrap();
     let mut remote = Events::Remote(client.subscribe(None).await.unwrap());
@@ -102,9 +116,14 @@ async fn a_subscriber_in_process_and_one_over_the_socket_see_the_same_sequence()
     assert_eq!(l, r, "the same events, the same order, the same numbers");
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn a_lagging_subscriber_is_told_and_recovers_with_a_snapshot() {
-    let h = harness().await;
+async fn a_lagging_subscriber_is_told_and_recovers_with_a_snapshot(#[case] backend: Backend) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     h.add("acme", None, None).await;
     let mut slow = h.engine.subscribe(None);
     // More changes than the buffer holds, while the subscriber reads nothing.
@@ -249,9 +268,14 @@ async fn a_client_of_another_version_gets_a_clear_message() {
     );
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn opening_one_link_500_times_adds_a_handful_of_timeline_entries() {
-    let h = harness().await;
+async fn opening_one_link_500_times_adds_a_handful_of_timeline_entries(#[case] backend: Backend) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     h.add("acme", None, None).await;
     let link = h.link("acme").await;
     let before = h.show("acme").await.events.len();
@@ -274,9 +298,14 @@ async fn opening_one_link_500_times_adds_a_handful_of_timeline_entries() {
     );
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_replaying_subscriber_misses_no_live_event_of_another_kind() {
-    let h = harness().await;
+async fn a_replaying_subscriber_misses_no_live_event_of_another_kind(#[case] backend: Backend) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     h.add("acme", None, None).await;
     let mut events = Events::Local(h.engine.subscribe(Some(0)));
     h.link("acme").await;
@@ -299,9 +328,14 @@ async fn a_replaying_subscriber_misses_no_live_event_of_another_kind() {
     );
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_first_open_is_counted_even_when_the_writer_queue_is_full() {
-    let h = harness().await;
+async fn a_first_open_is_counted_even_when_the_writer_queue_is_full(#[case] backend: Backend) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     h.add("acme", None, None).await;
     let link = h.link("acme").await;
     h.engine.stall_writer_for_tests(Duration::from_millis(1500));
@@ -322,10 +356,15 @@ async fn a_first_open_is_counted_even_when_the_writer_queue_is_full() {
     assert!(t.events.iter().any(|e| e.kind == EventKind::LinkOpened));
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn an_import_adds_all_of_its_tenants_or_none() {
+async fn an_import_adds_all_of_its_tenants_or_none(#[case] backend: Backend) {
     use mcp_onboard::engine::lifecycle::NewTenant;
-    let h = harness().await;
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     h.add("acme", None, None).await;
     let new = |s: &str| NewTenant {
         slug: s.into(),

@@ -5,6 +5,8 @@
 pub mod blaxel_rig;
 mod consent;
 mod events;
+#[path = "../support_pg/mod.rs"]
+pub mod pg;
 mod scan;
 
 #[allow(unused_imports)]
@@ -46,6 +48,8 @@ pub struct Harness {
     /// The consent cookie this harness's "browser" holds (`name=value`), as a browser keeps
     /// it: set by our pages, sent back to our listener.
     pub jar: std::sync::Mutex<Option<String>>,
+    /// The PostgreSQL server the store is in, when it is not sled (dropped last).
+    pub pg: Option<pg::PgServer>,
 }
 
 pub fn test_key() -> String {
@@ -61,7 +65,24 @@ pub async fn harness() -> Harness {
 }
 
 pub async fn harness_with(rate: RateLimit) -> Harness {
-    build(rate, None, None, &[]).await
+    build(rate, None, None, &[], pg::Backend::Sled)
+        .await
+        .expect("sled is always there")
+}
+
+/// A harness whose store is `backend`'s; `None`: PostgreSQL is not installed (SKIPPED).
+pub async fn harness_on(backend: pg::Backend) -> Option<Harness> {
+    build(
+        RateLimit {
+            per_minute: std::num::NonZeroU32::new(10_000).unwrap(),
+            burst: std::num::NonZeroU32::new(10_000).unwrap(),
+        },
+        None,
+        None,
+        &[],
+        backend,
+    )
+    .await
 }
 
 /// A harness whose configuration also has `env` (e.g. the brand's variables).
@@ -74,8 +95,10 @@ pub async fn harness_with_env(env: &[(&'static str, &str)]) -> Harness {
         None,
         None,
         env,
+        pg::Backend::Sled,
     )
     .await
+    .expect("sled is always there")
 }
 
 /// A harness whose engine provisions with `blaxel` (the owner gives the engine its client).
@@ -88,8 +111,10 @@ pub async fn harness_with_blaxel(blaxel: mcp_onboard::blaxel::BlaxelClient) -> H
         None,
         Some(blaxel),
         &[],
+        pg::Backend::Sled,
     )
     .await
+    .expect("sled is always there")
 }
 
 /// The listener behind a reverse proxy that serves it under `prefix` (e.g. `/onboard`) and
@@ -103,8 +128,10 @@ pub async fn harness_behind_proxy(prefix: &'static str) -> Harness {
         Some(prefix),
         None,
         &[],
+        pg::Backend::Sled,
     )
     .await
+    .expect("sled is always there")
 }
 
 /// A small reverse proxy: `{prefix}/rest` → `http://{to}/rest`, headers and body passed
@@ -182,7 +209,12 @@ async fn build(
     prefix: Option<&'static str>,
     blaxel: Option<mcp_onboard::blaxel::BlaxelClient>,
     extra: &[(&'static str, &str)],
-) -> Harness {
+    backend: pg::Backend,
+) -> Option<Harness> {
+    let pg = match backend {
+        pg::Backend::Sled => None,
+        pg::Backend::Postgres => Some(pg::PgServer::start()?),
+    };
     let dir = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -199,6 +231,7 @@ async fn build(
         ("MCP_ONBOARD_PUBLIC_URL", public.clone()),
     ]);
     env.extend(google_env);
+    env.extend(pg.iter().flat_map(pg::PgServer::env));
     env.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
     let config = Config::load(None, false, &|k| env.get(k).cloned()).unwrap();
     let key = test_key();
@@ -222,7 +255,7 @@ async fn build(
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    Harness {
+    Some(Harness {
         dir,
         engine,
         google,
@@ -230,7 +263,8 @@ async fn build(
         http,
         key,
         jar: std::sync::Mutex::new(None),
-    }
+        pg,
+    })
 }
 
 pub struct Page {
@@ -475,6 +509,16 @@ impl Harness {
     pub fn data_bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();
         collect(self.dir.path(), &mut out);
+        out
+    }
+
+    /// Everything stored: the data dir's files, and the database when the store is
+    /// PostgreSQL.
+    pub fn stored_bytes(&self) -> Vec<u8> {
+        let mut out = self.data_bytes();
+        if let Some(pg) = &self.pg {
+            out.extend(pg.dump());
+        }
         out
     }
 }

@@ -261,6 +261,23 @@ impl PgServer {
         }
     }
 
+    /// Everything the database holds, as `pg_dump` writes it (binary columns in the escape
+    /// form: printable bytes as they are), for a test that looks for what must not be
+    /// there in clear.
+    pub fn dump(&self) -> Vec<u8> {
+        // A client, not the server: it may run as root.
+        let out = Command::new(self.bin.join("pg_dump"))
+            .args(["--data-only", "-U", "postgres", "-h"])
+            .arg(self.socket_dir())
+            .arg("postgres")
+            .env("PGOPTIONS", "-c bytea_output=escape")
+            .stdin(Stdio::null())
+            .output()
+            .expect("running pg_dump");
+        assert!(out.status.success(), "pg_dump failed: {}", text(&out));
+        out.stdout
+    }
+
     /// Run SQL through a connection of its own (a test looking behind the store's back).
     pub async fn sql(&self, statements: &str) -> Vec<tokio_postgres::SimpleQueryMessage> {
         let (client, conn) = tokio_postgres::connect(&self.url(), tokio_postgres::NoTls)
