@@ -110,3 +110,195 @@ async fn a_new_database_gets_the_schema_and_keeps_what_is_written_across_a_resta
     let err = open(&pg, &data, 9).expect_err("another key is refused");
     assert!(matches!(err, StoreError::WrongKey), "{err}");
 }
+
+/// Run `sql` on the server from a thread of its own, with a connection of its own: what
+/// another process does meanwhile (it may be called from inside an operation).
+fn elsewhere(url: &str, sql: &str) {
+    let (url, sql) = (url.to_owned(), sql.to_owned());
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                    .await
+                    .unwrap();
+                tokio::spawn(conn);
+                client.batch_execute(&sql).await.unwrap();
+            })
+    })
+    .join()
+    .unwrap();
+}
+
+#[tokio::test]
+async fn an_operation_that_lost_a_serialization_conflict_runs_again_and_loses_no_update() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let Some(pg) = PgServer::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&pg, &dir.path().join("data"), 1).unwrap();
+    add(&store, "acme").await;
+    let mut events = store.subscribe();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let (url, counted) = (pg.url(), runs.clone());
+    let name = store
+        .commit(&ME, Durability::Durable, move |tx| {
+            let mut t = tx.tenant("acme")?.unwrap();
+            if counted.fetch_add(1, Ordering::SeqCst) == 0 {
+                // Another process renames the tenant after this transaction read it.
+                elsewhere(
+                    &url,
+                    "UPDATE tenants SET record = convert_to(replace(convert_from(record, 'UTF8'), \
+                     '\"display_name\":\"acme\"', '\"display_name\":\"theirs\"'), 'UTF8') \
+                     WHERE slug = 'acme'",
+                );
+            }
+            t.display_name = format!("{} and mine", t.display_name);
+            tx.put_tenant(t.clone(), None)?;
+            Ok::<_, StoreError>(t.display_name)
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        2,
+        "run again after the conflict"
+    );
+    assert_eq!(name, "theirs and mine", "neither change is lost");
+    let stored = store.read(|r| r.tenant("acme")).await.unwrap().unwrap();
+    assert_eq!(stored.display_name, "theirs and mine");
+    let c = events.recv().await.unwrap();
+    assert!(
+        matches!(&c.change, mcp_onboard::store::Change::Tenant { tenant, .. } if tenant.display_name == "theirs and mine"),
+        "only the run that committed is published: {c:?}"
+    );
+    assert!(events.try_recv().is_err(), "published once");
+}
+
+#[tokio::test]
+async fn a_change_sequence_that_went_backwards_is_refused_and_the_store_stops() {
+    let Some(pg) = PgServer::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&pg, &dir.path().join("data"), 1).unwrap();
+    add(&store, "a").await;
+    add(&store, "b").await;
+    let published = store.last_seq();
+    assert!(published >= 2, "{published}");
+    // The database loses its last commits, as a restore or a failover to a lagging
+    // replica does.
+    pg.sql("UPDATE change_seq SET last = 1").await;
+    let (t, e) = new_tenant(
+        &NewTenant {
+            slug: "c".into(),
+            ..Default::default()
+        },
+        1,
+    )
+    .unwrap();
+    let err = store
+        .commit(&ME, Durability::Durable, move |tx| {
+            tx.insert_tenant(t.clone(), e.clone())
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::SequenceBackwards { found: 1, .. }),
+        "{err}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("went backwards") && text.contains(&published.to_string()),
+        "{text}"
+    );
+    assert!(
+        store.failure().is_some(),
+        "the owner hears the store stopped"
+    );
+    assert_eq!(store.last_seq(), published, "nothing published over it");
+    let rows = pg.column("SELECT slug FROM tenants ORDER BY slug").await;
+    assert_eq!(
+        rows,
+        vec![Some("a".into()), Some("b".into())],
+        "nothing written"
+    );
+}
+
+#[tokio::test]
+async fn a_database_a_later_release_changed_is_refused_naming_the_release_it_needs() {
+    let Some(pg) = PgServer::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    drop(open(&pg, &data, 1).unwrap());
+    // A later release added to the schema only: this one runs on it.
+    pg.sql("INSERT INTO schema_migrations (version, min_release) VALUES (98, '0.0.1')")
+        .await;
+    let store = open(&pg, &data, 1).unwrap();
+    assert_eq!(store.schema_found(), 98);
+    drop(store);
+    // One that changed what this release reads says which release it needs.
+    pg.sql("INSERT INTO schema_migrations (version, min_release) VALUES (99, '99.0.0')")
+        .await;
+    let err = open(&pg, &data, 1).unwrap_err();
+    assert!(
+        matches!(err, StoreError::SchemaTooNew { found: 99, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("99.0.0"), "{err}");
+}
+
+#[tokio::test]
+async fn processes_opening_a_new_database_at_once_migrate_it_once_and_share_one_key_check() {
+    let Some(pg) = PgServer::start() else { return };
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let config = pg.store_config();
+    let opened: Vec<_> = dirs
+        .iter()
+        .map(|d| {
+            let (data, config) = (d.path().join("data"), config.clone());
+            std::thread::spawn(move || Store::open_with(&data, &key(1), &config))
+        })
+        .collect();
+    for o in opened {
+        let store = o.join().unwrap().unwrap();
+        drop(store);
+    }
+    let versions = pg.column("SELECT version FROM schema_migrations").await;
+    assert_eq!(versions, vec![Some("1".to_owned())]);
+    let checks = pg
+        .column("SELECT count(*) FROM meta WHERE key = 'key_check'")
+        .await;
+    assert_eq!(checks, vec![Some("1".to_owned())]);
+    let genesis = pg.column("SELECT count(*) FROM audit").await;
+    assert_eq!(genesis, vec![Some("1".to_owned())], "one chain");
+}
+
+#[tokio::test]
+async fn an_acknowledged_durable_commit_survives_a_crash_of_the_server_and_the_store_reconnects() {
+    let Some(pg) = PgServer::start_durable() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let store = open(&pg, &data, 1).unwrap();
+    add(&store, "acme").await;
+    // The server dies without a checkpoint; what was acknowledged is in its log.
+    pg.down("immediate");
+    pg.up();
+    // The writer connects again; the readers' pool drops its dead connections.
+    add(&store, "beta").await;
+    let slugs = store
+        .read(|r| Ok(r.tenants()?.into_iter().map(|t| t.slug).collect::<Vec<_>>()))
+        .await;
+    let slugs = match slugs {
+        Ok(s) => s,
+        // A pooled connection that died with the server fails once, then is replaced.
+        Err(_) => store
+            .read(|r| Ok(r.tenants()?.into_iter().map(|t| t.slug).collect::<Vec<_>>()))
+            .await
+            .unwrap(),
+    };
+    assert_eq!(slugs, vec!["acme".to_owned(), "beta".to_owned()]);
+    store.stop(Duration::from_secs(10)).await.unwrap();
+}

@@ -22,7 +22,11 @@ pub struct PgServer {
     bin: PathBuf,
     /// `Some(user)`: commands run as this user (the tests run as root).
     as_user: Option<String>,
+    /// (uid, gid) of that user.
+    ids: Option<(u32, u32)>,
     fsync: bool,
+    /// The loopback port it also listens on, with TLS (see [`PgServer::start_tls`]).
+    tls_port: Option<u16>,
 }
 
 /// The directory holding `initdb` and `pg_ctl`, if PostgreSQL is installed.
@@ -99,7 +103,39 @@ impl PgServer {
         Self::start_with(true)
     }
 
+    /// A fresh server that also listens on a loopback port with TLS, showing `cert_pem`
+    /// (its key `key_pem`); returns it and the port.
+    pub fn start_tls(cert_pem: &str, key_pem: &str) -> Option<(Self, u16)> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free loopback port")
+            .port();
+        let mut server = Self::init(false)?;
+        for (name, pem, mode) in [
+            ("server.crt", cert_pem, 0o644),
+            ("server.key", key_pem, 0o600),
+        ] {
+            use std::os::unix::fs::PermissionsExt;
+            let path = server.data().join(name);
+            std::fs::write(&path, pem).expect("writing the server's certificate");
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+            if let Some((uid, gid)) = server.ids {
+                std::os::unix::fs::chown(&path, Some(uid), Some(gid)).expect("chown");
+            }
+        }
+        server.tls_port = Some(port);
+        server.up();
+        Some((server, port))
+    }
+
     fn start_with(fsync: bool) -> Option<Self> {
+        let server = Self::init(fsync)?;
+        server.up();
+        Some(server)
+    }
+
+    /// A fresh server's files, not started.
+    fn init(fsync: bool) -> Option<Self> {
         let Some(bin) = bin_dir() else {
             return skipped(
                 "initdb and pg_ctl are neither in /usr/lib/postgresql/*/bin nor on PATH",
@@ -110,6 +146,7 @@ impl PgServer {
             .prefix("pg-")
             .tempdir()
             .expect("a temporary directory for the server");
+        let mut ids = None;
         let as_user = if root {
             let Some((uid, gid)) = user_ids(SERVER_USER) else {
                 return skipped(&format!(
@@ -123,6 +160,7 @@ impl PgServer {
                 );
             }
             std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).expect("chown");
+            ids = Some((uid, gid));
             Some(SERVER_USER.to_owned())
         } else {
             None
@@ -131,7 +169,9 @@ impl PgServer {
             dir,
             bin,
             as_user,
+            ids,
             fsync,
+            tls_port: None,
         };
         let data = server.data();
         let out = server.run(
@@ -150,7 +190,6 @@ impl PgServer {
             ],
         );
         assert!(out.status.success(), "initdb failed: {}", text(&out));
-        server.up();
         Some(server)
     }
 
@@ -184,8 +223,14 @@ impl PgServer {
     /// Start the server (again).
     pub fn up(&self) {
         let sock = self.dir.path().to_str().expect("utf-8 path");
+        let listen = match self.tls_port {
+            Some(port) => format!(
+                "-c listen_addresses=127.0.0.1 -p {port} -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key"
+            ),
+            None => "-c listen_addresses=''".to_owned(),
+        };
         let options = format!(
-            "-c listen_addresses='' -k {sock} -c fsync={} -c max_connections=40 -c shared_buffers=16MB",
+            "{listen} -k {sock} -c fsync={} -c max_connections=40 -c shared_buffers=16MB",
             if self.fsync { "on" } else { "off" }
         );
         let data = self.data();
@@ -233,8 +278,13 @@ impl PgServer {
 
     /// A libpq URI of `database` on this server, over its socket.
     pub fn url_of(&self, database: &str) -> String {
+        // The socket's name carries the port.
+        let port = self
+            .tls_port
+            .map(|p| format!("&port={p}"))
+            .unwrap_or_default();
         format!(
-            "postgres://postgres@/{database}?host={}",
+            "postgres://postgres@/{database}?host={}{port}",
             self.socket_dir().display()
         )
     }
@@ -269,6 +319,7 @@ impl PgServer {
         let out = Command::new(self.bin.join("pg_dump"))
             .args(["--data-only", "-U", "postgres", "-h"])
             .arg(self.socket_dir())
+            .args(["-p", &self.tls_port.unwrap_or(5432).to_string()])
             .arg("postgres")
             .env("PGOPTIONS", "-c bytea_output=escape")
             .stdin(Stdio::null())

@@ -26,7 +26,7 @@ enum Abort {
     /// The commit's outcome is unknown: the store stops.
     Unknown(String),
     /// The sequence went backwards: the store stops.
-    Backwards(StoreError),
+    Backwards { found: u64, published: u64 },
 }
 
 /// How each operation of a committed run ended.
@@ -220,14 +220,15 @@ impl Loop {
                     }
                     std::thread::sleep(Duration::from_millis(2u64 << runs.min(8)));
                 }
-                Err(Abort::Again(_, why)) => break Err(StoreError::Write(why)),
+                Err(Abort::Again(_, why)) => break Err((why, None)),
                 Err(Abort::Unknown(why)) => {
                     self.fail(&why);
-                    break Err(StoreError::Write(why));
+                    break Err((why, None));
                 }
-                Err(Abort::Backwards(e)) => {
+                Err(Abort::Backwards { found, published }) => {
+                    let e = StoreError::SequenceBackwards { found, published };
                     self.fail(&e.to_string());
-                    break Err(e);
+                    break Err((e.to_string(), Some((found, published))));
                 }
             }
         };
@@ -247,12 +248,16 @@ impl Loop {
                     }
                 }
             }
-            Err(e) => {
-                tracing::error!(error = %e, "a store batch failed");
-                let why = e.to_string();
+            Err((why, backwards)) => {
+                tracing::error!(error = %why, "a store batch failed");
                 for q in ops {
                     if let Some(reply) = q.reply {
-                        let _ = reply.send(Err(StoreError::Write(why.clone())));
+                        let _ = reply.send(Err(match backwards {
+                            Some((found, published)) => {
+                                StoreError::SequenceBackwards { found, published }
+                            }
+                            None => StoreError::Write(why.clone()),
+                        }));
                     }
                 }
             }
@@ -301,10 +306,10 @@ impl Loop {
             .unwrap_or(0);
         if last < published {
             let _ = conn.batch("ROLLBACK");
-            return Err(Abort::Backwards(StoreError::SequenceBackwards {
+            return Err(Abort::Backwards {
                 found: last,
                 published,
-            }));
+            });
         }
         let mut next = last + 1;
         let several = ops.len() > 1;
