@@ -249,7 +249,7 @@ pub async fn run(cli: Cli) -> Result<()> {
     let (at, json) = (&instance, cli.json);
     match command {
         Sub::Serve => serve::run(at).await,
-        Sub::Config(c) => config_check::run(at, c, json),
+        Sub::Config(c) => config_check::run(at, c, json).await,
         Sub::Tenant(t) => tenant::run(at, t, json).await,
         Sub::Link(l) => link::run(at, l, json).await,
         Sub::Pages(p) => pages::run(at, p, json).await,

@@ -7,7 +7,8 @@
 //! - `writer`, `batch`: the one writer of this process, a batch of operations per
 //!   SERIALIZABLE transaction, run again when the database asks;
 //! - `tx`, `tx_links`, `tx_store`: the transaction an operation runs in;
-//! - `read`: reads on a pool of connections; `node`: the node-local state;
+//! - `read`: reads on a pool of connections; `node`: the node-local state; `probe`: what
+//!   `config check` finds;
 //! - `shared`: what they share; `db`: connections and errors; `rt`: the runtime; `tls`:
 //!   libpq's `sslmode` over rustls.
 //!
@@ -20,6 +21,7 @@ mod batch;
 mod db;
 mod node;
 mod open;
+mod probe;
 mod read;
 mod rt;
 mod schema;
@@ -37,6 +39,7 @@ use std::time::Duration;
 
 use tokio::sync::broadcast;
 
+pub use probe::{Probe, probe};
 pub use schema::PG_SCHEMA_VERSION;
 
 use crate::config::postgres_url::PostgresUrl;

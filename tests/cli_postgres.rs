@@ -1,0 +1,64 @@
+//! The real binary with its store in PostgreSQL: `config check` reaches the database and
+//! says what it found (server version, schema version, tenants), or that it cannot.
+
+mod support_pg;
+mod support_proc;
+
+use support_pg::PgServer;
+use support_proc::*;
+
+/// A world whose commands keep their data in `pg`, with Google and Blaxel configured.
+fn world(pg: &PgServer) -> World {
+    let mut w = World::new();
+    w.demo = false;
+    for (k, v) in pg.env() {
+        w.env.push((k.into(), v));
+    }
+    w.env.push((
+        "GOOGLE_CLIENT_ID".into(),
+        "id.apps.googleusercontent.com".into(),
+    ));
+    w.env.push(("GOOGLE_CLIENT_SECRET".into(), "s3cret".into()));
+    w.env.push(("BL_WORKSPACE".into(), "ws".into()));
+    w.env.push(("BL_API_KEY".into(), "bl_key".into()));
+    w.env.push((
+        "MCP_ONBOARD_KEY".into(),
+        "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=".into(),
+    ));
+    w
+}
+
+#[test]
+fn config_check_says_what_the_database_holds_or_that_it_cannot_reach_it() {
+    let Some(pg) = PgServer::start() else { return };
+    let w = world(&pg);
+    let out = w.ok(&["config", "check"]);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("database:"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        line.contains("PostgreSQL 1") && line.contains("empty") && line.contains("host="),
+        "{line}"
+    );
+    // A tenant added through the store: the schema is made, the tenant counted.
+    w.ok(&["tenant", "add", "acme"]);
+    let v = w.json(&["config", "check"]);
+    let store = &v["store"];
+    assert_eq!(store["backend"], "postgres", "{v}");
+    assert_eq!(store["ok"], true, "{v}");
+    assert_eq!(store["found"]["schema_version"], 1, "{v}");
+    assert_eq!(store["found"]["tenants"], 1, "{v}");
+    assert_eq!(v["database_exists"], true, "{v}");
+    assert!(!w.data_dir().join("db").exists(), "nothing of sled's");
+    // The server gone: said, and the check fails.
+    pg.down("fast");
+    let out = w.run(&["config", "check"]);
+    assert!(!out.ok(), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("database:     PROBLEM:"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stderr.contains("cannot be reached"), "{}", out.stderr);
+}
