@@ -88,6 +88,24 @@ impl Store {
     }
 }
 
+/// Restore a backup into the store the configuration names (see [`restore`] and
+/// [`postgres::restore`]): either backend's backup into either. Blocks.
+pub fn restore_with(
+    config: &StoreConfig,
+    dir: &Path,
+    key: &KeySource,
+    file: &Path,
+    accept_unauthenticated: bool,
+    expect: &[crate::domain::anchor::AuditAnchor],
+) -> Result<Restored, StoreError> {
+    match &config.backend {
+        StoreBackend::Sled => restore(dir, key, file, accept_unauthenticated, expect),
+        StoreBackend::Postgres(url) => {
+            postgres::restore(dir, url, key, file, accept_unauthenticated, expect)
+        }
+    }
+}
+
 /// Whether there is a store to open: sled's files in `dir`; a PostgreSQL database is
 /// named by the configuration (opening it says what is wrong with it, if anything).
 pub fn exists_for(config: &StoreConfig, dir: &Path) -> bool {

@@ -8,7 +8,7 @@
 //!   SERIALIZABLE transaction, run again when the database asks;
 //! - `tx`, `tx_links`, `tx_store`: the transaction an operation runs in;
 //! - `read`: reads on a pool of connections; `node`: the node-local state; `probe`: what
-//!   `config check` finds;
+//!   `config check` finds; `backup`, `restore`: the one backup format, either way;
 //! - `shared`: what they share; `db`: connections and errors; `rt`: the runtime; `tls`:
 //!   libpq's `sslmode` over rustls.
 //!
@@ -17,12 +17,14 @@
 //! the provisioner's state is stored, and the change sequence is a row each writing
 //! transaction holds to its commit (numbers in commit order, never reused, never back).
 
+mod backup;
 mod batch;
 mod db;
 mod node;
 mod open;
 mod probe;
 mod read;
+mod restore;
 mod rt;
 mod schema;
 mod shared;
@@ -40,6 +42,7 @@ use std::time::Duration;
 use tokio::sync::broadcast;
 
 pub use probe::{Probe, probe};
+pub use restore::restore;
 pub use schema::PG_SCHEMA_VERSION;
 
 use crate::config::postgres_url::PostgresUrl;
@@ -130,11 +133,15 @@ impl Backend for PgBackend {
         self.shared.failure()
     }
 
-    fn backup(&self, _path: PathBuf) -> BoxFuture<'static, Result<BackupSummary, StoreError>> {
-        Box::pin(async {
-            Err(StoreError::Write(
-                "backup of a PostgreSQL store is not supported yet: use pg_dump".into(),
-            ))
+    fn backup(&self, path: PathBuf) -> BoxFuture<'static, Result<BackupSummary, StoreError>> {
+        // Everything queued before is committed first, then read in one snapshot.
+        let applied = self.writer.barrier(false);
+        let reader = self.reader.clone();
+        Box::pin(async move {
+            applied.await?;
+            tokio::task::spawn_blocking(move || backup::write(&reader, &path))
+                .await
+                .map_err(|e| StoreError::Task(e.to_string()))?
         })
     }
 

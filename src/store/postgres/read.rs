@@ -40,6 +40,31 @@ impl PgReader {
         })
     }
 
+    /// The rows of each of `queries`, all read in one snapshot (a REPEATABLE READ, read-only
+    /// transaction): what a backup holds.
+    pub(super) fn snapshot(&self, queries: &[&str]) -> Result<Vec<Vec<Row>>, StoreError> {
+        self.rt.wait(async {
+            let mut c = self
+                .pool
+                .get()
+                .await
+                .map_err(|e| StoreError::Database(format!("a database connection: {e}")))?;
+            let tx = c
+                .build_transaction()
+                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .await
+                .map_err(|e| store_error(&e))?;
+            let mut out = Vec::with_capacity(queries.len());
+            for q in queries {
+                out.push(tx.query(*q, &[]).await.map_err(|e| store_error(&e))?);
+            }
+            tx.commit().await.map_err(|e| store_error(&e))?;
+            Ok(out)
+        })
+    }
+
     fn bytes(&self, sql: &str, params: Params<'_>) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.rows(sql, params)?.first().map(|r| r.get(0)))
     }

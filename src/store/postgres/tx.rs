@@ -141,7 +141,7 @@ impl<'a> PgTx<'a> {
 }
 
 /// When the tenant's earliest provisioning job with work left is due.
-fn due_at(t: &Tenant) -> Option<i64> {
+pub(super) fn due_at(t: &Tenant) -> Option<i64> {
     std::iter::once(t.provision.as_ref())
         .chain(t.added.iter().map(|a| a.provision.as_ref()))
         .flatten()

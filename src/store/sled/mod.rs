@@ -14,7 +14,7 @@
 //!   `migrate_v4`, `lock`: tools that need the database.
 
 mod audit;
-mod backup;
+pub(in crate::store) mod backup;
 mod backup_chain;
 mod batch;
 mod deferred;
