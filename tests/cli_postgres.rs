@@ -51,6 +51,11 @@ fn config_check_says_what_the_database_holds_or_that_it_cannot_reach_it() {
     assert_eq!(store["found"]["tenants"], 1, "{v}");
     assert_eq!(v["database_exists"], true, "{v}");
     assert!(!w.data_dir().join("db").exists(), "nothing of sled's");
+    // Key rotation is sled's: refused, saying how to get there, and nothing changes.
+    let out = w.run(&["key", "rotate"]);
+    assert!(!out.ok());
+    assert!(out.stderr.contains("embedded (sled)"), "{}", out.stderr);
+    assert_eq!(w.json(&["config", "check"])["store"]["found"]["tenants"], 1);
     // The server gone: said, and the check fails.
     pg.down("fast");
     let out = w.run(&["config", "check"]);
