@@ -302,3 +302,25 @@ async fn an_acknowledged_durable_commit_survives_a_crash_of_the_server_and_the_s
     assert_eq!(slugs, vec!["acme".to_owned(), "beta".to_owned()]);
     store.stop(Duration::from_secs(10)).await.unwrap();
 }
+
+#[tokio::test]
+async fn an_operation_that_panics_fails_alone_and_the_writer_goes_on() {
+    let Some(pg) = PgServer::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&pg, &dir.path().join("data"), 1).unwrap();
+    let res: Result<(), StoreError> = store
+        .commit(&ME, Durability::Durable, |tx| {
+            tx.put_secret("ghost", "refresh_token", &SecretString::from("x"))?;
+            panic!("an operation's own bug");
+        })
+        .await;
+    assert!(res.is_err());
+    add(&store, "acme").await;
+    let secrets = pg.column("SELECT slug FROM secrets ORDER BY slug").await;
+    assert_eq!(
+        secrets,
+        vec![Some("acme".to_owned())],
+        "nothing of the panicked one"
+    );
+    assert!(store.failure().is_none());
+}

@@ -27,6 +27,8 @@ enum Abort {
     Unknown(String),
     /// The sequence went backwards: the store stops.
     Backwards { found: u64, published: u64 },
+    /// An operation panicked: the batch fails, the writer goes on.
+    Panicked,
 }
 
 /// How each operation of a committed run ended.
@@ -211,8 +213,25 @@ impl Loop {
         let mut runs = 0;
         let outcome = loop {
             runs += 1;
-            match self.run_once(&ops, durable) {
+            // A panic in an operation (or in reading a row) fails its batch, not the
+            // writer: the connection, in a transaction left open, is dropped (the server
+            // rolls it back).
+            let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.run_once(&ops, durable)
+            }));
+            let run = run.unwrap_or_else(|_| {
+                self.conn = None;
+                Err(Abort::Panicked)
+            });
+            match run {
                 Ok(ran) => break Ok(ran),
+                Err(Abort::Panicked) => {
+                    tracing::error!("an operation panicked: its batch failed");
+                    break Err((
+                        "an operation panicked; nothing of its batch was kept".into(),
+                        None,
+                    ));
+                }
                 Err(Abort::Again(kind, why)) if runs < MAX_RUNS => {
                     tracing::debug!(run = runs, error = %why, "the database refused a batch: running it again");
                     if kind == Failure::Connection {
