@@ -10,7 +10,7 @@ use super::driver::record_refusal;
 use super::open::{count, live_link};
 use super::page::CustomerPage;
 use crate::domain::actor::Actor;
-use crate::domain::consent::page::Failure;
+use crate::domain::consent::page::{Failure, Gone};
 use crate::domain::consent::several::next_to_consent;
 use crate::domain::consent::{ContinueRequest, browser_hash, check_continue};
 use crate::domain::model::{ExpectedAccount, LinkState, PendingFlow};
@@ -137,9 +137,13 @@ pub(super) async fn continue_link(
                 }
             })
             .await;
-        if let Err(e) = committed {
-            tracing::error!(tenant = %brief.slug, error = %e, "storing a new flow failed");
-            return Err(CustomerPage::internal(&e.to_string()));
+        match committed {
+            Ok(()) => {}
+            // The link stopped being live meanwhile (withdrawn, used by another tab).
+            Err(EngineError::Conflict(_)) => {
+                return Err(CustomerPage::link_gone(Gone::Inactive));
+            }
+            Err(e) => return Err(CustomerPage::internal(&e.to_string())),
         }
     }
     let hint = match &brief.expected {
