@@ -324,3 +324,28 @@ async fn an_operation_that_panics_fails_alone_and_the_writer_goes_on() {
     );
     assert!(store.failure().is_none());
 }
+
+#[tokio::test]
+async fn a_database_behind_what_this_node_saw_made_durable_is_refused_at_open() {
+    let Some(pg) = PgServer::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let store = open(&pg, &data, 1).unwrap();
+    add(&store, "a").await;
+    add(&store, "b").await;
+    let seen = store.last_seq();
+    store.stop(Duration::from_secs(10)).await.unwrap();
+    drop(store);
+    // While the node is away the database goes back to an older copy.
+    pg.sql("UPDATE change_seq SET last = 1").await;
+    let err = open(&pg, &data, 1).unwrap_err();
+    assert!(
+        matches!(err, StoreError::SequenceBackwards { found: 1, published } if published == seen),
+        "{err}"
+    );
+    assert!(err.to_string().contains("store-seq"), "{err}");
+    // Restored on purpose: the operator says so, and it opens.
+    std::fs::remove_file(data.join("store-seq")).unwrap();
+    let store = open(&pg, &data, 1).unwrap();
+    assert_eq!(store.last_seq(), 1);
+}

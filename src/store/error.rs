@@ -37,7 +37,7 @@ pub enum StoreError {
     /// commits (restored from a backup, or failed over to a replica that had not received
     /// them).
     #[error(
-        "the change sequence went backwards: the database is at {found} but this process published changes up to {published}, so it lost acknowledged commits (restored from a backup, or failed over to a replica that had not received them); refusing to publish over them: stop, find out what was lost, then start again"
+        "the change sequence went backwards: the database is at {found} but changes up to {published} were published from it here, so it lost acknowledged commits (restored from a backup, or failed over to a replica that had not received them); refusing to publish over them: stop, find out what was lost, then start again (after restoring an older copy on purpose, delete the file `store-seq` in the data dir first)"
     )]
     SequenceBackwards { found: u64, published: u64 },
     /// The database itself failed (an IO error, a corrupt page).

@@ -47,6 +47,8 @@ pub(super) struct Loop {
     rx: Receiver<Msg>,
     /// Commits made without waiting for the log since the last one that waited.
     lazy: bool,
+    /// The number last kept in the data dir (see `marker`).
+    marked: u64,
     failed: Option<String>,
 }
 
@@ -58,6 +60,7 @@ impl Loop {
             conn: None,
             rx,
             lazy: false,
+            marked: 0,
             failed: None,
         }
     }
@@ -172,6 +175,7 @@ impl Loop {
         });
         if res.is_ok() {
             self.lazy = false;
+            self.mark();
         } else {
             self.conn = None;
         }
@@ -261,6 +265,9 @@ impl Loop {
                 self.shared.apply(ran.effects, now_ms());
                 // Published before the replies: whoever hears "done" finds it in the stream.
                 self.shared.publish(ran.changes);
+                if durable {
+                    self.mark();
+                }
                 for (q, r) in ops.iter_mut().zip(ran.results) {
                     if let Some(reply) = q.reply.take() {
                         let _ = reply.send(r.map_err(StoreError::Database));
@@ -278,6 +285,20 @@ impl Loop {
                             None => StoreError::Write(why.clone()),
                         }));
                     }
+                }
+            }
+        }
+    }
+
+    /// Everything published is durable now (a commit waited for the log): keep its last
+    /// number in the data dir.
+    fn mark(&mut self) {
+        let last = self.shared.last_seq.load(Ordering::Acquire);
+        if last > self.marked {
+            match super::marker::write(&self.shared.dir, last) {
+                Ok(()) => self.marked = last,
+                Err(e) => {
+                    tracing::warn!(error = %e, "keeping the last change number in the data dir failed")
                 }
             }
         }

@@ -9,6 +9,7 @@
 //! - `tx`, `tx_links`, `tx_store`: the transaction an operation runs in;
 //! - `read`: reads on a pool of connections; `node`: the node-local state; `probe`: what
 //!   `config check` finds; `backup`, `restore`: the one backup format, either way;
+//!   `marker`: the last durable change number this node saw, kept in the data dir;
 //! - `shared`: what they share; `db`: connections and errors; `rt`: the runtime; `tls`:
 //!   libpq's `sslmode` over rustls.
 //!
@@ -20,6 +21,7 @@
 mod backup;
 mod batch;
 mod db;
+mod marker;
 mod node;
 mod open;
 mod probe;

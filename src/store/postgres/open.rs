@@ -18,7 +18,7 @@ use super::shared::Shared;
 use super::tx::meta_key;
 use super::tx_links::link_of;
 use super::writer::Writer;
-use super::{PgBackend, tls};
+use super::{PgBackend, marker, tls};
 use crate::config::postgres_url::PostgresUrl;
 use crate::domain::model::{ProvisionerState, Tenant};
 use crate::store::sled::layout::{META_AUDIT_HEAD, META_KEY_CHECK, decode, encode};
@@ -69,6 +69,13 @@ pub(super) fn open(
     let last = q("SELECT last FROM change_seq WHERE id = 1", &[])?
         .first()
         .map_or(0, |r| r.get::<_, i64>(0));
+    let last = u64::try_from(last).unwrap_or(0);
+    if let Some(seen) = marker::read(dir).filter(|seen| *seen > last) {
+        return Err(StoreError::SequenceBackwards {
+            found: last,
+            published: seen,
+        });
+    }
     let published = Published::default();
     let stored = q(
         "SELECT record FROM published WHERE name = 'provisioner'",
@@ -82,13 +89,14 @@ pub(super) fn open(
     drop(conn);
     let (events, _) = broadcast::channel(EVENT_BUFFER);
     let shared = Arc::new(Shared {
+        dir: dir.to_owned(),
         cipher,
         index: RwLock::new(index),
         pending: Mutex::default(),
         outbox_on: AtomicBool::new(false),
         outbox_len: AtomicUsize::new(usize::try_from(outbox).unwrap_or(0)),
         events,
-        last_seq: AtomicU64::new(u64::try_from(last).unwrap_or(0)),
+        last_seq: AtomicU64::new(last),
         failed: Mutex::new(None),
         stats: Default::default(),
     });

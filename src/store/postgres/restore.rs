@@ -58,6 +58,9 @@ pub fn restore(
     let ended = conn.batch(end).map_err(e);
     let entries = res?;
     ended?;
+    // The database restored on purpose is the one this node goes on from.
+    super::marker::clear(dir)
+        .map_err(|e| StoreError::Write(format!("resetting {}: {e}", dir.display())))?;
     Ok(backup.restored(entries, file))
 }
 

@@ -14,6 +14,8 @@ use crate::store::{Cipher, Committed, Index};
 use crate::time::Millis;
 
 pub(super) struct Shared {
+    /// The data dir (see `marker`).
+    pub dir: std::path::PathBuf,
     pub cipher: Cipher,
     pub index: RwLock<Index>,
     pub pending: Mutex<PendingCounts>,
