@@ -39,6 +39,8 @@ pub struct IntegrationProfile {
     pub name: &'static str,
     /// Scopes asked at Google beyond [`IDENTITY_SCOPES`].
     pub scopes: &'static [&'static str],
+    /// Id of the page message naming it to the customer (`Gmail`, `Google Drive`).
+    pub name_message: &'static str,
     /// Id of the page message saying what the customer allows (in every language).
     pub allows_message: &'static str,
     /// Id of the message's line saying the same (the ready-to-send message).
@@ -54,6 +56,7 @@ pub const PROFILES: [IntegrationProfile; 2] = [
         integration: Integration::Gmail,
         name: "gmail",
         scopes: &[GMAIL_SEND_SCOPE],
+        name_message: "integration-gmail",
         allows_message: "allow-gmail",
         access_message: "message-access-gmail",
         secrets: GOOGLE_OAUTH_SECRETS,
@@ -66,6 +69,7 @@ pub const PROFILES: [IntegrationProfile; 2] = [
         integration: Integration::GoogleDrive,
         name: "google-drive",
         scopes: &[DRIVE_FILE_SCOPE],
+        name_message: "integration-google-drive",
         allows_message: "allow-google-drive",
         access_message: "message-access-google-drive",
         secrets: GOOGLE_OAUTH_SECRETS,
