@@ -173,3 +173,30 @@ async fn behind_a_path_prefix_the_cookie_and_the_way_back_carry_it() {
     let next = format!(r#"href="{}?lang=en""#, link_path(&link));
     assert!(body.contains(&next), "{body}");
 }
+
+#[tokio::test]
+async fn the_company_page_takes_the_customer_only_after_the_last_consent() {
+    let h = common::harness_with_env(&[
+        (
+            "MCP_ONBOARD_RETURN_URL",
+            "https://app.example.com/onboarded",
+        ),
+        ("MCP_ONBOARD_RETURN_REDIRECT", "true"),
+    ])
+    .await;
+    let link = acme_with_drive(&h).await;
+    let (auth, line) = press(&h, &link).await;
+    let pair = line.split(';').next().unwrap().to_owned();
+    let cb = h.consent(&auth, "ann@acme.com", true, None).await;
+    let (status, _, body) = back_from_google(&h, &cb, Some(&pair)).await;
+    assert_eq!(status, 200, "not sent away before Drive's consent: {body}");
+    assert!(body.contains("Continue with Google Drive</a>"), "{body}");
+    let (auth, _) = press(&h, &link).await;
+    let cb = h.consent(&auth, "ann@acme.com", true, None).await;
+    let page = h.get(&cb).await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    assert_eq!(
+        page.location.as_deref(),
+        Some("https://app.example.com/onboarded?tenant=acme&outcome=connected")
+    );
+}
