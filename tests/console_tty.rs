@@ -243,7 +243,10 @@ async fn at_80x24_a_deployed_tenants_mcp_url_and_last_timeline_entry_are_in_view
         s.contains("No link issued in this console yet")
     });
     tty.keys(&["n"]);
-    tty.wait("the new link", |s| s.contains("Consent link for Beta Co"));
+    // The view's title names the tenant before a link exists too: wait for the link's facts.
+    tty.wait("the new link", |s| {
+        s.contains("Consent link for Beta Co") && !s.contains("No link issued")
+    });
     tty.keys(&["e"]);
     let exports = w.data_dir().join("exports");
     let s = tty.wait("the export said, with its folder", |s| {
