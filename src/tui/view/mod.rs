@@ -153,7 +153,7 @@ fn tenants(m: &Model, f: &mut Frame, area: Rect) {
     let a = layout::tenants(m, area);
     table(m, f, a.table);
     if a.detail.height >= 3 {
-        detail::draw(m, f, a.detail);
+        detail::draw(m, f, a.detail, a.extent);
         panes::provisioning(m, f, a.provisioning);
     }
     if let Some(url) = a.url {
@@ -208,6 +208,11 @@ fn table(m: &Model, f: &mut Frame, area: Rect) {
                 style::tenant_status(r.status, r.failure),
                 t.status(r.status),
             )));
+            cells.push(Cell::from(layout::integrations::marks(
+                t,
+                &r.statuses,
+                wide,
+            )));
             cells.push(Cell::from(account));
             cells.push(Cell::from(crate::time::ago(m.now, r.updated_ms)));
             if wide {
@@ -226,17 +231,19 @@ fn table(m: &Model, f: &mut Frame, area: Rect) {
     let (widths, heads): (Vec<Constraint>, Vec<&str>) = if wide {
         (
             vec![
-                Constraint::Length(20),
-                Constraint::Length(22),
-                Constraint::Length(20),
-                Constraint::Min(20),
+                Constraint::Length(18),
+                Constraint::Length(18),
+                Constraint::Length(19),
+                Constraint::Length(15),
+                Constraint::Min(18),
                 Constraint::Length(12),
-                Constraint::Length(12),
+                Constraint::Length(10),
             ],
             vec![
                 "  SLUG",
                 "NAME",
                 "STATUS",
+                "INTEGRATIONS",
                 "GOOGLE ACCOUNT",
                 "LAST CHANGE",
                 "MCP",
@@ -245,12 +252,13 @@ fn table(m: &Model, f: &mut Frame, area: Rect) {
     } else {
         (
             vec![
-                Constraint::Length(18),
+                Constraint::Length(16),
                 Constraint::Length(19),
+                Constraint::Length(6),
                 Constraint::Min(16),
                 Constraint::Length(9),
             ],
-            vec!["  SLUG", "STATUS", "GOOGLE ACCOUNT", "CHANGED"],
+            vec!["  SLUG", "STATUS", "INTEG", "GOOGLE ACCOUNT", "CHANGED"],
         )
     };
     let empty = tb.rows.is_empty() && m.load.loaded;
