@@ -20,11 +20,22 @@ async fn the_demo_console_adds_a_tenant_by_keys_and_its_row_follows_the_customer
     let w = World::new();
     let base = w.base_url();
     let tty = Tty::start(&w, w.command(&[]), "owner", 120, 40);
-    // Every wait waits for all it then relies on, on one screen read.
+    // Every wait waits for all it then relies on, on one screen read. The demo's new
+    // database starts with its sample tenant: its Gmail consented by the demo's customer
+    // and deployed, its Drive waiting for its own consent, each in the row and in a block.
     tty.wait(
-        "the empty table of the owner, with the listener's URL in the header",
-        |s| s.contains("No tenants yet") && s.contains("owner") && s.contains(&format!("{base}/")),
+        "the owner's sample tenant, Gmail deployed and Drive waiting, with the listener's URL in the header",
+        |s| {
+            row(s, "sample").is_some_and(|r| r.contains("gmail ● drive ✉"))
+                && s.contains("gmail  ● deployed")
+                && s.contains("google-drive  ✉")
+                && s.contains("owner")
+                && s.contains(&format!("{base}/"))
+        },
     );
+    tty.wait_styled("Gmail's mark green on the row of a tenant waiting", |st| {
+        has_fg(sgr_before(st, "sample", "●"), 2)
+    });
 
     // Add a tenant from the form; a link comes with it and its view opens.
     tty.keys(&["a"]);
