@@ -72,6 +72,21 @@ async fn the_demo_console_adds_a_tenant_by_keys_and_its_row_follows_the_customer
         has_fg(sgr_before(st, "acme", "● deployed"), 2)
     });
 
+    // The sample's customer gives Drive's consent too, through a link a script asks the
+    // console's owner for: the row follows Drive to deployed beside Gmail.
+    let link = w.json(&["link", "sample"]);
+    let url = link["url"].as_str().expect("url").to_owned();
+    let page = consent_over_http(&url, "customer@example.com").await;
+    assert!(page.contains("connected"), "{page}");
+    tty.wait(
+        "the sample's Drive deployed beside its Gmail, counted",
+        |s| {
+            row(s, "sample")
+                .is_some_and(|r| r.contains("● deployed") && r.contains("gmail ● drive ●"))
+                && s.contains("deployed 2")
+        },
+    );
+
     // Nobody else is attached: q quits at once, the listener stops, the terminal is restored.
     tty.keys(&["q"]);
     assert_eq!(tty.exit_code(), 0, "stderr: {}", tty.stderr());
