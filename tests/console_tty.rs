@@ -175,10 +175,13 @@ async fn quitting_the_owning_console_while_another_is_attached_asks_first_and_th
     }
     let mut w = World::new();
     let owner = Tty::start(&w, w.command(&[]), "first", 100, 30);
-    owner.wait("the owning console", |s| s.contains("No tenants yet"));
+    // (The demo's new database starts with its sample tenant, Gmail consented.)
+    owner.wait("the owning console, the sample's Gmail deployed", |s| {
+        s.contains("gmail  ● deployed")
+    });
     let second = Tty::start(&w, w.command(&[]), "second", 100, 30);
     second.wait("the second console, attached", |s| {
-        s.contains("No tenants yet") && s.contains("attached")
+        row(s, "sample").is_some() && s.contains("attached")
     });
 
     owner.keys(&["q"]);
@@ -226,8 +229,14 @@ async fn at_80x24_a_deployed_tenants_mcp_url_and_last_timeline_entry_are_in_view
     let tty = Tty::start(&w, w.command(&[]), "small", 80, 24);
     // tmux takes what the console copies (OSC 52) as a paste buffer.
     tty.tmux(&["set-option", "-g", "set-clipboard", "on"]);
-    tty.wait("the empty table", |s| s.contains("No tenants yet"));
+    // (The demo's new database starts with its sample tenant, Gmail consented.)
+    tty.wait("the sample's Gmail deployed", |s| {
+        s.contains("gmail  ● deployed")
+    });
     w.ok(&["tenant", "add", "beta", "--name", "Beta Co"]);
+    // beta comes first by slug; the selection stays on the sample until moved.
+    tty.wait("beta's row", |s| row(s, "beta").is_some());
+    tty.keys(&["g"]);
     let link = w.json(&["link", "beta"]);
     let page = consent_over_http(link["url"].as_str().expect("url"), "bo@beta.example").await;
     assert!(page.contains("connected"), "{page}");

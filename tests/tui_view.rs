@@ -395,6 +395,7 @@ fn the_qr_code_is_dark_on_light_and_fits_80x24() {
 
 #[rstest]
 #[case::small(80, 24, "g● d✉")]
+#[case::between(100, 30, "g● d✉")]
 #[case::large(120, 40, "gmail ● drive ✉")]
 fn a_tenant_of_two_integrations_marks_each_in_its_row_and_has_a_block_each(
     #[case] w: u16,

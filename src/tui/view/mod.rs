@@ -165,6 +165,8 @@ fn table(m: &Model, f: &mut Frame, area: Rect) {
     let t = m.theme;
     let tb = &m.table;
     let wide = area.width >= 100;
+    // Integrations by name where the wide table has room for every column, else by letter.
+    let named = area.width >= 118;
     let mut title = format!(" Tenants ─ sorted by {} ", sort_name(tb.sort));
     if !tb.filter.value().is_empty() {
         title.push_str(&format!("─ filter: /{} ", tb.filter.value()));
@@ -211,7 +213,7 @@ fn table(m: &Model, f: &mut Frame, area: Rect) {
             cells.push(Cell::from(layout::integrations::marks(
                 t,
                 &r.statuses,
-                wide,
+                named,
             )));
             cells.push(Cell::from(account));
             cells.push(Cell::from(crate::time::ago(m.now, r.updated_ms)));
@@ -234,7 +236,7 @@ fn table(m: &Model, f: &mut Frame, area: Rect) {
                 Constraint::Length(18),
                 Constraint::Length(18),
                 Constraint::Length(19),
-                Constraint::Length(15),
+                Constraint::Length(if named { 15 } else { 6 }),
                 Constraint::Min(18),
                 Constraint::Length(12),
                 Constraint::Length(10),
@@ -243,7 +245,7 @@ fn table(m: &Model, f: &mut Frame, area: Rect) {
                 "  SLUG",
                 "NAME",
                 "STATUS",
-                "INTEGRATIONS",
+                if named { "INTEGRATIONS" } else { "INTEG" },
                 "GOOGLE ACCOUNT",
                 "LAST CHANGE",
                 "MCP",
