@@ -13,7 +13,7 @@ mod views;
 use serde::{Deserialize, Serialize};
 
 pub use checks::{Delivery, Finding, HealthCheck, TokenView, token_view};
-pub use integration_view::IntegrationView;
+pub use integration_view::{IntegrationStatus, IntegrationView};
 pub use status::{SetupLine, StatusView};
 pub use views::{
     EventView, LinkSummary, LinkView, PendingView, ProvisionView, TenantSummary, TenantView,

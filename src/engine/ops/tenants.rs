@@ -72,11 +72,8 @@ pub async fn show(core: &Core, slug: &str) -> Result<Reply, EngineError> {
         .read(move |st| Ok((st.tenant(&s)?, st.links_for(&s)?, st.timeline(&s)?)))
         .await?;
     let tenant = tenant.ok_or_else(|| EngineError::UnknownTenant(slug.to_owned()))?;
-    let mut token = token_view(
-        tenant.health.as_ref(),
-        tenant.consented_at,
-        core.config().google.app_in_testing,
-    );
+    let testing = core.config().google.app_in_testing;
+    let mut token = token_view(tenant.health.as_ref(), tenant.consented_at, testing);
     if let (Some(v), Some(g)) = (token.as_mut(), tenant.google.as_ref()) {
         v.account_tokens_issued = tokens_issued_by(core, &g.sub, &tenant).await;
     }
@@ -86,6 +83,7 @@ pub async fn show(core: &Core, slug: &str) -> Result<Reply, EngineError> {
         &events,
         now_ms(),
         token,
+        testing,
     ))))
 }
 
