@@ -4,60 +4,10 @@
 
 mod common;
 
-use common::{Harness, OWNER, harness};
+use common::{DRIVE_TOKEN, OWNER, consent_drive, harness, integration};
 use mcp_onboard::engine::model::{EventKind, Integration, TenantStatus};
 use mcp_onboard::engine::{Command, EngineError, Reply};
 use secrecy::ExposeSecret;
-
-const DRIVE_TOKEN: &str = "google-drive/refresh_token";
-
-async fn integration(
-    h: &Harness,
-    slug: &str,
-    i: Integration,
-    add: bool,
-) -> Result<Reply, EngineError> {
-    let (slug, integration) = (slug.to_owned(), i);
-    let c = if add {
-        Command::AddIntegration { slug, integration }
-    } else {
-        Command::RemoveIntegration { slug, integration }
-    };
-    h.engine.run(OWNER, c).await
-}
-
-/// `slug`'s Drive consents as `email`: the stand-in issues a refresh token to that account
-/// through a scratch tenant's consent, which becomes Drive's token of `slug` (the scratch
-/// tenant goes, holding nothing).
-async fn consent_drive(h: &Harness, slug: &str, email: &str) {
-    let scratch = format!("{slug}-scratch");
-    h.add(&scratch, None, None).await;
-    assert_eq!(h.onboard(&scratch, email).await.status, 200);
-    let (slug, s) = (slug.to_owned(), scratch.clone());
-    h.engine
-        .commit_for_tests(move |tx| {
-            let from = tx.tenant(&s)?.expect("the scratch tenant");
-            let token = tx.secret(&s, "refresh_token")?.expect("its token");
-            let mut t = tx.tenant(&slug)?.expect("the tenant");
-            if t.google.is_none() {
-                t.google = from.google.clone();
-            }
-            let drive = t
-                .added
-                .iter_mut()
-                .find(|a| a.integration == Integration::GoogleDrive)
-                .expect("Drive added");
-            drive.consented_at = Some(tx.now());
-            drive.status = TenantStatus::Deployed;
-            drive.granted_scopes = drive.scopes.clone();
-            tx.put_secret(&slug, DRIVE_TOKEN, &token)?;
-            tx.put_tenant(t, None)?;
-            tx.remove_tenant(&s)?;
-            Ok(())
-        })
-        .await
-        .unwrap();
-}
 
 #[tokio::test]
 async fn removing_drive_keeps_gmail_working_and_its_grant_at_google() {
