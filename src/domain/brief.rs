@@ -108,11 +108,6 @@ impl Brief {
 }
 
 impl Brief {
-    /// Whether its first integration holds a consent (the token a check tries).
-    pub fn first_consented(&self) -> bool {
-        self.consented.contains(&self.integration)
-    }
-
     /// Every Google account whose grant this tenant uses now.
     pub fn grant_subs(&self) -> impl Iterator<Item = &String> {
         self.consent_sub.iter().chain(self.pending_sub.iter())
@@ -166,7 +161,7 @@ mod tests {
         let b = Brief::of(&t);
         assert_eq!(b.consent_sub.as_deref(), Some("111"));
         assert_eq!(b.consented, [Integration::GoogleDrive]);
-        assert!(!b.first_consented());
+        assert!(!b.consented.contains(&b.integration));
         assert_eq!(b.grant_subs().collect::<Vec<_>>(), ["111"]);
     }
 }
