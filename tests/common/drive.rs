@@ -2,7 +2,7 @@
 //! callback stores one (its own token under Drive's name), by an account of the Google
 //! stand-in or with a token the stand-in never issued.
 
-use mcp_onboard::engine::model::{Integration, TenantStatus};
+use mcp_onboard::engine::model::{GoogleIdentity, Integration, TenantStatus};
 use mcp_onboard::engine::{Command, EngineError, Reply};
 use secrecy::SecretString;
 
@@ -28,36 +28,34 @@ pub async fn integration(
 }
 
 /// `slug`'s Drive consents as `email`: the stand-in issues a refresh token to that account
-/// through a scratch tenant's consent, which becomes Drive's token of `slug` (the scratch
-/// tenant goes, holding nothing).
+/// (see [`token_of`]), which becomes Drive's token of `slug`.
 pub async fn consent_drive(h: &Harness, slug: &str, email: &str) {
+    let (who, token) = token_of(h, slug, email).await;
+    plant_drive(h, slug, who, token).await;
+}
+
+/// A refresh token the stand-in issued to `email`, and its identity: through a scratch
+/// tenant's consent (named after `slug`), which then goes, holding nothing.
+pub async fn token_of(h: &Harness, slug: &str, email: &str) -> (GoogleIdentity, SecretString) {
     let scratch = format!("{slug}-scratch");
     h.add(&scratch, None, None).await;
     assert_eq!(h.onboard(&scratch, email).await.status, 200);
-    let s = scratch.clone();
     let (from, token) = h
         .engine
         .commit_for_tests(move |tx| {
-            let from = tx.tenant(&s)?.expect("the scratch tenant");
-            let token = tx.secret(&s, "refresh_token")?.expect("its token");
-            tx.remove_tenant(&s)?;
+            let from = tx.tenant(&scratch)?.expect("the scratch tenant");
+            let token = tx.secret(&scratch, "refresh_token")?.expect("its token");
+            tx.remove_tenant(&scratch)?;
             Ok((from, token))
         })
         .await
         .unwrap();
-    let mut who = from.google.expect("the scratch tenant's account");
-    who.email = Some(email.to_owned());
-    plant_drive(h, slug, who, token).await;
+    (from.google.expect("the scratch tenant's account"), token)
 }
 
 /// `slug`'s Drive holds a consent by `who` with refresh `token` (deployed, as if its
 /// provisioning had run); the tenant takes `who` as its account when it has none yet.
-pub async fn plant_drive(
-    h: &Harness,
-    slug: &str,
-    who: mcp_onboard::engine::model::GoogleIdentity,
-    token: SecretString,
-) {
+pub async fn plant_drive(h: &Harness, slug: &str, who: GoogleIdentity, token: SecretString) {
     let slug = slug.to_owned();
     h.engine
         .commit_for_tests(move |tx| {

@@ -130,13 +130,25 @@ pub enum Command {
     Backup {
         path: String,
     },
-    /// Make the consent waiting for approval the tenant's consent.
+    /// Make the consent waiting for approval the tenant's consent (the only one waiting;
+    /// refused, naming them, when several integrations' wait).
     Approve {
         slug: String,
     },
-    /// Give the consent waiting for approval back at Google and wipe it.
+    /// Give the consent waiting for approval back at Google and wipe it (the only one
+    /// waiting, as `Approve`).
     Reject {
         slug: String,
+    },
+    /// `Approve` the consent waiting for this integration of the tenant.
+    ApproveIntegration {
+        slug: String,
+        integration: Integration,
+    },
+    /// `Reject` the consent waiting for this integration of the tenant.
+    RejectIntegration {
+        slug: String,
+        integration: Integration,
     },
     /// The tenant holds this integration from now on (not yet consented).
     AddIntegration {
@@ -184,6 +196,8 @@ impl Command {
             | Command::RemoveTenant { slug }
             | Command::Approve { slug }
             | Command::Reject { slug }
+            | Command::ApproveIntegration { slug, .. }
+            | Command::RejectIntegration { slug, .. }
             | Command::AddIntegration { slug, .. }
             | Command::RemoveIntegration { slug, .. } => Some(slug),
             _ => None,

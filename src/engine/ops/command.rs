@@ -48,8 +48,14 @@ impl Operation for Command {
             Command::Retry { slug } => jobs::retry(core, actor, &slug).await,
             Command::RetryAllFailed { slugs } => jobs::retry_all_failed(core, actor, slugs).await,
             Command::CheckHealth { slug } => health::command(core, actor, slug).await,
-            Command::Approve { slug } => approval::approve(core, actor, &slug).await,
-            Command::Reject { slug } => approval::reject(core, actor, &slug).await,
+            Command::Approve { slug } => approval::approve(core, actor, &slug, None).await,
+            Command::Reject { slug } => approval::reject(core, actor, &slug, None).await,
+            Command::ApproveIntegration { slug, integration } => {
+                approval::approve(core, actor, &slug, Some(integration)).await
+            }
+            Command::RejectIntegration { slug, integration } => {
+                approval::reject(core, actor, &slug, Some(integration)).await
+            }
             Command::Offboard { slugs } => offboard::offboard(core, actor, slugs).await,
             Command::Audit { tenant, since_ms } => admin::audit(core, tenant, since_ms).await,
             Command::AuditVerify { expect } => admin::audit_verify(core, expect).await,
