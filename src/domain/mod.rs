@@ -16,6 +16,7 @@
 //!   integrations a tenant holds beyond its first; `facet`: one integration as a tenant of
 //!   it alone (transitions on it, provisioning job keys);
 //! - `provisioning`: the Blaxel job's transitions and the deploy-timeout rule;
+//!   `offboarding`: offboarding a tenant whole, over every integration it holds;
 //! - `consent`: the consent flow's decisions (the identity gate, the callback's decision
 //!   tree, links used, superseded and withdrawn, grants given back);
 //! - `health`: what a refresh's answer says about a consent (token health); `health_each`:
@@ -41,6 +42,7 @@ pub mod lifecycle;
 pub mod link;
 pub mod link_ttl;
 pub mod model;
+pub mod offboarding;
 pub mod outbox;
 pub mod provisioning;
 pub mod summary;

@@ -128,13 +128,11 @@ fn one_per_client(
     let mut clients = Vec::new();
     tokens
         .into_iter()
-        .filter(|(i, _)| match core.google_for(*i) {
-            Ok(g) if clients.iter().any(|c| std::ptr::eq(*c, g)) => false,
-            Ok(g) => {
-                clients.push(g);
-                true
-            }
-            Err(_) => true,
+        .filter(|(i, _)| {
+            let client = core.client_key(*i);
+            let new = !clients.contains(&client);
+            clients.push(client);
+            new
         })
         .collect()
 }

@@ -111,8 +111,7 @@ async fn check_integration(
     let (health, reason) = classify(&answer);
     if health == Health::ClientError {
         // An integration's own client is named: the others may work.
-        let own = core.google().map_or(true, |g| !std::ptr::eq(g, google));
-        let said = if own {
+        let said = if core.client_key(integration).is_some() {
             format!("{integration}'s own OAuth client: {reason}")
         } else {
             reason.clone()
