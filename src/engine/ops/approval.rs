@@ -89,8 +89,11 @@ pub async fn approve(
                     let (next, event) =
                         with_facet(&next, other, |f| supersede(f, was, &now_by, i, now))?;
                     tx.put_tenant(next, event)?;
+                    // A token by an account the tenant no longer is is not kept: it goes
+                    // back below (or stays at Google for whoever else holds that account).
                     let name = integration_secret(other, REFRESH_TOKEN);
                     tokens.extend(tx.secret(&s, &name)?.map(|t| (o, t)));
+                    tx.delete_secret(&s, &name)?;
                 }
             }
             let previous = Previous {
