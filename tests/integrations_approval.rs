@@ -99,7 +99,10 @@ async fn approving_drives_new_account_moves_the_tenant_to_it() {
         "{why}"
     );
     assert!(!h.google.live_refresh_tokens().contains(&ann_gmail));
-    assert!(h.token("acme").is_none(), "ann's token is not kept for bob's tenant");
+    assert!(
+        h.token("acme").is_none(),
+        "ann's token is not kept for bob's tenant"
+    );
     assert_eq!(t.status, TenantStatus::NeedsReconsent);
     let approved = t
         .events

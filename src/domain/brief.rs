@@ -41,6 +41,10 @@ pub struct Brief {
     /// The tenant's language, if it has one.
     #[serde(default)]
     pub lang: Option<crate::i18n::Lang>,
+    /// Each integration added after its first, in brief as a tenant of it alone (its own
+    /// status, failure, job and MCP URL; see [`Brief::of_integration`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub facets: Vec<Brief>,
 }
 
 impl Brief {
@@ -85,7 +89,36 @@ impl Brief {
             blaxel_status: p.and_then(|p| p.blaxel_status.clone()),
             mcp_url: p.and_then(|p| p.mcp_url.clone()),
             lang: t.language(),
+            facets: t
+                .added
+                .iter()
+                .filter_map(|a| t.facet(a.integration))
+                .map(|f| Brief::of(&f))
+                .collect(),
         }
+    }
+
+    /// One integration of the tenant in brief, as a tenant of it alone: its own status,
+    /// failure, reason, job and MCP URL (`None`: the tenant does not hold it).
+    pub fn of_integration(&self, integration: Integration) -> Option<Brief> {
+        if integration != self.integration {
+            return self
+                .facets
+                .iter()
+                .find(|f| f.integration == integration)
+                .cloned();
+        }
+        let status = self
+            .statuses
+            .iter()
+            .find(|(i, _)| *i == integration)
+            .map_or(self.status, |(_, s)| *s);
+        Some(Brief {
+            status,
+            statuses: vec![(integration, status)],
+            facets: Vec::new(),
+            ..self.clone()
+        })
     }
 
     /// Whether a case-insensitive `needle` occurs in the slug, name, account or reason.
@@ -108,6 +141,37 @@ impl Brief {
 }
 
 impl Brief {
+    /// Its integrations (`only` that one, when given) that failed with their provisioning
+    /// job stopped: what `retry --all-failed` runs again.
+    pub fn stopped(&self, only: Option<Integration>) -> Vec<Integration> {
+        self.statuses
+            .iter()
+            .map(|(i, _)| *i)
+            .filter(|i| only.is_none_or(|o| o == *i))
+            .filter(|i| {
+                self.of_integration(*i).is_some_and(|b| {
+                    b.status == TenantStatus::Failed && b.step == Some(ProvisionStep::Stopped)
+                })
+            })
+            .collect()
+    }
+
+    /// Whether `integration`, which the tenant holds, has never consented nor been
+    /// provisioned (a link for it is what it waits for; `link --all-new --integration`).
+    pub fn never_consented(&self, integration: Integration) -> bool {
+        !self.consented.contains(&integration)
+            && self.of_integration(integration).is_some_and(|b| {
+                b.step.is_none()
+                    && matches!(
+                        b.status,
+                        TenantStatus::Created
+                            | TenantStatus::LinkIssued
+                            | TenantStatus::LinkOpened
+                            | TenantStatus::Failed
+                    )
+            })
+    }
+
     /// Every Google account whose grant this tenant uses now.
     pub fn grant_subs(&self) -> impl Iterator<Item = &String> {
         self.consent_sub.iter().chain(self.pending_sub.iter())
@@ -163,5 +227,12 @@ mod tests {
         assert_eq!(b.consented, [Integration::GoogleDrive]);
         assert!(!b.consented.contains(&b.integration));
         assert_eq!(b.grant_subs().collect::<Vec<_>>(), ["111"]);
+        // Each integration in brief as its own.
+        let drive = b.of_integration(Integration::GoogleDrive).unwrap();
+        assert_eq!(drive.status, TenantStatus::Deployed);
+        assert_eq!(drive.integration, Integration::GoogleDrive);
+        let gmail = b.of_integration(Integration::Gmail).unwrap();
+        assert_eq!(gmail.status, TenantStatus::Created);
+        assert_eq!(b.status, TenantStatus::Created);
     }
 }
