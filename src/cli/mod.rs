@@ -137,6 +137,10 @@ pub enum Sub {
         /// a tab or CR (a spreadsheet would run it as a formula), nothing escaped.
         #[arg(long)]
         raw: bool,
+        /// A row per tenant holding this integration (gmail, google-drive), with its own
+        /// status and MCP URL, instead of the tenant's.
+        #[arg(long, value_name = "NAME")]
+        integration: Option<Integration>,
     },
     /// Write a consistent backup of the database to FILE (secrets stay sealed).
     Backup {
@@ -269,7 +273,11 @@ pub async fn run(cli: Cli) -> Result<()> {
         Sub::Reconcile(r) => reconcile::run(at, r, json).await,
         Sub::Webhook(w) => webhook::run(at, w, json).await,
         Sub::Key(k) => keys::run(at, k, json).await,
-        Sub::Export { csv, raw } => export::run(at, *csv, *raw, json).await,
+        Sub::Export {
+            csv,
+            raw,
+            integration,
+        } => export::run(at, (*csv, *raw), *integration, json).await,
         Sub::Backup { file } => backup::backup(at, file, json).await,
         Sub::Restore {
             file,

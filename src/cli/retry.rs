@@ -18,7 +18,8 @@ pub struct RetryArgs {
     /// The tenant whose provisioning to run again.
     #[arg(required_unless_present = "all_failed", conflicts_with = "all_failed")]
     pub slug: Option<String>,
-    /// Every failed tenant: says how many and asks first.
+    /// Every failed integration whose provisioning stopped, of every tenant: says how many
+    /// tenants and asks first.
     #[arg(long)]
     pub all_failed: bool,
     /// Do not ask (for scripts).
