@@ -51,17 +51,31 @@ impl Brief {
     pub fn of(t: &Tenant) -> Self {
         let p = t.provision.as_ref();
         let consented = t.consented_integrations();
+        let status = t.summary_status();
+        // The tenant's failure and reason are those of the integration its status is (the
+        // one needing attention first), named when it is not its first.
+        let (failure, reason) = match t
+            .added
+            .iter()
+            .find(|a| a.status == status && t.status != status)
+        {
+            Some(a) => (
+                a.failure,
+                a.reason.as_ref().map(|r| format!("{}: {r}", a.integration)),
+            ),
+            None => (t.failure, t.reason.clone()),
+        };
         Self {
             slug: t.slug.clone(),
             display_name: t.display_name.clone(),
-            status: t.summary_status(),
+            status,
             statuses: t
                 .integrations()
                 .into_iter()
                 .filter_map(|i| t.status_of(i).map(|s| (i, s)))
                 .collect(),
-            failure: t.failure,
-            reason: t.reason.clone(),
+            failure,
+            reason,
             google_email: t.google.as_ref().and_then(|g| g.email.clone()),
             consent_sub: t
                 .google
@@ -234,5 +248,16 @@ mod tests {
         let gmail = b.of_integration(Integration::Gmail).unwrap();
         assert_eq!(gmail.status, TenantStatus::Created);
         assert_eq!(b.status, TenantStatus::Created);
+        // The tenant's reason is that of the integration needing attention, named.
+        t.added[0].status = TenantStatus::Failed;
+        t.added[0].reason = Some("denied".into());
+        let b = Brief::of(&t);
+        assert_eq!(b.status, TenantStatus::Failed);
+        assert_eq!(b.reason.as_deref(), Some("google-drive: denied"));
+        assert_eq!(
+            b.of_integration(Integration::GoogleDrive)
+                .and_then(|d| d.reason),
+            Some("denied".into())
+        );
     }
 }
