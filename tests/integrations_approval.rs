@@ -61,6 +61,8 @@ async fn approving_drives_new_account_moves_the_tenant_to_it() {
     assert_eq!(t.integrations[1].status, TenantStatus::AwaitingApproval);
     assert_eq!(t.integrations[0].status, TenantStatus::Consented);
     assert!(h.secret("acme", DRIVE_TOKEN).is_none(), "kept aside");
+    let waiting = t.pending_consent.as_ref().expect("shown as waiting");
+    assert_eq!(waiting.account, "bob@acme.com");
     // While Drive's waits, no new link is issued, not even one for Gmail alone.
     let issue = Command::IssueLink {
         slug: "acme".into(),

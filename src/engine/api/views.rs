@@ -272,16 +272,22 @@ impl TenantView {
             events: events.iter().map(EventView::of).collect(),
             refused_signins: t.refusals.total,
             token,
-            pending_consent: t.pending.as_ref().map(|p| PendingView {
-                account: p
-                    .identity
-                    .email
-                    .clone()
-                    .unwrap_or_else(|| p.identity.sub.clone()),
-                sub: p.identity.sub.clone(),
-                at: rfc3339(p.at),
-                underlying: p.underlying,
-            }),
+            // The consent waiting for approval, its first integration's or an added one's
+            // (`approve SLUG` takes it when it is the only one).
+            pending_consent: t
+                .pending
+                .as_ref()
+                .or_else(|| t.added.iter().find_map(|a| a.pending.as_ref()))
+                .map(|p| PendingView {
+                    account: p
+                        .identity
+                        .email
+                        .clone()
+                        .unwrap_or_else(|| p.identity.sub.clone()),
+                    sub: p.identity.sub.clone(),
+                    at: rfc3339(p.at),
+                    underlying: p.underlying,
+                }),
             return_url: t.return_url.clone(),
             integrations: super::IntegrationView::of_tenant(t),
         }
