@@ -4,9 +4,10 @@
 //! (`command`), dispatched to these.
 //!
 //! - `tenants`: add, show, list, edit, remove; `links`: issue, withdraw, link every new
-//!   tenant; `integrations`: adding and removing a tenant's integration; `jobs`: retries and the provisioner's records; `approval`: the identity
-//!   gate's approve and reject; `offboard`: the command and its steps; `revoke`: its
-//!   revoke step; `grants`: giving a Google grant back; `health`: token checks; `reconcile`: drift at Blaxel; `import`:
+//!   tenant; `integrations`: adding and removing a tenant's integration; `jobs`: retries
+//!   and the provisioner's records; `approval`: the identity gate's approve and reject;
+//!   `offboard`: the command and its steps; `revoke`: its revoke step; `grants`: giving a
+//!   Google grant back; `health`: token checks; `reconcile`: drift at Blaxel; `import`:
 //!   importing tenants as one decision; `webhooks`: the outbox's delivery; `admin`:
 //!   status, the audit chain, backups, the sweeper;
 //! - `apply`, `batch`: applying a transition in a transaction, many tenants in batches.
