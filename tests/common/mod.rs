@@ -4,11 +4,14 @@
 
 pub mod blaxel_rig;
 mod consent;
+mod drive;
 mod events;
 mod scan;
 
 #[allow(unused_imports)]
 pub use consent::*;
+#[allow(unused_imports)]
+pub use drive::*;
 #[allow(unused_imports)]
 pub use events::*;
 #[allow(unused_imports)]

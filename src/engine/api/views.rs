@@ -296,7 +296,13 @@ impl TenantView {
             events: events.iter().map(EventView::of).collect(),
             refused_signins: t.refusals.total,
             token: token.clone(),
-            pending_consent: t.pending.as_ref().map(PendingView::of),
+            // The consent waiting for approval, its first integration's or an added one's
+            // (`approve SLUG` takes it when it is the only one).
+            pending_consent: t
+                .pending
+                .as_ref()
+                .or_else(|| t.added.iter().find_map(|a| a.pending.as_ref()))
+                .map(PendingView::of),
             return_url: t.return_url.clone(),
             integrations: super::IntegrationView::of_tenant(t, token, app_in_testing),
         }

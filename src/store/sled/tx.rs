@@ -181,7 +181,8 @@ impl TenantTx for SledTx<'_> {
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default();
-            self.append_audit("event", &what, Some(&tenant.slug), &e.detail)?;
+            let detail = crate::domain::audit::event_detail(e);
+            self.append_audit("event", &what, Some(&tenant.slug), &detail)?;
         }
         let seq = self.next_seq();
         // Any write may change the status (not only those with a timeline line).
@@ -324,28 +325,36 @@ impl SledTx<'_> {
     /// commit as the change: no event is lost to a crash, and none is sent for a change
     /// that did not happen.
     fn enqueue_webhook_event(&mut self, tenant: &Tenant, seq: u64) -> Result<(), StoreError> {
-        // The status before, read as the commit sees it: a read that fails fails the
+        // The tenant before, read as the commit sees it: a read that fails fails the
         // commit rather than send an event for a change that may not be one.
         let before = match self.get(T::Tenants, tenant.slug.as_bytes())? {
-            Some(v) => Some(decode::<Tenant>("tenant", &v)?.status),
+            Some(v) => Some(decode::<Tenant>("tenant", &v)?),
             None => None,
         };
-        let Some((event_type, data)) = OutboxEvent::of_change(before, tenant) else {
-            return Ok(());
-        };
-        // Keyed by the change's sequence number: the order of the changes, across batches
-        // and restarts, whatever the clock does.
-        let key = seq_key(seq).to_vec();
-        // A random part too: two installations sending to one receiver never share an id.
-        let salt: u64 = rand::random();
-        let event = OutboxEvent {
-            id: format!("msg_{seq:016x}{salt:016x}"),
-            event_type: event_type.to_owned(),
-            at: self.now,
-            data,
-            delivered: Vec::new(),
-        };
-        self.put(T::Outbox, key, encode(&event));
+        // One event per integration whose status changed, its first's first.
+        for (n, (event_type, data)) in OutboxEvent::of_changes(before.as_ref(), tenant)
+            .into_iter()
+            .enumerate()
+        {
+            // Keyed by the change's sequence number: the order of the changes, across
+            // batches and restarts, whatever the clock does; a second event of the same
+            // change sorts after the first and before the next change's.
+            let mut key = seq_key(seq).to_vec();
+            if let Ok(n @ 1..) = u8::try_from(n) {
+                key.push(n);
+            }
+            // A random part too: two installations sending to one receiver never share an
+            // id.
+            let salt: u64 = rand::random();
+            let event = OutboxEvent {
+                id: format!("msg_{seq:016x}{salt:016x}"),
+                event_type: event_type.to_owned(),
+                at: self.now,
+                data,
+                delivered: Vec::new(),
+            };
+            self.put(T::Outbox, key, encode(&event));
+        }
         Ok(())
     }
 }
