@@ -110,13 +110,16 @@ fn pages_preview_writes_every_page_in_every_language_with_the_brand_and_creates_
     let dir = out.display().to_string();
     let printed = w.ok(&["pages", "preview", "--out", &dir]);
     assert!(
-        printed.contains("wrote 174 pages (29 kinds in en, de, fr, es, pt-BR, ja)"),
+        printed.contains("wrote 192 pages (32 kinds in en, de, fr, es, pt-BR, ja)"),
         "{printed}"
     );
     assert!(printed.contains("index.html"), "{printed}");
     let files = files_under(&out);
-    assert_eq!(files.len(), 174 + 2, "{files:?}");
+    assert_eq!(files.len(), 192 + 2, "{files:?}");
     assert!(files.contains(&"logo.svg".to_owned()) && files.contains(&"index.html".to_owned()));
+    // The pages of one link asking several consents are there to look at too.
+    let step = std::fs::read_to_string(out.join("en/connected-1-of-2.html")).expect("1 of 2");
+    assert!(step.contains("Continue with Google Drive</a>"), "{step}");
     let ja = std::fs::read_to_string(out.join("ja/ask.html")).expect("the ask page in Japanese");
     assert!(ja.contains(r#"<html lang="ja">"#));
     assert!(ja.contains("Parcel AI"), "{ja}");
@@ -132,7 +135,7 @@ fn pages_preview_writes_every_page_in_every_language_with_the_brand_and_creates_
     // Again into the same folder (an earlier preview): fine, one language only.
     let printed = w.ok(&["pages", "preview", "--lang", "de", "--out", &dir]);
     assert!(
-        printed.contains("wrote 29 pages (29 kinds in de)"),
+        printed.contains("wrote 32 pages (32 kinds in de)"),
         "{printed}"
     );
 }
@@ -191,7 +194,7 @@ fn pages_preview_of_a_tenant_shows_its_name_in_its_language() {
         &out.display().to_string(),
     ]);
     assert!(
-        printed.contains("(29 kinds in fr) for Acme SARL"),
+        printed.contains("(32 kinds in fr) for Acme SARL"),
         "{printed}"
     );
     let ask = std::fs::read_to_string(out.join("fr/ask.html")).expect("the French ask page");

@@ -87,3 +87,60 @@ fn an_import_names_each_tenants_integrations() {
         out.stderr
     );
 }
+
+#[test]
+fn tenant_show_and_list_name_each_integration_for_people() {
+    let w = World::new();
+    w.ok(&["tenant", "add", "plain"]);
+    w.ok(&[
+        "tenant",
+        "add",
+        "acme",
+        "--integrations",
+        "gmail,google-drive",
+    ]);
+    let shown = w.ok(&["tenant", "show", "acme"]);
+    assert!(
+        shown.contains("\n  integrations:\n    gmail: created\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("\n    google-drive: created\n      scopes:    openid email profile https://www.googleapis.com/auth/drive.file\n"),
+        "{shown}"
+    );
+    // A tenant of one integration reads as before.
+    let plain = w.ok(&["tenant", "show", "plain"]);
+    assert!(
+        !plain.contains("integrations:") && plain.contains("\n  scopes:   "),
+        "{plain}"
+    );
+    let list = w.ok(&["tenant", "list"]);
+    let line = |slug: &str| {
+        list.lines()
+            .find(|l| l.starts_with(slug))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(
+        list.lines()
+            .next()
+            .unwrap_or_default()
+            .contains("INTEGRATIONS"),
+        "{list}"
+    );
+    assert!(
+        line("acme").contains("   gmail created, google-drive created   "),
+        "{list}"
+    );
+    assert!(line("plain").contains("   gmail   "), "{list}");
+    // Scripts read the same from the JSON rows.
+    let rows = w.json(&["tenant", "list"]);
+    let acme = rows
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["slug"] == "acme")
+        .expect("acme's row");
+    assert_eq!(acme["statuses"][1]["integration"], "google-drive");
+    assert_eq!(acme["statuses"][1]["status"], "created");
+}

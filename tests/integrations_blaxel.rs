@@ -124,3 +124,92 @@ async fn drive_is_deployed_beside_gmail_and_removed_alone() {
         kept.detail
     );
 }
+
+#[tokio::test]
+async fn reconcile_fixes_drives_missing_server_and_leaves_gmails_alone() {
+    let r = rig(BlaxelFaults::default()).await;
+    r.h.add("acme", None, None).await;
+    r.onboard_again("acme", "ann@acme.com").await;
+    let add = Command::AddIntegration {
+        slug: "acme".into(),
+        integration: Integration::GoogleDrive,
+    };
+    r.h.engine.run(OWNER, add).await.unwrap();
+    r.h.engine
+        .commit_for_tests(|tx| {
+            let cur = tx.tenant("acme")?.expect("acme");
+            let consent = Transition::Consented {
+                identity: cur.google.clone().expect("Gmail's account"),
+                granted_scopes: Integration::GoogleDrive.scopes(),
+            };
+            let (next, e) = apply_to(&cur, Some(Integration::GoogleDrive), &consent, tx.now())?;
+            tx.put_tenant(next, Some(e))?;
+            tx.put_secret("acme", DRIVE_TOKEN, &SecretString::from("1//drive"))?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    r.h.engine.wake_provisioner();
+    poll_until(WITHIN, async || match r.blaxel.functions().len() {
+        2 => Ok(()),
+        n => Err(n),
+    })
+    .await;
+    poll_until(WITHIN, async || {
+        match r.h.show("acme").await.integrations.get(1).map(|i| i.status) {
+            Some(TenantStatus::Deployed) => Ok(()),
+            other => Err(other),
+        }
+    })
+    .await;
+    // Drive's server deleted behind our back.
+    let http = reqwest::Client::builder().build().unwrap();
+    let other = mcp_onboard::blaxel::BlaxelClient::new(
+        r.blaxel.base_url(),
+        common::blaxel_rig::WS.into(),
+        SecretString::from(common::blaxel_rig::KEY),
+        http,
+    );
+    other
+        .delete_function("google-drive-mcp-acme")
+        .await
+        .unwrap();
+    let Reply::Findings { findings } = r.h.engine.run(OWNER, Command::Reconcile).await.unwrap()
+    else {
+        panic!("findings");
+    };
+    let names: Vec<_> = findings.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["google-drive-mcp-acme"], "{findings:?}");
+    r.h.engine
+        .run(OWNER, Command::ReconcileFix { slugs: vec![] })
+        .await
+        .unwrap();
+    poll_until(WITHIN, async || {
+        let back = r
+            .blaxel
+            .functions()
+            .iter()
+            .any(|f| f.name == "google-drive-mcp-acme");
+        let t = r.h.show("acme").await;
+        match t.integrations.get(1).map(|i| i.status) {
+            Some(TenantStatus::Deployed) if back => Ok(()),
+            other => Err(other),
+        }
+    })
+    .await;
+    let t = r.h.show("acme").await;
+    assert_eq!(t.integrations[0].status, TenantStatus::Deployed);
+    let reprovisioned: Vec<_> = t
+        .events
+        .iter()
+        .filter(|e| {
+            e.kind == EventKind::RetryRequested && e.detail.contains("provision again (reconcile)")
+        })
+        .map(|e| e.integration)
+        .collect();
+    assert_eq!(
+        reprovisioned,
+        [Some(Integration::GoogleDrive)],
+        "Gmail's server was not touched"
+    );
+}

@@ -27,7 +27,14 @@ use support_browser::*;
 
 const TENANT: &str = "Acme Ltd";
 /// The pages the end-to-end browser test reaches, shot at both widths in every language.
-const SHOT: [&str; 4] = ["ask", "connected", "awaiting-approval", "denied"];
+const SHOT: [&str; 6] = [
+    "ask",
+    "connected",
+    "connected-1-of-2",
+    "connected-2-of-2",
+    "awaiting-approval",
+    "denied",
+];
 const PHONE: u32 = 360;
 const DESKTOP: u32 = 1280;
 
@@ -103,12 +110,13 @@ const LAYOUT: &str = "
       const px = parseFloat(getComputedStyle(el).fontSize);
       if (px < 16) small.push(el.tagName + ' ' + px + 'px: ' + el.textContent.trim().slice(0, 40));
     }
-    const low = [...document.querySelectorAll('button, .langs a, footer ul a')]
+    const low = [...document.querySelectorAll('button, a.button, .langs a, footer ul a')]
       .map(e => [e.textContent.trim(), e.getBoundingClientRect().height])
       .filter(([, h]) => h < 44);
     return { scroll: doc.scrollWidth, inner: window.innerWidth,
              body: parseFloat(getComputedStyle(document.body).fontSize), small, low,
-             lang: doc.lang, buttons: document.querySelectorAll('button').length };";
+             lang: doc.lang, buttons: document.querySelectorAll('button').length,
+             link_buttons: document.querySelectorAll('a.button').length };";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_in_every_language_passes_axe_and_fits_a_phone() {
@@ -150,6 +158,12 @@ async fn every_page_in_every_language_passes_axe_and_fits_a_phone() {
                 assert_eq!(
                     layout["buttons"],
                     u64::from(name.starts_with("ask")),
+                    "{at}"
+                );
+                // The offer of the next consent, a link to the link's page, looks like one.
+                assert_eq!(
+                    layout["link_buttons"],
+                    u64::from(name == "connected-1-of-2"),
                     "{at}"
                 );
                 for (id, impact, help, targets) in axe(&b, &axe_js).await {

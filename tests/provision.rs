@@ -359,6 +359,7 @@ async fn retry_all_failed_runs_every_stopped_job_again_and_leaves_failures_befor
     let reply = r
         .run(Command::RetryAllFailed {
             slugs: vec!["t03".into(), "t00".into(), "t01".into()],
+            integration: None,
         })
         .await;
     let Reply::Retried { retried, skipped } = reply else {
@@ -366,7 +367,12 @@ async fn retry_all_failed_runs_every_stopped_job_again_and_leaves_failures_befor
     };
     assert_eq!(retried, ["t00", "t03"], "t01 is deployed: not failed");
     assert!(skipped.is_empty(), "{skipped:?}");
-    let reply = r.run(Command::RetryAllFailed { slugs: vec![] }).await;
+    let reply = r
+        .run(Command::RetryAllFailed {
+            slugs: vec![],
+            integration: None,
+        })
+        .await;
     let Reply::Retried {
         retried: rest,
         skipped,
@@ -394,7 +400,12 @@ async fn retry_all_failed_runs_every_stopped_job_again_and_leaves_failures_befor
     );
 
     // Nothing failed now: nothing retried, and asking again is harmless.
-    let again = r.run(Command::RetryAllFailed { slugs: vec![] }).await;
+    let again = r
+        .run(Command::RetryAllFailed {
+            slugs: vec![],
+            integration: None,
+        })
+        .await;
     assert_eq!(
         again,
         Reply::Retried {

@@ -58,6 +58,7 @@ pub use tenant::{AddArgs, EditArgs, ListArgs, TenantCmd};
 pub use watch::WatchArgs;
 pub use webhook::WebhookCmd;
 
+use crate::domain::integration::Integration;
 use crate::engine::Command;
 use reply::run_and_print;
 
@@ -136,6 +137,10 @@ pub enum Sub {
         /// a tab or CR (a spreadsheet would run it as a formula), nothing escaped.
         #[arg(long)]
         raw: bool,
+        /// A row per tenant holding this integration (gmail, google-drive), with its own
+        /// status and MCP URL, instead of the tenant's.
+        #[arg(long, value_name = "NAME")]
+        integration: Option<Integration>,
     },
     /// Write a consistent backup of the database to FILE (secrets stay sealed).
     Backup {
@@ -162,11 +167,19 @@ pub enum Sub {
     Approve {
         /// The tenant whose waiting consent to accept.
         slug: String,
+        /// The integration whose consent waits (gmail, google-drive); without it, the only
+        /// one waiting.
+        #[arg(long, value_name = "NAME")]
+        integration: Option<crate::domain::integration::Integration>,
     },
     /// Refuse a consent waiting for approval: its grant is given back at Google and wiped.
     Reject {
         /// The tenant whose waiting consent to refuse.
         slug: String,
+        /// The integration whose consent waits (gmail, google-drive); without it, the only
+        /// one waiting.
+        #[arg(long, value_name = "NAME")]
+        integration: Option<crate::domain::integration::Integration>,
     },
     /// Check refresh tokens at Google now: one tenant's, or every consented tenant's.
     Health {
@@ -260,7 +273,11 @@ pub async fn run(cli: Cli) -> Result<()> {
         Sub::Reconcile(r) => reconcile::run(at, r, json).await,
         Sub::Webhook(w) => webhook::run(at, w, json).await,
         Sub::Key(k) => keys::run(at, k, json).await,
-        Sub::Export { csv, raw } => export::run(at, *csv, *raw, json).await,
+        Sub::Export {
+            csv,
+            raw,
+            integration,
+        } => export::run(at, (*csv, *raw), *integration, json).await,
         Sub::Backup { file } => backup::backup(at, file, json).await,
         Sub::Restore {
             file,
@@ -268,15 +285,29 @@ pub async fn run(cli: Cli) -> Result<()> {
             expect,
         } => backup::restore(at, file, (*accept_unauthenticated, expect), json).await,
         Sub::Offboard(o) => offboard::run(at, o, json).await,
-        Sub::Approve { slug } => {
-            run_and_print(at, Command::Approve { slug: slug.clone() }, json).await
+        Sub::Approve { slug, integration } => {
+            let c = decision(slug, *integration, true);
+            run_and_print(at, c, json).await
         }
-        Sub::Reject { slug } => {
-            run_and_print(at, Command::Reject { slug: slug.clone() }, json).await
+        Sub::Reject { slug, integration } => {
+            let c = decision(slug, *integration, false);
+            run_and_print(at, c, json).await
         }
         Sub::Health { slug } => {
             run_and_print(at, Command::CheckHealth { slug: slug.clone() }, json).await
         }
         Sub::Completions { .. } | Sub::Man => print_generated(command).map(|_| ()),
+    }
+}
+
+/// `approve` (or `reject`) of the consent waiting for `integration` of `slug`, or of the
+/// only one waiting.
+fn decision(slug: &str, integration: Option<Integration>, approve: bool) -> Command {
+    let slug = slug.to_owned();
+    match (integration, approve) {
+        (None, true) => Command::Approve { slug },
+        (None, false) => Command::Reject { slug },
+        (Some(integration), true) => Command::ApproveIntegration { slug, integration },
+        (Some(integration), false) => Command::RejectIntegration { slug, integration },
     }
 }

@@ -90,6 +90,16 @@ impl AuditRecord {
     }
 }
 
+/// What the audit chain says of a lifecycle event: its detail, after the integration it is
+/// about when one added after the tenant's first (`[google-drive] ...`, as `tenant show`
+/// names it on the timeline).
+pub fn event_detail(e: &super::model::AuditEvent) -> String {
+    match e.integration {
+        Some(i) => format!("[{i}] {}", e.detail),
+        None => e.detail.clone(),
+    }
+}
+
 /// The chain's head: its last entry, with a MAC only the master key's holder can make.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditHead {

@@ -41,23 +41,41 @@ pub struct Brief {
     /// The tenant's language, if it has one.
     #[serde(default)]
     pub lang: Option<crate::i18n::Lang>,
+    /// Each integration added after its first, in brief as a tenant of it alone (its own
+    /// status, failure, job and MCP URL; see [`Brief::of_integration`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub facets: Vec<Brief>,
 }
 
 impl Brief {
     pub fn of(t: &Tenant) -> Self {
         let p = t.provision.as_ref();
         let consented = t.consented_integrations();
+        let status = t.summary_status();
+        // The tenant's failure and reason are those of the integration its status is (the
+        // one needing attention first), named when it is not its first.
+        let (failure, reason) = match t
+            .added
+            .iter()
+            .find(|a| a.status == status && t.status != status)
+        {
+            Some(a) => (
+                a.failure,
+                a.reason.as_ref().map(|r| format!("{}: {r}", a.integration)),
+            ),
+            None => (t.failure, t.reason.clone()),
+        };
         Self {
             slug: t.slug.clone(),
             display_name: t.display_name.clone(),
-            status: t.summary_status(),
+            status,
             statuses: t
                 .integrations()
                 .into_iter()
                 .filter_map(|i| t.status_of(i).map(|s| (i, s)))
                 .collect(),
-            failure: t.failure,
-            reason: t.reason.clone(),
+            failure,
+            reason,
             google_email: t.google.as_ref().and_then(|g| g.email.clone()),
             consent_sub: t
                 .google
@@ -85,7 +103,36 @@ impl Brief {
             blaxel_status: p.and_then(|p| p.blaxel_status.clone()),
             mcp_url: p.and_then(|p| p.mcp_url.clone()),
             lang: t.language(),
+            facets: t
+                .added
+                .iter()
+                .filter_map(|a| t.facet(a.integration))
+                .map(|f| Brief::of(&f))
+                .collect(),
         }
+    }
+
+    /// One integration of the tenant in brief, as a tenant of it alone: its own status,
+    /// failure, reason, job and MCP URL (`None`: the tenant does not hold it).
+    pub fn of_integration(&self, integration: Integration) -> Option<Brief> {
+        if integration != self.integration {
+            return self
+                .facets
+                .iter()
+                .find(|f| f.integration == integration)
+                .cloned();
+        }
+        let status = self
+            .statuses
+            .iter()
+            .find(|(i, _)| *i == integration)
+            .map_or(self.status, |(_, s)| *s);
+        Some(Brief {
+            status,
+            statuses: vec![(integration, status)],
+            facets: Vec::new(),
+            ..self.clone()
+        })
     }
 
     /// Whether a case-insensitive `needle` occurs in the slug, name, account or reason.
@@ -108,9 +155,35 @@ impl Brief {
 }
 
 impl Brief {
-    /// Whether its first integration holds a consent (the token a check tries).
-    pub fn first_consented(&self) -> bool {
-        self.consented.contains(&self.integration)
+    /// Its integrations (`only` that one, when given) that failed with their provisioning
+    /// job stopped: what `retry --all-failed` runs again.
+    pub fn stopped(&self, only: Option<Integration>) -> Vec<Integration> {
+        self.statuses
+            .iter()
+            .map(|(i, _)| *i)
+            .filter(|i| only.is_none_or(|o| o == *i))
+            .filter(|i| {
+                self.of_integration(*i).is_some_and(|b| {
+                    b.status == TenantStatus::Failed && b.step == Some(ProvisionStep::Stopped)
+                })
+            })
+            .collect()
+    }
+
+    /// Whether `integration`, which the tenant holds, has never consented nor been
+    /// provisioned (a link for it is what it waits for; `link --all-new --integration`).
+    pub fn never_consented(&self, integration: Integration) -> bool {
+        !self.consented.contains(&integration)
+            && self.of_integration(integration).is_some_and(|b| {
+                b.step.is_none()
+                    && matches!(
+                        b.status,
+                        TenantStatus::Created
+                            | TenantStatus::LinkIssued
+                            | TenantStatus::LinkOpened
+                            | TenantStatus::Failed
+                    )
+            })
     }
 
     /// Every Google account whose grant this tenant uses now.
@@ -166,7 +239,25 @@ mod tests {
         let b = Brief::of(&t);
         assert_eq!(b.consent_sub.as_deref(), Some("111"));
         assert_eq!(b.consented, [Integration::GoogleDrive]);
-        assert!(!b.first_consented());
+        assert!(!b.consented.contains(&b.integration));
         assert_eq!(b.grant_subs().collect::<Vec<_>>(), ["111"]);
+        // Each integration in brief as its own.
+        let drive = b.of_integration(Integration::GoogleDrive).unwrap();
+        assert_eq!(drive.status, TenantStatus::Deployed);
+        assert_eq!(drive.integration, Integration::GoogleDrive);
+        let gmail = b.of_integration(Integration::Gmail).unwrap();
+        assert_eq!(gmail.status, TenantStatus::Created);
+        assert_eq!(b.status, TenantStatus::Created);
+        // The tenant's reason is that of the integration needing attention, named.
+        t.added[0].status = TenantStatus::Failed;
+        t.added[0].reason = Some("denied".into());
+        let b = Brief::of(&t);
+        assert_eq!(b.status, TenantStatus::Failed);
+        assert_eq!(b.reason.as_deref(), Some("google-drive: denied"));
+        assert_eq!(
+            b.of_integration(Integration::GoogleDrive)
+                .and_then(|d| d.reason),
+            Some("denied".into())
+        );
     }
 }

@@ -137,17 +137,6 @@ impl Tenant {
             .collect()
     }
 
-    /// Integrations added after its first that have a provisioning job (Blaxel resources,
-    /// or a token on the way to them), not yet offboarded: a tenant holding one is not
-    /// offboarded whole until each is removed (`tenant integration remove`).
-    pub fn added_with_resources(&self) -> Vec<Integration> {
-        self.added
-            .iter()
-            .filter(|s| s.provision.is_some() && s.status != TenantStatus::Offboarded)
-            .map(|s| s.integration)
-            .collect()
-    }
-
     /// Integrations added after its first whose provisioning job stopped (`retry` runs
     /// them again).
     pub fn added_stopped(&self) -> Vec<Integration> {
@@ -282,29 +271,6 @@ mod tests {
         );
         t.added[0].status = TenantStatus::NeedsReconsent;
         assert_eq!(t.consented_integrations(), [Integration::Gmail]);
-    }
-
-    #[test]
-    fn an_added_integration_with_a_job_is_named_until_offboarded() {
-        let mut t = acme();
-        t.add_integration(Integration::GoogleDrive, 2).unwrap();
-        assert!(t.added_with_resources().is_empty());
-        let consent = crate::domain::lifecycle::Transition::Consented {
-            identity: crate::domain::model::GoogleIdentity {
-                sub: "1".into(),
-                email: None,
-                email_verified: true,
-                hd: None,
-            },
-            granted_scopes: Integration::GoogleDrive.scopes(),
-        };
-        let (t, _) =
-            crate::domain::facet::apply_to(&t, Some(Integration::GoogleDrive), &consent, 3)
-                .unwrap();
-        assert_eq!(t.added_with_resources(), [Integration::GoogleDrive]);
-        let mut done = t.clone();
-        done.added[0].status = TenantStatus::Offboarded;
-        assert!(done.added_with_resources().is_empty());
     }
 
     #[test]

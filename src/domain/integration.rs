@@ -37,8 +37,13 @@ pub struct IntegrationProfile {
     pub integration: Integration,
     /// Blaxel's integration name; operators and the config name it so too.
     pub name: &'static str,
+    /// What a narrow table calls it (`drive`); its first letter stands for it where only
+    /// a letter fits, so no two share one.
+    pub short: &'static str,
     /// Scopes asked at Google beyond [`IDENTITY_SCOPES`].
     pub scopes: &'static [&'static str],
+    /// Id of the page message naming it to the customer (`Gmail`, `Google Drive`).
+    pub name_message: &'static str,
     /// Id of the page message saying what the customer allows (in every language).
     pub allows_message: &'static str,
     /// Id of the message's line saying the same (the ready-to-send message).
@@ -53,7 +58,9 @@ pub const PROFILES: [IntegrationProfile; 2] = [
     IntegrationProfile {
         integration: Integration::Gmail,
         name: "gmail",
+        short: "gmail",
         scopes: &[GMAIL_SEND_SCOPE],
+        name_message: "integration-gmail",
         allows_message: "allow-gmail",
         access_message: "message-access-gmail",
         secrets: GOOGLE_OAUTH_SECRETS,
@@ -65,7 +72,9 @@ pub const PROFILES: [IntegrationProfile; 2] = [
     IntegrationProfile {
         integration: Integration::GoogleDrive,
         name: "google-drive",
+        short: "drive",
         scopes: &[DRIVE_FILE_SCOPE],
+        name_message: "integration-google-drive",
         allows_message: "allow-google-drive",
         access_message: "message-access-google-drive",
         secrets: GOOGLE_OAUTH_SECRETS,
@@ -124,6 +133,16 @@ impl Integration {
 
     pub fn name(self) -> &'static str {
         self.profile().name
+    }
+
+    /// Its short name ([`IntegrationProfile::short`]).
+    pub fn short(self) -> &'static str {
+        self.profile().short
+    }
+
+    /// The letter standing for it where only one fits.
+    pub fn letter(self) -> char {
+        self.short().chars().next().unwrap_or('?')
     }
 
     /// Scopes asked at Google: the identity scopes and the integration's own, only those.
@@ -189,6 +208,7 @@ mod tests {
             for q in &PROFILES[i + 1..] {
                 assert_ne!(p.integration, q.integration);
                 assert_ne!(p.name, q.name);
+                assert_ne!(p.integration.letter(), q.integration.letter());
                 assert_ne!(p.allows_message, q.allows_message);
                 assert_ne!(p.access_message, q.access_message);
             }

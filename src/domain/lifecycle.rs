@@ -75,7 +75,8 @@ pub fn apply(
             link_id,
             expires_at,
         } => {
-            if tenant.status == TenantStatus::AwaitingApproval {
+            // While a consent of any of its integrations waits, the operator decides first.
+            if tenant.summary_status() == TenantStatus::AwaitingApproval {
                 return Err(TransitionError::AwaitingApproval(tenant.slug.clone()));
             }
             if !consented {

@@ -16,9 +16,11 @@
 //!   integrations a tenant holds beyond its first; `facet`: one integration as a tenant of
 //!   it alone (transitions on it, provisioning job keys);
 //! - `provisioning`: the Blaxel job's transitions and the deploy-timeout rule;
+//!   `offboarding`: offboarding a tenant whole, over every integration it holds;
 //! - `consent`: the consent flow's decisions (the identity gate, the callback's decision
 //!   tree, links used, superseded and withdrawn, grants given back);
-//! - `health`: what a refresh's answer says about a consent (token health);
+//! - `health`: what a refresh's answer says about a consent (token health); `health_each`:
+//!   a tenant's check over its integrations;
 //! - `brief`: the compact summary of a tenant that in-memory indexes keep;
 //! - `before_consent`: what a tenant that failed before consenting can do instead of a retry;
 //! - `anchor`: an audit chain entry noted outside the box (`SEQ:HASH`);
@@ -32,6 +34,7 @@ pub mod brief;
 pub mod consent;
 pub mod facet;
 pub mod health;
+pub mod health_each;
 pub mod held;
 mod input;
 pub mod integration;
@@ -39,6 +42,7 @@ pub mod lifecycle;
 pub mod link;
 pub mod link_ttl;
 pub mod model;
+pub mod offboarding;
 pub mod outbox;
 pub mod provisioning;
 pub mod summary;

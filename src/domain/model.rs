@@ -362,6 +362,9 @@ pub enum EventKind {
     /// An integration added after the tenant's first was removed (and its grant given
     /// back, or kept, and why).
     IntegrationRemoved,
+    /// An integration's consent no longer counts: another integration's consent by a new
+    /// Google account was approved, and the tenant holds one account.
+    ConsentSuperseded,
 }
 
 /// A timeline entry as stored: the transition's event with its place in the one sequence

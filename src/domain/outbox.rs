@@ -64,25 +64,55 @@ impl OutboxEvent {
         Some((t, data))
     }
 
-    /// The outbox event of the change numbered `seq` (of `before` into `after`, at `at`),
-    /// if it is one. Its id carries the number (the order of the changes, whatever the
-    /// clock does) and a random part: two installations sending to one receiver never share
-    /// an id.
+    /// The webhook events a change of `before` into `after` is: one for each integration
+    /// whose status changed (its first's first), each about that integration alone (its
+    /// status, Blaxel resources and MCP URL, `integration` naming it). A tenant of one
+    /// integration gets exactly [`Self::of_change`]'s. An integration added after the first
+    /// that goes while offboarding (`tenant integration remove`) ends `offboarded`.
+    pub fn of_changes(
+        before: Option<&Tenant>,
+        after: &Tenant,
+    ) -> Vec<(&'static str, serde_json::Value)> {
+        let was = |i| before.and_then(|b| b.status_of(i));
+        let now = after
+            .integrations()
+            .into_iter()
+            .filter_map(|i| Self::of_change(was(i), &after.facet(i)?));
+        let gone = before
+            .into_iter()
+            .flat_map(|b| b.added.iter())
+            .filter(|s| !after.holds(s.integration) && s.status == TenantStatus::Offboarding)
+            .filter_map(|s| {
+                let mut f = before?.facet(s.integration)?;
+                f.status = TenantStatus::Offboarded;
+                Self::of_change(Some(s.status), &f)
+            });
+        now.chain(gone).collect()
+    }
+
+    /// The outbox events of the change numbered `seq` (of `before` into `after`, at `at`):
+    /// [`Self::of_changes`]'s, in its order. Each id carries the number (the order of the
+    /// changes, whatever the clock does) and a random part: two installations sending to
+    /// one receiver never share an id, nor two events of one change.
     pub fn of_commit(
-        before: Option<TenantStatus>,
+        before: Option<&Tenant>,
         after: &Tenant,
         seq: u64,
         at: crate::time::Millis,
-    ) -> Option<Self> {
-        let (event_type, data) = Self::of_change(before, after)?;
-        let salt: u64 = rand::random();
-        Some(OutboxEvent {
-            id: format!("msg_{seq:016x}{salt:016x}"),
-            event_type: event_type.to_owned(),
-            at,
-            data,
-            delivered: Vec::new(),
-        })
+    ) -> Vec<Self> {
+        Self::of_changes(before, after)
+            .into_iter()
+            .map(|(event_type, data)| {
+                let salt: u64 = rand::random();
+                OutboxEvent {
+                    id: format!("msg_{seq:016x}{salt:016x}"),
+                    event_type: event_type.to_owned(),
+                    at,
+                    data,
+                    delivered: Vec::new(),
+                }
+            })
+            .collect()
     }
 }
 
@@ -136,5 +166,44 @@ mod tests {
             OutboxEvent::of_change(Some(TenantStatus::Deployed), &deployed()),
             None
         );
+        let mut before = deployed();
+        before.status = TenantStatus::ServerCreated;
+        assert_eq!(
+            OutboxEvent::of_changes(Some(&before), &deployed()),
+            [("tenant.deployed", data)]
+        );
+    }
+
+    #[test]
+    fn a_change_of_an_added_integration_is_its_own_event_naming_it() {
+        use crate::domain::integration::Integration::GoogleDrive;
+        let mut before = deployed();
+        before.add_integration(GoogleDrive, 3).unwrap();
+        let mut after = before.clone();
+        let mut job = crate::domain::provisioning::new_job(&after.facet(GoogleDrive).unwrap(), 4);
+        job.mcp_url = Some("https://run.example/drive/mcp".into());
+        let drive = &mut after.added[0];
+        drive.status = TenantStatus::Deployed;
+        drive.provision = Some(job);
+        let events = OutboxEvent::of_changes(Some(&before), &after);
+        assert_eq!(events.len(), 1, "{events:?}");
+        let (kind, data) = &events[0];
+        assert_eq!(*kind, "tenant.deployed");
+        assert_eq!(data["integration"], "google-drive");
+        assert_eq!(data["status"], "deployed");
+        assert_eq!(data["mcp_url"], "https://run.example/drive/mcp");
+        assert_eq!(data["connection"], "google-drive-acme");
+        assert_eq!(data["function"], "google-drive-mcp-acme");
+        // Removed after its offboarding: offboarded, once.
+        let mut leaving = after.clone();
+        leaving.added[0].status = TenantStatus::Offboarding;
+        let mut gone = leaving.clone();
+        gone.added.clear();
+        let events = OutboxEvent::of_changes(Some(&leaving), &gone);
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0].0, "tenant.offboarded");
+        assert_eq!(events[0].1["integration"], "google-drive");
+        // Removed before it ever consented: nothing to tell.
+        assert!(OutboxEvent::of_changes(Some(&before), &deployed()).is_empty());
     }
 }

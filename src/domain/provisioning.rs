@@ -71,7 +71,9 @@ fn status_at(step: ProvisionStep) -> TenantStatus {
 }
 
 /// Start offboarding: a new job generation at its first step (a tenant that never got a
-/// job gets one for the names its resources would have).
+/// job gets one for the names its resources would have: a tenant whose only consent is an
+/// added integration's gets its first's, the tenant's job, see
+/// [`super::offboarding`]).
 pub(super) fn offboard(
     next: &mut Tenant,
     now: Millis,
@@ -79,7 +81,7 @@ pub(super) fn offboard(
     if next.status == TenantStatus::Offboarding {
         return Err(TransitionError::Offboarding(next.slug.clone()));
     }
-    if next.consented_at.is_none() && next.provision.is_none() {
+    if !super::offboarding::any_traces(next) {
         return Err(TransitionError::NeverConsented(next.slug.clone()));
     }
     let mut job = match next.provision.take() {

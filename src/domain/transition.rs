@@ -150,10 +150,11 @@ pub fn ensure_active(tenant: &Tenant) -> Result<(), TransitionError> {
 }
 
 /// Only a tenant that never consented may be removed outright: nothing of it exists at
-/// Google or Blaxel yet. One that has consented holds a grant and (maybe) Blaxel resources.
+/// Google or Blaxel yet. One that has consented (for any of its integrations) holds a
+/// grant and (maybe) Blaxel resources.
 pub fn ensure_removable(tenant: &Tenant) -> Result<(), TransitionError> {
     ensure_active(tenant)?;
-    if tenant.consented_at.is_some() || tenant.provision.is_some() {
+    if super::offboarding::any_traces(tenant) {
         return Err(TransitionError::Consented(
             tenant.slug.clone(),
             tenant.status.as_str(),

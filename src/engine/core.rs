@@ -125,6 +125,17 @@ impl Core {
         }
     }
 
+    /// Whose OAuth client `integration`'s consents are made with: its own (`Some`), or the
+    /// `[google]` one (`None`). Integrations with the same answer share an account's grant.
+    pub fn client_key(
+        &self,
+        integration: crate::domain::model::Integration,
+    ) -> Option<crate::domain::model::Integration> {
+        self.own_google
+            .contains_key(&integration)
+            .then_some(integration)
+    }
+
     /// Why consent cannot work now (no Google client), if it cannot.
     pub fn consent_disabled(&self) -> Option<&str> {
         self.google().err()

@@ -8,6 +8,7 @@ pub mod browser;
 pub mod budget;
 pub mod conn;
 pub mod limits;
+pub mod link_cookie;
 pub mod metrics;
 pub mod page_render;
 pub mod pages;
@@ -43,6 +44,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 struct AppState {
     engine: Arc<Engine>,
     cookie: browser::ConsentCookie,
+    link_cookie: link_cookie::LinkCookie,
     pages: Pages,
 }
 
@@ -77,6 +79,7 @@ pub fn router(engine: Arc<Engine>, rate: RateLimit, extra: Option<Router>) -> Ro
         .fallback(not_found)
         .with_state(AppState {
             cookie: browser::ConsentCookie::for_public_url(&cfg.listener.public_url),
+            link_cookie: link_cookie::LinkCookie::new(&cfg),
             engine,
             pages,
         });
@@ -190,6 +193,7 @@ async fn continue_link(
             .respond(&CustomerPage::link_unknown(), &asked, false);
     };
     let token = field("token");
+    let set_link = s.link_cookie.set_header(&code);
     let req = ContinueRequest {
         sec_fetch_site: header_text(&headers, "sec-fetch-site"),
         origin: header_text(&headers, "origin"),
@@ -208,7 +212,13 @@ async fn continue_link(
         )
         .await
     {
-        Ok(url) => Redirect::to(url.as_str()).into_response(),
+        Ok(url) => {
+            let mut res = Redirect::to(url.as_str()).into_response();
+            if let Some(v) = set_link {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+            res
+        }
         Err(page) => s.pages.respond(&page, &asked, false),
     }
 }
@@ -253,18 +263,31 @@ async fn callback(
     let raw = raw.map(zeroize::Zeroizing::new);
     let q = parse_callback(raw.as_deref().map(String::as_str));
     let browser = s.cookie.read(&headers);
+    let link_code = s.link_cookie.read(&headers);
+    let clear_link = link_code
+        .as_ref()
+        .and_then(|_| s.link_cookie.clear_header());
     let asked = asked(None, &headers);
     // Once the state is taken the work must finish (store the token, or record the
     // failure), even if the browser goes away or the request times out: it runs in its
     // own task, and this request only waits for it.
     let engine = s.engine.clone();
-    let callback = Callback { query: q, browser };
-    match tokio::spawn(async move { engine.run(Actor::Customer, callback).await }).await {
-        Ok(page) => s.pages.respond(&page, &asked, false),
-        Err(e) => s
-            .pages
-            .respond(&CustomerPage::internal(&e.to_string()), &asked, false),
+    let callback = Callback {
+        query: q,
+        browser,
+        link_code,
+    };
+    let mut res =
+        match tokio::spawn(async move { engine.run(Actor::Customer, callback).await }).await {
+            Ok(page) => s.pages.respond(&page, &asked, false),
+            Err(e) => s
+                .pages
+                .respond(&CustomerPage::internal(&e.to_string()), &asked, false),
+        };
+    if let Some(v) = clear_link {
+        res.headers_mut().append(header::SET_COOKIE, v);
     }
+    res
 }
 
 async fn healthz() -> Response {

@@ -296,7 +296,7 @@ fn english_fill_ins_read_as_the_message_reads_today() {
 fn every_integration_profile_names_messages_english_has() {
     let english = shape(Lang::EN.pages());
     for p in &crate::domain::integration::PROFILES {
-        for id in [p.allows_message, p.access_message] {
+        for id in [p.name_message, p.allows_message, p.access_message] {
             assert!(english.contains_key(id), "{}: {id}", p.name);
         }
     }

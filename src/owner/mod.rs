@@ -5,6 +5,7 @@
 
 mod audit_head;
 pub mod provisioning;
+pub mod sample;
 pub mod setup;
 mod webhooks;
 
@@ -34,6 +35,8 @@ use crate::time::now_ms;
 pub const DEMO_GOOGLE_PREFIX: &str = "/sandbox/google";
 pub const DEMO_CLIENT_ID: &str = "demo-client.apps.sandbox";
 pub const DEMO_CLIENT_SECRET: &str = "demo-secret";
+/// The account the demo's Google stand-in offers on its consent page.
+pub const DEMO_CUSTOMER_EMAIL: &str = "customer@example.com";
 /// Flows and their tombstones are kept this long after they were made or used.
 const FLOW_KEEP_MS: i64 = 3_600_000;
 const SWEEP_EVERY: Duration = Duration::from_secs(300);
@@ -108,7 +111,7 @@ impl Owner {
                 client_id: DEMO_CLIENT_ID.into(),
                 client_secret: DEMO_CLIENT_SECRET.into(),
                 redirect_uris: vec![opts.config.redirect_uri().to_string()],
-                default_email: "customer@example.com".into(),
+                default_email: DEMO_CUSTOMER_EMAIL.into(),
             });
             Some(
                 Router::new()

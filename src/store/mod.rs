@@ -37,6 +37,7 @@ mod error;
 mod index;
 mod index_update;
 mod node;
+mod outbox;
 pub mod postgres;
 mod read;
 pub mod sled;

@@ -62,6 +62,9 @@ pub struct Launch {
     /// Said on stderr before this process owns the database (a new one is about to be
     /// created, and where).
     pub notes: Vec<String>,
+    /// Add the demo's sample tenant once the owner runs (this process creates the demo's
+    /// database).
+    pub sample: bool,
 }
 
 pub async fn run(launch: Launch) -> Result<()> {
@@ -70,6 +73,7 @@ pub async fn run(launch: Launch) -> Result<()> {
         attach,
         owner: options,
         notes,
+        sample,
     } = launch;
     let (config, demo, data_dir) = (
         options.config.clone(),
@@ -87,6 +91,14 @@ pub async fn run(launch: Launch) -> Result<()> {
             (api, Some(owner))
         }
     };
+    if sample && owner.is_some() {
+        let api = api.clone();
+        tokio::spawn(async move {
+            if let Err(e) = crate::owner::sample::add(api.as_ref()).await {
+                tracing::warn!(error = format!("{e:#}"), "the demo's sample tenant");
+            }
+        });
+    }
     let attachment = api.attachment();
     // An attached console shows its owner's set-up (from its status), not its own
     // config's; an owning console's config is the owner's.

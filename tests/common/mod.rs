@@ -4,6 +4,7 @@
 
 pub mod blaxel_rig;
 mod consent;
+mod drive;
 mod events;
 #[path = "../support_pg/mod.rs"]
 pub mod pg;
@@ -12,6 +13,8 @@ mod scan;
 
 #[allow(unused_imports)]
 pub use consent::*;
+#[allow(unused_imports)]
+pub use drive::*;
 #[allow(unused_imports)]
 pub use events::*;
 #[allow(unused_imports)]

@@ -19,6 +19,9 @@ use mcp_onboard::tui::view::view;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+mod integrations;
+pub use integrations::*;
+
 pub const NOW: i64 = 1_796_000_000_000;
 
 pub fn summary(
@@ -42,6 +45,7 @@ pub fn summary(
         blaxel_status: (status == TenantStatus::Deployed).then(|| "DEPLOYED".into()),
         mcp_url: None,
         lang: None,
+        statuses: vec![gmail(status)],
         updated_at: "2026-11-29T10:00:00Z".into(),
         updated_ms: NOW - ago_s * 1000,
     }
@@ -72,6 +76,7 @@ pub fn detail() -> TenantView {
             blaxel_status: None,
             mcp_url: None,
             lang: None,
+            statuses: vec![gmail(TenantStatus::ServerCreated)],
             updated_at: "2026-11-29T12:04:05Z".into(),
             updated_ms: 0,
         },
@@ -269,7 +274,7 @@ pub fn awaiting_approval(size: (u16, u16)) -> Model {
     let mut rows = m.table.rows.clone();
     for r in &mut rows {
         if r.slug == "betamax" {
-            r.status = TenantStatus::AwaitingApproval;
+            set_status(r, TenantStatus::AwaitingApproval);
         }
     }
     set_rows(&mut m, rows);
@@ -465,7 +470,7 @@ pub fn long_texts(size: (u16, u16)) -> Model {
     let mut rows = m.table.rows.clone();
     for r in &mut rows {
         if r.slug == "beta-corp" {
-            r.status = TenantStatus::Failed;
+            set_status(r, TenantStatus::Failed);
             r.step = Some(ProvisionStep::Stopped);
         }
     }

@@ -38,6 +38,13 @@ ask-continue = Weiter zu Google
 connected = { $brand } ist jetzt mit Ihrem Google-Konto verbunden, für { $tenant }.
     .title = Verbindung hergestellt
 allowed-now = Das darf „{ $google_app }“ jetzt:
+integration-gmail = Gmail
+integration-google-drive = Google Drive
+connected-partly = { $integration } ist verbunden ({ $done } von { $total })
+connected-all = Verbindung hergestellt ({ $done } von { $total })
+next-consent = Google fragt jeden Zugriff einzeln ab. Als Nächstes: { $integration }.
+next-consent-continue = Weiter mit { $integration }
+next-consent-open-link = Um auch { $integration } zu verbinden, öffnen Sie den erhaltenen Link erneut.
 awaiting-approval = Vielen Dank. Das Google-Konto, mit dem Sie sich angemeldet haben, ist nicht das zuvor verbundene. Die Verbindung für { $tenant } wartet daher auf eine Prüfung durch { $brand }. Sie müssen nichts weiter tun.
     .title = Fast geschafft
 

@@ -81,6 +81,33 @@ connected = { $brand } is now connected to your Google account, for { $tenant }.
 # Variables:
 #   $google_app (String) - the app's name on Google's consent screen
 allowed-now = “{ $google_app }” is now allowed to:
+# The name of each integration, as the texts below insert it ($integration).
+integration-gmail = Gmail
+integration-google-drive = Google Drive
+# The heading after a consent when the link asks for another one too.
+# Variables:
+#   $integration (String) - what was just connected (integration-*)
+#   $done (Number) - the consents given through the link so far
+#   $total (Number) - the consents the link asks for in all
+connected-partly = { $integration } is connected ({ $done } of { $total })
+# The heading after the last of several consents through one link.
+# Variables:
+#   $done (Number) - the consents given through the link
+#   $total (Number) - the consents the link asks for in all
+connected-all = You're connected ({ $done } of { $total })
+# Before the button that goes on to the next consent.
+# Variables:
+#   $integration (String) - the next one to connect (integration-*)
+next-consent = Google asks for each access separately. Next: { $integration }.
+# The button back to the link's page, for the next consent.
+# Variables:
+#   $integration (String) - the next one to connect (integration-*)
+next-consent-continue = Continue with { $integration }
+# Instead of the button, when this browser cannot be taken back to the link (another
+# browser, or cookies refused).
+# Variables:
+#   $integration (String) - the next one to connect (integration-*)
+next-consent-open-link = To connect { $integration } too, open the link you were sent again.
 # Variables:
 #   $brand (String) - the company that asks
 #   $tenant (String) - who the access is for

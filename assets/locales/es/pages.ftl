@@ -38,6 +38,13 @@ ask-continue = Continuar a Google
 connected = { $brand } ya está conectado a su cuenta de Google, para { $tenant }.
     .title = Conexión completada
 allowed-now = Ahora «{ $google_app }» puede:
+integration-gmail = Gmail
+integration-google-drive = Google Drive
+connected-partly = { $integration } está conectado ({ $done } de { $total })
+connected-all = Conexión completada ({ $done } de { $total })
+next-consent = Google pide cada acceso por separado. Siguiente: { $integration }.
+next-consent-continue = Continuar con { $integration }
+next-consent-open-link = Para conectar también { $integration }, vuelva a abrir el enlace que recibió.
 awaiting-approval = Gracias. La cuenta de Google con la que ha iniciado sesión no es la que estaba conectada antes, por lo que la conexión para { $tenant } queda pendiente de una revisión por parte de { $brand }. No necesita hacer nada más.
     .title = Casi listo
 

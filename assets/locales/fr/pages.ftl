@@ -38,6 +38,13 @@ ask-continue = Continuer vers Google
 connected = { $brand } est maintenant connecté à votre compte Google, pour { $tenant }.
     .title = Connexion réussie
 allowed-now = « { $google_app } » peut désormais :
+integration-gmail = Gmail
+integration-google-drive = Google Drive
+connected-partly = { $integration } est connecté ({ $done } sur { $total })
+connected-all = Connexion réussie ({ $done } sur { $total })
+next-consent = Google demande chaque accès séparément. Étape suivante : { $integration }.
+next-consent-continue = Continuer avec { $integration }
+next-consent-open-link = Pour connecter aussi { $integration }, ouvrez à nouveau le lien que vous avez reçu.
 awaiting-approval = Merci. Le compte Google utilisé n’est pas celui qui était connecté auparavant : la connexion pour { $tenant } attend donc une vérification par { $brand }. Vous n’avez rien d’autre à faire.
     .title = Presque terminé
 

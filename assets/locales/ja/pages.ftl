@@ -38,6 +38,13 @@ ask-continue = Googleへ進む
 connected = { $tenant }のため、{ $brand }がGoogleアカウントに接続されました。
     .title = 接続が完了しました
 allowed-now = 「{ $google_app }」に許可された内容：
+integration-gmail = Gmail
+integration-google-drive = Googleドライブ
+connected-partly = { $integration }を接続しました（{ $done }/{ $total }）
+connected-all = 接続が完了しました（{ $done }/{ $total }）
+next-consent = Googleはアクセスごとに個別に確認します。次は{ $integration }です。
+next-consent-continue = { $integration }の接続へ進む
+next-consent-open-link = { $integration }も接続するには、受け取ったリンクをもう一度開いてください。
 awaiting-approval = ありがとうございます。ログインに使用されたGoogleアカウントが以前に接続されたアカウントと異なるため、{ $tenant }の接続は{ $brand }による確認待ちです。これ以上の操作は必要ありません。
     .title = あと少しです
 

@@ -38,6 +38,13 @@ ask-continue = Continuar para o Google
 connected = { $brand } agora está conectado à sua Conta do Google, para { $tenant }.
     .title = Conexão concluída
 allowed-now = Agora “{ $google_app }” pode:
+integration-gmail = Gmail
+integration-google-drive = Google Drive
+connected-partly = { $integration } está conectado ({ $done } de { $total })
+connected-all = Conexão concluída ({ $done } de { $total })
+next-consent = O Google pede cada acesso separadamente. Próximo: { $integration }.
+next-consent-continue = Continuar com { $integration }
+next-consent-open-link = Para conectar também o { $integration }, abra novamente o link que você recebeu.
 awaiting-approval = Obrigado. A Conta do Google com que você fez login não é a que estava conectada antes, por isso a conexão para { $tenant } aguarda uma verificação de { $brand }. Você não precisa fazer mais nada.
     .title = Quase pronto
 

@@ -6,6 +6,7 @@
 //! (everything for scripts).
 
 mod audit;
+mod held;
 mod json;
 mod link;
 mod status;

@@ -1,7 +1,9 @@
 //! One tenant for people (`tenant show`): what it is, where its provisioning and token
-//! stand, its links, and its timeline; and a tenant's status as people read it (a customer
-//! who pressed Deny reads as `failed (declined)`, as the console shows it).
+//! stand (for each of its integrations when it holds several), its links, and its
+//! timeline; and a tenant's status as people read it (a customer who pressed Deny reads as
+//! `failed (declined)`, as the console shows it).
 
+use super::held;
 use crate::domain::before_consent;
 use crate::domain::model::{FailureKind, TenantStatus};
 use crate::engine::api::TenantView;
@@ -21,6 +23,21 @@ pub fn status_text(status: TenantStatus, failure: Option<FailureKind>) -> String
 /// `tenant show`: the tenant, its provisioning, token and links, and its timeline.
 pub fn tenant(t: &TenantView) {
     print!("{}", tenant_text(t, crate::time::now_ms()));
+}
+
+/// The lines of a tenant of one integration about it: scopes, MCP URL, job and token.
+fn own_integration(t: &TenantView) -> Vec<String> {
+    let mut out = vec![format!("  scopes:   {}", t.requested_scopes.join(" "))];
+    if let Some(url) = &t.mcp_url {
+        out.push(format!("  MCP URL:  {url}"));
+    }
+    if let Some(p) = &t.provisioning {
+        out.extend(held::field("  ", "blaxel:", 10, held::job(p)));
+    }
+    if let Some(tok) = &t.token {
+        out.extend(held::field("  ", "token:", 10, held::token(tok, &t.slug)));
+    }
+    out
 }
 
 /// What `tenant show` prints, at `now`.
@@ -48,11 +65,12 @@ pub fn tenant_text(t: &TenantView, now: Millis) -> String {
     if let Some(e) = &t.google_email {
         out.push(format!("  google:   {e}"));
     }
-    if let Some(p) = &t.pending_consent {
-        out.push(format!(
-            "  waiting:  a consent by {} (since {}) instead of the account above: `mcp-onboard approve {}` or `mcp-onboard reject {}`",
-            p.account, p.at, t.slug, t.slug
-        ));
+    // A tenant of several integrations says each one's consent, job and token in its
+    // block; one of a single integration says them as its own.
+    let blocks = held::in_blocks(t);
+    if let Some(p) = t.pending_consent.as_ref().filter(|_| !blocks) {
+        let text = held::waiting(&p.account, &p.at, &t.slug, true);
+        out.push(format!("  waiting:  {text}"));
     }
     if let Some(c) = &t.contact {
         out.push(format!("  contact:  {c}"));
@@ -60,63 +78,10 @@ pub fn tenant_text(t: &TenantView, now: Millis) -> String {
     if let Some(u) = &t.return_url {
         out.push(format!("  returns:  {u}"));
     }
-    out.push(format!("  scopes:   {}", t.requested_scopes.join(" ")));
-    if let Some(url) = &t.mcp_url {
-        out.push(format!("  MCP URL:  {url}"));
-    }
-    if let Some(p) = &t.provisioning {
-        out.push(format!(
-            "  blaxel:   connection {}, MCP server {}",
-            p.connection_name, p.function_name
-        ));
-        out.push(format!(
-            "            step {}, attempts {}",
-            p.step.as_str(),
-            p.attempts
-        ));
-        if let (Some(s), Some(at)) = (&p.blaxel_status, &p.blaxel_status_at) {
-            out.push(format!("            last Blaxel status {s} (read {at})"));
-        }
-        if let Some(next) = &p.next_retry_at {
-            out.push(format!("            next try {next}"));
-        }
-        if let Some(e) = &p.last_error {
-            out.push(format!("            last error: {e}"));
-        }
-    }
-    if let Some(tok) = &t.token {
-        match (&tok.health, &tok.checked_at) {
-            (Some(h), Some(at)) => out.push(format!("  token:    {h} (checked {at})")),
-            _ => out.push(format!(
-                "  token:    not checked yet (`mcp-onboard health {}`)",
-                t.slug
-            )),
-        }
-        if let Some(r) = tok
-            .reason
-            .as_ref()
-            .filter(|_| tok.health != Some(crate::domain::health::Health::Healthy))
-        {
-            out.push(format!("            {r}"));
-        }
-        if tok.inconclusive_in_a_row > 0 {
-            out.push(format!(
-                "            {} inconclusive check(s) since",
-                tok.inconclusive_in_a_row
-            ));
-        }
-        if let Some(at) = &tok.testing_expires_at {
-            out.push(format!(
-                "            the app is in Testing: Google ends this token at {at} (7 days after consent)"
-            ));
-        }
-        let n = tok.account_tokens_issued;
-        if n > 1 {
-            out.push(format!(
-                "            {n} refresh tokens issued to us by this Google account (Google keeps at most {}; the oldest stop working beyond)",
-                crate::domain::health::TOKENS_PER_ACCOUNT
-            ));
-        }
+    if blocks {
+        out.extend(held::blocks(t));
+    } else {
+        out.extend(own_integration(t));
     }
     for l in &t.links {
         out.push(format!(

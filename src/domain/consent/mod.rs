@@ -7,12 +7,14 @@
 //! - `callback`: before the exchange (is the flow still good?) and what a refusal is;
 //! - `claims`: the id_token's issuer, audience and expiry;
 //! - `grant`: after the exchange, the grant kept or refused;
-//! - `decision`: the identity gate and the callback's last decision;
+//! - `decision`: the identity gate and the callback's last decision; `approval`: the
+//!   operator's approve and reject per integration, and a new account moving the tenant;
 //! - `links`: a consent using its link and superseding the others; a withdrawal;
 //! - `several`: one link, several consents (which integration next, the link's progress);
 //! - `give_back`: whether an unwanted grant goes back at Google (and who else holds a
 //!   consent by its account when one integration of a tenant gives its own up).
 
+pub mod approval;
 mod browser;
 mod callback;
 mod claims;

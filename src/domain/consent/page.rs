@@ -2,6 +2,7 @@
 //! decides; `crate::http::page_render` words them), the HTTP status each is served with
 //! and what the hand-off to the company's page says of it.
 
+use crate::domain::consent::several::Progress;
 use crate::domain::model::{ExpectedAccount, Integration, LinkState};
 
 /// Why a link can no longer start a sign-in.
@@ -102,6 +103,12 @@ pub enum PageKind {
         tenant: String,
         email: Option<String>,
         integrations: Vec<Integration>,
+        /// Through a link that asks several consents: those given through it (this one
+        /// last) and those it still asks for, the next first ("connected (1 of 2)").
+        progress: Option<Progress>,
+        /// The link's page, to go on to the next consent from: only when this browser
+        /// brought back the link it started from (else the page says to open it again).
+        link_page: Option<String>,
     },
     /// The consent is kept, but by another account than before: the operator checks it.
     AwaitingApproval {
@@ -137,6 +144,18 @@ impl PageKind {
             } => Some("denied"),
             PageKind::Failed { .. } => Some("failed"),
         }
+    }
+
+    /// Whether the link this consent went through still asks for another (the customer is
+    /// offered it rather than sent away).
+    pub fn consents_left(&self) -> bool {
+        matches!(
+            self,
+            PageKind::Connected {
+                progress: Some(p),
+                ..
+            } if !p.finished()
+        )
     }
 
     /// The tenant the access is for, when known.

@@ -18,6 +18,7 @@ pub fn summary(slug: &str, name: &str) -> TenantSummary {
         blaxel_status: None,
         mcp_url: None,
         lang: None,
+        statuses: Vec::new(),
         updated_at: String::new(),
         updated_ms: 0,
     }

@@ -1,10 +1,37 @@
 //! Each integration a tenant holds, as `tenant show` gives it: its own status, consent,
-//! Blaxel resources and MCP URL.
+//! token health, pending consent, Blaxel resources and MCP URL; and in brief, as a
+//! tenant's row gives it: its status alone.
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::model::{FailureKind, Integration, ProvisionState, Tenant, TenantStatus};
+use super::checks::{TokenView, token_view};
+use super::views::PendingView;
+use crate::domain::brief::Brief;
+use crate::domain::model::{
+    FailureKind, Integration, PendingConsent, ProvisionState, Tenant, TenantStatus,
+};
 use crate::time::{Millis, rfc3339};
+
+/// One integration of a tenant in its row: which, and its own status (the tenant's status
+/// summarises them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrationStatus {
+    pub integration: Integration,
+    pub status: TenantStatus,
+}
+
+impl IntegrationStatus {
+    /// Each integration of the tenant `b`, its first first.
+    pub fn of_brief(b: &Brief) -> Vec<Self> {
+        b.statuses
+            .iter()
+            .map(|(integration, status)| IntegrationStatus {
+                integration: *integration,
+                status: *status,
+            })
+            .collect()
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IntegrationView {
@@ -15,8 +42,19 @@ pub struct IntegrationView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub requested_scopes: Vec<String>,
+    #[serde(default)]
+    pub granted_scopes: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consented_at: Option<String>,
+    /// `consented_at` in unix milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consented_ms: Option<Millis>,
+    /// Its refresh token's health, once it consented.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<TokenView>,
+    /// A consent by another Google account for it, waiting for approval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_consent: Option<PendingView>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -25,51 +63,73 @@ pub struct IntegrationView {
     pub mcp_url: Option<String>,
 }
 
+/// One integration's state, wherever the tenant keeps it (its own fields for the first).
+struct Held<'a> {
+    integration: Integration,
+    status: TenantStatus,
+    failure: Option<FailureKind>,
+    reason: Option<&'a String>,
+    scopes: &'a [String],
+    granted: &'a [String],
+    consented_at: Option<Millis>,
+    pending: Option<&'a PendingConsent>,
+    job: Option<&'a ProvisionState>,
+}
+
 impl IntegrationView {
-    fn new(
-        integration: Integration,
-        status: TenantStatus,
-        failure: Option<FailureKind>,
-        reason: Option<&String>,
-        scopes: &[String],
-        consented_at: Option<Millis>,
-        job: Option<&ProvisionState>,
-    ) -> Self {
+    fn new(h: Held<'_>, token: Option<TokenView>) -> Self {
+        let job = h.job;
         IntegrationView {
-            integration,
-            status,
-            failure,
-            reason: reason.cloned(),
-            requested_scopes: scopes.to_vec(),
-            consented_at: consented_at.map(rfc3339),
+            integration: h.integration,
+            status: h.status,
+            failure: h.failure,
+            reason: h.reason.cloned(),
+            requested_scopes: h.scopes.to_vec(),
+            granted_scopes: h.granted.to_vec(),
+            consented_at: h.consented_at.map(rfc3339),
+            consented_ms: h.consented_at,
+            token,
+            pending_consent: h.pending.map(PendingView::of),
             connection: job.map(|p| p.connection_name.clone()),
             function: job.map(|p| p.function_name.clone()),
             mcp_url: job.and_then(|p| p.mcp_url.clone()),
         }
     }
 
-    /// Every integration of `t`, its first first.
-    pub fn of_tenant(t: &Tenant) -> Vec<Self> {
-        let first = Self::new(
-            t.integration,
-            t.status,
-            t.failure,
-            t.reason.as_ref(),
-            &t.scopes,
-            t.consented_at,
-            t.provision.as_ref(),
-        );
-        std::iter::once(first)
+    /// Every integration of `t`, its first first. `first_token` is the first's token as
+    /// the caller sees it (see [`token_view`]); an added one's is read from its state, the
+    /// refresh token's expiry told when the app is in Testing.
+    pub fn of_tenant(
+        t: &Tenant,
+        first_token: Option<TokenView>,
+        app_in_testing: bool,
+    ) -> Vec<Self> {
+        let first = Held {
+            integration: t.integration,
+            status: t.status,
+            failure: t.failure,
+            reason: t.reason.as_ref(),
+            scopes: &t.scopes,
+            granted: &t.granted_scopes,
+            consented_at: t.consented_at,
+            pending: t.pending.as_ref(),
+            job: t.provision.as_ref(),
+        };
+        std::iter::once(Self::new(first, first_token))
             .chain(t.added.iter().map(|s| {
-                Self::new(
-                    s.integration,
-                    s.status,
-                    s.failure,
-                    s.reason.as_ref(),
-                    &s.scopes,
-                    s.consented_at,
-                    s.provision.as_ref(),
-                )
+                let token = token_view(s.health.as_ref(), s.consented_at, app_in_testing);
+                let held = Held {
+                    integration: s.integration,
+                    status: s.status,
+                    failure: s.failure,
+                    reason: s.reason.as_ref(),
+                    scopes: &s.scopes,
+                    granted: &s.granted_scopes,
+                    consented_at: s.consented_at,
+                    pending: s.pending.as_ref(),
+                    job: s.provision.as_ref(),
+                };
+                Self::new(held, token)
             }))
             .collect()
     }
@@ -106,7 +166,7 @@ mod tests {
             waited_ms: 0,
         });
         t.add_integration(Integration::GoogleDrive, 3).unwrap();
-        let views = IntegrationView::of_tenant(&t);
+        let views = IntegrationView::of_tenant(&t, None, false);
         assert_eq!(views.len(), 2);
         assert_eq!(views[0].integration, Integration::Gmail);
         assert_eq!(views[0].status, TenantStatus::Deployed);
@@ -122,5 +182,71 @@ mod tests {
         let json = serde_json::to_value(&views).unwrap();
         assert_eq!(json[1]["integration"], "google-drive");
         assert_eq!(json[0]["mcp_url"], "https://run.example/gmail-mcp-acme/mcp");
+    }
+
+    #[test]
+    fn an_added_integration_shows_its_own_token_health_pending_consent_and_row_status() {
+        use crate::domain::health::{Health, TokenHealth};
+        use crate::domain::model::GoogleIdentity;
+        let input = NewTenant {
+            slug: "acme".into(),
+            ..Default::default()
+        };
+        let mut t = new_tenant(&input, 1).unwrap().0;
+        t.status = TenantStatus::Deployed;
+        t.add_integration(Integration::GoogleDrive, 3).unwrap();
+        let drive = &mut t.added[0];
+        drive.status = TenantStatus::AwaitingApproval;
+        drive.consented_at = Some(4);
+        drive.health = Some(TokenHealth {
+            checked_at: 5,
+            health: Health::NeedsReconsent,
+            reason: "invalid_grant".into(),
+            healthy_at: None,
+            transient_in_a_row: 0,
+        });
+        drive.pending = Some(PendingConsent {
+            identity: GoogleIdentity {
+                sub: "222".into(),
+                email: Some("other@example.com".into()),
+                email_verified: true,
+                hd: None,
+            },
+            granted_scopes: Vec::new(),
+            at: 6,
+            underlying: TenantStatus::Deployed,
+        });
+        let first = token_view(None, Some(2), true);
+        let views = IntegrationView::of_tenant(&t, first.clone(), true);
+        assert_eq!(views[0].token, first);
+        let tok = views[1].token.as_ref().expect("Drive's own token");
+        assert_eq!(tok.health, Some(Health::NeedsReconsent));
+        assert_eq!(
+            tok.testing_expires_ms,
+            Some(crate::domain::health::testing_expiry(4))
+        );
+        assert_eq!(views[1].consented_ms, Some(4));
+        let pending = views[1].pending_consent.as_ref().expect("Drive's pending");
+        assert_eq!(pending.account, "other@example.com");
+        assert_eq!(views[0].pending_consent, None);
+        // The tenant's row lists each integration with its own status, its first first.
+        let row = super::super::TenantSummary::of(&t);
+        assert_eq!(row.status, TenantStatus::AwaitingApproval);
+        assert_eq!(
+            row.statuses,
+            [
+                IntegrationStatus {
+                    integration: Integration::Gmail,
+                    status: TenantStatus::Deployed
+                },
+                IntegrationStatus {
+                    integration: Integration::GoogleDrive,
+                    status: TenantStatus::AwaitingApproval
+                },
+            ]
+        );
+        let json = serde_json::to_value(&row).unwrap();
+        assert_eq!(json["statuses"][1]["integration"], "google-drive");
+        assert_eq!(json["statuses"][1]["status"], "awaiting_approval");
     }
 }

@@ -13,7 +13,7 @@ mod views;
 use serde::{Deserialize, Serialize};
 
 pub use checks::{Delivery, Finding, HealthCheck, TokenView, token_view};
-pub use integration_view::IntegrationView;
+pub use integration_view::{IntegrationStatus, IntegrationView};
 pub use status::{SetupLine, StatusView};
 pub use views::{
     EventView, LinkSummary, LinkView, PendingView, ProvisionView, TenantSummary, TenantView,
@@ -64,11 +64,14 @@ pub enum Command {
     RemoveTenant {
         slug: String,
     },
-    /// Retry every failed tenant whose provisioning stopped (not those failed before
-    /// consent); with `slugs`, only those of them (the ones an operator confirmed).
+    /// Retry every failed integration whose provisioning stopped (not those failed before
+    /// consent), of every tenant; with `slugs`, only those tenants (the ones an operator
+    /// confirmed); with `integration`, only that integration's jobs.
     RetryAllFailed {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         slugs: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        integration: Option<Integration>,
     },
     /// Offboard these tenants: give their grants back, delete their Blaxel resources,
     /// wipe their secrets; each record stays as `offboarded`.
@@ -120,9 +123,13 @@ pub enum Command {
     ImportDiscard {
         import: String,
     },
-    /// Issue a link to every tenant that has not consented and has no live link.
+    /// Issue a link to every tenant of which no integration has consented and that has no
+    /// live link; with `integration`, a link for it alone to every tenant holding it not
+    /// yet consented, with no live link asking for it.
     LinkAllNew {
         ttl_secs: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        integration: Option<Integration>,
     },
     /// Send a sample event to every configured webhook now.
     WebhookTest,
@@ -130,13 +137,25 @@ pub enum Command {
     Backup {
         path: String,
     },
-    /// Make the consent waiting for approval the tenant's consent.
+    /// Make the consent waiting for approval the tenant's consent (the only one waiting;
+    /// refused, naming them, when several integrations' wait).
     Approve {
         slug: String,
     },
-    /// Give the consent waiting for approval back at Google and wipe it.
+    /// Give the consent waiting for approval back at Google and wipe it (the only one
+    /// waiting, as `Approve`).
     Reject {
         slug: String,
+    },
+    /// `Approve` the consent waiting for this integration of the tenant.
+    ApproveIntegration {
+        slug: String,
+        integration: Integration,
+    },
+    /// `Reject` the consent waiting for this integration of the tenant.
+    RejectIntegration {
+        slug: String,
+        integration: Integration,
     },
     /// The tenant holds this integration from now on (not yet consented).
     AddIntegration {
@@ -184,6 +203,8 @@ impl Command {
             | Command::RemoveTenant { slug }
             | Command::Approve { slug }
             | Command::Reject { slug }
+            | Command::ApproveIntegration { slug, .. }
+            | Command::RejectIntegration { slug, .. }
             | Command::AddIntegration { slug, .. }
             | Command::RemoveIntegration { slug, .. } => Some(slug),
             _ => None,
@@ -211,6 +232,31 @@ pub struct ListQuery {
     /// At most this many (all when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<usize>,
+    /// Whose status `status` reads, and what the rows are: the tenant's by default.
+    #[serde(default, skip_serializing_if = "StatusOf::is_tenant")]
+    pub status_of: StatusOf,
+}
+
+/// Whose status a list's `status` filter reads, and what its rows are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusOf {
+    /// The tenant's (its integrations' summarised): a row per tenant.
+    #[default]
+    Tenant,
+    /// Each of its integrations': a tenant is listed only when every integration it holds
+    /// is in one of the statuses (what `offboard --status` offboards whole); a row per
+    /// tenant.
+    Each,
+    /// This integration's: a row per tenant holding it, about that integration alone (its
+    /// status, failure, reason, job and MCP URL).
+    Integration(Integration),
+}
+
+impl StatusOf {
+    pub fn is_tenant(&self) -> bool {
+        *self == StatusOf::Tenant
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use super::checks::TokenView;
 use crate::domain::brief::Brief;
 use crate::domain::model::{
-    ConsentLink, EventKind, ExpectedAccount, FailureKind, Integration, LinkState, ProvisionState,
-    ProvisionStep, Tenant, TenantStatus, TimelineEntry,
+    ConsentLink, EventKind, ExpectedAccount, FailureKind, Integration, LinkState, PendingConsent,
+    ProvisionState, ProvisionStep, Tenant, TenantStatus, TimelineEntry,
 };
 use crate::time::{Millis, rfc3339};
 
@@ -33,6 +33,10 @@ pub struct TenantSummary {
     /// The tenant's language (its pages, links and message), if set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
+    /// Each integration it holds with its own status, its first first (`status` is their
+    /// summary).
+    #[serde(default)]
+    pub statuses: Vec<super::IntegrationStatus>,
     pub updated_at: String,
     /// `updated_at` in unix milliseconds.
     #[serde(default)]
@@ -131,6 +135,21 @@ pub struct PendingView {
     pub underlying: TenantStatus,
 }
 
+impl PendingView {
+    pub fn of(p: &PendingConsent) -> Self {
+        PendingView {
+            account: p
+                .identity
+                .email
+                .clone()
+                .unwrap_or_else(|| p.identity.sub.clone()),
+            sub: p.identity.sub.clone(),
+            at: rfc3339(p.at),
+            underlying: p.underlying,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct LinkView {
     pub slug: String,
@@ -214,6 +233,7 @@ impl TenantSummary {
             blaxel_status: b.blaxel_status.clone(),
             mcp_url: b.mcp_url.clone(),
             lang: b.lang.map(|l| l.tag().to_owned()),
+            statuses: super::IntegrationStatus::of_brief(b),
             updated_at: rfc3339(b.updated_at),
             updated_ms: b.updated_at,
         }
@@ -250,13 +270,17 @@ impl EventView {
 }
 
 impl TenantView {
-    /// `token` is the token's health as the caller sees it (see [`token_view`]).
+    /// `token` is the token's health as the caller sees it (see [`token_view`]);
+    /// `app_in_testing` tells each added integration's token its expiry.
+    ///
+    /// [`token_view`]: super::token_view
     pub fn of(
         t: &Tenant,
         links: &[ConsentLink],
         events: &[TimelineEntry],
         now: Millis,
         token: Option<TokenView>,
+        app_in_testing: bool,
     ) -> Self {
         Self {
             summary: TenantSummary::of(t),
@@ -271,19 +295,16 @@ impl TenantView {
             links: links.iter().map(|l| LinkSummary::of(l, now)).collect(),
             events: events.iter().map(EventView::of).collect(),
             refused_signins: t.refusals.total,
-            token,
-            pending_consent: t.pending.as_ref().map(|p| PendingView {
-                account: p
-                    .identity
-                    .email
-                    .clone()
-                    .unwrap_or_else(|| p.identity.sub.clone()),
-                sub: p.identity.sub.clone(),
-                at: rfc3339(p.at),
-                underlying: p.underlying,
-            }),
+            token: token.clone(),
+            // The consent waiting for approval, its first integration's or an added one's
+            // (`approve SLUG` takes it when it is the only one).
+            pending_consent: t
+                .pending
+                .as_ref()
+                .or_else(|| t.added.iter().find_map(|a| a.pending.as_ref()))
+                .map(PendingView::of),
             return_url: t.return_url.clone(),
-            integrations: super::IntegrationView::of_tenant(t),
+            integrations: super::IntegrationView::of_tenant(t, token, app_in_testing),
         }
     }
 }

@@ -16,7 +16,7 @@ use crate::domain::model::{FailureKind, GoogleIdentity, LinkState, PendingFlow, 
 use crate::engine::core::Core;
 use crate::engine::error::EngineError;
 use crate::engine::ops::grants::give_back;
-use crate::engine::token::{STATE_LEN, sha256, unhex, well_formed};
+use crate::engine::token::{LINK_CODE_LEN, STATE_LEN, sha256, unhex, well_formed};
 use crate::google::{self, GoogleOAuth};
 use crate::store::{Durability, TakenFlow};
 use crate::time::now_ms;
@@ -26,9 +26,10 @@ pub(super) async fn callback(
     actor: &Actor,
     q: CallbackQuery,
     browser: Option<String>,
+    link_code: Option<String>,
 ) -> CustomerPage {
     let started = std::time::Instant::now();
-    let page = answer(core, actor, q, browser).await;
+    let page = answer(core, actor, q, browser, link_code.as_deref()).await;
     let m = core.metrics();
     m.callbacks.inc();
     m.callback_seconds.observe(started.elapsed().as_secs_f64());
@@ -56,6 +57,7 @@ async fn answer(
     actor: &Actor,
     q: CallbackQuery,
     browser: Option<String>,
+    link_code: Option<&str>,
 ) -> CustomerPage {
     let Some(state) = q.state.as_deref().filter(|s| well_formed(s, STATE_LEN)) else {
         return Failure::CallbackIncomplete.into();
@@ -128,7 +130,10 @@ async fn answer(
             }
         };
         match &tenant {
-            Ok(Some(t)) => finish(core, actor, google, &flow, t, code, &verifier).await,
+            Ok(Some(t)) => {
+                let page = finish(core, actor, google, &flow, t, code, &verifier).await;
+                way_on(core, &flow, link_code, page)
+            }
             Ok(None) => CustomerPage::link_gone(Gone::Inactive),
             Err(e) => CustomerPage::internal(&e.to_string()),
         }
@@ -173,7 +178,7 @@ fn hand_off(
             // Not while the link still asks for another consent.
             redirect: page.success()
                 && core.config().listener.return_redirect
-                && page.consents.as_ref().is_none_or(|p| p.finished()),
+                && !page.kind.consents_left(),
         });
     }
     page
@@ -315,11 +320,35 @@ async fn finish(
         .into();
     };
     core.wake_provisioner();
-    let mut page = CustomerPage::from(PageKind::Connected {
+    CustomerPage::from(PageKind::Connected {
         tenant: tenant_name,
         email,
         integrations: progress.done.clone(),
-    });
-    page.consents = Some(progress);
+        progress: Some(progress),
+        link_page: None,
+    })
+}
+
+/// After a consent that leaves others to give through its link: the link's page to go on
+/// from, when the link code this browser brought back (its link cookie, set at Continue)
+/// is the flow's link's. Nothing else of the cookie is trusted, and no code is kept.
+fn way_on(
+    core: &Core,
+    flow: &PendingFlow,
+    code: Option<&str>,
+    mut page: CustomerPage,
+) -> CustomerPage {
+    use subtle::ConstantTimeEq;
+    if !page.kind.consents_left() {
+        return page;
+    }
+    let Some(code) = code.filter(|c| well_formed(c, LINK_CODE_LEN)) else {
+        return page;
+    };
+    let ours: bool = sha256(code)[..].ct_eq(&unhex(&flow.link_hash)[..]).into();
+    if let (true, PageKind::Connected { link_page, .. }) = (ours, &mut page.kind) {
+        let path = core.config().public_path(&format!("/c/{code}"));
+        *link_page = Some(path.path().to_owned());
+    }
     page
 }

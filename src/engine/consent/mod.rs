@@ -24,6 +24,7 @@ use crate::domain::actor::Actor;
 use crate::domain::consent::ContinueRequest;
 use crate::i18n::Asked;
 pub use page::{CustomerPage, Next};
+pub use proceed::FLOW_TTL;
 
 /// The query Google sends to the redirect URI.
 #[derive(Debug, Default, Clone, serde::Deserialize)]
@@ -71,16 +72,19 @@ impl Operation for ContinueLink {
     }
 }
 
-/// `GET /oauth/callback`; `browser` is the consent cookie the callback came with.
+/// `GET /oauth/callback`; `browser` is the consent cookie the callback came with,
+/// `link_code` the link cookie (the code of the link whose Continue this browser pressed
+/// last): the way back to that link's page when it asks for another consent.
 pub struct Callback {
     pub query: CallbackQuery,
     pub browser: Option<String>,
+    pub link_code: Option<String>,
 }
 
 impl Operation for Callback {
     type Output = CustomerPage;
 
     async fn run(self, core: &Core, actor: &Actor) -> CustomerPage {
-        callback::callback(core, actor, self.query, self.browser).await
+        callback::callback(core, actor, self.query, self.browser, self.link_code).await
     }
 }

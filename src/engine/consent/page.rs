@@ -4,7 +4,6 @@
 //! detail goes to the tenant's timeline instead.
 
 use crate::domain::consent::page::{Failure, Gone, PageKind};
-use crate::domain::consent::several::Progress;
 use crate::i18n::Lang;
 
 /// A page for the customer.
@@ -17,10 +16,6 @@ pub struct CustomerPage {
     /// Where the customer goes next: the company's own page (`listener.return_url`, or the
     /// tenant's), with `?tenant=SLUG&outcome=connected|pending|denied|failed`.
     pub next: Option<Next>,
-    /// After a consent through a link covering several integrations: those consented
-    /// through it (this one last) and those it still asks for, the next first ("connected
-    /// (1 of 2)", and the offer of the next).
-    pub consents: Option<Progress>,
 }
 
 /// The way back to the company's frontend.
@@ -37,7 +32,6 @@ impl From<PageKind> for CustomerPage {
             kind,
             lang: None,
             next: None,
-            consents: None,
         }
     }
 }
@@ -75,7 +69,6 @@ impl CustomerPage {
             },
             lang,
             next: None,
-            consents: None,
         }
     }
 

@@ -41,15 +41,24 @@ impl Operation for Command {
                 links::revoke(core, actor, &slug).await?;
                 tenants::show(core, &slug).await
             }
-            Command::LinkAllNew { ttl_secs } => {
-                links::link_all_new(core, actor, Duration::from_secs(ttl_secs)).await
-            }
+            Command::LinkAllNew {
+                ttl_secs,
+                integration,
+            } => links::link_all_new(core, actor, Duration::from_secs(ttl_secs), integration).await,
             Command::Status => Ok(Reply::Status(Box::new(admin::status(core)))),
             Command::Retry { slug } => jobs::retry(core, actor, &slug).await,
-            Command::RetryAllFailed { slugs } => jobs::retry_all_failed(core, actor, slugs).await,
+            Command::RetryAllFailed { slugs, integration } => {
+                jobs::retry_all_failed(core, actor, slugs, integration).await
+            }
             Command::CheckHealth { slug } => health::command(core, actor, slug).await,
-            Command::Approve { slug } => approval::approve(core, actor, &slug).await,
-            Command::Reject { slug } => approval::reject(core, actor, &slug).await,
+            Command::Approve { slug } => approval::approve(core, actor, &slug, None).await,
+            Command::Reject { slug } => approval::reject(core, actor, &slug, None).await,
+            Command::ApproveIntegration { slug, integration } => {
+                approval::approve(core, actor, &slug, Some(integration)).await
+            }
+            Command::RejectIntegration { slug, integration } => {
+                approval::reject(core, actor, &slug, Some(integration)).await
+            }
             Command::Offboard { slugs } => offboard::offboard(core, actor, slugs).await,
             Command::Audit { tenant, since_ms } => admin::audit(core, tenant, since_ms).await,
             Command::AuditVerify { expect } => admin::audit_verify(core, expect).await,

@@ -6,7 +6,7 @@ use secrecy::SecretString;
 
 use crate::domain::actor::Actor;
 use crate::domain::consent::{GiveBack, give_back as decide};
-use crate::domain::model::EventKind;
+use crate::domain::model::{EventKind, Integration};
 use crate::engine::core::Core;
 use crate::google::GoogleOAuth;
 use crate::store::Durability;
@@ -38,7 +38,8 @@ pub async fn give_back(
     }
 }
 
-/// Give a grant back (see [`give_back`]) and say on the tenant's timeline what was done.
+/// Give a grant back (see [`give_back`]) with `integration`'s OAuth client and say on the
+/// tenant's timeline what was done (naming an integration added after its first).
 pub async fn give_back_and_note(
     core: &Core,
     actor: &Actor,
@@ -46,8 +47,9 @@ pub async fn give_back_and_note(
     token: &SecretString,
     sub: &str,
     whose: &str,
+    integration: Integration,
 ) {
-    let note = match core.google() {
+    let note = match core.google_for(integration) {
         Ok(g) => give_back(core, g, token, Some(sub), slug).await,
         Err(_) => " (the grant was kept at Google: no Google client is configured)".into(),
     };
@@ -61,8 +63,9 @@ pub async fn give_back_and_note(
             };
             let now = tx.now();
             cur.updated_at = now;
-            let e =
+            let mut e =
                 crate::domain::transition::event(&s, now, EventKind::GrantRevoked, detail.clone());
+            e.integration = (integration != cur.integration).then_some(integration);
             tx.put_tenant(cur, Some(e))?;
             Ok(())
         })

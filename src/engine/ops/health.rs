@@ -1,5 +1,7 @@
-//! Token health checks: try each consented tenant's refresh token at Google, classify the
-//! answer (see [`crate::domain::health`]) and record the verdict through the commit point.
+//! Token health checks: try the refresh token of each integration holding a consent at
+//! Google (with that integration's own OAuth client), classify the answer (see
+//! [`crate::domain::health`]) and record the verdict on that integration through the
+//! commit point.
 //! An answer that condemns our OAuth client flips no tenant: it raises one alarm and the
 //! periodic checks pause (probing one tenant per round) until the client works again.
 
@@ -10,8 +12,12 @@ use futures_util::StreamExt;
 use super::apply::tenant_in;
 use super::grants::REFRESH_TOKEN;
 use crate::domain::actor::Actor;
+use crate::domain::facet::with_facet;
 use crate::domain::health::{Health, HealthAlarm, classify};
+use crate::domain::health_each::tenant_verdict;
+use crate::domain::held::integration_secret;
 use crate::domain::lifecycle::{self, Transition};
+use crate::domain::model::{Integration, Tenant, TenantStatus};
 use crate::domain::transition::TransitionError;
 use crate::engine::api::{HealthCheck, Reply, Skipped};
 use crate::engine::core::Core;
@@ -34,14 +40,14 @@ fn set_alarm(core: &Core, alarm: Option<HealthAlarm>) {
     }
 }
 
-/// The tenants a round checks: those whose first integration holds a consent, in slug
-/// order.
+/// The tenants a round checks: those holding a consent (by any of their integrations), in
+/// slug order.
 pub fn checkable(core: &Core) -> Vec<String> {
     core.store()
         .node()
         .briefs_after(None)
         .iter()
-        .filter(|b| b.first_consented())
+        .filter(|b| !b.consented.is_empty())
         .map(|b| b.slug.clone())
         .collect()
 }
@@ -50,43 +56,81 @@ fn no_client(why: &str) -> EngineError {
     EngineError::Unavailable(format!("token checks need the Google client: {why}"))
 }
 
-/// Check one tenant's refresh token now and record the verdict.
+/// Check one tenant's refresh tokens now, each integration's holding a consent with its
+/// own client, and record each verdict on its integration; the check reports the verdict
+/// needing attention first (see [`tenant_verdict`]).
 async fn check_one(core: &Core, actor: &Actor, slug: &str) -> Result<HealthCheck, EngineError> {
     let s = slug.to_owned();
-    let (tenant, token) = core
-        .store()
-        .read(move |st| Ok((st.tenant(&s)?, st.secret(&s, REFRESH_TOKEN)?)))
-        .await?;
+    let tenant = core.store().read(move |st| st.tenant(&s)).await?;
     let tenant = tenant.ok_or_else(|| EngineError::UnknownTenant(slug.to_owned()))?;
-    let google = core.google_for(tenant.integration).map_err(no_client)?;
-    let (Some(token), true) = (token, tenant.holds_consent()) else {
+    let mut status = tenant.summary_status();
+    let mut checked = Vec::new();
+    for i in tenant.consented_integrations() {
+        let Some((health, reason, after)) = check_integration(core, actor, &tenant, i).await?
+        else {
+            continue;
+        };
+        status = after;
+        checked.push((i, health, reason));
+        if health == Health::ClientError {
+            // The others would only say the same of our client, or are not to be judged now.
+            break;
+        }
+    }
+    let Some((health, reason)) = tenant_verdict(&checked) else {
         return Err(TransitionError::NothingToCheck(slug.to_owned(), "it holds no consent").into());
+    };
+    Ok(HealthCheck {
+        slug: slug.to_owned(),
+        health,
+        reason,
+        checked_at: rfc3339(now_ms()),
+        status,
+    })
+}
+
+/// Check `integration`'s refresh token with its own client and record the verdict on it:
+/// the verdict, its reason and the tenant's status after (`None`: no token is stored).
+async fn check_integration(
+    core: &Core,
+    actor: &Actor,
+    tenant: &Tenant,
+    integration: Integration,
+) -> Result<Option<(Health, String, TenantStatus)>, EngineError> {
+    let added = (integration != tenant.integration).then_some(integration);
+    let (s, name) = (
+        tenant.slug.clone(),
+        integration_secret(added, REFRESH_TOKEN),
+    );
+    let token = core.store().read(move |st| st.secret(&s, &name)).await?;
+    let google = core.google_for(integration).map_err(no_client)?;
+    let Some(token) = token else {
+        return Ok(None);
     };
     let answer = google.refresh(&token).await;
     let (health, reason) = classify(&answer);
-    let now = now_ms();
     if health == Health::ClientError {
+        // An integration's own client is named: the others may work.
+        let said = if core.client_key(integration).is_some() {
+            format!("{integration}'s own OAuth client: {reason}")
+        } else {
+            reason.clone()
+        };
         set_alarm(
             core,
             Some(HealthAlarm {
-                reason: reason.clone(),
-                since: rfc3339(now),
+                reason: said,
+                since: rfc3339(now_ms()),
             }),
         );
-        return Ok(HealthCheck {
-            slug: slug.to_owned(),
-            health,
-            reason,
-            checked_at: rfc3339(now),
-            status: tenant.status,
-        });
+        return Ok(Some((health, reason, tenant.summary_status())));
     }
     if health != Health::Transient {
         // Google answered for the client: whatever alarm there was is over.
         set_alarm(core, None);
     }
-    let consented_at = tenant.consented_at;
-    let s = slug.to_owned();
+    let consented_at = tenant.facet(integration).and_then(|f| f.consented_at);
+    let s = tenant.slug.clone();
     let t = Transition::HealthChecked {
         health,
         reason: reason.clone(),
@@ -94,27 +138,29 @@ async fn check_one(core: &Core, actor: &Actor, slug: &str) -> Result<HealthCheck
     let after = core
         .commit(actor, Durability::Lazy, move |tx| {
             let cur = tenant_in(tx, &s)?;
-            if cur.consented_at != consented_at || !cur.holds_consent() {
+            let unchanged = cur
+                .facet(integration)
+                .is_some_and(|f| f.consented_at == consented_at && f.holds_consent());
+            if !unchanged {
                 // A new consent (a new token) came while we asked about the old one.
-                return Ok(cur);
+                return Ok(cur.summary_status());
             }
-            let (mut next, event) = lifecycle::apply(&cur, &t, tx.now())?;
-            let keep = lifecycle::health_entry_kept(cur.health.as_ref(), next.health.as_ref());
-            if !keep && next.status == cur.status {
-                // The same verdict again is no change to show as the tenant's last.
-                next.updated_at = cur.updated_at;
-            }
-            tx.put_tenant(next.clone(), keep.then_some(event))?;
-            Ok(next)
+            let now = tx.now();
+            let (next, event) = with_facet(&cur, added, |f| {
+                let (mut next, event) = lifecycle::apply(f, &t, now)?;
+                let keep = lifecycle::health_entry_kept(f.health.as_ref(), next.health.as_ref());
+                if !keep && next.status == f.status {
+                    // The same verdict again is no change to show as the tenant's last.
+                    next.updated_at = f.updated_at;
+                }
+                Ok::<_, EngineError>((next, keep.then_some(event)))
+            })?;
+            let status = next.summary_status();
+            tx.put_tenant(next, event)?;
+            Ok(status)
         })
         .await?;
-    Ok(HealthCheck {
-        slug: slug.to_owned(),
-        health,
-        reason,
-        checked_at: rfc3339(now),
-        status: after.status,
-    })
+    Ok(Some((health, reason, after)))
 }
 
 /// A round of checks of these tenants, a few at a time. A client error stops the round

@@ -13,13 +13,13 @@ use secrecy::SecretString;
 use super::apply::{apply_for, apply_in, tenant_in};
 use super::batch::in_batches;
 use super::grants::REFRESH_TOKEN;
-use super::tenants::{list, show};
+use super::tenants::show;
 use crate::domain::actor::Actor;
 use crate::domain::before_consent;
 use crate::domain::facet::with_facet;
 use crate::domain::lifecycle::{self, Transition, TransitionError};
-use crate::domain::model::{Integration, ProvisionStep, ProvisionerState, Tenant, TenantStatus};
-use crate::engine::api::{ListQuery, Reply};
+use crate::domain::model::{Integration, ProvisionerState, Tenant};
+use crate::engine::api::Reply;
 use crate::engine::core::Core;
 use crate::engine::error::EngineError;
 use crate::engine::operation::Operation;
@@ -101,36 +101,47 @@ async fn before_consent_refusal(core: &Core, slug: &str) -> Result<Option<String
     )))
 }
 
-/// Retry every failed tenant whose provisioning stopped (only those of `only`, when
-/// given), a batch per commit; one that changed meanwhile and cannot be retried is skipped
-/// with the reason.
+/// Retry each failed integration whose provisioning stopped (`integration`: only that
+/// one's), of every tenant (only those of `only`, when given), a batch per commit; a
+/// tenant's integrations that work are left as they are. One that changed meanwhile and
+/// has nothing to retry is skipped with the reason.
 pub async fn retry_all_failed(
     core: &Core,
     actor: &Actor,
     only: Vec<String>,
+    integration: Option<Integration>,
 ) -> Result<Reply, EngineError> {
     let only: HashSet<String> = only.into_iter().collect();
-    let query = ListQuery {
-        status: vec![TenantStatus::Failed],
-        ..Default::default()
-    };
-    let failed: Vec<String> = match list(core, &query) {
-        // Those that failed before consent have no job to run again: a new link it is.
-        Reply::Tenants { tenants, .. } => tenants
-            .into_iter()
-            .filter(|t| t.step == Some(ProvisionStep::Stopped))
-            .filter(|t| only.is_empty() || only.contains(&t.slug))
-            .map(|t| t.slug)
-            .collect(),
-        _ => Vec::new(),
-    };
-    let retried = in_batches(core, actor, &failed, |tx, slug| {
-        match apply_in(tx, slug, &Transition::RetryRequested) {
-            Ok(_) => Ok(true),
+    // Those that failed before consent have no job to run again: a new link it is.
+    let failed: Vec<String> = core
+        .store()
+        .node()
+        .briefs_after(None)
+        .iter()
+        .filter(|b| !b.stopped(integration).is_empty())
+        .filter(|b| only.is_empty() || only.contains(&b.slug))
+        .map(|b| b.slug.clone())
+        .collect();
+    let retried = in_batches(core, actor, &failed, move |tx, slug| {
+        let t = match tenant_in(tx, slug) {
+            Ok(t) => t,
             // Gone since the list: nothing to say.
-            Err(EngineError::UnknownTenant(_)) => Ok(false),
-            Err(e) => Err(e),
+            Err(EngineError::UnknownTenant(_)) => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        let stopped: Vec<Integration> = crate::domain::brief::Brief::of(&t).stopped(integration);
+        if stopped.is_empty() {
+            return Err(TransitionError::NothingToRetry(
+                slug.to_owned(),
+                "its provisioning is not stopped",
+            )
+            .into());
         }
+        for i in stopped {
+            let added = (i != t.integration).then_some(i);
+            apply_for(tx, slug, added, &Transition::RetryRequested)?;
+        }
+        Ok(true)
     })
     .await?;
     if !retried.done.is_empty() {

@@ -138,26 +138,36 @@ pub async fn revoke(core: &Core, actor: &Actor, slug: &str) -> Result<(), Engine
     .await
 }
 
-/// A link for every tenant that never consented and has no live link (not those leaving,
-/// or waiting for an approval), issued a batch per commit.
-pub async fn link_all_new(core: &Core, actor: &Actor, ttl: Duration) -> Result<Reply, EngineError> {
+/// A link for every tenant of which no integration ever consented and that has no live
+/// link (not those leaving, or waiting for an approval); with `integration`, a link for it
+/// alone to every tenant holding it that never consented for it, with no live link asking
+/// for it. Issued a batch per commit.
+pub async fn link_all_new(
+    core: &Core,
+    actor: &Actor,
+    ttl: Duration,
+    integration: Option<Integration>,
+) -> Result<Reply, EngineError> {
     may_issue_links(core, ttl)?;
     let slugs: Vec<String> = {
         let node = core.store().node();
         let live = node.tenants_with_live_links(now_ms());
         node.briefs_after(None)
             .iter()
-            .filter(|b| {
-                b.consent_sub.is_none()
-                    && b.step.is_none()
-                    && matches!(
-                        b.status,
-                        TenantStatus::Created
-                            | TenantStatus::LinkIssued
-                            | TenantStatus::LinkOpened
-                            | TenantStatus::Failed
-                    )
-                    && !live.contains(&b.slug)
+            .filter(|b| match integration {
+                Some(i) => b.never_consented(i),
+                None => {
+                    b.consent_sub.is_none()
+                        && b.step.is_none()
+                        && matches!(
+                            b.status,
+                            TenantStatus::Created
+                                | TenantStatus::LinkIssued
+                                | TenantStatus::LinkOpened
+                                | TenantStatus::Failed
+                        )
+                        && !live.contains(&b.slug)
+                }
             })
             .map(|b| b.slug.clone())
             .collect()
@@ -173,6 +183,17 @@ pub async fn link_all_new(core: &Core, actor: &Actor, ttl: Duration) -> Result<R
         let Some((_, hash, id)) = made.get(slug) else {
             return Ok(false);
         };
+        if let Some(i) = integration {
+            // A live link asking for it already (one for it, or for all not consented).
+            let now = tx.now();
+            let asked = tx
+                .links_of(slug)?
+                .into_iter()
+                .any(|(_, l)| l.state(now) == LinkState::Active && l.only.is_none_or(|o| o == i));
+            if asked {
+                return Ok(false);
+            }
+        }
         apply_in(
             tx,
             slug,
@@ -181,7 +202,9 @@ pub async fn link_all_new(core: &Core, actor: &Actor, ttl: Duration) -> Result<R
                 expires_at,
             },
         )?;
-        tx.put_link(hash, ConsentLink::new(slug, id, tx.now(), expires_at))?;
+        let mut link = ConsentLink::new(slug, id, tx.now(), expires_at);
+        link.only = integration;
+        tx.put_link(hash, link)?;
         Ok(true)
     })
     .await?;
@@ -199,7 +222,7 @@ pub async fn link_all_new(core: &Core, actor: &Actor, ttl: Duration) -> Result<R
                 slug,
                 expires_at: rfc3339(expires_at),
                 expires_ms: expires_at,
-                // Only tenants with no live link get one.
+                // Only tenants with no live link (for it) get one.
                 ..Default::default()
             })
         })

@@ -4,8 +4,9 @@
 //! (`command`), dispatched to these.
 //!
 //! - `tenants`: add, show, list, edit, remove; `links`: issue, withdraw, link every new
-//!   tenant; `integrations`: adding and removing a tenant's integration; `jobs`: retries and the provisioner's records; `approval`: the identity
-//!   gate's approve and reject; `offboard`: the command and its steps; `grants`: giving a
+//!   tenant; `integrations`: adding and removing a tenant's integration; `jobs`: retries
+//!   and the provisioner's records; `approval`: the identity gate's approve and reject;
+//!   `offboard`: the command and its steps; `revoke`: its revoke step; `grants`: giving a
 //!   Google grant back; `health`: token checks; `reconcile`: drift at Blaxel; `import`:
 //!   importing tenants as one decision; `webhooks`: the outbox's delivery; `admin`:
 //!   status, the audit chain, backups, the sweeper;
@@ -24,6 +25,7 @@ pub mod jobs;
 pub mod links;
 pub mod offboard;
 pub mod reconcile;
+pub mod revoke;
 pub mod tenants;
 pub mod webhooks;
 

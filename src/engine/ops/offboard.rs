@@ -1,19 +1,21 @@
 //! Offboarding: the operator's command, and the steps the provisioner records (the Blaxel
 //! steps run in the provisioner like provisioning's; giving the grants back needs Google,
-//! so it is the engine's). The last step wipes the tenant's secrets in the same commit.
-
-use secrecy::SecretString;
+//! so it is the engine's, in `revoke`). A tenant is offboarded whole, every integration it
+//! holds through a job of its own (see [`crate::domain::offboarding`]); the last step of
+//! its first integration's job, the tenant's, wipes the tenant's secrets in the same
+//! commit.
 
 use super::apply::{apply_in, tenant_in, write_links};
 use super::batch::in_batches;
 use super::grants::{PENDING_TOKEN, REFRESH_TOKEN};
-use super::integrations::holding_consents_by;
+pub use super::revoke::{GiveBackGrants, RevokeResult};
 use crate::domain::actor::Actor;
-use crate::domain::consent::{Withdrawal, holders_besides, holding, withdraw};
+use crate::domain::consent::{Withdrawal, withdraw};
 use crate::domain::facet::{self, with_facet};
 use crate::domain::held::integration_secret;
 use crate::domain::lifecycle::{self, Transition};
-use crate::domain::model::{Integration, ProvisionStep, Tenant};
+use crate::domain::model::{Integration, ProvisionStep};
+use crate::domain::offboarding::{leaving_whole, offboard_whole};
 use crate::engine::api::Reply;
 use crate::engine::core::Core;
 use crate::engine::error::EngineError;
@@ -21,21 +23,17 @@ use crate::engine::operation::Operation;
 use crate::store::Durability;
 use crate::time::Millis;
 
-/// `offboard`: start offboarding each tenant, a batch per commit.
+/// `offboard`: start offboarding each tenant whole, a batch per commit.
 pub async fn offboard(
     core: &Core,
     actor: &Actor,
     slugs: Vec<String>,
 ) -> Result<Reply, EngineError> {
     let started = in_batches(core, actor, &slugs, |tx, slug| {
-        // An added integration's own resources go first, by its own offboarding.
-        let held = tenant_in(tx, slug)?.added_with_resources();
-        if let Some(i) = held.first() {
-            return Err(EngineError::Conflict(format!(
-                "its {i} has Blaxel resources of its own: `mcp-onboard tenant integration remove {slug} {i}` first"
-            )));
+        let (next, events) = offboard_whole(&tenant_in(tx, slug)?, tx.now())?;
+        for e in events {
+            tx.put_tenant(next.clone(), Some(e))?;
         }
-        apply_in(tx, slug, &Transition::OffboardRequested)?;
         // No customer can start or finish a consent from now on.
         let withdrawn = withdraw(&tx.links_of(slug)?, Withdrawal::Active, tx.now());
         write_links(tx, withdrawn)?;
@@ -56,115 +54,6 @@ pub async fn offboard(
         skipped: started.skipped,
         note,
     })
-}
-
-/// What giving the grants back came to.
-pub enum RevokeResult {
-    /// Done (or nothing to do): what to put on the timeline.
-    Done(String),
-    /// No answer, or Google failing: try again later.
-    Retry(String),
-    /// Cannot be done as things are (no Google client, a refusal): stop with this reason.
-    Fail(String),
-}
-
-/// The revoke step: give the tenant's refresh token (and a consent waiting for approval)
-/// back at Google, unless another tenant holds a consent by that account.
-pub struct GiveBackGrants {
-    pub tenant: Tenant,
-    /// An integration added after the tenant's first, whose grant alone goes back (`None`:
-    /// the tenant's).
-    pub integration: Option<Integration>,
-}
-
-impl Operation for GiveBackGrants {
-    type Output = RevokeResult;
-
-    async fn run(self, core: &Core, _actor: &Actor) -> RevokeResult {
-        let (tenant, integration) = (self.tenant, self.integration);
-        let slug = tenant.slug.clone();
-        let s = slug.clone();
-        let (current_name, pending_name) = (
-            integration_secret(integration, REFRESH_TOKEN),
-            integration_secret(integration, PENDING_TOKEN),
-        );
-        let tokens = core
-            .store()
-            .read(move |st| Ok((st.secret(&s, &current_name)?, st.secret(&s, &pending_name)?)))
-            .await;
-        let (current, pending) = match tokens {
-            Ok(t) => t,
-            Err(e) => return RevokeResult::Retry(format!("reading the tokens: {e}")),
-        };
-        let grants: Vec<(SecretString, Option<String>, &str)> = [
-            current.map(|t| {
-                (
-                    t,
-                    tenant.google.as_ref().map(|g| g.sub.clone()),
-                    "the refresh token",
-                )
-            }),
-            pending.map(|t| {
-                (
-                    t,
-                    tenant.pending.as_ref().map(|p| p.identity.sub.clone()),
-                    "the consent waiting for approval",
-                )
-            }),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        if grants.is_empty() {
-            return RevokeResult::Done("no grant to give back at Google (no token stored)".into());
-        }
-        let google = match core.google_for(tenant.integration) {
-            Ok(g) => g,
-            Err(why) => {
-                return RevokeResult::Fail(format!(
-                    "the grant cannot be given back at Google: {why}"
-                ));
-            }
-        };
-        let mut said = Vec::new();
-        for (token, sub, what) in grants {
-            if let Some(sub) = &sub {
-                let holders: Vec<String> = match integration {
-                    None => core
-                        .store()
-                        .node()
-                        .consents_by(sub)
-                        .into_iter()
-                        .filter(|h| *h != slug)
-                        .collect(),
-                    Some(i) => holders_besides((&slug, i), &holding_consents_by(core, sub)),
-                };
-                if !holders.is_empty() {
-                    said.push(format!(
-                        "{what} was kept at Google: {} a consent by the same account, which giving it back would end",
-                        holding(&holders)
-                    ));
-                    continue;
-                }
-            }
-            match google.revoke_status(&token).await {
-                Ok((200, _)) => said.push(format!("{what} was revoked at Google")),
-                Ok((400, body)) if body.contains("invalid_token") => {
-                    said.push(format!("{what} was no longer live at Google"))
-                }
-                Ok((s, body)) if s == 429 || s >= 500 => {
-                    return RevokeResult::Retry(format!(
-                        "Google answered {s} to the revoke: {body}"
-                    ));
-                }
-                Ok((s, body)) => {
-                    return RevokeResult::Fail(format!("Google refused the revoke ({s}: {body})"));
-                }
-                Err(e) => return RevokeResult::Retry(format!("could not reach Google: {e}")),
-            }
-        }
-        RevokeResult::Done(said.join("; "))
-    }
 }
 
 /// An offboarding step that has to wait: the job's next try is set; the timeline hears of
@@ -239,15 +128,26 @@ impl Operation for OffboardStepDone {
                 }
                 return Ok(());
             };
-            // One integration of the tenant: after its last step, its secrets and its
-            // state go; the tenant and its other integrations stay.
+            // One integration of the tenant. Removed on its own, after its last step its
+            // secrets and its state go, the tenant and its other integrations stay; with the
+            // tenant offboarded whole, it stays as `offboarded` and its refresh token waits
+            // for the tenant's job, which gives it back and wipes every secret.
             let cur = tenant_in(tx, &self.slug)?;
-            let (mut next, event) = facet::apply_to(&cur, Some(i), &t, tx.now())?;
+            let (mut next, mut event) = facet::apply_to(&cur, Some(i), &t, tx.now())?;
             if last {
-                for base in [REFRESH_TOKEN, PENDING_TOKEN] {
+                let bases = if leaving_whole(&cur) {
+                    event.detail = crate::text::clean(&format!(
+                        "{}; its refresh token waits for the tenant's offboarding, which gives it back and wipes it: offboarded",
+                        self.detail
+                    ));
+                    vec![PENDING_TOKEN]
+                } else {
+                    next.added.retain(|a| a.integration != i);
+                    vec![REFRESH_TOKEN, PENDING_TOKEN]
+                };
+                for base in bases {
                     tx.delete_secret(&self.slug, &integration_secret(Some(i), base))?;
                 }
-                next.added.retain(|a| a.integration != i);
             }
             tx.put_tenant(next, Some(event))?;
             Ok(())

@@ -6,11 +6,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::apply::apply_in;
+use super::apply::{apply_for, apply_in, tenant_in};
 use crate::blaxel::names::{LABEL_MANAGED_BY, LABEL_TENANT, MANAGED_BY};
 use crate::domain::actor::Actor;
 use crate::domain::lifecycle::Transition;
-use crate::domain::model::{ProvisionStep, TenantStatus};
+use crate::domain::model::{Integration, ProvisionStep, TenantStatus};
 use crate::engine::api::{Finding, Reply};
 use crate::engine::core::Core;
 use crate::engine::error::EngineError;
@@ -36,14 +36,13 @@ impl Operation for FindDrift {
 }
 
 /// `reconcile --fix`: hand these tenants (all with findings when empty) back to the
-/// provisioner, which makes what is missing or wrong again.
+/// provisioner, which makes what is missing or wrong again: of each, the integrations whose
+/// resources a finding names (a tenant's working Gmail is not redeployed for its Drive's
+/// missing server), or, for a tenant named with none found, each integration it provisioned.
 pub async fn fix(core: &Core, actor: &Actor, slugs: Vec<String>) -> Result<Reply, EngineError> {
+    let findings = find_drift(core).await?;
     let slugs = if slugs.is_empty() {
-        let mut s: Vec<String> = find_drift(core)
-            .await?
-            .into_iter()
-            .filter_map(|f| f.slug)
-            .collect();
+        let mut s: Vec<String> = findings.iter().filter_map(|f| f.slug.clone()).collect();
         s.sort();
         s.dedup();
         s
@@ -52,9 +51,42 @@ pub async fn fix(core: &Core, actor: &Actor, slugs: Vec<String>) -> Result<Reply
     };
     let mut fixed = Vec::new();
     for slug in slugs {
+        let named: Vec<String> = findings
+            .iter()
+            .filter(|f| f.slug.as_deref() == Some(slug.as_str()))
+            .map(|f| f.name.clone())
+            .collect();
         let s = slug.clone();
         core.commit(actor, Durability::Durable, move |tx| {
-            apply_in(tx, &s, &Transition::Reprovision)
+            let t = tenant_in(tx, &s)?;
+            let jobs: Vec<(Integration, Vec<String>)> = t
+                .integrations()
+                .into_iter()
+                .filter_map(|i| {
+                    let f = t.facet(i)?;
+                    let job = f.provision.filter(|_| f.consented_at.is_some())?;
+                    Some((i, vec![job.connection_name, job.function_name]))
+                })
+                .collect();
+            let drifted: Vec<Integration> = jobs
+                .iter()
+                .filter(|(_, names)| names.iter().any(|n| named.contains(n)))
+                .map(|(i, _)| *i)
+                .collect();
+            let which = if drifted.is_empty() {
+                jobs.iter().map(|(i, _)| *i).collect()
+            } else {
+                drifted
+            };
+            if which.is_empty() {
+                // Nothing it provisioned: the lifecycle says why.
+                apply_in(tx, &s, &Transition::Reprovision)?;
+            }
+            for i in which {
+                let added = (i != t.integration).then_some(i);
+                apply_for(tx, &s, added, &Transition::Reprovision)?;
+            }
+            Ok(())
         })
         .await?;
         fixed.push(slug);

@@ -53,6 +53,7 @@ pub(super) fn body(page: &Page, brand: &Brand) -> String {
             tenant,
             email,
             integrations,
+            ..
         } => {
             let tenant = ("tenant", Arg::Text(tenant));
             para(&mut out, "lead", &t(lang, "connected", &[name, tenant]));
@@ -60,8 +61,9 @@ pub(super) fn body(page: &Page, brand: &Brand) -> String {
             if !integrations.is_empty() {
                 allowed(&mut out, lang, "allowed-now", app, integrations);
             }
+            super::steps::offer_next(&mut out, page);
             revoke(&mut out, lang);
-            if page.next.is_none() {
+            if page.next.is_none() && !page.kind.consents_left() {
                 para(&mut out, "", &t(lang, "close-window", &[]));
             }
         }
@@ -125,7 +127,7 @@ fn failure_text(lang: Lang, brand: &Brand, failure: &Failure) -> String {
     }
 }
 
-fn para(out: &mut String, class: &str, html: &str) {
+pub(super) fn para(out: &mut String, class: &str, html: &str) {
     if class.is_empty() {
         out.push_str(&format!("<p>{html}</p>\n"));
     } else {

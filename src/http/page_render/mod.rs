@@ -8,6 +8,7 @@
 mod body;
 mod kinds;
 mod samples;
+mod steps;
 
 pub use crate::domain::consent::page::{Failure, Gone, PageKind};
 pub use samples::{sample_brand, samples};
@@ -79,7 +80,8 @@ fn t(lang: Lang, id: &str, args: &[(&str, Arg<'_>)]) -> String {
 /// The page's HTML.
 pub fn render(page: &Page, brand: &Brand) -> String {
     let lang = page.lang;
-    let heading = text(lang, &format!("{}.title", page.kind.message()), &[]);
+    let heading = steps::heading(lang, &page.kind)
+        .unwrap_or_else(|| text(lang, &format!("{}.title", page.kind.message()), &[]));
     let title = text(
         lang,
         "page-title",

@@ -2,6 +2,7 @@
 //! browser's accessibility check and a preview of the pages render.
 
 use super::{Brand, Failure, Gone, PageKind};
+use crate::domain::consent::several::Progress;
 use crate::domain::model::{ExpectedAccount, Integration};
 use crate::http::brand_color::Rgb;
 
@@ -15,6 +16,20 @@ pub fn sample_brand() -> Brand {
         support_contact: Some("help@parcel.example".into()),
         privacy_policy_url: Some("https://parcel.example/privacy".into()),
         terms_url: Some("https://parcel.example/terms".into()),
+    }
+}
+
+/// Gmail's consent through a link that asks for Drive's next; `link_page`: the way back.
+fn one_of_two(tenant: &str, link_page: Option<String>) -> PageKind {
+    PageKind::Connected {
+        tenant: tenant.to_owned(),
+        email: Some("ann@example.com".into()),
+        integrations: vec![Integration::Gmail],
+        progress: Some(Progress {
+            done: vec![Integration::Gmail],
+            remaining: vec![Integration::GoogleDrive],
+        }),
+        link_page,
     }
 }
 
@@ -55,6 +70,27 @@ pub fn samples(tenant: &str) -> Vec<(&'static str, PageKind)> {
                 tenant: tenant.to_owned(),
                 email: Some("ann@example.com".into()),
                 integrations: vec![Integration::Gmail],
+                progress: None,
+                link_page: None,
+            },
+        ),
+        (
+            "connected-1-of-2",
+            one_of_two(tenant, Some("/c/SAMPLECODE".into())),
+        ),
+        // Back in another browser than the one that pressed Continue (or without cookies).
+        ("connected-1-of-2-open-link-again", one_of_two(tenant, None)),
+        (
+            "connected-2-of-2",
+            PageKind::Connected {
+                tenant: tenant.to_owned(),
+                email: Some("ann@example.com".into()),
+                integrations: vec![Integration::Gmail, Integration::GoogleDrive],
+                progress: Some(Progress {
+                    done: vec![Integration::Gmail, Integration::GoogleDrive],
+                    remaining: vec![],
+                }),
+                link_page: None,
             },
         ),
         (

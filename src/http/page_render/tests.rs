@@ -191,6 +191,8 @@ fn statuses_and_hand_offs_are_those_the_listener_always_served() {
         tenant: "Acme".into(),
         email: None,
         integrations: vec![Integration::Gmail],
+        progress: None,
+        link_page: None,
     });
     assert_eq!(
         (connected.kind.status(), connected.hand_off()),
@@ -277,4 +279,95 @@ fn a_drive_grant_and_a_gmail_grant_are_one_item_each() {
         ]
     );
     assert!(html.contains("Please sign in with an account of example.com."));
+}
+
+fn sample(name: &str) -> PageKind {
+    samples("Acme")
+        .into_iter()
+        .find(|(n, _)| *n == name)
+        .unwrap_or_else(|| panic!("no sample {name}"))
+        .1
+}
+
+#[test]
+fn after_one_consent_of_two_the_page_counts_it_and_offers_the_next_through_the_link() {
+    let html = render(&page(Lang::EN, sample("connected-1-of-2")), &brand());
+    assert!(
+        html.contains("<title>Gmail is connected (1 of 2) – Parcel AI</title>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<h1>Gmail is connected (1 of 2)</h1>"),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            r#"<a class="button" href="/c/SAMPLECODE?lang=en">Continue with Google Drive</a>"#
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains("Google asks for each access separately"),
+        "{html}"
+    );
+    assert!(!html.contains("close this window"), "{html}");
+    assert!(
+        !html.contains("Google Drive files"),
+        "only Gmail is allowed yet: {html}"
+    );
+    // In the page's language, which the link's page keeps.
+    let de = Lang::from_tag("de").expect("supported");
+    let html = render(&page(de, sample("connected-1-of-2")), &brand());
+    assert!(
+        html.contains(
+            r#"<a class="button" href="/c/SAMPLECODE?lang=de">Weiter mit Google Drive</a>"#
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains("<h1>Gmail ist verbunden (1 von 2)</h1>"),
+        "{html}"
+    );
+}
+
+#[test]
+fn without_the_way_back_the_page_says_to_open_the_link_again() {
+    let html = render(
+        &page(Lang::EN, sample("connected-1-of-2-open-link-again")),
+        &brand(),
+    );
+    assert!(
+        html.contains("<h1>Gmail is connected (1 of 2)</h1>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("To connect Google Drive too, open the link you were sent again."),
+        "{html}"
+    );
+    assert!(!html.contains(r#"class="button""#), "{html}");
+    assert!(!html.contains("close this window"), "{html}");
+}
+
+#[test]
+fn after_the_last_consent_the_page_counts_them_all_and_a_single_one_is_not_counted() {
+    let html = render(&page(Lang::EN, sample("connected-2-of-2")), &brand());
+    assert!(
+        html.contains("<h1>You&#x27;re connected (2 of 2)</h1>"),
+        "{html}"
+    );
+    assert!(!html.contains(r#"class="button""#), "{html}");
+    assert!(html.contains("Google Drive files") && html.contains("Send email as you"));
+    assert!(html.contains("You can close this window."), "{html}");
+    let one = PageKind::Connected {
+        tenant: "Acme".into(),
+        email: None,
+        integrations: vec![Integration::Gmail],
+        progress: Some(crate::domain::consent::several::Progress {
+            done: vec![Integration::Gmail],
+            remaining: vec![],
+        }),
+        link_page: None,
+    };
+    let html = render(&page(Lang::EN, one), &brand());
+    assert!(html.contains("<h1>You&#x27;re connected</h1>"), "{html}");
 }

@@ -127,6 +127,8 @@ fn a_hand_off_that_redirects_is_a_303_to_the_companys_page() {
         tenant: "Acme".into(),
         email: None,
         integrations: vec![Integration::Gmail],
+        progress: None,
+        link_page: None,
     });
     page.next = Some(Next {
         url: "https://app.example.com/done?tenant=acme&outcome=connected".into(),

@@ -37,7 +37,7 @@ fn snapshot(reader: &PgReader) -> Result<Sections, StoreError> {
         "SELECT state_hash, record FROM used_flows",
         "SELECT slot, sealed FROM secrets",
         "SELECT slug, sealed FROM tenant_keys",
-        "SELECT seq, event FROM outbox",
+        "SELECT key, event FROM outbox",
         "SELECT seq, record FROM audit",
     ])?;
     let mut s: Sections = TREES.iter().map(|(_, n)| (*n, BTreeMap::new())).collect();
@@ -107,7 +107,7 @@ fn snapshot(reader: &PgReader) -> Result<Sections, StoreError> {
         put("tenant_keys", r.get::<_, String>(0).into_bytes(), r.get(1));
     }
     for r in outbox {
-        put("outbox", u64_be(r.get(0)), r.get(1));
+        put("outbox", r.get(0), r.get(1));
     }
     for r in audit {
         put("audit", u64_be(r.get(0)), r.get(1));

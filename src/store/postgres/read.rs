@@ -17,7 +17,7 @@ use crate::domain::audit::{AuditHead, AuditRecord};
 use crate::domain::model::{ConsentLink, PendingFlow, Tenant, TimelineEntry, UsedFlow};
 use crate::domain::outbox::OutboxEvent;
 use crate::store::audit::{Verdict, checked_head, verify};
-use crate::store::sled::layout::{META_AUDIT_HEAD, StoredFlow, decode, u64_of};
+use crate::store::sled::layout::{META_AUDIT_HEAD, StoredFlow, decode};
 use crate::store::{Cipher, Reader, StoreError, secret_slot};
 use crate::time::Millis;
 
@@ -247,20 +247,15 @@ impl Reader for PgReader {
         after: Option<&[u8]>,
         limit: usize,
     ) -> Result<Vec<(Vec<u8>, OutboxEvent)>, StoreError> {
-        let after = after.and_then(u64_of).map_or(-1, big);
+        // Keys compare as bytes, as sled's do: an empty key is before them all.
+        let after = after.unwrap_or_default();
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.rows(
-            "SELECT seq, event FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2",
+            "SELECT key, event FROM outbox WHERE key > $1 ORDER BY key LIMIT $2",
             &[&after, &limit],
         )?
         .iter()
-        .map(|r| {
-            let seq = u64::try_from(r.get::<_, i64>(0)).unwrap_or(0);
-            Ok((
-                seq.to_be_bytes().to_vec(),
-                decode("outbox event", &r.get::<_, Vec<u8>>(1))?,
-            ))
-        })
+        .map(|r| Ok((r.get(0), decode("outbox event", &r.get::<_, Vec<u8>>(1))?)))
         .collect()
     }
 

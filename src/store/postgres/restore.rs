@@ -180,12 +180,9 @@ fn write(conn: &Conn, trees: &[crate::store::backup::Section]) -> Result<u64, St
                     )?;
                 }
                 "outbox" => {
-                    let seq = u64_of(k).ok_or_else(|| bad("outbox"))?;
+                    let seq = crate::store::outbox::seq_of(k).ok_or_else(|| bad("outbox"))?;
                     last_seq = last_seq.max(seq);
-                    x(
-                        "INSERT INTO outbox (seq, event) VALUES ($1, $2)",
-                        &[&big(seq), v],
-                    )?;
+                    x("INSERT INTO outbox (key, event) VALUES ($1, $2)", &[k, v])?;
                 }
                 "audit" => {
                     let seq = u64_of(k).ok_or_else(|| bad("audit"))?;

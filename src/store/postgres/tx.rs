@@ -18,7 +18,6 @@ use super::db::{Conn, Failure, Params, failure, store_error};
 use super::shared::{Effect, Shared};
 use crate::domain::audit::{AuditHead, Operator};
 use crate::domain::model::{AuditEvent, ProvisionerState, Tenant, TimelineEntry};
-use crate::domain::outbox::OutboxEvent;
 use crate::store::counts::Counts;
 use crate::store::index_update::IndexUpdate;
 use crate::store::sled::layout::{META_AUDIT_HEAD, decode, encode};
@@ -159,11 +158,8 @@ impl TenantTx for PgTx<'_> {
 
     fn put_tenant(&mut self, tenant: Tenant, entry: Option<AuditEvent>) -> Result<u64, StoreError> {
         if let Some(e) = &entry {
-            let what = serde_json::to_value(e.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            self.append_audit("event", &what, Some(&tenant.slug), &e.detail)?;
+            let (what, detail) = crate::store::audit::of_event(e);
+            self.append_audit("event", &what, Some(&tenant.slug), &detail)?;
         }
         let seq = self.next_seq();
         if self
@@ -305,19 +301,19 @@ impl PgTx<'_> {
         .map(|_| ())
     }
 
-    /// Put the webhook event this tenant's change is (if any) in the outbox, in the same
-    /// commit as the change: no event is lost to a crash, and none is sent for a change
-    /// that did not happen.
+    /// Put the webhook events this tenant's change is (one per integration whose status
+    /// changed) in the outbox, in the same commit as the change: no event is lost to a
+    /// crash, and none is sent for a change that did not happen.
     fn enqueue_webhook_event(&mut self, tenant: &Tenant, seq: u64) -> Result<(), StoreError> {
-        let before = self.tenant(&tenant.slug)?.map(|t| t.status);
-        let Some(event) = OutboxEvent::of_commit(before, tenant, seq, self.now) else {
-            return Ok(());
-        };
-        self.x(
-            "INSERT INTO outbox (seq, event) VALUES ($1, $2)",
-            &[&big(seq), &encode(&event)],
-        )?;
-        self.effects.push(Effect::Outbox(1));
+        // The tenant before, read as the commit sees it.
+        let before = self.tenant(&tenant.slug)?;
+        for (key, event) in crate::store::outbox::queued(before.as_ref(), tenant, seq, self.now) {
+            self.x(
+                "INSERT INTO outbox (key, event) VALUES ($1, $2)",
+                &[&key, &encode(&event)],
+            )?;
+            self.effects.push(Effect::Outbox(1));
+        }
         Ok(())
     }
 }

@@ -5,11 +5,11 @@
 use secrecy::{ExposeSecret, SecretString};
 
 use super::shared::Effect;
-use super::tx::{PgTx, big};
+use super::tx::PgTx;
 use crate::domain::lifecycle::{NewTenant, new_tenant};
 use crate::domain::outbox::OutboxEvent;
 use crate::store::sled::import::{CHUNK_ROWS, chunk_key};
-use crate::store::sled::layout::{decode, encode, u64_of};
+use crate::store::sled::layout::{decode, encode};
 use crate::store::{Cipher, ImportTx, OutboxTx, SecretTx, StoreError, TenantTx, Tx, secret_slot};
 
 impl PgTx<'_> {
@@ -89,11 +89,6 @@ impl SecretTx for PgTx<'_> {
     }
 }
 
-/// An outbox key (the change's sequence number, u64 BE) as stored.
-fn outbox_seq(key: &[u8]) -> Option<i64> {
-    u64_of(key).map(big)
-}
-
 impl OutboxTx for PgTx<'_> {
     fn outbox_delivered(
         &mut self,
@@ -101,10 +96,7 @@ impl OutboxTx for PgTx<'_> {
         receiver: &str,
         done: &dyn Fn(&OutboxEvent) -> bool,
     ) -> Result<(), StoreError> {
-        let Some(seq) = outbox_seq(key) else {
-            return Ok(());
-        };
-        let Some(raw) = self.bytes("SELECT event FROM outbox WHERE seq = $1", &[&seq])? else {
+        let Some(raw) = self.bytes("SELECT event FROM outbox WHERE key = $1", &[&key])? else {
             return Ok(());
         };
         let mut e: OutboxEvent = decode("outbox event", &raw)?;
@@ -115,18 +107,15 @@ impl OutboxTx for PgTx<'_> {
             self.outbox_drop(key)
         } else {
             self.x(
-                "UPDATE outbox SET event = $2 WHERE seq = $1",
-                &[&seq, &encode(&e)],
+                "UPDATE outbox SET event = $2 WHERE key = $1",
+                &[&key, &encode(&e)],
             )
             .map(|_| ())
         }
     }
 
     fn outbox_drop(&mut self, key: &[u8]) -> Result<(), StoreError> {
-        let Some(seq) = outbox_seq(key) else {
-            return Ok(());
-        };
-        let n = self.x("DELETE FROM outbox WHERE seq = $1", &[&seq])?;
+        let n = self.x("DELETE FROM outbox WHERE key = $1", &[&key])?;
         if n > 0 {
             self.effects.push(Effect::Outbox(-1));
         }

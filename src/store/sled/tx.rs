@@ -14,7 +14,6 @@ use super::overlay::{Overlay, SEQ_RESERVE, SeqState};
 use super::trees::Trees;
 use crate::domain::audit::{AuditHead, Operator};
 use crate::domain::model::{AuditEvent, ProvisionerState, Tenant, TimelineEntry, UsedFlow};
-use crate::domain::outbox::OutboxEvent;
 use crate::store::index_update::IndexUpdate;
 use crate::store::{Change, Committed, FlowTx, SecretTx, StoreError, TenantTx, Tx};
 use crate::time::Millis;
@@ -177,11 +176,8 @@ impl TenantTx for SledTx<'_> {
     /// the change's sequence number.
     fn put_tenant(&mut self, tenant: Tenant, entry: Option<AuditEvent>) -> Result<u64, StoreError> {
         if let Some(e) = &entry {
-            let what = serde_json::to_value(e.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            self.append_audit("event", &what, Some(&tenant.slug), &e.detail)?;
+            let (what, detail) = crate::store::audit::of_event(e);
+            self.append_audit("event", &what, Some(&tenant.slug), &detail)?;
         }
         let seq = self.next_seq();
         // Any write may change the status (not only those with a timeline line).
@@ -320,23 +316,19 @@ impl Tx for SledTx<'_> {
 }
 
 impl SledTx<'_> {
-    /// Put the webhook event this tenant's change is (if any) in the outbox, in the same
-    /// commit as the change: no event is lost to a crash, and none is sent for a change
-    /// that did not happen.
+    /// Put the webhook events this tenant's change is (one per integration whose status
+    /// changed) in the outbox, in the same commit as the change: no event is lost to a
+    /// crash, and none is sent for a change that did not happen.
     fn enqueue_webhook_event(&mut self, tenant: &Tenant, seq: u64) -> Result<(), StoreError> {
-        // The status before, read as the commit sees it: a read that fails fails the
+        // The tenant before, read as the commit sees it: a read that fails fails the
         // commit rather than send an event for a change that may not be one.
         let before = match self.get(T::Tenants, tenant.slug.as_bytes())? {
-            Some(v) => Some(decode::<Tenant>("tenant", &v)?.status),
+            Some(v) => Some(decode::<Tenant>("tenant", &v)?),
             None => None,
         };
-        let Some(event) = OutboxEvent::of_commit(before, tenant, seq, self.now) else {
-            return Ok(());
-        };
-        // Keyed by the change's sequence number: the order of the changes, across batches
-        // and restarts, whatever the clock does.
-        let key = seq_key(seq).to_vec();
-        self.put(T::Outbox, key, encode(&event));
+        for (key, event) in crate::store::outbox::queued(before.as_ref(), tenant, seq, self.now) {
+            self.put(T::Outbox, key, encode(&event));
+        }
         Ok(())
     }
 }

@@ -1,13 +1,15 @@
 //! The selected tenant's pane as rows: its facts (status, reason, what can be done,
-//! account, token, link, scopes) and its timeline, one list of rows per entry, each capped
-//! at a few rows in the pane (a marker says how many more) and whole in the full view. The
-//! layout counts them to size the panes; the view draws them.
+//! account, token, link, scopes; for a tenant of several integrations, a block each) and
+//! its timeline, one list of rows per entry, each capped at a few rows in the pane (a marker
+//! says how many more) and whole in the full view. The layout counts them to size the
+//! panes; the view draws them.
 
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use super::cap::{Extent, capped};
+use super::integrations;
 use super::timeline::farthest_back;
 use super::wrap::{self, Fold, hanging_as};
 use crate::domain::before_consent;
@@ -38,7 +40,10 @@ pub fn rows(m: &Model, d: &TenantView, width: u16, extent: Extent) -> Rows {
         t.status(d.status),
     );
     put(hanging_as(fold, status, &d.display_name, Style::new(), w));
-    if let Some(r) = &d.reason {
+    // A tenant of several integrations: each one's reason, consent, token and scopes are
+    // in its block, not said once for the first as if for the tenant.
+    let blocks = integrations::in_blocks(d);
+    if let Some(r) = d.reason.as_ref().filter(|_| !blocks) {
         put(hanging_as(
             fold,
             Span::styled("✖ ", t.error()),
@@ -71,11 +76,11 @@ pub fn rows(m: &Model, d: &TenantView, width: u16, extent: Extent) -> Rows {
     if let Some(l) = &d.lang {
         put(kv("language", l, Style::new()));
     }
-    if let Some(p) = &d.pending_consent {
-        let v = format!("◆ consent by {}: A approves, X rejects", p.account);
+    if let Some(p) = d.pending_consent.as_ref().filter(|_| !blocks) {
+        let v = format!("◆ {}", approval_text(&p.account));
         put(kv("waiting", &v, t.group(style::Group::Approval)));
     }
-    if let Some(tok) = &d.token {
+    if let Some(tok) = d.token.as_ref().filter(|_| !blocks) {
         let (v, s) = token(m, tok);
         put(kv("token", &v, s));
     }
@@ -97,7 +102,7 @@ pub fn rows(m: &Model, d: &TenantView, width: u16, extent: Extent) -> Rows {
         );
         put(kv("link", &v, Style::new()));
     }
-    if !d.granted_scopes.is_empty() {
+    if !d.granted_scopes.is_empty() && !blocks {
         let missing =
             crate::domain::consent::missing_scopes(&d.requested_scopes, &d.granted_scopes);
         let n = d.requested_scopes.len();
@@ -107,6 +112,9 @@ pub fn rows(m: &Model, d: &TenantView, width: u16, extent: Extent) -> Rows {
             format!("✖ missing {}", missing.join(" "))
         };
         put(kv("scopes", &v, Style::new()));
+    }
+    for piece in integrations::blocks(m, d, width, extent) {
+        put(piece);
     }
     let entries = d
         .events
@@ -136,7 +144,13 @@ pub fn one_row(m: &Model, e: &crate::engine::api::EventView, width: u16) -> Line
     Line::from(wrap::fit(&text, usize::from(width)))
 }
 
-fn token(m: &Model, tok: &crate::engine::api::TokenView) -> (String, Style) {
+/// What a consent waiting for approval says, with the keys that act on it.
+pub(super) fn approval_text(account: &str) -> String {
+    format!("consent by {account}: A approves, X rejects")
+}
+
+/// A token's health in words, and its style.
+pub(super) fn token(m: &Model, tok: &crate::engine::api::TokenView) -> (String, Style) {
     use crate::domain::health::Health;
     let t = m.theme;
     let expiry = tok
@@ -155,11 +169,12 @@ fn token(m: &Model, tok: &crate::engine::api::TokenView) -> (String, Style) {
     }
 }
 
-/// Rows the pane needs inside its borders at `width`: every fact, the newest entry, and a
-/// row for the older ones (or the marker that says they are there).
-pub fn rows_needed(m: &Model, width: u16) -> usize {
+/// Rows the pane needs inside its borders at `width`, its rows as `extent` says: every
+/// fact, the newest entry, and a row for the older ones (or the marker that says they are
+/// there).
+pub fn rows_needed(m: &Model, width: u16, extent: Extent) -> usize {
     let Some(d) = m.shown_detail() else { return 1 };
-    let r = rows(m, d, width, Extent::Pane);
+    let r = rows(m, d, width, extent);
     let newest = r.entries.last().map_or(0, Vec::len);
     r.head.len() + newest + usize::from(r.entries.len() > 1)
 }
@@ -175,10 +190,11 @@ fn heights(r: &Rows) -> Vec<usize> {
     r.entries[..n].iter().map(Vec::len).collect()
 }
 
-/// The farthest back the timeline scrolls in the pane `area`: until its first entry shows.
-pub fn max_back(m: &Model, area: Rect) -> usize {
+/// The farthest back the timeline scrolls in the pane `area` (its rows as `extent` says):
+/// until its first entry shows.
+pub fn max_back(m: &Model, area: Rect, extent: Extent) -> usize {
     let Some(d) = m.shown_detail() else { return 0 };
-    let r = rows(m, d, area.width.saturating_sub(2), Extent::Pane);
+    let r = rows(m, d, area.width.saturating_sub(2), extent);
     let h = heights(&r);
     let room = older_room(&r, usize::from(area.height.saturating_sub(2)));
     farthest_back(&h, room)

@@ -36,7 +36,8 @@ pub fn rows(m: &Model, width: u16) -> Vec<Line<'static>> {
     let r = detail::rows(m, d, width, Extent::Whole);
     let mut out = r.head;
     out.push(Line::from(""));
-    out.extend(heading(m, "Provisioning", width));
+    let title = super::integrations::provisioning_title(Some(d));
+    out.extend(heading(m, &title, width));
     out.extend(provisioning::provisioning_rows(m, width, Extent::Whole));
     out.push(Line::from(""));
     let n = r.entries.len();

@@ -8,6 +8,7 @@ mod earlier_links;
 mod engine_events;
 mod form;
 mod incremental;
+mod integrations;
 mod link;
 mod load;
 mod messages;
@@ -72,6 +73,7 @@ pub(super) fn summary(slug: &str, status: TenantStatus, updated_ms: i64) -> Tena
         blaxel_status: None,
         mcp_url: None,
         lang: None,
+        statuses: Vec::new(),
         updated_at: "2026-12-01T00:00:00Z".into(),
         updated_ms,
     }

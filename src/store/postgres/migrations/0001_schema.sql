@@ -77,9 +77,10 @@ CREATE TABLE secrets (
 );
 CREATE INDEX secrets_by_tenant ON secrets (slug);
 
--- The webhook outbox, by the sequence number of the change each event is.
+-- The webhook outbox, by the key of each event: the sequence number of the change it is
+-- (u64 big-endian), then for a change's second event and later its index (one byte).
 CREATE TABLE outbox (
-    seq bigint PRIMARY KEY,
+    key bytea PRIMARY KEY,
     event bytea NOT NULL
 );
 

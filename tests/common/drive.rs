@@ -1,0 +1,80 @@
+//! A tenant's Google Drive beside its Gmail: adding it, and a Drive consent stored as the
+//! callback stores one (its own token under Drive's name), by an account of the Google
+//! stand-in or with a token the stand-in never issued.
+
+use mcp_onboard::engine::model::{GoogleIdentity, Integration, TenantStatus};
+use mcp_onboard::engine::{Command, EngineError, Reply};
+use secrecy::SecretString;
+
+use super::{Harness, OWNER};
+
+/// Where an added Drive keeps its refresh token.
+pub const DRIVE_TOKEN: &str = "google-drive/refresh_token";
+
+/// Add (`add`) or remove `i` of `slug`: the engine's answer.
+pub async fn integration(
+    h: &Harness,
+    slug: &str,
+    i: Integration,
+    add: bool,
+) -> Result<Reply, EngineError> {
+    let (slug, integration) = (slug.to_owned(), i);
+    let c = if add {
+        Command::AddIntegration { slug, integration }
+    } else {
+        Command::RemoveIntegration { slug, integration }
+    };
+    h.engine.run(OWNER, c).await
+}
+
+/// `slug`'s Drive consents as `email`: the stand-in issues a refresh token to that account
+/// (see [`token_of`]), which becomes Drive's token of `slug`.
+pub async fn consent_drive(h: &Harness, slug: &str, email: &str) {
+    let (who, token) = token_of(h, slug, email).await;
+    plant_drive(h, slug, who, token).await;
+}
+
+/// A refresh token the stand-in issued to `email`, and its identity: through a scratch
+/// tenant's consent (named after `slug`), which then goes, holding nothing.
+pub async fn token_of(h: &Harness, slug: &str, email: &str) -> (GoogleIdentity, SecretString) {
+    let scratch = format!("{slug}-scratch");
+    h.add(&scratch, None, None).await;
+    assert_eq!(h.onboard(&scratch, email).await.status, 200);
+    let (from, token) = h
+        .engine
+        .commit_for_tests(move |tx| {
+            let from = tx.tenant(&scratch)?.expect("the scratch tenant");
+            let token = tx.secret(&scratch, "refresh_token")?.expect("its token");
+            tx.remove_tenant(&scratch)?;
+            Ok((from, token))
+        })
+        .await
+        .unwrap();
+    (from.google.expect("the scratch tenant's account"), token)
+}
+
+/// `slug`'s Drive holds a consent by `who` with refresh `token` (deployed, as if its
+/// provisioning had run); the tenant takes `who` as its account when it has none yet.
+pub async fn plant_drive(h: &Harness, slug: &str, who: GoogleIdentity, token: SecretString) {
+    let slug = slug.to_owned();
+    h.engine
+        .commit_for_tests(move |tx| {
+            let mut t = tx.tenant(&slug)?.expect("the tenant");
+            if t.google.is_none() {
+                t.google = Some(who.clone());
+            }
+            let drive = t
+                .added
+                .iter_mut()
+                .find(|a| a.integration == Integration::GoogleDrive)
+                .expect("Drive added");
+            drive.consented_at = Some(tx.now());
+            drive.status = TenantStatus::Deployed;
+            drive.granted_scopes = drive.scopes.clone();
+            tx.put_secret(&slug, DRIVE_TOKEN, &token)?;
+            tx.put_tenant(t, None)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+}

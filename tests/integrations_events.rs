@@ -1,0 +1,183 @@
+//! What the company's systems hear of a tenant's integrations: webhook events about an
+//! added integration's changes name it (`"integration": "google-drive"`) and describe it
+//! alone, a Gmail-only tenant's events keep the previous release's body, and the audit
+//! chain's entries about an added integration name it.
+
+mod common;
+
+use std::time::Duration;
+
+use common::blaxel_rig::{poll_until, rig};
+use common::{DRIVE_TOKEN, harness, integration};
+use mcp_onboard::domain::audit::Operator;
+use mcp_onboard::domain::facet::apply_to;
+use mcp_onboard::engine::lifecycle::Transition;
+use mcp_onboard::engine::model::{Integration, TenantStatus};
+use mcp_onboard::engine::{Actor, Command, Reply};
+use mcp_onboard::sandbox::blaxel::BlaxelFaults;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+const WITHIN: Duration = Duration::from_secs(30);
+
+/// The webhook events waiting for `slug`, in order: their type and body.
+async fn events_of(h: &common::Harness, slug: &str) -> Vec<(String, Value)> {
+    let outbox = h
+        .engine
+        .store()
+        .read(|s| s.outbox_after(None, 1000))
+        .await
+        .unwrap();
+    outbox
+        .into_iter()
+        .filter(|(_, e)| e.data["slug"] == slug)
+        .map(|(_, e)| (e.event_type, e.data))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_gmail_only_tenant_keeps_the_previous_releases_events_and_drives_are_its_own() {
+    let r = rig(BlaxelFaults::default()).await;
+    r.h.engine.store().enable_outbox();
+    r.onboarded("solo", "it@solo.example").await;
+    let solo = r.h.show("solo").await;
+    r.offboard(&["solo"]).await;
+    r.offboarded("solo").await;
+    // The previous release's fields, each as it was, and the integration beside them.
+    let base = |status: &str| {
+        json!({
+            "slug": "solo",
+            "name": "solo Ltd",
+            "status": status,
+            "google_email": "it@solo.example",
+            "integration": "gmail",
+        })
+    };
+    let mut deployed = base("deployed");
+    deployed["mcp_url"] = json!(solo.mcp_url);
+    deployed["connection"] = json!("gmail-solo");
+    deployed["function"] = json!("gmail-mcp-solo");
+    assert_eq!(
+        events_of(&r.h, "solo").await,
+        [
+            ("tenant.consented".to_owned(), base("consented")),
+            ("tenant.deployed".to_owned(), deployed),
+            ("tenant.offboarded".to_owned(), base("offboarded")),
+        ]
+    );
+
+    // acme's Drive, added after its Gmail: its own consent and deployment, told as its own.
+    r.onboarded("acme", "ann@acme.com").await;
+    let gmail_events = events_of(&r.h, "acme").await;
+    integration(&r.h, "acme", Integration::GoogleDrive, true)
+        .await
+        .unwrap();
+    r.h.engine
+        .commit_for_tests(|tx| {
+            let cur = tx.tenant("acme")?.expect("acme");
+            let consent = Transition::Consented {
+                identity: cur.google.clone().expect("Gmail's account"),
+                granted_scopes: Integration::GoogleDrive.scopes(),
+            };
+            let (next, e) = apply_to(&cur, Some(Integration::GoogleDrive), &consent, tx.now())?;
+            tx.put_tenant(next, Some(e))?;
+            tx.put_secret("acme", DRIVE_TOKEN, &SecretString::from("1//drive"))?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    r.h.engine.wake_provisioner();
+    poll_until(WITHIN, async || {
+        match r.h.show("acme").await.integrations.get(1).map(|i| i.status) {
+            Some(TenantStatus::Deployed) => Ok(()),
+            other => Err(other),
+        }
+    })
+    .await;
+    let drive = r.h.show("acme").await.integrations[1].clone();
+    let events = events_of(&r.h, "acme").await;
+    assert_eq!(events[..gmail_events.len()], gmail_events[..]);
+    let added: Vec<_> = events[gmail_events.len()..].to_vec();
+    let kinds: Vec<_> = added.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["tenant.consented", "tenant.deployed"], "{added:?}");
+    for (_, data) in &added {
+        assert_eq!(data["integration"], "google-drive", "{data}");
+    }
+    let deployed = &added[1].1;
+    assert_eq!(deployed["status"], "deployed");
+    assert_eq!(deployed["connection"], "google-drive-acme");
+    assert_eq!(deployed["function"], "google-drive-mcp-acme");
+    assert_eq!(deployed["mcp_url"], json!(drive.mcp_url));
+    assert_ne!(deployed["mcp_url"], gmail_events[1].1["mcp_url"]);
+}
+
+/// Run `command` as an operator (whose commands go on the audit chain); it must succeed.
+async fn as_operator(h: &common::Harness, command: Command) -> Reply {
+    let ada = Actor::Operator(Operator {
+        uid: Some(1000),
+        ..Default::default()
+    });
+    h.engine.run(ada, command).await.unwrap()
+}
+
+#[tokio::test]
+async fn the_audit_chain_names_the_integration_of_each_entry_about_one() {
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    assert_eq!(h.onboard("acme", "ann@acme.com").await.status, 200);
+    let add = Command::AddIntegration {
+        slug: "acme".into(),
+        integration: Integration::GoogleDrive,
+    };
+    as_operator(&h, add).await;
+    let link = Command::IssueLink {
+        slug: "acme".into(),
+        ttl_secs: 3600,
+        replace: false,
+        integration: Some(Integration::GoogleDrive),
+    };
+    let Reply::Link(link) = h.run(link).await else {
+        panic!("a link");
+    };
+    assert_eq!(h.onboard_through(&link, "ann@acme.com").await.status, 200);
+    let remove = Command::RemoveIntegration {
+        slug: "acme".into(),
+        integration: Integration::GoogleDrive,
+    };
+    as_operator(&h, remove).await;
+    let audit = Command::Audit {
+        tenant: Some("acme".into()),
+        since_ms: None,
+    };
+    let Reply::Audit { records } = h.run(audit).await else {
+        panic!("the audit chain");
+    };
+    let find = |kind: &str, what: &str| {
+        records
+            .iter()
+            .find(|r| r.kind == kind && r.what == what)
+            .unwrap_or_else(|| panic!("no {kind} {what} in {records:#?}"))
+    };
+    for what in ["add_integration", "remove_integration"] {
+        let r = find("command", what);
+        assert!(r.detail.contains("\"google-drive\""), "{}", r.detail);
+    }
+    let consents: Vec<_> = records
+        .iter()
+        .filter(|r| r.kind == "event" && r.what == "consented")
+        .map(|r| r.detail.as_str())
+        .collect();
+    assert_eq!(consents.len(), 2, "{consents:?}");
+    assert!(!consents[0].contains("google-drive"), "{}", consents[0]);
+    assert!(
+        consents[1].starts_with("[google-drive] "),
+        "{}",
+        consents[1]
+    );
+    let leaving = find("event", "offboard_requested");
+    assert!(
+        leaving.detail.starts_with("[google-drive] "),
+        "{}",
+        leaving.detail
+    );
+}
