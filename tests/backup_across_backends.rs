@@ -1,7 +1,8 @@
 //! One backup format for both backends: a sled database backed up and restored into
 //! PostgreSQL, and back, holds the same tenants, timelines, links, flows, secrets (still
-//! sealed, still opening under the key) and audit chain, and numbers new changes after
-//! the old ones. A restore never writes over a store.
+//! sealed, still opening under the key), webhook events (two of one change among them) and
+//! audit chain, and numbers new changes after the old ones. A restore never writes over a
+//! store.
 
 mod support_pg;
 
@@ -10,7 +11,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use mcp_onboard::domain::actor::{Actor, Worker};
 use mcp_onboard::engine::lifecycle::{NewTenant, new_tenant};
-use mcp_onboard::engine::model::{ConsentLink, PendingFlow, TenantStatus};
+use mcp_onboard::engine::model::{ConsentLink, Integration, PendingFlow, TenantStatus};
 use mcp_onboard::store::{Durability, KeySource, Store, StoreError, TakenFlow, restore_with};
 use secrecy::{ExposeSecret, SecretString};
 use support_pg::{Backend, Home};
@@ -23,7 +24,8 @@ fn key() -> KeySource {
     ))
 }
 
-/// Two tenants with a token, a link opened, a pending flow.
+/// Two tenants with a token, a link opened, a pending flow; acme's two integrations need a
+/// new consent, which is two webhook events of one change.
 async fn fill(store: &Store) {
     for slug in ["acme", "beta"] {
         let (t, e) = new_tenant(
@@ -67,10 +69,34 @@ async fn fill(store: &Store) {
         })
         .await
         .unwrap();
+    store.enable_outbox();
+    store
+        .commit(&ME, Durability::Durable, |tx| {
+            let mut t = tx.tenant("acme")?.unwrap();
+            t.add_integration(Integration::GoogleDrive, 2).unwrap();
+            t.status = TenantStatus::NeedsReconsent;
+            t.added[0].status = TenantStatus::NeedsReconsent;
+            tx.put_tenant(t, None)?;
+            Ok::<_, StoreError>(())
+        })
+        .await
+        .unwrap();
 }
 
+/// The outbox's keys and events' types and integrations.
+type Outbox = Vec<(Vec<u8>, String, serde_json::Value)>;
+
 /// What a store holds, as a test compares it.
-async fn contents(store: &Store) -> (Vec<String>, Vec<(u64, String)>, Vec<u32>, String, u64) {
+async fn contents(
+    store: &Store,
+) -> (
+    Vec<String>,
+    Vec<(u64, String)>,
+    Vec<u32>,
+    String,
+    u64,
+    Outbox,
+) {
     store
         .read(|r| {
             let tenants = r.tenants()?.into_iter().map(|t| t.slug).collect();
@@ -82,12 +108,18 @@ async fn contents(store: &Store) -> (Vec<String>, Vec<(u64, String)>, Vec<u32>, 
             let opens = r.links_for("acme")?.iter().map(|l| l.open_count).collect();
             let token = r.secret("acme", "refresh_token")?.unwrap();
             let audit = r.verify_audit(&[])?.expect("the chain verifies");
+            let outbox = r
+                .outbox_after(None, 100)?
+                .into_iter()
+                .map(|(k, e)| (k, e.event_type, e.data["integration"].clone()))
+                .collect();
             Ok((
                 tenants,
                 timeline,
                 opens,
                 token.expose_secret().to_owned(),
                 audit,
+                outbox,
             ))
         })
         .await
@@ -101,6 +133,14 @@ async fn across(from: Backend, to: Backend) {
     let store = a.open(&key()).unwrap();
     fill(&store).await;
     let before = contents(&store).await;
+    let told: Vec<_> = before.5.iter().map(|(_, t, i)| (t.as_str(), i)).collect();
+    assert_eq!(
+        told,
+        [
+            ("tenant.needs_reconsent", &serde_json::json!("gmail")),
+            ("tenant.needs_reconsent", &serde_json::json!("google-drive")),
+        ]
+    );
     let last = store.last_seq();
     let file = a.dir.path().join("backup.bin");
     let summary = store.backup(file.clone()).await.unwrap();
@@ -113,9 +153,13 @@ async fn across(from: Backend, to: Backend) {
     let store = b.open(&key()).unwrap();
     assert_eq!(contents(&store).await, before, "{from:?} into {to:?}");
     assert_eq!(store.node().counts().0, 2);
+    let by_status = &store.node().counts().1;
     assert_eq!(
-        store.node().counts().1.get(&TenantStatus::Created),
-        Some(&2),
+        (
+            by_status.get(&TenantStatus::Created),
+            by_status.get(&TenantStatus::NeedsReconsent)
+        ),
+        (Some(&1), Some(&1)),
         "the read model is built from what was restored"
     );
     // The pending flow came along, its verifier opening under the key.

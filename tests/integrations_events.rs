@@ -1,20 +1,22 @@
 //! What the company's systems hear of a tenant's integrations: webhook events about an
 //! added integration's changes name it (`"integration": "google-drive"`) and describe it
 //! alone, a Gmail-only tenant's events keep the previous release's body, and the audit
-//! chain's entries about an added integration name it.
+//! chain's entries about an added integration name it. On sled and on PostgreSQL alike.
 
 mod common;
 
 use std::time::Duration;
 
-use common::blaxel_rig::{poll_until, rig};
-use common::{DRIVE_TOKEN, harness, integration};
+use common::blaxel_rig::{poll_until, rig_on};
+use common::pg::Backend;
+use common::{DRIVE_TOKEN, harness_on, integration};
 use mcp_onboard::domain::audit::Operator;
 use mcp_onboard::domain::facet::apply_to;
 use mcp_onboard::engine::lifecycle::Transition;
 use mcp_onboard::engine::model::{Integration, TenantStatus};
 use mcp_onboard::engine::{Actor, Command, Reply};
 use mcp_onboard::sandbox::blaxel::BlaxelFaults;
+use rstest::rstest;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
@@ -35,9 +37,16 @@ async fn events_of(h: &common::Harness, slug: &str) -> Vec<(String, Value)> {
         .collect()
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn a_gmail_only_tenant_keeps_the_previous_releases_events_and_drives_are_its_own() {
-    let r = rig(BlaxelFaults::default()).await;
+async fn a_gmail_only_tenant_keeps_the_previous_releases_events_and_drives_are_its_own(
+    #[case] backend: Backend,
+) {
+    let Some(r) = rig_on(backend, BlaxelFaults::default()).await else {
+        return;
+    };
     r.h.engine.store().enable_outbox();
     r.onboarded("solo", "it@solo.example").await;
     let solo = r.h.show("solo").await;
@@ -120,9 +129,14 @@ async fn as_operator(h: &common::Harness, command: Command) -> Reply {
     h.engine.run(ada, command).await.unwrap()
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn the_audit_chain_names_the_integration_of_each_entry_about_one() {
-    let h = harness().await;
+async fn the_audit_chain_names_the_integration_of_each_entry_about_one(#[case] backend: Backend) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     h.add("acme", None, None).await;
     assert_eq!(h.onboard("acme", "ann@acme.com").await.status, 200);
     let add = Command::AddIntegration {
@@ -180,4 +194,66 @@ async fn the_audit_chain_names_the_integration_of_each_entry_about_one() {
         "{}",
         leaving.detail
     );
+}
+
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn one_change_of_two_integrations_queues_an_event_for_each_in_order(
+    #[case] backend: Backend,
+) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
+    h.engine.store().enable_outbox();
+    h.add("acme", None, None).await;
+    assert_eq!(h.onboard("acme", "ann@acme.com").await.status, 200);
+    integration(&h, "acme", Integration::GoogleDrive, true)
+        .await
+        .unwrap();
+    let store = h.engine.store();
+    let before = store.read(|s| s.outbox_after(None, 1000)).await.unwrap();
+    // Both integrations' consents stop holding in one commit (as approving another
+    // account does to the ones by the previous account).
+    h.engine
+        .commit_for_tests(|tx| {
+            let mut t = tx.tenant("acme")?.expect("acme");
+            t.status = TenantStatus::NeedsReconsent;
+            t.added[0].status = TenantStatus::NeedsReconsent;
+            tx.put_tenant(t, None)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let all = store.read(|s| s.outbox_after(None, 1000)).await.unwrap();
+    let new = &all[before.len()..];
+    let told: Vec<_> = new
+        .iter()
+        .map(|(_, e)| (e.event_type.as_str(), e.data["integration"].clone()))
+        .collect();
+    assert_eq!(
+        told,
+        [
+            ("tenant.needs_reconsent", json!("gmail")),
+            ("tenant.needs_reconsent", json!("google-drive")),
+        ]
+    );
+    assert_ne!(new[0].1.id, new[1].1.id);
+    assert_eq!(store.outbox_len(), all.len());
+    // Each is read after the one before it and delivered on its own.
+    let (first, second) = (new[0].0.clone(), new[1].0.clone());
+    let after_first = store
+        .read(move |s| s.outbox_after(Some(&first), 1000))
+        .await
+        .unwrap();
+    assert_eq!(after_first.len(), 1, "{after_first:?}");
+    assert_eq!(after_first[0].0, new[1].0);
+    h.engine
+        .commit_for_tests(move |tx| Ok(tx.outbox_drop(&second)?))
+        .await
+        .unwrap();
+    let left = store.read(|s| s.outbox_after(None, 1000)).await.unwrap();
+    assert_eq!(left.len(), all.len() - 1);
+    assert_eq!(left.last().map(|(k, _)| k), Some(&new[0].0));
 }

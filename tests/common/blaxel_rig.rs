@@ -15,6 +15,7 @@ use mcp_onboard::provision::{OAuthClient, ProvisionSettings, Provisioner};
 use mcp_onboard::sandbox::blaxel::{BlaxelFaults, BlaxelSandboxConfig, BlaxelSandboxHandle, spawn};
 use secrecy::SecretString;
 
+use super::pg::Backend;
 use super::{CLIENT_ID, CLIENT_SECRET, Harness, harness_with_blaxel};
 
 pub const WS: &str = "acme-ws";
@@ -55,6 +56,22 @@ pub async fn rig_full(
     settings: ProvisionSettings,
     delete_delay: Duration,
 ) -> Rig {
+    rig_full_on(Backend::Sled, faults, settings, delete_delay)
+        .await
+        .expect("sled is always there")
+}
+
+/// A rig whose store is `backend`'s; `None`: PostgreSQL is not installed (SKIPPED).
+pub async fn rig_on(backend: Backend, faults: BlaxelFaults) -> Option<Rig> {
+    rig_full_on(backend, faults, fast(), Duration::ZERO).await
+}
+
+async fn rig_full_on(
+    backend: Backend,
+    faults: BlaxelFaults,
+    settings: ProvisionSettings,
+    delete_delay: Duration,
+) -> Option<Rig> {
     let blaxel = spawn(BlaxelSandboxConfig {
         workspace: WS.into(),
         api_key: SecretString::from(KEY),
@@ -72,15 +89,15 @@ pub async fn rig_full(
         client_id: CLIENT_ID.into(),
         client_secret: SecretString::from(CLIENT_SECRET),
     };
-    let h = harness_with_blaxel(client.clone()).await;
+    let h = harness_with_blaxel(client.clone(), backend).await?;
     let provisioner = Provisioner::new(h.engine.clone(), client, oauth, settings);
     let worker = provisioner.clone().spawn();
-    Rig {
+    Some(Rig {
         h,
         blaxel,
         provisioner,
         worker,
-    }
+    })
 }
 
 /// Store a consent directly (the HTTP path is covered elsewhere), as the callback would.

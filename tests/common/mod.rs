@@ -60,12 +60,16 @@ pub fn test_key() -> String {
     base64::engine::general_purpose::STANDARD.encode([42u8; 32])
 }
 
-pub async fn harness() -> Harness {
-    harness_with(RateLimit {
+/// A rate limit no test reaches unless it means to.
+fn roomy() -> RateLimit {
+    RateLimit {
         per_minute: std::num::NonZeroU32::new(10_000).unwrap(),
         burst: std::num::NonZeroU32::new(10_000).unwrap(),
-    })
-    .await
+    }
+}
+
+pub async fn harness() -> Harness {
+    harness_with(roomy()).await
 }
 
 pub async fn harness_with(rate: RateLimit) -> Harness {
@@ -76,66 +80,31 @@ pub async fn harness_with(rate: RateLimit) -> Harness {
 
 /// A harness whose store is `backend`'s; `None`: PostgreSQL is not installed (SKIPPED).
 pub async fn harness_on(backend: pg::Backend) -> Option<Harness> {
-    build(
-        RateLimit {
-            per_minute: std::num::NonZeroU32::new(10_000).unwrap(),
-            burst: std::num::NonZeroU32::new(10_000).unwrap(),
-        },
-        None,
-        None,
-        &[],
-        backend,
-    )
-    .await
+    build(roomy(), None, None, &[], backend).await
 }
 
 /// A harness whose configuration also has `env` (e.g. the brand's variables).
 pub async fn harness_with_env(env: &[(&'static str, &str)]) -> Harness {
-    build(
-        RateLimit {
-            per_minute: std::num::NonZeroU32::new(10_000).unwrap(),
-            burst: std::num::NonZeroU32::new(10_000).unwrap(),
-        },
-        None,
-        None,
-        env,
-        pg::Backend::Sled,
-    )
-    .await
-    .expect("sled is always there")
+    build(roomy(), None, None, env, pg::Backend::Sled)
+        .await
+        .expect("sled is always there")
 }
 
 /// A harness whose engine provisions with `blaxel` (the owner gives the engine its client).
-pub async fn harness_with_blaxel(blaxel: mcp_onboard::blaxel::BlaxelClient) -> Harness {
-    build(
-        RateLimit {
-            per_minute: std::num::NonZeroU32::new(10_000).unwrap(),
-            burst: std::num::NonZeroU32::new(10_000).unwrap(),
-        },
-        None,
-        Some(blaxel),
-        &[],
-        pg::Backend::Sled,
-    )
-    .await
-    .expect("sled is always there")
+/// `None`: `backend` is PostgreSQL and it is not installed (SKIPPED).
+pub async fn harness_with_blaxel(
+    blaxel: mcp_onboard::blaxel::BlaxelClient,
+    backend: pg::Backend,
+) -> Option<Harness> {
+    build(roomy(), None, Some(blaxel), &[], backend).await
 }
 
 /// The listener behind a reverse proxy that serves it under `prefix` (e.g. `/onboard`) and
 /// strips the prefix on the way in: `public_url` carries the prefix.
 pub async fn harness_behind_proxy(prefix: &'static str) -> Harness {
-    build(
-        RateLimit {
-            per_minute: std::num::NonZeroU32::new(10_000).unwrap(),
-            burst: std::num::NonZeroU32::new(10_000).unwrap(),
-        },
-        Some(prefix),
-        None,
-        &[],
-        pg::Backend::Sled,
-    )
-    .await
-    .expect("sled is always there")
+    build(roomy(), Some(prefix), None, &[], pg::Backend::Sled)
+        .await
+        .expect("sled is always there")
 }
 
 /// A Google stand-in for the owner whose public URL is `public` (`default_email` signs in
