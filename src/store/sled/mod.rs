@@ -31,6 +31,7 @@ mod open;
 mod overlay;
 mod queue;
 mod read;
+mod reopen;
 pub mod rotate;
 mod trees;
 mod tx;

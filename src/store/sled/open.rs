@@ -102,6 +102,7 @@ pub(super) fn open(dir: &Path, key: &KeySource) -> Result<SledBackend, StoreErro
         .unwrap_or(0);
     let importing = Mutex::new(import::reserved_in(&trees[T::Meta as usize])?);
     let trees = Arc::new(Trees {
+        _open_here: super::reopen::OpenHere::new(dir),
         db,
         trees,
         cipher,
