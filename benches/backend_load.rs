@@ -249,12 +249,27 @@ fn main() {
         row("operations per transaction", &|c| {
             c.store.ops as f64 / c.store.batches.max(1) as f64
         });
-        row("mean durable commit (ms)", &|c| {
+        row("writer busy (% of the time)", &|c| {
+            c.store.busy_micros as f64 / 1e4 / c.secs
+        });
+        row("mean transaction (ms)", &|c| {
+            c.store.busy_micros as f64 / 1000.0 / c.store.batches.max(1) as f64
+        });
+        row("  of it in durable commits (ms)", &|c| {
+            c.store.flush_micros as f64 / 1000.0 / c.store.batches.max(1) as f64
+        });
+        row("mean durable commit/flush (ms)", &|c| {
             c.store.flush_micros as f64 / 1000.0 / c.store.flushes.max(1) as f64
         });
-        row("writer's time in them (%)", &|c| {
-            c.store.flush_micros as f64 / 1e4 / c.secs
-        });
+        let rest = &post.many.store;
+        let before_commit =
+            (rest.busy_micros - rest.flush_micros.min(rest.busy_micros)) as f64 / 1000.0;
+        println!(
+            "postgres, before the durable commit: {:.2} ms per transaction, {:.3} ms per operation = {:.0} bare round trips",
+            before_commit / rest.batches.max(1) as f64,
+            before_commit / rest.ops.max(1) as f64,
+            before_commit / rest.ops.max(1) as f64 / ms(trip).max(1e-9)
+        );
         println!(
             "server alone (median of 200): round trip {:.3} ms, commit waiting for the log {:.3} ms, not waiting {:.3} ms",
             ms(trip),

@@ -114,6 +114,7 @@ pub fn grown(a: StoreStats, b: StoreStats) -> StoreStats {
         durable_ops: b.durable_ops - a.durable_ops,
         flushes: b.flushes - a.flushes,
         flush_micros: b.flush_micros - a.flush_micros,
+        busy_micros: b.busy_micros - a.busy_micros,
     }
 }
 

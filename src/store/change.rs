@@ -72,6 +72,9 @@ pub struct StoreStats {
     pub durable_ops: u64,
     pub flushes: u64,
     pub flush_micros: u64,
+    /// Time the writer spent in its batches (their commit or flush included).
+    #[serde(default)]
+    pub busy_micros: u64,
 }
 
 /// The counters behind [`StoreStats`], as a backend keeps them.
@@ -82,6 +85,7 @@ pub(in crate::store) struct Stats {
     pub durable_ops: AtomicU64,
     pub flushes: AtomicU64,
     pub flush_micros: AtomicU64,
+    pub busy_micros: AtomicU64,
 }
 
 impl Stats {
@@ -92,6 +96,13 @@ impl Stats {
             durable_ops: self.durable_ops.load(Ordering::Relaxed),
             flushes: self.flushes.load(Ordering::Relaxed),
             flush_micros: self.flush_micros.load(Ordering::Relaxed),
+            busy_micros: self.busy_micros.load(Ordering::Relaxed),
         }
+    }
+
+    /// Count the time since `started` as the writer's.
+    pub fn busy_since(&self, started: std::time::Instant) {
+        let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.busy_micros.fetch_add(us, Ordering::Relaxed);
     }
 }

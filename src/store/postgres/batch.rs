@@ -194,7 +194,14 @@ impl Loop {
         Ok(())
     }
 
-    fn batch(&mut self, mut ops: Vec<Queued>) {
+    /// Run a batch (see `run_batch`), its time counted as the writer's.
+    fn batch(&mut self, ops: Vec<Queued>) {
+        let started = Instant::now();
+        self.run_batch(ops);
+        self.shared.stats.busy_since(started);
+    }
+
+    fn run_batch(&mut self, mut ops: Vec<Queued>) {
         if ops.is_empty() {
             return;
         }

@@ -217,7 +217,14 @@ impl Loop {
         res
     }
 
+    /// Run a batch (see `run_batch`), its time counted as the writer's.
     fn batch(&mut self, ops: Vec<Queued>, barriers: Vec<Completion>) {
+        let started = Instant::now();
+        self.run_batch(ops, barriers);
+        self.shared.stats.busy_since(started);
+    }
+
+    fn run_batch(&mut self, ops: Vec<Queued>, barriers: Vec<Completion>) {
         if ops.is_empty() && barriers.is_empty() {
             return;
         }
