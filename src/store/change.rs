@@ -72,7 +72,7 @@ pub struct StoreStats {
     pub durable_ops: u64,
     pub flushes: u64,
     pub flush_micros: u64,
-    /// Time the writer spent in its batches (their commit or flush included).
+    /// Time the writer spent in its batches and flushes (commits included).
     #[serde(default)]
     pub busy_micros: u64,
 }

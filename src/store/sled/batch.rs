@@ -121,7 +121,9 @@ impl Loop {
         rest.barriers.append(&mut rest.stops);
         self.batch(rest.ops, rest.barriers);
         self.write_counts();
+        let started = Instant::now();
         let res = self.flush();
+        self.shared.stats.busy_since(started);
         for c in stop {
             c(res.clone());
         }
@@ -143,7 +145,9 @@ impl Loop {
             self.write_counts();
         }
         if self.dirty_since.is_some_and(|t| t.elapsed() >= LAZY_FLUSH) {
+            let started = Instant::now();
             let _ = self.flush();
+            self.shared.stats.busy_since(started);
         }
     }
 
