@@ -174,29 +174,48 @@ async fn behind_a_path_prefix_the_cookie_and_the_way_back_carry_it() {
     assert!(body.contains(&next), "{body}");
 }
 
+/// The company's page after every consent: absent while the link asks for another (the
+/// customer's one way on is the next consent), then a link to it, or the browser sent there
+/// with `return_redirect`.
 #[tokio::test]
 async fn the_company_page_takes_the_customer_only_after_the_last_consent() {
-    let h = common::harness_with_env(&[
-        (
-            "MCP_ONBOARD_RETURN_URL",
-            "https://app.example.com/onboarded",
-        ),
-        ("MCP_ONBOARD_RETURN_REDIRECT", "true"),
-    ])
-    .await;
-    let link = acme_with_drive(&h).await;
-    let (auth, line) = press(&h, &link).await;
-    let pair = line.split(';').next().unwrap().to_owned();
-    let cb = h.consent(&auth, "ann@acme.com", true, None).await;
-    let (status, _, body) = back_from_google(&h, &cb, Some(&pair)).await;
-    assert_eq!(status, 200, "not sent away before Drive's consent: {body}");
-    assert!(body.contains("Continue with Google Drive</a>"), "{body}");
-    let (auth, _) = press(&h, &link).await;
-    let cb = h.consent(&auth, "ann@acme.com", true, None).await;
-    let page = h.get(&cb).await;
-    assert_eq!(page.status, 303, "{}", page.body);
-    assert_eq!(
-        page.location.as_deref(),
-        Some("https://app.example.com/onboarded?tenant=acme&outcome=connected")
-    );
+    const COMPANY: &str = "https://app.example.com/onboarded";
+    for redirect in ["true", "false"] {
+        let h = common::harness_with_env(&[
+            ("MCP_ONBOARD_RETURN_URL", COMPANY),
+            ("MCP_ONBOARD_RETURN_REDIRECT", redirect),
+        ])
+        .await;
+        let link = acme_with_drive(&h).await;
+        let (auth, line) = press(&h, &link).await;
+        let pair = line.split(';').next().unwrap().to_owned();
+        let cb = h.consent(&auth, "ann@acme.com", true, None).await;
+        let (status, _, body) = back_from_google(&h, &cb, Some(&pair)).await;
+        assert_eq!(status, 200, "not sent away before Drive's consent: {body}");
+        assert!(body.contains("Continue with Google Drive</a>"), "{body}");
+        assert!(
+            !body.contains(COMPANY) && !body.contains(r#"class="next""#),
+            "no way to the company's page halfway (redirect {redirect}): {body}"
+        );
+        let (auth, _) = press(&h, &link).await;
+        let cb = h.consent(&auth, "ann@acme.com", true, None).await;
+        let page = h.get(&cb).await;
+        let company = format!("{COMPANY}?tenant=acme&outcome=connected");
+        if redirect == "true" {
+            assert_eq!(page.status, 303, "{}", page.body);
+            assert_eq!(page.location.as_deref(), Some(company.as_str()));
+        } else {
+            assert_eq!(page.status, 200, "{}", page.body);
+            let next = format!(
+                r#"<a class="next" href="{}">"#,
+                company.replace('&', "&amp;")
+            );
+            assert!(page.body.contains(&next), "{}", page.body);
+            assert!(
+                page.body.contains("connected (2 of 2)</h1>"),
+                "{}",
+                page.body
+            );
+        }
+    }
 }
