@@ -1,6 +1,15 @@
 //! A customer's consent over plain HTTP, as a browser would send it: the link's page, its
 //! hidden form fields, Continue, the Google stand-in's consent and the callback.
 
+/// The heading of the page that says a consent is stored ("You're connected", as the page
+/// escapes it): not the awaiting-approval or replayed pages, which say "connected" too.
+pub const CONNECTED_HEADING: &str = "<h1>You&#x27;re connected</h1>";
+
+/// Whether `page` is the connected page.
+pub fn is_connected_page(page: &str) -> bool {
+    page.contains(CONNECTED_HEADING)
+}
+
 /// The `value` of every `<input type="hidden" name=.. value=..>` in a page, in order.
 pub fn hidden_inputs(html: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
