@@ -51,3 +51,37 @@ async fn a_demo_whose_first_console_could_not_listen_gets_its_sample_from_the_ne
     tty.keys(&["q"]);
     assert_eq!(tty.exit_code(), 0, "stderr: {}", tty.stderr());
 }
+
+/// The sample's Gmail as `tenant show --json` gives it.
+fn gmail(t: &serde_json::Value) -> &serde_json::Value {
+    &t["integrations"][0]
+}
+
+/// Quit while the sample's Gmail deploys, and start again: the demo's Blaxel stand-in (in
+/// memory) forgot its connection and server, and the provisioner makes them again rather
+/// than stopping the job.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_demo_quit_while_the_samples_gmail_deploys_deploys_it_once_started_again() {
+    if !tmux_here() {
+        return;
+    }
+    let w = World::new();
+    let tty = Tty::start(&w, w.command(&[]), "first", 120, 40);
+    // (The console's owner answers the CLI once its table is up.)
+    tty.wait("the sample", |s| row(s, "sample").is_some());
+    tenant_when(&w, "sample", |t| t["provisioning"]["step"] == "deploy");
+    tty.keys(&["q"]);
+    assert_eq!(tty.exit_code(), 0, "stderr: {}", tty.stderr());
+
+    let tty = Tty::start(&w, w.command(&[]), "again", 120, 40);
+    tty.wait("the sample", |s| row(s, "sample").is_some());
+    let t = tenant_when(&w, "sample", |t| {
+        ["deployed", "failed"].contains(&gmail(t)["status"].as_str().unwrap_or_default())
+    });
+    assert_eq!(gmail(&t)["status"], "deployed", "{t:#}");
+    tty.wait("the sample's Gmail deployed", |s| {
+        row(s, "sample").is_some_and(|r| r.contains("gmail ● drive ✉"))
+    });
+    tty.keys(&["q"]);
+    assert_eq!(tty.exit_code(), 0, "stderr: {}", tty.stderr());
+}
