@@ -147,7 +147,8 @@ async fn answer(
 /// Name the tenant on a failure and speak its language; add the way back to the
 /// company's frontend: the tenant's return URL, else `listener.return_url`, with `tenant`
 /// and `outcome` appended (never a URL from the request). With `listener.return_redirect`
-/// a success sends the browser there.
+/// a success sends the browser there. Not while the link still asks for another consent:
+/// then the customer's one way on is that consent.
 fn hand_off(
     core: &Core,
     slug: &str,
@@ -169,16 +170,13 @@ fn hand_off(
         Some(u) => crate::domain::lifecycle::validate_return_url(&u).ok(),
         None => core.config().listener.return_url.clone(),
     };
-    if let Some(mut url) = base {
+    if let Some(mut url) = base.filter(|_| !page.kind.consents_left()) {
         url.query_pairs_mut()
             .append_pair("tenant", slug)
             .append_pair("outcome", page.hand_off());
         page.next = Some(Next {
             url: url.to_string(),
-            // Not while the link still asks for another consent.
-            redirect: page.success()
-                && core.config().listener.return_redirect
-                && !page.kind.consents_left(),
+            redirect: page.success() && core.config().listener.return_redirect,
         });
     }
     page

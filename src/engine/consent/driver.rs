@@ -246,7 +246,7 @@ pub(super) fn other_browser(core: &Core, tenant: &str) -> CustomerPage {
         .inc();
     tracing::warn!(
         tenant,
-        "a sign-in came back to another browser than the one that pressed Continue (the link's cookie was missing or different): refused, the flow is kept for the customer's own browser"
+        "a sign-in came back to another browser than the one that pressed Continue (its consent cookie was missing or different): refused, the flow is kept for the customer's own browser"
     );
     Failure::WrongBrowser.into()
 }
