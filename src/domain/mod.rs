@@ -40,6 +40,7 @@ mod input;
 pub mod integration;
 pub mod lifecycle;
 pub mod link;
+pub mod link_asks;
 pub mod link_ttl;
 pub mod model;
 pub mod offboarding;
