@@ -351,6 +351,18 @@ async fn a_refused_consent_for_drive_is_drives_alone() {
         .find(|e| e.kind == EventKind::ConsentFailed)
         .expect("the refusal on the timeline");
     assert_eq!(failed.integration, Some(Integration::GoogleDrive));
+    // Nothing to retry: the refusal says Drive declined and a link is what helps.
+    let why = h
+        .refused(Command::Retry {
+            slug: "acme".into(),
+        })
+        .await
+        .to_string();
+    assert!(
+        why.contains("declined at Google: nothing to retry")
+            && why.contains("`mcp-onboard link acme` issues a new one"),
+        "{why}"
+    );
 }
 
 #[tokio::test]

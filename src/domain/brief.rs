@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::model::{
     ExpectedAccount, FailureKind, Integration, ProvisionStep, Tenant, TenantStatus,
 };
+use super::standing::Standing;
 use crate::time::Millis;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -134,6 +135,28 @@ impl Brief {
             facets: Vec::new(),
             ..self.clone()
         })
+    }
+
+    /// The provisioning job step of `integration`, which it holds (`None`: no job).
+    pub fn step_of(&self, integration: Integration) -> Option<ProvisionStep> {
+        if integration == self.integration {
+            return self.step;
+        }
+        self.facets
+            .iter()
+            .find(|f| f.integration == integration)
+            .and_then(|f| f.step)
+    }
+
+    /// Where each integration it holds stands, its first first.
+    pub fn standings(&self) -> Vec<Standing> {
+        self.statuses
+            .iter()
+            .map(|(i, status)| Standing {
+                status: *status,
+                step: self.step_of(*i),
+            })
+            .collect()
     }
 
     /// Whether a case-insensitive `needle` occurs in the slug, name, account or reason.

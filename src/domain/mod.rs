@@ -46,6 +46,7 @@ pub mod model;
 pub mod offboarding;
 pub mod outbox;
 pub mod provisioning;
+pub mod standing;
 pub mod summary;
 #[cfg(test)]
 mod tests;

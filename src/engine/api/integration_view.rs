@@ -5,19 +5,23 @@
 use serde::{Deserialize, Serialize};
 
 use super::checks::{TokenView, token_view};
-use super::views::PendingView;
+use super::views::{PendingView, TenantSummary, TenantView};
 use crate::domain::brief::Brief;
 use crate::domain::model::{
-    FailureKind, Integration, PendingConsent, ProvisionState, Tenant, TenantStatus,
+    FailureKind, Integration, PendingConsent, ProvisionState, ProvisionStep, Tenant, TenantStatus,
 };
+use crate::domain::standing::Standing;
 use crate::time::{Millis, rfc3339};
 
-/// One integration of a tenant in its row: which, and its own status (the tenant's status
-/// summarises them).
+/// One integration of a tenant in its row: which, its own status (the tenant's status
+/// summarises them) and its provisioning job's step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IntegrationStatus {
     pub integration: Integration,
     pub status: TenantStatus,
+    /// Its job's step (absent: it has none, or the owner is of an earlier release).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<ProvisionStep>,
 }
 
 impl IntegrationStatus {
@@ -28,9 +32,60 @@ impl IntegrationStatus {
             .map(|(integration, status)| IntegrationStatus {
                 integration: *integration,
                 status: *status,
+                step: b.step_of(*integration),
             })
             .collect()
     }
+}
+
+impl TenantSummary {
+    /// Where each integration of the tenant stands, its first first (from an owner that
+    /// does not list them: the tenant's status and its job's step, as one).
+    pub fn standings(&self) -> Vec<Standing> {
+        let first = Standing {
+            status: self.status,
+            step: self.step,
+        };
+        standings_or(&self.statuses, first)
+    }
+}
+
+impl TenantView {
+    /// As [`TenantSummary::standings`], its first's job read from its provisioning.
+    pub fn standings(&self) -> Vec<Standing> {
+        let first = Standing {
+            status: self.status,
+            step: self.provisioning.as_ref().map(|p| p.step).or(self.step),
+        };
+        standings_or(&self.statuses, first)
+    }
+}
+
+impl TenantView {
+    /// The integration an `approve` or `reject` of `integration`'s waiting consent must
+    /// name: none while it is the only one waiting (`approve SLUG` takes it, as the
+    /// console's keys do), else itself.
+    pub fn to_name_for_approval(&self, integration: Integration) -> Option<Integration> {
+        let waiting = self
+            .integrations
+            .iter()
+            .filter(|v| v.pending_consent.is_some())
+            .count();
+        (waiting > 1).then_some(integration)
+    }
+}
+
+fn standings_or(statuses: &[IntegrationStatus], alone: Standing) -> Vec<Standing> {
+    if statuses.is_empty() {
+        return vec![alone];
+    }
+    statuses
+        .iter()
+        .map(|s| Standing {
+            status: s.status,
+            step: s.step,
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -237,11 +292,13 @@ mod tests {
             [
                 IntegrationStatus {
                     integration: Integration::Gmail,
-                    status: TenantStatus::Deployed
+                    status: TenantStatus::Deployed,
+                    step: None,
                 },
                 IntegrationStatus {
                     integration: Integration::GoogleDrive,
-                    status: TenantStatus::AwaitingApproval
+                    status: TenantStatus::AwaitingApproval,
+                    step: None,
                 },
             ]
         );
