@@ -44,14 +44,15 @@ pub fn token_checkable(held: &[Standing]) -> bool {
 }
 
 /// Whether the tenant, reading `status` (its integrations' summary), failed before any
-/// consent could be retried: it reads failed and each of its failed integrations failed
-/// before its consent (none has a job to run again; a new link is what helps).
+/// consent could be retried: it reads failed, and its integrations that failed did so
+/// before their consent (none has a job to run again; a new link is what helps).
 pub fn failed_before_consent(status: TenantStatus, held: &[Standing]) -> bool {
+    let mut failed = held.iter().filter(|s| s.status == TenantStatus::Failed);
     status == TenantStatus::Failed
-        && held
-            .iter()
-            .filter(|s| s.status == TenantStatus::Failed)
-            .all(|s| before_consent::failed_before_consent(s.status, s.step.is_some()))
+        && failed
+            .clone()
+            .any(|s| before_consent::failed_before_consent(s.status, s.step.is_some()))
+        && failed.all(|s| before_consent::failed_before_consent(s.status, s.step.is_some()))
 }
 
 #[cfg(test)]
@@ -73,6 +74,8 @@ mod tests {
         assert!(failed_before_consent(Failed, &[at(Failed, None)]));
         assert!(!failed_before_consent(Failed, &[at(Failed, Some(Stopped))]));
         assert!(!failed_before_consent(LinkOpened, &[at(LinkOpened, None)]));
+        // A summary no integration bears out says nothing.
+        assert!(!failed_before_consent(Failed, &[at(ServerCreated, None)]));
         assert!(token_checkable(&[at(Deployed, Some(Done))]));
         assert!(token_checkable(&[at(Deployed, None)]));
         assert!(!token_checkable(&[at(NeedsReconsent, Some(Done))]));

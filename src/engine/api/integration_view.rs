@@ -39,8 +39,9 @@ impl IntegrationStatus {
 }
 
 impl TenantSummary {
-    /// Where each integration of the tenant stands, its first first (from an owner that
-    /// does not list them: the tenant's status and its job's step, as one).
+    /// Where each integration of the tenant stands, its first first. The first's job step
+    /// is the row's own when its entry does not say (an owner of an earlier release); from
+    /// an owner that does not list them, the tenant's status and step, as one.
     pub fn standings(&self) -> Vec<Standing> {
         let first = Standing {
             status: self.status,
@@ -75,15 +76,22 @@ impl TenantView {
     }
 }
 
-fn standings_or(statuses: &[IntegrationStatus], alone: Standing) -> Vec<Standing> {
+/// Each of `statuses` as it stands, the first's step `first`'s when it does not say; `first`
+/// alone when there are none.
+fn standings_or(statuses: &[IntegrationStatus], first: Standing) -> Vec<Standing> {
     if statuses.is_empty() {
-        return vec![alone];
+        return vec![first];
     }
     statuses
         .iter()
-        .map(|s| Standing {
+        .enumerate()
+        .map(|(n, s)| Standing {
             status: s.status,
-            step: s.step,
+            step: if n == 0 {
+                s.step.or(first.step)
+            } else {
+                s.step
+            },
         })
         .collect()
 }
@@ -305,5 +313,39 @@ mod tests {
         let json = serde_json::to_value(&row).unwrap();
         assert_eq!(json["statuses"][1]["integration"], "google-drive");
         assert_eq!(json["statuses"][1]["status"], "awaiting_approval");
+    }
+
+    #[test]
+    fn a_row_says_where_each_integration_stands_its_first_job_its_own_when_unsaid() {
+        use crate::domain::model::ProvisionStep;
+        let mut row = crate::engine::api::fixtures::summary("acme", "Acme");
+        row.status = TenantStatus::Failed;
+        row.step = Some(ProvisionStep::Done);
+        let standing = |status, step| Standing { status, step };
+        // An owner that lists no integrations: the tenant as one.
+        assert_eq!(
+            row.standings(),
+            [standing(TenantStatus::Failed, Some(ProvisionStep::Done))]
+        );
+        // One of an earlier release lists them without their steps.
+        row.statuses = vec![
+            IntegrationStatus {
+                integration: Integration::Gmail,
+                status: TenantStatus::Deployed,
+                step: None,
+            },
+            IntegrationStatus {
+                integration: Integration::GoogleDrive,
+                status: TenantStatus::Failed,
+                step: Some(ProvisionStep::Stopped),
+            },
+        ];
+        assert_eq!(
+            row.standings(),
+            [
+                standing(TenantStatus::Deployed, Some(ProvisionStep::Done)),
+                standing(TenantStatus::Failed, Some(ProvisionStep::Stopped)),
+            ]
+        );
     }
 }
