@@ -221,3 +221,66 @@ async fn with_several_waiting_the_operator_names_the_integration() {
         assert!(r.detail.contains(name), "{}", r.detail);
     }
 }
+
+#[tokio::test]
+async fn a_consent_waiting_for_drive_keeps_its_accounts_grant_when_another_tenant_gives_one_up() {
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    assert_eq!(h.onboard("acme", "ann@acme.com").await.status, 200);
+    integration(&h, "acme", Integration::GoogleDrive, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        consent_for(&h, "acme", Integration::GoogleDrive, "bob@acme.com").await,
+        200
+    );
+    let t = h.show("acme").await;
+    assert_eq!(t.integrations[1].status, TenantStatus::AwaitingApproval);
+    let waiting = h
+        .secret("acme", "google-drive/pending_refresh_token")
+        .expect("bob's consent kept aside")
+        .expose_secret()
+        .to_owned();
+
+    // beta's Drive holds bob's consent, then goes: bob's grant at Google is also behind
+    // acme's waiting consent, so it is kept, and beta's timeline says who holds it.
+    h.add("beta", None, None).await;
+    integration(&h, "beta", Integration::GoogleDrive, true)
+        .await
+        .unwrap();
+    consent_drive(&h, "beta", "bob@acme.com").await;
+    let Reply::Tenant(beta) = integration(&h, "beta", Integration::GoogleDrive, false)
+        .await
+        .unwrap()
+    else {
+        panic!("beta shown");
+    };
+    assert!(
+        h.google.live_refresh_tokens().contains(&waiting),
+        "acme's waiting consent was ended at Google"
+    );
+    let removed = beta
+        .events
+        .iter()
+        .find(|e| e.kind == EventKind::IntegrationRemoved)
+        .expect("the removal on beta's timeline");
+    assert!(
+        removed.detail.contains("kept") && removed.detail.contains("acme"),
+        "{}",
+        removed.detail
+    );
+    // Approved, bob's consent is Drive's and works.
+    h.run(Command::Approve {
+        slug: "acme".into(),
+    })
+    .await;
+    assert_eq!(
+        h.show("acme").await.integrations[1].status,
+        TenantStatus::Consented
+    );
+    assert_eq!(
+        h.secret("acme", DRIVE_TOKEN)
+            .map(|s| s.expose_secret().to_owned()),
+        Some(waiting)
+    );
+}

@@ -40,11 +40,13 @@ mod input;
 pub mod integration;
 pub mod lifecycle;
 pub mod link;
+pub mod link_asks;
 pub mod link_ttl;
 pub mod model;
 pub mod offboarding;
 pub mod outbox;
 pub mod provisioning;
+pub mod standing;
 pub mod summary;
 #[cfg(test)]
 mod tests;

@@ -61,7 +61,11 @@ pub(super) fn count(tx: &mut dyn Tx, hash: &[u8], continued: bool) -> Result<(),
         let t = if continued {
             Transition::ConsentStarted { link_id }
         } else {
-            Transition::LinkOpened { link_id }
+            // Each integration the link asks for waits on it now.
+            Transition::LinkOpened {
+                link_id,
+                only: link.only,
+            }
         };
         // A tenant being offboarded (or gone) refuses the transition; the count still
         // stands. A store error fails the commit.

@@ -51,21 +51,13 @@ pub async fn add(
 }
 
 /// Each tenant holding a consent by the account `sub` now, with the integrations holding
-/// one (a consent waiting for approval counts for the tenant's first).
+/// one (a consent waiting for approval counts, whichever integration's it is).
 pub fn holding_consents_by(core: &Core, sub: &str) -> Vec<(String, Vec<Integration>)> {
     let node = core.store().node();
     node.consents_by(sub)
         .into_iter()
         .filter_map(|slug| {
-            let b = node.brief(&slug)?;
-            let mut held = if b.consent_sub.as_deref() == Some(sub) {
-                b.consented.clone()
-            } else {
-                Vec::new()
-            };
-            if b.pending_sub.as_deref() == Some(sub) && !held.contains(&b.integration) {
-                held.insert(0, b.integration);
-            }
+            let held = node.brief(&slug)?.holding(sub);
             Some((slug, held))
         })
         .collect()

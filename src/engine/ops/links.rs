@@ -97,6 +97,7 @@ pub async fn issue(
                 &Transition::LinkIssued {
                     link_id: link_id.clone(),
                     expires_at,
+                    only: integration,
                 },
             )?;
             let active: Vec<Millis> = tx
@@ -200,6 +201,7 @@ pub async fn link_all_new(
             &Transition::LinkIssued {
                 link_id: id.clone(),
                 expires_at,
+                only: integration,
             },
         )?;
         let mut link = ConsentLink::new(slug, id, tx.now(), expires_at);
