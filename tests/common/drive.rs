@@ -1,15 +1,32 @@
 //! A tenant's Google Drive beside its Gmail: adding it, and a Drive consent stored as the
 //! callback stores one (its own token under Drive's name), by an account of the Google
-//! stand-in or with a token the stand-in never issued.
+//! stand-in or with a token the stand-in never issued; a harness whose Drive has an OAuth
+//! client of its own.
 
 use mcp_onboard::engine::model::{GoogleIdentity, Integration, TenantStatus};
 use mcp_onboard::engine::{Command, EngineError, Reply};
 use secrecy::SecretString;
 
-use super::{Harness, OWNER};
+use super::{Harness, OWNER, harness_with_env};
 
 /// Where an added Drive keeps its refresh token.
 pub const DRIVE_TOKEN: &str = "google-drive/refresh_token";
+
+/// Drive's own OAuth client in [`harness_with_drive_client`].
+pub const DRIVE_CLIENT_ID: &str = "drive-own.apps.sandbox";
+pub const DRIVE_CLIENT_SECRET: &str = "drive-own-secret";
+
+/// A harness whose Drive has an OAuth client of its own (`[integrations.google-drive]`),
+/// which the Google stand-in knows as well as `[google]`'s.
+pub async fn harness_with_drive_client() -> Harness {
+    let h = harness_with_env(&[
+        ("GOOGLE_DRIVE_CLIENT_ID", DRIVE_CLIENT_ID),
+        ("GOOGLE_DRIVE_CLIENT_SECRET", DRIVE_CLIENT_SECRET),
+    ])
+    .await;
+    h.google.add_client(DRIVE_CLIENT_ID, DRIVE_CLIENT_SECRET);
+    h
+}
 
 /// Add (`add`) or remove `i` of `slug`: the engine's answer.
 pub async fn integration(

@@ -1,0 +1,100 @@
+//! An integration with an OAuth client of its own (`[integrations.google-drive]`) against
+//! the Google stand-in, which knows that client beside `[google]`'s: Drive's consent is
+//! asked, checked and refreshed through Drive's client, and Drive's grant (an account's
+//! grant to that client alone) goes back at Google when Drive gives it up, whatever consents
+//! by the same account stand through `[google]`'s client.
+
+mod common;
+
+use common::{
+    CLIENT_ID, DRIVE_CLIENT_ID, DRIVE_TOKEN, Harness, OWNER, harness_with_drive_client,
+    integration,
+};
+use mcp_onboard::domain::health::Health;
+use mcp_onboard::engine::api::LinkView;
+use mcp_onboard::engine::model::{EventKind, Integration, TenantStatus};
+use mcp_onboard::engine::{Command, Reply};
+use secrecy::ExposeSecret;
+
+/// A link for `slug`'s Drive alone, consented by `email`: the callback's page.
+async fn consent_drive_through_link(h: &Harness, slug: &str, email: &str) -> common::Page {
+    let issue = Command::IssueLink {
+        slug: slug.into(),
+        ttl_secs: 3600,
+        replace: false,
+        integration: Some(Integration::GoogleDrive),
+    };
+    let Reply::Link(link) = h.run(issue).await else {
+        panic!("a link");
+    };
+    let link: LinkView = link;
+    h.onboard_through(&link, email).await
+}
+
+/// `slug` consented by `email` for Gmail (through `[google]`'s client) and for Drive
+/// (through Drive's own): each token, Gmail's first.
+async fn both_consented(h: &Harness, slug: &str, email: &str) -> (String, String) {
+    h.add(slug, None, None).await;
+    assert_eq!(h.onboard(slug, email).await.status, 200);
+    integration(h, slug, Integration::GoogleDrive, true)
+        .await
+        .unwrap();
+    let page = consent_drive_through_link(h, slug, email).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let gmail = h.token(slug).expect("Gmail's token");
+    let drive = h.secret(slug, DRIVE_TOKEN).expect("Drive's token");
+    (
+        gmail.expose_secret().to_owned(),
+        drive.expose_secret().to_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drive_consents_and_refreshes_through_its_own_client() {
+    let h = harness_with_drive_client().await;
+    let (gmail, drive) = both_consented(&h, "acme", "ann@acme.com").await;
+    let t = h.show("acme").await;
+    assert_eq!(t.integrations[1].integration, Integration::GoogleDrive);
+    assert_eq!(t.integrations[1].status, TenantStatus::Consented, "{t:?}");
+    assert_eq!(t.google_email.as_deref(), Some("ann@acme.com"));
+    // Each grant is to the client that asked for it.
+    assert!(h.google.live_refresh_tokens_of(DRIVE_CLIENT_ID).contains(&drive));
+    assert!(h.google.live_refresh_tokens_of(CLIENT_ID).contains(&gmail));
+    // Drive's token refreshes through Drive's client (the stand-in, as Google, refuses a
+    // token of one client refreshed through another).
+    let check = Command::CheckHealth {
+        slug: Some("acme".into()),
+    };
+    let Reply::Health { checks, alarm, .. } = h.engine.run(OWNER, check).await.unwrap() else {
+        panic!("a health reply");
+    };
+    assert_eq!(checks[0].health, Health::Healthy, "{checks:?}");
+    assert!(alarm.is_none(), "{alarm:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_drive_gives_its_own_clients_grant_back_while_gmails_stands() {
+    let h = harness_with_drive_client().await;
+    let (gmail, drive) = both_consented(&h, "acme", "ann@acme.com").await;
+    integration(&h, "acme", Integration::GoogleDrive, false)
+        .await
+        .unwrap();
+    // Ann's grant to Drive's client is held by nobody now: it goes back. Her grant to
+    // `[google]`'s client (Gmail's) is another grant, and stays.
+    assert!(
+        !h.google.live_refresh_tokens().contains(&drive),
+        "Drive's grant is given back at Google"
+    );
+    assert!(h.google.live_refresh_tokens().contains(&gmail));
+    let t = h.show("acme").await;
+    let removed = t
+        .events
+        .iter()
+        .find(|e| e.kind == EventKind::IntegrationRemoved)
+        .expect("the removal on the timeline");
+    assert!(
+        removed.detail.contains("revoked at Google"),
+        "{}",
+        removed.detail
+    );
+}
