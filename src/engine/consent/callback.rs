@@ -248,13 +248,15 @@ async fn finish(
         _ => None,
     };
     let refresh = grant.refresh_token;
+    // The integration this consent is for: the flow's, else the tenant's first.
+    let client = flow.integration.unwrap_or(tenant.integration);
     // Give the grant back (when one was made and nobody keeps it); what to tell the
     // operator of it.
     let give_back = |sub: Option<String>| {
         let refresh = refresh.clone();
         async move {
             match refresh {
-                Some(r) => give_back(core, google, &r, sub.as_deref(), slug).await,
+                Some(r) => give_back(core, google, client, &r, sub.as_deref(), slug).await,
                 None => String::new(),
             }
         }

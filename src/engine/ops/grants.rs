@@ -1,9 +1,12 @@
-//! Google grants: where a tenant's refresh tokens are kept, and giving an unwanted grant
-//! back at Google, unless that would end a consent a tenant holds (Google revokes an
-//! account's whole grant to our client, every refresh token with it).
+//! Google grants: where a tenant's refresh tokens are kept, who holds a consent on an
+//! account's grant to one OAuth client, and giving an unwanted grant back at Google, unless
+//! that would end a consent a tenant holds (Google revokes an account's whole grant to one
+//! client, every refresh token issued through that client with it; a grant to another
+//! client, an integration's own, is not touched).
 
 use secrecy::SecretString;
 
+use super::integrations::holding_consents_by;
 use crate::domain::actor::Actor;
 use crate::domain::consent::{GiveBack, give_back as decide};
 use crate::domain::model::{EventKind, Integration};
@@ -16,16 +19,44 @@ pub const REFRESH_TOKEN: &str = "refresh_token";
 /// The secret holding a consent's refresh token while it waits for approval.
 pub const PENDING_TOKEN: &str = "pending_refresh_token";
 
-/// Give `refresh` (a grant by the account `sub`) back at Google, unless a tenant holds a
-/// consent by that account. Returns what to add to the operator's reason.
+/// Each tenant holding a consent by the account `sub` on its grant to the OAuth client of
+/// `client`'s consents, with the integrations holding one (see [`holding_consents_by`]):
+/// only those made through the same client, whose grant a revoke would end.
+pub fn holding_on_client(
+    core: &Core,
+    sub: &str,
+    client: Integration,
+) -> Vec<(String, Vec<Integration>)> {
+    let key = core.client_key(client);
+    holding_consents_by(core, sub)
+        .into_iter()
+        .filter_map(|(slug, held)| {
+            let held: Vec<Integration> = held
+                .into_iter()
+                .filter(|i| core.client_key(*i) == key)
+                .collect();
+            (!held.is_empty()).then_some((slug, held))
+        })
+        .collect()
+}
+
+/// Give `refresh` (a grant by the account `sub` to `google`, the client of `integration`'s
+/// consents) back at Google, unless a tenant holds a consent by that account through that
+/// client. Returns what to add to the operator's reason.
 pub async fn give_back(
     core: &Core,
     google: &GoogleOAuth,
+    integration: Integration,
     refresh: &SecretString,
     sub: Option<&str>,
     slug: &str,
 ) -> String {
-    let holders = sub.map_or_else(Vec::new, |s| core.store().node().consents_by(s));
+    let holders: Vec<String> = sub.map_or_else(Vec::new, |s| {
+        holding_on_client(core, s, integration)
+            .into_iter()
+            .map(|(slug, _)| slug)
+            .collect()
+    });
     if let GiveBack::Keep(why) = decide(sub, &holders) {
         return format!(" (the grant was kept at Google: {why})");
     }
@@ -50,7 +81,7 @@ pub async fn give_back_and_note(
     integration: Integration,
 ) {
     let note = match core.google_for(integration) {
-        Ok(g) => give_back(core, g, token, Some(sub), slug).await,
+        Ok(g) => give_back(core, g, integration, token, Some(sub), slug).await,
         Err(_) => " (the grant was kept at Google: no Google client is configured)".into(),
     };
     let said = note.trim().trim_start_matches('(').trim_end_matches(')');

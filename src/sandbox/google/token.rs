@@ -88,7 +88,11 @@ pub(super) async fn token(
             }
             if issued == Some((true, false)) {
                 // Google's answer to a live token of another client.
-                return oauth_error(StatusCode::BAD_REQUEST, "unauthorized_client", "Unauthorized");
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "unauthorized_client",
+                    "Unauthorized",
+                );
             }
             return if issued == Some((true, true)) {
                 axum::Json(json!({"access_token": format!("ya29.{}", random_token(24)), "expires_in": 3599, "token_type": "Bearer"})).into_response()
