@@ -256,7 +256,10 @@ async fn finish(
         let refresh = refresh.clone();
         async move {
             match refresh {
-                Some(r) => give_back(core, google, client, &r, sub.as_deref(), slug).await,
+                Some(r) => {
+                    let tokens = std::slice::from_ref(&r);
+                    give_back(core, google, client, tokens, sub.as_deref(), slug).await
+                }
                 None => String::new(),
             }
         }

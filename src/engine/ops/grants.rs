@@ -40,14 +40,16 @@ pub fn holding_on_client(
         .collect()
 }
 
-/// Give `refresh` (a grant by the account `sub` to `google`, the client of `integration`'s
-/// consents) back at Google, unless a tenant holds a consent by that account through that
-/// client. Returns what to add to the operator's reason.
+/// Give the grant of the account `sub` to `google` (the client of `integration`'s
+/// consents) back at Google with `tokens` (refresh tokens of that grant), unless a tenant
+/// holds a consent by that account through that client. Each token is tried in turn until
+/// Google takes one: one no longer live (Google retires an account's oldest past 100) leaves
+/// the grant live. Returns what to add to the operator's reason.
 pub async fn give_back(
     core: &Core,
     google: &GoogleOAuth,
     integration: Integration,
-    refresh: &SecretString,
+    tokens: &[SecretString],
     sub: Option<&str>,
     slug: &str,
 ) -> String {
@@ -60,28 +62,39 @@ pub async fn give_back(
     if let GiveBack::Keep(why) = decide(sub, &holders) {
         return format!(" (the grant was kept at Google: {why})");
     }
-    match google.revoke(refresh).await {
-        Ok(()) => " (the grant was given back at Google)".into(),
-        Err(e) => {
-            tracing::warn!(tenant = slug, error = %e, "could not revoke an unwanted grant");
-            format!(" (giving the grant back at Google failed: {e})")
+    let mut refused = None;
+    for token in tokens {
+        match google.revoke(token).await {
+            Ok(()) => return " (the grant was given back at Google)".into(),
+            Err(e) => refused = Some(e),
         }
+    }
+    let Some(e) = refused else {
+        return " (no token to give the grant back with)".into();
+    };
+    tracing::warn!(tenant = slug, error = %e, "could not revoke an unwanted grant");
+    match tokens.len() {
+        1 => format!(" (giving the grant back at Google failed: {e})"),
+        n => format!(
+            " (giving the grant back at Google failed with each of its {n} tokens, the last: {e})"
+        ),
     }
 }
 
-/// Give a grant back (see [`give_back`]) with `integration`'s OAuth client and say on the
-/// tenant's timeline what was done (naming an integration added after its first).
+/// Give a grant back with `tokens` (see [`give_back`]) with `integration`'s OAuth client
+/// and say on the tenant's timeline what was done (naming an integration added after its
+/// first).
 pub async fn give_back_and_note(
     core: &Core,
     actor: &Actor,
     slug: &str,
-    token: &SecretString,
+    tokens: &[SecretString],
     sub: &str,
     whose: &str,
     integration: Integration,
 ) {
     let note = match core.google_for(integration) {
-        Ok(g) => give_back(core, g, integration, token, Some(sub), slug).await,
+        Ok(g) => give_back(core, g, integration, tokens, Some(sub), slug).await,
         Err(_) => " (the grant was kept at Google: no Google client is configured)".into(),
     };
     let said = note.trim().trim_start_matches('(').trim_end_matches(')');
