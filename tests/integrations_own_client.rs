@@ -7,30 +7,13 @@
 mod common;
 
 use common::{
-    CLIENT_ID, DRIVE_CLIENT_ID, DRIVE_TOKEN, Harness, OWNER, harness_with_drive_client,
-    integration, plant_drive,
+    CLIENT_ID, DRIVE_CLIENT_ID, DRIVE_TOKEN, Harness, OWNER, consent_drive_through_link,
+    drive_only, harness_with_drive_client, integration, plant_drive,
 };
 use mcp_onboard::domain::health::Health;
-use mcp_onboard::engine::api::LinkView;
-use mcp_onboard::engine::lifecycle::NewTenant;
 use mcp_onboard::engine::model::{EventKind, Integration, TenantStatus};
 use mcp_onboard::engine::{Command, Reply};
 use secrecy::ExposeSecret;
-
-/// A link for `slug`'s Drive alone, consented by `email`: the callback's page.
-async fn consent_drive_through_link(h: &Harness, slug: &str, email: &str) -> common::Page {
-    let issue = Command::IssueLink {
-        slug: slug.into(),
-        ttl_secs: 3600,
-        replace: false,
-        integration: Some(Integration::GoogleDrive),
-    };
-    let Reply::Link(link) = h.run(issue).await else {
-        panic!("a link");
-    };
-    let link: LinkView = link;
-    h.onboard_through(&link, email).await
-}
 
 /// `slug` consented by `email` for Gmail (through `[google]`'s client) and for Drive
 /// (through Drive's own, over HTTP): each token, Gmail's first.
@@ -67,13 +50,7 @@ async fn both_held(h: &Harness, slug: &str, email: &str) -> (String, String) {
     // A scratch tenant of Drive alone consents through Drive's client; its token and
     // account become `slug`'s Drive's.
     let scratch = format!("{slug}-drive");
-    let input = NewTenant {
-        slug: scratch.clone(),
-        integration: Integration::GoogleDrive,
-        ..Default::default()
-    };
-    h.run(Command::AddTenant(input)).await;
-    assert_eq!(h.onboard(&scratch, email).await.status, 200);
+    drive_only(h, &scratch, email).await;
     let (who, token) = h
         .engine
         .commit_for_tests(move |tx| {

@@ -3,11 +3,12 @@
 //! stand-in or with a token the stand-in never issued; a harness whose Drive has an OAuth
 //! client of its own.
 
+use mcp_onboard::engine::lifecycle::NewTenant;
 use mcp_onboard::engine::model::{GoogleIdentity, Integration, TenantStatus};
 use mcp_onboard::engine::{Command, EngineError, Reply};
 use secrecy::SecretString;
 
-use super::{Harness, OWNER, harness_with_env};
+use super::{Harness, OWNER, Page, harness_with_env};
 
 /// Where an added Drive keeps its refresh token.
 pub const DRIVE_TOKEN: &str = "google-drive/refresh_token";
@@ -94,4 +95,30 @@ pub async fn plant_drive(h: &Harness, slug: &str, who: GoogleIdentity, token: Se
         })
         .await
         .unwrap();
+}
+
+/// A link for `slug`'s Drive alone, consented by `email` over HTTP: the callback's page.
+pub async fn consent_drive_through_link(h: &Harness, slug: &str, email: &str) -> Page {
+    let issue = Command::IssueLink {
+        slug: slug.into(),
+        ttl_secs: 3600,
+        replace: false,
+        integration: Some(Integration::GoogleDrive),
+    };
+    let Reply::Link(link) = h.run(issue).await else {
+        panic!("a link");
+    };
+    h.onboard_through(&link, email).await
+}
+
+/// A tenant `slug` of Drive alone, consented by `email` over HTTP.
+pub async fn drive_only(h: &Harness, slug: &str, email: &str) {
+    let input = NewTenant {
+        slug: slug.into(),
+        integration: Integration::GoogleDrive,
+        ..Default::default()
+    };
+    h.run(Command::AddTenant(input)).await;
+    let page = h.onboard(slug, email).await;
+    assert_eq!(page.status, 200, "{}", page.body);
 }
