@@ -182,9 +182,10 @@ fn hand_off(
     page
 }
 
-/// What Google's token endpoint gave, as the decision reads it: the id_token's claims
-/// checked, and what it says of the account cleaned (it is shown to operators).
-fn grant_facts(core: &Core, grant: &google::TokenGrant) -> GrantFacts {
+/// What Google's token endpoint gave `google` (the client that made the flow), as the
+/// decision reads it: the id_token's claims checked (issued for that client), and what it
+/// says of the account cleaned (it is shown to operators).
+fn grant_facts(core: &Core, google: &GoogleOAuth, grant: &google::TokenGrant) -> GrantFacts {
     GrantFacts {
         has_refresh_token: grant.refresh_token.is_some(),
         scopes: grant.scopes.clone(),
@@ -196,16 +197,10 @@ fn grant_facts(core: &Core, grant: &google::TokenGrant) -> GrantFacts {
                 azp: c.azp.clone(),
                 exp: c.exp,
             };
-            let client_id = core
-                .config()
-                .google
-                .client_id
-                .as_deref()
-                .unwrap_or_default();
             check_claims(
                 &claims,
                 &core.config().google.issuer,
-                client_id,
+                google.client_id(),
                 now_ms() / 1000,
             )?;
             Ok(GoogleIdentity {
@@ -241,7 +236,7 @@ async fn finish(
             return refuse(core, actor, slug, flow.integration, r).await;
         }
     };
-    let facts = grant_facts(core, &grant);
+    let facts = grant_facts(core, google, &grant);
     let sub = match &facts.identity {
         Some(Ok(id)) => Some(id.sub.clone()),
         _ => None,
@@ -251,13 +246,18 @@ async fn finish(
         _ => None,
     };
     let refresh = grant.refresh_token;
+    // The integration this consent is for: the flow's, else the tenant's first.
+    let client = flow.integration.unwrap_or(tenant.integration);
     // Give the grant back (when one was made and nobody keeps it); what to tell the
     // operator of it.
     let give_back = |sub: Option<String>| {
         let refresh = refresh.clone();
         async move {
             match refresh {
-                Some(r) => give_back(core, google, &r, sub.as_deref(), slug).await,
+                Some(r) => {
+                    let tokens = std::slice::from_ref(&r);
+                    give_back(core, google, client, tokens, sub.as_deref(), slug).await
+                }
                 None => String::new(),
             }
         }

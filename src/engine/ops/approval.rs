@@ -50,8 +50,8 @@ fn waiting(
 /// The grants to give back once an approval moved the tenant off the account `sub`.
 struct Previous {
     sub: Option<String>,
-    /// Each integration's refresh token by that account (one per OAuth client is enough:
-    /// Google's revoke ends the account's whole grant to a client).
+    /// Each integration's refresh token by that account (one live token per OAuth client
+    /// is enough: Google's revoke ends the account's whole grant to a client).
     tokens: Vec<(Integration, SecretString)>,
 }
 
@@ -106,12 +106,12 @@ pub async fn approve(
     core.wake_provisioner();
     // The previous account's grants are no longer wanted here.
     if let Some(old_sub) = previous.sub.filter(|old| *old != new_sub) {
-        for (i, token) in one_per_client(core, previous.tokens) {
+        for (i, tokens) in per_client(core, previous.tokens) {
             give_back_and_note(
                 core,
                 actor,
                 slug,
-                &token,
+                &tokens,
                 &old_sub,
                 "the previous account's",
                 i,
@@ -122,22 +122,22 @@ pub async fn approve(
     show(core, slug).await
 }
 
-/// One token of each OAuth client among `tokens` (all by one account): Google's revoke of
-/// one ends the account's whole grant to that client.
-fn one_per_client(
+/// `tokens` (all by one account) by OAuth client, each client named by its first
+/// integration among them: Google's revoke of one live token ends the account's whole
+/// grant to that client, and any of them may be the one still live.
+fn per_client(
     core: &Core,
     tokens: Vec<(Integration, SecretString)>,
-) -> Vec<(Integration, SecretString)> {
-    let mut clients = Vec::new();
-    tokens
-        .into_iter()
-        .filter(|(i, _)| {
-            let client = core.client_key(*i);
-            let new = !clients.contains(&client);
-            clients.push(client);
-            new
-        })
-        .collect()
+) -> Vec<(Integration, Vec<SecretString>)> {
+    let mut out: Vec<(Integration, Vec<SecretString>)> = Vec::new();
+    for (i, token) in tokens {
+        let client = core.client_key(i);
+        match out.iter_mut().find(|(j, _)| core.client_key(*j) == client) {
+            Some((_, same)) => same.push(token),
+            None => out.push((i, vec![token])),
+        }
+    }
+    out
 }
 
 pub async fn reject(
@@ -158,7 +158,17 @@ pub async fn reject(
         })
         .await?;
     if let Some(token) = token {
-        give_back_and_note(core, actor, slug, &token, &sub, "the rejected account's", i).await;
+        let tokens = [token];
+        give_back_and_note(
+            core,
+            actor,
+            slug,
+            &tokens,
+            &sub,
+            "the rejected account's",
+            i,
+        )
+        .await;
     }
     show(core, slug).await
 }

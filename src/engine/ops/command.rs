@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::{
-    admin, approval, health, import, integrations, jobs, links, offboard, reconcile, tenants,
+    admin, approval, health_round, import, integrations, jobs, links, offboard, reconcile, tenants,
     webhooks,
 };
 use crate::domain::actor::Actor;
@@ -50,7 +50,7 @@ impl Operation for Command {
             Command::RetryAllFailed { slugs, integration } => {
                 jobs::retry_all_failed(core, actor, slugs, integration).await
             }
-            Command::CheckHealth { slug } => health::command(core, actor, slug).await,
+            Command::CheckHealth { slug } => health_round::command(core, actor, slug).await,
             Command::Approve { slug } => approval::approve(core, actor, &slug, None).await,
             Command::Reject { slug } => approval::reject(core, actor, &slug, None).await,
             Command::ApproveIntegration { slug, integration } => {
