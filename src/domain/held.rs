@@ -138,10 +138,11 @@ impl Tenant {
     }
 
     /// Integrations added after its first whose provisioning job stopped (`retry` runs
-    /// them again).
+    /// them again); not one that needs a new consent (its job waits for that).
     pub fn added_stopped(&self) -> Vec<Integration> {
         self.added
             .iter()
+            .filter(|s| s.status != TenantStatus::NeedsReconsent)
             .filter(|s| {
                 s.provision
                     .as_ref()

@@ -3,11 +3,13 @@
 //! named, or on the only one waiting. One Google account per tenant: approving a consent by
 //! a new account moves the whole tenant to it, so the tenant's other integrations holding a
 //! consent by the previous account no longer count as consented: each needs a new consent
-//! by the new account (`needs_reconsent`), and the previous account's grant is given back
-//! at Google (unless another tenant holds a consent by it).
+//! by the new account (`needs_reconsent`; a provisioning job of theirs on its way stops),
+//! and the previous account's grant is given back at Google (unless another tenant holds a
+//! consent by it).
 
 use crate::domain::integration::Integration;
 use crate::domain::model::{AuditEvent, EventKind, GoogleIdentity, Tenant, TenantStatus};
+use crate::domain::provisioning::stop_job;
 use crate::domain::transition::{TransitionError, event, set_status};
 use crate::time::Millis;
 
@@ -98,6 +100,8 @@ pub fn supersede(
         i = f.integration
     );
     next.reason = Some(reason.clone());
+    // Its job, if on its way, was started with the token that goes now.
+    stop_job(&mut next, &reason, now);
     // While a consent of its own waits, the status says so; this is what it is beneath.
     if let Some(p) = next.pending.as_mut() {
         p.underlying = TenantStatus::NeedsReconsent;
@@ -170,6 +174,59 @@ mod tests {
             "{why}"
         );
         assert_eq!(which(&t, Some(Gmail)), Ok(Gmail));
+    }
+
+    #[test]
+    fn a_superseded_integrations_job_on_its_way_stops_and_its_results_are_stale() {
+        use crate::domain::model::ProvisionStep;
+        let t = both_by_ann();
+        let f = t.facet(Gmail).unwrap();
+        let job = f.provision.clone().unwrap();
+        assert_eq!(job.step, ProvisionStep::Connection, "on its way");
+        let (next, _) = supersede(
+            &f,
+            &who("1", "ann@acme.com"),
+            &who("2", "bob@acme.com"),
+            GoogleDrive,
+            5,
+        )
+        .unwrap();
+        let stopped = next.provision.clone().unwrap();
+        assert!(!stopped.step.is_active(), "{stopped:?}");
+        assert!(stopped.generation > job.generation);
+        // A step the provisioner had started (with the previous account's token) comes
+        // back: stale, so the job can neither end deployed nor failed with it.
+        let ready = Transition::ConnectionReady {
+            generation: job.generation,
+        };
+        assert!(matches!(
+            crate::domain::lifecycle::apply(&next, &ready, 6),
+            Err(TransitionError::Stale(_))
+        ));
+        assert_eq!(next.status, TenantStatus::NeedsReconsent);
+        // A new consent (by the new account) starts a fresh job.
+        let again = Transition::Consented {
+            identity: who("2", "bob@acme.com"),
+            granted_scopes: vec![],
+        };
+        let (back, _) = crate::domain::lifecycle::apply(&next, &again, 7).unwrap();
+        let fresh = back.provision.unwrap();
+        assert_eq!(fresh.step, ProvisionStep::Connection);
+        assert!(fresh.generation > stopped.generation);
+        // A job done (its server deployed) is left as it is.
+        let mut done = f.clone();
+        if let Some(j) = done.provision.as_mut() {
+            j.step = ProvisionStep::Done;
+        }
+        let (kept, _) = supersede(
+            &done,
+            &who("1", "ann@acme.com"),
+            &who("2", "bob@acme.com"),
+            GoogleDrive,
+            5,
+        )
+        .unwrap();
+        assert_eq!(kept.provision, done.provision);
     }
 
     #[test]
