@@ -16,6 +16,7 @@ use mcp_onboard::engine::model::{
     EventKind, FailureKind, Integration, ProvisionStep, Tenant, TenantStatus,
 };
 use mcp_onboard::engine::ops::jobs::Record;
+use mcp_onboard::engine::ops::revoke::{GiveBackGrants, RevokeResult};
 use mcp_onboard::engine::{Actor, Command, EngineError, Reply, Worker};
 use mcp_onboard::store::Durability;
 use secrecy::ExposeSecret;
@@ -352,5 +353,74 @@ async fn retry_runs_the_approved_integrations_job_again_beside_one_that_needs_a_
     assert_eq!(
         t.status_of(Integration::GoogleDrive),
         Some(TenantStatus::NeedsReconsent)
+    );
+}
+
+#[tokio::test]
+async fn approving_a_new_account_while_drive_leaves_gives_the_previous_accounts_drive_grant_back() {
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    integration(&h, "acme", Integration::GoogleDrive, true)
+        .await
+        .unwrap();
+    // acme's account is ann's, by Drive's consent alone.
+    assert_eq!(
+        consent_for(&h, "acme", Integration::GoogleDrive, "ann@acme.com").await,
+        200
+    );
+    let ann_drive = h
+        .secret("acme", DRIVE_TOKEN)
+        .expect("ann's Drive token")
+        .expose_secret()
+        .to_owned();
+    // bob consents for Gmail: it waits for approval.
+    assert_eq!(
+        consent_for(&h, "acme", Integration::Gmail, "bob@acme.com").await,
+        200
+    );
+    // Drive is removed: its offboarding waits at its revoke step (no provisioner here).
+    integration(&h, "acme", Integration::GoogleDrive, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        h.show("acme").await.integrations[1].status,
+        TenantStatus::Offboarding
+    );
+    // Meanwhile the operator approves bob's consent: acme is bob's now.
+    h.run(Command::Approve {
+        slug: "acme".into(),
+    })
+    .await;
+    assert_eq!(
+        h.show("acme").await.google_email.as_deref(),
+        Some("bob@acme.com")
+    );
+    // Drive's revoke step, as the provisioner runs it: ann's grant, held by nobody now,
+    // goes back at Google; it is not taken for bob's, which acme's Gmail holds.
+    let facet = stored(&h, "acme")
+        .await
+        .facet(Integration::GoogleDrive)
+        .expect("Drive, leaving");
+    let step = GiveBackGrants {
+        tenant: facet,
+        integration: Some(Integration::GoogleDrive),
+    };
+    let RevokeResult::Done(said) = h.engine.run(Actor::System(Worker::Provisioner), step).await
+    else {
+        panic!("the revoke step is done");
+    };
+    assert!(!said.contains("kept at Google"), "{said}");
+    assert!(
+        !h.google.live_refresh_tokens().contains(&ann_drive),
+        "ann's Drive grant is live at Google: {said}"
+    );
+    assert!(h.secret("acme", DRIVE_TOKEN).is_none());
+    let t = h.show("acme").await;
+    assert!(
+        t.events
+            .iter()
+            .any(|e| e.kind == EventKind::GrantRevoked && e.detail.contains("previous account")),
+        "{:#?}",
+        t.events
     );
 }

@@ -79,6 +79,22 @@ pub fn superseded(t: &Tenant, approved: Integration, new_sub: &str) -> Vec<Integ
         .collect()
 }
 
+/// The integrations besides `approved` whose refresh token, if one is stored, is by the
+/// tenant's account now, once `approved`'s consent by `new_sub`, another account, is
+/// approved: every other one (those [`superseded`], and those leaving or waiting for a
+/// new consent, whose token stays stored until their job or their new consent). Each
+/// such token goes back as the previous account's then, so that none is later taken for
+/// the new account's (an offboarding's revoke step judges a token by the tenant's account).
+pub fn previous_accounts(t: &Tenant, approved: Integration, new_sub: &str) -> Vec<Integration> {
+    if t.google.as_ref().is_none_or(|g| g.sub == new_sub) {
+        return Vec::new();
+    }
+    t.integrations()
+        .into_iter()
+        .filter(|i| *i != approved)
+        .collect()
+}
+
 /// One of those integrations (as a tenant of it alone, `f`): its consent by `was` no
 /// longer counts, since the tenant's account is now `now_by`, approved for `approved`.
 pub fn supersede(
@@ -232,6 +248,8 @@ mod tests {
     #[test]
     fn a_new_account_leaves_the_others_to_consent_again() {
         let t = both_by_ann();
+        assert_eq!(previous_accounts(&t, GoogleDrive, "2"), [Gmail]);
+        assert!(previous_accounts(&t, GoogleDrive, "1").is_empty());
         assert_eq!(superseded(&t, GoogleDrive, "2"), [Gmail]);
         assert_eq!(superseded(&t, Gmail, "2"), [GoogleDrive]);
         assert!(
