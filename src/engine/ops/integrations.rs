@@ -3,11 +3,13 @@
 //! provisioner), wipes its tokens and gives its grant back at Google only while no other
 //! integration of any tenant (the same tenant's included) holds a consent by that account
 //! (Google's revoke ends the account's whole grant to our client, see
-//! [`super::offboard::GiveBackGrants`]); otherwise it says why the grant was kept. Each
-//! change goes on the timeline naming the integration.
+//! [`super::offboard::GiveBackGrants`]); otherwise it says why the grant was kept. The
+//! links that ask for it alone are withdrawn (see [`super::links_leaving`]). Each change
+//! goes on the timeline naming the integration.
 
 use super::apply::{apply_for, tenant_in};
 use super::grants::{PENDING_TOKEN, REFRESH_TOKEN};
+use super::links_leaving::withdraw_asking;
 use super::offboard::{GiveBackGrants, RevokeResult};
 use super::tenants::show;
 use crate::domain::actor::Actor;
@@ -105,6 +107,7 @@ pub async fn remove(
     if provisioned {
         let s = slug.clone();
         core.commit(actor, Durability::Durable, move |tx| {
+            withdraw_asking(tx, &s, integration)?;
             apply_for(tx, &s, Some(integration), &Transition::OffboardRequested)?;
             Ok(())
         })
@@ -132,6 +135,7 @@ pub async fn remove(
     let detail = format!("{integration} removed: {said}");
     let s = slug.clone();
     core.commit(actor, Durability::Durable, move |tx| {
+        withdraw_asking(tx, &s, integration)?;
         let mut next = tenant_in(tx, &s)?;
         for base in [REFRESH_TOKEN, PENDING_TOKEN] {
             tx.delete_secret(&s, &integration_secret(Some(integration), base))?;

@@ -4,7 +4,8 @@
 //! (`command`), dispatched to these.
 //!
 //! - `tenants`: add, show, list, edit, remove; `links`: issue, withdraw, link every new
-//!   tenant; `integrations`: adding and removing a tenant's integration; `jobs`: retries
+//!   tenant; `integrations`: adding and removing a tenant's integration (`links_leaving`:
+//!   the links of one removed); `jobs`: retries
 //!   and the provisioner's records; `approval`: the identity gate's approve and reject;
 //!   `offboard`: the command and its steps; `revoke`: its revoke step; `grants`: giving a
 //!   Google grant back; `health`: token checks; `reconcile`: drift at Blaxel; `import`:
@@ -23,6 +24,7 @@ pub mod import;
 pub mod integrations;
 pub mod jobs;
 pub mod links;
+mod links_leaving;
 pub mod offboard;
 pub mod reconcile;
 pub mod revoke;
