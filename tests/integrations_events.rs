@@ -1,6 +1,7 @@
 //! What the company's systems hear of a tenant's integrations: webhook events about an
 //! added integration's changes name it (`"integration": "google-drive"`) and describe it
-//! alone, a Gmail-only tenant's events keep the previous release's body, and the audit
+//! alone, a Gmail-only tenant's events keep the previous release's body, an integration
+//! never consented tells nothing when it goes (alone or with its tenant), and the audit
 //! chain's entries about an added integration name it.
 
 mod common;
@@ -179,5 +180,41 @@ async fn the_audit_chain_names_the_integration_of_each_entry_about_one() {
         leaving.detail.starts_with("[google-drive] "),
         "{}",
         leaving.detail
+    );
+}
+
+#[tokio::test]
+async fn a_drive_never_consented_tells_nothing_when_it_goes_alone_or_with_its_tenant() {
+    let r = rig(BlaxelFaults::default()).await;
+    r.h.engine.store().enable_outbox();
+    for slug in ["acme", "beta"] {
+        r.onboarded(slug, &format!("it@{slug}.example")).await;
+        integration(&r.h, slug, Integration::GoogleDrive, true)
+            .await
+            .unwrap();
+    }
+    // beta's Drive removed alone, acme's with acme.
+    integration(&r.h, "beta", Integration::GoogleDrive, false)
+        .await
+        .unwrap();
+    r.offboard(&["acme"]).await;
+    r.offboarded("acme").await;
+    for slug in ["acme", "beta"] {
+        let events = events_of(&r.h, slug).await;
+        assert!(
+            events
+                .iter()
+                .all(|(_, data)| data["integration"] == "gmail"),
+            "{slug}: {events:?}"
+        );
+    }
+    let kinds: Vec<_> = events_of(&r.h, "acme")
+        .await
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(
+        kinds,
+        ["tenant.consented", "tenant.deployed", "tenant.offboarded"]
     );
 }

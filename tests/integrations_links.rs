@@ -165,7 +165,9 @@ async fn links_to_every_new_tenant_move_each_integration_they_ask_for() {
 async fn the_demos_sample_has_its_drive_waiting_on_the_opened_link() {
     let h = harness().await;
     let api = Local(h.engine.clone());
-    mcp_onboard::owner::sample::add(&api).await.unwrap();
+    mcp_onboard::owner::sample::offer(&api, |_| ())
+        .await
+        .unwrap();
     let slug = mcp_onboard::owner::sample::SAMPLE_SLUG;
     // Gmail consented through the link, Drive waits for its own consent on it.
     poll_until(WITHIN, async || {

@@ -71,11 +71,7 @@ impl Brief {
             slug: t.slug.clone(),
             display_name: t.display_name.clone(),
             status,
-            statuses: t
-                .integrations()
-                .into_iter()
-                .filter_map(|i| t.status_of(i).map(|s| (i, s)))
-                .collect(),
+            statuses: t.statuses(),
             failure,
             reason,
             google_email: t.google.as_ref().and_then(|g| g.email.clone()),
@@ -157,6 +153,13 @@ impl Brief {
                 step: self.step_of(*i),
             })
             .collect()
+    }
+
+    /// Whether the tenant is being offboarded whole (its first integration is leaving; one
+    /// added after it may leave alone).
+    pub fn leaving_whole(&self) -> bool {
+        let first = self.statuses.first().map_or(self.status, |(_, s)| *s);
+        super::offboarding::is_leaving(first)
     }
 
     /// Whether a case-insensitive `needle` occurs in the slug, name, account or reason.

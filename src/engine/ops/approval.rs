@@ -16,7 +16,9 @@ use super::apply::{apply_for, tenant_in};
 use super::grants::{PENDING_TOKEN, REFRESH_TOKEN, give_back_and_note};
 use super::tenants::show;
 use crate::domain::actor::Actor;
-use crate::domain::consent::approval::{NotWaiting, supersede, superseded, which};
+use crate::domain::consent::approval::{
+    NotWaiting, previous_accounts, supersede, superseded, which,
+};
 use crate::domain::facet::with_facet;
 use crate::domain::held::integration_secret;
 use crate::domain::lifecycle::Transition;
@@ -89,12 +91,15 @@ pub async fn approve(
                     let (next, event) =
                         with_facet(&next, other, |f| supersede(f, was, &now_by, i, now))?;
                     tx.put_tenant(next, event)?;
-                    // A token by an account the tenant no longer is is not kept: it goes
-                    // back below (or stays at Google for whoever else holds that account).
-                    let name = integration_secret(other, REFRESH_TOKEN);
-                    tokens.extend(tx.secret(&s, &name)?.map(|t| (o, t)));
-                    tx.delete_secret(&s, &name)?;
                 }
+            }
+            // A token by an account the tenant no longer is is not kept (one leaving's
+            // included): it goes back below (or stays at Google for whoever else holds
+            // that account).
+            for o in previous_accounts(&cur, i, &now_by.sub) {
+                let name = integration_secret((o != cur.integration).then_some(o), REFRESH_TOKEN);
+                tokens.extend(tx.secret(&s, &name)?.map(|t| (o, t)));
+                tx.delete_secret(&s, &name)?;
             }
             let previous = Previous {
                 sub: cur.google.map(|g| g.sub),
