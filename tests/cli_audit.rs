@@ -64,7 +64,7 @@ async fn audit_verify_fails_on_an_altered_entry_and_on_removed_ones() {
         let n = lines(&w).len();
         assert!(n >= 5, "{n} entries");
         {
-            let db = sled::open(w.data_dir().join("db")).unwrap();
+            let db = w.open_db_directly();
             let t = db.open_tree("audit").unwrap();
             if how == "alter" {
                 let k = 2u64.to_be_bytes();

@@ -120,7 +120,7 @@ async fn demo_consent_over_http_stores_no_secret_in_clear_and_sigterm_stops_clea
     let link = w.json(&["link", "acme"]);
 
     let page = consent_over_http(s(&link, "url"), "ann@acme.com").await;
-    assert!(page.contains("connected"), "{page}");
+    assert!(is_connected_page(&page), "{page}");
     assert!(page.contains("ann@acme.com"), "{page}");
 
     let t = w.tenant("acme");
@@ -397,7 +397,7 @@ async fn watch_json_streams_another_clients_changes_live_and_replays_with_since(
     w.ok(&["tenant", "add", "acme"]);
     let link = w.json(&["link", "acme"]);
     let page = consent_over_http(s(&link, "url"), "ann@acme.com").await;
-    assert!(page.contains("connected"), "{page}");
+    assert!(is_connected_page(&page), "{page}");
     let lines = watch.wait_for("acme deployed", |l| {
         l["slug"] == "acme" && l["status"] == "deployed"
     });

@@ -61,7 +61,7 @@ async fn the_demo_console_adds_a_tenant_by_keys_and_its_row_follows_the_customer
 
     // The customer goes through consent in their browser; nobody touches the console.
     let page = consent_over_http(&link, "ann@acme.com").await;
-    assert!(page.contains("connected"), "{page}");
+    assert!(is_connected_page(&page), "{page}");
     // The header counts it, and the panes show what Blaxel has for the selected tenant.
     tty.wait("acme deployed, counted, with its provisioning", |s| {
         row(s, "acme").is_some_and(|r| r.contains("● deployed") && r.contains("ann@acme.com"))
@@ -77,7 +77,7 @@ async fn the_demo_console_adds_a_tenant_by_keys_and_its_row_follows_the_customer
     let link = w.json(&["link", "sample"]);
     let url = link["url"].as_str().expect("url").to_owned();
     let page = consent_over_http(&url, "customer@example.com").await;
-    assert!(page.contains("connected"), "{page}");
+    assert!(is_connected_page(&page), "{page}");
     tty.wait(
         "the sample's Drive deployed beside its Gmail, counted",
         |s| {
@@ -129,7 +129,7 @@ async fn an_attached_console_shows_what_other_clients_do_live_and_quits_without_
 
     // The customer consents; the console follows to deployed without a key pressed.
     let page = consent_over_http(&url, "bo@beta.example").await;
-    assert!(page.contains("connected"), "{page}");
+    assert!(is_connected_page(&page), "{page}");
     tty.wait("beta deployed", |s| {
         row(s, "beta").is_some_and(|r| r.contains("● deployed"))
     });
@@ -239,7 +239,7 @@ async fn at_80x24_a_deployed_tenants_mcp_url_and_last_timeline_entry_are_in_view
     tty.keys(&["g"]);
     let link = w.json(&["link", "beta"]);
     let page = consent_over_http(link["url"].as_str().expect("url"), "bo@beta.example").await;
-    assert!(page.contains("connected"), "{page}");
+    assert!(is_connected_page(&page), "{page}");
 
     let t = tenant_when(&w, "beta", |t| {
         t["status"] == "deployed" && t["mcp_url"].is_string()

@@ -180,7 +180,9 @@ async fn one_link_asks_each_integration_in_turn_by_one_account_and_is_used_after
         t.links
     );
     assert_eq!(t.integrations[0].status, TenantStatus::Consented);
-    assert_eq!(t.integrations[1].status, TenantStatus::Created);
+    // Drive waits on the link the customer opened.
+    assert_eq!(t.integrations[1].status, TenantStatus::LinkOpened);
+    assert_eq!(t.status, TenantStatus::LinkOpened);
     let gmail = h.token("acme").unwrap().expose_secret().to_owned();
 
     // The same link, now for Drive alone (its page lists Drive only); another account is
@@ -268,7 +270,8 @@ async fn a_link_for_one_integration_asks_that_one_only() {
         t.links[0].state,
         mcp_onboard::engine::model::LinkState::Used
     );
-    assert_eq!(t.integrations[0].status, TenantStatus::LinkOpened);
+    // The link asked nothing of Gmail: it stays as it was.
+    assert_eq!(t.integrations[0].status, TenantStatus::Created);
     // A link for an integration the tenant does not hold is refused.
     h.add("beta", None, None).await;
     let issue = Command::IssueLink {
@@ -348,6 +351,18 @@ async fn a_refused_consent_for_drive_is_drives_alone() {
         .find(|e| e.kind == EventKind::ConsentFailed)
         .expect("the refusal on the timeline");
     assert_eq!(failed.integration, Some(Integration::GoogleDrive));
+    // Nothing to retry: the refusal says Drive declined and a link is what helps.
+    let why = h
+        .refused(Command::Retry {
+            slug: "acme".into(),
+        })
+        .await
+        .to_string();
+    assert!(
+        why.contains("declined at Google: nothing to retry")
+            && why.contains("`mcp-onboard link acme` issues a new one"),
+        "{why}"
+    );
 }
 
 #[tokio::test]

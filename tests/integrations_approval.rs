@@ -11,9 +11,14 @@ use common::{DRIVE_TOKEN, Harness, consent_drive, harness, integration, token_of
 use mcp_onboard::domain::audit::Operator;
 use mcp_onboard::domain::facet::apply_to;
 use mcp_onboard::engine::api::LinkView;
-use mcp_onboard::engine::lifecycle::Transition;
-use mcp_onboard::engine::model::{EventKind, Integration, TenantStatus};
-use mcp_onboard::engine::{Actor, Command, EngineError, Reply};
+use mcp_onboard::engine::lifecycle::{Transition, TransitionError};
+use mcp_onboard::engine::model::{
+    EventKind, FailureKind, Integration, ProvisionStep, Tenant, TenantStatus,
+};
+use mcp_onboard::engine::ops::jobs::Record;
+use mcp_onboard::engine::ops::revoke::{GiveBackGrants, RevokeResult};
+use mcp_onboard::engine::{Actor, Command, EngineError, Reply, Worker};
+use mcp_onboard::store::Durability;
 use secrecy::ExposeSecret;
 
 /// A link for `i` of `slug` alone.
@@ -220,4 +225,265 @@ async fn with_several_waiting_the_operator_names_the_integration() {
             .unwrap_or_else(|| panic!("no {kind} {what}"));
         assert!(r.detail.contains(name), "{}", r.detail);
     }
+}
+
+/// `slug` as stored.
+async fn stored(h: &Harness, slug: &str) -> Tenant {
+    let s = slug.to_owned();
+    h.engine
+        .commit_for_tests(move |tx| Ok(tx.tenant(&s)?.expect("the tenant")))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn approving_a_new_account_stops_the_others_provisioning_on_its_way() {
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    assert_eq!(h.onboard("acme", "ann@acme.com").await.status, 200);
+    integration(&h, "acme", Integration::GoogleDrive, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        consent_for(&h, "acme", Integration::GoogleDrive, "bob@acme.com").await,
+        200
+    );
+    // No provisioner runs here: Gmail's job waits at its first step, as one on its way.
+    let before = stored(&h, "acme").await.provision.expect("Gmail's job");
+    assert_eq!(before.step, ProvisionStep::Connection);
+    h.run(Command::Approve {
+        slug: "acme".into(),
+    })
+    .await;
+    let t = stored(&h, "acme").await;
+    assert_eq!(t.status, TenantStatus::NeedsReconsent);
+    let job = t.provision.clone().expect("Gmail's job");
+    assert!(!job.step.is_active(), "Gmail's job goes on: {job:?}");
+    // The provisioner's step under way (with ann's token, given back now) comes back:
+    // it changes nothing, so Gmail neither ends deployed nor failed with it.
+    let late = Record {
+        slug: "acme".into(),
+        integration: None,
+        transition: Transition::ConnectionReady {
+            generation: before.generation,
+        },
+        durability: Durability::Lazy,
+    };
+    let refused = h
+        .engine
+        .run(Actor::System(Worker::Provisioner), late)
+        .await
+        .expect_err("a stale result");
+    assert!(
+        matches!(refused, EngineError::Transition(TransitionError::Stale(_))),
+        "{refused:?}"
+    );
+    let after = stored(&h, "acme").await;
+    assert_eq!(after.provision, t.provision);
+    assert_eq!(after.status, TenantStatus::NeedsReconsent);
+    assert!(!after.holds_consent());
+    // Drive, approved, provisions with bob's token.
+    let drive = after.facet(Integration::GoogleDrive).unwrap();
+    assert!(drive.provision.is_some_and(|p| p.step.is_active()));
+    // bob's consent for Gmail starts Gmail's job afresh.
+    assert_eq!(
+        consent_for(&h, "acme", Integration::Gmail, "bob@acme.com").await,
+        200
+    );
+    let fresh = stored(&h, "acme").await.provision.expect("Gmail's job");
+    assert_eq!(fresh.step, ProvisionStep::Connection);
+    assert!(fresh.generation > job.generation);
+}
+
+#[tokio::test]
+async fn retry_runs_the_approved_integrations_job_again_beside_one_that_needs_a_new_consent() {
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    assert_eq!(h.onboard("acme", "ann@acme.com").await.status, 200);
+    integration(&h, "acme", Integration::GoogleDrive, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        consent_for(&h, "acme", Integration::GoogleDrive, "ann@acme.com").await,
+        200
+    );
+    assert_eq!(
+        consent_for(&h, "acme", Integration::Gmail, "bob@acme.com").await,
+        200
+    );
+    h.run(Command::Approve {
+        slug: "acme".into(),
+    })
+    .await;
+    let t = stored(&h, "acme").await;
+    assert_eq!(
+        t.status_of(Integration::GoogleDrive),
+        Some(TenantStatus::NeedsReconsent)
+    );
+    // Gmail's job (bob's token) fails; `retry acme` runs it again, and Drive, which waits
+    // for bob's consent, neither stops that nor is run itself.
+    let job = t.provision.expect("Gmail's job");
+    let failed = Record {
+        slug: "acme".into(),
+        integration: None,
+        transition: Transition::ProvisionFailed {
+            generation: job.generation,
+            step: job.step,
+            kind: FailureKind::BlaxelRejected,
+            reason: "refused".into(),
+        },
+        durability: Durability::Lazy,
+    };
+    h.engine
+        .run(Actor::System(Worker::Provisioner), failed)
+        .await
+        .unwrap();
+    assert_eq!(h.show("acme").await.status, TenantStatus::Failed);
+    h.run(Command::Retry {
+        slug: "acme".into(),
+    })
+    .await;
+    let t = stored(&h, "acme").await;
+    assert_eq!(t.status, TenantStatus::Consented);
+    assert!(
+        t.provision
+            .as_ref()
+            .is_some_and(|p| p.step == ProvisionStep::Connection)
+    );
+    assert_eq!(
+        t.status_of(Integration::GoogleDrive),
+        Some(TenantStatus::NeedsReconsent)
+    );
+}
+
+#[tokio::test]
+async fn approving_a_new_account_while_drive_leaves_gives_the_previous_accounts_drive_grant_back() {
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    integration(&h, "acme", Integration::GoogleDrive, true)
+        .await
+        .unwrap();
+    // acme's account is ann's, by Drive's consent alone.
+    assert_eq!(
+        consent_for(&h, "acme", Integration::GoogleDrive, "ann@acme.com").await,
+        200
+    );
+    let ann_drive = h
+        .secret("acme", DRIVE_TOKEN)
+        .expect("ann's Drive token")
+        .expose_secret()
+        .to_owned();
+    // bob consents for Gmail: it waits for approval.
+    assert_eq!(
+        consent_for(&h, "acme", Integration::Gmail, "bob@acme.com").await,
+        200
+    );
+    // Drive is removed: its offboarding waits at its revoke step (no provisioner here).
+    integration(&h, "acme", Integration::GoogleDrive, false)
+        .await
+        .unwrap();
+    assert_eq!(
+        h.show("acme").await.integrations[1].status,
+        TenantStatus::Offboarding
+    );
+    // Meanwhile the operator approves bob's consent: acme is bob's now.
+    h.run(Command::Approve {
+        slug: "acme".into(),
+    })
+    .await;
+    assert_eq!(
+        h.show("acme").await.google_email.as_deref(),
+        Some("bob@acme.com")
+    );
+    // Drive's revoke step, as the provisioner runs it: ann's grant, held by nobody now,
+    // goes back at Google; it is not taken for bob's, which acme's Gmail holds.
+    let facet = stored(&h, "acme")
+        .await
+        .facet(Integration::GoogleDrive)
+        .expect("Drive, leaving");
+    let step = GiveBackGrants {
+        tenant: facet,
+        integration: Some(Integration::GoogleDrive),
+    };
+    let RevokeResult::Done(said) = h.engine.run(Actor::System(Worker::Provisioner), step).await
+    else {
+        panic!("the revoke step is done");
+    };
+    assert!(!said.contains("kept at Google"), "{said}");
+    assert!(
+        !h.google.live_refresh_tokens().contains(&ann_drive),
+        "ann's Drive grant is live at Google: {said}"
+    );
+    assert!(h.secret("acme", DRIVE_TOKEN).is_none());
+    let t = h.show("acme").await;
+    assert!(
+        t.events
+            .iter()
+            .any(|e| e.kind == EventKind::GrantRevoked && e.detail.contains("previous account")),
+        "{:#?}",
+        t.events
+    );
+}
+
+#[tokio::test]
+async fn a_consent_waiting_for_drive_keeps_its_accounts_grant_when_another_tenant_gives_one_up() {
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    assert_eq!(h.onboard("acme", "ann@acme.com").await.status, 200);
+    integration(&h, "acme", Integration::GoogleDrive, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        consent_for(&h, "acme", Integration::GoogleDrive, "bob@acme.com").await,
+        200
+    );
+    let t = h.show("acme").await;
+    assert_eq!(t.integrations[1].status, TenantStatus::AwaitingApproval);
+    let waiting = h
+        .secret("acme", "google-drive/pending_refresh_token")
+        .expect("bob's consent kept aside")
+        .expose_secret()
+        .to_owned();
+
+    // beta's Drive holds bob's consent, then goes: bob's grant at Google is also behind
+    // acme's waiting consent, so it is kept, and beta's timeline says who holds it.
+    h.add("beta", None, None).await;
+    integration(&h, "beta", Integration::GoogleDrive, true)
+        .await
+        .unwrap();
+    consent_drive(&h, "beta", "bob@acme.com").await;
+    let Reply::Tenant(beta) = integration(&h, "beta", Integration::GoogleDrive, false)
+        .await
+        .unwrap()
+    else {
+        panic!("beta shown");
+    };
+    assert!(
+        h.google.live_refresh_tokens().contains(&waiting),
+        "acme's waiting consent was ended at Google"
+    );
+    let removed = beta
+        .events
+        .iter()
+        .find(|e| e.kind == EventKind::IntegrationRemoved)
+        .expect("the removal on beta's timeline");
+    assert!(
+        removed.detail.contains("kept") && removed.detail.contains("acme"),
+        "{}",
+        removed.detail
+    );
+    // Approved, bob's consent is Drive's and works.
+    h.run(Command::Approve {
+        slug: "acme".into(),
+    })
+    .await;
+    assert_eq!(
+        h.show("acme").await.integrations[1].status,
+        TenantStatus::Consented
+    );
+    assert_eq!(
+        h.secret("acme", DRIVE_TOKEN)
+            .map(|s| s.expose_secret().to_owned()),
+        Some(waiting)
+    );
 }

@@ -1,6 +1,7 @@
 //! What the company's systems hear of a tenant's integrations: webhook events about an
 //! added integration's changes name it (`"integration": "google-drive"`) and describe it
-//! alone, a Gmail-only tenant's events keep the previous release's body, and the audit
+//! alone, a Gmail-only tenant's events keep the previous release's body, an integration
+//! never consented tells nothing when it goes (alone or with its tenant), and the audit
 //! chain's entries about an added integration name it. On sled and on PostgreSQL alike.
 
 mod common;
@@ -256,4 +257,47 @@ async fn one_change_of_two_integrations_queues_an_event_for_each_in_order(
     let left = store.read(|s| s.outbox_after(None, 1000)).await.unwrap();
     assert_eq!(left.len(), all.len() - 1);
     assert_eq!(left.last().map(|(k, _)| k), Some(&new[0].0));
+}
+
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn a_drive_never_consented_tells_nothing_when_it_goes_alone_or_with_its_tenant(
+    #[case] backend: Backend,
+) {
+    let Some(r) = rig_on(backend, BlaxelFaults::default()).await else {
+        return;
+    };
+    r.h.engine.store().enable_outbox();
+    for slug in ["acme", "beta"] {
+        r.onboarded(slug, &format!("it@{slug}.example")).await;
+        integration(&r.h, slug, Integration::GoogleDrive, true)
+            .await
+            .unwrap();
+    }
+    // beta's Drive removed alone, acme's with acme.
+    integration(&r.h, "beta", Integration::GoogleDrive, false)
+        .await
+        .unwrap();
+    r.offboard(&["acme"]).await;
+    r.offboarded("acme").await;
+    for slug in ["acme", "beta"] {
+        let events = events_of(&r.h, slug).await;
+        assert!(
+            events
+                .iter()
+                .all(|(_, data)| data["integration"] == "gmail"),
+            "{slug}: {events:?}"
+        );
+    }
+    let kinds: Vec<_> = events_of(&r.h, "acme")
+        .await
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(
+        kinds,
+        ["tenant.consented", "tenant.deployed", "tenant.offboarded"]
+    );
 }

@@ -1,6 +1,7 @@
 //! Schema version 6 (a tenant holds integrations) reached from the databases written at
-//! schema 4 (`tests/fixtures/schema-v4`, `schema-v4-states`), through 5: every tenant holds
-//! its current integration and nothing else, its status and timeline as they were.
+//! schema 4 (`tests/fixtures/schema-v4`, `schema-v4-states`), through 5, and at schema 5 by
+//! the release before integrations (`schema-v5`): every tenant holds its current integration
+//! and nothing else, its status, language and timeline as they were.
 
 mod support_fixture;
 
@@ -14,14 +15,18 @@ use support_fixture::fixture_of;
 
 #[tokio::test]
 async fn a_schema_4_database_opens_at_schema_6_with_each_tenant_holding_its_integration() {
-    for (fixture, tenants) in [("schema-v4", 2), ("schema-v4-states", 6)] {
+    for (fixture, tenants, found) in [
+        ("schema-v4", 2, 4),
+        ("schema-v4-states", 6, 4),
+        ("schema-v5", 3, 5),
+    ] {
         let (_tmp, data, key) = fixture_of(fixture);
         let config = Arc::new(Config::load(None, false, &|_| None).unwrap());
         let engine = Engine::open(&data, &key, config, Placement::Direct)
             .await
             .unwrap();
         let store = engine.store().clone();
-        assert_eq!(store.schema_found(), 4, "{fixture}");
+        assert_eq!(store.schema_found(), found, "{fixture}");
         assert_eq!(store.reader().schema_version().unwrap(), 6, "{fixture}");
         let all = store.read(|s| s.tenants()).await.unwrap();
         assert_eq!(all.len(), tenants, "{fixture}");
@@ -56,6 +61,23 @@ async fn a_schema_4_database_opens_at_schema_6_with_each_tenant_holding_its_inte
             assert_eq!(gmail.integration, Integration::Gmail);
             assert_eq!(gmail.status, t.status);
             assert_eq!(gmail.mcp_url, view.mcp_url, "{fixture} {}", t.slug);
+            if fixture == "schema-v5" {
+                let said: serde_json::Value = serde_json::from_slice(
+                    &std::fs::read(
+                        support_fixture::fixture_dir(fixture)
+                            .join(format!("shown/{}.json", t.slug)),
+                    )
+                    .unwrap(),
+                )
+                .unwrap();
+                assert_eq!(said["status"], serde_json::json!(t.status), "{}", t.slug);
+                assert_eq!(
+                    said.get("lang").and_then(|l| l.as_str()),
+                    view.summary.lang.as_deref(),
+                    "{}",
+                    t.slug
+                );
+            }
         }
     }
     let (_tmp, data, key) = fixture_of("schema-v4-states");

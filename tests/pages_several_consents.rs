@@ -1,8 +1,9 @@
 //! One link, several consents, as the customer's browser goes through them: after Gmail's
 //! consent the page counts it ("1 of 2") and offers Drive's through the link's page when the
 //! browser brings back the link it started from (a cookie set at Continue, sent only to the
-//! callback, cleared there); without it (another browser, a cookie refused, another link's)
-//! the page says to open the link again; after Drive's, "2 of 2".
+//! callback, cleared there); without it, or with another link's (a browser holds one: the
+//! last Continue's), the page says to open the link again; after Drive's, "2 of 2". (Back
+//! in another browser, the callback ends earlier, on the wrong-browser page.)
 
 mod common;
 
@@ -159,6 +160,77 @@ async fn without_its_own_links_cookie_the_page_says_to_open_the_link_again() {
     assert!(!body.contains(&other_code), "{body}");
 }
 
+/// Two links in one browser (one consent cookie, one link cookie): the second Continue
+/// overwrites the first's way back, and the first callback clears it. Neither page offers
+/// the other tenant's link; each says to open its own link again, which then asks for
+/// Drive.
+#[tokio::test]
+async fn two_links_in_one_browser_each_end_on_open_the_link_again_and_go_on_from_it() {
+    let h = harness().await;
+    let acme = acme_with_drive(&h).await;
+    h.add("beta", None, None).await;
+    h.run(Command::AddIntegration {
+        slug: "beta".into(),
+        integration: Integration::GoogleDrive,
+    })
+    .await;
+    let beta = h.link("beta").await;
+    let code = |l: &LinkView| link_path(l).rsplit('/').next().unwrap().to_owned();
+    let (acme_auth, _) = press(&h, &acme).await;
+    // The browser keeps the last link cookie set: beta's.
+    let (beta_auth, beta_line) = press(&h, &beta).await;
+    let jar = beta_line.split(';').next().unwrap().to_owned();
+    let acme_cb = h.consent(&acme_auth, "ann@acme.com", true, None).await;
+    let beta_cb = h.consent(&beta_auth, "bo@beta.example", true, None).await;
+
+    let (status, cleared, body) = back_from_google(&h, &acme_cb, Some(&jar)).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("<h1>Gmail is connected (1 of 2)</h1>"),
+        "{body}"
+    );
+    assert!(
+        body.contains("To connect Google Drive too, open the link you were sent again."),
+        "{body}"
+    );
+    assert!(!body.contains(r#"class="button""#), "{body}");
+    assert!(
+        !body.contains(&code(&beta)),
+        "beta's link on acme's page: {body}"
+    );
+    assert!(cleared.contains("Max-Age=0"), "{cleared:?}");
+    // The cookie is gone: beta's page has no way back either.
+    let (status, _, body) = back_from_google(&h, &beta_cb, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("<h1>Gmail is connected (1 of 2)</h1>"),
+        "{body}"
+    );
+    assert!(
+        body.contains("To connect Google Drive too, open the link you were sent again."),
+        "{body}"
+    );
+    assert!(
+        !body.contains(&code(&acme)),
+        "acme's link on beta's page: {body}"
+    );
+
+    // Each link opened again asks for Drive alone, and ends on 2 of 2.
+    for (link, email) in [(&acme, "ann@acme.com"), (&beta, "bo@beta.example")] {
+        let (auth, line) = press(&h, link).await;
+        let scopes = auth.query_pairs().find(|(k, _)| k == "scope").unwrap().1;
+        assert!(
+            scopes.contains("drive.file") && !scopes.contains("gmail"),
+            "{scopes}"
+        );
+        let pair = line.split(';').next().unwrap().to_owned();
+        let cb = h.consent(&auth, email, true, None).await;
+        let (status, _, body) = back_from_google(&h, &cb, Some(&pair)).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body.contains("connected (2 of 2)</h1>"), "{body}");
+    }
+}
+
 #[tokio::test]
 async fn behind_a_path_prefix_the_cookie_and_the_way_back_carry_it() {
     let h = harness_behind_proxy("/onboard").await;
@@ -174,29 +246,48 @@ async fn behind_a_path_prefix_the_cookie_and_the_way_back_carry_it() {
     assert!(body.contains(&next), "{body}");
 }
 
+/// The company's page after every consent: absent while the link asks for another (the
+/// customer's one way on is the next consent), then a link to it, or the browser sent there
+/// with `return_redirect`.
 #[tokio::test]
 async fn the_company_page_takes_the_customer_only_after_the_last_consent() {
-    let h = common::harness_with_env(&[
-        (
-            "MCP_ONBOARD_RETURN_URL",
-            "https://app.example.com/onboarded",
-        ),
-        ("MCP_ONBOARD_RETURN_REDIRECT", "true"),
-    ])
-    .await;
-    let link = acme_with_drive(&h).await;
-    let (auth, line) = press(&h, &link).await;
-    let pair = line.split(';').next().unwrap().to_owned();
-    let cb = h.consent(&auth, "ann@acme.com", true, None).await;
-    let (status, _, body) = back_from_google(&h, &cb, Some(&pair)).await;
-    assert_eq!(status, 200, "not sent away before Drive's consent: {body}");
-    assert!(body.contains("Continue with Google Drive</a>"), "{body}");
-    let (auth, _) = press(&h, &link).await;
-    let cb = h.consent(&auth, "ann@acme.com", true, None).await;
-    let page = h.get(&cb).await;
-    assert_eq!(page.status, 303, "{}", page.body);
-    assert_eq!(
-        page.location.as_deref(),
-        Some("https://app.example.com/onboarded?tenant=acme&outcome=connected")
-    );
+    const COMPANY: &str = "https://app.example.com/onboarded";
+    for redirect in ["true", "false"] {
+        let h = common::harness_with_env(&[
+            ("MCP_ONBOARD_RETURN_URL", COMPANY),
+            ("MCP_ONBOARD_RETURN_REDIRECT", redirect),
+        ])
+        .await;
+        let link = acme_with_drive(&h).await;
+        let (auth, line) = press(&h, &link).await;
+        let pair = line.split(';').next().unwrap().to_owned();
+        let cb = h.consent(&auth, "ann@acme.com", true, None).await;
+        let (status, _, body) = back_from_google(&h, &cb, Some(&pair)).await;
+        assert_eq!(status, 200, "not sent away before Drive's consent: {body}");
+        assert!(body.contains("Continue with Google Drive</a>"), "{body}");
+        assert!(
+            !body.contains(COMPANY) && !body.contains(r#"class="next""#),
+            "no way to the company's page halfway (redirect {redirect}): {body}"
+        );
+        let (auth, _) = press(&h, &link).await;
+        let cb = h.consent(&auth, "ann@acme.com", true, None).await;
+        let page = h.get(&cb).await;
+        let company = format!("{COMPANY}?tenant=acme&outcome=connected");
+        if redirect == "true" {
+            assert_eq!(page.status, 303, "{}", page.body);
+            assert_eq!(page.location.as_deref(), Some(company.as_str()));
+        } else {
+            assert_eq!(page.status, 200, "{}", page.body);
+            let next = format!(
+                r#"<a class="next" href="{}">"#,
+                company.replace('&', "&amp;")
+            );
+            assert!(page.body.contains(&next), "{}", page.body);
+            assert!(
+                page.body.contains("connected (2 of 2)</h1>"),
+                "{}",
+                page.body
+            );
+        }
+    }
 }

@@ -59,7 +59,7 @@ async fn status(c: &mut Client, slug: &str) -> TenantStatus {
 }
 
 /// Add these tenants over the socket and take each through its consent.
-async fn add_and_consent(c: &mut Client, base: &str, slugs: &[String]) {
+async fn add_and_consent(c: &mut Client, slugs: &[String]) {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -71,7 +71,7 @@ async fn add_and_consent(c: &mut Client, base: &str, slugs: &[String]) {
         }))
         .await
         .unwrap();
-        consent(&http, c, base, slug).await;
+        consent(&http, c, slug).await;
     }
 }
 
@@ -95,7 +95,7 @@ async fn all_reach(c: &mut Client, slugs: &[String], want: TenantStatus) {
 }
 
 /// Link → interstitial → Continue → sandbox Allow → callback, as a browser would.
-async fn consent(http: &reqwest::Client, c: &mut Client, base: &str, slug: &str) {
+async fn consent(http: &reqwest::Client, c: &mut Client, slug: &str) {
     let Reply::Link(link) = c
         .call(Command::IssueLink {
             integration: None,
@@ -109,7 +109,7 @@ async fn consent(http: &reqwest::Client, c: &mut Client, base: &str, slug: &str)
         panic!()
     };
     let (status, body) =
-        common::consent_over_http(http, base, &link.url, &format!("it@{slug}.example")).await;
+        common::consent_over_http(http, &link.url, &format!("it@{slug}.example")).await;
     assert_eq!(status, 200, "{body}");
 }
 
@@ -118,7 +118,6 @@ async fn consent(http: &reqwest::Client, c: &mut Client, base: &str, slug: &str)
 struct World {
     dir: tempfile::TempDir,
     data: std::path::PathBuf,
-    base: String,
     google: GoogleSandbox,
     blaxel: mcp_onboard::sandbox::blaxel::BlaxelSandboxHandle,
     env: HashMap<&'static str, String>,
@@ -172,7 +171,6 @@ async fn world(delete_delay: Duration, backend: Backend) -> Option<World> {
     Some(World {
         dir,
         data,
-        base,
         google,
         blaxel,
         env,
@@ -188,7 +186,6 @@ async fn sigkill_mid_provisioning_then_restart_finishes_every_job_once(#[case] b
     let Some(World {
         dir,
         data,
-        base,
         google,
         blaxel,
         env,
@@ -200,7 +197,7 @@ async fn sigkill_mid_provisioning_then_restart_finishes_every_job_once(#[case] b
     let mut owner = start(&env, dir.path());
     let mut c = common::owner_client(&data).await;
     let slugs: Vec<String> = (0..TENANTS).map(|i| format!("kill{i:02}")).collect();
-    add_and_consent(&mut c, &base, &slugs).await;
+    add_and_consent(&mut c, &slugs).await;
     // Let provisioning get under way, then kill the owner outright.
     let start_wait = Instant::now();
     while blaxel.connections().len() < 2 {
@@ -260,7 +257,7 @@ async fn sigkill_mid_offboarding_then_restart_finishes_every_offboarding_once(
     let mut owner = start(&w.env, w.dir.path());
     let mut c = common::owner_client(&w.data).await;
     let slugs: Vec<String> = (0..N).map(|i| format!("off{i}")).collect();
-    add_and_consent(&mut c, &w.base, &slugs).await;
+    add_and_consent(&mut c, &slugs).await;
     let deadline = Instant::now() + Duration::from_secs(120);
     for slug in &slugs {
         while status(&mut c, slug).await != TenantStatus::Deployed {

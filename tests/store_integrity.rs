@@ -247,7 +247,7 @@ fn an_old_backup_emptied_but_for_its_head_restores_to_a_chain_that_does_not_veri
 /// Change the stopped database's audit tree (and meta) directly, as someone with write
 /// access to the files but not the key can.
 fn tamper(w: &World, f: impl FnOnce(&sled::Tree, &sled::Tree)) {
-    let db = sled::open(w.data_dir().join("db")).unwrap();
+    let db = w.open_db_directly();
     f(
         &db.open_tree("audit").unwrap(),
         &db.open_tree("meta").unwrap(),

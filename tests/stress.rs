@@ -204,10 +204,9 @@ async fn many_clients_and_customers_at_once_then_sigterm_and_nothing_acknowledge
         .cloned()
         .map(|(slug, url)| {
             let http = http.clone();
-            let base = base.clone();
             tokio::spawn(async move {
                 let (status, body) =
-                    consent_over_http(&http, &base, &url, &format!("it@{slug}.example")).await;
+                    consent_over_http(&http, &url, &format!("it@{slug}.example")).await;
                 assert_eq!(status, 200, "{slug}: {body}");
                 slug
             })

@@ -1,6 +1,6 @@
 //! No command: the console, attached to the owner running on this data dir, or owning the
 //! database itself (after asking, when a `--demo` owner runs and no database is here yet;
-//! with `--demo` on a new database, it adds the demo's sample tenant).
+//! with `--demo`, it adds the demo's sample tenant to a database that wants it).
 
 use anyhow::Result;
 
@@ -19,8 +19,8 @@ pub async fn run(instance: &Instance) -> Result<()> {
         Some(_) => Vec::new(),
         None => instance.new_database_notes().await,
     };
-    // The demo's new database starts with its sample tenant.
-    let sample = instance.demo && attach.is_none() && !crate::store::exists(&instance.data_dir);
+    // The demo's console that owns the database offers it the sample tenant.
+    let sample = instance.demo && attach.is_none();
     crate::tui::run(crate::tui::Launch {
         attach,
         owner: instance.owner_options(),

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::model::{
     ExpectedAccount, FailureKind, Integration, ProvisionStep, Tenant, TenantStatus,
 };
+use super::standing::Standing;
 use crate::time::Millis;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,8 +27,9 @@ pub struct Brief {
     /// The integrations holding a consent by that account now, its first first.
     #[serde(default)]
     pub consented: Vec<Integration>,
-    /// The account of a consent waiting for approval: its grant is in use too (giving
-    /// that account's grant back at Google would end it).
+    /// The account of its first integration's consent waiting for approval (an added
+    /// integration's is in its facet): its grant is in use too (giving that account's
+    /// grant back at Google would end it).
     pub pending_sub: Option<String>,
     pub expected: Option<ExpectedAccount>,
     pub integration: Integration,
@@ -69,11 +71,7 @@ impl Brief {
             slug: t.slug.clone(),
             display_name: t.display_name.clone(),
             status,
-            statuses: t
-                .integrations()
-                .into_iter()
-                .filter_map(|i| t.status_of(i).map(|s| (i, s)))
-                .collect(),
+            statuses: t.statuses(),
             failure,
             reason,
             google_email: t.google.as_ref().and_then(|g| g.email.clone()),
@@ -135,6 +133,35 @@ impl Brief {
         })
     }
 
+    /// The provisioning job step of `integration`, which it holds (`None`: no job).
+    pub fn step_of(&self, integration: Integration) -> Option<ProvisionStep> {
+        if integration == self.integration {
+            return self.step;
+        }
+        self.facets
+            .iter()
+            .find(|f| f.integration == integration)
+            .and_then(|f| f.step)
+    }
+
+    /// Where each integration it holds stands, its first first.
+    pub fn standings(&self) -> Vec<Standing> {
+        self.statuses
+            .iter()
+            .map(|(i, status)| Standing {
+                status: *status,
+                step: self.step_of(*i),
+            })
+            .collect()
+    }
+
+    /// Whether the tenant is being offboarded whole (its first integration is leaving; one
+    /// added after it may leave alone).
+    pub fn leaving_whole(&self) -> bool {
+        let first = self.statuses.first().map_or(self.status, |(_, s)| *s);
+        super::offboarding::is_leaving(first)
+    }
+
     /// Whether a case-insensitive `needle` occurs in the slug, name, account or reason.
     /// `needle` must already be lowercase.
     pub fn matches(&self, needle: &str) -> bool {
@@ -186,9 +213,34 @@ impl Brief {
             })
     }
 
-    /// Every Google account whose grant this tenant uses now.
+    /// Every Google account whose grant this tenant uses now: its consent's, and that of
+    /// each consent waiting for approval, of any of its integrations.
     pub fn grant_subs(&self) -> impl Iterator<Item = &String> {
-        self.consent_sub.iter().chain(self.pending_sub.iter())
+        self.consent_sub
+            .iter()
+            .chain(self.pending_sub.iter())
+            .chain(self.facets.iter().filter_map(|f| f.pending_sub.as_ref()))
+    }
+
+    /// Its integrations holding a consent by the account `sub`, its first first: those
+    /// consented by it, and those whose consent by it waits for approval.
+    pub fn holding(&self, sub: &str) -> Vec<Integration> {
+        let by = |s: Option<&String>| s.is_some_and(|s| s == sub);
+        let consented = by(self.consent_sub.as_ref());
+        self.statuses
+            .iter()
+            .map(|(i, _)| *i)
+            .filter(|i| {
+                let waiting = if *i == self.integration {
+                    by(self.pending_sub.as_ref())
+                } else {
+                    self.facets
+                        .iter()
+                        .any(|f| f.integration == *i && by(f.pending_sub.as_ref()))
+                };
+                waiting || (consented && self.consented.contains(i))
+            })
+            .collect()
     }
 }
 
@@ -259,5 +311,40 @@ mod tests {
                 .and_then(|d| d.reason),
             Some("denied".into())
         );
+    }
+
+    #[test]
+    fn a_consent_waiting_for_an_added_integration_holds_its_accounts_grant() {
+        use crate::domain::model::{GoogleIdentity, PendingConsent};
+        let who = |sub: &str| GoogleIdentity {
+            sub: sub.into(),
+            email: None,
+            email_verified: true,
+            hd: None,
+        };
+        let (mut t, _) = new_tenant(
+            &NewTenant {
+                slug: "acme".into(),
+                ..Default::default()
+            },
+            1,
+        )
+        .unwrap();
+        t.google = Some(who("111"));
+        t.consented_at = Some(2);
+        t.status = TenantStatus::Deployed;
+        t.add_integration(Integration::GoogleDrive, 3).unwrap();
+        t.added[0].status = TenantStatus::AwaitingApproval;
+        t.added[0].pending = Some(PendingConsent {
+            identity: who("222"),
+            granted_scopes: Vec::new(),
+            at: 4,
+            underlying: TenantStatus::Created,
+        });
+        let b = Brief::of(&t);
+        assert_eq!(b.grant_subs().collect::<Vec<_>>(), ["111", "222"]);
+        assert_eq!(b.holding("222"), [Integration::GoogleDrive]);
+        assert_eq!(b.holding("111"), [Integration::Gmail]);
+        assert!(b.holding("333").is_empty());
     }
 }

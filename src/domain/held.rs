@@ -117,6 +117,13 @@ impl Tenant {
         self.added_state(integration).map(|s| s.status)
     }
 
+    /// Each integration it holds with its own status, its first first.
+    pub fn statuses(&self) -> Vec<(Integration, TenantStatus)> {
+        std::iter::once((self.integration, self.status))
+            .chain(self.added.iter().map(|s| (s.integration, s.status)))
+            .collect()
+    }
+
     /// The tenant's status: its integrations' summarised, the one needing attention first.
     pub fn summary_status(&self) -> TenantStatus {
         tenant_status(std::iter::once(self.status).chain(self.added.iter().map(|s| s.status)))
@@ -138,10 +145,11 @@ impl Tenant {
     }
 
     /// Integrations added after its first whose provisioning job stopped (`retry` runs
-    /// them again).
+    /// them again); not one that needs a new consent (its job waits for that).
     pub fn added_stopped(&self) -> Vec<Integration> {
         self.added
             .iter()
+            .filter(|s| s.status != TenantStatus::NeedsReconsent)
             .filter(|s| {
                 s.provision
                     .as_ref()

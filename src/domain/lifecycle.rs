@@ -15,6 +15,7 @@ pub use super::input::{
     InvalidInput, NewTenant, TenantEdit, edit_tenant, new_tenant, normalise_email, valid_domain,
     validate_return_url, validate_slug,
 };
+use super::link_asks::move_asked;
 use super::model::{AuditEvent, EventKind, PendingConsent, Tenant, TenantStatus};
 use crate::time::{Millis, rfc3339};
 
@@ -74,14 +75,13 @@ pub fn apply(
         Transition::LinkIssued {
             link_id,
             expires_at,
+            only,
         } => {
             // While a consent of any of its integrations waits, the operator decides first.
             if tenant.summary_status() == TenantStatus::AwaitingApproval {
                 return Err(TransitionError::AwaitingApproval(tenant.slug.clone()));
             }
-            if !consented {
-                set_status(&mut next, TenantStatus::LinkIssued);
-            }
+            move_asked(tenant, &mut next, *only, TenantStatus::LinkIssued);
             (
                 EventKind::LinkIssued,
                 format!(
@@ -90,10 +90,8 @@ pub fn apply(
                 ),
             )
         }
-        Transition::LinkOpened { link_id } => {
-            if !consented {
-                set_status(&mut next, TenantStatus::LinkOpened);
-            }
+        Transition::LinkOpened { link_id, only } => {
+            move_asked(tenant, &mut next, *only, TenantStatus::LinkOpened);
             (
                 EventKind::LinkOpened,
                 format!("consent link {link_id} opened"),

@@ -20,7 +20,8 @@
 //! - `consent`: the consent flow's decisions (the identity gate, the callback's decision
 //!   tree, links used, superseded and withdrawn, grants given back);
 //! - `health`: what a refresh's answer says about a consent (token health); `health_each`:
-//!   a tenant's check over its integrations;
+//!   a tenant's check over its integrations; `health_alarm`: the alarms about our OAuth
+//!   clients, one per client;
 //! - `brief`: the compact summary of a tenant that in-memory indexes keep;
 //! - `before_consent`: what a tenant that failed before consenting can do instead of a retry;
 //! - `anchor`: an audit chain entry noted outside the box (`SEQ:HASH`);
@@ -34,17 +35,20 @@ pub mod brief;
 pub mod consent;
 pub mod facet;
 pub mod health;
+pub mod health_alarm;
 pub mod health_each;
 pub mod held;
 mod input;
 pub mod integration;
 pub mod lifecycle;
 pub mod link;
+pub mod link_asks;
 pub mod link_ttl;
 pub mod model;
 pub mod offboarding;
 pub mod outbox;
 pub mod provisioning;
+pub mod standing;
 pub mod summary;
 #[cfg(test)]
 mod tests;

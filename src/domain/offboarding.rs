@@ -26,12 +26,14 @@ pub fn any_traces(t: &Tenant) -> bool {
         .any(|f| left_traces(&f))
 }
 
+/// Whether an integration (or a tenant) at `status` is leaving or gone.
+pub fn is_leaving(status: TenantStatus) -> bool {
+    matches!(status, TenantStatus::Offboarding | TenantStatus::Offboarded)
+}
+
 /// Whether `t` is being offboarded whole (its first integration's job is the tenant's).
 pub fn leaving_whole(t: &Tenant) -> bool {
-    matches!(
-        t.status,
-        TenantStatus::Offboarding | TenantStatus::Offboarded
-    )
+    is_leaving(t.status)
 }
 
 /// Start offboarding `t` whole: the tenant as it is then, and the timeline entries, the

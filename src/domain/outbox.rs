@@ -68,7 +68,9 @@ impl OutboxEvent {
     /// whose status changed (its first's first), each about that integration alone (its
     /// status, Blaxel resources and MCP URL, `integration` naming it). A tenant of one
     /// integration gets exactly [`Self::of_change`]'s. An integration added after the first
-    /// that goes while offboarding (`tenant integration remove`) ends `offboarded`.
+    /// that goes while offboarding (`tenant integration remove`) ends `offboarded`; one that
+    /// never consented tells nothing when it goes, alone or with its tenant (nothing of it
+    /// was ever told); the first's `tenant.offboarded` says the tenant is gone.
     pub fn of_changes(
         before: Option<&Tenant>,
         after: &Tenant,
@@ -77,7 +79,15 @@ impl OutboxEvent {
         let now = after
             .integrations()
             .into_iter()
-            .filter_map(|i| Self::of_change(was(i), &after.facet(i)?));
+            .filter_map(|i| after.facet(i).map(|f| (i, f)))
+            // An added one that never consented goes with its tenant unsaid, as when
+            // removed alone.
+            .filter(|(i, f)| {
+                *i == after.integration
+                    || f.status != TenantStatus::Offboarded
+                    || f.consented_at.is_some()
+            })
+            .filter_map(|(i, f)| Self::of_change(was(i), &f));
         let gone = before
             .into_iter()
             .flat_map(|b| b.added.iter())
@@ -205,5 +215,32 @@ mod tests {
         assert_eq!(events[0].1["integration"], "google-drive");
         // Removed before it ever consented: nothing to tell.
         assert!(OutboxEvent::of_changes(Some(&before), &deployed()).is_empty());
+    }
+
+    #[test]
+    fn an_integration_never_consented_tells_nothing_when_it_goes_with_its_tenant() {
+        use crate::domain::integration::Integration::GoogleDrive;
+        let mut before = deployed();
+        before.consented_at = Some(2);
+        before.add_integration(GoogleDrive, 3).unwrap();
+        let (leaving, _) = crate::domain::offboarding::offboard_whole(&before, 4).unwrap();
+        assert_eq!(
+            leaving.status_of(GoogleDrive),
+            Some(TenantStatus::Offboarded)
+        );
+        // As `tenant integration remove` of it: nothing, not `tenant.offboarded` for it
+        // while its tenant is still leaving.
+        assert!(
+            OutboxEvent::of_changes(Some(&before), &leaving).is_empty(),
+            "{:?}",
+            OutboxEvent::of_changes(Some(&before), &leaving)
+        );
+        // The tenant's own `tenant.offboarded` comes when its job ends, as always.
+        let mut gone = leaving.clone();
+        gone.status = TenantStatus::Offboarded;
+        let events = OutboxEvent::of_changes(Some(&leaving), &gone);
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0].0, "tenant.offboarded");
+        assert_eq!(events[0].1["integration"], "gmail");
     }
 }

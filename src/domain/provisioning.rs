@@ -102,6 +102,24 @@ pub(super) fn offboard(
     ))
 }
 
+/// Stop a provisioning job on its way, because the consent it was started for no longer
+/// counts (`why`): a new generation, so that what the provisioner is doing with that
+/// consent's token comes back stale, stopped at the step it was at. A new consent starts a
+/// fresh job. A job done, stopped or offboarding is left as it is.
+pub(super) fn stop_job(next: &mut Tenant, why: &str, now: Millis) {
+    let Some(job) = next.provision.as_mut() else {
+        return;
+    };
+    if !job.step.is_active() || job.step.is_offboarding() {
+        return;
+    }
+    let at = job.step;
+    job.generation += 1;
+    advance(job, ProvisionStep::Stopped, now);
+    job.failed_step = Some(at);
+    job.last_error = Some(crate::text::clean(why));
+}
+
 /// One offboarding step done: on to the next; after the last, `offboarded`.
 pub(super) fn offboard_step_done(
     next: &mut Tenant,

@@ -10,12 +10,16 @@ use crate::time::Millis;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Transition {
+    /// A link issued; it asks for `only` that integration (`None`: each not consented).
     LinkIssued {
         link_id: String,
         expires_at: Millis,
+        only: Option<super::integration::Integration>,
     },
+    /// A link opened for the first time; `only` as it was issued.
     LinkOpened {
         link_id: String,
+        only: Option<super::integration::Integration>,
     },
     ConsentStarted {
         link_id: String,

@@ -141,7 +141,7 @@ impl Engine {
         ops::health::checkable(&self.core)
     }
 
-    /// The alarm about our OAuth client, if one is raised.
+    /// The alarms about our OAuth clients as one, if one is raised.
     pub fn health_alarm(&self) -> Option<HealthAlarm> {
         self.core.store().node().published().health_alarm()
     }

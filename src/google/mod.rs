@@ -149,6 +149,11 @@ impl GoogleOAuth {
         })
     }
 
+    /// The OAuth client's id: an id_token it receives must be issued for it (`aud`).
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
     /// The authorize URL for one flow.
     pub fn authorize_url(
         &self,

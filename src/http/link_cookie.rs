@@ -6,7 +6,7 @@
 //! HttpOnly and SameSite=Lax (sent on Google's top-level redirect back); Secure, with the
 //! `__Secure-` prefix, on an `https` public URL.
 
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue};
 
 use crate::config::Config;
 use crate::engine::consent::FLOW_TTL;
@@ -39,15 +39,7 @@ impl LinkCookie {
 
     /// The link code the request carries, when it carries a well-formed one.
     pub fn read(&self, headers: &HeaderMap) -> Option<String> {
-        headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(k, _)| *k == self.name)
-            .map(|(_, v)| v.trim().to_owned())
-            .filter(|v| well_formed(v, LINK_CODE_LEN))
+        super::browser::read_token(headers, self.name, LINK_CODE_LEN)
     }
 
     /// Set at Continue: the code of the link pressed.
@@ -82,7 +74,10 @@ mod tests {
 
     fn cookie_header(value: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_str(value).expect("ascii"));
+        h.insert(
+            axum::http::header::COOKIE,
+            HeaderValue::from_str(value).expect("ascii"),
+        );
         h
     }
 

@@ -23,7 +23,7 @@ use crate::config::Config;
 use crate::control;
 use crate::domain::actor::{Actor, Worker};
 use crate::engine::ops::admin::Sweep;
-use crate::engine::ops::health::CheckRound;
+use crate::engine::ops::health_round::CheckRound;
 use crate::engine::ops::reconcile::FindDrift;
 use crate::engine::{Engine, Parts, Placement};
 use crate::http::{self, RateLimit};
@@ -288,8 +288,9 @@ async fn reconcile_rounds(engine: Arc<Engine>, every: Duration) {
 }
 
 /// A round of token checks every `every`, jittered by a fifth either way so that many
-/// owners (or restarts) do not ask Google at the same moment. While the alarm about our
-/// client is raised, a round only probes one tenant; once that works, the round goes on.
+/// owners (or restarts) do not ask Google at the same moment. While the alarm about an
+/// OAuth client is raised, a round probes it with one tenant and checks no other token
+/// through it unless that works (see [`CheckRound`]).
 async fn health_rounds(engine: Arc<Engine>, every: Duration) {
     use rand::Rng;
     // The first round comes soon after start (within a few minutes, or the interval if
@@ -301,20 +302,7 @@ async fn health_rounds(engine: Arc<Engine>, every: Duration) {
     loop {
         tokio::time::sleep(wait).await;
         wait = every.mul_f64(rand::thread_rng().gen_range(0.8..1.2));
-        let mut slugs = engine.checkable();
-        if engine.health_alarm().is_some() {
-            // Probe one tenant, a different one each time: one account's odd answer must
-            // not keep the checks paused for everyone.
-            if slugs.is_empty() {
-                continue;
-            }
-            let pick = rand::thread_rng().gen_range(0..slugs.len());
-            let probe = slugs.swap_remove(pick);
-            engine.run(CHECKS, CheckRound { slugs: vec![probe] }).await;
-            if engine.health_alarm().is_some() {
-                continue;
-            }
-        }
+        let slugs = engine.checkable();
         let (checks, skipped) = engine.run(CHECKS, CheckRound { slugs }).await;
         let revoked = checks
             .iter()

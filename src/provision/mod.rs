@@ -8,6 +8,7 @@
 //! are dropped by the lifecycle.
 
 mod backoff;
+mod deploy;
 mod step;
 
 use std::collections::HashSet;

@@ -3,7 +3,7 @@
 
 use crate::blaxel::{
     BlaxelError, ConnectionRequest, FunctionRequest, GoogleOAuthSecret, RequestMetadata,
-    function_needs_update, mcp_url,
+    function_needs_update,
 };
 use crate::domain::facet::parse_job_key;
 use crate::domain::lifecycle::{Transition, TransitionError};
@@ -18,7 +18,7 @@ use crate::time::{add, duration_ms, now_ms};
 use super::{ME, Provisioner, poll_delay, retry_delay};
 
 /// What a step came to.
-enum StepResult {
+pub(super) enum StepResult {
     Advance(Transition),
     Retry(BlaxelError),
     Poll(String),
@@ -31,7 +31,7 @@ enum StepResult {
 
 /// Blaxel's answer decides: retry what may pass later, stop on anything else with
 /// Blaxel's own words.
-fn classify(e: BlaxelError) -> StepResult {
+pub(super) fn classify(e: BlaxelError) -> StepResult {
     if e.is_retryable() {
         StepResult::Retry(e)
     } else {
@@ -80,8 +80,8 @@ impl Provisioner {
         }
         let outcome = match job.step {
             ProvisionStep::Connection => self.connection(&tenant, integration, &job).await,
-            ProvisionStep::Function => self.function(&tenant, &job).await,
-            ProvisionStep::Deploy => self.deploy(&job).await,
+            ProvisionStep::Function => self.function(&tenant, integration, &job).await,
+            ProvisionStep::Deploy => self.deploy(&tenant, integration, &job).await,
             ProvisionStep::RevokeGrant => {
                 let give_back = GiveBackGrants {
                     tenant: tenant.clone(),
@@ -344,7 +344,7 @@ impl Provisioner {
         Ok(())
     }
 
-    async fn connection(
+    pub(super) async fn connection(
         &self,
         tenant: &Tenant,
         integration: Option<Integration>,
@@ -397,7 +397,9 @@ impl Provisioner {
         }
     }
 
-    async fn function(&self, tenant: &Tenant, job: &ProvisionState) -> StepResult {
+    /// Make the server bound to the job's connection (409: read it, and send it again when
+    /// it differs); with `force_update`, send it again whatever it is.
+    pub(super) async fn make_server(&self, tenant: &Tenant, job: &ProvisionState) -> StepResult {
         let meta = RequestMetadata::for_tenant(
             job.function_name.clone(),
             &tenant.display_name,
@@ -436,36 +438,6 @@ impl Provisioner {
                     Err(e) => classify(e),
                 }
             }
-            Err(e) => classify(e),
-        }
-    }
-
-    async fn deploy(&self, job: &ProvisionState) -> StepResult {
-        match self.client.get_function(&job.function_name).await {
-            Ok(f) => match &f.status {
-                Some(s) if s.is_deployed() => StepResult::Advance(Transition::Deployed {
-                    generation: job.generation,
-                    mcp_url: mcp_url(&f),
-                    blaxel_status: s.as_str().to_owned(),
-                }),
-                Some(s) if s.is_terminal_failure() => StepResult::Fail(
-                    FailureKind::DeployFailed,
-                    format!(
-                        "Blaxel reports the MCP server {} as {}",
-                        job.function_name,
-                        s.as_str()
-                    ),
-                ),
-                Some(s) => StepResult::Poll(s.as_str().to_owned()),
-                None => StepResult::Poll("UNKNOWN".into()),
-            },
-            Err(e) if e.is_not_found() => StepResult::Fail(
-                FailureKind::BlaxelRejected,
-                format!(
-                    "the MCP server {} no longer exists at Blaxel; retry to create it again",
-                    job.function_name
-                ),
-            ),
             Err(e) => classify(e),
         }
     }

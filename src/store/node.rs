@@ -13,7 +13,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, RwLock};
 
 use crate::domain::brief::Brief;
-use crate::domain::health::{HealthAlarm, next_alarm};
+use crate::domain::health::HealthAlarm;
+use crate::domain::health_alarm::{Client, ClientAlarms};
 use crate::domain::model::{ConsentLink, Integration, PendingFlow, ProvisionerState, TenantStatus};
 use crate::time::Millis;
 
@@ -71,7 +72,7 @@ pub trait NodeLocal: Send + Sync {
 #[derive(Debug, Default)]
 pub struct Published {
     provisioner: RwLock<ProvisionerState>,
-    alarm: RwLock<Option<HealthAlarm>>,
+    alarms: RwLock<ClientAlarms>,
 }
 
 impl Published {
@@ -94,19 +95,29 @@ impl Published {
         true
     }
 
-    /// The alarm about our OAuth client, if one is raised.
+    /// The alarms about our OAuth clients as one, if one is raised (see
+    /// [`ClientAlarms::combined`]).
     pub fn health_alarm(&self) -> Option<HealthAlarm> {
-        self.alarm.read().map(|a| a.clone()).unwrap_or_default()
+        self.alarms.read().ok().and_then(|a| a.combined())
     }
 
-    /// Record what a check said about our client (see [`next_alarm`]); returns the alarm
-    /// now when it was raised or cleared by this (`Some(None)`: cleared), else `None`.
-    pub fn set_health_alarm(&self, alarm: Option<HealthAlarm>) -> Option<Option<HealthAlarm>> {
-        let Ok(mut a) = self.alarm.write() else {
+    /// The OAuth clients under alarm.
+    pub fn alarmed_clients(&self) -> Vec<Client> {
+        self.alarms.read().map(|a| a.clients()).unwrap_or_default()
+    }
+
+    /// Record what a check through `client` said of it (see [`ClientAlarms::set`]);
+    /// returns that client's alarm now when it was raised or cleared by this
+    /// (`Some(None)`: cleared), else `None`.
+    pub fn set_health_alarm(
+        &self,
+        client: Client,
+        alarm: Option<HealthAlarm>,
+    ) -> Option<Option<HealthAlarm>> {
+        let Ok(mut a) = self.alarms.write() else {
             return None;
         };
-        let changed = a.is_some() != alarm.is_some();
-        *a = next_alarm(a.as_ref(), alarm);
-        changed.then(|| a.clone())
+        let now = alarm.clone();
+        a.set(client, alarm).then_some(now)
     }
 }

@@ -1,15 +1,33 @@
 //! A tenant's Google Drive beside its Gmail: adding it, and a Drive consent stored as the
 //! callback stores one (its own token under Drive's name), by an account of the Google
-//! stand-in or with a token the stand-in never issued.
+//! stand-in or with a token the stand-in never issued; a harness whose Drive has an OAuth
+//! client of its own.
 
+use mcp_onboard::engine::lifecycle::NewTenant;
 use mcp_onboard::engine::model::{GoogleIdentity, Integration, TenantStatus};
 use mcp_onboard::engine::{Command, EngineError, Reply};
 use secrecy::SecretString;
 
-use super::{Harness, OWNER};
+use super::{Harness, OWNER, Page, harness_with_env};
 
 /// Where an added Drive keeps its refresh token.
 pub const DRIVE_TOKEN: &str = "google-drive/refresh_token";
+
+/// Drive's own OAuth client in [`harness_with_drive_client`].
+pub const DRIVE_CLIENT_ID: &str = "drive-own.apps.sandbox";
+pub const DRIVE_CLIENT_SECRET: &str = "drive-own-secret";
+
+/// A harness whose Drive has an OAuth client of its own (`[integrations.google-drive]`),
+/// which the Google stand-in knows as well as `[google]`'s.
+pub async fn harness_with_drive_client() -> Harness {
+    let h = harness_with_env(&[
+        ("GOOGLE_DRIVE_CLIENT_ID", DRIVE_CLIENT_ID),
+        ("GOOGLE_DRIVE_CLIENT_SECRET", DRIVE_CLIENT_SECRET),
+    ])
+    .await;
+    h.google.add_client(DRIVE_CLIENT_ID, DRIVE_CLIENT_SECRET);
+    h
+}
 
 /// Add (`add`) or remove `i` of `slug`: the engine's answer.
 pub async fn integration(
@@ -77,4 +95,30 @@ pub async fn plant_drive(h: &Harness, slug: &str, who: GoogleIdentity, token: Se
         })
         .await
         .unwrap();
+}
+
+/// A link for `slug`'s Drive alone, consented by `email` over HTTP: the callback's page.
+pub async fn consent_drive_through_link(h: &Harness, slug: &str, email: &str) -> Page {
+    let issue = Command::IssueLink {
+        slug: slug.into(),
+        ttl_secs: 3600,
+        replace: false,
+        integration: Some(Integration::GoogleDrive),
+    };
+    let Reply::Link(link) = h.run(issue).await else {
+        panic!("a link");
+    };
+    h.onboard_through(&link, email).await
+}
+
+/// A tenant `slug` of Drive alone, consented by `email` over HTTP.
+pub async fn drive_only(h: &Harness, slug: &str, email: &str) {
+    let input = NewTenant {
+        slug: slug.into(),
+        integration: Integration::GoogleDrive,
+        ..Default::default()
+    };
+    h.run(Command::AddTenant(input)).await;
+    let page = h.onboard(slug, email).await;
+    assert_eq!(page.status, 200, "{}", page.body);
 }

@@ -98,6 +98,17 @@ impl World {
         }
     }
 
+    /// This world's sled database opened directly (no command may run meanwhile), with no
+    /// background flusher: sled's flusher keeps the database's file lock for a moment after
+    /// the handle is dropped, and the next command would find it held.
+    pub fn open_db_directly(&self) -> sled::Db {
+        sled::Config::new()
+            .path(self.data_dir().join("db"))
+            .flush_every_ms(None)
+            .open()
+            .expect("the database opens")
+    }
+
     /// Where this world's commands keep their data: the demo's own dir under the private
     /// home with `--demo` (it takes no other), `<tmp>/data` otherwise.
     pub fn data_dir(&self) -> PathBuf {

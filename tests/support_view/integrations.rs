@@ -13,6 +13,7 @@ pub fn gmail(status: TenantStatus) -> IntegrationStatus {
     IntegrationStatus {
         integration: Integration::Gmail,
         status,
+        step: None,
     }
 }
 
@@ -33,6 +34,7 @@ pub fn two_integrations(size: (u16, u16)) -> Model {
     let drive = |status| IntegrationStatus {
         integration: Integration::GoogleDrive,
         status,
+        step: None,
     };
     let mut rows = m.table.rows.clone();
     for r in &mut rows {

@@ -405,6 +405,7 @@ pub fn declined(size: (u16, u16)) -> Model {
     d.slug = "alphabeta".into();
     d.display_name = "AlphaBeta".into();
     d.status = TenantStatus::Failed;
+    d.statuses = vec![gmail(TenantStatus::Failed)];
     d.failure = Some(FailureKind::ConsentDenied);
     d.reason = Some("the customer declined access at Google (access_denied)".into());
     d.google_email = None;
@@ -446,6 +447,7 @@ pub fn long_texts(size: (u16, u16)) -> Model {
     let mut m = model(true, size);
     let mut d = detail();
     d.status = TenantStatus::Failed;
+    d.statuses = vec![gmail(TenantStatus::Failed)];
     d.failure = Some(FailureKind::BlaxelRejected);
     let error = long_error();
     d.reason = Some(format!("provisioning stopped: {error}"));

@@ -103,8 +103,8 @@ next-consent = Google asks for each access separately. Next: { $integration }.
 # Variables:
 #   $integration (String) - the next one to connect (integration-*)
 next-consent-continue = Continue with { $integration }
-# Instead of the button, when this browser cannot be taken back to the link (another
-# browser, or cookies refused).
+# Instead of the button, when the callback did not get this link's own cookie (Continue
+# was pressed on another link in the same browser before Google came back).
 # Variables:
 #   $integration (String) - the next one to connect (integration-*)
 next-consent-open-link = To connect { $integration } too, open the link you were sent again.

@@ -4,6 +4,7 @@
 //! URL, Blaxel connection and server, token health); and the lines about one integration's
 //! job and token, which a tenant of one integration shows as its own.
 
+use crate::domain::model::Integration;
 use crate::engine::api::{
     IntegrationStatus, IntegrationView, ProvisionView, TenantView, TokenView,
 };
@@ -91,16 +92,15 @@ pub fn token(tok: &TokenView, slug: &str) -> Vec<String> {
     out
 }
 
-/// What the approval of a consent waiting for it takes: the first integration's is the
-/// tenant's `approve` and `reject`.
-pub fn waiting(account: &str, at: &str, slug: &str, first: bool) -> String {
-    if first {
-        format!(
-            "a consent by {account} (since {at}) instead of the account above: `mcp-onboard approve {slug}` or `mcp-onboard reject {slug}`"
-        )
-    } else {
-        format!("a consent by {account} (since {at}) waits for approval")
-    }
+/// A consent waiting for approval and the commands that take it: the tenant's `approve` and
+/// `reject`, naming the integration (`named`) when several wait.
+pub fn waiting(account: &str, at: &str, slug: &str, named: Option<Integration>) -> String {
+    let which = named
+        .map(|i| format!(" --integration {i}"))
+        .unwrap_or_default();
+    format!(
+        "a consent by {account} (since {at}) instead of the account above: `mcp-onboard approve {slug}{which}` or `mcp-onboard reject {slug}{which}`"
+    )
 }
 
 /// Whether `tenant show` lists a block per integration (the tenant holds several).
@@ -117,18 +117,12 @@ pub fn blocks(t: &TenantView) -> Vec<String> {
             t,
             v,
             first.then_some(t.provisioning.as_ref()).flatten(),
-            first,
         ));
     }
     out
 }
 
-fn block(
-    t: &TenantView,
-    v: &IntegrationView,
-    job_of_first: Option<&ProvisionView>,
-    first: bool,
-) -> Vec<String> {
+fn block(t: &TenantView, v: &IntegrationView, job_of_first: Option<&ProvisionView>) -> Vec<String> {
     const PAD: &str = "      ";
     const WIDTH: usize = 11;
     let mut out = vec![format!(
@@ -141,7 +135,8 @@ fn block(
         put("reason:", vec![r.clone()]);
     }
     if let Some(p) = &v.pending_consent {
-        put("waiting:", vec![waiting(&p.account, &p.at, &t.slug, first)]);
+        let named = t.to_name_for_approval(v.integration);
+        put("waiting:", vec![waiting(&p.account, &p.at, &t.slug, named)]);
     }
     if let Some(at) = &v.consented_at {
         put("consented:", vec![at.clone()]);
@@ -260,6 +255,7 @@ mod tests {
         let held = |integration, status| IntegrationStatus {
             integration,
             status,
+            step: None,
         };
         assert_eq!(column(&[]), "-");
         assert_eq!(
@@ -273,5 +269,38 @@ mod tests {
             ]),
             "gmail deployed, google-drive link_issued"
         );
+    }
+
+    #[test]
+    fn a_consent_waiting_for_an_added_integration_says_which_commands_take_it() {
+        let mut t = acme();
+        t.status = TenantStatus::AwaitingApproval;
+        let waiting = crate::engine::api::PendingView {
+            account: "bob@acme.com".into(),
+            sub: "2".into(),
+            at: "2026-12-02T00:00:00Z".into(),
+            underlying: TenantStatus::Created,
+        };
+        t.integrations[1].pending_consent = Some(waiting.clone());
+        let text = super::super::tenant::tenant_text(&t, 0);
+        assert!(
+            text.contains(
+                "      waiting:   a consent by bob@acme.com (since 2026-12-02T00:00:00Z) instead \
+                 of the account above: `mcp-onboard approve acme` or `mcp-onboard reject acme`"
+            ),
+            "{text}"
+        );
+        // Both wait: each names its integration, as `approve` asks then.
+        t.integrations[0].pending_consent = Some(waiting);
+        let text = super::super::tenant::tenant_text(&t, 0);
+        for name in ["gmail", "google-drive"] {
+            assert!(
+                text.contains(&format!(
+                    "`mcp-onboard approve acme --integration {name}` or \
+                     `mcp-onboard reject acme --integration {name}`"
+                )),
+                "{text}"
+            );
+        }
     }
 }

@@ -170,6 +170,7 @@ mod tests {
         let held = |integration, status| crate::engine::api::IntegrationStatus {
             integration,
             status,
+            step: None,
         };
         let mut deployed = row("acme", "Acme Corporation", TenantStatus::Deployed, 42);
         deployed.google_email = Some("ops@acme.example".into());

@@ -4,8 +4,8 @@
 //! `failed (declined)`, as the console shows it).
 
 use super::held;
-use crate::domain::before_consent;
 use crate::domain::model::{FailureKind, TenantStatus};
+use crate::domain::{before_consent, standing};
 use crate::engine::api::TenantView;
 use crate::time::Millis;
 
@@ -49,7 +49,7 @@ pub fn tenant_text(t: &TenantView, now: Millis) -> String {
         out.push(format!("  reason:   {r}"));
     }
     // Nothing to retry before a consent: what can be done instead, as the console says.
-    if before_consent::failed_before_consent(t.status, t.provisioning.is_some()) {
+    if standing::failed_before_consent(t.status, &t.standings()) {
         let until = before_consent::link_works_until(
             t.links
                 .iter()
@@ -69,7 +69,7 @@ pub fn tenant_text(t: &TenantView, now: Millis) -> String {
     // block; one of a single integration says them as its own.
     let blocks = held::in_blocks(t);
     if let Some(p) = t.pending_consent.as_ref().filter(|_| !blocks) {
-        let text = held::waiting(&p.account, &p.at, &t.slug, true);
+        let text = held::waiting(&p.account, &p.at, &t.slug, None);
         out.push(format!("  waiting:  {text}"));
     }
     if let Some(c) = &t.contact {
@@ -209,5 +209,48 @@ mod tests {
         let json = serde_json::to_value(&row).unwrap();
         assert_eq!(json["status"], "failed");
         assert_eq!(json["failure"], "consent_denied");
+    }
+
+    /// acme holding Gmail at `gmail` and Drive at `drive` (each with a job or not), its
+    /// status their summary, its link active.
+    fn two(
+        gmail: (TenantStatus, Option<crate::domain::model::ProvisionStep>),
+        drive: (TenantStatus, Option<crate::domain::model::ProvisionStep>),
+    ) -> TenantView {
+        use crate::domain::model::Integration::{Gmail, GoogleDrive};
+        use crate::engine::api::IntegrationStatus;
+        let mut t = declined();
+        t.failure = None;
+        t.status = crate::domain::summary::tenant_status([gmail.0, drive.0]).unwrap();
+        t.statuses = [(Gmail, gmail), (GoogleDrive, drive)]
+            .map(|(integration, (status, step))| IntegrationStatus {
+                integration,
+                status,
+                step,
+            })
+            .to_vec();
+        t
+    }
+
+    #[test]
+    fn a_tenant_of_several_says_next_only_when_each_failure_came_before_its_consent() {
+        use crate::domain::model::ProvisionStep::{Done, Stopped};
+        // Gmail never consented, Drive's job stopped: `retry acme` runs it, no new link.
+        let t = two(
+            (TenantStatus::Created, None),
+            (TenantStatus::Failed, Some(Stopped)),
+        );
+        let text = tenant_text(&t, 0);
+        assert!(!text.contains("next:"), "{text}");
+        // Gmail works, Drive declined: nothing to retry, a link is what helps.
+        let t = two(
+            (TenantStatus::Deployed, Some(Done)),
+            (TenantStatus::Failed, None),
+        );
+        let text = tenant_text(&t, 0);
+        assert!(
+            text.contains("\n  next:     their link works until 1970-01-02 00:01 UTC"),
+            "{text}"
+        );
     }
 }

@@ -3,11 +3,13 @@
 //! named, or on the only one waiting. One Google account per tenant: approving a consent by
 //! a new account moves the whole tenant to it, so the tenant's other integrations holding a
 //! consent by the previous account no longer count as consented: each needs a new consent
-//! by the new account (`needs_reconsent`), and the previous account's grant is given back
-//! at Google (unless another tenant holds a consent by it).
+//! by the new account (`needs_reconsent`; a provisioning job of theirs on its way stops),
+//! and the previous account's grant is given back at Google (unless another tenant holds a
+//! consent by it).
 
 use crate::domain::integration::Integration;
 use crate::domain::model::{AuditEvent, EventKind, GoogleIdentity, Tenant, TenantStatus};
+use crate::domain::provisioning::stop_job;
 use crate::domain::transition::{TransitionError, event, set_status};
 use crate::time::Millis;
 
@@ -77,6 +79,22 @@ pub fn superseded(t: &Tenant, approved: Integration, new_sub: &str) -> Vec<Integ
         .collect()
 }
 
+/// The integrations besides `approved` whose refresh token, if one is stored, is by the
+/// tenant's account now, once `approved`'s consent by `new_sub`, another account, is
+/// approved: every other one (those [`superseded`], and those leaving or waiting for a
+/// new consent, whose token stays stored until their job or their new consent). Each
+/// such token goes back as the previous account's then, so that none is later taken for
+/// the new account's (an offboarding's revoke step judges a token by the tenant's account).
+pub fn previous_accounts(t: &Tenant, approved: Integration, new_sub: &str) -> Vec<Integration> {
+    if t.google.as_ref().is_none_or(|g| g.sub == new_sub) {
+        return Vec::new();
+    }
+    t.integrations()
+        .into_iter()
+        .filter(|i| *i != approved)
+        .collect()
+}
+
 /// One of those integrations (as a tenant of it alone, `f`): its consent by `was` no
 /// longer counts, since the tenant's account is now `now_by`, approved for `approved`.
 pub fn supersede(
@@ -98,6 +116,8 @@ pub fn supersede(
         i = f.integration
     );
     next.reason = Some(reason.clone());
+    // Its job, if on its way, was started with the token that goes now.
+    stop_job(&mut next, &reason, now);
     // While a consent of its own waits, the status says so; this is what it is beneath.
     if let Some(p) = next.pending.as_mut() {
         p.underlying = TenantStatus::NeedsReconsent;
@@ -173,8 +193,63 @@ mod tests {
     }
 
     #[test]
+    fn a_superseded_integrations_job_on_its_way_stops_and_its_results_are_stale() {
+        use crate::domain::model::ProvisionStep;
+        let t = both_by_ann();
+        let f = t.facet(Gmail).unwrap();
+        let job = f.provision.clone().unwrap();
+        assert_eq!(job.step, ProvisionStep::Connection, "on its way");
+        let (next, _) = supersede(
+            &f,
+            &who("1", "ann@acme.com"),
+            &who("2", "bob@acme.com"),
+            GoogleDrive,
+            5,
+        )
+        .unwrap();
+        let stopped = next.provision.clone().unwrap();
+        assert!(!stopped.step.is_active(), "{stopped:?}");
+        assert!(stopped.generation > job.generation);
+        // A step the provisioner had started (with the previous account's token) comes
+        // back: stale, so the job can neither end deployed nor failed with it.
+        let ready = Transition::ConnectionReady {
+            generation: job.generation,
+        };
+        assert!(matches!(
+            crate::domain::lifecycle::apply(&next, &ready, 6),
+            Err(TransitionError::Stale(_))
+        ));
+        assert_eq!(next.status, TenantStatus::NeedsReconsent);
+        // A new consent (by the new account) starts a fresh job.
+        let again = Transition::Consented {
+            identity: who("2", "bob@acme.com"),
+            granted_scopes: vec![],
+        };
+        let (back, _) = crate::domain::lifecycle::apply(&next, &again, 7).unwrap();
+        let fresh = back.provision.unwrap();
+        assert_eq!(fresh.step, ProvisionStep::Connection);
+        assert!(fresh.generation > stopped.generation);
+        // A job done (its server deployed) is left as it is.
+        let mut done = f.clone();
+        if let Some(j) = done.provision.as_mut() {
+            j.step = ProvisionStep::Done;
+        }
+        let (kept, _) = supersede(
+            &done,
+            &who("1", "ann@acme.com"),
+            &who("2", "bob@acme.com"),
+            GoogleDrive,
+            5,
+        )
+        .unwrap();
+        assert_eq!(kept.provision, done.provision);
+    }
+
+    #[test]
     fn a_new_account_leaves_the_others_to_consent_again() {
         let t = both_by_ann();
+        assert_eq!(previous_accounts(&t, GoogleDrive, "2"), [Gmail]);
+        assert!(previous_accounts(&t, GoogleDrive, "1").is_empty());
         assert_eq!(superseded(&t, GoogleDrive, "2"), [Gmail]);
         assert_eq!(superseded(&t, Gmail, "2"), [GoogleDrive]);
         assert!(

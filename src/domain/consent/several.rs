@@ -2,15 +2,31 @@
 //! consented (or the one it was issued for), one Google consent each with only that
 //! integration's scopes; the customer is offered the next after each, and the link counts
 //! as used after the last. In between, it takes only the account of its first consent.
+//! A link never asks for an integration leaving, nor for another than it was for: with
+//! nothing left to ask, it has ended.
 
+use super::page::Gone;
 use crate::domain::integration::Integration;
-use crate::domain::model::ConsentLink;
+use crate::domain::model::{ConsentLink, TenantStatus};
+use crate::domain::offboarding::is_leaving;
+
+/// The integrations of a tenant (each it holds with its status, its first first) that a
+/// link may ask a consent for: not one leaving (`offboarding`, `offboarded`).
+pub fn may_ask(statuses: &[(Integration, TenantStatus)]) -> Vec<Integration> {
+    statuses
+        .iter()
+        .filter(|(_, s)| !is_leaving(*s))
+        .map(|(i, _)| *i)
+        .collect()
+}
 
 /// The integrations a consent through `link` is still asked for, in the order Continue asks
-/// them: the one it was issued for (if the tenant holds it), else those of the tenant's
-/// `integrations` (its first first) neither consented (`consented`) nor done through the
-/// link; with none left, the tenant's first (a new consent for it, as a link of one
-/// integration always gave).
+/// them: the one it was issued for (if the tenant holds it and it is not leaving), else
+/// those of `integrations` (the tenant's that [`may_ask`], its first first) neither
+/// consented (`consented`) nor done through the link; with none left and none done through
+/// it, the tenant's first (a new consent for it, as a link of one integration always
+/// gave). Never another integration than the link is for: with nothing left, nothing (the
+/// link has ended, see [`ended`]).
 pub fn to_consent(
     integrations: &[Integration],
     consented: &[Integration],
@@ -23,15 +39,50 @@ pub fn to_consent(
             .filter(|i| *i == only)
             .collect();
     }
-    let left: Vec<Integration> = integrations
-        .iter()
-        .copied()
-        .filter(|i| !consented.contains(i) && !link.done.contains(i))
-        .collect();
-    if left.is_empty() {
+    let left = left_to_consent(integrations, consented, link);
+    if left.is_empty() && link.done.is_empty() {
         integrations.first().copied().into_iter().collect()
     } else {
         left
+    }
+}
+
+/// Those of `integrations` a link for every integration not consented still asks for:
+/// neither consented nor done through it.
+fn left_to_consent(
+    integrations: &[Integration],
+    consented: &[Integration],
+    link: &ConsentLink,
+) -> Vec<Integration> {
+    integrations
+        .iter()
+        .copied()
+        .filter(|i| !consented.contains(i) && !link.done.contains(i))
+        .collect()
+}
+
+/// What a live link that asks nothing any more is to the customer: used, when consents went
+/// through it (the last of what it asked is done), else withdrawn (what it asked for went).
+pub fn ended(link: &ConsentLink) -> Gone {
+    if link.done.is_empty() {
+        Gone::Withdrawn
+    } else {
+        Gone::Used
+    }
+}
+
+/// Whether `link`, live, asks a consent for `leaving` and nothing else (for it alone, or
+/// for every integration not consented when only it is left): it ends when `leaving` goes.
+/// `integrations`: as for [`to_consent`], with `leaving` still among them.
+pub fn asks_only(
+    integrations: &[Integration],
+    consented: &[Integration],
+    link: &ConsentLink,
+    leaving: Integration,
+) -> bool {
+    match link.only {
+        Some(only) => only == leaving,
+        None => left_to_consent(integrations, consented, link) == [leaving],
     }
 }
 
@@ -138,6 +189,56 @@ mod tests {
         // A tenant of one integration: as it always was.
         assert_eq!(next_to_consent(&[Gmail], &[], &l), Some(Gmail));
         assert!(after_consent(&[Gmail], &[Gmail], &l, Gmail).finished());
+    }
+
+    #[test]
+    fn a_link_never_asks_for_another_integration_than_it_was_for() {
+        let both = [Gmail, GoogleDrive];
+        // For Drive alone, and Drive is no longer held (or leaving): nothing, not Gmail.
+        let mut l = link();
+        l.only = Some(GoogleDrive);
+        assert_eq!(to_consent(&[Gmail], &[], &l), []);
+        assert_eq!(next_to_consent(&[Gmail], &[Gmail], &l), None);
+        assert_eq!(ended(&l), Gone::Withdrawn);
+        // Gmail consented through it, Drive gone since: its consents are done.
+        let mut l = link();
+        l.done = vec![Gmail];
+        assert_eq!(to_consent(&[Gmail], &[Gmail], &l), []);
+        assert_eq!(ended(&l), Gone::Used);
+        assert_eq!(to_consent(&both, &[Gmail], &l), [GoogleDrive]);
+        // Which links end when Drive goes: those asking for it alone.
+        assert!(asks_only(&both, &[Gmail], &l, GoogleDrive));
+        assert!(!asks_only(&both, &[], &link(), GoogleDrive), "Gmail too");
+        assert!(asks_only(&both, &[Gmail], &link(), GoogleDrive));
+        assert!(
+            !asks_only(&both, &both, &link(), GoogleDrive),
+            "Gmail again"
+        );
+        let mut drive = link();
+        drive.only = Some(GoogleDrive);
+        assert!(asks_only(&both, &both, &drive, GoogleDrive));
+        drive.only = Some(Gmail);
+        assert!(!asks_only(&both, &[], &drive, GoogleDrive));
+    }
+
+    #[test]
+    fn an_integration_leaving_is_not_asked_for() {
+        use crate::domain::model::TenantStatus::{Deployed, Offboarded, Offboarding};
+        let statuses = [(Gmail, Deployed), (GoogleDrive, Offboarding)];
+        assert_eq!(may_ask(&statuses), [Gmail]);
+        assert_eq!(
+            may_ask(&[(Gmail, Deployed), (GoogleDrive, Offboarded)]),
+            [Gmail]
+        );
+        // A new link to a tenant whose Gmail works and whose Drive leaves: a new consent
+        // for Gmail, as a link to a tenant of Gmail alone gives.
+        let l = link();
+        assert_eq!(to_consent(&may_ask(&statuses), &[Gmail], &l), [Gmail]);
+        // One halfway through: nothing left for it once Drive leaves.
+        let mut l = link();
+        l.done = vec![Gmail];
+        let p = after_consent(&may_ask(&statuses), &[Gmail], &l, Gmail);
+        assert!(p.finished(), "{p:?}");
     }
 
     #[test]

@@ -147,7 +147,8 @@ async fn answer(
 /// Name the tenant on a failure and speak its language; add the way back to the
 /// company's frontend: the tenant's return URL, else `listener.return_url`, with `tenant`
 /// and `outcome` appended (never a URL from the request). With `listener.return_redirect`
-/// a success sends the browser there.
+/// a success sends the browser there. Not while the link still asks for another consent:
+/// then the customer's one way on is that consent.
 fn hand_off(
     core: &Core,
     slug: &str,
@@ -169,24 +170,22 @@ fn hand_off(
         Some(u) => crate::domain::lifecycle::validate_return_url(&u).ok(),
         None => core.config().listener.return_url.clone(),
     };
-    if let Some(mut url) = base {
+    if let Some(mut url) = base.filter(|_| !page.kind.consents_left()) {
         url.query_pairs_mut()
             .append_pair("tenant", slug)
             .append_pair("outcome", page.hand_off());
         page.next = Some(Next {
             url: url.to_string(),
-            // Not while the link still asks for another consent.
-            redirect: page.success()
-                && core.config().listener.return_redirect
-                && !page.kind.consents_left(),
+            redirect: page.success() && core.config().listener.return_redirect,
         });
     }
     page
 }
 
-/// What Google's token endpoint gave, as the decision reads it: the id_token's claims
-/// checked, and what it says of the account cleaned (it is shown to operators).
-fn grant_facts(core: &Core, grant: &google::TokenGrant) -> GrantFacts {
+/// What Google's token endpoint gave `google` (the client that made the flow), as the
+/// decision reads it: the id_token's claims checked (issued for that client), and what it
+/// says of the account cleaned (it is shown to operators).
+fn grant_facts(core: &Core, google: &GoogleOAuth, grant: &google::TokenGrant) -> GrantFacts {
     GrantFacts {
         has_refresh_token: grant.refresh_token.is_some(),
         scopes: grant.scopes.clone(),
@@ -198,16 +197,10 @@ fn grant_facts(core: &Core, grant: &google::TokenGrant) -> GrantFacts {
                 azp: c.azp.clone(),
                 exp: c.exp,
             };
-            let client_id = core
-                .config()
-                .google
-                .client_id
-                .as_deref()
-                .unwrap_or_default();
             check_claims(
                 &claims,
                 &core.config().google.issuer,
-                client_id,
+                google.client_id(),
                 now_ms() / 1000,
             )?;
             Ok(GoogleIdentity {
@@ -243,7 +236,7 @@ async fn finish(
             return refuse(core, actor, slug, flow.integration, r).await;
         }
     };
-    let facts = grant_facts(core, &grant);
+    let facts = grant_facts(core, google, &grant);
     let sub = match &facts.identity {
         Some(Ok(id)) => Some(id.sub.clone()),
         _ => None,
@@ -253,13 +246,18 @@ async fn finish(
         _ => None,
     };
     let refresh = grant.refresh_token;
+    // The integration this consent is for: the flow's, else the tenant's first.
+    let client = flow.integration.unwrap_or(tenant.integration);
     // Give the grant back (when one was made and nobody keeps it); what to tell the
     // operator of it.
     let give_back = |sub: Option<String>| {
         let refresh = refresh.clone();
         async move {
             match refresh {
-                Some(r) => give_back(core, google, &r, sub.as_deref(), slug).await,
+                Some(r) => {
+                    let tokens = std::slice::from_ref(&r);
+                    give_back(core, google, client, tokens, sub.as_deref(), slug).await
+                }
                 None => String::new(),
             }
         }

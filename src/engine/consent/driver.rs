@@ -7,7 +7,7 @@ use secrecy::SecretString;
 use super::page::CustomerPage;
 use crate::domain::actor::Actor;
 use crate::domain::consent::page::Failure;
-use crate::domain::consent::several::{Progress, after_consent, first_account_only};
+use crate::domain::consent::several::{Progress, after_consent, first_account_only, may_ask};
 use crate::domain::consent::{
     ConsentDecision, GrantFacts, LinkChange, Refusal, consume_link, decide_consent, same_browser,
 };
@@ -17,6 +17,7 @@ use crate::domain::lifecycle::{self, Transition};
 use crate::domain::model::{
     ExpectedAccount, FailureKind, GoogleIdentity, Integration, LinkState, Tenant,
 };
+use crate::domain::offboarding::is_leaving;
 use crate::engine::core::Core;
 use crate::engine::error::EngineError;
 use crate::engine::ops::grants::{PENDING_TOKEN, REFRESH_TOKEN};
@@ -124,7 +125,11 @@ pub(super) fn store_consent(
         e => e,
     })?;
     let for_integration = integration.unwrap_or(cur.integration);
-    let facet = cur.facet(for_integration).ok_or_else(gone)?;
+    // One leaving (removed alone) takes no consent: the customer is told the same.
+    let facet = cur
+        .facet(for_integration)
+        .filter(|f| !is_leaving(f.status))
+        .ok_or_else(gone)?;
     let links = tx.links_of(slug)?;
     let link = links
         .iter()
@@ -158,7 +163,7 @@ pub(super) fn store_consent(
     let added = integration.filter(|i| *i != cur.integration);
     let next = apply_for(tx, slug, added, &transition)?;
     let progress = after_consent(
-        &next.integrations(),
+        &may_ask(&next.statuses()),
         &next.consented_integrations(),
         &link,
         for_integration,
@@ -246,7 +251,7 @@ pub(super) fn other_browser(core: &Core, tenant: &str) -> CustomerPage {
         .inc();
     tracing::warn!(
         tenant,
-        "a sign-in came back to another browser than the one that pressed Continue (the link's cookie was missing or different): refused, the flow is kept for the customer's own browser"
+        "a sign-in came back to another browser than the one that pressed Continue (its consent cookie was missing or different): refused, the flow is kept for the customer's own browser"
     );
     Failure::WrongBrowser.into()
 }

@@ -8,9 +8,9 @@ use crate::domain::actor::Actor;
 use crate::domain::brief::Brief;
 use crate::domain::consent::form_token;
 use crate::domain::consent::page::{Failure, Gone, PageKind};
-use crate::domain::consent::several::to_consent;
+use crate::domain::consent::several::{ended, may_ask, to_consent};
 use crate::domain::lifecycle::Transition;
-use crate::domain::model::{ConsentLink, TenantStatus};
+use crate::domain::model::ConsentLink;
 use crate::engine::core::Core;
 use crate::engine::error::EngineError;
 use crate::engine::ops::apply_in;
@@ -18,12 +18,9 @@ use crate::engine::token::{LINK_CODE_LEN, sha256, well_formed};
 use crate::store::{Counted, Tx};
 use crate::time::now_ms;
 
-fn inactive(status: TenantStatus) -> bool {
-    matches!(status, TenantStatus::Offboarded | TenantStatus::Offboarding)
-}
-
-/// The link behind `code` if it can still start a flow, with its tenant in brief; else the
-/// page that says why not.
+/// The link behind `code` if it can still start a flow (its tenant is not leaving, and it
+/// still asks a consent for an integration the tenant holds), with its tenant in brief;
+/// else the page that says why not.
 pub(super) async fn live_link(
     core: &Core,
     code: &str,
@@ -35,14 +32,24 @@ pub(super) async fn live_link(
     let now = now_ms();
     let node = core.store().node();
     if let Some(link) = node.live_link(&hash, now) {
-        return match node.brief(&link.tenant) {
-            Some(b) if !inactive(b.status) => Ok((hash, link, b)),
-            Some(b) => Err(CustomerPage::failed_for(
+        let Some(b) = node.brief(&link.tenant) else {
+            return Err(CustomerPage::link_gone(Gone::Inactive));
+        };
+        // An integration leaving alone leaves the tenant's others' links working.
+        let gone = if b.leaving_whole() {
+            Some(Gone::Inactive)
+        } else if to_consent(&may_ask(&b.statuses), &b.consented, &link).is_empty() {
+            Some(ended(&link))
+        } else {
+            None
+        };
+        return match gone {
+            None => Ok((hash, link, b)),
+            Some(why) => Err(CustomerPage::failed_for(
                 &b.display_name,
                 b.lang,
-                Failure::LinkGone(Gone::Inactive),
+                Failure::LinkGone(why),
             )),
-            None => Err(CustomerPage::link_gone(Gone::Inactive)),
         };
     }
     // Not live: the stored record says why (a blocking read, off the workers).
@@ -61,7 +68,11 @@ pub(super) fn count(tx: &mut dyn Tx, hash: &[u8], continued: bool) -> Result<(),
         let t = if continued {
             Transition::ConsentStarted { link_id }
         } else {
-            Transition::LinkOpened { link_id }
+            // Each integration the link asks for waits on it now.
+            Transition::LinkOpened {
+                link_id,
+                only: link.only,
+            }
         };
         // A tenant being offboarded (or gone) refuses the transition; the count still
         // stands. A store error fails the commit.
@@ -90,10 +101,7 @@ pub(super) async fn open_link(
     let ask = PageKind::Ask {
         tenant: brief.display_name.clone(),
         // Every integration the link still asks a consent for, one after another.
-        integrations: {
-            let held: Vec<_> = brief.statuses.iter().map(|(i, _)| *i).collect();
-            to_consent(&held, &brief.consented, &link)
-        },
+        integrations: to_consent(&may_ask(&brief.statuses), &brief.consented, &link),
         account: brief.expected.clone(),
         continue_path: core
             .config()

@@ -11,7 +11,7 @@ use super::open::{count, live_link};
 use super::page::CustomerPage;
 use crate::domain::actor::Actor;
 use crate::domain::consent::page::{Failure, Gone};
-use crate::domain::consent::several::next_to_consent;
+use crate::domain::consent::several::{ended, may_ask, next_to_consent};
 use crate::domain::consent::{ContinueRequest, browser_hash, check_continue};
 use crate::domain::model::{ExpectedAccount, LinkState, PendingFlow};
 use crate::engine::core::Core;
@@ -69,10 +69,16 @@ pub(super) async fn continue_link(
             ));
         }
     };
-    // One consent per integration, each asking only its own scopes.
-    let integrations: Vec<_> = brief.statuses.iter().map(|(i, _)| *i).collect();
-    let integration =
-        next_to_consent(&integrations, &brief.consented, &link).unwrap_or(brief.integration);
+    // One consent per integration, each asking only its own scopes; none left: the link
+    // has ended (never a consent for another integration than it asks for).
+    let Some(integration) = next_to_consent(&may_ask(&brief.statuses), &brief.consented, &link)
+    else {
+        return Err(CustomerPage::failed_for(
+            &brief.display_name,
+            brief.lang,
+            Failure::LinkGone(ended(&link)),
+        ));
+    };
     let google = match core.google_for(integration) {
         Ok(g) => g,
         Err(why) => {

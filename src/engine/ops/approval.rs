@@ -16,7 +16,9 @@ use super::apply::{apply_for, tenant_in};
 use super::grants::{PENDING_TOKEN, REFRESH_TOKEN, give_back_and_note};
 use super::tenants::show;
 use crate::domain::actor::Actor;
-use crate::domain::consent::approval::{NotWaiting, supersede, superseded, which};
+use crate::domain::consent::approval::{
+    NotWaiting, previous_accounts, supersede, superseded, which,
+};
 use crate::domain::facet::with_facet;
 use crate::domain::held::integration_secret;
 use crate::domain::lifecycle::Transition;
@@ -50,8 +52,8 @@ fn waiting(
 /// The grants to give back once an approval moved the tenant off the account `sub`.
 struct Previous {
     sub: Option<String>,
-    /// Each integration's refresh token by that account (one per OAuth client is enough:
-    /// Google's revoke ends the account's whole grant to a client).
+    /// Each integration's refresh token by that account (one live token per OAuth client
+    /// is enough: Google's revoke ends the account's whole grant to a client).
     tokens: Vec<(Integration, SecretString)>,
 }
 
@@ -89,12 +91,15 @@ pub async fn approve(
                     let (next, event) =
                         with_facet(&next, other, |f| supersede(f, was, &now_by, i, now))?;
                     tx.put_tenant(next, event)?;
-                    // A token by an account the tenant no longer is is not kept: it goes
-                    // back below (or stays at Google for whoever else holds that account).
-                    let name = integration_secret(other, REFRESH_TOKEN);
-                    tokens.extend(tx.secret(&s, &name)?.map(|t| (o, t)));
-                    tx.delete_secret(&s, &name)?;
                 }
+            }
+            // A token by an account the tenant no longer is is not kept (one leaving's
+            // included): it goes back below (or stays at Google for whoever else holds
+            // that account).
+            for o in previous_accounts(&cur, i, &now_by.sub) {
+                let name = integration_secret((o != cur.integration).then_some(o), REFRESH_TOKEN);
+                tokens.extend(tx.secret(&s, &name)?.map(|t| (o, t)));
+                tx.delete_secret(&s, &name)?;
             }
             let previous = Previous {
                 sub: cur.google.map(|g| g.sub),
@@ -106,12 +111,12 @@ pub async fn approve(
     core.wake_provisioner();
     // The previous account's grants are no longer wanted here.
     if let Some(old_sub) = previous.sub.filter(|old| *old != new_sub) {
-        for (i, token) in one_per_client(core, previous.tokens) {
+        for (i, tokens) in per_client(core, previous.tokens) {
             give_back_and_note(
                 core,
                 actor,
                 slug,
-                &token,
+                &tokens,
                 &old_sub,
                 "the previous account's",
                 i,
@@ -122,22 +127,22 @@ pub async fn approve(
     show(core, slug).await
 }
 
-/// One token of each OAuth client among `tokens` (all by one account): Google's revoke of
-/// one ends the account's whole grant to that client.
-fn one_per_client(
+/// `tokens` (all by one account) by OAuth client, each client named by its first
+/// integration among them: Google's revoke of one live token ends the account's whole
+/// grant to that client, and any of them may be the one still live.
+fn per_client(
     core: &Core,
     tokens: Vec<(Integration, SecretString)>,
-) -> Vec<(Integration, SecretString)> {
-    let mut clients = Vec::new();
-    tokens
-        .into_iter()
-        .filter(|(i, _)| {
-            let client = core.client_key(*i);
-            let new = !clients.contains(&client);
-            clients.push(client);
-            new
-        })
-        .collect()
+) -> Vec<(Integration, Vec<SecretString>)> {
+    let mut out: Vec<(Integration, Vec<SecretString>)> = Vec::new();
+    for (i, token) in tokens {
+        let client = core.client_key(i);
+        match out.iter_mut().find(|(j, _)| core.client_key(*j) == client) {
+            Some((_, same)) => same.push(token),
+            None => out.push((i, vec![token])),
+        }
+    }
+    out
 }
 
 pub async fn reject(
@@ -158,7 +163,17 @@ pub async fn reject(
         })
         .await?;
     if let Some(token) = token {
-        give_back_and_note(core, actor, slug, &token, &sub, "the rejected account's", i).await;
+        let tokens = [token];
+        give_back_and_note(
+            core,
+            actor,
+            slug,
+            &tokens,
+            &sub,
+            "the rejected account's",
+            i,
+        )
+        .await;
     }
     show(core, slug).await
 }

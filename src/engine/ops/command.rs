@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use super::{
-    admin, approval, health, import, integrations, jobs, links, offboard, reconcile, tenants,
-    webhooks,
+    admin, approval, health_round, import, integrations, jobs, links, offboard, reconcile,
+    reconcile_fix, tenants, webhooks,
 };
 use crate::domain::actor::Actor;
 use crate::engine::api::{Command, Reply};
@@ -50,7 +50,7 @@ impl Operation for Command {
             Command::RetryAllFailed { slugs, integration } => {
                 jobs::retry_all_failed(core, actor, slugs, integration).await
             }
-            Command::CheckHealth { slug } => health::command(core, actor, slug).await,
+            Command::CheckHealth { slug } => health_round::command(core, actor, slug).await,
             Command::Approve { slug } => approval::approve(core, actor, &slug, None).await,
             Command::Reject { slug } => approval::reject(core, actor, &slug, None).await,
             Command::ApproveIntegration { slug, integration } => {
@@ -67,7 +67,7 @@ impl Operation for Command {
             Command::Reconcile => Ok(Reply::Findings {
                 findings: reconcile::FindDrift.run(core, actor).await?,
             }),
-            Command::ReconcileFix { slugs } => reconcile::fix(core, actor, slugs).await,
+            Command::ReconcileFix { slugs } => reconcile_fix::fix(core, actor, slugs).await,
             Command::DeleteOrphan { what } => reconcile::delete_orphan(core, &what).await,
             Command::ImportTenants { tenants } => import::add_all(core, actor, tenants).await,
             Command::ImportStage { import, tenants } => import::stage(core, import, tenants),

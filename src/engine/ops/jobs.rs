@@ -15,10 +15,11 @@ use super::batch::in_batches;
 use super::grants::REFRESH_TOKEN;
 use super::tenants::show;
 use crate::domain::actor::Actor;
-use crate::domain::before_consent;
+use crate::domain::brief::Brief;
 use crate::domain::facet::with_facet;
 use crate::domain::lifecycle::{self, Transition, TransitionError};
 use crate::domain::model::{Integration, ProvisionerState, Tenant};
+use crate::domain::{before_consent, standing};
 use crate::engine::api::Reply;
 use crate::engine::core::Core;
 use crate::engine::error::EngineError;
@@ -86,7 +87,9 @@ async fn before_consent_refusal(core: &Core, slug: &str) -> Result<Option<String
     let Some(t) = tenant else {
         return Ok(None);
     };
-    if !before_consent::failed_before_consent(t.status, t.provision.is_some()) {
+    // Its failure and reason are those of the integration needing attention, named.
+    let b = Brief::of(&t);
+    if !standing::failed_before_consent(b.status, &b.standings()) {
         return Ok(None);
     }
     let now = now_ms();
@@ -94,8 +97,8 @@ async fn before_consent_refusal(core: &Core, slug: &str) -> Result<Option<String
         before_consent::link_works_until(links.iter().map(|l| (l.state(now), l.expires_at)));
     Ok(Some(before_consent::retry_refusal(
         slug,
-        t.failure,
-        t.reason.as_deref(),
+        b.failure,
+        b.reason.as_deref(),
         until,
         &format!("`mcp-onboard link {slug}`"),
     )))
@@ -129,7 +132,7 @@ pub async fn retry_all_failed(
             Err(EngineError::UnknownTenant(_)) => return Ok(false),
             Err(e) => return Err(e),
         };
-        let stopped: Vec<Integration> = crate::domain::brief::Brief::of(&t).stopped(integration);
+        let stopped: Vec<Integration> = Brief::of(&t).stopped(integration);
         if stopped.is_empty() {
             return Err(TransitionError::NothingToRetry(
                 slug.to_owned(),

@@ -11,7 +11,7 @@ use std::time::Duration;
 use super::apply::{apply_in, tenant_in, write_links};
 use super::batch::in_batches;
 use crate::domain::actor::Actor;
-use crate::domain::consent::{Withdrawal, withdraw};
+use crate::domain::consent::{LinkChange, Withdrawal, withdraw};
 use crate::domain::integration::Integration;
 use crate::domain::lifecycle::Transition;
 use crate::domain::model::{ConsentLink, EventKind, LinkState, TenantStatus};
@@ -97,6 +97,7 @@ pub async fn issue(
                 &Transition::LinkIssued {
                     link_id: link_id.clone(),
                     expires_at,
+                    only: integration,
                 },
             )?;
             let active: Vec<Millis> = tx
@@ -200,6 +201,7 @@ pub async fn link_all_new(
             &Transition::LinkIssued {
                 link_id: id.clone(),
                 expires_at,
+                only: integration,
             },
         )?;
         let mut link = ConsentLink::new(slug, id, tx.now(), expires_at);
@@ -239,9 +241,19 @@ fn withdraw_links(
     why: &str,
     which: Withdrawal,
 ) -> Result<Vec<String>, EngineError> {
+    let changes = withdraw(&tx.links_of(slug)?, which, tx.now());
+    write_withdrawn(tx, slug, why, changes)
+}
+
+/// Write a withdrawal's `changes` as [`withdraw_links`] does.
+pub(super) fn write_withdrawn(
+    tx: &mut dyn Tx,
+    slug: &str,
+    why: &str,
+    changes: Vec<LinkChange>,
+) -> Result<Vec<String>, EngineError> {
     let now = tx.now();
     let mut tenant = tenant_in(tx, slug)?;
-    let changes = withdraw(&tx.links_of(slug)?, which, now);
     if changes.is_empty() {
         return Ok(Vec::new());
     }

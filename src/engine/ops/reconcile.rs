@@ -1,21 +1,19 @@
 //! Drift: what Blaxel holds against what the store says it should. Blaxel's list endpoints
 //! cannot filter by label, so everything is listed (functions page by page) and filtered
 //! here by `managed-by=mcp-onboard` and `tenant=SLUG`. Nothing is changed without the
-//! operator: `--fix SLUG` hands a tenant back to the provisioner, and an orphan is deleted
-//! only when named.
+//! operator: `--fix` hands tenants back to the provisioner (`reconcile_fix`), and an orphan
+//! is deleted only when named.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::apply::{apply_for, apply_in, tenant_in};
+use crate::blaxel::Function;
 use crate::blaxel::names::{LABEL_MANAGED_BY, LABEL_TENANT, MANAGED_BY};
 use crate::domain::actor::Actor;
-use crate::domain::lifecycle::Transition;
-use crate::domain::model::{Integration, ProvisionStep, TenantStatus};
+use crate::domain::model::{ProvisionState, ProvisionStep, Tenant, TenantStatus};
 use crate::engine::api::{Finding, Reply};
 use crate::engine::core::Core;
 use crate::engine::error::EngineError;
 use crate::engine::operation::Operation;
-use crate::store::Durability;
 
 fn managed(labels: Option<&BTreeMap<String, String>>) -> bool {
     labels
@@ -33,69 +31,6 @@ impl Operation for FindDrift {
     async fn run(self, core: &Core, _actor: &Actor) -> Self::Output {
         find_drift(core).await
     }
-}
-
-/// `reconcile --fix`: hand these tenants (all with findings when empty) back to the
-/// provisioner, which makes what is missing or wrong again: of each, the integrations whose
-/// resources a finding names (a tenant's working Gmail is not redeployed for its Drive's
-/// missing server), or, for a tenant named with none found, each integration it provisioned.
-pub async fn fix(core: &Core, actor: &Actor, slugs: Vec<String>) -> Result<Reply, EngineError> {
-    let findings = find_drift(core).await?;
-    let slugs = if slugs.is_empty() {
-        let mut s: Vec<String> = findings.iter().filter_map(|f| f.slug.clone()).collect();
-        s.sort();
-        s.dedup();
-        s
-    } else {
-        slugs
-    };
-    let mut fixed = Vec::new();
-    for slug in slugs {
-        let named: Vec<String> = findings
-            .iter()
-            .filter(|f| f.slug.as_deref() == Some(slug.as_str()))
-            .map(|f| f.name.clone())
-            .collect();
-        let s = slug.clone();
-        core.commit(actor, Durability::Durable, move |tx| {
-            let t = tenant_in(tx, &s)?;
-            let jobs: Vec<(Integration, Vec<String>)> = t
-                .integrations()
-                .into_iter()
-                .filter_map(|i| {
-                    let f = t.facet(i)?;
-                    let job = f.provision.filter(|_| f.consented_at.is_some())?;
-                    Some((i, vec![job.connection_name, job.function_name]))
-                })
-                .collect();
-            let drifted: Vec<Integration> = jobs
-                .iter()
-                .filter(|(_, names)| names.iter().any(|n| named.contains(n)))
-                .map(|(i, _)| *i)
-                .collect();
-            let which = if drifted.is_empty() {
-                jobs.iter().map(|(i, _)| *i).collect()
-            } else {
-                drifted
-            };
-            if which.is_empty() {
-                // Nothing it provisioned: the lifecycle says why.
-                apply_in(tx, &s, &Transition::Reprovision)?;
-            }
-            for i in which {
-                let added = (i != t.integration).then_some(i);
-                apply_for(tx, &s, added, &Transition::Reprovision)?;
-            }
-            Ok(())
-        })
-        .await?;
-        fixed.push(slug);
-    }
-    core.wake_provisioner();
-    Ok(Reply::Retried {
-        retried: fixed,
-        skipped: Vec::new(),
-    })
 }
 
 /// Compare Blaxel with the store; finds nothing when no provisioner runs here.
@@ -133,63 +68,13 @@ pub async fn find_drift(core: &Core) -> Result<Vec<Finding>, EngineError> {
         }
         owned.insert(("connection".into(), job.connection_name.clone()));
         owned.insert(("function".into(), job.function_name.clone()));
-        // Only a finished job says what must be there.
-        if job.step != ProvisionStep::Done {
-            continue;
-        }
-        let slug = Some(t.slug.clone());
-        if !conns.contains_key(job.connection_name.as_str()) {
-            findings.push(Finding {
-                kind: "missing_connection".into(),
-                slug: slug.clone(),
-                resource: "connection".into(),
-                name: job.connection_name.clone(),
-                detail: format!("the integration connection is gone; `mcp-onboard reconcile --fix {}` creates it again", t.slug),
-            });
-        }
-        match funcs.get(job.function_name.as_str()) {
-            None => findings.push(Finding {
-                kind: "missing_server".into(),
-                slug: slug.clone(),
-                resource: "function".into(),
-                name: job.function_name.clone(),
-                detail: format!(
-                    "the MCP server is gone; `mcp-onboard reconcile --fix {}` creates it again",
-                    t.slug
-                ),
-            }),
-            Some(f) => {
-                let bound = f
-                    .spec
-                    .integration_connections
-                    .as_ref()
-                    .is_some_and(|c| c.contains(&job.connection_name));
-                if !bound {
-                    findings.push(Finding {
-                        kind: "wrong_connection".into(),
-                        slug: slug.clone(),
-                        resource: "function".into(),
-                        name: job.function_name.clone(),
-                        detail: format!(
-                            "bound to {:?}, not {}; `mcp-onboard reconcile --fix {}` binds it again",
-                            f.spec.integration_connections, job.connection_name, t.slug
-                        ),
-                    });
-                }
-                if !f.status.as_ref().is_some_and(|s| s.is_deployed()) {
-                    findings.push(Finding {
-                        kind: "not_deployed".into(),
-                        slug: slug.clone(),
-                        resource: "function".into(),
-                        name: job.function_name.clone(),
-                        detail: format!(
-                            "Blaxel reports {}; `mcp-onboard reconcile --fix {}` deploys it again",
-                            f.status.as_ref().map_or("no status", |s| s.as_str()),
-                            t.slug
-                        ),
-                    });
-                }
-            }
+        if let Some(job) = finished(t) {
+            findings.extend(facet_findings(
+                t,
+                job,
+                conns.contains_key(job.connection_name.as_str()),
+                funcs.get(job.function_name.as_str()).copied(),
+            ));
         }
     }
     let orphan = |resource: &str, name: &str, labels: Option<&BTreeMap<String, String>>| {
@@ -228,6 +113,80 @@ pub async fn find_drift(core: &Core) -> Result<Vec<Finding>, EngineError> {
         }
     }
     Ok(findings)
+}
+
+/// The job of an integration (`t`: as a tenant of it alone) whose resources must be at
+/// Blaxel: only a finished job says what must be there (not one offboarded).
+pub(super) fn finished(t: &Tenant) -> Option<&ProvisionState> {
+    t.provision
+        .as_ref()
+        .filter(|j| j.step == ProvisionStep::Done && t.status != TenantStatus::Offboarded)
+}
+
+/// What is wrong with an integration's resources (`t`: as a tenant of it alone, `job` its
+/// [`finished`] job): whether its connection is there, and its server as Blaxel has it.
+pub(super) fn facet_findings(
+    t: &Tenant,
+    job: &ProvisionState,
+    connection_there: bool,
+    function: Option<&Function>,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let slug = Some(t.slug.clone());
+    if !connection_there {
+        findings.push(Finding {
+            kind: "missing_connection".into(),
+            slug: slug.clone(),
+            resource: "connection".into(),
+            name: job.connection_name.clone(),
+            detail: format!("the integration connection is gone; `mcp-onboard reconcile --fix {}` creates it again", t.slug),
+        });
+    }
+    match function {
+        None => findings.push(Finding {
+            kind: "missing_server".into(),
+            slug: slug.clone(),
+            resource: "function".into(),
+            name: job.function_name.clone(),
+            detail: format!(
+                "the MCP server is gone; `mcp-onboard reconcile --fix {}` creates it again",
+                t.slug
+            ),
+        }),
+        Some(f) => {
+            let bound = f
+                .spec
+                .integration_connections
+                .as_ref()
+                .is_some_and(|c| c.contains(&job.connection_name));
+            if !bound {
+                findings.push(Finding {
+                    kind: "wrong_connection".into(),
+                    slug: slug.clone(),
+                    resource: "function".into(),
+                    name: job.function_name.clone(),
+                    detail: format!(
+                        "bound to {:?}, not {}; `mcp-onboard reconcile --fix {}` binds it again",
+                        f.spec.integration_connections, job.connection_name, t.slug
+                    ),
+                });
+            }
+            if !f.status.as_ref().is_some_and(|s| s.is_deployed()) {
+                findings.push(Finding {
+                    kind: "not_deployed".into(),
+                    slug,
+                    resource: "function".into(),
+                    name: job.function_name.clone(),
+                    detail: format!(
+                        "Blaxel reports {}; `mcp-onboard reconcile --fix {}` deploys it again",
+                        f.status.as_ref().map_or("no status", |s| s.as_str()),
+                        t.slug
+                    ),
+                });
+            }
+        }
+    }
+    findings
 }
 
 /// `reconcile --delete-orphan function/NAME | connection/NAME`: only an orphan, found

@@ -1,6 +1,7 @@
 //! The revoke step of an offboarding (a tenant's, or one integration's): give its grants
-//! back at Google, unless a consent by the same account still stands elsewhere (Google's
-//! revoke ends an account's whole grant to a client, every refresh token with it).
+//! back at Google, unless a consent by the same account through the same OAuth client
+//! still stands elsewhere (Google's revoke ends an account's whole grant to a client, every
+//! refresh token with it).
 //!
 //! Offboarding a tenant whole gives its grants back once, at the end: each added
 //! integration's job gives back only a consent of its own waiting for approval and leaves
@@ -10,8 +11,7 @@
 
 use secrecy::SecretString;
 
-use super::grants::{PENDING_TOKEN, REFRESH_TOKEN};
-use super::integrations::holding_consents_by;
+use super::grants::{PENDING_TOKEN, REFRESH_TOKEN, holding_on_client};
 use crate::domain::actor::Actor;
 use crate::domain::consent::{holders_besides, holding};
 use crate::domain::held::integration_secret;
@@ -117,7 +117,7 @@ impl Operation for GiveBackGrants {
         let mut kept: Vec<(String, Vec<String>)> = Vec::new();
         for g in grants {
             if let Some(sub) = &g.sub {
-                let holders = holders_besides(leaving, &holding_consents_by(core, sub));
+                let holders = holders_besides(leaving, &holding_on_client(core, sub, g.client));
                 if !holders.is_empty() {
                     let who = holding(&holders);
                     match kept.iter_mut().find(|(h, _)| *h == who) {

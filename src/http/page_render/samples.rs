@@ -78,7 +78,8 @@ pub fn samples(tenant: &str) -> Vec<(&'static str, PageKind)> {
             "connected-1-of-2",
             one_of_two(tenant, Some("/c/SAMPLECODE".into())),
         ),
-        // Back in another browser than the one that pressed Continue (or without cookies).
+        // Back without the link's own cookie: Continue was pressed on another link in the
+        // same browser before Google came back.
         ("connected-1-of-2-open-link-again", one_of_two(tenant, None)),
         (
             "connected-2-of-2",

@@ -27,10 +27,10 @@ pub(super) struct AuthQuery {
     login_hint: Option<String>,
 }
 
-/// The request is this client's, to one of its redirect URIs, with PKCE S256 and scopes:
-/// its redirect URI and scopes, or the error page.
+/// The request is a known client's, to one of its redirect URIs, with PKCE S256 and
+/// scopes: its redirect URI and scopes, or the error page.
 fn check_request(s: &GoogleSandbox, q: &AuthQuery) -> Result<(String, Vec<String>), Box<Response>> {
-    if q.client_id.as_deref() != Some(s.cfg.client_id.as_str()) {
+    if !q.client_id.as_deref().is_some_and(|c| s.client_is(c, None)) {
         return Err(Box::new(error_page(
             StatusCode::UNAUTHORIZED,
             "Error 401: invalid_client",
@@ -159,7 +159,7 @@ pub(super) async fn approve(State(s): State<GoogleSandbox>, body: String) -> Res
     }
     let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
     let redirect_uri = get("redirect_uri");
-    if get("client_id") != s.cfg.client_id || !s.cfg.redirect_uris.contains(&redirect_uri) {
+    if !s.client_is(&get("client_id"), None) || !s.cfg.redirect_uris.contains(&redirect_uri) {
         return error_page(
             StatusCode::BAD_REQUEST,
             "Error 400: invalid_request",

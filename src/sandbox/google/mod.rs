@@ -1,8 +1,11 @@
 //! A Google-like OAuth 2.0 server: consent page with Allow/Deny and per-scope checkboxes
 //! (granular consent), exact redirect-URI match, client secret and PKCE S256 checks,
-//! single-use codes that expire, refresh and id tokens, and revocation.
+//! single-use codes that expire, refresh and id tokens, and revocation. It knows one OAuth
+//! client or more: an id_token is issued for the client that asked, a refresh token works
+//! for its own client alone, and a revoke ends one account's grant to one client.
 //!
-//! Knobs let tests grant fewer scopes, omit the refresh token or fail the exchange.
+//! Knobs let tests grant fewer scopes, omit the refresh token or fail the exchange; a
+//! client can be added or deleted, and one token retired, while it runs.
 //!
 //! Its parts depend on each other in one direction: `server` (routes) → `consent` (the
 //! consent page) and `token` (token and revoke endpoints) → `tokens` (what is issued) and

@@ -12,8 +12,8 @@ use super::cap::{Extent, capped};
 use super::integrations;
 use super::timeline::farthest_back;
 use super::wrap::{self, Fold, hanging_as};
-use crate::domain::before_consent;
 use crate::domain::model::{ExpectedAccount, LinkState};
+use crate::domain::{before_consent, standing};
 use crate::engine::api::TenantView;
 use crate::tui::clock::countdown;
 use crate::tui::commands;
@@ -52,7 +52,7 @@ pub fn rows(m: &Model, d: &TenantView, width: u16, extent: Extent) -> Rows {
             w,
         ));
     }
-    if before_consent::failed_before_consent(d.status, d.provisioning.is_some()) {
+    if standing::failed_before_consent(d.status, &d.standings()) {
         let until = before_consent::link_works_until(
             d.links
                 .iter()

@@ -63,8 +63,7 @@ pub fn blocks(m: &Model, d: &TenantView, width: u16, extent: Extent) -> Vec<Vec<
     }
     d.integrations
         .iter()
-        .enumerate()
-        .flat_map(|(i, v)| block(m, v, i == 0, width, extent))
+        .flat_map(|v| block(m, d, v, width, extent))
         .collect()
 }
 
@@ -73,8 +72,8 @@ const INDENT: usize = 2;
 
 fn block(
     m: &Model,
+    d: &TenantView,
     v: &IntegrationView,
-    first: bool,
     width: u16,
     extent: Extent,
 ) -> Vec<Vec<Line<'static>>> {
@@ -95,11 +94,14 @@ fn block(
         out.push(hanging_as(fold, lead("✖", t.error()), r, t.error(), w));
     }
     if let Some(p) = &v.pending_consent {
-        // The console's approve and reject keys act on the first integration's.
-        let text = if first {
-            super::detail::approval_text(&p.account)
-        } else {
-            format!("consent by {} waits for approval", p.account)
+        // The console's approve and reject keys take the only consent waiting; with
+        // several, the command names the integration.
+        let text = match d.to_name_for_approval(v.integration) {
+            None => super::detail::approval_text(&p.account),
+            Some(i) => format!(
+                "consent by {}: `mcp-onboard approve {} --integration {i}` (or reject)",
+                p.account, d.slug
+            ),
         };
         let style = t.group(style::Group::Approval);
         out.push(hanging_as(fold, lead("◆", style), &text, style, w));

@@ -73,6 +73,9 @@ pub enum Msg {
     OwnerLost,
     /// An owner answers again (the same or a new process): everything is loaded afresh.
     Reattached(Attachment),
+    /// A link issued for this console outside its own requests (the demo's sample's): kept
+    /// like one it asked for, so its link view shows it.
+    LinkIssued(LinkView),
 }
 
 #[derive(Debug, Clone, PartialEq)]

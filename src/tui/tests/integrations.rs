@@ -15,6 +15,7 @@ fn held(integration: Integration, status: TenantStatus) -> IntegrationStatus {
     IntegrationStatus {
         integration,
         status,
+        step: None,
     }
 }
 

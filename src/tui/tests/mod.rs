@@ -16,6 +16,7 @@ mod modes;
 mod palette;
 mod registry;
 mod selected;
+mod several;
 mod table;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};

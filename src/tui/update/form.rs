@@ -2,10 +2,10 @@
 //! command to the engine.
 
 use super::effect::call;
-use super::link::DEFAULT_TTL;
 use crate::domain::lifecycle::{
     NewTenant, TenantEdit, normalise_email, valid_domain, validate_slug,
 };
+use crate::domain::link_ttl::DEFAULT_LINK_TTL;
 use crate::domain::model::ExpectedAccount;
 use crate::engine::api::Command;
 use crate::tui::commands::Action;
@@ -171,7 +171,7 @@ fn submit(f: &mut Form) -> Option<(Pending, Command)> {
         FormKind::Add => {
             let slug = f.value(K::Slug).trim().to_owned();
             let ttl = opt(f.value(K::LinkLifetime))
-                .map(|t| parse_ttl(&t).unwrap_or(DEFAULT_TTL.as_secs()));
+                .map(|t| parse_ttl(&t).unwrap_or(DEFAULT_LINK_TTL.as_secs()));
             let input = NewTenant {
                 slug: slug.clone(),
                 display_name: opt(f.value(K::DisplayName)),
