@@ -261,6 +261,9 @@ fn main() {
         row("mean durable commit/flush (ms)", &|c| {
             c.store.flush_micros as f64 / 1000.0 / c.store.flushes.max(1) as f64
         });
+        row("round trips per operation", &|c| {
+            c.store.round_trips as f64 / c.store.ops.max(1) as f64
+        });
         let rest = &post.many.store;
         let before_commit =
             (rest.busy_micros - rest.flush_micros.min(rest.busy_micros)) as f64 / 1000.0;

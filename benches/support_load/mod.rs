@@ -115,6 +115,7 @@ pub fn grown(a: StoreStats, b: StoreStats) -> StoreStats {
         flushes: b.flushes - a.flushes,
         flush_micros: b.flush_micros - a.flush_micros,
         busy_micros: b.busy_micros - a.busy_micros,
+        round_trips: b.round_trips - a.round_trips,
     }
 }
 

@@ -75,6 +75,9 @@ pub struct StoreStats {
     /// Time the writer spent in its batches and flushes (commits included).
     #[serde(default)]
     pub busy_micros: u64,
+    /// Round trips to the database server in committed batches (PostgreSQL; sled: 0).
+    #[serde(default)]
+    pub round_trips: u64,
 }
 
 /// The counters behind [`StoreStats`], as a backend keeps them.
@@ -86,6 +89,7 @@ pub(in crate::store) struct Stats {
     pub flushes: AtomicU64,
     pub flush_micros: AtomicU64,
     pub busy_micros: AtomicU64,
+    pub round_trips: AtomicU64,
 }
 
 impl Stats {
@@ -97,6 +101,7 @@ impl Stats {
             flushes: self.flushes.load(Ordering::Relaxed),
             flush_micros: self.flush_micros.load(Ordering::Relaxed),
             busy_micros: self.busy_micros.load(Ordering::Relaxed),
+            round_trips: self.round_trips.load(Ordering::Relaxed),
         }
     }
 

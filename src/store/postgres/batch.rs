@@ -1,14 +1,15 @@
 //! The writer thread's loop (see `writer` for what it promises): take what is queued, run
 //! it as one transaction, retry it when the database asks, then apply, publish and reply.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
-use super::db::{Conn, Failure, Target, failure, store_error};
+use super::db::{Conn, Failure, Target, store_error};
+use super::rt::Rt;
 use super::shared::{Effect, Shared};
-use super::tx::{PgTx, big};
 use super::writer::{Msg, Queued, Reply, Work};
 use crate::store::{Committed, LAZY_FLUSH, StoreError};
 use crate::time::now_ms;
@@ -20,7 +21,7 @@ const MAX_BATCH: usize = 512;
 const MAX_RUNS: u32 = 8;
 
 /// Why a run of a batch ended without a commit.
-enum Abort {
+pub(super) enum Abort {
     /// Run it again (after a new connection, for [`Failure::Connection`]).
     Again(Failure, String),
     /// The commit's outcome is unknown: the store stops.
@@ -29,21 +30,25 @@ enum Abort {
     Backwards { found: u64, published: u64 },
     /// An operation panicked: the batch fails, the writer goes on.
     Panicked,
+    /// A statement of this operation failed: run the batch again without it.
+    Exclude(usize, String),
 }
 
 /// How each operation of a committed run ended.
-struct Ran {
-    changes: Vec<Committed>,
-    effects: Vec<Effect>,
+pub(super) struct Ran {
+    pub changes: Vec<Committed>,
+    pub effects: Vec<Effect>,
     /// Per operation: `Err` when a statement of it failed though it returned `Ok`.
-    results: Vec<Result<(), String>>,
-    wrote: bool,
+    pub results: Vec<Result<(), String>>,
+    pub wrote: bool,
 }
 
 pub(super) struct Loop {
-    shared: Arc<Shared>,
+    pub(super) shared: Arc<Shared>,
     target: Target,
-    conn: Option<Conn>,
+    pub(super) conn: Option<Conn>,
+    /// The writer thread's own runtime, its connection's (made on the thread).
+    local: Option<Arc<Rt>>,
     rx: Receiver<Msg>,
     /// Commits made without waiting for the log since the last one that waited.
     lazy: bool,
@@ -58,6 +63,7 @@ impl Loop {
             shared,
             target,
             conn: None,
+            local: None,
             rx,
             lazy: false,
             marked: 0,
@@ -183,13 +189,19 @@ impl Loop {
     }
 
     /// Have a connection (a new one when the last broke).
-    fn connected(&mut self) -> Result<(), String> {
+    pub(super) fn connected(&mut self) -> Result<(), String> {
         if self.conn.as_ref().is_some_and(Conn::is_closed) {
             self.conn = None;
         }
         if self.conn.is_none() {
-            let client = self.target.connect().map_err(|e| e.to_string())?;
-            self.conn = Some(Conn::new(client, self.target.rt.clone()));
+            if self.local.is_none() {
+                self.local = Some(Rt::local().map_err(|e| e.to_string())?);
+            }
+            let Some(rt) = self.local.clone() else {
+                return Err("no runtime for the writer's connection".to_owned());
+            };
+            let client = self.target.connect_on(&rt).map_err(|e| e.to_string())?;
+            self.conn = Some(Conn::new(client, rt));
         }
         Ok(())
     }
@@ -222,13 +234,15 @@ impl Loop {
             stats.durable_ops.fetch_add(n, Ordering::Relaxed);
         }
         let mut runs = 0;
+        // Operations that failed a statement, with why: the runs after leave them out.
+        let mut skip = HashMap::new();
         let outcome = loop {
             runs += 1;
             // A panic in an operation (or in reading a row) fails its batch, not the
             // writer: the connection, in a transaction left open, is dropped (the server
             // rolls it back).
             let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                self.run_once(&ops, durable)
+                self.run_once(&ops, durable, &skip)
             }));
             let run = run.unwrap_or_else(|_| {
                 self.conn = None;
@@ -251,6 +265,11 @@ impl Loop {
                     std::thread::sleep(Duration::from_millis(2u64 << runs.min(8)));
                 }
                 Err(Abort::Again(_, why)) => break Err((why, None)),
+                Err(Abort::Exclude(op, why)) => {
+                    // At most once for each operation: not a run the database refused.
+                    runs -= 1;
+                    skip.insert(op, why);
+                }
                 Err(Abort::Unknown(why)) => {
                     self.fail(&why);
                     break Err((why, None));
@@ -316,136 +335,5 @@ impl Loop {
         tracing::error!("{why}");
         *self.shared.failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(why.clone());
         self.failed = Some(why);
-    }
-
-    /// Run the batch once, in one transaction.
-    fn run_once(&mut self, ops: &[Queued], durable: bool) -> Result<Ran, Abort> {
-        let published = self.shared.last_seq.load(Ordering::Acquire);
-        let shared = self.shared.clone();
-        let started = Instant::now();
-        self.connected()
-            .map_err(|why| Abort::Again(Failure::Connection, why))?;
-        let Some(conn) = &self.conn else {
-            return Err(Abort::Again(
-                Failure::Connection,
-                "no database connection".into(),
-            ));
-        };
-        let again =
-            |e: tokio_postgres::Error| Abort::Again(failure(&e), store_error(&e).to_string());
-        let begin = if durable {
-            "BEGIN ISOLATION LEVEL SERIALIZABLE; SELECT last FROM change_seq WHERE id = 1 FOR UPDATE"
-        } else {
-            "BEGIN ISOLATION LEVEL SERIALIZABLE; SET LOCAL synchronous_commit = off; \
-             SELECT last FROM change_seq WHERE id = 1 FOR UPDATE"
-        };
-        let last = conn
-            .batch(begin)
-            .map_err(|e| {
-                let _ = conn.batch("ROLLBACK");
-                again(e)
-            })?
-            .iter()
-            .find_map(|m| match m {
-                tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0)?.parse::<u64>().ok(),
-                _ => None,
-            })
-            .unwrap_or(0);
-        if last < published {
-            let _ = conn.batch("ROLLBACK");
-            return Err(Abort::Backwards {
-                found: last,
-                published,
-            });
-        }
-        let mut next = last + 1;
-        let several = ops.len() > 1;
-        let now = now_ms();
-        let mut ran = Ran {
-            changes: Vec::new(),
-            effects: Vec::new(),
-            results: Vec::with_capacity(ops.len()),
-            wrote: false,
-        };
-        let rollback = |conn: &Conn, e: Abort| {
-            let _ = conn.batch("ROLLBACK");
-            e
-        };
-        for q in ops {
-            if several {
-                conn.batch("SAVEPOINT op")
-                    .map_err(|e| rollback(conn, again(e)))?;
-            }
-            let mut tx = PgTx::new(conn, &shared, &mut next, now, q.actor.clone());
-            let returned = match &q.work {
-                Work::Op(op) => op(&mut tx).map_err(|_| None),
-                Work::Counts => tx
-                    .write_pending_counts()
-                    .map(|_| ())
-                    .map_err(|e| Some(e.to_string())),
-            };
-            let parts = tx.into_parts();
-            let statement = match parts.failed {
-                Some((kind @ (Failure::Retry | Failure::Connection), why)) => {
-                    return Err(rollback(conn, Abort::Again(kind, why)));
-                }
-                Some((Failure::Other, why)) => Some(why),
-                None => None,
-            };
-            let keep = returned.is_ok() && statement.is_none();
-            if several {
-                let end = if keep {
-                    "RELEASE SAVEPOINT op"
-                } else {
-                    "ROLLBACK TO SAVEPOINT op; RELEASE SAVEPOINT op"
-                };
-                conn.batch(end).map_err(|e| rollback(conn, again(e)))?;
-            }
-            if keep {
-                ran.wrote = true;
-                ran.changes.extend(parts.changes);
-                ran.effects.extend(parts.effects);
-                ran.results.push(Ok(()));
-            } else {
-                // The operation's own error is its answer; a statement that failed under
-                // an operation that went on as if not is said instead.
-                ran.results.push(match (returned, statement) {
-                    (_, Some(why)) | (Err(Some(why)), None) => Err(why),
-                    _ => Ok(()),
-                });
-            }
-        }
-        if !ran.wrote {
-            conn.batch("ROLLBACK").map_err(again)?;
-            return Ok(ran);
-        }
-        if next > last + 1 {
-            conn.execute(
-                "UPDATE change_seq SET last = $1 WHERE id = 1",
-                &[&big(next - 1)],
-            )
-            .map_err(|e| rollback(conn, again(e)))?;
-        }
-        let commit_started = Instant::now();
-        if let Err(e) = conn.batch("COMMIT") {
-            return Err(match failure(&e) {
-                // The server refused it: nothing of it is kept.
-                Failure::Retry | Failure::Other => again(e),
-                Failure::Connection => Abort::Unknown(format!(
-                    "the connection to the database broke during a commit, whose outcome is unknown: {}",
-                    store_error(&e)
-                )),
-            });
-        }
-        if durable {
-            let s = &self.shared.stats;
-            s.flushes.fetch_add(1, Ordering::Relaxed);
-            s.flush_micros.fetch_add(
-                u64::try_from(commit_started.elapsed().as_micros()).unwrap_or(u64::MAX),
-                Ordering::Relaxed,
-            );
-        }
-        tracing::trace!(ops = ops.len(), took = ?started.elapsed(), "store batch committed");
-        Ok(ran)
     }
 }

@@ -69,8 +69,12 @@ pub(super) struct Target {
 impl Target {
     /// A connection of its own, its driver task on the backend's runtime.
     pub fn connect(&self) -> Result<Client, StoreError> {
-        let (client, connection) = self
-            .rt
+        self.connect_on(&self.rt)
+    }
+
+    /// A connection of its own, its driver task on `rt`.
+    pub fn connect_on(&self, rt: &Rt) -> Result<Client, StoreError> {
+        let (client, connection) = rt
             .wait(async {
                 tokio::time::timeout(CONNECT_TIMEOUT, self.url.connect.connect(self.tls.clone()))
                     .await
@@ -88,7 +92,7 @@ impl Target {
                 }
                 other => other,
             })?;
-        self.rt.spawn(async move {
+        rt.spawn(async move {
             if let Err(e) = connection.await {
                 tracing::warn!(error = %e, "a database connection ended");
             }
@@ -133,7 +137,7 @@ impl Conn {
         }
     }
 
-    fn statement(&self, sql: &'static str) -> Result<Statement, tokio_postgres::Error> {
+    pub fn statement(&self, sql: &'static str) -> Result<Statement, tokio_postgres::Error> {
         if let Some(s) = self.prepared.borrow().get(sql) {
             return Ok(s.clone());
         }
@@ -166,6 +170,10 @@ impl Conn {
         sql: &str,
     ) -> Result<Vec<tokio_postgres::SimpleQueryMessage>, tokio_postgres::Error> {
         self.rt.wait(self.client.simple_query(sql))
+    }
+
+    pub fn rt(&self) -> &Rt {
+        &self.rt
     }
 
     pub fn is_closed(&self) -> bool {

@@ -20,14 +20,17 @@
 
 mod backup;
 mod batch;
+mod cache;
 mod db;
 mod marker;
 mod node;
 mod open;
+mod pipe;
 mod probe;
 mod read;
 mod restore;
 mod rt;
+mod run;
 mod schema;
 mod shared;
 mod tls;

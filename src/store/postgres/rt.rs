@@ -14,6 +14,8 @@ use crate::store::StoreError;
 pub(super) struct Rt {
     runtime: Option<tokio::runtime::Runtime>,
     handle: tokio::runtime::Handle,
+    /// A runtime of the one thread that waits on it (see [`Rt::local`]).
+    local: bool,
 }
 
 struct Unpark(std::thread::Thread);
@@ -38,12 +40,33 @@ impl Rt {
         Ok(Arc::new(Self {
             handle: runtime.handle().clone(),
             runtime: Some(runtime),
+            local: false,
+        }))
+    }
+
+    /// A runtime run only by the thread that waits on it (the writer's): its
+    /// connection's task, IO and timers all run there, while it waits, so that a round
+    /// trip to the server wakes no other thread. Never shared with another thread.
+    pub fn local() -> Result<Arc<Self>, StoreError> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Closed(format!("cannot start the writer's runtime: {e}")))?;
+        Ok(Arc::new(Self {
+            handle: runtime.handle().clone(),
+            runtime: Some(runtime),
+            local: true,
         }))
     }
 
     /// Run `f` to its end on this thread (it blocks), its IO and timers served by the
-    /// backend's runtime.
+    /// backend's runtime (a local one: by this thread itself).
     pub fn wait<F: Future>(&self, f: F) -> F::Output {
+        if self.local
+            && let Some(rt) = &self.runtime
+        {
+            return rt.block_on(f);
+        }
         let _entered = self.handle.enter();
         let mut f = std::pin::pin!(f);
         let waker = Waker::from(Arc::new(Unpark(std::thread::current())));

@@ -14,7 +14,9 @@ use std::sync::Arc;
 
 use tokio_postgres::Row;
 
-use super::db::{Conn, Failure, Params, failure, store_error};
+use super::cache::Cache;
+use super::db::Params;
+use super::pipe::Pipe;
 use super::shared::{Effect, Shared};
 use crate::domain::audit::{AuditHead, Operator};
 use crate::domain::model::{AuditEvent, ProvisionerState, Tenant, TimelineEntry};
@@ -24,16 +26,15 @@ use crate::store::sled::layout::{META_AUDIT_HEAD, decode, encode};
 use crate::store::{Change, Committed, SecretTx, StoreError, TenantTx, Tx};
 use crate::time::Millis;
 
-/// What an operation left behind: its changes, their effects here, and the worst failure
-/// of its statements.
+/// What an operation left behind: its changes and their effects here.
 pub(super) struct Parts {
     pub changes: Vec<Committed>,
     pub effects: Vec<Effect>,
-    pub failed: Option<(Failure, String)>,
 }
 
 pub(super) struct PgTx<'a> {
-    conn: &'a Conn,
+    pipe: &'a Pipe<'a>,
+    cache: &'a Cache,
     pub(super) shared: &'a Shared,
     /// The next sequence number of the batch.
     next_seq: &'a mut u64,
@@ -45,16 +46,12 @@ pub(super) struct PgTx<'a> {
     pub(super) applied: RefCell<HashMap<Vec<u8>, Counts>>,
     /// Links whose counts this operation wrote out.
     pub(super) written: Vec<Vec<u8>>,
-    failed: RefCell<Option<(Failure, String)>>,
+    /// The pending flow this operation last read (its state hash; its tenant and record,
+    /// if there is one), until it writes a flow.
+    pub(super) flow_read: RefCell<Option<FlowRead>>,
 }
 
-fn severity(f: Failure) -> u8 {
-    match f {
-        Failure::Other => 0,
-        Failure::Retry => 1,
-        Failure::Connection => 2,
-    }
-}
+pub(super) type FlowRead = (Vec<u8>, Option<(String, Vec<u8>)>);
 
 /// A sequence number or a time as the database stores it.
 pub(super) fn big(v: u64) -> i64 {
@@ -63,14 +60,16 @@ pub(super) fn big(v: u64) -> i64 {
 
 impl<'a> PgTx<'a> {
     pub(super) fn new(
-        conn: &'a Conn,
+        pipe: &'a Pipe<'a>,
+        cache: &'a Cache,
         shared: &'a Shared,
         next_seq: &'a mut u64,
         now: Millis,
         actor: Option<Operator>,
     ) -> Self {
         Self {
-            conn,
+            pipe,
+            cache,
             shared,
             next_seq,
             now,
@@ -79,7 +78,7 @@ impl<'a> PgTx<'a> {
             effects: Vec::new(),
             applied: RefCell::default(),
             written: Vec::new(),
-            failed: RefCell::default(),
+            flow_read: RefCell::default(),
         }
     }
 
@@ -87,29 +86,33 @@ impl<'a> PgTx<'a> {
         Parts {
             changes: self.changes,
             effects: self.effects,
-            failed: self.failed.into_inner(),
         }
     }
 
-    /// Remember a failed statement (the worst one counts) and say it as a store error.
-    fn fail(&self, e: &tokio_postgres::Error) -> StoreError {
-        let err = store_error(e);
-        let kind = failure(e);
-        let mut f = self.failed.borrow_mut();
-        if f.as_ref()
-            .is_none_or(|(k, _)| severity(kind) > severity(*k))
-        {
-            *f = Some((kind, err.to_string()));
-        }
-        err
-    }
-
+    /// Rows of `sql` (after the writes queued before it, in the same round trip).
     pub(super) fn q(&self, sql: &'static str, params: Params<'_>) -> Result<Vec<Row>, StoreError> {
-        self.conn.query(sql, params).map_err(|e| self.fail(&e))
+        self.pipe.query(sql, params)
     }
 
-    pub(super) fn x(&self, sql: &'static str, params: Params<'_>) -> Result<u64, StoreError> {
-        self.conn.execute(sql, params).map_err(|e| self.fail(&e))
+    /// A write, queued: sent with the next read or at the batch's end. A failure of it
+    /// fails the operation (the writer runs the batch again without it).
+    pub(super) fn x(&self, sql: &'static str, params: Params<'_>) -> Result<(), StoreError> {
+        self.pipe.queue(sql, params)
+    }
+
+    /// A write, queued, whose rows (when they come) are effects of this operation.
+    pub(super) fn xr(
+        &self,
+        sql: &'static str,
+        params: Params<'_>,
+        on_row: super::pipe::OnRow,
+    ) -> Result<(), StoreError> {
+        self.pipe.queue_rows(sql, params, on_row)
+    }
+
+    /// A write whose count of rows is needed now.
+    pub(super) fn xn(&self, sql: &'static str, params: Params<'_>) -> Result<u64, StoreError> {
+        self.pipe.execute(sql, params)
     }
 
     /// The one `bytea` column of the one row `sql` finds, if any.
@@ -151,9 +154,16 @@ pub(super) fn due_at(t: &Tenant) -> Option<i64> {
 
 impl TenantTx for PgTx<'_> {
     fn tenant(&self, slug: &str) -> Result<Option<Tenant>, StoreError> {
-        self.bytes("SELECT record FROM tenants WHERE slug = $1", &[&slug])?
+        if let Some(known) = self.cache.tenant(slug) {
+            return Ok(known.map(|t| (*t).clone()));
+        }
+        let tenant: Option<Tenant> = self
+            .bytes("SELECT record FROM tenants WHERE slug = $1", &[&slug])?
             .map(|v| decode(&format!("tenant {slug}"), &v))
-            .transpose()
+            .transpose()?;
+        self.cache
+            .set_tenant(slug, tenant.clone().map(Arc::new));
+        Ok(tenant)
     }
 
     fn put_tenant(&mut self, tenant: Tenant, entry: Option<AuditEvent>) -> Result<u64, StoreError> {
@@ -190,6 +200,7 @@ impl TenantTx for PgTx<'_> {
             )?;
         }
         let tenant = Arc::new(tenant);
+        self.cache.set_tenant(&tenant.slug, Some(tenant.clone()));
         self.index(IndexUpdate::Tenant(tenant.clone()));
         self.changes.push(Committed {
             seq,
@@ -213,6 +224,7 @@ impl TenantTx for PgTx<'_> {
     fn remove_tenant(&mut self, slug: &str) -> Result<(), StoreError> {
         // Its pending flows and their tombstones go too: a callback for one is then a
         // state never seen, and touches nothing (not a new tenant of the same slug).
+        self.flow_read.take();
         for r in self.q(
             "DELETE FROM flows WHERE tenant = $1 RETURNING state_hash",
             &[&slug],
@@ -230,6 +242,7 @@ impl TenantTx for PgTx<'_> {
         self.delete_secrets_of(slug)?;
         self.destroy_tenant_key(slug)?;
         self.x("DELETE FROM tenants WHERE slug = $1", &[&slug])?;
+        self.cache.set_tenant(slug, None);
         self.index(IndexUpdate::RemoveTenant(slug.to_owned()));
         self.publish(Change::TenantRemoved {
             slug: slug.to_owned(),
@@ -252,13 +265,16 @@ impl Tx for PgTx<'_> {
     ) -> Result<(), StoreError> {
         // A head that cannot be read fails the commit: starting the chain again from no
         // head would overwrite its first entries.
-        let head: Option<AuditHead> = self
-            .bytes(
-                "SELECT value FROM meta WHERE key = $1",
-                &[&meta_key(META_AUDIT_HEAD)],
-            )?
-            .map(|v| decode("audit head", &v))
-            .transpose()?;
+        let head: Option<AuditHead> = match self.cache.head() {
+            Some(known) => known,
+            None => self
+                .bytes(
+                    "SELECT value FROM meta WHERE key = $1",
+                    &[&meta_key(META_AUDIT_HEAD)],
+                )?
+                .map(|v| decode("audit head", &v))
+                .transpose()?,
+        };
         let entry = crate::store::audit::Entry {
             at: self.now,
             kind,
@@ -272,7 +288,9 @@ impl Tx for PgTx<'_> {
             "INSERT INTO audit (seq, record) VALUES ($1, $2)",
             &[&big(rec.seq), &encode(&rec)],
         )?;
-        self.put_meta(META_AUDIT_HEAD, &encode(&head))
+        self.put_meta(META_AUDIT_HEAD, &encode(&head))?;
+        self.cache.set_head(Some(head));
+        Ok(())
     }
 
     fn publish_provisioner(&mut self, state: ProvisionerState) -> Result<(), StoreError> {

@@ -185,34 +185,55 @@ impl FlowTx for PgTx<'_> {
                 &encode(&stored),
             ],
         )?;
+        self.flow_read.take();
         self.index(IndexUpdate::FlowPut(state_hash.to_vec(), expires_at));
-        // The link keeps its newest few: the oldest go.
+        // The link keeps its newest few: the oldest go (from the index once they went).
         let cap = i64::try_from(MAX_FLOWS_PER_LINK).unwrap_or(i64::MAX);
-        for r in self.q(
+        self.xr(
             "DELETE FROM flows WHERE state_hash IN (SELECT state_hash FROM flows \
              WHERE link_hash = $1 ORDER BY n DESC OFFSET $2) RETURNING state_hash",
             &[&link_hash, &cap],
-        )? {
-            self.index(IndexUpdate::FlowGone(r.get(0)));
-        }
-        Ok(())
+            |r| Effect::Index(IndexUpdate::FlowGone(r.get(0))),
+        )
     }
 
     fn pending_flow(&self, state_hash: &[u8]) -> Result<Option<PendingFlow>, StoreError> {
-        self.bytes(
-            "SELECT record FROM flows WHERE state_hash = $1",
-            &[&state_hash],
-        )?
-        .map(|v| Ok(decode::<StoredFlow>("pending flow", &v)?.flow))
-        .transpose()
+        let row = self
+            .q(
+                "SELECT tenant, record FROM flows WHERE state_hash = $1",
+                &[&state_hash],
+            )?
+            .first()
+            .map(|r| (r.get::<_, String>(0), r.get::<_, Vec<u8>>(1)));
+        let flow = row
+            .as_ref()
+            .map(|(_, v)| Ok(decode::<StoredFlow>("pending flow", v)?.flow))
+            .transpose();
+        *self.flow_read.borrow_mut() = Some((state_hash.to_vec(), row));
+        flow
     }
 
     fn take_flow(&mut self, state_hash: &[u8]) -> Result<TakenFlow, StoreError> {
-        let rows = self.q(
-            "DELETE FROM flows WHERE state_hash = $1 RETURNING tenant, record",
-            &[&state_hash],
-        )?;
-        let Some(row) = rows.first() else {
+        // Read a moment ago by this operation: its row goes without asking again.
+        let known = match self.flow_read.take() {
+            Some((h, Some(row))) if h == state_hash => {
+                self.x("DELETE FROM flows WHERE state_hash = $1", &[&state_hash])?;
+                Some(row)
+            }
+            _ => None,
+        };
+        let rows = match known {
+            Some(_) => Vec::new(),
+            None => self.q(
+                "DELETE FROM flows WHERE state_hash = $1 RETURNING tenant, record",
+                &[&state_hash],
+            )?,
+        };
+        let row = known.or_else(|| {
+            rows.first()
+                .map(|r| (r.get::<_, String>(0), r.get::<_, Vec<u8>>(1)))
+        });
+        let Some((tenant, record)) = row else {
             return Ok(
                 match self.bytes(
                     "SELECT record FROM used_flows WHERE state_hash = $1",
@@ -224,9 +245,7 @@ impl FlowTx for PgTx<'_> {
             );
         };
         self.index(IndexUpdate::FlowGone(state_hash.to_vec()));
-        let tenant: String = row.get(0);
-        let stored: Result<StoredFlow, StoreError> =
-            decode("pending flow", &row.get::<_, Vec<u8>>(1));
+        let stored: Result<StoredFlow, StoreError> = decode("pending flow", &record);
         // Spent whatever it holds: a replay is told apart.
         self.tombstone(state_hash, &tenant)?;
         let stored = stored?;
@@ -252,12 +271,14 @@ impl FlowTx for PgTx<'_> {
     }
 
     fn end_flow(&mut self, state_hash: &[u8], flow: &PendingFlow) -> Result<(), StoreError> {
+        self.flow_read.take();
         self.x("DELETE FROM flows WHERE state_hash = $1", &[&state_hash])?;
         self.index(IndexUpdate::FlowGone(state_hash.to_vec()));
         self.tombstone(state_hash, &flow.tenant)
     }
 
     fn sweep_flows(&mut self, before: Millis) -> Result<usize, StoreError> {
+        self.flow_read.take();
         let gone = self.q(
             "DELETE FROM flows WHERE expires_at < $1 RETURNING state_hash",
             &[&before],
@@ -266,7 +287,7 @@ impl FlowTx for PgTx<'_> {
         for r in gone {
             self.index(IndexUpdate::FlowGone(r.get(0)));
         }
-        let used = self.x("DELETE FROM used_flows WHERE used_at < $1", &[&before])?;
+        let used = self.xn("DELETE FROM used_flows WHERE used_at < $1", &[&before])?;
         Ok(n + usize::try_from(used).unwrap_or(usize::MAX))
     }
 }

@@ -115,7 +115,7 @@ impl OutboxTx for PgTx<'_> {
     }
 
     fn outbox_drop(&mut self, key: &[u8]) -> Result<(), StoreError> {
-        let n = self.x("DELETE FROM outbox WHERE key = $1", &[&key])?;
+        let n = self.xn("DELETE FROM outbox WHERE key = $1", &[&key])?;
         if n > 0 {
             self.effects.push(Effect::Outbox(-1));
         }

@@ -1,0 +1,166 @@
+//! One run of a batch (see `batch`): one SERIALIZABLE transaction holding the change
+//! sequence's row, the operations' statements pipelined (see `pipe`), each operation
+//! under a savepoint of its own when there are several, then the commit.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use super::batch::{Abort, Loop, Ran};
+use super::cache::Cache;
+use super::db::{Conn, Failure, failure, store_error};
+use super::pipe::{Failed, Pipe};
+use super::tx::{PgTx, big};
+use super::writer::{Queued, Work};
+use crate::time::now_ms;
+
+/// What the first failed statement means for the run.
+fn abort_for(f: Failed) -> Abort {
+    match f.kind {
+        Failure::Other if !f.control => Abort::Exclude(f.op, f.why),
+        kind => Abort::Again(kind, f.why),
+    }
+}
+
+fn rollback(conn: &Conn, e: Abort) -> Abort {
+    let _ = conn.batch("ROLLBACK");
+    e
+}
+
+impl Loop {
+    /// Run the batch once, in one transaction, without the operations in `skip` (they
+    /// failed a statement in an earlier run: that is their answer).
+    pub(super) fn run_once(
+        &mut self,
+        ops: &[Queued],
+        durable: bool,
+        skip: &HashMap<usize, String>,
+    ) -> Result<Ran, Abort> {
+        let published = self.shared.last_seq.load(Ordering::Acquire);
+        let shared = self.shared.clone();
+        let started = Instant::now();
+        self.connected()
+            .map_err(|why| Abort::Again(Failure::Connection, why))?;
+        let Some(conn) = &self.conn else {
+            return Err(Abort::Again(
+                Failure::Connection,
+                "no database connection".into(),
+            ));
+        };
+        let again =
+            |e: tokio_postgres::Error| Abort::Again(failure(&e), store_error(&e).to_string());
+        let begin = if durable {
+            "BEGIN ISOLATION LEVEL SERIALIZABLE; SELECT last FROM change_seq WHERE id = 1 FOR UPDATE"
+        } else {
+            "BEGIN ISOLATION LEVEL SERIALIZABLE; SET LOCAL synchronous_commit = off; \
+             SELECT last FROM change_seq WHERE id = 1 FOR UPDATE"
+        };
+        let last = conn
+            .batch(begin)
+            .map_err(|e| rollback(conn, again(e)))?
+            .iter()
+            .find_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0)?.parse::<u64>().ok(),
+                _ => None,
+            })
+            .unwrap_or(0);
+        if last < published {
+            return Err(rollback(
+                conn,
+                Abort::Backwards {
+                    found: last,
+                    published,
+                },
+            ));
+        }
+        let mut next = last + 1;
+        let now = now_ms();
+        let mut ran = Ran {
+            changes: Vec::new(),
+            effects: Vec::new(),
+            results: Vec::with_capacity(ops.len()),
+            wrote: false,
+        };
+        let pipe = Pipe::new(conn, ops.len().saturating_sub(skip.len()) > 1);
+        let mut kept = vec![false; ops.len()];
+        let cache = Cache::default();
+        for (i, q) in ops.iter().enumerate() {
+            if let Some(why) = skip.get(&i) {
+                ran.results.push(Err(why.clone()));
+                continue;
+            }
+            pipe.begin(i);
+            let mut tx = PgTx::new(&pipe, &cache, &shared, &mut next, now, q.actor.clone());
+            let returned = match &q.work {
+                Work::Op(op) => op(&mut tx).map_err(|_| None),
+                Work::Counts => tx
+                    .write_pending_counts()
+                    .map(|_| ())
+                    .map_err(|e| Some(e.to_string())),
+            };
+            let parts = tx.into_parts();
+            let keep = returned.is_ok();
+            // Keeping or undoing it is queued (a failure to queue is the pipe's too).
+            let _ = pipe.end(keep);
+            if let Some(f) = pipe.failed() {
+                return Err(rollback(conn, abort_for(f)));
+            }
+            cache.end(keep);
+            kept[i] = keep;
+            if keep {
+                ran.wrote = true;
+                ran.changes.extend(parts.changes);
+                ran.effects.extend(parts.effects);
+                ran.results.push(Ok(()));
+            } else {
+                // The operation's own error is its answer.
+                ran.results.push(match returned {
+                    Err(Some(why)) => Err(why),
+                    _ => Ok(()),
+                });
+            }
+        }
+        if !ran.wrote {
+            conn.batch("ROLLBACK").map_err(again)?;
+            return Ok(ran);
+        }
+        if next > last + 1 {
+            let _ = pipe.close("UPDATE change_seq SET last = $1 WHERE id = 1", &[&big(next - 1)]);
+        }
+        let _ = pipe.flush();
+        if let Some(f) = pipe.failed() {
+            return Err(rollback(conn, abort_for(f)));
+        }
+        // What queued statements' rows said, of the operations kept.
+        ran.effects.extend(
+            pipe.late_effects()
+                .into_iter()
+                .filter(|(op, _)| kept.get(*op).copied().unwrap_or(false))
+                .map(|(_, e)| e),
+        );
+        let stats = &self.shared.stats;
+        stats
+            .round_trips
+            .fetch_add(pipe.round_trips() + 2, Ordering::Relaxed);
+        let commit_started = Instant::now();
+        if let Err(e) = conn.batch("COMMIT") {
+            return Err(match failure(&e) {
+                // The server refused it: nothing of it is kept.
+                Failure::Retry | Failure::Other => again(e),
+                Failure::Connection => Abort::Unknown(format!(
+                    "the connection to the database broke during a commit, whose outcome is unknown: {}",
+                    store_error(&e)
+                )),
+            });
+        }
+        if durable {
+            stats.flushes.fetch_add(1, Ordering::Relaxed);
+            stats.flush_micros.fetch_add(
+                u64::try_from(commit_started.elapsed().as_micros()).unwrap_or(u64::MAX),
+                Ordering::Relaxed,
+            );
+        }
+        tracing::trace!(ops = ops.len(), took = ?started.elapsed(), "store batch committed");
+        Ok(ran)
+    }
+}
