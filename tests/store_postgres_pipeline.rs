@@ -22,7 +22,12 @@ fn key() -> KeySource {
     ))
 }
 
-fn fresh(slug: &str) -> (mcp_onboard::domain::model::Tenant, mcp_onboard::domain::model::AuditEvent) {
+fn fresh(
+    slug: &str,
+) -> (
+    mcp_onboard::domain::model::Tenant,
+    mcp_onboard::domain::model::AuditEvent,
+) {
     new_tenant(
         &NewTenant {
             slug: slug.into(),
@@ -66,7 +71,9 @@ async fn in_one_batch_a_refused_statement_and_an_undone_operation_leave_nothing_
     let undone = store.commit(&ME, Durability::Durable, move |tx: &mut dyn Tx| {
         tx.insert_tenant(t.clone(), e.clone())?;
         tx.put_secret("undone", "refresh_token", &SecretString::from("x"))?;
-        Err::<(), _>(StoreError::Database("the operation changed its mind".into()))
+        Err::<(), _>(StoreError::Database(
+            "the operation changed its mind".into(),
+        ))
     });
     // Reads what the batch holds so far: "first" is there, "undone" and "refused" are not.
     let seen = store.commit(&ME, Durability::Durable, |tx: &mut dyn Tx| {
@@ -89,7 +96,9 @@ async fn in_one_batch_a_refused_statement_and_an_undone_operation_leave_nothing_
     assert_eq!(slugs, vec![Some("first".into()), Some("last".into())]);
     let secrets = pg.column("SELECT slug FROM secrets ORDER BY slug").await;
     assert_eq!(secrets, vec![Some("first".into()), Some("last".into())]);
-    let keys = pg.column("SELECT slug FROM tenant_keys ORDER BY slug").await;
+    let keys = pg
+        .column("SELECT slug FROM tenant_keys ORDER BY slug")
+        .await;
     assert_eq!(keys, vec![Some("first".into()), Some("last".into())]);
     // The audit chain holds the two kept additions, linked without a hole.
     let audit = store

@@ -277,11 +277,8 @@ impl<'c> Pipe<'c> {
         let writes = items
             .iter()
             .map(|i| {
-                let params: Vec<&(dyn ToSql + Sync)> = i
-                    .params
-                    .iter()
-                    .map(|p| p as &(dyn ToSql + Sync))
-                    .collect();
+                let params: Vec<&(dyn ToSql + Sync)> =
+                    i.params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
                 let statement = &i.statement;
                 match i.rows {
                     Some(_) => {
@@ -322,7 +319,6 @@ impl<'c> Pipe<'c> {
 
     /// Rows of `sql`, after what is queued.
     pub fn query(&self, sql: &'static str, params: Params<'_>) -> Result<Vec<Row>, StoreError> {
-        if std::env::var_os("PIPE_TRACE").is_some() { eprintln!("TRACEQ {sql}"); }
         self.savepoint()?;
         let statement = self.statement(sql)?;
         let rows = self.send(self.conn.client.query(&statement, params))?;
@@ -330,9 +326,30 @@ impl<'c> Pipe<'c> {
         Ok(rows)
     }
 
+    /// Rows of three reads, after what is queued, in one round trip.
+    pub fn query3(
+        &self,
+        reads: [(&'static str, Params<'_>); 3],
+    ) -> Result<[Vec<Row>; 3], StoreError> {
+        self.savepoint()?;
+        let [(a, pa), (b, pb), (c, pc)] = reads;
+        let (a, b, c) = (self.statement(a)?, self.statement(b)?, self.statement(c)?);
+        let client = &self.conn.client;
+        let rows = self.send(async {
+            let (a, b, c) = futures_util::future::join3(
+                client.query(&a, pa),
+                client.query(&b, pb),
+                client.query(&c, pc),
+            )
+            .await;
+            Ok([a?, b?, c?])
+        })?;
+        self.doomed()?;
+        Ok(rows)
+    }
+
     /// The rows `sql` changed, after what is queued.
     pub fn execute(&self, sql: &'static str, params: Params<'_>) -> Result<u64, StoreError> {
-        if std::env::var_os("PIPE_TRACE").is_some() { eprintln!("TRACEX {sql}"); }
         self.savepoint()?;
         let statement = self.statement(sql)?;
         let n = self.send(self.conn.client.execute(&statement, params))?;

@@ -125,7 +125,10 @@ impl Loop {
             return Ok(ran);
         }
         if next > last + 1 {
-            let _ = pipe.close("UPDATE change_seq SET last = $1 WHERE id = 1", &[&big(next - 1)]);
+            let _ = pipe.close(
+                "UPDATE change_seq SET last = $1 WHERE id = 1",
+                &[&big(next - 1)],
+            );
         }
         let _ = pipe.flush();
         if let Some(f) = pipe.failed() {

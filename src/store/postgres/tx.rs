@@ -14,10 +14,11 @@ use std::sync::Arc;
 
 use tokio_postgres::Row;
 
-use super::cache::Cache;
+use super::cache::{Cache, Prefetched};
 use super::db::Params;
 use super::pipe::Pipe;
 use super::shared::{Effect, Shared};
+use super::tx_links::{LINKS_OF, link_of};
 use crate::domain::audit::{AuditHead, Operator};
 use crate::domain::model::{AuditEvent, ProvisionerState, Tenant, TimelineEntry};
 use crate::store::counts::Counts;
@@ -34,7 +35,7 @@ pub(super) struct Parts {
 
 pub(super) struct PgTx<'a> {
     pipe: &'a Pipe<'a>,
-    cache: &'a Cache,
+    pub(super) cache: &'a Cache,
     pub(super) shared: &'a Shared,
     /// The next sequence number of the batch.
     next_seq: &'a mut u64,
@@ -157,12 +158,31 @@ impl TenantTx for PgTx<'_> {
         if let Some(known) = self.cache.tenant(slug) {
             return Ok(known.map(|t| (*t).clone()));
         }
-        let tenant: Option<Tenant> = self
-            .bytes("SELECT record FROM tenants WHERE slug = $1", &[&slug])?
-            .map(|v| decode(&format!("tenant {slug}"), &v))
+        // Read with it, in the same round trip, what an operation on it reads next.
+        let [tenant, links, key] = self.pipe.query3([
+            ("SELECT record FROM tenants WHERE slug = $1", &[&slug]),
+            (LINKS_OF, &[&slug]),
+            ("SELECT sealed FROM tenant_keys WHERE slug = $1", &[&slug]),
+        ])?;
+        let tenant: Option<Tenant> = tenant
+            .first()
+            .map(|r| decode(&format!("tenant {slug}"), &r.get::<_, Vec<u8>>(0)))
             .transpose()?;
-        self.cache
-            .set_tenant(slug, tenant.clone().map(Arc::new));
+        let links: Result<Vec<_>, StoreError> = links
+            .iter()
+            .map(|r| Ok((r.get::<_, Vec<u8>>(0), link_of(r, 1)?)))
+            .collect();
+        match links {
+            Ok(links) => self.cache.prefetched(
+                slug,
+                Prefetched {
+                    tenant: tenant.clone(),
+                    links,
+                    key: key.first().map(|r| r.get(0)),
+                },
+            ),
+            Err(_) => self.cache.set_tenant(slug, tenant.clone().map(Arc::new)),
+        }
         Ok(tenant)
     }
 
@@ -233,11 +253,17 @@ impl TenantTx for PgTx<'_> {
         }
         self.x("DELETE FROM used_flows WHERE tenant = $1", &[&slug])?;
         self.x("DELETE FROM timeline WHERE slug = $1", &[&slug])?;
-        for r in self.q(
-            "DELETE FROM links WHERE tenant = $1 RETURNING hash",
-            &[&slug],
-        )? {
-            self.effects.push(Effect::LinkGone(r.get(0)));
+        let gone: Vec<Vec<u8>> = self
+            .q(
+                "DELETE FROM links WHERE tenant = $1 RETURNING hash",
+                &[&slug],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        self.cache.links_gone(slug, &gone);
+        for h in gone {
+            self.effects.push(Effect::LinkGone(h));
         }
         self.delete_secrets_of(slug)?;
         self.destroy_tenant_key(slug)?;

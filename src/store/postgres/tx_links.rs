@@ -7,7 +7,9 @@ use tokio_postgres::Row;
 
 use super::shared::Effect;
 use super::tx::PgTx;
-use crate::domain::model::{ConsentLink, PendingFlow, UsedFlow};
+use std::sync::Arc;
+
+use crate::domain::model::{ConsentLink, PendingFlow, Tenant, UsedFlow};
 use crate::store::counts::count_first;
 use crate::store::index_update::IndexUpdate;
 use crate::store::sled::layout::{StoredFlow, decode, encode};
@@ -15,6 +17,10 @@ use crate::store::{
     Change, Counted, FlowTx, LinkTx, MAX_FLOWS_PER_LINK, StoreError, TakenFlow, Tx,
 };
 use crate::time::Millis;
+
+/// A tenant's links (`hash`, then the columns of [`link_of`]) in their order.
+pub(super) const LINKS_OF: &str = "SELECT hash, record, open_count, continue_count FROM links \
+     WHERE tenant = $1 ORDER BY created_at, hash";
 
 /// A link from its row (`record`, `open_count`, `continue_count`).
 pub(super) fn link_of(row: &Row, at: usize) -> Result<ConsentLink, StoreError> {
@@ -56,8 +62,9 @@ impl PgTx<'_> {
             )?;
             // A link gone (its tenant removed) takes its counts with it.
             self.effects.push(Effect::CountsWritten(h.clone(), *c));
-            if let Some(row) = rows.first() {
-                let link = link_of(row, 0)?;
+            let stored = rows.first().map(|r| link_of(r, 0)).transpose()?;
+            self.cache.read_link(h, stored.clone());
+            if let Some(link) = stored {
                 self.index(IndexUpdate::Link(h.clone(), link.clone()));
                 self.publish(Change::Link { link });
             }
@@ -68,13 +75,29 @@ impl PgTx<'_> {
 
 impl LinkTx for PgTx<'_> {
     fn link(&self, hash: &[u8]) -> Result<Option<ConsentLink>, StoreError> {
+        if let Some(known) = self.cache.link(hash) {
+            return Ok(known.map(|l| self.with_pending(hash, l)));
+        }
+        // With its tenant's record, which an operation on a link reads next.
         let rows = self.q(
-            "SELECT record, open_count, continue_count FROM links WHERE hash = $1",
+            "SELECT l.record, l.open_count, l.continue_count, t.record FROM links l \
+             LEFT JOIN tenants t ON t.slug = l.tenant WHERE l.hash = $1",
             &[&hash],
         )?;
-        rows.first()
-            .map(|r| Ok(self.with_pending(hash, link_of(r, 0)?)))
-            .transpose()
+        let Some(row) = rows.first() else {
+            self.cache.read_link(hash, None);
+            return Ok(None);
+        };
+        let link = link_of(row, 0)?;
+        if self.cache.tenant(&link.tenant).is_none() {
+            let tenant: Option<Vec<u8>> = row.get(3);
+            let tenant: Option<Tenant> = tenant
+                .map(|v| decode(&format!("tenant {}", link.tenant), &v))
+                .transpose()?;
+            self.cache.set_tenant(&link.tenant, tenant.map(Arc::new));
+        }
+        self.cache.read_link(hash, Some(link.clone()));
+        Ok(Some(self.with_pending(hash, link)))
     }
 
     fn put_link(&mut self, hash: &[u8], link: ConsentLink) -> Result<(), StoreError> {
@@ -99,24 +122,32 @@ impl LinkTx for PgTx<'_> {
                 &i64::from(link.continue_count),
             ],
         )?;
+        self.cache.put_link(hash, &link);
         self.index(IndexUpdate::Link(hash.to_vec(), link.clone()));
         self.publish(Change::Link { link });
         Ok(())
     }
 
     fn links_of(&self, slug: &str) -> Result<Vec<(Vec<u8>, ConsentLink)>, StoreError> {
-        self.q(
-            "SELECT hash, record, open_count, continue_count FROM links WHERE tenant = $1 \
-             ORDER BY created_at, hash",
-            &[&slug],
-        )?
-        .iter()
-        .map(|r| {
-            let hash: Vec<u8> = r.get(0);
-            let link = self.with_pending(&hash, link_of(r, 1)?);
-            Ok((hash, link))
-        })
-        .collect()
+        let stored = match self.cache.links_of(slug) {
+            Some(known) => known,
+            None => {
+                let read = self
+                    .q(LINKS_OF, &[&slug])?
+                    .iter()
+                    .map(|r| Ok((r.get(0), link_of(r, 1)?)))
+                    .collect::<Result<Vec<(Vec<u8>, ConsentLink)>, StoreError>>()?;
+                self.cache.read_links_of(slug, &read);
+                read
+            }
+        };
+        Ok(stored
+            .into_iter()
+            .map(|(hash, link)| {
+                let link = self.with_pending(&hash, link);
+                (hash, link)
+            })
+            .collect())
     }
 
     fn count_on_link(&mut self, hash: &[u8], continued: bool) -> Result<Counted, StoreError> {

@@ -15,7 +15,12 @@ use crate::store::{Cipher, ImportTx, OutboxTx, SecretTx, StoreError, TenantTx, T
 impl PgTx<'_> {
     /// The tenant's data key as stored (sealed under the master key), if it has one.
     fn tenant_key(&self, slug: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.bytes("SELECT sealed FROM tenant_keys WHERE slug = $1", &[&slug])
+        if let Some(known) = self.cache.key(slug) {
+            return Ok(known);
+        }
+        let key = self.bytes("SELECT sealed FROM tenant_keys WHERE slug = $1", &[&slug])?;
+        self.cache.set_key(slug, key.clone());
+        Ok(key)
     }
 
     fn tenant_cipher(&self, slug: &str, sealed: Option<&[u8]>) -> Result<Cipher, StoreError> {
@@ -43,6 +48,7 @@ impl SecretTx for PgTx<'_> {
                     "INSERT INTO tenant_keys (slug, sealed) VALUES ($1, $2)",
                     &[&slug, &sealed],
                 )?;
+                self.cache.set_key(slug, Some(sealed));
                 cipher
             }
         };
@@ -70,8 +76,9 @@ impl SecretTx for PgTx<'_> {
     }
 
     fn destroy_tenant_key(&mut self, slug: &str) -> Result<(), StoreError> {
-        self.x("DELETE FROM tenant_keys WHERE slug = $1", &[&slug])
-            .map(|_| ())
+        self.x("DELETE FROM tenant_keys WHERE slug = $1", &[&slug])?;
+        self.cache.set_key(slug, None);
+        Ok(())
     }
 
     fn secret(&self, slug: &str, name: &str) -> Result<Option<SecretString>, StoreError> {
