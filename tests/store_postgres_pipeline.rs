@@ -113,3 +113,68 @@ async fn in_one_batch_a_refused_statement_and_an_undone_operation_leave_nothing_
     assert!(store.failure().is_none());
     store.stop(Duration::from_secs(10)).await.unwrap();
 }
+
+#[tokio::test]
+async fn in_one_batch_links_and_data_keys_read_after_writes_are_what_the_kept_operations_left() {
+    use mcp_onboard::engine::model::ConsentLink;
+    let Some(pg) = PgServer::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_with(&dir.path().join("data"), &key(), &pg.store_config()).unwrap();
+    adding(&store, "t").await.unwrap();
+    let (u, e) = fresh("u");
+    store
+        .commit(&ME, Durability::Durable, move |tx: &mut dyn Tx| {
+            tx.insert_tenant(u.clone(), e.clone())?;
+            tx.put_link(&[1; 32], ConsentLink::new("t", "l1", 10, i64::MAX))
+        })
+        .await
+        .unwrap();
+    store.stall_for_tests(Duration::from_millis(400));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    // Reads the tenant (and with it its links and key), then adds a link.
+    let a = store.commit(&ME, Durability::Durable, |tx: &mut dyn Tx| {
+        assert!(tx.tenant("t")?.is_some());
+        assert_eq!(tx.links_of("t")?.len(), 1);
+        tx.put_link(&[2; 32], ConsentLink::new("t", "l2", 20, i64::MAX))
+    });
+    // Adds a link and the first data key of "u", then is undone.
+    let b = store.commit(&ME, Durability::Durable, |tx: &mut dyn Tx| {
+        assert!(tx.tenant("u")?.is_some());
+        tx.put_link(&[3; 32], ConsentLink::new("t", "l3", 5, i64::MAX))?;
+        tx.put_secret("u", "refresh_token", &SecretString::from("undone"))?;
+        Err::<(), _>(StoreError::Database("undone".into()))
+    });
+    // Sees the kept link and not the undone one; gives "u" its first key.
+    let c = store.commit(&ME, Durability::Durable, |tx: &mut dyn Tx| {
+        let ids: Vec<String> = tx.links_of("t")?.into_iter().map(|(_, l)| l.id).collect();
+        let third = tx.link(&[3; 32])?.is_some();
+        let second = tx.link(&[2; 32])?.map(|l| l.id);
+        tx.put_secret("u", "refresh_token", &SecretString::from("kept"))?;
+        Ok::<_, StoreError>((ids, third, second))
+    });
+    // Removes "t": its links go, and a read after says so.
+    let d = store.commit(&ME, Durability::Durable, |tx: &mut dyn Tx| {
+        tx.remove_tenant("t")?;
+        Ok::<_, StoreError>((tx.links_of("t")?.len(), tx.link(&[1; 32])?.is_some()))
+    });
+    let (a, b, c, d) = tokio::join!(a, b, c, d);
+    a.unwrap();
+    assert!(b.is_err());
+    let (ids, third, second) = c.unwrap();
+    assert_eq!(ids, vec!["l1".to_owned(), "l2".to_owned()]);
+    assert!(!third, "the undone link is not there");
+    assert_eq!(second.as_deref(), Some("l2"));
+    assert_eq!(d.unwrap(), (0, false));
+    // The secret of "u" opens under the one key the database holds.
+    let secret = store
+        .read(|r| r.secret("u", "refresh_token"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(secrecy::ExposeSecret::expose_secret(&secret), "kept");
+    let keys = pg.column("SELECT slug FROM tenant_keys ORDER BY slug").await;
+    assert_eq!(keys, vec![Some("u".into())]);
+    let links = pg.column("SELECT count(*) FROM links").await;
+    assert_eq!(links, vec![Some("0".into())]);
+    store.stop(Duration::from_secs(10)).await.unwrap();
+}
