@@ -172,7 +172,9 @@ async fn in_one_batch_links_and_data_keys_read_after_writes_are_what_the_kept_op
         .unwrap()
         .unwrap();
     assert_eq!(secrecy::ExposeSecret::expose_secret(&secret), "kept");
-    let keys = pg.column("SELECT slug FROM tenant_keys ORDER BY slug").await;
+    let keys = pg
+        .column("SELECT slug FROM tenant_keys ORDER BY slug")
+        .await;
     assert_eq!(keys, vec![Some("u".into())]);
     let links = pg.column("SELECT count(*) FROM links").await;
     assert_eq!(links, vec![Some("0".into())]);

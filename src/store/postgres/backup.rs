@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::read::PgReader;
-use super::tx_links::link_of;
+use super::rows::link_of;
 use crate::domain::model::ConsentLink;
 use crate::store::StoreError;
 use crate::store::backup::{BackupSummary, BackupWriter, write_file};

@@ -8,9 +8,9 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
 use super::db::{Conn, Failure, Target, store_error};
+use super::queue::{Msg, Queued, Reply, Work};
 use super::rt::Rt;
 use super::shared::{Effect, Shared};
-use super::writer::{Msg, Queued, Reply, Work};
 use crate::store::{Committed, LAZY_FLUSH, StoreError};
 use crate::time::now_ms;
 

@@ -4,9 +4,12 @@
 //!
 //! - `open`: opening (the schema migrated, the key checked, the read model built);
 //!   `schema` and `migrations/`: the numbered migrations;
-//! - `writer`, `batch`: the one writer of this process, a batch of operations per
-//!   SERIALIZABLE transaction, run again when the database asks;
-//! - `tx`, `tx_links`, `tx_store`: the transaction an operation runs in;
+//! - `writer`, `queue`, `batch`, `run`: the one writer of this process (on a thread and a
+//!   runtime of its own), a batch of operations per SERIALIZABLE transaction, run again
+//!   when the database asks; `pipe`: its statements pipelined, writes sent with the next
+//!   read; `cache`: what the batch read or wrote, asked once;
+//! - `tx`, `tx_links`, `tx_store`: the transaction an operation runs in; `rows`: rows as
+//!   the store's types;
 //! - `read`: reads on a pool of connections; `node`: the node-local state; `probe`: what
 //!   `config check` finds; `backup`, `restore`: the one backup format, either way;
 //!   `marker`: the last durable change number this node saw, kept in the data dir;
@@ -27,8 +30,10 @@ mod node;
 mod open;
 mod pipe;
 mod probe;
+mod queue;
 mod read;
 mod restore;
+mod rows;
 mod rt;
 mod run;
 mod schema;

@@ -8,10 +8,10 @@ use secrecy::SecretString;
 use tokio_postgres::Row;
 
 use super::db::{Params, store_error};
+use super::rows::link_of;
 use super::rt::Rt;
 use super::shared::Shared;
 use super::tx::{big, meta_key};
-use super::tx_links::link_of;
 use crate::domain::anchor::AuditAnchor;
 use crate::domain::audit::{AuditHead, AuditRecord};
 use crate::domain::model::{ConsentLink, PendingFlow, Tenant, TimelineEntry, UsedFlow};

@@ -10,8 +10,8 @@ use super::batch::{Abort, Loop, Ran};
 use super::cache::Cache;
 use super::db::{Conn, Failure, failure, store_error};
 use super::pipe::{Failed, Pipe};
+use super::queue::{Queued, Work};
 use super::tx::{PgTx, big};
-use super::writer::{Queued, Work};
 use crate::time::now_ms;
 
 /// What the first failed statement means for the run.

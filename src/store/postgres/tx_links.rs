@@ -3,8 +3,8 @@
 //! memory, is what it writes; the writer adds the counts noted since as increments.
 
 use secrecy::SecretString;
-use tokio_postgres::Row;
 
+use super::rows::{LINKS_OF, link_of};
 use super::shared::Effect;
 use super::tx::PgTx;
 use std::sync::Arc;
@@ -17,18 +17,6 @@ use crate::store::{
     Change, Counted, FlowTx, LinkTx, MAX_FLOWS_PER_LINK, StoreError, TakenFlow, Tx,
 };
 use crate::time::Millis;
-
-/// A tenant's links (`hash`, then the columns of [`link_of`]) in their order.
-pub(super) const LINKS_OF: &str = "SELECT hash, record, open_count, continue_count FROM links \
-     WHERE tenant = $1 ORDER BY created_at, hash";
-
-/// A link from its row (`record`, `open_count`, `continue_count`).
-pub(super) fn link_of(row: &Row, at: usize) -> Result<ConsentLink, StoreError> {
-    let mut link: ConsentLink = decode("consent link", &row.get::<_, Vec<u8>>(at))?;
-    link.open_count = u32::try_from(row.get::<_, i64>(at + 1)).unwrap_or(u32::MAX);
-    link.continue_count = u32::try_from(row.get::<_, i64>(at + 2)).unwrap_or(u32::MAX);
-    Ok(link)
-}
 
 impl PgTx<'_> {
     /// A link as stored, with the counts noted in memory and not yet written (unless this

@@ -15,41 +15,17 @@ use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
+use tokio::sync::{Semaphore, oneshot};
 
 use super::batch::Loop;
 use super::db::Target;
+use super::queue::{Msg, Queued, Work};
 use super::shared::Shared;
 use crate::domain::audit::Operator;
 use crate::store::{BoxFuture, Durability, StoreError, TxOp};
 
 /// Operations queued or in progress at once; more wait (asynchronously) for room.
 const MAX_QUEUED: usize = 8192;
-
-pub(super) type Reply = oneshot::Sender<Result<(), StoreError>>;
-
-/// What an operation runs: the caller's, or writing out the counts noted in memory.
-pub(super) enum Work {
-    Op(TxOp),
-    Counts,
-}
-
-pub(super) struct Queued {
-    pub durable: bool,
-    pub actor: Option<Operator>,
-    pub work: Work,
-    pub reply: Option<Reply>,
-    pub _permit: Option<OwnedSemaphorePermit>,
-}
-
-pub(super) enum Msg {
-    Op(Queued),
-    /// Answer once everything queued before is committed (`true`: and on disk).
-    Barrier(bool, Reply),
-    /// Tests: the database stops answering for this long.
-    Stall(Duration),
-    Stop(Reply),
-}
 
 pub(super) struct Writer {
     tx: Mutex<Option<Sender<Msg>>>,
