@@ -1,7 +1,8 @@
 //! The writer's statements, pipelined: a write is queued (its parameters encoded at once)
 //! and sent with the next read, or when the batch ends, all in one round trip; the server
-//! runs them in order. An operation's first write is preceded by a savepoint of its own
-//! (when the batch holds several), so that one that fails leaves nothing of it.
+//! runs them in order. When an operation's writes reach the server before it ends (a read
+//! after a write), a savepoint of its own goes first (when the batch holds several), so
+//! that one that fails leaves nothing of it; until then, undoing it is dropping its queue.
 //!
 //! A statement that fails aborts the transaction: every statement after it fails too. The
 //! first failure is kept with the operation it belongs to, for the writer to run the batch
@@ -237,11 +238,20 @@ impl<'c> Pipe<'c> {
         Ok(())
     }
 
-    /// Before the operation's first statement: its savepoint, when the batch holds several.
-    fn savepoint(&self) -> Result<(), StoreError> {
+    /// Before the operation's writes first reach the server (those queued, or `sql` when it
+    /// writes): its savepoint, when the batch holds several. Until then an undone
+    /// operation's writes are only dropped from the queue.
+    fn savepoint(&self, sql: &str) -> Result<(), StoreError> {
         self.doomed()?;
-        if self.several && !self.savepoint.get() {
+        let start = self.op_start.get();
+        let writes = self.items.borrow().len() > start || !sql.starts_with("SELECT");
+        if self.several && !self.savepoint.get() && writes {
             self.push("SAVEPOINT op", &[], true)?;
+            // Before the operation's queued writes.
+            let mut items = self.items.borrow_mut();
+            if let Some(sp) = items.pop() {
+                items.insert(start, sp);
+            }
             self.savepoint.set(true);
         }
         Ok(())
@@ -249,7 +259,7 @@ impl<'c> Pipe<'c> {
 
     /// Queue a write of the current operation.
     pub fn queue(&self, sql: &'static str, params: Params<'_>) -> Result<(), StoreError> {
-        self.savepoint()?;
+        self.doomed()?;
         self.push(sql, params, false)
     }
 
@@ -261,7 +271,7 @@ impl<'c> Pipe<'c> {
         params: Params<'_>,
         on_row: OnRow,
     ) -> Result<(), StoreError> {
-        self.savepoint()?;
+        self.doomed()?;
         self.push_with(sql, params, false, Some(on_row))
     }
 
@@ -319,7 +329,7 @@ impl<'c> Pipe<'c> {
 
     /// Rows of `sql`, after what is queued.
     pub fn query(&self, sql: &'static str, params: Params<'_>) -> Result<Vec<Row>, StoreError> {
-        self.savepoint()?;
+        self.savepoint(sql)?;
         let statement = self.statement(sql)?;
         let rows = self.send(self.conn.client.query(&statement, params))?;
         self.doomed()?;
@@ -331,7 +341,7 @@ impl<'c> Pipe<'c> {
         &self,
         reads: [(&'static str, Params<'_>); 3],
     ) -> Result<[Vec<Row>; 3], StoreError> {
-        self.savepoint()?;
+        self.savepoint("SELECT")?;
         let [(a, pa), (b, pb), (c, pc)] = reads;
         let (a, b, c) = (self.statement(a)?, self.statement(b)?, self.statement(c)?);
         let client = &self.conn.client;
@@ -350,7 +360,7 @@ impl<'c> Pipe<'c> {
 
     /// The rows `sql` changed, after what is queued.
     pub fn execute(&self, sql: &'static str, params: Params<'_>) -> Result<u64, StoreError> {
-        self.savepoint()?;
+        self.savepoint(sql)?;
         let statement = self.statement(sql)?;
         let n = self.send(self.conn.client.execute(&statement, params))?;
         self.doomed()?;
