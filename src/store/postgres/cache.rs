@@ -67,7 +67,8 @@ pub(super) struct Cache {
     /// A tenant's link hashes in `links_of`'s order; `None`: not known (any more).
     tenant_links: Layered<String, Option<Vec<Vec<u8>>>>,
     keys: Layered<String, Option<Vec<u8>>>,
-    head: Layered<(), Option<AuditHead>>,
+    /// The chain's head, and whether the batch moved it (written once, at its end).
+    head: Layered<(), (Option<AuditHead>, bool)>,
 }
 
 impl Cache {
@@ -166,11 +167,25 @@ impl Cache {
 
     /// The audit chain's head as the batch knows it: `None` when not read yet.
     pub fn head(&self) -> Option<Option<AuditHead>> {
-        self.head.get(&())
+        self.head.get(&()).map(|(h, _)| h)
     }
 
-    pub fn set_head(&self, head: Option<AuditHead>) {
-        self.head.set((), head);
+    /// The head as read.
+    pub fn read_head(&self, head: Option<AuditHead>) {
+        self.head.set((), (head, false));
+    }
+
+    /// The head moved: the batch writes it at its end.
+    pub fn move_head(&self, head: AuditHead) {
+        self.head.set((), (Some(head), true));
+    }
+
+    /// The head the batch's kept operations moved it to, if they did.
+    pub fn moved_head(&self) -> Option<AuditHead> {
+        match self.head.get(&()) {
+            Some((head, true)) => head,
+            _ => None,
+        }
     }
 
     /// The current operation ended: kept, its entries are the batch's; undone, they go.

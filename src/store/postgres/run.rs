@@ -11,7 +11,8 @@ use super::cache::Cache;
 use super::db::{Conn, Failure, failure, store_error};
 use super::pipe::{Failed, Pipe};
 use super::queue::{Queued, Work};
-use super::tx::{PgTx, big};
+use super::tx::{PgTx, big, meta_key};
+use crate::store::sled::layout::{META_AUDIT_HEAD, encode};
 use crate::time::now_ms;
 
 /// What the first failed statement means for the run.
@@ -123,6 +124,13 @@ impl Loop {
         if !ran.wrote {
             conn.batch("ROLLBACK").map_err(again)?;
             return Ok(ran);
+        }
+        if let Some(head) = cache.moved_head() {
+            let _ = pipe.close(
+                "INSERT INTO meta (key, value) VALUES ($1, $2) \
+                 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                &[&meta_key(META_AUDIT_HEAD), &encode(&head)],
+            );
         }
         if next > last + 1 {
             let _ = pipe.close(

@@ -293,13 +293,17 @@ impl Tx for PgTx<'_> {
         // head would overwrite its first entries.
         let head: Option<AuditHead> = match self.cache.head() {
             Some(known) => known,
-            None => self
-                .bytes(
-                    "SELECT value FROM meta WHERE key = $1",
-                    &[&meta_key(META_AUDIT_HEAD)],
-                )?
-                .map(|v| decode("audit head", &v))
-                .transpose()?,
+            None => {
+                let read: Option<AuditHead> = self
+                    .bytes(
+                        "SELECT value FROM meta WHERE key = $1",
+                        &[&meta_key(META_AUDIT_HEAD)],
+                    )?
+                    .map(|v| decode("audit head", &v))
+                    .transpose()?;
+                self.cache.read_head(read.clone());
+                read
+            }
         };
         let entry = crate::store::audit::Entry {
             at: self.now,
@@ -314,8 +318,8 @@ impl Tx for PgTx<'_> {
             "INSERT INTO audit (seq, record) VALUES ($1, $2)",
             &[&big(rec.seq), &encode(&rec)],
         )?;
-        self.put_meta(META_AUDIT_HEAD, &encode(&head))?;
-        self.cache.set_head(Some(head));
+        // Written once, as the batch's last head (see `run`).
+        self.cache.move_head(head);
         Ok(())
     }
 
@@ -336,15 +340,6 @@ pub(super) fn meta_key(key: &[u8]) -> String {
 }
 
 impl PgTx<'_> {
-    pub(super) fn put_meta(&self, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
-        self.x(
-            "INSERT INTO meta (key, value) VALUES ($1, $2) \
-             ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-            &[&meta_key(key), &value],
-        )
-        .map(|_| ())
-    }
-
     /// Put the webhook events this tenant's change is (one per integration whose status
     /// changed) in the outbox, in the same commit as the change: no event is lost to a
     /// crash, and none is sent for a change that did not happen.
