@@ -63,6 +63,7 @@ async fn in_one_batch_a_refused_statement_and_an_undone_operation_leave_nothing_
         .parse()
         .unwrap();
     // Everything below is queued while the writer waits: one batch.
+    let batches = store.stats().batches;
     store.stall_for_tests(Duration::from_millis(400));
     tokio::time::sleep(Duration::from_millis(50)).await;
     let first = adding(&store, "first");
@@ -109,7 +110,7 @@ async fn in_one_batch_a_refused_statement_and_an_undone_operation_leave_nothing_
     let entries = pg.column("SELECT count(*) FROM audit").await;
     assert_eq!(entries, vec![Some((audit_before + 2).to_string())]);
     let stats = store.stats();
-    assert!(stats.round_trips > 0, "{stats:?}");
+    assert_eq!(stats.batches, batches + 1, "one batch: {stats:?}");
     assert!(store.failure().is_none());
     store.stop(Duration::from_secs(10)).await.unwrap();
 }
@@ -129,42 +130,66 @@ async fn in_one_batch_links_and_data_keys_read_after_writes_are_what_the_kept_op
         })
         .await
         .unwrap();
+    let batches = store.stats().batches;
     store.stall_for_tests(Duration::from_millis(400));
     tokio::time::sleep(Duration::from_millis(50)).await;
     // Reads the tenant (and with it its links and key), then adds a link.
     let a = store.commit(&ME, Durability::Durable, |tx: &mut dyn Tx| {
-        assert!(tx.tenant("t")?.is_some());
-        assert_eq!(tx.links_of("t")?.len(), 1);
-        tx.put_link(&[2; 32], ConsentLink::new("t", "l2", 20, i64::MAX))
+        let seen = (tx.tenant("t")?.is_some(), tx.links_of("t")?.len());
+        tx.put_link(&[2; 32], ConsentLink::new("t", "l2", 20, i64::MAX))?;
+        Ok::<_, StoreError>(seen)
     });
-    // Adds a link and the first data key of "u", then is undone.
+    // Adds a link and the first data key of "u", then is undone before anything of it
+    // reached the server.
     let b = store.commit(&ME, Durability::Durable, |tx: &mut dyn Tx| {
-        assert!(tx.tenant("u")?.is_some());
+        tx.tenant("u")?;
         tx.put_link(&[3; 32], ConsentLink::new("t", "l3", 5, i64::MAX))?;
         tx.put_secret("u", "refresh_token", &SecretString::from("undone"))?;
         Err::<(), _>(StoreError::Database("undone".into()))
     });
-    // Sees the kept link and not the undone one; gives "u" its first key.
+    // Adds a link, reads (so the link reaches the server), then is undone.
+    let sent = store.commit(&ME, Durability::Durable, |tx: &mut dyn Tx| {
+        tx.put_link(&[4; 32], ConsentLink::new("t", "l4", 30, i64::MAX))?;
+        tx.tenant("nobody")?;
+        Err::<(), _>(StoreError::Database("undone after its write was sent".into()))
+    });
+    // Withdraws l1 (same tenant, same creation: the tenant's list stays as it was).
+    let withdraw = store.commit(&ME, Durability::Durable, |tx: &mut dyn Tx| {
+        let mut l1 = tx.link(&[1; 32])?.expect("l1");
+        l1.revoked = true;
+        tx.put_link(&[1; 32], l1)
+    });
+    // Sees the kept links and not the undone ones; gives "u" its first key.
     let c = store.commit(&ME, Durability::Durable, |tx: &mut dyn Tx| {
-        let ids: Vec<String> = tx.links_of("t")?.into_iter().map(|(_, l)| l.id).collect();
-        let third = tx.link(&[3; 32])?.is_some();
+        let listed: Vec<(String, bool)> = tx
+            .links_of("t")?
+            .into_iter()
+            .map(|(_, l)| (l.id, l.revoked))
+            .collect();
+        let undone = [tx.link(&[3; 32])?.is_some(), tx.link(&[4; 32])?.is_some()];
         let second = tx.link(&[2; 32])?.map(|l| l.id);
         tx.put_secret("u", "refresh_token", &SecretString::from("kept"))?;
-        Ok::<_, StoreError>((ids, third, second))
+        Ok::<_, StoreError>((listed, undone, second))
     });
     // Removes "t": its links go, and a read after says so.
     let d = store.commit(&ME, Durability::Durable, |tx: &mut dyn Tx| {
         tx.remove_tenant("t")?;
         Ok::<_, StoreError>((tx.links_of("t")?.len(), tx.link(&[1; 32])?.is_some()))
     });
-    let (a, b, c, d) = tokio::join!(a, b, c, d);
-    a.unwrap();
+    let (a, b, sent, withdraw, c, d) = tokio::join!(a, b, sent, withdraw, c, d);
+    assert_eq!(a.unwrap(), (true, 1));
     assert!(b.is_err());
-    let (ids, third, second) = c.unwrap();
-    assert_eq!(ids, vec!["l1".to_owned(), "l2".to_owned()]);
-    assert!(!third, "the undone link is not there");
+    assert!(sent.is_err());
+    withdraw.unwrap();
+    let (listed, undone, second) = c.unwrap();
+    assert_eq!(
+        listed,
+        vec![("l1".to_owned(), true), ("l2".to_owned(), false)]
+    );
+    assert_eq!(undone, [false, false], "the undone links are not there");
     assert_eq!(second.as_deref(), Some("l2"));
     assert_eq!(d.unwrap(), (0, false));
+    assert_eq!(store.stats().batches, batches + 1, "one batch");
     // The secret of "u" opens under the one key the database holds.
     let secret = store
         .read(|r| r.secret("u", "refresh_token"))
@@ -172,11 +197,81 @@ async fn in_one_batch_links_and_data_keys_read_after_writes_are_what_the_kept_op
         .unwrap()
         .unwrap();
     assert_eq!(secrecy::ExposeSecret::expose_secret(&secret), "kept");
-    let keys = pg
-        .column("SELECT slug FROM tenant_keys ORDER BY slug")
-        .await;
+    let keys = pg.column("SELECT slug FROM tenant_keys ORDER BY slug").await;
     assert_eq!(keys, vec![Some("u".into())]);
     let links = pg.column("SELECT count(*) FROM links").await;
     assert_eq!(links, vec![Some("0".into())]);
+    store.stop(Duration::from_secs(10)).await.unwrap();
+}
+
+/// Run `sql` on the server from a thread of its own (it may be called inside an operation).
+fn elsewhere(url: &str, sql: &str) {
+    let (url, sql) = (url.to_owned(), sql.to_owned());
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                    .await
+                    .unwrap();
+                tokio::spawn(conn);
+                client.batch_execute(&sql).await.unwrap();
+            })
+    })
+    .join()
+    .unwrap();
+}
+
+/// The writer's own session, ended by the server.
+const END_THE_WRITER: &str = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+     WHERE pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'";
+
+#[tokio::test]
+async fn a_session_the_server_ends_in_the_middle_of_a_batch_runs_the_batch_again_failing_no_one() {
+    let Some(pg) = PgServer::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_with(&dir.path().join("data"), &key(), &pg.store_config()).unwrap();
+    adding(&store, "t").await.unwrap();
+    store.stall_for_tests(Duration::from_millis(400));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let first = adding(&store, "first");
+    // The first run of this operation has the server end the writer's session, then reads.
+    let url = pg.url();
+    let ended = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let once = ended.clone();
+    let reader = store.commit(&ME, Durability::Durable, move |tx: &mut dyn Tx| {
+        if !once.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            elsewhere(&url, END_THE_WRITER);
+        }
+        Ok::<_, StoreError>(tx.tenant("t")?.is_some())
+    });
+    let last = adding(&store, "last");
+    let (first, reader, last) = tokio::join!(first, reader, last);
+    assert!(ended.load(std::sync::atomic::Ordering::SeqCst));
+    assert!(first.unwrap());
+    assert!(reader.expect("not this operation's fault"));
+    assert!(last.unwrap());
+    assert!(store.failure().is_none());
+    // Idle, the writer's session ended again: a lazy write, then a flush to disk.
+    store
+        .commit(&ME, Durability::Lazy, |tx: &mut dyn Tx| {
+            tx.put_secret("t", "other", &SecretString::from("x"))
+        })
+        .await
+        .unwrap();
+    elsewhere(
+        &pg.url(),
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE pid <> pg_backend_pid() AND backend_type = 'client backend' \
+         AND application_name = '' AND state = 'idle'",
+    );
+    store.sync().await.expect("made durable on a new session");
+    let slugs = pg.column("SELECT slug FROM tenants ORDER BY slug").await;
+    assert_eq!(
+        slugs,
+        vec![Some("first".into()), Some("last".into()), Some("t".into())]
+    );
     store.stop(Duration::from_secs(10)).await.unwrap();
 }

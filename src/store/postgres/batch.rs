@@ -172,20 +172,52 @@ impl Loop {
         if !self.lazy {
             return Ok(());
         }
-        let res = self.connected().and_then(|()| match &self.conn {
-            Some(c) => c
-                .batch("BEGIN; UPDATE change_seq SET last = last WHERE id = 1; COMMIT")
-                .map(|_| ())
-                .map_err(|e| store_error(&e).to_string()),
-            None => Err("no database connection".to_owned()),
-        });
+        // A connection the server closed while the writer was idle is found only now
+        // (its task runs on the writer's thread): once more, on a new connection.
+        let mut res = Err(String::new());
+        for _ in 0..2 {
+            res = self.durable_commit();
+            if res.is_ok() {
+                break;
+            }
+            self.conn = None;
+            if self.failed.is_some() {
+                break;
+            }
+        }
         if res.is_ok() {
             self.lazy = false;
             self.mark();
-        } else {
-            self.conn = None;
         }
         res
+    }
+
+    /// A commit that waits for the log, on the sequence's row: one that went back (the
+    /// server lost commits it had acknowledged without waiting) stops the store.
+    fn durable_commit(&mut self) -> Result<(), String> {
+        self.connected()?;
+        let Some(c) = &self.conn else {
+            return Err("no database connection".to_owned());
+        };
+        let found = c
+            .batch(
+                "BEGIN; SELECT last FROM change_seq WHERE id = 1 FOR UPDATE; \
+                 UPDATE change_seq SET last = last WHERE id = 1; COMMIT",
+            )
+            .map_err(|e| store_error(&e).to_string())?
+            .iter()
+            .find_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0)?.parse::<u64>().ok(),
+                _ => None,
+            })
+            .unwrap_or(0);
+        let published = self.shared.last_seq.load(Ordering::Acquire);
+        if found < published {
+            let e = StoreError::SequenceBackwards { found, published }.to_string();
+            self.fail(&e);
+            return Err(e);
+        }
+        Ok(())
     }
 
     /// Have a connection (a new one when the last broke).
@@ -266,9 +298,10 @@ impl Loop {
                 }
                 Err(Abort::Again(_, why)) => break Err((why, None)),
                 Err(Abort::Exclude(op, why)) => {
-                    // At most once for each operation: not a run the database refused.
-                    runs -= 1;
-                    skip.insert(op, why);
+                    // Once for each operation, not a run the database refused.
+                    if skip.insert(op, why).is_none() {
+                        runs -= 1;
+                    }
                 }
                 Err(Abort::Unknown(why)) => {
                     self.fail(&why);

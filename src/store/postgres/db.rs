@@ -40,6 +40,15 @@ pub(super) fn failure(e: &tokio_postgres::Error) -> Failure {
         {
             Failure::Retry
         }
+        // The server ends the session (a shutdown, a failover, a terminated backend, an
+        // idle transaction's timeout) or the connection failed: not the statement's fault.
+        Some(c)
+            if c.code().starts_with("08")
+                || c.code().starts_with("57P")
+                || *c == SqlState::IDLE_IN_TRANSACTION_SESSION_TIMEOUT =>
+        {
+            Failure::Connection
+        }
         Some(_) => Failure::Other,
         None if e.is_closed() => Failure::Connection,
         // An IO error or a failed connect: no SQLSTATE.

@@ -180,11 +180,17 @@ impl<'c> Pipe<'c> {
         }
     }
 
-    fn statement(&self, sql: &'static str) -> Result<Statement, StoreError> {
+    /// The prepared statement; a failure to prepare is its operation's (`control`: the
+    /// batch's own).
+    fn statement_for(&self, sql: &'static str, control: bool) -> Result<Statement, StoreError> {
         self.conn.statement(sql).map_err(|e| {
-            self.note(self.op.get(), false, &e);
+            self.note(self.op.get(), control, &e);
             store_error(&e)
         })
+    }
+
+    fn statement(&self, sql: &'static str) -> Result<Statement, StoreError> {
+        self.statement_for(sql, false)
     }
 
     fn push(&self, sql: &'static str, params: Params<'_>, control: bool) -> Result<(), StoreError> {
@@ -198,7 +204,7 @@ impl<'c> Pipe<'c> {
         control: bool,
         rows: Option<OnRow>,
     ) -> Result<(), StoreError> {
-        let statement = self.statement(sql)?;
+        let statement = self.statement_for(sql, control)?;
         let types = statement.params();
         let refuse = |why: String| {
             let mut f = self.failed.borrow_mut();

@@ -15,10 +15,12 @@ use super::tx::{PgTx, big, meta_key};
 use crate::store::sled::layout::{META_AUDIT_HEAD, encode};
 use crate::time::now_ms;
 
-/// What the first failed statement means for the run.
-fn abort_for(f: Failed) -> Abort {
+/// What the first failed statement means for the run: its operation is left out, unless
+/// it was the batch's own statement or the connection is gone (then the whole again).
+fn abort_for(f: Failed, conn: &Conn, ops: usize) -> Abort {
     match f.kind {
-        Failure::Other if !f.control => Abort::Exclude(f.op, f.why),
+        _ if conn.is_closed() => Abort::Again(Failure::Connection, f.why),
+        Failure::Other if !f.control && f.op < ops => Abort::Exclude(f.op, f.why),
         kind => Abort::Again(kind, f.why),
     }
 }
@@ -82,7 +84,8 @@ impl Loop {
             results: Vec::with_capacity(ops.len()),
             wrote: false,
         };
-        let pipe = Pipe::new(conn, ops.len().saturating_sub(skip.len()) > 1);
+        let left_out = skip.keys().filter(|i| **i < ops.len()).count();
+        let pipe = Pipe::new(conn, ops.len().saturating_sub(left_out) > 1);
         let mut kept = vec![false; ops.len()];
         let cache = Cache::default();
         for (i, q) in ops.iter().enumerate() {
@@ -104,7 +107,7 @@ impl Loop {
             // Keeping or undoing it is queued (a failure to queue is the pipe's too).
             let _ = pipe.end(keep);
             if let Some(f) = pipe.failed() {
-                return Err(rollback(conn, abort_for(f)));
+                return Err(rollback(conn, abort_for(f, conn, ops.len())));
             }
             cache.end(keep);
             kept[i] = keep;
@@ -140,7 +143,7 @@ impl Loop {
         }
         let _ = pipe.flush();
         if let Some(f) = pipe.failed() {
-            return Err(rollback(conn, abort_for(f)));
+            return Err(rollback(conn, abort_for(f, conn, ops.len())));
         }
         // What queued statements' rows said, of the operations kept.
         ran.effects.extend(

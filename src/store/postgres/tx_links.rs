@@ -77,12 +77,15 @@ impl LinkTx for PgTx<'_> {
             return Ok(None);
         };
         let link = link_of(row, 0)?;
+        // Kept only when it reads: one that does not is the tenant read's to say.
         if self.cache.tenant(&link.tenant).is_none() {
             let tenant: Option<Vec<u8>> = row.get(3);
-            let tenant: Option<Tenant> = tenant
+            let tenant: Result<Option<Tenant>, StoreError> = tenant
                 .map(|v| decode(&format!("tenant {}", link.tenant), &v))
-                .transpose()?;
-            self.cache.set_tenant(&link.tenant, tenant.map(Arc::new));
+                .transpose();
+            if let Ok(tenant) = tenant {
+                self.cache.set_tenant(&link.tenant, tenant.map(Arc::new));
+            }
         }
         self.cache.read_link(hash, Some(link.clone()));
         Ok(Some(self.with_pending(hash, link)))
