@@ -151,7 +151,9 @@ async fn in_one_batch_links_and_data_keys_read_after_writes_are_what_the_kept_op
     let sent = store.commit(&ME, Durability::Durable, |tx: &mut dyn Tx| {
         tx.put_link(&[4; 32], ConsentLink::new("t", "l4", 30, i64::MAX))?;
         tx.tenant("nobody")?;
-        Err::<(), _>(StoreError::Database("undone after its write was sent".into()))
+        Err::<(), _>(StoreError::Database(
+            "undone after its write was sent".into(),
+        ))
     });
     // Withdraws l1 (same tenant, same creation: the tenant's list stays as it was).
     let withdraw = store.commit(&ME, Durability::Durable, |tx: &mut dyn Tx| {
@@ -197,7 +199,9 @@ async fn in_one_batch_links_and_data_keys_read_after_writes_are_what_the_kept_op
         .unwrap()
         .unwrap();
     assert_eq!(secrecy::ExposeSecret::expose_secret(&secret), "kept");
-    let keys = pg.column("SELECT slug FROM tenant_keys ORDER BY slug").await;
+    let keys = pg
+        .column("SELECT slug FROM tenant_keys ORDER BY slug")
+        .await;
     assert_eq!(keys, vec![Some("u".into())]);
     let links = pg.column("SELECT count(*) FROM links").await;
     assert_eq!(links, vec![Some("0".into())]);
