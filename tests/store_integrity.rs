@@ -1,14 +1,17 @@
 //! What the database and its backups hold cannot be rewritten without the key: a backup is
 //! authenticated whole (an altered one, or an old unauthenticated one, is not restored
 //! unless the operator says so), the audit chain starts at a genesis entry and can be
-//! anchored outside the box (`audit head`, `audit verify --expect`). (Webhook receivers
+//! anchored outside the box (`audit head`, `audit verify --expect`); a chain emptied or
+//! without its genesis fails its check on either store backend. (Webhook receivers
 //! recorded by an identifier, never by their URL: `cli_webhook_receivers`.)
 
 mod support_proc;
 
 use std::path::Path;
 
+use rstest::rstest;
 use serde_json::Value;
+use support_proc::pg::Backend;
 use support_proc::*;
 
 /// A tree's rows: key and value.
@@ -244,32 +247,46 @@ fn an_old_backup_emptied_but_for_its_head_restores_to_a_chain_that_does_not_veri
     );
 }
 
-/// Change the stopped database's audit tree (and meta) directly, as someone with write
-/// access to the files but not the key can.
-fn tamper(w: &World, f: impl FnOnce(&sled::Tree, &sled::Tree)) {
+/// Change the stopped database's audit chain directly, as someone with write access to the
+/// data but not the key can: every entry and the head gone (`emptied`), or the genesis
+/// entry alone (`genesis removed`).
+async fn tamper(w: &World, how: &str) {
+    let emptied = how == "emptied";
+    if let Some(pg) = &w.pg {
+        pg.sql(if emptied {
+            "DELETE FROM audit; DELETE FROM meta WHERE key = 'audit_head'"
+        } else {
+            "DELETE FROM audit WHERE seq = 0"
+        })
+        .await;
+        return;
+    }
     let db = w.open_db_directly();
-    f(
-        &db.open_tree("audit").unwrap(),
-        &db.open_tree("meta").unwrap(),
-    );
+    let audit = db.open_tree("audit").unwrap();
+    if emptied {
+        audit.clear().unwrap();
+        db.open_tree("meta").unwrap().remove("audit_head").unwrap();
+    } else {
+        audit.remove(0u64.to_be_bytes()).unwrap();
+    }
     db.flush().unwrap();
 }
 
-#[test]
-fn an_audit_chain_emptied_or_without_its_genesis_does_not_verify_over_tenants() {
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn an_audit_chain_emptied_or_without_its_genesis_does_not_verify_over_tenants(
+    #[case] backend: Backend,
+) {
     for how in ["emptied", "genesis removed"] {
-        let w = real_world();
+        let Some(w) = real_world().on(backend) else {
+            return;
+        };
         w.ok(&["tenant", "add", "acme"]);
         w.ok(&["tenant", "add", "beta"]);
         assert!(w.ok(&["audit", "verify"]).contains("the audit chain holds"));
-        tamper(&w, |audit, meta| {
-            if how == "emptied" {
-                audit.clear().unwrap();
-                meta.remove("audit_head").unwrap();
-            } else {
-                audit.remove(0u64.to_be_bytes()).unwrap();
-            }
-        });
+        tamper(&w, how).await;
         let out = w.run(&["audit", "verify"]);
         assert_eq!(out.status.code(), Some(1), "{how}: {}", out.stdout);
         assert!(
