@@ -29,6 +29,12 @@ async fn onboarded(backend: Backend) -> Option<Onboarded> {
     let (status, body) = consent_through(s(&link, "url"), "it@acme.example", false).await;
     assert_eq!(status, 200, "{body}");
     wait_status(&w, "acme", "deployed");
+    if w.pg.is_some() {
+        assert!(
+            !w.data_dir().join("db").exists(),
+            "the store is PostgreSQL's"
+        );
+    }
     Some(Onboarded {
         serve,
         w,

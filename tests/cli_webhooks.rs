@@ -104,6 +104,12 @@ async fn every_event_reaches_a_receiver_that_was_down_across_a_restart_signed_an
     let (status, body) = consent_through(s(&link, "url"), "it@acme.example", false).await;
     assert_eq!(status, 200, "{body}");
     wait_status(&w, "acme", "deployed");
+    if w.pg.is_some() {
+        assert!(
+            !w.data_dir().join("db").exists(),
+            "the store is PostgreSQL's"
+        );
+    }
     // Tried while down, and refused; the other took its event meanwhile.
     let start = std::time::Instant::now();
     while rx.seen.lock().unwrap().is_empty() || up.seen.lock().unwrap().is_empty() {
