@@ -1,8 +1,11 @@
 //! The owning `serve` in real processes: stopping with work in flight, token checks,
-//! offboarding, backups, key rotation, reconcile and metrics.
+//! offboarding, backups, key rotation, reconcile and metrics. The token checks with the
+//! store on sled and on PostgreSQL.
 
 mod support_proc;
 
+use rstest::rstest;
+use support_proc::pg::Backend;
 use support_proc::*;
 
 #[test]
@@ -71,9 +74,17 @@ fn serve_stopping_idle_says_there_is_nothing_in_flight() {
     );
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_owner_checks_tokens_by_itself_and_health_and_show_tell_the_operator() {
-    let (mut w, google, _blaxel) = world_with_standins(Default::default()).await;
+async fn the_owner_checks_tokens_by_itself_and_health_and_show_tell_the_operator(
+    #[case] backend: Backend,
+) {
+    let Some((mut w, google, _blaxel)) = world_with_standins_on(Default::default(), backend).await
+    else {
+        return;
+    };
     w.env
         .push(("MCP_ONBOARD_HEALTH_INTERVAL".into(), "1s".into()));
     w.env.push(("GOOGLE_APP_IN_TESTING".into(), "true".into()));

@@ -1,19 +1,16 @@
 //! The real binary with its store in PostgreSQL: `config check` reaches the database and
 //! says what it found (server version, schema version, tenants), or that it cannot.
 
-mod support_pg;
 mod support_proc;
 
-use support_pg::PgServer;
+use support_proc::pg::Backend;
 use support_proc::*;
 
-/// A world whose commands keep their data in `pg`, with Google and Blaxel configured.
-fn world(pg: &PgServer) -> World {
-    let mut w = World::new();
+/// A world whose commands keep their data in a PostgreSQL server of its own, with Google
+/// and Blaxel configured; `None`: PostgreSQL is not installed (SKIPPED).
+fn world() -> Option<World> {
+    let mut w = World::new().on(Backend::Postgres)?;
     w.demo = false;
-    for (k, v) in pg.env() {
-        w.env.push((k.into(), v));
-    }
     w.env.push((
         "GOOGLE_CLIENT_ID".into(),
         "id.apps.googleusercontent.com".into(),
@@ -25,13 +22,12 @@ fn world(pg: &PgServer) -> World {
         "MCP_ONBOARD_KEY".into(),
         "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=".into(),
     ));
-    w
+    Some(w)
 }
 
 #[test]
 fn config_check_says_what_the_database_holds_or_that_it_cannot_reach_it() {
-    let Some(pg) = PgServer::start() else { return };
-    let w = world(&pg);
+    let Some(w) = world() else { return };
     let out = w.ok(&["config", "check"]);
     let line = out
         .lines()
@@ -57,7 +53,7 @@ fn config_check_says_what_the_database_holds_or_that_it_cannot_reach_it() {
     assert!(out.stderr.contains("embedded (sled)"), "{}", out.stderr);
     assert_eq!(w.json(&["config", "check"])["store"]["found"]["tenants"], 1);
     // The server gone: said, and the check fails.
-    pg.down("fast");
+    w.pg.as_ref().expect("the world's server").down("fast");
     let out = w.run(&["config", "check"]);
     assert!(!out.ok(), "{}", out.stdout);
     assert!(

@@ -1,8 +1,11 @@
-//! Webhooks from a real `serve`: signed deliveries of the tenants' changes to receivers.
+//! Webhooks from a real `serve`: signed deliveries of the tenants' changes to receivers,
+//! with the store on sled and on PostgreSQL.
 
 mod support_proc;
 
+use rstest::rstest;
 use serde_json::Value;
+use support_proc::pg::Backend;
 use support_proc::*;
 
 use std::sync::{Arc, Mutex};
@@ -64,8 +67,13 @@ fn verify(key: &[u8], id: &str, ts: &str, sig: &str, body: &str) -> bool {
     sig.split(' ').any(|s| s == format!("v1,{want}"))
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_event_reaches_a_receiver_that_was_down_across_a_restart_signed_and_once_per_id() {
+async fn every_event_reaches_a_receiver_that_was_down_across_a_restart_signed_and_once_per_id(
+    #[case] backend: Backend,
+) {
     use base64::Engine as _;
     let (rx, url) = receiver().await;
     rx.down.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -76,7 +84,10 @@ async fn every_event_reaches_a_receiver_that_was_down_across_a_restart_signed_an
         "whsec_{}",
         base64::engine::general_purpose::STANDARD.encode(key)
     );
-    let (mut w, _google, _blaxel) = world_with_standins(Default::default()).await;
+    let Some((mut w, _google, _blaxel)) = world_with_standins_on(Default::default(), backend).await
+    else {
+        return;
+    };
     let cfg = w.tmp.path().join("config.toml");
     std::fs::write(
         &cfg,
@@ -93,6 +104,12 @@ async fn every_event_reaches_a_receiver_that_was_down_across_a_restart_signed_an
     let (status, body) = consent_through(s(&link, "url"), "it@acme.example", false).await;
     assert_eq!(status, 200, "{body}");
     wait_status(&w, "acme", "deployed");
+    if w.pg.is_some() {
+        assert!(
+            !w.data_dir().join("db").exists(),
+            "the store is PostgreSQL's"
+        );
+    }
     // Tried while down, and refused; the other took its event meanwhile.
     let start = std::time::Instant::now();
     while rx.seen.lock().unwrap().is_empty() || up.seen.lock().unwrap().is_empty() {

@@ -1,10 +1,12 @@
 //! Token checks with two OAuth clients (`[google]`'s, and Drive's own) against the Google
 //! stand-in: a client Google refuses raises an alarm about that client alone, pauses the
 //! checks through it alone (the round goes on with the tenants whose client works), and
-//! only an answer through that same client clears it.
+//! only an answer through that same client clears it. With the store on sled and on
+//! PostgreSQL.
 
 mod common;
 
+use common::pg::Backend;
 use common::{
     CLIENT_ID, DRIVE_CLIENT_ID, DRIVE_CLIENT_SECRET, Harness, OWNER, consent_drive_through_link,
     drive_only, harness_with_drive_client, integration,
@@ -13,6 +15,7 @@ use mcp_onboard::domain::health::Health;
 use mcp_onboard::engine::api::{HealthAlarm, HealthCheck, Skipped};
 use mcp_onboard::engine::model::Integration;
 use mcp_onboard::engine::{Command, Reply};
+use rstest::rstest;
 
 async fn check(
     h: &Harness,
@@ -52,9 +55,14 @@ async fn gmail_tenants(h: &Harness) -> Vec<String> {
     slugs
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_refused_own_client_pauses_its_checks_alone() {
-    let h = harness_with_drive_client().await;
+async fn a_refused_own_client_pauses_its_checks_alone(#[case] backend: Backend) {
+    let Some(h) = harness_with_drive_client(backend).await else {
+        return;
+    };
     // aaa comes first in a round: its only consent is Drive's, through Drive's client.
     drive_only(&h, "aaa", "ann@aaa.example").await;
     let gmail = gmail_tenants(&h).await;
@@ -104,9 +112,14 @@ async fn a_refused_own_client_pauses_its_checks_alone() {
     assert!(h.engine.health_alarm().is_none());
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_answer_through_drives_client_leaves_googles_alarm() {
-    let h = harness_with_drive_client().await;
+async fn an_answer_through_drives_client_leaves_googles_alarm(#[case] backend: Backend) {
+    let Some(h) = harness_with_drive_client(backend).await else {
+        return;
+    };
     drive_only(&h, "aaa", "ann@aaa.example").await;
     h.add("acme", None, None).await;
     assert_eq!(h.onboard("acme", "bob@acme.example").await.status, 200);

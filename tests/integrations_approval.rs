@@ -2,44 +2,25 @@
 //! another account than the tenant's waits for approval on Drive; `approve` and `reject`
 //! act on the integration that waits (the only one, or the one named), and approving a new
 //! account moves the whole tenant to it: its other integrations' consents by the previous
-//! account need a new consent, and that account's grant goes back at Google (unless another
-//! tenant holds a consent by it).
+//! account need a new consent and their jobs stop, and that account's grant goes back at
+//! Google (its harder cases: `approval_give_back`). With the store on sled and on
+//! PostgreSQL.
 
 mod common;
 
-use common::{DRIVE_TOKEN, Harness, consent_drive, harness, integration, token_of};
+use common::pg::Backend;
+use common::{DRIVE_TOKEN, consent_drive, consent_for, harness_on, integration, stored, token_of};
 use mcp_onboard::domain::audit::Operator;
 use mcp_onboard::domain::facet::apply_to;
-use mcp_onboard::engine::api::LinkView;
 use mcp_onboard::engine::lifecycle::{Transition, TransitionError};
 use mcp_onboard::engine::model::{
-    EventKind, FailureKind, Integration, ProvisionStep, Tenant, TenantStatus,
+    EventKind, FailureKind, Integration, ProvisionStep, TenantStatus,
 };
 use mcp_onboard::engine::ops::jobs::Record;
-use mcp_onboard::engine::ops::revoke::{GiveBackGrants, RevokeResult};
 use mcp_onboard::engine::{Actor, Command, EngineError, Reply, Worker};
 use mcp_onboard::store::Durability;
+use rstest::rstest;
 use secrecy::ExposeSecret;
-
-/// A link for `i` of `slug` alone.
-async fn link_for(h: &Harness, slug: &str, i: Integration) -> LinkView {
-    let issue = Command::IssueLink {
-        slug: slug.into(),
-        ttl_secs: 3600,
-        replace: false,
-        integration: Some(i),
-    };
-    let Reply::Link(link) = h.run(issue).await else {
-        panic!("a link");
-    };
-    link
-}
-
-/// A link for `i` of `slug` alone, consented by `email`: the callback's page status.
-async fn consent_for(h: &Harness, slug: &str, i: Integration, email: &str) -> u16 {
-    let link = link_for(h, slug, i).await;
-    h.onboard_through(&link, email).await.status
-}
 
 fn ada() -> Actor {
     Actor::Operator(Operator {
@@ -48,9 +29,14 @@ fn ada() -> Actor {
     })
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn approving_drives_new_account_moves_the_tenant_to_it() {
-    let h = harness().await;
+async fn approving_drives_new_account_moves_the_tenant_to_it(#[case] backend: Backend) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     h.add("acme", None, None).await;
     assert_eq!(h.onboard("acme", "ann@acme.com").await.status, 200);
     let ann_gmail = h.token("acme").unwrap().expose_secret().to_owned();
@@ -58,7 +44,9 @@ async fn approving_drives_new_account_moves_the_tenant_to_it() {
         .await
         .unwrap();
     assert_eq!(
-        consent_for(&h, "acme", Integration::GoogleDrive, "bob@acme.com").await,
+        consent_for(&h, "acme", Integration::GoogleDrive, "bob@acme.com")
+            .await
+            .status,
         200
     );
     let t = h.show("acme").await;
@@ -127,7 +115,9 @@ async fn approving_drives_new_account_moves_the_tenant_to_it() {
 
     // A new link asks Gmail's consent again, by bob: accepted at once.
     assert_eq!(
-        consent_for(&h, "acme", Integration::Gmail, "bob@acme.com").await,
+        consent_for(&h, "acme", Integration::Gmail, "bob@acme.com")
+            .await
+            .status,
         200
     );
     let t = h.show("acme").await;
@@ -135,9 +125,14 @@ async fn approving_drives_new_account_moves_the_tenant_to_it() {
     assert_eq!(t.status, TenantStatus::Consented);
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn with_several_waiting_the_operator_names_the_integration() {
-    let h = harness().await;
+async fn with_several_waiting_the_operator_names_the_integration(#[case] backend: Backend) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     h.add("acme", None, None).await;
     assert_eq!(h.onboard("acme", "ann@acme.com").await.status, 200);
     integration(&h, "acme", Integration::GoogleDrive, true)
@@ -145,7 +140,9 @@ async fn with_several_waiting_the_operator_names_the_integration() {
         .unwrap();
     consent_drive(&h, "acme", "ann@acme.com").await;
     assert_eq!(
-        consent_for(&h, "acme", Integration::Gmail, "carol@acme.com").await,
+        consent_for(&h, "acme", Integration::Gmail, "carol@acme.com")
+            .await
+            .status,
         200
     );
     // Drive's consent by bob waiting too (a consent through a link supersedes the
@@ -227,25 +224,25 @@ async fn with_several_waiting_the_operator_names_the_integration() {
     }
 }
 
-/// `slug` as stored.
-async fn stored(h: &Harness, slug: &str) -> Tenant {
-    let s = slug.to_owned();
-    h.engine
-        .commit_for_tests(move |tx| Ok(tx.tenant(&s)?.expect("the tenant")))
-        .await
-        .unwrap()
-}
-
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn approving_a_new_account_stops_the_others_provisioning_on_its_way() {
-    let h = harness().await;
+async fn approving_a_new_account_stops_the_others_provisioning_on_its_way(
+    #[case] backend: Backend,
+) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     h.add("acme", None, None).await;
     assert_eq!(h.onboard("acme", "ann@acme.com").await.status, 200);
     integration(&h, "acme", Integration::GoogleDrive, true)
         .await
         .unwrap();
     assert_eq!(
-        consent_for(&h, "acme", Integration::GoogleDrive, "bob@acme.com").await,
+        consent_for(&h, "acme", Integration::GoogleDrive, "bob@acme.com")
+            .await
+            .status,
         200
     );
     // No provisioner runs here: Gmail's job waits at its first step, as one on its way.
@@ -287,7 +284,9 @@ async fn approving_a_new_account_stops_the_others_provisioning_on_its_way() {
     assert!(drive.provision.is_some_and(|p| p.step.is_active()));
     // bob's consent for Gmail starts Gmail's job afresh.
     assert_eq!(
-        consent_for(&h, "acme", Integration::Gmail, "bob@acme.com").await,
+        consent_for(&h, "acme", Integration::Gmail, "bob@acme.com")
+            .await
+            .status,
         200
     );
     let fresh = stored(&h, "acme").await.provision.expect("Gmail's job");
@@ -295,20 +294,31 @@ async fn approving_a_new_account_stops_the_others_provisioning_on_its_way() {
     assert!(fresh.generation > job.generation);
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn retry_runs_the_approved_integrations_job_again_beside_one_that_needs_a_new_consent() {
-    let h = harness().await;
+async fn retry_runs_the_approved_integrations_job_again_beside_one_that_needs_a_new_consent(
+    #[case] backend: Backend,
+) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     h.add("acme", None, None).await;
     assert_eq!(h.onboard("acme", "ann@acme.com").await.status, 200);
     integration(&h, "acme", Integration::GoogleDrive, true)
         .await
         .unwrap();
     assert_eq!(
-        consent_for(&h, "acme", Integration::GoogleDrive, "ann@acme.com").await,
+        consent_for(&h, "acme", Integration::GoogleDrive, "ann@acme.com")
+            .await
+            .status,
         200
     );
     assert_eq!(
-        consent_for(&h, "acme", Integration::Gmail, "bob@acme.com").await,
+        consent_for(&h, "acme", Integration::Gmail, "bob@acme.com")
+            .await
+            .status,
         200
     );
     h.run(Command::Approve {
@@ -353,137 +363,5 @@ async fn retry_runs_the_approved_integrations_job_again_beside_one_that_needs_a_
     assert_eq!(
         t.status_of(Integration::GoogleDrive),
         Some(TenantStatus::NeedsReconsent)
-    );
-}
-
-#[tokio::test]
-async fn approving_a_new_account_while_drive_leaves_gives_the_previous_accounts_drive_grant_back() {
-    let h = harness().await;
-    h.add("acme", None, None).await;
-    integration(&h, "acme", Integration::GoogleDrive, true)
-        .await
-        .unwrap();
-    // acme's account is ann's, by Drive's consent alone.
-    assert_eq!(
-        consent_for(&h, "acme", Integration::GoogleDrive, "ann@acme.com").await,
-        200
-    );
-    let ann_drive = h
-        .secret("acme", DRIVE_TOKEN)
-        .expect("ann's Drive token")
-        .expose_secret()
-        .to_owned();
-    // bob consents for Gmail: it waits for approval.
-    assert_eq!(
-        consent_for(&h, "acme", Integration::Gmail, "bob@acme.com").await,
-        200
-    );
-    // Drive is removed: its offboarding waits at its revoke step (no provisioner here).
-    integration(&h, "acme", Integration::GoogleDrive, false)
-        .await
-        .unwrap();
-    assert_eq!(
-        h.show("acme").await.integrations[1].status,
-        TenantStatus::Offboarding
-    );
-    // Meanwhile the operator approves bob's consent: acme is bob's now.
-    h.run(Command::Approve {
-        slug: "acme".into(),
-    })
-    .await;
-    assert_eq!(
-        h.show("acme").await.google_email.as_deref(),
-        Some("bob@acme.com")
-    );
-    // Drive's revoke step, as the provisioner runs it: ann's grant, held by nobody now,
-    // goes back at Google; it is not taken for bob's, which acme's Gmail holds.
-    let facet = stored(&h, "acme")
-        .await
-        .facet(Integration::GoogleDrive)
-        .expect("Drive, leaving");
-    let step = GiveBackGrants {
-        tenant: facet,
-        integration: Some(Integration::GoogleDrive),
-    };
-    let RevokeResult::Done(said) = h.engine.run(Actor::System(Worker::Provisioner), step).await
-    else {
-        panic!("the revoke step is done");
-    };
-    assert!(!said.contains("kept at Google"), "{said}");
-    assert!(
-        !h.google.live_refresh_tokens().contains(&ann_drive),
-        "ann's Drive grant is live at Google: {said}"
-    );
-    assert!(h.secret("acme", DRIVE_TOKEN).is_none());
-    let t = h.show("acme").await;
-    assert!(
-        t.events
-            .iter()
-            .any(|e| e.kind == EventKind::GrantRevoked && e.detail.contains("previous account")),
-        "{:#?}",
-        t.events
-    );
-}
-
-#[tokio::test]
-async fn a_consent_waiting_for_drive_keeps_its_accounts_grant_when_another_tenant_gives_one_up() {
-    let h = harness().await;
-    h.add("acme", None, None).await;
-    assert_eq!(h.onboard("acme", "ann@acme.com").await.status, 200);
-    integration(&h, "acme", Integration::GoogleDrive, true)
-        .await
-        .unwrap();
-    assert_eq!(
-        consent_for(&h, "acme", Integration::GoogleDrive, "bob@acme.com").await,
-        200
-    );
-    let t = h.show("acme").await;
-    assert_eq!(t.integrations[1].status, TenantStatus::AwaitingApproval);
-    let waiting = h
-        .secret("acme", "google-drive/pending_refresh_token")
-        .expect("bob's consent kept aside")
-        .expose_secret()
-        .to_owned();
-
-    // beta's Drive holds bob's consent, then goes: bob's grant at Google is also behind
-    // acme's waiting consent, so it is kept, and beta's timeline says who holds it.
-    h.add("beta", None, None).await;
-    integration(&h, "beta", Integration::GoogleDrive, true)
-        .await
-        .unwrap();
-    consent_drive(&h, "beta", "bob@acme.com").await;
-    let Reply::Tenant(beta) = integration(&h, "beta", Integration::GoogleDrive, false)
-        .await
-        .unwrap()
-    else {
-        panic!("beta shown");
-    };
-    assert!(
-        h.google.live_refresh_tokens().contains(&waiting),
-        "acme's waiting consent was ended at Google"
-    );
-    let removed = beta
-        .events
-        .iter()
-        .find(|e| e.kind == EventKind::IntegrationRemoved)
-        .expect("the removal on beta's timeline");
-    assert!(
-        removed.detail.contains("kept") && removed.detail.contains("acme"),
-        "{}",
-        removed.detail
-    );
-    // Approved, bob's consent is Drive's and works.
-    h.run(Command::Approve {
-        slug: "acme".into(),
-    })
-    .await;
-    assert_eq!(
-        h.show("acme").await.integrations[1].status,
-        TenantStatus::Consented
-    );
-    assert_eq!(
-        h.secret("acme", DRIVE_TOKEN)
-            .map(|s| s.expose_secret().to_owned()),
-        Some(waiting)
     );
 }

@@ -1,13 +1,19 @@
 //! Token checks of a tenant's every integration against the Google stand-in: each
 //! integration holding a consent has its own token tried with its own OAuth client, its
 //! verdict is recorded on that integration, and the tenant's status and check report it.
+//! With the store on sled and on PostgreSQL.
 
 mod common;
 
-use common::{Harness, OWNER, consent_drive, harness, harness_with_env, integration, plant_drive};
+use common::pg::Backend;
+use common::{
+    Harness, OWNER, consent_drive, harness_on, harness_with_env_on, integration, plant_drive,
+    stored,
+};
 use mcp_onboard::domain::health::Health;
 use mcp_onboard::engine::model::{EventKind, GoogleIdentity, Integration, Tenant, TenantStatus};
 use mcp_onboard::engine::{Command, Reply};
+use rstest::rstest;
 use secrecy::SecretString;
 
 async fn check(h: &Harness, slug: Option<&str>) -> Reply {
@@ -15,16 +21,6 @@ async fn check(h: &Harness, slug: Option<&str>) -> Reply {
         slug: slug.map(str::to_owned),
     };
     h.engine.run(OWNER, c).await.unwrap()
-}
-
-async fn record(h: &Harness, slug: &str) -> Tenant {
-    let s = slug.to_owned();
-    h.engine
-        .store()
-        .read(move |st| st.tenant(&s))
-        .await
-        .unwrap()
-        .expect("the tenant")
 }
 
 fn drive_health(t: &Tenant) -> Option<Health> {
@@ -42,9 +38,14 @@ async fn gmail_and_drive(h: &Harness, slug: &str, email: &str) {
         .unwrap();
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn each_integrations_token_is_checked_and_its_verdict_is_its_own() {
-    let h = harness().await;
+async fn each_integrations_token_is_checked_and_its_verdict_is_its_own(#[case] backend: Backend) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     gmail_and_drive(&h, "acme", "ann@acme.com").await;
     consent_drive(&h, "acme", "ann@acme.com").await;
     let before = h.google.refreshes();
@@ -59,7 +60,7 @@ async fn each_integrations_token_is_checked_and_its_verdict_is_its_own() {
     };
     assert_eq!(checks.len(), 1, "{checks:?}");
     assert_eq!(checks[0].health, Health::Healthy);
-    let t = record(&h, "acme").await;
+    let t = stored(&h, "acme").await;
     assert_eq!(drive_health(&t), Some(Health::Healthy));
     assert_eq!(t.health.as_ref().map(|h| h.health), Some(Health::Healthy));
 
@@ -79,7 +80,7 @@ async fn each_integrations_token_is_checked_and_its_verdict_is_its_own() {
         "{}",
         checks[0].reason
     );
-    let t = record(&h, "acme").await;
+    let t = stored(&h, "acme").await;
     assert_eq!(drive_health(&t), Some(Health::NeedsReconsent));
     assert_eq!(
         t.status_of(Integration::GoogleDrive),
@@ -97,9 +98,14 @@ async fn each_integrations_token_is_checked_and_its_verdict_is_its_own() {
     assert_eq!(rejected.integration, Some(Integration::GoogleDrive));
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_round_checks_a_tenant_whose_only_consent_is_drives() {
-    let h = harness().await;
+async fn a_round_checks_a_tenant_whose_only_consent_is_drives(#[case] backend: Backend) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     h.add("beta", None, None).await;
     integration(&h, "beta", Integration::GoogleDrive, true)
         .await
@@ -117,20 +123,25 @@ async fn a_round_checks_a_tenant_whose_only_consent_is_drives() {
     assert_eq!(slugs, ["beta"]);
     assert_eq!(checks[0].health, Health::Healthy);
     assert_eq!(
-        drive_health(&record(&h, "beta").await),
+        drive_health(&stored(&h, "beta").await),
         Some(Health::Healthy)
     );
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn drives_token_is_tried_with_drives_own_client() {
+async fn drives_token_is_tried_with_drives_own_client(#[case] backend: Backend) {
     // Drive has an OAuth client of its own, which the stand-in does not know: its check
     // says so, while Gmail's (the [google] client) works.
-    let h = harness_with_env(&[
+    let drive_client = [
         ("GOOGLE_DRIVE_CLIENT_ID", "drive-client.apps.sandbox"),
         ("GOOGLE_DRIVE_CLIENT_SECRET", "drive-secret"),
-    ])
-    .await;
+    ];
+    let Some(h) = harness_with_env_on(&drive_client, backend).await else {
+        return;
+    };
     gmail_and_drive(&h, "acme", "ann@acme.com").await;
     let who = GoogleIdentity {
         sub: "drive-sub".into(),
@@ -146,7 +157,7 @@ async fn drives_token_is_tried_with_drives_own_client() {
     assert_eq!(checks[0].health, Health::ClientError, "{checks:?}");
     assert!(checks[0].reason.contains("google-drive"), "{checks:?}");
     assert!(alarm.is_some());
-    let t = record(&h, "acme").await;
+    let t = stored(&h, "acme").await;
     assert_eq!(t.health.as_ref().map(|h| h.health), Some(Health::Healthy));
     assert_eq!(
         t.status_of(Integration::GoogleDrive),

@@ -2,17 +2,20 @@
 //! Blaxel and Google stand-ins: every integration goes through its own offboarding job
 //! (its MCP server and connection deleted), the account's grant is given back once, at the
 //! end, and only when no integration of any tenant still holds a consent by it; the
-//! tenant ends `offboarded` with its secrets wiped.
+//! tenant ends `offboarded` with its secrets wiped. With the store on sled and on
+//! PostgreSQL.
 
 mod common;
 
 use std::time::Duration;
 
-use common::blaxel_rig::{Rig, poll_until, rig};
+use common::blaxel_rig::{Rig, poll_until, rig_on};
+use common::pg::Backend;
 use common::{DRIVE_TOKEN, integration};
 use mcp_onboard::engine::model::{EventKind, Integration, TenantStatus};
 use mcp_onboard::engine::{Command, EngineError, Reply};
 use mcp_onboard::sandbox::blaxel::BlaxelFaults;
+use rstest::rstest;
 
 const WITHIN: Duration = Duration::from_secs(30);
 
@@ -56,9 +59,16 @@ fn started(reply: &Reply) -> (Vec<String>, Vec<String>) {
     )
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn every_integration_is_offboarded_and_the_grant_goes_back_once_at_the_end() {
-    let r = rig(BlaxelFaults::default()).await;
+async fn every_integration_is_offboarded_and_the_grant_goes_back_once_at_the_end(
+    #[case] backend: Backend,
+) {
+    let Some(r) = rig_on(backend, BlaxelFaults::default()).await else {
+        return;
+    };
     gmail_and_drive(&r, "acme", "ann@acme.com").await;
     // Another tenant holds a consent by ann: while it does, ann's grant stays.
     r.onboarded("beta", "ann@acme.com").await;
@@ -124,9 +134,14 @@ async fn every_integration_is_offboarded_and_the_grant_goes_back_once_at_the_end
     assert!(r.blaxel.connections().is_empty() && r.blaxel.functions().is_empty());
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn a_tenant_whose_only_consent_is_drives_is_offboarded_not_removed() {
-    let r = rig(BlaxelFaults::default()).await;
+async fn a_tenant_whose_only_consent_is_drives_is_offboarded_not_removed(#[case] backend: Backend) {
+    let Some(r) = rig_on(backend, BlaxelFaults::default()).await else {
+        return;
+    };
     r.h.add("acme", None, None).await;
     integration(&r.h, "acme", Integration::GoogleDrive, true)
         .await
@@ -165,9 +180,14 @@ async fn a_tenant_whose_only_consent_is_drives_is_offboarded_not_removed() {
     assert!(r.h.secret("acme", DRIVE_TOKEN).is_none());
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn an_integration_never_consented_ends_with_the_tenant() {
-    let r = rig(BlaxelFaults::default()).await;
+async fn an_integration_never_consented_ends_with_the_tenant(#[case] backend: Backend) {
+    let Some(r) = rig_on(backend, BlaxelFaults::default()).await else {
+        return;
+    };
     r.onboarded("acme", "ann@acme.com").await;
     integration(&r.h, "acme", Integration::GoogleDrive, true)
         .await

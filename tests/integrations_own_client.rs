@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::pg::Backend;
 use common::{
     CLIENT_ID, DRIVE_CLIENT_ID, DRIVE_TOKEN, Harness, OWNER, consent_drive_through_link,
     drive_only, harness_with_drive_client, integration, plant_drive,
@@ -67,7 +68,9 @@ async fn both_held(h: &Harness, slug: &str, email: &str) -> (String, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drive_consents_and_refreshes_through_its_own_client() {
-    let h = harness_with_drive_client().await;
+    let h = harness_with_drive_client(Backend::Sled)
+        .await
+        .expect("sled is always there");
     let (gmail, drive) = both_consented(&h, "acme", "ann@acme.com").await;
     let t = h.show("acme").await;
     assert_eq!(t.integrations[1].integration, Integration::GoogleDrive);
@@ -94,7 +97,9 @@ async fn drive_consents_and_refreshes_through_its_own_client() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn removing_drive_gives_its_own_clients_grant_back_while_gmails_stands() {
-    let h = harness_with_drive_client().await;
+    let h = harness_with_drive_client(Backend::Sled)
+        .await
+        .expect("sled is always there");
     let (gmail, drive) = both_held(&h, "acme", "ann@acme.com").await;
     assert!(
         h.google
@@ -127,7 +132,9 @@ async fn removing_drive_gives_its_own_clients_grant_back_while_gmails_stands() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn approving_a_new_account_gives_back_the_previous_accounts_grant_to_drives_client() {
-    let h = harness_with_drive_client().await;
+    let h = harness_with_drive_client(Backend::Sled)
+        .await
+        .expect("sled is always there");
     let (gmail, drive) = both_held(&h, "acme", "ann@acme.com").await;
     // beta holds a consent by ann through `[google]`'s client: that grant stays.
     h.add("beta", None, None).await;

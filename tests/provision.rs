@@ -1,5 +1,8 @@
 //! Provisioning on Blaxel end to end against the Blaxel stand-in: from consent to a
-//! deployed MCP server, through injected faults, 400s, failed deploys and retries.
+//! deployed MCP server, through injected faults, 400s, failed deploys and retries. The
+//! walk to deployed, through faults, and back after a re-consent, with the store on sled
+//! and on PostgreSQL; the failures an operator retries (the provisioner's logic, whatever
+//! the store) on sled.
 
 mod common;
 mod spec_support;
@@ -9,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::blaxel_rig::*;
+use common::pg::Backend;
 use common::*;
 use mcp_onboard::blaxel::BlaxelClient;
 use mcp_onboard::engine::lifecycle::Transition;
@@ -17,12 +21,20 @@ use mcp_onboard::engine::ops::jobs::Record;
 use mcp_onboard::engine::{Actor, Command, EngineError, Reply, Worker};
 use mcp_onboard::provision::ProvisionSettings;
 use mcp_onboard::sandbox::blaxel::BlaxelFaults;
+use rstest::rstest;
 use secrecy::SecretString;
 use spec_support::assert_bodies_match_the_spec;
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn consent_over_http_ends_deployed_with_the_issued_refresh_token_at_blaxel() {
-    let r = rig(BlaxelFaults::default()).await;
+async fn consent_over_http_ends_deployed_with_the_issued_refresh_token_at_blaxel(
+    #[case] backend: Backend,
+) {
+    let Some(r) = rig_on(backend, BlaxelFaults::default()).await else {
+        return;
+    };
     r.h.add("acme", None, None).await;
     let t = r.onboard_again("acme", "ann@acme.com").await;
 
@@ -82,8 +94,13 @@ async fn consent_over_http_ends_deployed_with_the_issued_refresh_token_at_blaxel
     }
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn fifty_tenants_through_500s_429s_timeouts_and_409s_all_deploy_exactly_once() {
+async fn fifty_tenants_through_500s_429s_timeouts_and_409s_all_deploy_exactly_once(
+    #[case] backend: Backend,
+) {
     let faults = BlaxelFaults {
         error_every: Some(7),
         rate_limit_every: Some(5),
@@ -93,7 +110,9 @@ async fn fifty_tenants_through_500s_429s_timeouts_and_409s_all_deploy_exactly_on
         apply_then_error_every: Some(4),
         ..Default::default()
     };
-    let r = rig(faults).await;
+    let Some(r) = rig_on(backend, faults).await else {
+        return;
+    };
     for i in 0..50 {
         r.h.add(&format!("t{i:02}"), None, None).await;
     }
@@ -220,9 +239,14 @@ async fn a_failed_deploy_is_reported_and_retry_redeploys() {
     assert_eq!(f.deployments, 2, "the retry sent the function again");
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn reconsent_puts_the_new_token_into_the_same_connection() {
-    let r = rig(BlaxelFaults::default()).await;
+async fn reconsent_puts_the_new_token_into_the_same_connection(#[case] backend: Backend) {
+    let Some(r) = rig_on(backend, BlaxelFaults::default()).await else {
+        return;
+    };
     r.consented("acme", "1//first").await;
     r.reaches("acme", TenantStatus::Deployed).await;
     consent_directly(&r.h, "acme", "1//second").await;
@@ -415,9 +439,16 @@ async fn retry_all_failed_runs_every_stopped_job_again_and_leaves_failures_befor
     );
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_revoked_token_found_by_a_check_and_a_new_consent_bring_the_same_server_back() {
-    let r = rig(BlaxelFaults::default()).await;
+async fn a_revoked_token_found_by_a_check_and_a_new_consent_bring_the_same_server_back(
+    #[case] backend: Backend,
+) {
+    let Some(r) = rig_on(backend, BlaxelFaults::default()).await else {
+        return;
+    };
     let first = r.onboarded("acme", "it@acme.example").await;
 
     assert_eq!(r.h.google.revoke_account("it@acme.example"), 1);

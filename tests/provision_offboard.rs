@@ -1,5 +1,6 @@
 //! Offboarding end to end against the Blaxel stand-in: the server and connection deleted,
-//! the grant given back at Google, the links withdrawn, through faults and restarts.
+//! the grant given back at Google, the links withdrawn, through faults and restarts. With
+//! the store on sled and on PostgreSQL.
 
 mod common;
 mod spec_support;
@@ -7,20 +8,34 @@ mod spec_support;
 use std::time::Duration;
 
 use common::blaxel_rig::*;
+use common::pg::Backend;
 use common::*;
 use mcp_onboard::blaxel::BlaxelClient;
 use mcp_onboard::engine::Reply;
 use mcp_onboard::engine::model::{EventKind, ProvisionStep, TenantStatus};
 use mcp_onboard::provision::{OAuthClient, Provisioner};
 use mcp_onboard::sandbox::blaxel::BlaxelFaults;
+use rstest::rstest;
 use secrecy::SecretString;
 use spec_support::assert_bodies_match_the_spec;
 
 use secrecy::ExposeSecret;
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn offboarding_revokes_deletes_wipes_and_keeps_the_record() {
-    let r = rig_full(BlaxelFaults::default(), fast(), Duration::from_millis(400)).await;
+async fn offboarding_revokes_deletes_wipes_and_keeps_the_record(#[case] backend: Backend) {
+    let Some(r) = rig_full_on(
+        backend,
+        BlaxelFaults::default(),
+        fast(),
+        Duration::from_millis(400),
+    )
+    .await
+    else {
+        return;
+    };
     let token = r.onboarded("acme", "it@acme.example").await;
     let kept = r.onboarded("kept", "ops@kept.example").await;
     // What lies on disk of acme's token now (sled may keep such bytes around a while).
@@ -63,10 +78,10 @@ async fn offboarding_revokes_deletes_wipes_and_keeps_the_record() {
     // Google: acme's token revoked, kept's live.
     let live = r.h.google.live_refresh_tokens();
     assert!(!live.contains(&token) && live.contains(&kept), "{live:?}");
-    // The store: no secret of acme, and its token nowhere in the files.
+    // The store: no secret of acme, and its token nowhere in what it holds.
     assert!(r.h.token("acme").is_none());
     r.h.engine.sync().await.unwrap();
-    assert!(!contains(&r.h.data_bytes(), token.as_bytes()));
+    assert!(!contains(&r.h.stored_bytes(), token.as_bytes()));
     // acme's data key is destroyed: its old ciphertext can never be opened again.
     assert!(
         r.h.engine
@@ -112,15 +127,29 @@ async fn offboarding_revokes_deletes_wipes_and_keeps_the_record() {
     assert_bodies_match_the_spec(&r.blaxel);
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn offboarding_through_500s_429s_and_a_slow_server_deletion_completes() {
+async fn offboarding_through_500s_429s_and_a_slow_server_deletion_completes(
+    #[case] backend: Backend,
+) {
     let faults = BlaxelFaults {
         error_every: Some(3),
         rate_limit_every: Some(5),
         retry_after: Duration::from_millis(50),
         ..Default::default()
     };
-    let r = rig_full(BlaxelFaults::default(), fast(), Duration::from_millis(700)).await;
+    let Some(r) = rig_full_on(
+        backend,
+        BlaxelFaults::default(),
+        fast(),
+        Duration::from_millis(700),
+    )
+    .await
+    else {
+        return;
+    };
     for i in 0..6 {
         r.onboarded(&format!("t{i}"), &format!("it@t{i}.example"))
             .await;
@@ -150,9 +179,16 @@ async fn offboarding_through_500s_429s_and_a_slow_server_deletion_completes() {
     assert!(waits <= 3, "{waits} wait entries: {:#?}", t.events);
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_tenant_that_never_consented_is_removed_not_offboarded_and_links_die_at_once() {
-    let r = rig(BlaxelFaults::default()).await;
+async fn a_tenant_that_never_consented_is_removed_not_offboarded_and_links_die_at_once(
+    #[case] backend: Backend,
+) {
+    let Some(r) = rig_on(backend, BlaxelFaults::default()).await else {
+        return;
+    };
     r.h.add("fresh", None, None).await;
     let Reply::Offboarding {
         started, skipped, ..
@@ -173,9 +209,14 @@ async fn a_tenant_that_never_consented_is_removed_not_offboarded_and_links_die_a
     assert!(page.status >= 400, "{} {}", page.status, page.body);
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_grant_another_tenant_still_uses_is_kept_at_google() {
-    let r = rig(BlaxelFaults::default()).await;
+async fn a_grant_another_tenant_still_uses_is_kept_at_google(#[case] backend: Backend) {
+    let Some(r) = rig_on(backend, BlaxelFaults::default()).await else {
+        return;
+    };
     let shared = r.onboarded("acme", "it@acme.example").await;
     let sister = r.onboarded("sister", "it@acme.example").await;
     r.offboard(&["acme"]).await;
@@ -192,9 +233,23 @@ async fn a_grant_another_tenant_still_uses_is_kept_at_google() {
     assert_eq!(r.h.show("sister").await.status, TenantStatus::Deployed);
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn offboarding_resumes_where_it_was_after_the_provisioner_stops_mid_way() {
-    let mut r = rig_full(BlaxelFaults::default(), fast(), Duration::from_secs(2)).await;
+async fn offboarding_resumes_where_it_was_after_the_provisioner_stops_mid_way(
+    #[case] backend: Backend,
+) {
+    let Some(mut r) = rig_full_on(
+        backend,
+        BlaxelFaults::default(),
+        fast(),
+        Duration::from_secs(2),
+    )
+    .await
+    else {
+        return;
+    };
     r.onboarded("acme", "it@acme.example").await;
     r.offboard(&["acme"]).await;
     // Wait until the server's deletion is under way, then stop the provisioner.

@@ -47,16 +47,7 @@ pub async fn rig(faults: BlaxelFaults) -> Rig {
 }
 
 pub async fn rig_with(faults: BlaxelFaults, settings: ProvisionSettings) -> Rig {
-    rig_full(faults, settings, Duration::ZERO).await
-}
-
-/// `delete_delay`: how long a deleted server stays `DELETING` at the stand-in.
-pub async fn rig_full(
-    faults: BlaxelFaults,
-    settings: ProvisionSettings,
-    delete_delay: Duration,
-) -> Rig {
-    rig_full_on(Backend::Sled, faults, settings, delete_delay)
+    rig_full_on(Backend::Sled, faults, settings, Duration::ZERO)
         .await
         .expect("sled is always there")
 }
@@ -66,7 +57,10 @@ pub async fn rig_on(backend: Backend, faults: BlaxelFaults) -> Option<Rig> {
     rig_full_on(backend, faults, fast(), Duration::ZERO).await
 }
 
-async fn rig_full_on(
+/// A rig whose store is `backend`'s, its provisioner run with `settings`; `delete_delay`:
+/// how long a deleted server stays `DELETING` at the stand-in. `None`: PostgreSQL is not
+/// installed (SKIPPED).
+pub async fn rig_full_on(
     backend: Backend,
     faults: BlaxelFaults,
     settings: ProvisionSettings,

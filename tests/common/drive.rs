@@ -1,14 +1,16 @@
-//! A tenant's Google Drive beside its Gmail: adding it, and a Drive consent stored as the
-//! callback stores one (its own token under Drive's name), by an account of the Google
-//! stand-in or with a token the stand-in never issued; a harness whose Drive has an OAuth
-//! client of its own.
+//! A tenant's Google Drive beside its Gmail: adding it, a link and a consent for one
+//! integration alone, and a Drive consent stored as the callback stores one (its own token
+//! under Drive's name), by an account of the Google stand-in or with a token the stand-in
+//! never issued; a harness whose Drive has an OAuth client of its own; a tenant as stored.
 
+use mcp_onboard::engine::api::LinkView;
 use mcp_onboard::engine::lifecycle::NewTenant;
-use mcp_onboard::engine::model::{GoogleIdentity, Integration, TenantStatus};
+use mcp_onboard::engine::model::{GoogleIdentity, Integration, Tenant, TenantStatus};
 use mcp_onboard::engine::{Command, EngineError, Reply};
 use secrecy::SecretString;
 
-use super::{Harness, OWNER, Page, harness_with_env};
+use super::pg::Backend;
+use super::{Harness, OWNER, Page, harness_with_env_on};
 
 /// Where an added Drive keeps its refresh token.
 pub const DRIVE_TOKEN: &str = "google-drive/refresh_token";
@@ -17,16 +19,20 @@ pub const DRIVE_TOKEN: &str = "google-drive/refresh_token";
 pub const DRIVE_CLIENT_ID: &str = "drive-own.apps.sandbox";
 pub const DRIVE_CLIENT_SECRET: &str = "drive-own-secret";
 
-/// A harness whose Drive has an OAuth client of its own (`[integrations.google-drive]`),
-/// which the Google stand-in knows as well as `[google]`'s.
-pub async fn harness_with_drive_client() -> Harness {
-    let h = harness_with_env(&[
-        ("GOOGLE_DRIVE_CLIENT_ID", DRIVE_CLIENT_ID),
-        ("GOOGLE_DRIVE_CLIENT_SECRET", DRIVE_CLIENT_SECRET),
-    ])
-    .await;
+/// A harness on `backend` whose Drive has an OAuth client of its own
+/// (`[integrations.google-drive]`), which the Google stand-in knows as well as
+/// `[google]`'s. `None`: PostgreSQL is not installed (SKIPPED).
+pub async fn harness_with_drive_client(backend: Backend) -> Option<Harness> {
+    let h = harness_with_env_on(
+        &[
+            ("GOOGLE_DRIVE_CLIENT_ID", DRIVE_CLIENT_ID),
+            ("GOOGLE_DRIVE_CLIENT_SECRET", DRIVE_CLIENT_SECRET),
+        ],
+        backend,
+    )
+    .await?;
     h.google.add_client(DRIVE_CLIENT_ID, DRIVE_CLIENT_SECRET);
-    h
+    Some(h)
 }
 
 /// Add (`add`) or remove `i` of `slug`: the engine's answer.
@@ -97,18 +103,39 @@ pub async fn plant_drive(h: &Harness, slug: &str, who: GoogleIdentity, token: Se
         .unwrap();
 }
 
-/// A link for `slug`'s Drive alone, consented by `email` over HTTP: the callback's page.
-pub async fn consent_drive_through_link(h: &Harness, slug: &str, email: &str) -> Page {
+/// A link of an hour for `i` of `slug` alone.
+pub async fn link_for(h: &Harness, slug: &str, i: Integration) -> LinkView {
     let issue = Command::IssueLink {
         slug: slug.into(),
         ttl_secs: 3600,
         replace: false,
-        integration: Some(Integration::GoogleDrive),
+        integration: Some(i),
     };
     let Reply::Link(link) = h.run(issue).await else {
         panic!("a link");
     };
-    h.onboard_through(&link, email).await
+    link
+}
+
+/// A link for `i` of `slug` alone, consented by `email` over HTTP: the callback's page.
+pub async fn consent_for(h: &Harness, slug: &str, i: Integration, email: &str) -> Page {
+    h.onboard_through(&link_for(h, slug, i).await, email).await
+}
+
+/// A link for `slug`'s Drive alone, consented by `email` over HTTP: the callback's page.
+pub async fn consent_drive_through_link(h: &Harness, slug: &str, email: &str) -> Page {
+    consent_for(h, slug, Integration::GoogleDrive, email).await
+}
+
+/// `slug` as stored (what the view does not show of its integrations' states).
+pub async fn stored(h: &Harness, slug: &str) -> Tenant {
+    let s = slug.to_owned();
+    h.engine
+        .store()
+        .read(move |st| st.tenant(&s))
+        .await
+        .unwrap()
+        .expect("the tenant")
 }
 
 /// A tenant `slug` of Drive alone, consented by `email` over HTTP.

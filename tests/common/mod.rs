@@ -85,9 +85,18 @@ pub async fn harness_on(backend: pg::Backend) -> Option<Harness> {
 
 /// A harness whose configuration also has `env` (e.g. the brand's variables).
 pub async fn harness_with_env(env: &[(&'static str, &str)]) -> Harness {
-    build(roomy(), None, None, env, pg::Backend::Sled)
+    harness_with_env_on(env, pg::Backend::Sled)
         .await
         .expect("sled is always there")
+}
+
+/// A harness on `backend` whose configuration also has `env`; `None`: PostgreSQL is not
+/// installed (SKIPPED).
+pub async fn harness_with_env_on(
+    env: &[(&'static str, &str)],
+    backend: pg::Backend,
+) -> Option<Harness> {
+    build(roomy(), None, None, env, backend).await
 }
 
 /// A harness whose engine provisions with `blaxel` (the owner gives the engine its client).

@@ -9,7 +9,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod backend;
 mod consent;
+// A test that also has `common` holds this module twice (there too): two copies, unmixed.
+#[allow(clippy::duplicate_mod)]
+#[path = "../support_pg/mod.rs"]
+pub mod pg;
 mod standins;
 #[allow(unused_imports)]
 pub use consent::*;
@@ -80,6 +85,8 @@ pub struct World {
     pub other_data_dir: Option<PathBuf>,
     /// `serve` runs with this descriptor limit (soft and hard `RLIMIT_NOFILE`).
     pub serve_nofile: Option<u64>,
+    /// The store's PostgreSQL server, when the store is there (see [`World::on`]).
+    pub pg: Option<pg::PgServer>,
     runs: std::cell::Cell<u32>,
 }
 
@@ -94,6 +101,7 @@ impl World {
             demo: true,
             other_data_dir: None,
             serve_nofile: None,
+            pg: None,
             runs: std::cell::Cell::new(0),
         }
     }
