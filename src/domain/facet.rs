@@ -5,10 +5,9 @@
 //! state. The Google account stays the tenant's. Provisioning jobs are keyed by
 //! [`job_key`]: the slug for a tenant's first integration, `slug/integration` for another.
 
-use super::held::IntegrationState;
 use super::integration::Integration;
 use super::lifecycle::{self, Transition, TransitionError};
-use super::model::{AuditEvent, Tenant};
+use super::model::{AuditEvent, IntegrationState, Tenant};
 use crate::time::Millis;
 
 /// The provisioning job of `slug`'s `integration` (`None`: its first).

@@ -1,46 +1,15 @@
 //! The integrations a tenant holds. Its first integration (the one it was added with) keeps
 //! its state in the tenant's own fields, exactly as a tenant of one integration always did;
-//! each integration added after it holds its own state here: consent, granted scopes, token
-//! (a sealed secret of its own name), token health, provisioning job (its Blaxel connection
-//! and MCP server), status and failure. The Google account is the tenant's, one for all its
-//! integrations. The tenant's status is the summary of its integrations'
-//! ([`super::summary::tenant_status`]).
+//! each integration added after it holds its own state ([`IntegrationState`], stored in the
+//! tenant's record): consent, granted scopes, token (a sealed secret of its own name), token
+//! health, provisioning job (its Blaxel connection and MCP server), status and failure. The
+//! Google account is the tenant's, one for all its integrations. The tenant's status is the
+//! summary of its integrations' ([`super::summary::tenant_status`]).
 
-use serde::{Deserialize, Serialize};
-
-use super::health::TokenHealth;
 use super::integration::Integration;
-use super::model::{FailureKind, PendingConsent, ProvisionState, Refusals, Tenant, TenantStatus};
+use super::model::{IntegrationState, ProvisionStep, Refusals, Tenant, TenantStatus};
 use super::summary::tenant_status;
 use crate::time::Millis;
-
-/// The state of one integration a tenant holds beyond its first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IntegrationState {
-    pub integration: Integration,
-    /// Scopes asked at Google for this integration alone.
-    pub scopes: Vec<String>,
-    pub status: TenantStatus,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub failure: Option<FailureKind>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    #[serde(default)]
-    pub granted_scopes: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub consented_at: Option<Millis>,
-    pub added_at: Millis,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provision: Option<ProvisionState>,
-    #[serde(default)]
-    pub refusals: Refusals,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub health: Option<TokenHealth>,
-    #[serde(default)]
-    pub tokens_issued: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pending: Option<PendingConsent>,
-}
 
 impl IntegrationState {
     /// An integration just added: nothing consented yet.
@@ -74,6 +43,13 @@ pub fn credentials_held(consented_at: Option<Millis>, status: TenantStatus) -> b
 }
 
 impl IntegrationState {
+    pub fn holds_consent(&self) -> bool {
+        credentials_held(self.consented_at, self.status)
+    }
+}
+
+impl Tenant {
+    /// Google credentials are stored for this tenant (whatever Blaxel's state).
     pub fn holds_consent(&self) -> bool {
         credentials_held(self.consented_at, self.status)
     }
@@ -153,7 +129,7 @@ impl Tenant {
             .filter(|s| {
                 s.provision
                     .as_ref()
-                    .is_some_and(|p| p.step == super::model::ProvisionStep::Stopped)
+                    .is_some_and(|p| p.step == ProvisionStep::Stopped)
             })
             .map(|s| s.integration)
             .collect()
