@@ -5,6 +5,11 @@
 //! health, provisioning job (its Blaxel connection and MCP server), status and failure. The
 //! Google account is the tenant's, one for all its integrations. The tenant's status is the
 //! summary of its integrations' ([`super::summary::tenant_status`]).
+//!
+//! Each integration can be seen as a tenant of it alone, its facet ([`Tenant::facet`],
+//! written back by [`Tenant::merge_facet`]): lifecycle rules run on it (see
+//! [`super::facet`]), and whether it may have left anything at Google or Blaxel is read
+//! from it ([`left_traces`]).
 
 use super::integration::Integration;
 use super::model::{IntegrationState, ProvisionStep, Refusals, Tenant, TenantStatus};
@@ -160,6 +165,79 @@ impl Tenant {
             None
         }
     }
+}
+
+impl Tenant {
+    /// `integration` as a tenant of it alone (`None` when it does not hold it). The first
+    /// integration's facet is the tenant without the others.
+    pub fn facet(&self, integration: Integration) -> Option<Tenant> {
+        let mut f = self.clone();
+        f.added = Vec::new();
+        if self.integration == integration {
+            return Some(f);
+        }
+        let s = self.added_state(integration)?.clone();
+        f.integration = s.integration;
+        f.scopes = s.scopes;
+        f.status = s.status;
+        f.failure = s.failure;
+        f.reason = s.reason;
+        f.granted_scopes = s.granted_scopes;
+        f.consented_at = s.consented_at;
+        f.provision = s.provision;
+        f.refusals = s.refusals;
+        f.health = s.health;
+        f.tokens_issued = s.tokens_issued;
+        f.pending = s.pending;
+        Some(f)
+    }
+
+    /// Write a facet (of an integration the tenant holds) back: its integration's state,
+    /// the tenant's Google account and when it changed.
+    pub fn merge_facet(&mut self, f: Tenant) {
+        self.google = f.google.clone();
+        self.updated_at = self.updated_at.max(f.updated_at);
+        if f.integration == self.integration {
+            let added = std::mem::take(&mut self.added);
+            *self = Tenant { added, ..f };
+            return;
+        }
+        if let Some(s) = self
+            .added
+            .iter_mut()
+            .find(|s| s.integration == f.integration)
+        {
+            *s = IntegrationState {
+                integration: f.integration,
+                scopes: f.scopes,
+                status: f.status,
+                failure: f.failure,
+                reason: f.reason,
+                granted_scopes: f.granted_scopes,
+                consented_at: f.consented_at,
+                added_at: s.added_at,
+                provision: f.provision,
+                refusals: f.refusals,
+                health: f.health,
+                tokens_issued: f.tokens_issued,
+                pending: f.pending,
+            };
+        }
+    }
+}
+
+/// Whether anything of this integration (`f`: as a tenant of it alone) may be at Google or
+/// Blaxel: a consent (now or before), a provisioning job, or a consent waiting.
+pub fn left_traces(f: &Tenant) -> bool {
+    f.consented_at.is_some() || f.provision.is_some() || f.pending.is_some()
+}
+
+/// Whether any integration of `t` may have left something at Google or Blaxel.
+pub fn any_traces(t: &Tenant) -> bool {
+    t.integrations()
+        .into_iter()
+        .filter_map(|i| t.facet(i))
+        .any(|f| left_traces(&f))
 }
 
 /// The name of a secret of a tenant's integration: `base` for its first (`None`), prefixed
