@@ -1,14 +1,14 @@
-//! One integration of a tenant seen as a tenant of that integration alone (its facet), so
-//! that every lifecycle transition (consent, provisioning, token checks, offboarding)
-//! applies to an integration added after the first exactly as to a tenant of one: the
-//! transition runs on the facet and its result is written back into that integration's
-//! state. The Google account stays the tenant's. Provisioning jobs are keyed by
-//! [`job_key`]: the slug for a tenant's first integration, `slug/integration` for another.
+//! Lifecycle transitions on one integration of a tenant: every transition (consent,
+//! provisioning, token checks, offboarding) applies to an integration added after the first
+//! exactly as to a tenant of one, since it runs on the integration seen as a tenant of it
+//! alone (its facet, [`Tenant::facet`]) and its result is written back into that
+//! integration's state. The Google account stays the tenant's. Provisioning jobs are keyed
+//! by [`job_key`]: the slug for a tenant's first integration, `slug/integration` for another.
 
-use super::held::IntegrationState;
 use super::integration::Integration;
-use super::lifecycle::{self, Transition, TransitionError};
+use super::lifecycle;
 use super::model::{AuditEvent, Tenant};
+use super::transition::{Transition, TransitionError};
 use crate::time::Millis;
 
 /// The provisioning job of `slug`'s `integration` (`None`: its first).
@@ -25,65 +25,6 @@ pub fn parse_job_key(key: &str) -> Option<(String, Option<Integration>)> {
     match key.split_once('/') {
         None => Some((key.to_owned(), None)),
         Some((slug, name)) => name.parse().ok().map(|i| (slug.to_owned(), Some(i))),
-    }
-}
-
-impl Tenant {
-    /// `integration` as a tenant of it alone (`None` when it does not hold it). The first
-    /// integration's facet is the tenant without the others.
-    pub fn facet(&self, integration: Integration) -> Option<Tenant> {
-        let mut f = self.clone();
-        f.added = Vec::new();
-        if self.integration == integration {
-            return Some(f);
-        }
-        let s = self.added_state(integration)?.clone();
-        f.integration = s.integration;
-        f.scopes = s.scopes;
-        f.status = s.status;
-        f.failure = s.failure;
-        f.reason = s.reason;
-        f.granted_scopes = s.granted_scopes;
-        f.consented_at = s.consented_at;
-        f.provision = s.provision;
-        f.refusals = s.refusals;
-        f.health = s.health;
-        f.tokens_issued = s.tokens_issued;
-        f.pending = s.pending;
-        Some(f)
-    }
-
-    /// Write a facet (of an integration the tenant holds) back: its integration's state,
-    /// the tenant's Google account and when it changed.
-    pub fn merge_facet(&mut self, f: Tenant) {
-        self.google = f.google.clone();
-        self.updated_at = self.updated_at.max(f.updated_at);
-        if f.integration == self.integration {
-            let added = std::mem::take(&mut self.added);
-            *self = Tenant { added, ..f };
-            return;
-        }
-        if let Some(s) = self
-            .added
-            .iter_mut()
-            .find(|s| s.integration == f.integration)
-        {
-            *s = IntegrationState {
-                integration: f.integration,
-                scopes: f.scopes,
-                status: f.status,
-                failure: f.failure,
-                reason: f.reason,
-                granted_scopes: f.granted_scopes,
-                consented_at: f.consented_at,
-                added_at: s.added_at,
-                provision: f.provision,
-                refusals: f.refusals,
-                health: f.health,
-                tokens_issued: f.tokens_issued,
-                pending: f.pending,
-            };
-        }
     }
 }
 

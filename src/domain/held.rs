@@ -1,46 +1,20 @@
 //! The integrations a tenant holds. Its first integration (the one it was added with) keeps
 //! its state in the tenant's own fields, exactly as a tenant of one integration always did;
-//! each integration added after it holds its own state here: consent, granted scopes, token
-//! (a sealed secret of its own name), token health, provisioning job (its Blaxel connection
-//! and MCP server), status and failure. The Google account is the tenant's, one for all its
-//! integrations. The tenant's status is the summary of its integrations'
-//! ([`super::summary::tenant_status`]).
+//! each integration added after it holds its own state ([`IntegrationState`], stored in the
+//! tenant's record): consent, granted scopes, token (a sealed secret of its own name), token
+//! health, provisioning job (its Blaxel connection and MCP server), status and failure. The
+//! Google account is the tenant's, one for all its integrations. The tenant's status is the
+//! summary of its integrations' ([`super::summary::tenant_status`]).
+//!
+//! Each integration can be seen as a tenant of it alone, its facet ([`Tenant::facet`],
+//! written back by [`Tenant::merge_facet`]): lifecycle rules run on it (see
+//! [`super::facet`]), and whether it may have left anything at Google or Blaxel is read
+//! from it ([`left_traces`]).
 
-use serde::{Deserialize, Serialize};
-
-use super::health::TokenHealth;
 use super::integration::Integration;
-use super::model::{FailureKind, PendingConsent, ProvisionState, Refusals, Tenant, TenantStatus};
+use super::model::{IntegrationState, ProvisionStep, Refusals, Tenant, TenantStatus};
 use super::summary::tenant_status;
 use crate::time::Millis;
-
-/// The state of one integration a tenant holds beyond its first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IntegrationState {
-    pub integration: Integration,
-    /// Scopes asked at Google for this integration alone.
-    pub scopes: Vec<String>,
-    pub status: TenantStatus,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub failure: Option<FailureKind>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    #[serde(default)]
-    pub granted_scopes: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub consented_at: Option<Millis>,
-    pub added_at: Millis,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provision: Option<ProvisionState>,
-    #[serde(default)]
-    pub refusals: Refusals,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub health: Option<TokenHealth>,
-    #[serde(default)]
-    pub tokens_issued: u32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pending: Option<PendingConsent>,
-}
 
 impl IntegrationState {
     /// An integration just added: nothing consented yet.
@@ -74,6 +48,13 @@ pub fn credentials_held(consented_at: Option<Millis>, status: TenantStatus) -> b
 }
 
 impl IntegrationState {
+    pub fn holds_consent(&self) -> bool {
+        credentials_held(self.consented_at, self.status)
+    }
+}
+
+impl Tenant {
+    /// Google credentials are stored for this tenant (whatever Blaxel's state).
     pub fn holds_consent(&self) -> bool {
         credentials_held(self.consented_at, self.status)
     }
@@ -153,7 +134,7 @@ impl Tenant {
             .filter(|s| {
                 s.provision
                     .as_ref()
-                    .is_some_and(|p| p.step == super::model::ProvisionStep::Stopped)
+                    .is_some_and(|p| p.step == ProvisionStep::Stopped)
             })
             .map(|s| s.integration)
             .collect()
@@ -184,6 +165,79 @@ impl Tenant {
             None
         }
     }
+}
+
+impl Tenant {
+    /// `integration` as a tenant of it alone (`None` when it does not hold it). The first
+    /// integration's facet is the tenant without the others.
+    pub fn facet(&self, integration: Integration) -> Option<Tenant> {
+        let mut f = self.clone();
+        f.added = Vec::new();
+        if self.integration == integration {
+            return Some(f);
+        }
+        let s = self.added_state(integration)?.clone();
+        f.integration = s.integration;
+        f.scopes = s.scopes;
+        f.status = s.status;
+        f.failure = s.failure;
+        f.reason = s.reason;
+        f.granted_scopes = s.granted_scopes;
+        f.consented_at = s.consented_at;
+        f.provision = s.provision;
+        f.refusals = s.refusals;
+        f.health = s.health;
+        f.tokens_issued = s.tokens_issued;
+        f.pending = s.pending;
+        Some(f)
+    }
+
+    /// Write a facet (of an integration the tenant holds) back: its integration's state,
+    /// the tenant's Google account and when it changed.
+    pub fn merge_facet(&mut self, f: Tenant) {
+        self.google = f.google.clone();
+        self.updated_at = self.updated_at.max(f.updated_at);
+        if f.integration == self.integration {
+            let added = std::mem::take(&mut self.added);
+            *self = Tenant { added, ..f };
+            return;
+        }
+        if let Some(s) = self
+            .added
+            .iter_mut()
+            .find(|s| s.integration == f.integration)
+        {
+            *s = IntegrationState {
+                integration: f.integration,
+                scopes: f.scopes,
+                status: f.status,
+                failure: f.failure,
+                reason: f.reason,
+                granted_scopes: f.granted_scopes,
+                consented_at: f.consented_at,
+                added_at: s.added_at,
+                provision: f.provision,
+                refusals: f.refusals,
+                health: f.health,
+                tokens_issued: f.tokens_issued,
+                pending: f.pending,
+            };
+        }
+    }
+}
+
+/// Whether anything of this integration (`f`: as a tenant of it alone) may be at Google or
+/// Blaxel: a consent (now or before), a provisioning job, or a consent waiting.
+pub fn left_traces(f: &Tenant) -> bool {
+    f.consented_at.is_some() || f.provision.is_some() || f.pending.is_some()
+}
+
+/// Whether any integration of `t` may have left something at Google or Blaxel.
+pub fn any_traces(t: &Tenant) -> bool {
+    t.integrations()
+        .into_iter()
+        .filter_map(|i| t.facet(i))
+        .any(|f| left_traces(&f))
 }
 
 /// The name of a secret of a tenant's integration: `base` for its first (`None`), prefixed

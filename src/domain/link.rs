@@ -1,4 +1,5 @@
-//! Consent links and the OAuth flows started through them, as stored.
+//! Consent links and the OAuth flows started through them, as stored, and why a link can no
+//! longer start a sign-in.
 
 use serde::{Deserialize, Serialize};
 
@@ -69,6 +70,29 @@ impl LinkState {
 impl std::fmt::Display for LinkState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Why a link can no longer start a sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gone {
+    Used,
+    Withdrawn,
+    Superseded,
+    Expired,
+    /// The tenant is offboarded, or the link is otherwise not live.
+    Inactive,
+}
+
+impl From<LinkState> for Gone {
+    fn from(state: LinkState) -> Self {
+        match state {
+            LinkState::Used => Gone::Used,
+            LinkState::Revoked => Gone::Withdrawn,
+            LinkState::Superseded => Gone::Superseded,
+            LinkState::Expired => Gone::Expired,
+            LinkState::Active => Gone::Inactive,
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::health::TokenHealth;
 pub use super::link::{ConsentLink, LinkState, PendingFlow, UsedFlow};
 use crate::time::Millis;
 
@@ -151,7 +152,7 @@ pub struct Tenant {
     pub refusals: Refusals,
     /// The last token health check, since the last consent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub health: Option<super::health::TokenHealth>,
+    pub health: Option<TokenHealth>,
     /// Refresh tokens Google issued to us through this tenant's consents (each consent
     /// issues one; one by the same account does not end the earlier ones).
     #[serde(default)]
@@ -169,7 +170,35 @@ pub struct Tenant {
     /// The integrations added after its first (`integration`, whose state the fields
     /// above carry), each with its own state; see [`super::held`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub added: Vec<super::held::IntegrationState>,
+    pub added: Vec<IntegrationState>,
+}
+
+/// The state of one integration a tenant holds beyond its first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrationState {
+    pub integration: Integration,
+    /// Scopes asked at Google for this integration alone.
+    pub scopes: Vec<String>,
+    pub status: TenantStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<FailureKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub granted_scopes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consented_at: Option<Millis>,
+    pub added_at: Millis,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provision: Option<ProvisionState>,
+    #[serde(default)]
+    pub refusals: Refusals,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<TokenHealth>,
+    #[serde(default)]
+    pub tokens_issued: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<PendingConsent>,
 }
 
 /// A consent kept aside for the operator's approval (its refresh token is the secret
@@ -209,13 +238,6 @@ pub struct Refusals {
     /// Counted only, since the last one on the timeline.
     pub counted: u32,
     pub last_at: Option<Millis>,
-}
-
-impl Tenant {
-    /// Google credentials are stored for this tenant (whatever Blaxel's state).
-    pub fn holds_consent(&self) -> bool {
-        super::held::credentials_held(self.consented_at, self.status)
-    }
 }
 
 /// Which provisioning step a job is at. `Done` and `Stopped` need nothing from the worker.

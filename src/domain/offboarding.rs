@@ -8,23 +8,10 @@
 //! integration remove`) goes on as it was.
 
 use super::facet::apply_to;
+use super::held::left_traces;
 use super::model::{AuditEvent, EventKind, Tenant, TenantStatus};
 use super::transition::{Transition, TransitionError, ensure_active, event};
 use crate::time::Millis;
-
-/// Whether anything of this integration (`f`: as a tenant of it alone) may be at Google or
-/// Blaxel: a consent (now or before), a provisioning job, or a consent waiting.
-pub fn left_traces(f: &Tenant) -> bool {
-    f.consented_at.is_some() || f.provision.is_some() || f.pending.is_some()
-}
-
-/// Whether any integration of `t` may have left something at Google or Blaxel.
-pub fn any_traces(t: &Tenant) -> bool {
-    t.integrations()
-        .into_iter()
-        .filter_map(|i| t.facet(i))
-        .any(|f| left_traces(&f))
-}
 
 /// Whether an integration (or a tenant) at `status` is leaving or gone.
 pub fn is_leaving(status: TenantStatus) -> bool {
@@ -82,6 +69,7 @@ pub fn offboard_whole(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::held::any_traces;
     use crate::domain::integration::Integration::GoogleDrive;
     use crate::domain::lifecycle::{NewTenant, new_tenant};
     use crate::domain::model::GoogleIdentity;

@@ -81,7 +81,7 @@ pub(super) fn offboard(
     if next.status == TenantStatus::Offboarding {
         return Err(TransitionError::Offboarding(next.slug.clone()));
     }
-    if !super::offboarding::any_traces(next) {
+    if !super::held::any_traces(next) {
         return Err(TransitionError::NeverConsented(next.slug.clone()));
     }
     let mut job = match next.provision.take() {

@@ -158,7 +158,7 @@ pub fn ensure_active(tenant: &Tenant) -> Result<(), TransitionError> {
 /// grant and (maybe) Blaxel resources.
 pub fn ensure_removable(tenant: &Tenant) -> Result<(), TransitionError> {
     ensure_active(tenant)?;
-    if super::offboarding::any_traces(tenant) {
+    if super::held::any_traces(tenant) {
         return Err(TransitionError::Consented(
             tenant.slug.clone(),
             tenant.status.as_str(),

@@ -11,7 +11,8 @@ use crate::domain::model::{FailureKind, Integration, ProvisionState, ProvisionSt
 use crate::domain::provisioning::{PollDecision, poll_decision};
 use crate::engine::EngineError;
 use crate::engine::ops::jobs::{DeployPolled, Job, Record, RefreshToken};
-use crate::engine::ops::offboard::{GiveBackGrants, OffboardStepDone, OffboardWait, RevokeResult};
+use crate::engine::ops::offboard::{OffboardStepDone, OffboardWait};
+use crate::engine::ops::revoke::{GiveBackGrants, RevokeResult};
 use crate::store::Durability;
 use crate::time::{add, duration_ms, now_ms};
 

@@ -128,7 +128,7 @@ fn block(t: &TenantView, v: &IntegrationView, job_of_first: Option<&ProvisionVie
     let mut out = vec![format!(
         "    {}: {}",
         v.integration,
-        super::tenant::status_text(v.status, v.failure)
+        super::status_word::status_text(v.status, v.failure)
     )];
     let mut put = |key: &str, values: Vec<String>| out.extend(field(PAD, key, WIDTH, values));
     if let Some(r) = &v.reason {

@@ -3,13 +3,14 @@
 //! answer (drift findings, offboarding and retries started, webhook tests, imports,
 //! backups); its parts print the rest: `tenant` (one tenant), `tables` (tenants, links,
 //! token checks), `link` (links, QR codes, the message), `status`, `audit`, and `json`
-//! (everything for scripts).
+//! (everything for scripts); `status_word` says a tenant's status as people read it.
 
 mod audit;
 mod held;
 mod json;
 mod link;
 mod status;
+mod status_word;
 mod tables;
 mod tenant;
 
@@ -20,8 +21,8 @@ use crate::engine::Reply;
 
 pub use json::json;
 pub use link::{print_link_with, write_qr_files};
+pub use status_word::status_text;
 pub use tables::{links_table, tenant_table};
-pub use tenant::status_text;
 
 /// Print a reply; `qr`: draw a link as a QR code too (`Some(invert)`).
 pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {

@@ -60,7 +60,7 @@ pub fn tenant_table(
             [
                 t.slug.clone(),
                 clip(&t.display_name, NAME_MAX),
-                super::tenant::status_text(t.status, t.failure),
+                super::status_word::status_text(t.status, t.failure),
                 super::held::column(&t.statuses),
                 clip(&account, ACCOUNT_MAX),
                 clip(t.reason.as_deref().unwrap_or("-"), REASON_MAX),

@@ -1,24 +1,12 @@
 //! One tenant for people (`tenant show`): what it is, where its provisioning and token
 //! stand (for each of its integrations when it holds several), its links, and its
-//! timeline; and a tenant's status as people read it (a customer who pressed Deny reads as
-//! `failed (declined)`, as the console shows it).
+//! timeline.
 
 use super::held;
-use crate::domain::model::{FailureKind, TenantStatus};
+use super::status_word::status_text;
 use crate::domain::{before_consent, standing};
 use crate::engine::api::TenantView;
 use crate::time::Millis;
-
-/// A status as people read it: `failed (declined)` when the customer pressed Deny (the
-/// stored status, which `--json` prints, stays `failed`), else the status itself.
-pub fn status_text(status: TenantStatus, failure: Option<FailureKind>) -> String {
-    let word = before_consent::failed_word(failure);
-    if status == TenantStatus::Failed && word != status.as_str() {
-        format!("{} ({word})", status.as_str())
-    } else {
-        status.as_str().to_owned()
-    }
-}
 
 /// `tenant show`: the tenant, its provisioning, token and links, and its timeline.
 pub fn tenant(t: &TenantView) {
@@ -104,7 +92,7 @@ pub fn tenant_text(t: &TenantView, now: Millis) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::model::LinkState;
+    use crate::domain::model::{FailureKind, LinkState, TenantStatus};
     use crate::engine::api::LinkSummary;
     use crate::engine::api::fixtures;
 

@@ -2,7 +2,8 @@
 //! sign-in window, its link), and did Google send a code or an error? And what a refusal
 //! is: which failure, which page, whether a grant goes back.
 
-use super::page::{Failure, Gone};
+use super::page::Failure;
+use crate::domain::link::Gone;
 use crate::domain::model::{FailureKind, LinkState, PendingFlow};
 use crate::time::Millis;
 

@@ -3,30 +3,8 @@
 //! and what the hand-off to the company's page says of it.
 
 use crate::domain::consent::several::Progress;
-use crate::domain::model::{ExpectedAccount, Integration, LinkState};
-
-/// Why a link can no longer start a sign-in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Gone {
-    Used,
-    Withdrawn,
-    Superseded,
-    Expired,
-    /// The tenant is offboarded, or the link is otherwise not live.
-    Inactive,
-}
-
-impl From<LinkState> for Gone {
-    fn from(state: LinkState) -> Self {
-        match state {
-            LinkState::Used => Gone::Used,
-            LinkState::Revoked => Gone::Withdrawn,
-            LinkState::Superseded => Gone::Superseded,
-            LinkState::Expired => Gone::Expired,
-            LinkState::Active => Gone::Inactive,
-        }
-    }
-}
+use crate::domain::link::Gone;
+use crate::domain::model::{ExpectedAccount, Integration};
 
 /// Every way a step can fail or be refused, as the customer is told.
 #[derive(Debug, Clone, PartialEq, Eq)]

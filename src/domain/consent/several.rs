@@ -5,8 +5,8 @@
 //! A link never asks for an integration leaving, nor for another than it was for: with
 //! nothing left to ask, it has ended.
 
-use super::page::Gone;
 use crate::domain::integration::Integration;
+use crate::domain::link::Gone;
 use crate::domain::model::{ConsentLink, TenantStatus};
 use crate::domain::offboarding::is_leaving;
 

@@ -5,12 +5,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::checks::{TokenView, token_view};
-use super::views::{PendingView, TenantSummary, TenantView};
 use crate::domain::brief::Brief;
 use crate::domain::model::{
     FailureKind, Integration, PendingConsent, ProvisionState, ProvisionStep, Tenant, TenantStatus,
 };
-use crate::domain::standing::Standing;
 use crate::time::{Millis, rfc3339};
 
 /// One integration of a tenant in its row: which, its own status (the tenant's status
@@ -36,64 +34,6 @@ impl IntegrationStatus {
             })
             .collect()
     }
-}
-
-impl TenantSummary {
-    /// Where each integration of the tenant stands, its first first. The first's job step
-    /// is the row's own when its entry does not say (an owner of an earlier release); from
-    /// an owner that does not list them, the tenant's status and step, as one.
-    pub fn standings(&self) -> Vec<Standing> {
-        let first = Standing {
-            status: self.status,
-            step: self.step,
-        };
-        standings_or(&self.statuses, first)
-    }
-}
-
-impl TenantView {
-    /// As [`TenantSummary::standings`], its first's job read from its provisioning.
-    pub fn standings(&self) -> Vec<Standing> {
-        let first = Standing {
-            status: self.status,
-            step: self.provisioning.as_ref().map(|p| p.step).or(self.step),
-        };
-        standings_or(&self.statuses, first)
-    }
-}
-
-impl TenantView {
-    /// The integration an `approve` or `reject` of `integration`'s waiting consent must
-    /// name: none while it is the only one waiting (`approve SLUG` takes it, as the
-    /// console's keys do), else itself.
-    pub fn to_name_for_approval(&self, integration: Integration) -> Option<Integration> {
-        let waiting = self
-            .integrations
-            .iter()
-            .filter(|v| v.pending_consent.is_some())
-            .count();
-        (waiting > 1).then_some(integration)
-    }
-}
-
-/// Each of `statuses` as it stands, the first's step `first`'s when it does not say; `first`
-/// alone when there are none.
-fn standings_or(statuses: &[IntegrationStatus], first: Standing) -> Vec<Standing> {
-    if statuses.is_empty() {
-        return vec![first];
-    }
-    statuses
-        .iter()
-        .enumerate()
-        .map(|(n, s)| Standing {
-            status: s.status,
-            step: if n == 0 {
-                s.step.or(first.step)
-            } else {
-                s.step
-            },
-        })
-        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -124,6 +64,31 @@ pub struct IntegrationView {
     pub function: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mcp_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingView {
+    /// The account that consented (its email, or its `sub` when Google gave none).
+    pub account: String,
+    pub sub: String,
+    pub at: String,
+    /// The status the tenant would have without it.
+    pub underlying: TenantStatus,
+}
+
+impl PendingView {
+    pub fn of(p: &PendingConsent) -> Self {
+        PendingView {
+            account: p
+                .identity
+                .email
+                .clone()
+                .unwrap_or_else(|| p.identity.sub.clone()),
+            sub: p.identity.sub.clone(),
+            at: rfc3339(p.at),
+            underlying: p.underlying,
+        }
+    }
 }
 
 /// One integration's state, wherever the tenant keeps it (its own fields for the first).
@@ -313,39 +278,5 @@ mod tests {
         let json = serde_json::to_value(&row).unwrap();
         assert_eq!(json["statuses"][1]["integration"], "google-drive");
         assert_eq!(json["statuses"][1]["status"], "awaiting_approval");
-    }
-
-    #[test]
-    fn a_row_says_where_each_integration_stands_its_first_job_its_own_when_unsaid() {
-        use crate::domain::model::ProvisionStep;
-        let mut row = crate::engine::api::fixtures::summary("acme", "Acme");
-        row.status = TenantStatus::Failed;
-        row.step = Some(ProvisionStep::Done);
-        let standing = |status, step| Standing { status, step };
-        // An owner that lists no integrations: the tenant as one.
-        assert_eq!(
-            row.standings(),
-            [standing(TenantStatus::Failed, Some(ProvisionStep::Done))]
-        );
-        // One of an earlier release lists them without their steps.
-        row.statuses = vec![
-            IntegrationStatus {
-                integration: Integration::Gmail,
-                status: TenantStatus::Deployed,
-                step: None,
-            },
-            IntegrationStatus {
-                integration: Integration::GoogleDrive,
-                status: TenantStatus::Failed,
-                step: Some(ProvisionStep::Stopped),
-            },
-        ];
-        assert_eq!(
-            row.standings(),
-            [
-                standing(TenantStatus::Deployed, Some(ProvisionStep::Done)),
-                standing(TenantStatus::Failed, Some(ProvisionStep::Stopped)),
-            ]
-        );
     }
 }

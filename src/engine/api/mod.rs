@@ -7,17 +7,16 @@ mod checks;
 #[cfg(test)]
 pub mod fixtures;
 mod integration_view;
+mod standings;
 mod status;
 mod views;
 
 use serde::{Deserialize, Serialize};
 
 pub use checks::{Delivery, Finding, HealthCheck, TokenView, token_view};
-pub use integration_view::{IntegrationStatus, IntegrationView};
+pub use integration_view::{IntegrationStatus, IntegrationView, PendingView};
 pub use status::{SetupLine, StatusView};
-pub use views::{
-    EventView, LinkSummary, LinkView, PendingView, ProvisionView, TenantSummary, TenantView,
-};
+pub use views::{EventView, LinkSummary, LinkView, ProvisionView, TenantSummary, TenantView};
 
 use crate::domain::audit::AuditRecord;
 pub use crate::domain::health::HealthAlarm;

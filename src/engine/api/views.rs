@@ -3,10 +3,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::checks::TokenView;
+use super::integration_view::{IntegrationStatus, IntegrationView, PendingView};
 use crate::domain::brief::Brief;
 use crate::domain::model::{
-    ConsentLink, EventKind, ExpectedAccount, FailureKind, Integration, LinkState, PendingConsent,
-    ProvisionState, ProvisionStep, Tenant, TenantStatus, TimelineEntry,
+    ConsentLink, EventKind, ExpectedAccount, FailureKind, Integration, LinkState, ProvisionState,
+    ProvisionStep, Tenant, TenantStatus, TimelineEntry,
 };
 use crate::time::{Millis, rfc3339};
 
@@ -36,7 +37,7 @@ pub struct TenantSummary {
     /// Each integration it holds with its own status, its first first (`status` is their
     /// summary).
     #[serde(default)]
-    pub statuses: Vec<super::IntegrationStatus>,
+    pub statuses: Vec<IntegrationStatus>,
     pub updated_at: String,
     /// `updated_at` in unix milliseconds.
     #[serde(default)]
@@ -108,7 +109,7 @@ pub struct TenantView {
     pub return_url: Option<String>,
     /// Each integration it holds, its first first.
     #[serde(default)]
-    pub integrations: Vec<super::IntegrationView>,
+    pub integrations: Vec<IntegrationView>,
 }
 
 impl std::ops::Deref for TenantView {
@@ -122,31 +123,6 @@ impl std::ops::Deref for TenantView {
 impl std::ops::DerefMut for TenantView {
     fn deref_mut(&mut self) -> &mut TenantSummary {
         &mut self.summary
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PendingView {
-    /// The account that consented (its email, or its `sub` when Google gave none).
-    pub account: String,
-    pub sub: String,
-    pub at: String,
-    /// The status the tenant would have without it.
-    pub underlying: TenantStatus,
-}
-
-impl PendingView {
-    pub fn of(p: &PendingConsent) -> Self {
-        PendingView {
-            account: p
-                .identity
-                .email
-                .clone()
-                .unwrap_or_else(|| p.identity.sub.clone()),
-            sub: p.identity.sub.clone(),
-            at: rfc3339(p.at),
-            underlying: p.underlying,
-        }
     }
 }
 
@@ -233,7 +209,7 @@ impl TenantSummary {
             blaxel_status: b.blaxel_status.clone(),
             mcp_url: b.mcp_url.clone(),
             lang: b.lang.map(|l| l.tag().to_owned()),
-            statuses: super::IntegrationStatus::of_brief(b),
+            statuses: IntegrationStatus::of_brief(b),
             updated_at: rfc3339(b.updated_at),
             updated_ms: b.updated_at,
         }
@@ -304,7 +280,7 @@ impl TenantView {
                 .or_else(|| t.added.iter().find_map(|a| a.pending.as_ref()))
                 .map(PendingView::of),
             return_url: t.return_url.clone(),
-            integrations: super::IntegrationView::of_tenant(t, token, app_in_testing),
+            integrations: IntegrationView::of_tenant(t, token, app_in_testing),
         }
     }
 }

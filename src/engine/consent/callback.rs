@@ -8,10 +8,11 @@ use super::driver::{
 };
 use super::page::{CustomerPage, Next};
 use crate::domain::actor::Actor;
-use crate::domain::consent::page::{Failure, Gone, PageKind};
+use crate::domain::consent::page::{Failure, PageKind};
 use crate::domain::consent::{
     CallbackParams, GrantFacts, Refusal, TokenClaims, before_exchange, check_claims,
 };
+use crate::domain::link::Gone;
 use crate::domain::model::{FailureKind, GoogleIdentity, LinkState, PendingFlow, Tenant};
 use crate::engine::core::Core;
 use crate::engine::error::EngineError;

@@ -3,7 +3,8 @@
 //! page. The HTTP layer words and renders it in the negotiated language; the operator's
 //! detail goes to the tenant's timeline instead.
 
-use crate::domain::consent::page::{Failure, Gone, PageKind};
+use crate::domain::consent::page::{Failure, PageKind};
+use crate::domain::link::Gone;
 use crate::i18n::Lang;
 
 /// A page for the customer.

@@ -6,7 +6,6 @@
 
 use secrecy::SecretString;
 
-use super::integrations::holding_consents_by;
 use crate::domain::actor::Actor;
 use crate::domain::consent::{GiveBack, give_back as decide};
 use crate::domain::model::{EventKind, Integration};
@@ -18,6 +17,19 @@ use crate::store::Durability;
 pub const REFRESH_TOKEN: &str = "refresh_token";
 /// The secret holding a consent's refresh token while it waits for approval.
 pub const PENDING_TOKEN: &str = "pending_refresh_token";
+
+/// Each tenant holding a consent by the account `sub` now, with the integrations holding
+/// one (a consent waiting for approval counts, whichever integration's it is).
+pub fn holding_consents_by(core: &Core, sub: &str) -> Vec<(String, Vec<Integration>)> {
+    let node = core.store().node();
+    node.consents_by(sub)
+        .into_iter()
+        .filter_map(|slug| {
+            let held = node.brief(&slug)?.holding(sub);
+            Some((slug, held))
+        })
+        .collect()
+}
 
 /// Each tenant holding a consent by the account `sub` on its grant to the OAuth client of
 /// `client`'s consents, with the integrations holding one (see [`holding_consents_by`]):

@@ -3,14 +3,14 @@
 //! provisioner), wipes its tokens and gives its grant back at Google only while no other
 //! integration of any tenant (the same tenant's included) holds a consent by that account
 //! (Google's revoke ends the account's whole grant to our client, see
-//! [`super::offboard::GiveBackGrants`]); otherwise it says why the grant was kept. The
+//! [`super::revoke::GiveBackGrants`]); otherwise it says why the grant was kept. The
 //! links that ask for it alone are withdrawn (see [`super::links_leaving`]). Each change
 //! goes on the timeline naming the integration.
 
 use super::apply::tenant_in;
 use super::grants::{PENDING_TOKEN, REFRESH_TOKEN};
 use super::links_leaving::withdraw_asking;
-use super::offboard::{GiveBackGrants, RevokeResult};
+use super::revoke::{GiveBackGrants, RevokeResult};
 use super::tenants::show;
 use crate::domain::actor::Actor;
 use crate::domain::facet::apply_to;
@@ -52,19 +52,6 @@ pub async fn add(
     })
     .await?;
     show(core, &slug).await
-}
-
-/// Each tenant holding a consent by the account `sub` now, with the integrations holding
-/// one (a consent waiting for approval counts, whichever integration's it is).
-pub fn holding_consents_by(core: &Core, sub: &str) -> Vec<(String, Vec<Integration>)> {
-    let node = core.store().node();
-    node.consents_by(sub)
-        .into_iter()
-        .filter_map(|slug| {
-            let held = node.brief(&slug)?.holding(sub);
-            Some((slug, held))
-        })
-        .collect()
 }
 
 /// What `tenant` may not do to remove `integration`, if anything.

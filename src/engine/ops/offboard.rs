@@ -8,7 +8,6 @@
 use super::apply::{apply_in, tenant_in, write_links};
 use super::batch::in_batches;
 use super::grants::{PENDING_TOKEN, REFRESH_TOKEN};
-pub use super::revoke::{GiveBackGrants, RevokeResult};
 use crate::domain::actor::Actor;
 use crate::domain::consent::{Withdrawal, withdraw};
 use crate::domain::facet::{self, with_facet};

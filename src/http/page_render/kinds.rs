@@ -1,7 +1,8 @@
 //! The names the renderer gives each page of [`crate::domain::consent::page`]: the
 //! message that words it (its `.title` is the heading), its class, a gone link's reason.
 
-use crate::domain::consent::page::{Failure, Gone, PageKind};
+use crate::domain::consent::page::{Failure, PageKind};
+use crate::domain::link::Gone;
 
 impl Gone {
     pub(super) fn reason(self) -> &'static str {

@@ -10,7 +10,8 @@ mod kinds;
 mod samples;
 mod steps;
 
-pub use crate::domain::consent::page::{Failure, Gone, PageKind};
+pub use crate::domain::consent::page::{Failure, PageKind};
+pub use crate::domain::link::Gone;
 pub use samples::{sample_brand, samples};
 
 use crate::http::brand_color::{self, Rgb};

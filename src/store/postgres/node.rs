@@ -4,15 +4,12 @@
 //! Nothing is staged: a flow is committed before the customer goes to Google, so that
 //! another process sharing the database can take the callback.
 
-use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, RwLockReadGuard};
 
 use super::shared::Shared;
 use super::writer::Writer;
-use crate::domain::brief::Brief;
-use crate::domain::model::{ConsentLink, Integration, PendingFlow, TenantStatus};
-use crate::store::{Durability, Index, JobCounts, NodeLocal, Published};
-use crate::time::{Millis, now_ms};
+use crate::domain::model::PendingFlow;
+use crate::store::{Durability, Index, NodeLocal, Published};
 
 pub(super) struct PgNode {
     pub shared: Arc<Shared>,
@@ -20,52 +17,9 @@ pub(super) struct PgNode {
     pub published: Published,
 }
 
-impl PgNode {
+impl NodeLocal for PgNode {
     fn index(&self) -> RwLockReadGuard<'_, Index> {
         self.shared.index.read().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-impl NodeLocal for PgNode {
-    fn brief(&self, slug: &str) -> Option<Arc<Brief>> {
-        self.index().brief_shared(slug)
-    }
-
-    fn briefs_after(&self, after: Option<&str>) -> Vec<Arc<Brief>> {
-        self.index().snapshot_after(after)
-    }
-
-    fn counts(&self) -> (usize, BTreeMap<TenantStatus, usize>) {
-        let index = self.index();
-        (index.len(), index.counts().clone())
-    }
-
-    fn counts_by_integration(&self) -> BTreeMap<(Integration, TenantStatus), usize> {
-        self.index().counts_by_integration().clone()
-    }
-
-    fn due_jobs(&self, now: Millis) -> (Vec<String>, Option<Millis>) {
-        self.index().due_jobs(now)
-    }
-
-    fn jobs(&self) -> JobCounts {
-        let index = self.index();
-        JobCounts {
-            active: index.active_jobs(),
-            retrying: index.retrying_jobs(),
-        }
-    }
-
-    fn live_link(&self, hash: &[u8], now: Millis) -> Option<ConsentLink> {
-        self.index().live_link(hash, now).cloned()
-    }
-
-    fn tenants_with_live_links(&self, now: Millis) -> HashSet<String> {
-        self.index().tenants_with_live_links(now)
-    }
-
-    fn consents_by(&self, sub: &str) -> Vec<String> {
-        self.index().consents_by(sub)
     }
 
     fn pending_flows(&self) -> usize {
@@ -76,18 +30,8 @@ impl NodeLocal for PgNode {
         self.index().flows_kept()
     }
 
-    fn count_again(&self, hash: &[u8], continued: bool) -> bool {
-        let repeat = self.index().live_link(hash, now_ms()).is_some_and(|l| {
-            if continued {
-                l.continued_at.is_some()
-            } else {
-                l.opened_at.is_some()
-            }
-        });
-        if repeat {
-            self.shared.pending().count(hash, continued);
-        }
-        repeat
+    fn count_repeat(&self, hash: &[u8], continued: bool) {
+        self.shared.pending().count(hash, continued);
     }
 
     fn stages_flows(&self) -> bool {

@@ -29,6 +29,9 @@ use crate::store::{Cipher, Index, KEY_CHECK_SLOT, KEY_CHECK_TEXT, KeySource, Sto
 /// Subscribers that fall further behind than this are told they lagged.
 pub const EVENT_BUFFER: usize = 4096;
 
+// The last migration brings a database to the version this release writes.
+const _: () = assert!(migrate_v6::VERSION == SCHEMA_VERSION);
+
 /// Open (or create) the database in `dir` and start its writer. Blocks (sled IO, a
 /// migration): call it from a blocking thread. A new database gets a new key file when
 /// the key source is a file; an existing one refuses to open without its key.

@@ -9,6 +9,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use super::cap::{Extent, capped};
+use super::facts::{approval_text, token};
 use super::integrations;
 use super::timeline::farthest_back;
 use super::wrap::{self, Fold, hanging_as};
@@ -142,31 +143,6 @@ pub fn one_row(m: &Model, e: &crate::engine::api::EventView, width: u16) -> Line
     let line = row.pop().unwrap_or_default();
     let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
     Line::from(wrap::fit(&text, usize::from(width)))
-}
-
-/// What a consent waiting for approval says, with the keys that act on it.
-pub(super) fn approval_text(account: &str) -> String {
-    format!("consent by {account}: A approves, X rejects")
-}
-
-/// A token's health in words, and its style.
-pub(super) fn token(m: &Model, tok: &crate::engine::api::TokenView) -> (String, Style) {
-    use crate::domain::health::Health;
-    let t = m.theme;
-    let expiry = tok
-        .testing_expires_ms
-        .map(|at| format!(", Testing app: ends {}", countdown(m.now, at)))
-        .unwrap_or_default();
-    match tok.health {
-        Some(Health::Healthy) => (format!("✔ healthy{expiry}"), t.ok()),
-        Some(Health::NeedsReconsent) => (
-            "✖ refused by Google: needs a new consent".to_owned(),
-            t.error(),
-        ),
-        Some(Health::Transient) => (format!("… no verdict yet (Google busy){expiry}"), t.dim()),
-        Some(Health::ClientError) => ("✖ our OAuth client was refused".to_owned(), t.error()),
-        None => (format!("not checked yet (h checks){expiry}"), t.dim()),
-    }
 }
 
 /// Rows the pane needs inside its borders at `width`, its rows as `extent` says: every

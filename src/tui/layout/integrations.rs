@@ -10,6 +10,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use super::cap::Extent;
+use super::facts::{approval_text, token};
 use super::wrap::{Fold, hanging_as};
 use crate::engine::api::{IntegrationStatus, IntegrationView, TenantView, TokenView};
 use crate::time::ago;
@@ -97,7 +98,7 @@ fn block(
         // The console's approve and reject keys take the only consent waiting; with
         // several, the command names the integration.
         let text = match d.to_name_for_approval(v.integration) {
-            None => super::detail::approval_text(&p.account),
+            None => approval_text(&p.account),
             Some(i) => format!(
                 "consent by {}: `mcp-onboard approve {} --integration {i}` (or reject)",
                 p.account, d.slug
@@ -107,7 +108,7 @@ fn block(
         out.push(hanging_as(fold, lead("◆", style), &text, style, w));
     }
     if let Some(tok) = v.token.as_ref().filter(|tok| !brief || !healthy(tok)) {
-        let (text, style) = super::detail::token(m, tok);
+        let (text, style) = token(m, tok);
         out.push(kv("token", &text, style));
     }
     if brief {

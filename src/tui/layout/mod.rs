@@ -8,6 +8,7 @@
 pub mod cap;
 pub mod detail;
 pub mod details;
+mod facts;
 pub mod help;
 pub mod integrations;
 pub mod provisioning;
