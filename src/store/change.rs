@@ -90,6 +90,8 @@ pub(in crate::store) struct Stats {
     pub flush_micros: AtomicU64,
     pub busy_micros: AtomicU64,
     pub round_trips: AtomicU64,
+    /// Flush time counted as the writer's already, not yet taken off its batch's time.
+    flushed_ahead: AtomicU64,
 }
 
 impl Stats {
@@ -105,9 +107,23 @@ impl Stats {
         }
     }
 
-    /// Count the time since `started` as the writer's.
+    /// Count the time since `started` as the writer's (less the flushes in it, counted
+    /// when they ended).
     pub fn busy_since(&self, started: std::time::Instant) {
         let us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let ahead = self.flushed_ahead.swap(0, Ordering::Relaxed);
+        self.busy_micros
+            .fetch_add(us.saturating_sub(ahead), Ordering::Relaxed);
+    }
+
+    /// A flush (or a commit that waits for the log) that took `took`: counted at once as
+    /// the writer's time too, so the writer's time always holds its flushes', even read
+    /// between a flush and the end of its batch.
+    pub fn flushed(&self, took: std::time::Duration) {
+        let us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        self.flushes.fetch_add(1, Ordering::Relaxed);
+        self.flush_micros.fetch_add(us, Ordering::Relaxed);
         self.busy_micros.fetch_add(us, Ordering::Relaxed);
+        self.flushed_ahead.fetch_add(us, Ordering::Relaxed);
     }
 }

@@ -168,11 +168,7 @@ impl Loop {
             });
         }
         if durable {
-            stats.flushes.fetch_add(1, Ordering::Relaxed);
-            stats.flush_micros.fetch_add(
-                u64::try_from(commit_started.elapsed().as_micros()).unwrap_or(u64::MAX),
-                Ordering::Relaxed,
-            );
+            stats.flushed(commit_started.elapsed());
         }
         tracing::trace!(ops = ops.len(), took = ?started.elapsed(), "store batch committed");
         Ok(ran)

@@ -207,12 +207,7 @@ impl Loop {
             .flush()
             .map(|_| ())
             .map_err(|e| e.to_string());
-        let s = &self.shared.stats;
-        s.flushes.fetch_add(1, Ordering::Relaxed);
-        s.flush_micros.fetch_add(
-            u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-            Ordering::Relaxed,
-        );
+        self.shared.stats.flushed(started.elapsed());
         if res.is_ok() {
             self.dirty_since = None;
         } else {
