@@ -7,6 +7,7 @@
 
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::time::Duration;
 
 /// TLS to the server, as libpq's `sslmode` means it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +56,55 @@ impl std::fmt::Debug for PostgresUrl {
 
 const EXPECTED: &str = "expected a libpq URI such as postgres://USER:PASSWORD@HOST:5432/DATABASE?sslmode=verify-full, or postgres://USER@/DATABASE?host=/var/run/postgresql for a Unix socket";
 
+/// How long a session may sit in a transaction doing nothing before the server ends it
+/// (and releases its locks): a node stopped in the middle of one stalls the others no
+/// longer than this.
+pub const IDLE_IN_TRANSACTION: Duration = Duration::from_secs(10);
+/// How long a statement waits for a lock before it fails (and its transaction is run again).
+pub const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+/// TCP keepalives, both ways: a peer that vanished (a machine off, a half-open connection)
+/// is found within about idle + interval x retries.
+const KEEPALIVE_IDLE: Duration = Duration::from_secs(10);
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(5);
+const KEEPALIVE_RETRIES: u32 = 3;
+/// Data sent and not acknowledged for this long closes the connection (Linux).
+const TCP_USER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The store's session settings, unless the URI sets its own: its `options` come after
+/// ours (the server takes the last), and a keepalive key it names is left as it says.
+fn session_defaults(connect: &mut tokio_postgres::Config, given: &[&str]) {
+    let named = |key: &str| given.iter().any(|p| p.split('=').next() == Some(key));
+    let ours = format!(
+        "-c idle_in_transaction_session_timeout={}s -c lock_timeout={}s \
+         -c tcp_keepalives_idle={} -c tcp_keepalives_interval={} -c tcp_keepalives_count={}",
+        IDLE_IN_TRANSACTION.as_secs(),
+        LOCK_TIMEOUT.as_secs(),
+        KEEPALIVE_IDLE.as_secs(),
+        KEEPALIVE_INTERVAL.as_secs(),
+        KEEPALIVE_RETRIES,
+    );
+    let options = match connect.get_options() {
+        Some(theirs) if !theirs.trim().is_empty() => format!("{ours} {theirs}"),
+        _ => ours,
+    };
+    connect.options(options);
+    if !named("keepalives") {
+        connect.keepalives(true);
+    }
+    if !named("keepalives_idle") {
+        connect.keepalives_idle(KEEPALIVE_IDLE);
+    }
+    if !named("keepalives_interval") {
+        connect.keepalives_interval(KEEPALIVE_INTERVAL);
+    }
+    if !named("keepalives_retries") {
+        connect.keepalives_retries(KEEPALIVE_RETRIES);
+    }
+    if !named("tcp_user_timeout") {
+        connect.tcp_user_timeout(TCP_USER_TIMEOUT);
+    }
+}
+
 impl PostgresUrl {
     /// Read a URI; `Err` says what is wrong without quoting it.
     pub fn parse(text: &str) -> Result<Self, String> {
@@ -94,6 +144,7 @@ impl PostgresUrl {
                 None => format!("{e}; {EXPECTED}"),
             }
         })?;
+        session_defaults(&mut connect, &kept);
         if connect.get_hosts().is_empty() {
             return Err(
                 "it names no host: give one (postgres://HOST/DATABASE) or a socket directory (?host=/var/run/postgresql)".into(),
@@ -192,6 +243,34 @@ pub fn redact(text: &str) -> String {
 mod tests {
     use super::*;
     use tokio_postgres::config::{Host, SslMode};
+
+    #[test]
+    fn a_session_gets_the_stores_timeouts_and_keepalives_unless_the_uri_names_its_own() {
+        let plain = PostgresUrl::parse("postgres://u@db.example/mcp").unwrap();
+        let options = plain.connect.get_options().unwrap();
+        assert!(
+            options.contains("-c idle_in_transaction_session_timeout=10s"),
+            "{options}"
+        );
+        assert!(options.contains("-c lock_timeout=30s"), "{options}");
+        assert!(options.contains("-c tcp_keepalives_idle=10"), "{options}");
+        assert_eq!(plain.connect.get_keepalives_idle(), KEEPALIVE_IDLE);
+        assert_eq!(
+            plain.connect.get_tcp_user_timeout(),
+            Some(&TCP_USER_TIMEOUT)
+        );
+        // The URI's own options come after ours (the server takes the last); its own
+        // keepalive setting is left as it says.
+        let own = PostgresUrl::parse(
+            "postgres://u@db.example/mcp?options=-c%20lock_timeout%3D5s&keepalives_idle=99",
+        )
+        .unwrap();
+        let options = own.connect.get_options().unwrap();
+        let ours = options.find("lock_timeout=30s").unwrap();
+        let theirs = options.find("lock_timeout=5s").unwrap();
+        assert!(ours < theirs, "{options}");
+        assert_eq!(own.connect.get_keepalives_idle(), Duration::from_secs(99));
+    }
 
     #[test]
     fn sslmode_takes_libpq_meaning_and_defaults_to_prefer() {

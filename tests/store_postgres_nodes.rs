@@ -1,0 +1,96 @@
+//! Two nodes on one PostgreSQL: one stopped in the middle of a transaction (its writer
+//! holding the change sequence's row, doing nothing) does not stall the other for longer
+//! than the server takes to end an idle transaction; the stopped one's batch then runs
+//! again on a new session, and nothing is lost.
+
+mod support_pg;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use mcp_onboard::config::postgres_url::IDLE_IN_TRANSACTION;
+use mcp_onboard::domain::actor::{Actor, Worker};
+use mcp_onboard::engine::lifecycle::{NewTenant, new_tenant};
+use mcp_onboard::store::{Durability, KeySource, Store, StoreError, Tx};
+use secrecy::SecretString;
+use support_pg::PgServer;
+
+const ME: Actor = Actor::System(Worker::Owner);
+
+fn key() -> KeySource {
+    KeySource::Env(SecretString::from(
+        base64::engine::general_purpose::STANDARD.encode([8u8; 32]),
+    ))
+}
+
+fn tenant(
+    slug: &str,
+) -> (
+    mcp_onboard::domain::model::Tenant,
+    mcp_onboard::domain::model::AuditEvent,
+) {
+    new_tenant(
+        &NewTenant {
+            slug: slug.into(),
+            ..Default::default()
+        },
+        1,
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_node_stopped_inside_a_transaction_stalls_the_other_only_until_the_server_ends_it() {
+    let Some(pg) = PgServer::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let a = Store::open_with(&dir.path().join("a"), &key(), &pg.store_config()).unwrap();
+    let b = Store::open_with(&dir.path().join("b"), &key(), &pg.store_config()).unwrap();
+    // Node A's first run of this operation stops inside its transaction until node B is
+    // through (or far past the server's limit), as a node paused by a debugger or SIGSTOP.
+    let b_done = Arc::new(AtomicBool::new(false));
+    let stopped = Arc::new(AtomicBool::new(false));
+    let woke = Arc::new(AtomicBool::new(false));
+    let (wait_for, mark, wake) = (b_done.clone(), stopped.clone(), woke.clone());
+    let (t, e) = tenant("from-a");
+    let from_a = a.commit(&ME, Durability::Durable, move |tx: &mut dyn Tx| {
+        tx.tenant("from-a")?;
+        if !mark.swap(true, Ordering::SeqCst) {
+            let until = Instant::now() + IDLE_IN_TRANSACTION * 3;
+            while !wait_for.load(Ordering::SeqCst) && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            wake.store(true, Ordering::SeqCst);
+        }
+        tx.insert_tenant(t.clone(), e.clone())
+    });
+    let from_a = tokio::spawn(from_a);
+    while !stopped.load(Ordering::SeqCst) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let started = Instant::now();
+    let (t, e) = tenant("from-b");
+    let from_b = b
+        .commit(&ME, Durability::Durable, move |tx: &mut dyn Tx| {
+            tx.insert_tenant(t.clone(), e.clone())
+        })
+        .await;
+    let waited = started.elapsed();
+    // B got through while A was still stopped: the server ended A's idle transaction.
+    let a_still_stopped = !woke.load(Ordering::SeqCst);
+    b_done.store(true, Ordering::SeqCst);
+    assert!(from_b.expect("B's write went through"));
+    assert!(a_still_stopped, "B waited for A to wake ({waited:?})");
+    eprintln!("B waited {waited:?} for A's stopped transaction to end");
+    // A's batch ran again on a new session: its write is there too.
+    assert!(from_a.await.unwrap().expect("A's write, run again"));
+    let slugs: Result<Vec<String>, StoreError> = b
+        .read(|r| Ok(r.tenants()?.into_iter().map(|t| t.slug).collect()))
+        .await;
+    let mut slugs = slugs.unwrap();
+    slugs.sort();
+    assert_eq!(slugs, vec!["from-a".to_owned(), "from-b".to_owned()]);
+    a.stop(Duration::from_secs(10)).await.unwrap();
+    b.stop(Duration::from_secs(10)).await.unwrap();
+}
