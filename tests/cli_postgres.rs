@@ -43,7 +43,7 @@ fn config_check_says_what_the_database_holds_or_that_it_cannot_reach_it() {
     let store = &v["store"];
     assert_eq!(store["backend"], "postgres", "{v}");
     assert_eq!(store["ok"], true, "{v}");
-    assert_eq!(store["found"]["schema_version"], 1, "{v}");
+    assert_eq!(store["found"]["schema_version"], 2, "{v}");
     assert_eq!(store["found"]["tenants"], 1, "{v}");
     assert_eq!(v["database_exists"], true, "{v}");
     assert!(!w.data_dir().join("db").exists(), "nothing of sled's");

@@ -29,6 +29,7 @@ fn open(dir: &std::path::Path, url: &str) -> Result<Store, StoreError> {
     ));
     let config = StoreConfig {
         backend: StoreBackend::Postgres(Box::new(PostgresUrl::parse(url).unwrap())),
+        ..Default::default()
     };
     Store::open_with(dir, &key, &config)
 }

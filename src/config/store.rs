@@ -1,5 +1,8 @@
 //! `[store]`: which backend holds the data: sled in the data dir (the default), or
-//! PostgreSQL at `postgres_url` (see [`super::postgres_url`]).
+//! PostgreSQL at `postgres_url` (see [`super::postgres_url`]), where several nodes share
+//! it and one leads the background work under a lease of `leader_timeout`.
+
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -12,7 +15,11 @@ use super::source::Source;
 struct FileStore {
     backend: Option<String>,
     postgres_url: Option<String>,
+    leader_timeout: Option<String>,
 }
+
+/// How long the leader's lease outlives its last renewal unless told otherwise.
+pub const LEADER_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Where the data lives.
 #[derive(Debug, Clone, Default)]
@@ -25,9 +32,21 @@ pub enum StoreBackend {
 }
 
 /// The store's settings.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct StoreConfig {
     pub backend: StoreBackend,
+    /// PostgreSQL: how long the lease of the background work outlives its holder's last
+    /// renewal (another node takes it over after that).
+    pub leader_timeout: Duration,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            backend: StoreBackend::default(),
+            leader_timeout: LEADER_TIMEOUT,
+        }
+    }
 }
 
 impl StoreConfig {
@@ -44,6 +63,16 @@ pub(super) fn resolve(src: &Source) -> Result<StoreConfig, ConfigError> {
     let file: FileStore = src.section("store")?;
     let url = src.pick("MCP_ONBOARD_DATABASE_URL", file.postgres_url);
     let backend = src.pick("MCP_ONBOARD_STORE_BACKEND", file.backend);
+    let leader_timeout = src.duration(
+        "store.leader_timeout",
+        "MCP_ONBOARD_LEADER_TIMEOUT",
+        file.leader_timeout,
+        LEADER_TIMEOUT,
+        |e| match e {
+            None => "at least 1s".into(),
+            Some(e) => format!("{e} (e.g. 15s)"),
+        },
+    )?;
     let postgres = match &backend {
         None => false,
         Some((text, from)) => match text.trim() {
@@ -69,7 +98,10 @@ pub(super) fn resolve(src: &Source) -> Result<StoreConfig, ConfigError> {
                 ),
             });
         }
-        return Ok(StoreConfig::default());
+        return Ok(StoreConfig {
+            leader_timeout,
+            ..StoreConfig::default()
+        });
     }
     let Some((text, from)) = url else {
         return Err(ConfigError::Missing {
@@ -88,6 +120,7 @@ pub(super) fn resolve(src: &Source) -> Result<StoreConfig, ConfigError> {
     })?;
     Ok(StoreConfig {
         backend: StoreBackend::Postgres(Box::new(url)),
+        leader_timeout,
     })
 }
 
@@ -146,6 +179,23 @@ mod tests {
         );
         assert!(err.contains("MCP_ONBOARD_DATABASE_URL"), "{err}");
         assert!(!err.contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn the_leader_timeout_is_15s_unless_set_and_at_least_a_second() {
+        let cfg = Config::from_env_pairs(&[]).unwrap();
+        assert_eq!(cfg.store.leader_timeout, Duration::from_secs(15));
+        let cfg = Config::from_env_pairs(&[("MCP_ONBOARD_LEADER_TIMEOUT", "4s")]).unwrap();
+        assert_eq!(cfg.store.leader_timeout, Duration::from_secs(4));
+        for wrong in ["500ms", "soon", "off"] {
+            let err = Config::from_env_pairs(&[("MCP_ONBOARD_LEADER_TIMEOUT", wrong)])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("store.leader_timeout") && err.contains("MCP_ONBOARD_LEADER_TIMEOUT"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

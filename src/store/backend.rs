@@ -15,6 +15,7 @@ use super::backup::BackupSummary;
 use super::change::{Committed, Durability, StoreStats};
 use super::crypto::Cipher;
 use super::error::StoreError;
+use super::leader::Leadership;
 use super::node::NodeLocal;
 use super::read::Reader;
 use super::tx::Tx;
@@ -77,6 +78,10 @@ pub trait Backend: Send + Sync {
     fn schema_found(&self) -> u32;
     /// Tests: the store stops answering for `d`, as a stuck disk would.
     fn stall_for_tests(&self, d: Duration);
+    /// Whether this node leads the background work (see [`super::leader`]).
+    fn leadership(&self) -> Leadership;
+    /// Tests: the lease keeper does nothing for `d`, as a process stopped with SIGSTOP.
+    fn pause_lease_for_tests(&self, d: Duration);
 }
 
 /// The store the engine holds: a backend, with typed operations over it. Cheap to clone.
@@ -214,6 +219,17 @@ impl Store {
     #[doc(hidden)]
     pub fn stall_for_tests(&self, d: Duration) {
         self.backend.stall_for_tests(d);
+    }
+
+    /// Whether this node leads the background work (see [`super::leader`]).
+    pub fn leadership(&self) -> Leadership {
+        self.backend.leadership()
+    }
+
+    /// Tests: the lease keeper does nothing for `d`, as a process stopped with SIGSTOP.
+    #[doc(hidden)]
+    pub fn pause_lease_for_tests(&self, d: Duration) {
+        self.backend.pause_lease_for_tests(d);
     }
 
     /// The key of the Continue form's token, derived from the master key.

@@ -36,6 +36,7 @@ mod crypto;
 mod error;
 mod index;
 mod index_update;
+mod leader;
 mod node;
 mod outbox;
 pub mod postgres;
@@ -57,6 +58,7 @@ pub use crypto::{
 };
 pub use error::StoreError;
 pub use index::Index;
+pub use leader::{Leadership, Role};
 pub use node::{JobCounts, NodeLocal, Published};
 pub use read::Reader;
 pub use sled::layout::SCHEMA_VERSION;
@@ -83,7 +85,10 @@ impl Store {
         match &config.backend {
             StoreBackend::Sled => Self::open(dir, key),
             StoreBackend::Postgres(url) => Ok(Store::new(Arc::new(postgres::PgBackend::open(
-                dir, key, url,
+                dir,
+                key,
+                url,
+                config.leader_timeout,
             )?))),
         }
     }

@@ -308,6 +308,7 @@ impl PgServer {
             .expect("the test server's URI");
         mcp_onboard::config::StoreConfig {
             backend: mcp_onboard::config::StoreBackend::Postgres(Box::new(url)),
+            ..Default::default()
         }
     }
 

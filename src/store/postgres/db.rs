@@ -69,6 +69,7 @@ pub(super) fn store_error(e: &tokio_postgres::Error) -> StoreError {
 }
 
 /// The database's address, its TLS and the runtime its connections live on.
+#[derive(Clone)]
 pub(super) struct Target {
     pub url: PostgresUrl,
     pub tls: Tls,

@@ -13,6 +13,8 @@
 //! - `read`: reads on a pool of connections; `node`: the node-local state; `probe`: what
 //!   `config check` finds; `backup`, `restore`: the one backup format, either way;
 //!   `marker`: the last durable change number this node saw, kept in the data dir;
+//! - `lease`: which node leads the background work (a lease in the database, kept by a
+//!   thread and a connection of its own);
 //! - `shared`: what they share; `db`: connections and errors; `rt`: the runtime; `tls`:
 //!   libpq's `sslmode` over rustls.
 //!
@@ -25,6 +27,7 @@ mod backup;
 mod batch;
 mod cache;
 mod db;
+mod lease;
 mod marker;
 mod node;
 mod open;
@@ -58,10 +61,12 @@ pub use schema::PG_SCHEMA_VERSION;
 use crate::config::postgres_url::PostgresUrl;
 use crate::domain::actor::Actor;
 use crate::store::backup::BackupSummary;
+use crate::store::leader::Leadership;
 use crate::store::{
     Backend, BoxFuture, Cipher, Committed, Durability, KeySource, NodeLocal, Reader, StoreError,
     StoreStats, TxOp,
 };
+use lease::Keeper;
 use node::PgNode;
 use read::PgReader;
 use rt::Rt;
@@ -77,6 +82,7 @@ pub struct PgBackend {
     node: PgNode,
     shared: Arc<Shared>,
     writer: Arc<Writer>,
+    keeper: Keeper,
     /// Kept last: the connections live on it.
     #[allow(dead_code)]
     rt: Arc<Rt>,
@@ -84,10 +90,16 @@ pub struct PgBackend {
 
 impl PgBackend {
     /// Open (or create) the store in the database `url` names; `dir` is the data dir (the
-    /// key file, the control socket and the logs stay there). Blocks: call it from a
-    /// blocking thread.
-    pub fn open(dir: &Path, key: &KeySource, url: &PostgresUrl) -> Result<Self, StoreError> {
-        open::open(dir, key, url)
+    /// key file, the control socket and the logs stay there); `leader_timeout`: how long
+    /// the lease of the background work outlives its holder's last renewal. Blocks: call it
+    /// from a blocking thread.
+    pub fn open(
+        dir: &Path,
+        key: &KeySource,
+        url: &PostgresUrl,
+        leader_timeout: Duration,
+    ) -> Result<Self, StoreError> {
+        open::open(dir, key, url, leader_timeout)
     }
 
     /// The database's URI, without its password.
@@ -136,7 +148,12 @@ impl Backend for PgBackend {
     }
 
     fn stop(&self, grace: Duration) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(self.writer.stop(grace))
+        Box::pin(async move {
+            let stopped = self.writer.stop(grace).await;
+            // The lease is given back once nothing more is written.
+            self.keeper.stop(grace).await;
+            stopped
+        })
     }
 
     fn failure(&self) -> Option<String> {
@@ -181,5 +198,13 @@ impl Backend for PgBackend {
 
     fn stall_for_tests(&self, d: Duration) {
         self.writer.stall_for_tests(d);
+    }
+
+    fn leadership(&self) -> Leadership {
+        self.keeper.leadership()
+    }
+
+    fn pause_lease_for_tests(&self, d: Duration) {
+        self.keeper.pause_for_tests(d);
     }
 }

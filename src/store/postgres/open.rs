@@ -1,15 +1,19 @@
 //! Opening the PostgreSQL store: the data dir checked (it still holds the key file, the
 //! control socket and the logs), the server reached, the schema migrated, the key checked
 //! (a database whose key check our master key does not open is refused, as with sled), the
-//! read model built and the writer started.
+//! read model built, the writer and the lease keeper started. Every session of the store
+//! is named by its node id (`application_name`), so that a node taking the lease over can
+//! end this one's.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
 use tokio::sync::broadcast;
 
 use super::db::{Conn, Target, store_error};
+use super::lease::Keeper;
 use super::node::PgNode;
 use super::read::PgReader;
 use super::rows::link_of;
@@ -21,22 +25,28 @@ use super::writer::Writer;
 use super::{PgBackend, marker, tls};
 use crate::config::postgres_url::PostgresUrl;
 use crate::domain::model::{ProvisionerState, Tenant};
+use crate::store::leader::node_id;
 use crate::store::sled::layout::{META_AUDIT_HEAD, META_KEY_CHECK, decode, encode};
 use crate::store::{
     Cipher, EVENT_BUFFER, Index, KEY_CHECK_SLOT, KEY_CHECK_TEXT, KeySource, Published, StoreError,
     check_data_dir,
 };
 
-/// Open the store in the database `url` names (blocks: call it from a blocking thread).
+/// Open the store in the database `url` names, its lease taken and renewed within
+/// `leader_timeout` (blocks: call it from a blocking thread).
 pub(super) fn open(
     dir: &Path,
     key: &KeySource,
     url: &PostgresUrl,
+    leader_timeout: Duration,
 ) -> Result<PgBackend, StoreError> {
     check_data_dir(dir)?;
     let rt = Rt::start()?;
+    let node = node_id();
+    let mut named = url.clone();
+    named.connect.application_name(&node);
     let target = Target {
-        url: url.clone(),
+        url: named,
         tls: tls::connector(url)?,
         rt: rt.clone(),
     };
@@ -105,6 +115,7 @@ pub(super) fn open(
         pool: target.pool()?,
         shared: shared.clone(),
     });
+    let keeper = Keeper::start(target.clone(), &node, leader_timeout)?;
     let writer = Arc::new(Writer::start(shared.clone(), target)?);
     Ok(PgBackend {
         dir: dir.to_owned(),
@@ -118,6 +129,7 @@ pub(super) fn open(
         },
         shared,
         writer,
+        keeper,
         rt,
     })
 }

@@ -15,14 +15,21 @@ struct Migration {
     sql: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    min_release: "0.1.0",
-    sql: include_str!("migrations/0001_schema.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        min_release: "0.1.0",
+        sql: include_str!("migrations/0001_schema.sql"),
+    },
+    Migration {
+        version: 2,
+        min_release: "0.1.0",
+        sql: include_str!("migrations/0002_leader_lease.sql"),
+    },
+];
 
 /// The schema version this release makes.
-pub const PG_SCHEMA_VERSION: u32 = 1;
+pub const PG_SCHEMA_VERSION: u32 = 2;
 
 /// The advisory lock migrations run under ("mcp-onb" and 1).
 const MIGRATION_LOCK: i64 = 0x6d63_702d_6f6e_6201;

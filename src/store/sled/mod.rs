@@ -54,6 +54,7 @@ pub use queue::LAZY_FLUSH;
 
 use crate::domain::actor::Actor;
 use crate::store::backup::BackupSummary;
+use crate::store::leader::Leadership;
 use crate::store::{
     Backend, BoxFuture, Cipher, Committed, Durability, KeySource, NodeLocal, Reader, StoreError,
     StoreStats, TxOp,
@@ -75,6 +76,8 @@ pub struct SledBackend {
     events: broadcast::Sender<Arc<Committed>>,
     last_seq: Arc<AtomicU64>,
     writer: Writer,
+    /// One process per database: always the leader.
+    leadership: Leadership,
 }
 
 impl SledBackend {
@@ -163,4 +166,11 @@ impl Backend for SledBackend {
     fn stall_for_tests(&self, d: Duration) {
         self.writer.stall_for_tests(d);
     }
+
+    fn leadership(&self) -> Leadership {
+        self.leadership.clone()
+    }
+
+    /// No lease to keep.
+    fn pause_lease_for_tests(&self, _: Duration) {}
 }

@@ -139,6 +139,7 @@ pub(super) fn open(dir: &Path, key: &KeySource) -> Result<SledBackend, StoreErro
     Ok(SledBackend {
         dir: dir.to_owned(),
         schema_found: found,
+        leadership: crate::store::Leadership::always(&crate::store::leader::node_id()),
         reader: Arc::new(SledReader {
             trees: trees.clone(),
             deferred: deferred.clone(),
