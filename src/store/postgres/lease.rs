@@ -250,7 +250,8 @@ impl Run {
             return Err("no connection for the lease".into());
         };
         let limit = self.timeout / ROUNDS_PER_TIMEOUT;
-        match rt.wait(tokio::time::timeout(limit, client.query(sql, params))) {
+        // The timer is made inside: only there is the runtime's clock at hand.
+        match rt.wait(async { tokio::time::timeout(limit, client.query(sql, params)).await }) {
             Ok(Ok(rows)) => Ok(rows),
             Ok(Err(e)) => Err(store_error(&e).to_string()),
             Err(_) => Err(format!("the database did not answer within {limit:?}")),
