@@ -73,6 +73,7 @@ fn check(instance: &Instance, database: Database, as_json: bool) -> Result<()> {
     let cfg = &instance.config;
     let found = Findings::of(cfg, instance.demo);
     let google = found.google_client();
+    let lease = humantime::format_duration(cfg.store.leader_timeout);
     let blaxel = found.blaxel.as_ref().map(blaxel_text);
     let database_exists = match &database {
         None => crate::store::exists(&instance.data_dir),
@@ -89,6 +90,7 @@ fn check(instance: &Instance, database: Database, as_json: bool) -> Result<()> {
                 Some((url, found)) => serde_json::json!({
                     "backend": "postgres",
                     "url": url,
+                    "leader_timeout": lease.to_string(),
                     "ok": found.is_ok(),
                     "found": found.as_ref().ok(),
                     "problem": found.as_ref().err(),
@@ -111,7 +113,7 @@ fn check(instance: &Instance, database: Database, as_json: bool) -> Result<()> {
         );
         println!("data dir:     {}", instance.data_dir.display());
         match &database {
-            Some((url, Ok(p))) => println!("database:     {p} at {url}"),
+            Some((url, Ok(p))) => println!("database:     {p} at {url}; leader lease {lease}"),
             Some((url, Err(e))) => println!("database:     PROBLEM: {url}: {e}"),
             None => {}
         }
