@@ -265,11 +265,15 @@ async fn a_session_the_server_ends_in_the_middle_of_a_batch_runs_the_batch_again
         })
         .await
         .unwrap();
+    // The store's sessions are named by its node id.
     elsewhere(
         &pg.url(),
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-         WHERE pid <> pg_backend_pid() AND backend_type = 'client backend' \
-         AND application_name = '' AND state = 'idle'",
+        &format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE pid <> pg_backend_pid() AND backend_type = 'client backend' \
+             AND application_name = '{}' AND state = 'idle'",
+            store.leadership().node()
+        ),
     );
     store.sync().await.expect("made durable on a new session");
     let slugs = pg.column("SELECT slug FROM tenants ORDER BY slug").await;
