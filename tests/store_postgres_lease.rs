@@ -229,6 +229,29 @@ async fn a_leader_cut_off_from_the_database_follows_once_its_own_deadline_passes
 }
 
 #[tokio::test]
+async fn a_leader_that_lost_track_of_its_own_lease_takes_it_again_under_a_new_epoch_at_once() {
+    let Some(pg) = PgServer::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let a = open(&pg, &dir.path().join("a"));
+    leader_among(&[&a], TIMEOUT * 3).await;
+    let first = epoch(&a).expect("A leads");
+    // The row moved on without A knowing (as when the answer to its renewal was lost):
+    // its next renewal fails, and it takes its own lease again in the same round.
+    pg.sql("UPDATE leader_lease SET epoch = epoch + 10").await;
+    let deadline = Instant::now() + TIMEOUT * 3;
+    loop {
+        match a.leadership().role() {
+            Role::Leader { epoch, .. } if epoch == first + 11 => break,
+            Role::Leader { epoch, .. } => assert_eq!(epoch, first),
+            Role::Follower => panic!("A stopped leading"),
+        }
+        assert!(Instant::now() < deadline, "A did not take it again");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    a.stop(Duration::from_secs(10)).await.unwrap();
+}
+
+#[tokio::test]
 async fn an_embedded_store_always_leads_under_epoch_1() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("data"), &key()).unwrap();

@@ -35,12 +35,15 @@ const RENEW: &str = "UPDATE leader_lease \
      SET expires_at = clock_timestamp() + $2::bigint * interval '1 millisecond' \
      WHERE id = 1 AND holder = $1 AND epoch = $3 AND expires_at > clock_timestamp() \
      RETURNING epoch";
-/// Taken when free or expired; returns the new epoch and the previous holder.
+/// Taken when free or expired, or held by this node unbeknown to it (a renewal or a
+/// takeover whose answer was lost): under a new epoch either way. Returns the new epoch
+/// and the previous holder.
 const TAKE: &str = "UPDATE leader_lease AS l \
      SET holder = $1, epoch = l.epoch + 1, \
          expires_at = clock_timestamp() + $2::bigint * interval '1 millisecond' \
      FROM leader_lease AS o \
-     WHERE l.id = 1 AND o.id = 1 AND (l.holder IS NULL OR l.expires_at <= clock_timestamp()) \
+     WHERE l.id = 1 AND o.id = 1 \
+       AND (l.holder IS NULL OR l.holder = $1 OR l.expires_at <= clock_timestamp()) \
      RETURNING l.epoch, o.holder";
 const END_SESSIONS: &str = "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
      WHERE application_name = $1 AND pid <> pg_backend_pid()";

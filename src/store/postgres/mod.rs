@@ -149,9 +149,12 @@ impl Backend for PgBackend {
 
     fn stop(&self, grace: Duration) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(async move {
+            let started = std::time::Instant::now();
             let stopped = self.writer.stop(grace).await;
-            // The lease is given back once nothing more is written.
-            self.keeper.stop(grace).await;
+            // The lease is given back once nothing more is written, within what is left.
+            self.keeper
+                .stop(grace.saturating_sub(started.elapsed()))
+                .await;
             stopped
         })
     }
