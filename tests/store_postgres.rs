@@ -4,7 +4,7 @@
 
 mod support_pg;
 
-use support_pg::PgServer;
+use support_pg::{PgServer, elsewhere};
 
 #[tokio::test]
 async fn the_test_server_answers_on_its_socket_and_leaves_nothing_behind() {
@@ -109,27 +109,6 @@ async fn a_new_database_gets_the_schema_and_keeps_what_is_written_across_a_resta
     drop(store);
     let err = open(&pg, &data, 9).expect_err("another key is refused");
     assert!(matches!(err, StoreError::WrongKey), "{err}");
-}
-
-/// Run `sql` on the server from a thread of its own, with a connection of its own: what
-/// another process does meanwhile (it may be called from inside an operation).
-fn elsewhere(url: &str, sql: &str) {
-    let (url, sql) = (url.to_owned(), sql.to_owned());
-    std::thread::spawn(move || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(async {
-                let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-                    .await
-                    .unwrap();
-                tokio::spawn(conn);
-                client.batch_execute(&sql).await.unwrap();
-            })
-    })
-    .join()
-    .unwrap();
 }
 
 #[tokio::test]

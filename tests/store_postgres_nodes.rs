@@ -4,56 +4,30 @@
 //! again on a new session, and nothing is lost.
 
 mod support_pg;
+mod support_store;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use mcp_onboard::config::postgres_url::IDLE_IN_TRANSACTION;
-use mcp_onboard::domain::actor::{Actor, Worker};
-use mcp_onboard::engine::lifecycle::{NewTenant, new_tenant};
-use mcp_onboard::store::{Durability, KeySource, Store, StoreError, Tx};
-use secrecy::SecretString;
+use mcp_onboard::store::{Durability, Store, StoreError, Tx};
 use support_pg::PgServer;
-
-const ME: Actor = Actor::System(Worker::Owner);
-
-fn key() -> KeySource {
-    KeySource::Env(SecretString::from(
-        base64::engine::general_purpose::STANDARD.encode([8u8; 32]),
-    ))
-}
-
-fn tenant(
-    slug: &str,
-) -> (
-    mcp_onboard::domain::model::Tenant,
-    mcp_onboard::domain::model::AuditEvent,
-) {
-    new_tenant(
-        &NewTenant {
-            slug: slug.into(),
-            ..Default::default()
-        },
-        1,
-    )
-    .unwrap()
-}
+use support_store::{ME, fresh, key};
 
 #[tokio::test]
 async fn a_node_stopped_inside_a_transaction_stalls_the_other_only_until_the_server_ends_it() {
     let Some(pg) = PgServer::start() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let a = Store::open_with(&dir.path().join("a"), &key(), &pg.store_config()).unwrap();
-    let b = Store::open_with(&dir.path().join("b"), &key(), &pg.store_config()).unwrap();
+    let a = Store::open_with(&dir.path().join("a"), &key(8), &pg.store_config()).unwrap();
+    let b = Store::open_with(&dir.path().join("b"), &key(8), &pg.store_config()).unwrap();
     // Node A's first run of this operation stops inside its transaction until node B is
     // through (or far past the server's limit), as a node paused by a debugger or SIGSTOP.
     let b_done = Arc::new(AtomicBool::new(false));
     let stopped = Arc::new(AtomicBool::new(false));
     let woke = Arc::new(AtomicBool::new(false));
     let (wait_for, mark, wake) = (b_done.clone(), stopped.clone(), woke.clone());
-    let (t, e) = tenant("from-a");
+    let (t, e) = fresh("from-a");
     let from_a = a.commit(&ME, Durability::Durable, move |tx: &mut dyn Tx| {
         tx.tenant("from-a")?;
         if !mark.swap(true, Ordering::SeqCst) {
@@ -70,7 +44,7 @@ async fn a_node_stopped_inside_a_transaction_stalls_the_other_only_until_the_ser
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let started = Instant::now();
-    let (t, e) = tenant("from-b");
+    let (t, e) = fresh("from-b");
     let from_b = b
         .commit(&ME, Durability::Durable, move |tx: &mut dyn Tx| {
             tx.insert_tenant(t.clone(), e.clone())

@@ -4,39 +4,14 @@
 //! reads seeing exactly what the kept ones wrote.
 
 mod support_pg;
+mod support_store;
 
 use std::time::Duration;
 
-use base64::Engine as _;
-use mcp_onboard::domain::actor::{Actor, Worker};
-use mcp_onboard::engine::lifecycle::{NewTenant, new_tenant};
-use mcp_onboard::store::{Durability, KeySource, Store, StoreError, Tx};
+use mcp_onboard::store::{Durability, Store, StoreError, Tx};
 use secrecy::SecretString;
-use support_pg::PgServer;
-
-const ME: Actor = Actor::System(Worker::Owner);
-
-fn key() -> KeySource {
-    KeySource::Env(SecretString::from(
-        base64::engine::general_purpose::STANDARD.encode([4u8; 32]),
-    ))
-}
-
-fn fresh(
-    slug: &str,
-) -> (
-    mcp_onboard::domain::model::Tenant,
-    mcp_onboard::domain::model::AuditEvent,
-) {
-    new_tenant(
-        &NewTenant {
-            slug: slug.into(),
-            ..Default::default()
-        },
-        1,
-    )
-    .unwrap()
-}
+use support_pg::{PgServer, elsewhere};
+use support_store::{ME, fresh, key};
 
 /// Add `slug` with a secret; `Err` when the store refused it.
 fn adding(store: &Store, slug: &'static str) -> impl Future<Output = Result<bool, StoreError>> {
@@ -53,7 +28,7 @@ async fn in_one_batch_a_refused_statement_and_an_undone_operation_leave_nothing_
  {
     let Some(pg) = PgServer::start() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_with(&dir.path().join("data"), &key(), &pg.store_config()).unwrap();
+    let store = Store::open_with(&dir.path().join("data"), &key(4), &pg.store_config()).unwrap();
     // The database refuses any secret of "refused" (a statement the writer queued fails).
     pg.column("ALTER TABLE secrets ADD CONSTRAINT not_refused CHECK (slug <> 'refused')")
         .await;
@@ -120,7 +95,7 @@ async fn in_one_batch_links_and_data_keys_read_after_writes_are_what_the_kept_op
     use mcp_onboard::engine::model::ConsentLink;
     let Some(pg) = PgServer::start() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_with(&dir.path().join("data"), &key(), &pg.store_config()).unwrap();
+    let store = Store::open_with(&dir.path().join("data"), &key(4), &pg.store_config()).unwrap();
     adding(&store, "t").await.unwrap();
     let (u, e) = fresh("u");
     store
@@ -208,26 +183,6 @@ async fn in_one_batch_links_and_data_keys_read_after_writes_are_what_the_kept_op
     store.stop(Duration::from_secs(10)).await.unwrap();
 }
 
-/// Run `sql` on the server from a thread of its own (it may be called inside an operation).
-fn elsewhere(url: &str, sql: &str) {
-    let (url, sql) = (url.to_owned(), sql.to_owned());
-    std::thread::spawn(move || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(async {
-                let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-                    .await
-                    .unwrap();
-                tokio::spawn(conn);
-                client.batch_execute(&sql).await.unwrap();
-            })
-    })
-    .join()
-    .unwrap();
-}
-
 /// The writer's own session, ended by the server.
 const END_THE_WRITER: &str = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
      WHERE pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'";
@@ -236,7 +191,7 @@ const END_THE_WRITER: &str = "SELECT pg_terminate_backend(pid) FROM pg_stat_acti
 async fn a_session_the_server_ends_in_the_middle_of_a_batch_runs_the_batch_again_failing_no_one() {
     let Some(pg) = PgServer::start() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_with(&dir.path().join("data"), &key(), &pg.store_config()).unwrap();
+    let store = Store::open_with(&dir.path().join("data"), &key(4), &pg.store_config()).unwrap();
     adding(&store, "t").await.unwrap();
     store.stall_for_tests(Duration::from_millis(400));
     tokio::time::sleep(Duration::from_millis(50)).await;

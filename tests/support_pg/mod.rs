@@ -430,3 +430,24 @@ impl Home {
         mcp_onboard::store::Store::open_with(&self.data(), key, &self.config())
     }
 }
+
+/// Run `sql` on the server at `url` from a thread of its own, with a connection of its own:
+/// what another process does meanwhile (it may be called from inside an operation).
+pub fn elsewhere(url: &str, sql: &str) {
+    let (url, sql) = (url.to_owned(), sql.to_owned());
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                    .await
+                    .unwrap();
+                tokio::spawn(conn);
+                client.batch_execute(&sql).await.unwrap();
+            })
+    })
+    .join()
+    .unwrap();
+}

@@ -1,8 +1,10 @@
-//! What the store's tests share: who their writes are done for, a master key, and adding a
-//! tenant.
+//! What the store's tests share: who their writes are done for, a master key, a new tenant
+//! and adding one.
+#![allow(dead_code)]
 
 use base64::Engine as _;
 use mcp_onboard::domain::actor::{Actor, Worker};
+use mcp_onboard::domain::model::{AuditEvent, Tenant};
 use mcp_onboard::engine::lifecycle::{NewTenant, new_tenant};
 use mcp_onboard::store::{Durability, KeySource, Store};
 use secrecy::SecretString;
@@ -17,16 +19,21 @@ pub fn key(byte: u8) -> KeySource {
     ))
 }
 
-/// Add the tenant `slug`, durably.
-pub async fn add(store: &Store, slug: &str) {
-    let (t, e) = new_tenant(
+/// A new tenant `slug` and the event of its adding.
+pub fn fresh(slug: &str) -> (Tenant, AuditEvent) {
+    new_tenant(
         &NewTenant {
             slug: slug.into(),
             ..Default::default()
         },
         1,
     )
-    .unwrap();
+    .unwrap()
+}
+
+/// Add the tenant `slug`, durably.
+pub async fn add(store: &Store, slug: &str) {
+    let (t, e) = fresh(slug);
     let inserted = store
         .commit(&ME, Durability::Durable, move |tx| {
             tx.insert_tenant(t.clone(), e.clone())
