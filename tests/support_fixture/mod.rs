@@ -1,5 +1,6 @@
-//! Databases written by earlier releases (`tests/fixtures/schema-vN`), each opened from a
-//! private copy so a test may migrate it.
+//! Databases written by earlier releases (`tests/fixtures/schema-vN`, sled, each opened from
+//! a private copy so a test may migrate it; `tests/fixtures/pg-schema-N`, PostgreSQL dumps).
+#![allow(dead_code)]
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
