@@ -34,6 +34,7 @@ mod change;
 mod counts;
 mod crypto;
 mod error;
+mod inbox;
 mod index;
 mod index_update;
 mod leader;
