@@ -116,3 +116,53 @@ impl<M> Drop for Inbox<M> {
         self.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A writer that keeps every operation (and its permit) until told to let one go.
+    enum M {
+        Op(u32, OwnedSemaphorePermit),
+        Release,
+        Stop(oneshot::Sender<usize>),
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_takes_the_next_operation_once_one_is_answered() {
+        let inbox = Inbox::start(|rx| {
+            let mut held = Vec::new();
+            for m in rx {
+                match m {
+                    M::Op(n, permit) => held.push((n, permit)),
+                    M::Release => {
+                        held.remove(0);
+                    }
+                    M::Stop(reply) => {
+                        let _ = reply.send(held.len());
+                        return;
+                    }
+                }
+            }
+        })
+        .unwrap();
+        for n in 0..MAX_QUEUED as u32 {
+            inbox.enqueue(move |p| M::Op(n, p)).await.unwrap();
+        }
+        let mut next = inbox.enqueue(|p| M::Op(u32::MAX, p));
+        let waiting = tokio::time::timeout(Duration::from_millis(100), &mut next).await;
+        assert!(waiting.is_err(), "no room: the operation waits");
+        inbox.send(M::Release).unwrap();
+        tokio::time::timeout(Duration::from_secs(10), next)
+            .await
+            .expect("queued once one was answered")
+            .unwrap();
+        let held = inbox.stop(Duration::from_secs(10), M::Stop).await.unwrap();
+        assert_eq!(held, Some(MAX_QUEUED));
+        assert_eq!(
+            inbox.stop(Duration::from_secs(1), M::Stop).await.unwrap(),
+            None
+        );
+        assert!(matches!(inbox.send(M::Release), Err(StoreError::Closed(_))));
+    }
+}
