@@ -136,7 +136,7 @@ mod tests {
                 match m {
                     M::Op(n, permit) => held.push((n, permit)),
                     M::Release => {
-                        held.remove(0);
+                        drop(held.remove(0));
                     }
                     M::Stop(reply) => {
                         let _ = reply.send(held.len());
