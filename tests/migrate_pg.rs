@@ -1,38 +1,52 @@
-//! A PostgreSQL database written by the release before the leader's lease (the store's
-//! schema 1, `tests/fixtures/pg-schema-1`, loaded from its dump) opens at schema 2: its
-//! tenants, their statuses, integrations and links are as that release showed them, the
-//! audit chain verifies, and the node takes the lease.
+//! PostgreSQL databases written by earlier releases, loaded from their dumps, open at this
+//! release's schema: `tests/fixtures/pg-schema-1` (before the leader's lease) and
+//! `tests/fixtures/pg-schema-2` (before the nodes and the change log). Their tenants,
+//! statuses, integrations and links are as that release showed them, the audit chain
+//! verifies, and the node takes the lease.
 
 mod support_fixture;
 mod support_pg;
 
 use std::time::Duration;
 
+use mcp_onboard::store::postgres::PG_SCHEMA_VERSION;
 use mcp_onboard::store::{KeySource, Store, StoreError};
 use secrecy::SecretString;
 use support_fixture::fixture_dir;
 use support_pg::PgServer;
 
+/// The schema versions 1 to `n`, as `schema_migrations` lists them.
+fn versions(n: u32) -> Vec<Option<String>> {
+    (1..=n).map(|v| Some(v.to_string())).collect()
+}
+
+#[rstest::rstest]
+#[case::schema_1("pg-schema-1", 1)]
+#[case::schema_2("pg-schema-2", 2)]
 #[tokio::test]
-async fn a_schema_1_database_of_the_previous_release_opens_at_schema_2_with_all_it_held() {
+async fn a_database_of_an_earlier_release_opens_at_this_schema_with_all_it_held(
+    #[case] name: &str,
+    #[case] schema: u32,
+) {
     let Some(pg) = PgServer::start() else { return };
-    let fixture = fixture_dir("pg-schema-1");
+    let fixture = fixture_dir(name);
     let dump = std::fs::read_to_string(fixture.join("dump.sql")).unwrap();
     pg.sql(&dump).await;
     assert_eq!(
         pg.column("SELECT version FROM schema_migrations ORDER BY version")
             .await,
-        vec![Some("1".to_owned())],
-        "the fixture is at schema 1"
+        versions(schema),
+        "the fixture is at schema {schema}"
     );
     let key = std::fs::read_to_string(fixture.join("key")).unwrap();
     let key = KeySource::Env(SecretString::from(key.trim().to_owned()));
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open_with(&dir.path().join("data"), &key, &pg.store_config()).unwrap();
+    assert_eq!(store.schema_found(), schema);
     assert_eq!(
         pg.column("SELECT version FROM schema_migrations ORDER BY version")
             .await,
-        vec![Some("1".to_owned()), Some("2".to_owned())]
+        versions(PG_SCHEMA_VERSION)
     );
     let (tenants, verdict) = store
         .read(|r| {
