@@ -33,10 +33,24 @@ pub struct Walked {
     pub page: String,
 }
 
-/// Walk `link` as `email` with `http` (a client from [`client`], or one like it): every
-/// hop before the callback must answer as it does for a customer; the callback's answer
-/// is returned whatever it is.
-pub async fn walk(http: &reqwest::Client, link: &str, email: &str) -> Result<Walked> {
+/// Where a walk stands just before the callback: the browser was sent back to us.
+#[derive(Debug)]
+pub struct AtCallback {
+    /// Where Continue sent the browser (the Google stand-in's consent page).
+    pub authorize: Url,
+    /// The callback URL the stand-in sent the browser to, with its code and state.
+    pub callback: Url,
+    /// The consent cookie, as `name=value`.
+    pub cookie: String,
+}
+
+/// Walk `link` as `email` with `http` up to the callback, not sending it: every hop must
+/// answer as it does for a customer.
+pub async fn walk_to_callback(
+    http: &reqwest::Client,
+    link: &str,
+    email: &str,
+) -> Result<AtCallback> {
     let link = Url::parse(link).context("the consent link")?;
     let page = http.get(link.clone()).send().await?;
     // The link is on the public URL, whose scheme names the cookie.
@@ -58,12 +72,28 @@ pub async fn walk(http: &reqwest::Client, link: &str, email: &str) -> Result<Wal
         .form(&form)
         .send()
         .await?;
-    let callback = location(&res, "Allow")?.to_owned();
-    let res = http.get(callback).header("cookie", &cookie).send().await?;
+    let callback = Url::parse(location(&res, "Allow")?)?;
+    Ok(AtCallback {
+        authorize,
+        callback,
+        cookie,
+    })
+}
+
+/// Walk `link` as `email` with `http` (a client from [`client`], or one like it): every
+/// hop before the callback must answer as it does for a customer (see
+/// [`walk_to_callback`]); the callback's answer is returned whatever it is.
+pub async fn walk(http: &reqwest::Client, link: &str, email: &str) -> Result<Walked> {
+    let at = walk_to_callback(http, link, email).await?;
+    let res = http
+        .get(at.callback)
+        .header("cookie", &at.cookie)
+        .send()
+        .await?;
     let status = res.status().as_u16();
     let page = res.text().await?;
     Ok(Walked {
-        authorize,
+        authorize: at.authorize,
         status,
         page,
     })
