@@ -42,6 +42,8 @@ pub struct IntegrationProfile {
     pub short: &'static str,
     /// Scopes asked at Google beyond [`IDENTITY_SCOPES`].
     pub scopes: &'static [&'static str],
+    /// The Google API its scopes need enabled in the OAuth client's Cloud project.
+    pub google_api: &'static str,
     /// Id of the page message naming it to the customer (`Gmail`, `Google Drive`).
     pub name_message: &'static str,
     /// Id of the page message saying what the customer allows (in every language).
@@ -60,6 +62,7 @@ pub const PROFILES: [IntegrationProfile; 2] = [
         name: "gmail",
         short: "gmail",
         scopes: &[GMAIL_SEND_SCOPE],
+        google_api: "Gmail API",
         name_message: "integration-gmail",
         allows_message: "allow-gmail",
         access_message: "message-access-gmail",
@@ -74,6 +77,7 @@ pub const PROFILES: [IntegrationProfile; 2] = [
         name: "google-drive",
         short: "drive",
         scopes: &[DRIVE_FILE_SCOPE],
+        google_api: "Google Drive API",
         name_message: "integration-google-drive",
         allows_message: "allow-google-drive",
         access_message: "message-access-google-drive",

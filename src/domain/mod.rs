@@ -19,6 +19,8 @@
 //!   `offboarding`: offboarding a tenant whole, over every integration it holds;
 //! - `consent`: the consent flow's decisions (the identity gate, the callback's decision
 //!   tree, links used, superseded and withdrawn, grants given back);
+//! - `google_errors`: every known Google OAuth error with the customer's text, the tenant's
+//!   reason and the operator's fix (one table);
 //! - `health`: what a refresh's answer says about a consent (token health); `health_each`:
 //!   a tenant's check over its integrations; `health_alarm`: the alarms about our OAuth
 //!   clients, one per client;
@@ -34,6 +36,7 @@ pub mod before_consent;
 pub mod brief;
 pub mod consent;
 pub mod facet;
+pub mod google_errors;
 pub mod health;
 pub mod health_alarm;
 pub mod health_each;

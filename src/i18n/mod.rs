@@ -14,6 +14,8 @@ mod when;
 #[cfg(test)]
 mod tests;
 
+#[cfg(test)]
+pub(crate) use bundles::has_page_message;
 pub use bundles::{Arg, text};
 pub use negotiate::{Asked, matching, negotiate};
 pub use when::date_time;

@@ -156,6 +156,19 @@ denied = You chose not to grant access, so nothing was shared. If that was a mis
     .title = Access not granted
 google-error = Google could not complete the sign-in. { -again }
     .title = Google reported a problem
+# Google refused because of how the asking company's app is set up: they must fix it.
+# Variables:
+#   $brand (String) - the company that asks
+google-setup = Google refused this sign-in because of a setting on { $brand }’s side, so nothing was shared. Please let { $brand } know; once they have fixed it, open the link you were sent again.
+    .title = A setting needs fixing
+google-busy = Google is having a temporary problem, so nothing was shared. Wait a few minutes, then open the link you were sent again.
+    .title = Google is temporarily unavailable
+google-retry = Google did not accept the answer of this sign-in (it may have taken too long), so nothing was shared. { -again }
+    .title = Sign-in not accepted by Google
+# Under the text of a Google error, for the customer to quote when asking for help.
+# Variables:
+#   $code (String) - Google's error code, e.g. invalid_scope
+google-code = Google’s error code: { $code }
 # Variables:
 #   $brand (String) - the company that asks
 exchange-failed = We could not finish the sign-in with Google. { -again } If it keeps failing, contact { $brand }.

@@ -3,6 +3,7 @@
 //! is: which failure, which page, whether a grant goes back.
 
 use super::page::Failure;
+use crate::domain::google_errors::{GoogleCode, Stage};
 use crate::domain::link::Gone;
 use crate::domain::model::{FailureKind, LinkState, PendingFlow};
 use crate::time::Millis;
@@ -35,6 +36,19 @@ impl Refusal {
         self.revoke = true;
         self
     }
+}
+
+/// The refusal for an error Google said (at the callback or from its token endpoint), as
+/// the table words it: its failure, the tenant's reason (Google's description after the
+/// code) and the customer's page.
+pub fn google_refused(code: &GoogleCode, description: Option<&str>) -> Refusal {
+    let entry = code.entry();
+    let page = if entry.kind == FailureKind::ConsentDenied {
+        Failure::Denied
+    } else {
+        Failure::GoogleError(code.clone())
+    };
+    Refusal::fail(entry.kind, code.reason(description), page)
 }
 
 /// What the callback's query carried (after duplicate parameters were dropped).
@@ -103,24 +117,10 @@ pub fn before_exchange<'a>(
         }
     }
     if let Some(err) = params.error.as_deref() {
-        return Err(if err == "access_denied" {
-            Refusal::fail(
-                FailureKind::ConsentDenied,
-                "the customer declined access at Google (access_denied)",
-                Failure::Denied,
-            )
-        } else {
-            let desc = params
-                .error_description
-                .as_deref()
-                .map(|d| format!(": {d}"))
-                .unwrap_or_default();
-            Refusal::fail(
-                FailureKind::ConsentError,
-                format!("Google returned error {err}{desc}"),
-                Failure::GoogleError,
-            )
-        });
+        return Err(google_refused(
+            &GoogleCode::new(Stage::Authorization, err),
+            params.error_description.as_deref(),
+        ));
     }
     params
         .code
@@ -226,7 +226,7 @@ mod tests {
         params(None, Some("server_error")),
         "https://x/cb",
         Some(FailureKind::ConsentError),
-        Some(Failure::GoogleError)
+        Some(Failure::GoogleError(GoogleCode::new(Stage::Authorization, "server_error")))
     )]
     #[case::no_code(
         flow(100),

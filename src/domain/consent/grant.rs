@@ -3,6 +3,7 @@
 
 use super::callback::Refusal;
 use super::page::Failure;
+use crate::domain::google_errors::{GoogleCode, NO_REFRESH_TOKEN, Stage};
 use crate::domain::model::{ExpectedAccount, FailureKind, GoogleIdentity};
 
 /// What Google's token endpoint gave.
@@ -86,9 +87,10 @@ pub fn decide_grant(
     g: &GrantFacts,
 ) -> Result<Accepted, Refusal> {
     if !g.has_refresh_token {
+        let code = GoogleCode::new(Stage::Token, NO_REFRESH_TOKEN);
         return Err(Refusal::fail(
             FailureKind::NoRefreshToken,
-            "Google returned no refresh token (offline access not granted)",
+            code.reason(None),
             Failure::NoRefreshToken,
         ));
     }

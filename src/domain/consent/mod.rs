@@ -29,7 +29,7 @@ pub use browser::{
     BROWSER_SECRET_LEN, ContinueRefusal, ContinueRequest, browser_hash, check_continue, form_token,
     same_browser,
 };
-pub use callback::{CallbackParams, MAX_CODE_LEN, Refusal, before_exchange};
+pub use callback::{CallbackParams, MAX_CODE_LEN, Refusal, before_exchange, google_refused};
 pub use claims::{TokenClaims, check_claims};
 pub use decision::{ConsentDecision, decide_consent, needs_approval};
 pub use give_back::{GiveBack, give_back, holders_besides, holding};

@@ -3,6 +3,7 @@
 //! and what the hand-off to the company's page says of it.
 
 use crate::domain::consent::several::Progress;
+use crate::domain::google_errors::GoogleCode;
 use crate::domain::link::Gone;
 use crate::domain::model::{ExpectedAccount, Integration};
 
@@ -21,7 +22,9 @@ pub enum Failure {
         minutes: i64,
     },
     Denied,
-    GoogleError,
+    /// Google said an error (at the callback or from its token endpoint): the table says
+    /// what the customer is told.
+    GoogleError(GoogleCode),
     ExchangeFailed,
     NoRefreshToken,
     ScopeMissing,
@@ -54,7 +57,7 @@ impl Failure {
             | Failure::Replayed
             | Failure::FlowExpired { .. }
             | Failure::Denied
-            | Failure::GoogleError
+            | Failure::GoogleError(_)
             | Failure::ExchangeFailed
             | Failure::NoRefreshToken
             | Failure::ScopeMissing

@@ -10,8 +10,9 @@ use super::page::{CustomerPage, Next};
 use crate::domain::actor::Actor;
 use crate::domain::consent::page::{Failure, PageKind};
 use crate::domain::consent::{
-    CallbackParams, GrantFacts, Refusal, TokenClaims, before_exchange, check_claims,
+    CallbackParams, GrantFacts, Refusal, TokenClaims, before_exchange, check_claims, google_refused,
 };
+use crate::domain::google_errors::{GoogleCode, Stage};
 use crate::domain::link::Gone;
 use crate::domain::model::{FailureKind, GoogleIdentity, LinkState, PendingFlow, Tenant};
 use crate::engine::core::Core;
@@ -228,6 +229,11 @@ async fn finish(
     let slug = flow.tenant.as_str();
     let grant = match google.exchange(code, verifier).await {
         Ok(g) => g,
+        Err(google::GoogleError::Refused { error, description }) => {
+            let code = GoogleCode::new(Stage::Token, &error);
+            let r = google_refused(&code, description.as_deref());
+            return refuse(core, actor, slug, flow.integration, r).await;
+        }
         Err(e) => {
             let r = Refusal::fail(
                 FailureKind::ExchangeFailed,

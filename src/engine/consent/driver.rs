@@ -12,6 +12,7 @@ use crate::domain::consent::{
     ConsentDecision, GrantFacts, LinkChange, Refusal, consume_link, decide_consent, same_browser,
 };
 use crate::domain::facet::with_facet;
+use crate::domain::google_errors::{FixContext, GoogleCode};
 use crate::domain::held::integration_secret;
 use crate::domain::lifecycle::{self, Transition};
 use crate::domain::model::{
@@ -70,6 +71,7 @@ pub(super) async fn record_refusal(
         .get_or_create(&crate::metrics::Kind { kind: label })
         .inc();
     tracing::info!(tenant = slug, kind = ?kind, %reason, "consent refused");
+    let reason_text = reason.clone();
     let t = match kind {
         Some(kind) => Transition::ConsentFailed { kind, reason },
         None => Transition::CallbackRefused { reason },
@@ -85,12 +87,27 @@ pub(super) async fn record_refusal(
                 Ok::<_, EngineError>((next, keep.then_some(event)))
             })?;
             tx.put_tenant(next, event)?;
-            Ok(())
+            Ok(cur.integration)
         })
         .await;
-    if let Err(e) = recorded {
-        tracing::warn!(tenant = slug, error = %e, "could not record a refused consent");
+    match recorded {
+        Ok(first) => log_google_fix(core, slug, integration.unwrap_or(first), &reason_text),
+        Err(e) => tracing::warn!(tenant = slug, error = %e, "could not record a refused consent"),
     }
+}
+
+/// When a refusal's reason names a Google error: log the operator's fix.
+fn log_google_fix(core: &Core, slug: &str, integration: Integration, reason: &str) {
+    let Some(code) = GoogleCode::in_reason(reason) else {
+        return;
+    };
+    let redirect = core.config().redirect_uri();
+    let fix = code.fix(&FixContext {
+        slug,
+        integration,
+        redirect_uri: redirect.as_str(),
+    });
+    tracing::warn!(tenant = slug, google_error = %code.code, at = code.at.describe(), %fix, "Google error");
 }
 
 /// Where a consent's grant went.

@@ -84,6 +84,10 @@ pub(super) fn body(page: &Page, brand: &Brand) -> String {
                 signed_in(&mut out, lang, who.as_deref());
             }
             para(&mut out, "lead", &failure_text(lang, brand, failure));
+            if let Failure::GoogleError(code) = failure {
+                let line = t(lang, "google-code", &[("code", Arg::Text(&code.code))]);
+                para(&mut out, "", &line);
+            }
         }
     }
     if let Some(next) = &page.next {

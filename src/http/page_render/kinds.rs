@@ -29,7 +29,7 @@ impl Failure {
             Failure::Replayed => "replayed",
             Failure::FlowExpired { .. } => "flow-expired",
             Failure::Denied => "denied",
-            Failure::GoogleError => "google-error",
+            Failure::GoogleError(code) => code.customer(),
             Failure::ExchangeFailed => "exchange-failed",
             Failure::NoRefreshToken => "no-refresh-token",
             Failure::ScopeMissing => "scope-missing",

@@ -3,6 +3,7 @@
 
 use super::{Brand, Failure, Gone, PageKind};
 use crate::domain::consent::several::Progress;
+use crate::domain::google_errors::{GoogleCode, Stage};
 use crate::domain::model::{ExpectedAccount, Integration};
 use crate::http::brand_color::Rgb;
 
@@ -120,7 +121,34 @@ pub fn samples(tenant: &str) -> Vec<(&'static str, PageKind)> {
         ("replayed", anonymous(Failure::Replayed)),
         ("flow-expired", failed(Failure::FlowExpired { minutes: 10 })),
         ("denied", failed(Failure::Denied)),
-        ("google-error", failed(Failure::GoogleError)),
+        (
+            "google-error",
+            failed(Failure::GoogleError(GoogleCode::new(
+                Stage::Authorization,
+                "brand_new_error",
+            ))),
+        ),
+        (
+            "google-setup",
+            failed(Failure::GoogleError(GoogleCode::new(
+                Stage::Authorization,
+                "invalid_scope",
+            ))),
+        ),
+        (
+            "google-busy",
+            failed(Failure::GoogleError(GoogleCode::new(
+                Stage::Authorization,
+                "server_error",
+            ))),
+        ),
+        (
+            "google-retry",
+            failed(Failure::GoogleError(GoogleCode::new(
+                Stage::Token,
+                "invalid_grant",
+            ))),
+        ),
         ("exchange-failed", failed(Failure::ExchangeFailed)),
         ("no-refresh-token", failed(Failure::NoRefreshToken)),
         ("scope-missing", failed(Failure::ScopeMissing)),

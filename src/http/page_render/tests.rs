@@ -158,7 +158,13 @@ fn statuses_and_hand_offs_are_those_the_listener_always_served() {
         (Failure::Replayed, 400),
         (Failure::FlowExpired { minutes: 10 }, 400),
         (Failure::Denied, 400),
-        (Failure::GoogleError, 400),
+        (
+            Failure::GoogleError(crate::domain::google_errors::GoogleCode::new(
+                crate::domain::google_errors::Stage::Token,
+                "invalid_client",
+            )),
+            400,
+        ),
         (Failure::ExchangeFailed, 400),
         (Failure::NoRefreshToken, 400),
         (Failure::ScopeMissing, 400),
