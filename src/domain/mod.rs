@@ -27,6 +27,8 @@
 //! - `brief`: the compact summary of a tenant that in-memory indexes keep;
 //! - `before_consent`: what a tenant that failed before consenting can do instead of a retry;
 //! - `anchor`: an audit chain entry noted outside the box (`SEQ:HASH`);
+//! - `no_callback`: a customer who went on to Google and never came back (flows that
+//!   expired unused), one timeline entry per link;
 //! - `link_ttl`: a consent link's lifetime, its range and how an operator types it.
 
 pub mod actor;
@@ -48,6 +50,7 @@ pub mod link;
 pub mod link_asks;
 pub mod link_ttl;
 pub mod model;
+pub mod no_callback;
 pub mod offboarding;
 pub mod outbox;
 pub mod provisioning;

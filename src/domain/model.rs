@@ -387,6 +387,9 @@ pub enum EventKind {
     /// An integration's consent no longer counts: another integration's consent by a new
     /// Google account was approved, and the tenant holds one account.
     ConsentSuperseded,
+    /// The customer went on to Google through a link and no callback came back before
+    /// the flow expired (Google may have shown an error on its own page).
+    NoCallback,
 }
 
 /// A timeline entry as stored: the transition's event with its place in the one sequence

@@ -163,6 +163,8 @@ pub fn detail() -> TenantView {
         pending_consent: None,
         return_url: None,
         integrations: Vec::new(),
+        google_fixes: Vec::new(),
+        no_callback: None,
     }
 }
 

@@ -6,6 +6,7 @@
 //! (everything for scripts); `status_word` says a tenant's status as people read it.
 
 mod audit;
+mod google_help;
 mod held;
 mod json;
 mod link;

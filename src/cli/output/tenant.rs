@@ -36,6 +36,7 @@ pub fn tenant_text(t: &TenantView, now: Millis) -> String {
     if let Some(r) = &t.reason {
         out.push(format!("  reason:   {r}"));
     }
+    out.extend(super::google_help::lines(t));
     // Nothing to retry before a consent: what can be done instead, as the console says.
     if standing::failed_before_consent(t.status, &t.standings()) {
         let until = before_consent::link_works_until(

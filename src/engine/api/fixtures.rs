@@ -43,5 +43,7 @@ pub fn view(slug: &str, name: &str) -> TenantView {
         pending_consent: None,
         return_url: None,
         integrations: Vec::new(),
+        google_fixes: Vec::new(),
+        no_callback: None,
     }
 }

@@ -6,6 +6,7 @@
 mod checks;
 #[cfg(test)]
 pub mod fixtures;
+mod google_view;
 mod integration_view;
 mod standings;
 mod status;
@@ -14,6 +15,7 @@ mod views;
 use serde::{Deserialize, Serialize};
 
 pub use checks::{Delivery, Finding, HealthCheck, TokenView, token_view};
+pub use google_view::{NoCallbackView, last_no_callback};
 pub use integration_view::{IntegrationStatus, IntegrationView, PendingView};
 pub use status::{SetupLine, StatusView};
 pub use views::{EventView, LinkSummary, LinkView, ProvisionView, TenantSummary, TenantView};

@@ -3,8 +3,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::checks::TokenView;
+use super::google_view::NoCallbackView;
 use super::integration_view::{IntegrationStatus, IntegrationView, PendingView};
 use crate::domain::brief::Brief;
+use crate::domain::google_errors::GoogleFix;
 use crate::domain::model::{
     ConsentLink, EventKind, ExpectedAccount, FailureKind, Integration, LinkState, ProvisionState,
     ProvisionStep, Tenant, TenantStatus, TimelineEntry,
@@ -110,6 +112,12 @@ pub struct TenantView {
     /// Each integration it holds, its first first.
     #[serde(default)]
     pub integrations: Vec<IntegrationView>,
+    /// The fix of each Google error its reasons name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub google_fixes: Vec<GoogleFix>,
+    /// The customer went on to Google and no callback came back before the flow expired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_callback: Option<NoCallbackView>,
 }
 
 impl std::ops::Deref for TenantView {
@@ -281,6 +289,8 @@ impl TenantView {
                 .map(PendingView::of),
             return_url: t.return_url.clone(),
             integrations: IntegrationView::of_tenant(t, token, app_in_testing),
+            google_fixes: Vec::new(),
+            no_callback: None,
         }
     }
 }

@@ -135,8 +135,9 @@ pub async fn backup(core: &Core, path: String) -> Result<Reply, EngineError> {
     Ok(Reply::BackedUp { path, summary })
 }
 
-/// The sweeper's round: drop flows and tombstones older than `before`, and let the read
-/// model forget links that expired; how many records went.
+/// The sweeper's round: drop flows and tombstones older than `before` (noting on the
+/// tenant each link whose customer went on to Google and never came back), and let the
+/// read model forget links that expired; how many records went.
 pub struct Sweep {
     pub before: Millis,
 }
@@ -145,12 +146,24 @@ impl Operation for Sweep {
     type Output = Result<usize, EngineError>;
 
     async fn run(self, core: &Core, actor: &Actor) -> Self::Output {
-        core.commit(actor, Durability::Lazy, move |tx| {
-            let n = tx.sweep_flows(self.before)?;
-            tx.sweep_live_links()?;
-            Ok(n)
-        })
-        .await
+        let continued: Vec<String> = core
+            .store()
+            .node()
+            .tenants_continued()
+            .into_iter()
+            .collect();
+        let (n, noted) = core
+            .commit(actor, Durability::Lazy, move |tx| {
+                let noted = super::no_callback::note(tx, &continued, self.before)?;
+                let n = tx.sweep_flows(self.before)?;
+                tx.sweep_live_links()?;
+                Ok((n, noted))
+            })
+            .await?;
+        for e in noted {
+            tracing::warn!(tenant = %e.tenant, detail = %e.detail, "no callback from Google");
+        }
+        Ok(n)
     }
 }
 

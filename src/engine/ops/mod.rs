@@ -26,6 +26,7 @@ pub mod integrations;
 pub mod jobs;
 pub mod links;
 mod links_leaving;
+mod no_callback;
 pub mod offboard;
 pub mod reconcile;
 mod reconcile_fix;

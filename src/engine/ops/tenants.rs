@@ -79,13 +79,12 @@ pub async fn show(core: &Core, slug: &str) -> Result<Reply, EngineError> {
     if let (Some(v), Some(g)) = (token.as_mut(), tenant.google.as_ref()) {
         v.account_tokens_issued = tokens_issued_by(core, &g.sub, &tenant).await;
     }
-    Ok(Reply::Tenant(Box::new(TenantView::of(
+    let redirect = core.config().redirect_uri();
+    let view = TenantView::of(&tenant, &links, &events, now_ms(), token, testing);
+    Ok(Reply::Tenant(Box::new(view.with_google_help(
         &tenant,
-        &links,
         &events,
-        now_ms(),
-        token,
-        testing,
+        redirect.as_str(),
     ))))
 }
 

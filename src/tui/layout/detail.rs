@@ -27,6 +27,21 @@ pub struct Rows {
     pub entries: Vec<Vec<Line<'static>>>,
 }
 
+/// The no-callback signal with its likely causes, each with its fix.
+fn no_callback_text(n: &crate::engine::api::NoCallbackView) -> String {
+    let causes: Vec<String> = n
+        .causes
+        .iter()
+        .map(|c| format!("{}: {}", c.code, c.fix))
+        .collect();
+    format!(
+        "continued to Google, no callback before the flow expired ({}). Likely Google showed \
+         its own error page: {}",
+        n.detail,
+        causes.join(" · ")
+    )
+}
+
 /// The pane's content as rows of `width` columns, each fact and entry as `extent` says (in
 /// the pane a long one is capped, with a marker; in the full view, whole).
 pub fn rows(m: &Model, d: &TenantView, width: u16, extent: Extent) -> Rows {
@@ -52,6 +67,13 @@ pub fn rows(m: &Model, d: &TenantView, width: u16, extent: Extent) -> Rows {
             t.error(),
             w,
         ));
+    }
+    for f in &d.google_fixes {
+        let about = f.integration.map(|i| format!("[{i}] ")).unwrap_or_default();
+        put(kv("fix", &format!("{about}{}", f.fix), t.warn()));
+    }
+    if let Some(n) = &d.no_callback {
+        put(kv("signal", &no_callback_text(n), t.warn()));
     }
     if standing::failed_before_consent(d.status, &d.standings()) {
         let until = before_consent::link_works_until(

@@ -1,0 +1,85 @@
+//! What a tenant's view says of Google's errors (from what is stored): the fix of each
+//! error its reasons name, and the signal of a customer who went on to Google and never
+//! came back (a timeline entry of the flows' sweep), with the likely causes, each with its
+//! fix ([`crate::domain::google_errors`]).
+
+use serde::{Deserialize, Serialize};
+
+use super::TenantView;
+use crate::domain::google_errors::{FixContext, GoogleCode, GoogleFix, own_page_fixes};
+use crate::domain::model::{EventKind, Integration, Tenant, TimelineEntry};
+use crate::time::{Millis, rfc3339};
+
+/// "Continued to Google, no callback before the flow expired": Google may have shown an
+/// error on its own page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoCallbackView {
+    /// When it was noted.
+    pub at: String,
+    pub at_ms: Millis,
+    /// The timeline entry's text (which link, how many times, when the flow expired).
+    pub detail: String,
+    /// The integration it is about, when one added after the tenant's first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integration: Option<Integration>,
+    /// The errors Google shows on its own page, each with its fix.
+    pub causes: Vec<GoogleFix>,
+}
+
+/// Timeline entries that say a callback came back.
+fn came_back(kind: EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::Consented
+            | EventKind::ConsentFailed
+            | EventKind::CallbackRefused
+            | EventKind::ApprovalRequested
+    )
+}
+
+/// The last no-callback entry of `events` (oldest first), unless a callback came back
+/// after it.
+pub fn last_no_callback(events: &[TimelineEntry]) -> Option<&TimelineEntry> {
+    events
+        .iter()
+        .rev()
+        .find(|e| e.kind == EventKind::NoCallback || came_back(e.kind))
+        .filter(|e| e.kind == EventKind::NoCallback)
+}
+
+impl TenantView {
+    /// Add what the view says of Google's errors: the fixes of those the reasons of `t`
+    /// name, and the no-callback signal of its timeline `events`; fixes name
+    /// `redirect_uri`, the one this deployment sends.
+    pub fn with_google_help(
+        mut self,
+        t: &Tenant,
+        events: &[TimelineEntry],
+        redirect_uri: &str,
+    ) -> Self {
+        let cx = |integration| FixContext {
+            slug: &t.slug,
+            integration,
+            redirect_uri,
+        };
+        let reasons = std::iter::once((None, t.integration, t.reason.as_deref())).chain(
+            t.added
+                .iter()
+                .map(|a| (Some(a.integration), a.integration, a.reason.as_deref())),
+        );
+        self.google_fixes = reasons
+            .filter_map(|(about, integration, reason)| {
+                let code = GoogleCode::in_reason(reason?)?;
+                Some(GoogleFix::of(&code, about, &cx(integration)))
+            })
+            .collect();
+        self.no_callback = last_no_callback(events).map(|e| NoCallbackView {
+            at: rfc3339(e.at),
+            at_ms: e.at,
+            detail: e.detail.clone(),
+            integration: e.integration,
+            causes: own_page_fixes(&cx(e.integration.unwrap_or(t.integration))),
+        });
+        self
+    }
+}
