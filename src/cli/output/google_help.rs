@@ -42,6 +42,7 @@ mod tests {
             slug: "acme",
             integration: Integration::Gmail,
             redirect_uri: REDIRECT,
+            client_id: "1234-abc.apps.googleusercontent.com",
         }
     }
 
@@ -68,9 +69,8 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains(&format!(
-                "- redirect_uri_mismatch: Register exactly this URI"
-            )) && text.contains(REDIRECT),
+            text.contains("- redirect_uri_mismatch: Register exactly this URI")
+                && text.contains(REDIRECT),
             "{text}"
         );
         assert!(text.contains("- admin_policy_enforced: "), "{text}");

@@ -64,8 +64,8 @@ pub struct GoogleErrorEntry {
     pub customer: Option<&'static str>,
     /// The tenant's reason, before the code's marker.
     pub reason: &'static str,
-    /// The operator's fix; `{api}`, `{scopes}`, `{redirect_uri}`, `{slug}` and `{code}`
-    /// are filled in ([`FixContext`]).
+    /// The operator's fix; `{api}`, `{scopes}`, `{redirect_uri}`, `{client_id}`, `{slug}`
+    /// and `{code}` are filled in ([`FixContext`]).
     pub fix: &'static str,
     /// The tenant's failure.
     pub kind: FailureKind,
@@ -89,6 +89,8 @@ pub struct FixContext<'a> {
     pub integration: Integration,
     /// The redirect URI this deployment sends (the one to register).
     pub redirect_uri: &'a str,
+    /// The OAuth client's id the integration's consents are made with.
+    pub client_id: &'a str,
 }
 
 /// A Google error as met: where, and its code as Google sent it (cleaned: anyone can
@@ -175,6 +177,7 @@ fn fill(template: &str, code: &str, cx: &FixContext<'_>) -> String {
         .replace("{scopes}", &cx.integration.scopes().join(", "))
         .replace("{redirect_uri}", cx.redirect_uri)
         .replace("{slug}", cx.slug)
+        .replace("{client_id}", cx.client_id)
         .replace("{code}", code)
 }
 

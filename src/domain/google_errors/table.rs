@@ -89,7 +89,7 @@ pub const ENTRIES: &[GoogleErrorEntry] = &[
         reason: "Google's token endpoint did not accept the OAuth client's id and secret",
         fix: "Check google.client_id and google.client_secret (GOOGLE_CLIENT_ID, \
               GOOGLE_CLIENT_SECRET; an integration's own client where it has one) against the \
-              OAuth client in Google Cloud (Google Auth Platform > Clients): a reset secret or a \
+              OAuth client {client_id} in Google Cloud (Google Auth Platform > Clients): a reset secret or a \
               deleted client gives this. Restart the owner after changing them, then send the \
               customer the link again.",
         kind: ExchangeFailed,
@@ -169,8 +169,8 @@ pub const ENTRIES: &[GoogleErrorEntry] = &[
         at: GooglePage,
         customer: None,
         reason: "Google showed invalid_client (or deleted_client) on its own page",
-        fix: "Google does not know the OAuth client: check google.client_id against Google \
-              Auth Platform > Clients (a deleted client can be restored there within 30 days).",
+        fix: "Google does not know the OAuth client {client_id}: check google.client_id \
+              against Google Auth Platform > Clients (a deleted client can be restored there within 30 days).",
         kind: ConsentError,
     },
     GoogleErrorEntry {
@@ -190,7 +190,7 @@ pub const ENTRIES: &[GoogleErrorEntry] = &[
         customer: None,
         reason: "the customer's Google Workspace admin blocks the app",
         fix: "Ask the customer's Workspace admin to trust the app by its OAuth client id \
-              (Admin console > Security > Access and data control > API controls > App access \
+              {client_id} (Admin console > Security > Access and data control > API controls > App access \
               control), then send the link again.",
         kind: ConsentError,
     },

@@ -13,6 +13,7 @@ fn cx(integration: Integration) -> FixContext<'static> {
         slug: "acme",
         integration,
         redirect_uri: REDIRECT,
+        client_id: "1234-abc.apps.googleusercontent.com",
     }
 }
 
@@ -24,7 +25,7 @@ fn cx(integration: Integration) -> FixContext<'static> {
 #[case::response_type(Stage::Authorization, "unsupported_response_type", &["google.auth_url"])]
 #[case::server_error(Stage::Authorization, "server_error", &["open the link again"])]
 #[case::unavailable(Stage::Authorization, "temporarily_unavailable", &["open the link again"])]
-#[case::client(Stage::Token, "invalid_client", &["google.client_secret", "google.client_id"])]
+#[case::client(Stage::Token, "invalid_client", &["google.client_secret", "google.client_id", "1234-abc.apps"])]
 #[case::grant(Stage::Token, "invalid_grant", &["clock", REDIRECT])]
 #[case::mismatch(Stage::Token, "redirect_uri_mismatch", &["register exactly this uri", REDIRECT])]
 #[case::client_at_token(Stage::Token, "unauthorized_client", &["web application"])]
@@ -32,9 +33,9 @@ fn cx(integration: Integration) -> FixContext<'static> {
 #[case::grant_type(Stage::Token, "unsupported_grant_type", &["google.token_url"])]
 #[case::no_refresh(Stage::Token, NO_REFRESH_TOKEN, &["access_type=offline", "granted this app already", "myaccount.google.com/permissions"])]
 #[case::own_mismatch(Stage::GooglePage, "redirect_uri_mismatch", &["register exactly this uri", REDIRECT])]
-#[case::own_client(Stage::GooglePage, "invalid_client", &["google.client_id"])]
+#[case::own_client(Stage::GooglePage, "invalid_client", &["google.client_id", "1234-abc.apps"])]
 #[case::unverified(Stage::GooglePage, "access_denied", &["test user", "publish"])]
-#[case::admin(Stage::GooglePage, "admin_policy_enforced", &["workspace admin", "client id"])]
+#[case::admin(Stage::GooglePage, "admin_policy_enforced", &["workspace admin", "1234-abc.apps.googleusercontent.com"])]
 #[case::internal(Stage::GooglePage, "org_internal", &["external"])]
 #[case::useragent(Stage::GooglePage, "disallowed_useragent", &["chrome", "safari"])]
 fn each_entry_has_its_three_texts_and_its_fix_says_what_it_must(

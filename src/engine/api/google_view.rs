@@ -50,17 +50,27 @@ pub fn last_no_callback(events: &[TimelineEntry]) -> Option<&TimelineEntry> {
 impl TenantView {
     /// Add what the view says of Google's errors: the fixes of those the reasons of `t`
     /// name, and the no-callback signal of its timeline `events`; fixes name
-    /// `redirect_uri`, the one this deployment sends.
+    /// `redirect_uri`, the one this deployment sends, and each integration's OAuth client
+    /// (`client_id`).
     pub fn with_google_help(
         mut self,
         t: &Tenant,
         events: &[TimelineEntry],
         redirect_uri: &str,
+        client_id: &dyn Fn(Integration) -> String,
     ) -> Self {
+        let ids: Vec<(Integration, String)> =
+            Integration::all().map(|i| (i, client_id(i))).collect();
+        let id_of = |i: Integration| {
+            ids.iter()
+                .find(|(x, _)| *x == i)
+                .map_or("", |(_, id)| id.as_str())
+        };
         let cx = |integration| FixContext {
             slug: &t.slug,
             integration,
             redirect_uri,
+            client_id: id_of(integration),
         };
         let reasons = std::iter::once((None, t.integration, t.reason.as_deref())).chain(
             t.added

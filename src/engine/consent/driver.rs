@@ -96,16 +96,26 @@ pub(super) async fn record_refusal(
     }
 }
 
+/// The id of the OAuth client `integration`'s consents are made with, as a fix names it.
+pub fn client_id_of(core: &Core, integration: Integration) -> String {
+    match core.google_for(integration) {
+        Ok(g) => g.client_id().to_owned(),
+        Err(_) => "(none configured)".to_owned(),
+    }
+}
+
 /// When a refusal's reason names a Google error: log the operator's fix.
 fn log_google_fix(core: &Core, slug: &str, integration: Integration, reason: &str) {
     let Some(code) = GoogleCode::in_reason(reason) else {
         return;
     };
     let redirect = core.config().redirect_uri();
+    let client_id = client_id_of(core, integration);
     let fix = code.fix(&FixContext {
         slug,
         integration,
         redirect_uri: redirect.as_str(),
+        client_id: &client_id,
     });
     tracing::warn!(tenant = slug, google_error = %code.code, at = code.at.describe(), %fix, "Google error");
 }

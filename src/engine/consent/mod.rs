@@ -23,6 +23,7 @@ use super::operation::Operation;
 use crate::domain::actor::Actor;
 use crate::domain::consent::ContinueRequest;
 use crate::i18n::Asked;
+pub use driver::client_id_of;
 pub use page::{CustomerPage, Next};
 pub use proceed::FLOW_TTL;
 

@@ -81,10 +81,12 @@ pub async fn show(core: &Core, slug: &str) -> Result<Reply, EngineError> {
     }
     let redirect = core.config().redirect_uri();
     let view = TenantView::of(&tenant, &links, &events, now_ms(), token, testing);
+    let client_id = |i| crate::engine::consent::client_id_of(core, i);
     Ok(Reply::Tenant(Box::new(view.with_google_help(
         &tenant,
         &events,
         redirect.as_str(),
+        &client_id,
     ))))
 }
 

@@ -13,6 +13,7 @@ use url::Url;
 use super::answers::error_page;
 use super::state::{GoogleSandbox, PendingCode};
 use super::tokens::google_name;
+use crate::domain::google_errors::{GoogleCode, Stage};
 use crate::engine::token::random_token;
 
 #[derive(serde::Deserialize)]
@@ -78,14 +79,39 @@ fn check_request(s: &GoogleSandbox, q: &AuthQuery) -> Result<(String, Vec<String
     Ok((redirect, scopes))
 }
 
+/// An error as Google answers it: on its own page, or in the redirect back.
+fn google_error(code: &GoogleCode, redirect: &str, state: &str) -> Response {
+    let target = Url::parse(redirect)
+        .ok()
+        .filter(|_| code.at != Stage::GooglePage);
+    let Some(mut target) = target else {
+        let status = match code.code.as_str() {
+            "access_denied" => StatusCode::FORBIDDEN,
+            "invalid_client" => StatusCode::UNAUTHORIZED,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        let title = format!("Error {}: {}", status.as_u16(), code.code);
+        return error_page(status, &title, code.entry().reason);
+    };
+    target
+        .query_pairs_mut()
+        .append_pair("error", &code.code)
+        .append_pair("state", state);
+    Redirect::to(target.as_str()).into_response()
+}
+
 pub(super) async fn authorize(
     State(s): State<GoogleSandbox>,
     Query(q): Query<AuthQuery>,
 ) -> Response {
-    let (_redirect, scopes) = match check_request(&s, &q) {
+    let (redirect, scopes) = match check_request(&s, &q) {
         Ok(v) => v,
         Err(page) => return *page,
     };
+    let injected = s.lock().knobs.authorize_error.clone();
+    if let Some(code) = injected {
+        return google_error(&code, &redirect, q.state.as_deref().unwrap_or_default());
+    }
     let email = q
         .login_hint
         .clone()

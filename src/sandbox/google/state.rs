@@ -19,6 +19,10 @@ pub struct Knobs {
     pub omit_id_token: bool,
     /// Answer the code exchange with this OAuth error.
     pub fail_exchange: Option<String>,
+    /// Answer every authorization request with this error, where Google says it (see
+    /// [`crate::domain::google_errors`]): one of Google's own page on an error page of its
+    /// own (the customer never comes back), any other in the redirect back (`?error=`).
+    pub authorize_error: Option<crate::domain::google_errors::GoogleCode>,
     /// Take this long to answer the code exchange.
     pub exchange_delay: Duration,
     /// Claims to set in (or, as `null`, leave out of) the id_token, e.g. another `aud`.

@@ -7,6 +7,7 @@ mod details;
 mod earlier_links;
 mod engine_events;
 mod form;
+mod google_help;
 mod incremental;
 mod integrations;
 mod link;
