@@ -135,3 +135,24 @@ fn the_causes_of_no_callback_are_the_errors_google_shows_on_its_own_page() {
     assert!(causes.iter().all(|f| f.at == Stage::GooglePage));
     assert!(causes.iter().any(|f| f.fix.contains(REDIRECT)));
 }
+
+#[test]
+fn the_readme_lists_every_entry() {
+    let readme = include_str!("../../../README.md");
+    let start = readme
+        .find("## Google's errors and their fixes")
+        .expect("the README has the section");
+    let section = &readme[start..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+    for e in ENTRIES {
+        let row = section
+            .lines()
+            .filter(|l| l.starts_with('|') && l.contains(&format!("`{}`", e.code)))
+            .find(|l| match e.at {
+                Stage::Authorization => l.contains("| callback |"),
+                Stage::Token => l.contains("| token endpoint |"),
+                Stage::GooglePage => l.contains("| Google's page |"),
+            });
+        assert!(row.is_some(), "{} {:?} is not listed", e.code, e.at);
+    }
+}
