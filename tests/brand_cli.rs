@@ -110,12 +110,12 @@ fn pages_preview_writes_every_page_in_every_language_with_the_brand_and_creates_
     let dir = out.display().to_string();
     let printed = w.ok(&["pages", "preview", "--out", &dir]);
     assert!(
-        printed.contains("wrote 192 pages (32 kinds in en, de, fr, es, pt-BR, ja)"),
+        printed.contains("wrote 210 pages (35 kinds in en, de, fr, es, pt-BR, ja)"),
         "{printed}"
     );
     assert!(printed.contains("index.html"), "{printed}");
     let files = files_under(&out);
-    assert_eq!(files.len(), 192 + 2, "{files:?}");
+    assert_eq!(files.len(), 210 + 2, "{files:?}");
     assert!(files.contains(&"logo.svg".to_owned()) && files.contains(&"index.html".to_owned()));
     // The pages of one link asking several consents are there to look at too.
     let step = std::fs::read_to_string(out.join("en/connected-1-of-2.html")).expect("1 of 2");
@@ -135,7 +135,7 @@ fn pages_preview_writes_every_page_in_every_language_with_the_brand_and_creates_
     // Again into the same folder (an earlier preview): fine, one language only.
     let printed = w.ok(&["pages", "preview", "--lang", "de", "--out", &dir]);
     assert!(
-        printed.contains("wrote 32 pages (32 kinds in de)"),
+        printed.contains("wrote 35 pages (35 kinds in de)"),
         "{printed}"
     );
 }
@@ -194,7 +194,7 @@ fn pages_preview_of_a_tenant_shows_its_name_in_its_language() {
         &out.display().to_string(),
     ]);
     assert!(
-        printed.contains("(32 kinds in fr) for Acme SARL"),
+        printed.contains("(35 kinds in fr) for Acme SARL"),
         "{printed}"
     );
     let ask = std::fs::read_to_string(out.join("fr/ask.html")).expect("the French ask page");
