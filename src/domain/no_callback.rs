@@ -61,9 +61,9 @@ pub fn no_callback_entries(t: &Tenant, expired: &[PendingFlow], now: Millis) -> 
                 tenant: t.slug.clone(),
                 kind: EventKind::NoCallback,
                 detail: format!(
-                    "customer continued to Google from link {link} ({times}) and no callback \
-                     came back before the sign-in expired at {}: Google may have shown an error \
-                     on its own page",
+                    "customer continued to Google from link {link} ({times}), no callback \
+                     before the flow expired at {}: Google may have shown an error on its own \
+                     page",
                     rfc3339(expired_at)
                 ),
                 integration,

@@ -13,14 +13,8 @@ pub fn lines(t: &TenantView) -> Vec<String> {
     }
     if let Some(n) = &t.no_callback {
         let about = n.integration.map(|i| format!("[{i}] ")).unwrap_or_default();
-        out.push(format!(
-            "  signal:   {about}continued to Google, no callback before the flow expired \
-             (noted {}): {}",
-            n.at, n.detail
-        ));
-        out.push(
-            "            likely Google showed its own error page; by Google's error code:".into(),
-        );
+        out.push(format!("  signal:   {about}{} (noted {})", n.detail, n.at));
+        out.push("            likely causes, by Google's error code:".into());
         for c in &n.causes {
             out.push(format!("            - {}: {}", c.code, c.fix));
         }
@@ -58,14 +52,22 @@ mod tests {
         t.no_callback = Some(NoCallbackView {
             at: "2026-12-05T10:00:00Z".into(),
             at_ms: 0,
-            detail: "continued to Google through link ab12cd34".into(),
+            detail: "customer continued to Google from link ab12cd34 (once), no callback \
+                     before the flow expired at 2026-12-05T09:50:00Z"
+                .into(),
             integration: None,
             causes: own_page_fixes(&cx()),
         });
         let text = lines(&t).join("\n");
         assert!(text.contains("  fix:      Enable the Gmail API"), "{text}");
         assert!(
-            text.contains("  signal:   continued to Google, no callback"),
+            text.contains(
+                "  signal:   customer continued to Google from link ab12cd34 (once), no callback"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("            - admin_policy_enforced: "),
             "{text}"
         );
         assert!(

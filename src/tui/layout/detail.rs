@@ -35,8 +35,7 @@ fn no_callback_text(n: &crate::engine::api::NoCallbackView) -> String {
         .map(|c| format!("{}: {}", c.code, c.fix))
         .collect();
     format!(
-        "continued to Google, no callback before the flow expired ({}). Likely Google showed \
-         its own error page: {}",
+        "{}. Likely causes, by Google's error code: {}",
         n.detail,
         causes.join(" · ")
     )

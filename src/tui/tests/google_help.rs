@@ -38,7 +38,9 @@ fn the_pane_gives_the_fix_and_the_no_callback_signal_with_its_causes() {
     d.no_callback = Some(NoCallbackView {
         at: "2026-12-05T10:00:00Z".into(),
         at_ms: 0,
-        detail: "customer continued to Google from link ab12cd34 (once)".into(),
+        detail: "customer continued to Google from link ab12cd34 (once), no callback before \
+                 the flow expired at 2026-12-05T09:50:00Z"
+            .into(),
         integration: None,
         causes: own_page_fixes(&cx),
     });
