@@ -98,7 +98,7 @@ async fn a_token_endpoint_error_gives_its_page_its_reason_and_its_fix(
 #[case::sled(Backend::Sled)]
 #[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn an_error_on_googles_own_page_is_noted_once_per_link_after_the_flows_expire(
+async fn an_error_on_googles_own_page_is_noted_once_per_link_after_its_flows_expire(
     #[case] backend: Backend,
 ) {
     let Some(h) = harness_on(backend).await else {
@@ -124,6 +124,9 @@ async fn an_error_on_googles_own_page_is_noted_once_per_link_after_the_flows_exp
             at_google.body
         );
     }
+    // A second link, through which the customer went to Google once.
+    let other = h.link("acme").await;
+    h.get(h.start(&other).await.as_str()).await;
     let sweep = |before| Sweep { before };
     let system = Actor::System(Worker::Sweeper);
     // While the flows are within their sign-in window: nothing to say yet.
@@ -142,9 +145,17 @@ async fn an_error_on_googles_own_page_is_noted_once_per_link_after_the_flows_exp
         .iter()
         .filter(|e| e.kind == EventKind::NoCallback)
         .collect();
-    assert_eq!(noted.len(), 1, "{:?}", t.events);
-    assert!(noted[0].detail.contains(&link.id), "{}", noted[0].detail);
-    assert!(noted[0].detail.contains("2 times"), "{}", noted[0].detail);
+    assert_eq!(noted.len(), 2, "one per link: {:?}", t.events);
+    let of = |id: &str| {
+        noted
+            .iter()
+            .find(|e| e.detail.contains(id))
+            .unwrap_or_else(|| panic!("nothing noted of link {id}: {noted:?}"))
+            .detail
+            .clone()
+    };
+    assert!(of(&link.id).contains("(2 times)"), "{}", of(&link.id));
+    assert!(of(&other.id).contains("(once)"), "{}", of(&other.id));
     let signal = t.no_callback.clone().expect("the signal is on the tenant");
     let cause = |code: &str| {
         signal
