@@ -160,8 +160,14 @@ impl Operation for Sweep {
                 Ok((n, noted))
             })
             .await?;
-        for e in noted {
-            tracing::warn!(tenant = %e.tenant, detail = %e.detail, "no callback from Google");
+        if !noted.is_empty() {
+            let likely: Vec<&str> = crate::domain::google_errors::own_page()
+                .map(|e| e.code)
+                .collect();
+            let likely = likely.join(", ");
+            for e in noted {
+                tracing::warn!(tenant = %e.tenant, detail = %e.detail, %likely, "no callback from Google; `tenant show` gives each likely cause's fix");
+            }
         }
         Ok(n)
     }
