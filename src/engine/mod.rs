@@ -146,6 +146,11 @@ impl Engine {
         self.core.store().node().published().health_alarm()
     }
 
+    /// Whether this node leads the background work (the store's lease).
+    pub fn leadership(&self) -> crate::store::Leadership {
+        self.core.store().leadership()
+    }
+
     pub fn provisioner_state(&self) -> ProvisionerState {
         self.core.store().node().published().provisioner()
     }

@@ -47,6 +47,17 @@ pub struct Provisioning {
     settings: ProvisionSettings,
 }
 
+impl Provisioning {
+    /// What an owner provisions with (tests build it; [`prepare`] reads the config).
+    pub fn new(client: BlaxelClient, oauth: OAuthClients, settings: ProvisionSettings) -> Self {
+        Self {
+            client,
+            oauth,
+            settings,
+        }
+    }
+}
+
 /// Resolve what provisioning needs, before the engine is built (it is given the Blaxel
 /// client); `Ok(Err(why))` when it cannot run here.
 pub fn prepare(opts: &OwnerOptions) -> Result<Result<Provisioning, String>> {
@@ -105,7 +116,8 @@ pub fn prepare(opts: &OwnerOptions) -> Result<Result<Provisioning, String>> {
     }))
 }
 
-/// Start the provisioner, or say (in `status` and the log) why it cannot run.
+/// Start the provisioner, to run while this node leads (see [`super::led`]), or say (in
+/// `status` and the log) why it cannot run.
 pub async fn start(
     engine: &Arc<Engine>,
     provisioning: Result<Provisioning, String>,
@@ -123,10 +135,30 @@ pub async fn start(
         }
     };
     let provisioner = Provisioner::new(engine.clone(), p.client, p.oauth, p.settings);
-    engine
-        .run(ME, PublishProvisioner(provisioner.state()))
-        .await;
-    Some(provisioner.spawn())
+    let e = engine.clone();
+    let following = move || {
+        let e = e.clone();
+        async move {
+            let state = ProvisionerState {
+                running: true,
+                following: true,
+                ..Default::default()
+            };
+            e.run(ME, PublishProvisioner(state)).await;
+        }
+    };
+    let leads = engine.leadership();
+    if leads.is_leader() {
+        engine
+            .run(ME, PublishProvisioner(provisioner.state()))
+            .await;
+    }
+    Some(super::led::spawn(
+        leads,
+        "provisioner",
+        move || provisioner.clone().run(),
+        following,
+    ))
 }
 
 /// The workspace entry of the Blaxel CLI config may say `env: dev`; like the official

@@ -97,6 +97,36 @@ impl Leadership {
     }
 }
 
+impl Leadership {
+    /// Resolves once this node leads (`leads`) or follows (`!leads`). Nothing published
+    /// between the look and the wait is missed: the role is read as it is marked seen.
+    pub async fn until(&mut self, leads: bool) {
+        loop {
+            let role = *self.rx.borrow_and_update();
+            let now = Instant::now();
+            if matches!(role.at(now), Role::Leader { .. }) == leads {
+                return;
+            }
+            let published = async {
+                if self.rx.changed().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            };
+            match role {
+                Role::Leader {
+                    until: Some(until), ..
+                } => {
+                    tokio::select! {
+                        () = published => {}
+                        () = tokio::time::sleep_until(until.into()) => {}
+                    }
+                }
+                _ => published.await,
+            }
+        }
+    }
+}
+
 /// A new node id: the host's name, the process id and a random part (two stores of one
 /// process differ), at most 63 bytes, as PostgreSQL keeps an `application_name`.
 pub(crate) fn node_id() -> String {
