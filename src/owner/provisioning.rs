@@ -17,6 +17,7 @@ use crate::engine::Engine;
 use crate::engine::ops::jobs::PublishProvisioner;
 use crate::provision::{OAuthClient, OAuthClients, ProvisionSettings, Provisioner};
 use crate::sandbox::blaxel::{BlaxelSandboxConfig, BlaxelSandboxState, router};
+use crate::store::Fence;
 
 pub const DEMO_BLAXEL_PREFIX: &str = "/sandbox/blaxel";
 pub const DEMO_BLAXEL_WORKSPACE: &str = "demo";
@@ -134,7 +135,10 @@ pub async fn start(
             return None;
         }
     };
-    let provisioner = Provisioner::new(engine.clone(), p.client, p.oauth, p.settings);
+    let leads = engine.leadership();
+    // Its calls to Blaxel go out only while this node leads (see `Fence`).
+    let client = p.client.with_fence(Fence::led(leads.clone()));
+    let provisioner = Provisioner::new(engine.clone(), client, p.oauth, p.settings);
     let e = engine.clone();
     let following = move || {
         let e = e.clone();
@@ -147,7 +151,6 @@ pub async fn start(
             e.run(ME, PublishProvisioner(state)).await;
         }
     };
-    let leads = engine.leadership();
     if leads.is_leader() {
         engine
             .run(ME, PublishProvisioner(provisioner.state()))

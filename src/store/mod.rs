@@ -23,6 +23,8 @@
 //! - **Secrets** are sealed by us ([`crypto`]: the same AEAD, keys and slots for every
 //!   backend); a backend only ever holds ciphertext.
 //! - **Backups** are one file format for every backend ([`backup`]).
+//! - **Leadership**: one node at a time leads the background work ([`Leadership`]); its
+//!   calls out and its writes are fenced ([`Fence`], [`NotLeader`]).
 //!
 //! Backends: [`sled`] (embedded, one process; the default) and [`postgres`] (a database
 //! shared with other processes later; one process at a time for now).
@@ -34,6 +36,7 @@ mod change;
 mod counts;
 mod crypto;
 mod error;
+pub mod fence;
 mod inbox;
 mod index;
 mod index_update;
@@ -58,6 +61,7 @@ pub use crypto::{
     secret_prefix, secret_slot, slug_of_secret_slot, sync_dir, tenant_key_slot, write_key_file,
 };
 pub use error::StoreError;
+pub use fence::{Fence, NotLeader};
 pub use index::Index;
 pub use leader::{Leadership, Role};
 pub use node::{JobCounts, NodeLocal, Published};
