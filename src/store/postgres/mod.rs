@@ -14,7 +14,8 @@
 //!   `config check` finds; `backup`, `restore`: the one backup format, either way;
 //!   `marker`: the last durable change number this node saw, kept in the data dir;
 //! - `lease`: which node leads the background work (a lease in the database, kept by a
-//!   thread and a connection of its own);
+//!   thread and a connection of its own); `fence`: the writes of leader-only work checked
+//!   against it in their own transaction;
 //! - `shared`: what they share; `db`: connections and errors; `rt`: the runtime; `tls`:
 //!   libpq's `sslmode` over rustls.
 //!
@@ -27,6 +28,7 @@ mod backup;
 mod batch;
 mod cache;
 mod db;
+mod fence;
 mod lease;
 mod marker;
 mod node;
@@ -61,10 +63,10 @@ pub use schema::PG_SCHEMA_VERSION;
 use crate::config::postgres_url::PostgresUrl;
 use crate::domain::actor::Actor;
 use crate::store::backup::BackupSummary;
-use crate::store::leader::Leadership;
+use crate::store::leader::{Leadership, Role};
 use crate::store::{
-    Backend, BoxFuture, Cipher, Committed, Durability, KeySource, NodeLocal, Reader, StoreError,
-    StoreStats, TxOp,
+    Backend, BoxFuture, Cipher, Committed, Durability, KeySource, NodeLocal, NotLeader, Reader,
+    StoreError, StoreStats, TxOp,
 };
 use lease::Keeper;
 use node::PgNode;
@@ -115,8 +117,21 @@ impl Backend for PgBackend {
         durability: Durability,
         op: TxOp,
     ) -> BoxFuture<'static, Result<(), StoreError>> {
+        let fence = if actor.leader_only() {
+            let leadership = self.keeper.leadership();
+            match leadership.role() {
+                Role::Leader { epoch, .. } => Some(fence::Fenced {
+                    node: leadership.node().into(),
+                    epoch,
+                }),
+                // Refused before it is queued: the leader does this work.
+                Role::Follower => return Box::pin(async { Err(NotLeader.into()) }),
+            }
+        } else {
+            None
+        };
         self.writer
-            .submit(actor.operator().cloned(), durability, op)
+            .submit(actor.operator().cloned(), fence, durability, op)
     }
 
     fn reader(&self) -> Arc<dyn Reader> {
