@@ -1,7 +1,8 @@
 //! A PostgreSQL database written by the release before the leader's lease (the store's
-//! schema 1, `tests/fixtures/pg-schema-1`, loaded from its dump) opens at schema 2: its
-//! tenants, their statuses, integrations and links are as that release showed them, the
-//! audit chain verifies, and the node takes the lease.
+//! schema 1, `tests/fixtures/pg-schema-1`, loaded from its dump) opens at this release's
+//! schema (the lease, the nodes' table): its tenants, their statuses, integrations and
+//! links are as that release showed them, the audit chain verifies, the node takes the
+//! lease and is listed among the nodes.
 
 mod support_fixture;
 mod support_pg;
@@ -14,7 +15,7 @@ use support_fixture::fixture_dir;
 use support_pg::PgServer;
 
 #[tokio::test]
-async fn a_schema_1_database_of_the_previous_release_opens_at_schema_2_with_all_it_held() {
+async fn a_schema_1_database_of_the_previous_release_opens_at_this_schema_with_all_it_held() {
     let Some(pg) = PgServer::start() else { return };
     let fixture = fixture_dir("pg-schema-1");
     let dump = std::fs::read_to_string(fixture.join("dump.sql")).unwrap();
@@ -32,8 +33,13 @@ async fn a_schema_1_database_of_the_previous_release_opens_at_schema_2_with_all_
     assert_eq!(
         pg.column("SELECT version FROM schema_migrations ORDER BY version")
             .await,
-        vec![Some("1".to_owned()), Some("2".to_owned())]
+        vec![
+            Some("1".to_owned()),
+            Some("2".to_owned()),
+            Some("3".to_owned())
+        ]
     );
+    assert_eq!(mcp_onboard::store::postgres::PG_SCHEMA_VERSION, 3);
     let (tenants, verdict) = store
         .read(|r| {
             let mut out = Vec::new();
@@ -77,5 +83,8 @@ async fn a_schema_1_database_of_the_previous_release_opens_at_schema_2_with_all_
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(leadership.is_leader());
+    let cluster = store.cluster().await.unwrap();
+    assert_eq!(cluster.leader.as_deref(), Some(leadership.node()));
+    assert_eq!(cluster.nodes.len(), 1, "{cluster:?}");
     store.stop(Duration::from_secs(10)).await.unwrap();
 }

@@ -33,6 +33,7 @@ pub mod audit;
 mod backend;
 pub mod backup;
 mod change;
+mod cluster;
 mod counts;
 mod crypto;
 mod error;
@@ -56,6 +57,7 @@ use crate::config::{StoreBackend, StoreConfig};
 pub use backend::{Backend, BoxFuture, Discard, Store, TxOp};
 pub use backup::BackupSummary;
 pub use change::{Change, Committed, Counted, Durability, StoreStats, TakenFlow};
+pub use cluster::{Cluster, NodeView};
 pub use crypto::{
     Cipher, KEY_CHECK_RECORD, KEY_CHECK_SLOT, KEY_CHECK_TEXT, KeyError, KeySource, flow_slot,
     secret_prefix, secret_slot, slug_of_secret_slot, sync_dir, tenant_key_slot, write_key_file,

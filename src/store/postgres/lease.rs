@@ -9,7 +9,8 @@
 //! the previous holder's sessions. What this node may believe is published as a
 //! [`Role`]: a leader's deadline is the round's start plus the timeout minus a margin, on
 //! this process's monotonic clock, so it ends before the lease does (see
-//! [`crate::store::Leadership`]). A node that stops gives the lease back.
+//! [`crate::store::Leadership`]). A node that stops gives the lease back. Each round also
+//! keeps this node's row in `nodes` (see `nodes`), which the leader tidies.
 
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
@@ -20,6 +21,7 @@ use tokio_postgres::Client;
 use tokio_postgres::types::ToSql;
 
 use super::db::{Target, store_error};
+use super::nodes;
 use super::rt::Rt;
 use crate::store::StoreError;
 use crate::store::leader::{Leadership, Role};
@@ -58,6 +60,7 @@ enum Msg {
 }
 
 pub(super) struct Keeper {
+    timeout: Duration,
     tx: Mutex<Option<Sender<Msg>>>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     leadership: Leadership,
@@ -82,6 +85,7 @@ impl Keeper {
             .spawn(move || run.run(&msgs))
             .map_err(|e| StoreError::Closed(format!("cannot start the lease keeper: {e}")))?;
         Ok(Self {
+            timeout,
             tx: Mutex::new(Some(tx)),
             thread: Mutex::new(Some(thread)),
             leadership: Leadership::new(node, rx),
@@ -90,6 +94,11 @@ impl Keeper {
 
     pub fn leadership(&self) -> Leadership {
         self.leadership.clone()
+    }
+
+    /// How long the lease outlives its holder's last renewal.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     pub fn pause_for_tests(&self, d: Duration) {
@@ -159,9 +168,19 @@ impl Run {
         }
     }
 
-    /// Renew or take the lease, and publish what this node may believe.
+    /// Say this node is there, renew or take the lease, and publish what this node may
+    /// believe; the leader then tidies the nodes' table.
     fn round(&mut self, started: Instant) {
-        match self.attempt() {
+        let release = env!("CARGO_PKG_VERSION");
+        let node = self.node.clone();
+        if let Err(why) = self.query(nodes::SEEN, &[&node, &release]) {
+            tracing::warn!(node = %self.node, error = %why, "this node's row could not be written");
+        }
+        let attempt = self.attempt();
+        if matches!(attempt, Ok(Some(_))) {
+            self.tidy();
+        }
+        match attempt {
             Ok(Some(epoch)) => {
                 if self.held != Some(epoch) {
                     tracing::info!(node = %self.node, epoch, "this node leads the background work");
@@ -218,8 +237,34 @@ impl Run {
         Ok(Some(epoch))
     }
 
-    /// Give the lease back, so that another node takes it at once.
+    /// The leader's care of the nodes' table (see `nodes`): the sessions of nodes gone
+    /// silent ended, rows a day old deleted.
+    fn tidy(&mut self) {
+        let ms = i64::try_from(self.timeout.as_millis()).unwrap_or(i64::MAX);
+        match self.query(nodes::END_UNSEEN, &[&ms]) {
+            Ok(rows) => {
+                let ended = rows.first().map_or(0, |r| r.get::<_, i64>(0));
+                if ended > 0 {
+                    tracing::warn!(
+                        ended,
+                        "ended the sessions of nodes not seen within the lease's timeout"
+                    );
+                }
+            }
+            Err(why) => tracing::warn!(error = %why, "could not end the sessions of silent nodes"),
+        }
+        if let Err(why) = self.query(nodes::FORGET, &[]) {
+            tracing::warn!(error = %why, "could not delete old nodes' rows");
+        }
+    }
+
+    /// Give the lease back, so that another node takes it at once, and say this node
+    /// stopped.
     fn release(&mut self) {
+        let node = self.node.clone();
+        if let Err(why) = self.query(nodes::STOPPED, &[&node]) {
+            tracing::warn!(error = %why, "could not mark this node stopped");
+        }
         if let Some(epoch) = self.held.take() {
             let held = i64::try_from(epoch).unwrap_or(i64::MAX);
             let node = self.node.clone();

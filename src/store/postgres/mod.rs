@@ -10,7 +10,8 @@
 //!   read; `cache`: what the batch read or wrote, asked once;
 //! - `tx`, `tx_links`, `tx_store`: the transaction an operation runs in; `rows`: rows as
 //!   the store's types;
-//! - `read`: reads on a pool of connections; `node`: the node-local state; `probe`: what
+//! - `read`: reads on a pool of connections; `node`: the node-local state; `nodes`: the
+//!   nodes sharing the database (`status`); `probe`: what
 //!   `config check` finds; `backup`, `restore`: the one backup format, either way;
 //!   `marker`: the last durable change number this node saw, kept in the data dir;
 //! - `lease`: which node leads the background work (a lease in the database, kept by a
@@ -32,6 +33,7 @@ mod fence;
 mod lease;
 mod marker;
 mod node;
+mod nodes;
 mod open;
 mod pipe;
 mod probe;
@@ -224,5 +226,24 @@ impl Backend for PgBackend {
 
     fn pause_lease_for_tests(&self, d: Duration) {
         self.keeper.pause_for_tests(d);
+    }
+
+    fn cluster(&self) -> BoxFuture<'static, Result<crate::store::Cluster, StoreError>> {
+        let reader = self.reader.clone();
+        let this = self.keeper.leadership().node().to_owned();
+        let (timeout, shown) = (self.keeper.timeout(), self.shown.clone());
+        Box::pin(async move {
+            let read = tokio::task::spawn_blocking(move || {
+                // The database is named even when the nodes cannot be read.
+                nodes::read(&reader, &this, timeout, &shown).or_else(|e| {
+                    Ok(crate::store::Cluster {
+                        database: shown.clone(),
+                        error: Some(e.to_string()),
+                        ..Default::default()
+                    })
+                })
+            });
+            read.await.map_err(|e| StoreError::Task(e.to_string()))?
+        })
     }
 }
