@@ -2,8 +2,9 @@
 //! engines (as two nodes): the follower's provisioner says it stands by and calls nothing;
 //! once the leader's store stops, the other takes the lease and finishes every job, each
 //! tenant with exactly one connection and one server at the Blaxel stand-in. Calls out
-//! are fenced: a follower's leader-only work sends nothing to Blaxel or Google and marks
-//! no tenant failed; an operator's call from it goes out, named by its node.
+//! are fenced: a follower's leader-only work (provisioning, reconcile and token check
+//! rounds) sends nothing to Blaxel or Google and marks no tenant failed; an operator's
+//! call from it goes out, named by its node.
 
 mod common;
 
@@ -18,6 +19,7 @@ use mcp_onboard::config::Config;
 use mcp_onboard::engine::lifecycle::{NewTenant, Transition, apply};
 use mcp_onboard::engine::model::{GoogleIdentity, TenantStatus};
 use mcp_onboard::engine::ops::health_round::CheckRound;
+use mcp_onboard::engine::ops::reconcile::FindDrift;
 use mcp_onboard::engine::{Actor, Command, Engine, Parts, Placement, Worker};
 use mcp_onboard::owner::provisioning::{self, Provisioning};
 use mcp_onboard::provision::{OAuthClient, ProvisionSettings, Provisioner};
@@ -307,6 +309,29 @@ async fn a_followers_leader_only_calls_are_not_sent_and_mark_no_tenant_but_an_op
         assert_eq!(status, TenantStatus::Consented, "{s}: {reason:?}");
         assert_eq!(reason, None, "{s}");
     }
+
+    // A reconcile round on B asks Blaxel nothing; an operator's reconcile on B does.
+    let round = b.run(Actor::System(Worker::Reconcile), FindDrift).await;
+    let refused = round.expect_err("a reconcile round on a follower");
+    assert!(refused.to_string().contains("does not lead"), "{refused}");
+    assert!(
+        blaxel.request_log().is_empty(),
+        "{:?}",
+        blaxel.request_log()
+    );
+    b.run(OWNER, FindDrift).await.unwrap();
+    let asked: Vec<_> = blaxel
+        .request_log()
+        .into_iter()
+        .map(|r| r.user_agent)
+        .collect();
+    assert!(!asked.is_empty());
+    assert!(
+        asked
+            .iter()
+            .all(|ua| ua.as_deref() == Some(agent_of(&b).as_str())),
+        "{asked:?}"
+    );
 
     // A round of token checks on B asks Google nothing and records nothing.
     let round = CheckRound {

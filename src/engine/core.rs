@@ -57,6 +57,8 @@ pub struct Core {
     led_google: Result<GoogleOAuth, String>,
     led_own_google: std::collections::BTreeMap<crate::domain::model::Integration, GoogleOAuth>,
     blaxel: Option<BlaxelClient>,
+    /// The same client for leader-only work (reconcile rounds): fenced to the lease.
+    led_blaxel: Option<BlaxelClient>,
     metrics: Metrics,
     wakeup: Notify,
     setup: Vec<SetupLine>,
@@ -107,6 +109,7 @@ impl Core {
             own_google,
             led_google,
             led_own_google,
+            led_blaxel: parts.blaxel.clone().map(|c| c.with_fence(led)),
             blaxel: parts.blaxel.map(|c| c.with_fence(open)),
             metrics: Metrics::default(),
             wakeup: Notify::new(),
@@ -179,6 +182,16 @@ impl Core {
     /// The Blaxel client, when provisioning runs here.
     pub fn blaxel(&self) -> Option<&BlaxelClient> {
         self.blaxel.as_ref()
+    }
+
+    /// The Blaxel client `actor` calls with: fenced to this node's lease for leader-only
+    /// work (see [`Actor::leader_only`]).
+    pub fn blaxel_as(&self, actor: &Actor) -> Option<&BlaxelClient> {
+        if actor.leader_only() {
+            self.led_blaxel.as_ref()
+        } else {
+            self.blaxel()
+        }
     }
 
     pub fn metrics(&self) -> &Metrics {
