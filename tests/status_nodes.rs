@@ -1,6 +1,6 @@
 //! The nodes sharing a PostgreSQL database, as `status` lists them: each node's row is
-//! written when its store opens and at every round of its lease keeper, marked stopped
-//! when it stops; the leader ends the sessions of a node not seen within the lease's
+//! written when its store opens and at every round of its lease keeper (with where its
+//! listener answers, once said), marked stopped when it stops; the leader ends the sessions of a node not seen within the lease's
 //! timeout and deletes rows a day old. sled's store is one node, which leads.
 
 mod support_pg;
@@ -81,6 +81,14 @@ async fn status_lists_the_nodes_the_leader_and_the_database_and_a_stopped_node_i
         assert!(n.seen_ago_ms < 2 * TIMEOUT.as_millis() as i64, "{n:?}");
     }
     assert!(c.describe().iter().any(|l| l.contains("(epoch")), "{c:?}");
+    // Where A's listener answers, once its owner says: listed from A's next round.
+    a.listener("127.0.0.1:4321");
+    until(&b, TIMEOUT * 3, |c| {
+        c.nodes
+            .iter()
+            .any(|n| n.id == na && n.listener.as_deref() == Some("127.0.0.1:4321"))
+    })
+    .await;
 
     // A stops: it is listed stopped, not alive, and B leads.
     a.stop(Duration::from_secs(10)).await.unwrap();

@@ -151,6 +151,11 @@ impl Engine {
         self.core.store().leadership()
     }
 
+    /// Where this node's listener answers, for the other nodes' `status`.
+    pub fn listening_on(&self, at: &str) {
+        self.core.store().listener(at);
+    }
+
     pub fn provisioner_state(&self) -> ProvisionerState {
         self.core.store().node().published().provisioner()
     }

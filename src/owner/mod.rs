@@ -101,6 +101,7 @@ impl Owner {
             })?,
         };
         let addr = listener.local_addr().context("listener address")?;
+        engine.listening_on(&addr.to_string());
         let socket = control::bind(&opts.data_dir).with_context(|| {
             format!(
                 "cannot create the control socket in {}",

@@ -85,6 +85,8 @@ pub trait Backend: Send + Sync {
     fn pause_lease_for_tests(&self, d: Duration);
     /// The nodes sharing the data, which one leads, and where the data is.
     fn cluster(&self) -> BoxFuture<'static, Result<Cluster, StoreError>>;
+    /// Where this node's listener answers, for the other nodes' `status`.
+    fn listener(&self, at: &str);
 }
 
 /// The store the engine holds: a backend, with typed operations over it. Cheap to clone.
@@ -238,6 +240,11 @@ impl Store {
     /// The nodes sharing the data, which one leads, and where the data is (`status`).
     pub async fn cluster(&self) -> Result<Cluster, StoreError> {
         self.backend.cluster().await
+    }
+
+    /// Where this node's listener answers, for the other nodes' `status`.
+    pub fn listener(&self, at: &str) {
+        self.backend.listener(at);
     }
 
     /// The key of the Continue form's token, derived from the master key.

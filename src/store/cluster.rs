@@ -28,6 +28,9 @@ pub struct Cluster {
 pub struct NodeView {
     pub id: String,
     pub release: String,
+    /// Where its listener answers (its bound address), once it serves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listener: Option<String>,
     /// Seen within the lease's timeout and not stopped.
     pub alive: bool,
     /// How long ago it was last seen, in the database's time.
@@ -48,6 +51,7 @@ impl Cluster {
             nodes: vec![NodeView {
                 id: node.to_owned(),
                 release: env!("CARGO_PKG_VERSION").to_owned(),
+                listener: None,
                 alive: true,
                 seen_ago_ms: 0,
                 stopped: false,
@@ -92,6 +96,9 @@ impl Cluster {
                     u64::try_from(n.seen_ago_ms).unwrap_or(0)
                 ))
             );
+            if let Some(at) = &n.listener {
+                line.push_str(&format!(", listening on {at}"));
+            }
             if self.leader.as_deref() == Some(n.id.as_str()) {
                 line.push_str(", leader");
             }
@@ -110,9 +117,10 @@ mod tests {
 
     #[test]
     fn the_lines_name_the_leader_its_epoch_and_each_nodes_state() {
-        let node = |id: &str, alive, stopped, this| NodeView {
+        let node = |id: &str, alive, stopped, this: bool| NodeView {
             id: id.into(),
             release: "0.1.0".into(),
+            listener: this.then(|| "10.0.0.5:8080".to_owned()),
             alive,
             seen_ago_ms: 61_000,
             stopped,
@@ -137,7 +145,11 @@ mod tests {
             "{}",
             lines[2]
         );
-        assert!(lines[2].ends_with(", leader, this node"), "{}", lines[2]);
+        assert!(
+            lines[2].ends_with(", listening on 10.0.0.5:8080, leader, this node"),
+            "{}",
+            lines[2]
+        );
         assert!(lines[3].contains("stopped"), "{}", lines[3]);
         assert!(lines[4].contains("NOT SEEN"), "{}", lines[4]);
         let one = Cluster::alone("/var/lib/x".into(), "n");

@@ -57,6 +57,8 @@ enum Msg {
     Pause(Duration),
     /// Give the lease back and end.
     Stop(oneshot::Sender<()>),
+    /// Where this node's listener answers, for its row in `nodes`.
+    Listener(String),
 }
 
 pub(super) struct Keeper {
@@ -79,6 +81,7 @@ impl Keeper {
             conn: None,
             held: None,
             role,
+            listener: None,
         };
         let thread = std::thread::Builder::new()
             .name("store-lease".into())
@@ -102,8 +105,17 @@ impl Keeper {
     }
 
     pub fn pause_for_tests(&self, d: Duration) {
+        self.send(Msg::Pause(d));
+    }
+
+    /// Where this node's listener answers (written with its row from the next round).
+    pub fn listener(&self, at: &str) {
+        self.send(Msg::Listener(at.to_owned()));
+    }
+
+    fn send(&self, msg: Msg) {
         if let Some(tx) = &*self.tx.lock().unwrap_or_else(|p| p.into_inner()) {
-            let _ = tx.send(Msg::Pause(d));
+            let _ = tx.send(msg);
         }
     }
 
@@ -143,6 +155,8 @@ struct Run {
     /// The epoch this node holds the lease under, as last renewed.
     held: Option<u64>,
     role: watch::Sender<Role>,
+    /// Where this node's listener answers, once the owner said.
+    listener: Option<String>,
 }
 
 impl Run {
@@ -154,6 +168,7 @@ impl Run {
             let left = (started + round).saturating_duration_since(Instant::now());
             match msgs.recv_timeout(left) {
                 Ok(Msg::Pause(d)) => std::thread::sleep(d),
+                Ok(Msg::Listener(at)) => self.listener = Some(at),
                 Ok(Msg::Stop(reply)) => {
                     self.release();
                     let _ = reply.send(());
@@ -173,7 +188,8 @@ impl Run {
     fn round(&mut self, started: Instant) {
         let release = env!("CARGO_PKG_VERSION");
         let node = self.node.clone();
-        if let Err(why) = self.query(nodes::SEEN, &[&node, &release]) {
+        let listener = self.listener.clone();
+        if let Err(why) = self.query(nodes::SEEN, &[&node, &release, &listener]) {
             tracing::warn!(node = %self.node, error = %why, "this node's row could not be written");
         }
         let attempt = self.attempt();

@@ -228,6 +228,10 @@ impl Backend for PgBackend {
         self.keeper.pause_for_tests(d);
     }
 
+    fn listener(&self, at: &str) {
+        self.keeper.listener(at);
+    }
+
     fn cluster(&self) -> BoxFuture<'static, Result<crate::store::Cluster, StoreError>> {
         let reader = self.reader.clone();
         let this = self.keeper.leadership().node().to_owned();

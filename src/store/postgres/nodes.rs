@@ -8,10 +8,12 @@ use std::time::Duration;
 use super::read::PgReader;
 use crate::store::{Cluster, NodeView, StoreError};
 
-/// This node is there (a new row at start, `seen_at` at every round).
-pub(super) const SEEN: &str = "INSERT INTO nodes (id, release, started_at, seen_at) \
-     VALUES ($1, $2, clock_timestamp(), clock_timestamp()) \
-     ON CONFLICT (id) DO UPDATE SET seen_at = clock_timestamp(), stopped_at = NULL";
+/// This node is there (a new row at start, `seen_at` at every round), its listener at `$3`
+/// once known.
+pub(super) const SEEN: &str = "INSERT INTO nodes (id, release, started_at, seen_at, listener) \
+     VALUES ($1, $2, clock_timestamp(), clock_timestamp(), $3) \
+     ON CONFLICT (id) DO UPDATE SET seen_at = clock_timestamp(), stopped_at = NULL, \
+       listener = coalesce(EXCLUDED.listener, nodes.listener)";
 /// This node's store stopped.
 pub(super) const STOPPED: &str =
     "UPDATE nodes SET stopped_at = clock_timestamp(), seen_at = clock_timestamp() WHERE id = $1";
@@ -29,7 +31,7 @@ pub(super) const FORGET: &str = "DELETE FROM nodes \
      WHERE seen_at < clock_timestamp() - interval '1 day' \
         OR stopped_at < clock_timestamp() - interval '1 day'";
 
-const LIST: &str = "SELECT id, release, \
+const LIST: &str = "SELECT id, release, listener, \
        (extract(epoch FROM clock_timestamp() - seen_at) * 1000)::bigint, \
        stopped_at IS NOT NULL, \
        stopped_at IS NULL AND seen_at > clock_timestamp() - $1::bigint * interval '1 millisecond' \
@@ -54,9 +56,10 @@ pub(super) fn read(
                 this: id == this,
                 id,
                 release: r.get(1),
-                seen_ago_ms: r.get::<_, i64>(2).max(0),
-                stopped: r.get(3),
-                alive: r.get(4),
+                listener: r.get(2),
+                seen_ago_ms: r.get::<_, i64>(3).max(0),
+                stopped: r.get(4),
+                alive: r.get(5),
             }
         })
         .collect();

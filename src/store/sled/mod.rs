@@ -171,6 +171,9 @@ impl Backend for SledBackend {
         self.leadership.clone()
     }
 
+    /// One node: `status` says where it listens itself.
+    fn listener(&self, _at: &str) {}
+
     fn cluster(&self) -> BoxFuture<'static, Result<crate::store::Cluster, StoreError>> {
         let one =
             crate::store::Cluster::alone(self.dir().display().to_string(), self.leadership.node());
