@@ -71,33 +71,6 @@ impl Leadership {
         matches!(self.role(), Role::Leader { .. })
     }
 
-    /// Resolves when the role may have changed: the keeper published another, or the
-    /// leader's deadline passed. Never resolves for a role that cannot change.
-    pub async fn changed(&mut self) {
-        let deadline = match *self.rx.borrow_and_update() {
-            Role::Leader {
-                until: Some(until), ..
-            } => Some(until),
-            _ => None,
-        };
-        let published = async {
-            if self.rx.changed().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        };
-        match deadline {
-            Some(until) => {
-                tokio::select! {
-                    () = published => {}
-                    () = tokio::time::sleep_until(until.into()) => {}
-                }
-            }
-            None => published.await,
-        }
-    }
-}
-
-impl Leadership {
     /// Resolves once this node leads (`leads`) or follows (`!leads`). Nothing published
     /// between the look and the wait is missed: the role is read as it is marked seen.
     pub async fn until(&mut self, leads: bool) {
@@ -123,6 +96,31 @@ impl Leadership {
                 }
                 _ => published.await,
             }
+        }
+    }
+
+    /// Resolves when the role may have changed: the keeper published another, or the
+    /// leader's deadline passed. Never resolves for a role that cannot change.
+    pub async fn changed(&mut self) {
+        let deadline = match *self.rx.borrow_and_update() {
+            Role::Leader {
+                until: Some(until), ..
+            } => Some(until),
+            _ => None,
+        };
+        let published = async {
+            if self.rx.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        };
+        match deadline {
+            Some(until) => {
+                tokio::select! {
+                    () = published => {}
+                    () = tokio::time::sleep_until(until.into()) => {}
+                }
+            }
+            None => published.await,
         }
     }
 }
