@@ -144,7 +144,9 @@ fn status_with_no_owner_says_so() {
     let out = w.ok(&["status"]);
     assert!(
         out.contains("owner:        none running")
-            && out.contains(&format!("data dir:     {}", w.data_dir().display())),
+            && out.contains(&format!("data dir:     {}", w.data_dir().display()))
+            && out.contains(&format!("database:     {}", w.data_dir().display()))
+            && out.contains("nodes:        1 (1 alive); "),
         "{out}"
     );
 }

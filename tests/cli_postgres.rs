@@ -44,11 +44,33 @@ fn config_check_says_what_the_database_holds_or_that_it_cannot_reach_it() {
     let store = &v["store"];
     assert_eq!(store["backend"], "postgres", "{v}");
     assert_eq!(store["ok"], true, "{v}");
-    assert_eq!(store["found"]["schema_version"], 2, "{v}");
+    assert_eq!(store["found"]["schema_version"], 3, "{v}");
     assert_eq!(store["leader_timeout"], "15s", "{v}");
     assert_eq!(store["found"]["tenants"], 1, "{v}");
     assert_eq!(v["database_exists"], true, "{v}");
     assert!(!w.data_dir().join("db").exists(), "nothing of sled's");
+    // `status` names the database (no password) and lists the nodes: this command's own.
+    let out = w.ok(&["status"]);
+    let database = out
+        .lines()
+        .find(|l| l.starts_with("database:     "))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        database.contains("postgres") && !database.contains("password"),
+        "{database}"
+    );
+    assert!(
+        out.lines().any(|l| l.starts_with("nodes:        ")),
+        "{out}"
+    );
+    let v = w.json(&["status"]);
+    let nodes = v["cluster"]["nodes"].as_array().expect("the nodes");
+    assert!(
+        nodes
+            .iter()
+            .any(|n| n["this"] == true && n["alive"] == true),
+        "{v}"
+    );
     // Key rotation is sled's: refused, saying how to get there, and nothing changes.
     let out = w.run(&["key", "rotate"]);
     assert!(!out.ok());

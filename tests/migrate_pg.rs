@@ -2,7 +2,7 @@
 //! release's schema: `tests/fixtures/pg-schema-1` (before the leader's lease) and
 //! `tests/fixtures/pg-schema-2` (before the nodes and the change log). Their tenants,
 //! statuses, integrations and links are as that release showed them, the audit chain
-//! verifies, and the node takes the lease.
+//! verifies, the node takes the lease and is listed among the nodes.
 
 mod support_fixture;
 mod support_pg;
@@ -91,5 +91,8 @@ async fn a_database_of_an_earlier_release_opens_at_this_schema_with_all_it_held(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(leadership.is_leader());
+    let cluster = store.cluster().await.unwrap();
+    assert_eq!(cluster.leader.as_deref(), Some(leadership.node()));
+    assert_eq!(cluster.nodes.len(), 1, "{cluster:?}");
     store.stop(Duration::from_secs(10)).await.unwrap();
 }

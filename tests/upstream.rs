@@ -186,7 +186,7 @@ async fn secrets_google_or_a_proxy_echoes_back_are_taken_out_of_every_answer() {
     let token = SecretString::from("1//0gRefresh/Token+Value=");
     let verifier = SecretString::from("pkce-verifier-value-0123456789");
     let mut said = Vec::new();
-    match google.refresh(&token).await {
+    match google.refresh(&token).await.unwrap() {
         RefreshAnswer::Refused { description, .. } => said.push(description.unwrap()),
         other => panic!("{other:?}"),
     }

@@ -416,6 +416,9 @@ pub struct ProvisionerState {
     /// Why it does not run (no Blaxel credentials, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled: Option<String>,
+    /// It waits on this node: another node leads the background work.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub following: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -447,6 +450,9 @@ impl ProvisionerState {
         }
         if !self.running {
             return "not running (only the process that serves runs it)".into();
+        }
+        if self.following {
+            return "standing by: another node leads the background work".into();
         }
         let reach = match self.blaxel_reachable {
             Some(true) => ", Blaxel answering",

@@ -146,6 +146,16 @@ impl Engine {
         self.core.store().node().published().health_alarm()
     }
 
+    /// Whether this node leads the background work (the store's lease).
+    pub fn leadership(&self) -> crate::store::Leadership {
+        self.core.store().leadership()
+    }
+
+    /// Where this node's listener answers, for the other nodes' `status`.
+    pub fn listening_on(&self, at: &str) {
+        self.core.store().listener(at);
+    }
+
     pub fn provisioner_state(&self) -> ProvisionerState {
         self.core.store().node().published().provisioner()
     }

@@ -4,6 +4,7 @@
 //! or stderr: what a face shows comes from [`Owner::info`] and the engine's events.
 
 mod audit_head;
+pub mod led;
 pub mod provisioning;
 pub mod sample;
 pub mod setup;
@@ -100,6 +101,7 @@ impl Owner {
             })?,
         };
         let addr = listener.local_addr().context("listener address")?;
+        engine.listening_on(&addr.to_string());
         let socket = control::bind(&opts.data_dir).with_context(|| {
             format!(
                 "cannot create the control socket in {}",
@@ -146,15 +148,24 @@ impl Owner {
             },
             limits,
         ));
+        let leads = engine.leadership();
+        let e = engine.clone();
         let mut tasks = vec![
             tokio::spawn(control::serve(socket, engine.clone())),
-            tokio::spawn(sweep(engine.clone())),
+            led::spawn(
+                leads.clone(),
+                "sweeper",
+                move || sweep(e.clone()),
+                led::nothing,
+            ),
             tokio::spawn(audit_head::log_daily(engine.clone())),
         ];
         if let Some(p) = provisioning::start(&engine, provisioning).await {
             tasks.push(p);
             if let Some(every) = opts.config.provision.reconcile_interval {
-                tasks.push(tokio::spawn(reconcile_rounds(engine.clone(), every)));
+                let e = engine.clone();
+                let rounds = move || reconcile_rounds(e.clone(), every);
+                tasks.push(led::spawn(leads.clone(), "reconcile", rounds, led::nothing));
             }
         }
         if let Some(at) = opts.config.metrics_bind {
@@ -164,12 +175,16 @@ impl Owner {
             tasks.push(tokio::spawn(http::metrics::serve(l, engine.clone())));
         }
         if !opts.config.webhooks.is_empty() {
-            tasks.push(tokio::spawn(webhooks::run(engine.clone())));
+            let e = engine.clone();
+            let run = move || webhooks::run(e.clone());
+            tasks.push(led::spawn(leads.clone(), "webhooks", run, led::nothing));
         }
         if let Some(every) = opts.config.health.interval
             && engine.consent_disabled().is_none()
         {
-            tasks.push(tokio::spawn(health_rounds(engine.clone(), every)));
+            let e = engine.clone();
+            let rounds = move || health_rounds(e.clone(), every);
+            tasks.push(led::spawn(leads, "token checks", rounds, led::nothing));
         }
         tracing::info!(%addr, "serving");
         let info = OwnerInfo {

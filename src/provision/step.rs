@@ -13,7 +13,7 @@ use crate::engine::EngineError;
 use crate::engine::ops::jobs::{DeployPolled, Job, Record, RefreshToken};
 use crate::engine::ops::offboard::{OffboardStepDone, OffboardWait};
 use crate::engine::ops::revoke::{GiveBackGrants, RevokeResult};
-use crate::store::Durability;
+use crate::store::{Durability, NotLeader, StoreError};
 use crate::time::{add, duration_ms, now_ms};
 
 use super::{ME, Provisioner, poll_delay, retry_delay};
@@ -28,12 +28,17 @@ pub(super) enum StepResult {
     Offboarded(String),
     /// Not yet (Blaxel still deleting, a 409 "in use", Google busy): ask again later.
     Wait(String),
+    /// Nothing sent: this node does not lead now. Nothing is recorded (the tenant did
+    /// nothing wrong); the leader runs the step.
+    NotLeader,
 }
 
 /// Blaxel's answer decides: retry what may pass later, stop on anything else with
 /// Blaxel's own words.
 pub(super) fn classify(e: BlaxelError) -> StepResult {
-    if e.is_retryable() {
+    if e.is_not_leader() {
+        StepResult::NotLeader
+    } else if e.is_retryable() {
         StepResult::Retry(e)
     } else {
         StepResult::Fail(FailureKind::BlaxelRejected, e.to_string())
@@ -92,6 +97,7 @@ impl Provisioner {
                     RevokeResult::Done(d) => StepResult::Offboarded(d),
                     RevokeResult::Retry(w) => StepResult::Wait(w),
                     RevokeResult::Fail(r) => StepResult::Fail(FailureKind::ExchangeFailed, r),
+                    RevokeResult::NotLeader => StepResult::NotLeader,
                 }
             }
             ProvisionStep::DeleteServer => self.delete_server(&job).await,
@@ -105,10 +111,19 @@ impl Provisioner {
             StepResult::Retry(_) => "retry",
             StepResult::Poll(_) | StepResult::Wait(_) => "wait",
             StepResult::Fail(..) => "failed",
+            StepResult::NotLeader => "not_leader",
         };
         self.engine
             .metrics()
             .observe_blaxel(result, started.elapsed());
+        if matches!(outcome, StepResult::NotLeader) {
+            tracing::info!(
+                tenant = slug,
+                step = job.step.as_str(),
+                "not run: this node does not lead now"
+            );
+            return false;
+        }
         match self.record(&tenant, integration, &job, outcome).await {
             Ok(()) => true,
             Err(EngineError::Transition(
@@ -174,7 +189,7 @@ impl Provisioner {
     fn note_reachability(&self, outcome: &StepResult) {
         match outcome {
             StepResult::Retry(e) => self.saw_blaxel(e.status().is_some_and(|s| s < 500)),
-            StepResult::Fail(FailureKind::StoreFailed, _) => {}
+            StepResult::Fail(FailureKind::StoreFailed, _) | StepResult::NotLeader => {}
             _ => self.saw_blaxel(true),
         }
     }
@@ -256,6 +271,7 @@ impl Provisioner {
         let s = &self.settings;
         let transition = match outcome {
             StepResult::Advance(t) => t,
+            StepResult::NotLeader => return Err(StoreError::from(NotLeader).into()),
             StepResult::Offboarded(detail) => {
                 tracing::info!(tenant = slug, step = job.step.as_str(), %detail, "offboarding step done");
                 let done = OffboardStepDone {

@@ -13,6 +13,7 @@ use tokio::sync::broadcast;
 
 use super::backup::BackupSummary;
 use super::change::{Committed, Durability, StoreStats};
+use super::cluster::Cluster;
 use super::crypto::Cipher;
 use super::error::StoreError;
 use super::leader::Leadership;
@@ -82,6 +83,10 @@ pub trait Backend: Send + Sync {
     fn leadership(&self) -> Leadership;
     /// Tests: the lease keeper does nothing for `d`, as a process stopped with SIGSTOP.
     fn pause_lease_for_tests(&self, d: Duration);
+    /// The nodes sharing the data, which one leads, and where the data is.
+    fn cluster(&self) -> BoxFuture<'static, Result<Cluster, StoreError>>;
+    /// Where this node's listener answers, for the other nodes' `status`.
+    fn listener(&self, at: &str);
 }
 
 /// The store the engine holds: a backend, with typed operations over it. Cheap to clone.
@@ -230,6 +235,16 @@ impl Store {
     #[doc(hidden)]
     pub fn pause_lease_for_tests(&self, d: Duration) {
         self.backend.pause_lease_for_tests(d);
+    }
+
+    /// The nodes sharing the data, which one leads, and where the data is (`status`).
+    pub async fn cluster(&self) -> Result<Cluster, StoreError> {
+        self.backend.cluster().await
+    }
+
+    /// Where this node's listener answers, for the other nodes' `status`.
+    pub fn listener(&self, at: &str) {
+        self.backend.listener(at);
     }
 
     /// The key of the Continue form's token, derived from the master key.

@@ -63,4 +63,8 @@ pub enum StoreError {
     Closed(String),
     #[error("a database read did not finish: {0}")]
     Task(String),
+    /// An operation of leader-only work, on a node that does not lead now (see
+    /// [`super::fence`]): nothing of it was written.
+    #[error(transparent)]
+    NotLeader(#[from] super::fence::NotLeader),
 }

@@ -71,6 +71,34 @@ impl Leadership {
         matches!(self.role(), Role::Leader { .. })
     }
 
+    /// Resolves once this node leads (`leads`) or follows (`!leads`). Nothing published
+    /// between the look and the wait is missed: the role is read as it is marked seen.
+    pub async fn until(&mut self, leads: bool) {
+        loop {
+            let role = *self.rx.borrow_and_update();
+            let now = Instant::now();
+            if matches!(role.at(now), Role::Leader { .. }) == leads {
+                return;
+            }
+            let published = async {
+                if self.rx.changed().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            };
+            match role {
+                Role::Leader {
+                    until: Some(until), ..
+                } => {
+                    tokio::select! {
+                        () = published => {}
+                        () = tokio::time::sleep_until(until.into()) => {}
+                    }
+                }
+                _ => published.await,
+            }
+        }
+    }
+
     /// Resolves when the role may have changed: the keeper published another, or the
     /// leader's deadline passed. Never resolves for a role that cannot change.
     pub async fn changed(&mut self) {

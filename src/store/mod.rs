@@ -23,6 +23,8 @@
 //! - **Secrets** are sealed by us ([`crypto`]: the same AEAD, keys and slots for every
 //!   backend); a backend only ever holds ciphertext.
 //! - **Backups** are one file format for every backend ([`backup`]).
+//! - **Leadership**: one node at a time leads the background work ([`Leadership`]); its
+//!   calls out and its writes are fenced ([`Fence`], [`NotLeader`]).
 //!
 //! Backends: [`sled`] (embedded, one process; the default) and [`postgres`] (a database
 //! shared with other processes later; one process at a time for now).
@@ -31,9 +33,11 @@ pub mod audit;
 mod backend;
 pub mod backup;
 mod change;
+mod cluster;
 mod counts;
 mod crypto;
 mod error;
+pub mod fence;
 mod inbox;
 mod index;
 mod index_update;
@@ -53,11 +57,13 @@ use crate::config::{StoreBackend, StoreConfig};
 pub use backend::{Backend, BoxFuture, Discard, Store, TxOp};
 pub use backup::BackupSummary;
 pub use change::{Change, Committed, Counted, Durability, StoreStats, TakenFlow};
+pub use cluster::{Cluster, NodeView};
 pub use crypto::{
     Cipher, KEY_CHECK_RECORD, KEY_CHECK_SLOT, KEY_CHECK_TEXT, KeyError, KeySource, flow_slot,
     secret_prefix, secret_slot, slug_of_secret_slot, sync_dir, tenant_key_slot, write_key_file,
 };
 pub use error::StoreError;
+pub use fence::{Fence, NotLeader};
 pub use index::Index;
 pub use leader::{Leadership, Role};
 pub use node::{JobCounts, NodeLocal, Published};

@@ -8,7 +8,7 @@ use crate::engine::api::{Reply, StatusView};
 use crate::engine::core::{Core, Placement};
 use crate::engine::error::EngineError;
 use crate::engine::operation::Operation;
-use crate::store::{Durability, SCHEMA_VERSION};
+use crate::store::{Cluster, Durability, SCHEMA_VERSION};
 use crate::time::Millis;
 
 pub fn status(core: &Core) -> StatusView {
@@ -38,7 +38,20 @@ pub fn status(core: &Core) -> StatusView {
         webhooks: core.config().webhooks.len(),
         outbox: store.outbox_len(),
         setup: core.setup().to_vec(),
+        cluster: Cluster::default(),
     }
+}
+
+/// [`status`], with the nodes sharing the data as the store says now (or why it could
+/// not say: `status` answers all the same).
+pub async fn status_with_nodes(core: &Core) -> StatusView {
+    let mut view = status(core);
+    view.cluster = core.store().cluster().await.unwrap_or_else(|e| Cluster {
+        database: core.store().dir().display().to_string(),
+        error: Some(e.to_string()),
+        ..Default::default()
+    });
+    view
 }
 
 /// How token checks run: the interval, or the alarm that paused them.

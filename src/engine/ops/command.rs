@@ -45,7 +45,9 @@ impl Operation for Command {
                 ttl_secs,
                 integration,
             } => links::link_all_new(core, actor, Duration::from_secs(ttl_secs), integration).await,
-            Command::Status => Ok(Reply::Status(Box::new(admin::status(core)))),
+            Command::Status => Ok(Reply::Status(Box::new(
+                admin::status_with_nodes(core).await,
+            ))),
             Command::Retry { slug } => jobs::retry(core, actor, &slug).await,
             Command::RetryAllFailed { slugs, integration } => {
                 jobs::retry_all_failed(core, actor, slugs, integration).await

@@ -105,7 +105,7 @@ pub async fn give_back_and_note(
     whose: &str,
     integration: Integration,
 ) {
-    let note = match core.google_for(integration) {
+    let note = match core.google_as(actor, integration) {
         Ok(g) => give_back(core, g, integration, tokens, Some(sub), slug).await,
         Err(_) => " (the grant was kept at Google: no Google client is configured)".into(),
     };

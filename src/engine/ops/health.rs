@@ -23,7 +23,7 @@ use crate::domain::transition::TransitionError;
 use crate::engine::api::HealthCheck;
 use crate::engine::core::Core;
 use crate::engine::error::EngineError;
-use crate::store::Durability;
+use crate::store::{Durability, StoreError};
 use crate::time::{now_ms, rfc3339};
 
 /// Checks in flight at once in a round: Google's token endpoint is shared by all tenants.
@@ -153,11 +153,11 @@ async fn check_integration(
         integration_secret(added, REFRESH_TOKEN),
     );
     let token = core.store().read(move |st| st.secret(&s, &name)).await?;
-    let google = core.google_for(integration).map_err(no_client)?;
+    let google = core.google_as(actor, integration).map_err(no_client)?;
     let Some(token) = token else {
         return Ok(None);
     };
-    let answer = google.refresh(&token).await;
+    let answer = google.refresh(&token).await.map_err(StoreError::from)?;
     let (health, reason) = classify(&answer);
     let client = core.client_key(integration);
     if health == Health::ClientError {

@@ -109,6 +109,9 @@ pub async fn remove(
                 "{why}; nothing was removed"
             )));
         }
+        RevokeResult::NotLeader => {
+            return Err(crate::store::StoreError::from(crate::store::NotLeader).into());
+        }
     };
     let s = slug.clone();
     let removed = core

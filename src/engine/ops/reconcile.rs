@@ -28,14 +28,22 @@ pub struct FindDrift;
 impl Operation for FindDrift {
     type Output = Result<Vec<Finding>, EngineError>;
 
-    async fn run(self, core: &Core, _actor: &Actor) -> Self::Output {
-        find_drift(core).await
+    async fn run(self, core: &Core, actor: &Actor) -> Self::Output {
+        drift_through(core, core.blaxel_as(actor)).await
     }
 }
 
 /// Compare Blaxel with the store; finds nothing when no provisioner runs here.
 pub async fn find_drift(core: &Core) -> Result<Vec<Finding>, EngineError> {
-    let Some(client) = core.blaxel() else {
+    drift_through(core, core.blaxel()).await
+}
+
+/// [`find_drift`], asking Blaxel through `client`.
+async fn drift_through(
+    core: &Core,
+    client: Option<&crate::blaxel::BlaxelClient>,
+) -> Result<Vec<Finding>, EngineError> {
+    let Some(client) = client else {
         return Err(EngineError::Unavailable(
             "reconcile needs Blaxel credentials and runs in the owner (`serve` or the console)"
                 .into(),

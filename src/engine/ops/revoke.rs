@@ -29,6 +29,8 @@ pub enum RevokeResult {
     Retry(String),
     /// Cannot be done as things are (no Google client, a refusal): stop with this reason.
     Fail(String),
+    /// Not sent: this node does not lead now (the leader does it; nothing to record).
+    NotLeader,
 }
 
 /// The revoke step: give the refresh token (and a consent waiting for approval) of the
@@ -57,7 +59,7 @@ type Stored = Vec<(Option<Integration>, &'static str, SecretString)>;
 impl Operation for GiveBackGrants {
     type Output = RevokeResult;
 
-    async fn run(self, core: &Core, _actor: &Actor) -> RevokeResult {
+    async fn run(self, core: &Core, actor: &Actor) -> RevokeResult {
         let (slug, integration) = (self.tenant.slug.clone(), self.integration);
         let s = slug.clone();
         let read = core
@@ -135,7 +137,7 @@ impl Operation for GiveBackGrants {
                 ));
                 continue;
             }
-            let google = match core.google_for(g.client) {
+            let google = match core.google_as(actor, g.client) {
                 Ok(google) => google,
                 Err(why) => {
                     return RevokeResult::Fail(format!(
@@ -159,6 +161,7 @@ impl Operation for GiveBackGrants {
                 Ok((s, body)) => {
                     return RevokeResult::Fail(format!("Google refused the revoke ({s}: {body})"));
                 }
+                Err(crate::google::GoogleError::NotLeader(_)) => return RevokeResult::NotLeader,
                 Err(e) => return RevokeResult::Retry(format!("could not reach Google: {e}")),
             }
         }

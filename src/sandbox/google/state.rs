@@ -68,6 +68,8 @@ pub(super) struct Inner {
     pub refreshes: u32,
     /// Requests to the token endpoint, counted as they arrive (before any delay).
     pub token_requests: u32,
+    /// The `User-Agent` of every request to the token and revoke endpoints, in order.
+    pub user_agents: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -179,5 +181,10 @@ impl GoogleSandbox {
     /// Requests the token endpoint has received so far, answered or not yet.
     pub fn token_requests(&self) -> u32 {
         self.lock().token_requests
+    }
+
+    /// The `User-Agent` of every token and revoke request so far (who sent each).
+    pub fn user_agents(&self) -> Vec<String> {
+        self.lock().user_agents.clone()
     }
 }

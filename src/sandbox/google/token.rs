@@ -48,6 +48,7 @@ pub(super) async fn token(
     let delay = {
         let mut inner = s.lock();
         inner.token_requests += 1;
+        inner.user_agents.push(user_agent(&headers));
         inner.knobs.exchange_delay
     };
     if !delay.is_zero() {
@@ -174,11 +175,21 @@ pub(super) async fn token(
     axum::Json(body).into_response()
 }
 
+fn user_agent(headers: &HeaderMap) -> String {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
 pub(super) async fn revoke(
     State(s): State<GoogleSandbox>,
+    headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
     body: String,
 ) -> Response {
+    s.lock().user_agents.push(user_agent(&headers));
     let token = q.get("token").cloned().or_else(|| {
         url::form_urlencoded::parse(body.as_bytes())
             .find(|(k, _)| k == "token")

@@ -38,8 +38,9 @@ pub(super) enum Abort {
 pub(super) struct Ran {
     pub changes: Vec<Committed>,
     pub effects: Vec<Effect>,
-    /// Per operation: `Err` when a statement of it failed though it returned `Ok`.
-    pub results: Vec<Result<(), String>>,
+    /// Per operation: `Err` when a statement of it failed though it returned `Ok`, or
+    /// the fence refused it.
+    pub results: Vec<Result<(), StoreError>>,
     pub wrote: bool,
 }
 
@@ -157,6 +158,7 @@ impl Loop {
         self.batch(vec![Queued {
             durable: false,
             actor: None,
+            fence: None,
             work: Work::Counts,
             reply: None,
             _permit: None,
@@ -329,7 +331,7 @@ impl Loop {
                 }
                 for (q, r) in ops.iter_mut().zip(ran.results) {
                     if let Some(reply) = q.reply.take() {
-                        let _ = reply.send(r.map_err(StoreError::Database));
+                        let _ = reply.send(r);
                     }
                 }
             }

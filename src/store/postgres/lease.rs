@@ -9,7 +9,8 @@
 //! the previous holder's sessions. What this node may believe is published as a
 //! [`Role`]: a leader's deadline is the round's start plus the timeout minus a margin, on
 //! this process's monotonic clock, so it ends before the lease does (see
-//! [`crate::store::Leadership`]). A node that stops gives the lease back.
+//! [`crate::store::Leadership`]). A node that stops gives the lease back. Each round also
+//! keeps this node's row in `nodes` (see `nodes`), which the leader tidies.
 
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
@@ -20,6 +21,7 @@ use tokio_postgres::Client;
 use tokio_postgres::types::ToSql;
 
 use super::db::{Target, store_error};
+use super::nodes;
 use super::rt::Rt;
 use crate::store::StoreError;
 use crate::store::leader::{Leadership, Role};
@@ -55,9 +57,12 @@ enum Msg {
     Pause(Duration),
     /// Give the lease back and end.
     Stop(oneshot::Sender<()>),
+    /// Where this node's listener answers, for its row in `nodes`.
+    Listener(String),
 }
 
 pub(super) struct Keeper {
+    timeout: Duration,
     tx: Mutex<Option<Sender<Msg>>>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     leadership: Leadership,
@@ -76,12 +81,14 @@ impl Keeper {
             conn: None,
             held: None,
             role,
+            listener: None,
         };
         let thread = std::thread::Builder::new()
             .name("store-lease".into())
             .spawn(move || run.run(&msgs))
             .map_err(|e| StoreError::Closed(format!("cannot start the lease keeper: {e}")))?;
         Ok(Self {
+            timeout,
             tx: Mutex::new(Some(tx)),
             thread: Mutex::new(Some(thread)),
             leadership: Leadership::new(node, rx),
@@ -92,9 +99,23 @@ impl Keeper {
         self.leadership.clone()
     }
 
+    /// How long the lease outlives its holder's last renewal.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     pub fn pause_for_tests(&self, d: Duration) {
+        self.send(Msg::Pause(d));
+    }
+
+    /// Where this node's listener answers (written with its row from the next round).
+    pub fn listener(&self, at: &str) {
+        self.send(Msg::Listener(at.to_owned()));
+    }
+
+    fn send(&self, msg: Msg) {
         if let Some(tx) = &*self.tx.lock().unwrap_or_else(|p| p.into_inner()) {
-            let _ = tx.send(Msg::Pause(d));
+            let _ = tx.send(msg);
         }
     }
 
@@ -134,6 +155,8 @@ struct Run {
     /// The epoch this node holds the lease under, as last renewed.
     held: Option<u64>,
     role: watch::Sender<Role>,
+    /// Where this node's listener answers, once the owner said.
+    listener: Option<String>,
 }
 
 impl Run {
@@ -145,6 +168,7 @@ impl Run {
             let left = (started + round).saturating_duration_since(Instant::now());
             match msgs.recv_timeout(left) {
                 Ok(Msg::Pause(d)) => std::thread::sleep(d),
+                Ok(Msg::Listener(at)) => self.listener = Some(at),
                 Ok(Msg::Stop(reply)) => {
                     self.release();
                     let _ = reply.send(());
@@ -159,9 +183,20 @@ impl Run {
         }
     }
 
-    /// Renew or take the lease, and publish what this node may believe.
+    /// Say this node is there, renew or take the lease, and publish what this node may
+    /// believe; the leader then tidies the nodes' table.
     fn round(&mut self, started: Instant) {
-        match self.attempt() {
+        let release = env!("CARGO_PKG_VERSION");
+        let node = self.node.clone();
+        let listener = self.listener.clone();
+        if let Err(why) = self.query(nodes::SEEN, &[&node, &release, &listener]) {
+            tracing::warn!(node = %self.node, error = %why, "this node's row could not be written");
+        }
+        let attempt = self.attempt();
+        if matches!(attempt, Ok(Some(_))) {
+            self.tidy();
+        }
+        match attempt {
             Ok(Some(epoch)) => {
                 if self.held != Some(epoch) {
                     tracing::info!(node = %self.node, epoch, "this node leads the background work");
@@ -218,8 +253,34 @@ impl Run {
         Ok(Some(epoch))
     }
 
-    /// Give the lease back, so that another node takes it at once.
+    /// The leader's care of the nodes' table (see `nodes`): the sessions of nodes gone
+    /// silent ended, rows a day old deleted.
+    fn tidy(&mut self) {
+        let ms = i64::try_from(self.timeout.as_millis()).unwrap_or(i64::MAX);
+        match self.query(nodes::END_UNSEEN, &[&ms]) {
+            Ok(rows) => {
+                let ended = rows.first().map_or(0, |r| r.get::<_, i64>(0));
+                if ended > 0 {
+                    tracing::warn!(
+                        ended,
+                        "ended the sessions of nodes not seen within the lease's timeout"
+                    );
+                }
+            }
+            Err(why) => tracing::warn!(error = %why, "could not end the sessions of silent nodes"),
+        }
+        if let Err(why) = self.query(nodes::FORGET, &[]) {
+            tracing::warn!(error = %why, "could not delete old nodes' rows");
+        }
+    }
+
+    /// Give the lease back, so that another node takes it at once, and say this node
+    /// stopped.
     fn release(&mut self) {
+        let node = self.node.clone();
+        if let Err(why) = self.query(nodes::STOPPED, &[&node]) {
+            tracing::warn!(error = %why, "could not mark this node stopped");
+        }
         if let Some(epoch) = self.held.take() {
             let held = i64::try_from(epoch).unwrap_or(i64::MAX);
             let node = self.node.clone();

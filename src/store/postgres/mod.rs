@@ -10,11 +10,13 @@
 //!   read; `cache`: what the batch read or wrote, asked once;
 //! - `tx`, `tx_links`, `tx_store`: the transaction an operation runs in; `rows`: rows as
 //!   the store's types;
-//! - `read`: reads on a pool of connections; `node`: the node-local state; `probe`: what
+//! - `read`: reads on a pool of connections; `node`: the node-local state; `nodes`: the
+//!   nodes sharing the database (`status`); `probe`: what
 //!   `config check` finds; `backup`, `restore`: the one backup format, either way;
 //!   `marker`: the last durable change number this node saw, kept in the data dir;
 //! - `lease`: which node leads the background work (a lease in the database, kept by a
-//!   thread and a connection of its own);
+//!   thread and a connection of its own); `fence`: the writes of leader-only work checked
+//!   against it in their own transaction;
 //! - `shared`: what they share; `db`: connections and errors; `rt`: the runtime; `tls`:
 //!   libpq's `sslmode` over rustls.
 //!
@@ -27,9 +29,11 @@ mod backup;
 mod batch;
 mod cache;
 mod db;
+mod fence;
 mod lease;
 mod marker;
 mod node;
+mod nodes;
 mod open;
 mod pipe;
 mod probe;
@@ -61,10 +65,10 @@ pub use schema::PG_SCHEMA_VERSION;
 use crate::config::postgres_url::PostgresUrl;
 use crate::domain::actor::Actor;
 use crate::store::backup::BackupSummary;
-use crate::store::leader::Leadership;
+use crate::store::leader::{Leadership, Role};
 use crate::store::{
-    Backend, BoxFuture, Cipher, Committed, Durability, KeySource, NodeLocal, Reader, StoreError,
-    StoreStats, TxOp,
+    Backend, BoxFuture, Cipher, Committed, Durability, KeySource, NodeLocal, NotLeader, Reader,
+    StoreError, StoreStats, TxOp,
 };
 use lease::Keeper;
 use node::PgNode;
@@ -115,8 +119,21 @@ impl Backend for PgBackend {
         durability: Durability,
         op: TxOp,
     ) -> BoxFuture<'static, Result<(), StoreError>> {
+        let fence = if actor.leader_only() {
+            let leadership = self.keeper.leadership();
+            match leadership.role() {
+                Role::Leader { epoch, .. } => Some(fence::Fenced {
+                    node: leadership.node().into(),
+                    epoch,
+                }),
+                // Refused before it is queued: the leader does this work.
+                Role::Follower => return Box::pin(async { Err(NotLeader.into()) }),
+            }
+        } else {
+            None
+        };
         self.writer
-            .submit(actor.operator().cloned(), durability, op)
+            .submit(actor.operator().cloned(), fence, durability, op)
     }
 
     fn reader(&self) -> Arc<dyn Reader> {
@@ -209,5 +226,28 @@ impl Backend for PgBackend {
 
     fn pause_lease_for_tests(&self, d: Duration) {
         self.keeper.pause_for_tests(d);
+    }
+
+    fn listener(&self, at: &str) {
+        self.keeper.listener(at);
+    }
+
+    fn cluster(&self) -> BoxFuture<'static, Result<crate::store::Cluster, StoreError>> {
+        let reader = self.reader.clone();
+        let this = self.keeper.leadership().node().to_owned();
+        let (timeout, shown) = (self.keeper.timeout(), self.shown.clone());
+        Box::pin(async move {
+            let read = tokio::task::spawn_blocking(move || {
+                // The database is named even when the nodes cannot be read.
+                nodes::read(&reader, &this, timeout, &shown).or_else(|e| {
+                    Ok(crate::store::Cluster {
+                        database: shown.clone(),
+                        error: Some(e.to_string()),
+                        ..Default::default()
+                    })
+                })
+            });
+            read.await.map_err(|e| StoreError::Task(e.to_string()))?
+        })
     }
 }

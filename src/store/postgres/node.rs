@@ -43,6 +43,7 @@ impl NodeLocal for PgNode {
         let state_hash = state_hash.to_vec();
         let write = self.writer.submit(
             None,
+            None,
             Durability::Lazy,
             Box::new(move |tx| {
                 tx.put_sealed_flow(&state_hash, flow.clone(), sealed.clone())

@@ -52,6 +52,13 @@ pub(super) fn open(
     };
     let conn = Conn::new(target.connect()?, rt.clone());
     let schema = schema::migrate(&conn)?;
+    // Listed among the nodes from the start (the lease keeper keeps the row fresh).
+    let listener: Option<&str> = None;
+    conn.execute(
+        super::nodes::SEEN,
+        &[&node, &env!("CARGO_PKG_VERSION"), &listener],
+    )
+    .map_err(|e| store_error(&e))?;
     let q = |sql: &'static str, params: super::db::Params<'_>| {
         conn.query(sql, params).map_err(|e| store_error(&e))
     };

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, oneshot};
 
+use super::fence::Fenced;
 use crate::domain::audit::Operator;
 use crate::store::{StoreError, TxOp};
 
@@ -18,6 +19,8 @@ pub(super) enum Work {
 pub(super) struct Queued {
     pub durable: bool,
     pub actor: Option<Operator>,
+    /// Leader-only work: the lease it was submitted under (see `fence`).
+    pub fence: Option<Fenced>,
     pub work: Work,
     pub reply: Option<Reply>,
     pub _permit: Option<OwnedSemaphorePermit>,

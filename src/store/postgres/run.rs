@@ -9,9 +9,11 @@ use std::time::Instant;
 use super::batch::{Abort, Loop, Ran};
 use super::cache::Cache;
 use super::db::{Conn, Failure, failure, store_error};
+use super::fence;
 use super::pipe::{Failed, Pipe};
 use super::queue::{Queued, Work};
 use super::tx::{PgTx, big, meta_key};
+use crate::store::StoreError;
 use crate::store::sled::layout::{META_AUDIT_HEAD, encode};
 use crate::time::now_ms;
 
@@ -58,9 +60,12 @@ impl Loop {
             "BEGIN ISOLATION LEVEL SERIALIZABLE; SET LOCAL synchronous_commit = off; \
              SELECT last FROM change_seq WHERE id = 1 FOR UPDATE"
         };
-        let last = conn
-            .batch(begin)
-            .map_err(|e| rollback(conn, again(e)))?
+        let fenced = fence::any(ops, skip);
+        let answered = conn
+            .batch(&fence::begin(begin, fenced))
+            .map_err(|e| rollback(conn, again(e)))?;
+        let lease = fence::lease(&answered, fenced);
+        let last = answered
             .iter()
             .find_map(|m| match m {
                 tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0)?.parse::<u64>().ok(),
@@ -90,7 +95,11 @@ impl Loop {
         let cache = Cache::default();
         for (i, q) in ops.iter().enumerate() {
             if let Some(why) = skip.get(&i) {
-                ran.results.push(Err(why.clone()));
+                ran.results.push(Err(StoreError::Database(why.clone())));
+                continue;
+            }
+            if let Err(refused) = fence::admit(q, &lease) {
+                ran.results.push(Err(refused));
                 continue;
             }
             pipe.begin(i);
@@ -119,7 +128,7 @@ impl Loop {
             } else {
                 // The operation's own error is its answer.
                 ran.results.push(match returned {
-                    Err(Some(why)) => Err(why),
+                    Err(Some(why)) => Err(StoreError::Database(why)),
                     _ => Ok(()),
                 });
             }

@@ -26,10 +26,15 @@ const MIGRATIONS: &[Migration] = &[
         min_release: "0.1.0",
         sql: include_str!("migrations/0002_leader_lease.sql"),
     },
+    Migration {
+        version: 3,
+        min_release: "0.1.0",
+        sql: include_str!("migrations/0003_nodes.sql"),
+    },
 ];
 
 /// The schema version this release makes.
-pub const PG_SCHEMA_VERSION: u32 = 2;
+pub const PG_SCHEMA_VERSION: u32 = 3;
 
 /// The advisory lock migrations run under ("mcp-onb" and 1).
 const MIGRATION_LOCK: i64 = 0x6d63_702d_6f6e_6201;
@@ -115,5 +120,14 @@ mod tests {
                 .iter()
                 .all(|m| release(m.min_release) <= release(RELEASE))
         );
+        // The lease and the nodes' table only add: the release before runs on them.
+        let min = |v: u32| {
+            MIGRATIONS
+                .iter()
+                .find(|m| m.version == v)
+                .map(|m| m.min_release)
+        };
+        assert_eq!(min(3), min(2));
+        assert_eq!(min(2), min(1));
     }
 }

@@ -18,6 +18,7 @@ use tokio::sync::oneshot;
 
 use super::batch::Loop;
 use super::db::Target;
+use super::fence::Fenced;
 use super::queue::{Msg, Queued, Work};
 use super::shared::Shared;
 use crate::domain::audit::Operator;
@@ -38,6 +39,7 @@ impl Writer {
     pub fn submit(
         &self,
         actor: Option<Operator>,
+        fence: Option<Fenced>,
         durability: Durability,
         op: TxOp,
     ) -> BoxFuture<'static, Result<(), StoreError>> {
@@ -47,6 +49,7 @@ impl Writer {
             Msg::Op(Queued {
                 durable,
                 actor,
+                fence,
                 work: Work::Op(op),
                 reply: Some(reply),
                 _permit: Some(permit),

@@ -171,6 +171,15 @@ impl Backend for SledBackend {
         self.leadership.clone()
     }
 
+    /// One node: `status` says where it listens itself.
+    fn listener(&self, _at: &str) {}
+
+    fn cluster(&self) -> BoxFuture<'static, Result<crate::store::Cluster, StoreError>> {
+        let one =
+            crate::store::Cluster::alone(self.dir().display().to_string(), self.leadership.node());
+        Box::pin(std::future::ready(Ok(one)))
+    }
+
     /// No lease to keep.
     fn pause_lease_for_tests(&self, _: Duration) {}
 }

@@ -69,6 +69,8 @@ fn header(m: &Model, f: &mut Frame, area: Rect) {
     let p = &m.engine.provisioner;
     let prov = if p.disabled.is_some() {
         Span::styled("provisioner ⊘ disabled", t.warn())
+    } else if p.following {
+        Span::styled("provisioner ◌ standing by (another node leads)", t.dim())
     } else if p.running {
         let reach = match p.blaxel_reachable {
             Some(false) => ", Blaxel NOT answering",
