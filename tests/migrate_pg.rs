@@ -1,10 +1,12 @@
 //! A PostgreSQL database written by the release before the leader's lease (the store's
-//! schema 1, `tests/fixtures/pg-schema-1`, loaded from its dump) opens at schema 2: its
+//! schema 1, `tests/fixtures/pg-schema-1`, loaded from its dump) opens at schema 3: its
 //! tenants, their statuses, integrations and links are as that release showed them, the
-//! audit chain verifies, and the node takes the lease.
+//! audit chain verifies, the node takes the lease, and its next commit is the change log's
+//! first row, numbered after the last change the older release made.
 
 mod support_fixture;
 mod support_pg;
+mod support_store;
 
 use std::time::Duration;
 
@@ -14,7 +16,7 @@ use support_fixture::fixture_dir;
 use support_pg::PgServer;
 
 #[tokio::test]
-async fn a_schema_1_database_of_the_previous_release_opens_at_schema_2_with_all_it_held() {
+async fn a_schema_1_database_of_the_previous_release_opens_at_schema_3_with_all_it_held() {
     let Some(pg) = PgServer::start() else { return };
     let fixture = fixture_dir("pg-schema-1");
     let dump = std::fs::read_to_string(fixture.join("dump.sql")).unwrap();
@@ -32,7 +34,11 @@ async fn a_schema_1_database_of_the_previous_release_opens_at_schema_2_with_all_
     assert_eq!(
         pg.column("SELECT version FROM schema_migrations ORDER BY version")
             .await,
-        vec![Some("1".to_owned()), Some("2".to_owned())]
+        vec![
+            Some("1".to_owned()),
+            Some("2".to_owned()),
+            Some("3".to_owned())
+        ]
     );
     let (tenants, verdict) = store
         .read(|r| {
@@ -77,5 +83,18 @@ async fn a_schema_1_database_of_the_previous_release_opens_at_schema_2_with_all_
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(leadership.is_leader());
+    // The change log starts with the next commit, right after the older release's last.
+    let before: u64 = pg.column("SELECT last FROM change_seq").await[0]
+        .as_deref()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(before > 0, "the fixture made changes");
+    support_store::add(&store, "after-upgrade").await;
+    assert_eq!(
+        pg.column("SELECT first::text || '-' || seq::text FROM change_log")
+            .await,
+        vec![Some(format!("{}-{}", before + 1, before + 1))]
+    );
     store.stop(Duration::from_secs(10)).await.unwrap();
 }

@@ -244,7 +244,14 @@ async fn processes_opening_a_new_database_at_once_migrate_it_once_and_share_one_
         drop(store);
     }
     let versions = pg.column("SELECT version FROM schema_migrations").await;
-    assert_eq!(versions, vec![Some("1".to_owned()), Some("2".to_owned())]);
+    assert_eq!(
+        versions,
+        vec![
+            Some("1".to_owned()),
+            Some("2".to_owned()),
+            Some("3".to_owned())
+        ]
+    );
     let checks = pg
         .column("SELECT count(*) FROM meta WHERE key = 'key_check'")
         .await;

@@ -82,6 +82,11 @@ pub trait Backend: Send + Sync {
     fn leadership(&self) -> Leadership;
     /// Tests: the lease keeper does nothing for `d`, as a process stopped with SIGSTOP.
     fn pause_lease_for_tests(&self, d: Duration);
+    /// Tests: this node reads nothing of the others' commits for `d` (PostgreSQL).
+    fn pause_feed_for_tests(&self, _d: Duration) {}
+    /// Tests: each commit from now on waits `d` once its transaction holds its change
+    /// numbers, before it commits (zero: none waits; PostgreSQL).
+    fn delay_commit_for_tests(&self, _d: Duration) {}
 }
 
 /// The store the engine holds: a backend, with typed operations over it. Cheap to clone.
@@ -230,6 +235,19 @@ impl Store {
     #[doc(hidden)]
     pub fn pause_lease_for_tests(&self, d: Duration) {
         self.backend.pause_lease_for_tests(d);
+    }
+
+    /// Tests: this node reads nothing of the others' commits for `d` (PostgreSQL).
+    #[doc(hidden)]
+    pub fn pause_feed_for_tests(&self, d: Duration) {
+        self.backend.pause_feed_for_tests(d);
+    }
+
+    /// Tests: each commit from now on waits `d` once its transaction holds its change
+    /// numbers, before it commits (zero: none waits; PostgreSQL).
+    #[doc(hidden)]
+    pub fn delay_commit_for_tests(&self, d: Duration) {
+        self.backend.delay_commit_for_tests(d);
     }
 
     /// The key of the Continue form's token, derived from the master key.

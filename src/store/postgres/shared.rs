@@ -26,6 +26,16 @@ pub(super) struct Shared {
     pub events: broadcast::Sender<Arc<Committed>>,
     /// The highest sequence number published.
     pub last_seq: AtomicU64,
+    /// This node's id (its sessions' `application_name`), as the change log names it.
+    pub node: String,
+    /// The last change number whose commit this node applied and published, in order (see
+    /// `feed`): its own commits and the change log's rows go through this lock.
+    pub applied: Mutex<u64>,
+    /// The read model may have missed changes (the change log could not be read after a
+    /// commit): the listener rebuilds it.
+    pub stale: AtomicBool,
+    /// Tests: how long (ms) each commit waits once its transaction holds its numbers.
+    pub delay_commit: AtomicU64,
     /// Why the store stopped taking writes, once it has.
     pub failed: Mutex<Option<String>>,
     pub stats: Stats,
@@ -79,6 +89,11 @@ impl Shared {
                 }
             }
         }
+    }
+
+    /// The feed's position (see `feed`), held while a commit is applied and published.
+    pub fn applied(&self) -> std::sync::MutexGuard<'_, u64> {
+        self.applied.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Publish committed changes, in sequence order.
