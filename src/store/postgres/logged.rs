@@ -238,3 +238,96 @@ pub(super) fn read(
     }
     Ok((changes, updates))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::lifecycle::{NewTenant, new_tenant};
+    use crate::store::Index;
+
+    fn tenant(slug: &str) -> Arc<Tenant> {
+        let t = new_tenant(
+            &NewTenant {
+                slug: slug.into(),
+                ..Default::default()
+            },
+            1,
+        )
+        .unwrap()
+        .0;
+        Arc::new(t)
+    }
+
+    #[test]
+    fn a_commit_reads_back_as_its_changes_and_shared_updates_each_record_written_once() {
+        let (a, b) = (tenant("a"), tenant("b"));
+        let link = ConsentLink::new("a", "l", 0, i64::MAX);
+        let hash = vec![7u8; 32];
+        let changes = vec![
+            Committed {
+                seq: 5,
+                change: Change::Tenant {
+                    tenant: a.clone(),
+                    entry: None,
+                },
+            },
+            Committed {
+                seq: 6,
+                change: Change::Link { link: link.clone() },
+            },
+            Committed {
+                seq: 8,
+                change: Change::TenantRemoved { slug: "c".into() },
+            },
+        ];
+        let effects = vec![
+            Effect::Index(IndexUpdate::Tenant(a.clone())),
+            Effect::Index(IndexUpdate::FlowPut(vec![1; 32], 10)),
+            Effect::Index(IndexUpdate::Link(hash.clone(), link.clone())),
+            Effect::Outbox(1),
+            Effect::Index(IndexUpdate::RemoveTenant("c".into())),
+            Effect::Index(IndexUpdate::SweepLinks),
+            // Not one of the changes: written out.
+            Effect::Index(IndexUpdate::Tenant(b.clone())),
+        ];
+        let bytes = body(&changes, &effects);
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert_eq!(text.matches("\"slug\":\"a\"").count(), 1, "{text}");
+        assert_eq!(text.matches("\"slug\":\"b\"").count(), 1, "{text}");
+        let (read, updates) = read(8, &bytes).unwrap();
+        let seqs: Vec<u64> = read.iter().map(|c| c.seq).collect();
+        assert_eq!(seqs, vec![5, 6, 8]);
+        assert!(
+            matches!(&read[0].change, Change::Tenant { tenant, entry: None } if **tenant == *a)
+        );
+        assert!(matches!(&read[1].change, Change::Link { link: l } if *l == link));
+        assert!(matches!(&read[2].change, Change::TenantRemoved { slug } if slug == "c"));
+        let kinds: Vec<&str> = updates
+            .iter()
+            .map(|u| match u {
+                IndexUpdate::Tenant(t) => t.slug.as_str(),
+                IndexUpdate::Link(h, _) if *h == hash => "link",
+                IndexUpdate::RemoveTenant(_) => "remove",
+                IndexUpdate::SweepLinks => "sweep",
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(kinds, vec!["a", "link", "remove", "sweep", "b"]);
+        let mut index = Index::default();
+        for u in &updates {
+            u.apply(&mut index, 0);
+        }
+        assert_eq!(index.len(), 2);
+        assert!(index.live_link(&hash, 0).is_some());
+        assert_eq!(index.pending_flows(), 0, "flows stay each node's own");
+    }
+
+    #[test]
+    fn a_body_that_names_a_change_it_does_not_hold_is_refused() {
+        let wrong = br#"{"c":[],"i":[{"k":"tenant_of","of":0}]}"#;
+        assert!(read(3, wrong).is_err());
+        assert!(read(3, b"not json").is_err());
+        let (changes, updates) = read(3, b"{}").unwrap();
+        assert!(changes.is_empty() && updates.is_empty());
+    }
+}
