@@ -1,6 +1,7 @@
-//! What the writer, the readers and the node-local state share: the cipher, the read model
-//! the writer keeps in step after each commit, the counts not written yet, the event
-//! stream and its last number, and what a commit changes besides the data.
+//! What the writer, the listener, the readers and the node-local state share: the cipher,
+//! the read model kept in step with every node's commits (see `feed`), the counts not
+//! written yet, the event stream and its last number, and what a commit changes besides
+//! the data.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
