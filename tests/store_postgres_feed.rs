@@ -3,8 +3,9 @@
 //! missing, under concurrent commits from both while one node's commits wait once they
 //! hold their numbers; each node's read model holds the other's writes; a node whose
 //! listener is paused does not hold up the other's commits and catches up after; and a
-//! node that was away while the change log was trimmed says its subscribers lagged and
-//! rebuilds its read model from the database.
+//! node that was away while the change log was trimmed, or that finds a commit the log does
+//! not hold (an earlier release's, during a rolling upgrade), says its subscribers lagged
+//! and rebuilds its read model from the database.
 
 mod support_pg;
 mod support_store;
@@ -285,6 +286,65 @@ async fn a_node_away_while_the_change_log_was_trimmed_lags_and_rebuilds_its_read
     let got = on_a.lock().unwrap().clone();
     let seqs: Vec<u64> = got.iter().map(|c| c.seq).collect();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    a.stop(Duration::from_secs(10)).await.unwrap();
+    b.stop(Duration::from_secs(10)).await.unwrap();
+}
+
+/// Wait (at most 15 s) for a lag among what `got` holds; its number.
+async fn until_lagged(got: &Mutex<Vec<Arc<Committed>>>) -> u64 {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let lag = got.lock().unwrap().iter().find_map(|c| match c.change {
+            Change::Lagged { .. } => Some(c.seq),
+            _ => None,
+        });
+        if let Some(seq) = lag {
+            return seq;
+        }
+        assert!(Instant::now() < deadline, "no lag heard");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_commit_the_change_log_does_not_hold_has_each_node_lag_and_rebuild() {
+    let Some(pg) = PgServer::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let keep = Duration::from_secs(3600);
+    let a = open(&pg, &dir.path().join("a"), keep);
+    let b = open(&pg, &dir.path().join("b"), keep);
+    support_store::add(&a, "first").await;
+    let (on_a, on_b) = (heard(&a), heard(&b));
+    // A node of an earlier release commits a tenant: a number taken, no row logged.
+    pg.sql(
+        "BEGIN; UPDATE change_seq SET last = last + 1; \
+         INSERT INTO tenants (slug, record, due_at) SELECT 'from-older', \
+           convert_to(replace(convert_from(record, 'UTF8'), '\"slug\":\"first\"', \
+           '\"slug\":\"from-older\"'), 'UTF8'), due_at FROM tenants WHERE slug = 'first'; \
+         COMMIT",
+    )
+    .await;
+    let older: u64 = pg.column("SELECT last FROM change_seq").await[0]
+        .as_deref()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // A's next commit finds the number it has no row for, before its own; B finds the
+    // gap before A's row. Each rebuilds (the snapshot may cover A's commit too).
+    support_store::add(&a, "after").await;
+    assert!(until_lagged(&on_a).await >= older);
+    assert!(until_lagged(&on_b).await >= older);
+    // Then each follows the log again.
+    support_store::add(&b, "later").await;
+    for (node, s, got) in [("A", &a, &on_a), ("B", &b, &on_b)] {
+        until_heard(got, &["later".to_owned()].into()).await;
+        let seqs: Vec<u64> = got.lock().unwrap().iter().map(|c| c.seq).collect();
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{node}: {seqs:?}");
+        let index = s.node().index();
+        for t in ["first", "from-older", "after", "later"] {
+            assert!(index.brief(t).is_some(), "{node}'s read model lacks {t}");
+        }
+    }
     a.stop(Duration::from_secs(10)).await.unwrap();
     b.stop(Duration::from_secs(10)).await.unwrap();
 }

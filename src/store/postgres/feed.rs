@@ -22,9 +22,11 @@ use super::tx::big;
 use crate::store::{Change, Committed, StoreError};
 use crate::time::now_ms;
 
-/// The change log's rows after a number, up to another, in order.
-const ROWS: &str =
-    "SELECT seq, first, body FROM change_log WHERE seq > $1 AND seq <= $2 ORDER BY seq";
+/// The change log's rows after a number, up to another, in order, a page at a time.
+const ROWS: &str = "SELECT seq, first, body FROM change_log WHERE seq > $1 AND seq <= $2 \
+     ORDER BY seq LIMIT 1000";
+/// Rows in a page (see [`ROWS`]).
+const PAGE: usize = 1000;
 
 /// A row of the change log.
 pub(super) struct Row {
@@ -33,7 +35,7 @@ pub(super) struct Row {
     body: Vec<u8>,
 }
 
-/// The rows after `after`, up to `upto`.
+/// The rows after `after`, up to `upto` (a page of them).
 pub(super) fn rows(conn: &Conn, after: u64, upto: u64) -> Result<Vec<Row>, StoreError> {
     let num = |v: i64| u64::try_from(v).unwrap_or(0);
     Ok(conn
@@ -119,13 +121,40 @@ fn follow(
 
 /// The listener's part: read what was committed after the number applied, and apply it.
 pub(super) fn catch_up(shared: &Shared, conn: &Conn) -> Result<(), StoreError> {
-    let after = *shared.applied();
-    let read = rows(conn, after, u64::MAX)?;
-    let mut applied = shared.applied();
-    if shared.stale.load(Ordering::Acquire) {
-        return rebuild(shared, &mut applied, conn, 0);
+    loop {
+        // Read without the lock (the writer may apply meanwhile: what it did is skipped).
+        let after = *shared.applied();
+        let read = rows(conn, after, u64::MAX)?;
+        let full = read.len() == PAGE;
+        let mut applied = shared.applied();
+        if shared.stale.load(Ordering::Acquire) {
+            return rebuild(shared, &mut applied, conn, 0);
+        }
+        follow(shared, &mut applied, conn, read)?;
+        if !full {
+            return Ok(());
+        }
     }
-    follow(shared, &mut applied, conn, read)
+}
+
+/// Apply every commit up to `upto` (all committed), under the lock already held; one the
+/// log does not hold (an earlier release's) means the read model is rebuilt.
+fn catch_up_to(
+    shared: &Shared,
+    applied: &mut MutexGuard<'_, u64>,
+    conn: &Conn,
+    upto: u64,
+) -> Result<(), StoreError> {
+    while **applied < upto {
+        let read = rows(conn, **applied, upto)?;
+        let full = read.len() == PAGE;
+        follow(shared, applied, conn, read)?;
+        if !full && **applied < upto {
+            let missed = upto - **applied;
+            return rebuild(shared, applied, conn, missed);
+        }
+    }
+    Ok(())
 }
 
 /// The writer's part, once `own` committed (on the writer's connection): the rows before
@@ -134,8 +163,7 @@ pub(super) fn commit(shared: &Shared, conn: Option<&Conn>, own: Own) {
     let mut applied = shared.applied();
     if *applied < own.before {
         let caught = match conn {
-            Some(conn) => rows(conn, *applied, own.before)
-                .and_then(|rows| follow(shared, &mut applied, conn, rows)),
+            Some(conn) => catch_up_to(shared, &mut applied, conn, own.before),
             None => Err(StoreError::Database("no database connection".into())),
         };
         if let Err(e) = caught {
