@@ -3,7 +3,9 @@
 //! its own, as the lease keeper's: LISTEN belongs to one session). It listens first, then
 //! reads the change log after the number applied (see `feed`), then waits for a
 //! notification or a backstop tick, and reads again. A notification whose number is
-//! applied already (this node's own commit, applied by its writer) costs no read. About
+//! applied already (this node's own commit, applied by its writer) costs no read. A lost
+//! connection (the server ended it, or the leader ended this node's sessions) is made
+//! again a backstop's time later, and the log read from the number applied. About
 //! every minute it also deletes the rows older than `store.change_log_keep` (the newest is
 //! always kept, so that a node that missed rows finds the gap) and looks at the server's
 //! notification queue, shared by every session: one that does not read its notifications
@@ -57,6 +59,7 @@ impl Listener {
             conn: None,
             notes: None,
             failing: false,
+            lost: None,
             trimmed: None,
             watched: None,
         };
@@ -118,6 +121,8 @@ struct Run {
     notes: Option<mpsc::UnboundedReceiver<String>>,
     /// The last attempt failed (said once, until one succeeds).
     failing: bool,
+    /// When the connection was lost: a new one is made a backstop's time after.
+    lost: Option<Instant>,
     trimmed: Option<Instant>,
     watched: Option<Instant>,
 }
@@ -133,8 +138,8 @@ impl Run {
         };
         loop {
             let done = match self.conn {
-                None => self.connect(&rt),
-                Some(_) => Ok(()),
+                None if self.lost.is_none_or(|t| t.elapsed() >= BACKSTOP) => self.connect(&rt),
+                _ => Ok(()),
             };
             let done = done.and_then(|()| self.housekeeping());
             self.outcome(done);
@@ -163,8 +168,7 @@ impl Run {
                     self.catch_up()
                 }
                 Woke::Note(None) => {
-                    self.conn = None;
-                    self.notes = None;
+                    self.lose();
                     continue;
                 }
                 Woke::Note(Some(first)) => self.notified(&first),
@@ -186,10 +190,16 @@ impl Run {
                 if !std::mem::replace(&mut self.failing, true) {
                     tracing::warn!(error = %e, "the change listener cannot read the change log: trying again");
                 }
-                self.conn = None;
-                self.notes = None;
+                self.lose();
             }
         }
+    }
+
+    /// The connection is gone (ended by the server, or failing): a new one later.
+    fn lose(&mut self) {
+        self.conn = None;
+        self.notes = None;
+        self.lost = Some(Instant::now());
     }
 
     /// Listen, then read what was committed since the number applied.
@@ -200,6 +210,7 @@ impl Run {
             .map_err(|e| store_error(&e))?;
         self.conn = Some(conn);
         self.notes = Some(notes);
+        self.lost = None;
         self.catch_up()
     }
 
