@@ -238,7 +238,9 @@ impl Loop {
                 return Err("no runtime for the writer's connection".to_owned());
             };
             let client = self.target.connect_on(&rt).map_err(|e| e.to_string())?;
-            self.conn = Some(Conn::new(client, rt));
+            let conn = Conn::new(client, rt);
+            feed::writer_session(&self.shared, &conn);
+            self.conn = Some(conn);
         }
         Ok(())
     }

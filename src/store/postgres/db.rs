@@ -99,12 +99,13 @@ impl Target {
         Ok(client)
     }
 
-    /// A connection of its own, its driver task on `rt`, the payloads of the
-    /// notifications it receives sent on the channel returned (closed with the connection).
+    /// A connection of its own, its driver task on `rt`, the notifications it receives
+    /// (the notifying server process, the payload) sent on the channel returned (closed
+    /// with the connection).
     pub fn listen_on(
         &self,
         rt: &Rt,
-    ) -> Result<(Client, tokio::sync::mpsc::UnboundedReceiver<String>), StoreError> {
+    ) -> Result<(Client, tokio::sync::mpsc::UnboundedReceiver<(i32, String)>), StoreError> {
         let (client, mut connection) = self.open_on(rt)?;
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         rt.spawn(async move {
@@ -113,7 +114,7 @@ impl Target {
             while let Some(m) = futures_util::StreamExt::next(&mut messages).await {
                 match m {
                     Ok(tokio_postgres::AsyncMessage::Notification(n)) => {
-                        let _ = tx.send(n.payload().to_owned());
+                        let _ = tx.send((n.process_id(), n.payload().to_owned()));
                     }
                     Ok(_) => {}
                     Err(e) => {

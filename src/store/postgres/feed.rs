@@ -119,6 +119,17 @@ fn follow(
     }
 }
 
+/// Note the server process of the writer's new session `conn` (see
+/// [`Shared::writer_pid`]); unknown if it cannot be read.
+pub(super) fn writer_session(shared: &Shared, conn: &Conn) {
+    let pid = conn
+        .query("SELECT pg_backend_pid()", &[])
+        .ok()
+        .and_then(|rows| rows.first().map(|r| r.get::<_, i32>(0)))
+        .unwrap_or(0);
+    shared.writer_pid.store(pid, Ordering::Release);
+}
+
 /// The listener's part: read what was committed after the number applied, and apply it.
 pub(super) fn catch_up(shared: &Shared, conn: &Conn) -> Result<(), StoreError> {
     loop {

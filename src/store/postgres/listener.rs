@@ -11,6 +11,7 @@
 //! notification queue, shared by every session: one that does not read its notifications
 //! holds the queue's tail, and a full queue fails every commit that notifies.
 
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -107,8 +108,8 @@ impl Drop for Listener {
 /// What woke the thread.
 enum Woke {
     Msg(Option<Msg>),
-    /// A notification's payload (`None`: the connection ended).
-    Note(Option<String>),
+    /// A notification (`None`: the connection ended).
+    Note(Option<(i32, String)>),
     Tick,
 }
 
@@ -118,7 +119,7 @@ struct Run {
     target: Target,
     keep: Duration,
     conn: Option<Conn>,
-    notes: Option<mpsc::UnboundedReceiver<String>>,
+    notes: Option<mpsc::UnboundedReceiver<(i32, String)>>,
     /// The last attempt failed (said once, until one succeeds).
     failing: bool,
     /// When the connection was lost: a new one is made a backstop's time after.
@@ -215,15 +216,21 @@ impl Run {
     }
 
     /// Notified with `first` (and maybe more, waiting): read the log unless every number
-    /// said is applied already.
-    fn notified(&mut self, first: &str) -> Result<(), StoreError> {
-        let mut said = first.parse::<u64>().unwrap_or(u64::MAX);
+    /// said is applied already, or is this node's writer's (it applies its own commits;
+    /// the backstop reads the log anyway).
+    fn notified(&mut self, first: &(i32, String)) -> Result<(), StoreError> {
+        let own = self.shared.writer_pid.load(Ordering::Acquire);
+        let said = |(pid, payload): &(i32, String)| match *pid == own && own != 0 {
+            true => 0,
+            false => payload.parse::<u64>().unwrap_or(u64::MAX),
+        };
+        let mut most = said(first);
         if let Some(notes) = self.notes.as_mut() {
             while let Ok(n) = notes.try_recv() {
-                said = said.max(n.parse::<u64>().unwrap_or(u64::MAX));
+                most = most.max(said(&n));
             }
         }
-        if said <= *self.shared.applied() {
+        if most <= *self.shared.applied() {
             return Ok(());
         }
         self.catch_up()

@@ -6,7 +6,7 @@
 //! end this one's.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -109,6 +109,7 @@ pub(super) fn open(
         node: node.clone(),
         applied: Mutex::new(last),
         stale: AtomicBool::new(false),
+        writer_pid: AtomicI32::new(0),
         delay_commit: AtomicU64::new(0),
         failed: Mutex::new(None),
         stats: Default::default(),

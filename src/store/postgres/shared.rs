@@ -3,7 +3,7 @@
 //! written yet, the event stream and its last number, and what a commit changes besides
 //! the data.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use tokio::sync::broadcast;
@@ -35,6 +35,9 @@ pub(super) struct Shared {
     /// The read model may have missed changes (the change log could not be read after a
     /// commit): the listener rebuilds it.
     pub stale: AtomicBool,
+    /// The server process of the writer's session (0: not known): the listener does not
+    /// read the log for its notifications (the writer applies its own commits).
+    pub writer_pid: AtomicI32,
     /// Tests: how long (ms) each commit waits once its transaction holds its numbers.
     pub delay_commit: AtomicU64,
     /// Why the store stopped taking writes, once it has.
