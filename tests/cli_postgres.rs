@@ -37,15 +37,19 @@ fn config_check_says_what_the_database_holds_or_that_it_cannot_reach_it() {
         line.contains("PostgreSQL 1") && line.contains("empty") && line.contains("host="),
         "{line}"
     );
-    assert!(line.ends_with("; leader lease 15s"), "{line}");
+    assert!(
+        line.ends_with("; leader lease 15s; change log kept 1h"),
+        "{line}"
+    );
     // A tenant added through the store: the schema is made, the tenant counted.
     w.ok(&["tenant", "add", "acme"]);
     let v = w.json(&["config", "check"]);
     let store = &v["store"];
     assert_eq!(store["backend"], "postgres", "{v}");
     assert_eq!(store["ok"], true, "{v}");
-    assert_eq!(store["found"]["schema_version"], 3, "{v}");
+    assert_eq!(store["found"]["schema_version"], 4, "{v}");
     assert_eq!(store["leader_timeout"], "15s", "{v}");
+    assert_eq!(store["change_log_keep"], "1h", "{v}");
     assert_eq!(store["found"]["tenants"], 1, "{v}");
     assert_eq!(v["database_exists"], true, "{v}");
     assert!(!w.data_dir().join("db").exists(), "nothing of sled's");

@@ -2,10 +2,12 @@
 //! release's schema: `tests/fixtures/pg-schema-1` (before the leader's lease) and
 //! `tests/fixtures/pg-schema-2` (before the nodes and the change log). Their tenants,
 //! statuses, integrations and links are as that release showed them, the audit chain
-//! verifies, the node takes the lease and is listed among the nodes.
+//! verifies, the node takes the lease and is listed among the nodes, and its next commit is
+//! the change log's first row, numbered after the last change the older release made.
 
 mod support_fixture;
 mod support_pg;
+mod support_store;
 
 use std::time::Duration;
 
@@ -94,5 +96,18 @@ async fn a_database_of_an_earlier_release_opens_at_this_schema_with_all_it_held(
     let cluster = store.cluster().await.unwrap();
     assert_eq!(cluster.leader.as_deref(), Some(leadership.node()));
     assert_eq!(cluster.nodes.len(), 1, "{cluster:?}");
+    // The change log starts with the next commit, right after the older release's last.
+    let before: u64 = pg.column("SELECT last FROM change_seq").await[0]
+        .as_deref()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(before > 0, "the fixture made changes");
+    support_store::add(&store, "after-upgrade").await;
+    assert_eq!(
+        pg.column("SELECT first::text || '-' || seq::text FROM change_log")
+            .await,
+        vec![Some(format!("{}-{}", before + 1, before + 1))]
+    );
     store.stop(Duration::from_secs(10)).await.unwrap();
 }

@@ -74,6 +74,7 @@ fn check(instance: &Instance, database: Database, as_json: bool) -> Result<()> {
     let found = Findings::of(cfg, instance.demo);
     let google = found.google_client();
     let lease = humantime::format_duration(cfg.store.leader_timeout);
+    let keep = humantime::format_duration(cfg.store.change_log_keep);
     let blaxel = found.blaxel.as_ref().map(blaxel_text);
     let database_exists = match &database {
         None => crate::store::exists(&instance.data_dir),
@@ -91,6 +92,7 @@ fn check(instance: &Instance, database: Database, as_json: bool) -> Result<()> {
                     "backend": "postgres",
                     "url": url,
                     "leader_timeout": lease.to_string(),
+                    "change_log_keep": keep.to_string(),
                     "ok": found.is_ok(),
                     "found": found.as_ref().ok(),
                     "problem": found.as_ref().err(),
@@ -113,7 +115,9 @@ fn check(instance: &Instance, database: Database, as_json: bool) -> Result<()> {
         );
         println!("data dir:     {}", instance.data_dir.display());
         match &database {
-            Some((url, Ok(p))) => println!("database:     {p} at {url}; leader lease {lease}"),
+            Some((url, Ok(p))) => {
+                println!("database:     {p} at {url}; leader lease {lease}; change log kept {keep}")
+            }
             Some((url, Err(e))) => println!("database:     PROBLEM: {url}: {e}"),
             None => {}
         }

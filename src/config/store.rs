@@ -16,10 +16,14 @@ struct FileStore {
     backend: Option<String>,
     postgres_url: Option<String>,
     leader_timeout: Option<String>,
+    change_log_keep: Option<String>,
 }
 
 /// How long the leader's lease outlives its last renewal unless told otherwise.
 pub const LEADER_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How long the change log keeps a commit for the other nodes unless told otherwise.
+pub const CHANGE_LOG_KEEP: Duration = Duration::from_secs(3600);
 
 /// Where the data lives.
 #[derive(Debug, Clone, Default)]
@@ -38,6 +42,9 @@ pub struct StoreConfig {
     /// PostgreSQL: how long the lease of the background work outlives its holder's last
     /// renewal (another node takes it over after that).
     pub leader_timeout: Duration,
+    /// PostgreSQL: how long the change log keeps a commit for the other nodes to read (a
+    /// node away for longer rebuilds its read model from the database).
+    pub change_log_keep: Duration,
 }
 
 impl Default for StoreConfig {
@@ -45,6 +52,7 @@ impl Default for StoreConfig {
         Self {
             backend: StoreBackend::default(),
             leader_timeout: LEADER_TIMEOUT,
+            change_log_keep: CHANGE_LOG_KEEP,
         }
     }
 }
@@ -71,6 +79,16 @@ pub(super) fn resolve(src: &Source) -> Result<StoreConfig, ConfigError> {
         |e| match e {
             None => "at least 1s".into(),
             Some(e) => format!("{e} (e.g. 15s)"),
+        },
+    )?;
+    let change_log_keep = src.duration(
+        "store.change_log_keep",
+        "MCP_ONBOARD_CHANGE_LOG_KEEP",
+        file.change_log_keep,
+        CHANGE_LOG_KEEP,
+        |e| match e {
+            None => "at least 1s".into(),
+            Some(e) => format!("{e} (e.g. 1h)"),
         },
     )?;
     let postgres = match &backend {
@@ -100,6 +118,7 @@ pub(super) fn resolve(src: &Source) -> Result<StoreConfig, ConfigError> {
         }
         return Ok(StoreConfig {
             leader_timeout,
+            change_log_keep,
             ..StoreConfig::default()
         });
     }
@@ -121,6 +140,7 @@ pub(super) fn resolve(src: &Source) -> Result<StoreConfig, ConfigError> {
     Ok(StoreConfig {
         backend: StoreBackend::Postgres(Box::new(url)),
         leader_timeout,
+        change_log_keep,
     })
 }
 
@@ -193,6 +213,24 @@ mod tests {
                 .to_string();
             assert!(
                 err.contains("store.leader_timeout") && err.contains("MCP_ONBOARD_LEADER_TIMEOUT"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_change_log_is_kept_an_hour_unless_set_and_at_least_a_second() {
+        let cfg = Config::from_env_pairs(&[]).unwrap();
+        assert_eq!(cfg.store.change_log_keep, Duration::from_secs(3600));
+        let cfg = Config::from_env_pairs(&[("MCP_ONBOARD_CHANGE_LOG_KEEP", "10m")]).unwrap();
+        assert_eq!(cfg.store.change_log_keep, Duration::from_secs(600));
+        for wrong in ["500ms", "forever"] {
+            let err = Config::from_env_pairs(&[("MCP_ONBOARD_CHANGE_LOG_KEEP", wrong)])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("store.change_log_keep")
+                    && err.contains("MCP_ONBOARD_CHANGE_LOG_KEEP"),
                 "{err}"
             );
         }

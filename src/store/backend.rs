@@ -87,6 +87,11 @@ pub trait Backend: Send + Sync {
     fn cluster(&self) -> BoxFuture<'static, Result<Cluster, StoreError>>;
     /// Where this node's listener answers, for the other nodes' `status`.
     fn listener(&self, at: &str);
+    /// Tests: this node reads nothing of the others' commits for `d` (PostgreSQL).
+    fn pause_feed_for_tests(&self, _d: Duration) {}
+    /// Tests: each commit from now on waits `d` once its transaction holds its change
+    /// numbers, before it commits (zero: none waits; PostgreSQL).
+    fn delay_commit_for_tests(&self, _d: Duration) {}
 }
 
 /// The store the engine holds: a backend, with typed operations over it. Cheap to clone.
@@ -245,6 +250,19 @@ impl Store {
     /// Where this node's listener answers, for the other nodes' `status`.
     pub fn listener(&self, at: &str) {
         self.backend.listener(at);
+    }
+
+    /// Tests: this node reads nothing of the others' commits for `d` (PostgreSQL).
+    #[doc(hidden)]
+    pub fn pause_feed_for_tests(&self, d: Duration) {
+        self.backend.pause_feed_for_tests(d);
+    }
+
+    /// Tests: each commit from now on waits `d` once its transaction holds its change
+    /// numbers, before it commits (zero: none waits; PostgreSQL).
+    #[doc(hidden)]
+    pub fn delay_commit_for_tests(&self, d: Duration) {
+        self.backend.delay_commit_for_tests(d);
     }
 
     /// The key of the Continue form's token, derived from the master key.

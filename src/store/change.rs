@@ -35,6 +35,10 @@ pub enum Change {
     Link { link: ConsentLink },
     /// The provisioner's state changed (nothing stored).
     Provisioner(ProvisionerState),
+    /// Not a commit: this node missed about `missed` changes made through other nodes
+    /// (they left the change log before it read them) and rebuilt its read model from the
+    /// database; its number is where that snapshot stands. A subscriber refetches.
+    Lagged { missed: u64 },
 }
 
 /// A change with its number in the one sequence.

@@ -96,6 +96,7 @@ impl Store {
                 key,
                 url,
                 config.leader_timeout,
+                config.change_log_keep,
             )?))),
         }
     }

@@ -8,11 +8,11 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::time::{Duration, Instant};
 
 use super::db::{Conn, Failure, Target, store_error};
+use super::feed;
 use super::queue::{Msg, Queued, Reply, Work};
 use super::rt::Rt;
 use super::shared::{Effect, Shared};
 use crate::store::{Committed, LAZY_FLUSH, StoreError};
-use crate::time::now_ms;
 
 /// Operations in one batch at most (so replies are not held back for long).
 const MAX_BATCH: usize = 512;
@@ -42,6 +42,10 @@ pub(super) struct Ran {
     /// the fence refused it.
     pub results: Vec<Result<(), StoreError>>,
     pub wrote: bool,
+    /// The last change number when its transaction began.
+    pub before: u64,
+    /// Its own last number, if it took any.
+    pub last: Option<u64>,
 }
 
 pub(super) struct Loop {
@@ -187,16 +191,17 @@ impl Loop {
                 break;
             }
         }
-        if res.is_ok() {
+        if let Ok(found) = &res {
             self.lazy = false;
-            self.mark();
+            self.mark(*found);
         }
-        res
+        res.map(|_| ())
     }
 
     /// A commit that waits for the log, on the sequence's row: one that went back (the
-    /// server lost commits it had acknowledged without waiting) stops the store.
-    fn durable_commit(&mut self) -> Result<(), String> {
+    /// server lost commits it had acknowledged without waiting) stops the store. Returns
+    /// the number found (every commit up to it is durable now).
+    fn durable_commit(&mut self) -> Result<u64, String> {
         self.connected()?;
         let Some(c) = &self.conn else {
             return Err("no database connection".to_owned());
@@ -219,7 +224,7 @@ impl Loop {
             self.fail(&e);
             return Err(e);
         }
-        Ok(())
+        Ok(found)
     }
 
     /// Have a connection (a new one when the last broke).
@@ -235,7 +240,9 @@ impl Loop {
                 return Err("no runtime for the writer's connection".to_owned());
             };
             let client = self.target.connect_on(&rt).map_err(|e| e.to_string())?;
-            self.conn = Some(Conn::new(client, rt));
+            let conn = Conn::new(client, rt);
+            feed::writer_session(&self.shared, &conn);
+            self.conn = Some(conn);
         }
         Ok(())
     }
@@ -323,11 +330,20 @@ impl Loop {
                 } else if ran.wrote {
                     self.lazy = false;
                 }
-                self.shared.apply(ran.effects, now_ms());
-                // Published before the replies: whoever hears "done" finds it in the stream.
-                self.shared.publish(ran.changes);
+                // Every commit up to its number is durable with it.
+                let durable_up_to = ran.last.unwrap_or(ran.before);
+                feed::commit(
+                    &self.shared,
+                    self.conn.as_ref(),
+                    feed::Own {
+                        before: ran.before,
+                        last: ran.last,
+                        changes: ran.changes,
+                        effects: ran.effects,
+                    },
+                );
                 if durable {
-                    self.mark();
+                    self.mark(durable_up_to);
                 }
                 for (q, r) in ops.iter_mut().zip(ran.results) {
                     if let Some(reply) = q.reply.take() {
@@ -351,10 +367,9 @@ impl Loop {
         }
     }
 
-    /// Everything published is durable now (a commit waited for the log): keep its last
+    /// Every commit up to `last` is durable now (a commit waited for the log): keep that
     /// number in the data dir.
-    fn mark(&mut self) {
-        let last = self.shared.last_seq.load(Ordering::Acquire);
+    fn mark(&mut self, last: u64) {
         if last > self.marked {
             match super::marker::write(&self.shared.dir, last) {
                 Ok(()) => self.marked = last,

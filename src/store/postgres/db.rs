@@ -68,6 +68,12 @@ pub(super) fn store_error(e: &tokio_postgres::Error) -> StoreError {
     }
 }
 
+/// A connection's driver (its socket, TLS or not).
+type Connection = tokio_postgres::Connection<
+    tokio_postgres::Socket,
+    <Tls as tokio_postgres::tls::MakeTlsConnect<tokio_postgres::Socket>>::Stream,
+>;
+
 /// The database's address, its TLS and the runtime its connections live on.
 #[derive(Clone)]
 pub(super) struct Target {
@@ -84,30 +90,60 @@ impl Target {
 
     /// A connection of its own, its driver task on `rt`.
     pub fn connect_on(&self, rt: &Rt) -> Result<Client, StoreError> {
-        let (client, connection) = rt
-            .wait(async {
-                tokio::time::timeout(CONNECT_TIMEOUT, self.url.connect.connect(self.tls.clone()))
-                    .await
-            })
-            .map_err(|_| {
-                StoreError::Database(format!(
-                    "PostgreSQL at {} did not answer within {}s",
-                    self.url.shown(),
-                    CONNECT_TIMEOUT.as_secs()
-                ))
-            })?
-            .map_err(|e| match store_error(&e) {
-                StoreError::Database(why) => {
-                    StoreError::Database(format!("connecting to {}: {why}", self.url.shown()))
-                }
-                other => other,
-            })?;
+        let (client, connection) = self.open_on(rt)?;
         rt.spawn(async move {
             if let Err(e) = connection.await {
                 tracing::warn!(error = %e, "a database connection ended");
             }
         });
         Ok(client)
+    }
+
+    /// A connection of its own, its driver task on `rt`, the notifications it receives
+    /// (the notifying server process, the payload) sent on the channel returned (closed
+    /// with the connection).
+    pub fn listen_on(
+        &self,
+        rt: &Rt,
+    ) -> Result<(Client, tokio::sync::mpsc::UnboundedReceiver<(i32, String)>), StoreError> {
+        let (client, mut connection) = self.open_on(rt)?;
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        rt.spawn(async move {
+            let messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+            let mut messages = std::pin::pin!(messages);
+            while let Some(m) = futures_util::StreamExt::next(&mut messages).await {
+                match m {
+                    Ok(tokio_postgres::AsyncMessage::Notification(n)) => {
+                        let _ = tx.send((n.process_id(), n.payload().to_owned()));
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "a database connection ended");
+                        break;
+                    }
+                }
+            }
+        });
+        Ok((client, rx))
+    }
+
+    fn open_on(&self, rt: &Rt) -> Result<(Client, Connection), StoreError> {
+        rt.wait(async {
+            tokio::time::timeout(CONNECT_TIMEOUT, self.url.connect.connect(self.tls.clone())).await
+        })
+        .map_err(|_| {
+            StoreError::Database(format!(
+                "PostgreSQL at {} did not answer within {}s",
+                self.url.shown(),
+                CONNECT_TIMEOUT.as_secs()
+            ))
+        })?
+        .map_err(|e| match store_error(&e) {
+            StoreError::Database(why) => {
+                StoreError::Database(format!("connecting to {}: {why}", self.url.shown()))
+            }
+            other => other,
+        })
     }
 
     /// The readers' pool.

@@ -17,6 +17,11 @@
 //! - `lease`: which node leads the background work (a lease in the database, kept by a
 //!   thread and a connection of its own); `fence`: the writes of leader-only work checked
 //!   against it in their own transaction;
+//! - `feed`, `listener`, `logged`: every node's commits reach every node's read model and
+//!   subscribers in change-number order, through the change log (a row per commit, in its
+//!   transaction, and a notification), read by a thread with a connection of its own;
+//!   `snapshot`: the read model read in one snapshot (at open, and when changes were
+//!   missed);
 //! - `shared`: what they share; `db`: connections and errors; `rt`: the runtime; `tls`:
 //!   libpq's `sslmode` over rustls.
 //!
@@ -29,8 +34,11 @@ mod backup;
 mod batch;
 mod cache;
 mod db;
+mod feed;
 mod fence;
 mod lease;
+mod listener;
+mod logged;
 mod marker;
 mod node;
 mod nodes;
@@ -45,6 +53,7 @@ mod rt;
 mod run;
 mod schema;
 mod shared;
+mod snapshot;
 mod tls;
 mod tx;
 mod tx_links;
@@ -71,6 +80,7 @@ use crate::store::{
     StoreError, StoreStats, TxOp,
 };
 use lease::Keeper;
+use listener::Listener;
 use node::PgNode;
 use read::PgReader;
 use rt::Rt;
@@ -87,6 +97,7 @@ pub struct PgBackend {
     shared: Arc<Shared>,
     writer: Arc<Writer>,
     keeper: Keeper,
+    listener: Listener,
     /// Kept last: the connections live on it.
     #[allow(dead_code)]
     rt: Arc<Rt>,
@@ -95,15 +106,17 @@ pub struct PgBackend {
 impl PgBackend {
     /// Open (or create) the store in the database `url` names; `dir` is the data dir (the
     /// key file, the control socket and the logs stay there); `leader_timeout`: how long
-    /// the lease of the background work outlives its holder's last renewal. Blocks: call it
-    /// from a blocking thread.
+    /// the lease of the background work outlives its holder's last renewal;
+    /// `change_log_keep`: how long the change log keeps a commit for the other nodes.
+    /// Blocks: call it from a blocking thread.
     pub fn open(
         dir: &Path,
         key: &KeySource,
         url: &PostgresUrl,
         leader_timeout: Duration,
+        change_log_keep: Duration,
     ) -> Result<Self, StoreError> {
-        open::open(dir, key, url, leader_timeout)
+        open::open(dir, key, url, leader_timeout, change_log_keep)
     }
 
     /// The database's URI, without its password.
@@ -170,6 +183,9 @@ impl Backend for PgBackend {
             let stopped = self.writer.stop(grace).await;
             // The lease is given back once nothing more is written, within what is left.
             self.keeper
+                .stop(grace.saturating_sub(started.elapsed()))
+                .await;
+            self.listener
                 .stop(grace.saturating_sub(started.elapsed()))
                 .await;
             stopped
@@ -249,5 +265,14 @@ impl Backend for PgBackend {
             });
             read.await.map_err(|e| StoreError::Task(e.to_string()))?
         })
+    }
+
+    fn pause_feed_for_tests(&self, d: Duration) {
+        self.listener.pause_for_tests(d);
+    }
+
+    fn delay_commit_for_tests(&self, d: Duration) {
+        let ms = u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        self.shared.delay_commit.store(ms, Ordering::Relaxed);
     }
 }

@@ -1,6 +1,7 @@
 //! The PostgreSQL backend's node-local state (see [`crate::store::NodeLocal`]): the read
-//! model, built from the database at open and kept in step by this process's commits;
-//! repeated opens and Continues counted here and added to the database as increments.
+//! model, built from the database at open and kept in step by every node's commits (see
+//! `feed`; the pending flows only by this node's); repeated opens and Continues counted
+//! here and added to the database as increments.
 //! Nothing is staged: a flow is committed before the customer goes to Google, so that
 //! another process sharing the database can take the callback.
 

@@ -6,7 +6,7 @@
 //! end this one's.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -14,31 +14,34 @@ use tokio::sync::broadcast;
 
 use super::db::{Conn, Target, store_error};
 use super::lease::Keeper;
+use super::listener::Listener;
 use super::node::PgNode;
 use super::read::PgReader;
-use super::rows::link_of;
 use super::rt::Rt;
 use super::schema::{self, PG_SCHEMA_VERSION};
 use super::shared::Shared;
+use super::snapshot;
 use super::tx::meta_key;
 use super::writer::Writer;
 use super::{PgBackend, marker, tls};
 use crate::config::postgres_url::PostgresUrl;
-use crate::domain::model::{ProvisionerState, Tenant};
+use crate::domain::model::ProvisionerState;
 use crate::store::leader::node_id;
 use crate::store::sled::layout::{META_AUDIT_HEAD, META_KEY_CHECK, decode, encode};
 use crate::store::{
-    Cipher, EVENT_BUFFER, Index, KEY_CHECK_SLOT, KEY_CHECK_TEXT, KeySource, Published, StoreError,
+    Cipher, EVENT_BUFFER, KEY_CHECK_SLOT, KEY_CHECK_TEXT, KeySource, Published, StoreError,
     check_data_dir,
 };
 
 /// Open the store in the database `url` names, its lease taken and renewed within
-/// `leader_timeout` (blocks: call it from a blocking thread).
+/// `leader_timeout`, the other nodes' commits followed (see `listener`). Blocks: call it
+/// from a blocking thread.
 pub(super) fn open(
     dir: &Path,
     key: &KeySource,
     url: &PostgresUrl,
     leader_timeout: Duration,
+    change_log_keep: Duration,
 ) -> Result<PgBackend, StoreError> {
     check_data_dir(dir)?;
     let rt = Rt::start()?;
@@ -79,14 +82,10 @@ pub(super) fn open(
     if cipher.open(KEY_CHECK_SLOT, &check).is_err() {
         return Err(StoreError::WrongKey);
     }
-    let index = build_index(&q)?;
+    let (index, last) = snapshot::read_model(&conn)?;
     let outbox = q("SELECT count(*) FROM outbox", &[])?
         .first()
         .map_or(0, |r| r.get::<_, i64>(0));
-    let last = q("SELECT last FROM change_seq WHERE id = 1", &[])?
-        .first()
-        .map_or(0, |r| r.get::<_, i64>(0));
-    let last = u64::try_from(last).unwrap_or(0);
     if let Some(seen) = marker::read(dir).filter(|seen| *seen > last) {
         return Err(StoreError::SequenceBackwards {
             found: last,
@@ -114,6 +113,11 @@ pub(super) fn open(
         outbox_len: AtomicUsize::new(usize::try_from(outbox).unwrap_or(0)),
         events,
         last_seq: AtomicU64::new(last),
+        node: node.clone(),
+        applied: Mutex::new(last),
+        stale: AtomicBool::new(false),
+        writer_pid: AtomicI32::new(0),
+        delay_commit: AtomicU64::new(0),
         failed: Mutex::new(None),
         stats: Default::default(),
     });
@@ -123,6 +127,7 @@ pub(super) fn open(
         shared: shared.clone(),
     });
     let keeper = Keeper::start(target.clone(), &node, leader_timeout)?;
+    let listener = Listener::start(shared.clone(), target.clone(), change_log_keep)?;
     let writer = Arc::new(Writer::start(shared.clone(), target)?);
     Ok(PgBackend {
         dir: dir.to_owned(),
@@ -137,6 +142,7 @@ pub(super) fn open(
         shared,
         writer,
         keeper,
+        listener,
         rt,
     })
 }
@@ -186,31 +192,4 @@ fn start(conn: &Conn, cipher: &Cipher) -> Result<Vec<u8>, StoreError> {
     .first()
     .map(|r| r.get(0))
     .ok_or_else(|| StoreError::Database("the key check was not kept".into()))
-}
-
-type Query<'a> = dyn Fn(&'static str, super::db::Params<'_>) -> Result<Vec<tokio_postgres::Row>, StoreError>
-    + 'a;
-
-/// The read model from the tables: every tenant in brief, the links still live, the
-/// pending flows.
-fn build_index(q: &Query<'_>) -> Result<Index, StoreError> {
-    let mut index = Index::default();
-    for r in q("SELECT slug, record FROM tenants", &[])? {
-        let slug: String = r.get(0);
-        let t: Tenant = decode(&format!("tenant {slug}"), &r.get::<_, Vec<u8>>(1))?;
-        index.put_tenant(&t);
-    }
-    let now = crate::time::now_ms();
-    for r in q(
-        "SELECT hash, record, open_count, continue_count FROM links",
-        &[],
-    )? {
-        let hash: Vec<u8> = r.get(0);
-        index.put_link(&hash, &link_of(&r, 1)?, now);
-    }
-    for r in q("SELECT state_hash, expires_at FROM flows", &[])? {
-        let hash: Vec<u8> = r.get(0);
-        index.put_flow(&hash, r.get(1));
-    }
-    Ok(index)
 }

@@ -10,6 +10,7 @@ use super::batch::{Abort, Loop, Ran};
 use super::cache::Cache;
 use super::db::{Conn, Failure, failure, store_error};
 use super::fence;
+use super::logged;
 use super::pipe::{Failed, Pipe};
 use super::queue::{Queued, Work};
 use super::tx::{PgTx, big, meta_key};
@@ -88,6 +89,8 @@ impl Loop {
             effects: Vec::new(),
             results: Vec::with_capacity(ops.len()),
             wrote: false,
+            before: last,
+            last: None,
         };
         let left_out = skip.keys().filter(|i| **i < ops.len()).count();
         let pipe = Pipe::new(conn, ops.len().saturating_sub(left_out) > 1);
@@ -144,11 +147,18 @@ impl Loop {
                 &[&meta_key(META_AUDIT_HEAD), &encode(&head)],
             );
         }
+        // What other nodes' read models take from it is logged, under a number of its own.
+        if next == last + 1 && ran.effects.iter().any(logged::shared_update) {
+            next += 1;
+        }
         if next > last + 1 {
             let _ = pipe.close(
                 "UPDATE change_seq SET last = $1 WHERE id = 1",
                 &[&big(next - 1)],
             );
+            let body = logged::body(&ran.changes, &ran.effects);
+            logged::log(&pipe, last + 1, next - 1, &shared.node, &body);
+            ran.last = Some(next - 1);
         }
         let _ = pipe.flush();
         if let Some(f) = pipe.failed() {
@@ -165,6 +175,10 @@ impl Loop {
         stats
             .round_trips
             .fetch_add(pipe.round_trips() + 2, Ordering::Relaxed);
+        let delay = shared.delay_commit.load(Ordering::Relaxed);
+        if delay > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(delay));
+        }
         let commit_started = Instant::now();
         if let Err(e) = conn.batch("COMMIT") {
             return Err(match failure(&e) {

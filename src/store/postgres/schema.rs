@@ -31,10 +31,15 @@ const MIGRATIONS: &[Migration] = &[
         min_release: "0.1.0",
         sql: include_str!("migrations/0003_nodes.sql"),
     },
+    Migration {
+        version: 4,
+        min_release: "0.1.0",
+        sql: include_str!("migrations/0004_change_log.sql"),
+    },
 ];
 
 /// The schema version this release makes.
-pub const PG_SCHEMA_VERSION: u32 = 3;
+pub const PG_SCHEMA_VERSION: u32 = 4;
 
 /// The advisory lock migrations run under ("mcp-onb" and 1).
 const MIGRATION_LOCK: i64 = 0x6d63_702d_6f6e_6201;

@@ -1,8 +1,9 @@
-//! What the writer, the readers and the node-local state share: the cipher, the read model
-//! the writer keeps in step after each commit, the counts not written yet, the event
-//! stream and its last number, and what a commit changes besides the data.
+//! What the writer, the listener, the readers and the node-local state share: the cipher,
+//! the read model kept in step with every node's commits (see `feed`), the counts not
+//! written yet, the event stream and its last number, and what a commit changes besides
+//! the data.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use tokio::sync::broadcast;
@@ -26,6 +27,19 @@ pub(super) struct Shared {
     pub events: broadcast::Sender<Arc<Committed>>,
     /// The highest sequence number published.
     pub last_seq: AtomicU64,
+    /// This node's id (its sessions' `application_name`), as the change log names it.
+    pub node: String,
+    /// The last change number whose commit this node applied and published, in order (see
+    /// `feed`): its own commits and the change log's rows go through this lock.
+    pub applied: Mutex<u64>,
+    /// The read model may have missed changes (the change log could not be read after a
+    /// commit): the listener rebuilds it.
+    pub stale: AtomicBool,
+    /// The server process of the writer's session (0: not known): the listener does not
+    /// read the log for its notifications (the writer applies its own commits).
+    pub writer_pid: AtomicI32,
+    /// Tests: how long (ms) each commit waits once its transaction holds its numbers.
+    pub delay_commit: AtomicU64,
     /// Why the store stopped taking writes, once it has.
     pub failed: Mutex<Option<String>>,
     pub stats: Stats,
@@ -79,6 +93,11 @@ impl Shared {
                 }
             }
         }
+    }
+
+    /// The feed's position (see `feed`), held while a commit is applied and published.
+    pub fn applied(&self) -> std::sync::MutexGuard<'_, u64> {
+        self.applied.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Publish committed changes, in sequence order.

@@ -1,10 +1,11 @@
 //! The writer: a thread of its own with a connection of its own, fed by a channel. It
 //! takes what is queued (a batch) and runs it in one SERIALIZABLE transaction, each
 //! operation under a savepoint of its own (an operation that fails leaves nothing, the
-//! others stay), and publishes the batch's changes once it committed. Why one writer per
-//! process: the batch holds the change sequence's row from its start to its commit, so the
-//! numbers are handed out in commit order (across processes too: the row is theirs to wait
-//! for); and many durable operations share one commit (group commit).
+//! others stay), and publishes the batch's changes once it committed (in change-number
+//! order with the other nodes' commits, see `feed`). Why one writer per process: the batch
+//! holds the change sequence's row from its start to its commit, so the numbers are handed
+//! out in commit order (across processes too: the row is theirs to wait for); and many
+//! durable operations share one commit (group commit).
 //!
 //! A batch that lost a serialization conflict or a deadlock is run again from the start
 //! (its operations are `Fn`), a few times at most; so is one whose connection broke before
