@@ -68,3 +68,39 @@ async fn a_node_stopped_inside_a_transaction_stalls_the_other_only_until_the_ser
     a.stop(Duration::from_secs(10)).await.unwrap();
     b.stop(Duration::from_secs(10)).await.unwrap();
 }
+
+/// Two nodes appending to the audit chain at once, with writes that move no change number
+/// (an audit entry alone) among them: the chain stays one chain, every entry in it, and it
+/// verifies. A transaction that waited for the other node's must see what it wrote.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_nodes_appending_to_the_audit_chain_at_once_keep_one_chain() {
+    let Some(pg) = PgServer::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let a = Store::open_with(&dir.path().join("a"), &key(8), &pg.store_config()).unwrap();
+    let b = Store::open_with(&dir.path().join("b"), &key(8), &pg.store_config()).unwrap();
+    const EACH: usize = 60;
+    let mut writes = tokio::task::JoinSet::new();
+    for i in 0..EACH {
+        for (node, store) in [("a", &a), ("b", &b)] {
+            let what = format!("{node}-{i}");
+            writes.spawn(
+                store.commit(&ME, Durability::Durable, move |tx: &mut dyn Tx| {
+                    tx.append_audit("command", &what, None, "")
+                }),
+            );
+        }
+    }
+    while let Some(w) = writes.join_next().await {
+        w.expect("task").expect("an audit entry appended");
+    }
+    let entries = a
+        .read(|r| {
+            r.verify_audit(&[])?
+                .map_err(|(at, why)| StoreError::Database(format!("audit {at}: {why}")))
+        })
+        .await
+        .expect("the chain verifies");
+    assert!(entries >= 2 * EACH as u64, "{entries} entries");
+    a.stop(Duration::from_secs(10)).await.unwrap();
+    b.stop(Duration::from_secs(10)).await.unwrap();
+}

@@ -55,10 +55,17 @@ impl Loop {
         };
         let again =
             |e: tokio_postgres::Error| Abort::Again(failure(&e), store_error(&e).to_string());
+        // The sequence's table is locked before any query: the transaction's snapshot is
+        // taken by its first query, so it is taken once every writer before it (of any
+        // node) has committed. Locking the row by that first query would take the snapshot
+        // before the wait, and a transaction that waited would not see what the one before
+        // it wrote unless that one moved the sequence (an audit entry alone does not).
         let begin = if durable {
-            "BEGIN ISOLATION LEVEL SERIALIZABLE; SELECT last FROM change_seq WHERE id = 1 FOR UPDATE"
+            "BEGIN ISOLATION LEVEL SERIALIZABLE; LOCK TABLE change_seq IN EXCLUSIVE MODE; \
+             SELECT last FROM change_seq WHERE id = 1 FOR UPDATE"
         } else {
-            "BEGIN ISOLATION LEVEL SERIALIZABLE; SET LOCAL synchronous_commit = off; \
+            "BEGIN ISOLATION LEVEL SERIALIZABLE; LOCK TABLE change_seq IN EXCLUSIVE MODE; \
+             SET LOCAL synchronous_commit = off; \
              SELECT last FROM change_seq WHERE id = 1 FOR UPDATE"
         };
         let fenced = fence::any(ops, skip);
