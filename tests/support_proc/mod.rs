@@ -12,6 +12,7 @@ use serde_json::Value;
 mod backend;
 mod consent;
 // A test that also has `common` holds this module twice (there too): two copies, unmixed.
+pub mod nodes;
 #[allow(clippy::duplicate_mod)]
 #[path = "../support_pg/mod.rs"]
 pub mod pg;
