@@ -79,6 +79,11 @@ fn config_check_says_what_the_database_holds_or_that_it_cannot_reach_it() {
     let out = w.run(&["key", "rotate"]);
     assert!(!out.ok());
     assert!(out.stderr.contains("embedded (sled)"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("stop every node") && out.stderr.contains("start every node"),
+        "{}",
+        out.stderr
+    );
     assert_eq!(w.json(&["config", "check"])["store"]["found"]["tenants"], 1);
     // The server gone: said, and the check fails.
     w.pg.as_ref().expect("the world's server").down("fast");

@@ -3,8 +3,8 @@
 //! each tenant gets one connection and one server at Blaxel; the same callback sent to
 //! both nodes at once consents once.
 //!
-//! Sizes: `NODES_TENANTS` tenants (default 8; the full size is 100:
-//! `NODES_TENANTS=100 cargo test --test nodes_serve`).
+//! Sizes: 8 tenants (the watch: 32) in CI; the full size, 100 (400):
+//! `MCP_ONBOARD_NODES=full cargo test --release --test nodes_serve`.
 
 mod support_proc;
 
@@ -17,10 +17,11 @@ use support_proc::nodes::Cluster;
 use support_proc::*;
 
 fn tenants() -> usize {
-    std::env::var("NODES_TENANTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(8)
+    if std::env::var("MCP_ONBOARD_NODES").is_ok_and(|v| v == "full") {
+        100
+    } else {
+        8
+    }
 }
 
 /// Wait (at most `within`) until every one of `slugs` is `deployed`, as node `i` shows it.
@@ -300,6 +301,12 @@ async fn a_watch_on_one_node_sees_every_commit_of_both_in_order() {
     c.start(0);
     c.start(1);
     let out = c.w.tmp.path().join("watch.jsonl");
+    let listening = |c: &mut Cluster| {
+        c.at(0).json(&["status"])["subscribers"]
+            .as_u64()
+            .expect("subscribers in status")
+    };
+    let before = listening(&mut c);
     let mut watch = c
         .at(0)
         .command(&["--json", "watch"])
@@ -307,6 +314,12 @@ async fn a_watch_on_one_node_sees_every_commit_of_both_in_order() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("watch");
+    // The watch is attached before anything is added: what it sees comes live.
+    let attached = Instant::now() + Duration::from_secs(30);
+    while listening(&mut c) <= before {
+        assert!(Instant::now() < attached, "the watch never attached");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let n = tenants() * 4;
     // Tenants added through both nodes at once, from two threads each.
     let mut adders = Vec::new();
