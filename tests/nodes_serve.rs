@@ -164,10 +164,16 @@ fn caller_pid(user_agent: Option<&str>) -> Option<u32> {
 
 /// The nodes (by process id) that called Blaxel, from request `from` of its log on.
 fn callers(c: &Cluster, from: usize) -> Vec<u32> {
+    callers_between(c, from, usize::MAX)
+}
+
+/// The nodes (by process id) that called Blaxel in requests `from..to` of its log.
+fn callers_between(c: &Cluster, from: usize, to: usize) -> Vec<u32> {
     let mut pids: Vec<u32> = c
         .blaxel
         .request_log()
         .iter()
+        .take(to)
         .skip(from)
         .filter_map(|r| caller_pid(r.user_agent.as_deref()))
         .collect();
@@ -238,18 +244,13 @@ async fn the_leader_killed_mid_provisioning_leaves_the_rest_to_the_other_node() 
     c.signal(leader, "KILL");
     let seen = c.blaxel.request_log().len();
     wait_deployed(&mut c, other, &slugs, Duration::from_secs(180));
+    // One node at a time called Blaxel: the leader until it was killed, the other after.
     assert_eq!(
-        callers(&c, seen)
-            .into_iter()
-            .filter(|p| *p == c.pid(leader))
-            .count(),
-        0,
-        "the killed node called nobody"
+        callers_between(&c, 0, seen),
+        [c.pid(leader)],
+        "before the kill"
     );
-    assert!(
-        callers(&c, seen).contains(&c.pid(other)),
-        "the other node took over"
-    );
+    assert_eq!(callers(&c, seen), [c.pid(other)], "after the kill");
     one_each_at_blaxel(&c, &slugs);
 }
 
@@ -277,6 +278,11 @@ async fn a_leader_stopped_past_its_lease_calls_nobody_after_it_wakes() {
         || callers(&c, stopped_at).contains(&other_pid),
     )
     .await;
+    assert_eq!(
+        callers_between(&c, 0, stopped_at),
+        [c.pid(leader)],
+        "only the leader called before it was stopped"
+    );
     c.signal(leader, "CONT");
     let woke_at = c.blaxel.request_log().len();
     wait_deployed(&mut c, other, &slugs, Duration::from_secs(180));

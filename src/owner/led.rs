@@ -1,8 +1,9 @@
 //! Background work that runs only while this node leads (see [`Leadership`]): started each
 //! time the node becomes the leader, aborted as soon as it stops leading (its local
-//! deadline passed, or another node took the lease). A worker started again picks up from
-//! what the store holds, never from what the aborted run had in memory. On sled the node
-//! always leads: the work starts at once and runs until the owner stops.
+//! deadline passed, or another node took the lease) or leads under another epoch. A worker
+//! started again picks up from what the store holds, never from what the aborted run had in
+//! memory. On sled the node always leads: the work starts at once and runs until the owner
+//! stops.
 
 use std::future::Future;
 
@@ -30,9 +31,14 @@ where
                 following().await;
                 leadership.until(true).await;
             }
-            tracing::info!(worker = what, "this node leads: started");
+            let crate::store::Role::Leader { epoch, .. } = leadership.role() else {
+                continue;
+            };
+            tracing::info!(worker = what, epoch, "this node leads: started");
             let running = Aborting(tokio::spawn(work()));
-            leadership.until(false).await;
+            // A takeover and a retaking seen as one change (a process paused past both)
+            // still restart the work: it runs under one epoch only.
+            leadership.until_not_under(epoch).await;
             drop(running);
             tracing::info!(worker = what, "this node no longer leads: stopped");
         }
@@ -112,6 +118,17 @@ mod tests {
         tx.send_replace(lead);
         eventually("started again", || running.load(Ordering::SeqCst) == 1).await;
         assert_eq!(started.load(Ordering::SeqCst), 2);
+        // Another epoch without a follower's moment between (a process paused past a
+        // takeover and a retaking): the work under the old epoch ends, a new one starts.
+        tx.send_replace(Role::Leader {
+            epoch: 2,
+            until: None,
+        });
+        eventually("started under the new epoch", || {
+            started.load(Ordering::SeqCst) == 3
+        })
+        .await;
+        eventually("one run at a time", || running.load(Ordering::SeqCst) == 1).await;
         task.abort();
         eventually("ended with its task", || {
             running.load(Ordering::SeqCst) == 0

@@ -71,13 +71,24 @@ impl Leadership {
         matches!(self.role(), Role::Leader { .. })
     }
 
-    /// Resolves once this node leads (`leads`) or follows (`!leads`). Nothing published
-    /// between the look and the wait is missed: the role is read as it is marked seen.
+    /// Resolves once this node leads (`leads`) or does not, as its role stands then: a
+    /// role published between a check and this wait is not missed.
     pub async fn until(&mut self, leads: bool) {
+        self.until_role(|role| matches!(role, Role::Leader { .. }) == leads)
+            .await;
+    }
+
+    /// Resolves once the role (a leader past its deadline is a follower) no longer is
+    /// leading under `epoch`: it follows, or leads under another epoch.
+    pub async fn until_not_under(&mut self, epoch: u64) {
+        self.until_role(|role| !matches!(role, Role::Leader { epoch: e, .. } if e == epoch))
+            .await;
+    }
+
+    async fn until_role(&mut self, done: impl Fn(Role) -> bool) {
         loop {
             let role = *self.rx.borrow_and_update();
-            let now = Instant::now();
-            if matches!(role.at(now), Role::Leader { .. }) == leads {
+            if done(role.at(Instant::now())) {
                 return;
             }
             let published = async {

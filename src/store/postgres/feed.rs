@@ -94,14 +94,15 @@ fn rebuild(shared: &Shared, applied: &mut u64, conn: &Conn, missed: u64) -> Resu
         to = last,
         "this node missed changes made through others (they left the change log before it read them): its read model was rebuilt"
     );
-    if last > *applied {
-        let missed = missed.max(last - *applied);
-        shared.publish(vec![Committed {
-            seq: last,
-            change: Change::Lagged { missed },
-        }]);
-        *applied = last;
-    }
+    // Said after the rebuild, always: a subscriber that refetches now reads what was missed.
+    let seq = last.max(*applied);
+    shared.publish(vec![Committed {
+        seq,
+        change: Change::Lagged {
+            missed: missed.max(last.saturating_sub(*applied)),
+        },
+    }]);
+    *applied = seq;
     Ok(())
 }
 
@@ -178,15 +179,10 @@ pub(super) fn commit(shared: &Shared, conn: Option<&Conn>, own: Own) {
             None => Err(StoreError::Database("no database connection".into())),
         };
         if let Err(e) = caught {
-            // Said as a lag at once; the listener rebuilds the read model.
+            // The listener rebuilds the read model (within a second) and then says the
+            // subscribers lagged: saying it now would have them refetch what lacks the rows.
             tracing::warn!(error = %e, "reading the change log after a commit failed");
             shared.stale.store(true, Ordering::Release);
-            shared.publish(vec![Committed {
-                seq: own.before,
-                change: Change::Lagged {
-                    missed: own.before - *applied,
-                },
-            }]);
             *applied = own.before;
         }
     }

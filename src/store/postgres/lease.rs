@@ -47,8 +47,12 @@ const TAKE: &str = "UPDATE leader_lease AS l \
      WHERE l.id = 1 AND o.id = 1 \
        AND (l.holder IS NULL OR l.holder = $1 OR l.expires_at <= clock_timestamp()) \
      RETURNING l.epoch, o.holder";
+/// The previous holder's sessions are ended, but for one running a statement (a commit of
+/// a customer's callback, say: ending it there would leave its outcome unknown and stop
+/// that node's store; its leader-only writes are refused by the epoch anyway).
 const END_SESSIONS: &str = "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
-     WHERE application_name = $1 AND pid <> pg_backend_pid()";
+     WHERE application_name = $1 AND pid <> pg_backend_pid() \
+       AND state IS DISTINCT FROM 'active'";
 const RELEASE: &str = "UPDATE leader_lease SET holder = NULL, expires_at = clock_timestamp() \
      WHERE id = 1 AND holder = $1 AND epoch = $2";
 
