@@ -37,6 +37,21 @@ fn came_back(kind: EventKind) -> bool {
     )
 }
 
+/// The Google error of the last consent of `integration` (`None`: the tenant's first) on
+/// the timeline `events` (oldest first), when it failed.
+fn last_failed_consent(
+    events: &[TimelineEntry],
+    integration: Option<Integration>,
+) -> Option<GoogleCode> {
+    events
+        .iter()
+        .rev()
+        .filter(|e| e.integration == integration)
+        .find(|e| matches!(e.kind, EventKind::Consented | EventKind::ConsentFailed))
+        .filter(|e| e.kind == EventKind::ConsentFailed)
+        .and_then(|e| GoogleCode::in_reason(&e.detail))
+}
+
 /// The last no-callback entry of `events` (oldest first), unless a callback came back
 /// after it.
 pub fn last_no_callback(events: &[TimelineEntry]) -> Option<&TimelineEntry> {
@@ -77,9 +92,13 @@ impl TenantView {
                 .iter()
                 .map(|a| (Some(a.integration), a.integration, a.reason.as_deref())),
         );
+        // The reason names the error of a failed first consent; a failed re-consent (an
+        // earlier consent is kept) leaves the reason alone: its timeline entry names it.
         self.google_fixes = reasons
             .filter_map(|(about, integration, reason)| {
-                let code = GoogleCode::in_reason(reason?)?;
+                let code = reason
+                    .and_then(GoogleCode::in_reason)
+                    .or_else(|| last_failed_consent(events, about))?;
                 Some(GoogleFix::of(&code, about, &cx(integration)))
             })
             .collect();
@@ -93,3 +112,7 @@ impl TenantView {
         self
     }
 }
+
+#[cfg(test)]
+#[path = "google_view_tests.rs"]
+mod tests;
