@@ -10,12 +10,15 @@ use common::pg::Backend;
 use common::*;
 use mcp_onboard::domain::google_errors::{GoogleCode, Stage};
 use mcp_onboard::engine::api::TenantView;
-use mcp_onboard::engine::model::{EventKind, FailureKind, TenantStatus};
+use mcp_onboard::engine::model::{ConsentLink, EventKind, FailureKind, PendingFlow, TenantStatus};
 use mcp_onboard::engine::ops::admin::Sweep;
-use mcp_onboard::engine::{Actor, Worker};
+use mcp_onboard::engine::token::{hex, sha256};
+use mcp_onboard::engine::{Actor, Command, Reply, Worker};
 use mcp_onboard::sandbox::google::Knobs;
+use mcp_onboard::store::{Durability, StoreError};
 use mcp_onboard::time::now_ms;
 use rstest::rstest;
+use secrecy::SecretString;
 
 fn fix_of(t: &TenantView) -> String {
     assert_eq!(t.google_fixes.len(), 1, "{:?}", t.google_fixes);
@@ -205,4 +208,125 @@ async fn a_customer_who_came_back_later_is_not_signalled() {
     let t = h.show("acme").await;
     assert!(t.no_callback.is_none(), "{:?}", t.no_callback);
     assert!(t.events.iter().all(|e| e.kind != EventKind::NoCallback));
+}
+
+const HOUR: i64 = 3_600_000;
+
+/// A flow of the link `link_id` (code hash `hash`) for `acme`, started at `created_at`,
+/// in its sign-in window for ten minutes.
+fn flow_of(link_id: &str, hash: &[u8], created_at: i64) -> PendingFlow {
+    PendingFlow {
+        tenant: "acme".into(),
+        link_id: link_id.into(),
+        link_hash: hex(hash),
+        redirect_uri: String::new(),
+        created_at,
+        expires_at: created_at + 10 * 60_000,
+        browser: String::new(),
+        integration: None,
+        lang: None,
+    }
+}
+
+async fn put_flows(h: &Harness, link: Option<([u8; 32], ConsentLink)>, flows: Vec<PendingFlow>) {
+    h.engine
+        .store()
+        .commit(&OWNER, Durability::Durable, move |tx| {
+            if let Some((hash, l)) = link.clone() {
+                tx.put_link(&hash, l)?;
+            }
+            let v = SecretString::from("verifier");
+            for (i, f) in flows.iter().enumerate() {
+                tx.put_flow(&[u8::try_from(i + 1).unwrap(); 32], f.clone(), &v)?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .await
+        .unwrap();
+}
+
+fn noted(t: &TenantView) -> Vec<String> {
+    t.events
+        .iter()
+        .filter(|e| e.kind == EventKind::NoCallback)
+        .map(|e| e.detail.clone())
+        .collect()
+}
+
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
+#[tokio::test]
+async fn a_link_that_expired_before_the_owners_sweep_is_noted_once_however_many_sweeps(
+    #[case] backend: Backend,
+) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
+    h.add("acme", None, None).await;
+    let now = now_ms();
+    // A link that expired twenty minutes ago; the customer went on to Google through it
+    // two hours ago and forty minutes ago, and never came back.
+    let hash = [7u8; 32];
+    let mut link = ConsentLink::new("acme", "old1", now - 3 * HOUR, now - 20 * 60_000);
+    link.continue_count = 2;
+    link.continued_at = Some(now - 40 * 60_000);
+    let flows = vec![
+        flow_of("old1", &hash, now - 2 * HOUR),
+        flow_of("old1", &hash, now - 40 * 60_000),
+    ];
+    put_flows(&h, Some((hash, link)), flows).await;
+    // The owner's sweeper drops flows an hour after they expired: the first goes.
+    let sweep = |before| {
+        h.engine
+            .run(Actor::System(Worker::Sweeper), Sweep { before })
+    };
+    sweep(now_ms() - HOUR).await.unwrap();
+    let t = h.show("acme").await;
+    let once = noted(&t);
+    assert_eq!(once.len(), 1, "{:?}", t.events);
+    assert!(once[0].contains("link old1 (once)"), "{once:?}");
+    assert!(t.no_callback.is_some());
+    // The second is still there; the sweeps that drop it do not note the link again.
+    sweep(now_ms() - HOUR).await.unwrap();
+    sweep(now_ms() + HOUR).await.unwrap();
+    sweep(now_ms() + HOUR).await.unwrap();
+    assert_eq!(noted(&h.show("acme").await), once);
+}
+
+#[tokio::test]
+async fn a_link_replaced_after_its_flow_expired_is_noted_and_one_in_its_window_is_not() {
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    let link = h.link("acme").await;
+    let hash = sha256(link.url.rsplit('/').next().unwrap());
+    // Continue pressed twenty minutes ago (its flow expired ten minutes ago), and now.
+    put_flows(
+        &h,
+        None,
+        vec![flow_of(&link.id, &hash, now_ms() - 20 * 60_000)],
+    )
+    .await;
+    h.start(&link).await;
+    let replaced = h
+        .engine
+        .run(
+            OWNER,
+            Command::IssueLink {
+                integration: None,
+                slug: "acme".into(),
+                ttl_secs: 3600,
+                replace: true,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(matches!(replaced, Reply::Link(_)), "{replaced:?}");
+    let t = h.show("acme").await;
+    let noted = noted(&t);
+    assert_eq!(noted.len(), 1, "{:?}", t.events);
+    assert!(
+        noted[0].contains(&format!("link {} (once)", link.id)),
+        "the flow in its window is not counted: {noted:?}"
+    );
 }

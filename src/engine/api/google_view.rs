@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::TenantView;
 use crate::domain::google_errors::{FixContext, GoogleCode, GoogleFix, own_page_fixes};
 use crate::domain::model::{EventKind, Integration, Tenant, TimelineEntry};
+use crate::domain::no_callback::came_back_since;
 use crate::time::{Millis, rfc3339};
 
 /// "Continued to Google, no callback before the flow expired": Google may have shown an
@@ -52,14 +53,18 @@ fn last_failed_consent(
         .and_then(|e| GoogleCode::in_reason(&e.detail))
 }
 
-/// The last no-callback entry of `events` (oldest first), unless a callback came back
-/// after it.
-pub fn last_no_callback(events: &[TimelineEntry]) -> Option<&TimelineEntry> {
-    events
+/// The last no-callback entry of `events` (oldest first), unless a callback came back for
+/// its integration after it: a timeline entry of one, or one `t` counted (a refused
+/// sign-in may be counted and not kept on the timeline).
+pub fn last_no_callback<'a>(t: &Tenant, events: &'a [TimelineEntry]) -> Option<&'a TimelineEntry> {
+    let at = events
         .iter()
-        .rev()
-        .find(|e| e.kind == EventKind::NoCallback || came_back(e.kind))
-        .filter(|e| e.kind == EventKind::NoCallback)
+        .rposition(|e| e.kind == EventKind::NoCallback)?;
+    let e = &events[at];
+    let later = events[at + 1..]
+        .iter()
+        .any(|x| x.integration == e.integration && came_back(x.kind));
+    (!later && !came_back_since(t, e.integration, e.at)).then_some(e)
 }
 
 impl TenantView {
@@ -102,7 +107,7 @@ impl TenantView {
                 Some(GoogleFix::of(&code, about, &cx(integration)))
             })
             .collect();
-        self.no_callback = last_no_callback(events).map(|e| NoCallbackView {
+        self.no_callback = last_no_callback(t, events).map(|e| NoCallbackView {
             at: rfc3339(e.at),
             at_ms: e.at,
             detail: e.detail.clone(),
