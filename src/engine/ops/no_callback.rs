@@ -4,7 +4,7 @@
 //! backend, from the flows and their tenants; each link noted is marked, so a link is noted
 //! once however many sweeps its flows go in.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::domain::model::{AuditEvent, PendingFlow};
 use crate::domain::no_callback::no_callback_entries;
@@ -25,10 +25,20 @@ pub(super) fn note(
         let Some(tenant) = tx.tenant(slug)? else {
             continue;
         };
-        // A link noted already (in an earlier sweep) is not noted again.
+        // A link noted already (in an earlier sweep) is not noted again; each link is read
+        // once.
+        let mut already: BTreeMap<&str, bool> = BTreeMap::new();
         let mut fresh = Vec::new();
         for f in expired.iter().filter(|f| f.tenant == slug) {
-            if !noted_already(tx, &f.link_hash)? {
+            let noted = match already.get(f.link_hash.as_str()) {
+                Some(n) => *n,
+                None => {
+                    let n = noted_already(tx, &f.link_hash)?;
+                    already.insert(&f.link_hash, n);
+                    n
+                }
+            };
+            if !noted {
                 fresh.push(f.clone());
             }
         }
