@@ -73,7 +73,9 @@ async fn flows_are_taken_once_and_swept_when_old(#[case] backend: Backend) {
         .commit(&ME, Durability::Lazy, move |tx| tx.sweep_flows(far))
         .await
         .unwrap();
-    assert_eq!(swept, 2, "the expired flow and the tombstone");
+    assert_eq!(swept.count, 2, "the expired flow and the tombstone");
+    let expired: Vec<_> = swept.expired.iter().map(|f| f.tenant.as_str()).collect();
+    assert_eq!(expired, ["a"], "the expired flow, as it was stored");
     assert!(matches!(take(&OLD).await.unwrap(), TakenFlow::Unknown));
     assert!(store.reader().used_flow(&NEW).unwrap().is_none());
 }

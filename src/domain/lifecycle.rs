@@ -31,6 +31,7 @@ pub const REFUSAL_WINDOW_MS: Millis = 60_000;
 pub fn note_refusal(tenant: &mut Tenant, event: &mut AuditEvent, now: Millis) -> bool {
     let r = &mut tenant.refusals;
     r.total = r.total.saturating_add(1);
+    r.latest_at = Some(now);
     let recent = r.last_at.is_some_and(|t| now - t < REFUSAL_WINDOW_MS);
     if recent || r.on_timeline >= MAX_REFUSALS_ON_TIMELINE {
         r.counted = r.counted.saturating_add(1);

@@ -41,6 +41,10 @@ pub struct ConsentLink {
     /// The integrations consented through it so far (it is used after the last).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub done: Vec<super::integration::Integration>,
+    /// When the flows' sweep noted that a customer went on to Google through it and no
+    /// callback came back: noted once per link ([`super::no_callback`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_callback_at: Option<Millis>,
 }
 
 /// A link's state, one vocabulary for text, JSON and the console. Only `Active` can start
@@ -114,6 +118,7 @@ impl ConsentLink {
             superseded_at: None,
             only: None,
             done: Vec::new(),
+            no_callback_at: None,
         }
     }
 

@@ -29,7 +29,8 @@
 //! - `anchor`: an audit chain entry noted outside the box (`SEQ:HASH`);
 //! - `no_callback`: a customer who went on to Google and never came back (flows that
 //!   expired unused), one timeline entry per link;
-//! - `link_ttl`: a consent link's lifetime, its range and how an operator types it.
+//! - `link_ttl`: a consent link's lifetime, its range and how an operator types it;
+//! - `refusals`: a tenant's refused and failed sign-ins since its last consent.
 
 pub mod actor;
 pub mod anchor;
@@ -54,6 +55,7 @@ pub mod no_callback;
 pub mod offboarding;
 pub mod outbox;
 pub mod provisioning;
+pub mod refusals;
 pub mod standing;
 pub mod summary;
 #[cfg(test)]

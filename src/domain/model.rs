@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::health::TokenHealth;
 pub use super::link::{ConsentLink, LinkState, PendingFlow, UsedFlow};
+pub use super::refusals::Refusals;
 use crate::time::Millis;
 
 pub use super::integration::{DRIVE_FILE_SCOPE, GMAIL_SEND_SCOPE, Integration};
@@ -229,17 +230,6 @@ impl Tenant {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct Refusals {
-    /// All refused sign-ins since the last consent.
-    pub total: u32,
-    /// Those of them on the timeline.
-    pub on_timeline: u32,
-    /// Counted only, since the last one on the timeline.
-    pub counted: u32,
-    pub last_at: Option<Millis>,
-}
-
 /// Which provisioning step a job is at. `Done` and `Stopped` need nothing from the worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -390,6 +380,10 @@ pub enum EventKind {
     /// The customer went on to Google through a link and no callback came back before
     /// the flow expired (Google may have shown an error on its own page).
     NoCallback,
+    /// A kind this release does not know (a later release wrote it): read all the same,
+    /// and shown as "unknown event" with its text.
+    #[serde(other)]
+    Unknown,
 }
 
 /// A timeline entry as stored: the transition's event with its place in the one sequence

@@ -1,8 +1,10 @@
-//! A customer who went on to Google and never came back: from a tenant's flows that
-//! expired unused (the sweep drops them), one timeline entry per link (not per flow) saying
-//! so, unless a callback came back for the tenant after the link's first of them (the
-//! customer pressed Continue again and came back through a later flow). Google shows some
-//! errors on its own page and never redirects back; this is how we learn of them.
+//! A customer who went on to Google and never came back: from the flows that expired unused
+//! (the sweep drops them, and a withdrawal ends those of its links), one timeline entry per
+//! link and integration saying so, unless a callback came back for the tenant and that
+//! integration after the link's first of them (the customer pressed Continue again and came
+//! back through a later flow). A link is noted once: the sweep marks it
+//! ([`super::link::ConsentLink::no_callback_at`]). Google shows some errors on its own page
+//! and never redirects back; this is how we learn of them.
 
 use std::collections::BTreeMap;
 
@@ -12,51 +14,59 @@ use super::model::{AuditEvent, EventKind, Tenant};
 use super::offboarding::is_leaving;
 use crate::time::{Millis, rfc3339};
 
-/// Whether a callback came back for `t` (any integration) at or after `since`: a consent,
-/// one waiting for approval, or a refused sign-in on the timeline.
-fn came_back_since(t: &Tenant, since: Millis) -> bool {
-    let mut times = vec![
-        t.consented_at,
-        t.refusals.last_at,
-        t.pending.as_ref().map(|p| p.at),
-    ];
-    for a in &t.added {
-        times.extend([
+/// Whether a callback came back for `t`'s `integration` (`None`: its first) at or after
+/// `since`: a consent, one waiting for approval, or a refused or failed sign-in (counted
+/// on the tenant whether or not it went on the timeline).
+pub fn came_back_since(t: &Tenant, integration: Option<Integration>, since: Millis) -> bool {
+    let times = match integration.and_then(|i| t.added.iter().find(|a| a.integration == i)) {
+        Some(a) => [
             a.consented_at,
-            a.refusals.last_at,
+            a.refusals.latest_at,
             a.pending.as_ref().map(|p| p.at),
-        ]);
-    }
+        ],
+        None => [
+            t.consented_at,
+            t.refusals.latest_at,
+            t.pending.as_ref().map(|p| p.at),
+        ],
+    };
     times.into_iter().flatten().any(|at| at >= since)
+}
+
+/// A link noted: the hex SHA-256 of its code (as its flows carry it) and its entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Noted {
+    pub link_hash: String,
+    pub entry: AuditEvent,
 }
 
 /// The timeline entries (at `now`) for `t`'s `expired` flows, one per link and
 /// integration; none for a tenant that is leaving.
-pub fn no_callback_entries(t: &Tenant, expired: &[PendingFlow], now: Millis) -> Vec<AuditEvent> {
+pub fn no_callback_entries(t: &Tenant, expired: &[PendingFlow], now: Millis) -> Vec<Noted> {
     if is_leaving(t.status) {
         return Vec::new();
     }
-    // Per link: the first flow's start, the last one's expiry, how many.
-    let mut by_link: BTreeMap<(&str, Option<Integration>), (Millis, Millis, usize)> =
-        BTreeMap::new();
+    // Per link: its code's hash, the first flow's start, the last one's expiry, how many.
+    type Seen<'a> = (&'a str, Millis, Millis, usize);
+    let mut by_link: BTreeMap<(&str, Option<Integration>), Seen<'_>> = BTreeMap::new();
     for f in expired.iter().filter(|f| f.tenant == t.slug) {
         let e = by_link
             .entry((f.link_id.as_str(), f.integration))
-            .or_insert((f.created_at, f.expires_at, 0));
-        e.0 = e.0.min(f.created_at);
-        e.1 = e.1.max(f.expires_at);
-        e.2 += 1;
+            .or_insert((f.link_hash.as_str(), f.created_at, f.expires_at, 0));
+        e.1 = e.1.min(f.created_at);
+        e.2 = e.2.max(f.expires_at);
+        e.3 += 1;
     }
     by_link
         .into_iter()
-        .filter(|(_, (first, _, _))| !came_back_since(t, *first))
-        .map(|((link, integration), (_, expired_at, n))| {
+        .filter(|((_, integration), (_, first, _, _))| !came_back_since(t, *integration, *first))
+        .map(|((link, integration), (hash, _, expired_at, n))| {
             let times = if n == 1 {
                 "once".to_owned()
             } else {
                 format!("{n} times")
             };
-            AuditEvent {
+            let entry = AuditEvent {
                 at: now,
                 tenant: t.slug.clone(),
                 kind: EventKind::NoCallback,
@@ -67,6 +77,10 @@ pub fn no_callback_entries(t: &Tenant, expired: &[PendingFlow], now: Millis) -> 
                     rfc3339(expired_at)
                 ),
                 integration,
+            };
+            Noted {
+                link_hash: hash.to_owned(),
+                entry,
             }
         })
         .collect()
@@ -103,7 +117,7 @@ mod tests {
     #[test]
     fn one_entry_per_link_however_many_flows_expired() {
         let flows = [flow("ab", 10), flow("ab", 20), flow("cd", 30)];
-        let entries = no_callback_entries(&acme(), &flows, 1_000_000);
+        let entries = events(&acme(), &flows);
         assert_eq!(entries.len(), 2, "{entries:?}");
         assert!(entries.iter().all(|e| e.kind == EventKind::NoCallback));
         assert!(
@@ -118,15 +132,60 @@ mod tests {
         );
     }
 
+    fn events(t: &Tenant, flows: &[PendingFlow]) -> Vec<AuditEvent> {
+        no_callback_entries(t, flows, 1_000_000)
+            .into_iter()
+            .map(|n| n.entry)
+            .collect()
+    }
+
     #[test]
     fn a_callback_after_the_first_flow_means_the_customer_came_back() {
         let mut t = acme();
-        t.refusals.last_at = Some(15);
-        let entries = no_callback_entries(&t, &[flow("ab", 10), flow("cd", 30)], 1_000_000);
+        t.refusals.latest_at = Some(15);
+        let entries = events(&t, &[flow("ab", 10), flow("cd", 30)]);
         assert_eq!(entries.len(), 1);
         assert!(entries[0].detail.contains("link cd"));
         t.consented_at = Some(40);
-        assert!(no_callback_entries(&t, &[flow("cd", 30)], 1_000_000).is_empty());
+        assert!(events(&t, &[flow("cd", 30)]).is_empty());
+    }
+
+    #[test]
+    fn a_refused_sign_in_only_counted_is_a_callback_all_the_same() {
+        use crate::domain::lifecycle::note_refusal;
+        let mut t = acme();
+        let mut refused = AuditEvent {
+            at: 0,
+            tenant: "acme".into(),
+            kind: EventKind::CallbackRefused,
+            detail: "refused".into(),
+            integration: None,
+        };
+        assert!(
+            note_refusal(&mut t, &mut refused, 5),
+            "the first goes on the timeline"
+        );
+        // The customer pressed Continue at 10 and came back, refused, at 20: within the
+        // minute of the last refusal on the timeline, so only counted.
+        assert!(!note_refusal(&mut t, &mut refused, 20));
+        assert!(events(&t, &[flow("ab", 10)]).is_empty());
+    }
+
+    #[test]
+    fn a_callback_for_another_integration_does_not_count() {
+        use crate::domain::model::Integration::GoogleDrive;
+        let mut t = acme();
+        t.add_integration(GoogleDrive, 2).unwrap();
+        t.added[0].consented_at = Some(40);
+        let entries = events(&t, &[flow("ab", 30)]);
+        assert_eq!(
+            entries.len(),
+            1,
+            "Gmail's flow had no callback: {entries:?}"
+        );
+        let mut drive = flow("cd", 30);
+        drive.integration = Some(GoogleDrive);
+        assert!(events(&t, &[drive]).is_empty(), "Drive's consent came back");
     }
 
     #[test]
@@ -134,8 +193,8 @@ mod tests {
         let mut t = acme();
         let mut other = flow("ab", 10);
         other.tenant = "beta".into();
-        assert!(no_callback_entries(&t, &[other], 1_000_000).is_empty());
+        assert!(events(&t, &[other]).is_empty());
         t.status = TenantStatus::Offboarded;
-        assert!(no_callback_entries(&t, &[flow("ab", 10)], 1_000_000).is_empty());
+        assert!(events(&t, &[flow("ab", 10)]).is_empty());
     }
 }

@@ -291,16 +291,6 @@ impl Index {
             .collect()
     }
 
-    /// The tenants with a link that is (or was, until the next sweep of links) live and
-    /// through which a customer went on to Google (pressed Continue).
-    pub fn tenants_continued(&self) -> std::collections::HashSet<String> {
-        self.live_links
-            .values()
-            .filter(|l| l.continued_at.is_some())
-            .map(|l| l.tenant.clone())
-            .collect()
-    }
-
     pub fn live_link_count(&self) -> usize {
         self.live_links.len()
     }

@@ -72,7 +72,9 @@ pub use sled::layout::SCHEMA_VERSION;
 pub use sled::{
     ChainEnds, EVENT_BUFFER, LAZY_FLUSH, Restored, check_data_dir, exists, restore, rotate,
 };
-pub use tx::{FlowTx, ImportTx, LinkTx, MAX_FLOWS_PER_LINK, OutboxTx, SecretTx, TenantTx, Tx};
+pub use tx::{
+    FlowTx, ImportTx, LinkTx, MAX_FLOWS_PER_LINK, OutboxTx, SecretTx, Swept, TenantTx, Tx,
+};
 
 impl Store {
     /// Open (or create) the embedded database in `dir`. Blocks (IO, a migration): call it

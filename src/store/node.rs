@@ -70,11 +70,6 @@ pub trait NodeLocal: Send + Sync {
     fn tenants_with_live_links(&self, now: Millis) -> HashSet<String> {
         self.index().tenants_with_live_links(now)
     }
-    /// The tenants with a live link (or one that expired since the last sweep of links)
-    /// through which a customer went on to Google.
-    fn tenants_continued(&self) -> HashSet<String> {
-        self.index().tenants_continued()
-    }
     /// Tenants that hold a consent by this Google account (`sub`) now.
     fn consents_by(&self, sub: &str) -> Vec<String> {
         self.index().consents_by(sub)

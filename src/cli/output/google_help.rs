@@ -75,6 +75,9 @@ mod tests {
                 && text.contains(REDIRECT),
             "{text}"
         );
-        assert!(text.contains("- admin_policy_enforced: "), "{text}");
+        assert!(
+            text.contains("            - invalid_scope: Enable the Gmail API"),
+            "{text}"
+        );
     }
 }

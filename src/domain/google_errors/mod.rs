@@ -14,7 +14,7 @@ mod tests;
 
 use serde::{Deserialize, Serialize};
 
-pub use table::{ENTRIES, NO_REFRESH_TOKEN, UNKNOWN};
+pub use table::{ENTRIES, NO_REFRESH_TOKEN, UNKNOWN, UNKNOWN_AT_TOKEN};
 
 use crate::domain::integration::Integration;
 use crate::domain::model::FailureKind;
@@ -121,9 +121,13 @@ impl GoogleCode {
         }
     }
 
-    /// Its entry, or the generic one.
+    /// Its entry, or the generic one of where Google said it (an unknown error from the
+    /// token endpoint is a failed exchange).
     pub fn entry(&self) -> &'static GoogleErrorEntry {
-        lookup(self.at, &self.code).unwrap_or(&UNKNOWN)
+        lookup(self.at, &self.code).unwrap_or(match self.at {
+            Stage::Token => &UNKNOWN_AT_TOKEN,
+            Stage::Authorization | Stage::GooglePage => &UNKNOWN,
+        })
     }
 
     pub fn known(&self) -> bool {

@@ -168,9 +168,43 @@ pub const ENTRIES: &[GoogleErrorEntry] = &[
         code: "invalid_client",
         at: GooglePage,
         customer: None,
-        reason: "Google showed invalid_client (or deleted_client) on its own page",
+        reason: "Google showed invalid_client on its own page",
         fix: "Google does not know the OAuth client {client_id}: check google.client_id \
-              against Google Auth Platform > Clients (a deleted client can be restored there within 30 days).",
+              against Google Auth Platform > Clients (GOOGLE_CLIENT_ID; an integration's own \
+              client where it has one), then send the customer the link again.",
+        kind: ConsentError,
+    },
+    GoogleErrorEntry {
+        code: "deleted_client",
+        at: GooglePage,
+        customer: None,
+        reason: "Google showed deleted_client on its own page: the OAuth client was deleted",
+        fix: "The OAuth client {client_id} was deleted: restore it in Google Auth Platform > \
+              Clients (within 30 days of the deletion), or create a new one of type Web \
+              application and configure its id and secret; then send the customer the link \
+              again.",
+        kind: ConsentError,
+    },
+    GoogleErrorEntry {
+        code: "invalid_scope",
+        at: GooglePage,
+        customer: None,
+        reason: "Google refused the scopes asked for, on its own page",
+        fix: "Enable the {api} in the Google Cloud project of the OAuth client (APIs & Services \
+              > Library) and add the scopes {scopes} under Google Auth Platform > Data access; \
+              then send the customer the link again.",
+        kind: ConsentError,
+    },
+    GoogleErrorEntry {
+        code: "invalid_request",
+        at: GooglePage,
+        customer: None,
+        reason: "Google blocked the sign-in as an invalid request on its own page (\"Access \
+                 blocked\")",
+        fix: "Google refused how the authorization was asked: check that google.auth_url is \
+              Google's (https://accounts.google.com/o/oauth2/v2/auth) and that no proxy rewrites \
+              it, that {redirect_uri} is registered exactly for the OAuth client {client_id}, \
+              and that the customer opened the link in a browser (not an app's own one).",
         kind: ConsentError,
     },
     GoogleErrorEntry {
@@ -215,7 +249,8 @@ pub const ENTRIES: &[GoogleErrorEntry] = &[
     },
 ];
 
-/// What an error no entry names gets (its code is named in the texts).
+/// What an error no entry names gets (its code is named in the texts), at the callback or
+/// on Google's own page.
 pub const UNKNOWN: GoogleErrorEntry = GoogleErrorEntry {
     code: "",
     at: Authorization,
@@ -225,4 +260,11 @@ pub const UNKNOWN: GoogleErrorEntry = GoogleErrorEntry {
           (https://developers.google.com/identity/protocols/oauth2/web-server); Google's \
           description is in the reason.",
     kind: ConsentError,
+};
+
+/// What an error no entry names gets when the token endpoint said it: the exchange failed.
+pub const UNKNOWN_AT_TOKEN: GoogleErrorEntry = GoogleErrorEntry {
+    at: Token,
+    kind: ExchangeFailed,
+    ..UNKNOWN
 };

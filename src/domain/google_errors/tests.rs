@@ -1,8 +1,6 @@
 //! The table, entry by entry: each error's three texts, what its fix must say, and the
 //! customer's text in every language of the pages.
 
-use rstest::rstest;
-
 use super::*;
 use crate::i18n::{Lang, has_page_message};
 
@@ -17,32 +15,124 @@ fn cx(integration: Integration) -> FixContext<'static> {
     }
 }
 
-#[rstest]
-#[case::denied(Stage::Authorization, "access_denied", &["`mcp-onboard link acme`"])]
-#[case::scope(Stage::Authorization, "invalid_scope", &["enable the gmail api", "data access", "https://www.googleapis.com/auth/gmail.send"])]
-#[case::client_at_sign_in(Stage::Authorization, "unauthorized_client", &["web application", "google.client_id"])]
-#[case::request(Stage::Authorization, "invalid_request", &[REDIRECT, "google.auth_url"])]
-#[case::response_type(Stage::Authorization, "unsupported_response_type", &["google.auth_url"])]
-#[case::server_error(Stage::Authorization, "server_error", &["open the link again"])]
-#[case::unavailable(Stage::Authorization, "temporarily_unavailable", &["open the link again"])]
-#[case::client(Stage::Token, "invalid_client", &["google.client_secret", "google.client_id", "1234-abc.apps"])]
-#[case::grant(Stage::Token, "invalid_grant", &["clock", REDIRECT])]
-#[case::mismatch(Stage::Token, "redirect_uri_mismatch", &["register exactly this uri", REDIRECT])]
-#[case::client_at_token(Stage::Token, "unauthorized_client", &["web application"])]
-#[case::token_request(Stage::Token, "invalid_request", &["google.token_url"])]
-#[case::grant_type(Stage::Token, "unsupported_grant_type", &["google.token_url"])]
-#[case::no_refresh(Stage::Token, NO_REFRESH_TOKEN, &["access_type=offline", "granted this app already", "myaccount.google.com/permissions"])]
-#[case::own_mismatch(Stage::GooglePage, "redirect_uri_mismatch", &["register exactly this uri", REDIRECT])]
-#[case::own_client(Stage::GooglePage, "invalid_client", &["google.client_id", "1234-abc.apps"])]
-#[case::unverified(Stage::GooglePage, "access_denied", &["test user", "publish"])]
-#[case::admin(Stage::GooglePage, "admin_policy_enforced", &["workspace admin", "1234-abc.apps.googleusercontent.com"])]
-#[case::internal(Stage::GooglePage, "org_internal", &["external"])]
-#[case::useragent(Stage::GooglePage, "disallowed_useragent", &["chrome", "safari"])]
-fn each_entry_has_its_three_texts_and_its_fix_says_what_it_must(
-    #[case] at: Stage,
-    #[case] code: &str,
-    #[case] must: &[&str],
-) {
+/// What each entry's fix must say, by where and code: every entry of the table has its
+/// case here, and every case its entry.
+const CASES: &[(Stage, &str, &[&str])] = &[
+    (
+        Stage::Authorization,
+        "access_denied",
+        &["`mcp-onboard link acme`"],
+    ),
+    (
+        Stage::Authorization,
+        "invalid_scope",
+        &[
+            "enable the gmail api",
+            "data access",
+            "https://www.googleapis.com/auth/gmail.send",
+        ],
+    ),
+    (
+        Stage::Authorization,
+        "unauthorized_client",
+        &["web application", "google.client_id"],
+    ),
+    (
+        Stage::Authorization,
+        "invalid_request",
+        &[REDIRECT, "google.auth_url"],
+    ),
+    (
+        Stage::Authorization,
+        "unsupported_response_type",
+        &["google.auth_url"],
+    ),
+    (
+        Stage::Authorization,
+        "server_error",
+        &["open the link again"],
+    ),
+    (
+        Stage::Authorization,
+        "temporarily_unavailable",
+        &["open the link again"],
+    ),
+    (
+        Stage::Token,
+        "invalid_client",
+        &["google.client_secret", "google.client_id", "1234-abc.apps"],
+    ),
+    (Stage::Token, "invalid_grant", &["clock", REDIRECT]),
+    (
+        Stage::Token,
+        "redirect_uri_mismatch",
+        &["register exactly this uri", REDIRECT],
+    ),
+    (Stage::Token, "unauthorized_client", &["web application"]),
+    (Stage::Token, "invalid_request", &["google.token_url"]),
+    (
+        Stage::Token,
+        "unsupported_grant_type",
+        &["google.token_url"],
+    ),
+    (
+        Stage::Token,
+        NO_REFRESH_TOKEN,
+        &[
+            "access_type=offline",
+            "granted this app already",
+            "myaccount.google.com/permissions",
+        ],
+    ),
+    (
+        Stage::GooglePage,
+        "redirect_uri_mismatch",
+        &["register exactly this uri", REDIRECT],
+    ),
+    (
+        Stage::GooglePage,
+        "invalid_client",
+        &["google.client_id", "1234-abc.apps"],
+    ),
+    (
+        Stage::GooglePage,
+        "deleted_client",
+        &["restore", "30 days", "1234-abc.apps"],
+    ),
+    (
+        Stage::GooglePage,
+        "invalid_scope",
+        &[
+            "enable the gmail api",
+            "data access",
+            "https://www.googleapis.com/auth/gmail.send",
+        ],
+    ),
+    (
+        Stage::GooglePage,
+        "invalid_request",
+        &["google.auth_url", REDIRECT, "1234-abc.apps"],
+    ),
+    (
+        Stage::GooglePage,
+        "access_denied",
+        &["test user", "publish"],
+    ),
+    (
+        Stage::GooglePage,
+        "admin_policy_enforced",
+        &["workspace admin", "1234-abc.apps.googleusercontent.com"],
+    ),
+    (Stage::GooglePage, "org_internal", &["external"]),
+    (
+        Stage::GooglePage,
+        "disallowed_useragent",
+        &["chrome", "safari"],
+    ),
+];
+
+/// Each entry's three texts, and what its fix must say.
+fn check_entry(at: Stage, code: &str, must: &[&str]) {
     let entry = lookup(at, code).unwrap_or_else(|| panic!("{code} {at:?} is not in the table"));
     let c = GoogleCode::new(at, code);
     assert!(c.known());
@@ -73,13 +163,29 @@ fn each_entry_has_its_three_texts_and_its_fix_says_what_it_must(
 }
 
 #[test]
-fn every_entry_is_tested_once_and_no_code_is_listed_twice_at_one_place() {
+fn each_entry_has_its_case_its_three_texts_and_its_fix_says_what_it_must() {
+    for e in ENTRIES {
+        let (_, _, must) = CASES
+            .iter()
+            .find(|(at, code, _)| *at == e.at && *code == e.code)
+            .unwrap_or_else(|| panic!("{} {:?} has no case in CASES", e.code, e.at));
+        check_entry(e.at, e.code, must);
+    }
+    for (at, code, _) in CASES {
+        assert!(
+            lookup(*at, code).is_some(),
+            "{code} {at:?} is not in the table"
+        );
+    }
+}
+
+#[test]
+fn no_code_is_listed_twice_at_one_place() {
     let mut seen = std::collections::HashSet::new();
     for e in ENTRIES {
         assert!(seen.insert((e.at, e.code)), "{} {:?} twice", e.code, e.at);
         assert!(!e.fix.is_empty() && !e.reason.is_empty());
     }
-    assert_eq!(ENTRIES.len(), 20, "a new entry needs its case above");
 }
 
 #[test]
@@ -102,7 +208,19 @@ fn an_unknown_code_gets_the_generic_entry_naming_it() {
     let reason = c.reason(Some("something new"));
     assert!(reason.contains("brand_new_error") && reason.ends_with(": something new"));
     assert!(c.fix(&cx(Integration::Gmail)).contains("brand_new_error"));
+    assert_eq!(c.entry().kind, FailureKind::ConsentError);
     assert_eq!(GoogleCode::in_reason(&reason), Some(c));
+}
+
+#[test]
+fn an_unknown_code_from_the_token_endpoint_is_a_failed_exchange() {
+    let c = GoogleCode::new(Stage::Token, "brand_new_error");
+    assert!(!c.known());
+    assert_eq!(c.entry().kind, FailureKind::ExchangeFailed);
+    let refused = crate::domain::consent::google_refused(&c, None);
+    assert_eq!(refused.kind, Some(FailureKind::ExchangeFailed));
+    let own_page = GoogleCode::new(Stage::GooglePage, "brand_new_error");
+    assert_eq!(own_page.entry().kind, FailureKind::ConsentError);
 }
 
 #[test]
@@ -129,9 +247,19 @@ fn the_causes_of_no_callback_are_the_errors_google_shows_on_its_own_page() {
         "org_internal",
         "disallowed_useragent",
         "access_denied",
+        "invalid_scope",
+        "invalid_request",
+        "deleted_client",
     ] {
         assert!(codes.contains(&c), "{c} not among {codes:?}");
     }
+    let scope = causes.iter().find(|f| f.code == "invalid_scope");
+    assert!(
+        scope.is_some_and(
+            |f| f.fix.contains("Enable the Gmail API") && f.fix.contains("Data access")
+        ),
+        "{causes:?}"
+    );
     assert!(causes.iter().all(|f| f.at == Stage::GooglePage));
     assert!(causes.iter().any(|f| f.fix.contains(REDIRECT)));
 }

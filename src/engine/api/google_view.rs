@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::TenantView;
 use crate::domain::google_errors::{FixContext, GoogleCode, GoogleFix, own_page_fixes};
 use crate::domain::model::{EventKind, Integration, Tenant, TimelineEntry};
+use crate::domain::no_callback::came_back_since;
 use crate::time::{Millis, rfc3339};
 
 /// "Continued to Google, no callback before the flow expired": Google may have shown an
@@ -37,14 +38,33 @@ fn came_back(kind: EventKind) -> bool {
     )
 }
 
-/// The last no-callback entry of `events` (oldest first), unless a callback came back
-/// after it.
-pub fn last_no_callback(events: &[TimelineEntry]) -> Option<&TimelineEntry> {
+/// The Google error of the last consent of `integration` (`None`: the tenant's first) on
+/// the timeline `events` (oldest first), when it failed.
+fn last_failed_consent(
+    events: &[TimelineEntry],
+    integration: Option<Integration>,
+) -> Option<GoogleCode> {
     events
         .iter()
         .rev()
-        .find(|e| e.kind == EventKind::NoCallback || came_back(e.kind))
-        .filter(|e| e.kind == EventKind::NoCallback)
+        .filter(|e| e.integration == integration)
+        .find(|e| matches!(e.kind, EventKind::Consented | EventKind::ConsentFailed))
+        .filter(|e| e.kind == EventKind::ConsentFailed)
+        .and_then(|e| GoogleCode::in_reason(&e.detail))
+}
+
+/// The last no-callback entry of `events` (oldest first), unless a callback came back for
+/// its integration after it: a timeline entry of one, or one `t` counted (a refused
+/// sign-in may be counted and not kept on the timeline).
+pub fn last_no_callback<'a>(t: &Tenant, events: &'a [TimelineEntry]) -> Option<&'a TimelineEntry> {
+    let at = events
+        .iter()
+        .rposition(|e| e.kind == EventKind::NoCallback)?;
+    let e = &events[at];
+    let later = events[at + 1..]
+        .iter()
+        .any(|x| x.integration == e.integration && came_back(x.kind));
+    (!later && !came_back_since(t, e.integration, e.at)).then_some(e)
 }
 
 impl TenantView {
@@ -77,13 +97,17 @@ impl TenantView {
                 .iter()
                 .map(|a| (Some(a.integration), a.integration, a.reason.as_deref())),
         );
+        // The reason names the error of a failed first consent; a failed re-consent (an
+        // earlier consent is kept) leaves the reason alone: its timeline entry names it.
         self.google_fixes = reasons
             .filter_map(|(about, integration, reason)| {
-                let code = GoogleCode::in_reason(reason?)?;
+                let code = reason
+                    .and_then(GoogleCode::in_reason)
+                    .or_else(|| last_failed_consent(events, about))?;
                 Some(GoogleFix::of(&code, about, &cx(integration)))
             })
             .collect();
-        self.no_callback = last_no_callback(events).map(|e| NoCallbackView {
+        self.no_callback = last_no_callback(t, events).map(|e| NoCallbackView {
             at: rfc3339(e.at),
             at_ms: e.at,
             detail: e.detail.clone(),
@@ -93,3 +117,7 @@ impl TenantView {
         self
     }
 }
+
+#[cfg(test)]
+#[path = "google_view_tests.rs"]
+mod tests;

@@ -159,29 +159,15 @@ impl Operation for Sweep {
     type Output = Result<usize, EngineError>;
 
     async fn run(self, core: &Core, actor: &Actor) -> Self::Output {
-        let continued: Vec<String> = core
-            .store()
-            .node()
-            .tenants_continued()
-            .into_iter()
-            .collect();
         let (n, noted) = core
             .commit(actor, Durability::Lazy, move |tx| {
-                let noted = super::no_callback::note(tx, &continued, self.before)?;
-                let n = tx.sweep_flows(self.before)?;
+                let swept = tx.sweep_flows(self.before)?;
+                let noted = super::no_callback::note(tx, &swept.expired)?;
                 tx.sweep_live_links()?;
-                Ok((n, noted))
+                Ok((swept.count, noted))
             })
             .await?;
-        if !noted.is_empty() {
-            let likely: Vec<&str> = crate::domain::google_errors::own_page()
-                .map(|e| e.code)
-                .collect();
-            let likely = likely.join(", ");
-            for e in noted {
-                tracing::warn!(tenant = %e.tenant, detail = %e.detail, %likely, "no callback from Google; `tenant show` gives each likely cause's fix");
-            }
-        }
+        super::no_callback::log(&noted);
         Ok(n)
     }
 }

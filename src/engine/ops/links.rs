@@ -234,15 +234,25 @@ pub async fn link_all_new(
 
 /// Withdraw the tenant's links `which` takes, end the flows already started through them,
 /// and put one line on the timeline (`why` follows the ids); their ids (none: nothing is
-/// written).
+/// written). Those of the flows that had expired unused are noted as the sweep would have
+/// ([`super::no_callback`]).
 fn withdraw_links(
     tx: &mut dyn Tx,
     slug: &str,
     why: &str,
     which: Withdrawal,
 ) -> Result<Vec<String>, EngineError> {
-    let changes = withdraw(&tx.links_of(slug)?, which, tx.now());
-    write_withdrawn(tx, slug, why, changes)
+    let now = tx.now();
+    let changes = withdraw(&tx.links_of(slug)?, which, now);
+    let expired: Vec<_> = tx
+        .flows_of(slug)?
+        .into_iter()
+        .map(|(_, f)| f)
+        .filter(|f| f.expires_at < now && changes.iter().any(|c| c.link.id == f.link_id))
+        .collect();
+    let ids = write_withdrawn(tx, slug, why, changes)?;
+    super::no_callback::note(tx, &expired)?;
+    Ok(ids)
 }
 
 /// Write a withdrawal's `changes` as [`withdraw_links`] does.

@@ -14,7 +14,7 @@ use crate::store::counts::count_first;
 use crate::store::index_update::IndexUpdate;
 use crate::store::sled::layout::{StoredFlow, decode, encode};
 use crate::store::{
-    Change, Counted, FlowTx, LinkTx, MAX_FLOWS_PER_LINK, StoreError, TakenFlow, Tx,
+    Change, Counted, FlowTx, LinkTx, MAX_FLOWS_PER_LINK, StoreError, Swept, TakenFlow, Tx,
 };
 use crate::time::Millis;
 
@@ -299,17 +299,24 @@ impl FlowTx for PgTx<'_> {
         self.tombstone(state_hash, &flow.tenant)
     }
 
-    fn sweep_flows(&mut self, before: Millis) -> Result<usize, StoreError> {
+    fn sweep_flows(&mut self, before: Millis) -> Result<Swept, StoreError> {
         self.flow_read.take();
         let gone = self.q(
-            "DELETE FROM flows WHERE expires_at < $1 RETURNING state_hash",
+            "DELETE FROM flows WHERE expires_at < $1 RETURNING state_hash, record",
             &[&before],
         )?;
-        let n = gone.len();
+        let mut swept = Swept {
+            count: gone.len(),
+            expired: Vec::new(),
+        };
         for r in gone {
+            if let Ok(s) = decode::<StoredFlow>("pending flow", &r.get::<_, Vec<u8>>(1)) {
+                swept.expired.push(s.flow);
+            }
             self.index(IndexUpdate::FlowGone(r.get(0)));
         }
         let used = self.xn("DELETE FROM used_flows WHERE used_at < $1", &[&before])?;
-        Ok(n + usize::try_from(used).unwrap_or(usize::MAX))
+        swept.count += usize::try_from(used).unwrap_or(usize::MAX);
+        Ok(swept)
     }
 }

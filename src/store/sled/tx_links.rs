@@ -6,7 +6,7 @@ use super::layout::{self, StoredFlow, T, decode, encode, tenant_link_key, tenant
 use super::tx::SledTx;
 use crate::domain::model::{ConsentLink, PendingFlow, UsedFlow};
 use crate::store::index_update::IndexUpdate;
-use crate::store::{Change, Counted, FlowTx, LinkTx, StoreError, TakenFlow, Tx};
+use crate::store::{Change, Counted, FlowTx, LinkTx, StoreError, Swept, TakenFlow, Tx};
 use crate::time::Millis;
 
 impl LinkTx for SledTx<'_> {
@@ -195,20 +195,22 @@ impl FlowTx for SledTx<'_> {
         Ok(())
     }
 
-    fn sweep_flows(&mut self, before: Millis) -> Result<usize, StoreError> {
-        let mut n = 0;
+    fn sweep_flows(&mut self, before: Millis) -> Result<Swept, StoreError> {
+        let mut swept = Swept::default();
         {
             let mut d = self.lock();
-            let old: Vec<(Vec<u8>, String)> = d
+            let old: Vec<Vec<u8>> = d
                 .flows
                 .iter()
                 .filter(|(_, s)| s.flow.expires_at < before)
-                .map(|(h, s)| (h.clone(), s.flow.link_hash.clone()))
+                .map(|(h, _)| h.clone())
                 .collect();
-            for (h, link) in old {
-                d.flows.remove(&h);
-                d.forget_flow(&link, &h);
-                n += 1;
+            for h in old {
+                if let Some(s) = d.flows.remove(&h) {
+                    d.forget_flow(&s.flow.link_hash, &h);
+                    swept.expired.push(s.flow);
+                }
+                swept.count += 1;
             }
         }
         for (k, v) in self.scan(T::Flows, &[])? {
@@ -218,22 +220,23 @@ impl FlowTx for SledTx<'_> {
                 Err(_) => true,
             };
             if old {
-                if let Ok(s) = &stored {
+                if let Ok(s) = stored {
                     self.lock().forget_flow(&s.flow.link_hash, &k);
+                    swept.expired.push(s.flow);
                 }
                 self.updates.push(IndexUpdate::FlowGone(k.clone()));
                 self.del(T::Flows, k);
-                n += 1;
+                swept.count += 1;
             }
         }
         for (k, v) in self.scan(T::UsedFlows, &[])? {
             let used: Result<UsedFlow, _> = serde_json::from_slice(&v);
             if used.map(|u| u.used_at < before).unwrap_or(true) {
                 self.del(T::UsedFlows, k);
-                n += 1;
+                swept.count += 1;
             }
         }
-        Ok(n)
+        Ok(swept)
     }
 }
 

@@ -35,6 +35,22 @@ fn the_pane_gives_the_fix_and_the_no_callback_signal_with_its_causes() {
     let d = m.detail.view.as_mut().expect("t000's detail is held");
     let code = GoogleCode::new(Stage::Token, "redirect_uri_mismatch");
     d.google_fixes = vec![GoogleFix::of(&code, None, &cx)];
+    // The fix alone, drawn under its key with the words of the token endpoint's entry.
+    let text = whole(&m);
+    let fix = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("fix"))
+        .unwrap_or_else(|| panic!("no fix row in {text}"));
+    assert!(
+        fix.contains("Register exactly this URI under Authorized redirect URIs"),
+        "{text}"
+    );
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains("(scheme, host, port and path as written, no trailing slash)"),
+        "{text}"
+    );
+    let d = m.detail.view.as_mut().expect("t000's detail is held");
     d.no_callback = Some(NoCallbackView {
         at: "2026-12-05T10:00:00Z".into(),
         at_ms: 0,
