@@ -3,29 +3,12 @@
 //! came back (a timeline entry of the flows' sweep), with the likely causes, each with its
 //! fix ([`crate::domain::google_errors`]).
 
-use serde::{Deserialize, Serialize};
-
 use super::TenantView;
+use super::no_callback_view::NoCallbackView;
 use crate::domain::google_errors::{FixContext, GoogleCode, GoogleFix, own_page_fixes};
 use crate::domain::model::{EventKind, Integration, Tenant, TimelineEntry};
 use crate::domain::no_callback::came_back_since;
-use crate::time::{Millis, rfc3339};
-
-/// "Continued to Google, no callback before the flow expired": Google may have shown an
-/// error on its own page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NoCallbackView {
-    /// When it was noted.
-    pub at: String,
-    pub at_ms: Millis,
-    /// The timeline entry's text (which link, how many times, when the flow expired).
-    pub detail: String,
-    /// The integration it is about, when one added after the tenant's first.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub integration: Option<Integration>,
-    /// The errors Google shows on its own page, each with its fix.
-    pub causes: Vec<GoogleFix>,
-}
+use crate::time::rfc3339;
 
 /// Timeline entries that say a callback came back.
 fn came_back(kind: EventKind) -> bool {

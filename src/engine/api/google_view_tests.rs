@@ -5,6 +5,7 @@ use crate::domain::google_errors::Stage;
 use crate::domain::lifecycle::{NewTenant, new_tenant};
 use crate::domain::model::TenantStatus;
 use crate::engine::api::fixtures;
+use crate::time::Millis;
 
 fn entry(seq: u64, kind: EventKind, detail: &str) -> TimelineEntry {
     TimelineEntry {

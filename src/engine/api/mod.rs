@@ -8,6 +8,7 @@ mod checks;
 pub mod fixtures;
 mod google_view;
 mod integration_view;
+mod no_callback_view;
 mod standings;
 mod status;
 mod views;
@@ -15,8 +16,9 @@ mod views;
 use serde::{Deserialize, Serialize};
 
 pub use checks::{Delivery, Finding, HealthCheck, TokenView, token_view};
-pub use google_view::{NoCallbackView, last_no_callback};
+pub use google_view::last_no_callback;
 pub use integration_view::{IntegrationStatus, IntegrationView, PendingView};
+pub use no_callback_view::NoCallbackView;
 pub use status::{SetupLine, StatusView};
 pub use views::{EventView, LinkSummary, LinkView, ProvisionView, TenantSummary, TenantView};
 

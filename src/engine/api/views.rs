@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::checks::TokenView;
-use super::google_view::NoCallbackView;
 use super::integration_view::{IntegrationStatus, IntegrationView, PendingView};
+use super::no_callback_view::NoCallbackView;
 use crate::domain::brief::Brief;
 use crate::domain::google_errors::GoogleFix;
 use crate::domain::model::{

@@ -12,7 +12,6 @@ use std::sync::Arc;
 
 use tokio_postgres::SimpleQueryMessage;
 
-use super::queue::Queued;
 use crate::store::{NotLeader, StoreError};
 
 const READ_LEASE: &str = "SELECT holder, epoch FROM leader_lease WHERE id = 1 FOR SHARE";
@@ -27,11 +26,15 @@ pub(super) struct Fenced {
 /// The lease as the batch's transaction read it: its holder and epoch.
 pub(super) type Lease = Option<(Option<String>, u64)>;
 
-/// Whether the batch (but the operations left out, `skip`) holds a fenced operation.
-pub(super) fn any(ops: &[Queued], skip: &HashMap<usize, String>) -> bool {
-    ops.iter()
+/// Whether the batch (but the operations left out, `skip`) holds a fenced operation; the
+/// batch's operations' fences, in order.
+pub(super) fn any<'a>(
+    fences: impl Iterator<Item = Option<&'a Fenced>>,
+    skip: &HashMap<usize, String>,
+) -> bool {
+    fences
         .enumerate()
-        .any(|(i, q)| q.fence.is_some() && !skip.contains_key(&i))
+        .any(|(i, f)| f.is_some() && !skip.contains_key(&i))
 }
 
 /// The batch's `BEGIN` statements, with the lease's read after them when `fenced`.
@@ -63,9 +66,10 @@ pub(super) fn lease(answered: &[SimpleQueryMessage], fenced: bool) -> Lease {
         })
 }
 
-/// `Err` when `q` is fenced and the lease is not held by its node under its epoch.
-pub(super) fn admit(q: &Queued, lease: &Lease) -> Result<(), StoreError> {
-    let Some(f) = &q.fence else {
+/// `Err` when an operation is fenced (`fence`) and the lease is not held by its node under
+/// its epoch.
+pub(super) fn admit(fence: Option<&Fenced>, lease: &Lease) -> Result<(), StoreError> {
+    let Some(f) = fence else {
         return Ok(());
     };
     match lease {

@@ -68,7 +68,7 @@ impl Loop {
              SET LOCAL synchronous_commit = off; \
              SELECT last FROM change_seq WHERE id = 1 FOR UPDATE"
         };
-        let fenced = fence::any(ops, skip);
+        let fenced = fence::any(ops.iter().map(|q| q.fence.as_ref()), skip);
         let answered = conn
             .batch(&fence::begin(begin, fenced))
             .map_err(|e| rollback(conn, again(e)))?;
@@ -108,7 +108,7 @@ impl Loop {
                 ran.results.push(Err(StoreError::Database(why.clone())));
                 continue;
             }
-            if let Err(refused) = fence::admit(q, &lease) {
+            if let Err(refused) = fence::admit(q.fence.as_ref(), &lease) {
                 ran.results.push(Err(refused));
                 continue;
             }
