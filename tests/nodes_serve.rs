@@ -191,6 +191,18 @@ async fn until(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
     }
 }
 
+/// The node that leads (the one calling Blaxel), and the other, once one has called.
+async fn leader_and_other(c: &Cluster) -> (usize, usize) {
+    until("a call to Blaxel", Duration::from_secs(60), || {
+        !callers(c, 0).is_empty()
+    })
+    .await;
+    let leaders = callers(c, 0);
+    assert_eq!(leaders.len(), 1, "one node calls Blaxel: {leaders:?}");
+    let leader = (0..2).find(|i| c.pid(*i) == leaders[0]).expect("a node");
+    (leader, 1 - leader)
+}
+
 /// A cluster of two running nodes whose lease times out after 3 s, and `n` tenants
 /// consented through the proxy (their provisioning under way, each deployment taking
 /// `deploy` at the stand-in).
@@ -228,15 +240,7 @@ async fn the_leader_killed_mid_provisioning_leaves_the_rest_to_the_other_node() 
     let Some((mut c, slugs)) = two_nodes_provisioning(n, Duration::from_secs(3)).await else {
         return;
     };
-    // The leader is the one node calling Blaxel.
-    until("a call to Blaxel", Duration::from_secs(60), || {
-        !callers(&c, 0).is_empty()
-    })
-    .await;
-    let leaders = callers(&c, 0);
-    assert_eq!(leaders.len(), 1, "one node calls Blaxel: {leaders:?}");
-    let leader = (0..2).find(|i| c.pid(*i) == leaders[0]).expect("a node");
-    let other = 1 - leader;
+    let (leader, other) = leader_and_other(&c).await;
     until("a server created", Duration::from_secs(60), || {
         !c.blaxel.functions().is_empty()
     })
@@ -260,14 +264,7 @@ async fn a_leader_stopped_past_its_lease_calls_nobody_after_it_wakes() {
     let Some((mut c, slugs)) = two_nodes_provisioning(n, Duration::from_secs(4)).await else {
         return;
     };
-    until("a call to Blaxel", Duration::from_secs(60), || {
-        !callers(&c, 0).is_empty()
-    })
-    .await;
-    let leaders = callers(&c, 0);
-    assert_eq!(leaders.len(), 1, "one node calls Blaxel: {leaders:?}");
-    let leader = (0..2).find(|i| c.pid(*i) == leaders[0]).expect("a node");
-    let other = 1 - leader;
+    let (leader, other) = leader_and_other(&c).await;
     let other_pid = c.pid(other);
     c.signal(leader, "STOP");
     let stopped_at = c.blaxel.request_log().len();

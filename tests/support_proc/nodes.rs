@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::pg::Backend;
-use super::{Serve, World, free_port, google_standin, random_key};
+use super::{Serve, World, blaxel_standin, free_port, google_standin, random_key};
 
 /// One node: its data dir, its listener's port, and its `serve` while it runs.
 pub struct Node {
@@ -52,17 +52,7 @@ impl Cluster {
         let proxy = round_robin(ports, forwarded.clone()).await;
         let public = format!("http://{proxy}");
         let google = google_standin(&mut w, &public).await;
-        let blaxel = mcp_onboard::sandbox::blaxel::spawn(
-            mcp_onboard::sandbox::blaxel::BlaxelSandboxConfig {
-                workspace: "ws".into(),
-                api_key: secrecy::SecretString::from("bl_key"),
-                deploy_delay: std::time::Duration::from_millis(50),
-                faults,
-                ..Default::default()
-            },
-        )
-        .await
-        .expect("blaxel stand-in");
+        let blaxel = blaxel_standin(faults).await;
         for (k, v) in [
             ("MCP_ONBOARD_PUBLIC_URL", public),
             ("BL_API_URL", blaxel.base_url().to_string()),

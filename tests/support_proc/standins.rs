@@ -49,16 +49,7 @@ pub async fn world_with_standins_on(
     w.demo = false;
     let base = w.base_url();
     let google = google_standin(&mut w, base.trim_end_matches('/')).await;
-    let blaxel =
-        mcp_onboard::sandbox::blaxel::spawn(mcp_onboard::sandbox::blaxel::BlaxelSandboxConfig {
-            workspace: "ws".into(),
-            api_key: secrecy::SecretString::from("bl_key"),
-            deploy_delay: std::time::Duration::from_millis(50),
-            faults,
-            ..Default::default()
-        })
-        .await
-        .expect("blaxel stand-in");
+    let blaxel = blaxel_standin(faults).await;
     for (k, v) in [
         ("MCP_ONBOARD_PUBLIC_URL", base.clone()),
         ("BL_API_URL", blaxel.base_url().to_string()),
@@ -68,6 +59,21 @@ pub async fn world_with_standins_on(
         w.env.push((k.into(), v));
     }
     Some((w, google, blaxel))
+}
+
+/// A Blaxel stand-in for workspace `ws` and key `bl_key`, deploying in 50 ms.
+pub async fn blaxel_standin(
+    faults: mcp_onboard::sandbox::blaxel::BlaxelFaults,
+) -> mcp_onboard::sandbox::blaxel::BlaxelSandboxHandle {
+    mcp_onboard::sandbox::blaxel::spawn(mcp_onboard::sandbox::blaxel::BlaxelSandboxConfig {
+        workspace: "ws".into(),
+        api_key: secrecy::SecretString::from("bl_key"),
+        deploy_delay: std::time::Duration::from_millis(50),
+        faults,
+        ..Default::default()
+    })
+    .await
+    .expect("blaxel stand-in")
 }
 
 /// A Google stand-in for the world's owner at `public` (its URL as customers reach it),
