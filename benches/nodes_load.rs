@@ -46,6 +46,8 @@ struct Phase {
     many: Split,
     cont: Paced,
     waits: Waits,
+    /// What the sessions did during the Continues.
+    cont_waits: Waits,
     server: Server,
     /// Change log rows (transactions) and changes each node wrote in the busy run.
     log: Vec<(String, i64, i64)>,
@@ -98,9 +100,11 @@ async fn phase(pg: &PgServer, db: &str, n: usize, secs: f64, rate: f64) -> Phase
         let b = browser(s, &probes[i % n], &format!("start-{i}")).await;
         posts.push((s.addr, b.post));
     }
+    let sampler = waits::sample(&url, Duration::from_millis(10)).await;
     let cont = tokio::task::spawn_blocking(move || paced(&posts, 303, rate, secs))
         .await
         .expect("load");
+    let cont_waits = sampler.stop().await;
     while let Some(s) = nodes.pop() {
         s.owner
             .shutdown(Duration::from_secs(30))
@@ -112,6 +116,7 @@ async fn phase(pg: &PgServer, db: &str, n: usize, secs: f64, rate: f64) -> Phase
         many,
         cont,
         waits,
+        cont_waits,
         server,
         log,
         ids,
@@ -124,6 +129,24 @@ fn row(name: &str, v: [f64; 4]) {
         "{name:>40}  {:>9.2}  {:>9.2}  {:>9.2}  {:>9.2}",
         v[0], v[1], v[2], v[3]
     );
+}
+
+/// What each node's sessions were doing, on average over the samples `of` picks.
+fn sessions(a: &Phase, b: &Phase, of: fn(&Phase) -> &Waits) {
+    let (wa, wb) = (of(a), of(b));
+    let mut kinds = wa.kinds();
+    for k in wb.kinds() {
+        if !kinds.contains(&k) {
+            kinds.push(k);
+        }
+    }
+    let none = String::new();
+    let id = |p: &Phase, i: usize| p.ids.get(i).unwrap_or(&none).clone();
+    for k in kinds {
+        let (x, y) = (wb.mean(&id(b, 0), &k), wb.mean(&id(b, 1), &k));
+        row(&k, [wa.mean(&id(a, 0), &k), x, y, x + y]);
+    }
+    println!("({} and {} samples)", wa.samples, wb.samples);
 }
 
 fn main() {
@@ -251,22 +274,11 @@ fn main() {
         srv("rolled back (ran again) /s", &|s| s.rollbacks);
         srv("change log scans /s", &|s| s.log_scans);
         srv("change log rows read /s", &|s| s.log_rows_read);
-        println!(
-            "the nodes' sessions, on average (sampled every 10 ms; {} and {} samples):",
-            a.waits.samples, b.waits.samples
-        );
-        let mut kinds = a.waits.kinds();
-        for k in b.waits.kinds() {
-            if !kinds.contains(&k) {
-                kinds.push(k);
-            }
-        }
-        let none = String::new();
-        for k in kinds {
-            let id = |p: &Phase, i: usize| p.ids.get(i).unwrap_or(&none).clone();
-            let (x, y) = (b.waits.mean(&id(&b, 0), &k), b.waits.mean(&id(&b, 1), &k));
-            row(&k, [a.waits.mean(&id(&a, 0), &k), x, y, x + y]);
-        }
+        println!("the nodes' sessions, on average (sampled every 10 ms):");
+        sessions(&a, &b, |p| &p.waits);
+        println!();
+        println!("## what the nodes' sessions did during the Continues, on average");
+        sessions(&a, &b, |p| &p.cont_waits);
         println!("took {:.0} s", started.elapsed().as_secs_f64());
     });
 }
