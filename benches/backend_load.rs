@@ -23,89 +23,15 @@ mod support_load;
 #[path = "../tests/support_pg/mod.rs"]
 mod support_pg;
 
-use std::io::Write;
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use support_load::paced::{Paced, paced};
 use support_load::{Callbacks, Setup, bare, browser, callbacks, connect, percentile, start_owner};
 use support_pg::PgServer;
 
 /// Connections of the steady load (each a customer's browser on a link of its own).
 const CONNS: usize = 64;
-
-/// What a steady load found.
-struct Paced {
-    /// Requests sent per second, really.
-    offered: f64,
-    p50: Duration,
-    p99: Duration,
-    max: Duration,
-    errors: u64,
-}
-
-/// Send `reqs[i]` on connection i, all together at `rate` per second for `secs`, each
-/// connection on its own fixed schedule; latencies from the scheduled time.
-fn paced(addr: SocketAddr, reqs: &[String], want: u16, rate: f64, secs: f64) -> Paced {
-    let n = reqs.len();
-    let every = Duration::from_secs_f64(n as f64 / rate);
-    let start = Instant::now() + Duration::from_millis(100);
-    let end = start + Duration::from_secs_f64(secs);
-    let threads: Vec<_> = reqs
-        .iter()
-        .enumerate()
-        .map(|(i, req)| {
-            let req = req.clone().into_bytes();
-            let first = start + Duration::from_secs_f64(i as f64 / rate);
-            std::thread::spawn(move || {
-                let mut lat = Vec::new();
-                let mut errors = 0u64;
-                let mut last_sent = start;
-                let mut buf = Vec::new();
-                let mut s = TcpStream::connect(addr).expect("connect");
-                s.set_nodelay(true).ok();
-                let mut due = first;
-                while due < end {
-                    let now = Instant::now();
-                    if due > now {
-                        std::thread::sleep(due - now);
-                    }
-                    last_sent = Instant::now();
-                    let ok = s
-                        .write_all(&req)
-                        .and_then(|()| support_load::read_response(&mut s, &mut buf));
-                    match ok {
-                        Ok(st) if st == want => lat.push(due.elapsed()),
-                        Ok(_) => errors += 1,
-                        Err(_) => {
-                            errors += 1;
-                            s = TcpStream::connect(addr).expect("reconnect");
-                        }
-                    }
-                    due += every;
-                }
-                (lat, errors, last_sent)
-            })
-        })
-        .collect();
-    let mut all = Vec::new();
-    let mut errors = 0;
-    let mut last = start;
-    for t in threads {
-        let (l, e, sent) = t.join().expect("load thread");
-        all.extend(l);
-        errors += e;
-        last = last.max(sent);
-    }
-    all.sort();
-    let sent = all.len() as u64 + errors;
-    Paced {
-        offered: sent as f64 / (last - start).as_secs_f64().max(1e-9),
-        p50: percentile(&all, 0.50),
-        p99: percentile(&all, 0.99),
-        max: all.last().copied().unwrap_or_default(),
-        errors,
-    }
-}
 
 /// One owner's figures.
 struct Side {
@@ -125,11 +51,11 @@ async fn side(s: &Setup, secs: f64, rate: f64) -> Side {
     let mut first = None;
     for i in 0..CONNS {
         let b = browser(s, &probe, &format!("start-{i}")).await;
-        posts.push(b.post.clone());
+        posts.push((s.addr, b.post.clone()));
         first.get_or_insert(b);
     }
     let addr = s.addr;
-    let cont = tokio::task::spawn_blocking(move || paced(addr, &posts, 303, rate, secs))
+    let cont = tokio::task::spawn_blocking(move || paced(&posts, 303, rate, secs))
         .await
         .expect("load");
     Side {
@@ -215,8 +141,9 @@ fn main() {
             .expect("shutdown");
         let b = &post.browser;
         let bare_addr = bare(b.page_len, b.location.clone()).await;
-        let posts: Vec<String> = std::iter::repeat_n(b.to(post.addr, bare_addr).1, CONNS).collect();
-        let bare_cont = tokio::task::spawn_blocking(move || paced(bare_addr, &posts, 303, rate, secs))
+        let posts: Vec<_> =
+            std::iter::repeat_n((bare_addr, b.to(post.addr, bare_addr).1), CONNS).collect();
+        let bare_cont = tokio::task::spawn_blocking(move || paced(&posts, 303, rate, secs))
             .await
             .expect("load");
         let (trip, on, off) = probe_server(&pg, 200).await;

@@ -4,6 +4,9 @@
 //! against.
 #![allow(dead_code)]
 
+pub mod paced;
+pub mod waits;
+
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -137,10 +140,28 @@ impl Callbacks {
 /// `customers` at once, each going through link → Continue → Allow → callback again and
 /// again for `secs`; callbacks that ended "connected" per second.
 pub async fn callbacks(s: &Setup, customers: usize, secs: f64) -> Callbacks {
-    let probe = connect(s).await;
+    let mut split = callbacks_on(&[s], customers, secs).await;
+    Callbacks {
+        rate: split.rate,
+        secs: split.secs,
+        store: split.stores.pop().unwrap_or_default(),
+    }
+}
+
+/// [`callbacks`] with the customers split evenly between `nodes`: customer i's whole flow
+/// (its tenant, its links, its pages, its callbacks) on node i mod n; what each node's
+/// store did meanwhile, in the order of `nodes`.
+pub async fn callbacks_on(nodes: &[&Setup], customers: usize, secs: f64) -> Split {
     // Every customer's tenant first, so only the flows are timed.
+    add_customers(nodes, customers).await;
+    run_customers(nodes, customers, secs).await
+}
+
+/// The tenants of [`callbacks_on`]'s customers, each on its customer's node.
+pub async fn add_customers(nodes: &[&Setup], customers: usize) {
     for i in 0..customers {
-        probe
+        connect(nodes[i % nodes.len()])
+            .await
             .call(Command::AddTenant(NewTenant {
                 slug: format!("cb{customers}-{i}"),
                 ..Default::default()
@@ -148,11 +169,23 @@ pub async fn callbacks(s: &Setup, customers: usize, secs: f64) -> Callbacks {
             .await
             .expect("add");
     }
-    let before = stats(&probe).await;
+}
+
+/// [`callbacks_on`] once [`add_customers`] has added the tenants.
+pub async fn run_customers(nodes: &[&Setup], customers: usize, secs: f64) -> Split {
+    let mut probes = Vec::new();
+    for s in nodes {
+        probes.push(connect(s).await);
+    }
+    let mut before = Vec::new();
+    for p in &probes {
+        before.push(stats(p).await);
+    }
     let until = Instant::now() + Duration::from_secs_f64(secs);
     let started = Instant::now();
     let tasks: Vec<_> = (0..customers)
         .map(|i| {
+            let s = nodes[i % nodes.len()];
             let data = s.data.clone();
             let base = s.base.clone();
             tokio::spawn(async move {
@@ -191,12 +224,23 @@ pub async fn callbacks(s: &Setup, customers: usize, secs: f64) -> Callbacks {
         total += t.await.expect("customer");
     }
     let took = started.elapsed().as_secs_f64();
-    let after = stats(&probe).await;
-    Callbacks {
+    let mut stores = Vec::new();
+    for (p, b) in probes.iter().zip(before) {
+        stores.push(grown(b, stats(p).await));
+    }
+    Split {
         rate: total as f64 / took,
         secs: took,
-        store: grown(before, after),
+        stores,
     }
+}
+
+/// A run of [`callbacks_on`]: callbacks per second over all nodes, over how long, and what
+/// each node's store did meanwhile.
+pub struct Split {
+    pub rate: f64,
+    pub secs: f64,
+    pub stores: Vec<StoreStats>,
 }
 
 /// The value after `after` up to the next `"` in a page.
