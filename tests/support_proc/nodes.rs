@@ -59,6 +59,9 @@ impl Cluster {
             ("BL_WORKSPACE", "ws".to_owned()),
             ("BL_API_KEY", "bl_key".to_owned()),
             ("MCP_ONBOARD_KEY", random_key()),
+            // Every customer reaches the nodes from the proxy's one loopback address.
+            ("MCP_ONBOARD_RATE_LIMIT_PER_MINUTE", "100000".to_owned()),
+            ("MCP_ONBOARD_RATE_LIMIT_BURST", "10000".to_owned()),
         ] {
             w.env.push((k.into(), v));
         }
