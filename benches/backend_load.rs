@@ -105,17 +105,7 @@ fn ms(d: Duration) -> f64 {
 }
 
 fn main() {
-    let full = std::env::var("BACKEND_LOAD").as_deref() == Ok("full");
-    let quick = std::env::args().any(|a| a == "--quick");
-    let secs = match (full, quick) {
-        (true, _) => 30.0,
-        (false, true) => 1.0,
-        (false, false) => 4.0,
-    };
-    let rate: f64 = std::env::var("BACKEND_LOAD_RATE")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(1000.0);
+    let (secs, rate) = support_load::settings("BACKEND_LOAD");
     let Some(pg) = PgServer::start_durable() else {
         eprintln!("backend_load needs PostgreSQL: apt-get install postgresql");
         return;

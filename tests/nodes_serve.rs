@@ -26,8 +26,27 @@ fn tenants() -> usize {
 
 /// Customers walking at once: they all come through the proxy's one loopback address,
 /// which the listener's per-address connection caps would otherwise cut.
-fn customers_at_once() -> std::sync::Arc<tokio::sync::Semaphore> {
-    std::sync::Arc::new(tokio::sync::Semaphore::new(8))
+const CUSTOMERS_AT_ONCE: usize = 8;
+
+/// Each of `links` walked through the proxy by its own customer (`{who}{i}@customer.example`),
+/// [`CUSTOMERS_AT_ONCE`] at a time; each must end on the connected page.
+async fn consent_all(links: Vec<String>, who: &str) {
+    let http = customer::client(customer::TIMEOUT).expect("client");
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(CUSTOMERS_AT_ONCE));
+    let mut walks = tokio::task::JoinSet::new();
+    for (i, link) in links.into_iter().enumerate() {
+        let (http, gate) = (http.clone(), gate.clone());
+        let email = format!("{who}{i}@customer.example");
+        walks.spawn(async move {
+            let _turn = gate.acquire_owned().await;
+            customer::walk(&http, &link, &email).await
+        });
+    }
+    while let Some(w) = walks.join_next().await {
+        let walked = w.expect("walk task").expect("walk");
+        assert_eq!(walked.status, 200, "{}", walked.page);
+        assert!(is_connected_page(&walked.page), "{}", walked.page);
+    }
 }
 
 /// Wait (at most `within`) until every one of `slugs` is `deployed`, as node `i` shows it.
@@ -90,22 +109,7 @@ async fn consents_alternate_between_two_nodes_and_each_tenant_gets_one_connectio
         c.at(i % 2).ok(&["tenant", "add", slug]);
         links.push(c.link((i + 1) % 2, slug));
     }
-    let http = customer::client(customer::TIMEOUT).expect("client");
-    let mut walks = tokio::task::JoinSet::new();
-    let gate = customers_at_once();
-    for (i, link) in links.into_iter().enumerate() {
-        let (http, gate) = (http.clone(), gate.clone());
-        walks.spawn(async move {
-            let _turn = gate.acquire_owned().await;
-            let email = format!("owner{i}@customer.example");
-            customer::walk(&http, &link, &email).await
-        });
-    }
-    while let Some(w) = walks.join_next().await {
-        let walked = w.expect("walk task").expect("walk");
-        assert_eq!(walked.status, 200, "{}", walked.page);
-        assert!(is_connected_page(&walked.page), "{}", walked.page);
-    }
+    consent_all(links, "owner").await;
     for (i, f) in c.forwarded.by_node.iter().enumerate() {
         assert!(
             f.load(Ordering::Relaxed) >= n,
@@ -227,20 +231,7 @@ async fn two_nodes_provisioning(n: usize, deploy: Duration) -> Option<(Cluster, 
         c.at(i % 2).ok(&["tenant", "add", slug]);
         links.push(c.link(i % 2, slug));
     }
-    let http = customer::client(customer::TIMEOUT).expect("client");
-    let mut walks = tokio::task::JoinSet::new();
-    let gate = customers_at_once();
-    for (i, link) in links.into_iter().enumerate() {
-        let (http, gate) = (http.clone(), gate.clone());
-        walks.spawn(async move {
-            let _turn = gate.acquire_owned().await;
-            customer::walk(&http, &link, &format!("lead{i}@customer.example")).await
-        });
-    }
-    while let Some(w) = walks.join_next().await {
-        let walked = w.expect("walk task").expect("walk");
-        assert!(is_connected_page(&walked.page), "{}", walked.page);
-    }
+    consent_all(links, "lead").await;
     Some((c, slugs))
 }
 

@@ -43,6 +43,24 @@ pub struct Setup {
 
 /// An owner (rate limit lifted) and its Google stand-in; `extra` adds to its environment
 /// (e.g. the store backend).
+/// A driver's step length and offered rate of Continues: `{PREFIX}=full` runs each step for
+/// 30 seconds (`-- --quick`: 1 second; else 4), `{PREFIX}_RATE` sets the rate (default
+/// 1000 per second).
+pub fn settings(prefix: &str) -> (f64, f64) {
+    let full = std::env::var(prefix).as_deref() == Ok("full");
+    let quick = std::env::args().any(|a| a == "--quick");
+    let secs = match (full, quick) {
+        (true, _) => 30.0,
+        (false, true) => 1.0,
+        (false, false) => 4.0,
+    };
+    let rate = std::env::var(format!("{prefix}_RATE"))
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(1000.0);
+    (secs, rate)
+}
+
 pub async fn start_owner(extra: &[(&'static str, String)]) -> Setup {
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().join("data");
