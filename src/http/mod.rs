@@ -290,10 +290,17 @@ async fn callback(
     res
 }
 
-async fn healthz() -> Response {
+/// The header of `/healthz` naming the deployment that answered (its id, derived from the
+/// data key: see [`crate::store::Cipher::deployment_id`]); `config check --online` compares it.
+pub const DEPLOYMENT_HEADER: &str = "x-mcp-onboard-deployment";
+
+async fn healthz(State(s): State<AppState>) -> Response {
     let mut res = (StatusCode::OK, "ok\n").into_response();
-    res.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    let headers = res.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    if let Ok(id) = HeaderValue::from_str(s.engine.store().deployment_id()) {
+        headers.insert(DEPLOYMENT_HEADER, id);
+    }
     res
 }
 

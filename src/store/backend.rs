@@ -277,6 +277,11 @@ impl Store {
             .seal_flow_verifier(state_hash, verifier)
     }
 
+    /// Which deployment this is (see [`Cipher::deployment_id`]).
+    pub fn deployment_id(&self) -> &str {
+        self.backend.cipher().deployment_id()
+    }
+
     /// How a webhook receiver without an `id` is recorded (a keyed hash of its URL).
     pub fn webhook_receiver(&self, url: &str) -> String {
         self.backend.cipher().webhook_receiver(url)

@@ -22,6 +22,9 @@ pub fn status(s: &StatusView) {
             "owner:        none running (this command read the database itself; nothing answers consent links until `serve` or the console runs)"
         );
     }
+    if !s.deployment.is_empty() {
+        println!("deployment:   {} (as /healthz names it)", s.deployment);
+    }
     println!("consent:      {}", s.consent);
     println!("token checks: {}", s.health);
     if s.webhooks > 0 {

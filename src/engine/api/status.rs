@@ -56,6 +56,10 @@ pub struct StatusView {
     /// a console attached to it; empty from an engine that does not own the runtime.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub setup: Vec<SetupLine>,
+    /// Which deployment this is, as `/healthz` names it (see
+    /// [`crate::store::Cipher::deployment_id`]); empty from an older owner.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub deployment: String,
     /// The nodes sharing the data, which one leads, and where the data is.
     #[serde(default)]
     pub cluster: Cluster,

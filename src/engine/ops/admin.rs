@@ -38,6 +38,7 @@ pub fn status(core: &Core) -> StatusView {
         webhooks: core.config().webhooks.len(),
         outbox: store.outbox_len(),
         setup: core.setup().to_vec(),
+        deployment: store.deployment_id().to_owned(),
         cluster: Cluster::default(),
     }
 }

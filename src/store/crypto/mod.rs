@@ -76,6 +76,8 @@ pub struct Cipher {
     backup_key: Zeroizing<[u8; 32]>,
     /// The key a webhook receiver's URL is hashed under, to name it without storing it.
     webhook_key: Zeroizing<[u8; 32]>,
+    /// This deployment's name for `/healthz` (see [`Cipher::deployment_id`]).
+    deployment_id: String,
 }
 
 impl std::fmt::Debug for Cipher {
@@ -100,6 +102,7 @@ const AUDIT_LABEL: &[u8] = b"mcp-onboard audit chain v1";
 const BACKUP_LABEL: &[u8] = b"mcp-onboard backup file v2";
 const WEBHOOK_LABEL: &[u8] = b"mcp-onboard webhook receiver v1";
 const FORM_LABEL: &[u8] = b"mcp-onboard continue form v1";
+const DEPLOYMENT_LABEL: &[u8] = b"mcp-onboard deployment id v1";
 
 /// HMAC-SHA256 under `key`.
 fn hmac(key: &[u8; 32]) -> hmac::Hmac<sha2::Sha256> {
@@ -135,7 +138,18 @@ impl Cipher {
             form_key: derive_key(key, FORM_LABEL),
             backup_key: derive_key(key, BACKUP_LABEL),
             webhook_key: derive_key(key, WEBHOOK_LABEL),
+            deployment_id: derive_key(key, DEPLOYMENT_LABEL)[..8]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
         }
+    }
+
+    /// Which deployment this is, in 16 hex digits: the same on every node that shares the
+    /// database (they share its key), another for another deployment. Derived one way
+    /// from the key under a label of its own, it tells nothing of the key.
+    pub fn deployment_id(&self) -> &str {
+        &self.deployment_id
     }
 
     /// The key of the Continue form's token (see [`crate::domain::consent::form_token`]).

@@ -259,6 +259,7 @@ pub(super) fn status_with(subscribers: usize, pending_flows: usize) -> StatusVie
         webhooks: 0,
         outbox: 0,
         setup: Vec::new(),
+        deployment: String::new(),
         cluster: Default::default(),
     }
 }
