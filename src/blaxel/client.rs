@@ -152,6 +152,21 @@ impl BlaxelClient {
             .await
     }
 
+    /// `GET /workspaces/{name}`: whether the key may read the workspace (what it says of
+    /// it is not used).
+    pub async fn get_workspace(&self, name: &str) -> Result<serde_json::Value, BlaxelError> {
+        let url = self.url(&["workspaces", name], &[]);
+        self.send(self.request(Method::GET, url), None::<&()>, &[])
+            .await
+    }
+
+    /// `GET /integrations/{name}`: the integration provider, when the workspace has it.
+    pub async fn get_integration(&self, name: &str) -> Result<serde_json::Value, BlaxelError> {
+        let url = self.url(&["integrations", name], &[]);
+        self.send(self.request(Method::GET, url), None::<&()>, &[])
+            .await
+    }
+
     /// `POST /functions`. A 409 means the name exists: GET it and PUT if it differs.
     pub async fn create_function(&self, body: &FunctionRequest) -> Result<Function, BlaxelError> {
         let url = self.url(&["functions"], &[]);

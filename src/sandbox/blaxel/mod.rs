@@ -11,10 +11,12 @@
 //! Its parts depend on each other in one direction, from the server down to plain data:
 //! `server` (router, running instance) → `routes` (auth, workspace, version, which
 //! operation) → `faults` (logging, counting, injected faults), `handlers` (connection and
-//! function operations) and `listing` (`GET /functions`) → `views` (answers as the API
+//! function operations), `catalog` (the workspace and the integrations offered) and
+//! `listing` (`GET /functions`) → `views` (answers as the API
 //! shows them) and `validate` (body checks) → `state` (the objects under one lock) →
 //! `settings` and `error`.
 
+mod catalog;
 mod error;
 mod faults;
 mod handlers;

@@ -18,7 +18,7 @@ use super::error::ApiError;
 use super::faults::Admitted;
 use super::settings::SUPPORTED_API_VERSIONS;
 use super::state::BlaxelSandboxState;
-use super::{handlers, listing};
+use super::{catalog, handlers, listing};
 
 /// The single handler behind every route.
 pub async fn dispatch(
@@ -116,6 +116,8 @@ fn handle(
         (&Method::DELETE, ["v0", "integrations", "connections", name]) => {
             handlers::delete_connection(&mut inner, name)
         }
+        (&Method::GET, ["v0", "integrations", name]) => catalog::get_integration(&inner, name),
+        (&Method::GET, ["v0", "workspaces", name]) => catalog::get_workspace(&inner, name),
         (&Method::GET, ["v0", "functions"]) => listing::list_functions(&inner, &query, paginated),
         (&Method::POST, ["v0", "functions"]) => handlers::create_function(&mut inner, body),
         (&Method::GET, ["v0", "functions", name]) => handlers::get_function(&inner, name),

@@ -71,4 +71,7 @@ pub struct BlaxelFaults {
     pub fail_deploy: BTreeSet<String>,
     /// Creates and updates of these names are refused with 400 and the given message.
     pub reject_names: BTreeMap<String, String>,
+    /// Integrations `GET /integrations/{name}` does not find (404), as in a workspace
+    /// where they are not available.
+    pub unavailable_integrations: BTreeSet<String>,
 }

@@ -4,7 +4,8 @@
 //! client or more: an id_token is issued for the client that asked, a refresh token works
 //! for its own client alone, and a revoke ends one account's grant to one client.
 //!
-//! Knobs let tests grant fewer scopes, omit the refresh token, fail the exchange, or answer
+//! Knobs let tests grant fewer scopes, omit the refresh token, fail the exchange, move the
+//! clock of its `Date` header, or answer
 //! the authorization with any Google error where Google says it (its own page, or the
 //! redirect back); a
 //! client can be added or deleted, and one token retired, while it runs.

@@ -1,7 +1,12 @@
 //! The Google stand-in as a server: its routes (relative to its base URL, the paths
 //! Google uses) and a running instance on loopback.
 
+use std::time::{Duration, SystemTime};
+
 use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
 use axum::routing::{get, post};
 use url::Url;
 
@@ -22,6 +27,10 @@ impl GoogleSandbox {
             .route(APPROVE_PATH, post(approve))
             .route(TOKEN_PATH, post(token))
             .route(REVOKE_PATH, post(revoke))
+            .layer(axum::middleware::map_response_with_state(
+                self.clone(),
+                dated,
+            ))
             .with_state(self.clone())
     }
 
@@ -37,4 +46,20 @@ impl GoogleSandbox {
         });
         Url::parse(&format!("http://{addr}")).map_err(std::io::Error::other)
     }
+}
+
+/// Every answer carries a `Date`, as Google's do: the time now, moved by the knob
+/// `date_offset_secs`.
+async fn dated(State(s): State<GoogleSandbox>, mut res: Response) -> Response {
+    let offset = s.lock().knobs.date_offset_secs;
+    let now = SystemTime::now();
+    let shifted = if offset >= 0 {
+        now.checked_add(Duration::from_secs(offset.unsigned_abs()))
+    } else {
+        now.checked_sub(Duration::from_secs(offset.unsigned_abs()))
+    };
+    if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(shifted.unwrap_or(now))) {
+        res.headers_mut().insert(header::DATE, v);
+    }
+    res
 }

@@ -31,6 +31,9 @@ pub struct Knobs {
     /// body that is not JSON, as a failing proxy sends), e.g. `(503, "")`, `(429,
     /// "rate_limit_exceeded")`, `(401, "invalid_client")`.
     pub fail_refresh: Option<(u16, String)>,
+    /// Seconds added to the time every answer's `Date` header says (negative: behind), as
+    /// if this machine's clock and Google's differed.
+    pub date_offset_secs: i64,
 }
 
 #[derive(Debug, Clone)]
