@@ -1,6 +1,7 @@
 //! `config check`: everything that can be checked offline, and the redirect URI to
-//! register at Google, as text or JSON. The facts come from [`crate::config::check`], the
-//! same the console's set-up panel shows.
+//! register at Google, as text or JSON; with `--online`, the network's checks too (see
+//! [`super::config_online`]). The facts come from [`crate::config::check`], the same the
+//! console's set-up panel shows.
 
 use anyhow::Result;
 use clap::Subcommand;
@@ -8,18 +9,41 @@ use clap::Subcommand;
 use super::instance::Instance;
 use super::output;
 use crate::config::check::{Blaxel, Findings};
+use crate::config::online::{CheckLine, Level, any_failed};
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCmd {
     /// Validate everything that can be checked offline and print the redirect URI.
-    Check,
+    Check {
+        /// Also check what only the network can tell: /healthz and TLS, Google's client and
+        /// redirect URI, Blaxel's key and integrations, the clock. Exit code 1 on any fail.
+        #[arg(long)]
+        online: bool,
+        /// With --online: create a labelled Blaxel connection and delete it again (whether
+        /// the key may create connections).
+        #[arg(long, requires = "online")]
+        write: bool,
+        /// With --online: also trust the CA certificates in this PEM file (a private CA).
+        #[arg(long, value_name = "FILE", requires = "online")]
+        trust: Option<std::path::PathBuf>,
+    },
 }
 
 pub async fn run(instance: &Instance, cmd: &ConfigCmd, as_json: bool) -> Result<()> {
     match cmd {
-        ConfigCmd::Check => {
+        ConfigCmd::Check {
+            online,
+            write,
+            trust,
+        } => {
             let database = database(instance).await;
-            check(instance, database, as_json)
+            let online = match online {
+                true => {
+                    Some(super::config_online::lines(instance, *write, trust.as_deref()).await?)
+                }
+                false => None,
+            };
+            check(instance, database, online.as_deref(), as_json)
         }
     }
 }
@@ -69,7 +93,12 @@ fn brand_json(cfg: &crate::config::Config, found: &Findings) -> serde_json::Valu
     })
 }
 
-fn check(instance: &Instance, database: Database, as_json: bool) -> Result<()> {
+fn check(
+    instance: &Instance,
+    database: Database,
+    online: Option<&[CheckLine]>,
+    as_json: bool,
+) -> Result<()> {
     let cfg = &instance.config;
     let found = Findings::of(cfg, instance.demo);
     let google = found.google_client();
@@ -81,8 +110,8 @@ fn check(instance: &Instance, database: Database, as_json: bool) -> Result<()> {
         Some((_, found)) => found.as_ref().is_ok_and(|p| p.schema_version.is_some()),
     };
     if as_json {
-        output::json(&serde_json::json!({
-            "ok": found.problems().is_empty(),
+        let mut v = serde_json::json!({
+            "ok": found.problems().is_empty() && !online.is_some_and(any_failed),
             "config_file": cfg.file.as_ref().map(|p| p.display().to_string()),
             "data_dir": instance.data_dir.display().to_string(),
             "database_exists": database_exists,
@@ -104,7 +133,11 @@ fn check(instance: &Instance, database: Database, as_json: bool) -> Result<()> {
             "google": google.as_ref().map(|_| "ok").unwrap_or_else(|e| e.as_str()),
             "blaxel": blaxel.as_ref().unwrap_or_else(|e| e),
             "brand": brand_json(cfg, &found),
-        }))?;
+        });
+        if let Some(lines) = online {
+            v["online"] = serde_json::to_value(lines)?;
+        }
+        output::json(&v)?;
     } else {
         println!(
             "config file:  {}",
@@ -146,6 +179,9 @@ fn check(instance: &Instance, database: Database, as_json: bool) -> Result<()> {
             Ok(b) => println!("brand:        {b}"),
             Err(e) => println!("brand:        PROBLEM: {e}"),
         }
+        if let Some(lines) = online {
+            super::config_online::print(lines);
+        }
     }
     let unreachable = match &database {
         Some((url, Err(e))) => Some(format!("the database {url} cannot be reached: {e}")),
@@ -153,6 +189,15 @@ fn check(instance: &Instance, database: Database, as_json: bool) -> Result<()> {
     };
     let mut problems = found.problems();
     problems.extend(unreachable.as_deref());
+    let failed: Vec<&str> = online
+        .unwrap_or_default()
+        .iter()
+        .filter(|l| l.level == Level::Fail)
+        .map(|l| l.name.as_str())
+        .collect();
+    if !failed.is_empty() {
+        anyhow::bail!("online checks failed: {}", failed.join(", "));
+    }
     if problems.is_empty() {
         Ok(())
     } else {

@@ -12,6 +12,7 @@ mod audit;
 mod backup;
 mod bad_args;
 mod config_check;
+mod config_online;
 mod console;
 mod demo;
 mod errors;

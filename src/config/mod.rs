@@ -25,6 +25,7 @@ mod integrations;
 mod listener;
 mod logging;
 mod metrics;
+pub mod online;
 pub mod postgres_url;
 mod provision;
 mod source;

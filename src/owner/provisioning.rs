@@ -63,22 +63,9 @@ impl Provisioning {
 /// client); `Ok(Err(why))` when it cannot run here.
 pub fn prepare(opts: &OwnerOptions) -> Result<Result<Provisioning, String>> {
     let cfg = &opts.config;
-    let (api_url, workspace, api_key) = if opts.demo {
-        let url = cfg.public_path(&format!("{DEMO_BLAXEL_PREFIX}/v0"));
-        (
-            url,
-            DEMO_BLAXEL_WORKSPACE.to_owned(),
-            SecretString::from(DEMO_BLAXEL_KEY),
-        )
-    } else {
-        match resolve_credentials(
-            cfg.blaxel.workspace.clone(),
-            cfg.blaxel.api_key.clone(),
-            None,
-        ) {
-            Ok(c) => (api_url_for(cfg, c.env.as_deref())?, c.workspace, c.api_key),
-            Err(e) => return Ok(Err(e.to_string())),
-        }
+    let (api_url, workspace, api_key) = match target(cfg, opts.demo)? {
+        Ok(t) => t,
+        Err(e) => return Ok(Err(e)),
     };
     let oauth = match cfg.google_credentials() {
         Ok(c) => OAuthClient {
@@ -166,6 +153,34 @@ pub async fn start(
 
 /// The workspace entry of the Blaxel CLI config may say `env: dev`; like the official
 /// tools, that picks the dev API unless an API URL was set explicitly.
+/// Where provisioning calls Blaxel, as whom: the API URL, the workspace and the key
+/// (`demo`: the built-in stand-in behind the listener); `Ok(Err(why))` without credentials.
+pub fn target(
+    cfg: &crate::config::Config,
+    demo: bool,
+) -> Result<Result<(url::Url, String, SecretString), String>> {
+    if demo {
+        let url = cfg.public_path(&format!("{DEMO_BLAXEL_PREFIX}/v0"));
+        return Ok(Ok((
+            url,
+            DEMO_BLAXEL_WORKSPACE.to_owned(),
+            SecretString::from(DEMO_BLAXEL_KEY),
+        )));
+    }
+    match resolve_credentials(
+        cfg.blaxel.workspace.clone(),
+        cfg.blaxel.api_key.clone(),
+        None,
+    ) {
+        Ok(c) => Ok(Ok((
+            api_url_for(cfg, c.env.as_deref())?,
+            c.workspace,
+            c.api_key,
+        ))),
+        Err(e) => Ok(Err(e.to_string())),
+    }
+}
+
 fn api_url_for(cfg: &crate::config::Config, env: Option<&str>) -> Result<url::Url> {
     let default = cfg.blaxel.api_url.as_str().trim_end_matches('/')
         == crate::config::BLAXEL_API_URL.trim_end_matches('/');

@@ -1,0 +1,218 @@
+//! The Blaxel lines, through the provisioner's own client (its key, workspace header and
+//! User-Agent): `blaxel.workspace` (`GET /workspaces/{name}`: the key works for it),
+//! `blaxel.integration.NAME` (`GET /integrations/{name}` for each integration), and
+//! `blaxel.write`: only with `--write`, a connection labelled `mcp-onboard-check` is
+//! created and deleted again (deleted even when the create's answer was an error: a
+//! create may be applied and still fail).
+
+use std::collections::BTreeMap;
+
+use secrecy::SecretString;
+
+use super::{CheckLine, Level, Options};
+use crate::blaxel::{
+    BlaxelClient, BlaxelError, ConnectionRequest, GOOGLE_OAUTH_SECRETS, GoogleOAuthSecret,
+    RequestMetadata,
+};
+use crate::config::Config;
+use crate::domain::integration::Integration;
+
+/// The label of the connection `--write` creates; its value is the connection's own
+/// random part.
+pub const CHECK_LABEL: &str = "mcp-onboard-check";
+
+pub(super) async fn checks(config: &Config, demo: bool, options: &Options) -> Vec<CheckLine> {
+    let target = crate::owner::provisioning::target(config, demo)
+        .map_err(|e| format!("{e:#}"))
+        .and_then(|t| t);
+    let (api_url, workspace, key) = match target {
+        Ok(t) => t,
+        Err(e) => {
+            return vec![CheckLine::new(
+                "blaxel.workspace",
+                Level::Fail,
+                e,
+                "set the Blaxel credentials first (`config check` says how)",
+            )];
+        }
+    };
+    let http = match reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(options.timeout)
+        .build()
+    {
+        Ok(h) => h,
+        Err(e) => {
+            return vec![CheckLine::new(
+                "blaxel.workspace",
+                Level::Fail,
+                e.to_string(),
+                "",
+            )];
+        }
+    };
+    let client = BlaxelClient::new(api_url.clone(), workspace.clone(), key, http)
+        .with_timeout(options.timeout);
+    let integrations = Integration::all().map(|i| integration(&client, i.name()));
+    let (ws, integrations, write) = tokio::join!(
+        workspace_line(&client, &api_url),
+        futures_util::future::join_all(integrations),
+        write_line(&client, options.write),
+    );
+    let mut lines = vec![ws];
+    lines.extend(integrations);
+    lines.push(write);
+    lines
+}
+
+/// The fix of a refused key.
+fn key_fix(workspace: &str) -> String {
+    format!(
+        "create an API key for workspace {workspace} in the Blaxel console (Workspace settings > API keys) and set it as BL_API_KEY (or blaxel.api_key); check BL_WORKSPACE names that workspace"
+    )
+}
+
+fn refused(e: &BlaxelError) -> bool {
+    matches!(
+        e,
+        BlaxelError::Api {
+            status: 401 | 403,
+            ..
+        }
+    )
+}
+
+fn not_found(e: &BlaxelError) -> bool {
+    matches!(e, BlaxelError::Api { status: 404, .. })
+}
+
+async fn workspace_line(client: &BlaxelClient, api_url: &url::Url) -> CheckLine {
+    const NAME: &str = "blaxel.workspace";
+    let ws = client.workspace();
+    match client.get_workspace(ws).await {
+        Ok(_) => CheckLine::ok(
+            NAME,
+            format!("the key works for workspace {ws} at {api_url}"),
+        ),
+        Err(e) if refused(&e) => CheckLine::new(
+            NAME,
+            Level::Fail,
+            format!("Blaxel refused the key for workspace {ws}: {e}"),
+            key_fix(ws),
+        ),
+        Err(e) if not_found(&e) => CheckLine::new(
+            NAME,
+            Level::Fail,
+            format!("Blaxel has no workspace {ws} for this key: {e}"),
+            key_fix(ws),
+        ),
+        Err(e) => CheckLine::new(
+            NAME,
+            Level::Fail,
+            format!("{api_url}: {e}"),
+            "check blaxel.api_url (BL_API_URL) and that this machine reaches it",
+        ),
+    }
+}
+
+async fn integration(client: &BlaxelClient, name: &'static str) -> CheckLine {
+    let line = format!("blaxel.integration.{name}");
+    let ws = client.workspace();
+    match client.get_integration(name).await {
+        Ok(_) => CheckLine::ok(line, format!("{name} is available in workspace {ws}")),
+        Err(e) if not_found(&e) => CheckLine::new(
+            line,
+            Level::Fail,
+            format!("{name} is not available in workspace {ws}: {e}"),
+            format!(
+                "enable the {name} integration for workspace {ws} in the Blaxel console (Integrations)"
+            ),
+        ),
+        Err(e) if refused(&e) => CheckLine::new(
+            line,
+            Level::Fail,
+            format!("Blaxel refused the key: {e}"),
+            key_fix(ws),
+        ),
+        Err(e) => CheckLine::new(line, Level::Fail, e.to_string(), "see blaxel.workspace"),
+    }
+}
+
+async fn write_line(client: &BlaxelClient, write: bool) -> CheckLine {
+    const NAME: &str = "blaxel.write";
+    if !write {
+        return CheckLine::new(
+            NAME,
+            Level::Warn,
+            "whether the key may create connections: not checked (use --write)",
+            "",
+        );
+    }
+    let id = crate::engine::token::random_token(6).to_ascii_lowercase();
+    let id: String = id
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(8)
+        .collect();
+    let name = format!("{CHECK_LABEL}-{id}");
+    let label = format!("{CHECK_LABEL}={id}");
+    let body = ConnectionRequest::google_oauth(
+        crate::blaxel::GMAIL_INTEGRATION,
+        &GOOGLE_OAUTH_SECRETS,
+        RequestMetadata {
+            name: name.clone(),
+            display_name: Some("mcp-onboard config check".into()),
+            labels: BTreeMap::from([
+                (CHECK_LABEL.to_owned(), id.clone()),
+                (
+                    crate::blaxel::names::LABEL_MANAGED_BY.to_owned(),
+                    crate::blaxel::names::MANAGED_BY.to_owned(),
+                ),
+            ]),
+        },
+        &GoogleOAuthSecret {
+            client_id: "config-check".into(),
+            client_secret: SecretString::from("config-check"),
+            refresh_token: SecretString::from("config-check"),
+        },
+    );
+    let created = client.create_connection(&body).await;
+    let deleted = client.delete_connection(&name).await;
+    let ws = client.workspace();
+    match (created, deleted) {
+        (Ok(_), Ok(_)) => CheckLine::ok(
+            NAME,
+            format!("created and deleted the connection {name} (label {label}) in workspace {ws}"),
+        ),
+        (Err(e), Err(_)) if refused(&e) => CheckLine::new(
+            NAME,
+            Level::Fail,
+            format!("the key may not create connections (tried {name}, label {label}): {e}"),
+            format!(
+                "give the API key the right to manage integration connections in workspace {ws} (a workspace admin's key)"
+            ),
+        ),
+        (Err(e), Err(d)) if not_found(&d) => CheckLine::new(
+            NAME,
+            Level::Fail,
+            format!("Blaxel did not create the connection {name} (label {label}): {e}"),
+            "see the other Blaxel lines; what Blaxel said names the cause",
+        ),
+        (_, Err(d)) => CheckLine::new(
+            NAME,
+            Level::Fail,
+            format!("the connection {name} (label {label}) could not be deleted: {d}"),
+            format!(
+                "delete the connection {name} in the Blaxel console (Integrations > Connections)"
+            ),
+        ),
+        (Err(e), Ok(_)) => CheckLine::new(
+            NAME,
+            Level::Warn,
+            format!(
+                "creating {name} (label {label}) answered an error, yet it was there and is deleted: {e}"
+            ),
+            "",
+        ),
+    }
+}
