@@ -1,0 +1,222 @@
+//! `config check --online` from the real binary, against the Google and Blaxel stand-ins:
+//! every line ok on a good set-up (with `--write` creating and deleting its connection),
+//! and each check failing as it should: a wrong client secret (`invalid_client`), an
+//! unregistered redirect URI, a missing integration, a refused Blaxel key, a `/healthz` of
+//! another deployment, a clock off Google's by two minutes; exit codes and `--json`.
+
+mod spec_support;
+mod support_proc;
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use support_proc::*;
+
+/// `config check --online ARGS --json`: the exit status and the lines by name.
+fn online(w: &World, extra: &[&str]) -> (bool, BTreeMap<String, Value>, Value) {
+    let mut args = vec!["--json", "config", "check", "--online"];
+    args.extend_from_slice(extra);
+    let out = w.run(&args);
+    let v: Value = serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", out.stdout, out.stderr));
+    let lines = v["online"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no online lines: {v:#}"))
+        .iter()
+        .map(|l| {
+            let keys: Vec<&str> = l.as_object().unwrap().keys().map(String::as_str).collect();
+            assert_eq!(keys, ["detail", "fix", "level", "name"], "{l}");
+            (l["name"].as_str().unwrap().to_owned(), l.clone())
+        })
+        .collect();
+    (out.ok(), lines, v)
+}
+
+fn level<'a>(lines: &'a BTreeMap<String, Value>, name: &str) -> &'a str {
+    lines
+        .get(name)
+        .unwrap_or_else(|| panic!("no line {name}: {lines:#?}"))["level"]
+        .as_str()
+        .unwrap()
+}
+
+/// The line `name` failed, and its fix says `fix`.
+fn fails(lines: &BTreeMap<String, Value>, name: &str, fix: &str) {
+    assert_eq!(level(lines, name), "fail", "{name}: {:#}", lines[name]);
+    let f = text(lines, name, "fix");
+    assert!(f.contains(fix), "{name}'s fix: {f}");
+}
+
+fn text(lines: &BTreeMap<String, Value>, name: &str, field: &str) -> String {
+    lines[name][field].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_good_set_up_is_ok_line_by_line_and_write_leaves_no_connection() {
+    let (mut w, _google, blaxel) = world_with_standins(Default::default()).await;
+    let _serve = w.serve();
+    let (ok, lines, v) = online(&w, &["--write"]);
+    assert!(ok, "{v:#}");
+    assert_eq!(v["ok"], true);
+    for name in [
+        "public_url.healthz",
+        "google.endpoints",
+        "google.client",
+        "google.redirect_uri",
+        "google.clock",
+        "blaxel.workspace",
+        "blaxel.integration.gmail",
+        "blaxel.integration.google-drive",
+        "blaxel.write",
+    ] {
+        assert_eq!(level(&lines, name), "ok", "{name}: {:#}", lines[name]);
+    }
+    assert!(text(&lines, "public_url.healthz", "detail").contains("this deployment"));
+    // Loopback http: fine to try, customers need https.
+    assert_eq!(level(&lines, "public_url.tls"), "warn");
+    assert!(text(&lines, "public_url.tls", "fix").contains("https"));
+    let write = text(&lines, "blaxel.write", "detail");
+    assert!(write.contains("label mcp-onboard-check="), "{write}");
+    assert!(
+        blaxel.connections().is_empty(),
+        "the check's connection is gone"
+    );
+    let log = blaxel.request_log();
+    let calls: Vec<(String, String)> = log
+        .iter()
+        .map(|r| (r.method.clone(), r.path.clone()))
+        .collect();
+    let created = log
+        .iter()
+        .find(|r| r.method == "POST" && r.path == "/v0/integrations/connections")
+        .expect("a connection was created");
+    let name = created.body.as_ref().unwrap()["metadata"]["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(write.contains(&name), "{write}");
+    for want in [
+        ("GET", "/v0/workspaces/ws".to_owned()),
+        ("GET", "/v0/integrations/gmail".to_owned()),
+        ("GET", "/v0/integrations/google-drive".to_owned()),
+        ("DELETE", format!("/v0/integrations/connections/{name}")),
+    ] {
+        assert!(
+            calls.iter().any(|(m, p)| m == want.0 && *p == want.1),
+            "{want:?} in {calls:?}"
+        );
+    }
+    let spec = spec_support::Spec::load();
+    let errors = spec_support::full_check(
+        &spec,
+        "IntegrationConnection",
+        created.body.as_ref().unwrap(),
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    assert!(log.iter().all(|r| r.workspace.as_deref() == Some("ws")));
+
+    // Without --write the line says it did not look, and nothing is created.
+    let before = blaxel.request_log().len();
+    let (ok, lines, _) = online(&w, &[]);
+    assert!(ok);
+    assert_eq!(level(&lines, "blaxel.write"), "warn");
+    assert!(text(&lines, "blaxel.write", "detail").contains("not checked (use --write)"));
+    assert!(
+        blaxel.request_log()[before..]
+            .iter()
+            .all(|r| r.method == "GET"),
+        "only reads without --write"
+    );
+
+    // The text form: one line per check, with its level.
+    let out = w.run(&["config", "check", "--online"]);
+    assert!(out.ok(), "{}", out.stderr);
+    assert!(out.stdout.contains("ok    google.client"), "{}", out.stdout);
+    assert!(out.stdout.contains("warn  blaxel.write"), "{}", out.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_check_fails_with_its_fix_and_the_exit_code_says_so() {
+    let faults = mcp_onboard::sandbox::blaxel::BlaxelFaults {
+        unavailable_integrations: ["google-drive".to_owned()].into(),
+        ..Default::default()
+    };
+    let (mut w, google, _blaxel) = world_with_standins(faults).await;
+    // Another deployment answers at the public URL, while this one's owner runs elsewhere.
+    let (mut other, _g, _b) = world_with_standins(Default::default()).await;
+    let _theirs = other.serve();
+    // Google knows another redirect URI than ours, and its clock is two minutes ahead.
+    let stranger = mcp_onboard::sandbox::google::GoogleSandbox::new(
+        mcp_onboard::sandbox::google::SandboxGoogleConfig {
+            client_id: "it.apps.googleusercontent.com".into(),
+            client_secret: "it-secret".into(),
+            redirect_uris: vec!["https://elsewhere.example/oauth/callback".into()],
+            default_email: "x@example.com".into(),
+        },
+    );
+    drop(google);
+    let gbase = stranger.spawn().await.unwrap();
+    stranger.set_knobs(mcp_onboard::sandbox::google::Knobs {
+        date_offset_secs: 120,
+        ..Default::default()
+    });
+    let g = |p: &str| format!("{}{p}", gbase.as_str().trim_end_matches('/'));
+    w.env.retain(|(k, _)| !k.starts_with("GOOGLE_"));
+    for (k, v) in [
+        (
+            "GOOGLE_CLIENT_ID",
+            "it.apps.googleusercontent.com".to_owned(),
+        ),
+        ("GOOGLE_CLIENT_SECRET", "a-reset-secret".to_owned()),
+        (
+            "GOOGLE_AUTH_URL",
+            g(mcp_onboard::sandbox::google::AUTH_PATH),
+        ),
+        (
+            "GOOGLE_TOKEN_URL",
+            g(mcp_onboard::sandbox::google::TOKEN_PATH),
+        ),
+    ] {
+        w.env.push((k.into(), v));
+    }
+    let _ours = w.serve();
+    w.env
+        .push(("MCP_ONBOARD_PUBLIC_URL".into(), other.base_url()));
+    let (ok, lines, v) = online(&w, &[]);
+    assert!(!ok, "a fail exits 1: {v:#}");
+    assert_eq!(v["ok"], false);
+    fails(&lines, "google.client", "google.client_secret");
+    assert!(text(&lines, "google.client", "detail").contains("invalid_client"));
+    fails(
+        &lines,
+        "google.redirect_uri",
+        &format!("{}/oauth/callback", other.base_url()),
+    );
+    fails(&lines, "google.clock", "timedatectl");
+    fails(
+        &lines,
+        "blaxel.integration.google-drive",
+        "enable the google-drive integration",
+    );
+    assert_eq!(level(&lines, "blaxel.integration.gmail"), "ok");
+    fails(&lines, "public_url.healthz", "this deployment's nodes");
+    assert!(text(&lines, "public_url.healthz", "detail").contains("another deployment"));
+    assert_eq!(level(&lines, "google.endpoints"), "ok");
+
+    // The same /healthz with no owner of ours running is only a warning.
+    drop(_ours);
+    let (_, lines, _) = online(&w, &[]);
+    assert_eq!(level(&lines, "public_url.healthz"), "warn");
+    assert!(text(&lines, "public_url.healthz", "detail").contains("no owner runs here"));
+
+    // A key Blaxel refuses: the workspace line fails, and --write says the key may not.
+    w.env.push(("BL_API_KEY".into(), "bl_wrong".into()));
+    let (ok, lines, _) = online(&w, &["--write"]);
+    assert!(!ok);
+    fails(&lines, "blaxel.workspace", "BL_API_KEY");
+    fails(
+        &lines,
+        "blaxel.write",
+        "right to manage integration connections",
+    );
+}
