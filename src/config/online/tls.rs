@@ -210,3 +210,108 @@ impl ServerCertVerifier for Capture {
         self.inner.supported_verify_schemes()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A self-signed certificate for `localhost`, valid 2020-01-01 to `until` (year, month,
+    /// day): (DER, key DER).
+    fn cert(until: (i32, u8, u8)) -> (Vec<u8>, Vec<u8>) {
+        let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        params.not_after = rcgen::date_time_ymd(until.0, until.1, until.2);
+        let key = rcgen::KeyPair::generate().unwrap();
+        let c = params.self_signed(&key).unwrap();
+        (c.der().to_vec(), key.serialize_der())
+    }
+
+    fn at(y: i32, m: u8, d: u8) -> SystemTime {
+        let t = rcgen::date_time_ymd(y, m, d).unix_timestamp();
+        SystemTime::UNIX_EPOCH + Duration::from_secs(t as u64)
+    }
+
+    fn localhost() -> ServerName<'static> {
+        ServerName::try_from("localhost".to_owned()).unwrap()
+    }
+
+    #[test]
+    fn valid_now_and_in_14_days_is_ok_expiring_sooner_warns_expired_fails() {
+        let (der, _) = cert((2030, 1, 1));
+        let v = verifier(std::slice::from_ref(&der)).unwrap();
+        let chain = vec![CertificateDer::from(der)];
+        let ok = verdict(&v, &chain, &localhost(), at(2029, 6, 1));
+        assert_eq!(ok.level, Level::Ok, "{ok:?}");
+        let soon = verdict(&v, &chain, &localhost(), at(2029, 12, 25));
+        assert_eq!(soon.level, Level::Warn, "{soon:?}");
+        assert!(soon.detail.contains("expires 2030-01-01"), "{soon:?}");
+        assert!(soon.fix.contains("renew"), "{soon:?}");
+        let gone = verdict(&v, &chain, &localhost(), at(2030, 2, 1));
+        assert_eq!(gone.level, Level::Fail, "{gone:?}");
+        let other = ServerName::try_from("onboard.example.com".to_owned()).unwrap();
+        let wrong = verdict(&v, &chain, &other, at(2029, 6, 1));
+        assert_eq!(wrong.level, Level::Fail, "{wrong:?}");
+        assert!(wrong.detail.contains("onboard.example.com"), "{wrong:?}");
+        // Not trusted (the public roots only): fails.
+        let public = verifier(&[]).unwrap();
+        assert_eq!(
+            verdict(&public, &chain, &localhost(), at(2029, 6, 1)).level,
+            Level::Fail
+        );
+    }
+
+    /// A TLS server on loopback showing `der` (with its key), answering handshakes.
+    async fn serve(der: Vec<u8>, key: Vec<u8>) -> u16 {
+        use rustls::pki_types::PrivateKeyDer;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![CertificateDer::from(der)],
+                PrivateKeyDer::try_from(key).unwrap(),
+            )
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let _ = acceptor.accept(tcp).await;
+                });
+            }
+        });
+        port
+    }
+
+    #[tokio::test]
+    async fn the_certificate_a_listener_shows_is_checked_for_its_name() {
+        let (der, key) = cert((4000, 1, 1));
+        let port = serve(der.clone(), key).await;
+        let options = Options {
+            extra_roots: vec![der],
+            ..Options::default()
+        };
+        let url = |host: &str| Url::parse(&format!("https://{host}:{port}/")).unwrap();
+        let line = check(&url("localhost"), &options).await;
+        assert_eq!(line.level, Level::Ok, "{line:?}");
+        assert_eq!(line.name, "public_url.tls");
+        // The same certificate reached by another name is not valid for it.
+        let line = check(&url("127.0.0.1"), &options).await;
+        assert_eq!(line.level, Level::Fail, "{line:?}");
+        // Nothing answers TLS there: fails, with the way to fix it.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let nothing = Url::parse(&format!("https://localhost:{closed}/")).unwrap();
+        let line = check(&nothing, &options).await;
+        assert!(line.level == Level::Fail, "{line:?}");
+        let http = check(&Url::parse("http://127.0.0.1:1/").unwrap(), &options).await;
+        assert_eq!(http.level, Level::Warn, "{http:?}");
+    }
+}
