@@ -17,6 +17,7 @@ pub mod commands;
 pub mod exports;
 pub mod layout;
 pub mod model;
+mod online_run;
 pub mod style;
 #[cfg(test)]
 mod tests;
@@ -121,7 +122,8 @@ pub async fn run(launch: Launch) -> Result<()> {
     // under a service manager) through the same data dir.
     let reconnect = owner.is_none().then_some(data_dir);
     let sample = sample && owner.is_some();
-    let res = event_loop(&mut terminal, api, setup, reconnect, sample).await;
+    let checks = online_run::Checks { config, demo };
+    let res = event_loop(&mut terminal, api, setup, reconnect, sample, checks).await;
     let _ = crossterm::execute!(std::io::stdout(), DisableBracketedPaste);
     ratatui::restore();
     if let Some(owner) = owner {
@@ -136,6 +138,7 @@ async fn event_loop(
     setup: Setup,
     reconnect: Option<std::path::PathBuf>,
     sample: bool,
+    checks: online_run::Checks,
 ) -> Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut tasks = Vec::new();
@@ -256,7 +259,7 @@ async fn event_loop(
     let mut last_draw: Option<Instant> = None;
     let result = loop {
         for e in fx.drain(..) {
-            perform(e, &current(&api), &tx);
+            perform(e, &current(&api), &tx, &checks);
         }
         if m.quit {
             break Ok(());
@@ -300,8 +303,14 @@ fn current(api: &std::sync::RwLock<Arc<dyn EngineApi>>) -> Arc<dyn EngineApi> {
     }
 }
 
-fn perform(e: Effect, api: &Arc<dyn EngineApi>, tx: &mpsc::UnboundedSender<Msg>) {
+fn perform(
+    e: Effect,
+    api: &Arc<dyn EngineApi>,
+    tx: &mpsc::UnboundedSender<Msg>,
+    checks: &online_run::Checks,
+) {
     match e {
+        Effect::CheckOnline { id } => checks.spawn(id, api.clone(), tx.clone()),
         Effect::Call { id, command } => {
             let api = api.clone();
             let tx = tx.clone();

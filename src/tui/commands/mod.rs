@@ -57,6 +57,10 @@ pub enum Action {
     Cancel,
     Continue,
     CopyRedirect,
+    /// Run the online checks and show them in the set-up panel.
+    CheckOnline,
+    /// Open the set-up panel.
+    Setup,
     CopyMcpUrl,
     /// The full view of a tenant: every fact, its provisioning and its whole timeline.
     Details,

@@ -151,7 +151,9 @@ pub const REGISTRY: &[Entry] = &[
     // The first-run set-up panel.
     key(S::Setup, &[ENTER], A::Continue, "continue", "continue to the console as it is"),
     key(S::Setup, &[k('c')], A::CopyRedirect, "copy redirect URI", "copy the redirect URI to register"),
-    key(S::Setup, &[k('q'), ESC], A::Quit, "quit", "quit"),
+    key(S::Setup, &[k('o')], A::CheckOnline, "check online",
+        "run the online checks (config check --online): Google, Blaxel, /healthz, TLS, the clock"),
+    key(S::Setup, &[k('q'), ESC], A::Quit, "quit", "quit (back to the table when opened with :setup)"),
     // The palette's commands (`:`).
     typed(&["add"], "", A::Add, "add a tenant"),
     typed(&["edit"], "SLUG", A::Edit, "edit a tenant"),
@@ -163,6 +165,8 @@ pub const REGISTRY: &[Entry] = &[
     typed(&["filter"], "TEXT", A::Filter, "filter the table by text"),
     typed(&["status"], "STATUS", A::StatusFilter, "show only tenants in a status (e.g. failed); none: all"),
     typed(&["sort"], "slug|status|changed|name", A::Sort, "sort the table"),
+    typed(&["setup"], "", A::Setup, "the set-up panel, with the online checks"),
+    typed(&["check"], "", A::CheckOnline, "run the online checks and show them in the set-up panel"),
     typed(&["help"], "", A::Help, "the keys"),
     typed(&["quit", "q"], "", A::Quit, "quit"),
 ];

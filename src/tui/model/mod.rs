@@ -4,6 +4,7 @@
 
 mod form;
 mod mode;
+mod online;
 mod table;
 
 use std::collections::HashMap;
@@ -12,6 +13,7 @@ use crossterm::event::KeyEvent;
 
 pub use form::{Field, FieldKey, Form, FormKind};
 pub use mode::{Confirm, ConfirmAction, Mode};
+pub use online::{Online, OnlineState};
 pub use table::{Load, Loading, Table};
 
 use super::style::{Group, Theme};
@@ -76,6 +78,11 @@ pub enum Msg {
     /// A link issued for this console outside its own requests (the demo's sample's): kept
     /// like one it asked for, so its link view shows it.
     LinkIssued(LinkView),
+    /// The online checks asked for with this id are done.
+    OnlineChecked {
+        id: u64,
+        lines: Vec<crate::config::online::CheckLine>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -94,6 +101,11 @@ pub enum Effect {
         folder: std::path::PathBuf,
         name: String,
         url: String,
+    },
+    /// Run the online checks (`config check --online`, without `--write`) off the UI
+    /// thread; the answer comes back as [`Msg::OnlineChecked`] with this id.
+    CheckOnline {
+        id: u64,
     },
     Quit,
 }
@@ -188,6 +200,8 @@ pub struct Model {
     pub flash: Option<Flash>,
     pub requests: Requests,
     pub engine: EngineState,
+    /// The online checks of the set-up panel.
+    pub online: Online,
     pub quit: bool,
 }
 
@@ -221,6 +235,7 @@ impl Model {
                 lost: None,
                 setup_checked,
             },
+            online: Online::default(),
             quit: false,
         }
     }

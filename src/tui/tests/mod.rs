@@ -14,6 +14,7 @@ mod link;
 mod load;
 mod messages;
 mod modes;
+mod online;
 mod palette;
 mod registry;
 mod selected;

@@ -90,7 +90,7 @@ fn every_palette_command_has_one_name_completes_and_is_in_the_help() {
         names,
         [
             "add", "edit", "link", "open", "withdraw", "retry", "details", "filter", "status",
-            "sort", "help", "quit"
+            "sort", "setup", "check", "help", "quit"
         ]
     );
     let m = loaded(0);

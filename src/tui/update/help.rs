@@ -38,6 +38,8 @@ pub(super) fn setup_act(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
             text: m.setup.redirect_uri.clone(),
             what: "the redirect URI".into(),
         }),
+        Action::CheckOnline => super::online::start(m, fx),
+        Action::Quit if m.online.from_table => m.mode = Mode::Table,
         Action::Quit => quit_now(m, fx),
         _ => {}
     }

@@ -4,7 +4,8 @@
 //!
 //! Keys go by what the console is doing ([`keys`]) to the file of that concern: the table,
 //! the filter, the palette, the forms, the link view, the full view of a tenant, questions,
-//! the help and the set-up panel; the engine's events and replies have theirs.
+//! the help and the set-up panel (its online checks in [`online`]); the engine's events
+//! and replies have theirs.
 
 mod attached;
 mod confirm;
@@ -17,6 +18,7 @@ mod help;
 mod keys;
 mod link;
 mod load;
+mod online;
 mod palette;
 mod question;
 mod replies;
@@ -73,6 +75,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::OwnerLost => engine_events::owner_lost(m),
         Msg::Reattached(attachment) => engine_events::reattached(m, attachment, &mut fx),
         Msg::LinkIssued(link) => link::keep(m, link),
+        Msg::OnlineChecked { id, lines } => online::done(m, id, lines),
     }
     fx
 }

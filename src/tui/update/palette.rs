@@ -97,6 +97,11 @@ fn run(m: &mut Model, line: &str, fx: &mut Vec<Effect>) {
             Action::Add => m.mode = Mode::Form(form::add_form()),
             Action::Help => help::open(m),
             Action::Quit => question::ask_quit(m, fx),
+            Action::Setup => super::online::open(m),
+            Action::CheckOnline => {
+                super::online::open(m);
+                super::online::start(m, fx);
+            }
             _ => {}
         },
     }

@@ -10,7 +10,7 @@ use crate::domain::model::LinkState;
 use crate::tui::clock::countdown;
 use crate::tui::commands::{self, Scope, available};
 use crate::tui::layout::wrap::{self, hanging};
-use crate::tui::model::{Confirm, ConfirmAction, Form, FormKind, Model};
+use crate::tui::model::{Confirm, ConfirmAction, Form, FormKind, Model, OnlineState};
 
 pub fn link(m: &Model, f: &mut Frame, area: Rect, slug: &str) {
     let t = m.theme;
@@ -248,23 +248,37 @@ pub fn setup(m: &Model, f: &mut Frame, area: Rect) {
             Span::raw(p.detail.clone()),
         ]));
     }
-    lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(
-        " ! register this redirect URI in Google Cloud (OAuth client, Web application):",
-        t.warn(),
-    )));
-    lines.push(Line::from(format!("     {}", m.setup.redirect_uri)));
-    lines.push(Line::from(""));
-    lines.push(Line::from(
-        " Try it without any account:  mcp-onboard --demo",
+    if !m.setup.problems.is_empty() {
+        lines.push(Line::from(""));
+    }
+    // Once the online checks run, their lines take the room of the first-run notes (the
+    // redirect URI is in their own line).
+    if m.online.state == OnlineState::NotRun {
+        lines.push(Line::from(Span::styled(
+            " ! register this redirect URI in Google Cloud (OAuth client, Web application):",
+            t.warn(),
+        )));
+        lines.push(Line::from(format!("     {}", m.setup.redirect_uri)));
+        lines.push(Line::from(""));
+        lines.push(Line::from(
+            " Try it without any account:  mcp-onboard --demo",
+        ));
+        lines.push(Line::from(format!(" Data dir: {}", m.setup.data_dir)));
+        lines.push(Line::from(""));
+    }
+    lines.extend(super::online::lines(
+        m,
+        usize::from(area.width.saturating_sub(2)),
     ));
-    lines.push(Line::from(format!(" Data dir: {}", m.setup.data_dir)));
-    lines.push(Line::from(""));
-    for h in commands::hints(Scope::Setup) {
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {:>4} ", h.key), t.key()),
-            Span::raw(h.word),
-        ]));
+    // The checks' lines need the room; the hints bar below says the keys.
+    if !matches!(m.online.state, OnlineState::Done(_)) {
+        lines.push(Line::from(""));
+        for h in commands::hints(Scope::Setup) {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:>4} ", h.key), t.key()),
+                Span::raw(h.word),
+            ]));
+        }
     }
     f.render_widget(
         Paragraph::new(lines)

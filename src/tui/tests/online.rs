@@ -1,0 +1,80 @@
+//! The set-up panel's online checks: `o` asks for a run (an effect, never a wait), one run
+//! at a time, its lines kept when they come back for that run (a late answer to an earlier
+//! one is dropped), and `:setup` / `:check` open the panel from the table and leave back.
+
+use crossterm::event::KeyCode;
+
+use super::*;
+use crate::config::online::{CheckLine, Level as CheckLevel};
+use crate::tui::model::OnlineState;
+
+fn lines() -> Vec<CheckLine> {
+    vec![
+        CheckLine::ok("google.client", "accepted"),
+        CheckLine::new(
+            "google.redirect_uri",
+            CheckLevel::Fail,
+            "mismatch",
+            "register it",
+        ),
+    ]
+}
+
+#[test]
+fn o_runs_the_checks_once_at_a_time_and_keeps_the_lines_of_that_run() {
+    let mut m = setup_panel(owner());
+    assert_eq!(m.online.state, OnlineState::NotRun);
+    let fx = update(&mut m, key('o'));
+    let [Effect::CheckOnline { id }] = fx[..] else {
+        panic!("one run asked for: {fx:?}");
+    };
+    assert_eq!(m.online.state, OnlineState::Running { id });
+    // A second `o` while it runs asks for nothing more.
+    assert!(update(&mut m, key('o')).is_empty());
+    // An answer for another run is dropped.
+    update(
+        &mut m,
+        Msg::OnlineChecked {
+            id: id + 100,
+            lines: Vec::new(),
+        },
+    );
+    assert_eq!(m.online.state, OnlineState::Running { id });
+    update(&mut m, Msg::OnlineChecked { id, lines: lines() });
+    assert_eq!(m.online.state, OnlineState::Done(lines()));
+    assert_eq!(
+        flashed(&m),
+        (
+            Level::Error,
+            "✖ online checks done: 1 failed (see their fix)"
+        )
+    );
+    // Run again: a new id, the old lines' answer would be stale.
+    let fx = update(&mut m, key('o'));
+    assert!(matches!(fx[..], [Effect::CheckOnline { id: again }] if again != id));
+    assert!(matches!(&m.mode, Mode::Setup));
+}
+
+#[test]
+fn check_in_the_palette_opens_the_panel_runs_and_esc_goes_back_to_the_table() {
+    let mut m = loaded(1);
+    update(&mut m, key(':'));
+    let fx = typed(&mut m, "check");
+    assert!(fx.is_empty(), "{fx:?}");
+    let fx = update(&mut m, code(KeyCode::Enter));
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::CheckOnline { .. })),
+        "{fx:?}"
+    );
+    assert!(matches!(&m.mode, Mode::Setup));
+    // Opened from the console, leaving the panel does not leave the console.
+    let fx = update(&mut m, code(KeyCode::Esc));
+    assert!(!fx.contains(&Effect::Quit), "{fx:?}");
+    assert!(!m.quit);
+    assert!(matches!(&m.mode, Mode::Table));
+    update(&mut m, key(':'));
+    typed(&mut m, "setup");
+    let fx = update(&mut m, code(KeyCode::Enter));
+    assert!(fx.iter().all(|e| !matches!(e, Effect::CheckOnline { .. })));
+    assert!(matches!(&m.mode, Mode::Setup));
+}
