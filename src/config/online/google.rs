@@ -105,7 +105,6 @@ async fn client_check(
         ("redirect_uri", redirect_uri.as_str()),
         ("client_id", creds.client_id.as_str()),
         ("client_secret", creds.client_secret.expose_secret()),
-        ("code_verifier", DUMMY_CODE),
     ];
     let sent = SystemTime::now();
     let res = match http
