@@ -220,3 +220,52 @@ async fn each_check_fails_with_its_fix_and_the_exit_code_says_so() {
         "right to manage integration connections",
     );
 }
+
+/// A certificate for localhost valid from yesterday until `days` from now: (cert PEM, key
+/// PEM).
+fn cert_for(days: i64) -> (String, String) {
+    let day = |d: i64| {
+        let t = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * d);
+        let date = t.to_zoned(jiff::tz::TimeZone::UTC).date();
+        rcgen::date_time_ymd(i32::from(date.year()), date.month() as u8, date.day() as u8)
+    };
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    params.not_before = day(-1);
+    params.not_after = day(days);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let c = params.self_signed(&key).unwrap();
+    (c.pem(), key.serialize_pem())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listener_certificate_expiring_within_14_days_warns_over_its_own_tls() {
+    let (mut w, _google, _blaxel) = world_with_standins(Default::default()).await;
+    let public = format!("https://localhost:{}", w.port);
+    let (pem, key) = cert_for(10);
+    let (cert_file, key_file) = (w.tmp.path().join("tls.crt"), w.tmp.path().join("tls.key"));
+    std::fs::write(&cert_file, &pem).unwrap();
+    std::fs::write(&key_file, &key).unwrap();
+    w.env.retain(|(k, _)| k != "MCP_ONBOARD_PUBLIC_URL");
+    for (k, v) in [
+        ("MCP_ONBOARD_PUBLIC_URL", public),
+        ("MCP_ONBOARD_TLS_CERT", cert_file.display().to_string()),
+        ("MCP_ONBOARD_TLS_KEY", key_file.display().to_string()),
+        ("MCP_ONBOARD_BRAND_NAME", "Parcel AI".to_owned()),
+    ] {
+        w.env.push((k.into(), v));
+    }
+    let _serve = w.serve_tls();
+    let trust = cert_file.display().to_string();
+    let (ok, lines, v) = online(&w, &["--trust", &trust]);
+    assert_eq!(level(&lines, "public_url.tls"), "warn", "{v:#}");
+    assert!(text(&lines, "public_url.tls", "detail").contains("expires"));
+    assert!(text(&lines, "public_url.tls", "fix").contains("renew"));
+    // Over its own TLS, /healthz names this deployment.
+    assert_eq!(level(&lines, "public_url.healthz"), "ok", "{v:#}");
+    // A warning alone exits 0 (the redirect URI is not the stand-in's: that line fails).
+    assert_eq!(ok, lines.values().all(|l| l["level"] != "fail"));
+    // Not trusted: the certificate is not valid now.
+    let (ok, lines, _) = online(&w, &[]);
+    assert!(!ok);
+    assert_eq!(level(&lines, "public_url.tls"), "fail");
+}
