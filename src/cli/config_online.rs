@@ -50,9 +50,11 @@ fn trusted(path: &Path) -> Result<Vec<Vec<u8>>> {
 
 /// The owner's deployment when one answers here, else the one the data key gives.
 async fn local(instance: &Instance) -> Local {
-    if let Ok(Some(client)) = crate::control::Client::connect(&instance.data_dir).await {
-        let deployment = match client.call(Command::Status).await {
-            Ok(Reply::Status(s)) if !s.deployment.is_empty() => Some(s.deployment),
+    let bound = online::DEFAULT_TIMEOUT;
+    let owner = tokio::time::timeout(bound, crate::control::Client::connect(&instance.data_dir));
+    if let Ok(Ok(Some(client))) = owner.await {
+        let deployment = match tokio::time::timeout(bound, client.call(Command::Status)).await {
+            Ok(Ok(Reply::Status(s))) if !s.deployment.is_empty() => Some(s.deployment),
             _ => None,
         };
         return Local {

@@ -24,8 +24,9 @@ impl Checks {
         let this = self.clone();
         tokio::spawn(async move {
             // The console always has an engine: its own, or its owner's.
-            let deployment = match api.call(Command::Status).await {
-                Ok(Reply::Status(s)) if !s.deployment.is_empty() => Some(s.deployment),
+            let status = tokio::time::timeout(online::DEFAULT_TIMEOUT, api.call(Command::Status));
+            let deployment = match status.await {
+                Ok(Ok(Reply::Status(s))) if !s.deployment.is_empty() => Some(s.deployment),
                 _ => None,
             };
             let local = Local {
