@@ -81,7 +81,7 @@ async fn local(instance: &Instance) -> Local {
 pub fn print(lines: &[CheckLine]) {
     println!("online:");
     for l in lines {
-        println!("  {:<4}  {:<30} {}", l.level.as_str(), l.name, l.detail);
+        println!("  {:<4}  {:<31} {}", l.level.as_str(), l.name, l.detail);
         if !l.fix.is_empty() {
             println!("        fix: {}", l.fix);
         }

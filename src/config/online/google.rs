@@ -202,11 +202,17 @@ pub(super) fn cause(e: &reqwest::Error) -> String {
     if e.is_timeout() {
         return "timed out".to_owned();
     }
-    let mut text = e.to_string();
+    // What went wrong below reqwest's own "error sending request for url (...)": the URL
+    // is in the line already.
+    let mut causes = Vec::new();
     let mut source = e.source();
     while let Some(s) = source {
-        text = format!("{text}: {s}");
+        causes.push(s.to_string());
         source = s.source();
     }
-    text
+    if causes.is_empty() {
+        e.to_string()
+    } else {
+        causes.join(": ")
+    }
 }
