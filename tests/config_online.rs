@@ -176,6 +176,12 @@ async fn each_check_fails_with_its_fix_and_the_exit_code_says_so() {
             "GOOGLE_TOKEN_URL",
             g(mcp_onboard::sandbox::google::TOKEN_PATH),
         ),
+        // Drive's own client, which Google does not know.
+        (
+            "GOOGLE_DRIVE_CLIENT_ID",
+            "gone.apps.googleusercontent.com".to_owned(),
+        ),
+        ("GOOGLE_DRIVE_CLIENT_SECRET", "gone-secret".to_owned()),
     ] {
         w.env.push((k.into(), v));
     }
@@ -193,6 +199,12 @@ async fn each_check_fails_with_its_fix_and_the_exit_code_says_so() {
         &format!("{}/oauth/callback", other.base_url()),
     );
     fails(&lines, "google.clock", "timedatectl");
+    fails(
+        &lines,
+        "google.client.google-drive",
+        "gone.apps.googleusercontent.com",
+    );
+    assert_eq!(level(&lines, "google.redirect_uri.google-drive"), "warn");
     fails(
         &lines,
         "blaxel.integration.google-drive",
