@@ -156,6 +156,21 @@ async fn demo_consent_over_http_stores_no_secret_in_clear_and_sigterm_stops_clea
         "{t:#}"
     );
     assert_eq!(s(&t["provisioning"], "blaxel_status"), "DEPLOYED");
+    // The demo's Blaxel stand-in serves that URL as a real MCP server: the MCP check, with
+    // the demo's credentials, finds Gmail's tool there.
+    let checker = mcp_onboard::blaxel::McpChecker::new(
+        mcp_onboard::owner::provisioning::DEMO_BLAXEL_WORKSPACE,
+        secrecy::SecretString::from(mcp_onboard::owner::provisioning::DEMO_BLAXEL_KEY),
+        mcp_onboard::blaxel::McpCheckSettings::default(),
+    )
+    .unwrap();
+    let check = checker.check(s(&t, "mcp_url")).await;
+    assert_eq!(
+        check.result.map(|server| server.tools),
+        Ok(vec!["send_email".to_owned()]),
+        "{}",
+        s(&t, "mcp_url")
+    );
 
     // SIGTERM: a clean exit that flushes and removes the control socket.
     let status = serve.terminate();

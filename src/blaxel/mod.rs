@@ -1,4 +1,5 @@
-//! Blaxel control plane: typed client, request bodies, names, errors and credentials.
+//! Blaxel control plane: typed client, request bodies, names, errors and credentials; and
+//! the MCP check, which calls a function's MCP server to learn whether it is usable.
 //!
 //! Invariant: this module performs single HTTP calls and pure decisions only; retries,
 //! backoff and polling belong to the provisioner. Types follow the spec
@@ -8,6 +9,9 @@ mod client;
 mod compare;
 mod credentials;
 mod error;
+mod mcp_check;
+mod mcp_error;
+mod mcp_http;
 pub mod names;
 mod requests;
 mod types;
@@ -18,6 +22,11 @@ pub use credentials::{
     BlaxelCredentials, CredentialsError, KeySource, default_blaxel_config_path, resolve_credentials,
 };
 pub use error::{BlaxelError, MAX_RETRY_AFTER};
+pub use mcp_check::{
+    MCP_CHECK_CONCURRENCY, MCP_CHECK_TIMEOUT, McpCheck, McpCheckSettings, McpChecker, McpServer,
+    key_may_go_to,
+};
+pub use mcp_error::McpCheckError;
 pub use names::{InvalidSlug, ResourceNames, resource_names};
 pub use requests::{
     ConnectionRequest, ConnectionRequestSpec, FunctionRequest, FunctionRequestRuntime,

@@ -37,6 +37,7 @@ pub use health::{HEALTH_INTERVAL, HealthConfig};
 pub use listener::{DEFAULT_BIND, DEFAULT_PUBLIC_URL, ListenerConfig, MAX_CONNECTIONS_PER_NETWORK};
 pub use logging::LoggingConfig;
 pub use provision::ProvisionConfig;
+pub(crate) use source::is_loopback_host;
 pub use webhook::{WEBHOOK_EVENTS, WebhookConfig};
 
 pub const CALLBACK_PATH: &str = "/oauth/callback";

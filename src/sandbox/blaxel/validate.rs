@@ -13,7 +13,7 @@ use crate::blaxel::names::{MAX_DISPLAY_NAME_LEN, MAX_NAME_LEN, is_valid_resource
 
 /// Secret keys a Google OAuth integration needs (documented multi-tenant flow).
 const GOOGLE_SECRET_KEYS: [&str; 3] = ["CLIENT_ID", "CLIENT_SECRET", "REFRESH_TOKEN"];
-const GOOGLE_INTEGRATIONS: [&str; 2] = ["gmail", "google-drive"];
+pub(super) const GOOGLE_INTEGRATIONS: [&str; 2] = ["gmail", "google-drive"];
 
 /// Parses a JSON object body.
 pub fn object_body(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
