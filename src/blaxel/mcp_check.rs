@@ -86,7 +86,8 @@ impl McpCheck {
     }
 }
 
-/// Runs MCP checks with one workspace's credentials, a few at a time.
+/// Runs MCP checks with one workspace's credentials, a few at a time (clones share the
+/// limit).
 #[derive(Clone)]
 pub struct McpChecker {
     http: reqwest::Client,

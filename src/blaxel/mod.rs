@@ -1,9 +1,10 @@
 //! Blaxel control plane: typed client, request bodies, names, errors and credentials; and
 //! the MCP check, which calls a function's MCP server to learn whether it is usable.
 //!
-//! Invariant: this module performs single HTTP calls and pure decisions only; retries,
-//! backoff and polling belong to the provisioner. Types follow the spec
-//! `controlplane.yml` (OpenAPI 3.0.3) and tolerate fields it does not list.
+//! Invariant: this module performs single HTTP calls (an MCP check: one MCP exchange) and
+//! pure decisions only, and never retries; retries, backoff, polling and rounds of checks
+//! belong to its callers. Types follow the spec `controlplane.yml` (OpenAPI 3.0.3) and
+//! tolerate fields it does not list.
 
 mod client;
 mod compare;
