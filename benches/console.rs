@@ -20,7 +20,7 @@ use base64::Engine as _;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use mcp_onboard::config::Config;
 use mcp_onboard::engine::lifecycle::{NewTenant, new_tenant};
-use mcp_onboard::engine::{Engine, EngineApi, Local, Role};
+use mcp_onboard::engine::{Engine, EngineApi, Local, Placement};
 use mcp_onboard::store::KeySource;
 use mcp_onboard::tui::model::{Effect, Model, Msg, Setup};
 use mcp_onboard::tui::style::Theme;
@@ -68,7 +68,7 @@ fn settle(rt: &tokio::runtime::Runtime, api: &Local, m: &mut Model, mut fx: Vec<
 fn fill(rt: &tokio::runtime::Runtime, data: &Path, key: &KeySource, n: usize) {
     let config = Arc::new(Config::load(None, false, &|_| None).expect("config"));
     rt.block_on(async {
-        let engine = Engine::open(data, key, config, Role::Direct)
+        let engine = Engine::open(data, key, config, Placement::Direct)
             .await
             .expect("open");
         let t = Instant::now();
@@ -102,7 +102,7 @@ fn fill(rt: &tokio::runtime::Runtime, data: &Path, key: &KeySource, n: usize) {
 fn in_process(rt: &tokio::runtime::Runtime, data: &Path, key: &KeySource, n: usize, quick: bool) {
     let config = Arc::new(Config::load(None, false, &|_| None).expect("config"));
     let engine = rt
-        .block_on(Engine::open(data, key, config, Role::Direct))
+        .block_on(Engine::open(data, key, config, Placement::Direct))
         .expect("open");
     let api = Local(engine.clone());
     for (w, h) in [(120u16, 40u16), (80, 24)] {
@@ -111,6 +111,7 @@ fn in_process(rt: &tokio::runtime::Runtime, data: &Path, key: &KeySource, n: usi
             public_url: "https://onboard.example.com/".into(),
             redirect_uri: "https://onboard.example.com/oauth/callback".into(),
             data_dir: data.display().to_string(),
+            exports: data.join("exports"),
             message_template: mcp_onboard::message::template(None),
             problems: vec![],
         };

@@ -9,12 +9,13 @@
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use mcp_onboard::domain::actor::{Actor, Worker};
 use mcp_onboard::engine::lifecycle::{NewTenant, Transition, apply, new_tenant};
 use mcp_onboard::engine::model::GoogleIdentity;
-use mcp_onboard::store::{Durability, KeySource, Store, StoreError, Writer};
+use mcp_onboard::store::{Durability, KeySource, Store, StoreError};
 use secrecy::SecretString;
 
-async fn fill(w: &Writer, n: usize) {
+async fn fill(w: &Store, n: usize) {
     let consent = Transition::Consented {
         identity: GoogleIdentity {
             sub: "1".into(),
@@ -35,13 +36,13 @@ async fn fill(w: &Writer, n: usize) {
         let (t, e) = new_tenant(&input, 1).expect("valid tenant");
         let consent = consent.clone();
         let token = token.clone();
-        w.submit(Durability::Lazy, move |tx| {
-            tx.insert_tenant(t, e)?;
+        w.commit(&Actor::System(Worker::Owner), Durability::Lazy, move |tx| {
+            tx.insert_tenant(t.clone(), e.clone())?;
             if i % 2 == 0 {
                 let at = ((i / 2) % 100) as i64 * 1000;
                 let cur = tx.tenant(&slug)?.expect("just added");
                 let (next, e) = apply(&cur, &consent, at).expect("consent");
-                tx.put_tenant(next, Some(e));
+                tx.put_tenant(next, Some(e))?;
                 tx.put_secret(&slug, "refresh_token", &token)?;
             }
             Ok::<_, StoreError>(())
@@ -70,12 +71,12 @@ fn main() {
     );
     for n in [1_000usize, 10_000] {
         let dir = tempfile::tempdir().expect("temp dir");
-        let (store, w) = Store::open(&dir.path().join("data"), &key).expect("open");
+        let store = Store::open(&dir.path().join("data"), &key).expect("open");
         // Fill, and let the store settle (flush what the fill wrote) before timing reads.
         tokio::runtime::Builder::new_current_thread()
             .build()
             .expect("runtime")
-            .block_on(fill(&w, n));
+            .block_on(fill(&store, n));
         let rounds = 31;
         let (mut full, mut index) = (Vec::new(), Vec::new());
         // Each in its own loop: freeing the decoded tenants leaves the allocator work that
@@ -84,6 +85,7 @@ fn main() {
         for _ in 0..rounds {
             let t = Instant::now();
             let due: Vec<String> = store
+                .reader()
                 .tenants()
                 .expect("tenants")
                 .into_iter()
@@ -100,7 +102,7 @@ fn main() {
         let mut due_index = 0;
         for _ in 0..rounds {
             let t = Instant::now();
-            let (due, _) = store.index().due_jobs(NOW);
+            let (due, _) = store.node().due_jobs(NOW);
             index.push(t.elapsed());
             due_index = due.len();
         }

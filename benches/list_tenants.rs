@@ -14,7 +14,7 @@ use mcp_onboard::config::Config;
 use mcp_onboard::engine::api::{Command, ListQuery, Reply, TenantSummary};
 use mcp_onboard::engine::lifecycle::{NewTenant, Transition, apply, new_tenant};
 use mcp_onboard::engine::model::{GoogleIdentity, TenantStatus};
-use mcp_onboard::engine::{Engine, Role};
+use mcp_onboard::engine::{Engine, Placement};
 use mcp_onboard::store::KeySource;
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -55,7 +55,7 @@ fn main() {
     ));
     let config = Arc::new(Config::load(None, false, &|_| None).expect("config"));
     rt.block_on(async {
-        let engine = Engine::open(&data, &key, config.clone(), Role::Direct)
+        let engine = Engine::open(&data, &key, config.clone(), Placement::Direct)
             .await
             .expect("open");
         let fill = Instant::now();
@@ -101,7 +101,7 @@ fn main() {
     let (open_time, engine) = {
         let t = Instant::now();
         let e = rt
-            .block_on(Engine::open(&data, &key, config, Role::Direct))
+            .block_on(Engine::open(&data, &key, config, Placement::Direct))
             .expect("reopen");
         (t.elapsed(), e)
     };
@@ -111,7 +111,7 @@ fn main() {
     let (index_all, r) = time(rounds, || engine.list(&all));
     assert_eq!(count(&r), n);
     let (decode_all, decoded) = time(rounds, || {
-        let mut t = store.tenants().expect("decode");
+        let mut t = store.reader().tenants().expect("decode");
         t.sort_by(|a, b| a.slug.cmp(&b.slug));
         t.iter().map(TenantSummary::of).collect::<Vec<_>>()
     });
@@ -145,7 +145,10 @@ fn main() {
         let r = engine.list(&all);
         serde_json::to_vec(&r).expect("json").len()
     });
-    let _ = rt.block_on(engine.execute(Command::Status));
+    let _ = rt.block_on(engine.run(
+        mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+        Command::Status,
+    ));
     println!("open (sled + index of {n} briefs and live links): {open_time:.1?}");
     println!("{:<44} {:>12}", "list", "median");
     println!("{:<44} {:>12.2?}", "all, decoding every record", decode_all);

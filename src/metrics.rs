@@ -1,11 +1,11 @@
-//! `GET /metrics` in the Prometheus (OpenMetrics) text format, on a bind address of its own
-//! (`metrics.bind`, off by default; never the public listener).
+//! What `GET /metrics` shows, in the Prometheus (OpenMetrics) text format (served by
+//! `http::metrics` on a bind address of its own).
 //!
 //! Counters are kept by the code that does the work (callbacks, Blaxel steps); what the
 //! owner knows at any moment (tenants by status, queue and outbox depth, store flushes) is
-//! read at scrape time.
+//! given at scrape time ([`Gauges`]).
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
@@ -15,6 +15,20 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+
+use crate::domain::model::TenantStatus;
+
+/// What the owner knows at the moment of a scrape.
+#[derive(Debug, Clone, Default)]
+pub struct Gauges {
+    pub by_status: BTreeMap<TenantStatus, usize>,
+    /// Provisioning and offboarding jobs waiting or under way.
+    pub queue: usize,
+    /// Webhook events waiting for a receiver.
+    pub outbox: usize,
+    /// Flushes of the store so far.
+    pub flushes: u64,
+}
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct Kind {
@@ -107,25 +121,20 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    /// The text a scrape gets, with what the engine knows now.
-    pub fn render(&self, engine: &crate::engine::Engine) -> String {
-        let store = engine.store();
-        {
-            let index = store.index();
-            for s in crate::domain::model::TenantStatus::ALL {
-                let n = index.counts().get(&s).copied().unwrap_or(0);
-                self.tenants
-                    .get_or_create(&Status {
-                        status: s.as_str().to_owned(),
-                    })
-                    .set(i64::try_from(n).unwrap_or(i64::MAX));
-            }
-            self.queue
-                .set(i64::try_from(index.active_jobs()).unwrap_or(i64::MAX));
+    /// The text a scrape gets, with `now`'s figures.
+    pub fn render(&self, now: &Gauges) -> String {
+        for s in TenantStatus::ALL {
+            let n = now.by_status.get(&s).copied().unwrap_or(0);
+            self.tenants
+                .get_or_create(&Status {
+                    status: s.as_str().to_owned(),
+                })
+                .set(i64::try_from(n).unwrap_or(i64::MAX));
         }
+        self.queue.set(i64::try_from(now.queue).unwrap_or(i64::MAX));
         self.outbox
-            .set(i64::try_from(store.outbox_len()).unwrap_or(i64::MAX));
-        let flushed = store.stats().flushes;
+            .set(i64::try_from(now.outbox).unwrap_or(i64::MAX));
+        let flushed = now.flushes;
         let seen = self.flushes.get();
         if flushed > seen {
             self.flushes.inc_by(flushed - seen);
@@ -144,44 +153,5 @@ impl Metrics {
             })
             .inc();
         self.blaxel_seconds.observe(took.as_secs_f64());
-    }
-}
-
-/// Connections the `/metrics` listener holds at once (within the descriptor budget's
-/// reserve for the control socket), and from one scraper.
-pub const MAX_CONNECTIONS: usize = 16;
-const MAX_PER_CLIENT: usize = 8;
-
-/// Serve `/metrics` on `listener` until the task is aborted, through the public listener's
-/// accept loop: its header timeout, a connection cap and the request limits.
-pub async fn serve(listener: tokio::net::TcpListener, engine: Arc<crate::engine::Engine>) {
-    use crate::http;
-    use axum::http::header;
-    use axum::response::IntoResponse;
-    let app = axum::Router::new().route(
-        "/metrics",
-        axum::routing::get(move || {
-            let engine = engine.clone();
-            async move {
-                (
-                    [(
-                        header::CONTENT_TYPE,
-                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                    )],
-                    engine.metrics().render(&engine),
-                )
-                    .into_response()
-            }
-        }),
-    );
-    let app = http::request_limits(app).layer(axum::middleware::from_fn(http::limits::sizes));
-    let limits = http::conn::ConnLimits {
-        max_connections: MAX_CONNECTIONS,
-        max_per_client: MAX_PER_CLIENT,
-        max_per_network: MAX_CONNECTIONS,
-        ..Default::default()
-    };
-    if let Err(e) = http::conn::serve(listener, app, std::future::pending(), limits).await {
-        tracing::warn!(error = %e, "the metrics listener stopped");
     }
 }

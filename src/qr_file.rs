@@ -10,9 +10,6 @@ use thiserror::Error;
 
 use crate::qr::QrError;
 
-/// Where the console writes its exports, inside the data dir.
-pub const EXPORT_DIR: &str = "exports";
-
 #[derive(Debug, Error)]
 pub enum QrFileError {
     #[error(
@@ -79,17 +76,6 @@ pub fn write(
         written.push(full(path));
     }
     Ok(written)
-}
-
-/// The console's export folder, `exports/` in `data_dir`, created 0700 when missing.
-pub fn export_dir(data_dir: &Path) -> Result<PathBuf, QrFileError> {
-    use std::os::unix::fs::DirBuilderExt;
-    let dir = full(&data_dir.join(EXPORT_DIR));
-    match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
-        Ok(()) => Ok(dir),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(dir),
-        Err(source) => Err(QrFileError::Io { path: dir, source }),
-    }
 }
 
 fn create_new(path: &Path, bytes: &[u8]) -> Result<(), QrFileError> {
@@ -188,14 +174,5 @@ mod tests {
         std::fs::write(&target, "theirs").unwrap();
         assert!(create_new(&link, b"x").is_err());
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "theirs");
-    }
-
-    #[test]
-    fn the_export_folder_is_made_private_once_and_then_reused() {
-        let dir = tempfile::tempdir().unwrap();
-        let made = export_dir(dir.path()).unwrap();
-        assert_eq!(made, dir.path().join(EXPORT_DIR));
-        assert_eq!(mode(&made), 0o700);
-        assert_eq!(export_dir(dir.path()).unwrap(), made);
     }
 }

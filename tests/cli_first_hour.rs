@@ -249,11 +249,14 @@ async fn replace_withdraws_in_the_same_commit_and_ends_the_flows_started_through
     let started = h.start(&old).await;
     let Reply::Link(new) = h
         .engine
-        .execute(Command::IssueLink {
-            slug: "acme".into(),
-            ttl_secs: 3600,
-            replace: true,
-        })
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::IssueLink {
+                slug: "acme".into(),
+                ttl_secs: 3600,
+                replace: true,
+            },
+        )
         .await
         .expect("issued")
     else {
@@ -275,6 +278,32 @@ async fn replace_withdraws_in_the_same_commit_and_ends_the_flows_started_through
     assert_eq!(h.get(&old.url).await.status, 410);
     // The new link works.
     assert_eq!(h.onboard_through(&new, "ann@acme.com").await.status, 200);
+}
+
+/// The global help says `--json` covers errors too: a refused command line included.
+#[test]
+fn with_json_anywhere_a_wrong_command_line_is_a_json_error_with_exit_2() {
+    let w = World::new();
+    for args in [
+        &["--json", "tenant", "add", "beta", "--colour", "red"][..],
+        &["tenant", "list", "--bogus", "--json"],
+        &["tenant", "--json"],
+    ] {
+        let out = w.run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", out.stderr);
+        assert_eq!(out.stdout, "", "{args:?}");
+        let err: serde_json::Value = serde_json::from_str(out.stderr.trim())
+            .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", out.stderr));
+        assert_eq!(err["error"]["code"], "invalid_input", "{err:#}");
+        assert!(err["error"]["message"].is_string(), "{err:#}");
+    }
+    // Help asked for is no error, with or without `--json`.
+    let out = w.run(&["--json", "tenant", "--help"]);
+    assert!(out.ok() && out.stdout.contains("Usage:"), "{}", out.stderr);
+    assert!(
+        !w.data_dir().exists(),
+        "an invalid command line touches nothing"
+    );
 }
 
 #[test]

@@ -4,8 +4,8 @@
 mod common;
 
 use common::*;
-use mcp_onboard::engine::handle::sha256;
 use mcp_onboard::engine::model::{EventKind, FailureKind, PendingFlow, TenantStatus};
+use mcp_onboard::engine::token::sha256;
 use mcp_onboard::sandbox::google::Knobs;
 use mcp_onboard::time::now_ms;
 use rstest::rstest;
@@ -16,7 +16,7 @@ async fn failed_with(h: &Harness, slug: &str, kind: FailureKind) -> String {
     assert_eq!(t.status, TenantStatus::Failed, "{t:?}");
     assert_eq!(t.failure, Some(kind), "{t:?}");
     assert_eq!(t.events.last().unwrap().kind, EventKind::ConsentFailed);
-    t.reason.unwrap()
+    t.summary.reason.unwrap()
 }
 
 #[tokio::test]
@@ -54,9 +54,12 @@ async fn a_denied_tenant_is_not_retried_and_the_refusal_says_its_link_still_work
 
     let err = h
         .engine
-        .execute(Command::Retry {
-            slug: "acme".into(),
-        })
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::Retry {
+                slug: "acme".into(),
+            },
+        )
         .await
         .unwrap_err();
     let msg = err.to_string();
@@ -115,7 +118,7 @@ async fn outside_text_cannot_reach_the_operators_terminal_raw() {
         .await;
     assert_eq!(page.status, 400);
     let t = h.show("acme").await;
-    let reason = t.reason.unwrap();
+    let reason = t.summary.reason.unwrap();
     assert!(reason.contains("52;c;ZXZpbA=="), "{reason}");
     assert!(!reason.chars().any(char::is_control), "{reason:?}");
     assert!(
@@ -182,7 +185,7 @@ async fn expired_state_is_refused() {
     let hash = sha256(&state);
     h.engine
         .commit_for_tests(move |tx| {
-            tx.put_flow(&hash, flow, &SecretString::from("v".repeat(43)));
+            tx.put_flow(&hash, flow.clone(), &SecretString::from("v".repeat(43)))?;
             Ok(())
         })
         .await
@@ -367,7 +370,7 @@ async fn expired_link_is_gone() {
         .commit_for_tests(move |tx| {
             let mut stored = tx.link(&hash)?.unwrap();
             stored.expires_at = now_ms() - 1;
-            tx.put_link(&hash, stored);
+            tx.put_link(&hash, stored)?;
             Ok(())
         })
         .await

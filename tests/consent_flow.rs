@@ -185,9 +185,12 @@ async fn withdrawn_links_stop_working_and_a_new_one_still_can() {
     let old = h.link("acme").await;
     let reply = h
         .engine
-        .execute(mcp_onboard::engine::Command::RevokeLinks {
-            slug: "acme".into(),
-        })
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            mcp_onboard::engine::Command::RevokeLinks {
+                slug: "acme".into(),
+            },
+        )
         .await
         .unwrap();
     let mcp_onboard::engine::Reply::Tenant(t) = reply else {
@@ -259,9 +262,12 @@ async fn a_new_link_may_switch_the_account_once_the_operator_approves_and_the_ti
         waiting.detail
     );
     h.engine
-        .execute(mcp_onboard::engine::Command::Approve {
-            slug: "acme".into(),
-        })
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            mcp_onboard::engine::Command::Approve {
+                slug: "acme".into(),
+            },
+        )
         .await
         .unwrap();
     let t = h.show("acme").await;
@@ -300,4 +306,36 @@ async fn pressing_continue_again_gives_a_flow_that_completes() {
         1,
         "the second Continue is counted, not appended"
     );
+}
+
+#[tokio::test]
+async fn offboarding_withdraws_the_tenants_live_links() {
+    use mcp_onboard::engine::model::LinkState;
+    use mcp_onboard::engine::{Actor, Command, Worker};
+    let h = harness().await;
+    h.add("acme", None, None).await;
+    assert_eq!(h.onboard("acme", "ann@acme.com").await.status, 200);
+    // A link for a re-consent, never opened.
+    let again = h.link("acme").await;
+    h.engine
+        .run(
+            Actor::System(Worker::Owner),
+            Command::Offboard {
+                slugs: vec!["acme".into()],
+            },
+        )
+        .await
+        .unwrap();
+    let t = h.show("acme").await;
+    assert_eq!(t.status, TenantStatus::Offboarding);
+    let states: Vec<LinkState> = t.links.iter().map(|l| l.state).collect();
+    assert_eq!(
+        states,
+        [LinkState::Used, LinkState::Revoked],
+        "{:?}",
+        t.links
+    );
+    let page = h.get(&again.url).await;
+    assert_eq!(page.status, 410, "{}", page.body);
+    assert!(page.body.contains("withdrawn"), "{}", page.body);
 }

@@ -270,7 +270,12 @@ async fn at_80x24_a_deployed_tenants_mcp_url_and_last_timeline_entry_are_in_view
     // A second export of the same link overwrites nothing and says why.
     tty.keys(&["e"]);
     tty.wait("the refusal", |s| s.contains("exists already"));
+    // The link view closed before q is sent: an Escape read together with the next key is
+    // taken as that key with Alt.
     tty.keys(&["Escape"]);
+    tty.wait("the table again", |s| {
+        !s.contains("Consent link for Beta Co") && row(s, "beta").is_some()
+    });
     tty.keys(&["q"]);
     assert_eq!(tty.exit_code(), 0, "stderr: {}", tty.stderr());
 }
@@ -310,6 +315,63 @@ async fn an_attached_console_without_the_owners_config_opens_on_the_tenants_of_a
             && s.contains(&base)
             && !s.contains("Set up")
     });
+    tty.keys(&["q"]);
+    assert_eq!(tty.exit_code(), 0, "stderr: {}", tty.stderr());
+}
+
+/// Blaxel refuses beta's MCP server with a message of some 450 characters (near what the
+/// engine keeps of it): at 80x24 the panes cap it with a marker naming `d`, and the full view
+/// reaches its last words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_80x24_the_end_of_a_long_blaxel_error_is_reached_in_the_full_view() {
+    if !tmux_here() {
+        return;
+    }
+    let mut long = String::from("the spec was refused:");
+    for n in 1..=5 {
+        long.push_str(&format!(
+            " field spec.runtime.envs[{n}] is not valid for an integration connection;"
+        ));
+    }
+    long.push_str(" request 7f3a9c2e ends here");
+    let faults = mcp_onboard::sandbox::blaxel::BlaxelFaults {
+        reject_names: [("gmail-mcp-beta".to_owned(), long)].into(),
+        ..Default::default()
+    };
+    let (mut w, _google, _blaxel) = world_with_standins(faults).await;
+    let _serve = w.serve();
+    w.ok(&["tenant", "add", "beta", "--name", "Beta Co"]);
+    let link = w.json(&["link", "beta"]);
+    let (status, body) =
+        consent_through(link["url"].as_str().expect("url"), "bo@beta.example", false).await;
+    assert_eq!(status, 200, "{body}");
+    let t = wait_status(&w, "beta", "failed");
+    let error = t["provisioning"]["last_error"].as_str().unwrap_or_default();
+    assert!(error.ends_with("request 7f3a9c2e ends here"), "{t:#}");
+
+    let tty = Tty::start(&w, w.command(&[]), "long", 80, 24);
+    let s = tty.wait("beta failed, its long texts capped with a marker", |s| {
+        row(s, "beta").is_some_and(|r| r.contains("✖ failed"))
+            && s.contains("more rows: d shows all")
+    });
+    assert!(
+        !s.contains("ends here"),
+        "the end is behind the marker:\n{s}"
+    );
+    tty.keys(&["d"]);
+    tty.wait("the full view at its top", |s| {
+        s.contains("beta: all of it ─ rows 1-") && s.contains("Beta Co")
+    });
+    tty.keys(&["G"]);
+    let s = tty.wait(
+        "the full view at its end, the error's last words in it",
+        |s| {
+            s.contains("request 7f3a9c2e ends here") && s.contains(" of ") && !s.contains("rows 1-")
+        },
+    );
+    assert_eq!(s.lines().count(), 24, "{s}");
+    tty.keys(&["Escape"]);
+    tty.wait("the table again", |s| s.contains("Tenants"));
     tty.keys(&["q"]);
     assert_eq!(tty.exit_code(), 0, "stderr: {}", tty.stderr());
 }

@@ -60,9 +60,12 @@ async fn a_client_that_never_reads_is_dropped_within_the_bound_while_others_are_
         .collect();
     for chunk in tenants.chunks(200) {
         h.engine
-            .execute(Command::ImportTenants {
-                tenants: chunk.to_vec(),
-            })
+            .run(
+                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+                Command::ImportTenants {
+                    tenants: chunk.to_vec(),
+                },
+            )
             .await
             .unwrap();
     }
@@ -257,7 +260,7 @@ async fn control_connections_are_capped_in_all_below_the_descriptors_kept_for_th
     // cannot take them all.
     let d = ControlLimits::default();
     assert!(d.connections_per_uid < d.connections);
-    let metrics = mcp_onboard::metrics::MAX_CONNECTIONS;
+    let metrics = mcp_onboard::http::metrics::MAX_CONNECTIONS;
     assert!(
         (d.connections + metrics) as u64 <= mcp_onboard::http::budget::RESERVED_CONTROL,
         "{} control connections, {} descriptors kept for the control socket and /metrics",
@@ -276,10 +279,7 @@ async fn what_clients_that_never_read_hold_is_bounded_for_all_of_them_together()
             ..Default::default()
         })
         .collect();
-    h.engine
-        .execute(Command::ImportTenants { tenants })
-        .await
-        .unwrap();
+    h.run(Command::ImportTenants { tenants }).await;
     let dir = h.dir.path().join("data");
     let stats = Arc::new(ControlStats::default());
     let listener = control::bind(&dir).unwrap();

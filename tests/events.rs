@@ -123,14 +123,14 @@ async fn a_lagging_subscriber_is_told_and_recovers_with_a_snapshot() {
     // More changes than the buffer holds, while the subscriber reads nothing.
     let link = h.link("acme").await;
     let code = link.url.rsplit('/').next().unwrap().to_owned();
-    let hash = mcp_onboard::engine::handle::sha256(&code);
+    let hash = mcp_onboard::engine::token::sha256(&code);
     h.engine
         .commit_for_tests(move |tx| {
             let l = tx.link(&hash)?.unwrap();
             for i in 0..(mcp_onboard::store::EVENT_BUFFER + 100) {
                 let mut l = l.clone();
                 l.open_count = i as u32;
-                tx.put_link(&hash, l);
+                tx.put_link(&hash, l)?;
             }
             Ok(())
         })

@@ -12,9 +12,12 @@ use mcp_onboard::sandbox::google::Knobs;
 
 async fn check(h: &Harness, slug: Option<&str>) -> Reply {
     h.engine
-        .execute(Command::CheckHealth {
-            slug: slug.map(str::to_owned),
-        })
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::CheckHealth {
+                slug: slug.map(str::to_owned),
+            },
+        )
         .await
         .unwrap()
 }
@@ -87,9 +90,12 @@ async fn a_revoked_token_puts_the_tenant_in_needs_reconsent_after_one_check() {
     // A tenant that needs a new consent holds none to check.
     let err = h
         .engine
-        .execute(Command::CheckHealth {
-            slug: Some("acme".into()),
-        })
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::CheckHealth {
+                slug: Some("acme".into()),
+            },
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Conflict, "{err}");
@@ -179,14 +185,22 @@ async fn a_condemned_client_flips_nobody_raises_one_alarm_and_stops_the_round() 
     assert!(got.iter().all(|c| c.health == Health::ClientError));
     let asked = h.google.refreshes() - before;
     assert!(
-        asked <= 2 * mcp_onboard::engine::health::CHECK_CONCURRENCY as u32,
+        asked <= 2 * mcp_onboard::engine::ops::health::CHECK_CONCURRENCY as u32,
         "the round stopped early: {asked} of 12 asked"
     );
     for i in 0..12 {
         let t = h.show(&format!("t{i:02}")).await;
         assert_eq!(t.status, TenantStatus::Consented, "nobody flipped");
     }
-    let Reply::Status(s) = h.engine.execute(Command::Status).await.unwrap() else {
+    let Reply::Status(s) = h
+        .engine
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::Status,
+        )
+        .await
+        .unwrap()
+    else {
         panic!()
     };
     assert!(
@@ -229,8 +243,8 @@ async fn a_busy_google_ends_the_round_early_instead_of_asking_about_everyone() {
         panic!()
     };
     let asked = (h.google.refreshes() - before) as usize;
-    let most = mcp_onboard::engine::health::TRANSIENT_STOP
-        + mcp_onboard::engine::health::CHECK_CONCURRENCY;
+    let most = mcp_onboard::engine::ops::health::TRANSIENT_STOP
+        + mcp_onboard::engine::ops::health::CHECK_CONCURRENCY;
     assert!(asked <= most, "asked {asked} of 20");
     assert_eq!(checks.len(), asked);
     assert_eq!(skipped.len(), 20 - asked);
@@ -242,7 +256,7 @@ async fn the_same_verdict_again_is_no_change_to_the_tenant() {
     let h = harness().await;
     consented(&h, "acme", "it@acme.example").await;
     check(&h, Some("acme")).await;
-    let first = h.show("acme").await.updated_at;
+    let first = h.show("acme").await.updated_at.clone();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     check(&h, Some("acme")).await;
     let t = h.show("acme").await;

@@ -7,7 +7,7 @@ use base64::Engine as _;
 use mcp_onboard::config::Config;
 use mcp_onboard::engine::api::{Command, Reply};
 use mcp_onboard::engine::lifecycle::NewTenant;
-use mcp_onboard::engine::{Engine, ErrorCode, Role};
+use mcp_onboard::engine::{Engine, ErrorCode, Placement};
 use mcp_onboard::store::KeySource;
 use secrecy::SecretString;
 
@@ -23,7 +23,9 @@ async fn open(dir: &std::path::Path) -> Arc<Engine> {
         base64::engine::general_purpose::STANDARD.encode([4u8; 32]),
     ));
     let config = Arc::new(Config::load(None, false, &|_| None).unwrap());
-    Engine::open(dir, &key, config, Role::Direct).await.unwrap()
+    Engine::open(dir, &key, config, Placement::Direct)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -32,31 +34,40 @@ async fn an_import_decided_before_a_crash_is_written_whole_at_the_next_open() {
     let data = tmp.path().join("data");
     let engine = open(&data).await;
     engine
-        .execute(Command::AddTenant(new("acme")))
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::AddTenant(new("acme")),
+        )
         .await
         .unwrap();
     // Decided, nothing written yet: as if the process stopped right after the decision.
     let rows: Vec<NewTenant> = (0..2500).map(|i| new(&format!("t{i:04}"))).collect();
     let chunks = engine
-        .commit_for_tests(move |tx| Ok(tx.import_decide("cut-short", rows)?))
+        .commit_for_tests(move |tx| Ok(tx.import_decide("cut-short", rows.clone())?))
         .await
         .unwrap()
         .unwrap();
     assert_eq!(chunks.len(), 3);
     // Reserved: neither another command nor another import takes one of its slugs.
     let err = engine
-        .execute(Command::AddTenant(new("t0001")))
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::AddTenant(new("t0001")),
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Conflict, "{err}");
     let err = engine
-        .execute(Command::ImportTenants {
-            tenants: vec![new("beta"), new("t0002")],
-        })
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::ImportTenants {
+                tenants: vec![new("beta"), new("t0002")],
+            },
+        )
         .await
         .unwrap_err();
     assert!(err.to_string().contains("none was added"), "{err}");
-    assert_eq!(engine.store().index().len(), 1, "nothing written yet");
+    assert_eq!(engine.store().node().counts().0, 1, "nothing written yet");
     engine
         .shutdown(std::time::Duration::from_secs(10))
         .await
@@ -65,13 +76,23 @@ async fn an_import_decided_before_a_crash_is_written_whole_at_the_next_open() {
 
     let engine = open(&data).await;
     assert_eq!(
-        engine.store().index().len(),
+        engine.store().node().counts().0,
         2501,
         "acme and the whole import"
     );
-    assert!(engine.store().pending_import_chunks().unwrap().is_empty());
+    assert!(
+        engine
+            .store()
+            .reader()
+            .pending_import_chunks()
+            .unwrap()
+            .is_empty()
+    );
     let Reply::AuditVerified { broken_at, .. } = engine
-        .execute(Command::AuditVerify { expect: Vec::new() })
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::AuditVerify { expect: Vec::new() },
+        )
         .await
         .unwrap()
     else {
@@ -80,14 +101,20 @@ async fn an_import_decided_before_a_crash_is_written_whole_at_the_next_open() {
     assert_eq!(broken_at, None);
     // The slug is a tenant's now, and free of the reservation for nothing else.
     let err = engine
-        .execute(Command::AddTenant(new("t2499")))
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::AddTenant(new("t2499")),
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Conflict);
     engine
-        .execute(Command::ImportTenants {
-            tenants: vec![new("beta")],
-        })
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::ImportTenants {
+                tenants: vec![new("beta")],
+            },
+        )
         .await
         .unwrap();
 }

@@ -312,7 +312,10 @@ async fn the_metrics_listener_has_the_listeners_limits() {
     let h = common::harness().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(mcp_onboard::metrics::serve(listener, h.engine.clone()));
+    tokio::spawn(mcp_onboard::http::metrics::serve(
+        listener,
+        h.engine.clone(),
+    ));
     let wait = Duration::from_secs(5);
     // Each part from its own address: the cap is per client.
     // A client that dribbles its headers is cut off after the header timeout.

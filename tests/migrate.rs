@@ -18,7 +18,7 @@ use std::sync::Arc;
 use mcp_onboard::config::Config;
 use mcp_onboard::engine::api::{Reply, TenantView};
 use mcp_onboard::engine::model::{EventKind, LinkState, TenantStatus};
-use mcp_onboard::engine::{Command, Engine, Role};
+use mcp_onboard::engine::{Command, Engine, Placement};
 use mcp_onboard::store::{KeySource, SCHEMA_VERSION};
 use secrecy::ExposeSecret;
 
@@ -58,7 +58,10 @@ fn fixture_of(name: &str) -> (tempfile::TempDir, std::path::PathBuf, KeySource) 
 
 async fn show(e: &Engine, slug: &str) -> TenantView {
     match e
-        .execute(Command::ShowTenant { slug: slug.into() })
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::ShowTenant { slug: slug.into() },
+        )
         .await
         .unwrap()
     {
@@ -74,12 +77,12 @@ fn config() -> Arc<Config> {
 #[tokio::test]
 async fn a_first_release_database_opens_migrated_with_everything_kept() {
     let (_tmp, data, key) = fixture();
-    let engine = Engine::open(&data, &key, config(), Role::Direct)
+    let engine = Engine::open(&data, &key, config(), Placement::Direct)
         .await
         .unwrap();
     let store = engine.store().clone();
     assert_eq!(store.schema_found(), 1);
-    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    assert_eq!(store.reader().schema_version().unwrap(), SCHEMA_VERSION);
 
     let acme = show(&engine, "acme").await;
     assert_eq!(acme.status, TenantStatus::Deployed);
@@ -119,10 +122,10 @@ async fn a_first_release_database_opens_migrated_with_everything_kept() {
     assert_eq!(gamma.links[0].state, LinkState::Active);
     assert_eq!(gamma.links[0].open_count, 2);
     assert_eq!(gamma.status, TenantStatus::LinkOpened);
-    assert_eq!(store.flow_count(), 1, "delta's flow is kept");
+    assert_eq!(store.node().flow_count(), 1, "delta's flow is kept");
 
     // Counts, and the replay of every stored entry in one order.
-    assert_eq!(store.index().len(), 4);
+    assert_eq!(store.node().counts().0, 4);
     let all = store.read(|s| s.entries_since(0, 10_000)).await.unwrap();
     assert!(all.windows(2).all(|w| w[0].seq < w[1].seq));
     assert_eq!(
@@ -132,12 +135,13 @@ async fn a_first_release_database_opens_migrated_with_everything_kept() {
     // New changes are numbered after everything migrated.
     let mut sub = engine.subscribe(None);
     engine
-        .execute(Command::AddTenant(
-            mcp_onboard::engine::lifecycle::NewTenant {
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::AddTenant(mcp_onboard::engine::lifecycle::NewTenant {
                 slug: "epsilon".into(),
                 ..Default::default()
-            },
-        ))
+            }),
+        )
         .await
         .unwrap();
     let Some(mcp_onboard::engine::Item::Event(e)) = sub.next().await else {
@@ -152,12 +156,12 @@ async fn a_first_release_database_opens_migrated_with_everything_kept() {
     drop(store);
 
     // Open again: already current, nothing migrates twice.
-    let again = Engine::open(&data, &key, config(), Role::Direct)
+    let again = Engine::open(&data, &key, config(), Placement::Direct)
         .await
         .unwrap();
     assert_eq!(again.store().schema_found(), SCHEMA_VERSION);
     assert_eq!(show(&again, "acme").await.events, acme.events);
-    assert_eq!(again.store().index().len(), 5);
+    assert_eq!(again.store().node().counts().0, 5);
 }
 
 #[tokio::test]
@@ -175,7 +179,7 @@ async fn a_key_rotation_is_refused_before_the_database_is_brought_up_to_date() {
         "key untouched"
     );
     // Opened once (migrated), it rotates, and the secret still opens afterwards.
-    let engine = Engine::open(&data, &key, config(), Role::Direct)
+    let engine = Engine::open(&data, &key, config(), Placement::Direct)
         .await
         .unwrap();
     engine
@@ -184,7 +188,7 @@ async fn a_key_rotation_is_refused_before_the_database_is_brought_up_to_date() {
         .unwrap();
     drop(engine);
     mcp_onboard::store::rotate::rotate(&data, &key, None, &[]).unwrap();
-    let engine = Engine::open(&data, &key, config(), Role::Direct)
+    let engine = Engine::open(&data, &key, config(), Placement::Direct)
         .await
         .unwrap();
     let token = engine
@@ -225,7 +229,10 @@ fn holds_any(hay: &[u8], needles: &[&str]) -> Vec<String> {
 
 async fn verified(e: &Engine) -> u64 {
     match e
-        .execute(Command::AuditVerify { expect: Vec::new() })
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::AuditVerify { expect: Vec::new() },
+        )
         .await
         .unwrap()
     {
@@ -246,12 +253,12 @@ async fn a_schema_3_database_is_migrated_to_receivers_by_id_and_a_genesis_with_n
         3,
         "the fixture holds the URL"
     );
-    let engine = Engine::open(&data, &key, config(), Role::Direct)
+    let engine = Engine::open(&data, &key, config(), Placement::Direct)
         .await
         .unwrap();
     let store = engine.store().clone();
     assert_eq!(store.schema_found(), 3);
-    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    assert_eq!(store.reader().schema_version().unwrap(), SCHEMA_VERSION);
 
     // Everything kept.
     let acme = show(&engine, "acme").await;
@@ -268,10 +275,13 @@ async fn a_schema_3_database_is_migrated_to_receivers_by_id_and_a_genesis_with_n
     // The chain: a genesis, then the 17 entries before it, re-linked; it verifies.
     assert_eq!(verified(&engine).await, 18);
     let Reply::Audit { records } = engine
-        .execute(Command::Audit {
-            tenant: None,
-            since_ms: None,
-        })
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::Audit {
+                tenant: None,
+                since_ms: None,
+            },
+        )
         .await
         .unwrap()
     else {
@@ -299,9 +309,12 @@ async fn a_schema_3_database_is_migrated_to_receivers_by_id_and_a_genesis_with_n
     );
     let backup = tmp.path().join("after.backup");
     engine
-        .execute(Command::Backup {
-            path: backup.display().to_string(),
-        })
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::Backup {
+                path: backup.display().to_string(),
+            },
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -315,7 +328,7 @@ async fn a_schema_3_database_is_migrated_to_receivers_by_id_and_a_genesis_with_n
     drop(engine);
     drop(store);
 
-    let again = Engine::open(&data, &key, config(), Role::Direct)
+    let again = Engine::open(&data, &key, config(), Placement::Direct)
         .await
         .unwrap();
     assert_eq!(again.store().schema_found(), SCHEMA_VERSION);
@@ -327,7 +340,7 @@ async fn a_schema_3_database_is_migrated_to_receivers_by_id_and_a_genesis_with_n
 async fn a_migration_to_schema_4_cut_short_is_done_again_or_its_swap_finished() {
     // A migrated copy, as the migration writes it before swapping it in.
     let (_t, done, key) = fixture_of("schema-v3");
-    Engine::open(&done, &key, config(), Role::Direct)
+    Engine::open(&done, &key, config(), Placement::Direct)
         .await
         .unwrap()
         .shutdown(std::time::Duration::from_secs(10))
@@ -342,7 +355,7 @@ async fn a_migration_to_schema_4_cut_short_is_done_again_or_its_swap_finished() 
             std::fs::rename(data.join("db"), data.join("db.old")).unwrap();
             copy_dir(&done.join("db"), &data.join("db.migrated"));
         }
-        let engine = Engine::open(&data, &key, config(), Role::Direct)
+        let engine = Engine::open(&data, &key, config(), Placement::Direct)
             .await
             .unwrap();
         let want = if stop == "while copying" {
@@ -351,7 +364,7 @@ async fn a_migration_to_schema_4_cut_short_is_done_again_or_its_swap_finished() 
             SCHEMA_VERSION
         };
         assert_eq!(engine.store().schema_found(), want, "{stop}");
-        assert_eq!(engine.store().index().len(), 3, "{stop}");
+        assert_eq!(engine.store().node().counts().0, 3, "{stop}");
         assert_eq!(verified(&engine).await, 18, "{stop}");
         for left in ["db.migrating", "db.migrated", "db.old"] {
             assert!(!data.join(left).exists(), "{stop}: {left} left");
@@ -362,7 +375,7 @@ async fn a_migration_to_schema_4_cut_short_is_done_again_or_its_swap_finished() 
 #[tokio::test]
 async fn a_key_rotation_renames_the_receivers_recorded_under_the_old_key() {
     let (_tmp, data, key) = fixture_of("schema-v3");
-    let engine = Engine::open(&data, &key, config(), Role::Direct)
+    let engine = Engine::open(&data, &key, config(), Placement::Direct)
         .await
         .unwrap();
     let before = engine.store().webhook_receiver(V3_HOOK);
@@ -372,7 +385,7 @@ async fn a_key_rotation_renames_the_receivers_recorded_under_the_old_key() {
         .unwrap();
     drop(engine);
     mcp_onboard::store::rotate::rotate(&data, &key, None, &[V3_HOOK.to_owned()]).unwrap();
-    let engine = Engine::open(&data, &key, config(), Role::Direct)
+    let engine = Engine::open(&data, &key, config(), Placement::Direct)
         .await
         .unwrap();
     let after = engine.store().webhook_receiver(V3_HOOK);

@@ -13,7 +13,8 @@ use common::*;
 use mcp_onboard::blaxel::BlaxelClient;
 use mcp_onboard::engine::lifecycle::Transition;
 use mcp_onboard::engine::model::{EventKind, FailureKind, ProvisionStep, TenantStatus};
-use mcp_onboard::engine::{Command, EngineError, Reply};
+use mcp_onboard::engine::ops::jobs::Record;
+use mcp_onboard::engine::{Actor, Command, EngineError, Reply, Worker};
 use mcp_onboard::provision::{OAuthClient, ProvisionSettings, Provisioner};
 use mcp_onboard::sandbox::blaxel::{BlaxelFaults, BlaxelSandboxHandle};
 use secrecy::SecretString;
@@ -203,7 +204,7 @@ async fn a_400_stops_the_job_with_blaxels_message_and_retry_runs_it_again() {
     r.consented("acme", "1//t").await;
     let t = r.reaches("acme", TenantStatus::Failed).await;
     assert_eq!(t.failure, Some(FailureKind::BlaxelRejected));
-    let reason = t.reason.unwrap();
+    let reason = t.summary.reason.clone().unwrap();
     assert!(
         reason.contains(message) && reason.contains("400"),
         "{reason}"
@@ -333,7 +334,7 @@ async fn a_deploy_that_never_finishes_fails_after_the_deploy_timeout() {
     r.consented("acme", "1//t").await;
     let t = r.reaches("acme", TenantStatus::Failed).await;
     assert_eq!(t.failure, Some(FailureKind::DeployFailed));
-    let reason = t.reason.unwrap();
+    let reason = t.summary.reason.clone().unwrap();
     assert!(reason.contains("still DEPLOYING after"), "{reason}");
     let p = t.provisioning.unwrap();
     assert_eq!(p.failed_step, Some(ProvisionStep::Deploy));
@@ -360,15 +361,16 @@ async fn retry_all_failed_runs_every_stopped_job_again_and_leaves_failures_befor
     }
     // One that failed before consent: nothing to run again.
     r.h.add("early", None, None).await;
+    let failed = Record {
+        slug: "early".into(),
+        transition: Transition::ConsentFailed {
+            kind: FailureKind::ConsentDenied,
+            reason: "the customer declined".into(),
+        },
+        durability: mcp_onboard::store::Durability::Durable,
+    };
     r.h.engine
-        .transition(
-            "early",
-            Transition::ConsentFailed {
-                kind: FailureKind::ConsentDenied,
-                reason: "the customer declined".into(),
-            },
-            mcp_onboard::store::Durability::Durable,
-        )
+        .run(Actor::System(Worker::Owner), failed)
         .await
         .unwrap();
     for i in 0..12 {
@@ -684,11 +686,13 @@ mod offboarding {
         let sealed =
             r.h.engine
                 .store()
+                .reader()
                 .sealed_secret_for_tests("acme", "refresh_token")
                 .expect("a sealed token");
         assert_eq!(
             r.h.engine
                 .store()
+                .reader()
                 .open_sealed_for_tests("acme", "refresh_token", &sealed)
                 .unwrap()
                 .expose_secret(),
@@ -726,6 +730,7 @@ mod offboarding {
         assert!(
             r.h.engine
                 .store()
+                .reader()
                 .open_sealed_for_tests("acme", "refresh_token", &sealed)
                 .is_err()
         );

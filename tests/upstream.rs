@@ -58,7 +58,7 @@ async fn a_panic_in_a_provisioning_step_stops_the_job_as_failed_and_retry_runs_i
     r.consented("beta", "1//b").await;
     let t = wait_for(&r.h, "acme", TenantStatus::Failed, Duration::from_secs(10)).await;
     assert_eq!(t.failure, Some(FailureKind::Internal));
-    let reason = t.reason.unwrap();
+    let reason = t.summary.reason.unwrap();
     assert!(
         reason.contains("injected panic") && reason.contains("mcp-onboard retry acme"),
         "{reason}"
@@ -96,9 +96,12 @@ async fn secrets_a_front_end_echoes_back_reach_no_record_face_webhook_or_file() 
     let mut seen = vec![("show", serde_json::to_string(&t).unwrap())];
     let list =
         r.h.engine
-            .execute(Command::ListTenants {
-                query: Default::default(),
-            })
+            .run(
+                mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+                Command::ListTenants {
+                    query: Default::default(),
+                },
+            )
             .await
             .unwrap();
     seen.push(("list", serde_json::to_string(&list).unwrap()));
@@ -114,7 +117,7 @@ async fn secrets_a_front_end_echoes_back_reach_no_record_face_webhook_or_file() 
         .collect();
     assert_eq!(failed.len(), 1, "the tenant.failed webhook is waiting");
     for (_, e) in &outbox {
-        seen.push(("webhook", mcp_onboard::engine::webhooks::body(e)));
+        seen.push(("webhook", mcp_onboard::engine::ops::webhooks::body(e)));
     }
     for (what, text) in &seen {
         for s in secrets {

@@ -21,10 +21,13 @@ async fn a_stuck_writer_does_not_stop_healthz() {
         .map(|i| {
             let e = h.engine.clone();
             tokio::spawn(async move {
-                e.execute(Command::AddTenant(NewTenant {
-                    slug: format!("t{i}"),
-                    ..Default::default()
-                }))
+                e.run(
+                    mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+                    Command::AddTenant(NewTenant {
+                        slug: format!("t{i}"),
+                        ..Default::default()
+                    }),
+                )
                 .await
             })
         })
@@ -65,5 +68,5 @@ async fn a_stuck_writer_does_not_stop_healthz() {
             .unwrap()
             .unwrap();
     }
-    assert_eq!(h.engine.store().index().len(), 9);
+    assert_eq!(h.engine.store().node().counts().0, 9);
 }

@@ -1,6 +1,8 @@
 //! A command line clap refuses for an unknown option: the error, then the options of the
 //! command it was given to (clap alone shows a one-line usage and suggests passing the
-//! option as a value after `--`, which is never what was meant here). Exit code 2.
+//! option as a value after `--`, which is never what was meant here). Exit code 2. With
+//! `--json` anywhere on it, any command line refused is said as the JSON error object
+//! every other error is, `invalid_input`.
 
 use clap::error::{ContextKind, ErrorKind};
 use clap::{CommandFactory, Parser};
@@ -12,6 +14,11 @@ pub fn parse() -> Cli {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
+        // Help and version asked for are no error (clap prints them on stdout).
+        Err(e) if e.use_stderr() && wants_json(&args) => {
+            eprintln!("{}", json_error(e));
+            std::process::exit(2);
+        }
         Err(e) if e.kind() == ErrorKind::UnknownArgument => {
             eprint!("{}", explain(e, &args));
             std::process::exit(2);
@@ -20,17 +27,45 @@ pub fn parse() -> Cli {
     }
 }
 
+/// Whether `--json` is on the command line (before a `--`, after which all is values).
+fn wants_json(args: &[std::ffi::OsString]) -> bool {
+    args.iter()
+        .skip(1)
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--json")
+}
+
+/// The refusal as `--json` prints errors: `{"error": {"code": "invalid_input", ...}}`.
+pub fn json_error(mut e: clap::Error) -> String {
+    e.remove(ContextKind::Suggested);
+    e.remove(ContextKind::Usage);
+    let rendered = e.render().to_string();
+    let message = first_part(&rendered).trim_start_matches("error: ");
+    serde_json::json!({
+        "error": {
+            "code": crate::engine::ErrorCode::InvalidInput.as_str(),
+            "message": message,
+        }
+    })
+    .to_string()
+}
+
+/// A rendered error without clap's closing pointer to `--help`.
+fn first_part(rendered: &str) -> &str {
+    rendered
+        .split("\nFor more information, try")
+        .next()
+        .unwrap_or(rendered)
+        .trim_end()
+}
+
 /// The error without clap's `-- --option` tip and usage line, then the help of the
 /// (sub)command the arguments were for.
 pub fn explain(mut e: clap::Error, args: &[std::ffi::OsString]) -> String {
     e.remove(ContextKind::Suggested);
     e.remove(ContextKind::Usage);
     let rendered = e.render().to_string();
-    let error = rendered
-        .split("\nFor more information, try")
-        .next()
-        .unwrap_or(&rendered)
-        .trim_end();
+    let error = first_part(&rendered);
     let mut root = Cli::command();
     root.build();
     let path = command_path(args);
@@ -96,6 +131,56 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("For more information"), "{text}");
+    }
+
+    #[test]
+    fn with_json_anywhere_a_refused_command_line_is_a_json_error() {
+        for args in [
+            vec![
+                "mcp-onboard",
+                "--json",
+                "tenant",
+                "add",
+                "beta",
+                "--colour",
+                "red",
+            ],
+            vec!["mcp-onboard", "tenant", "list", "--bogus", "--json"],
+            vec!["mcp-onboard", "tenant", "--json"],
+            vec!["mcp-onboard", "--json", "frobnicate"],
+        ] {
+            let os: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+            assert!(wants_json(&os), "{args:?}");
+            let e = Cli::try_parse_from(&os).expect_err("refused");
+            assert!(e.use_stderr(), "{args:?}");
+            let v: serde_json::Value = serde_json::from_str(&json_error(e)).unwrap();
+            assert_eq!(v["error"]["code"], "invalid_input", "{args:?}");
+            let message = v["error"]["message"].as_str().unwrap();
+            assert!(
+                !message.is_empty() && !message.starts_with("error:"),
+                "{args:?}: {message}"
+            );
+            assert!(!message.contains("For more information"), "{message}");
+        }
+        let os = |a: &[&str]| {
+            a.iter()
+                .map(Into::into)
+                .collect::<Vec<std::ffi::OsString>>()
+        };
+        let e = Cli::try_parse_from(os(&["mcp-onboard", "tenant", "--json"])).unwrap_err();
+        assert!(
+            json_error(e).contains("'mcp-onboard tenant' requires a subcommand"),
+            "clap's own words"
+        );
+        // After `--` it is a value, not the option.
+        assert!(!wants_json(&os(&[
+            "mcp-onboard",
+            "tenant",
+            "add",
+            "--",
+            "--json"
+        ])));
+        assert!(!wants_json(&os(&["mcp-onboard", "tenant", "add", "beta"])));
     }
 
     #[test]

@@ -1,8 +1,8 @@
-//! What the CLI's printing tests print: a tenant row with nothing but its slug and name
-//! set, for each test to fill in what it looks at.
+//! What the CLI's printing tests print: a tenant row, and a tenant's detail, with nothing
+//! but its slug and name set, for each test to fill in what it looks at.
 
 use crate::domain::model::TenantStatus;
-use crate::engine::api::TenantSummary;
+use crate::engine::api::{TenantSummary, TenantView};
 
 /// A just-created tenant `slug` named `name`, last changed at the epoch.
 pub fn summary(slug: &str, name: &str) -> TenantSummary {
@@ -19,5 +19,26 @@ pub fn summary(slug: &str, name: &str) -> TenantSummary {
         mcp_url: None,
         updated_at: String::new(),
         updated_ms: 0,
+    }
+}
+
+/// The detail of a just-created tenant `slug` named `name`.
+pub fn view(slug: &str, name: &str) -> TenantView {
+    TenantView {
+        summary: summary(slug, name),
+        contact: None,
+        integration: Default::default(),
+        requested_scopes: Vec::new(),
+        granted_scopes: Vec::new(),
+        google_sub: None,
+        consented_at: None,
+        created_at: String::new(),
+        provisioning: None,
+        links: Vec::new(),
+        events: Vec::new(),
+        refused_signins: 0,
+        token: None,
+        pending_consent: None,
+        return_url: None,
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! One connection for the whole command: the running owner's control socket, or the
 //! database opened once by this process. The rows travel in parts that fit a control-socket
-//! frame, staged under an import id and committed together (see `engine::import`), so a
+//! frame, staged under an import id and committed together (see `engine::ops::import`), so a
 //! slug another client adds meanwhile makes the whole import fail and adds nothing.
 
 use std::collections::HashMap;

@@ -40,7 +40,8 @@ fn escape_all(v: &mut Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::model::{Actor, AuditRecord, TenantStatus};
+    use crate::domain::audit::{AuditRecord, Operator};
+    use crate::domain::model::TenantStatus;
     use crate::engine::Reply;
     use crate::engine::api::TenantSummary;
     use crate::text::is_unsafe;
@@ -71,7 +72,7 @@ mod tests {
         let record: AuditRecord = serde_json::from_value(serde_json::json!({
             "seq": 7, "at": 1, "kind": "command", "what": "remove_tenant",
             "tenant": EVIL, "detail": EVIL, "prev": "", "hash": "",
-            "actor": Actor { uid: Some(1000), user: Some(EVIL.into()), ..Default::default() },
+            "actor": Operator { uid: Some(1000), user: Some(EVIL.into()), ..Default::default() },
         }))
         .expect("an audit record");
         for reply in [

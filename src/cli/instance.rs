@@ -10,7 +10,7 @@ use secrecy::SecretString;
 
 use crate::config::Config;
 use crate::control::Client;
-use crate::engine::{Command, Engine, EngineApi, Local, Reply, Role};
+use crate::engine::{Command, Engine, EngineApi, Local, Placement, Reply};
 use crate::owner::OwnerOptions;
 use crate::store::KeySource;
 
@@ -210,8 +210,13 @@ impl Instance {
             return Err(super::probe::nothing_yet(&self.data_dir).await.into());
         }
         self.note_if_new().await;
-        let engine =
-            Engine::open(&self.data_dir, &self.key, self.config.clone(), Role::Direct).await?;
+        let engine = Engine::open(
+            &self.data_dir,
+            &self.key,
+            self.config.clone(),
+            Placement::Direct,
+        )
+        .await?;
         Ok(Connection::Direct(engine))
     }
 

@@ -12,11 +12,10 @@ use tokio::net::UnixStream;
 use tokio::net::unix::OwnedWriteHalf;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-use super::protocol::{
-    ClientFrame, MAX_SERVER_FRAME, Operator, PROTOCOL, ServerFrame, line, software,
-};
+use super::protocol::{ClientFrame, MAX_SERVER_FRAME, PROTOCOL, ServerFrame, line, software};
 use super::server::{Frame, read_frame};
 use super::socket_path;
+use crate::domain::audit::Claimed;
 use crate::engine::api::{Command, Reply};
 use crate::engine::client::{Attachment, BoxFuture, EngineApi, Events};
 use crate::engine::{ApiError, ErrorCode, Item};
@@ -89,7 +88,7 @@ impl Client {
         let hello = ClientFrame::Hello {
             protocol: PROTOCOL,
             client: software(),
-            operator: Operator::from_env(),
+            operator: Claimed::from_env(),
         };
         write.write_all(&line(&hello)).await?;
         let mut reader = BufReader::new(read);

@@ -20,6 +20,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::audit::Claimed;
 use crate::engine::api::{Command, Reply};
 use crate::engine::{ApiError, Event};
 
@@ -33,30 +34,6 @@ pub fn software() -> String {
     format!("mcp-onboard {}", env!("CARGO_PKG_VERSION"))
 }
 
-/// What a client says about the person running it: reported, not verified.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct Operator {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sudo_user: Option<String>,
-    /// The SSH client address, from `SSH_CONNECTION`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ssh_client: Option<String>,
-}
-
-impl Operator {
-    pub fn from_env() -> Self {
-        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        Self {
-            user: var("USER").or_else(|| var("LOGNAME")),
-            sudo_user: var("SUDO_USER"),
-            ssh_client: var("SSH_CONNECTION")
-                .and_then(|c| c.split_whitespace().next().map(str::to_owned)),
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientFrame {
@@ -64,7 +41,7 @@ pub enum ClientFrame {
         protocol: u32,
         client: String,
         #[serde(default)]
-        operator: Operator,
+        operator: Claimed,
     },
     Call {
         id: u64,

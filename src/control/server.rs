@@ -13,9 +13,8 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{Semaphore, watch};
 
 use super::outbox::{ControlLimits, ControlStats, Gone, Outbox, Slot, Totals};
-use super::protocol::{
-    ClientFrame, MAX_CLIENT_FRAME, Operator, PROTOCOL, ServerFrame, line, software,
-};
+use super::protocol::{ClientFrame, MAX_CLIENT_FRAME, PROTOCOL, ServerFrame, line, software};
+use crate::domain::audit::{Claimed, Operator};
 use crate::engine::{ApiError, Engine, ErrorCode, Item};
 
 /// A peer as the kernel reports it.
@@ -260,7 +259,7 @@ struct Conn<'a> {
     calls_of_all: Arc<Semaphore>,
     subs: std::collections::HashMap<u64, Subscription>,
     peer: Peer,
-    operator: &'a Operator,
+    operator: &'a Claimed,
     limits: &'a ControlLimits,
     stats: &'a Arc<ControlStats>,
 }
@@ -357,15 +356,9 @@ impl Conn<'_> {
         }
         let engine = self.engine.clone();
         let out = self.out.clone();
-        let actor = crate::domain::model::Actor {
-            uid: Some(peer.uid),
-            pid: peer.pid,
-            user: operator.user.clone(),
-            sudo_user: operator.sudo_user.clone(),
-            ssh_client: operator.ssh_client.clone(),
-        };
+        let actor = Operator::new(peer.uid, peer.pid, operator.clone());
         tokio::spawn(async move {
-            let run = engine.execute_by(command, actor);
+            let run = engine.run(crate::domain::actor::Actor::Operator(actor), command);
             let f = match crate::task_guard::catch_panic("control call", run).await {
                 Ok(Ok(reply)) => ServerFrame::Reply { id, reply },
                 Ok(Err(e)) => ServerFrame::Error {
@@ -398,7 +391,7 @@ impl Conn<'_> {
             return self.out.send(&error(id, ErrorCode::Unavailable, why)).await;
         };
         let mut sub = self.engine.subscribe(since);
-        let seq = self.engine.store().last_seq();
+        let seq = self.engine.last_seq();
         let out = self.out.clone();
         let task = tokio::spawn(async move {
             if out

@@ -138,6 +138,26 @@ pub struct TokenHealth {
     pub transient_in_a_row: u32,
 }
 
+/// The alarm raised when Google condemns our OAuth client: token checks pause (probing
+/// one tenant per round) until the client works again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthAlarm {
+    pub reason: String,
+    pub since: String,
+}
+
+/// The alarm once a check said `now` (`None`: the client works): raised once, its time is
+/// when it was first raised.
+pub fn next_alarm(raised: Option<&HealthAlarm>, now: Option<HealthAlarm>) -> Option<HealthAlarm> {
+    match (raised, now) {
+        (Some(old), Some(mut new)) => {
+            new.since.clone_from(&old.since);
+            Some(new)
+        }
+        (_, new) => new,
+    }
+}
+
 /// Google expires the refresh tokens of an app in Testing status 7 days after consent.
 pub const TESTING_TOKEN_LIFETIME_MS: Millis = 7 * 24 * 3600 * 1000;
 

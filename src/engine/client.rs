@@ -5,18 +5,22 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use super::Engine;
 use super::api::{Command, Reply};
+use super::core::Placement;
 use super::error::ApiError;
 use super::events::{Item, Subscription};
-use super::handle::Engine;
+use crate::domain::actor::Actor;
+use crate::domain::audit::{Claimed, Operator};
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Where the engine a face holds runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Attachment {
-    /// In this process (`pid` is ours); `serving`: it runs the listener too.
-    InProcess { pid: u32, serving: bool },
+    /// In this process (`pid` is ours), placed as `placement` (serving the listener too,
+    /// or opened by this command alone).
+    InProcess { pid: u32, placement: Placement },
     /// Over the control socket of the owner `pid`.
     Socket { pid: u32, version: String },
 }
@@ -52,7 +56,7 @@ impl EngineApi for Local {
     fn call(&self, command: Command) -> BoxFuture<'_, Result<Reply, ApiError>> {
         Box::pin(async move {
             self.0
-                .execute_by(command, this_process())
+                .run(Actor::Operator(this_process()), command)
                 .await
                 .map_err(ApiError::from)
         })
@@ -65,21 +69,20 @@ impl EngineApi for Local {
     fn attachment(&self) -> Attachment {
         Attachment::InProcess {
             pid: std::process::id(),
-            serving: self.0.role() == super::handle::Role::Serving,
+            placement: self.0.placement(),
         }
     }
 }
 
 /// This process, as the kernel knows it, and its operator as its environment says: who a
 /// command run here is audited as.
-pub fn this_process() -> crate::domain::model::Actor {
-    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    crate::domain::model::Actor {
-        uid: Some(rustix::process::geteuid().as_raw()),
+pub fn this_process() -> Operator {
+    Operator {
         pid: i32::try_from(std::process::id()).ok(),
-        user: var("USER").or_else(|| var("LOGNAME")),
-        sudo_user: var("SUDO_USER"),
-        ssh_client: var("SSH_CONNECTION")
-            .and_then(|c| c.split_whitespace().next().map(str::to_owned)),
+        ..Operator::new(
+            rustix::process::geteuid().as_raw(),
+            None,
+            Claimed::from_env(),
+        )
     }
 }

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use url::Url;
 
 use crate::domain::consent::BROWSER_SECRET_LEN;
-use crate::engine::handle::{random_token, well_formed};
+use crate::engine::token::{random_token, well_formed};
 
 /// How long a browser keeps its consent cookie.
 const MAX_AGE_SECS: u32 = 24 * 3600;

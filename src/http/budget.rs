@@ -11,7 +11,7 @@ pub const RESERVED_OUTBOUND: u64 = 256;
 /// The control socket and its clients (at most [`crate::control::MAX_CONNECTIONS`]), the
 /// `/metrics` listener and its connections, and a few to spare.
 pub const RESERVED_CONTROL: u64 =
-    (crate::control::MAX_CONNECTIONS + crate::metrics::MAX_CONNECTIONS) as u64 + 16;
+    (crate::control::MAX_CONNECTIONS + super::metrics::MAX_CONNECTIONS) as u64 + 16;
 /// The store's files, the log files, the standard streams and the runtime's own.
 pub const RESERVED_STORE: u64 = 64;
 /// Descriptors the public listener never takes.

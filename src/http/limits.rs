@@ -15,7 +15,7 @@ use axum::response::Response;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::pages;
-use crate::engine::outcome::Outcome;
+use crate::engine::consent::CustomerPage;
 
 pub const MAX_HEADER_BYTES: usize = 8 * 1024;
 pub const MAX_URI_BYTES: usize = 4 * 1024;
@@ -202,24 +202,24 @@ fn uri_len(uri: &axum::http::Uri) -> usize {
 /// The page for a request over the URI or header size limits, if it is.
 fn too_large(req: &Request) -> Option<Response> {
     if uri_len(req.uri()) > MAX_URI_BYTES {
-        let o = Outcome {
+        let o = CustomerPage {
             status: 414,
             success: false,
             title: "Address too long".into(),
             message: "This address is too long to be valid.".into(),
             next: None,
         };
-        return Some(pages::outcome(&o));
+        return Some(pages::customer_page(&o));
     }
     if headers_size(req.headers()) > MAX_HEADER_BYTES {
-        let o = Outcome {
+        let o = CustomerPage {
             status: 431,
             success: false,
             title: "Request too large".into(),
             message: "The request headers are too large.".into(),
             next: None,
         };
-        return Some(pages::outcome(&o));
+        return Some(pages::customer_page(&o));
     }
     None
 }
@@ -256,7 +256,7 @@ pub async fn guard(State(g): State<Guard>, req: Request, next: Next) -> Response
             if g.log_limited(ip) {
                 tracing::warn!(%ip, route, "rate limited (logged once a minute per client)");
             }
-            let mut res = pages::outcome(&Outcome::rate_limited());
+            let mut res = pages::customer_page(&CustomerPage::rate_limited());
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
             return secure(res, &csp, hsts);

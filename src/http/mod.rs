@@ -8,6 +8,7 @@ pub mod browser;
 pub mod budget;
 pub mod conn;
 pub mod limits;
+pub mod metrics;
 pub mod page_render;
 pub mod pages;
 pub mod shed;
@@ -29,10 +30,10 @@ use tower_http::timeout::TimeoutLayer;
 
 pub use limits::RateLimit;
 
+use crate::domain::actor::Actor;
 use crate::domain::consent::ContinueRequest;
 use crate::engine::Engine;
-use crate::engine::consent::CallbackQuery;
-use crate::engine::outcome::Outcome;
+use crate::engine::consent::{Callback, CallbackQuery, ContinueLink, CustomerPage, OpenLink};
 
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -132,13 +133,17 @@ async fn open_link(
     code: Result<Path<String>, PathRejection>,
 ) -> Response {
     let Ok(Path(code)) = code else {
-        return pages::outcome(&Outcome::link_unknown());
+        return pages::customer_page(&CustomerPage::link_unknown());
     };
     let (secret, fresh) = match s.cookie.read(&headers) {
         Some(c) => (c, false),
         None => (browser::ConsentCookie::new_secret(), true),
     };
-    match s.engine.open_link(&code, &secret).await {
+    let open = OpenLink {
+        code,
+        browser: secret.clone(),
+    };
+    match s.engine.run(Actor::Customer, open).await {
         Ok(i) => {
             let mut res = pages::interstitial(&i);
             if fresh && let Some(v) = s.cookie.set_header(&secret) {
@@ -146,7 +151,7 @@ async fn open_link(
             }
             res
         }
-        Err(o) => pages::outcome(&o),
+        Err(o) => pages::customer_page(&o),
     }
 }
 
@@ -164,7 +169,7 @@ async fn continue_link(
     body: axum::body::Bytes,
 ) -> Response {
     let Ok(Path(code)) = code else {
-        return pages::outcome(&Outcome::link_unknown());
+        return pages::customer_page(&CustomerPage::link_unknown());
     };
     let token = url::form_urlencoded::parse(&body)
         .find(|(k, _)| k == "token")
@@ -175,9 +180,13 @@ async fn continue_link(
         cookie: s.cookie.read(&headers),
         token,
     };
-    match s.engine.continue_link(&code, &req).await {
+    match s
+        .engine
+        .run(Actor::Customer, ContinueLink { code, request: req })
+        .await
+    {
         Ok(url) => Redirect::to(url.as_str()).into_response(),
-        Err(o) => pages::outcome(&o),
+        Err(o) => pages::customer_page(&o),
     }
 }
 
@@ -225,9 +234,10 @@ async fn callback(
     // failure), even if the browser goes away or the request times out: it runs in its
     // own task, and this request only waits for it.
     let engine = s.engine.clone();
-    match tokio::spawn(async move { engine.callback(q, browser).await }).await {
-        Ok(outcome) => pages::outcome(&outcome),
-        Err(e) => pages::outcome(&Outcome::internal(&e.to_string())),
+    let callback = Callback { query: q, browser };
+    match tokio::spawn(async move { engine.run(Actor::Customer, callback).await }).await {
+        Ok(outcome) => pages::customer_page(&outcome),
+        Err(e) => pages::customer_page(&CustomerPage::internal(&e.to_string())),
     }
 }
 
@@ -239,7 +249,7 @@ async fn healthz() -> Response {
 }
 
 async fn not_found() -> Response {
-    pages::outcome(&Outcome::not_found())
+    pages::customer_page(&CustomerPage::not_found())
 }
 
 #[cfg(test)]

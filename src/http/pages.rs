@@ -4,7 +4,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::engine::outcome::{Interstitial, Outcome};
+use crate::engine::consent::{CustomerPage, Interstitial};
 
 const PAGE: &str = include_str!("../../assets/page.html");
 const INTERSTITIAL: &str = include_str!("../../assets/interstitial.html");
@@ -34,7 +34,7 @@ fn page(status: StatusCode, class: &str, title: &str, body_html: &str) -> Respon
     res
 }
 
-pub fn outcome(o: &Outcome) -> Response {
+pub fn customer_page(o: &CustomerPage) -> Response {
     let status = StatusCode::from_u16(o.status).unwrap_or(StatusCode::BAD_REQUEST);
     let class = if o.success { "ok" } else { "fail" };
     let mut body = format!("<p>{}</p>", esc(&o.message));

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::engine::Engine;
+use crate::domain::actor::{Actor, Worker};
+use crate::engine::{Command, Engine, EngineError, Reply};
 
 pub const EVERY: Duration = Duration::from_secs(24 * 3600);
 
@@ -13,13 +14,17 @@ pub async fn log_daily(engine: Arc<Engine>) {
     let mut tick = tokio::time::interval(EVERY);
     loop {
         tick.tick().await;
-        match engine.store().read(|s| s.audit_head()).await {
-            Ok(Ok((head, at))) => tracing::info!(
-                anchor = %format!("{}:{}", head.seq, head.hash),
-                written = %crate::time::rfc3339(at),
+        match engine
+            .run(Actor::System(Worker::Owner), Command::AuditHead)
+            .await
+        {
+            Ok(Reply::AuditHead { anchor, at }) => tracing::info!(
+                anchor = %format!("{}:{}", anchor.seq, anchor.hash),
+                written = %at,
                 "audit chain head (note it outside this machine; `audit verify --expect SEQ:HASH` checks the chain still extends it)"
             ),
-            Ok(Err(why)) => tracing::warn!(%why, "audit chain head not logged"),
+            Ok(_) => {}
+            Err(EngineError::Conflict(why)) => tracing::warn!(%why, "audit chain head not logged"),
             Err(e) => tracing::warn!(error = %e, "audit chain head not read"),
         }
     }

@@ -6,6 +6,7 @@
 mod audit_head;
 pub mod provisioning;
 pub mod setup;
+mod webhooks;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -19,7 +20,11 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::control;
-use crate::engine::{Engine, Role};
+use crate::domain::actor::{Actor, Worker};
+use crate::engine::ops::admin::Sweep;
+use crate::engine::ops::health::CheckRound;
+use crate::engine::ops::reconcile::FindDrift;
+use crate::engine::{Engine, Parts, Placement};
 use crate::http::{self, RateLimit};
 use crate::sandbox::google::{GoogleSandbox, SandboxGoogleConfig};
 use crate::store::KeySource;
@@ -32,6 +37,8 @@ pub const DEMO_CLIENT_SECRET: &str = "demo-secret";
 /// Flows and their tombstones are kept this long after they were made or used.
 const FLOW_KEEP_MS: i64 = 3_600_000;
 const SWEEP_EVERY: Duration = Duration::from_secs(300);
+/// Who the token check rounds are done for.
+const CHECKS: Actor = Actor::System(Worker::TokenChecks);
 
 /// What the owner needs to start.
 pub struct OwnerOptions {
@@ -71,14 +78,14 @@ impl Owner {
     /// process, the address is taken, or the data dir is too open.
     pub async fn start(mut opts: OwnerOptions) -> Result<Self> {
         let descriptors = http::budget::raise_limit();
-        let engine = Engine::open(
-            &opts.data_dir,
-            &opts.key,
-            opts.config.clone(),
-            Role::Serving,
-        )
-        .await?;
-        engine.set_setup(setup::lines(&opts.config, opts.demo));
+        let provisioning = provisioning::prepare(&opts)?;
+        let parts = Parts {
+            placement: Placement::Serving,
+            blaxel: provisioning.as_ref().ok().map(|p| p.client.clone()),
+            setup: setup::lines(&opts.config, opts.demo),
+        };
+        let engine =
+            Engine::open_with(&opts.data_dir, &opts.key, opts.config.clone(), parts).await?;
         let bind = opts.config.listener.bind;
         let listener = match opts.listener.take() {
             Some(l) => l,
@@ -140,7 +147,7 @@ impl Owner {
             tokio::spawn(sweep(engine.clone())),
             tokio::spawn(audit_head::log_daily(engine.clone())),
         ];
-        if let Some(p) = provisioning::start(&opts, &engine).await? {
+        if let Some(p) = provisioning::start(&engine, provisioning).await {
             tasks.push(p);
             if let Some(every) = opts.config.provision.reconcile_interval {
                 tasks.push(tokio::spawn(reconcile_rounds(engine.clone(), every)));
@@ -150,10 +157,10 @@ impl Owner {
             let l = http::conn::bind(at)
                 .with_context(|| format!("cannot listen for metrics on {at} (metrics.bind)"))?;
             tracing::info!(%at, "metrics served");
-            tasks.push(tokio::spawn(crate::metrics::serve(l, engine.clone())));
+            tasks.push(tokio::spawn(http::metrics::serve(l, engine.clone())));
         }
         if !opts.config.webhooks.is_empty() {
-            tasks.push(tokio::spawn(crate::engine::webhooks::run(engine.clone())));
+            tasks.push(tokio::spawn(webhooks::run(engine.clone())));
         }
         if let Some(every) = opts.config.health.interval
             && engine.consent_disabled().is_none()
@@ -257,7 +264,10 @@ async fn reconcile_rounds(engine: Arc<Engine>, every: Duration) {
     loop {
         tokio::time::sleep(wait).await;
         wait = every;
-        match engine.reconcile().await {
+        match engine
+            .run(Actor::System(Worker::Reconcile), FindDrift)
+            .await
+        {
             Ok(found) if found.is_empty() => tracing::info!("reconcile: no drift"),
             Ok(found) => {
                 for f in &found {
@@ -296,12 +306,12 @@ async fn health_rounds(engine: Arc<Engine>, every: Duration) {
             }
             let pick = rand::thread_rng().gen_range(0..slugs.len());
             let probe = slugs.swap_remove(pick);
-            engine.check_health(vec![probe]).await;
+            engine.run(CHECKS, CheckRound { slugs: vec![probe] }).await;
             if engine.health_alarm().is_some() {
                 continue;
             }
         }
-        let (checks, skipped) = engine.check_health(slugs).await;
+        let (checks, skipped) = engine.run(CHECKS, CheckRound { slugs }).await;
         let revoked = checks
             .iter()
             .filter(|c| c.health == crate::domain::health::Health::NeedsReconsent)
@@ -320,7 +330,10 @@ async fn sweep(engine: Arc<Engine>) {
     let mut tick = tokio::time::interval(SWEEP_EVERY);
     loop {
         tick.tick().await;
-        let res = engine.sweep(now_ms() - FLOW_KEEP_MS).await;
+        let sweep = Sweep {
+            before: now_ms() - FLOW_KEEP_MS,
+        };
+        let res = engine.run(Actor::System(Worker::Sweeper), sweep).await;
         match res {
             Ok(n) if n > 0 => tracing::debug!(swept = n, "old OAuth flows dropped"),
             Ok(_) => {}

@@ -11,8 +11,10 @@ use secrecy::SecretString;
 
 use super::OwnerOptions;
 use crate::blaxel::{BlaxelClient, resolve_credentials};
+use crate::domain::actor::{Actor, Worker};
 use crate::domain::model::ProvisionerState;
 use crate::engine::Engine;
+use crate::engine::ops::jobs::PublishProvisioner;
 use crate::provision::{OAuthClient, ProvisionSettings, Provisioner};
 use crate::sandbox::blaxel::{BlaxelSandboxConfig, BlaxelSandboxState, router};
 
@@ -20,6 +22,7 @@ pub const DEMO_BLAXEL_PREFIX: &str = "/sandbox/blaxel";
 pub const DEMO_BLAXEL_WORKSPACE: &str = "demo";
 pub const DEMO_BLAXEL_KEY: &str = "bl_sandbox_demo_key";
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+const ME: Actor = Actor::System(Worker::Provisioner);
 
 /// The demo's Blaxel stand-in, to mount on the listener.
 pub fn demo_blaxel(opts: &OwnerOptions) -> Result<Router> {
@@ -36,11 +39,17 @@ pub fn demo_blaxel(opts: &OwnerOptions) -> Result<Router> {
     Ok(Router::new().nest(DEMO_BLAXEL_PREFIX, router(state)))
 }
 
-/// Start the provisioner, or say (in `status` and the log) why it cannot run.
-pub async fn start(
-    opts: &OwnerOptions,
-    engine: &Arc<Engine>,
-) -> Result<Option<tokio::task::JoinHandle<()>>> {
+/// What the provisioner runs with: the Blaxel client, the Google client the tenants
+/// consented to, and its settings.
+pub struct Provisioning {
+    pub client: BlaxelClient,
+    oauth: OAuthClient,
+    settings: ProvisionSettings,
+}
+
+/// Resolve what provisioning needs, before the engine is built (it is given the Blaxel
+/// client); `Ok(Err(why))` when it cannot run here.
+pub fn prepare(opts: &OwnerOptions) -> Result<Result<Provisioning, String>> {
     let cfg = &opts.config;
     let (api_url, workspace, api_key) = if opts.demo {
         let url = cfg.public_path(&format!("{DEMO_BLAXEL_PREFIX}/v0"));
@@ -56,7 +65,7 @@ pub async fn start(
             None,
         ) {
             Ok(c) => (api_url_for(cfg, c.env.as_deref())?, c.workspace, c.api_key),
-            Err(e) => return Ok(disabled(engine, e.to_string()).await),
+            Err(e) => return Ok(Err(e.to_string())),
         }
     };
     let oauth = match cfg.google_credentials() {
@@ -64,7 +73,7 @@ pub async fn start(
             client_id: c.client_id,
             client_secret: c.client_secret,
         },
-        Err(e) => return Ok(disabled(engine, e.to_string()).await),
+        Err(e) => return Ok(Err(e.to_string())),
     };
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -77,10 +86,35 @@ pub async fn start(
         ..Default::default()
     };
     tracing::info!(%workspace, %api_url, concurrency = settings.concurrency, "provisioning");
-    engine.set_blaxel(client.clone());
-    let provisioner = Provisioner::new(engine.clone(), client, oauth, settings);
-    engine.set_provisioner_state(provisioner.state()).await;
-    Ok(Some(provisioner.spawn()))
+    Ok(Ok(Provisioning {
+        client,
+        oauth,
+        settings,
+    }))
+}
+
+/// Start the provisioner, or say (in `status` and the log) why it cannot run.
+pub async fn start(
+    engine: &Arc<Engine>,
+    provisioning: Result<Provisioning, String>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let p = match provisioning {
+        Ok(p) => p,
+        Err(why) => {
+            tracing::warn!(reason = %why, "provisioning disabled");
+            let state = ProvisionerState {
+                disabled: Some(why),
+                ..Default::default()
+            };
+            engine.run(ME, PublishProvisioner(state)).await;
+            return None;
+        }
+    };
+    let provisioner = Provisioner::new(engine.clone(), p.client, p.oauth, p.settings);
+    engine
+        .run(ME, PublishProvisioner(provisioner.state()))
+        .await;
+    Some(provisioner.spawn())
 }
 
 /// The workspace entry of the Blaxel CLI config may say `env: dev`; like the official
@@ -92,15 +126,4 @@ fn api_url_for(cfg: &crate::config::Config, env: Option<&str>) -> Result<url::Ur
         return url::Url::parse("https://api.blaxel.dev/v0").context("dev API URL");
     }
     Ok(cfg.blaxel.api_url.clone())
-}
-
-async fn disabled(engine: &Engine, why: String) -> Option<tokio::task::JoinHandle<()>> {
-    tracing::warn!(reason = %why, "provisioning disabled");
-    engine
-        .set_provisioner_state(ProvisionerState {
-            disabled: Some(why),
-            ..Default::default()
-        })
-        .await;
-    None
 }

@@ -21,10 +21,14 @@ use tokio::sync::Semaphore;
 pub use backoff::{poll_delay, retry_delay};
 
 use crate::blaxel::BlaxelClient;
+use crate::domain::actor::{Actor, Worker};
 use crate::domain::model::ProvisionerState;
 use crate::engine::Engine;
+use crate::engine::ops::jobs::PublishProvisioner;
 use crate::time::now_ms;
 
+/// Who the provisioner's work is done for.
+const ME: Actor = Actor::System(Worker::Provisioner);
 /// How often the provisioner's counters are compared and, when changed, published.
 const STATE_EVERY: Duration = Duration::from_millis(500);
 
@@ -118,10 +122,8 @@ impl Provisioner {
 
     /// What `status`, `watch` and the console show about this provisioner now.
     pub fn state(&self) -> ProvisionerState {
-        let (waiting, retrying) = {
-            let index = self.engine.store().index();
-            (index.active_jobs(), index.retrying_jobs())
-        };
+        let jobs = self.engine.job_counts();
+        let (waiting, retrying) = (jobs.active, jobs.retrying);
         let concurrency = self.settings.concurrency.max(1);
         let last = self.last_call_at.load(Ordering::Relaxed);
         ProvisionerState {
@@ -160,10 +162,8 @@ impl Provisioner {
             let mut tick = tokio::time::interval(STATE_EVERY);
             loop {
                 tick.tick().await;
-                publisher
-                    .engine
-                    .set_provisioner_state(publisher.state())
-                    .await;
+                let state = PublishProvisioner(publisher.state());
+                publisher.engine.run(ME, state).await;
             }
         }));
         loop {
@@ -192,7 +192,7 @@ impl Provisioner {
     fn dispatch_due(self: &Arc<Self>) -> Duration {
         let now = now_ms();
         let scan = crate::time::duration_ms(self.settings.scan_interval);
-        let (due, next) = self.engine.store().index().due_jobs(now);
+        let (due, next) = self.engine.due_jobs(now);
         for slug in due {
             if !self.claim(&slug) {
                 continue;

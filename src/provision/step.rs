@@ -9,13 +9,15 @@ use crate::domain::lifecycle::{Transition, TransitionError};
 use crate::domain::model::{FailureKind, ProvisionState, ProvisionStep, Tenant};
 use crate::domain::provisioning::{PollDecision, poll_decision};
 use crate::engine::EngineError;
+use crate::engine::ops::jobs::{DeployPolled, Job, Record, RefreshToken};
+use crate::engine::ops::offboard::{GiveBackGrants, OffboardStepDone, OffboardWait, RevokeResult};
 use crate::store::Durability;
 use crate::time::{add, duration_ms, now_ms};
 
-use super::{Provisioner, poll_delay, retry_delay};
+use super::{ME, Provisioner, poll_delay, retry_delay};
 
 /// What a step came to.
-enum Outcome {
+enum StepResult {
     Advance(Transition),
     Retry(BlaxelError),
     Poll(String),
@@ -28,11 +30,11 @@ enum Outcome {
 
 /// Blaxel's answer decides: retry what may pass later, stop on anything else with
 /// Blaxel's own words.
-fn classify(e: BlaxelError) -> Outcome {
+fn classify(e: BlaxelError) -> StepResult {
     if e.is_retryable() {
-        Outcome::Retry(e)
+        StepResult::Retry(e)
     } else {
-        Outcome::Fail(FailureKind::BlaxelRejected, e.to_string())
+        StepResult::Fail(FailureKind::BlaxelRejected, e.to_string())
     }
 }
 
@@ -40,8 +42,10 @@ impl Provisioner {
     /// Run the tenant's due step. `false` when something unexpected kept its result from
     /// being recorded: the job is still due, and the caller waits before it comes round.
     pub(super) async fn run_step(&self, slug: &str) -> bool {
-        let s = slug.to_owned();
-        let tenant = match self.engine.store().read(move |st| st.tenant(&s)).await {
+        let job = Job {
+            slug: slug.to_owned(),
+        };
+        let tenant = match self.engine.run(ME, job).await {
             Ok(Some(t)) => t,
             Ok(None) => return true,
             Err(e) => {
@@ -63,13 +67,16 @@ impl Provisioner {
             ProvisionStep::Connection => self.connection(&tenant, &job).await,
             ProvisionStep::Function => self.function(&tenant, &job).await,
             ProvisionStep::Deploy => self.deploy(&job).await,
-            ProvisionStep::RevokeGrant => match self.engine.offboard_revoke(&tenant).await {
-                crate::engine::offboard::RevokeOutcome::Done(d) => Outcome::Offboarded(d),
-                crate::engine::offboard::RevokeOutcome::Retry(w) => Outcome::Wait(w),
-                crate::engine::offboard::RevokeOutcome::Fail(r) => {
-                    Outcome::Fail(FailureKind::ExchangeFailed, r)
+            ProvisionStep::RevokeGrant => {
+                let give_back = GiveBackGrants {
+                    tenant: tenant.clone(),
+                };
+                match self.engine.run(ME, give_back).await {
+                    RevokeResult::Done(d) => StepResult::Offboarded(d),
+                    RevokeResult::Retry(w) => StepResult::Wait(w),
+                    RevokeResult::Fail(r) => StepResult::Fail(FailureKind::ExchangeFailed, r),
                 }
-            },
+            }
             ProvisionStep::DeleteServer => self.delete_server(&job).await,
             ProvisionStep::AwaitServerGone => self.server_gone(&job).await,
             ProvisionStep::DeleteConnection => self.delete_connection(&job).await,
@@ -77,10 +84,10 @@ impl Provisioner {
         };
         self.note_reachability(&outcome);
         let result = match &outcome {
-            Outcome::Advance(_) | Outcome::Offboarded(_) => "done",
-            Outcome::Retry(_) => "retry",
-            Outcome::Poll(_) | Outcome::Wait(_) => "wait",
-            Outcome::Fail(..) => "failed",
+            StepResult::Advance(_) | StepResult::Offboarded(_) => "done",
+            StepResult::Retry(_) => "retry",
+            StepResult::Poll(_) | StepResult::Wait(_) => "wait",
+            StepResult::Fail(..) => "failed",
         };
         self.engine
             .metrics()
@@ -106,8 +113,10 @@ impl Provisioner {
     /// `retry` runs it again, rather than leave it due and panicking round after round.
     /// `false` when even that could not be recorded.
     pub(super) async fn stop_after_panic(&self, slug: &str, why: &str) -> bool {
-        let s = slug.to_owned();
-        let job = match self.engine.store().read(move |st| st.tenant(&s)).await {
+        let read = Job {
+            slug: slug.to_owned(),
+        };
+        let job = match self.engine.run(ME, read).await {
             Ok(Some(t)) => t.provision,
             Ok(None) => return true,
             Err(_) => return false,
@@ -123,11 +132,12 @@ impl Provisioner {
                 "an internal error stopped it ({why}; logged); `mcp-onboard retry {slug}` runs it again"
             ),
         };
-        match self
-            .engine
-            .transition(slug, transition, Durability::Lazy)
-            .await
-        {
+        let record = Record {
+            slug: slug.to_owned(),
+            transition,
+            durability: Durability::Lazy,
+        };
+        match self.engine.run(ME, record).await {
             Ok(_) => true,
             Err(e) => {
                 tracing::error!(tenant = slug, error = %e, "cannot stop the job after a panic");
@@ -136,18 +146,18 @@ impl Provisioner {
         }
     }
 
-    fn note_reachability(&self, outcome: &Outcome) {
+    fn note_reachability(&self, outcome: &StepResult) {
         match outcome {
-            Outcome::Retry(e) => self.saw_blaxel(e.status().is_some_and(|s| s < 500)),
-            Outcome::Fail(FailureKind::StoreFailed, _) => {}
+            StepResult::Retry(e) => self.saw_blaxel(e.status().is_some_and(|s| s < 500)),
+            StepResult::Fail(FailureKind::StoreFailed, _) => {}
             _ => self.saw_blaxel(true),
         }
     }
 
-    async fn delete_server(&self, job: &ProvisionState) -> Outcome {
+    async fn delete_server(&self, job: &ProvisionState) -> StepResult {
         match self.client.delete_function(&job.function_name).await {
-            Ok(_) => Outcome::Offboarded(format!("MCP server {} deleted", job.function_name)),
-            Err(e) if e.is_not_found() => Outcome::Offboarded(format!(
+            Ok(_) => StepResult::Offboarded(format!("MCP server {} deleted", job.function_name)),
+            Err(e) if e.is_not_found() => StepResult::Offboarded(format!(
                 "MCP server {} was not at Blaxel (deleted already)",
                 job.function_name
             )),
@@ -155,31 +165,31 @@ impl Provisioner {
         }
     }
 
-    async fn server_gone(&self, job: &ProvisionState) -> Outcome {
+    async fn server_gone(&self, job: &ProvisionState) -> StepResult {
         use crate::blaxel::Status;
         /// Checks (with backoff up to a minute apart) before giving up: about two hours.
         const MAX_WAITS: u32 = 120;
         match self.client.get_function(&job.function_name).await {
             Err(e) if e.is_not_found() => {
-                Outcome::Offboarded(format!("MCP server {} is gone", job.function_name))
+                StepResult::Offboarded(format!("MCP server {} is gone", job.function_name))
             }
             Ok(f) if f.status == Some(Status::Terminated) => {
-                Outcome::Offboarded(format!("MCP server {} is terminated", job.function_name))
+                StepResult::Offboarded(format!("MCP server {} is terminated", job.function_name))
             }
-            Ok(_) if job.attempts >= MAX_WAITS => Outcome::Fail(
+            Ok(_) if job.attempts >= MAX_WAITS => StepResult::Fail(
                 FailureKind::BlaxelRejected,
                 format!(
                     "Blaxel has not deleted the MCP server {} after {MAX_WAITS} checks",
                     job.function_name
                 ),
             ),
-            Ok(f) if f.status == Some(Status::Deleting) => Outcome::Wait(format!(
+            Ok(f) if f.status == Some(Status::Deleting) => StepResult::Wait(format!(
                 "Blaxel is still deleting the MCP server {}",
                 job.function_name
             )),
             // Not being deleted (the delete did not take): ask again, then wait.
             Ok(f) => match self.client.delete_function(&job.function_name).await {
-                Ok(_) | Err(_) => Outcome::Wait(format!(
+                Ok(_) | Err(_) => StepResult::Wait(format!(
                     "the MCP server {} was {}, not being deleted: asked Blaxel again",
                     job.function_name,
                     f.status.as_ref().map_or("without a status", |s| s.as_str())
@@ -189,18 +199,18 @@ impl Provisioner {
         }
     }
 
-    async fn delete_connection(&self, job: &ProvisionState) -> Outcome {
+    async fn delete_connection(&self, job: &ProvisionState) -> StepResult {
         match self.client.delete_connection(&job.connection_name).await {
-            Ok(_) => Outcome::Offboarded(format!(
+            Ok(_) => StepResult::Offboarded(format!(
                 "integration connection {} deleted",
                 job.connection_name
             )),
-            Err(e) if e.is_not_found() => Outcome::Offboarded(format!(
+            Err(e) if e.is_not_found() => StepResult::Offboarded(format!(
                 "integration connection {} was not at Blaxel (deleted already)",
                 job.connection_name
             )),
             // In use: a server bound to it is still being deleted.
-            Err(e) if e.is_conflict() => Outcome::Wait(format!(
+            Err(e) if e.is_conflict() => StepResult::Wait(format!(
                 "the connection {} is still in use at Blaxel: {e}",
                 job.connection_name
             )),
@@ -212,31 +222,38 @@ impl Provisioner {
         &self,
         tenant: &Tenant,
         job: &ProvisionState,
-        outcome: Outcome,
+        outcome: StepResult,
     ) -> Result<(), EngineError> {
         let slug = tenant.slug.as_str();
         let generation = job.generation;
         let now = now_ms();
         let s = &self.settings;
         let transition = match outcome {
-            Outcome::Advance(t) => t,
-            Outcome::Offboarded(detail) => {
+            StepResult::Advance(t) => t,
+            StepResult::Offboarded(detail) => {
                 tracing::info!(tenant = slug, step = job.step.as_str(), %detail, "offboarding step done");
-                return self
-                    .engine
-                    .offboard_step_done(slug, generation, job.step, detail)
-                    .await;
+                let done = OffboardStepDone {
+                    slug: slug.to_owned(),
+                    generation,
+                    step: job.step,
+                    detail,
+                };
+                return self.engine.run(ME, done).await;
             }
-            Outcome::Wait(why) => {
+            StepResult::Wait(why) => {
                 let delay = retry_delay(job.attempts, s.base_backoff, s.max_backoff, None);
                 tracing::info!(tenant = slug, step = job.step.as_str(), %why, ?delay, "waiting");
                 // Quietly: only a new reason to wait goes on the timeline.
-                return self
-                    .engine
-                    .offboard_wait(slug, generation, job.step, why, add(now, delay))
-                    .await;
+                let wait = OffboardWait {
+                    slug: slug.to_owned(),
+                    generation,
+                    step: job.step,
+                    why,
+                    next_attempt_at: add(now, delay),
+                };
+                return self.engine.run(ME, wait).await;
             }
-            Outcome::Retry(e) => {
+            StepResult::Retry(e) => {
                 let asked = e.retry_after().map(|ra| ra.min(s.max_retry_after));
                 let delay = retry_delay(job.attempts, s.base_backoff, s.max_backoff, asked);
                 tracing::info!(tenant = slug, step = job.step.as_str(), error = %e, ?delay, "retrying");
@@ -247,7 +264,7 @@ impl Provisioner {
                     next_attempt_at: add(now, delay),
                 }
             }
-            Outcome::Fail(kind, reason) => {
+            StepResult::Fail(kind, reason) => {
                 tracing::warn!(tenant = slug, step = job.step.as_str(), %reason, "provisioning stopped");
                 Transition::ProvisionFailed {
                     generation,
@@ -256,7 +273,7 @@ impl Provisioner {
                     reason,
                 }
             }
-            Outcome::Poll(status) => {
+            StepResult::Poll(status) => {
                 let delay = duration_ms(poll_delay(job.attempts, s.first_poll, s.max_poll));
                 match poll_decision(
                     job,
@@ -276,37 +293,42 @@ impl Provisioner {
                         gap_ms,
                         next_attempt_at,
                     } => {
-                        self.engine
-                            .deploy_polled(slug, generation, status, gap_ms, next_attempt_at)
-                            .await?;
-                        return Ok(());
+                        let polled = DeployPolled {
+                            slug: slug.to_owned(),
+                            generation,
+                            status,
+                            gap_ms,
+                            next_attempt_at,
+                        };
+                        return self.engine.run(ME, polled).await;
                     }
                 }
             }
         };
         // Each step is idempotent on replay, so its result need not wait for a flush.
-        self.engine
-            .transition(slug, transition, Durability::Lazy)
-            .await?;
+        let record = Record {
+            slug: slug.to_owned(),
+            transition,
+            durability: Durability::Lazy,
+        };
+        self.engine.run(ME, record).await?;
         Ok(())
     }
 
-    async fn connection(&self, tenant: &Tenant, job: &ProvisionState) -> Outcome {
-        let slug = tenant.slug.clone();
-        let stored = self
-            .engine
-            .store()
-            .read(move |st| st.secret(&slug, "refresh_token"))
-            .await;
+    async fn connection(&self, tenant: &Tenant, job: &ProvisionState) -> StepResult {
+        let read = RefreshToken {
+            slug: tenant.slug.clone(),
+        };
+        let stored = self.engine.run(ME, read).await;
         let refresh_token = match stored {
             Ok(Some(t)) => t,
             Ok(None) => {
-                return Outcome::Fail(
+                return StepResult::Fail(
                     FailureKind::StoreFailed,
                     "no refresh token is stored; issue a new consent link".into(),
                 );
             }
-            Err(e) => return Outcome::Fail(FailureKind::StoreFailed, e.to_string()),
+            Err(e) => return StepResult::Fail(FailureKind::StoreFailed, e.to_string()),
         };
         let secret = GoogleOAuthSecret {
             client_id: self.oauth.client_id.clone(),
@@ -319,7 +341,7 @@ impl Provisioner {
             &tenant.slug,
         );
         let body = ConnectionRequest::google_oauth(tenant.integration.name(), meta, &secret);
-        let advance = Outcome::Advance(Transition::ConnectionReady {
+        let advance = StepResult::Advance(Transition::ConnectionReady {
             generation: job.generation,
         });
         match self.client.create_connection(&body).await {
@@ -334,7 +356,7 @@ impl Provisioner {
         }
     }
 
-    async fn function(&self, tenant: &Tenant, job: &ProvisionState) -> Outcome {
+    async fn function(&self, tenant: &Tenant, job: &ProvisionState) -> StepResult {
         let meta = RequestMetadata::for_tenant(
             job.function_name.clone(),
             &tenant.display_name,
@@ -342,7 +364,7 @@ impl Provisioner {
         );
         let body = FunctionRequest::mcp(meta, job.connection_name.clone());
         let created = |status: Option<String>| {
-            Outcome::Advance(Transition::ServerCreated {
+            StepResult::Advance(Transition::ServerCreated {
                 generation: job.generation,
                 blaxel_status: status,
             })
@@ -377,15 +399,15 @@ impl Provisioner {
         }
     }
 
-    async fn deploy(&self, job: &ProvisionState) -> Outcome {
+    async fn deploy(&self, job: &ProvisionState) -> StepResult {
         match self.client.get_function(&job.function_name).await {
             Ok(f) => match &f.status {
-                Some(s) if s.is_deployed() => Outcome::Advance(Transition::Deployed {
+                Some(s) if s.is_deployed() => StepResult::Advance(Transition::Deployed {
                     generation: job.generation,
                     mcp_url: mcp_url(&f),
                     blaxel_status: s.as_str().to_owned(),
                 }),
-                Some(s) if s.is_terminal_failure() => Outcome::Fail(
+                Some(s) if s.is_terminal_failure() => StepResult::Fail(
                     FailureKind::DeployFailed,
                     format!(
                         "Blaxel reports the MCP server {} as {}",
@@ -393,10 +415,10 @@ impl Provisioner {
                         s.as_str()
                     ),
                 ),
-                Some(s) => Outcome::Poll(s.as_str().to_owned()),
-                None => Outcome::Poll("UNKNOWN".into()),
+                Some(s) => StepResult::Poll(s.as_str().to_owned()),
+                None => StepResult::Poll("UNKNOWN".into()),
             },
-            Err(e) if e.is_not_found() => Outcome::Fail(
+            Err(e) if e.is_not_found() => StepResult::Fail(
                 FailureKind::BlaxelRejected,
                 format!(
                     "the MCP server {} no longer exists at Blaxel; retry to create it again",

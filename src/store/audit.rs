@@ -1,5 +1,7 @@
-//! The audit chain as stored: tree `audit` keyed by sequence number (u64 BE), its head
-//! (last number and hash, with a MAC under a key derived from the master key) in `meta`.
+//! The audit chain, whichever backend stores it: entries numbered from 0, each hash
+//! covering the one before, and a head (last number and hash, with a MAC under a key
+//! derived from the master key). This file links, seals and verifies; a backend stores
+//! the entries and the head (sled: see `sled::audit`).
 //!
 //! Entry 0 is the genesis, written when the database is made (or by the migration that
 //! brought the chain in); every later entry's hash covers the one before. So nobody
@@ -8,31 +10,27 @@
 //! whole database back to an older copy keeps a genuine MAC: an anchor noted outside the
 //! box (`audit head`, checked by `audit verify --expect`) is what shows that.
 
-use super::layout::{META_AUDIT_HEAD, decode, encode};
-use super::{Cipher, StoreError};
+use super::crypto::Cipher;
+use super::error::StoreError;
 use crate::domain::anchor::{AuditAnchor, GENESIS_KIND, GENESIS_SEQ};
-use crate::domain::model::{Actor, AuditHead, AuditRecord};
+use crate::domain::audit::{AuditHead, AuditRecord, Operator};
 use crate::time::Millis;
 
 /// What an entry says, before it is linked into the chain.
-pub(super) struct Entry<'a> {
+pub struct Entry<'a> {
     pub at: Millis,
     pub kind: &'a str,
     pub what: &'a str,
     pub tenant: Option<&'a str>,
     pub detail: &'a str,
-    pub actor: Option<Actor>,
+    pub actor: Option<Operator>,
 }
 
 /// `Err((entry, why))`: the first entry that does not hold.
 pub type Verdict = Result<u64, (u64, String)>;
 
-pub(super) fn key(seq: u64) -> [u8; 8] {
-    seq.to_be_bytes()
-}
-
 /// Hash `rec` (its `prev` set) and make the head it becomes.
-pub(super) fn seal(cipher: &Cipher, mut rec: AuditRecord) -> (AuditRecord, AuditHead) {
+pub fn seal(cipher: &Cipher, mut rec: AuditRecord) -> (AuditRecord, AuditHead) {
     rec.hash = rec.compute_hash();
     let head = AuditHead {
         seq: rec.seq,
@@ -44,11 +42,7 @@ pub(super) fn seal(cipher: &Cipher, mut rec: AuditRecord) -> (AuditRecord, Audit
 
 /// The entry after `head`. Without a head the entry takes number 1, linked to nothing:
 /// only a genesis starts a chain, so a chain whose start was removed never verifies again.
-pub(super) fn link(
-    cipher: &Cipher,
-    head: Option<&AuditHead>,
-    e: Entry<'_>,
-) -> (AuditRecord, AuditHead) {
+pub fn link(cipher: &Cipher, head: Option<&AuditHead>, e: Entry<'_>) -> (AuditRecord, AuditHead) {
     let (seq, prev) = head.map_or((1, String::new()), |h| (h.seq + 1, h.hash.clone()));
     seal(
         cipher,
@@ -67,12 +61,7 @@ pub(super) fn link(
 }
 
 /// The genesis entry, saying how the chain began.
-pub(super) fn genesis(
-    cipher: &Cipher,
-    at: Millis,
-    what: &str,
-    detail: &str,
-) -> (AuditRecord, AuditHead) {
+pub fn genesis(cipher: &Cipher, at: Millis, what: &str, detail: &str) -> (AuditRecord, AuditHead) {
     seal(
         cipher,
         AuditRecord {
@@ -89,46 +78,24 @@ pub(super) fn genesis(
     )
 }
 
-/// Write the genesis of a new chain straight into sled (the database being made).
-pub(super) fn start_chain(db: &sled::Db, cipher: &Cipher) -> Result<(), StoreError> {
-    let (rec, head) = genesis(
-        cipher,
-        crate::time::now_ms(),
-        "database_created",
-        &format!(
-            "the audit chain starts with the database (schema version {})",
-            super::SCHEMA_VERSION
-        ),
-    );
-    db.open_tree("audit")?.insert(key(rec.seq), encode(&rec))?;
-    db.open_tree("meta")?
-        .insert(META_AUDIT_HEAD, encode(&head))?;
-    Ok(())
-}
-
-/// The stored head, if any (unreadable counts as none).
-pub(super) fn stored_head(meta: &sled::Tree) -> Result<Option<AuditHead>, StoreError> {
-    Ok(meta
-        .get(META_AUDIT_HEAD)?
-        .and_then(|v| decode("audit head", &v).ok()))
-}
-
 /// Check the chain: a genesis first, each entry's hash, its link to the one before, no
 /// gap, the head (number, hash, MAC), and each anchor (the entry at its number has its
 /// hash). `Ok` is the number of entries.
-pub(super) fn verify(
-    audit: &sled::Tree,
-    meta: &sled::Tree,
+///
+/// `entries` are the stored entries in order: each one's number as stored, and the entry
+/// (`Err`: unreadable); `head` is the stored head; `tenants`, how many tenants there are.
+pub fn verify(
+    entries: impl Iterator<Item = Result<(u64, Result<AuditRecord, StoreError>), StoreError>>,
+    head: Option<AuditHead>,
     tenants: usize,
     cipher: &Cipher,
     anchors: &[AuditAnchor],
 ) -> Result<Verdict, StoreError> {
     let mut prev = String::new();
     let mut expect = GENESIS_SEQ;
-    for kv in audit.iter() {
-        let (k, v) = kv?;
-        let at = super::layout::u64_of(&k).unwrap_or(u64::MAX);
-        let Ok(r) = decode::<AuditRecord>("audit entry", &v) else {
+    for entry in entries {
+        let (at, r) = entry?;
+        let Ok(r) = r else {
             return Ok(Err((at, "the entry is unreadable".into())));
         };
         if r.seq != expect || at != expect {
@@ -170,7 +137,6 @@ pub(super) fn verify(
         prev = r.hash;
         expect += 1;
     }
-    let head = stored_head(meta)?;
     let Some(last) = expect.checked_sub(1) else {
         let why = match (&head, tenants) {
             (Some(h), _) => format!(
@@ -216,13 +182,14 @@ pub(super) fn verify(
 }
 
 /// The head and when its entry was written, if its MAC holds under this key and its entry
-/// is there; `Err` says why not.
-pub(super) fn checked_head(
-    audit: &sled::Tree,
-    meta: &sled::Tree,
+/// is there (`entry_at`: the entry under a number, if stored and readable); `Err` says why
+/// not.
+pub fn checked_head(
+    head: Option<AuditHead>,
     cipher: &Cipher,
+    entry_at: impl FnOnce(u64) -> Result<Option<AuditRecord>, StoreError>,
 ) -> Result<Result<(AuditHead, Millis), String>, StoreError> {
-    let Some(h) = stored_head(meta)? else {
+    let Some(h) = head else {
         return Ok(Err("the audit chain has no head: run `audit verify`".into()));
     };
     if h.mac != cipher.audit_mac(h.seq, &h.hash) {
@@ -230,11 +197,7 @@ pub(super) fn checked_head(
             "the audit chain's head does not verify under this key: run `audit verify`".into(),
         ));
     }
-    let at = audit
-        .get(key(h.seq))?
-        .and_then(|v| decode::<AuditRecord>("audit entry", &v).ok())
-        .filter(|r| r.hash == h.hash)
-        .map(|r| r.at);
+    let at = entry_at(h.seq)?.filter(|r| r.hash == h.hash).map(|r| r.at);
     Ok(at
         .map(|at| (h, at))
         .ok_or_else(|| "the head's entry is not in the chain: run `audit verify`".to_owned()))

@@ -1,12 +1,12 @@
 //! The read model: what the store keeps in memory so that reads on the request path never
-//! touch sled. Updated by the writer, after each batch commits, in commit order:
+//! touch the database (node-local state, see [`super::NodeLocal`]). Updated by the writer, after each batch commits, in commit order:
 //!
 //! - every tenant in brief (sorted by slug), and counts by status;
 //! - the active provisioning jobs by next attempt (the provisioner's work list);
 //! - the consent links that can still start a flow, by the SHA-256 of their code.
 //!
-//! Built from the trees at open; a link that ended (used, withdrawn, superseded, expired)
-//! leaves the map and is then read from sled when asked for.
+//! Built from the stored records at open; a link that ended (used, withdrawn, superseded, expired)
+//! leaves the map and is then read from the database when asked for.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -168,6 +168,11 @@ impl Index {
 
     pub fn brief(&self, slug: &str) -> Option<&Brief> {
         self.briefs.get(slug).map(|b| &**b)
+    }
+
+    /// A tenant in brief, as a shared handle.
+    pub fn brief_shared(&self, slug: &str) -> Option<std::sync::Arc<Brief>> {
+        self.briefs.get(slug).cloned()
     }
 
     /// The tenants from `after` (exclusive) on, in slug order, as shared handles: taking

@@ -14,6 +14,7 @@
 
 pub mod clock;
 pub mod commands;
+pub mod exports;
 pub mod layout;
 pub mod model;
 pub mod style;
@@ -93,11 +94,19 @@ pub async fn run(launch: Launch) -> Result<()> {
         Some(_) => crate::owner::setup::lines(&config, demo),
         None => Vec::new(),
     };
+    // The console's own folder for exports, whatever folder its owner names.
+    let exports = {
+        let own = data_dir.clone();
+        tokio::task::spawn_blocking(move || exports::for_this_user(&own))
+            .await
+            .context("choosing the exports folder")?
+    };
     let setup = Setup {
         attachment,
         public_url: config.listener.public_url.to_string(),
         redirect_uri: config.redirect_uri().to_string(),
         data_dir: data_dir.display().to_string(),
+        exports,
         message_template: crate::message::configured_template(),
         problems,
     };
@@ -294,26 +303,12 @@ fn perform(e: Effect, api: &Arc<dyn EngineApi>, tx: &mpsc::UnboundedSender<Msg>)
             .map_err(|e| e.to_string());
             let _ = tx.send(Msg::Copied(res));
         }
-        Effect::Export {
-            data_dir,
-            name,
-            url,
-        } => {
+        Effect::Export { folder, name, url } => {
             let tx = tx.clone();
             tokio::task::spawn_blocking(move || {
-                let _ = tx.send(Msg::Exported(export(&data_dir, &name, &url)));
+                let _ = tx.send(Msg::Exported(exports::export(&folder, &name, &url)));
             });
         }
         Effect::Quit => {}
     }
-}
-
-/// Write the QR code as `NAME.png` and `NAME.svg` in the data dir's export folder.
-fn export(data_dir: &std::path::Path, name: &str, url: &str) -> Result<Vec<String>, String> {
-    use crate::qr_file;
-    let dir = qr_file::export_dir(data_dir).map_err(|e| e.to_string())?;
-    let png = dir.join(format!("{name}.png"));
-    let svg = dir.join(format!("{name}.svg"));
-    let written = qr_file::write(url, Some(&png), Some(&svg)).map_err(|e| e.to_string())?;
-    Ok(written.iter().map(|p| p.display().to_string()).collect())
 }

@@ -15,7 +15,7 @@ use mcp_onboard::provision::{OAuthClient, ProvisionSettings, Provisioner};
 use mcp_onboard::sandbox::blaxel::{BlaxelFaults, BlaxelSandboxConfig, BlaxelSandboxHandle, spawn};
 use secrecy::SecretString;
 
-use super::{CLIENT_ID, CLIENT_SECRET, Harness, harness};
+use super::{CLIENT_ID, CLIENT_SECRET, Harness, harness_with_blaxel};
 
 pub const WS: &str = "acme-ws";
 pub const KEY: &str = "bl_test_key";
@@ -55,7 +55,6 @@ pub async fn rig_full(
     settings: ProvisionSettings,
     delete_delay: Duration,
 ) -> Rig {
-    let h = harness().await;
     let blaxel = spawn(BlaxelSandboxConfig {
         workspace: WS.into(),
         api_key: SecretString::from(KEY),
@@ -73,7 +72,7 @@ pub async fn rig_full(
         client_id: CLIENT_ID.into(),
         client_secret: SecretString::from(CLIENT_SECRET),
     };
-    h.engine.set_blaxel(client.clone());
+    let h = harness_with_blaxel(client.clone()).await;
     let provisioner = Provisioner::new(h.engine.clone(), client, oauth, settings);
     let worker = provisioner.clone().spawn();
     Rig {
@@ -102,7 +101,7 @@ pub async fn consent_directly(h: &Harness, slug: &str, token: &str) {
         .commit_for_tests(move |tx| {
             let cur = tx.tenant(&slug)?.unwrap();
             let (next, e) = apply(&cur, &t, tx.now())?;
-            tx.put_tenant(next, Some(e));
+            tx.put_tenant(next, Some(e))?;
             tx.put_secret(&slug, "refresh_token", &secret)?;
             Ok(())
         })

@@ -11,7 +11,7 @@ use base64::Engine as _;
 use mcp_onboard::config::Config;
 use mcp_onboard::engine::api::{LinkView, StatusView, TenantSummary, TenantView};
 use mcp_onboard::engine::lifecycle::NewTenant;
-use mcp_onboard::engine::{Command, Engine, EngineError, Reply, Role};
+use mcp_onboard::engine::{Actor, Command, Engine, EngineError, Parts, Placement, Reply, Worker};
 use mcp_onboard::http::{self, RateLimit};
 use mcp_onboard::sandbox::google::{
     AUTH_PATH, GoogleSandbox, REVOKE_PATH, SandboxGoogleConfig, TOKEN_PATH,
@@ -19,6 +19,9 @@ use mcp_onboard::sandbox::google::{
 use mcp_onboard::store::KeySource;
 use secrecy::SecretString;
 use url::Url;
+
+/// Who the harness runs operator commands as.
+pub const OWNER: Actor = Actor::System(Worker::Owner);
 
 pub const CLIENT_ID: &str = "test-client.apps.sandbox";
 pub const CLIENT_SECRET: &str = "test-client-secret-XYZ";
@@ -48,7 +51,20 @@ pub async fn harness() -> Harness {
 }
 
 pub async fn harness_with(rate: RateLimit) -> Harness {
-    build(rate, None).await
+    build(rate, None, None).await
+}
+
+/// A harness whose engine provisions with `blaxel` (the owner gives the engine its client).
+pub async fn harness_with_blaxel(blaxel: mcp_onboard::blaxel::BlaxelClient) -> Harness {
+    build(
+        RateLimit {
+            per_minute: std::num::NonZeroU32::new(10_000).unwrap(),
+            burst: std::num::NonZeroU32::new(10_000).unwrap(),
+        },
+        None,
+        Some(blaxel),
+    )
+    .await
 }
 
 /// The listener behind a reverse proxy that serves it under `prefix` (e.g. `/onboard`) and
@@ -60,6 +76,7 @@ pub async fn harness_behind_proxy(prefix: &'static str) -> Harness {
             burst: std::num::NonZeroU32::new(10_000).unwrap(),
         },
         Some(prefix),
+        None,
     )
     .await
 }
@@ -134,7 +151,11 @@ pub async fn google_standin(
     (google, env)
 }
 
-async fn build(rate: RateLimit, prefix: Option<&'static str>) -> Harness {
+async fn build(
+    rate: RateLimit,
+    prefix: Option<&'static str>,
+    blaxel: Option<mcp_onboard::blaxel::BlaxelClient>,
+) -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -153,11 +174,16 @@ async fn build(rate: RateLimit, prefix: Option<&'static str>) -> Harness {
     env.extend(google_env);
     let config = Config::load(None, false, &|k| env.get(k).cloned()).unwrap();
     let key = test_key();
-    let engine = Engine::open(
+    let parts = Parts {
+        placement: Placement::Serving,
+        blaxel,
+        setup: Vec::new(),
+    };
+    let engine = Engine::open_with(
         &dir.path().join("data"),
         &KeySource::Env(SecretString::from(key.clone())),
         Arc::new(config),
-        Role::Serving,
+        parts,
     )
     .await
     .unwrap();
@@ -206,7 +232,7 @@ impl Harness {
             ..Default::default()
         };
         self.engine
-            .execute(Command::AddTenant(input))
+            .run(OWNER, Command::AddTenant(input))
             .await
             .unwrap();
     }
@@ -214,7 +240,7 @@ impl Harness {
     /// Run `command` on the engine; it must succeed.
     pub async fn run(&self, command: Command) -> Reply {
         let what = format!("{command:?}");
-        match self.engine.execute(command).await {
+        match self.engine.run(OWNER, command).await {
             Ok(reply) => reply,
             Err(e) => panic!("{what} was refused: {e}"),
         }
@@ -223,7 +249,7 @@ impl Harness {
     /// Run `command`, which the engine must refuse: why it did.
     pub async fn refused(&self, command: Command) -> EngineError {
         let what = format!("{command:?}");
-        match self.engine.execute(command).await {
+        match self.engine.run(OWNER, command).await {
             Ok(reply) => panic!("{what} was accepted: {reply:?}"),
             Err(e) => e,
         }
@@ -253,11 +279,14 @@ impl Harness {
     pub async fn link(&self, slug: &str) -> LinkView {
         match self
             .engine
-            .execute(Command::IssueLink {
-                slug: slug.into(),
-                ttl_secs: 3600,
-                replace: false,
-            })
+            .run(
+                OWNER,
+                Command::IssueLink {
+                    slug: slug.into(),
+                    ttl_secs: 3600,
+                    replace: false,
+                },
+            )
             .await
             .unwrap()
         {
@@ -269,7 +298,7 @@ impl Harness {
     pub async fn show(&self, slug: &str) -> TenantView {
         match self
             .engine
-            .execute(Command::ShowTenant { slug: slug.into() })
+            .run(OWNER, Command::ShowTenant { slug: slug.into() })
             .await
             .unwrap()
         {
@@ -419,7 +448,7 @@ impl Harness {
     pub fn secret(&self, slug: &str, name: &str) -> Option<secrecy::SecretString> {
         let store = self.engine.store().clone();
         let (slug, name) = (slug.to_owned(), name.to_owned());
-        std::thread::spawn(move || store.secret(&slug, &name).unwrap())
+        std::thread::spawn(move || store.reader().secret(&slug, &name).unwrap())
             .join()
             .unwrap()
     }

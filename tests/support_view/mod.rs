@@ -11,7 +11,7 @@ use mcp_onboard::engine::Attachment;
 use mcp_onboard::engine::api::{
     EventView, LinkSummary, PendingView, ProvisionView, StatusView, TenantSummary, TenantView,
 };
-use mcp_onboard::engine::health::{HealthAlarm, TokenView};
+use mcp_onboard::engine::api::{HealthAlarm, TokenView};
 use mcp_onboard::tui::model::{Model, Setup};
 use mcp_onboard::tui::style::Theme;
 use mcp_onboard::tui::update::set_rows;
@@ -58,13 +58,21 @@ pub fn entry(seq: u64, at: &str, kind: EventKind, detail: &str) -> EventView {
 
 pub fn detail() -> TenantView {
     TenantView {
-        slug: "beta-corp".into(),
-        display_name: "Beta Corporation".into(),
-        status: TenantStatus::ServerCreated,
-        failure: None,
-        reason: None,
+        summary: TenantSummary {
+            slug: "beta-corp".into(),
+            display_name: "Beta Corporation".into(),
+            status: TenantStatus::ServerCreated,
+            failure: None,
+            reason: None,
+            google_email: Some("ops@beta.io".into()),
+            expected_account: None,
+            step: None,
+            blaxel_status: None,
+            mcp_url: None,
+            updated_at: "2026-11-29T12:04:05Z".into(),
+            updated_ms: 0,
+        },
         contact: Some("Ops team".into()),
-        expected_account: None,
         integration: Default::default(),
         requested_scopes: [
             "openid",
@@ -82,12 +90,9 @@ pub fn detail() -> TenantView {
         ]
         .map(String::from)
         .to_vec(),
-        google_email: Some("ops@beta.io".into()),
         google_sub: Some("1".into()),
         consented_at: None,
         created_at: "2026-11-29T12:00:00Z".into(),
-        updated_at: "2026-11-29T12:04:05Z".into(),
-        mcp_url: None,
         provisioning: Some(ProvisionView {
             step: ProvisionStep::Deploy,
             connection_name: "gmail-beta-corp".into(),
@@ -156,7 +161,7 @@ pub fn detail() -> TenantView {
 pub fn owner() -> Attachment {
     Attachment::InProcess {
         pid: 4120,
-        serving: true,
+        placement: mcp_onboard::engine::Placement::Serving,
     }
 }
 
@@ -166,6 +171,7 @@ pub fn setup(attachment: Attachment) -> Setup {
         public_url: "https://onboard.acme.io/".into(),
         redirect_uri: "https://onboard.acme.io/oauth/callback".into(),
         data_dir: "/var/lib/mcp-onboard".into(),
+        exports: "/home/op/.local/share/mcp-onboard/exports".into(),
         message_template: String::new(),
         problems: Vec::new(),
     }
@@ -393,6 +399,62 @@ pub fn declined(size: (u16, u16)) -> Model {
         EventKind::ConsentFailed,
         "the customer declined access at Google (access_denied)",
     ));
+    m.detail.view = Some(d);
+    m
+}
+
+/// Blaxel's verbatim error for beta-corp: some 600 characters, one of its words wider than
+/// any pane, its last words `request 7f3a9c2e ends here`.
+pub fn long_error() -> String {
+    let mut text = String::from("Blaxel refused the MCP server gmail-mcp-beta-corp (400):");
+    for n in 1..=7 {
+        text.push_str(&format!(
+            " field spec.runtime.envs[{n}] is not valid for an integration connection;"
+        ));
+    }
+    text.push_str(
+        " detail {\"code\":\"INVALID_ARGUMENT\",\"field\":\"spec.integrationConnections[0].secret.REFRESH_TOKEN\"}",
+    );
+    text.push_str(" request 7f3a9c2e ends here");
+    text
+}
+
+/// beta-corp failed at Blaxel with [`long_error`], its reason as long, and an older
+/// timeline entry that says it all again.
+pub fn long_texts(size: (u16, u16)) -> Model {
+    let mut m = model(true, size);
+    let mut d = detail();
+    d.status = TenantStatus::Failed;
+    d.failure = Some(FailureKind::BlaxelRejected);
+    let error = long_error();
+    d.reason = Some(format!("provisioning stopped: {error}"));
+    if let Some(p) = d.provisioning.as_mut() {
+        p.step = ProvisionStep::Stopped;
+        p.failed_step = Some(ProvisionStep::Function);
+        p.last_error = Some(error.clone());
+        p.next_attempt_ms = None;
+    }
+    d.events.push(entry(
+        7,
+        "12:04:06",
+        EventKind::ProvisionFailed,
+        &format!("provisioning stopped at function: {error}"),
+    ));
+    d.events.push(entry(
+        8,
+        "12:09:00",
+        EventKind::TenantEdited,
+        "display name changed",
+    ));
+    let mut rows = m.table.rows.clone();
+    for r in &mut rows {
+        if r.slug == "beta-corp" {
+            r.status = TenantStatus::Failed;
+            r.step = Some(ProvisionStep::Stopped);
+        }
+    }
+    set_rows(&mut m, rows);
+    select(&mut m, "beta-corp");
     m.detail.view = Some(d);
     m
 }

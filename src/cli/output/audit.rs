@@ -2,7 +2,7 @@
 //! head (the anchor to keep outside the machine).
 
 use crate::domain::anchor::AuditAnchor;
-use crate::domain::model::AuditRecord;
+use crate::domain::audit::AuditRecord;
 
 /// `audit`: one entry a line.
 pub fn records(records: &[AuditRecord]) {

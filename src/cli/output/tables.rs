@@ -60,7 +60,7 @@ pub fn tenant_table(
             [
                 t.slug.clone(),
                 clip(&t.display_name, NAME_MAX),
-                t.status.as_str().to_owned(),
+                super::tenant::status_text(t.status, t.failure),
                 clip(&account, ACCOUNT_MAX),
                 clip(t.reason.as_deref().unwrap_or("-"), REASON_MAX),
                 crate::time::age(now, t.updated_ms),
@@ -104,9 +104,9 @@ pub fn links_table(links: &[crate::engine::api::LinkSummary]) -> String {
 
 /// `health`: one row per tenant checked, a count by class, and the alarm if raised.
 pub fn health_text(
-    checks: &[crate::engine::health::HealthCheck],
+    checks: &[crate::engine::api::HealthCheck],
     skipped: &[crate::engine::api::Skipped],
-    alarm: Option<&crate::engine::health::HealthAlarm>,
+    alarm: Option<&crate::engine::api::HealthAlarm>,
 ) -> String {
     let mut out = String::new();
     if let Some(a) = alarm {

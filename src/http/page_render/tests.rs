@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::domain::model::{ExpectedAccount, Integration};
-use crate::engine::outcome::Outcome;
+use crate::engine::consent::CustomerPage;
 
 fn brand() -> Brand {
     Brand {
@@ -148,34 +148,37 @@ fn the_switcher_links_every_language_in_itself_and_marks_the_current_one() {
 
 #[test]
 fn statuses_and_hand_offs_are_those_of_the_engines_pages() {
-    let pairs: Vec<(Failure, Outcome)> = vec![
-        (Failure::LinkUnknown, Outcome::link_unknown()),
-        (Failure::LinkGone(Gone::Used), Outcome::link_gone("x")),
-        (Failure::NotConfigured, Outcome::not_configured()),
-        (Failure::Internal, Outcome::internal("test")),
-        (Failure::CallbackIncomplete, Outcome::callback_incomplete()),
-        (Failure::StateUnknown, Outcome::state_unknown()),
-        (Failure::Replayed, Outcome::replayed()),
+    let pairs: Vec<(Failure, CustomerPage)> = vec![
+        (Failure::LinkUnknown, CustomerPage::link_unknown()),
+        (Failure::LinkGone(Gone::Used), CustomerPage::link_gone("x")),
+        (Failure::NotConfigured, CustomerPage::not_configured()),
+        (Failure::Internal, CustomerPage::internal("test")),
+        (
+            Failure::CallbackIncomplete,
+            CustomerPage::callback_incomplete(),
+        ),
+        (Failure::StateUnknown, CustomerPage::state_unknown()),
+        (Failure::Replayed, CustomerPage::replayed()),
         (
             Failure::FlowExpired { minutes: 10 },
-            Outcome::flow_expired(),
+            CustomerPage::flow_expired(),
         ),
-        (Failure::Denied, Outcome::denied()),
-        (Failure::GoogleError, Outcome::google_error()),
-        (Failure::ExchangeFailed, Outcome::exchange_failed()),
-        (Failure::NoRefreshToken, Outcome::no_refresh_token()),
-        (Failure::ScopeMissing, Outcome::scope_missing()),
+        (Failure::Denied, CustomerPage::denied()),
+        (Failure::GoogleError, CustomerPage::google_error()),
+        (Failure::ExchangeFailed, CustomerPage::exchange_failed()),
+        (Failure::NoRefreshToken, CustomerPage::no_refresh_token()),
+        (Failure::ScopeMissing, CustomerPage::scope_missing()),
         (
             Failure::WrongAccount {
                 signed_in: None,
                 expected: ExpectedAccount::Email("a@b.c".into()),
             },
-            Outcome::wrong_account(None, "a@b.c"),
+            CustomerPage::wrong_account(None, "a@b.c"),
         ),
-        (Failure::WrongBrowser, Outcome::wrong_browser()),
-        (Failure::ContinueRefused, Outcome::continue_refused()),
-        (Failure::RateLimited, Outcome::rate_limited()),
-        (Failure::NotFound, Outcome::not_found()),
+        (Failure::WrongBrowser, CustomerPage::wrong_browser()),
+        (Failure::ContinueRefused, CustomerPage::continue_refused()),
+        (Failure::RateLimited, CustomerPage::rate_limited()),
+        (Failure::NotFound, CustomerPage::not_found()),
     ];
     for (failure, outcome) in pairs {
         let kind = PageKind::Failed {
@@ -185,7 +188,7 @@ fn statuses_and_hand_offs_are_those_of_the_engines_pages() {
         assert_eq!(kind.status(), outcome.status, "{failure:?}");
         assert_eq!(kind.hand_off(), Some(outcome.hand_off()), "{failure:?}");
     }
-    let connected = Outcome::connected("Acme", None);
+    let connected = CustomerPage::connected("Acme", None);
     let kind = samples("Acme")
         .into_iter()
         .find(|(n, _)| *n == "connected")
@@ -195,7 +198,7 @@ fn statuses_and_hand_offs_are_those_of_the_engines_pages() {
         (kind.status(), kind.hand_off()),
         (connected.status, Some(connected.hand_off()))
     );
-    let pending = Outcome::awaiting_approval("Acme", None);
+    let pending = CustomerPage::awaiting_approval("Acme", None);
     let kind = PageKind::AwaitingApproval {
         tenant: "Acme".into(),
         email: None,

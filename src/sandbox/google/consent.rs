@@ -13,7 +13,7 @@ use url::Url;
 use super::answers::error_page;
 use super::state::{GoogleSandbox, PendingCode};
 use super::tokens::google_name;
-use crate::engine::handle::random_token;
+use crate::engine::token::random_token;
 
 #[derive(serde::Deserialize)]
 pub(super) struct AuthQuery {

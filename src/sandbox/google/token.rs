@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use super::answers::oauth_error;
 use super::state::{CODE_TTL, GoogleSandbox};
 use super::tokens::{google_name, id_token};
-use crate::engine::handle::random_token;
+use crate::engine::token::random_token;
 
 /// Client credentials from HTTP Basic auth or the form body.
 fn client_auth(headers: &HeaderMap, form: &HashMap<String, String>) -> (String, String) {

@@ -29,6 +29,8 @@ use Availability::{Blocked, Ready, Unlikely};
 pub fn of(scope: Scope, action: Action, m: &Model) -> Availability {
     match scope {
         Scope::Table => on_table(action, m),
+        // Its copy needs a URL, as on the table.
+        Scope::Details if action == Action::CopyMcpUrl => on_table(action, m),
         Scope::Link => match m.mode.link_slug() {
             Some(slug) => in_link_view(action, slug, m),
             None => Ready,

@@ -58,6 +58,8 @@ pub enum Action {
     Continue,
     CopyRedirect,
     CopyMcpUrl,
+    /// The full view of a tenant: every fact, its provisioning and its whole timeline.
+    Details,
     TimelineBack,
     TimelineOn,
     /// Complete what is typed in the palette.
@@ -99,6 +101,7 @@ impl Action {
             | A::Reject
             | A::Offboard
             | A::CopyMcpUrl
+            | A::Details
             | A::TimelineBack
             | A::TimelineOn => Target::Tenant,
             A::StatusFilter => Target::Status,
@@ -121,6 +124,8 @@ pub enum Scope {
     Filter,
     Palette,
     Link,
+    /// The full view of the selected tenant.
+    Details,
     Form,
     Help,
     Confirm,
@@ -136,6 +141,7 @@ impl Scope {
             Scope::Filter => "Filter",
             Scope::Palette => "Command palette",
             Scope::Link => "Link view",
+            Scope::Details => "Full view of a tenant",
             Scope::Form => "Add / edit form",
             Scope::Help => "Help",
             Scope::Confirm => "Confirm",
@@ -153,6 +159,7 @@ pub fn scope(mode: &Mode) -> Scope {
         Mode::Palette(_) => Scope::Palette,
         Mode::Form(_) => Scope::Form,
         Mode::Link(_) => Scope::Link,
+        Mode::Details { .. } => Scope::Details,
         Mode::Help { .. } => Scope::Help,
         Mode::Confirm { confirm, .. } => question_scope(&confirm.action),
         Mode::Setup => Scope::Setup,
@@ -196,6 +203,18 @@ pub fn bound(scope: Scope) -> impl Iterator<Item = (&'static [Key], &'static Ent
         On::Keys(s, keys) if s == scope => Some((keys, e)),
         _ => None,
     })
+}
+
+/// The first key of `action` in `scope`, as the hints bar names it (`n`).
+pub fn key_of(scope: Scope, action: Action) -> Option<String> {
+    bound(scope)
+        .find(|(keys, e)| e.action == action && !keys.is_empty())
+        .map(|(keys, _)| keys::label(&keys[0]))
+}
+
+/// How the console issues a link, in what it says: the table's key for it.
+pub fn new_link_key() -> String {
+    key_of(Scope::Table, Action::NewLink).unwrap_or_else(|| ":link".into())
 }
 
 /// One key of the hints bar.

@@ -1,6 +1,7 @@
-//! The help as rows: every key of the table, the link view and the forms, then the
-//! palette's commands, all from the registry. A command that cannot be used now is
-//! greyed (the caller says which); the layout counts the rows to bound the scrolling.
+//! The help as rows: every key of the table, the link view, the full view of a tenant and
+//! the forms, then the palette's commands, all from the registry. A command that cannot be
+//! used now is greyed (the caller says which); the layout counts the rows to bound the
+//! scrolling.
 
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -10,7 +11,7 @@ use crate::tui::commands::{self, Action, Scope};
 use crate::tui::model::Model;
 
 /// The scopes the help lists, in order.
-pub const SCOPES: [Scope; 3] = [Scope::Table, Scope::Link, Scope::Form];
+pub const SCOPES: [Scope; 4] = [Scope::Table, Scope::Link, Scope::Details, Scope::Form];
 
 /// The help in rows of `width` columns; `grey` says which commands are greyed.
 pub fn help_rows(

@@ -5,7 +5,9 @@
 //! it needs, up to its share; the selected tenant's panes take the rest, and always at least
 //! what they need to show every fact and the newest timeline entry (the table gives way).
 
+pub mod cap;
 pub mod detail;
+pub mod details;
 pub mod help;
 pub mod provisioning;
 pub mod timeline;
@@ -71,7 +73,7 @@ pub fn tenants(m: &Model, body: Rect) -> TenantsAreas {
     let (left, right) = panes(Rect { height: 10, ..body });
     let inner = |r: Rect| r.width.saturating_sub(2);
     let need = detail::rows_needed(m, inner(left))
-        .max(provisioning::provisioning_rows(m, inner(right)).len())
+        .max(provisioning::provisioning_rows(m, inner(right), cap::Extent::Pane).len())
         .saturating_add(2);
     let need = u16::try_from(need).unwrap_or(u16::MAX);
     let wanted = u16::try_from(m.table.visible.len().saturating_add(3))

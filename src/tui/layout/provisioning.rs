@@ -1,23 +1,26 @@
 //! The provisioning panel beside the selected tenant as rows: its job (step, attempts,
 //! Blaxel names and status, last error) and the provisioner overall, counted before they
-//! are drawn (the layout gives the panel what it needs).
+//! are drawn (the layout gives the panel what it needs). In the panel a long piece (Blaxel's
+//! error, verbatim) is capped at a few rows with a marker; the full view shows it whole.
 
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-use super::wrap::{self, hanging};
+use super::cap::{Extent, capped};
+use super::wrap::{self, hanging_as};
 use crate::tui::clock::{ago, countdown};
 use crate::tui::model::Model;
 
-fn kv(m: &Model, k: &str, v: &str, style: Style, width: u16) -> Vec<Line<'static>> {
-    wrap::kv(m.theme, k, v, style, usize::from(width))
-}
-
-/// The panel's rows at `width` columns.
-pub fn provisioning_rows(m: &Model, width: u16) -> Vec<Line<'static>> {
+/// The panel's rows at `width` columns, each piece as `extent` says.
+pub fn provisioning_rows(m: &Model, width: u16, extent: Extent) -> Vec<Line<'static>> {
     let t = m.theme;
     let w = usize::from(width);
+    let fold = extent.fold();
+    let kv = |k: &str, v: &str, style: Style| wrap::kv_as(fold, t, k, v, style, w);
+    let hanging =
+        |first: Span<'static>, text: &str, style: Style| hanging_as(fold, first, text, style, w);
     let mut lines = Vec::new();
+    let mut put = |rows: Vec<Line<'static>>| lines.extend(capped(m, rows, extent, width));
     if let Some(p) = m.shown_detail().and_then(|d| d.provisioning.as_ref()) {
         let next = p
             .next_attempt_ms
@@ -25,33 +28,27 @@ pub fn provisioning_rows(m: &Model, width: u16) -> Vec<Line<'static>> {
             .map(|n| format!(", next {}", countdown(m.now, n)))
             .unwrap_or_default();
         let plain = Style::new();
-        lines.extend(kv(
-            m,
-            "step",
-            &format!("{}{next}", p.step.as_str()),
-            plain,
-            width,
-        ));
-        lines.extend(kv(m, "attempts", &p.attempts.to_string(), plain, width));
-        lines.extend(kv(m, "conn", &p.connection_name, plain, width));
+        put(kv("step", &format!("{}{next}", p.step.as_str()), plain));
+        put(kv("attempts", &p.attempts.to_string(), plain));
+        put(kv("conn", &p.connection_name, plain));
         let status = match (&p.blaxel_status, p.blaxel_status_ms) {
             (Some(s), Some(at)) => format!("{s} ({})", ago(m.now, at)),
             (Some(s), None) => s.clone(),
             _ => "-".into(),
         };
         let server = format!("{}  {status}", p.function_name);
-        lines.extend(kv(m, "server", &server, plain, width));
+        put(kv("server", &server, plain));
         if let Some(e) = &p.last_error {
             let failed = p
                 .failed_step
                 .map(|s| format!(" at {}", s.as_str()))
                 .unwrap_or_default();
             let text = format!("last error{failed}: {e}");
-            lines.extend(hanging(Span::styled("✖ ", t.error()), &text, t.error(), w));
+            put(hanging(Span::styled("✖ ", t.error()), &text, t.error()));
         }
     } else {
         let text = "no provisioning job yet (it starts at consent)";
-        lines.extend(hanging(Span::raw(""), text, t.dim(), w));
+        put(hanging(Span::raw(""), text, t.dim()));
     }
     let p = &m.engine.provisioner;
     let (overall, style) = if let Some(why) = &p.disabled {
@@ -65,7 +62,7 @@ pub fn provisioning_rows(m: &Model, width: u16) -> Vec<Line<'static>> {
     } else {
         ("provisioner not running here".to_owned(), t.dim())
     };
-    lines.extend(hanging(Span::raw(""), &overall, style, w));
+    put(hanging(Span::raw(""), &overall, style));
     let (reach, style) = match p.blaxel_reachable {
         Some(true) => ("Blaxel answering", t.ok()),
         Some(false) => ("Blaxel NOT answering", t.error()),
@@ -75,6 +72,6 @@ pub fn provisioning_rows(m: &Model, width: u16) -> Vec<Line<'static>> {
         .last_call_at
         .map(|at| format!(" (last call {})", ago(m.now, at)))
         .unwrap_or_default();
-    lines.extend(hanging(Span::raw(""), &format!("{reach}{when}"), style, w));
+    put(hanging(Span::raw(""), &format!("{reach}{when}"), style));
     lines
 }

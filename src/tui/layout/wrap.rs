@@ -124,12 +124,37 @@ fn fit_prefix(s: &str, room: usize) -> &str {
     &s[..end]
 }
 
+/// What becomes of a word wider than a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fold {
+    /// Cut visibly ([`rows`]): a URL is never broken, so what is selected of it is never a
+    /// wrong URL.
+    Cut,
+    /// Broken across rows ([`rows_breaking_words`]): every character is shown.
+    Break,
+}
+
 /// `text` in rows of `room` columns, each row indented by `indent` columns after the first
 /// (`first` is put before the first row, and takes the same columns).
 pub fn hanging(first: Span<'static>, text: &str, style: Style, room: usize) -> Vec<Line<'static>> {
+    hanging_as(Fold::Cut, first, text, style, room)
+}
+
+/// The same, a word wider than a row folded as `fold` says.
+pub fn hanging_as(
+    fold: Fold,
+    first: Span<'static>,
+    text: &str,
+    style: Style,
+    room: usize,
+) -> Vec<Line<'static>> {
     let indent = first.width();
-    rows(text, room.saturating_sub(indent))
-        .into_iter()
+    let room = room.saturating_sub(indent);
+    let cut = match fold {
+        Fold::Cut => rows(text, room),
+        Fold::Break => rows_breaking_words(text, room),
+    };
+    cut.into_iter()
         .enumerate()
         .map(|(i, r)| {
             let lead = if i == 0 {
@@ -145,8 +170,20 @@ pub fn hanging(first: Span<'static>, text: &str, style: Style, room: usize) -> V
 /// `key      value`: the key dim in nine columns, the value wrapped in rows of `room`
 /// columns under itself.
 pub fn kv(theme: Theme, k: &str, v: &str, style: Style, room: usize) -> Vec<Line<'static>> {
+    kv_as(Fold::Cut, theme, k, v, style, room)
+}
+
+/// The same, a word wider than a row folded as `fold` says.
+pub fn kv_as(
+    fold: Fold,
+    theme: Theme,
+    k: &str,
+    v: &str,
+    style: Style,
+    room: usize,
+) -> Vec<Line<'static>> {
     let key = Span::styled(format!("{k:<9}"), theme.dim());
-    hanging(key, v, style, room)
+    hanging_as(fold, key, v, style, room)
 }
 
 #[cfg(test)]

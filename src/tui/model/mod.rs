@@ -30,6 +30,9 @@ pub struct Setup {
     pub public_url: String,
     pub redirect_uri: String,
     pub data_dir: String,
+    /// Where `e` writes QR codes: a folder of the console's own user, never one its owner
+    /// names (see [`crate::tui::exports`]).
+    pub exports: std::path::PathBuf,
     /// The message template for `t`.
     pub message_template: String,
     /// The first-run panel, when the configuration is not complete.
@@ -83,9 +86,9 @@ pub enum Effect {
         text: String,
         what: String,
     },
-    /// Write the QR code of `url` as `NAME.png` and `NAME.svg` in the data dir's exports.
+    /// Write the QR code of `url` as `NAME.png` and `NAME.svg` in `folder`.
     Export {
-        data_dir: std::path::PathBuf,
+        folder: std::path::PathBuf,
         name: String,
         url: String,
     },

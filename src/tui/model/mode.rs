@@ -1,8 +1,8 @@
 //! What the console is doing, as one value: the table, its filter being typed, the palette,
-//! a form, a link view, the help, a question or the set-up panel. A help or a question
-//! remembers what it was opened over and goes back to it; nothing else stacks, so the
-//! combinations that cannot happen (a palette over a form, a filter over a link view)
-//! cannot be written down either.
+//! a form, a link view, the full view of a tenant, the help, a question or the set-up
+//! panel. A help or a question remembers what it was opened over and goes back to it;
+//! nothing else stacks, so the combinations that cannot happen (a palette over a form, a
+//! filter over a link view) cannot be written down either.
 
 use tui_input::Input;
 
@@ -20,7 +20,10 @@ pub enum Mode {
     Form(Form),
     /// A tenant's link view.
     Link(String),
-    /// The help, scrolled this far, over what it goes back to (the table or a link view).
+    /// The full view of the selected tenant (`d`), scrolled this many rows down.
+    Details { scroll: usize },
+    /// The help, scrolled this far, over what it goes back to (the table, a link view or
+    /// the full view of a tenant).
     Help { scroll: u16, back: Box<Mode> },
     /// A question, over what it was asked from and goes back to.
     Confirm { confirm: Confirm, back: Box<Mode> },

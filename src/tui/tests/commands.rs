@@ -230,7 +230,7 @@ fn the_bar_leaves_out_what_needs_a_tenant_when_none_is_shown() {
 #[test]
 fn h_checks_the_selected_tenants_token_and_a_refusal_raises_the_alarm_in_the_header() {
     use crate::domain::health::Health;
-    use crate::engine::health::{HealthAlarm, HealthCheck};
+    use crate::engine::api::{HealthAlarm, HealthCheck};
     let mut m = loaded(2);
     m.engine.status = Some(status_with(2, 0));
     let fx = update(&mut m, key('h'));

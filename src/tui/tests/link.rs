@@ -28,7 +28,7 @@ fn a_new_link_opens_the_link_view_where_it_can_be_copied_and_exported() {
     assert_eq!(
         fx,
         vec![Effect::Export {
-            data_dir: "/var/lib/mcp-onboard".into(),
+            folder: EXPORTS.into(),
             name: "t000-ab12cd34".into(),
             url: link_view("t000").url
         }]
@@ -111,4 +111,45 @@ fn help_from_the_link_view_returns_to_it_and_q_goes_back_to_the_tenants() {
     );
     assert!(matches!(&m.mode, Mode::Table));
     assert!(!m.quit);
+}
+
+/// A console attached to an owner that runs as another user (a service): its owner's status
+/// names the owner's data dir, and the QR codes still go into the console's own folder.
+#[test]
+fn an_attached_console_exports_into_its_own_folder_never_the_one_its_owner_names() {
+    let mut m = Model::new(
+        setup(attached(7)),
+        crate::tui::style::Theme { color: true },
+        1_000_000,
+    );
+    m.size = (80, 24);
+    let fx = update(&mut m, Msg::Start);
+    let mut s = status_with(0, 0);
+    s.data_dir = "/srv/service-data".into();
+    let fx = serve(&mut m, fx, |c| match c {
+        Command::Status => Some(Ok(Reply::Status(Box::new(s.clone())))),
+        Command::ListTenants { query } => Some(Ok(page_of(
+            &[summary("t000", TenantStatus::Created, 0)],
+            query,
+        ))),
+        Command::ShowTenant { slug } => tenant(slug, TenantStatus::Created),
+        _ => None,
+    });
+    assert!(calls(&fx).is_empty(), "{fx:?}");
+    assert_eq!(
+        m.setup.data_dir, "/srv/service-data",
+        "the owner's, as it says"
+    );
+    let fx = update(&mut m, key('n'));
+    let fx = answer(&mut m, &fx, |_| Some(Ok(Reply::Link(link_view("t000")))));
+    settle(&mut m, fx);
+    let fx = update(&mut m, key('e'));
+    assert_eq!(
+        fx,
+        vec![Effect::Export {
+            folder: EXPORTS.into(),
+            name: "t000-ab12cd34".into(),
+            url: link_view("t000").url
+        }]
+    );
 }

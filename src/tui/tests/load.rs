@@ -298,7 +298,7 @@ fn the_status_is_asked_again_every_half_minute_for_the_alarm_no_event_carries() 
     // Not again while that one is out.
     assert!(calls(&update(&mut m, Msg::Tick(t + 40_000))).is_empty());
     let mut s = status_with(1, 0);
-    s.health_alarm = Some(crate::engine::health::HealthAlarm {
+    s.health_alarm = Some(crate::engine::api::HealthAlarm {
         reason: "401 invalid_client".into(),
         since: "2026-12-01T00:00:00Z".into(),
     });

@@ -3,6 +3,7 @@
 
 mod available;
 mod commands;
+mod details;
 mod earlier_links;
 mod engine_events;
 mod form;
@@ -31,7 +32,7 @@ use crate::engine::{ApiError, Attachment, ErrorCode, Event, EventBody, Item};
 pub(super) fn owner() -> Attachment {
     Attachment::InProcess {
         pid: 1,
-        serving: true,
+        placement: crate::engine::Placement::Serving,
     }
 }
 
@@ -43,12 +44,16 @@ pub(super) fn attached(pid: u32) -> Attachment {
     }
 }
 
+/// The console's own exports folder in these tests.
+pub(super) const EXPORTS: &str = "/home/op/.local/share/mcp-onboard/exports";
+
 pub(super) fn setup(attachment: Attachment) -> Setup {
     Setup {
         attachment,
         public_url: "https://onboard.example.com/".into(),
         redirect_uri: "https://onboard.example.com/oauth/callback".into(),
         data_dir: "/var/lib/mcp-onboard".into(),
+        exports: EXPORTS.into(),
         message_template: crate::message::template(None),
         problems: Vec::new(),
     }
@@ -121,22 +126,27 @@ pub(super) fn calls(fx: &[Effect]) -> Vec<&Command> {
 
 pub(super) fn view(slug: &str, status: TenantStatus) -> TenantView {
     TenantView {
-        slug: slug.into(),
-        display_name: format!("{slug} Ltd"),
-        status,
-        failure: None,
-        reason: None,
+        summary: TenantSummary {
+            slug: slug.into(),
+            display_name: format!("{slug} Ltd"),
+            status,
+            failure: None,
+            reason: None,
+            google_email: None,
+            expected_account: None,
+            step: None,
+            blaxel_status: None,
+            mcp_url: None,
+            updated_at: "2026-12-01T00:00:00Z".into(),
+            updated_ms: 0,
+        },
         contact: None,
-        expected_account: None,
         integration: Default::default(),
         requested_scopes: vec![],
         granted_scopes: vec![],
-        google_email: None,
         google_sub: None,
         consented_at: None,
         created_at: "2026-12-01T00:00:00Z".into(),
-        updated_at: "2026-12-01T00:00:00Z".into(),
-        mcp_url: None,
         provisioning: None,
         links: vec![],
         events: vec![],

@@ -8,11 +8,12 @@ use crate::tui::commands::complete::completions;
 use crate::tui::commands::{self, Action, On, REGISTRY, Scope, Target, keys};
 use crate::tui::layout::help::help_rows;
 
-const ALL: [Scope; 9] = [
+const ALL: [Scope; 10] = [
     Scope::Table,
     Scope::Filter,
     Scope::Palette,
     Scope::Link,
+    Scope::Details,
     Scope::Form,
     Scope::Help,
     Scope::Confirm,
@@ -88,8 +89,8 @@ fn every_palette_command_has_one_name_completes_and_is_in_the_help() {
     assert_eq!(
         names,
         [
-            "add", "edit", "link", "open", "withdraw", "retry", "filter", "status", "sort", "help",
-            "quit"
+            "add", "edit", "link", "open", "withdraw", "retry", "details", "filter", "status",
+            "sort", "help", "quit"
         ]
     );
     let m = loaded(0);
@@ -126,7 +127,10 @@ fn the_commands_on_a_tenant_complete_slugs_and_the_status_one_statuses() {
         .filter(|(_, _, e)| e.action.target() == Target::Tenant)
         .map(|(n, _, _)| n)
         .collect();
-    assert_eq!(on_tenant, ["edit", "link", "open", "withdraw", "retry"]);
+    assert_eq!(
+        on_tenant,
+        ["edit", "link", "open", "withdraw", "retry", "details"]
+    );
     for n in on_tenant {
         assert_eq!(
             completions(&m, &format!("{n} t00")),
@@ -146,7 +150,7 @@ fn every_command_a_key_works_on_a_tenant_is_one_that_takes_one() {
     for (keys, e) in commands::bound(Scope::Table) {
         let on_tenant = e.action.target() == Target::Tenant;
         let words = [
-            "link", "new link", "edit", "retry", "copy URL", "timeline", "withdraw",
+            "link", "new link", "edit", "retry", "copy URL", "details", "timeline", "withdraw",
         ];
         if words.contains(&e.hint) {
             assert!(on_tenant, "{:?} ({})", e.action, keys::label(&keys[0]));
@@ -171,6 +175,7 @@ fn each_mode_has_the_scope_of_its_keys() {
         (Mode::Palette(Default::default()), Scope::Palette),
         (Mode::Form(crate::tui::update::add_form()), Scope::Form),
         (Mode::Link("t000".into()), Scope::Link),
+        (Mode::Details { scroll: 0 }, Scope::Details),
         (
             Mode::Help {
                 scroll: 0,

@@ -156,6 +156,87 @@ fn r_on_a_declined_tenant_says_their_link_still_works_and_asks_nothing() {
     assert!(flashed(&m).1.contains("their link works until"));
 }
 
+/// What the engine answers to a retry of `slug` declined at Google, its link still active.
+fn engine_refusal(slug: &str) -> Option<Result<Reply, ApiError>> {
+    refused(
+        crate::engine::ErrorCode::Conflict,
+        &format!(
+            "tenant {slug} declined at Google: nothing to retry; their link works until \
+             1970-01-02 00:01 UTC; `mcp-onboard link {slug}` issues a new one"
+        ),
+    )
+}
+
+/// `t001` declined too, with no detail of it held yet.
+fn declined_unread() -> Model {
+    let mut m = declined();
+    let mut rows = m.table.rows.clone();
+    rows[1].status = TenantStatus::Failed;
+    rows[1].failure = Some(FailureKind::ConsentDenied);
+    set_rows(&mut m, rows);
+    m
+}
+
+#[test]
+fn r_right_after_moving_to_a_declined_tenant_lets_the_engine_say_until_when_its_link_works() {
+    let mut m = declined_unread();
+    // Its detail is asked for, not in yet.
+    let shown = update(&mut m, key('j'));
+    assert_eq!(shows(&shown), vec!["t001"]);
+    let fx = update(&mut m, key('r'));
+    assert!(
+        matches!(calls(&fx)[..], [Command::Retry { slug }] if slug == "t001"),
+        "{fx:?}"
+    );
+    assert!(
+        m.flash
+            .as_ref()
+            .is_none_or(|f| !f.text.contains("no active link")),
+        "{:?}",
+        m.flash
+    );
+    answer(&mut m, &fx, |c| {
+        matches!(c, Command::Retry { .. })
+            .then(|| engine_refusal("t001"))
+            .flatten()
+    });
+    assert_eq!(
+        flashed(&m),
+        (
+            Level::Info,
+            "tenant t001 declined at Google: nothing to retry; their link works until \
+             1970-01-02 00:01 UTC; n issues a new one"
+        )
+    );
+}
+
+#[test]
+fn retry_typed_for_a_declined_tenant_not_selected_asks_the_engine_too() {
+    let mut m = declined_unread();
+    typed(&mut m, ":retry t001");
+    let fx = update(&mut m, code(KeyCode::Enter));
+    assert!(
+        calls(&fx)
+            .iter()
+            .any(|c| matches!(c, Command::Retry { slug } if slug == "t001")),
+        "{fx:?}"
+    );
+    answer(&mut m, &fx, |c| {
+        matches!(c, Command::Retry { .. })
+            .then(|| engine_refusal("t001"))
+            .flatten()
+    });
+    let (level, text) = flashed(&m);
+    assert_eq!(level, Level::Info);
+    assert!(text.ends_with("their link works until 1970-01-02 00:01 UTC; n issues a new one"));
+    // Any other refusal is said as the engine says it.
+    let fx = update(&mut m, key('r'));
+    answer(&mut m, &fx, |_| {
+        refused(crate::engine::ErrorCode::Unavailable, "the store is closed")
+    });
+    assert_eq!(flashed(&m), (Level::Error, "✖ the store is closed"));
+}
+
 #[test]
 fn r_on_stopped_provisioning_still_asks_the_engine() {
     let mut m = loaded(1);

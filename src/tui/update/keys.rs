@@ -7,7 +7,7 @@ use tui_input::Input;
 use tui_input::backend::crossterm::EventHandler;
 
 use super::effect::allowed;
-use super::{confirm, filter, form, help, link, palette, question, rows, table};
+use super::{confirm, details, filter, form, help, link, palette, question, rows, table};
 use crate::tui::commands::{self, Action, Scope};
 use crate::tui::model::{Effect, Mode, Model};
 
@@ -45,6 +45,7 @@ fn act(m: &mut Model, scope: Scope, a: Action, fx: &mut Vec<Effect>) {
         Scope::Palette => palette::act(m, a, fx),
         Scope::Form => form::act(m, a, fx),
         Scope::Link => link::act(m, a, fx),
+        Scope::Details => details::act(m, a, fx),
         Scope::Help => help::act(m, a),
         Scope::Confirm | Scope::EarlierLinks => confirm::act(m, a, fx),
         Scope::Setup => help::setup_act(m, a, fx),

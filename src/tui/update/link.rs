@@ -40,7 +40,7 @@ pub(super) fn act(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
                     what: "the message".into(),
                 },
                 _ => Effect::Export {
-                    data_dir: m.setup.data_dir.clone().into(),
+                    folder: m.setup.exports.clone(),
                     name: format!("{slug}-{}", link.id),
                     url: link.url,
                 },

@@ -3,11 +3,12 @@
 //! tagged with the request id they answer.
 //!
 //! Keys go by what the console is doing ([`keys`]) to the file of that concern: the table,
-//! the filter, the palette, the forms, the link view, questions, the help and the set-up
-//! panel; the engine's events and replies have theirs.
+//! the filter, the palette, the forms, the link view, the full view of a tenant, questions,
+//! the help and the set-up panel; the engine's events and replies have theirs.
 
 mod attached;
 mod confirm;
+mod details;
 mod effect;
 mod engine_events;
 mod filter;

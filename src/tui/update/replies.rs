@@ -5,7 +5,7 @@
 use super::effect::{call, flash, quit_now};
 use super::load::{page_failed, page_in};
 use super::rows::{select_slug, upsert, want_detail};
-use super::{attached, link, question};
+use super::{attached, link, question, selected};
 use crate::domain::health::Health;
 use crate::engine::ApiError;
 use crate::engine::api::{Command, Reply, TenantSummary, TenantView};
@@ -38,6 +38,7 @@ fn refused(m: &mut Model, p: Pending, e: ApiError, fx: &mut Vec<Effect>) {
             }
             return;
         }
+        Pending::Retry(slug) => return selected::retry_refused(m, slug, &e.message),
         Pending::Page { generation, .. } if page_failed(m, *generation) => {
             flash(
                 m,

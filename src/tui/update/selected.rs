@@ -1,12 +1,13 @@
 //! Keys on the selected tenant that the console answers itself: copying its MCP URL,
 //! scrolling its timeline, and `r` on a tenant that failed before it consented (nothing to
-//! retry: the console says what can be done instead, as the engine does for the CLI); and
-//! how the files of an export are named in its flash.
+//! retry: the console says what can be done instead, as the engine does for the CLI, never
+//! guessing at links it has not read); and how the files of an export are named in its
+//! flash.
 
 use super::effect::{call, flash};
 use crate::domain::before_consent;
 use crate::engine::api::Command;
-use crate::tui::commands::Action;
+use crate::tui::commands::{self, Action};
 use crate::tui::layout;
 use crate::tui::model::{Effect, Level, Model, Pending};
 
@@ -48,33 +49,49 @@ pub(super) fn act(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
     }
 }
 
-/// `r` (or `:retry`): provisioning that stopped runs again; a tenant that failed before it
-/// consented is told apart from its row and answered here.
+/// `r` (or `:retry`): provisioning that stopped runs again. A tenant that failed before it
+/// consented is answered here when its detail is held (until when its link works is in its
+/// links, which the row does not hold); else the engine, which reads them, answers.
 pub(super) fn retry(m: &mut Model, slug: String, fx: &mut Vec<Effect>) {
     let Some(row) = m.row_of(&slug).and_then(|i| m.table.rows.get(i)) else {
         return;
     };
-    if !before_consent::failed_before_consent(row.status, row.step.is_some()) {
+    let before = before_consent::failed_before_consent(row.status, row.step.is_some());
+    let (failure, reason) = (row.failure, row.reason.clone());
+    let detail = m.detail.view.as_ref().filter(|d| d.slug == slug);
+    let Some(d) = detail.filter(|_| before) else {
         call(m, fx, Pending::Retry(slug.clone()), Command::Retry { slug });
         return;
-    }
-    let (failure, reason) = (row.failure, row.reason.clone());
-    // Until when its link works is in its detail (the row does not hold links).
-    let until = m
-        .detail
-        .view
-        .as_ref()
-        .filter(|d| d.slug == slug)
-        .and_then(|d| {
-            before_consent::link_works_until(
-                d.links
-                    .iter()
-                    .filter(|l| l.expires_ms > m.now)
-                    .map(|l| (l.state, l.expires_ms)),
-            )
-        });
-    let text = before_consent::retry_refusal(&slug, failure, reason.as_deref(), until, "n");
+    };
+    let until = before_consent::link_works_until(
+        d.links
+            .iter()
+            .filter(|l| l.expires_ms > m.now)
+            .map(|l| (l.state, l.expires_ms)),
+    );
+    let text = before_consent::retry_refusal(
+        &slug,
+        failure,
+        reason.as_deref(),
+        until,
+        &commands::new_link_key(),
+    );
     flash(m, Level::Info, text);
+}
+
+/// The engine refused a retry. Its refusal for a tenant that failed before it consented
+/// names the CLI's way to a new link; the console says its own, as when it answers itself.
+pub(super) fn retry_refused(m: &mut Model, slug: &str, message: &str) {
+    let cli = format!("`mcp-onboard link {slug}`");
+    if message.contains(&cli) {
+        flash(
+            m,
+            Level::Info,
+            message.replace(&cli, &commands::new_link_key()),
+        );
+    } else {
+        flash(m, Level::Error, format!("✖ {message}"));
+    }
 }
 
 /// Files written side by side, as one says them: `x.png and .svg in /d` for one name in two

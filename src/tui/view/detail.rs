@@ -1,12 +1,14 @@
 //! Draws the selected tenant's pane (its rows from the layout: the newest timeline entry
 //! always in view at the bottom, the older ones scrolled with `[` and `]`, markers saying
-//! how many are out of view) and its MCP URL on a line of its own, never wrapped.
+//! how many are out of view, and how many rows of facts when they do not all fit) and its
+//! MCP URL on a line of its own, never wrapped.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
+use crate::tui::layout::cap::{Extent, cut_to};
 use crate::tui::layout::detail::{max_back, one_row, rows};
 use crate::tui::layout::timeline::window;
 use crate::tui::layout::wrap;
@@ -26,11 +28,12 @@ pub fn draw(m: &Model, f: &mut Frame, area: Rect) {
         return;
     };
     let inner = usize::from(area.height.saturating_sub(2));
-    let mut r = rows(m, d, area.width.saturating_sub(2));
+    let width = area.width.saturating_sub(2);
+    let mut r = rows(m, d, width, Extent::Pane);
     let newest = r.entries.pop().unwrap_or_default();
-    let mut lines = Vec::new();
-    let keep = inner.saturating_sub(newest.len());
-    lines.extend(r.head.drain(..).take(keep));
+    // The facts in the room the newest entry leaves; a marker says how many more there are.
+    let mut lines = std::mem::take(&mut r.head);
+    cut_to(m, &mut lines, inner.saturating_sub(newest.len()), width);
     let h: Vec<usize> = r.entries.iter().map(Vec::len).collect();
     let room = inner.saturating_sub(lines.len() + newest.len());
     let back = m.timeline_back().min(max_back(m, area));

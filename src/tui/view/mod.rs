@@ -3,6 +3,7 @@
 //! with ten.
 
 mod detail;
+mod details;
 mod help;
 mod hints;
 mod palette;
@@ -44,6 +45,7 @@ fn screen(m: &Model, mode: &Mode, f: &mut Frame, body: Rect) {
         Mode::Setup => screens::setup(m, f, body),
         Mode::Table | Mode::Filter | Mode::Palette(_) => tenants(m, f, body),
         Mode::Link(slug) => screens::link(m, f, body, slug),
+        Mode::Details { scroll } => details::draw(m, f, body, *scroll),
         Mode::Form(form) => {
             tenants(m, f, body);
             screens::form(m, f, body, form);

@@ -1,0 +1,112 @@
+//! The audit chain's records: who an operator is, an entry of the chain, and its head.
+//! The chain itself (linking, sealing, verifying) is the store's.
+
+use serde::{Deserialize, Serialize};
+
+use crate::time::Millis;
+
+/// Who an operator is, as the owner knows it: the peer's uid and pid on the control socket
+/// (verified by the kernel; for a command run in this process, its own), and what the
+/// client says about its operator (reported, not verified).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Operator {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<i32>,
+    /// Reported by the client: its login name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// Reported: `SUDO_USER`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sudo_user: Option<String>,
+    /// Reported: the SSH client address from `SSH_CONNECTION`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh_client: Option<String>,
+}
+
+impl Operator {
+    /// An operator known by its peer's uid and pid, with what its client claims.
+    pub fn new(uid: u32, pid: Option<i32>, claimed: Claimed) -> Self {
+        let Claimed {
+            user,
+            sudo_user,
+            ssh_client,
+        } = claimed;
+        Self {
+            uid: Some(uid),
+            pid,
+            user,
+            sudo_user,
+            ssh_client,
+        }
+    }
+}
+
+/// What a client says about the person running it: reported, not verified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Claimed {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sudo_user: Option<String>,
+    /// The SSH client address, from `SSH_CONNECTION`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh_client: Option<String>,
+}
+
+impl Claimed {
+    /// What this process's environment says: `USER` (or `LOGNAME`), `SUDO_USER`, and the
+    /// client address of `SSH_CONNECTION`.
+    pub fn from_env() -> Self {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        Self {
+            user: var("USER").or_else(|| var("LOGNAME")),
+            sudo_user: var("SUDO_USER"),
+            ssh_client: var("SSH_CONNECTION")
+                .and_then(|c| c.split_whitespace().next().map(str::to_owned)),
+        }
+    }
+}
+
+/// One entry of the audit chain: its hash covers the previous entry's hash and itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    pub seq: u64,
+    pub at: Millis,
+    /// `command` (an operator's) or `event` (a lifecycle event).
+    pub kind: String,
+    pub what: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    pub detail: String,
+    /// Who: set for operators' commands and the events they cause; absent for what
+    /// customers and the provisioner do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<Operator>,
+    pub prev: String,
+    pub hash: String,
+}
+
+impl AuditRecord {
+    /// The hash of `prev` and everything else of the entry (the `hash` field left empty).
+    pub fn compute_hash(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut bare = self.clone();
+        bare.hash = String::new();
+        let body = serde_json::to_vec(&bare).unwrap_or_default();
+        let mut h = Sha256::new();
+        h.update(self.prev.as_bytes());
+        h.update(b"\n");
+        h.update(&body);
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// The chain's head: its last entry, with a MAC only the master key's holder can make.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditHead {
+    pub seq: u64,
+    pub hash: String,
+    pub mac: String,
+}

@@ -1,0 +1,169 @@
+//! The core every operation works with: the store (the one commit point), the config, the
+//! Google and Blaxel clients, the metrics, and what this process keeps beside them (the
+//! provisioner's wake-up, the imports being staged, the owner's set-up).
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use super::api::SetupLine;
+use super::error::EngineError;
+use super::staging::Staging;
+use crate::blaxel::BlaxelClient;
+use crate::config::Config;
+use crate::domain::actor::Actor;
+use crate::google::GoogleOAuth;
+use crate::metrics::Metrics;
+use crate::store::{Durability, Store, Tx};
+
+/// Where the engine runs, as `status` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// The owner serving the listener (`serve`, or a console that owns the runtime).
+    Serving,
+    /// A short-lived command that opened the database itself.
+    Direct,
+}
+
+/// What the engine is given beside the store and the config.
+pub struct Parts {
+    pub placement: Placement,
+    /// The Blaxel client, when provisioning runs in this process (reconcile uses it).
+    pub blaxel: Option<BlaxelClient>,
+    /// What the owner found of its set-up when it started (reported by `status`).
+    pub setup: Vec<SetupLine>,
+}
+
+impl Parts {
+    /// An engine with no Blaxel client and no set-up to report.
+    pub fn bare(placement: Placement) -> Self {
+        Self {
+            placement,
+            blaxel: None,
+            setup: Vec::new(),
+        }
+    }
+}
+
+pub struct Core {
+    store: Store,
+    config: Arc<Config>,
+    /// The Google client, or why there is none (consent flows then fail with that reason).
+    google: Result<GoogleOAuth, String>,
+    blaxel: Option<BlaxelClient>,
+    metrics: Metrics,
+    wakeup: Notify,
+    setup: Vec<SetupLine>,
+    placement: Placement,
+    imports: Staging,
+}
+
+impl Core {
+    /// Missing Google credentials do not stop it (tenants and links can still be managed);
+    /// consent flows then fail with a clear reason.
+    pub fn new(store: Store, config: Arc<Config>, parts: Parts) -> Result<Self, EngineError> {
+        let google = match config.google_credentials() {
+            Ok(creds) => Ok(
+                GoogleOAuth::new(&config.google, &creds, &config.redirect_uri())
+                    .map_err(|e| EngineError::BadRequest(e.to_string()))?,
+            ),
+            Err(e) => Err(e.to_string()),
+        };
+        if !config.webhooks.is_empty() {
+            store.enable_outbox();
+        }
+        Ok(Self {
+            store,
+            config,
+            google,
+            blaxel: parts.blaxel,
+            metrics: Metrics::default(),
+            wakeup: Notify::new(),
+            setup: parts.setup,
+            placement: parts.placement,
+            imports: Staging::default(),
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn config(&self) -> &Arc<Config> {
+        &self.config
+    }
+
+    pub fn placement(&self) -> Placement {
+        self.placement
+    }
+
+    /// The Google client; `Err` says why there is none.
+    pub fn google(&self) -> Result<&GoogleOAuth, &str> {
+        self.google.as_ref().map_err(String::as_str)
+    }
+
+    /// Why consent cannot work now (no Google client), if it cannot.
+    pub fn consent_disabled(&self) -> Option<&str> {
+        self.google().err()
+    }
+
+    /// The Blaxel client, when provisioning runs here.
+    pub fn blaxel(&self) -> Option<&BlaxelClient> {
+        self.blaxel.as_ref()
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    pub fn setup(&self) -> &[SetupLine] {
+        &self.setup
+    }
+
+    pub fn imports(&self) -> &Staging {
+        &self.imports
+    }
+
+    /// The one commit point: run `f` in a transaction for `actor` (see
+    /// [`Store::commit`]); what it writes is published once committed (for `Durable`,
+    /// once flushed too).
+    ///
+    /// The operation is queued when this is called; dropping the future leaves it to run
+    /// (for writes nobody waits for).
+    pub fn commit<R, F>(
+        &self,
+        actor: &Actor,
+        durability: Durability,
+        f: F,
+    ) -> impl Future<Output = Result<R, EngineError>> + Send + 'static + use<R, F>
+    where
+        R: Send + 'static,
+        F: Fn(&mut dyn Tx) -> Result<R, EngineError> + Send + 'static,
+    {
+        self.store.commit(actor, durability, f)
+    }
+
+    /// Queue an operation nobody waits for. It is queued now if the queue has room, and
+    /// otherwise as soon as it has: it is never dropped. Failures are logged.
+    pub fn commit_detached<F>(&self, actor: &Actor, what: &'static str, f: F)
+    where
+        F: Fn(&mut dyn Tx) -> Result<(), EngineError> + Send + 'static,
+    {
+        let fut = self.commit(actor, Durability::Lazy, f);
+        tokio::spawn(async move {
+            if let Err(e) = fut.await {
+                tracing::warn!(error = %e, what, "a queued write failed");
+            }
+        });
+    }
+
+    /// Tell the provisioner that a job may be due now.
+    pub fn wake_provisioner(&self) {
+        self.wakeup.notify_one();
+    }
+
+    pub fn provisioner_wakeup(&self) -> &Notify {
+        &self.wakeup
+    }
+}

@@ -1,0 +1,29 @@
+//! The operations beside the core, a file per group. Each is a function over the core and
+//! the actor, or (when a worker or a face other than the command line runs it) a struct
+//! implementing [`crate::engine::Operation`]. An operator's `Command` is one operation
+//! (`command`), dispatched to these.
+//!
+//! - `tenants`: add, show, list, edit, remove; `links`: issue, withdraw, link every new
+//!   tenant; `jobs`: retries and the provisioner's records; `approval`: the identity
+//!   gate's approve and reject; `offboard`: the command and its steps; `grants`: giving a
+//!   Google grant back; `health`: token checks; `reconcile`: drift at Blaxel; `import`:
+//!   importing tenants as one decision; `webhooks`: the outbox's delivery; `admin`:
+//!   status, the audit chain, backups, the sweeper;
+//! - `apply`, `batch`: applying a transition in a transaction, many tenants in batches.
+
+pub mod admin;
+mod apply;
+pub mod approval;
+mod batch;
+mod command;
+pub mod grants;
+pub mod health;
+pub mod import;
+pub mod jobs;
+pub mod links;
+pub mod offboard;
+pub mod reconcile;
+pub mod tenants;
+pub mod webhooks;
+
+pub use apply::{apply_in, tenant_in, write_links};
