@@ -16,12 +16,14 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-use crate::domain::model::TenantStatus;
+use crate::domain::model::{Integration, TenantStatus};
 
 /// What the owner knows at the moment of a scrape.
 #[derive(Debug, Clone, Default)]
 pub struct Gauges {
     pub by_status: BTreeMap<TenantStatus, usize>,
+    /// Integrations of tenants by integration and status.
+    pub by_integration: BTreeMap<(Integration, TenantStatus), usize>,
     /// Provisioning and offboarding jobs waiting or under way.
     pub queue: usize,
     /// Webhook events waiting for a receiver.
@@ -41,6 +43,12 @@ pub struct Status {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct IntegrationStatus {
+    pub integration: String,
+    pub status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct Result_ {
     pub result: String,
 }
@@ -54,6 +62,7 @@ pub struct Metrics {
     pub blaxel_calls: Family<Result_, Counter>,
     pub blaxel_seconds: Histogram,
     tenants: Family<Status, Gauge>,
+    integrations: Family<IntegrationStatus, Gauge>,
     queue: Gauge,
     outbox: Gauge,
     flushes: Counter<u64, AtomicU64>,
@@ -77,6 +86,7 @@ impl Default for Metrics {
             blaxel_calls: Family::default(),
             blaxel_seconds: seconds(),
             tenants: Family::default(),
+            integrations: Family::default(),
             queue: Gauge::default(),
             outbox: Gauge::default(),
             flushes: Counter::default(),
@@ -106,6 +116,11 @@ impl Default for Metrics {
         );
         registry.register("tenants", "Tenants by status", m.tenants.clone());
         registry.register(
+            "integrations",
+            "Integrations of tenants by integration and status",
+            m.integrations.clone(),
+        );
+        registry.register(
             "provisioning_queue",
             "Provisioning and offboarding jobs waiting or under way",
             m.queue.clone(),
@@ -131,6 +146,17 @@ impl Metrics {
                 })
                 .set(i64::try_from(n).unwrap_or(i64::MAX));
         }
+        for i in Integration::all() {
+            for s in TenantStatus::ALL {
+                let n = now.by_integration.get(&(i, s)).copied().unwrap_or(0);
+                self.integrations
+                    .get_or_create(&IntegrationStatus {
+                        integration: i.name().to_owned(),
+                        status: s.as_str().to_owned(),
+                    })
+                    .set(i64::try_from(n).unwrap_or(i64::MAX));
+            }
+        }
         self.queue.set(i64::try_from(now.queue).unwrap_or(i64::MAX));
         self.outbox
             .set(i64::try_from(now.outbox).unwrap_or(i64::MAX));
@@ -153,5 +179,28 @@ impl Metrics {
             })
             .inc();
         self.blaxel_seconds.observe(took.as_secs_f64());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integrations_are_counted_by_integration_and_status() {
+        let mut now = Gauges::default();
+        now.by_integration
+            .insert((Integration::GoogleDrive, TenantStatus::Deployed), 2);
+        let text = Metrics::default().render(&now);
+        assert!(
+            text.contains(
+                "mcp_onboard_integrations{integration=\"google-drive\",status=\"deployed\"} 2"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("mcp_onboard_integrations{integration=\"gmail\",status=\"deployed\"} 0"),
+            "{text}"
+        );
     }
 }

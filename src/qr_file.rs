@@ -1,10 +1,14 @@
 //! QR codes written to files. A QR file holds a live consent link (a bearer credential), so
 //! each one is created new (`O_CREAT|O_EXCL`: never over an existing file, never through a
 //! symlink, dangling or not) and readable by its owner only (0600, whatever the umask).
-//! The console's `e` and the CLI's `link --qr-png/--qr-svg` both write through here.
+//! The console's `e` (into the folder it holds open) and the CLI's `link --qr-png/--qr-svg`
+//! both write through here.
 
 use std::io::Write as _;
+use std::os::fd::BorrowedFd;
 use std::path::{Path, PathBuf};
+
+use rustix::fs::{AtFlags, CWD, Mode, OFlags};
 
 use thiserror::Error;
 
@@ -53,10 +57,22 @@ pub fn write(
     svg: Option<&Path>,
 ) -> Result<Vec<PathBuf>, QrFileError> {
     let wanted: Vec<&Path> = png.into_iter().chain(svg).collect();
-    if wanted.is_empty() {
+    ensure_free(&wanted)?;
+    write_in(CWD, Path::new(""), url, png, svg)
+}
+
+/// The same, with `png` and `svg` taken in the folder open as `dir` (named `folder` in
+/// messages): nothing of their paths is looked up again by name.
+pub fn write_in(
+    dir: BorrowedFd<'_>,
+    folder: &Path,
+    url: &str,
+    png: Option<&Path>,
+    svg: Option<&Path>,
+) -> Result<Vec<PathBuf>, QrFileError> {
+    if png.is_none() && svg.is_none() {
         return Ok(Vec::new());
     }
-    ensure_free(&wanted)?;
     let code = crate::qr::encode(url)?;
     let mut files: Vec<(&Path, Vec<u8>)> = Vec::new();
     if let Some(p) = png {
@@ -67,35 +83,38 @@ pub fn write(
     }
     let mut written = Vec::new();
     for (path, bytes) in files {
-        if let Err(e) = create_new(path, &bytes) {
-            for done in &written {
-                let _ = std::fs::remove_file(done);
+        let shown = full(&folder.join(path));
+        if let Err(e) = create_new(dir, path, &shown, &bytes) {
+            for (done, _) in &written {
+                let _ = rustix::fs::unlinkat(dir, *done, AtFlags::empty());
             }
             return Err(e);
         }
-        written.push(full(path));
+        written.push((path, shown));
     }
-    Ok(written)
+    Ok(written.into_iter().map(|(_, shown)| shown).collect())
 }
 
-fn create_new(path: &Path, bytes: &[u8]) -> Result<(), QrFileError> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+fn create_new(
+    dir: BorrowedFd<'_>,
+    path: &Path,
+    shown: &Path,
+    bytes: &[u8],
+) -> Result<(), QrFileError> {
+    use std::os::unix::fs::PermissionsExt;
     let io = |source| QrFileError::Io {
-        path: full(path),
+        path: shown.to_owned(),
         source,
     };
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
-                QrFileError::Exists(full(path))
-            } else {
-                io(e)
-            }
-        })?;
+    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    let fd = rustix::fs::openat(dir, path, flags, Mode::from_raw_mode(0o600)).map_err(|e| {
+        if e == rustix::io::Errno::EXIST {
+            QrFileError::Exists(shown.to_owned())
+        } else {
+            io(e.into())
+        }
+    })?;
+    let mut file = std::fs::File::from(fd);
     let done = file
         // The mode given at creation is narrowed by the umask; this sets it exactly.
         .set_permissions(std::fs::Permissions::from_mode(0o600))
@@ -103,7 +122,7 @@ fn create_new(path: &Path, bytes: &[u8]) -> Result<(), QrFileError> {
         .and_then(|()| file.sync_all());
     if let Err(e) = done {
         drop(file);
-        let _ = std::fs::remove_file(path);
+        let _ = rustix::fs::unlinkat(dir, path, AtFlags::empty());
         return Err(io(e));
     }
     Ok(())
@@ -167,12 +186,12 @@ mod tests {
         );
         assert!(!target.exists(), "nothing was written through the link");
         // Taken between the check and the write: the creation itself refuses it.
-        let err = create_new(&link, b"x").unwrap_err();
+        let err = create_new(CWD, &link, &link, b"x").unwrap_err();
         assert!(matches!(err, QrFileError::Exists(_)), "{err}");
         assert!(!target.exists());
         // A link to an existing file: that file is not touched.
         std::fs::write(&target, "theirs").unwrap();
-        assert!(create_new(&link, b"x").is_err());
+        assert!(create_new(CWD, &link, &link, b"x").is_err());
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "theirs");
     }
 }

@@ -37,17 +37,22 @@ async fn customer_opens_the_link_continues_allows_and_is_connected() {
 
     b.goto(&link).await;
     let text = b.wait_for("/c/", "Continue").await;
-    assert!(text.contains("Connect Acme Ltd to Google"), "{text}");
-    assert!(text.contains("Acme Ltd asks to connect"), "{text}");
-    assert!(text.contains("send email as you"), "{text}");
-    assert!(text.contains("see your name and email address"), "{text}");
+    // The company that asks is the demo's brand; the tenant is who the access is for.
+    assert!(text.contains("Connect your Google account"), "{text}");
+    assert!(
+        text.contains("Demo Company asks for access to your Google account, for Acme Ltd."),
+        "{text}"
+    );
+    assert!(!text.contains("Acme Ltd asks"), "{text}");
+    assert!(text.contains("Send email as you"), "{text}");
+    assert!(text.contains("See your name and email address"), "{text}");
     let button = b.find("form button[type=submit]").await;
     assert_eq!(b.text(&button).await, "Continue to Google");
 
     // The inline stylesheet applies under the listener's Content-Security-Policy.
     let main = b.find("main").await;
     assert_eq!(b.colour(&main, "background-color").await, (255, 255, 255));
-    assert_eq!(b.colour(&button, "background-color").await, (26, 115, 232));
+    assert_eq!(b.colour(&button, "background-color").await, (26, 102, 210));
     let body = b.find("body").await;
     assert_eq!(b.colour(&body, "background-color").await, (244, 245, 247));
     let shot = w.tmp.path().join("interstitial.png");
@@ -64,7 +69,11 @@ async fn customer_opens_the_link_continues_allows_and_is_connected() {
     let text = b.wait_for("/oauth/callback", "connected").await;
     assert!(text.contains("You're connected"), "{text}");
     assert!(
-        text.contains("Acme Ltd is now connected to your Google account as customer@example.com"),
+        text.contains("Demo Company is now connected to your Google account, for Acme Ltd."),
+        "{text}"
+    );
+    assert!(
+        text.contains("You signed in as customer@example.com."),
         "{text}"
     );
     let h1 = b.find("h1").await;
@@ -151,8 +160,9 @@ async fn a_customer_signing_in_with_another_account_than_before_is_told_it_waits
     b.click(&allow).await;
     let text = b.wait_for("/oauth/callback", "Almost done").await;
     assert!(
-        text.contains("(intern@gmail.com) is not the one connected before")
-            && text.contains("waits for a check by the administrator who sent you the link"),
+        text.contains("is not the one connected before")
+            && text.contains("waits for a check by Demo Company")
+            && text.contains("You signed in as intern@gmail.com."),
         "{text}"
     );
     assert!(!text.contains("You're connected"), "{text}");

@@ -157,11 +157,6 @@ fn a_console_without_demo_beside_a_running_demo_asks_before_creating_a_real_data
     assert!(!home.join(".config/mcp-onboard/secret.key").exists());
 }
 
-fn s<'a>(v: &'a Value, k: &str) -> &'a str {
-    v[k].as_str()
-        .unwrap_or_else(|| panic!("no string {k:?} in {v:#}"))
-}
-
 #[test]
 fn a_new_link_says_the_earlier_ones_stay_valid_and_replace_withdraws_them() {
     let w = World::new();
@@ -252,6 +247,7 @@ async fn replace_withdraws_in_the_same_commit_and_ends_the_flows_started_through
         .run(
             mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
             Command::IssueLink {
+                integration: None,
                 slug: "acme".into(),
                 ttl_secs: 3600,
                 replace: true,

@@ -97,7 +97,13 @@ async fn google_reports_another_error() {
         ))
         .await;
     assert_eq!(page.status, 400);
-    assert!(page.body.contains("Google reported a problem"));
+    // A passing fault of Google's: the customer is told to wait and try again.
+    assert!(
+        page.body.contains("Google is temporarily unavailable"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("server_error"), "{}", page.body);
     let reason = failed_with(&h, "acme", FailureKind::ConsentError).await;
     assert!(
         reason.contains("server_error") && reason.contains("try later"),
@@ -181,6 +187,8 @@ async fn expired_state_is_refused() {
         created_at: now_ms() - 700_000,
         expires_at: now_ms() - 100_000,
         browser: mcp_onboard::domain::consent::browser_hash(&cookie),
+        integration: None,
+        lang: None,
     };
     let hash = sha256(&state);
     h.engine
@@ -218,7 +226,11 @@ async fn exchange_failure_shows_googles_error_to_the_operator() {
     });
     let page = h.onboard("acme", "ann@acme.com").await;
     assert_eq!(page.status, 400);
-    assert!(page.body.contains("could not be completed"));
+    assert!(
+        page.body.contains("Sign-in not accepted by Google"),
+        "{}",
+        page.body
+    );
     assert!(
         failed_with(&h, "acme", FailureKind::ExchangeFailed)
             .await

@@ -3,12 +3,19 @@
 
 mod common;
 
+use common::pg::Backend;
 use common::*;
 use mcp_onboard::engine::model::{EventKind, TenantStatus};
+use rstest::rstest;
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn customer_consents_and_the_refresh_token_is_stored_encrypted() {
-    let h = harness().await;
+async fn customer_consents_and_the_refresh_token_is_stored_encrypted(#[case] backend: Backend) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     h.add("acme", Some("ann@acme.com"), None).await;
     let link = h.link("acme").await;
     assert!(link.url.starts_with(h.base.as_str()), "{}", link.url);
@@ -18,7 +25,7 @@ async fn customer_consents_and_the_refresh_token_is_stored_encrypted() {
     let page = h.get(&link.url).await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("acme Ltd"));
-    assert!(page.body.contains("send email as you"));
+    assert!(page.body.contains("Send email as you"));
     assert!(page.body.contains("ann@acme.com"));
     assert!(page.body.contains(r#"method="post""#));
     assert!(!page.body.contains("<script"));
@@ -43,6 +50,7 @@ async fn customer_consents_and_the_refresh_token_is_stored_encrypted() {
     assert_eq!(q["code_challenge"].len(), 43);
     assert!(q["state"].len() >= 22, "state carries at least 128 bits");
     assert_eq!(q["login_hint"], "ann@acme.com");
+    assert_eq!(q["hl"], "en", "Google speaks the page's language");
 
     let cb = h.consent(&auth, "ann@acme.com", true, None).await;
     let page = h.get(&cb).await;
@@ -81,7 +89,7 @@ async fn customer_consents_and_the_refresh_token_is_stored_encrypted() {
         issued[0].as_str()
     );
     h.engine.sync().await.unwrap();
-    let bytes = h.data_bytes();
+    let bytes = h.stored_bytes();
     assert!(
         !contains(&bytes, issued[0].as_bytes()),
         "refresh token in plain text on disk"
@@ -96,9 +104,14 @@ async fn customer_consents_and_the_refresh_token_is_stored_encrypted() {
     );
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn a_replayed_callback_is_refused_and_the_consent_kept() {
-    let h = harness().await;
+async fn a_replayed_callback_is_refused_and_the_consent_kept(#[case] backend: Backend) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     h.add("acme", None, None).await;
     let link = h.link("acme").await;
     let auth = h.start(&link).await;
@@ -113,9 +126,14 @@ async fn a_replayed_callback_is_refused_and_the_consent_kept() {
     assert_eq!(h.google.exchanges(), 1, "a replay never reaches Google");
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn two_racing_callbacks_for_one_state_exactly_one_wins() {
-    let h = harness().await;
+async fn two_racing_callbacks_for_one_state_exactly_one_wins(#[case] backend: Backend) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     h.add("acme", None, None).await;
     let link = h.link("acme").await;
     let auth = h.start(&link).await;
@@ -136,9 +154,14 @@ async fn two_racing_callbacks_for_one_state_exactly_one_wins() {
     assert_eq!(h.show("acme").await.status, TenantStatus::Consented);
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn reconsent_replaces_the_stored_token() {
-    let h = harness().await;
+async fn reconsent_replaces_the_stored_token(#[case] backend: Backend) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     h.add("acme", None, None).await;
     assert_eq!(h.onboard("acme", "ann@acme.com").await.status, 200);
     let first = h.token("acme").unwrap();
@@ -149,9 +172,14 @@ async fn reconsent_replaces_the_stored_token() {
     assert_eq!(h.show("acme").await.status, TenantStatus::Consented);
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn a_used_link_cannot_connect_another_account_later() {
-    let h = harness().await;
+async fn a_used_link_cannot_connect_another_account_later(#[case] backend: Backend) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     h.add("acme", None, None).await;
     let link = h.link("acme").await;
     // Two tabs press Continue on the same link before either finishes.
@@ -178,9 +206,14 @@ async fn a_used_link_cannot_connect_another_account_later() {
     assert_eq!(t.events.last().unwrap().kind, EventKind::CallbackRefused);
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn withdrawn_links_stop_working_and_a_new_one_still_can() {
-    let h = harness().await;
+async fn withdrawn_links_stop_working_and_a_new_one_still_can(#[case] backend: Backend) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     h.add("acme", None, None).await;
     let old = h.link("acme").await;
     let reply = h
@@ -204,10 +237,17 @@ async fn withdrawn_links_stop_working_and_a_new_one_still_can() {
     assert_eq!(h.onboard("acme", "ann@acme.com").await.status, 200);
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn a_browser_that_goes_away_mid_callback_still_gets_its_consent_recorded() {
+async fn a_browser_that_goes_away_mid_callback_still_gets_its_consent_recorded(
+    #[case] backend: Backend,
+) {
     use tokio::io::AsyncWriteExt;
-    let h = harness().await;
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     h.add("acme", None, None).await;
     h.google.set_knobs(mcp_onboard::sandbox::google::Knobs {
         exchange_delay: std::time::Duration::from_millis(600),
@@ -238,9 +278,16 @@ async fn a_browser_that_goes_away_mid_callback_still_gets_its_consent_recorded()
     assert!(h.has_token("acme"));
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn a_new_link_may_switch_the_account_once_the_operator_approves_and_the_timeline_says_so() {
-    let h = harness().await;
+async fn a_new_link_may_switch_the_account_once_the_operator_approves_and_the_timeline_says_so(
+    #[case] backend: Backend,
+) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     h.add("acme", None, None).await;
     assert_eq!(h.onboard("acme", "ann@acme.com").await.status, 200);
     assert_eq!(h.onboard("acme", "bob@acme.com").await.status, 200);
@@ -285,9 +332,14 @@ async fn a_new_link_may_switch_the_account_once_the_operator_approves_and_the_ti
     );
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn pressing_continue_again_gives_a_flow_that_completes() {
-    let h = harness().await;
+async fn pressing_continue_again_gives_a_flow_that_completes(#[case] backend: Backend) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     h.add("acme", None, None).await;
     let link = h.link("acme").await;
     let _first = h.start(&link).await;
@@ -308,11 +360,16 @@ async fn pressing_continue_again_gives_a_flow_that_completes() {
     );
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn offboarding_withdraws_the_tenants_live_links() {
+async fn offboarding_withdraws_the_tenants_live_links(#[case] backend: Backend) {
     use mcp_onboard::engine::model::LinkState;
     use mcp_onboard::engine::{Actor, Command, Worker};
-    let h = harness().await;
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     h.add("acme", None, None).await;
     assert_eq!(h.onboard("acme", "ann@acme.com").await.status, 200);
     // A link for a re-consent, never opened.

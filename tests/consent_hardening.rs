@@ -4,12 +4,19 @@
 
 mod common;
 
-use common::harness;
+use common::pg::Backend;
+use common::{harness, harness_on};
 use mcp_onboard::engine::model::{EventKind, FailureKind, TenantStatus};
+use rstest::rstest;
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn a_cross_site_continue_is_refused_and_starts_no_flow() {
-    let h = harness().await;
+async fn a_cross_site_continue_is_refused_and_starts_no_flow(#[case] backend: Backend) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     h.add("acme", None, None).await;
     let link = h.link("acme").await;
     let cont = format!("{}/continue", link.url);
@@ -55,9 +62,14 @@ async fn a_cross_site_continue_is_refused_and_starts_no_flow() {
     assert_eq!(flows(), 1);
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn a_callback_in_another_browser_is_refused_and_changes_nothing() {
-    let h = harness().await;
+async fn a_callback_in_another_browser_is_refused_and_changes_nothing(#[case] backend: Backend) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     h.add("acme", None, None).await;
     let auth = h.start(&h.link("acme").await).await;
     let cb = h.consent(&auth, "victim@example.com", true, None).await;
@@ -136,9 +148,16 @@ async fn a_continue_token_made_without_the_server_key_is_refused() {
     assert_eq!(h.press_continue(&link).await.status(), 303);
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn a_consent_through_one_link_kills_every_other_unused_link_of_the_tenant() {
-    let h = harness().await;
+async fn a_consent_through_one_link_kills_every_other_unused_link_of_the_tenant(
+    #[case] backend: Backend,
+) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     h.add("acme", None, None).await;
     let older = h.link("acme").await;
     let newer = h.link("acme").await;
@@ -156,9 +175,14 @@ async fn a_consent_through_one_link_kills_every_other_unused_link_of_the_tenant(
     );
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn a_flow_started_before_a_link_was_withdrawn_cannot_finish() {
-    let h = harness().await;
+async fn a_flow_started_before_a_link_was_withdrawn_cannot_finish(#[case] backend: Backend) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     h.add("acme", None, None).await;
     let link = h.link("acme").await;
     let auth = h.start(&link).await;
@@ -185,9 +209,16 @@ async fn a_flow_started_before_a_link_was_withdrawn_cannot_finish() {
     );
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn an_unwanted_grant_is_kept_when_another_tenant_holds_a_consent_by_that_account() {
-    let h = harness().await;
+async fn an_unwanted_grant_is_kept_when_another_tenant_holds_a_consent_by_that_account(
+    #[case] backend: Backend,
+) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     h.add("first", None, None).await;
     assert_eq!(h.onboard("first", "ann@acme.com").await.status, 200);
     let working = h.google.live_refresh_tokens();
@@ -249,9 +280,16 @@ async fn an_id_token_not_for_us_is_refused(#[case] claims: serde_json::Value, #[
     assert!(!h.has_token("acme"));
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn the_google_account_and_domain_are_stored_without_control_characters() {
-    let h = harness().await;
+async fn the_google_account_and_domain_are_stored_without_control_characters(
+    #[case] backend: Backend,
+) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     h.add("acme", None, None).await;
     let evil = "ann\u{1b}]52;c;ZXZpbA==\u{7}@evil\u{1b}[2J.example";
     let page = h.onboard("acme", evil).await;
@@ -274,9 +312,14 @@ async fn the_google_account_and_domain_are_stored_without_control_characters() {
     assert!(!json.contains("\\u001b"), "the hd too: {json}");
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn refused_sign_ins_are_counted_not_appended_without_bound() {
-    let h = harness().await;
+async fn refused_sign_ins_are_counted_not_appended_without_bound(#[case] backend: Backend) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     h.add("acme", None, None).await;
     assert_eq!(h.onboard("acme", "ann@acme.com").await.status, 200);
     let before = h.show("acme").await.events.len();

@@ -22,7 +22,7 @@ fn console(now: i64) -> Model {
         redirect_uri: String::new(),
         data_dir: String::new(),
         exports: Default::default(),
-        message_template: String::new(),
+        message_template: Default::default(),
         problems: Vec::new(),
     };
     let mut m = Model::new(setup, Theme { color: false }, now);

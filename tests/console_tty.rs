@@ -20,11 +20,22 @@ async fn the_demo_console_adds_a_tenant_by_keys_and_its_row_follows_the_customer
     let w = World::new();
     let base = w.base_url();
     let tty = Tty::start(&w, w.command(&[]), "owner", 120, 40);
-    // Every wait waits for all it then relies on, on one screen read.
+    // Every wait waits for all it then relies on, on one screen read. The demo's new
+    // database starts with its sample tenant: its Gmail consented by the demo's customer
+    // and deployed, its Drive waiting for its own consent, each in the row and in a block.
     tty.wait(
-        "the empty table of the owner, with the listener's URL in the header",
-        |s| s.contains("No tenants yet") && s.contains("owner") && s.contains(&format!("{base}/")),
+        "the owner's sample tenant, Gmail deployed and Drive waiting, with the listener's URL in the header",
+        |s| {
+            row(s, "sample").is_some_and(|r| r.contains("gmail ● drive ✉"))
+                && s.contains("gmail  ● deployed")
+                && s.contains("google-drive  ✉")
+                && s.contains("owner")
+                && s.contains(&format!("{base}/"))
+        },
     );
+    tty.wait_styled("Gmail's mark green on the row of a tenant waiting", |st| {
+        has_fg(sgr_before(st, "sample", "●"), 2)
+    });
 
     // Add a tenant from the form; a link comes with it and its view opens.
     tty.keys(&["a"]);
@@ -50,7 +61,7 @@ async fn the_demo_console_adds_a_tenant_by_keys_and_its_row_follows_the_customer
 
     // The customer goes through consent in their browser; nobody touches the console.
     let page = consent_over_http(&link, "ann@acme.com").await;
-    assert!(page.contains("connected"), "{page}");
+    assert!(is_connected_page(&page), "{page}");
     // The header counts it, and the panes show what Blaxel has for the selected tenant.
     tty.wait("acme deployed, counted, with its provisioning", |s| {
         row(s, "acme").is_some_and(|r| r.contains("● deployed") && r.contains("ann@acme.com"))
@@ -60,6 +71,21 @@ async fn the_demo_console_adds_a_tenant_by_keys_and_its_row_follows_the_customer
     tty.wait_styled("deployed in green", |st| {
         has_fg(sgr_before(st, "acme", "● deployed"), 2)
     });
+
+    // The sample's customer gives Drive's consent too, through a link a script asks the
+    // console's owner for: the row follows Drive to deployed beside Gmail.
+    let link = w.json(&["link", "sample"]);
+    let url = link["url"].as_str().expect("url").to_owned();
+    let page = consent_over_http(&url, "customer@example.com").await;
+    assert!(is_connected_page(&page), "{page}");
+    tty.wait(
+        "the sample's Drive deployed beside its Gmail, counted",
+        |s| {
+            row(s, "sample")
+                .is_some_and(|r| r.contains("● deployed") && r.contains("gmail ● drive ●"))
+                && s.contains("deployed 2")
+        },
+    );
 
     // Nobody else is attached: q quits at once, the listener stops, the terminal is restored.
     tty.keys(&["q"]);
@@ -103,7 +129,7 @@ async fn an_attached_console_shows_what_other_clients_do_live_and_quits_without_
 
     // The customer consents; the console follows to deployed without a key pressed.
     let page = consent_over_http(&url, "bo@beta.example").await;
-    assert!(page.contains("connected"), "{page}");
+    assert!(is_connected_page(&page), "{page}");
     tty.wait("beta deployed", |s| {
         row(s, "beta").is_some_and(|r| r.contains("● deployed"))
     });
@@ -149,10 +175,13 @@ async fn quitting_the_owning_console_while_another_is_attached_asks_first_and_th
     }
     let mut w = World::new();
     let owner = Tty::start(&w, w.command(&[]), "first", 100, 30);
-    owner.wait("the owning console", |s| s.contains("No tenants yet"));
+    // (The demo's new database starts with its sample tenant, Gmail consented.)
+    owner.wait("the owning console, the sample's Gmail deployed", |s| {
+        s.contains("gmail  ● deployed")
+    });
     let second = Tty::start(&w, w.command(&[]), "second", 100, 30);
     second.wait("the second console, attached", |s| {
-        s.contains("No tenants yet") && s.contains("attached")
+        row(s, "sample").is_some() && s.contains("attached")
     });
 
     owner.keys(&["q"]);
@@ -200,11 +229,17 @@ async fn at_80x24_a_deployed_tenants_mcp_url_and_last_timeline_entry_are_in_view
     let tty = Tty::start(&w, w.command(&[]), "small", 80, 24);
     // tmux takes what the console copies (OSC 52) as a paste buffer.
     tty.tmux(&["set-option", "-g", "set-clipboard", "on"]);
-    tty.wait("the empty table", |s| s.contains("No tenants yet"));
+    // (The demo's new database starts with its sample tenant, Gmail consented.)
+    tty.wait("the sample's Gmail deployed", |s| {
+        s.contains("gmail  ● deployed")
+    });
     w.ok(&["tenant", "add", "beta", "--name", "Beta Co"]);
+    // beta comes first by slug; the selection stays on the sample until moved.
+    tty.wait("beta's row", |s| row(s, "beta").is_some());
+    tty.keys(&["g"]);
     let link = w.json(&["link", "beta"]);
     let page = consent_over_http(link["url"].as_str().expect("url"), "bo@beta.example").await;
-    assert!(page.contains("connected"), "{page}");
+    assert!(is_connected_page(&page), "{page}");
 
     let t = tenant_when(&w, "beta", |t| {
         t["status"] == "deployed" && t["mcp_url"].is_string()
@@ -243,7 +278,10 @@ async fn at_80x24_a_deployed_tenants_mcp_url_and_last_timeline_entry_are_in_view
         s.contains("No link issued in this console yet")
     });
     tty.keys(&["n"]);
-    tty.wait("the new link", |s| s.contains("Consent link for Beta Co"));
+    // The view's title names the tenant before a link exists too: wait for the link's facts.
+    tty.wait("the new link", |s| {
+        s.contains("Consent link for Beta Co") && !s.contains("No link issued")
+    });
     tty.keys(&["e"]);
     let exports = w.data_dir().join("exports");
     let s = tty.wait("the export said, with its folder", |s| {

@@ -6,12 +6,14 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Harness, harness};
+use common::pg::Backend;
+use common::{Harness, drain, harness, harness_on};
 use mcp_onboard::control::protocol::{PROTOCOL, ServerFrame};
 use mcp_onboard::control::{self, Client};
 use mcp_onboard::engine::api::{Command, Reply};
 use mcp_onboard::engine::model::{EventKind, TenantStatus};
 use mcp_onboard::engine::{ErrorCode, Event, EventBody, Events, Item};
+use rstest::rstest;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 fn data_dir(h: &Harness) -> std::path::PathBuf {
@@ -24,22 +26,14 @@ fn serve_socket(h: &Harness) {
     tokio::spawn(control::serve(listener, h.engine.clone()));
 }
 
-/// Drain what is there now (stop after a quiet moment).
-async fn drain(events: &mut Events) -> Vec<Event> {
-    let mut out = Vec::new();
-    while let Ok(Some(item)) = tokio::time::timeout(Duration::from_millis(300), events.next()).await
-    {
-        match item {
-            Item::Event(e) => out.push(*e),
-            Item::Lagged { missed } => panic!("lagged by {missed}"),
-        }
-    }
-    out
-}
-
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn every_transition_publishes_exactly_one_event_with_its_entry() {
-    let h = harness().await;
+async fn every_transition_publishes_exactly_one_event_with_its_entry(#[case] backend: Backend) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     let mut events = Events::Local(h.engine.subscribe(None));
     h.add("acme", None, None).await;
     let page = h.onboard("acme", "ann@acme.com").await;
@@ -95,9 +89,16 @@ async fn every_transition_publishes_exactly_one_event_with_its_entry() {
     assert!(seen.windows(2).all(|w| w[0].seq < w[1].seq), "{seen:#?}");
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn a_subscriber_in_process_and_one_over_the_socket_see_the_same_sequence() {
-    let h = harness().await;
+async fn a_subscriber_in_process_and_one_over_the_socket_see_the_same_sequence(
+    #[case] backend: Backend,
+) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     serve_socket(&h);
     let client = Client::connect(&data_dir(&h)).await.unwrap().unwrap();
     let mut remote = Events::Remote(client.subscribe(None).await.unwrap());
@@ -115,9 +116,14 @@ async fn a_subscriber_in_process_and_one_over_the_socket_see_the_same_sequence()
     assert_eq!(l, r, "the same events, the same order, the same numbers");
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn a_lagging_subscriber_is_told_and_recovers_with_a_snapshot() {
-    let h = harness().await;
+async fn a_lagging_subscriber_is_told_and_recovers_with_a_snapshot(#[case] backend: Backend) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     h.add("acme", None, None).await;
     let mut slow = h.engine.subscribe(None);
     // More changes than the buffer holds, while the subscriber reads nothing.
@@ -262,9 +268,14 @@ async fn a_client_of_another_version_gets_a_clear_message() {
     );
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn opening_one_link_500_times_adds_a_handful_of_timeline_entries() {
-    let h = harness().await;
+async fn opening_one_link_500_times_adds_a_handful_of_timeline_entries(#[case] backend: Backend) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     h.add("acme", None, None).await;
     let link = h.link("acme").await;
     let before = h.show("acme").await.events.len();
@@ -287,9 +298,14 @@ async fn opening_one_link_500_times_adds_a_handful_of_timeline_entries() {
     );
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_replaying_subscriber_misses_no_live_event_of_another_kind() {
-    let h = harness().await;
+async fn a_replaying_subscriber_misses_no_live_event_of_another_kind(#[case] backend: Backend) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     h.add("acme", None, None).await;
     let mut events = Events::Local(h.engine.subscribe(Some(0)));
     h.link("acme").await;
@@ -312,9 +328,14 @@ async fn a_replaying_subscriber_misses_no_live_event_of_another_kind() {
     );
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_first_open_is_counted_even_when_the_writer_queue_is_full() {
-    let h = harness().await;
+async fn a_first_open_is_counted_even_when_the_writer_queue_is_full(#[case] backend: Backend) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     h.add("acme", None, None).await;
     let link = h.link("acme").await;
     h.engine.stall_writer_for_tests(Duration::from_millis(1500));
@@ -335,153 +356,15 @@ async fn a_first_open_is_counted_even_when_the_writer_queue_is_full() {
     assert!(t.events.iter().any(|e| e.kind == EventKind::LinkOpened));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn removing_a_tenant_that_never_consented_takes_its_links_and_tells_every_face() {
-    let h = harness().await;
-    h.add("acme", None, None).await;
-    h.add("kept", None, None).await;
-    let link = h.link("acme").await;
-    // The customer opened the link and pressed Continue: a flow is pending at Google.
-    let authorize = h.start(&link).await;
-    let mut events = Events::Local(h.engine.subscribe(None));
-
-    let reply = h
-        .run(Command::RemoveTenant {
-            slug: "acme".into(),
-        })
-        .await;
-    assert_eq!(
-        reply,
-        Reply::Removed {
-            slug: "acme".into()
-        }
-    );
-    let seen = drain(&mut events).await;
-    assert!(
-        seen.iter().any(|e| e.body
-            == EventBody::TenantRemoved {
-                slug: "acme".into()
-            }),
-        "{seen:?}"
-    );
-    let err = h
-        .refused(Command::ShowTenant {
-            slug: "acme".into(),
-        })
-        .await;
-    assert_eq!(err.code(), ErrorCode::NotFound);
-    let (tenants, total) = h.list().await;
-    assert_eq!((tenants.len(), total), (1, 1));
-    assert_eq!(tenants[0].slug, "kept");
-
-    // The link is dead, and the flow begun before cannot finish: no grant is taken.
-    let page = h.get(&link.url).await;
-    assert_eq!(page.status, 404, "{}", page.body);
-    assert!(page.body.contains("Link not recognised"), "{}", page.body);
-    let state = authorize
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .map(|(_, v)| v.into_owned())
-        .unwrap();
-    let cb = h
-        .base
-        .join(&format!("/oauth/callback?state={state}&code=c"))
-        .unwrap();
-    let page = h.get(cb.as_str()).await;
-    assert!(page.status >= 400, "{} {}", page.status, page.body);
-    assert!(!h.has_token("acme"));
-
-    // The slug is free again.
-    h.add("acme", None, None).await;
-    assert_eq!(h.show("acme").await.links.len(), 0, "no old link came back");
-}
-
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn a_tenant_that_consented_is_not_removed_and_nothing_is_lost() {
-    let h = harness().await;
-    h.add("acme", None, None).await;
-    h.onboard("acme", "it@acme.example").await;
-    let before = h.show("acme").await;
-    assert!(before.consented_at.is_some());
-    let err = h
-        .refused(Command::RemoveTenant {
-            slug: "acme".into(),
-        })
-        .await;
-    assert_eq!(err.code(), ErrorCode::Conflict);
-    let msg = err.to_string();
-    assert!(
-        msg.contains("has consented") && msg.contains("offboarded, not removed"),
-        "{msg}"
-    );
-    let after = h.show("acme").await;
-    assert_eq!(after.links, before.links);
-    assert_eq!(after.events.len(), before.events.len());
-    assert!(h.has_token("acme"), "the token stays");
-
-    let err = h
-        .refused(Command::RemoveTenant {
-            slug: "nobody".into(),
-        })
-        .await;
-    assert_eq!(err.code(), ErrorCode::NotFound);
-}
-
-async fn batches(h: &Harness) -> u64 {
-    let s = h.status().await;
-    s.store.batches
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn removing_a_tenant_right_after_a_repeat_open_leaves_the_writer_idle() {
-    let h = harness().await;
-    h.add("acme", None, None).await;
-    let link = h.link("acme").await;
-    assert_eq!(h.get(&link.url).await.status, 200);
-    h.engine.sync().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    // A repeat open is counted in memory, to be written with the next lazy flush.
-    assert_eq!(h.get(&link.url).await.status, 200);
-    h.run(Command::RemoveTenant {
-        slug: "acme".into(),
-    })
-    .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let a = batches(&h).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let b = batches(&h).await;
-    assert!(
-        b - a < 20,
-        "the writer ran {} batches in one idle second",
-        b - a
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_removed_tenants_flow_does_not_touch_a_new_tenant_of_the_same_slug() {
-    let h = harness().await;
-    h.add("acme", None, None).await;
-    let auth = h.start(&h.link("acme").await).await;
-    let cb = h.consent(&auth, "it@acme.example", true, None).await;
-    h.run(Command::RemoveTenant {
-        slug: "acme".into(),
-    })
-    .await;
-    h.add("acme", None, None).await;
-    h.forget_cookies();
-    let page = h.get(&cb).await;
-    assert!(page.status >= 400, "{}", page.body);
-    let t = h.show("acme").await;
-    assert_eq!(t.status, TenantStatus::Created, "{:?}", t.reason);
-    assert_eq!(t.events.len(), 1, "{:#?}", t.events);
-    let s = h.status().await;
-    assert_eq!(s.pending_flows, 0);
-}
-
-#[tokio::test]
-async fn an_import_adds_all_of_its_tenants_or_none() {
+async fn an_import_adds_all_of_its_tenants_or_none(#[case] backend: Backend) {
     use mcp_onboard::engine::lifecycle::NewTenant;
-    let h = harness().await;
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     h.add("acme", None, None).await;
     let new = |s: &str| NewTenant {
         slug: s.into(),

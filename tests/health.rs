@@ -1,14 +1,18 @@
 //! Token health against the Google stand-in: every class of answer to a refresh, what each
 //! does to the tenant (nothing but a record, or `needs_reconsent`), the alarm about our own
-//! client, and the way back by a new consent.
+//! client, and the way back by a new consent. What is recorded runs on sled and on
+//! PostgreSQL; the rounds stopped early (the alarm and the round live in the owner's
+//! memory, whatever the store) on sled alone.
 
 mod common;
 
+use common::pg::Backend;
 use common::*;
 use mcp_onboard::domain::health::Health;
 use mcp_onboard::engine::model::{EventKind, TenantStatus};
 use mcp_onboard::engine::{Command, ErrorCode, Reply};
 use mcp_onboard::sandbox::google::Knobs;
+use rstest::rstest;
 
 async fn check(h: &Harness, slug: Option<&str>) -> Reply {
     h.engine
@@ -42,9 +46,14 @@ async fn consented(h: &Harness, slug: &str, email: &str) {
     assert_eq!(page.status, 200, "{}", page.body);
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_working_token_is_healthy_and_said_once_on_the_timeline() {
-    let h = harness().await;
+async fn a_working_token_is_healthy_and_said_once_on_the_timeline(#[case] backend: Backend) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     consented(&h, "acme", "it@acme.example").await;
     for _ in 0..3 {
         let r = check(&h, Some("acme")).await;
@@ -61,9 +70,16 @@ async fn a_working_token_is_healthy_and_said_once_on_the_timeline() {
     assert_eq!(h.google.refreshes(), 3);
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_revoked_token_puts_the_tenant_in_needs_reconsent_after_one_check() {
-    let h = harness().await;
+async fn a_revoked_token_puts_the_tenant_in_needs_reconsent_after_one_check(
+    #[case] backend: Backend,
+) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     consented(&h, "acme", "it@acme.example").await;
     consented(&h, "kept", "ops@kept.example").await;
     assert_eq!(h.google.revoke_account("it@acme.example"), 1);
@@ -114,9 +130,14 @@ async fn a_revoked_token_puts_the_tenant_in_needs_reconsent_after_one_check() {
     );
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn busy_or_failing_google_is_transient_and_never_flips_a_status() {
-    let h = harness().await;
+async fn busy_or_failing_google_is_transient_and_never_flips_a_status(#[case] backend: Backend) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     consented(&h, "acme", "it@acme.example").await;
     check(&h, Some("acme")).await;
     for fault in [
@@ -251,9 +272,14 @@ async fn a_busy_google_ends_the_round_early_instead_of_asking_about_everyone() {
     assert!(h.engine.health_alarm().is_none(), "busy is no alarm");
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_same_verdict_again_is_no_change_to_the_tenant() {
-    let h = harness().await;
+async fn the_same_verdict_again_is_no_change_to_the_tenant(#[case] backend: Backend) {
+    let Some(h) = harness_on(backend).await else {
+        return;
+    };
     consented(&h, "acme", "it@acme.example").await;
     check(&h, Some("acme")).await;
     let first = h.show("acme").await.updated_at.clone();

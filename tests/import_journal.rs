@@ -1,5 +1,8 @@
 //! An import is one decision: once decided, every row of it is written, even across a
-//! crash (the next open writes what is left), and until then its slugs stay reserved.
+//! crash (the next open writes what is left), and until then its slugs stay reserved. On
+//! every backend.
+
+mod support_pg;
 
 use std::sync::Arc;
 
@@ -9,7 +12,9 @@ use mcp_onboard::engine::api::{Command, Reply};
 use mcp_onboard::engine::lifecycle::NewTenant;
 use mcp_onboard::engine::{Engine, ErrorCode, Placement};
 use mcp_onboard::store::KeySource;
+use rstest::rstest;
 use secrecy::SecretString;
+use support_pg::{Backend, Home};
 
 fn new(slug: &str) -> NewTenant {
     NewTenant {
@@ -18,21 +23,28 @@ fn new(slug: &str) -> NewTenant {
     }
 }
 
-async fn open(dir: &std::path::Path) -> Arc<Engine> {
+async fn open(home: &Home) -> Arc<Engine> {
     let key = KeySource::Env(SecretString::from(
         base64::engine::general_purpose::STANDARD.encode([4u8; 32]),
     ));
-    let config = Arc::new(Config::load(None, false, &|_| None).unwrap());
-    Engine::open(dir, &key, config, Placement::Direct)
+    let env: std::collections::HashMap<_, _> = home.env().into_iter().collect();
+    let config = Arc::new(Config::load(None, false, &|k| env.get(k).cloned()).unwrap());
+    Engine::open(&home.data(), &key, config, Placement::Direct)
         .await
         .unwrap()
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn an_import_decided_before_a_crash_is_written_whole_at_the_next_open() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    let engine = open(&data).await;
+async fn an_import_decided_before_a_crash_is_written_whole_at_the_next_open(
+    #[case] backend: Backend,
+) {
+    let Some(home) = Home::new(backend) else {
+        return;
+    };
+    let engine = open(&home).await;
     engine
         .run(
             mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
@@ -74,7 +86,7 @@ async fn an_import_decided_before_a_crash_is_written_whole_at_the_next_open() {
         .unwrap();
     drop(engine);
 
-    let engine = open(&data).await;
+    let engine = open(&home).await;
     assert_eq!(
         engine.store().node().counts().0,
         2501,

@@ -10,8 +10,12 @@
 //! and deployed, `beta` got a link, `gamma` was only added; the audit chain holds 17
 //! entries without a genesis; the outbox holds the two events `acme` caused, each taken by
 //! `V3_HOOK` and recorded under its URL. `backup-v1` is a backup of it in the old format.
+//!
+//! Schema version 4: `tests/fixtures/schema-v4` (see its `SOURCE`), written before tenants
+//! had a language: `acme` (expects ann@acme.com) and `beta` (with a link).
 
-use std::os::unix::fs::PermissionsExt;
+mod support_fixture;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -21,39 +25,11 @@ use mcp_onboard::engine::model::{EventKind, LinkState, TenantStatus};
 use mcp_onboard::engine::{Command, Engine, Placement};
 use mcp_onboard::store::{KeySource, SCHEMA_VERSION};
 use secrecy::ExposeSecret;
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
-}
+use support_fixture::{copy_dir, fixture_of};
 
 /// A private copy of the first release's fixture.
 fn fixture() -> (tempfile::TempDir, std::path::PathBuf, KeySource) {
     fixture_of("schema-v1")
-}
-
-/// A private copy of a fixture: data dir 0700, key file 0600.
-fn fixture_of(name: &str) -> (tempfile::TempDir, std::path::PathBuf, KeySource) {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).unwrap();
-    copy_dir(&src.join("db"), &data.join("db"));
-    let key = tmp.path().join("key");
-    std::fs::copy(src.join("key"), &key).unwrap();
-    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
-    (tmp, data, KeySource::File(key))
 }
 
 async fn show(e: &Engine, slug: &str) -> TenantView {
@@ -402,4 +378,49 @@ async fn a_key_rotation_renames_the_receivers_recorded_under_the_old_key() {
             .all(|(_, e)| e.delivered == vec![after.clone()])
     );
     assert_eq!(verified(&engine).await, 18);
+}
+
+#[tokio::test]
+async fn a_schema_4_database_opens_at_schema_5_and_its_tenants_take_a_language() {
+    use mcp_onboard::engine::lifecycle::TenantEdit;
+    let (_tmp, data, key) = fixture_of("schema-v4");
+    let engine = Engine::open(&data, &key, config(), Placement::Direct)
+        .await
+        .unwrap();
+    assert_eq!(engine.store().schema_found(), 4);
+    assert_eq!(
+        engine.store().reader().schema_version().unwrap(),
+        SCHEMA_VERSION
+    );
+    assert_eq!(SCHEMA_VERSION, 6);
+    let acme = show(&engine, "acme").await;
+    assert_eq!(acme.display_name, "Acme Ltd");
+    assert_eq!(acme.lang, None, "a tenant of schema 4 has no language");
+    let beta = show(&engine, "beta").await;
+    assert_eq!(beta.display_name, "Beta GmbH");
+    assert_eq!(beta.links.len(), 1);
+    engine
+        .run(
+            mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
+            Command::EditTenant {
+                slug: "acme".into(),
+                edit: TenantEdit {
+                    lang: Some("de".into()),
+                    ..Default::default()
+                },
+            },
+        )
+        .await
+        .unwrap();
+    engine
+        .shutdown(std::time::Duration::from_secs(10))
+        .await
+        .unwrap();
+    drop(engine);
+    let again = Engine::open(&data, &key, config(), Placement::Direct)
+        .await
+        .unwrap();
+    assert_eq!(again.store().schema_found(), SCHEMA_VERSION);
+    assert_eq!(show(&again, "acme").await.lang.as_deref(), Some("de"));
+    assert_eq!(show(&again, "beta").await.lang, None);
 }

@@ -19,64 +19,29 @@ use std::path::PathBuf;
 use axum::extract::{Path, RawQuery};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use mcp_onboard::http::brand_color::Rgb;
 use mcp_onboard::http::limits::{self, Guard, RateLimit};
-use mcp_onboard::http::page_render::{Brand, Page, render, samples};
+use mcp_onboard::http::page_render::{Page, render, sample_brand, samples};
 use mcp_onboard::i18n::{Lang, negotiate};
 use serde_json::Value;
 use support_browser::*;
 
-/// The axe-core release the check is pinned to (vendored under `tests/fixtures/axe-core`).
-const AXE_VERSION: &str = "4.10.3";
 const TENANT: &str = "Acme Ltd";
 /// The pages the end-to-end browser test reaches, shot at both widths in every language.
-const SHOT: [&str; 4] = ["ask", "connected", "awaiting-approval", "denied"];
+const SHOT: [&str; 6] = [
+    "ask",
+    "connected",
+    "connected-1-of-2",
+    "connected-2-of-2",
+    "awaiting-approval",
+    "denied",
+];
 const PHONE: u32 = 360;
 const DESKTOP: u32 = 1280;
-
-fn brand() -> Brand {
-    Brand {
-        name: "Parcel AI".into(),
-        google_app: "Parcel Mail Assistant".into(),
-        logo_url: Some("/brand/logo".into()),
-        accent: Rgb(0x0b, 0x7a, 0x75),
-        support_contact: Some("help@parcel.example".into()),
-        privacy_policy_url: Some("https://parcel.example/privacy".into()),
-        terms_url: Some("https://parcel.example/terms".into()),
-    }
-}
 
 fn shots_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("pages-a11y");
     std::fs::create_dir_all(&dir).expect("the screenshots' folder");
     dir
-}
-
-/// axe-core's source: the copy vendored under `tests/fixtures/axe-core`, checked against the
-/// SHA-256 its `SOURCE.md` records.
-fn axe_source() -> String {
-    use sha2::{Digest, Sha256};
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/axe-core");
-    let source = std::fs::read_to_string(dir.join("axe.min.js")).expect("the vendored axe-core");
-    let note = std::fs::read_to_string(dir.join("SOURCE.md")).expect("axe-core's SOURCE.md");
-    let recorded = note
-        .lines()
-        .find(|l| l.starts_with("| SHA-256 |"))
-        .and_then(|l| l.split('`').nth(1))
-        .expect("SOURCE.md records the SHA-256");
-    let actual: String = Sha256::digest(source.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    assert_eq!(
-        actual, recorded,
-        "axe.min.js differs from the copy SOURCE.md describes"
-    );
-    assert!(
-        note.contains(&format!("| Version | {AXE_VERSION} |")),
-        "{note}"
-    );
-    source
 }
 
 const LOGO: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" width="80" height="40" viewBox="0 0 80 40"><rect width="80" height="40" rx="8" fill="#0b7a75"/><circle cx="20" cy="20" r="10" fill="#fff"/></svg>"##;
@@ -100,7 +65,7 @@ async fn page(Path(name): Path<String>, RawQuery(query): RawQuery, headers: Head
             next: None,
             switcher: true,
         },
-        &brand(),
+        &sample_brand(),
     );
     let mut res = (status, html).into_response();
     res.headers_mut().insert(
@@ -135,37 +100,6 @@ async fn pages_server() -> String {
     format!("http://{addr}")
 }
 
-/// Give the page axe-core (once per page load) and run it: the violations, each as
-/// `(id, impact, help, first targets)`.
-async fn axe(b: &Browser, source: &str) -> Vec<(String, String, String, String)> {
-    let loaded = b.run_script("return typeof window.axe;").await;
-    if loaded != "object" {
-        b.run_script(source).await;
-        let version = b
-            .run_script("return window.axe && window.axe.version;")
-            .await;
-        assert_eq!(version, AXE_VERSION, "the pinned axe-core");
-    }
-    let found = b
-        .run_async_script(
-            "const done = arguments[arguments.length - 1];
-             axe.run(document, { resultTypes: ['violations'] })
-               .then(r => done(r.violations.map(v => [v.id, v.impact || '', v.help,
-                 v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')])))
-               .catch(e => done([['axe-error', 'critical', String(e), '']]));",
-        )
-        .await;
-    found
-        .as_array()
-        .expect("a list of violations")
-        .iter()
-        .map(|v| {
-            let s = |i: usize| v[i].as_str().unwrap_or_default().to_owned();
-            (s(0), s(1), s(2), s(3))
-        })
-        .collect()
-}
-
 /// What a phone shows: the page's scroll width, the smallest text, the lowest button.
 const LAYOUT: &str = "
     const doc = document.documentElement;
@@ -176,12 +110,13 @@ const LAYOUT: &str = "
       const px = parseFloat(getComputedStyle(el).fontSize);
       if (px < 16) small.push(el.tagName + ' ' + px + 'px: ' + el.textContent.trim().slice(0, 40));
     }
-    const low = [...document.querySelectorAll('button, .langs a, footer ul a')]
+    const low = [...document.querySelectorAll('button, a.button, .langs a, footer ul a')]
       .map(e => [e.textContent.trim(), e.getBoundingClientRect().height])
       .filter(([, h]) => h < 44);
     return { scroll: doc.scrollWidth, inner: window.innerWidth,
              body: parseFloat(getComputedStyle(document.body).fontSize), small, low,
-             lang: doc.lang, buttons: document.querySelectorAll('button').length };";
+             lang: doc.lang, buttons: document.querySelectorAll('button').length,
+             link_buttons: document.querySelectorAll('a.button').length };";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_in_every_language_passes_axe_and_fits_a_phone() {
@@ -223,6 +158,12 @@ async fn every_page_in_every_language_passes_axe_and_fits_a_phone() {
                 assert_eq!(
                     layout["buttons"],
                     u64::from(name.starts_with("ask")),
+                    "{at}"
+                );
+                // The offer of the next consent, a link to the link's page, looks like one.
+                assert_eq!(
+                    layout["link_buttons"],
+                    u64::from(name == "connected-1-of-2"),
                     "{at}"
                 );
                 for (id, impact, help, targets) in axe(&b, &axe_js).await {

@@ -1,6 +1,7 @@
 //! Kill the owning process with SIGKILL in the middle of provisioning (or offboarding),
 //! start it again, and every job finishes: exactly one connection and one function per
-//! tenant (or none left, every grant given back).
+//! tenant (or none left, every grant given back). With the store on sled and on
+//! PostgreSQL.
 
 mod common;
 
@@ -9,6 +10,7 @@ use std::path::Path;
 use std::process::{Child, Command as Proc, Stdio};
 use std::time::{Duration, Instant};
 
+use common::pg::{Backend, PgServer};
 use common::test_key;
 use mcp_onboard::control::Client;
 use mcp_onboard::engine::lifecycle::NewTenant;
@@ -16,6 +18,7 @@ use mcp_onboard::engine::model::TenantStatus;
 use mcp_onboard::engine::{Command, Reply};
 use mcp_onboard::sandbox::blaxel::{BlaxelFaults, BlaxelSandboxConfig, spawn};
 use mcp_onboard::sandbox::google::GoogleSandbox;
+use rstest::rstest;
 use secrecy::SecretString;
 
 const TENANTS: usize = 12;
@@ -56,7 +59,7 @@ async fn status(c: &mut Client, slug: &str) -> TenantStatus {
 }
 
 /// Add these tenants over the socket and take each through its consent.
-async fn add_and_consent(c: &mut Client, base: &str, slugs: &[String]) {
+async fn add_and_consent(c: &mut Client, slugs: &[String]) {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -68,7 +71,7 @@ async fn add_and_consent(c: &mut Client, base: &str, slugs: &[String]) {
         }))
         .await
         .unwrap();
-        consent(&http, c, base, slug).await;
+        consent(&http, c, slug).await;
     }
 }
 
@@ -92,9 +95,10 @@ async fn all_reach(c: &mut Client, slugs: &[String], want: TenantStatus) {
 }
 
 /// Link → interstitial → Continue → sandbox Allow → callback, as a browser would.
-async fn consent(http: &reqwest::Client, c: &mut Client, base: &str, slug: &str) {
+async fn consent(http: &reqwest::Client, c: &mut Client, slug: &str) {
     let Reply::Link(link) = c
         .call(Command::IssueLink {
+            integration: None,
             slug: slug.into(),
             ttl_secs: 600,
             replace: false,
@@ -105,7 +109,7 @@ async fn consent(http: &reqwest::Client, c: &mut Client, base: &str, slug: &str)
         panic!()
     };
     let (status, body) =
-        common::consent_over_http(http, base, &link.url, &format!("it@{slug}.example")).await;
+        common::consent_over_http(http, &link.url, &format!("it@{slug}.example")).await;
     assert_eq!(status, 200, "{body}");
 }
 
@@ -114,13 +118,19 @@ async fn consent(http: &reqwest::Client, c: &mut Client, base: &str, slug: &str)
 struct World {
     dir: tempfile::TempDir,
     data: std::path::PathBuf,
-    base: String,
     google: GoogleSandbox,
     blaxel: mcp_onboard::sandbox::blaxel::BlaxelSandboxHandle,
     env: HashMap<&'static str, String>,
+    /// The database, when the store is PostgreSQL (dropped last).
+    _pg: Option<PgServer>,
 }
 
-async fn world(delete_delay: Duration) -> World {
+/// `None`: PostgreSQL is not installed (SKIPPED).
+async fn world(delete_delay: Duration, backend: Backend) -> Option<World> {
+    let pg = match backend {
+        Backend::Sled => None,
+        Backend::Postgres => Some(PgServer::start()?),
+    };
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -157,30 +167,37 @@ async fn world(delete_delay: Duration) -> World {
         ("BL_API_KEY", "bl_key".into()),
     ]);
     env.extend(google_env);
-    World {
+    env.extend(pg.iter().flat_map(PgServer::env));
+    Some(World {
         dir,
         data,
-        base,
         google,
         blaxel,
         env,
-    }
+        _pg: pg,
+    })
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigkill_mid_provisioning_then_restart_finishes_every_job_once() {
-    let World {
+async fn sigkill_mid_provisioning_then_restart_finishes_every_job_once(#[case] backend: Backend) {
+    let Some(World {
         dir,
         data,
-        base,
         google,
         blaxel,
         env,
-    } = world(Duration::ZERO).await;
+        _pg,
+    }) = world(Duration::ZERO, backend).await
+    else {
+        return;
+    };
     let mut owner = start(&env, dir.path());
     let mut c = common::owner_client(&data).await;
     let slugs: Vec<String> = (0..TENANTS).map(|i| format!("kill{i:02}")).collect();
-    add_and_consent(&mut c, &base, &slugs).await;
+    add_and_consent(&mut c, &slugs).await;
     // Let provisioning get under way, then kill the owner outright.
     let start_wait = Instant::now();
     while blaxel.connections().len() < 2 {
@@ -218,16 +235,29 @@ async fn sigkill_mid_provisioning_then_restart_finishes_every_job_once() {
     for f in &funcs {
         assert_eq!(f.deployments, 1, "{} was deployed more than once", f.name);
     }
+    if let Some(pg) = &_pg {
+        // The owner kept it all in the database, nothing in the data dir.
+        let n = pg.column("SELECT count(*) FROM tenants").await;
+        assert_eq!(n, vec![Some(TENANTS.to_string())]);
+        assert!(!data.join("db").exists());
+    }
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigkill_mid_offboarding_then_restart_finishes_every_offboarding_once() {
+async fn sigkill_mid_offboarding_then_restart_finishes_every_offboarding_once(
+    #[case] backend: Backend,
+) {
     const N: usize = 6;
-    let w = world(Duration::from_millis(1200)).await;
+    let Some(w) = world(Duration::from_millis(1200), backend).await else {
+        return;
+    };
     let mut owner = start(&w.env, w.dir.path());
     let mut c = common::owner_client(&w.data).await;
     let slugs: Vec<String> = (0..N).map(|i| format!("off{i}")).collect();
-    add_and_consent(&mut c, &w.base, &slugs).await;
+    add_and_consent(&mut c, &slugs).await;
     let deadline = Instant::now() + Duration::from_secs(120);
     for slug in &slugs {
         while status(&mut c, slug).await != TenantStatus::Deployed {

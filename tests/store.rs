@@ -1,41 +1,20 @@
-//! The typed store: keys, locking, the writer and group commit, the job index, flows and
-//! sweeping, the published changes.
+//! The typed store: keys, locking, the writer and group commit, the job index, the
+//! published changes and their sequence (flows and a link's counts: `store_flows`). What
+//! every backend promises runs on each (`case`s `sled` and `postgres`); sled's own
+//! machinery (its lock, the writer's group commit) on sled alone.
+
+mod support_pg;
+mod support_store;
 
 use std::time::Duration;
 
-use base64::Engine as _;
-use mcp_onboard::domain::actor::{Actor, Worker};
-use mcp_onboard::engine::lifecycle::{NewTenant, Transition, apply, new_tenant};
-use mcp_onboard::engine::model::{GoogleIdentity, PendingFlow, ProvisionStep, TenantStatus};
-use mcp_onboard::store::{Change, Durability, KeySource, Store, StoreError, TakenFlow};
-
-/// Who these writes are done for: nobody the audit chain names.
-const ME: Actor = Actor::System(Worker::Owner);
+use mcp_onboard::engine::lifecycle::{Transition, apply};
+use mcp_onboard::engine::model::{GoogleIdentity, ProvisionStep, TenantStatus};
+use mcp_onboard::store::{Change, Durability, KeySource, Store, StoreError};
+use rstest::rstest;
 use secrecy::{ExposeSecret, SecretString};
-
-fn key(byte: u8) -> KeySource {
-    KeySource::Env(SecretString::from(
-        base64::engine::general_purpose::STANDARD.encode([byte; 32]),
-    ))
-}
-
-async fn add(store: &Store, slug: &str) {
-    let (t, e) = new_tenant(
-        &NewTenant {
-            slug: slug.into(),
-            ..Default::default()
-        },
-        1,
-    )
-    .unwrap();
-    let inserted = store
-        .commit(&ME, Durability::Durable, move |tx| {
-            tx.insert_tenant(t.clone(), e.clone())
-        })
-        .await
-        .unwrap();
-    assert!(inserted);
-}
+use support_pg::{Backend, Home};
+use support_store::{ME, add, key};
 
 async fn transition(store: &Store, slug: &str, t: Transition, now: i64, secret: Option<&str>) {
     let slug = slug.to_owned();
@@ -70,20 +49,26 @@ async fn consent(store: &Store, slug: &str, now: i64) {
     transition(store, slug, consented(), now, Some("1//tok")).await;
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn an_existing_database_refuses_a_missing_or_wrong_key_and_loses_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let keyfile = dir.path().join("conf/secret.key");
+async fn an_existing_database_refuses_a_missing_or_wrong_key_and_loses_nothing(
+    #[case] backend: Backend,
+) {
+    let Some(home) = Home::new(backend) else {
+        return;
+    };
+    let keyfile = home.dir.path().join("conf/secret.key");
     {
-        let store = Store::open(&data, &KeySource::File(keyfile.clone())).unwrap();
+        let store = home.open(&KeySource::File(keyfile.clone())).unwrap();
         add(&store, "acme").await;
         consent(&store, "acme", 5).await;
         store.stop(Duration::from_secs(10)).await.unwrap();
     }
     let saved = std::fs::read(&keyfile).unwrap();
     std::fs::remove_file(&keyfile).unwrap();
-    let err = Store::open(&data, &KeySource::File(keyfile.clone())).unwrap_err();
+    let err = home.open(&KeySource::File(keyfile.clone())).unwrap_err();
     assert!(matches!(err, StoreError::Key(_)), "{err}");
     assert!(
         err.to_string().contains("key file") && err.to_string().contains("missing"),
@@ -93,12 +78,12 @@ async fn an_existing_database_refuses_a_missing_or_wrong_key_and_loses_nothing()
         !keyfile.exists(),
         "no new key is made for an existing database"
     );
-    let err = Store::open(&data, &key(9)).unwrap_err();
+    let err = home.open(&key(9)).unwrap_err();
     assert!(matches!(err, StoreError::WrongKey), "{err}");
     std::fs::write(&keyfile, saved).unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&keyfile, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let store = Store::open(&data, &KeySource::File(keyfile)).unwrap();
+    let store = home.open(&KeySource::File(keyfile)).unwrap();
     assert_eq!(
         store
             .reader()
@@ -109,10 +94,11 @@ async fn an_existing_database_refuses_a_missing_or_wrong_key_and_loses_nothing()
         "1//tok"
     );
     assert_eq!(store.reader().timeline("acme").unwrap().len(), 2);
-    assert_eq!(
-        store.reader().schema_version().unwrap(),
-        mcp_onboard::store::SCHEMA_VERSION
-    );
+    let schema = match backend {
+        Backend::Sled => mcp_onboard::store::SCHEMA_VERSION,
+        Backend::Postgres => mcp_onboard::store::postgres::PG_SCHEMA_VERSION,
+    };
+    assert_eq!(store.reader().schema_version().unwrap(), schema);
 }
 
 #[test]
@@ -138,10 +124,15 @@ fn a_data_dir_others_can_read_is_refused_with_the_fix() {
     assert!(!dir.path().join("db").exists(), "nothing was created");
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn the_job_index_follows_the_tenant() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("d"), &key(1)).unwrap();
+async fn the_job_index_follows_the_tenant(#[case] backend: Backend) {
+    let Some(home) = Home::new(backend) else {
+        return;
+    };
+    let store = home.open(&key(1)).unwrap();
     add(&store, "a").await;
     add(&store, "b").await;
     assert_eq!(store.node().due_jobs(100), (vec![], None));
@@ -171,66 +162,15 @@ async fn the_job_index_follows_the_tenant() {
     assert_eq!(store.node().counts().1.get(&TenantStatus::Failed), Some(&1));
 }
 
-fn flow(exp: i64) -> PendingFlow {
-    PendingFlow {
-        tenant: "a".into(),
-        link_id: "l".into(),
-        link_hash: String::new(),
-        redirect_uri: "r".into(),
-        created_at: 0,
-        expires_at: exp,
-        browser: String::new(),
-    }
-}
-
-const OLD: [u8; 32] = [1; 32];
-const NEW: [u8; 32] = [2; 32];
-
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn flows_are_taken_once_and_swept_when_old() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("d"), &key(1)).unwrap();
-    let v = SecretString::from("verifier");
-    store
-        .commit(&ME, Durability::Lazy, move |tx| {
-            tx.put_flow(&OLD, flow(10), &v)?;
-            tx.put_flow(&NEW, flow(i64::MAX), &v)?;
-            Ok::<_, StoreError>(())
-        })
-        .await
-        .unwrap();
-    assert_eq!(
-        store.node().pending_flows(),
-        1,
-        "one flow is still in its window"
-    );
-    let take = |h: &'static [u8]| store.commit(&ME, Durability::Lazy, move |tx| tx.take_flow(h));
-    match take(&NEW).await.unwrap() {
-        TakenFlow::Taken(f, verifier) => {
-            assert_eq!(
-                (f.tenant.as_str(), verifier.expose_secret()),
-                ("a", "verifier")
-            );
-        }
-        _ => panic!("the flow is there"),
-    }
-    assert!(matches!(take(&NEW).await.unwrap(), TakenFlow::Used(u) if u.tenant == "a"));
-    assert!(matches!(take(&[9; 32]).await.unwrap(), TakenFlow::Unknown));
-    assert!(store.reader().used_flow(&NEW).unwrap().is_some());
-    let far = mcp_onboard::time::now_ms() + 10_000;
-    let swept = store
-        .commit(&ME, Durability::Lazy, move |tx| tx.sweep_flows(far))
-        .await
-        .unwrap();
-    assert_eq!(swept, 2, "the expired flow and the tombstone");
-    assert!(matches!(take(&OLD).await.unwrap(), TakenFlow::Unknown));
-    assert!(store.reader().used_flow(&NEW).unwrap().is_none());
-}
-
-#[tokio::test]
-async fn a_refused_operation_writes_nothing_and_publishes_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("d"), &key(1)).unwrap();
+async fn a_refused_operation_writes_nothing_and_publishes_nothing(#[case] backend: Backend) {
+    let Some(home) = Home::new(backend) else {
+        return;
+    };
+    let store = home.open(&key(1)).unwrap();
     add(&store, "a").await;
     let mut rx = store.subscribe();
     let res: Result<(), StoreError> = store
@@ -262,12 +202,17 @@ async fn a_refused_operation_writes_nothing_and_publishes_nothing() {
     assert!(matches!(&c.change, Change::Tenant { tenant, .. } if tenant.slug == "b"));
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn sequence_numbers_grow_across_restarts_even_after_a_crash() {
-    let dir = tempfile::tempdir().unwrap();
+async fn sequence_numbers_grow_across_restarts_even_after_a_crash(#[case] backend: Backend) {
+    let Some(home) = Home::new(backend) else {
+        return;
+    };
     let mut last = 0;
     for round in 0..3 {
-        let store = Store::open(&dir.path().join("d"), &key(1)).unwrap();
+        let store = home.open(&key(1)).unwrap();
         let mut rx = store.subscribe();
         add(&store, &format!("t{round}")).await;
         let c = rx.recv().await.unwrap();
@@ -282,7 +227,7 @@ async fn sequence_numbers_grow_across_restarts_even_after_a_crash() {
             drop(store);
         }
     }
-    let store = Store::open(&dir.path().join("d"), &key(1)).unwrap();
+    let store = home.open(&key(1)).unwrap();
     let seqs: Vec<u64> = store
         .reader()
         .entries_since(0, 100)
@@ -318,166 +263,5 @@ async fn many_durable_writers_at_once_share_flushes() {
     assert!(
         flushes < 256,
         "group commit: {flushes} flushes for 256 durable writes"
-    );
-}
-
-#[tokio::test]
-async fn repeated_opens_are_counted_in_memory_and_written_once_per_flush() {
-    use mcp_onboard::engine::model::ConsentLink;
-    use mcp_onboard::store::Counted;
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("d");
-    const H: [u8; 32] = [7; 32];
-    {
-        let store = Store::open(&data, &key(1)).unwrap();
-        add(&store, "a").await;
-        store
-            .commit(&ME, Durability::Durable, |tx| {
-                tx.put_link(&H, ConsentLink::new("a", "l1", 0, i64::MAX))?;
-                Ok::<_, StoreError>(())
-            })
-            .await
-            .unwrap();
-        let mut rx = store.subscribe();
-        let mut firsts = 0;
-        for _ in 0..300 {
-            let c = store
-                .commit(&ME, Durability::Lazy, |tx| tx.count_on_link(&H, false))
-                .await
-                .unwrap();
-            firsts += matches!(c, Counted::First(_)) as u32;
-        }
-        assert_eq!(firsts, 1, "only the first open is written at once");
-        assert_eq!(
-            store.reader().links_for("a").unwrap()[0].open_count,
-            300,
-            "shown at once"
-        );
-        // Written together within a flush interval: far fewer link changes than opens.
-        tokio::time::sleep(mcp_onboard::store::LAZY_FLUSH * 3).await;
-        let mut link_changes = 0;
-        while let Ok(c) = rx.try_recv() {
-            link_changes += matches!(c.change, Change::Link { .. }) as u32;
-        }
-        assert!(
-            (1..20).contains(&link_changes),
-            "{link_changes} link writes for 300 opens"
-        );
-        let c = store
-            .commit(&ME, Durability::Lazy, |tx| tx.count_on_link(&H, false))
-            .await
-            .unwrap();
-        assert_eq!(c, Counted::Again);
-        store.stop(Duration::from_secs(10)).await.unwrap();
-    }
-    let store = Store::open(&data, &key(1)).unwrap();
-    assert_eq!(
-        store.reader().link(&H).unwrap().unwrap().open_count,
-        301,
-        "every count reached the disk, the last one at the stop"
-    );
-}
-
-#[tokio::test]
-async fn a_link_keeps_only_its_newest_few_pending_flows() {
-    use mcp_onboard::store::MAX_FLOWS_PER_LINK;
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("d"), &key(1)).unwrap();
-    let v = SecretString::from("verifier");
-    for i in 0..(MAX_FLOWS_PER_LINK as u8 + 10) {
-        let v = v.clone();
-        store
-            .commit(&ME, Durability::Lazy, move |tx| {
-                let mut f = flow(i64::MAX);
-                f.link_hash = "ab".repeat(32);
-                tx.put_flow(&[i; 32], f, &v)?;
-                Ok::<_, StoreError>(())
-            })
-            .await
-            .unwrap();
-    }
-    assert_eq!(store.node().flow_count(), MAX_FLOWS_PER_LINK);
-    assert_eq!(store.node().pending_flows(), MAX_FLOWS_PER_LINK);
-    let newest = MAX_FLOWS_PER_LINK as u8 + 9;
-    let taken = store
-        .commit(&ME, Durability::Lazy, move |tx| tx.take_flow(&[newest; 32]))
-        .await
-        .unwrap();
-    assert!(matches!(taken, TakenFlow::Taken(..)), "the newest is kept");
-    let oldest = store
-        .commit(&ME, Durability::Lazy, |tx| tx.take_flow(&[0; 32]))
-        .await
-        .unwrap();
-    assert!(matches!(oldest, TakenFlow::Unknown), "the oldest went");
-}
-
-#[tokio::test]
-async fn a_staged_flow_is_found_at_once_and_written_within_a_flush_interval() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("d");
-    {
-        let store = Store::open(&data, &key(1)).unwrap();
-        let v = SecretString::from("verifier-1");
-        let mut f = flow(i64::MAX);
-        f.link_hash = "cd".repeat(32);
-        // Each verifier is sealed for its own slot.
-        store
-            .node()
-            .stage_flow(&NEW, f.clone(), store.seal_flow_verifier(&NEW, &v));
-        store
-            .node()
-            .stage_flow(&OLD, f, store.seal_flow_verifier(&OLD, &v));
-        assert_eq!(store.node().flow_count(), 2);
-        let taken = store
-            .commit(&ME, Durability::Lazy, |tx| tx.take_flow(&OLD))
-            .await
-            .unwrap();
-        assert!(
-            matches!(taken, TakenFlow::Taken(..)),
-            "found before any write"
-        );
-        tokio::time::sleep(mcp_onboard::store::LAZY_FLUSH * 3).await;
-        // Written and flushed by now: a crash (no stop) keeps it.
-        drop(store);
-        std::thread::sleep(Duration::from_millis(300));
-    }
-    let store = Store::open(&data, &key(1)).unwrap();
-    match store
-        .commit(&ME, Durability::Lazy, |tx| tx.take_flow(&NEW))
-        .await
-        .unwrap()
-    {
-        TakenFlow::Taken(_, v) => assert_eq!(v.expose_secret(), "verifier-1"),
-        _ => panic!("the staged flow reached the disk"),
-    }
-    assert!(matches!(
-        store
-            .commit(&ME, Durability::Lazy, |tx| tx.take_flow(&OLD))
-            .await
-            .unwrap(),
-        TakenFlow::Used(_)
-    ));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn staged_flows_are_written_within_a_flush_interval_even_while_the_writer_is_busy() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("d"), &key(1)).unwrap();
-    let mut f = flow(i64::MAX);
-    f.link_hash = "ef".repeat(32);
-    store.node().stage_flow(
-        &[7u8; 32],
-        f,
-        store.seal_flow_verifier(&[7u8; 32], &SecretString::from("v")),
-    );
-    let start = std::time::Instant::now();
-    // A console asking for a tenant every 50 ms keeps the writer busy all along.
-    while start.elapsed() < Duration::from_secs(1) {
-        store.applied().await.unwrap();
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(
-        store.reader().pending_flow(&[7u8; 32]).unwrap().is_some(),
-        "written within the interval"
     );
 }

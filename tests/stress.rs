@@ -4,7 +4,7 @@
 //! time, while a monitor checks that `/healthz` keeps answering. Then SIGTERM must stop the
 //! owner, and after a restart every acknowledged command must be in the store.
 //!
-//! CI runs a reduced size. The full size:
+//! On sled and on PostgreSQL. CI runs a reduced size. The full size:
 //! `MCP_ONBOARD_STRESS=full cargo test --release --test stress -- --nocapture`.
 
 mod common;
@@ -16,10 +16,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use common::pg::{Backend, PgServer};
 use common::{consent_over_http, test_key};
 use mcp_onboard::engine::lifecycle::NewTenant;
 use mcp_onboard::engine::model::TenantStatus;
 use mcp_onboard::engine::{Command, Reply};
+use rstest::rstest;
 
 struct Size {
     clients: usize,
@@ -138,8 +140,21 @@ fn health_monitor(
     })
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn many_clients_and_customers_at_once_then_sigterm_and_nothing_acknowledged_is_lost() {
+async fn many_clients_and_customers_at_once_then_sigterm_and_nothing_acknowledged_is_lost(
+    #[case] backend: Backend,
+) {
+    // The database, when the store is PostgreSQL (dropped last).
+    let pg = match backend {
+        Backend::Sled => None,
+        Backend::Postgres => match PgServer::start() {
+            Some(pg) => Some(pg),
+            None => return,
+        },
+    };
     let size = size();
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
@@ -162,6 +177,7 @@ async fn many_clients_and_customers_at_once_then_sigterm_and_nothing_acknowledge
         ("MCP_ONBOARD_MAX_CONNECTIONS_PER_CLIENT", "100000".into()),
     ]);
     env.extend(google_env);
+    env.extend(pg.iter().flat_map(PgServer::env));
     let mut owner = start(&env, &home);
     let setup = common::owner_client(&data).await;
     drop(setup);
@@ -183,6 +199,7 @@ async fn many_clients_and_customers_at_once_then_sigterm_and_nothing_acknowledge
         .unwrap();
         let Reply::Link(l) = c
             .call(Command::IssueLink {
+                integration: None,
                 slug: slug.clone(),
                 ttl_secs: 3600,
                 replace: false,
@@ -203,10 +220,9 @@ async fn many_clients_and_customers_at_once_then_sigterm_and_nothing_acknowledge
         .cloned()
         .map(|(slug, url)| {
             let http = http.clone();
-            let base = base.clone();
             tokio::spawn(async move {
                 let (status, body) =
-                    consent_over_http(&http, &base, &url, &format!("it@{slug}.example")).await;
+                    consent_over_http(&http, &url, &format!("it@{slug}.example")).await;
                 assert_eq!(status, 200, "{slug}: {body}");
                 slug
             })
@@ -232,6 +248,7 @@ async fn many_clients_and_customers_at_once_then_sigterm_and_nothing_acknowledge
                     .await
                     .unwrap();
                     c.call(Command::IssueLink {
+                        integration: None,
                         slug: slug.clone(),
                         ttl_secs: 3600,
                         replace: false,

@@ -1,15 +1,14 @@
 //! Long text in the console (a 600-character Blaxel error, a reason as long, a timeline
 //! entry saying it again) at 80x24 and 120x40: the panes cap each piece at a few rows with a
 //! marker that says how many more there are and which key shows them, and the full view
-//! (`d`) reaches every character of it, scrolled to its end.
+//! (`d`) reaches every character of it, scrolled to its end, wide text and headings wrapped
+//! within its rows at any width.
 
 mod support_view;
 
 use mcp_onboard::tui::layout::details;
 use mcp_onboard::tui::model::{Mode, Model, Msg};
 use mcp_onboard::tui::update::update;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use rstest::rstest;
 use support_view::*;
 
@@ -18,18 +17,6 @@ fn key(c: char) -> Msg {
         crossterm::event::KeyCode::Char(c),
         crossterm::event::KeyModifiers::NONE,
     ))
-}
-
-/// The screen as text, one string per row.
-fn rows(t: &Terminal<TestBackend>) -> Vec<String> {
-    let buf = t.backend().buffer();
-    (0..buf.area.height)
-        .map(|y| {
-            (0..buf.area.width)
-                .map(|x| buf[(x, y)].symbol())
-                .collect::<String>()
-        })
-        .collect()
 }
 
 /// `text` without any white space: what is left when rows are joined, however they broke.
@@ -42,7 +29,7 @@ fn full_view(mut m: Model) -> Model {
     let fx = update(&mut m, key('d'));
     assert!(fx.is_empty(), "its detail is held: nothing to ask: {fx:?}");
     assert!(
-        matches!(m.mode, Mode::Details { scroll: 0 }),
+        matches!(m.mode, Mode::Details { scroll: 0, .. }),
         "{:?}",
         m.mode
     );
@@ -94,15 +81,15 @@ fn the_full_view_holds_every_character_and_scrolls_to_the_end(#[case] w: u16, #[
     );
     let max = details::max_scroll(&end);
     assert!(
-        matches!(end.mode, Mode::Details { scroll } if scroll == max),
+        matches!(end.mode, Mode::Details { scroll, .. } if scroll == max),
         "{:?}",
         end.mode
     );
     // No further than the end; `g` back to the top, `esc` back to the table.
     update(&mut end, key('j'));
-    assert!(matches!(end.mode, Mode::Details { scroll } if scroll == max));
+    assert!(matches!(end.mode, Mode::Details { scroll, .. } if scroll == max));
     update(&mut end, key('g'));
-    assert!(matches!(end.mode, Mode::Details { scroll: 0 }));
+    assert!(matches!(end.mode, Mode::Details { scroll: 0, .. }));
     update(
         &mut end,
         Msg::Key(crossterm::event::KeyEvent::new(
@@ -138,4 +125,66 @@ fn long_text_screens_at_both_sizes(#[case] w: u16, #[case] h: u16) {
     let mut end = full_view(long_texts((w, h)));
     update(&mut end, key('G'));
     insta::assert_snapshot!(format!("long-text-full-end-{w}x{h}"), draw(&end).backend());
+}
+
+/// A reason in CJK without a space (wider than a row, two columns a character) is whole in
+/// the full view, no row wider than the view, at 80 columns and narrow ones.
+#[test]
+fn wide_text_without_spaces_is_whole_and_within_the_rows() {
+    let cjk: String = "顧客がグーグルで拒否しました".repeat(20);
+    for w in [80u16, 40] {
+        let mut m = long_texts((w, 24));
+        if let Some(d) = m.detail.view.as_mut() {
+            d.reason = Some(cjk.clone());
+        }
+        update(&mut m, key('d'));
+        assert!(matches!(m.mode, Mode::Details { .. }));
+        let rows: Vec<String> = details::rows(&m, w - 2)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        for r in &rows {
+            assert!(
+                ratatui::text::Line::from(r.as_str()).width() <= usize::from(w - 2),
+                "{w}: {r:?} wider than {}",
+                w - 2
+            );
+        }
+        assert!(
+            squeezed(&rows.join("")).contains(&cjk),
+            "{w}: not whole: {rows:?}"
+        );
+    }
+}
+
+/// The full view drawn with almost no room: no panic, scrolling clamps at both ends.
+#[test]
+fn the_full_view_with_no_room_draws_and_clamps() {
+    for (w, h) in [(80u16, 24u16), (80, 4), (80, 3), (80, 1), (3, 24), (1, 1)] {
+        let mut m = long_texts((w, h));
+        update(&mut m, key('d'));
+        let _ = draw(&m);
+        update(&mut m, key('G'));
+        let end = details::max_scroll(&m);
+        assert!(matches!(m.mode, Mode::Details { scroll, .. } if scroll == end));
+        let _ = draw(&m);
+        update(&mut m, key('j'));
+        assert!(matches!(m.mode, Mode::Details { scroll, .. } if scroll == end));
+        update(&mut m, key('g'));
+        update(&mut m, key('k'));
+        assert!(matches!(m.mode, Mode::Details { scroll: 0, .. }));
+    }
+}
+
+/// At a narrow width (30 columns) every row of the full view fits it: the timeline's
+/// heading (`Timeline, 8 entries, the newest last`) is one unwrapped row, cut silently by
+/// the box.
+#[test]
+fn every_row_of_the_full_view_fits_a_narrow_terminal() {
+    let w = 30u16;
+    let mut m = long_texts((w, 24));
+    update(&mut m, key('d'));
+    for r in details::rows(&m, w - 2) {
+        assert!(r.width() <= usize::from(w - 2), "{:?}", r.to_string());
+    }
 }

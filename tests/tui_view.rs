@@ -97,6 +97,14 @@ fn screens(size: (u16, u16)) -> Vec<(&'static str, Model)> {
     let mut end = model(true, size);
     end.mode = help_over_the_table(u16::MAX);
     out.push(("help-end", end));
+    out.push(("two-integrations", two_integrations(size)));
+    let mut full = two_integrations(size);
+    full.mode = Mode::Details {
+        slug: "betamax".into(),
+        scroll: 0,
+    };
+    out.push(("two-integrations-details", full));
+    out.push(("both-deployed", both_deployed(size)));
     out
 }
 
@@ -141,18 +149,6 @@ fn palette_more(size: (u16, u16)) -> Model {
     let mut m = model(true, size);
     m.mode = Mode::Palette(tui_input::Input::new("status ".into()));
     m
-}
-
-/// The screen as text, one string per row.
-fn rows(t: &Terminal<TestBackend>) -> Vec<String> {
-    let buf = t.backend().buffer();
-    (0..buf.area.height)
-        .map(|y| {
-            (0..buf.area.width)
-                .map(|x| buf[(x, y)].symbol())
-                .collect::<String>()
-        })
-        .collect()
 }
 
 #[rstest]
@@ -395,4 +391,35 @@ fn the_qr_code_is_dark_on_light_and_fits_80x24() {
     );
     let text: String = buf.content().iter().map(|c| c.symbol()).collect();
     assert!(!text.contains("does not fit"));
+}
+
+#[rstest]
+#[case::small(80, 24, "g● d✉")]
+#[case::between(100, 30, "g● d✉")]
+#[case::large(120, 40, "gmail ● drive ✉")]
+fn a_tenant_of_two_integrations_marks_each_in_its_row_and_has_a_block_each(
+    #[case] w: u16,
+    #[case] h: u16,
+    #[case] marks: &str,
+) {
+    let t = draw(&two_integrations((w, h)));
+    let screen = rows(&t);
+    let text = screen.join("\n");
+    assert!(
+        screen
+            .iter()
+            .any(|r| r.contains("betamax") && r.contains("✉ link opened") && r.contains(marks)),
+        "{text}"
+    );
+    assert!(text.contains("│gmail  ● deployed"), "{text}");
+    assert!(text.contains("│google-drive  ✉ link opened"), "{text}");
+    // Gmail's glyph is green on a row whose status, Drive's, is blue.
+    assert_eq!(glyph_fg(&t, "betamax", "●"), Color::Green);
+    assert_eq!(glyph_fg(&t, "betamax", "✉"), Color::Blue);
+    // With room, the blocks leave the table every row.
+    if h >= 40 {
+        for slug in ["alphabeta", "beta-corp", "gamma", "omega"] {
+            assert!(screen.iter().any(|r| r.contains(slug)), "{slug}: {text}");
+        }
+    }
 }

@@ -1,16 +1,19 @@
 //! What comes back from upstream (Blaxel) cannot hurt the owner: a wild `Retry-After-Ms`
 //! neither panics the provisioner nor leaves a tenant stuck, and secrets a front end echoes
-//! back never reach the tenant's record, its timeline, the faces, webhooks or the disk.
+//! back never reach the tenant's record, its timeline, the faces, webhooks or the disk
+//! (nor the database, with the store on PostgreSQL).
 
 mod common;
 
 use std::time::Duration;
 
 use common::blaxel_rig::*;
+use common::pg::Backend;
 use mcp_onboard::engine::Command;
 use mcp_onboard::engine::model::{EventKind, FailureKind, ProvisionStep, TenantStatus};
 use mcp_onboard::provision::ProvisionSettings;
 use mcp_onboard::sandbox::blaxel::BlaxelFaults;
+use rstest::rstest;
 
 #[tokio::test]
 async fn a_retry_after_ms_of_1e300_is_clamped_and_the_tenant_is_retried_not_stuck() {
@@ -75,14 +78,21 @@ async fn a_panic_in_a_provisioning_step_stops_the_job_as_failed_and_retry_runs_i
     assert!(!r.worker.is_finished());
 }
 
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn secrets_a_front_end_echoes_back_reach_no_record_face_webhook_or_file() {
+async fn secrets_a_front_end_echoes_back_reach_no_record_face_webhook_or_file(
+    #[case] backend: Backend,
+) {
     let refresh = "1//0gSecretRefreshToken-ABC_def";
-    let r = rig(BlaxelFaults {
+    let echo = BlaxelFaults {
         echo_every: Some(1),
         ..Default::default()
-    })
-    .await;
+    };
+    let Some(r) = rig_on(backend, echo).await else {
+        return;
+    };
     r.h.engine.store().enable_outbox();
     r.h.add("acme", None, None).await;
     consent_directly(&r.h, "acme", refresh).await;
@@ -125,11 +135,11 @@ async fn secrets_a_front_end_echoes_back_reach_no_record_face_webhook_or_file() 
         }
     }
     r.h.engine.sync().await.unwrap();
-    let disk = r.h.data_bytes();
+    let disk = r.h.stored_bytes();
     for s in secrets {
         assert!(
             !common::contains(&disk, s.as_bytes()),
-            "the database files hold {s}"
+            "the database holds {s}"
         );
     }
 }
@@ -176,7 +186,7 @@ async fn secrets_google_or_a_proxy_echoes_back_are_taken_out_of_every_answer() {
     let token = SecretString::from("1//0gRefresh/Token+Value=");
     let verifier = SecretString::from("pkce-verifier-value-0123456789");
     let mut said = Vec::new();
-    match google.refresh(&token).await {
+    match google.refresh(&token).await.unwrap() {
         RefreshAnswer::Refused { description, .. } => said.push(description.unwrap()),
         other => panic!("{other:?}"),
     }

@@ -18,6 +18,7 @@ use super::error::BlaxelError;
 use super::requests::{ConnectionRequest, FunctionRequest};
 use super::types::{Function, FunctionPage, IntegrationConnection};
 use crate::redact::Redactor;
+use crate::store::Fence;
 
 /// API version pinned by this client, as the official SDKs do.
 pub const BLAXEL_API_VERSION: &str = "2026-04-28";
@@ -37,6 +38,8 @@ pub struct BlaxelClient {
     http: reqwest::Client,
     timeout: Option<Duration>,
     page_size: Option<u32>,
+    /// Checked before each request; `None` until the owner gives it (see [`Fence`]).
+    fence: Option<Fence>,
 }
 
 impl fmt::Debug for BlaxelClient {
@@ -66,7 +69,15 @@ impl BlaxelClient {
             http,
             timeout: None,
             page_size: None,
+            fence: None,
         }
+    }
+
+    /// The same client, checking `fence` before every request and naming its node in
+    /// `User-Agent`.
+    pub fn with_fence(mut self, fence: Fence) -> Self {
+        self.fence = Some(fence);
+        self
     }
 
     /// Sets a timeout for each request (connect to last body byte); `None` keeps the
@@ -228,7 +239,14 @@ impl BlaxelClient {
             .bearer_auth(self.api_key.expose_secret())
             .header(WORKSPACE_HEADER, &self.workspace)
             .header(VERSION_HEADER, BLAXEL_API_VERSION)
-            .header(reqwest::header::ACCEPT, "application/json");
+            .header(reqwest::header::ACCEPT, "application/json")
+            .header(
+                reqwest::header::USER_AGENT,
+                match &self.fence {
+                    Some(f) => f.user_agent(),
+                    None => crate::store::fence::user_agent(None),
+                },
+            );
         match self.timeout {
             Some(timeout) => builder.timeout(timeout),
             None => builder,
@@ -243,6 +261,9 @@ impl BlaxelClient {
         body: Option<&B>,
         sent: &[&str],
     ) -> Result<T, BlaxelError> {
+        if let Some(fence) = &self.fence {
+            fence.check()?;
+        }
         let redactor = || {
             Redactor::new(std::iter::once(self.api_key.expose_secret()).chain(sent.iter().copied()))
         };

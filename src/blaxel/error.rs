@@ -43,6 +43,9 @@ pub enum BlaxelError {
     /// A request that cannot be built (e.g. a body that does not serialise).
     #[error("could not build the Blaxel request: {message}")]
     Request { message: String },
+    /// Not sent: the client is fenced to the leader and this node does not lead now.
+    #[error("not sent to Blaxel: {0}")]
+    NotLeader(#[from] crate::store::NotLeader),
 }
 
 struct ApiDisplay<'a> {
@@ -76,8 +79,16 @@ impl BlaxelError {
         match self {
             BlaxelError::Api { status, .. } => matches!(status, 408 | 429 | 500..=599),
             BlaxelError::Transport { .. } => true,
-            BlaxelError::Decode { .. } | BlaxelError::Request { .. } => false,
+            BlaxelError::Decode { .. }
+            | BlaxelError::Request { .. }
+            | BlaxelError::NotLeader(_) => false,
         }
+    }
+
+    /// Not sent because this node does not lead: the work stops, the tenant did nothing
+    /// wrong.
+    pub fn is_not_leader(&self) -> bool {
+        matches!(self, BlaxelError::NotLeader(_))
     }
 
     /// `409 Conflict`: the name exists already, or a connection is still in use.
@@ -173,6 +184,7 @@ impl BlaxelError {
             BlaxelError::Request { message } => BlaxelError::Request {
                 message: r(message),
             },
+            BlaxelError::NotLeader(n) => BlaxelError::NotLeader(n),
         }
     }
 

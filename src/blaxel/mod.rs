@@ -31,8 +31,8 @@ pub use mcp_error::McpCheckError;
 pub use names::{InvalidSlug, ResourceNames, resource_names};
 pub use requests::{
     ConnectionRequest, ConnectionRequestSpec, FunctionRequest, FunctionRequestRuntime,
-    FunctionRequestSpec, GMAIL_INTEGRATION, GoogleOAuthSecret, MCP_RUNTIME_TYPE, RequestMetadata,
-    SecretMap,
+    FunctionRequestSpec, GMAIL_INTEGRATION, GOOGLE_OAUTH_SECRETS, GoogleOAuthSecret,
+    MCP_RUNTIME_TYPE, RequestMetadata, SecretMap, SecretNames,
 };
 pub use types::{
     CoreEvent, Function, FunctionPage, FunctionRuntime, FunctionSpec, IntegrationConnection,

@@ -36,7 +36,15 @@ pub struct InvalidSlug {
     pub slug: String,
 }
 
-/// Names of the two Blaxel resources that serve one tenant.
+/// The fixed parts of an integration's resource names: connection `{connection}-{slug}`,
+/// MCP server `{function}-{slug}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NameParts<'a> {
+    pub connection: &'a str,
+    pub function: &'a str,
+}
+
+/// Names of the two Blaxel resources that serve one integration of a tenant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourceNames {
     /// Integration connection name, e.g. `gmail-acme`.
@@ -73,16 +81,29 @@ fn is_name_byte(b: u8) -> bool {
 }
 
 /// Derives the connection (`{integration}-{slug}`) and function
-/// (`{integration}-mcp-{slug}`) names for a tenant.
+/// (`{integration}-mcp-{slug}`) names for a tenant: the shape every integration profile
+/// uses.
 pub fn resource_names(integration: &str, slug: &str) -> Result<ResourceNames, InvalidSlug> {
+    let function = format!("{integration}-mcp");
+    names_from_parts(
+        &NameParts {
+            connection: integration,
+            function: &function,
+        },
+        slug,
+    )
+}
+
+/// The names of a tenant's resources built from `parts`, normalised where needed.
+pub fn names_from_parts(parts: &NameParts<'_>, slug: &str) -> Result<ResourceNames, InvalidSlug> {
     if !is_valid_slug(slug) {
         return Err(InvalidSlug {
             slug: slug.to_owned(),
         });
     }
     Ok(ResourceNames {
-        connection: normalise_name(&format!("{integration}-{slug}")),
-        function: normalise_name(&format!("{integration}-mcp-{slug}")),
+        connection: normalise_name(&format!("{}-{slug}", parts.connection)),
+        function: normalise_name(&format!("{}-{slug}", parts.function)),
     })
 }
 
@@ -197,7 +218,72 @@ mod tests {
         );
     }
 
+    /// A tenant slug as the domain accepts it: no hyphen at either end.
+    const TENANT_SLUG: &str = "[a-z0-9]([a-z0-9-]{0,29}[a-z0-9])?";
+
+    fn profiles() -> impl Strategy<Value = &'static crate::domain::integration::IntegrationProfile>
+    {
+        proptest::sample::select(
+            crate::domain::integration::PROFILES
+                .iter()
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    #[test]
+    fn every_profile_uses_the_documented_shape() {
+        for p in &crate::domain::integration::PROFILES {
+            assert_eq!(
+                p.integration.resource_names("acme").unwrap(),
+                resource_names(p.name, "acme").unwrap(),
+                "{}",
+                p.name
+            );
+        }
+    }
+
     proptest! {
+        /// Valid for every profile and tenant slug, and as the slug reads: never cut or
+        /// hashed, so an operator finds a tenant's resources by its slug.
+        #[test]
+        fn every_profile_gives_valid_plain_names(p in profiles(), slug in TENANT_SLUG) {
+            let names = p.integration.resource_names(&slug).unwrap();
+            prop_assert!(is_valid_resource_name(&names.connection), "{}", names.connection);
+            prop_assert!(is_valid_resource_name(&names.function), "{}", names.function);
+            prop_assert_eq!(names.connection, format!("{}-{slug}", p.names.connection));
+            prop_assert_eq!(names.function, format!("{}-{slug}", p.names.function));
+        }
+
+        /// No two (integration, tenant) pairs share a connection or an MCP server name. The
+        /// second slug is drawn to collide when it can: the first name, read as another
+        /// profile's name, gives the slug that would clash.
+        #[test]
+        fn no_two_tenants_or_integrations_share_a_name(
+            p in profiles(),
+            q in profiles(),
+            a in TENANT_SLUG,
+            b in TENANT_SLUG,
+        ) {
+            let na = p.integration.resource_names(&a).unwrap();
+            let mut rivals = vec![b];
+            for (name, prefix) in [
+                (&na.connection, q.names.connection),
+                (&na.function, q.names.function),
+            ] {
+                if let Some(rest) = name.strip_prefix(&format!("{prefix}-")) {
+                    rivals.push(rest.to_owned());
+                }
+            }
+            for b in rivals.into_iter().filter(|b| is_valid_slug(b)) {
+                if (p.integration, &a) == (q.integration, &b) {
+                    continue;
+                }
+                let nb = q.integration.resource_names(&b).unwrap();
+                prop_assert_ne!(&na.connection, &nb.connection);
+                prop_assert_ne!(&na.function, &nb.function);
+            }
+        }
+
         #[test]
         fn any_valid_slug_gives_valid_distinct_names(slug in "[a-z0-9][a-z0-9-]{0,30}") {
             for integration in ["gmail", "google-drive"] {

@@ -20,6 +20,21 @@ pub const GMAIL_INTEGRATION: &str = "gmail";
 /// `spec.runtime.type` of an MCP server.
 pub const MCP_RUNTIME_TYPE: &str = "mcp";
 
+/// The keys of a connection's secret map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecretNames {
+    pub client_id: &'static str,
+    pub client_secret: &'static str,
+    pub refresh_token: &'static str,
+}
+
+/// The secret keys Blaxel documents for its Google OAuth integrations.
+pub const GOOGLE_OAUTH_SECRETS: SecretNames = SecretNames {
+    client_id: "CLIENT_ID",
+    client_secret: "CLIENT_SECRET",
+    refresh_token: "REFRESH_TOKEN",
+};
+
 /// `metadata` of a request: only the fields we own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -98,20 +113,20 @@ impl Serialize for SecretMap {
 }
 
 impl ConnectionRequest {
-    /// A connection for a Google OAuth integration, with the documented secret keys
-    /// `CLIENT_ID`, `CLIENT_SECRET` and `REFRESH_TOKEN`.
+    /// A connection for a Google OAuth integration, its secret under the keys `keys`.
     pub fn google_oauth(
         integration: &str,
+        keys: &SecretNames,
         metadata: RequestMetadata,
         secret: &GoogleOAuthSecret,
     ) -> Self {
         let secret = SecretMap(BTreeMap::from([
             (
-                "CLIENT_ID".to_owned(),
+                keys.client_id.to_owned(),
                 SecretString::from(secret.client_id.clone()),
             ),
-            ("CLIENT_SECRET".to_owned(), secret.client_secret.clone()),
-            ("REFRESH_TOKEN".to_owned(), secret.refresh_token.clone()),
+            (keys.client_secret.to_owned(), secret.client_secret.clone()),
+            (keys.refresh_token.to_owned(), secret.refresh_token.clone()),
         ]));
         ConnectionRequest {
             metadata,
@@ -132,7 +147,12 @@ impl ConnectionRequest {
     ) -> Result<Self, InvalidSlug> {
         let names = names::resource_names(integration, slug)?;
         let metadata = RequestMetadata::for_tenant(names.connection, display_name, slug);
-        Ok(Self::google_oauth(integration, metadata, secret))
+        Ok(Self::google_oauth(
+            integration,
+            &GOOGLE_OAUTH_SECRETS,
+            metadata,
+            secret,
+        ))
     }
 
     pub fn name(&self) -> &str {

@@ -29,14 +29,19 @@ pub async fn restore(
     (accept_unauthenticated, expect): (bool, &[AuditAnchor]),
     as_json: bool,
 ) -> Result<()> {
-    let (dir, key, file) = (
+    let (dir, key, file, store) = (
         instance.data_dir.clone(),
         instance.key.clone(),
         file.to_owned(),
+        instance.config.store.clone(),
     );
+    let into = match &store.backend {
+        crate::config::StoreBackend::Postgres(url) => url.shown().to_owned(),
+        crate::config::StoreBackend::Sled => instance.data_dir.display().to_string(),
+    };
     let expect = expect.to_vec();
     let done = tokio::task::spawn_blocking(move || {
-        crate::store::restore(&dir, &key, &file, accept_unauthenticated, &expect)
+        crate::store::restore_with(&store, &dir, &key, &file, accept_unauthenticated, &expect)
     })
     .await
     .context("restoring")??;
@@ -52,7 +57,7 @@ pub async fn restore(
         println!(
             "{}",
             serde_json::json!({
-                "restored_into": instance.data_dir.display().to_string(),
+                "restored_into": into,
                 "entries": summary.entries,
                 "schema_version": summary.schema_version,
                 "unauthenticated": done.unauthenticated,
@@ -62,10 +67,8 @@ pub async fn restore(
         );
     } else {
         println!(
-            "restored {} entries (schema version {}) into {}; the next command opens it (and brings it up to date)",
-            summary.entries,
-            summary.schema_version,
-            instance.data_dir.display()
+            "restored {} entries (schema version {}) into {into}; the next command opens it (and brings it up to date)",
+            summary.entries, summary.schema_version,
         );
         let none = || "none".to_owned();
         println!(

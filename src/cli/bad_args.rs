@@ -40,7 +40,13 @@ pub fn json_error(mut e: clap::Error) -> String {
     e.remove(ContextKind::Suggested);
     e.remove(ContextKind::Usage);
     let rendered = e.render().to_string();
-    let message = first_part(&rendered).trim_start_matches("error: ");
+    let message = match e.kind() {
+        // A command group given alone: clap's answer is its whole help.
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => bare_group(&rendered),
+        _ => first_part(&rendered)
+            .trim_start_matches("error: ")
+            .to_owned(),
+    };
     serde_json::json!({
         "error": {
             "code": crate::engine::ErrorCode::InvalidInput.as_str(),
@@ -48,6 +54,18 @@ pub fn json_error(mut e: clap::Error) -> String {
         }
     })
     .to_string()
+}
+
+/// What clap says of a command group given alone elsewhere on the line: "'mcp-onboard
+/// webhook' requires a subcommand", the command read from its help's usage line.
+fn bare_group(help: &str) -> String {
+    let usage = help.lines().find_map(|l| l.trim().strip_prefix("Usage: "));
+    let words: Vec<&str> = usage
+        .unwrap_or("mcp-onboard")
+        .split_whitespace()
+        .take_while(|w| !w.starts_with(['[', '<']))
+        .collect();
+    format!("'{}' requires a subcommand", words.join(" "))
 }
 
 /// A rendered error without clap's closing pointer to `--help`.
@@ -201,5 +219,27 @@ mod tests {
             text.contains("The options of `mcp-onboard link`:"),
             "{text}"
         );
+    }
+
+    /// A subcommand that shows its help when given nothing (`webhook`) is refused, with
+    /// `--json`, as a JSON error whose message is the whole help text (usage, commands,
+    /// options) where `tenant` says one line: "'mcp-onboard tenant' requires a subcommand".
+    #[test]
+    fn json_refusal_of_a_bare_subcommand_is_one_message_not_its_help() {
+        for group in ["webhook", "tenant"] {
+            let args = ["mcp-onboard", "--json", group];
+            let e = Cli::try_parse_from(args).expect_err("refused");
+            let v: serde_json::Value = serde_json::from_str(&json_error(e)).unwrap();
+            let message = v["error"]["message"].as_str().unwrap_or_default();
+            assert!(
+                !message.contains("Usage:") && !message.contains('\n'),
+                "{message}"
+            );
+            assert_eq!(
+                message,
+                format!("'mcp-onboard {group}' requires a subcommand")
+            );
+            assert_eq!(v["error"]["code"], "invalid_input");
+        }
     }
 }

@@ -15,10 +15,29 @@ pub enum ConfigCmd {
     Check,
 }
 
-pub fn run(instance: &Instance, cmd: &ConfigCmd, as_json: bool) -> Result<()> {
+pub async fn run(instance: &Instance, cmd: &ConfigCmd, as_json: bool) -> Result<()> {
     match cmd {
-        ConfigCmd::Check => check(instance, as_json),
+        ConfigCmd::Check => {
+            let database = database(instance).await;
+            check(instance, database, as_json)
+        }
     }
+}
+
+/// The PostgreSQL store reached, and what it holds (`None`: the store is sled's).
+type Database = Option<(String, Result<crate::store::postgres::Probe, String>)>;
+
+async fn database(instance: &Instance) -> Database {
+    let crate::config::StoreBackend::Postgres(url) = &instance.config.store.backend else {
+        return None;
+    };
+    let shown = url.shown().to_owned();
+    let url = url.clone();
+    let found = tokio::task::spawn_blocking(move || crate::store::postgres::probe(&url))
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r.map_err(|e| e.to_string()));
+    Some((shown, found))
 }
 
 /// Provisioning's credentials as `config check` says them: with where the key comes from.
@@ -29,23 +48,62 @@ fn blaxel_text(b: &Blaxel) -> String {
     }
 }
 
-fn check(instance: &Instance, as_json: bool) -> Result<()> {
+/// The brand as `config check --json` gives it.
+fn brand_json(cfg: &crate::config::Config, found: &Findings) -> serde_json::Value {
+    let b = &cfg.brand;
+    serde_json::json!({
+        "ok": found.brand.is_ok(),
+        "problem": found.brand.as_ref().err(),
+        "name": b.name,
+        "google_app_name": b.google_app(),
+        "logo": b.logo.as_ref().map(|l| serde_json::json!({
+            "path": l.path.display().to_string(),
+            "content_type": l.kind.content_type(),
+            "bytes": l.bytes.len(),
+        })),
+        "accent_color": b.accent.hex(),
+        "button_text_color": crate::http::brand_color::text_on(b.accent).hex(),
+        "support_contact": b.support_contact.as_ref().map(|s| s.shown()),
+        "privacy_policy_url": b.privacy_policy_url.as_ref().map(|u| u.as_str()),
+        "terms_url": b.terms_url.as_ref().map(|u| u.as_str()),
+    })
+}
+
+fn check(instance: &Instance, database: Database, as_json: bool) -> Result<()> {
     let cfg = &instance.config;
     let found = Findings::of(cfg, instance.demo);
     let google = found.google_client();
+    let lease = humantime::format_duration(cfg.store.leader_timeout);
+    let keep = humantime::format_duration(cfg.store.change_log_keep);
     let blaxel = found.blaxel.as_ref().map(blaxel_text);
-    let database_exists = crate::store::exists(&instance.data_dir);
+    let database_exists = match &database {
+        None => crate::store::exists(&instance.data_dir),
+        Some((_, found)) => found.as_ref().is_ok_and(|p| p.schema_version.is_some()),
+    };
     if as_json {
         output::json(&serde_json::json!({
             "ok": found.problems().is_empty(),
             "config_file": cfg.file.as_ref().map(|p| p.display().to_string()),
             "data_dir": instance.data_dir.display().to_string(),
             "database_exists": database_exists,
+            "store": match &database {
+                None => serde_json::json!({"backend": "sled"}),
+                Some((url, found)) => serde_json::json!({
+                    "backend": "postgres",
+                    "url": url,
+                    "leader_timeout": lease.to_string(),
+                    "change_log_keep": keep.to_string(),
+                    "ok": found.is_ok(),
+                    "found": found.as_ref().ok(),
+                    "problem": found.as_ref().err(),
+                }),
+            },
             "bind": cfg.listener.bind.to_string(),
             "public_url": found.public_url.to_string(),
             "redirect_uri": cfg.redirect_uri().to_string(),
             "google": google.as_ref().map(|_| "ok").unwrap_or_else(|e| e.as_str()),
             "blaxel": blaxel.as_ref().unwrap_or_else(|e| e),
+            "brand": brand_json(cfg, &found),
         }))?;
     } else {
         println!(
@@ -56,7 +114,14 @@ fn check(instance: &Instance, as_json: bool) -> Result<()> {
                 .unwrap_or_else(|| "(none; defaults and environment)".into())
         );
         println!("data dir:     {}", instance.data_dir.display());
-        if !database_exists {
+        match &database {
+            Some((url, Ok(p))) => {
+                println!("database:     {p} at {url}; leader lease {lease}; change log kept {keep}")
+            }
+            Some((url, Err(e))) => println!("database:     PROBLEM: {url}: {e}"),
+            None => {}
+        }
+        if database.is_none() && !database_exists {
             println!(
                 "database:     none yet (`mcp-onboard serve` or the console creates it, with its key)"
             );
@@ -77,8 +142,17 @@ fn check(instance: &Instance, as_json: bool) -> Result<()> {
             Ok(b) => println!("blaxel:       {b}"),
             Err(e) => println!("blaxel:       PROBLEM: {e}"),
         }
+        match &found.brand {
+            Ok(b) => println!("brand:        {b}"),
+            Err(e) => println!("brand:        PROBLEM: {e}"),
+        }
     }
-    let problems = found.problems();
+    let unreachable = match &database {
+        Some((url, Err(e))) => Some(format!("the database {url} cannot be reached: {e}")),
+        _ => None,
+    };
+    let mut problems = found.problems();
+    problems.extend(unreachable.as_deref());
     if problems.is_empty() {
         Ok(())
     } else {

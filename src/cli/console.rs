@@ -1,5 +1,6 @@
 //! No command: the console, attached to the owner running on this data dir, or owning the
-//! database itself (after asking, when a `--demo` owner runs and no database is here yet).
+//! database itself (after asking, when a `--demo` owner runs and no database is here yet;
+//! with `--demo`, it adds the demo's sample tenant to a database that wants it).
 
 use anyhow::Result;
 
@@ -18,10 +19,13 @@ pub async fn run(instance: &Instance) -> Result<()> {
         Some(_) => Vec::new(),
         None => instance.new_database_notes().await,
     };
+    // The demo's console that owns the database offers it the sample tenant.
+    let sample = instance.demo && attach.is_none();
     crate::tui::run(crate::tui::Launch {
         attach,
         owner: instance.owner_options(),
         notes,
+        sample,
     })
     .await
 }

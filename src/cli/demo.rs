@@ -22,6 +22,8 @@ pub fn config(env: &dyn Fn(&str) -> Option<String>) -> Result<Config> {
             "GOOGLE_CLIENT_SECRET" => Some(DEMO_CLIENT_SECRET.to_owned()),
             // The demo's tokens are its own stand-in's: `health` checks them on demand.
             // Trying the hand-off to a company's frontend works in the demo too.
+            // The brand can be tried in the demo too; its name is the demo's own.
+            k if k.starts_with("MCP_ONBOARD_BRAND_") && k != "MCP_ONBOARD_BRAND_NAME" => env(k),
             "MCP_ONBOARD_RETURN_URL"
             | "MCP_ONBOARD_RETURN_REDIRECT"
             | "MCP_ONBOARD_METRICS_BIND" => env(k),
@@ -32,6 +34,9 @@ pub fn config(env: &dyn Fn(&str) -> Option<String>) -> Result<Config> {
         }
     };
     let mut cfg = Config::load(None, false, &bind_env)?;
+    let demo = crate::config::BrandConfig::demo();
+    cfg.brand.name = demo.name;
+    cfg.brand.google_app_name = cfg.brand.google_app_name.or(demo.google_app_name);
     let base = cfg.public_path(DEMO_GOOGLE_PREFIX);
     let at = |p: &str| -> Result<Url> {
         Url::parse(&format!("{}{p}", base.as_str().trim_end_matches('/'))).context("demo URL")

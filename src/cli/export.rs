@@ -1,30 +1,43 @@
-//! `export`: every tenant as CSV (RFC 4180 quoting) or a JSON array. For a spreadsheet or
-//! a terminal by default: a cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage
-//! return gets a `'` before it (OWASP's rule against formula injection) and terminal
-//! controls are escaped; `--raw` prints every cell as stored, for scripts. JSON is never
-//! changed.
+//! `export`: every tenant as CSV (RFC 4180 quoting) or a JSON array (with
+//! `--integration`, every tenant holding it, each row about that integration alone). For a
+//! spreadsheet or a terminal by default: a cell that starts with `=`, `+`, `-`, `@`, a tab
+//! or a carriage return gets a `'` before it (OWASP's rule against formula injection) and
+//! terminal controls are escaped; `--raw` prints every cell as stored, for scripts. JSON is
+//! never changed.
 
 use anyhow::Result;
 
 use super::inert::inert;
 use super::instance::Instance;
 use super::output::{json, print};
-use crate::engine::api::TenantSummary;
+use crate::domain::integration::Integration;
+use crate::engine::api::{ListQuery, StatusOf, TenantSummary};
 use crate::engine::{Command, Reply};
 
 /// `export`: every tenant, as CSV (`csv` wins over `as_json`) or a JSON array; `raw`:
-/// cells as stored.
-pub async fn run(instance: &Instance, csv: bool, raw: bool, as_json: bool) -> Result<()> {
-    let reply = instance
-        .execute(Command::ListTenants {
-            query: Default::default(),
-        })
-        .await?;
-    print_export(&reply, as_json && !csv, raw)
+/// cells as stored; with `integration`, a row per tenant holding it, about it alone (its
+/// status and MCP URL).
+pub async fn run(
+    instance: &Instance,
+    (csv, raw): (bool, bool),
+    integration: Option<Integration>,
+    as_json: bool,
+) -> Result<()> {
+    let query = ListQuery {
+        status_of: integration.map_or(StatusOf::Tenant, StatusOf::Integration),
+        ..Default::default()
+    };
+    let reply = instance.execute(Command::ListTenants { query }).await?;
+    print_export(&reply, as_json && !csv, raw, integration)
 }
 
 /// Print the reply of the tenant listing as the export.
-fn print_export(reply: &Reply, as_json: bool, raw: bool) -> Result<()> {
+fn print_export(
+    reply: &Reply,
+    as_json: bool,
+    raw: bool,
+    integration: Option<Integration>,
+) -> Result<()> {
     let Reply::Tenants { tenants, .. } = reply else {
         return print(reply, as_json, None);
     };
@@ -32,14 +45,18 @@ fn print_export(reply: &Reply, as_json: bool, raw: bool) -> Result<()> {
         let rows: Vec<serde_json::Value> = tenants
             .iter()
             .map(|t| {
-                serde_json::json!({
+                let mut row = serde_json::json!({
                     "slug": t.slug,
                     "name": t.display_name,
                     "status": t.status,
                     "google_email": t.google_email,
                     "mcp_url": t.mcp_url,
                     "updated_at": t.updated_at,
-                })
+                });
+                if let Some(i) = integration {
+                    row["integration"] = i.name().into();
+                }
+                row
             })
             .collect();
         return json(&rows);
@@ -91,8 +108,8 @@ pub fn export_csv(tenants: &[TenantSummary], raw: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::fixtures::summary as row;
     use crate::domain::model::TenantStatus;
+    use crate::engine::api::fixtures::summary as row;
 
     #[test]
     fn the_export_is_csv_with_quoting_where_a_cell_needs_it() {

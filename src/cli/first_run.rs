@@ -11,7 +11,9 @@ use super::probe::{demo_owner_runs, listening, nothing_yet};
 /// Make what the command may use: the data dir (0700) and the log file in it. A command
 /// that may not create logs only where a database is already, and otherwise nowhere.
 pub fn prepare(instance: &Instance) -> Result<Option<WorkerGuard>> {
-    if instance.creation == Creation::Existing && !crate::store::exists(&instance.data_dir) {
+    if instance.creation == Creation::Existing
+        && !crate::store::exists_for(&instance.config.store, &instance.data_dir)
+    {
         return Ok(None);
     }
     // Before the logger, which would otherwise create the data dir with the umask's mode.
@@ -24,7 +26,7 @@ pub fn prepare(instance: &Instance) -> Result<Option<WorkerGuard>> {
 
 /// Stop unless a database is there (for commands that open it without the engine).
 pub async fn require_database(instance: &Instance) -> Result<()> {
-    if crate::store::exists(&instance.data_dir) {
+    if crate::store::exists_for(&instance.config.store, &instance.data_dir) {
         Ok(())
     } else {
         Err(nothing_yet(&instance.data_dir).await.into())
@@ -36,7 +38,7 @@ pub async fn require_database(instance: &Instance) -> Result<()> {
 /// key) is created beside it. `false`: nothing is to be done.
 pub async fn console_may_create(instance: &Instance) -> Result<bool> {
     if instance.demo
-        || crate::store::exists(&instance.data_dir)
+        || crate::store::exists_for(&instance.config.store, &instance.data_dir)
         || listening(&instance.data_dir).await
         || !demo_owner_runs().await
     {

@@ -15,7 +15,7 @@ use super::output;
 use crate::engine::lifecycle::NewTenant;
 use crate::engine::{ApiError, Attachment, Command, EngineApi, ErrorCode, Reply};
 
-const COLUMNS: [&str; 5] = ["slug", "name", "contact", "email", "domain"];
+const COLUMNS: [&str; 6] = ["slug", "name", "contact", "email", "domain", "integrations"];
 /// The rows of one part over the control socket, as JSON, at most (its frames hold 64 KiB).
 const PART_BYTES: usize = 48 * 1024;
 /// Rows of one part when the engine runs in this process (no frame to fit).
@@ -66,6 +66,7 @@ fn read(file: &std::path::Path) -> Result<(Vec<Row>, Vec<Bad>)> {
     let col = |name: &str| headers.iter().position(|h| h == name);
     let (at_name, at_contact, at_email, at_domain) =
         (col("name"), col("contact"), col("email"), col("domain"));
+    let at_integrations = col("integrations");
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     let mut seen = HashMap::new();
@@ -83,14 +84,28 @@ fn read(file: &std::path::Path) -> Result<(Vec<Row>, Vec<Bad>)> {
                 .map(str::to_owned)
                 .filter(|v| !v.is_empty())
         };
+        // `gmail google-drive` (or `;`, or a quoted `,`): the first first; none: gmail.
+        let held = crate::domain::integration::Integration::parse_list(
+            &get(at_integrations).unwrap_or_default(),
+        );
+        let (integration, also) = match held.as_deref() {
+            Ok([first, also @ ..]) => (*first, also.to_vec()),
+            Ok([]) => (Default::default(), Vec::new()),
+            Err(why) => {
+                errors.push((line, why.clone()));
+                continue;
+            }
+        };
         let input = NewTenant {
             slug: rec.get(at_slug).unwrap_or_default().to_owned(),
             display_name: get(at_name),
             contact: get(at_contact),
             expected_email: get(at_email),
             expected_domain: get(at_domain),
-            integration: Default::default(),
+            integration,
+            also,
             return_url: None,
+            lang: None,
         };
         if input.expected_email.is_some() && input.expected_domain.is_some() {
             errors.push((

@@ -40,7 +40,7 @@ fn escape_all(v: &mut Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::audit::{AuditRecord, Operator};
+    use crate::domain::audit::{AuditRecord, Claimed, Operator};
     use crate::domain::model::TenantStatus;
     use crate::engine::Reply;
     use crate::engine::api::TenantSummary;
@@ -67,12 +67,12 @@ mod tests {
             reason: Some(EVIL.into()),
             google_email: Some(EVIL.into()),
             updated_ms: 42,
-            ..crate::cli::fixtures::summary("acme", EVIL)
+            ..crate::engine::api::fixtures::summary("acme", EVIL)
         };
         let record: AuditRecord = serde_json::from_value(serde_json::json!({
             "seq": 7, "at": 1, "kind": "command", "what": "remove_tenant",
             "tenant": EVIL, "detail": EVIL, "prev": "", "hash": "",
-            "actor": Operator { uid: Some(1000), user: Some(EVIL.into()), ..Default::default() },
+            "actor": Operator { uid: Some(1000), claimed: Claimed { user: Some(EVIL.into()), ..Default::default() }, ..Default::default() },
         }))
         .expect("an audit record");
         for reply in [

@@ -166,7 +166,9 @@ impl Instance {
     /// Nothing when there is a database already.
     pub async fn new_database_notes(&self) -> Vec<String> {
         let mut notes = Vec::new();
-        if self.data_dir.join("db").exists() {
+        if self.data_dir.join("db").exists()
+            || !matches!(self.config.store.backend, crate::config::StoreBackend::Sled)
+        {
             return notes;
         }
         let what = if self.demo { "the demo's" } else { "a new" };
@@ -206,7 +208,9 @@ impl Instance {
         if let Some(client) = self.connect_owner().await? {
             return Ok(Connection::Owner(client));
         }
-        if self.creation == Creation::Existing && !crate::store::exists(&self.data_dir) {
+        if self.creation == Creation::Existing
+            && !crate::store::exists_for(&self.config.store, &self.data_dir)
+        {
             return Err(super::probe::nothing_yet(&self.data_dir).await.into());
         }
         self.note_if_new().await;

@@ -26,6 +26,12 @@ pub async fn run(instance: &Instance, cmd: &KeyCmd, as_json: bool) -> Result<()>
 }
 
 async fn rotate(instance: &Instance, new_key_file: Option<&PathBuf>, as_json: bool) -> Result<()> {
+    if let crate::config::StoreBackend::Postgres(url) = &instance.config.store.backend {
+        anyhow::bail!(
+            "key rotate re-seals an embedded (sled) database; the store is PostgreSQL at {}: stop every node, back it up, restore it into an embedded store, rotate there, back it up and restore it into a new PostgreSQL database, then start every node with the new key and the new database",
+            url.shown()
+        );
+    }
     super::first_run::require_database(instance).await?;
     let (dir, key, out) = (
         instance.data_dir.clone(),

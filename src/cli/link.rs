@@ -20,7 +20,8 @@ pub struct LinkArgs {
     /// The tenant to issue the link for (or, with `--revoke`, whose links to withdraw).
     #[arg(required_unless_present = "all_new", conflicts_with = "all_new")]
     pub slug: Option<String>,
-    /// A link for every tenant that has not consented and has no live link.
+    /// A link for every tenant of which no integration has consented and that has no live
+    /// link (with --integration: for that integration alone).
     #[arg(long, conflicts_with_all = ["revoke", "qr", "qr_png", "qr_svg", "message", "replace"])]
     pub all_new: bool,
     /// Withdraw the tenant's other active links in the same step (they stay valid
@@ -48,6 +49,11 @@ pub struct LinkArgs {
     /// Withdraw every unused link of the tenant instead of issuing one.
     #[arg(long, visible_alias = "withdraw")]
     pub revoke: bool,
+    /// A link for this one integration of the tenant (gmail, google-drive); without it a
+    /// link asks a consent for each integration not yet consented, one after another. With
+    /// --all-new: a link for it alone to every tenant holding it not yet consented.
+    #[arg(long, value_name = "NAME", conflicts_with = "revoke")]
+    pub integration: Option<crate::domain::integration::Integration>,
 }
 
 /// Said when a link is issued with no owner running.
@@ -59,6 +65,7 @@ pub async fn run(instance: &Instance, l: &LinkArgs, as_json: bool) -> Result<()>
         let (reply, owner) = instance
             .execute_noting_owner(Command::LinkAllNew {
                 ttl_secs: l.ttl.as_secs(),
+                integration: l.integration,
             })
             .await?;
         if !owner {
@@ -85,6 +92,7 @@ async fn issue(instance: &Instance, l: &LinkArgs, as_json: bool) -> Result<()> {
     let slug = l.slug.clone().unwrap_or_default();
     let (reply, owner) = instance
         .execute_noting_owner(Command::IssueLink {
+            integration: l.integration,
             slug: slug.clone(),
             ttl_secs: l.ttl.as_secs(),
             replace: l.replace,
@@ -113,6 +121,7 @@ async fn issue(instance: &Instance, l: &LinkArgs, as_json: bool) -> Result<()> {
                 expires: &link.expires_at,
                 integration: t.integration,
                 expected: t.expected_account.as_ref(),
+                lang: t.lang.as_deref().and_then(crate::i18n::Lang::from_tag),
             },
         ))
     } else {

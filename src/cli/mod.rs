@@ -17,8 +17,6 @@ mod demo;
 mod errors;
 mod export;
 mod first_run;
-#[cfg(test)]
-mod fixtures;
 mod import;
 mod inert;
 mod instance;
@@ -26,6 +24,7 @@ mod keys;
 mod link;
 mod offboard;
 mod output;
+mod pages;
 mod pipe;
 mod probe;
 mod prompt;
@@ -51,6 +50,7 @@ pub use instance::{Creation, Given, Instance};
 pub use keys::KeyCmd;
 pub use link::LinkArgs;
 pub use offboard::OffboardArgs;
+pub use pages::PagesCmd;
 pub use pipe::end_quietly_on_broken_pipe;
 pub use reconcile::ReconcileArgs;
 pub use retry::RetryArgs;
@@ -58,6 +58,7 @@ pub use tenant::{AddArgs, EditArgs, ListArgs, TenantCmd};
 pub use watch::WatchArgs;
 pub use webhook::WebhookCmd;
 
+use crate::domain::integration::Integration;
 use crate::engine::Command;
 use reply::run_and_print;
 
@@ -107,6 +108,9 @@ pub enum Sub {
     Tenant(TenantCmd),
     /// Issue a consent link for a tenant.
     Link(LinkArgs),
+    /// The customer's pages: preview them with the brand and in every language.
+    #[command(subcommand)]
+    Pages(PagesCmd),
     /// Summary of all tenants by state.
     Status,
     /// Run a tenant's stopped provisioning job again (or every failed tenant's).
@@ -133,6 +137,10 @@ pub enum Sub {
         /// a tab or CR (a spreadsheet would run it as a formula), nothing escaped.
         #[arg(long)]
         raw: bool,
+        /// A row per tenant holding this integration (gmail, google-drive), with its own
+        /// status and MCP URL, instead of the tenant's.
+        #[arg(long, value_name = "NAME")]
+        integration: Option<Integration>,
     },
     /// Write a consistent backup of the database to FILE (secrets stay sealed).
     Backup {
@@ -159,11 +167,19 @@ pub enum Sub {
     Approve {
         /// The tenant whose waiting consent to accept.
         slug: String,
+        /// The integration whose consent waits (gmail, google-drive); without it, the only
+        /// one waiting.
+        #[arg(long, value_name = "NAME")]
+        integration: Option<crate::domain::integration::Integration>,
     },
     /// Refuse a consent waiting for approval: its grant is given back at Google and wiped.
     Reject {
         /// The tenant whose waiting consent to refuse.
         slug: String,
+        /// The integration whose consent waits (gmail, google-drive); without it, the only
+        /// one waiting.
+        #[arg(long, value_name = "NAME")]
+        integration: Option<crate::domain::integration::Integration>,
     },
     /// Check refresh tokens at Google now: one tenant's, or every consented tenant's.
     Health {
@@ -182,8 +198,12 @@ pub enum Sub {
 /// Which commands may create the database where none is yet. `serve`, the console (which
 /// owns the database when no `serve` runs), and the commands that add something (`tenant
 /// add`, `tenant import`, `link`, `restore`) may; every other command acts on what exists.
-/// The demo's data is throwaway: with `--demo` every command may.
+/// The demo's data is throwaway: with `--demo` every command may but `pages preview`.
 pub fn creation(command: Option<&Sub>, demo: bool) -> Creation {
+    // A preview only reads, even the demo's.
+    if matches!(command, Some(Sub::Pages(_))) {
+        return Creation::Existing;
+    }
     if demo {
         return Creation::MayCreate;
     }
@@ -242,9 +262,10 @@ pub async fn run(cli: Cli) -> Result<()> {
     let (at, json) = (&instance, cli.json);
     match command {
         Sub::Serve => serve::run(at).await,
-        Sub::Config(c) => config_check::run(at, c, json),
+        Sub::Config(c) => config_check::run(at, c, json).await,
         Sub::Tenant(t) => tenant::run(at, t, json).await,
         Sub::Link(l) => link::run(at, l, json).await,
+        Sub::Pages(p) => pages::run(at, p, json).await,
         Sub::Status => run_and_print(at, Command::Status, json).await,
         Sub::Retry(r) => retry::run(at, r, json).await,
         Sub::Watch(w) => watch::run(at, w, json).await,
@@ -252,7 +273,11 @@ pub async fn run(cli: Cli) -> Result<()> {
         Sub::Reconcile(r) => reconcile::run(at, r, json).await,
         Sub::Webhook(w) => webhook::run(at, w, json).await,
         Sub::Key(k) => keys::run(at, k, json).await,
-        Sub::Export { csv, raw } => export::run(at, *csv, *raw, json).await,
+        Sub::Export {
+            csv,
+            raw,
+            integration,
+        } => export::run(at, (*csv, *raw), *integration, json).await,
         Sub::Backup { file } => backup::backup(at, file, json).await,
         Sub::Restore {
             file,
@@ -260,15 +285,29 @@ pub async fn run(cli: Cli) -> Result<()> {
             expect,
         } => backup::restore(at, file, (*accept_unauthenticated, expect), json).await,
         Sub::Offboard(o) => offboard::run(at, o, json).await,
-        Sub::Approve { slug } => {
-            run_and_print(at, Command::Approve { slug: slug.clone() }, json).await
+        Sub::Approve { slug, integration } => {
+            let c = decision(slug, *integration, true);
+            run_and_print(at, c, json).await
         }
-        Sub::Reject { slug } => {
-            run_and_print(at, Command::Reject { slug: slug.clone() }, json).await
+        Sub::Reject { slug, integration } => {
+            let c = decision(slug, *integration, false);
+            run_and_print(at, c, json).await
         }
         Sub::Health { slug } => {
             run_and_print(at, Command::CheckHealth { slug: slug.clone() }, json).await
         }
         Sub::Completions { .. } | Sub::Man => print_generated(command).map(|_| ()),
+    }
+}
+
+/// `approve` (or `reject`) of the consent waiting for `integration` of `slug`, or of the
+/// only one waiting.
+fn decision(slug: &str, integration: Option<Integration>, approve: bool) -> Command {
+    let slug = slug.to_owned();
+    match (integration, approve) {
+        (None, true) => Command::Approve { slug },
+        (None, false) => Command::Reject { slug },
+        (Some(integration), true) => Command::ApproveIntegration { slug, integration },
+        (Some(integration), false) => Command::RejectIntegration { slug, integration },
     }
 }

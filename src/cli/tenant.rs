@@ -30,8 +30,8 @@ pub enum TenantCmd {
     },
     /// Change a tenant's name, contact or expected Google account.
     Edit(EditArgs),
-    /// Add the tenants of a CSV file (header `slug,name,contact,email,domain`; only `slug`
-    /// required): all or none, every bad row named by its line.
+    /// Add the tenants of a CSV file (header `slug,name,contact,email,domain,integrations`;
+    /// only `slug` required): all or none, every bad row named by its line.
     Import {
         /// The CSV file.
         file: PathBuf,
@@ -41,6 +41,9 @@ pub enum TenantCmd {
         /// The tenant to delete.
         slug: String,
     },
+    /// Add or remove one integration of a tenant.
+    #[command(subcommand)]
+    Integration(IntegrationCmd),
 }
 
 #[derive(Debug, Args)]
@@ -93,6 +96,10 @@ pub struct EditArgs {
     /// `listener.return_url`).
     #[arg(long, value_name = "URL")]
     pub return_url: Option<String>,
+    /// The language of the tenant's pages, links and message: en, de, fr, es, pt-BR or
+    /// ja (empty: the customer's browser chooses).
+    #[arg(long, value_name = "TAG")]
+    pub lang: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -115,19 +122,58 @@ pub struct AddArgs {
     /// `listener.return_url`), with `?tenant=SLUG&outcome=...` appended.
     #[arg(long, value_name = "URL")]
     pub return_url: Option<String>,
+    /// The language of the tenant's pages, links and message: en, de, fr, es, pt-BR or
+    /// ja (else the customer's browser chooses).
+    #[arg(long, value_name = "TAG")]
+    pub lang: Option<String>,
+    /// The integrations the tenant holds, its first first: gmail, google-drive.
+    #[arg(
+        long,
+        value_name = "NAMES",
+        value_delimiter = ',',
+        default_value = "gmail"
+    )]
+    pub integrations: Vec<crate::domain::integration::Integration>,
+}
+
+/// `tenant integration add|remove SLUG NAME`.
+#[derive(Debug, clap::Subcommand)]
+pub enum IntegrationCmd {
+    /// The tenant holds this integration too (not yet consented: a link asks for it).
+    Add {
+        /// The tenant.
+        slug: String,
+        /// gmail or google-drive.
+        integration: crate::domain::integration::Integration,
+    },
+    /// Offboard one integration the tenant holds beyond its first: its MCP server and
+    /// connection deleted, its token wiped, its grant given back at Google unless another
+    /// consent by that account stands.
+    Remove {
+        /// The tenant.
+        slug: String,
+        /// gmail or google-drive.
+        integration: crate::domain::integration::Integration,
+    },
 }
 
 pub async fn run(instance: &Instance, cmd: &TenantCmd, as_json: bool) -> Result<()> {
     match cmd {
         TenantCmd::Add(a) => {
+            let (first, also) = match a.integrations.split_first() {
+                Some((first, also)) => (*first, also.to_vec()),
+                None => (Default::default(), Vec::new()),
+            };
             let new = NewTenant {
                 slug: a.slug.clone(),
                 display_name: a.name.clone(),
                 contact: a.contact.clone(),
                 expected_email: a.email.clone(),
                 expected_domain: a.domain.clone(),
-                integration: Default::default(),
+                integration: first,
+                also,
                 return_url: a.return_url.clone(),
+                lang: a.lang.clone(),
             };
             run_and_print(instance, Command::AddTenant(new), as_json).await
         }
@@ -151,6 +197,7 @@ pub async fn run(instance: &Instance, cmd: &TenantCmd, as_json: bool) -> Result<
                 expected_domain: e.domain.clone(),
                 any_account: e.any_account,
                 return_url: e.return_url.clone(),
+                lang: e.lang.clone(),
             };
             let slug = e.slug.clone();
             run_and_print(instance, Command::EditTenant { slug, edit }, as_json).await
@@ -170,6 +217,19 @@ pub async fn run(instance: &Instance, cmd: &TenantCmd, as_json: bool) -> Result<
             print_links(&reply, as_json)
         }
         TenantCmd::Import { file } => import::run(instance, file, as_json).await,
+        TenantCmd::Integration(c) => {
+            let command = match c {
+                IntegrationCmd::Add { slug, integration } => Command::AddIntegration {
+                    slug: slug.clone(),
+                    integration: *integration,
+                },
+                IntegrationCmd::Remove { slug, integration } => Command::RemoveIntegration {
+                    slug: slug.clone(),
+                    integration: *integration,
+                },
+            };
+            run_and_print(instance, command, as_json).await
+        }
         TenantCmd::Remove { slug } => {
             run_and_print(
                 instance,

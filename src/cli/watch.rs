@@ -30,18 +30,19 @@ pub fn text_line(e: &Event) -> String {
         EventBody::TenantChanged {
             slug,
             status,
+            summary,
             entry,
-            ..
-        } => match entry {
-            Some(en) => format!(
-                "{:>8}  {}  {slug:16} {:16} {}",
-                e.seq,
-                en.at,
-                status.as_str(),
-                en.detail
-            ),
-            None => format!("{:>8}  {slug:16} {}", e.seq, status.as_str()),
-        },
+        } => {
+            let failure = summary.as_ref().and_then(|s| s.failure);
+            let status = super::output::status_text(*status, failure);
+            match entry {
+                Some(en) => format!(
+                    "{:>8}  {}  {slug:16} {status:16} {}",
+                    e.seq, en.at, en.detail
+                ),
+                None => format!("{:>8}  {slug:16} {status}", e.seq),
+            }
+        }
         EventBody::TenantRemoved { slug } => format!("{:>8}  {slug:16} removed", e.seq),
         EventBody::LinkChanged { slug, link } => format!(
             "{:>8}  {slug:16} link {} {} (opened {}x, continued {}x)",
@@ -88,5 +89,34 @@ pub async fn run(instance: &Instance, w: &WatchArgs, as_json: bool) -> Result<()
                 )
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::model::{FailureKind, TenantStatus};
+
+    /// `watch` is the CLI's third text face of a tenant's status: a customer's Deny reads
+    /// `declined` in the console, `tenant list` and `tenant show`, but `failed` here.
+    #[test]
+    fn watch_says_declined_like_list_and_show() {
+        let mut summary = crate::engine::api::fixtures::summary("acme", "Acme Ltd");
+        summary.status = TenantStatus::Failed;
+        summary.failure = Some(FailureKind::ConsentDenied);
+        let e = Event {
+            seq: 7,
+            body: EventBody::TenantChanged {
+                slug: "acme".into(),
+                status: TenantStatus::Failed,
+                summary: Some(summary),
+                entry: None,
+            },
+        };
+        let line = text_line(&e);
+        assert!(line.contains("failed (declined)"), "{line}");
+        // JSON unchanged: the stored status, and the failure in the summary.
+        let v = json_line(&e);
+        assert_eq!(v["status"], "failed", "{v}");
     }
 }

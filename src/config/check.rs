@@ -17,6 +17,9 @@ pub struct Findings {
     pub google: Result<String, String>,
     pub public_url: Url,
     pub blaxel: Result<Blaxel, String>,
+    /// The company the customer's pages name, in one line; `Err` when a public listener
+    /// has no brand name.
+    pub brand: Result<String, String>,
 }
 
 /// What provisioning would use.
@@ -55,10 +58,15 @@ impl Findings {
                 })
                 .map_err(|e| e.to_string())
         };
+        let brand = config
+            .check_for_serving(demo)
+            .map(|()| brand_text(&config.brand))
+            .map_err(|e| e.to_string());
         Findings {
             google,
             public_url: config.listener.public_url.clone(),
             blaxel,
+            brand,
         }
     }
 
@@ -72,12 +80,52 @@ impl Findings {
 
     /// What is missing, in order; empty when everything needed is there.
     pub fn problems(&self) -> Vec<&str> {
-        [self.google.as_ref().err(), self.blaxel.as_ref().err()]
-            .into_iter()
-            .flatten()
-            .map(String::as_str)
-            .collect()
+        [
+            self.google.as_ref().err(),
+            self.blaxel.as_ref().err(),
+            self.brand.as_ref().err(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect()
     }
+}
+
+/// The brand in one line: `Parcel AI (at Google: Parcel Mail); logo ...; accent ...`.
+fn brand_text(b: &super::BrandConfig) -> String {
+    use crate::http::brand_color::text_on;
+    let mut parts = vec![match (b.name.as_deref(), b.google_app_name.as_deref()) {
+        (None, _) => {
+            "no name (set [brand] name or MCP_ONBOARD_BRAND_NAME: the pages name who asks)"
+                .to_owned()
+        }
+        (Some(n), Some(app)) if app != n => format!("{n} (at Google: {app})"),
+        (Some(n), _) => n.to_owned(),
+    }];
+    if let Some(logo) = &b.logo {
+        parts.push(format!(
+            "logo {} ({}, {} bytes)",
+            logo.path.display(),
+            logo.kind.content_type(),
+            logo.bytes.len()
+        ));
+    }
+    parts.push(format!(
+        "accent {} (button text {})",
+        b.accent.hex(),
+        text_on(b.accent).hex()
+    ));
+    if let Some(s) = &b.support_contact {
+        parts.push(format!("support {}", s.shown()));
+    }
+    if let Some(u) = &b.privacy_policy_url {
+        parts.push(format!("privacy policy {u}"));
+    }
+    if let Some(u) = &b.terms_url {
+        parts.push(format!("terms {u}"));
+    }
+    parts.join("; ")
 }
 
 impl Blaxel {
@@ -112,11 +160,7 @@ mod tests {
     use super::*;
 
     fn config(env: &[(&str, &str)]) -> Config {
-        let env: std::collections::HashMap<String, String> = env
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Config::load(None, false, &|k| env.get(k).cloned()).unwrap()
+        Config::from_env_pairs(env).unwrap()
     }
 
     #[test]
@@ -127,6 +171,7 @@ mod tests {
             ("BL_WORKSPACE", "acme"),
             ("BL_API_KEY", "bl_x"),
             ("MCP_ONBOARD_PUBLIC_URL", "https://onboard.example.com"),
+            ("MCP_ONBOARD_BRAND_NAME", "Parcel AI"),
         ]);
         let f = Findings::of(&all, false);
         assert_eq!(
@@ -141,6 +186,41 @@ mod tests {
             Some("BL_API_KEY or the config file")
         );
         assert!(f.problems().is_empty());
+        assert_eq!(
+            f.brand.as_deref(),
+            Ok("Parcel AI; accent #1a66d2 (button text #ffffff)")
+        );
+        let local = Findings::of(&config(&[]), false);
+        assert!(
+            local.brand.as_ref().unwrap().starts_with("no name"),
+            "{:?}",
+            local.brand
+        );
+        let public = config(&[
+            ("MCP_ONBOARD_PUBLIC_URL", "https://onboard.example.com"),
+            ("MCP_ONBOARD_BRAND_GOOGLE_APP_NAME", "Parcel Mail"),
+        ]);
+        let f = Findings::of(&public, false);
+        assert!(
+            f.problems().iter().any(|p| p.contains("brand.name")),
+            "{:?}",
+            f.problems()
+        );
+        let named = config(&[
+            ("MCP_ONBOARD_BRAND_NAME", "Parcel AI"),
+            ("MCP_ONBOARD_BRAND_GOOGLE_APP_NAME", "Parcel Mail"),
+            ("MCP_ONBOARD_BRAND_ACCENT_COLOR", "#ffcc00"),
+            (
+                "MCP_ONBOARD_BRAND_TERMS_URL",
+                "https://parcel.example/terms",
+            ),
+        ]);
+        assert_eq!(
+            Findings::of(&named, false).brand.as_deref(),
+            Ok(
+                "Parcel AI (at Google: Parcel Mail); accent #ffcc00 (button text #1d1f23); terms https://parcel.example/terms"
+            )
+        );
 
         let demo = Findings::of(&config(&[]), true);
         assert_eq!(demo.blaxel, Ok(Blaxel::Demo));

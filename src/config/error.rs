@@ -25,6 +25,9 @@ pub enum ConfigError {
         env: &'static str,
         file: String,
     },
+    /// A setting whose parts do not fit together (or that names nothing there is).
+    #[error("invalid {key}: {detail}")]
+    Conflict { key: String, detail: String },
     #[error("invalid {key} {value:?} (from {from}): {detail}")]
     Invalid {
         key: &'static str,

@@ -208,21 +208,15 @@ fn public_url(src: &Source, file: Option<String>) -> Result<Url, ConfigError> {
 mod tests {
     use crate::config::Config;
 
-    fn load(env: &[(&str, &str)]) -> Result<Config, crate::config::ConfigError> {
-        let env: std::collections::HashMap<String, String> = env
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        Config::load(None, false, &|k| env.get(k).cloned())
-    }
-
     #[test]
     fn the_per_network_cap_has_a_default_and_is_read_from_the_environment() {
-        let c = load(&[]).unwrap();
+        let c = Config::from_env_pairs(&[]).unwrap();
         assert_eq!(c.listener.max_connections_per_network, 256);
-        let c = load(&[("MCP_ONBOARD_MAX_CONNECTIONS_PER_NETWORK", "1000")]).unwrap();
+        let c =
+            Config::from_env_pairs(&[("MCP_ONBOARD_MAX_CONNECTIONS_PER_NETWORK", "1000")]).unwrap();
         assert_eq!(c.listener.max_connections_per_network, 1000);
-        let e = load(&[("MCP_ONBOARD_MAX_CONNECTIONS_PER_NETWORK", "0")]).unwrap_err();
+        let e = Config::from_env_pairs(&[("MCP_ONBOARD_MAX_CONNECTIONS_PER_NETWORK", "0")])
+            .unwrap_err();
         assert!(
             e.to_string()
                 .contains("listener.max_connections_per_network"),

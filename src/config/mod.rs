@@ -13,31 +13,39 @@ use std::path::{Path, PathBuf};
 use url::Url;
 
 mod blaxel;
+mod brand;
+pub mod brand_logo;
 pub mod check;
 pub mod dirs;
 mod error;
 mod file;
 mod google;
 mod health;
+mod integrations;
 mod listener;
 mod logging;
 mod metrics;
+pub mod postgres_url;
 mod provision;
 mod source;
+mod store;
 mod webhook;
 mod webhook_id;
 
 pub use blaxel::{BLAXEL_API_URL, BlaxelConfig};
+pub use brand::{BrandConfig, SupportContact};
 pub use error::ConfigError;
 pub use google::{
     GOOGLE_AUTH_URL, GOOGLE_ISSUER, GOOGLE_REVOKE_URL, GOOGLE_TOKEN_URL, GoogleConfig,
     GoogleCredentials,
 };
 pub use health::{HEALTH_INTERVAL, HealthConfig};
+pub use integrations::IntegrationClients;
 pub use listener::{DEFAULT_BIND, DEFAULT_PUBLIC_URL, ListenerConfig, MAX_CONNECTIONS_PER_NETWORK};
 pub use logging::LoggingConfig;
 pub use provision::ProvisionConfig;
 pub(crate) use source::is_loopback_host;
+pub use store::{StoreBackend, StoreConfig};
 pub use webhook::{WEBHOOK_EVENTS, WebhookConfig};
 
 pub const CALLBACK_PATH: &str = "/oauth/callback";
@@ -48,16 +56,32 @@ pub struct Config {
     pub file: Option<PathBuf>,
     pub listener: ListenerConfig,
     pub google: GoogleConfig,
+    /// OAuth clients of single integrations (`[integrations.NAME]`).
+    pub integration_clients: IntegrationClients,
     pub blaxel: BlaxelConfig,
     pub provision: ProvisionConfig,
     pub logging: LoggingConfig,
     pub health: HealthConfig,
     pub webhooks: Vec<WebhookConfig>,
+    /// The company that asks, as the customer's pages show it.
+    pub brand: BrandConfig,
     /// Where `/metrics` is served (off when `None`); never the public listener.
     pub metrics_bind: Option<SocketAddr>,
+    /// Which backend holds the data.
+    pub store: StoreConfig,
 }
 
 impl Config {
+    /// For tests: no file, the environment given as pairs.
+    #[cfg(test)]
+    pub(crate) fn from_env_pairs(env: &[(&str, &str)]) -> Result<Self, ConfigError> {
+        let env: std::collections::HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Self::load(None, false, &|k| env.get(k).cloned())
+    }
+
     /// Read `path` (if it exists, or fail if `required`) and overlay the environment.
     pub fn load(
         path: Option<&Path>,
@@ -79,6 +103,9 @@ impl Config {
             health: health::resolve(&src)?,
             webhooks: webhook::resolve(&src)?,
             metrics_bind: metrics::resolve(&src, listener.bind)?,
+            integration_clients: integrations::resolve(&src)?,
+            brand: brand::resolve(&src)?,
+            store: store::resolve(&src)?,
             listener,
             file: None,
         };
@@ -86,6 +113,20 @@ impl Config {
             file: src.finish()?,
             ..config
         })
+    }
+
+    /// Whether customers reach the listener from elsewhere (`public_url` off loopback).
+    pub fn is_public(&self) -> bool {
+        !source::is_loopback_host(&self.listener.public_url)
+    }
+
+    /// What serving the customer's pages needs of the configuration: with a public
+    /// listener, the brand's name (`demo`: the demo has its own brand).
+    pub fn check_for_serving(&self, demo: bool) -> Result<(), ConfigError> {
+        if self.is_public() && !demo {
+            self.brand.required_name(&self.file_label())?;
+        }
+        Ok(())
     }
 
     fn file_label(&self) -> String {
@@ -106,6 +147,18 @@ impl Config {
         let base = url.path().trim_end_matches('/').to_owned();
         url.set_path(&format!("{base}{path}"));
         url
+    }
+
+    /// The OAuth client that asks for `integration`'s consents: its own if set, else
+    /// `[google]`'s.
+    pub fn google_credentials_for(
+        &self,
+        integration: crate::domain::integration::Integration,
+    ) -> Result<GoogleCredentials, ConfigError> {
+        match self.integration_clients.get(integration) {
+            Some(own) => Ok(own.clone()),
+            None => self.google_credentials(),
+        }
     }
 
     pub fn google_credentials(&self) -> Result<GoogleCredentials, ConfigError> {

@@ -35,6 +35,12 @@ impl<'a> Source<'a> {
         &self.label
     }
 
+    /// The folder of the config file read, if any: a relative path in the file is taken
+    /// from there.
+    pub fn file_dir(&self) -> Option<&std::path::Path> {
+        self.file.path().and_then(std::path::Path::parent)
+    }
+
     /// The config file's `[key]` (its default when absent).
     pub fn section<T: DeserializeOwned + Default>(
         &self,
@@ -170,25 +176,46 @@ impl<'a> Source<'a> {
         default: Duration,
         detail: impl Fn(Option<humantime::DurationError>) -> String,
     ) -> Result<Option<Duration>, ConfigError> {
-        let Some((text, from)) = self.pick(env, file) else {
-            return Ok(Some(default));
-        };
-        let t = text.trim();
-        if t.eq_ignore_ascii_case("off") {
-            return Ok(None);
+        match self.pick(env, file) {
+            Some((text, _)) if text.trim().eq_ignore_ascii_case("off") => Ok(None),
+            picked => at_least_a_second(key, picked, default, detail).map(Some),
         }
-        let wrong = match humantime::parse_duration(t) {
-            Ok(d) if d >= Duration::from_secs(1) => return Ok(Some(d)),
-            Ok(_) => detail(None),
-            Err(e) => detail(Some(e)),
-        };
-        Err(ConfigError::Invalid {
-            key,
-            value: text,
-            from,
-            detail: wrong,
-        })
     }
+
+    /// A duration of at least 1s; `default` when unset (see [`Source::interval`]).
+    pub fn duration(
+        &self,
+        key: &'static str,
+        env: &str,
+        file: Option<String>,
+        default: Duration,
+        detail: impl Fn(Option<humantime::DurationError>) -> String,
+    ) -> Result<Duration, ConfigError> {
+        at_least_a_second(key, self.pick(env, file), default, detail)
+    }
+}
+
+/// `(text, where it came from)` as a duration of at least 1s; `default` when unset.
+fn at_least_a_second(
+    key: &'static str,
+    picked: Option<(String, String)>,
+    default: Duration,
+    detail: impl Fn(Option<humantime::DurationError>) -> String,
+) -> Result<Duration, ConfigError> {
+    let Some((text, from)) = picked else {
+        return Ok(default);
+    };
+    let wrong = match humantime::parse_duration(text.trim()) {
+        Ok(d) if d >= Duration::from_secs(1) => return Ok(d),
+        Ok(_) => detail(None),
+        Err(e) => detail(Some(e)),
+    };
+    Err(ConfigError::Invalid {
+        key,
+        value: text,
+        from,
+        detail: wrong,
+    })
 }
 
 /// An `address:port` to listen on, from `(text, where it came from)`.

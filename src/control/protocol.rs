@@ -9,8 +9,8 @@
 //! connection goes on.
 //!
 //! ```text
-//! > {"type":"hello","protocol":1,"client":"mcp-onboard 0.1.0"}
-//! < {"type":"hello","protocol":1,"server":"mcp-onboard 0.1.0","pid":4121}
+//! > {"type":"hello","protocol":1,"client":"mcp-onboard 0.2.0"}
+//! < {"type":"hello","protocol":1,"server":"mcp-onboard 0.2.0","pid":4121}
 //! > {"type":"call","id":1,"command":{"command":"status"}}
 //! < {"type":"reply","id":1,"reply":{"reply":"status",...}}
 //! > {"type":"subscribe","id":2}

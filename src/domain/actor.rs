@@ -29,6 +29,21 @@ pub enum Worker {
 }
 
 impl Actor {
+    /// Background work that runs on the leading node only (see
+    /// [`crate::store::Leadership`]): its calls out and its writes are fenced.
+    pub fn leader_only(&self) -> bool {
+        matches!(
+            self,
+            Actor::System(
+                Worker::Provisioner
+                    | Worker::TokenChecks
+                    | Worker::Reconcile
+                    | Worker::Webhooks
+                    | Worker::Sweeper
+            )
+        )
+    }
+
     /// The operator, when an operator asked: the audit chain records who.
     pub fn operator(&self) -> Option<&Operator> {
         match self {

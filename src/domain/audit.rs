@@ -7,38 +7,25 @@ use crate::time::Millis;
 
 /// Who an operator is, as the owner knows it: the peer's uid and pid on the control socket
 /// (verified by the kernel; for a command run in this process, its own), and what the
-/// client says about its operator (reported, not verified).
+/// client says about its operator (reported, not verified). Stored flat: the claim's
+/// fields sit beside uid and pid, as they always have in the audit chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Operator {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pid: Option<i32>,
-    /// Reported by the client: its login name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// Reported: `SUDO_USER`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sudo_user: Option<String>,
-    /// Reported: the SSH client address from `SSH_CONNECTION`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ssh_client: Option<String>,
+    #[serde(flatten)]
+    pub claimed: Claimed,
 }
 
 impl Operator {
     /// An operator known by its peer's uid and pid, with what its client claims.
     pub fn new(uid: u32, pid: Option<i32>, claimed: Claimed) -> Self {
-        let Claimed {
-            user,
-            sudo_user,
-            ssh_client,
-        } = claimed;
         Self {
             uid: Some(uid),
             pid,
-            user,
-            sudo_user,
-            ssh_client,
+            claimed,
         }
     }
 }
@@ -103,10 +90,49 @@ impl AuditRecord {
     }
 }
 
+/// What the audit chain says of a lifecycle event: its detail, after the integration it is
+/// about when one added after the tenant's first (`[google-drive] ...`, as `tenant show`
+/// names it on the timeline).
+pub fn event_detail(e: &super::model::AuditEvent) -> String {
+    match e.integration {
+        Some(i) => format!("[{i}] {}", e.detail),
+        None => e.detail.clone(),
+    }
+}
+
 /// The chain's head: its last entry, with a MAC only the master key's holder can make.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditHead {
     pub seq: u64,
     pub hash: String,
     pub mac: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_operator_is_stored_flat_as_the_chain_has_always_held_it() {
+        let op = Operator::new(
+            1000,
+            Some(42),
+            Claimed {
+                user: Some("ada".into()),
+                sudo_user: None,
+                ssh_client: Some("192.0.2.7".into()),
+            },
+        );
+        let json = serde_json::to_string(&op).unwrap();
+        assert_eq!(
+            json,
+            r#"{"uid":1000,"pid":42,"user":"ada","ssh_client":"192.0.2.7"}"#
+        );
+        let back: Operator =
+            serde_json::from_str(r#"{"uid":0,"user":"root","sudo_user":"ada"}"#).unwrap();
+        assert_eq!(back.uid, Some(0));
+        assert_eq!(back.pid, None);
+        assert_eq!(back.claimed.user.as_deref(), Some("root"));
+        assert_eq!(back.claimed.sudo_user.as_deref(), Some("ada"));
+    }
 }

@@ -25,6 +25,10 @@ pub enum InvalidInput {
     ReturnUrl(String, String),
     #[error("invalid {0}: {1}")]
     Text(&'static str, String),
+    #[error("unsupported language {0:?}: use one of {1}")]
+    Lang(String, String),
+    #[error("{0} is named twice: a tenant holds each integration once")]
+    IntegrationTwice(Integration),
 }
 
 /// A URL customers are sent to after consent: `https://` (plain `http://` only on a
@@ -66,6 +70,21 @@ fn return_url_of(text: Option<&str>) -> Result<Option<String>, InvalidInput> {
     }
 }
 
+/// A tenant's language as given (trimmed; empty is none): a supported tag, kept as the
+/// list of languages spells it (`pt-br` is kept as `pt-BR`).
+fn lang_of(text: &str) -> Result<Option<String>, InvalidInput> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    crate::i18n::Lang::from_tag(t)
+        .map(|l| Some(l.tag().to_owned()))
+        .ok_or_else(|| {
+            let tags: Vec<&str> = crate::i18n::Lang::all().map(|l| l.tag()).collect();
+            InvalidInput::Lang(crate::text::clean(t), tags.join(", "))
+        })
+}
+
 /// What an operator gives to add a tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct NewTenant {
@@ -76,9 +95,15 @@ pub struct NewTenant {
     pub expected_domain: Option<String>,
     #[serde(default)]
     pub integration: Integration,
+    /// The integrations it holds beyond its first (`--integrations gmail,google-drive`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<Integration>,
     /// This tenant's own page to return to after consent (else `listener.return_url`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_url: Option<String>,
+    /// The language of the tenant's pages and message (a supported tag).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
 }
 
 /// The one check of free text an operator gives ([`crate::text::refuse_unsafe`]), made on
@@ -164,6 +189,9 @@ pub struct TenantEdit {
     /// A new return URL (an empty one removes it: `listener.return_url` applies again).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_url: Option<String>,
+    /// A new language (an empty one removes it: the customer's browser chooses again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
 }
 
 fn display_name(name: Option<&str>, slug: &str) -> Result<String, InvalidInput> {
@@ -252,6 +280,16 @@ pub fn edit_tenant(
             next.return_url = r;
         }
     }
+    if let Some(l) = &e.lang {
+        let l = lang_of(l)?;
+        if l != t.lang {
+            changes.push(match &l {
+                Some(tag) => format!("language {tag}"),
+                None => "language removed (the browser's applies)".into(),
+            });
+            next.lang = l;
+        }
+    }
     if changes.is_empty() {
         return Ok((next, None));
     }
@@ -271,7 +309,7 @@ pub fn new_tenant(input: &NewTenant, now: Millis) -> Result<(Tenant, AuditEvent)
         input.expected_email.as_deref(),
         input.expected_domain.as_deref(),
     )?;
-    let tenant = Tenant {
+    let mut tenant = Tenant {
         slug: input.slug.clone(),
         display_name,
         contact: match input.contact.as_deref() {
@@ -295,7 +333,17 @@ pub fn new_tenant(input: &NewTenant, now: Millis) -> Result<(Tenant, AuditEvent)
         tokens_issued: 0,
         pending: None,
         return_url: return_url_of(input.return_url.as_deref())?,
+        lang: match input.lang.as_deref() {
+            Some(l) => lang_of(l)?,
+            None => None,
+        },
+        added: Vec::new(),
     };
+    for i in &input.also {
+        tenant
+            .add_integration(*i, now)
+            .map_err(|e| InvalidInput::IntegrationTwice(e.0))?;
+    }
     let event = event(
         &tenant.slug,
         now,

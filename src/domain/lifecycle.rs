@@ -15,6 +15,7 @@ pub use super::input::{
     InvalidInput, NewTenant, TenantEdit, edit_tenant, new_tenant, normalise_email, valid_domain,
     validate_return_url, validate_slug,
 };
+use super::link_asks::move_asked;
 use super::model::{AuditEvent, EventKind, PendingConsent, Tenant, TenantStatus};
 use crate::time::{Millis, rfc3339};
 
@@ -30,6 +31,7 @@ pub const REFUSAL_WINDOW_MS: Millis = 60_000;
 pub fn note_refusal(tenant: &mut Tenant, event: &mut AuditEvent, now: Millis) -> bool {
     let r = &mut tenant.refusals;
     r.total = r.total.saturating_add(1);
+    r.latest_at = Some(now);
     let recent = r.last_at.is_some_and(|t| now - t < REFUSAL_WINDOW_MS);
     if recent || r.on_timeline >= MAX_REFUSALS_ON_TIMELINE {
         r.counted = r.counted.saturating_add(1);
@@ -74,13 +76,13 @@ pub fn apply(
         Transition::LinkIssued {
             link_id,
             expires_at,
+            only,
         } => {
-            if tenant.status == TenantStatus::AwaitingApproval {
+            // While a consent of any of its integrations waits, the operator decides first.
+            if tenant.summary_status() == TenantStatus::AwaitingApproval {
                 return Err(TransitionError::AwaitingApproval(tenant.slug.clone()));
             }
-            if !consented {
-                set_status(&mut next, TenantStatus::LinkIssued);
-            }
+            move_asked(tenant, &mut next, *only, TenantStatus::LinkIssued);
             (
                 EventKind::LinkIssued,
                 format!(
@@ -89,10 +91,8 @@ pub fn apply(
                 ),
             )
         }
-        Transition::LinkOpened { link_id } => {
-            if !consented {
-                set_status(&mut next, TenantStatus::LinkOpened);
-            }
+        Transition::LinkOpened { link_id, only } => {
+            move_asked(tenant, &mut next, *only, TenantStatus::LinkOpened);
             (
                 EventKind::LinkOpened,
                 format!("consent link {link_id} opened"),

@@ -1,4 +1,5 @@
-//! Consent links and the OAuth flows started through them, as stored.
+//! Consent links and the OAuth flows started through them, as stored, and why a link can no
+//! longer start a sign-in.
 
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +34,17 @@ pub struct ConsentLink {
     /// When a consent through another link of the tenant made this one dead.
     #[serde(default)]
     pub superseded_at: Option<Millis>,
+    /// The one integration the link asks a consent for (`link --integration`); `None`:
+    /// every integration of the tenant not yet consented, one consent after another.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only: Option<super::integration::Integration>,
+    /// The integrations consented through it so far (it is used after the last).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub done: Vec<super::integration::Integration>,
+    /// When the flows' sweep noted that a customer went on to Google through it and no
+    /// callback came back: noted once per link ([`super::no_callback`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_callback_at: Option<Millis>,
 }
 
 /// A link's state, one vocabulary for text, JSON and the console. Only `Active` can start
@@ -65,6 +77,29 @@ impl std::fmt::Display for LinkState {
     }
 }
 
+/// Why a link can no longer start a sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gone {
+    Used,
+    Withdrawn,
+    Superseded,
+    Expired,
+    /// The tenant is offboarded, or the link is otherwise not live.
+    Inactive,
+}
+
+impl From<LinkState> for Gone {
+    fn from(state: LinkState) -> Self {
+        match state {
+            LinkState::Used => Gone::Used,
+            LinkState::Revoked => Gone::Withdrawn,
+            LinkState::Superseded => Gone::Superseded,
+            LinkState::Expired => Gone::Expired,
+            LinkState::Active => Gone::Inactive,
+        }
+    }
+}
+
 impl ConsentLink {
     /// A fresh link, unopened and unused.
     pub fn new(tenant: &str, id: &str, created_at: Millis, expires_at: Millis) -> Self {
@@ -81,6 +116,9 @@ impl ConsentLink {
             continued_at: None,
             revoked_at: None,
             superseded_at: None,
+            only: None,
+            done: Vec::new(),
+            no_callback_at: None,
         }
     }
 
@@ -115,6 +153,13 @@ pub struct PendingFlow {
     /// must come back to that browser.
     #[serde(default)]
     pub browser: String,
+    /// The integration this consent is for, when one added after the tenant's first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integration: Option<super::integration::Integration>,
+    /// The language the customer's pages spoke at Continue and Google was asked in: the
+    /// page after Google speaks it too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
 }
 
 /// What happened to a flow whose state was used: kept briefly so a replay can be

@@ -8,6 +8,8 @@ use std::time::Duration;
 pub const MIN_LINK_TTL: Duration = Duration::from_secs(60);
 /// The longest lifetime a link may have.
 pub const MAX_LINK_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+/// A link's lifetime when the operator names none in the console (the demo's sample's too).
+pub const DEFAULT_LINK_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// A link lifetime as typed (surrounding spaces ignored); the error says what is expected
 /// and repeats what was typed.

@@ -5,11 +5,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::health::TokenHealth;
 pub use super::link::{ConsentLink, LinkState, PendingFlow, UsedFlow};
+pub use super::refusals::Refusals;
 use crate::time::Millis;
 
-pub const GMAIL_SEND_SCOPE: &str = "https://www.googleapis.com/auth/gmail.send";
-pub const DRIVE_FILE_SCOPE: &str = "https://www.googleapis.com/auth/drive.file";
+pub use super::integration::{DRIVE_FILE_SCOPE, GMAIL_SEND_SCOPE, Integration};
 
 /// Where a tenant is in its lifecycle. `snake_case` names are part of the JSON contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
@@ -118,47 +119,6 @@ pub enum ExpectedAccount {
     Domain(String),
 }
 
-/// The Blaxel integration a tenant is onboarded to; it fixes the Google scope asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum Integration {
-    #[default]
-    Gmail,
-    GoogleDrive,
-}
-
-impl Integration {
-    pub fn name(self) -> &'static str {
-        match self {
-            Integration::Gmail => "gmail",
-            Integration::GoogleDrive => "google-drive",
-        }
-    }
-
-    /// Scopes asked at Google: the integration's own plus the identity scopes the MCP
-    /// server needs to learn the sender address from the id_token.
-    pub fn scopes(self) -> Vec<String> {
-        let own = match self {
-            Integration::Gmail => GMAIL_SEND_SCOPE,
-            Integration::GoogleDrive => DRIVE_FILE_SCOPE,
-        };
-        ["openid", "email", "profile", own]
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect()
-    }
-
-    /// What the customer is told they are granting.
-    pub fn access_summary(self) -> &'static str {
-        match self {
-            Integration::Gmail => {
-                "send email as you (Gmail \"send\" only: it cannot read your mail)"
-            }
-            Integration::GoogleDrive => "see and edit only the Google Drive files it creates",
-        }
-    }
-}
-
 /// Who signed in at Google, read from the id_token claims.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GoogleIdentity {
@@ -193,7 +153,7 @@ pub struct Tenant {
     pub refusals: Refusals,
     /// The last token health check, since the last consent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub health: Option<super::health::TokenHealth>,
+    pub health: Option<TokenHealth>,
     /// Refresh tokens Google issued to us through this tenant's consents (each consent
     /// issues one; one by the same account does not end the earlier ones).
     #[serde(default)]
@@ -204,6 +164,42 @@ pub struct Tenant {
     /// The company's page customers return to after consent (else `listener.return_url`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_url: Option<String>,
+    /// The language of the tenant's pages and message (a tag of [`crate::i18n::Lang`]);
+    /// else the customer's browser chooses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    /// The integrations added after its first (`integration`, whose state the fields
+    /// above carry), each with its own state; see [`super::held`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub added: Vec<IntegrationState>,
+}
+
+/// The state of one integration a tenant holds beyond its first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrationState {
+    pub integration: Integration,
+    /// Scopes asked at Google for this integration alone.
+    pub scopes: Vec<String>,
+    pub status: TenantStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<FailureKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub granted_scopes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consented_at: Option<Millis>,
+    pub added_at: Millis,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provision: Option<ProvisionState>,
+    #[serde(default)]
+    pub refusals: Refusals,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<TokenHealth>,
+    #[serde(default)]
+    pub tokens_issued: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<PendingConsent>,
 }
 
 /// A consent kept aside for the operator's approval (its refresh token is the secret
@@ -219,6 +215,11 @@ pub struct PendingConsent {
 }
 
 impl Tenant {
+    /// The tenant's language, when it has a supported one.
+    pub fn language(&self) -> Option<crate::i18n::Lang> {
+        self.lang.as_deref().and_then(crate::i18n::Lang::from_tag)
+    }
+
     /// Tokens issued through this tenant by the account it holds a consent by now (a
     /// record from before the count was kept counts its one consent).
     pub fn tokens_by_current_account(&self) -> u32 {
@@ -226,28 +227,6 @@ impl Tenant {
             Some(_) => self.tokens_issued.max(1),
             None => 0,
         }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct Refusals {
-    /// All refused sign-ins since the last consent.
-    pub total: u32,
-    /// Those of them on the timeline.
-    pub on_timeline: u32,
-    /// Counted only, since the last one on the timeline.
-    pub counted: u32,
-    pub last_at: Option<Millis>,
-}
-
-impl Tenant {
-    /// Google credentials are stored for this tenant (whatever Blaxel's state).
-    pub fn holds_consent(&self) -> bool {
-        self.consented_at.is_some()
-            && !matches!(
-                self.status,
-                TenantStatus::NeedsReconsent | TenantStatus::Offboarding | TenantStatus::Offboarded
-            )
     }
 }
 
@@ -351,6 +330,10 @@ pub struct AuditEvent {
     pub tenant: String,
     pub kind: EventKind,
     pub detail: String,
+    /// The integration it is about when one added after the tenant's first (its timeline
+    /// entry names it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integration: Option<Integration>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -386,6 +369,21 @@ pub enum EventKind {
     /// One offboarding step done.
     OffboardStep,
     Offboarded,
+    /// The tenant holds one more integration.
+    IntegrationAdded,
+    /// An integration added after the tenant's first was removed (and its grant given
+    /// back, or kept, and why).
+    IntegrationRemoved,
+    /// An integration's consent no longer counts: another integration's consent by a new
+    /// Google account was approved, and the tenant holds one account.
+    ConsentSuperseded,
+    /// The customer went on to Google through a link and no callback came back before
+    /// the flow expired (Google may have shown an error on its own page).
+    NoCallback,
+    /// A kind this release does not know (a later release wrote it): read all the same,
+    /// and shown as "unknown event" with its text.
+    #[serde(other)]
+    Unknown,
 }
 
 /// A timeline entry as stored: the transition's event with its place in the one sequence
@@ -398,6 +396,10 @@ pub struct TimelineEntry {
     pub kind: EventKind,
     pub detail: String,
     pub status: TenantStatus,
+    /// The integration the entry is about when it is one added after the tenant's first
+    /// (none: the first, or the tenant as a whole).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integration: Option<Integration>,
 }
 
 /// What the provisioner is doing, as every face shows it.
@@ -408,6 +410,9 @@ pub struct ProvisionerState {
     /// Why it does not run (no Blaxel credentials, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled: Option<String>,
+    /// It waits on this node: another node leads the background work.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub following: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -439,6 +444,9 @@ impl ProvisionerState {
         }
         if !self.running {
             return "not running (only the process that serves runs it)".into();
+        }
+        if self.following {
+            return "standing by: another node leads the background work".into();
         }
         let reach = match self.blaxel_reachable {
             Some(true) => ", Blaxel answering",

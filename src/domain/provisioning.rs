@@ -8,17 +8,18 @@ use crate::time::{Millis, rfc3339};
 
 /// A fresh job at the first step, under the next generation.
 pub(super) fn new_job(tenant: &Tenant, now: Millis) -> ProvisionState {
-    let names = crate::blaxel::resource_names(tenant.integration.name(), &tenant.slug)
+    let parts = tenant.integration.profile().names;
+    let names = tenant
+        .integration
+        .resource_names(&tenant.slug)
         .unwrap_or_else(|_| crate::blaxel::ResourceNames {
             connection: crate::blaxel::names::normalise_name(&format!(
                 "{}-{}",
-                tenant.integration.name(),
-                tenant.slug
+                parts.connection, tenant.slug
             )),
             function: crate::blaxel::names::normalise_name(&format!(
-                "{}-mcp-{}",
-                tenant.integration.name(),
-                tenant.slug
+                "{}-{}",
+                parts.function, tenant.slug
             )),
         });
     ProvisionState {
@@ -70,7 +71,9 @@ fn status_at(step: ProvisionStep) -> TenantStatus {
 }
 
 /// Start offboarding: a new job generation at its first step (a tenant that never got a
-/// job gets one for the names its resources would have).
+/// job gets one for the names its resources would have: a tenant whose only consent is an
+/// added integration's gets its first's, the tenant's job, see
+/// [`super::offboarding`]).
 pub(super) fn offboard(
     next: &mut Tenant,
     now: Millis,
@@ -78,7 +81,7 @@ pub(super) fn offboard(
     if next.status == TenantStatus::Offboarding {
         return Err(TransitionError::Offboarding(next.slug.clone()));
     }
-    if next.consented_at.is_none() && next.provision.is_none() {
+    if !super::held::any_traces(next) {
         return Err(TransitionError::NeverConsented(next.slug.clone()));
     }
     let mut job = match next.provision.take() {
@@ -97,6 +100,24 @@ pub(super) fn offboard(
         EventKind::OffboardRequested,
         "operator asked to offboard: the grant goes back to Google, the MCP server and the connection are deleted, the secrets wiped".into(),
     ))
+}
+
+/// Stop a provisioning job on its way, because the consent it was started for no longer
+/// counts (`why`): a new generation, so that what the provisioner is doing with that
+/// consent's token comes back stale, stopped at the step it was at. A new consent starts a
+/// fresh job. A job done, stopped or offboarding is left as it is.
+pub(super) fn stop_job(next: &mut Tenant, why: &str, now: Millis) {
+    let Some(job) = next.provision.as_mut() else {
+        return;
+    };
+    if !job.step.is_active() || job.step.is_offboarding() {
+        return;
+    }
+    let at = job.step;
+    job.generation += 1;
+    advance(job, ProvisionStep::Stopped, now);
+    job.failed_step = Some(at);
+    job.last_error = Some(crate::text::clean(why));
 }
 
 /// One offboarding step done: on to the next; after the last, `offboarded`.

@@ -116,6 +116,7 @@ fn happy_path_moves_through_the_states_with_one_event_each() {
         &Transition::LinkIssued {
             link_id: "ab12".into(),
             expires_at: 99_000,
+            only: None,
         },
         2_000,
     )
@@ -126,6 +127,7 @@ fn happy_path_moves_through_the_states_with_one_event_each() {
         &t,
         &Transition::LinkOpened {
             link_id: "ab12".into(),
+            only: None,
         },
         3_000,
     )
@@ -161,6 +163,7 @@ fn failure_records_kind_and_reason_and_a_later_consent_clears_them() {
         &t,
         &Transition::LinkOpened {
             link_id: "x".into(),
+            only: None,
         },
         3_000,
     )
@@ -184,6 +187,7 @@ fn a_bad_callback_never_undoes_an_existing_consent() {
         &t2,
         &Transition::LinkOpened {
             link_id: "x".into(),
+            only: None,
         },
         4_000,
     )
@@ -217,10 +221,12 @@ fn any_transition() -> impl Strategy<Value = Transition> {
     prop_oneof![
         Just(Transition::LinkIssued {
             link_id: "l".into(),
-            expires_at: 10
+            expires_at: 10,
+            only: None,
         }),
         Just(Transition::LinkOpened {
-            link_id: "l".into()
+            link_id: "l".into(),
+            only: None,
         }),
         Just(Transition::ConsentStarted {
             link_id: "l".into()

@@ -10,12 +10,16 @@ use crate::time::Millis;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Transition {
+    /// A link issued; it asks for `only` that integration (`None`: each not consented).
     LinkIssued {
         link_id: String,
         expires_at: Millis,
+        only: Option<super::integration::Integration>,
     },
+    /// A link opened for the first time; `only` as it was issued.
     LinkOpened {
         link_id: String,
+        only: Option<super::integration::Integration>,
     },
     ConsentStarted {
         link_id: String,
@@ -102,6 +106,8 @@ impl Transition {
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum TransitionError {
+    #[error("tenant {0} does not hold {1}")]
+    NotHeld(String, super::integration::Integration),
     #[error("tenant {0} is offboarded; add it again under a new slug")]
     Offboarded(String),
     #[error("tenant {0} is being offboarded")]
@@ -134,6 +140,7 @@ pub fn event(slug: &str, at: Millis, kind: EventKind, detail: String) -> AuditEv
         tenant: slug.to_owned(),
         kind,
         detail: crate::text::clean(&detail),
+        integration: None,
     }
 }
 
@@ -147,10 +154,11 @@ pub fn ensure_active(tenant: &Tenant) -> Result<(), TransitionError> {
 }
 
 /// Only a tenant that never consented may be removed outright: nothing of it exists at
-/// Google or Blaxel yet. One that has consented holds a grant and (maybe) Blaxel resources.
+/// Google or Blaxel yet. One that has consented (for any of its integrations) holds a
+/// grant and (maybe) Blaxel resources.
 pub fn ensure_removable(tenant: &Tenant) -> Result<(), TransitionError> {
     ensure_active(tenant)?;
-    if tenant.consented_at.is_some() || tenant.provision.is_some() {
+    if super::held::any_traces(tenant) {
         return Err(TransitionError::Consented(
             tenant.slug.clone(),
             tenant.status.as_str(),

@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::domain::actor::Actor;
 use crate::google::GoogleOAuth;
 use crate::metrics::Metrics;
-use crate::store::{Durability, Store, Tx};
+use crate::store::{Durability, Fence, Store, Tx};
 
 /// Where the engine runs, as `status` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,7 +51,14 @@ pub struct Core {
     config: Arc<Config>,
     /// The Google client, or why there is none (consent flows then fail with that reason).
     google: Result<GoogleOAuth, String>,
+    /// The clients of integrations with one of their own (`[integrations.NAME]`).
+    own_google: std::collections::BTreeMap<crate::domain::model::Integration, GoogleOAuth>,
+    /// The same clients for leader-only work: fenced to this node's lease.
+    led_google: Result<GoogleOAuth, String>,
+    led_own_google: std::collections::BTreeMap<crate::domain::model::Integration, GoogleOAuth>,
     blaxel: Option<BlaxelClient>,
+    /// The same client for leader-only work (reconcile rounds): fenced to the lease.
+    led_blaxel: Option<BlaxelClient>,
     metrics: Metrics,
     wakeup: Notify,
     setup: Vec<SetupLine>,
@@ -63,13 +70,35 @@ impl Core {
     /// Missing Google credentials do not stop it (tenants and links can still be managed);
     /// consent flows then fail with a clear reason.
     pub fn new(store: Store, config: Arc<Config>, parts: Parts) -> Result<Self, EngineError> {
+        let leadership = store.leadership();
+        let open = Fence::open(leadership.node());
+        let led = Fence::led(leadership);
+        let bad = |e: crate::google::GoogleError| EngineError::BadRequest(e.to_string());
         let google = match config.google_credentials() {
             Ok(creds) => Ok(
-                GoogleOAuth::new(&config.google, &creds, &config.redirect_uri())
-                    .map_err(|e| EngineError::BadRequest(e.to_string()))?,
+                GoogleOAuth::new(&config.google, &creds, &config.redirect_uri()).map_err(bad)?,
             ),
             Err(e) => Err(e.to_string()),
         };
+        let led_google = match &google {
+            Ok(g) => Ok(g.clone().with_fence(led.clone()).map_err(bad)?),
+            Err(e) => Err(e.clone()),
+        };
+        let google = match google {
+            Ok(g) => Ok(g.with_fence(open.clone()).map_err(bad)?),
+            Err(e) => Err(e),
+        };
+        let mut own_google = std::collections::BTreeMap::new();
+        let mut led_own_google = std::collections::BTreeMap::new();
+        for integration in crate::domain::model::Integration::all() {
+            if let Some(creds) = config.integration_clients.get(integration) {
+                let client =
+                    GoogleOAuth::new(&config.google, creds, &config.redirect_uri()).map_err(bad)?;
+                let fenced = client.clone().with_fence(led.clone()).map_err(bad)?;
+                led_own_google.insert(integration, fenced);
+                own_google.insert(integration, client.with_fence(open.clone()).map_err(bad)?);
+            }
+        }
         if !config.webhooks.is_empty() {
             store.enable_outbox();
         }
@@ -77,7 +106,11 @@ impl Core {
             store,
             config,
             google,
-            blaxel: parts.blaxel,
+            own_google,
+            led_google,
+            led_own_google,
+            led_blaxel: parts.blaxel.clone().map(|c| c.with_fence(led)),
+            blaxel: parts.blaxel.map(|c| c.with_fence(open)),
             metrics: Metrics::default(),
             wakeup: Notify::new(),
             setup: parts.setup,
@@ -103,6 +136,44 @@ impl Core {
         self.google.as_ref().map_err(String::as_str)
     }
 
+    /// The Google client that asks for (and refreshes) `integration`'s consents.
+    pub fn google_for(
+        &self,
+        integration: crate::domain::model::Integration,
+    ) -> Result<&GoogleOAuth, &str> {
+        match self.own_google.get(&integration) {
+            Some(own) => Ok(own),
+            None => self.google(),
+        }
+    }
+
+    /// The Google client `actor` calls `integration`'s endpoints with: fenced to this
+    /// node's lease for leader-only work (see [`Actor::leader_only`]).
+    pub fn google_as(
+        &self,
+        actor: &Actor,
+        integration: crate::domain::model::Integration,
+    ) -> Result<&GoogleOAuth, &str> {
+        if !actor.leader_only() {
+            return self.google_for(integration);
+        }
+        match self.led_own_google.get(&integration) {
+            Some(own) => Ok(own),
+            None => self.led_google.as_ref().map_err(String::as_str),
+        }
+    }
+
+    /// Whose OAuth client `integration`'s consents are made with: its own (`Some`), or the
+    /// `[google]` one (`None`). Integrations with the same answer share an account's grant.
+    pub fn client_key(
+        &self,
+        integration: crate::domain::model::Integration,
+    ) -> Option<crate::domain::model::Integration> {
+        self.own_google
+            .contains_key(&integration)
+            .then_some(integration)
+    }
+
     /// Why consent cannot work now (no Google client), if it cannot.
     pub fn consent_disabled(&self) -> Option<&str> {
         self.google().err()
@@ -111,6 +182,16 @@ impl Core {
     /// The Blaxel client, when provisioning runs here.
     pub fn blaxel(&self) -> Option<&BlaxelClient> {
         self.blaxel.as_ref()
+    }
+
+    /// The Blaxel client `actor` calls with: fenced to this node's lease for leader-only
+    /// work (see [`Actor::leader_only`]).
+    pub fn blaxel_as(&self, actor: &Actor) -> Option<&BlaxelClient> {
+        if actor.leader_only() {
+            self.led_blaxel.as_ref()
+        } else {
+            self.blaxel()
+        }
     }
 
     pub fn metrics(&self) -> &Metrics {

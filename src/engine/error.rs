@@ -83,7 +83,9 @@ impl EngineError {
             }
             EngineError::Transition(_) => ErrorCode::Conflict,
             EngineError::Unavailable(_) => ErrorCode::Unavailable,
-            EngineError::Store(StoreError::Closed(_)) => ErrorCode::Unavailable,
+            EngineError::Store(StoreError::Closed(_) | StoreError::NotLeader(_)) => {
+                ErrorCode::Unavailable
+            }
             EngineError::Store(_) => ErrorCode::Internal,
         }
     }

@@ -2,9 +2,11 @@
 //!
 //! Each committed change becomes one [`Event`] with its sequence number (which only grows,
 //! across restarts too). A subscriber that falls behind gets [`Item::Lagged`] and refetches
-//! a snapshot (list and status); nothing is dropped silently. With `since`, stored timeline
-//! entries after that number are replayed first, then live events follow without a gap or a
-//! repeat.
+//! a snapshot (list and status); nothing is dropped silently. So does one whose store
+//! missed changes made through other nodes sharing its database ([`Change::Lagged`]).
+//! Numbers may skip values (an operation undone within its batch, a commit that changed
+//! only the read model); they never go back. With `since`, stored timeline entries after
+//! that number are replayed first, then live events follow without a gap or a repeat.
 
 use std::sync::Arc;
 
@@ -69,7 +71,8 @@ impl Event {
         }
     }
 
-    pub fn of(c: &Committed) -> Self {
+    /// The event a change is (`None`: [`Change::Lagged`], which is not one).
+    pub fn of(c: &Committed) -> Option<Self> {
         let body = match &c.change {
             Change::Tenant { tenant, entry } => EventBody::TenantChanged {
                 slug: tenant.slug.clone(),
@@ -85,8 +88,9 @@ impl Event {
             Change::Provisioner(p) => EventBody::ProvisionerChanged {
                 provisioner: p.clone(),
             },
+            Change::Lagged { .. } => return None,
         };
-        Self { seq: c.seq, body }
+        Some(Self { seq: c.seq, body })
     }
 
     /// A stored timeline entry, replayed.
@@ -132,6 +136,9 @@ pub struct Subscription {
     hi: u64,
     /// Highest sequence number handed to this subscriber.
     last: u64,
+    /// The store missed changes (see [`Change::Lagged`]) while this replayed: said next,
+    /// with the number it stands at and how many.
+    lagged: Option<(u64, u64)>,
 }
 
 fn is_stored_entry(c: &Committed) -> bool {
@@ -151,6 +158,7 @@ impl Subscription {
             replays: since.is_some(),
             hi,
             last: since.unwrap_or(0),
+            lagged: None,
         }
     }
 
@@ -162,7 +170,11 @@ impl Subscription {
             if c.seq <= self.hi && is_stored_entry(&c) {
                 continue;
             }
-            merged.push(Event::of(&c));
+            match (Event::of(&c), &c.change) {
+                (Some(e), _) => merged.push(e),
+                (None, Change::Lagged { missed }) => self.lagged = Some((c.seq, *missed)),
+                (None, _) => {}
+            }
         }
         merged.sort_by_key(|e| e.seq);
         merged.dedup_by_key(|e| e.seq);
@@ -172,6 +184,12 @@ impl Subscription {
     /// The next item; `None` once the engine has stopped.
     pub async fn next(&mut self) -> Option<Item> {
         loop {
+            if let Some((seq, missed)) = self.lagged.take() {
+                // A fresh snapshot covers what came before it.
+                self.queue.retain(|e| e.seq > seq);
+                self.last = self.last.max(seq);
+                return Some(Item::Lagged { missed });
+            }
             if let Some(e) = self.queue.pop_front() {
                 if e.seq <= self.last && self.last > 0 && self.replay_from.is_none() {
                     continue;
@@ -212,14 +230,19 @@ impl Subscription {
             }
             match self.rx.recv().await {
                 Ok(c) => {
+                    if let Change::Lagged { missed } = c.change {
+                        self.last = self.last.max(c.seq);
+                        return Some(Item::Lagged { missed });
+                    }
                     if c.seq <= self.last {
                         continue;
                     }
                     if self.replays && c.seq <= self.hi && is_stored_entry(&c) {
                         continue;
                     }
+                    let Some(e) = Event::of(&c) else { continue };
                     self.last = c.seq;
-                    return Some(Item::Event(Box::new(Event::of(&c))));
+                    return Some(Item::Event(Box::new(e)));
                 }
                 Err(broadcast::error::RecvError::Lagged(n)) => {
                     return Some(Item::Lagged { missed: n });

@@ -72,8 +72,8 @@ impl Engine {
         config: Arc<Config>,
         parts: Parts,
     ) -> Result<Arc<Self>, EngineError> {
-        let (dir, key) = (dir.to_owned(), key.clone());
-        let store = tokio::task::spawn_blocking(move || Store::open(&dir, &key))
+        let (dir, key, backend) = (dir.to_owned(), key.clone(), config.store.clone());
+        let store = tokio::task::spawn_blocking(move || Store::open_with(&dir, &key, &backend))
             .await
             .map_err(|e| EngineError::Unavailable(format!("opening the database: {e}")))??;
         let engine = Arc::new(Self {
@@ -126,7 +126,8 @@ impl Engine {
         ops::tenants::list(&self.core, q)
     }
 
-    /// Tenants whose provisioning job is due at `now`, and when the next one after is.
+    /// Provisioning jobs due at `now` (by `job_key`: a tenant's first integration's is its
+    /// slug), and when the next one after is.
     pub fn due_jobs(&self, now: Millis) -> (Vec<String>, Option<Millis>) {
         self.core.store().node().due_jobs(now)
     }
@@ -140,9 +141,19 @@ impl Engine {
         ops::health::checkable(&self.core)
     }
 
-    /// The alarm about our OAuth client, if one is raised.
+    /// The alarms about our OAuth clients as one, if one is raised.
     pub fn health_alarm(&self) -> Option<HealthAlarm> {
         self.core.store().node().published().health_alarm()
+    }
+
+    /// Whether this node leads the background work (the store's lease).
+    pub fn leadership(&self) -> crate::store::Leadership {
+        self.core.store().leadership()
+    }
+
+    /// Where this node's listener answers, for the other nodes' `status`.
+    pub fn listening_on(&self, at: &str) {
+        self.core.store().listener(at);
     }
 
     pub fn provisioner_state(&self) -> ProvisionerState {
@@ -165,6 +176,7 @@ impl Engine {
         let node = store.node();
         Gauges {
             by_status: node.counts().1,
+            by_integration: node.counts_by_integration(),
             queue: node.jobs().active,
             outbox: store.outbox_len(),
             flushes: store.stats().flushes,

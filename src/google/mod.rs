@@ -30,6 +30,7 @@ pub use claims::{ClaimsError, IdClaims, parse_id_token};
 
 use crate::config::{GoogleConfig, GoogleCredentials};
 use crate::redact::Redactor;
+use crate::store::{Fence, NotLeader};
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 pub struct IdTokenField {
@@ -65,6 +66,9 @@ pub enum GoogleError {
     Unreadable(String),
     #[error("revoking at Google failed: {0}")]
     Revoke(String),
+    /// Not sent: the client is fenced to the leader and this node does not lead now.
+    #[error("not sent to Google: {0}")]
+    NotLeader(#[from] NotLeader),
 }
 
 impl GoogleError {
@@ -78,6 +82,7 @@ impl GoogleError {
             GoogleError::Network(t) => GoogleError::Network(r.redact(&t)),
             GoogleError::Unreadable(t) => GoogleError::Unreadable(r.redact(&t)),
             GoogleError::Revoke(t) => GoogleError::Revoke(r.redact(&t)),
+            GoogleError::NotLeader(n) => GoogleError::NotLeader(n),
         }
     }
 }
@@ -102,9 +107,12 @@ impl std::fmt::Debug for TokenGrant {
     }
 }
 
+#[derive(Clone)]
 pub struct GoogleOAuth {
     client: Client,
+    /// Reached only through [`GoogleOAuth::outbound`], which checks the fence.
     http: oauth2::reqwest::Client,
+    fence: Option<Fence>,
     revoke_url: Url,
     token_url: Url,
     client_id: String,
@@ -112,6 +120,20 @@ pub struct GoogleOAuth {
 }
 
 pub use crate::domain::health::RefreshAnswer;
+
+/// The HTTP client of Google's endpoints: no redirects followed, 20 s per request, and a
+/// `User-Agent` naming the node when the fence says which.
+fn http_client(fence: Option<&Fence>) -> Result<oauth2::reqwest::Client, GoogleError> {
+    oauth2::reqwest::Client::builder()
+        .redirect(oauth2::reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(20))
+        .user_agent(match fence {
+            Some(f) => f.user_agent(),
+            None => crate::store::fence::user_agent(None),
+        })
+        .build()
+        .map_err(|e| GoogleError::Network(e.to_string()))
+}
 
 /// A fresh PKCE pair: the challenge goes in the URL, the verifier into the store.
 pub fn new_pkce() -> (PkceCodeChallenge, SecretString) {
@@ -134,19 +156,36 @@ impl GoogleOAuth {
             .set_redirect_uri(RedirectUrl::from_url(redirect_uri.clone()))
             // Google accepts both; the form body keeps the secret out of proxy auth logs.
             .set_auth_type(oauth2::AuthType::RequestBody);
-        let http = oauth2::reqwest::Client::builder()
-            .redirect(oauth2::reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(20))
-            .build()
-            .map_err(|e| GoogleError::Network(e.to_string()))?;
         Ok(Self {
             client,
-            http,
+            http: http_client(None)?,
+            fence: None,
             revoke_url: cfg.revoke_url.clone(),
             token_url: cfg.token_url.clone(),
             client_id: creds.client_id.clone(),
             client_secret: creds.client_secret.clone(),
         })
+    }
+
+    /// The same client, checking `fence` before every request and naming its node in
+    /// `User-Agent`.
+    pub fn with_fence(mut self, fence: Fence) -> Result<Self, GoogleError> {
+        self.http = http_client(Some(&fence))?;
+        self.fence = Some(fence);
+        Ok(self)
+    }
+
+    /// The HTTP client, once the fence lets a request go: every call out asks here.
+    fn outbound(&self) -> Result<&oauth2::reqwest::Client, NotLeader> {
+        if let Some(fence) = &self.fence {
+            fence.check()?;
+        }
+        Ok(&self.http)
+    }
+
+    /// The OAuth client's id: an id_token it receives must be issued for it (`aud`).
+    pub fn client_id(&self) -> &str {
+        &self.client_id
     }
 
     /// The authorize URL for one flow.
@@ -156,6 +195,7 @@ impl GoogleOAuth {
         challenge: PkceCodeChallenge,
         scopes: &[String],
         login_hint: Option<&str>,
+        hl: &str,
     ) -> Url {
         let state = state.to_owned();
         let mut req = self
@@ -164,7 +204,9 @@ impl GoogleOAuth {
             .add_scopes(scopes.iter().cloned().map(Scope::new))
             .set_pkce_challenge(challenge)
             .add_extra_param("access_type", "offline")
-            .add_extra_param("prompt", "consent");
+            .add_extra_param("prompt", "consent")
+            // The language of Google's screens: the one our page spoke.
+            .add_extra_param("hl", hl);
         if let Some(hint) = login_hint {
             req = req.add_extra_param("login_hint", hint);
         }
@@ -198,7 +240,7 @@ impl GoogleOAuth {
             .client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
             .set_pkce_verifier(PkceCodeVerifier::new(verifier.expose_secret().to_owned()))
-            .request_async(&self.http)
+            .request_async(self.outbound()?)
             .await;
         match res {
             Ok(tok) => Ok(TokenGrant {
@@ -222,9 +264,9 @@ impl GoogleOAuth {
 
     /// Try a refresh token at the token endpoint (RFC 6749 section 6), as a health check.
     /// A plain form POST, so that the HTTP status reaches the classification.
-    pub async fn refresh(&self, refresh_token: &SecretString) -> RefreshAnswer {
+    pub async fn refresh(&self, refresh_token: &SecretString) -> Result<RefreshAnswer, NotLeader> {
         let r = || self.redactor(&[refresh_token.expose_secret()]);
-        match self.refresh_raw(refresh_token).await {
+        Ok(match self.refresh_raw(refresh_token).await? {
             RefreshAnswer::Granted => RefreshAnswer::Granted,
             RefreshAnswer::Refused {
                 status,
@@ -239,12 +281,12 @@ impl GoogleOAuth {
                 }
             }
             RefreshAnswer::Unreachable(why) => RefreshAnswer::Unreachable(r().redact(&why)),
-        }
+        })
     }
 
-    async fn refresh_raw(&self, refresh_token: &SecretString) -> RefreshAnswer {
+    async fn refresh_raw(&self, refresh_token: &SecretString) -> Result<RefreshAnswer, NotLeader> {
         let res = self
-            .http
+            .outbound()?
             .post(self.token_url.clone())
             .form(&[
                 ("grant_type", "refresh_token"),
@@ -256,37 +298,37 @@ impl GoogleOAuth {
             .await;
         let res = match res {
             Ok(r) => r,
-            Err(e) => return RefreshAnswer::Unreachable(e.to_string()),
+            Err(e) => return Ok(RefreshAnswer::Unreachable(e.to_string())),
         };
         let status = res.status().as_u16();
         let body: serde_json::Value = res.json().await.unwrap_or(serde_json::Value::Null);
         let text = |k: &str| body.get(k).and_then(|v| v.as_str()).map(str::to_owned);
         if status == 200 && text("access_token").is_some() {
-            return RefreshAnswer::Granted;
+            return Ok(RefreshAnswer::Granted);
         }
-        RefreshAnswer::Refused {
+        Ok(RefreshAnswer::Refused {
             status,
             error: text("error"),
             description: text("error_description"),
-        }
+        })
     }
 
     /// Revoke a token at Google and give back the HTTP status it answered (200: revoked;
     /// 400 `invalid_token`: it was not live any more), or why there was no answer.
-    pub async fn revoke_status(&self, token: &SecretString) -> Result<(u16, String), String> {
+    pub async fn revoke_status(&self, token: &SecretString) -> Result<(u16, String), GoogleError> {
         self.revoke_status_raw(token)
             .await
-            .map_err(|e| self.redactor(&[token.expose_secret()]).redact(&e))
+            .map_err(|e| e.redacted(&self.redactor(&[token.expose_secret()])))
     }
 
-    async fn revoke_status_raw(&self, token: &SecretString) -> Result<(u16, String), String> {
+    async fn revoke_status_raw(&self, token: &SecretString) -> Result<(u16, String), GoogleError> {
         let res = self
-            .http
+            .outbound()?
             .post(self.revoke_url.clone())
             .form(&[("token", token.expose_secret())])
             .send()
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| GoogleError::Network(e.to_string()))?;
         let status = res.status().as_u16();
         let body = res.text().await.unwrap_or_default();
         let body = if body.is_empty() {
@@ -311,7 +353,7 @@ impl GoogleOAuth {
 
     async fn revoke_raw(&self, refresh_token: &SecretString) -> Result<(), GoogleError> {
         let res = self
-            .http
+            .outbound()?
             .post(self.revoke_url.clone())
             .form(&[("token", refresh_token.expose_secret())])
             .send()
@@ -384,7 +426,10 @@ mod tests {
             .await
             .unwrap();
         assert!(grant.refresh_token.is_some());
-        assert_eq!(google.refresh(&token).await, RefreshAnswer::Granted);
+        assert_eq!(
+            google.refresh(&token).await.unwrap(),
+            RefreshAnswer::Granted
+        );
         google.revoke(&token).await.unwrap();
         assert_eq!(google.revoke_status(&token).await.unwrap().0, 200);
         assert_eq!(
@@ -403,7 +448,7 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(
-            unreachable.refresh(&token).await,
+            unreachable.refresh(&token).await.unwrap(),
             RefreshAnswer::Unreachable(_)
         ));
         assert!(crate::redact::built_here() > built);

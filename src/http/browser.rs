@@ -42,15 +42,7 @@ impl ConsentCookie {
 
     /// The cookie's value, when the request carries a well-formed one.
     pub fn read(&self, headers: &HeaderMap) -> Option<String> {
-        headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(k, _)| *k == self.name)
-            .map(|(_, v)| v.trim().to_owned())
-            .filter(|v| well_formed(v, BROWSER_SECRET_LEN))
+        read_token(headers, self.name, BROWSER_SECRET_LEN)
     }
 
     /// A fresh secret for a browser that has none.
@@ -66,6 +58,20 @@ impl ConsentCookie {
         ))
         .ok()
     }
+}
+
+/// The value of the first cookie named `name` a request carries, when it is a well-formed
+/// token of `len` characters (what our cookies hold).
+pub(super) fn read_token(headers: &HeaderMap, name: &str, len: usize) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim().to_owned())
+        .filter(|v| well_formed(v, len))
 }
 
 #[cfg(test)]

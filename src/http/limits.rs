@@ -14,8 +14,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use super::pages;
-use crate::engine::consent::CustomerPage;
+use super::page_render::Failure;
+use super::pages::Pages;
 
 pub const MAX_HEADER_BYTES: usize = 8 * 1024;
 pub const MAX_URI_BYTES: usize = 4 * 1024;
@@ -77,6 +77,8 @@ pub struct Guard {
     csp: HeaderValue,
     /// Send `Strict-Transport-Security` (the listener serves TLS itself).
     hsts: bool,
+    /// The pages of refusals (rate limited, too large), with the brand.
+    pages: Pages,
 }
 
 impl Guard {
@@ -98,7 +100,14 @@ impl Guard {
             csp: HeaderValue::from_str(&csp)
                 .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'")),
             hsts: false,
+            pages: Pages::default(),
         }
+    }
+
+    /// Refusals are pages of this brand.
+    pub fn with_pages(mut self, pages: Pages) -> Self {
+        self.pages = pages;
+        self
     }
 
     /// Answers say `Strict-Transport-Security` (the listener serves TLS itself).
@@ -179,7 +188,9 @@ fn secure(mut res: Response, csp: &HeaderValue, hsts: bool) -> Response {
         HeaderValue::from_static("no-referrer"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // Nothing is cached but what says it may be (the logo).
+    h.entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
     if hsts {
         // HTTPS only, for a year: sent when the listener serves TLS itself (behind a
         // proxy, the proxy says it).
@@ -200,33 +211,20 @@ fn uri_len(uri: &axum::http::Uri) -> usize {
 }
 
 /// The page for a request over the URI or header size limits, if it is.
-fn too_large(req: &Request) -> Option<Response> {
+fn too_large(req: &Request, pages: &Pages) -> Option<Response> {
     if uri_len(req.uri()) > MAX_URI_BYTES {
-        let o = CustomerPage {
-            status: 414,
-            success: false,
-            title: "Address too long".into(),
-            message: "This address is too long to be valid.".into(),
-            next: None,
-        };
-        return Some(pages::customer_page(&o));
+        return Some(pages.failure(Failure::UriTooLong, None, req.headers(), false));
     }
     if headers_size(req.headers()) > MAX_HEADER_BYTES {
-        let o = CustomerPage {
-            status: 431,
-            success: false,
-            title: "Request too large".into(),
-            message: "The request headers are too large.".into(),
-            next: None,
-        };
-        return Some(pages::customer_page(&o));
+        // Headers this large are not read, not even for the language.
+        return Some(pages.failure(Failure::HeadersTooLarge, None, &HeaderMap::new(), false));
     }
     None
 }
 
 /// Middleware for a private listener's routes (`/metrics`): the size limits alone.
 pub async fn sizes(req: Request, next: Next) -> Response {
-    match too_large(&req) {
+    match too_large(&req, &Pages::default()) {
         Some(res) => res,
         None => next.run(req).await,
     }
@@ -235,7 +233,7 @@ pub async fn sizes(req: Request, next: Next) -> Response {
 /// Middleware for every route: size limits, rate limit (except `/healthz`), headers.
 pub async fn guard(State(g): State<Guard>, req: Request, next: Next) -> Response {
     let (csp, hsts) = (g.csp.clone(), g.hsts);
-    if let Some(res) = too_large(&req) {
+    if let Some(res) = too_large(&req, &g.pages) {
         return secure(res, &csp, hsts);
     }
     if req.uri().path() != "/healthz" {
@@ -256,7 +254,12 @@ pub async fn guard(State(g): State<Guard>, req: Request, next: Next) -> Response
             if g.log_limited(ip) {
                 tracing::warn!(%ip, route, "rate limited (logged once a minute per client)");
             }
-            let mut res = pages::customer_page(&CustomerPage::rate_limited());
+            let mut res = g.pages.failure(
+                Failure::RateLimited,
+                req.uri().query(),
+                req.headers(),
+                false,
+            );
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
             return secure(res, &csp, hsts);

@@ -8,6 +8,7 @@ pub mod browser;
 pub mod budget;
 pub mod conn;
 pub mod limits;
+pub mod link_cookie;
 pub mod metrics;
 pub mod page_render;
 pub mod pages;
@@ -22,7 +23,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -34,6 +35,8 @@ use crate::domain::actor::Actor;
 use crate::domain::consent::ContinueRequest;
 use crate::engine::Engine;
 use crate::engine::consent::{Callback, CallbackQuery, ContinueLink, CustomerPage, OpenLink};
+use page_render::Failure;
+use pages::{Pages, asked, query_lang};
 
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -41,6 +44,8 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 struct AppState {
     engine: Arc<Engine>,
     cookie: browser::ConsentCookie,
+    link_cookie: link_cookie::LinkCookie,
+    pages: Pages,
 }
 
 /// The listener's router. `extra` is merged in (the sandbox stand-ins in demo mode).
@@ -55,6 +60,8 @@ pub fn router(engine: Arc<Engine>, rate: RateLimit, extra: Option<Router>) -> Ro
         &auth_origin,
     )
     .with_hsts(cfg.listener.tls.is_some());
+    let pages = Pages::new(&cfg);
+    let guard = guard.with_pages(pages.clone());
     let sweeper = guard.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
@@ -67,11 +74,14 @@ pub fn router(engine: Arc<Engine>, rate: RateLimit, extra: Option<Router>) -> Ro
         .route("/c/{code}", get(open_link))
         .route("/c/{code}/continue", post(continue_link))
         .route("/oauth/callback", get(callback))
+        .route(pages::LOGO_PATH, get(logo))
         .route("/healthz", get(healthz))
         .fallback(not_found)
         .with_state(AppState {
             cookie: browser::ConsentCookie::for_public_url(&cfg.listener.public_url),
+            link_cookie: link_cookie::LinkCookie::new(&cfg),
             engine,
+            pages,
         });
     app = request_limits(app).layer(axum::middleware::from_fn_with_state(guard, limits::guard));
     // The stand-ins (demo mode) sit beside the public routes, outside their guards: they
@@ -130,10 +140,12 @@ pub fn conn_limits_with(
 async fn open_link(
     State(s): State<AppState>,
     headers: HeaderMap,
+    RawQuery(raw): RawQuery,
     code: Result<Path<String>, PathRejection>,
 ) -> Response {
+    let asked = asked(query_lang(raw.as_deref()), &headers);
     let Ok(Path(code)) = code else {
-        return pages::customer_page(&CustomerPage::link_unknown());
+        return s.pages.respond(&CustomerPage::link_unknown(), &asked, true);
     };
     let (secret, fresh) = match s.cookie.read(&headers) {
         Some(c) => (c, false),
@@ -144,14 +156,14 @@ async fn open_link(
         browser: secret.clone(),
     };
     match s.engine.run(Actor::Customer, open).await {
-        Ok(i) => {
-            let mut res = pages::interstitial(&i);
+        Ok(page) => {
+            let mut res = s.pages.respond(&page, &asked, true);
             if fresh && let Some(v) = s.cookie.set_header(&secret) {
                 res.headers_mut().append(header::SET_COOKIE, v);
             }
             res
         }
-        Err(o) => pages::customer_page(&o),
+        Err(page) => s.pages.respond(&page, &asked, true),
     }
 }
 
@@ -168,12 +180,20 @@ async fn continue_link(
     code: Result<Path<String>, PathRejection>,
     body: axum::body::Bytes,
 ) -> Response {
-    let Ok(Path(code)) = code else {
-        return pages::customer_page(&CustomerPage::link_unknown());
+    let field = |name: &str| {
+        url::form_urlencoded::parse(&body)
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
     };
-    let token = url::form_urlencoded::parse(&body)
-        .find(|(k, _)| k == "token")
-        .map(|(_, v)| v.into_owned());
+    // The language of the page the form was on.
+    let asked = asked(field("lang"), &headers);
+    let Ok(Path(code)) = code else {
+        return s
+            .pages
+            .respond(&CustomerPage::link_unknown(), &asked, false);
+    };
+    let token = field("token");
+    let set_link = s.link_cookie.set_header(&code);
     let req = ContinueRequest {
         sec_fetch_site: header_text(&headers, "sec-fetch-site"),
         origin: header_text(&headers, "origin"),
@@ -182,11 +202,24 @@ async fn continue_link(
     };
     match s
         .engine
-        .run(Actor::Customer, ContinueLink { code, request: req })
+        .run(
+            Actor::Customer,
+            ContinueLink {
+                code,
+                request: req,
+                asked: asked.clone(),
+            },
+        )
         .await
     {
-        Ok(url) => Redirect::to(url.as_str()).into_response(),
-        Err(o) => pages::customer_page(&o),
+        Ok(url) => {
+            let mut res = Redirect::to(url.as_str()).into_response();
+            if let Some(v) = set_link {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+            res
+        }
+        Err(page) => s.pages.respond(&page, &asked, false),
     }
 }
 
@@ -230,15 +263,31 @@ async fn callback(
     let raw = raw.map(zeroize::Zeroizing::new);
     let q = parse_callback(raw.as_deref().map(String::as_str));
     let browser = s.cookie.read(&headers);
+    let link_code = s.link_cookie.read(&headers);
+    let clear_link = link_code
+        .as_ref()
+        .and_then(|_| s.link_cookie.clear_header());
+    let asked = asked(None, &headers);
     // Once the state is taken the work must finish (store the token, or record the
     // failure), even if the browser goes away or the request times out: it runs in its
     // own task, and this request only waits for it.
     let engine = s.engine.clone();
-    let callback = Callback { query: q, browser };
-    match tokio::spawn(async move { engine.run(Actor::Customer, callback).await }).await {
-        Ok(outcome) => pages::customer_page(&outcome),
-        Err(e) => pages::customer_page(&CustomerPage::internal(&e.to_string())),
+    let callback = Callback {
+        query: q,
+        browser,
+        link_code,
+    };
+    let mut res =
+        match tokio::spawn(async move { engine.run(Actor::Customer, callback).await }).await {
+            Ok(page) => s.pages.respond(&page, &asked, false),
+            Err(e) => s
+                .pages
+                .respond(&CustomerPage::internal(&e.to_string()), &asked, false),
+        };
+    if let Some(v) = clear_link {
+        res.headers_mut().append(header::SET_COOKIE, v);
     }
+    res
 }
 
 async fn healthz() -> Response {
@@ -248,8 +297,13 @@ async fn healthz() -> Response {
     res
 }
 
-async fn not_found() -> Response {
-    pages::customer_page(&CustomerPage::not_found())
+async fn not_found(State(s): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+    s.pages
+        .failure(Failure::NotFound, uri.query(), &headers, false)
+}
+
+async fn logo(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    s.pages.logo(&headers)
 }
 
 #[cfg(test)]

@@ -1,147 +1,162 @@
-//! HTML rendering of customer pages from the embedded templates, with every inserted value
-//! escaped. Pages need no JavaScript.
+//! The customer's pages as HTTP answers: each [`CustomerPage`] rendered by
+//! [`page_render`] with the configured brand, in the language negotiated for the request
+//! (`?lang=` > the tenant's > `Accept-Language` > English), and the brand's logo served at
+//! [`LOGO_PATH`]. Pages need no script and load nothing but the logo from the listener
+//! itself; the listener's guard adds the security headers.
 
-use axum::http::{HeaderValue, StatusCode, header};
+use std::sync::Arc;
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::engine::consent::{CustomerPage, Interstitial};
+use super::page_render::{self, Brand, Failure, Page};
+use crate::config::Config;
+use crate::config::brand_logo::Logo;
+use crate::engine::consent::CustomerPage;
+use crate::i18n::Asked;
 
-const PAGE: &str = include_str!("../../assets/page.html");
-const INTERSTITIAL: &str = include_str!("../../assets/interstitial.html");
+/// Where the listener serves the brand's logo (under `public_url`'s path).
+pub const LOGO_PATH: &str = "/brand/logo";
+/// A logo is cached by browsers for a day.
+const LOGO_CACHE: &str = "public, max-age=86400";
 
-fn esc(s: &str) -> String {
-    html_escape::encode_safe(s).into_owned()
+/// What a request says of the language it wants: `lang` (from the query or the form) and
+/// its `Accept-Language`.
+pub fn asked(lang: Option<String>, headers: &HeaderMap) -> Asked {
+    Asked {
+        lang,
+        accept_language: headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    }
 }
 
-fn render(template: &str, vars: &[(&str, &str)]) -> String {
-    crate::text::fill(template, vars)
+/// The `lang` parameter of a query string, if any.
+pub fn query_lang(raw: Option<&str>) -> Option<String> {
+    url::form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "lang")
+        .map(|(_, v)| v.into_owned())
 }
 
-fn page(status: StatusCode, class: &str, title: &str, body_html: &str) -> Response {
-    let html = render(
-        PAGE,
-        &[
-            ("class", class),
-            ("title", &esc(title)),
-            ("body", body_html),
-        ],
-    );
-    let mut res = (status, html).into_response();
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    res
+/// The brand the pages show and its logo.
+#[derive(Debug, Clone)]
+pub struct Pages {
+    brand: Arc<Brand>,
+    logo: Option<Logo>,
 }
 
-pub fn customer_page(o: &CustomerPage) -> Response {
-    let status = StatusCode::from_u16(o.status).unwrap_or(StatusCode::BAD_REQUEST);
-    let class = if o.success { "ok" } else { "fail" };
-    let mut body = format!("<p>{}</p>", esc(&o.message));
-    if let Some(next) = &o.next {
-        let host = url::Url::parse(&next.url)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_owned))
-            .unwrap_or_default();
-        let label = if o.success {
-            format!("Continue to {host}")
-        } else {
-            format!("Back to {host}")
+impl Default for Pages {
+    /// Unbranded (tests of the listener's parts): the pages name `localhost`.
+    fn default() -> Self {
+        Self {
+            brand: Arc::new(Brand::named("localhost")),
+            logo: None,
+        }
+    }
+}
+
+impl Pages {
+    /// The pages of `config`'s brand; without a brand name (a listener on loopback), the
+    /// public URL's host names the one who asks.
+    pub fn new(config: &Config) -> Self {
+        let b = &config.brand;
+        let fallback = config
+            .listener
+            .public_url
+            .host_str()
+            .unwrap_or("localhost")
+            .to_owned();
+        let name = b.name.clone().unwrap_or(fallback);
+        let brand = Brand {
+            google_app: b.google_app().map_or_else(|| name.clone(), str::to_owned),
+            name,
+            logo_url: b
+                .logo
+                .as_ref()
+                .map(|_| config.public_path(LOGO_PATH).path().to_owned()),
+            accent: b.accent,
+            support_contact: b.support_contact.as_ref().map(|s| match s {
+                crate::config::SupportContact::Email(e) => e.clone(),
+                crate::config::SupportContact::Web(u) => u.to_string(),
+            }),
+            privacy_policy_url: b.privacy_policy_url.as_ref().map(|u| u.to_string()),
+            terms_url: b.terms_url.as_ref().map(|u| u.to_string()),
         };
-        body.push_str(&format!(
-            r#"<p><a class="next" href="{}">{}</a></p>"#,
-            html_escape::encode_double_quoted_attribute(&next.url),
-            esc(&label)
-        ));
+        Self {
+            brand: Arc::new(brand),
+            logo: b.logo.clone(),
+        }
     }
-    let mut res = page(
-        if o.next.as_ref().is_some_and(|n| n.redirect) {
-            StatusCode::SEE_OTHER
-        } else {
-            status
-        },
-        class,
-        &o.title,
-        &body,
-    );
-    if let Some(next) = o.next.as_ref().filter(|n| n.redirect)
-        && let Ok(v) = HeaderValue::from_str(&next.url)
-    {
-        res.headers_mut().insert(header::LOCATION, v);
-    }
-    res
-}
 
-pub fn interstitial(i: &Interstitial) -> Response {
-    let account = i
-        .account_hint
-        .as_deref()
-        .map(|a| format!("<p>Please sign in with <strong>{}</strong>.</p>", esc(a)))
-        .unwrap_or_default();
-    let body = render(
-        INTERSTITIAL,
-        &[
-            ("tenant", &esc(&i.display_name)),
-            ("access", &esc(&i.access)),
-            ("account", &account),
-            (
-                "continue",
-                &html_escape::encode_double_quoted_attribute(&i.continue_path),
-            ),
-            (
-                "token",
-                &html_escape::encode_double_quoted_attribute(&i.token),
-            ),
-        ],
-    );
-    page(
-        StatusCode::OK,
-        "ask",
-        &format!("Connect {} to Google", i.display_name),
-        &body,
-    )
+    pub fn brand(&self) -> &Brand {
+        &self.brand
+    }
+
+    /// `page` for a request that `asked`; `switcher`: offer the other languages (only on
+    /// a page that can be loaded again with `?lang=`).
+    pub fn respond(&self, page: &CustomerPage, asked: &Asked, switcher: bool) -> Response {
+        let lang = asked.lang(page.lang);
+        let redirect = page.next.as_ref().filter(|n| n.redirect);
+        let html = page_render::render(
+            &Page {
+                lang,
+                kind: page.kind.clone(),
+                next: page.next.as_ref().map(|n| n.url.clone()),
+                switcher,
+            },
+            &self.brand,
+        );
+        let status = match redirect {
+            Some(_) => StatusCode::SEE_OTHER,
+            None => StatusCode::from_u16(page.kind.status()).unwrap_or(StatusCode::BAD_REQUEST),
+        };
+        let mut res = (status, html).into_response();
+        let h = res.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        h.insert(header::VARY, HeaderValue::from_static("Accept-Language"));
+        if let Some(next) = redirect
+            && let Ok(v) = HeaderValue::from_str(&next.url)
+        {
+            h.insert(header::LOCATION, v);
+        }
+        res
+    }
+
+    /// A failure page for a request, before any tenant is known: in the language its
+    /// `query` asks for (`?lang=`), else the browser's.
+    pub fn failure(
+        &self,
+        failure: Failure,
+        query: Option<&str>,
+        headers: &HeaderMap,
+        switcher: bool,
+    ) -> Response {
+        self.respond(
+            &CustomerPage::from(failure),
+            &asked(query_lang(query), headers),
+            switcher,
+        )
+    }
+
+    /// The logo, as configured; 404 without one.
+    pub fn logo(&self, headers: &HeaderMap) -> Response {
+        let Some(logo) = &self.logo else {
+            return self.failure(Failure::NotFound, None, headers, false);
+        };
+        let mut res = (StatusCode::OK, logo.bytes.to_vec()).into_response();
+        let h = res.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(logo.kind.content_type()),
+        );
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static(LOGO_CACHE));
+        res
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn inserted_values_are_escaped() {
-        let i = Interstitial {
-            display_name: "<script>alert(1)</script>".into(),
-            access: "send & receive".into(),
-            account_hint: Some("a\"b@x.io".into()),
-            continue_path: "/c/abc/continue".into(),
-            token: "t\"x".into(),
-        };
-        let res = interstitial(&i);
-        assert_eq!(res.status(), StatusCode::OK);
-        let body = futures_body(res);
-        assert!(!body.contains("<script>alert"), "{body}");
-        assert!(body.contains("&lt;script&gt;"));
-        assert!(body.contains("send &amp; receive"));
-        assert!(body.contains(r#"action="/c/abc/continue""#));
-    }
-
-    #[test]
-    fn placeholders_are_filled_in_one_pass_and_values_are_not_rescanned() {
-        assert_eq!(
-            render("<{{a}}|{{b}}|{{zz}}|{{", &[("a", "{{b}}"), ("b", "2")]),
-            "<{{b}}|2|{{zz}}|{{"
-        );
-        assert_eq!(render("plain", &[]), "plain");
-    }
-
-    fn futures_body(res: Response) -> String {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
-                .await
-                .unwrap();
-            String::from_utf8(bytes.to_vec()).unwrap()
-        })
-    }
-}
+mod tests;

@@ -69,6 +69,16 @@ pub(super) fn bundles() -> &'static [Bundle] {
     &BUNDLES
 }
 
+/// Whether `lang`'s own file has message `id` with a value and a `.title` (a page's
+/// message), not by falling back to English.
+#[cfg(test)]
+pub(crate) fn has_page_message(lang: Lang, id: &str) -> bool {
+    BUNDLES
+        .get(lang.0)
+        .and_then(|b| b.get_message(id))
+        .is_some_and(|m| m.value().is_some() && m.get_attribute("title").is_some())
+}
+
 /// The text of message `id` (or of its attribute: `id.attribute`) in `lang`, with `args`.
 pub fn text(lang: Lang, id: &str, args: &[(&str, Arg<'_>)]) -> String {
     text_in(&BUNDLES, lang, id, args)

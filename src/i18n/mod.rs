@@ -14,8 +14,10 @@ mod when;
 #[cfg(test)]
 mod tests;
 
+#[cfg(test)]
+pub(crate) use bundles::has_page_message;
 pub use bundles::{Arg, text};
-pub use negotiate::{matching, negotiate};
+pub use negotiate::{Asked, matching, negotiate};
 pub use when::date_time;
 
 /// One supported language: its tag, its name in itself, and its embedded files.
@@ -91,6 +93,21 @@ impl Lang {
     /// The Fluent source of this language's texts.
     fn pages(self) -> &'static str {
         self.def().pages
+    }
+}
+
+/// As its tag (`"pt-BR"`), the one form a language is stored or sent in.
+impl serde::Serialize for Lang {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.tag())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Lang {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let tag = String::deserialize(d)?;
+        Lang::from_tag(&tag)
+            .ok_or_else(|| serde::de::Error::custom(format!("unsupported language {tag:?}")))
     }
 }
 

@@ -36,6 +36,25 @@ pub fn negotiate(
         .unwrap_or(Lang::EN)
 }
 
+/// What a request says of the language it wants: the `lang` it carries (`?lang=`, or the
+/// Continue form's) and its `Accept-Language`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Asked {
+    pub lang: Option<String>,
+    pub accept_language: Option<String>,
+}
+
+impl Asked {
+    /// The page's language, given the tenant's: see [`negotiate`].
+    pub fn lang(&self, tenant: Option<Lang>) -> Lang {
+        negotiate(
+            self.lang.as_deref(),
+            tenant,
+            self.accept_language.as_deref(),
+        )
+    }
+}
+
 /// The supported language that serves a request for `tag`, if any.
 pub fn matching(tag: &str) -> Option<Lang> {
     let tag = tag.trim();

@@ -268,10 +268,9 @@ fn every_message_template_has_the_placeholders_of_english() {
 
 #[test]
 fn english_fill_ins_read_as_the_message_reads_today() {
-    use crate::domain::model::Integration;
     assert_eq!(
         text(Lang::EN, "message-access-gmail", &[]),
-        Integration::Gmail.access_summary()
+        "send email as you (Gmail \"send\" only: it cannot read your mail)"
     );
     assert_eq!(
         text(
@@ -291,4 +290,14 @@ fn english_fill_ins_read_as_the_message_reads_today() {
     );
     let ja = Lang::from_tag("ja").expect("supported");
     assert!(!text(ja, "message-account-email", &[("email", "a@b.c".into())]).starts_with(' '));
+}
+
+#[test]
+fn every_integration_profile_names_messages_english_has() {
+    let english = shape(Lang::EN.pages());
+    for p in &crate::domain::integration::PROFILES {
+        for id in [p.name_message, p.allows_message, p.access_message] {
+            assert!(english.contains_key(id), "{}: {id}", p.name);
+        }
+    }
 }

@@ -4,7 +4,9 @@
 //! or stderr: what a face shows comes from [`Owner::info`] and the engine's events.
 
 mod audit_head;
+pub mod led;
 pub mod provisioning;
+pub mod sample;
 pub mod setup;
 mod webhooks;
 
@@ -22,7 +24,7 @@ use crate::config::Config;
 use crate::control;
 use crate::domain::actor::{Actor, Worker};
 use crate::engine::ops::admin::Sweep;
-use crate::engine::ops::health::CheckRound;
+use crate::engine::ops::health_round::CheckRound;
 use crate::engine::ops::reconcile::FindDrift;
 use crate::engine::{Engine, Parts, Placement};
 use crate::http::{self, RateLimit};
@@ -34,6 +36,8 @@ use crate::time::now_ms;
 pub const DEMO_GOOGLE_PREFIX: &str = "/sandbox/google";
 pub const DEMO_CLIENT_ID: &str = "demo-client.apps.sandbox";
 pub const DEMO_CLIENT_SECRET: &str = "demo-secret";
+/// The account the demo's Google stand-in offers on its consent page.
+pub const DEMO_CUSTOMER_EMAIL: &str = "customer@example.com";
 /// Flows and their tombstones are kept this long after they were made or used.
 const FLOW_KEEP_MS: i64 = 3_600_000;
 const SWEEP_EVERY: Duration = Duration::from_secs(300);
@@ -77,6 +81,7 @@ impl Owner {
     /// Start everything. Fails with a clear message when the database is held by another
     /// process, the address is taken, or the data dir is too open.
     pub async fn start(mut opts: OwnerOptions) -> Result<Self> {
+        opts.config.check_for_serving(opts.demo)?;
         let descriptors = http::budget::raise_limit();
         let provisioning = provisioning::prepare(&opts)?;
         let parts = Parts {
@@ -96,6 +101,7 @@ impl Owner {
             })?,
         };
         let addr = listener.local_addr().context("listener address")?;
+        engine.listening_on(&addr.to_string());
         let socket = control::bind(&opts.data_dir).with_context(|| {
             format!(
                 "cannot create the control socket in {}",
@@ -107,7 +113,7 @@ impl Owner {
                 client_id: DEMO_CLIENT_ID.into(),
                 client_secret: DEMO_CLIENT_SECRET.into(),
                 redirect_uris: vec![opts.config.redirect_uri().to_string()],
-                default_email: "customer@example.com".into(),
+                default_email: DEMO_CUSTOMER_EMAIL.into(),
             });
             Some(
                 Router::new()
@@ -142,15 +148,24 @@ impl Owner {
             },
             limits,
         ));
+        let leads = engine.leadership();
+        let e = engine.clone();
         let mut tasks = vec![
             tokio::spawn(control::serve(socket, engine.clone())),
-            tokio::spawn(sweep(engine.clone())),
+            led::spawn(
+                leads.clone(),
+                "sweeper",
+                move || sweep(e.clone()),
+                led::nothing,
+            ),
             tokio::spawn(audit_head::log_daily(engine.clone())),
         ];
         if let Some(p) = provisioning::start(&engine, provisioning).await {
             tasks.push(p);
             if let Some(every) = opts.config.provision.reconcile_interval {
-                tasks.push(tokio::spawn(reconcile_rounds(engine.clone(), every)));
+                let e = engine.clone();
+                let rounds = move || reconcile_rounds(e.clone(), every);
+                tasks.push(led::spawn(leads.clone(), "reconcile", rounds, led::nothing));
             }
         }
         if let Some(at) = opts.config.metrics_bind {
@@ -160,12 +175,16 @@ impl Owner {
             tasks.push(tokio::spawn(http::metrics::serve(l, engine.clone())));
         }
         if !opts.config.webhooks.is_empty() {
-            tasks.push(tokio::spawn(webhooks::run(engine.clone())));
+            let e = engine.clone();
+            let run = move || webhooks::run(e.clone());
+            tasks.push(led::spawn(leads.clone(), "webhooks", run, led::nothing));
         }
         if let Some(every) = opts.config.health.interval
             && engine.consent_disabled().is_none()
         {
-            tasks.push(tokio::spawn(health_rounds(engine.clone(), every)));
+            let e = engine.clone();
+            let rounds = move || health_rounds(e.clone(), every);
+            tasks.push(led::spawn(leads, "token checks", rounds, led::nothing));
         }
         tracing::info!(%addr, "serving");
         let info = OwnerInfo {
@@ -284,8 +303,9 @@ async fn reconcile_rounds(engine: Arc<Engine>, every: Duration) {
 }
 
 /// A round of token checks every `every`, jittered by a fifth either way so that many
-/// owners (or restarts) do not ask Google at the same moment. While the alarm about our
-/// client is raised, a round only probes one tenant; once that works, the round goes on.
+/// owners (or restarts) do not ask Google at the same moment. While the alarm about an
+/// OAuth client is raised, a round probes it with one tenant and checks no other token
+/// through it unless that works (see [`CheckRound`]).
 async fn health_rounds(engine: Arc<Engine>, every: Duration) {
     use rand::Rng;
     // The first round comes soon after start (within a few minutes, or the interval if
@@ -297,20 +317,7 @@ async fn health_rounds(engine: Arc<Engine>, every: Duration) {
     loop {
         tokio::time::sleep(wait).await;
         wait = every.mul_f64(rand::thread_rng().gen_range(0.8..1.2));
-        let mut slugs = engine.checkable();
-        if engine.health_alarm().is_some() {
-            // Probe one tenant, a different one each time: one account's odd answer must
-            // not keep the checks paused for everyone.
-            if slugs.is_empty() {
-                continue;
-            }
-            let pick = rand::thread_rng().gen_range(0..slugs.len());
-            let probe = slugs.swap_remove(pick);
-            engine.run(CHECKS, CheckRound { slugs: vec![probe] }).await;
-            if engine.health_alarm().is_some() {
-                continue;
-            }
-        }
+        let slugs = engine.checkable();
         let (checks, skipped) = engine.run(CHECKS, CheckRound { slugs }).await;
         let revoked = checks
             .iter()

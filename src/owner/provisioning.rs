@@ -15,8 +15,9 @@ use crate::domain::actor::{Actor, Worker};
 use crate::domain::model::ProvisionerState;
 use crate::engine::Engine;
 use crate::engine::ops::jobs::PublishProvisioner;
-use crate::provision::{OAuthClient, ProvisionSettings, Provisioner};
+use crate::provision::{OAuthClient, OAuthClients, ProvisionSettings, Provisioner};
 use crate::sandbox::blaxel::{BlaxelSandboxConfig, BlaxelSandboxState, router};
+use crate::store::Fence;
 
 pub const DEMO_BLAXEL_PREFIX: &str = "/sandbox/blaxel";
 pub const DEMO_BLAXEL_WORKSPACE: &str = "demo";
@@ -43,8 +44,19 @@ pub fn demo_blaxel(opts: &OwnerOptions) -> Result<Router> {
 /// consented to, and its settings.
 pub struct Provisioning {
     pub client: BlaxelClient,
-    oauth: OAuthClient,
+    oauth: OAuthClients,
     settings: ProvisionSettings,
+}
+
+impl Provisioning {
+    /// What an owner provisions with (tests build it; [`prepare`] reads the config).
+    pub fn new(client: BlaxelClient, oauth: OAuthClients, settings: ProvisionSettings) -> Self {
+        Self {
+            client,
+            oauth,
+            settings,
+        }
+    }
 }
 
 /// Resolve what provisioning needs, before the engine is built (it is given the Blaxel
@@ -75,6 +87,18 @@ pub fn prepare(opts: &OwnerOptions) -> Result<Result<Provisioning, String>> {
         },
         Err(e) => return Ok(Err(e.to_string())),
     };
+    let own = crate::domain::model::Integration::all()
+        .filter_map(|i| {
+            cfg.integration_clients.get(i).map(|c| {
+                let client = OAuthClient {
+                    client_id: c.client_id.clone(),
+                    client_secret: c.client_secret.clone(),
+                };
+                (i, client)
+            })
+        })
+        .collect();
+    let oauth = OAuthClients::new(oauth, own);
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -93,7 +117,8 @@ pub fn prepare(opts: &OwnerOptions) -> Result<Result<Provisioning, String>> {
     }))
 }
 
-/// Start the provisioner, or say (in `status` and the log) why it cannot run.
+/// Start the provisioner, to run while this node leads (see [`super::led`]), or say (in
+/// `status` and the log) why it cannot run.
 pub async fn start(
     engine: &Arc<Engine>,
     provisioning: Result<Provisioning, String>,
@@ -110,11 +135,33 @@ pub async fn start(
             return None;
         }
     };
-    let provisioner = Provisioner::new(engine.clone(), p.client, p.oauth, p.settings);
-    engine
-        .run(ME, PublishProvisioner(provisioner.state()))
-        .await;
-    Some(provisioner.spawn())
+    let leads = engine.leadership();
+    // Its calls to Blaxel go out only while this node leads (see `Fence`).
+    let client = p.client.with_fence(Fence::led(leads.clone()));
+    let provisioner = Provisioner::new(engine.clone(), client, p.oauth, p.settings);
+    let e = engine.clone();
+    let following = move || {
+        let e = e.clone();
+        async move {
+            let state = ProvisionerState {
+                running: true,
+                following: true,
+                ..Default::default()
+            };
+            e.run(ME, PublishProvisioner(state)).await;
+        }
+    };
+    if leads.is_leader() {
+        engine
+            .run(ME, PublishProvisioner(provisioner.state()))
+            .await;
+    }
+    Some(super::led::spawn(
+        leads,
+        "provisioner",
+        move || provisioner.clone().run(),
+        following,
+    ))
 }
 
 /// The workspace entry of the Blaxel CLI config may say `env: dev`; like the official

@@ -8,6 +8,7 @@
 //! are dropped by the lifecycle.
 
 mod backoff;
+mod deploy;
 mod step;
 
 use std::collections::HashSet;
@@ -22,7 +23,7 @@ pub use backoff::{poll_delay, retry_delay};
 
 use crate::blaxel::BlaxelClient;
 use crate::domain::actor::{Actor, Worker};
-use crate::domain::model::ProvisionerState;
+use crate::domain::model::{Integration, ProvisionerState};
 use crate::engine::Engine;
 use crate::engine::ops::jobs::PublishProvisioner;
 use crate::time::now_ms;
@@ -71,10 +72,38 @@ pub struct OAuthClient {
     pub client_secret: SecretString,
 }
 
+/// The OAuth client of each integration (`[integrations.NAME]`, else `[google]`'s): the
+/// one whose consent issued a tenant's refresh token goes into its connection.
+#[derive(Clone)]
+pub struct OAuthClients {
+    default: OAuthClient,
+    own: std::collections::BTreeMap<Integration, OAuthClient>,
+}
+
+impl OAuthClients {
+    /// `default` for every integration but those of `own`.
+    pub fn new(
+        default: OAuthClient,
+        own: std::collections::BTreeMap<Integration, OAuthClient>,
+    ) -> Self {
+        OAuthClients { default, own }
+    }
+
+    pub fn of(&self, integration: Integration) -> &OAuthClient {
+        self.own.get(&integration).unwrap_or(&self.default)
+    }
+}
+
+impl From<OAuthClient> for OAuthClients {
+    fn from(default: OAuthClient) -> Self {
+        OAuthClients::new(default, Default::default())
+    }
+}
+
 pub struct Provisioner {
     engine: Arc<Engine>,
     client: BlaxelClient,
-    oauth: OAuthClient,
+    oauth: OAuthClients,
     settings: ProvisionSettings,
     inflight: Mutex<HashSet<String>>,
     permits: Semaphore,
@@ -89,9 +118,10 @@ impl Provisioner {
     pub fn new(
         engine: Arc<Engine>,
         client: BlaxelClient,
-        oauth: OAuthClient,
+        oauth: impl Into<OAuthClients>,
         settings: ProvisionSettings,
     ) -> Arc<Self> {
+        let oauth = oauth.into();
         let permits = Semaphore::new(settings.concurrency.max(1));
         Arc::new(Self {
             engine,
@@ -129,6 +159,7 @@ impl Provisioner {
         ProvisionerState {
             running: true,
             disabled: None,
+            following: false,
             workspace: Some(self.client.workspace().to_owned()),
             api_url: Some(self.client.api_url().to_string()),
             concurrency,
@@ -156,7 +187,9 @@ impl Provisioner {
         tokio::spawn(async move { self.run().await })
     }
 
-    async fn run(self: Arc<Self>) {
+    /// Run until dropped (an aborted task): the jobs' tasks end with it, each job's step
+    /// as the store last recorded it is where a later run starts again.
+    pub async fn run(self: Arc<Self>) {
         let publisher = self.clone();
         let _state = AbortOnDrop(tokio::spawn(async move {
             let mut tick = tokio::time::interval(STATE_EVERY);
@@ -166,8 +199,10 @@ impl Provisioner {
                 publisher.engine.run(ME, state).await;
             }
         }));
+        let mut jobs = tokio::task::JoinSet::new();
         loop {
-            let wait = self.dispatch_due();
+            while jobs.try_join_next().is_some() {}
+            let wait = self.dispatch_due(&mut jobs);
             tokio::select! {
                 () = self.engine.provisioner_wakeup().notified() => {}
                 () = tokio::time::sleep(wait) => {}
@@ -189,7 +224,7 @@ impl Provisioner {
     }
 
     /// Start a task for every due job; returns how long until the next one is due.
-    fn dispatch_due(self: &Arc<Self>) -> Duration {
+    fn dispatch_due(self: &Arc<Self>, jobs: &mut tokio::task::JoinSet<()>) -> Duration {
         let now = now_ms();
         let scan = crate::time::duration_ms(self.settings.scan_interval);
         let (due, next) = self.engine.due_jobs(now);
@@ -198,7 +233,8 @@ impl Provisioner {
                 continue;
             }
             let this = self.clone();
-            tokio::spawn(async move {
+            jobs.spawn(async move {
+                let claimed = Claimed(&this, &slug);
                 let recorded = match this.permits.acquire().await {
                     Ok(_permit) => {
                         let what = format!("provisioning {slug}");
@@ -213,12 +249,21 @@ impl Provisioner {
                     // Keep the claim a while: an unexpected failure must not spin.
                     tokio::time::sleep(this.settings.scan_interval).await;
                 }
-                this.release(&slug);
+                drop(claimed);
                 this.engine.wake_provisioner();
             });
         }
         let wait = next.map_or(scan, |n| (n - now).clamp(10, scan));
         Duration::from_millis(u64::try_from(wait).unwrap_or(10))
+    }
+}
+
+/// A job's claim, given back when its task ends or is aborted.
+struct Claimed<'a>(&'a Provisioner, &'a str);
+
+impl Drop for Claimed<'_> {
+    fn drop(&mut self) {
+        self.0.release(self.1);
     }
 }
 

@@ -1,23 +1,25 @@
-//! One provisioning step for one tenant: call Blaxel, classify the answer, record the
+//! One provisioning step for one tenant's integration: call Blaxel, classify the answer, record the
 //! result as a lifecycle transition (or a quiet poll update).
 
 use crate::blaxel::{
     BlaxelError, ConnectionRequest, FunctionRequest, GoogleOAuthSecret, RequestMetadata,
-    function_needs_update, mcp_url,
+    function_needs_update,
 };
+use crate::domain::facet::parse_job_key;
 use crate::domain::lifecycle::{Transition, TransitionError};
-use crate::domain::model::{FailureKind, ProvisionState, ProvisionStep, Tenant};
+use crate::domain::model::{FailureKind, Integration, ProvisionState, ProvisionStep, Tenant};
 use crate::domain::provisioning::{PollDecision, poll_decision};
 use crate::engine::EngineError;
 use crate::engine::ops::jobs::{DeployPolled, Job, Record, RefreshToken};
-use crate::engine::ops::offboard::{GiveBackGrants, OffboardStepDone, OffboardWait, RevokeResult};
-use crate::store::Durability;
+use crate::engine::ops::offboard::{OffboardStepDone, OffboardWait};
+use crate::engine::ops::revoke::{GiveBackGrants, RevokeResult};
+use crate::store::{Durability, NotLeader, StoreError};
 use crate::time::{add, duration_ms, now_ms};
 
 use super::{ME, Provisioner, poll_delay, retry_delay};
 
 /// What a step came to.
-enum StepResult {
+pub(super) enum StepResult {
     Advance(Transition),
     Retry(BlaxelError),
     Poll(String),
@@ -26,12 +28,17 @@ enum StepResult {
     Offboarded(String),
     /// Not yet (Blaxel still deleting, a 409 "in use", Google busy): ask again later.
     Wait(String),
+    /// Nothing sent: this node does not lead now. Nothing is recorded (the tenant did
+    /// nothing wrong); the leader runs the step.
+    NotLeader,
 }
 
 /// Blaxel's answer decides: retry what may pass later, stop on anything else with
 /// Blaxel's own words.
-fn classify(e: BlaxelError) -> StepResult {
-    if e.is_retryable() {
+pub(super) fn classify(e: BlaxelError) -> StepResult {
+    if e.is_not_leader() {
+        StepResult::NotLeader
+    } else if e.is_retryable() {
         StepResult::Retry(e)
     } else {
         StepResult::Fail(FailureKind::BlaxelRejected, e.to_string())
@@ -39,9 +46,15 @@ fn classify(e: BlaxelError) -> StepResult {
 }
 
 impl Provisioner {
-    /// Run the tenant's due step. `false` when something unexpected kept its result from
-    /// being recorded: the job is still due, and the caller waits before it comes round.
-    pub(super) async fn run_step(&self, slug: &str) -> bool {
+    /// Run the due step of the job `key` (a [`job_key`]: a tenant's first integration, or
+    /// one added after it). `false` when something unexpected kept its result from being
+    /// recorded: the job is still due, and the caller waits before it comes round.
+    pub(super) async fn run_step(&self, key: &str) -> bool {
+        let Some((slug, integration)) = parse_job_key(key) else {
+            tracing::error!(job = key, "a job names no known integration");
+            return false;
+        };
+        let slug = slug.as_str();
         let job = Job {
             slug: slug.to_owned(),
         };
@@ -53,6 +66,14 @@ impl Provisioner {
                 return false;
             }
         };
+        // The integration's job runs on its facet: its own state, names and token.
+        let tenant = match integration {
+            None => tenant,
+            Some(i) => match tenant.facet(i) {
+                Some(f) => f,
+                None => return true,
+            },
+        };
         let Some(job) = tenant.provision.clone() else {
             return true;
         };
@@ -60,21 +81,23 @@ impl Provisioner {
             return true;
         }
         let started = std::time::Instant::now();
-        if self.panics_here(slug) {
+        if self.panics_here(key) {
             panic!("injected panic in the {} step", job.step.as_str());
         }
         let outcome = match job.step {
-            ProvisionStep::Connection => self.connection(&tenant, &job).await,
-            ProvisionStep::Function => self.function(&tenant, &job).await,
-            ProvisionStep::Deploy => self.deploy(&job).await,
+            ProvisionStep::Connection => self.connection(&tenant, integration, &job).await,
+            ProvisionStep::Function => self.function(&tenant, integration, &job).await,
+            ProvisionStep::Deploy => self.deploy(&tenant, integration, &job).await,
             ProvisionStep::RevokeGrant => {
                 let give_back = GiveBackGrants {
                     tenant: tenant.clone(),
+                    integration,
                 };
                 match self.engine.run(ME, give_back).await {
                     RevokeResult::Done(d) => StepResult::Offboarded(d),
                     RevokeResult::Retry(w) => StepResult::Wait(w),
                     RevokeResult::Fail(r) => StepResult::Fail(FailureKind::ExchangeFailed, r),
+                    RevokeResult::NotLeader => StepResult::NotLeader,
                 }
             }
             ProvisionStep::DeleteServer => self.delete_server(&job).await,
@@ -88,11 +111,20 @@ impl Provisioner {
             StepResult::Retry(_) => "retry",
             StepResult::Poll(_) | StepResult::Wait(_) => "wait",
             StepResult::Fail(..) => "failed",
+            StepResult::NotLeader => "not_leader",
         };
         self.engine
             .metrics()
             .observe_blaxel(result, started.elapsed());
-        match self.record(&tenant, &job, outcome).await {
+        if matches!(outcome, StepResult::NotLeader) {
+            tracing::info!(
+                tenant = slug,
+                step = job.step.as_str(),
+                "not run: this node does not lead now"
+            );
+            return false;
+        }
+        match self.record(&tenant, integration, &job, outcome).await {
             Ok(()) => true,
             Err(EngineError::Transition(
                 TransitionError::Stale(_)
@@ -112,12 +144,19 @@ impl Provisioner {
     /// A panic stopped the tenant's step: stop its job as `failed` (internal), so that
     /// `retry` runs it again, rather than leave it due and panicking round after round.
     /// `false` when even that could not be recorded.
-    pub(super) async fn stop_after_panic(&self, slug: &str, why: &str) -> bool {
+    pub(super) async fn stop_after_panic(&self, key: &str, why: &str) -> bool {
+        let Some((slug, integration)) = parse_job_key(key) else {
+            return false;
+        };
+        let slug = slug.as_str();
         let read = Job {
             slug: slug.to_owned(),
         };
         let job = match self.engine.run(ME, read).await {
-            Ok(Some(t)) => t.provision,
+            Ok(Some(t)) => match integration {
+                None => t.provision,
+                Some(i) => t.facet(i).and_then(|f| f.provision),
+            },
             Ok(None) => return true,
             Err(_) => return false,
         };
@@ -134,6 +173,7 @@ impl Provisioner {
         };
         let record = Record {
             slug: slug.to_owned(),
+            integration,
             transition,
             durability: Durability::Lazy,
         };
@@ -149,7 +189,7 @@ impl Provisioner {
     fn note_reachability(&self, outcome: &StepResult) {
         match outcome {
             StepResult::Retry(e) => self.saw_blaxel(e.status().is_some_and(|s| s < 500)),
-            StepResult::Fail(FailureKind::StoreFailed, _) => {}
+            StepResult::Fail(FailureKind::StoreFailed, _) | StepResult::NotLeader => {}
             _ => self.saw_blaxel(true),
         }
     }
@@ -221,6 +261,7 @@ impl Provisioner {
     async fn record(
         &self,
         tenant: &Tenant,
+        integration: Option<Integration>,
         job: &ProvisionState,
         outcome: StepResult,
     ) -> Result<(), EngineError> {
@@ -230,10 +271,12 @@ impl Provisioner {
         let s = &self.settings;
         let transition = match outcome {
             StepResult::Advance(t) => t,
+            StepResult::NotLeader => return Err(StoreError::from(NotLeader).into()),
             StepResult::Offboarded(detail) => {
                 tracing::info!(tenant = slug, step = job.step.as_str(), %detail, "offboarding step done");
                 let done = OffboardStepDone {
                     slug: slug.to_owned(),
+                    integration,
                     generation,
                     step: job.step,
                     detail,
@@ -246,6 +289,7 @@ impl Provisioner {
                 // Quietly: only a new reason to wait goes on the timeline.
                 let wait = OffboardWait {
                     slug: slug.to_owned(),
+                    integration,
                     generation,
                     step: job.step,
                     why,
@@ -295,6 +339,7 @@ impl Provisioner {
                     } => {
                         let polled = DeployPolled {
                             slug: slug.to_owned(),
+                            integration,
                             generation,
                             status,
                             gap_ms,
@@ -308,6 +353,7 @@ impl Provisioner {
         // Each step is idempotent on replay, so its result need not wait for a flush.
         let record = Record {
             slug: slug.to_owned(),
+            integration,
             transition,
             durability: Durability::Lazy,
         };
@@ -315,9 +361,15 @@ impl Provisioner {
         Ok(())
     }
 
-    async fn connection(&self, tenant: &Tenant, job: &ProvisionState) -> StepResult {
+    pub(super) async fn connection(
+        &self,
+        tenant: &Tenant,
+        integration: Option<Integration>,
+        job: &ProvisionState,
+    ) -> StepResult {
         let read = RefreshToken {
             slug: tenant.slug.clone(),
+            integration,
         };
         let stored = self.engine.run(ME, read).await;
         let refresh_token = match stored {
@@ -330,9 +382,10 @@ impl Provisioner {
             }
             Err(e) => return StepResult::Fail(FailureKind::StoreFailed, e.to_string()),
         };
+        let oauth = self.oauth.of(tenant.integration);
         let secret = GoogleOAuthSecret {
-            client_id: self.oauth.client_id.clone(),
-            client_secret: self.oauth.client_secret.clone(),
+            client_id: oauth.client_id.clone(),
+            client_secret: oauth.client_secret.clone(),
             refresh_token,
         };
         let meta = RequestMetadata::for_tenant(
@@ -340,7 +393,12 @@ impl Provisioner {
             &tenant.display_name,
             &tenant.slug,
         );
-        let body = ConnectionRequest::google_oauth(tenant.integration.name(), meta, &secret);
+        let body = ConnectionRequest::google_oauth(
+            tenant.integration.name(),
+            &tenant.integration.profile().secrets,
+            meta,
+            &secret,
+        );
         let advance = StepResult::Advance(Transition::ConnectionReady {
             generation: job.generation,
         });
@@ -356,7 +414,9 @@ impl Provisioner {
         }
     }
 
-    async fn function(&self, tenant: &Tenant, job: &ProvisionState) -> StepResult {
+    /// Make the server bound to the job's connection (409: read it, and send it again when
+    /// it differs); with `force_update`, send it again whatever it is.
+    pub(super) async fn make_server(&self, tenant: &Tenant, job: &ProvisionState) -> StepResult {
         let meta = RequestMetadata::for_tenant(
             job.function_name.clone(),
             &tenant.display_name,
@@ -395,36 +455,6 @@ impl Provisioner {
                     Err(e) => classify(e),
                 }
             }
-            Err(e) => classify(e),
-        }
-    }
-
-    async fn deploy(&self, job: &ProvisionState) -> StepResult {
-        match self.client.get_function(&job.function_name).await {
-            Ok(f) => match &f.status {
-                Some(s) if s.is_deployed() => StepResult::Advance(Transition::Deployed {
-                    generation: job.generation,
-                    mcp_url: mcp_url(&f),
-                    blaxel_status: s.as_str().to_owned(),
-                }),
-                Some(s) if s.is_terminal_failure() => StepResult::Fail(
-                    FailureKind::DeployFailed,
-                    format!(
-                        "Blaxel reports the MCP server {} as {}",
-                        job.function_name,
-                        s.as_str()
-                    ),
-                ),
-                Some(s) => StepResult::Poll(s.as_str().to_owned()),
-                None => StepResult::Poll("UNKNOWN".into()),
-            },
-            Err(e) if e.is_not_found() => StepResult::Fail(
-                FailureKind::BlaxelRejected,
-                format!(
-                    "the MCP server {} no longer exists at Blaxel; retry to create it again",
-                    job.function_name
-                ),
-            ),
             Err(e) => classify(e),
         }
     }

@@ -14,6 +14,7 @@ use super::crypto::Cipher;
 use super::error::StoreError;
 use crate::domain::anchor::{AuditAnchor, GENESIS_KIND, GENESIS_SEQ};
 use crate::domain::audit::{AuditHead, AuditRecord, Operator};
+use crate::domain::model::AuditEvent;
 use crate::time::Millis;
 
 /// What an entry says, before it is linked into the chain.
@@ -24,6 +25,16 @@ pub struct Entry<'a> {
     pub tenant: Option<&'a str>,
     pub detail: &'a str,
     pub actor: Option<Operator>,
+}
+
+/// What the chain says of a tenant's lifecycle event: its kind, and its detail (naming the
+/// integration it is about, see [`crate::domain::audit::event_detail`]).
+pub fn of_event(e: &AuditEvent) -> (String, String) {
+    let what = serde_json::to_value(e.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    (what, crate::domain::audit::event_detail(e))
 }
 
 /// `Err((entry, why))`: the first entry that does not hold.

@@ -13,8 +13,10 @@ use tokio::sync::broadcast;
 
 use super::backup::BackupSummary;
 use super::change::{Committed, Durability, StoreStats};
+use super::cluster::Cluster;
 use super::crypto::Cipher;
 use super::error::StoreError;
+use super::leader::Leadership;
 use super::node::NodeLocal;
 use super::read::Reader;
 use super::tx::Tx;
@@ -77,6 +79,19 @@ pub trait Backend: Send + Sync {
     fn schema_found(&self) -> u32;
     /// Tests: the store stops answering for `d`, as a stuck disk would.
     fn stall_for_tests(&self, d: Duration);
+    /// Whether this node leads the background work (see [`super::leader`]).
+    fn leadership(&self) -> Leadership;
+    /// Tests: the lease keeper does nothing for `d`, as a process stopped with SIGSTOP.
+    fn pause_lease_for_tests(&self, d: Duration);
+    /// The nodes sharing the data, which one leads, and where the data is.
+    fn cluster(&self) -> BoxFuture<'static, Result<Cluster, StoreError>>;
+    /// Where this node's listener answers, for the other nodes' `status`.
+    fn listener(&self, at: &str);
+    /// Tests: this node reads nothing of the others' commits for `d` (PostgreSQL).
+    fn pause_feed_for_tests(&self, _d: Duration) {}
+    /// Tests: each commit from now on waits `d` once its transaction holds its change
+    /// numbers, before it commits (zero: none waits; PostgreSQL).
+    fn delay_commit_for_tests(&self, _d: Duration) {}
 }
 
 /// The store the engine holds: a backend, with typed operations over it. Cheap to clone.
@@ -214,6 +229,40 @@ impl Store {
     #[doc(hidden)]
     pub fn stall_for_tests(&self, d: Duration) {
         self.backend.stall_for_tests(d);
+    }
+
+    /// Whether this node leads the background work (see [`super::leader`]).
+    pub fn leadership(&self) -> Leadership {
+        self.backend.leadership()
+    }
+
+    /// Tests: the lease keeper does nothing for `d`, as a process stopped with SIGSTOP.
+    #[doc(hidden)]
+    pub fn pause_lease_for_tests(&self, d: Duration) {
+        self.backend.pause_lease_for_tests(d);
+    }
+
+    /// The nodes sharing the data, which one leads, and where the data is (`status`).
+    pub async fn cluster(&self) -> Result<Cluster, StoreError> {
+        self.backend.cluster().await
+    }
+
+    /// Where this node's listener answers, for the other nodes' `status`.
+    pub fn listener(&self, at: &str) {
+        self.backend.listener(at);
+    }
+
+    /// Tests: this node reads nothing of the others' commits for `d` (PostgreSQL).
+    #[doc(hidden)]
+    pub fn pause_feed_for_tests(&self, d: Duration) {
+        self.backend.pause_feed_for_tests(d);
+    }
+
+    /// Tests: each commit from now on waits `d` once its transaction holds its change
+    /// numbers, before it commits (zero: none waits; PostgreSQL).
+    #[doc(hidden)]
+    pub fn delay_commit_for_tests(&self, d: Duration) {
+        self.backend.delay_commit_for_tests(d);
     }
 
     /// The key of the Continue form's token, derived from the master key.

@@ -24,6 +24,22 @@ pub enum StoreError {
     KeyCheckMissing { dir: PathBuf },
     #[error("the database has schema version {found}, this build reads versions 1 to {expected}")]
     Schema { found: u32, expected: u32 },
+    /// A database a later release migrated beyond what this one can run on.
+    #[error(
+        "the database has schema version {found}, which needs mcp-onboard {needs} or later; this is {ours}: upgrade this node"
+    )]
+    SchemaTooNew {
+        found: u32,
+        needs: String,
+        ours: String,
+    },
+    /// The database's change sequence is behind what this process published: it lost
+    /// commits (restored from a backup, or failed over to a replica that had not received
+    /// them).
+    #[error(
+        "the change sequence went backwards: the database is at {found} but changes up to {published} were published from it here, so it lost acknowledged commits (restored from a backup, or failed over to a replica that had not received them); refusing to publish over them: stop, find out what was lost, then start again (after restoring an older copy on purpose, delete the file `store-seq` in the data dir first)"
+    )]
+    SequenceBackwards { found: u64, published: u64 },
     /// The database itself failed (an IO error, a corrupt page).
     #[error("database error: {0}")]
     Database(String),
@@ -47,4 +63,8 @@ pub enum StoreError {
     Closed(String),
     #[error("a database read did not finish: {0}")]
     Task(String),
+    /// An operation of leader-only work, on a node that does not lead now (see
+    /// [`super::fence`]): nothing of it was written.
+    #[error(transparent)]
+    NotLeader(#[from] super::fence::NotLeader),
 }

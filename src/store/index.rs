@@ -11,13 +11,16 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::domain::brief::Brief;
-use crate::domain::model::{ConsentLink, LinkState, Tenant, TenantStatus};
+use crate::domain::facet::job_key;
+use crate::domain::model::{ConsentLink, Integration, LinkState, Tenant, TenantStatus};
 use crate::time::Millis;
 
 #[derive(Debug, Default)]
 pub struct Index {
     briefs: BTreeMap<String, std::sync::Arc<Brief>>,
     counts: BTreeMap<TenantStatus, usize>,
+    /// Integrations of tenants, by integration and its status.
+    by_integration: BTreeMap<(Integration, TenantStatus), usize>,
     jobs: JobIndex,
     live_links: HashMap<[u8; 32], ConsentLink>,
     /// Pending OAuth flows by state hash, with their expiry.
@@ -26,7 +29,7 @@ pub struct Index {
     consents: HashMap<String, BTreeSet<String>>,
 }
 
-/// Active provisioning jobs by next attempt time.
+/// Active provisioning jobs by next attempt time, by [`job_key`].
 #[derive(Debug, Default)]
 struct JobIndex {
     by_time: BTreeSet<(i64, String)>,
@@ -36,17 +39,37 @@ struct JobIndex {
 }
 
 impl JobIndex {
+    /// The tenant's jobs, one per integration it holds, keyed by [`job_key`].
     fn set(&mut self, t: &Tenant) {
-        if let Some(old) = self.at.remove(&t.slug) {
-            self.by_time.remove(&(old, t.slug.clone()));
-        }
-        self.retrying.remove(&t.slug);
-        if let Some(p) = t.provision.as_ref().filter(|p| p.step.is_active()) {
-            self.at.insert(t.slug.clone(), p.next_attempt_at);
-            self.by_time.insert((p.next_attempt_at, t.slug.clone()));
+        self.forget(&t.slug);
+        let first = std::iter::once((None, t.provision.as_ref()));
+        let added = t
+            .added
+            .iter()
+            .map(|s| (Some(s.integration), s.provision.as_ref()));
+        for (integration, job) in first.chain(added) {
+            let Some(p) = job.filter(|p| p.step.is_active()) else {
+                continue;
+            };
+            let key = job_key(&t.slug, integration);
+            self.at.insert(key.clone(), p.next_attempt_at);
+            self.by_time.insert((p.next_attempt_at, key.clone()));
             if p.last_error.is_some() {
-                self.retrying.insert(t.slug.clone());
+                self.retrying.insert(key);
             }
+        }
+    }
+
+    /// Drop every job of the tenant `slug`.
+    fn forget(&mut self, slug: &str) {
+        let keys = std::iter::once(None)
+            .chain(Integration::all().map(Some))
+            .map(|i| job_key(slug, i));
+        for key in keys {
+            if let Some(old) = self.at.remove(&key) {
+                self.by_time.remove(&(old, key.clone()));
+            }
+            self.retrying.remove(&key);
         }
     }
 
@@ -70,6 +93,7 @@ impl Index {
     pub(super) fn put_tenant(&mut self, t: &Tenant) {
         let brief = Brief::of(t);
         let new_subs: Vec<String> = brief.grant_subs().cloned().collect();
+        let (status, statuses) = (brief.status, brief.statuses.clone());
         for sub in &new_subs {
             self.consents
                 .entry(sub.clone())
@@ -80,23 +104,32 @@ impl Index {
             .briefs
             .insert(t.slug.clone(), std::sync::Arc::new(brief))
         {
-            self.uncount(old.status);
+            self.uncount(&old);
             for sub in old.grant_subs() {
                 if !new_subs.contains(sub) {
                     self.forget_consent(sub, &t.slug);
                 }
             }
         }
-        *self.counts.entry(t.status).or_insert(0) += 1;
+        *self.counts.entry(status).or_insert(0) += 1;
+        for held in statuses {
+            *self.by_integration.entry(held).or_insert(0) += 1;
+        }
         self.jobs.set(t);
     }
 
-    fn uncount(&mut self, status: TenantStatus) {
-        if let Some(n) = self.counts.get_mut(&status) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                self.counts.remove(&status);
+    fn uncount(&mut self, old: &Brief) {
+        fn down<K: Ord>(map: &mut BTreeMap<K, usize>, key: K) {
+            if let Some(n) = map.get_mut(&key) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    map.remove(&key);
+                }
             }
+        }
+        down(&mut self.counts, old.status);
+        for held in &old.statuses {
+            down(&mut self.by_integration, *held);
         }
     }
 
@@ -111,17 +144,14 @@ impl Index {
 
     pub(super) fn remove_tenant(&mut self, slug: &str) {
         if let Some(old) = self.briefs.remove(slug) {
-            self.uncount(old.status);
+            self.uncount(&old);
             for sub in old.grant_subs() {
                 self.forget_consent(sub, slug);
             }
         }
         // Its links went with it: none may start a flow any more.
         self.live_links.retain(|_, l| l.tenant != slug);
-        if let Some(at) = self.jobs.at.remove(slug) {
-            self.jobs.by_time.remove(&(at, slug.to_owned()));
-        }
-        self.jobs.retrying.remove(slug);
+        self.jobs.forget(slug);
     }
 
     pub(super) fn put_link(&mut self, hash: &[u8], link: &ConsentLink, now: Millis) {
@@ -156,6 +186,11 @@ impl Index {
     pub fn pending_flows(&self) -> usize {
         let now = crate::time::now_ms();
         self.flows.values().filter(|e| **e > now).count()
+    }
+
+    /// OAuth flows kept, whether or not still within their sign-in window.
+    pub fn flows_kept(&self) -> usize {
+        self.flows.len()
     }
 
     /// Tenants that hold a consent by this Google account now.
@@ -218,6 +253,11 @@ impl Index {
 
     pub fn counts(&self) -> &BTreeMap<TenantStatus, usize> {
         &self.counts
+    }
+
+    /// Integrations of tenants, by integration and status.
+    pub fn counts_by_integration(&self) -> &BTreeMap<(Integration, TenantStatus), usize> {
+        &self.by_integration
     }
 
     /// Tenants whose provisioning job is due at `now`, and when the next one after is.
@@ -293,6 +333,26 @@ mod tests {
         assert_eq!(ix.len(), 1);
         let after: Vec<_> = ix.briefs_after(Some("a")).map(|b| b.slug.clone()).collect();
         assert_eq!(after, vec!["b".to_owned()]);
+    }
+
+    #[test]
+    fn counts_by_integration_follow_each_integration_and_the_tenant_its_summary() {
+        use Integration::{Gmail, GoogleDrive};
+        let mut ix = Index::default();
+        let mut a = tenant("a");
+        a.status = TenantStatus::Deployed;
+        ix.put_tenant(&a);
+        let by = |ix: &Index, i, s| ix.counts_by_integration().get(&(i, s)).copied();
+        assert_eq!(by(&ix, Gmail, TenantStatus::Deployed), Some(1));
+        a.add_integration(GoogleDrive, 2).unwrap();
+        ix.put_tenant(&a);
+        assert_eq!(by(&ix, Gmail, TenantStatus::Deployed), Some(1));
+        assert_eq!(by(&ix, GoogleDrive, TenantStatus::Created), Some(1));
+        assert_eq!(ix.counts().get(&TenantStatus::Created), Some(&1));
+        assert_eq!(ix.counts().get(&TenantStatus::Deployed), None);
+        ix.remove_tenant("a");
+        assert!(ix.counts_by_integration().is_empty());
+        assert!(ix.counts().is_empty());
     }
 
     #[test]

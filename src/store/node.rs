@@ -10,12 +10,14 @@
 //! - what the provisioner and the token checks publish about themselves ([`Published`]).
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, RwLockReadGuard};
 
+use super::index::Index;
 use crate::domain::brief::Brief;
-use crate::domain::health::{HealthAlarm, next_alarm};
-use crate::domain::model::{ConsentLink, PendingFlow, ProvisionerState, TenantStatus};
-use crate::time::Millis;
+use crate::domain::health::HealthAlarm;
+use crate::domain::health_alarm::{Client, ClientAlarms};
+use crate::domain::model::{ConsentLink, Integration, PendingFlow, ProvisionerState, TenantStatus};
+use crate::time::{Millis, now_ms};
 
 /// Provisioning jobs with work left, and those of them waiting after a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -24,22 +26,54 @@ pub struct JobCounts {
     pub retrying: usize,
 }
 
+/// What a node answers from memory. The read model's questions are answered here, once,
+/// from [`NodeLocal::index`]; a backend says where its read model is, and how it counts,
+/// stages and publishes.
 pub trait NodeLocal: Send + Sync {
+    /// The read model. Hold the guard briefly: the writer waits for it.
+    fn index(&self) -> RwLockReadGuard<'_, Index>;
+
     /// A tenant in brief.
-    fn brief(&self, slug: &str) -> Option<Arc<Brief>>;
+    fn brief(&self, slug: &str) -> Option<Arc<Brief>> {
+        self.index().brief_shared(slug)
+    }
     /// The tenants from `after` (exclusive) on, in slug order, as shared handles.
-    fn briefs_after(&self, after: Option<&str>) -> Vec<Arc<Brief>>;
+    fn briefs_after(&self, after: Option<&str>) -> Vec<Arc<Brief>> {
+        self.index().snapshot_after(after)
+    }
     /// How many tenants there are, and how many in each status.
-    fn counts(&self) -> (usize, BTreeMap<TenantStatus, usize>);
-    /// Tenants whose provisioning job is due at `now`, and when the next one after is.
-    fn due_jobs(&self, now: Millis) -> (Vec<String>, Option<Millis>);
-    fn jobs(&self) -> JobCounts;
+    fn counts(&self) -> (usize, BTreeMap<TenantStatus, usize>) {
+        let index = self.index();
+        (index.len(), index.counts().clone())
+    }
+    /// How many integrations of tenants there are of each integration in each status.
+    fn counts_by_integration(&self) -> BTreeMap<(Integration, TenantStatus), usize> {
+        self.index().counts_by_integration().clone()
+    }
+    /// Provisioning jobs due at `now` (by [`crate::domain::facet::job_key`]: a tenant's
+    /// first integration's is its slug), and when the next one after is.
+    fn due_jobs(&self, now: Millis) -> (Vec<String>, Option<Millis>) {
+        self.index().due_jobs(now)
+    }
+    fn jobs(&self) -> JobCounts {
+        let index = self.index();
+        JobCounts {
+            active: index.active_jobs(),
+            retrying: index.retrying_jobs(),
+        }
+    }
     /// A link that can still start a flow (its state checked at `now`).
-    fn live_link(&self, hash: &[u8], now: Millis) -> Option<ConsentLink>;
+    fn live_link(&self, hash: &[u8], now: Millis) -> Option<ConsentLink> {
+        self.index().live_link(hash, now).cloned()
+    }
     /// The tenants with a link that can still start a consent.
-    fn tenants_with_live_links(&self, now: Millis) -> HashSet<String>;
+    fn tenants_with_live_links(&self, now: Millis) -> HashSet<String> {
+        self.index().tenants_with_live_links(now)
+    }
     /// Tenants that hold a consent by this Google account (`sub`) now.
-    fn consents_by(&self, sub: &str) -> Vec<String>;
+    fn consents_by(&self, sub: &str) -> Vec<String> {
+        self.index().consents_by(sub)
+    }
     /// OAuth flows started and still within their sign-in window, written or staged.
     fn pending_flows(&self) -> usize;
     /// Pending flows kept now, written or staged (tests and diagnostics).
@@ -48,7 +82,28 @@ pub trait NodeLocal: Send + Sync {
     /// transaction of its own: it is written with the next lazy write. `false` when this is
     /// not a repeat (the first goes on the timeline, through a transaction) or the link is
     /// not live.
-    fn count_again(&self, hash: &[u8], continued: bool) -> bool;
+    fn count_again(&self, hash: &[u8], continued: bool) -> bool {
+        let repeat = self.index().live_link(hash, now_ms()).is_some_and(|l| {
+            if continued {
+                l.continued_at.is_some()
+            } else {
+                l.opened_at.is_some()
+            }
+        });
+        if repeat {
+            self.count_repeat(hash, continued);
+        }
+        repeat
+    }
+    /// Keep the count of a repeat [`NodeLocal::count_again`] found, for the next lazy write.
+    fn count_repeat(&self, hash: &[u8], continued: bool);
+    /// Whether flows are staged here ([`NodeLocal::stage_flow`]) and may be queued without
+    /// waiting for their commit: only when this process alone takes the callbacks. A
+    /// backend another process may share says no: a flow is then committed before the
+    /// customer is sent to Google, wherever the callback lands.
+    fn stages_flows(&self) -> bool {
+        true
+    }
     /// Stage a pending flow (its verifier sealed already) without a transaction of its
     /// own: a callback finds it at once, and it is written with the next lazy write.
     fn stage_flow(&self, state_hash: &[u8], flow: PendingFlow, sealed: String);
@@ -61,7 +116,7 @@ pub trait NodeLocal: Send + Sync {
 #[derive(Debug, Default)]
 pub struct Published {
     provisioner: RwLock<ProvisionerState>,
-    alarm: RwLock<Option<HealthAlarm>>,
+    alarms: RwLock<ClientAlarms>,
 }
 
 impl Published {
@@ -84,19 +139,96 @@ impl Published {
         true
     }
 
-    /// The alarm about our OAuth client, if one is raised.
+    /// The alarms about our OAuth clients as one, if one is raised (see
+    /// [`ClientAlarms::combined`]).
     pub fn health_alarm(&self) -> Option<HealthAlarm> {
-        self.alarm.read().map(|a| a.clone()).unwrap_or_default()
+        self.alarms.read().ok().and_then(|a| a.combined())
     }
 
-    /// Record what a check said about our client (see [`next_alarm`]); returns the alarm
-    /// now when it was raised or cleared by this (`Some(None)`: cleared), else `None`.
-    pub fn set_health_alarm(&self, alarm: Option<HealthAlarm>) -> Option<Option<HealthAlarm>> {
-        let Ok(mut a) = self.alarm.write() else {
+    /// The OAuth clients under alarm.
+    pub fn alarmed_clients(&self) -> Vec<Client> {
+        self.alarms.read().map(|a| a.clients()).unwrap_or_default()
+    }
+
+    /// Record what a check through `client` said of it (see [`ClientAlarms::set`]);
+    /// returns that client's alarm now when it was raised or cleared by this
+    /// (`Some(None)`: cleared), else `None`.
+    pub fn set_health_alarm(
+        &self,
+        client: Client,
+        alarm: Option<HealthAlarm>,
+    ) -> Option<Option<HealthAlarm>> {
+        let Ok(mut a) = self.alarms.write() else {
             return None;
         };
-        let changed = a.is_some() != alarm.is_some();
-        *a = next_alarm(a.as_ref(), alarm);
-        changed.then(|| a.clone())
+        let now = alarm.clone();
+        a.set(client, alarm).then_some(now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::domain::lifecycle::{NewTenant, new_tenant};
+
+    /// A backend that says only where its read model is and keeps the repeats it is given.
+    #[derive(Default)]
+    struct Node {
+        index: RwLock<Index>,
+        repeats: Mutex<Vec<bool>>,
+        published: Published,
+    }
+
+    impl NodeLocal for Node {
+        fn index(&self) -> RwLockReadGuard<'_, Index> {
+            self.index.read().unwrap()
+        }
+        fn pending_flows(&self) -> usize {
+            0
+        }
+        fn flow_count(&self) -> usize {
+            0
+        }
+        fn count_repeat(&self, _hash: &[u8], continued: bool) {
+            self.repeats.lock().unwrap().push(continued);
+        }
+        fn stage_flow(&self, _state_hash: &[u8], _flow: PendingFlow, _sealed: String) {}
+        fn published(&self) -> &Published {
+            &self.published
+        }
+    }
+
+    #[test]
+    fn the_read_model_answers_for_every_backend_and_only_repeats_of_a_live_link_are_counted() {
+        let node = Node::default();
+        let input = NewTenant {
+            slug: "acme".into(),
+            ..Default::default()
+        };
+        let (tenant, _) = new_tenant(&input, 1).unwrap();
+        const H: [u8; 32] = [7; 32];
+        let mut link = ConsentLink::new("acme", "l1", 0, i64::MAX);
+        {
+            let mut index = node.index.write().unwrap();
+            index.put_tenant(&tenant);
+            index.put_link(&H, &link, 0);
+        }
+        assert_eq!(node.brief("acme").unwrap().slug, "acme");
+        assert_eq!(node.briefs_after(None).len(), 1);
+        assert_eq!(node.counts().0, 1);
+        assert_eq!(node.counts().1.get(&TenantStatus::Created), Some(&1));
+        assert!(node.live_link(&H, 0).is_some());
+        assert!(node.tenants_with_live_links(0).contains("acme"));
+        assert_eq!(node.jobs(), JobCounts::default());
+        // Not yet opened: the first open is no repeat; nor is an unknown link's.
+        assert!(!node.count_again(&H, false));
+        assert!(!node.count_again(&[9; 32], false));
+        link.opened_at = Some(1);
+        node.index.write().unwrap().put_link(&H, &link, 0);
+        assert!(node.count_again(&H, false));
+        assert!(!node.count_again(&H, true), "never continued");
+        assert_eq!(*node.repeats.lock().unwrap(), [false]);
     }
 }

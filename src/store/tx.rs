@@ -86,8 +86,18 @@ pub trait FlowTx {
     /// End a pending flow without using it (its link was withdrawn): a callback for it is
     /// then refused as already used.
     fn end_flow(&mut self, state_hash: &[u8], flow: &PendingFlow) -> Result<(), StoreError>;
-    /// Drop flows that expired and tombstones older than `before`; returns how many went.
-    fn sweep_flows(&mut self, before: Millis) -> Result<usize, StoreError>;
+    /// Drop flows that expired and tombstones older than `before`; returns how many went,
+    /// and the flows among them (those that could be read) as they were.
+    fn sweep_flows(&mut self, before: Millis) -> Result<Swept, StoreError>;
+}
+
+/// What [`FlowTx::sweep_flows`] dropped.
+#[derive(Debug, Default)]
+pub struct Swept {
+    /// Flows and tombstones.
+    pub count: usize,
+    /// The flows that expired unused (no callback took them), as they were stored.
+    pub expired: Vec<PendingFlow>,
 }
 
 /// A tenant's secrets, sealed under its own data key (itself sealed under the master key).

@@ -62,6 +62,9 @@ pub struct Launch {
     /// Said on stderr before this process owns the database (a new one is about to be
     /// created, and where).
     pub notes: Vec<String>,
+    /// Offer the demo's sample tenant once the owner runs in this process (added when the
+    /// database wants it: see [`crate::owner::sample`]).
+    pub sample: bool,
 }
 
 pub async fn run(launch: Launch) -> Result<()> {
@@ -70,6 +73,7 @@ pub async fn run(launch: Launch) -> Result<()> {
         attach,
         owner: options,
         notes,
+        sample,
     } = launch;
     let (config, demo, data_dir) = (
         options.config.clone(),
@@ -116,7 +120,8 @@ pub async fn run(launch: Launch) -> Result<()> {
     // An attached console outlives its owner: it reconnects to the next one (a restart
     // under a service manager) through the same data dir.
     let reconnect = owner.is_none().then_some(data_dir);
-    let res = event_loop(&mut terminal, api, setup, reconnect).await;
+    let sample = sample && owner.is_some();
+    let res = event_loop(&mut terminal, api, setup, reconnect, sample).await;
     let _ = crossterm::execute!(std::io::stdout(), DisableBracketedPaste);
     ratatui::restore();
     if let Some(owner) = owner {
@@ -130,10 +135,23 @@ async fn event_loop(
     api: Arc<dyn EngineApi>,
     setup: Setup,
     reconnect: Option<std::path::PathBuf>,
+    sample: bool,
 ) -> Result<()> {
-    let api = Arc::new(std::sync::RwLock::new(api));
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut tasks = Vec::new();
+    if sample {
+        // The sample's link goes to this console, as if it had asked for it.
+        let (api, tx) = (api.clone(), tx.clone());
+        tasks.push(tokio::spawn(async move {
+            let keep = |link| {
+                let _ = tx.send(Msg::LinkIssued(link));
+            };
+            if let Err(e) = crate::owner::sample::offer(api.as_ref(), keep).await {
+                tracing::warn!(error = format!("{e:#}"), "the demo's sample tenant");
+            }
+        }));
+    }
+    let api = Arc::new(std::sync::RwLock::new(api));
     {
         let tx = tx.clone();
         tasks.push(tokio::spawn(async move {

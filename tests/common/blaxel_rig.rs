@@ -15,6 +15,7 @@ use mcp_onboard::provision::{OAuthClient, ProvisionSettings, Provisioner};
 use mcp_onboard::sandbox::blaxel::{BlaxelFaults, BlaxelSandboxConfig, BlaxelSandboxHandle, spawn};
 use secrecy::SecretString;
 
+use super::pg::Backend;
 use super::{CLIENT_ID, CLIENT_SECRET, Harness, harness_with_blaxel};
 
 pub const WS: &str = "acme-ws";
@@ -46,15 +47,25 @@ pub async fn rig(faults: BlaxelFaults) -> Rig {
 }
 
 pub async fn rig_with(faults: BlaxelFaults, settings: ProvisionSettings) -> Rig {
-    rig_full(faults, settings, Duration::ZERO).await
+    rig_full_on(Backend::Sled, faults, settings, Duration::ZERO)
+        .await
+        .expect("sled is always there")
 }
 
-/// `delete_delay`: how long a deleted server stays `DELETING` at the stand-in.
-pub async fn rig_full(
+/// A rig whose store is `backend`'s; `None`: PostgreSQL is not installed (SKIPPED).
+pub async fn rig_on(backend: Backend, faults: BlaxelFaults) -> Option<Rig> {
+    rig_full_on(backend, faults, fast(), Duration::ZERO).await
+}
+
+/// A rig whose store is `backend`'s, its provisioner run with `settings`; `delete_delay`:
+/// how long a deleted server stays `DELETING` at the stand-in. `None`: PostgreSQL is not
+/// installed (SKIPPED).
+pub async fn rig_full_on(
+    backend: Backend,
     faults: BlaxelFaults,
     settings: ProvisionSettings,
     delete_delay: Duration,
-) -> Rig {
+) -> Option<Rig> {
     let blaxel = spawn(BlaxelSandboxConfig {
         workspace: WS.into(),
         api_key: SecretString::from(KEY),
@@ -72,15 +83,15 @@ pub async fn rig_full(
         client_id: CLIENT_ID.into(),
         client_secret: SecretString::from(CLIENT_SECRET),
     };
-    let h = harness_with_blaxel(client.clone()).await;
+    let h = harness_with_blaxel(client.clone(), backend).await?;
     let provisioner = Provisioner::new(h.engine.clone(), client, oauth, settings);
     let worker = provisioner.clone().spawn();
-    Rig {
+    Some(Rig {
         h,
         blaxel,
         provisioner,
         worker,
-    }
+    })
 }
 
 /// Store a consent directly (the HTTP path is covered elsewhere), as the callback would.
@@ -227,5 +238,15 @@ pub async fn poll_until<E: std::fmt::Debug>(
         };
         assert!(start.elapsed() < within, "still not there: {last:?}");
         tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// Issue a link of an hour for `slug`.
+pub fn an_hours_link(slug: &str) -> Command {
+    Command::IssueLink {
+        integration: None,
+        slug: slug.into(),
+        ttl_secs: 3600,
+        replace: false,
     }
 }

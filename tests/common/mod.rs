@@ -3,6 +3,22 @@
 #![allow(dead_code)]
 
 pub mod blaxel_rig;
+mod consent;
+mod drive;
+mod events;
+#[path = "../support_pg/mod.rs"]
+pub mod pg;
+mod proxy;
+mod scan;
+
+#[allow(unused_imports)]
+pub use consent::*;
+#[allow(unused_imports)]
+pub use drive::*;
+#[allow(unused_imports)]
+pub use events::*;
+#[allow(unused_imports)]
+pub use scan::*;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -36,94 +52,68 @@ pub struct Harness {
     /// The consent cookie this harness's "browser" holds (`name=value`), as a browser keeps
     /// it: set by our pages, sent back to our listener.
     pub jar: std::sync::Mutex<Option<String>>,
+    /// The PostgreSQL server the store is in, when it is not sled (dropped last).
+    pub pg: Option<pg::PgServer>,
 }
 
 pub fn test_key() -> String {
     base64::engine::general_purpose::STANDARD.encode([42u8; 32])
 }
 
-pub async fn harness() -> Harness {
-    harness_with(RateLimit {
+/// A rate limit no test reaches unless it means to.
+fn roomy() -> RateLimit {
+    RateLimit {
         per_minute: std::num::NonZeroU32::new(10_000).unwrap(),
         burst: std::num::NonZeroU32::new(10_000).unwrap(),
-    })
-    .await
+    }
+}
+
+pub async fn harness() -> Harness {
+    harness_with(roomy()).await
 }
 
 pub async fn harness_with(rate: RateLimit) -> Harness {
-    build(rate, None, None).await
+    build(rate, None, None, &[], pg::Backend::Sled)
+        .await
+        .expect("sled is always there")
+}
+
+/// A harness whose store is `backend`'s; `None`: PostgreSQL is not installed (SKIPPED).
+pub async fn harness_on(backend: pg::Backend) -> Option<Harness> {
+    build(roomy(), None, None, &[], backend).await
+}
+
+/// A harness whose configuration also has `env` (e.g. the brand's variables).
+pub async fn harness_with_env(env: &[(&'static str, &str)]) -> Harness {
+    harness_with_env_on(env, pg::Backend::Sled)
+        .await
+        .expect("sled is always there")
+}
+
+/// A harness on `backend` whose configuration also has `env`; `None`: PostgreSQL is not
+/// installed (SKIPPED).
+pub async fn harness_with_env_on(
+    env: &[(&'static str, &str)],
+    backend: pg::Backend,
+) -> Option<Harness> {
+    build(roomy(), None, None, env, backend).await
 }
 
 /// A harness whose engine provisions with `blaxel` (the owner gives the engine its client).
-pub async fn harness_with_blaxel(blaxel: mcp_onboard::blaxel::BlaxelClient) -> Harness {
-    build(
-        RateLimit {
-            per_minute: std::num::NonZeroU32::new(10_000).unwrap(),
-            burst: std::num::NonZeroU32::new(10_000).unwrap(),
-        },
-        None,
-        Some(blaxel),
-    )
-    .await
+/// `None`: `backend` is PostgreSQL and it is not installed (SKIPPED).
+pub async fn harness_with_blaxel(
+    blaxel: mcp_onboard::blaxel::BlaxelClient,
+    backend: pg::Backend,
+) -> Option<Harness> {
+    build(roomy(), None, Some(blaxel), &[], backend).await
 }
 
 /// The listener behind a reverse proxy that serves it under `prefix` (e.g. `/onboard`) and
 /// strips the prefix on the way in: `public_url` carries the prefix.
 pub async fn harness_behind_proxy(prefix: &'static str) -> Harness {
-    build(
-        RateLimit {
-            per_minute: std::num::NonZeroU32::new(10_000).unwrap(),
-            burst: std::num::NonZeroU32::new(10_000).unwrap(),
-        },
-        Some(prefix),
-        None,
-    )
-    .await
-}
-
-/// A small reverse proxy: `{prefix}/rest` → `http://{to}/rest`, headers and body passed
-/// both ways; anything outside the prefix is a 404.
-async fn proxy(prefix: &'static str, to: std::net::SocketAddr) -> std::net::SocketAddr {
-    use axum::body::Body;
-    use axum::extract::Request;
-    use axum::response::{IntoResponse, Response};
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let app = axum::Router::new().fallback(move |req: Request| {
-        let client = client.clone();
-        async move {
-            let path_q = req
-                .uri()
-                .path_and_query()
-                .map(|p| p.as_str().to_owned())
-                .unwrap_or_default();
-            let Some(rest) = path_q.strip_prefix(prefix).filter(|r| r.starts_with('/')) else {
-                return (axum::http::StatusCode::NOT_FOUND, "outside the prefix").into_response();
-            };
-            let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes()).unwrap();
-            let mut out = client.request(method, format!("http://{to}{rest}"));
-            for (k, v) in req.headers() {
-                if k != "host" {
-                    out = out.header(k.as_str(), v.as_bytes());
-                }
-            }
-            let body = axum::body::to_bytes(req.into_body(), 1 << 20)
-                .await
-                .unwrap();
-            let res = out.body(body.to_vec()).send().await.unwrap();
-            let mut back = Response::builder().status(res.status().as_u16());
-            for (k, v) in res.headers() {
-                back = back.header(k.as_str(), v.as_bytes());
-            }
-            back.body(Body::from(res.bytes().await.unwrap())).unwrap()
-        }
-    });
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(l, app).await });
-    addr
+    build(roomy(), Some(prefix), None, &[], pg::Backend::Sled)
+        .await
+        .expect("sled is always there")
 }
 
 /// A Google stand-in for the owner whose public URL is `public` (`default_email` signs in
@@ -155,13 +145,19 @@ async fn build(
     rate: RateLimit,
     prefix: Option<&'static str>,
     blaxel: Option<mcp_onboard::blaxel::BlaxelClient>,
-) -> Harness {
+    extra: &[(&'static str, &str)],
+    backend: pg::Backend,
+) -> Option<Harness> {
+    let pg = match backend {
+        pg::Backend::Sled => None,
+        pg::Backend::Postgres => Some(pg::PgServer::start()?),
+    };
     let dir = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (public, base) = match prefix {
         Some(p) => {
-            let front = proxy(p, addr).await;
+            let front = proxy::proxy(p, addr).await;
             (format!("http://{front}{p}"), format!("http://{front}"))
         }
         None => (format!("http://{addr}"), format!("http://{addr}")),
@@ -172,6 +168,8 @@ async fn build(
         ("MCP_ONBOARD_PUBLIC_URL", public.clone()),
     ]);
     env.extend(google_env);
+    env.extend(pg.iter().flat_map(pg::PgServer::env));
+    env.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
     let config = Config::load(None, false, &|k| env.get(k).cloned()).unwrap();
     let key = test_key();
     let parts = Parts {
@@ -194,7 +192,7 @@ async fn build(
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    Harness {
+    Some(Harness {
         dir,
         engine,
         google,
@@ -202,18 +200,8 @@ async fn build(
         http,
         key,
         jar: std::sync::Mutex::new(None),
-    }
-}
-
-/// The `name=value` of our consent cookie in a response, if it sets one.
-pub fn consent_cookie(res: &reqwest::Response) -> Option<String> {
-    res.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("mcp-onboard=") || v.starts_with("__Host-mcp-onboard="))
-        .and_then(|v| v.split(';').next())
-        .map(str::to_owned)
+        pg,
+    })
 }
 
 pub struct Page {
@@ -282,6 +270,7 @@ impl Harness {
             .run(
                 OWNER,
                 Command::IssueLink {
+                    integration: None,
                     slug: slug.into(),
                     ttl_secs: 3600,
                     replace: false,
@@ -459,79 +448,16 @@ impl Harness {
         collect(self.dir.path(), &mut out);
         out
     }
-}
 
-pub fn collect(dir: &std::path::Path, out: &mut Vec<u8>) {
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = entry.path();
-        if p.is_dir() {
-            collect(&p, out);
-        } else if let Ok(b) = std::fs::read(&p) {
-            out.extend_from_slice(&b);
+    /// Everything stored: the data dir's files, and the database when the store is
+    /// PostgreSQL.
+    pub fn stored_bytes(&self) -> Vec<u8> {
+        let mut out = self.data_bytes();
+        if let Some(pg) = &self.pg {
+            out.extend(pg.dump());
         }
+        out
     }
-}
-
-pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
-}
-
-pub fn extract(body: &str, after: &str, end: char) -> String {
-    let start = body
-        .find(after)
-        .unwrap_or_else(|| panic!("{after} not in {body}"))
-        + after.len();
-    body[start..].split(end).next().unwrap().to_owned()
-}
-
-/// What a browser does with a consent link, hop by hop, against a serve whose Google is a
-/// sandbox: open the link, press Continue, Allow as `email` with every scope ticked, and
-/// follow the callback. Returns the callback's status and page.
-pub async fn consent_over_http(
-    http: &reqwest::Client,
-    base: &str,
-    link_url: &str,
-    email: &str,
-) -> (u16, String) {
-    let page = http.get(link_url).send().await.unwrap();
-    assert_eq!(page.status(), 200, "link page");
-    let cookie = consent_cookie(&page).expect("the link page sets the consent cookie");
-    let page = page.text().await.unwrap();
-    let action = extract(&page, r#"action=""#, '"');
-    let token = extract(&page, r#"name="token" value=""#, '"');
-    let base = Url::parse(base).unwrap();
-    let res = http
-        .post(base.join(&action).unwrap())
-        .header("cookie", &cookie)
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303, "continue");
-    let auth = Url::parse(res.headers()["location"].to_str().unwrap()).unwrap();
-    let q: HashMap<String, String> = auth.query_pairs().into_owned().collect();
-    let mut form: Vec<(String, String)> = ["client_id", "redirect_uri", "state", "code_challenge"]
-        .iter()
-        .map(|k| ((*k).to_owned(), q[*k].clone()))
-        .collect();
-    form.push(("email".into(), email.into()));
-    form.push(("decision".into(), "allow".into()));
-    form.extend(
-        q["scope"]
-            .split(' ')
-            .map(|s| ("scope".to_owned(), s.to_owned())),
-    );
-    let res = http
-        .post(auth.join("approve").unwrap())
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303, "approve");
-    let cb = res.headers()["location"].to_str().unwrap().to_owned();
-    let res = http.get(cb).header("cookie", &cookie).send().await.unwrap();
-    let status = res.status().as_u16();
-    (status, res.text().await.unwrap())
 }
 
 /// The control client of the owner process serving `data`, once it answers (it may still

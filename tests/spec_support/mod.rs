@@ -344,3 +344,24 @@ pub fn full_check(spec: &Spec, schema: &str, body: &Value) -> Vec<String> {
     errors.extend(prose_rules(body));
     errors
 }
+
+/// Every body the provisioner sent validates against the real Blaxel spec.
+pub fn assert_bodies_match_the_spec(blaxel: &mcp_onboard::sandbox::blaxel::BlaxelSandboxHandle) {
+    let spec = Spec::load();
+    let mut checked = 0;
+    for req in blaxel.request_log() {
+        let schema = match (
+            req.method.as_str(),
+            req.path.contains("/integrations/connections"),
+        ) {
+            ("POST" | "PUT", true) => "IntegrationConnection",
+            ("POST" | "PUT", false) => "Function",
+            _ => continue,
+        };
+        let body = req.body.clone().expect("a write has a body");
+        let errors = full_check(&spec, schema, &body);
+        assert!(errors.is_empty(), "{} {}: {errors:?}", req.method, req.path);
+        checked += 1;
+    }
+    assert!(checked >= 2, "bodies were captured");
+}

@@ -16,6 +16,10 @@ use serde_json::{Value, json};
 
 use super::support_proc::{free_port, read};
 
+pub mod axe;
+#[allow(unused_imports)]
+pub use axe::{AXE_VERSION, axe, axe_source};
+
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 pub const WAIT: Duration = Duration::from_secs(20);

@@ -9,7 +9,16 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod backend;
+mod consent;
+// A test that also has `common` holds this module twice (there too): two copies, unmixed.
+pub mod nodes;
+#[allow(clippy::duplicate_mod)]
+#[path = "../support_pg/mod.rs"]
+pub mod pg;
 mod standins;
+#[allow(unused_imports)]
+pub use consent::*;
 #[allow(unused_imports)]
 pub use standins::*;
 
@@ -27,6 +36,15 @@ const TOOL_VARS: &[&str] = &[
     "MCP_ONBOARD_BIND",
     "MCP_ONBOARD_PUBLIC_URL",
     "MCP_ONBOARD_LOG",
+    "MCP_ONBOARD_STORE_BACKEND",
+    "MCP_ONBOARD_DATABASE_URL",
+    "MCP_ONBOARD_BRAND_NAME",
+    "MCP_ONBOARD_BRAND_GOOGLE_APP_NAME",
+    "MCP_ONBOARD_BRAND_LOGO",
+    "MCP_ONBOARD_BRAND_ACCENT_COLOR",
+    "MCP_ONBOARD_BRAND_SUPPORT_CONTACT",
+    "MCP_ONBOARD_BRAND_PRIVACY_POLICY_URL",
+    "MCP_ONBOARD_BRAND_TERMS_URL",
     "GOOGLE_CLIENT_ID",
     "GOOGLE_CLIENT_SECRET",
     "GOOGLE_AUTH_URL",
@@ -68,6 +86,8 @@ pub struct World {
     pub other_data_dir: Option<PathBuf>,
     /// `serve` runs with this descriptor limit (soft and hard `RLIMIT_NOFILE`).
     pub serve_nofile: Option<u64>,
+    /// The store's PostgreSQL server, when the store is there (see [`World::on`]).
+    pub pg: Option<pg::PgServer>,
     runs: std::cell::Cell<u32>,
 }
 
@@ -82,8 +102,20 @@ impl World {
             demo: true,
             other_data_dir: None,
             serve_nofile: None,
+            pg: None,
             runs: std::cell::Cell::new(0),
         }
+    }
+
+    /// This world's sled database opened directly (no command may run meanwhile), with no
+    /// background flusher: sled's flusher keeps the database's file lock for a moment after
+    /// the handle is dropped, and the next command would find it held.
+    pub fn open_db_directly(&self) -> sled::Db {
+        sled::Config::new()
+            .path(self.data_dir().join("db"))
+            .flush_every_ms(None)
+            .open()
+            .expect("the database opens")
     }
 
     /// Where this world's commands keep their data: the demo's own dir under the private
@@ -431,142 +463,6 @@ pub fn refresh_tokens_in(hay: &[u8], min: usize) -> Vec<String> {
     found
 }
 
-/// The `value` of every `<input type="hidden" name=.. value=..>` in a page, in order.
-pub fn hidden_inputs(html: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for chunk in html.split("<input").skip(1) {
-        let tag = chunk.split('>').next().unwrap_or("");
-        if !tag.contains(r#"type="hidden""#) {
-            continue;
-        }
-        let attr = |name: &str| {
-            let key = format!(r#"{name}=""#);
-            tag.find(&key).map(|i| {
-                let v = &tag[i + key.len()..];
-                let v = v.split('"').next().unwrap_or("");
-                html_escape::decode_html_entities(v).into_owned()
-            })
-        };
-        if let (Some(n), Some(v)) = (attr("name"), attr("value")) {
-            out.push((n, v));
-        }
-    }
-    out
-}
-
-/// The text between `after` and the next `end`.
-pub fn between(body: &str, after: &str, end: char) -> String {
-    let start = body
-        .find(after)
-        .unwrap_or_else(|| panic!("{after:?} not in {body}"))
-        + after.len();
-    body[start..].split(end).next().unwrap_or("").to_owned()
-}
-
-/// Walk the customer's path over HTTP the way a browser would, checking each hop.
-pub async fn consent_over_http(link: &str, email: &str) -> String {
-    let (status, body) = consent_through(link, email, true).await;
-    assert_eq!(status, 200, "{body}");
-    body
-}
-
-/// The whole consent as a browser does it, to the last page's status and body; `demo`:
-/// Google is the demo's, on our listener.
-pub async fn consent_through(link: &str, email: &str, demo: bool) -> (u16, String) {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("http client");
-    consent_with(&http, link, email, demo).await
-}
-
-/// The same with a given client (one that trusts a test certificate, say); it must not
-/// follow redirects.
-pub async fn consent_with(
-    http: &reqwest::Client,
-    link: &str,
-    email: &str,
-    demo: bool,
-) -> (u16, String) {
-    let base = url::Url::parse(link).expect("link URL");
-
-    let page = http.get(link).send().await.expect("open link");
-    assert_eq!(page.status(), 200);
-    let cookie = page
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .expect("the link page sets the consent cookie")
-        .to_owned();
-    let body = page.text().await.expect("interstitial");
-    assert!(body.contains("Continue"), "{body}");
-    let action = between(&body, r#"action=""#, '"');
-    let token = between(&body, r#"name="token" value=""#, '"');
-    let cont = base.join(&action).expect("continue URL");
-
-    let res = http
-        .post(cont)
-        .header("cookie", &cookie)
-        .form(&[("token", token)])
-        .send()
-        .await
-        .expect("continue");
-    assert_eq!(res.status(), 303);
-    let authorize = res.headers()["location"]
-        .to_str()
-        .expect("location")
-        .to_owned();
-    assert!(
-        !demo
-            || authorize.starts_with(&format!(
-                "{}/sandbox/google/",
-                base.origin().ascii_serialization()
-            )),
-        "the demo's Google is on the same listener: {authorize}"
-    );
-
-    let res = http.get(&authorize).send().await.expect("consent page");
-    assert_eq!(res.status(), 200);
-    let page = res.text().await.expect("consent page body");
-    assert!(page.contains("Allow") && page.contains("Deny"), "{page}");
-    let mut form = hidden_inputs(&page);
-    assert!(form.iter().any(|(k, _)| k == "state"), "{page}");
-    form.push(("email".into(), email.into()));
-    form.push(("decision".into(), "allow".into()));
-    let authorize = url::Url::parse(&authorize).expect("authorize URL");
-    let scopes: Vec<String> = authorize
-        .query_pairs()
-        .find(|(k, _)| k == "scope")
-        .map(|(_, v)| v.split(' ').map(str::to_owned).collect())
-        .unwrap_or_default();
-    assert!(!scopes.is_empty());
-    form.extend(scopes.into_iter().map(|sc| ("scope".to_owned(), sc)));
-    let approve = authorize.join("approve").expect("approve URL");
-    let res = http
-        .post(approve)
-        .form(&form)
-        .send()
-        .await
-        .expect("approve");
-    assert_eq!(res.status(), 303);
-    let callback = res.headers()["location"]
-        .to_str()
-        .expect("location")
-        .to_owned();
-    assert!(callback.contains("/oauth/callback?"), "{callback}");
-
-    let res = http
-        .get(&callback)
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .expect("callback");
-    let status = res.status().as_u16();
-    let body = res.text().await.expect("final page");
-    (status, body)
-}
-
 /// A world with real (not demo) data and a Google client configured.
 pub fn real_world() -> World {
     let mut w = World::new();
@@ -580,4 +476,21 @@ pub fn real_world() -> World {
     let base = w.base_url();
     w.env.push(("MCP_ONBOARD_PUBLIC_URL".into(), base));
     w
+}
+
+/// `w` without a Google client: consent cannot work.
+pub fn without_google(w: &mut World) {
+    w.env.retain(|(k, _)| !k.starts_with("GOOGLE_"));
+}
+
+/// The string `k` of a JSON object (the test fails without it).
+pub fn s<'a>(v: &'a Value, k: &str) -> &'a str {
+    v[k].as_str()
+        .unwrap_or_else(|| panic!("no string {k:?} in {v:#}"))
+}
+
+/// A fresh master key, as `MCP_ONBOARD_KEY` takes it.
+pub fn random_key() -> String {
+    let bytes: [u8; 32] = rand::random();
+    base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes)
 }

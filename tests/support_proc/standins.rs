@@ -1,11 +1,12 @@
-//! Process tests against in-process Google and Blaxel stand-ins (a real, not demo, world),
-//! and a `serve` under a lowered descriptor limit.
+//! Process tests against in-process Google and Blaxel stand-ins (a real, not demo, world,
+//! its store on either backend), and a `serve` under a lowered descriptor limit.
 
 use std::process::Command;
 
 use serde_json::Value;
 
 use super::World;
+use super::pg::Backend;
 
 /// Run the command with `n` as its soft and hard `RLIMIT_NOFILE`.
 pub fn limit_descriptors(c: &mut Command, n: u64) {
@@ -23,28 +24,32 @@ pub fn limit_descriptors(c: &mut Command, n: u64) {
     }
 }
 
-/// A real (not demo) world against in-process Google and Blaxel stand-ins.
-pub async fn world_with_standins(
-    faults: mcp_onboard::sandbox::blaxel::BlaxelFaults,
-) -> (
+/// A world, and the Google and Blaxel stand-ins it runs against.
+pub type WithStandins = (
     World,
     mcp_onboard::sandbox::google::GoogleSandbox,
     mcp_onboard::sandbox::blaxel::BlaxelSandboxHandle,
-) {
-    let mut w = World::new();
+);
+
+/// A real (not demo) world against in-process Google and Blaxel stand-ins.
+pub async fn world_with_standins(
+    faults: mcp_onboard::sandbox::blaxel::BlaxelFaults,
+) -> WithStandins {
+    world_with_standins_on(faults, Backend::Sled)
+        .await
+        .expect("sled is always there")
+}
+
+/// The same with its store on `backend`; `None`: PostgreSQL is not installed (SKIPPED).
+pub async fn world_with_standins_on(
+    faults: mcp_onboard::sandbox::blaxel::BlaxelFaults,
+    backend: Backend,
+) -> Option<WithStandins> {
+    let mut w = World::new().on(backend)?;
     w.demo = false;
     let base = w.base_url();
     let google = google_standin(&mut w, base.trim_end_matches('/')).await;
-    let blaxel =
-        mcp_onboard::sandbox::blaxel::spawn(mcp_onboard::sandbox::blaxel::BlaxelSandboxConfig {
-            workspace: "ws".into(),
-            api_key: secrecy::SecretString::from("bl_key"),
-            deploy_delay: std::time::Duration::from_millis(50),
-            faults,
-            ..Default::default()
-        })
-        .await
-        .expect("blaxel stand-in");
+    let blaxel = blaxel_standin(faults).await;
     for (k, v) in [
         ("MCP_ONBOARD_PUBLIC_URL", base.clone()),
         ("BL_API_URL", blaxel.base_url().to_string()),
@@ -53,7 +58,22 @@ pub async fn world_with_standins(
     ] {
         w.env.push((k.into(), v));
     }
-    (w, google, blaxel)
+    Some((w, google, blaxel))
+}
+
+/// A Blaxel stand-in for workspace `ws` and key `bl_key`, deploying in 50 ms.
+pub async fn blaxel_standin(
+    faults: mcp_onboard::sandbox::blaxel::BlaxelFaults,
+) -> mcp_onboard::sandbox::blaxel::BlaxelSandboxHandle {
+    mcp_onboard::sandbox::blaxel::spawn(mcp_onboard::sandbox::blaxel::BlaxelSandboxConfig {
+        workspace: "ws".into(),
+        api_key: secrecy::SecretString::from("bl_key"),
+        deploy_delay: std::time::Duration::from_millis(50),
+        faults,
+        ..Default::default()
+    })
+    .await
+    .expect("blaxel stand-in")
 }
 
 /// A Google stand-in for the world's owner at `public` (its URL as customers reach it),

@@ -19,6 +19,9 @@ use mcp_onboard::tui::view::view;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
+mod integrations;
+pub use integrations::*;
+
 pub const NOW: i64 = 1_796_000_000_000;
 
 pub fn summary(
@@ -41,6 +44,8 @@ pub fn summary(
         step: None,
         blaxel_status: (status == TenantStatus::Deployed).then(|| "DEPLOYED".into()),
         mcp_url: None,
+        lang: None,
+        statuses: vec![gmail(status)],
         updated_at: "2026-11-29T10:00:00Z".into(),
         updated_ms: NOW - ago_s * 1000,
     }
@@ -53,6 +58,7 @@ pub fn entry(seq: u64, at: &str, kind: EventKind, detail: &str) -> EventView {
         kind,
         detail: detail.into(),
         status: None,
+        integration: None,
     }
 }
 
@@ -69,6 +75,8 @@ pub fn detail() -> TenantView {
             step: None,
             blaxel_status: None,
             mcp_url: None,
+            lang: None,
+            statuses: vec![gmail(TenantStatus::ServerCreated)],
             updated_at: "2026-11-29T12:04:05Z".into(),
             updated_ms: 0,
         },
@@ -154,6 +162,9 @@ pub fn detail() -> TenantView {
         token: None,
         pending_consent: None,
         return_url: None,
+        integrations: Vec::new(),
+        google_fixes: Vec::new(),
+        no_callback: None,
     }
 }
 
@@ -172,7 +183,7 @@ pub fn setup(attachment: Attachment) -> Setup {
         redirect_uri: "https://onboard.acme.io/oauth/callback".into(),
         data_dir: "/var/lib/mcp-onboard".into(),
         exports: "/home/op/.local/share/mcp-onboard/exports".into(),
-        message_template: String::new(),
+        message_template: Default::default(),
         problems: Vec::new(),
     }
 }
@@ -247,13 +258,25 @@ pub fn draw(m: &Model) -> Terminal<TestBackend> {
     t
 }
 
+/// The screen as text, one string per row.
+pub fn rows(t: &Terminal<TestBackend>) -> Vec<String> {
+    let buf = t.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| buf[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect()
+}
+
 /// betamax was consented by another account than before: it waits for the operator.
 pub fn awaiting_approval(size: (u16, u16)) -> Model {
     let mut m = model(true, size);
     let mut rows = m.table.rows.clone();
     for r in &mut rows {
         if r.slug == "betamax" {
-            r.status = TenantStatus::AwaitingApproval;
+            set_status(r, TenantStatus::AwaitingApproval);
         }
     }
     set_rows(&mut m, rows);
@@ -384,6 +407,7 @@ pub fn declined(size: (u16, u16)) -> Model {
     d.slug = "alphabeta".into();
     d.display_name = "AlphaBeta".into();
     d.status = TenantStatus::Failed;
+    d.statuses = vec![gmail(TenantStatus::Failed)];
     d.failure = Some(FailureKind::ConsentDenied);
     d.reason = Some("the customer declined access at Google (access_denied)".into());
     d.google_email = None;
@@ -425,6 +449,7 @@ pub fn long_texts(size: (u16, u16)) -> Model {
     let mut m = model(true, size);
     let mut d = detail();
     d.status = TenantStatus::Failed;
+    d.statuses = vec![gmail(TenantStatus::Failed)];
     d.failure = Some(FailureKind::BlaxelRejected);
     let error = long_error();
     d.reason = Some(format!("provisioning stopped: {error}"));
@@ -449,7 +474,7 @@ pub fn long_texts(size: (u16, u16)) -> Model {
     let mut rows = m.table.rows.clone();
     for r in &mut rows {
         if r.slug == "beta-corp" {
-            r.status = TenantStatus::Failed;
+            set_status(r, TenantStatus::Failed);
             r.step = Some(ProvisionStep::Stopped);
         }
     }

@@ -81,6 +81,33 @@ connected = { $brand } is now connected to your Google account, for { $tenant }.
 # Variables:
 #   $google_app (String) - the app's name on Google's consent screen
 allowed-now = “{ $google_app }” is now allowed to:
+# The name of each integration, as the texts below insert it ($integration).
+integration-gmail = Gmail
+integration-google-drive = Google Drive
+# The heading after a consent when the link asks for another one too.
+# Variables:
+#   $integration (String) - what was just connected (integration-*)
+#   $done (Number) - the consents given through the link so far
+#   $total (Number) - the consents the link asks for in all
+connected-partly = { $integration } is connected ({ $done } of { $total })
+# The heading after the last of several consents through one link.
+# Variables:
+#   $done (Number) - the consents given through the link
+#   $total (Number) - the consents the link asks for in all
+connected-all = You're connected ({ $done } of { $total })
+# Before the button that goes on to the next consent.
+# Variables:
+#   $integration (String) - the next one to connect (integration-*)
+next-consent = Google asks for each access separately. Next: { $integration }.
+# The button back to the link's page, for the next consent.
+# Variables:
+#   $integration (String) - the next one to connect (integration-*)
+next-consent-continue = Continue with { $integration }
+# Instead of the button, when the callback did not get this link's own cookie (Continue
+# was pressed on another link in the same browser before Google came back).
+# Variables:
+#   $integration (String) - the next one to connect (integration-*)
+next-consent-open-link = To connect { $integration } too, open the link you were sent again.
 # Variables:
 #   $brand (String) - the company that asks
 #   $tenant (String) - who the access is for
@@ -129,6 +156,19 @@ denied = You chose not to grant access, so nothing was shared. If that was a mis
     .title = Access not granted
 google-error = Google could not complete the sign-in. { -again }
     .title = Google reported a problem
+# Google refused because of how the asking company's app is set up: they must fix it.
+# Variables:
+#   $brand (String) - the company that asks
+google-setup = Google refused this sign-in because of a setting on { $brand }’s side, so nothing was shared. Please let { $brand } know; once they have fixed it, open the link you were sent again.
+    .title = A setting needs fixing
+google-busy = Google is having a temporary problem, so nothing was shared. Wait a few minutes, then open the link you were sent again.
+    .title = Google is temporarily unavailable
+google-retry = Google did not accept the answer of this sign-in (it may have taken too long), so nothing was shared. { -again }
+    .title = Sign-in not accepted by Google
+# Under the text of a Google error, for the customer to quote when asking for help.
+# Variables:
+#   $code (String) - Google's error code, e.g. invalid_scope
+google-code = Google’s error code: { $code }
 # Variables:
 #   $brand (String) - the company that asks
 exchange-failed = We could not finish the sign-in with Google. { -again } If it keeps failing, contact { $brand }.

@@ -14,7 +14,8 @@ pub fn records(records: &[AuditRecord]) {
                 format!(
                     " by uid {}{}",
                     a.uid.map_or("?".into(), |u| u.to_string()),
-                    a.user
+                    a.claimed
+                        .user
                         .as_ref()
                         .map(|u| format!(" ({u}, reported)"))
                         .unwrap_or_default()

@@ -3,12 +3,15 @@
 //! answer (drift findings, offboarding and retries started, webhook tests, imports,
 //! backups); its parts print the rest: `tenant` (one tenant), `tables` (tenants, links,
 //! token checks), `link` (links, QR codes, the message), `status`, `audit`, and `json`
-//! (everything for scripts).
+//! (everything for scripts); `status_word` says a tenant's status as people read it.
 
 mod audit;
+mod google_help;
+mod held;
 mod json;
 mod link;
 mod status;
+mod status_word;
 mod tables;
 mod tenant;
 
@@ -19,6 +22,7 @@ use crate::engine::Reply;
 
 pub use json::json;
 pub use link::{print_link_with, write_qr_files};
+pub use status_word::status_text;
 pub use tables::{links_table, tenant_table};
 
 /// Print a reply; `qr`: draw a link as a QR code too (`Some(invert)`).

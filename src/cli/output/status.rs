@@ -1,5 +1,5 @@
 //! `status` for people: counts by state, where the listener answers, and how the owner,
-//! consent, token checks, webhooks and provisioner stand.
+//! consent, token checks, webhooks and provisioner stand; the database and its nodes.
 
 use crate::engine::api::StatusView;
 
@@ -34,4 +34,10 @@ pub fn status(s: &StatusView) {
         );
     }
     println!("provisioner:  {}", s.provisioner);
+    // An owner of an older release says nothing of the nodes.
+    if !s.cluster.database.is_empty() {
+        for line in s.cluster.describe() {
+            println!("{line}");
+        }
+    }
 }

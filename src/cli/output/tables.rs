@@ -46,7 +46,7 @@ pub fn tenant_table(
     tenants: &[crate::engine::api::TenantSummary],
     now: crate::time::Millis,
 ) -> String {
-    let rows: Vec<[String; 6]> = tenants
+    let rows: Vec<[String; 7]> = tenants
         .iter()
         .map(|t| {
             let account = t
@@ -60,7 +60,8 @@ pub fn tenant_table(
             [
                 t.slug.clone(),
                 clip(&t.display_name, NAME_MAX),
-                super::tenant::status_text(t.status, t.failure),
+                super::status_word::status_text(t.status, t.failure),
+                super::held::column(&t.statuses),
                 clip(&account, ACCOUNT_MAX),
                 clip(t.reason.as_deref().unwrap_or("-"), REASON_MAX),
                 crate::time::age(now, t.updated_ms),
@@ -68,7 +69,15 @@ pub fn tenant_table(
         })
         .collect();
     table(
-        &["SLUG", "NAME", "STATUS", "ACCOUNT", "REASON", "LAST CHANGE"],
+        &[
+            "SLUG",
+            "NAME",
+            "STATUS",
+            "INTEGRATIONS",
+            "ACCOUNT",
+            "REASON",
+            "LAST CHANGE",
+        ],
         &rows,
     )
 }
@@ -144,22 +153,28 @@ pub fn health_text(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::model::{ExpectedAccount, TenantStatus};
+    use crate::domain::model::{ExpectedAccount, Integration, TenantStatus};
     use crate::engine::api::TenantSummary;
 
     fn row(slug: &str, name: &str, status: TenantStatus, ago_s: i64) -> TenantSummary {
         TenantSummary {
             status,
             updated_ms: 1_000_000_000 - ago_s * 1000,
-            ..crate::cli::fixtures::summary(slug, name)
+            ..crate::engine::api::fixtures::summary(slug, name)
         }
     }
 
     #[test]
     fn the_tenant_table_has_a_header_aligned_columns_and_clipped_long_cells() {
         let now = 1_000_000_000;
+        let held = |integration, status| crate::engine::api::IntegrationStatus {
+            integration,
+            status,
+            step: None,
+        };
         let mut deployed = row("acme", "Acme Corporation", TenantStatus::Deployed, 42);
         deployed.google_email = Some("ops@acme.example".into());
+        deployed.statuses = vec![held(Integration::Gmail, TenantStatus::Deployed)];
         let mut failed = row(
             "globex-europe",
             "Globex Europe Holdings International Limited",
@@ -170,6 +185,11 @@ mod tests {
             "Blaxel refused the integration connection: the workspace quota is exhausted".into(),
         );
         failed.expected_account = Some(ExpectedAccount::Domain("globex.example".into()));
+        // Its Gmail works; its Drive failed, and so reads the tenant.
+        failed.statuses = vec![
+            held(Integration::Gmail, TenantStatus::Deployed),
+            held(Integration::GoogleDrive, TenantStatus::Failed),
+        ];
         let mut linked = row("initech", "Initech", TenantStatus::LinkIssued, 9 * 60);
         linked.expected_account = Some(ExpectedAccount::Email("bill@initech.example".into()));
         let old = row("umbrella", "Umbrella", TenantStatus::Created, 3 * 86_400);
@@ -182,5 +202,9 @@ mod tests {
             .collect();
         assert_eq!(widths[0], widths[1], "the STATUS column lines up");
         assert!(table.contains("Globex Europe Holdings …"), "{table}");
+        assert!(
+            table.contains("   gmail deployed, google-drive failed   "),
+            "{table}"
+        );
     }
 }

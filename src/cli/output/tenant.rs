@@ -1,26 +1,31 @@
 //! One tenant for people (`tenant show`): what it is, where its provisioning and token
-//! stand, its links, and its timeline; and a tenant's status as people read it (a customer
-//! who pressed Deny reads as `failed (declined)`, as the console shows it).
+//! stand (for each of its integrations when it holds several), its links, and its
+//! timeline.
 
-use crate::domain::before_consent;
-use crate::domain::model::{FailureKind, TenantStatus};
+use super::held;
+use super::status_word::status_text;
+use crate::domain::{before_consent, standing};
 use crate::engine::api::TenantView;
 use crate::time::Millis;
-
-/// A status as people read it: `failed (declined)` when the customer pressed Deny (the
-/// stored status, which `--json` prints, stays `failed`), else the status itself.
-pub fn status_text(status: TenantStatus, failure: Option<FailureKind>) -> String {
-    let word = before_consent::failed_word(failure);
-    if status == TenantStatus::Failed && word != status.as_str() {
-        format!("{} ({word})", status.as_str())
-    } else {
-        status.as_str().to_owned()
-    }
-}
 
 /// `tenant show`: the tenant, its provisioning, token and links, and its timeline.
 pub fn tenant(t: &TenantView) {
     print!("{}", tenant_text(t, crate::time::now_ms()));
+}
+
+/// The lines of a tenant of one integration about it: scopes, MCP URL, job and token.
+fn own_integration(t: &TenantView) -> Vec<String> {
+    let mut out = vec![format!("  scopes:   {}", t.requested_scopes.join(" "))];
+    if let Some(url) = &t.mcp_url {
+        out.push(format!("  MCP URL:  {url}"));
+    }
+    if let Some(p) = &t.provisioning {
+        out.extend(held::field("  ", "blaxel:", 10, held::job(p)));
+    }
+    if let Some(tok) = &t.token {
+        out.extend(held::field("  ", "token:", 10, held::token(tok, &t.slug)));
+    }
+    out
 }
 
 /// What `tenant show` prints, at `now`.
@@ -31,8 +36,9 @@ pub fn tenant_text(t: &TenantView, now: Millis) -> String {
     if let Some(r) = &t.reason {
         out.push(format!("  reason:   {r}"));
     }
+    out.extend(super::google_help::lines(t));
     // Nothing to retry before a consent: what can be done instead, as the console says.
-    if before_consent::failed_before_consent(t.status, t.provisioning.is_some()) {
+    if standing::failed_before_consent(t.status, &t.standings()) {
         let until = before_consent::link_works_until(
             t.links
                 .iter()
@@ -48,11 +54,12 @@ pub fn tenant_text(t: &TenantView, now: Millis) -> String {
     if let Some(e) = &t.google_email {
         out.push(format!("  google:   {e}"));
     }
-    if let Some(p) = &t.pending_consent {
-        out.push(format!(
-            "  waiting:  a consent by {} (since {}) instead of the account above: `mcp-onboard approve {}` or `mcp-onboard reject {}`",
-            p.account, p.at, t.slug, t.slug
-        ));
+    // A tenant of several integrations says each one's consent, job and token in its
+    // block; one of a single integration says them as its own.
+    let blocks = held::in_blocks(t);
+    if let Some(p) = t.pending_consent.as_ref().filter(|_| !blocks) {
+        let text = held::waiting(&p.account, &p.at, &t.slug, None);
+        out.push(format!("  waiting:  {text}"));
     }
     if let Some(c) = &t.contact {
         out.push(format!("  contact:  {c}"));
@@ -60,63 +67,10 @@ pub fn tenant_text(t: &TenantView, now: Millis) -> String {
     if let Some(u) = &t.return_url {
         out.push(format!("  returns:  {u}"));
     }
-    out.push(format!("  scopes:   {}", t.requested_scopes.join(" ")));
-    if let Some(url) = &t.mcp_url {
-        out.push(format!("  MCP URL:  {url}"));
-    }
-    if let Some(p) = &t.provisioning {
-        out.push(format!(
-            "  blaxel:   connection {}, MCP server {}",
-            p.connection_name, p.function_name
-        ));
-        out.push(format!(
-            "            step {}, attempts {}",
-            p.step.as_str(),
-            p.attempts
-        ));
-        if let (Some(s), Some(at)) = (&p.blaxel_status, &p.blaxel_status_at) {
-            out.push(format!("            last Blaxel status {s} (read {at})"));
-        }
-        if let Some(next) = &p.next_retry_at {
-            out.push(format!("            next try {next}"));
-        }
-        if let Some(e) = &p.last_error {
-            out.push(format!("            last error: {e}"));
-        }
-    }
-    if let Some(tok) = &t.token {
-        match (&tok.health, &tok.checked_at) {
-            (Some(h), Some(at)) => out.push(format!("  token:    {h} (checked {at})")),
-            _ => out.push(format!(
-                "  token:    not checked yet (`mcp-onboard health {}`)",
-                t.slug
-            )),
-        }
-        if let Some(r) = tok
-            .reason
-            .as_ref()
-            .filter(|_| tok.health != Some(crate::domain::health::Health::Healthy))
-        {
-            out.push(format!("            {r}"));
-        }
-        if tok.inconclusive_in_a_row > 0 {
-            out.push(format!(
-                "            {} inconclusive check(s) since",
-                tok.inconclusive_in_a_row
-            ));
-        }
-        if let Some(at) = &tok.testing_expires_at {
-            out.push(format!(
-                "            the app is in Testing: Google ends this token at {at} (7 days after consent)"
-            ));
-        }
-        let n = tok.account_tokens_issued;
-        if n > 1 {
-            out.push(format!(
-                "            {n} refresh tokens issued to us by this Google account (Google keeps at most {}; the oldest stop working beyond)",
-                crate::domain::health::TOKENS_PER_ACCOUNT
-            ));
-        }
+    if blocks {
+        out.extend(held::blocks(t));
+    } else {
+        out.extend(own_integration(t));
     }
     for l in &t.links {
         out.push(format!(
@@ -129,7 +83,8 @@ pub fn tenant_text(t: &TenantView, now: Millis) -> String {
     }
     out.push("  timeline:".to_owned());
     for e in &t.events {
-        out.push(format!("    {}  {}", e.at, e.detail));
+        let about = e.integration.map(|i| format!("[{i}] ")).unwrap_or_default();
+        out.push(format!("    {}  {about}{}", e.at, e.detail));
     }
     out.push(String::new());
     out.join("\n")
@@ -138,9 +93,9 @@ pub fn tenant_text(t: &TenantView, now: Millis) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::fixtures;
-    use crate::domain::model::LinkState;
+    use crate::domain::model::{FailureKind, LinkState, TenantStatus};
     use crate::engine::api::LinkSummary;
+    use crate::engine::api::fixtures;
 
     const DAY: Millis = 86_400_000;
 
@@ -161,6 +116,32 @@ mod tests {
             continue_count: 1,
         }];
         t
+    }
+
+    #[test]
+    fn a_timeline_entry_about_an_added_integration_names_it() {
+        let mut t = declined();
+        let entry = |integration| crate::engine::api::EventView {
+            seq: 1,
+            at: "2026-12-01T00:00:00Z".into(),
+            kind: crate::domain::model::EventKind::Consented,
+            detail: "consent granted".into(),
+            status: None,
+            integration,
+        };
+        t.events = vec![
+            entry(None),
+            entry(Some(crate::domain::model::Integration::GoogleDrive)),
+        ];
+        let text = tenant_text(&t, 0);
+        assert!(
+            text.contains("\n    2026-12-01T00:00:00Z  consent granted\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n    2026-12-01T00:00:00Z  [google-drive] consent granted\n"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -217,5 +198,48 @@ mod tests {
         let json = serde_json::to_value(&row).unwrap();
         assert_eq!(json["status"], "failed");
         assert_eq!(json["failure"], "consent_denied");
+    }
+
+    /// acme holding Gmail at `gmail` and Drive at `drive` (each with a job or not), its
+    /// status their summary, its link active.
+    fn two(
+        gmail: (TenantStatus, Option<crate::domain::model::ProvisionStep>),
+        drive: (TenantStatus, Option<crate::domain::model::ProvisionStep>),
+    ) -> TenantView {
+        use crate::domain::model::Integration::{Gmail, GoogleDrive};
+        use crate::engine::api::IntegrationStatus;
+        let mut t = declined();
+        t.failure = None;
+        t.status = crate::domain::summary::tenant_status([gmail.0, drive.0]).unwrap();
+        t.statuses = [(Gmail, gmail), (GoogleDrive, drive)]
+            .map(|(integration, (status, step))| IntegrationStatus {
+                integration,
+                status,
+                step,
+            })
+            .to_vec();
+        t
+    }
+
+    #[test]
+    fn a_tenant_of_several_says_next_only_when_each_failure_came_before_its_consent() {
+        use crate::domain::model::ProvisionStep::{Done, Stopped};
+        // Gmail never consented, Drive's job stopped: `retry acme` runs it, no new link.
+        let t = two(
+            (TenantStatus::Created, None),
+            (TenantStatus::Failed, Some(Stopped)),
+        );
+        let text = tenant_text(&t, 0);
+        assert!(!text.contains("next:"), "{text}");
+        // Gmail works, Drive declined: nothing to retry, a link is what helps.
+        let t = two(
+            (TenantStatus::Deployed, Some(Done)),
+            (TenantStatus::Failed, None),
+        );
+        let text = tenant_text(&t, 0);
+        assert!(
+            text.contains("\n  next:     their link works until 1970-01-02 00:01 UTC"),
+            "{text}"
+        );
     }
 }

@@ -2,28 +2,11 @@
 //! sign-in window, its link), and did Google send a code or an error? And what a refusal
 //! is: which failure, which page, whether a grant goes back.
 
+use super::page::Failure;
+use crate::domain::google_errors::{GoogleCode, Stage};
+use crate::domain::link::Gone;
 use crate::domain::model::{FailureKind, LinkState, PendingFlow};
 use crate::time::Millis;
-
-/// Which page the customer sees for a refusal.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Page {
-    CallbackIncomplete,
-    StateUnknown,
-    Replayed,
-    LinkGone(&'static str),
-    FlowExpired,
-    Denied,
-    GoogleError,
-    ExchangeFailed,
-    NoRefreshToken,
-    ScopeMissing,
-    WrongAccount {
-        signed_in: Option<String>,
-        expected: String,
-    },
-    Internal,
-}
 
 /// A callback that does not end in a stored consent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,14 +15,14 @@ pub struct Refusal {
     /// `None`: only recorded on the timeline (a replay, a dead link).
     pub kind: Option<FailureKind>,
     pub reason: String,
-    pub page: Page,
+    pub page: Failure,
     /// Give the grant back at Google (it was made but will not be kept).
     pub revoke: bool,
 }
 
 impl Refusal {
     /// A refusal that fails the tenant's consent with `kind`.
-    pub fn fail(kind: FailureKind, reason: impl Into<String>, page: Page) -> Self {
+    pub fn fail(kind: FailureKind, reason: impl Into<String>, page: Failure) -> Self {
         Self {
             kind: Some(kind),
             reason: reason.into(),
@@ -53,6 +36,19 @@ impl Refusal {
         self.revoke = true;
         self
     }
+}
+
+/// The refusal for an error Google said (at the callback or from its token endpoint), as
+/// the table words it: its failure, the tenant's reason (Google's description after the
+/// code) and the customer's page.
+pub fn google_refused(code: &GoogleCode, description: Option<&str>) -> Refusal {
+    let entry = code.entry();
+    let page = if entry.kind == FailureKind::ConsentDenied {
+        Failure::Denied
+    } else {
+        Failure::GoogleError(code.clone())
+    };
+    Refusal::fail(entry.kind, code.reason(description), page)
 }
 
 /// What the callback's query carried (after duplicate parameters were dropped).
@@ -80,15 +76,19 @@ pub fn before_exchange<'a>(
         return Err(Refusal {
             kind: None,
             reason: "a sign-in response for another redirect URI was refused".into(),
-            page: Page::StateUnknown,
+            page: Failure::StateUnknown,
             revoke: false,
         });
     }
     if flow.expires_at <= now {
+        // The sign-in window, in whole minutes (rounded up).
+        let minutes = (flow.expires_at - flow.created_at + 59_999) / 60_000;
         return Err(Refusal::fail(
             FailureKind::FlowExpired,
-            "the customer came back from Google after the 10-minute sign-in window; they can open the consent link again",
-            Page::FlowExpired,
+            format!(
+                "the customer came back from Google after the {minutes}-minute sign-in window; they can open the consent link again"
+            ),
+            Failure::FlowExpired { minutes },
         ));
     }
     // One consent per link: a second tab, or a flow started before the link was used,
@@ -96,17 +96,12 @@ pub fn before_exchange<'a>(
     match link {
         Some(LinkState::Active) | Some(LinkState::Expired) => {}
         Some(state) => {
-            let why = match state {
-                LinkState::Used => "This link was already used to connect an account.",
-                LinkState::Revoked => "This link was withdrawn.",
-                _ => "A newer link was used to connect an account.",
-            };
             return Err(Refusal {
                 kind: None,
                 reason: format!(
                     "a sign-in through consent link {link_id} was refused: the link is {state}"
                 ),
-                page: Page::LinkGone(why),
+                page: Failure::LinkGone(Gone::from(state)),
                 revoke: false,
             });
         }
@@ -116,30 +111,16 @@ pub fn before_exchange<'a>(
                 reason: format!(
                     "a sign-in through consent link {link_id} was refused: the link is unknown"
                 ),
-                page: Page::LinkGone("This invitation is no longer active."),
+                page: Failure::LinkGone(Gone::Inactive),
                 revoke: false,
             });
         }
     }
     if let Some(err) = params.error.as_deref() {
-        return Err(if err == "access_denied" {
-            Refusal::fail(
-                FailureKind::ConsentDenied,
-                "the customer declined access at Google (access_denied)",
-                Page::Denied,
-            )
-        } else {
-            let desc = params
-                .error_description
-                .as_deref()
-                .map(|d| format!(": {d}"))
-                .unwrap_or_default();
-            Refusal::fail(
-                FailureKind::ConsentError,
-                format!("Google returned error {err}{desc}"),
-                Page::GoogleError,
-            )
-        });
+        return Err(google_refused(
+            &GoogleCode::new(Stage::Authorization, err),
+            params.error_description.as_deref(),
+        ));
     }
     params
         .code
@@ -150,7 +131,7 @@ pub fn before_exchange<'a>(
             Refusal::fail(
                 FailureKind::MissingCode,
                 "Google's response had no authorization code",
-                Page::CallbackIncomplete,
+                Failure::CallbackIncomplete,
             )
         })
 }
@@ -169,6 +150,8 @@ mod tests {
             created_at: 0,
             expires_at,
             browser: String::new(),
+            integration: None,
+            lang: None,
         }
     }
 
@@ -203,7 +186,7 @@ mod tests {
         params(Some("c"), None),
         "https://y/cb",
         None,
-        Some(Page::StateUnknown)
+        Some(Failure::StateUnknown)
     )]
     #[case::used_link(
         flow(100),
@@ -211,7 +194,7 @@ mod tests {
         params(Some("c"), None),
         "https://x/cb",
         None,
-        Some(Page::LinkGone("This link was already used to connect an account."))
+        Some(Failure::LinkGone(Gone::Used))
     )]
     #[case::revoked_link(
         flow(100),
@@ -219,7 +202,7 @@ mod tests {
         params(Some("c"), None),
         "https://x/cb",
         None,
-        Some(Page::LinkGone("This link was withdrawn."))
+        Some(Failure::LinkGone(Gone::Withdrawn))
     )]
     #[case::flow_expired(
         flow(5),
@@ -227,7 +210,7 @@ mod tests {
         params(Some("c"), None),
         "https://x/cb",
         Some(FailureKind::FlowExpired),
-        Some(Page::FlowExpired)
+        Some(Failure::FlowExpired { minutes: 1 })
     )]
     #[case::denied(
         flow(100),
@@ -235,7 +218,7 @@ mod tests {
         params(None, Some("access_denied")),
         "https://x/cb",
         Some(FailureKind::ConsentDenied),
-        Some(Page::Denied)
+        Some(Failure::Denied)
     )]
     #[case::google_error(
         flow(100),
@@ -243,7 +226,7 @@ mod tests {
         params(None, Some("server_error")),
         "https://x/cb",
         Some(FailureKind::ConsentError),
-        Some(Page::GoogleError)
+        Some(Failure::GoogleError(GoogleCode::new(Stage::Authorization, "server_error")))
     )]
     #[case::no_code(
         flow(100),
@@ -251,7 +234,7 @@ mod tests {
         params(Some(""), None),
         "https://x/cb",
         Some(FailureKind::MissingCode),
-        Some(Page::CallbackIncomplete)
+        Some(Failure::CallbackIncomplete)
     )]
     fn before_exchange_decisions(
         #[case] f: PendingFlow,
@@ -259,7 +242,7 @@ mod tests {
         #[case] p: CallbackParams,
         #[case] redirect: &str,
         #[case] kind: Option<FailureKind>,
-        #[case] page: Option<Page>,
+        #[case] page: Option<Failure>,
     ) {
         match before_exchange(&f, link, "ab", &p, redirect, 10) {
             Ok(code) => {

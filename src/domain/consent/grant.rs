@@ -1,7 +1,9 @@
 //! After the exchange: what Google's token endpoint gave, and whether the grant is kept
 //! (who signed in, with which scopes) or refused (and given back when it was made).
 
-use super::callback::{Page, Refusal};
+use super::callback::Refusal;
+use super::page::Failure;
+use crate::domain::google_errors::{GoogleCode, NO_REFRESH_TOKEN, Stage};
 use crate::domain::model::{ExpectedAccount, FailureKind, GoogleIdentity};
 
 /// What Google's token endpoint gave.
@@ -78,14 +80,6 @@ pub fn check_account(
     }
 }
 
-pub fn expected_text(expected: Option<&ExpectedAccount>) -> String {
-    match expected {
-        Some(ExpectedAccount::Email(m)) => m.clone(),
-        Some(ExpectedAccount::Domain(d)) => format!("an account of {d}"),
-        None => String::new(),
-    }
-}
-
 /// After the exchange: keep the grant, or refuse it (and give it back when it was made).
 pub fn decide_grant(
     expected: Option<&ExpectedAccount>,
@@ -93,10 +87,11 @@ pub fn decide_grant(
     g: &GrantFacts,
 ) -> Result<Accepted, Refusal> {
     if !g.has_refresh_token {
+        let code = GoogleCode::new(Stage::Token, NO_REFRESH_TOKEN);
         return Err(Refusal::fail(
             FailureKind::NoRefreshToken,
-            "Google returned no refresh token (offline access not granted)",
-            Page::NoRefreshToken,
+            code.reason(None),
+            Failure::NoRefreshToken,
         ));
     }
     let granted = g.scopes.clone().unwrap_or_else(|| requested.to_vec());
@@ -105,7 +100,7 @@ pub fn decide_grant(
         return Err(Refusal::fail(
             FailureKind::ScopeMissing,
             format!("the customer did not grant {}", missing.join(", ")),
-            Page::ScopeMissing,
+            Failure::ScopeMissing,
         )
         .revoking());
     }
@@ -115,7 +110,7 @@ pub fn decide_grant(
             return Err(Refusal::fail(
                 FailureKind::ExchangeFailed,
                 format!("the id_token was refused: {e}"),
-                Page::ExchangeFailed,
+                Failure::ExchangeFailed,
             )
             .revoking());
         }
@@ -123,18 +118,20 @@ pub fn decide_grant(
             return Err(Refusal::fail(
                 FailureKind::ScopeMissing,
                 "Google returned no id_token (openid scope not granted)",
-                Page::ScopeMissing,
+                Failure::ScopeMissing,
             )
             .revoking());
         }
     };
-    if let Err(who) = check_account(expected, &identity) {
+    if let Err(who) = check_account(expected, &identity)
+        && let Some(expected) = expected
+    {
         return Err(Refusal::fail(
             FailureKind::WrongAccount,
             format!("wrong Google account: signed in as {who}"),
-            Page::WrongAccount {
+            Failure::WrongAccount {
                 signed_in: identity.email.clone(),
-                expected: expected_text(expected),
+                expected: expected.clone(),
             },
         )
         .revoking());
@@ -229,9 +226,9 @@ mod tests {
         assert!(r.revoke);
         assert_eq!(
             r.page,
-            Page::WrongAccount {
+            Failure::WrongAccount {
                 signed_in: Some("bob@acme.com".into()),
-                expected: "ann@acme.com".into()
+                expected: ExpectedAccount::Email("ann@acme.com".into())
             }
         );
     }

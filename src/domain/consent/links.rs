@@ -62,12 +62,25 @@ pub fn withdraw(
     which: Withdrawal,
     now: Millis,
 ) -> Vec<LinkChange> {
-    links
-        .iter()
-        .filter(|(_, l)| match which {
+    withdraw_these(
+        links,
+        |l| match which {
             Withdrawal::Unused => l.used_at.is_none() && !l.revoked,
             Withdrawal::Active => l.state(now) == LinkState::Active,
-        })
+        },
+        now,
+    )
+}
+
+/// Withdraw the tenant's links `taken` says, at `now`.
+pub fn withdraw_these(
+    links: &[(Vec<u8>, ConsentLink)],
+    taken: impl Fn(&ConsentLink) -> bool,
+    now: Millis,
+) -> Vec<LinkChange> {
+    links
+        .iter()
+        .filter(|(_, l)| taken(l))
         .map(|(hash, l)| {
             let mut link = l.clone();
             link.revoked = true;

@@ -4,21 +4,28 @@
 //! or ages). A leaf: nothing here depends on the rest of the engine.
 
 mod checks;
+#[cfg(test)]
+pub mod fixtures;
+mod google_view;
+mod integration_view;
+mod no_callback_view;
+mod standings;
 mod status;
 mod views;
 
 use serde::{Deserialize, Serialize};
 
 pub use checks::{Delivery, Finding, HealthCheck, TokenView, token_view};
+pub use google_view::last_no_callback;
+pub use integration_view::{IntegrationStatus, IntegrationView, PendingView};
+pub use no_callback_view::NoCallbackView;
 pub use status::{SetupLine, StatusView};
-pub use views::{
-    EventView, LinkSummary, LinkView, PendingView, ProvisionView, TenantSummary, TenantView,
-};
+pub use views::{EventView, LinkSummary, LinkView, ProvisionView, TenantSummary, TenantView};
 
 use crate::domain::audit::AuditRecord;
 pub use crate::domain::health::HealthAlarm;
 use crate::domain::lifecycle::{NewTenant, TenantEdit};
-use crate::domain::model::TenantStatus;
+use crate::domain::model::{Integration, TenantStatus};
 use crate::store::BackupSummary;
 use crate::time::Millis;
 
@@ -39,6 +46,10 @@ pub enum Command {
         /// Withdraw the tenant's other active links in the same commit.
         #[serde(default)]
         replace: bool,
+        /// The one integration the link asks a consent for (none: every integration of
+        /// the tenant not yet consented, one after another).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        integration: Option<Integration>,
     },
     Status,
     Retry {
@@ -56,11 +67,14 @@ pub enum Command {
     RemoveTenant {
         slug: String,
     },
-    /// Retry every failed tenant whose provisioning stopped (not those failed before
-    /// consent); with `slugs`, only those of them (the ones an operator confirmed).
+    /// Retry every failed integration whose provisioning stopped (not those failed before
+    /// consent), of every tenant; with `slugs`, only those tenants (the ones an operator
+    /// confirmed); with `integration`, only that integration's jobs.
     RetryAllFailed {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         slugs: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        integration: Option<Integration>,
     },
     /// Offboard these tenants: give their grants back, delete their Blaxel resources,
     /// wipe their secrets; each record stays as `offboarded`.
@@ -112,9 +126,13 @@ pub enum Command {
     ImportDiscard {
         import: String,
     },
-    /// Issue a link to every tenant that has not consented and has no live link.
+    /// Issue a link to every tenant of which no integration has consented and that has no
+    /// live link; with `integration`, a link for it alone to every tenant holding it not
+    /// yet consented, with no live link asking for it.
     LinkAllNew {
         ttl_secs: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        integration: Option<Integration>,
     },
     /// Send a sample event to every configured webhook now.
     WebhookTest,
@@ -122,13 +140,36 @@ pub enum Command {
     Backup {
         path: String,
     },
-    /// Make the consent waiting for approval the tenant's consent.
+    /// Make the consent waiting for approval the tenant's consent (the only one waiting;
+    /// refused, naming them, when several integrations' wait).
     Approve {
         slug: String,
     },
-    /// Give the consent waiting for approval back at Google and wipe it.
+    /// Give the consent waiting for approval back at Google and wipe it (the only one
+    /// waiting, as `Approve`).
     Reject {
         slug: String,
+    },
+    /// `Approve` the consent waiting for this integration of the tenant.
+    ApproveIntegration {
+        slug: String,
+        integration: Integration,
+    },
+    /// `Reject` the consent waiting for this integration of the tenant.
+    RejectIntegration {
+        slug: String,
+        integration: Integration,
+    },
+    /// The tenant holds this integration from now on (not yet consented).
+    AddIntegration {
+        slug: String,
+        integration: Integration,
+    },
+    /// Stop holding an integration added after the tenant's first: its grant given back
+    /// at Google unless another consent by that account stands, its token wiped.
+    RemoveIntegration {
+        slug: String,
+        integration: Integration,
     },
     /// Check refresh tokens at Google now: one tenant's, or every consented tenant's.
     CheckHealth {
@@ -164,7 +205,11 @@ impl Command {
             | Command::EditTenant { slug, .. }
             | Command::RemoveTenant { slug }
             | Command::Approve { slug }
-            | Command::Reject { slug } => Some(slug),
+            | Command::Reject { slug }
+            | Command::ApproveIntegration { slug, .. }
+            | Command::RejectIntegration { slug, .. }
+            | Command::AddIntegration { slug, .. }
+            | Command::RemoveIntegration { slug, .. } => Some(slug),
             _ => None,
         }
     }
@@ -190,6 +235,31 @@ pub struct ListQuery {
     /// At most this many (all when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<usize>,
+    /// Whose status `status` reads, and what the rows are: the tenant's by default.
+    #[serde(default, skip_serializing_if = "StatusOf::is_tenant")]
+    pub status_of: StatusOf,
+}
+
+/// Whose status a list's `status` filter reads, and what its rows are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusOf {
+    /// The tenant's (its integrations' summarised): a row per tenant.
+    #[default]
+    Tenant,
+    /// Each of its integrations': a tenant is listed only when every integration it holds
+    /// is in one of the statuses (what `offboard --status` offboards whole); a row per
+    /// tenant.
+    Each,
+    /// This integration's: a row per tenant holding it, about that integration alone (its
+    /// status, failure, reason, job and MCP URL).
+    Integration(Integration),
+}
+
+impl StatusOf {
+    pub fn is_tenant(&self) -> bool {
+        *self == StatusOf::Tenant
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

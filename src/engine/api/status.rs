@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::health::HealthAlarm;
 use crate::domain::model::{ProvisionerState, TenantStatus};
-use crate::store::StoreStats;
+use crate::store::{Cluster, StoreStats};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct StatusView {
@@ -56,6 +56,9 @@ pub struct StatusView {
     /// a console attached to it; empty from an engine that does not own the runtime.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub setup: Vec<SetupLine>,
+    /// The nodes sharing the data, which one leads, and where the data is.
+    #[serde(default)]
+    pub cluster: Cluster,
 }
 
 /// One line of the set-up panel: a setting and what the owner found of it.

@@ -3,7 +3,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::checks::TokenView;
+use super::integration_view::{IntegrationStatus, IntegrationView, PendingView};
+use super::no_callback_view::NoCallbackView;
 use crate::domain::brief::Brief;
+use crate::domain::google_errors::GoogleFix;
 use crate::domain::model::{
     ConsentLink, EventKind, ExpectedAccount, FailureKind, Integration, LinkState, ProvisionState,
     ProvisionStep, Tenant, TenantStatus, TimelineEntry,
@@ -30,6 +33,13 @@ pub struct TenantSummary {
     pub blaxel_status: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mcp_url: Option<String>,
+    /// The tenant's language (its pages, links and message), if set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    /// Each integration it holds with its own status, its first first (`status` is their
+    /// summary).
+    #[serde(default)]
+    pub statuses: Vec<IntegrationStatus>,
     pub updated_at: String,
     /// `updated_at` in unix milliseconds.
     #[serde(default)]
@@ -45,6 +55,9 @@ pub struct EventView {
     pub detail: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<TenantStatus>,
+    /// The integration it is about, when one added after the tenant's first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integration: Option<Integration>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,6 +109,15 @@ pub struct TenantView {
     /// The tenant's own return URL (else `listener.return_url` applies).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_url: Option<String>,
+    /// Each integration it holds, its first first.
+    #[serde(default)]
+    pub integrations: Vec<IntegrationView>,
+    /// The fix of each Google error its reasons name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub google_fixes: Vec<GoogleFix>,
+    /// The customer went on to Google and no callback came back before the flow expired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_callback: Option<NoCallbackView>,
 }
 
 impl std::ops::Deref for TenantView {
@@ -110,16 +132,6 @@ impl std::ops::DerefMut for TenantView {
     fn deref_mut(&mut self) -> &mut TenantSummary {
         &mut self.summary
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PendingView {
-    /// The account that consented (its email, or its `sub` when Google gave none).
-    pub account: String,
-    pub sub: String,
-    pub at: String,
-    /// The status the tenant would have without it.
-    pub underlying: TenantStatus,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -204,6 +216,8 @@ impl TenantSummary {
             step: b.step,
             blaxel_status: b.blaxel_status.clone(),
             mcp_url: b.mcp_url.clone(),
+            lang: b.lang.map(|l| l.tag().to_owned()),
+            statuses: IntegrationStatus::of_brief(b),
             updated_at: rfc3339(b.updated_at),
             updated_ms: b.updated_at,
         }
@@ -232,20 +246,29 @@ impl EventView {
             seq: e.seq,
             at: rfc3339(e.at),
             kind: e.kind,
-            detail: e.detail.clone(),
+            // A kind a later release wrote: its text, said to be of a kind not known here.
+            detail: match e.kind {
+                EventKind::Unknown => format!("unknown event: {}", e.detail),
+                _ => e.detail.clone(),
+            },
             status: Some(e.status),
+            integration: e.integration,
         }
     }
 }
 
 impl TenantView {
-    /// `token` is the token's health as the caller sees it (see [`token_view`]).
+    /// `token` is the token's health as the caller sees it (see [`token_view`]);
+    /// `app_in_testing` tells each added integration's token its expiry.
+    ///
+    /// [`token_view`]: super::token_view
     pub fn of(
         t: &Tenant,
         links: &[ConsentLink],
         events: &[TimelineEntry],
         now: Millis,
         token: Option<TokenView>,
+        app_in_testing: bool,
     ) -> Self {
         Self {
             summary: TenantSummary::of(t),
@@ -260,18 +283,42 @@ impl TenantView {
             links: links.iter().map(|l| LinkSummary::of(l, now)).collect(),
             events: events.iter().map(EventView::of).collect(),
             refused_signins: t.refusals.total,
-            token,
-            pending_consent: t.pending.as_ref().map(|p| PendingView {
-                account: p
-                    .identity
-                    .email
-                    .clone()
-                    .unwrap_or_else(|| p.identity.sub.clone()),
-                sub: p.identity.sub.clone(),
-                at: rfc3339(p.at),
-                underlying: p.underlying,
-            }),
+            token: token.clone(),
+            // The consent waiting for approval, its first integration's or an added one's
+            // (`approve SLUG` takes it when it is the only one).
+            pending_consent: t
+                .pending
+                .as_ref()
+                .or_else(|| t.added.iter().find_map(|a| a.pending.as_ref()))
+                .map(PendingView::of),
             return_url: t.return_url.clone(),
+            integrations: IntegrationView::of_tenant(t, token, app_in_testing),
+            google_fixes: Vec::new(),
+            no_callback: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::model::AuditEvent;
+
+    #[test]
+    fn an_entry_of_a_kind_a_later_release_added_is_read_and_shown_as_unknown() {
+        let stored = r#"{"seq":7,"at":0,"tenant":"acme","kind":"risc_account_disabled",
+            "detail":"Google disabled the account","status":"deployed"}"#;
+        let e: TimelineEntry = serde_json::from_str(stored).expect("an unknown kind is read");
+        assert_eq!(e.kind, EventKind::Unknown);
+        assert_eq!(e.status, TenantStatus::Deployed);
+        let shown = EventView::of(&e);
+        assert_eq!(shown.detail, "unknown event: Google disabled the account");
+        let json = serde_json::to_value(&shown).unwrap();
+        assert_eq!(json["kind"], "unknown", "{json}");
+        // Every kind this release knows still reads as itself.
+        let known: AuditEvent =
+            serde_json::from_str(r#"{"at":0,"tenant":"acme","kind":"no_callback","detail":"x"}"#)
+                .unwrap();
+        assert_eq!(known.kind, EventKind::NoCallback);
     }
 }

@@ -8,14 +8,17 @@ use super::driver::{
 };
 use super::page::{CustomerPage, Next};
 use crate::domain::actor::Actor;
+use crate::domain::consent::page::{Failure, PageKind};
 use crate::domain::consent::{
-    CallbackParams, GrantFacts, Page, Refusal, TokenClaims, before_exchange, check_claims,
+    CallbackParams, GrantFacts, Refusal, TokenClaims, before_exchange, check_claims, google_refused,
 };
+use crate::domain::google_errors::{GoogleCode, Stage};
+use crate::domain::link::Gone;
 use crate::domain::model::{FailureKind, GoogleIdentity, LinkState, PendingFlow, Tenant};
 use crate::engine::core::Core;
 use crate::engine::error::EngineError;
 use crate::engine::ops::grants::give_back;
-use crate::engine::token::{STATE_LEN, sha256, unhex, well_formed};
+use crate::engine::token::{LINK_CODE_LEN, STATE_LEN, sha256, unhex, well_formed};
 use crate::google::{self, GoogleOAuth};
 use crate::store::{Durability, TakenFlow};
 use crate::time::now_ms;
@@ -25,9 +28,10 @@ pub(super) async fn callback(
     actor: &Actor,
     q: CallbackQuery,
     browser: Option<String>,
+    link_code: Option<String>,
 ) -> CustomerPage {
     let started = std::time::Instant::now();
-    let page = answer(core, actor, q, browser).await;
+    let page = answer(core, actor, q, browser, link_code.as_deref()).await;
     let m = core.metrics();
     m.callbacks.inc();
     m.callback_seconds.observe(started.elapsed().as_secs_f64());
@@ -55,9 +59,10 @@ async fn answer(
     actor: &Actor,
     q: CallbackQuery,
     browser: Option<String>,
+    link_code: Option<&str>,
 ) -> CustomerPage {
     let Some(state) = q.state.as_deref().filter(|s| well_formed(s, STATE_LEN)) else {
-        return CustomerPage::callback_incomplete();
+        return Failure::CallbackIncomplete.into();
     };
     let hash = sha256(state);
     let taken = core
@@ -73,19 +78,27 @@ async fn answer(
                 kind: None,
                 reason: "a repeated sign-in response was refused (its state was already used)"
                     .into(),
-                page: Page::Replayed,
+                page: Failure::Replayed,
                 revoke: false,
             };
-            return refuse(core, actor, &used.tenant, r).await;
+            return refuse(core, actor, &used.tenant, None, r).await;
         }
-        Ok(Taking::Flow(TakenFlow::Unknown)) => return CustomerPage::state_unknown(),
+        Ok(Taking::Flow(TakenFlow::Unknown)) => return Failure::StateUnknown.into(),
         Err(e) => return CustomerPage::internal(&e.to_string()),
     };
     let slug = flow.tenant.clone();
+    // The language the pages spoke before Google (the customer's choice among them).
+    let spoken = flow.lang.as_deref().and_then(crate::i18n::Lang::from_tag);
     // The tenant, read once: what the pages name, and where the customer goes back to
     // (the consent itself is decided on the record as the transaction finds it).
     let s = slug.clone();
     let tenant = core.store().read(move |st| st.tenant(&s)).await;
+    // The integration this consent is for: the flow's, else the tenant's first.
+    let integration = match (&tenant, flow.integration) {
+        (_, Some(i)) => i,
+        (Ok(Some(t)), None) => t.integration,
+        _ => Default::default(),
+    };
     let page = async {
         let link_state = link_state(core, &flow.link_hash).await;
         let params = CallbackParams {
@@ -104,55 +117,77 @@ async fn answer(
             now_ms(),
         ) {
             Ok(c) => c,
-            Err(r) if r.page == Page::StateUnknown => return page(&r.page),
-            Err(r) => return refuse(core, actor, &slug, r).await,
+            Err(r) if r.page == Failure::StateUnknown => return page(&r.page),
+            Err(r) => return refuse(core, actor, &slug, flow.integration, r).await,
         };
-        let google = match core.google() {
+        let google = match core.google_for(integration) {
             Ok(g) => g,
             Err(why) => {
                 let r = Refusal::fail(
                     FailureKind::ExchangeFailed,
                     format!("cannot exchange the code: {why}"),
-                    Page::ExchangeFailed,
+                    Failure::ExchangeFailed,
                 );
-                return refuse(core, actor, &slug, r).await;
+                return refuse(core, actor, &slug, flow.integration, r).await;
             }
         };
         match &tenant {
-            Ok(Some(t)) => finish(core, actor, google, &flow, t, code, &verifier).await,
-            Ok(None) => CustomerPage::link_gone("This invitation is no longer active."),
+            Ok(Some(t)) => {
+                let page = finish(core, actor, google, &flow, t, code, &verifier).await;
+                way_on(core, &flow, link_code, page)
+            }
+            Ok(None) => CustomerPage::link_gone(Gone::Inactive),
             Err(e) => CustomerPage::internal(&e.to_string()),
         }
     }
     .await;
-    let return_url = tenant.ok().flatten().and_then(|t| t.return_url);
-    hand_off(core, &slug, return_url, page)
+    let mut page = page;
+    page.lang = page.lang.or(spoken);
+    hand_off(core, &slug, tenant.ok().flatten(), page)
 }
 
-/// Add the way back to the company's frontend: the tenant's return URL (`own`), else
-/// `listener.return_url`, with `tenant` and `outcome` appended (never a URL from the
-/// request). With `listener.return_redirect` a success sends the browser there.
-fn hand_off(core: &Core, slug: &str, own: Option<String>, mut page: CustomerPage) -> CustomerPage {
+/// Name the tenant on a failure and speak its language; add the way back to the
+/// company's frontend: the tenant's return URL, else `listener.return_url`, with `tenant`
+/// and `outcome` appended (never a URL from the request). With `listener.return_redirect`
+/// a success sends the browser there. Not while the link still asks for another consent:
+/// then the customer's one way on is that consent.
+fn hand_off(
+    core: &Core,
+    slug: &str,
+    tenant: Option<Tenant>,
+    mut page: CustomerPage,
+) -> CustomerPage {
+    let own = match tenant {
+        Some(t) => {
+            page.lang = page.lang.or(t.language());
+            if let PageKind::Failed { tenant: named, .. } = &mut page.kind {
+                named.get_or_insert(t.display_name);
+            }
+            t.return_url
+        }
+        None => None,
+    };
     let base = match own {
         // Checked again: a record may come from a backup or an older release.
         Some(u) => crate::domain::lifecycle::validate_return_url(&u).ok(),
         None => core.config().listener.return_url.clone(),
     };
-    if let Some(mut url) = base {
+    if let Some(mut url) = base.filter(|_| !page.kind.consents_left()) {
         url.query_pairs_mut()
             .append_pair("tenant", slug)
             .append_pair("outcome", page.hand_off());
         page.next = Some(Next {
             url: url.to_string(),
-            redirect: page.success && core.config().listener.return_redirect,
+            redirect: page.success() && core.config().listener.return_redirect,
         });
     }
     page
 }
 
-/// What Google's token endpoint gave, as the decision reads it: the id_token's claims
-/// checked, and what it says of the account cleaned (it is shown to operators).
-fn grant_facts(core: &Core, grant: &google::TokenGrant) -> GrantFacts {
+/// What Google's token endpoint gave `google` (the client that made the flow), as the
+/// decision reads it: the id_token's claims checked (issued for that client), and what it
+/// says of the account cleaned (it is shown to operators).
+fn grant_facts(core: &Core, google: &GoogleOAuth, grant: &google::TokenGrant) -> GrantFacts {
     GrantFacts {
         has_refresh_token: grant.refresh_token.is_some(),
         scopes: grant.scopes.clone(),
@@ -164,16 +199,10 @@ fn grant_facts(core: &Core, grant: &google::TokenGrant) -> GrantFacts {
                 azp: c.azp.clone(),
                 exp: c.exp,
             };
-            let client_id = core
-                .config()
-                .google
-                .client_id
-                .as_deref()
-                .unwrap_or_default();
             check_claims(
                 &claims,
                 &core.config().google.issuer,
-                client_id,
+                google.client_id(),
                 now_ms() / 1000,
             )?;
             Ok(GoogleIdentity {
@@ -200,16 +229,21 @@ async fn finish(
     let slug = flow.tenant.as_str();
     let grant = match google.exchange(code, verifier).await {
         Ok(g) => g,
+        Err(google::GoogleError::Refused { error, description }) => {
+            let code = GoogleCode::new(Stage::Token, &error);
+            let r = google_refused(&code, description.as_deref());
+            return refuse(core, actor, slug, flow.integration, r).await;
+        }
         Err(e) => {
             let r = Refusal::fail(
                 FailureKind::ExchangeFailed,
                 format!("code exchange failed: {e}"),
-                Page::ExchangeFailed,
+                Failure::ExchangeFailed,
             );
-            return refuse(core, actor, slug, r).await;
+            return refuse(core, actor, slug, flow.integration, r).await;
         }
     };
-    let facts = grant_facts(core, &grant);
+    let facts = grant_facts(core, google, &grant);
     let sub = match &facts.identity {
         Some(Ok(id)) => Some(id.sub.clone()),
         _ => None,
@@ -219,22 +253,28 @@ async fn finish(
         _ => None,
     };
     let refresh = grant.refresh_token;
+    // The integration this consent is for: the flow's, else the tenant's first.
+    let client = flow.integration.unwrap_or(tenant.integration);
     // Give the grant back (when one was made and nobody keeps it); what to tell the
     // operator of it.
     let give_back = |sub: Option<String>| {
         let refresh = refresh.clone();
         async move {
             match refresh {
-                Some(r) => give_back(core, google, &r, sub.as_deref(), slug).await,
+                Some(r) => {
+                    let tokens = std::slice::from_ref(&r);
+                    give_back(core, google, client, tokens, sub.as_deref(), slug).await
+                }
                 None => String::new(),
             }
         }
     };
     let link_hash = unhex(&flow.link_hash);
     let (s, kept, decided) = (slug.to_owned(), refresh.clone(), facts.clone());
+    let integration = flow.integration;
     let stored = core
         .commit(actor, Durability::Durable, move |tx| {
-            store_consent(tx, &s, &link_hash, &decided, kept.as_ref())
+            store_consent(tx, &s, &link_hash, &decided, kept.as_ref(), integration)
         })
         .await;
     let stored = match stored {
@@ -242,7 +282,7 @@ async fn finish(
             if r.revoke {
                 r.reason.push_str(&give_back(sub).await);
             }
-            return refuse(core, actor, slug, r).await;
+            return refuse(core, actor, slug, flow.integration, r).await;
         }
         Ok(s) => s,
         Err(EngineError::Conflict(why)) => {
@@ -254,15 +294,15 @@ async fn finish(
                     "a sign-in through consent link {} was refused: {why}{note}",
                     flow.link_id
                 ),
-                page: Page::LinkGone(if why.contains("gone") {
+                page: Failure::LinkGone(if why.contains("gone") {
                     // Removed (with its tenant) while the customer was at Google.
-                    "This invitation is no longer active."
+                    Gone::Inactive
                 } else {
-                    "This link was already used to connect an account."
+                    Gone::Used
                 }),
                 revoke: true,
             };
-            return refuse(core, actor, slug, r).await;
+            return refuse(core, actor, slug, flow.integration, r).await;
         }
         Err(e) => {
             // Not kept, so not wanted either: give the grant back.
@@ -270,15 +310,50 @@ async fn finish(
             let r = Refusal::fail(
                 FailureKind::StoreFailed,
                 format!("could not store the consent: {e}{note}"),
-                Page::Internal,
+                Failure::Internal,
             );
-            return refuse(core, actor, slug, r).await;
+            return refuse(core, actor, slug, flow.integration, r).await;
         }
     };
     core.metrics().consents.inc();
-    if stored == Stored::AwaitingApproval {
-        return CustomerPage::awaiting_approval(&tenant.display_name, email.as_deref());
-    }
+    let tenant_name = tenant.display_name.clone();
+    let Stored::Consented(progress) = stored else {
+        return PageKind::AwaitingApproval {
+            tenant: tenant_name,
+            email,
+        }
+        .into();
+    };
     core.wake_provisioner();
-    CustomerPage::connected(&tenant.display_name, email.as_deref())
+    CustomerPage::from(PageKind::Connected {
+        tenant: tenant_name,
+        email,
+        integrations: progress.done.clone(),
+        progress: Some(progress),
+        link_page: None,
+    })
+}
+
+/// After a consent that leaves others to give through its link: the link's page to go on
+/// from, when the link code this browser brought back (its link cookie, set at Continue)
+/// is the flow's link's. Nothing else of the cookie is trusted, and no code is kept.
+fn way_on(
+    core: &Core,
+    flow: &PendingFlow,
+    code: Option<&str>,
+    mut page: CustomerPage,
+) -> CustomerPage {
+    use subtle::ConstantTimeEq;
+    if !page.kind.consents_left() {
+        return page;
+    }
+    let Some(code) = code.filter(|c| well_formed(c, LINK_CODE_LEN)) else {
+        return page;
+    };
+    let ours: bool = sha256(code)[..].ct_eq(&unhex(&flow.link_hash)[..]).into();
+    if let (true, PageKind::Connected { link_page, .. }) = (ours, &mut page.kind) {
+        let path = core.config().public_path(&format!("/c/{code}"));
+        *link_page = Some(path.path().to_owned());
+    }
+    page
 }

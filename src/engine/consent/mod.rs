@@ -22,7 +22,10 @@ use super::core::Core;
 use super::operation::Operation;
 use crate::domain::actor::Actor;
 use crate::domain::consent::ContinueRequest;
-pub use page::{CustomerPage, Interstitial, Next};
+use crate::i18n::Asked;
+pub use driver::client_id_of;
+pub use page::{CustomerPage, Next};
+pub use proceed::FLOW_TTL;
 
 /// The query Google sends to the redirect URI.
 #[derive(Debug, Default, Clone, serde::Deserialize)]
@@ -44,7 +47,7 @@ pub struct OpenLink {
 }
 
 impl Operation for OpenLink {
-    type Output = Result<Interstitial, CustomerPage>;
+    type Output = Result<CustomerPage, CustomerPage>;
 
     async fn run(self, core: &Core, actor: &Actor) -> Self::Output {
         open::open_link(core, actor, &self.code, &self.browser).await
@@ -57,26 +60,32 @@ impl Operation for OpenLink {
 pub struct ContinueLink {
     pub code: String,
     pub request: ContinueRequest,
+    /// The language of the page the form was on, and the browser's: Google's consent
+    /// screen is asked to speak the page's language.
+    pub asked: Asked,
 }
 
 impl Operation for ContinueLink {
     type Output = Result<Url, CustomerPage>;
 
     async fn run(self, core: &Core, actor: &Actor) -> Self::Output {
-        proceed::continue_link(core, actor, &self.code, &self.request).await
+        proceed::continue_link(core, actor, &self.code, &self.request, &self.asked).await
     }
 }
 
-/// `GET /oauth/callback`; `browser` is the consent cookie the callback came with.
+/// `GET /oauth/callback`; `browser` is the consent cookie the callback came with,
+/// `link_code` the link cookie (the code of the link whose Continue this browser pressed
+/// last): the way back to that link's page when it asks for another consent.
 pub struct Callback {
     pub query: CallbackQuery,
     pub browser: Option<String>,
+    pub link_code: Option<String>,
 }
 
 impl Operation for Callback {
     type Output = CustomerPage;
 
     async fn run(self, core: &Core, actor: &Actor) -> CustomerPage {
-        callback::callback(core, actor, self.query, self.browser).await
+        callback::callback(core, actor, self.query, self.browser, self.link_code).await
     }
 }

@@ -3,12 +3,15 @@
 
 use std::sync::Arc;
 
-use super::page::{CustomerPage, Interstitial};
+use super::page::CustomerPage;
 use crate::domain::actor::Actor;
 use crate::domain::brief::Brief;
 use crate::domain::consent::form_token;
+use crate::domain::consent::page::{Failure, PageKind};
+use crate::domain::consent::several::{ended, may_ask, to_consent};
 use crate::domain::lifecycle::Transition;
-use crate::domain::model::{ConsentLink, ExpectedAccount, LinkState, TenantStatus};
+use crate::domain::link::Gone;
+use crate::domain::model::ConsentLink;
 use crate::engine::core::Core;
 use crate::engine::error::EngineError;
 use crate::engine::ops::apply_in;
@@ -16,23 +19,9 @@ use crate::engine::token::{LINK_CODE_LEN, sha256, well_formed};
 use crate::store::{Counted, Tx};
 use crate::time::now_ms;
 
-/// The page for a link that can no longer start a flow.
-pub(super) fn gone(state: LinkState) -> CustomerPage {
-    CustomerPage::link_gone(match state {
-        LinkState::Used => "This link was already used to connect an account.",
-        LinkState::Revoked => "This link was withdrawn.",
-        LinkState::Superseded => "A newer link was used to connect an account.",
-        LinkState::Expired => "This link has expired.",
-        LinkState::Active => "This invitation is no longer active.",
-    })
-}
-
-fn inactive(status: TenantStatus) -> bool {
-    matches!(status, TenantStatus::Offboarded | TenantStatus::Offboarding)
-}
-
-/// The link behind `code` if it can still start a flow, with its tenant in brief; else the
-/// page that says why not.
+/// The link behind `code` if it can still start a flow (its tenant is not leaving, and it
+/// still asks a consent for an integration the tenant holds), with its tenant in brief;
+/// else the page that says why not.
 pub(super) async fn live_link(
     core: &Core,
     code: &str,
@@ -44,16 +33,29 @@ pub(super) async fn live_link(
     let now = now_ms();
     let node = core.store().node();
     if let Some(link) = node.live_link(&hash, now) {
-        return match node.brief(&link.tenant) {
-            Some(b) if !inactive(b.status) => Ok((hash, link, b)),
-            _ => Err(CustomerPage::link_gone(
-                "This invitation is no longer active.",
+        let Some(b) = node.brief(&link.tenant) else {
+            return Err(CustomerPage::link_gone(Gone::Inactive));
+        };
+        // An integration leaving alone leaves the tenant's others' links working.
+        let gone = if b.leaving_whole() {
+            Some(Gone::Inactive)
+        } else if to_consent(&may_ask(&b.statuses), &b.consented, &link).is_empty() {
+            Some(ended(&link))
+        } else {
+            None
+        };
+        return match gone {
+            None => Ok((hash, link, b)),
+            Some(why) => Err(CustomerPage::failed_for(
+                &b.display_name,
+                b.lang,
+                Failure::LinkGone(why),
             )),
         };
     }
     // Not live: the stored record says why (a blocking read, off the workers).
     match core.store().read(move |s| s.link(&hash)).await {
-        Ok(Some(l)) => Err(gone(l.state(now))),
+        Ok(Some(l)) => Err(CustomerPage::link_gone(Gone::from(l.state(now)))),
         Ok(None) => Err(CustomerPage::link_unknown()),
         Err(e) => Err(CustomerPage::internal(&e.to_string())),
     }
@@ -67,10 +69,18 @@ pub(super) fn count(tx: &mut dyn Tx, hash: &[u8], continued: bool) -> Result<(),
         let t = if continued {
             Transition::ConsentStarted { link_id }
         } else {
-            Transition::LinkOpened { link_id }
+            // Each integration the link asks for waits on it now.
+            Transition::LinkOpened {
+                link_id,
+                only: link.only,
+            }
         };
-        // A tenant being offboarded refuses the transition; the count still stands.
-        let _ = apply_in(tx, &link.tenant, &t);
+        // A tenant being offboarded (or gone) refuses the transition; the count still
+        // stands. A store error fails the commit.
+        match apply_in(tx, &link.tenant, &t) {
+            Ok(_) | Err(EngineError::Transition(_) | EngineError::UnknownTenant(_)) => {}
+            Err(e) => return Err(e),
+        }
     }
     Ok(())
 }
@@ -80,8 +90,8 @@ pub(super) async fn open_link(
     actor: &Actor,
     code: &str,
     browser: &str,
-) -> Result<Interstitial, CustomerPage> {
-    let (hash, _link, brief) = live_link(core, code).await?;
+) -> Result<CustomerPage, CustomerPage> {
+    let (hash, link, brief) = live_link(core, code).await?;
     // A repeat open is only counted (in memory, written with the next lazy write); the
     // first is queued, not waited for: the page does not wait for the disk.
     if !core.store().node().count_again(&hash, false) {
@@ -89,18 +99,17 @@ pub(super) async fn open_link(
             count(tx, &hash, false)
         });
     }
-    Ok(Interstitial {
-        display_name: brief.display_name.clone(),
-        access: brief.integration.access_summary().to_owned(),
-        account_hint: brief.expected.as_ref().map(|e| match e {
-            ExpectedAccount::Email(m) => m.clone(),
-            ExpectedAccount::Domain(d) => format!("an account of {d}"),
-        }),
+    let ask = PageKind::Ask {
+        tenant: brief.display_name.clone(),
+        // Every integration the link still asks a consent for, one after another.
+        integrations: to_consent(&may_ask(&brief.statuses), &brief.consented, &link),
+        account: brief.expected.clone(),
         continue_path: core
             .config()
             .public_path(&format!("/c/{code}/continue"))
             .path()
             .to_owned(),
         token: form_token(core.store().form_key(), browser, &hash),
-    })
+    };
+    Ok(CustomerPage::from(ask).in_lang(brief.lang))
 }

@@ -8,7 +8,7 @@ use crate::engine::api::{Reply, StatusView};
 use crate::engine::core::{Core, Placement};
 use crate::engine::error::EngineError;
 use crate::engine::operation::Operation;
-use crate::store::{Durability, SCHEMA_VERSION};
+use crate::store::{Cluster, Durability, SCHEMA_VERSION};
 use crate::time::Millis;
 
 pub fn status(core: &Core) -> StatusView {
@@ -38,7 +38,20 @@ pub fn status(core: &Core) -> StatusView {
         webhooks: core.config().webhooks.len(),
         outbox: store.outbox_len(),
         setup: core.setup().to_vec(),
+        cluster: Cluster::default(),
     }
+}
+
+/// [`status`], with the nodes sharing the data as the store says now (or why it could
+/// not say: `status` answers all the same).
+pub async fn status_with_nodes(core: &Core) -> StatusView {
+    let mut view = status(core);
+    view.cluster = core.store().cluster().await.unwrap_or_else(|e| Cluster {
+        database: core.store().dir().display().to_string(),
+        error: Some(e.to_string()),
+        ..Default::default()
+    });
+    view
 }
 
 /// How token checks run: the interval, or the alarm that paused them.
@@ -135,8 +148,9 @@ pub async fn backup(core: &Core, path: String) -> Result<Reply, EngineError> {
     Ok(Reply::BackedUp { path, summary })
 }
 
-/// The sweeper's round: drop flows and tombstones older than `before`, and let the read
-/// model forget links that expired; how many records went.
+/// The sweeper's round: drop flows and tombstones older than `before` (noting on the
+/// tenant each link whose customer went on to Google and never came back), and let the
+/// read model forget links that expired; how many records went.
 pub struct Sweep {
     pub before: Millis,
 }
@@ -145,12 +159,16 @@ impl Operation for Sweep {
     type Output = Result<usize, EngineError>;
 
     async fn run(self, core: &Core, actor: &Actor) -> Self::Output {
-        core.commit(actor, Durability::Lazy, move |tx| {
-            let n = tx.sweep_flows(self.before)?;
-            tx.sweep_live_links()?;
-            Ok(n)
-        })
-        .await
+        let (n, noted) = core
+            .commit(actor, Durability::Lazy, move |tx| {
+                let swept = tx.sweep_flows(self.before)?;
+                let noted = super::no_callback::note(tx, &swept.expired)?;
+                tx.sweep_live_links()?;
+                Ok((swept.count, noted))
+            })
+            .await?;
+        super::no_callback::log(&noted);
+        Ok(n)
     }
 }
 

@@ -1,79 +1,179 @@
-//! The identity gate's two actions. A consent by another Google account than the previous
-//! one waits in `awaiting_approval` with its refresh token kept aside (encrypted);
-//! `approve` makes it the tenant's consent (provisioning puts the new token into the same
-//! connection) and gives the old account's grant back at Google unless another tenant still
-//! holds a consent by it; `reject` gives the new grant back (by the same rule) and wipes it.
+//! The identity gate's two actions, per integration. A consent by another Google account
+//! than the tenant's waits in `awaiting_approval` on its integration with its refresh token
+//! kept aside (encrypted); `approve` makes it that integration's consent (provisioning puts
+//! the new token into the same connection) and `reject` gives the new grant back (unless
+//! another tenant holds a consent by that account) and wipes it. Either acts on the
+//! integration named, or on the only one waiting.
+//!
+//! One Google account per tenant: approving a new account moves the tenant to it, its other
+//! integrations' consents by the previous account need a new consent (see
+//! [`crate::domain::consent::approval`]), and the previous account's grant is given back at
+//! Google unless another tenant still holds a consent by it.
 
-use super::apply::{apply_in, tenant_in};
+use secrecy::SecretString;
+
+use super::apply::{apply_for, tenant_in};
 use super::grants::{PENDING_TOKEN, REFRESH_TOKEN, give_back_and_note};
 use super::tenants::show;
 use crate::domain::actor::Actor;
+use crate::domain::consent::approval::{
+    NotWaiting, previous_accounts, supersede, superseded, which,
+};
+use crate::domain::facet::with_facet;
+use crate::domain::held::integration_secret;
 use crate::domain::lifecycle::Transition;
-use crate::domain::model::{PendingConsent, Tenant};
+use crate::domain::model::{Integration, PendingConsent, Tenant};
 use crate::domain::transition::TransitionError;
 use crate::engine::api::Reply;
 use crate::engine::core::Core;
 use crate::engine::error::EngineError;
 use crate::store::{Durability, Tx};
 
-/// The tenant and the consent waiting for its approval (refused when none waits).
-fn waiting(tx: &dyn Tx, slug: &str) -> Result<(Tenant, PendingConsent), EngineError> {
+/// The tenant, the integration whose consent waits (`asked`, or the only one), its name
+/// beyond the first (`None`: the first) and the consent (refused when none waits).
+fn waiting(
+    tx: &dyn Tx,
+    slug: &str,
+    asked: Option<Integration>,
+) -> Result<(Tenant, Integration, Option<Integration>, PendingConsent), EngineError> {
     let cur = tenant_in(tx, slug)?;
+    let i = which(&cur, asked).map_err(|e| match e {
+        NotWaiting::Nothing(e) => EngineError::from(e),
+        NotWaiting::Several(why) => EngineError::Conflict(why),
+    })?;
     let pending = cur
-        .pending
-        .clone()
+        .facet(i)
+        .and_then(|f| f.pending)
         .ok_or_else(|| TransitionError::NothingPending(slug.to_owned()))?;
-    Ok((cur, pending))
+    let added = (i != cur.integration).then_some(i);
+    Ok((cur, i, added, pending))
 }
 
-pub async fn approve(core: &Core, actor: &Actor, slug: &str) -> Result<Reply, EngineError> {
+/// The grants to give back once an approval moved the tenant off the account `sub`.
+struct Previous {
+    sub: Option<String>,
+    /// Each integration's refresh token by that account (one live token per OAuth client
+    /// is enough: Google's revoke ends the account's whole grant to a client).
+    tokens: Vec<(Integration, SecretString)>,
+}
+
+pub async fn approve(
+    core: &Core,
+    actor: &Actor,
+    slug: &str,
+    asked: Option<Integration>,
+) -> Result<Reply, EngineError> {
     let s = slug.to_owned();
-    let (old_sub, old_token, new_sub) = core
+    let (previous, new_sub) = core
         .commit(actor, Durability::Durable, move |tx| {
-            let (cur, pending) = waiting(tx, &s)?;
-            let new_token = tx.secret(&s, PENDING_TOKEN)?.ok_or_else(|| {
+            let (cur, i, added, pending) = waiting(tx, &s, asked)?;
+            let (current, kept) = (
+                integration_secret(added, REFRESH_TOKEN),
+                integration_secret(added, PENDING_TOKEN),
+            );
+            let new_token = tx.secret(&s, &kept)?.ok_or_else(|| {
                 EngineError::Conflict(format!(
-                    "the consent waiting for {s} has lost its token; reject it and issue a new link"
+                    "the consent waiting for {s} ({i}) has lost its token; reject it and issue a new link"
                 ))
             })?;
-            let old_token = tx.secret(&s, REFRESH_TOKEN)?;
-            apply_in(tx, &s, &Transition::Approve)?;
-            tx.put_secret(&s, REFRESH_TOKEN, &new_token)?;
-            tx.delete_secret(&s, PENDING_TOKEN)?;
-            Ok((cur.google.map(|g| g.sub), old_token, pending.identity.sub))
+            let mut tokens: Vec<(Integration, SecretString)> =
+                tx.secret(&s, &current)?.map(|t| (i, t)).into_iter().collect();
+            let now_by = pending.identity;
+            let others = superseded(&cur, i, &now_by.sub);
+            apply_for(tx, &s, added, &Transition::Approve)?;
+            tx.put_secret(&s, &current, &new_token)?;
+            tx.delete_secret(&s, &kept)?;
+            if let Some(was) = cur.google.as_ref() {
+                for o in others {
+                    let next = tenant_in(tx, &s)?;
+                    let other = (o != next.integration).then_some(o);
+                    let now = tx.now();
+                    let (next, event) =
+                        with_facet(&next, other, |f| supersede(f, was, &now_by, i, now))?;
+                    tx.put_tenant(next, event)?;
+                }
+            }
+            // A token by an account the tenant no longer is is not kept (one leaving's
+            // included): it goes back below (or stays at Google for whoever else holds
+            // that account).
+            for o in previous_accounts(&cur, i, &now_by.sub) {
+                let name = integration_secret((o != cur.integration).then_some(o), REFRESH_TOKEN);
+                tokens.extend(tx.secret(&s, &name)?.map(|t| (o, t)));
+                tx.delete_secret(&s, &name)?;
+            }
+            let previous = Previous {
+                sub: cur.google.map(|g| g.sub),
+                tokens,
+            };
+            Ok((previous, now_by.sub))
         })
         .await?;
     core.wake_provisioner();
-    // The old account's grant is no longer wanted here.
-    if let (Some(old_sub), Some(old_token)) = (old_sub, old_token)
-        && old_sub != new_sub
-    {
-        give_back_and_note(
-            core,
-            actor,
-            slug,
-            &old_token,
-            &old_sub,
-            "the previous account's",
-        )
-        .await;
+    // The previous account's grants are no longer wanted here.
+    if let Some(old_sub) = previous.sub.filter(|old| *old != new_sub) {
+        for (i, tokens) in per_client(core, previous.tokens) {
+            give_back_and_note(
+                core,
+                actor,
+                slug,
+                &tokens,
+                &old_sub,
+                "the previous account's",
+                i,
+            )
+            .await;
+        }
     }
     show(core, slug).await
 }
 
-pub async fn reject(core: &Core, actor: &Actor, slug: &str) -> Result<Reply, EngineError> {
+/// `tokens` (all by one account) by OAuth client, each client named by its first
+/// integration among them: Google's revoke of one live token ends the account's whole
+/// grant to that client, and any of them may be the one still live.
+fn per_client(
+    core: &Core,
+    tokens: Vec<(Integration, SecretString)>,
+) -> Vec<(Integration, Vec<SecretString>)> {
+    let mut out: Vec<(Integration, Vec<SecretString>)> = Vec::new();
+    for (i, token) in tokens {
+        let client = core.client_key(i);
+        match out.iter_mut().find(|(j, _)| core.client_key(*j) == client) {
+            Some((_, same)) => same.push(token),
+            None => out.push((i, vec![token])),
+        }
+    }
+    out
+}
+
+pub async fn reject(
+    core: &Core,
+    actor: &Actor,
+    slug: &str,
+    asked: Option<Integration>,
+) -> Result<Reply, EngineError> {
     let s = slug.to_owned();
-    let (sub, token) = core
+    let (sub, token, i) = core
         .commit(actor, Durability::Durable, move |tx| {
-            let (_, pending) = waiting(tx, &s)?;
-            let token = tx.secret(&s, PENDING_TOKEN)?;
-            apply_in(tx, &s, &Transition::Reject)?;
-            tx.delete_secret(&s, PENDING_TOKEN)?;
-            Ok((pending.identity.sub, token))
+            let (_, i, added, pending) = waiting(tx, &s, asked)?;
+            let kept = integration_secret(added, PENDING_TOKEN);
+            let token = tx.secret(&s, &kept)?;
+            apply_for(tx, &s, added, &Transition::Reject)?;
+            tx.delete_secret(&s, &kept)?;
+            Ok((pending.identity.sub, token, i))
         })
         .await?;
     if let Some(token) = token {
-        give_back_and_note(core, actor, slug, &token, &sub, "the rejected account's").await;
+        let tokens = [token];
+        give_back_and_note(
+            core,
+            actor,
+            slug,
+            &tokens,
+            &sub,
+            "the rejected account's",
+            i,
+        )
+        .await;
     }
     show(core, slug).await
 }

@@ -4,7 +4,10 @@
 
 use std::time::Duration;
 
-use super::{admin, approval, health, import, jobs, links, offboard, reconcile, tenants, webhooks};
+use super::{
+    admin, approval, health_round, import, integrations, jobs, links, offboard, reconcile,
+    reconcile_fix, tenants, webhooks,
+};
 use crate::domain::actor::Actor;
 use crate::engine::api::{Command, Reply};
 use crate::engine::core::Core;
@@ -26,23 +29,38 @@ impl Operation for Command {
             Command::EditTenant { slug, edit } => tenants::edit(core, actor, slug, edit).await,
             Command::RemoveTenant { slug } => tenants::remove(core, actor, slug).await,
             Command::IssueLink {
+                integration,
                 slug,
                 ttl_secs,
                 replace,
-            } => links::issue(core, actor, &slug, Duration::from_secs(ttl_secs), replace).await,
+            } => {
+                let ttl = Duration::from_secs(ttl_secs);
+                links::issue(core, actor, &slug, ttl, replace, integration).await
+            }
             Command::RevokeLinks { slug } => {
                 links::revoke(core, actor, &slug).await?;
                 tenants::show(core, &slug).await
             }
-            Command::LinkAllNew { ttl_secs } => {
-                links::link_all_new(core, actor, Duration::from_secs(ttl_secs)).await
-            }
-            Command::Status => Ok(Reply::Status(Box::new(admin::status(core)))),
+            Command::LinkAllNew {
+                ttl_secs,
+                integration,
+            } => links::link_all_new(core, actor, Duration::from_secs(ttl_secs), integration).await,
+            Command::Status => Ok(Reply::Status(Box::new(
+                admin::status_with_nodes(core).await,
+            ))),
             Command::Retry { slug } => jobs::retry(core, actor, &slug).await,
-            Command::RetryAllFailed { slugs } => jobs::retry_all_failed(core, actor, slugs).await,
-            Command::CheckHealth { slug } => health::command(core, actor, slug).await,
-            Command::Approve { slug } => approval::approve(core, actor, &slug).await,
-            Command::Reject { slug } => approval::reject(core, actor, &slug).await,
+            Command::RetryAllFailed { slugs, integration } => {
+                jobs::retry_all_failed(core, actor, slugs, integration).await
+            }
+            Command::CheckHealth { slug } => health_round::command(core, actor, slug).await,
+            Command::Approve { slug } => approval::approve(core, actor, &slug, None).await,
+            Command::Reject { slug } => approval::reject(core, actor, &slug, None).await,
+            Command::ApproveIntegration { slug, integration } => {
+                approval::approve(core, actor, &slug, Some(integration)).await
+            }
+            Command::RejectIntegration { slug, integration } => {
+                approval::reject(core, actor, &slug, Some(integration)).await
+            }
             Command::Offboard { slugs } => offboard::offboard(core, actor, slugs).await,
             Command::Audit { tenant, since_ms } => admin::audit(core, tenant, since_ms).await,
             Command::AuditVerify { expect } => admin::audit_verify(core, expect).await,
@@ -51,7 +69,7 @@ impl Operation for Command {
             Command::Reconcile => Ok(Reply::Findings {
                 findings: reconcile::FindDrift.run(core, actor).await?,
             }),
-            Command::ReconcileFix { slugs } => reconcile::fix(core, actor, slugs).await,
+            Command::ReconcileFix { slugs } => reconcile_fix::fix(core, actor, slugs).await,
             Command::DeleteOrphan { what } => reconcile::delete_orphan(core, &what).await,
             Command::ImportTenants { tenants } => import::add_all(core, actor, tenants).await,
             Command::ImportStage { import, tenants } => import::stage(core, import, tenants),
@@ -60,6 +78,12 @@ impl Operation for Command {
             }
             Command::ImportDiscard { import } => Ok(import::discard(core, &import)),
             Command::WebhookTest => webhooks::test(core).await,
+            Command::AddIntegration { slug, integration } => {
+                integrations::add(core, actor, slug, integration).await
+            }
+            Command::RemoveIntegration { slug, integration } => {
+                integrations::remove(core, actor, slug, integration).await
+            }
         }
     }
 }

@@ -10,15 +10,17 @@ use std::collections::HashSet;
 
 use secrecy::SecretString;
 
-use super::apply::{apply_in, tenant_in};
+use super::apply::{apply_for, apply_in, tenant_in};
 use super::batch::in_batches;
 use super::grants::REFRESH_TOKEN;
-use super::tenants::{list, show};
+use super::tenants::show;
 use crate::domain::actor::Actor;
-use crate::domain::before_consent;
+use crate::domain::brief::Brief;
+use crate::domain::facet::with_facet;
 use crate::domain::lifecycle::{self, Transition, TransitionError};
-use crate::domain::model::{ProvisionStep, ProvisionerState, Tenant, TenantStatus};
-use crate::engine::api::{ListQuery, Reply};
+use crate::domain::model::{Integration, ProvisionerState, Tenant};
+use crate::domain::{before_consent, standing};
+use crate::engine::api::Reply;
 use crate::engine::core::Core;
 use crate::engine::error::EngineError;
 use crate::engine::operation::Operation;
@@ -26,8 +28,36 @@ use crate::store::Durability;
 use crate::time::{Millis, now_ms};
 
 pub async fn retry(core: &Core, actor: &Actor, slug: &str) -> Result<Reply, EngineError> {
+    // An integration added after the first whose job stopped is retried with the first's.
+    let s = slug.to_owned();
+    let stopped = core
+        .store()
+        .read(move |st| {
+            Ok(st
+                .tenant(&s)?
+                .map(|t| t.added_stopped())
+                .unwrap_or_default())
+        })
+        .await?;
+    if !stopped.is_empty() {
+        let s = slug.to_owned();
+        core.commit(actor, Durability::Durable, move |tx| {
+            for i in &stopped {
+                apply_for(tx, &s, Some(*i), &Transition::RetryRequested)?;
+            }
+            // The first's too, when it has anything to retry.
+            match apply_in(tx, &s, &Transition::RetryRequested) {
+                Ok(_) | Err(EngineError::Transition(TransitionError::NothingToRetry(..))) => Ok(()),
+                Err(e) => Err(e),
+            }
+        })
+        .await?;
+        core.wake_provisioner();
+        return show(core, slug).await;
+    }
     let done = Record {
         slug: slug.to_owned(),
+        integration: None,
         transition: Transition::RetryRequested,
         durability: Durability::Durable,
     }
@@ -57,7 +87,9 @@ async fn before_consent_refusal(core: &Core, slug: &str) -> Result<Option<String
     let Some(t) = tenant else {
         return Ok(None);
     };
-    if !before_consent::failed_before_consent(t.status, t.provision.is_some()) {
+    // Its failure and reason are those of the integration needing attention, named.
+    let b = Brief::of(&t);
+    if !standing::failed_before_consent(b.status, &b.standings()) {
         return Ok(None);
     }
     let now = now_ms();
@@ -65,43 +97,54 @@ async fn before_consent_refusal(core: &Core, slug: &str) -> Result<Option<String
         before_consent::link_works_until(links.iter().map(|l| (l.state(now), l.expires_at)));
     Ok(Some(before_consent::retry_refusal(
         slug,
-        t.failure,
-        t.reason.as_deref(),
+        b.failure,
+        b.reason.as_deref(),
         until,
         &format!("`mcp-onboard link {slug}`"),
     )))
 }
 
-/// Retry every failed tenant whose provisioning stopped (only those of `only`, when
-/// given), a batch per commit; one that changed meanwhile and cannot be retried is skipped
-/// with the reason.
+/// Retry each failed integration whose provisioning stopped (`integration`: only that
+/// one's), of every tenant (only those of `only`, when given), a batch per commit; a
+/// tenant's integrations that work are left as they are. One that changed meanwhile and
+/// has nothing to retry is skipped with the reason.
 pub async fn retry_all_failed(
     core: &Core,
     actor: &Actor,
     only: Vec<String>,
+    integration: Option<Integration>,
 ) -> Result<Reply, EngineError> {
     let only: HashSet<String> = only.into_iter().collect();
-    let query = ListQuery {
-        status: vec![TenantStatus::Failed],
-        ..Default::default()
-    };
-    let failed: Vec<String> = match list(core, &query) {
-        // Those that failed before consent have no job to run again: a new link it is.
-        Reply::Tenants { tenants, .. } => tenants
-            .into_iter()
-            .filter(|t| t.step == Some(ProvisionStep::Stopped))
-            .filter(|t| only.is_empty() || only.contains(&t.slug))
-            .map(|t| t.slug)
-            .collect(),
-        _ => Vec::new(),
-    };
-    let retried = in_batches(core, actor, &failed, |tx, slug| {
-        match apply_in(tx, slug, &Transition::RetryRequested) {
-            Ok(_) => Ok(true),
+    // Those that failed before consent have no job to run again: a new link it is.
+    let failed: Vec<String> = core
+        .store()
+        .node()
+        .briefs_after(None)
+        .iter()
+        .filter(|b| !b.stopped(integration).is_empty())
+        .filter(|b| only.is_empty() || only.contains(&b.slug))
+        .map(|b| b.slug.clone())
+        .collect();
+    let retried = in_batches(core, actor, &failed, move |tx, slug| {
+        let t = match tenant_in(tx, slug) {
+            Ok(t) => t,
             // Gone since the list: nothing to say.
-            Err(EngineError::UnknownTenant(_)) => Ok(false),
-            Err(e) => Err(e),
+            Err(EngineError::UnknownTenant(_)) => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        let stopped: Vec<Integration> = Brief::of(&t).stopped(integration);
+        if stopped.is_empty() {
+            return Err(TransitionError::NothingToRetry(
+                slug.to_owned(),
+                "its provisioning is not stopped",
+            )
+            .into());
         }
+        for i in stopped {
+            let added = (i != t.integration).then_some(i);
+            apply_for(tx, slug, added, &Transition::RetryRequested)?;
+        }
+        Ok(true)
     })
     .await?;
     if !retried.done.is_empty() {
@@ -126,9 +169,11 @@ impl Operation for Job {
     }
 }
 
-/// The provisioner: the refresh token a tenant's connection is made with.
+/// The provisioner: the refresh token a tenant's connection is made with (`integration`:
+/// one added after its first).
 pub struct RefreshToken {
     pub slug: String,
+    pub integration: Option<Integration>,
 }
 
 impl Operation for RefreshToken {
@@ -137,7 +182,15 @@ impl Operation for RefreshToken {
     async fn run(self, core: &Core, _actor: &Actor) -> Self::Output {
         Ok(core
             .store()
-            .read(move |st| st.secret(&self.slug, REFRESH_TOKEN))
+            .read(move |st| {
+                let name = match self.integration {
+                    None => Some(REFRESH_TOKEN.to_owned()),
+                    Some(i) => st
+                        .tenant(&self.slug)?
+                        .and_then(|t| t.secret_name(i, REFRESH_TOKEN)),
+                };
+                name.map_or(Ok(None), |n| st.secret(&self.slug, &n))
+            })
             .await?)
     }
 }
@@ -146,6 +199,8 @@ impl Operation for RefreshToken {
 /// the tenant as written.
 pub struct Record {
     pub slug: String,
+    /// One added after the tenant's first (`None`: its first).
+    pub integration: Option<Integration>,
     pub transition: Transition,
     pub durability: Durability,
 }
@@ -156,11 +211,12 @@ impl Operation for Record {
     async fn run(self, core: &Core, actor: &Actor) -> Self::Output {
         let Record {
             slug,
+            integration,
             transition,
             durability,
         } = self;
         core.commit(actor, durability, move |tx| {
-            apply_in(tx, &slug, &transition)
+            apply_for(tx, &slug, integration, &transition)
         })
         .await
     }
@@ -170,6 +226,7 @@ impl Operation for Record {
 /// and a timeline entry is written only when Blaxel's status changed.
 pub struct DeployPolled {
     pub slug: String,
+    pub integration: Option<Integration>,
     pub generation: u64,
     pub status: String,
     pub gap_ms: i64,
@@ -182,14 +239,17 @@ impl Operation for DeployPolled {
     async fn run(self, core: &Core, actor: &Actor) -> Self::Output {
         core.commit(actor, Durability::Lazy, move |tx| {
             let cur = tenant_in(tx, &self.slug)?;
-            let (next, event) = lifecycle::deploy_polled(
-                &cur,
-                self.generation,
-                &self.status,
-                self.gap_ms,
-                self.next_attempt_at,
-                tx.now(),
-            )?;
+            let now = tx.now();
+            let (next, event) = with_facet(&cur, self.integration, |f| {
+                lifecycle::deploy_polled(
+                    f,
+                    self.generation,
+                    &self.status,
+                    self.gap_ms,
+                    self.next_attempt_at,
+                    now,
+                )
+            })?;
             tx.put_tenant(next, event)?;
             Ok(())
         })

@@ -11,7 +11,8 @@ use std::time::Duration;
 use super::apply::{apply_in, tenant_in, write_links};
 use super::batch::in_batches;
 use crate::domain::actor::Actor;
-use crate::domain::consent::{Withdrawal, withdraw};
+use crate::domain::consent::{LinkChange, Withdrawal, withdraw};
+use crate::domain::integration::Integration;
 use crate::domain::lifecycle::Transition;
 use crate::domain::model::{ConsentLink, EventKind, LinkState, TenantStatus};
 use crate::engine::api::{LinkView, Reply};
@@ -48,20 +49,22 @@ fn may_issue_links(core: &Core, ttl: Duration) -> Result<(), EngineError> {
     Ok(())
 }
 
-/// The URL a link's code is opened at.
+/// The URL a link's code is opened at. It carries no language: the page reads the
+/// tenant's as the operator last set it, so a link already sent never speaks an old one.
 fn link_url(core: &Core, code: &str) -> String {
     core.config().public_path(&format!("/c/{code}")).to_string()
 }
 
-/// Issue a link to `slug`; with `replace`, withdraw its other active links in the same
-/// commit. The view says how many others stay active (and until when) or which were
-/// withdrawn.
+/// Issue a link to `slug` (for `integration` alone, when given: one the tenant holds);
+/// with `replace`, withdraw its other active links in the same commit. The view says how
+/// many others stay active (and until when) or which were withdrawn.
 pub async fn issue(
     core: &Core,
     actor: &Actor,
     slug: &str,
     ttl: Duration,
     replace: bool,
+    integration: Option<Integration>,
 ) -> Result<Reply, EngineError> {
     may_issue_links(core, ttl)?;
     let (code, hash, id) = new_link_code();
@@ -70,7 +73,15 @@ pub async fn issue(
     let (expires_at, others) = core
         .commit(actor, Durability::Durable, move |tx| {
             let now = tx.now();
-            let link = ConsentLink::new(&s, &link_id, now, add(now, ttl));
+            if let Some(i) = integration
+                && !tenant_in(tx, &s)?.holds(i)
+            {
+                return Err(EngineError::Conflict(format!(
+                    "tenant {s} does not hold {i}: `mcp-onboard tenant integration add {s} {i}` first"
+                )));
+            }
+            let mut link = ConsentLink::new(&s, &link_id, now, add(now, ttl));
+            link.only = integration;
             let expires_at = link.expires_at;
             let withdrawn = if replace {
                 let why = format!(" (replaced by link {link_id})");
@@ -86,6 +97,7 @@ pub async fn issue(
                 &Transition::LinkIssued {
                     link_id: link_id.clone(),
                     expires_at,
+                    only: integration,
                 },
             )?;
             let active: Vec<Millis> = tx
@@ -127,26 +139,36 @@ pub async fn revoke(core: &Core, actor: &Actor, slug: &str) -> Result<(), Engine
     .await
 }
 
-/// A link for every tenant that never consented and has no live link (not those leaving,
-/// or waiting for an approval), issued a batch per commit.
-pub async fn link_all_new(core: &Core, actor: &Actor, ttl: Duration) -> Result<Reply, EngineError> {
+/// A link for every tenant of which no integration ever consented and that has no live
+/// link (not those leaving, or waiting for an approval); with `integration`, a link for it
+/// alone to every tenant holding it that never consented for it, with no live link asking
+/// for it. Issued a batch per commit.
+pub async fn link_all_new(
+    core: &Core,
+    actor: &Actor,
+    ttl: Duration,
+    integration: Option<Integration>,
+) -> Result<Reply, EngineError> {
     may_issue_links(core, ttl)?;
     let slugs: Vec<String> = {
         let node = core.store().node();
         let live = node.tenants_with_live_links(now_ms());
         node.briefs_after(None)
             .iter()
-            .filter(|b| {
-                b.consent_sub.is_none()
-                    && b.step.is_none()
-                    && matches!(
-                        b.status,
-                        TenantStatus::Created
-                            | TenantStatus::LinkIssued
-                            | TenantStatus::LinkOpened
-                            | TenantStatus::Failed
-                    )
-                    && !live.contains(&b.slug)
+            .filter(|b| match integration {
+                Some(i) => b.never_consented(i),
+                None => {
+                    b.consent_sub.is_none()
+                        && b.step.is_none()
+                        && matches!(
+                            b.status,
+                            TenantStatus::Created
+                                | TenantStatus::LinkIssued
+                                | TenantStatus::LinkOpened
+                                | TenantStatus::Failed
+                        )
+                        && !live.contains(&b.slug)
+                }
             })
             .map(|b| b.slug.clone())
             .collect()
@@ -162,15 +184,29 @@ pub async fn link_all_new(core: &Core, actor: &Actor, ttl: Duration) -> Result<R
         let Some((_, hash, id)) = made.get(slug) else {
             return Ok(false);
         };
+        if let Some(i) = integration {
+            // A live link asking for it already (one for it, or for all not consented).
+            let now = tx.now();
+            let asked = tx
+                .links_of(slug)?
+                .into_iter()
+                .any(|(_, l)| l.state(now) == LinkState::Active && l.only.is_none_or(|o| o == i));
+            if asked {
+                return Ok(false);
+            }
+        }
         apply_in(
             tx,
             slug,
             &Transition::LinkIssued {
                 link_id: id.clone(),
                 expires_at,
+                only: integration,
             },
         )?;
-        tx.put_link(hash, ConsentLink::new(slug, id, tx.now(), expires_at))?;
+        let mut link = ConsentLink::new(slug, id, tx.now(), expires_at);
+        link.only = integration;
+        tx.put_link(hash, link)?;
         Ok(true)
     })
     .await?;
@@ -188,7 +224,7 @@ pub async fn link_all_new(core: &Core, actor: &Actor, ttl: Duration) -> Result<R
                 slug,
                 expires_at: rfc3339(expires_at),
                 expires_ms: expires_at,
-                // Only tenants with no live link get one.
+                // Only tenants with no live link (for it) get one.
                 ..Default::default()
             })
         })
@@ -198,7 +234,8 @@ pub async fn link_all_new(core: &Core, actor: &Actor, ttl: Duration) -> Result<R
 
 /// Withdraw the tenant's links `which` takes, end the flows already started through them,
 /// and put one line on the timeline (`why` follows the ids); their ids (none: nothing is
-/// written).
+/// written). Those of the flows that had expired unused are noted as the sweep would have
+/// ([`super::no_callback`]).
 fn withdraw_links(
     tx: &mut dyn Tx,
     slug: &str,
@@ -206,8 +243,27 @@ fn withdraw_links(
     which: Withdrawal,
 ) -> Result<Vec<String>, EngineError> {
     let now = tx.now();
-    let mut tenant = tenant_in(tx, slug)?;
     let changes = withdraw(&tx.links_of(slug)?, which, now);
+    let expired: Vec<_> = tx
+        .flows_of(slug)?
+        .into_iter()
+        .map(|(_, f)| f)
+        .filter(|f| f.expires_at < now && changes.iter().any(|c| c.link.id == f.link_id))
+        .collect();
+    let ids = write_withdrawn(tx, slug, why, changes)?;
+    super::no_callback::note(tx, &expired)?;
+    Ok(ids)
+}
+
+/// Write a withdrawal's `changes` as [`withdraw_links`] does.
+pub(super) fn write_withdrawn(
+    tx: &mut dyn Tx,
+    slug: &str,
+    why: &str,
+    changes: Vec<LinkChange>,
+) -> Result<Vec<String>, EngineError> {
+    let now = tx.now();
+    let mut tenant = tenant_in(tx, slug)?;
     if changes.is_empty() {
         return Ok(Vec::new());
     }
@@ -242,6 +298,7 @@ mod tests {
         assert_eq!(
             old,
             Command::IssueLink {
+                integration: None,
                 slug: "acme".into(),
                 ttl_secs: 60,
                 replace: false

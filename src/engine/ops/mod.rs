@@ -4,11 +4,13 @@
 //! (`command`), dispatched to these.
 //!
 //! - `tenants`: add, show, list, edit, remove; `links`: issue, withdraw, link every new
-//!   tenant; `jobs`: retries and the provisioner's records; `approval`: the identity
-//!   gate's approve and reject; `offboard`: the command and its steps; `grants`: giving a
-//!   Google grant back; `health`: token checks; `reconcile`: drift at Blaxel; `import`:
-//!   importing tenants as one decision; `webhooks`: the outbox's delivery; `admin`:
-//!   status, the audit chain, backups, the sweeper;
+//!   tenant; `integrations`: adding and removing a tenant's integration (`links_leaving`:
+//!   the links of one removed); `jobs`: retries and the provisioner's records; `approval`:
+//!   the identity gate's approve and reject; `offboard`: the command and its steps;
+//!   `revoke`: its revoke step; `grants`: giving a Google grant back; `health`: token
+//!   checks, `health_round`: a round of them; `reconcile`: drift at Blaxel (`reconcile_fix`:
+//!   `--fix`); `import`: importing tenants as one decision; `webhooks`: the outbox's
+//!   delivery; `admin`: status, the audit chain, backups, the sweeper;
 //! - `apply`, `batch`: applying a transition in a transaction, many tenants in batches.
 
 pub mod admin;
@@ -18,12 +20,18 @@ mod batch;
 mod command;
 pub mod grants;
 pub mod health;
+pub mod health_round;
 pub mod import;
+pub mod integrations;
 pub mod jobs;
 pub mod links;
+mod links_leaving;
+mod no_callback;
 pub mod offboard;
 pub mod reconcile;
+mod reconcile_fix;
+pub mod revoke;
 pub mod tenants;
 pub mod webhooks;
 
-pub use apply::{apply_in, tenant_in, write_links};
+pub use apply::{apply_for, apply_in, tenant_in, write_links};

@@ -1,21 +1,19 @@
 //! Drift: what Blaxel holds against what the store says it should. Blaxel's list endpoints
 //! cannot filter by label, so everything is listed (functions page by page) and filtered
 //! here by `managed-by=mcp-onboard` and `tenant=SLUG`. Nothing is changed without the
-//! operator: `--fix SLUG` hands a tenant back to the provisioner, and an orphan is deleted
-//! only when named.
+//! operator: `--fix` hands tenants back to the provisioner (`reconcile_fix`), and an orphan
+//! is deleted only when named.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::apply::apply_in;
+use crate::blaxel::Function;
 use crate::blaxel::names::{LABEL_MANAGED_BY, LABEL_TENANT, MANAGED_BY};
 use crate::domain::actor::Actor;
-use crate::domain::lifecycle::Transition;
-use crate::domain::model::{ProvisionStep, TenantStatus};
+use crate::domain::model::{ProvisionState, ProvisionStep, Tenant, TenantStatus};
 use crate::engine::api::{Finding, Reply};
 use crate::engine::core::Core;
 use crate::engine::error::EngineError;
 use crate::engine::operation::Operation;
-use crate::store::Durability;
 
 fn managed(labels: Option<&BTreeMap<String, String>>) -> bool {
     labels
@@ -30,45 +28,22 @@ pub struct FindDrift;
 impl Operation for FindDrift {
     type Output = Result<Vec<Finding>, EngineError>;
 
-    async fn run(self, core: &Core, _actor: &Actor) -> Self::Output {
-        find_drift(core).await
+    async fn run(self, core: &Core, actor: &Actor) -> Self::Output {
+        drift_through(core, core.blaxel_as(actor)).await
     }
-}
-
-/// `reconcile --fix`: hand these tenants (all with findings when empty) back to the
-/// provisioner, which makes what is missing or wrong again.
-pub async fn fix(core: &Core, actor: &Actor, slugs: Vec<String>) -> Result<Reply, EngineError> {
-    let slugs = if slugs.is_empty() {
-        let mut s: Vec<String> = find_drift(core)
-            .await?
-            .into_iter()
-            .filter_map(|f| f.slug)
-            .collect();
-        s.sort();
-        s.dedup();
-        s
-    } else {
-        slugs
-    };
-    let mut fixed = Vec::new();
-    for slug in slugs {
-        let s = slug.clone();
-        core.commit(actor, Durability::Durable, move |tx| {
-            apply_in(tx, &s, &Transition::Reprovision)
-        })
-        .await?;
-        fixed.push(slug);
-    }
-    core.wake_provisioner();
-    Ok(Reply::Retried {
-        retried: fixed,
-        skipped: Vec::new(),
-    })
 }
 
 /// Compare Blaxel with the store; finds nothing when no provisioner runs here.
 pub async fn find_drift(core: &Core) -> Result<Vec<Finding>, EngineError> {
-    let Some(client) = core.blaxel() else {
+    drift_through(core, core.blaxel()).await
+}
+
+/// [`find_drift`], asking Blaxel through `client`.
+async fn drift_through(
+    core: &Core,
+    client: Option<&crate::blaxel::BlaxelClient>,
+) -> Result<Vec<Finding>, EngineError> {
+    let Some(client) = client else {
         return Err(EngineError::Unavailable(
             "reconcile needs Blaxel credentials and runs in the owner (`serve` or the console)"
                 .into(),
@@ -89,70 +64,25 @@ pub async fn find_drift(core: &Core) -> Result<Vec<Finding>, EngineError> {
         .iter()
         .map(|f| (f.metadata.name.as_str(), f))
         .collect();
-    for t in &tenants {
+    // Each integration of a tenant owns its own resources: its facet carries its job.
+    let facets: Vec<_> = tenants
+        .iter()
+        .flat_map(|t| t.integrations().into_iter().filter_map(|i| t.facet(i)))
+        .collect();
+    for t in &facets {
         let Some(job) = &t.provision else { continue };
         if matches!(t.status, TenantStatus::Offboarded) {
             continue;
         }
         owned.insert(("connection".into(), job.connection_name.clone()));
         owned.insert(("function".into(), job.function_name.clone()));
-        // Only a finished job says what must be there.
-        if job.step != ProvisionStep::Done {
-            continue;
-        }
-        let slug = Some(t.slug.clone());
-        if !conns.contains_key(job.connection_name.as_str()) {
-            findings.push(Finding {
-                kind: "missing_connection".into(),
-                slug: slug.clone(),
-                resource: "connection".into(),
-                name: job.connection_name.clone(),
-                detail: format!("the integration connection is gone; `mcp-onboard reconcile --fix {}` creates it again", t.slug),
-            });
-        }
-        match funcs.get(job.function_name.as_str()) {
-            None => findings.push(Finding {
-                kind: "missing_server".into(),
-                slug: slug.clone(),
-                resource: "function".into(),
-                name: job.function_name.clone(),
-                detail: format!(
-                    "the MCP server is gone; `mcp-onboard reconcile --fix {}` creates it again",
-                    t.slug
-                ),
-            }),
-            Some(f) => {
-                let bound = f
-                    .spec
-                    .integration_connections
-                    .as_ref()
-                    .is_some_and(|c| c.contains(&job.connection_name));
-                if !bound {
-                    findings.push(Finding {
-                        kind: "wrong_connection".into(),
-                        slug: slug.clone(),
-                        resource: "function".into(),
-                        name: job.function_name.clone(),
-                        detail: format!(
-                            "bound to {:?}, not {}; `mcp-onboard reconcile --fix {}` binds it again",
-                            f.spec.integration_connections, job.connection_name, t.slug
-                        ),
-                    });
-                }
-                if !f.status.as_ref().is_some_and(|s| s.is_deployed()) {
-                    findings.push(Finding {
-                        kind: "not_deployed".into(),
-                        slug: slug.clone(),
-                        resource: "function".into(),
-                        name: job.function_name.clone(),
-                        detail: format!(
-                            "Blaxel reports {}; `mcp-onboard reconcile --fix {}` deploys it again",
-                            f.status.as_ref().map_or("no status", |s| s.as_str()),
-                            t.slug
-                        ),
-                    });
-                }
-            }
+        if let Some(job) = finished(t) {
+            findings.extend(facet_findings(
+                t,
+                job,
+                conns.contains_key(job.connection_name.as_str()),
+                funcs.get(job.function_name.as_str()).copied(),
+            ));
         }
     }
     let orphan = |resource: &str, name: &str, labels: Option<&BTreeMap<String, String>>| {
@@ -191,6 +121,80 @@ pub async fn find_drift(core: &Core) -> Result<Vec<Finding>, EngineError> {
         }
     }
     Ok(findings)
+}
+
+/// The job of an integration (`t`: as a tenant of it alone) whose resources must be at
+/// Blaxel: only a finished job says what must be there (not one offboarded).
+pub(super) fn finished(t: &Tenant) -> Option<&ProvisionState> {
+    t.provision
+        .as_ref()
+        .filter(|j| j.step == ProvisionStep::Done && t.status != TenantStatus::Offboarded)
+}
+
+/// What is wrong with an integration's resources (`t`: as a tenant of it alone, `job` its
+/// [`finished`] job): whether its connection is there, and its server as Blaxel has it.
+pub(super) fn facet_findings(
+    t: &Tenant,
+    job: &ProvisionState,
+    connection_there: bool,
+    function: Option<&Function>,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let slug = Some(t.slug.clone());
+    if !connection_there {
+        findings.push(Finding {
+            kind: "missing_connection".into(),
+            slug: slug.clone(),
+            resource: "connection".into(),
+            name: job.connection_name.clone(),
+            detail: format!("the integration connection is gone; `mcp-onboard reconcile --fix {}` creates it again", t.slug),
+        });
+    }
+    match function {
+        None => findings.push(Finding {
+            kind: "missing_server".into(),
+            slug: slug.clone(),
+            resource: "function".into(),
+            name: job.function_name.clone(),
+            detail: format!(
+                "the MCP server is gone; `mcp-onboard reconcile --fix {}` creates it again",
+                t.slug
+            ),
+        }),
+        Some(f) => {
+            let bound = f
+                .spec
+                .integration_connections
+                .as_ref()
+                .is_some_and(|c| c.contains(&job.connection_name));
+            if !bound {
+                findings.push(Finding {
+                    kind: "wrong_connection".into(),
+                    slug: slug.clone(),
+                    resource: "function".into(),
+                    name: job.function_name.clone(),
+                    detail: format!(
+                        "bound to {:?}, not {}; `mcp-onboard reconcile --fix {}` binds it again",
+                        f.spec.integration_connections, job.connection_name, t.slug
+                    ),
+                });
+            }
+            if !f.status.as_ref().is_some_and(|s| s.is_deployed()) {
+                findings.push(Finding {
+                    kind: "not_deployed".into(),
+                    slug,
+                    resource: "function".into(),
+                    name: job.function_name.clone(),
+                    detail: format!(
+                        "Blaxel reports {}; `mcp-onboard reconcile --fix {}` deploys it again",
+                        f.status.as_ref().map_or("no status", |s| s.as_str()),
+                        t.slug
+                    ),
+                });
+            }
+        }
+    }
+    findings
 }
 
 /// `reconcile --delete-orphan function/NAME | connection/NAME`: only an orphan, found

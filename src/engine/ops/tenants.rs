@@ -8,7 +8,9 @@ use crate::domain::brief::Brief;
 use crate::domain::lifecycle::{self, NewTenant, TenantEdit};
 use crate::domain::model::Tenant;
 use crate::domain::transition::{ensure_active, ensure_removable};
-use crate::engine::api::{ListQuery, Reply, SortKey, TenantSummary, TenantView, token_view};
+use crate::engine::api::{
+    ListQuery, Reply, SortKey, StatusOf, TenantSummary, TenantView, token_view,
+};
 use crate::engine::core::Core;
 use crate::engine::error::EngineError;
 use crate::store::Durability;
@@ -72,20 +74,19 @@ pub async fn show(core: &Core, slug: &str) -> Result<Reply, EngineError> {
         .read(move |st| Ok((st.tenant(&s)?, st.links_for(&s)?, st.timeline(&s)?)))
         .await?;
     let tenant = tenant.ok_or_else(|| EngineError::UnknownTenant(slug.to_owned()))?;
-    let mut token = token_view(
-        tenant.health.as_ref(),
-        tenant.consented_at,
-        core.config().google.app_in_testing,
-    );
+    let testing = core.config().google.app_in_testing;
+    let mut token = token_view(tenant.health.as_ref(), tenant.consented_at, testing);
     if let (Some(v), Some(g)) = (token.as_mut(), tenant.google.as_ref()) {
         v.account_tokens_issued = tokens_issued_by(core, &g.sub, &tenant).await;
     }
-    Ok(Reply::Tenant(Box::new(TenantView::of(
+    let redirect = core.config().redirect_uri();
+    let view = TenantView::of(&tenant, &links, &events, now_ms(), token, testing);
+    let client_id = |i| crate::engine::consent::client_id_of(core, i);
+    Ok(Reply::Tenant(Box::new(view.with_google_help(
         &tenant,
-        &links,
         &events,
-        now_ms(),
-        token,
+        redirect.as_str(),
+        &client_id,
     ))))
 }
 
@@ -140,9 +141,20 @@ pub fn list(core: &Core, q: &ListQuery) -> Reply {
 /// Filter, sort and page a snapshot of the read model.
 fn list_briefs(snapshot: Vec<Arc<Brief>>, q: &ListQuery) -> Reply {
     let needle = q.text.as_deref().map(str::to_lowercase).unwrap_or_default();
-    let keep = |b: &&Arc<Brief>| {
-        (q.status.is_empty() || q.status.contains(&b.status)) && b.matches(&needle)
+    // Rows about one integration: each tenant holding it, as a tenant of it alone.
+    let snapshot: Vec<Arc<Brief>> = match q.status_of {
+        StatusOf::Integration(i) => snapshot
+            .iter()
+            .filter_map(|b| b.of_integration(i).map(Arc::new))
+            .collect(),
+        StatusOf::Tenant | StatusOf::Each => snapshot,
     };
+    let in_status = |b: &Brief| match q.status_of {
+        _ if q.status.is_empty() => true,
+        StatusOf::Each => b.statuses.iter().all(|(_, s)| q.status.contains(s)),
+        StatusOf::Tenant | StatusOf::Integration(_) => q.status.contains(&b.status),
+    };
+    let keep = |b: &&Arc<Brief>| in_status(b) && b.matches(&needle);
     let limit = q.limit.unwrap_or(usize::MAX);
     let (total, rows): (usize, Vec<TenantSummary>) = if q.sort == SortKey::Slug {
         let mut total = 0;

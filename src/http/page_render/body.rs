@@ -40,9 +40,10 @@ pub(super) fn body(page: &Page, brand: &Brand) -> String {
                 para(&mut out, "account", &line);
             }
             out.push_str(&format!(
-                r#"<form method="post" action="{}"><input type="hidden" name="token" value="{}"><button type="submit">{}</button></form>"#,
+                r#"<form method="post" action="{}"><input type="hidden" name="token" value="{}"><input type="hidden" name="lang" value="{}"><button type="submit">{}</button></form>"#,
                 attr(continue_path),
                 attr(token),
+                lang.tag(),
                 t(lang, "ask-continue", &[])
             ));
             out.push('\n');
@@ -52,6 +53,7 @@ pub(super) fn body(page: &Page, brand: &Brand) -> String {
             tenant,
             email,
             integrations,
+            ..
         } => {
             let tenant = ("tenant", Arg::Text(tenant));
             para(&mut out, "lead", &t(lang, "connected", &[name, tenant]));
@@ -59,8 +61,9 @@ pub(super) fn body(page: &Page, brand: &Brand) -> String {
             if !integrations.is_empty() {
                 allowed(&mut out, lang, "allowed-now", app, integrations);
             }
+            super::steps::offer_next(&mut out, page);
             revoke(&mut out, lang);
-            if page.next.is_none() {
+            if page.next.is_none() && !page.kind.consents_left() {
                 para(&mut out, "", &t(lang, "close-window", &[]));
             }
         }
@@ -69,6 +72,8 @@ pub(super) fn body(page: &Page, brand: &Brand) -> String {
             let lead = t(lang, "awaiting-approval", &[name, tenant]);
             para(&mut out, "lead", &lead);
             signed_in(&mut out, lang, email.as_deref());
+            // Google's grant stands while it waits: say how to withdraw it.
+            revoke(&mut out, lang);
             if page.next.is_none() {
                 para(&mut out, "", &t(lang, "close-window", &[]));
             }
@@ -79,6 +84,10 @@ pub(super) fn body(page: &Page, brand: &Brand) -> String {
                 signed_in(&mut out, lang, who.as_deref());
             }
             para(&mut out, "lead", &failure_text(lang, brand, failure));
+            if let Failure::GoogleError(code) = failure {
+                let line = t(lang, "google-code", &[("code", Arg::Text(&code.code))]);
+                para(&mut out, "", &line);
+            }
         }
     }
     if let Some(next) = &page.next {
@@ -122,7 +131,7 @@ fn failure_text(lang: Lang, brand: &Brand, failure: &Failure) -> String {
     }
 }
 
-fn para(out: &mut String, class: &str, html: &str) {
+pub(super) fn para(out: &mut String, class: &str, html: &str) {
     if class.is_empty() {
         out.push_str(&format!("<p>{html}</p>\n"));
     } else {
@@ -164,10 +173,7 @@ fn allowed(
 ) {
     out.push_str(&format!("<h2>{}</h2>\n<ul>", t(lang, heading, &[app])));
     for i in integrations {
-        let id = match i {
-            Integration::Gmail => "allow-gmail",
-            Integration::GoogleDrive => "allow-google-drive",
-        };
+        let id = i.profile().allows_message;
         out.push_str(&format!("<li>{}</li>", t(lang, id, &[])));
     }
     out.push_str(&format!(

@@ -1,30 +1,8 @@
-//! The pages the customer can get and the facts each shows; the HTTP status each is
-//! served with and what the hand-off to the company's page says of it.
+//! The names the renderer gives each page of [`crate::domain::consent::page`]: the
+//! message that words it (its `.title` is the heading), its class, a gone link's reason.
 
-use crate::domain::model::{ExpectedAccount, Integration, LinkState};
-
-/// Why a link can no longer start a sign-in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Gone {
-    Used,
-    Withdrawn,
-    Superseded,
-    Expired,
-    /// The tenant is offboarded, or the link is otherwise not live.
-    Inactive,
-}
-
-impl From<LinkState> for Gone {
-    fn from(state: LinkState) -> Self {
-        match state {
-            LinkState::Used => Gone::Used,
-            LinkState::Revoked => Gone::Withdrawn,
-            LinkState::Superseded => Gone::Superseded,
-            LinkState::Expired => Gone::Expired,
-            LinkState::Active => Gone::Inactive,
-        }
-    }
-}
+use crate::domain::consent::page::{Failure, PageKind};
+use crate::domain::link::Gone;
 
 impl Gone {
     pub(super) fn reason(self) -> &'static str {
@@ -38,63 +16,7 @@ impl Gone {
     }
 }
 
-/// Every way a step can fail or be refused, as the customer is told.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Failure {
-    LinkUnknown,
-    LinkGone(Gone),
-    NotConfigured,
-    Internal,
-    CallbackIncomplete,
-    StateUnknown,
-    Replayed,
-    /// The sign-in took longer than `minutes`.
-    FlowExpired {
-        minutes: i64,
-    },
-    Denied,
-    GoogleError,
-    ExchangeFailed,
-    NoRefreshToken,
-    ScopeMissing,
-    WrongAccount {
-        signed_in: Option<String>,
-        expected: ExpectedAccount,
-    },
-    WrongBrowser,
-    ContinueRefused,
-    RateLimited,
-    NotFound,
-    UriTooLong,
-    HeadersTooLarge,
-}
-
 impl Failure {
-    /// The HTTP status the page is served with.
-    pub fn status(&self) -> u16 {
-        match self {
-            Failure::LinkUnknown | Failure::NotFound => 404,
-            Failure::LinkGone(_) => 410,
-            Failure::NotConfigured => 503,
-            Failure::Internal => 500,
-            Failure::ContinueRefused => 403,
-            Failure::RateLimited => 429,
-            Failure::UriTooLong => 414,
-            Failure::HeadersTooLarge => 431,
-            Failure::CallbackIncomplete
-            | Failure::StateUnknown
-            | Failure::Replayed
-            | Failure::FlowExpired { .. }
-            | Failure::Denied
-            | Failure::GoogleError
-            | Failure::ExchangeFailed
-            | Failure::NoRefreshToken
-            | Failure::ScopeMissing
-            | Failure::WrongAccount { .. }
-            | Failure::WrongBrowser => 400,
-        }
-    }
-
     /// The message that says it (its `.title` attribute is the heading).
     pub(super) fn message(&self) -> &'static str {
         match self {
@@ -107,7 +29,7 @@ impl Failure {
             Failure::Replayed => "replayed",
             Failure::FlowExpired { .. } => "flow-expired",
             Failure::Denied => "denied",
-            Failure::GoogleError => "google-error",
+            Failure::GoogleError(code) => code.customer(),
             Failure::ExchangeFailed => "exchange-failed",
             Failure::NoRefreshToken => "no-refresh-token",
             Failure::ScopeMissing => "scope-missing",
@@ -122,70 +44,7 @@ impl Failure {
     }
 }
 
-/// A page and the facts it shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PageKind {
-    /// What a consent link opens: who asks, for whom, what Google shows next, what will be
-    /// allowed, and a Continue form posting `token` to `continue_path`.
-    Ask {
-        tenant: String,
-        integrations: Vec<Integration>,
-        account: Option<ExpectedAccount>,
-        continue_path: String,
-        token: String,
-    },
-    /// The consent is stored.
-    Connected {
-        tenant: String,
-        email: Option<String>,
-        integrations: Vec<Integration>,
-    },
-    /// The consent is kept, but by another account than before: the operator checks it.
-    AwaitingApproval {
-        tenant: String,
-        email: Option<String>,
-    },
-    /// A failure; `tenant` when it is known.
-    Failed {
-        tenant: Option<String>,
-        failure: Failure,
-    },
-}
-
 impl PageKind {
-    /// The HTTP status the page is served with.
-    pub fn status(&self) -> u16 {
-        match self {
-            PageKind::Failed { failure, .. } => failure.status(),
-            _ => 200,
-        }
-    }
-
-    /// What the hand-off to the company's page says of this outcome
-    /// (`?outcome=connected|pending|denied|failed`); none for the consent page itself.
-    pub fn hand_off(&self) -> Option<&'static str> {
-        match self {
-            PageKind::Ask { .. } => None,
-            PageKind::Connected { .. } => Some("connected"),
-            PageKind::AwaitingApproval { .. } => Some("pending"),
-            PageKind::Failed {
-                failure: Failure::Denied,
-                ..
-            } => Some("denied"),
-            PageKind::Failed { .. } => Some("failed"),
-        }
-    }
-
-    /// The tenant the access is for, when known.
-    pub fn tenant(&self) -> Option<&str> {
-        match self {
-            PageKind::Ask { tenant, .. }
-            | PageKind::Connected { tenant, .. }
-            | PageKind::AwaitingApproval { tenant, .. } => Some(tenant),
-            PageKind::Failed { tenant, .. } => tenant.as_deref(),
-        }
-    }
-
     /// The message whose `.title` is the page's heading.
     pub(super) fn message(&self) -> &'static str {
         match self {

@@ -8,9 +8,11 @@
 mod body;
 mod kinds;
 mod samples;
+mod steps;
 
-pub use kinds::{Failure, Gone, PageKind};
-pub use samples::samples;
+pub use crate::domain::consent::page::{Failure, PageKind};
+pub use crate::domain::link::Gone;
+pub use samples::{sample_brand, samples};
 
 use crate::http::brand_color::{self, Rgb};
 use crate::i18n::{Arg, Lang, text};
@@ -79,7 +81,8 @@ fn t(lang: Lang, id: &str, args: &[(&str, Arg<'_>)]) -> String {
 /// The page's HTML.
 pub fn render(page: &Page, brand: &Brand) -> String {
     let lang = page.lang;
-    let heading = text(lang, &format!("{}.title", page.kind.message()), &[]);
+    let heading = steps::heading(lang, &page.kind)
+        .unwrap_or_else(|| text(lang, &format!("{}.title", page.kind.message()), &[]));
     let title = text(
         lang,
         "page-title",

@@ -147,65 +147,72 @@ fn the_switcher_links_every_language_in_itself_and_marks_the_current_one() {
 }
 
 #[test]
-fn statuses_and_hand_offs_are_those_of_the_engines_pages() {
-    let pairs: Vec<(Failure, CustomerPage)> = vec![
-        (Failure::LinkUnknown, CustomerPage::link_unknown()),
-        (Failure::LinkGone(Gone::Used), CustomerPage::link_gone("x")),
-        (Failure::NotConfigured, CustomerPage::not_configured()),
-        (Failure::Internal, CustomerPage::internal("test")),
+fn statuses_and_hand_offs_are_those_the_listener_always_served() {
+    let failures: Vec<(Failure, u16)> = vec![
+        (Failure::LinkUnknown, 404),
+        (Failure::LinkGone(Gone::Used), 410),
+        (Failure::NotConfigured, 503),
+        (Failure::Internal, 500),
+        (Failure::CallbackIncomplete, 400),
+        (Failure::StateUnknown, 400),
+        (Failure::Replayed, 400),
+        (Failure::FlowExpired { minutes: 10 }, 400),
+        (Failure::Denied, 400),
         (
-            Failure::CallbackIncomplete,
-            CustomerPage::callback_incomplete(),
+            Failure::GoogleError(crate::domain::google_errors::GoogleCode::new(
+                crate::domain::google_errors::Stage::Token,
+                "invalid_client",
+            )),
+            400,
         ),
-        (Failure::StateUnknown, CustomerPage::state_unknown()),
-        (Failure::Replayed, CustomerPage::replayed()),
-        (
-            Failure::FlowExpired { minutes: 10 },
-            CustomerPage::flow_expired(),
-        ),
-        (Failure::Denied, CustomerPage::denied()),
-        (Failure::GoogleError, CustomerPage::google_error()),
-        (Failure::ExchangeFailed, CustomerPage::exchange_failed()),
-        (Failure::NoRefreshToken, CustomerPage::no_refresh_token()),
-        (Failure::ScopeMissing, CustomerPage::scope_missing()),
+        (Failure::ExchangeFailed, 400),
+        (Failure::NoRefreshToken, 400),
+        (Failure::ScopeMissing, 400),
         (
             Failure::WrongAccount {
                 signed_in: None,
                 expected: ExpectedAccount::Email("a@b.c".into()),
             },
-            CustomerPage::wrong_account(None, "a@b.c"),
+            400,
         ),
-        (Failure::WrongBrowser, CustomerPage::wrong_browser()),
-        (Failure::ContinueRefused, CustomerPage::continue_refused()),
-        (Failure::RateLimited, CustomerPage::rate_limited()),
-        (Failure::NotFound, CustomerPage::not_found()),
+        (Failure::WrongBrowser, 400),
+        (Failure::ContinueRefused, 403),
+        (Failure::RateLimited, 429),
+        (Failure::NotFound, 404),
+        (Failure::UriTooLong, 414),
+        (Failure::HeadersTooLarge, 431),
     ];
-    for (failure, outcome) in pairs {
-        let kind = PageKind::Failed {
-            tenant: None,
-            failure: failure.clone(),
+    for (failure, status) in failures {
+        let page = CustomerPage::from(failure.clone());
+        assert_eq!(page.kind.status(), status, "{failure:?}");
+        let outcome = if failure == Failure::Denied {
+            "denied"
+        } else {
+            "failed"
         };
-        assert_eq!(kind.status(), outcome.status, "{failure:?}");
-        assert_eq!(kind.hand_off(), Some(outcome.hand_off()), "{failure:?}");
+        assert_eq!(page.hand_off(), outcome, "{failure:?}");
+        assert!(!page.success());
     }
-    let connected = CustomerPage::connected("Acme", None);
-    let kind = samples("Acme")
-        .into_iter()
-        .find(|(n, _)| *n == "connected")
-        .expect("a sample")
-        .1;
-    assert_eq!(
-        (kind.status(), kind.hand_off()),
-        (connected.status, Some(connected.hand_off()))
-    );
-    let pending = CustomerPage::awaiting_approval("Acme", None);
-    let kind = PageKind::AwaitingApproval {
+    let connected = CustomerPage::from(PageKind::Connected {
         tenant: "Acme".into(),
         email: None,
-    };
-    assert_eq!(kind.hand_off(), Some(pending.hand_off()));
-    assert_eq!(Failure::UriTooLong.status(), 414);
-    assert_eq!(Failure::HeadersTooLarge.status(), 431);
+        integrations: vec![Integration::Gmail],
+        progress: None,
+        link_page: None,
+    });
+    assert_eq!(
+        (connected.kind.status(), connected.hand_off()),
+        (200, "connected")
+    );
+    let pending = CustomerPage::from(PageKind::AwaitingApproval {
+        tenant: "Acme".into(),
+        email: None,
+    });
+    assert_eq!(
+        (pending.kind.status(), pending.hand_off()),
+        (200, "pending")
+    );
+    assert!(connected.success() && pending.success());
 }
 
 #[test]
@@ -278,4 +285,95 @@ fn a_drive_grant_and_a_gmail_grant_are_one_item_each() {
         ]
     );
     assert!(html.contains("Please sign in with an account of example.com."));
+}
+
+fn sample(name: &str) -> PageKind {
+    samples("Acme")
+        .into_iter()
+        .find(|(n, _)| *n == name)
+        .unwrap_or_else(|| panic!("no sample {name}"))
+        .1
+}
+
+#[test]
+fn after_one_consent_of_two_the_page_counts_it_and_offers_the_next_through_the_link() {
+    let html = render(&page(Lang::EN, sample("connected-1-of-2")), &brand());
+    assert!(
+        html.contains("<title>Gmail is connected (1 of 2) – Parcel AI</title>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<h1>Gmail is connected (1 of 2)</h1>"),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            r#"<a class="button" href="/c/SAMPLECODE?lang=en">Continue with Google Drive</a>"#
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains("Google asks for each access separately"),
+        "{html}"
+    );
+    assert!(!html.contains("close this window"), "{html}");
+    assert!(
+        !html.contains("Google Drive files"),
+        "only Gmail is allowed yet: {html}"
+    );
+    // In the page's language, which the link's page keeps.
+    let de = Lang::from_tag("de").expect("supported");
+    let html = render(&page(de, sample("connected-1-of-2")), &brand());
+    assert!(
+        html.contains(
+            r#"<a class="button" href="/c/SAMPLECODE?lang=de">Weiter mit Google Drive</a>"#
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains("<h1>Gmail ist verbunden (1 von 2)</h1>"),
+        "{html}"
+    );
+}
+
+#[test]
+fn without_the_way_back_the_page_says_to_open_the_link_again() {
+    let html = render(
+        &page(Lang::EN, sample("connected-1-of-2-open-link-again")),
+        &brand(),
+    );
+    assert!(
+        html.contains("<h1>Gmail is connected (1 of 2)</h1>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("To connect Google Drive too, open the link you were sent again."),
+        "{html}"
+    );
+    assert!(!html.contains(r#"class="button""#), "{html}");
+    assert!(!html.contains("close this window"), "{html}");
+}
+
+#[test]
+fn after_the_last_consent_the_page_counts_them_all_and_a_single_one_is_not_counted() {
+    let html = render(&page(Lang::EN, sample("connected-2-of-2")), &brand());
+    assert!(
+        html.contains("<h1>You&#x27;re connected (2 of 2)</h1>"),
+        "{html}"
+    );
+    assert!(!html.contains(r#"class="button""#), "{html}");
+    assert!(html.contains("Google Drive files") && html.contains("Send email as you"));
+    assert!(html.contains("You can close this window."), "{html}");
+    let one = PageKind::Connected {
+        tenant: "Acme".into(),
+        email: None,
+        integrations: vec![Integration::Gmail],
+        progress: Some(crate::domain::consent::several::Progress {
+            done: vec![Integration::Gmail],
+            remaining: vec![],
+        }),
+        link_page: None,
+    };
+    let html = render(&page(Lang::EN, one), &brand());
+    assert!(html.contains("<h1>You&#x27;re connected</h1>"), "{html}");
 }

@@ -54,6 +54,7 @@ impl Admitted {
             query: uri.query().map(str::to_owned),
             workspace: header("x-blaxel-workspace"),
             api_version: header("blaxel-version"),
+            user_agent: header("user-agent"),
             body: logged_body,
             status: 0,
         });

@@ -72,6 +72,8 @@ pub struct LoggedRequest {
     pub workspace: Option<String>,
     /// `Blaxel-Version` as sent.
     pub api_version: Option<String>,
+    /// `User-Agent` as sent (it names the node that called).
+    pub user_agent: Option<String>,
     /// The body as JSON; a non-JSON body is kept as a JSON string.
     pub body: Option<Value>,
     /// The status answered; 0 while the request is still in flight.

@@ -13,6 +13,7 @@ use url::Url;
 use super::answers::error_page;
 use super::state::{GoogleSandbox, PendingCode};
 use super::tokens::google_name;
+use crate::domain::google_errors::{GoogleCode, Stage};
 use crate::engine::token::random_token;
 
 #[derive(serde::Deserialize)]
@@ -27,10 +28,10 @@ pub(super) struct AuthQuery {
     login_hint: Option<String>,
 }
 
-/// The request is this client's, to one of its redirect URIs, with PKCE S256 and scopes:
-/// its redirect URI and scopes, or the error page.
+/// The request is a known client's, to one of its redirect URIs, with PKCE S256 and
+/// scopes: its redirect URI and scopes, or the error page.
 fn check_request(s: &GoogleSandbox, q: &AuthQuery) -> Result<(String, Vec<String>), Box<Response>> {
-    if q.client_id.as_deref() != Some(s.cfg.client_id.as_str()) {
+    if !q.client_id.as_deref().is_some_and(|c| s.client_is(c, None)) {
         return Err(Box::new(error_page(
             StatusCode::UNAUTHORIZED,
             "Error 401: invalid_client",
@@ -78,14 +79,39 @@ fn check_request(s: &GoogleSandbox, q: &AuthQuery) -> Result<(String, Vec<String
     Ok((redirect, scopes))
 }
 
+/// An error as Google answers it: on its own page, or in the redirect back.
+fn google_error(code: &GoogleCode, redirect: &str, state: &str) -> Response {
+    let target = Url::parse(redirect)
+        .ok()
+        .filter(|_| code.at != Stage::GooglePage);
+    let Some(mut target) = target else {
+        let status = match code.code.as_str() {
+            "access_denied" => StatusCode::FORBIDDEN,
+            "invalid_client" => StatusCode::UNAUTHORIZED,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        let title = format!("Error {}: {}", status.as_u16(), code.code);
+        return error_page(status, &title, code.entry().reason);
+    };
+    target
+        .query_pairs_mut()
+        .append_pair("error", &code.code)
+        .append_pair("state", state);
+    Redirect::to(target.as_str()).into_response()
+}
+
 pub(super) async fn authorize(
     State(s): State<GoogleSandbox>,
     Query(q): Query<AuthQuery>,
 ) -> Response {
-    let (_redirect, scopes) = match check_request(&s, &q) {
+    let (redirect, scopes) = match check_request(&s, &q) {
         Ok(v) => v,
         Err(page) => return *page,
     };
+    let injected = s.lock().knobs.authorize_error.clone();
+    if let Some(code) = injected {
+        return google_error(&code, &redirect, q.state.as_deref().unwrap_or_default());
+    }
     let email = q
         .login_hint
         .clone()
@@ -127,6 +153,26 @@ pub(super) async fn authorize(
     Html(page).into_response()
 }
 
+/// What the consent page's Allow posts (to [`super::APPROVE_PATH`]) for the authorization
+/// request `authorize`, signed in as `email`, with every scope asked for ticked: for
+/// clients that drive the stand-in without reading its page.
+pub fn allow_form(authorize: &Url, email: &str) -> Vec<(String, String)> {
+    let q: HashMap<String, String> = authorize.query_pairs().into_owned().collect();
+    let mut form: Vec<(String, String)> = ["client_id", "redirect_uri", "state", "code_challenge"]
+        .iter()
+        .map(|k| ((*k).to_owned(), q.get(*k).cloned().unwrap_or_default()))
+        .collect();
+    form.push(("email".into(), email.into()));
+    form.push(("decision".into(), "allow".into()));
+    let scopes = q.get("scope").map(String::as_str).unwrap_or_default();
+    form.extend(
+        scopes
+            .split(' ')
+            .map(|s| ("scope".to_owned(), s.to_owned())),
+    );
+    form
+}
+
 pub(super) async fn approve(State(s): State<GoogleSandbox>, body: String) -> Response {
     let mut fields: HashMap<String, String> = HashMap::new();
     let mut ticked: Vec<String> = Vec::new();
@@ -139,7 +185,7 @@ pub(super) async fn approve(State(s): State<GoogleSandbox>, body: String) -> Res
     }
     let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
     let redirect_uri = get("redirect_uri");
-    if get("client_id") != s.cfg.client_id || !s.cfg.redirect_uris.contains(&redirect_uri) {
+    if !s.client_is(&get("client_id"), None) || !s.cfg.redirect_uris.contains(&redirect_uri) {
         return error_page(
             StatusCode::BAD_REQUEST,
             "Error 400: invalid_request",

@@ -1,8 +1,9 @@
-//! The Google stand-in's state: its client, the codes issued and not yet redeemed, the
-//! refresh tokens issued (and which are revoked), counters, and the test knobs. All of it
-//! sits behind one mutex that is never held across an `.await`.
+//! The Google stand-in's state: its clients (the configured one, and any a test adds), the
+//! codes issued and not yet redeemed, the refresh tokens issued (to which account, through
+//! which client, and which are revoked), counters, and the test knobs. All of it sits
+//! behind one mutex that is never held across an `.await`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -18,6 +19,10 @@ pub struct Knobs {
     pub omit_id_token: bool,
     /// Answer the code exchange with this OAuth error.
     pub fail_exchange: Option<String>,
+    /// Answer every authorization request with this error, where Google says it (see
+    /// [`crate::domain::google_errors`]): one of Google's own page on an error page of its
+    /// own (the customer never comes back), any other in the redirect back (`?error=`).
+    pub authorize_error: Option<crate::domain::google_errors::GoogleCode>,
     /// Take this long to answer the code exchange.
     pub exchange_delay: Duration,
     /// Claims to set in (or, as `null`, leave out of) the id_token, e.g. another `aud`.
@@ -45,14 +50,26 @@ pub(super) struct PendingCode {
     pub issued: Instant,
 }
 
+/// A refresh token as Google keeps it: issued to one account through one client.
+pub(super) struct Issued {
+    pub email: String,
+    pub client_id: String,
+    pub revoked: bool,
+}
+
 #[derive(Default)]
 pub(super) struct Inner {
+    /// The OAuth clients it knows: id -> secret.
+    pub clients: BTreeMap<String, String>,
     pub codes: HashMap<String, PendingCode>,
-    /// Refresh token -> (the account it was issued to, revoked).
-    pub refresh: HashMap<String, (String, bool)>,
+    pub refresh: HashMap<String, Issued>,
     pub knobs: Knobs,
     pub exchanges: u32,
     pub refreshes: u32,
+    /// Requests to the token endpoint, counted as they arrive (before any delay).
+    pub token_requests: u32,
+    /// The `User-Agent` of every request to the token and revoke endpoints, in order.
+    pub user_agents: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -63,10 +80,36 @@ pub struct GoogleSandbox {
 
 impl GoogleSandbox {
     pub fn new(cfg: SandboxGoogleConfig) -> Self {
+        let inner = Inner {
+            clients: BTreeMap::from([(cfg.client_id.clone(), cfg.client_secret.clone())]),
+            ..Inner::default()
+        };
         Self {
             cfg: Arc::new(cfg),
-            inner: Arc::new(Mutex::new(Inner::default())),
+            inner: Arc::new(Mutex::new(inner)),
         }
+    }
+
+    /// Know one more OAuth client (of the same project: the same redirect URIs), as a
+    /// company that registers a client of its own for one integration.
+    pub fn add_client(&self, client_id: &str, client_secret: &str) {
+        self.lock()
+            .clients
+            .insert(client_id.to_owned(), client_secret.to_owned());
+    }
+
+    /// The client is deleted (in Google's console): every request it makes from now on is
+    /// answered `invalid_client`, until it is added again.
+    pub fn delete_client(&self, client_id: &str) {
+        self.lock().clients.remove(client_id);
+    }
+
+    /// Whether `client_id` with `secret` is a client it knows.
+    pub(super) fn client_is(&self, client_id: &str, secret: Option<&str>) -> bool {
+        self.lock()
+            .clients
+            .get(client_id)
+            .is_some_and(|s| secret.is_none_or(|given| given == s))
     }
 
     pub(super) fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -82,7 +125,17 @@ impl GoogleSandbox {
         self.lock()
             .refresh
             .iter()
-            .filter(|(_, (_, revoked))| !revoked)
+            .filter(|(_, i)| !i.revoked)
+            .map(|(t, _)| t.clone())
+            .collect()
+    }
+
+    /// The live refresh tokens issued through `client_id`.
+    pub fn live_refresh_tokens_of(&self, client_id: &str) -> Vec<String> {
+        self.lock()
+            .refresh
+            .iter()
+            .filter(|(_, i)| !i.revoked && i.client_id == client_id)
             .map(|(t, _)| t.clone())
             .collect()
     }
@@ -91,13 +144,25 @@ impl GoogleSandbox {
     /// issued to `email` stops working, as at Google.
     pub fn revoke_account(&self, email: &str) -> usize {
         let mut n = 0;
-        for (who, revoked) in self.lock().refresh.values_mut() {
-            if who == email && !*revoked {
-                *revoked = true;
+        for i in self.lock().refresh.values_mut() {
+            if i.email == email && !i.revoked {
+                i.revoked = true;
                 n += 1;
             }
         }
         n
+    }
+
+    /// One refresh token stops working and the grant stays, as Google retires an account's
+    /// oldest token past 100 for one client. `false`: no such live token.
+    pub fn retire_token(&self, token: &str) -> bool {
+        match self.lock().refresh.get_mut(token) {
+            Some(i) if !i.revoked => {
+                i.revoked = true;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Refreshes answered (successfully or not).
@@ -106,10 +171,20 @@ impl GoogleSandbox {
     }
 
     pub fn revoked_count(&self) -> usize {
-        self.lock().refresh.values().filter(|(_, r)| *r).count()
+        self.lock().refresh.values().filter(|i| i.revoked).count()
     }
 
     pub fn exchanges(&self) -> u32 {
         self.lock().exchanges
+    }
+
+    /// Requests the token endpoint has received so far, answered or not yet.
+    pub fn token_requests(&self) -> u32 {
+        self.lock().token_requests
+    }
+
+    /// The `User-Agent` of every token and revoke request so far (who sent each).
+    pub fn user_agents(&self) -> Vec<String> {
+        self.lock().user_agents.clone()
     }
 }

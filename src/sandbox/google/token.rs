@@ -1,5 +1,7 @@
 //! The token endpoint (code exchange with client secret and PKCE checks, refresh) and the
-//! revoke endpoint, with the knobs that make them fail as Google can.
+//! revoke endpoint, with the knobs that make them fail as Google can. A refresh token works
+//! only for the client it was issued through, and a revoke ends one account's grant to that
+//! one client.
 
 use std::collections::HashMap;
 
@@ -12,7 +14,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::answers::oauth_error;
-use super::state::{CODE_TTL, GoogleSandbox};
+use super::state::{CODE_TTL, GoogleSandbox, Issued};
 use super::tokens::{google_name, id_token};
 use crate::engine::token::random_token;
 
@@ -43,12 +45,17 @@ pub(super) async fn token(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let delay = s.lock().knobs.exchange_delay;
+    let delay = {
+        let mut inner = s.lock();
+        inner.token_requests += 1;
+        inner.user_agents.push(user_agent(&headers));
+        inner.knobs.exchange_delay
+    };
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
     let (client_id, secret) = client_auth(&headers, &form);
-    if client_id != s.cfg.client_id || secret != s.cfg.client_secret {
+    if !s.client_is(&client_id, Some(&secret)) {
         return oauth_error(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
@@ -59,14 +66,14 @@ pub(super) async fn token(
     match get("grant_type").as_str() {
         "authorization_code" => {}
         "refresh_token" => {
-            let (live, fail) = {
+            let (issued, fail) = {
                 let mut inner = s.lock();
                 inner.refreshes += 1;
-                let live = inner
+                let issued = inner
                     .refresh
                     .get(&get("refresh_token"))
-                    .map(|(_, revoked)| !revoked);
-                (live, inner.knobs.fail_refresh.clone())
+                    .map(|i| (!i.revoked, i.client_id == client_id));
+                (issued, inner.knobs.fail_refresh.clone())
             };
             if let Some((status, code)) = fail {
                 let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
@@ -80,7 +87,15 @@ pub(super) async fn token(
                     oauth_error(status, &code, "Refused by the sandbox's fault knob.")
                 };
             }
-            return if live == Some(true) {
+            if issued == Some((true, false)) {
+                // Google's answer to a live token of another client.
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "unauthorized_client",
+                    "Unauthorized",
+                );
+            }
+            return if issued == Some((true, true)) {
                 axum::Json(json!({"access_token": format!("ya29.{}", random_token(24)), "expires_in": 3599, "token_type": "Bearer"})).into_response()
             } else {
                 oauth_error(
@@ -142,9 +157,12 @@ pub(super) async fn token(
     });
     if !knobs.omit_refresh_token {
         let rt = format!("1//{}", random_token(32));
-        inner
-            .refresh
-            .insert(rt.clone(), (pending.email.clone(), false));
+        let issued = Issued {
+            email: pending.email.clone(),
+            client_id: client_id.clone(),
+            revoked: false,
+        };
+        inner.refresh.insert(rt.clone(), issued);
         body["refresh_token"] = json!(rt);
     }
     if !knobs.omit_id_token && pending.scopes.iter().any(|sc| sc == "openid") {
@@ -157,29 +175,43 @@ pub(super) async fn token(
     axum::Json(body).into_response()
 }
 
+fn user_agent(headers: &HeaderMap) -> String {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
 pub(super) async fn revoke(
     State(s): State<GoogleSandbox>,
+    headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
     body: String,
 ) -> Response {
+    s.lock().user_agents.push(user_agent(&headers));
     let token = q.get("token").cloned().or_else(|| {
         url::form_urlencoded::parse(body.as_bytes())
             .find(|(k, _)| k == "token")
             .map(|(_, v)| v.into_owned())
     });
     let mut inner = s.lock();
-    let account = token.and_then(|t| inner.refresh.get(&t).map(|(email, _)| email.clone()));
-    match account {
-        Some(email) => {
+    let grant = token
+        .and_then(|t| inner.refresh.get(&t))
+        .filter(|i| !i.revoked)
+        .map(|i| (i.email.clone(), i.client_id.clone()));
+    match grant {
+        Some((email, client)) => {
             // As Google does: revoking one token ends the account's whole grant to the
-            // client, every refresh token issued to it with it.
-            for (acct, revoked) in inner.refresh.values_mut() {
-                if *acct == email {
-                    *revoked = true;
+            // client, every refresh token issued to it through that client with it.
+            for i in inner.refresh.values_mut() {
+                if i.email == email && i.client_id == client {
+                    i.revoked = true;
                 }
             }
             StatusCode::OK.into_response()
         }
+        // Unknown, or no longer live.
         None => oauth_error(
             StatusCode::BAD_REQUEST,
             "invalid_token",

@@ -83,23 +83,42 @@ pub struct Restored {
     pub chain: ChainEnds,
 }
 
-/// Restore `file` into `dir`, which must hold no database. The key must be the one the
-/// backed-up database was made with (its secrets stay sealed under it), the file must
-/// verify under it (or, in the old format, be accepted unauthenticated), and its audit
-/// chain must hold every anchor in `expect`: all is checked before anything is written.
-pub fn restore(
-    dir: &Path,
+/// A backup read and checked, ready to be written into a store.
+pub(in crate::store) struct Checked {
+    pub bytes: u64,
+    pub schema: u32,
+    pub trees: Vec<Section>,
+    pub unauthenticated: bool,
+}
+
+impl Checked {
+    /// What writing it restored.
+    pub fn restored(&self, entries: u64, file: &Path) -> Restored {
+        if self.unauthenticated {
+            tracing::warn!(file = %file.display(), "restored a backup of the old, unauthenticated format, as the operator accepted");
+        }
+        Restored {
+            summary: BackupSummary {
+                entries,
+                bytes: self.bytes,
+                schema_version: self.schema,
+            },
+            unauthenticated: self.unauthenticated,
+            chain: backup_chain::ends(&self.trees),
+        }
+    }
+}
+
+/// Read `file` and check it before anything is written, whatever it is restored into: it
+/// verifies under the key (or, in the old format, the operator accepts it as it is), its
+/// key check opens with the key, its schema is one this release reads, and its audit chain
+/// holds every anchor in `expect`.
+pub(in crate::store) fn checked(
     key: &KeySource,
     file: &Path,
     accept_unauthenticated: bool,
     expect: &[AuditAnchor],
-) -> Result<Restored, StoreError> {
-    if super::files::exists(dir) {
-        return Err(StoreError::Write(format!(
-            "{} holds a database already; restore into an empty data dir (e.g. `--data-dir NEW`)",
-            dir.display()
-        )));
-    }
+) -> Result<Checked, StoreError> {
     let bytes = std::fs::read(file)
         .map_err(|e| StoreError::Write(format!("reading {}: {e}", file.display())))?;
     let cipher = Cipher::load(key, false)?;
@@ -136,6 +155,32 @@ pub fn restore(
     if let Some(why) = backup_chain::missing(&trees, expect) {
         return Err(refused(why));
     }
+    Ok(Checked {
+        bytes: bytes.len() as u64,
+        schema,
+        trees,
+        unauthenticated,
+    })
+}
+
+/// Restore `file` into `dir`, which must hold no database. The key must be the one the
+/// backed-up database was made with (its secrets stay sealed under it), the file must
+/// verify under it (or, in the old format, be accepted unauthenticated), and its audit
+/// chain must hold every anchor in `expect`: all is checked before anything is written.
+pub fn restore(
+    dir: &Path,
+    key: &KeySource,
+    file: &Path,
+    accept_unauthenticated: bool,
+    expect: &[AuditAnchor],
+) -> Result<Restored, StoreError> {
+    if super::files::exists(dir) {
+        return Err(StoreError::Write(format!(
+            "{} holds a database already; restore into an empty data dir (e.g. `--data-dir NEW`)",
+            dir.display()
+        )));
+    }
+    let backup = checked(key, file, accept_unauthenticated, expect)?;
     super::files::check_data_dir(dir)?;
     // Written aside and renamed into place once complete: a restore that stops part-way
     // leaves no database that would open with part of the data.
@@ -147,7 +192,7 @@ pub fn restore(
     let mut entries = 0u64;
     {
         let db = sled::Config::new().path(&aside).open()?;
-        for (name, rows) in &trees {
+        for (name, rows) in &backup.trees {
             let tree = db.open_tree(name)?;
             let mut batch = sled::Batch::default();
             for (k, v) in rows {
@@ -161,16 +206,5 @@ pub fn restore(
     std::fs::rename(&aside, dir.join("db"))
         .and_then(|()| std::fs::File::open(dir)?.sync_all())
         .map_err(|e| StoreError::Write(format!("putting the restored database in place: {e}")))?;
-    if unauthenticated {
-        tracing::warn!(file = %file.display(), "restored a backup of the old, unauthenticated format, as the operator accepted");
-    }
-    Ok(Restored {
-        summary: BackupSummary {
-            entries,
-            bytes: bytes.len() as u64,
-            schema_version: schema,
-        },
-        unauthenticated,
-        chain: backup_chain::ends(&trees),
-    })
+    Ok(backup.restored(entries, file))
 }

@@ -10,13 +10,13 @@ use std::time::{Duration, Instant};
 use sled::Transactional;
 use sled::transaction::TransactionError;
 
-use super::index_update::IndexUpdate;
 use super::layout::{META_SEQ_RESERVED, T};
 use super::overlay::{Overlay, SeqState};
 use super::queue::{BatchResult, Completion, LAZY_FLUSH, Msg, Run, Shared};
 use super::tx::SledTx;
 use crate::domain::audit::Operator;
 use crate::store::Committed;
+use crate::store::index_update::IndexUpdate;
 use crate::time::now_ms;
 
 /// How long an idle writer keeps looking before it sleeps (see `Loop::poll_briefly`).
@@ -121,7 +121,9 @@ impl Loop {
         rest.barriers.append(&mut rest.stops);
         self.batch(rest.ops, rest.barriers);
         self.write_counts();
+        let started = Instant::now();
         let res = self.flush();
+        self.shared.stats.busy_since(started);
         for c in stop {
             c(res.clone());
         }
@@ -143,7 +145,9 @@ impl Loop {
             self.write_counts();
         }
         if self.dirty_since.is_some_and(|t| t.elapsed() >= LAZY_FLUSH) {
+            let started = Instant::now();
             let _ = self.flush();
+            self.shared.stats.busy_since(started);
         }
     }
 
@@ -203,12 +207,7 @@ impl Loop {
             .flush()
             .map(|_| ())
             .map_err(|e| e.to_string());
-        let s = &self.shared.stats;
-        s.flushes.fetch_add(1, Ordering::Relaxed);
-        s.flush_micros.fetch_add(
-            u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-            Ordering::Relaxed,
-        );
+        self.shared.stats.flushed(started.elapsed());
         if res.is_ok() {
             self.dirty_since = None;
         } else {
@@ -217,7 +216,14 @@ impl Loop {
         res
     }
 
+    /// Run a batch (see `run_batch`), its time counted as the writer's.
     fn batch(&mut self, ops: Vec<Queued>, barriers: Vec<Completion>) {
+        let started = Instant::now();
+        self.run_batch(ops, barriers);
+        self.shared.stats.busy_since(started);
+    }
+
+    fn run_batch(&mut self, ops: Vec<Queued>, barriers: Vec<Completion>) {
         if ops.is_empty() && barriers.is_empty() {
             return;
         }

@@ -5,8 +5,9 @@
 //! readers include it.
 
 use super::layout::StoredFlow;
-use crate::domain::model::{ConsentLink, PendingFlow};
+use crate::domain::model::PendingFlow;
 use crate::store::MAX_FLOWS_PER_LINK;
+pub(super) use crate::store::counts::Counts;
 use crate::time::Millis;
 
 /// Opens and Continues counted on a link but not yet written: a busy link is written once
@@ -106,26 +107,6 @@ impl Deferred {
             .values()
             .filter(|f| f.flow.expires_at > now)
             .count()
-    }
-}
-
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Counts {
-    pub opens: u32,
-    pub continues: u32,
-}
-
-impl Counts {
-    pub fn minus(self, other: Counts) -> Counts {
-        Counts {
-            opens: self.opens.saturating_sub(other.opens),
-            continues: self.continues.saturating_sub(other.continues),
-        }
-    }
-
-    pub fn apply(self, l: &mut ConsentLink) {
-        l.open_count = l.open_count.saturating_add(self.opens);
-        l.continue_count = l.continue_count.saturating_add(self.continues);
     }
 }
 

@@ -23,21 +23,31 @@ pub(super) fn io(what: &str, e: std::io::Error) -> StoreError {
 /// that needs the database to itself).
 pub(super) fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
     finish_swap(dir)?;
-    sled::Config::new()
-        .path(dir.join("db"))
-        .cache_capacity(CACHE_BYTES)
-        .flush_every_ms(None)
-        .open()
-        .map_err(|e| {
-            if is_lock_error(&e) {
-                StoreError::Locked {
-                    dir: dir.to_owned(),
-                    holder: lock::describe_holder(dir),
-                }
-            } else {
-                StoreError::from(e)
+    let open = || {
+        sled::Config::new()
+            .path(dir.join("db"))
+            .cache_capacity(CACHE_BYTES)
+            .flush_every_ms(None)
+            .open()
+    };
+    // Closed by this process a moment ago: sled may not have let go of it yet.
+    let opened = match open() {
+        Err(e) if is_lock_error(&e) => match super::reopen::wait_until(dir) {
+            Some(deadline) => super::reopen::retry(deadline, open, is_lock_error),
+            None => Err(e),
+        },
+        r => r,
+    };
+    opened.map_err(|e| {
+        if is_lock_error(&e) {
+            StoreError::Locked {
+                dir: dir.to_owned(),
+                holder: lock::describe_holder(dir),
             }
-        })
+        } else {
+            StoreError::from(e)
+        }
+    })
 }
 
 fn is_lock_error(e: &sled::Error) -> bool {

@@ -22,7 +22,7 @@ use crate::store::StoreError;
 pub const CHUNK_ROWS: usize = 1000;
 const PREFIX: &[u8] = b"import/";
 
-pub(super) fn chunk_key(id: &str, n: u32) -> Vec<u8> {
+pub(in crate::store) fn chunk_key(id: &str, n: u32) -> Vec<u8> {
     let mut k = PREFIX.to_vec();
     k.extend_from_slice(id.as_bytes());
     k.push(b'/');

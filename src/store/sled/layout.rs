@@ -1,4 +1,4 @@
-//! The stored layout (schema version 4): which tree holds what, and how keys are built.
+//! The stored layout (schema version 6): which tree holds what, and how keys are built.
 //!
 //! | tree | key | value |
 //! |---|---|---|
@@ -24,7 +24,9 @@ use serde::{Deserialize, Serialize};
 use crate::domain::model::PendingFlow;
 use crate::store::StoreError;
 
-pub const SCHEMA_VERSION: u32 = 4;
+/// The version this release writes: that of its last migration (`open` checks that they
+/// agree).
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// The trees, in the order the writer's transaction views them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -47,6 +47,14 @@ pub(super) fn record(dir: &Path) {
     }
 }
 
+/// The process recorded as holding the database in `dir`, if any is.
+pub(super) fn holder_pid(dir: &Path) -> Option<u32> {
+    std::fs::read(dir.join(FILE))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<LockHolder>(&b).ok())
+        .map(|o| o.pid)
+}
+
 pub(super) fn describe_holder(dir: &Path) -> String {
     std::fs::read(dir.join(FILE))
         .ok()

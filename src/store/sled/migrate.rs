@@ -98,6 +98,7 @@ pub(super) fn v1_to_v2(db: &sled::Db) -> Result<(), StoreError> {
             kind: e.kind,
             detail: e.detail,
             status: after,
+            integration: None,
         };
         batch_t.insert(timeline_key(&e.tenant, n), encode(&entry));
         batch_s.insert(&seq_key(n), e.tenant.as_bytes());

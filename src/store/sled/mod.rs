@@ -7,29 +7,31 @@
 //!   transaction and one flush (group commit);
 //! - `tx`, `tx_links`, `tx_store`: the transaction an operation runs in;
 //! - `read`: reads outside the writer; `node`: the node-local state;
-//! - `layout`: the trees and their keys; `overlay`, `deferred`, `index_update`: the
-//!   writer's bookkeeping; `trees`: what they share;
+//! - `layout`: the trees and their keys; `overlay`, `deferred`: the writer's bookkeeping;
+//!   `trees`: what they share;
 //! - `audit`, `import`: the audit chain and the import journal as stored;
 //! - `backup` (with `backup_chain`: the audit chain a backup holds), `rotate`, `migrate`,
 //!   `migrate_v4`, `lock`: tools that need the database.
 
 mod audit;
-mod backup;
+pub(in crate::store) mod backup;
 mod backup_chain;
 mod batch;
 mod deferred;
 mod files;
-mod import;
-mod index_update;
+pub(in crate::store) mod import;
 pub mod layout;
 mod lock;
 mod migrate;
 mod migrate_v4;
+mod migrate_v5;
+mod migrate_v6;
 mod node;
 mod open;
 mod overlay;
 mod queue;
 mod read;
+mod reopen;
 pub mod rotate;
 mod trees;
 mod tx;
@@ -52,6 +54,7 @@ pub use queue::LAZY_FLUSH;
 
 use crate::domain::actor::Actor;
 use crate::store::backup::BackupSummary;
+use crate::store::leader::Leadership;
 use crate::store::{
     Backend, BoxFuture, Cipher, Committed, Durability, KeySource, NodeLocal, Reader, StoreError,
     StoreStats, TxOp,
@@ -73,6 +76,8 @@ pub struct SledBackend {
     events: broadcast::Sender<Arc<Committed>>,
     last_seq: Arc<AtomicU64>,
     writer: Writer,
+    /// One process per database: always the leader.
+    leadership: Leadership,
 }
 
 impl SledBackend {
@@ -161,4 +166,20 @@ impl Backend for SledBackend {
     fn stall_for_tests(&self, d: Duration) {
         self.writer.stall_for_tests(d);
     }
+
+    fn leadership(&self) -> Leadership {
+        self.leadership.clone()
+    }
+
+    /// One node: `status` says where it listens itself.
+    fn listener(&self, _at: &str) {}
+
+    fn cluster(&self) -> BoxFuture<'static, Result<crate::store::Cluster, StoreError>> {
+        let one =
+            crate::store::Cluster::alone(self.dir().display().to_string(), self.leadership.node());
+        Box::pin(std::future::ready(Ok(one)))
+    }
+
+    /// No lease to keep.
+    fn pause_lease_for_tests(&self, _: Duration) {}
 }

@@ -20,12 +20,17 @@ use super::queue::{Shared, Stats};
 use super::read::SledReader;
 use super::trees::Trees;
 use super::writer::Writer;
-use super::{SledBackend, audit, import, lock, migrate, migrate_v4, rotate};
+use super::{
+    SledBackend, audit, import, lock, migrate, migrate_v4, migrate_v5, migrate_v6, rotate,
+};
 use crate::domain::model::{ConsentLink, Tenant};
 use crate::store::{Cipher, Index, KEY_CHECK_SLOT, KEY_CHECK_TEXT, KeySource, StoreError};
 
 /// Subscribers that fall further behind than this are told they lagged.
 pub const EVENT_BUFFER: usize = 4096;
+
+// The last migration brings a database to the version this release writes.
+const _: () = assert!(migrate_v6::VERSION == SCHEMA_VERSION);
 
 /// Open (or create) the database in `dir` and start its writer. Blocks (sled IO, a
 /// migration): call it from a blocking thread. A new database gets a new key file when
@@ -63,14 +68,20 @@ pub(super) fn open(dir: &Path, key: &KeySource) -> Result<SledBackend, StoreErro
         .and_then(|v| layout::u32_of(&v))
         .unwrap_or(0);
     match found {
-        1..=3 => {
+        1..=5 => {
             if found == 1 {
                 migrate::v1_to_v2(&db)?;
             }
             if found <= 2 {
                 migrate::v2_to_v3(&db, &cipher)?;
             }
-            db = migrate_v4::v3_to_v4(dir, db, &cipher)?;
+            if found <= 3 {
+                db = migrate_v4::v3_to_v4(dir, db, &cipher)?;
+            }
+            if found <= 4 {
+                migrate_v5::v4_to_v5(&db)?;
+            }
+            migrate_v6::v5_to_v6(&db)?;
         }
         SCHEMA_VERSION => {}
         _ => {
@@ -94,6 +105,7 @@ pub(super) fn open(dir: &Path, key: &KeySource) -> Result<SledBackend, StoreErro
         .unwrap_or(0);
     let importing = Mutex::new(import::reserved_in(&trees[T::Meta as usize])?);
     let trees = Arc::new(Trees {
+        _open_here: super::reopen::OpenHere::new(dir),
         db,
         trees,
         cipher,
@@ -127,6 +139,7 @@ pub(super) fn open(dir: &Path, key: &KeySource) -> Result<SledBackend, StoreErro
     Ok(SledBackend {
         dir: dir.to_owned(),
         schema_found: found,
+        leadership: crate::store::Leadership::always(&crate::store::leader::node_id()),
         reader: Arc::new(SledReader {
             trees: trees.clone(),
             deferred: deferred.clone(),

@@ -1,7 +1,7 @@
 //! What goes from the writer's handle to its thread: the messages, the operations as the
 //! thread runs them, and what both share (the trees, the read model, the counters).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ use super::deferred::Deferred;
 use super::trees::Trees;
 use super::tx::SledTx;
 use crate::domain::audit::Operator;
-use crate::store::{Committed, Index, StoreStats};
+use crate::store::{Committed, Index};
 
 /// Unflushed writes are made durable at most this long after they were committed.
 pub const LAZY_FLUSH: Duration = Duration::from_millis(200);
@@ -36,27 +36,7 @@ pub(super) enum Msg {
     Stop(Completion),
 }
 
-/// Counters a benchmark or `status` can read.
-#[derive(Debug, Default)]
-pub(super) struct Stats {
-    pub batches: AtomicU64,
-    pub ops: AtomicU64,
-    pub durable_ops: AtomicU64,
-    pub flushes: AtomicU64,
-    pub flush_micros: AtomicU64,
-}
-
-impl Stats {
-    pub fn snapshot(&self) -> StoreStats {
-        StoreStats {
-            batches: self.batches.load(Ordering::Relaxed),
-            ops: self.ops.load(Ordering::Relaxed),
-            durable_ops: self.durable_ops.load(Ordering::Relaxed),
-            flushes: self.flushes.load(Ordering::Relaxed),
-            flush_micros: self.flush_micros.load(Ordering::Relaxed),
-        }
-    }
-}
+pub(super) use crate::store::change::Stats;
 
 /// What the writer thread shares with the rest of the backend.
 pub(super) struct Shared {

@@ -9,6 +9,9 @@ use super::layout::{T, TREES};
 use crate::store::{Cipher, StoreError};
 
 pub(super) struct Trees {
+    /// The database counts as open in this process until this goes (see `reopen`): first,
+    /// so it goes before the database closes, never after another open found it closed.
+    pub _open_here: super::reopen::OpenHere,
     pub db: sled::Db,
     pub trees: [sled::Tree; TREES.len()],
     pub cipher: Cipher,

@@ -9,13 +9,12 @@
 use std::sync::Arc;
 
 use super::deferred::{Counts, Deferred};
-use super::index_update::IndexUpdate;
 use super::layout::{self, T, decode, encode, seq_key, tenant_prefix, timeline_key};
 use super::overlay::{Overlay, SEQ_RESERVE, SeqState};
 use super::trees::Trees;
 use crate::domain::audit::{AuditHead, Operator};
 use crate::domain::model::{AuditEvent, ProvisionerState, Tenant, TimelineEntry, UsedFlow};
-use crate::domain::outbox::OutboxEvent;
+use crate::store::index_update::IndexUpdate;
 use crate::store::{Change, Committed, FlowTx, SecretTx, StoreError, TenantTx, Tx};
 use crate::time::Millis;
 
@@ -177,11 +176,8 @@ impl TenantTx for SledTx<'_> {
     /// the change's sequence number.
     fn put_tenant(&mut self, tenant: Tenant, entry: Option<AuditEvent>) -> Result<u64, StoreError> {
         if let Some(e) = &entry {
-            let what = serde_json::to_value(e.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            self.append_audit("event", &what, Some(&tenant.slug), &e.detail)?;
+            let (what, detail) = crate::store::audit::of_event(e);
+            self.append_audit("event", &what, Some(&tenant.slug), &detail)?;
         }
         let seq = self.next_seq();
         // Any write may change the status (not only those with a timeline line).
@@ -190,7 +186,7 @@ impl TenantTx for SledTx<'_> {
             .outbox_on
             .load(std::sync::atomic::Ordering::Relaxed)
         {
-            self.enqueue_webhook_event(&tenant, seq);
+            self.enqueue_webhook_event(&tenant, seq)?;
         }
         self.put(T::Tenants, tenant.slug.as_bytes().to_vec(), encode(&tenant));
         let entry = entry.map(|e| TimelineEntry {
@@ -200,6 +196,7 @@ impl TenantTx for SledTx<'_> {
             kind: e.kind,
             detail: e.detail,
             status: tenant.status,
+            integration: e.integration,
         });
         if let Some(e) = &entry {
             self.put(T::Timeline, timeline_key(&tenant.slug, seq), encode(e));
@@ -292,11 +289,12 @@ impl Tx for SledTx<'_> {
         tenant: Option<&str>,
         detail: &str,
     ) -> Result<(), StoreError> {
-        let head: Option<AuditHead> = self
-            .get(T::Meta, layout::META_AUDIT_HEAD)
-            .ok()
-            .flatten()
-            .and_then(|v| decode("audit head", &v).ok());
+        // A head that cannot be read fails the commit: starting the chain again from no head
+        // would overwrite its first entries.
+        let head: Option<AuditHead> = match self.get(T::Meta, layout::META_AUDIT_HEAD)? {
+            Some(v) => Some(decode("audit head", &v)?),
+            None => None,
+        };
         let entry = crate::store::audit::Entry {
             at: self.now,
             kind,
@@ -318,31 +316,19 @@ impl Tx for SledTx<'_> {
 }
 
 impl SledTx<'_> {
-    /// Put the webhook event this tenant's change is (if any) in the outbox, in the same
-    /// commit as the change: no event is lost to a crash, and none is sent for a change
-    /// that did not happen.
-    fn enqueue_webhook_event(&mut self, tenant: &Tenant, seq: u64) {
-        let before = self
-            .get(T::Tenants, tenant.slug.as_bytes())
-            .ok()
-            .flatten()
-            .and_then(|v| decode::<Tenant>("tenant", &v).ok())
-            .map(|t| t.status);
-        let Some((event_type, data)) = OutboxEvent::of_change(before, tenant) else {
-            return;
+    /// Put the webhook events this tenant's change is (one per integration whose status
+    /// changed) in the outbox, in the same commit as the change: no event is lost to a
+    /// crash, and none is sent for a change that did not happen.
+    fn enqueue_webhook_event(&mut self, tenant: &Tenant, seq: u64) -> Result<(), StoreError> {
+        // The tenant before, read as the commit sees it: a read that fails fails the
+        // commit rather than send an event for a change that may not be one.
+        let before = match self.get(T::Tenants, tenant.slug.as_bytes())? {
+            Some(v) => Some(decode::<Tenant>("tenant", &v)?),
+            None => None,
         };
-        // Keyed by the change's sequence number: the order of the changes, across batches
-        // and restarts, whatever the clock does.
-        let key = seq_key(seq).to_vec();
-        // A random part too: two installations sending to one receiver never share an id.
-        let salt: u64 = rand::random();
-        let event = OutboxEvent {
-            id: format!("msg_{seq:016x}{salt:016x}"),
-            event_type: event_type.to_owned(),
-            at: self.now,
-            data,
-            delivered: Vec::new(),
-        };
-        self.put(T::Outbox, key, encode(&event));
+        for (key, event) in crate::store::outbox::queued(before.as_ref(), tenant, seq, self.now) {
+            self.put(T::Outbox, key, encode(&event));
+        }
+        Ok(())
     }
 }

@@ -2,11 +2,11 @@
 
 use secrecy::SecretString;
 
-use super::index_update::IndexUpdate;
 use super::layout::{self, StoredFlow, T, decode, encode, tenant_link_key, tenant_prefix};
 use super::tx::SledTx;
 use crate::domain::model::{ConsentLink, PendingFlow, UsedFlow};
-use crate::store::{Change, Counted, FlowTx, LinkTx, StoreError, TakenFlow, Tx};
+use crate::store::index_update::IndexUpdate;
+use crate::store::{Change, Counted, FlowTx, LinkTx, StoreError, Swept, TakenFlow, Tx};
 use crate::time::Millis;
 
 impl LinkTx for SledTx<'_> {
@@ -28,30 +28,11 @@ impl LinkTx for SledTx<'_> {
     /// next lazy flush, so a link opened again and again costs one write per flush
     /// interval, not one per request.
     fn count_on_link(&mut self, hash: &[u8], continued: bool) -> Result<Counted, StoreError> {
-        let Some(mut link) = self.link(hash)? else {
-            return Ok(Counted::NotLive);
-        };
-        if link.state(self.now()) != crate::domain::model::LinkState::Active {
-            return Ok(Counted::NotLive);
+        let counted = crate::store::counts::count_first(self, hash, continued)?;
+        if counted == Counted::Again {
+            self.lock().count(hash, continued);
         }
-        let first = if continued {
-            link.continued_at.is_none()
-        } else {
-            link.opened_at.is_none()
-        };
-        if first {
-            if continued {
-                link.continue_count = link.continue_count.saturating_add(1);
-                link.continued_at = Some(self.now());
-            } else {
-                link.open_count = link.open_count.saturating_add(1);
-                link.opened_at = Some(self.now());
-            }
-            self.put_link(hash, link.clone())?;
-            return Ok(Counted::First(Box::new(link)));
-        }
-        self.lock().count(hash, continued);
-        Ok(Counted::Again)
+        Ok(counted)
     }
 
     fn put_link(&mut self, hash: &[u8], link: ConsentLink) -> Result<(), StoreError> {
@@ -214,20 +195,22 @@ impl FlowTx for SledTx<'_> {
         Ok(())
     }
 
-    fn sweep_flows(&mut self, before: Millis) -> Result<usize, StoreError> {
-        let mut n = 0;
+    fn sweep_flows(&mut self, before: Millis) -> Result<Swept, StoreError> {
+        let mut swept = Swept::default();
         {
             let mut d = self.lock();
-            let old: Vec<(Vec<u8>, String)> = d
+            let old: Vec<Vec<u8>> = d
                 .flows
                 .iter()
                 .filter(|(_, s)| s.flow.expires_at < before)
-                .map(|(h, s)| (h.clone(), s.flow.link_hash.clone()))
+                .map(|(h, _)| h.clone())
                 .collect();
-            for (h, link) in old {
-                d.flows.remove(&h);
-                d.forget_flow(&link, &h);
-                n += 1;
+            for h in old {
+                if let Some(s) = d.flows.remove(&h) {
+                    d.forget_flow(&s.flow.link_hash, &h);
+                    swept.expired.push(s.flow);
+                }
+                swept.count += 1;
             }
         }
         for (k, v) in self.scan(T::Flows, &[])? {
@@ -237,22 +220,23 @@ impl FlowTx for SledTx<'_> {
                 Err(_) => true,
             };
             if old {
-                if let Ok(s) = &stored {
+                if let Ok(s) = stored {
                     self.lock().forget_flow(&s.flow.link_hash, &k);
+                    swept.expired.push(s.flow);
                 }
                 self.updates.push(IndexUpdate::FlowGone(k.clone()));
                 self.del(T::Flows, k);
-                n += 1;
+                swept.count += 1;
             }
         }
         for (k, v) in self.scan(T::UsedFlows, &[])? {
             let used: Result<UsedFlow, _> = serde_json::from_slice(&v);
             if used.map(|u| u.used_at < before).unwrap_or(true) {
                 self.del(T::UsedFlows, k);
-                n += 1;
+                swept.count += 1;
             }
         }
-        Ok(n)
+        Ok(swept)
     }
 }
 

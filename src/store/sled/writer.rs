@@ -18,62 +18,34 @@
 //! Writes that were not flushed at once are flushed within [`LAZY_FLUSH`]. sled's own
 //! background flusher is off: this thread is the only one that flushes.
 
-use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, oneshot};
 
 use super::batch::Loop;
 use super::overlay::SeqState;
 use super::queue::{BatchResult, Completion, Msg, Run, Shared};
 use super::tx::SledTx;
 use crate::domain::audit::Operator;
+use crate::store::inbox::{Inbox, stopped};
 use crate::store::{BoxFuture, Durability, StoreError, TxOp};
-
-/// Operations queued or in progress at once; more wait (asynchronously) for room.
-const MAX_QUEUED: usize = 8192;
 
 /// The sending half: the only way to change the database.
 pub(super) struct Writer {
-    tx: Mutex<Option<Sender<Msg>>>,
-    permits: Arc<Semaphore>,
-    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    inbox: Inbox<Msg>,
     failed: Arc<Mutex<Option<String>>>,
-}
-
-fn closed() -> StoreError {
-    StoreError::Closed("the store is shutting down".into())
 }
 
 impl Writer {
     pub fn start(shared: Shared, seq: SeqState) -> Result<Self, StoreError> {
-        let (tx, rx) = std::sync::mpsc::channel();
         let failed = shared.failed.clone();
-        let thread = std::thread::Builder::new()
-            .name("store-writer".into())
-            .spawn(move || Loop::new(shared, seq, rx).run())
-            .map_err(|e| StoreError::Closed(format!("cannot start the store writer: {e}")))?;
-        Ok(Self {
-            tx: Mutex::new(Some(tx)),
-            permits: Arc::new(Semaphore::new(MAX_QUEUED)),
-            thread: Mutex::new(Some(thread)),
-            failed,
-        })
-    }
-
-    fn sender(&self) -> Result<Sender<Msg>, StoreError> {
-        self.tx
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-            .ok_or_else(closed)
+        let inbox = Inbox::start(move |rx| Loop::new(shared, seq, rx).run())?;
+        Ok(Self { inbox, failed })
     }
 
     /// Run `op` on the writer thread inside the next batch, for `actor` (see
-    /// [`crate::store::Backend::submit`]). It is queued at once, when this is called
-    /// (unless the queue is full: then when the future is first polled), and runs to its
-    /// end even if the future is dropped.
+    /// [`crate::store::Backend::submit`] and [`Inbox::enqueue`]).
     pub fn submit(
         &self,
         actor: Option<Operator>,
@@ -103,9 +75,7 @@ impl Writer {
         let queued = self.queue(false, None, run);
         Box::pin(async move {
             queued.await?;
-            out_rx.await.map_err(|_| {
-                StoreError::Closed("the store writer stopped before answering".into())
-            })?
+            out_rx.await.map_err(|_| stopped())?
         })
     }
 
@@ -117,24 +87,13 @@ impl Writer {
         actor: Option<Operator>,
         run: Run,
     ) -> BoxFuture<'static, Result<(), StoreError>> {
-        let sender = self.sender();
-        let permits = self.permits.clone();
-        let queued = match (&sender, permits.clone().try_acquire_owned()) {
-            (Ok(s), Ok(permit)) => Ok(send(s, durable, actor, permit, run)),
-            _ => Err((actor, run)),
-        };
+        let (reply, answer) = oneshot::channel();
+        let queued = self
+            .inbox
+            .enqueue(move |permit| op_msg(durable, actor, permit, run, reply));
         Box::pin(async move {
-            let reply = match queued {
-                Ok(reply) => reply?,
-                Err((actor, run)) => {
-                    let sender = sender?;
-                    let permit = permits.acquire_owned().await.map_err(|_| closed())?;
-                    send(&sender, durable, actor, permit, run)?
-                }
-            };
-            reply.await.map_err(|_| {
-                StoreError::Closed("the store writer stopped before answering".into())
-            })?
+            queued.await?;
+            answer.await.map_err(|_| stopped())?
         })
     }
 
@@ -149,12 +108,7 @@ impl Writer {
     /// Resolve once everything submitted before is on disk.
     pub fn sync(&self) -> BoxFuture<'static, Result<(), StoreError>> {
         let (tx, rx) = oneshot::channel();
-        let sent = self.sender().and_then(|s| {
-            s.send(Msg::Barrier(Box::new(move |r| {
-                let _ = tx.send(r);
-            })))
-            .map_err(|_| closed())
-        });
+        let sent = self.inbox.send(Msg::Barrier(answering(tx)));
         Box::pin(async move {
             sent?;
             rx.await
@@ -165,71 +119,48 @@ impl Writer {
 
     /// Tests: make the writer stop answering for `d`, as a stuck disk would.
     pub fn stall_for_tests(&self, d: Duration) {
-        if let Ok(s) = self.sender() {
-            let _ = s.send(Msg::Stall(d));
-        }
+        let _ = self.inbox.send(Msg::Stall(d));
     }
 
     /// Finish what is queued, flush, and stop the thread. Waits at most `grace`; what was
     /// acknowledged as durable is on disk whatever happens, since its reply came after
     /// its flush.
     pub async fn stop(&self, grace: Duration) -> Result<(), StoreError> {
-        let Some(sender) = self.tx.lock().unwrap_or_else(|p| p.into_inner()).take() else {
-            return Ok(());
-        };
-        let (tx, rx) = oneshot::channel();
-        let _ = sender.send(Msg::Stop(Box::new(move |r| {
-            let _ = tx.send(r);
-        })));
-        drop(sender);
-        let res = match tokio::time::timeout(grace, rx).await {
-            Ok(Ok(r)) => r.map_err(StoreError::Write),
-            Ok(Err(_)) => Err(StoreError::Closed("the store writer ended early".into())),
-            Err(_) => {
-                return Err(StoreError::Closed(format!(
-                    "the store writer did not finish within {grace:?}"
-                )));
-            }
-        };
-        let handle = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(h) = handle {
-            let _ = tokio::task::spawn_blocking(move || h.join()).await;
-        }
-        res
+        let stopped = self
+            .inbox
+            .stop(grace, |tx| Msg::Stop(answering(tx)))
+            .await?;
+        stopped.unwrap_or(Ok(())).map_err(StoreError::Write)
     }
 }
 
-/// Queue one operation; the receiver gets how its batch ended.
-fn send(
-    sender: &Sender<Msg>,
+/// A completion that sends how its batch ended to `tx`.
+fn answering(tx: oneshot::Sender<BatchResult>) -> Completion {
+    Box::new(move |r| {
+        let _ = tx.send(r);
+    })
+}
+
+/// One operation as queued: its permit is held, and `reply` told how its batch ended, once
+/// the batch has.
+fn op_msg(
     durable: bool,
     actor: Option<Operator>,
     permit: OwnedSemaphorePermit,
     run: Run,
-) -> Result<oneshot::Receiver<Result<(), StoreError>>, StoreError> {
-    let (reply_tx, reply_rx) = oneshot::channel();
+    reply: oneshot::Sender<Result<(), StoreError>>,
+) -> Msg {
     let run: Run = Box::new(move |tx: &mut SledTx<'_>| -> Completion {
         let inner = run(tx);
         Box::new(move |res: BatchResult| {
             let _permit = permit;
             inner(res.clone());
-            let _ = reply_tx.send(res.map_err(StoreError::Write));
+            let _ = reply.send(res.map_err(StoreError::Write));
         })
     });
-    sender
-        .send(Msg::Op {
-            durable,
-            actor,
-            run,
-        })
-        .map_err(|_| closed())?;
-    Ok(reply_rx)
-}
-
-impl Drop for Writer {
-    fn drop(&mut self) {
-        // Without an explicit stop, closing the channel lets the thread finish the queue,
-        // flush and end on its own.
-        self.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
+    Msg::Op {
+        durable,
+        actor,
+        run,
     }
 }

@@ -7,7 +7,8 @@
 //! still asks the engine, which has the last word, but the command is not offered.
 
 use super::{Action, Scope, Target};
-use crate::domain::model::{ProvisionStep, TenantStatus};
+use crate::domain::model::TenantStatus;
+use crate::domain::standing;
 use crate::engine::api::TenantSummary;
 use crate::tui::layout;
 use crate::tui::model::{Level, Model};
@@ -64,9 +65,7 @@ fn on_table(a: Action, m: &Model) -> Availability {
         Action::NewLink => ready(takes_links(row)),
         Action::Edit | Action::Offboard => ready(active(row)),
         Action::Withdraw => ready(m.active_links(slug).is_none_or(|(n, _)| n > 0)),
-        Action::Retry => ready(
-            row.step == Some(ProvisionStep::Stopped) && row.status != TenantStatus::NeedsReconsent,
-        ),
+        Action::Retry => ready(standing::retry_offered(&row.standings())),
         Action::CheckToken => ready(holds_consent(row)),
         Action::Approve | Action::Reject => {
             if m.shown_detail()
@@ -119,14 +118,10 @@ fn active(row: &TenantSummary) -> bool {
 }
 
 /// Whether the tenant holds a consent whose token can be checked (as the engine's health
-/// check decides, from what the row shows: an account that consented, a status that still
-/// stands on it).
+/// check decides, from what the row shows: an account that consented, an integration that
+/// still stands on it).
 fn holds_consent(row: &TenantSummary) -> bool {
-    row.google_email.is_some()
-        && !matches!(
-            row.status,
-            TenantStatus::NeedsReconsent | TenantStatus::Offboarding | TenantStatus::Offboarded
-        )
+    row.google_email.is_some() && standing::token_checkable(&row.standings())
 }
 
 /// A tenant waiting for the operator's approval takes no new link until it is decided.

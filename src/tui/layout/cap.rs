@@ -16,6 +16,9 @@ pub const PIECE_ROWS: usize = 3;
 pub enum Extent {
     /// In a pane: each piece capped at [`PIECE_ROWS`], a word wider than a row cut.
     Pane,
+    /// In a pane short of room for every row of each integration's block: as `Pane`, each
+    /// block saying only its status, what needs attention and its MCP server.
+    Brief,
     /// In the full view: every row of every piece, a word wider than a row broken across
     /// rows.
     Whole,
@@ -24,7 +27,7 @@ pub enum Extent {
 impl Extent {
     pub fn fold(self) -> Fold {
         match self {
-            Extent::Pane => Fold::Cut,
+            Extent::Pane | Extent::Brief => Fold::Cut,
             Extent::Whole => Fold::Break,
         }
     }

@@ -1,17 +1,20 @@
 //! The selected tenant's pane as rows: its facts (status, reason, what can be done,
-//! account, token, link, scopes) and its timeline, one list of rows per entry, each capped
-//! at a few rows in the pane (a marker says how many more) and whole in the full view. The
-//! layout counts them to size the panes; the view draws them.
+//! account, token, link, scopes; for a tenant of several integrations, a block each) and
+//! its timeline, one list of rows per entry, each capped at a few rows in the pane (a marker
+//! says how many more) and whole in the full view. The layout counts them to size the
+//! panes; the view draws them.
 
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use super::cap::{Extent, capped};
+use super::facts::{approval_text, token};
+use super::integrations;
 use super::timeline::farthest_back;
 use super::wrap::{self, Fold, hanging_as};
-use crate::domain::before_consent;
 use crate::domain::model::{ExpectedAccount, LinkState};
+use crate::domain::{before_consent, standing};
 use crate::engine::api::TenantView;
 use crate::tui::clock::countdown;
 use crate::tui::commands;
@@ -22,6 +25,20 @@ use crate::tui::style;
 pub struct Rows {
     pub head: Vec<Line<'static>>,
     pub entries: Vec<Vec<Line<'static>>>,
+}
+
+/// The no-callback signal with its likely causes, each with its fix.
+fn no_callback_text(n: &crate::engine::api::NoCallbackView) -> String {
+    let causes: Vec<String> = n
+        .causes
+        .iter()
+        .map(|c| format!("{}: {}", c.code, c.fix))
+        .collect();
+    format!(
+        "{}. Likely causes, by Google's error code: {}",
+        n.detail,
+        causes.join(" · ")
+    )
 }
 
 /// The pane's content as rows of `width` columns, each fact and entry as `extent` says (in
@@ -38,7 +55,10 @@ pub fn rows(m: &Model, d: &TenantView, width: u16, extent: Extent) -> Rows {
         t.status(d.status),
     );
     put(hanging_as(fold, status, &d.display_name, Style::new(), w));
-    if let Some(r) = &d.reason {
+    // A tenant of several integrations: each one's reason, consent, token and scopes are
+    // in its block, not said once for the first as if for the tenant.
+    let blocks = integrations::in_blocks(d);
+    if let Some(r) = d.reason.as_ref().filter(|_| !blocks) {
         put(hanging_as(
             fold,
             Span::styled("✖ ", t.error()),
@@ -47,7 +67,14 @@ pub fn rows(m: &Model, d: &TenantView, width: u16, extent: Extent) -> Rows {
             w,
         ));
     }
-    if before_consent::failed_before_consent(d.status, d.provisioning.is_some()) {
+    for f in &d.google_fixes {
+        let about = f.integration.map(|i| format!("[{i}] ")).unwrap_or_default();
+        put(kv("fix", &format!("{about}{}", f.fix), t.warn()));
+    }
+    if let Some(n) = &d.no_callback {
+        put(kv("signal", &no_callback_text(n), t.warn()));
+    }
+    if standing::failed_before_consent(d.status, &d.standings()) {
         let until = before_consent::link_works_until(
             d.links
                 .iter()
@@ -68,11 +95,14 @@ pub fn rows(m: &Model, d: &TenantView, width: u16, extent: Extent) -> Rows {
         }
         _ => {}
     }
-    if let Some(p) = &d.pending_consent {
-        let v = format!("◆ consent by {}: A approves, X rejects", p.account);
+    if let Some(l) = &d.lang {
+        put(kv("language", l, Style::new()));
+    }
+    if let Some(p) = d.pending_consent.as_ref().filter(|_| !blocks) {
+        let v = format!("◆ {}", approval_text(&p.account));
         put(kv("waiting", &v, t.group(style::Group::Approval)));
     }
-    if let Some(tok) = &d.token {
+    if let Some(tok) = d.token.as_ref().filter(|_| !blocks) {
         let (v, s) = token(m, tok);
         put(kv("token", &v, s));
     }
@@ -94,7 +124,7 @@ pub fn rows(m: &Model, d: &TenantView, width: u16, extent: Extent) -> Rows {
         );
         put(kv("link", &v, Style::new()));
     }
-    if !d.granted_scopes.is_empty() {
+    if !d.granted_scopes.is_empty() && !blocks {
         let missing =
             crate::domain::consent::missing_scopes(&d.requested_scopes, &d.granted_scopes);
         let n = d.requested_scopes.len();
@@ -104,6 +134,9 @@ pub fn rows(m: &Model, d: &TenantView, width: u16, extent: Extent) -> Rows {
             format!("✖ missing {}", missing.join(" "))
         };
         put(kv("scopes", &v, Style::new()));
+    }
+    for piece in integrations::blocks(m, d, width, extent) {
+        put(piece);
     }
     let entries = d
         .events
@@ -133,30 +166,12 @@ pub fn one_row(m: &Model, e: &crate::engine::api::EventView, width: u16) -> Line
     Line::from(wrap::fit(&text, usize::from(width)))
 }
 
-fn token(m: &Model, tok: &crate::engine::api::TokenView) -> (String, Style) {
-    use crate::domain::health::Health;
-    let t = m.theme;
-    let expiry = tok
-        .testing_expires_ms
-        .map(|at| format!(", Testing app: ends {}", countdown(m.now, at)))
-        .unwrap_or_default();
-    match tok.health {
-        Some(Health::Healthy) => (format!("✔ healthy{expiry}"), t.ok()),
-        Some(Health::NeedsReconsent) => (
-            "✖ refused by Google: needs a new consent".to_owned(),
-            t.error(),
-        ),
-        Some(Health::Transient) => (format!("… no verdict yet (Google busy){expiry}"), t.dim()),
-        Some(Health::ClientError) => ("✖ our OAuth client was refused".to_owned(), t.error()),
-        None => (format!("not checked yet (h checks){expiry}"), t.dim()),
-    }
-}
-
-/// Rows the pane needs inside its borders at `width`: every fact, the newest entry, and a
-/// row for the older ones (or the marker that says they are there).
-pub fn rows_needed(m: &Model, width: u16) -> usize {
+/// Rows the pane needs inside its borders at `width`, its rows as `extent` says: every
+/// fact, the newest entry, and a row for the older ones (or the marker that says they are
+/// there).
+pub fn rows_needed(m: &Model, width: u16, extent: Extent) -> usize {
     let Some(d) = m.shown_detail() else { return 1 };
-    let r = rows(m, d, width, Extent::Pane);
+    let r = rows(m, d, width, extent);
     let newest = r.entries.last().map_or(0, Vec::len);
     r.head.len() + newest + usize::from(r.entries.len() > 1)
 }
@@ -172,10 +187,11 @@ fn heights(r: &Rows) -> Vec<usize> {
     r.entries[..n].iter().map(Vec::len).collect()
 }
 
-/// The farthest back the timeline scrolls in the pane `area`: until its first entry shows.
-pub fn max_back(m: &Model, area: Rect) -> usize {
+/// The farthest back the timeline scrolls in the pane `area` (its rows as `extent` says):
+/// until its first entry shows.
+pub fn max_back(m: &Model, area: Rect, extent: Extent) -> usize {
     let Some(d) = m.shown_detail() else { return 0 };
-    let r = rows(m, d, area.width.saturating_sub(2), Extent::Pane);
+    let r = rows(m, d, area.width.saturating_sub(2), extent);
     let h = heights(&r);
     let room = older_room(&r, usize::from(area.height.saturating_sub(2)));
     farthest_back(&h, room)

@@ -1,4 +1,4 @@
-//! The full view of the selected tenant (`d`): every fact, its provisioning and its whole
+//! The full view of a tenant (`d`): every fact, its provisioning and its whole
 //! timeline, nothing capped or cut, as rows of the view's width; where it goes on the
 //! screen, and how far it scrolls (to its last row at the bottom of its box).
 
@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 
 use super::cap::Extent;
-use super::{detail, provisioning, screen, whole};
+use super::{detail, provisioning, screen, whole, wrap};
 use crate::tui::model::Model;
 
 /// The box with the rows, and the MCP URL's line under it (as on the tenants screen).
@@ -27,25 +27,33 @@ pub fn areas(m: &Model, body: Rect) -> DetailsAreas {
     }
 }
 
-/// Every row of the selected tenant at `width` columns: its facts, its provisioning, its
+/// Every row of the tenant in view at `width` columns: its facts, its provisioning, its
 /// timeline from the first entry to the newest.
 pub fn rows(m: &Model, width: u16) -> Vec<Line<'static>> {
     let Some(d) = m.shown_detail() else {
         return vec![Line::from(Span::styled("loading…", m.theme.dim()))];
     };
-    let t = m.theme;
     let r = detail::rows(m, d, width, Extent::Whole);
     let mut out = r.head;
     out.push(Line::from(""));
-    out.push(Line::from(Span::styled("Provisioning", t.title())));
+    let title = super::integrations::provisioning_title(Some(d));
+    out.extend(heading(m, &title, width));
     out.extend(provisioning::provisioning_rows(m, width, Extent::Whole));
     out.push(Line::from(""));
     let n = r.entries.len();
     let s = if n == 1 { "y" } else { "ies" };
-    let heading = format!("Timeline, {n} entr{s}, the newest last");
-    out.push(Line::from(Span::styled(heading, t.title())));
+    let timeline = format!("Timeline, {n} entr{s}, the newest last");
+    out.extend(heading(m, &timeline, width));
     out.extend(r.entries.into_iter().flatten());
     out
+}
+
+/// A heading in rows of `width` columns, wrapped like the rest (nothing of it cut).
+fn heading(m: &Model, text: &str, width: u16) -> Vec<Line<'static>> {
+    wrap::rows_breaking_words(text, usize::from(width))
+        .into_iter()
+        .map(|r| Line::from(Span::styled(r, m.theme.title())))
+        .collect()
 }
 
 /// Rows inside the box of the full view.

@@ -8,7 +8,9 @@
 pub mod cap;
 pub mod detail;
 pub mod details;
+mod facts;
 pub mod help;
+pub mod integrations;
 pub mod provisioning;
 pub mod timeline;
 pub mod wrap;
@@ -59,12 +61,14 @@ pub fn flash_rows(m: &Model, width: u16) -> Vec<String> {
     rows
 }
 
-/// The tenants screen: the table, the selected tenant's two panes, and its MCP URL's line.
+/// The tenants screen: the table, the selected tenant's two panes, and its MCP URL's line;
+/// and how the tenant's pane shows its rows.
 pub struct TenantsAreas {
     pub table: Rect,
     pub detail: Rect,
     pub provisioning: Rect,
     pub url: Option<Rect>,
+    pub extent: cap::Extent,
 }
 
 pub fn tenants(m: &Model, body: Rect) -> TenantsAreas {
@@ -72,16 +76,28 @@ pub fn tenants(m: &Model, body: Rect) -> TenantsAreas {
     let url_h = u16::from(url);
     let (left, right) = panes(Rect { height: 10, ..body });
     let inner = |r: Rect| r.width.saturating_sub(2);
-    let need = detail::rows_needed(m, inner(left))
-        .max(provisioning::provisioning_rows(m, inner(right), cap::Extent::Pane).len())
-        .saturating_add(2);
-    let need = u16::try_from(need).unwrap_or(u16::MAX);
+    let right_need = provisioning::provisioning_rows(m, inner(right), cap::Extent::Pane).len();
+    let need = |extent| {
+        let rows = detail::rows_needed(m, inner(left), extent).max(right_need);
+        u16::try_from(rows.saturating_add(2)).unwrap_or(u16::MAX)
+    };
     let wanted = u16::try_from(m.table.visible.len().saturating_add(3))
         .unwrap_or(u16::MAX)
         .max(MIN_TABLE);
     let share = u16::try_from(u32::from(body.height) * 11 / 20)
         .unwrap_or(u16::MAX)
         .max(MIN_TABLE);
+    // Each integration's block in full when that leaves the table its rows, else in brief.
+    let full = need(cap::Extent::Pane);
+    let left_over = body
+        .height
+        .saturating_sub(url_h.saturating_add(wanted.min(share)));
+    let extent = if full <= left_over {
+        cap::Extent::Pane
+    } else {
+        cap::Extent::Brief
+    };
+    let need = need(extent);
     let room = body.height.saturating_sub(url_h.saturating_add(need));
     let table = wanted.min(share.min(room).max(MIN_TABLE)).min(body.height);
     let [table, lower, url_line] = body.layout(&Layout::vertical([
@@ -95,6 +111,7 @@ pub fn tenants(m: &Model, body: Rect) -> TenantsAreas {
         detail,
         provisioning,
         url: url.then_some(url_line),
+        extent,
     }
 }
 
@@ -121,7 +138,8 @@ pub fn table_rows(m: &Model) -> usize {
 /// How far back the selected tenant's timeline can be scrolled.
 pub fn timeline_max_back(m: &Model) -> usize {
     let body = screen(m, whole(m)).body;
-    detail::max_back(m, tenants(m, body).detail)
+    let a = tenants(m, body);
+    detail::max_back(m, a.detail, a.extent)
 }
 
 /// How far the help can be scrolled: to its last row at the bottom of its box.

@@ -53,6 +53,8 @@ pub fn provisioning_rows(m: &Model, width: u16, extent: Extent) -> Vec<Line<'sta
     let p = &m.engine.provisioner;
     let (overall, style) = if let Some(why) = &p.disabled {
         (format!("provisioner disabled: {why}"), t.warn())
+    } else if p.following {
+        (p.describe(), t.dim())
     } else if p.running {
         let text = format!(
             "{} in flight of {}, {} waiting, {} retrying",

@@ -16,6 +16,7 @@ pub enum FieldKey {
     Contact,
     ExpectedEmail,
     ExpectedDomain,
+    Language,
     LinkLifetime,
 }
 
@@ -28,6 +29,7 @@ impl FieldKey {
             FieldKey::Contact => "Contact",
             FieldKey::ExpectedEmail => "Expected email",
             FieldKey::ExpectedDomain => "Expected domain",
+            FieldKey::Language => "Language",
             FieldKey::LinkLifetime => "Link lifetime",
         }
     }

@@ -34,7 +34,7 @@ pub struct Setup {
     /// names (see [`crate::tui::exports`]).
     pub exports: std::path::PathBuf,
     /// The message template for `t`.
-    pub message_template: String,
+    pub message_template: crate::message::OwnTemplates,
     /// The first-run panel, when the configuration is not complete.
     pub problems: Vec<SetupLine>,
 }
@@ -73,6 +73,9 @@ pub enum Msg {
     OwnerLost,
     /// An owner answers again (the same or a new process): everything is loaded afresh.
     Reattached(Attachment),
+    /// A link issued for this console outside its own requests (the demo's sample's): kept
+    /// like one it asked for, so its link view shows it.
+    LinkIssued(LinkView),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -244,17 +247,29 @@ impl Model {
             .collect()
     }
 
-    /// The detail held for the selected tenant, if it is the selected one's.
+    /// The tenant in front of the operator: the one of the full view when it is open (its
+    /// own, whatever the selection), else the selected one.
+    pub fn in_view(&self) -> Option<&str> {
+        self.mode
+            .details_slug()
+            .or_else(|| self.selected_row().map(|r| r.slug.as_str()))
+    }
+
+    /// The detail held for the tenant in view, if it is that tenant's.
     pub fn shown_detail(&self) -> Option<&TenantView> {
-        let slug = self.selected_row().map(|r| r.slug.as_str())?;
+        let slug = self.in_view()?;
         self.detail.view.as_ref().filter(|d| d.slug == slug)
     }
 
-    /// The selected tenant's MCP URL (from its detail, else from its row).
+    /// The MCP URL of the tenant in view (from its detail, else from its row).
     pub fn mcp_url(&self) -> Option<&str> {
+        let row = || {
+            self.row_of(self.in_view()?)
+                .and_then(|i| self.table.rows.get(i))
+        };
         self.shown_detail()
             .and_then(|d| d.mcp_url.as_deref())
-            .or_else(|| self.selected_row().and_then(|r| r.mcp_url.as_deref()))
+            .or_else(|| row().and_then(|r| r.mcp_url.as_deref()))
     }
 
     /// How many entries back the selected tenant's timeline is scrolled.

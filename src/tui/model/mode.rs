@@ -20,8 +20,9 @@ pub enum Mode {
     Form(Form),
     /// A tenant's link view.
     Link(String),
-    /// The full view of the selected tenant (`d`), scrolled this many rows down.
-    Details { scroll: usize },
+    /// The full view of a tenant (`d`, opened on the selected one), scrolled this many rows
+    /// down.
+    Details { slug: String, scroll: usize },
     /// The help, scrolled this far, over what it goes back to (the table, a link view or
     /// the full view of a tenant).
     Help { scroll: u16, back: Box<Mode> },
@@ -47,6 +48,28 @@ impl Mode {
         match self {
             Mode::Confirm { confirm, .. } => Some(confirm),
             _ => None,
+        }
+    }
+
+    /// The tenant of the full view shown, or under a help or a question.
+    pub fn details_slug(&self) -> Option<&str> {
+        match self {
+            Mode::Details { slug, .. } => Some(slug),
+            Mode::Help { back, .. } | Mode::Confirm { back, .. } => back.details_slug(),
+            _ => None,
+        }
+    }
+
+    /// The full view of `slug`, shown or under a help or a question, closed back to the
+    /// table (its tenant is gone); whether there was one.
+    pub fn close_details(&mut self, slug: &str) -> bool {
+        match self {
+            Mode::Details { slug: s, .. } if s == slug => {
+                *self = Mode::Table;
+                true
+            }
+            Mode::Help { back, .. } | Mode::Confirm { back, .. } => back.close_details(slug),
+            _ => false,
         }
     }
 

@@ -71,7 +71,7 @@ fn start(m: &mut Model, cmd: Cmd) -> Vec<Effect> {
 #[case::offboard(Cmd::Offboard, |c: &Command| matches!(c, Command::Offboard { slugs } if slugs == &["t000".to_owned()]))]
 #[case::edit(Cmd::Edit, |c: &Command| matches!(c, Command::EditTenant { slug, .. } if slug == "t000"))]
 #[case::check_token(Cmd::CheckToken, |c: &Command| matches!(c, Command::CheckHealth { slug: Some(s) } if s == "t000"))]
-#[case::new_link(Cmd::NewLink, |c: &Command| matches!(c, Command::IssueLink { slug, ttl_secs: 604_800, replace: false } if slug == "t000"))]
+#[case::new_link(Cmd::NewLink, |c: &Command| matches!(c, Command::IssueLink { slug, ttl_secs: 604_800, replace: false, integration: None } if slug == "t000"))]
 fn each_command_on_the_selected_tenant_sends_its_command(
     #[case] cmd: Cmd,
     #[case] sent: fn(&Command) -> bool,

@@ -27,6 +27,7 @@ fn issued(fx: &[Effect]) -> Vec<(String, u64, bool)> {
         .into_iter()
         .filter_map(|c| match c {
             Command::IssueLink {
+                integration: None,
                 slug,
                 ttl_secs,
                 replace,

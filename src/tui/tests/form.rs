@@ -121,14 +121,14 @@ fn shift_tab_and_up_go_to_the_previous_field_and_focus_wraps_around() {
         Mode::Form(f) => (f.focus, f.fields.len()),
         _ => panic!("not a form"),
     };
-    assert_eq!(focus(&m), (0, 6));
+    assert_eq!(focus(&m), (0, 7));
     update(
         &mut m,
         Msg::Key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT)),
     );
-    assert_eq!(focus(&m).0, 5, "from the first field to the last");
+    assert_eq!(focus(&m).0, 6, "from the first field to the last");
     update(&mut m, code(KeyCode::Up));
-    assert_eq!(focus(&m).0, 4);
+    assert_eq!(focus(&m).0, 5);
     update(&mut m, code(KeyCode::Tab));
     update(&mut m, code(KeyCode::Down));
     assert_eq!(focus(&m).0, 0, "from the last field to the first");
@@ -250,4 +250,29 @@ fn paste_goes_into_the_palette_or_the_focused_form_field() {
     update(&mut m, Msg::Paste("Beta\tCorp\nsecond".into()));
     let Mode::Form(f) = &m.mode else { panic!() };
     assert_eq!(f.fields[1].input.value(), "BetaCorp");
+}
+
+#[test]
+fn the_language_field_takes_a_supported_tag_and_the_add_carries_it() {
+    let mut m = loaded(1);
+    update(&mut m, key('a'));
+    typed(&mut m, "beta");
+    for _ in 0..5 {
+        update(&mut m, code(KeyCode::Tab));
+    }
+    typed(&mut m, "it");
+    let Mode::Form(f) = &m.mode else { panic!() };
+    assert_eq!(f.fields[f.focus].key, crate::tui::model::FieldKey::Language);
+    let err = f.fields[f.focus].error.as_deref().unwrap_or_default();
+    assert!(err.contains("en, de, fr, es, pt-BR, ja"), "{err}");
+    assert!(calls(&update(&mut m, code(KeyCode::Enter))).is_empty());
+    update(&mut m, code(KeyCode::Backspace));
+    update(&mut m, code(KeyCode::Backspace));
+    typed(&mut m, "de");
+    let fx = update(&mut m, code(KeyCode::Enter));
+    let c = calls(&fx);
+    let Command::AddTenant(NewTenant { slug, lang, .. }) = c[0] else {
+        panic!("{c:?}")
+    };
+    assert_eq!((slug.as_str(), lang.as_deref()), ("beta", Some("de")));
 }

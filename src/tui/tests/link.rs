@@ -37,6 +37,20 @@ fn a_new_link_opens_the_link_view_where_it_can_be_copied_and_exported() {
     assert!(matches!(&m.mode, Mode::Table));
 }
 
+/// The demo's sample: its link, issued for the console by the runner, is the one its link
+/// view shows and copies; nothing else changes and nothing is asked.
+#[test]
+fn a_link_handed_to_the_console_is_shown_by_its_link_view() {
+    let mut m = loaded(2);
+    let fx = update(&mut m, Msg::LinkIssued(link_view("t000")));
+    assert!(fx.is_empty(), "{fx:?}");
+    assert!(matches!(m.mode, Mode::Table));
+    let fx = update(&mut m, code(KeyCode::Enter));
+    assert!(calls(&fx).is_empty(), "no new link asked for: {fx:?}");
+    assert!(matches!(&m.mode, Mode::Link(s) if s == "t000"));
+    assert_eq!(update(&mut m, key('c')), copy_of_the_link());
+}
+
 #[test]
 fn the_link_view_without_a_link_offers_a_new_one() {
     let mut m = loaded(1);

@@ -7,7 +7,9 @@ mod details;
 mod earlier_links;
 mod engine_events;
 mod form;
+mod google_help;
 mod incremental;
+mod integrations;
 mod link;
 mod load;
 mod messages;
@@ -15,6 +17,7 @@ mod modes;
 mod palette;
 mod registry;
 mod selected;
+mod several;
 mod table;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -71,6 +74,8 @@ pub(super) fn summary(slug: &str, status: TenantStatus, updated_ms: i64) -> Tena
         step: None,
         blaxel_status: None,
         mcp_url: None,
+        lang: None,
+        statuses: Vec::new(),
         updated_at: "2026-12-01T00:00:00Z".into(),
         updated_ms,
     }
@@ -125,36 +130,11 @@ pub(super) fn calls(fx: &[Effect]) -> Vec<&Command> {
 }
 
 pub(super) fn view(slug: &str, status: TenantStatus) -> TenantView {
-    TenantView {
-        summary: TenantSummary {
-            slug: slug.into(),
-            display_name: format!("{slug} Ltd"),
-            status,
-            failure: None,
-            reason: None,
-            google_email: None,
-            expected_account: None,
-            step: None,
-            blaxel_status: None,
-            mcp_url: None,
-            updated_at: "2026-12-01T00:00:00Z".into(),
-            updated_ms: 0,
-        },
-        contact: None,
-        integration: Default::default(),
-        requested_scopes: vec![],
-        granted_scopes: vec![],
-        google_sub: None,
-        consented_at: None,
-        created_at: "2026-12-01T00:00:00Z".into(),
-        provisioning: None,
-        links: vec![],
-        events: vec![],
-        refused_signins: 0,
-        token: None,
-        pending_consent: None,
-        return_url: None,
-    }
+    let mut v = crate::engine::api::fixtures::view(slug, &format!("{slug} Ltd"));
+    v.summary.status = status;
+    v.summary.updated_at = "2026-12-01T00:00:00Z".into();
+    v.created_at = "2026-12-01T00:00:00Z".into();
+    v
 }
 
 /// A tenant's reply to a command: its detail.
@@ -279,6 +259,7 @@ pub(super) fn status_with(subscribers: usize, pending_flows: usize) -> StatusVie
         webhooks: 0,
         outbox: 0,
         setup: Vec::new(),
+        cluster: Default::default(),
     }
 }
 

@@ -175,7 +175,13 @@ fn each_mode_has_the_scope_of_its_keys() {
         (Mode::Palette(Default::default()), Scope::Palette),
         (Mode::Form(crate::tui::update::add_form()), Scope::Form),
         (Mode::Link("t000".into()), Scope::Link),
-        (Mode::Details { scroll: 0 }, Scope::Details),
+        (
+            Mode::Details {
+                slug: "t000".into(),
+                scroll: 0,
+            },
+            Scope::Details,
+        ),
         (
             Mode::Help {
                 scroll: 0,

@@ -29,6 +29,7 @@ fn deployed(events: usize) -> Model {
             kind: EventKind::TenantAdded,
             detail: format!("entry {i}"),
             status: None,
+            integration: None,
         })
         .collect();
     m.detail.view = Some(d);

@@ -2,6 +2,7 @@
 //! changed, the provisioner's state), a lag that calls for a fresh load, and the owner going
 //! away and coming back.
 
+use super::details;
 use super::effect::{call, flash};
 use super::load::start_load;
 use super::rows::{remove, upsert, want_detail};
@@ -42,6 +43,7 @@ pub(super) fn event(m: &mut Model, item: Item, fx: &mut Vec<Effect>) {
         }
         EventBody::TenantRemoved { slug } => {
             remove(m, &slug);
+            details::gone(m, &slug);
             if selected.as_deref() == Some(slug.as_str()) {
                 want_detail(m, fx);
             }

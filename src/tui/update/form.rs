@@ -2,10 +2,10 @@
 //! command to the engine.
 
 use super::effect::call;
-use super::link::DEFAULT_TTL;
 use crate::domain::lifecycle::{
     NewTenant, TenantEdit, normalise_email, valid_domain, validate_slug,
 };
+use crate::domain::link_ttl::DEFAULT_LINK_TTL;
 use crate::domain::model::ExpectedAccount;
 use crate::engine::api::Command;
 use crate::tui::commands::Action;
@@ -37,6 +37,7 @@ pub fn add_form() -> Form {
                 "…or with an account of this Workspace domain",
                 "",
             ),
+            Field::new(K::Language, LANGUAGE_HELP, ""),
             Field::new(
                 K::LinkLifetime,
                 "issue a link now, for 1m to 30d (empty: no link yet)",
@@ -78,6 +79,7 @@ pub(super) fn edit_form(m: &Model) -> Option<Form> {
                 "…or an account of this Workspace domain",
                 &domain,
             ),
+            Field::new(K::Language, LANGUAGE_HELP, d.lang.as_deref().unwrap_or("")),
         ],
         focus: 0,
         error: None,
@@ -85,6 +87,9 @@ pub(super) fn edit_form(m: &Model) -> Option<Form> {
     validate_form(&mut f);
     Some(f)
 }
+
+/// What the language field takes.
+const LANGUAGE_HELP: &str = "pages and message: en de fr es pt-BR ja (empty: any)";
 
 /// A link lifetime typed in the console, in seconds (the rule is the domain's, shared with
 /// the CLI).
@@ -116,6 +121,9 @@ pub fn validate_form(f: &mut Form) {
             K::ExpectedDomain if !v.is_empty() => {
                 let d = v.trim_start_matches('@').to_ascii_lowercase();
                 (!valid_domain(&d)).then(|| format!("{d:?} is not a domain like example.com"))
+            }
+            K::Language if !v.is_empty() && crate::i18n::Lang::from_tag(v).is_none() => {
+                Some(format!("{v:?} is not one of en, de, fr, es, pt-BR, ja"))
             }
             K::LinkLifetime if !v.is_empty() => parse_ttl(v).err(),
             _ => None,
@@ -163,7 +171,7 @@ fn submit(f: &mut Form) -> Option<(Pending, Command)> {
         FormKind::Add => {
             let slug = f.value(K::Slug).trim().to_owned();
             let ttl = opt(f.value(K::LinkLifetime))
-                .map(|t| parse_ttl(&t).unwrap_or(DEFAULT_TTL.as_secs()));
+                .map(|t| parse_ttl(&t).unwrap_or(DEFAULT_LINK_TTL.as_secs()));
             let input = NewTenant {
                 slug: slug.clone(),
                 display_name: opt(f.value(K::DisplayName)),
@@ -171,7 +179,9 @@ fn submit(f: &mut Form) -> Option<(Pending, Command)> {
                 expected_email: email,
                 expected_domain: domain,
                 integration: Default::default(),
+                also: Vec::new(),
                 return_url: None,
+                lang: opt(f.value(K::Language)),
             };
             Some((Pending::Add { slug, ttl }, Command::AddTenant(input)))
         }
@@ -184,6 +194,7 @@ fn submit(f: &mut Form) -> Option<(Pending, Command)> {
                 expected_domain: domain,
                 any_account: any,
                 return_url: None,
+                lang: Some(f.value(K::Language).trim().to_owned()),
             };
             Some((
                 Pending::Edit(slug.clone()),

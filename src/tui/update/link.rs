@@ -1,19 +1,15 @@
 //! The link view of a tenant (its link, issued in this console, to copy, send or export as
 //! a QR code) and issuing links: from the table, the link view, the palette or the add form.
 
-use std::time::Duration;
-
 use super::effect::{call, flash};
 use super::rows::want_detail;
 use super::{help, question};
+use crate::domain::link_ttl::DEFAULT_LINK_TTL;
 use crate::engine::api::{Command, LinkView};
 use crate::time::Millis;
 use crate::tui::clock::countdown;
 use crate::tui::commands::Action;
 use crate::tui::model::{ConfirmAction, Effect, Level, Mode, Model, Pending};
-
-/// A link's lifetime unless the operator says otherwise.
-pub(super) const DEFAULT_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 
 pub(super) fn act(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
     let Mode::Link(slug) = &m.mode else {
@@ -23,7 +19,7 @@ pub(super) fn act(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
     match a {
         Action::Back => m.mode = Mode::Table,
         Action::Help => help::open(m),
-        Action::NewLink => new_link(m, slug, DEFAULT_TTL.as_secs(), fx),
+        Action::NewLink => new_link(m, slug, DEFAULT_LINK_TTL.as_secs(), fx),
         Action::Withdraw => question::ask_withdraw(m, slug),
         Action::CopyLink | Action::CopyMessage | Action::Export => {
             // Available only with a link issued here.
@@ -111,6 +107,7 @@ pub(super) fn issue(
         fx,
         Pending::Link(slug.clone()),
         Command::IssueLink {
+            integration: None,
             slug,
             ttl_secs,
             replace,
@@ -130,6 +127,12 @@ pub(super) fn issued(m: &mut Model, slug: String, l: LinkView, fx: &mut Vec<Effe
     want_detail(m, fx);
 }
 
+/// A link issued for this console by someone else (the demo's sample): kept quietly, for
+/// its tenant's link view.
+pub(super) fn keep(m: &mut Model, link: LinkView) {
+    m.links.insert(link.slug.clone(), link);
+}
+
 /// The ready-to-send message for a link.
 pub fn message(m: &Model, slug: &str, link: &LinkView) -> String {
     let row = m.table.rows.iter().find(|r| r.slug == slug);
@@ -142,6 +145,9 @@ pub fn message(m: &Model, slug: &str, link: &LinkView) -> String {
             expires: &link.expires_at,
             integration: crate::domain::model::Integration::Gmail,
             expected: row.and_then(|r| r.expected_account.as_ref()),
+            lang: row
+                .and_then(|r| r.lang.as_deref())
+                .and_then(crate::i18n::Lang::from_tag),
         },
     )
 }

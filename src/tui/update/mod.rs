@@ -72,6 +72,7 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         }
         Msg::OwnerLost => engine_events::owner_lost(m),
         Msg::Reattached(attachment) => engine_events::reattached(m, attachment, &mut fx),
+        Msg::LinkIssued(link) => link::keep(m, link),
     }
     fx
 }

@@ -5,9 +5,10 @@ use tui_input::Input;
 
 use super::effect::{allowed, flash};
 use super::form::parse_ttl;
-use super::link::{DEFAULT_TTL, new_link};
+use super::link::new_link;
 use super::rows::{refilter, resort, select_slug, want_detail};
 use super::{form, help, question, table};
+use crate::domain::link_ttl::DEFAULT_LINK_TTL;
 use crate::domain::model::TenantStatus;
 use crate::engine::api::SortKey;
 use crate::tui::commands::complete::completions;
@@ -125,7 +126,7 @@ fn on_tenant(
     }
     select_slug(m, &slug, fx);
     if a == Action::NewLink {
-        match ttl.map(parse_ttl).unwrap_or(Ok(DEFAULT_TTL.as_secs())) {
+        match ttl.map(parse_ttl).unwrap_or(Ok(DEFAULT_LINK_TTL.as_secs())) {
             Ok(t) => new_link(m, slug, t, fx),
             Err(e) => flash(m, Level::Error, e),
         }

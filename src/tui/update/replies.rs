@@ -183,6 +183,8 @@ fn added(m: &mut Model, slug: String, ttl: Option<u64>, t: &TenantView, fx: &mut
             step: None,
             blaxel_status: None,
             mcp_url: None,
+            lang: t.lang.clone(),
+            statuses: t.statuses.clone(),
             updated_at: t.updated_at.clone(),
             updated_ms: m.now,
         },

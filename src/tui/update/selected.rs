@@ -1,11 +1,11 @@
-//! Keys on the selected tenant that the console answers itself: copying its MCP URL,
-//! scrolling its timeline, and `r` on a tenant that failed before it consented (nothing to
-//! retry: the console says what can be done instead, as the engine does for the CLI, never
-//! guessing at links it has not read); and how the files of an export are named in its
-//! flash.
+//! Keys on the selected tenant that the console answers itself: copying its MCP URL (the
+//! one of the tenant in view), scrolling its timeline, and `r` on a tenant that failed
+//! before it consented (nothing to retry: the console says what can be done instead, as the
+//! engine does for the CLI, never guessing at links it has not read); and how the files of
+//! an export are named in its flash.
 
 use super::effect::{call, flash};
-use crate::domain::before_consent;
+use crate::domain::{before_consent, standing};
 use crate::engine::api::Command;
 use crate::tui::commands::{self, Action};
 use crate::tui::layout;
@@ -18,7 +18,7 @@ pub(super) fn act(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
     match a {
         // Available only with a URL.
         Action::CopyMcpUrl => {
-            if let Some(url) = m.mcp_url() {
+            if let (Some(url), Some(slug)) = (m.mcp_url(), m.in_view()) {
                 fx.push(Effect::Copy {
                     text: url.to_owned(),
                     what: format!("the MCP URL of {slug}"),
@@ -49,14 +49,14 @@ pub(super) fn act(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
     }
 }
 
-/// `r` (or `:retry`): provisioning that stopped runs again. A tenant that failed before it
-/// consented is answered here when its detail is held (until when its link works is in its
+/// `r` (or `:retry`): provisioning that stopped runs again. A tenant each failed integration
+/// of which failed before its consent is answered here when its detail is held (until when its link works is in its
 /// links, which the row does not hold); else the engine, which reads them, answers.
 pub(super) fn retry(m: &mut Model, slug: String, fx: &mut Vec<Effect>) {
     let Some(row) = m.row_of(&slug).and_then(|i| m.table.rows.get(i)) else {
         return;
     };
-    let before = before_consent::failed_before_consent(row.status, row.step.is_some());
+    let before = standing::failed_before_consent(row.status, &row.standings());
     let (failure, reason) = (row.failure, row.reason.clone());
     let detail = m.detail.view.as_ref().filter(|d| d.slug == slug);
     let Some(d) = detail.filter(|_| before) else {

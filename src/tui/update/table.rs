@@ -6,6 +6,7 @@ use tui_input::Input;
 use super::effect::{call, flash};
 use super::rows::{clear_filter, move_to, resort};
 use super::{details, form, help, link, question, selected};
+use crate::domain::link_ttl::DEFAULT_LINK_TTL;
 use crate::engine::api::Command;
 use crate::tui::commands::Action;
 use crate::tui::layout;
@@ -51,8 +52,8 @@ fn on_selected(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
             ),
         },
         Action::Open => m.mode = Mode::Link(slug),
-        Action::Details => details::open(m, fx),
-        Action::NewLink => link::new_link(m, slug, link::DEFAULT_TTL.as_secs(), fx),
+        Action::Details => details::open(m, slug, fx),
+        Action::NewLink => link::new_link(m, slug, DEFAULT_LINK_TTL.as_secs(), fx),
         Action::Withdraw => question::ask_withdraw(m, slug),
         Action::Retry => selected::retry(m, slug, fx),
         Action::CopyMcpUrl | Action::TimelineBack | Action::TimelineOn => {

@@ -14,7 +14,8 @@ use crate::tui::layout::timeline::window;
 use crate::tui::layout::wrap;
 use crate::tui::model::Model;
 
-pub fn draw(m: &Model, f: &mut Frame, area: Rect) {
+/// The pane in `area`, its rows as `extent` says.
+pub fn draw(m: &Model, f: &mut Frame, area: Rect, extent: Extent) {
     let Some(d) = m.shown_detail() else {
         let text = if m.table.visible.is_empty() {
             ""
@@ -29,14 +30,14 @@ pub fn draw(m: &Model, f: &mut Frame, area: Rect) {
     };
     let inner = usize::from(area.height.saturating_sub(2));
     let width = area.width.saturating_sub(2);
-    let mut r = rows(m, d, width, Extent::Pane);
+    let mut r = rows(m, d, width, extent);
     let newest = r.entries.pop().unwrap_or_default();
     // The facts in the room the newest entry leaves; a marker says how many more there are.
     let mut lines = std::mem::take(&mut r.head);
     cut_to(m, &mut lines, inner.saturating_sub(newest.len()), width);
     let h: Vec<usize> = r.entries.iter().map(Vec::len).collect();
     let room = inner.saturating_sub(lines.len() + newest.len());
-    let back = m.timeline_back().min(max_back(m, area));
+    let back = m.timeline_back().min(max_back(m, area, extent));
     let win = window(&h, back, room);
     let dim = m.theme.dim();
     if win.earlier {

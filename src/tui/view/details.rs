@@ -1,4 +1,4 @@
-//! Draws the full view of the selected tenant (its rows from the layout), scrolled, with
+//! Draws the full view of its tenant (its rows from the layout), scrolled, with
 //! where it is in its title, and its MCP URL on a line of its own under it.
 
 use ratatui::Frame;
@@ -10,14 +10,13 @@ use super::detail::url_line;
 use crate::tui::layout::details::{areas, max_scroll, rows};
 use crate::tui::model::Model;
 
-pub fn draw(m: &Model, f: &mut Frame, body: Rect, scroll: usize) {
+pub fn draw(m: &Model, f: &mut Frame, body: Rect, slug: &str, scroll: usize) {
     let a = areas(m, body);
     let width = a.pane.width.saturating_sub(2);
     let shown = usize::from(a.pane.height.saturating_sub(2));
     let all = rows(m, width);
     let from = scroll.min(max_scroll(m));
     let to = (from + shown).min(all.len());
-    let slug = m.selected_slug().unwrap_or_default();
     let at = if all.len() > shown {
         format!("─ rows {}-{to} of {} ", from + 1, all.len())
     } else {

@@ -45,7 +45,7 @@ fn screen(m: &Model, mode: &Mode, f: &mut Frame, body: Rect) {
         Mode::Setup => screens::setup(m, f, body),
         Mode::Table | Mode::Filter | Mode::Palette(_) => tenants(m, f, body),
         Mode::Link(slug) => screens::link(m, f, body, slug),
-        Mode::Details { scroll } => details::draw(m, f, body, *scroll),
+        Mode::Details { slug, scroll } => details::draw(m, f, body, slug, *scroll),
         Mode::Form(form) => {
             tenants(m, f, body);
             screens::form(m, f, body, form);
@@ -69,6 +69,8 @@ fn header(m: &Model, f: &mut Frame, area: Rect) {
     let p = &m.engine.provisioner;
     let prov = if p.disabled.is_some() {
         Span::styled("provisioner ⊘ disabled", t.warn())
+    } else if p.following {
+        Span::styled("provisioner ◌ standing by (another node leads)", t.dim())
     } else if p.running {
         let reach = match p.blaxel_reachable {
             Some(false) => ", Blaxel NOT answering",
@@ -153,7 +155,7 @@ fn tenants(m: &Model, f: &mut Frame, area: Rect) {
     let a = layout::tenants(m, area);
     table(m, f, a.table);
     if a.detail.height >= 3 {
-        detail::draw(m, f, a.detail);
+        detail::draw(m, f, a.detail, a.extent);
         panes::provisioning(m, f, a.provisioning);
     }
     if let Some(url) = a.url {
@@ -165,6 +167,8 @@ fn table(m: &Model, f: &mut Frame, area: Rect) {
     let t = m.theme;
     let tb = &m.table;
     let wide = area.width >= 100;
+    // Integrations by name where the wide table has room for every column, else by letter.
+    let named = area.width >= 118;
     let mut title = format!(" Tenants ─ sorted by {} ", sort_name(tb.sort));
     if !tb.filter.value().is_empty() {
         title.push_str(&format!("─ filter: /{} ", tb.filter.value()));
@@ -208,6 +212,11 @@ fn table(m: &Model, f: &mut Frame, area: Rect) {
                 style::tenant_status(r.status, r.failure),
                 t.status(r.status),
             )));
+            cells.push(Cell::from(layout::integrations::marks(
+                t,
+                &r.statuses,
+                named,
+            )));
             cells.push(Cell::from(account));
             cells.push(Cell::from(crate::time::ago(m.now, r.updated_ms)));
             if wide {
@@ -226,17 +235,19 @@ fn table(m: &Model, f: &mut Frame, area: Rect) {
     let (widths, heads): (Vec<Constraint>, Vec<&str>) = if wide {
         (
             vec![
-                Constraint::Length(20),
-                Constraint::Length(22),
-                Constraint::Length(20),
-                Constraint::Min(20),
+                Constraint::Length(18),
+                Constraint::Length(18),
+                Constraint::Length(19),
+                Constraint::Length(if named { 15 } else { 6 }),
+                Constraint::Min(18),
                 Constraint::Length(12),
-                Constraint::Length(12),
+                Constraint::Length(10),
             ],
             vec![
                 "  SLUG",
                 "NAME",
                 "STATUS",
+                if named { "INTEGRATIONS" } else { "INTEG" },
                 "GOOGLE ACCOUNT",
                 "LAST CHANGE",
                 "MCP",
@@ -245,12 +256,13 @@ fn table(m: &Model, f: &mut Frame, area: Rect) {
     } else {
         (
             vec![
-                Constraint::Length(18),
+                Constraint::Length(16),
                 Constraint::Length(19),
+                Constraint::Length(6),
                 Constraint::Min(16),
                 Constraint::Length(9),
             ],
-            vec!["  SLUG", "STATUS", "GOOGLE ACCOUNT", "CHANGED"],
+            vec!["  SLUG", "STATUS", "INTEG", "GOOGLE ACCOUNT", "CHANGED"],
         )
     };
     let empty = tb.rows.is_empty() && m.load.loaded;

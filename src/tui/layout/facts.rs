@@ -1,0 +1,33 @@
+//! How a fact of a tenant, or of one of its integrations, reads in its pane: a consent
+//! waiting for approval, a refresh token's health.
+
+use ratatui::style::Style;
+
+use crate::domain::health::Health;
+use crate::engine::api::TokenView;
+use crate::tui::clock::countdown;
+use crate::tui::model::Model;
+
+/// What a consent waiting for approval says, with the keys that act on it.
+pub(super) fn approval_text(account: &str) -> String {
+    format!("consent by {account}: A approves, X rejects")
+}
+
+/// A token's health in words, and its style.
+pub(super) fn token(m: &Model, tok: &TokenView) -> (String, Style) {
+    let t = m.theme;
+    let expiry = tok
+        .testing_expires_ms
+        .map(|at| format!(", Testing app: ends {}", countdown(m.now, at)))
+        .unwrap_or_default();
+    match tok.health {
+        Some(Health::Healthy) => (format!("✔ healthy{expiry}"), t.ok()),
+        Some(Health::NeedsReconsent) => (
+            "✖ refused by Google: needs a new consent".to_owned(),
+            t.error(),
+        ),
+        Some(Health::Transient) => (format!("… no verdict yet (Google busy){expiry}"), t.dim()),
+        Some(Health::ClientError) => ("✖ our OAuth client was refused".to_owned(), t.error()),
+        None => (format!("not checked yet (h checks){expiry}"), t.dim()),
+    }
+}
