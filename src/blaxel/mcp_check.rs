@@ -8,7 +8,8 @@
 //! before any request. Every call carries the key as `Authorization: Bearer` and the
 //! workspace as `X-Blaxel-Workspace`. At most `concurrency` checks run at once (the others
 //! wait their turn, and their time starts when they run), each within `timeout`. No error
-//! holds the key.
+//! holds the key. A checker for leader-only work sends nothing while its node does not
+//! lead (its fence).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -31,6 +32,7 @@ use super::client::WORKSPACE_HEADER;
 use super::mcp_error::{McpCheckError, millis};
 use super::mcp_http::{MAX_ANSWER_BYTES, McpHttp};
 use crate::redact::Redactor;
+use crate::store::Fence;
 use crate::text::clean;
 
 /// Time a check may take, from its `initialize` to the end of `tools/list`: long enough
@@ -95,6 +97,8 @@ pub struct McpChecker {
     api_key: SecretString,
     settings: McpCheckSettings,
     permits: Arc<Semaphore>,
+    /// Leader-only checks: no request goes out while this node does not lead.
+    fence: Option<Fence>,
 }
 
 impl std::fmt::Debug for McpChecker {
@@ -135,7 +139,15 @@ impl McpChecker {
             api_key,
             permits: Arc::new(Semaphore::new(settings.concurrency)),
             settings,
+            fence: None,
         })
+    }
+
+    /// The same checker (sharing its limit), checking `fence` before every request: a
+    /// check refused by it fails with [`McpCheckError::NotLeader`], nothing sent.
+    pub fn with_fence(mut self, fence: Fence) -> Self {
+        self.fence = Some(fence);
+        self
     }
 
     pub fn settings(&self) -> McpCheckSettings {
@@ -161,7 +173,13 @@ impl McpChecker {
         let Ok(_permit) = self.permits.acquire().await else {
             return refused("the checker is closed".into());
         };
-        let http = McpHttp::new(self.http.clone(), target.as_str());
+        if self.fence.as_ref().is_some_and(|f| f.check().is_err()) {
+            return McpCheck {
+                elapsed: Duration::ZERO,
+                result: Err(McpCheckError::NotLeader),
+            };
+        }
+        let http = McpHttp::new(self.http.clone(), target.as_str(), self.fence.clone());
         let started = Instant::now();
         let outcome = tokio::time::timeout(self.settings.timeout, self.ask(&http, &target)).await;
         let elapsed = started.elapsed();

@@ -42,6 +42,10 @@ pub enum McpCheckError {
     /// or a JSON-RPC error to `initialize` or `tools/list`.
     #[error("the MCP server's answer is not usable: {message}")]
     Protocol { message: String },
+    /// Nothing was sent: the check is leader-only work and this node does not lead now
+    /// (the leader checks; this is no verdict on the server).
+    #[error("{}", crate::store::NotLeader)]
+    NotLeader,
     /// `initialize` and `tools/list` did not both finish within the check's time.
     #[error("the MCP server did not answer within {}", humantime::format_duration(*after))]
     Timeout {
@@ -93,7 +97,7 @@ impl McpCheckError {
             McpCheckError::Protocol { message } => McpCheckError::Protocol {
                 message: r(message),
             },
-            timeout @ McpCheckError::Timeout { .. } => timeout,
+            same @ (McpCheckError::Timeout { .. } | McpCheckError::NotLeader) => same,
         }
     }
 

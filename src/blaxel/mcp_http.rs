@@ -26,6 +26,7 @@ use rmcp::transport::streamable_http_client::{
 use sse_stream::{Sse, SseStream};
 
 use super::mcp_error::McpCheckError;
+use crate::store::Fence;
 
 /// Largest body read from one answer (JSON, an event stream, or an error's text).
 pub(super) const MAX_ANSWER_BYTES: usize = 1024 * 1024;
@@ -38,15 +39,18 @@ pub(super) struct McpHttp {
     http: reqwest::Client,
     url: Arc<str>,
     first_failure: Arc<Mutex<Option<McpCheckError>>>,
+    /// Checked before every request (leader-only work: see [`crate::store::Fence`]).
+    fence: Option<Fence>,
 }
 
 impl McpHttp {
     /// `http` must follow no redirect (see [`super::McpChecker`]).
-    pub fn new(http: reqwest::Client, url: &str) -> Self {
+    pub fn new(http: reqwest::Client, url: &str, fence: Option<Fence>) -> Self {
         McpHttp {
             http,
             url: Arc::from(url),
             first_failure: Arc::default(),
+            fence,
         }
     }
 
@@ -84,6 +88,9 @@ impl McpHttp {
                     self.url
                 ),
             }));
+        }
+        if self.fence.as_ref().is_some_and(|f| f.check().is_err()) {
+            return Err(self.failed(McpCheckError::NotLeader));
         }
         let mut builder = self.http.request(method, uri);
         if let Some(token) = bearer {

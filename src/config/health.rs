@@ -1,4 +1,5 @@
-//! `[health]`: how often the refresh tokens are checked at Google.
+//! `[health]`: how often the refresh tokens are checked at Google, and how often (and how
+//! patiently) each deployed MCP server is called.
 
 use std::time::Duration;
 
@@ -9,19 +10,30 @@ use super::source::Source;
 
 /// Rounds of token checks every 6 hours unless told otherwise.
 pub const HEALTH_INTERVAL: Duration = Duration::from_secs(6 * 3600);
+/// Rounds of MCP checks every 15 minutes unless told otherwise.
+pub const MCP_INTERVAL: Duration = Duration::from_secs(15 * 60);
+/// Failed MCP checks in a row that make a server unreachable unless told otherwise.
+pub const MCP_FAILURES: u32 = 3;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileHealth {
     interval: Option<String>,
+    mcp_interval: Option<String>,
+    mcp_failures: Option<u32>,
 }
 
-/// Token health checks.
+/// Token health checks and MCP checks.
 #[derive(Debug, Clone)]
 pub struct HealthConfig {
     /// Time between rounds of checks (jittered); `None`: no periodic checks (`health`
     /// still checks on demand).
     pub interval: Option<Duration>,
+    /// Time between rounds of MCP checks (jittered); `None`: only after a deploy and on
+    /// demand.
+    pub mcp_interval: Option<Duration>,
+    /// Failed MCP checks in a row after which the server is shown unreachable.
+    pub mcp_failures: u32,
 }
 
 pub(super) fn resolve(src: &Source) -> Result<HealthConfig, ConfigError> {
@@ -36,5 +48,27 @@ pub(super) fn resolve(src: &Source) -> Result<HealthConfig, ConfigError> {
             Some(e) => format!("{e} (e.g. 6h, 30m, or off)"),
         },
     )?;
-    Ok(HealthConfig { interval })
+    let mcp_interval = src.interval(
+        "health.mcp_interval",
+        "MCP_ONBOARD_HEALTH_MCP_INTERVAL",
+        file.mcp_interval,
+        MCP_INTERVAL,
+        |e| match e {
+            None => "at least 1s (or `off`)".into(),
+            Some(e) => format!("{e} (e.g. 15m, 1h, or off)"),
+        },
+    )?;
+    let mcp_failures = src
+        .positive(
+            "health.mcp_failures",
+            "MCP_ONBOARD_HEALTH_MCP_FAILURES",
+            file.mcp_failures,
+            MCP_FAILURES,
+        )?
+        .get();
+    Ok(HealthConfig {
+        interval,
+        mcp_interval,
+        mcp_failures,
+    })
 }

@@ -78,6 +78,7 @@ pub fn two_integrations(size: (u16, u16)) -> Model {
             connection: Some("gmail-betamax".into()),
             function: Some("gmail-mcp-betamax".into()),
             mcp_url: Some(MCP_URL.into()),
+            mcp: None,
         },
         IntegrationView {
             integration: Integration::GoogleDrive,
@@ -93,6 +94,7 @@ pub fn two_integrations(size: (u16, u16)) -> Model {
             connection: None,
             function: None,
             mcp_url: None,
+            mcp: None,
         },
     ];
     m

@@ -165,6 +165,7 @@ pub fn detail() -> TenantView {
         integrations: Vec::new(),
         google_fixes: Vec::new(),
         no_callback: None,
+        mcp: None,
     }
 }
 

@@ -45,6 +45,7 @@ fn integration(i: Integration, status: TenantStatus, slug: &str) -> IntegrationV
         connection: name(i.profile().names.connection),
         function: name(i.profile().names.function),
         mcp_url: consented.then(|| format!("https://run.example/{slug}/{}/mcp", i.name())),
+        mcp: None,
     }
 }
 

@@ -38,6 +38,7 @@ fn block(i: Integration, status: TenantStatus) -> IntegrationView {
         connection: None,
         function: None,
         mcp_url: None,
+        mcp: None,
     }
 }
 
