@@ -6,7 +6,7 @@
 
 mod audit_head;
 pub mod led;
-mod mcp_rounds;
+pub mod mcp_rounds;
 pub mod provisioning;
 pub mod sample;
 pub mod setup;
