@@ -105,6 +105,14 @@ fn screens(size: (u16, u16)) -> Vec<(&'static str, Model)> {
     };
     out.push(("two-integrations-details", full));
     out.push(("both-deployed", both_deployed(size)));
+    out.push(("mcp-usable", mcp_usable(size)));
+    out.push(("mcp-unreachable", mcp_unreachable(size)));
+    let mut full = mcp_unreachable(size);
+    full.mode = Mode::Details {
+        slug: "betamax".into(),
+        scroll: 0,
+    };
+    out.push(("mcp-unreachable-details", full));
     out
 }
 
@@ -288,6 +296,18 @@ fn a_consent_waiting_for_approval_is_cyan_with_its_glyph() {
     let t = draw(&awaiting_approval((120, 40)));
     assert_eq!(text_fg(&t, "◆ consent by intern@gmail.com"), Color::Cyan);
     assert_eq!(text_fg(&t, "◆ awaiting approval"), Color::Cyan);
+}
+
+#[test]
+fn an_unreachable_mcp_server_is_red_and_a_usable_ones_tools_green() {
+    let t = draw(&mcp_unreachable((120, 40)));
+    assert_eq!(text_fg(&t, "✖ MCP server unreachable"), Color::Red);
+    assert_eq!(text_fg(&t, "✔ send_email (212 ms)"), Color::Green);
+    let t = draw(&mcp_usable((120, 40)));
+    assert_eq!(
+        text_fg(&t, "✔ send_email, list_emails, get_email"),
+        Color::Green
+    );
 }
 
 #[test]

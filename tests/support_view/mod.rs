@@ -20,7 +20,9 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 mod integrations;
+mod mcp;
 pub use integrations::*;
+pub use mcp::*;
 
 pub const NOW: i64 = 1_796_000_000_000;
 
