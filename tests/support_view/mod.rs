@@ -22,6 +22,7 @@ use ratatui::backend::TestBackend;
 mod integrations;
 mod mcp;
 pub use integrations::*;
+#[allow(unused_imports)]
 pub use mcp::*;
 
 pub const NOW: i64 = 1_796_000_000_000;
