@@ -145,21 +145,33 @@ async fn demo_consent_over_http_stores_no_secret_in_clear_and_sigterm_stops_clea
         "{t:#}"
     );
     assert_eq!(s(&t["provisioning"], "blaxel_status"), "DEPLOYED");
-    // The demo's Blaxel stand-in serves that URL as a real MCP server: the MCP check, with
-    // the demo's credentials, finds Gmail's tool there.
-    let checker = mcp_onboard::blaxel::McpChecker::new(
-        mcp_onboard::owner::provisioning::DEMO_BLAXEL_WORKSPACE,
-        secrecy::SecretString::from(mcp_onboard::owner::provisioning::DEMO_BLAXEL_KEY),
-        mcp_onboard::blaxel::McpCheckSettings::default(),
-    )
-    .unwrap();
-    let check = checker.check(s(&t, "mcp_url")).await;
+    // The demo's Blaxel stand-in serves that URL as a real MCP server: the owner checks it
+    // right after the deploy and the tenant shows Gmail's tool; `health acme` checks again
+    // at once, through the control socket.
+    let t = loop {
+        let t = w.tenant("acme");
+        if t["mcp"]["usable"] == true {
+            break t;
+        }
+        assert!(std::time::Instant::now() < deadline, "never checked: {t:#}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
     assert_eq!(
-        check.result.map(|server| server.tools),
-        Ok(vec!["send_email".to_owned()]),
-        "{}",
-        s(&t, "mcp_url")
+        t["mcp"]["tools"],
+        serde_json::json!(["send_email"]),
+        "{t:#}"
     );
+    assert_eq!(t["mcp"]["url"], t["mcp_url"], "{t:#}");
+    let health = w.json(&["health", "acme"]);
+    assert_eq!(health["mcp"][0]["usable"], true, "{health:#}");
+    assert_eq!(health["mcp"][0]["integration"], "gmail", "{health:#}");
+    assert_eq!(
+        health["mcp"][0]["tools"],
+        serde_json::json!(["send_email"]),
+        "{health:#}"
+    );
+    let shown = w.tenant("acme");
+    assert_eq!(shown["mcp"]["checked_at"], health["mcp"][0]["checked_at"]);
 
     // SIGTERM: a clean exit that flushes and removes the control socket.
     let status = serve.terminate();
