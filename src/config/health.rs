@@ -72,3 +72,58 @@ pub(super) fn resolve(src: &Source) -> Result<HealthConfig, ConfigError> {
         mcp_failures,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::config::Config;
+
+    fn load(env: &[(&str, &str)], file: Option<&str>) -> Result<HealthConfig, ConfigError> {
+        let map: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        if let Some(text) = file {
+            std::fs::write(&path, text).unwrap();
+        }
+        let at = file.map(|_| path.as_path());
+        Config::load(at, false, &|k| map.get(k).cloned()).map(|c| c.health)
+    }
+
+    #[test]
+    fn mcp_checks_every_15_minutes_and_unreachable_after_3_failures_unless_told() {
+        let h = load(&[], None).unwrap();
+        assert_eq!(h.mcp_interval, Some(MCP_INTERVAL));
+        assert_eq!(h.mcp_failures, 3);
+        let h = load(
+            &[
+                ("MCP_ONBOARD_HEALTH_MCP_INTERVAL", "off"),
+                ("MCP_ONBOARD_HEALTH_MCP_FAILURES", "5"),
+            ],
+            Some("[health]\nmcp_interval = \"1h\"\nmcp_failures = 2\n"),
+        )
+        .unwrap();
+        assert_eq!((h.mcp_interval, h.mcp_failures), (None, 5), "env first");
+        let h = load(
+            &[],
+            Some("[health]\nmcp_interval = \"2m\"\nmcp_failures = 2\n"),
+        )
+        .unwrap();
+        assert_eq!(
+            (h.mcp_interval, h.mcp_failures),
+            (Some(Duration::from_secs(120)), 2)
+        );
+        for (key, value) in [
+            ("MCP_ONBOARD_HEALTH_MCP_FAILURES", "0"),
+            ("MCP_ONBOARD_HEALTH_MCP_INTERVAL", "10ms"),
+            ("MCP_ONBOARD_HEALTH_MCP_INTERVAL", "soon"),
+        ] {
+            let err = load(&[(key, value)], None).unwrap_err().to_string();
+            assert!(err.contains("health.mcp_"), "{key}={value}: {err}");
+        }
+    }
+}

@@ -57,3 +57,44 @@ pub fn mcp_checks_text(checks: &[McpCheckView]) -> String {
     ));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::mcp_health::{McpOutcome, record};
+    use crate::domain::model::Integration;
+
+    #[test]
+    fn health_lists_each_server_checked_with_its_tools_or_its_error() {
+        let outcome = |result| McpOutcome {
+            url: "https://run.example/mcp".into(),
+            elapsed_ms: 212,
+            result,
+        };
+        let view = |slug: &str, integration, result, threshold| McpCheckView {
+            slug: slug.into(),
+            integration,
+            check: McpView::of(&record(None, outcome(result), 0, threshold).0),
+        };
+        let text = mcp_checks_text(&[
+            view("acme", Integration::Gmail, Ok(vec!["send_email".into()]), 3),
+            view("beta", Integration::GoogleDrive, Err("HTTP 503".into()), 1),
+        ]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("SLUG"), "{text}");
+        assert!(
+            lines[1].contains("acme")
+                && lines[1].contains("usable")
+                && lines[1].contains("send_email"),
+            "{text}"
+        );
+        assert!(
+            lines[2].contains("google-drive")
+                && lines[2].contains("unreachable")
+                && lines[2].contains("HTTP 503"),
+            "{text}"
+        );
+        assert_eq!(lines[3], "MCP servers checked 2: 1 usable, 1 failed");
+        assert_eq!(mcp_checks_text(&[]), "");
+    }
+}
