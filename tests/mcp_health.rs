@@ -2,7 +2,8 @@
 //! a server is checked right after its deploy and then every `health.mcp_interval`; after
 //! `health.mcp_failures` failures in a row the tenant shows it unreachable (its record,
 //! `/metrics`, one timeline entry, one `tenant.mcp_unreachable` webhook) and a later
-//! success brings it back (`tenant.mcp_recovered`); `health SLUG` checks at once.
+//! success brings it back (`tenant.mcp_recovered`); `health SLUG` checks at once. Drive,
+//! added beside Gmail, has its own server checked and its own result.
 
 mod common;
 
@@ -11,10 +12,13 @@ use std::time::Duration;
 
 use common::blaxel_rig::{KEY, Rig, SOON, fast, rig_env_on, wait_until};
 use common::pg::Backend;
-use mcp_onboard::engine::model::{EventKind, TenantStatus};
+use mcp_onboard::domain::facet::apply_to;
+use mcp_onboard::engine::lifecycle::Transition;
+use mcp_onboard::engine::model::{EventKind, Integration, TenantStatus};
 use mcp_onboard::engine::{Command, Engine, Reply};
 use mcp_onboard::owner::{led, mcp_rounds};
 use mcp_onboard::sandbox::blaxel::{BlaxelFaults, McpFaults};
+use secrecy::SecretString;
 
 async fn rig(env: &[(&'static str, &str)]) -> Rig {
     rig_env_on(
@@ -207,4 +211,57 @@ async fn health_slug_checks_its_server_at_once_and_the_tenant_keeps_the_last_res
     let json = serde_json::to_value(&shown).unwrap();
     assert_eq!(json["mcp"]["usable"], false, "{json}");
     assert_eq!(json["integrations"][0]["mcp"]["failures"], 1, "{json}");
+}
+
+#[tokio::test]
+async fn drive_beside_gmail_has_its_own_server_checked_after_its_deploy() {
+    let r = rig(&[]).await;
+    let w = worker(&r.h.engine, None);
+    r.consented("acme", "1//refresh-acme").await;
+    wait_until(&r.h, "acme", SOON, |t| t.mcp.is_some()).await;
+    let add = Command::AddIntegration {
+        slug: "acme".into(),
+        integration: Integration::GoogleDrive,
+    };
+    r.run(add).await;
+    // Drive's consent by the same account, stored as the callback stores one.
+    r.h.engine
+        .commit_for_tests(|tx| {
+            let cur = tx.tenant("acme")?.expect("acme");
+            let consent = Transition::Consented {
+                identity: cur.google.clone().expect("Gmail's account"),
+                granted_scopes: Integration::GoogleDrive.scopes(),
+            };
+            let (next, e) = apply_to(&cur, Some(Integration::GoogleDrive), &consent, tx.now())?;
+            tx.put_tenant(next, Some(e))?;
+            let token = SecretString::from("1//drive");
+            tx.put_secret("acme", "google-drive/refresh_token", &token)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    r.h.engine.wake_provisioner();
+    let t = wait_until(&r.h, "acme", SOON, |t| {
+        t.integrations.get(1).is_some_and(|d| d.mcp.is_some())
+    })
+    .await;
+    w.abort();
+    let (gmail, drive) = (&t.integrations[0], &t.integrations[1]);
+    assert_eq!(drive.integration, Integration::GoogleDrive);
+    let checked = drive.mcp.as_ref().unwrap();
+    assert!(checked.usable, "{checked:?}");
+    assert!(
+        checked.tools.iter().any(|x| x == "list_files"),
+        "{checked:?}"
+    );
+    assert!(
+        !checked.tools.iter().any(|x| x == "send_email"),
+        "{checked:?}"
+    );
+    assert_eq!(Some(&checked.url), drive.mcp_url.as_ref());
+    assert_ne!(drive.mcp_url, gmail.mcp_url);
+    // Gmail's stays its own.
+    let g = gmail.mcp.as_ref().unwrap();
+    assert_eq!(g.tools, vec!["send_email".to_owned()]);
+    assert_eq!(t.mcp.as_ref(), Some(g));
 }

@@ -61,14 +61,16 @@ pub fn targets(core: &Core, slug: Option<&str>) -> Vec<McpTarget> {
 /// The integrations deployed since the last call (see [`Core::mcp_after_deploy`]) that
 /// are still deployed.
 pub fn due_after_deploy(core: &Core) -> Vec<McpTarget> {
+    let node = core.store().node();
     core.take_mcp_due()
         .iter()
         .filter_map(|key| parse_job_key(key))
-        .flat_map(|(slug, integration)| {
+        .flat_map(|(slug, added)| {
+            // A key without an integration is the tenant's first.
+            let which = added.or_else(|| node.brief(&slug).map(|b| b.integration));
             targets(core, Some(&slug))
                 .into_iter()
-                .filter(move |t| integration.is_none_or(|i| i == t.integration))
-                .take(if integration.is_none() { 1 } else { usize::MAX })
+                .filter(move |t| Some(t.integration) == which)
         })
         .collect()
 }
