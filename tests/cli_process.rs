@@ -128,18 +128,7 @@ async fn demo_consent_over_http_stores_no_secret_in_clear_and_sigterm_stops_clea
     assert!(t["consented_at"].is_string(), "{t:#}");
     // The demo provisions on its Blaxel stand-in: the refresh token travels through this
     // process once more before the scan below.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let t = loop {
-        let t = w.tenant("acme");
-        if s(&t, "status") == "deployed" {
-            break t;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "never deployed: {t:#}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    };
+    let t = tenant_when(&w, "acme", |t| t["status"] == "deployed");
     assert!(
         s(&t, "mcp_url").ends_with("/functions/gmail-mcp-acme/mcp"),
         "{t:#}"
@@ -148,14 +137,7 @@ async fn demo_consent_over_http_stores_no_secret_in_clear_and_sigterm_stops_clea
     // The demo's Blaxel stand-in serves that URL as a real MCP server: the owner checks it
     // right after the deploy and the tenant shows Gmail's tool; `health acme` checks again
     // at once, through the control socket.
-    let t = loop {
-        let t = w.tenant("acme");
-        if t["mcp"]["usable"] == true {
-            break t;
-        }
-        assert!(std::time::Instant::now() < deadline, "never checked: {t:#}");
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    };
+    let t = tenant_when(&w, "acme", |t| t["mcp"]["usable"] == true);
     assert_eq!(
         t["mcp"]["tools"],
         serde_json::json!(["send_email"]),

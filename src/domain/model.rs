@@ -387,9 +387,8 @@ pub enum EventKind {
     /// The customer went on to Google through a link and no callback came back before
     /// the flow expired (Google may have shown an error on its own page).
     NoCallback,
-    /// The integration's MCP server failed `health.mcp_failures` checks in a row.
+    /// Its MCP server failed `health.mcp_failures` checks in a row; answered again after.
     McpUnreachable,
-    /// Its MCP server answered again after it was unreachable.
     McpRecovered,
     /// A kind this release does not know (a later release wrote it): read all the same,
     /// and shown as "unknown event" with its text.
