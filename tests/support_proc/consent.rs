@@ -60,20 +60,21 @@ pub async fn consent_with(
     (walked.status, walked.page)
 }
 
-/// `tenant show SLUG --json` once `ok` holds for it (within a minute), or fail with it.
+/// The tenant as stored (`tenant show SLUG --json`), once it satisfies `ok` (within a
+/// minute), or fail with it.
 pub fn tenant_when(
     w: &super::World,
     slug: &str,
     ok: impl Fn(&serde_json::Value) -> bool,
 ) -> serde_json::Value {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
         let t = w.tenant(slug);
         if ok(&t) {
             return t;
         }
         assert!(
-            std::time::Instant::now() < deadline,
+            std::time::Instant::now() < until,
             "{slug} never got there: {t:#}"
         );
         std::thread::sleep(std::time::Duration::from_millis(200));
