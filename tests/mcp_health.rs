@@ -3,7 +3,8 @@
 //! `health.mcp_failures` failures in a row the tenant shows it unreachable (its record,
 //! `/metrics`, one timeline entry, one `tenant.mcp_unreachable` webhook) and a later
 //! success brings it back (`tenant.mcp_recovered`); `health SLUG` checks at once. Drive,
-//! added beside Gmail, has its own server checked and its own result.
+//! added beside Gmail, has its own server checked and its own result. What is recorded
+//! reads back from either store.
 
 mod common;
 
@@ -21,15 +22,15 @@ use mcp_onboard::sandbox::blaxel::{BlaxelFaults, McpFaults};
 use secrecy::SecretString;
 
 async fn rig(env: &[(&'static str, &str)]) -> Rig {
-    rig_env_on(
-        Backend::Sled,
-        BlaxelFaults::default(),
-        fast(),
-        Duration::ZERO,
-        env,
-    )
-    .await
-    .expect("sled is always there")
+    rig_on(Backend::Sled, env)
+        .await
+        .expect("sled is always there")
+}
+
+/// A rig on `backend` (`None`: PostgreSQL is not installed, SKIPPED).
+async fn rig_on(backend: Backend, env: &[(&'static str, &str)]) -> Option<Rig> {
+    let faults = BlaxelFaults::default();
+    rig_env_on(backend, faults, fast(), Duration::ZERO, env).await
 }
 
 /// The owner's MCP worker on `engine`, checking every `every` (`None`: after deploys only).
@@ -92,13 +93,20 @@ async fn a_server_is_checked_right_after_its_deploy_and_its_tools_are_shown() {
     );
 }
 
+#[rstest::rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
 #[tokio::test]
-async fn failures_in_a_row_make_it_unreachable_once_and_a_success_brings_it_back() {
-    let r = rig(&[
+async fn failures_in_a_row_make_it_unreachable_once_and_a_success_brings_it_back(
+    #[case] backend: Backend,
+) {
+    let env = [
         ("MCP_ONBOARD_HEALTH_MCP_INTERVAL", "1s"),
         ("MCP_ONBOARD_HEALTH_MCP_FAILURES", "2"),
-    ])
-    .await;
+    ];
+    let Some(r) = rig_on(backend, &env).await else {
+        return;
+    };
     r.h.engine.store().enable_outbox();
     let w = worker(&r.h.engine, r.h.engine.config().health.mcp_interval);
     r.consented("acme", "1//refresh-acme").await;
