@@ -133,6 +133,14 @@ async fn failures_in_a_row_make_it_unreachable_once_and_a_success_brings_it_back
         TenantStatus::Deployed,
         "Blaxel still says DEPLOYED"
     );
+    let down = |t: &mcp_onboard::engine::api::TenantView| {
+        t.statuses
+            .iter()
+            .filter(|s| s.mcp_unreachable)
+            .map(|s| s.integration)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(down(&t), vec![Integration::Gmail], "its row says so");
     let count = |t: &mcp_onboard::engine::api::TenantView, k: EventKind| {
         t.events.iter().filter(|e| e.kind == k).count()
     };
@@ -159,6 +167,7 @@ async fn failures_in_a_row_make_it_unreachable_once_and_a_success_brings_it_back
     w.abort();
     let mcp = t.mcp.as_ref().unwrap();
     assert!(!mcp.unreachable && mcp.failures == 0, "{mcp:?}");
+    assert!(down(&t).is_empty(), "{:?}", t.statuses);
     assert_eq!(count(&t, EventKind::McpRecovered), 1, "{:?}", t.events);
     assert_eq!(count(&t, EventKind::McpUnreachable), 1, "{:?}", t.events);
     let back = webhooks(&r, "tenant.mcp_recovered").await;

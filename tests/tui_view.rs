@@ -302,6 +302,11 @@ fn a_consent_waiting_for_approval_is_cyan_with_its_glyph() {
 fn an_unreachable_mcp_server_is_red_and_a_usable_ones_tools_green() {
     let t = draw(&mcp_unreachable((120, 40)));
     assert_eq!(text_fg(&t, "✖ MCP server unreachable"), Color::Red);
+    assert_eq!(
+        text_fg(&t, "✖ down"),
+        Color::Red,
+        "in the table's MCP column"
+    );
     assert_eq!(text_fg(&t, "✔ send_email (212 ms)"), Color::Green);
     let t = draw(&mcp_usable((120, 40)));
     assert_eq!(

@@ -140,6 +140,16 @@ impl Brief {
         })
     }
 
+    /// Its integrations whose MCP server is shown unreachable, its first first.
+    pub fn mcp_unreachable(&self) -> Vec<Integration> {
+        let first = self.mcp_unreachable.then_some(self.integration);
+        let added = self.facets.iter().filter(|f| f.mcp_unreachable);
+        first
+            .into_iter()
+            .chain(added.map(|f| f.integration))
+            .collect()
+    }
+
     /// The provisioning job step of `integration`, which it holds (`None`: no job).
     pub fn step_of(&self, integration: Integration) -> Option<ProvisionStep> {
         if integration == self.integration {

@@ -1,10 +1,12 @@
 //! Fixtures for the console's view tests of MCP checks: a deployed tenant whose server
 //! listed its tools, and one holding two integrations whose Drive server is unreachable.
 
+use mcp_onboard::domain::model::Integration;
 use mcp_onboard::engine::api::McpView;
 use mcp_onboard::tui::model::Model;
+use mcp_onboard::tui::update::set_rows;
 
-use super::{DRIVE_URL, MCP_URL, NOW, both_deployed, deployed};
+use super::{DRIVE_URL, MCP_URL, NOW, both_deployed, deployed, select};
 
 /// A check of the server at `url`, listing `tools`, or failed `failures` times in a row.
 pub fn mcp_check(url: &str, tools: &[&str], failures: u32) -> McpView {
@@ -44,6 +46,14 @@ pub fn mcp_usable(size: (u16, u16)) -> Model {
 /// unreachable.
 pub fn mcp_unreachable(size: (u16, u16)) -> Model {
     let mut m = both_deployed(size);
+    let mut rows = m.table.rows.clone();
+    for r in rows.iter_mut().filter(|r| r.slug == "betamax") {
+        for s in r.statuses.iter_mut() {
+            s.mcp_unreachable = s.integration == Integration::GoogleDrive;
+        }
+    }
+    set_rows(&mut m, rows);
+    select(&mut m, "betamax");
     if let Some(d) = m.detail.view.as_mut() {
         let gmail = mcp_check(MCP_URL, &["send_email"], 0);
         d.mcp = Some(gmail.clone());

@@ -293,6 +293,7 @@ mod tests {
             integration,
             status,
             step: None,
+            mcp_unreachable: false,
         };
         assert_eq!(column(&[]), "-");
         assert_eq!(

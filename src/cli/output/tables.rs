@@ -171,6 +171,7 @@ mod tests {
             integration,
             status,
             step: None,
+            mcp_unreachable: false,
         };
         let mut deployed = row("acme", "Acme Corporation", TenantStatus::Deployed, 42);
         deployed.google_email = Some("ops@acme.example".into());

@@ -220,6 +220,7 @@ mod tests {
                 integration,
                 status,
                 step,
+                mcp_unreachable: false,
             })
             .to_vec();
         t

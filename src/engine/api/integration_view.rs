@@ -22,6 +22,9 @@ pub struct IntegrationStatus {
     /// Its job's step (absent: it has none, or the owner is of an earlier release).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<ProvisionStep>,
+    /// Its MCP server failed `health.mcp_failures` checks in a row.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mcp_unreachable: bool,
 }
 
 impl IntegrationStatus {
@@ -33,6 +36,7 @@ impl IntegrationStatus {
                 integration: *integration,
                 status: *status,
                 step: b.step_of(*integration),
+                mcp_unreachable: b.mcp_unreachable().contains(integration),
             })
             .collect()
     }
@@ -276,11 +280,13 @@ mod tests {
                     integration: Integration::Gmail,
                     status: TenantStatus::Deployed,
                     step: None,
+                    mcp_unreachable: false,
                 },
                 IntegrationStatus {
                     integration: Integration::GoogleDrive,
                     status: TenantStatus::AwaitingApproval,
                     step: None,
+                    mcp_unreachable: false,
                 },
             ]
         );

@@ -16,6 +16,7 @@ fn held(integration: Integration, status: TenantStatus) -> IntegrationStatus {
         integration,
         status,
         step: None,
+        mcp_unreachable: false,
     }
 }
 

@@ -20,6 +20,7 @@ fn held(i: Integration, status: TenantStatus, step: Option<ProvisionStep>) -> In
         integration: i,
         status,
         step,
+        mcp_unreachable: false,
     }
 }
 
