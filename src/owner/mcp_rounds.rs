@@ -11,7 +11,7 @@ use crate::engine::Engine;
 use crate::engine::ops::mcp_checks::McpRound;
 
 const ME: Actor = Actor::System(Worker::McpChecks);
-/// The first round comes at most this long after the worker starts.
+/// The first round comes about this long after the worker starts (jittered like the others).
 const FIRST_ROUND_WITHIN: Duration = Duration::from_secs(60);
 
 /// Run the checks until aborted (see [`super::led::spawn`]).
