@@ -1,7 +1,7 @@
 //! The MCP checks the owner runs while this node leads: each integration just deployed,
 //! soon after (the provisioner's record wakes this worker), and every deployed one in a
-//! round every `health.mcp_interval` (jittered), the first about a minute after the worker starts (a
-//! restart or a new leader checks without waiting a whole interval).
+//! round every `health.mcp_interval` (jittered), the first about a minute after the worker
+//! starts (a restart or a new leader checks without waiting a whole interval).
 
 use std::sync::Arc;
 use std::time::Duration;
