@@ -1,5 +1,5 @@
 //! Logs go to a daily file under `<data dir>/logs`, never to the terminal (the TUI owns it,
-//! and scripts read stdout). `MCP_ONBOARD_LOG` sets the filter (default `info`).
+//! and scripts read stdout). `MCP_ONBOARD_LOG` sets the filter (default [`DEFAULT_FILTER`]).
 //! sled's own records are left out (see `init`).
 
 use std::path::Path;
@@ -8,6 +8,10 @@ use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 
 pub const LOG_FILE_PREFIX: &str = "mcp-onboard.log";
+
+/// `info`, but only warnings from rmcp: it writes several lines at `info` for every MCP
+/// session (each MCP check opens one), with what the server said about itself.
+pub const DEFAULT_FILTER: &str = "info,rmcp=warn";
 
 /// Daily files kept by default (older ones are deleted).
 pub const KEEP_FILES: usize = 14;
@@ -24,8 +28,8 @@ pub fn init(data_dir: &Path, keep_files: usize) -> Option<WorkerGuard> {
         .build(&dir)
         .ok()?;
     let (writer, guard) = tracing_appender::non_blocking(appender);
-    let filter =
-        EnvFilter::try_from_env("MCP_ONBOARD_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_from_env("MCP_ONBOARD_LOG")
+        .unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     let subscriber = tracing_subscriber::fmt()
         .with_writer(writer)
         .with_ansi(false)

@@ -30,6 +30,8 @@ pub struct Gauges {
     pub outbox: usize,
     /// Flushes of the store so far.
     pub flushes: u64,
+    /// Integrations whose MCP server is shown unreachable, by integration.
+    pub mcp_unreachable: BTreeMap<Integration, usize>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -49,6 +51,11 @@ pub struct IntegrationStatus {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct Of {
+    pub integration: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct Result_ {
     pub result: String,
 }
@@ -61,6 +68,9 @@ pub struct Metrics {
     pub callback_seconds: Histogram,
     pub blaxel_calls: Family<Result_, Counter>,
     pub blaxel_seconds: Histogram,
+    pub mcp_checks: Family<Result_, Counter>,
+    pub mcp_check_seconds: Histogram,
+    mcp_unreachable: Family<Of, Gauge>,
     tenants: Family<Status, Gauge>,
     integrations: Family<IntegrationStatus, Gauge>,
     queue: Gauge,
@@ -85,6 +95,9 @@ impl Default for Metrics {
             callback_seconds: seconds(),
             blaxel_calls: Family::default(),
             blaxel_seconds: seconds(),
+            mcp_checks: Family::default(),
+            mcp_check_seconds: seconds(),
+            mcp_unreachable: Family::default(),
             tenants: Family::default(),
             integrations: Family::default(),
             queue: Gauge::default(),
@@ -113,6 +126,21 @@ impl Default for Metrics {
             "blaxel_seconds",
             "Time a step at Blaxel took",
             m.blaxel_seconds.clone(),
+        );
+        registry.register(
+            "mcp_checks",
+            "Checks of MCP servers (initialize, tools/list), by result (usable, failed)",
+            m.mcp_checks.clone(),
+        );
+        registry.register(
+            "mcp_check_seconds",
+            "Time an MCP check took",
+            m.mcp_check_seconds.clone(),
+        );
+        registry.register(
+            "mcp_unreachable",
+            "Integrations whose MCP server failed health.mcp_failures checks in a row",
+            m.mcp_unreachable.clone(),
         );
         registry.register("tenants", "Tenants by status", m.tenants.clone());
         registry.register(
@@ -157,6 +185,14 @@ impl Metrics {
                     .set(i64::try_from(n).unwrap_or(i64::MAX));
             }
         }
+        for i in Integration::all() {
+            let n = now.mcp_unreachable.get(&i).copied().unwrap_or(0);
+            self.mcp_unreachable
+                .get_or_create(&Of {
+                    integration: i.name().to_owned(),
+                })
+                .set(i64::try_from(n).unwrap_or(i64::MAX));
+        }
         self.queue.set(i64::try_from(now.queue).unwrap_or(i64::MAX));
         self.outbox
             .set(i64::try_from(now.outbox).unwrap_or(i64::MAX));
@@ -179,6 +215,17 @@ impl Metrics {
             })
             .inc();
         self.blaxel_seconds.observe(took.as_secs_f64());
+    }
+
+    /// One MCP check done (`usable` or `failed`).
+    pub fn observe_mcp(&self, usable: bool, took: Duration) {
+        let result = if usable { "usable" } else { "failed" };
+        self.mcp_checks
+            .get_or_create(&Result_ {
+                result: result.to_owned(),
+            })
+            .inc();
+        self.mcp_check_seconds.observe(took.as_secs_f64());
     }
 }
 

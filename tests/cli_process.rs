@@ -128,23 +128,31 @@ async fn demo_consent_over_http_stores_no_secret_in_clear_and_sigterm_stops_clea
     assert!(t["consented_at"].is_string(), "{t:#}");
     // The demo provisions on its Blaxel stand-in: the refresh token travels through this
     // process once more before the scan below.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let t = loop {
-        let t = w.tenant("acme");
-        if s(&t, "status") == "deployed" {
-            break t;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "never deployed: {t:#}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    };
+    let t = tenant_when(&w, "acme", |t| t["status"] == "deployed");
     assert!(
         s(&t, "mcp_url").ends_with("/functions/gmail-mcp-acme/mcp"),
         "{t:#}"
     );
     assert_eq!(s(&t["provisioning"], "blaxel_status"), "DEPLOYED");
+    // The demo's Blaxel stand-in serves that URL as a real MCP server: the owner checks it
+    // right after the deploy and the tenant shows Gmail's tool; `health acme` checks again
+    // at once, through the control socket.
+    let t = tenant_when(&w, "acme", |t| t["mcp"]["usable"] == true);
+    let (tools, url) = (serde_json::json!(["send_email"]), &t["mcp_url"]);
+    assert_eq!(
+        (&t["mcp"]["tools"], &t["mcp"]["url"]),
+        (&tools, url),
+        "{t:#}"
+    );
+    let health = w.json(&["health", "acme"]);
+    let mcp = &health["mcp"][0];
+    assert_eq!(
+        (&mcp["usable"], &mcp["tools"]),
+        (&true.into(), &tools),
+        "{health:#}"
+    );
+    assert_eq!(mcp["integration"], "gmail", "{health:#}");
+    assert_eq!(w.tenant("acme")["mcp"]["checked_at"], mcp["checked_at"]);
 
     // SIGTERM: a clean exit that flushes and removes the control socket.
     let status = serve.terminate();
@@ -443,9 +451,10 @@ async fn watch_json_streams_another_clients_changes_live_and_replays_with_since(
         .iter()
         .map(|e| e["seq"].as_u64().unwrap())
         .collect();
+    // The MCP check recorded right after the deploy may come live after the timeline.
+    let head: Vec<u64> = again.iter().map(|(q, _)| *q).take(stored.len()).collect();
     assert_eq!(
-        again.iter().map(|(q, _)| *q).collect::<Vec<_>>(),
-        stored,
+        head, stored,
         "the replay is the stored timeline, with its numbers"
     );
 }

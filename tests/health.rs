@@ -192,6 +192,7 @@ async fn a_condemned_client_flips_nobody_raises_one_alarm_and_stops_the_round() 
         checks: got,
         skipped,
         alarm,
+        ..
     } = &r
     else {
         panic!()

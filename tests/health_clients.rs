@@ -28,6 +28,7 @@ async fn check(
         checks,
         skipped,
         alarm,
+        ..
     } = h.engine.run(OWNER, c).await.unwrap()
     else {
         panic!("a health reply");

@@ -3,8 +3,8 @@
 //! once the leader's store stops, the other takes the lease and finishes every job, each
 //! tenant with exactly one connection and one server at the Blaxel stand-in. Calls out
 //! are fenced: a follower's leader-only work (provisioning, reconcile and token check
-//! rounds) sends nothing to Blaxel or Google and marks no tenant failed; an operator's
-//! call from it goes out, named by its node.
+//! rounds, MCP checks) sends nothing to Blaxel, Google or an MCP server and marks no
+//! tenant failed; an operator's call from it goes out, named by its node.
 
 mod common;
 
@@ -17,8 +17,9 @@ use common::pg::PgServer;
 use mcp_onboard::blaxel::BlaxelClient;
 use mcp_onboard::config::Config;
 use mcp_onboard::engine::lifecycle::{NewTenant, Transition, apply};
-use mcp_onboard::engine::model::{GoogleIdentity, TenantStatus};
+use mcp_onboard::engine::model::{GoogleIdentity, Integration, TenantStatus};
 use mcp_onboard::engine::ops::health_round::CheckRound;
+use mcp_onboard::engine::ops::mcp_checks::{McpRound, McpTarget};
 use mcp_onboard::engine::ops::reconcile::FindDrift;
 use mcp_onboard::engine::{Actor, Command, Engine, Parts, Placement, Worker};
 use mcp_onboard::owner::provisioning::{self, Provisioning};
@@ -350,6 +351,34 @@ async fn a_followers_leader_only_calls_are_not_sent_and_mark_no_tenant_but_an_op
         google.user_agents().is_empty(),
         "{:?}",
         google.user_agents()
+    );
+
+    // A round of MCP checks on B calls no MCP server; an operator's on B does.
+    let server = || McpTarget {
+        slug: slugs[0].clone(),
+        integration: Integration::Gmail,
+        url: format!(
+            "http://{}/run/{WS}/functions/gmail-mcp-x/mcp",
+            blaxel.addr()
+        ),
+    };
+    let round = McpRound {
+        targets: vec![server()],
+    };
+    let checked = b.run(Actor::System(Worker::McpChecks), round).await;
+    assert!(checked.is_empty(), "{checked:?}");
+    assert!(
+        blaxel.state().mcp_log().is_empty(),
+        "{:?}",
+        blaxel.state().mcp_log()
+    );
+    let round = McpRound {
+        targets: vec![server()],
+    };
+    b.run(OWNER, round).await;
+    assert!(
+        !blaxel.state().mcp_log().is_empty(),
+        "the operator's check went out"
     );
 
     // An operator's check on B goes out, named by B's node.

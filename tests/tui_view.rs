@@ -6,7 +6,7 @@ mod support_view;
 use mcp_onboard::engine::api::LinkView;
 use mcp_onboard::tui::model::{Confirm, ConfirmAction, Mode, Model, Msg, SetupLine};
 use mcp_onboard::tui::style::Theme;
-use mcp_onboard::tui::update::{add_form, refilter, update, validate_form};
+use mcp_onboard::tui::update::{add_form, refilter, update};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
@@ -106,6 +106,14 @@ fn screens(size: (u16, u16)) -> Vec<(&'static str, Model)> {
     out.push(("two-integrations-details", full));
     out.push(("both-deployed", both_deployed(size)));
     out.push(("setup-online", setup_online(size)));
+    out.push(("mcp-usable", mcp_usable(size)));
+    out.push(("mcp-unreachable", mcp_unreachable(size)));
+    let mut full = mcp_unreachable(size);
+    full.mode = Mode::Details {
+        slug: "betamax".into(),
+        scroll: 0,
+    };
+    out.push(("mcp-unreachable-details", full));
     out
 }
 
@@ -177,49 +185,6 @@ fn setup_online(size: (u16, u16)) -> Model {
         ),
     ];
     update(&mut m, Msg::OnlineChecked { id, lines });
-    m
-}
-
-/// The help, scrolled this far, over the table.
-fn help_over_the_table(scroll: u16) -> Mode {
-    Mode::Help {
-        scroll,
-        back: Box::new(Mode::Table),
-    }
-}
-
-fn key(c: char) -> Msg {
-    Msg::Key(crossterm::event::KeyEvent::new(
-        crossterm::event::KeyCode::Char(c),
-        crossterm::event::KeyModifiers::NONE,
-    ))
-}
-
-/// The add form with a bad slug, saved: the field's error and the form's.
-fn form_error(size: (u16, u16)) -> Model {
-    let mut m = model(true, size);
-    let mut form = add_form();
-    form.fields[0].input = tui_input::Input::new("Beta_Corp".into());
-    validate_form(&mut form);
-    form.error = Some("fix the field marked ✖ first".into());
-    m.mode = Mode::Form(form);
-    m
-}
-
-/// `n` on beta-corp, whose earlier link is still active: keep it or withdraw it?
-fn new_link_earlier(size: (u16, u16)) -> Model {
-    let mut m = model(true, size);
-    if let Some(d) = m.detail.view.as_mut() {
-        d.links[0].state = mcp_onboard::domain::model::LinkState::Active;
-    }
-    update(&mut m, key('n'));
-    m
-}
-
-/// `:status ` typed: more statuses than the box has rows.
-fn palette_more(size: (u16, u16)) -> Model {
-    let mut m = model(true, size);
-    m.mode = Mode::Palette(tui_input::Input::new("status ".into()));
     m
 }
 
@@ -360,6 +325,23 @@ fn a_consent_waiting_for_approval_is_cyan_with_its_glyph() {
     let t = draw(&awaiting_approval((120, 40)));
     assert_eq!(text_fg(&t, "◆ consent by intern@gmail.com"), Color::Cyan);
     assert_eq!(text_fg(&t, "◆ awaiting approval"), Color::Cyan);
+}
+
+#[test]
+fn an_unreachable_mcp_server_is_red_and_a_usable_ones_tools_green() {
+    let t = draw(&mcp_unreachable((120, 40)));
+    assert_eq!(text_fg(&t, "✖ MCP server unreachable"), Color::Red);
+    assert_eq!(
+        text_fg(&t, "✖ down"),
+        Color::Red,
+        "in the table's MCP column"
+    );
+    assert_eq!(text_fg(&t, "✔ send_email (212 ms)"), Color::Green);
+    let t = draw(&mcp_usable((120, 40)));
+    assert_eq!(
+        text_fg(&t, "✔ send_email, list_emails, get_email"),
+        Color::Green
+    );
 }
 
 #[test]

@@ -106,6 +106,18 @@ impl BlaxelClient {
         &self.api_url
     }
 
+    /// A checker of MCP servers with this client's workspace and key (and fence).
+    pub fn mcp_checker(
+        &self,
+        settings: super::mcp_check::McpCheckSettings,
+    ) -> anyhow::Result<super::McpChecker> {
+        let checker = super::McpChecker::new(&self.workspace, self.api_key.clone(), settings)?;
+        Ok(match &self.fence {
+            Some(f) => checker.with_fence(f.clone()),
+            None => checker,
+        })
+    }
+
     /// `POST /integrations/connections`. A 409 means the name exists: PUT it instead.
     pub async fn create_connection(
         &self,

@@ -182,7 +182,8 @@ pub enum Sub {
         #[arg(long, value_name = "NAME")]
         integration: Option<crate::domain::integration::Integration>,
     },
-    /// Check refresh tokens at Google now: one tenant's, or every consented tenant's.
+    /// Check refresh tokens at Google and the deployed MCP servers now: one tenant's, or
+    /// every tenant's.
     Health {
         /// The tenant to check (all that hold a consent when absent).
         slug: Option<String>,

@@ -40,11 +40,12 @@ pub use google::{
     GOOGLE_AUTH_URL, GOOGLE_ISSUER, GOOGLE_REVOKE_URL, GOOGLE_TOKEN_URL, GoogleConfig,
     GoogleCredentials,
 };
-pub use health::{HEALTH_INTERVAL, HealthConfig};
+pub use health::{HEALTH_INTERVAL, HealthConfig, MCP_FAILURES, MCP_INTERVAL};
 pub use integrations::IntegrationClients;
 pub use listener::{DEFAULT_BIND, DEFAULT_PUBLIC_URL, ListenerConfig, MAX_CONNECTIONS_PER_NETWORK};
 pub use logging::LoggingConfig;
 pub use provision::ProvisionConfig;
+pub(crate) use source::is_loopback_host;
 pub use store::{StoreBackend, StoreConfig};
 pub use webhook::{WEBHOOK_EVENTS, WebhookConfig};
 

@@ -10,12 +10,14 @@ use super::source::{Source, is_loopback_host};
 use super::webhook_id::webhook_id;
 
 /// The event types a webhook can receive.
-pub const WEBHOOK_EVENTS: [&str; 5] = [
+pub const WEBHOOK_EVENTS: [&str; 7] = [
     "tenant.consented",
     "tenant.deployed",
     "tenant.failed",
     "tenant.needs_reconsent",
     "tenant.offboarded",
+    crate::domain::mcp_events::MCP_UNREACHABLE,
+    crate::domain::mcp_events::MCP_RECOVERED,
 ];
 
 #[derive(Debug, Default, Deserialize)]

@@ -23,6 +23,8 @@ pub enum Worker {
     Owner,
     Provisioner,
     TokenChecks,
+    /// Calls to the deployed MCP servers (after a deploy and every `health.mcp_interval`).
+    McpChecks,
     Reconcile,
     Webhooks,
     Sweeper,
@@ -37,6 +39,7 @@ impl Actor {
             Actor::System(
                 Worker::Provisioner
                     | Worker::TokenChecks
+                    | Worker::McpChecks
                     | Worker::Reconcile
                     | Worker::Webhooks
                     | Worker::Sweeper

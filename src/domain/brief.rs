@@ -40,6 +40,9 @@ pub struct Brief {
     pub next_attempt_at: Option<Millis>,
     pub blaxel_status: Option<String>,
     pub mcp_url: Option<String>,
+    /// Its (first integration's) MCP server failed `health.mcp_failures` checks in a row.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mcp_unreachable: bool,
     /// The tenant's language, if it has one.
     #[serde(default)]
     pub lang: Option<crate::i18n::Lang>,
@@ -100,6 +103,10 @@ impl Brief {
             next_attempt_at: p.filter(|p| p.step.is_active()).map(|p| p.next_attempt_at),
             blaxel_status: p.and_then(|p| p.blaxel_status.clone()),
             mcp_url: p.and_then(|p| p.mcp_url.clone()),
+            mcp_unreachable: t
+                .mcp
+                .as_ref()
+                .is_some_and(super::mcp_health::McpHealth::is_unreachable),
             lang: t.language(),
             facets: t
                 .added
@@ -131,6 +138,16 @@ impl Brief {
             facets: Vec::new(),
             ..self.clone()
         })
+    }
+
+    /// Its integrations whose MCP server is shown unreachable, its first first.
+    pub fn mcp_unreachable(&self) -> Vec<Integration> {
+        let first = self.mcp_unreachable.then_some(self.integration);
+        let added = self.facets.iter().filter(|f| f.mcp_unreachable);
+        first
+            .into_iter()
+            .chain(added.map(|f| f.integration))
+            .collect()
     }
 
     /// The provisioning job step of `integration`, which it holds (`None`: no job).

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::health::TokenHealth;
 pub use super::link::{ConsentLink, LinkState, PendingFlow, UsedFlow};
+use super::mcp_health::McpHealth;
 pub use super::refusals::Refusals;
 use crate::time::Millis;
 
@@ -172,6 +173,9 @@ pub struct Tenant {
     /// above carry), each with its own state; see [`super::held`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub added: Vec<IntegrationState>,
+    /// The last check of its first integration's MCP server (see [`super::mcp_health`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcp: Option<McpHealth>,
 }
 
 /// The state of one integration a tenant holds beyond its first.
@@ -200,6 +204,9 @@ pub struct IntegrationState {
     pub tokens_issued: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending: Option<PendingConsent>,
+    /// The last check of this integration's MCP server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcp: Option<McpHealth>,
 }
 
 /// A consent kept aside for the operator's approval (its refresh token is the secret
@@ -380,6 +387,9 @@ pub enum EventKind {
     /// The customer went on to Google through a link and no callback came back before
     /// the flow expired (Google may have shown an error on its own page).
     NoCallback,
+    /// Its MCP server failed `health.mcp_failures` checks in a row; answered again after.
+    McpUnreachable,
+    McpRecovered,
     /// A kind this release does not know (a later release wrote it): read all the same,
     /// and shown as "unknown event" with its text.
     #[serde(other)]

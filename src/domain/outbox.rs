@@ -97,7 +97,8 @@ impl OutboxEvent {
                 f.status = TenantStatus::Offboarded;
                 Self::of_change(Some(s.status), &f)
             });
-        now.chain(gone).collect()
+        let mcp = super::mcp_events::of_changes(before, after);
+        now.chain(gone).chain(mcp).collect()
     }
 
     /// The outbox events of the change numbered `seq` (of `before` into `after`, at `at`):

@@ -10,7 +10,7 @@ use tokio::sync::Notify;
 use super::api::SetupLine;
 use super::error::EngineError;
 use super::staging::Staging;
-use crate::blaxel::BlaxelClient;
+use crate::blaxel::{BlaxelClient, McpCheckSettings, McpChecker};
 use crate::config::Config;
 use crate::domain::actor::Actor;
 use crate::google::GoogleOAuth;
@@ -61,6 +61,12 @@ pub struct Core {
     led_blaxel: Option<BlaxelClient>,
     metrics: Metrics,
     wakeup: Notify,
+    /// The MCP checks: an operator's, and the same (sharing its limit) fenced to the lease.
+    mcp: Option<McpChecker>,
+    led_mcp: Option<McpChecker>,
+    /// Integrations (job keys) deployed since the MCP worker last looked, and its wake-up.
+    mcp_due: std::sync::Mutex<std::collections::BTreeSet<String>>,
+    mcp_wakeup: Notify,
     setup: Vec<SetupLine>,
     placement: Placement,
     imports: Staging,
@@ -102,7 +108,18 @@ impl Core {
         if !config.webhooks.is_empty() {
             store.enable_outbox();
         }
+        let mcp = match &parts.blaxel {
+            Some(c) => Some(
+                c.mcp_checker(McpCheckSettings::default())
+                    .map_err(|e| EngineError::BadRequest(format!("{e:#}")))?,
+            ),
+            None => None,
+        };
         Ok(Self {
+            led_mcp: mcp.clone().map(|c| c.with_fence(led.clone())),
+            mcp: mcp.map(|c| c.with_fence(open.clone())),
+            mcp_due: Default::default(),
+            mcp_wakeup: Notify::new(),
             store,
             config,
             google,
@@ -196,6 +213,36 @@ impl Core {
 
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// The MCP checker `actor` checks with (fenced for leader-only work); `None` when no
+    /// Blaxel credentials are here.
+    pub fn mcp_as(&self, actor: &Actor) -> Option<&McpChecker> {
+        if actor.leader_only() {
+            self.led_mcp.as_ref()
+        } else {
+            self.mcp.as_ref()
+        }
+    }
+
+    /// An integration (its job key) was just deployed: the MCP worker checks it soon.
+    pub fn mcp_after_deploy(&self, key: String) {
+        if let Ok(mut due) = self.mcp_due.lock() {
+            due.insert(key);
+        }
+        self.mcp_wakeup.notify_one();
+    }
+
+    /// The integrations deployed since the last call (job keys).
+    pub fn take_mcp_due(&self) -> Vec<String> {
+        self.mcp_due
+            .lock()
+            .map(|mut d| std::mem::take(&mut *d).into_iter().collect())
+            .unwrap_or_default()
+    }
+
+    pub fn mcp_wakeup(&self) -> &Notify {
+        &self.mcp_wakeup
     }
 
     pub fn setup(&self) -> &[SetupLine] {

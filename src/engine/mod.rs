@@ -141,6 +141,26 @@ impl Engine {
         ops::health::checkable(&self.core)
     }
 
+    /// The deployed integrations' MCP servers (`slug`'s alone, when given).
+    pub fn mcp_targets(&self, slug: Option<&str>) -> Vec<ops::mcp_checks::McpTarget> {
+        ops::mcp_checks::targets(&self.core, slug)
+    }
+
+    /// The integrations deployed since the last call, still deployed.
+    pub fn mcp_due_after_deploy(&self) -> Vec<ops::mcp_checks::McpTarget> {
+        ops::mcp_checks::due_after_deploy(&self.core)
+    }
+
+    /// Notified when an integration was just deployed.
+    pub fn mcp_wakeup(&self) -> &tokio::sync::Notify {
+        self.core.mcp_wakeup()
+    }
+
+    /// Whether MCP servers can be checked here (Blaxel credentials are).
+    pub fn checks_mcp(&self) -> bool {
+        self.core.blaxel().is_some()
+    }
+
     /// The alarms about our OAuth clients as one, if one is raised.
     pub fn health_alarm(&self) -> Option<HealthAlarm> {
         self.core.store().node().published().health_alarm()
@@ -180,6 +200,7 @@ impl Engine {
             queue: node.jobs().active,
             outbox: store.outbox_len(),
             flushes: store.stats().flushes,
+            mcp_unreachable: ops::mcp_checks::unreachable_counts(&self.core),
         }
     }
 

@@ -1,10 +1,12 @@
 //! The owner runtime as one library call: take the database lock, open the store and the
-//! engine, and run the listener, the provisioner, the sweepers and the control socket until
-//! [`Owner::shutdown`]. `serve` and the console both use it. Nothing here writes to stdout
-//! or stderr: what a face shows comes from [`Owner::info`] and the engine's events.
+//! engine, and run the listener, the provisioner, the sweepers, the token and MCP checks
+//! and the control socket until [`Owner::shutdown`]. `serve` and the console both use it.
+//! Nothing here writes to stdout or stderr: what a face shows comes from [`Owner::info`]
+//! and the engine's events.
 
 mod audit_head;
 pub mod led;
+pub mod mcp_rounds;
 pub mod provisioning;
 pub mod sample;
 pub mod setup;
@@ -178,6 +180,11 @@ impl Owner {
             let e = engine.clone();
             let run = move || webhooks::run(e.clone());
             tasks.push(led::spawn(leads.clone(), "webhooks", run, led::nothing));
+        }
+        if engine.checks_mcp() {
+            let (e, every) = (engine.clone(), opts.config.health.mcp_interval);
+            let run = move || mcp_rounds::run(e.clone(), every);
+            tasks.push(led::spawn(leads.clone(), "MCP checks", run, led::nothing));
         }
         if let Some(every) = opts.config.health.interval
             && engine.consent_disabled().is_none()

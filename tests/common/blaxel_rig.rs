@@ -16,7 +16,7 @@ use mcp_onboard::sandbox::blaxel::{BlaxelFaults, BlaxelSandboxConfig, BlaxelSand
 use secrecy::SecretString;
 
 use super::pg::Backend;
-use super::{CLIENT_ID, CLIENT_SECRET, Harness, harness_with_blaxel};
+use super::{CLIENT_ID, CLIENT_SECRET, Harness, harness_with_blaxel_env};
 
 pub const WS: &str = "acme-ws";
 pub const KEY: &str = "bl_test_key";
@@ -66,6 +66,17 @@ pub async fn rig_full_on(
     settings: ProvisionSettings,
     delete_delay: Duration,
 ) -> Option<Rig> {
+    rig_env_on(backend, faults, settings, delete_delay, &[]).await
+}
+
+/// [`rig_full_on`] with `env` set in the engine's config.
+pub async fn rig_env_on(
+    backend: Backend,
+    faults: BlaxelFaults,
+    settings: ProvisionSettings,
+    delete_delay: Duration,
+    env: &[(&'static str, &str)],
+) -> Option<Rig> {
     let blaxel = spawn(BlaxelSandboxConfig {
         workspace: WS.into(),
         api_key: SecretString::from(KEY),
@@ -83,7 +94,7 @@ pub async fn rig_full_on(
         client_id: CLIENT_ID.into(),
         client_secret: SecretString::from(CLIENT_SECRET),
     };
-    let h = harness_with_blaxel(client.clone(), backend).await?;
+    let h = harness_with_blaxel_env(client.clone(), backend, env).await?;
     let provisioner = Provisioner::new(h.engine.clone(), client, oauth, settings);
     let worker = provisioner.clone().spawn();
     Some(Rig {

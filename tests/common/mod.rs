@@ -105,7 +105,16 @@ pub async fn harness_with_blaxel(
     blaxel: mcp_onboard::blaxel::BlaxelClient,
     backend: pg::Backend,
 ) -> Option<Harness> {
-    build(roomy(), None, Some(blaxel), &[], backend).await
+    harness_with_blaxel_env(blaxel, backend, &[]).await
+}
+
+/// [`harness_with_blaxel`] with `env` set too.
+pub async fn harness_with_blaxel_env(
+    blaxel: mcp_onboard::blaxel::BlaxelClient,
+    backend: pg::Backend,
+    env: &[(&'static str, &str)],
+) -> Option<Harness> {
+    build(roomy(), None, Some(blaxel), env, backend).await
 }
 
 /// The listener behind a reverse proxy that serves it under `prefix` (e.g. `/onboard`) and

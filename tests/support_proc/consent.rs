@@ -1,5 +1,6 @@
 //! A customer's consent over plain HTTP, as a browser would send it: the link's page,
-//! Continue, the Google stand-in's consent and the callback; and what the last page says.
+//! Continue, the Google stand-in's consent and the callback; what the last page says; and
+//! the tenant once what follows it (its deploy, its MCP check) is done.
 
 use mcp_onboard::sandbox::customer;
 
@@ -57,4 +58,25 @@ pub async fn consent_with(
         walked.authorize
     );
     (walked.status, walked.page)
+}
+
+/// The tenant as stored (`tenant show SLUG --json`), once it satisfies `ok` (within a
+/// minute), or fail with it.
+pub fn tenant_when(
+    w: &super::World,
+    slug: &str,
+    ok: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let t = w.tenant(slug);
+        if ok(&t) {
+            return t;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "{slug} never got there: {t:#}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
 }

@@ -291,20 +291,3 @@ pub fn has_fg(params: Option<&str>, n: u8) -> bool {
                 .any(|w| w[0] == "38" && w[1] == "5" && w[2] == n.to_string())
     })
 }
-
-/// The tenant as stored, once it satisfies `ok`.
-pub fn tenant_when(
-    w: &World,
-    slug: &str,
-    ok: impl Fn(&serde_json::Value) -> bool,
-) -> serde_json::Value {
-    let until = Instant::now() + SCREEN_WAIT;
-    loop {
-        let t = w.json(&["tenant", "show", slug]);
-        if ok(&t) {
-            return t;
-        }
-        assert!(Instant::now() < until, "{slug} never got there: {t:#}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}

@@ -14,6 +14,7 @@ pub fn gmail(status: TenantStatus) -> IntegrationStatus {
         integration: Integration::Gmail,
         status,
         step: None,
+        mcp_unreachable: false,
     }
 }
 
@@ -35,6 +36,7 @@ pub fn two_integrations(size: (u16, u16)) -> Model {
         integration: Integration::GoogleDrive,
         status,
         step: None,
+        mcp_unreachable: false,
     };
     let mut rows = m.table.rows.clone();
     for r in &mut rows {
@@ -78,6 +80,7 @@ pub fn two_integrations(size: (u16, u16)) -> Model {
             connection: Some("gmail-betamax".into()),
             function: Some("gmail-mcp-betamax".into()),
             mcp_url: Some(MCP_URL.into()),
+            mcp: None,
         },
         IntegrationView {
             integration: Integration::GoogleDrive,
@@ -93,6 +96,7 @@ pub fn two_integrations(size: (u16, u16)) -> Model {
             connection: None,
             function: None,
             mcp_url: None,
+            mcp: None,
         },
     ];
     m

@@ -20,7 +20,13 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 mod integrations;
+mod keyed;
+mod mcp;
 pub use integrations::*;
+#[allow(unused_imports)]
+pub use keyed::*;
+#[allow(unused_imports)]
+pub use mcp::*;
 
 pub const NOW: i64 = 1_796_000_000_000;
 
@@ -165,6 +171,7 @@ pub fn detail() -> TenantView {
         integrations: Vec::new(),
         google_fixes: Vec::new(),
         no_callback: None,
+        mcp: None,
     }
 }
 

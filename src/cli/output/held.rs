@@ -145,6 +145,10 @@ fn block(t: &TenantView, v: &IntegrationView, job_of_first: Option<&ProvisionVie
     if let Some(url) = &v.mcp_url {
         put("MCP URL:", vec![url.clone()]);
     }
+    if let Some(values) = super::mcp_text::mcp_values(v.mcp.as_ref(), v.mcp_url.as_deref(), &t.slug)
+    {
+        put("MCP:", values);
+    }
     match (job_of_first, &v.connection, &v.function) {
         (Some(p), _, _) => put("blaxel:", job(p)),
         (None, Some(c), Some(f)) => put("blaxel:", vec![format!("connection {c}, MCP server {f}")]),
@@ -177,6 +181,7 @@ mod tests {
             connection: None,
             function: None,
             mcp_url: None,
+            mcp: None,
         }
     }
 
@@ -221,6 +226,7 @@ mod tests {
       consented: 2026-12-01T00:00:00Z
       scopes:    openid email profile https://www.googleapis.com/auth/gmail.send
       MCP URL:   https://run.example/gmail-mcp-acme/mcp
+      MCP:       not checked yet (`mcp-onboard health acme`)
       blaxel:    connection gmail-acme, MCP server gmail-mcp-acme
                  step done, attempts 0
       token:     not checked yet (`mcp-onboard health acme`)
@@ -243,6 +249,7 @@ mod tests {
         let own = "
   scopes:   
   MCP URL:  https://run.example/gmail-mcp-acme/mcp
+  MCP:      not checked yet (`mcp-onboard health acme`)
   blaxel:   connection gmail-acme, MCP server gmail-mcp-acme
             step done, attempts 0
   token:    not checked yet (`mcp-onboard health acme`)
@@ -251,11 +258,42 @@ mod tests {
     }
 
     #[test]
+    fn the_last_mcp_check_is_shown_with_its_tools_or_its_error() {
+        use crate::domain::mcp_health::{McpOutcome, record};
+        let outcome = |result| McpOutcome {
+            url: "https://run.example/gmail-mcp-acme/mcp".into(),
+            elapsed_ms: 42,
+            result,
+        };
+        let mut t = acme();
+        let ok = record(None, outcome(Ok(vec!["send_email".into()])), 0, 3).0;
+        t.integrations[0].mcp = Some(crate::engine::api::McpView::of(&ok));
+        let text = super::super::tenant::tenant_text(&t, 0);
+        assert!(
+            text.contains(
+                "      MCP:       usable, 1 tools in 42 ms (1970-01-01T00:00:00Z): send_email\n"
+            ),
+            "{text}"
+        );
+        let down = record(None, outcome(Err("HTTP 503".into())), 0, 1).0;
+        t.integrations.truncate(1);
+        t.mcp = Some(crate::engine::api::McpView::of(&down));
+        let text = super::super::tenant::tenant_text(&t, 0);
+        assert!(
+            text.contains(
+                "  MCP:      UNREACHABLE (1 in a row, last 1970-01-01T00:00:00Z): HTTP 503\n"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn the_list_names_each_integration_with_its_status_when_several() {
         let held = |integration, status| IntegrationStatus {
             integration,
             status,
             step: None,
+            mcp_unreachable: false,
         };
         assert_eq!(column(&[]), "-");
         assert_eq!(

@@ -75,8 +75,9 @@ pub fn reply(reply: &Reply) -> Result<()> {
             checks,
             skipped,
             alarm,
-        } => json(
-            &serde_json::json!({ "checks": checks, "not_checked": skipped, "alarm": alarm }),
-        ),
+            mcp,
+        } => json(&serde_json::json!({
+            "checks": checks, "not_checked": skipped, "alarm": alarm, "mcp": mcp
+        })),
     }
 }

@@ -10,6 +10,7 @@ mod google_help;
 mod held;
 mod json;
 mod link;
+mod mcp_text;
 mod status;
 mod status_word;
 mod tables;
@@ -104,7 +105,12 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
             checks,
             skipped,
             alarm,
-        } => print!("{}", tables::health_text(checks, skipped, alarm.as_ref())),
+            mcp,
+        } => print!(
+            "{}{}",
+            tables::health_text(checks, skipped, alarm.as_ref()),
+            mcp_text::mcp_checks_text(mcp)
+        ),
         Reply::Retried { retried, skipped } => {
             println!(
                 "retried {} failed tenant{}",

@@ -2,7 +2,7 @@
 //! tenants, their links, token checks).
 
 /// Left-aligned columns three spaces apart; the last column is not padded.
-fn table<const N: usize>(head: &[&str; N], rows: &[[String; N]]) -> String {
+pub(super) fn table<const N: usize>(head: &[&str; N], rows: &[[String; N]]) -> String {
     let mut width = head.map(|h| h.chars().count());
     for r in rows {
         for (w, c) in width.iter_mut().zip(r) {
@@ -31,7 +31,7 @@ const NAME_MAX: usize = 24;
 const ACCOUNT_MAX: usize = 32;
 const REASON_MAX: usize = 48;
 
-fn clip(s: &str, max: usize) -> String {
+pub(super) fn clip(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         s.to_owned()
     } else {
@@ -171,6 +171,7 @@ mod tests {
             integration,
             status,
             step: None,
+            mcp_unreachable: false,
         };
         let mut deployed = row("acme", "Acme Corporation", TenantStatus::Deployed, 42);
         deployed.google_email = Some("ops@acme.example".into());

@@ -19,6 +19,10 @@ fn own_integration(t: &TenantView) -> Vec<String> {
     if let Some(url) = &t.mcp_url {
         out.push(format!("  MCP URL:  {url}"));
     }
+    let mcp = super::mcp_text::mcp_values(t.mcp.as_ref(), t.mcp_url.as_deref(), &t.slug);
+    if let Some(values) = mcp {
+        out.extend(held::field("  ", "MCP:", 10, values));
+    }
     if let Some(p) = &t.provisioning {
         out.extend(held::field("  ", "blaxel:", 10, held::job(p)));
     }
@@ -216,6 +220,7 @@ mod tests {
                 integration,
                 status,
                 step,
+                mcp_unreachable: false,
             })
             .to_vec();
         t

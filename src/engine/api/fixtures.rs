@@ -45,5 +45,6 @@ pub fn view(slug: &str, name: &str) -> TenantView {
         integrations: Vec::new(),
         google_fixes: Vec::new(),
         no_callback: None,
+        mcp: None,
     }
 }

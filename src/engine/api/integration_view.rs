@@ -5,7 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::checks::{TokenView, token_view};
+use super::mcp_view::McpView;
 use crate::domain::brief::Brief;
+use crate::domain::mcp_health::McpHealth;
 use crate::domain::model::{
     FailureKind, Integration, PendingConsent, ProvisionState, ProvisionStep, Tenant, TenantStatus,
 };
@@ -20,6 +22,9 @@ pub struct IntegrationStatus {
     /// Its job's step (absent: it has none, or the owner is of an earlier release).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<ProvisionStep>,
+    /// Its MCP server failed `health.mcp_failures` checks in a row.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mcp_unreachable: bool,
 }
 
 impl IntegrationStatus {
@@ -31,6 +36,7 @@ impl IntegrationStatus {
                 integration: *integration,
                 status: *status,
                 step: b.step_of(*integration),
+                mcp_unreachable: b.mcp_unreachable().contains(integration),
             })
             .collect()
     }
@@ -64,6 +70,9 @@ pub struct IntegrationView {
     pub function: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mcp_url: Option<String>,
+    /// The last check of its MCP server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcp: Option<McpView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,6 +111,7 @@ struct Held<'a> {
     consented_at: Option<Millis>,
     pending: Option<&'a PendingConsent>,
     job: Option<&'a ProvisionState>,
+    mcp: Option<&'a McpHealth>,
 }
 
 impl IntegrationView {
@@ -121,6 +131,7 @@ impl IntegrationView {
             connection: job.map(|p| p.connection_name.clone()),
             function: job.map(|p| p.function_name.clone()),
             mcp_url: job.and_then(|p| p.mcp_url.clone()),
+            mcp: h.mcp.map(McpView::of),
         }
     }
 
@@ -142,6 +153,7 @@ impl IntegrationView {
             consented_at: t.consented_at,
             pending: t.pending.as_ref(),
             job: t.provision.as_ref(),
+            mcp: t.mcp.as_ref(),
         };
         std::iter::once(Self::new(first, first_token))
             .chain(t.added.iter().map(|s| {
@@ -156,6 +168,7 @@ impl IntegrationView {
                     consented_at: s.consented_at,
                     pending: s.pending.as_ref(),
                     job: s.provision.as_ref(),
+                    mcp: s.mcp.as_ref(),
                 };
                 Self::new(held, token)
             }))
@@ -267,11 +280,13 @@ mod tests {
                     integration: Integration::Gmail,
                     status: TenantStatus::Deployed,
                     step: None,
+                    mcp_unreachable: false,
                 },
                 IntegrationStatus {
                     integration: Integration::GoogleDrive,
                     status: TenantStatus::AwaitingApproval,
                     step: None,
+                    mcp_unreachable: false,
                 },
             ]
         );

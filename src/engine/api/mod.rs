@@ -8,6 +8,7 @@ mod checks;
 pub mod fixtures;
 mod google_view;
 mod integration_view;
+mod mcp_view;
 mod no_callback_view;
 mod standings;
 mod status;
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 pub use checks::{Delivery, Finding, HealthCheck, TokenView, token_view};
 pub use google_view::last_no_callback;
 pub use integration_view::{IntegrationStatus, IntegrationView, PendingView};
+pub use mcp_view::{McpCheckView, McpView};
 pub use no_callback_view::NoCallbackView;
 pub use status::{SetupLine, StatusView};
 pub use views::{EventView, LinkSummary, LinkView, ProvisionView, TenantSummary, TenantView};
@@ -171,7 +173,8 @@ pub enum Command {
         slug: String,
         integration: Integration,
     },
-    /// Check refresh tokens at Google now: one tenant's, or every consented tenant's.
+    /// Check refresh tokens at Google and the deployed MCP servers now: one tenant's, or
+    /// every tenant's.
     CheckHealth {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         slug: Option<String>,
@@ -360,6 +363,9 @@ pub enum Reply {
         skipped: Vec<Skipped>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         alarm: Option<HealthAlarm>,
+        /// The MCP checks made with them: one per deployed integration checked.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        mcp: Vec<McpCheckView>,
     },
 }
 

@@ -87,11 +87,13 @@ mod tests {
                 integration: Integration::Gmail,
                 status: TenantStatus::Deployed,
                 step: None,
+                mcp_unreachable: false,
             },
             IntegrationStatus {
                 integration: Integration::GoogleDrive,
                 status: TenantStatus::Failed,
                 step: Some(ProvisionStep::Stopped),
+                mcp_unreachable: false,
             },
         ];
         assert_eq!(

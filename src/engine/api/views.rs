@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::checks::TokenView;
 use super::integration_view::{IntegrationStatus, IntegrationView, PendingView};
+use super::mcp_view::McpView;
 use super::no_callback_view::NoCallbackView;
 use crate::domain::brief::Brief;
 use crate::domain::google_errors::GoogleFix;
@@ -118,6 +119,10 @@ pub struct TenantView {
     /// The customer went on to Google and no callback came back before the flow expired.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_callback: Option<NoCallbackView>,
+    /// The last check of its first integration's MCP server (each integration's is in
+    /// `integrations`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mcp: Option<McpView>,
 }
 
 impl std::ops::Deref for TenantView {
@@ -295,6 +300,7 @@ impl TenantView {
             integrations: IntegrationView::of_tenant(t, token, app_in_testing),
             google_fixes: Vec::new(),
             no_callback: None,
+            mcp: t.mcp.as_ref().map(McpView::of),
         }
     }
 }

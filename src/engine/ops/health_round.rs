@@ -134,13 +134,15 @@ async fn checked(
 }
 
 /// `health [SLUG]`: one tenant (whatever alarm is raised: a check of one is how an
-/// operator sees whether a client works again), or every tenant holding a consent.
+/// operator sees whether a client works again), or every tenant holding a consent; then
+/// the MCP servers of its (their) deployed integrations.
 pub async fn command(
     core: &Core,
     actor: &Actor,
     slug: Option<String>,
 ) -> Result<Reply, EngineError> {
     core.google().map_err(no_client)?;
+    let servers = super::mcp_checks::targets(core, slug.as_deref());
     let (checks, skipped) = match slug {
         Some(s) => {
             let one = check_one(core, actor, &s, &Paused::default()).await?;
@@ -157,9 +159,13 @@ pub async fn command(
             .await
         }
     };
+    let mcp = super::mcp_checks::McpRound { targets: servers }
+        .run(core, actor)
+        .await;
     Ok(Reply::Health {
         checks,
         skipped,
         alarm: core.store().node().published().health_alarm(),
+        mcp,
     })
 }

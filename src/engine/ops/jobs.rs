@@ -215,10 +215,17 @@ impl Operation for Record {
             transition,
             durability,
         } = self;
-        core.commit(actor, durability, move |tx| {
-            apply_for(tx, &slug, integration, &transition)
-        })
-        .await
+        let deployed = matches!(transition, Transition::Deployed { .. });
+        let key = crate::domain::facet::job_key(&slug, integration);
+        let written = core
+            .commit(actor, durability, move |tx| {
+                apply_for(tx, &slug, integration, &transition)
+            })
+            .await?;
+        if deployed {
+            core.mcp_after_deploy(key);
+        }
+        Ok(written)
     }
 }
 

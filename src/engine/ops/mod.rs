@@ -8,7 +8,8 @@
 //!   the links of one removed); `jobs`: retries and the provisioner's records; `approval`:
 //!   the identity gate's approve and reject; `offboard`: the command and its steps;
 //!   `revoke`: its revoke step; `grants`: giving a Google grant back; `health`: token
-//!   checks, `health_round`: a round of them; `reconcile`: drift at Blaxel (`reconcile_fix`:
+//!   checks, `health_round`: a round of them; `mcp_checks`: calls to the deployed MCP
+//!   servers; `reconcile`: drift at Blaxel (`reconcile_fix`:
 //!   `--fix`); `import`: importing tenants as one decision; `webhooks`: the outbox's
 //!   delivery; `admin`: status, the audit chain, backups, the sweeper;
 //! - `apply`, `batch`: applying a transition in a transaction, many tenants in batches.
@@ -26,6 +27,7 @@ pub mod integrations;
 pub mod jobs;
 pub mod links;
 mod links_leaving;
+pub mod mcp_checks;
 mod no_callback;
 pub mod offboard;
 pub mod reconcile;

@@ -14,13 +14,17 @@
 //! function operations), `catalog` (the workspace and the integrations offered) and
 //! `listing` (`GET /functions`) → `views` (answers as the API
 //! shows them) and `validate` (body checks) → `state` (the objects under one lock) →
-//! `settings` and `error`.
+//! `settings` and `error`. Each deployed function also has a real MCP endpoint (`mcp`,
+//! rmcp's streamable HTTP server with the tools of `mcp_tools`), behind the key and
+//! workspace checks Blaxel's gateway makes, with its own faults.
 
 mod catalog;
 mod error;
 mod faults;
 mod handlers;
 mod listing;
+mod mcp;
+mod mcp_tools;
 mod routes;
 mod server;
 mod settings;
@@ -28,6 +32,11 @@ mod state;
 mod validate;
 mod views;
 
+pub use mcp_tools::{SANDBOX_MCP_VERSION, tools_of};
 pub use server::{BlaxelSandboxHandle, router, spawn};
-pub use settings::{BlaxelFaults, BlaxelSandboxConfig, SECRET_MASK, SUPPORTED_API_VERSIONS};
-pub use state::{BlaxelSandboxState, LoggedRequest, SandboxConnection, SandboxFunction};
+pub use settings::{
+    BlaxelFaults, BlaxelSandboxConfig, McpFaults, SECRET_MASK, SUPPORTED_API_VERSIONS,
+};
+pub use state::{
+    BlaxelSandboxState, LoggedRequest, McpLoggedRequest, SandboxConnection, SandboxFunction,
+};

@@ -133,13 +133,17 @@ fn handle(
     }
 }
 
-fn check_auth(headers: &HeaderMap, key: &str) -> Result<(), ApiError> {
-    let presented = ["authorization", "x-blaxel-authorization"]
+/// Whether `key` came as a bearer token, in `Authorization` or `X-Blaxel-Authorization`.
+pub(super) fn key_presented(headers: &HeaderMap, key: &str) -> bool {
+    ["authorization", "x-blaxel-authorization"]
         .iter()
         .filter_map(|name| headers.get(*name)?.to_str().ok())
         .filter_map(|value| value.strip_prefix("Bearer "))
-        .any(|token| token.trim() == key);
-    if presented {
+        .any(|token| token.trim() == key)
+}
+
+fn check_auth(headers: &HeaderMap, key: &str) -> Result<(), ApiError> {
+    if key_presented(headers, key) {
         Ok(())
     } else {
         Err(ApiError::new(

@@ -9,8 +9,10 @@ use tokio::task::JoinHandle;
 use url::Url;
 
 use super::routes::dispatch;
-use super::settings::{BlaxelFaults, BlaxelSandboxConfig};
-use super::state::{BlaxelSandboxState, LoggedRequest, SandboxConnection, SandboxFunction};
+use super::settings::{BlaxelFaults, BlaxelSandboxConfig, McpFaults};
+use super::state::{
+    BlaxelSandboxState, LoggedRequest, McpLoggedRequest, SandboxConnection, SandboxFunction,
+};
 
 /// A running sandbox on 127.0.0.1. Dropping it stops the server too.
 pub struct BlaxelSandboxHandle {
@@ -21,10 +23,15 @@ pub struct BlaxelSandboxHandle {
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
 
-/// The sandbox as an axum router (routes under `/v0`), to mount elsewhere.
+/// The sandbox as an axum router (the API under `/v0`, the functions' MCP endpoints
+/// under `/run`), to mount elsewhere.
 pub fn router(state: BlaxelSandboxState) -> axum::Router {
     axum::Router::new()
         .route("/v0/{*rest}", axum::routing::any(dispatch))
+        .route(
+            "/run/{workspace}/functions/{name}/mcp",
+            axum::routing::any(super::mcp::endpoint),
+        )
         .fallback(dispatch)
         .with_state(state)
 }
@@ -97,6 +104,16 @@ impl BlaxelSandboxHandle {
     /// Every request received, in order.
     pub fn request_log(&self) -> Vec<LoggedRequest> {
         self.state.request_log()
+    }
+
+    /// Replaces the faults of the functions' MCP endpoints.
+    pub fn set_mcp_faults(&self, faults: McpFaults) {
+        self.state.set_mcp_faults(faults);
+    }
+
+    /// Every request the MCP endpoints received, in order.
+    pub fn mcp_log(&self) -> Vec<McpLoggedRequest> {
+        self.state.mcp_log()
     }
 
     /// Stops accepting connections, lets requests in flight finish, and waits.

@@ -24,7 +24,9 @@ pub struct BlaxelSandboxConfig {
     /// Time a deleted function stays `DELETING` (and keeps its connection in use).
     pub delete_delay: Duration,
     /// Base of the functions' `metadata.url` (`{run_url}/{workspace}/functions/{name}`);
-    /// `spawn` uses `http://{its address}/run` when `None`.
+    /// `spawn` uses `http://{its address}/run` when `None`. The router serves each
+    /// function's MCP endpoint at `/run/{workspace}/functions/{name}/mcp`, so a `run_url`
+    /// should end in the router's `/run`.
     pub run_url: Option<Url>,
     /// Faults in force from the start.
     pub faults: BlaxelFaults,
@@ -74,4 +76,17 @@ pub struct BlaxelFaults {
     /// Integrations `GET /integrations/{name}` does not find (404), as in a workspace
     /// where they are not available.
     pub unavailable_integrations: BTreeSet<String>,
+}
+
+/// Faults of the functions' MCP endpoints, for tests and the demo.
+#[derive(Debug, Clone, Default)]
+pub struct McpFaults {
+    /// Delay before every MCP request is answered (a slow or cold-starting server).
+    pub latency: Duration,
+    /// The gateway cannot reach the server: `404 WORKLOAD_UNAVAILABLE`, as Blaxel documents.
+    pub unreachable: bool,
+    /// The server fails: `500`.
+    pub server_error: bool,
+    /// The right key is refused as a wrong one (a rotated or revoked key): `401`.
+    pub wrong_key: bool,
 }

@@ -12,13 +12,16 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use url::Url;
 
-use super::settings::{BlaxelFaults, BlaxelSandboxConfig};
+use super::mcp::McpEndpoints;
+use super::settings::{BlaxelFaults, BlaxelSandboxConfig, McpFaults};
 use crate::blaxel::Status;
 
 /// Handle on the sandbox's state; cheap to clone.
 #[derive(Clone)]
 pub struct BlaxelSandboxState {
     pub(super) inner: Arc<Mutex<Inner>>,
+    /// The functions' MCP servers (rmcp services and their sessions), outside the lock.
+    pub(super) mcp: Arc<McpEndpoints>,
 }
 
 pub(super) struct Inner {
@@ -33,6 +36,11 @@ pub(super) struct Inner {
     /// Requests being answered now, and the most there ever were at once.
     pub in_flight: u64,
     pub max_in_flight: u64,
+    /// The MCP endpoints' faults, log and requests in flight (counted apart from the API's).
+    pub mcp_faults: McpFaults,
+    pub mcp_log: Vec<McpLoggedRequest>,
+    pub mcp_in_flight: u64,
+    pub mcp_max_in_flight: u64,
 }
 
 pub(super) struct StoredConnection {
@@ -68,6 +76,23 @@ pub struct LoggedRequest {
     pub user_agent: Option<String>,
     /// The body as JSON; a non-JSON body is kept as a JSON string.
     pub body: Option<Value>,
+    /// The status answered; 0 while the request is still in flight.
+    pub status: u16,
+}
+
+/// One request to a function's MCP endpoint as the sandbox received it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct McpLoggedRequest {
+    /// `POST`, `GET` or `DELETE`.
+    pub method: String,
+    /// The function named in the path.
+    pub function: String,
+    /// The JSON-RPC method of a `POST` (`initialize`, `tools/list`, ...).
+    pub rpc_method: Option<String>,
+    /// `X-Blaxel-Workspace` as sent.
+    pub workspace: Option<String>,
+    /// Whether the sandbox's key came as a bearer token.
+    pub key_presented: bool,
     /// The status answered; 0 while the request is still in flight.
     pub status: u16,
 }
@@ -108,6 +133,7 @@ pub struct SandboxFunction {
 
 impl BlaxelSandboxState {
     pub fn new(config: BlaxelSandboxConfig) -> Self {
+        let mcp = Arc::new(McpEndpoints::new(config.run_url.as_ref()));
         let inner = Inner {
             settings: config,
             requests_seen: 0,
@@ -118,9 +144,14 @@ impl BlaxelSandboxState {
             log: Vec::new(),
             in_flight: 0,
             max_in_flight: 0,
+            mcp_faults: McpFaults::default(),
+            mcp_log: Vec::new(),
+            mcp_in_flight: 0,
+            mcp_max_in_flight: 0,
         };
         BlaxelSandboxState {
             inner: Arc::new(Mutex::new(inner)),
+            mcp,
         }
     }
 
@@ -193,6 +224,26 @@ impl BlaxelSandboxState {
 
     pub fn request_log(&self) -> Vec<LoggedRequest> {
         self.lock().log.clone()
+    }
+
+    /// Replaces the MCP endpoints' faults.
+    pub fn set_mcp_faults(&self, faults: McpFaults) {
+        self.lock().mcp_faults = faults;
+    }
+
+    /// Every request the MCP endpoints received, in order.
+    pub fn mcp_log(&self) -> Vec<McpLoggedRequest> {
+        self.lock().mcp_log.clone()
+    }
+
+    /// The most MCP requests the sandbox was ever answering at the same time.
+    pub fn max_mcp_in_flight(&self) -> u64 {
+        self.lock().mcp_max_in_flight
+    }
+
+    /// MCP sessions open now (a client that ends its session closes it).
+    pub async fn mcp_sessions_open(&self) -> usize {
+        self.mcp.sessions_open().await
     }
 }
 

@@ -1,15 +1,15 @@
 //! The selected tenant's pane as rows: its facts (status, reason, what can be done,
-//! account, token, link, scopes; for a tenant of several integrations, a block each) and
-//! its timeline, one list of rows per entry, each capped at a few rows in the pane (a marker
-//! says how many more) and whole in the full view. The layout counts them to size the
-//! panes; the view draws them.
+//! account, token, MCP tools, link, scopes; for a tenant of several integrations, a block
+//! each) and its timeline, one list of rows per entry, each capped at a few rows in the
+//! pane (a marker says how many more) and whole in the full view. The layout counts them
+//! to size the panes; the view draws them.
 
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use super::cap::{Extent, capped};
-use super::facts::{approval_text, token};
+use super::facts::{approval_text, mcp, token};
 use super::integrations;
 use super::timeline::farthest_back;
 use super::wrap::{self, Fold, hanging_as};
@@ -105,6 +105,10 @@ pub fn rows(m: &Model, d: &TenantView, width: u16, extent: Extent) -> Rows {
     if let Some(tok) = d.token.as_ref().filter(|_| !blocks) {
         let (v, s) = token(m, tok);
         put(kv("token", &v, s));
+    }
+    if let Some(c) = d.mcp.as_ref().filter(|_| !blocks) {
+        let (v, s) = mcp(m, c);
+        put(kv("tools", &v, s));
     }
     if let Some(l) = d
         .links

@@ -1,10 +1,10 @@
 //! How a fact of a tenant, or of one of its integrations, reads in its pane: a consent
-//! waiting for approval, a refresh token's health.
+//! waiting for approval, a refresh token's health, its MCP server's last check.
 
 use ratatui::style::Style;
 
 use crate::domain::health::Health;
-use crate::engine::api::TokenView;
+use crate::engine::api::{McpView, TokenView};
 use crate::tui::clock::countdown;
 use crate::tui::model::Model;
 
@@ -30,4 +30,23 @@ pub(super) fn token(m: &Model, tok: &TokenView) -> (String, Style) {
         Some(Health::ClientError) => ("✖ our OAuth client was refused".to_owned(), t.error()),
         None => (format!("not checked yet (h checks){expiry}"), t.dim()),
     }
+}
+
+/// The last MCP check in words (its tools and time, or its error), and its style.
+pub(super) fn mcp(m: &Model, c: &McpView) -> (String, Style) {
+    let t = m.theme;
+    if c.usable {
+        let text = format!("✔ {} ({} ms)", c.tools.join(", "), c.elapsed_ms);
+        return (text, t.ok());
+    }
+    let error = c.error.as_deref().unwrap_or("no reason given");
+    if c.unreachable {
+        let text = format!(
+            "✖ MCP server unreachable ({} failed checks in a row): {error}",
+            c.failures
+        );
+        return (text, t.error());
+    }
+    let text = format!("… last MCP check failed ({} in a row): {error}", c.failures);
+    (text, t.warn())
 }

@@ -2,7 +2,8 @@
 //! integration, its first first, each its short name (`drive`; on a narrow table its letter,
 //! `d`) and its status's glyph in the status's colour. In its pane, when it holds more than
 //! one: a block of rows per integration (status, reason, a consent waiting for approval,
-//! token health, consent time, scopes missing, Blaxel connection and server, MCP URL), the
+//! token health, MCP check, consent time, scopes missing, Blaxel connection and server, MCP
+//! URL), the
 //! tenant's own rows then saying only what is the tenant's. In a pane short of room
 //! ([`Extent::Brief`]) a block says its status, what needs attention and its MCP server.
 
@@ -10,7 +11,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use super::cap::Extent;
-use super::facts::{approval_text, token};
+use super::facts::{approval_text, mcp, token};
 use super::wrap::{Fold, hanging_as};
 use crate::engine::api::{IntegrationStatus, IntegrationView, TenantView, TokenView};
 use crate::time::ago;
@@ -110,6 +111,10 @@ fn block(
     if let Some(tok) = v.token.as_ref().filter(|tok| !brief || !healthy(tok)) {
         let (text, style) = token(m, tok);
         out.push(kv("token", &text, style));
+    }
+    if let Some(c) = v.mcp.as_ref().filter(|c| !brief || !c.usable) {
+        let (text, style) = mcp(m, c);
+        out.push(kv("tools", &text, style));
     }
     if brief {
         // A URL cut to a narrow pane reads the same for every integration: the server's

@@ -241,6 +241,7 @@ fn h_checks_the_selected_tenants_token_and_a_refusal_raises_the_alarm_in_the_hea
     assert_eq!(flashed(&m).0, Level::Info);
     let fx = answer(&mut m, &fx, |_| {
         Some(Ok(Reply::Health {
+            mcp: vec![],
             skipped: vec![],
             checks: vec![HealthCheck {
                 slug: "t000".into(),

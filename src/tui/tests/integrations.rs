@@ -16,6 +16,7 @@ fn held(integration: Integration, status: TenantStatus) -> IntegrationStatus {
         integration,
         status,
         step: None,
+        mcp_unreachable: false,
     }
 }
 
@@ -45,6 +46,7 @@ fn integration(i: Integration, status: TenantStatus, slug: &str) -> IntegrationV
         connection: name(i.profile().names.connection),
         function: name(i.profile().names.function),
         mcp_url: consented.then(|| format!("https://run.example/{slug}/{}/mcp", i.name())),
+        mcp: None,
     }
 }
 

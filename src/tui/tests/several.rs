@@ -20,6 +20,7 @@ fn held(i: Integration, status: TenantStatus, step: Option<ProvisionStep>) -> In
         integration: i,
         status,
         step,
+        mcp_unreachable: false,
     }
 }
 
@@ -38,6 +39,7 @@ fn block(i: Integration, status: TenantStatus) -> IntegrationView {
         connection: None,
         function: None,
         mcp_url: None,
+        mcp: None,
     }
 }
 

@@ -221,9 +221,12 @@ fn table(m: &Model, f: &mut Frame, area: Rect) {
             cells.push(Cell::from(account));
             cells.push(Cell::from(crate::time::ago(m.now, r.updated_ms)));
             if wide {
-                cells.push(Cell::from(
-                    r.blaxel_status.clone().unwrap_or_else(|| "-".into()),
-                ));
+                // A server Blaxel calls deployed that does not answer says so here.
+                cells.push(if !r.statuses.iter().any(|s| s.mcp_unreachable) {
+                    Cell::from(r.blaxel_status.clone().unwrap_or_else(|| "-".into()))
+                } else {
+                    Cell::from(Span::styled("✖ down", t.error()))
+                });
             }
             let row = Row::new(cells);
             if vi == tb.selected {
