@@ -15,17 +15,12 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::error::BlaxelError;
+use super::headers::{BLAXEL_API_VERSION, VERSION_HEADER, WORKSPACE_HEADER};
 use super::requests::{ConnectionRequest, FunctionRequest};
 use super::types::{Function, FunctionPage, IntegrationConnection};
 use crate::redact::Redactor;
 use crate::store::Fence;
 
-/// API version pinned by this client, as the official SDKs do.
-pub const BLAXEL_API_VERSION: &str = "2026-04-28";
-/// Header naming the workspace of a request.
-pub const WORKSPACE_HEADER: &str = "X-Blaxel-Workspace";
-/// Header selecting the API version.
-pub const VERSION_HEADER: &str = "Blaxel-Version";
 /// Upper bound on pages [`BlaxelClient::list_functions`] follows, against a cursor loop.
 const MAX_PAGES: usize = 1000;
 

@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
 use url::Url;
 
-use super::client::WORKSPACE_HEADER;
+use super::headers::WORKSPACE_HEADER;
 use super::mcp_error::{McpCheckError, millis};
 use super::mcp_http::{MAX_ANSWER_BYTES, McpHttp};
 use crate::redact::Redactor;

@@ -10,6 +10,7 @@ mod client;
 mod compare;
 mod credentials;
 mod error;
+mod headers;
 mod mcp_check;
 mod mcp_error;
 mod mcp_http;
@@ -17,12 +18,13 @@ pub mod names;
 mod requests;
 mod types;
 
-pub use client::{BLAXEL_API_VERSION, BlaxelClient, VERSION_HEADER, WORKSPACE_HEADER};
+pub use client::BlaxelClient;
 pub use compare::{function_needs_update, mcp_url};
 pub use credentials::{
     BlaxelCredentials, CredentialsError, KeySource, default_blaxel_config_path, resolve_credentials,
 };
 pub use error::{BlaxelError, MAX_RETRY_AFTER};
+pub use headers::{BLAXEL_API_VERSION, VERSION_HEADER, WORKSPACE_HEADER};
 pub use mcp_check::{
     MCP_CHECK_CONCURRENCY, MCP_CHECK_TIMEOUT, McpCheck, McpCheckSettings, McpChecker, McpServer,
     key_may_go_to,

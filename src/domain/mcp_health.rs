@@ -8,7 +8,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{AuditEvent, EventKind, Tenant};
 use crate::time::Millis;
 
 /// The last MCP check of an integration's server, as stored on it.
@@ -104,47 +103,6 @@ pub fn record(
             )
         }
     }
-}
-
-/// `facet` (an integration seen as a tenant of it alone) with the check recorded, and the
-/// timeline entry of the change it is, if any. The record's `updated_at` moves only with a
-/// change: a round that finds the same says nothing new of the tenant.
-pub fn apply(
-    facet: &Tenant,
-    outcome: McpOutcome,
-    now: Millis,
-    threshold: u32,
-) -> (Tenant, Option<AuditEvent>) {
-    let (health, change) = record(facet.mcp.as_ref(), outcome, now, threshold);
-    let detail = match change {
-        Some(McpChange::Unreachable) => format!(
-            "MCP server unreachable after {} failed checks in a row: {}",
-            health.failures,
-            health.error.as_deref().unwrap_or("no reason given")
-        ),
-        Some(McpChange::Recovered) => format!(
-            "MCP server usable again ({} tools: {})",
-            health.tools.len(),
-            health.tools.join(", ")
-        ),
-        None => String::new(),
-    };
-    let event = change.map(|c| AuditEvent {
-        at: now,
-        tenant: facet.slug.clone(),
-        kind: match c {
-            McpChange::Unreachable => EventKind::McpUnreachable,
-            McpChange::Recovered => EventKind::McpRecovered,
-        },
-        detail,
-        integration: None,
-    });
-    let mut next = facet.clone();
-    next.mcp = Some(health);
-    if event.is_some() {
-        next.updated_at = now;
-    }
-    (next, event)
 }
 
 #[cfg(test)]

@@ -24,7 +24,8 @@
 //! - `health`: what a refresh's answer says about a consent (token health); `health_each`:
 //!   a tenant's check over its integrations; `health_alarm`: the alarms about our OAuth
 //!   clients, one per client; `mcp_health`: the last check of an MCP server, and when it
-//!   is unreachable; `mcp_events`: the webhook events of its changes;
+//!   is unreachable; `mcp_record`: a check recorded on an integration, with its timeline entry;
+//!   `mcp_events`: the webhook events of its changes;
 //! - `brief`: the compact summary of a tenant that in-memory indexes keep;
 //! - `before_consent`: what a tenant that failed before consenting can do instead of a retry;
 //! - `anchor`: an audit chain entry noted outside the box (`SEQ:HASH`);
@@ -53,6 +54,7 @@ pub mod link_asks;
 pub mod link_ttl;
 pub mod mcp_events;
 pub mod mcp_health;
+pub mod mcp_record;
 pub mod model;
 pub mod no_callback;
 pub mod offboarding;

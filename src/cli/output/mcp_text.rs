@@ -1,6 +1,6 @@
 //! MCP checks for people: the `MCP:` line of `tenant show`, and the table `health` adds.
 
-use super::tables::{clip, table};
+use super::grid::{clip, table};
 use crate::engine::api::{McpCheckView, McpView};
 
 /// The `MCP:` field's value: the last check, or that none was made yet (`None`: the

@@ -7,6 +7,7 @@
 
 mod audit;
 mod google_help;
+mod grid;
 mod held;
 mod json;
 mod link;

@@ -1,45 +1,11 @@
 //! Tables for people: left-aligned columns with a header row, long cells clipped (the
 //! tenants, their links, token checks).
 
-/// Left-aligned columns three spaces apart; the last column is not padded.
-pub(super) fn table<const N: usize>(head: &[&str; N], rows: &[[String; N]]) -> String {
-    let mut width = head.map(|h| h.chars().count());
-    for r in rows {
-        for (w, c) in width.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let line = |cells: [&str; N]| {
-        let mut out = String::new();
-        for (i, (c, w)) in cells.iter().zip(width).enumerate() {
-            out.push_str(c);
-            if i + 1 < N {
-                out.push_str(&" ".repeat(w - c.chars().count() + 3));
-            }
-        }
-        out.push('\n');
-        out
-    };
-    let mut out = line(*head);
-    for r in rows {
-        out.push_str(&line(std::array::from_fn(|i| r[i].as_str())));
-    }
-    out
-}
+use super::grid::{clip, table};
 
 const NAME_MAX: usize = 24;
 const ACCOUNT_MAX: usize = 32;
 const REASON_MAX: usize = 48;
-
-pub(super) fn clip(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_owned()
-    } else {
-        let mut out: String = s.chars().take(max - 1).collect();
-        out.push('…');
-        out
-    }
-}
 
 /// The tenants as a table with a header row and fixed columns, as `kubectl get` prints.
 pub fn tenant_table(

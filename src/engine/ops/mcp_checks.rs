@@ -15,7 +15,8 @@ use futures_util::StreamExt as _;
 use crate::blaxel::McpCheckError;
 use crate::domain::actor::Actor;
 use crate::domain::facet::{parse_job_key, with_facet};
-use crate::domain::mcp_health::{self, McpOutcome};
+use crate::domain::mcp_health::McpOutcome;
+use crate::domain::mcp_record;
 use crate::domain::model::{Integration, TenantStatus};
 use crate::engine::api::{McpCheckView, McpView};
 use crate::engine::core::Core;
@@ -175,7 +176,7 @@ async fn check_one(
             let now = tx.now();
             let added = (integration != cur.integration).then_some(integration);
             let (next, event) = with_facet(&cur, added, |f| {
-                Ok::<_, EngineError>(mcp_health::apply(f, outcome.clone(), now, threshold))
+                Ok::<_, EngineError>(mcp_record::apply(f, outcome.clone(), now, threshold))
             })?;
             let health = next.facet(integration).and_then(|f| f.mcp);
             tx.put_tenant(next, event)?;

@@ -9,72 +9,22 @@
 //! here; the stand-in asks for it, so a client that forgets it fails its tests); only a
 //! `DEPLOYED` function answers.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use rmcp::transport::StreamableHttpService;
-use rmcp::transport::streamable_http_server::StreamableHttpServerConfig;
-use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
-use url::Url;
 
-use super::mcp_tools::SandboxMcpServer;
-use super::routes::key_presented;
+use super::mcp_endpoints::Service;
 use super::state::{BlaxelSandboxState, McpLoggedRequest};
-use super::validate::GOOGLE_INTEGRATIONS;
+use super::validate::key_presented;
 use crate::blaxel::{Status, WORKSPACE_HEADER};
 
 /// Largest request body an MCP endpoint reads.
 const MAX_REQUEST_BYTES: usize = 1024 * 1024;
-
-type Service = StreamableHttpService<SandboxMcpServer, LocalSessionManager>;
-
-/// One rmcp service per integration, and its sessions.
-pub(super) struct McpEndpoints {
-    services: BTreeMap<&'static str, (Service, Arc<LocalSessionManager>)>,
-}
-
-impl McpEndpoints {
-    /// Services that accept the `Host` of `run_url` (and loopback names).
-    pub fn new(run_url: Option<&Url>) -> Self {
-        let mut hosts = vec!["localhost".to_owned(), "127.0.0.1".into(), "::1".into()];
-        hosts.extend(run_url.and_then(Url::host_str).map(str::to_owned));
-        let services = GOOGLE_INTEGRATIONS
-            .iter()
-            .filter_map(|&integration| {
-                SandboxMcpServer::new(integration)?;
-                let sessions = Arc::new(LocalSessionManager::default());
-                let config =
-                    StreamableHttpServerConfig::default().with_allowed_hosts(hosts.clone());
-                let service = StreamableHttpService::new(
-                    move || {
-                        SandboxMcpServer::new(integration).ok_or_else(|| {
-                            std::io::Error::other("no MCP server for this integration")
-                        })
-                    },
-                    sessions.clone(),
-                    config,
-                );
-                Some((integration, (service, sessions)))
-            })
-            .collect();
-        McpEndpoints { services }
-    }
-
-    pub async fn sessions_open(&self) -> usize {
-        let mut open = 0;
-        for (_, sessions) in self.services.values() {
-            open += sessions.sessions.read().await.len();
-        }
-        open
-    }
-}
 
 /// The handler of every function's MCP endpoint.
 pub(super) async fn endpoint(
@@ -171,8 +121,8 @@ fn route(
         .and_then(|c| c.body.pointer("/spec/integration"))
         .and_then(Value::as_str)
         .unwrap_or_default();
-    match state.mcp.services.get(integration) {
-        Some((service, _)) => Ok(service.clone()),
+    match state.mcp.service(integration) {
+        Some(service) => Ok(service),
         None => Err(gateway(
             StatusCode::NOT_FOUND,
             "WORKLOAD_UNAVAILABLE",

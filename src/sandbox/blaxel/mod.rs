@@ -24,6 +24,7 @@ mod faults;
 mod handlers;
 mod listing;
 mod mcp;
+mod mcp_endpoints;
 mod mcp_tools;
 mod routes;
 mod server;

@@ -18,6 +18,7 @@ use super::error::ApiError;
 use super::faults::Admitted;
 use super::settings::SUPPORTED_API_VERSIONS;
 use super::state::BlaxelSandboxState;
+use super::validate::key_presented;
 use super::{catalog, handlers, listing};
 
 /// The single handler behind every route.
@@ -131,15 +132,6 @@ fn handle(
             format!("no route for {method} {}", uri.path()),
         )),
     }
-}
-
-/// Whether `key` came as a bearer token, in `Authorization` or `X-Blaxel-Authorization`.
-pub(super) fn key_presented(headers: &HeaderMap, key: &str) -> bool {
-    ["authorization", "x-blaxel-authorization"]
-        .iter()
-        .filter_map(|name| headers.get(*name)?.to_str().ok())
-        .filter_map(|value| value.strip_prefix("Bearer "))
-        .any(|token| token.trim() == key)
 }
 
 fn check_auth(headers: &HeaderMap, key: &str) -> Result<(), ApiError> {

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use url::Url;
 
-use super::mcp::McpEndpoints;
+use super::mcp_endpoints::McpEndpoints;
 use super::settings::{BlaxelFaults, BlaxelSandboxConfig, McpFaults};
 use crate::blaxel::Status;
 

@@ -5,6 +5,7 @@
 //! Invariant: a body that passes here has `metadata.name` valid and every typed field of
 //! the right type, so the stores can read it without further checks.
 
+use axum::http::HeaderMap;
 use serde_json::{Map, Value};
 
 use super::error::ApiError;
@@ -210,4 +211,13 @@ fn string_list(map: &Map<String, Value>, path: &str, key: &str) -> Result<Vec<St
             "{path} must be an array of strings"
         ))),
     }
+}
+
+/// Whether `key` came as a bearer token, in `Authorization` or `X-Blaxel-Authorization`.
+pub(super) fn key_presented(headers: &HeaderMap, key: &str) -> bool {
+    ["authorization", "x-blaxel-authorization"]
+        .iter()
+        .filter_map(|name| headers.get(*name)?.to_str().ok())
+        .filter_map(|value| value.strip_prefix("Bearer "))
+        .any(|token| token.trim() == key)
 }
