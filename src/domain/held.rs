@@ -33,6 +33,7 @@ impl IntegrationState {
             health: None,
             tokens_issued: 0,
             pending: None,
+            token_facts: None,
         }
     }
 }
@@ -189,6 +190,7 @@ impl Tenant {
         f.health = s.health;
         f.tokens_issued = s.tokens_issued;
         f.pending = s.pending;
+        f.token_facts = s.token_facts;
         Some(f)
     }
 
@@ -221,6 +223,7 @@ impl Tenant {
                 health: f.health,
                 tokens_issued: f.tokens_issued,
                 pending: f.pending,
+                token_facts: f.token_facts,
             };
         }
     }

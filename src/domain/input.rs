@@ -338,6 +338,7 @@ pub fn new_tenant(input: &NewTenant, now: Millis) -> Result<(Tenant, AuditEvent)
             None => None,
         },
         added: Vec::new(),
+        token_facts: None,
     };
     for i in &input.also {
         tenant

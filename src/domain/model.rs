@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::health::TokenHealth;
 pub use super::link::{ConsentLink, LinkState, PendingFlow, UsedFlow};
 pub use super::refusals::Refusals;
+pub use super::token_facts::TokenFacts;
 use crate::time::Millis;
 
 pub use super::integration::{DRIVE_FILE_SCOPE, GMAIL_SEND_SCOPE, Integration};
@@ -172,6 +173,9 @@ pub struct Tenant {
     /// above carry), each with its own state; see [`super::held`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub added: Vec<IntegrationState>,
+    /// What we know of the refresh token of its first integration (see `token_facts`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_facts: Option<TokenFacts>,
 }
 
 /// The state of one integration a tenant holds beyond its first.
@@ -200,6 +204,8 @@ pub struct IntegrationState {
     pub tokens_issued: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending: Option<PendingConsent>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_facts: Option<TokenFacts>,
 }
 
 /// A consent kept aside for the operator's approval (its refresh token is the secret
@@ -380,6 +386,8 @@ pub enum EventKind {
     /// The customer went on to Google through a link and no callback came back before
     /// the flow expired (Google may have shown an error on its own page).
     NoCallback,
+    /// Google's security event (RISC) about the tenant's account or token.
+    SecurityEvent,
     /// A kind this release does not know (a later release wrote it): read all the same,
     /// and shown as "unknown event" with its text.
     #[serde(other)]
