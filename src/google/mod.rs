@@ -10,6 +10,8 @@
 
 mod claims;
 pub mod risc;
+pub mod risc_api;
+pub mod rsa_key;
 
 use std::time::Duration;
 
