@@ -381,3 +381,73 @@ async fn an_unknown_key_id_fetches_the_keys_again_but_a_flood_of_them_does_not()
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+const SERVICE_ACCOUNT: &str = include_str!("fixtures/risc/service-account.json");
+
+#[tokio::test]
+async fn register_and_verify_call_the_risc_api_as_the_service_account() {
+    use mcp_onboard::google::risc_api::{ServiceAccount, update_stream, verify_stream};
+    let Some((h, t)) = rig(Backend::Sled).await else {
+        return;
+    };
+    let sa = ServiceAccount::from_json(SERVICE_ACCOUNT).unwrap();
+    let json: Value = serde_json::from_str(SERVICE_ACCOUNT).unwrap();
+    let api = t.api_url();
+    // An account the API does not trust is refused, and so is a push URL in clear.
+    let err = update_stream(&api, &sa, &h.base.join("risc").unwrap())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("401"), "{err:#}");
+    let clear = url::Url::parse("http://onboard.example.com/risc").unwrap();
+    let err = update_stream(&api, &sa, &clear).await.unwrap_err();
+    assert!(err.to_string().contains("https"), "{err:#}");
+    t.trust_account(
+        json["client_email"].as_str().unwrap(),
+        json["private_key"].as_str().unwrap(),
+    )
+    .unwrap();
+    let push = h.base.join("risc").unwrap();
+    update_stream(&api, &sa, &push).await.unwrap();
+    let stream = t.stream().unwrap();
+    assert_eq!(stream["delivery"]["url"], push.as_str());
+    assert_eq!(
+        stream["delivery"]["delivery_method"],
+        "https://schemas.openid.net/secevent/risc/delivery-method/push"
+    );
+    let asked: Vec<&str> = stream["events_requested"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    for k in RiscKind::ALL {
+        assert!(asked.contains(&k.uri().as_str()), "{k} asked for");
+    }
+    // Verify: the event comes back to the receiver, which records it.
+    let seen = |state: &'static str| {
+        let engine = h.engine.clone();
+        async move {
+            let reply = engine
+                .run(
+                    common::OWNER,
+                    Command::RiscVerified {
+                        state: state.into(),
+                    },
+                )
+                .await
+                .unwrap();
+            matches!(reply, Reply::RiscVerified { seen: true })
+        }
+    };
+    assert!(!seen("s-1").await);
+    verify_stream(&api, &sa, "s-1").await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !seen("s-1").await {
+        assert!(
+            Instant::now() < deadline,
+            "the verification event never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!seen("s-2").await, "only the state asked for");
+}

@@ -111,6 +111,7 @@ impl Core {
                 .chain(own_google.values())
                 .map(|g| g.client_id().to_owned())
                 .collect();
+            audiences.sort();
             audiences.dedup();
             crate::google::risc::RiscVerifier::new(
                 config.google.risc_configuration_url.clone(),

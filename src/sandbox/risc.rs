@@ -266,8 +266,11 @@ async fn stream_verify(
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     // Google pushes it after answering; so does the stand-in.
+    let Ok(http) = reqwest::Client::builder().build() else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
     tokio::spawn(async move {
-        let _ = reqwest::Client::new()
+        let _ = http
             .post(url)
             .header(header::CONTENT_TYPE, "application/secevent+jwt")
             .body(token)

@@ -136,6 +136,10 @@ pub enum Command {
     },
     /// Send a sample event to every configured webhook now.
     WebhookTest,
+    /// Whether Google's verification event carrying `state` was received (`risc verify`).
+    RiscVerified {
+        state: String,
+    },
     /// Write a consistent backup of the database to this file (an absolute path, new).
     Backup {
         path: String,
@@ -296,6 +300,10 @@ pub enum Reply {
     },
     WebhookTest {
         deliveries: Vec<Delivery>,
+    },
+    /// `RiscVerified`: whether the verification event came.
+    RiscVerified {
+        seen: bool,
     },
     Audit {
         records: Vec<AuditRecord>,

@@ -124,6 +124,24 @@ async fn record(core: &Core, actor: &Actor, set: VerifiedSet) -> Result<Received
     Ok(done)
 }
 
+/// `risc verify`: whether a verification event carrying `state` was received (by any
+/// node: it is read from the store).
+pub async fn verified(core: &Core, state: &str) -> Result<crate::engine::api::Reply, EngineError> {
+    let records = core.store().read(|st| st.security_events()).await?;
+    let uri = RiscKind::Verification.uri();
+    let seen = records.iter().any(|r| {
+        serde_json::from_slice::<serde_json::Value>(r)
+            .ok()
+            .and_then(|c| {
+                c["events"][uri.as_str()]["state"]
+                    .as_str()
+                    .map(|s| s == state)
+            })
+            .unwrap_or(false)
+    });
+    Ok(crate::engine::api::Reply::RiscVerified { seen })
+}
+
 impl From<StoreError> for Refused {
     fn from(e: StoreError) -> Self {
         Refused::Engine(e.into())
