@@ -31,6 +31,7 @@ pub enum RiscCmd {
     },
     /// Ask Google for a verification event and wait until the receiver has it
     Verify {
+        /// The service account's key file (JSON), as for `register`
         #[arg(long, value_name = "FILE")]
         service_account: PathBuf,
         /// How long to wait for the event
