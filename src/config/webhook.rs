@@ -10,12 +10,13 @@ use super::source::{Source, is_loopback_host};
 use super::webhook_id::webhook_id;
 
 /// The event types a webhook can receive.
-pub const WEBHOOK_EVENTS: [&str; 5] = [
+pub const WEBHOOK_EVENTS: [&str; 6] = [
     "tenant.consented",
     "tenant.deployed",
     "tenant.failed",
     "tenant.needs_reconsent",
     "tenant.offboarded",
+    "tenant.recovered",
 ];
 
 #[derive(Debug, Default, Deserialize)]

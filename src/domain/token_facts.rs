@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256, Sha512};
 
 use super::consent::KeptAtConsent;
+use super::health::{TESTING_TOKEN_LIFETIME_MS, TOKENS_PER_ACCOUNT};
 use super::integration::Integration;
 use super::model::Tenant;
 use super::risc::RiscKind;
@@ -19,11 +20,6 @@ use crate::time::Millis;
 pub const REFRESH_TOKEN: &str = "refresh_token";
 /// How many characters of a token Google's `prefix` identifier carries.
 pub const PREFIX_CHARS: usize = 16;
-/// Google keeps this many refresh tokens per account and OAuth client; an older one goes
-/// when a newer one is issued beyond them.
-pub const TOKENS_PER_ACCOUNT: u32 = 100;
-/// Google expires the refresh tokens of an app in Testing status this long after consent.
-pub const TESTING_EXPIRY_MS: Millis = 7 * 24 * 3600 * 1000;
 /// Google expires a refresh token not used for this long.
 pub const UNUSED_EXPIRY_MS: Millis = 183 * 24 * 3600 * 1000;
 
@@ -116,6 +112,10 @@ pub struct TokenFacts {
     /// The likely cause of the last refusal of the token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<FailureCause>,
+    /// Consented while it needed a new consent: its next deploy is a recovery
+    /// (`tenant.recovered`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub recovering: bool,
 }
 
 impl TokenFacts {
@@ -131,6 +131,7 @@ impl TokenFacts {
             hold: None,
             credential_change: None,
             cause: None,
+            recovering: false,
         }
     }
 }
@@ -281,7 +282,7 @@ pub fn classify_cause(
     if f.security.as_ref().is_some_and(|s| s.kind.revokes()) {
         return FailureCause::RevokedByCustomer;
     }
-    if f.testing && since_consent.is_some_and(|d| d >= TESTING_EXPIRY_MS) {
+    if f.testing && since_consent.is_some_and(|d| d >= TESTING_TOKEN_LIFETIME_MS) {
         return FailureCause::TestingExpiry;
     }
     if let (Some(secs), Some(d)) = (f.expires_in, since_consent)
@@ -290,7 +291,8 @@ pub fn classify_cause(
         return FailureCause::GrantEnded;
     }
     if let Some(at_consent) = f.tokens_issued
-        && issued_now.saturating_sub(at_consent) >= TOKENS_PER_ACCOUNT
+        && usize::try_from(issued_now.saturating_sub(at_consent)).unwrap_or(usize::MAX)
+            >= TOKENS_PER_ACCOUNT
     {
         return FailureCause::Evicted;
     }
@@ -299,6 +301,27 @@ pub fn classify_cause(
         return FailureCause::Unused;
     }
     FailureCause::Unknown
+}
+
+/// Record on `f` (an integration, as a tenant of it alone, whose token Google just refused
+/// at `now`) the refusal's likely cause, in its token facts and its reason; the tenant's
+/// tokens issued for its account now are `issued_now`.
+pub fn note_cause(f: &mut Tenant, issued_now: u32, now: Millis) -> FailureCause {
+    let last_ok = f.health.as_ref().and_then(|h| h.healthy_at);
+    let cause = classify_cause(
+        f.token_facts.as_ref(),
+        f.consented_at,
+        last_ok,
+        issued_now,
+        now,
+    );
+    if let Some(facts) = f.token_facts.as_mut() {
+        facts.cause = Some(cause);
+    }
+    if let Some(r) = f.reason.as_mut() {
+        r.push_str(&format!(" (likely cause: {})", cause.describe()));
+    }
+    cause
 }
 
 #[cfg(test)]

@@ -82,6 +82,26 @@ pub fn token(tok: &TokenView, slug: &str) -> Vec<String> {
             "the app is in Testing: Google ends this token at {at} (7 days after consent)"
         ));
     }
+    let f = &tok.facts;
+    if let Some(c) = &f.cause_text {
+        out.push(format!("likely cause of the refusal: {c}"));
+    }
+    if let Some(since) = &f.on_hold_since {
+        out.push(format!(
+            "ON HOLD since {since}: Google disabled the account (security event account-disabled)"
+        ));
+    }
+    if let Some(at) = &f.credential_change_at {
+        out.push(format!(
+            "Google asked for the account's credentials to change ({at})"
+        ));
+    }
+    if let Some(e) = &f.security_event {
+        out.push(format!(
+            "last security event from Google: {} ({})",
+            e.kind, e.at
+        ));
+    }
     let n = tok.account_tokens_issued;
     if n > 1 {
         out.push(format!(

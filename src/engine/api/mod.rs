@@ -15,11 +15,13 @@ mod views;
 
 use serde::{Deserialize, Serialize};
 
+mod token_facts_view;
 pub use checks::{Delivery, Finding, HealthCheck, TokenView, token_view};
 pub use google_view::last_no_callback;
 pub use integration_view::{IntegrationStatus, IntegrationView, PendingView};
 pub use no_callback_view::NoCallbackView;
 pub use status::{SetupLine, StatusView};
+pub use token_facts_view::FactsView;
 pub use views::{EventView, LinkSummary, LinkView, ProvisionView, TenantSummary, TenantView};
 
 use crate::domain::audit::AuditRecord;

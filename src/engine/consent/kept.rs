@@ -6,8 +6,9 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::domain::consent::KeptAtConsent;
 use crate::domain::facet;
+use crate::domain::health::Health;
 use crate::domain::lifecycle::Transition;
-use crate::domain::model::{Integration, Tenant};
+use crate::domain::model::{Integration, Tenant, TenantStatus};
 use crate::domain::token_facts::TokenFacts;
 use crate::engine::error::EngineError;
 use crate::engine::ops::tenant_in;
@@ -24,11 +25,21 @@ pub(super) fn consent_keeping_facts(
     token: &SecretString,
 ) -> Result<Tenant, EngineError> {
     let cur = tenant_in(tx, slug)?;
+    let which = integration.unwrap_or(cur.integration);
+    // A new consent of one that needed it (its link may have moved its status on since,
+    // its last verdict stays): its next deploy is a recovery.
+    let recovering = cur.facet(which).is_some_and(|f| {
+        f.status == TenantStatus::NeedsReconsent
+            || f.health
+                .as_ref()
+                .is_some_and(|h| h.health == Health::NeedsReconsent)
+    });
     let (mut next, event) = facet::apply_to(&cur, integration, t, tx.now())?;
     let issued = next.tokens_issued_for_account();
-    let which = integration.unwrap_or(next.integration);
     if let Some(slot) = next.token_facts_mut(which) {
-        *slot = Some(TokenFacts::at_consent(token.expose_secret(), kept, issued));
+        let mut facts = TokenFacts::at_consent(token.expose_secret(), kept, issued);
+        facts.recovering = recovering;
+        *slot = Some(facts);
     }
     tx.put_tenant(next.clone(), Some(event))?;
     Ok(next)
