@@ -247,6 +247,25 @@ async fn each_event_acts_on_the_tenants_and_integrations_it_names(#[case] backen
     let nobody =
         json!({"subject_type": "iss-sub", "iss": "https://accounts.google.com/", "sub": "0"});
     assert_eq!(push(&h, &ev(RiscKind::SessionsRevoked, nobody)).await, 202);
+    // Every event is on the audit chain: those about a tenant with it, the others alone.
+    let audit = h
+        .engine
+        .store()
+        .read(|r| r.audit_records(None, None))
+        .await
+        .unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|r| r.kind == "security_event" && r.what == "sessions-revoked"),
+        "{audit:?}"
+    );
+    assert!(
+        audit
+            .iter()
+            .any(|r| r.tenant.as_deref() == Some("gamma") && r.detail.contains("account-disabled")),
+        "{audit:?}"
+    );
 }
 
 #[tokio::test]

@@ -118,6 +118,12 @@ async fn record(core: &Core, actor: &Actor, set: VerifiedSet) -> Result<Received
                     }
                 }
             }
+            if acted.is_empty() {
+                // About no tenant of ours (or a verification): on the audit chain alone.
+                for e in &events {
+                    tx.append_audit("security_event", e.kind.name(), None, &jti)?;
+                }
+            }
             Ok(Received::Accepted(acted))
         })
         .await?;
