@@ -16,6 +16,7 @@ use serde::Deserialize;
 use thiserror::Error;
 use url::Url;
 
+use crate::config::is_loopback_host;
 use crate::domain::risc::{SecurityEvent, events_of};
 
 /// The longest `jti` we keep (Google's are short).
@@ -67,14 +68,7 @@ pub struct RiscVerifier {
 
 /// An https URL, or http on loopback (tests, the demo).
 fn allowed(url: &Url) -> bool {
-    url.scheme() == "https"
-        || (url.scheme() == "http"
-            && match url.host() {
-                Some(url::Host::Ipv4(a)) => a.is_loopback(),
-                Some(url::Host::Ipv6(a)) => a.is_loopback(),
-                Some(url::Host::Domain(d)) => d == "localhost",
-                None => false,
-            })
+    url.scheme() == "https" || (url.scheme() == "http" && is_loopback_host(url))
 }
 
 impl RiscVerifier {

@@ -112,13 +112,8 @@ async fn call(
 
 /// Register the stream: events pushed to `push_url` (https only, as Google requires).
 pub async fn update_stream(api: &Url, sa: &ServiceAccount, push_url: &Url) -> anyhow::Result<()> {
-    let loopback = match push_url.host() {
-        Some(url::Host::Ipv4(a)) => a.is_loopback(),
-        Some(url::Host::Ipv6(a)) => a.is_loopback(),
-        _ => false,
-    };
     // Plain http only on loopback: the stand-ins of the tests and the demo.
-    if push_url.scheme() != "https" && !loopback {
+    if push_url.scheme() != "https" && !crate::config::is_loopback_host(push_url) {
         anyhow::bail!(
             "Google pushes security events only to an https URL on one of the project's authorized domains, not to {push_url}: set listener.public_url to the https address customers reach"
         );
