@@ -323,4 +323,35 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn a_token_says_its_likely_cause_a_hold_and_googles_last_event() {
+        use crate::domain::risc::RiscKind;
+        use crate::domain::token_facts::{FailureCause, SecurityNote, TokenFacts};
+        let mut facts = TokenFacts::marks_only("1//0gExampleToken-abcdef");
+        facts.cause = Some(FailureCause::Evicted);
+        let note = SecurityNote {
+            kind: RiscKind::AccountDisabled,
+            at: 1,
+            note: None,
+        };
+        facts.hold = Some(note.clone());
+        facts.security = Some(note);
+        let tok = crate::engine::api::token_view(None, Some(1), false)
+            .unwrap()
+            .with_facts(Some(&facts));
+        let lines = token(&tok, "acme").join("\n");
+        assert!(
+            lines.contains("likely cause of the refusal: evicted"),
+            "{lines}"
+        );
+        assert!(
+            lines.contains("ON HOLD since 1970-01-01T00:00:00"),
+            "{lines}"
+        );
+        assert!(
+            lines.contains("last security event from Google: account-disabled"),
+            "{lines}"
+        );
+    }
 }
