@@ -52,13 +52,13 @@ pub async fn run(instance: &Instance, cmd: &RiscCmd, as_json: bool) -> Result<()
     if !config.google.risc {
         bail!(
             "the receiver is off: set `google.risc = true` (GOOGLE_RISC=true) and restart `serve`, so that `{}` takes Google's events",
-            config.listener.public_url.join("risc")?
+            config.public_path(crate::http::risc::RISC_PATH)
         );
     }
     match cmd {
         RiscCmd::Register { service_account } => {
             let sa = account(service_account)?;
-            let push = config.listener.public_url.join("risc")?;
+            let push = config.public_path(crate::http::risc::RISC_PATH);
             update_stream(api, &sa, &push).await?;
             if as_json {
                 println!("{}", serde_json::json!({ "registered": push.as_str() }));
@@ -90,7 +90,7 @@ pub async fn run(instance: &Instance, cmd: &RiscCmd, as_json: bool) -> Result<()
                     bail!(
                         "Google's verification event did not arrive within {}: check that `serve` runs, that {} reaches it over https, and the logs",
                         humantime::format_duration(*timeout),
-                        config.listener.public_url.join("risc")?
+                        config.public_path(crate::http::risc::RISC_PATH)
                     );
                 }
                 tokio::time::sleep(POLL).await;
