@@ -47,7 +47,7 @@ fn config_check_says_what_the_database_holds_or_that_it_cannot_reach_it() {
     let store = &v["store"];
     assert_eq!(store["backend"], "postgres", "{v}");
     assert_eq!(store["ok"], true, "{v}");
-    assert_eq!(store["found"]["schema_version"], 4, "{v}");
+    assert_eq!(store["found"]["schema_version"], 5, "{v}");
     assert_eq!(store["leader_timeout"], "15s", "{v}");
     assert_eq!(store["change_log_keep"], "1h", "{v}");
     assert_eq!(store["found"]["tenants"], 1, "{v}");

@@ -392,7 +392,7 @@ async fn a_schema_4_database_opens_at_schema_5_and_its_tenants_take_a_language()
         engine.store().reader().schema_version().unwrap(),
         SCHEMA_VERSION
     );
-    assert_eq!(SCHEMA_VERSION, 6);
+    assert_eq!(SCHEMA_VERSION, 7);
     let acme = show(&engine, "acme").await;
     assert_eq!(acme.display_name, "Acme Ltd");
     assert_eq!(acme.lang, None, "a tenant of schema 4 has no language");

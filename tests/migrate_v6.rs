@@ -27,7 +27,7 @@ async fn a_schema_4_database_opens_at_schema_6_with_each_tenant_holding_its_inte
             .unwrap();
         let store = engine.store().clone();
         assert_eq!(store.schema_found(), found, "{fixture}");
-        assert_eq!(store.reader().schema_version().unwrap(), 6, "{fixture}");
+        assert_eq!(store.reader().schema_version().unwrap(), 7, "{fixture}");
         let all = store.read(|s| s.tenants()).await.unwrap();
         assert_eq!(all.len(), tenants, "{fixture}");
         for t in &all {

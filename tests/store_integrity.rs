@@ -161,7 +161,7 @@ fn a_backup_rewritten_without_the_key_is_refused_and_restores_nothing() {
     let out = w.run(&["restore", f.to_str().unwrap(), "--accept-unauthenticated"]);
     assert_eq!(out.status.code(), Some(1), "{}", out.stdout);
     assert!(
-        out.stderr.contains("schema version 6") && out.stderr.contains("nothing was restored"),
+        out.stderr.contains("schema version 7") && out.stderr.contains("nothing was restored"),
         "{}",
         out.stderr
     );

@@ -244,7 +244,7 @@ async fn processes_opening_a_new_database_at_once_migrate_it_once_and_share_one_
         drop(store);
     }
     let versions = pg.column("SELECT version FROM schema_migrations").await;
-    let each: Vec<_> = ["1", "2", "3", "4"].map(|v| Some(v.to_owned())).into();
+    let each: Vec<_> = ["1", "2", "3", "4", "5"].map(|v| Some(v.to_owned())).into();
     assert_eq!(versions, each);
     let checks = pg
         .column("SELECT count(*) FROM meta WHERE key = 'key_check'")

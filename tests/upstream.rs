@@ -176,6 +176,13 @@ async fn secrets_google_or_a_proxy_echoes_back_are_taken_out_of_every_answer() {
         revoke_url: base.join("revoke").unwrap(),
         issuer: "https://accounts.google.com".into(),
         app_in_testing: false,
+        risc: false,
+        risc_configuration_url: url::Url::parse(
+            "https://accounts.google.com/.well-known/risc-configuration",
+        )
+        .unwrap(),
+        risc_api_url: url::Url::parse("https://risc.googleapis.com/v1beta").unwrap(),
+        risc_keys_min_refresh: std::time::Duration::from_secs(60),
     };
     let creds = mcp_onboard::config::GoogleCredentials {
         client_id: "client.apps".into(),

@@ -32,6 +32,7 @@ mod prompt;
 mod reconcile;
 mod reply;
 mod retry;
+mod risc;
 mod serve;
 mod tenant;
 mod watch;
@@ -55,6 +56,7 @@ pub use pages::PagesCmd;
 pub use pipe::end_quietly_on_broken_pipe;
 pub use reconcile::ReconcileArgs;
 pub use retry::RetryArgs;
+pub use risc::RiscCmd;
 pub use tenant::{AddArgs, EditArgs, ListArgs, TenantCmd};
 pub use watch::WatchArgs;
 pub use webhook::WebhookCmd;
@@ -128,6 +130,9 @@ pub enum Sub {
     /// The master key for secrets at rest.
     #[command(subcommand)]
     Key(KeyCmd),
+    /// Google's security events (RISC): register the receiver with Google, verify it
+    #[command(subcommand)]
+    Risc(RiscCmd),
     /// Every tenant's slug, status, Google account and MCP URL, for scripts: CSV with a
     /// header row, or with `--json` a JSON array.
     Export {
@@ -275,6 +280,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Sub::Reconcile(r) => reconcile::run(at, r, json).await,
         Sub::Webhook(w) => webhook::run(at, w, json).await,
         Sub::Key(k) => keys::run(at, k, json).await,
+        Sub::Risc(r) => risc::run(at, r, json).await,
         Sub::Export {
             csv,
             raw,

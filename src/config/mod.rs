@@ -45,7 +45,7 @@ pub use integrations::IntegrationClients;
 pub use listener::{DEFAULT_BIND, DEFAULT_PUBLIC_URL, ListenerConfig, MAX_CONNECTIONS_PER_NETWORK};
 pub use logging::LoggingConfig;
 pub use provision::ProvisionConfig;
-pub(crate) use source::is_loopback_host;
+pub use source::is_loopback_host;
 pub use store::{StoreBackend, StoreConfig};
 pub use webhook::{WEBHOOK_EVENTS, WebhookConfig};
 

@@ -233,7 +233,7 @@ pub(super) fn socket_addr(
 }
 
 /// A URL whose host is `localhost` or a loopback address.
-pub(crate) fn is_loopback_host(url: &Url) -> bool {
+pub fn is_loopback_host(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d == "localhost",
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),

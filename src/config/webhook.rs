@@ -10,7 +10,7 @@ use super::source::{Source, is_loopback_host};
 use super::webhook_id::webhook_id;
 
 /// The event types a webhook can receive.
-pub const WEBHOOK_EVENTS: [&str; 7] = [
+pub const WEBHOOK_EVENTS: [&str; 8] = [
     "tenant.consented",
     "tenant.deployed",
     "tenant.failed",
@@ -18,6 +18,7 @@ pub const WEBHOOK_EVENTS: [&str; 7] = [
     "tenant.offboarded",
     crate::domain::mcp_events::MCP_UNREACHABLE,
     crate::domain::mcp_events::MCP_RECOVERED,
+    "tenant.recovered",
 ];
 
 #[derive(Debug, Default, Deserialize)]

@@ -1,5 +1,5 @@
 //! Who an operation is done for: an operator's command, a customer's browser on the
-//! listener, or one of the owner's background workers. Every operation and every commit is
+//! listener, Google's security events, or one of the owner's background workers. Every operation and every commit is
 //! given its actor explicitly; the audit chain names the operator (the others are
 //! recorded as what they did, not as whom).
 
@@ -14,6 +14,8 @@ pub enum Actor {
     Customer,
     /// A background worker of the owner.
     System(Worker),
+    /// Google, pushing its security events (RISC) to the listener.
+    Google,
 }
 
 /// The owner's background workers.
@@ -51,7 +53,7 @@ impl Actor {
     pub fn operator(&self) -> Option<&Operator> {
         match self {
             Actor::Operator(o) => Some(o),
-            Actor::Customer | Actor::System(_) => None,
+            Actor::Customer | Actor::System(_) | Actor::Google => None,
         }
     }
 }

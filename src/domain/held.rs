@@ -34,6 +34,7 @@ impl IntegrationState {
             tokens_issued: 0,
             pending: None,
             mcp: None,
+            token_facts: None,
         }
     }
 }
@@ -191,6 +192,7 @@ impl Tenant {
         f.tokens_issued = s.tokens_issued;
         f.pending = s.pending;
         f.mcp = s.mcp;
+        f.token_facts = s.token_facts;
         Some(f)
     }
 
@@ -224,6 +226,7 @@ impl Tenant {
                 tokens_issued: f.tokens_issued,
                 pending: f.pending,
                 mcp: f.mcp,
+                token_facts: f.token_facts,
             };
         }
     }

@@ -339,6 +339,7 @@ pub fn new_tenant(input: &NewTenant, now: Millis) -> Result<(Tenant, AuditEvent)
         },
         added: Vec::new(),
         mcp: None,
+        token_facts: None,
     };
     for i in &input.also {
         tenant

@@ -32,7 +32,11 @@
 //! - `no_callback`: a customer who went on to Google and never came back (flows that
 //!   expired unused), one timeline entry per link;
 //! - `link_ttl`: a consent link's lifetime, its range and how an operator types it;
-//! - `refusals`: a tenant's refused and failed sign-ins since its last consent.
+//! - `refusals`: a tenant's refused and failed sign-ins since its last consent;
+//! - `risc`: Google's security events and whom they name (`risc_kind`: their kinds);
+//!   `token_facts`: what we know of a refresh token we hold (its hashed identifiers, what
+//!   tells a refusal's likely cause); `token_cause`: those facts kept at consent, marked by a
+//!   migration, and a refusal classed by its likely cause.
 
 pub mod actor;
 pub mod anchor;
@@ -59,10 +63,16 @@ pub mod model;
 pub mod no_callback;
 pub mod offboarding;
 pub mod outbox;
+pub mod provisioner;
 pub mod provisioning;
 pub mod refusals;
+pub mod risc;
+pub mod risc_act;
+pub mod risc_kind;
 pub mod standing;
 pub mod summary;
 #[cfg(test)]
 mod tests;
+pub mod token_cause;
+pub mod token_facts;
 pub mod transition;

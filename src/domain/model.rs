@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use super::health::TokenHealth;
 pub use super::link::{ConsentLink, LinkState, PendingFlow, UsedFlow};
 use super::mcp_health::McpHealth;
+pub use super::provisioner::ProvisionerState;
 pub use super::refusals::Refusals;
+pub use super::token_facts::TokenFacts;
 use crate::time::Millis;
 
 pub use super::integration::{DRIVE_FILE_SCOPE, GMAIL_SEND_SCOPE, Integration};
@@ -176,6 +178,9 @@ pub struct Tenant {
     /// The last check of its first integration's MCP server (see [`super::mcp_health`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mcp: Option<McpHealth>,
+    /// What we know of the refresh token of its first integration (see `token_facts`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_facts: Option<TokenFacts>,
 }
 
 /// The state of one integration a tenant holds beyond its first.
@@ -207,6 +212,8 @@ pub struct IntegrationState {
     /// The last check of this integration's MCP server.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mcp: Option<McpHealth>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_facts: Option<TokenFacts>,
 }
 
 /// A consent kept aside for the operator's approval (its refresh token is the secret
@@ -390,6 +397,8 @@ pub enum EventKind {
     /// Its MCP server failed `health.mcp_failures` checks in a row; answered again after.
     McpUnreachable,
     McpRecovered,
+    /// Google's security event (RISC) about the tenant's account or token.
+    SecurityEvent,
     /// A kind this release does not know (a later release wrote it): read all the same,
     /// and shown as "unknown event" with its text.
     #[serde(other)]
@@ -410,69 +419,6 @@ pub struct TimelineEntry {
     /// (none: the first, or the tenant as a whole).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub integration: Option<Integration>,
-}
-
-/// What the provisioner is doing, as every face shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct ProvisionerState {
-    /// Whether the provisioner runs in the owning process.
-    pub running: bool,
-    /// Why it does not run (no Blaxel credentials, ...).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disabled: Option<String>,
-    /// It waits on this node: another node leads the background work.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub following: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub workspace: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_url: Option<String>,
-    /// Blaxel calls allowed in flight at once.
-    #[serde(default)]
-    pub concurrency: usize,
-    /// Blaxel calls in flight now.
-    #[serde(default)]
-    pub in_flight: usize,
-    /// Jobs with work left (due now or later).
-    #[serde(default)]
-    pub waiting: usize,
-    /// Jobs waiting after a failed attempt.
-    #[serde(default)]
-    pub retrying: usize,
-    /// Whether Blaxel answered the last call (`None` before the first).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub blaxel_reachable: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_call_at: Option<Millis>,
-}
-
-impl ProvisionerState {
-    /// One line for `status` and banners.
-    pub fn describe(&self) -> String {
-        if let Some(why) = &self.disabled {
-            return format!("disabled: {why}");
-        }
-        if !self.running {
-            return "not running (only the process that serves runs it)".into();
-        }
-        if self.following {
-            return "standing by: another node leads the background work".into();
-        }
-        let reach = match self.blaxel_reachable {
-            Some(true) => ", Blaxel answering",
-            Some(false) => ", Blaxel NOT answering",
-            None => "",
-        };
-        format!(
-            "running: workspace {} at {}, {} calls at once; {} in flight, {} waiting, {} retrying{reach}",
-            self.workspace.as_deref().unwrap_or("?"),
-            self.api_url.as_deref().unwrap_or("?"),
-            self.concurrency,
-            self.in_flight,
-            self.waiting,
-            self.retrying,
-        )
-    }
 }
 
 #[cfg(test)]

@@ -53,6 +53,11 @@ impl OutboxEvent {
                 o.insert("connection".into(), p.connection_name.clone().into());
                 o.insert("function".into(), p.function_name.clone().into());
             }
+            if after.status == TenantStatus::NeedsReconsent {
+                o.insert("reason".into(), after.reason.clone().into());
+                let cause = after.token_facts.as_ref().and_then(|f| f.cause);
+                o.insert("cause".into(), cause.map(|c| c.as_str()).into());
+            }
             if after.status == TenantStatus::Failed {
                 o.insert("reason".into(), after.reason.clone().into());
                 o.insert(
@@ -98,7 +103,21 @@ impl OutboxEvent {
                 Self::of_change(Some(s.status), &f)
             });
         let mcp = super::mcp_events::of_changes(before, after);
-        now.chain(gone).chain(mcp).collect()
+        let recovered = after.integrations().into_iter().filter_map(|i| {
+            let f = after.facet(i)?;
+            let was = before?.facet(i)?;
+            let cleared = was.token_facts.as_ref().is_some_and(|x| x.recovering)
+                && !f.token_facts.as_ref().is_some_and(|x| x.recovering);
+            if !(cleared && f.status == TenantStatus::Deployed) {
+                return None;
+            }
+            let (_, mut data) = Self::of_change(None, &f)?;
+            if let Some(o) = data.as_object_mut() {
+                o.insert("recovered".into(), true.into());
+            }
+            Some(("tenant.recovered", data))
+        });
+        now.chain(gone).chain(mcp).chain(recovered).collect()
     }
 
     /// The outbox events of the change numbered `seq` (of `before` into `after`, at `at`):

@@ -264,12 +264,22 @@ pub(super) fn provision_result(
             job.blaxel_status = Some(blaxel_status.clone());
             job.blaxel_status_at = Some(now);
             job.mcp_url = mcp_url.clone();
+            let function = job.function_name.clone();
+            // `tenant.recovered` goes out for the change that clears it (see `outbox`).
+            let recovered = next
+                .token_facts
+                .as_mut()
+                .is_some_and(|f| std::mem::take(&mut f.recovering));
             (
                 EventKind::Deployed,
                 format!(
-                    "MCP server {} deployed: {}",
-                    job.function_name,
-                    mcp_url.as_deref().unwrap_or("(Blaxel gave no URL)")
+                    "MCP server {function} deployed: {}{}",
+                    mcp_url.as_deref().unwrap_or("(Blaxel gave no URL)"),
+                    if recovered {
+                        " (recovered: deployed again after a new consent)"
+                    } else {
+                        ""
+                    }
                 ),
             )
         }

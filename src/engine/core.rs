@@ -70,6 +70,8 @@ pub struct Core {
     setup: Vec<SetupLine>,
     placement: Placement,
     imports: Staging,
+    /// The check of Google's security events, when `google.risc` is on.
+    risc: Option<crate::google::risc::RiscVerifier>,
 }
 
 impl Core {
@@ -115,6 +117,21 @@ impl Core {
             ),
             None => None,
         };
+        let risc = config.google.risc.then(|| {
+            // Google's events name one of our OAuth clients as their audience.
+            let mut audiences: Vec<String> = google
+                .iter()
+                .chain(own_google.values())
+                .map(|g| g.client_id().to_owned())
+                .collect();
+            audiences.sort();
+            audiences.dedup();
+            crate::google::risc::RiscVerifier::new(
+                config.google.risc_configuration_url.clone(),
+                audiences,
+                config.google.risc_keys_min_refresh,
+            )
+        });
         Ok(Self {
             led_mcp: mcp.clone().map(|c| c.with_fence(led.clone())),
             mcp: mcp.map(|c| c.with_fence(open.clone())),
@@ -133,6 +150,7 @@ impl Core {
             setup: parts.setup,
             placement: parts.placement,
             imports: Staging::default(),
+            risc,
         })
     }
 
@@ -197,6 +215,11 @@ impl Core {
     }
 
     /// The Blaxel client, when provisioning runs here.
+    /// The check of Google's security events (`None`: `google.risc` is off).
+    pub fn risc(&self) -> Option<&crate::google::risc::RiscVerifier> {
+        self.risc.as_ref()
+    }
+
     pub fn blaxel(&self) -> Option<&BlaxelClient> {
         self.blaxel.as_ref()
     }

@@ -9,6 +9,9 @@
 //! before it leaves this module ([`crate::redact`]).
 
 mod claims;
+pub mod risc;
+pub mod risc_api;
+pub mod rsa_key;
 
 use std::time::Duration;
 
@@ -36,6 +39,9 @@ use crate::store::{Fence, NotLeader};
 pub struct IdTokenField {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    /// Set for a time-limited grant: seconds until the refresh token ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token_expires_in: Option<u64>,
 }
 impl ExtraTokenFields for IdTokenField {}
 
@@ -93,6 +99,8 @@ pub struct TokenGrant {
     /// `None` when Google did not list scopes (RFC 6749: then they equal the requested ones).
     pub scopes: Option<Vec<String>>,
     pub id_token: Option<String>,
+    /// `refresh_token_expires_in`: the grant is time-limited.
+    pub refresh_expires_in: Option<u64>,
 }
 
 impl std::fmt::Debug for TokenGrant {
@@ -251,6 +259,7 @@ impl GoogleOAuth {
                     .scopes()
                     .map(|s| s.iter().map(|s| s.as_str().to_owned()).collect()),
                 id_token: tok.extra_fields().id_token.clone(),
+                refresh_expires_in: tok.extra_fields().refresh_token_expires_in,
             }),
             Err(RequestTokenError::ServerResponse(e)) => Err(GoogleError::Refused {
                 error: e.error().as_ref().to_owned(),
@@ -413,6 +422,13 @@ mod tests {
             revoke_url: base.join("revoke").unwrap(),
             issuer: "https://accounts.google.com".into(),
             app_in_testing: false,
+            risc: false,
+            risc_configuration_url: Url::parse(
+                "https://accounts.google.com/.well-known/risc-configuration",
+            )
+            .unwrap(),
+            risc_api_url: Url::parse("https://risc.googleapis.com/v1beta").unwrap(),
+            risc_keys_min_refresh: std::time::Duration::from_secs(60),
         };
         let creds = GoogleCredentials {
             client_id: "client.apps".into(),

@@ -12,6 +12,7 @@ pub mod link_cookie;
 pub mod metrics;
 pub mod page_render;
 pub mod pages;
+pub mod risc;
 pub mod shed;
 pub mod tls;
 pub mod victim;
@@ -70,6 +71,7 @@ pub fn router(engine: Arc<Engine>, rate: RateLimit, extra: Option<Router>) -> Ro
             sweeper.sweep();
         }
     });
+    let engine_for_risc = engine.clone();
     let mut app: Router = Router::new()
         .route("/c/{code}", get(open_link))
         .route("/c/{code}/continue", post(continue_link))
@@ -83,7 +85,12 @@ pub fn router(engine: Arc<Engine>, rate: RateLimit, extra: Option<Router>) -> Ro
             engine,
             pages,
         });
+    let risc = risc::router(engine_for_risc);
     app = request_limits(app).layer(axum::middleware::from_fn_with_state(guard, limits::guard));
+    // Google's security events: outside the customer pages' guard, with limits of their own.
+    if let Some(risc) = risc {
+        app = app.merge(risc);
+    }
     // The stand-ins (demo mode) sit beside the public routes, outside their guards: they
     // play other services, which have their own.
     if let Some(extra) = extra {

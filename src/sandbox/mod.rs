@@ -5,3 +5,4 @@
 pub mod blaxel;
 pub mod customer;
 pub mod google;
+pub mod risc;

@@ -73,7 +73,8 @@ pub use sled::{
     ChainEnds, EVENT_BUFFER, LAZY_FLUSH, Restored, check_data_dir, exists, restore, rotate,
 };
 pub use tx::{
-    FlowTx, ImportTx, LinkTx, MAX_FLOWS_PER_LINK, OutboxTx, SecretTx, Swept, TenantTx, Tx,
+    FlowTx, ImportTx, LinkTx, MAX_FLOWS_PER_LINK, OutboxTx, SecretTx, SecurityEventTx, Swept,
+    TenantTx, Tx,
 };
 
 impl Store {

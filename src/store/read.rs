@@ -49,6 +49,8 @@ pub trait Reader: Send + Sync {
     ) -> Result<Vec<(Vec<u8>, OutboxEvent)>, StoreError>;
     /// The import journal's chunks not written yet, in order.
     fn pending_import_chunks(&self) -> Result<Vec<Vec<u8>>, StoreError>;
+    /// The claims of Google's security events received, as recorded (JSON).
+    fn security_events(&self) -> Result<Vec<Vec<u8>>, StoreError>;
     /// The schema version the data has now.
     fn schema_version(&self) -> Result<u32, StoreError>;
     /// Tests: a secret's stored ciphertext, as it lies on disk.

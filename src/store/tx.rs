@@ -147,8 +147,17 @@ pub trait ImportTx {
     fn import_apply(&mut self, chunk: &[u8]) -> Result<usize, StoreError>;
 }
 
+/// Google's security events received, by their `jti`: each is acted on once.
+pub trait SecurityEventTx {
+    /// Record the event `jti` (`record`: what it said, JSON) received at the transaction's
+    /// time; `false`, and nothing written, when it was recorded before.
+    fn record_security_event(&mut self, jti: &str, record: &[u8]) -> Result<bool, StoreError>;
+}
+
 /// One transaction: all of the above, the batch's clock and the audit chain.
-pub trait Tx: TenantTx + LinkTx + FlowTx + SecretTx + OutboxTx + ImportTx {
+pub trait Tx:
+    TenantTx + LinkTx + FlowTx + SecretTx + OutboxTx + ImportTx + SecurityEventTx
+{
     /// The transaction's clock: one time for everything it writes.
     fn now(&self) -> Millis;
     /// Append an entry to the audit chain, naming the commit's operator if there is one.

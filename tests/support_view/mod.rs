@@ -326,6 +326,7 @@ pub fn token_refused(size: (u16, u16)) -> Model {
         testing_expires_at: None,
         testing_expires_ms: None,
         account_tokens_issued: 1,
+        facts: Default::default(),
     });
     m.detail.view = Some(d);
     m.engine.status = Some(StatusView {
@@ -392,6 +393,7 @@ pub fn deployed(size: (u16, u16)) -> Model {
         testing_expires_at: None,
         testing_expires_ms: None,
         account_tokens_issued: 1,
+        facts: Default::default(),
     });
     m.detail.view = Some(d);
     m

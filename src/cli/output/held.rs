@@ -82,6 +82,26 @@ pub fn token(tok: &TokenView, slug: &str) -> Vec<String> {
             "the app is in Testing: Google ends this token at {at} (7 days after consent)"
         ));
     }
+    let f = &tok.facts;
+    if let Some(c) = &f.cause_text {
+        out.push(format!("likely cause of the refusal: {c}"));
+    }
+    if let Some(since) = &f.on_hold_since {
+        out.push(format!(
+            "ON HOLD since {since}: Google disabled the account (security event account-disabled)"
+        ));
+    }
+    if let Some(at) = &f.credential_change_at {
+        out.push(format!(
+            "Google asked for the account's credentials to change ({at})"
+        ));
+    }
+    if let Some(e) = &f.security_event {
+        out.push(format!(
+            "last security event from Google: {} ({})",
+            e.kind, e.at
+        ));
+    }
     let n = tok.account_tokens_issued;
     if n > 1 {
         out.push(format!(
@@ -340,5 +360,36 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn a_token_says_its_likely_cause_a_hold_and_googles_last_event() {
+        use crate::domain::risc::RiscKind;
+        use crate::domain::token_facts::{FailureCause, SecurityNote, TokenFacts};
+        let mut facts = TokenFacts::marks_only("1//0gExampleToken-abcdef");
+        facts.cause = Some(FailureCause::Evicted);
+        let note = SecurityNote {
+            kind: RiscKind::AccountDisabled,
+            at: 1,
+            note: None,
+        };
+        facts.hold = Some(note.clone());
+        facts.security = Some(note);
+        let tok = crate::engine::api::token_view(None, Some(1), false)
+            .unwrap()
+            .with_facts(Some(&facts));
+        let lines = token(&tok, "acme").join("\n");
+        assert!(
+            lines.contains("likely cause of the refusal: evicted"),
+            "{lines}"
+        );
+        assert!(
+            lines.contains("ON HOLD since 1970-01-01T00:00:00"),
+            "{lines}"
+        );
+        assert!(
+            lines.contains("last security event from Google: account-disabled"),
+            "{lines}"
+        );
     }
 }

@@ -24,6 +24,7 @@ pub fn reply(reply: &Reply) -> Result<()> {
         Reply::Status(s) => json(s),
         Reply::Removed { slug } => json(&serde_json::json!({ "removed": slug })),
         Reply::WebhookTest { deliveries } => json(deliveries),
+        Reply::RiscVerified { seen } => json(&serde_json::json!({ "verified": seen })),
         Reply::Imported { added } => json(&serde_json::json!({ "added": added })),
         Reply::Findings { findings } => json(&serde_json::json!({ "findings": findings })),
         Reply::AuditHead { anchor, at } => {

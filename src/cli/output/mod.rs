@@ -83,6 +83,14 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
                 }
             }
         }
+        Reply::RiscVerified { seen } => println!(
+            "{}",
+            if *seen {
+                "Google's verification event arrived"
+            } else {
+                "no verification event yet"
+            }
+        ),
         Reply::BackedUp { path, summary } => println!(
             "backup written to {path}: {} entries, {} bytes, schema version {} (secrets stay sealed: keep the key apart from it)",
             summary.entries, summary.bytes, summary.schema_version

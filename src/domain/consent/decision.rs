@@ -78,6 +78,7 @@ mod tests {
 
     fn granted(id: GoogleIdentity) -> GrantFacts {
         GrantFacts {
+            kept: Default::default(),
             has_refresh_token: true,
             scopes: None,
             identity: Some(Ok(id)),

@@ -14,6 +14,19 @@ pub struct GrantFacts {
     pub scopes: Option<Vec<String>>,
     /// The id_token's claims, or why they could not be read; `None`: no id_token.
     pub identity: Option<Result<GoogleIdentity, String>>,
+    /// What the token's later refusals are classed by (see `token_facts`).
+    pub kept: KeptAtConsent,
+}
+
+/// What is kept at consent beside the token, to class its later refusals.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeptAtConsent {
+    /// The id_token's issuer.
+    pub issuer: Option<String>,
+    /// The app is in Testing status (`google.app_in_testing`).
+    pub testing: bool,
+    /// Google's `refresh_token_expires_in` (seconds): a time-limited grant.
+    pub expires_in: Option<u64>,
 }
 
 /// A grant to keep: who, and what was granted.
@@ -172,6 +185,7 @@ mod tests {
         identity: Option<Result<GoogleIdentity, String>>,
     ) -> GrantFacts {
         GrantFacts {
+            kept: Default::default(),
             has_refresh_token: refresh,
             scopes: scopes.map(|s| s.iter().map(|x| (*x).to_owned()).collect()),
             identity,

@@ -33,5 +33,5 @@ pub use callback::{CallbackParams, MAX_CODE_LEN, Refusal, before_exchange, googl
 pub use claims::{TokenClaims, check_claims};
 pub use decision::{ConsentDecision, decide_consent, needs_approval};
 pub use give_back::{GiveBack, give_back, holders_besides, holding};
-pub use grant::{Accepted, GrantFacts, check_account, decide_grant, missing_scopes};
+pub use grant::{Accepted, GrantFacts, KeptAtConsent, check_account, decide_grant, missing_scopes};
 pub use links::{LinkChange, Withdrawal, consume_link, withdraw, withdraw_these};

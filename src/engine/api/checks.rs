@@ -37,6 +37,7 @@ pub fn token_view(
         testing_expires_ms: app_in_testing
             .then(|| crate::domain::health::testing_expiry(consented_at)),
         account_tokens_issued: 0,
+        facts: Default::default(),
     })
 }
 
@@ -62,6 +63,10 @@ pub struct TokenView {
     /// tenant it consented for; Google keeps at most 100 live and ends the oldest beyond.
     #[serde(default)]
     pub account_tokens_issued: u32,
+    /// What Google's security events and the last refusal told of it (see
+    /// [`super::token_facts_view`]).
+    #[serde(flatten)]
+    pub facts: super::token_facts_view::FactsView,
 }
 
 /// One disagreement, with what fixes it.
@@ -92,5 +97,13 @@ pub struct Delivery {
 impl Delivery {
     pub fn ok(&self) -> bool {
         self.status.is_some_and(|s| (200..300).contains(&s))
+    }
+}
+
+impl TokenView {
+    /// The view with what `facts` tells.
+    pub fn with_facts(mut self, facts: Option<&crate::domain::token_facts::TokenFacts>) -> Self {
+        self.facts = super::token_facts_view::FactsView::of(facts);
+        self
     }
 }

@@ -157,7 +157,8 @@ impl IntegrationView {
         };
         std::iter::once(Self::new(first, first_token))
             .chain(t.added.iter().map(|s| {
-                let token = token_view(s.health.as_ref(), s.consented_at, app_in_testing);
+                let token = token_view(s.health.as_ref(), s.consented_at, app_in_testing)
+                    .map(|v| v.with_facts(s.token_facts.as_ref()));
                 let held = Held {
                     integration: s.integration,
                     status: s.status,

@@ -16,12 +16,14 @@ mod views;
 
 use serde::{Deserialize, Serialize};
 
+mod token_facts_view;
 pub use checks::{Delivery, Finding, HealthCheck, TokenView, token_view};
 pub use google_view::last_no_callback;
 pub use integration_view::{IntegrationStatus, IntegrationView, PendingView};
 pub use mcp_view::{McpCheckView, McpView};
 pub use no_callback_view::NoCallbackView;
 pub use status::{SetupLine, StatusView};
+pub use token_facts_view::FactsView;
 pub use views::{EventView, LinkSummary, LinkView, ProvisionView, TenantSummary, TenantView};
 
 use crate::domain::audit::AuditRecord;
@@ -138,6 +140,10 @@ pub enum Command {
     },
     /// Send a sample event to every configured webhook now.
     WebhookTest,
+    /// Whether Google's verification event carrying `state` was received (`risc verify`).
+    RiscVerified {
+        state: String,
+    },
     /// Write a consistent backup of the database to this file (an absolute path, new).
     Backup {
         path: String,
@@ -299,6 +305,10 @@ pub enum Reply {
     },
     WebhookTest {
         deliveries: Vec<Delivery>,
+    },
+    /// `RiscVerified`: whether the verification event came.
+    RiscVerified {
+        seen: bool,
     },
     Audit {
         records: Vec<AuditRecord>,

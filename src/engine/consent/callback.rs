@@ -10,7 +10,8 @@ use super::page::{CustomerPage, Next};
 use crate::domain::actor::Actor;
 use crate::domain::consent::page::{Failure, PageKind};
 use crate::domain::consent::{
-    CallbackParams, GrantFacts, Refusal, TokenClaims, before_exchange, check_claims, google_refused,
+    CallbackParams, GrantFacts, KeptAtConsent, Refusal, TokenClaims, before_exchange, check_claims,
+    google_refused,
 };
 use crate::domain::google_errors::{GoogleCode, Stage};
 use crate::domain::link::Gone;
@@ -212,6 +213,11 @@ fn grant_facts(core: &Core, google: &GoogleOAuth, grant: &google::TokenGrant) ->
                 hd: c.hd.as_deref().map(crate::text::clean),
             })
         }),
+        kept: KeptAtConsent {
+            issuer: Some(core.config().google.issuer.clone()),
+            testing: core.config().google.app_in_testing,
+            expires_in: grant.refresh_expires_in,
+        },
     }
 }
 

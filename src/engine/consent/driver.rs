@@ -188,7 +188,11 @@ pub(super) fn store_consent(
     // A grant is kept only with its refresh token (the decision says so too).
     let refresh = refresh.ok_or_else(|| EngineError::Conflict("no refresh token".into()))?;
     let added = integration.filter(|i| *i != cur.integration);
-    let next = apply_for(tx, slug, added, &transition)?;
+    let next = if stored.is_none() {
+        super::kept::consent_keeping_facts(tx, slug, added, &transition, &facts.kept, refresh)?
+    } else {
+        apply_for(tx, slug, added, &transition)?
+    };
     let progress = after_consent(
         &may_ask(&next.statuses()),
         &next.consented_integrations(),

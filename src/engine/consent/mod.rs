@@ -12,6 +12,7 @@
 
 mod callback;
 mod driver;
+mod kept;
 mod open;
 pub mod page;
 mod proceed;

@@ -10,7 +10,7 @@
 //! [`crate::domain::consent::approval`]), and the previous account's grant is given back at
 //! Google unless another tenant still holds a consent by it.
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::apply::{apply_for, tenant_in};
 use super::grants::{PENDING_TOKEN, REFRESH_TOKEN, give_back_and_note};
@@ -23,6 +23,7 @@ use crate::domain::facet::with_facet;
 use crate::domain::held::integration_secret;
 use crate::domain::lifecycle::Transition;
 use crate::domain::model::{Integration, PendingConsent, Tenant};
+use crate::domain::token_facts::TokenFacts;
 use crate::domain::transition::TransitionError;
 use crate::engine::api::Reply;
 use crate::engine::core::Core;
@@ -83,6 +84,11 @@ pub async fn approve(
             apply_for(tx, &s, added, &Transition::Approve)?;
             tx.put_secret(&s, &current, &new_token)?;
             tx.delete_secret(&s, &kept)?;
+            let mut approved = tenant_in(tx, &s)?;
+            if let Some(slot) = approved.token_facts_mut(i) {
+                *slot = Some(TokenFacts::marks_only(new_token.expose_secret()));
+            }
+            tx.put_tenant(approved, None)?;
             if let Some(was) = cur.google.as_ref() {
                 for o in others {
                     let next = tenant_in(tx, &s)?;

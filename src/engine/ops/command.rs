@@ -78,6 +78,7 @@ impl Operation for Command {
             }
             Command::ImportDiscard { import } => Ok(import::discard(core, &import)),
             Command::WebhookTest => webhooks::test(core).await,
+            Command::RiscVerified { state } => super::risc::verified(core, &state).await,
             Command::AddIntegration { slug, integration } => {
                 integrations::add(core, actor, slug, integration).await
             }

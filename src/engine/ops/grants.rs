@@ -14,7 +14,7 @@ use crate::google::GoogleOAuth;
 use crate::store::Durability;
 
 /// The secret holding a tenant's refresh token.
-pub const REFRESH_TOKEN: &str = "refresh_token";
+pub use crate::domain::token_facts::REFRESH_TOKEN;
 /// The secret holding a consent's refresh token while it waits for approval.
 pub const PENDING_TOKEN: &str = "pending_refresh_token";
 

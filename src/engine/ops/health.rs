@@ -19,6 +19,7 @@ use crate::domain::health_each::tenant_verdict;
 use crate::domain::held::integration_secret;
 use crate::domain::lifecycle::{self, Transition};
 use crate::domain::model::{Integration, Tenant, TenantStatus};
+use crate::domain::token_cause::note_cause;
 use crate::domain::transition::TransitionError;
 use crate::engine::api::HealthCheck;
 use crate::engine::core::Core;
@@ -196,8 +197,12 @@ async fn check_integration(
                 return Ok(cur.summary_status());
             }
             let now = tx.now();
+            let issued_now = cur.tokens_issued_for_account();
             let (next, event) = with_facet(&cur, added, |f| {
                 let (mut next, event) = lifecycle::apply(f, &t, now)?;
+                if health == Health::NeedsReconsent {
+                    note_cause(&mut next, issued_now, now);
+                }
                 let keep = lifecycle::health_entry_kept(f.health.as_ref(), next.health.as_ref());
                 if !keep && next.status == f.status {
                     // The same verdict again is no change to show as the tenant's last.

@@ -33,6 +33,7 @@ pub mod offboard;
 pub mod reconcile;
 mod reconcile_fix;
 pub mod revoke;
+pub mod risc;
 pub mod tenants;
 pub mod webhooks;
 

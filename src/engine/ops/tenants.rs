@@ -75,7 +75,8 @@ pub async fn show(core: &Core, slug: &str) -> Result<Reply, EngineError> {
         .await?;
     let tenant = tenant.ok_or_else(|| EngineError::UnknownTenant(slug.to_owned()))?;
     let testing = core.config().google.app_in_testing;
-    let mut token = token_view(tenant.health.as_ref(), tenant.consented_at, testing);
+    let mut token = token_view(tenant.health.as_ref(), tenant.consented_at, testing)
+        .map(|v| v.with_facts(tenant.token_facts.as_ref()));
     if let (Some(v), Some(g)) = (token.as_mut(), tenant.google.as_ref()) {
         v.account_tokens_issued = tokens_issued_by(core, &g.sub, &tenant).await;
     }

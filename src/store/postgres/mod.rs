@@ -39,6 +39,7 @@ mod fence;
 mod lease;
 mod listener;
 mod logged;
+mod mark_tokens;
 mod marker;
 mod node;
 mod nodes;
@@ -57,6 +58,7 @@ mod snapshot;
 mod tls;
 mod tx;
 mod tx_links;
+mod tx_risc;
 mod tx_store;
 mod writer;
 

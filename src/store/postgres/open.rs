@@ -82,6 +82,7 @@ pub(super) fn open(
     if cipher.open(KEY_CHECK_SLOT, &check).is_err() {
         return Err(StoreError::WrongKey);
     }
+    super::mark_tokens::mark_tokens(&conn, &cipher)?;
     let (index, last) = snapshot::read_model(&conn)?;
     let outbox = q("SELECT count(*) FROM outbox", &[])?
         .first()

@@ -267,6 +267,14 @@ impl Reader for PgReader {
             .collect())
     }
 
+    fn security_events(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+        Ok(self
+            .rows("SELECT record FROM risc_events ORDER BY received_at", &[])?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
     fn schema_version(&self) -> Result<u32, StoreError> {
         Ok(self
             .rows("SELECT max(version) FROM schema_migrations", &[])?

@@ -36,13 +36,20 @@ const MIGRATIONS: &[Migration] = &[
         min_release: "0.1.0",
         sql: include_str!("migrations/0004_change_log.sql"),
     },
+    // Tenants' records gain the identifiers of their tokens (computed by `mark_tokens`),
+    // which a release before would drop on its next write.
+    Migration {
+        version: 5,
+        min_release: RELEASE,
+        sql: include_str!("migrations/0005_risc.sql"),
+    },
 ];
 
 /// The schema version this release makes.
-pub const PG_SCHEMA_VERSION: u32 = 4;
+pub const PG_SCHEMA_VERSION: u32 = 5;
 
 /// The advisory lock migrations run under ("mcp-onb" and 1).
-const MIGRATION_LOCK: i64 = 0x6d63_702d_6f6e_6201;
+pub(super) const MIGRATION_LOCK: i64 = 0x6d63_702d_6f6e_6201;
 
 /// This release.
 const RELEASE: &str = env!("CARGO_PKG_VERSION");

@@ -1,9 +1,10 @@
-//! The stored layout (schema version 6): which tree holds what, and how keys are built.
+//! The stored layout (schema version 7): which tree holds what, and how keys are built.
 //!
 //! | tree | key | value |
 //! |---|---|---|
 //! | `meta` | `schema_version`, `key_check`, `seq_reserved`, `audit_head` | u32 BE, sealed text, u64 BE, JSON |
 //! | `meta` | `import/ID/` chunk (u32 BE): an import decided, not yet written | JSON rows (see `import`) |
+//! | `meta` | `risc/JTI`: a security event from Google, received | time (i64 BE), then its JSON |
 //! | `tenants` | slug | tenant JSON |
 //! | `timeline` | slug, 0, seq (u64 BE) | timeline entry JSON |
 //! | `seq` | seq (u64 BE) | slug: the one sequence, for replay |
@@ -26,7 +27,7 @@ use crate::store::StoreError;
 
 /// The version this release writes: that of its last migration (`open` checks that they
 /// agree).
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 /// The trees, in the order the writer's transaction views them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -63,6 +64,9 @@ pub const TREES: [(T, &str); 12] = [
 pub const META_SCHEMA: &[u8] = b"schema_version";
 pub const META_KEY_CHECK: &[u8] = crate::store::KEY_CHECK_RECORD.1;
 pub const META_SEQ_RESERVED: &[u8] = b"seq_reserved";
+/// Where Google's security events are recorded, by `jti` (one each, so each is acted on
+/// once).
+pub const META_RISC_PREFIX: &[u8] = b"risc/";
 /// The audit chain's head (last entry's sequence number and hash, with a MAC).
 pub const META_AUDIT_HEAD: &[u8] = b"audit_head";
 

@@ -26,6 +26,7 @@ mod migrate;
 mod migrate_v4;
 mod migrate_v5;
 mod migrate_v6;
+mod migrate_v7;
 mod node;
 mod open;
 mod overlay;
@@ -36,6 +37,7 @@ pub mod rotate;
 mod trees;
 mod tx;
 mod tx_links;
+mod tx_risc;
 mod tx_store;
 mod writer;
 

@@ -21,7 +21,8 @@ use super::read::SledReader;
 use super::trees::Trees;
 use super::writer::Writer;
 use super::{
-    SledBackend, audit, import, lock, migrate, migrate_v4, migrate_v5, migrate_v6, rotate,
+    SledBackend, audit, import, lock, migrate, migrate_v4, migrate_v5, migrate_v6, migrate_v7,
+    rotate,
 };
 use crate::domain::model::{ConsentLink, Tenant};
 use crate::store::{Cipher, Index, KEY_CHECK_SLOT, KEY_CHECK_TEXT, KeySource, StoreError};
@@ -30,7 +31,7 @@ use crate::store::{Cipher, Index, KEY_CHECK_SLOT, KEY_CHECK_TEXT, KeySource, Sto
 pub const EVENT_BUFFER: usize = 4096;
 
 // The last migration brings a database to the version this release writes.
-const _: () = assert!(migrate_v6::VERSION == SCHEMA_VERSION);
+const _: () = assert!(migrate_v7::VERSION == SCHEMA_VERSION);
 
 /// Open (or create) the database in `dir` and start its writer. Blocks (sled IO, a
 /// migration): call it from a blocking thread. A new database gets a new key file when
@@ -68,7 +69,7 @@ pub(super) fn open(dir: &Path, key: &KeySource) -> Result<SledBackend, StoreErro
         .and_then(|v| layout::u32_of(&v))
         .unwrap_or(0);
     match found {
-        1..=5 => {
+        1..=6 => {
             if found == 1 {
                 migrate::v1_to_v2(&db)?;
             }
@@ -81,7 +82,10 @@ pub(super) fn open(dir: &Path, key: &KeySource) -> Result<SledBackend, StoreErro
             if found <= 4 {
                 migrate_v5::v4_to_v5(&db)?;
             }
-            migrate_v6::v5_to_v6(&db)?;
+            if found <= 5 {
+                migrate_v6::v5_to_v6(&db)?;
+            }
+            migrate_v7::v6_to_v7(&db, &cipher)?;
         }
         SCHEMA_VERSION => {}
         _ => {

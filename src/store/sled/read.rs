@@ -166,6 +166,19 @@ impl Reader for SledReader {
         super::import::pending(self.tree(T::Meta))
     }
 
+    fn security_events(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self
+            .tree(T::Meta)
+            .scan_prefix(super::layout::META_RISC_PREFIX)
+        {
+            let (_, v) = kv?;
+            // The time it came (8 bytes), then its claims.
+            out.push(v.get(8..).unwrap_or_default().to_vec());
+        }
+        Ok(out)
+    }
+
     fn sealed_secret_for_tests(&self, slug: &str, name: &str) -> Option<Vec<u8>> {
         self.tree(T::Secrets)
             .get(secret_slot(slug, name))

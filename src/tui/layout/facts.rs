@@ -20,10 +20,22 @@ pub(super) fn token(m: &Model, tok: &TokenView) -> (String, Style) {
         .testing_expires_ms
         .map(|at| format!(", Testing app: ends {}", countdown(m.now, at)))
         .unwrap_or_default();
+    // What Google's security events and the last refusal told of it.
+    let cause = tok
+        .facts
+        .cause
+        .map(|c| format!(" (likely {})", c.as_str().replace('_', " ")))
+        .unwrap_or_default();
+    if tok.facts.on_hold_since.is_some() && tok.health != Some(Health::NeedsReconsent) {
+        return (
+            "✖ ON HOLD: Google disabled the account".to_owned(),
+            t.error(),
+        );
+    }
     match tok.health {
         Some(Health::Healthy) => (format!("✔ healthy{expiry}"), t.ok()),
         Some(Health::NeedsReconsent) => (
-            "✖ refused by Google: needs a new consent".to_owned(),
+            format!("✖ refused by Google: needs a new consent{cause}"),
             t.error(),
         ),
         Some(Health::Transient) => (format!("… no verdict yet (Google busy){expiry}"), t.dim()),
