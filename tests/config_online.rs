@@ -281,3 +281,45 @@ async fn a_listener_certificate_expiring_within_14_days_warns_over_its_own_tls()
     assert!(!ok);
     assert_eq!(level(&lines, "public_url.tls"), "fail");
 }
+
+/// The console's checks run in the owner, with the owner's config: a control client (what an
+/// attached console is) gets ok lines for the owner's Google secret and Blaxel key while the
+/// environment it runs in has another secret (`config check` there fails on it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_runs_the_checks_with_its_own_config_for_a_control_client() {
+    let (mut w, _google, _blaxel) = world_with_standins(Default::default()).await;
+    let _serve = w.serve();
+    w.env.retain(|(k, _)| k != "GOOGLE_CLIENT_SECRET");
+    w.env
+        .push(("GOOGLE_CLIENT_SECRET".into(), "not-the-owners".into()));
+    let (_, here, _) = online(&w, &[]);
+    assert_eq!(level(&here, "google.client"), "fail", "{here:#?}");
+
+    let client = mcp_onboard::control::Client::connect(&w.data_dir())
+        .await
+        .unwrap()
+        .expect("the owner answers");
+    let reply = client
+        .call(mcp_onboard::engine::Command::CheckOnline)
+        .await
+        .unwrap();
+    let mcp_onboard::engine::Reply::Online { lines } = reply else {
+        panic!("not the online lines: {reply:?}");
+    };
+    let by_name: BTreeMap<String, Value> = lines
+        .iter()
+        .map(|l| (l.name.clone(), serde_json::to_value(l).unwrap()))
+        .collect();
+    for name in [
+        "public_url.healthz",
+        "google.client",
+        "google.redirect_uri",
+        "blaxel.workspace",
+        "blaxel.integration.gmail",
+    ] {
+        assert_eq!(level(&by_name, name), "ok", "{name}: {by_name:#?}");
+    }
+    assert!(text(&by_name, "public_url.healthz", "detail").contains("this deployment"));
+    // Never --write from here: the owner did not look.
+    assert_eq!(level(&by_name, "blaxel.write"), "warn");
+}

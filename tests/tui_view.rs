@@ -127,7 +127,10 @@ fn setup_online(size: (u16, u16)) -> Model {
     let id = fx
         .iter()
         .find_map(|e| match e {
-            mcp_onboard::tui::model::Effect::CheckOnline { id } => Some(*id),
+            mcp_onboard::tui::model::Effect::Call {
+                id,
+                command: mcp_onboard::engine::Command::CheckOnline,
+            } => Some(*id),
             _ => None,
         })
         .expect("the checks were asked for");
@@ -176,7 +179,8 @@ fn setup_online(size: (u16, u16)) -> Model {
             "",
         ),
     ];
-    update(&mut m, Msg::OnlineChecked { id, lines });
+    let result = Ok(mcp_onboard::engine::Reply::Online { lines });
+    update(&mut m, Msg::Reply { id, result });
     m
 }
 

@@ -33,6 +33,8 @@ pub struct Parts {
     pub blaxel: Option<BlaxelClient>,
     /// What the owner found of its set-up when it started (reported by `status`).
     pub setup: Vec<SetupLine>,
+    /// Provisioning uses the built-in stand-ins (`--demo`): the online checks look there.
+    pub demo: bool,
 }
 
 impl Parts {
@@ -42,6 +44,7 @@ impl Parts {
             placement,
             blaxel: None,
             setup: Vec::new(),
+            demo: false,
         }
     }
 }
@@ -62,6 +65,7 @@ pub struct Core {
     metrics: Metrics,
     wakeup: Notify,
     setup: Vec<SetupLine>,
+    demo: bool,
     placement: Placement,
     imports: Staging,
 }
@@ -114,6 +118,7 @@ impl Core {
             metrics: Metrics::default(),
             wakeup: Notify::new(),
             setup: parts.setup,
+            demo: parts.demo,
             placement: parts.placement,
             imports: Staging::default(),
         })
@@ -196,6 +201,11 @@ impl Core {
 
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// Whether provisioning uses the built-in stand-ins (`--demo`).
+    pub fn demo(&self) -> bool {
+        self.demo
     }
 
     pub fn setup(&self) -> &[SetupLine] {

@@ -10,7 +10,7 @@
 //!   `revoke`: its revoke step; `grants`: giving a Google grant back; `health`: token
 //!   checks, `health_round`: a round of them; `reconcile`: drift at Blaxel (`reconcile_fix`:
 //!   `--fix`); `import`: importing tenants as one decision; `webhooks`: the outbox's
-//!   delivery; `admin`: status, the audit chain, backups, the sweeper;
+//!   delivery; `online`: the online checks with the engine's config; `admin`: status, the audit chain, backups, the sweeper;
 //! - `apply`, `batch`: applying a transition in a transaction, many tenants in batches.
 
 pub mod admin;
@@ -28,6 +28,7 @@ pub mod links;
 mod links_leaving;
 mod no_callback;
 pub mod offboard;
+mod online;
 pub mod reconcile;
 mod reconcile_fix;
 pub mod revoke;
