@@ -79,11 +79,51 @@ async fn local(instance: &Instance) -> Local {
 
 /// The lines for people: level, name, what was found, and the fix under it.
 pub fn print(lines: &[CheckLine]) {
-    println!("online:");
+    print!("{}", text(lines));
+}
+
+/// [`print`]'s text: the names in a column as wide as the longest; what was found and the
+/// fix are remote text, escaped.
+fn text(lines: &[CheckLine]) -> String {
+    use crate::text::escape;
+    let width = lines
+        .iter()
+        .map(|l| l.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::from("online:\n");
     for l in lines {
-        println!("  {:<4}  {:<31} {}", l.level.as_str(), l.name, l.detail);
+        let (level, name, detail) = (l.level.as_str(), &l.name, escape(&l.detail));
+        out.push_str(&format!("  {level:<4}  {name:<width$} {detail}\n"));
         if !l.fix.is_empty() {
-            println!("        fix: {}", l.fix);
+            out.push_str(&format!("        fix: {}\n", escape(&l.fix)));
         }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::online::Level;
+
+    #[test]
+    fn names_line_up_on_the_longest_and_remote_text_is_escaped() {
+        let lines = [
+            CheckLine::ok("google.clock", "within 1s"),
+            CheckLine::new(
+                "blaxel.integration.google-drive-and-more",
+                Level::Fail,
+                "said \u{1b}[2Jgone",
+                "ask\r\nagain",
+            ),
+        ];
+        let out = text(&lines);
+        let rows: Vec<&str> = out.lines().collect();
+        let at = |row: &str, what: &str| row.find(what).unwrap();
+        assert_eq!(at(rows[1], "within"), at(rows[2], "said"), "{out}");
+        assert!(out.contains("said \\u{1b}[2Jgone"), "{out}");
+        assert!(out.contains("fix: ask\\r\\nagain"), "{out}");
+        assert!(!out.contains('\u{1b}') && !out.contains('\r'), "{out}");
     }
 }
