@@ -323,3 +323,23 @@ async fn the_owner_runs_the_checks_with_its_own_config_for_a_control_client() {
     // Never --write from here: the owner did not look.
     assert_eq!(level(&by_name, "blaxel.write"), "warn");
 }
+
+/// Online failures do not hide the configuration's own problems: the error names both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_error_names_the_offline_problems_and_the_online_failures() {
+    let (mut w, _google, _blaxel) = world_with_standins(Default::default()).await;
+    w.env
+        .retain(|(k, _)| k != "BL_API_KEY" && k != "BL_WORKSPACE");
+    let out = w.run(&["config", "check", "--online"]);
+    assert!(!out.ok(), "{}", out.stdout);
+    assert!(
+        out.stderr.contains("configuration incomplete:"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("online checks failed: ") && out.stderr.contains("blaxel.workspace"),
+        "{}",
+        out.stderr
+    );
+}
