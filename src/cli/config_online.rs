@@ -18,7 +18,12 @@ pub async fn lines(
     trust: Option<&Path>,
 ) -> Result<Vec<CheckLine>> {
     let extra_roots = match trust {
-        Some(path) => trusted(path)?,
+        Some(path) => {
+            let path = path.to_owned();
+            tokio::task::spawn_blocking(move || trusted(&path))
+                .await
+                .context("reading --trust")??
+        }
         None => Vec::new(),
     };
     let options = Options {

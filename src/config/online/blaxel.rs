@@ -22,9 +22,15 @@ use crate::domain::integration::Integration;
 pub const CHECK_LABEL: &str = "mcp-onboard-check";
 
 pub(super) async fn checks(config: &Config, demo: bool, options: &Options) -> Vec<CheckLine> {
-    let target = crate::owner::provisioning::target(config, demo)
-        .map_err(|e| format!("{e:#}"))
-        .and_then(|t| t);
+    // The credentials may come from the Blaxel CLI's file: read off the async workers.
+    let cfg = config.clone();
+    let target = tokio::task::spawn_blocking(move || {
+        crate::owner::provisioning::target(&cfg, demo).map_err(|e| format!("{e:#}"))
+    })
+    .await
+    .map_err(|e| format!("reading the Blaxel credentials: {e}"))
+    .and_then(|t| t)
+    .and_then(|t| t);
     let (api_url, workspace, key) = match target {
         Ok(t) => t,
         Err(e) => {
