@@ -348,3 +348,39 @@ async fn the_error_names_the_offline_problems_and_the_online_failures() {
         out.stderr
     );
 }
+
+/// A Gmail-only deployment does not fail on an integration it does not use: Drive missing
+/// at Blaxel only warns, until a tenant holds it (the owner says so) and then it fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_integration_no_one_uses_only_warns_until_a_tenant_holds_it() {
+    let faults = mcp_onboard::sandbox::blaxel::BlaxelFaults {
+        unavailable_integrations: ["google-drive".to_owned()].into(),
+        ..Default::default()
+    };
+    let (mut w, _google, _blaxel) = world_with_standins(faults).await;
+    let _serve = w.serve();
+    let (ok, lines, v) = online(&w, &[]);
+    assert!(ok, "{v:#}");
+    assert_eq!(level(&lines, "blaxel.integration.google-drive"), "warn");
+    assert_eq!(level(&lines, "blaxel.integration.gmail"), "ok");
+    let said = text(&lines, "blaxel.integration.gmail", "detail");
+    assert!(
+        said.contains("Blaxel knows the integration gmail"),
+        "{said}"
+    );
+
+    w.ok(&[
+        "tenant",
+        "add",
+        "drive",
+        "--integrations",
+        "gmail,google-drive",
+    ]);
+    let (ok, lines, v) = online(&w, &[]);
+    assert!(!ok, "{v:#}");
+    fails(
+        &lines,
+        "blaxel.integration.google-drive",
+        "enable the google-drive integration",
+    );
+}

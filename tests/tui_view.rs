@@ -166,11 +166,11 @@ fn setup_online(size: (u16, u16)) -> Model {
         ),
         CheckLine::ok(
             "blaxel.integration.gmail",
-            "gmail is available in workspace acme-prod",
+            "Blaxel knows the integration gmail (workspace acme-prod)",
         ),
         CheckLine::ok(
             "blaxel.integration.google-drive",
-            "google-drive is available in workspace acme-prod",
+            "Blaxel knows the integration google-drive (workspace acme-prod)",
         ),
         CheckLine::new(
             "blaxel.write",

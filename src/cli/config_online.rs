@@ -62,9 +62,20 @@ async fn local(instance: &Instance) -> Local {
             Ok(Ok(Reply::Status(s))) if !s.deployment.is_empty() => Some(s.deployment),
             _ => None,
         };
+        let in_use = online::held(|command| {
+            let client = &client;
+            async move {
+                tokio::time::timeout(bound, client.call(command))
+                    .await
+                    .ok()?
+                    .ok()
+            }
+        })
+        .await;
         return Local {
             deployment,
             owner_runs: true,
+            in_use,
         };
     }
     let key = instance.key.clone();
@@ -76,9 +87,12 @@ async fn local(instance: &Instance) -> Local {
     .await
     .ok()
     .flatten();
+    // No owner: the store is not asked (opening it here could hold it from an owner
+    // starting); only the config tells which integrations are in use.
     Local {
         deployment,
         owner_runs: false,
+        in_use: Default::default(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The Blaxel lines, through the provisioner's own client (its key, workspace header and
 //! User-Agent): `blaxel.workspace` (`GET /workspaces/{name}`: the key works for it),
-//! `blaxel.integration.NAME` (`GET /integrations/{name}` for each integration), and
+//! `blaxel.integration.NAME` (`GET /integrations/{name}` for each integration: one in use
+//! fails when Blaxel does not know it, another only warns), and
 //! `blaxel.write`: only with `--write`, a connection labelled `mcp-onboard-check` is
 //! created and deleted again (deleted even when the create's answer was an error: a
 //! create may be applied and still fail).
@@ -9,7 +10,7 @@ use std::collections::BTreeMap;
 
 use secrecy::SecretString;
 
-use super::{CheckLine, Level, Options};
+use super::{CheckLine, Level, Local, Options};
 use crate::blaxel::{
     BlaxelClient, BlaxelError, ConnectionRequest, GOOGLE_OAUTH_SECRETS, GoogleOAuthSecret,
     RequestMetadata,
@@ -21,7 +22,12 @@ use crate::domain::integration::Integration;
 /// random part.
 pub const CHECK_LABEL: &str = "mcp-onboard-check";
 
-pub(super) async fn checks(config: &Config, demo: bool, options: &Options) -> Vec<CheckLine> {
+pub(super) async fn checks(
+    config: &Config,
+    demo: bool,
+    local: &Local,
+    options: &Options,
+) -> Vec<CheckLine> {
     // The credentials may come from the Blaxel CLI's file: read off the async workers.
     let cfg = config.clone();
     let target = tokio::task::spawn_blocking(move || {
@@ -59,7 +65,8 @@ pub(super) async fn checks(config: &Config, demo: bool, options: &Options) -> Ve
     };
     let client = BlaxelClient::new(api_url.clone(), workspace.clone(), key, http)
         .with_timeout(options.timeout);
-    let integrations = Integration::all().map(|i| integration(&client, i.name()));
+    let integrations =
+        Integration::all().map(|i| integration(&client, i.name(), in_use(config, local, i)));
     let (ws, integrations, write) = tokio::join!(
         workspace_line(&client, &api_url),
         futures_util::future::join_all(integrations),
@@ -121,18 +128,40 @@ async fn workspace_line(client: &BlaxelClient, api_url: &url::Url) -> CheckLine 
     }
 }
 
-async fn integration(client: &BlaxelClient, name: &'static str) -> CheckLine {
+/// Whether provisioning needs `integration`: Gmail always; another when it has an OAuth
+/// client of its own or a tenant holds it.
+fn in_use(config: &Config, local: &Local, integration: Integration) -> bool {
+    integration == Integration::Gmail
+        || config.integration_clients.get(integration).is_some()
+        || local.in_use.contains(&integration)
+}
+
+/// `GET /integrations/{name}`. The spec documents only its 200 with the provider's info:
+/// the line is ok when that info names `name`; anything else fails for an integration
+/// in use and warns for one that is not.
+async fn integration(client: &BlaxelClient, name: &'static str, used: bool) -> CheckLine {
     let line = format!("blaxel.integration.{name}");
     let ws = client.workspace();
+    let level = if used { Level::Fail } else { Level::Warn };
+    let unused = if used {
+        ""
+    } else {
+        " (no tenant holds it and it has no client of its own: provisioning does not need it yet)"
+    };
     match client.get_integration(name).await {
-        Ok(_) => CheckLine::ok(line, format!("{name} is available in workspace {ws}")),
-        Err(e) if not_found(&e) => CheckLine::new(
+        Ok(body) if body.get("name").and_then(|n| n.as_str()) == Some(name) => CheckLine::ok(
             line,
-            Level::Fail,
-            format!("{name} is not available in workspace {ws}: {e}"),
+            format!("Blaxel knows the integration {name} (workspace {ws})"),
+        ),
+        Ok(body) => CheckLine::new(
+            line,
+            level,
             format!(
-                "enable the {name} integration for workspace {ws} in the Blaxel console (Integrations)"
+                "Blaxel answered for the integration {name} with another name: {}{unused}",
+                body.get("name")
+                    .map_or("none".to_owned(), |n| n.to_string())
             ),
+            "check blaxel.api_url (BL_API_URL) points at Blaxel's API",
         ),
         Err(e) if refused(&e) => CheckLine::new(
             line,
@@ -140,7 +169,15 @@ async fn integration(client: &BlaxelClient, name: &'static str) -> CheckLine {
             format!("Blaxel refused the key: {e}"),
             key_fix(ws),
         ),
-        Err(e) => CheckLine::new(line, Level::Fail, e.to_string(), "see blaxel.workspace"),
+        Err(e) if not_found(&e) => CheckLine::new(
+            line,
+            level,
+            format!("Blaxel does not know the integration {name} in workspace {ws}: {e}{unused}"),
+            format!(
+                "enable the {name} integration for workspace {ws} in the Blaxel console (Integrations)"
+            ),
+        ),
+        Err(e) => CheckLine::new(line, level, format!("{e}{unused}"), "see blaxel.workspace"),
     }
 }
 
