@@ -384,3 +384,48 @@ async fn an_integration_no_one_uses_only_warns_until_a_tenant_holds_it() {
         "enable the google-drive integration",
     );
 }
+
+/// The redirect check asks Google with the URL a customer gets: the integration's scopes,
+/// offline access, consent prompt and PKCE, made by the consent flow's own client.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_redirect_check_sends_the_customers_authorization_url() {
+    use std::sync::{Arc, Mutex};
+    let (mut w, _google, _blaxel) = world_with_standins(Default::default()).await;
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let keep = seen.clone();
+    let app = axum::Router::new().route(
+        "/auth",
+        axum::routing::get(move |uri: axum::http::Uri| {
+            let keep = keep.clone();
+            async move {
+                keep.lock()
+                    .unwrap()
+                    .push(uri.query().unwrap_or("").to_owned());
+                axum::response::Html("<html><head><title>Sign in - Google Accounts</title>")
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let at = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    w.env.retain(|(k, _)| k != "GOOGLE_AUTH_URL");
+    w.env
+        .push(("GOOGLE_AUTH_URL".into(), format!("http://{at}/auth")));
+    let (_, lines, v) = online(&w, &[]);
+    assert_eq!(level(&lines, "google.redirect_uri"), "ok", "{v:#}");
+    let seen = seen.lock().unwrap().clone();
+    let [query] = &seen[..] else {
+        panic!("one authorization request: {seen:?}");
+    };
+    let pairs: BTreeMap<String, String> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    assert_eq!(pairs["access_type"], "offline", "{query}");
+    assert_eq!(pairs["prompt"], "consent", "{query}");
+    assert_eq!(pairs["code_challenge_method"], "S256", "{query}");
+    assert!(
+        pairs["scope"].contains("https://www.googleapis.com/auth/gmail.send"),
+        "{query}"
+    );
+    assert!(pairs["code_challenge"].len() >= 43, "{query}");
+}

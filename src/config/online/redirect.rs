@@ -8,13 +8,20 @@
 //! in place (200) is registered only when it is the sign-in page itself (its title starts
 //! with [`SIGN_IN_TITLE`], as Google's and the stand-in's do). Anything else cannot tell.
 
-use base64::Engine as _;
-use sha2::{Digest, Sha256};
+use std::time::SystemTime;
 
+use base64::Engine as _;
+
+use super::clock::Sample;
 use super::google::{OwnedFix, cause};
 use super::{CheckLine, Level};
-use crate::config::{Config, GoogleCredentials};
+use crate::config::Config;
 use crate::domain::google_errors::{GoogleCode, Stage};
+use crate::domain::integration::Integration;
+use crate::google::GoogleOAuth;
+
+/// The `state` of the check's authorization request (no flow has it).
+const STATE: &str = "mcp-onboard-config-check";
 
 const MISMATCH: &str = "redirect_uri_mismatch";
 
@@ -98,28 +105,21 @@ fn names_mismatch(location: &url::Url) -> bool {
         .any(|bytes| String::from_utf8_lossy(&bytes).contains(MISMATCH))
 }
 
-/// The line, and whether the authorization endpoint answered.
+/// The line, whether the authorization endpoint answered, and its `Date`. The URL is the
+/// one a customer of `integration` gets (its scopes, PKCE, offline access), made by `oauth`.
 pub(super) async fn check(
     http: &reqwest::Client,
+    oauth: &GoogleOAuth,
     config: &Config,
-    creds: &GoogleCredentials,
+    integration: Integration,
     cx: &OwnedFix,
     suffix: &str,
-) -> (CheckLine, bool) {
+) -> (CheckLine, bool, Option<Sample>) {
     let name = format!("google.redirect_uri{suffix}");
     let redirect_uri = config.redirect_uri().to_string();
-    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(
-        crate::engine::token::random_token(32).as_bytes(),
-    ));
-    let mut url = config.google.auth_url.clone();
-    url.query_pairs_mut()
-        .append_pair("client_id", &creds.client_id)
-        .append_pair("redirect_uri", &redirect_uri)
-        .append_pair("response_type", "code")
-        .append_pair("scope", "openid email")
-        .append_pair("state", "mcp-onboard-config-check")
-        .append_pair("code_challenge", &challenge)
-        .append_pair("code_challenge_method", "S256");
+    let (challenge, _) = crate::google::new_pkce();
+    let url = oauth.authorize_url(STATE, challenge, &integration.scopes(), None, "en");
+    let sent = SystemTime::now();
     let res = match http.get(url).send().await {
         Ok(r) => r,
         Err(e) => {
@@ -129,9 +129,10 @@ pub(super) async fn check(
                 format!("the authorization endpoint did not answer: {}", cause(&e)),
                 "see google.endpoints",
             );
-            return (line, false);
+            return (line, false, None);
         }
     };
+    let sample = Sample::of(sent, res.headers());
     let status = res.status().as_u16();
     let location = res
         .headers()
@@ -149,7 +150,7 @@ pub(super) async fn check(
             Level::Fail,
             format!(
                 "Google says {MISMATCH}: {redirect_uri} is not registered for the client {}",
-                creds.client_id
+                oauth.client_id()
             ),
             GoogleCode::new(Stage::GooglePage, MISMATCH).fix(&cx.borrowed()),
         ),
@@ -162,7 +163,7 @@ pub(super) async fn check(
             ),
         ),
     };
-    (line, true)
+    (line, true, sample)
 }
 
 #[cfg(test)]
