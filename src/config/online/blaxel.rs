@@ -2,25 +2,12 @@
 //! User-Agent): `blaxel.workspace` (`GET /workspaces/{name}`: the key works for it),
 //! `blaxel.integration.NAME` (`GET /integrations/{name}` for each integration: one in use
 //! fails when Blaxel does not know it, another only warns), and
-//! `blaxel.write`: only with `--write`, a connection labelled `mcp-onboard-check` is
-//! created and deleted again (deleted even when the create's answer was an error: a
-//! create may be applied and still fail).
-
-use std::collections::BTreeMap;
-
-use secrecy::SecretString;
+//! `blaxel.write` (see [`super::write`]).
 
 use super::{CheckLine, Level, Local, Options};
-use crate::blaxel::{
-    BlaxelClient, BlaxelError, ConnectionRequest, GOOGLE_OAUTH_SECRETS, GoogleOAuthSecret,
-    RequestMetadata,
-};
+use crate::blaxel::{BlaxelClient, BlaxelError};
 use crate::config::Config;
 use crate::domain::integration::Integration;
-
-/// The label of the connection `--write` creates; its value is the connection's own
-/// random part.
-pub const CHECK_LABEL: &str = "mcp-onboard-check";
 
 pub(super) async fn checks(
     config: &Config,
@@ -70,7 +57,7 @@ pub(super) async fn checks(
     let (ws, integrations, write) = tokio::join!(
         workspace_line(&client, &api_url),
         futures_util::future::join_all(integrations),
-        write_line(&client, options.write),
+        super::write::line(&client, options.write, super::write::POLL_EVERY),
     );
     let mut lines = vec![ws];
     lines.extend(integrations);
@@ -79,13 +66,13 @@ pub(super) async fn checks(
 }
 
 /// The fix of a refused key.
-fn key_fix(workspace: &str) -> String {
+pub(super) fn key_fix(workspace: &str) -> String {
     format!(
         "create an API key for workspace {workspace} in the Blaxel console (Workspace settings > API keys) and set it as BL_API_KEY (or blaxel.api_key); check BL_WORKSPACE names that workspace"
     )
 }
 
-fn refused(e: &BlaxelError) -> bool {
+pub(super) fn refused(e: &BlaxelError) -> bool {
     matches!(
         e,
         BlaxelError::Api {
@@ -95,7 +82,7 @@ fn refused(e: &BlaxelError) -> bool {
     )
 }
 
-fn not_found(e: &BlaxelError) -> bool {
+pub(super) fn not_found(e: &BlaxelError) -> bool {
     matches!(e, BlaxelError::Api { status: 404, .. })
 }
 
@@ -178,84 +165,5 @@ async fn integration(client: &BlaxelClient, name: &'static str, used: bool) -> C
             ),
         ),
         Err(e) => CheckLine::new(line, level, format!("{e}{unused}"), "see blaxel.workspace"),
-    }
-}
-
-async fn write_line(client: &BlaxelClient, write: bool) -> CheckLine {
-    const NAME: &str = "blaxel.write";
-    if !write {
-        return CheckLine::new(
-            NAME,
-            Level::Warn,
-            "whether the key may create connections: not checked (use --write)",
-            "",
-        );
-    }
-    let id = crate::engine::token::random_token(6).to_ascii_lowercase();
-    let id: String = id
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .take(8)
-        .collect();
-    let name = format!("{CHECK_LABEL}-{id}");
-    let label = format!("{CHECK_LABEL}={id}");
-    let body = ConnectionRequest::google_oauth(
-        crate::blaxel::GMAIL_INTEGRATION,
-        &GOOGLE_OAUTH_SECRETS,
-        RequestMetadata {
-            name: name.clone(),
-            display_name: Some("mcp-onboard config check".into()),
-            labels: BTreeMap::from([
-                (CHECK_LABEL.to_owned(), id.clone()),
-                (
-                    crate::blaxel::names::LABEL_MANAGED_BY.to_owned(),
-                    crate::blaxel::names::MANAGED_BY.to_owned(),
-                ),
-            ]),
-        },
-        &GoogleOAuthSecret {
-            client_id: "config-check".into(),
-            client_secret: SecretString::from("config-check"),
-            refresh_token: SecretString::from("config-check"),
-        },
-    );
-    let created = client.create_connection(&body).await;
-    let deleted = client.delete_connection(&name).await;
-    let ws = client.workspace();
-    match (created, deleted) {
-        (Ok(_), Ok(_)) => CheckLine::ok(
-            NAME,
-            format!("created and deleted the connection {name} (label {label}) in workspace {ws}"),
-        ),
-        (Err(e), Err(_)) if refused(&e) => CheckLine::new(
-            NAME,
-            Level::Fail,
-            format!("the key may not create connections (tried {name}, label {label}): {e}"),
-            format!(
-                "give the API key the right to manage integration connections in workspace {ws} (a workspace admin's key)"
-            ),
-        ),
-        (Err(e), Err(d)) if not_found(&d) => CheckLine::new(
-            NAME,
-            Level::Fail,
-            format!("Blaxel did not create the connection {name} (label {label}): {e}"),
-            "see the other Blaxel lines; what Blaxel said names the cause",
-        ),
-        (_, Err(d)) => CheckLine::new(
-            NAME,
-            Level::Fail,
-            format!("the connection {name} (label {label}) could not be deleted: {d}"),
-            format!(
-                "delete the connection {name} in the Blaxel console (Integrations > Connections)"
-            ),
-        ),
-        (Err(e), Ok(_)) => CheckLine::new(
-            NAME,
-            Level::Warn,
-            format!(
-                "creating {name} (label {label}) answered an error, yet it was there and is deleted: {e}"
-            ),
-            "",
-        ),
     }
 }

@@ -10,6 +10,7 @@ mod google;
 mod healthz;
 mod redirect;
 mod tls;
+mod write;
 
 use std::time::Duration;
 
