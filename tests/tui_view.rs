@@ -106,6 +106,16 @@ fn screens(size: (u16, u16)) -> Vec<(&'static str, Model)> {
     out.push(("two-integrations-details", full));
     out.push(("both-deployed", both_deployed(size)));
     out.push(("setup-online", setup_online(size)));
+    let mut scrolled = setup_online(size);
+    for _ in 0..100 {
+        update(
+            &mut scrolled,
+            Msg::Key(crossterm::event::KeyEvent::from(
+                crossterm::event::KeyCode::PageDown,
+            )),
+        );
+    }
+    out.push(("setup-online-end", scrolled));
     out
 }
 
@@ -113,6 +123,14 @@ fn screens(size: (u16, u16)) -> Vec<(&'static str, Model)> {
 /// and failures with their fixes.
 fn setup_online(size: (u16, u16)) -> Model {
     use mcp_onboard::config::online::{CheckLine, Level};
+    use mcp_onboard::domain::google_errors::{FixContext, GoogleCode, Stage};
+    // The fixes as the checks give them: the error table's own texts, at their length.
+    let cx = FixContext {
+        slug: "",
+        integration: mcp_onboard::domain::integration::Integration::Gmail,
+        redirect_uri: "https://onboard.acme.io/oauth/callback",
+        client_id: "1234.apps.googleusercontent.com",
+    };
     let mut m = model(true, size);
     update(&mut m, key(':'));
     for c in "check".chars() {
@@ -150,14 +168,14 @@ fn setup_online(size: (u16, u16)) -> Model {
         CheckLine::new(
             "google.client",
             Level::Fail,
-            "Google's token endpoint answered 401 invalid_client for the client 1234.apps.googleusercontent.com",
-            "Check google.client_id and google.client_secret against the OAuth client in Google Cloud.",
+            "Google's token endpoint answered invalid_client for the client 1234.apps.googleusercontent.com",
+            GoogleCode::new(Stage::Token, "invalid_client").fix(&cx),
         ),
         CheckLine::new(
             "google.redirect_uri",
             Level::Fail,
-            "Google says redirect_uri_mismatch: https://onboard.acme.io/oauth/callback is not registered",
-            "Register exactly this URI: https://onboard.acme.io/oauth/callback.",
+            "Google says redirect_uri_mismatch: https://onboard.acme.io/oauth/callback is not registered for the client 1234.apps.googleusercontent.com",
+            GoogleCode::new(Stage::GooglePage, "redirect_uri_mismatch").fix(&cx),
         ),
         CheckLine::ok("google.clock", "within 5s of Google's"),
         CheckLine::ok(

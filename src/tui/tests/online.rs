@@ -99,3 +99,48 @@ fn check_in_the_palette_opens_the_panel_runs_and_esc_goes_back_to_the_table() {
     )));
     assert!(matches!(&m.mode, Mode::Setup));
 }
+
+/// Many lines at 80x24: failures first, and the panel scrolls to its last row and no
+/// further, a row or a page at a time, back to the top.
+#[test]
+fn the_panel_lists_failures_first_and_scrolls_within_its_rows() {
+    let mut m = setup_panel(owner());
+    m.size = (80, 24);
+    let fx = update(&mut m, key('o'));
+    let [Effect::Call { id, .. }] = fx[..] else {
+        panic!("{fx:?}");
+    };
+    let mut many: Vec<CheckLine> = (0..30)
+        .map(|i| CheckLine::ok(format!("check.{i}"), "fine"))
+        .collect();
+    many.push(CheckLine::new(
+        "late.fail",
+        CheckLevel::Fail,
+        "broken",
+        "mend it",
+    ));
+    update(&mut m, online_reply(id, many));
+    let rows = crate::tui::layout::setup::rows(&m, 78);
+    let text: Vec<String> = rows.iter().map(ToString::to_string).collect();
+    let first_check = text.iter().position(|r| r.contains("check.0")).unwrap();
+    let fail = text.iter().position(|r| r.contains("late.fail")).unwrap();
+    assert!(fail < first_check, "{text:#?}");
+
+    let (end, page) = crate::tui::layout::setup_scroll(&m);
+    assert!(end > 0 && page > 1, "{end} {page}");
+    update(&mut m, code(KeyCode::Down));
+    assert_eq!(m.online.scroll, 1);
+    update(&mut m, code(KeyCode::PageDown));
+    assert_eq!(m.online.scroll, (1 + page).min(end));
+    for _ in 0..50 {
+        update(&mut m, code(KeyCode::PageDown));
+    }
+    assert_eq!(m.online.scroll, end);
+    update(&mut m, code(KeyCode::Up));
+    assert_eq!(m.online.scroll, end - 1);
+    update(&mut m, code(KeyCode::PageUp));
+    update(&mut m, code(KeyCode::PageUp));
+    update(&mut m, code(KeyCode::PageUp));
+    assert_eq!(m.online.scroll, 0);
+    assert!(matches!(m.mode, Mode::Setup));
+}

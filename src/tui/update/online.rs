@@ -51,5 +51,6 @@ pub(super) fn done(m: &mut Model, id: u64, lines: Vec<CheckLine>) {
         ),
     };
     m.online.state = OnlineState::Done(lines);
+    m.online.scroll = 0;
     flash(m, level, text);
 }
