@@ -167,3 +167,43 @@ async fn integration(client: &BlaxelClient, name: &'static str, used: bool) -> C
         Err(e) => CheckLine::new(line, level, format!("{e}{unused}"), "see blaxel.workspace"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::Json;
+    use axum::routing::get;
+    use secrecy::SecretString;
+
+    use super::*;
+
+    /// A Blaxel whose `GET /integrations/{name}` answers 200 for any name, naming `gmail`.
+    async fn answering_gmail_for_all() -> BlaxelClient {
+        let app = axum::Router::new().route(
+            "/v0/integrations/{name}",
+            get(|| async { Json(serde_json::json!({"name": "gmail"})) }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let at = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let url = url::Url::parse(&format!("http://{at}/v0")).unwrap();
+        BlaxelClient::new(
+            url,
+            "ws".into(),
+            SecretString::from("k"),
+            reqwest::Client::new(),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_200_counts_only_when_it_names_the_integration_asked() {
+        let client = answering_gmail_for_all().await;
+        let gmail = integration(&client, "gmail", true).await;
+        assert_eq!(gmail.level, Level::Ok, "{gmail:?}");
+        assert!(gmail.detail.contains("Blaxel knows the integration gmail"));
+        let drive = integration(&client, "google-drive", true).await;
+        assert_eq!(drive.level, Level::Fail, "{drive:?}");
+        assert!(drive.detail.contains("another name"), "{drive:?}");
+        let unused = integration(&client, "google-drive", false).await;
+        assert_eq!(unused.level, Level::Warn, "{unused:?}");
+    }
+}
