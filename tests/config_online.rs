@@ -251,8 +251,12 @@ fn cert_for(days: i64) -> (String, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_listener_certificate_expiring_within_14_days_warns_over_its_own_tls() {
-    let (mut w, _google, _blaxel) = world_with_standins(Default::default()).await;
+    let (mut w, google, _blaxel) = world_with_standins(Default::default()).await;
     let public = format!("https://localhost:{}", w.port);
+    // Google knows the https redirect URI, so no line fails.
+    drop(google);
+    w.env.retain(|(k, _)| !k.starts_with("GOOGLE_"));
+    let _google = support_proc::google_standin(&mut w, &public).await;
     let (pem, key) = cert_for(10);
     let (cert_file, key_file) = (w.tmp.path().join("tls.crt"), w.tmp.path().join("tls.key"));
     std::fs::write(&cert_file, &pem).unwrap();
@@ -274,10 +278,154 @@ async fn a_listener_certificate_expiring_within_14_days_warns_over_its_own_tls()
     assert!(text(&lines, "public_url.tls", "fix").contains("renew"));
     // Over its own TLS, /healthz names this deployment.
     assert_eq!(level(&lines, "public_url.healthz"), "ok", "{v:#}");
-    // A warning alone exits 0 (the redirect URI is not the stand-in's: that line fails).
-    assert_eq!(ok, lines.values().all(|l| l["level"] != "fail"));
+    // A warning alone exits 0.
+    assert!(lines.values().all(|l| l["level"] != "fail"), "{v:#}");
+    assert!(ok, "{v:#}");
     // Not trusted: the certificate is not valid now.
     let (ok, lines, _) = online(&w, &[]);
     assert!(!ok);
     assert_eq!(level(&lines, "public_url.tls"), "fail");
+}
+
+/// The console's checks run in the owner, with the owner's config: a control client (what an
+/// attached console is) gets ok lines for the owner's Google secret and Blaxel key while the
+/// environment it runs in has another secret (`config check` there fails on it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_owner_runs_the_checks_with_its_own_config_for_a_control_client() {
+    let (mut w, _google, _blaxel) = world_with_standins(Default::default()).await;
+    let _serve = w.serve();
+    w.env.retain(|(k, _)| k != "GOOGLE_CLIENT_SECRET");
+    w.env
+        .push(("GOOGLE_CLIENT_SECRET".into(), "not-the-owners".into()));
+    let (_, here, _) = online(&w, &[]);
+    assert_eq!(level(&here, "google.client"), "fail", "{here:#?}");
+
+    let client = mcp_onboard::control::Client::connect(&w.data_dir())
+        .await
+        .unwrap()
+        .expect("the owner answers");
+    let reply = client
+        .call(mcp_onboard::engine::Command::CheckOnline)
+        .await
+        .unwrap();
+    let mcp_onboard::engine::Reply::Online { lines } = reply else {
+        panic!("not the online lines: {reply:?}");
+    };
+    let by_name: BTreeMap<String, Value> = lines
+        .iter()
+        .map(|l| (l.name.clone(), serde_json::to_value(l).unwrap()))
+        .collect();
+    for name in [
+        "public_url.healthz",
+        "google.client",
+        "google.redirect_uri",
+        "blaxel.workspace",
+        "blaxel.integration.gmail",
+    ] {
+        assert_eq!(level(&by_name, name), "ok", "{name}: {by_name:#?}");
+    }
+    assert!(text(&by_name, "public_url.healthz", "detail").contains("this deployment"));
+    // Never --write from here: the owner did not look.
+    assert_eq!(level(&by_name, "blaxel.write"), "warn");
+}
+
+/// Online failures do not hide the configuration's own problems: the error names both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_error_names_the_offline_problems_and_the_online_failures() {
+    let (mut w, _google, _blaxel) = world_with_standins(Default::default()).await;
+    w.env
+        .retain(|(k, _)| k != "BL_API_KEY" && k != "BL_WORKSPACE");
+    let out = w.run(&["config", "check", "--online"]);
+    assert!(!out.ok(), "{}", out.stdout);
+    assert!(
+        out.stderr.contains("configuration incomplete:"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("online checks failed: ") && out.stderr.contains("blaxel.workspace"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// A Gmail-only deployment does not fail on an integration it does not use: Drive missing
+/// at Blaxel only warns, until a tenant holds it (the owner says so) and then it fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_integration_no_one_uses_only_warns_until_a_tenant_holds_it() {
+    let faults = mcp_onboard::sandbox::blaxel::BlaxelFaults {
+        unavailable_integrations: ["google-drive".to_owned()].into(),
+        ..Default::default()
+    };
+    let (mut w, _google, _blaxel) = world_with_standins(faults).await;
+    let _serve = w.serve();
+    let (ok, lines, v) = online(&w, &[]);
+    assert!(ok, "{v:#}");
+    assert_eq!(level(&lines, "blaxel.integration.google-drive"), "warn");
+    assert_eq!(level(&lines, "blaxel.integration.gmail"), "ok");
+    let said = text(&lines, "blaxel.integration.gmail", "detail");
+    assert!(
+        said.contains("Blaxel knows the integration gmail"),
+        "{said}"
+    );
+
+    w.ok(&[
+        "tenant",
+        "add",
+        "drive",
+        "--integrations",
+        "gmail,google-drive",
+    ]);
+    let (ok, lines, v) = online(&w, &[]);
+    assert!(!ok, "{v:#}");
+    fails(
+        &lines,
+        "blaxel.integration.google-drive",
+        "enable the google-drive integration",
+    );
+}
+
+/// The redirect check asks Google with the URL a customer gets: the integration's scopes,
+/// offline access, consent prompt and PKCE, made by the consent flow's own client.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_redirect_check_sends_the_customers_authorization_url() {
+    use std::sync::{Arc, Mutex};
+    let (mut w, _google, _blaxel) = world_with_standins(Default::default()).await;
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let keep = seen.clone();
+    let app = axum::Router::new().route(
+        "/auth",
+        axum::routing::get(move |uri: axum::http::Uri| {
+            let keep = keep.clone();
+            async move {
+                keep.lock()
+                    .unwrap()
+                    .push(uri.query().unwrap_or("").to_owned());
+                axum::response::Html("<html><head><title>Sign in - Google Accounts</title>")
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let at = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    w.env.retain(|(k, _)| k != "GOOGLE_AUTH_URL");
+    w.env
+        .push(("GOOGLE_AUTH_URL".into(), format!("http://{at}/auth")));
+    let (_, lines, v) = online(&w, &[]);
+    assert_eq!(level(&lines, "google.redirect_uri"), "ok", "{v:#}");
+    let seen = seen.lock().unwrap().clone();
+    let [query] = &seen[..] else {
+        panic!("one authorization request: {seen:?}");
+    };
+    let pairs: BTreeMap<String, String> = url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    assert_eq!(pairs["access_type"], "offline", "{query}");
+    assert_eq!(pairs["prompt"], "consent", "{query}");
+    assert_eq!(pairs["code_challenge_method"], "S256", "{query}");
+    assert!(
+        pairs["scope"].contains("https://www.googleapis.com/auth/gmail.send"),
+        "{query}"
+    );
+    assert!(pairs["code_challenge"].len() >= 43, "{query}");
 }

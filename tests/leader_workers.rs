@@ -56,6 +56,7 @@ async fn node(
         placement: Placement::Serving,
         blaxel: Some(blaxel.clone()),
         setup: Vec::new(),
+        demo: false,
     };
     Engine::open_with(dir, &key(), Arc::new(config), parts)
         .await

@@ -114,78 +114,17 @@ fn screens(size: (u16, u16)) -> Vec<(&'static str, Model)> {
         scroll: 0,
     };
     out.push(("mcp-unreachable-details", full));
-    out
-}
-
-/// The set-up panel opened from the console, its online checks done: ok lines, a warning
-/// and failures with their fixes.
-fn setup_online(size: (u16, u16)) -> Model {
-    use mcp_onboard::config::online::{CheckLine, Level};
-    let mut m = model(true, size);
-    update(&mut m, key(':'));
-    for c in "check".chars() {
-        update(&mut m, key(c));
+    let mut scrolled = setup_online(size);
+    for _ in 0..100 {
+        update(
+            &mut scrolled,
+            Msg::Key(crossterm::event::KeyEvent::from(
+                crossterm::event::KeyCode::PageDown,
+            )),
+        );
     }
-    let fx = update(
-        &mut m,
-        Msg::Key(crossterm::event::KeyEvent::from(
-            crossterm::event::KeyCode::Enter,
-        )),
-    );
-    let id = fx
-        .iter()
-        .find_map(|e| match e {
-            mcp_onboard::tui::model::Effect::CheckOnline { id } => Some(*id),
-            _ => None,
-        })
-        .expect("the checks were asked for");
-    let lines = vec![
-        CheckLine::ok(
-            "public_url.healthz",
-            "https://onboard.acme.io/healthz answered from this deployment (5f0c2a9e41d7b380)",
-        ),
-        CheckLine::ok(
-            "public_url.tls",
-            "the certificate is valid for onboard.acme.io, and still in 14 days",
-        ),
-        CheckLine::ok(
-            "google.endpoints",
-            "the authorization and token endpoints answer",
-        ),
-        CheckLine::new(
-            "google.client",
-            Level::Fail,
-            "Google's token endpoint answered 401 invalid_client for the client 1234.apps.googleusercontent.com",
-            "Check google.client_id and google.client_secret against the OAuth client in Google Cloud.",
-        ),
-        CheckLine::new(
-            "google.redirect_uri",
-            Level::Fail,
-            "Google says redirect_uri_mismatch: https://onboard.acme.io/oauth/callback is not registered",
-            "Register exactly this URI: https://onboard.acme.io/oauth/callback.",
-        ),
-        CheckLine::ok("google.clock", "within 5s of Google's"),
-        CheckLine::ok(
-            "blaxel.workspace",
-            "the key works for workspace acme-prod at https://api.blaxel.ai/v0",
-        ),
-        CheckLine::ok(
-            "blaxel.integration.gmail",
-            "gmail is available in workspace acme-prod",
-        ),
-        CheckLine::ok(
-            "blaxel.integration.google-drive",
-            "google-drive is available in workspace acme-prod",
-        ),
-        CheckLine::new(
-            "blaxel.write",
-            Level::Warn,
-            "whether the key may create connections: not checked (use --write)",
-            "",
-        ),
-    ];
-    update(&mut m, Msg::OnlineChecked { id, lines });
-    m
+    out.push(("setup-online-end", scrolled));
+    out
 }
 
 #[rstest]

@@ -195,12 +195,21 @@ fn check(
         .filter(|l| l.level == Level::Fail)
         .map(|l| l.name.as_str())
         .collect();
+    match verdict(&problems, &failed) {
+        Some(message) => anyhow::bail!(message),
+        None => Ok(()),
+    }
+}
+
+/// The error `config check` ends with: the configuration's problems and the online checks
+/// that failed, both when both (`None`: neither).
+fn verdict(problems: &[&str], failed: &[&str]) -> Option<String> {
+    let mut parts = Vec::new();
+    if !problems.is_empty() {
+        parts.push(format!("configuration incomplete: {}", problems.join("; ")));
+    }
     if !failed.is_empty() {
-        anyhow::bail!("online checks failed: {}", failed.join(", "));
+        parts.push(format!("online checks failed: {}", failed.join(", ")));
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        anyhow::bail!("configuration incomplete: {}", problems.join("; "))
-    }
+    (!parts.is_empty()).then(|| parts.join("; and "))
 }

@@ -18,7 +18,12 @@ pub async fn lines(
     trust: Option<&Path>,
 ) -> Result<Vec<CheckLine>> {
     let extra_roots = match trust {
-        Some(path) => trusted(path)?,
+        Some(path) => {
+            let path = path.to_owned();
+            tokio::task::spawn_blocking(move || trusted(&path))
+                .await
+                .context("reading --trust")??
+        }
         None => Vec::new(),
     };
     let options = Options {
@@ -57,9 +62,20 @@ async fn local(instance: &Instance) -> Local {
             Ok(Ok(Reply::Status(s))) if !s.deployment.is_empty() => Some(s.deployment),
             _ => None,
         };
+        let in_use = online::held(|command| {
+            let client = &client;
+            async move {
+                tokio::time::timeout(bound, client.call(command))
+                    .await
+                    .ok()?
+                    .ok()
+            }
+        })
+        .await;
         return Local {
             deployment,
             owner_runs: true,
+            in_use,
         };
     }
     let key = instance.key.clone();
@@ -71,19 +87,62 @@ async fn local(instance: &Instance) -> Local {
     .await
     .ok()
     .flatten();
+    // No owner: the store is not asked (opening it here could hold it from an owner
+    // starting); only the config tells which integrations are in use.
     Local {
         deployment,
         owner_runs: false,
+        in_use: Default::default(),
     }
 }
 
 /// The lines for people: level, name, what was found, and the fix under it.
 pub fn print(lines: &[CheckLine]) {
-    println!("online:");
+    print!("{}", text(lines));
+}
+
+/// [`print`]'s text: the names in a column as wide as the longest; what was found and the
+/// fix are remote text, escaped.
+fn text(lines: &[CheckLine]) -> String {
+    use crate::text::escape;
+    let width = lines
+        .iter()
+        .map(|l| l.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::from("online:\n");
     for l in lines {
-        println!("  {:<4}  {:<31} {}", l.level.as_str(), l.name, l.detail);
+        let (level, name, detail) = (l.level.as_str(), &l.name, escape(&l.detail));
+        out.push_str(&format!("  {level:<4}  {name:<width$} {detail}\n"));
         if !l.fix.is_empty() {
-            println!("        fix: {}", l.fix);
+            out.push_str(&format!("        fix: {}\n", escape(&l.fix)));
         }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::online::Level;
+
+    #[test]
+    fn names_line_up_on_the_longest_and_remote_text_is_escaped() {
+        let lines = [
+            CheckLine::ok("google.clock", "within 1s"),
+            CheckLine::new(
+                "blaxel.integration.google-drive-and-more",
+                Level::Fail,
+                "said \u{1b}[2Jgone",
+                "ask\r\nagain",
+            ),
+        ];
+        let out = text(&lines);
+        let rows: Vec<&str> = out.lines().collect();
+        let at = |row: &str, what: &str| row.find(what).unwrap();
+        assert_eq!(at(rows[1], "within"), at(rows[2], "said"), "{out}");
+        assert!(out.contains("said \\u{1b}[2Jgone"), "{out}");
+        assert!(out.contains("fix: ask\\r\\nagain"), "{out}");
+        assert!(!out.contains('\u{1b}') && !out.contains('\r'), "{out}");
     }
 }

@@ -33,6 +33,8 @@ pub struct Parts {
     pub blaxel: Option<BlaxelClient>,
     /// What the owner found of its set-up when it started (reported by `status`).
     pub setup: Vec<SetupLine>,
+    /// Provisioning uses the built-in stand-ins (`--demo`): the online checks look there.
+    pub demo: bool,
 }
 
 impl Parts {
@@ -42,6 +44,7 @@ impl Parts {
             placement,
             blaxel: None,
             setup: Vec::new(),
+            demo: false,
         }
     }
 }
@@ -68,6 +71,7 @@ pub struct Core {
     mcp_due: std::sync::Mutex<std::collections::BTreeSet<String>>,
     mcp_wakeup: Notify,
     setup: Vec<SetupLine>,
+    demo: bool,
     placement: Placement,
     imports: Staging,
     /// The check of Google's security events, when `google.risc` is on.
@@ -148,6 +152,7 @@ impl Core {
             metrics: Metrics::default(),
             wakeup: Notify::new(),
             setup: parts.setup,
+            demo: parts.demo,
             placement: parts.placement,
             imports: Staging::default(),
             risc,
@@ -266,6 +271,11 @@ impl Core {
 
     pub fn mcp_wakeup(&self) -> &Notify {
         &self.mcp_wakeup
+    }
+
+    /// Whether provisioning uses the built-in stand-ins (`--demo`).
+    pub fn demo(&self) -> bool {
+        self.demo
     }
 
     pub fn setup(&self) -> &[SetupLine] {

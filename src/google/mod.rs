@@ -183,6 +183,13 @@ impl GoogleOAuth {
         Ok(self)
     }
 
+    /// The same client over `http` (unfenced): the online checks' own, bounded client.
+    pub fn with_http(mut self, http: oauth2::reqwest::Client) -> Self {
+        self.http = http;
+        self.fence = None;
+        self
+    }
+
     /// The HTTP client, once the fence lets a request go: every call out asks here.
     fn outbound(&self) -> Result<&oauth2::reqwest::Client, NotLeader> {
         if let Some(fence) = &self.fence {

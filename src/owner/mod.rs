@@ -90,6 +90,7 @@ impl Owner {
             placement: Placement::Serving,
             blaxel: provisioning.as_ref().ok().map(|p| p.client.clone()),
             setup: setup::lines(&opts.config, opts.demo),
+            demo: opts.demo,
         };
         let engine =
             Engine::open_with(&opts.data_dir, &opts.key, opts.config.clone(), parts).await?;

@@ -151,8 +151,6 @@ pub async fn start(
     ))
 }
 
-/// The workspace entry of the Blaxel CLI config may say `env: dev`; like the official
-/// tools, that picks the dev API unless an API URL was set explicitly.
 /// Where provisioning calls Blaxel, as whom: the API URL, the workspace and the key
 /// (`demo`: the built-in stand-in behind the listener); `Ok(Err(why))` without credentials.
 pub fn target(
@@ -181,6 +179,8 @@ pub fn target(
     }
 }
 
+/// The workspace entry of the Blaxel CLI config may say `env: dev`; like the official
+/// tools, that picks the dev API unless an API URL was set explicitly.
 fn api_url_for(cfg: &crate::config::Config, env: Option<&str>) -> Result<url::Url> {
     let default = cfg.blaxel.api_url.as_str().trim_end_matches('/')
         == crate::config::BLAXEL_API_URL.trim_end_matches('/');

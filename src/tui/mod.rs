@@ -17,7 +17,6 @@ pub mod commands;
 pub mod exports;
 pub mod layout;
 pub mod model;
-mod online_run;
 pub mod style;
 #[cfg(test)]
 mod tests;
@@ -122,8 +121,7 @@ pub async fn run(launch: Launch) -> Result<()> {
     // under a service manager) through the same data dir.
     let reconnect = owner.is_none().then_some(data_dir);
     let sample = sample && owner.is_some();
-    let checks = online_run::Checks { config, demo };
-    let res = event_loop(&mut terminal, api, setup, reconnect, sample, checks).await;
+    let res = event_loop(&mut terminal, api, setup, reconnect, sample).await;
     let _ = crossterm::execute!(std::io::stdout(), DisableBracketedPaste);
     ratatui::restore();
     if let Some(owner) = owner {
@@ -138,7 +136,6 @@ async fn event_loop(
     setup: Setup,
     reconnect: Option<std::path::PathBuf>,
     sample: bool,
-    checks: online_run::Checks,
 ) -> Result<()> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut tasks = Vec::new();
@@ -259,7 +256,7 @@ async fn event_loop(
     let mut last_draw: Option<Instant> = None;
     let result = loop {
         for e in fx.drain(..) {
-            perform(e, &current(&api), &tx, &checks);
+            perform(e, &current(&api), &tx);
         }
         if m.quit {
             break Ok(());
@@ -303,14 +300,8 @@ fn current(api: &std::sync::RwLock<Arc<dyn EngineApi>>) -> Arc<dyn EngineApi> {
     }
 }
 
-fn perform(
-    e: Effect,
-    api: &Arc<dyn EngineApi>,
-    tx: &mpsc::UnboundedSender<Msg>,
-    checks: &online_run::Checks,
-) {
+fn perform(e: Effect, api: &Arc<dyn EngineApi>, tx: &mpsc::UnboundedSender<Msg>) {
     match e {
-        Effect::CheckOnline { id } => checks.spawn(id, api.clone(), tx.clone()),
         Effect::Call { id, command } => {
             let api = api.clone();
             let tx = tx.clone();

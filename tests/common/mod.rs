@@ -185,6 +185,7 @@ async fn build(
         placement: Placement::Serving,
         blaxel,
         setup: Vec::new(),
+        demo: false,
     };
     let engine = Engine::open_with(
         &dir.path().join("data"),

@@ -22,11 +22,14 @@ use ratatui::backend::TestBackend;
 mod integrations;
 mod keyed;
 mod mcp;
+mod setup;
 pub use integrations::*;
 #[allow(unused_imports)]
 pub use keyed::*;
 #[allow(unused_imports)]
 pub use mcp::*;
+#[allow(unused_imports)]
+pub use setup::*;
 
 pub const NOW: i64 = 1_796_000_000_000;
 

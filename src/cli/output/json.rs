@@ -22,6 +22,7 @@ pub fn reply(reply: &Reply) -> Result<()> {
         Reply::Tenants { tenants, .. } => json(tenants),
         Reply::Link(l) => json(l),
         Reply::Status(s) => json(s),
+        Reply::Online { lines } => json(lines),
         Reply::Removed { slug } => json(&serde_json::json!({ "removed": slug })),
         Reply::WebhookTest { deliveries } => json(deliveries),
         Reply::RiscVerified { seen } => json(&serde_json::json!({ "verified": seen })),

@@ -39,6 +39,7 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
         }
         Reply::Link(l) => link::link(l, qr)?,
         Reply::Status(s) => status::status(s),
+        Reply::Online { lines } => crate::cli::config_online::print(lines),
         Reply::Removed { slug } => println!("removed {slug} with its links and timeline"),
         Reply::Audit { records } => audit::records(records),
         Reply::AuditVerified {

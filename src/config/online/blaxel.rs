@@ -1,30 +1,29 @@
 //! The Blaxel lines, through the provisioner's own client (its key, workspace header and
 //! User-Agent): `blaxel.workspace` (`GET /workspaces/{name}`: the key works for it),
-//! `blaxel.integration.NAME` (`GET /integrations/{name}` for each integration), and
-//! `blaxel.write`: only with `--write`, a connection labelled `mcp-onboard-check` is
-//! created and deleted again (deleted even when the create's answer was an error: a
-//! create may be applied and still fail).
+//! `blaxel.integration.NAME` (`GET /integrations/{name}` for each integration: one in use
+//! fails when Blaxel does not know it, another only warns), and
+//! `blaxel.write` (see [`super::write`]).
 
-use std::collections::BTreeMap;
-
-use secrecy::SecretString;
-
-use super::{CheckLine, Level, Options};
-use crate::blaxel::{
-    BlaxelClient, BlaxelError, ConnectionRequest, GOOGLE_OAUTH_SECRETS, GoogleOAuthSecret,
-    RequestMetadata,
-};
+use super::{CheckLine, Level, Local, Options};
+use crate::blaxel::{BlaxelClient, BlaxelError};
 use crate::config::Config;
 use crate::domain::integration::Integration;
 
-/// The label of the connection `--write` creates; its value is the connection's own
-/// random part.
-pub const CHECK_LABEL: &str = "mcp-onboard-check";
-
-pub(super) async fn checks(config: &Config, demo: bool, options: &Options) -> Vec<CheckLine> {
-    let target = crate::owner::provisioning::target(config, demo)
-        .map_err(|e| format!("{e:#}"))
-        .and_then(|t| t);
+pub(super) async fn checks(
+    config: &Config,
+    demo: bool,
+    local: &Local,
+    options: &Options,
+) -> Vec<CheckLine> {
+    // The credentials may come from the Blaxel CLI's file: read off the async workers.
+    let cfg = config.clone();
+    let target = tokio::task::spawn_blocking(move || {
+        crate::owner::provisioning::target(&cfg, demo).map_err(|e| format!("{e:#}"))
+    })
+    .await
+    .map_err(|e| format!("reading the Blaxel credentials: {e}"))
+    .and_then(|t| t)
+    .and_then(|t| t);
     let (api_url, workspace, key) = match target {
         Ok(t) => t,
         Err(e) => {
@@ -53,11 +52,12 @@ pub(super) async fn checks(config: &Config, demo: bool, options: &Options) -> Ve
     };
     let client = BlaxelClient::new(api_url.clone(), workspace.clone(), key, http)
         .with_timeout(options.timeout);
-    let integrations = Integration::all().map(|i| integration(&client, i.name()));
+    let integrations =
+        Integration::all().map(|i| integration(&client, i.name(), in_use(config, local, i)));
     let (ws, integrations, write) = tokio::join!(
         workspace_line(&client, &api_url),
         futures_util::future::join_all(integrations),
-        write_line(&client, options.write),
+        super::write::line(&client, options.write, super::write::POLL_EVERY),
     );
     let mut lines = vec![ws];
     lines.extend(integrations);
@@ -66,13 +66,13 @@ pub(super) async fn checks(config: &Config, demo: bool, options: &Options) -> Ve
 }
 
 /// The fix of a refused key.
-fn key_fix(workspace: &str) -> String {
+pub(super) fn key_fix(workspace: &str) -> String {
     format!(
         "create an API key for workspace {workspace} in the Blaxel console (Workspace settings > API keys) and set it as BL_API_KEY (or blaxel.api_key); check BL_WORKSPACE names that workspace"
     )
 }
 
-fn refused(e: &BlaxelError) -> bool {
+pub(super) fn refused(e: &BlaxelError) -> bool {
     matches!(
         e,
         BlaxelError::Api {
@@ -82,7 +82,7 @@ fn refused(e: &BlaxelError) -> bool {
     )
 }
 
-fn not_found(e: &BlaxelError) -> bool {
+pub(super) fn not_found(e: &BlaxelError) -> bool {
     matches!(e, BlaxelError::Api { status: 404, .. })
 }
 
@@ -115,18 +115,40 @@ async fn workspace_line(client: &BlaxelClient, api_url: &url::Url) -> CheckLine 
     }
 }
 
-async fn integration(client: &BlaxelClient, name: &'static str) -> CheckLine {
+/// Whether provisioning needs `integration`: Gmail always; another when it has an OAuth
+/// client of its own or a tenant holds it.
+fn in_use(config: &Config, local: &Local, integration: Integration) -> bool {
+    integration == Integration::Gmail
+        || config.integration_clients.get(integration).is_some()
+        || local.in_use.contains(&integration)
+}
+
+/// `GET /integrations/{name}`. The spec documents only its 200 with the provider's info:
+/// the line is ok when that info names `name`; anything else fails for an integration
+/// in use and warns for one that is not.
+async fn integration(client: &BlaxelClient, name: &'static str, used: bool) -> CheckLine {
     let line = format!("blaxel.integration.{name}");
     let ws = client.workspace();
+    let level = if used { Level::Fail } else { Level::Warn };
+    let unused = if used {
+        ""
+    } else {
+        " (no tenant holds it and it has no client of its own: provisioning does not need it yet)"
+    };
     match client.get_integration(name).await {
-        Ok(_) => CheckLine::ok(line, format!("{name} is available in workspace {ws}")),
-        Err(e) if not_found(&e) => CheckLine::new(
+        Ok(body) if body.get("name").and_then(|n| n.as_str()) == Some(name) => CheckLine::ok(
             line,
-            Level::Fail,
-            format!("{name} is not available in workspace {ws}: {e}"),
+            format!("Blaxel knows the integration {name} (workspace {ws})"),
+        ),
+        Ok(body) => CheckLine::new(
+            line,
+            level,
             format!(
-                "enable the {name} integration for workspace {ws} in the Blaxel console (Integrations)"
+                "Blaxel answered for the integration {name} with another name: {}{unused}",
+                body.get("name")
+                    .map_or("none".to_owned(), |n| n.to_string())
             ),
+            "check blaxel.api_url (BL_API_URL) points at Blaxel's API",
         ),
         Err(e) if refused(&e) => CheckLine::new(
             line,
@@ -134,85 +156,54 @@ async fn integration(client: &BlaxelClient, name: &'static str) -> CheckLine {
             format!("Blaxel refused the key: {e}"),
             key_fix(ws),
         ),
-        Err(e) => CheckLine::new(line, Level::Fail, e.to_string(), "see blaxel.workspace"),
+        Err(e) if not_found(&e) => CheckLine::new(
+            line,
+            level,
+            format!("Blaxel does not know the integration {name} in workspace {ws}: {e}{unused}"),
+            format!(
+                "enable the {name} integration for workspace {ws} in the Blaxel console (Integrations)"
+            ),
+        ),
+        Err(e) => CheckLine::new(line, level, format!("{e}{unused}"), "see blaxel.workspace"),
     }
 }
 
-async fn write_line(client: &BlaxelClient, write: bool) -> CheckLine {
-    const NAME: &str = "blaxel.write";
-    if !write {
-        return CheckLine::new(
-            NAME,
-            Level::Warn,
-            "whether the key may create connections: not checked (use --write)",
-            "",
+#[cfg(test)]
+mod tests {
+    use axum::Json;
+    use axum::routing::get;
+    use secrecy::SecretString;
+
+    use super::*;
+
+    /// A Blaxel whose `GET /integrations/{name}` answers 200 for any name, naming `gmail`.
+    async fn answering_gmail_for_all() -> BlaxelClient {
+        let app = axum::Router::new().route(
+            "/v0/integrations/{name}",
+            get(|| async { Json(serde_json::json!({"name": "gmail"})) }),
         );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let at = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let url = url::Url::parse(&format!("http://{at}/v0")).unwrap();
+        BlaxelClient::new(
+            url,
+            "ws".into(),
+            SecretString::from("k"),
+            reqwest::Client::new(),
+        )
     }
-    let id = crate::engine::token::random_token(6).to_ascii_lowercase();
-    let id: String = id
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .take(8)
-        .collect();
-    let name = format!("{CHECK_LABEL}-{id}");
-    let label = format!("{CHECK_LABEL}={id}");
-    let body = ConnectionRequest::google_oauth(
-        crate::blaxel::GMAIL_INTEGRATION,
-        &GOOGLE_OAUTH_SECRETS,
-        RequestMetadata {
-            name: name.clone(),
-            display_name: Some("mcp-onboard config check".into()),
-            labels: BTreeMap::from([
-                (CHECK_LABEL.to_owned(), id.clone()),
-                (
-                    crate::blaxel::names::LABEL_MANAGED_BY.to_owned(),
-                    crate::blaxel::names::MANAGED_BY.to_owned(),
-                ),
-            ]),
-        },
-        &GoogleOAuthSecret {
-            client_id: "config-check".into(),
-            client_secret: SecretString::from("config-check"),
-            refresh_token: SecretString::from("config-check"),
-        },
-    );
-    let created = client.create_connection(&body).await;
-    let deleted = client.delete_connection(&name).await;
-    let ws = client.workspace();
-    match (created, deleted) {
-        (Ok(_), Ok(_)) => CheckLine::ok(
-            NAME,
-            format!("created and deleted the connection {name} (label {label}) in workspace {ws}"),
-        ),
-        (Err(e), Err(_)) if refused(&e) => CheckLine::new(
-            NAME,
-            Level::Fail,
-            format!("the key may not create connections (tried {name}, label {label}): {e}"),
-            format!(
-                "give the API key the right to manage integration connections in workspace {ws} (a workspace admin's key)"
-            ),
-        ),
-        (Err(e), Err(d)) if not_found(&d) => CheckLine::new(
-            NAME,
-            Level::Fail,
-            format!("Blaxel did not create the connection {name} (label {label}): {e}"),
-            "see the other Blaxel lines; what Blaxel said names the cause",
-        ),
-        (_, Err(d)) => CheckLine::new(
-            NAME,
-            Level::Fail,
-            format!("the connection {name} (label {label}) could not be deleted: {d}"),
-            format!(
-                "delete the connection {name} in the Blaxel console (Integrations > Connections)"
-            ),
-        ),
-        (Err(e), Ok(_)) => CheckLine::new(
-            NAME,
-            Level::Warn,
-            format!(
-                "creating {name} (label {label}) answered an error, yet it was there and is deleted: {e}"
-            ),
-            "",
-        ),
+
+    #[tokio::test]
+    async fn a_200_counts_only_when_it_names_the_integration_asked() {
+        let client = answering_gmail_for_all().await;
+        let gmail = integration(&client, "gmail", true).await;
+        assert_eq!(gmail.level, Level::Ok, "{gmail:?}");
+        assert!(gmail.detail.contains("Blaxel knows the integration gmail"));
+        let drive = integration(&client, "google-drive", true).await;
+        assert_eq!(drive.level, Level::Fail, "{drive:?}");
+        assert!(drive.detail.contains("another name"), "{drive:?}");
+        let unused = integration(&client, "google-drive", false).await;
+        assert_eq!(unused.level, Level::Warn, "{unused:?}");
     }
 }

@@ -1,5 +1,5 @@
 //! `google.clock`: this machine's clock against the `Date` header of Google's answer (to
-//! the client check's token request). ID tokens and their expiry are checked against this
+//! the redirect check's authorization request). ID tokens and their expiry are checked against this
 //! clock: a few seconds are harmless, a minute is not.
 
 use std::time::{Duration, SystemTime};
@@ -17,6 +17,18 @@ pub const FAIL_AFTER: Duration = Duration::from_secs(60);
 pub(super) struct Sample {
     pub google: SystemTime,
     pub local: SystemTime,
+}
+
+impl Sample {
+    /// The sample of an answer to a request sent at `sent` (`None`: no readable `Date`).
+    pub(super) fn of(sent: SystemTime, headers: &reqwest::header::HeaderMap) -> Option<Self> {
+        let local = sent + SystemTime::now().duration_since(sent).unwrap_or_default() / 2;
+        headers
+            .get(reqwest::header::DATE)
+            .and_then(|d| d.to_str().ok())
+            .and_then(|d| httpdate::parse_http_date(d).ok())
+            .map(|google| Sample { google, local })
+    }
 }
 
 /// The line for `sample` (`None`: no answer had a readable `Date`).

@@ -1,18 +1,19 @@
 //! The Google lines: `google.endpoints` (the authorization and token endpoints answer),
-//! `google.client` (a token request with a dummy code: `invalid_client` means the id or
-//! secret is wrong, `invalid_grant` that both were accepted), `google.redirect_uri` (see
-//! [`super::redirect`]) and `google.clock` (from the token answer's `Date`). An
+//! `google.client` (a token request with a dummy code and verifier: `invalid_client` means
+//! the id or secret is wrong, `invalid_grant` that both were accepted), `google.redirect_uri`
+//! (see [`super::redirect`]) and `google.clock` (from the authorization answer's `Date`).
+//! Both requests are made by the consent flow's own client ([`GoogleOAuth`]), so the
+//! check probes the URL customers get. An
 //! integration with an OAuth client of its own gets its own client and redirect lines
 //! (`google.client.google-drive`). The fixes are the error table's
 //! ([`crate::domain::google_errors`]).
 
-use std::time::SystemTime;
-
-use super::clock::{self, Sample};
+use super::clock;
 use super::{CheckLine, Level, redirect};
-use crate::config::{Config, GoogleCredentials};
+use crate::config::Config;
 use crate::domain::google_errors::{FixContext, GoogleCode, Stage};
 use crate::domain::integration::Integration;
+use crate::google::{GoogleError, GoogleOAuth};
 
 /// The code sent: Google cannot know it, so a client it accepts gets `invalid_grant`.
 const DUMMY_CODE: &str = "mcp-onboard-config-check";
@@ -43,19 +44,28 @@ pub(super) async fn checks(http: &reqwest::Client, config: &Config) -> Vec<Check
                 redirect_uri: config.redirect_uri().to_string(),
                 client_id: creds.client_id.clone(),
             };
-            let (client, redirect) = tokio::join!(
-                client_check(http, config, creds, &cx, suffix),
-                redirect::check(http, config, creds, &cx, suffix),
-            );
-            (client, redirect)
+            let oauth = match GoogleOAuth::new(&config.google, creds, &config.redirect_uri()) {
+                Ok(o) => o.with_http(http.clone()),
+                Err(e) => {
+                    let line = |n: &str| {
+                        CheckLine::new(format!("{n}{suffix}"), Level::Fail, e.to_string(), "")
+                    };
+                    let client = (line("google.client"), false);
+                    return (client, (line("google.redirect_uri"), false, None));
+                }
+            };
+            tokio::join!(
+                client_check(&oauth, &cx, suffix),
+                redirect::check(http, &oauth, config, *integration, &cx, suffix),
+            )
         });
     let results = futures_util::future::join_all(runs).await;
     let mut lines = Vec::new();
-    if let Some(((_, token_answered, _), (_, auth_answered))) = results.first() {
+    if let Some(((_, token_answered), (_, auth_answered, _))) = results.first() {
         lines.push(endpoints(config, *auth_answered, *token_answered));
     }
     let mut sample = None;
-    for ((client, _, s), (redirect, _)) in results {
+    for ((client, _), (redirect, _, s)) in results {
         sample = sample.or(s);
         lines.push(client);
         lines.push(redirect);
@@ -88,93 +98,49 @@ fn endpoints(config: &Config, auth: bool, token: bool) -> CheckLine {
     )
 }
 
-/// `google.client`: the line, whether the token endpoint answered, and its `Date`.
-async fn client_check(
-    http: &reqwest::Client,
-    config: &Config,
-    creds: &GoogleCredentials,
-    cx: &OwnedFix,
-    suffix: &str,
-) -> (CheckLine, bool, Option<Sample>) {
-    use secrecy::ExposeSecret;
+/// `google.client`: the line, and whether the token endpoint answered.
+async fn client_check(oauth: &GoogleOAuth, cx: &OwnedFix, suffix: &str) -> (CheckLine, bool) {
     let name = format!("google.client{suffix}");
-    let redirect_uri = config.redirect_uri().to_string();
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", DUMMY_CODE),
-        ("redirect_uri", redirect_uri.as_str()),
-        ("client_id", creds.client_id.as_str()),
-        ("client_secret", creds.client_secret.expose_secret()),
-    ];
-    let sent = SystemTime::now();
-    let res = match http
-        .post(config.google.token_url.clone())
-        .form(&form)
-        .send()
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => {
+    let client = &cx.client_id;
+    // A well-formed verifier, so that only the code is wrong.
+    let (_, verifier) = crate::google::new_pkce();
+    let error = match oauth.exchange(DUMMY_CODE, &verifier).await {
+        Err(GoogleError::Refused { error, .. }) => error,
+        Err(GoogleError::Network(e)) => {
             let line = CheckLine::new(
                 name,
                 Level::Fail,
-                format!("the token endpoint did not answer: {}", cause(&e)),
+                format!("the token endpoint did not answer: {e}"),
                 "see google.endpoints",
             );
-            return (line, false, None);
+            return (line, false);
         }
+        Ok(_) => "(a token for a dummy code)".to_owned(),
+        Err(e) => e.to_string(),
     };
-    let local = sent + SystemTime::now().duration_since(sent).unwrap_or_default() / 2;
-    let sample = res
-        .headers()
-        .get(reqwest::header::DATE)
-        .and_then(|d| d.to_str().ok())
-        .and_then(|d| httpdate::parse_http_date(d).ok())
-        .map(|google| Sample { google, local });
-    let status = res.status();
-    let error = res
-        .json::<serde_json::Value>()
-        .await
-        .ok()
-        .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned));
-    let client = &creds.client_id;
-    let line = match error.as_deref() {
-        Some("invalid_grant") => CheckLine::ok(
+    let line = match error.as_str() {
+        "invalid_grant" => CheckLine::ok(
             name,
             format!(
                 "Google accepts the client {client} and its secret (a dummy code got invalid_grant)"
             ),
         ),
-        Some(code @ ("invalid_client" | "unauthorized_client" | "redirect_uri_mismatch")) => {
-            let google = GoogleCode::new(Stage::Token, code);
+        code @ ("invalid_client" | "unauthorized_client" | "redirect_uri_mismatch") => {
             CheckLine::new(
                 name,
                 Level::Fail,
-                format!(
-                    "Google's token endpoint answered {} {code} for the client {client}",
-                    status.as_u16()
-                ),
-                google.fix(&cx.borrowed()),
+                format!("Google's token endpoint answered {code} for the client {client}"),
+                GoogleCode::new(Stage::Token, code).fix(&cx.borrowed()),
             )
         }
-        _ if status == reqwest::StatusCode::UNAUTHORIZED => CheckLine::new(
-            name,
-            Level::Fail,
-            format!("Google's token endpoint answered 401 for the client {client}"),
-            GoogleCode::new(Stage::Token, "invalid_client").fix(&cx.borrowed()),
-        ),
         other => CheckLine::new(
             name,
             Level::Warn,
-            format!(
-                "could not tell: the token endpoint answered {} {}",
-                status.as_u16(),
-                other.unwrap_or("(no OAuth error)")
-            ),
+            format!("could not tell: the token endpoint answered {other}"),
             "check google.token_url (GOOGLE_TOKEN_URL) names Google's token endpoint",
         ),
     };
-    (line, true, sample)
+    (line, true)
 }
 
 /// A [`FixContext`] that owns its texts (the checks run in futures of their own).

@@ -10,6 +10,7 @@ mod google;
 mod healthz;
 mod redirect;
 mod tls;
+mod write;
 
 use std::time::Duration;
 
@@ -76,6 +77,8 @@ pub struct Local {
     pub deployment: Option<String>,
     /// An owner answers on this data dir's control socket.
     pub owner_runs: bool,
+    /// The integrations tenants hold, as far as the store could be asked.
+    pub in_use: std::collections::BTreeSet<crate::domain::integration::Integration>,
 }
 
 /// How the checks run.
@@ -120,12 +123,39 @@ pub async fn run(config: &Config, demo: bool, local: &Local, options: &Options) 
         healthz::check(&http, config, local),
         tls::check(&config.listener.public_url, options),
         google::checks(&http, config),
-        blaxel::checks(config, demo, options),
+        blaxel::checks(config, demo, local, options),
     );
     let mut lines = vec![health, cert];
     lines.extend(google);
     lines.extend(blaxel);
     lines
+}
+
+/// The integrations tenants hold, asking through `ask` (an engine's one way in: in
+/// process, or an owner over its socket); one that cannot be asked counts as not held.
+pub async fn held<F, Fut>(
+    ask: F,
+) -> std::collections::BTreeSet<crate::domain::integration::Integration>
+where
+    F: Fn(crate::engine::Command) -> Fut,
+    Fut: std::future::Future<Output = Option<crate::engine::Reply>>,
+{
+    use crate::engine::api::{ListQuery, StatusOf};
+    let mut held = std::collections::BTreeSet::new();
+    for integration in crate::domain::integration::Integration::all() {
+        let query = ListQuery {
+            status_of: StatusOf::Integration(integration),
+            limit: Some(1),
+            ..ListQuery::default()
+        };
+        let asked = ask(crate::engine::Command::ListTenants { query });
+        if let Some(crate::engine::Reply::Tenants { total, .. }) = asked.await
+            && total > 0
+        {
+            held.insert(integration);
+        }
+    }
+    held
 }
 
 /// Whether any line failed (`config check --online` then exits 1).

@@ -2,17 +2,34 @@
 //! the authorization endpoint before any sign-in (redirects not followed). Google sends a
 //! request it accepts on to its sign-in page (or straight back to the redirect URI); a
 //! mismatch it shows on its own error page, naming `redirect_uri_mismatch` (in the page,
-//! or in the error page's address, base64 in `authError`). Anything else cannot tell.
+//! or in the error page's address, base64 in `authError`). Only these count: a `Location`
+//! (resolved against the authorization URL) that starts with the redirect URI, or stays on
+//! the authorization endpoint's host outside its error page, is registered; a page answered
+//! in place (200) is registered only when it is the sign-in page itself (its title starts
+//! with [`SIGN_IN_TITLE`], as Google's and the stand-in's do). Anything else cannot tell.
+
+use std::time::SystemTime;
 
 use base64::Engine as _;
-use sha2::{Digest, Sha256};
 
+use super::clock::Sample;
 use super::google::{OwnedFix, cause};
 use super::{CheckLine, Level};
-use crate::config::{Config, GoogleCredentials};
+use crate::config::Config;
 use crate::domain::google_errors::{GoogleCode, Stage};
+use crate::domain::integration::Integration;
+use crate::google::GoogleOAuth;
+
+/// The `state` of the check's authorization request (no flow has it).
+const STATE: &str = "mcp-onboard-config-check";
 
 const MISMATCH: &str = "redirect_uri_mismatch";
+
+/// How Google's sign-in page (and the stand-in's) is titled.
+const SIGN_IN_TITLE: &str = "<title>Sign in - Google Accounts";
+
+/// Google's own error page, on the authorization endpoint's host.
+const ERROR_PAGE: &str = "/signin/oauth/error";
 
 /// What the authorization endpoint's answer says of the redirect URI.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,21 +39,31 @@ pub(super) enum Verdict {
     CannotTell(String),
 }
 
-/// The verdict on an answer: its status, `Location` (if any) and body.
+/// The verdict on an answer to a request at `auth_url`: its status, `Location` (if any)
+/// and body.
 pub(super) fn verdict(
+    auth_url: &url::Url,
     status: u16,
     location: Option<&str>,
     body: &str,
     redirect_uri: &str,
 ) -> Verdict {
     if let Some(to) = location {
-        if to.starts_with(redirect_uri) {
+        let Ok(to) = auth_url.join(to) else {
+            return Verdict::CannotTell(format!("Google sent the request to {to}"));
+        };
+        if to.as_str().starts_with(redirect_uri) {
             return Verdict::Registered("Google sends the request back to it".into());
         }
-        if names_mismatch(to) {
+        if names_mismatch(&to) {
             return Verdict::Mismatch;
         }
-        if to.contains("/signin/oauth/error") {
+        if to.host_str() != auth_url.host_str()
+            || to.port_or_known_default() != auth_url.port_or_known_default()
+        {
+            return Verdict::CannotTell(format!("Google sent the request elsewhere: {to}"));
+        }
+        if to.path().contains(ERROR_PAGE) {
             return Verdict::CannotTell(format!("Google sent the request to its error page {to}"));
         }
         return Verdict::Registered("Google sends the request on to its sign-in page".into());
@@ -44,54 +71,55 @@ pub(super) fn verdict(
     if body.contains(MISMATCH) {
         return Verdict::Mismatch;
     }
-    if status == 200 {
+    if status == 200 && body.contains(SIGN_IN_TITLE) {
         return Verdict::Registered("Google shows its sign-in page".into());
     }
     Verdict::CannotTell(format!("the authorization endpoint answered {status}"))
 }
 
-/// Whether an address names the mismatch: as is, or in Google's base64 `authError`.
-fn names_mismatch(location: &str) -> bool {
-    if location.contains(MISMATCH) {
+/// Whether an address names the mismatch: as is, or in Google's base64 `authError` (read
+/// tolerantly: a `+` that became a space put back, either alphabet, padding or not; the
+/// first 32 characters hold the error's name).
+fn names_mismatch(location: &url::Url) -> bool {
+    if location.as_str().contains(MISMATCH) {
         return true;
     }
-    let Ok(url) = url::Url::parse(location) else {
-        return false;
-    };
-    url.query_pairs()
+    location
+        .query_pairs()
         .filter(|(k, _)| k == "authError")
         .filter_map(|(_, v)| {
-            let v = v.trim_end_matches('=');
+            let mut v: String = v
+                .trim_end_matches('=')
+                .replace(' ', "+")
+                .chars()
+                .take(32)
+                .collect();
+            if v.len() % 4 == 1 {
+                v.pop();
+            }
             base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(v)
-                .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(v))
+                .decode(&v)
+                .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(&v))
                 .ok()
         })
         .any(|bytes| String::from_utf8_lossy(&bytes).contains(MISMATCH))
 }
 
-/// The line, and whether the authorization endpoint answered.
+/// The line, whether the authorization endpoint answered, and its `Date`. The URL is the
+/// one a customer of `integration` gets (its scopes, PKCE, offline access), made by `oauth`.
 pub(super) async fn check(
     http: &reqwest::Client,
+    oauth: &GoogleOAuth,
     config: &Config,
-    creds: &GoogleCredentials,
+    integration: Integration,
     cx: &OwnedFix,
     suffix: &str,
-) -> (CheckLine, bool) {
+) -> (CheckLine, bool, Option<Sample>) {
     let name = format!("google.redirect_uri{suffix}");
     let redirect_uri = config.redirect_uri().to_string();
-    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(
-        crate::engine::token::random_token(32).as_bytes(),
-    ));
-    let mut url = config.google.auth_url.clone();
-    url.query_pairs_mut()
-        .append_pair("client_id", &creds.client_id)
-        .append_pair("redirect_uri", &redirect_uri)
-        .append_pair("response_type", "code")
-        .append_pair("scope", "openid email")
-        .append_pair("state", "mcp-onboard-config-check")
-        .append_pair("code_challenge", &challenge)
-        .append_pair("code_challenge_method", "S256");
+    let (challenge, _) = crate::google::new_pkce();
+    let url = oauth.authorize_url(STATE, challenge, &integration.scopes(), None, "en");
+    let sent = SystemTime::now();
     let res = match http.get(url).send().await {
         Ok(r) => r,
         Err(e) => {
@@ -101,9 +129,10 @@ pub(super) async fn check(
                 format!("the authorization endpoint did not answer: {}", cause(&e)),
                 "see google.endpoints",
             );
-            return (line, false);
+            return (line, false, None);
         }
     };
+    let sample = Sample::of(sent, res.headers());
     let status = res.status().as_u16();
     let location = res
         .headers()
@@ -111,7 +140,8 @@ pub(super) async fn check(
         .and_then(|l| l.to_str().ok())
         .map(str::to_owned);
     let body = res.text().await.unwrap_or_default();
-    let line = match verdict(status, location.as_deref(), &body, &redirect_uri) {
+    let auth_url = &config.google.auth_url;
+    let line = match verdict(auth_url, status, location.as_deref(), &body, &redirect_uri) {
         Verdict::Registered(how) => {
             CheckLine::ok(name, format!("{redirect_uri} is registered: {how}"))
         }
@@ -120,7 +150,7 @@ pub(super) async fn check(
             Level::Fail,
             format!(
                 "Google says {MISMATCH}: {redirect_uri} is not registered for the client {}",
-                creds.client_id
+                oauth.client_id()
             ),
             GoogleCode::new(Stage::GooglePage, MISMATCH).fix(&cx.borrowed()),
         ),
@@ -133,7 +163,7 @@ pub(super) async fn check(
             ),
         ),
     };
-    (line, true)
+    (line, true, sample)
 }
 
 #[cfg(test)]
@@ -142,40 +172,78 @@ mod tests {
 
     const OURS: &str = "https://onboard.example.com/oauth/callback";
 
+    fn auth() -> url::Url {
+        url::Url::parse("https://accounts.google.com/o/oauth2/v2/auth").unwrap()
+    }
+
+    fn of(status: u16, location: Option<&str>, body: &str) -> Verdict {
+        verdict(&auth(), status, location, body, OURS)
+    }
+
+    fn registered(v: Verdict) -> bool {
+        matches!(v, Verdict::Registered(_))
+    }
+
+    fn cannot_tell(v: Verdict) -> bool {
+        matches!(v, Verdict::CannotTell(_))
+    }
+
+    fn auth_error(bytes: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
+
     #[test]
-    fn the_answer_tells_a_registered_uri_from_a_mismatch() {
+    fn back_to_the_redirect_uri_or_on_to_the_sign_in_page_is_registered() {
         let back = format!("{OURS}?error=access_denied&state=x");
-        assert!(matches!(
-            verdict(302, Some(&back), "", OURS),
-            Verdict::Registered(_)
-        ));
+        assert!(registered(of(302, Some(&back), "")));
         let signin = "https://accounts.google.com/v3/signin/identifier?continue=x";
-        assert!(matches!(
-            verdict(302, Some(signin), "", OURS),
-            Verdict::Registered(_)
-        ));
-        assert!(matches!(
-            verdict(200, None, "<form>Allow</form>", OURS),
-            Verdict::Registered(_)
-        ));
-        // Google's error page, the mismatch in base64 in its address.
-        let code = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(b"\n\x15redirect_uri_mismatch\x12\x05other");
-        let error =
-            format!("https://accounts.google.com/signin/oauth/error?authError={code}&client_id=x");
-        assert_eq!(verdict(302, Some(&error), "", OURS), Verdict::Mismatch);
+        assert!(registered(of(302, Some(signin), "")));
+        // Relative to the authorization URL.
+        assert!(registered(of(302, Some("/v3/signin/identifier?x=1"), "")));
+    }
+
+    #[test]
+    fn another_host_or_the_error_page_cannot_tell() {
+        let elsewhere = "https://phish.example/v3/signin/identifier";
+        assert!(cannot_tell(of(302, Some(elsewhere), "")));
+        let other = "https://accounts.google.com/signin/oauth/error?authError=Cgdkb25lCg";
+        assert!(cannot_tell(of(302, Some(other), "")));
+        // Relative, onto the error page.
+        assert!(cannot_tell(of(302, Some("/signin/oauth/error?x=1"), "")));
+        assert!(cannot_tell(of(500, None, "oops")));
+    }
+
+    #[test]
+    fn a_page_in_place_is_registered_only_when_it_is_the_sign_in_page() {
+        let signin = "<html><head><title>Sign in - Google Accounts</title></head><form>";
+        assert!(registered(of(200, None, signin)));
+        assert!(cannot_tell(of(200, None, "<form>Allow</form>")));
+        assert!(cannot_tell(of(200, None, "")));
         assert_eq!(
-            verdict(400, None, "<h1>Error 400: redirect_uri_mismatch</h1>", OURS),
+            of(400, None, "<h1>Error 400: redirect_uri_mismatch</h1>"),
             Verdict::Mismatch
         );
-        let other = "https://accounts.google.com/signin/oauth/error?authError=Cgdkb25lCg";
-        assert!(matches!(
-            verdict(302, Some(other), "", OURS),
-            Verdict::CannotTell(_)
-        ));
-        assert!(matches!(
-            verdict(500, None, "oops", OURS),
-            Verdict::CannotTell(_)
-        ));
+    }
+
+    #[test]
+    fn auth_error_is_read_tolerantly() {
+        let raw = b"\xfb\xef\xberedirect_uri_mismatch\x12\x05other details follow";
+        // Standard alphabet, its '+' sent raw (a query reads it as a space), padded.
+        let code = auth_error(raw);
+        assert!(code.starts_with("++++"), "{code}");
+        let error =
+            format!("https://accounts.google.com/signin/oauth/error?authError={code}&client_id=x");
+        assert_eq!(of(302, Some(&error), ""), Verdict::Mismatch);
+        // URL-safe, unpadded, relative.
+        let safe = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
+        let error = format!("/signin/oauth/error?authError={safe}");
+        assert_eq!(of(302, Some(&error), ""), Verdict::Mismatch);
+        // Percent-encoded, as a browser would send it.
+        let encoded = code
+            .replace('+', "%2B")
+            .replace('/', "%2F")
+            .replace('=', "%3D");
+        let error = format!("https://accounts.google.com/signin/oauth/error?authError={encoded}");
+        assert_eq!(of(302, Some(&error), ""), Verdict::Mismatch);
     }
 }

@@ -179,6 +179,9 @@ pub enum Command {
         slug: String,
         integration: Integration,
     },
+    /// The online checks (`config check --online`, without `--write`), run by the engine
+    /// with its own config: an attached console sees its owner's set-up.
+    CheckOnline,
     /// Check refresh tokens at Google and the deployed MCP servers now: one tenant's, or
     /// every tenant's.
     CheckHealth {
@@ -201,6 +204,7 @@ impl Command {
                 | Command::ImportStage { .. }
                 | Command::ImportDiscard { .. }
                 | Command::Reconcile
+                | Command::CheckOnline
         )
     }
 
@@ -364,6 +368,10 @@ pub enum Reply {
         /// Said when the offboarding cannot go on in this process yet.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
+    },
+    /// `CheckOnline`: a line per check, in a fixed order.
+    Online {
+        lines: Vec<crate::config::online::CheckLine>,
     },
     /// Token checks: one per tenant checked, and the alarm about our client if raised.
     Health {

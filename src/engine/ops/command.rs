@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::{
-    admin, approval, health_round, import, integrations, jobs, links, offboard, reconcile,
+    admin, approval, health_round, import, integrations, jobs, links, offboard, online, reconcile,
     reconcile_fix, tenants, webhooks,
 };
 use crate::domain::actor::Actor;
@@ -52,6 +52,7 @@ impl Operation for Command {
             Command::RetryAllFailed { slugs, integration } => {
                 jobs::retry_all_failed(core, actor, slugs, integration).await
             }
+            Command::CheckOnline => Ok(online::check(core).await),
             Command::CheckHealth { slug } => health_round::command(core, actor, slug).await,
             Command::Approve { slug } => approval::approve(core, actor, &slug, None).await,
             Command::Reject { slug } => approval::reject(core, actor, &slug, None).await,

@@ -11,7 +11,7 @@
 //!   checks, `health_round`: a round of them; `mcp_checks`: calls to the deployed MCP
 //!   servers; `reconcile`: drift at Blaxel (`reconcile_fix`:
 //!   `--fix`); `import`: importing tenants as one decision; `webhooks`: the outbox's
-//!   delivery; `admin`: status, the audit chain, backups, the sweeper;
+//!   delivery; `online`: the online checks with the engine's config; `admin`: status, the audit chain, backups, the sweeper;
 //! - `apply`, `batch`: applying a transition in a transaction, many tenants in batches.
 
 pub mod admin;
@@ -30,6 +30,7 @@ mod links_leaving;
 pub mod mcp_checks;
 mod no_callback;
 pub mod offboard;
+mod online;
 pub mod reconcile;
 mod reconcile_fix;
 pub mod revoke;

@@ -153,6 +153,10 @@ pub const REGISTRY: &[Entry] = &[
     key(S::Setup, &[k('c')], A::CopyRedirect, "copy redirect URI", "copy the redirect URI to register"),
     key(S::Setup, &[k('o')], A::CheckOnline, "check online",
         "run the online checks (config check --online): Google, Blaxel, /healthz, TLS, the clock"),
+    key(S::Setup, &[UP, k('k')], A::Up, "", "scroll up"),
+    key(S::Setup, &[DOWN, k('j')], A::Down, "", "scroll down"),
+    key(S::Setup, &[code(C::PageUp)], A::PageUp, "", "a page up"),
+    key(S::Setup, &[code(C::PageDown)], A::PageDown, "", "a page down"),
     key(S::Setup, &[k('q'), ESC], A::Quit, "quit", "quit (back to the table when opened with :setup)"),
     // The palette's commands (`:`).
     typed(&["add"], "", A::Add, "add a tenant"),

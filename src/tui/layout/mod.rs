@@ -12,6 +12,7 @@ mod facts;
 pub mod help;
 pub mod integrations;
 pub mod provisioning;
+pub mod setup;
 pub mod timeline;
 pub mod wrap;
 
@@ -143,6 +144,15 @@ pub fn timeline_max_back(m: &Model) -> usize {
 }
 
 /// How far the help can be scrolled: to its last row at the bottom of its box.
+/// How far the set-up panel scrolls, and its page: the rows that do not fit its inside.
+pub fn setup_scroll(m: &Model) -> (u16, u16) {
+    let body = screen(m, whole(m)).body;
+    let rows = setup::rows(m, usize::from(body.width.saturating_sub(2))).len();
+    let shown = usize::from(body.height.saturating_sub(2));
+    let end = u16::try_from(rows.saturating_sub(shown)).unwrap_or(u16::MAX);
+    (end, u16::try_from(shown.max(1)).unwrap_or(1))
+}
+
 pub fn help_max_scroll(m: &Model) -> u16 {
     let body = screen(m, whole(m)).body;
     let rows = help::help_rows(m, body.width.saturating_sub(2), &|_, _| false).len();

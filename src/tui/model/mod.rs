@@ -78,11 +78,6 @@ pub enum Msg {
     /// A link issued for this console outside its own requests (the demo's sample's): kept
     /// like one it asked for, so its link view shows it.
     LinkIssued(LinkView),
-    /// The online checks asked for with this id are done.
-    OnlineChecked {
-        id: u64,
-        lines: Vec<crate::config::online::CheckLine>,
-    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -101,11 +96,6 @@ pub enum Effect {
         folder: std::path::PathBuf,
         name: String,
         url: String,
-    },
-    /// Run the online checks (`config check --online`, without `--write`) off the UI
-    /// thread; the answer comes back as [`Msg::OnlineChecked`] with this id.
-    CheckOnline {
-        id: u64,
     },
     Quit,
 }
@@ -132,6 +122,8 @@ pub enum Pending {
     Approve(String),
     Reject(String),
     Offboard(String),
+    /// The online checks (`Command::CheckOnline`), run by the engine with its config.
+    CheckOnline,
     /// `q` on the owning console: quit once fresh numbers say nobody would be cut off.
     QuitCheck,
 }

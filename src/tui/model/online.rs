@@ -20,4 +20,6 @@ pub struct Online {
     /// The panel was opened from the console (`:setup`, `:check`): leaving it goes back to
     /// the table, not out of the console.
     pub from_table: bool,
+    /// How many rows the panel is scrolled down.
+    pub scroll: u16,
 }

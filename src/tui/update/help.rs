@@ -32,7 +32,13 @@ pub(super) fn act(m: &mut Model, a: Action) {
 }
 
 pub(super) fn setup_act(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
+    let (end, page) = layout::setup_scroll(m);
+    let at = m.online.scroll.min(end);
     match a {
+        Action::Up => m.online.scroll = at.saturating_sub(1),
+        Action::Down => m.online.scroll = at.saturating_add(1).min(end),
+        Action::PageUp => m.online.scroll = at.saturating_sub(page),
+        Action::PageDown => m.online.scroll = at.saturating_add(page).min(end),
         Action::Continue => m.mode = Mode::Table,
         Action::CopyRedirect => fx.push(Effect::Copy {
             text: m.setup.redirect_uri.clone(),

@@ -75,7 +75,6 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::OwnerLost => engine_events::owner_lost(m),
         Msg::Reattached(attachment) => engine_events::reattached(m, attachment, &mut fx),
         Msg::LinkIssued(link) => link::keep(m, link),
-        Msg::OnlineChecked { id, lines } => online::done(m, id, lines),
     }
     fx
 }

@@ -1,10 +1,11 @@
 //! The set-up panel's online checks: opened from the console (`:setup`, `:check`), run
-//! with `o` (one run at a time, off the UI thread: an effect, its lines back as a message
-//! with the run's id), and their lines kept for the panel.
+//! with `o` (one run at a time: `Command::CheckOnline`, which the engine runs with its own
+//! config, the owner's for an attached console), and their lines kept for the panel.
 
-use super::effect::flash;
+use super::effect::{call, flash};
 use crate::config::online::{CheckLine, Level as CheckLevel};
-use crate::tui::model::{Effect, Level, Mode, Model, OnlineState};
+use crate::engine::api::Command;
+use crate::tui::model::{Effect, Level, Mode, Model, OnlineState, Pending};
 
 /// Open the set-up panel over the table; leaving it comes back.
 pub(super) fn open(m: &mut Model) {
@@ -19,9 +20,21 @@ pub(super) fn start(m: &mut Model, fx: &mut Vec<Effect>) {
         return;
     }
     let id = m.requests.next_id;
-    m.requests.next_id += 1;
+    call(m, fx, Pending::CheckOnline, Command::CheckOnline);
     m.online.state = OnlineState::Running { id };
-    fx.push(Effect::CheckOnline { id });
+}
+
+/// Run `id` could not be had (an owner of before these checks, a lost connection).
+pub(super) fn refused(m: &mut Model, id: u64, why: &str) {
+    if m.online.state != (OnlineState::Running { id }) {
+        return;
+    }
+    m.online.state = OnlineState::NotRun;
+    flash(
+        m,
+        Level::Error,
+        format!("✖ the online checks did not run: {why}"),
+    );
 }
 
 /// The lines of run `id`; those of an earlier run are dropped.
@@ -38,5 +51,6 @@ pub(super) fn done(m: &mut Model, id: u64, lines: Vec<CheckLine>) {
         ),
     };
     m.online.state = OnlineState::Done(lines);
+    m.online.scroll = 0;
     flash(m, level, text);
 }

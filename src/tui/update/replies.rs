@@ -16,12 +16,12 @@ pub(super) fn reply(m: &mut Model, id: u64, result: Result<Reply, ApiError>, fx:
         return; // Stale: nobody waits for it.
     };
     match result {
-        Ok(r) => answered(m, p, r, fx),
-        Err(e) => refused(m, p, e, fx),
+        Ok(r) => answered(m, id, p, r, fx),
+        Err(e) => refused(m, id, p, e, fx),
     }
 }
 
-fn refused(m: &mut Model, p: Pending, e: ApiError, fx: &mut Vec<Effect>) {
+fn refused(m: &mut Model, id: u64, p: Pending, e: ApiError, fx: &mut Vec<Effect>) {
     match &p {
         // The engine cannot say: nothing to protect that could be seen.
         Pending::QuitCheck => return quit_now(m, fx),
@@ -39,6 +39,7 @@ fn refused(m: &mut Model, p: Pending, e: ApiError, fx: &mut Vec<Effect>) {
             return;
         }
         Pending::Retry(slug) => return selected::retry_refused(m, slug, &e.message),
+        Pending::CheckOnline => return super::online::refused(m, id, &e.message),
         Pending::Page { generation, .. } if page_failed(m, *generation) => {
             flash(
                 m,
@@ -52,11 +53,12 @@ fn refused(m: &mut Model, p: Pending, e: ApiError, fx: &mut Vec<Effect>) {
     flash(m, Level::Error, format!("✖ {}", e.message));
 }
 
-fn answered(m: &mut Model, p: Pending, r: Reply, fx: &mut Vec<Effect>) {
+fn answered(m: &mut Model, id: u64, p: Pending, r: Reply, fx: &mut Vec<Effect>) {
     match (p, r) {
         (Pending::Page { generation, limit }, Reply::Tenants { tenants, .. }) => {
             page_in(m, generation, limit, tenants, fx);
         }
+        (Pending::CheckOnline, Reply::Online { lines }) => super::online::done(m, id, lines),
         (Pending::Status, Reply::Status(s)) => {
             m.engine.provisioner = s.provisioner_state.clone();
             attached::take_status(m, &s);

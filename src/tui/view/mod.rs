@@ -6,7 +6,6 @@ mod detail;
 mod details;
 mod help;
 mod hints;
-mod online;
 mod palette;
 mod panes;
 mod screens;

@@ -10,7 +10,7 @@ use crate::domain::model::LinkState;
 use crate::tui::clock::countdown;
 use crate::tui::commands::{self, Scope, available};
 use crate::tui::layout::wrap::{self, hanging};
-use crate::tui::model::{Confirm, ConfirmAction, Form, FormKind, Model, OnlineState};
+use crate::tui::model::{Confirm, ConfirmAction, Form, FormKind, Model};
 
 pub fn link(m: &Model, f: &mut Frame, area: Rect, slug: &str) {
     let t = m.theme;
@@ -236,53 +236,12 @@ pub fn confirm(m: &Model, f: &mut Frame, area: Rect, c: &Confirm) {
 
 pub fn setup(m: &Model, f: &mut Frame, area: Rect) {
     let t = m.theme;
-    let mut lines = Vec::new();
-    for p in &m.setup.problems {
-        let (mark, style) = if p.ok {
-            ("✔", t.ok())
-        } else {
-            ("✖", t.error())
-        };
-        lines.push(Line::from(vec![
-            Span::styled(format!(" {mark} {:<22}", p.what), style),
-            Span::raw(p.detail.clone()),
-        ]));
-    }
-    if !m.setup.problems.is_empty() {
-        lines.push(Line::from(""));
-    }
-    // Once the online checks run, their lines take the room of the first-run notes (the
-    // redirect URI is in their own line).
-    if m.online.state == OnlineState::NotRun {
-        lines.push(Line::from(Span::styled(
-            " ! register this redirect URI in Google Cloud (OAuth client, Web application):",
-            t.warn(),
-        )));
-        lines.push(Line::from(format!("     {}", m.setup.redirect_uri)));
-        lines.push(Line::from(""));
-        lines.push(Line::from(
-            " Try it without any account:  mcp-onboard --demo",
-        ));
-        lines.push(Line::from(format!(" Data dir: {}", m.setup.data_dir)));
-        lines.push(Line::from(""));
-    }
-    lines.extend(super::online::lines(
-        m,
-        usize::from(area.width.saturating_sub(2)),
-    ));
-    // The checks' lines need the room; the hints bar below says the keys.
-    if !matches!(m.online.state, OnlineState::Done(_)) {
-        lines.push(Line::from(""));
-        for h in commands::hints(Scope::Setup) {
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {:>4} ", h.key), t.key()),
-                Span::raw(h.word),
-            ]));
-        }
-    }
+    let rows = crate::tui::layout::setup::rows(m, usize::from(area.width.saturating_sub(2)));
+    let (end, _) = crate::tui::layout::setup_scroll(m);
+    let scroll = m.online.scroll.min(end);
     f.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
+        Paragraph::new(rows)
+            .scroll((scroll, 0))
             .block(Block::bordered().title(Line::from(Span::styled(" Set up ", t.title())))),
         area,
     );
