@@ -96,6 +96,11 @@ impl BlaxelError {
         self.status() == Some(409)
     }
 
+    /// `401` or `403`: the key is not accepted (or may not do this).
+    pub fn is_refused(&self) -> bool {
+        matches!(self.status(), Some(401 | 403))
+    }
+
     /// `404 Not Found`.
     pub fn is_not_found(&self) -> bool {
         self.status() == Some(404)

@@ -62,7 +62,7 @@ async fn local(instance: &Instance) -> Local {
             Ok(Ok(Reply::Status(s))) if !s.deployment.is_empty() => Some(s.deployment),
             _ => None,
         };
-        let in_use = online::held(|command| {
+        let in_use = crate::engine::api::integrations_in_use(|command| {
             let client = &client;
             async move {
                 tokio::time::timeout(bound, client.call(command))

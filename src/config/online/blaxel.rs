@@ -5,7 +5,7 @@
 //! `blaxel.write` (see [`super::write`]).
 
 use super::{CheckLine, Level, Local, Options};
-use crate::blaxel::{BlaxelClient, BlaxelError};
+use crate::blaxel::BlaxelClient;
 use crate::config::Config;
 use crate::domain::integration::Integration;
 
@@ -72,20 +72,6 @@ pub(super) fn key_fix(workspace: &str) -> String {
     )
 }
 
-pub(super) fn refused(e: &BlaxelError) -> bool {
-    matches!(
-        e,
-        BlaxelError::Api {
-            status: 401 | 403,
-            ..
-        }
-    )
-}
-
-pub(super) fn not_found(e: &BlaxelError) -> bool {
-    matches!(e, BlaxelError::Api { status: 404, .. })
-}
-
 async fn workspace_line(client: &BlaxelClient, api_url: &url::Url) -> CheckLine {
     const NAME: &str = "blaxel.workspace";
     let ws = client.workspace();
@@ -94,13 +80,13 @@ async fn workspace_line(client: &BlaxelClient, api_url: &url::Url) -> CheckLine 
             NAME,
             format!("the key works for workspace {ws} at {api_url}"),
         ),
-        Err(e) if refused(&e) => CheckLine::new(
+        Err(e) if e.is_refused() => CheckLine::new(
             NAME,
             Level::Fail,
             format!("Blaxel refused the key for workspace {ws}: {e}"),
             key_fix(ws),
         ),
-        Err(e) if not_found(&e) => CheckLine::new(
+        Err(e) if e.is_not_found() => CheckLine::new(
             NAME,
             Level::Fail,
             format!("Blaxel has no workspace {ws} for this key: {e}"),
@@ -150,13 +136,13 @@ async fn integration(client: &BlaxelClient, name: &'static str, used: bool) -> C
             ),
             "check blaxel.api_url (BL_API_URL) points at Blaxel's API",
         ),
-        Err(e) if refused(&e) => CheckLine::new(
+        Err(e) if e.is_refused() => CheckLine::new(
             line,
             Level::Fail,
             format!("Blaxel refused the key: {e}"),
             key_fix(ws),
         ),
-        Err(e) if not_found(&e) => CheckLine::new(
+        Err(e) if e.is_not_found() => CheckLine::new(
             line,
             level,
             format!("Blaxel does not know the integration {name} in workspace {ws}: {e}{unused}"),

@@ -31,10 +31,7 @@ pub(super) async fn check(http: &reqwest::Client, config: &Config, local: &Local
             return CheckLine::new(
                 NAME,
                 level,
-                format!(
-                    "{url} did not answer{no_owner}: {}",
-                    super::google::cause(&e)
-                ),
+                format!("{url} did not answer{no_owner}: {}", super::fix::cause(&e)),
                 reach,
             );
         }

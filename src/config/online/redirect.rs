@@ -13,7 +13,7 @@ use std::time::SystemTime;
 use base64::Engine as _;
 
 use super::clock::Sample;
-use super::google::{OwnedFix, cause};
+use super::fix::{OwnedFix, cause};
 use super::{CheckLine, Level};
 use crate::config::Config;
 use crate::domain::google_errors::{GoogleCode, Stage};

@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-use super::blaxel::{not_found, refused};
 use super::{CheckLine, Level};
 use crate::blaxel::{
     BlaxelClient, BlaxelError, ConnectionRequest, GOOGLE_OAUTH_SECRETS, GoogleOAuthSecret,
@@ -57,7 +56,7 @@ pub(super) async fn line(client: &BlaxelClient, write: bool, poll_every: Duratio
     let ws = client.workspace();
     if let (Err(e), Err(d)) = (&created, &deleted)
         && unknown(e)
-        && not_found(d)
+        && d.is_not_found()
     {
         deleted = match appeared(client, &name, poll_every).await {
             Appeared::Yes => client.delete_connection(&name).await,
@@ -95,7 +94,7 @@ fn verdict(
             NAME,
             format!("created and deleted the connection {name} (label {label}) in workspace {ws}"),
         ),
-        (Err(e), Err(_)) if refused(&e) => CheckLine::new(
+        (Err(e), Err(_)) if e.is_refused() => CheckLine::new(
             NAME,
             Level::Fail,
             format!("the key may not create connections (tried {name}, label {label}): {e}"),
@@ -103,7 +102,7 @@ fn verdict(
                 "give the API key the right to manage integration connections in workspace {ws} (a workspace admin's key)"
             ),
         ),
-        (Err(e), Err(d)) if not_found(&d) => CheckLine::new(
+        (Err(e), Err(d)) if d.is_not_found() => CheckLine::new(
             NAME,
             Level::Fail,
             format!("Blaxel refused the connection {name} (label {label}): {e}"),

@@ -7,6 +7,7 @@ mod checks;
 #[cfg(test)]
 pub mod fixtures;
 mod google_view;
+mod in_use;
 mod integration_view;
 mod mcp_view;
 mod no_callback_view;
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 mod token_facts_view;
 pub use checks::{Delivery, Finding, HealthCheck, TokenView, token_view};
 pub use google_view::last_no_callback;
+pub use in_use::integrations_in_use;
 pub use integration_view::{IntegrationStatus, IntegrationView, PendingView};
 pub use mcp_view::{McpCheckView, McpView};
 pub use no_callback_view::NoCallbackView;

@@ -7,7 +7,7 @@ use crate::engine::api::{Command, Reply};
 use crate::engine::core::{Core, Placement};
 
 pub async fn check(core: &Core) -> Reply {
-    let in_use = online::held(|command| async move {
+    let in_use = crate::engine::api::integrations_in_use(|command| async move {
         match command {
             Command::ListTenants { query } => super::tenants::list_command(core, query).await.ok(),
             _ => None,
