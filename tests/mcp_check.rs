@@ -1,7 +1,7 @@
 //! The MCP check (rmcp's client on our reqwest) against the Blaxel stand-in's MCP endpoint
 //! (rmcp's streamable HTTP server): tools listed and time recorded, each fault told apart,
 //! the https-or-loopback rule, no redirect followed, the concurrency limit, the key
-//! redacted from errors.
+//! redacted from errors and from the log.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -366,9 +366,24 @@ async fn the_key_never_reaches_an_error_even_when_the_server_echoes_it() {
         (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
     })
     .await;
+    // Everything logged while the check runs (rmcp's worker logs the transport's errors),
+    // on this test's thread: the runtime is single-threaded, so rmcp's tasks log here too.
+    let logged = LogBuffer::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(logged.clone())
+        .finish();
+    let _log = tracing::subscriber::set_default(subscriber);
     let check = checker(KEY, Duration::from_secs(5), 1)
         .check(&format!("http://{addr}/run/ws/functions/f/mcp"))
         .await;
+    let log = logged.text();
+    assert!(
+        log.contains("E_[redacted]"),
+        "rmcp logged the failure: {log}"
+    );
+    assert!(!log.contains("mcp_check_key"), "{log}");
     let err = check.result.unwrap_err();
     let shown = format!("{err} {err:?} {}", serde_json::to_string(&err).unwrap());
     assert!(!shown.contains("mcp_check_key"), "{shown}");
@@ -423,4 +438,33 @@ async fn the_stand_in_answers_for_a_deployed_function_only_and_wants_the_workspa
     let (status, code, message) = http_error(&check.result);
     assert_eq!((status, code.as_str()), (404, "WORKLOAD_UNAVAILABLE"));
     assert!(message.contains("DEPLOYING"), "{message}");
+}
+
+/// Log lines written by a test's subscriber.
+#[derive(Clone, Default)]
+struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl LogBuffer {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuffer {
+    type Writer = LogBuffer;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
 }

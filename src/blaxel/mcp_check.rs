@@ -179,7 +179,12 @@ impl McpChecker {
                 result: Err(McpCheckError::NotLeader),
             };
         }
-        let http = McpHttp::new(self.http.clone(), target.as_str(), self.fence.clone());
+        let http = McpHttp::new(
+            self.http.clone(),
+            target.as_str(),
+            self.fence.clone(),
+            redactor.clone(),
+        );
         let started = Instant::now();
         let outcome = tokio::time::timeout(self.settings.timeout, self.ask(&http, &target)).await;
         let elapsed = started.elapsed();
