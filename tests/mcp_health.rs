@@ -231,6 +231,45 @@ async fn health_slug_checks_its_server_at_once_and_the_tenant_keeps_the_last_res
 }
 
 #[tokio::test]
+async fn a_server_left_behind_is_neither_counted_nor_shown_unreachable() {
+    let r = rig(&[("MCP_ONBOARD_HEALTH_MCP_FAILURES", "1")]).await;
+    r.onboarded("acme", "it@acme.example").await;
+    r.blaxel.state().set_mcp_faults(McpFaults {
+        unreachable: true,
+        ..Default::default()
+    });
+    let health = Command::CheckHealth {
+        slug: Some("acme".into()),
+    };
+    let Reply::Health { mcp, .. } = r.run(health).await else {
+        panic!("not a health reply")
+    };
+    assert!(mcp[0].check.unreachable, "{mcp:?}");
+    let gauge = || metric(&r, "mcp_onboard_mcp_unreachable{integration=\"gmail\"}");
+    assert_eq!(gauge().as_deref(), Some("1"));
+
+    let off = Command::Offboard {
+        slugs: vec!["acme".into()],
+    };
+    let Reply::Offboarding { started, .. } = r.run(off).await else {
+        panic!("not an offboarding")
+    };
+    assert_eq!(started, ["acme"]);
+    let t = r.h.show("acme").await;
+    assert_ne!(t.status, TenantStatus::Deployed);
+    assert_eq!(gauge().as_deref(), Some("0"), "no longer counted");
+    assert!(t.statuses.iter().all(|s| !s.mcp_unreachable), "{t:?}");
+    assert!(t.mcp.is_none(), "{:?}", t.mcp);
+    assert!(t.integrations.iter().all(|i| i.mcp.is_none()), "{t:?}");
+    let json = serde_json::to_value(&t).unwrap();
+    assert!(json.get("mcp").is_none(), "{json}");
+    assert!(
+        !json["statuses"].to_string().contains("mcp_unreachable"),
+        "{json}"
+    );
+}
+
+#[tokio::test]
 async fn drive_beside_gmail_has_its_own_server_checked_after_its_deploy() {
     let r = rig(&[]).await;
     let w = worker(&r.h.engine, None);

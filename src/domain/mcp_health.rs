@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::model::TenantStatus;
 use crate::time::Millis;
 
 /// The last MCP check of an integration's server, as stored on it.
@@ -40,6 +41,13 @@ impl McpHealth {
     pub fn is_unreachable(&self) -> bool {
         self.unreachable_since.is_some()
     }
+}
+
+/// The last check as shown and counted: only while its integration is deployed (once it
+/// leaves `deployed`, what its server did says nothing of it; the record stays, so no
+/// change is told when it leaves).
+pub fn shown(status: TenantStatus, mcp: Option<&McpHealth>) -> Option<&McpHealth> {
+    mcp.filter(|_| status == TenantStatus::Deployed)
 }
 
 /// What one check found.
