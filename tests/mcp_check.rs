@@ -16,6 +16,7 @@ use mcp_onboard::blaxel::{
 use mcp_onboard::sandbox::blaxel::{
     BlaxelSandboxConfig, BlaxelSandboxHandle, McpFaults, SANDBOX_MCP_VERSION, spawn,
 };
+use mcp_onboard::store::Fence;
 use secrecy::SecretString;
 
 const KEY: &str = "bl_mcp_check_key_0123";
@@ -392,6 +393,28 @@ async fn the_key_never_reaches_an_error_even_when_the_server_echoes_it() {
         matches!(err, McpCheckError::Http { status: 400, .. }),
         "{err:?}"
     );
+}
+
+#[tokio::test]
+async fn each_call_names_the_node_in_its_user_agent() {
+    let (addr, seen) = responder("127.0.0.1", |_| {
+        StatusCode::SERVICE_UNAVAILABLE.into_response()
+    })
+    .await;
+    let check = checker(KEY, Duration::from_secs(5), 1)
+        .with_fence(Fence::open("node-7"))
+        .check(&format!("http://{addr}/mcp"))
+        .await;
+    assert!(!check.is_usable());
+    let seen = seen.lock().unwrap();
+    assert!(!seen.is_empty());
+    for (_, headers) in seen.iter() {
+        let agent = headers["user-agent"].to_str().unwrap();
+        assert!(
+            agent.starts_with("mcp-onboard/") && agent.ends_with("(node-7)"),
+            "{agent}"
+        );
+    }
 }
 
 #[tokio::test]

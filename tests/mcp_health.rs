@@ -231,6 +231,25 @@ async fn health_slug_checks_its_server_at_once_and_the_tenant_keeps_the_last_res
 }
 
 #[tokio::test]
+async fn health_slug_checks_the_server_even_without_a_google_client() {
+    let r = rig(&[("GOOGLE_CLIENT_ID", "")]).await;
+    r.consented("acme", "1//refresh-acme").await;
+    wait_until(&r.h, "acme", SOON, |t| t.status == TenantStatus::Deployed).await;
+    let health = Command::CheckHealth {
+        slug: Some("acme".into()),
+    };
+    let Reply::Health { mcp, checks, .. } = r.run(health).await else {
+        panic!("not a health reply")
+    };
+    assert!(
+        checks.is_empty(),
+        "no token check without Google: {checks:?}"
+    );
+    assert_eq!(mcp.len(), 1, "{mcp:?}");
+    assert!(mcp[0].check.usable, "{mcp:?}");
+}
+
+#[tokio::test]
 async fn a_server_left_behind_is_neither_counted_nor_shown_unreachable() {
     let r = rig(&[("MCP_ONBOARD_HEALTH_MCP_FAILURES", "1")]).await;
     r.onboarded("acme", "it@acme.example").await;

@@ -40,6 +40,10 @@ use crate::text::clean;
 pub const MCP_CHECK_TIMEOUT: Duration = Duration::from_secs(30);
 /// Checks that may run at once: each may cold-start a server on Blaxel.
 pub const MCP_CHECK_CONCURRENCY: usize = 4;
+/// Tool names kept from one answer, and the characters kept of each: a server's list is
+/// shown and stored, not trusted to be small.
+pub const MAX_TOOLS: usize = 200;
+pub const MAX_TOOL_NAME_CHARS: usize = 128;
 /// Time given to ending the server's session once the answer is in.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -124,8 +128,11 @@ impl McpChecker {
         // No redirect is followed: the key and the workspace go to the URL Blaxel gave
         // and nowhere else (reqwest's default would follow, keeping both on the same
         // host and the workspace on any other).
+        // Nor does it go through a proxy from the environment (`HTTP_PROXY`): a plain-http
+        // loopback server would hand the key to it in clear.
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
             .connect_timeout(settings.timeout)
             .build()
             .context("building the MCP check's HTTP client")?;
@@ -186,7 +193,8 @@ impl McpChecker {
             redactor.clone(),
         );
         let started = Instant::now();
-        let outcome = tokio::time::timeout(self.settings.timeout, self.ask(&http, &target)).await;
+        let asked = self.ask(&http, &target, &redactor);
+        let outcome = tokio::time::timeout(self.settings.timeout, asked).await;
         let elapsed = started.elapsed();
         let result = match outcome {
             Ok(Ok(server)) => Ok(server),
@@ -202,7 +210,12 @@ impl McpChecker {
     }
 
     /// `initialize`, `tools/list`, then the session is ended.
-    async fn ask(&self, http: &McpHttp, target: &Url) -> Result<McpServer, McpCheckError> {
+    async fn ask(
+        &self,
+        http: &McpHttp,
+        target: &Url,
+        redactor: &Redactor,
+    ) -> Result<McpServer, McpCheckError> {
         let headers = HashMap::from([self.workspace.clone()]);
         let mut config = StreamableHttpClientTransportConfig::with_uri(target.as_str())
             .auth_header(self.api_key.expose_secret())
@@ -235,7 +248,7 @@ impl McpChecker {
         let _ = running.close_with_timeout(CLOSE_TIMEOUT).await;
         let implementation = info.as_ref().and_then(|i| i.server_info.clone());
         Ok(McpServer {
-            tools: tools?.iter().map(|t| clean(&t.name)).collect(),
+            tools: tool_names(tools?.iter().map(|t| t.name.as_ref()), redactor),
             name: implementation
                 .as_ref()
                 .map(|i| clean(&i.name))
@@ -248,6 +261,18 @@ impl McpChecker {
                 .unwrap_or_default(),
         })
     }
+}
+
+/// The first [`MAX_TOOLS`] names, each cut to [`MAX_TOOL_NAME_CHARS`], without the key
+/// and safe to show.
+fn tool_names<'a>(names: impl Iterator<Item = &'a str>, redactor: &Redactor) -> Vec<String> {
+    names
+        .take(MAX_TOOLS)
+        .map(|n| {
+            let cut: String = n.chars().take(MAX_TOOL_NAME_CHARS).collect();
+            clean(&redactor.redact(&cut))
+        })
+        .collect()
 }
 
 /// The URL the key may be sent to, or why not: https, or http on a loopback address; a
@@ -295,6 +320,25 @@ mod tests {
             let err = key_may_go_to(bad).unwrap_err();
             assert!(err.contains(why), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn the_tool_list_is_capped_cut_and_redacted() {
+        let key = "bl_tool_key_0123456";
+        let redactor = Redactor::new([key]);
+        let long = "x".repeat(MAX_TOOL_NAME_CHARS + 50);
+        let named = format!("leak_{key}");
+        let mut names = vec!["send_email", long.as_str(), named.as_str()];
+        names.extend(std::iter::repeat_n("more", MAX_TOOLS + 10));
+        let kept = tool_names(names.into_iter(), &redactor);
+        assert_eq!(kept.len(), MAX_TOOLS);
+        assert_eq!(kept[0], "send_email");
+        assert_eq!(kept[1].chars().count(), MAX_TOOL_NAME_CHARS);
+        assert!(
+            !kept[2].contains(key) && kept[2].contains("[redacted]"),
+            "{}",
+            kept[2]
+        );
     }
 
     #[test]

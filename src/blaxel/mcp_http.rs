@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use axum::body::Bytes;
 use futures_util::StreamExt as _;
 use futures_util::stream::{self, BoxStream};
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
 use rmcp::transport::common::http_header::{
@@ -104,7 +104,11 @@ impl McpHttp {
         if self.fence.as_ref().is_some_and(|f| f.check().is_err()) {
             return Err(self.failed(McpCheckError::NotLeader));
         }
-        let mut builder = self.http.request(method, uri);
+        let agent = match &self.fence {
+            Some(f) => f.user_agent(),
+            None => crate::store::fence::user_agent(None),
+        };
+        let mut builder = self.http.request(method, uri).header(USER_AGENT, agent);
         if let Some(token) = bearer {
             builder = builder.bearer_auth(token);
         }
