@@ -364,6 +364,7 @@ async fn a_followers_leader_only_calls_are_not_sent_and_mark_no_tenant_but_an_op
     };
     let round = McpRound {
         targets: vec![server()],
+        write_all: false,
     };
     let checked = b.run(Actor::System(Worker::McpChecks), round).await;
     assert!(checked.is_empty(), "{checked:?}");
@@ -374,6 +375,7 @@ async fn a_followers_leader_only_calls_are_not_sent_and_mark_no_tenant_but_an_op
     );
     let round = McpRound {
         targets: vec![server()],
+        write_all: false,
     };
     b.run(OWNER, round).await;
     assert!(

@@ -37,7 +37,15 @@ pub async fn run(engine: Arc<Engine>, every: Option<Duration>) {
             continue;
         }
         let asked = due.len();
-        let done = engine.run(ME, McpRound { targets: due }).await;
+        let done = engine
+            .run(
+                ME,
+                McpRound {
+                    targets: due,
+                    write_all: false,
+                },
+            )
+            .await;
         let usable = done.iter().filter(|c| c.check.usable).count();
         let unreachable = done.iter().filter(|c| c.check.unreachable).count();
         tracing::info!(

@@ -142,6 +142,7 @@ pub async fn command(
     slug: Option<String>,
 ) -> Result<Reply, EngineError> {
     let servers = super::mcp_checks::targets(core, slug.as_deref());
+    let slug_given = slug.is_some();
     // The tokens when Google is configured; the MCP servers anyway (when there are some).
     let google = core.google().map_err(no_client);
     let (checks, skipped) = match (google, slug) {
@@ -162,9 +163,13 @@ pub async fn command(
             .await
         }
     };
-    let mcp = super::mcp_checks::McpRound { targets: servers }
-        .run(core, actor)
-        .await;
+    let mcp = super::mcp_checks::McpRound {
+        targets: servers,
+        // An operator's check of one tenant is always what the tenant shows next.
+        write_all: slug_given,
+    }
+    .run(core, actor)
+    .await;
     Ok(Reply::Health {
         checks,
         skipped,
