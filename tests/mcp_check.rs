@@ -352,6 +352,33 @@ async fn many_checks_at_once_never_exceed_the_limit() {
 }
 
 #[tokio::test]
+async fn an_urgent_check_never_waits_behind_a_rounds_checks() {
+    let (sandbox, client) = sandbox().await;
+    let url = deployed(&client, "gmail", "acme").await;
+    sandbox.set_mcp_faults(McpFaults {
+        latency: Duration::from_millis(100),
+        ..McpFaults::default()
+    });
+    let checker = checker(KEY, Duration::from_secs(20), 1);
+    let start = Instant::now();
+    let timed = |urgent: bool| {
+        let (checker, url) = (checker.clone(), url.clone());
+        async move {
+            let check = checker.check_as(&url, urgent).await;
+            assert!(check.is_usable(), "{check:?}");
+            start.elapsed()
+        }
+    };
+    // Two checks of a round, one place: the second waits for the first; the urgent one,
+    // asked last, has a place of its own.
+    let (_, second, urgent) = tokio::join!(timed(false), timed(false), timed(true));
+    assert!(
+        urgent < second,
+        "urgent {urgent:?}, the round's second {second:?}"
+    );
+}
+
+#[tokio::test]
 async fn the_key_never_reaches_an_error_even_when_the_server_echoes_it() {
     let (addr, _) = responder("127.0.0.1", |headers| {
         let auth = headers

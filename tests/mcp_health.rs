@@ -17,7 +17,7 @@ use mcp_onboard::domain::actor::{Actor, Worker};
 use mcp_onboard::domain::facet::apply_to;
 use mcp_onboard::engine::lifecycle::Transition;
 use mcp_onboard::engine::model::{EventKind, Integration, TenantStatus};
-use mcp_onboard::engine::ops::mcp_checks::McpRound;
+use mcp_onboard::engine::ops::mcp_checks::{McpRound, McpWhy};
 use mcp_onboard::engine::{Command, Engine, Reply};
 use mcp_onboard::owner::{led, mcp_rounds};
 use mcp_onboard::sandbox::blaxel::{BlaxelFaults, McpFaults};
@@ -204,6 +204,7 @@ async fn health_slug_checks_its_server_at_once_and_the_tenant_keeps_the_last_res
     let before = r.blaxel.state().mcp_log().len();
     let health = Command::CheckHealth {
         slug: Some("acme".into()),
+        mcp: false,
     };
     let Reply::Health { mcp, checks, .. } = r.run(health.clone()).await else {
         panic!("not a health reply")
@@ -244,12 +245,30 @@ async fn health_slug_checks_its_server_at_once_and_the_tenant_keeps_the_last_res
 }
 
 #[tokio::test]
+async fn health_of_every_tenant_checks_the_servers_only_when_asked() {
+    let r = rig(&[]).await;
+    r.onboarded("acme", "it@acme.example").await;
+    for (mcp, servers) in [(false, 0), (true, 1)] {
+        let health = Command::CheckHealth { slug: None, mcp };
+        let Reply::Health {
+            mcp: done, checks, ..
+        } = r.run(health).await
+        else {
+            panic!("not a health reply")
+        };
+        assert_eq!(checks.len(), 1, "the token is checked either way");
+        assert_eq!(done.len(), servers, "--mcp {mcp}: {done:?}");
+    }
+}
+
+#[tokio::test]
 async fn health_slug_checks_the_server_even_without_a_google_client() {
     let r = rig(&[("GOOGLE_CLIENT_ID", "")]).await;
     r.consented("acme", "1//refresh-acme").await;
     wait_until(&r.h, "acme", SOON, |t| t.status == TenantStatus::Deployed).await;
     let health = Command::CheckHealth {
         slug: Some("acme".into()),
+        mcp: false,
     };
     let Reply::Health { mcp, checks, .. } = r.run(health).await else {
         panic!("not a health reply")
@@ -273,7 +292,7 @@ async fn two_rounds_finding_the_same_tools_write_the_tenant_once() {
             Actor::System(Worker::McpChecks),
             McpRound {
                 targets,
-                write_all: false,
+                why: McpWhy::Round,
             },
         )
     };
@@ -310,6 +329,7 @@ async fn a_server_left_behind_is_neither_counted_nor_shown_unreachable() {
     });
     let health = Command::CheckHealth {
         slug: Some("acme".into()),
+        mcp: false,
     };
     let Reply::Health { mcp, .. } = r.run(health).await else {
         panic!("not a health reply")

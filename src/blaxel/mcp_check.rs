@@ -6,8 +6,9 @@
 //! `metadata.url` + `/mcp`, as Blaxel returned it), only over https (plain http on a
 //! loopback address aside), never through a redirect; a URL that breaks the rule is refused
 //! before any request. Every call carries the key as `Authorization: Bearer` and the
-//! workspace as `X-Blaxel-Workspace`. At most `concurrency` checks run at once (the others
-//! wait their turn, and their time starts when they run), each within `timeout`. No error
+//! workspace as `X-Blaxel-Workspace`. At most `concurrency` checks of rounds run at once
+//! (the others wait their turn, and their time starts when they run), and as many urgent
+//! ones (just deployed, or asked by an operator) beside them, each within `timeout`. No error
 //! holds the key. A checker for leader-only work sends nothing while its node does not
 //! lead (its fence).
 
@@ -101,6 +102,8 @@ pub struct McpChecker {
     api_key: SecretString,
     settings: McpCheckSettings,
     permits: Arc<Semaphore>,
+    /// Urgent checks' own places: they never wait behind a round.
+    urgent: Arc<Semaphore>,
     /// Leader-only checks: no request goes out while this node does not lead.
     fence: Option<Fence>,
 }
@@ -145,6 +148,7 @@ impl McpChecker {
             workspace: (name, value),
             api_key,
             permits: Arc::new(Semaphore::new(settings.concurrency)),
+            urgent: Arc::new(Semaphore::new(settings.concurrency)),
             settings,
             fence: None,
         })
@@ -164,6 +168,12 @@ impl McpChecker {
     /// Checks the MCP server at `url` (the function's `metadata.url` + `/mcp`), once a
     /// place among the running checks is free.
     pub async fn check(&self, url: &str) -> McpCheck {
+        self.check_as(url, false).await
+    }
+
+    /// [`Self::check`], `urgent` ones (just deployed, an operator's) taking their place
+    /// among their own kind, never behind a round's checks.
+    pub async fn check_as(&self, url: &str, urgent: bool) -> McpCheck {
         let redactor = Redactor::new([self.api_key.expose_secret()]);
         let refused = |reason: String| McpCheck {
             elapsed: Duration::ZERO,
@@ -177,7 +187,8 @@ impl McpChecker {
             Ok(target) => target,
             Err(reason) => return refused(reason),
         };
-        let Ok(_permit) = self.permits.acquire().await else {
+        let places = if urgent { &self.urgent } else { &self.permits };
+        let Ok(_permit) = places.acquire().await else {
             return refused("the checker is closed".into());
         };
         if self.fence.as_ref().is_some_and(|f| f.check().is_err()) {

@@ -135,14 +135,19 @@ async fn checked(
 
 /// `health [SLUG]`: one tenant (whatever alarm is raised: a check of one is how an
 /// operator sees whether a client works again), or every tenant holding a consent; then
-/// the MCP servers of its (their) deployed integrations.
+/// the MCP servers of its deployed integrations (of every tenant's only with `mcp`: a
+/// round of them takes long).
 pub async fn command(
     core: &Core,
     actor: &Actor,
     slug: Option<String>,
+    mcp: bool,
 ) -> Result<Reply, EngineError> {
-    let servers = super::mcp_checks::targets(core, slug.as_deref());
-    let slug_given = slug.is_some();
+    let servers = if slug.is_some() || mcp {
+        super::mcp_checks::targets(core, slug.as_deref())
+    } else {
+        Vec::new()
+    };
     // The tokens when Google is configured; the MCP servers anyway (when there are some).
     let google = core.google().map_err(no_client);
     let (checks, skipped) = match (google, slug) {
@@ -165,8 +170,8 @@ pub async fn command(
     };
     let mcp = super::mcp_checks::McpRound {
         targets: servers,
-        // An operator's check of one tenant is always what the tenant shows next.
-        write_all: slug_given,
+        // An operator's check is always what the tenant shows next.
+        why: super::mcp_checks::McpWhy::Operator,
     }
     .run(core, actor)
     .await;

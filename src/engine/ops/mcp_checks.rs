@@ -92,13 +92,23 @@ pub fn unreachable_counts(core: &Core) -> BTreeMap<Integration, usize> {
     counts
 }
 
+/// Why servers are checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum McpWhy {
+    /// A round of every deployed server: results written only when worth it (see
+    /// [`crate::domain::mcp_worth`]).
+    Round,
+    /// Just deployed: checked at once (urgent places), written when worth it.
+    AfterDeploy,
+    /// An operator's `health`: checked at once, every result written.
+    Operator,
+}
+
 /// Check these servers (a few at a time: the checker's limit) and record each result;
 /// the checks recorded, in slug order. Nothing when no Blaxel credentials are here.
 pub struct McpRound {
     pub targets: Vec<McpTarget>,
-    /// Write every result (an operator's `health SLUG`); else only those worth it (see
-    /// [`crate::domain::mcp_worth`]).
-    pub write_all: bool,
+    pub why: McpWhy,
 }
 
 impl Operation for McpRound {
@@ -109,12 +119,12 @@ impl Operation for McpRound {
             return Vec::new();
         };
         let at_once = checker.settings().concurrency;
-        let write_all = self.write_all;
+        let why = self.why;
         let mut done: Vec<McpCheckView> = futures_util::stream::iter(self.targets)
             .map(|t| async move {
                 let what = format!("MCP check of {} ({})", t.slug, t.integration);
                 let slug = t.slug.clone();
-                let checked = check_one(core, actor, t, write_all);
+                let checked = check_one(core, actor, t, why);
                 match crate::task_guard::catch_panic(&what, checked).await {
                     Ok(Ok(view)) => view,
                     Ok(Err(e)) => {
@@ -142,12 +152,12 @@ async fn check_one(
     core: &Core,
     actor: &Actor,
     target: McpTarget,
-    write_all: bool,
+    why: McpWhy,
 ) -> Result<Option<McpCheckView>, EngineError> {
     let Some(checker) = core.mcp_as(actor) else {
         return Ok(None);
     };
-    let check = checker.check(&target.url).await;
+    let check = checker.check_as(&target.url, why != McpWhy::Round).await;
     if matches!(check.result, Err(McpCheckError::NotLeader)) {
         return Ok(None);
     }
@@ -190,7 +200,7 @@ async fn check_one(
             let worth = health
                 .as_ref()
                 .is_some_and(|h| worth_writing(before.as_ref(), h, threshold, now));
-            if write_all || event.is_some() || worth {
+            if why == McpWhy::Operator || event.is_some() || worth {
                 tx.put_tenant(next, event)?;
             }
             Ok(health)
