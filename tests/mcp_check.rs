@@ -3,6 +3,8 @@
 //! the https-or-loopback rule, no redirect followed, the concurrency limit, the key
 //! redacted from errors and from the log.
 
+mod support_log;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -18,6 +20,7 @@ use mcp_onboard::sandbox::blaxel::{
 };
 use mcp_onboard::store::Fence;
 use secrecy::SecretString;
+use support_log::LogBuffer;
 
 const KEY: &str = "bl_mcp_check_key_0123";
 const WORKSPACE: &str = "acme-ws";
@@ -488,33 +491,4 @@ async fn the_stand_in_answers_for_a_deployed_function_only_and_wants_the_workspa
     let (status, code, message) = http_error(&check.result);
     assert_eq!((status, code.as_str()), (404, "WORKLOAD_UNAVAILABLE"));
     assert!(message.contains("DEPLOYING"), "{message}");
-}
-
-/// Log lines written by a test's subscriber.
-#[derive(Clone, Default)]
-struct LogBuffer(Arc<Mutex<Vec<u8>>>);
-
-impl LogBuffer {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-impl std::io::Write for LogBuffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuffer {
-    type Writer = LogBuffer;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
 }
