@@ -20,6 +20,7 @@ async fn check(h: &Harness, slug: Option<&str>) -> Reply {
             mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
             Command::CheckHealth {
                 slug: slug.map(str::to_owned),
+                mcp: false,
             },
         )
         .await
@@ -110,6 +111,7 @@ async fn a_revoked_token_puts_the_tenant_in_needs_reconsent_after_one_check(
             mcp_onboard::engine::Actor::System(mcp_onboard::engine::Worker::Owner),
             Command::CheckHealth {
                 slug: Some("acme".into()),
+                mcp: false,
             },
         )
         .await

@@ -23,6 +23,7 @@ async fn check(
 ) -> (Vec<HealthCheck>, Vec<Skipped>, Option<HealthAlarm>) {
     let c = Command::CheckHealth {
         slug: slug.map(str::to_owned),
+        mcp: false,
     };
     let Reply::Health {
         checks,

@@ -74,6 +74,7 @@ async fn removing_drive_keeps_gmail_working_and_its_grant_at_google() {
             OWNER,
             Command::CheckHealth {
                 slug: Some("acme".into()),
+                mcp: false,
             },
         )
         .await;

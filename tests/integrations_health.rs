@@ -19,6 +19,7 @@ use secrecy::SecretString;
 async fn check(h: &Harness, slug: Option<&str>) -> Reply {
     let c = Command::CheckHealth {
         slug: slug.map(str::to_owned),
+        mcp: false,
     };
     h.engine.run(OWNER, c).await.unwrap()
 }

@@ -87,6 +87,7 @@ async fn drive_consents_and_refreshes_through_its_own_client() {
     // token of one client refreshed through another).
     let check = Command::CheckHealth {
         slug: Some("acme".into()),
+        mcp: false,
     };
     let Reply::Health { checks, alarm, .. } = h.engine.run(OWNER, check).await.unwrap() else {
         panic!("a health reply");

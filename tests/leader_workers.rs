@@ -19,7 +19,7 @@ use mcp_onboard::config::Config;
 use mcp_onboard::engine::lifecycle::{NewTenant, Transition, apply};
 use mcp_onboard::engine::model::{GoogleIdentity, Integration, TenantStatus};
 use mcp_onboard::engine::ops::health_round::CheckRound;
-use mcp_onboard::engine::ops::mcp_checks::{McpRound, McpTarget};
+use mcp_onboard::engine::ops::mcp_checks::{McpRound, McpTarget, McpWhy};
 use mcp_onboard::engine::ops::reconcile::FindDrift;
 use mcp_onboard::engine::{Actor, Command, Engine, Parts, Placement, Worker};
 use mcp_onboard::owner::provisioning::{self, Provisioning};
@@ -365,6 +365,7 @@ async fn a_followers_leader_only_calls_are_not_sent_and_mark_no_tenant_but_an_op
     };
     let round = McpRound {
         targets: vec![server()],
+        why: McpWhy::Round,
     };
     let checked = b.run(Actor::System(Worker::McpChecks), round).await;
     assert!(checked.is_empty(), "{checked:?}");
@@ -375,6 +376,7 @@ async fn a_followers_leader_only_calls_are_not_sent_and_mark_no_tenant_but_an_op
     );
     let round = McpRound {
         targets: vec![server()],
+        why: McpWhy::Round,
     };
     b.run(OWNER, round).await;
     assert!(

@@ -1,7 +1,9 @@
 //! The MCP check (rmcp's client on our reqwest) against the Blaxel stand-in's MCP endpoint
 //! (rmcp's streamable HTTP server): tools listed and time recorded, each fault told apart,
 //! the https-or-loopback rule, no redirect followed, the concurrency limit, the key
-//! redacted from errors.
+//! redacted from errors and from the log.
+
+mod support_log;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -16,7 +18,9 @@ use mcp_onboard::blaxel::{
 use mcp_onboard::sandbox::blaxel::{
     BlaxelSandboxConfig, BlaxelSandboxHandle, McpFaults, SANDBOX_MCP_VERSION, spawn,
 };
+use mcp_onboard::store::Fence;
 use secrecy::SecretString;
+use support_log::LogBuffer;
 
 const KEY: &str = "bl_mcp_check_key_0123";
 const WORKSPACE: &str = "acme-ws";
@@ -351,6 +355,33 @@ async fn many_checks_at_once_never_exceed_the_limit() {
 }
 
 #[tokio::test]
+async fn an_urgent_check_never_waits_behind_a_rounds_checks() {
+    let (sandbox, client) = sandbox().await;
+    let url = deployed(&client, "gmail", "acme").await;
+    sandbox.set_mcp_faults(McpFaults {
+        latency: Duration::from_millis(100),
+        ..McpFaults::default()
+    });
+    let checker = checker(KEY, Duration::from_secs(20), 1);
+    let start = Instant::now();
+    let timed = |urgent: bool| {
+        let (checker, url) = (checker.clone(), url.clone());
+        async move {
+            let check = checker.check_as(&url, urgent).await;
+            assert!(check.is_usable(), "{check:?}");
+            start.elapsed()
+        }
+    };
+    // Two checks of a round, one place: the second waits for the first; the urgent one,
+    // asked last, has a place of its own.
+    let (_, second, urgent) = tokio::join!(timed(false), timed(false), timed(true));
+    assert!(
+        urgent < second,
+        "urgent {urgent:?}, the round's second {second:?}"
+    );
+}
+
+#[tokio::test]
 async fn the_key_never_reaches_an_error_even_when_the_server_echoes_it() {
     let (addr, _) = responder("127.0.0.1", |headers| {
         let auth = headers
@@ -366,9 +397,24 @@ async fn the_key_never_reaches_an_error_even_when_the_server_echoes_it() {
         (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
     })
     .await;
+    // Everything logged while the check runs (rmcp's worker logs the transport's errors),
+    // on this test's thread: the runtime is single-threaded, so rmcp's tasks log here too.
+    let logged = LogBuffer::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(logged.clone())
+        .finish();
+    let _log = tracing::subscriber::set_default(subscriber);
     let check = checker(KEY, Duration::from_secs(5), 1)
         .check(&format!("http://{addr}/run/ws/functions/f/mcp"))
         .await;
+    let log = logged.text();
+    assert!(
+        log.contains("E_[redacted]"),
+        "rmcp logged the failure: {log}"
+    );
+    assert!(!log.contains("mcp_check_key"), "{log}");
     let err = check.result.unwrap_err();
     let shown = format!("{err} {err:?} {}", serde_json::to_string(&err).unwrap());
     assert!(!shown.contains("mcp_check_key"), "{shown}");
@@ -377,6 +423,28 @@ async fn the_key_never_reaches_an_error_even_when_the_server_echoes_it() {
         matches!(err, McpCheckError::Http { status: 400, .. }),
         "{err:?}"
     );
+}
+
+#[tokio::test]
+async fn each_call_names_the_node_in_its_user_agent() {
+    let (addr, seen) = responder("127.0.0.1", |_| {
+        StatusCode::SERVICE_UNAVAILABLE.into_response()
+    })
+    .await;
+    let check = checker(KEY, Duration::from_secs(5), 1)
+        .with_fence(Fence::open("node-7"))
+        .check(&format!("http://{addr}/mcp"))
+        .await;
+    assert!(!check.is_usable());
+    let seen = seen.lock().unwrap();
+    assert!(!seen.is_empty());
+    for (_, headers) in seen.iter() {
+        let agent = headers["user-agent"].to_str().unwrap();
+        assert!(
+            agent.starts_with("mcp-onboard/") && agent.ends_with("(node-7)"),
+            "{agent}"
+        );
+    }
 }
 
 #[tokio::test]

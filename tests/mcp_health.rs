@@ -13,9 +13,11 @@ use std::time::Duration;
 
 use common::blaxel_rig::{KEY, Rig, SOON, fast, rig_env_on, wait_until};
 use common::pg::Backend;
+use mcp_onboard::domain::actor::{Actor, Worker};
 use mcp_onboard::domain::facet::apply_to;
 use mcp_onboard::engine::lifecycle::Transition;
 use mcp_onboard::engine::model::{EventKind, Integration, TenantStatus};
+use mcp_onboard::engine::ops::mcp_checks::{McpRound, McpWhy};
 use mcp_onboard::engine::{Command, Engine, Reply};
 use mcp_onboard::owner::{led, mcp_rounds};
 use mcp_onboard::sandbox::blaxel::{BlaxelFaults, McpFaults};
@@ -118,11 +120,22 @@ async fn failures_in_a_row_make_it_unreachable_once_and_a_success_brings_it_back
         unreachable: true,
         ..Default::default()
     });
-    // Rounds go on past the threshold: the change is said once.
-    let t = wait_until(&r.h, "acme", SOON, |t| {
-        t.mcp.as_ref().is_some_and(|m| m.failures >= 3)
-    })
-    .await;
+    // Rounds go on past the threshold: the change is said once (and, finding the same,
+    // they write nothing more to the tenant).
+    let failed_checks = || {
+        metric(&r, "mcp_onboard_mcp_checks_total{result=\"failed\"}")
+            .map_or(0, |n| n.parse::<u64>().unwrap())
+    };
+    let deadline = std::time::Instant::now() + SOON;
+    while failed_checks() < 3 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no third failed check"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let t = r.h.show("acme").await;
+    assert_eq!(t.mcp.as_ref().map(|m| m.failures), Some(2), "{:?}", t.mcp);
     let mcp = t.mcp.as_ref().unwrap();
     assert!(mcp.unreachable && !mcp.usable, "{mcp:?}");
     let error = mcp.error.as_deref().unwrap_or_default();
@@ -191,6 +204,7 @@ async fn health_slug_checks_its_server_at_once_and_the_tenant_keeps_the_last_res
     let before = r.blaxel.state().mcp_log().len();
     let health = Command::CheckHealth {
         slug: Some("acme".into()),
+        mcp: false,
     };
     let Reply::Health { mcp, checks, .. } = r.run(health.clone()).await else {
         panic!("not a health reply")
@@ -228,6 +242,121 @@ async fn health_slug_checks_its_server_at_once_and_the_tenant_keeps_the_last_res
     let json = serde_json::to_value(&shown).unwrap();
     assert_eq!(json["mcp"]["usable"], false, "{json}");
     assert_eq!(json["integrations"][0]["mcp"]["failures"], 1, "{json}");
+}
+
+#[tokio::test]
+async fn health_of_every_tenant_checks_the_servers_only_when_asked() {
+    let r = rig(&[]).await;
+    r.onboarded("acme", "it@acme.example").await;
+    for (mcp, servers) in [(false, 0), (true, 1)] {
+        let health = Command::CheckHealth { slug: None, mcp };
+        let Reply::Health {
+            mcp: done, checks, ..
+        } = r.run(health).await
+        else {
+            panic!("not a health reply")
+        };
+        assert_eq!(checks.len(), 1, "the token is checked either way");
+        assert_eq!(done.len(), servers, "--mcp {mcp}: {done:?}");
+    }
+}
+
+#[tokio::test]
+async fn health_slug_checks_the_server_even_without_a_google_client() {
+    let r = rig(&[("GOOGLE_CLIENT_ID", "")]).await;
+    r.consented("acme", "1//refresh-acme").await;
+    wait_until(&r.h, "acme", SOON, |t| t.status == TenantStatus::Deployed).await;
+    let health = Command::CheckHealth {
+        slug: Some("acme".into()),
+        mcp: false,
+    };
+    let Reply::Health { mcp, checks, .. } = r.run(health).await else {
+        panic!("not a health reply")
+    };
+    assert!(
+        checks.is_empty(),
+        "no token check without Google: {checks:?}"
+    );
+    assert_eq!(mcp.len(), 1, "{mcp:?}");
+    assert!(mcp[0].check.usable, "{mcp:?}");
+}
+
+#[tokio::test]
+async fn two_rounds_finding_the_same_tools_write_the_tenant_once() {
+    let r = rig(&[]).await;
+    r.onboarded("acme", "it@acme.example").await;
+    let round = || {
+        let targets = r.h.engine.mcp_targets(Some("acme"));
+        assert_eq!(targets.len(), 1, "{targets:?}");
+        r.h.engine.run(
+            Actor::System(Worker::McpChecks),
+            McpRound {
+                targets,
+                why: McpWhy::Round,
+            },
+        )
+    };
+    let first = round().await;
+    assert!(first[0].check.usable, "{first:?}");
+    let stored = r.h.show("acme").await.mcp.unwrap();
+    assert_eq!(stored.checked_ms, first[0].check.checked_ms);
+    // Time moves on between the two checks, so a write would show.
+    let deadline = std::time::Instant::now() + SOON;
+    while mcp_onboard::time::now_ms() <= first[0].check.checked_ms {
+        assert!(std::time::Instant::now() < deadline);
+        tokio::task::yield_now().await;
+    }
+    let second = round().await;
+    assert!(
+        second[0].check.checked_ms > first[0].check.checked_ms,
+        "{second:?}"
+    );
+    assert_eq!(second[0].check.tools, first[0].check.tools);
+    let stored = r.h.show("acme").await.mcp.unwrap();
+    assert_eq!(
+        stored.checked_ms, first[0].check.checked_ms,
+        "the second round wrote nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_server_left_behind_is_neither_counted_nor_shown_unreachable() {
+    let r = rig(&[("MCP_ONBOARD_HEALTH_MCP_FAILURES", "1")]).await;
+    r.onboarded("acme", "it@acme.example").await;
+    r.blaxel.state().set_mcp_faults(McpFaults {
+        unreachable: true,
+        ..Default::default()
+    });
+    let health = Command::CheckHealth {
+        slug: Some("acme".into()),
+        mcp: false,
+    };
+    let Reply::Health { mcp, .. } = r.run(health).await else {
+        panic!("not a health reply")
+    };
+    assert!(mcp[0].check.unreachable, "{mcp:?}");
+    let gauge = || metric(&r, "mcp_onboard_mcp_unreachable{integration=\"gmail\"}");
+    assert_eq!(gauge().as_deref(), Some("1"));
+
+    let off = Command::Offboard {
+        slugs: vec!["acme".into()],
+    };
+    let Reply::Offboarding { started, .. } = r.run(off).await else {
+        panic!("not an offboarding")
+    };
+    assert_eq!(started, ["acme"]);
+    let t = r.h.show("acme").await;
+    assert_ne!(t.status, TenantStatus::Deployed);
+    assert_eq!(gauge().as_deref(), Some("0"), "no longer counted");
+    assert!(t.statuses.iter().all(|s| !s.mcp_unreachable), "{t:?}");
+    assert!(t.mcp.is_none(), "{:?}", t.mcp);
+    assert!(t.integrations.iter().all(|i| i.mcp.is_none()), "{t:?}");
+    let json = serde_json::to_value(&t).unwrap();
+    assert!(json.get("mcp").is_none(), "{json}");
+    assert!(
+        !json["statuses"].to_string().contains("mcp_unreachable"),
+        "{json}"
+    );
 }
 
 #[tokio::test]

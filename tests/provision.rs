@@ -454,6 +454,7 @@ async fn a_revoked_token_found_by_a_check_and_a_new_consent_bring_the_same_serve
     assert_eq!(r.h.google.revoke_account("it@acme.example"), 1);
     r.run(Command::CheckHealth {
         slug: Some("acme".into()),
+        mcp: false,
     })
     .await;
     let t = r.h.show("acme").await;

@@ -62,6 +62,7 @@ async fn a_refusal_is_classed_by_its_likely_cause_and_a_new_consent_is_a_recover
     assert!(r.h.google.retire_token(&token));
     r.run(Command::CheckHealth {
         slug: Some("acme".into()),
+        mcp: false,
     })
     .await;
     let shown = r.h.show("acme").await;

@@ -6,8 +6,9 @@
 //! `metadata.url` + `/mcp`, as Blaxel returned it), only over https (plain http on a
 //! loopback address aside), never through a redirect; a URL that breaks the rule is refused
 //! before any request. Every call carries the key as `Authorization: Bearer` and the
-//! workspace as `X-Blaxel-Workspace`. At most `concurrency` checks run at once (the others
-//! wait their turn, and their time starts when they run), each within `timeout`. No error
+//! workspace as `X-Blaxel-Workspace`. At most `concurrency` checks of rounds run at once
+//! (the others wait their turn, and their time starts when they run), and as many urgent
+//! ones (just deployed, or asked by an operator) beside them, each within `timeout`. No error
 //! holds the key. A checker for leader-only work sends nothing while its node does not
 //! lead (its fence).
 
@@ -40,6 +41,10 @@ use crate::text::clean;
 pub const MCP_CHECK_TIMEOUT: Duration = Duration::from_secs(30);
 /// Checks that may run at once: each may cold-start a server on Blaxel.
 pub const MCP_CHECK_CONCURRENCY: usize = 4;
+/// Tool names kept from one answer, and the characters kept of each: a server's list is
+/// shown and stored, not trusted to be small.
+pub const MAX_TOOLS: usize = 200;
+pub const MAX_TOOL_NAME_CHARS: usize = 128;
 /// Time given to ending the server's session once the answer is in.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -97,6 +102,8 @@ pub struct McpChecker {
     api_key: SecretString,
     settings: McpCheckSettings,
     permits: Arc<Semaphore>,
+    /// Urgent checks' own places: they never wait behind a round.
+    urgent: Arc<Semaphore>,
     /// Leader-only checks: no request goes out while this node does not lead.
     fence: Option<Fence>,
 }
@@ -124,8 +131,11 @@ impl McpChecker {
         // No redirect is followed: the key and the workspace go to the URL Blaxel gave
         // and nowhere else (reqwest's default would follow, keeping both on the same
         // host and the workspace on any other).
+        // Nor does it go through a proxy from the environment (`HTTP_PROXY`): a plain-http
+        // loopback server would hand the key to it in clear.
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
             .connect_timeout(settings.timeout)
             .build()
             .context("building the MCP check's HTTP client")?;
@@ -138,6 +148,7 @@ impl McpChecker {
             workspace: (name, value),
             api_key,
             permits: Arc::new(Semaphore::new(settings.concurrency)),
+            urgent: Arc::new(Semaphore::new(settings.concurrency)),
             settings,
             fence: None,
         })
@@ -157,6 +168,12 @@ impl McpChecker {
     /// Checks the MCP server at `url` (the function's `metadata.url` + `/mcp`), once a
     /// place among the running checks is free.
     pub async fn check(&self, url: &str) -> McpCheck {
+        self.check_as(url, false).await
+    }
+
+    /// [`Self::check`], `urgent` ones (just deployed, an operator's) taking their place
+    /// among their own kind, never behind a round's checks.
+    pub async fn check_as(&self, url: &str, urgent: bool) -> McpCheck {
         let redactor = Redactor::new([self.api_key.expose_secret()]);
         let refused = |reason: String| McpCheck {
             elapsed: Duration::ZERO,
@@ -170,7 +187,8 @@ impl McpChecker {
             Ok(target) => target,
             Err(reason) => return refused(reason),
         };
-        let Ok(_permit) = self.permits.acquire().await else {
+        let places = if urgent { &self.urgent } else { &self.permits };
+        let Ok(_permit) = places.acquire().await else {
             return refused("the checker is closed".into());
         };
         if self.fence.as_ref().is_some_and(|f| f.check().is_err()) {
@@ -179,9 +197,15 @@ impl McpChecker {
                 result: Err(McpCheckError::NotLeader),
             };
         }
-        let http = McpHttp::new(self.http.clone(), target.as_str(), self.fence.clone());
+        let http = McpHttp::new(
+            self.http.clone(),
+            target.as_str(),
+            self.fence.clone(),
+            redactor.clone(),
+        );
         let started = Instant::now();
-        let outcome = tokio::time::timeout(self.settings.timeout, self.ask(&http, &target)).await;
+        let asked = self.ask(&http, &target, &redactor);
+        let outcome = tokio::time::timeout(self.settings.timeout, asked).await;
         let elapsed = started.elapsed();
         let result = match outcome {
             Ok(Ok(server)) => Ok(server),
@@ -197,7 +221,12 @@ impl McpChecker {
     }
 
     /// `initialize`, `tools/list`, then the session is ended.
-    async fn ask(&self, http: &McpHttp, target: &Url) -> Result<McpServer, McpCheckError> {
+    async fn ask(
+        &self,
+        http: &McpHttp,
+        target: &Url,
+        redactor: &Redactor,
+    ) -> Result<McpServer, McpCheckError> {
         let headers = HashMap::from([self.workspace.clone()]);
         let mut config = StreamableHttpClientTransportConfig::with_uri(target.as_str())
             .auth_header(self.api_key.expose_secret())
@@ -230,7 +259,7 @@ impl McpChecker {
         let _ = running.close_with_timeout(CLOSE_TIMEOUT).await;
         let implementation = info.as_ref().and_then(|i| i.server_info.clone());
         Ok(McpServer {
-            tools: tools?.iter().map(|t| clean(&t.name)).collect(),
+            tools: tool_names(tools?.iter().map(|t| t.name.as_ref()), redactor),
             name: implementation
                 .as_ref()
                 .map(|i| clean(&i.name))
@@ -243,6 +272,18 @@ impl McpChecker {
                 .unwrap_or_default(),
         })
     }
+}
+
+/// The first [`MAX_TOOLS`] names, each cut to [`MAX_TOOL_NAME_CHARS`], without the key
+/// and safe to show.
+fn tool_names<'a>(names: impl Iterator<Item = &'a str>, redactor: &Redactor) -> Vec<String> {
+    names
+        .take(MAX_TOOLS)
+        .map(|n| {
+            let cut: String = n.chars().take(MAX_TOOL_NAME_CHARS).collect();
+            clean(&redactor.redact(&cut))
+        })
+        .collect()
 }
 
 /// The URL the key may be sent to, or why not: https, or http on a loopback address; a
@@ -290,6 +331,25 @@ mod tests {
             let err = key_may_go_to(bad).unwrap_err();
             assert!(err.contains(why), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn the_tool_list_is_capped_cut_and_redacted() {
+        let key = "bl_tool_key_0123456";
+        let redactor = Redactor::new([key]);
+        let long = "x".repeat(MAX_TOOL_NAME_CHARS + 50);
+        let named = format!("leak_{key}");
+        let mut names = vec!["send_email", long.as_str(), named.as_str()];
+        names.extend(std::iter::repeat_n("more", MAX_TOOLS + 10));
+        let kept = tool_names(names.into_iter(), &redactor);
+        assert_eq!(kept.len(), MAX_TOOLS);
+        assert_eq!(kept[0], "send_email");
+        assert_eq!(kept[1].chars().count(), MAX_TOOL_NAME_CHARS);
+        assert!(
+            !kept[2].contains(key) && kept[2].contains("[redacted]"),
+            "{}",
+            kept[2]
+        );
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! Invariants: every request goes to the check's own URL and nowhere else (any other is
 //! refused before it is sent; the client follows no redirect); bodies are read up to a
 //! bound; the first failure of a request is kept, so the check reports the transport's or
-//! the gateway's own words rather than rmcp's summary of them. The check only asks: it
+//! the gateway's own words rather than rmcp's summary of them; every error is redacted
+//! before rmcp sees it (rmcp logs the errors it is given). The check only asks: it
 //! never opens the server's standing event stream (`GET`), so a server holds no
 //! connection of ours once the check is over.
 
@@ -14,7 +15,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use axum::body::Bytes;
 use futures_util::StreamExt as _;
 use futures_util::stream::{self, BoxStream};
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
 use rmcp::transport::common::http_header::{
@@ -26,6 +27,7 @@ use rmcp::transport::streamable_http_client::{
 use sse_stream::{Sse, SseStream};
 
 use super::mcp_error::McpCheckError;
+use crate::redact::Redactor;
 use crate::store::Fence;
 
 /// Largest body read from one answer (JSON, an event stream, or an error's text).
@@ -41,16 +43,19 @@ pub(super) struct McpHttp {
     first_failure: Arc<Mutex<Option<McpCheckError>>>,
     /// Checked before every request (leader-only work: see [`crate::store::Fence`]).
     fence: Option<Fence>,
+    /// Wipes the key from every error handed to rmcp.
+    redactor: Redactor,
 }
 
 impl McpHttp {
     /// `http` must follow no redirect (see [`super::McpChecker`]).
-    pub fn new(http: reqwest::Client, url: &str, fence: Option<Fence>) -> Self {
+    pub fn new(http: reqwest::Client, url: &str, fence: Option<Fence>, redactor: Redactor) -> Self {
         McpHttp {
             http,
             url: Arc::from(url),
             first_failure: Arc::default(),
             fence,
+            redactor,
         }
     }
 
@@ -65,9 +70,16 @@ impl McpHttp {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// `error`, redacted, kept if it is the first, and handed back for rmcp.
     fn failed(&self, error: McpCheckError) -> Failed {
+        let error = self.wiped(error);
         self.slot().get_or_insert_with(|| error.clone());
         StreamableHttpError::Client(error)
+    }
+
+    /// `error` without the key, for rmcp (which logs it) without keeping it.
+    fn wiped(&self, error: McpCheckError) -> McpCheckError {
+        error.redacted(&self.redactor)
     }
 
     /// A request to the check's URL with the headers rmcp asks for; any other URL is
@@ -92,7 +104,11 @@ impl McpHttp {
         if self.fence.as_ref().is_some_and(|f| f.check().is_err()) {
             return Err(self.failed(McpCheckError::NotLeader));
         }
-        let mut builder = self.http.request(method, uri);
+        let agent = match &self.fence {
+            Some(f) => f.user_agent(),
+            None => crate::store::fence::user_agent(None),
+        };
+        let mut builder = self.http.request(method, uri).header(USER_AGENT, agent);
         if let Some(token) = bearer {
             builder = builder.bearer_auth(token);
         }
@@ -156,8 +172,9 @@ impl McpHttp {
                     }
                     Ok(None) => None,
                     Err(e) => {
+                        let message = this.redactor.redact(&e.to_string());
                         this.failed(transport(&e));
-                        Some((Err(BodyError(e.to_string())), (r, read, true)))
+                        Some((Err(BodyError(message)), (r, read, true)))
                     }
                 }
             }
@@ -249,16 +266,18 @@ impl StreamableHttpClient for McpHttp {
         let response = builder
             .send()
             .await
-            .map_err(|e| StreamableHttpError::Client(transport(&e)))?;
+            .map_err(|e| StreamableHttpError::Client(self.wiped(transport(&e))))?;
         let status = response.status();
         if status.is_success() || status == StatusCode::METHOD_NOT_ALLOWED {
             Ok(())
         } else {
-            Err(StreamableHttpError::Client(McpCheckError::Http {
-                status: status.as_u16(),
-                code: None,
-                message: None,
-            }))
+            Err(StreamableHttpError::Client(self.wiped(
+                McpCheckError::Http {
+                    status: status.as_u16(),
+                    code: None,
+                    message: None,
+                },
+            )))
         }
     }
 

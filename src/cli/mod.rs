@@ -188,10 +188,13 @@ pub enum Sub {
         integration: Option<crate::domain::integration::Integration>,
     },
     /// Check refresh tokens at Google and the deployed MCP servers now: one tenant's, or
-    /// every tenant's.
+    /// every tenant's tokens (their MCP servers too with --mcp).
     Health {
         /// The tenant to check (all that hold a consent when absent).
         slug: Option<String>,
+        /// Without SLUG: check every deployed MCP server too (slower: each may cold-start).
+        #[arg(long)]
+        mcp: bool,
     },
     /// Print a shell completion script (e.g. `mcp-onboard completions bash`).
     Completions {
@@ -301,8 +304,12 @@ pub async fn run(cli: Cli) -> Result<()> {
             let c = decision(slug, *integration, false);
             run_and_print(at, c, json).await
         }
-        Sub::Health { slug } => {
-            run_and_print(at, Command::CheckHealth { slug: slug.clone() }, json).await
+        Sub::Health { slug, mcp } => {
+            let c = Command::CheckHealth {
+                slug: slug.clone(),
+                mcp: *mcp,
+            };
+            run_and_print(at, c, json).await
         }
         Sub::Completions { .. } | Sub::Man => print_generated(command).map(|_| ()),
     }

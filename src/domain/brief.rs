@@ -103,9 +103,7 @@ impl Brief {
             next_attempt_at: p.filter(|p| p.step.is_active()).map(|p| p.next_attempt_at),
             blaxel_status: p.and_then(|p| p.blaxel_status.clone()),
             mcp_url: p.and_then(|p| p.mcp_url.clone()),
-            mcp_unreachable: t
-                .mcp
-                .as_ref()
+            mcp_unreachable: super::mcp_record::shown(t.status, t.mcp.as_ref())
                 .is_some_and(super::mcp_health::McpHealth::is_unreachable),
             lang: t.language(),
             facets: t

@@ -23,7 +23,8 @@ pub fn of_changes(before: Option<&Tenant>, after: &Tenant) -> Vec<(&'static str,
             let health = now.mcp.as_ref()?;
             let kind = match (was, unreachable(&now)) {
                 (false, true) => MCP_UNREACHABLE,
-                (true, false) => MCP_RECOVERED,
+                // Back only when it answers (a failure at a new URL starts a new count).
+                (true, false) if health.error.is_none() => MCP_RECOVERED,
                 _ => return None,
             };
             let data = json!({
@@ -86,6 +87,15 @@ mod tests {
             elapsed_ms: 5,
             result: Ok(vec!["list_files".into()]),
         };
+        // A failure at a new URL (redeployed) counts again but is no recovery.
+        let moved = McpOutcome {
+            url: "https://run.example/drive-v2/mcp".into(),
+            elapsed_ms: 5,
+            result: Err("HTTP 503".into()),
+        };
+        let mut elsewhere = again.clone();
+        elsewhere.added[0].mcp = Some(record(again.added[0].mcp.as_ref(), moved, 10, 2).0);
+        assert!(of_changes(Some(&again), &elsewhere).is_empty());
         back.added[0].mcp = Some(record(again.added[0].mcp.as_ref(), ok, 10, 1).0);
         let events = of_changes(Some(&again), &back);
         assert_eq!(events.len(), 1, "{events:?}");

@@ -82,9 +82,12 @@ pub fn record(
             was_unreachable.then_some(McpChange::Recovered),
         ),
         Err(error) => {
-            let failures = before.map_or(0, |b| b.failures).saturating_add(1);
+            // Failures at another URL (the server was redeployed elsewhere) say nothing of
+            // this one: the count starts again.
+            let same = before.filter(|b| b.url == outcome.url);
+            let failures = same.map_or(0, |b| b.failures).saturating_add(1);
             let reached = failures >= threshold.max(1);
-            let since = match before.and_then(|b| b.unreachable_since) {
+            let since = match same.and_then(|b| b.unreachable_since) {
                 Some(since) => Some(since),
                 None => reached.then_some(now),
             };
@@ -145,6 +148,24 @@ mod tests {
         assert_eq!(record(Some(&h5), ok(), 6, 3).1, None);
         // A failure keeps when it last worked.
         assert_eq!(record(Some(&h5), failed(), 7, 3).0.usable_at, Some(5));
+    }
+
+    #[test]
+    fn failures_at_another_url_count_again() {
+        let (h1, _) = record(None, failed(), 1, 2);
+        let (h2, c2) = record(Some(&h1), failed(), 2, 2);
+        assert_eq!((h2.failures, c2), (2, Some(McpChange::Unreachable)));
+        let moved = McpOutcome {
+            url: "https://run.example/acme-v2/mcp".into(),
+            ..failed()
+        };
+        let (h3, c3) = record(Some(&h2), moved.clone(), 3, 2);
+        assert_eq!((h3.failures, h3.unreachable_since, c3), (1, None, None));
+        let (h4, c4) = record(Some(&h3), moved, 4, 2);
+        assert_eq!(
+            (h4.unreachable_since, c4),
+            (Some(4), Some(McpChange::Unreachable))
+        );
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! An MCP check recorded on an integration's facet: the health after it (see
 //! [`super::mcp_health::record`]) and the timeline entry of the change it is, if any.
 
-use super::mcp_health::{McpChange, McpOutcome, record};
-use super::model::{AuditEvent, EventKind, Tenant};
+use super::mcp_health::{McpChange, McpHealth, McpOutcome, record};
+use super::model::{AuditEvent, EventKind, Tenant, TenantStatus};
 use crate::time::Millis;
 
 /// `facet` (an integration seen as a tenant of it alone) with the check recorded, and the
@@ -44,4 +44,11 @@ pub fn apply(
         next.updated_at = now;
     }
     (next, event)
+}
+
+/// The last check as shown and counted: only while its integration is deployed (once it
+/// leaves `deployed`, what its server did says nothing of it; the record stays, so no
+/// change is told when it leaves).
+pub fn shown(status: TenantStatus, mcp: Option<&McpHealth>) -> Option<&McpHealth> {
+    mcp.filter(|_| status == TenantStatus::Deployed)
 }

@@ -59,6 +59,7 @@ pub mod link_ttl;
 pub mod mcp_events;
 pub mod mcp_health;
 pub mod mcp_record;
+pub mod mcp_worth;
 pub mod model;
 pub mod no_callback;
 pub mod offboarding;

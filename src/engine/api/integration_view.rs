@@ -8,6 +8,7 @@ use super::checks::{TokenView, token_view};
 use super::mcp_view::McpView;
 use crate::domain::brief::Brief;
 use crate::domain::mcp_health::McpHealth;
+use crate::domain::mcp_record::shown;
 use crate::domain::model::{
     FailureKind, Integration, PendingConsent, ProvisionState, ProvisionStep, Tenant, TenantStatus,
 };
@@ -153,7 +154,7 @@ impl IntegrationView {
             consented_at: t.consented_at,
             pending: t.pending.as_ref(),
             job: t.provision.as_ref(),
-            mcp: t.mcp.as_ref(),
+            mcp: shown(t.status, t.mcp.as_ref()),
         };
         std::iter::once(Self::new(first, first_token))
             .chain(t.added.iter().map(|s| {
@@ -169,7 +170,7 @@ impl IntegrationView {
                     consented_at: s.consented_at,
                     pending: s.pending.as_ref(),
                     job: s.provision.as_ref(),
-                    mcp: s.mcp.as_ref(),
+                    mcp: shown(s.status, s.mcp.as_ref()),
                 };
                 Self::new(held, token)
             }))

@@ -185,10 +185,13 @@ pub enum Command {
     /// with its own config: an attached console sees its owner's set-up.
     CheckOnline,
     /// Check refresh tokens at Google and the deployed MCP servers now: one tenant's, or
-    /// every tenant's.
+    /// every tenant's tokens (and their MCP servers too with `mcp`).
     CheckHealth {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         slug: Option<String>,
+        /// Without a slug: check every deployed MCP server too (with one: always).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        mcp: bool,
     },
 }
 

@@ -300,7 +300,7 @@ impl TenantView {
             integrations: IntegrationView::of_tenant(t, token, app_in_testing),
             google_fixes: Vec::new(),
             no_callback: None,
-            mcp: t.mcp.as_ref().map(McpView::of),
+            mcp: crate::domain::mcp_record::shown(t.status, t.mcp.as_ref()).map(McpView::of),
         }
     }
 }

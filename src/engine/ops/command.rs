@@ -53,7 +53,9 @@ impl Operation for Command {
                 jobs::retry_all_failed(core, actor, slugs, integration).await
             }
             Command::CheckOnline => Ok(online::check(core).await),
-            Command::CheckHealth { slug } => health_round::command(core, actor, slug).await,
+            Command::CheckHealth { slug, mcp } => {
+                health_round::command(core, actor, slug, mcp).await
+            }
             Command::Approve { slug } => approval::approve(core, actor, &slug, None).await,
             Command::Reject { slug } => approval::reject(core, actor, &slug, None).await,
             Command::ApproveIntegration { slug, integration } => {

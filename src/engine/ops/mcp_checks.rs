@@ -17,6 +17,7 @@ use crate::domain::actor::Actor;
 use crate::domain::facet::{parse_job_key, with_facet};
 use crate::domain::mcp_health::McpOutcome;
 use crate::domain::mcp_record;
+use crate::domain::mcp_worth::worth_writing;
 use crate::domain::model::{Integration, TenantStatus};
 use crate::engine::api::{McpCheckView, McpView};
 use crate::engine::core::Core;
@@ -91,10 +92,23 @@ pub fn unreachable_counts(core: &Core) -> BTreeMap<Integration, usize> {
     counts
 }
 
+/// Why servers are checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum McpWhy {
+    /// A round of every deployed server: results written only when worth it (see
+    /// [`crate::domain::mcp_worth`]).
+    Round,
+    /// Just deployed: checked at once (urgent places), written when worth it.
+    AfterDeploy,
+    /// An operator's `health`: checked at once, every result written.
+    Operator,
+}
+
 /// Check these servers (a few at a time: the checker's limit) and record each result;
 /// the checks recorded, in slug order. Nothing when no Blaxel credentials are here.
 pub struct McpRound {
     pub targets: Vec<McpTarget>,
+    pub why: McpWhy,
 }
 
 impl Operation for McpRound {
@@ -105,11 +119,13 @@ impl Operation for McpRound {
             return Vec::new();
         };
         let at_once = checker.settings().concurrency;
+        let why = self.why;
         let mut done: Vec<McpCheckView> = futures_util::stream::iter(self.targets)
             .map(|t| async move {
                 let what = format!("MCP check of {} ({})", t.slug, t.integration);
                 let slug = t.slug.clone();
-                match crate::task_guard::catch_panic(&what, check_one(core, actor, t)).await {
+                let checked = check_one(core, actor, t, why);
+                match crate::task_guard::catch_panic(&what, checked).await {
                     Ok(Ok(view)) => view,
                     Ok(Err(e)) => {
                         tracing::warn!(tenant = %slug, error = %e, "MCP check not recorded");
@@ -136,11 +152,12 @@ async fn check_one(
     core: &Core,
     actor: &Actor,
     target: McpTarget,
+    why: McpWhy,
 ) -> Result<Option<McpCheckView>, EngineError> {
     let Some(checker) = core.mcp_as(actor) else {
         return Ok(None);
     };
-    let check = checker.check(&target.url).await;
+    let check = checker.check_as(&target.url, why != McpWhy::Round).await;
     if matches!(check.result, Err(McpCheckError::NotLeader)) {
         return Ok(None);
     }
@@ -179,7 +196,13 @@ async fn check_one(
                 Ok::<_, EngineError>(mcp_record::apply(f, outcome.clone(), now, threshold))
             })?;
             let health = next.facet(integration).and_then(|f| f.mcp);
-            tx.put_tenant(next, event)?;
+            let before = cur.facet(integration).and_then(|f| f.mcp);
+            let worth = health
+                .as_ref()
+                .is_some_and(|h| worth_writing(before.as_ref(), h, threshold, now));
+            if why == McpWhy::Operator || event.is_some() || worth {
+                tx.put_tenant(next, event)?;
+            }
             Ok(health)
         })
         .await?;

@@ -70,7 +70,7 @@ fn start(m: &mut Model, cmd: Cmd) -> Vec<Effect> {
 #[case::reject(Cmd::Reject, |c: &Command| matches!(c, Command::Reject { slug } if slug == "t000"))]
 #[case::offboard(Cmd::Offboard, |c: &Command| matches!(c, Command::Offboard { slugs } if slugs == &["t000".to_owned()]))]
 #[case::edit(Cmd::Edit, |c: &Command| matches!(c, Command::EditTenant { slug, .. } if slug == "t000"))]
-#[case::check_token(Cmd::CheckToken, |c: &Command| matches!(c, Command::CheckHealth { slug: Some(s) } if s == "t000"))]
+#[case::check_token(Cmd::CheckToken, |c: &Command| matches!(c, Command::CheckHealth { slug: Some(s), .. } if s == "t000"))]
 #[case::new_link(Cmd::NewLink, |c: &Command| matches!(c, Command::IssueLink { slug, ttl_secs: 604_800, replace: false, integration: None } if slug == "t000"))]
 fn each_command_on_the_selected_tenant_sends_its_command(
     #[case] cmd: Cmd,
@@ -235,7 +235,7 @@ fn h_checks_the_selected_tenants_token_and_a_refusal_raises_the_alarm_in_the_hea
     m.engine.status = Some(status_with(2, 0));
     let fx = update(&mut m, key('h'));
     assert!(
-        matches!(calls(&fx)[..], [Command::CheckHealth { slug: Some(s) }] if s == "t000"),
+        matches!(calls(&fx)[..], [Command::CheckHealth { slug: Some(s), .. }] if s == "t000"),
         "{fx:?}"
     );
     assert_eq!(flashed(&m).0, Level::Info);

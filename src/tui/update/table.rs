@@ -69,7 +69,10 @@ fn on_selected(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
                 m,
                 fx,
                 Pending::CheckToken(slug.clone()),
-                Command::CheckHealth { slug: Some(slug) },
+                Command::CheckHealth {
+                    slug: Some(slug),
+                    mcp: false,
+                },
             );
         }
         Action::Approve | Action::Reject => question::ask_decision(m, a, slug),
