@@ -7,7 +7,7 @@
 //! never twice within `google.risc_keys_min_refresh`, so a flood of tokens naming made-up
 //! keys cannot make us hammer Google (or anyone) with fetches.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use jsonwebtoken::jwk::JwkSet;
@@ -104,7 +104,9 @@ impl RiscVerifier {
         let (key, issuer) = self.key(&kid).await?;
         let mut v = Validation::new(Algorithm::RS256);
         v.validate_exp = false;
-        v.required_spec_claims = HashSet::new();
+        // A SET has no `exp`; its `iss` and `aud` must be there (the library checks a
+        // claim's value only when the claim is present and required).
+        v.set_required_spec_claims(&["iss", "aud"]);
         v.set_issuer(&[issuer]);
         v.set_audience(&self.audiences);
         let data = decode::<serde_json::Value>(token.trim(), &key, &v)
@@ -135,7 +137,12 @@ impl RiscVerifier {
             .fetched
             .is_some_and(|at| at.elapsed() < self.min_refresh)
         {
-            return Err(RiscError::Invalid(format!("unknown key id {kid}")));
+            // Not known yet and not fetched again so soon: Google sends it again after a
+            // 503, while a 400 would make it drop a real event signed by a new key.
+            return Err(RiscError::Unavailable(format!(
+                "unknown key id {kid}, keys fetched less than {} ago",
+                humantime::format_duration(self.min_refresh)
+            )));
         }
         keys.fetched = Some(Instant::now());
         self.fetches
