@@ -18,7 +18,6 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, deco
 use url::Url;
 
 use crate::domain::risc::RiscKind;
-use crate::google::risc_api::RISC_API_AUDIENCE;
 use crate::google::rsa_key::{pkcs1_from_pem, public_parts};
 
 #[derive(Default)]
@@ -219,7 +218,11 @@ fn authorized(t: &RiscTransmitter, headers: &HeaderMap) -> Result<(), String> {
     let (n, e) = public_parts(&der).ok_or("bad key")?;
     let key = DecodingKey::from_rsa_raw_components(&n, &e);
     let mut v = Validation::new(Algorithm::RS256);
-    v.set_audience(&[RISC_API_AUDIENCE]);
+    // The audience as Google's RISC guide spells it, written out here so that a wrong
+    // one in the client is refused.
+    v.set_audience(&[
+        "https://risc.googleapis.com/google.identity.risc.v1beta.RiscManagementService",
+    ]);
     v.set_issuer(&[email.as_str()]);
     let claims = decode::<serde_json::Value>(bearer, &key, &v).map_err(|e| e.to_string())?;
     if claims.claims.get("sub").and_then(|s| s.as_str()) != Some(email.as_str()) {
