@@ -15,7 +15,15 @@ use super::output;
 use crate::engine::lifecycle::NewTenant;
 use crate::engine::{ApiError, Attachment, Command, EngineApi, ErrorCode, Reply};
 
-const COLUMNS: [&str; 6] = ["slug", "name", "contact", "email", "domain", "integrations"];
+const COLUMNS: [&str; 7] = [
+    "slug",
+    "name",
+    "contact",
+    "contact_email",
+    "email",
+    "domain",
+    "integrations",
+];
 /// The rows of one part over the control socket, as JSON, at most (its frames hold 64 KiB).
 const PART_BYTES: usize = 48 * 1024;
 /// Rows of one part when the engine runs in this process (no frame to fit).
@@ -67,6 +75,7 @@ fn read(file: &std::path::Path) -> Result<(Vec<Row>, Vec<Bad>)> {
     let (at_name, at_contact, at_email, at_domain) =
         (col("name"), col("contact"), col("email"), col("domain"));
     let at_integrations = col("integrations");
+    let at_contact_email = col("contact_email");
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     let mut seen = HashMap::new();
@@ -100,6 +109,7 @@ fn read(file: &std::path::Path) -> Result<(Vec<Row>, Vec<Bad>)> {
             slug: rec.get(at_slug).unwrap_or_default().to_owned(),
             display_name: get(at_name),
             contact: get(at_contact),
+            contact_email: get(at_contact_email),
             expected_email: get(at_email),
             expected_domain: get(at_domain),
             integration,

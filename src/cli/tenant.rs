@@ -83,6 +83,10 @@ pub struct EditArgs {
     /// New contact (an empty value removes it).
     #[arg(long)]
     pub contact: Option<String>,
+    /// The address its consent links are mailed to (an empty value removes it: the
+    /// expected Google account is used when it is an address).
+    #[arg(long, value_name = "ADDR")]
+    pub contact_email: Option<String>,
     /// From now on the customer must sign in with this Google account.
     #[arg(long, conflicts_with_all = ["domain", "any_account"])]
     pub email: Option<String>,
@@ -112,6 +116,10 @@ pub struct AddArgs {
     /// Contact (who the operator deals with).
     #[arg(long)]
     pub contact: Option<String>,
+    /// The address its consent links are mailed to (`link --send`; else the expected
+    /// Google account when it is an address).
+    #[arg(long, value_name = "ADDR")]
+    pub contact_email: Option<String>,
     /// The Google account the customer must sign in with.
     #[arg(long, conflicts_with = "domain")]
     pub email: Option<String>,
@@ -168,6 +176,7 @@ pub async fn run(instance: &Instance, cmd: &TenantCmd, as_json: bool) -> Result<
                 slug: a.slug.clone(),
                 display_name: a.name.clone(),
                 contact: a.contact.clone(),
+                contact_email: a.contact_email.clone(),
                 expected_email: a.email.clone(),
                 expected_domain: a.domain.clone(),
                 integration: first,
@@ -193,6 +202,7 @@ pub async fn run(instance: &Instance, cmd: &TenantCmd, as_json: bool) -> Result<
             let edit = TenantEdit {
                 display_name: e.name.clone(),
                 contact: e.contact.clone(),
+                contact_email: e.contact_email.clone(),
                 expected_email: e.email.clone(),
                 expected_domain: e.domain.clone(),
                 any_account: e.any_account,

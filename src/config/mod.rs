@@ -24,6 +24,7 @@ mod health;
 mod integrations;
 mod listener;
 mod logging;
+mod mail;
 mod metrics;
 pub mod online;
 pub mod postgres_url;
@@ -44,6 +45,7 @@ pub use health::{HEALTH_INTERVAL, HealthConfig, MCP_FAILURES, MCP_INTERVAL};
 pub use integrations::IntegrationClients;
 pub use listener::{DEFAULT_BIND, DEFAULT_PUBLIC_URL, ListenerConfig, MAX_CONNECTIONS_PER_NETWORK};
 pub use logging::LoggingConfig;
+pub use mail::{MAIL_PER_MINUTE, MailConfig, Relay, RelayTls};
 pub use provision::ProvisionConfig;
 pub use source::is_loopback_host;
 pub use store::{StoreBackend, StoreConfig};
@@ -70,6 +72,8 @@ pub struct Config {
     pub metrics_bind: Option<SocketAddr>,
     /// Which backend holds the data.
     pub store: StoreConfig,
+    /// The relay consent links are mailed through (off when `None`).
+    pub mail: Option<MailConfig>,
 }
 
 impl Config {
@@ -106,6 +110,7 @@ impl Config {
             metrics_bind: metrics::resolve(&src, listener.bind)?,
             integration_clients: integrations::resolve(&src)?,
             brand: brand::resolve(&src)?,
+            mail: mail::resolve(&src)?,
             store: store::resolve(&src)?,
             listener,
             file: None,

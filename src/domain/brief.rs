@@ -9,6 +9,13 @@ use super::model::{
 use super::standing::Standing;
 use crate::time::Millis;
 
+/// A link mailed, in brief: when, and whether the relay took it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MailedBrief {
+    pub at: Millis,
+    pub accepted: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Brief {
     pub slug: String,
@@ -46,6 +53,12 @@ pub struct Brief {
     /// The tenant's language, if it has one.
     #[serde(default)]
     pub lang: Option<crate::i18n::Lang>,
+    /// Where its consent links are mailed ([`Tenant::mail_to`]), if anywhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail_to: Option<String>,
+    /// The last time one of its links was mailed, and whether the relay accepted it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mailed: Option<MailedBrief>,
     /// Each integration added after its first, in brief as a tenant of it alone (its own
     /// status, failure, job and MCP URL; see [`Brief::of_integration`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -106,6 +119,11 @@ impl Brief {
             mcp_unreachable: super::mcp_record::shown(t.status, t.mcp.as_ref())
                 .is_some_and(super::mcp_health::McpHealth::is_unreachable),
             lang: t.language(),
+            mail_to: t.mail_to().map(str::to_owned),
+            mailed: t.mailed.as_ref().map(|m| MailedBrief {
+                at: m.at,
+                accepted: m.accepted(),
+            }),
             facets: t
                 .added
                 .iter()

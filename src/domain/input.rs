@@ -27,6 +27,8 @@ pub enum InvalidInput {
     Text(&'static str, String),
     #[error("unsupported language {0:?}: use one of {1}")]
     Lang(String, String),
+    #[error("invalid contact email: {0}")]
+    ContactEmail(String),
     #[error("{0} is named twice: a tenant holds each integration once")]
     IntegrationTwice(Integration),
 }
@@ -91,6 +93,9 @@ pub struct NewTenant {
     pub slug: String,
     pub display_name: Option<String>,
     pub contact: Option<String>,
+    /// Where its consent links are mailed (else the expected Google account's address).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_email: Option<String>,
     pub expected_email: Option<String>,
     pub expected_domain: Option<String>,
     #[serde(default)]
@@ -179,6 +184,9 @@ pub struct TenantEdit {
     /// An empty contact clears it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<String>,
+    /// An empty contact email clears it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -192,6 +200,16 @@ pub struct TenantEdit {
     /// A new language (an empty one removes it: the customer's browser chooses again).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
+}
+
+/// A contact email as given (empty is none): one plain address.
+fn contact_email_of(c: &str) -> Result<Option<String>, InvalidInput> {
+    if c.trim().is_empty() {
+        return Ok(None);
+    }
+    super::mail_address::recipient(c)
+        .map(Some)
+        .map_err(InvalidInput::ContactEmail)
 }
 
 fn display_name(name: Option<&str>, slug: &str) -> Result<String, InvalidInput> {
@@ -248,6 +266,16 @@ pub fn edit_tenant(
                 None => "contact removed".into(),
             });
             next.contact = c;
+        }
+    }
+    if let Some(c) = &e.contact_email {
+        let c = contact_email_of(c)?;
+        if c != t.contact_email {
+            changes.push(match &c {
+                Some(c) => format!("links are mailed to {c}"),
+                None => "contact email removed".into(),
+            });
+            next.contact_email = c;
         }
     }
     let expected = if e.any_account {
@@ -316,6 +344,10 @@ pub fn new_tenant(input: &NewTenant, now: Millis) -> Result<(Tenant, AuditEvent)
             Some(c) => contact_of(c)?,
             None => None,
         },
+        contact_email: match input.contact_email.as_deref() {
+            Some(c) => contact_email_of(c)?,
+            None => None,
+        },
         expected,
         integration: input.integration,
         scopes: input.integration.scopes(),
@@ -340,6 +372,7 @@ pub fn new_tenant(input: &NewTenant, now: Millis) -> Result<(Tenant, AuditEvent)
         added: Vec::new(),
         mcp: None,
         token_facts: None,
+        mailed: None,
     };
     for i in &input.also {
         tenant

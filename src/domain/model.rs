@@ -136,6 +136,9 @@ pub struct Tenant {
     pub slug: String,
     pub display_name: String,
     pub contact: Option<String>,
+    /// Where its consent links are mailed (see [`Tenant::mail_to`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_email: Option<String>,
     pub expected: Option<ExpectedAccount>,
     pub integration: Integration,
     pub scopes: Vec<String>,
@@ -181,6 +184,9 @@ pub struct Tenant {
     /// What we know of the refresh token of its first integration (see `token_facts`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_facts: Option<TokenFacts>,
+    /// The last time one of its consent links was mailed, and what the relay said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mailed: Option<super::link_mail::LinkMail>,
 }
 
 /// The state of one integration a tenant holds beyond its first.
@@ -399,6 +405,10 @@ pub enum EventKind {
     McpRecovered,
     /// Google's security event (RISC) about the tenant's account or token.
     SecurityEvent,
+    /// One of its consent links was mailed: the relay accepted it.
+    LinkMailed,
+    /// One of its consent links was not mailed: the relay refused it or was not reached.
+    LinkMailRefused,
     /// A kind this release does not know (a later release wrote it): read all the same,
     /// and shown as "unknown event" with its text.
     #[serde(other)]

@@ -41,10 +41,25 @@ pub struct TenantSummary {
     /// summary).
     #[serde(default)]
     pub statuses: Vec<IntegrationStatus>,
+    /// Where its consent links are mailed (its contact email, else the Google account it
+    /// expects when that is an address), if anywhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mail_to: Option<String>,
+    /// The last time one of its links was mailed, and whether the relay accepted it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mailed: Option<MailedView>,
     pub updated_at: String,
     /// `updated_at` in unix milliseconds.
     #[serde(default)]
     pub updated_ms: Millis,
+}
+
+/// A link mailed: when, and whether the relay accepted it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailedView {
+    pub at: String,
+    pub at_ms: Millis,
+    pub accepted: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,6 +101,12 @@ pub struct TenantView {
     pub summary: TenantSummary,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub contact: Option<String>,
+    /// The address set for mailing its links (`mail_to` says where they go).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_email: Option<String>,
+    /// The last link mailed, with the relay's answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_mail: Option<crate::domain::link_mail::LinkMail>,
     pub integration: Integration,
     pub requested_scopes: Vec<String>,
     pub granted_scopes: Vec<String>,
@@ -223,6 +244,12 @@ impl TenantSummary {
             mcp_url: b.mcp_url.clone(),
             lang: b.lang.map(|l| l.tag().to_owned()),
             statuses: IntegrationStatus::of_brief(b),
+            mail_to: b.mail_to.clone(),
+            mailed: b.mailed.map(|m| MailedView {
+                at: rfc3339(m.at),
+                at_ms: m.at,
+                accepted: m.accepted,
+            }),
             updated_at: rfc3339(b.updated_at),
             updated_ms: b.updated_at,
         }
@@ -278,6 +305,8 @@ impl TenantView {
         Self {
             summary: TenantSummary::of(t),
             contact: t.contact.clone(),
+            contact_email: t.contact_email.clone(),
+            last_mail: t.mailed.clone(),
             integration: t.integration,
             requested_scopes: t.scopes.clone(),
             granted_scopes: t.granted_scopes.clone(),

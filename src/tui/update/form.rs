@@ -176,6 +176,7 @@ fn submit(f: &mut Form) -> Option<(Pending, Command)> {
                 slug: slug.clone(),
                 display_name: opt(f.value(K::DisplayName)),
                 contact: opt(f.value(K::Contact)),
+                contact_email: None,
                 expected_email: email,
                 expected_domain: domain,
                 integration: Default::default(),
@@ -190,6 +191,7 @@ fn submit(f: &mut Form) -> Option<(Pending, Command)> {
             let edit = TenantEdit {
                 display_name: opt(f.value(K::DisplayName)),
                 contact: Some(f.value(K::Contact).trim().to_owned()),
+                contact_email: None,
                 expected_email: email,
                 expected_domain: domain,
                 any_account: any,

@@ -187,6 +187,8 @@ fn added(m: &mut Model, slug: String, ttl: Option<u64>, t: &TenantView, fx: &mut
             mcp_url: None,
             lang: t.lang.clone(),
             statuses: t.statuses.clone(),
+            mail_to: t.mail_to.clone(),
+            mailed: t.mailed.clone(),
             updated_at: t.updated_at.clone(),
             updated_ms: m.now,
         },

@@ -1,0 +1,203 @@
+//! `[mail]`: the company's SMTP relay that consent links are mailed through, the sender's
+//! address and a sending limit. The relay's login comes from the environment only
+//! (`MCP_ONBOARD_MAIL_USER`, `MCP_ONBOARD_MAIL_PASSWORD`): a password in the file or in the
+//! URL is refused. Mail leaves only over TLS (`smtps://`, or `smtp://` with STARTTLS
+//! required) unless the relay is on loopback.
+
+use std::num::NonZeroU32;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+use url::Url;
+
+use super::ConfigError;
+use super::source::{Source, is_loopback_host};
+
+/// Mails a minute unless told otherwise.
+pub const MAIL_PER_MINUTE: u32 = 60;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileMail {
+    smtp_url: Option<String>,
+    from: Option<String>,
+    reply_to: Option<String>,
+    per_minute: Option<u32>,
+    user: Option<String>,
+    password: Option<String>,
+}
+
+/// How the connection to the relay is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelayTls {
+    /// `smtps://`: TLS from the first byte.
+    Wrapper,
+    /// `smtp://` off loopback: STARTTLS, and no mail if the relay does not offer it.
+    StartTls,
+    /// `smtp://` on loopback: plain (a relay on this machine).
+    None,
+}
+
+/// The relay, as configured.
+#[derive(Debug, Clone)]
+pub struct Relay {
+    pub host: String,
+    pub port: u16,
+    pub tls: RelayTls,
+}
+
+impl Relay {
+    /// `smtps://host:port` or `smtp://host:port`: what may be shown of it.
+    pub fn shown(&self) -> String {
+        let scheme = match self.tls {
+            RelayTls::Wrapper => "smtps",
+            RelayTls::StartTls | RelayTls::None => "smtp",
+        };
+        format!("{scheme}://{}:{}", self.host, self.port)
+    }
+}
+
+/// Mailing consent links.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    pub relay: Relay,
+    /// The sender, e.g. `Parcel AI <onboarding@parcel.example>`.
+    pub from: String,
+    pub reply_to: Option<String>,
+    /// Mails a minute at most.
+    pub per_minute: NonZeroU32,
+    pub user: Option<String>,
+    pub password: Option<SecretString>,
+}
+
+fn invalid(key: &'static str, value: &str, from: &str, detail: &str) -> ConfigError {
+    ConfigError::Invalid {
+        key,
+        value: value.to_owned(),
+        from: from.to_owned(),
+        detail: detail.to_owned(),
+    }
+}
+
+/// The `[mail]` section; `None` when no relay is set (mail is off).
+pub(super) fn resolve(src: &Source) -> Result<Option<MailConfig>, ConfigError> {
+    let file: FileMail = src.section("mail")?;
+    if let Some(p) = file.password.as_deref() {
+        return Err(invalid(
+            "mail.password",
+            &"*".repeat(p.len().min(8)),
+            src.label(),
+            "the relay's password is read from MCP_ONBOARD_MAIL_PASSWORD only, never from the file",
+        ));
+    }
+    let Some((text, from)) = src.pick("MCP_ONBOARD_MAIL_SMTP_URL", file.smtp_url) else {
+        return Ok(None);
+    };
+    let relay = relay(&text, &from)?;
+    let Some((sender, sender_from)) = src.pick("MCP_ONBOARD_MAIL_FROM", file.from) else {
+        return Err(ConfigError::Invalid {
+            key: "mail.from",
+            value: String::new(),
+            from,
+            detail: "mail.smtp_url is set: say whose address the mails come from, e.g. `Parcel AI <onboarding@parcel.example>`".into(),
+        });
+    };
+    let sender = sender.trim().to_owned();
+    if sender.parse::<lettre::message::Mailbox>().is_err() || sender.chars().any(char::is_control) {
+        return Err(invalid(
+            "mail.from",
+            &sender,
+            &sender_from,
+            "expected one address, e.g. onboarding@parcel.example or `Parcel AI <onboarding@parcel.example>`",
+        ));
+    }
+    let reply_to = match src.pick("MCP_ONBOARD_MAIL_REPLY_TO", file.reply_to) {
+        None => None,
+        Some((r, r_from)) => {
+            let r = r.trim().to_owned();
+            if r.parse::<lettre::message::Mailbox>().is_err() || r.chars().any(char::is_control) {
+                return Err(invalid(
+                    "mail.reply_to",
+                    &r,
+                    &r_from,
+                    "expected one address",
+                ));
+            }
+            Some(r)
+        }
+    };
+    let per_minute = src.positive(
+        "mail.per_minute",
+        "MCP_ONBOARD_MAIL_PER_MINUTE",
+        file.per_minute,
+        MAIL_PER_MINUTE,
+    )?;
+    let env = |k: &str| src.pick(k, None).map(|(v, _)| v);
+    let user = src.pick("MCP_ONBOARD_MAIL_USER", file.user).map(|(v, _)| v);
+    let password = env("MCP_ONBOARD_MAIL_PASSWORD").map(SecretString::from);
+    if password.is_some() && user.is_none() {
+        return Err(invalid(
+            "mail.user",
+            "",
+            "environment variable MCP_ONBOARD_MAIL_PASSWORD",
+            "a relay password is set: set MCP_ONBOARD_MAIL_USER too",
+        ));
+    }
+    Ok(Some(MailConfig {
+        relay,
+        from: sender,
+        reply_to,
+        per_minute,
+        user,
+        password,
+    }))
+}
+
+/// The relay of `text`: `smtps://` (port 465 unless given) or `smtp://` (587), no login in
+/// it, and STARTTLS required unless the host is on loopback.
+fn relay(text: &str, from: &str) -> Result<Relay, ConfigError> {
+    let bad = |detail: &str| invalid("mail.smtp_url", text, from, detail);
+    let url = Url::parse(text.trim()).map_err(|e| {
+        bad(&format!(
+            "{e}; expected smtps://relay.example.com:465 or smtp://relay.example.com:587"
+        ))
+    })?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(ConfigError::Invalid {
+            key: "mail.smtp_url",
+            value: format!(
+                "{}://…@{}",
+                url.scheme(),
+                url.host_str().unwrap_or_default()
+            ),
+            from: from.to_owned(),
+            detail: "a login in the URL is refused: set MCP_ONBOARD_MAIL_USER and MCP_ONBOARD_MAIL_PASSWORD".into(),
+        });
+    }
+    let host = url
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| bad("the URL names no relay host"))?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
+    if !matches!(url.path(), "" | "/") || url.query().is_some() || url.fragment().is_some() {
+        return Err(bad(
+            "expected only scheme, host and port (e.g. smtps://relay.example.com:465)",
+        ));
+    }
+    let (tls, default_port) = match url.scheme() {
+        "smtps" => (RelayTls::Wrapper, 465),
+        "smtp" if is_loopback_host(&url) => (RelayTls::None, 587),
+        "smtp" => (RelayTls::StartTls, 587),
+        _ => return Err(bad("expected an smtps:// or smtp:// URL")),
+    };
+    Ok(Relay {
+        host,
+        port: url.port().unwrap_or(default_port),
+        tls,
+    })
+}
+
+#[cfg(test)]
+mod tests;
