@@ -22,6 +22,40 @@ pub enum MailOutcome {
     },
 }
 
+/// The longest relay reply kept (a relay may say a lot; the timeline keeps a line).
+const MAX_REPLY: usize = 300;
+
+impl MailOutcome {
+    /// As recorded: a queue id and a reply of one line of printable text, cut short.
+    pub fn cleaned(self) -> Self {
+        let line = |s: &str, max: usize| -> String {
+            let one: String = s
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
+            let one = one.split_whitespace().collect::<Vec<_>>().join(" ");
+            match one.char_indices().nth(max) {
+                Some((cut, _)) => format!("{}…", &one[..cut]),
+                None => one,
+            }
+        };
+        match self {
+            MailOutcome::Accepted { queue_id } => MailOutcome::Accepted {
+                queue_id: queue_id.map(|q| line(&q, 64)).filter(|q| !q.is_empty()),
+            },
+            MailOutcome::Refused {
+                code,
+                reply,
+                permanent,
+            } => MailOutcome::Refused {
+                code,
+                reply: line(&reply, MAX_REPLY),
+                permanent,
+            },
+        }
+    }
+}
+
 /// One link mailed (or not) to one address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkMail {

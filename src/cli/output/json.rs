@@ -24,6 +24,9 @@ pub fn reply(reply: &Reply) -> Result<()> {
         Reply::Status(s) => json(s),
         Reply::Online { lines } => json(lines),
         Reply::Removed { slug } => json(&serde_json::json!({ "removed": slug })),
+        Reply::MailRecorded { slug, accepted } => {
+            json(&serde_json::json!({ "slug": slug, "accepted": accepted }))
+        }
         Reply::WebhookTest { deliveries } => json(deliveries),
         Reply::RiscVerified { seen } => json(&serde_json::json!({ "verified": seen })),
         Reply::Imported { added } => json(&serde_json::json!({ "added": added })),

@@ -41,6 +41,10 @@ pub fn print(reply: &Reply, as_json: bool, qr: Option<bool>) -> Result<()> {
         Reply::Status(s) => status::status(s),
         Reply::Online { lines } => crate::cli::config_online::print(lines),
         Reply::Removed { slug } => println!("removed {slug} with its links and timeline"),
+        Reply::MailRecorded { slug, accepted } => println!(
+            "recorded the mail to {slug}: {}",
+            if *accepted { "accepted" } else { "refused" }
+        ),
         Reply::Audit { records } => audit::records(records),
         Reply::AuditVerified {
             entries,

@@ -181,6 +181,15 @@ pub enum Command {
         slug: String,
         integration: Integration,
     },
+    /// A consent link of the tenant was mailed (or not): the relay's answer, for its
+    /// timeline and the audit chain. The face that holds the relay sends it.
+    RecordMail {
+        slug: String,
+        to: String,
+        link_id: String,
+        attempts: u32,
+        outcome: crate::domain::link_mail::MailOutcome,
+    },
     /// The online checks (`config check --online`, without `--write`), run by the engine
     /// with its own config: an attached console sees its owner's set-up.
     CheckOnline,
@@ -227,7 +236,8 @@ impl Command {
             | Command::ApproveIntegration { slug, .. }
             | Command::RejectIntegration { slug, .. }
             | Command::AddIntegration { slug, .. }
-            | Command::RemoveIntegration { slug, .. } => Some(slug),
+            | Command::RemoveIntegration { slug, .. }
+            | Command::RecordMail { slug, .. } => Some(slug),
             _ => None,
         }
     }
@@ -355,6 +365,11 @@ pub enum Reply {
         staged: usize,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         existing: Vec<String>,
+    },
+    /// `RecordMail`: recorded; whether the relay had accepted it.
+    MailRecorded {
+        slug: String,
+        accepted: bool,
     },
     /// `LinkAllNew`: the links issued, by slug.
     Links {

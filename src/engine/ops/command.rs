@@ -52,6 +52,22 @@ impl Operation for Command {
             Command::RetryAllFailed { slugs, integration } => {
                 jobs::retry_all_failed(core, actor, slugs, integration).await
             }
+            Command::RecordMail {
+                slug,
+                to,
+                link_id,
+                attempts,
+                outcome,
+            } => {
+                let sent = super::mail_record::Sent {
+                    slug,
+                    to,
+                    link_id,
+                    attempts,
+                    outcome,
+                };
+                super::mail_record::record_mail(core, actor, sent).await
+            }
             Command::CheckOnline => Ok(online::check(core).await),
             Command::CheckHealth { slug, mcp } => {
                 health_round::command(core, actor, slug, mcp).await

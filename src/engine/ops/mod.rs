@@ -27,6 +27,7 @@ pub mod integrations;
 pub mod jobs;
 pub mod links;
 mod links_leaving;
+pub mod mail_record;
 pub mod mcp_checks;
 mod no_callback;
 pub mod offboard;
