@@ -14,6 +14,7 @@ pub mod google;
 pub mod http;
 pub mod i18n;
 pub mod logging;
+pub mod mail;
 pub mod message;
 pub mod metrics;
 pub mod owner;

@@ -55,6 +55,8 @@ pub fn summary(
         mcp_url: None,
         lang: None,
         statuses: vec![gmail(status)],
+        mail_to: None,
+        mailed: None,
         updated_at: "2026-11-29T10:00:00Z".into(),
         updated_ms: NOW - ago_s * 1000,
     }
@@ -86,10 +88,14 @@ pub fn detail() -> TenantView {
             mcp_url: None,
             lang: None,
             statuses: vec![gmail(TenantStatus::ServerCreated)],
+            mail_to: None,
+            mailed: None,
             updated_at: "2026-11-29T12:04:05Z".into(),
             updated_ms: 0,
         },
         contact: Some("Ops team".into()),
+        contact_email: None,
+        last_mail: None,
         integration: Default::default(),
         requested_scopes: [
             "openid",

@@ -19,6 +19,8 @@ pub fn summary(slug: &str, name: &str) -> TenantSummary {
         mcp_url: None,
         lang: None,
         statuses: Vec::new(),
+        mail_to: None,
+        mailed: None,
         updated_at: String::new(),
         updated_ms: 0,
     }
@@ -29,6 +31,8 @@ pub fn view(slug: &str, name: &str) -> TenantView {
     TenantView {
         summary: summary(slug, name),
         contact: None,
+        contact_email: None,
+        last_mail: None,
         integration: Default::default(),
         requested_scopes: Vec::new(),
         granted_scopes: Vec::new(),

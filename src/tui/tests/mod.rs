@@ -77,6 +77,8 @@ pub(super) fn summary(slug: &str, status: TenantStatus, updated_ms: i64) -> Tena
         mcp_url: None,
         lang: None,
         statuses: Vec::new(),
+        mail_to: None,
+        mailed: None,
         updated_at: "2026-12-01T00:00:00Z".into(),
         updated_ms,
     }

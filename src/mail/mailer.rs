@@ -1,0 +1,144 @@
+//! The relay as this process holds it: the SMTP transport (lettre, rustls; a few
+//! connections kept open between mails), the sender, the sending limit, and the secrets no
+//! recorded reply may carry.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use lettre::message::Mailbox;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, Tokio1Executor};
+use secrecy::ExposeSecret;
+
+use crate::config::{Config, MailConfig, RelayTls};
+use crate::message::OwnTemplates;
+
+/// How long one exchange with the relay may take.
+const RELAY_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error(
+        "mail is not set up: set mail.smtp_url and mail.from (`mcp-onboard config check` says what is read)"
+    )]
+    Off,
+    #[error("the relay cannot be used: {0}")]
+    Relay(String),
+    #[error("cannot mail to {0}")]
+    Address(String),
+    #[error("the mail could not be written: {0}")]
+    Compose(String),
+}
+
+/// The relay, the sender and the limit: one per process that sends.
+pub struct Mailer {
+    pub(super) transport: AsyncSmtpTransport<Tokio1Executor>,
+    pub(super) from: Mailbox,
+    pub(super) reply_to: Option<Mailbox>,
+    pub(super) brand: String,
+    pub(super) templates: OwnTemplates,
+    pub(super) limiter: Arc<DefaultDirectRateLimiter>,
+    /// The relay's login: taken out of any reply before it is recorded.
+    pub(super) secrets: Vec<String>,
+    shown: String,
+}
+
+impl Mailer {
+    /// The mailer of `config`'s `[mail]`, with the operator's message templates.
+    pub fn new(config: &Config, templates: OwnTemplates) -> Result<Mailer, MailError> {
+        let m = config.mail.as_ref().ok_or(MailError::Off)?;
+        let from: Mailbox = m
+            .from
+            .parse()
+            .map_err(|e| MailError::Relay(format!("mail.from {}: {e}", m.from)))?;
+        let reply_to = match &m.reply_to {
+            Some(r) => Some(
+                r.parse()
+                    .map_err(|e| MailError::Relay(format!("mail.reply_to {r}: {e}")))?,
+            ),
+            None => None,
+        };
+        let brand = config
+            .brand
+            .name
+            .clone()
+            .or_else(|| from.name.clone())
+            .unwrap_or_else(|| from.email.domain().to_owned());
+        let mut secrets = Vec::new();
+        if let Some(p) = &m.password {
+            secrets.push(p.expose_secret().to_owned());
+        }
+        Ok(Mailer {
+            transport: transport(m)?,
+            from,
+            reply_to,
+            brand,
+            templates,
+            limiter: Arc::new(RateLimiter::direct(quota(m.per_minute))),
+            secrets,
+            shown: m.relay.shown(),
+        })
+    }
+
+    /// The relay as it may be shown (`smtps://host:port`).
+    pub fn relay(&self) -> &str {
+        &self.shown
+    }
+
+    /// Connect, say hello and log in (when a login is set): whether the relay takes us.
+    pub async fn check_login(&self) -> Result<(), String> {
+        match self.transport.test_connection().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err("the relay closed the connection".into()),
+            Err(e) => Err(
+                crate::redact::Redactor::new(self.secrets.iter().map(String::as_str))
+                    .redact(&e.to_string()),
+            ),
+        }
+    }
+}
+
+/// `per_minute` evenly spread: one mail every 60 s / n, no burst (a thousand links at 600
+/// a minute take 100 s, not 40 after a burst of 600).
+fn quota(per_minute: NonZeroU32) -> Quota {
+    let every = Duration::from_secs(60) / per_minute.get();
+    Quota::with_period(every.max(Duration::from_micros(1)))
+        .unwrap_or_else(|| Quota::per_minute(per_minute))
+        .allow_burst(NonZeroU32::MIN)
+}
+
+/// The transport of `m`: implicit TLS, STARTTLS required, or plain on loopback.
+fn transport(m: &MailConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>, MailError> {
+    let host = m.relay.host.as_str();
+    let builder = match m.relay.tls {
+        RelayTls::Wrapper => AsyncSmtpTransport::<Tokio1Executor>::relay(host)
+            .map_err(|e| MailError::Relay(e.to_string()))?,
+        RelayTls::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
+            .map_err(|e| MailError::Relay(e.to_string()))?,
+        RelayTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
+    };
+    let mut builder = builder.port(m.relay.port).timeout(Some(RELAY_TIMEOUT));
+    if let (Some(user), Some(password)) = (&m.user, &m.password) {
+        builder = builder.credentials(Credentials::new(
+            user.clone(),
+            password.expose_secret().to_owned(),
+        ));
+    }
+    Ok(builder.build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limit_is_spread_over_the_minute_without_a_burst() {
+        let q = quota(NonZeroU32::new(600).unwrap());
+        assert_eq!(q.replenish_interval(), Duration::from_millis(100));
+        assert_eq!(q.burst_size().get(), 1);
+        let q = quota(NonZeroU32::new(1).unwrap());
+        assert_eq!(q.replenish_interval(), Duration::from_secs(60));
+    }
+}

@@ -1,0 +1,176 @@
+//! Mailing issued links, one or many: each to its tenant's address, within the sending
+//! limit, a few at a time, each outcome recorded on its tenant through the engine
+//! (`RecordMail`). A tenant without an address is named, never skipped in silence. When
+//! the relay cannot be reached several mails in a row, the rest are not tried (each named
+//! as not sent): their links stay issued and are given back to print.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+use futures_util::StreamExt as _;
+
+use super::addressee::Addressee;
+use super::compose::{Sender, letter};
+use super::deliver::{Delivery, deliver};
+use super::mailer::Mailer;
+use crate::domain::link_mail::MailOutcome;
+use crate::engine::EngineApi;
+use crate::engine::api::{Command, LinkView};
+
+/// Mails handed to the relay at once.
+const AT_ONCE: usize = 4;
+/// Mails in a row that could not reach the relay before the rest are left unsent.
+const UNREACHED_IN_A_ROW: u32 = 5;
+
+/// What became of one tenant's link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sending {
+    /// Handed to the relay, with its answer (accepted or refused).
+    Sent(Delivery),
+    /// Not tried, and why (no address, a bad one, the relay gone).
+    NotSent(String),
+}
+
+/// One tenant's link and what became of it.
+#[derive(Debug, Clone)]
+pub struct MailReport {
+    pub slug: String,
+    pub to: Option<String>,
+    pub link: LinkView,
+    pub sending: Sending,
+    /// The outcome could not be recorded on the tenant (the mail went all the same).
+    pub unrecorded: Option<String>,
+}
+
+impl MailReport {
+    pub fn accepted(&self) -> bool {
+        matches!(
+            &self.sending,
+            Sending::Sent(Delivery {
+                outcome: MailOutcome::Accepted { .. },
+                ..
+            })
+        )
+    }
+}
+
+/// Mail each link to its tenant; `progress` is told after each (done, total). The
+/// reports come back in the order given.
+pub async fn send_links(
+    api: &dyn EngineApi,
+    mailer: &Mailer,
+    links: Vec<(Addressee, LinkView)>,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Vec<MailReport> {
+    let total = links.len();
+    let done = AtomicU32::new(0);
+    let unreached = Arc::new(AtomicU32::new(0));
+    let gave_up = Arc::new(AtomicBool::new(false));
+    let mut reports: Vec<(usize, MailReport)> =
+        futures_util::stream::iter(links.into_iter().enumerate())
+            .map(|(i, (who, link))| {
+                let (unreached, gave_up, done) = (unreached.clone(), gave_up.clone(), &done);
+                async move {
+                    let report = send_one(api, mailer, who, link, &gave_up).await;
+                    if let Sending::Sent(d) = &report.sending {
+                        if d.unreached() {
+                            if unreached.fetch_add(1, Ordering::SeqCst) + 1 >= UNREACHED_IN_A_ROW {
+                                gave_up.store(true, Ordering::SeqCst);
+                            }
+                        } else {
+                            unreached.store(0, Ordering::SeqCst);
+                        }
+                    }
+                    let n = done.fetch_add(1, Ordering::SeqCst) + 1;
+                    progress(n as usize, total);
+                    (i, report)
+                }
+            })
+            .buffer_unordered(AT_ONCE)
+            .collect()
+            .await;
+    reports.sort_by_key(|(i, _)| *i);
+    reports.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Mail one link (unless the batch gave up) and record what the relay said.
+async fn send_one(
+    api: &dyn EngineApi,
+    mailer: &Mailer,
+    who: Addressee,
+    link: LinkView,
+    gave_up: &AtomicBool,
+) -> MailReport {
+    let mut report = MailReport {
+        slug: who.slug.clone(),
+        to: who.to.clone(),
+        link,
+        sending: Sending::NotSent(String::new()),
+        unrecorded: None,
+    };
+    let Some(to) = who.to.clone() else {
+        report.sending = Sending::NotSent(format!(
+            "{} has no address: `mcp-onboard tenant edit {} --contact-email ADDR`",
+            who.slug, who.slug
+        ));
+        return report;
+    };
+    let to = match crate::domain::mail_address::recipient(&to) {
+        Ok(to) => to,
+        Err(why) => {
+            report.sending = Sending::NotSent(format!("{}: {why}", who.slug));
+            return report;
+        }
+    };
+    if gave_up.load(Ordering::SeqCst) {
+        report.sending = Sending::NotSent(format!(
+            "not tried: the relay {} could not be reached {UNREACHED_IN_A_ROW} times in a row",
+            mailer.relay()
+        ));
+        return report;
+    }
+    let sender = Sender {
+        from: &mailer.from,
+        reply_to: mailer.reply_to.as_ref(),
+        brand: &mailer.brand,
+        templates: &mailer.templates,
+    };
+    let message = match letter(&sender, &who, &to, &report.link) {
+        Ok(m) => m,
+        Err(e) => {
+            report.sending = Sending::NotSent(e.to_string());
+            return report;
+        }
+    };
+    let code = report
+        .link
+        .url
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let delivery = deliver(mailer, &message, &[report.link.url.as_str(), code.as_str()]).await;
+    match &delivery.outcome {
+        MailOutcome::Accepted { queue_id } => tracing::info!(
+            tenant = %who.slug, link = %report.link.id, queue_id = ?queue_id,
+            attempts = delivery.attempts, "consent link mailed"
+        ),
+        MailOutcome::Refused { code, reply, .. } => tracing::warn!(
+            tenant = %who.slug, link = %report.link.id, code = ?code, %reply,
+            attempts = delivery.attempts, "consent link not mailed"
+        ),
+    }
+    let record = Command::RecordMail {
+        slug: who.slug.clone(),
+        to: to.clone(),
+        link_id: report.link.id.clone(),
+        attempts: delivery.attempts,
+        outcome: delivery.outcome.clone(),
+    };
+    if let Err(e) = api.call(record).await {
+        report.unrecorded = Some(e.to_string());
+    }
+    report.to = Some(to);
+    report.sending = Sending::Sent(delivery);
+    report
+}
