@@ -11,7 +11,7 @@ use serde::Deserialize;
 use url::Url;
 
 use super::ConfigError;
-use super::source::{Source, is_loopback_host};
+use super::source::Source;
 
 /// Mails a minute unless told otherwise.
 pub const MAIL_PER_MINUTE: u32 = 60;
@@ -188,7 +188,7 @@ fn relay(text: &str, from: &str) -> Result<Relay, ConfigError> {
     }
     let (tls, default_port) = match url.scheme() {
         "smtps" => (RelayTls::Wrapper, 465),
-        "smtp" if is_loopback_host(&url) => (RelayTls::None, 587),
+        "smtp" if on_loopback(&host) => (RelayTls::None, 587),
         "smtp" => (RelayTls::StartTls, 587),
         _ => return Err(bad("expected an smtps:// or smtp:// URL")),
     };
@@ -197,6 +197,15 @@ fn relay(text: &str, from: &str) -> Result<Relay, ConfigError> {
         port: url.port().unwrap_or(default_port),
         tls,
     })
+}
+
+/// `localhost` or a loopback address (an `smtp://` URL's host is not parsed as an IP
+/// address by the URL parser: it is not a special scheme).
+fn on_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]

@@ -87,18 +87,28 @@ pub fn letter(
         .map_err(|e| MailError::Compose(e.to_string()))
 }
 
-/// The body as written when SMTP carries it so, else base64.
+/// The longest line SMTP carries, without its CRLF (RFC 5321 4.5.3.1.6).
+const MAX_LINE: usize = 998;
+
+/// The body as written (CRLF line ends) when SMTP carries it so, else base64. Not
+/// lettre's own choice: it takes quoted-printable for any line over 76 characters, and
+/// quoted-printable breaks a long link with soft line breaks that a customer who copies
+/// the raw text would keep.
 fn body_of(text: String) -> Body {
-    let encoding = if text.is_ascii() {
-        ContentTransferEncoding::SevenBit
-    } else {
-        ContentTransferEncoding::EightBit
-    };
-    match Body::new_with_encoding(text, encoding) {
-        Ok(b) => b,
-        Err(bytes) => Body::new_with_encoding(bytes, ContentTransferEncoding::Base64)
-            .unwrap_or_else(|bytes| Body::new(bytes)),
+    let crlf = text
+        .replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .replace('\n', "\r\n");
+    let fits = !crlf.contains('\0') && crlf.split("\r\n").all(|l| l.len() <= MAX_LINE);
+    if fits {
+        let encoding = if crlf.is_ascii() {
+            ContentTransferEncoding::SevenBit
+        } else {
+            ContentTransferEncoding::EightBit
+        };
+        return Body::dangerous_pre_encoded(crlf.into_bytes(), encoding);
     }
+    Body::new_with_encoding(text, ContentTransferEncoding::Base64).unwrap_or_else(Body::new)
 }
 
 #[cfg(test)]
