@@ -17,4 +17,4 @@ mod send;
 pub use addressee::Addressee;
 pub use deliver::{Delivery, RETRY_FIRST, TRIES};
 pub use mailer::{MailError, Mailer};
-pub use send::{MailReport, Sending, send_links};
+pub use send::{MailReport, Sending, issue_and_send, send_links};

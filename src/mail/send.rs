@@ -174,3 +174,41 @@ async fn send_one(
     report.sending = Sending::Sent(delivery);
     report
 }
+
+/// Issue a link to each tenant (a lifetime of `ttl_secs`) and mail it; a tenant without an
+/// address gets no link (it is named instead), and one whose link the engine refuses is
+/// named with why. `progress` as in [`send_links`], over the links issued.
+pub async fn issue_and_send(
+    api: &dyn EngineApi,
+    mailer: &Mailer,
+    tenants: Vec<Addressee>,
+    ttl_secs: u64,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> (Vec<MailReport>, Vec<(String, String)>) {
+    let mut issued = Vec::new();
+    let mut not_issued = Vec::new();
+    for who in tenants {
+        if who.to.is_none() {
+            not_issued.push((
+                who.slug.clone(),
+                format!(
+                    "no address: `mcp-onboard tenant edit {} --contact-email ADDR`",
+                    who.slug
+                ),
+            ));
+            continue;
+        }
+        let command = Command::IssueLink {
+            slug: who.slug.clone(),
+            ttl_secs,
+            replace: false,
+            integration: None,
+        };
+        match api.call(command).await {
+            Ok(crate::engine::api::Reply::Link(link)) => issued.push((who, link)),
+            Ok(_) => not_issued.push((who.slug.clone(), "the owner answered with no link".into())),
+            Err(e) => not_issued.push((who.slug.clone(), e.to_string())),
+        }
+    }
+    (send_links(api, mailer, issued, progress).await, not_issued)
+}
