@@ -10,6 +10,7 @@ use anyhow::{Context as _, Result};
 use clap::Args;
 
 use super::instance::Instance;
+use super::link_send;
 use super::output;
 use super::reply::run_and_print;
 use crate::engine::api::LinkView;
@@ -46,6 +47,11 @@ pub struct LinkArgs {
     /// Also write the QR code as an SVG file.
     #[arg(long, value_name = "FILE", conflicts_with = "revoke")]
     pub qr_svg: Option<PathBuf>,
+    /// Mail the link to the tenant's address (its contact email, else the Google account
+    /// it expects) through the relay of `[mail]`; with --all-new, every new link, within
+    /// `mail.per_minute`, naming each tenant not mailed.
+    #[arg(long, conflicts_with = "revoke")]
+    pub send: bool,
     /// Withdraw every unused link of the tenant instead of issuing one.
     #[arg(long, visible_alias = "withdraw")]
     pub revoke: bool,
@@ -61,7 +67,9 @@ const NO_OWNER_FOR_LINK: &str =
     "no owner is running: nothing answers this link until `mcp-onboard serve` or the console runs";
 
 pub async fn run(instance: &Instance, l: &LinkArgs, as_json: bool) -> Result<()> {
-    if l.all_new {
+    if l.all_new && l.send {
+        all_new_sent(instance, l, as_json).await
+    } else if l.all_new {
         let (reply, owner) = instance
             .execute_noting_owner(Command::LinkAllNew {
                 ttl_secs: l.ttl.as_secs(),
@@ -90,6 +98,13 @@ async fn issue(instance: &Instance, l: &LinkArgs, as_json: bool) -> Result<()> {
         .collect();
     crate::qr_file::ensure_free(&files)?;
     let slug = l.slug.clone().unwrap_or_default();
+    // Mail that cannot go must not cost an issued link: the relay and the address first.
+    let mailing = if l.send {
+        let mailer = link_send::mailer(instance)?;
+        Some((mailer, link_send::addressee(instance, &slug).await?))
+    } else {
+        None
+    };
     let (reply, owner) = instance
         .execute_noting_owner(Command::IssueLink {
             integration: l.integration,
@@ -129,15 +144,68 @@ async fn issue(instance: &Instance, l: &LinkArgs, as_json: bool) -> Result<()> {
     };
     // The link is printed before its QR files are written: a file that cannot be written
     // after all (a full disk, a name taken meanwhile) must not lose the link just issued.
-    output::print_link_with(
-        link,
-        as_json,
-        l.qr.then_some(l.invert),
-        warning,
-        message.as_deref(),
-    )?;
+    if !(as_json && mailing.is_some()) {
+        output::print_link_with(
+            link,
+            as_json,
+            l.qr.then_some(l.invert),
+            warning,
+            message.as_deref(),
+        )?;
+    }
     output::write_qr_files(&link.url, l.qr_png.as_deref(), l.qr_svg.as_deref())
-        .context("the link above was issued, but its QR code was not written")
+        .context("the link above was issued, but its QR code was not written")?;
+    let Some((mailer, who)) = mailing else {
+        return Ok(());
+    };
+    let report = link_send::send_one(instance, &mailer, who, link.clone()).await?;
+    if as_json {
+        let v = link_send::json(std::slice::from_ref(&report));
+        output::json(&v[0])?;
+    } else {
+        println!("{}", link_send::said(&report));
+    }
+    if let Some(e) = &report.unrecorded {
+        eprintln!("warning: the mail was not recorded on the tenant's timeline: {e}");
+    }
+    if !report.accepted() {
+        anyhow::bail!(
+            "the link was issued but not mailed: {}",
+            link_send::said(&report)
+        );
+    }
+    Ok(())
+}
+
+/// `--all-new --send`: the relay checked first, the links issued, then mailed.
+async fn all_new_sent(instance: &Instance, l: &LinkArgs, as_json: bool) -> Result<()> {
+    let mailer = link_send::mailer(instance)?;
+    let (reply, owner) = instance
+        .execute_noting_owner(Command::LinkAllNew {
+            ttl_secs: l.ttl.as_secs(),
+            integration: l.integration,
+        })
+        .await?;
+    if !owner {
+        eprintln!("warning: {NO_OWNER_FOR_LINK}");
+    }
+    let Reply::Links { links } = reply else {
+        return output::print(&reply, as_json, None);
+    };
+    let reports = link_send::send_all(instance, &mailer, links, as_json).await?;
+    if as_json {
+        output::json(&link_send::json(&reports))?;
+    } else {
+        println!("{}", link_send::summary(&reports));
+    }
+    let not = reports.iter().filter(|r| !r.accepted()).count();
+    if not > 0 {
+        anyhow::bail!(
+            "{not} of {} links were not mailed (named above; each still works)",
+            reports.len()
+        );
+    }
+    Ok(())
 }
 
 /// Said when the owner's answer does not say what `--replace` withdrew.

@@ -23,6 +23,7 @@ mod inert;
 mod instance;
 mod keys;
 mod link;
+mod link_send;
 mod offboard;
 mod output;
 mod pages;
