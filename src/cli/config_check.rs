@@ -133,6 +133,7 @@ fn check(
             "google": google.as_ref().map(|_| "ok").unwrap_or_else(|e| e.as_str()),
             "blaxel": blaxel.as_ref().unwrap_or_else(|e| e),
             "brand": brand_json(cfg, &found),
+            "mail": found.mail,
         });
         if let Some(lines) = online {
             v["online"] = serde_json::to_value(lines)?;
@@ -178,6 +179,12 @@ fn check(
         match &found.brand {
             Ok(b) => println!("brand:        {b}"),
             Err(e) => println!("brand:        PROBLEM: {e}"),
+        }
+        match &found.mail {
+            Some(m) => println!("mail:         {m}"),
+            None => println!(
+                "mail:         off (set [mail] smtp_url and from to mail links with `link --send`)"
+            ),
         }
         if let Some(lines) = online {
             super::config_online::print(lines);

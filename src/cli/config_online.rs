@@ -32,7 +32,12 @@ pub async fn lines(
         ..Options::default()
     };
     let local = local(instance).await;
-    Ok(online::run(&instance.config, instance.demo, &local, &options).await)
+    let (mut lines, mail) = tokio::join!(
+        online::run(&instance.config, instance.demo, &local, &options),
+        crate::mail::online::check(&instance.config, options.timeout),
+    );
+    lines.push(mail);
+    Ok(lines)
 }
 
 /// The certificates of a PEM file, DER.

@@ -20,6 +20,8 @@ pub struct Findings {
     /// The company the customer's pages name, in one line; `Err` when a public listener
     /// has no brand name.
     pub brand: Result<String, String>,
+    /// The relay links are mailed through, in one line; `None`: mail is off.
+    pub mail: Option<String>,
 }
 
 /// What provisioning would use.
@@ -67,6 +69,7 @@ impl Findings {
             public_url: config.listener.public_url.clone(),
             blaxel,
             brand,
+            mail: config.mail.as_ref().map(mail_text),
         }
     }
 
@@ -90,6 +93,31 @@ impl Findings {
         .map(String::as_str)
         .collect()
     }
+}
+
+/// The relay in one line: `smtps://relay:465 as ops (password set); from ...; 60 a minute`.
+fn mail_text(m: &super::MailConfig) -> String {
+    let login = match (&m.user, &m.password) {
+        (Some(u), Some(_)) => format!(" as {u} (password set)"),
+        (Some(u), None) => format!(" as {u} (no password: set MCP_ONBOARD_MAIL_PASSWORD)"),
+        _ => " (no login)".to_owned(),
+    };
+    let tls = match m.relay.tls {
+        super::RelayTls::Wrapper => "TLS",
+        super::RelayTls::StartTls => "STARTTLS required",
+        super::RelayTls::None => "plain, on loopback",
+    };
+    let reply = m
+        .reply_to
+        .as_deref()
+        .map(|r| format!(", replies to {r}"))
+        .unwrap_or_default();
+    format!(
+        "{} ({tls}){login}; from {}{reply}; at most {} a minute",
+        m.relay.shown(),
+        m.from,
+        m.per_minute
+    )
 }
 
 /// The brand in one line: `Parcel AI (at Google: Parcel Mail); logo ...; accent ...`.
@@ -219,6 +247,23 @@ mod tests {
             Findings::of(&named, false).brand.as_deref(),
             Ok(
                 "Parcel AI (at Google: Parcel Mail); accent #ffcc00 (button text #1d1f23); terms https://parcel.example/terms"
+            )
+        );
+
+        assert_eq!(f.mail, None, "mail is off unless set");
+        let mail = config(&[
+            ("MCP_ONBOARD_MAIL_SMTP_URL", "smtp://relay.parcel.example"),
+            (
+                "MCP_ONBOARD_MAIL_FROM",
+                "Parcel AI <onboarding@parcel.example>",
+            ),
+            ("MCP_ONBOARD_MAIL_USER", "ops"),
+            ("MCP_ONBOARD_MAIL_PASSWORD", "s3cret-pass"),
+        ]);
+        assert_eq!(
+            Findings::of(&mail, false).mail.as_deref(),
+            Some(
+                "smtp://relay.parcel.example:587 (STARTTLS required) as ops (password set); from Parcel AI <onboarding@parcel.example>; at most 60 a minute"
             )
         );
 

@@ -58,6 +58,7 @@ pub mod link_asks;
 pub mod link_mail;
 pub mod link_ttl;
 pub mod mail_address;
+pub mod mail_record;
 pub mod mcp_events;
 pub mod mcp_health;
 pub mod mcp_record;

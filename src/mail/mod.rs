@@ -12,6 +12,7 @@ mod addressee;
 mod compose;
 mod deliver;
 mod mailer;
+pub mod online;
 mod send;
 
 pub use addressee::Addressee;

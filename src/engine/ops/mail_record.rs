@@ -3,8 +3,9 @@
 //! command itself goes on the audit chain (as every operator's write does).
 
 use crate::domain::actor::Actor;
-use crate::domain::link_mail::{LinkMail, MailOutcome, record};
+use crate::domain::link_mail::{LinkMail, MailOutcome};
 use crate::domain::mail_address::recipient;
+use crate::domain::mail_record::record;
 use crate::engine::api::Reply;
 use crate::engine::core::Core;
 use crate::engine::error::EngineError;

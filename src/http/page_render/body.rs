@@ -1,7 +1,7 @@
 //! The inside of each page (what `<main>` holds) and the footer, from the page's facts;
 //! every value escaped on the way in.
 
-use super::{Brand, Failure, Page, PageKind, attr, esc, t};
+use super::{Brand, Failure, Page, PageKind, attr, esc, para, t};
 use crate::domain::model::{ExpectedAccount, Integration};
 use crate::i18n::{Arg, Lang};
 
@@ -128,15 +128,6 @@ fn failure_text(lang: Lang, brand: &Brand, failure: &Failure) -> String {
             )
         }
         _ => t(lang, id, &[brand_arg]),
-    }
-}
-
-pub(super) fn para(out: &mut String, class: &str, html: &str) {
-    if class.is_empty() {
-        out.push_str(&format!("<p>{html}</p>\n"));
-    } else {
-        out.push_str(&format!(r#"<p class="{class}">{html}</p>"#));
-        out.push('\n');
     }
 }
 

@@ -73,6 +73,16 @@ fn attr(s: &str) -> String {
     html_escape::encode_double_quoted_attribute(s).into_owned()
 }
 
+/// A paragraph of `html` (already escaped), with `class` when one is given.
+fn para(out: &mut String, class: &str, html: &str) {
+    if class.is_empty() {
+        out.push_str(&format!("<p>{html}</p>\n"));
+    } else {
+        out.push_str(&format!(r#"<p class="{class}">{html}</p>"#));
+        out.push('\n');
+    }
+}
+
 /// A text of `lang`, HTML-escaped.
 fn t(lang: Lang, id: &str, args: &[(&str, Arg<'_>)]) -> String {
     esc(&text(lang, id, args))

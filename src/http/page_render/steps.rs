@@ -3,8 +3,7 @@
 //! button back to the link's page in the page's language or, when this browser did not
 //! bring the way back, the advice to open the link again. A lone consent is not counted.
 
-use super::body::para;
-use super::{Page, attr, t};
+use super::{Page, attr, para, t};
 use crate::domain::consent::page::PageKind;
 use crate::domain::consent::several::Progress;
 use crate::domain::model::Integration;
