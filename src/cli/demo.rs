@@ -24,6 +24,8 @@ pub fn config(env: &dyn Fn(&str) -> Option<String>) -> Result<Config> {
             // Trying the hand-off to a company's frontend works in the demo too.
             // The brand can be tried in the demo too; its name is the demo's own.
             k if k.starts_with("MCP_ONBOARD_BRAND_") && k != "MCP_ONBOARD_BRAND_NAME" => env(k),
+            // Mailing links can be tried with a relay of one's own (a local one, say).
+            k if k.starts_with("MCP_ONBOARD_MAIL_") => env(k),
             "MCP_ONBOARD_RETURN_URL"
             | "MCP_ONBOARD_RETURN_REDIRECT"
             | "MCP_ONBOARD_METRICS_BIND" => env(k),

@@ -53,6 +53,12 @@ const TOOL_VARS: &[&str] = &[
     "BL_API_URL",
     "BL_API_KEY",
     "BL_WORKSPACE",
+    "MCP_ONBOARD_MAIL_SMTP_URL",
+    "MCP_ONBOARD_MAIL_FROM",
+    "MCP_ONBOARD_MAIL_REPLY_TO",
+    "MCP_ONBOARD_MAIL_PER_MINUTE",
+    "MCP_ONBOARD_MAIL_USER",
+    "MCP_ONBOARD_MAIL_PASSWORD",
 ];
 
 pub fn free_port() -> u16 {
