@@ -98,6 +98,27 @@ pub fn available() -> bool {
     })
 }
 
+/// A server in `mode`, or `None` (said loudly: SKIPPED) without python3 and aiosmtpd,
+/// except when `CI` is set: then the test fails.
+pub fn start_or_skip(mode: Mode) -> Option<SmtpServer> {
+    if available() {
+        return Some(SmtpServer::start(mode));
+    }
+    let why = "python3 with aiosmtpd is needed for the mail tests";
+    if std::env::var_os("CI").is_some() {
+        panic!("{why}: python3 -m pip install aiosmtpd (CI is set: not skipped)");
+    }
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "\n==================== SKIPPED: no aiosmtpd ====================\n\
+         {why}\n\
+         install: python3 -m pip install aiosmtpd\n\
+         ==============================================================\n"
+    );
+    None
+}
+
 fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support_smtp/server.py")
 }
