@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use clap::Args;
 
 use super::instance::Instance;
@@ -100,8 +100,11 @@ async fn issue(instance: &Instance, l: &LinkArgs, as_json: bool) -> Result<()> {
     let slug = l.slug.clone().unwrap_or_default();
     // Mail that cannot go must not cost an issued link: the relay and the address first.
     let mailing = if l.send {
-        let mailer = link_send::mailer(instance)?;
-        Some((mailer, link_send::addressee(instance, &slug).await?))
+        let mailer = link_send::mailer(instance).await?;
+        let mut who = link_send::addressee(instance, &slug).await?;
+        // The message says what the link asks: that integration's access when it is one.
+        who.integration = l.integration.unwrap_or(who.integration);
+        Some((mailer, who))
     } else {
         None
     };
@@ -144,23 +147,41 @@ async fn issue(instance: &Instance, l: &LinkArgs, as_json: bool) -> Result<()> {
     };
     // The link is printed before its QR files are written: a file that cannot be written
     // after all (a full disk, a name taken meanwhile) must not lose the link just issued.
-    if !(as_json && mailing.is_some()) {
+    // With --json --send it is printed once, with its mail; printed alone all the same
+    // when the mail cannot even be tried.
+    let print = || {
         output::print_link_with(
             link,
             as_json,
             l.qr.then_some(l.invert),
             warning,
             message.as_deref(),
-        )?;
+        )
+    };
+    let later = as_json && mailing.is_some();
+    if !later {
+        print()?;
     }
-    output::write_qr_files(&link.url, l.qr_png.as_deref(), l.qr_svg.as_deref())
-        .context("the link above was issued, but its QR code was not written")?;
+    if let Err(e) = output::write_qr_files(&link.url, l.qr_png.as_deref(), l.qr_svg.as_deref()) {
+        if later {
+            print()?;
+        }
+        return Err(e.context("the link above was issued, but its QR code was not written"));
+    }
     let Some((mailer, who)) = mailing else {
         return Ok(());
     };
-    let report = link_send::send_one(instance, &mailer, who, link.clone()).await?;
+    let report = match link_send::send_one(instance, &mailer, who, link.clone()).await {
+        Ok(report) => report,
+        Err(e) => {
+            if later {
+                print()?;
+            }
+            return Err(e.context("the link above was issued, but not mailed"));
+        }
+    };
     if as_json {
-        let v = link_send::json(std::slice::from_ref(&report));
+        let v = link_send::json(std::slice::from_ref(&report), true);
         output::json(&v[0])?;
     } else {
         println!("{}", link_send::said(&report));
@@ -179,7 +200,7 @@ async fn issue(instance: &Instance, l: &LinkArgs, as_json: bool) -> Result<()> {
 
 /// `--all-new --send`: the relay checked first, the links issued, then mailed.
 async fn all_new_sent(instance: &Instance, l: &LinkArgs, as_json: bool) -> Result<()> {
-    let mailer = link_send::mailer(instance)?;
+    let mailer = link_send::mailer(instance).await?;
     let (reply, owner) = instance
         .execute_noting_owner(Command::LinkAllNew {
             ttl_secs: l.ttl.as_secs(),
@@ -192,9 +213,25 @@ async fn all_new_sent(instance: &Instance, l: &LinkArgs, as_json: bool) -> Resul
     let Reply::Links { links } = reply else {
         return output::print(&reply, as_json, None);
     };
-    let reports = link_send::send_all(instance, &mailer, links, as_json).await?;
+    // Interrupted or cut off from the engine, the links issued are printed: only their
+    // hashes are stored, and an operator must not lose them.
+    let sending = link_send::send_all(instance, &mailer, links.clone(), l.integration, as_json);
+    let sent = tokio::select! {
+        r = sending => r,
+        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+    };
+    let reports = match sent {
+        Ok(reports) => reports,
+        Err(e) => {
+            eprintln!(
+                "the links issued follow; some may have been mailed (`mcp-onboard tenant show SLUG` says whether)"
+            );
+            output::print(&Reply::Links { links }, as_json, None)?;
+            return Err(e.context("mailing the links stopped"));
+        }
+    };
     if as_json {
-        output::json(&link_send::json(&reports))?;
+        output::json(&link_send::json(&reports, false))?;
     } else {
         println!("{}", link_send::summary(&reports));
     }

@@ -11,10 +11,26 @@ use super::instance::Instance;
 use crate::engine::api::{Command, LinkView, ListQuery, Reply};
 use crate::mail::{Addressee, MailReport, Mailer, Sending, send_links};
 
-/// The mailer of this process's `[mail]`, or why there is none: before any link is issued.
-pub fn mailer(instance: &Instance) -> Result<Mailer> {
-    Mailer::new(&instance.config, crate::message::configured_template())
-        .context("cannot mail the link")
+/// The mailer of this process's `[mail]`, its relay accepting our login, or why not:
+/// before any link is issued (a link that cannot be mailed is not issued).
+pub async fn mailer(instance: &Instance) -> Result<Mailer> {
+    let templates = tokio::task::spawn_blocking(crate::message::configured_template)
+        .await
+        .context("reading the message templates")?;
+    let mailer = Mailer::new(&instance.config, templates).context("cannot mail the link")?;
+    let bound = crate::mail::SEND_TIMEOUT;
+    match tokio::time::timeout(bound, mailer.check_login()).await {
+        Ok(Ok(())) => Ok(mailer),
+        Ok(Err(e)) => bail!(
+            "the relay {} does not take us: {e}; no link was issued (`mcp-onboard config check --online` checks it)",
+            mailer.relay()
+        ),
+        Err(_) => bail!(
+            "the relay {} did not answer within {} s; no link was issued",
+            mailer.relay(),
+            bound.as_secs()
+        ),
+    }
 }
 
 /// Mail one link just issued to `who`.
@@ -26,7 +42,7 @@ pub async fn send_one(
 ) -> Result<MailReport> {
     let conn = instance.connect().await?;
     let mut reports = send_links(conn.api().as_ref(), mailer, vec![(who, link)], &|_, _| {}).await;
-    conn.close().await?;
+    closed(conn).await;
     reports.pop().context("nothing was mailed")
 }
 
@@ -43,18 +59,20 @@ pub async fn addressee(instance: &Instance, slug: &str) -> Result<Addressee> {
     let who = Addressee::of_view(&t);
     if who.to.is_none() {
         bail!(
-            "tenant {slug} has no address to mail its link to: `mcp-onboard tenant edit {slug} --contact-email ADDR` (or an expected Google account given by --email); no link was issued"
+            "tenant {}; no link was issued",
+            crate::mail::no_address(slug)
         );
     }
     Ok(who)
 }
 
-/// Mail every link of `links` (just issued by `--all-new`), with a progress bar on a
-/// terminal; the reports in the order given.
+/// Mail every link of `links` (just issued by `--all-new`, for `only` that integration
+/// when given), with a progress bar on a terminal; the reports in the order given.
 pub async fn send_all(
     instance: &Instance,
     mailer: &Mailer,
     links: Vec<LinkView>,
+    only: Option<crate::domain::integration::Integration>,
     as_json: bool,
 ) -> Result<Vec<MailReport>> {
     let conn = instance.connect().await?;
@@ -83,7 +101,8 @@ pub async fn send_all(
                 },
                 |t| Addressee::of_summary(t),
             );
-            (who, l)
+            let integration = only.unwrap_or(who.integration);
+            (Addressee { integration, ..who }, l)
         })
         .collect();
     let bar = progress_bar(pairs.len(), as_json);
@@ -93,8 +112,15 @@ pub async fn send_all(
     .await;
     bar.finish_and_clear();
     drop(api);
-    conn.close().await?;
+    closed(conn).await;
     Ok(reports)
+}
+
+/// Close the connection; the mails went, so a failure to close is only a warning.
+async fn closed(conn: super::instance::Connection) {
+    if let Err(e) = conn.close().await {
+        eprintln!("warning: {e:#}");
+    }
 }
 
 /// A bar on stderr when it is a terminal (and the output is not JSON), else nothing.
@@ -141,8 +167,9 @@ pub fn said(r: &MailReport) -> String {
     }
 }
 
-/// The reports for scripts: each link with what became of its mail.
-pub fn json(reports: &[MailReport]) -> serde_json::Value {
+/// The reports for scripts: each link (`full`: as `link --json` gives it, else as
+/// `link --all-new --json` does) with what became of its mail.
+pub fn json(reports: &[MailReport], full: bool) -> serde_json::Value {
     use crate::domain::link_mail::MailOutcome;
     let one = |r: &MailReport| {
         let mail = match &r.sending {
@@ -154,14 +181,18 @@ pub fn json(reports: &[MailReport]) -> serde_json::Value {
                     serde_json::json!(matches!(d.outcome, MailOutcome::Accepted { .. }));
                 v
             }
-            Sending::NotSent(why) => {
-                serde_json::json!({ "accepted": false, "to": r.to, "not_sent": why })
-            }
+            Sending::NotSent(why) => serde_json::json!({
+                "outcome": "not_sent", "accepted": false, "to": r.to, "not_sent": why,
+            }),
         };
-        let mut v = serde_json::json!({
-            "slug": r.slug, "url": r.link.url, "id": r.link.id, "expires_at": r.link.expires_at,
-            "mail": mail,
-        });
+        let mut v = if full {
+            serde_json::to_value(&r.link).unwrap_or_default()
+        } else {
+            serde_json::json!({
+                "slug": r.slug, "url": r.link.url, "id": r.link.id, "expires_at": r.link.expires_at,
+            })
+        };
+        v["mail"] = mail;
         if let Some(e) = &r.unrecorded {
             v["unrecorded"] = serde_json::json!(e);
         }

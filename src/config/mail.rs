@@ -53,7 +53,11 @@ impl Relay {
             RelayTls::Wrapper => "smtps",
             RelayTls::StartTls | RelayTls::None => "smtp",
         };
-        format!("{scheme}://{}:{}", self.host, self.port)
+        if self.host.contains(':') {
+            format!("{scheme}://[{}]:{}", self.host, self.port)
+        } else {
+            format!("{scheme}://{}:{}", self.host, self.port)
+        }
     }
 }
 
@@ -83,9 +87,10 @@ fn invalid(key: &'static str, value: &str, from: &str, detail: &str) -> ConfigEr
 pub(super) fn resolve(src: &Source) -> Result<Option<MailConfig>, ConfigError> {
     let file: FileMail = src.section("mail")?;
     if let Some(p) = file.password.as_deref() {
+        let _ = p;
         return Err(invalid(
             "mail.password",
-            &"*".repeat(p.len().min(8)),
+            "(not shown)",
             src.label(),
             "the relay's password is read from MCP_ONBOARD_MAIL_PASSWORD only, never from the file",
         ));
@@ -135,13 +140,24 @@ pub(super) fn resolve(src: &Source) -> Result<Option<MailConfig>, ConfigError> {
     let env = |k: &str| src.pick(k, None).map(|(v, _)| v);
     let user = src.pick("MCP_ONBOARD_MAIL_USER", file.user).map(|(v, _)| v);
     let password = env("MCP_ONBOARD_MAIL_PASSWORD").map(SecretString::from);
-    if password.is_some() && user.is_none() {
-        return Err(invalid(
-            "mail.user",
-            "",
-            "environment variable MCP_ONBOARD_MAIL_PASSWORD",
-            "a relay password is set: set MCP_ONBOARD_MAIL_USER too",
-        ));
+    match (&user, &password) {
+        (None, Some(_)) => {
+            return Err(invalid(
+                "mail.user",
+                "",
+                "environment variable MCP_ONBOARD_MAIL_PASSWORD",
+                "a relay password is set: set MCP_ONBOARD_MAIL_USER too",
+            ));
+        }
+        (Some(u), None) => {
+            return Err(invalid(
+                "mail.password",
+                "",
+                &format!("mail.user {u}"),
+                "a relay login is set: set its password in MCP_ONBOARD_MAIL_PASSWORD",
+            ));
+        }
+        _ => {}
     }
     Ok(Some(MailConfig {
         relay,
@@ -156,23 +172,17 @@ pub(super) fn resolve(src: &Source) -> Result<Option<MailConfig>, ConfigError> {
 /// The relay of `text`: `smtps://` (port 465 unless given) or `smtp://` (587), no login in
 /// it, and STARTTLS required unless the host is on loopback.
 fn relay(text: &str, from: &str) -> Result<Relay, ConfigError> {
-    let bad = |detail: &str| invalid("mail.smtp_url", text, from, detail);
+    let shown = without_login(text);
+    let bad = |detail: &str| invalid("mail.smtp_url", &shown, from, detail);
     let url = Url::parse(text.trim()).map_err(|e| {
         bad(&format!(
             "{e}; expected smtps://relay.example.com:465 or smtp://relay.example.com:587"
         ))
     })?;
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(ConfigError::Invalid {
-            key: "mail.smtp_url",
-            value: format!(
-                "{}://…@{}",
-                url.scheme(),
-                url.host_str().unwrap_or_default()
-            ),
-            from: from.to_owned(),
-            detail: "a login in the URL is refused: set MCP_ONBOARD_MAIL_USER and MCP_ONBOARD_MAIL_PASSWORD".into(),
-        });
+        return Err(bad(
+            "a login in the URL is refused: set MCP_ONBOARD_MAIL_USER and MCP_ONBOARD_MAIL_PASSWORD",
+        ));
     }
     let host = url
         .host_str()
@@ -199,13 +209,23 @@ fn relay(text: &str, from: &str) -> Result<Relay, ConfigError> {
     })
 }
 
-/// `localhost` or a loopback address (an `smtp://` URL's host is not parsed as an IP
-/// address by the URL parser: it is not a special scheme).
+/// `text` as it may be shown: whatever stands between `://` and the last `@` (a login,
+/// a password) cut out, whether or not the URL parses.
+fn without_login(text: &str) -> String {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return text.to_owned();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{scheme}://…@{}", &rest[at + 1..]),
+        None => text.to_owned(),
+    }
+}
+
+/// A loopback relay: an `smtp://` URL's host is not parsed as an IP address by the URL
+/// parser (it is not a special scheme), so the host is taken as written.
 fn on_loopback(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+    super::source::is_loopback_name(host)
 }
 
 #[cfg(test)]

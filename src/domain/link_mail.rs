@@ -21,6 +21,9 @@ pub enum MailOutcome {
     },
 }
 
+/// The most tries a mail may be recorded with.
+pub const MAX_ATTEMPTS: u32 = 10;
+
 /// The longest relay reply kept (a relay may say a lot; the timeline keeps a line).
 const MAX_REPLY: usize = 300;
 

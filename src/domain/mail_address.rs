@@ -1,6 +1,8 @@
 //! The one rule for an address a consent link may be mailed to: a single plain address
 //! (`name@domain`), nothing that could smuggle a second recipient or a header into the
-//! mail (no control characters, no commas, semicolons, angle brackets, quotes or spaces).
+//! mail (no control characters, no commas, semicolons, angle brackets, quotes or spaces),
+//! nor route it elsewhere (`%`, `!`); its name in ASCII (a relay need not speak SMTPUTF8),
+//! its domain as DNS knows it (an international one in its `xn--` form).
 
 /// The longest address SMTP carries (RFC 5321: a 256-octet path, less its brackets).
 const MAX_ADDRESS: usize = 254;
@@ -19,7 +21,8 @@ pub fn recipient(text: &str) -> Result<String, String> {
             "`{a}` names more than one recipient: give one address"
         ));
     }
-    if a.contains(['<', '>', '"', '(', ')', '[', ']', '\\', ':']) || a.contains(char::is_whitespace)
+    if a.contains(['<', '>', '"', '(', ')', '[', ']', '\\', ':', '%', '!'])
+        || a.contains(char::is_whitespace)
     {
         return Err(format!(
             "`{a}` is not a plain address: give one like jane@acme.example"
@@ -46,7 +49,16 @@ pub fn recipient(text: &str) -> Result<String, String> {
     if !labels_ok {
         return Err(format!("`{a}` has no valid domain after the @"));
     }
-    Ok(format!("{local}@{}", domain.to_lowercase()))
+    if !local.is_ascii() || local.chars().any(|c| c.is_ascii_control()) {
+        return Err(format!(
+            "`{a}` has letters beyond ASCII before the @: a relay need not take them"
+        ));
+    }
+    let domain = match url::Host::parse(&domain.to_lowercase()) {
+        Ok(url::Host::Domain(d)) => d,
+        _ => return Err(format!("`{a}` has no valid domain after the @")),
+    };
+    Ok(format!("{local}@{domain}"))
 }
 
 #[cfg(test)]
@@ -60,8 +72,9 @@ mod tests {
             Ok("Jane.Roe+onboard@acme.example")
         );
         assert_eq!(
-            recipient("owner@müller.example").as_deref(),
-            Ok("owner@müller.example")
+            recipient("owner@Müller.example").as_deref(),
+            Ok("owner@xn--mller-kva.example"),
+            "an international domain as DNS knows it"
         );
         for (bad, says) in [
             ("", "empty"),
@@ -76,6 +89,8 @@ mod tests {
             ("@acme.example", "no valid name"),
             ("jane@localhost", "no valid domain"),
             ("jane@acme..example", "no valid domain"),
+            ("a%evil.example@relay.example", "not a plain address"),
+            ("jörg@acme.example", "beyond ASCII"),
         ] {
             let err = recipient(bad).unwrap_err();
             assert!(err.contains(says), "{bad:?}: {err}");

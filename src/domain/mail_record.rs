@@ -6,10 +6,12 @@ use super::model::{AuditEvent, EventKind, ExpectedAccount, Tenant};
 
 impl Tenant {
     /// Where its links are mailed: its contact email, else the Google account it expects
-    /// when that is an address (not a domain).
+    /// when that is an address (not a domain) a link may be mailed to.
     pub fn mail_to(&self) -> Option<&str> {
         self.contact_email.as_deref().or(match &self.expected {
-            Some(ExpectedAccount::Email(e)) => Some(e.as_str()),
+            Some(ExpectedAccount::Email(e)) if super::mail_address::recipient(e).is_ok() => {
+                Some(e.as_str())
+            }
             _ => None,
         })
     }

@@ -18,6 +18,13 @@ pub struct Addressee {
     pub lang: Option<Lang>,
 }
 
+/// Why a tenant's link cannot be mailed when it has no address, and how to give it one.
+pub fn no_address(slug: &str) -> String {
+    format!(
+        "{slug} has no address to mail its link to: `mcp-onboard tenant edit {slug} --contact-email ADDR` (or an expected Google account, --email)"
+    )
+}
+
 impl Addressee {
     pub fn of_summary(t: &TenantSummary) -> Self {
         Self {

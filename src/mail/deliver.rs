@@ -1,7 +1,9 @@
 //! One mail handed to the relay, tried again on a temporary refusal (4xx) or when the
-//! relay could not be reached, with backoff; never again on a permanent refusal (5xx) or
-//! a TLS failure (it would fail the same way). What the relay said comes back with the
-//! secrets of the send (the link, the relay's login) taken out.
+//! relay could not be reached, with backoff; never again on a permanent refusal (5xx), a
+//! TLS failure or a refusal on our side (the relay lacks what the mail needs): each would
+//! fail the same way. A relay that stops answering mid-way is given [`SEND_TIMEOUT`] and
+//! not tried again (the mail may have gone). What the relay said comes back as one short
+//! line with the secrets of the send (the link, the relay's login) taken out.
 
 use std::time::Duration;
 
@@ -17,6 +19,13 @@ pub const TRIES: u32 = 4;
 /// The wait before the second try; doubled before each next.
 pub const RETRY_FIRST: Duration = Duration::from_secs(1);
 
+/// The longest one try may take, all of it (lettre bounds only the connect).
+pub const SEND_TIMEOUT: std::time::Duration = Duration::from_secs(60);
+
+/// SMTP replies saying the relay refuses our login or our sender: every next mail fails
+/// the same way.
+const REFUSES_US: [u16; 5] = [530, 534, 535, 538, 553];
+
 /// What became of one mail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
@@ -25,10 +34,19 @@ pub struct Delivery {
 }
 
 impl Delivery {
-    /// The relay was not reached at all (nor refused anything): the next mail would fare
-    /// no better for now.
-    pub fn unreached(&self) -> bool {
-        matches!(self.outcome, MailOutcome::Refused { code: None, .. })
+    /// The relay was not reached (or stopped answering), or refuses our login or sender:
+    /// the next mail would fare no better for now.
+    pub fn hopeless(&self) -> bool {
+        match &self.outcome {
+            MailOutcome::Refused {
+                code: None,
+                permanent: false,
+                ..
+            } => true,
+            MailOutcome::Refused { code: Some(c), .. } => REFUSES_US.contains(c),
+            MailOutcome::Accepted { .. } => false,
+            MailOutcome::Refused { .. } => false,
+        }
     }
 }
 
@@ -46,38 +64,67 @@ pub async fn deliver(mailer: &Mailer, message: &Message, secrets: &[&str]) -> De
     loop {
         attempts += 1;
         mailer.limiter.until_ready().await;
-        let outcome = match mailer.transport.send(message.clone()).await {
-            Ok(response) => {
-                return Delivery {
-                    attempts,
-                    outcome: MailOutcome::Accepted {
-                        queue_id: queue_id(&response),
-                    },
-                };
+        let sent = tokio::time::timeout(SEND_TIMEOUT, mailer.transport.send(message.clone()));
+        let (outcome, again) = match sent.await {
+            Ok(Ok(response)) => {
+                let queue_id = queue_id(&response);
+                (MailOutcome::Accepted { queue_id }, false)
             }
-            Err(e) => {
-                let reply = redactor.redact(&e.to_string());
-                let code = e.status().map(|c| u16::from(c));
-                let permanent = e.is_permanent();
-                // A TLS failure or a client-side one fails the same way each time.
-                let again = !permanent && !e.is_tls() && !e.is_client();
-                (
-                    MailOutcome::Refused {
-                        code,
-                        reply,
-                        permanent,
-                    },
-                    again,
-                )
-            }
+            Ok(Err(e)) => refusal(&e, &redactor),
+            Err(_) => (
+                MailOutcome::Refused {
+                    code: None,
+                    reply: format!(
+                        "the relay stopped answering for {} s (the mail may have gone: not tried again)",
+                        SEND_TIMEOUT.as_secs()
+                    ),
+                    permanent: false,
+                },
+                false,
+            ),
         };
-        let (outcome, again) = outcome;
         if !again || attempts >= TRIES {
-            return Delivery { attempts, outcome };
+            return Delivery {
+                attempts,
+                outcome: outcome.cleaned(),
+            };
         }
         tokio::time::sleep(wait).await;
         wait *= 2;
     }
+}
+
+/// A failed try as recorded, and whether to try again: a 4xx or a relay not reached, yes;
+/// a 5xx, a TLS failure or our own side's refusal (no 8BITMIME, no shared login
+/// mechanism), no — those are `permanent` with no code, and do not count as unreached.
+fn refusal(e: &lettre::transport::smtp::Error, redactor: &Redactor) -> (MailOutcome, bool) {
+    let reply = redactor.redact(&e.to_string());
+    let code = e.status().map(u16::from);
+    let ours = e.is_client() || e.is_tls() || tls_failure(e);
+    let permanent = e.is_permanent() || ours;
+    let outcome = MailOutcome::Refused {
+        code,
+        reply,
+        permanent,
+    };
+    (outcome, !permanent)
+}
+
+/// Whether a connection error is the TLS handshake's (lettre reports a bad certificate or a
+/// failed handshake as a connection error): it fails the same way every time.
+fn tls_failure(e: &lettre::transport::smtp::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(s) = source {
+        let text = s.to_string().to_ascii_lowercase();
+        if ["certificate", "handshake", "tls", "alert"]
+            .iter()
+            .any(|w| text.contains(w))
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 /// The relay's queue id: the last word of a reply saying `queued as ID` (Postfix, Exim,

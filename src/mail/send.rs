@@ -19,8 +19,9 @@ use crate::engine::api::{Command, LinkView};
 
 /// Mails handed to the relay at once.
 const AT_ONCE: usize = 4;
-/// Mails in a row that could not reach the relay before the rest are left unsent.
-const UNREACHED_IN_A_ROW: u32 = 5;
+/// Mails in a row that found the relay hopeless (not reached, or refusing our login or
+/// sender) before the rest are left unsent.
+const HOPELESS_IN_A_ROW: u32 = 5;
 
 /// What became of one tenant's link.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,21 +65,21 @@ pub async fn send_links(
 ) -> Vec<MailReport> {
     let total = links.len();
     let done = AtomicU32::new(0);
-    let unreached = Arc::new(AtomicU32::new(0));
+    let hopeless = Arc::new(AtomicU32::new(0));
     let gave_up = Arc::new(AtomicBool::new(false));
     let mut reports: Vec<(usize, MailReport)> =
         futures_util::stream::iter(links.into_iter().enumerate())
             .map(|(i, (who, link))| {
-                let (unreached, gave_up, done) = (unreached.clone(), gave_up.clone(), &done);
+                let (hopeless, gave_up, done) = (hopeless.clone(), gave_up.clone(), &done);
                 async move {
                     let report = send_one(api, mailer, who, link, &gave_up).await;
                     if let Sending::Sent(d) = &report.sending {
-                        if d.unreached() {
-                            if unreached.fetch_add(1, Ordering::SeqCst) + 1 >= UNREACHED_IN_A_ROW {
+                        if d.hopeless() {
+                            if hopeless.fetch_add(1, Ordering::SeqCst) + 1 >= HOPELESS_IN_A_ROW {
                                 gave_up.store(true, Ordering::SeqCst);
                             }
                         } else {
-                            unreached.store(0, Ordering::SeqCst);
+                            hopeless.store(0, Ordering::SeqCst);
                         }
                     }
                     let n = done.fetch_add(1, Ordering::SeqCst) + 1;
@@ -109,10 +110,7 @@ async fn send_one(
         unrecorded: None,
     };
     let Some(to) = who.to.clone() else {
-        report.sending = Sending::NotSent(format!(
-            "{} has no address: `mcp-onboard tenant edit {} --contact-email ADDR`",
-            who.slug, who.slug
-        ));
+        report.sending = Sending::NotSent(super::addressee::no_address(&who.slug));
         return report;
     };
     let to = match crate::domain::mail_address::recipient(&to) {
@@ -124,7 +122,7 @@ async fn send_one(
     };
     if gave_up.load(Ordering::SeqCst) {
         report.sending = Sending::NotSent(format!(
-            "not tried: the relay {} could not be reached {UNREACHED_IN_A_ROW} times in a row",
+            "not tried: the relay {} was not reached, or refused our login or sender, {HOPELESS_IN_A_ROW} times in a row",
             mailer.relay()
         ));
         return report;
@@ -189,13 +187,7 @@ pub async fn issue_and_send(
     let mut not_issued = Vec::new();
     for who in tenants {
         if who.to.is_none() {
-            not_issued.push((
-                who.slug.clone(),
-                format!(
-                    "no address: `mcp-onboard tenant edit {} --contact-email ADDR`",
-                    who.slug
-                ),
-            ));
+            not_issued.push((who.slug.clone(), super::addressee::no_address(&who.slug)));
             continue;
         }
         let command = Command::IssueLink {

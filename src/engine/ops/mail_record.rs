@@ -35,6 +35,25 @@ pub async fn record_mail(core: &Core, actor: &Actor, sent: Sent) -> Result<Reply
             sent.link_id
         )));
     }
+    if let MailOutcome::Refused {
+        code: Some(c),
+        permanent,
+        ..
+    } = &sent.outcome
+        && (!(400..600).contains(c) || *permanent != (*c >= 500))
+    {
+        return Err(EngineError::BadRequest(format!(
+            "a refusal with code {c} is {}",
+            if *c >= 500 { "permanent" } else { "not one" }
+        )));
+    }
+    if sent.attempts == 0 || sent.attempts > crate::domain::link_mail::MAX_ATTEMPTS {
+        return Err(EngineError::BadRequest(format!(
+            "{} tries: a mail is tried 1 to {} times",
+            sent.attempts,
+            crate::domain::link_mail::MAX_ATTEMPTS
+        )));
+    }
     let accepted = matches!(sent.outcome, MailOutcome::Accepted { .. });
     let slug = sent.slug.clone();
     core.commit(actor, Durability::Durable, move |tx| {
