@@ -135,6 +135,12 @@ fn link_send_mails_the_exact_link_in_the_tenants_language_and_records_it() {
         said[0].contains(&m.queue_id) && said[0].contains("Jane.Roe@acme.example"),
         "{said:?}"
     );
+    let text = w.ok(&["tenant", "show", "acme"]);
+    assert!(text.contains("mail to:  Jane.Roe@acme.example"), "{text}");
+    assert!(
+        text.contains("mailed:") && text.contains(&m.queue_id),
+        "{text}"
+    );
     let audit = w.ok(&["audit", "--json", "--tenant", "acme"]);
     assert!(
         audit.contains("record_mail") && audit.contains(&m.queue_id),

@@ -68,6 +68,13 @@ pub fn tenant_text(t: &TenantView, now: Millis) -> String {
     if let Some(c) = &t.contact {
         out.push(format!("  contact:  {c}"));
     }
+    if let Some(to) = &t.mail_to {
+        out.push(format!("  mail to:  {to}"));
+    }
+    if let Some(m) = &t.last_mail {
+        let at = crate::time::for_people(m.at, &crate::time::local_zone());
+        out.push(format!("  mailed:   {at}: {}", m.detail()));
+    }
     if let Some(u) = &t.return_url {
         out.push(format!("  returns:  {u}"));
     }
