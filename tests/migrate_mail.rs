@@ -96,10 +96,16 @@ async fn a_schema_7_database_opens_with_its_tenants_as_shown() {
         .run(me.clone(), Command::EditTenant { slug, edit })
         .await
         .unwrap();
+    let links = engine.store().read(|s| s.links_for("beta")).await.unwrap();
+    let link_id = links
+        .first()
+        .expect("beta's link of that release")
+        .id
+        .clone();
     let sent = Command::RecordMail {
         slug: "beta".into(),
         to: "jane@acme.example".into(),
-        link_id: "ab12cd34".into(),
+        link_id: link_id.clone(),
         attempts: 1,
         outcome: MailOutcome::Accepted {
             queue_id: Some("Q1".into()),
@@ -128,7 +134,7 @@ async fn a_schema_7_database_opens_with_its_tenants_as_shown() {
     assert!(mailed.accepted());
     assert_eq!(
         (mailed.to.as_str(), mailed.link_id.as_str()),
-        ("jane@acme.example", "ab12cd34")
+        ("jane@acme.example", link_id.as_str())
     );
 }
 

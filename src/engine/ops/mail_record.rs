@@ -58,6 +58,16 @@ pub async fn record_mail(core: &Core, actor: &Actor, sent: Sent) -> Result<Reply
     let slug = sent.slug.clone();
     core.commit(actor, Durability::Durable, move |tx| {
         let t = tenant_in(tx, &sent.slug)?;
+        if !tx
+            .links_of(&sent.slug)?
+            .iter()
+            .any(|(_, l)| l.id == sent.link_id)
+        {
+            return Err(EngineError::BadRequest(format!(
+                "tenant {} has no link {}",
+                sent.slug, sent.link_id
+            )));
+        }
         let mail = LinkMail {
             at: tx.now(),
             to: to.clone(),
