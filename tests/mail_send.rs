@@ -6,7 +6,9 @@
 mod support_proc;
 mod support_smtp;
 
+use rstest::rstest;
 use serde_json::Value;
+use support_proc::pg::Backend;
 use support_proc::*;
 use support_smtp::{Mode, SmtpServer};
 
@@ -60,12 +62,34 @@ fn events_of(t: &Value, kind: &str) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn link_send_mails_the_exact_link_in_the_tenants_language_and_records_it() {
+/// `world` with its store on `backend` (PostgreSQL: not the demo, whose store is sled).
+fn world_on(smtp: &SmtpServer, backend: Backend) -> Option<World> {
+    let mut w = world(smtp).on(backend)?;
+    if backend == Backend::Postgres {
+        w.demo = false;
+        w.env.extend(
+            [
+                ("GOOGLE_CLIENT_ID", "id.apps.googleusercontent.com"),
+                ("GOOGLE_CLIENT_SECRET", "s3cret"),
+                ("BL_WORKSPACE", "ws"),
+                ("BL_API_KEY", "bl_key"),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned())),
+        );
+    }
+    Some(w)
+}
+
+#[rstest]
+#[case::sled(Backend::Sled)]
+#[case::postgres(Backend::Postgres)]
+fn link_send_mails_the_exact_link_in_the_tenants_language_and_records_it(#[case] backend: Backend) {
     let Some(smtp) = support_smtp::start_or_skip(Mode::Accept) else {
         return;
     };
-    let w = world(&smtp);
+    let Some(w) = world_on(&smtp, backend) else {
+        return;
+    };
     w.ok(&[
         "tenant",
         "add",
