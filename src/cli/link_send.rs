@@ -213,7 +213,7 @@ pub fn summary(reports: &[MailReport]) -> String {
     let not: Vec<&MailReport> = reports.iter().filter(|r| !r.accepted()).collect();
     if !not.is_empty() {
         out.push_str(&format!(
-            "; {} not mailed (each link still works: hand it over another way, or mail it again with `mcp-onboard link SLUG --send`):",
+            "; {} not mailed (each link still works: hand it over another way, or mail a new one with `mcp-onboard link SLUG --send --replace`, which withdraws it):",
             not.len()
         ));
         for r in not {

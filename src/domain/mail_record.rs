@@ -102,7 +102,7 @@ mod tests {
             "link ab12cd34 to jane@acme.example was refused by the relay: 550 5.1.1 no such user"
         );
         assert!(!next.mailed.unwrap().accepted());
-        let json = serde_json::to_value(&e.kind).unwrap();
+        let json = serde_json::to_value(e.kind).unwrap();
         assert_eq!(json, "link_mail_refused");
     }
 }
