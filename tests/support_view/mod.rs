@@ -201,6 +201,7 @@ pub fn setup(attachment: Attachment) -> Setup {
         exports: "/home/op/.local/share/mcp-onboard/exports".into(),
         message_template: Default::default(),
         problems: Vec::new(),
+        mail: Err("mail is not set up".into()),
     }
 }
 

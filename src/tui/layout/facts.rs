@@ -1,12 +1,13 @@
 //! How a fact of a tenant, or of one of its integrations, reads in its pane: a consent
-//! waiting for approval, a refresh token's health, its MCP server's last check.
+//! waiting for approval, a refresh token's health, its MCP server's last check, where its
+//! links are mailed and the last one that was.
 
 use ratatui::style::Style;
 
 use crate::domain::health::Health;
-use crate::engine::api::{McpView, TokenView};
-use crate::tui::clock::countdown;
-use crate::tui::model::Model;
+use crate::engine::api::{McpView, TenantView, TokenView};
+use crate::tui::clock::{countdown, day_or_time};
+use crate::tui::model::{Model, set_address};
 
 /// What a consent waiting for approval says, with the keys that act on it.
 pub(super) fn approval_text(account: &str) -> String {
@@ -61,4 +62,29 @@ pub(super) fn mcp(m: &Model, c: &McpView) -> (String, Style) {
     }
     let text = format!("… last MCP check failed ({} in a row): {error}", c.failures);
     (text, t.warn())
+}
+
+/// Where the tenant's links are mailed (said when it has an address, or when this console
+/// mails and it has none), and its last link mailed with the relay's answer.
+pub(super) fn mail(m: &Model, d: &TenantView) -> Vec<(&'static str, String, Style)> {
+    let t = m.theme;
+    let mut out = Vec::new();
+    match &d.mail_to {
+        Some(to) => out.push(("mail", to.clone(), Style::new())),
+        None if m.setup.mail.is_ok() => {
+            let fix = format!("no address: {}", set_address(&d.slug));
+            out.push(("mail", fix, t.warn()));
+        }
+        None => {}
+    }
+    if let Some(last) = &d.last_mail {
+        let (mark, style) = if last.accepted() {
+            ("✔", t.ok())
+        } else {
+            ("✖", t.error())
+        };
+        let when = day_or_time(m.now, last.at);
+        out.push(("mailed", format!("{mark} {when} {}", last.detail()), style));
+    }
+    out
 }

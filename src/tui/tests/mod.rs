@@ -60,6 +60,7 @@ pub(super) fn setup(attachment: Attachment) -> Setup {
         exports: EXPORTS.into(),
         message_template: crate::message::template(None),
         problems: Vec::new(),
+        mail: Err(crate::mail::MailError::Off.to_string()),
     }
 }
 
