@@ -21,11 +21,14 @@ use ratatui::backend::TestBackend;
 
 mod integrations;
 mod keyed;
+mod mail;
 mod mcp;
 mod setup;
 pub use integrations::*;
 #[allow(unused_imports)]
 pub use keyed::*;
+#[allow(unused_imports)]
+pub use mail::*;
 #[allow(unused_imports)]
 pub use mcp::*;
 #[allow(unused_imports)]

@@ -128,8 +128,8 @@ pub fn rows(m: &Model, d: &TenantView, width: u16, extent: Extent) -> Rows {
         );
         put(kv("link", &v, Style::new()));
     }
-    for (k, v, style) in mail(m, d) {
-        put(kv(k, &v, style));
+    if let Some((v, style)) = mail(m, d) {
+        put(kv("mail", &v, style));
     }
     if !d.granted_scopes.is_empty() && !blocks {
         let missing =

@@ -5,6 +5,7 @@
 use ratatui::style::Style;
 
 use crate::domain::health::Health;
+use crate::domain::link_mail::MailOutcome;
 use crate::engine::api::{McpView, TenantView, TokenView};
 use crate::tui::clock::{countdown, day_or_time};
 use crate::tui::model::{Model, set_address};
@@ -65,26 +66,35 @@ pub(super) fn mcp(m: &Model, c: &McpView) -> (String, Style) {
 }
 
 /// Where the tenant's links are mailed (said when it has an address, or when this console
-/// mails and it has none), and its last link mailed with the relay's answer.
-pub(super) fn mail(m: &Model, d: &TenantView) -> Vec<(&'static str, String, Style)> {
+/// mails and it has none) and the last one that was, in a row: what the relay said in full
+/// is in its timeline.
+pub(super) fn mail(m: &Model, d: &TenantView) -> Option<(String, Style)> {
     let t = m.theme;
-    let mut out = Vec::new();
-    match &d.mail_to {
-        Some(to) => out.push(("mail", to.clone(), Style::new())),
-        None if m.setup.mail.is_ok() => {
-            let fix = format!("no address: {}", set_address(&d.slug));
-            out.push(("mail", fix, t.warn()));
-        }
-        None => {}
-    }
-    if let Some(last) = &d.last_mail {
-        let (mark, style) = if last.accepted() {
-            ("✔", t.ok())
-        } else {
-            ("✖", t.error())
+    let last = d.last_mail.as_ref().map(|l| {
+        let when = day_or_time(m.now, l.at);
+        let to = match &d.mail_to {
+            Some(now) if *now == l.to => String::new(),
+            _ => format!(" to {}", l.to),
         };
-        let when = day_or_time(m.now, last.at);
-        out.push(("mailed", format!("{mark} {when} {}", last.detail()), style));
-    }
-    out
+        match &l.outcome {
+            MailOutcome::Accepted { .. } => {
+                (format!("✔ link {} mailed{to} {when}", l.link_id), None)
+            }
+            MailOutcome::Refused { reply, .. } => (
+                format!("✖ link {}{to} not mailed {when}: {reply}", l.link_id),
+                Some(t.error()),
+            ),
+        }
+    });
+    let (to, style) = match &d.mail_to {
+        Some(to) => (to.clone(), Style::new()),
+        None if m.setup.mail.is_ok() || last.is_some() => {
+            (format!("no address: {}", set_address(&d.slug)), t.warn())
+        }
+        None => return None,
+    };
+    Some(match last {
+        Some((last, refused)) => (format!("{to} · {last}"), refused.unwrap_or(style)),
+        None => (to, style),
+    })
 }
