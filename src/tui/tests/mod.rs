@@ -12,6 +12,7 @@ mod incremental;
 mod integrations;
 mod link;
 mod load;
+mod mail;
 mod messages;
 mod modes;
 mod online;
