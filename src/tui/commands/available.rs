@@ -3,8 +3,9 @@
 //!
 //! The console's copy of a tenant can lag the engine by a moment, so only what the console
 //! knows for sure blocks a key (no tenant shown, no consent waiting, no link issued here,
-//! no MCP URL, no relay or no address to mail to, a mailing under way); for the rest (a retry on a job that does not look stopped, ...) the key
-//! still asks the engine, which has the last word, but the command is not offered.
+//! no MCP URL, no relay or no address to mail to, a mailing under way); for the rest (a
+//! retry on a job that does not look stopped, ...) the key still asks the engine, which has
+//! the last word, but the command is not offered.
 
 use super::{Action, Scope, Target};
 use crate::domain::model::TenantStatus;

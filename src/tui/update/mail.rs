@@ -85,8 +85,12 @@ pub(super) fn ask_mail_all(m: &mut Model) {
 }
 
 /// Yes to `M`: a new link for each tenant named, from its row as it is now.
-pub(super) fn mail_all(m: &mut Model, to: &[String], without: Vec<String>, fx: &mut Vec<Effect>) {
-    let mut without = without;
+pub(super) fn mail_all(
+    m: &mut Model,
+    to: &[String],
+    mut without: Vec<String>,
+    fx: &mut Vec<Effect>,
+) {
     let mut tenants = Vec::new();
     for slug in to {
         match addressee(m, slug) {
@@ -279,7 +283,7 @@ fn reply(d: &Delivery) -> String {
 }
 
 /// The first few of `items`, and how many more: `a, b, c and 4 more`.
-pub fn named(items: &[String]) -> String {
+fn named(items: &[String]) -> String {
     let first = items
         .iter()
         .take(NAMED)

@@ -29,7 +29,7 @@ mod table;
 
 pub use form::{add_form, validate_form};
 pub use load::{FIRST_PAGE, PAGE};
-pub use mail::{named, summary as mail_summary};
+pub use mail::summary as mail_summary;
 pub use rows::{refilter, set_rows};
 
 use effect::{call, flash, quit_now};
