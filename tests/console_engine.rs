@@ -24,6 +24,7 @@ fn console(now: i64) -> Model {
         exports: Default::default(),
         message_template: Default::default(),
         problems: Vec::new(),
+        mail: Err("mail is not set up".into()),
     };
     let mut m = Model::new(setup, Theme { color: false }, now);
     m.size = (80, 24);

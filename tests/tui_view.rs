@@ -124,6 +124,8 @@ fn screens(size: (u16, u16)) -> Vec<(&'static str, Model)> {
         );
     }
     out.push(("setup-online-end", scrolled));
+    out.push(("mailed", mailed(size)));
+    out.push(("mail-all", mail_all_question(size)));
     out
 }
 
@@ -415,4 +417,59 @@ fn a_tenant_of_two_integrations_marks_each_in_its_row_and_has_a_block_each(
             assert!(screen.iter().any(|r| r.contains(slug)), "{slug}: {text}");
         }
     }
+}
+
+#[rstest]
+#[case::small(80, 24, "✉", "✉✗")]
+#[case::large(120, 40, "✉ 00:33", "✉✗ 27 Nov")]
+fn a_mailed_link_shows_in_its_row_and_a_refused_one_in_red(
+    #[case] w: u16,
+    #[case] h: u16,
+    #[case] today: &str,
+    #[case] refused: &str,
+) {
+    let t = draw(&mailed((w, h)));
+    let screen = rows(&t);
+    let row = |slug: &str| {
+        screen
+            .iter()
+            .find(|r| r.contains(&format!(" {slug} ")))
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert!(row("beta-corp").contains(today), "{}", screen.join("\n"));
+    assert!(row("gamma").contains(refused), "{}", screen.join("\n"));
+    assert!(!row("omega").contains('✗'), "{}", screen.join("\n"));
+    assert_eq!(text_fg(&t, refused), Color::Red);
+    if w >= 120 {
+        // The pane says where its links go and what the relay said of the last one.
+        let text = screen.join("\n");
+        assert!(
+            text.contains("mail     ops@beta.io · ✔ link ab12cd34 mailed 00:33"),
+            "{text}"
+        );
+    }
+}
+
+#[rstest]
+#[case::small(80, 24)]
+#[case::large(120, 40)]
+fn the_question_before_mailing_every_tenant_shown_names_the_count_and_who_is_left_out(
+    #[case] w: u16,
+    #[case] h: u16,
+) {
+    let text = rows(&draw(&mail_all_question((w, h))))
+        .join(" ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        text.contains("Mail a new consent link to each of the 3 tenants shown?"),
+        "{text}"
+    );
+    assert!(text.contains("alphabeta, beta-labs, omega."), "{text}");
+    assert!(
+        text.contains("y yes"),
+        "the keys show under the question: {text}"
+    );
 }

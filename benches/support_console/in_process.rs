@@ -60,6 +60,7 @@ pub fn in_process(
             exports: data.join("exports"),
             message_template: mcp_onboard::message::template(None),
             problems: vec![],
+            mail: Err("mail is not set up".into()),
         };
         let mut m = Model::new(setup, Theme { color: true }, mcp_onboard::time::now_ms());
         let mut fx = update(&mut m, Msg::Resize(w, h));

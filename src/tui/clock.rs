@@ -1,4 +1,6 @@
-//! Times as the console says them, relative to now: how long ago, how long until.
+//! Times as the console says them, relative to now: how long ago, how long until, when.
+
+use jiff::tz::TimeZone;
 
 use crate::time::Millis;
 
@@ -21,4 +23,24 @@ pub fn countdown(now: Millis, at: Millis) -> String {
     } else {
         format!("in {se}s")
     }
+}
+
+/// When something happened, as short as a table cell: its time when it was today (UTC, as
+/// the timeline says times), its day this year, else its year: `14:05`, `3 Dec`, `2025`.
+pub fn day_or_time(now: Millis, at: Millis) -> String {
+    let (Ok(now), Ok(at)) = (
+        jiff::Timestamp::from_millisecond(now),
+        jiff::Timestamp::from_millisecond(at),
+    ) else {
+        return String::new();
+    };
+    let (now, at) = (now.to_zoned(TimeZone::UTC), at.to_zoned(TimeZone::UTC));
+    let format = if now.date() == at.date() {
+        "%H:%M"
+    } else if now.year() == at.year() {
+        "%-d %b"
+    } else {
+        "%Y"
+    };
+    at.strftime(format).to_string()
 }

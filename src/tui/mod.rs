@@ -34,9 +34,10 @@ use tokio::sync::mpsc;
 
 use crate::control::Client;
 use crate::engine::{EngineApi, Local};
+use crate::mail::{MailError, Mailer};
 use crate::owner::{Owner, OwnerOptions};
 use crate::time::now_ms;
-use model::{Effect, Model, Msg, Setup};
+use model::{Effect, MailJob, Model, Msg, Setup};
 
 /// At most one frame this often (render coalescing).
 pub const FRAME: Duration = Duration::from_millis(16);
@@ -105,14 +106,36 @@ pub async fn run(launch: Launch) -> Result<()> {
             .await
             .context("choosing the exports folder")?
     };
+    let message_template = crate::message::configured_template();
+    // The console mails links through its own relay (its config's `[mail]`, the login
+    // from its environment), whichever owner it talks to.
+    let mailer = {
+        let (config, templates) = (config.clone(), message_template.clone());
+        tokio::task::spawn_blocking(move || Mailer::new(&config, templates))
+            .await
+            .context("setting up the relay")?
+    };
+    let (mailer, mail) = match mailer {
+        Ok(m) => {
+            let relay = m.relay().to_owned();
+            (Some(Arc::new(m)), Ok(relay))
+        }
+        Err(e) => {
+            if !matches!(e, MailError::Off) {
+                tracing::warn!(error = %e, "the console cannot mail links");
+            }
+            (None, Err(e.to_string()))
+        }
+    };
     let setup = Setup {
         attachment,
         public_url: config.listener.public_url.to_string(),
         redirect_uri: config.redirect_uri().to_string(),
         data_dir: data_dir.display().to_string(),
         exports,
-        message_template: crate::message::configured_template(),
+        message_template,
         problems,
+        mail,
     };
     let mut terminal = ratatui::try_init().context("setting up the terminal")?;
     // Bracketed paste on; mouse capture stays off, so text can be selected as usual.
@@ -121,7 +144,7 @@ pub async fn run(launch: Launch) -> Result<()> {
     // under a service manager) through the same data dir.
     let reconnect = owner.is_none().then_some(data_dir);
     let sample = sample && owner.is_some();
-    let res = event_loop(&mut terminal, api, setup, reconnect, sample).await;
+    let res = event_loop(&mut terminal, api, mailer, setup, reconnect, sample).await;
     let _ = crossterm::execute!(std::io::stdout(), DisableBracketedPaste);
     ratatui::restore();
     if let Some(owner) = owner {
@@ -133,6 +156,7 @@ pub async fn run(launch: Launch) -> Result<()> {
 async fn event_loop(
     terminal: &mut ratatui::DefaultTerminal,
     api: Arc<dyn EngineApi>,
+    mailer: Option<Arc<Mailer>>,
     setup: Setup,
     reconnect: Option<std::path::PathBuf>,
     sample: bool,
@@ -256,7 +280,7 @@ async fn event_loop(
     let mut last_draw: Option<Instant> = None;
     let result = loop {
         for e in fx.drain(..) {
-            perform(e, &current(&api), &tx);
+            perform(e, &current(&api), mailer.as_ref(), &tx);
         }
         if m.quit {
             break Ok(());
@@ -300,7 +324,12 @@ fn current(api: &std::sync::RwLock<Arc<dyn EngineApi>>) -> Arc<dyn EngineApi> {
     }
 }
 
-fn perform(e: Effect, api: &Arc<dyn EngineApi>, tx: &mpsc::UnboundedSender<Msg>) {
+fn perform(
+    e: Effect,
+    api: &Arc<dyn EngineApi>,
+    mailer: Option<&Arc<Mailer>>,
+    tx: &mpsc::UnboundedSender<Msg>,
+) {
     match e {
         Effect::Call { id, command } => {
             let api = api.clone();
@@ -327,6 +356,53 @@ fn perform(e: Effect, api: &Arc<dyn EngineApi>, tx: &mpsc::UnboundedSender<Msg>)
                 let _ = tx.send(Msg::Exported(exports::export(&folder, &name, &url)));
             });
         }
+        Effect::Mail { id, job } => {
+            let (api, tx) = (api.clone(), tx.clone());
+            let mailer = mailer.cloned();
+            tokio::spawn(async move {
+                let (reports, not_issued) =
+                    mail(api.as_ref(), mailer.as_deref(), job, id, &tx).await;
+                let _ = tx.send(Msg::Mailed {
+                    id,
+                    reports,
+                    not_issued,
+                });
+            });
+        }
         Effect::Quit => {}
+    }
+}
+
+/// Run a mailing, telling the loop its progress; without a relay (the keys are blocked
+/// then) every tenant is named as given no link.
+async fn mail(
+    api: &dyn EngineApi,
+    mailer: Option<&Mailer>,
+    job: MailJob,
+    id: u64,
+    tx: &mpsc::UnboundedSender<Msg>,
+) -> (Vec<crate::mail::MailReport>, Vec<(String, String)>) {
+    let progress = |done, total| {
+        let _ = tx.send(Msg::MailProgress { id, done, total });
+    };
+    let Some(mailer) = mailer else {
+        let slugs: Vec<String> = match job {
+            MailJob::Issue { tenants, .. } => tenants.into_iter().map(|t| t.slug).collect(),
+            MailJob::Send { links } => links.into_iter().map(|(t, _)| t.slug).collect(),
+        };
+        let why = MailError::Off.to_string();
+        return (
+            Vec::new(),
+            slugs.into_iter().map(|s| (s, why.clone())).collect(),
+        );
+    };
+    match job {
+        MailJob::Issue { tenants, ttl_secs } => {
+            crate::mail::issue_and_send(api, mailer, tenants, ttl_secs, &progress).await
+        }
+        MailJob::Send { links } => (
+            crate::mail::send_links(api, mailer, links, &progress).await,
+            Vec::new(),
+        ),
     }
 }

@@ -3,15 +3,16 @@
 //!
 //! The console's copy of a tenant can lag the engine by a moment, so only what the console
 //! knows for sure blocks a key (no tenant shown, no consent waiting, no link issued here,
-//! no MCP URL); for the rest (a retry on a job that does not look stopped, ...) the key
-//! still asks the engine, which has the last word, but the command is not offered.
+//! no MCP URL, no relay or no address to mail to, a mailing under way); for the rest (a
+//! retry on a job that does not look stopped, ...) the key still asks the engine, which has
+//! the last word, but the command is not offered.
 
 use super::{Action, Scope, Target};
 use crate::domain::model::TenantStatus;
 use crate::domain::standing;
 use crate::engine::api::TenantSummary;
 use crate::tui::layout;
-use crate::tui::model::{Level, Model};
+use crate::tui::model::{Level, Model, no_address};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Availability {
@@ -49,6 +50,12 @@ fn on_table(a: Action, m: &Model) -> Availability {
     if a == Action::ClearFilter {
         return ready(m.table.filtered());
     }
+    if let Some(no) = mail_blocked(a, m) {
+        return no;
+    }
+    if a == Action::MailAll && m.table.visible.is_empty() {
+        return Blocked(Level::Info, "no tenant shown to mail to".into());
+    }
     if a.target() != Target::Tenant {
         return Ready;
     }
@@ -63,6 +70,8 @@ fn on_table(a: Action, m: &Model) -> Availability {
     let slug = &row.slug;
     match a {
         Action::NewLink => ready(takes_links(row)),
+        Action::Mail if row.mail_to.is_none() => Blocked(Level::Info, no_address(slug)),
+        Action::Mail => ready(takes_links(row)),
         Action::Edit | Action::Offboard => ready(active(row)),
         Action::Withdraw => ready(m.active_links(slug).is_none_or(|(n, _)| n > 0)),
         Action::Retry => ready(standing::retry_offered(&row.standings())),
@@ -93,20 +102,40 @@ fn on_table(a: Action, m: &Model) -> Availability {
 }
 
 fn in_link_view(a: Action, slug: &str, m: &Model) -> Availability {
+    if let Some(no) = mail_blocked(a, m) {
+        return no;
+    }
     let issued_here = m.links.contains_key(slug);
+    let row = m.row_of(slug).and_then(|i| m.table.rows.get(i));
     match a {
-        Action::CopyLink | Action::CopyMessage | Action::Export if !issued_here => Blocked(
-            Level::Info,
-            "no link issued in this console yet: press n for a new one".into(),
-        ),
+        Action::CopyLink | Action::CopyMessage | Action::Export | Action::Mail if !issued_here => {
+            Blocked(
+                Level::Info,
+                "no link issued in this console yet: press n for a new one".into(),
+            )
+        }
         Action::Withdraw => ready(issued_here || m.active_links(slug).is_none_or(|(n, _)| n > 0)),
-        Action::NewLink => ready(
-            m.row_of(slug)
-                .and_then(|i| m.table.rows.get(i))
-                .is_none_or(takes_links),
-        ),
+        Action::NewLink => ready(row.is_none_or(takes_links)),
+        Action::Mail if row.is_none_or(|r| r.mail_to.is_none()) => {
+            Blocked(Level::Info, no_address(slug))
+        }
         _ => Ready,
     }
+}
+
+/// Mailing needs the console's relay, and waits for the mailing under way to end.
+fn mail_blocked(a: Action, m: &Model) -> Option<Availability> {
+    if !matches!(a, Action::Mail | Action::MailAll) {
+        return None;
+    }
+    if let Err(why) = &m.setup.mail {
+        return Some(Blocked(Level::Info, why.clone()));
+    }
+    let busy = m.mailing.as_ref()?;
+    Some(Blocked(
+        Level::Info,
+        format!("{} (one mailing at a time)", busy.progress()),
+    ))
 }
 
 /// Offboarding and offboarded tenants take no new links, edits or offboarding.

@@ -74,6 +74,11 @@ pub enum Action {
     KeepLinks,
     /// A new link: the tenant's earlier links are withdrawn with it.
     WithdrawLinks,
+    /// Mail a link to the tenant's address: a new one from the table, the one shown in
+    /// the link view.
+    Mail,
+    /// Mail a new link to every tenant the table shows (asks first).
+    MailAll,
 }
 
 /// What a command works on: it decides whether the command needs a selected tenant, and
@@ -107,7 +112,8 @@ impl Action {
             | A::CopyMcpUrl
             | A::Details
             | A::TimelineBack
-            | A::TimelineOn => Target::Tenant,
+            | A::TimelineOn
+            | A::Mail => Target::Tenant,
             A::StatusFilter => Target::Status,
             A::Sort => Target::SortKey,
             A::Filter => Target::Text,
@@ -117,7 +123,10 @@ impl Action {
 
     /// Whether it asks to confirm first (marked `!` in the bar).
     pub fn danger(self) -> bool {
-        matches!(self, Action::Withdraw | Action::Reject | Action::Offboard)
+        matches!(
+            self,
+            Action::Withdraw | Action::Reject | Action::Offboard | Action::MailAll
+        )
     }
 }
 

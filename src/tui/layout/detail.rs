@@ -9,7 +9,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 use super::cap::{Extent, capped};
-use super::facts::{approval_text, mcp, token};
+use super::facts::{approval_text, mail, mcp, token};
 use super::integrations;
 use super::timeline::farthest_back;
 use super::wrap::{self, Fold, hanging_as};
@@ -127,6 +127,9 @@ pub fn rows(m: &Model, d: &TenantView, width: u16, extent: Extent) -> Rows {
             l.id, l.open_count, l.continue_count
         );
         put(kv("link", &v, Style::new()));
+    }
+    if let Some((v, style)) = mail(m, d) {
+        put(kv("mail", &v, style));
     }
     if !d.granted_scopes.is_empty() && !blocks {
         let missing =

@@ -1,12 +1,14 @@
 //! How a fact of a tenant, or of one of its integrations, reads in its pane: a consent
-//! waiting for approval, a refresh token's health, its MCP server's last check.
+//! waiting for approval, a refresh token's health, its MCP server's last check, where its
+//! links are mailed and the last one that was.
 
 use ratatui::style::Style;
 
 use crate::domain::health::Health;
-use crate::engine::api::{McpView, TokenView};
-use crate::tui::clock::countdown;
-use crate::tui::model::Model;
+use crate::domain::link_mail::MailOutcome;
+use crate::engine::api::{McpView, TenantView, TokenView};
+use crate::tui::clock::{countdown, day_or_time};
+use crate::tui::model::{Model, set_address};
 
 /// What a consent waiting for approval says, with the keys that act on it.
 pub(super) fn approval_text(account: &str) -> String {
@@ -61,4 +63,38 @@ pub(super) fn mcp(m: &Model, c: &McpView) -> (String, Style) {
     }
     let text = format!("… last MCP check failed ({} in a row): {error}", c.failures);
     (text, t.warn())
+}
+
+/// Where the tenant's links are mailed (said when it has an address, or when this console
+/// mails and it has none) and the last one that was, in a row: what the relay said in full
+/// is in its timeline.
+pub(super) fn mail(m: &Model, d: &TenantView) -> Option<(String, Style)> {
+    let t = m.theme;
+    let last = d.last_mail.as_ref().map(|l| {
+        let when = day_or_time(m.now, l.at);
+        let to = match &d.mail_to {
+            Some(now) if *now == l.to => String::new(),
+            _ => format!(" to {}", l.to),
+        };
+        match &l.outcome {
+            MailOutcome::Accepted { .. } => {
+                (format!("✔ link {} mailed{to} {when}", l.link_id), None)
+            }
+            MailOutcome::Refused { reply, .. } => (
+                format!("✖ link {}{to} not mailed {when}: {reply}", l.link_id),
+                Some(t.error()),
+            ),
+        }
+    });
+    let (to, style) = match &d.mail_to {
+        Some(to) => (to.clone(), Style::new()),
+        None if m.setup.mail.is_ok() || last.is_some() => {
+            (format!("no address: {}", set_address(&d.slug)), t.warn())
+        }
+        None => return None,
+    };
+    Some(match last {
+        Some((last, refused)) => (format!("{to} · {last}"), refused.unwrap_or(style)),
+        None => (to, style),
+    })
 }

@@ -3,6 +3,7 @@
 //! nothing of how it is drawn: the layout and the view read it, never the other way round.
 
 mod form;
+mod mailing;
 mod mode;
 mod online;
 mod table;
@@ -12,6 +13,7 @@ use std::collections::HashMap;
 use crossterm::event::KeyEvent;
 
 pub use form::{Field, FieldKey, Form, FormKind};
+pub use mailing::{MailJob, Mailing, no_address, set_address};
 pub use mode::{Confirm, ConfirmAction, Mode};
 pub use online::{Online, OnlineState};
 pub use table::{Load, Loading, Table};
@@ -39,6 +41,9 @@ pub struct Setup {
     pub message_template: crate::message::OwnTemplates,
     /// The first-run panel, when the configuration is not complete.
     pub problems: Vec<SetupLine>,
+    /// Whether this console mails links: the relay it mails through (as it may be shown),
+    /// or why it cannot.
+    pub mail: Result<String, String>,
 }
 
 impl Setup {
@@ -78,6 +83,18 @@ pub enum Msg {
     /// A link issued for this console outside its own requests (the demo's sample's): kept
     /// like one it asked for, so its link view shows it.
     LinkIssued(LinkView),
+    /// A mailing's progress: `done` of `total` links mailed (or given up on).
+    MailProgress {
+        id: u64,
+        done: usize,
+        total: usize,
+    },
+    /// A mailing is over: what became of each link, and the tenants given no link (why).
+    Mailed {
+        id: u64,
+        reports: Vec<crate::mail::MailReport>,
+        not_issued: Vec<(String, String)>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -96,6 +113,12 @@ pub enum Effect {
         folder: std::path::PathBuf,
         name: String,
         url: String,
+    },
+    /// Mail links through the console's relay, off the loop: progress and the end come
+    /// back as [`Msg::MailProgress`] and [`Msg::Mailed`] with `id`.
+    Mail {
+        id: u64,
+        job: MailJob,
     },
     Quit,
 }
@@ -194,6 +217,8 @@ pub struct Model {
     pub engine: EngineState,
     /// The online checks of the set-up panel.
     pub online: Online,
+    /// The mailing under way, if one is.
+    pub mailing: Option<Mailing>,
     pub quit: bool,
 }
 
@@ -228,6 +253,7 @@ impl Model {
                 setup_checked,
             },
             online: Online::default(),
+            mailing: None,
             quit: false,
         }
     }

@@ -96,6 +96,12 @@ pub enum ConfirmAction {
         slug: String,
         ttl_secs: u64,
     },
+    /// A new link mailed to each tenant of `to` (those the table showed with an address
+    /// when it was asked); `without`: those it showed without one, left out.
+    MailAll {
+        to: Vec<String>,
+        without: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

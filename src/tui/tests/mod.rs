@@ -12,6 +12,7 @@ mod incremental;
 mod integrations;
 mod link;
 mod load;
+mod mail;
 mod messages;
 mod modes;
 mod online;
@@ -60,6 +61,7 @@ pub(super) fn setup(attachment: Attachment) -> Setup {
         exports: EXPORTS.into(),
         message_template: crate::message::template(None),
         problems: Vec::new(),
+        mail: Err(crate::mail::MailError::Off.to_string()),
     }
 }
 

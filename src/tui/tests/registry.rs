@@ -89,8 +89,8 @@ fn every_palette_command_has_one_name_completes_and_is_in_the_help() {
     assert_eq!(
         names,
         [
-            "add", "edit", "link", "open", "withdraw", "retry", "details", "filter", "status",
-            "sort", "setup", "check", "help", "quit"
+            "add", "edit", "link", "mail", "mail-all", "open", "withdraw", "retry", "details",
+            "filter", "status", "sort", "setup", "check", "help", "quit"
         ]
     );
     let m = loaded(0);
@@ -129,7 +129,9 @@ fn the_commands_on_a_tenant_complete_slugs_and_the_status_one_statuses() {
         .collect();
     assert_eq!(
         on_tenant,
-        ["edit", "link", "open", "withdraw", "retry", "details"]
+        [
+            "edit", "link", "mail", "open", "withdraw", "retry", "details"
+        ]
     );
     for n in on_tenant {
         assert_eq!(
@@ -150,7 +152,8 @@ fn every_command_a_key_works_on_a_tenant_is_one_that_takes_one() {
     for (keys, e) in commands::bound(Scope::Table) {
         let on_tenant = e.action.target() == Target::Tenant;
         let words = [
-            "link", "new link", "edit", "retry", "copy URL", "details", "timeline", "withdraw",
+            "link", "new link", "mail", "edit", "retry", "copy URL", "details", "timeline",
+            "withdraw",
         ];
         if words.contains(&e.hint) {
             assert!(on_tenant, "{:?} ({})", e.action, keys::label(&keys[0]));

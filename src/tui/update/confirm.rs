@@ -3,7 +3,7 @@
 //! withdraw them, or issue nothing.
 
 use super::effect::{call, quit_now};
-use super::link;
+use super::{link, mail};
 use crate::engine::api::Command;
 use crate::tui::commands::Action;
 use crate::tui::model::{ConfirmAction, Effect, Mode, Model, Pending};
@@ -35,6 +35,7 @@ pub(super) fn act(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
             let replace = a == Action::WithdrawLinks;
             return link::issue(m, slug, ttl_secs, replace, fx);
         }
+        ConfirmAction::MailAll { to, without } => return mail::mail_all(m, &to, without, fx),
     };
     call(m, fx, p, command);
 }

@@ -3,7 +3,7 @@
 
 use super::effect::{call, flash};
 use super::rows::want_detail;
-use super::{help, question};
+use super::{help, mail, question};
 use crate::domain::link_ttl::DEFAULT_LINK_TTL;
 use crate::engine::api::{Command, LinkView};
 use crate::time::Millis;
@@ -21,6 +21,7 @@ pub(super) fn act(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
         Action::Help => help::open(m),
         Action::NewLink => new_link(m, slug, DEFAULT_LINK_TTL.as_secs(), fx),
         Action::Withdraw => question::ask_withdraw(m, slug),
+        Action::Mail => mail::mail_shown_link(m, &slug, fx),
         Action::CopyLink | Action::CopyMessage | Action::Export => {
             // Available only with a link issued here.
             let Some(link) = m.links.get(&slug).cloned() else {

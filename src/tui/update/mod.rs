@@ -18,6 +18,7 @@ mod help;
 mod keys;
 mod link;
 mod load;
+mod mail;
 mod online;
 mod palette;
 mod question;
@@ -28,6 +29,7 @@ mod table;
 
 pub use form::{add_form, validate_form};
 pub use load::{FIRST_PAGE, PAGE};
+pub use mail::summary as mail_summary;
 pub use rows::{refilter, set_rows};
 
 use effect::{call, flash, quit_now};
@@ -75,6 +77,12 @@ pub fn update(m: &mut Model, msg: Msg) -> Vec<Effect> {
         Msg::OwnerLost => engine_events::owner_lost(m),
         Msg::Reattached(attachment) => engine_events::reattached(m, attachment, &mut fx),
         Msg::LinkIssued(link) => link::keep(m, link),
+        Msg::MailProgress { id, done, total } => mail::progress(m, id, done, total),
+        Msg::Mailed {
+            id,
+            reports,
+            not_issued,
+        } => mail::mailed(m, id, reports, not_issued),
     }
     fx
 }
@@ -94,4 +102,5 @@ fn tick(m: &mut Model, now: Millis, fx: &mut Vec<Effect>) {
     if m.flash.as_ref().is_some_and(|f| f.until <= now) {
         m.flash = None;
     }
+    mail::keep_progress_shown(m);
 }

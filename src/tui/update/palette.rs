@@ -102,6 +102,9 @@ fn run(m: &mut Model, line: &str, fx: &mut Vec<Effect>) {
                 super::online::open(m);
                 super::online::start(m, fx);
             }
+            Action::MailAll if allowed(m, Scope::Table, Action::MailAll) => {
+                super::mail::ask_mail_all(m);
+            }
             _ => {}
         },
     }

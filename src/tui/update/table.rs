@@ -5,7 +5,7 @@ use tui_input::Input;
 
 use super::effect::{call, flash};
 use super::rows::{clear_filter, move_to, resort};
-use super::{details, form, help, link, question, selected};
+use super::{details, form, help, link, mail, question, selected};
 use crate::domain::link_ttl::DEFAULT_LINK_TTL;
 use crate::engine::api::Command;
 use crate::tui::commands::Action;
@@ -32,6 +32,7 @@ pub(super) fn act(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
         Action::Palette => m.mode = Mode::Palette(Input::default()),
         Action::Add => m.mode = Mode::Form(form::add_form()),
         Action::Quit => question::ask_quit(m, fx),
+        Action::MailAll => mail::ask_mail_all(m),
         _ => on_selected(m, a, fx),
     }
 }
@@ -54,6 +55,7 @@ fn on_selected(m: &mut Model, a: Action, fx: &mut Vec<Effect>) {
         Action::Open => m.mode = Mode::Link(slug),
         Action::Details => details::open(m, slug, fx),
         Action::NewLink => link::new_link(m, slug, DEFAULT_LINK_TTL.as_secs(), fx),
+        Action::Mail => mail::mail_new_link(m, &slug, fx),
         Action::Withdraw => question::ask_withdraw(m, slug),
         Action::Retry => selected::retry(m, slug, fx),
         Action::CopyMcpUrl | Action::TimelineBack | Action::TimelineOn => {

@@ -16,11 +16,11 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
-use super::layout;
 use super::model::{Level, Mode, Model};
 use super::style::{self, Theme};
+use super::{clock, layout};
 use crate::engine::Attachment;
-use crate::engine::api::SortKey;
+use crate::engine::api::{SortKey, TenantSummary};
 
 pub fn view(m: &Model, f: &mut Frame) {
     let layout::ScreenAreas {
@@ -168,7 +168,7 @@ fn table(m: &Model, f: &mut Frame, area: Rect) {
     let tb = &m.table;
     let wide = area.width >= 100;
     // Integrations by name where the wide table has room for every column, else by letter.
-    let named = area.width >= 118;
+    let named = area.width >= 120;
     let mut title = format!(" Tenants ─ sorted by {} ", sort_name(tb.sort));
     if !tb.filter.value().is_empty() {
         title.push_str(&format!("─ filter: /{} ", tb.filter.value()));
@@ -219,6 +219,7 @@ fn table(m: &Model, f: &mut Frame, area: Rect) {
             )));
             cells.push(Cell::from(account));
             cells.push(Cell::from(crate::time::ago(m.now, r.updated_ms)));
+            cells.push(mailed(m, r, wide));
             if wide {
                 // A server Blaxel calls deployed that does not answer says so here.
                 cells.push(if !r.statuses.iter().any(|s| s.mcp_unreachable) {
@@ -239,12 +240,13 @@ fn table(m: &Model, f: &mut Frame, area: Rect) {
         (
             vec![
                 Constraint::Length(18),
-                Constraint::Length(18),
+                Constraint::Length(16),
                 Constraint::Length(19),
                 Constraint::Length(if named { 15 } else { 6 }),
-                Constraint::Min(18),
-                Constraint::Length(12),
-                Constraint::Length(10),
+                Constraint::Min(16),
+                Constraint::Length(8),
+                Constraint::Length(9),
+                Constraint::Length(9),
             ],
             vec![
                 "  SLUG",
@@ -252,7 +254,8 @@ fn table(m: &Model, f: &mut Frame, area: Rect) {
                 "STATUS",
                 if named { "INTEGRATIONS" } else { "INTEG" },
                 "GOOGLE ACCOUNT",
-                "LAST CHANGE",
+                "CHANGED",
+                "MAILED",
                 "MCP",
             ],
         )
@@ -264,8 +267,16 @@ fn table(m: &Model, f: &mut Frame, area: Rect) {
                 Constraint::Length(6),
                 Constraint::Min(16),
                 Constraint::Length(9),
+                Constraint::Length(2),
             ],
-            vec!["  SLUG", "STATUS", "INTEG", "GOOGLE ACCOUNT", "CHANGED"],
+            vec![
+                "  SLUG",
+                "STATUS",
+                "INTEG",
+                "GOOGLE ACCOUNT",
+                "CHANGED",
+                "✉",
+            ],
         )
     };
     let empty = tb.rows.is_empty() && m.load.loaded;
@@ -279,6 +290,25 @@ fn table(m: &Model, f: &mut Frame, area: Rect) {
             Paragraph::new("No tenants yet: press a to add one (or :add).").style(t.dim()),
             inner,
         );
+    }
+}
+
+/// A tenant's last mailed link: `✉ 14:05` (its day when not today), `✉✗` when the relay
+/// did not take it; on a narrow table the mark alone.
+fn mailed<'a>(m: &Model, r: &TenantSummary, wide: bool) -> Cell<'a> {
+    let Some(mail) = &r.mailed else {
+        return Cell::from("");
+    };
+    let mark = if mail.accepted { "✉" } else { "✉✗" };
+    let text = if wide {
+        format!("{mark} {}", clock::day_or_time(m.now, mail.at_ms))
+    } else {
+        mark.to_owned()
+    };
+    if mail.accepted {
+        Cell::from(text)
+    } else {
+        Cell::from(Span::styled(text, m.theme.error()))
     }
 }
 

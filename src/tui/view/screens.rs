@@ -213,7 +213,10 @@ pub fn form(m: &Model, f: &mut Frame, area: Rect, form: &Form) {
 /// A question in a box over what it was asked from, with the keys that answer it.
 pub fn confirm(m: &Model, f: &mut Frame, area: Rect, c: &Confirm) {
     let t = m.theme;
-    let r = popup(f, area, 60, 7);
+    // Tall enough for the whole question, its keys under it.
+    let rows = crate::tui::layout::wrap::rows(&c.text, 58).len();
+    let h = u16::try_from(rows + 4).unwrap_or(u16::MAX).max(7);
+    let r = popup(f, area, 60, h);
     let hints = commands::hints(commands::question_scope(&c.action));
     let mut keys = Vec::new();
     for (i, h) in hints.iter().enumerate() {
