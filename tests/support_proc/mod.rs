@@ -17,6 +17,7 @@ pub mod nodes;
 #[path = "../support_pg/mod.rs"]
 pub mod pg;
 mod standins;
+mod tool_vars;
 #[allow(unused_imports)]
 pub use consent::*;
 #[allow(unused_imports)]
@@ -26,40 +27,6 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_mcp-onboard");
 /// Generous: the machine running the tests may be small and busy.
 pub const STARTUP: Duration = Duration::from_secs(20);
 pub const CLI_DEADLINE: Duration = Duration::from_secs(60);
-
-/// Environment variables of the tool that must not leak in from the caller's shell.
-const TOOL_VARS: &[&str] = &[
-    "MCP_ONBOARD_CONFIG",
-    "MCP_ONBOARD_DATA_DIR",
-    "MCP_ONBOARD_KEY",
-    "MCP_ONBOARD_KEY_FILE",
-    "MCP_ONBOARD_BIND",
-    "MCP_ONBOARD_PUBLIC_URL",
-    "MCP_ONBOARD_LOG",
-    "MCP_ONBOARD_STORE_BACKEND",
-    "MCP_ONBOARD_DATABASE_URL",
-    "MCP_ONBOARD_BRAND_NAME",
-    "MCP_ONBOARD_BRAND_GOOGLE_APP_NAME",
-    "MCP_ONBOARD_BRAND_LOGO",
-    "MCP_ONBOARD_BRAND_ACCENT_COLOR",
-    "MCP_ONBOARD_BRAND_SUPPORT_CONTACT",
-    "MCP_ONBOARD_BRAND_PRIVACY_POLICY_URL",
-    "MCP_ONBOARD_BRAND_TERMS_URL",
-    "GOOGLE_CLIENT_ID",
-    "GOOGLE_CLIENT_SECRET",
-    "GOOGLE_AUTH_URL",
-    "GOOGLE_TOKEN_URL",
-    "GOOGLE_REVOKE_URL",
-    "BL_API_URL",
-    "BL_API_KEY",
-    "BL_WORKSPACE",
-    "MCP_ONBOARD_MAIL_SMTP_URL",
-    "MCP_ONBOARD_MAIL_FROM",
-    "MCP_ONBOARD_MAIL_REPLY_TO",
-    "MCP_ONBOARD_MAIL_PER_MINUTE",
-    "MCP_ONBOARD_MAIL_USER",
-    "MCP_ONBOARD_MAIL_PASSWORD",
-];
 
 pub fn free_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("binding a free loopback port");
@@ -155,7 +122,7 @@ impl World {
     /// `--data-dir`: data dir, key and config at their defaults under that home.
     pub fn command_at_home(&self, args: &[&str]) -> Command {
         let mut c = Command::new(BIN);
-        for v in TOOL_VARS {
+        for v in tool_vars::TOOL_VARS {
             c.env_remove(v);
         }
         let home = self.tmp.path().join("home");

@@ -26,7 +26,9 @@ pub use mcp_view::{McpCheckView, McpView};
 pub use no_callback_view::NoCallbackView;
 pub use status::{SetupLine, StatusView};
 pub use token_facts_view::FactsView;
-pub use views::{EventView, LinkSummary, LinkView, ProvisionView, TenantSummary, TenantView};
+pub use views::{
+    EventView, LinkSummary, LinkView, MailedView, ProvisionView, TenantSummary, TenantView,
+};
 
 use crate::domain::audit::AuditRecord;
 pub use crate::domain::health::HealthAlarm;

@@ -1,0 +1,36 @@
+//! The tool's own environment variables, which a test's processes must not take from the
+//! shell that runs the tests.
+
+/// Environment variables of the tool that must not leak in from the caller's shell.
+pub const TOOL_VARS: &[&str] = &[
+    "MCP_ONBOARD_CONFIG",
+    "MCP_ONBOARD_DATA_DIR",
+    "MCP_ONBOARD_KEY",
+    "MCP_ONBOARD_KEY_FILE",
+    "MCP_ONBOARD_BIND",
+    "MCP_ONBOARD_PUBLIC_URL",
+    "MCP_ONBOARD_LOG",
+    "MCP_ONBOARD_STORE_BACKEND",
+    "MCP_ONBOARD_DATABASE_URL",
+    "MCP_ONBOARD_BRAND_NAME",
+    "MCP_ONBOARD_BRAND_GOOGLE_APP_NAME",
+    "MCP_ONBOARD_BRAND_LOGO",
+    "MCP_ONBOARD_BRAND_ACCENT_COLOR",
+    "MCP_ONBOARD_BRAND_SUPPORT_CONTACT",
+    "MCP_ONBOARD_BRAND_PRIVACY_POLICY_URL",
+    "MCP_ONBOARD_BRAND_TERMS_URL",
+    "GOOGLE_CLIENT_ID",
+    "GOOGLE_CLIENT_SECRET",
+    "GOOGLE_AUTH_URL",
+    "GOOGLE_TOKEN_URL",
+    "GOOGLE_REVOKE_URL",
+    "BL_API_URL",
+    "BL_API_KEY",
+    "BL_WORKSPACE",
+    "MCP_ONBOARD_MAIL_SMTP_URL",
+    "MCP_ONBOARD_MAIL_FROM",
+    "MCP_ONBOARD_MAIL_REPLY_TO",
+    "MCP_ONBOARD_MAIL_PER_MINUTE",
+    "MCP_ONBOARD_MAIL_USER",
+    "MCP_ONBOARD_MAIL_PASSWORD",
+];
