@@ -70,15 +70,7 @@ pub async fn run(instance: &Instance, l: &LinkArgs, as_json: bool) -> Result<()>
     if l.all_new && l.send {
         all_new_sent(instance, l, as_json).await
     } else if l.all_new {
-        let (reply, owner) = instance
-            .execute_noting_owner(Command::LinkAllNew {
-                ttl_secs: l.ttl.as_secs(),
-                integration: l.integration,
-            })
-            .await?;
-        if !owner {
-            eprintln!("warning: {NO_OWNER_FOR_LINK}");
-        }
+        let reply = all_new(instance, l).await?;
         output::print(&reply, as_json, None)
     } else if l.revoke {
         let slug = l.slug.clone().unwrap_or_default();
@@ -198,9 +190,8 @@ async fn issue(instance: &Instance, l: &LinkArgs, as_json: bool) -> Result<()> {
     Ok(())
 }
 
-/// `--all-new --send`: the relay checked first, the links issued, then mailed.
-async fn all_new_sent(instance: &Instance, l: &LinkArgs, as_json: bool) -> Result<()> {
-    let mailer = link_send::mailer(instance).await?;
+/// `--all-new`: a link for every new tenant (warning when no owner answers them).
+async fn all_new(instance: &Instance, l: &LinkArgs) -> Result<Reply> {
     let (reply, owner) = instance
         .execute_noting_owner(Command::LinkAllNew {
             ttl_secs: l.ttl.as_secs(),
@@ -210,6 +201,13 @@ async fn all_new_sent(instance: &Instance, l: &LinkArgs, as_json: bool) -> Resul
     if !owner {
         eprintln!("warning: {NO_OWNER_FOR_LINK}");
     }
+    Ok(reply)
+}
+
+/// `--all-new --send`: the relay checked first, the links issued, then mailed.
+async fn all_new_sent(instance: &Instance, l: &LinkArgs, as_json: bool) -> Result<()> {
+    let mailer = link_send::mailer(instance).await?;
+    let reply = all_new(instance, l).await?;
     let Reply::Links { links } = reply else {
         return output::print(&reply, as_json, None);
     };
