@@ -9,6 +9,7 @@ use std::time::Duration;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, Tokio1Executor};
 use secrecy::ExposeSecret;
 
@@ -109,15 +110,15 @@ fn quota(per_minute: NonZeroU32) -> Quota {
         .allow_burst(NonZeroU32::MIN)
 }
 
-/// The transport of `m`: implicit TLS, STARTTLS required, or plain on loopback.
+/// The transport of `m`: implicit TLS, STARTTLS required, or plain on loopback. Over TLS the
+/// relay's certificate is checked against the public roots and `mail.ca_file`'s authorities.
 fn transport(m: &MailConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>, MailError> {
-    let host = m.relay.host.as_str();
+    // Plain until told otherwise: the match below says how the connection is protected.
+    let plain = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(m.relay.host.as_str());
     let builder = match m.relay.tls {
-        RelayTls::Wrapper => AsyncSmtpTransport::<Tokio1Executor>::relay(host)
-            .map_err(|e| MailError::Relay(e.to_string()))?,
-        RelayTls::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
-            .map_err(|e| MailError::Relay(e.to_string()))?,
-        RelayTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
+        RelayTls::Wrapper => plain.tls(Tls::Wrapper(tls_parameters(m)?)),
+        RelayTls::StartTls => plain.tls(Tls::Required(tls_parameters(m)?)),
+        RelayTls::None => plain,
     };
     let mut builder = builder.port(m.relay.port).timeout(Some(RELAY_TIMEOUT));
     if let (Some(user), Some(password)) = (&m.user, &m.password) {
@@ -127,6 +128,20 @@ fn transport(m: &MailConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>, MailE
         ));
     }
     Ok(builder.build())
+}
+
+/// The relay's host name checked against its certificate, which comes from a public root
+/// or from one of `mail.ca_file`'s authorities.
+fn tls_parameters(m: &MailConfig) -> Result<TlsParameters, MailError> {
+    let mut params = TlsParameters::builder(m.relay.host.clone());
+    for der in m.roots.iter().flat_map(|r| &r.der) {
+        let cert = Certificate::from_der(der.clone())
+            .map_err(|e| MailError::Relay(format!("mail.ca_file: {e}")))?;
+        params = params.add_root_certificate(cert);
+    }
+    params
+        .build()
+        .map_err(|e| MailError::Relay(format!("TLS to the relay: {e}")))
 }
 
 #[cfg(test)]
