@@ -156,4 +156,37 @@ mod tests {
         let q = quota(NonZeroU32::new(1).unwrap());
         assert_eq!(q.replenish_interval(), Duration::from_secs(60));
     }
+
+    #[test]
+    fn the_relays_own_authorities_are_taken_for_tls_and_starttls() {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let key = rcgen::KeyPair::generate().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, params.self_signed(&key).unwrap().pem()).unwrap();
+        for (url, tls) in [
+            ("smtps://relay.corp.example", RelayTls::Wrapper),
+            ("smtp://relay.corp.example", RelayTls::StartTls),
+        ] {
+            let env = |k: &str| match k {
+                "MCP_ONBOARD_MAIL_SMTP_URL" => Some(url.to_owned()),
+                "MCP_ONBOARD_MAIL_FROM" => Some("a@b.example".to_owned()),
+                "MCP_ONBOARD_MAIL_CA_FILE" => Some(ca.display().to_string()),
+                _ => None,
+            };
+            let config = Config::load(None, false, &env).unwrap();
+            let m = config.mail.as_ref().unwrap();
+            assert_eq!(m.relay.tls, tls);
+            assert_eq!(m.roots.as_ref().map(|r| r.der.len()), Some(1));
+            let params = tls_parameters(m).unwrap();
+            assert_eq!(params.domain(), "relay.corp.example", "the name checked");
+            // The pooled transport starts its pool's task on the runtime it is built on.
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            assert!(runtime.block_on(async { transport(m).is_ok() }), "{url}");
+        }
+    }
 }
