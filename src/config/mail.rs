@@ -71,7 +71,7 @@ impl Relay {
 /// Certificate authorities trusted for the relay besides the public roots.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RelayRoots {
-    /// Where they were read from (shown by `config check`).
+    /// Where they were read from.
     pub path: PathBuf,
     /// Each certificate, DER; at least one.
     pub der: Vec<Vec<u8>>,
