@@ -2,9 +2,15 @@
 //! address and a sending limit. The relay's login comes from the environment only
 //! (`MCP_ONBOARD_MAIL_USER`, `MCP_ONBOARD_MAIL_PASSWORD`): a password in the file or in the
 //! URL is refused. Mail leaves only over TLS (`smtps://`, or `smtp://` with STARTTLS
-//! required) unless the relay is on loopback.
+//! required) unless the relay is on loopback. `ca_file` adds certificate authorities (a
+//! company relay's own) to the public roots the relay's certificate is checked against; it is
+//! read and checked when the configuration is.
 
 use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
 
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -25,6 +31,7 @@ struct FileMail {
     per_minute: Option<u32>,
     user: Option<String>,
     password: Option<String>,
+    ca_file: Option<String>,
 }
 
 /// How the connection to the relay is protected.
@@ -61,10 +68,30 @@ impl Relay {
     }
 }
 
+/// Certificate authorities trusted for the relay besides the public roots.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RelayRoots {
+    /// Where they were read from.
+    pub path: PathBuf,
+    /// Each certificate, DER; at least one.
+    pub der: Vec<Vec<u8>>,
+}
+
+impl std::fmt::Debug for RelayRoots {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RelayRoots")
+            .field("path", &self.path)
+            .field("certificates", &self.der.len())
+            .finish()
+    }
+}
+
 /// Mailing consent links.
 #[derive(Debug, Clone)]
 pub struct MailConfig {
     pub relay: Relay,
+    /// `mail.ca_file`: more authorities the relay's certificate may come from.
+    pub roots: Option<RelayRoots>,
     /// The sender, e.g. `Parcel AI <onboarding@parcel.example>`.
     pub from: String,
     pub reply_to: Option<String>,
@@ -99,6 +126,7 @@ pub(super) fn resolve(src: &Source) -> Result<Option<MailConfig>, ConfigError> {
         return Ok(None);
     };
     let relay = relay(&text, &from)?;
+    let roots = roots(src, file.ca_file)?;
     let Some((sender, sender_from)) = src.pick("MCP_ONBOARD_MAIL_FROM", file.from) else {
         return Err(ConfigError::Invalid {
             key: "mail.from",
@@ -161,6 +189,7 @@ pub(super) fn resolve(src: &Source) -> Result<Option<MailConfig>, ConfigError> {
     }
     Ok(Some(MailConfig {
         relay,
+        roots,
         from: sender,
         reply_to,
         per_minute,
@@ -207,6 +236,49 @@ fn relay(text: &str, from: &str) -> Result<Relay, ConfigError> {
         port: url.port().unwrap_or(default_port),
         tls,
     })
+}
+
+/// `mail.ca_file`: a path in the file is taken from the file's folder, one in the
+/// environment from the working directory.
+fn roots(src: &Source, file_value: Option<String>) -> Result<Option<RelayRoots>, ConfigError> {
+    let from_env = src.pick("MCP_ONBOARD_MAIL_CA_FILE", None).is_some();
+    let Some((text, from)) = src.pick("MCP_ONBOARD_MAIL_CA_FILE", file_value) else {
+        return Ok(None);
+    };
+    let mut path = PathBuf::from(text.trim());
+    if path.is_relative()
+        && !from_env
+        && let Some(dir) = src.file_dir()
+    {
+        path = dir.join(path);
+    }
+    let der = read_roots(&path).map_err(|why| invalid("mail.ca_file", &text, &from, &why))?;
+    Ok(Some(RelayRoots { path, der }))
+}
+
+/// The certificates of the PEM file at `path`, each one an authority rustls can trust;
+/// `Err` says why the file is refused.
+fn read_roots(path: &Path) -> Result<Vec<Vec<u8>>, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
+    let mut der = Vec::new();
+    for cert in CertificateDer::pem_slice_iter(&pem) {
+        let cert = cert.map_err(|e| format!("not a PEM file of certificates: {e}"))?;
+        let mut store = tokio_rustls::rustls::RootCertStore::empty();
+        store.add(cert.clone()).map_err(|e| {
+            format!(
+                "certificate {} cannot be trusted as an authority: {e}",
+                der.len() + 1
+            )
+        })?;
+        der.push(cert.to_vec());
+    }
+    if der.is_empty() {
+        return Err(
+            "no certificate in it: expected PEM, one or more `-----BEGIN CERTIFICATE-----` blocks"
+                .into(),
+        );
+    }
+    Ok(der)
 }
 
 /// `text` as it may be shown: whatever stands between `://` and the last `@` (a login,

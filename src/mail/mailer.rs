@@ -9,6 +9,7 @@ use std::time::Duration;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, Tokio1Executor};
 use secrecy::ExposeSecret;
 
@@ -109,15 +110,15 @@ fn quota(per_minute: NonZeroU32) -> Quota {
         .allow_burst(NonZeroU32::MIN)
 }
 
-/// The transport of `m`: implicit TLS, STARTTLS required, or plain on loopback.
+/// The transport of `m`: implicit TLS, STARTTLS required, or plain on loopback. Over TLS the
+/// relay's certificate is checked against the public roots and `mail.ca_file`'s authorities.
 fn transport(m: &MailConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>, MailError> {
-    let host = m.relay.host.as_str();
+    // Plain until told otherwise: the match below says how the connection is protected.
+    let plain = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(m.relay.host.as_str());
     let builder = match m.relay.tls {
-        RelayTls::Wrapper => AsyncSmtpTransport::<Tokio1Executor>::relay(host)
-            .map_err(|e| MailError::Relay(e.to_string()))?,
-        RelayTls::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
-            .map_err(|e| MailError::Relay(e.to_string()))?,
-        RelayTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
+        RelayTls::Wrapper => plain.tls(Tls::Wrapper(tls_parameters(m)?)),
+        RelayTls::StartTls => plain.tls(Tls::Required(tls_parameters(m)?)),
+        RelayTls::None => plain,
     };
     let mut builder = builder.port(m.relay.port).timeout(Some(RELAY_TIMEOUT));
     if let (Some(user), Some(password)) = (&m.user, &m.password) {
@@ -127,6 +128,20 @@ fn transport(m: &MailConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>, MailE
         ));
     }
     Ok(builder.build())
+}
+
+/// The relay's host name checked against its certificate, which comes from a public root
+/// or from one of `mail.ca_file`'s authorities.
+fn tls_parameters(m: &MailConfig) -> Result<TlsParameters, MailError> {
+    let mut params = TlsParameters::builder(m.relay.host.clone());
+    for der in m.roots.iter().flat_map(|r| &r.der) {
+        let cert = Certificate::from_der(der.clone())
+            .map_err(|e| MailError::Relay(format!("mail.ca_file: {e}")))?;
+        params = params.add_root_certificate(cert);
+    }
+    params
+        .build()
+        .map_err(|e| MailError::Relay(format!("TLS to the relay: {e}")))
 }
 
 #[cfg(test)]
@@ -140,5 +155,38 @@ mod tests {
         assert_eq!(q.burst_size().get(), 1);
         let q = quota(NonZeroU32::new(1).unwrap());
         assert_eq!(q.replenish_interval(), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn the_relays_own_authorities_are_taken_for_tls_and_starttls() {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let key = rcgen::KeyPair::generate().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, params.self_signed(&key).unwrap().pem()).unwrap();
+        for (url, tls) in [
+            ("smtps://relay.corp.example", RelayTls::Wrapper),
+            ("smtp://relay.corp.example", RelayTls::StartTls),
+        ] {
+            let env = |k: &str| match k {
+                "MCP_ONBOARD_MAIL_SMTP_URL" => Some(url.to_owned()),
+                "MCP_ONBOARD_MAIL_FROM" => Some("a@b.example".to_owned()),
+                "MCP_ONBOARD_MAIL_CA_FILE" => Some(ca.display().to_string()),
+                _ => None,
+            };
+            let config = Config::load(None, false, &env).unwrap();
+            let m = config.mail.as_ref().unwrap();
+            assert_eq!(m.relay.tls, tls);
+            assert_eq!(m.roots.as_ref().map(|r| r.der.len()), Some(1));
+            let params = tls_parameters(m).unwrap();
+            assert_eq!(params.domain(), "relay.corp.example", "the name checked");
+            // The pooled transport starts its pool's task on the runtime it is built on.
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            assert!(runtime.block_on(async { transport(m).is_ok() }), "{url}");
+        }
     }
 }

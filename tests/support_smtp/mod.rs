@@ -3,7 +3,8 @@
 //! writes each message it accepts to a JSON file (read back as [`Received`]) before it answers
 //! `250`, and counts every DATA attempt, so a test sees what arrived, and how many tries it took,
 //! as soon as the client has its answer. Killed, and its directory removed, on drop; it also
-//! stops by itself when the test process is gone (its standard input closes).
+//! stops by itself when the test process is gone (its standard input closes). [`Mode::Tls`]
+//! speaks TLS from the first byte with a certificate the test made.
 //!
 //! Without `python3` and `aiosmtpd`, [`SmtpServer::start`] panics saying how to install it
 //! (`python3 -m pip install aiosmtpd`; CI does).
@@ -30,6 +31,9 @@ pub enum Mode {
     /// Requires AUTH (PLAIN or LOGIN, without TLS) with this user and password; anything
     /// else is answered `535`, and MAIL before AUTH `530`.
     Auth { user: String, pass: String },
+    /// Accepts every message, over TLS from the first byte (`smtps://`) with this
+    /// certificate (chain) and key, PEM (written to the server's directory).
+    Tls { cert_pem: String, key_pem: String },
 }
 
 /// A message the server accepted, as it wrote it down.
@@ -129,6 +133,8 @@ pub struct SmtpServer {
     /// Held open: the server stops when it closes (on drop, or when the test process dies).
     stdin: Option<ChildStdin>,
     port: u16,
+    /// Speaks TLS from the first byte ([`Mode::Tls`]).
+    tls: bool,
     /// The messages and the attempt count.
     mail: PathBuf,
     /// The server's own output, shown when something goes wrong.
@@ -179,6 +185,13 @@ impl SmtpServer {
             Mode::Auth { user, pass } => {
                 cmd.arg("--auth").arg(format!("{user}:{pass}"));
             }
+            Mode::Tls { cert_pem, key_pem } => {
+                let cert = dir.path().join("cert.pem");
+                let key = dir.path().join("key.pem");
+                std::fs::write(&cert, cert_pem).expect("the SMTP test server's certificate");
+                std::fs::write(&key, key_pem).expect("the SMTP test server's key");
+                cmd.arg("--tls-cert").arg(cert).arg("--tls-key").arg(key);
+            }
         }
         let mut child = cmd.spawn().expect("python3 runs the SMTP test server");
         let stdin = child.stdin.take();
@@ -186,6 +199,7 @@ impl SmtpServer {
             child,
             stdin,
             port: 0,
+            tls: matches!(mode, Mode::Tls { .. }),
             mail,
             log,
             dir,
@@ -221,9 +235,14 @@ impl SmtpServer {
         self.port
     }
 
-    /// `smtp://127.0.0.1:PORT`
+    /// `smtp://127.0.0.1:PORT`, or over TLS `smtps://localhost:PORT` (the name a test's
+    /// certificate is for).
     pub fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
+        if self.tls {
+            format!("smtps://localhost:{}", self.port)
+        } else {
+            format!("smtp://127.0.0.1:{}", self.port)
+        }
     }
 
     /// The messages accepted so far, in the order they were accepted. Each is written before

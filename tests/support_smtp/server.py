@@ -12,7 +12,8 @@ the message can be read.
 Modes: accept everything (the default); ``--refuse CODE`` answers every DATA with
 ``CODE X.7.1`` (X the code's class); ``--temp-fail N`` answers the first N DATA attempts
 ``451 4.3.0 Try again later`` and then accepts; ``--auth USER:PASS`` requires AUTH (PLAIN or
-LOGIN) without TLS and answers a wrong login 535.
+LOGIN) without TLS and answers a wrong login 535. With ``--tls-cert FILE --tls-key FILE`` (PEM)
+the port speaks TLS from the first byte (implicit TLS, as on port 465), whatever the mode.
 
 Stops cleanly on SIGTERM or SIGINT, and with ``--stop-on-stdin-eof`` when its standard input
 closes (the test that started it is gone, however it ended), so it never outlives the test.
@@ -27,6 +28,7 @@ import logging
 import os
 import secrets
 import signal
+import ssl
 import sys
 import threading
 import warnings
@@ -141,7 +143,11 @@ def parse_args():
     mode.add_argument("--refuse", type=int, metavar="CODE")
     mode.add_argument("--temp-fail", type=int, default=0, metavar="N")
     mode.add_argument("--auth", metavar="USER:PASS")
+    p.add_argument("--tls-cert", metavar="FILE", help="PEM: the certificate (chain) to present")
+    p.add_argument("--tls-key", metavar="FILE", help="PEM: its private key")
     args = p.parse_args()
+    if (args.tls_cert is None) != (args.tls_key is None):
+        p.error("--tls-cert and --tls-key go together")
     if args.refuse is not None and not 400 <= args.refuse <= 599:
         p.error("--refuse takes a 4xx or 5xx code")
     if args.temp_fail < 0:
@@ -176,8 +182,14 @@ async def serve(args):
             auth_require_tls=False,
             authenticator=Authenticator(user, password),
         )
+    context = None
+    if args.tls_cert is not None:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: SMTP(handler, **options), "127.0.0.1", args.port)
+    server = await loop.create_server(
+        lambda: SMTP(handler, **options), "127.0.0.1", args.port, ssl=context
+    )
     port = server.sockets[0].getsockname()[1]
 
     stop = asyncio.Event()

@@ -144,3 +144,108 @@ fn bad_mail_settings_are_refused_and_named() {
         );
     }
 }
+
+/// A certificate authority's certificate, PEM.
+fn authority_pem(name: &str) -> String {
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, name);
+    let key = rcgen::KeyPair::generate().unwrap();
+    params.self_signed(&key).unwrap().pem()
+}
+
+/// The `[mail]` of a config file `file` written in `dir`, with a relay and a sender set.
+fn load_in(
+    dir: &std::path::Path,
+    env: &[(&str, String)],
+    file: &str,
+) -> Result<Option<MailConfig>, ConfigError> {
+    let mut map: HashMap<String, String> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect();
+    map.insert(
+        "MCP_ONBOARD_MAIL_SMTP_URL".into(),
+        "smtps://relay.corp.example".into(),
+    );
+    map.insert("MCP_ONBOARD_MAIL_FROM".into(), "a@b.example".into());
+    let path = dir.join("config.toml");
+    std::fs::write(&path, file).unwrap();
+    Config::load(Some(&path), false, &|k| map.get(k).cloned()).map(|c| c.mail)
+}
+
+#[test]
+fn ca_file_is_read_from_the_config_files_folder_or_as_the_environment_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("tls")).unwrap();
+    let two = format!(
+        "{}{}",
+        authority_pem("Corp Root"),
+        authority_pem("Corp Old Root")
+    );
+    std::fs::write(dir.path().join("tls/relay-ca.pem"), &two).unwrap();
+    let m = load_in(dir.path(), &[], "[mail]\nca_file = \"tls/relay-ca.pem\"\n")
+        .unwrap()
+        .unwrap();
+    let roots = m.roots.expect("the authorities are kept");
+    assert_eq!(roots.path, dir.path().join("tls/relay-ca.pem"));
+    assert_eq!(roots.der.len(), 2, "every certificate of the file");
+    let first = rustls_pki_types::CertificateDer::pem_slice_iter(two.as_bytes())
+        .next()
+        .unwrap()
+        .unwrap();
+    assert_eq!(roots.der[0], first.to_vec(), "kept as DER");
+    let shown = format!("{roots:?}");
+    assert!(shown.contains("certificates: 2"), "{shown}");
+
+    // The environment's path is taken as it is (here absolute), and wins over the file's.
+    std::fs::write(dir.path().join("one.pem"), authority_pem("Env Root")).unwrap();
+    let env_path = dir.path().join("one.pem").display().to_string();
+    let m = load_in(
+        dir.path(),
+        &[("MCP_ONBOARD_MAIL_CA_FILE", env_path)],
+        "[mail]\nca_file = \"tls/relay-ca.pem\"\n",
+    )
+    .unwrap()
+    .unwrap();
+    let roots = m.roots.unwrap();
+    assert_eq!(roots.path, dir.path().join("one.pem"));
+    assert_eq!(roots.der.len(), 1);
+
+    let m = load_in(dir.path(), &[], "").unwrap().unwrap();
+    assert!(m.roots.is_none(), "only the public roots unless told");
+}
+
+#[test]
+fn a_missing_empty_or_foreign_ca_file_is_refused_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_only = rcgen::KeyPair::generate().unwrap().serialize_pem();
+    let broken =
+        "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n";
+    let bad_base64 = "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n";
+    for (name, text, says) in [
+        ("empty.pem", Some(""), "no certificate"),
+        ("words.pem", Some("just some words\n"), "no certificate"),
+        ("key.pem", Some(key_only.as_str()), "no certificate"),
+        (
+            "broken.pem",
+            Some(broken),
+            "cannot be trusted as an authority",
+        ),
+        ("base64.pem", Some(bad_base64), "not a PEM file"),
+        ("absent.pem", None, "cannot read it"),
+    ] {
+        if let Some(text) = text {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let err = load_in(dir.path(), &[], &format!("[mail]\nca_file = \"{name}\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("mail.ca_file") && err.contains(name) && err.contains(says),
+            "{name}: {err}"
+        );
+    }
+}
