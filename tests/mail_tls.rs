@@ -91,6 +91,11 @@ fn a_relay_certified_by_the_configured_authority_gets_the_link_over_tls() {
         smtp.url()
     );
     let w = world(&smtp, Some(&corp));
+    let check = w.ok(&["config", "check"]);
+    assert!(
+        check.contains("(TLS)") && check.contains("trusts 1 authority of"),
+        "{check}"
+    );
     let sent = w.json(&["link", "acme", "--send"]);
     assert_eq!(sent["mail"]["accepted"], true, "{sent:#}");
     let url = sent["url"].as_str().expect("the link");

@@ -112,8 +112,20 @@ fn mail_text(m: &super::MailConfig) -> String {
         .as_deref()
         .map(|r| format!(", replies to {r}"))
         .unwrap_or_default();
+    let roots = m
+        .roots
+        .as_ref()
+        .map(|r| {
+            format!(
+                "; trusts {} authorit{} of {} too",
+                r.der.len(),
+                if r.der.len() == 1 { "y" } else { "ies" },
+                r.path.display()
+            )
+        })
+        .unwrap_or_default();
     format!(
-        "{} ({tls}){login}; from {}{reply}; at most {} a minute",
+        "{} ({tls}){login}; from {}{reply}; at most {} a minute{roots}",
         m.relay.shown(),
         m.from,
         m.per_minute
