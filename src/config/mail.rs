@@ -256,17 +256,34 @@ fn roots(src: &Source, file_value: Option<String>) -> Result<Option<RelayRoots>,
     Ok(Some(RelayRoots { path, der }))
 }
 
+/// The largest `mail.ca_file` read.
+const MAX_CA_FILE: u64 = 1024 * 1024;
+
 /// The certificates of the PEM file at `path`, each one an authority rustls can trust;
 /// `Err` says why the file is refused.
 fn read_roots(path: &Path) -> Result<Vec<Vec<u8>>, String> {
-    let pem = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
+    use std::io::Read as _;
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read it: {e}"))?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    let mut pem = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_CA_FILE + 1).read_to_end(&mut pem))
+        .map_err(|e| format!("cannot read it: {e}"))?;
+    if pem.len() as u64 > MAX_CA_FILE {
+        return Err(format!(
+            "larger than {} KiB: a file of authorities is a few certificates",
+            MAX_CA_FILE / 1024
+        ));
+    }
     let mut der = Vec::new();
     for cert in CertificateDer::pem_slice_iter(&pem) {
         let cert = cert.map_err(|e| format!("not a PEM file of certificates: {e}"))?;
         let mut store = tokio_rustls::rustls::RootCertStore::empty();
         store.add(cert.clone()).map_err(|e| {
             format!(
-                "certificate {} cannot be trusted as an authority: {e}",
+                "certificate {} cannot be used as a trust anchor: {e}",
                 der.len() + 1
             )
         })?;

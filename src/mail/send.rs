@@ -63,35 +63,92 @@ pub async fn send_links(
     links: Vec<(Addressee, LinkView)>,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Vec<MailReport> {
-    let total = links.len();
+    let tasks = links.into_iter().map(|(who, l)| (who, Some(l))).collect();
+    run(api, mailer, tasks, 0, progress)
+        .await
+        .into_iter()
+        .filter_map(|d| match d {
+            Done::Report(r) => Some(r),
+            Done::NotIssued(..) => None,
+        })
+        .collect()
+}
+
+/// What became of one tenant of a batch.
+enum Done {
+    Report(MailReport),
+    /// No link was issued (slug, why).
+    NotIssued(String, String),
+}
+
+/// Each tenant's link (issued just before its mail when `None`, with a lifetime of
+/// `ttl_secs`: a batch cut short leaves no more than [`AT_ONCE`] links issued and not
+/// mailed, and none once the batch gave up), mailed a few at a time; in the order given.
+async fn run(
+    api: &dyn EngineApi,
+    mailer: &Mailer,
+    tasks: Vec<(Addressee, Option<LinkView>)>,
+    ttl_secs: u64,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Vec<Done> {
+    let total = tasks.len();
     let done = AtomicU32::new(0);
     let hopeless = Arc::new(AtomicU32::new(0));
     let gave_up = Arc::new(AtomicBool::new(false));
-    let mut reports: Vec<(usize, MailReport)> =
-        futures_util::stream::iter(links.into_iter().enumerate())
-            .map(|(i, (who, link))| {
-                let (hopeless, gave_up, done) = (hopeless.clone(), gave_up.clone(), &done);
-                async move {
-                    let report = send_one(api, mailer, who, link, &gave_up).await;
-                    if let Sending::Sent(d) = &report.sending {
-                        if d.hopeless() {
-                            if hopeless.fetch_add(1, Ordering::SeqCst) + 1 >= HOPELESS_IN_A_ROW {
-                                gave_up.store(true, Ordering::SeqCst);
+    let mut all: Vec<(usize, Done)> = futures_util::stream::iter(tasks.into_iter().enumerate())
+        .map(|(i, (who, link))| {
+            let (hopeless, gave_up, done) = (hopeless.clone(), gave_up.clone(), &done);
+            async move {
+                let link = match link {
+                    Some(l) => Ok(l),
+                    None if gave_up.load(Ordering::SeqCst) => Err(format!(
+                        "not issued: the relay {} was not reached, or refused our login or sender, {HOPELESS_IN_A_ROW} times in a row",
+                        mailer.relay()
+                    )),
+                    None => issue(api, &who.slug, ttl_secs).await,
+                };
+                let outcome = match link {
+                    Ok(link) => {
+                        let report = send_one(api, mailer, who, link, &gave_up).await;
+                        if let Sending::Sent(d) = &report.sending {
+                            if d.hopeless() {
+                                if hopeless.fetch_add(1, Ordering::SeqCst) + 1 >= HOPELESS_IN_A_ROW
+                                {
+                                    gave_up.store(true, Ordering::SeqCst);
+                                }
+                            } else {
+                                hopeless.store(0, Ordering::SeqCst);
                             }
-                        } else {
-                            hopeless.store(0, Ordering::SeqCst);
                         }
+                        Done::Report(report)
                     }
-                    let n = done.fetch_add(1, Ordering::SeqCst) + 1;
-                    progress(n as usize, total);
-                    (i, report)
-                }
-            })
-            .buffer_unordered(AT_ONCE)
-            .collect()
-            .await;
-    reports.sort_by_key(|(i, _)| *i);
-    reports.into_iter().map(|(_, r)| r).collect()
+                    Err(why) => Done::NotIssued(who.slug, why),
+                };
+                let n = done.fetch_add(1, Ordering::SeqCst) + 1;
+                progress(n as usize, total);
+                (i, outcome)
+            }
+        })
+        .buffer_unordered(AT_ONCE)
+        .collect()
+        .await;
+    all.sort_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, d)| d).collect()
+}
+
+/// A new link for `slug`, or why none was issued.
+async fn issue(api: &dyn EngineApi, slug: &str, ttl_secs: u64) -> Result<LinkView, String> {
+    let command = Command::IssueLink {
+        slug: slug.to_owned(),
+        ttl_secs,
+        replace: false,
+        integration: None,
+    };
+    match api.call(command).await {
+        Ok(crate::engine::api::Reply::Link(link)) => Ok(link),
+        Ok(_) => Err("the owner answered with no link".into()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// Mail one link (unless the batch gave up) and record what the relay said.
@@ -173,9 +230,10 @@ async fn send_one(
     report
 }
 
-/// Issue a link to each tenant (a lifetime of `ttl_secs`) and mail it; a tenant without an
-/// address gets no link (it is named instead), and one whose link the engine refuses is
-/// named with why. `progress` as in [`send_links`], over the links issued.
+/// Issue a link to each tenant (a lifetime of `ttl_secs`) and mail it, each link issued
+/// just before its mail; a tenant without an address gets no link (it is named instead),
+/// and one whose link the engine refuses is named with why. `progress` as in
+/// [`send_links`], over the tenants with an address.
 pub async fn issue_and_send(
     api: &dyn EngineApi,
     mailer: &Mailer,
@@ -183,24 +241,21 @@ pub async fn issue_and_send(
     ttl_secs: u64,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> (Vec<MailReport>, Vec<(String, String)>) {
-    let mut issued = Vec::new();
     let mut not_issued = Vec::new();
+    let mut tasks = Vec::new();
     for who in tenants {
         if who.to.is_none() {
             not_issued.push((who.slug.clone(), super::addressee::no_address(&who.slug)));
-            continue;
-        }
-        let command = Command::IssueLink {
-            slug: who.slug.clone(),
-            ttl_secs,
-            replace: false,
-            integration: None,
-        };
-        match api.call(command).await {
-            Ok(crate::engine::api::Reply::Link(link)) => issued.push((who, link)),
-            Ok(_) => not_issued.push((who.slug.clone(), "the owner answered with no link".into())),
-            Err(e) => not_issued.push((who.slug.clone(), e.to_string())),
+        } else {
+            tasks.push((who, None));
         }
     }
-    (send_links(api, mailer, issued, progress).await, not_issued)
+    let mut reports = Vec::new();
+    for d in run(api, mailer, tasks, ttl_secs, progress).await {
+        match d {
+            Done::Report(r) => reports.push(r),
+            Done::NotIssued(slug, why) => not_issued.push((slug, why)),
+        }
+    }
+    (reports, not_issued)
 }

@@ -225,6 +225,7 @@ fn a_missing_empty_or_foreign_ca_file_is_refused_and_named() {
     let broken =
         "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n";
     let bad_base64 = "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n";
+    let huge = "x".repeat(1024 * 1024 + 1);
     for (name, text, says) in [
         ("empty.pem", Some(""), "no certificate"),
         ("words.pem", Some("just some words\n"), "no certificate"),
@@ -232,10 +233,12 @@ fn a_missing_empty_or_foreign_ca_file_is_refused_and_named() {
         (
             "broken.pem",
             Some(broken),
-            "cannot be trusted as an authority",
+            "cannot be used as a trust anchor",
         ),
         ("base64.pem", Some(bad_base64), "not a PEM file"),
         ("absent.pem", None, "cannot read it"),
+        (".", None, "not a regular file"),
+        ("huge.pem", Some(&huge), "larger than 1024 KiB"),
     ] {
         if let Some(text) = text {
             std::fs::write(dir.path().join(name), text).unwrap();
