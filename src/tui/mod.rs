@@ -277,6 +277,10 @@ async fn event_loop(
         }));
     }
     let mut m = Model::new(setup, view::theme(), now_ms());
+    // The operator's zone, read from the system's files off the async workers.
+    m.zone = tokio::task::spawn_blocking(crate::time::local_zone)
+        .await
+        .unwrap_or(jiff::tz::TimeZone::UTC);
     let size = terminal.size().context("terminal size")?;
     let mut fx = update::update(&mut m, Msg::Resize(size.width, size.height));
     fx.extend(update::update(&mut m, Msg::Start));

@@ -219,6 +219,8 @@ pub struct Model {
     pub online: Online,
     /// The mailing under way, if one is.
     pub mailing: Option<Mailing>,
+    /// The zone times are said in: the operator's (the runner sets it), UTC until then.
+    pub zone: jiff::tz::TimeZone,
     pub quit: bool,
 }
 
@@ -254,6 +256,7 @@ impl Model {
             },
             online: Online::default(),
             mailing: None,
+            zone: jiff::tz::TimeZone::UTC,
             quit: false,
         }
     }
