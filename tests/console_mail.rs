@@ -123,7 +123,7 @@ async fn m_and_big_m_mail_links_through_the_relay_and_the_table_says_when() {
     to.sort_unstable();
     assert_eq!(to, ["ann@acme.example", "cy@cargo.example"]);
     tty.wait("the summary, and cargo's row mailed", |s| {
-        s.contains("mailed 2 links; 1 without an address (bolt)")
+        s.contains("mailed 2 links, 1 without an address. Without an address: bolt.")
             && row(s, "cargo").is_some_and(mailed_today)
             && row(s, "bolt").is_some_and(|r| !mailed_today(r))
     });

@@ -451,6 +451,25 @@ fn a_mailed_link_shows_in_its_row_and_a_refused_one_in_red(
     }
 }
 
+#[test]
+fn mailed_times_and_the_timeline_are_said_in_the_operators_zone() {
+    let zone = jiff::tz::TimeZone::fixed(jiff::tz::offset(2));
+    let mut m = mailed((120, 40));
+    m.zone = zone.clone();
+    let text = rows(&draw(&m)).join("\n");
+    assert!(
+        text.contains("✉ 02:33") && text.contains("mailed 02:33"),
+        "{text}"
+    );
+    let mut m = deployed((120, 40));
+    m.zone = zone;
+    let text = rows(&draw(&m)).join("\n");
+    assert!(
+        text.contains("14:04:41  MCP server gmail-mcp-betamax"),
+        "{text}"
+    );
+}
+
 #[rstest]
 #[case::small(80, 24)]
 #[case::large(120, 40)]

@@ -25,16 +25,17 @@ pub fn countdown(now: Millis, at: Millis) -> String {
     }
 }
 
-/// When something happened, as short as a table cell: its time when it was today (UTC, as
-/// the timeline says times), its day this year, else its year: `14:05`, `3 Dec`, `2025`.
-pub fn day_or_time(now: Millis, at: Millis) -> String {
+/// When something happened, as short as a table cell, in the operator's `zone` (as the
+/// timeline says times): its time when it was today, its day this year, else its year:
+/// `14:05`, `3 Dec`, `2025`.
+pub fn day_or_time(now: Millis, at: Millis, zone: &TimeZone) -> String {
     let (Ok(now), Ok(at)) = (
         jiff::Timestamp::from_millisecond(now),
         jiff::Timestamp::from_millisecond(at),
     ) else {
         return String::new();
     };
-    let (now, at) = (now.to_zoned(TimeZone::UTC), at.to_zoned(TimeZone::UTC));
+    let (now, at) = (now.to_zoned(zone.clone()), at.to_zoned(zone.clone()));
     let format = if now.date() == at.date() {
         "%H:%M"
     } else if now.year() == at.year() {
@@ -43,4 +44,13 @@ pub fn day_or_time(now: Millis, at: Millis) -> String {
         "%Y"
     };
     at.strftime(format).to_string()
+}
+
+/// The time of day of an RFC 3339 stamp in `zone`, to the second (a timeline entry's);
+/// a stamp that does not parse is shown as it is.
+pub fn time_of_day(stamp: &str, zone: &TimeZone) -> String {
+    match stamp.parse::<jiff::Timestamp>() {
+        Ok(t) => t.to_zoned(zone.clone()).strftime("%H:%M:%S").to_string(),
+        Err(_) => stamp.to_owned(),
+    }
 }

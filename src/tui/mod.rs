@@ -15,7 +15,9 @@
 pub mod clock;
 pub mod commands;
 pub mod exports;
+mod handle;
 pub mod layout;
+mod mail_runner;
 pub mod model;
 pub mod style;
 #[cfg(test)]
@@ -37,7 +39,8 @@ use crate::engine::{EngineApi, Local};
 use crate::mail::{MailError, Mailer};
 use crate::owner::{Owner, OwnerOptions};
 use crate::time::now_ms;
-use model::{Effect, MailJob, Model, Msg, Setup};
+use handle::current;
+use model::{Effect, Model, Msg, Setup};
 
 /// At most one frame this often (render coalescing).
 pub const FRAME: Duration = Duration::from_millis(16);
@@ -274,13 +277,17 @@ async fn event_loop(
         }));
     }
     let mut m = Model::new(setup, view::theme(), now_ms());
+    // The operator's zone, read from the system's files off the async workers.
+    m.zone = tokio::task::spawn_blocking(crate::time::local_zone)
+        .await
+        .unwrap_or(jiff::tz::TimeZone::UTC);
     let size = terminal.size().context("terminal size")?;
     let mut fx = update::update(&mut m, Msg::Resize(size.width, size.height));
     fx.extend(update::update(&mut m, Msg::Start));
     let mut last_draw: Option<Instant> = None;
     let result = loop {
         for e in fx.drain(..) {
-            perform(e, &current(&api), mailer.as_ref(), &tx);
+            perform(e, &api, mailer.as_ref(), &tx);
         }
         if m.quit {
             break Ok(());
@@ -316,23 +323,15 @@ async fn event_loop(
 /// How often an attached console whose owner went away looks for the next one.
 const RECONNECT: Duration = Duration::from_millis(500);
 
-/// The engine the console talks to now (an attached console swaps it on reconnect).
-fn current(api: &std::sync::RwLock<Arc<dyn EngineApi>>) -> Arc<dyn EngineApi> {
-    match api.read() {
-        Ok(a) => a.clone(),
-        Err(poisoned) => poisoned.into_inner().clone(),
-    }
-}
-
 fn perform(
     e: Effect,
-    api: &Arc<dyn EngineApi>,
+    api: &handle::Shared,
     mailer: Option<&Arc<Mailer>>,
     tx: &mpsc::UnboundedSender<Msg>,
 ) {
     match e {
         Effect::Call { id, command } => {
-            let api = api.clone();
+            let api = current(api);
             let tx = tx.clone();
             tokio::spawn(async move {
                 let result = api.call(command).await;
@@ -356,53 +355,7 @@ fn perform(
                 let _ = tx.send(Msg::Exported(exports::export(&folder, &name, &url)));
             });
         }
-        Effect::Mail { id, job } => {
-            let (api, tx) = (api.clone(), tx.clone());
-            let mailer = mailer.cloned();
-            tokio::spawn(async move {
-                let (reports, not_issued) =
-                    mail(api.as_ref(), mailer.as_deref(), job, id, &tx).await;
-                let _ = tx.send(Msg::Mailed {
-                    id,
-                    reports,
-                    not_issued,
-                });
-            });
-        }
+        Effect::Mail { id, job } => mail_runner::spawn(api, mailer, job, id, tx),
         Effect::Quit => {}
-    }
-}
-
-/// Run a mailing, telling the loop its progress; without a relay (the keys are blocked
-/// then) every tenant is named as given no link.
-async fn mail(
-    api: &dyn EngineApi,
-    mailer: Option<&Mailer>,
-    job: MailJob,
-    id: u64,
-    tx: &mpsc::UnboundedSender<Msg>,
-) -> (Vec<crate::mail::MailReport>, Vec<(String, String)>) {
-    let progress = |done, total| {
-        let _ = tx.send(Msg::MailProgress { id, done, total });
-    };
-    let Some(mailer) = mailer else {
-        let slugs: Vec<String> = match job {
-            MailJob::Issue { tenants, .. } => tenants.into_iter().map(|t| t.slug).collect(),
-            MailJob::Send { links } => links.into_iter().map(|(t, _)| t.slug).collect(),
-        };
-        let why = MailError::Off.to_string();
-        return (
-            Vec::new(),
-            slugs.into_iter().map(|s| (s, why.clone())).collect(),
-        );
-    };
-    match job {
-        MailJob::Issue { tenants, ttl_secs } => {
-            crate::mail::issue_and_send(api, mailer, tenants, ttl_secs, &progress).await
-        }
-        MailJob::Send { links } => (
-            crate::mail::send_links(api, mailer, links, &progress).await,
-            Vec::new(),
-        ),
     }
 }

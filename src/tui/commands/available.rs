@@ -8,11 +8,12 @@
 //! the last word, but the command is not offered.
 
 use super::{Action, Scope, Target};
-use crate::domain::model::TenantStatus;
+use crate::domain::model::{LinkState, TenantStatus};
 use crate::domain::standing;
 use crate::engine::api::TenantSummary;
+use crate::mail::no_address;
 use crate::tui::layout;
-use crate::tui::model::{Level, Model, no_address};
+use crate::tui::model::{Level, Model};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Availability {
@@ -52,6 +53,12 @@ fn on_table(a: Action, m: &Model) -> Availability {
     }
     if let Some(no) = mail_blocked(a, m) {
         return no;
+    }
+    if a == Action::MailAll && !m.load.loaded {
+        return Blocked(
+            Level::Info,
+            "still loading: M mails the rows shown once all are loaded".into(),
+        );
     }
     if a == Action::MailAll && m.table.visible.is_empty() {
         return Blocked(Level::Info, "no tenant shown to mail to".into());
@@ -119,6 +126,16 @@ fn in_link_view(a: Action, slug: &str, m: &Model) -> Availability {
         Action::Mail if row.is_none_or(|r| r.mail_to.is_none()) => {
             Blocked(Level::Info, no_address(slug))
         }
+        Action::Mail => match m.issued_link_state(slug) {
+            Some(state) if state != LinkState::Active => Blocked(
+                Level::Info,
+                format!(
+                    "this link is {}: it would not work; n issues a new one",
+                    state.as_str()
+                ),
+            ),
+            _ => Ready,
+        },
         _ => Ready,
     }
 }
@@ -154,7 +171,7 @@ fn holds_consent(row: &TenantSummary) -> bool {
 }
 
 /// A tenant waiting for the operator's approval takes no new link until it is decided.
-fn takes_links(row: &TenantSummary) -> bool {
+pub(crate) fn takes_links(row: &TenantSummary) -> bool {
     active(row) && row.status != TenantStatus::AwaitingApproval
 }
 

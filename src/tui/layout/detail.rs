@@ -160,7 +160,7 @@ fn entry(
     width: u16,
     fold: Fold,
 ) -> Vec<Line<'static>> {
-    let at = e.at.get(11..19).unwrap_or(&e.at).to_owned();
+    let at = crate::tui::clock::time_of_day(&e.at, &m.zone);
     let lead = Span::styled(format!("{at}  "), m.theme.dim());
     hanging_as(fold, lead, &e.detail, Style::new(), usize::from(width))
 }

@@ -71,7 +71,7 @@ pub(super) fn mcp(m: &Model, c: &McpView) -> (String, Style) {
 pub(super) fn mail(m: &Model, d: &TenantView) -> Option<(String, Style)> {
     let t = m.theme;
     let last = d.last_mail.as_ref().map(|l| {
-        let when = day_or_time(m.now, l.at);
+        let when = day_or_time(m.now, l.at, &m.zone);
         let to = match &d.mail_to {
             Some(now) if *now == l.to => String::new(),
             _ => format!(" to {}", l.to),

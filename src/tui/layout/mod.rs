@@ -53,13 +53,22 @@ pub fn flash_rows(m: &Model, width: u16) -> Vec<String> {
     let Some(f) = &m.flash else {
         return Vec::new();
     };
-    let room = usize::from(width).saturating_sub(1);
+    let room = flash_room(width);
     let mut rows = wrap::rows_breaking_words(&f.text, room);
     if rows.len() > FLASH_ROWS {
         let rest = rows.split_off(FLASH_ROWS - 1).join(" ");
         rows.push(wrap::fit(&rest, room));
     }
     rows
+}
+
+/// Whether `text` shows whole in the flash line of a screen `width` wide.
+pub fn flash_fits(text: &str, width: u16) -> bool {
+    wrap::rows_breaking_words(text, flash_room(width)).len() <= FLASH_ROWS
+}
+
+fn flash_room(width: u16) -> usize {
+    usize::from(width).saturating_sub(1)
 }
 
 /// The tenants screen: the table, the selected tenant's two panes, and its MCP URL's line;

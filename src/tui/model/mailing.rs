@@ -58,14 +58,17 @@ impl Mailing {
             None => format!("✉ mailing 0/{}…", self.total),
         }
     }
-}
 
-/// What the console says of a tenant it cannot mail to, with how to give it an address.
-pub fn no_address(slug: &str) -> String {
-    format!(
-        "{slug} has no address to mail its link to: {}",
-        set_address(slug)
-    )
+    /// What quitting now would cut short, said in the question before quitting: the links
+    /// already issued stay valid, and each tenant's record says whether its link went.
+    pub fn cut_short(&self) -> String {
+        format!(
+            "A mailing is under way ({}/{}): links issued and not yet mailed stay valid; \
+             `mcp-onboard tenant show SLUG` says whether each was mailed.",
+            self.done.unwrap_or(0),
+            self.total
+        )
+    }
 }
 
 /// How a tenant is given the address its links are mailed to.

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use crossterm::event::KeyEvent;
 
 pub use form::{Field, FieldKey, Form, FormKind};
-pub use mailing::{MailJob, Mailing, no_address, set_address};
+pub use mailing::{MailJob, Mailing, set_address};
 pub use mode::{Confirm, ConfirmAction, Mode};
 pub use online::{Online, OnlineState};
 pub use table::{Load, Loading, Table};
@@ -174,6 +174,8 @@ pub struct Flash {
 
 /// How long a flash stays.
 pub const FLASH_MS: Millis = 6_000;
+/// The `until` of a flash that stays until the operator presses a key (or the next flash).
+pub const UNTIL_KEY: Millis = Millis::MAX;
 
 /// The selected tenant's detail, and what is asked or scrolled of it.
 #[derive(Debug, Default)]
@@ -219,6 +221,8 @@ pub struct Model {
     pub online: Online,
     /// The mailing under way, if one is.
     pub mailing: Option<Mailing>,
+    /// The zone times are said in: the operator's (the runner sets it), UTC until then.
+    pub zone: jiff::tz::TimeZone,
     pub quit: bool,
 }
 
@@ -254,6 +258,7 @@ impl Model {
             },
             online: Online::default(),
             mailing: None,
+            zone: jiff::tz::TimeZone::UTC,
             quit: false,
         }
     }
@@ -324,6 +329,24 @@ impl Model {
             .map(|l| (l.state, l.expires_ms))
             .collect();
         Some((active.len(), before_consent::link_works_until(active)))
+    }
+
+    /// The state of the link issued here for `slug` (the one its link view shows): as the
+    /// tenant's detail last said, expired once its time is up, else active.
+    pub fn issued_link_state(&self, slug: &str) -> Option<LinkState> {
+        let link = self.links.get(slug)?;
+        let said = self
+            .detail
+            .view
+            .as_ref()
+            .filter(|d| d.slug == slug)
+            .and_then(|d| d.links.iter().find(|x| x.id == link.id))
+            .map(|x| x.state);
+        Some(match said {
+            Some(state) if state != LinkState::Active => state,
+            _ if link.expires_ms <= self.now => LinkState::Expired,
+            _ => LinkState::Active,
+        })
     }
 
     /// Whether anything is out to the engine for `p`.

@@ -11,10 +11,19 @@ use crate::mail::{Addressee, Delivery, MailError, MailReport, Sending};
 use crate::tui::model::{ConfirmAction, FLASH_MS, MailJob};
 use crate::tui::update::mail_summary;
 
-const RELAY: &str = "smtps://relay.example.com:465";
+/// A summary with room for every name.
+fn summary(
+    reports: &[MailReport],
+    not_issued: &[(String, String)],
+    without: &[String],
+) -> (Level, String) {
+    mail_summary(reports, not_issued, without, &|_| true)
+}
+
+pub(super) const RELAY: &str = "smtps://relay.example.com:465";
 
 /// `n` tenants, the console with a relay; those of `addressed` (by index) have an address.
-fn mailing(n: usize, addressed: &[usize]) -> Model {
+pub(super) fn mailing(n: usize, addressed: &[usize]) -> Model {
     let mut m = loaded(n);
     m.setup.mail = Ok(RELAY.into());
     let mut rows = m.table.rows.clone();
@@ -26,7 +35,7 @@ fn mailing(n: usize, addressed: &[usize]) -> Model {
 }
 
 /// The mailings asked of the runner.
-fn jobs(fx: &[Effect]) -> Vec<&MailJob> {
+pub(super) fn jobs(fx: &[Effect]) -> Vec<&MailJob> {
     fx.iter()
         .filter_map(|e| match e {
             Effect::Mail { job, .. } => Some(job),
@@ -35,7 +44,7 @@ fn jobs(fx: &[Effect]) -> Vec<&MailJob> {
         .collect()
 }
 
-fn issued_to(job: &MailJob) -> Vec<(&str, Option<&str>, u64)> {
+pub(super) fn issued_to(job: &MailJob) -> Vec<(&str, Option<&str>, u64)> {
     match job {
         MailJob::Issue { tenants, ttl_secs } => tenants
             .iter()
@@ -45,7 +54,7 @@ fn issued_to(job: &MailJob) -> Vec<(&str, Option<&str>, u64)> {
     }
 }
 
-fn id_of(fx: &[Effect]) -> u64 {
+pub(super) fn id_of(fx: &[Effect]) -> u64 {
     fx.iter()
         .find_map(|e| match e {
             Effect::Mail { id, .. } => Some(*id),
@@ -54,7 +63,7 @@ fn id_of(fx: &[Effect]) -> u64 {
         .expect("a mailing")
 }
 
-fn report(slug: &str, outcome: Option<MailOutcome>) -> MailReport {
+pub(super) fn report(slug: &str, outcome: Option<MailOutcome>) -> MailReport {
     MailReport {
         slug: slug.into(),
         to: Some(format!("it@{slug}.example")),
@@ -70,11 +79,11 @@ fn report(slug: &str, outcome: Option<MailOutcome>) -> MailReport {
     }
 }
 
-fn accepted() -> Option<MailOutcome> {
+pub(super) fn accepted() -> Option<MailOutcome> {
     Some(MailOutcome::Accepted { queue_id: None })
 }
 
-fn refused_550() -> Option<MailOutcome> {
+pub(super) fn refused_550() -> Option<MailOutcome> {
     Some(MailOutcome::Refused {
         code: Some(550),
         reply: "5.1.1 mailbox unavailable".into(),
@@ -137,11 +146,7 @@ fn m_on_a_tenant_without_an_address_names_it_and_how_to_give_it_one() {
     assert!(fx.is_empty(), "nothing issued: {fx:?}");
     assert_eq!(
         flashed(&m),
-        (
-            Level::Info,
-            "t000 has no address to mail its link to: \
-             `mcp-onboard tenant edit t000 --contact-email ADDR`"
-        )
+        (Level::Info, crate::mail::no_address("t000").as_str())
     );
     assert!(m.mailing.is_none());
 }
@@ -317,8 +322,8 @@ fn the_end_says_what_became_of_every_tenant_and_keeps_their_links() {
         flashed(&m),
         (
             Level::Error,
-            "✖ mailed 2 links; 1 refused (t001: 550 5.1.1 mailbox unavailable); \
-             1 without an address (t003)"
+            "✖ mailed 2 links, 1 refused, 1 without an address. \
+             Refused: t001 (550 5.1.1 mailbox unavailable). Without an address: t003."
         )
     );
     assert!(m.mailing.is_none());
@@ -342,13 +347,13 @@ fn the_end_says_what_became_of_every_tenant_and_keeps_their_links() {
 
 #[test]
 fn summaries_name_each_kind_of_failure_and_one_link_is_said_in_full() {
-    let all_good = mail_summary(
+    let all_good = summary(
         &[report("a", accepted()), report("b", accepted())],
         &[],
         &[],
     );
     assert_eq!(all_good, (Level::Ok, "✔ mailed 2 links".into()));
-    let (level, text) = mail_summary(
+    let (level, text) = summary(
         &[report("a", None)],
         &[("b".into(), "offboarded tenants take no links".into())],
         &[],
@@ -356,22 +361,23 @@ fn summaries_name_each_kind_of_failure_and_one_link_is_said_in_full() {
     assert_eq!(level, Level::Error);
     assert_eq!(
         text,
-        "✖ mailed 0 links; 1 not sent (a: not tried: the relay could not be reached); \
-         1 given no link (b: offboarded tenants take no links)"
+        "✖ mailed 0 links, 1 not sent, 1 given no link. \
+         Not sent: a (not tried: the relay could not be reached). \
+         Given no link: b (offboarded tenants take no links)."
     );
-    let (level, text) = mail_summary(&[report("a", accepted())], &[], &[]);
+    let (level, text) = summary(&[report("a", accepted())], &[], &[]);
     assert_eq!(level, Level::Ok);
     assert_eq!(
         text,
         "✔ link ab12cd34 of a mailed to it@a.example: the relay accepted it"
     );
-    let (level, text) = mail_summary(&[report("a", refused_550())], &[], &[]);
+    let (level, text) = summary(&[report("a", refused_550())], &[], &[]);
     assert_eq!(level, Level::Error);
     assert!(
         text.contains("not mailed: 550 5.1.1 mailbox unavailable"),
         "{text}"
     );
-    let only_left_out = mail_summary(
+    let only_left_out = summary(
         &[report("a", accepted()), report("b", accepted())],
         &[],
         &["c".into()],
@@ -380,7 +386,7 @@ fn summaries_name_each_kind_of_failure_and_one_link_is_said_in_full() {
         only_left_out,
         (
             Level::Info,
-            "mailed 2 links; 1 without an address (c)".into()
+            "mailed 2 links, 1 without an address. Without an address: c.".into()
         )
     );
 }

@@ -13,6 +13,7 @@ mod integrations;
 mod link;
 mod load;
 mod mail;
+mod mail_guard;
 mod messages;
 mod modes;
 mod online;

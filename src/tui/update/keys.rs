@@ -9,12 +9,16 @@ use tui_input::backend::crossterm::EventHandler;
 use super::effect::allowed;
 use super::{confirm, details, filter, form, help, link, palette, question, rows, table};
 use crate::tui::commands::{self, Action, Scope};
-use crate::tui::model::{Effect, Mode, Model};
+use crate::tui::model::{Effect, Mode, Model, UNTIL_KEY};
 
 pub(super) fn key(m: &mut Model, k: KeyEvent, fx: &mut Vec<Effect>) {
     // No dependence on key-release events: only presses (and repeats) count.
     if k.kind == KeyEventKind::Release {
         return;
+    }
+    // A flash kept until a key is read once a key comes.
+    if m.flash.as_ref().is_some_and(|f| f.until == UNTIL_KEY) {
+        m.flash = None;
     }
     // Ctrl-C quits from anywhere but the palette, where it is text like any other key.
     if k.code == KeyCode::Char('c')

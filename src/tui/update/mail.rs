@@ -1,17 +1,19 @@
 //! Mailing consent links from the console: `m` mails a new link to the selected tenant,
 //! `M` (`:mail-all`) a new link to each tenant the table shows, after a question naming how
-//! many and which are left out for want of an address, and `m` in a link view mails the
-//! link shown. The runner mails off the loop (one mailing at a time); its progress shows in
-//! the flash line, and its end in a summary naming every tenant not mailed and why.
+//! many and which are left out (no address, or no link taken now), and `m` in a link view
+//! mails the link shown. The runner mails off the loop (one mailing at a time); its progress
+//! shows in the flash line without covering other news, and its end in a summary, counts
+//! first and then every tenant not mailed and why, kept until a key when any was not mailed.
 
 use super::effect::flash;
 use super::question;
 use crate::domain::link_mail::MailOutcome;
 use crate::domain::link_ttl::DEFAULT_LINK_TTL;
-use crate::mail::{Addressee, Delivery, MailReport, Sending};
-use crate::tui::layout::wrap;
+use crate::mail::{Addressee, Delivery, MailReport, Sending, no_address};
+use crate::tui::commands::available::takes_links;
+use crate::tui::layout::{self, wrap};
 use crate::tui::model::{
-    ConfirmAction, Effect, Level, MailJob, Mailing, Model, no_address, set_address,
+    ConfirmAction, Effect, Level, MailJob, Mailing, Model, UNTIL_KEY, set_address,
 };
 
 /// Tenants named in a question or a summary before "and N more".
@@ -47,22 +49,42 @@ pub(super) fn mail_shown_link(m: &mut Model, slug: &str, fx: &mut Vec<Effect>) {
 }
 
 /// `M` (or `:mail-all`): ask first, naming how many tenants shown get a new link and which
-/// are left out for want of an address.
+/// are left out: those without an address, and those that take no link now (as for `m`).
 pub(super) fn ask_mail_all(m: &mut Model) {
-    let (to, without): (Vec<&crate::engine::api::TenantSummary>, Vec<_>) = m
-        .table
-        .visible
-        .iter()
-        .filter_map(|i| m.table.rows.get(*i))
-        .partition(|r| r.mail_to.is_some());
-    let to: Vec<String> = to.into_iter().map(|r| r.slug.clone()).collect();
-    let without: Vec<String> = without.into_iter().map(|r| r.slug.clone()).collect();
+    let (mut to, mut without, mut closed) = (Vec::new(), Vec::new(), Vec::new());
+    for row in m.table.visible.iter().filter_map(|i| m.table.rows.get(*i)) {
+        let slug = row.slug.clone();
+        if !takes_links(row) {
+            closed.push(slug);
+        } else if row.mail_to.is_none() {
+            without.push(slug);
+        } else {
+            to.push(slug);
+        }
+    }
+    let mut left_out = Vec::new();
+    if !without.is_empty() {
+        left_out.push(format!("without an address: {}", named(&without)));
+    }
+    if !closed.is_empty() {
+        left_out.push(format!(
+            "taking no link now (offboarded, or awaiting approval): {}",
+            named(&closed)
+        ));
+    }
     if to.is_empty() {
-        let text = format!(
-            "no tenant shown has an address to mail to ({}): {}",
-            named(&without),
-            set_address("SLUG")
-        );
+        let text = if closed.is_empty() {
+            format!(
+                "no tenant shown has an address to mail to ({}): {}",
+                named(&without),
+                set_address("SLUG")
+            )
+        } else {
+            format!(
+                "no tenant shown can be mailed a link: {}",
+                left_out.join("; ")
+            )
+        };
         return flash(m, Level::Info, text);
     }
     let n = to.len();
@@ -75,11 +97,8 @@ pub(super) fn ask_mail_all(m: &mut Model) {
         "Mail a new consent link to each of the {n} tenant{} {shown}? Earlier links stay valid.",
         question::plural(n)
     );
-    if !without.is_empty() {
-        text.push_str(&format!(
-            " Left out, without an address: {}.",
-            named(&without)
-        ));
+    if !left_out.is_empty() {
+        text.push_str(&format!(" Left out, {}.", left_out.join("; ")));
     }
     question::ask(m, text, ConfirmAction::MailAll { to, without });
 }
@@ -134,15 +153,23 @@ fn start(m: &mut Model, job: MailJob, without_address: Vec<String>, fx: &mut Vec
     fx.push(Effect::Mail { id, job });
 }
 
-/// The mailing's progress, in the flash line.
+/// The mailing's progress, in the flash line: it replaces only its own earlier word (or
+/// none, or one that has faded), never other news.
 pub(super) fn progress(m: &mut Model, id: u64, done: usize, total: usize) {
     let Some(mailing) = m.mailing.as_mut().filter(|x| x.id == id) else {
         return;
     };
+    let before = mailing.progress();
     mailing.done = Some(done);
     mailing.total = total;
     let text = mailing.progress();
-    flash(m, Level::Info, text);
+    let now = m.now;
+    if m.flash
+        .as_ref()
+        .is_none_or(|f| f.until <= now || f.text == before)
+    {
+        flash(m, Level::Info, text);
+    }
 }
 
 /// While a mailing runs, its progress stays in the flash line once other news has faded.
@@ -155,7 +182,8 @@ pub(super) fn keep_progress_shown(m: &mut Model) {
 }
 
 /// The mailing is over: each link issued is kept (its link view shows it, to copy or
-/// print when its mail did not go), and a summary says what became of every tenant.
+/// print when its mail did not go), and a summary says what became of every tenant; when
+/// any was not mailed, it stays until the operator presses a key.
 pub(super) fn mailed(
     m: &mut Model,
     id: u64,
@@ -168,16 +196,26 @@ pub(super) fn mailed(
     for r in &reports {
         m.links.insert(r.slug.clone(), r.link.clone());
     }
-    let (level, text) = summary(&reports, &not_issued, &mailing.without_address);
+    let width = m.size.0;
+    let fits = |text: &str| layout::flash_fits(text, width);
+    let (level, text) = summary(&reports, &not_issued, &mailing.without_address, &fits);
     flash(m, level, text);
+    if level != Level::Ok
+        && let Some(f) = m.flash.as_mut()
+    {
+        f.until = UNTIL_KEY;
+    }
 }
 
-/// What became of a mailing, in one message: `mailed 38 links; 1 refused (beta: 550 …);
-/// 1 without an address (gamma)`. One tenant's link is said in full.
-pub fn summary(
+/// What became of a mailing, counts first and names after, as many names as `fits` lets
+/// show (the rest counted, with where to read them): `✖ mailed 38 links, 1 refused, 1
+/// without an address. Refused: beta (550 …). Without an address: gamma.` One tenant's
+/// link is said in full.
+pub(crate) fn summary(
     reports: &[MailReport],
     not_issued: &[(String, String)],
     without: &[String],
+    fits: &dyn Fn(&str) -> bool,
 ) -> (Level, String) {
     if let ([r], [], []) = (reports, not_issued, without) {
         return one(r);
@@ -188,39 +226,28 @@ pub fn summary(
     for r in reports {
         match &r.sending {
             Sending::Sent(d) if !r.accepted() => {
-                refused.push(format!("{}: {}", r.slug, reply(d)));
+                refused.push(about(&r.slug, &reply(d)));
             }
-            Sending::NotSent(why) => not_sent.push(format!("{}: {why}", r.slug)),
+            Sending::NotSent(why) => not_sent.push(about(&r.slug, why)),
             Sending::Sent(_) => {}
         }
     }
     let unrecorded: Vec<String> = reports
         .iter()
-        .filter_map(|r| r.unrecorded.as_ref().map(|e| format!("{}: {e}", r.slug)))
+        .filter_map(|r| r.unrecorded.as_ref().map(|e| about(&r.slug, e)))
         .collect();
     let issued_not: Vec<String> = not_issued
         .iter()
-        .map(|(slug, why)| format!("{slug}: {why}"))
+        .map(|(slug, why)| about(slug, why))
         .collect();
-    let mut parts = vec![format!("mailed {mailed} link{}", question::plural(mailed))];
-    for (items, what) in [
-        (&refused, "refused"),
-        (&not_sent, "not sent"),
-        (&issued_not, "given no link"),
-        (&unrecorded, "not recorded on the tenant"),
-    ] {
-        if !items.is_empty() {
-            parts.push(format!("{} {what} ({})", items.len(), named(items)));
-        }
-    }
-    if !without.is_empty() {
-        parts.push(format!(
-            "{} without an address ({})",
-            without.len(),
-            named(without)
-        ));
-    }
-    let failed = refused.len() + not_sent.len() + issued_not.len() + unrecorded.len();
+    let kinds = [
+        (refused, "refused"),
+        (not_sent, "not sent"),
+        (issued_not, "given no link"),
+        (unrecorded, "not recorded on the tenant"),
+        (without.to_vec(), "without an address"),
+    ];
+    let failed: usize = kinds[..4].iter().map(|(items, _)| items.len()).sum();
     let level = if failed > 0 {
         Level::Error
     } else if without.is_empty() {
@@ -233,7 +260,56 @@ pub fn summary(
         Level::Ok => "✔ ",
         Level::Info => "",
     };
-    (level, format!("{mark}{}", parts.join("; ")))
+    let mut counts = vec![format!(
+        "{mark}mailed {mailed} link{}",
+        question::plural(mailed)
+    )];
+    for (items, what) in &kinds {
+        if !items.is_empty() {
+            counts.push(format!("{} {what}", items.len()));
+        }
+    }
+    let head = counts.join(", ");
+    let named_total: usize = kinds.iter().map(|(items, _)| items.len()).sum();
+    if named_total == 0 {
+        return (level, head);
+    }
+    // As many names as show, the last ones counted instead.
+    let with_names = |kept: usize| {
+        let mut text = head.clone();
+        let mut left = kept;
+        for (items, what) in &kinds {
+            let shown: Vec<&str> = items.iter().take(left).map(String::as_str).collect();
+            left -= shown.len();
+            if !shown.is_empty() {
+                let mut what = what.to_string();
+                what[..1].make_ascii_uppercase();
+                text.push_str(&format!(". {what}: {}", shown.join(", ")));
+            }
+        }
+        match named_total - kept {
+            0 => text.push('.'),
+            more => text.push_str(&format!(
+                ". {more} more: see each tenant's pane and timeline."
+            )),
+        }
+        text
+    };
+    let text = (0..=named_total)
+        .rev()
+        .map(with_names)
+        .find(|t| fits(t))
+        .unwrap_or_else(|| with_names(0));
+    (level, text)
+}
+
+/// What is said of one tenant: `slug (why)`, or `why` alone when it names the tenant first.
+fn about(slug: &str, why: &str) -> String {
+    if why.starts_with(slug) {
+        why.to_owned()
+    } else {
+        format!("{slug} ({why})")
+    }
 }
 
 /// One tenant's link, said in full.

@@ -29,7 +29,8 @@ mod table;
 
 pub use form::{add_form, validate_form};
 pub use load::{FIRST_PAGE, PAGE};
-pub use mail::summary as mail_summary;
+#[cfg(test)]
+pub(crate) use mail::summary as mail_summary;
 pub use rows::{refilter, set_rows};
 
 use effect::{call, flash, quit_now};

@@ -5,7 +5,7 @@
 use super::effect::{call, quit_now};
 use crate::engine::api::{Command, StatusView};
 use crate::tui::commands::Action;
-use crate::tui::model::{Confirm, ConfirmAction, Effect, Mode, Model, Pending};
+use crate::tui::model::{Confirm, ConfirmAction, Effect, Mailing, Mode, Model, Pending};
 
 /// Ask `text`, to do `action` on a yes.
 pub(super) fn ask(m: &mut Model, text: String, action: ConfirmAction) {
@@ -71,7 +71,7 @@ pub(super) fn ask_decision(m: &mut Model, a: Action, slug: String) {
 
 /// Quitting a console that owns the runtime stops the listener: ask first when that would
 /// cut someone off. The numbers are asked for afresh (a console may have attached a moment
-/// ago); the answer decides.
+/// ago); the answer decides. Any console asks first while a mailing is under way.
 pub(super) fn ask_quit(m: &mut Model, fx: &mut Vec<Effect>) {
     if m.setup.owns() {
         if !m.asked(|p| *p == Pending::QuitCheck) {
@@ -79,13 +79,17 @@ pub(super) fn ask_quit(m: &mut Model, fx: &mut Vec<Effect>) {
         }
         return;
     }
-    quit_now(m, fx);
+    match m.mailing.as_ref().map(Mailing::cut_short) {
+        Some(mailing) => ask(m, format!("Quit anyway? {mailing}"), ConfirmAction::Quit),
+        None => quit_now(m, fx),
+    }
 }
 
 /// The fresh numbers for `q` on the owning console.
 pub(super) fn quit_checked(m: &mut Model, s: &StatusView, fx: &mut Vec<Effect>) {
     let (others, flows) = (s.subscribers.saturating_sub(1), s.pending_flows);
-    if others == 0 && flows == 0 {
+    let mailing = m.mailing.as_ref().map(Mailing::cut_short);
+    if others == 0 && flows == 0 && mailing.is_none() {
         quit_now(m, fx);
         return;
     }
@@ -100,14 +104,19 @@ pub(super) fn quit_checked(m: &mut Model, s: &StatusView, fx: &mut Vec<Effect>) 
     if flows > 0 {
         why.push(format!("{flows} customer{} mid-consent", plural(flows)));
     }
-    ask(
-        m,
+    let mut text = if why.is_empty() {
+        "Quit and stop the listener?".to_owned()
+    } else {
         format!(
             "Quit and stop the listener? {} will lose it.",
             why.join(" and ")
-        ),
-        ConfirmAction::Quit,
-    );
+        )
+    };
+    if let Some(mailing) = mailing {
+        text.push(' ');
+        text.push_str(&mailing);
+    }
+    ask(m, text, ConfirmAction::Quit);
 }
 
 pub(super) fn plural(n: usize) -> &'static str {

@@ -301,7 +301,7 @@ fn mailed<'a>(m: &Model, r: &TenantSummary, wide: bool) -> Cell<'a> {
     };
     let mark = if mail.accepted { "✉" } else { "✉✗" };
     let text = if wide {
-        format!("{mark} {}", clock::day_or_time(m.now, mail.at_ms))
+        format!("{mark} {}", clock::day_or_time(m.now, mail.at_ms, &m.zone))
     } else {
         mark.to_owned()
     };

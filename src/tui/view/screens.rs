@@ -91,7 +91,7 @@ pub fn link(m: &Model, f: &mut Frame, area: Rect, slug: &str) {
         }
         _ => "not yet".into(),
     };
-    let state = this.map_or("active", |x| x.state.as_str());
+    let state = m.issued_link_state(slug).map_or("active", |x| x.as_str());
     let account = match row.and_then(|r| r.expected_account.as_ref()) {
         Some(crate::domain::model::ExpectedAccount::Email(e)) => format!("must be {e}"),
         Some(crate::domain::model::ExpectedAccount::Domain(d)) => format!("an account of {d}"),
