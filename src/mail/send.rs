@@ -68,7 +68,7 @@ pub async fn send_links(
         .await
         .into_iter()
         .filter_map(|d| match d {
-            Done::Report(r) => Some(r),
+            Done::Report(r) => Some(*r),
             Done::NotIssued(..) => None,
         })
         .collect()
@@ -76,7 +76,7 @@ pub async fn send_links(
 
 /// What became of one tenant of a batch.
 enum Done {
-    Report(MailReport),
+    Report(Box<MailReport>),
     /// No link was issued (slug, why).
     NotIssued(String, String),
 }
@@ -120,7 +120,7 @@ async fn run(
                                 hopeless.store(0, Ordering::SeqCst);
                             }
                         }
-                        Done::Report(report)
+                        Done::Report(Box::new(report))
                     }
                     Err(why) => Done::NotIssued(who.slug, why),
                 };
@@ -253,7 +253,7 @@ pub async fn issue_and_send(
     let mut reports = Vec::new();
     for d in run(api, mailer, tasks, ttl_secs, progress).await {
         match d {
-            Done::Report(r) => reports.push(r),
+            Done::Report(r) => reports.push(*r),
             Done::NotIssued(slug, why) => not_issued.push((slug, why)),
         }
     }
