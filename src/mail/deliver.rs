@@ -22,9 +22,10 @@ pub const RETRY_FIRST: Duration = Duration::from_secs(1);
 /// The longest one try may take, all of it (lettre bounds only the connect).
 pub const SEND_TIMEOUT: std::time::Duration = Duration::from_secs(60);
 
-/// SMTP replies saying the relay refuses our login or our sender: every next mail fails
-/// the same way.
-const REFUSES_US: [u16; 5] = [530, 534, 535, 538, 553];
+/// SMTP replies saying the relay refuses our login (RFC 4954): every next mail fails the
+/// same way. A refused sender or recipient shares its codes with other refusals, so it
+/// is not counted.
+const REFUSES_US: [u16; 4] = [530, 534, 535, 538];
 
 /// What became of one mail.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,18 +35,17 @@ pub struct Delivery {
 }
 
 impl Delivery {
-    /// The relay was not reached (or stopped answering), or refuses our login or sender:
-    /// the next mail would fare no better for now.
+    /// The relay was not reached (or stopped answering), or refuses our login: the next
+    /// mail would fare no better for now.
     pub fn hopeless(&self) -> bool {
         match &self.outcome {
             MailOutcome::Refused {
                 code: None,
-                permanent: false,
+                permanent,
                 ..
-            } => true,
+            } => !permanent,
             MailOutcome::Refused { code: Some(c), .. } => REFUSES_US.contains(c),
             MailOutcome::Accepted { .. } => false,
-            MailOutcome::Refused { .. } => false,
         }
     }
 }

@@ -19,8 +19,8 @@ use crate::engine::api::{Command, LinkView};
 
 /// Mails handed to the relay at once.
 const AT_ONCE: usize = 4;
-/// Mails in a row that found the relay hopeless (not reached, or refusing our login or
-/// sender) before the rest are left unsent.
+/// Mails in a row that found the relay hopeless (not reached, or refusing our login)
+/// before the rest are left unsent.
 const HOPELESS_IN_A_ROW: u32 = 5;
 
 /// What became of one tenant's link.
@@ -102,7 +102,7 @@ async fn run(
                 let link = match link {
                     Some(l) => Ok(l),
                     None if gave_up.load(Ordering::SeqCst) => Err(format!(
-                        "not issued: the relay {} was not reached, or refused our login or sender, {HOPELESS_IN_A_ROW} times in a row",
+                        "not issued: the relay {} was not reached, or refused our login, {HOPELESS_IN_A_ROW} times in a row",
                         mailer.relay()
                     )),
                     None => issue(api, &who.slug, ttl_secs).await,
@@ -179,7 +179,7 @@ async fn send_one(
     };
     if gave_up.load(Ordering::SeqCst) {
         report.sending = Sending::NotSent(format!(
-            "not tried: the relay {} was not reached, or refused our login or sender, {HOPELESS_IN_A_ROW} times in a row",
+            "not tried: the relay {} was not reached, or refused our login, {HOPELESS_IN_A_ROW} times in a row",
             mailer.relay()
         ));
         return report;
