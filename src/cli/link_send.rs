@@ -158,7 +158,7 @@ pub fn said(r: &MailReport) -> String {
                 let how = if *permanent {
                     "refused"
                 } else {
-                    "not taken (tried again, then given up)"
+                    "not taken for now"
                 };
                 format!("not mailed to {to}: {how}: {reply}")
             }
@@ -170,15 +170,13 @@ pub fn said(r: &MailReport) -> String {
 /// The reports for scripts: each link (`full`: as `link --json` gives it, else as
 /// `link --all-new --json` does) with what became of its mail.
 pub fn json(reports: &[MailReport], full: bool) -> serde_json::Value {
-    use crate::domain::link_mail::MailOutcome;
     let one = |r: &MailReport| {
         let mail = match &r.sending {
             Sending::Sent(d) => {
                 let mut v = serde_json::to_value(&d.outcome).unwrap_or_default();
                 v["to"] = serde_json::json!(r.to);
                 v["attempts"] = serde_json::json!(d.attempts);
-                v["accepted"] =
-                    serde_json::json!(matches!(d.outcome, MailOutcome::Accepted { .. }));
+                v["accepted"] = serde_json::json!(r.accepted());
                 v
             }
             Sending::NotSent(why) => serde_json::json!({

@@ -113,8 +113,7 @@ fn invalid(key: &'static str, value: &str, from: &str, detail: &str) -> ConfigEr
 /// The `[mail]` section; `None` when no relay is set (mail is off).
 pub(super) fn resolve(src: &Source) -> Result<Option<MailConfig>, ConfigError> {
     let file: FileMail = src.section("mail")?;
-    if let Some(p) = file.password.as_deref() {
-        let _ = p;
+    if file.password.is_some() {
         return Err(invalid(
             "mail.password",
             "(not shown)",
@@ -135,29 +134,10 @@ pub(super) fn resolve(src: &Source) -> Result<Option<MailConfig>, ConfigError> {
             detail: "mail.smtp_url is set: say whose address the mails come from, e.g. `Parcel AI <onboarding@parcel.example>`".into(),
         });
     };
-    let sender = sender.trim().to_owned();
-    if sender.parse::<lettre::message::Mailbox>().is_err() || sender.chars().any(char::is_control) {
-        return Err(invalid(
-            "mail.from",
-            &sender,
-            &sender_from,
-            "expected one address, e.g. onboarding@parcel.example or `Parcel AI <onboarding@parcel.example>`",
-        ));
-    }
+    let sender = mailbox("mail.from", &sender, &sender_from)?;
     let reply_to = match src.pick("MCP_ONBOARD_MAIL_REPLY_TO", file.reply_to) {
         None => None,
-        Some((r, r_from)) => {
-            let r = r.trim().to_owned();
-            if r.parse::<lettre::message::Mailbox>().is_err() || r.chars().any(char::is_control) {
-                return Err(invalid(
-                    "mail.reply_to",
-                    &r,
-                    &r_from,
-                    "expected one address",
-                ));
-            }
-            Some(r)
-        }
+        Some((r, r_from)) => Some(mailbox("mail.reply_to", &r, &r_from)?),
     };
     let per_minute = src.positive(
         "mail.per_minute",
@@ -165,9 +145,10 @@ pub(super) fn resolve(src: &Source) -> Result<Option<MailConfig>, ConfigError> {
         file.per_minute,
         MAIL_PER_MINUTE,
     )?;
-    let env = |k: &str| src.pick(k, None).map(|(v, _)| v);
     let user = src.pick("MCP_ONBOARD_MAIL_USER", file.user).map(|(v, _)| v);
-    let password = env("MCP_ONBOARD_MAIL_PASSWORD").map(SecretString::from);
+    let password = src
+        .pick("MCP_ONBOARD_MAIL_PASSWORD", None)
+        .map(|(v, _)| SecretString::from(v));
     match (&user, &password) {
         (None, Some(_)) => {
             return Err(invalid(
@@ -196,6 +177,20 @@ pub(super) fn resolve(src: &Source) -> Result<Option<MailConfig>, ConfigError> {
         user,
         password,
     }))
+}
+
+/// `text` as one mailbox (`a@b.example` or `Name <a@b.example>`), trimmed, or why not.
+fn mailbox(key: &'static str, text: &str, from: &str) -> Result<String, ConfigError> {
+    let text = text.trim();
+    if text.parse::<lettre::message::Mailbox>().is_err() || text.chars().any(char::is_control) {
+        return Err(invalid(
+            key,
+            text,
+            from,
+            "expected one address, e.g. onboarding@parcel.example or `Parcel AI <onboarding@parcel.example>`",
+        ));
+    }
+    Ok(text.to_owned())
 }
 
 /// The relay of `text`: `smtps://` (port 465 unless given) or `smtp://` (587), no login in
