@@ -18,10 +18,16 @@ pub struct Addressee {
     pub lang: Option<Lang>,
 }
 
+/// How a tenant is given the address its links are mailed to.
+pub fn set_address(slug: &str) -> String {
+    format!("`mcp-onboard tenant edit {slug} --contact-email ADDR`")
+}
+
 /// Why a tenant's link cannot be mailed when it has no address, and how to give it one.
 pub fn no_address(slug: &str) -> String {
     format!(
-        "{slug} has no address to mail its link to: `mcp-onboard tenant edit {slug} --contact-email ADDR` (or an expected Google account, --email)"
+        "{slug} has no address to mail its link to: {} (or an expected Google account, --email)",
+        set_address(slug)
     )
 }
 

@@ -15,7 +15,7 @@ mod mailer;
 pub mod online;
 mod send;
 
-pub use addressee::{Addressee, no_address};
+pub use addressee::{Addressee, no_address, set_address};
 pub use deliver::{Delivery, RETRY_FIRST, SEND_TIMEOUT, TRIES};
 pub use mailer::{MailError, Mailer};
 pub use send::{MailReport, Sending, issue_and_send, send_links};

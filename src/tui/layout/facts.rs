@@ -7,8 +7,9 @@ use ratatui::style::Style;
 use crate::domain::health::Health;
 use crate::domain::link_mail::MailOutcome;
 use crate::engine::api::{McpView, TenantView, TokenView};
+use crate::mail::set_address;
 use crate::tui::clock::{countdown, day_or_time};
-use crate::tui::model::{Model, set_address};
+use crate::tui::model::Model;
 
 /// What a consent waiting for approval says, with the keys that act on it.
 pub(super) fn approval_text(account: &str) -> String {

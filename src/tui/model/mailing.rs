@@ -70,8 +70,3 @@ impl Mailing {
         )
     }
 }
-
-/// How a tenant is given the address its links are mailed to.
-pub fn set_address(slug: &str) -> String {
-    format!("`mcp-onboard tenant edit {slug} --contact-email ADDR`")
-}

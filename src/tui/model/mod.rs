@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use crossterm::event::KeyEvent;
 
 pub use form::{Field, FieldKey, Form, FormKind};
-pub use mailing::{MailJob, Mailing, set_address};
+pub use mailing::{MailJob, Mailing};
 pub use mode::{Confirm, ConfirmAction, Mode};
 pub use online::{Online, OnlineState};
 pub use table::{Load, Loading, Table};

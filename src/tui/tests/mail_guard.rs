@@ -339,3 +339,39 @@ async fn a_mailing_reaches_the_engine_the_console_talks_to_now() {
         Some("next owner")
     );
 }
+
+#[test]
+fn the_summary_names_the_most_tenants_that_fit() {
+    let without: Vec<String> = (0..40).map(|i| format!("t{i:03}")).collect();
+    let names_in = |t: &str| {
+        t.split_once("Without an address: ")
+            .map_or(0, |(_, after)| after.split(", ").count())
+    };
+    for limit in [40, 90, 150, 260, 400] {
+        let tried = std::cell::RefCell::new(Vec::new());
+        let fits = |t: &str| {
+            let ok = t.chars().count() <= limit;
+            tried.borrow_mut().push((t.to_owned(), ok));
+            ok
+        };
+        let (_, text) = mail_summary(&[report("a", accepted())], &[], &without, &fits);
+        let n = names_in(&text);
+        let more_was_refused = tried
+            .borrow()
+            .iter()
+            .any(|(t, ok)| !ok && names_in(t) == n + 1);
+        assert!(
+            n == 0 && text.chars().count() > limit || text.chars().count() <= limit,
+            "{limit}: {text}"
+        );
+        assert!(
+            n == without.len() || more_was_refused,
+            "{limit}: {n} named: {text}"
+        );
+        assert!(
+            tried.borrow().len() <= 8,
+            "found by halving: {}",
+            tried.borrow().len()
+        );
+    }
+}

@@ -9,12 +9,10 @@ use super::effect::flash;
 use super::question;
 use crate::domain::link_mail::MailOutcome;
 use crate::domain::link_ttl::DEFAULT_LINK_TTL;
-use crate::mail::{Addressee, Delivery, MailReport, Sending, no_address};
+use crate::mail::{Addressee, Delivery, MailReport, Sending, no_address, set_address};
 use crate::tui::commands::available::takes_links;
 use crate::tui::layout::{self, wrap};
-use crate::tui::model::{
-    ConfirmAction, Effect, Level, MailJob, Mailing, Model, UNTIL_KEY, set_address,
-};
+use crate::tui::model::{ConfirmAction, Effect, Level, MailJob, Mailing, Model, UNTIL_KEY};
 
 /// Tenants named in a question or a summary before "and N more".
 const NAMED: usize = 3;
@@ -295,12 +293,22 @@ pub(crate) fn summary(
         }
         text
     };
-    let text = (0..=named_total)
-        .rev()
-        .map(with_names)
-        .find(|t| fits(t))
-        .unwrap_or_else(|| with_names(0));
-    (level, text)
+    let all = with_names(named_total);
+    if fits(&all) {
+        return (level, all);
+    }
+    // Short of all, the text grows with each name (its tail counting the rest): the most
+    // that show are found by halving, not by writing a text for every count.
+    let (mut lo, mut hi) = (0, named_total - 1);
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if fits(&with_names(mid)) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    (level, with_names(lo))
 }
 
 /// What is said of one tenant: `slug (why)`, or `why` alone when it names the tenant first.
