@@ -28,14 +28,16 @@ pub const MAX_ATTEMPTS: u32 = 10;
 const MAX_REPLY: usize = 300;
 
 impl MailOutcome {
-    /// As recorded: a queue id and a reply of one line of printable text, cut short.
+    /// As recorded: a queue id and a reply on one line (its breaks and other controls
+    /// become spaces), made safe as all outside text is ([`crate::text::clean`]: a bidi
+    /// control shows as U+FFFD), cut short.
     pub fn cleaned(self) -> Self {
         let line = |s: &str, max: usize| -> String {
-            let one: String = s
+            let spaced: String = s
                 .chars()
                 .map(|c| if c.is_control() { ' ' } else { c })
                 .collect();
-            let one = one.split_whitespace().collect::<Vec<_>>().join(" ");
+            let one = crate::text::clean(&spaced.split_whitespace().collect::<Vec<_>>().join(" "));
             match one.char_indices().nth(max) {
                 Some((cut, _)) => format!("{}…", &one[..cut]),
                 None => one,

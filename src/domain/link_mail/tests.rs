@@ -21,3 +21,16 @@ fn a_reply_is_kept_as_one_line_cut_short() {
     };
     assert_eq!(queue_id.as_deref(), Some("[31m"), "control characters go");
 }
+
+#[test]
+fn a_reply_is_made_safe_as_all_outside_text() {
+    let MailOutcome::Refused { reply, .. } = (MailOutcome::Refused {
+        code: Some(550),
+        reply: "550 user \u{202E}moc.evil\u{2028}next".into(),
+        permanent: true,
+    })
+    .cleaned() else {
+        panic!("a refusal stays one")
+    };
+    assert_eq!(reply, "550 user \u{FFFD}moc.evil next");
+}
